@@ -1,0 +1,38 @@
+/** Thrown by a decoder when the bytes do not form a valid message of the version asked for. */
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+  constructor(
+    /** The message (or record format) being decoded, e.g. `ProduceRequest`. */
+    readonly messageName: string,
+    readonly version: number,
+    /** Dotted schema path of the field that failed, e.g. `TopicData.PartitionData.Records`. */
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${messageName} v${version}: ${field}: ${reason}`);
+  }
+}
+
+/** Thrown by an encoder when a value cannot be written in the version asked for. */
+export class EncodeError extends Error {
+  override readonly name = "EncodeError";
+  constructor(
+    readonly messageName: string,
+    readonly version: number,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${messageName} v${version}: ${field}: ${reason}`);
+  }
+}
+
+/** A version outside a message's valid range was asked for. */
+export class UnsupportedVersionError extends Error {
+  override readonly name = "UnsupportedVersionError";
+  constructor(
+    readonly messageName: string,
+    readonly version: number,
+  ) {
+    super(`${messageName}: version ${version} is not supported`);
+  }
+}
