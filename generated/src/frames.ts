@@ -1,0 +1,126 @@
+import {
+  apiInfo,
+  requestHeaderVersion,
+  responseHeaderVersion,
+  type ApiRequests,
+  type ApiResponses,
+} from "./gen/apis.js";
+import { RequestHeaderCodec, type RequestHeader } from "./gen/messages/request-header.js";
+import { ResponseHeaderCodec, type ResponseHeader } from "./gen/messages/response-header.js";
+import { DecodeError } from "./runtime/errors.js";
+import { Reader, type ReaderOptions } from "./runtime/reader.js";
+import { Writer } from "./runtime/writer.js";
+
+/**
+ * Whole Kafka frames: a 4-byte size, a request or response header whose version follows from the API
+ * and its version, and the body. Encoders size the frame first and allocate once, prefix included.
+ */
+
+export interface RequestFrame<K extends keyof ApiRequests = keyof ApiRequests> {
+  readonly apiKey: K;
+  readonly apiVersion: number;
+  readonly header: RequestHeader;
+  readonly body: ApiRequests[K];
+}
+
+export interface ResponseFrame<K extends keyof ApiResponses = keyof ApiResponses> {
+  readonly header: ResponseHeader;
+  readonly body: ApiResponses[K];
+}
+
+function checkSize(frame: Buffer, messageName: string): void {
+  if (frame.length < 4) throw new DecodeError(messageName, 0, "Size", `a frame needs 4 size bytes, got ${frame.length}`);
+  const size = frame.readInt32BE(0);
+  if (size !== frame.length - 4)
+    throw new DecodeError(messageName, 0, "Size", `the size prefix says ${size} bytes but ${frame.length - 4} follow`);
+}
+
+/** The API key, version and correlation id at the start of a request (without its size prefix). */
+export function peekRequest(payload: Buffer): { apiKey: number; apiVersion: number; correlationId: number } | undefined {
+  if (payload.length < 8) return undefined;
+  return { apiKey: payload.readInt16BE(0), apiVersion: payload.readInt16BE(2), correlationId: payload.readInt32BE(4) };
+}
+
+/**
+ * Decodes a request payload (a frame without its 4-byte size). Fails with a DecodeError for an unknown
+ * API key, an unsupported version, or a malformed header or body.
+ */
+export function decodeRequest(payload: Buffer, options?: ReaderOptions): RequestFrame {
+  const peek = peekRequest(payload);
+  if (peek === undefined) throw new DecodeError("RequestHeader", 0, "RequestApiKey", `a request needs 8 header bytes, got ${payload.length}`);
+  const info = apiInfo(peek.apiKey);
+  if (info === undefined) throw new DecodeError("RequestHeader", 0, "RequestApiKey", `unknown API key ${peek.apiKey}`);
+  const r = new Reader(payload, 0, payload.length, options);
+  const header = RequestHeaderCodec.decode(r, requestHeaderVersion(peek.apiKey, peek.apiVersion));
+  const body = info.request.decode(r, peek.apiVersion) as ApiRequests[keyof ApiRequests];
+  if (r.off !== r.end) r.fail("(end)", `${r.end - r.off} bytes left over after the request`);
+  return { apiKey: info.apiKey, apiVersion: peek.apiVersion, header, body };
+}
+
+/** Decodes a whole request frame, size prefix included. */
+export function decodeRequestFrame(frame: Buffer, options?: ReaderOptions): RequestFrame {
+  checkSize(frame, "RequestHeader");
+  return decodeRequest(frame.subarray(4), options);
+}
+
+/** Encodes a request frame, size prefix included; the API and version come from the header. */
+export function encodeRequestFrame<K extends keyof ApiRequests>(header: RequestHeader, body: ApiRequests[K]): Buffer {
+  const apiKey = header.requestApiKey;
+  const version = header.requestApiVersion;
+  const info = apiInfo(apiKey);
+  if (info === undefined) throw new RangeError(`unknown API key ${apiKey}`);
+  const hv = requestHeaderVersion(apiKey, version);
+  const size = RequestHeaderCodec.size(header, hv) + info.request.size(body as never, version);
+  const w = Writer.alloc(4 + size);
+  w.int32(size);
+  RequestHeaderCodec.encode(w, header, hv);
+  info.request.encode(w, body as never, version);
+  return w.buf;
+}
+
+/** Decodes a response frame, size prefix included, for the API and version of its request. */
+export function decodeResponseFrame(frame: Buffer, apiKey: number, apiVersion: number, options?: ReaderOptions): ResponseFrame {
+  checkSize(frame, "ResponseHeader");
+  return decodeResponse(frame.subarray(4), apiKey, apiVersion, options);
+}
+
+/** Decodes a response payload (a frame without its size prefix). */
+export function decodeResponse(payload: Buffer, apiKey: number, apiVersion: number, options?: ReaderOptions): ResponseFrame {
+  const info = apiInfo(apiKey);
+  if (info === undefined) throw new DecodeError("ResponseHeader", 0, "(api)", `unknown API key ${apiKey}`);
+  const r = new Reader(payload, 0, payload.length, options);
+  const header = ResponseHeaderCodec.decode(r, responseHeaderVersion(apiKey, apiVersion));
+  const body = info.response.decode(r, apiVersion) as ApiResponses[keyof ApiResponses];
+  if (r.off !== r.end) r.fail("(end)", `${r.end - r.off} bytes left over after the response`);
+  return { header, body };
+}
+
+/** The size of a response frame without its 4-byte prefix. */
+export function sizeOfResponse<K extends keyof ApiResponses>(
+  apiKey: K | number,
+  apiVersion: number,
+  header: ResponseHeader,
+  body: ApiResponses[K],
+): number {
+  const info = apiInfo(apiKey);
+  if (info === undefined) throw new RangeError(`unknown API key ${apiKey}`);
+  return ResponseHeaderCodec.size(header, responseHeaderVersion(apiKey, apiVersion)) + info.response.size(body as never, apiVersion);
+}
+
+/** Encodes a response frame, size prefix included, in one allocation. */
+export function encodeResponseFrame<K extends keyof ApiResponses>(
+  header: ResponseHeader,
+  body: ApiResponses[K],
+  apiKey: K | number,
+  apiVersion: number,
+): Buffer {
+  const info = apiInfo(apiKey);
+  if (info === undefined) throw new RangeError(`unknown API key ${apiKey}`);
+  const hv = responseHeaderVersion(apiKey, apiVersion);
+  const size = sizeOfResponse(apiKey, apiVersion, header, body);
+  const w = Writer.alloc(4 + size);
+  w.int32(size);
+  ResponseHeaderCodec.encode(w, header, hv);
+  info.response.encode(w, body as never, apiVersion);
+  return w.buf;
+}
