@@ -3,6 +3,7 @@ import { dirname, join, posix, relative } from "node:path";
 import * as prettier from "prettier";
 import { Project, type SourceFile } from "ts-morph";
 import { emitApiTable, pairApis } from "./emit/api-table.js";
+import { emitDescriptors } from "./emit/descriptors.js";
 import { emitMessage, RUNTIME_TYPES, RUNTIME_VALUES } from "./emit/message.js";
 import type { LoadedSchema, SchemaFolder } from "./load.js";
 
@@ -17,6 +18,8 @@ const RUNTIME_MODULE = "generated/src/runtime/index.ts";
 const GEN_INDEX = "generated/src/gen/index.ts";
 const API_TABLE = "generated/src/gen/apis.ts";
 const TEST_INDEX = "generated/test/gen/index.ts";
+const DESCRIPTORS = "generated/src/gen/descriptors.ts";
+const TEST_DESCRIPTORS = "generated/test/gen/descriptors.ts";
 
 /** The folders the generator owns entirely: files in them that it did not produce are stale. */
 export const OWNED_DIRS = [...new Set([...Object.values(OUTPUT_DIRS), "generated/src/gen"])];
@@ -64,6 +67,7 @@ export async function generateAll(schemas: readonly LoadedSchema[], opts: Genera
   const files = new Map<string, string>();
   const indexExports = new Map<string, string[]>();
   const modules: { spec: LoadedSchema["spec"]; module: string }[] = [];
+  const described = new Map<string, LoadedSchema["spec"][]>();
 
   for (const schema of schemas) {
     const dir = OUTPUT_DIRS[schema.folder];
@@ -81,6 +85,25 @@ export async function generateAll(schemas: readonly LoadedSchema[], opts: Genera
     list.push(path);
     indexExports.set(index, list);
     if (schema.folder === "message") modules.push({ spec: schema.spec, module: path });
+    const specs = described.get(index) ?? [];
+    specs.push(schema.spec);
+    described.set(index, specs);
+  }
+
+  // The descriptor modules: the package's declares the descriptor types, the test messages' imports them.
+  const dsf = project.createSourceFile(`/${DESCRIPTORS}`, "", { overwrite: true });
+  addImports(dsf, DESCRIPTORS, RUNTIME_MODULE, [], ["VersionRange"]);
+  dsf.addStatements(emitDescriptors(described.get(GEN_INDEX) ?? [], "messageDescriptors", true));
+  dsf.insertText(0, header(`the message structures of Apache Kafka ${opts.kafkaVersion}`, opts));
+  files.set(DESCRIPTORS, dsf.getFullText());
+  (indexExports.get(GEN_INDEX) ?? []).push(DESCRIPTORS);
+  if (described.has(TEST_INDEX)) {
+    const tdsf = project.createSourceFile(`/${TEST_DESCRIPTORS}`, "", { overwrite: true });
+    addImports(tdsf, TEST_DESCRIPTORS, DESCRIPTORS, [], ["MessageDescriptor"]);
+    tdsf.addStatements(emitDescriptors(described.get(TEST_INDEX) ?? [], "testMessageDescriptors", false));
+    tdsf.insertText(0, header(`the test message structures of Apache Kafka ${opts.kafkaVersion}`, opts));
+    files.set(TEST_DESCRIPTORS, tdsf.getFullText());
+    indexExports.get(TEST_INDEX)?.push(TEST_DESCRIPTORS);
   }
 
   // The API table.

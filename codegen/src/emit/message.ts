@@ -626,7 +626,10 @@ function emitVersionTypes(msg: MessageSpec, out: Out): void {
     const name = versionTypeName(s, v);
     const first = sigs.get(sig);
     if (first !== undefined) {
+      // Parents refer to the first identical version, so they collapse too.
       out.line(`export type ${name} = ${first};`);
+      byVersion.set(v, first);
+      return first;
     } else {
       sigs.set(sig, name);
       out.line(`/** ${s.schemaName} of ${msg.name} as version ${v} carries it. */`);

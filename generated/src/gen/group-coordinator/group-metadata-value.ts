@@ -476,7 +476,7 @@ export interface GroupMetadataValueV2 {
   protocol: string | null;
   leader: string | null;
   currentStateTimestamp: bigint;
-  members: GroupMetadataValueMemberMetadataV2[];
+  members: GroupMetadataValueMemberMetadataV1[];
 }
 /** MemberMetadata of GroupMetadataValue as version 3 carries it. */
 export interface GroupMetadataValueMemberMetadataV3 {
@@ -499,16 +499,7 @@ export interface GroupMetadataValueV3 {
   members: GroupMetadataValueMemberMetadataV3[];
 }
 export type GroupMetadataValueMemberMetadataV4 = GroupMetadataValueMemberMetadataV3;
-/** GroupMetadataValue of GroupMetadataValue as version 4 carries it. */
-export interface GroupMetadataValueV4 {
-  protocolType: string;
-  generation: number;
-  protocol: string | null;
-  leader: string | null;
-  currentStateTimestamp: bigint;
-  members: GroupMetadataValueMemberMetadataV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type GroupMetadataValueV4 = GroupMetadataValueV3;
 
 /** GroupMetadataValue's type at each version. */
 export interface GroupMetadataValueVersions {

@@ -565,30 +565,11 @@ export interface AddPartitionsToTxnRequestV0 {
   v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0[];
 }
 export type AddPartitionsToTxnRequestAddPartitionsToTxnTopicV1 = AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0;
-/** AddPartitionsToTxnRequest of AddPartitionsToTxnRequest as version 1 carries it. */
-export interface AddPartitionsToTxnRequestV1 {
-  v3AndBelowTransactionalId: string;
-  v3AndBelowProducerId: bigint;
-  v3AndBelowProducerEpoch: number;
-  v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopicV1[];
-}
+export type AddPartitionsToTxnRequestV1 = AddPartitionsToTxnRequestV0;
 export type AddPartitionsToTxnRequestAddPartitionsToTxnTopicV2 = AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0;
-/** AddPartitionsToTxnRequest of AddPartitionsToTxnRequest as version 2 carries it. */
-export interface AddPartitionsToTxnRequestV2 {
-  v3AndBelowTransactionalId: string;
-  v3AndBelowProducerId: bigint;
-  v3AndBelowProducerEpoch: number;
-  v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopicV2[];
-}
+export type AddPartitionsToTxnRequestV2 = AddPartitionsToTxnRequestV0;
 export type AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3 = AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0;
-/** AddPartitionsToTxnRequest of AddPartitionsToTxnRequest as version 3 carries it. */
-export interface AddPartitionsToTxnRequestV3 {
-  v3AndBelowTransactionalId: string;
-  v3AndBelowProducerId: bigint;
-  v3AndBelowProducerEpoch: number;
-  v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AddPartitionsToTxnRequestV3 = AddPartitionsToTxnRequestV0;
 export type AddPartitionsToTxnRequestAddPartitionsToTxnTopicV4 = AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0;
 /** AddPartitionsToTxnTransaction of AddPartitionsToTxnRequest as version 4 carries it. */
 export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4 {
@@ -596,7 +577,7 @@ export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4 {
   producerId: bigint;
   producerEpoch: number;
   verifyOnly: boolean;
-  topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopicV4[];
+  topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0[];
   _unknownTaggedFields?: TaggedField[];
 }
 /** AddPartitionsToTxnRequest of AddPartitionsToTxnRequest as version 4 carries it. */
@@ -605,20 +586,9 @@ export interface AddPartitionsToTxnRequestV4 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type AddPartitionsToTxnRequestAddPartitionsToTxnTopicV5 = AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0;
-/** AddPartitionsToTxnTransaction of AddPartitionsToTxnRequest as version 5 carries it. */
-export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV5 {
-  transactionalId: string;
-  producerId: bigint;
-  producerEpoch: number;
-  verifyOnly: boolean;
-  topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopicV5[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AddPartitionsToTxnRequest of AddPartitionsToTxnRequest as version 5 carries it. */
-export interface AddPartitionsToTxnRequestV5 {
-  transactions: AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV5[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV5 =
+  AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4;
+export type AddPartitionsToTxnRequestV5 = AddPartitionsToTxnRequestV4;
 
 /** AddPartitionsToTxnRequest's type at each version. */
 export interface AddPartitionsToTxnRequestVersions {

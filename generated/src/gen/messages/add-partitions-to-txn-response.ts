@@ -580,54 +580,27 @@ export interface AddPartitionsToTxnResponseV0 {
 }
 export type AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV1 =
   AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0;
-/** AddPartitionsToTxnTopicResult of AddPartitionsToTxnResponse as version 1 carries it. */
-export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV1 {
-  name: string;
-  resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV1[];
-}
-/** AddPartitionsToTxnResponse of AddPartitionsToTxnResponse as version 1 carries it. */
-export interface AddPartitionsToTxnResponseV1 {
-  throttleTimeMs: number;
-  resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV1[];
-}
+export type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV1 =
+  AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0;
+export type AddPartitionsToTxnResponseV1 = AddPartitionsToTxnResponseV0;
 export type AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV2 =
   AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0;
-/** AddPartitionsToTxnTopicResult of AddPartitionsToTxnResponse as version 2 carries it. */
-export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV2 {
-  name: string;
-  resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV2[];
-}
-/** AddPartitionsToTxnResponse of AddPartitionsToTxnResponse as version 2 carries it. */
-export interface AddPartitionsToTxnResponseV2 {
-  throttleTimeMs: number;
-  resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV2[];
-}
+export type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV2 =
+  AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0;
+export type AddPartitionsToTxnResponseV2 = AddPartitionsToTxnResponseV0;
 export type AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3 =
   AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0;
-/** AddPartitionsToTxnTopicResult of AddPartitionsToTxnResponse as version 3 carries it. */
-export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3 {
-  name: string;
-  resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AddPartitionsToTxnResponse of AddPartitionsToTxnResponse as version 3 carries it. */
-export interface AddPartitionsToTxnResponseV3 {
-  throttleTimeMs: number;
-  resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3 =
+  AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0;
+export type AddPartitionsToTxnResponseV3 = AddPartitionsToTxnResponseV0;
 export type AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV4 =
   AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0;
-/** AddPartitionsToTxnTopicResult of AddPartitionsToTxnResponse as version 4 carries it. */
-export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV4 {
-  name: string;
-  resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV4 =
+  AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0;
 /** AddPartitionsToTxnResult of AddPartitionsToTxnResponse as version 4 carries it. */
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnResultV4 {
   transactionalId: string;
-  topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV4[];
+  topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0[];
   _unknownTaggedFields?: TaggedField[];
 }
 /** AddPartitionsToTxnResponse of AddPartitionsToTxnResponse as version 4 carries it. */
@@ -639,25 +612,10 @@ export interface AddPartitionsToTxnResponseV4 {
 }
 export type AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV5 =
   AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0;
-/** AddPartitionsToTxnTopicResult of AddPartitionsToTxnResponse as version 5 carries it. */
-export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV5 {
-  name: string;
-  resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV5[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AddPartitionsToTxnResult of AddPartitionsToTxnResponse as version 5 carries it. */
-export interface AddPartitionsToTxnResponseAddPartitionsToTxnResultV5 {
-  transactionalId: string;
-  topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV5[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AddPartitionsToTxnResponse of AddPartitionsToTxnResponse as version 5 carries it. */
-export interface AddPartitionsToTxnResponseV5 {
-  throttleTimeMs: number;
-  errorCode: number;
-  resultsByTransaction: AddPartitionsToTxnResponseAddPartitionsToTxnResultV5[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV5 =
+  AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0;
+export type AddPartitionsToTxnResponseAddPartitionsToTxnResultV5 = AddPartitionsToTxnResponseAddPartitionsToTxnResultV4;
+export type AddPartitionsToTxnResponseV5 = AddPartitionsToTxnResponseV4;
 
 /** AddPartitionsToTxnResponse's type at each version. */
 export interface AddPartitionsToTxnResponseVersions {

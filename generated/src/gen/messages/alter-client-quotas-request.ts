@@ -548,18 +548,8 @@ export interface AlterClientQuotasRequestV0 {
 }
 export type AlterClientQuotasRequestEntityDataV1 = AlterClientQuotasRequestEntityDataV0;
 export type AlterClientQuotasRequestOpDataV1 = AlterClientQuotasRequestOpDataV0;
-/** EntryData of AlterClientQuotasRequest as version 1 carries it. */
-export interface AlterClientQuotasRequestEntryDataV1 {
-  entity: AlterClientQuotasRequestEntityDataV1[];
-  ops: AlterClientQuotasRequestOpDataV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AlterClientQuotasRequest of AlterClientQuotasRequest as version 1 carries it. */
-export interface AlterClientQuotasRequestV1 {
-  entries: AlterClientQuotasRequestEntryDataV1[];
-  validateOnly: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AlterClientQuotasRequestEntryDataV1 = AlterClientQuotasRequestEntryDataV0;
+export type AlterClientQuotasRequestV1 = AlterClientQuotasRequestV0;
 
 /** AlterClientQuotasRequest's type at each version. */
 export interface AlterClientQuotasRequestVersions {

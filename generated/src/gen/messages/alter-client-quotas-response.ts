@@ -418,19 +418,8 @@ export interface AlterClientQuotasResponseV0 {
   entries: AlterClientQuotasResponseEntryDataV0[];
 }
 export type AlterClientQuotasResponseEntityDataV1 = AlterClientQuotasResponseEntityDataV0;
-/** EntryData of AlterClientQuotasResponse as version 1 carries it. */
-export interface AlterClientQuotasResponseEntryDataV1 {
-  errorCode: number;
-  errorMessage: string | null;
-  entity: AlterClientQuotasResponseEntityDataV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AlterClientQuotasResponse of AlterClientQuotasResponse as version 1 carries it. */
-export interface AlterClientQuotasResponseV1 {
-  throttleTimeMs: number;
-  entries: AlterClientQuotasResponseEntryDataV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AlterClientQuotasResponseEntryDataV1 = AlterClientQuotasResponseEntryDataV0;
+export type AlterClientQuotasResponseV1 = AlterClientQuotasResponseV0;
 
 /** AlterClientQuotasResponse's type at each version. */
 export interface AlterClientQuotasResponseVersions {

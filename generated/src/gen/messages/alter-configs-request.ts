@@ -421,31 +421,11 @@ export interface AlterConfigsRequestV0 {
   validateOnly: boolean;
 }
 export type AlterConfigsRequestAlterableConfigV1 = AlterConfigsRequestAlterableConfigV0;
-/** AlterConfigsResource of AlterConfigsRequest as version 1 carries it. */
-export interface AlterConfigsRequestAlterConfigsResourceV1 {
-  resourceType: number;
-  resourceName: string;
-  configs: AlterConfigsRequestAlterableConfigV1[];
-}
-/** AlterConfigsRequest of AlterConfigsRequest as version 1 carries it. */
-export interface AlterConfigsRequestV1 {
-  resources: AlterConfigsRequestAlterConfigsResourceV1[];
-  validateOnly: boolean;
-}
+export type AlterConfigsRequestAlterConfigsResourceV1 = AlterConfigsRequestAlterConfigsResourceV0;
+export type AlterConfigsRequestV1 = AlterConfigsRequestV0;
 export type AlterConfigsRequestAlterableConfigV2 = AlterConfigsRequestAlterableConfigV0;
-/** AlterConfigsResource of AlterConfigsRequest as version 2 carries it. */
-export interface AlterConfigsRequestAlterConfigsResourceV2 {
-  resourceType: number;
-  resourceName: string;
-  configs: AlterConfigsRequestAlterableConfigV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AlterConfigsRequest of AlterConfigsRequest as version 2 carries it. */
-export interface AlterConfigsRequestV2 {
-  resources: AlterConfigsRequestAlterConfigsResourceV2[];
-  validateOnly: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AlterConfigsRequestAlterConfigsResourceV2 = AlterConfigsRequestAlterConfigsResourceV0;
+export type AlterConfigsRequestV2 = AlterConfigsRequestV0;
 
 /** AlterConfigsRequest's type at each version. */
 export interface AlterConfigsRequestVersions {

@@ -283,18 +283,9 @@ export interface AlterConfigsResponseV0 {
   responses: AlterConfigsResponseAlterConfigsResourceResponseV0[];
 }
 export type AlterConfigsResponseAlterConfigsResourceResponseV1 = AlterConfigsResponseAlterConfigsResourceResponseV0;
-/** AlterConfigsResponse of AlterConfigsResponse as version 1 carries it. */
-export interface AlterConfigsResponseV1 {
-  throttleTimeMs: number;
-  responses: AlterConfigsResponseAlterConfigsResourceResponseV1[];
-}
+export type AlterConfigsResponseV1 = AlterConfigsResponseV0;
 export type AlterConfigsResponseAlterConfigsResourceResponseV2 = AlterConfigsResponseAlterConfigsResourceResponseV0;
-/** AlterConfigsResponse of AlterConfigsResponse as version 2 carries it. */
-export interface AlterConfigsResponseV2 {
-  throttleTimeMs: number;
-  responses: AlterConfigsResponseAlterConfigsResourceResponseV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AlterConfigsResponseV2 = AlterConfigsResponseV0;
 
 /** AlterConfigsResponse's type at each version. */
 export interface AlterConfigsResponseVersions {

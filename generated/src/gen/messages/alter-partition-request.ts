@@ -548,7 +548,7 @@ export type AlterPartitionRequestPartitionDataV2 = AlterPartitionRequestPartitio
 /** TopicData of AlterPartitionRequest as version 2 carries it. */
 export interface AlterPartitionRequestTopicDataV2 {
   topicId: string;
-  partitions: AlterPartitionRequestPartitionDataV2[];
+  partitions: AlterPartitionRequestPartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
 /** AlterPartitionRequest of AlterPartitionRequest as version 2 carries it. */

@@ -430,7 +430,7 @@ export type AlterPartitionResponsePartitionDataV2 = AlterPartitionResponsePartit
 /** TopicData of AlterPartitionResponse as version 2 carries it. */
 export interface AlterPartitionResponseTopicDataV2 {
   topicId: string;
-  partitions: AlterPartitionResponsePartitionDataV2[];
+  partitions: AlterPartitionResponsePartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
 /** AlterPartitionResponse of AlterPartitionResponse as version 2 carries it. */
@@ -441,19 +441,8 @@ export interface AlterPartitionResponseV2 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type AlterPartitionResponsePartitionDataV3 = AlterPartitionResponsePartitionDataV1;
-/** TopicData of AlterPartitionResponse as version 3 carries it. */
-export interface AlterPartitionResponseTopicDataV3 {
-  topicId: string;
-  partitions: AlterPartitionResponsePartitionDataV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AlterPartitionResponse of AlterPartitionResponse as version 3 carries it. */
-export interface AlterPartitionResponseV3 {
-  throttleTimeMs: number;
-  errorCode: number;
-  topics: AlterPartitionResponseTopicDataV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AlterPartitionResponseTopicDataV3 = AlterPartitionResponseTopicDataV2;
+export type AlterPartitionResponseV3 = AlterPartitionResponseV2;
 
 /** AlterPartitionResponse's type at each version. */
 export interface AlterPartitionResponseVersions {

@@ -441,27 +441,11 @@ export interface AlterReplicaLogDirsRequestV0 {
   dirs: AlterReplicaLogDirsRequestAlterReplicaLogDirV0[];
 }
 export type AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1 = AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV0;
-/** AlterReplicaLogDir of AlterReplicaLogDirsRequest as version 1 carries it. */
-export interface AlterReplicaLogDirsRequestAlterReplicaLogDirV1 {
-  path: string;
-  topics: AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1[];
-}
-/** AlterReplicaLogDirsRequest of AlterReplicaLogDirsRequest as version 1 carries it. */
-export interface AlterReplicaLogDirsRequestV1 {
-  dirs: AlterReplicaLogDirsRequestAlterReplicaLogDirV1[];
-}
+export type AlterReplicaLogDirsRequestAlterReplicaLogDirV1 = AlterReplicaLogDirsRequestAlterReplicaLogDirV0;
+export type AlterReplicaLogDirsRequestV1 = AlterReplicaLogDirsRequestV0;
 export type AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2 = AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV0;
-/** AlterReplicaLogDir of AlterReplicaLogDirsRequest as version 2 carries it. */
-export interface AlterReplicaLogDirsRequestAlterReplicaLogDirV2 {
-  path: string;
-  topics: AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AlterReplicaLogDirsRequest of AlterReplicaLogDirsRequest as version 2 carries it. */
-export interface AlterReplicaLogDirsRequestV2 {
-  dirs: AlterReplicaLogDirsRequestAlterReplicaLogDirV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AlterReplicaLogDirsRequestAlterReplicaLogDirV2 = AlterReplicaLogDirsRequestAlterReplicaLogDirV0;
+export type AlterReplicaLogDirsRequestV2 = AlterReplicaLogDirsRequestV0;
 
 /** AlterReplicaLogDirsRequest's type at each version. */
 export interface AlterReplicaLogDirsRequestVersions {

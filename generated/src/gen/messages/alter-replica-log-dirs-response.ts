@@ -396,30 +396,14 @@ export interface AlterReplicaLogDirsResponseV0 {
 }
 export type AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1 =
   AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV0;
-/** AlterReplicaLogDirTopicResult of AlterReplicaLogDirsResponse as version 1 carries it. */
-export interface AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1 {
-  topicName: string;
-  partitions: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1[];
-}
-/** AlterReplicaLogDirsResponse of AlterReplicaLogDirsResponse as version 1 carries it. */
-export interface AlterReplicaLogDirsResponseV1 {
-  throttleTimeMs: number;
-  results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1[];
-}
+export type AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1 =
+  AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV0;
+export type AlterReplicaLogDirsResponseV1 = AlterReplicaLogDirsResponseV0;
 export type AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2 =
   AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV0;
-/** AlterReplicaLogDirTopicResult of AlterReplicaLogDirsResponse as version 2 carries it. */
-export interface AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2 {
-  topicName: string;
-  partitions: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** AlterReplicaLogDirsResponse of AlterReplicaLogDirsResponse as version 2 carries it. */
-export interface AlterReplicaLogDirsResponseV2 {
-  throttleTimeMs: number;
-  results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2 =
+  AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV0;
+export type AlterReplicaLogDirsResponseV2 = AlterReplicaLogDirsResponseV0;
 
 /** AlterReplicaLogDirsResponse's type at each version. */
 export interface AlterReplicaLogDirsResponseVersions {

@@ -598,16 +598,11 @@ export type ApiVersionsResponseApiVersionV1 = ApiVersionsResponseApiVersionV0;
 /** ApiVersionsResponse of ApiVersionsResponse as version 1 carries it. */
 export interface ApiVersionsResponseV1 {
   errorCode: number;
-  apiKeys: ApiVersionsResponseApiVersionV1[];
+  apiKeys: ApiVersionsResponseApiVersionV0[];
   throttleTimeMs: number;
 }
 export type ApiVersionsResponseApiVersionV2 = ApiVersionsResponseApiVersionV0;
-/** ApiVersionsResponse of ApiVersionsResponse as version 2 carries it. */
-export interface ApiVersionsResponseV2 {
-  errorCode: number;
-  apiKeys: ApiVersionsResponseApiVersionV2[];
-  throttleTimeMs: number;
-}
+export type ApiVersionsResponseV2 = ApiVersionsResponseV1;
 export type ApiVersionsResponseApiVersionV3 = ApiVersionsResponseApiVersionV0;
 /** SupportedFeatureKey of ApiVersionsResponse as version 3 carries it. */
 export interface ApiVersionsResponseSupportedFeatureKeyV3 {
@@ -626,7 +621,7 @@ export interface ApiVersionsResponseFinalizedFeatureKeyV3 {
 /** ApiVersionsResponse of ApiVersionsResponse as version 3 carries it. */
 export interface ApiVersionsResponseV3 {
   errorCode: number;
-  apiKeys: ApiVersionsResponseApiVersionV3[];
+  apiKeys: ApiVersionsResponseApiVersionV0[];
   throttleTimeMs: number;
   supportedFeatures: ApiVersionsResponseSupportedFeatureKeyV3[];
   finalizedFeaturesEpoch: bigint;
@@ -637,17 +632,7 @@ export interface ApiVersionsResponseV3 {
 export type ApiVersionsResponseApiVersionV4 = ApiVersionsResponseApiVersionV0;
 export type ApiVersionsResponseSupportedFeatureKeyV4 = ApiVersionsResponseSupportedFeatureKeyV3;
 export type ApiVersionsResponseFinalizedFeatureKeyV4 = ApiVersionsResponseFinalizedFeatureKeyV3;
-/** ApiVersionsResponse of ApiVersionsResponse as version 4 carries it. */
-export interface ApiVersionsResponseV4 {
-  errorCode: number;
-  apiKeys: ApiVersionsResponseApiVersionV4[];
-  throttleTimeMs: number;
-  supportedFeatures: ApiVersionsResponseSupportedFeatureKeyV4[];
-  finalizedFeaturesEpoch: bigint;
-  finalizedFeatures: ApiVersionsResponseFinalizedFeatureKeyV4[];
-  zkMigrationReady: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ApiVersionsResponseV4 = ApiVersionsResponseV3;
 
 /** ApiVersionsResponse's type at each version. */
 export interface ApiVersionsResponseVersions {

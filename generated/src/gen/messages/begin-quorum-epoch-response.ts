@@ -551,12 +551,7 @@ export interface BeginQuorumEpochResponseV0 {
   topics: BeginQuorumEpochResponseTopicDataV0[];
 }
 export type BeginQuorumEpochResponsePartitionDataV1 = BeginQuorumEpochResponsePartitionDataV0;
-/** TopicData of BeginQuorumEpochResponse as version 1 carries it. */
-export interface BeginQuorumEpochResponseTopicDataV1 {
-  topicName: string;
-  partitions: BeginQuorumEpochResponsePartitionDataV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type BeginQuorumEpochResponseTopicDataV1 = BeginQuorumEpochResponseTopicDataV0;
 /** NodeEndpoint of BeginQuorumEpochResponse as version 1 carries it. */
 export interface BeginQuorumEpochResponseNodeEndpointV1 {
   nodeId: number;
@@ -567,7 +562,7 @@ export interface BeginQuorumEpochResponseNodeEndpointV1 {
 /** BeginQuorumEpochResponse of BeginQuorumEpochResponse as version 1 carries it. */
 export interface BeginQuorumEpochResponseV1 {
   errorCode: number;
-  topics: BeginQuorumEpochResponseTopicDataV1[];
+  topics: BeginQuorumEpochResponseTopicDataV0[];
   nodeEndpoints: BeginQuorumEpochResponseNodeEndpointV1[];
   _unknownTaggedFields?: TaggedField[];
 }

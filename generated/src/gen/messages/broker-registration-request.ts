@@ -455,8 +455,8 @@ export interface BrokerRegistrationRequestV1 {
   brokerId: number;
   clusterId: string;
   incarnationId: string;
-  listeners: BrokerRegistrationRequestListenerV1[];
-  features: BrokerRegistrationRequestFeatureV1[];
+  listeners: BrokerRegistrationRequestListenerV0[];
+  features: BrokerRegistrationRequestFeatureV0[];
   rack: string | null;
   isMigratingZkBroker: boolean;
   _unknownTaggedFields?: TaggedField[];
@@ -468,8 +468,8 @@ export interface BrokerRegistrationRequestV2 {
   brokerId: number;
   clusterId: string;
   incarnationId: string;
-  listeners: BrokerRegistrationRequestListenerV2[];
-  features: BrokerRegistrationRequestFeatureV2[];
+  listeners: BrokerRegistrationRequestListenerV0[];
+  features: BrokerRegistrationRequestFeatureV0[];
   rack: string | null;
   isMigratingZkBroker: boolean;
   logDirs: string[];
@@ -482,8 +482,8 @@ export interface BrokerRegistrationRequestV3 {
   brokerId: number;
   clusterId: string;
   incarnationId: string;
-  listeners: BrokerRegistrationRequestListenerV3[];
-  features: BrokerRegistrationRequestFeatureV3[];
+  listeners: BrokerRegistrationRequestListenerV0[];
+  features: BrokerRegistrationRequestFeatureV0[];
   rack: string | null;
   isMigratingZkBroker: boolean;
   logDirs: string[];
@@ -492,19 +492,7 @@ export interface BrokerRegistrationRequestV3 {
 }
 export type BrokerRegistrationRequestListenerV4 = BrokerRegistrationRequestListenerV0;
 export type BrokerRegistrationRequestFeatureV4 = BrokerRegistrationRequestFeatureV0;
-/** BrokerRegistrationRequest of BrokerRegistrationRequest as version 4 carries it. */
-export interface BrokerRegistrationRequestV4 {
-  brokerId: number;
-  clusterId: string;
-  incarnationId: string;
-  listeners: BrokerRegistrationRequestListenerV4[];
-  features: BrokerRegistrationRequestFeatureV4[];
-  rack: string | null;
-  isMigratingZkBroker: boolean;
-  logDirs: string[];
-  previousBrokerEpoch: bigint;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type BrokerRegistrationRequestV4 = BrokerRegistrationRequestV3;
 
 /** BrokerRegistrationRequest's type at each version. */
 export interface BrokerRegistrationRequestVersions {

@@ -158,23 +158,11 @@ export interface ConsumerProtocolAssignmentV0 {
   userData: Buffer | null;
 }
 export type ConsumerProtocolAssignmentTopicPartitionV1 = ConsumerProtocolAssignmentTopicPartitionV0;
-/** ConsumerProtocolAssignment of ConsumerProtocolAssignment as version 1 carries it. */
-export interface ConsumerProtocolAssignmentV1 {
-  assignedPartitions: ConsumerProtocolAssignmentTopicPartitionV1[];
-  userData: Buffer | null;
-}
+export type ConsumerProtocolAssignmentV1 = ConsumerProtocolAssignmentV0;
 export type ConsumerProtocolAssignmentTopicPartitionV2 = ConsumerProtocolAssignmentTopicPartitionV0;
-/** ConsumerProtocolAssignment of ConsumerProtocolAssignment as version 2 carries it. */
-export interface ConsumerProtocolAssignmentV2 {
-  assignedPartitions: ConsumerProtocolAssignmentTopicPartitionV2[];
-  userData: Buffer | null;
-}
+export type ConsumerProtocolAssignmentV2 = ConsumerProtocolAssignmentV0;
 export type ConsumerProtocolAssignmentTopicPartitionV3 = ConsumerProtocolAssignmentTopicPartitionV0;
-/** ConsumerProtocolAssignment of ConsumerProtocolAssignment as version 3 carries it. */
-export interface ConsumerProtocolAssignmentV3 {
-  assignedPartitions: ConsumerProtocolAssignmentTopicPartitionV3[];
-  userData: Buffer | null;
-}
+export type ConsumerProtocolAssignmentV3 = ConsumerProtocolAssignmentV0;
 
 /** ConsumerProtocolAssignment's type at each version. */
 export interface ConsumerProtocolAssignmentVersions {

@@ -236,7 +236,7 @@ export type ConsumerProtocolSubscriptionTopicPartitionV2 = ConsumerProtocolSubsc
 export interface ConsumerProtocolSubscriptionV2 {
   topics: string[];
   userData: Buffer | null;
-  ownedPartitions: ConsumerProtocolSubscriptionTopicPartitionV2[];
+  ownedPartitions: ConsumerProtocolSubscriptionTopicPartitionV1[];
   generationId: number;
 }
 export type ConsumerProtocolSubscriptionTopicPartitionV3 = ConsumerProtocolSubscriptionTopicPartitionV1;
@@ -244,7 +244,7 @@ export type ConsumerProtocolSubscriptionTopicPartitionV3 = ConsumerProtocolSubsc
 export interface ConsumerProtocolSubscriptionV3 {
   topics: string[];
   userData: Buffer | null;
-  ownedPartitions: ConsumerProtocolSubscriptionTopicPartitionV3[];
+  ownedPartitions: ConsumerProtocolSubscriptionTopicPartitionV1[];
   generationId: number;
   rackId: string | null;
 }

@@ -254,24 +254,11 @@ export interface ControlledShutdownResponseV0 {
   remainingPartitions: ControlledShutdownResponseRemainingPartitionV0[];
 }
 export type ControlledShutdownResponseRemainingPartitionV1 = ControlledShutdownResponseRemainingPartitionV0;
-/** ControlledShutdownResponse of ControlledShutdownResponse as version 1 carries it. */
-export interface ControlledShutdownResponseV1 {
-  errorCode: number;
-  remainingPartitions: ControlledShutdownResponseRemainingPartitionV1[];
-}
+export type ControlledShutdownResponseV1 = ControlledShutdownResponseV0;
 export type ControlledShutdownResponseRemainingPartitionV2 = ControlledShutdownResponseRemainingPartitionV0;
-/** ControlledShutdownResponse of ControlledShutdownResponse as version 2 carries it. */
-export interface ControlledShutdownResponseV2 {
-  errorCode: number;
-  remainingPartitions: ControlledShutdownResponseRemainingPartitionV2[];
-}
+export type ControlledShutdownResponseV2 = ControlledShutdownResponseV0;
 export type ControlledShutdownResponseRemainingPartitionV3 = ControlledShutdownResponseRemainingPartitionV0;
-/** ControlledShutdownResponse of ControlledShutdownResponse as version 3 carries it. */
-export interface ControlledShutdownResponseV3 {
-  errorCode: number;
-  remainingPartitions: ControlledShutdownResponseRemainingPartitionV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ControlledShutdownResponseV3 = ControlledShutdownResponseV0;
 
 /** ControlledShutdownResponse's type at each version. */
 export interface ControlledShutdownResponseVersions {

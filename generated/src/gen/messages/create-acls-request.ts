@@ -329,17 +329,9 @@ export interface CreateAclsRequestV1 {
   creations: CreateAclsRequestAclCreationV1[];
 }
 export type CreateAclsRequestAclCreationV2 = CreateAclsRequestAclCreationV1;
-/** CreateAclsRequest of CreateAclsRequest as version 2 carries it. */
-export interface CreateAclsRequestV2 {
-  creations: CreateAclsRequestAclCreationV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreateAclsRequestV2 = CreateAclsRequestV1;
 export type CreateAclsRequestAclCreationV3 = CreateAclsRequestAclCreationV1;
-/** CreateAclsRequest of CreateAclsRequest as version 3 carries it. */
-export interface CreateAclsRequestV3 {
-  creations: CreateAclsRequestAclCreationV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreateAclsRequestV3 = CreateAclsRequestV1;
 
 /** CreateAclsRequest's type at each version. */
 export interface CreateAclsRequestVersions {

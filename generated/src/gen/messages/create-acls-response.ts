@@ -248,25 +248,11 @@ export interface CreateAclsResponseV0 {
   results: CreateAclsResponseAclCreationResultV0[];
 }
 export type CreateAclsResponseAclCreationResultV1 = CreateAclsResponseAclCreationResultV0;
-/** CreateAclsResponse of CreateAclsResponse as version 1 carries it. */
-export interface CreateAclsResponseV1 {
-  throttleTimeMs: number;
-  results: CreateAclsResponseAclCreationResultV1[];
-}
+export type CreateAclsResponseV1 = CreateAclsResponseV0;
 export type CreateAclsResponseAclCreationResultV2 = CreateAclsResponseAclCreationResultV0;
-/** CreateAclsResponse of CreateAclsResponse as version 2 carries it. */
-export interface CreateAclsResponseV2 {
-  throttleTimeMs: number;
-  results: CreateAclsResponseAclCreationResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreateAclsResponseV2 = CreateAclsResponseV0;
 export type CreateAclsResponseAclCreationResultV3 = CreateAclsResponseAclCreationResultV0;
-/** CreateAclsResponse of CreateAclsResponse as version 3 carries it. */
-export interface CreateAclsResponseV3 {
-  throttleTimeMs: number;
-  results: CreateAclsResponseAclCreationResultV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreateAclsResponseV3 = CreateAclsResponseV0;
 
 /** CreateAclsResponse's type at each version. */
 export interface CreateAclsResponseVersions {

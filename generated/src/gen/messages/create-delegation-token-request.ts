@@ -324,24 +324,15 @@ export interface CreateDelegationTokenRequestV0 {
   maxLifetimeMs: bigint;
 }
 export type CreateDelegationTokenRequestCreatableRenewersV1 = CreateDelegationTokenRequestCreatableRenewersV0;
-/** CreateDelegationTokenRequest of CreateDelegationTokenRequest as version 1 carries it. */
-export interface CreateDelegationTokenRequestV1 {
-  renewers: CreateDelegationTokenRequestCreatableRenewersV1[];
-  maxLifetimeMs: bigint;
-}
+export type CreateDelegationTokenRequestV1 = CreateDelegationTokenRequestV0;
 export type CreateDelegationTokenRequestCreatableRenewersV2 = CreateDelegationTokenRequestCreatableRenewersV0;
-/** CreateDelegationTokenRequest of CreateDelegationTokenRequest as version 2 carries it. */
-export interface CreateDelegationTokenRequestV2 {
-  renewers: CreateDelegationTokenRequestCreatableRenewersV2[];
-  maxLifetimeMs: bigint;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreateDelegationTokenRequestV2 = CreateDelegationTokenRequestV0;
 export type CreateDelegationTokenRequestCreatableRenewersV3 = CreateDelegationTokenRequestCreatableRenewersV0;
 /** CreateDelegationTokenRequest of CreateDelegationTokenRequest as version 3 carries it. */
 export interface CreateDelegationTokenRequestV3 {
   ownerPrincipalType: string | null;
   ownerPrincipalName: string | null;
-  renewers: CreateDelegationTokenRequestCreatableRenewersV3[];
+  renewers: CreateDelegationTokenRequestCreatableRenewersV0[];
   maxLifetimeMs: bigint;
   _unknownTaggedFields?: TaggedField[];
 }

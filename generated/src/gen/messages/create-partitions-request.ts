@@ -470,48 +470,14 @@ export interface CreatePartitionsRequestV0 {
   validateOnly: boolean;
 }
 export type CreatePartitionsRequestCreatePartitionsAssignmentV1 = CreatePartitionsRequestCreatePartitionsAssignmentV0;
-/** CreatePartitionsTopic of CreatePartitionsRequest as version 1 carries it. */
-export interface CreatePartitionsRequestCreatePartitionsTopicV1 {
-  name: string;
-  count: number;
-  assignments: CreatePartitionsRequestCreatePartitionsAssignmentV1[] | null;
-}
-/** CreatePartitionsRequest of CreatePartitionsRequest as version 1 carries it. */
-export interface CreatePartitionsRequestV1 {
-  topics: CreatePartitionsRequestCreatePartitionsTopicV1[];
-  timeoutMs: number;
-  validateOnly: boolean;
-}
+export type CreatePartitionsRequestCreatePartitionsTopicV1 = CreatePartitionsRequestCreatePartitionsTopicV0;
+export type CreatePartitionsRequestV1 = CreatePartitionsRequestV0;
 export type CreatePartitionsRequestCreatePartitionsAssignmentV2 = CreatePartitionsRequestCreatePartitionsAssignmentV0;
-/** CreatePartitionsTopic of CreatePartitionsRequest as version 2 carries it. */
-export interface CreatePartitionsRequestCreatePartitionsTopicV2 {
-  name: string;
-  count: number;
-  assignments: CreatePartitionsRequestCreatePartitionsAssignmentV2[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** CreatePartitionsRequest of CreatePartitionsRequest as version 2 carries it. */
-export interface CreatePartitionsRequestV2 {
-  topics: CreatePartitionsRequestCreatePartitionsTopicV2[];
-  timeoutMs: number;
-  validateOnly: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreatePartitionsRequestCreatePartitionsTopicV2 = CreatePartitionsRequestCreatePartitionsTopicV0;
+export type CreatePartitionsRequestV2 = CreatePartitionsRequestV0;
 export type CreatePartitionsRequestCreatePartitionsAssignmentV3 = CreatePartitionsRequestCreatePartitionsAssignmentV0;
-/** CreatePartitionsTopic of CreatePartitionsRequest as version 3 carries it. */
-export interface CreatePartitionsRequestCreatePartitionsTopicV3 {
-  name: string;
-  count: number;
-  assignments: CreatePartitionsRequestCreatePartitionsAssignmentV3[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** CreatePartitionsRequest of CreatePartitionsRequest as version 3 carries it. */
-export interface CreatePartitionsRequestV3 {
-  topics: CreatePartitionsRequestCreatePartitionsTopicV3[];
-  timeoutMs: number;
-  validateOnly: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreatePartitionsRequestCreatePartitionsTopicV3 = CreatePartitionsRequestCreatePartitionsTopicV0;
+export type CreatePartitionsRequestV3 = CreatePartitionsRequestV0;
 
 /** CreatePartitionsRequest's type at each version. */
 export interface CreatePartitionsRequestVersions {

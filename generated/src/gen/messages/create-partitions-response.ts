@@ -275,27 +275,13 @@ export interface CreatePartitionsResponseV0 {
 }
 export type CreatePartitionsResponseCreatePartitionsTopicResultV1 =
   CreatePartitionsResponseCreatePartitionsTopicResultV0;
-/** CreatePartitionsResponse of CreatePartitionsResponse as version 1 carries it. */
-export interface CreatePartitionsResponseV1 {
-  throttleTimeMs: number;
-  results: CreatePartitionsResponseCreatePartitionsTopicResultV1[];
-}
+export type CreatePartitionsResponseV1 = CreatePartitionsResponseV0;
 export type CreatePartitionsResponseCreatePartitionsTopicResultV2 =
   CreatePartitionsResponseCreatePartitionsTopicResultV0;
-/** CreatePartitionsResponse of CreatePartitionsResponse as version 2 carries it. */
-export interface CreatePartitionsResponseV2 {
-  throttleTimeMs: number;
-  results: CreatePartitionsResponseCreatePartitionsTopicResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreatePartitionsResponseV2 = CreatePartitionsResponseV0;
 export type CreatePartitionsResponseCreatePartitionsTopicResultV3 =
   CreatePartitionsResponseCreatePartitionsTopicResultV0;
-/** CreatePartitionsResponse of CreatePartitionsResponse as version 3 carries it. */
-export interface CreatePartitionsResponseV3 {
-  throttleTimeMs: number;
-  results: CreatePartitionsResponseCreatePartitionsTopicResultV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreatePartitionsResponseV3 = CreatePartitionsResponseV0;
 
 /** CreatePartitionsResponse's type at each version. */
 export interface CreatePartitionsResponseVersions {

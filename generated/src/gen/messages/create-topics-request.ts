@@ -650,122 +650,37 @@ export interface CreateTopicsRequestV0 {
 }
 export type CreateTopicsRequestCreatableReplicaAssignmentV1 = CreateTopicsRequestCreatableReplicaAssignmentV0;
 export type CreateTopicsRequestCreatableTopicConfigV1 = CreateTopicsRequestCreatableTopicConfigV0;
-/** CreatableTopic of CreateTopicsRequest as version 1 carries it. */
-export interface CreateTopicsRequestCreatableTopicV1 {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: CreateTopicsRequestCreatableReplicaAssignmentV1[];
-  configs: CreateTopicsRequestCreatableTopicConfigV1[];
-}
+export type CreateTopicsRequestCreatableTopicV1 = CreateTopicsRequestCreatableTopicV0;
 /** CreateTopicsRequest of CreateTopicsRequest as version 1 carries it. */
 export interface CreateTopicsRequestV1 {
-  topics: CreateTopicsRequestCreatableTopicV1[];
+  topics: CreateTopicsRequestCreatableTopicV0[];
   timeoutMs: number;
   validateOnly: boolean;
 }
 export type CreateTopicsRequestCreatableReplicaAssignmentV2 = CreateTopicsRequestCreatableReplicaAssignmentV0;
 export type CreateTopicsRequestCreatableTopicConfigV2 = CreateTopicsRequestCreatableTopicConfigV0;
-/** CreatableTopic of CreateTopicsRequest as version 2 carries it. */
-export interface CreateTopicsRequestCreatableTopicV2 {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: CreateTopicsRequestCreatableReplicaAssignmentV2[];
-  configs: CreateTopicsRequestCreatableTopicConfigV2[];
-}
-/** CreateTopicsRequest of CreateTopicsRequest as version 2 carries it. */
-export interface CreateTopicsRequestV2 {
-  topics: CreateTopicsRequestCreatableTopicV2[];
-  timeoutMs: number;
-  validateOnly: boolean;
-}
+export type CreateTopicsRequestCreatableTopicV2 = CreateTopicsRequestCreatableTopicV0;
+export type CreateTopicsRequestV2 = CreateTopicsRequestV1;
 export type CreateTopicsRequestCreatableReplicaAssignmentV3 = CreateTopicsRequestCreatableReplicaAssignmentV0;
 export type CreateTopicsRequestCreatableTopicConfigV3 = CreateTopicsRequestCreatableTopicConfigV0;
-/** CreatableTopic of CreateTopicsRequest as version 3 carries it. */
-export interface CreateTopicsRequestCreatableTopicV3 {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: CreateTopicsRequestCreatableReplicaAssignmentV3[];
-  configs: CreateTopicsRequestCreatableTopicConfigV3[];
-}
-/** CreateTopicsRequest of CreateTopicsRequest as version 3 carries it. */
-export interface CreateTopicsRequestV3 {
-  topics: CreateTopicsRequestCreatableTopicV3[];
-  timeoutMs: number;
-  validateOnly: boolean;
-}
+export type CreateTopicsRequestCreatableTopicV3 = CreateTopicsRequestCreatableTopicV0;
+export type CreateTopicsRequestV3 = CreateTopicsRequestV1;
 export type CreateTopicsRequestCreatableReplicaAssignmentV4 = CreateTopicsRequestCreatableReplicaAssignmentV0;
 export type CreateTopicsRequestCreatableTopicConfigV4 = CreateTopicsRequestCreatableTopicConfigV0;
-/** CreatableTopic of CreateTopicsRequest as version 4 carries it. */
-export interface CreateTopicsRequestCreatableTopicV4 {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: CreateTopicsRequestCreatableReplicaAssignmentV4[];
-  configs: CreateTopicsRequestCreatableTopicConfigV4[];
-}
-/** CreateTopicsRequest of CreateTopicsRequest as version 4 carries it. */
-export interface CreateTopicsRequestV4 {
-  topics: CreateTopicsRequestCreatableTopicV4[];
-  timeoutMs: number;
-  validateOnly: boolean;
-}
+export type CreateTopicsRequestCreatableTopicV4 = CreateTopicsRequestCreatableTopicV0;
+export type CreateTopicsRequestV4 = CreateTopicsRequestV1;
 export type CreateTopicsRequestCreatableReplicaAssignmentV5 = CreateTopicsRequestCreatableReplicaAssignmentV0;
 export type CreateTopicsRequestCreatableTopicConfigV5 = CreateTopicsRequestCreatableTopicConfigV0;
-/** CreatableTopic of CreateTopicsRequest as version 5 carries it. */
-export interface CreateTopicsRequestCreatableTopicV5 {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: CreateTopicsRequestCreatableReplicaAssignmentV5[];
-  configs: CreateTopicsRequestCreatableTopicConfigV5[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** CreateTopicsRequest of CreateTopicsRequest as version 5 carries it. */
-export interface CreateTopicsRequestV5 {
-  topics: CreateTopicsRequestCreatableTopicV5[];
-  timeoutMs: number;
-  validateOnly: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreateTopicsRequestCreatableTopicV5 = CreateTopicsRequestCreatableTopicV0;
+export type CreateTopicsRequestV5 = CreateTopicsRequestV1;
 export type CreateTopicsRequestCreatableReplicaAssignmentV6 = CreateTopicsRequestCreatableReplicaAssignmentV0;
 export type CreateTopicsRequestCreatableTopicConfigV6 = CreateTopicsRequestCreatableTopicConfigV0;
-/** CreatableTopic of CreateTopicsRequest as version 6 carries it. */
-export interface CreateTopicsRequestCreatableTopicV6 {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: CreateTopicsRequestCreatableReplicaAssignmentV6[];
-  configs: CreateTopicsRequestCreatableTopicConfigV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** CreateTopicsRequest of CreateTopicsRequest as version 6 carries it. */
-export interface CreateTopicsRequestV6 {
-  topics: CreateTopicsRequestCreatableTopicV6[];
-  timeoutMs: number;
-  validateOnly: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreateTopicsRequestCreatableTopicV6 = CreateTopicsRequestCreatableTopicV0;
+export type CreateTopicsRequestV6 = CreateTopicsRequestV1;
 export type CreateTopicsRequestCreatableReplicaAssignmentV7 = CreateTopicsRequestCreatableReplicaAssignmentV0;
 export type CreateTopicsRequestCreatableTopicConfigV7 = CreateTopicsRequestCreatableTopicConfigV0;
-/** CreatableTopic of CreateTopicsRequest as version 7 carries it. */
-export interface CreateTopicsRequestCreatableTopicV7 {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: CreateTopicsRequestCreatableReplicaAssignmentV7[];
-  configs: CreateTopicsRequestCreatableTopicConfigV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** CreateTopicsRequest of CreateTopicsRequest as version 7 carries it. */
-export interface CreateTopicsRequestV7 {
-  topics: CreateTopicsRequestCreatableTopicV7[];
-  timeoutMs: number;
-  validateOnly: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreateTopicsRequestCreatableTopicV7 = CreateTopicsRequestCreatableTopicV0;
+export type CreateTopicsRequestV7 = CreateTopicsRequestV1;
 
 /** CreateTopicsRequest's type at each version. */
 export interface CreateTopicsRequestVersions {

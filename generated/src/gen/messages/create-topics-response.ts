@@ -541,20 +541,12 @@ export type CreateTopicsResponseCreatableTopicResultV2 = CreateTopicsResponseCre
 /** CreateTopicsResponse of CreateTopicsResponse as version 2 carries it. */
 export interface CreateTopicsResponseV2 {
   throttleTimeMs: number;
-  topics: CreateTopicsResponseCreatableTopicResultV2[];
+  topics: CreateTopicsResponseCreatableTopicResultV1[];
 }
 export type CreateTopicsResponseCreatableTopicResultV3 = CreateTopicsResponseCreatableTopicResultV1;
-/** CreateTopicsResponse of CreateTopicsResponse as version 3 carries it. */
-export interface CreateTopicsResponseV3 {
-  throttleTimeMs: number;
-  topics: CreateTopicsResponseCreatableTopicResultV3[];
-}
+export type CreateTopicsResponseV3 = CreateTopicsResponseV2;
 export type CreateTopicsResponseCreatableTopicResultV4 = CreateTopicsResponseCreatableTopicResultV1;
-/** CreateTopicsResponse of CreateTopicsResponse as version 4 carries it. */
-export interface CreateTopicsResponseV4 {
-  throttleTimeMs: number;
-  topics: CreateTopicsResponseCreatableTopicResultV4[];
-}
+export type CreateTopicsResponseV4 = CreateTopicsResponseV2;
 /** CreatableTopicConfigs of CreateTopicsResponse as version 5 carries it. */
 export interface CreateTopicsResponseCreatableTopicConfigsV5 {
   name: string;
@@ -582,23 +574,8 @@ export interface CreateTopicsResponseV5 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type CreateTopicsResponseCreatableTopicConfigsV6 = CreateTopicsResponseCreatableTopicConfigsV5;
-/** CreatableTopicResult of CreateTopicsResponse as version 6 carries it. */
-export interface CreateTopicsResponseCreatableTopicResultV6 {
-  name: string;
-  errorCode: number;
-  errorMessage: string | null;
-  topicConfigErrorCode: number;
-  numPartitions: number;
-  replicationFactor: number;
-  configs: CreateTopicsResponseCreatableTopicConfigsV6[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** CreateTopicsResponse of CreateTopicsResponse as version 6 carries it. */
-export interface CreateTopicsResponseV6 {
-  throttleTimeMs: number;
-  topics: CreateTopicsResponseCreatableTopicResultV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type CreateTopicsResponseCreatableTopicResultV6 = CreateTopicsResponseCreatableTopicResultV5;
+export type CreateTopicsResponseV6 = CreateTopicsResponseV5;
 export type CreateTopicsResponseCreatableTopicConfigsV7 = CreateTopicsResponseCreatableTopicConfigsV5;
 /** CreatableTopicResult of CreateTopicsResponse as version 7 carries it. */
 export interface CreateTopicsResponseCreatableTopicResultV7 {
@@ -609,7 +586,7 @@ export interface CreateTopicsResponseCreatableTopicResultV7 {
   topicConfigErrorCode: number;
   numPartitions: number;
   replicationFactor: number;
-  configs: CreateTopicsResponseCreatableTopicConfigsV7[] | null;
+  configs: CreateTopicsResponseCreatableTopicConfigsV5[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
 /** CreateTopicsResponse of CreateTopicsResponse as version 7 carries it. */

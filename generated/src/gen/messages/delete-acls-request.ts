@@ -343,17 +343,9 @@ export interface DeleteAclsRequestV1 {
   filters: DeleteAclsRequestDeleteAclsFilterV1[];
 }
 export type DeleteAclsRequestDeleteAclsFilterV2 = DeleteAclsRequestDeleteAclsFilterV1;
-/** DeleteAclsRequest of DeleteAclsRequest as version 2 carries it. */
-export interface DeleteAclsRequestV2 {
-  filters: DeleteAclsRequestDeleteAclsFilterV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DeleteAclsRequestV2 = DeleteAclsRequestV1;
 export type DeleteAclsRequestDeleteAclsFilterV3 = DeleteAclsRequestDeleteAclsFilterV1;
-/** DeleteAclsRequest of DeleteAclsRequest as version 3 carries it. */
-export interface DeleteAclsRequestV3 {
-  filters: DeleteAclsRequestDeleteAclsFilterV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DeleteAclsRequestV3 = DeleteAclsRequestV1;
 
 /** DeleteAclsRequest's type at each version. */
 export interface DeleteAclsRequestVersions {

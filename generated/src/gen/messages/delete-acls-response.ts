@@ -565,33 +565,11 @@ export interface DeleteAclsResponseV1 {
   filterResults: DeleteAclsResponseDeleteAclsFilterResultV1[];
 }
 export type DeleteAclsResponseDeleteAclsMatchingAclV2 = DeleteAclsResponseDeleteAclsMatchingAclV1;
-/** DeleteAclsFilterResult of DeleteAclsResponse as version 2 carries it. */
-export interface DeleteAclsResponseDeleteAclsFilterResultV2 {
-  errorCode: number;
-  errorMessage: string | null;
-  matchingAcls: DeleteAclsResponseDeleteAclsMatchingAclV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DeleteAclsResponse of DeleteAclsResponse as version 2 carries it. */
-export interface DeleteAclsResponseV2 {
-  throttleTimeMs: number;
-  filterResults: DeleteAclsResponseDeleteAclsFilterResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DeleteAclsResponseDeleteAclsFilterResultV2 = DeleteAclsResponseDeleteAclsFilterResultV1;
+export type DeleteAclsResponseV2 = DeleteAclsResponseV1;
 export type DeleteAclsResponseDeleteAclsMatchingAclV3 = DeleteAclsResponseDeleteAclsMatchingAclV1;
-/** DeleteAclsFilterResult of DeleteAclsResponse as version 3 carries it. */
-export interface DeleteAclsResponseDeleteAclsFilterResultV3 {
-  errorCode: number;
-  errorMessage: string | null;
-  matchingAcls: DeleteAclsResponseDeleteAclsMatchingAclV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DeleteAclsResponse of DeleteAclsResponse as version 3 carries it. */
-export interface DeleteAclsResponseV3 {
-  throttleTimeMs: number;
-  filterResults: DeleteAclsResponseDeleteAclsFilterResultV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DeleteAclsResponseDeleteAclsFilterResultV3 = DeleteAclsResponseDeleteAclsFilterResultV1;
+export type DeleteAclsResponseV3 = DeleteAclsResponseV1;
 
 /** DeleteAclsResponse's type at each version. */
 export interface DeleteAclsResponseVersions {

@@ -251,18 +251,9 @@ export interface DeleteGroupsResponseV0 {
   results: DeleteGroupsResponseDeletableGroupResultV0[];
 }
 export type DeleteGroupsResponseDeletableGroupResultV1 = DeleteGroupsResponseDeletableGroupResultV0;
-/** DeleteGroupsResponse of DeleteGroupsResponse as version 1 carries it. */
-export interface DeleteGroupsResponseV1 {
-  throttleTimeMs: number;
-  results: DeleteGroupsResponseDeletableGroupResultV1[];
-}
+export type DeleteGroupsResponseV1 = DeleteGroupsResponseV0;
 export type DeleteGroupsResponseDeletableGroupResultV2 = DeleteGroupsResponseDeletableGroupResultV0;
-/** DeleteGroupsResponse of DeleteGroupsResponse as version 2 carries it. */
-export interface DeleteGroupsResponseV2 {
-  throttleTimeMs: number;
-  results: DeleteGroupsResponseDeletableGroupResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DeleteGroupsResponseV2 = DeleteGroupsResponseV0;
 
 /** DeleteGroupsResponse's type at each version. */
 export interface DeleteGroupsResponseVersions {

@@ -393,29 +393,11 @@ export interface DeleteRecordsRequestV0 {
   timeoutMs: number;
 }
 export type DeleteRecordsRequestDeleteRecordsPartitionV1 = DeleteRecordsRequestDeleteRecordsPartitionV0;
-/** DeleteRecordsTopic of DeleteRecordsRequest as version 1 carries it. */
-export interface DeleteRecordsRequestDeleteRecordsTopicV1 {
-  name: string;
-  partitions: DeleteRecordsRequestDeleteRecordsPartitionV1[];
-}
-/** DeleteRecordsRequest of DeleteRecordsRequest as version 1 carries it. */
-export interface DeleteRecordsRequestV1 {
-  topics: DeleteRecordsRequestDeleteRecordsTopicV1[];
-  timeoutMs: number;
-}
+export type DeleteRecordsRequestDeleteRecordsTopicV1 = DeleteRecordsRequestDeleteRecordsTopicV0;
+export type DeleteRecordsRequestV1 = DeleteRecordsRequestV0;
 export type DeleteRecordsRequestDeleteRecordsPartitionV2 = DeleteRecordsRequestDeleteRecordsPartitionV0;
-/** DeleteRecordsTopic of DeleteRecordsRequest as version 2 carries it. */
-export interface DeleteRecordsRequestDeleteRecordsTopicV2 {
-  name: string;
-  partitions: DeleteRecordsRequestDeleteRecordsPartitionV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DeleteRecordsRequest of DeleteRecordsRequest as version 2 carries it. */
-export interface DeleteRecordsRequestV2 {
-  topics: DeleteRecordsRequestDeleteRecordsTopicV2[];
-  timeoutMs: number;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DeleteRecordsRequestDeleteRecordsTopicV2 = DeleteRecordsRequestDeleteRecordsTopicV0;
+export type DeleteRecordsRequestV2 = DeleteRecordsRequestV0;
 
 /** DeleteRecordsRequest's type at each version. */
 export interface DeleteRecordsRequestVersions {

@@ -402,29 +402,11 @@ export interface DeleteRecordsResponseV0 {
   topics: DeleteRecordsResponseDeleteRecordsTopicResultV0[];
 }
 export type DeleteRecordsResponseDeleteRecordsPartitionResultV1 = DeleteRecordsResponseDeleteRecordsPartitionResultV0;
-/** DeleteRecordsTopicResult of DeleteRecordsResponse as version 1 carries it. */
-export interface DeleteRecordsResponseDeleteRecordsTopicResultV1 {
-  name: string;
-  partitions: DeleteRecordsResponseDeleteRecordsPartitionResultV1[];
-}
-/** DeleteRecordsResponse of DeleteRecordsResponse as version 1 carries it. */
-export interface DeleteRecordsResponseV1 {
-  throttleTimeMs: number;
-  topics: DeleteRecordsResponseDeleteRecordsTopicResultV1[];
-}
+export type DeleteRecordsResponseDeleteRecordsTopicResultV1 = DeleteRecordsResponseDeleteRecordsTopicResultV0;
+export type DeleteRecordsResponseV1 = DeleteRecordsResponseV0;
 export type DeleteRecordsResponseDeleteRecordsPartitionResultV2 = DeleteRecordsResponseDeleteRecordsPartitionResultV0;
-/** DeleteRecordsTopicResult of DeleteRecordsResponse as version 2 carries it. */
-export interface DeleteRecordsResponseDeleteRecordsTopicResultV2 {
-  name: string;
-  partitions: DeleteRecordsResponseDeleteRecordsPartitionResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DeleteRecordsResponse of DeleteRecordsResponse as version 2 carries it. */
-export interface DeleteRecordsResponseV2 {
-  throttleTimeMs: number;
-  topics: DeleteRecordsResponseDeleteRecordsTopicResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DeleteRecordsResponseDeleteRecordsTopicResultV2 = DeleteRecordsResponseDeleteRecordsTopicResultV0;
+export type DeleteRecordsResponseV2 = DeleteRecordsResponseV0;
 
 /** DeleteRecordsResponse's type at each version. */
 export interface DeleteRecordsResponseVersions {

@@ -316,27 +316,14 @@ export type DeleteTopicsResponseDeletableTopicResultV1 = DeleteTopicsResponseDel
 /** DeleteTopicsResponse of DeleteTopicsResponse as version 1 carries it. */
 export interface DeleteTopicsResponseV1 {
   throttleTimeMs: number;
-  responses: DeleteTopicsResponseDeletableTopicResultV1[];
+  responses: DeleteTopicsResponseDeletableTopicResultV0[];
 }
 export type DeleteTopicsResponseDeletableTopicResultV2 = DeleteTopicsResponseDeletableTopicResultV0;
-/** DeleteTopicsResponse of DeleteTopicsResponse as version 2 carries it. */
-export interface DeleteTopicsResponseV2 {
-  throttleTimeMs: number;
-  responses: DeleteTopicsResponseDeletableTopicResultV2[];
-}
+export type DeleteTopicsResponseV2 = DeleteTopicsResponseV1;
 export type DeleteTopicsResponseDeletableTopicResultV3 = DeleteTopicsResponseDeletableTopicResultV0;
-/** DeleteTopicsResponse of DeleteTopicsResponse as version 3 carries it. */
-export interface DeleteTopicsResponseV3 {
-  throttleTimeMs: number;
-  responses: DeleteTopicsResponseDeletableTopicResultV3[];
-}
+export type DeleteTopicsResponseV3 = DeleteTopicsResponseV1;
 export type DeleteTopicsResponseDeletableTopicResultV4 = DeleteTopicsResponseDeletableTopicResultV0;
-/** DeleteTopicsResponse of DeleteTopicsResponse as version 4 carries it. */
-export interface DeleteTopicsResponseV4 {
-  throttleTimeMs: number;
-  responses: DeleteTopicsResponseDeletableTopicResultV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DeleteTopicsResponseV4 = DeleteTopicsResponseV1;
 /** DeletableTopicResult of DeleteTopicsResponse as version 5 carries it. */
 export interface DeleteTopicsResponseDeletableTopicResultV5 {
   name: string;

@@ -497,7 +497,7 @@ export interface DescribeAclsResponseDescribeAclsResourceV1 {
   resourceType: number;
   resourceName: string;
   patternType: number;
-  acls: DescribeAclsResponseAclDescriptionV1[];
+  acls: DescribeAclsResponseAclDescriptionV0[];
 }
 /** DescribeAclsResponse of DescribeAclsResponse as version 1 carries it. */
 export interface DescribeAclsResponseV1 {
@@ -507,39 +507,11 @@ export interface DescribeAclsResponseV1 {
   resources: DescribeAclsResponseDescribeAclsResourceV1[];
 }
 export type DescribeAclsResponseAclDescriptionV2 = DescribeAclsResponseAclDescriptionV0;
-/** DescribeAclsResource of DescribeAclsResponse as version 2 carries it. */
-export interface DescribeAclsResponseDescribeAclsResourceV2 {
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  acls: DescribeAclsResponseAclDescriptionV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeAclsResponse of DescribeAclsResponse as version 2 carries it. */
-export interface DescribeAclsResponseV2 {
-  throttleTimeMs: number;
-  errorCode: number;
-  errorMessage: string | null;
-  resources: DescribeAclsResponseDescribeAclsResourceV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeAclsResponseDescribeAclsResourceV2 = DescribeAclsResponseDescribeAclsResourceV1;
+export type DescribeAclsResponseV2 = DescribeAclsResponseV1;
 export type DescribeAclsResponseAclDescriptionV3 = DescribeAclsResponseAclDescriptionV0;
-/** DescribeAclsResource of DescribeAclsResponse as version 3 carries it. */
-export interface DescribeAclsResponseDescribeAclsResourceV3 {
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  acls: DescribeAclsResponseAclDescriptionV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeAclsResponse of DescribeAclsResponse as version 3 carries it. */
-export interface DescribeAclsResponseV3 {
-  throttleTimeMs: number;
-  errorCode: number;
-  errorMessage: string | null;
-  resources: DescribeAclsResponseDescribeAclsResourceV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeAclsResponseDescribeAclsResourceV3 = DescribeAclsResponseDescribeAclsResourceV1;
+export type DescribeAclsResponseV3 = DescribeAclsResponseV1;
 
 /** DescribeAclsResponse's type at each version. */
 export interface DescribeAclsResponseVersions {

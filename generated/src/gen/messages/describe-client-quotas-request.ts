@@ -275,12 +275,7 @@ export interface DescribeClientQuotasRequestV0 {
   strict: boolean;
 }
 export type DescribeClientQuotasRequestComponentDataV1 = DescribeClientQuotasRequestComponentDataV0;
-/** DescribeClientQuotasRequest of DescribeClientQuotasRequest as version 1 carries it. */
-export interface DescribeClientQuotasRequestV1 {
-  components: DescribeClientQuotasRequestComponentDataV1[];
-  strict: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeClientQuotasRequestV1 = DescribeClientQuotasRequestV0;
 
 /** DescribeClientQuotasRequest's type at each version. */
 export interface DescribeClientQuotasRequestVersions {

@@ -606,20 +606,8 @@ export interface DescribeClientQuotasResponseV0 {
 }
 export type DescribeClientQuotasResponseEntityDataV1 = DescribeClientQuotasResponseEntityDataV0;
 export type DescribeClientQuotasResponseValueDataV1 = DescribeClientQuotasResponseValueDataV0;
-/** EntryData of DescribeClientQuotasResponse as version 1 carries it. */
-export interface DescribeClientQuotasResponseEntryDataV1 {
-  entity: DescribeClientQuotasResponseEntityDataV1[];
-  values: DescribeClientQuotasResponseValueDataV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeClientQuotasResponse of DescribeClientQuotasResponse as version 1 carries it. */
-export interface DescribeClientQuotasResponseV1 {
-  throttleTimeMs: number;
-  errorCode: number;
-  errorMessage: string | null;
-  entries: DescribeClientQuotasResponseEntryDataV1[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeClientQuotasResponseEntryDataV1 = DescribeClientQuotasResponseEntryDataV0;
+export type DescribeClientQuotasResponseV1 = DescribeClientQuotasResponseV0;
 
 /** DescribeClientQuotasResponse's type at each version. */
 export interface DescribeClientQuotasResponseVersions {

@@ -313,7 +313,7 @@ export interface DescribeClusterResponseV1 {
   endpointType: number;
   clusterId: string;
   controllerId: number;
-  brokers: DescribeClusterResponseDescribeClusterBrokerV1[];
+  brokers: DescribeClusterResponseDescribeClusterBrokerV0[];
   clusterAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }

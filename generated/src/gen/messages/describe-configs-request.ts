@@ -378,30 +378,20 @@ export interface DescribeConfigsRequestV0 {
 export type DescribeConfigsRequestDescribeConfigsResourceV1 = DescribeConfigsRequestDescribeConfigsResourceV0;
 /** DescribeConfigsRequest of DescribeConfigsRequest as version 1 carries it. */
 export interface DescribeConfigsRequestV1 {
-  resources: DescribeConfigsRequestDescribeConfigsResourceV1[];
+  resources: DescribeConfigsRequestDescribeConfigsResourceV0[];
   includeSynonyms: boolean;
 }
 export type DescribeConfigsRequestDescribeConfigsResourceV2 = DescribeConfigsRequestDescribeConfigsResourceV0;
-/** DescribeConfigsRequest of DescribeConfigsRequest as version 2 carries it. */
-export interface DescribeConfigsRequestV2 {
-  resources: DescribeConfigsRequestDescribeConfigsResourceV2[];
-  includeSynonyms: boolean;
-}
+export type DescribeConfigsRequestV2 = DescribeConfigsRequestV1;
 export type DescribeConfigsRequestDescribeConfigsResourceV3 = DescribeConfigsRequestDescribeConfigsResourceV0;
 /** DescribeConfigsRequest of DescribeConfigsRequest as version 3 carries it. */
 export interface DescribeConfigsRequestV3 {
-  resources: DescribeConfigsRequestDescribeConfigsResourceV3[];
+  resources: DescribeConfigsRequestDescribeConfigsResourceV0[];
   includeSynonyms: boolean;
   includeDocumentation: boolean;
 }
 export type DescribeConfigsRequestDescribeConfigsResourceV4 = DescribeConfigsRequestDescribeConfigsResourceV0;
-/** DescribeConfigsRequest of DescribeConfigsRequest as version 4 carries it. */
-export interface DescribeConfigsRequestV4 {
-  resources: DescribeConfigsRequestDescribeConfigsResourceV4[];
-  includeSynonyms: boolean;
-  includeDocumentation: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeConfigsRequestV4 = DescribeConfigsRequestV3;
 
 /** DescribeConfigsRequest's type at each version. */
 export interface DescribeConfigsRequestVersions {

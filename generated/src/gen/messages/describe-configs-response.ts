@@ -778,28 +778,10 @@ export interface DescribeConfigsResponseV1 {
   results: DescribeConfigsResponseDescribeConfigsResultV1[];
 }
 export type DescribeConfigsResponseDescribeConfigsSynonymV2 = DescribeConfigsResponseDescribeConfigsSynonymV1;
-/** DescribeConfigsResourceResult of DescribeConfigsResponse as version 2 carries it. */
-export interface DescribeConfigsResponseDescribeConfigsResourceResultV2 {
-  name: string;
-  value: string | null;
-  readOnly: boolean;
-  configSource: number;
-  isSensitive: boolean;
-  synonyms: DescribeConfigsResponseDescribeConfigsSynonymV2[];
-}
-/** DescribeConfigsResult of DescribeConfigsResponse as version 2 carries it. */
-export interface DescribeConfigsResponseDescribeConfigsResultV2 {
-  errorCode: number;
-  errorMessage: string | null;
-  resourceType: number;
-  resourceName: string;
-  configs: DescribeConfigsResponseDescribeConfigsResourceResultV2[];
-}
-/** DescribeConfigsResponse of DescribeConfigsResponse as version 2 carries it. */
-export interface DescribeConfigsResponseV2 {
-  throttleTimeMs: number;
-  results: DescribeConfigsResponseDescribeConfigsResultV2[];
-}
+export type DescribeConfigsResponseDescribeConfigsResourceResultV2 =
+  DescribeConfigsResponseDescribeConfigsResourceResultV1;
+export type DescribeConfigsResponseDescribeConfigsResultV2 = DescribeConfigsResponseDescribeConfigsResultV1;
+export type DescribeConfigsResponseV2 = DescribeConfigsResponseV1;
 export type DescribeConfigsResponseDescribeConfigsSynonymV3 = DescribeConfigsResponseDescribeConfigsSynonymV1;
 /** DescribeConfigsResourceResult of DescribeConfigsResponse as version 3 carries it. */
 export interface DescribeConfigsResponseDescribeConfigsResourceResultV3 {
@@ -808,7 +790,7 @@ export interface DescribeConfigsResponseDescribeConfigsResourceResultV3 {
   readOnly: boolean;
   configSource: number;
   isSensitive: boolean;
-  synonyms: DescribeConfigsResponseDescribeConfigsSynonymV3[];
+  synonyms: DescribeConfigsResponseDescribeConfigsSynonymV1[];
   configType: number;
   documentation: string | null;
 }
@@ -826,33 +808,10 @@ export interface DescribeConfigsResponseV3 {
   results: DescribeConfigsResponseDescribeConfigsResultV3[];
 }
 export type DescribeConfigsResponseDescribeConfigsSynonymV4 = DescribeConfigsResponseDescribeConfigsSynonymV1;
-/** DescribeConfigsResourceResult of DescribeConfigsResponse as version 4 carries it. */
-export interface DescribeConfigsResponseDescribeConfigsResourceResultV4 {
-  name: string;
-  value: string | null;
-  readOnly: boolean;
-  configSource: number;
-  isSensitive: boolean;
-  synonyms: DescribeConfigsResponseDescribeConfigsSynonymV4[];
-  configType: number;
-  documentation: string | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeConfigsResult of DescribeConfigsResponse as version 4 carries it. */
-export interface DescribeConfigsResponseDescribeConfigsResultV4 {
-  errorCode: number;
-  errorMessage: string | null;
-  resourceType: number;
-  resourceName: string;
-  configs: DescribeConfigsResponseDescribeConfigsResourceResultV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeConfigsResponse of DescribeConfigsResponse as version 4 carries it. */
-export interface DescribeConfigsResponseV4 {
-  throttleTimeMs: number;
-  results: DescribeConfigsResponseDescribeConfigsResultV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeConfigsResponseDescribeConfigsResourceResultV4 =
+  DescribeConfigsResponseDescribeConfigsResourceResultV3;
+export type DescribeConfigsResponseDescribeConfigsResultV4 = DescribeConfigsResponseDescribeConfigsResultV3;
+export type DescribeConfigsResponseV4 = DescribeConfigsResponseV3;
 
 /** DescribeConfigsResponse's type at each version. */
 export interface DescribeConfigsResponseVersions {

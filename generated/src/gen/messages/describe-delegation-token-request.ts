@@ -280,24 +280,13 @@ export interface DescribeDelegationTokenRequestV0 {
 }
 export type DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1 =
   DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV0;
-/** DescribeDelegationTokenRequest of DescribeDelegationTokenRequest as version 1 carries it. */
-export interface DescribeDelegationTokenRequestV1 {
-  owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1[] | null;
-}
+export type DescribeDelegationTokenRequestV1 = DescribeDelegationTokenRequestV0;
 export type DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2 =
   DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV0;
-/** DescribeDelegationTokenRequest of DescribeDelegationTokenRequest as version 2 carries it. */
-export interface DescribeDelegationTokenRequestV2 {
-  owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeDelegationTokenRequestV2 = DescribeDelegationTokenRequestV0;
 export type DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV3 =
   DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV0;
-/** DescribeDelegationTokenRequest of DescribeDelegationTokenRequest as version 3 carries it. */
-export interface DescribeDelegationTokenRequestV3 {
-  owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV3[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeDelegationTokenRequestV3 = DescribeDelegationTokenRequestV0;
 
 /** DescribeDelegationTokenRequest's type at each version. */
 export interface DescribeDelegationTokenRequestVersions {

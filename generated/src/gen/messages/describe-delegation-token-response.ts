@@ -575,44 +575,14 @@ export interface DescribeDelegationTokenResponseV0 {
 }
 export type DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1 =
   DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV0;
-/** DescribedDelegationToken of DescribeDelegationTokenResponse as version 1 carries it. */
-export interface DescribeDelegationTokenResponseDescribedDelegationTokenV1 {
-  principalType: string;
-  principalName: string;
-  issueTimestamp: bigint;
-  expiryTimestamp: bigint;
-  maxTimestamp: bigint;
-  tokenId: string;
-  hmac: Buffer;
-  renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1[];
-}
-/** DescribeDelegationTokenResponse of DescribeDelegationTokenResponse as version 1 carries it. */
-export interface DescribeDelegationTokenResponseV1 {
-  errorCode: number;
-  tokens: DescribeDelegationTokenResponseDescribedDelegationTokenV1[];
-  throttleTimeMs: number;
-}
+export type DescribeDelegationTokenResponseDescribedDelegationTokenV1 =
+  DescribeDelegationTokenResponseDescribedDelegationTokenV0;
+export type DescribeDelegationTokenResponseV1 = DescribeDelegationTokenResponseV0;
 export type DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2 =
   DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV0;
-/** DescribedDelegationToken of DescribeDelegationTokenResponse as version 2 carries it. */
-export interface DescribeDelegationTokenResponseDescribedDelegationTokenV2 {
-  principalType: string;
-  principalName: string;
-  issueTimestamp: bigint;
-  expiryTimestamp: bigint;
-  maxTimestamp: bigint;
-  tokenId: string;
-  hmac: Buffer;
-  renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeDelegationTokenResponse of DescribeDelegationTokenResponse as version 2 carries it. */
-export interface DescribeDelegationTokenResponseV2 {
-  errorCode: number;
-  tokens: DescribeDelegationTokenResponseDescribedDelegationTokenV2[];
-  throttleTimeMs: number;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeDelegationTokenResponseDescribedDelegationTokenV2 =
+  DescribeDelegationTokenResponseDescribedDelegationTokenV0;
+export type DescribeDelegationTokenResponseV2 = DescribeDelegationTokenResponseV0;
 export type DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV3 =
   DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV0;
 /** DescribedDelegationToken of DescribeDelegationTokenResponse as version 3 carries it. */
@@ -626,7 +596,7 @@ export interface DescribeDelegationTokenResponseDescribedDelegationTokenV3 {
   maxTimestamp: bigint;
   tokenId: string;
   hmac: Buffer;
-  renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV3[];
+  renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV0[];
   _unknownTaggedFields?: TaggedField[];
 }
 /** DescribeDelegationTokenResponse of DescribeDelegationTokenResponse as version 3 carries it. */

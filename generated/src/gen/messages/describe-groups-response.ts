@@ -605,35 +605,15 @@ export interface DescribeGroupsResponseV0 {
   groups: DescribeGroupsResponseDescribedGroupV0[];
 }
 export type DescribeGroupsResponseDescribedGroupMemberV1 = DescribeGroupsResponseDescribedGroupMemberV0;
-/** DescribedGroup of DescribeGroupsResponse as version 1 carries it. */
-export interface DescribeGroupsResponseDescribedGroupV1 {
-  errorCode: number;
-  groupId: string;
-  groupState: string;
-  protocolType: string;
-  protocolData: string;
-  members: DescribeGroupsResponseDescribedGroupMemberV1[];
-}
+export type DescribeGroupsResponseDescribedGroupV1 = DescribeGroupsResponseDescribedGroupV0;
 /** DescribeGroupsResponse of DescribeGroupsResponse as version 1 carries it. */
 export interface DescribeGroupsResponseV1 {
   throttleTimeMs: number;
-  groups: DescribeGroupsResponseDescribedGroupV1[];
+  groups: DescribeGroupsResponseDescribedGroupV0[];
 }
 export type DescribeGroupsResponseDescribedGroupMemberV2 = DescribeGroupsResponseDescribedGroupMemberV0;
-/** DescribedGroup of DescribeGroupsResponse as version 2 carries it. */
-export interface DescribeGroupsResponseDescribedGroupV2 {
-  errorCode: number;
-  groupId: string;
-  groupState: string;
-  protocolType: string;
-  protocolData: string;
-  members: DescribeGroupsResponseDescribedGroupMemberV2[];
-}
-/** DescribeGroupsResponse of DescribeGroupsResponse as version 2 carries it. */
-export interface DescribeGroupsResponseV2 {
-  throttleTimeMs: number;
-  groups: DescribeGroupsResponseDescribedGroupV2[];
-}
+export type DescribeGroupsResponseDescribedGroupV2 = DescribeGroupsResponseDescribedGroupV0;
+export type DescribeGroupsResponseV2 = DescribeGroupsResponseV1;
 export type DescribeGroupsResponseDescribedGroupMemberV3 = DescribeGroupsResponseDescribedGroupMemberV0;
 /** DescribedGroup of DescribeGroupsResponse as version 3 carries it. */
 export interface DescribeGroupsResponseDescribedGroupV3 {
@@ -642,7 +622,7 @@ export interface DescribeGroupsResponseDescribedGroupV3 {
   groupState: string;
   protocolType: string;
   protocolData: string;
-  members: DescribeGroupsResponseDescribedGroupMemberV3[];
+  members: DescribeGroupsResponseDescribedGroupMemberV0[];
   authorizedOperations: number;
 }
 /** DescribeGroupsResponse of DescribeGroupsResponse as version 3 carries it. */
@@ -675,23 +655,8 @@ export interface DescribeGroupsResponseV4 {
   groups: DescribeGroupsResponseDescribedGroupV4[];
 }
 export type DescribeGroupsResponseDescribedGroupMemberV5 = DescribeGroupsResponseDescribedGroupMemberV4;
-/** DescribedGroup of DescribeGroupsResponse as version 5 carries it. */
-export interface DescribeGroupsResponseDescribedGroupV5 {
-  errorCode: number;
-  groupId: string;
-  groupState: string;
-  protocolType: string;
-  protocolData: string;
-  members: DescribeGroupsResponseDescribedGroupMemberV5[];
-  authorizedOperations: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeGroupsResponse of DescribeGroupsResponse as version 5 carries it. */
-export interface DescribeGroupsResponseV5 {
-  throttleTimeMs: number;
-  groups: DescribeGroupsResponseDescribedGroupV5[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeGroupsResponseDescribedGroupV5 = DescribeGroupsResponseDescribedGroupV4;
+export type DescribeGroupsResponseV5 = DescribeGroupsResponseV4;
 
 /** DescribeGroupsResponse's type at each version. */
 export interface DescribeGroupsResponseVersions {

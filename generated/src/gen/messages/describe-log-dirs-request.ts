@@ -310,28 +310,13 @@ export interface DescribeLogDirsRequestV0 {
   topics: DescribeLogDirsRequestDescribableLogDirTopicV0[] | null;
 }
 export type DescribeLogDirsRequestDescribableLogDirTopicV1 = DescribeLogDirsRequestDescribableLogDirTopicV0;
-/** DescribeLogDirsRequest of DescribeLogDirsRequest as version 1 carries it. */
-export interface DescribeLogDirsRequestV1 {
-  topics: DescribeLogDirsRequestDescribableLogDirTopicV1[] | null;
-}
+export type DescribeLogDirsRequestV1 = DescribeLogDirsRequestV0;
 export type DescribeLogDirsRequestDescribableLogDirTopicV2 = DescribeLogDirsRequestDescribableLogDirTopicV0;
-/** DescribeLogDirsRequest of DescribeLogDirsRequest as version 2 carries it. */
-export interface DescribeLogDirsRequestV2 {
-  topics: DescribeLogDirsRequestDescribableLogDirTopicV2[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeLogDirsRequestV2 = DescribeLogDirsRequestV0;
 export type DescribeLogDirsRequestDescribableLogDirTopicV3 = DescribeLogDirsRequestDescribableLogDirTopicV0;
-/** DescribeLogDirsRequest of DescribeLogDirsRequest as version 3 carries it. */
-export interface DescribeLogDirsRequestV3 {
-  topics: DescribeLogDirsRequestDescribableLogDirTopicV3[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeLogDirsRequestV3 = DescribeLogDirsRequestV0;
 export type DescribeLogDirsRequestDescribableLogDirTopicV4 = DescribeLogDirsRequestDescribableLogDirTopicV0;
-/** DescribeLogDirsRequest of DescribeLogDirsRequest as version 4 carries it. */
-export interface DescribeLogDirsRequestV4 {
-  topics: DescribeLogDirsRequestDescribableLogDirTopicV4[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeLogDirsRequestV4 = DescribeLogDirsRequestV0;
 
 /** DescribeLogDirsRequest's type at each version. */
 export interface DescribeLogDirsRequestVersions {

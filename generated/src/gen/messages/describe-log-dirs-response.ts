@@ -621,75 +621,30 @@ export interface DescribeLogDirsResponseV0 {
   results: DescribeLogDirsResponseDescribeLogDirsResultV0[];
 }
 export type DescribeLogDirsResponseDescribeLogDirsPartitionV1 = DescribeLogDirsResponseDescribeLogDirsPartitionV0;
-/** DescribeLogDirsTopic of DescribeLogDirsResponse as version 1 carries it. */
-export interface DescribeLogDirsResponseDescribeLogDirsTopicV1 {
-  name: string;
-  partitions: DescribeLogDirsResponseDescribeLogDirsPartitionV1[];
-}
-/** DescribeLogDirsResult of DescribeLogDirsResponse as version 1 carries it. */
-export interface DescribeLogDirsResponseDescribeLogDirsResultV1 {
-  errorCode: number;
-  logDir: string;
-  topics: DescribeLogDirsResponseDescribeLogDirsTopicV1[];
-}
-/** DescribeLogDirsResponse of DescribeLogDirsResponse as version 1 carries it. */
-export interface DescribeLogDirsResponseV1 {
-  throttleTimeMs: number;
-  results: DescribeLogDirsResponseDescribeLogDirsResultV1[];
-}
+export type DescribeLogDirsResponseDescribeLogDirsTopicV1 = DescribeLogDirsResponseDescribeLogDirsTopicV0;
+export type DescribeLogDirsResponseDescribeLogDirsResultV1 = DescribeLogDirsResponseDescribeLogDirsResultV0;
+export type DescribeLogDirsResponseV1 = DescribeLogDirsResponseV0;
 export type DescribeLogDirsResponseDescribeLogDirsPartitionV2 = DescribeLogDirsResponseDescribeLogDirsPartitionV0;
-/** DescribeLogDirsTopic of DescribeLogDirsResponse as version 2 carries it. */
-export interface DescribeLogDirsResponseDescribeLogDirsTopicV2 {
-  name: string;
-  partitions: DescribeLogDirsResponseDescribeLogDirsPartitionV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeLogDirsResult of DescribeLogDirsResponse as version 2 carries it. */
-export interface DescribeLogDirsResponseDescribeLogDirsResultV2 {
-  errorCode: number;
-  logDir: string;
-  topics: DescribeLogDirsResponseDescribeLogDirsTopicV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeLogDirsResponse of DescribeLogDirsResponse as version 2 carries it. */
-export interface DescribeLogDirsResponseV2 {
-  throttleTimeMs: number;
-  results: DescribeLogDirsResponseDescribeLogDirsResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeLogDirsResponseDescribeLogDirsTopicV2 = DescribeLogDirsResponseDescribeLogDirsTopicV0;
+export type DescribeLogDirsResponseDescribeLogDirsResultV2 = DescribeLogDirsResponseDescribeLogDirsResultV0;
+export type DescribeLogDirsResponseV2 = DescribeLogDirsResponseV0;
 export type DescribeLogDirsResponseDescribeLogDirsPartitionV3 = DescribeLogDirsResponseDescribeLogDirsPartitionV0;
-/** DescribeLogDirsTopic of DescribeLogDirsResponse as version 3 carries it. */
-export interface DescribeLogDirsResponseDescribeLogDirsTopicV3 {
-  name: string;
-  partitions: DescribeLogDirsResponseDescribeLogDirsPartitionV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeLogDirsResult of DescribeLogDirsResponse as version 3 carries it. */
-export interface DescribeLogDirsResponseDescribeLogDirsResultV3 {
-  errorCode: number;
-  logDir: string;
-  topics: DescribeLogDirsResponseDescribeLogDirsTopicV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeLogDirsResponseDescribeLogDirsTopicV3 = DescribeLogDirsResponseDescribeLogDirsTopicV0;
+export type DescribeLogDirsResponseDescribeLogDirsResultV3 = DescribeLogDirsResponseDescribeLogDirsResultV0;
 /** DescribeLogDirsResponse of DescribeLogDirsResponse as version 3 carries it. */
 export interface DescribeLogDirsResponseV3 {
   throttleTimeMs: number;
   errorCode: number;
-  results: DescribeLogDirsResponseDescribeLogDirsResultV3[];
+  results: DescribeLogDirsResponseDescribeLogDirsResultV0[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type DescribeLogDirsResponseDescribeLogDirsPartitionV4 = DescribeLogDirsResponseDescribeLogDirsPartitionV0;
-/** DescribeLogDirsTopic of DescribeLogDirsResponse as version 4 carries it. */
-export interface DescribeLogDirsResponseDescribeLogDirsTopicV4 {
-  name: string;
-  partitions: DescribeLogDirsResponseDescribeLogDirsPartitionV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeLogDirsResponseDescribeLogDirsTopicV4 = DescribeLogDirsResponseDescribeLogDirsTopicV0;
 /** DescribeLogDirsResult of DescribeLogDirsResponse as version 4 carries it. */
 export interface DescribeLogDirsResponseDescribeLogDirsResultV4 {
   errorCode: number;
   logDir: string;
-  topics: DescribeLogDirsResponseDescribeLogDirsTopicV4[];
+  topics: DescribeLogDirsResponseDescribeLogDirsTopicV0[];
   totalBytes: bigint;
   usableBytes: bigint;
   _unknownTaggedFields?: TaggedField[];

@@ -278,29 +278,11 @@ export interface DescribeQuorumRequestV0 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type DescribeQuorumRequestPartitionDataV1 = DescribeQuorumRequestPartitionDataV0;
-/** TopicData of DescribeQuorumRequest as version 1 carries it. */
-export interface DescribeQuorumRequestTopicDataV1 {
-  topicName: string;
-  partitions: DescribeQuorumRequestPartitionDataV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeQuorumRequest of DescribeQuorumRequest as version 1 carries it. */
-export interface DescribeQuorumRequestV1 {
-  topics: DescribeQuorumRequestTopicDataV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeQuorumRequestTopicDataV1 = DescribeQuorumRequestTopicDataV0;
+export type DescribeQuorumRequestV1 = DescribeQuorumRequestV0;
 export type DescribeQuorumRequestPartitionDataV2 = DescribeQuorumRequestPartitionDataV0;
-/** TopicData of DescribeQuorumRequest as version 2 carries it. */
-export interface DescribeQuorumRequestTopicDataV2 {
-  topicName: string;
-  partitions: DescribeQuorumRequestPartitionDataV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** DescribeQuorumRequest of DescribeQuorumRequest as version 2 carries it. */
-export interface DescribeQuorumRequestV2 {
-  topics: DescribeQuorumRequestTopicDataV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type DescribeQuorumRequestTopicDataV2 = DescribeQuorumRequestTopicDataV0;
+export type DescribeQuorumRequestV2 = DescribeQuorumRequestV0;
 
 /** DescribeQuorumRequest's type at each version. */
 export interface DescribeQuorumRequestVersions {

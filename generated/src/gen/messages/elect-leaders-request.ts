@@ -341,17 +341,11 @@ export type ElectLeadersRequestTopicPartitionsV1 = ElectLeadersRequestTopicParti
 /** ElectLeadersRequest of ElectLeadersRequest as version 1 carries it. */
 export interface ElectLeadersRequestV1 {
   electionType: number;
-  topicPartitions: ElectLeadersRequestTopicPartitionsV1[] | null;
+  topicPartitions: ElectLeadersRequestTopicPartitionsV0[] | null;
   timeoutMs: number;
 }
 export type ElectLeadersRequestTopicPartitionsV2 = ElectLeadersRequestTopicPartitionsV0;
-/** ElectLeadersRequest of ElectLeadersRequest as version 2 carries it. */
-export interface ElectLeadersRequestV2 {
-  electionType: number;
-  topicPartitions: ElectLeadersRequestTopicPartitionsV2[] | null;
-  timeoutMs: number;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ElectLeadersRequestV2 = ElectLeadersRequestV1;
 
 /** ElectLeadersRequest's type at each version. */
 export interface ElectLeadersRequestVersions {

@@ -437,31 +437,16 @@ export interface ElectLeadersResponseV0 {
   replicaElectionResults: ElectLeadersResponseReplicaElectionResultV0[];
 }
 export type ElectLeadersResponsePartitionResultV1 = ElectLeadersResponsePartitionResultV0;
-/** ReplicaElectionResult of ElectLeadersResponse as version 1 carries it. */
-export interface ElectLeadersResponseReplicaElectionResultV1 {
-  topic: string;
-  partitionResult: ElectLeadersResponsePartitionResultV1[];
-}
+export type ElectLeadersResponseReplicaElectionResultV1 = ElectLeadersResponseReplicaElectionResultV0;
 /** ElectLeadersResponse of ElectLeadersResponse as version 1 carries it. */
 export interface ElectLeadersResponseV1 {
   throttleTimeMs: number;
   errorCode: number;
-  replicaElectionResults: ElectLeadersResponseReplicaElectionResultV1[];
+  replicaElectionResults: ElectLeadersResponseReplicaElectionResultV0[];
 }
 export type ElectLeadersResponsePartitionResultV2 = ElectLeadersResponsePartitionResultV0;
-/** ReplicaElectionResult of ElectLeadersResponse as version 2 carries it. */
-export interface ElectLeadersResponseReplicaElectionResultV2 {
-  topic: string;
-  partitionResult: ElectLeadersResponsePartitionResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ElectLeadersResponse of ElectLeadersResponse as version 2 carries it. */
-export interface ElectLeadersResponseV2 {
-  throttleTimeMs: number;
-  errorCode: number;
-  replicaElectionResults: ElectLeadersResponseReplicaElectionResultV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ElectLeadersResponseReplicaElectionResultV2 = ElectLeadersResponseReplicaElectionResultV0;
+export type ElectLeadersResponseV2 = ElectLeadersResponseV1;
 
 /** ElectLeadersResponse's type at each version. */
 export interface ElectLeadersResponseVersions {

@@ -547,12 +547,7 @@ export interface EndQuorumEpochResponseV0 {
   topics: EndQuorumEpochResponseTopicDataV0[];
 }
 export type EndQuorumEpochResponsePartitionDataV1 = EndQuorumEpochResponsePartitionDataV0;
-/** TopicData of EndQuorumEpochResponse as version 1 carries it. */
-export interface EndQuorumEpochResponseTopicDataV1 {
-  topicName: string;
-  partitions: EndQuorumEpochResponsePartitionDataV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type EndQuorumEpochResponseTopicDataV1 = EndQuorumEpochResponseTopicDataV0;
 /** NodeEndpoint of EndQuorumEpochResponse as version 1 carries it. */
 export interface EndQuorumEpochResponseNodeEndpointV1 {
   nodeId: number;
@@ -563,7 +558,7 @@ export interface EndQuorumEpochResponseNodeEndpointV1 {
 /** EndQuorumEpochResponse of EndQuorumEpochResponse as version 1 carries it. */
 export interface EndQuorumEpochResponseV1 {
   errorCode: number;
-  topics: EndQuorumEpochResponseTopicDataV1[];
+  topics: EndQuorumEpochResponseTopicDataV0[];
   nodeEndpoints: EndQuorumEpochResponseNodeEndpointV1[];
   _unknownTaggedFields?: TaggedField[];
 }

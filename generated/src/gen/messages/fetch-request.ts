@@ -1001,51 +1001,23 @@ export interface FetchRequestV0 {
   topics: FetchRequestFetchTopicV0[];
 }
 export type FetchRequestFetchPartitionV1 = FetchRequestFetchPartitionV0;
-/** FetchTopic of FetchRequest as version 1 carries it. */
-export interface FetchRequestFetchTopicV1 {
-  topic: string;
-  partitions: FetchRequestFetchPartitionV1[];
-}
-/** FetchRequest of FetchRequest as version 1 carries it. */
-export interface FetchRequestV1 {
-  replicaId: number;
-  maxWaitMs: number;
-  minBytes: number;
-  topics: FetchRequestFetchTopicV1[];
-}
+export type FetchRequestFetchTopicV1 = FetchRequestFetchTopicV0;
+export type FetchRequestV1 = FetchRequestV0;
 export type FetchRequestFetchPartitionV2 = FetchRequestFetchPartitionV0;
-/** FetchTopic of FetchRequest as version 2 carries it. */
-export interface FetchRequestFetchTopicV2 {
-  topic: string;
-  partitions: FetchRequestFetchPartitionV2[];
-}
-/** FetchRequest of FetchRequest as version 2 carries it. */
-export interface FetchRequestV2 {
-  replicaId: number;
-  maxWaitMs: number;
-  minBytes: number;
-  topics: FetchRequestFetchTopicV2[];
-}
+export type FetchRequestFetchTopicV2 = FetchRequestFetchTopicV0;
+export type FetchRequestV2 = FetchRequestV0;
 export type FetchRequestFetchPartitionV3 = FetchRequestFetchPartitionV0;
-/** FetchTopic of FetchRequest as version 3 carries it. */
-export interface FetchRequestFetchTopicV3 {
-  topic: string;
-  partitions: FetchRequestFetchPartitionV3[];
-}
+export type FetchRequestFetchTopicV3 = FetchRequestFetchTopicV0;
 /** FetchRequest of FetchRequest as version 3 carries it. */
 export interface FetchRequestV3 {
   replicaId: number;
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
-  topics: FetchRequestFetchTopicV3[];
+  topics: FetchRequestFetchTopicV0[];
 }
 export type FetchRequestFetchPartitionV4 = FetchRequestFetchPartitionV0;
-/** FetchTopic of FetchRequest as version 4 carries it. */
-export interface FetchRequestFetchTopicV4 {
-  topic: string;
-  partitions: FetchRequestFetchPartitionV4[];
-}
+export type FetchRequestFetchTopicV4 = FetchRequestFetchTopicV0;
 /** FetchRequest of FetchRequest as version 4 carries it. */
 export interface FetchRequestV4 {
   replicaId: number;
@@ -1053,7 +1025,7 @@ export interface FetchRequestV4 {
   minBytes: number;
   maxBytes: number;
   isolationLevel: number;
-  topics: FetchRequestFetchTopicV4[];
+  topics: FetchRequestFetchTopicV0[];
 }
 /** FetchPartition of FetchRequest as version 5 carries it. */
 export interface FetchRequestFetchPartitionV5 {
@@ -1077,26 +1049,10 @@ export interface FetchRequestV5 {
   topics: FetchRequestFetchTopicV5[];
 }
 export type FetchRequestFetchPartitionV6 = FetchRequestFetchPartitionV5;
-/** FetchTopic of FetchRequest as version 6 carries it. */
-export interface FetchRequestFetchTopicV6 {
-  topic: string;
-  partitions: FetchRequestFetchPartitionV6[];
-}
-/** FetchRequest of FetchRequest as version 6 carries it. */
-export interface FetchRequestV6 {
-  replicaId: number;
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes: number;
-  isolationLevel: number;
-  topics: FetchRequestFetchTopicV6[];
-}
+export type FetchRequestFetchTopicV6 = FetchRequestFetchTopicV5;
+export type FetchRequestV6 = FetchRequestV5;
 export type FetchRequestFetchPartitionV7 = FetchRequestFetchPartitionV5;
-/** FetchTopic of FetchRequest as version 7 carries it. */
-export interface FetchRequestFetchTopicV7 {
-  topic: string;
-  partitions: FetchRequestFetchPartitionV7[];
-}
+export type FetchRequestFetchTopicV7 = FetchRequestFetchTopicV5;
 /** ForgottenTopic of FetchRequest as version 7 carries it. */
 export interface FetchRequestForgottenTopicV7 {
   topic: string;
@@ -1111,28 +1067,13 @@ export interface FetchRequestV7 {
   isolationLevel: number;
   sessionId: number;
   sessionEpoch: number;
-  topics: FetchRequestFetchTopicV7[];
+  topics: FetchRequestFetchTopicV5[];
   forgottenTopicsData: FetchRequestForgottenTopicV7[];
 }
 export type FetchRequestFetchPartitionV8 = FetchRequestFetchPartitionV5;
-/** FetchTopic of FetchRequest as version 8 carries it. */
-export interface FetchRequestFetchTopicV8 {
-  topic: string;
-  partitions: FetchRequestFetchPartitionV8[];
-}
+export type FetchRequestFetchTopicV8 = FetchRequestFetchTopicV5;
 export type FetchRequestForgottenTopicV8 = FetchRequestForgottenTopicV7;
-/** FetchRequest of FetchRequest as version 8 carries it. */
-export interface FetchRequestV8 {
-  replicaId: number;
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes: number;
-  isolationLevel: number;
-  sessionId: number;
-  sessionEpoch: number;
-  topics: FetchRequestFetchTopicV8[];
-  forgottenTopicsData: FetchRequestForgottenTopicV8[];
-}
+export type FetchRequestV8 = FetchRequestV7;
 /** FetchPartition of FetchRequest as version 9 carries it. */
 export interface FetchRequestFetchPartitionV9 {
   partition: number;
@@ -1157,33 +1098,14 @@ export interface FetchRequestV9 {
   sessionId: number;
   sessionEpoch: number;
   topics: FetchRequestFetchTopicV9[];
-  forgottenTopicsData: FetchRequestForgottenTopicV9[];
+  forgottenTopicsData: FetchRequestForgottenTopicV7[];
 }
 export type FetchRequestFetchPartitionV10 = FetchRequestFetchPartitionV9;
-/** FetchTopic of FetchRequest as version 10 carries it. */
-export interface FetchRequestFetchTopicV10 {
-  topic: string;
-  partitions: FetchRequestFetchPartitionV10[];
-}
+export type FetchRequestFetchTopicV10 = FetchRequestFetchTopicV9;
 export type FetchRequestForgottenTopicV10 = FetchRequestForgottenTopicV7;
-/** FetchRequest of FetchRequest as version 10 carries it. */
-export interface FetchRequestV10 {
-  replicaId: number;
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes: number;
-  isolationLevel: number;
-  sessionId: number;
-  sessionEpoch: number;
-  topics: FetchRequestFetchTopicV10[];
-  forgottenTopicsData: FetchRequestForgottenTopicV10[];
-}
+export type FetchRequestV10 = FetchRequestV9;
 export type FetchRequestFetchPartitionV11 = FetchRequestFetchPartitionV9;
-/** FetchTopic of FetchRequest as version 11 carries it. */
-export interface FetchRequestFetchTopicV11 {
-  topic: string;
-  partitions: FetchRequestFetchPartitionV11[];
-}
+export type FetchRequestFetchTopicV11 = FetchRequestFetchTopicV9;
 export type FetchRequestForgottenTopicV11 = FetchRequestForgottenTopicV7;
 /** FetchRequest of FetchRequest as version 11 carries it. */
 export interface FetchRequestV11 {
@@ -1194,8 +1116,8 @@ export interface FetchRequestV11 {
   isolationLevel: number;
   sessionId: number;
   sessionEpoch: number;
-  topics: FetchRequestFetchTopicV11[];
-  forgottenTopicsData: FetchRequestForgottenTopicV11[];
+  topics: FetchRequestFetchTopicV9[];
+  forgottenTopicsData: FetchRequestForgottenTopicV7[];
   rackId: string;
 }
 /** FetchPartition of FetchRequest as version 12 carries it. */
@@ -1226,7 +1148,7 @@ export interface FetchRequestV12 {
   sessionId: number;
   sessionEpoch: number;
   topics: FetchRequestFetchTopicV12[];
-  forgottenTopicsData: FetchRequestForgottenTopicV12[];
+  forgottenTopicsData: FetchRequestForgottenTopicV7[];
   rackId: string;
   _unknownTaggedFields?: TaggedField[];
 }
@@ -1234,7 +1156,7 @@ export type FetchRequestFetchPartitionV13 = FetchRequestFetchPartitionV12;
 /** FetchTopic of FetchRequest as version 13 carries it. */
 export interface FetchRequestFetchTopicV13 {
   topicId: string;
-  partitions: FetchRequestFetchPartitionV13[];
+  partitions: FetchRequestFetchPartitionV12[];
   _unknownTaggedFields?: TaggedField[];
 }
 /** ForgottenTopic of FetchRequest as version 13 carries it. */
@@ -1259,28 +1181,9 @@ export interface FetchRequestV13 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchRequestFetchPartitionV14 = FetchRequestFetchPartitionV12;
-/** FetchTopic of FetchRequest as version 14 carries it. */
-export interface FetchRequestFetchTopicV14 {
-  topicId: string;
-  partitions: FetchRequestFetchPartitionV14[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchRequestFetchTopicV14 = FetchRequestFetchTopicV13;
 export type FetchRequestForgottenTopicV14 = FetchRequestForgottenTopicV13;
-/** FetchRequest of FetchRequest as version 14 carries it. */
-export interface FetchRequestV14 {
-  clusterId: string | null;
-  replicaId: number;
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes: number;
-  isolationLevel: number;
-  sessionId: number;
-  sessionEpoch: number;
-  topics: FetchRequestFetchTopicV14[];
-  forgottenTopicsData: FetchRequestForgottenTopicV14[];
-  rackId: string;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchRequestV14 = FetchRequestV13;
 /** ReplicaState of FetchRequest as version 15 carries it. */
 export interface FetchRequestReplicaStateV15 {
   replicaId: number;
@@ -1288,12 +1191,7 @@ export interface FetchRequestReplicaStateV15 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchRequestFetchPartitionV15 = FetchRequestFetchPartitionV12;
-/** FetchTopic of FetchRequest as version 15 carries it. */
-export interface FetchRequestFetchTopicV15 {
-  topicId: string;
-  partitions: FetchRequestFetchPartitionV15[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchRequestFetchTopicV15 = FetchRequestFetchTopicV13;
 export type FetchRequestForgottenTopicV15 = FetchRequestForgottenTopicV13;
 /** FetchRequest of FetchRequest as version 15 carries it. */
 export interface FetchRequestV15 {
@@ -1305,35 +1203,16 @@ export interface FetchRequestV15 {
   isolationLevel: number;
   sessionId: number;
   sessionEpoch: number;
-  topics: FetchRequestFetchTopicV15[];
-  forgottenTopicsData: FetchRequestForgottenTopicV15[];
+  topics: FetchRequestFetchTopicV13[];
+  forgottenTopicsData: FetchRequestForgottenTopicV13[];
   rackId: string;
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchRequestReplicaStateV16 = FetchRequestReplicaStateV15;
 export type FetchRequestFetchPartitionV16 = FetchRequestFetchPartitionV12;
-/** FetchTopic of FetchRequest as version 16 carries it. */
-export interface FetchRequestFetchTopicV16 {
-  topicId: string;
-  partitions: FetchRequestFetchPartitionV16[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchRequestFetchTopicV16 = FetchRequestFetchTopicV13;
 export type FetchRequestForgottenTopicV16 = FetchRequestForgottenTopicV13;
-/** FetchRequest of FetchRequest as version 16 carries it. */
-export interface FetchRequestV16 {
-  clusterId: string | null;
-  replicaState: FetchRequestReplicaStateV16;
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes: number;
-  isolationLevel: number;
-  sessionId: number;
-  sessionEpoch: number;
-  topics: FetchRequestFetchTopicV16[];
-  forgottenTopicsData: FetchRequestForgottenTopicV16[];
-  rackId: string;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchRequestV16 = FetchRequestV15;
 export type FetchRequestReplicaStateV17 = FetchRequestReplicaStateV15;
 /** FetchPartition of FetchRequest as version 17 carries it. */
 export interface FetchRequestFetchPartitionV17 {
@@ -1356,7 +1235,7 @@ export type FetchRequestForgottenTopicV17 = FetchRequestForgottenTopicV13;
 /** FetchRequest of FetchRequest as version 17 carries it. */
 export interface FetchRequestV17 {
   clusterId: string | null;
-  replicaState: FetchRequestReplicaStateV17;
+  replicaState: FetchRequestReplicaStateV15;
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
@@ -1364,7 +1243,7 @@ export interface FetchRequestV17 {
   sessionId: number;
   sessionEpoch: number;
   topics: FetchRequestFetchTopicV17[];
-  forgottenTopicsData: FetchRequestForgottenTopicV17[];
+  forgottenTopicsData: FetchRequestForgottenTopicV13[];
   rackId: string;
   _unknownTaggedFields?: TaggedField[];
 }

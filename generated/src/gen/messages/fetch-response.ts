@@ -1205,38 +1205,18 @@ export interface FetchResponseV0 {
   responses: FetchResponseFetchableTopicResponseV0[];
 }
 export type FetchResponsePartitionDataV1 = FetchResponsePartitionDataV0;
-/** FetchableTopicResponse of FetchResponse as version 1 carries it. */
-export interface FetchResponseFetchableTopicResponseV1 {
-  topic: string;
-  partitions: FetchResponsePartitionDataV1[];
-}
+export type FetchResponseFetchableTopicResponseV1 = FetchResponseFetchableTopicResponseV0;
 /** FetchResponse of FetchResponse as version 1 carries it. */
 export interface FetchResponseV1 {
   throttleTimeMs: number;
-  responses: FetchResponseFetchableTopicResponseV1[];
+  responses: FetchResponseFetchableTopicResponseV0[];
 }
 export type FetchResponsePartitionDataV2 = FetchResponsePartitionDataV0;
-/** FetchableTopicResponse of FetchResponse as version 2 carries it. */
-export interface FetchResponseFetchableTopicResponseV2 {
-  topic: string;
-  partitions: FetchResponsePartitionDataV2[];
-}
-/** FetchResponse of FetchResponse as version 2 carries it. */
-export interface FetchResponseV2 {
-  throttleTimeMs: number;
-  responses: FetchResponseFetchableTopicResponseV2[];
-}
+export type FetchResponseFetchableTopicResponseV2 = FetchResponseFetchableTopicResponseV0;
+export type FetchResponseV2 = FetchResponseV1;
 export type FetchResponsePartitionDataV3 = FetchResponsePartitionDataV0;
-/** FetchableTopicResponse of FetchResponse as version 3 carries it. */
-export interface FetchResponseFetchableTopicResponseV3 {
-  topic: string;
-  partitions: FetchResponsePartitionDataV3[];
-}
-/** FetchResponse of FetchResponse as version 3 carries it. */
-export interface FetchResponseV3 {
-  throttleTimeMs: number;
-  responses: FetchResponseFetchableTopicResponseV3[];
-}
+export type FetchResponseFetchableTopicResponseV3 = FetchResponseFetchableTopicResponseV0;
+export type FetchResponseV3 = FetchResponseV1;
 /** AbortedTransaction of FetchResponse as version 4 carries it. */
 export interface FetchResponseAbortedTransactionV4 {
   producerId: bigint;
@@ -1269,7 +1249,7 @@ export interface FetchResponsePartitionDataV5 {
   highWatermark: bigint;
   lastStableOffset: bigint;
   logStartOffset: bigint;
-  abortedTransactions: FetchResponseAbortedTransactionV5[] | null;
+  abortedTransactions: FetchResponseAbortedTransactionV4[] | null;
   records: Buffer | null;
 }
 /** FetchableTopicResponse of FetchResponse as version 5 carries it. */
@@ -1283,118 +1263,31 @@ export interface FetchResponseV5 {
   responses: FetchResponseFetchableTopicResponseV5[];
 }
 export type FetchResponseAbortedTransactionV6 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 6 carries it. */
-export interface FetchResponsePartitionDataV6 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  abortedTransactions: FetchResponseAbortedTransactionV6[] | null;
-  records: Buffer | null;
-}
-/** FetchableTopicResponse of FetchResponse as version 6 carries it. */
-export interface FetchResponseFetchableTopicResponseV6 {
-  topic: string;
-  partitions: FetchResponsePartitionDataV6[];
-}
-/** FetchResponse of FetchResponse as version 6 carries it. */
-export interface FetchResponseV6 {
-  throttleTimeMs: number;
-  responses: FetchResponseFetchableTopicResponseV6[];
-}
+export type FetchResponsePartitionDataV6 = FetchResponsePartitionDataV5;
+export type FetchResponseFetchableTopicResponseV6 = FetchResponseFetchableTopicResponseV5;
+export type FetchResponseV6 = FetchResponseV5;
 export type FetchResponseAbortedTransactionV7 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 7 carries it. */
-export interface FetchResponsePartitionDataV7 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  abortedTransactions: FetchResponseAbortedTransactionV7[] | null;
-  records: Buffer | null;
-}
-/** FetchableTopicResponse of FetchResponse as version 7 carries it. */
-export interface FetchResponseFetchableTopicResponseV7 {
-  topic: string;
-  partitions: FetchResponsePartitionDataV7[];
-}
+export type FetchResponsePartitionDataV7 = FetchResponsePartitionDataV5;
+export type FetchResponseFetchableTopicResponseV7 = FetchResponseFetchableTopicResponseV5;
 /** FetchResponse of FetchResponse as version 7 carries it. */
 export interface FetchResponseV7 {
   throttleTimeMs: number;
   errorCode: number;
   sessionId: number;
-  responses: FetchResponseFetchableTopicResponseV7[];
+  responses: FetchResponseFetchableTopicResponseV5[];
 }
 export type FetchResponseAbortedTransactionV8 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 8 carries it. */
-export interface FetchResponsePartitionDataV8 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  abortedTransactions: FetchResponseAbortedTransactionV8[] | null;
-  records: Buffer | null;
-}
-/** FetchableTopicResponse of FetchResponse as version 8 carries it. */
-export interface FetchResponseFetchableTopicResponseV8 {
-  topic: string;
-  partitions: FetchResponsePartitionDataV8[];
-}
-/** FetchResponse of FetchResponse as version 8 carries it. */
-export interface FetchResponseV8 {
-  throttleTimeMs: number;
-  errorCode: number;
-  sessionId: number;
-  responses: FetchResponseFetchableTopicResponseV8[];
-}
+export type FetchResponsePartitionDataV8 = FetchResponsePartitionDataV5;
+export type FetchResponseFetchableTopicResponseV8 = FetchResponseFetchableTopicResponseV5;
+export type FetchResponseV8 = FetchResponseV7;
 export type FetchResponseAbortedTransactionV9 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 9 carries it. */
-export interface FetchResponsePartitionDataV9 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  abortedTransactions: FetchResponseAbortedTransactionV9[] | null;
-  records: Buffer | null;
-}
-/** FetchableTopicResponse of FetchResponse as version 9 carries it. */
-export interface FetchResponseFetchableTopicResponseV9 {
-  topic: string;
-  partitions: FetchResponsePartitionDataV9[];
-}
-/** FetchResponse of FetchResponse as version 9 carries it. */
-export interface FetchResponseV9 {
-  throttleTimeMs: number;
-  errorCode: number;
-  sessionId: number;
-  responses: FetchResponseFetchableTopicResponseV9[];
-}
+export type FetchResponsePartitionDataV9 = FetchResponsePartitionDataV5;
+export type FetchResponseFetchableTopicResponseV9 = FetchResponseFetchableTopicResponseV5;
+export type FetchResponseV9 = FetchResponseV7;
 export type FetchResponseAbortedTransactionV10 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 10 carries it. */
-export interface FetchResponsePartitionDataV10 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  abortedTransactions: FetchResponseAbortedTransactionV10[] | null;
-  records: Buffer | null;
-}
-/** FetchableTopicResponse of FetchResponse as version 10 carries it. */
-export interface FetchResponseFetchableTopicResponseV10 {
-  topic: string;
-  partitions: FetchResponsePartitionDataV10[];
-}
-/** FetchResponse of FetchResponse as version 10 carries it. */
-export interface FetchResponseV10 {
-  throttleTimeMs: number;
-  errorCode: number;
-  sessionId: number;
-  responses: FetchResponseFetchableTopicResponseV10[];
-}
+export type FetchResponsePartitionDataV10 = FetchResponsePartitionDataV5;
+export type FetchResponseFetchableTopicResponseV10 = FetchResponseFetchableTopicResponseV5;
+export type FetchResponseV10 = FetchResponseV7;
 export type FetchResponseAbortedTransactionV11 = FetchResponseAbortedTransactionV4;
 /** PartitionData of FetchResponse as version 11 carries it. */
 export interface FetchResponsePartitionDataV11 {
@@ -1403,7 +1296,7 @@ export interface FetchResponsePartitionDataV11 {
   highWatermark: bigint;
   lastStableOffset: bigint;
   logStartOffset: bigint;
-  abortedTransactions: FetchResponseAbortedTransactionV11[] | null;
+  abortedTransactions: FetchResponseAbortedTransactionV4[] | null;
   preferredReadReplica: number;
   records: Buffer | null;
 }
@@ -1448,7 +1341,7 @@ export interface FetchResponsePartitionDataV12 {
   divergingEpoch: FetchResponseEpochEndOffsetV12;
   currentLeader: FetchResponseLeaderIdAndEpochV12;
   snapshotId: FetchResponseSnapshotIdV12;
-  abortedTransactions: FetchResponseAbortedTransactionV12[] | null;
+  abortedTransactions: FetchResponseAbortedTransactionV4[] | null;
   preferredReadReplica: number;
   records: Buffer | null;
   _unknownTaggedFields?: TaggedField[];
@@ -1471,25 +1364,11 @@ export type FetchResponseEpochEndOffsetV13 = FetchResponseEpochEndOffsetV12;
 export type FetchResponseLeaderIdAndEpochV13 = FetchResponseLeaderIdAndEpochV12;
 export type FetchResponseSnapshotIdV13 = FetchResponseSnapshotIdV12;
 export type FetchResponseAbortedTransactionV13 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 13 carries it. */
-export interface FetchResponsePartitionDataV13 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  divergingEpoch: FetchResponseEpochEndOffsetV13;
-  currentLeader: FetchResponseLeaderIdAndEpochV13;
-  snapshotId: FetchResponseSnapshotIdV13;
-  abortedTransactions: FetchResponseAbortedTransactionV13[] | null;
-  preferredReadReplica: number;
-  records: Buffer | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchResponsePartitionDataV13 = FetchResponsePartitionDataV12;
 /** FetchableTopicResponse of FetchResponse as version 13 carries it. */
 export interface FetchResponseFetchableTopicResponseV13 {
   topicId: string;
-  partitions: FetchResponsePartitionDataV13[];
+  partitions: FetchResponsePartitionDataV12[];
   _unknownTaggedFields?: TaggedField[];
 }
 /** FetchResponse of FetchResponse as version 13 carries it. */
@@ -1504,93 +1383,22 @@ export type FetchResponseEpochEndOffsetV14 = FetchResponseEpochEndOffsetV12;
 export type FetchResponseLeaderIdAndEpochV14 = FetchResponseLeaderIdAndEpochV12;
 export type FetchResponseSnapshotIdV14 = FetchResponseSnapshotIdV12;
 export type FetchResponseAbortedTransactionV14 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 14 carries it. */
-export interface FetchResponsePartitionDataV14 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  divergingEpoch: FetchResponseEpochEndOffsetV14;
-  currentLeader: FetchResponseLeaderIdAndEpochV14;
-  snapshotId: FetchResponseSnapshotIdV14;
-  abortedTransactions: FetchResponseAbortedTransactionV14[] | null;
-  preferredReadReplica: number;
-  records: Buffer | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** FetchableTopicResponse of FetchResponse as version 14 carries it. */
-export interface FetchResponseFetchableTopicResponseV14 {
-  topicId: string;
-  partitions: FetchResponsePartitionDataV14[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** FetchResponse of FetchResponse as version 14 carries it. */
-export interface FetchResponseV14 {
-  throttleTimeMs: number;
-  errorCode: number;
-  sessionId: number;
-  responses: FetchResponseFetchableTopicResponseV14[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchResponsePartitionDataV14 = FetchResponsePartitionDataV12;
+export type FetchResponseFetchableTopicResponseV14 = FetchResponseFetchableTopicResponseV13;
+export type FetchResponseV14 = FetchResponseV13;
 export type FetchResponseEpochEndOffsetV15 = FetchResponseEpochEndOffsetV12;
 export type FetchResponseLeaderIdAndEpochV15 = FetchResponseLeaderIdAndEpochV12;
 export type FetchResponseSnapshotIdV15 = FetchResponseSnapshotIdV12;
 export type FetchResponseAbortedTransactionV15 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 15 carries it. */
-export interface FetchResponsePartitionDataV15 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  divergingEpoch: FetchResponseEpochEndOffsetV15;
-  currentLeader: FetchResponseLeaderIdAndEpochV15;
-  snapshotId: FetchResponseSnapshotIdV15;
-  abortedTransactions: FetchResponseAbortedTransactionV15[] | null;
-  preferredReadReplica: number;
-  records: Buffer | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** FetchableTopicResponse of FetchResponse as version 15 carries it. */
-export interface FetchResponseFetchableTopicResponseV15 {
-  topicId: string;
-  partitions: FetchResponsePartitionDataV15[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** FetchResponse of FetchResponse as version 15 carries it. */
-export interface FetchResponseV15 {
-  throttleTimeMs: number;
-  errorCode: number;
-  sessionId: number;
-  responses: FetchResponseFetchableTopicResponseV15[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchResponsePartitionDataV15 = FetchResponsePartitionDataV12;
+export type FetchResponseFetchableTopicResponseV15 = FetchResponseFetchableTopicResponseV13;
+export type FetchResponseV15 = FetchResponseV13;
 export type FetchResponseEpochEndOffsetV16 = FetchResponseEpochEndOffsetV12;
 export type FetchResponseLeaderIdAndEpochV16 = FetchResponseLeaderIdAndEpochV12;
 export type FetchResponseSnapshotIdV16 = FetchResponseSnapshotIdV12;
 export type FetchResponseAbortedTransactionV16 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 16 carries it. */
-export interface FetchResponsePartitionDataV16 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  divergingEpoch: FetchResponseEpochEndOffsetV16;
-  currentLeader: FetchResponseLeaderIdAndEpochV16;
-  snapshotId: FetchResponseSnapshotIdV16;
-  abortedTransactions: FetchResponseAbortedTransactionV16[] | null;
-  preferredReadReplica: number;
-  records: Buffer | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** FetchableTopicResponse of FetchResponse as version 16 carries it. */
-export interface FetchResponseFetchableTopicResponseV16 {
-  topicId: string;
-  partitions: FetchResponsePartitionDataV16[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchResponsePartitionDataV16 = FetchResponsePartitionDataV12;
+export type FetchResponseFetchableTopicResponseV16 = FetchResponseFetchableTopicResponseV13;
 /** NodeEndpoint of FetchResponse as version 16 carries it. */
 export interface FetchResponseNodeEndpointV16 {
   nodeId: number;
@@ -1604,7 +1412,7 @@ export interface FetchResponseV16 {
   throttleTimeMs: number;
   errorCode: number;
   sessionId: number;
-  responses: FetchResponseFetchableTopicResponseV16[];
+  responses: FetchResponseFetchableTopicResponseV13[];
   nodeEndpoints: FetchResponseNodeEndpointV16[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -1612,37 +1420,10 @@ export type FetchResponseEpochEndOffsetV17 = FetchResponseEpochEndOffsetV12;
 export type FetchResponseLeaderIdAndEpochV17 = FetchResponseLeaderIdAndEpochV12;
 export type FetchResponseSnapshotIdV17 = FetchResponseSnapshotIdV12;
 export type FetchResponseAbortedTransactionV17 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 17 carries it. */
-export interface FetchResponsePartitionDataV17 {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: bigint;
-  lastStableOffset: bigint;
-  logStartOffset: bigint;
-  divergingEpoch: FetchResponseEpochEndOffsetV17;
-  currentLeader: FetchResponseLeaderIdAndEpochV17;
-  snapshotId: FetchResponseSnapshotIdV17;
-  abortedTransactions: FetchResponseAbortedTransactionV17[] | null;
-  preferredReadReplica: number;
-  records: Buffer | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** FetchableTopicResponse of FetchResponse as version 17 carries it. */
-export interface FetchResponseFetchableTopicResponseV17 {
-  topicId: string;
-  partitions: FetchResponsePartitionDataV17[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchResponsePartitionDataV17 = FetchResponsePartitionDataV12;
+export type FetchResponseFetchableTopicResponseV17 = FetchResponseFetchableTopicResponseV13;
 export type FetchResponseNodeEndpointV17 = FetchResponseNodeEndpointV16;
-/** FetchResponse of FetchResponse as version 17 carries it. */
-export interface FetchResponseV17 {
-  throttleTimeMs: number;
-  errorCode: number;
-  sessionId: number;
-  responses: FetchResponseFetchableTopicResponseV17[];
-  nodeEndpoints: FetchResponseNodeEndpointV17[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchResponseV17 = FetchResponseV16;
 
 /** FetchResponse's type at each version. */
 export interface FetchResponseVersions {

@@ -482,7 +482,7 @@ export type FetchSnapshotRequestSnapshotIdV1 = FetchSnapshotRequestSnapshotIdV0;
 export interface FetchSnapshotRequestPartitionSnapshotV1 {
   partition: number;
   currentLeaderEpoch: number;
-  snapshotId: FetchSnapshotRequestSnapshotIdV1;
+  snapshotId: FetchSnapshotRequestSnapshotIdV0;
   position: bigint;
   replicaDirectoryId: string;
   _unknownTaggedFields?: TaggedField[];

@@ -708,23 +708,8 @@ export interface FetchSnapshotResponseV0 {
 }
 export type FetchSnapshotResponseSnapshotIdV1 = FetchSnapshotResponseSnapshotIdV0;
 export type FetchSnapshotResponseLeaderIdAndEpochV1 = FetchSnapshotResponseLeaderIdAndEpochV0;
-/** PartitionSnapshot of FetchSnapshotResponse as version 1 carries it. */
-export interface FetchSnapshotResponsePartitionSnapshotV1 {
-  index: number;
-  errorCode: number;
-  snapshotId: FetchSnapshotResponseSnapshotIdV1;
-  currentLeader: FetchSnapshotResponseLeaderIdAndEpochV1;
-  size: bigint;
-  position: bigint;
-  unalignedRecords: Buffer;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** TopicSnapshot of FetchSnapshotResponse as version 1 carries it. */
-export interface FetchSnapshotResponseTopicSnapshotV1 {
-  name: string;
-  partitions: FetchSnapshotResponsePartitionSnapshotV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FetchSnapshotResponsePartitionSnapshotV1 = FetchSnapshotResponsePartitionSnapshotV0;
+export type FetchSnapshotResponseTopicSnapshotV1 = FetchSnapshotResponseTopicSnapshotV0;
 /** NodeEndpoint of FetchSnapshotResponse as version 1 carries it. */
 export interface FetchSnapshotResponseNodeEndpointV1 {
   nodeId: number;
@@ -736,7 +721,7 @@ export interface FetchSnapshotResponseNodeEndpointV1 {
 export interface FetchSnapshotResponseV1 {
   throttleTimeMs: number;
   errorCode: number;
-  topics: FetchSnapshotResponseTopicSnapshotV1[];
+  topics: FetchSnapshotResponseTopicSnapshotV0[];
   nodeEndpoints: FetchSnapshotResponseNodeEndpointV1[];
   _unknownTaggedFields?: TaggedField[];
 }

@@ -429,19 +429,9 @@ export interface FindCoordinatorResponseV4 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type FindCoordinatorResponseCoordinatorV5 = FindCoordinatorResponseCoordinatorV4;
-/** FindCoordinatorResponse of FindCoordinatorResponse as version 5 carries it. */
-export interface FindCoordinatorResponseV5 {
-  throttleTimeMs: number;
-  coordinators: FindCoordinatorResponseCoordinatorV5[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FindCoordinatorResponseV5 = FindCoordinatorResponseV4;
 export type FindCoordinatorResponseCoordinatorV6 = FindCoordinatorResponseCoordinatorV4;
-/** FindCoordinatorResponse of FindCoordinatorResponse as version 6 carries it. */
-export interface FindCoordinatorResponseV6 {
-  throttleTimeMs: number;
-  coordinators: FindCoordinatorResponseCoordinatorV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type FindCoordinatorResponseV6 = FindCoordinatorResponseV4;
 
 /** FindCoordinatorResponse's type at each version. */
 export interface FindCoordinatorResponseVersions {

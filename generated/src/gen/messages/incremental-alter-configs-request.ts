@@ -438,19 +438,8 @@ export interface IncrementalAlterConfigsRequestV0 {
   validateOnly: boolean;
 }
 export type IncrementalAlterConfigsRequestAlterableConfigV1 = IncrementalAlterConfigsRequestAlterableConfigV0;
-/** AlterConfigsResource of IncrementalAlterConfigsRequest as version 1 carries it. */
-export interface IncrementalAlterConfigsRequestAlterConfigsResourceV1 {
-  resourceType: number;
-  resourceName: string;
-  configs: IncrementalAlterConfigsRequestAlterableConfigV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** IncrementalAlterConfigsRequest of IncrementalAlterConfigsRequest as version 1 carries it. */
-export interface IncrementalAlterConfigsRequestV1 {
-  resources: IncrementalAlterConfigsRequestAlterConfigsResourceV1[];
-  validateOnly: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type IncrementalAlterConfigsRequestAlterConfigsResourceV1 = IncrementalAlterConfigsRequestAlterConfigsResourceV0;
+export type IncrementalAlterConfigsRequestV1 = IncrementalAlterConfigsRequestV0;
 
 /** IncrementalAlterConfigsRequest's type at each version. */
 export interface IncrementalAlterConfigsRequestVersions {

@@ -286,12 +286,7 @@ export interface IncrementalAlterConfigsResponseV0 {
 }
 export type IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1 =
   IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0;
-/** IncrementalAlterConfigsResponse of IncrementalAlterConfigsResponse as version 1 carries it. */
-export interface IncrementalAlterConfigsResponseV1 {
-  throttleTimeMs: number;
-  responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type IncrementalAlterConfigsResponseV1 = IncrementalAlterConfigsResponseV0;
 
 /** IncrementalAlterConfigsResponse's type at each version. */
 export interface IncrementalAlterConfigsResponseVersions {

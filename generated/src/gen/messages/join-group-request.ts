@@ -405,38 +405,14 @@ export interface JoinGroupRequestV1 {
   rebalanceTimeoutMs: number;
   memberId: string;
   protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocolV1[];
+  protocols: JoinGroupRequestJoinGroupRequestProtocolV0[];
 }
 export type JoinGroupRequestJoinGroupRequestProtocolV2 = JoinGroupRequestJoinGroupRequestProtocolV0;
-/** JoinGroupRequest of JoinGroupRequest as version 2 carries it. */
-export interface JoinGroupRequestV2 {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  memberId: string;
-  protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocolV2[];
-}
+export type JoinGroupRequestV2 = JoinGroupRequestV1;
 export type JoinGroupRequestJoinGroupRequestProtocolV3 = JoinGroupRequestJoinGroupRequestProtocolV0;
-/** JoinGroupRequest of JoinGroupRequest as version 3 carries it. */
-export interface JoinGroupRequestV3 {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  memberId: string;
-  protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocolV3[];
-}
+export type JoinGroupRequestV3 = JoinGroupRequestV1;
 export type JoinGroupRequestJoinGroupRequestProtocolV4 = JoinGroupRequestJoinGroupRequestProtocolV0;
-/** JoinGroupRequest of JoinGroupRequest as version 4 carries it. */
-export interface JoinGroupRequestV4 {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  memberId: string;
-  protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocolV4[];
-}
+export type JoinGroupRequestV4 = JoinGroupRequestV1;
 export type JoinGroupRequestJoinGroupRequestProtocolV5 = JoinGroupRequestJoinGroupRequestProtocolV0;
 /** JoinGroupRequest of JoinGroupRequest as version 5 carries it. */
 export interface JoinGroupRequestV5 {
@@ -446,32 +422,12 @@ export interface JoinGroupRequestV5 {
   memberId: string;
   groupInstanceId: string | null;
   protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocolV5[];
+  protocols: JoinGroupRequestJoinGroupRequestProtocolV0[];
 }
 export type JoinGroupRequestJoinGroupRequestProtocolV6 = JoinGroupRequestJoinGroupRequestProtocolV0;
-/** JoinGroupRequest of JoinGroupRequest as version 6 carries it. */
-export interface JoinGroupRequestV6 {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocolV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type JoinGroupRequestV6 = JoinGroupRequestV5;
 export type JoinGroupRequestJoinGroupRequestProtocolV7 = JoinGroupRequestJoinGroupRequestProtocolV0;
-/** JoinGroupRequest of JoinGroupRequest as version 7 carries it. */
-export interface JoinGroupRequestV7 {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocolV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type JoinGroupRequestV7 = JoinGroupRequestV5;
 export type JoinGroupRequestJoinGroupRequestProtocolV8 = JoinGroupRequestJoinGroupRequestProtocolV0;
 /** JoinGroupRequest of JoinGroupRequest as version 8 carries it. */
 export interface JoinGroupRequestV8 {
@@ -481,23 +437,12 @@ export interface JoinGroupRequestV8 {
   memberId: string;
   groupInstanceId: string | null;
   protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocolV8[];
+  protocols: JoinGroupRequestJoinGroupRequestProtocolV0[];
   reason: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
 export type JoinGroupRequestJoinGroupRequestProtocolV9 = JoinGroupRequestJoinGroupRequestProtocolV0;
-/** JoinGroupRequest of JoinGroupRequest as version 9 carries it. */
-export interface JoinGroupRequestV9 {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocolV9[];
-  reason: string | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type JoinGroupRequestV9 = JoinGroupRequestV8;
 
 /** JoinGroupRequest's type at each version. */
 export interface JoinGroupRequestVersions {

@@ -442,15 +442,7 @@ export interface JoinGroupResponseV0 {
   members: JoinGroupResponseJoinGroupResponseMemberV0[];
 }
 export type JoinGroupResponseJoinGroupResponseMemberV1 = JoinGroupResponseJoinGroupResponseMemberV0;
-/** JoinGroupResponse of JoinGroupResponse as version 1 carries it. */
-export interface JoinGroupResponseV1 {
-  errorCode: number;
-  generationId: number;
-  protocolName: string;
-  leader: string;
-  memberId: string;
-  members: JoinGroupResponseJoinGroupResponseMemberV1[];
-}
+export type JoinGroupResponseV1 = JoinGroupResponseV0;
 export type JoinGroupResponseJoinGroupResponseMemberV2 = JoinGroupResponseJoinGroupResponseMemberV0;
 /** JoinGroupResponse of JoinGroupResponse as version 2 carries it. */
 export interface JoinGroupResponseV2 {
@@ -460,30 +452,12 @@ export interface JoinGroupResponseV2 {
   protocolName: string;
   leader: string;
   memberId: string;
-  members: JoinGroupResponseJoinGroupResponseMemberV2[];
+  members: JoinGroupResponseJoinGroupResponseMemberV0[];
 }
 export type JoinGroupResponseJoinGroupResponseMemberV3 = JoinGroupResponseJoinGroupResponseMemberV0;
-/** JoinGroupResponse of JoinGroupResponse as version 3 carries it. */
-export interface JoinGroupResponseV3 {
-  throttleTimeMs: number;
-  errorCode: number;
-  generationId: number;
-  protocolName: string;
-  leader: string;
-  memberId: string;
-  members: JoinGroupResponseJoinGroupResponseMemberV3[];
-}
+export type JoinGroupResponseV3 = JoinGroupResponseV2;
 export type JoinGroupResponseJoinGroupResponseMemberV4 = JoinGroupResponseJoinGroupResponseMemberV0;
-/** JoinGroupResponse of JoinGroupResponse as version 4 carries it. */
-export interface JoinGroupResponseV4 {
-  throttleTimeMs: number;
-  errorCode: number;
-  generationId: number;
-  protocolName: string;
-  leader: string;
-  memberId: string;
-  members: JoinGroupResponseJoinGroupResponseMemberV4[];
-}
+export type JoinGroupResponseV4 = JoinGroupResponseV2;
 /** JoinGroupResponseMember of JoinGroupResponse as version 5 carries it. */
 export interface JoinGroupResponseJoinGroupResponseMemberV5 {
   memberId: string;
@@ -501,17 +475,7 @@ export interface JoinGroupResponseV5 {
   members: JoinGroupResponseJoinGroupResponseMemberV5[];
 }
 export type JoinGroupResponseJoinGroupResponseMemberV6 = JoinGroupResponseJoinGroupResponseMemberV5;
-/** JoinGroupResponse of JoinGroupResponse as version 6 carries it. */
-export interface JoinGroupResponseV6 {
-  throttleTimeMs: number;
-  errorCode: number;
-  generationId: number;
-  protocolName: string;
-  leader: string;
-  memberId: string;
-  members: JoinGroupResponseJoinGroupResponseMemberV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type JoinGroupResponseV6 = JoinGroupResponseV5;
 export type JoinGroupResponseJoinGroupResponseMemberV7 = JoinGroupResponseJoinGroupResponseMemberV5;
 /** JoinGroupResponse of JoinGroupResponse as version 7 carries it. */
 export interface JoinGroupResponseV7 {
@@ -522,22 +486,11 @@ export interface JoinGroupResponseV7 {
   protocolName: string | null;
   leader: string;
   memberId: string;
-  members: JoinGroupResponseJoinGroupResponseMemberV7[];
+  members: JoinGroupResponseJoinGroupResponseMemberV5[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type JoinGroupResponseJoinGroupResponseMemberV8 = JoinGroupResponseJoinGroupResponseMemberV5;
-/** JoinGroupResponse of JoinGroupResponse as version 8 carries it. */
-export interface JoinGroupResponseV8 {
-  throttleTimeMs: number;
-  errorCode: number;
-  generationId: number;
-  protocolType: string | null;
-  protocolName: string | null;
-  leader: string;
-  memberId: string;
-  members: JoinGroupResponseJoinGroupResponseMemberV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type JoinGroupResponseV8 = JoinGroupResponseV7;
 export type JoinGroupResponseJoinGroupResponseMemberV9 = JoinGroupResponseJoinGroupResponseMemberV5;
 /** JoinGroupResponse of JoinGroupResponse as version 9 carries it. */
 export interface JoinGroupResponseV9 {
@@ -549,7 +502,7 @@ export interface JoinGroupResponseV9 {
   leader: string;
   skipAssignment: boolean;
   memberId: string;
-  members: JoinGroupResponseJoinGroupResponseMemberV9[];
+  members: JoinGroupResponseJoinGroupResponseMemberV5[];
   _unknownTaggedFields?: TaggedField[];
 }
 

@@ -1028,7 +1028,7 @@ export interface LeaderAndIsrRequestV1 {
   controllerId: number;
   controllerEpoch: number;
   ungroupedPartitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionStateV1[];
-  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV1[];
+  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
 }
 /** LeaderAndIsrPartitionState of LeaderAndIsrRequest as version 2 carries it. */
 export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV2 {
@@ -1053,7 +1053,7 @@ export interface LeaderAndIsrRequestV2 {
   controllerEpoch: number;
   brokerEpoch: bigint;
   topicStates: LeaderAndIsrRequestLeaderAndIsrTopicStateV2[];
-  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV2[];
+  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
 }
 /** LeaderAndIsrPartitionState of LeaderAndIsrRequest as version 3 carries it. */
 export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV3 {
@@ -1080,31 +1080,18 @@ export interface LeaderAndIsrRequestV3 {
   controllerEpoch: number;
   brokerEpoch: bigint;
   topicStates: LeaderAndIsrRequestLeaderAndIsrTopicStateV3[];
-  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV3[];
+  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
 }
 export type LeaderAndIsrRequestLeaderAndIsrPartitionStateV4 = LeaderAndIsrRequestLeaderAndIsrPartitionStateV3;
-/** LeaderAndIsrTopicState of LeaderAndIsrRequest as version 4 carries it. */
-export interface LeaderAndIsrRequestLeaderAndIsrTopicStateV4 {
-  topicName: string;
-  partitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionStateV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type LeaderAndIsrRequestLeaderAndIsrTopicStateV4 = LeaderAndIsrRequestLeaderAndIsrTopicStateV3;
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV4 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
-/** LeaderAndIsrRequest of LeaderAndIsrRequest as version 4 carries it. */
-export interface LeaderAndIsrRequestV4 {
-  controllerId: number;
-  controllerEpoch: number;
-  brokerEpoch: bigint;
-  topicStates: LeaderAndIsrRequestLeaderAndIsrTopicStateV4[];
-  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type LeaderAndIsrRequestV4 = LeaderAndIsrRequestV3;
 export type LeaderAndIsrRequestLeaderAndIsrPartitionStateV5 = LeaderAndIsrRequestLeaderAndIsrPartitionStateV3;
 /** LeaderAndIsrTopicState of LeaderAndIsrRequest as version 5 carries it. */
 export interface LeaderAndIsrRequestLeaderAndIsrTopicStateV5 {
   topicName: string;
   topicId: string;
-  partitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionStateV5[];
+  partitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionStateV3[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV5 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
@@ -1115,7 +1102,7 @@ export interface LeaderAndIsrRequestV5 {
   brokerEpoch: bigint;
   type: number;
   topicStates: LeaderAndIsrRequestLeaderAndIsrTopicStateV5[];
-  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV5[];
+  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
   _unknownTaggedFields?: TaggedField[];
 }
 /** LeaderAndIsrPartitionState of LeaderAndIsrRequest as version 6 carries it. */
@@ -1148,17 +1135,11 @@ export interface LeaderAndIsrRequestV6 {
   brokerEpoch: bigint;
   type: number;
   topicStates: LeaderAndIsrRequestLeaderAndIsrTopicStateV6[];
-  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV6[];
+  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type LeaderAndIsrRequestLeaderAndIsrPartitionStateV7 = LeaderAndIsrRequestLeaderAndIsrPartitionStateV6;
-/** LeaderAndIsrTopicState of LeaderAndIsrRequest as version 7 carries it. */
-export interface LeaderAndIsrRequestLeaderAndIsrTopicStateV7 {
-  topicName: string;
-  topicId: string;
-  partitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionStateV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type LeaderAndIsrRequestLeaderAndIsrTopicStateV7 = LeaderAndIsrRequestLeaderAndIsrTopicStateV6;
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV7 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
 /** LeaderAndIsrRequest of LeaderAndIsrRequest as version 7 carries it. */
 export interface LeaderAndIsrRequestV7 {
@@ -1167,8 +1148,8 @@ export interface LeaderAndIsrRequestV7 {
   controllerEpoch: number;
   brokerEpoch: bigint;
   type: number;
-  topicStates: LeaderAndIsrRequestLeaderAndIsrTopicStateV7[];
-  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV7[];
+  topicStates: LeaderAndIsrRequestLeaderAndIsrTopicStateV6[];
+  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
   _unknownTaggedFields?: TaggedField[];
 }
 

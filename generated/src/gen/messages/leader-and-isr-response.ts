@@ -433,30 +433,13 @@ export interface LeaderAndIsrResponseV0 {
   partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionErrorV0[];
 }
 export type LeaderAndIsrResponseLeaderAndIsrPartitionErrorV1 = LeaderAndIsrResponseLeaderAndIsrPartitionErrorV0;
-/** LeaderAndIsrResponse of LeaderAndIsrResponse as version 1 carries it. */
-export interface LeaderAndIsrResponseV1 {
-  errorCode: number;
-  partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionErrorV1[];
-}
+export type LeaderAndIsrResponseV1 = LeaderAndIsrResponseV0;
 export type LeaderAndIsrResponseLeaderAndIsrPartitionErrorV2 = LeaderAndIsrResponseLeaderAndIsrPartitionErrorV0;
-/** LeaderAndIsrResponse of LeaderAndIsrResponse as version 2 carries it. */
-export interface LeaderAndIsrResponseV2 {
-  errorCode: number;
-  partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionErrorV2[];
-}
+export type LeaderAndIsrResponseV2 = LeaderAndIsrResponseV0;
 export type LeaderAndIsrResponseLeaderAndIsrPartitionErrorV3 = LeaderAndIsrResponseLeaderAndIsrPartitionErrorV0;
-/** LeaderAndIsrResponse of LeaderAndIsrResponse as version 3 carries it. */
-export interface LeaderAndIsrResponseV3 {
-  errorCode: number;
-  partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionErrorV3[];
-}
+export type LeaderAndIsrResponseV3 = LeaderAndIsrResponseV0;
 export type LeaderAndIsrResponseLeaderAndIsrPartitionErrorV4 = LeaderAndIsrResponseLeaderAndIsrPartitionErrorV0;
-/** LeaderAndIsrResponse of LeaderAndIsrResponse as version 4 carries it. */
-export interface LeaderAndIsrResponseV4 {
-  errorCode: number;
-  partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionErrorV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type LeaderAndIsrResponseV4 = LeaderAndIsrResponseV0;
 /** LeaderAndIsrPartitionError of LeaderAndIsrResponse as version 5 carries it. */
 export interface LeaderAndIsrResponseLeaderAndIsrPartitionErrorV5 {
   partitionIndex: number;
@@ -476,31 +459,11 @@ export interface LeaderAndIsrResponseV5 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type LeaderAndIsrResponseLeaderAndIsrPartitionErrorV6 = LeaderAndIsrResponseLeaderAndIsrPartitionErrorV5;
-/** LeaderAndIsrTopicError of LeaderAndIsrResponse as version 6 carries it. */
-export interface LeaderAndIsrResponseLeaderAndIsrTopicErrorV6 {
-  topicId: string;
-  partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionErrorV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** LeaderAndIsrResponse of LeaderAndIsrResponse as version 6 carries it. */
-export interface LeaderAndIsrResponseV6 {
-  errorCode: number;
-  topics: LeaderAndIsrResponseLeaderAndIsrTopicErrorV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type LeaderAndIsrResponseLeaderAndIsrTopicErrorV6 = LeaderAndIsrResponseLeaderAndIsrTopicErrorV5;
+export type LeaderAndIsrResponseV6 = LeaderAndIsrResponseV5;
 export type LeaderAndIsrResponseLeaderAndIsrPartitionErrorV7 = LeaderAndIsrResponseLeaderAndIsrPartitionErrorV5;
-/** LeaderAndIsrTopicError of LeaderAndIsrResponse as version 7 carries it. */
-export interface LeaderAndIsrResponseLeaderAndIsrTopicErrorV7 {
-  topicId: string;
-  partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionErrorV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** LeaderAndIsrResponse of LeaderAndIsrResponse as version 7 carries it. */
-export interface LeaderAndIsrResponseV7 {
-  errorCode: number;
-  topics: LeaderAndIsrResponseLeaderAndIsrTopicErrorV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type LeaderAndIsrResponseLeaderAndIsrTopicErrorV7 = LeaderAndIsrResponseLeaderAndIsrTopicErrorV5;
+export type LeaderAndIsrResponseV7 = LeaderAndIsrResponseV5;
 
 /** LeaderAndIsrResponse's type at each version. */
 export interface LeaderAndIsrResponseVersions {

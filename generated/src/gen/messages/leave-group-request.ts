@@ -332,12 +332,7 @@ export interface LeaveGroupRequestV3 {
   members: LeaveGroupRequestMemberIdentityV3[];
 }
 export type LeaveGroupRequestMemberIdentityV4 = LeaveGroupRequestMemberIdentityV3;
-/** LeaveGroupRequest of LeaveGroupRequest as version 4 carries it. */
-export interface LeaveGroupRequestV4 {
-  groupId: string;
-  members: LeaveGroupRequestMemberIdentityV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type LeaveGroupRequestV4 = LeaveGroupRequestV3;
 /** MemberIdentity of LeaveGroupRequest as version 5 carries it. */
 export interface LeaveGroupRequestMemberIdentityV5 {
   memberId: string;

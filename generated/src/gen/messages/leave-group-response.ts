@@ -304,21 +304,9 @@ export interface LeaveGroupResponseV3 {
   members: LeaveGroupResponseMemberResponseV3[];
 }
 export type LeaveGroupResponseMemberResponseV4 = LeaveGroupResponseMemberResponseV3;
-/** LeaveGroupResponse of LeaveGroupResponse as version 4 carries it. */
-export interface LeaveGroupResponseV4 {
-  throttleTimeMs: number;
-  errorCode: number;
-  members: LeaveGroupResponseMemberResponseV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type LeaveGroupResponseV4 = LeaveGroupResponseV3;
 export type LeaveGroupResponseMemberResponseV5 = LeaveGroupResponseMemberResponseV3;
-/** LeaveGroupResponse of LeaveGroupResponse as version 5 carries it. */
-export interface LeaveGroupResponseV5 {
-  throttleTimeMs: number;
-  errorCode: number;
-  members: LeaveGroupResponseMemberResponseV5[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type LeaveGroupResponseV5 = LeaveGroupResponseV3;
 
 /** LeaveGroupResponse's type at each version. */
 export interface LeaveGroupResponseVersions {

@@ -310,23 +310,12 @@ export type ListGroupsResponseListedGroupV1 = ListGroupsResponseListedGroupV0;
 export interface ListGroupsResponseV1 {
   throttleTimeMs: number;
   errorCode: number;
-  groups: ListGroupsResponseListedGroupV1[];
+  groups: ListGroupsResponseListedGroupV0[];
 }
 export type ListGroupsResponseListedGroupV2 = ListGroupsResponseListedGroupV0;
-/** ListGroupsResponse of ListGroupsResponse as version 2 carries it. */
-export interface ListGroupsResponseV2 {
-  throttleTimeMs: number;
-  errorCode: number;
-  groups: ListGroupsResponseListedGroupV2[];
-}
+export type ListGroupsResponseV2 = ListGroupsResponseV1;
 export type ListGroupsResponseListedGroupV3 = ListGroupsResponseListedGroupV0;
-/** ListGroupsResponse of ListGroupsResponse as version 3 carries it. */
-export interface ListGroupsResponseV3 {
-  throttleTimeMs: number;
-  errorCode: number;
-  groups: ListGroupsResponseListedGroupV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListGroupsResponseV3 = ListGroupsResponseV1;
 /** ListedGroup of ListGroupsResponse as version 4 carries it. */
 export interface ListGroupsResponseListedGroupV4 {
   groupId: string;

@@ -469,29 +469,16 @@ export interface ListOffsetsRequestV1 {
   topics: ListOffsetsRequestListOffsetsTopicV1[];
 }
 export type ListOffsetsRequestListOffsetsPartitionV2 = ListOffsetsRequestListOffsetsPartitionV1;
-/** ListOffsetsTopic of ListOffsetsRequest as version 2 carries it. */
-export interface ListOffsetsRequestListOffsetsTopicV2 {
-  name: string;
-  partitions: ListOffsetsRequestListOffsetsPartitionV2[];
-}
+export type ListOffsetsRequestListOffsetsTopicV2 = ListOffsetsRequestListOffsetsTopicV1;
 /** ListOffsetsRequest of ListOffsetsRequest as version 2 carries it. */
 export interface ListOffsetsRequestV2 {
   replicaId: number;
   isolationLevel: number;
-  topics: ListOffsetsRequestListOffsetsTopicV2[];
+  topics: ListOffsetsRequestListOffsetsTopicV1[];
 }
 export type ListOffsetsRequestListOffsetsPartitionV3 = ListOffsetsRequestListOffsetsPartitionV1;
-/** ListOffsetsTopic of ListOffsetsRequest as version 3 carries it. */
-export interface ListOffsetsRequestListOffsetsTopicV3 {
-  name: string;
-  partitions: ListOffsetsRequestListOffsetsPartitionV3[];
-}
-/** ListOffsetsRequest of ListOffsetsRequest as version 3 carries it. */
-export interface ListOffsetsRequestV3 {
-  replicaId: number;
-  isolationLevel: number;
-  topics: ListOffsetsRequestListOffsetsTopicV3[];
-}
+export type ListOffsetsRequestListOffsetsTopicV3 = ListOffsetsRequestListOffsetsTopicV1;
+export type ListOffsetsRequestV3 = ListOffsetsRequestV2;
 /** ListOffsetsPartition of ListOffsetsRequest as version 4 carries it. */
 export interface ListOffsetsRequestListOffsetsPartitionV4 {
   partitionIndex: number;
@@ -510,73 +497,20 @@ export interface ListOffsetsRequestV4 {
   topics: ListOffsetsRequestListOffsetsTopicV4[];
 }
 export type ListOffsetsRequestListOffsetsPartitionV5 = ListOffsetsRequestListOffsetsPartitionV4;
-/** ListOffsetsTopic of ListOffsetsRequest as version 5 carries it. */
-export interface ListOffsetsRequestListOffsetsTopicV5 {
-  name: string;
-  partitions: ListOffsetsRequestListOffsetsPartitionV5[];
-}
-/** ListOffsetsRequest of ListOffsetsRequest as version 5 carries it. */
-export interface ListOffsetsRequestV5 {
-  replicaId: number;
-  isolationLevel: number;
-  topics: ListOffsetsRequestListOffsetsTopicV5[];
-}
+export type ListOffsetsRequestListOffsetsTopicV5 = ListOffsetsRequestListOffsetsTopicV4;
+export type ListOffsetsRequestV5 = ListOffsetsRequestV4;
 export type ListOffsetsRequestListOffsetsPartitionV6 = ListOffsetsRequestListOffsetsPartitionV4;
-/** ListOffsetsTopic of ListOffsetsRequest as version 6 carries it. */
-export interface ListOffsetsRequestListOffsetsTopicV6 {
-  name: string;
-  partitions: ListOffsetsRequestListOffsetsPartitionV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ListOffsetsRequest of ListOffsetsRequest as version 6 carries it. */
-export interface ListOffsetsRequestV6 {
-  replicaId: number;
-  isolationLevel: number;
-  topics: ListOffsetsRequestListOffsetsTopicV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListOffsetsRequestListOffsetsTopicV6 = ListOffsetsRequestListOffsetsTopicV4;
+export type ListOffsetsRequestV6 = ListOffsetsRequestV4;
 export type ListOffsetsRequestListOffsetsPartitionV7 = ListOffsetsRequestListOffsetsPartitionV4;
-/** ListOffsetsTopic of ListOffsetsRequest as version 7 carries it. */
-export interface ListOffsetsRequestListOffsetsTopicV7 {
-  name: string;
-  partitions: ListOffsetsRequestListOffsetsPartitionV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ListOffsetsRequest of ListOffsetsRequest as version 7 carries it. */
-export interface ListOffsetsRequestV7 {
-  replicaId: number;
-  isolationLevel: number;
-  topics: ListOffsetsRequestListOffsetsTopicV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListOffsetsRequestListOffsetsTopicV7 = ListOffsetsRequestListOffsetsTopicV4;
+export type ListOffsetsRequestV7 = ListOffsetsRequestV4;
 export type ListOffsetsRequestListOffsetsPartitionV8 = ListOffsetsRequestListOffsetsPartitionV4;
-/** ListOffsetsTopic of ListOffsetsRequest as version 8 carries it. */
-export interface ListOffsetsRequestListOffsetsTopicV8 {
-  name: string;
-  partitions: ListOffsetsRequestListOffsetsPartitionV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ListOffsetsRequest of ListOffsetsRequest as version 8 carries it. */
-export interface ListOffsetsRequestV8 {
-  replicaId: number;
-  isolationLevel: number;
-  topics: ListOffsetsRequestListOffsetsTopicV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListOffsetsRequestListOffsetsTopicV8 = ListOffsetsRequestListOffsetsTopicV4;
+export type ListOffsetsRequestV8 = ListOffsetsRequestV4;
 export type ListOffsetsRequestListOffsetsPartitionV9 = ListOffsetsRequestListOffsetsPartitionV4;
-/** ListOffsetsTopic of ListOffsetsRequest as version 9 carries it. */
-export interface ListOffsetsRequestListOffsetsTopicV9 {
-  name: string;
-  partitions: ListOffsetsRequestListOffsetsPartitionV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ListOffsetsRequest of ListOffsetsRequest as version 9 carries it. */
-export interface ListOffsetsRequestV9 {
-  replicaId: number;
-  isolationLevel: number;
-  topics: ListOffsetsRequestListOffsetsTopicV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListOffsetsRequestListOffsetsTopicV9 = ListOffsetsRequestListOffsetsTopicV4;
+export type ListOffsetsRequestV9 = ListOffsetsRequestV4;
 
 /** ListOffsetsRequest's type at each version. */
 export interface ListOffsetsRequestVersions {

@@ -535,27 +535,15 @@ export interface ListOffsetsResponseV1 {
   topics: ListOffsetsResponseListOffsetsTopicResponseV1[];
 }
 export type ListOffsetsResponseListOffsetsPartitionResponseV2 = ListOffsetsResponseListOffsetsPartitionResponseV1;
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 2 carries it. */
-export interface ListOffsetsResponseListOffsetsTopicResponseV2 {
-  name: string;
-  partitions: ListOffsetsResponseListOffsetsPartitionResponseV2[];
-}
+export type ListOffsetsResponseListOffsetsTopicResponseV2 = ListOffsetsResponseListOffsetsTopicResponseV1;
 /** ListOffsetsResponse of ListOffsetsResponse as version 2 carries it. */
 export interface ListOffsetsResponseV2 {
   throttleTimeMs: number;
-  topics: ListOffsetsResponseListOffsetsTopicResponseV2[];
+  topics: ListOffsetsResponseListOffsetsTopicResponseV1[];
 }
 export type ListOffsetsResponseListOffsetsPartitionResponseV3 = ListOffsetsResponseListOffsetsPartitionResponseV1;
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 3 carries it. */
-export interface ListOffsetsResponseListOffsetsTopicResponseV3 {
-  name: string;
-  partitions: ListOffsetsResponseListOffsetsPartitionResponseV3[];
-}
-/** ListOffsetsResponse of ListOffsetsResponse as version 3 carries it. */
-export interface ListOffsetsResponseV3 {
-  throttleTimeMs: number;
-  topics: ListOffsetsResponseListOffsetsTopicResponseV3[];
-}
+export type ListOffsetsResponseListOffsetsTopicResponseV3 = ListOffsetsResponseListOffsetsTopicResponseV1;
+export type ListOffsetsResponseV3 = ListOffsetsResponseV2;
 /** ListOffsetsPartitionResponse of ListOffsetsResponse as version 4 carries it. */
 export interface ListOffsetsResponseListOffsetsPartitionResponseV4 {
   partitionIndex: number;
@@ -575,68 +563,20 @@ export interface ListOffsetsResponseV4 {
   topics: ListOffsetsResponseListOffsetsTopicResponseV4[];
 }
 export type ListOffsetsResponseListOffsetsPartitionResponseV5 = ListOffsetsResponseListOffsetsPartitionResponseV4;
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 5 carries it. */
-export interface ListOffsetsResponseListOffsetsTopicResponseV5 {
-  name: string;
-  partitions: ListOffsetsResponseListOffsetsPartitionResponseV5[];
-}
-/** ListOffsetsResponse of ListOffsetsResponse as version 5 carries it. */
-export interface ListOffsetsResponseV5 {
-  throttleTimeMs: number;
-  topics: ListOffsetsResponseListOffsetsTopicResponseV5[];
-}
+export type ListOffsetsResponseListOffsetsTopicResponseV5 = ListOffsetsResponseListOffsetsTopicResponseV4;
+export type ListOffsetsResponseV5 = ListOffsetsResponseV4;
 export type ListOffsetsResponseListOffsetsPartitionResponseV6 = ListOffsetsResponseListOffsetsPartitionResponseV4;
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 6 carries it. */
-export interface ListOffsetsResponseListOffsetsTopicResponseV6 {
-  name: string;
-  partitions: ListOffsetsResponseListOffsetsPartitionResponseV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ListOffsetsResponse of ListOffsetsResponse as version 6 carries it. */
-export interface ListOffsetsResponseV6 {
-  throttleTimeMs: number;
-  topics: ListOffsetsResponseListOffsetsTopicResponseV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListOffsetsResponseListOffsetsTopicResponseV6 = ListOffsetsResponseListOffsetsTopicResponseV4;
+export type ListOffsetsResponseV6 = ListOffsetsResponseV4;
 export type ListOffsetsResponseListOffsetsPartitionResponseV7 = ListOffsetsResponseListOffsetsPartitionResponseV4;
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 7 carries it. */
-export interface ListOffsetsResponseListOffsetsTopicResponseV7 {
-  name: string;
-  partitions: ListOffsetsResponseListOffsetsPartitionResponseV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ListOffsetsResponse of ListOffsetsResponse as version 7 carries it. */
-export interface ListOffsetsResponseV7 {
-  throttleTimeMs: number;
-  topics: ListOffsetsResponseListOffsetsTopicResponseV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListOffsetsResponseListOffsetsTopicResponseV7 = ListOffsetsResponseListOffsetsTopicResponseV4;
+export type ListOffsetsResponseV7 = ListOffsetsResponseV4;
 export type ListOffsetsResponseListOffsetsPartitionResponseV8 = ListOffsetsResponseListOffsetsPartitionResponseV4;
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 8 carries it. */
-export interface ListOffsetsResponseListOffsetsTopicResponseV8 {
-  name: string;
-  partitions: ListOffsetsResponseListOffsetsPartitionResponseV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ListOffsetsResponse of ListOffsetsResponse as version 8 carries it. */
-export interface ListOffsetsResponseV8 {
-  throttleTimeMs: number;
-  topics: ListOffsetsResponseListOffsetsTopicResponseV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListOffsetsResponseListOffsetsTopicResponseV8 = ListOffsetsResponseListOffsetsTopicResponseV4;
+export type ListOffsetsResponseV8 = ListOffsetsResponseV4;
 export type ListOffsetsResponseListOffsetsPartitionResponseV9 = ListOffsetsResponseListOffsetsPartitionResponseV4;
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 9 carries it. */
-export interface ListOffsetsResponseListOffsetsTopicResponseV9 {
-  name: string;
-  partitions: ListOffsetsResponseListOffsetsPartitionResponseV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ListOffsetsResponse of ListOffsetsResponse as version 9 carries it. */
-export interface ListOffsetsResponseV9 {
-  throttleTimeMs: number;
-  topics: ListOffsetsResponseListOffsetsTopicResponseV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListOffsetsResponseListOffsetsTopicResponseV9 = ListOffsetsResponseListOffsetsTopicResponseV4;
+export type ListOffsetsResponseV9 = ListOffsetsResponseV4;
 
 /** ListOffsetsResponse's type at each version. */
 export interface ListOffsetsResponseVersions {

@@ -259,14 +259,7 @@ export interface ListTransactionsResponseV0 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type ListTransactionsResponseTransactionStateV1 = ListTransactionsResponseTransactionStateV0;
-/** ListTransactionsResponse of ListTransactionsResponse as version 1 carries it. */
-export interface ListTransactionsResponseV1 {
-  throttleTimeMs: number;
-  errorCode: number;
-  unknownStateFilters: string[];
-  transactionStates: ListTransactionsResponseTransactionStateV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ListTransactionsResponseV1 = ListTransactionsResponseV0;
 
 /** ListTransactionsResponse's type at each version. */
 export interface ListTransactionsResponseVersions {

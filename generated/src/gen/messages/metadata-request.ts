@@ -382,59 +382,34 @@ export interface MetadataRequestV0 {
 export type MetadataRequestMetadataRequestTopicV1 = MetadataRequestMetadataRequestTopicV0;
 /** MetadataRequest of MetadataRequest as version 1 carries it. */
 export interface MetadataRequestV1 {
-  topics: MetadataRequestMetadataRequestTopicV1[] | null;
+  topics: MetadataRequestMetadataRequestTopicV0[] | null;
 }
 export type MetadataRequestMetadataRequestTopicV2 = MetadataRequestMetadataRequestTopicV0;
-/** MetadataRequest of MetadataRequest as version 2 carries it. */
-export interface MetadataRequestV2 {
-  topics: MetadataRequestMetadataRequestTopicV2[] | null;
-}
+export type MetadataRequestV2 = MetadataRequestV1;
 export type MetadataRequestMetadataRequestTopicV3 = MetadataRequestMetadataRequestTopicV0;
-/** MetadataRequest of MetadataRequest as version 3 carries it. */
-export interface MetadataRequestV3 {
-  topics: MetadataRequestMetadataRequestTopicV3[] | null;
-}
+export type MetadataRequestV3 = MetadataRequestV1;
 export type MetadataRequestMetadataRequestTopicV4 = MetadataRequestMetadataRequestTopicV0;
 /** MetadataRequest of MetadataRequest as version 4 carries it. */
 export interface MetadataRequestV4 {
-  topics: MetadataRequestMetadataRequestTopicV4[] | null;
+  topics: MetadataRequestMetadataRequestTopicV0[] | null;
   allowAutoTopicCreation: boolean;
 }
 export type MetadataRequestMetadataRequestTopicV5 = MetadataRequestMetadataRequestTopicV0;
-/** MetadataRequest of MetadataRequest as version 5 carries it. */
-export interface MetadataRequestV5 {
-  topics: MetadataRequestMetadataRequestTopicV5[] | null;
-  allowAutoTopicCreation: boolean;
-}
+export type MetadataRequestV5 = MetadataRequestV4;
 export type MetadataRequestMetadataRequestTopicV6 = MetadataRequestMetadataRequestTopicV0;
-/** MetadataRequest of MetadataRequest as version 6 carries it. */
-export interface MetadataRequestV6 {
-  topics: MetadataRequestMetadataRequestTopicV6[] | null;
-  allowAutoTopicCreation: boolean;
-}
+export type MetadataRequestV6 = MetadataRequestV4;
 export type MetadataRequestMetadataRequestTopicV7 = MetadataRequestMetadataRequestTopicV0;
-/** MetadataRequest of MetadataRequest as version 7 carries it. */
-export interface MetadataRequestV7 {
-  topics: MetadataRequestMetadataRequestTopicV7[] | null;
-  allowAutoTopicCreation: boolean;
-}
+export type MetadataRequestV7 = MetadataRequestV4;
 export type MetadataRequestMetadataRequestTopicV8 = MetadataRequestMetadataRequestTopicV0;
 /** MetadataRequest of MetadataRequest as version 8 carries it. */
 export interface MetadataRequestV8 {
-  topics: MetadataRequestMetadataRequestTopicV8[] | null;
+  topics: MetadataRequestMetadataRequestTopicV0[] | null;
   allowAutoTopicCreation: boolean;
   includeClusterAuthorizedOperations: boolean;
   includeTopicAuthorizedOperations: boolean;
 }
 export type MetadataRequestMetadataRequestTopicV9 = MetadataRequestMetadataRequestTopicV0;
-/** MetadataRequest of MetadataRequest as version 9 carries it. */
-export interface MetadataRequestV9 {
-  topics: MetadataRequestMetadataRequestTopicV9[] | null;
-  allowAutoTopicCreation: boolean;
-  includeClusterAuthorizedOperations: boolean;
-  includeTopicAuthorizedOperations: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type MetadataRequestV9 = MetadataRequestV8;
 /** MetadataRequestTopic of MetadataRequest as version 10 carries it. */
 export interface MetadataRequestMetadataRequestTopicV10 {
   topicId: string;
@@ -452,19 +427,13 @@ export interface MetadataRequestV10 {
 export type MetadataRequestMetadataRequestTopicV11 = MetadataRequestMetadataRequestTopicV10;
 /** MetadataRequest of MetadataRequest as version 11 carries it. */
 export interface MetadataRequestV11 {
-  topics: MetadataRequestMetadataRequestTopicV11[] | null;
+  topics: MetadataRequestMetadataRequestTopicV10[] | null;
   allowAutoTopicCreation: boolean;
   includeTopicAuthorizedOperations: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 export type MetadataRequestMetadataRequestTopicV12 = MetadataRequestMetadataRequestTopicV10;
-/** MetadataRequest of MetadataRequest as version 12 carries it. */
-export interface MetadataRequestV12 {
-  topics: MetadataRequestMetadataRequestTopicV12[] | null;
-  allowAutoTopicCreation: boolean;
-  includeTopicAuthorizedOperations: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type MetadataRequestV12 = MetadataRequestV11;
 
 /** MetadataRequest's type at each version. */
 export interface MetadataRequestVersions {

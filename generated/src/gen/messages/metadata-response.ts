@@ -949,7 +949,7 @@ export interface MetadataResponseMetadataResponseTopicV1 {
   errorCode: number;
   name: string;
   isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV1[];
+  partitions: MetadataResponseMetadataResponsePartitionV0[];
 }
 /** MetadataResponse of MetadataResponse as version 1 carries it. */
 export interface MetadataResponseV1 {
@@ -959,54 +959,29 @@ export interface MetadataResponseV1 {
 }
 export type MetadataResponseMetadataResponseBrokerV2 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV2 = MetadataResponseMetadataResponsePartitionV0;
-/** MetadataResponseTopic of MetadataResponse as version 2 carries it. */
-export interface MetadataResponseMetadataResponseTopicV2 {
-  errorCode: number;
-  name: string;
-  isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV2[];
-}
+export type MetadataResponseMetadataResponseTopicV2 = MetadataResponseMetadataResponseTopicV1;
 /** MetadataResponse of MetadataResponse as version 2 carries it. */
 export interface MetadataResponseV2 {
-  brokers: MetadataResponseMetadataResponseBrokerV2[];
+  brokers: MetadataResponseMetadataResponseBrokerV1[];
   clusterId: string | null;
   controllerId: number;
-  topics: MetadataResponseMetadataResponseTopicV2[];
+  topics: MetadataResponseMetadataResponseTopicV1[];
 }
 export type MetadataResponseMetadataResponseBrokerV3 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV3 = MetadataResponseMetadataResponsePartitionV0;
-/** MetadataResponseTopic of MetadataResponse as version 3 carries it. */
-export interface MetadataResponseMetadataResponseTopicV3 {
-  errorCode: number;
-  name: string;
-  isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV3[];
-}
+export type MetadataResponseMetadataResponseTopicV3 = MetadataResponseMetadataResponseTopicV1;
 /** MetadataResponse of MetadataResponse as version 3 carries it. */
 export interface MetadataResponseV3 {
   throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV3[];
+  brokers: MetadataResponseMetadataResponseBrokerV1[];
   clusterId: string | null;
   controllerId: number;
-  topics: MetadataResponseMetadataResponseTopicV3[];
+  topics: MetadataResponseMetadataResponseTopicV1[];
 }
 export type MetadataResponseMetadataResponseBrokerV4 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV4 = MetadataResponseMetadataResponsePartitionV0;
-/** MetadataResponseTopic of MetadataResponse as version 4 carries it. */
-export interface MetadataResponseMetadataResponseTopicV4 {
-  errorCode: number;
-  name: string;
-  isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV4[];
-}
-/** MetadataResponse of MetadataResponse as version 4 carries it. */
-export interface MetadataResponseV4 {
-  throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV4[];
-  clusterId: string | null;
-  controllerId: number;
-  topics: MetadataResponseMetadataResponseTopicV4[];
-}
+export type MetadataResponseMetadataResponseTopicV4 = MetadataResponseMetadataResponseTopicV1;
+export type MetadataResponseV4 = MetadataResponseV3;
 export type MetadataResponseMetadataResponseBrokerV5 = MetadataResponseMetadataResponseBrokerV1;
 /** MetadataResponsePartition of MetadataResponse as version 5 carries it. */
 export interface MetadataResponseMetadataResponsePartitionV5 {
@@ -1027,28 +1002,15 @@ export interface MetadataResponseMetadataResponseTopicV5 {
 /** MetadataResponse of MetadataResponse as version 5 carries it. */
 export interface MetadataResponseV5 {
   throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV5[];
+  brokers: MetadataResponseMetadataResponseBrokerV1[];
   clusterId: string | null;
   controllerId: number;
   topics: MetadataResponseMetadataResponseTopicV5[];
 }
 export type MetadataResponseMetadataResponseBrokerV6 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV6 = MetadataResponseMetadataResponsePartitionV5;
-/** MetadataResponseTopic of MetadataResponse as version 6 carries it. */
-export interface MetadataResponseMetadataResponseTopicV6 {
-  errorCode: number;
-  name: string;
-  isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV6[];
-}
-/** MetadataResponse of MetadataResponse as version 6 carries it. */
-export interface MetadataResponseV6 {
-  throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV6[];
-  clusterId: string | null;
-  controllerId: number;
-  topics: MetadataResponseMetadataResponseTopicV6[];
-}
+export type MetadataResponseMetadataResponseTopicV6 = MetadataResponseMetadataResponseTopicV5;
+export type MetadataResponseV6 = MetadataResponseV5;
 export type MetadataResponseMetadataResponseBrokerV7 = MetadataResponseMetadataResponseBrokerV1;
 /** MetadataResponsePartition of MetadataResponse as version 7 carries it. */
 export interface MetadataResponseMetadataResponsePartitionV7 {
@@ -1070,7 +1032,7 @@ export interface MetadataResponseMetadataResponseTopicV7 {
 /** MetadataResponse of MetadataResponse as version 7 carries it. */
 export interface MetadataResponseV7 {
   throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV7[];
+  brokers: MetadataResponseMetadataResponseBrokerV1[];
   clusterId: string | null;
   controllerId: number;
   topics: MetadataResponseMetadataResponseTopicV7[];
@@ -1082,13 +1044,13 @@ export interface MetadataResponseMetadataResponseTopicV8 {
   errorCode: number;
   name: string;
   isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV8[];
+  partitions: MetadataResponseMetadataResponsePartitionV7[];
   topicAuthorizedOperations: number;
 }
 /** MetadataResponse of MetadataResponse as version 8 carries it. */
 export interface MetadataResponseV8 {
   throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV8[];
+  brokers: MetadataResponseMetadataResponseBrokerV1[];
   clusterId: string | null;
   controllerId: number;
   topics: MetadataResponseMetadataResponseTopicV8[];
@@ -1096,25 +1058,8 @@ export interface MetadataResponseV8 {
 }
 export type MetadataResponseMetadataResponseBrokerV9 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV9 = MetadataResponseMetadataResponsePartitionV7;
-/** MetadataResponseTopic of MetadataResponse as version 9 carries it. */
-export interface MetadataResponseMetadataResponseTopicV9 {
-  errorCode: number;
-  name: string;
-  isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV9[];
-  topicAuthorizedOperations: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** MetadataResponse of MetadataResponse as version 9 carries it. */
-export interface MetadataResponseV9 {
-  throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV9[];
-  clusterId: string | null;
-  controllerId: number;
-  topics: MetadataResponseMetadataResponseTopicV9[];
-  clusterAuthorizedOperations: number;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type MetadataResponseMetadataResponseTopicV9 = MetadataResponseMetadataResponseTopicV8;
+export type MetadataResponseV9 = MetadataResponseV8;
 export type MetadataResponseMetadataResponseBrokerV10 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV10 = MetadataResponseMetadataResponsePartitionV7;
 /** MetadataResponseTopic of MetadataResponse as version 10 carries it. */
@@ -1123,14 +1068,14 @@ export interface MetadataResponseMetadataResponseTopicV10 {
   name: string;
   topicId: string;
   isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV10[];
+  partitions: MetadataResponseMetadataResponsePartitionV7[];
   topicAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
 /** MetadataResponse of MetadataResponse as version 10 carries it. */
 export interface MetadataResponseV10 {
   throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV10[];
+  brokers: MetadataResponseMetadataResponseBrokerV1[];
   clusterId: string | null;
   controllerId: number;
   topics: MetadataResponseMetadataResponseTopicV10[];
@@ -1139,23 +1084,14 @@ export interface MetadataResponseV10 {
 }
 export type MetadataResponseMetadataResponseBrokerV11 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV11 = MetadataResponseMetadataResponsePartitionV7;
-/** MetadataResponseTopic of MetadataResponse as version 11 carries it. */
-export interface MetadataResponseMetadataResponseTopicV11 {
-  errorCode: number;
-  name: string;
-  topicId: string;
-  isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV11[];
-  topicAuthorizedOperations: number;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type MetadataResponseMetadataResponseTopicV11 = MetadataResponseMetadataResponseTopicV10;
 /** MetadataResponse of MetadataResponse as version 11 carries it. */
 export interface MetadataResponseV11 {
   throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV11[];
+  brokers: MetadataResponseMetadataResponseBrokerV1[];
   clusterId: string | null;
   controllerId: number;
-  topics: MetadataResponseMetadataResponseTopicV11[];
+  topics: MetadataResponseMetadataResponseTopicV10[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type MetadataResponseMetadataResponseBrokerV12 = MetadataResponseMetadataResponseBrokerV1;
@@ -1166,14 +1102,14 @@ export interface MetadataResponseMetadataResponseTopicV12 {
   name: string | null;
   topicId: string;
   isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartitionV12[];
+  partitions: MetadataResponseMetadataResponsePartitionV7[];
   topicAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
 /** MetadataResponse of MetadataResponse as version 12 carries it. */
 export interface MetadataResponseV12 {
   throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBrokerV12[];
+  brokers: MetadataResponseMetadataResponseBrokerV1[];
   clusterId: string | null;
   controllerId: number;
   topics: MetadataResponseMetadataResponseTopicV12[];

@@ -586,59 +586,29 @@ export interface OffsetCommitRequestV1 {
   topics: OffsetCommitRequestOffsetCommitRequestTopicV1[];
 }
 export type OffsetCommitRequestOffsetCommitRequestPartitionV2 = OffsetCommitRequestOffsetCommitRequestPartitionV0;
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 2 carries it. */
-export interface OffsetCommitRequestOffsetCommitRequestTopicV2 {
-  name: string;
-  partitions: OffsetCommitRequestOffsetCommitRequestPartitionV2[];
-}
+export type OffsetCommitRequestOffsetCommitRequestTopicV2 = OffsetCommitRequestOffsetCommitRequestTopicV0;
 /** OffsetCommitRequest of OffsetCommitRequest as version 2 carries it. */
 export interface OffsetCommitRequestV2 {
   groupId: string;
   generationIdOrMemberEpoch: number;
   memberId: string;
   retentionTimeMs: bigint;
-  topics: OffsetCommitRequestOffsetCommitRequestTopicV2[];
+  topics: OffsetCommitRequestOffsetCommitRequestTopicV0[];
 }
 export type OffsetCommitRequestOffsetCommitRequestPartitionV3 = OffsetCommitRequestOffsetCommitRequestPartitionV0;
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 3 carries it. */
-export interface OffsetCommitRequestOffsetCommitRequestTopicV3 {
-  name: string;
-  partitions: OffsetCommitRequestOffsetCommitRequestPartitionV3[];
-}
-/** OffsetCommitRequest of OffsetCommitRequest as version 3 carries it. */
-export interface OffsetCommitRequestV3 {
-  groupId: string;
-  generationIdOrMemberEpoch: number;
-  memberId: string;
-  retentionTimeMs: bigint;
-  topics: OffsetCommitRequestOffsetCommitRequestTopicV3[];
-}
+export type OffsetCommitRequestOffsetCommitRequestTopicV3 = OffsetCommitRequestOffsetCommitRequestTopicV0;
+export type OffsetCommitRequestV3 = OffsetCommitRequestV2;
 export type OffsetCommitRequestOffsetCommitRequestPartitionV4 = OffsetCommitRequestOffsetCommitRequestPartitionV0;
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 4 carries it. */
-export interface OffsetCommitRequestOffsetCommitRequestTopicV4 {
-  name: string;
-  partitions: OffsetCommitRequestOffsetCommitRequestPartitionV4[];
-}
-/** OffsetCommitRequest of OffsetCommitRequest as version 4 carries it. */
-export interface OffsetCommitRequestV4 {
-  groupId: string;
-  generationIdOrMemberEpoch: number;
-  memberId: string;
-  retentionTimeMs: bigint;
-  topics: OffsetCommitRequestOffsetCommitRequestTopicV4[];
-}
+export type OffsetCommitRequestOffsetCommitRequestTopicV4 = OffsetCommitRequestOffsetCommitRequestTopicV0;
+export type OffsetCommitRequestV4 = OffsetCommitRequestV2;
 export type OffsetCommitRequestOffsetCommitRequestPartitionV5 = OffsetCommitRequestOffsetCommitRequestPartitionV0;
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 5 carries it. */
-export interface OffsetCommitRequestOffsetCommitRequestTopicV5 {
-  name: string;
-  partitions: OffsetCommitRequestOffsetCommitRequestPartitionV5[];
-}
+export type OffsetCommitRequestOffsetCommitRequestTopicV5 = OffsetCommitRequestOffsetCommitRequestTopicV0;
 /** OffsetCommitRequest of OffsetCommitRequest as version 5 carries it. */
 export interface OffsetCommitRequestV5 {
   groupId: string;
   generationIdOrMemberEpoch: number;
   memberId: string;
-  topics: OffsetCommitRequestOffsetCommitRequestTopicV5[];
+  topics: OffsetCommitRequestOffsetCommitRequestTopicV0[];
 }
 /** OffsetCommitRequestPartition of OffsetCommitRequest as version 6 carries it. */
 export interface OffsetCommitRequestOffsetCommitRequestPartitionV6 {
@@ -660,51 +630,21 @@ export interface OffsetCommitRequestV6 {
   topics: OffsetCommitRequestOffsetCommitRequestTopicV6[];
 }
 export type OffsetCommitRequestOffsetCommitRequestPartitionV7 = OffsetCommitRequestOffsetCommitRequestPartitionV6;
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 7 carries it. */
-export interface OffsetCommitRequestOffsetCommitRequestTopicV7 {
-  name: string;
-  partitions: OffsetCommitRequestOffsetCommitRequestPartitionV7[];
-}
+export type OffsetCommitRequestOffsetCommitRequestTopicV7 = OffsetCommitRequestOffsetCommitRequestTopicV6;
 /** OffsetCommitRequest of OffsetCommitRequest as version 7 carries it. */
 export interface OffsetCommitRequestV7 {
   groupId: string;
   generationIdOrMemberEpoch: number;
   memberId: string;
   groupInstanceId: string | null;
-  topics: OffsetCommitRequestOffsetCommitRequestTopicV7[];
+  topics: OffsetCommitRequestOffsetCommitRequestTopicV6[];
 }
 export type OffsetCommitRequestOffsetCommitRequestPartitionV8 = OffsetCommitRequestOffsetCommitRequestPartitionV6;
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 8 carries it. */
-export interface OffsetCommitRequestOffsetCommitRequestTopicV8 {
-  name: string;
-  partitions: OffsetCommitRequestOffsetCommitRequestPartitionV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetCommitRequest of OffsetCommitRequest as version 8 carries it. */
-export interface OffsetCommitRequestV8 {
-  groupId: string;
-  generationIdOrMemberEpoch: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  topics: OffsetCommitRequestOffsetCommitRequestTopicV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetCommitRequestOffsetCommitRequestTopicV8 = OffsetCommitRequestOffsetCommitRequestTopicV6;
+export type OffsetCommitRequestV8 = OffsetCommitRequestV7;
 export type OffsetCommitRequestOffsetCommitRequestPartitionV9 = OffsetCommitRequestOffsetCommitRequestPartitionV6;
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 9 carries it. */
-export interface OffsetCommitRequestOffsetCommitRequestTopicV9 {
-  name: string;
-  partitions: OffsetCommitRequestOffsetCommitRequestPartitionV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetCommitRequest of OffsetCommitRequest as version 9 carries it. */
-export interface OffsetCommitRequestV9 {
-  groupId: string;
-  generationIdOrMemberEpoch: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  topics: OffsetCommitRequestOffsetCommitRequestTopicV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetCommitRequestOffsetCommitRequestTopicV9 = OffsetCommitRequestOffsetCommitRequestTopicV6;
+export type OffsetCommitRequestV9 = OffsetCommitRequestV7;
 
 /** OffsetCommitRequest's type at each version. */
 export interface OffsetCommitRequestVersions {

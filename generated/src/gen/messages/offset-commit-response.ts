@@ -400,106 +400,36 @@ export interface OffsetCommitResponseV0 {
   topics: OffsetCommitResponseOffsetCommitResponseTopicV0[];
 }
 export type OffsetCommitResponseOffsetCommitResponsePartitionV1 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 1 carries it. */
-export interface OffsetCommitResponseOffsetCommitResponseTopicV1 {
-  name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartitionV1[];
-}
-/** OffsetCommitResponse of OffsetCommitResponse as version 1 carries it. */
-export interface OffsetCommitResponseV1 {
-  topics: OffsetCommitResponseOffsetCommitResponseTopicV1[];
-}
+export type OffsetCommitResponseOffsetCommitResponseTopicV1 = OffsetCommitResponseOffsetCommitResponseTopicV0;
+export type OffsetCommitResponseV1 = OffsetCommitResponseV0;
 export type OffsetCommitResponseOffsetCommitResponsePartitionV2 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 2 carries it. */
-export interface OffsetCommitResponseOffsetCommitResponseTopicV2 {
-  name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartitionV2[];
-}
-/** OffsetCommitResponse of OffsetCommitResponse as version 2 carries it. */
-export interface OffsetCommitResponseV2 {
-  topics: OffsetCommitResponseOffsetCommitResponseTopicV2[];
-}
+export type OffsetCommitResponseOffsetCommitResponseTopicV2 = OffsetCommitResponseOffsetCommitResponseTopicV0;
+export type OffsetCommitResponseV2 = OffsetCommitResponseV0;
 export type OffsetCommitResponseOffsetCommitResponsePartitionV3 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 3 carries it. */
-export interface OffsetCommitResponseOffsetCommitResponseTopicV3 {
-  name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartitionV3[];
-}
+export type OffsetCommitResponseOffsetCommitResponseTopicV3 = OffsetCommitResponseOffsetCommitResponseTopicV0;
 /** OffsetCommitResponse of OffsetCommitResponse as version 3 carries it. */
 export interface OffsetCommitResponseV3 {
   throttleTimeMs: number;
-  topics: OffsetCommitResponseOffsetCommitResponseTopicV3[];
+  topics: OffsetCommitResponseOffsetCommitResponseTopicV0[];
 }
 export type OffsetCommitResponseOffsetCommitResponsePartitionV4 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 4 carries it. */
-export interface OffsetCommitResponseOffsetCommitResponseTopicV4 {
-  name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartitionV4[];
-}
-/** OffsetCommitResponse of OffsetCommitResponse as version 4 carries it. */
-export interface OffsetCommitResponseV4 {
-  throttleTimeMs: number;
-  topics: OffsetCommitResponseOffsetCommitResponseTopicV4[];
-}
+export type OffsetCommitResponseOffsetCommitResponseTopicV4 = OffsetCommitResponseOffsetCommitResponseTopicV0;
+export type OffsetCommitResponseV4 = OffsetCommitResponseV3;
 export type OffsetCommitResponseOffsetCommitResponsePartitionV5 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 5 carries it. */
-export interface OffsetCommitResponseOffsetCommitResponseTopicV5 {
-  name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartitionV5[];
-}
-/** OffsetCommitResponse of OffsetCommitResponse as version 5 carries it. */
-export interface OffsetCommitResponseV5 {
-  throttleTimeMs: number;
-  topics: OffsetCommitResponseOffsetCommitResponseTopicV5[];
-}
+export type OffsetCommitResponseOffsetCommitResponseTopicV5 = OffsetCommitResponseOffsetCommitResponseTopicV0;
+export type OffsetCommitResponseV5 = OffsetCommitResponseV3;
 export type OffsetCommitResponseOffsetCommitResponsePartitionV6 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 6 carries it. */
-export interface OffsetCommitResponseOffsetCommitResponseTopicV6 {
-  name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartitionV6[];
-}
-/** OffsetCommitResponse of OffsetCommitResponse as version 6 carries it. */
-export interface OffsetCommitResponseV6 {
-  throttleTimeMs: number;
-  topics: OffsetCommitResponseOffsetCommitResponseTopicV6[];
-}
+export type OffsetCommitResponseOffsetCommitResponseTopicV6 = OffsetCommitResponseOffsetCommitResponseTopicV0;
+export type OffsetCommitResponseV6 = OffsetCommitResponseV3;
 export type OffsetCommitResponseOffsetCommitResponsePartitionV7 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 7 carries it. */
-export interface OffsetCommitResponseOffsetCommitResponseTopicV7 {
-  name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartitionV7[];
-}
-/** OffsetCommitResponse of OffsetCommitResponse as version 7 carries it. */
-export interface OffsetCommitResponseV7 {
-  throttleTimeMs: number;
-  topics: OffsetCommitResponseOffsetCommitResponseTopicV7[];
-}
+export type OffsetCommitResponseOffsetCommitResponseTopicV7 = OffsetCommitResponseOffsetCommitResponseTopicV0;
+export type OffsetCommitResponseV7 = OffsetCommitResponseV3;
 export type OffsetCommitResponseOffsetCommitResponsePartitionV8 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 8 carries it. */
-export interface OffsetCommitResponseOffsetCommitResponseTopicV8 {
-  name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartitionV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetCommitResponse of OffsetCommitResponse as version 8 carries it. */
-export interface OffsetCommitResponseV8 {
-  throttleTimeMs: number;
-  topics: OffsetCommitResponseOffsetCommitResponseTopicV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetCommitResponseOffsetCommitResponseTopicV8 = OffsetCommitResponseOffsetCommitResponseTopicV0;
+export type OffsetCommitResponseV8 = OffsetCommitResponseV3;
 export type OffsetCommitResponseOffsetCommitResponsePartitionV9 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 9 carries it. */
-export interface OffsetCommitResponseOffsetCommitResponseTopicV9 {
-  name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartitionV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetCommitResponse of OffsetCommitResponse as version 9 carries it. */
-export interface OffsetCommitResponseV9 {
-  throttleTimeMs: number;
-  topics: OffsetCommitResponseOffsetCommitResponseTopicV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetCommitResponseOffsetCommitResponseTopicV9 = OffsetCommitResponseOffsetCommitResponseTopicV0;
+export type OffsetCommitResponseV9 = OffsetCommitResponseV3;
 
 /** OffsetCommitResponse's type at each version. */
 export interface OffsetCommitResponseVersions {

@@ -711,47 +711,26 @@ export interface OffsetFetchRequestV0 {
   topics: OffsetFetchRequestOffsetFetchRequestTopicV0[];
 }
 export type OffsetFetchRequestOffsetFetchRequestTopicV1 = OffsetFetchRequestOffsetFetchRequestTopicV0;
-/** OffsetFetchRequest of OffsetFetchRequest as version 1 carries it. */
-export interface OffsetFetchRequestV1 {
-  groupId: string;
-  topics: OffsetFetchRequestOffsetFetchRequestTopicV1[];
-}
+export type OffsetFetchRequestV1 = OffsetFetchRequestV0;
 export type OffsetFetchRequestOffsetFetchRequestTopicV2 = OffsetFetchRequestOffsetFetchRequestTopicV0;
 /** OffsetFetchRequest of OffsetFetchRequest as version 2 carries it. */
 export interface OffsetFetchRequestV2 {
   groupId: string;
-  topics: OffsetFetchRequestOffsetFetchRequestTopicV2[] | null;
+  topics: OffsetFetchRequestOffsetFetchRequestTopicV0[] | null;
 }
 export type OffsetFetchRequestOffsetFetchRequestTopicV3 = OffsetFetchRequestOffsetFetchRequestTopicV0;
-/** OffsetFetchRequest of OffsetFetchRequest as version 3 carries it. */
-export interface OffsetFetchRequestV3 {
-  groupId: string;
-  topics: OffsetFetchRequestOffsetFetchRequestTopicV3[] | null;
-}
+export type OffsetFetchRequestV3 = OffsetFetchRequestV2;
 export type OffsetFetchRequestOffsetFetchRequestTopicV4 = OffsetFetchRequestOffsetFetchRequestTopicV0;
-/** OffsetFetchRequest of OffsetFetchRequest as version 4 carries it. */
-export interface OffsetFetchRequestV4 {
-  groupId: string;
-  topics: OffsetFetchRequestOffsetFetchRequestTopicV4[] | null;
-}
+export type OffsetFetchRequestV4 = OffsetFetchRequestV2;
 export type OffsetFetchRequestOffsetFetchRequestTopicV5 = OffsetFetchRequestOffsetFetchRequestTopicV0;
-/** OffsetFetchRequest of OffsetFetchRequest as version 5 carries it. */
-export interface OffsetFetchRequestV5 {
-  groupId: string;
-  topics: OffsetFetchRequestOffsetFetchRequestTopicV5[] | null;
-}
+export type OffsetFetchRequestV5 = OffsetFetchRequestV2;
 export type OffsetFetchRequestOffsetFetchRequestTopicV6 = OffsetFetchRequestOffsetFetchRequestTopicV0;
-/** OffsetFetchRequest of OffsetFetchRequest as version 6 carries it. */
-export interface OffsetFetchRequestV6 {
-  groupId: string;
-  topics: OffsetFetchRequestOffsetFetchRequestTopicV6[] | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetFetchRequestV6 = OffsetFetchRequestV2;
 export type OffsetFetchRequestOffsetFetchRequestTopicV7 = OffsetFetchRequestOffsetFetchRequestTopicV0;
 /** OffsetFetchRequest of OffsetFetchRequest as version 7 carries it. */
 export interface OffsetFetchRequestV7 {
   groupId: string;
-  topics: OffsetFetchRequestOffsetFetchRequestTopicV7[] | null;
+  topics: OffsetFetchRequestOffsetFetchRequestTopicV0[] | null;
   requireStable: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
@@ -779,7 +758,7 @@ export interface OffsetFetchRequestOffsetFetchRequestGroupV9 {
   groupId: string;
   memberId: string | null;
   memberEpoch: number;
-  topics: OffsetFetchRequestOffsetFetchRequestTopicsV9[] | null;
+  topics: OffsetFetchRequestOffsetFetchRequestTopicsV8[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
 /** OffsetFetchRequest of OffsetFetchRequest as version 9 carries it. */

@@ -855,50 +855,26 @@ export interface OffsetFetchResponseV0 {
   topics: OffsetFetchResponseOffsetFetchResponseTopicV0[];
 }
 export type OffsetFetchResponseOffsetFetchResponsePartitionV1 = OffsetFetchResponseOffsetFetchResponsePartitionV0;
-/** OffsetFetchResponseTopic of OffsetFetchResponse as version 1 carries it. */
-export interface OffsetFetchResponseOffsetFetchResponseTopicV1 {
-  name: string;
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitionV1[];
-}
-/** OffsetFetchResponse of OffsetFetchResponse as version 1 carries it. */
-export interface OffsetFetchResponseV1 {
-  topics: OffsetFetchResponseOffsetFetchResponseTopicV1[];
-}
+export type OffsetFetchResponseOffsetFetchResponseTopicV1 = OffsetFetchResponseOffsetFetchResponseTopicV0;
+export type OffsetFetchResponseV1 = OffsetFetchResponseV0;
 export type OffsetFetchResponseOffsetFetchResponsePartitionV2 = OffsetFetchResponseOffsetFetchResponsePartitionV0;
-/** OffsetFetchResponseTopic of OffsetFetchResponse as version 2 carries it. */
-export interface OffsetFetchResponseOffsetFetchResponseTopicV2 {
-  name: string;
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitionV2[];
-}
+export type OffsetFetchResponseOffsetFetchResponseTopicV2 = OffsetFetchResponseOffsetFetchResponseTopicV0;
 /** OffsetFetchResponse of OffsetFetchResponse as version 2 carries it. */
 export interface OffsetFetchResponseV2 {
-  topics: OffsetFetchResponseOffsetFetchResponseTopicV2[];
+  topics: OffsetFetchResponseOffsetFetchResponseTopicV0[];
   errorCode: number;
 }
 export type OffsetFetchResponseOffsetFetchResponsePartitionV3 = OffsetFetchResponseOffsetFetchResponsePartitionV0;
-/** OffsetFetchResponseTopic of OffsetFetchResponse as version 3 carries it. */
-export interface OffsetFetchResponseOffsetFetchResponseTopicV3 {
-  name: string;
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitionV3[];
-}
+export type OffsetFetchResponseOffsetFetchResponseTopicV3 = OffsetFetchResponseOffsetFetchResponseTopicV0;
 /** OffsetFetchResponse of OffsetFetchResponse as version 3 carries it. */
 export interface OffsetFetchResponseV3 {
   throttleTimeMs: number;
-  topics: OffsetFetchResponseOffsetFetchResponseTopicV3[];
+  topics: OffsetFetchResponseOffsetFetchResponseTopicV0[];
   errorCode: number;
 }
 export type OffsetFetchResponseOffsetFetchResponsePartitionV4 = OffsetFetchResponseOffsetFetchResponsePartitionV0;
-/** OffsetFetchResponseTopic of OffsetFetchResponse as version 4 carries it. */
-export interface OffsetFetchResponseOffsetFetchResponseTopicV4 {
-  name: string;
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitionV4[];
-}
-/** OffsetFetchResponse of OffsetFetchResponse as version 4 carries it. */
-export interface OffsetFetchResponseV4 {
-  throttleTimeMs: number;
-  topics: OffsetFetchResponseOffsetFetchResponseTopicV4[];
-  errorCode: number;
-}
+export type OffsetFetchResponseOffsetFetchResponseTopicV4 = OffsetFetchResponseOffsetFetchResponseTopicV0;
+export type OffsetFetchResponseV4 = OffsetFetchResponseV3;
 /** OffsetFetchResponsePartition of OffsetFetchResponse as version 5 carries it. */
 export interface OffsetFetchResponseOffsetFetchResponsePartitionV5 {
   partitionIndex: number;
@@ -919,33 +895,11 @@ export interface OffsetFetchResponseV5 {
   errorCode: number;
 }
 export type OffsetFetchResponseOffsetFetchResponsePartitionV6 = OffsetFetchResponseOffsetFetchResponsePartitionV5;
-/** OffsetFetchResponseTopic of OffsetFetchResponse as version 6 carries it. */
-export interface OffsetFetchResponseOffsetFetchResponseTopicV6 {
-  name: string;
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitionV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetFetchResponse of OffsetFetchResponse as version 6 carries it. */
-export interface OffsetFetchResponseV6 {
-  throttleTimeMs: number;
-  topics: OffsetFetchResponseOffsetFetchResponseTopicV6[];
-  errorCode: number;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetFetchResponseOffsetFetchResponseTopicV6 = OffsetFetchResponseOffsetFetchResponseTopicV5;
+export type OffsetFetchResponseV6 = OffsetFetchResponseV5;
 export type OffsetFetchResponseOffsetFetchResponsePartitionV7 = OffsetFetchResponseOffsetFetchResponsePartitionV5;
-/** OffsetFetchResponseTopic of OffsetFetchResponse as version 7 carries it. */
-export interface OffsetFetchResponseOffsetFetchResponseTopicV7 {
-  name: string;
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitionV7[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetFetchResponse of OffsetFetchResponse as version 7 carries it. */
-export interface OffsetFetchResponseV7 {
-  throttleTimeMs: number;
-  topics: OffsetFetchResponseOffsetFetchResponseTopicV7[];
-  errorCode: number;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetFetchResponseOffsetFetchResponseTopicV7 = OffsetFetchResponseOffsetFetchResponseTopicV5;
+export type OffsetFetchResponseV7 = OffsetFetchResponseV5;
 /** OffsetFetchResponsePartitions of OffsetFetchResponse as version 8 carries it. */
 export interface OffsetFetchResponseOffsetFetchResponsePartitionsV8 {
   partitionIndex: number;
@@ -975,25 +929,9 @@ export interface OffsetFetchResponseV8 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type OffsetFetchResponseOffsetFetchResponsePartitionsV9 = OffsetFetchResponseOffsetFetchResponsePartitionsV8;
-/** OffsetFetchResponseTopics of OffsetFetchResponse as version 9 carries it. */
-export interface OffsetFetchResponseOffsetFetchResponseTopicsV9 {
-  name: string;
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitionsV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetFetchResponseGroup of OffsetFetchResponse as version 9 carries it. */
-export interface OffsetFetchResponseOffsetFetchResponseGroupV9 {
-  groupId: string;
-  topics: OffsetFetchResponseOffsetFetchResponseTopicsV9[];
-  errorCode: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetFetchResponse of OffsetFetchResponse as version 9 carries it. */
-export interface OffsetFetchResponseV9 {
-  throttleTimeMs: number;
-  groups: OffsetFetchResponseOffsetFetchResponseGroupV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetFetchResponseOffsetFetchResponseTopicsV9 = OffsetFetchResponseOffsetFetchResponseTopicsV8;
+export type OffsetFetchResponseOffsetFetchResponseGroupV9 = OffsetFetchResponseOffsetFetchResponseGroupV8;
+export type OffsetFetchResponseV9 = OffsetFetchResponseV8;
 
 /** OffsetFetchResponse's type at each version. */
 export interface OffsetFetchResponseVersions {

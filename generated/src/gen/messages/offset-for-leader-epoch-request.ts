@@ -419,15 +419,8 @@ export interface OffsetForLeaderEpochRequestV0 {
 }
 export type OffsetForLeaderEpochRequestOffsetForLeaderPartitionV1 =
   OffsetForLeaderEpochRequestOffsetForLeaderPartitionV0;
-/** OffsetForLeaderTopic of OffsetForLeaderEpochRequest as version 1 carries it. */
-export interface OffsetForLeaderEpochRequestOffsetForLeaderTopicV1 {
-  topic: string;
-  partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartitionV1[];
-}
-/** OffsetForLeaderEpochRequest of OffsetForLeaderEpochRequest as version 1 carries it. */
-export interface OffsetForLeaderEpochRequestV1 {
-  topics: OffsetForLeaderEpochRequestOffsetForLeaderTopicV1[];
-}
+export type OffsetForLeaderEpochRequestOffsetForLeaderTopicV1 = OffsetForLeaderEpochRequestOffsetForLeaderTopicV0;
+export type OffsetForLeaderEpochRequestV1 = OffsetForLeaderEpochRequestV0;
 /** OffsetForLeaderPartition of OffsetForLeaderEpochRequest as version 2 carries it. */
 export interface OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2 {
   partition: number;
@@ -445,30 +438,16 @@ export interface OffsetForLeaderEpochRequestV2 {
 }
 export type OffsetForLeaderEpochRequestOffsetForLeaderPartitionV3 =
   OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2;
-/** OffsetForLeaderTopic of OffsetForLeaderEpochRequest as version 3 carries it. */
-export interface OffsetForLeaderEpochRequestOffsetForLeaderTopicV3 {
-  topic: string;
-  partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartitionV3[];
-}
+export type OffsetForLeaderEpochRequestOffsetForLeaderTopicV3 = OffsetForLeaderEpochRequestOffsetForLeaderTopicV2;
 /** OffsetForLeaderEpochRequest of OffsetForLeaderEpochRequest as version 3 carries it. */
 export interface OffsetForLeaderEpochRequestV3 {
   replicaId: number;
-  topics: OffsetForLeaderEpochRequestOffsetForLeaderTopicV3[];
+  topics: OffsetForLeaderEpochRequestOffsetForLeaderTopicV2[];
 }
 export type OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4 =
   OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2;
-/** OffsetForLeaderTopic of OffsetForLeaderEpochRequest as version 4 carries it. */
-export interface OffsetForLeaderEpochRequestOffsetForLeaderTopicV4 {
-  topic: string;
-  partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetForLeaderEpochRequest of OffsetForLeaderEpochRequest as version 4 carries it. */
-export interface OffsetForLeaderEpochRequestV4 {
-  replicaId: number;
-  topics: OffsetForLeaderEpochRequestOffsetForLeaderTopicV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetForLeaderEpochRequestOffsetForLeaderTopicV4 = OffsetForLeaderEpochRequestOffsetForLeaderTopicV2;
+export type OffsetForLeaderEpochRequestV4 = OffsetForLeaderEpochRequestV3;
 
 /** OffsetForLeaderEpochRequest's type at each version. */
 export interface OffsetForLeaderEpochRequestVersions {

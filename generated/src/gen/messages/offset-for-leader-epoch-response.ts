@@ -443,40 +443,21 @@ export interface OffsetForLeaderEpochResponseV1 {
   topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1[];
 }
 export type OffsetForLeaderEpochResponseEpochEndOffsetV2 = OffsetForLeaderEpochResponseEpochEndOffsetV1;
-/** OffsetForLeaderTopicResult of OffsetForLeaderEpochResponse as version 2 carries it. */
-export interface OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2 {
-  topic: string;
-  partitions: OffsetForLeaderEpochResponseEpochEndOffsetV2[];
-}
+export type OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2 =
+  OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1;
 /** OffsetForLeaderEpochResponse of OffsetForLeaderEpochResponse as version 2 carries it. */
 export interface OffsetForLeaderEpochResponseV2 {
   throttleTimeMs: number;
-  topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2[];
+  topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1[];
 }
 export type OffsetForLeaderEpochResponseEpochEndOffsetV3 = OffsetForLeaderEpochResponseEpochEndOffsetV1;
-/** OffsetForLeaderTopicResult of OffsetForLeaderEpochResponse as version 3 carries it. */
-export interface OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV3 {
-  topic: string;
-  partitions: OffsetForLeaderEpochResponseEpochEndOffsetV3[];
-}
-/** OffsetForLeaderEpochResponse of OffsetForLeaderEpochResponse as version 3 carries it. */
-export interface OffsetForLeaderEpochResponseV3 {
-  throttleTimeMs: number;
-  topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV3[];
-}
+export type OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV3 =
+  OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1;
+export type OffsetForLeaderEpochResponseV3 = OffsetForLeaderEpochResponseV2;
 export type OffsetForLeaderEpochResponseEpochEndOffsetV4 = OffsetForLeaderEpochResponseEpochEndOffsetV1;
-/** OffsetForLeaderTopicResult of OffsetForLeaderEpochResponse as version 4 carries it. */
-export interface OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4 {
-  topic: string;
-  partitions: OffsetForLeaderEpochResponseEpochEndOffsetV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** OffsetForLeaderEpochResponse of OffsetForLeaderEpochResponse as version 4 carries it. */
-export interface OffsetForLeaderEpochResponseV4 {
-  throttleTimeMs: number;
-  topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4 =
+  OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1;
+export type OffsetForLeaderEpochResponseV4 = OffsetForLeaderEpochResponseV2;
 
 /** OffsetForLeaderEpochResponse's type at each version. */
 export interface OffsetForLeaderEpochResponseVersions {

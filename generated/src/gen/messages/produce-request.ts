@@ -440,152 +440,44 @@ export interface ProduceRequestV0 {
   topicData: ProduceRequestTopicProduceDataV0[];
 }
 export type ProduceRequestPartitionProduceDataV1 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 1 carries it. */
-export interface ProduceRequestTopicProduceDataV1 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV1[];
-}
-/** ProduceRequest of ProduceRequest as version 1 carries it. */
-export interface ProduceRequestV1 {
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV1[];
-}
+export type ProduceRequestTopicProduceDataV1 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV1 = ProduceRequestV0;
 export type ProduceRequestPartitionProduceDataV2 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 2 carries it. */
-export interface ProduceRequestTopicProduceDataV2 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV2[];
-}
-/** ProduceRequest of ProduceRequest as version 2 carries it. */
-export interface ProduceRequestV2 {
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV2[];
-}
+export type ProduceRequestTopicProduceDataV2 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV2 = ProduceRequestV0;
 export type ProduceRequestPartitionProduceDataV3 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 3 carries it. */
-export interface ProduceRequestTopicProduceDataV3 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV3[];
-}
+export type ProduceRequestTopicProduceDataV3 = ProduceRequestTopicProduceDataV0;
 /** ProduceRequest of ProduceRequest as version 3 carries it. */
 export interface ProduceRequestV3 {
   transactionalId: string | null;
   acks: number;
   timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV3[];
+  topicData: ProduceRequestTopicProduceDataV0[];
 }
 export type ProduceRequestPartitionProduceDataV4 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 4 carries it. */
-export interface ProduceRequestTopicProduceDataV4 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV4[];
-}
-/** ProduceRequest of ProduceRequest as version 4 carries it. */
-export interface ProduceRequestV4 {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV4[];
-}
+export type ProduceRequestTopicProduceDataV4 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV4 = ProduceRequestV3;
 export type ProduceRequestPartitionProduceDataV5 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 5 carries it. */
-export interface ProduceRequestTopicProduceDataV5 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV5[];
-}
-/** ProduceRequest of ProduceRequest as version 5 carries it. */
-export interface ProduceRequestV5 {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV5[];
-}
+export type ProduceRequestTopicProduceDataV5 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV5 = ProduceRequestV3;
 export type ProduceRequestPartitionProduceDataV6 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 6 carries it. */
-export interface ProduceRequestTopicProduceDataV6 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV6[];
-}
-/** ProduceRequest of ProduceRequest as version 6 carries it. */
-export interface ProduceRequestV6 {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV6[];
-}
+export type ProduceRequestTopicProduceDataV6 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV6 = ProduceRequestV3;
 export type ProduceRequestPartitionProduceDataV7 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 7 carries it. */
-export interface ProduceRequestTopicProduceDataV7 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV7[];
-}
-/** ProduceRequest of ProduceRequest as version 7 carries it. */
-export interface ProduceRequestV7 {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV7[];
-}
+export type ProduceRequestTopicProduceDataV7 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV7 = ProduceRequestV3;
 export type ProduceRequestPartitionProduceDataV8 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 8 carries it. */
-export interface ProduceRequestTopicProduceDataV8 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV8[];
-}
-/** ProduceRequest of ProduceRequest as version 8 carries it. */
-export interface ProduceRequestV8 {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV8[];
-}
+export type ProduceRequestTopicProduceDataV8 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV8 = ProduceRequestV3;
 export type ProduceRequestPartitionProduceDataV9 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 9 carries it. */
-export interface ProduceRequestTopicProduceDataV9 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ProduceRequest of ProduceRequest as version 9 carries it. */
-export interface ProduceRequestV9 {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ProduceRequestTopicProduceDataV9 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV9 = ProduceRequestV3;
 export type ProduceRequestPartitionProduceDataV10 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 10 carries it. */
-export interface ProduceRequestTopicProduceDataV10 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV10[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ProduceRequest of ProduceRequest as version 10 carries it. */
-export interface ProduceRequestV10 {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV10[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ProduceRequestTopicProduceDataV10 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV10 = ProduceRequestV3;
 export type ProduceRequestPartitionProduceDataV11 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 11 carries it. */
-export interface ProduceRequestTopicProduceDataV11 {
-  name: string;
-  partitionData: ProduceRequestPartitionProduceDataV11[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ProduceRequest of ProduceRequest as version 11 carries it. */
-export interface ProduceRequestV11 {
-  transactionalId: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: ProduceRequestTopicProduceDataV11[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ProduceRequestTopicProduceDataV11 = ProduceRequestTopicProduceDataV0;
+export type ProduceRequestV11 = ProduceRequestV3;
 
 /** ProduceRequest's type at each version. */
 export interface ProduceRequestVersions {

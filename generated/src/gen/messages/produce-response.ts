@@ -916,14 +916,10 @@ export interface ProduceResponseV0 {
   responses: ProduceResponseTopicProduceResponseV0[];
 }
 export type ProduceResponsePartitionProduceResponseV1 = ProduceResponsePartitionProduceResponseV0;
-/** TopicProduceResponse of ProduceResponse as version 1 carries it. */
-export interface ProduceResponseTopicProduceResponseV1 {
-  name: string;
-  partitionResponses: ProduceResponsePartitionProduceResponseV1[];
-}
+export type ProduceResponseTopicProduceResponseV1 = ProduceResponseTopicProduceResponseV0;
 /** ProduceResponse of ProduceResponse as version 1 carries it. */
 export interface ProduceResponseV1 {
-  responses: ProduceResponseTopicProduceResponseV1[];
+  responses: ProduceResponseTopicProduceResponseV0[];
   throttleTimeMs: number;
 }
 /** PartitionProduceResponse of ProduceResponse as version 2 carries it. */
@@ -944,27 +940,11 @@ export interface ProduceResponseV2 {
   throttleTimeMs: number;
 }
 export type ProduceResponsePartitionProduceResponseV3 = ProduceResponsePartitionProduceResponseV2;
-/** TopicProduceResponse of ProduceResponse as version 3 carries it. */
-export interface ProduceResponseTopicProduceResponseV3 {
-  name: string;
-  partitionResponses: ProduceResponsePartitionProduceResponseV3[];
-}
-/** ProduceResponse of ProduceResponse as version 3 carries it. */
-export interface ProduceResponseV3 {
-  responses: ProduceResponseTopicProduceResponseV3[];
-  throttleTimeMs: number;
-}
+export type ProduceResponseTopicProduceResponseV3 = ProduceResponseTopicProduceResponseV2;
+export type ProduceResponseV3 = ProduceResponseV2;
 export type ProduceResponsePartitionProduceResponseV4 = ProduceResponsePartitionProduceResponseV2;
-/** TopicProduceResponse of ProduceResponse as version 4 carries it. */
-export interface ProduceResponseTopicProduceResponseV4 {
-  name: string;
-  partitionResponses: ProduceResponsePartitionProduceResponseV4[];
-}
-/** ProduceResponse of ProduceResponse as version 4 carries it. */
-export interface ProduceResponseV4 {
-  responses: ProduceResponseTopicProduceResponseV4[];
-  throttleTimeMs: number;
-}
+export type ProduceResponseTopicProduceResponseV4 = ProduceResponseTopicProduceResponseV2;
+export type ProduceResponseV4 = ProduceResponseV2;
 /** PartitionProduceResponse of ProduceResponse as version 5 carries it. */
 export interface ProduceResponsePartitionProduceResponseV5 {
   index: number;
@@ -984,27 +964,11 @@ export interface ProduceResponseV5 {
   throttleTimeMs: number;
 }
 export type ProduceResponsePartitionProduceResponseV6 = ProduceResponsePartitionProduceResponseV5;
-/** TopicProduceResponse of ProduceResponse as version 6 carries it. */
-export interface ProduceResponseTopicProduceResponseV6 {
-  name: string;
-  partitionResponses: ProduceResponsePartitionProduceResponseV6[];
-}
-/** ProduceResponse of ProduceResponse as version 6 carries it. */
-export interface ProduceResponseV6 {
-  responses: ProduceResponseTopicProduceResponseV6[];
-  throttleTimeMs: number;
-}
+export type ProduceResponseTopicProduceResponseV6 = ProduceResponseTopicProduceResponseV5;
+export type ProduceResponseV6 = ProduceResponseV5;
 export type ProduceResponsePartitionProduceResponseV7 = ProduceResponsePartitionProduceResponseV5;
-/** TopicProduceResponse of ProduceResponse as version 7 carries it. */
-export interface ProduceResponseTopicProduceResponseV7 {
-  name: string;
-  partitionResponses: ProduceResponsePartitionProduceResponseV7[];
-}
-/** ProduceResponse of ProduceResponse as version 7 carries it. */
-export interface ProduceResponseV7 {
-  responses: ProduceResponseTopicProduceResponseV7[];
-  throttleTimeMs: number;
-}
+export type ProduceResponseTopicProduceResponseV7 = ProduceResponseTopicProduceResponseV5;
+export type ProduceResponseV7 = ProduceResponseV5;
 /** BatchIndexAndErrorMessage of ProduceResponse as version 8 carries it. */
 export interface ProduceResponseBatchIndexAndErrorMessageV8 {
   batchIndex: number;
@@ -1031,29 +995,9 @@ export interface ProduceResponseV8 {
   throttleTimeMs: number;
 }
 export type ProduceResponseBatchIndexAndErrorMessageV9 = ProduceResponseBatchIndexAndErrorMessageV8;
-/** PartitionProduceResponse of ProduceResponse as version 9 carries it. */
-export interface ProduceResponsePartitionProduceResponseV9 {
-  index: number;
-  errorCode: number;
-  baseOffset: bigint;
-  logAppendTimeMs: bigint;
-  logStartOffset: bigint;
-  recordErrors: ProduceResponseBatchIndexAndErrorMessageV9[];
-  errorMessage: string | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** TopicProduceResponse of ProduceResponse as version 9 carries it. */
-export interface ProduceResponseTopicProduceResponseV9 {
-  name: string;
-  partitionResponses: ProduceResponsePartitionProduceResponseV9[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** ProduceResponse of ProduceResponse as version 9 carries it. */
-export interface ProduceResponseV9 {
-  responses: ProduceResponseTopicProduceResponseV9[];
-  throttleTimeMs: number;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ProduceResponsePartitionProduceResponseV9 = ProduceResponsePartitionProduceResponseV8;
+export type ProduceResponseTopicProduceResponseV9 = ProduceResponseTopicProduceResponseV8;
+export type ProduceResponseV9 = ProduceResponseV8;
 export type ProduceResponseBatchIndexAndErrorMessageV10 = ProduceResponseBatchIndexAndErrorMessageV8;
 /** LeaderIdAndEpoch of ProduceResponse as version 10 carries it. */
 export interface ProduceResponseLeaderIdAndEpochV10 {
@@ -1068,7 +1012,7 @@ export interface ProduceResponsePartitionProduceResponseV10 {
   baseOffset: bigint;
   logAppendTimeMs: bigint;
   logStartOffset: bigint;
-  recordErrors: ProduceResponseBatchIndexAndErrorMessageV10[];
+  recordErrors: ProduceResponseBatchIndexAndErrorMessageV8[];
   errorMessage: string | null;
   currentLeader: ProduceResponseLeaderIdAndEpochV10;
   _unknownTaggedFields?: TaggedField[];
@@ -1096,32 +1040,10 @@ export interface ProduceResponseV10 {
 }
 export type ProduceResponseBatchIndexAndErrorMessageV11 = ProduceResponseBatchIndexAndErrorMessageV8;
 export type ProduceResponseLeaderIdAndEpochV11 = ProduceResponseLeaderIdAndEpochV10;
-/** PartitionProduceResponse of ProduceResponse as version 11 carries it. */
-export interface ProduceResponsePartitionProduceResponseV11 {
-  index: number;
-  errorCode: number;
-  baseOffset: bigint;
-  logAppendTimeMs: bigint;
-  logStartOffset: bigint;
-  recordErrors: ProduceResponseBatchIndexAndErrorMessageV11[];
-  errorMessage: string | null;
-  currentLeader: ProduceResponseLeaderIdAndEpochV11;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** TopicProduceResponse of ProduceResponse as version 11 carries it. */
-export interface ProduceResponseTopicProduceResponseV11 {
-  name: string;
-  partitionResponses: ProduceResponsePartitionProduceResponseV11[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ProduceResponsePartitionProduceResponseV11 = ProduceResponsePartitionProduceResponseV10;
+export type ProduceResponseTopicProduceResponseV11 = ProduceResponseTopicProduceResponseV10;
 export type ProduceResponseNodeEndpointV11 = ProduceResponseNodeEndpointV10;
-/** ProduceResponse of ProduceResponse as version 11 carries it. */
-export interface ProduceResponseV11 {
-  responses: ProduceResponseTopicProduceResponseV11[];
-  throttleTimeMs: number;
-  nodeEndpoints: ProduceResponseNodeEndpointV11[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type ProduceResponseV11 = ProduceResponseV10;
 
 /** ProduceResponse's type at each version. */
 export interface ProduceResponseVersions {

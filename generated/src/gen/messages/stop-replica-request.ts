@@ -728,15 +728,7 @@ export interface StopReplicaRequestV1 {
   topics: StopReplicaRequestStopReplicaTopicV1V1[];
 }
 export type StopReplicaRequestStopReplicaTopicV1V2 = StopReplicaRequestStopReplicaTopicV1V1;
-/** StopReplicaRequest of StopReplicaRequest as version 2 carries it. */
-export interface StopReplicaRequestV2 {
-  controllerId: number;
-  controllerEpoch: number;
-  brokerEpoch: bigint;
-  deletePartitions: boolean;
-  topics: StopReplicaRequestStopReplicaTopicV1V2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type StopReplicaRequestV2 = StopReplicaRequestV1;
 /** StopReplicaPartitionState of StopReplicaRequest as version 3 carries it. */
 export interface StopReplicaRequestStopReplicaPartitionStateV3 {
   partitionIndex: number;
@@ -759,19 +751,14 @@ export interface StopReplicaRequestV3 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type StopReplicaRequestStopReplicaPartitionStateV4 = StopReplicaRequestStopReplicaPartitionStateV3;
-/** StopReplicaTopicState of StopReplicaRequest as version 4 carries it. */
-export interface StopReplicaRequestStopReplicaTopicStateV4 {
-  topicName: string;
-  partitionStates: StopReplicaRequestStopReplicaPartitionStateV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type StopReplicaRequestStopReplicaTopicStateV4 = StopReplicaRequestStopReplicaTopicStateV3;
 /** StopReplicaRequest of StopReplicaRequest as version 4 carries it. */
 export interface StopReplicaRequestV4 {
   controllerId: number;
   isKRaftController: boolean;
   controllerEpoch: number;
   brokerEpoch: bigint;
-  topicStates: StopReplicaRequestStopReplicaTopicStateV4[];
+  topicStates: StopReplicaRequestStopReplicaTopicStateV3[];
   _unknownTaggedFields?: TaggedField[];
 }
 

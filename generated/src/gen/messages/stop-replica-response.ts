@@ -260,32 +260,13 @@ export interface StopReplicaResponseV0 {
   partitionErrors: StopReplicaResponseStopReplicaPartitionErrorV0[];
 }
 export type StopReplicaResponseStopReplicaPartitionErrorV1 = StopReplicaResponseStopReplicaPartitionErrorV0;
-/** StopReplicaResponse of StopReplicaResponse as version 1 carries it. */
-export interface StopReplicaResponseV1 {
-  errorCode: number;
-  partitionErrors: StopReplicaResponseStopReplicaPartitionErrorV1[];
-}
+export type StopReplicaResponseV1 = StopReplicaResponseV0;
 export type StopReplicaResponseStopReplicaPartitionErrorV2 = StopReplicaResponseStopReplicaPartitionErrorV0;
-/** StopReplicaResponse of StopReplicaResponse as version 2 carries it. */
-export interface StopReplicaResponseV2 {
-  errorCode: number;
-  partitionErrors: StopReplicaResponseStopReplicaPartitionErrorV2[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type StopReplicaResponseV2 = StopReplicaResponseV0;
 export type StopReplicaResponseStopReplicaPartitionErrorV3 = StopReplicaResponseStopReplicaPartitionErrorV0;
-/** StopReplicaResponse of StopReplicaResponse as version 3 carries it. */
-export interface StopReplicaResponseV3 {
-  errorCode: number;
-  partitionErrors: StopReplicaResponseStopReplicaPartitionErrorV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type StopReplicaResponseV3 = StopReplicaResponseV0;
 export type StopReplicaResponseStopReplicaPartitionErrorV4 = StopReplicaResponseStopReplicaPartitionErrorV0;
-/** StopReplicaResponse of StopReplicaResponse as version 4 carries it. */
-export interface StopReplicaResponseV4 {
-  errorCode: number;
-  partitionErrors: StopReplicaResponseStopReplicaPartitionErrorV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type StopReplicaResponseV4 = StopReplicaResponseV0;
 
 /** StopReplicaResponse's type at each version. */
 export interface StopReplicaResponseVersions {

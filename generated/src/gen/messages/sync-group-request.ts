@@ -383,21 +383,9 @@ export interface SyncGroupRequestV0 {
   assignments: SyncGroupRequestSyncGroupRequestAssignmentV0[];
 }
 export type SyncGroupRequestSyncGroupRequestAssignmentV1 = SyncGroupRequestSyncGroupRequestAssignmentV0;
-/** SyncGroupRequest of SyncGroupRequest as version 1 carries it. */
-export interface SyncGroupRequestV1 {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  assignments: SyncGroupRequestSyncGroupRequestAssignmentV1[];
-}
+export type SyncGroupRequestV1 = SyncGroupRequestV0;
 export type SyncGroupRequestSyncGroupRequestAssignmentV2 = SyncGroupRequestSyncGroupRequestAssignmentV0;
-/** SyncGroupRequest of SyncGroupRequest as version 2 carries it. */
-export interface SyncGroupRequestV2 {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  assignments: SyncGroupRequestSyncGroupRequestAssignmentV2[];
-}
+export type SyncGroupRequestV2 = SyncGroupRequestV0;
 export type SyncGroupRequestSyncGroupRequestAssignmentV3 = SyncGroupRequestSyncGroupRequestAssignmentV0;
 /** SyncGroupRequest of SyncGroupRequest as version 3 carries it. */
 export interface SyncGroupRequestV3 {
@@ -405,18 +393,10 @@ export interface SyncGroupRequestV3 {
   generationId: number;
   memberId: string;
   groupInstanceId: string | null;
-  assignments: SyncGroupRequestSyncGroupRequestAssignmentV3[];
+  assignments: SyncGroupRequestSyncGroupRequestAssignmentV0[];
 }
 export type SyncGroupRequestSyncGroupRequestAssignmentV4 = SyncGroupRequestSyncGroupRequestAssignmentV0;
-/** SyncGroupRequest of SyncGroupRequest as version 4 carries it. */
-export interface SyncGroupRequestV4 {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  assignments: SyncGroupRequestSyncGroupRequestAssignmentV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type SyncGroupRequestV4 = SyncGroupRequestV3;
 export type SyncGroupRequestSyncGroupRequestAssignmentV5 = SyncGroupRequestSyncGroupRequestAssignmentV0;
 /** SyncGroupRequest of SyncGroupRequest as version 5 carries it. */
 export interface SyncGroupRequestV5 {
@@ -426,7 +406,7 @@ export interface SyncGroupRequestV5 {
   groupInstanceId: string | null;
   protocolType: string | null;
   protocolName: string | null;
-  assignments: SyncGroupRequestSyncGroupRequestAssignmentV5[];
+  assignments: SyncGroupRequestSyncGroupRequestAssignmentV0[];
   _unknownTaggedFields?: TaggedField[];
 }
 

@@ -567,19 +567,8 @@ export interface TxnOffsetCommitRequestV0 {
 }
 export type TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV1 =
   TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0;
-/** TxnOffsetCommitRequestTopic of TxnOffsetCommitRequest as version 1 carries it. */
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV1 {
-  name: string;
-  partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV1[];
-}
-/** TxnOffsetCommitRequest of TxnOffsetCommitRequest as version 1 carries it. */
-export interface TxnOffsetCommitRequestV1 {
-  transactionalId: string;
-  groupId: string;
-  producerId: bigint;
-  producerEpoch: number;
-  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV1[];
-}
+export type TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV1 = TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV0;
+export type TxnOffsetCommitRequestV1 = TxnOffsetCommitRequestV0;
 /** TxnOffsetCommitRequestPartition of TxnOffsetCommitRequest as version 2 carries it. */
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2 {
   partitionIndex: number;
@@ -602,12 +591,7 @@ export interface TxnOffsetCommitRequestV2 {
 }
 export type TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3 =
   TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2;
-/** TxnOffsetCommitRequestTopic of TxnOffsetCommitRequest as version 3 carries it. */
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV3 {
-  name: string;
-  partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV3 = TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2;
 /** TxnOffsetCommitRequest of TxnOffsetCommitRequest as version 3 carries it. */
 export interface TxnOffsetCommitRequestV3 {
   transactionalId: string;
@@ -617,29 +601,13 @@ export interface TxnOffsetCommitRequestV3 {
   generationId: number;
   memberId: string;
   groupInstanceId: string | null;
-  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV3[];
+  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV4 =
   TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2;
-/** TxnOffsetCommitRequestTopic of TxnOffsetCommitRequest as version 4 carries it. */
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV4 {
-  name: string;
-  partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** TxnOffsetCommitRequest of TxnOffsetCommitRequest as version 4 carries it. */
-export interface TxnOffsetCommitRequestV4 {
-  transactionalId: string;
-  groupId: string;
-  producerId: bigint;
-  producerEpoch: number;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV4 = TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2;
+export type TxnOffsetCommitRequestV4 = TxnOffsetCommitRequestV3;
 
 /** TxnOffsetCommitRequest's type at each version. */
 export interface TxnOffsetCommitRequestVersions {

@@ -394,56 +394,24 @@ export interface TxnOffsetCommitResponseV0 {
 }
 export type TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV1 =
   TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0;
-/** TxnOffsetCommitResponseTopic of TxnOffsetCommitResponse as version 1 carries it. */
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV1 {
-  name: string;
-  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV1[];
-}
-/** TxnOffsetCommitResponse of TxnOffsetCommitResponse as version 1 carries it. */
-export interface TxnOffsetCommitResponseV1 {
-  throttleTimeMs: number;
-  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV1[];
-}
+export type TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV1 =
+  TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0;
+export type TxnOffsetCommitResponseV1 = TxnOffsetCommitResponseV0;
 export type TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV2 =
   TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0;
-/** TxnOffsetCommitResponseTopic of TxnOffsetCommitResponse as version 2 carries it. */
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV2 {
-  name: string;
-  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV2[];
-}
-/** TxnOffsetCommitResponse of TxnOffsetCommitResponse as version 2 carries it. */
-export interface TxnOffsetCommitResponseV2 {
-  throttleTimeMs: number;
-  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV2[];
-}
+export type TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV2 =
+  TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0;
+export type TxnOffsetCommitResponseV2 = TxnOffsetCommitResponseV0;
 export type TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV3 =
   TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0;
-/** TxnOffsetCommitResponseTopic of TxnOffsetCommitResponse as version 3 carries it. */
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV3 {
-  name: string;
-  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** TxnOffsetCommitResponse of TxnOffsetCommitResponse as version 3 carries it. */
-export interface TxnOffsetCommitResponseV3 {
-  throttleTimeMs: number;
-  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV3[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV3 =
+  TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0;
+export type TxnOffsetCommitResponseV3 = TxnOffsetCommitResponseV0;
 export type TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV4 =
   TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0;
-/** TxnOffsetCommitResponseTopic of TxnOffsetCommitResponse as version 4 carries it. */
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV4 {
-  name: string;
-  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** TxnOffsetCommitResponse of TxnOffsetCommitResponse as version 4 carries it. */
-export interface TxnOffsetCommitResponseV4 {
-  throttleTimeMs: number;
-  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV4[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV4 =
+  TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0;
+export type TxnOffsetCommitResponseV4 = TxnOffsetCommitResponseV0;
 
 /** TxnOffsetCommitResponse's type at each version. */
 export interface TxnOffsetCommitResponseVersions {

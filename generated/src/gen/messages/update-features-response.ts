@@ -239,14 +239,7 @@ export interface UpdateFeaturesResponseV0 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type UpdateFeaturesResponseUpdatableFeatureResultV1 = UpdateFeaturesResponseUpdatableFeatureResultV0;
-/** UpdateFeaturesResponse of UpdateFeaturesResponse as version 1 carries it. */
-export interface UpdateFeaturesResponseV1 {
-  throttleTimeMs: number;
-  errorCode: number;
-  errorMessage: string | null;
-  results: UpdateFeaturesResponseUpdatableFeatureResultV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type UpdateFeaturesResponseV1 = UpdateFeaturesResponseV0;
 
 /** UpdateFeaturesResponse's type at each version. */
 export interface UpdateFeaturesResponseVersions {

@@ -1177,7 +1177,7 @@ export interface UpdateMetadataRequestUpdateMetadataBrokerV1 {
 export interface UpdateMetadataRequestV1 {
   controllerId: number;
   controllerEpoch: number;
-  ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV1[];
+  ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV0[];
   liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV1[];
 }
 export type UpdateMetadataRequestUpdateMetadataPartitionStateV2 = UpdateMetadataRequestUpdateMetadataPartitionStateV0;
@@ -1185,14 +1185,14 @@ export type UpdateMetadataRequestUpdateMetadataEndpointV2 = UpdateMetadataReques
 /** UpdateMetadataBroker of UpdateMetadataRequest as version 2 carries it. */
 export interface UpdateMetadataRequestUpdateMetadataBrokerV2 {
   id: number;
-  endpoints: UpdateMetadataRequestUpdateMetadataEndpointV2[];
+  endpoints: UpdateMetadataRequestUpdateMetadataEndpointV1[];
   rack: string | null;
 }
 /** UpdateMetadataRequest of UpdateMetadataRequest as version 2 carries it. */
 export interface UpdateMetadataRequestV2 {
   controllerId: number;
   controllerEpoch: number;
-  ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV2[];
+  ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV0[];
   liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV2[];
 }
 export type UpdateMetadataRequestUpdateMetadataPartitionStateV3 = UpdateMetadataRequestUpdateMetadataPartitionStateV0;
@@ -1213,7 +1213,7 @@ export interface UpdateMetadataRequestUpdateMetadataBrokerV3 {
 export interface UpdateMetadataRequestV3 {
   controllerId: number;
   controllerEpoch: number;
-  ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV3[];
+  ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV0[];
   liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV3[];
 }
 /** UpdateMetadataPartitionState of UpdateMetadataRequest as version 4 carries it. */
@@ -1229,18 +1229,13 @@ export interface UpdateMetadataRequestUpdateMetadataPartitionStateV4 {
   offlineReplicas: number[];
 }
 export type UpdateMetadataRequestUpdateMetadataEndpointV4 = UpdateMetadataRequestUpdateMetadataEndpointV3;
-/** UpdateMetadataBroker of UpdateMetadataRequest as version 4 carries it. */
-export interface UpdateMetadataRequestUpdateMetadataBrokerV4 {
-  id: number;
-  endpoints: UpdateMetadataRequestUpdateMetadataEndpointV4[];
-  rack: string | null;
-}
+export type UpdateMetadataRequestUpdateMetadataBrokerV4 = UpdateMetadataRequestUpdateMetadataBrokerV3;
 /** UpdateMetadataRequest of UpdateMetadataRequest as version 4 carries it. */
 export interface UpdateMetadataRequestV4 {
   controllerId: number;
   controllerEpoch: number;
   ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV4[];
-  liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV4[];
+  liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV3[];
 }
 /** UpdateMetadataPartitionState of UpdateMetadataRequest as version 5 carries it. */
 export interface UpdateMetadataRequestUpdateMetadataPartitionStateV5 {
@@ -1259,85 +1254,43 @@ export interface UpdateMetadataRequestUpdateMetadataTopicStateV5 {
   partitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV5[];
 }
 export type UpdateMetadataRequestUpdateMetadataEndpointV5 = UpdateMetadataRequestUpdateMetadataEndpointV3;
-/** UpdateMetadataBroker of UpdateMetadataRequest as version 5 carries it. */
-export interface UpdateMetadataRequestUpdateMetadataBrokerV5 {
-  id: number;
-  endpoints: UpdateMetadataRequestUpdateMetadataEndpointV5[];
-  rack: string | null;
-}
+export type UpdateMetadataRequestUpdateMetadataBrokerV5 = UpdateMetadataRequestUpdateMetadataBrokerV3;
 /** UpdateMetadataRequest of UpdateMetadataRequest as version 5 carries it. */
 export interface UpdateMetadataRequestV5 {
   controllerId: number;
   controllerEpoch: number;
   brokerEpoch: bigint;
   topicStates: UpdateMetadataRequestUpdateMetadataTopicStateV5[];
-  liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV5[];
+  liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV3[];
 }
 export type UpdateMetadataRequestUpdateMetadataPartitionStateV6 = UpdateMetadataRequestUpdateMetadataPartitionStateV5;
-/** UpdateMetadataTopicState of UpdateMetadataRequest as version 6 carries it. */
-export interface UpdateMetadataRequestUpdateMetadataTopicStateV6 {
-  topicName: string;
-  partitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type UpdateMetadataRequestUpdateMetadataTopicStateV6 = UpdateMetadataRequestUpdateMetadataTopicStateV5;
 export type UpdateMetadataRequestUpdateMetadataEndpointV6 = UpdateMetadataRequestUpdateMetadataEndpointV3;
-/** UpdateMetadataBroker of UpdateMetadataRequest as version 6 carries it. */
-export interface UpdateMetadataRequestUpdateMetadataBrokerV6 {
-  id: number;
-  endpoints: UpdateMetadataRequestUpdateMetadataEndpointV6[];
-  rack: string | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** UpdateMetadataRequest of UpdateMetadataRequest as version 6 carries it. */
-export interface UpdateMetadataRequestV6 {
-  controllerId: number;
-  controllerEpoch: number;
-  brokerEpoch: bigint;
-  topicStates: UpdateMetadataRequestUpdateMetadataTopicStateV6[];
-  liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV6[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type UpdateMetadataRequestUpdateMetadataBrokerV6 = UpdateMetadataRequestUpdateMetadataBrokerV3;
+export type UpdateMetadataRequestV6 = UpdateMetadataRequestV5;
 export type UpdateMetadataRequestUpdateMetadataPartitionStateV7 = UpdateMetadataRequestUpdateMetadataPartitionStateV5;
 /** UpdateMetadataTopicState of UpdateMetadataRequest as version 7 carries it. */
 export interface UpdateMetadataRequestUpdateMetadataTopicStateV7 {
   topicName: string;
   topicId: string;
-  partitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV7[];
+  partitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV5[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type UpdateMetadataRequestUpdateMetadataEndpointV7 = UpdateMetadataRequestUpdateMetadataEndpointV3;
-/** UpdateMetadataBroker of UpdateMetadataRequest as version 7 carries it. */
-export interface UpdateMetadataRequestUpdateMetadataBrokerV7 {
-  id: number;
-  endpoints: UpdateMetadataRequestUpdateMetadataEndpointV7[];
-  rack: string | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type UpdateMetadataRequestUpdateMetadataBrokerV7 = UpdateMetadataRequestUpdateMetadataBrokerV3;
 /** UpdateMetadataRequest of UpdateMetadataRequest as version 7 carries it. */
 export interface UpdateMetadataRequestV7 {
   controllerId: number;
   controllerEpoch: number;
   brokerEpoch: bigint;
   topicStates: UpdateMetadataRequestUpdateMetadataTopicStateV7[];
-  liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV7[];
+  liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV3[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type UpdateMetadataRequestUpdateMetadataPartitionStateV8 = UpdateMetadataRequestUpdateMetadataPartitionStateV5;
-/** UpdateMetadataTopicState of UpdateMetadataRequest as version 8 carries it. */
-export interface UpdateMetadataRequestUpdateMetadataTopicStateV8 {
-  topicName: string;
-  topicId: string;
-  partitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV8[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type UpdateMetadataRequestUpdateMetadataTopicStateV8 = UpdateMetadataRequestUpdateMetadataTopicStateV7;
 export type UpdateMetadataRequestUpdateMetadataEndpointV8 = UpdateMetadataRequestUpdateMetadataEndpointV3;
-/** UpdateMetadataBroker of UpdateMetadataRequest as version 8 carries it. */
-export interface UpdateMetadataRequestUpdateMetadataBrokerV8 {
-  id: number;
-  endpoints: UpdateMetadataRequestUpdateMetadataEndpointV8[];
-  rack: string | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type UpdateMetadataRequestUpdateMetadataBrokerV8 = UpdateMetadataRequestUpdateMetadataBrokerV3;
 /** UpdateMetadataRequest of UpdateMetadataRequest as version 8 carries it. */
 export interface UpdateMetadataRequestV8 {
   controllerId: number;
@@ -1345,8 +1298,8 @@ export interface UpdateMetadataRequestV8 {
   type: number;
   controllerEpoch: number;
   brokerEpoch: bigint;
-  topicStates: UpdateMetadataRequestUpdateMetadataTopicStateV8[];
-  liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV8[];
+  topicStates: UpdateMetadataRequestUpdateMetadataTopicStateV7[];
+  liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV3[];
   _unknownTaggedFields?: TaggedField[];
 }
 

@@ -464,12 +464,7 @@ export interface VoteResponseV0 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type VoteResponsePartitionDataV1 = VoteResponsePartitionDataV0;
-/** TopicData of VoteResponse as version 1 carries it. */
-export interface VoteResponseTopicDataV1 {
-  topicName: string;
-  partitions: VoteResponsePartitionDataV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type VoteResponseTopicDataV1 = VoteResponseTopicDataV0;
 /** NodeEndpoint of VoteResponse as version 1 carries it. */
 export interface VoteResponseNodeEndpointV1 {
   nodeId: number;
@@ -480,7 +475,7 @@ export interface VoteResponseNodeEndpointV1 {
 /** VoteResponse of VoteResponse as version 1 carries it. */
 export interface VoteResponseV1 {
   errorCode: number;
-  topics: VoteResponseTopicDataV1[];
+  topics: VoteResponseTopicDataV0[];
   nodeEndpoints: VoteResponseNodeEndpointV1[];
   _unknownTaggedFields?: TaggedField[];
 }

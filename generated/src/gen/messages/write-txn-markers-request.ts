@@ -455,20 +455,8 @@ export interface WriteTxnMarkersRequestV0 {
   markers: WriteTxnMarkersRequestWritableTxnMarkerV0[];
 }
 export type WriteTxnMarkersRequestWritableTxnMarkerTopicV1 = WriteTxnMarkersRequestWritableTxnMarkerTopicV0;
-/** WritableTxnMarker of WriteTxnMarkersRequest as version 1 carries it. */
-export interface WriteTxnMarkersRequestWritableTxnMarkerV1 {
-  producerId: bigint;
-  producerEpoch: number;
-  transactionResult: boolean;
-  topics: WriteTxnMarkersRequestWritableTxnMarkerTopicV1[];
-  coordinatorEpoch: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-/** WriteTxnMarkersRequest of WriteTxnMarkersRequest as version 1 carries it. */
-export interface WriteTxnMarkersRequestV1 {
-  markers: WriteTxnMarkersRequestWritableTxnMarkerV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type WriteTxnMarkersRequestWritableTxnMarkerV1 = WriteTxnMarkersRequestWritableTxnMarkerV0;
+export type WriteTxnMarkersRequestV1 = WriteTxnMarkersRequestV0;
 
 /** WriteTxnMarkersRequest's type at each version. */
 export interface WriteTxnMarkersRequestVersions {

@@ -527,23 +527,10 @@ export interface WriteTxnMarkersResponseV0 {
 }
 export type WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1 =
   WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV0;
-/** WritableTxnMarkerTopicResult of WriteTxnMarkersResponse as version 1 carries it. */
-export interface WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1 {
-  name: string;
-  partitions: WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** WritableTxnMarkerResult of WriteTxnMarkersResponse as version 1 carries it. */
-export interface WriteTxnMarkersResponseWritableTxnMarkerResultV1 {
-  producerId: bigint;
-  topics: WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
-/** WriteTxnMarkersResponse of WriteTxnMarkersResponse as version 1 carries it. */
-export interface WriteTxnMarkersResponseV1 {
-  markers: WriteTxnMarkersResponseWritableTxnMarkerResultV1[];
-  _unknownTaggedFields?: TaggedField[];
-}
+export type WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1 =
+  WriteTxnMarkersResponseWritableTxnMarkerTopicResultV0;
+export type WriteTxnMarkersResponseWritableTxnMarkerResultV1 = WriteTxnMarkersResponseWritableTxnMarkerResultV0;
+export type WriteTxnMarkersResponseV1 = WriteTxnMarkersResponseV0;
 
 /** WriteTxnMarkersResponse's type at each version. */
 export interface WriteTxnMarkersResponseVersions {

@@ -360,17 +360,7 @@ export interface TransactionLogValueV0 {
   transactionStartTimestampMs: bigint;
 }
 export type TransactionLogValuePartitionsSchemaV1 = TransactionLogValuePartitionsSchemaV0;
-/** TransactionLogValue of TransactionLogValue as version 1 carries it. */
-export interface TransactionLogValueV1 {
-  producerId: bigint;
-  producerEpoch: number;
-  transactionTimeoutMs: number;
-  transactionStatus: number;
-  transactionPartitions: TransactionLogValuePartitionsSchemaV1[] | null;
-  transactionLastUpdateTimestampMs: bigint;
-  transactionStartTimestampMs: bigint;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type TransactionLogValueV1 = TransactionLogValueV0;
 
 /** TransactionLogValue's type at each version. */
 export interface TransactionLogValueVersions {

@@ -1,0 +1,29 @@
+import type { ApiRequests, ApiResponses, RequestHeader } from "@tskafka/protocol";
+import type { Broker } from "../broker.js";
+
+/** What a handler knows about the request besides its body. */
+export interface RequestContext {
+  readonly broker: Broker;
+  readonly header: RequestHeader;
+  readonly apiVersion: number;
+  readonly clientId: string | null;
+  /** `host:port` of the client, for logs. */
+  readonly remote: string;
+  /** Resolves when the connection closes, so long waits can give up early. */
+  readonly closed: Promise<void>;
+}
+
+/**
+ * One API's handler: the versions it serves and a function from request to response (null: send no
+ * response, as for acks=0 produce). ApiVersions is built from the registered ranges.
+ */
+export interface Handler<K extends keyof ApiRequests = keyof ApiRequests> {
+  readonly apiKey: K;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(request: ApiRequests[K], ctx: RequestContext): ApiResponses[K] | null | Promise<ApiResponses[K] | null>;
+}
+
+export function defineHandler<K extends keyof ApiRequests>(h: Handler<K>): Handler<K> {
+  return h;
+}

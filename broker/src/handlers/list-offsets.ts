@@ -1,0 +1,70 @@
+import {
+  ApiKey,
+  createListOffsetsResponse,
+  createListOffsetsResponseListOffsetsPartitionResponse,
+  type ListOffsetsResponseListOffsetsTopicResponse,
+} from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { defineHandler } from "./handler.js";
+
+const LATEST = -1n;
+const EARLIEST = -2n;
+const MAX_TIMESTAMP = -3n;
+const EARLIEST_LOCAL = -4n;
+const LATEST_TIERED = -5n;
+
+/**
+ * ListOffsets v0-9: latest (-1), earliest (-2), max timestamp (-3, v7+), earliest local (-4) and
+ * latest tiered (-5, both as earliest/latest without tiered storage), or the first offset whose
+ * timestamp is at or after a given one, through the time index. v0 answers in its old offsets list.
+ */
+export const listOffsetsHandler = defineHandler({
+  apiKey: ApiKey.ListOffsets,
+  minVersion: 0,
+  maxVersion: 9,
+  async handle(request, ctx) {
+    const topics: ListOffsetsResponseListOffsetsTopicResponse[] = [];
+    for (const t of request.topics) {
+      const partitions = [];
+      for (const p of t.partitions) {
+        const out = createListOffsetsResponseListOffsetsPartitionResponse({ partitionIndex: p.partitionIndex });
+        const topic = ctx.broker.topics.get(t.name);
+        const log = topic !== undefined && p.partitionIndex < topic.partitions ? ctx.broker.logs.get(t.name, p.partitionIndex) : undefined;
+        if (log === undefined) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        } else {
+          const ts = p.timestamp;
+          let offset = -1n;
+          let timestamp = -1n;
+          let epoch = -1;
+          if (ts === LATEST || ts === LATEST_TIERED) {
+            offset = log.latestOffset;
+            epoch = 0;
+          } else if (ts === EARLIEST || ts === EARLIEST_LOCAL) {
+            offset = log.earliestOffset;
+            epoch = 0;
+          } else if (ts === MAX_TIMESTAMP) {
+            const found = await log.maxTimestampOffset();
+            if (found !== null) ({ offset, timestamp, leaderEpoch: epoch } = found);
+          } else if (ts >= 0n) {
+            const found = await log.offsetForTimestamp(ts);
+            if (found !== null) ({ offset, timestamp, leaderEpoch: epoch } = found);
+          } else {
+            out.errorCode = ErrorCode.INVALID_REQUEST;
+          }
+          // Each version carries only its own fields: v0 a list (empty for "none"), v1+ one offset.
+          if (ctx.apiVersion === 0) {
+            out.oldStyleOffsets = offset >= 0n ? [offset] : [];
+          } else {
+            out.offset = offset;
+            out.timestamp = timestamp;
+            if (ctx.apiVersion >= 4) out.leaderEpoch = epoch;
+          }
+        }
+        partitions.push(out);
+      }
+      topics.push({ name: t.name, partitions });
+    }
+    return createListOffsetsResponse({ topics });
+  },
+});

@@ -1,0 +1,78 @@
+import {
+  ApiKey,
+  createMetadataResponse,
+  createMetadataResponseMetadataResponsePartition,
+  createMetadataResponseMetadataResponseTopic,
+  type MetadataResponseMetadataResponseTopic,
+} from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { defineHandler } from "./handler.js";
+
+/**
+ * Metadata v0-12. This node is the only broker, the controller, and the leader of every partition.
+ * Unknown topics are created when `auto.create.topics.enable` and the request allows it (always
+ * before v4). From v10 topics may be named by id.
+ */
+export const metadataHandler = defineHandler({
+  apiKey: ApiKey.Metadata,
+  minVersion: 0,
+  maxVersion: 12,
+  async handle(request, ctx) {
+    const broker = ctx.broker;
+    const cfg = broker.config;
+    const topics: MetadataResponseMetadataResponseTopic[] = [];
+    // v0 sends an empty list for "all topics"; later versions send null.
+    const all = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0);
+    const allowCreate = ctx.apiVersion < 4 || request.allowAutoTopicCreation;
+    const names: { name: string | null; topicId: string }[] = all
+      ? broker.topics.list().map((t) => ({ name: t.name, topicId: t.id }))
+      : (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }));
+    for (const want of names) {
+      let info = want.name !== null ? broker.topics.get(want.name) : broker.topics.byId(want.topicId);
+      if (info === undefined && want.name !== null && allowCreate && cfg.props["auto.create.topics.enable"]) {
+        const created = await broker.autoCreateTopic(want.name);
+        if (typeof created === "number") {
+          topics.push(createMetadataResponseMetadataResponseTopic({ name: want.name, errorCode: created }));
+          continue;
+        }
+        info = created;
+      }
+      if (info === undefined) {
+        topics.push(
+          createMetadataResponseMetadataResponseTopic({
+            name: want.name,
+            topicId: want.topicId,
+            errorCode: want.name === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          }),
+        );
+        continue;
+      }
+      const partitions = [];
+      for (let p = 0; p < info.partitions; p++) {
+        partitions.push(
+          createMetadataResponseMetadataResponsePartition({
+            partitionIndex: p,
+            leaderId: cfg.nodeId,
+            leaderEpoch: 0,
+            replicaNodes: [cfg.nodeId],
+            isrNodes: [cfg.nodeId],
+          }),
+        );
+      }
+      topics.push(
+        createMetadataResponseMetadataResponseTopic({
+          name: info.name,
+          topicId: info.id,
+          isInternal: info.name.startsWith("__"),
+          partitions,
+        }),
+      );
+    }
+    return createMetadataResponse({
+      brokers: [{ nodeId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort, rack: null }],
+      clusterId: broker.topics.clusterId,
+      controllerId: cfg.nodeId,
+      topics,
+    });
+  },
+});

@@ -1,0 +1,85 @@
+import {
+  ApiKey,
+  messageSetToRecordBatches,
+  createProduceResponse,
+  createProduceResponsePartitionProduceResponse,
+  DecodeError,
+  type ProduceResponsePartitionProduceResponse,
+  type ProduceResponseTopicProduceResponse,
+} from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { defineHandler, type RequestContext } from "./handler.js";
+
+/** Byte 16 of any record set is its magic: 2 for RecordBatch, 0 or 1 for the legacy MessageSet. */
+const MAGIC_OFFSET = 16;
+
+/**
+ * Produce v0-11. acks 0 (no response), 1 and -1 (the same on one node: the append has reached the
+ * operating system, or the disk when log.flush.interval.messages=1). RecordBatch v2 is stored as
+ * received; legacy v0/v1 message sets are up-converted to one v2 batch first, as Kafka does with
+ * message format v2. Partitions of one request are appended concurrently.
+ */
+export const produceHandler = defineHandler({
+  apiKey: ApiKey.Produce,
+  minVersion: 0,
+  maxVersion: 11,
+  async handle(request, ctx) {
+    const acks = request.acks;
+    const responses: ProduceResponseTopicProduceResponse[] = [];
+    const pending: Promise<void>[] = [];
+    for (const topic of request.topicData) {
+      const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
+      responses.push({ name: topic.name, partitionResponses });
+      for (const p of topic.partitionData) {
+        const r = createProduceResponsePartitionProduceResponse({ index: p.index, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n });
+        partitionResponses.push(r);
+        if (acks !== 0 && acks !== 1 && acks !== -1) {
+          r.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
+          continue;
+        }
+        pending.push(appendPartition(ctx, topic.name, p.index, p.records, r));
+      }
+    }
+    await Promise.all(pending);
+    if (acks === 0) return null;
+    return createProduceResponse({ responses });
+  },
+});
+
+async function appendPartition(
+  ctx: RequestContext,
+  topicName: string,
+  partition: number,
+  records: Buffer | null,
+  out: ProduceResponsePartitionProduceResponse,
+): Promise<void> {
+  const broker = ctx.broker;
+  const topic = broker.topics.get(topicName);
+  const log = topic !== undefined && partition >= 0 && partition < topic.partitions ? broker.logs.get(topicName, partition) : undefined;
+  if (log === undefined) {
+    out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    return;
+  }
+  if (records === null || records.length < MAGIC_OFFSET + 1) {
+    out.errorCode = ErrorCode.CORRUPT_MESSAGE;
+    out.errorMessage = "the record set is empty or too short to hold a batch";
+    return;
+  }
+  let batches = records;
+  if (records[MAGIC_OFFSET]! < 2) {
+    try {
+      batches = messageSetToRecordBatches(records);
+    } catch (e) {
+      out.errorCode = ErrorCode.CORRUPT_MESSAGE;
+      out.errorMessage = e instanceof DecodeError ? e.message : "invalid message set";
+      return;
+    }
+  }
+  const result = await log.append(batches);
+  out.errorCode = result.errorCode;
+  out.errorMessage = result.errorMessage;
+  out.baseOffset = result.baseOffset;
+  out.logAppendTimeMs = result.logAppendTime;
+  out.logStartOffset = result.logStartOffset;
+  if (result.errorCode === ErrorCode.NONE) broker.fetchWaiters.notify(topicName, partition);
+}

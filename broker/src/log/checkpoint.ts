@@ -1,0 +1,43 @@
+import { open, readFile, rename } from "node:fs/promises";
+
+/**
+ * Small text files replaced atomically: written to a temporary name, synced, then renamed over the old
+ * one, so a crash leaves either the old or the new content.
+ */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, "w");
+  try {
+    await fh.writeFile(content);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+/** The offsets a partition log checkpoints: where it starts and up to where it is known flushed. */
+export interface LogOffsetsCheckpoint {
+  logStartOffset: bigint;
+  recoveryPoint: bigint;
+}
+
+const VERSION = "0";
+
+export function formatOffsetsCheckpoint(c: LogOffsetsCheckpoint): string {
+  return `${VERSION}\n${c.logStartOffset} ${c.recoveryPoint}\n`;
+}
+
+/** Reads a checkpoint; null when missing or unreadable (the log is then recovered in full). */
+export async function readOffsetsCheckpoint(path: string): Promise<LogOffsetsCheckpoint | null> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  const m = /^0\n(\d+) (\d+)\n$/.exec(text);
+  if (m === null || m[1] === undefined || m[2] === undefined) return null;
+  return { logStartOffset: BigInt(m[1]), recoveryPoint: BigInt(m[2]) };
+}

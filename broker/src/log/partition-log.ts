@@ -1,0 +1,629 @@
+import { mkdir, open, readdir, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { maxTimestampRecord } from "./batch-records.js";
+import { formatOffsetsCheckpoint, readOffsetsCheckpoint, writeFileAtomic } from "./checkpoint.js";
+import type { LogConfig } from "./config.js";
+import { ErrorCode } from "./errors.js";
+import { lastSequence, ProducerStateManager } from "./producer-state.js";
+import { BatchOffsets } from "./records.js";
+import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from "./segment.js";
+import type { TimestampOffset } from "./segment.js";
+import { assignOffsets, validateRecords } from "./validator.js";
+import type { AssignedBatch, ValidatedBatch } from "./validator.js";
+
+/** Checkpoint of log start offset and recovery point, in the partition directory. */
+export const CHECKPOINT_FILE = "log-offsets.checkpoint";
+/** Present only after a clean close; its absence at open means the tail must be recovered. */
+export const CLEAN_SHUTDOWN_FILE = ".clean-shutdown";
+
+export interface AppendOptions {
+  /** Stamped into each batch's partitionLeaderEpoch. */
+  leaderEpoch?: number;
+}
+
+export interface AppendResult {
+  errorCode: number;
+  errorMessage: string | null;
+  /** First and last offsets given to the batch (the original ones for a duplicate); -1n on error. */
+  baseOffset: bigint;
+  lastOffset: bigint;
+  /** The batch timestamp under LogAppendTime, else -1n. */
+  logAppendTime: bigint;
+  logStartOffset: bigint;
+}
+
+export interface ReadOptions {
+  /** Return the first batch whole even when it is larger than `maxBytes` (Kafka's minOneMessage). */
+  minOneBatch: boolean;
+}
+
+export interface ReadResult {
+  errorCode: number;
+  /** Whole stored batches, as written; empty when there is nothing to return. */
+  records: Buffer;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+}
+
+export interface DeleteRecordsResult {
+  errorCode: number;
+  lowWatermark: bigint;
+}
+
+interface PendingAppend {
+  records: Buffer;
+  leaderEpoch: number;
+  resolve: (result: AppendResult) => void;
+  /** Set once validated and given offsets; null for a duplicate acknowledged from producer state. */
+  batch: ValidatedBatch | null;
+  assigned: AssignedBatch | null;
+  result: AppendResult | null;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function failure(errorCode: number, errorMessage: string, logStartOffset: bigint): AppendResult {
+  return { errorCode, errorMessage, baseOffset: -1n, lastOffset: -1n, logAppendTime: -1n, logStartOffset };
+}
+
+/**
+ * The log of one topic-partition: a directory of segments, with appends serialized through a queue
+ * (batches queued while a write is in flight go to disk together in one positional writev), reads
+ * served from the files, and the checkpoints that let a restart skip or bound recovery.
+ */
+export class PartitionLog {
+  /** Oldest first; replaced, never mutated, so a reader can hold on to it across awaits. */
+  private segments: LogSegment[];
+  private logStart: bigint;
+  /** Next offset to hand out; runs ahead of `logEnd` while a write is in flight. */
+  private nextOffset: bigint;
+  private logEnd: bigint;
+  private recovery: bigint;
+  private queue: PendingAppend[] = [];
+  private draining: Promise<void> | null = null;
+  private syncQueue: PendingAppend[] = [];
+  /** The running group-commit loop, if any. */
+  private syncing: Promise<void> | null = null;
+  private unflushedMessages = 0;
+  private lastFlushMs: number;
+  private flushChain: Promise<void> = Promise.resolve();
+  private checkpointChain: Promise<void> = Promise.resolve();
+  /** Content of the checkpoint file as last written. */
+  private checkpointed = "";
+  /** Set when a write or sync failed: the partition then refuses appends (Kafka takes the dir offline). */
+  private storageError: Error | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    public config: LogConfig,
+    segments: LogSegment[],
+    logStartOffset: bigint,
+    recoveryPoint: bigint,
+    readonly producerState: ProducerStateManager,
+  ) {
+    this.segments = segments;
+    this.logStart = logStartOffset;
+    this.recovery = recoveryPoint;
+    this.logEnd = this.nextOffset = this.active.nextOffset;
+    this.lastFlushMs = Date.now();
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1] as LogSegment;
+  }
+
+  get logStartOffset(): bigint {
+    return this.logStart;
+  }
+
+  /** Offset the next appended record will get. */
+  get logEndOffset(): bigint {
+    return this.logEnd;
+  }
+
+  /** Single node: everything appended is committed. */
+  get highWatermark(): bigint {
+    return this.logEnd;
+  }
+
+  get recoveryPoint(): bigint {
+    return this.recovery;
+  }
+
+  /** ListOffsets EARLIEST. */
+  get earliestOffset(): bigint {
+    return this.logStart;
+  }
+
+  /** ListOffsets LATEST. */
+  get latestOffset(): bigint {
+    return this.logEnd;
+  }
+
+  /** Bytes of all segments. */
+  get size(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  get segmentBaseOffsets(): bigint[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  /**
+   * Opens (creating if needed) the log in `dir`. After a clean close the segments are trusted; otherwise
+   * every segment from the one holding the recovery point on is checked batch by batch and cut after the
+   * last valid batch, and any damaged or missing index is rebuilt. Producer state is rebuilt from the
+   * batch headers.
+   */
+  static async open(dir: string, config: LogConfig): Promise<PartitionLog> {
+    await mkdir(dir, { recursive: true });
+    const names = await readdir(dir);
+    const bases: bigint[] = [];
+    const logs = new Set<string>();
+    for (const name of names) {
+      if (name.endsWith(LOG_SUFFIX) && /^\d{20}\.log$/.test(name)) {
+        bases.push(BigInt(name.slice(0, 20)));
+        logs.add(name.slice(0, 20));
+      }
+    }
+    for (const name of names) {
+      const stray =
+        name.endsWith(".deleted") ||
+        name.endsWith(".tmp") ||
+        ((name.endsWith(INDEX_SUFFIX) || name.endsWith(TIME_INDEX_SUFFIX)) && !logs.has(name.slice(0, 20)));
+      if (stray) await unlink(join(dir, name)).catch(() => undefined);
+    }
+    bases.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const checkpoint = await readOffsetsCheckpoint(join(dir, CHECKPOINT_FILE));
+    const cleanMarker = join(dir, CLEAN_SHUTDOWN_FILE);
+    const clean = names.includes(CLEAN_SHUTDOWN_FILE) && checkpoint !== null;
+    // From here on the log is in use: a crash before the next clean close must recover.
+    await unlink(cleanMarker).catch(() => undefined);
+
+    const recoverFrom = clean ? null : (checkpoint?.recoveryPoint ?? -1n);
+    const producerState = new ProducerStateManager();
+    const now = Date.now();
+    const feed = (buf: Buffer, off: number): void => producerState.loadBatch(buf, off, now);
+    const segments: LogSegment[] = [];
+    let recovered = false;
+    try {
+      for (let i = 0; i < bases.length; i++) {
+        const base = bases[i] as bigint;
+        const nextBase = bases[i + 1];
+        const mustRecover = recoverFrom !== null && (nextBase === undefined || nextBase > recoverFrom);
+        const opened = await LogSegment.open(dir, base, config, mustRecover, feed);
+        segments.push(opened.segment);
+        if (opened.recovered) recovered = true;
+        else await opened.segment.scanHeaders(feed);
+        if (opened.truncatedBytes > 0 && i + 1 < bases.length) {
+          // Everything after a corrupt batch is unreliable: drop the later segments.
+          for (const later of bases.slice(i + 1)) await removeSegmentFiles(dir, later);
+          break;
+        }
+      }
+      if (segments.length === 0) {
+        segments.push(await LogSegment.create(dir, checkpoint?.logStartOffset ?? 0n, config));
+      }
+    } catch (err) {
+      for (const s of segments) await s.close().catch(() => undefined);
+      throw err;
+    }
+    const first = (segments[0] as LogSegment).baseOffset;
+    const lastSegment = segments[segments.length - 1] as LogSegment;
+    let logStartOffset = checkpoint?.logStartOffset ?? first;
+    if (logStartOffset < first) logStartOffset = first;
+    if (logStartOffset > lastSegment.nextOffset) logStartOffset = lastSegment.nextOffset;
+    producerState.truncateHead(logStartOffset);
+    const log = new PartitionLog(dir, config, segments, logStartOffset, clean ? lastSegment.nextOffset : (checkpoint?.recoveryPoint ?? 0n), producerState);
+    if (recovered || !clean) await log.flush();
+    return log;
+  }
+
+  /**
+   * Appends the records of one produce request: validates them, checks the producer's sequence, assigns
+   * offsets in place and writes them. Resolves once the write completed (and, when `flush.messages` is
+   * reached, once it is synced); errors are reported as Kafka error codes, never thrown.
+   */
+  append(records: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    return new Promise((resolve) => {
+      this.queue.push({ records, leaderEpoch: opts.leaderEpoch ?? 0, resolve, batch: null, assigned: null, result: null });
+      if (this.draining === null) this.draining = this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const items = this.queue;
+      this.queue = [];
+      await this.appendGroup(items);
+    }
+    this.draining = null;
+  }
+
+  /** Validates and places a group of queued appends, writing them with as few writes as segment rolls allow. */
+  private async appendGroup(items: PendingAppend[]): Promise<void> {
+    let buffers: Buffer[] = [];
+    let pending: PendingAppend[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      if (this.storageError !== null || this.closed) {
+        item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, this.storageError?.message ?? "log is closed", this.logStart));
+        continue;
+      }
+      const now = Date.now();
+      const batch = validateRecords(item.records, this.config, now);
+      if (batch.errorCode !== ErrorCode.NONE) {
+        item.resolve(failure(batch.errorCode, batch.errorMessage ?? "invalid records", this.logStart));
+        continue;
+      }
+      let lastSeq = 0;
+      if (batch.producerId >= 0n) {
+        lastSeq = lastSequence(batch.baseSequence, batch.lastOffsetDelta);
+        const check = this.producerState.check(batch.producerId, batch.producerEpoch, batch.baseSequence, lastSeq);
+        if (check.kind === "error") {
+          item.resolve(failure(check.errorCode, check.errorMessage, this.logStart));
+          continue;
+        }
+        if (check.kind === "duplicate") {
+          // Acknowledged in order with the appends around it, with the offsets the original got.
+          item.result = {
+            errorCode: ErrorCode.NONE,
+            errorMessage: null,
+            baseOffset: check.batch.firstOffset,
+            lastOffset: check.batch.lastOffset,
+            logAppendTime: -1n,
+            logStartOffset: this.logStart,
+          };
+          pending.push(item);
+          continue;
+        }
+      }
+      const lastOffset = this.nextOffset + BigInt(batch.lastOffsetDelta);
+      if (this.active.shouldRoll(this.config, bytes, batch.size, batch.maxTimestamp, lastOffset, now)) {
+        if (pending.length > 0) await this.writeGroup(buffers, bytes, pending);
+        buffers = [];
+        pending = [];
+        bytes = 0;
+        const writeError = this.storageError as Error | null;
+        if (writeError !== null) {
+          item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, writeError.message, this.logStart));
+          continue;
+        }
+        await this.roll();
+      }
+      const assigned = assignOffsets(item.records, batch, this.nextOffset, item.leaderEpoch, this.config, now);
+      this.nextOffset = assigned.lastOffset + 1n;
+      if (batch.producerId >= 0n) {
+        this.producerState.update(
+          batch.producerId,
+          batch.producerEpoch,
+          batch.baseSequence,
+          lastSeq,
+          assigned.firstOffset,
+          assigned.lastOffset,
+          assigned.maxTimestamp,
+          now,
+        );
+      }
+      item.batch = batch;
+      item.assigned = assigned;
+      buffers.push(item.records);
+      pending.push(item);
+      bytes += batch.size;
+    }
+    if (pending.length > 0) await this.writeGroup(buffers, bytes, pending);
+  }
+
+  private async writeGroup(buffers: Buffer[], bytes: number, items: PendingAppend[]): Promise<void> {
+    const seg = this.active;
+    if (bytes > 0) {
+      try {
+        await seg.write(buffers, bytes);
+      } catch (err) {
+        this.storageError = err as Error;
+        this.nextOffset = this.logEnd;
+        await seg.truncateToSize().catch(() => undefined);
+        for (const item of items) {
+          item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, this.storageError.message, this.logStart));
+        }
+        return;
+      }
+      let position = seg.size;
+      let messages = 0;
+      for (const item of items) {
+        const batch = item.batch;
+        if (batch === null) continue;
+        seg.indexBatch(item.records, 0, position, batch.size);
+        position += batch.size;
+        messages += batch.recordCount;
+      }
+      seg.commitWrite(bytes, Date.now());
+      this.logEnd = this.nextOffset;
+      this.unflushedMessages += messages;
+    }
+    for (const item of items) {
+      const assigned = item.assigned;
+      if (assigned !== null) {
+        item.result = {
+          errorCode: ErrorCode.NONE,
+          errorMessage: null,
+          baseOffset: assigned.firstOffset,
+          lastOffset: assigned.lastOffset,
+          logAppendTime: assigned.logAppendTime,
+          logStartOffset: this.logStart,
+        };
+      }
+    }
+    if (this.unflushedMessages >= this.config.flushMessages) {
+      this.unflushedMessages = 0;
+      for (const item of items) this.syncQueue.push(item);
+      if (this.syncing === null) this.startSync();
+      return;
+    }
+    // Duplicates of batches still waiting for their sync wait behind them.
+    if (this.syncing !== null) {
+      for (const item of items) this.syncQueue.push(item);
+      return;
+    }
+    for (const item of items) item.resolve(item.result as AppendResult);
+  }
+
+  private startSync(): void {
+    this.syncing = this.runSync().then(() => {
+      this.syncing = null;
+      if (this.syncQueue.length > 0) this.startSync();
+    });
+  }
+
+  /** Group commit: appends waiting for a sync share one; those arriving during it wait for the next. */
+  private async runSync(): Promise<void> {
+    while (this.syncQueue.length > 0) {
+      const waiting = this.syncQueue;
+      this.syncQueue = [];
+      const segments = this.segments;
+      try {
+        for (const seg of segments) {
+          if (seg.unsyncedBytes === 0) continue;
+          seg.acquire();
+          try {
+            await seg.syncData();
+          } finally {
+            seg.release();
+          }
+        }
+      } catch (err) {
+        this.storageError = err as Error;
+      }
+      const error = this.storageError;
+      for (const item of waiting) {
+        item.resolve(error === null ? (item.result as AppendResult) : failure(ErrorCode.KAFKA_STORAGE_ERROR, error.message, this.logStart));
+      }
+    }
+  }
+
+  private async roll(): Promise<void> {
+    const old = this.active;
+    old.onBecomeInactive();
+    const seg = await LogSegment.create(this.dir, this.nextOffset, this.config);
+    this.segments = [...this.segments, seg];
+    // As Kafka does, the finished segment is flushed in the background, moving the recovery point past it.
+    this.flush().catch((err: unknown) => {
+      this.storageError ??= err as Error;
+    });
+  }
+
+  /**
+   * Reads whole batches from the batch holding `fetchOffset` on, up to `maxBytes` (at least one batch
+   * with `minOneBatch`), from a single segment. OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset].
+   */
+  async read(fetchOffset: bigint, maxBytes: number, opts: ReadOptions): Promise<ReadResult> {
+    const highWatermark = this.logEnd;
+    const logStartOffset = this.logStart;
+    if (fetchOffset < logStartOffset || fetchOffset > highWatermark) {
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY, highWatermark, logStartOffset };
+    }
+    if (fetchOffset === highWatermark) return { errorCode: ErrorCode.NONE, records: EMPTY, highWatermark, logStartOffset };
+    const segments = this.segments;
+    for (let i = floorSegment(segments, fetchOffset); i < segments.length; i++) {
+      const seg = segments[i] as LogSegment;
+      seg.acquire();
+      try {
+        const records = await seg.read(fetchOffset, maxBytes, opts.minOneBatch);
+        if (records !== null) return { errorCode: ErrorCode.NONE, records, highWatermark, logStartOffset };
+      } finally {
+        seg.release();
+      }
+    }
+    return { errorCode: ErrorCode.NONE, records: EMPTY, highWatermark, logStartOffset };
+  }
+
+  /** ListOffsets by timestamp: the first record at or after the log start with timestamp >= `timestamp`. */
+  async offsetForTimestamp(timestamp: bigint): Promise<TimestampOffset | null> {
+    const segments = this.segments;
+    for (const seg of segments) {
+      if (seg.maxTimestamp < timestamp || seg.nextOffset <= this.logStart) continue;
+      seg.acquire();
+      try {
+        const found = await seg.findOffsetByTimestamp(timestamp, this.logStart);
+        if (found !== null) return found;
+      } finally {
+        seg.release();
+      }
+    }
+    return null;
+  }
+
+  /** ListOffsets MAX_TIMESTAMP: the first record holding the largest timestamp, null for an empty log. */
+  async maxTimestampOffset(): Promise<TimestampOffset | null> {
+    let best: LogSegment | null = null;
+    for (const seg of this.segments) {
+      if (seg.size > 0 && seg.maxTimestamp >= 0n && (best === null || seg.maxTimestamp > best.maxTimestamp)) best = seg;
+    }
+    if (best === null) return null;
+    best.acquire();
+    try {
+      const batch = await best.readBatchHolding(best.offsetOfMaxTimestamp);
+      if (batch === null) return null;
+      const mark = maxTimestampRecord(batch);
+      return {
+        offset: batch.readBigInt64BE(BatchOffsets.baseOffset) + BigInt(mark.offsetDelta),
+        timestamp: mark.timestamp,
+        leaderEpoch: batch.readInt32BE(BatchOffsets.partitionLeaderEpoch),
+      };
+    } finally {
+      best.release();
+    }
+  }
+
+  /**
+   * DeleteRecords: moves the log start offset to `offset` (-1n: the high watermark) and deletes the
+   * segments wholly below it. Offsets past the high watermark are OFFSET_OUT_OF_RANGE.
+   */
+  async deleteRecordsBefore(offset: bigint): Promise<DeleteRecordsResult> {
+    const target = offset === -1n ? this.logEnd : offset;
+    if (target < 0n || target > this.logEnd) {
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: this.logStart };
+    }
+    if (target > this.logStart) {
+      this.logStart = target;
+      this.producerState.truncateHead(target);
+      await this.writeCheckpoint();
+      await this.deleteOldSegments(startOffsetBreached);
+    }
+    return { errorCode: ErrorCode.NONE, lowWatermark: this.logStart };
+  }
+
+  /**
+   * Deletes whole segments (never the active one) below the log start offset or beyond `retention.ms` /
+   * `retention.bytes`; the broker calls this periodically. Returns the number of segments deleted.
+   */
+  async applyRetention(now = Date.now()): Promise<number> {
+    let deleted = await this.deleteOldSegments(startOffsetBreached);
+    if (this.config.cleanupPolicy.split(",").includes("delete")) {
+      const retentionMs = this.config.retentionMs;
+      if (retentionMs >= 0) deleted += await this.deleteOldSegments((seg) => now - seg.largestTimestamp > retentionMs);
+      if (this.config.retentionBytes >= 0) {
+        let excess = this.size - this.config.retentionBytes;
+        deleted += await this.deleteOldSegments((seg) => {
+          if (excess - seg.size < 0) return false;
+          excess -= seg.size;
+          return true;
+        });
+      }
+    }
+    return deleted;
+  }
+
+  private async deleteOldSegments(eligible: (seg: LogSegment, next: LogSegment, log: PartitionLog) => boolean): Promise<number> {
+    const segments = this.segments;
+    let n = 0;
+    while (n < segments.length - 1 && eligible(segments[n] as LogSegment, segments[n + 1] as LogSegment, this)) n++;
+    if (n === 0) return 0;
+    this.segments = segments.slice(n);
+    const first = (this.segments[0] as LogSegment).baseOffset;
+    if (first > this.logStart) {
+      this.logStart = first;
+      this.producerState.truncateHead(first);
+    }
+    await this.writeCheckpoint();
+    for (const seg of segments.slice(0, n)) seg.markDeleted();
+    return n;
+  }
+
+  /** Flushes when `flush.ms` has passed since the last flush and there is something to flush. */
+  async maybeFlush(now = Date.now()): Promise<void> {
+    if (now - this.lastFlushMs >= this.config.flushMs && this.recovery < this.logEnd) await this.flush();
+  }
+
+  /** Syncs every segment's log and indexes and moves the recovery point to the log end. */
+  flush(): Promise<void> {
+    const run = (): Promise<void> => this.flushNow();
+    this.flushChain = this.flushChain.then(run, run);
+    return this.flushChain;
+  }
+
+  private async flushNow(): Promise<void> {
+    const upTo = this.logEnd;
+    const segments = this.segments;
+    for (const seg of segments) {
+      seg.acquire();
+      try {
+        await seg.flush();
+      } finally {
+        seg.release();
+      }
+    }
+    this.lastFlushMs = Date.now();
+    if (upTo > this.recovery) this.recovery = upTo;
+  }
+
+  /** Writes the log start offset and recovery point checkpoint (atomically), when they changed. */
+  writeCheckpoint(): Promise<void> {
+    const run = async (): Promise<void> => {
+      const content = formatOffsetsCheckpoint({ logStartOffset: this.logStart, recoveryPoint: this.recovery });
+      if (content === this.checkpointed) return;
+      await writeFileAtomic(join(this.dir, CHECKPOINT_FILE), content);
+      this.checkpointed = content;
+    };
+    this.checkpointChain = this.checkpointChain.then(run, run);
+    return this.checkpointChain;
+  }
+
+  /**
+   * Waits for queued appends, flushes everything, writes the checkpoint and the clean-shutdown marker,
+   * and closes the files. Appends after this fail with KAFKA_STORAGE_ERROR.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.draining !== null) await this.draining;
+    this.closed = true;
+    while (this.syncing !== null) await this.syncing;
+    const cleanly = this.storageError === null;
+    if (cleanly) {
+      this.active.onBecomeInactive();
+      await this.flush();
+      await this.writeCheckpoint();
+      const fh = await open(join(this.dir, CLEAN_SHUTDOWN_FILE), "w");
+      await fh.close();
+    }
+    for (const seg of this.segments) await seg.close();
+  }
+
+  /** Closes the files without flushing or marking a clean shutdown (for deleting the log). */
+  async abandon(): Promise<void> {
+    if (this.draining !== null) await this.draining;
+    this.closed = true;
+    for (const seg of this.segments) await seg.close();
+  }
+}
+
+function startOffsetBreached(_seg: LogSegment, next: LogSegment, log: PartitionLog): boolean {
+  return next.baseOffset <= log.logStartOffset;
+}
+
+/** Index of the last segment whose base offset is <= `offset` (0 when none). */
+function floorSegment(segments: LogSegment[], offset: bigint): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if ((segments[mid] as LogSegment).baseOffset <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+async function removeSegmentFiles(dir: string, base: bigint): Promise<void> {
+  const stem = base.toString().padStart(20, "0");
+  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    await unlink(join(dir, stem + suffix)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { resolve } from "node:path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { Broker } from "./broker.js";
+import { buildConfig, ConfigError, readPropertiesFile } from "./config.js";
+import { Logger, type LogLevel } from "./logger.js";
+
+/** `npm start`: run the broker. Flags override `--config FILE` (Kafka's server.properties keys). */
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName("tskafka")
+    .option("host", { type: "string", describe: "address to listen on (default from listeners: 127.0.0.1)" })
+    .option("port", { type: "number", describe: "port to listen on (default 9092)" })
+    .option("data-dir", { type: "string", describe: "where the logs live (log.dirs, default ./data)" })
+    .option("node-id", { type: "number", describe: "this broker's node id (node.id, default 1)" })
+    .option("config", { type: "string", describe: "a server.properties file" })
+    .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, default: "info" as LogLevel })
+    .strict()
+    .help()
+    .parseAsync();
+  const log = new Logger(argv["log-level"]);
+  const config = buildConfig({
+    ...(argv.config !== undefined ? { file: readPropertiesFile(argv.config) } : {}),
+    ...(argv.host !== undefined ? { host: argv.host } : {}),
+    ...(argv.port !== undefined ? { port: argv.port } : {}),
+    ...(argv["data-dir"] !== undefined ? { dataDir: argv["data-dir"] } : {}),
+    ...(argv["node-id"] !== undefined ? { nodeId: argv["node-id"] } : {}),
+    warn: (m) => log.warn(m),
+  });
+  const broker = await Broker.open(config, log);
+  const { host, port } = await broker.listen();
+  log.info(`tskafka node ${config.nodeId} listening on ${host}:${port} (advertised ${config.advertisedHost}:${config.advertisedPort}), data in ${resolve(config.dataDir)}`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    broker.close().then(
+      () => {
+        log.info("stopped cleanly");
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error(`shutdown failed: ${(e as Error).stack ?? String(e)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`tskafka failed to start: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
