@@ -1,0 +1,122 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Starts the broker as a real process (the built `broker/dist/src/main.js`) on a free loopback port
+ * with its own data directory, for tests that use real clients over real TCP.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The repository root, from `broker/dist/test` or `broker/test`. */
+export const REPO_ROOT = resolve(here, here.includes(`${join("dist", "test")}`) ? "../../.." : "../..");
+const MAIN = join(REPO_ROOT, "broker", "dist", "src", "main.js");
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface BrokerProcess {
+  readonly port: number;
+  readonly bootstrap: string;
+  readonly dataDir: string;
+  readonly process: ChildProcess;
+  /** Everything the broker printed so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: a crash, nothing flushed beyond what the OS has. */
+  kill9(): Promise<void>;
+  /** Removes the data directory (after stop). */
+  cleanup(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Reuse a data directory (restart tests); a fresh temp dir otherwise. */
+  readonly dataDir?: string;
+  /** server.properties keys. */
+  readonly properties?: Record<string, string | number | boolean>;
+  readonly port?: number;
+  readonly logLevel?: "debug" | "info" | "warn" | "error";
+  readonly timeoutMs?: number;
+}
+
+export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "tskafka-test-")));
+  const port = options.port ?? (await freePort());
+  const args = [MAIN, "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--log-level", options.logLevel ?? "info"];
+  if (options.properties !== undefined) {
+    const file = join(dataDir, "..", `${port}.properties`);
+    await writeFile(file, Object.entries(options.properties).map(([k, v]) => `${k}=${v}`).join("\n"));
+    args.push("--config", file);
+  }
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`broker did not start within ${options.timeoutMs ?? 15000} ms:\n${out}`)), options.timeoutMs ?? 15000);
+    const check = (): void => {
+      if (out.includes(" listening on ")) {
+        clearTimeout(timer);
+        child.stderr.off("data", check);
+        res();
+      }
+    };
+    child.stderr.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`broker exited with ${code} before listening:\n${out}`));
+    });
+  });
+  return {
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    dataDir,
+    process: child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+    async kill9() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+    async cleanup() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** True when an outside command exists on this machine. */
+export function haveCommand(cmd: string, args: string[] = ["--version"]): boolean {
+  const r = spawnSync(cmd, args, { stdio: "ignore", timeout: 10_000 });
+  return r.error === undefined && r.status !== null;
+}
+
+/**
+ * For tests whose outside client may be missing on a user's machine: the reason to skip, or
+ * undefined to run. Under CI (CI=true) or TSKAFKA_REQUIRE_CLIENTS=1 a missing client is a failure.
+ */
+export function skipUnless(available: boolean, what: string): string | undefined {
+  if (available) return undefined;
+  if (process.env.CI === "true" || process.env.TSKAFKA_REQUIRE_CLIENTS === "1") {
+    throw new Error(`${what} is required here (CI) but missing; run scripts/setup-test-deps.sh`);
+  }
+  return `${what} is not installed (scripts/setup-test-deps.sh installs it)`;
+}
