@@ -71,6 +71,14 @@ function ternary(cond: string, yes: () => string, no: () => string): string {
   return `(${cond} ? ${yes()} : ${no()})`;
 }
 
+/** The versions of `region` where `flex` holds, and those where it does not (flexibility is an open range). */
+function splitFlexible(region: Versions, flex: Versions): { flexible: Versions; classic: Versions } {
+  return {
+    flexible: flex.intersect(region),
+    classic: flex.empty ? region : region.intersect(Versions.of(0, flex.lowest - 1)),
+  };
+}
+
 const FIXED_SIZE: Partial<Record<PrimitiveName, number>> = {
   bool: 1,
   int8: 1,
@@ -134,6 +142,10 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
     const t = f.type;
     const fc = versionCondition(flexOf(f), region);
     const nc = versionCondition(f.nullableVersions, region);
+    // Nullability is checked again inside each side of the flexibility branch, against that side only.
+    const sides = splitFlexible(region, flexOf(f));
+    const ncFlex = versionCondition(f.nullableVersions, sides.flexible);
+    const ncClassic = versionCondition(f.nullableVersions, sides.classic);
     const nullableSuper = supersetNullable(f, within);
     const nonNull = (x: string): string => {
       if (!nullableSuper) return x;
@@ -158,12 +170,12 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
           fc,
           () => {
             const l: string[] = [];
-            branch(l, nc, () => call(true, true), () => call(true, false));
+            branch(l, ncFlex, () => call(true, true), () => call(true, false));
             return l;
           },
           () => {
             const l: string[] = [];
-            branch(l, nc, () => call(false, true), () => call(false, false));
+            branch(l, ncClassic, () => call(false, true), () => call(false, false));
             return l;
           },
         );
@@ -206,12 +218,12 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
       fc,
       () => {
         const l: string[] = [];
-        branch(l, nc, () => body(true, true), () => body(true, false));
+        branch(l, ncFlex, () => body(true, true), () => body(true, false));
         return l;
       },
       () => {
         const l: string[] = [];
-        branch(l, nc, () => body(false, true), () => body(false, false));
+        branch(l, ncClassic, () => body(false, true), () => body(false, false));
         return l;
       },
     );
@@ -314,6 +326,9 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
     const t = f.type;
     const fc = tagged ? "always" : versionCondition(flexOf(f), region);
     const nc = versionCondition(f.nullableVersions, region);
+    const sides = tagged ? { flexible: region, classic: Versions.NONE } : splitFlexible(region, flexOf(f));
+    const ncFlex = versionCondition(f.nullableVersions, sides.flexible);
+    const ncClassic = versionCondition(f.nullableVersions, sides.classic);
     const p = P(f);
     const lines: string[] = [];
     if (t.kind === "primitive") {
@@ -330,8 +345,8 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
         };
         const expr = ternary(
           fc,
-          () => ternary(nc, () => call(true, true), () => call(true, false)),
-          () => ternary(nc, () => call(false, true), () => call(false, false)),
+          () => ternary(ncFlex, () => call(true, true), () => call(true, false)),
+          () => ternary(ncClassic, () => call(false, true), () => call(false, false)),
         );
         return [`${x} = ${expr};`];
       }
@@ -357,7 +372,7 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
     const body = (compact: boolean): string[] => {
       const l = [`const n = ${compact ? `r.compactArrayLength(${p})` : `r.arrayLength(${p})`};`];
       l.push("if (n < 0) {");
-      branch(l, nc, () => [`${x} = null;`], () => [`r.fail(${p}, "null for a non-nullable array");`]);
+      branch(l, compact ? ncFlex : ncClassic, () => [`${x} = null;`], () => [`r.fail(${p}, "null for a non-nullable array");`]);
       l.push("} else {", `const a: ${elTs}[] = [];`, "for (let i = 0; i < n; i++) {", `a.push(${elRead(compact)});`, "}", `${x} = a;`, "}");
       return l;
     };

@@ -576,8 +576,8 @@ export interface NullableStructMessageMyStruct4V1 {
 }
 /** NullableStructMessage of NullableStructMessage as version 1 carries it. */
 export interface NullableStructMessageV1 {
-  nullableStruct: NullableStructMessageMyStructV1 | null;
-  nullableStruct2: NullableStructMessageMyStruct2V1 | null;
+  nullableStruct: NullableStructMessageMyStructV0 | null;
+  nullableStruct2: NullableStructMessageMyStruct2V0 | null;
   nullableStruct3: NullableStructMessageMyStruct3V1 | null;
   nullableStruct4: NullableStructMessageMyStruct4V1 | null;
   _unknownTaggedFields?: TaggedField[];
@@ -586,14 +586,7 @@ export type NullableStructMessageMyStructV2 = NullableStructMessageMyStructV0;
 export type NullableStructMessageMyStruct2V2 = NullableStructMessageMyStruct2V0;
 export type NullableStructMessageMyStruct3V2 = NullableStructMessageMyStruct3V1;
 export type NullableStructMessageMyStruct4V2 = NullableStructMessageMyStruct4V1;
-/** NullableStructMessage of NullableStructMessage as version 2 carries it. */
-export interface NullableStructMessageV2 {
-  nullableStruct: NullableStructMessageMyStructV2 | null;
-  nullableStruct2: NullableStructMessageMyStruct2V2 | null;
-  nullableStruct3: NullableStructMessageMyStruct3V2 | null;
-  nullableStruct4: NullableStructMessageMyStruct4V2 | null;
-  _unknownTaggedFields?: TaggedField[];
-}
+export type NullableStructMessageV2 = NullableStructMessageV1;
 
 /** NullableStructMessage's type at each version. */
 export interface NullableStructMessageVersions {

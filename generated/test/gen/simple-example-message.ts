@@ -996,8 +996,8 @@ export interface SimpleExampleMessageV1 {
   taggedLong: bigint;
   zeroCopyByteBuffer: Buffer;
   nullableZeroCopyByteBuffer: Buffer | null;
-  myCommonStruct: SimpleExampleMessageTestCommonStructV1;
-  myOtherCommonStruct: SimpleExampleMessageTestCommonStructV1;
+  myCommonStruct: SimpleExampleMessageTestCommonStructV0;
+  myOtherCommonStruct: SimpleExampleMessageTestCommonStructV0;
   myUint16: number;
   myUint32: number;
   _unknownTaggedFields?: TaggedField[];
@@ -1033,8 +1033,8 @@ export interface SimpleExampleMessageV2 {
   myStruct: SimpleExampleMessageMyStructV2;
   myTaggedStruct: SimpleExampleMessageTaggedStructV2;
   taggedLongFlexibleVersionSubset: bigint;
-  myCommonStruct: SimpleExampleMessageTestCommonStructV2;
-  myOtherCommonStruct: SimpleExampleMessageTestCommonStructV2;
+  myCommonStruct: SimpleExampleMessageTestCommonStructV0;
+  myOtherCommonStruct: SimpleExampleMessageTestCommonStructV0;
   myUint16: number;
   myUint32: number;
   _unknownTaggedFields?: TaggedField[];

@@ -187,11 +187,7 @@ function writeDeleteTopicsResponseDeletableTopicResult(
       w.compactString(m.name ?? nullError("DeleteTopicsResponse", version, "Responses.Name"));
     }
   } else {
-    if (version >= 6) {
-      w.nullableString(m.name);
-    } else {
-      w.string(m.name ?? nullError("DeleteTopicsResponse", version, "Responses.Name"));
-    }
+    w.string(m.name ?? nullError("DeleteTopicsResponse", version, "Responses.Name"));
   }
   if (version >= 6) {
     w.uuid(m.topicId);
@@ -267,9 +263,7 @@ function readDeleteTopicsResponseDeletableTopicResult(
       ? version >= 6
         ? r.compactNullableString("Responses.Name")
         : r.compactString("Responses.Name")
-      : version >= 6
-        ? r.nullableString("Responses.Name")
-        : r.string("Responses.Name");
+      : r.string("Responses.Name");
   let f_topicId: string;
   if (version >= 6) {
     f_topicId = r.uuid("Responses.TopicId");

@@ -68,11 +68,7 @@ function writeJoinGroupResponse(w: Writer, m: JoinGroupResponse, version: number
       w.compactString(m.protocolName ?? nullError("JoinGroupResponse", version, "ProtocolName"));
     }
   } else {
-    if (version >= 7) {
-      w.nullableString(m.protocolName);
-    } else {
-      w.string(m.protocolName ?? nullError("JoinGroupResponse", version, "ProtocolName"));
-    }
+    w.string(m.protocolName ?? nullError("JoinGroupResponse", version, "ProtocolName"));
   }
   if (version >= 6) {
     w.compactString(m.leader);
@@ -223,9 +219,7 @@ function readJoinGroupResponse(r: Reader, version: number): JoinGroupResponse {
       ? version >= 7
         ? r.compactNullableString("ProtocolName")
         : r.compactString("ProtocolName")
-      : version >= 7
-        ? r.nullableString("ProtocolName")
-        : r.string("ProtocolName");
+      : r.string("ProtocolName");
   let f_leader: string;
   f_leader = version >= 6 ? r.compactString("Leader") : r.string("Leader");
   let f_skipAssignment: boolean;

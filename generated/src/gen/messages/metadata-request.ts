@@ -41,7 +41,7 @@ function writeMetadataRequest(w: Writer, m: MetadataRequest, version: number): v
   if (version < 0 || version > 12) throw new UnsupportedVersionError("MetadataRequest", version);
   {
     if (version >= 9) {
-      if (version >= 1) {
+      {
         const a = m.topics;
         if (a === null) {
           w.unsignedVarint(0);
@@ -50,11 +50,6 @@ function writeMetadataRequest(w: Writer, m: MetadataRequest, version: number): v
           for (const e of a) {
             writeMetadataRequestMetadataRequestTopic(w, e, version);
           }
-        }
-      } else {
-        w.unsignedVarint((m.topics ?? nullError("MetadataRequest", version, "Topics")).length + 1);
-        for (const e of m.topics ?? nullError("MetadataRequest", version, "Topics")) {
-          writeMetadataRequestMetadataRequestTopic(w, e, version);
         }
       }
     } else {
@@ -186,11 +181,7 @@ function readMetadataRequest(r: Reader, version: number): MetadataRequest {
     if (version >= 9) {
       const n = r.compactArrayLength("Topics");
       if (n < 0) {
-        if (version >= 1) {
-          f_topics = null;
-        } else {
-          r.fail("Topics", "null for a non-nullable array");
-        }
+        f_topics = null;
       } else {
         const a: MetadataRequestMetadataRequestTopic[] = [];
         for (let i = 0; i < n; i++) {
@@ -287,11 +278,7 @@ function writeMetadataRequestMetadataRequestTopic(
       w.compactString(m.name ?? nullError("MetadataRequest", version, "Topics.Name"));
     }
   } else {
-    if (version >= 10) {
-      w.nullableString(m.name);
-    } else {
-      w.string(m.name ?? nullError("MetadataRequest", version, "Topics.Name"));
-    }
+    w.string(m.name ?? nullError("MetadataRequest", version, "Topics.Name"));
   }
   if (version >= 9) {
     let n = 0;
@@ -351,9 +338,7 @@ function readMetadataRequestMetadataRequestTopic(r: Reader, version: number): Me
       ? version >= 10
         ? r.compactNullableString("Topics.Name")
         : r.compactString("Topics.Name")
-      : version >= 10
-        ? r.nullableString("Topics.Name")
-        : r.string("Topics.Name");
+      : r.string("Topics.Name");
   let unknown: TaggedField[] | undefined;
   if (version >= 9) {
     const n = r.unsignedVarint("MetadataRequestTopic._tagged");

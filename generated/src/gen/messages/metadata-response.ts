@@ -459,11 +459,7 @@ function writeMetadataResponseMetadataResponseTopic(
       w.compactString(m.name ?? nullError("MetadataResponse", version, "Topics.Name"));
     }
   } else {
-    if (version >= 12) {
-      w.nullableString(m.name);
-    } else {
-      w.string(m.name ?? nullError("MetadataResponse", version, "Topics.Name"));
-    }
+    w.string(m.name ?? nullError("MetadataResponse", version, "Topics.Name"));
   }
   if (version >= 10) {
     w.uuid(m.topicId);
@@ -570,9 +566,7 @@ function readMetadataResponseMetadataResponseTopic(r: Reader, version: number): 
       ? version >= 12
         ? r.compactNullableString("Topics.Name")
         : r.compactString("Topics.Name")
-      : version >= 12
-        ? r.nullableString("Topics.Name")
-        : r.string("Topics.Name");
+      : r.string("Topics.Name");
   let f_topicId: string;
   if (version >= 10) {
     f_topicId = r.uuid("Topics.TopicId");

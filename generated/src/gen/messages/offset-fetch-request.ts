@@ -55,7 +55,7 @@ function writeOffsetFetchRequest(w: Writer, m: OffsetFetchRequest, version: numb
   }
   if (version <= 7) {
     if (version >= 6) {
-      if (version >= 2) {
+      {
         const a = m.topics;
         if (a === null) {
           w.unsignedVarint(0);
@@ -64,11 +64,6 @@ function writeOffsetFetchRequest(w: Writer, m: OffsetFetchRequest, version: numb
           for (const e of a) {
             writeOffsetFetchRequestOffsetFetchRequestTopic(w, e, version);
           }
-        }
-      } else {
-        w.unsignedVarint((m.topics ?? nullError("OffsetFetchRequest", version, "Topics")).length + 1);
-        for (const e of m.topics ?? nullError("OffsetFetchRequest", version, "Topics")) {
-          writeOffsetFetchRequestOffsetFetchRequestTopic(w, e, version);
         }
       }
     } else {
@@ -219,11 +214,7 @@ function readOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest 
     if (version >= 6) {
       const n = r.compactArrayLength("Topics");
       if (n < 0) {
-        if (version >= 2) {
-          f_topics = null;
-        } else {
-          r.fail("Topics", "null for a non-nullable array");
-        }
+        f_topics = null;
       } else {
         const a: OffsetFetchRequestOffsetFetchRequestTopic[] = [];
         for (let i = 0; i < n; i++) {
