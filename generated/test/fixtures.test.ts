@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   decodeRequestFrame,
@@ -24,7 +24,9 @@ interface FixtureEntry {
   response: boolean;
 }
 
-const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+// The fixtures stay beside the sources; compiled tests run from dist/test.
+const here = dirname(fileURLToPath(import.meta.url));
+const fixturesDir = join(here.endsWith(`${sep}dist${sep}test`) ? join(here, '..', '..', 'test') : here, 'fixtures');
 const index = JSON.parse(readFileSync(join(fixturesDir, 'index.json'), 'utf8')) as FixtureEntry[];
 
 /** Fails with the first differing offset and the bytes around it, in hex. */

@@ -373,7 +373,7 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
       const l = [`const n = ${compact ? `r.compactArrayLength(${p})` : `r.arrayLength(${p})`};`];
       l.push("if (n < 0) {");
       branch(l, compact ? ncFlex : ncClassic, () => [`${x} = null;`], () => [`r.fail(${p}, "null for a non-nullable array");`]);
-      l.push("} else {", `const a: ${elTs}[] = [];`, "for (let i = 0; i < n; i++) {", `a.push(${elRead(compact)});`, "}", `${x} = a;`, "}");
+      l.push("} else {", `const a = new Array<${elTs}>(n);`, "for (let i = 0; i < n; i++) {", `a[i] = ${elRead(compact)};`, "}", `${x} = a;`, "}");
       return l;
     };
     branch(lines, fc, () => body(true), () => body(false));

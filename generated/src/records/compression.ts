@@ -24,11 +24,17 @@ function lz4(): typeof import("lz4-napi") {
 /** Kafka's default zstd level. */
 const ZSTD_LEVEL = 3;
 function zstdEncode(data: Buffer): Buffer {
-  zstdEncoder ??= new (require("@toondepauw/node-zstd") as typeof import("@toondepauw/node-zstd")).Encoder(ZSTD_LEVEL);
+  if (zstdEncoder === undefined) {
+    const { Encoder } = require("@toondepauw/node-zstd") as typeof import("@toondepauw/node-zstd");
+    zstdEncoder = new Encoder(ZSTD_LEVEL);
+  }
   return zstdEncoder.encodeSync(data);
 }
 function zstdDecode(data: Buffer): Buffer {
-  zstdDecoder ??= new (require("@toondepauw/node-zstd") as typeof import("@toondepauw/node-zstd")).Decoder();
+  if (zstdDecoder === undefined) {
+    const { Decoder } = require("@toondepauw/node-zstd") as typeof import("@toondepauw/node-zstd");
+    zstdDecoder = new Decoder();
+  }
   return zstdDecoder.decodeSync(data);
 }
 

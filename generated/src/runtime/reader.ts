@@ -39,25 +39,39 @@ export class Reader {
 
   private need(n: number, field: string): number {
     const off = this.off;
-    if (this.end - off < n) this.fail(field, `needs ${n} bytes at offset ${off}, ${this.end - off} left`);
+    if (off + n > this.end) this.short(n, field);
     this.off = off + n;
     return off;
   }
 
+  /** Out of line, so that the checks above stay small enough to inline. */
+  private short(n: number, field: string): never {
+    return this.fail(field, `needs ${n} bytes at offset ${this.off}, ${this.end - this.off} left`);
+  }
+
+  // The fixed-width reads index the buffer directly: Buffer's readIntXX methods re-validate their
+  // arguments on every call, which showed as a fifth of decode time in profiles.
   int8(field: string): number {
-    return this.buf.readInt8(this.need(1, field));
+    const o = this.need(1, field);
+    return (this.buf[o]! << 24) >> 24;
   }
   int16(field: string): number {
-    return this.buf.readInt16BE(this.need(2, field));
+    const o = this.need(2, field);
+    const b = this.buf;
+    return ((b[o]! << 24) | (b[o + 1]! << 16)) >> 16;
   }
   uint16(field: string): number {
-    return this.buf.readUInt16BE(this.need(2, field));
+    const o = this.need(2, field);
+    const b = this.buf;
+    return (b[o]! << 8) | b[o + 1]!;
   }
   int32(field: string): number {
-    return this.buf.readInt32BE(this.need(4, field));
+    const o = this.need(4, field);
+    const b = this.buf;
+    return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
   }
   uint32(field: string): number {
-    return this.buf.readUInt32BE(this.need(4, field));
+    return this.int32(field) >>> 0;
   }
   int64(field: string): bigint {
     return this.buf.readBigInt64BE(this.need(8, field));

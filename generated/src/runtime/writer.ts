@@ -15,20 +15,31 @@ export class Writer {
     return new Writer(Buffer.allocUnsafe(size));
   }
 
+  // Direct byte stores: Buffer's writeIntXX methods validate ranges on every call.
   int8(v: number): void {
-    this.off = this.buf.writeInt8(v, this.off);
+    this.buf[this.off++] = v & 0xff;
   }
   int16(v: number): void {
-    this.off = this.buf.writeInt16BE(v, this.off);
+    const b = this.buf;
+    const o = this.off;
+    b[o] = (v >>> 8) & 0xff;
+    b[o + 1] = v & 0xff;
+    this.off = o + 2;
   }
   uint16(v: number): void {
-    this.off = this.buf.writeUInt16BE(v, this.off);
+    this.int16(v);
   }
   int32(v: number): void {
-    this.off = this.buf.writeInt32BE(v, this.off);
+    const b = this.buf;
+    const o = this.off;
+    b[o] = v >>> 24;
+    b[o + 1] = (v >>> 16) & 0xff;
+    b[o + 2] = (v >>> 8) & 0xff;
+    b[o + 3] = v & 0xff;
+    this.off = o + 4;
   }
   uint32(v: number): void {
-    this.off = this.buf.writeUInt32BE(v, this.off);
+    this.int32(v);
   }
   int64(v: bigint): void {
     this.off = this.buf.writeBigInt64BE(v, this.off);

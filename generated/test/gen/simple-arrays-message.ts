@@ -120,9 +120,9 @@ function readSimpleArraysMessage(r: Reader, version: number): SimpleArraysMessag
       if (n < 0) {
         r.fail("Goats", "null for a non-nullable array");
       } else {
-        const a: SimpleArraysMessageStructArray[] = [];
+        const a = new Array<SimpleArraysMessageStructArray>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readSimpleArraysMessageStructArray(r, version));
+          a[i] = readSimpleArraysMessageStructArray(r, version);
         }
         f_goats = a;
       }
@@ -137,9 +137,9 @@ function readSimpleArraysMessage(r: Reader, version: number): SimpleArraysMessag
       if (n < 0) {
         r.fail("Sheep", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Sheep"));
+          a[i] = r.int32("Sheep");
         }
         f_sheep = a;
       }
@@ -148,9 +148,9 @@ function readSimpleArraysMessage(r: Reader, version: number): SimpleArraysMessag
       if (n < 0) {
         r.fail("Sheep", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Sheep"));
+          a[i] = r.int32("Sheep");
         }
         f_sheep = a;
       }

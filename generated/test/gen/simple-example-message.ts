@@ -569,9 +569,9 @@ function readSimpleExampleMessage(r: Reader, version: number): SimpleExampleMess
             if (n < 0) {
               r.fail("myTaggedIntArray", "null for a non-nullable array");
             } else {
-              const a: number[] = [];
+              const a = new Array<number>(n);
               for (let i = 0; i < n; i++) {
-                a.push(r.int32("myTaggedIntArray"));
+                a[i] = r.int32("myTaggedIntArray");
               }
               f_myTaggedIntArray = a;
             }
@@ -725,9 +725,9 @@ function readSimpleExampleMessageMyStruct(r: Reader, version: number): SimpleExa
       if (n < 0) {
         r.fail("myStruct.arrayInStruct", "null for a non-nullable array");
       } else {
-        const a: SimpleExampleMessageStructArray[] = [];
+        const a = new Array<SimpleExampleMessageStructArray>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readSimpleExampleMessageStructArray(r, version));
+          a[i] = readSimpleExampleMessageStructArray(r, version);
         }
         f_arrayInStruct = a;
       }

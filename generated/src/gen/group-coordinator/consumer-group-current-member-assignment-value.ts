@@ -126,9 +126,9 @@ function readConsumerGroupCurrentMemberAssignmentValue(
       if (n < 0) {
         r.fail("AssignedPartitions", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = [];
+        const a = new Array<ConsumerGroupCurrentMemberAssignmentValueTopicPartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, version));
+          a[i] = readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, version);
         }
         f_assignedPartitions = a;
       }
@@ -141,9 +141,9 @@ function readConsumerGroupCurrentMemberAssignmentValue(
       if (n < 0) {
         r.fail("PartitionsPendingRevocation", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = [];
+        const a = new Array<ConsumerGroupCurrentMemberAssignmentValueTopicPartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, version));
+          a[i] = readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, version);
         }
         f_partitionsPendingRevocation = a;
       }
@@ -246,9 +246,9 @@ function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(
       if (n < 0) {
         r.fail("TopicPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitions.Partitions"));
+          a[i] = r.int32("TopicPartitions.Partitions");
         }
         f_partitions = a;
       }

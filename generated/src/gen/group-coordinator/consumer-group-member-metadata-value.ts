@@ -179,9 +179,9 @@ function readConsumerGroupMemberMetadataValue(r: Reader, version: number): Consu
       if (n < 0) {
         r.fail("SubscribedTopicNames", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("SubscribedTopicNames"));
+          a[i] = r.compactString("SubscribedTopicNames");
         }
         f_subscribedTopicNames = a;
       }
@@ -308,9 +308,9 @@ function readConsumerGroupMemberMetadataValueClassicMemberMetadata(
       if (n < 0) {
         r.fail("ClassicMemberMetadata.SupportedProtocols", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupMemberMetadataValueClassicProtocol[] = [];
+        const a = new Array<ConsumerGroupMemberMetadataValueClassicProtocol>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupMemberMetadataValueClassicProtocol(r, version));
+          a[i] = readConsumerGroupMemberMetadataValueClassicProtocol(r, version);
         }
         f_supportedProtocols = a;
       }

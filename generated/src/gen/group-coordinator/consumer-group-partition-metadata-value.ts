@@ -80,9 +80,9 @@ function readConsumerGroupPartitionMetadataValue(r: Reader, version: number): Co
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupPartitionMetadataValueTopicMetadata[] = [];
+        const a = new Array<ConsumerGroupPartitionMetadataValueTopicMetadata>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupPartitionMetadataValueTopicMetadata(r, version));
+          a[i] = readConsumerGroupPartitionMetadataValueTopicMetadata(r, version);
         }
         f_topics = a;
       }
@@ -200,9 +200,9 @@ function readConsumerGroupPartitionMetadataValueTopicMetadata(
       if (n < 0) {
         r.fail("Topics.PartitionMetadata", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupPartitionMetadataValuePartitionMetadata[] = [];
+        const a = new Array<ConsumerGroupPartitionMetadataValuePartitionMetadata>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupPartitionMetadataValuePartitionMetadata(r, version));
+          a[i] = readConsumerGroupPartitionMetadataValuePartitionMetadata(r, version);
         }
         f_partitionMetadata = a;
       }
@@ -309,9 +309,9 @@ function readConsumerGroupPartitionMetadataValuePartitionMetadata(
       if (n < 0) {
         r.fail("Topics.PartitionMetadata.Racks", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("Topics.PartitionMetadata.Racks"));
+          a[i] = r.compactString("Topics.PartitionMetadata.Racks");
         }
         f_racks = a;
       }

@@ -88,9 +88,9 @@ function readConsumerGroupTargetAssignmentMemberValue(
       if (n < 0) {
         r.fail("TopicPartitions", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupTargetAssignmentMemberValueTopicPartition[] = [];
+        const a = new Array<ConsumerGroupTargetAssignmentMemberValueTopicPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupTargetAssignmentMemberValueTopicPartition(r, version));
+          a[i] = readConsumerGroupTargetAssignmentMemberValueTopicPartition(r, version);
         }
         f_topicPartitions = a;
       }
@@ -189,9 +189,9 @@ function readConsumerGroupTargetAssignmentMemberValueTopicPartition(
       if (n < 0) {
         r.fail("TopicPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitions.Partitions"));
+          a[i] = r.int32("TopicPartitions.Partitions");
         }
         f_partitions = a;
       }

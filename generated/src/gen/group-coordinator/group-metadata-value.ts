@@ -178,9 +178,9 @@ function readGroupMetadataValue(r: Reader, version: number): GroupMetadataValue 
       if (n < 0) {
         r.fail("members", "null for a non-nullable array");
       } else {
-        const a: GroupMetadataValueMemberMetadata[] = [];
+        const a = new Array<GroupMetadataValueMemberMetadata>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readGroupMetadataValueMemberMetadata(r, version));
+          a[i] = readGroupMetadataValueMemberMetadata(r, version);
         }
         f_members = a;
       }
@@ -189,9 +189,9 @@ function readGroupMetadataValue(r: Reader, version: number): GroupMetadataValue 
       if (n < 0) {
         r.fail("members", "null for a non-nullable array");
       } else {
-        const a: GroupMetadataValueMemberMetadata[] = [];
+        const a = new Array<GroupMetadataValueMemberMetadata>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readGroupMetadataValueMemberMetadata(r, version));
+          a[i] = readGroupMetadataValueMemberMetadata(r, version);
         }
         f_members = a;
       }

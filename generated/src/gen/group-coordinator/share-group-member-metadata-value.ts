@@ -111,9 +111,9 @@ function readShareGroupMemberMetadataValue(r: Reader, version: number): ShareGro
       if (n < 0) {
         r.fail("SubscribedTopicNames", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("SubscribedTopicNames"));
+          a[i] = r.compactString("SubscribedTopicNames");
         }
         f_subscribedTopicNames = a;
       }

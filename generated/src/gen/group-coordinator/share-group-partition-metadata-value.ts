@@ -92,9 +92,9 @@ function readShareGroupPartitionMetadataValue(r: Reader, version: number): Share
       if (n < 0) {
         r.fail("InitializedTopics", "null for a non-nullable array");
       } else {
-        const a: ShareGroupPartitionMetadataValueTopicPartitionsInfo[] = [];
+        const a = new Array<ShareGroupPartitionMetadataValueTopicPartitionsInfo>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareGroupPartitionMetadataValueTopicPartitionsInfo(r, version));
+          a[i] = readShareGroupPartitionMetadataValueTopicPartitionsInfo(r, version);
         }
         f_initializedTopics = a;
       }
@@ -107,9 +107,9 @@ function readShareGroupPartitionMetadataValue(r: Reader, version: number): Share
       if (n < 0) {
         r.fail("DeletingTopics", "null for a non-nullable array");
       } else {
-        const a: ShareGroupPartitionMetadataValueTopicInfo[] = [];
+        const a = new Array<ShareGroupPartitionMetadataValueTopicInfo>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareGroupPartitionMetadataValueTopicInfo(r, version));
+          a[i] = readShareGroupPartitionMetadataValueTopicInfo(r, version);
         }
         f_deletingTopics = a;
       }
@@ -219,9 +219,9 @@ function readShareGroupPartitionMetadataValueTopicPartitionsInfo(
       if (n < 0) {
         r.fail("TopicPartitionsInfo.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitionsInfo.Partitions"));
+          a[i] = r.int32("TopicPartitionsInfo.Partitions");
         }
         f_partitions = a;
       }

@@ -200,9 +200,9 @@ function readAddPartitionsToTxnRequest(r: Reader, version: number): AddPartition
       if (n < 0) {
         r.fail("Transactions", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = [];
+        const a = new Array<AddPartitionsToTxnRequestAddPartitionsToTxnTransaction>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, version));
+          a[i] = readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, version);
         }
         f_transactions = a;
       }
@@ -236,9 +236,9 @@ function readAddPartitionsToTxnRequest(r: Reader, version: number): AddPartition
       if (n < 0) {
         r.fail("V3AndBelowTopics", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
+        const a = new Array<AddPartitionsToTxnRequestAddPartitionsToTxnTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version));
+          a[i] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version);
         }
         f_v3AndBelowTopics = a;
       }
@@ -247,9 +247,9 @@ function readAddPartitionsToTxnRequest(r: Reader, version: number): AddPartition
       if (n < 0) {
         r.fail("V3AndBelowTopics", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
+        const a = new Array<AddPartitionsToTxnRequestAddPartitionsToTxnTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version));
+          a[i] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version);
         }
         f_v3AndBelowTopics = a;
       }
@@ -380,9 +380,9 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(
       if (n < 0) {
         r.fail("Transactions.Topics", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
+        const a = new Array<AddPartitionsToTxnRequestAddPartitionsToTxnTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version));
+          a[i] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version);
         }
         f_topics = a;
       }
@@ -516,9 +516,9 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(
       if (n < 0) {
         r.fail("AddPartitionsToTxnTopic.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("AddPartitionsToTxnTopic.Partitions"));
+          a[i] = r.int32("AddPartitionsToTxnTopic.Partitions");
         }
         f_partitions = a;
       }
@@ -527,9 +527,9 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(
       if (n < 0) {
         r.fail("AddPartitionsToTxnTopic.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("AddPartitionsToTxnTopic.Partitions"));
+          a[i] = r.int32("AddPartitionsToTxnTopic.Partitions");
         }
         f_partitions = a;
       }

@@ -159,9 +159,9 @@ function readAddPartitionsToTxnResponse(r: Reader, version: number): AddPartitio
       if (n < 0) {
         r.fail("ResultsByTransaction", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = [];
+        const a = new Array<AddPartitionsToTxnResponseAddPartitionsToTxnResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, version));
+          a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, version);
         }
         f_resultsByTransaction = a;
       }
@@ -176,9 +176,9 @@ function readAddPartitionsToTxnResponse(r: Reader, version: number): AddPartitio
       if (n < 0) {
         r.fail("ResultsByTopicV3AndBelow", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
+        const a = new Array<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, version));
+          a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, version);
         }
         f_resultsByTopicV3AndBelow = a;
       }
@@ -187,9 +187,9 @@ function readAddPartitionsToTxnResponse(r: Reader, version: number): AddPartitio
       if (n < 0) {
         r.fail("ResultsByTopicV3AndBelow", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
+        const a = new Array<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, version));
+          a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, version);
         }
         f_resultsByTopicV3AndBelow = a;
       }
@@ -298,9 +298,9 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(
       if (n < 0) {
         r.fail("ResultsByTransaction.TopicResults", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
+        const a = new Array<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, version));
+          a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, version);
         }
         f_topicResults = a;
       }
@@ -438,9 +438,9 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(
       if (n < 0) {
         r.fail("AddPartitionsToTxnTopicResult.ResultsByPartition", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = [];
+        const a = new Array<AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, version));
+          a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, version);
         }
         f_resultsByPartition = a;
       }
@@ -449,9 +449,9 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(
       if (n < 0) {
         r.fail("AddPartitionsToTxnTopicResult.ResultsByPartition", "null for a non-nullable array");
       } else {
-        const a: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = [];
+        const a = new Array<AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, version));
+          a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, version);
         }
         f_resultsByPartition = a;
       }

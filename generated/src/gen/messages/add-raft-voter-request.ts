@@ -107,9 +107,9 @@ function readAddRaftVoterRequest(r: Reader, version: number): AddRaftVoterReques
       if (n < 0) {
         r.fail("Listeners", "null for a non-nullable array");
       } else {
-        const a: AddRaftVoterRequestListener[] = [];
+        const a = new Array<AddRaftVoterRequestListener>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAddRaftVoterRequestListener(r, version));
+          a[i] = readAddRaftVoterRequestListener(r, version);
         }
         f_listeners = a;
       }

@@ -102,9 +102,9 @@ function readAlterClientQuotasRequest(r: Reader, version: number): AlterClientQu
       if (n < 0) {
         r.fail("Entries", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasRequestEntryData[] = [];
+        const a = new Array<AlterClientQuotasRequestEntryData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasRequestEntryData(r, version));
+          a[i] = readAlterClientQuotasRequestEntryData(r, version);
         }
         f_entries = a;
       }
@@ -113,9 +113,9 @@ function readAlterClientQuotasRequest(r: Reader, version: number): AlterClientQu
       if (n < 0) {
         r.fail("Entries", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasRequestEntryData[] = [];
+        const a = new Array<AlterClientQuotasRequestEntryData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasRequestEntryData(r, version));
+          a[i] = readAlterClientQuotasRequestEntryData(r, version);
         }
         f_entries = a;
       }
@@ -257,9 +257,9 @@ function readAlterClientQuotasRequestEntryData(r: Reader, version: number): Alte
       if (n < 0) {
         r.fail("Entries.Entity", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasRequestEntityData[] = [];
+        const a = new Array<AlterClientQuotasRequestEntityData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasRequestEntityData(r, version));
+          a[i] = readAlterClientQuotasRequestEntityData(r, version);
         }
         f_entity = a;
       }
@@ -268,9 +268,9 @@ function readAlterClientQuotasRequestEntryData(r: Reader, version: number): Alte
       if (n < 0) {
         r.fail("Entries.Entity", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasRequestEntityData[] = [];
+        const a = new Array<AlterClientQuotasRequestEntityData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasRequestEntityData(r, version));
+          a[i] = readAlterClientQuotasRequestEntityData(r, version);
         }
         f_entity = a;
       }
@@ -283,9 +283,9 @@ function readAlterClientQuotasRequestEntryData(r: Reader, version: number): Alte
       if (n < 0) {
         r.fail("Entries.Ops", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasRequestOpData[] = [];
+        const a = new Array<AlterClientQuotasRequestOpData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasRequestOpData(r, version));
+          a[i] = readAlterClientQuotasRequestOpData(r, version);
         }
         f_ops = a;
       }
@@ -294,9 +294,9 @@ function readAlterClientQuotasRequestEntryData(r: Reader, version: number): Alte
       if (n < 0) {
         r.fail("Entries.Ops", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasRequestOpData[] = [];
+        const a = new Array<AlterClientQuotasRequestOpData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasRequestOpData(r, version));
+          a[i] = readAlterClientQuotasRequestOpData(r, version);
         }
         f_ops = a;
       }

@@ -104,9 +104,9 @@ function readAlterClientQuotasResponse(r: Reader, version: number): AlterClientQ
       if (n < 0) {
         r.fail("Entries", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasResponseEntryData[] = [];
+        const a = new Array<AlterClientQuotasResponseEntryData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasResponseEntryData(r, version));
+          a[i] = readAlterClientQuotasResponseEntryData(r, version);
         }
         f_entries = a;
       }
@@ -115,9 +115,9 @@ function readAlterClientQuotasResponse(r: Reader, version: number): AlterClientQ
       if (n < 0) {
         r.fail("Entries", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasResponseEntryData[] = [];
+        const a = new Array<AlterClientQuotasResponseEntryData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasResponseEntryData(r, version));
+          a[i] = readAlterClientQuotasResponseEntryData(r, version);
         }
         f_entries = a;
       }
@@ -256,9 +256,9 @@ function readAlterClientQuotasResponseEntryData(r: Reader, version: number): Alt
       if (n < 0) {
         r.fail("Entries.Entity", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasResponseEntityData[] = [];
+        const a = new Array<AlterClientQuotasResponseEntityData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasResponseEntityData(r, version));
+          a[i] = readAlterClientQuotasResponseEntityData(r, version);
         }
         f_entity = a;
       }
@@ -267,9 +267,9 @@ function readAlterClientQuotasResponseEntryData(r: Reader, version: number): Alt
       if (n < 0) {
         r.fail("Entries.Entity", "null for a non-nullable array");
       } else {
-        const a: AlterClientQuotasResponseEntityData[] = [];
+        const a = new Array<AlterClientQuotasResponseEntityData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterClientQuotasResponseEntityData(r, version));
+          a[i] = readAlterClientQuotasResponseEntityData(r, version);
         }
         f_entity = a;
       }

@@ -102,9 +102,9 @@ function readAlterConfigsRequest(r: Reader, version: number): AlterConfigsReques
       if (n < 0) {
         r.fail("Resources", "null for a non-nullable array");
       } else {
-        const a: AlterConfigsRequestAlterConfigsResource[] = [];
+        const a = new Array<AlterConfigsRequestAlterConfigsResource>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterConfigsRequestAlterConfigsResource(r, version));
+          a[i] = readAlterConfigsRequestAlterConfigsResource(r, version);
         }
         f_resources = a;
       }
@@ -113,9 +113,9 @@ function readAlterConfigsRequest(r: Reader, version: number): AlterConfigsReques
       if (n < 0) {
         r.fail("Resources", "null for a non-nullable array");
       } else {
-        const a: AlterConfigsRequestAlterConfigsResource[] = [];
+        const a = new Array<AlterConfigsRequestAlterConfigsResource>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterConfigsRequestAlterConfigsResource(r, version));
+          a[i] = readAlterConfigsRequestAlterConfigsResource(r, version);
         }
         f_resources = a;
       }
@@ -259,9 +259,9 @@ function readAlterConfigsRequestAlterConfigsResource(
       if (n < 0) {
         r.fail("Resources.Configs", "null for a non-nullable array");
       } else {
-        const a: AlterConfigsRequestAlterableConfig[] = [];
+        const a = new Array<AlterConfigsRequestAlterableConfig>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterConfigsRequestAlterableConfig(r, version));
+          a[i] = readAlterConfigsRequestAlterableConfig(r, version);
         }
         f_configs = a;
       }
@@ -270,9 +270,9 @@ function readAlterConfigsRequestAlterConfigsResource(
       if (n < 0) {
         r.fail("Resources.Configs", "null for a non-nullable array");
       } else {
-        const a: AlterConfigsRequestAlterableConfig[] = [];
+        const a = new Array<AlterConfigsRequestAlterableConfig>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterConfigsRequestAlterableConfig(r, version));
+          a[i] = readAlterConfigsRequestAlterableConfig(r, version);
         }
         f_configs = a;
       }

@@ -104,9 +104,9 @@ function readAlterConfigsResponse(r: Reader, version: number): AlterConfigsRespo
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: AlterConfigsResponseAlterConfigsResourceResponse[] = [];
+        const a = new Array<AlterConfigsResponseAlterConfigsResourceResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterConfigsResponseAlterConfigsResourceResponse(r, version));
+          a[i] = readAlterConfigsResponseAlterConfigsResourceResponse(r, version);
         }
         f_responses = a;
       }
@@ -115,9 +115,9 @@ function readAlterConfigsResponse(r: Reader, version: number): AlterConfigsRespo
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: AlterConfigsResponseAlterConfigsResourceResponse[] = [];
+        const a = new Array<AlterConfigsResponseAlterConfigsResourceResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterConfigsResponseAlterConfigsResourceResponse(r, version));
+          a[i] = readAlterConfigsResponseAlterConfigsResourceResponse(r, version);
         }
         f_responses = a;
       }

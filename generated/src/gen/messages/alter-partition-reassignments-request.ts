@@ -87,9 +87,9 @@ function readAlterPartitionReassignmentsRequest(r: Reader, version: number): Alt
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: AlterPartitionReassignmentsRequestReassignableTopic[] = [];
+        const a = new Array<AlterPartitionReassignmentsRequestReassignableTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterPartitionReassignmentsRequestReassignableTopic(r, version));
+          a[i] = readAlterPartitionReassignmentsRequestReassignableTopic(r, version);
         }
         f_topics = a;
       }
@@ -194,9 +194,9 @@ function readAlterPartitionReassignmentsRequestReassignableTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: AlterPartitionReassignmentsRequestReassignablePartition[] = [];
+        const a = new Array<AlterPartitionReassignmentsRequestReassignablePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterPartitionReassignmentsRequestReassignablePartition(r, version));
+          a[i] = readAlterPartitionReassignmentsRequestReassignablePartition(r, version);
         }
         f_partitions = a;
       }
@@ -311,9 +311,9 @@ function readAlterPartitionReassignmentsRequestReassignablePartition(
       if (n < 0) {
         f_replicas = null;
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.Replicas"));
+          a[i] = r.int32("Topics.Partitions.Replicas");
         }
         f_replicas = a;
       }

@@ -106,9 +106,9 @@ function readAlterPartitionReassignmentsResponse(r: Reader, version: number): Al
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: AlterPartitionReassignmentsResponseReassignableTopicResponse[] = [];
+        const a = new Array<AlterPartitionReassignmentsResponseReassignableTopicResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterPartitionReassignmentsResponseReassignableTopicResponse(r, version));
+          a[i] = readAlterPartitionReassignmentsResponseReassignableTopicResponse(r, version);
         }
         f_responses = a;
       }
@@ -215,9 +215,9 @@ function readAlterPartitionReassignmentsResponseReassignableTopicResponse(
       if (n < 0) {
         r.fail("Responses.Partitions", "null for a non-nullable array");
       } else {
-        const a: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = [];
+        const a = new Array<AlterPartitionReassignmentsResponseReassignablePartitionResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, version));
+          a[i] = readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, version);
         }
         f_partitions = a;
       }

@@ -89,9 +89,9 @@ function readAlterPartitionRequest(r: Reader, version: number): AlterPartitionRe
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: AlterPartitionRequestTopicData[] = [];
+        const a = new Array<AlterPartitionRequestTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterPartitionRequestTopicData(r, version));
+          a[i] = readAlterPartitionRequestTopicData(r, version);
         }
         f_topics = a;
       }
@@ -210,9 +210,9 @@ function readAlterPartitionRequestTopicData(r: Reader, version: number): AlterPa
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: AlterPartitionRequestPartitionData[] = [];
+        const a = new Array<AlterPartitionRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterPartitionRequestPartitionData(r, version));
+          a[i] = readAlterPartitionRequestPartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -375,9 +375,9 @@ function readAlterPartitionRequestPartitionData(r: Reader, version: number): Alt
       if (n < 0) {
         r.fail("Topics.Partitions.NewIsr", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.NewIsr"));
+          a[i] = r.int32("Topics.Partitions.NewIsr");
         }
         f_newIsr = a;
       }
@@ -392,9 +392,9 @@ function readAlterPartitionRequestPartitionData(r: Reader, version: number): Alt
       if (n < 0) {
         r.fail("Topics.Partitions.NewIsrWithEpochs", "null for a non-nullable array");
       } else {
-        const a: AlterPartitionRequestBrokerState[] = [];
+        const a = new Array<AlterPartitionRequestBrokerState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterPartitionRequestBrokerState(r, version));
+          a[i] = readAlterPartitionRequestBrokerState(r, version);
         }
         f_newIsrWithEpochs = a;
       }

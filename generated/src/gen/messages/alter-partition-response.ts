@@ -88,9 +88,9 @@ function readAlterPartitionResponse(r: Reader, version: number): AlterPartitionR
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: AlterPartitionResponseTopicData[] = [];
+        const a = new Array<AlterPartitionResponseTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterPartitionResponseTopicData(r, version));
+          a[i] = readAlterPartitionResponseTopicData(r, version);
         }
         f_topics = a;
       }
@@ -209,9 +209,9 @@ function readAlterPartitionResponseTopicData(r: Reader, version: number): AlterP
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: AlterPartitionResponsePartitionData[] = [];
+        const a = new Array<AlterPartitionResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterPartitionResponsePartitionData(r, version));
+          a[i] = readAlterPartitionResponsePartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -341,9 +341,9 @@ function readAlterPartitionResponsePartitionData(r: Reader, version: number): Al
       if (n < 0) {
         r.fail("Topics.Partitions.Isr", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.Isr"));
+          a[i] = r.int32("Topics.Partitions.Isr");
         }
         f_isr = a;
       }

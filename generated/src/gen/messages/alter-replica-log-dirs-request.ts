@@ -99,9 +99,9 @@ function readAlterReplicaLogDirsRequest(r: Reader, version: number): AlterReplic
       if (n < 0) {
         r.fail("Dirs", "null for a non-nullable array");
       } else {
-        const a: AlterReplicaLogDirsRequestAlterReplicaLogDir[] = [];
+        const a = new Array<AlterReplicaLogDirsRequestAlterReplicaLogDir>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterReplicaLogDirsRequestAlterReplicaLogDir(r, version));
+          a[i] = readAlterReplicaLogDirsRequestAlterReplicaLogDir(r, version);
         }
         f_dirs = a;
       }
@@ -110,9 +110,9 @@ function readAlterReplicaLogDirsRequest(r: Reader, version: number): AlterReplic
       if (n < 0) {
         r.fail("Dirs", "null for a non-nullable array");
       } else {
-        const a: AlterReplicaLogDirsRequestAlterReplicaLogDir[] = [];
+        const a = new Array<AlterReplicaLogDirsRequestAlterReplicaLogDir>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterReplicaLogDirsRequestAlterReplicaLogDir(r, version));
+          a[i] = readAlterReplicaLogDirsRequestAlterReplicaLogDir(r, version);
         }
         f_dirs = a;
       }
@@ -246,9 +246,9 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDir(
       if (n < 0) {
         r.fail("Dirs.Topics", "null for a non-nullable array");
       } else {
-        const a: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[] = [];
+        const a = new Array<AlterReplicaLogDirsRequestAlterReplicaLogDirTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, version));
+          a[i] = readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, version);
         }
         f_topics = a;
       }
@@ -257,9 +257,9 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDir(
       if (n < 0) {
         r.fail("Dirs.Topics", "null for a non-nullable array");
       } else {
-        const a: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[] = [];
+        const a = new Array<AlterReplicaLogDirsRequestAlterReplicaLogDirTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, version));
+          a[i] = readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, version);
         }
         f_topics = a;
       }
@@ -390,9 +390,9 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(
       if (n < 0) {
         r.fail("Dirs.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Dirs.Topics.Partitions"));
+          a[i] = r.int32("Dirs.Topics.Partitions");
         }
         f_partitions = a;
       }
@@ -401,9 +401,9 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(
       if (n < 0) {
         r.fail("Dirs.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Dirs.Topics.Partitions"));
+          a[i] = r.int32("Dirs.Topics.Partitions");
         }
         f_partitions = a;
       }

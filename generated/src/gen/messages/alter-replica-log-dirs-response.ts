@@ -106,9 +106,9 @@ function readAlterReplicaLogDirsResponse(r: Reader, version: number): AlterRepli
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[] = [];
+        const a = new Array<AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, version));
+          a[i] = readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, version);
         }
         f_results = a;
       }
@@ -117,9 +117,9 @@ function readAlterReplicaLogDirsResponse(r: Reader, version: number): AlterRepli
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[] = [];
+        const a = new Array<AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, version));
+          a[i] = readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, version);
         }
         f_results = a;
       }
@@ -254,9 +254,9 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(
       if (n < 0) {
         r.fail("Results.Partitions", "null for a non-nullable array");
       } else {
-        const a: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = [];
+        const a = new Array<AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, version));
+          a[i] = readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, version);
         }
         f_partitions = a;
       }
@@ -265,9 +265,9 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(
       if (n < 0) {
         r.fail("Results.Partitions", "null for a non-nullable array");
       } else {
-        const a: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = [];
+        const a = new Array<AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, version));
+          a[i] = readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, version);
         }
         f_partitions = a;
       }

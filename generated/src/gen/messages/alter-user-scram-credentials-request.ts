@@ -93,9 +93,9 @@ function readAlterUserScramCredentialsRequest(r: Reader, version: number): Alter
       if (n < 0) {
         r.fail("Deletions", "null for a non-nullable array");
       } else {
-        const a: AlterUserScramCredentialsRequestScramCredentialDeletion[] = [];
+        const a = new Array<AlterUserScramCredentialsRequestScramCredentialDeletion>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterUserScramCredentialsRequestScramCredentialDeletion(r, version));
+          a[i] = readAlterUserScramCredentialsRequestScramCredentialDeletion(r, version);
         }
         f_deletions = a;
       }
@@ -108,9 +108,9 @@ function readAlterUserScramCredentialsRequest(r: Reader, version: number): Alter
       if (n < 0) {
         r.fail("Upsertions", "null for a non-nullable array");
       } else {
-        const a: AlterUserScramCredentialsRequestScramCredentialUpsertion[] = [];
+        const a = new Array<AlterUserScramCredentialsRequestScramCredentialUpsertion>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterUserScramCredentialsRequestScramCredentialUpsertion(r, version));
+          a[i] = readAlterUserScramCredentialsRequestScramCredentialUpsertion(r, version);
         }
         f_upsertions = a;
       }

@@ -87,9 +87,9 @@ function readAlterUserScramCredentialsResponse(r: Reader, version: number): Alte
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[] = [];
+        const a = new Array<AlterUserScramCredentialsResponseAlterUserScramCredentialsResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r, version));
+          a[i] = readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r, version);
         }
         f_results = a;
       }

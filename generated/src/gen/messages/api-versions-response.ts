@@ -218,9 +218,9 @@ function readApiVersionsResponse(r: Reader, version: number): ApiVersionsRespons
       if (n < 0) {
         r.fail("ApiKeys", "null for a non-nullable array");
       } else {
-        const a: ApiVersionsResponseApiVersion[] = [];
+        const a = new Array<ApiVersionsResponseApiVersion>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readApiVersionsResponseApiVersion(r, version));
+          a[i] = readApiVersionsResponseApiVersion(r, version);
         }
         f_apiKeys = a;
       }
@@ -229,9 +229,9 @@ function readApiVersionsResponse(r: Reader, version: number): ApiVersionsRespons
       if (n < 0) {
         r.fail("ApiKeys", "null for a non-nullable array");
       } else {
-        const a: ApiVersionsResponseApiVersion[] = [];
+        const a = new Array<ApiVersionsResponseApiVersion>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readApiVersionsResponseApiVersion(r, version));
+          a[i] = readApiVersionsResponseApiVersion(r, version);
         }
         f_apiKeys = a;
       }
@@ -261,9 +261,9 @@ function readApiVersionsResponse(r: Reader, version: number): ApiVersionsRespons
             if (n < 0) {
               r.fail("SupportedFeatures", "null for a non-nullable array");
             } else {
-              const a: ApiVersionsResponseSupportedFeatureKey[] = [];
+              const a = new Array<ApiVersionsResponseSupportedFeatureKey>(n);
               for (let i = 0; i < n; i++) {
-                a.push(readApiVersionsResponseSupportedFeatureKey(r, version));
+                a[i] = readApiVersionsResponseSupportedFeatureKey(r, version);
               }
               f_supportedFeatures = a;
             }
@@ -282,9 +282,9 @@ function readApiVersionsResponse(r: Reader, version: number): ApiVersionsRespons
             if (n < 0) {
               r.fail("FinalizedFeatures", "null for a non-nullable array");
             } else {
-              const a: ApiVersionsResponseFinalizedFeatureKey[] = [];
+              const a = new Array<ApiVersionsResponseFinalizedFeatureKey>(n);
               for (let i = 0; i < n; i++) {
-                a.push(readApiVersionsResponseFinalizedFeatureKey(r, version));
+                a[i] = readApiVersionsResponseFinalizedFeatureKey(r, version);
               }
               f_finalizedFeatures = a;
             }

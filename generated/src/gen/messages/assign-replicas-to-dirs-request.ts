@@ -89,9 +89,9 @@ function readAssignReplicasToDirsRequest(r: Reader, version: number): AssignRepl
       if (n < 0) {
         r.fail("Directories", "null for a non-nullable array");
       } else {
-        const a: AssignReplicasToDirsRequestDirectoryData[] = [];
+        const a = new Array<AssignReplicasToDirsRequestDirectoryData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAssignReplicasToDirsRequestDirectoryData(r, version));
+          a[i] = readAssignReplicasToDirsRequestDirectoryData(r, version);
         }
         f_directories = a;
       }
@@ -194,9 +194,9 @@ function readAssignReplicasToDirsRequestDirectoryData(
       if (n < 0) {
         r.fail("Directories.Topics", "null for a non-nullable array");
       } else {
-        const a: AssignReplicasToDirsRequestTopicData[] = [];
+        const a = new Array<AssignReplicasToDirsRequestTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAssignReplicasToDirsRequestTopicData(r, version));
+          a[i] = readAssignReplicasToDirsRequestTopicData(r, version);
         }
         f_topics = a;
       }
@@ -292,9 +292,9 @@ function readAssignReplicasToDirsRequestTopicData(r: Reader, version: number): A
       if (n < 0) {
         r.fail("Directories.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: AssignReplicasToDirsRequestPartitionData[] = [];
+        const a = new Array<AssignReplicasToDirsRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAssignReplicasToDirsRequestPartitionData(r, version));
+          a[i] = readAssignReplicasToDirsRequestPartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -89,9 +89,9 @@ function readAssignReplicasToDirsResponse(r: Reader, version: number): AssignRep
       if (n < 0) {
         r.fail("Directories", "null for a non-nullable array");
       } else {
-        const a: AssignReplicasToDirsResponseDirectoryData[] = [];
+        const a = new Array<AssignReplicasToDirsResponseDirectoryData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAssignReplicasToDirsResponseDirectoryData(r, version));
+          a[i] = readAssignReplicasToDirsResponseDirectoryData(r, version);
         }
         f_directories = a;
       }
@@ -194,9 +194,9 @@ function readAssignReplicasToDirsResponseDirectoryData(
       if (n < 0) {
         r.fail("Directories.Topics", "null for a non-nullable array");
       } else {
-        const a: AssignReplicasToDirsResponseTopicData[] = [];
+        const a = new Array<AssignReplicasToDirsResponseTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAssignReplicasToDirsResponseTopicData(r, version));
+          a[i] = readAssignReplicasToDirsResponseTopicData(r, version);
         }
         f_topics = a;
       }
@@ -292,9 +292,9 @@ function readAssignReplicasToDirsResponseTopicData(r: Reader, version: number): 
       if (n < 0) {
         r.fail("Directories.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: AssignReplicasToDirsResponsePartitionData[] = [];
+        const a = new Array<AssignReplicasToDirsResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readAssignReplicasToDirsResponsePartitionData(r, version));
+          a[i] = readAssignReplicasToDirsResponsePartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -150,9 +150,9 @@ function readBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpo
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: BeginQuorumEpochRequestTopicData[] = [];
+        const a = new Array<BeginQuorumEpochRequestTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBeginQuorumEpochRequestTopicData(r, version));
+          a[i] = readBeginQuorumEpochRequestTopicData(r, version);
         }
         f_topics = a;
       }
@@ -161,9 +161,9 @@ function readBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpo
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: BeginQuorumEpochRequestTopicData[] = [];
+        const a = new Array<BeginQuorumEpochRequestTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBeginQuorumEpochRequestTopicData(r, version));
+          a[i] = readBeginQuorumEpochRequestTopicData(r, version);
         }
         f_topics = a;
       }
@@ -176,9 +176,9 @@ function readBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpo
       if (n < 0) {
         r.fail("LeaderEndpoints", "null for a non-nullable array");
       } else {
-        const a: BeginQuorumEpochRequestLeaderEndpoint[] = [];
+        const a = new Array<BeginQuorumEpochRequestLeaderEndpoint>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBeginQuorumEpochRequestLeaderEndpoint(r, version));
+          a[i] = readBeginQuorumEpochRequestLeaderEndpoint(r, version);
         }
         f_leaderEndpoints = a;
       }
@@ -307,9 +307,9 @@ function readBeginQuorumEpochRequestTopicData(r: Reader, version: number): Begin
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: BeginQuorumEpochRequestPartitionData[] = [];
+        const a = new Array<BeginQuorumEpochRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBeginQuorumEpochRequestPartitionData(r, version));
+          a[i] = readBeginQuorumEpochRequestPartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -318,9 +318,9 @@ function readBeginQuorumEpochRequestTopicData(r: Reader, version: number): Begin
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: BeginQuorumEpochRequestPartitionData[] = [];
+        const a = new Array<BeginQuorumEpochRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBeginQuorumEpochRequestPartitionData(r, version));
+          a[i] = readBeginQuorumEpochRequestPartitionData(r, version);
         }
         f_partitions = a;
       }

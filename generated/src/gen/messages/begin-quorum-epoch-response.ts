@@ -150,9 +150,9 @@ function readBeginQuorumEpochResponse(r: Reader, version: number): BeginQuorumEp
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: BeginQuorumEpochResponseTopicData[] = [];
+        const a = new Array<BeginQuorumEpochResponseTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBeginQuorumEpochResponseTopicData(r, version));
+          a[i] = readBeginQuorumEpochResponseTopicData(r, version);
         }
         f_topics = a;
       }
@@ -161,9 +161,9 @@ function readBeginQuorumEpochResponse(r: Reader, version: number): BeginQuorumEp
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: BeginQuorumEpochResponseTopicData[] = [];
+        const a = new Array<BeginQuorumEpochResponseTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBeginQuorumEpochResponseTopicData(r, version));
+          a[i] = readBeginQuorumEpochResponseTopicData(r, version);
         }
         f_topics = a;
       }
@@ -184,9 +184,9 @@ function readBeginQuorumEpochResponse(r: Reader, version: number): BeginQuorumEp
             if (n < 0) {
               r.fail("NodeEndpoints", "null for a non-nullable array");
             } else {
-              const a: BeginQuorumEpochResponseNodeEndpoint[] = [];
+              const a = new Array<BeginQuorumEpochResponseNodeEndpoint>(n);
               for (let i = 0; i < n; i++) {
-                a.push(readBeginQuorumEpochResponseNodeEndpoint(r, version));
+                a[i] = readBeginQuorumEpochResponseNodeEndpoint(r, version);
               }
               f_nodeEndpoints = a;
             }
@@ -313,9 +313,9 @@ function readBeginQuorumEpochResponseTopicData(r: Reader, version: number): Begi
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: BeginQuorumEpochResponsePartitionData[] = [];
+        const a = new Array<BeginQuorumEpochResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBeginQuorumEpochResponsePartitionData(r, version));
+          a[i] = readBeginQuorumEpochResponsePartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -324,9 +324,9 @@ function readBeginQuorumEpochResponseTopicData(r: Reader, version: number): Begi
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: BeginQuorumEpochResponsePartitionData[] = [];
+        const a = new Array<BeginQuorumEpochResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBeginQuorumEpochResponsePartitionData(r, version));
+          a[i] = readBeginQuorumEpochResponsePartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -144,9 +144,9 @@ function readBrokerHeartbeatRequest(r: Reader, version: number): BrokerHeartbeat
               if (n < 0) {
                 r.fail("OfflineLogDirs", "null for a non-nullable array");
               } else {
-                const a: string[] = [];
+                const a = new Array<string>(n);
                 for (let i = 0; i < n; i++) {
-                  a.push(r.uuid("OfflineLogDirs"));
+                  a[i] = r.uuid("OfflineLogDirs");
                 }
                 f_offlineLogDirs = a;
               }

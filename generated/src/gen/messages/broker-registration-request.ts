@@ -168,9 +168,9 @@ function readBrokerRegistrationRequest(r: Reader, version: number): BrokerRegist
       if (n < 0) {
         r.fail("Listeners", "null for a non-nullable array");
       } else {
-        const a: BrokerRegistrationRequestListener[] = [];
+        const a = new Array<BrokerRegistrationRequestListener>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBrokerRegistrationRequestListener(r, version));
+          a[i] = readBrokerRegistrationRequestListener(r, version);
         }
         f_listeners = a;
       }
@@ -183,9 +183,9 @@ function readBrokerRegistrationRequest(r: Reader, version: number): BrokerRegist
       if (n < 0) {
         r.fail("Features", "null for a non-nullable array");
       } else {
-        const a: BrokerRegistrationRequestFeature[] = [];
+        const a = new Array<BrokerRegistrationRequestFeature>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readBrokerRegistrationRequestFeature(r, version));
+          a[i] = readBrokerRegistrationRequestFeature(r, version);
         }
         f_features = a;
       }
@@ -206,9 +206,9 @@ function readBrokerRegistrationRequest(r: Reader, version: number): BrokerRegist
       if (n < 0) {
         r.fail("LogDirs", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.uuid("LogDirs"));
+          a[i] = r.uuid("LogDirs");
         }
         f_logDirs = a;
       }

@@ -83,9 +83,9 @@ function readConsumerGroupDescribeResponse(r: Reader, version: number): Consumer
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupDescribeResponseDescribedGroup[] = [];
+        const a = new Array<ConsumerGroupDescribeResponseDescribedGroup>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupDescribeResponseDescribedGroup(r, version));
+          a[i] = readConsumerGroupDescribeResponseDescribedGroup(r, version);
         }
         f_groups = a;
       }
@@ -248,9 +248,9 @@ function readConsumerGroupDescribeResponseDescribedGroup(
       if (n < 0) {
         r.fail("Groups.Members", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupDescribeResponseMember[] = [];
+        const a = new Array<ConsumerGroupDescribeResponseMember>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupDescribeResponseMember(r, version));
+          a[i] = readConsumerGroupDescribeResponseMember(r, version);
         }
         f_members = a;
       }
@@ -433,9 +433,9 @@ function readConsumerGroupDescribeResponseMember(r: Reader, version: number): Co
       if (n < 0) {
         r.fail("Groups.Members.SubscribedTopicNames", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("Groups.Members.SubscribedTopicNames"));
+          a[i] = r.compactString("Groups.Members.SubscribedTopicNames");
         }
         f_subscribedTopicNames = a;
       }
@@ -544,9 +544,9 @@ function readConsumerGroupDescribeResponseAssignment(
       if (n < 0) {
         r.fail("Assignment.TopicPartitions", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupDescribeResponseTopicPartitions[] = [];
+        const a = new Array<ConsumerGroupDescribeResponseTopicPartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupDescribeResponseTopicPartitions(r, version));
+          a[i] = readConsumerGroupDescribeResponseTopicPartitions(r, version);
         }
         f_topicPartitions = a;
       }
@@ -655,9 +655,9 @@ function readConsumerGroupDescribeResponseTopicPartitions(
       if (n < 0) {
         r.fail("TopicPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitions.Partitions"));
+          a[i] = r.int32("TopicPartitions.Partitions");
         }
         f_partitions = a;
       }

@@ -193,9 +193,9 @@ function readConsumerGroupHeartbeatRequest(r: Reader, version: number): Consumer
       if (n < 0) {
         f_subscribedTopicNames = null;
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("SubscribedTopicNames"));
+          a[i] = r.compactString("SubscribedTopicNames");
         }
         f_subscribedTopicNames = a;
       }
@@ -210,9 +210,9 @@ function readConsumerGroupHeartbeatRequest(r: Reader, version: number): Consumer
       if (n < 0) {
         f_topicPartitions = null;
       } else {
-        const a: ConsumerGroupHeartbeatRequestTopicPartitions[] = [];
+        const a = new Array<ConsumerGroupHeartbeatRequestTopicPartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupHeartbeatRequestTopicPartitions(r, version));
+          a[i] = readConsumerGroupHeartbeatRequestTopicPartitions(r, version);
         }
         f_topicPartitions = a;
       }
@@ -319,9 +319,9 @@ function readConsumerGroupHeartbeatRequestTopicPartitions(
       if (n < 0) {
         r.fail("TopicPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitions.Partitions"));
+          a[i] = r.int32("TopicPartitions.Partitions");
         }
         f_partitions = a;
       }

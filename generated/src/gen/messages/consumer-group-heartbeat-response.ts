@@ -212,9 +212,9 @@ function readConsumerGroupHeartbeatResponseAssignment(
       if (n < 0) {
         r.fail("Assignment.TopicPartitions", "null for a non-nullable array");
       } else {
-        const a: ConsumerGroupHeartbeatResponseTopicPartitions[] = [];
+        const a = new Array<ConsumerGroupHeartbeatResponseTopicPartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerGroupHeartbeatResponseTopicPartitions(r, version));
+          a[i] = readConsumerGroupHeartbeatResponseTopicPartitions(r, version);
         }
         f_topicPartitions = a;
       }
@@ -313,9 +313,9 @@ function readConsumerGroupHeartbeatResponseTopicPartitions(
       if (n < 0) {
         r.fail("TopicPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitions.Partitions"));
+          a[i] = r.int32("TopicPartitions.Partitions");
         }
         f_partitions = a;
       }

@@ -56,9 +56,9 @@ function readConsumerProtocolAssignment(r: Reader, version: number): ConsumerPro
       if (n < 0) {
         r.fail("AssignedPartitions", "null for a non-nullable array");
       } else {
-        const a: ConsumerProtocolAssignmentTopicPartition[] = [];
+        const a = new Array<ConsumerProtocolAssignmentTopicPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerProtocolAssignmentTopicPartition(r, version));
+          a[i] = readConsumerProtocolAssignmentTopicPartition(r, version);
         }
         f_assignedPartitions = a;
       }
@@ -132,9 +132,9 @@ function readConsumerProtocolAssignmentTopicPartition(
       if (n < 0) {
         r.fail("AssignedPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("AssignedPartitions.Partitions"));
+          a[i] = r.int32("AssignedPartitions.Partitions");
         }
         f_partitions = a;
       }

@@ -92,9 +92,9 @@ function readConsumerProtocolSubscription(r: Reader, version: number): ConsumerP
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.string("Topics"));
+          a[i] = r.string("Topics");
         }
         f_topics = a;
       }
@@ -109,9 +109,9 @@ function readConsumerProtocolSubscription(r: Reader, version: number): ConsumerP
       if (n < 0) {
         r.fail("OwnedPartitions", "null for a non-nullable array");
       } else {
-        const a: ConsumerProtocolSubscriptionTopicPartition[] = [];
+        const a = new Array<ConsumerProtocolSubscriptionTopicPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readConsumerProtocolSubscriptionTopicPartition(r, version));
+          a[i] = readConsumerProtocolSubscriptionTopicPartition(r, version);
         }
         f_ownedPartitions = a;
       }
@@ -200,9 +200,9 @@ function readConsumerProtocolSubscriptionTopicPartition(
       if (n < 0) {
         r.fail("OwnedPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("OwnedPartitions.Partitions"));
+          a[i] = r.int32("OwnedPartitions.Partitions");
         }
         f_partitions = a;
       }

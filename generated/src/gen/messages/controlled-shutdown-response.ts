@@ -106,9 +106,9 @@ function readControlledShutdownResponse(r: Reader, version: number): ControlledS
       if (n < 0) {
         r.fail("RemainingPartitions", "null for a non-nullable array");
       } else {
-        const a: ControlledShutdownResponseRemainingPartition[] = [];
+        const a = new Array<ControlledShutdownResponseRemainingPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readControlledShutdownResponseRemainingPartition(r, version));
+          a[i] = readControlledShutdownResponseRemainingPartition(r, version);
         }
         f_remainingPartitions = a;
       }
@@ -117,9 +117,9 @@ function readControlledShutdownResponse(r: Reader, version: number): ControlledS
       if (n < 0) {
         r.fail("RemainingPartitions", "null for a non-nullable array");
       } else {
-        const a: ControlledShutdownResponseRemainingPartition[] = [];
+        const a = new Array<ControlledShutdownResponseRemainingPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readControlledShutdownResponseRemainingPartition(r, version));
+          a[i] = readControlledShutdownResponseRemainingPartition(r, version);
         }
         f_remainingPartitions = a;
       }

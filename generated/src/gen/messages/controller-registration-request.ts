@@ -113,9 +113,9 @@ function readControllerRegistrationRequest(r: Reader, version: number): Controll
       if (n < 0) {
         r.fail("Listeners", "null for a non-nullable array");
       } else {
-        const a: ControllerRegistrationRequestListener[] = [];
+        const a = new Array<ControllerRegistrationRequestListener>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readControllerRegistrationRequestListener(r, version));
+          a[i] = readControllerRegistrationRequestListener(r, version);
         }
         f_listeners = a;
       }
@@ -128,9 +128,9 @@ function readControllerRegistrationRequest(r: Reader, version: number): Controll
       if (n < 0) {
         r.fail("Features", "null for a non-nullable array");
       } else {
-        const a: ControllerRegistrationRequestFeature[] = [];
+        const a = new Array<ControllerRegistrationRequestFeature>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readControllerRegistrationRequestFeature(r, version));
+          a[i] = readControllerRegistrationRequestFeature(r, version);
         }
         f_features = a;
       }

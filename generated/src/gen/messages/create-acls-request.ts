@@ -97,9 +97,9 @@ function readCreateAclsRequest(r: Reader, version: number): CreateAclsRequest {
       if (n < 0) {
         r.fail("Creations", "null for a non-nullable array");
       } else {
-        const a: CreateAclsRequestAclCreation[] = [];
+        const a = new Array<CreateAclsRequestAclCreation>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateAclsRequestAclCreation(r, version));
+          a[i] = readCreateAclsRequestAclCreation(r, version);
         }
         f_creations = a;
       }
@@ -108,9 +108,9 @@ function readCreateAclsRequest(r: Reader, version: number): CreateAclsRequest {
       if (n < 0) {
         r.fail("Creations", "null for a non-nullable array");
       } else {
-        const a: CreateAclsRequestAclCreation[] = [];
+        const a = new Array<CreateAclsRequestAclCreation>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateAclsRequestAclCreation(r, version));
+          a[i] = readCreateAclsRequestAclCreation(r, version);
         }
         f_creations = a;
       }

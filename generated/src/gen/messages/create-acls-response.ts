@@ -104,9 +104,9 @@ function readCreateAclsResponse(r: Reader, version: number): CreateAclsResponse 
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: CreateAclsResponseAclCreationResult[] = [];
+        const a = new Array<CreateAclsResponseAclCreationResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateAclsResponseAclCreationResult(r, version));
+          a[i] = readCreateAclsResponseAclCreationResult(r, version);
         }
         f_results = a;
       }
@@ -115,9 +115,9 @@ function readCreateAclsResponse(r: Reader, version: number): CreateAclsResponse 
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: CreateAclsResponseAclCreationResult[] = [];
+        const a = new Array<CreateAclsResponseAclCreationResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateAclsResponseAclCreationResult(r, version));
+          a[i] = readCreateAclsResponseAclCreationResult(r, version);
         }
         f_results = a;
       }

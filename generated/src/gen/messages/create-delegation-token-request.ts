@@ -162,9 +162,9 @@ function readCreateDelegationTokenRequest(r: Reader, version: number): CreateDel
       if (n < 0) {
         r.fail("Renewers", "null for a non-nullable array");
       } else {
-        const a: CreateDelegationTokenRequestCreatableRenewers[] = [];
+        const a = new Array<CreateDelegationTokenRequestCreatableRenewers>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateDelegationTokenRequestCreatableRenewers(r, version));
+          a[i] = readCreateDelegationTokenRequestCreatableRenewers(r, version);
         }
         f_renewers = a;
       }
@@ -173,9 +173,9 @@ function readCreateDelegationTokenRequest(r: Reader, version: number): CreateDel
       if (n < 0) {
         r.fail("Renewers", "null for a non-nullable array");
       } else {
-        const a: CreateDelegationTokenRequestCreatableRenewers[] = [];
+        const a = new Array<CreateDelegationTokenRequestCreatableRenewers>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateDelegationTokenRequestCreatableRenewers(r, version));
+          a[i] = readCreateDelegationTokenRequestCreatableRenewers(r, version);
         }
         f_renewers = a;
       }

@@ -107,9 +107,9 @@ function readCreatePartitionsRequest(r: Reader, version: number): CreatePartitio
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: CreatePartitionsRequestCreatePartitionsTopic[] = [];
+        const a = new Array<CreatePartitionsRequestCreatePartitionsTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreatePartitionsRequestCreatePartitionsTopic(r, version));
+          a[i] = readCreatePartitionsRequestCreatePartitionsTopic(r, version);
         }
         f_topics = a;
       }
@@ -118,9 +118,9 @@ function readCreatePartitionsRequest(r: Reader, version: number): CreatePartitio
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: CreatePartitionsRequestCreatePartitionsTopic[] = [];
+        const a = new Array<CreatePartitionsRequestCreatePartitionsTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreatePartitionsRequestCreatePartitionsTopic(r, version));
+          a[i] = readCreatePartitionsRequestCreatePartitionsTopic(r, version);
         }
         f_topics = a;
       }
@@ -291,9 +291,9 @@ function readCreatePartitionsRequestCreatePartitionsTopic(
       if (n < 0) {
         f_assignments = null;
       } else {
-        const a: CreatePartitionsRequestCreatePartitionsAssignment[] = [];
+        const a = new Array<CreatePartitionsRequestCreatePartitionsAssignment>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreatePartitionsRequestCreatePartitionsAssignment(r, version));
+          a[i] = readCreatePartitionsRequestCreatePartitionsAssignment(r, version);
         }
         f_assignments = a;
       }
@@ -302,9 +302,9 @@ function readCreatePartitionsRequestCreatePartitionsTopic(
       if (n < 0) {
         f_assignments = null;
       } else {
-        const a: CreatePartitionsRequestCreatePartitionsAssignment[] = [];
+        const a = new Array<CreatePartitionsRequestCreatePartitionsAssignment>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreatePartitionsRequestCreatePartitionsAssignment(r, version));
+          a[i] = readCreatePartitionsRequestCreatePartitionsAssignment(r, version);
         }
         f_assignments = a;
       }
@@ -418,9 +418,9 @@ function readCreatePartitionsRequestCreatePartitionsAssignment(
       if (n < 0) {
         r.fail("Topics.Assignments.BrokerIds", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Assignments.BrokerIds"));
+          a[i] = r.int32("Topics.Assignments.BrokerIds");
         }
         f_brokerIds = a;
       }
@@ -429,9 +429,9 @@ function readCreatePartitionsRequestCreatePartitionsAssignment(
       if (n < 0) {
         r.fail("Topics.Assignments.BrokerIds", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Assignments.BrokerIds"));
+          a[i] = r.int32("Topics.Assignments.BrokerIds");
         }
         f_brokerIds = a;
       }

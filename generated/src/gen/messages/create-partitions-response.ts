@@ -104,9 +104,9 @@ function readCreatePartitionsResponse(r: Reader, version: number): CreatePartiti
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
+        const a = new Array<CreatePartitionsResponseCreatePartitionsTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreatePartitionsResponseCreatePartitionsTopicResult(r, version));
+          a[i] = readCreatePartitionsResponseCreatePartitionsTopicResult(r, version);
         }
         f_results = a;
       }
@@ -115,9 +115,9 @@ function readCreatePartitionsResponse(r: Reader, version: number): CreatePartiti
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
+        const a = new Array<CreatePartitionsResponseCreatePartitionsTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreatePartitionsResponseCreatePartitionsTopicResult(r, version));
+          a[i] = readCreatePartitionsResponseCreatePartitionsTopicResult(r, version);
         }
         f_results = a;
       }

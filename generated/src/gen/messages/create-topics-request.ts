@@ -120,9 +120,9 @@ function readCreateTopicsRequest(r: Reader, version: number): CreateTopicsReques
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: CreateTopicsRequestCreatableTopic[] = [];
+        const a = new Array<CreateTopicsRequestCreatableTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateTopicsRequestCreatableTopic(r, version));
+          a[i] = readCreateTopicsRequestCreatableTopic(r, version);
         }
         f_topics = a;
       }
@@ -131,9 +131,9 @@ function readCreateTopicsRequest(r: Reader, version: number): CreateTopicsReques
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: CreateTopicsRequestCreatableTopic[] = [];
+        const a = new Array<CreateTopicsRequestCreatableTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateTopicsRequestCreatableTopic(r, version));
+          a[i] = readCreateTopicsRequestCreatableTopic(r, version);
         }
         f_topics = a;
       }
@@ -314,9 +314,9 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, version: number): Crea
       if (n < 0) {
         r.fail("Topics.Assignments", "null for a non-nullable array");
       } else {
-        const a: CreateTopicsRequestCreatableReplicaAssignment[] = [];
+        const a = new Array<CreateTopicsRequestCreatableReplicaAssignment>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateTopicsRequestCreatableReplicaAssignment(r, version));
+          a[i] = readCreateTopicsRequestCreatableReplicaAssignment(r, version);
         }
         f_assignments = a;
       }
@@ -325,9 +325,9 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, version: number): Crea
       if (n < 0) {
         r.fail("Topics.Assignments", "null for a non-nullable array");
       } else {
-        const a: CreateTopicsRequestCreatableReplicaAssignment[] = [];
+        const a = new Array<CreateTopicsRequestCreatableReplicaAssignment>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateTopicsRequestCreatableReplicaAssignment(r, version));
+          a[i] = readCreateTopicsRequestCreatableReplicaAssignment(r, version);
         }
         f_assignments = a;
       }
@@ -340,9 +340,9 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, version: number): Crea
       if (n < 0) {
         r.fail("Topics.Configs", "null for a non-nullable array");
       } else {
-        const a: CreateTopicsRequestCreatableTopicConfig[] = [];
+        const a = new Array<CreateTopicsRequestCreatableTopicConfig>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateTopicsRequestCreatableTopicConfig(r, version));
+          a[i] = readCreateTopicsRequestCreatableTopicConfig(r, version);
         }
         f_configs = a;
       }
@@ -351,9 +351,9 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, version: number): Crea
       if (n < 0) {
         r.fail("Topics.Configs", "null for a non-nullable array");
       } else {
-        const a: CreateTopicsRequestCreatableTopicConfig[] = [];
+        const a = new Array<CreateTopicsRequestCreatableTopicConfig>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateTopicsRequestCreatableTopicConfig(r, version));
+          a[i] = readCreateTopicsRequestCreatableTopicConfig(r, version);
         }
         f_configs = a;
       }
@@ -476,9 +476,9 @@ function readCreateTopicsRequestCreatableReplicaAssignment(
       if (n < 0) {
         r.fail("Topics.Assignments.BrokerIds", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Assignments.BrokerIds"));
+          a[i] = r.int32("Topics.Assignments.BrokerIds");
         }
         f_brokerIds = a;
       }
@@ -487,9 +487,9 @@ function readCreateTopicsRequestCreatableReplicaAssignment(
       if (n < 0) {
         r.fail("Topics.Assignments.BrokerIds", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Assignments.BrokerIds"));
+          a[i] = r.int32("Topics.Assignments.BrokerIds");
         }
         f_brokerIds = a;
       }

@@ -112,9 +112,9 @@ function readCreateTopicsResponse(r: Reader, version: number): CreateTopicsRespo
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: CreateTopicsResponseCreatableTopicResult[] = [];
+        const a = new Array<CreateTopicsResponseCreatableTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateTopicsResponseCreatableTopicResult(r, version));
+          a[i] = readCreateTopicsResponseCreatableTopicResult(r, version);
         }
         f_topics = a;
       }
@@ -123,9 +123,9 @@ function readCreateTopicsResponse(r: Reader, version: number): CreateTopicsRespo
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: CreateTopicsResponseCreatableTopicResult[] = [];
+        const a = new Array<CreateTopicsResponseCreatableTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateTopicsResponseCreatableTopicResult(r, version));
+          a[i] = readCreateTopicsResponseCreatableTopicResult(r, version);
         }
         f_topics = a;
       }
@@ -365,9 +365,9 @@ function readCreateTopicsResponseCreatableTopicResult(
       if (n < 0) {
         f_configs = null;
       } else {
-        const a: CreateTopicsResponseCreatableTopicConfigs[] = [];
+        const a = new Array<CreateTopicsResponseCreatableTopicConfigs>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readCreateTopicsResponseCreatableTopicConfigs(r, version));
+          a[i] = readCreateTopicsResponseCreatableTopicConfigs(r, version);
         }
         f_configs = a;
       }

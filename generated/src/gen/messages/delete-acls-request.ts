@@ -97,9 +97,9 @@ function readDeleteAclsRequest(r: Reader, version: number): DeleteAclsRequest {
       if (n < 0) {
         r.fail("Filters", "null for a non-nullable array");
       } else {
-        const a: DeleteAclsRequestDeleteAclsFilter[] = [];
+        const a = new Array<DeleteAclsRequestDeleteAclsFilter>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteAclsRequestDeleteAclsFilter(r, version));
+          a[i] = readDeleteAclsRequestDeleteAclsFilter(r, version);
         }
         f_filters = a;
       }
@@ -108,9 +108,9 @@ function readDeleteAclsRequest(r: Reader, version: number): DeleteAclsRequest {
       if (n < 0) {
         r.fail("Filters", "null for a non-nullable array");
       } else {
-        const a: DeleteAclsRequestDeleteAclsFilter[] = [];
+        const a = new Array<DeleteAclsRequestDeleteAclsFilter>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteAclsRequestDeleteAclsFilter(r, version));
+          a[i] = readDeleteAclsRequestDeleteAclsFilter(r, version);
         }
         f_filters = a;
       }

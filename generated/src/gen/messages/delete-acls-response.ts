@@ -104,9 +104,9 @@ function readDeleteAclsResponse(r: Reader, version: number): DeleteAclsResponse 
       if (n < 0) {
         r.fail("FilterResults", "null for a non-nullable array");
       } else {
-        const a: DeleteAclsResponseDeleteAclsFilterResult[] = [];
+        const a = new Array<DeleteAclsResponseDeleteAclsFilterResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteAclsResponseDeleteAclsFilterResult(r, version));
+          a[i] = readDeleteAclsResponseDeleteAclsFilterResult(r, version);
         }
         f_filterResults = a;
       }
@@ -115,9 +115,9 @@ function readDeleteAclsResponse(r: Reader, version: number): DeleteAclsResponse 
       if (n < 0) {
         r.fail("FilterResults", "null for a non-nullable array");
       } else {
-        const a: DeleteAclsResponseDeleteAclsFilterResult[] = [];
+        const a = new Array<DeleteAclsResponseDeleteAclsFilterResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteAclsResponseDeleteAclsFilterResult(r, version));
+          a[i] = readDeleteAclsResponseDeleteAclsFilterResult(r, version);
         }
         f_filterResults = a;
       }
@@ -264,9 +264,9 @@ function readDeleteAclsResponseDeleteAclsFilterResult(
       if (n < 0) {
         r.fail("FilterResults.MatchingAcls", "null for a non-nullable array");
       } else {
-        const a: DeleteAclsResponseDeleteAclsMatchingAcl[] = [];
+        const a = new Array<DeleteAclsResponseDeleteAclsMatchingAcl>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteAclsResponseDeleteAclsMatchingAcl(r, version));
+          a[i] = readDeleteAclsResponseDeleteAclsMatchingAcl(r, version);
         }
         f_matchingAcls = a;
       }
@@ -275,9 +275,9 @@ function readDeleteAclsResponseDeleteAclsFilterResult(
       if (n < 0) {
         r.fail("FilterResults.MatchingAcls", "null for a non-nullable array");
       } else {
-        const a: DeleteAclsResponseDeleteAclsMatchingAcl[] = [];
+        const a = new Array<DeleteAclsResponseDeleteAclsMatchingAcl>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteAclsResponseDeleteAclsMatchingAcl(r, version));
+          a[i] = readDeleteAclsResponseDeleteAclsMatchingAcl(r, version);
         }
         f_matchingAcls = a;
       }

@@ -100,9 +100,9 @@ function readDeleteGroupsRequest(r: Reader, version: number): DeleteGroupsReques
       if (n < 0) {
         r.fail("GroupsNames", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("GroupsNames"));
+          a[i] = r.compactString("GroupsNames");
         }
         f_groupsNames = a;
       }
@@ -111,9 +111,9 @@ function readDeleteGroupsRequest(r: Reader, version: number): DeleteGroupsReques
       if (n < 0) {
         r.fail("GroupsNames", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.string("GroupsNames"));
+          a[i] = r.string("GroupsNames");
         }
         f_groupsNames = a;
       }

@@ -104,9 +104,9 @@ function readDeleteGroupsResponse(r: Reader, version: number): DeleteGroupsRespo
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: DeleteGroupsResponseDeletableGroupResult[] = [];
+        const a = new Array<DeleteGroupsResponseDeletableGroupResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteGroupsResponseDeletableGroupResult(r, version));
+          a[i] = readDeleteGroupsResponseDeletableGroupResult(r, version);
         }
         f_results = a;
       }
@@ -115,9 +115,9 @@ function readDeleteGroupsResponse(r: Reader, version: number): DeleteGroupsRespo
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: DeleteGroupsResponseDeletableGroupResult[] = [];
+        const a = new Array<DeleteGroupsResponseDeletableGroupResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteGroupsResponseDeletableGroupResult(r, version));
+          a[i] = readDeleteGroupsResponseDeletableGroupResult(r, version);
         }
         f_results = a;
       }

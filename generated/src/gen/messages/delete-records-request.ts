@@ -102,9 +102,9 @@ function readDeleteRecordsRequest(r: Reader, version: number): DeleteRecordsRequ
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DeleteRecordsRequestDeleteRecordsTopic[] = [];
+        const a = new Array<DeleteRecordsRequestDeleteRecordsTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteRecordsRequestDeleteRecordsTopic(r, version));
+          a[i] = readDeleteRecordsRequestDeleteRecordsTopic(r, version);
         }
         f_topics = a;
       }
@@ -113,9 +113,9 @@ function readDeleteRecordsRequest(r: Reader, version: number): DeleteRecordsRequ
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DeleteRecordsRequestDeleteRecordsTopic[] = [];
+        const a = new Array<DeleteRecordsRequestDeleteRecordsTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteRecordsRequestDeleteRecordsTopic(r, version));
+          a[i] = readDeleteRecordsRequestDeleteRecordsTopic(r, version);
         }
         f_topics = a;
       }
@@ -252,9 +252,9 @@ function readDeleteRecordsRequestDeleteRecordsTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DeleteRecordsRequestDeleteRecordsPartition[] = [];
+        const a = new Array<DeleteRecordsRequestDeleteRecordsPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteRecordsRequestDeleteRecordsPartition(r, version));
+          a[i] = readDeleteRecordsRequestDeleteRecordsPartition(r, version);
         }
         f_partitions = a;
       }
@@ -263,9 +263,9 @@ function readDeleteRecordsRequestDeleteRecordsTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DeleteRecordsRequestDeleteRecordsPartition[] = [];
+        const a = new Array<DeleteRecordsRequestDeleteRecordsPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteRecordsRequestDeleteRecordsPartition(r, version));
+          a[i] = readDeleteRecordsRequestDeleteRecordsPartition(r, version);
         }
         f_partitions = a;
       }

@@ -104,9 +104,9 @@ function readDeleteRecordsResponse(r: Reader, version: number): DeleteRecordsRes
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
+        const a = new Array<DeleteRecordsResponseDeleteRecordsTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteRecordsResponseDeleteRecordsTopicResult(r, version));
+          a[i] = readDeleteRecordsResponseDeleteRecordsTopicResult(r, version);
         }
         f_topics = a;
       }
@@ -115,9 +115,9 @@ function readDeleteRecordsResponse(r: Reader, version: number): DeleteRecordsRes
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
+        const a = new Array<DeleteRecordsResponseDeleteRecordsTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteRecordsResponseDeleteRecordsTopicResult(r, version));
+          a[i] = readDeleteRecordsResponseDeleteRecordsTopicResult(r, version);
         }
         f_topics = a;
       }
@@ -252,9 +252,9 @@ function readDeleteRecordsResponseDeleteRecordsTopicResult(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];
+        const a = new Array<DeleteRecordsResponseDeleteRecordsPartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteRecordsResponseDeleteRecordsPartitionResult(r, version));
+          a[i] = readDeleteRecordsResponseDeleteRecordsPartitionResult(r, version);
         }
         f_partitions = a;
       }
@@ -263,9 +263,9 @@ function readDeleteRecordsResponseDeleteRecordsTopicResult(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];
+        const a = new Array<DeleteRecordsResponseDeleteRecordsPartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteRecordsResponseDeleteRecordsPartitionResult(r, version));
+          a[i] = readDeleteRecordsResponseDeleteRecordsPartitionResult(r, version);
         }
         f_partitions = a;
       }

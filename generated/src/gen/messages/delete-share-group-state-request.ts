@@ -86,9 +86,9 @@ function readDeleteShareGroupStateRequest(r: Reader, version: number): DeleteSha
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DeleteShareGroupStateRequestDeleteStateData[] = [];
+        const a = new Array<DeleteShareGroupStateRequestDeleteStateData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteShareGroupStateRequestDeleteStateData(r, version));
+          a[i] = readDeleteShareGroupStateRequestDeleteStateData(r, version);
         }
         f_topics = a;
       }
@@ -190,9 +190,9 @@ function readDeleteShareGroupStateRequestDeleteStateData(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DeleteShareGroupStateRequestPartitionData[] = [];
+        const a = new Array<DeleteShareGroupStateRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteShareGroupStateRequestPartitionData(r, version));
+          a[i] = readDeleteShareGroupStateRequestPartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -76,9 +76,9 @@ function readDeleteShareGroupStateResponse(r: Reader, version: number): DeleteSh
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: DeleteShareGroupStateResponseDeleteStateResult[] = [];
+        const a = new Array<DeleteShareGroupStateResponseDeleteStateResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteShareGroupStateResponseDeleteStateResult(r, version));
+          a[i] = readDeleteShareGroupStateResponseDeleteStateResult(r, version);
         }
         f_results = a;
       }
@@ -179,9 +179,9 @@ function readDeleteShareGroupStateResponseDeleteStateResult(
       if (n < 0) {
         r.fail("Results.Partitions", "null for a non-nullable array");
       } else {
-        const a: DeleteShareGroupStateResponsePartitionResult[] = [];
+        const a = new Array<DeleteShareGroupStateResponsePartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteShareGroupStateResponsePartitionResult(r, version));
+          a[i] = readDeleteShareGroupStateResponsePartitionResult(r, version);
         }
         f_partitions = a;
       }

@@ -134,9 +134,9 @@ function readDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsReques
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DeleteTopicsRequestDeleteTopicState[] = [];
+        const a = new Array<DeleteTopicsRequestDeleteTopicState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteTopicsRequestDeleteTopicState(r, version));
+          a[i] = readDeleteTopicsRequestDeleteTopicState(r, version);
         }
         f_topics = a;
       }
@@ -151,9 +151,9 @@ function readDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsReques
       if (n < 0) {
         r.fail("TopicNames", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("TopicNames"));
+          a[i] = r.compactString("TopicNames");
         }
         f_topicNames = a;
       }
@@ -162,9 +162,9 @@ function readDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsReques
       if (n < 0) {
         r.fail("TopicNames", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.string("TopicNames"));
+          a[i] = r.string("TopicNames");
         }
         f_topicNames = a;
       }

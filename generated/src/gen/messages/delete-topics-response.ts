@@ -113,9 +113,9 @@ function readDeleteTopicsResponse(r: Reader, version: number): DeleteTopicsRespo
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: DeleteTopicsResponseDeletableTopicResult[] = [];
+        const a = new Array<DeleteTopicsResponseDeletableTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteTopicsResponseDeletableTopicResult(r, version));
+          a[i] = readDeleteTopicsResponseDeletableTopicResult(r, version);
         }
         f_responses = a;
       }
@@ -124,9 +124,9 @@ function readDeleteTopicsResponse(r: Reader, version: number): DeleteTopicsRespo
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: DeleteTopicsResponseDeletableTopicResult[] = [];
+        const a = new Array<DeleteTopicsResponseDeletableTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDeleteTopicsResponseDeletableTopicResult(r, version));
+          a[i] = readDeleteTopicsResponseDeletableTopicResult(r, version);
         }
         f_responses = a;
       }

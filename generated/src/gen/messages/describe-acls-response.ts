@@ -131,9 +131,9 @@ function readDescribeAclsResponse(r: Reader, version: number): DescribeAclsRespo
       if (n < 0) {
         r.fail("Resources", "null for a non-nullable array");
       } else {
-        const a: DescribeAclsResponseDescribeAclsResource[] = [];
+        const a = new Array<DescribeAclsResponseDescribeAclsResource>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeAclsResponseDescribeAclsResource(r, version));
+          a[i] = readDescribeAclsResponseDescribeAclsResource(r, version);
         }
         f_resources = a;
       }
@@ -142,9 +142,9 @@ function readDescribeAclsResponse(r: Reader, version: number): DescribeAclsRespo
       if (n < 0) {
         r.fail("Resources", "null for a non-nullable array");
       } else {
-        const a: DescribeAclsResponseDescribeAclsResource[] = [];
+        const a = new Array<DescribeAclsResponseDescribeAclsResource>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeAclsResponseDescribeAclsResource(r, version));
+          a[i] = readDescribeAclsResponseDescribeAclsResource(r, version);
         }
         f_resources = a;
       }
@@ -312,9 +312,9 @@ function readDescribeAclsResponseDescribeAclsResource(
       if (n < 0) {
         r.fail("Resources.Acls", "null for a non-nullable array");
       } else {
-        const a: DescribeAclsResponseAclDescription[] = [];
+        const a = new Array<DescribeAclsResponseAclDescription>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeAclsResponseAclDescription(r, version));
+          a[i] = readDescribeAclsResponseAclDescription(r, version);
         }
         f_acls = a;
       }
@@ -323,9 +323,9 @@ function readDescribeAclsResponseDescribeAclsResource(
       if (n < 0) {
         r.fail("Resources.Acls", "null for a non-nullable array");
       } else {
-        const a: DescribeAclsResponseAclDescription[] = [];
+        const a = new Array<DescribeAclsResponseAclDescription>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeAclsResponseAclDescription(r, version));
+          a[i] = readDescribeAclsResponseAclDescription(r, version);
         }
         f_acls = a;
       }

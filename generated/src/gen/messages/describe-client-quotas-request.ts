@@ -104,9 +104,9 @@ function readDescribeClientQuotasRequest(r: Reader, version: number): DescribeCl
       if (n < 0) {
         r.fail("Components", "null for a non-nullable array");
       } else {
-        const a: DescribeClientQuotasRequestComponentData[] = [];
+        const a = new Array<DescribeClientQuotasRequestComponentData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeClientQuotasRequestComponentData(r, version));
+          a[i] = readDescribeClientQuotasRequestComponentData(r, version);
         }
         f_components = a;
       }
@@ -115,9 +115,9 @@ function readDescribeClientQuotasRequest(r: Reader, version: number): DescribeCl
       if (n < 0) {
         r.fail("Components", "null for a non-nullable array");
       } else {
-        const a: DescribeClientQuotasRequestComponentData[] = [];
+        const a = new Array<DescribeClientQuotasRequestComponentData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeClientQuotasRequestComponentData(r, version));
+          a[i] = readDescribeClientQuotasRequestComponentData(r, version);
         }
         f_components = a;
       }

@@ -157,9 +157,9 @@ function readDescribeClientQuotasResponse(r: Reader, version: number): DescribeC
       if (n < 0) {
         f_entries = null;
       } else {
-        const a: DescribeClientQuotasResponseEntryData[] = [];
+        const a = new Array<DescribeClientQuotasResponseEntryData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeClientQuotasResponseEntryData(r, version));
+          a[i] = readDescribeClientQuotasResponseEntryData(r, version);
         }
         f_entries = a;
       }
@@ -168,9 +168,9 @@ function readDescribeClientQuotasResponse(r: Reader, version: number): DescribeC
       if (n < 0) {
         f_entries = null;
       } else {
-        const a: DescribeClientQuotasResponseEntryData[] = [];
+        const a = new Array<DescribeClientQuotasResponseEntryData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeClientQuotasResponseEntryData(r, version));
+          a[i] = readDescribeClientQuotasResponseEntryData(r, version);
         }
         f_entries = a;
       }
@@ -312,9 +312,9 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, version: number): 
       if (n < 0) {
         r.fail("Entries.Entity", "null for a non-nullable array");
       } else {
-        const a: DescribeClientQuotasResponseEntityData[] = [];
+        const a = new Array<DescribeClientQuotasResponseEntityData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeClientQuotasResponseEntityData(r, version));
+          a[i] = readDescribeClientQuotasResponseEntityData(r, version);
         }
         f_entity = a;
       }
@@ -323,9 +323,9 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, version: number): 
       if (n < 0) {
         r.fail("Entries.Entity", "null for a non-nullable array");
       } else {
-        const a: DescribeClientQuotasResponseEntityData[] = [];
+        const a = new Array<DescribeClientQuotasResponseEntityData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeClientQuotasResponseEntityData(r, version));
+          a[i] = readDescribeClientQuotasResponseEntityData(r, version);
         }
         f_entity = a;
       }
@@ -338,9 +338,9 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, version: number): 
       if (n < 0) {
         r.fail("Entries.Values", "null for a non-nullable array");
       } else {
-        const a: DescribeClientQuotasResponseValueData[] = [];
+        const a = new Array<DescribeClientQuotasResponseValueData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeClientQuotasResponseValueData(r, version));
+          a[i] = readDescribeClientQuotasResponseValueData(r, version);
         }
         f_values = a;
       }
@@ -349,9 +349,9 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, version: number): 
       if (n < 0) {
         r.fail("Entries.Values", "null for a non-nullable array");
       } else {
-        const a: DescribeClientQuotasResponseValueData[] = [];
+        const a = new Array<DescribeClientQuotasResponseValueData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeClientQuotasResponseValueData(r, version));
+          a[i] = readDescribeClientQuotasResponseValueData(r, version);
         }
         f_values = a;
       }

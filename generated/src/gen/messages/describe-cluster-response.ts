@@ -148,9 +148,9 @@ function readDescribeClusterResponse(r: Reader, version: number): DescribeCluste
       if (n < 0) {
         r.fail("Brokers", "null for a non-nullable array");
       } else {
-        const a: DescribeClusterResponseDescribeClusterBroker[] = [];
+        const a = new Array<DescribeClusterResponseDescribeClusterBroker>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeClusterResponseDescribeClusterBroker(r, version));
+          a[i] = readDescribeClusterResponseDescribeClusterBroker(r, version);
         }
         f_brokers = a;
       }

@@ -133,9 +133,9 @@ function readDescribeConfigsRequest(r: Reader, version: number): DescribeConfigs
       if (n < 0) {
         r.fail("Resources", "null for a non-nullable array");
       } else {
-        const a: DescribeConfigsRequestDescribeConfigsResource[] = [];
+        const a = new Array<DescribeConfigsRequestDescribeConfigsResource>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeConfigsRequestDescribeConfigsResource(r, version));
+          a[i] = readDescribeConfigsRequestDescribeConfigsResource(r, version);
         }
         f_resources = a;
       }
@@ -144,9 +144,9 @@ function readDescribeConfigsRequest(r: Reader, version: number): DescribeConfigs
       if (n < 0) {
         r.fail("Resources", "null for a non-nullable array");
       } else {
-        const a: DescribeConfigsRequestDescribeConfigsResource[] = [];
+        const a = new Array<DescribeConfigsRequestDescribeConfigsResource>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeConfigsRequestDescribeConfigsResource(r, version));
+          a[i] = readDescribeConfigsRequestDescribeConfigsResource(r, version);
         }
         f_resources = a;
       }
@@ -328,9 +328,9 @@ function readDescribeConfigsRequestDescribeConfigsResource(
       if (n < 0) {
         f_configurationKeys = null;
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("Resources.ConfigurationKeys"));
+          a[i] = r.compactString("Resources.ConfigurationKeys");
         }
         f_configurationKeys = a;
       }
@@ -339,9 +339,9 @@ function readDescribeConfigsRequestDescribeConfigsResource(
       if (n < 0) {
         f_configurationKeys = null;
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.string("Resources.ConfigurationKeys"));
+          a[i] = r.string("Resources.ConfigurationKeys");
         }
         f_configurationKeys = a;
       }

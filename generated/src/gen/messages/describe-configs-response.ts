@@ -104,9 +104,9 @@ function readDescribeConfigsResponse(r: Reader, version: number): DescribeConfig
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: DescribeConfigsResponseDescribeConfigsResult[] = [];
+        const a = new Array<DescribeConfigsResponseDescribeConfigsResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeConfigsResponseDescribeConfigsResult(r, version));
+          a[i] = readDescribeConfigsResponseDescribeConfigsResult(r, version);
         }
         f_results = a;
       }
@@ -115,9 +115,9 @@ function readDescribeConfigsResponse(r: Reader, version: number): DescribeConfig
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: DescribeConfigsResponseDescribeConfigsResult[] = [];
+        const a = new Array<DescribeConfigsResponseDescribeConfigsResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeConfigsResponseDescribeConfigsResult(r, version));
+          a[i] = readDescribeConfigsResponseDescribeConfigsResult(r, version);
         }
         f_results = a;
       }
@@ -287,9 +287,9 @@ function readDescribeConfigsResponseDescribeConfigsResult(
       if (n < 0) {
         r.fail("Results.Configs", "null for a non-nullable array");
       } else {
-        const a: DescribeConfigsResponseDescribeConfigsResourceResult[] = [];
+        const a = new Array<DescribeConfigsResponseDescribeConfigsResourceResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeConfigsResponseDescribeConfigsResourceResult(r, version));
+          a[i] = readDescribeConfigsResponseDescribeConfigsResourceResult(r, version);
         }
         f_configs = a;
       }
@@ -298,9 +298,9 @@ function readDescribeConfigsResponseDescribeConfigsResult(
       if (n < 0) {
         r.fail("Results.Configs", "null for a non-nullable array");
       } else {
-        const a: DescribeConfigsResponseDescribeConfigsResourceResult[] = [];
+        const a = new Array<DescribeConfigsResponseDescribeConfigsResourceResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeConfigsResponseDescribeConfigsResourceResult(r, version));
+          a[i] = readDescribeConfigsResponseDescribeConfigsResourceResult(r, version);
         }
         f_configs = a;
       }
@@ -544,9 +544,9 @@ function readDescribeConfigsResponseDescribeConfigsResourceResult(
       if (n < 0) {
         r.fail("Results.Configs.Synonyms", "null for a non-nullable array");
       } else {
-        const a: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
+        const a = new Array<DescribeConfigsResponseDescribeConfigsSynonym>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeConfigsResponseDescribeConfigsSynonym(r, version));
+          a[i] = readDescribeConfigsResponseDescribeConfigsSynonym(r, version);
         }
         f_synonyms = a;
       }
@@ -555,9 +555,9 @@ function readDescribeConfigsResponseDescribeConfigsResourceResult(
       if (n < 0) {
         r.fail("Results.Configs.Synonyms", "null for a non-nullable array");
       } else {
-        const a: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
+        const a = new Array<DescribeConfigsResponseDescribeConfigsSynonym>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeConfigsResponseDescribeConfigsSynonym(r, version));
+          a[i] = readDescribeConfigsResponseDescribeConfigsSynonym(r, version);
         }
         f_synonyms = a;
       }

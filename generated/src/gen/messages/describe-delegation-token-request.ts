@@ -123,9 +123,9 @@ function readDescribeDelegationTokenRequest(r: Reader, version: number): Describ
       if (n < 0) {
         f_owners = null;
       } else {
-        const a: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] = [];
+        const a = new Array<DescribeDelegationTokenRequestDescribeDelegationTokenOwner>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r, version));
+          a[i] = readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r, version);
         }
         f_owners = a;
       }
@@ -134,9 +134,9 @@ function readDescribeDelegationTokenRequest(r: Reader, version: number): Describ
       if (n < 0) {
         f_owners = null;
       } else {
-        const a: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] = [];
+        const a = new Array<DescribeDelegationTokenRequestDescribeDelegationTokenOwner>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r, version));
+          a[i] = readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r, version);
         }
         f_owners = a;
       }

@@ -112,9 +112,9 @@ function readDescribeDelegationTokenResponse(r: Reader, version: number): Descri
       if (n < 0) {
         r.fail("Tokens", "null for a non-nullable array");
       } else {
-        const a: DescribeDelegationTokenResponseDescribedDelegationToken[] = [];
+        const a = new Array<DescribeDelegationTokenResponseDescribedDelegationToken>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeDelegationTokenResponseDescribedDelegationToken(r, version));
+          a[i] = readDescribeDelegationTokenResponseDescribedDelegationToken(r, version);
         }
         f_tokens = a;
       }
@@ -123,9 +123,9 @@ function readDescribeDelegationTokenResponse(r: Reader, version: number): Descri
       if (n < 0) {
         r.fail("Tokens", "null for a non-nullable array");
       } else {
-        const a: DescribeDelegationTokenResponseDescribedDelegationToken[] = [];
+        const a = new Array<DescribeDelegationTokenResponseDescribedDelegationToken>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeDelegationTokenResponseDescribedDelegationToken(r, version));
+          a[i] = readDescribeDelegationTokenResponseDescribedDelegationToken(r, version);
         }
         f_tokens = a;
       }
@@ -394,9 +394,9 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(
       if (n < 0) {
         r.fail("Tokens.Renewers", "null for a non-nullable array");
       } else {
-        const a: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = [];
+        const a = new Array<DescribeDelegationTokenResponseDescribedDelegationTokenRenewer>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, version));
+          a[i] = readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, version);
         }
         f_renewers = a;
       }
@@ -405,9 +405,9 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(
       if (n < 0) {
         r.fail("Tokens.Renewers", "null for a non-nullable array");
       } else {
-        const a: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = [];
+        const a = new Array<DescribeDelegationTokenResponseDescribedDelegationTokenRenewer>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, version));
+          a[i] = readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, version);
         }
         f_renewers = a;
       }

@@ -119,9 +119,9 @@ function readDescribeGroupsRequest(r: Reader, version: number): DescribeGroupsRe
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("Groups"));
+          a[i] = r.compactString("Groups");
         }
         f_groups = a;
       }
@@ -130,9 +130,9 @@ function readDescribeGroupsRequest(r: Reader, version: number): DescribeGroupsRe
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.string("Groups"));
+          a[i] = r.string("Groups");
         }
         f_groups = a;
       }

@@ -113,9 +113,9 @@ function readDescribeGroupsResponse(r: Reader, version: number): DescribeGroupsR
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: DescribeGroupsResponseDescribedGroup[] = [];
+        const a = new Array<DescribeGroupsResponseDescribedGroup>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeGroupsResponseDescribedGroup(r, version));
+          a[i] = readDescribeGroupsResponseDescribedGroup(r, version);
         }
         f_groups = a;
       }
@@ -124,9 +124,9 @@ function readDescribeGroupsResponse(r: Reader, version: number): DescribeGroupsR
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: DescribeGroupsResponseDescribedGroup[] = [];
+        const a = new Array<DescribeGroupsResponseDescribedGroup>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeGroupsResponseDescribedGroup(r, version));
+          a[i] = readDescribeGroupsResponseDescribedGroup(r, version);
         }
         f_groups = a;
       }
@@ -334,9 +334,9 @@ function readDescribeGroupsResponseDescribedGroup(r: Reader, version: number): D
       if (n < 0) {
         r.fail("Groups.Members", "null for a non-nullable array");
       } else {
-        const a: DescribeGroupsResponseDescribedGroupMember[] = [];
+        const a = new Array<DescribeGroupsResponseDescribedGroupMember>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeGroupsResponseDescribedGroupMember(r, version));
+          a[i] = readDescribeGroupsResponseDescribedGroupMember(r, version);
         }
         f_members = a;
       }
@@ -345,9 +345,9 @@ function readDescribeGroupsResponseDescribedGroup(r: Reader, version: number): D
       if (n < 0) {
         r.fail("Groups.Members", "null for a non-nullable array");
       } else {
-        const a: DescribeGroupsResponseDescribedGroupMember[] = [];
+        const a = new Array<DescribeGroupsResponseDescribedGroupMember>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeGroupsResponseDescribedGroupMember(r, version));
+          a[i] = readDescribeGroupsResponseDescribedGroupMember(r, version);
         }
         f_members = a;
       }

@@ -121,9 +121,9 @@ function readDescribeLogDirsRequest(r: Reader, version: number): DescribeLogDirs
       if (n < 0) {
         f_topics = null;
       } else {
-        const a: DescribeLogDirsRequestDescribableLogDirTopic[] = [];
+        const a = new Array<DescribeLogDirsRequestDescribableLogDirTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeLogDirsRequestDescribableLogDirTopic(r, version));
+          a[i] = readDescribeLogDirsRequestDescribableLogDirTopic(r, version);
         }
         f_topics = a;
       }
@@ -132,9 +132,9 @@ function readDescribeLogDirsRequest(r: Reader, version: number): DescribeLogDirs
       if (n < 0) {
         f_topics = null;
       } else {
-        const a: DescribeLogDirsRequestDescribableLogDirTopic[] = [];
+        const a = new Array<DescribeLogDirsRequestDescribableLogDirTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeLogDirsRequestDescribableLogDirTopic(r, version));
+          a[i] = readDescribeLogDirsRequestDescribableLogDirTopic(r, version);
         }
         f_topics = a;
       }
@@ -264,9 +264,9 @@ function readDescribeLogDirsRequestDescribableLogDirTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions"));
+          a[i] = r.int32("Topics.Partitions");
         }
         f_partitions = a;
       }
@@ -275,9 +275,9 @@ function readDescribeLogDirsRequestDescribableLogDirTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions"));
+          a[i] = r.int32("Topics.Partitions");
         }
         f_partitions = a;
       }

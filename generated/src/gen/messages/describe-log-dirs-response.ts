@@ -119,9 +119,9 @@ function readDescribeLogDirsResponse(r: Reader, version: number): DescribeLogDir
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: DescribeLogDirsResponseDescribeLogDirsResult[] = [];
+        const a = new Array<DescribeLogDirsResponseDescribeLogDirsResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeLogDirsResponseDescribeLogDirsResult(r, version));
+          a[i] = readDescribeLogDirsResponseDescribeLogDirsResult(r, version);
         }
         f_results = a;
       }
@@ -130,9 +130,9 @@ function readDescribeLogDirsResponse(r: Reader, version: number): DescribeLogDir
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: DescribeLogDirsResponseDescribeLogDirsResult[] = [];
+        const a = new Array<DescribeLogDirsResponseDescribeLogDirsResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeLogDirsResponseDescribeLogDirsResult(r, version));
+          a[i] = readDescribeLogDirsResponseDescribeLogDirsResult(r, version);
         }
         f_results = a;
       }
@@ -293,9 +293,9 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(
       if (n < 0) {
         r.fail("Results.Topics", "null for a non-nullable array");
       } else {
-        const a: DescribeLogDirsResponseDescribeLogDirsTopic[] = [];
+        const a = new Array<DescribeLogDirsResponseDescribeLogDirsTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeLogDirsResponseDescribeLogDirsTopic(r, version));
+          a[i] = readDescribeLogDirsResponseDescribeLogDirsTopic(r, version);
         }
         f_topics = a;
       }
@@ -304,9 +304,9 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(
       if (n < 0) {
         r.fail("Results.Topics", "null for a non-nullable array");
       } else {
-        const a: DescribeLogDirsResponseDescribeLogDirsTopic[] = [];
+        const a = new Array<DescribeLogDirsResponseDescribeLogDirsTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeLogDirsResponseDescribeLogDirsTopic(r, version));
+          a[i] = readDescribeLogDirsResponseDescribeLogDirsTopic(r, version);
         }
         f_topics = a;
       }
@@ -456,9 +456,9 @@ function readDescribeLogDirsResponseDescribeLogDirsTopic(
       if (n < 0) {
         r.fail("Results.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DescribeLogDirsResponseDescribeLogDirsPartition[] = [];
+        const a = new Array<DescribeLogDirsResponseDescribeLogDirsPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeLogDirsResponseDescribeLogDirsPartition(r, version));
+          a[i] = readDescribeLogDirsResponseDescribeLogDirsPartition(r, version);
         }
         f_partitions = a;
       }
@@ -467,9 +467,9 @@ function readDescribeLogDirsResponseDescribeLogDirsTopic(
       if (n < 0) {
         r.fail("Results.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DescribeLogDirsResponseDescribeLogDirsPartition[] = [];
+        const a = new Array<DescribeLogDirsResponseDescribeLogDirsPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeLogDirsResponseDescribeLogDirsPartition(r, version));
+          a[i] = readDescribeLogDirsResponseDescribeLogDirsPartition(r, version);
         }
         f_partitions = a;
       }

@@ -74,9 +74,9 @@ function readDescribeProducersRequest(r: Reader, version: number): DescribeProdu
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DescribeProducersRequestTopicRequest[] = [];
+        const a = new Array<DescribeProducersRequestTopicRequest>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeProducersRequestTopicRequest(r, version));
+          a[i] = readDescribeProducersRequestTopicRequest(r, version);
         }
         f_topics = a;
       }
@@ -172,9 +172,9 @@ function readDescribeProducersRequestTopicRequest(r: Reader, version: number): D
       if (n < 0) {
         r.fail("Topics.PartitionIndexes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.PartitionIndexes"));
+          a[i] = r.int32("Topics.PartitionIndexes");
         }
         f_partitionIndexes = a;
       }

@@ -81,9 +81,9 @@ function readDescribeProducersResponse(r: Reader, version: number): DescribeProd
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DescribeProducersResponseTopicResponse[] = [];
+        const a = new Array<DescribeProducersResponseTopicResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeProducersResponseTopicResponse(r, version));
+          a[i] = readDescribeProducersResponseTopicResponse(r, version);
         }
         f_topics = a;
       }
@@ -188,9 +188,9 @@ function readDescribeProducersResponseTopicResponse(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DescribeProducersResponsePartitionResponse[] = [];
+        const a = new Array<DescribeProducersResponsePartitionResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeProducersResponsePartitionResponse(r, version));
+          a[i] = readDescribeProducersResponsePartitionResponse(r, version);
         }
         f_partitions = a;
       }
@@ -311,9 +311,9 @@ function readDescribeProducersResponsePartitionResponse(
       if (n < 0) {
         r.fail("Topics.Partitions.ActiveProducers", "null for a non-nullable array");
       } else {
-        const a: DescribeProducersResponseProducerState[] = [];
+        const a = new Array<DescribeProducersResponseProducerState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeProducersResponseProducerState(r, version));
+          a[i] = readDescribeProducersResponseProducerState(r, version);
         }
         f_activeProducers = a;
       }

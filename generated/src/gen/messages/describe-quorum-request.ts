@@ -74,9 +74,9 @@ function readDescribeQuorumRequest(r: Reader, version: number): DescribeQuorumRe
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DescribeQuorumRequestTopicData[] = [];
+        const a = new Array<DescribeQuorumRequestTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeQuorumRequestTopicData(r, version));
+          a[i] = readDescribeQuorumRequestTopicData(r, version);
         }
         f_topics = a;
       }
@@ -170,9 +170,9 @@ function readDescribeQuorumRequestTopicData(r: Reader, version: number): Describ
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DescribeQuorumRequestPartitionData[] = [];
+        const a = new Array<DescribeQuorumRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeQuorumRequestPartitionData(r, version));
+          a[i] = readDescribeQuorumRequestPartitionData(r, version);
         }
         f_partitions = a;
       }

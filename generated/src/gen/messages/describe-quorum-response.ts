@@ -129,9 +129,9 @@ function readDescribeQuorumResponse(r: Reader, version: number): DescribeQuorumR
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DescribeQuorumResponseTopicData[] = [];
+        const a = new Array<DescribeQuorumResponseTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeQuorumResponseTopicData(r, version));
+          a[i] = readDescribeQuorumResponseTopicData(r, version);
         }
         f_topics = a;
       }
@@ -144,9 +144,9 @@ function readDescribeQuorumResponse(r: Reader, version: number): DescribeQuorumR
       if (n < 0) {
         r.fail("Nodes", "null for a non-nullable array");
       } else {
-        const a: DescribeQuorumResponseNode[] = [];
+        const a = new Array<DescribeQuorumResponseNode>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeQuorumResponseNode(r, version));
+          a[i] = readDescribeQuorumResponseNode(r, version);
         }
         f_nodes = a;
       }
@@ -245,9 +245,9 @@ function readDescribeQuorumResponseTopicData(r: Reader, version: number): Descri
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DescribeQuorumResponsePartitionData[] = [];
+        const a = new Array<DescribeQuorumResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeQuorumResponsePartitionData(r, version));
+          a[i] = readDescribeQuorumResponsePartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -407,9 +407,9 @@ function readDescribeQuorumResponsePartitionData(r: Reader, version: number): De
       if (n < 0) {
         r.fail("Topics.Partitions.CurrentVoters", "null for a non-nullable array");
       } else {
-        const a: DescribeQuorumResponseReplicaState[] = [];
+        const a = new Array<DescribeQuorumResponseReplicaState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeQuorumResponseReplicaState(r, version));
+          a[i] = readDescribeQuorumResponseReplicaState(r, version);
         }
         f_currentVoters = a;
       }
@@ -422,9 +422,9 @@ function readDescribeQuorumResponsePartitionData(r: Reader, version: number): De
       if (n < 0) {
         r.fail("Topics.Partitions.Observers", "null for a non-nullable array");
       } else {
-        const a: DescribeQuorumResponseReplicaState[] = [];
+        const a = new Array<DescribeQuorumResponseReplicaState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeQuorumResponseReplicaState(r, version));
+          a[i] = readDescribeQuorumResponseReplicaState(r, version);
         }
         f_observers = a;
       }
@@ -653,9 +653,9 @@ function readDescribeQuorumResponseNode(r: Reader, version: number): DescribeQuo
       if (n < 0) {
         r.fail("Nodes.Listeners", "null for a non-nullable array");
       } else {
-        const a: DescribeQuorumResponseListener[] = [];
+        const a = new Array<DescribeQuorumResponseListener>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeQuorumResponseListener(r, version));
+          a[i] = readDescribeQuorumResponseListener(r, version);
         }
         f_listeners = a;
       }

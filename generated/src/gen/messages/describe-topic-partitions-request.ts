@@ -92,9 +92,9 @@ function readDescribeTopicPartitionsRequest(r: Reader, version: number): Describ
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DescribeTopicPartitionsRequestTopicRequest[] = [];
+        const a = new Array<DescribeTopicPartitionsRequestTopicRequest>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeTopicPartitionsRequestTopicRequest(r, version));
+          a[i] = readDescribeTopicPartitionsRequestTopicRequest(r, version);
         }
         f_topics = a;
       }

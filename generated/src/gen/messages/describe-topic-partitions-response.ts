@@ -94,9 +94,9 @@ function readDescribeTopicPartitionsResponse(r: Reader, version: number): Descri
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] = [];
+        const a = new Array<DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(r, version));
+          a[i] = readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -233,9 +233,9 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] = [];
+        const a = new Array<DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(r, version));
+          a[i] = readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(r, version);
         }
         f_partitions = a;
       }
@@ -448,9 +448,9 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseParti
       if (n < 0) {
         r.fail("Topics.Partitions.ReplicaNodes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.ReplicaNodes"));
+          a[i] = r.int32("Topics.Partitions.ReplicaNodes");
         }
         f_replicaNodes = a;
       }
@@ -463,9 +463,9 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseParti
       if (n < 0) {
         r.fail("Topics.Partitions.IsrNodes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.IsrNodes"));
+          a[i] = r.int32("Topics.Partitions.IsrNodes");
         }
         f_isrNodes = a;
       }
@@ -478,9 +478,9 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseParti
       if (n < 0) {
         f_eligibleLeaderReplicas = null;
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.EligibleLeaderReplicas"));
+          a[i] = r.int32("Topics.Partitions.EligibleLeaderReplicas");
         }
         f_eligibleLeaderReplicas = a;
       }
@@ -493,9 +493,9 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseParti
       if (n < 0) {
         f_lastKnownElr = null;
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.LastKnownElr"));
+          a[i] = r.int32("Topics.Partitions.LastKnownElr");
         }
         f_lastKnownElr = a;
       }
@@ -508,9 +508,9 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseParti
       if (n < 0) {
         r.fail("Topics.Partitions.OfflineReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.OfflineReplicas"));
+          a[i] = r.int32("Topics.Partitions.OfflineReplicas");
         }
         f_offlineReplicas = a;
       }

@@ -79,9 +79,9 @@ function readDescribeTransactionsRequest(r: Reader, version: number): DescribeTr
       if (n < 0) {
         r.fail("TransactionalIds", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("TransactionalIds"));
+          a[i] = r.compactString("TransactionalIds");
         }
         f_transactionalIds = a;
       }

@@ -83,9 +83,9 @@ function readDescribeTransactionsResponse(r: Reader, version: number): DescribeT
       if (n < 0) {
         r.fail("TransactionStates", "null for a non-nullable array");
       } else {
-        const a: DescribeTransactionsResponseTransactionState[] = [];
+        const a = new Array<DescribeTransactionsResponseTransactionState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeTransactionsResponseTransactionState(r, version));
+          a[i] = readDescribeTransactionsResponseTransactionState(r, version);
         }
         f_transactionStates = a;
       }
@@ -235,9 +235,9 @@ function readDescribeTransactionsResponseTransactionState(
       if (n < 0) {
         r.fail("TransactionStates.Topics", "null for a non-nullable array");
       } else {
-        const a: DescribeTransactionsResponseTopicData[] = [];
+        const a = new Array<DescribeTransactionsResponseTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeTransactionsResponseTopicData(r, version));
+          a[i] = readDescribeTransactionsResponseTopicData(r, version);
         }
         f_topics = a;
       }
@@ -340,9 +340,9 @@ function readDescribeTransactionsResponseTopicData(r: Reader, version: number): 
       if (n < 0) {
         r.fail("TransactionStates.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TransactionStates.Topics.Partitions"));
+          a[i] = r.int32("TransactionStates.Topics.Partitions");
         }
         f_partitions = a;
       }

@@ -95,9 +95,9 @@ function readDescribeUserScramCredentialsRequest(r: Reader, version: number): De
       if (n < 0) {
         f_users = null;
       } else {
-        const a: DescribeUserScramCredentialsRequestUserName[] = [];
+        const a = new Array<DescribeUserScramCredentialsRequestUserName>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeUserScramCredentialsRequestUserName(r, version));
+          a[i] = readDescribeUserScramCredentialsRequestUserName(r, version);
         }
         f_users = a;
       }

@@ -106,9 +106,9 @@ function readDescribeUserScramCredentialsResponse(r: Reader, version: number): D
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[] = [];
+        const a = new Array<DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r, version));
+          a[i] = readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r, version);
         }
         f_results = a;
       }
@@ -234,9 +234,9 @@ function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
       if (n < 0) {
         r.fail("Results.CredentialInfos", "null for a non-nullable array");
       } else {
-        const a: DescribeUserScramCredentialsResponseCredentialInfo[] = [];
+        const a = new Array<DescribeUserScramCredentialsResponseCredentialInfo>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readDescribeUserScramCredentialsResponseCredentialInfo(r, version));
+          a[i] = readDescribeUserScramCredentialsResponseCredentialInfo(r, version);
         }
         f_credentialInfos = a;
       }

@@ -150,9 +150,9 @@ function readElectLeadersRequest(r: Reader, version: number): ElectLeadersReques
       if (n < 0) {
         f_topicPartitions = null;
       } else {
-        const a: ElectLeadersRequestTopicPartitions[] = [];
+        const a = new Array<ElectLeadersRequestTopicPartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readElectLeadersRequestTopicPartitions(r, version));
+          a[i] = readElectLeadersRequestTopicPartitions(r, version);
         }
         f_topicPartitions = a;
       }
@@ -161,9 +161,9 @@ function readElectLeadersRequest(r: Reader, version: number): ElectLeadersReques
       if (n < 0) {
         f_topicPartitions = null;
       } else {
-        const a: ElectLeadersRequestTopicPartitions[] = [];
+        const a = new Array<ElectLeadersRequestTopicPartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readElectLeadersRequestTopicPartitions(r, version));
+          a[i] = readElectLeadersRequestTopicPartitions(r, version);
         }
         f_topicPartitions = a;
       }
@@ -291,9 +291,9 @@ function readElectLeadersRequestTopicPartitions(r: Reader, version: number): Ele
       if (n < 0) {
         r.fail("TopicPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitions.Partitions"));
+          a[i] = r.int32("TopicPartitions.Partitions");
         }
         f_partitions = a;
       }
@@ -302,9 +302,9 @@ function readElectLeadersRequestTopicPartitions(r: Reader, version: number): Ele
       if (n < 0) {
         r.fail("TopicPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitions.Partitions"));
+          a[i] = r.int32("TopicPartitions.Partitions");
         }
         f_partitions = a;
       }

@@ -128,9 +128,9 @@ function readElectLeadersResponse(r: Reader, version: number): ElectLeadersRespo
       if (n < 0) {
         r.fail("ReplicaElectionResults", "null for a non-nullable array");
       } else {
-        const a: ElectLeadersResponseReplicaElectionResult[] = [];
+        const a = new Array<ElectLeadersResponseReplicaElectionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readElectLeadersResponseReplicaElectionResult(r, version));
+          a[i] = readElectLeadersResponseReplicaElectionResult(r, version);
         }
         f_replicaElectionResults = a;
       }
@@ -139,9 +139,9 @@ function readElectLeadersResponse(r: Reader, version: number): ElectLeadersRespo
       if (n < 0) {
         r.fail("ReplicaElectionResults", "null for a non-nullable array");
       } else {
-        const a: ElectLeadersResponseReplicaElectionResult[] = [];
+        const a = new Array<ElectLeadersResponseReplicaElectionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readElectLeadersResponseReplicaElectionResult(r, version));
+          a[i] = readElectLeadersResponseReplicaElectionResult(r, version);
         }
         f_replicaElectionResults = a;
       }
@@ -277,9 +277,9 @@ function readElectLeadersResponseReplicaElectionResult(
       if (n < 0) {
         r.fail("ReplicaElectionResults.PartitionResult", "null for a non-nullable array");
       } else {
-        const a: ElectLeadersResponsePartitionResult[] = [];
+        const a = new Array<ElectLeadersResponsePartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readElectLeadersResponsePartitionResult(r, version));
+          a[i] = readElectLeadersResponsePartitionResult(r, version);
         }
         f_partitionResult = a;
       }
@@ -288,9 +288,9 @@ function readElectLeadersResponseReplicaElectionResult(
       if (n < 0) {
         r.fail("ReplicaElectionResults.PartitionResult", "null for a non-nullable array");
       } else {
-        const a: ElectLeadersResponsePartitionResult[] = [];
+        const a = new Array<ElectLeadersResponsePartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readElectLeadersResponsePartitionResult(r, version));
+          a[i] = readElectLeadersResponsePartitionResult(r, version);
         }
         f_partitionResult = a;
       }

@@ -135,9 +135,9 @@ function readEndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRe
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochRequestTopicData[] = [];
+        const a = new Array<EndQuorumEpochRequestTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochRequestTopicData(r, version));
+          a[i] = readEndQuorumEpochRequestTopicData(r, version);
         }
         f_topics = a;
       }
@@ -146,9 +146,9 @@ function readEndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRe
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochRequestTopicData[] = [];
+        const a = new Array<EndQuorumEpochRequestTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochRequestTopicData(r, version));
+          a[i] = readEndQuorumEpochRequestTopicData(r, version);
         }
         f_topics = a;
       }
@@ -161,9 +161,9 @@ function readEndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRe
       if (n < 0) {
         r.fail("LeaderEndpoints", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochRequestLeaderEndpoint[] = [];
+        const a = new Array<EndQuorumEpochRequestLeaderEndpoint>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochRequestLeaderEndpoint(r, version));
+          a[i] = readEndQuorumEpochRequestLeaderEndpoint(r, version);
         }
         f_leaderEndpoints = a;
       }
@@ -291,9 +291,9 @@ function readEndQuorumEpochRequestTopicData(r: Reader, version: number): EndQuor
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochRequestPartitionData[] = [];
+        const a = new Array<EndQuorumEpochRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochRequestPartitionData(r, version));
+          a[i] = readEndQuorumEpochRequestPartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -302,9 +302,9 @@ function readEndQuorumEpochRequestTopicData(r: Reader, version: number): EndQuor
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochRequestPartitionData[] = [];
+        const a = new Array<EndQuorumEpochRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochRequestPartitionData(r, version));
+          a[i] = readEndQuorumEpochRequestPartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -441,9 +441,9 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, version: number): End
       if (n < 0) {
         r.fail("Topics.Partitions.PreferredSuccessors", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.PreferredSuccessors"));
+          a[i] = r.int32("Topics.Partitions.PreferredSuccessors");
         }
         f_preferredSuccessors = a;
       }
@@ -458,9 +458,9 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, version: number): End
       if (n < 0) {
         r.fail("Topics.Partitions.PreferredCandidates", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochRequestReplicaInfo[] = [];
+        const a = new Array<EndQuorumEpochRequestReplicaInfo>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochRequestReplicaInfo(r, version));
+          a[i] = readEndQuorumEpochRequestReplicaInfo(r, version);
         }
         f_preferredCandidates = a;
       }

@@ -150,9 +150,9 @@ function readEndQuorumEpochResponse(r: Reader, version: number): EndQuorumEpochR
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochResponseTopicData[] = [];
+        const a = new Array<EndQuorumEpochResponseTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochResponseTopicData(r, version));
+          a[i] = readEndQuorumEpochResponseTopicData(r, version);
         }
         f_topics = a;
       }
@@ -161,9 +161,9 @@ function readEndQuorumEpochResponse(r: Reader, version: number): EndQuorumEpochR
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochResponseTopicData[] = [];
+        const a = new Array<EndQuorumEpochResponseTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochResponseTopicData(r, version));
+          a[i] = readEndQuorumEpochResponseTopicData(r, version);
         }
         f_topics = a;
       }
@@ -184,9 +184,9 @@ function readEndQuorumEpochResponse(r: Reader, version: number): EndQuorumEpochR
             if (n < 0) {
               r.fail("NodeEndpoints", "null for a non-nullable array");
             } else {
-              const a: EndQuorumEpochResponseNodeEndpoint[] = [];
+              const a = new Array<EndQuorumEpochResponseNodeEndpoint>(n);
               for (let i = 0; i < n; i++) {
-                a.push(readEndQuorumEpochResponseNodeEndpoint(r, version));
+                a[i] = readEndQuorumEpochResponseNodeEndpoint(r, version);
               }
               f_nodeEndpoints = a;
             }
@@ -309,9 +309,9 @@ function readEndQuorumEpochResponseTopicData(r: Reader, version: number): EndQuo
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochResponsePartitionData[] = [];
+        const a = new Array<EndQuorumEpochResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochResponsePartitionData(r, version));
+          a[i] = readEndQuorumEpochResponsePartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -320,9 +320,9 @@ function readEndQuorumEpochResponseTopicData(r: Reader, version: number): EndQuo
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: EndQuorumEpochResponsePartitionData[] = [];
+        const a = new Array<EndQuorumEpochResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readEndQuorumEpochResponsePartitionData(r, version));
+          a[i] = readEndQuorumEpochResponsePartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -316,9 +316,9 @@ function readFetchRequest(r: Reader, version: number): FetchRequest {
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: FetchRequestFetchTopic[] = [];
+        const a = new Array<FetchRequestFetchTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchRequestFetchTopic(r, version));
+          a[i] = readFetchRequestFetchTopic(r, version);
         }
         f_topics = a;
       }
@@ -327,9 +327,9 @@ function readFetchRequest(r: Reader, version: number): FetchRequest {
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: FetchRequestFetchTopic[] = [];
+        const a = new Array<FetchRequestFetchTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchRequestFetchTopic(r, version));
+          a[i] = readFetchRequestFetchTopic(r, version);
         }
         f_topics = a;
       }
@@ -342,9 +342,9 @@ function readFetchRequest(r: Reader, version: number): FetchRequest {
       if (n < 0) {
         r.fail("ForgottenTopicsData", "null for a non-nullable array");
       } else {
-        const a: FetchRequestForgottenTopic[] = [];
+        const a = new Array<FetchRequestForgottenTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchRequestForgottenTopic(r, version));
+          a[i] = readFetchRequestForgottenTopic(r, version);
         }
         f_forgottenTopicsData = a;
       }
@@ -353,9 +353,9 @@ function readFetchRequest(r: Reader, version: number): FetchRequest {
       if (n < 0) {
         r.fail("ForgottenTopicsData", "null for a non-nullable array");
       } else {
-        const a: FetchRequestForgottenTopic[] = [];
+        const a = new Array<FetchRequestForgottenTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchRequestForgottenTopic(r, version));
+          a[i] = readFetchRequestForgottenTopic(r, version);
         }
         f_forgottenTopicsData = a;
       }
@@ -602,9 +602,9 @@ function readFetchRequestFetchTopic(r: Reader, version: number): FetchRequestFet
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: FetchRequestFetchPartition[] = [];
+        const a = new Array<FetchRequestFetchPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchRequestFetchPartition(r, version));
+          a[i] = readFetchRequestFetchPartition(r, version);
         }
         f_partitions = a;
       }
@@ -613,9 +613,9 @@ function readFetchRequestFetchTopic(r: Reader, version: number): FetchRequestFet
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: FetchRequestFetchPartition[] = [];
+        const a = new Array<FetchRequestFetchPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchRequestFetchPartition(r, version));
+          a[i] = readFetchRequestFetchPartition(r, version);
         }
         f_partitions = a;
       }
@@ -937,9 +937,9 @@ function readFetchRequestForgottenTopic(r: Reader, version: number): FetchReques
       if (n < 0) {
         r.fail("ForgottenTopicsData.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("ForgottenTopicsData.Partitions"));
+          a[i] = r.int32("ForgottenTopicsData.Partitions");
         }
         f_partitions = a;
       }
@@ -948,9 +948,9 @@ function readFetchRequestForgottenTopic(r: Reader, version: number): FetchReques
       if (n < 0) {
         r.fail("ForgottenTopicsData.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("ForgottenTopicsData.Partitions"));
+          a[i] = r.int32("ForgottenTopicsData.Partitions");
         }
         f_partitions = a;
       }

@@ -197,9 +197,9 @@ function readFetchResponse(r: Reader, version: number): FetchResponse {
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: FetchResponseFetchableTopicResponse[] = [];
+        const a = new Array<FetchResponseFetchableTopicResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchResponseFetchableTopicResponse(r, version));
+          a[i] = readFetchResponseFetchableTopicResponse(r, version);
         }
         f_responses = a;
       }
@@ -208,9 +208,9 @@ function readFetchResponse(r: Reader, version: number): FetchResponse {
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: FetchResponseFetchableTopicResponse[] = [];
+        const a = new Array<FetchResponseFetchableTopicResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchResponseFetchableTopicResponse(r, version));
+          a[i] = readFetchResponseFetchableTopicResponse(r, version);
         }
         f_responses = a;
       }
@@ -232,9 +232,9 @@ function readFetchResponse(r: Reader, version: number): FetchResponse {
               if (n < 0) {
                 r.fail("NodeEndpoints", "null for a non-nullable array");
               } else {
-                const a: FetchResponseNodeEndpoint[] = [];
+                const a = new Array<FetchResponseNodeEndpoint>(n);
                 for (let i = 0; i < n; i++) {
-                  a.push(readFetchResponseNodeEndpoint(r, version));
+                  a[i] = readFetchResponseNodeEndpoint(r, version);
                 }
                 f_nodeEndpoints = a;
               }
@@ -387,9 +387,9 @@ function readFetchResponseFetchableTopicResponse(r: Reader, version: number): Fe
       if (n < 0) {
         r.fail("Responses.Partitions", "null for a non-nullable array");
       } else {
-        const a: FetchResponsePartitionData[] = [];
+        const a = new Array<FetchResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchResponsePartitionData(r, version));
+          a[i] = readFetchResponsePartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -398,9 +398,9 @@ function readFetchResponseFetchableTopicResponse(r: Reader, version: number): Fe
       if (n < 0) {
         r.fail("Responses.Partitions", "null for a non-nullable array");
       } else {
-        const a: FetchResponsePartitionData[] = [];
+        const a = new Array<FetchResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchResponsePartitionData(r, version));
+          a[i] = readFetchResponsePartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -709,9 +709,9 @@ function readFetchResponsePartitionData(r: Reader, version: number): FetchRespon
       if (n < 0) {
         f_abortedTransactions = null;
       } else {
-        const a: FetchResponseAbortedTransaction[] = [];
+        const a = new Array<FetchResponseAbortedTransaction>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchResponseAbortedTransaction(r, version));
+          a[i] = readFetchResponseAbortedTransaction(r, version);
         }
         f_abortedTransactions = a;
       }
@@ -720,9 +720,9 @@ function readFetchResponsePartitionData(r: Reader, version: number): FetchRespon
       if (n < 0) {
         f_abortedTransactions = null;
       } else {
-        const a: FetchResponseAbortedTransaction[] = [];
+        const a = new Array<FetchResponseAbortedTransaction>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchResponseAbortedTransaction(r, version));
+          a[i] = readFetchResponseAbortedTransaction(r, version);
         }
         f_abortedTransactions = a;
       }

@@ -120,9 +120,9 @@ function readFetchSnapshotRequest(r: Reader, version: number): FetchSnapshotRequ
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: FetchSnapshotRequestTopicSnapshot[] = [];
+        const a = new Array<FetchSnapshotRequestTopicSnapshot>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchSnapshotRequestTopicSnapshot(r, version));
+          a[i] = readFetchSnapshotRequestTopicSnapshot(r, version);
         }
         f_topics = a;
       }
@@ -231,9 +231,9 @@ function readFetchSnapshotRequestTopicSnapshot(r: Reader, version: number): Fetc
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: FetchSnapshotRequestPartitionSnapshot[] = [];
+        const a = new Array<FetchSnapshotRequestPartitionSnapshot>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchSnapshotRequestPartitionSnapshot(r, version));
+          a[i] = readFetchSnapshotRequestPartitionSnapshot(r, version);
         }
         f_partitions = a;
       }

@@ -136,9 +136,9 @@ function readFetchSnapshotResponse(r: Reader, version: number): FetchSnapshotRes
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: FetchSnapshotResponseTopicSnapshot[] = [];
+        const a = new Array<FetchSnapshotResponseTopicSnapshot>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchSnapshotResponseTopicSnapshot(r, version));
+          a[i] = readFetchSnapshotResponseTopicSnapshot(r, version);
         }
         f_topics = a;
       }
@@ -160,9 +160,9 @@ function readFetchSnapshotResponse(r: Reader, version: number): FetchSnapshotRes
               if (n < 0) {
                 r.fail("NodeEndpoints", "null for a non-nullable array");
               } else {
-                const a: FetchSnapshotResponseNodeEndpoint[] = [];
+                const a = new Array<FetchSnapshotResponseNodeEndpoint>(n);
                 for (let i = 0; i < n; i++) {
-                  a.push(readFetchSnapshotResponseNodeEndpoint(r, version));
+                  a[i] = readFetchSnapshotResponseNodeEndpoint(r, version);
                 }
                 f_nodeEndpoints = a;
               }
@@ -261,9 +261,9 @@ function readFetchSnapshotResponseTopicSnapshot(r: Reader, version: number): Fet
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: FetchSnapshotResponsePartitionSnapshot[] = [];
+        const a = new Array<FetchSnapshotResponsePartitionSnapshot>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFetchSnapshotResponsePartitionSnapshot(r, version));
+          a[i] = readFetchSnapshotResponsePartitionSnapshot(r, version);
         }
         f_partitions = a;
       }

@@ -157,9 +157,9 @@ function readFindCoordinatorRequest(r: Reader, version: number): FindCoordinator
       if (n < 0) {
         r.fail("CoordinatorKeys", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("CoordinatorKeys"));
+          a[i] = r.compactString("CoordinatorKeys");
         }
         f_coordinatorKeys = a;
       }

@@ -245,9 +245,9 @@ function readFindCoordinatorResponse(r: Reader, version: number): FindCoordinato
       if (n < 0) {
         r.fail("Coordinators", "null for a non-nullable array");
       } else {
-        const a: FindCoordinatorResponseCoordinator[] = [];
+        const a = new Array<FindCoordinatorResponseCoordinator>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readFindCoordinatorResponseCoordinator(r, version));
+          a[i] = readFindCoordinatorResponseCoordinator(r, version);
         }
         f_coordinators = a;
       }

@@ -140,9 +140,9 @@ function readGetTelemetrySubscriptionsResponse(r: Reader, version: number): GetT
       if (n < 0) {
         r.fail("AcceptedCompressionTypes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int8("AcceptedCompressionTypes"));
+          a[i] = r.int8("AcceptedCompressionTypes");
         }
         f_acceptedCompressionTypes = a;
       }
@@ -161,9 +161,9 @@ function readGetTelemetrySubscriptionsResponse(r: Reader, version: number): GetT
       if (n < 0) {
         r.fail("RequestedMetrics", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("RequestedMetrics"));
+          a[i] = r.compactString("RequestedMetrics");
         }
         f_requestedMetrics = a;
       }

@@ -104,9 +104,9 @@ function readIncrementalAlterConfigsRequest(r: Reader, version: number): Increme
       if (n < 0) {
         r.fail("Resources", "null for a non-nullable array");
       } else {
-        const a: IncrementalAlterConfigsRequestAlterConfigsResource[] = [];
+        const a = new Array<IncrementalAlterConfigsRequestAlterConfigsResource>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readIncrementalAlterConfigsRequestAlterConfigsResource(r, version));
+          a[i] = readIncrementalAlterConfigsRequestAlterConfigsResource(r, version);
         }
         f_resources = a;
       }
@@ -115,9 +115,9 @@ function readIncrementalAlterConfigsRequest(r: Reader, version: number): Increme
       if (n < 0) {
         r.fail("Resources", "null for a non-nullable array");
       } else {
-        const a: IncrementalAlterConfigsRequestAlterConfigsResource[] = [];
+        const a = new Array<IncrementalAlterConfigsRequestAlterConfigsResource>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readIncrementalAlterConfigsRequestAlterConfigsResource(r, version));
+          a[i] = readIncrementalAlterConfigsRequestAlterConfigsResource(r, version);
         }
         f_resources = a;
       }
@@ -261,9 +261,9 @@ function readIncrementalAlterConfigsRequestAlterConfigsResource(
       if (n < 0) {
         r.fail("Resources.Configs", "null for a non-nullable array");
       } else {
-        const a: IncrementalAlterConfigsRequestAlterableConfig[] = [];
+        const a = new Array<IncrementalAlterConfigsRequestAlterableConfig>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readIncrementalAlterConfigsRequestAlterableConfig(r, version));
+          a[i] = readIncrementalAlterConfigsRequestAlterableConfig(r, version);
         }
         f_configs = a;
       }
@@ -272,9 +272,9 @@ function readIncrementalAlterConfigsRequestAlterConfigsResource(
       if (n < 0) {
         r.fail("Resources.Configs", "null for a non-nullable array");
       } else {
-        const a: IncrementalAlterConfigsRequestAlterableConfig[] = [];
+        const a = new Array<IncrementalAlterConfigsRequestAlterableConfig>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readIncrementalAlterConfigsRequestAlterableConfig(r, version));
+          a[i] = readIncrementalAlterConfigsRequestAlterableConfig(r, version);
         }
         f_configs = a;
       }

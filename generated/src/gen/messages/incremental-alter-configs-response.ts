@@ -106,9 +106,9 @@ function readIncrementalAlterConfigsResponse(r: Reader, version: number): Increm
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = [];
+        const a = new Array<IncrementalAlterConfigsResponseAlterConfigsResourceResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, version));
+          a[i] = readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, version);
         }
         f_responses = a;
       }
@@ -117,9 +117,9 @@ function readIncrementalAlterConfigsResponse(r: Reader, version: number): Increm
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = [];
+        const a = new Array<IncrementalAlterConfigsResponseAlterConfigsResourceResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, version));
+          a[i] = readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, version);
         }
         f_responses = a;
       }

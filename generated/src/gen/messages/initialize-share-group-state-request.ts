@@ -86,9 +86,9 @@ function readInitializeShareGroupStateRequest(r: Reader, version: number): Initi
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: InitializeShareGroupStateRequestInitializeStateData[] = [];
+        const a = new Array<InitializeShareGroupStateRequestInitializeStateData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readInitializeShareGroupStateRequestInitializeStateData(r, version));
+          a[i] = readInitializeShareGroupStateRequestInitializeStateData(r, version);
         }
         f_topics = a;
       }
@@ -190,9 +190,9 @@ function readInitializeShareGroupStateRequestInitializeStateData(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: InitializeShareGroupStateRequestPartitionData[] = [];
+        const a = new Array<InitializeShareGroupStateRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readInitializeShareGroupStateRequestPartitionData(r, version));
+          a[i] = readInitializeShareGroupStateRequestPartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -80,9 +80,9 @@ function readInitializeShareGroupStateResponse(r: Reader, version: number): Init
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: InitializeShareGroupStateResponseInitializeStateResult[] = [];
+        const a = new Array<InitializeShareGroupStateResponseInitializeStateResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readInitializeShareGroupStateResponseInitializeStateResult(r, version));
+          a[i] = readInitializeShareGroupStateResponseInitializeStateResult(r, version);
         }
         f_results = a;
       }
@@ -183,9 +183,9 @@ function readInitializeShareGroupStateResponseInitializeStateResult(
       if (n < 0) {
         r.fail("Results.Partitions", "null for a non-nullable array");
       } else {
-        const a: InitializeShareGroupStateResponsePartitionResult[] = [];
+        const a = new Array<InitializeShareGroupStateResponsePartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readInitializeShareGroupStateResponsePartitionResult(r, version));
+          a[i] = readInitializeShareGroupStateResponsePartitionResult(r, version);
         }
         f_partitions = a;
       }

@@ -225,9 +225,9 @@ function readJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
       if (n < 0) {
         r.fail("Protocols", "null for a non-nullable array");
       } else {
-        const a: JoinGroupRequestJoinGroupRequestProtocol[] = [];
+        const a = new Array<JoinGroupRequestJoinGroupRequestProtocol>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readJoinGroupRequestJoinGroupRequestProtocol(r, version));
+          a[i] = readJoinGroupRequestJoinGroupRequestProtocol(r, version);
         }
         f_protocols = a;
       }
@@ -236,9 +236,9 @@ function readJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
       if (n < 0) {
         r.fail("Protocols", "null for a non-nullable array");
       } else {
-        const a: JoinGroupRequestJoinGroupRequestProtocol[] = [];
+        const a = new Array<JoinGroupRequestJoinGroupRequestProtocol>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readJoinGroupRequestJoinGroupRequestProtocol(r, version));
+          a[i] = readJoinGroupRequestJoinGroupRequestProtocol(r, version);
         }
         f_protocols = a;
       }

@@ -237,9 +237,9 @@ function readJoinGroupResponse(r: Reader, version: number): JoinGroupResponse {
       if (n < 0) {
         r.fail("Members", "null for a non-nullable array");
       } else {
-        const a: JoinGroupResponseJoinGroupResponseMember[] = [];
+        const a = new Array<JoinGroupResponseJoinGroupResponseMember>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readJoinGroupResponseJoinGroupResponseMember(r, version));
+          a[i] = readJoinGroupResponseJoinGroupResponseMember(r, version);
         }
         f_members = a;
       }
@@ -248,9 +248,9 @@ function readJoinGroupResponse(r: Reader, version: number): JoinGroupResponse {
       if (n < 0) {
         r.fail("Members", "null for a non-nullable array");
       } else {
-        const a: JoinGroupResponseJoinGroupResponseMember[] = [];
+        const a = new Array<JoinGroupResponseJoinGroupResponseMember>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readJoinGroupResponseJoinGroupResponseMember(r, version));
+          a[i] = readJoinGroupResponseJoinGroupResponseMember(r, version);
         }
         f_members = a;
       }

@@ -241,9 +241,9 @@ function readLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrReques
       if (n < 0) {
         r.fail("UngroupedPartitionStates", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrRequestLeaderAndIsrPartitionState[] = [];
+        const a = new Array<LeaderAndIsrRequestLeaderAndIsrPartitionState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrRequestLeaderAndIsrPartitionState(r, version));
+          a[i] = readLeaderAndIsrRequestLeaderAndIsrPartitionState(r, version);
         }
         f_ungroupedPartitionStates = a;
       }
@@ -258,9 +258,9 @@ function readLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrReques
       if (n < 0) {
         r.fail("TopicStates", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrRequestLeaderAndIsrTopicState[] = [];
+        const a = new Array<LeaderAndIsrRequestLeaderAndIsrTopicState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrRequestLeaderAndIsrTopicState(r, version));
+          a[i] = readLeaderAndIsrRequestLeaderAndIsrTopicState(r, version);
         }
         f_topicStates = a;
       }
@@ -269,9 +269,9 @@ function readLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrReques
       if (n < 0) {
         r.fail("TopicStates", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrRequestLeaderAndIsrTopicState[] = [];
+        const a = new Array<LeaderAndIsrRequestLeaderAndIsrTopicState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrRequestLeaderAndIsrTopicState(r, version));
+          a[i] = readLeaderAndIsrRequestLeaderAndIsrTopicState(r, version);
         }
         f_topicStates = a;
       }
@@ -286,9 +286,9 @@ function readLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrReques
       if (n < 0) {
         r.fail("LiveLeaders", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrRequestLeaderAndIsrLiveLeader[] = [];
+        const a = new Array<LeaderAndIsrRequestLeaderAndIsrLiveLeader>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrRequestLeaderAndIsrLiveLeader(r, version));
+          a[i] = readLeaderAndIsrRequestLeaderAndIsrLiveLeader(r, version);
         }
         f_liveLeaders = a;
       }
@@ -297,9 +297,9 @@ function readLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrReques
       if (n < 0) {
         r.fail("LiveLeaders", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrRequestLeaderAndIsrLiveLeader[] = [];
+        const a = new Array<LeaderAndIsrRequestLeaderAndIsrLiveLeader>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrRequestLeaderAndIsrLiveLeader(r, version));
+          a[i] = readLeaderAndIsrRequestLeaderAndIsrLiveLeader(r, version);
         }
         f_liveLeaders = a;
       }
@@ -572,9 +572,9 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(
       if (n < 0) {
         r.fail("LeaderAndIsrPartitionState.Isr", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("LeaderAndIsrPartitionState.Isr"));
+          a[i] = r.int32("LeaderAndIsrPartitionState.Isr");
         }
         f_isr = a;
       }
@@ -583,9 +583,9 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(
       if (n < 0) {
         r.fail("LeaderAndIsrPartitionState.Isr", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("LeaderAndIsrPartitionState.Isr"));
+          a[i] = r.int32("LeaderAndIsrPartitionState.Isr");
         }
         f_isr = a;
       }
@@ -600,9 +600,9 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(
       if (n < 0) {
         r.fail("LeaderAndIsrPartitionState.Replicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("LeaderAndIsrPartitionState.Replicas"));
+          a[i] = r.int32("LeaderAndIsrPartitionState.Replicas");
         }
         f_replicas = a;
       }
@@ -611,9 +611,9 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(
       if (n < 0) {
         r.fail("LeaderAndIsrPartitionState.Replicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("LeaderAndIsrPartitionState.Replicas"));
+          a[i] = r.int32("LeaderAndIsrPartitionState.Replicas");
         }
         f_replicas = a;
       }
@@ -626,9 +626,9 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(
       if (n < 0) {
         r.fail("LeaderAndIsrPartitionState.AddingReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("LeaderAndIsrPartitionState.AddingReplicas"));
+          a[i] = r.int32("LeaderAndIsrPartitionState.AddingReplicas");
         }
         f_addingReplicas = a;
       }
@@ -637,9 +637,9 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(
       if (n < 0) {
         r.fail("LeaderAndIsrPartitionState.AddingReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("LeaderAndIsrPartitionState.AddingReplicas"));
+          a[i] = r.int32("LeaderAndIsrPartitionState.AddingReplicas");
         }
         f_addingReplicas = a;
       }
@@ -654,9 +654,9 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(
       if (n < 0) {
         r.fail("LeaderAndIsrPartitionState.RemovingReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("LeaderAndIsrPartitionState.RemovingReplicas"));
+          a[i] = r.int32("LeaderAndIsrPartitionState.RemovingReplicas");
         }
         f_removingReplicas = a;
       }
@@ -665,9 +665,9 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(
       if (n < 0) {
         r.fail("LeaderAndIsrPartitionState.RemovingReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("LeaderAndIsrPartitionState.RemovingReplicas"));
+          a[i] = r.int32("LeaderAndIsrPartitionState.RemovingReplicas");
         }
         f_removingReplicas = a;
       }
@@ -841,9 +841,9 @@ function readLeaderAndIsrRequestLeaderAndIsrTopicState(
       if (n < 0) {
         r.fail("TopicStates.PartitionStates", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrRequestLeaderAndIsrPartitionState[] = [];
+        const a = new Array<LeaderAndIsrRequestLeaderAndIsrPartitionState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrRequestLeaderAndIsrPartitionState(r, version));
+          a[i] = readLeaderAndIsrRequestLeaderAndIsrPartitionState(r, version);
         }
         f_partitionStates = a;
       }
@@ -852,9 +852,9 @@ function readLeaderAndIsrRequestLeaderAndIsrTopicState(
       if (n < 0) {
         r.fail("TopicStates.PartitionStates", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrRequestLeaderAndIsrPartitionState[] = [];
+        const a = new Array<LeaderAndIsrRequestLeaderAndIsrPartitionState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrRequestLeaderAndIsrPartitionState(r, version));
+          a[i] = readLeaderAndIsrRequestLeaderAndIsrPartitionState(r, version);
         }
         f_partitionStates = a;
       }

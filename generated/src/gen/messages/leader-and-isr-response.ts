@@ -142,9 +142,9 @@ function readLeaderAndIsrResponse(r: Reader, version: number): LeaderAndIsrRespo
       if (n < 0) {
         r.fail("PartitionErrors", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrResponseLeaderAndIsrPartitionError[] = [];
+        const a = new Array<LeaderAndIsrResponseLeaderAndIsrPartitionError>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrResponseLeaderAndIsrPartitionError(r, version));
+          a[i] = readLeaderAndIsrResponseLeaderAndIsrPartitionError(r, version);
         }
         f_partitionErrors = a;
       }
@@ -153,9 +153,9 @@ function readLeaderAndIsrResponse(r: Reader, version: number): LeaderAndIsrRespo
       if (n < 0) {
         r.fail("PartitionErrors", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrResponseLeaderAndIsrPartitionError[] = [];
+        const a = new Array<LeaderAndIsrResponseLeaderAndIsrPartitionError>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrResponseLeaderAndIsrPartitionError(r, version));
+          a[i] = readLeaderAndIsrResponseLeaderAndIsrPartitionError(r, version);
         }
         f_partitionErrors = a;
       }
@@ -170,9 +170,9 @@ function readLeaderAndIsrResponse(r: Reader, version: number): LeaderAndIsrRespo
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrResponseLeaderAndIsrTopicError[] = [];
+        const a = new Array<LeaderAndIsrResponseLeaderAndIsrTopicError>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrResponseLeaderAndIsrTopicError(r, version));
+          a[i] = readLeaderAndIsrResponseLeaderAndIsrTopicError(r, version);
         }
         f_topics = a;
       }
@@ -396,9 +396,9 @@ function readLeaderAndIsrResponseLeaderAndIsrTopicError(
       if (n < 0) {
         r.fail("Topics.PartitionErrors", "null for a non-nullable array");
       } else {
-        const a: LeaderAndIsrResponseLeaderAndIsrPartitionError[] = [];
+        const a = new Array<LeaderAndIsrResponseLeaderAndIsrPartitionError>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderAndIsrResponseLeaderAndIsrPartitionError(r, version));
+          a[i] = readLeaderAndIsrResponseLeaderAndIsrPartitionError(r, version);
         }
         f_partitionErrors = a;
       }

@@ -104,9 +104,9 @@ function readLeaderChangeMessage(r: Reader, version: number): LeaderChangeMessag
       if (n < 0) {
         r.fail("Voters", "null for a non-nullable array");
       } else {
-        const a: LeaderChangeMessageVoter[] = [];
+        const a = new Array<LeaderChangeMessageVoter>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderChangeMessageVoter(r, version));
+          a[i] = readLeaderChangeMessageVoter(r, version);
         }
         f_voters = a;
       }
@@ -119,9 +119,9 @@ function readLeaderChangeMessage(r: Reader, version: number): LeaderChangeMessag
       if (n < 0) {
         r.fail("GrantingVoters", "null for a non-nullable array");
       } else {
-        const a: LeaderChangeMessageVoter[] = [];
+        const a = new Array<LeaderChangeMessageVoter>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaderChangeMessageVoter(r, version));
+          a[i] = readLeaderChangeMessageVoter(r, version);
         }
         f_grantingVoters = a;
       }

@@ -150,9 +150,9 @@ function readLeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
       if (n < 0) {
         r.fail("Members", "null for a non-nullable array");
       } else {
-        const a: LeaveGroupRequestMemberIdentity[] = [];
+        const a = new Array<LeaveGroupRequestMemberIdentity>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaveGroupRequestMemberIdentity(r, version));
+          a[i] = readLeaveGroupRequestMemberIdentity(r, version);
         }
         f_members = a;
       }
@@ -161,9 +161,9 @@ function readLeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
       if (n < 0) {
         r.fail("Members", "null for a non-nullable array");
       } else {
-        const a: LeaveGroupRequestMemberIdentity[] = [];
+        const a = new Array<LeaveGroupRequestMemberIdentity>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaveGroupRequestMemberIdentity(r, version));
+          a[i] = readLeaveGroupRequestMemberIdentity(r, version);
         }
         f_members = a;
       }

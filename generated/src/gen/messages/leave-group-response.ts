@@ -130,9 +130,9 @@ function readLeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse 
       if (n < 0) {
         r.fail("Members", "null for a non-nullable array");
       } else {
-        const a: LeaveGroupResponseMemberResponse[] = [];
+        const a = new Array<LeaveGroupResponseMemberResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaveGroupResponseMemberResponse(r, version));
+          a[i] = readLeaveGroupResponseMemberResponse(r, version);
         }
         f_members = a;
       }
@@ -141,9 +141,9 @@ function readLeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse 
       if (n < 0) {
         r.fail("Members", "null for a non-nullable array");
       } else {
-        const a: LeaveGroupResponseMemberResponse[] = [];
+        const a = new Array<LeaveGroupResponseMemberResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readLeaveGroupResponseMemberResponse(r, version));
+          a[i] = readLeaveGroupResponseMemberResponse(r, version);
         }
         f_members = a;
       }

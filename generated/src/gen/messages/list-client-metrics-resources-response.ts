@@ -94,9 +94,9 @@ function readListClientMetricsResourcesResponse(r: Reader, version: number): Lis
       if (n < 0) {
         r.fail("ClientMetricsResources", "null for a non-nullable array");
       } else {
-        const a: ListClientMetricsResourcesResponseClientMetricsResource[] = [];
+        const a = new Array<ListClientMetricsResourcesResponseClientMetricsResource>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListClientMetricsResourcesResponseClientMetricsResource(r, version));
+          a[i] = readListClientMetricsResourcesResponseClientMetricsResource(r, version);
         }
         f_clientMetricsResources = a;
       }

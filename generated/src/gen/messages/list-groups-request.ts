@@ -128,9 +128,9 @@ function readListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
       if (n < 0) {
         r.fail("StatesFilter", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("StatesFilter"));
+          a[i] = r.compactString("StatesFilter");
         }
         f_statesFilter = a;
       }
@@ -145,9 +145,9 @@ function readListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
       if (n < 0) {
         r.fail("TypesFilter", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("TypesFilter"));
+          a[i] = r.compactString("TypesFilter");
         }
         f_typesFilter = a;
       }

@@ -119,9 +119,9 @@ function readListGroupsResponse(r: Reader, version: number): ListGroupsResponse 
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: ListGroupsResponseListedGroup[] = [];
+        const a = new Array<ListGroupsResponseListedGroup>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListGroupsResponseListedGroup(r, version));
+          a[i] = readListGroupsResponseListedGroup(r, version);
         }
         f_groups = a;
       }
@@ -130,9 +130,9 @@ function readListGroupsResponse(r: Reader, version: number): ListGroupsResponse 
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: ListGroupsResponseListedGroup[] = [];
+        const a = new Array<ListGroupsResponseListedGroup>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListGroupsResponseListedGroup(r, version));
+          a[i] = readListGroupsResponseListedGroup(r, version);
         }
         f_groups = a;
       }

@@ -128,9 +128,9 @@ function readListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest 
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ListOffsetsRequestListOffsetsTopic[] = [];
+        const a = new Array<ListOffsetsRequestListOffsetsTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListOffsetsRequestListOffsetsTopic(r, version));
+          a[i] = readListOffsetsRequestListOffsetsTopic(r, version);
         }
         f_topics = a;
       }
@@ -139,9 +139,9 @@ function readListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest 
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ListOffsetsRequestListOffsetsTopic[] = [];
+        const a = new Array<ListOffsetsRequestListOffsetsTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListOffsetsRequestListOffsetsTopic(r, version));
+          a[i] = readListOffsetsRequestListOffsetsTopic(r, version);
         }
         f_topics = a;
       }
@@ -271,9 +271,9 @@ function readListOffsetsRequestListOffsetsTopic(r: Reader, version: number): Lis
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: ListOffsetsRequestListOffsetsPartition[] = [];
+        const a = new Array<ListOffsetsRequestListOffsetsPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListOffsetsRequestListOffsetsPartition(r, version));
+          a[i] = readListOffsetsRequestListOffsetsPartition(r, version);
         }
         f_partitions = a;
       }
@@ -282,9 +282,9 @@ function readListOffsetsRequestListOffsetsTopic(r: Reader, version: number): Lis
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: ListOffsetsRequestListOffsetsPartition[] = [];
+        const a = new Array<ListOffsetsRequestListOffsetsPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListOffsetsRequestListOffsetsPartition(r, version));
+          a[i] = readListOffsetsRequestListOffsetsPartition(r, version);
         }
         f_partitions = a;
       }

@@ -112,9 +112,9 @@ function readListOffsetsResponse(r: Reader, version: number): ListOffsetsRespons
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ListOffsetsResponseListOffsetsTopicResponse[] = [];
+        const a = new Array<ListOffsetsResponseListOffsetsTopicResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListOffsetsResponseListOffsetsTopicResponse(r, version));
+          a[i] = readListOffsetsResponseListOffsetsTopicResponse(r, version);
         }
         f_topics = a;
       }
@@ -123,9 +123,9 @@ function readListOffsetsResponse(r: Reader, version: number): ListOffsetsRespons
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ListOffsetsResponseListOffsetsTopicResponse[] = [];
+        const a = new Array<ListOffsetsResponseListOffsetsTopicResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListOffsetsResponseListOffsetsTopicResponse(r, version));
+          a[i] = readListOffsetsResponseListOffsetsTopicResponse(r, version);
         }
         f_topics = a;
       }
@@ -260,9 +260,9 @@ function readListOffsetsResponseListOffsetsTopicResponse(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
+        const a = new Array<ListOffsetsResponseListOffsetsPartitionResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListOffsetsResponseListOffsetsPartitionResponse(r, version));
+          a[i] = readListOffsetsResponseListOffsetsPartitionResponse(r, version);
         }
         f_partitions = a;
       }
@@ -271,9 +271,9 @@ function readListOffsetsResponseListOffsetsTopicResponse(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
+        const a = new Array<ListOffsetsResponseListOffsetsPartitionResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListOffsetsResponseListOffsetsPartitionResponse(r, version));
+          a[i] = readListOffsetsResponseListOffsetsPartitionResponse(r, version);
         }
         f_partitions = a;
       }
@@ -454,9 +454,9 @@ function readListOffsetsResponseListOffsetsPartitionResponse(
       if (n < 0) {
         r.fail("Topics.Partitions.OldStyleOffsets", "null for a non-nullable array");
       } else {
-        const a: bigint[] = [];
+        const a = new Array<bigint>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int64("Topics.Partitions.OldStyleOffsets"));
+          a[i] = r.int64("Topics.Partitions.OldStyleOffsets");
         }
         f_oldStyleOffsets = a;
       }

@@ -102,9 +102,9 @@ function readListPartitionReassignmentsRequest(r: Reader, version: number): List
       if (n < 0) {
         f_topics = null;
       } else {
-        const a: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] = [];
+        const a = new Array<ListPartitionReassignmentsRequestListPartitionReassignmentsTopics>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r, version));
+          a[i] = readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r, version);
         }
         f_topics = a;
       }
@@ -207,9 +207,9 @@ function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(
       if (n < 0) {
         r.fail("Topics.PartitionIndexes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.PartitionIndexes"));
+          a[i] = r.int32("Topics.PartitionIndexes");
         }
         f_partitionIndexes = a;
       }

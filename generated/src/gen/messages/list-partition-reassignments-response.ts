@@ -106,9 +106,9 @@ function readListPartitionReassignmentsResponse(r: Reader, version: number): Lis
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ListPartitionReassignmentsResponseOngoingTopicReassignment[] = [];
+        const a = new Array<ListPartitionReassignmentsResponseOngoingTopicReassignment>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListPartitionReassignmentsResponseOngoingTopicReassignment(r, version));
+          a[i] = readListPartitionReassignmentsResponseOngoingTopicReassignment(r, version);
         }
         f_topics = a;
       }
@@ -215,9 +215,9 @@ function readListPartitionReassignmentsResponseOngoingTopicReassignment(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = [];
+        const a = new Array<ListPartitionReassignmentsResponseOngoingPartitionReassignment>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, version));
+          a[i] = readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, version);
         }
         f_partitions = a;
       }
@@ -345,9 +345,9 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(
       if (n < 0) {
         r.fail("Topics.Partitions.Replicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.Replicas"));
+          a[i] = r.int32("Topics.Partitions.Replicas");
         }
         f_replicas = a;
       }
@@ -360,9 +360,9 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(
       if (n < 0) {
         r.fail("Topics.Partitions.AddingReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.AddingReplicas"));
+          a[i] = r.int32("Topics.Partitions.AddingReplicas");
         }
         f_addingReplicas = a;
       }
@@ -375,9 +375,9 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(
       if (n < 0) {
         r.fail("Topics.Partitions.RemovingReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.RemovingReplicas"));
+          a[i] = r.int32("Topics.Partitions.RemovingReplicas");
         }
         f_removingReplicas = a;
       }

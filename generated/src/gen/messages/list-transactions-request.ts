@@ -110,9 +110,9 @@ function readListTransactionsRequest(r: Reader, version: number): ListTransactio
       if (n < 0) {
         r.fail("StateFilters", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("StateFilters"));
+          a[i] = r.compactString("StateFilters");
         }
         f_stateFilters = a;
       }
@@ -125,9 +125,9 @@ function readListTransactionsRequest(r: Reader, version: number): ListTransactio
       if (n < 0) {
         r.fail("ProducerIdFilters", "null for a non-nullable array");
       } else {
-        const a: bigint[] = [];
+        const a = new Array<bigint>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int64("ProducerIdFilters"));
+          a[i] = r.int64("ProducerIdFilters");
         }
         f_producerIdFilters = a;
       }

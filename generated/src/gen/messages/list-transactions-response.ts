@@ -107,9 +107,9 @@ function readListTransactionsResponse(r: Reader, version: number): ListTransacti
       if (n < 0) {
         r.fail("UnknownStateFilters", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("UnknownStateFilters"));
+          a[i] = r.compactString("UnknownStateFilters");
         }
         f_unknownStateFilters = a;
       }
@@ -122,9 +122,9 @@ function readListTransactionsResponse(r: Reader, version: number): ListTransacti
       if (n < 0) {
         r.fail("TransactionStates", "null for a non-nullable array");
       } else {
-        const a: ListTransactionsResponseTransactionState[] = [];
+        const a = new Array<ListTransactionsResponseTransactionState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readListTransactionsResponseTransactionState(r, version));
+          a[i] = readListTransactionsResponseTransactionState(r, version);
         }
         f_transactionStates = a;
       }

@@ -183,9 +183,9 @@ function readMetadataRequest(r: Reader, version: number): MetadataRequest {
       if (n < 0) {
         f_topics = null;
       } else {
-        const a: MetadataRequestMetadataRequestTopic[] = [];
+        const a = new Array<MetadataRequestMetadataRequestTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readMetadataRequestMetadataRequestTopic(r, version));
+          a[i] = readMetadataRequestMetadataRequestTopic(r, version);
         }
         f_topics = a;
       }
@@ -198,9 +198,9 @@ function readMetadataRequest(r: Reader, version: number): MetadataRequest {
           r.fail("Topics", "null for a non-nullable array");
         }
       } else {
-        const a: MetadataRequestMetadataRequestTopic[] = [];
+        const a = new Array<MetadataRequestMetadataRequestTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readMetadataRequestMetadataRequestTopic(r, version));
+          a[i] = readMetadataRequestMetadataRequestTopic(r, version);
         }
         f_topics = a;
       }

@@ -192,9 +192,9 @@ function readMetadataResponse(r: Reader, version: number): MetadataResponse {
       if (n < 0) {
         r.fail("Brokers", "null for a non-nullable array");
       } else {
-        const a: MetadataResponseMetadataResponseBroker[] = [];
+        const a = new Array<MetadataResponseMetadataResponseBroker>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readMetadataResponseMetadataResponseBroker(r, version));
+          a[i] = readMetadataResponseMetadataResponseBroker(r, version);
         }
         f_brokers = a;
       }
@@ -203,9 +203,9 @@ function readMetadataResponse(r: Reader, version: number): MetadataResponse {
       if (n < 0) {
         r.fail("Brokers", "null for a non-nullable array");
       } else {
-        const a: MetadataResponseMetadataResponseBroker[] = [];
+        const a = new Array<MetadataResponseMetadataResponseBroker>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readMetadataResponseMetadataResponseBroker(r, version));
+          a[i] = readMetadataResponseMetadataResponseBroker(r, version);
         }
         f_brokers = a;
       }
@@ -230,9 +230,9 @@ function readMetadataResponse(r: Reader, version: number): MetadataResponse {
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: MetadataResponseMetadataResponseTopic[] = [];
+        const a = new Array<MetadataResponseMetadataResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readMetadataResponseMetadataResponseTopic(r, version));
+          a[i] = readMetadataResponseMetadataResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -241,9 +241,9 @@ function readMetadataResponse(r: Reader, version: number): MetadataResponse {
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: MetadataResponseMetadataResponseTopic[] = [];
+        const a = new Array<MetadataResponseMetadataResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readMetadataResponseMetadataResponseTopic(r, version));
+          a[i] = readMetadataResponseMetadataResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -586,9 +586,9 @@ function readMetadataResponseMetadataResponseTopic(r: Reader, version: number): 
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: MetadataResponseMetadataResponsePartition[] = [];
+        const a = new Array<MetadataResponseMetadataResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readMetadataResponseMetadataResponsePartition(r, version));
+          a[i] = readMetadataResponseMetadataResponsePartition(r, version);
         }
         f_partitions = a;
       }
@@ -597,9 +597,9 @@ function readMetadataResponseMetadataResponseTopic(r: Reader, version: number): 
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: MetadataResponseMetadataResponsePartition[] = [];
+        const a = new Array<MetadataResponseMetadataResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readMetadataResponseMetadataResponsePartition(r, version));
+          a[i] = readMetadataResponseMetadataResponsePartition(r, version);
         }
         f_partitions = a;
       }
@@ -810,9 +810,9 @@ function readMetadataResponseMetadataResponsePartition(
       if (n < 0) {
         r.fail("Topics.Partitions.ReplicaNodes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.ReplicaNodes"));
+          a[i] = r.int32("Topics.Partitions.ReplicaNodes");
         }
         f_replicaNodes = a;
       }
@@ -821,9 +821,9 @@ function readMetadataResponseMetadataResponsePartition(
       if (n < 0) {
         r.fail("Topics.Partitions.ReplicaNodes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.ReplicaNodes"));
+          a[i] = r.int32("Topics.Partitions.ReplicaNodes");
         }
         f_replicaNodes = a;
       }
@@ -836,9 +836,9 @@ function readMetadataResponseMetadataResponsePartition(
       if (n < 0) {
         r.fail("Topics.Partitions.IsrNodes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.IsrNodes"));
+          a[i] = r.int32("Topics.Partitions.IsrNodes");
         }
         f_isrNodes = a;
       }
@@ -847,9 +847,9 @@ function readMetadataResponseMetadataResponsePartition(
       if (n < 0) {
         r.fail("Topics.Partitions.IsrNodes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.IsrNodes"));
+          a[i] = r.int32("Topics.Partitions.IsrNodes");
         }
         f_isrNodes = a;
       }
@@ -862,9 +862,9 @@ function readMetadataResponseMetadataResponsePartition(
       if (n < 0) {
         r.fail("Topics.Partitions.OfflineReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.OfflineReplicas"));
+          a[i] = r.int32("Topics.Partitions.OfflineReplicas");
         }
         f_offlineReplicas = a;
       }
@@ -873,9 +873,9 @@ function readMetadataResponseMetadataResponsePartition(
       if (n < 0) {
         r.fail("Topics.Partitions.OfflineReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.Partitions.OfflineReplicas"));
+          a[i] = r.int32("Topics.Partitions.OfflineReplicas");
         }
         f_offlineReplicas = a;
       }

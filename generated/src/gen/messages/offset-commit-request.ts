@@ -208,9 +208,9 @@ function readOffsetCommitRequest(r: Reader, version: number): OffsetCommitReques
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetCommitRequestOffsetCommitRequestTopic[] = [];
+        const a = new Array<OffsetCommitRequestOffsetCommitRequestTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetCommitRequestOffsetCommitRequestTopic(r, version));
+          a[i] = readOffsetCommitRequestOffsetCommitRequestTopic(r, version);
         }
         f_topics = a;
       }
@@ -219,9 +219,9 @@ function readOffsetCommitRequest(r: Reader, version: number): OffsetCommitReques
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetCommitRequestOffsetCommitRequestTopic[] = [];
+        const a = new Array<OffsetCommitRequestOffsetCommitRequestTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetCommitRequestOffsetCommitRequestTopic(r, version));
+          a[i] = readOffsetCommitRequestOffsetCommitRequestTopic(r, version);
         }
         f_topics = a;
       }
@@ -360,9 +360,9 @@ function readOffsetCommitRequestOffsetCommitRequestTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetCommitRequestOffsetCommitRequestPartition[] = [];
+        const a = new Array<OffsetCommitRequestOffsetCommitRequestPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetCommitRequestOffsetCommitRequestPartition(r, version));
+          a[i] = readOffsetCommitRequestOffsetCommitRequestPartition(r, version);
         }
         f_partitions = a;
       }
@@ -371,9 +371,9 @@ function readOffsetCommitRequestOffsetCommitRequestTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetCommitRequestOffsetCommitRequestPartition[] = [];
+        const a = new Array<OffsetCommitRequestOffsetCommitRequestPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetCommitRequestOffsetCommitRequestPartition(r, version));
+          a[i] = readOffsetCommitRequestOffsetCommitRequestPartition(r, version);
         }
         f_partitions = a;
       }

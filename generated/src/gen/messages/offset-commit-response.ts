@@ -112,9 +112,9 @@ function readOffsetCommitResponse(r: Reader, version: number): OffsetCommitRespo
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetCommitResponseOffsetCommitResponseTopic[] = [];
+        const a = new Array<OffsetCommitResponseOffsetCommitResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetCommitResponseOffsetCommitResponseTopic(r, version));
+          a[i] = readOffsetCommitResponseOffsetCommitResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -123,9 +123,9 @@ function readOffsetCommitResponse(r: Reader, version: number): OffsetCommitRespo
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetCommitResponseOffsetCommitResponseTopic[] = [];
+        const a = new Array<OffsetCommitResponseOffsetCommitResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetCommitResponseOffsetCommitResponseTopic(r, version));
+          a[i] = readOffsetCommitResponseOffsetCommitResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -260,9 +260,9 @@ function readOffsetCommitResponseOffsetCommitResponseTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetCommitResponseOffsetCommitResponsePartition[] = [];
+        const a = new Array<OffsetCommitResponseOffsetCommitResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetCommitResponseOffsetCommitResponsePartition(r, version));
+          a[i] = readOffsetCommitResponseOffsetCommitResponsePartition(r, version);
         }
         f_partitions = a;
       }
@@ -271,9 +271,9 @@ function readOffsetCommitResponseOffsetCommitResponseTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetCommitResponseOffsetCommitResponsePartition[] = [];
+        const a = new Array<OffsetCommitResponseOffsetCommitResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetCommitResponseOffsetCommitResponsePartition(r, version));
+          a[i] = readOffsetCommitResponseOffsetCommitResponsePartition(r, version);
         }
         f_partitions = a;
       }

@@ -56,9 +56,9 @@ function readOffsetDeleteRequest(r: Reader, version: number): OffsetDeleteReques
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetDeleteRequestOffsetDeleteRequestTopic[] = [];
+        const a = new Array<OffsetDeleteRequestOffsetDeleteRequestTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetDeleteRequestOffsetDeleteRequestTopic(r, version));
+          a[i] = readOffsetDeleteRequestOffsetDeleteRequestTopic(r, version);
         }
         f_topics = a;
       }
@@ -132,9 +132,9 @@ function readOffsetDeleteRequestOffsetDeleteRequestTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetDeleteRequestOffsetDeleteRequestPartition[] = [];
+        const a = new Array<OffsetDeleteRequestOffsetDeleteRequestPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetDeleteRequestOffsetDeleteRequestPartition(r, version));
+          a[i] = readOffsetDeleteRequestOffsetDeleteRequestPartition(r, version);
         }
         f_partitions = a;
       }

@@ -63,9 +63,9 @@ function readOffsetDeleteResponse(r: Reader, version: number): OffsetDeleteRespo
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetDeleteResponseOffsetDeleteResponseTopic[] = [];
+        const a = new Array<OffsetDeleteResponseOffsetDeleteResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetDeleteResponseOffsetDeleteResponseTopic(r, version));
+          a[i] = readOffsetDeleteResponseOffsetDeleteResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -140,9 +140,9 @@ function readOffsetDeleteResponseOffsetDeleteResponseTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetDeleteResponseOffsetDeleteResponsePartition[] = [];
+        const a = new Array<OffsetDeleteResponseOffsetDeleteResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetDeleteResponseOffsetDeleteResponsePartition(r, version));
+          a[i] = readOffsetDeleteResponseOffsetDeleteResponsePartition(r, version);
         }
         f_partitions = a;
       }

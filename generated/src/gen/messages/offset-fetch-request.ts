@@ -216,9 +216,9 @@ function readOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest 
       if (n < 0) {
         f_topics = null;
       } else {
-        const a: OffsetFetchRequestOffsetFetchRequestTopic[] = [];
+        const a = new Array<OffsetFetchRequestOffsetFetchRequestTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchRequestOffsetFetchRequestTopic(r, version));
+          a[i] = readOffsetFetchRequestOffsetFetchRequestTopic(r, version);
         }
         f_topics = a;
       }
@@ -231,9 +231,9 @@ function readOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest 
           r.fail("Topics", "null for a non-nullable array");
         }
       } else {
-        const a: OffsetFetchRequestOffsetFetchRequestTopic[] = [];
+        const a = new Array<OffsetFetchRequestOffsetFetchRequestTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchRequestOffsetFetchRequestTopic(r, version));
+          a[i] = readOffsetFetchRequestOffsetFetchRequestTopic(r, version);
         }
         f_topics = a;
       }
@@ -248,9 +248,9 @@ function readOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest 
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: OffsetFetchRequestOffsetFetchRequestGroup[] = [];
+        const a = new Array<OffsetFetchRequestOffsetFetchRequestGroup>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchRequestOffsetFetchRequestGroup(r, version));
+          a[i] = readOffsetFetchRequestOffsetFetchRequestGroup(r, version);
         }
         f_groups = a;
       }
@@ -391,9 +391,9 @@ function readOffsetFetchRequestOffsetFetchRequestTopic(
       if (n < 0) {
         r.fail("Topics.PartitionIndexes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.PartitionIndexes"));
+          a[i] = r.int32("Topics.PartitionIndexes");
         }
         f_partitionIndexes = a;
       }
@@ -402,9 +402,9 @@ function readOffsetFetchRequestOffsetFetchRequestTopic(
       if (n < 0) {
         r.fail("Topics.PartitionIndexes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.PartitionIndexes"));
+          a[i] = r.int32("Topics.PartitionIndexes");
         }
         f_partitionIndexes = a;
       }
@@ -559,9 +559,9 @@ function readOffsetFetchRequestOffsetFetchRequestGroup(
       if (n < 0) {
         f_topics = null;
       } else {
-        const a: OffsetFetchRequestOffsetFetchRequestTopics[] = [];
+        const a = new Array<OffsetFetchRequestOffsetFetchRequestTopics>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchRequestOffsetFetchRequestTopics(r, version));
+          a[i] = readOffsetFetchRequestOffsetFetchRequestTopics(r, version);
         }
         f_topics = a;
       }
@@ -666,9 +666,9 @@ function readOffsetFetchRequestOffsetFetchRequestTopics(
       if (n < 0) {
         r.fail("Groups.Topics.PartitionIndexes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Groups.Topics.PartitionIndexes"));
+          a[i] = r.int32("Groups.Topics.PartitionIndexes");
         }
         f_partitionIndexes = a;
       }

@@ -159,9 +159,9 @@ function readOffsetFetchResponse(r: Reader, version: number): OffsetFetchRespons
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
+        const a = new Array<OffsetFetchResponseOffsetFetchResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchResponseOffsetFetchResponseTopic(r, version));
+          a[i] = readOffsetFetchResponseOffsetFetchResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -170,9 +170,9 @@ function readOffsetFetchResponse(r: Reader, version: number): OffsetFetchRespons
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
+        const a = new Array<OffsetFetchResponseOffsetFetchResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchResponseOffsetFetchResponseTopic(r, version));
+          a[i] = readOffsetFetchResponseOffsetFetchResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -193,9 +193,9 @@ function readOffsetFetchResponse(r: Reader, version: number): OffsetFetchRespons
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponseGroup[] = [];
+        const a = new Array<OffsetFetchResponseOffsetFetchResponseGroup>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchResponseOffsetFetchResponseGroup(r, version));
+          a[i] = readOffsetFetchResponseOffsetFetchResponseGroup(r, version);
         }
         f_groups = a;
       }
@@ -334,9 +334,9 @@ function readOffsetFetchResponseOffsetFetchResponseTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponsePartition[] = [];
+        const a = new Array<OffsetFetchResponseOffsetFetchResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchResponseOffsetFetchResponsePartition(r, version));
+          a[i] = readOffsetFetchResponseOffsetFetchResponsePartition(r, version);
         }
         f_partitions = a;
       }
@@ -345,9 +345,9 @@ function readOffsetFetchResponseOffsetFetchResponseTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponsePartition[] = [];
+        const a = new Array<OffsetFetchResponseOffsetFetchResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchResponseOffsetFetchResponsePartition(r, version));
+          a[i] = readOffsetFetchResponseOffsetFetchResponsePartition(r, version);
         }
         f_partitions = a;
       }
@@ -594,9 +594,9 @@ function readOffsetFetchResponseOffsetFetchResponseGroup(
       if (n < 0) {
         r.fail("Groups.Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponseTopics[] = [];
+        const a = new Array<OffsetFetchResponseOffsetFetchResponseTopics>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchResponseOffsetFetchResponseTopics(r, version));
+          a[i] = readOffsetFetchResponseOffsetFetchResponseTopics(r, version);
         }
         f_topics = a;
       }
@@ -704,9 +704,9 @@ function readOffsetFetchResponseOffsetFetchResponseTopics(
       if (n < 0) {
         r.fail("Groups.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponsePartitions[] = [];
+        const a = new Array<OffsetFetchResponseOffsetFetchResponsePartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetFetchResponseOffsetFetchResponsePartitions(r, version));
+          a[i] = readOffsetFetchResponseOffsetFetchResponsePartitions(r, version);
         }
         f_partitions = a;
       }

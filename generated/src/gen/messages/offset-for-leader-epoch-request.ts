@@ -114,9 +114,9 @@ function readOffsetForLeaderEpochRequest(r: Reader, version: number): OffsetForL
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = [];
+        const a = new Array<OffsetForLeaderEpochRequestOffsetForLeaderTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, version));
+          a[i] = readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, version);
         }
         f_topics = a;
       }
@@ -125,9 +125,9 @@ function readOffsetForLeaderEpochRequest(r: Reader, version: number): OffsetForL
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = [];
+        const a = new Array<OffsetForLeaderEpochRequestOffsetForLeaderTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, version));
+          a[i] = readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, version);
         }
         f_topics = a;
       }
@@ -262,9 +262,9 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = [];
+        const a = new Array<OffsetForLeaderEpochRequestOffsetForLeaderPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, version));
+          a[i] = readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, version);
         }
         f_partitions = a;
       }
@@ -273,9 +273,9 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = [];
+        const a = new Array<OffsetForLeaderEpochRequestOffsetForLeaderPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, version));
+          a[i] = readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, version);
         }
         f_partitions = a;
       }

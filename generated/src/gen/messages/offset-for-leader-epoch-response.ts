@@ -114,9 +114,9 @@ function readOffsetForLeaderEpochResponse(r: Reader, version: number): OffsetFor
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = [];
+        const a = new Array<OffsetForLeaderEpochResponseOffsetForLeaderTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, version));
+          a[i] = readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, version);
         }
         f_topics = a;
       }
@@ -125,9 +125,9 @@ function readOffsetForLeaderEpochResponse(r: Reader, version: number): OffsetFor
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = [];
+        const a = new Array<OffsetForLeaderEpochResponseOffsetForLeaderTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, version));
+          a[i] = readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, version);
         }
         f_topics = a;
       }
@@ -262,9 +262,9 @@ function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
+        const a = new Array<OffsetForLeaderEpochResponseEpochEndOffset>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetForLeaderEpochResponseEpochEndOffset(r, version));
+          a[i] = readOffsetForLeaderEpochResponseEpochEndOffset(r, version);
         }
         f_partitions = a;
       }
@@ -273,9 +273,9 @@ function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
+        const a = new Array<OffsetForLeaderEpochResponseEpochEndOffset>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readOffsetForLeaderEpochResponseEpochEndOffset(r, version));
+          a[i] = readOffsetForLeaderEpochResponseEpochEndOffset(r, version);
         }
         f_partitions = a;
       }

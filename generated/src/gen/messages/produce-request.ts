@@ -148,9 +148,9 @@ function readProduceRequest(r: Reader, version: number): ProduceRequest {
       if (n < 0) {
         r.fail("TopicData", "null for a non-nullable array");
       } else {
-        const a: ProduceRequestTopicProduceData[] = [];
+        const a = new Array<ProduceRequestTopicProduceData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceRequestTopicProduceData(r, version));
+          a[i] = readProduceRequestTopicProduceData(r, version);
         }
         f_topicData = a;
       }
@@ -159,9 +159,9 @@ function readProduceRequest(r: Reader, version: number): ProduceRequest {
       if (n < 0) {
         r.fail("TopicData", "null for a non-nullable array");
       } else {
-        const a: ProduceRequestTopicProduceData[] = [];
+        const a = new Array<ProduceRequestTopicProduceData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceRequestTopicProduceData(r, version));
+          a[i] = readProduceRequestTopicProduceData(r, version);
         }
         f_topicData = a;
       }
@@ -288,9 +288,9 @@ function readProduceRequestTopicProduceData(r: Reader, version: number): Produce
       if (n < 0) {
         r.fail("TopicData.PartitionData", "null for a non-nullable array");
       } else {
-        const a: ProduceRequestPartitionProduceData[] = [];
+        const a = new Array<ProduceRequestPartitionProduceData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceRequestPartitionProduceData(r, version));
+          a[i] = readProduceRequestPartitionProduceData(r, version);
         }
         f_partitionData = a;
       }
@@ -299,9 +299,9 @@ function readProduceRequestTopicProduceData(r: Reader, version: number): Produce
       if (n < 0) {
         r.fail("TopicData.PartitionData", "null for a non-nullable array");
       } else {
-        const a: ProduceRequestPartitionProduceData[] = [];
+        const a = new Array<ProduceRequestPartitionProduceData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceRequestPartitionProduceData(r, version));
+          a[i] = readProduceRequestPartitionProduceData(r, version);
         }
         f_partitionData = a;
       }

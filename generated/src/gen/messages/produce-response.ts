@@ -152,9 +152,9 @@ function readProduceResponse(r: Reader, version: number): ProduceResponse {
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: ProduceResponseTopicProduceResponse[] = [];
+        const a = new Array<ProduceResponseTopicProduceResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceResponseTopicProduceResponse(r, version));
+          a[i] = readProduceResponseTopicProduceResponse(r, version);
         }
         f_responses = a;
       }
@@ -163,9 +163,9 @@ function readProduceResponse(r: Reader, version: number): ProduceResponse {
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: ProduceResponseTopicProduceResponse[] = [];
+        const a = new Array<ProduceResponseTopicProduceResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceResponseTopicProduceResponse(r, version));
+          a[i] = readProduceResponseTopicProduceResponse(r, version);
         }
         f_responses = a;
       }
@@ -193,9 +193,9 @@ function readProduceResponse(r: Reader, version: number): ProduceResponse {
               if (n < 0) {
                 r.fail("NodeEndpoints", "null for a non-nullable array");
               } else {
-                const a: ProduceResponseNodeEndpoint[] = [];
+                const a = new Array<ProduceResponseNodeEndpoint>(n);
                 for (let i = 0; i < n; i++) {
-                  a.push(readProduceResponseNodeEndpoint(r, version));
+                  a[i] = readProduceResponseNodeEndpoint(r, version);
                 }
                 f_nodeEndpoints = a;
               }
@@ -323,9 +323,9 @@ function readProduceResponseTopicProduceResponse(r: Reader, version: number): Pr
       if (n < 0) {
         r.fail("Responses.PartitionResponses", "null for a non-nullable array");
       } else {
-        const a: ProduceResponsePartitionProduceResponse[] = [];
+        const a = new Array<ProduceResponsePartitionProduceResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceResponsePartitionProduceResponse(r, version));
+          a[i] = readProduceResponsePartitionProduceResponse(r, version);
         }
         f_partitionResponses = a;
       }
@@ -334,9 +334,9 @@ function readProduceResponseTopicProduceResponse(r: Reader, version: number): Pr
       if (n < 0) {
         r.fail("Responses.PartitionResponses", "null for a non-nullable array");
       } else {
-        const a: ProduceResponsePartitionProduceResponse[] = [];
+        const a = new Array<ProduceResponsePartitionProduceResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceResponsePartitionProduceResponse(r, version));
+          a[i] = readProduceResponsePartitionProduceResponse(r, version);
         }
         f_partitionResponses = a;
       }
@@ -559,9 +559,9 @@ function readProduceResponsePartitionProduceResponse(
       if (n < 0) {
         r.fail("Responses.PartitionResponses.RecordErrors", "null for a non-nullable array");
       } else {
-        const a: ProduceResponseBatchIndexAndErrorMessage[] = [];
+        const a = new Array<ProduceResponseBatchIndexAndErrorMessage>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceResponseBatchIndexAndErrorMessage(r, version));
+          a[i] = readProduceResponseBatchIndexAndErrorMessage(r, version);
         }
         f_recordErrors = a;
       }
@@ -570,9 +570,9 @@ function readProduceResponsePartitionProduceResponse(
       if (n < 0) {
         r.fail("Responses.PartitionResponses.RecordErrors", "null for a non-nullable array");
       } else {
-        const a: ProduceResponseBatchIndexAndErrorMessage[] = [];
+        const a = new Array<ProduceResponseBatchIndexAndErrorMessage>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readProduceResponseBatchIndexAndErrorMessage(r, version));
+          a[i] = readProduceResponseBatchIndexAndErrorMessage(r, version);
         }
         f_recordErrors = a;
       }

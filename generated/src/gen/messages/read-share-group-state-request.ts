@@ -86,9 +86,9 @@ function readReadShareGroupStateRequest(r: Reader, version: number): ReadShareGr
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ReadShareGroupStateRequestReadStateData[] = [];
+        const a = new Array<ReadShareGroupStateRequestReadStateData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readReadShareGroupStateRequestReadStateData(r, version));
+          a[i] = readReadShareGroupStateRequestReadStateData(r, version);
         }
         f_topics = a;
       }
@@ -190,9 +190,9 @@ function readReadShareGroupStateRequestReadStateData(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: ReadShareGroupStateRequestPartitionData[] = [];
+        const a = new Array<ReadShareGroupStateRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readReadShareGroupStateRequestPartitionData(r, version));
+          a[i] = readReadShareGroupStateRequestPartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -76,9 +76,9 @@ function readReadShareGroupStateResponse(r: Reader, version: number): ReadShareG
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: ReadShareGroupStateResponseReadStateResult[] = [];
+        const a = new Array<ReadShareGroupStateResponseReadStateResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readReadShareGroupStateResponseReadStateResult(r, version));
+          a[i] = readReadShareGroupStateResponseReadStateResult(r, version);
         }
         f_results = a;
       }
@@ -179,9 +179,9 @@ function readReadShareGroupStateResponseReadStateResult(
       if (n < 0) {
         r.fail("Results.Partitions", "null for a non-nullable array");
       } else {
-        const a: ReadShareGroupStateResponsePartitionResult[] = [];
+        const a = new Array<ReadShareGroupStateResponsePartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readReadShareGroupStateResponsePartitionResult(r, version));
+          a[i] = readReadShareGroupStateResponsePartitionResult(r, version);
         }
         f_partitions = a;
       }
@@ -316,9 +316,9 @@ function readReadShareGroupStateResponsePartitionResult(
       if (n < 0) {
         r.fail("Results.Partitions.StateBatches", "null for a non-nullable array");
       } else {
-        const a: ReadShareGroupStateResponseStateBatch[] = [];
+        const a = new Array<ReadShareGroupStateResponseStateBatch>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readReadShareGroupStateResponseStateBatch(r, version));
+          a[i] = readReadShareGroupStateResponseStateBatch(r, version);
         }
         f_stateBatches = a;
       }

@@ -90,9 +90,9 @@ function readReadShareGroupStateSummaryRequest(r: Reader, version: number): Read
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ReadShareGroupStateSummaryRequestReadStateSummaryData[] = [];
+        const a = new Array<ReadShareGroupStateSummaryRequestReadStateSummaryData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readReadShareGroupStateSummaryRequestReadStateSummaryData(r, version));
+          a[i] = readReadShareGroupStateSummaryRequestReadStateSummaryData(r, version);
         }
         f_topics = a;
       }
@@ -194,9 +194,9 @@ function readReadShareGroupStateSummaryRequestReadStateSummaryData(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: ReadShareGroupStateSummaryRequestPartitionData[] = [];
+        const a = new Array<ReadShareGroupStateSummaryRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readReadShareGroupStateSummaryRequestPartitionData(r, version));
+          a[i] = readReadShareGroupStateSummaryRequestPartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -80,9 +80,9 @@ function readReadShareGroupStateSummaryResponse(r: Reader, version: number): Rea
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: ReadShareGroupStateSummaryResponseReadStateSummaryResult[] = [];
+        const a = new Array<ReadShareGroupStateSummaryResponseReadStateSummaryResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readReadShareGroupStateSummaryResponseReadStateSummaryResult(r, version));
+          a[i] = readReadShareGroupStateSummaryResponseReadStateSummaryResult(r, version);
         }
         f_results = a;
       }
@@ -183,9 +183,9 @@ function readReadShareGroupStateSummaryResponseReadStateSummaryResult(
       if (n < 0) {
         r.fail("Results.Partitions", "null for a non-nullable array");
       } else {
-        const a: ReadShareGroupStateSummaryResponsePartitionResult[] = [];
+        const a = new Array<ReadShareGroupStateSummaryResponsePartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readReadShareGroupStateSummaryResponsePartitionResult(r, version));
+          a[i] = readReadShareGroupStateSummaryResponsePartitionResult(r, version);
         }
         f_partitions = a;
       }

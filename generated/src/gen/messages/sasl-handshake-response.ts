@@ -56,9 +56,9 @@ function readSaslHandshakeResponse(r: Reader, version: number): SaslHandshakeRes
       if (n < 0) {
         r.fail("Mechanisms", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.string("Mechanisms"));
+          a[i] = r.string("Mechanisms");
         }
         f_mechanisms = a;
       }

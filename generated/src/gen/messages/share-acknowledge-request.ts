@@ -105,9 +105,9 @@ function readShareAcknowledgeRequest(r: Reader, version: number): ShareAcknowled
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ShareAcknowledgeRequestAcknowledgeTopic[] = [];
+        const a = new Array<ShareAcknowledgeRequestAcknowledgeTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareAcknowledgeRequestAcknowledgeTopic(r, version));
+          a[i] = readShareAcknowledgeRequestAcknowledgeTopic(r, version);
         }
         f_topics = a;
       }
@@ -211,9 +211,9 @@ function readShareAcknowledgeRequestAcknowledgeTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: ShareAcknowledgeRequestAcknowledgePartition[] = [];
+        const a = new Array<ShareAcknowledgeRequestAcknowledgePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareAcknowledgeRequestAcknowledgePartition(r, version));
+          a[i] = readShareAcknowledgeRequestAcknowledgePartition(r, version);
         }
         f_partitions = a;
       }
@@ -315,9 +315,9 @@ function readShareAcknowledgeRequestAcknowledgePartition(
       if (n < 0) {
         r.fail("Topics.Partitions.AcknowledgementBatches", "null for a non-nullable array");
       } else {
-        const a: ShareAcknowledgeRequestAcknowledgementBatch[] = [];
+        const a = new Array<ShareAcknowledgeRequestAcknowledgementBatch>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareAcknowledgeRequestAcknowledgementBatch(r, version));
+          a[i] = readShareAcknowledgeRequestAcknowledgementBatch(r, version);
         }
         f_acknowledgementBatches = a;
       }
@@ -424,9 +424,9 @@ function readShareAcknowledgeRequestAcknowledgementBatch(
       if (n < 0) {
         r.fail("Topics.Partitions.AcknowledgementBatches.AcknowledgeTypes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int8("Topics.Partitions.AcknowledgementBatches.AcknowledgeTypes"));
+          a[i] = r.int8("Topics.Partitions.AcknowledgementBatches.AcknowledgeTypes");
         }
         f_acknowledgeTypes = a;
       }

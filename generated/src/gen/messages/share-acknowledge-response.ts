@@ -116,9 +116,9 @@ function readShareAcknowledgeResponse(r: Reader, version: number): ShareAcknowle
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = [];
+        const a = new Array<ShareAcknowledgeResponseShareAcknowledgeTopicResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r, version));
+          a[i] = readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r, version);
         }
         f_responses = a;
       }
@@ -131,9 +131,9 @@ function readShareAcknowledgeResponse(r: Reader, version: number): ShareAcknowle
       if (n < 0) {
         r.fail("NodeEndpoints", "null for a non-nullable array");
       } else {
-        const a: ShareAcknowledgeResponseNodeEndpoint[] = [];
+        const a = new Array<ShareAcknowledgeResponseNodeEndpoint>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareAcknowledgeResponseNodeEndpoint(r, version));
+          a[i] = readShareAcknowledgeResponseNodeEndpoint(r, version);
         }
         f_nodeEndpoints = a;
       }
@@ -238,9 +238,9 @@ function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(
       if (n < 0) {
         r.fail("Responses.Partitions", "null for a non-nullable array");
       } else {
-        const a: ShareAcknowledgeResponsePartitionData[] = [];
+        const a = new Array<ShareAcknowledgeResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareAcknowledgeResponsePartitionData(r, version));
+          a[i] = readShareAcknowledgeResponsePartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -142,9 +142,9 @@ function readShareFetchRequest(r: Reader, version: number): ShareFetchRequest {
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: ShareFetchRequestFetchTopic[] = [];
+        const a = new Array<ShareFetchRequestFetchTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareFetchRequestFetchTopic(r, version));
+          a[i] = readShareFetchRequestFetchTopic(r, version);
         }
         f_topics = a;
       }
@@ -157,9 +157,9 @@ function readShareFetchRequest(r: Reader, version: number): ShareFetchRequest {
       if (n < 0) {
         r.fail("ForgottenTopicsData", "null for a non-nullable array");
       } else {
-        const a: ShareFetchRequestForgottenTopic[] = [];
+        const a = new Array<ShareFetchRequestForgottenTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareFetchRequestForgottenTopic(r, version));
+          a[i] = readShareFetchRequestForgottenTopic(r, version);
         }
         f_forgottenTopicsData = a;
       }
@@ -257,9 +257,9 @@ function readShareFetchRequestFetchTopic(r: Reader, version: number): ShareFetch
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: ShareFetchRequestFetchPartition[] = [];
+        const a = new Array<ShareFetchRequestFetchPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareFetchRequestFetchPartition(r, version));
+          a[i] = readShareFetchRequestFetchPartition(r, version);
         }
         f_partitions = a;
       }
@@ -358,9 +358,9 @@ function readShareFetchRequestFetchPartition(r: Reader, version: number): ShareF
       if (n < 0) {
         r.fail("Topics.Partitions.AcknowledgementBatches", "null for a non-nullable array");
       } else {
-        const a: ShareFetchRequestAcknowledgementBatch[] = [];
+        const a = new Array<ShareFetchRequestAcknowledgementBatch>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareFetchRequestAcknowledgementBatch(r, version));
+          a[i] = readShareFetchRequestAcknowledgementBatch(r, version);
         }
         f_acknowledgementBatches = a;
       }
@@ -462,9 +462,9 @@ function readShareFetchRequestAcknowledgementBatch(r: Reader, version: number): 
       if (n < 0) {
         r.fail("Topics.Partitions.AcknowledgementBatches.AcknowledgeTypes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int8("Topics.Partitions.AcknowledgementBatches.AcknowledgeTypes"));
+          a[i] = r.int8("Topics.Partitions.AcknowledgementBatches.AcknowledgeTypes");
         }
         f_acknowledgeTypes = a;
       }
@@ -555,9 +555,9 @@ function readShareFetchRequestForgottenTopic(r: Reader, version: number): ShareF
       if (n < 0) {
         r.fail("ForgottenTopicsData.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("ForgottenTopicsData.Partitions"));
+          a[i] = r.int32("ForgottenTopicsData.Partitions");
         }
         f_partitions = a;
       }

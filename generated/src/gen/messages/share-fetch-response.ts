@@ -116,9 +116,9 @@ function readShareFetchResponse(r: Reader, version: number): ShareFetchResponse 
       if (n < 0) {
         r.fail("Responses", "null for a non-nullable array");
       } else {
-        const a: ShareFetchResponseShareFetchableTopicResponse[] = [];
+        const a = new Array<ShareFetchResponseShareFetchableTopicResponse>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareFetchResponseShareFetchableTopicResponse(r, version));
+          a[i] = readShareFetchResponseShareFetchableTopicResponse(r, version);
         }
         f_responses = a;
       }
@@ -131,9 +131,9 @@ function readShareFetchResponse(r: Reader, version: number): ShareFetchResponse 
       if (n < 0) {
         r.fail("NodeEndpoints", "null for a non-nullable array");
       } else {
-        const a: ShareFetchResponseNodeEndpoint[] = [];
+        const a = new Array<ShareFetchResponseNodeEndpoint>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareFetchResponseNodeEndpoint(r, version));
+          a[i] = readShareFetchResponseNodeEndpoint(r, version);
         }
         f_nodeEndpoints = a;
       }
@@ -238,9 +238,9 @@ function readShareFetchResponseShareFetchableTopicResponse(
       if (n < 0) {
         r.fail("Responses.Partitions", "null for a non-nullable array");
       } else {
-        const a: ShareFetchResponsePartitionData[] = [];
+        const a = new Array<ShareFetchResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareFetchResponsePartitionData(r, version));
+          a[i] = readShareFetchResponsePartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -389,9 +389,9 @@ function readShareFetchResponsePartitionData(r: Reader, version: number): ShareF
       if (n < 0) {
         r.fail("Responses.Partitions.AcquiredRecords", "null for a non-nullable array");
       } else {
-        const a: ShareFetchResponseAcquiredRecords[] = [];
+        const a = new Array<ShareFetchResponseAcquiredRecords>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareFetchResponseAcquiredRecords(r, version));
+          a[i] = readShareFetchResponseAcquiredRecords(r, version);
         }
         f_acquiredRecords = a;
       }

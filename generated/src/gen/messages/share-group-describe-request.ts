@@ -83,9 +83,9 @@ function readShareGroupDescribeRequest(r: Reader, version: number): ShareGroupDe
       if (n < 0) {
         r.fail("GroupIds", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("GroupIds"));
+          a[i] = r.compactString("GroupIds");
         }
         f_groupIds = a;
       }

@@ -83,9 +83,9 @@ function readShareGroupDescribeResponse(r: Reader, version: number): ShareGroupD
       if (n < 0) {
         r.fail("Groups", "null for a non-nullable array");
       } else {
-        const a: ShareGroupDescribeResponseDescribedGroup[] = [];
+        const a = new Array<ShareGroupDescribeResponseDescribedGroup>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareGroupDescribeResponseDescribedGroup(r, version));
+          a[i] = readShareGroupDescribeResponseDescribedGroup(r, version);
         }
         f_groups = a;
       }
@@ -248,9 +248,9 @@ function readShareGroupDescribeResponseDescribedGroup(
       if (n < 0) {
         r.fail("Groups.Members", "null for a non-nullable array");
       } else {
-        const a: ShareGroupDescribeResponseMember[] = [];
+        const a = new Array<ShareGroupDescribeResponseMember>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareGroupDescribeResponseMember(r, version));
+          a[i] = readShareGroupDescribeResponseMember(r, version);
         }
         f_members = a;
       }
@@ -401,9 +401,9 @@ function readShareGroupDescribeResponseMember(r: Reader, version: number): Share
       if (n < 0) {
         r.fail("Groups.Members.SubscribedTopicNames", "null for a non-nullable array");
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("Groups.Members.SubscribedTopicNames"));
+          a[i] = r.compactString("Groups.Members.SubscribedTopicNames");
         }
         f_subscribedTopicNames = a;
       }
@@ -499,9 +499,9 @@ function readShareGroupDescribeResponseAssignment(r: Reader, version: number): S
       if (n < 0) {
         r.fail("Assignment.TopicPartitions", "null for a non-nullable array");
       } else {
-        const a: ShareGroupDescribeResponseTopicPartitions[] = [];
+        const a = new Array<ShareGroupDescribeResponseTopicPartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareGroupDescribeResponseTopicPartitions(r, version));
+          a[i] = readShareGroupDescribeResponseTopicPartitions(r, version);
         }
         f_topicPartitions = a;
       }
@@ -610,9 +610,9 @@ function readShareGroupDescribeResponseTopicPartitions(
       if (n < 0) {
         r.fail("TopicPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitions.Partitions"));
+          a[i] = r.int32("TopicPartitions.Partitions");
         }
         f_partitions = a;
       }

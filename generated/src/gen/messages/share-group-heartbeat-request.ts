@@ -133,9 +133,9 @@ function readShareGroupHeartbeatRequest(r: Reader, version: number): ShareGroupH
       if (n < 0) {
         f_subscribedTopicNames = null;
       } else {
-        const a: string[] = [];
+        const a = new Array<string>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.compactString("SubscribedTopicNames"));
+          a[i] = r.compactString("SubscribedTopicNames");
         }
         f_subscribedTopicNames = a;
       }

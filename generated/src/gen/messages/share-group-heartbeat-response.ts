@@ -206,9 +206,9 @@ function readShareGroupHeartbeatResponseAssignment(r: Reader, version: number): 
       if (n < 0) {
         r.fail("Assignment.TopicPartitions", "null for a non-nullable array");
       } else {
-        const a: ShareGroupHeartbeatResponseTopicPartitions[] = [];
+        const a = new Array<ShareGroupHeartbeatResponseTopicPartitions>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readShareGroupHeartbeatResponseTopicPartitions(r, version));
+          a[i] = readShareGroupHeartbeatResponseTopicPartitions(r, version);
         }
         f_topicPartitions = a;
       }
@@ -307,9 +307,9 @@ function readShareGroupHeartbeatResponseTopicPartitions(
       if (n < 0) {
         r.fail("TopicPartitions.Partitions", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TopicPartitions.Partitions"));
+          a[i] = r.int32("TopicPartitions.Partitions");
         }
         f_partitions = a;
       }

@@ -239,9 +239,9 @@ function readStopReplicaRequest(r: Reader, version: number): StopReplicaRequest 
       if (n < 0) {
         r.fail("UngroupedPartitions", "null for a non-nullable array");
       } else {
-        const a: StopReplicaRequestStopReplicaPartitionV0[] = [];
+        const a = new Array<StopReplicaRequestStopReplicaPartitionV0>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readStopReplicaRequestStopReplicaPartitionV0(r, version));
+          a[i] = readStopReplicaRequestStopReplicaPartitionV0(r, version);
         }
         f_ungroupedPartitions = a;
       }
@@ -256,9 +256,9 @@ function readStopReplicaRequest(r: Reader, version: number): StopReplicaRequest 
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: StopReplicaRequestStopReplicaTopicV1[] = [];
+        const a = new Array<StopReplicaRequestStopReplicaTopicV1>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readStopReplicaRequestStopReplicaTopicV1(r, version));
+          a[i] = readStopReplicaRequestStopReplicaTopicV1(r, version);
         }
         f_topics = a;
       }
@@ -267,9 +267,9 @@ function readStopReplicaRequest(r: Reader, version: number): StopReplicaRequest 
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: StopReplicaRequestStopReplicaTopicV1[] = [];
+        const a = new Array<StopReplicaRequestStopReplicaTopicV1>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readStopReplicaRequestStopReplicaTopicV1(r, version));
+          a[i] = readStopReplicaRequestStopReplicaTopicV1(r, version);
         }
         f_topics = a;
       }
@@ -284,9 +284,9 @@ function readStopReplicaRequest(r: Reader, version: number): StopReplicaRequest 
       if (n < 0) {
         r.fail("TopicStates", "null for a non-nullable array");
       } else {
-        const a: StopReplicaRequestStopReplicaTopicState[] = [];
+        const a = new Array<StopReplicaRequestStopReplicaTopicState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readStopReplicaRequestStopReplicaTopicState(r, version));
+          a[i] = readStopReplicaRequestStopReplicaTopicState(r, version);
         }
         f_topicStates = a;
       }
@@ -471,9 +471,9 @@ function readStopReplicaRequestStopReplicaTopicV1(r: Reader, version: number): S
       if (n < 0) {
         r.fail("Topics.PartitionIndexes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.PartitionIndexes"));
+          a[i] = r.int32("Topics.PartitionIndexes");
         }
         f_partitionIndexes = a;
       }
@@ -482,9 +482,9 @@ function readStopReplicaRequestStopReplicaTopicV1(r: Reader, version: number): S
       if (n < 0) {
         r.fail("Topics.PartitionIndexes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Topics.PartitionIndexes"));
+          a[i] = r.int32("Topics.PartitionIndexes");
         }
         f_partitionIndexes = a;
       }
@@ -589,9 +589,9 @@ function readStopReplicaRequestStopReplicaTopicState(
       if (n < 0) {
         r.fail("TopicStates.PartitionStates", "null for a non-nullable array");
       } else {
-        const a: StopReplicaRequestStopReplicaPartitionState[] = [];
+        const a = new Array<StopReplicaRequestStopReplicaPartitionState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readStopReplicaRequestStopReplicaPartitionState(r, version));
+          a[i] = readStopReplicaRequestStopReplicaPartitionState(r, version);
         }
         f_partitionStates = a;
       }

@@ -104,9 +104,9 @@ function readStopReplicaResponse(r: Reader, version: number): StopReplicaRespons
       if (n < 0) {
         r.fail("PartitionErrors", "null for a non-nullable array");
       } else {
-        const a: StopReplicaResponseStopReplicaPartitionError[] = [];
+        const a = new Array<StopReplicaResponseStopReplicaPartitionError>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readStopReplicaResponseStopReplicaPartitionError(r, version));
+          a[i] = readStopReplicaResponseStopReplicaPartitionError(r, version);
         }
         f_partitionErrors = a;
       }
@@ -115,9 +115,9 @@ function readStopReplicaResponse(r: Reader, version: number): StopReplicaRespons
       if (n < 0) {
         r.fail("PartitionErrors", "null for a non-nullable array");
       } else {
-        const a: StopReplicaResponseStopReplicaPartitionError[] = [];
+        const a = new Array<StopReplicaResponseStopReplicaPartitionError>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readStopReplicaResponseStopReplicaPartitionError(r, version));
+          a[i] = readStopReplicaResponseStopReplicaPartitionError(r, version);
         }
         f_partitionErrors = a;
       }

@@ -218,9 +218,9 @@ function readSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
       if (n < 0) {
         r.fail("Assignments", "null for a non-nullable array");
       } else {
-        const a: SyncGroupRequestSyncGroupRequestAssignment[] = [];
+        const a = new Array<SyncGroupRequestSyncGroupRequestAssignment>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readSyncGroupRequestSyncGroupRequestAssignment(r, version));
+          a[i] = readSyncGroupRequestSyncGroupRequestAssignment(r, version);
         }
         f_assignments = a;
       }
@@ -229,9 +229,9 @@ function readSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
       if (n < 0) {
         r.fail("Assignments", "null for a non-nullable array");
       } else {
-        const a: SyncGroupRequestSyncGroupRequestAssignment[] = [];
+        const a = new Array<SyncGroupRequestSyncGroupRequestAssignment>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readSyncGroupRequestSyncGroupRequestAssignment(r, version));
+          a[i] = readSyncGroupRequestSyncGroupRequestAssignment(r, version);
         }
         f_assignments = a;
       }

@@ -227,9 +227,9 @@ function readTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommit
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] = [];
+        const a = new Array<TxnOffsetCommitRequestTxnOffsetCommitRequestTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r, version));
+          a[i] = readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r, version);
         }
         f_topics = a;
       }
@@ -238,9 +238,9 @@ function readTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommit
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] = [];
+        const a = new Array<TxnOffsetCommitRequestTxnOffsetCommitRequestTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r, version));
+          a[i] = readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r, version);
         }
         f_topics = a;
       }
@@ -381,9 +381,9 @@ function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = [];
+        const a = new Array<TxnOffsetCommitRequestTxnOffsetCommitRequestPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r, version));
+          a[i] = readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r, version);
         }
         f_partitions = a;
       }
@@ -392,9 +392,9 @@ function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = [];
+        const a = new Array<TxnOffsetCommitRequestTxnOffsetCommitRequestPartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r, version));
+          a[i] = readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r, version);
         }
         f_partitions = a;
       }

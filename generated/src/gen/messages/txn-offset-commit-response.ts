@@ -104,9 +104,9 @@ function readTxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommi
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = [];
+        const a = new Array<TxnOffsetCommitResponseTxnOffsetCommitResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r, version));
+          a[i] = readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -115,9 +115,9 @@ function readTxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommi
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = [];
+        const a = new Array<TxnOffsetCommitResponseTxnOffsetCommitResponseTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r, version));
+          a[i] = readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r, version);
         }
         f_topics = a;
       }
@@ -252,9 +252,9 @@ function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = [];
+        const a = new Array<TxnOffsetCommitResponseTxnOffsetCommitResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r, version));
+          a[i] = readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r, version);
         }
         f_partitions = a;
       }
@@ -263,9 +263,9 @@ function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = [];
+        const a = new Array<TxnOffsetCommitResponseTxnOffsetCommitResponsePartition>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r, version));
+          a[i] = readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r, version);
         }
         f_partitions = a;
       }

@@ -100,9 +100,9 @@ function readUpdateFeaturesRequest(r: Reader, version: number): UpdateFeaturesRe
       if (n < 0) {
         r.fail("FeatureUpdates", "null for a non-nullable array");
       } else {
-        const a: UpdateFeaturesRequestFeatureUpdateKey[] = [];
+        const a = new Array<UpdateFeaturesRequestFeatureUpdateKey>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateFeaturesRequestFeatureUpdateKey(r, version));
+          a[i] = readUpdateFeaturesRequestFeatureUpdateKey(r, version);
         }
         f_featureUpdates = a;
       }

@@ -100,9 +100,9 @@ function readUpdateFeaturesResponse(r: Reader, version: number): UpdateFeaturesR
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: UpdateFeaturesResponseUpdatableFeatureResult[] = [];
+        const a = new Array<UpdateFeaturesResponseUpdatableFeatureResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateFeaturesResponseUpdatableFeatureResult(r, version));
+          a[i] = readUpdateFeaturesResponseUpdatableFeatureResult(r, version);
         }
         f_results = a;
       }

@@ -249,9 +249,9 @@ function readUpdateMetadataRequest(r: Reader, version: number): UpdateMetadataRe
       if (n < 0) {
         r.fail("UngroupedPartitionStates", "null for a non-nullable array");
       } else {
-        const a: UpdateMetadataRequestUpdateMetadataPartitionState[] = [];
+        const a = new Array<UpdateMetadataRequestUpdateMetadataPartitionState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateMetadataRequestUpdateMetadataPartitionState(r, version));
+          a[i] = readUpdateMetadataRequestUpdateMetadataPartitionState(r, version);
         }
         f_ungroupedPartitionStates = a;
       }
@@ -266,9 +266,9 @@ function readUpdateMetadataRequest(r: Reader, version: number): UpdateMetadataRe
       if (n < 0) {
         r.fail("TopicStates", "null for a non-nullable array");
       } else {
-        const a: UpdateMetadataRequestUpdateMetadataTopicState[] = [];
+        const a = new Array<UpdateMetadataRequestUpdateMetadataTopicState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateMetadataRequestUpdateMetadataTopicState(r, version));
+          a[i] = readUpdateMetadataRequestUpdateMetadataTopicState(r, version);
         }
         f_topicStates = a;
       }
@@ -277,9 +277,9 @@ function readUpdateMetadataRequest(r: Reader, version: number): UpdateMetadataRe
       if (n < 0) {
         r.fail("TopicStates", "null for a non-nullable array");
       } else {
-        const a: UpdateMetadataRequestUpdateMetadataTopicState[] = [];
+        const a = new Array<UpdateMetadataRequestUpdateMetadataTopicState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateMetadataRequestUpdateMetadataTopicState(r, version));
+          a[i] = readUpdateMetadataRequestUpdateMetadataTopicState(r, version);
         }
         f_topicStates = a;
       }
@@ -294,9 +294,9 @@ function readUpdateMetadataRequest(r: Reader, version: number): UpdateMetadataRe
       if (n < 0) {
         r.fail("LiveBrokers", "null for a non-nullable array");
       } else {
-        const a: UpdateMetadataRequestUpdateMetadataBroker[] = [];
+        const a = new Array<UpdateMetadataRequestUpdateMetadataBroker>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateMetadataRequestUpdateMetadataBroker(r, version));
+          a[i] = readUpdateMetadataRequestUpdateMetadataBroker(r, version);
         }
         f_liveBrokers = a;
       }
@@ -305,9 +305,9 @@ function readUpdateMetadataRequest(r: Reader, version: number): UpdateMetadataRe
       if (n < 0) {
         r.fail("LiveBrokers", "null for a non-nullable array");
       } else {
-        const a: UpdateMetadataRequestUpdateMetadataBroker[] = [];
+        const a = new Array<UpdateMetadataRequestUpdateMetadataBroker>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateMetadataRequestUpdateMetadataBroker(r, version));
+          a[i] = readUpdateMetadataRequestUpdateMetadataBroker(r, version);
         }
         f_liveBrokers = a;
       }
@@ -536,9 +536,9 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(
       if (n < 0) {
         r.fail("UpdateMetadataPartitionState.Isr", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("UpdateMetadataPartitionState.Isr"));
+          a[i] = r.int32("UpdateMetadataPartitionState.Isr");
         }
         f_isr = a;
       }
@@ -547,9 +547,9 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(
       if (n < 0) {
         r.fail("UpdateMetadataPartitionState.Isr", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("UpdateMetadataPartitionState.Isr"));
+          a[i] = r.int32("UpdateMetadataPartitionState.Isr");
         }
         f_isr = a;
       }
@@ -564,9 +564,9 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(
       if (n < 0) {
         r.fail("UpdateMetadataPartitionState.Replicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("UpdateMetadataPartitionState.Replicas"));
+          a[i] = r.int32("UpdateMetadataPartitionState.Replicas");
         }
         f_replicas = a;
       }
@@ -575,9 +575,9 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(
       if (n < 0) {
         r.fail("UpdateMetadataPartitionState.Replicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("UpdateMetadataPartitionState.Replicas"));
+          a[i] = r.int32("UpdateMetadataPartitionState.Replicas");
         }
         f_replicas = a;
       }
@@ -590,9 +590,9 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(
       if (n < 0) {
         r.fail("UpdateMetadataPartitionState.OfflineReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("UpdateMetadataPartitionState.OfflineReplicas"));
+          a[i] = r.int32("UpdateMetadataPartitionState.OfflineReplicas");
         }
         f_offlineReplicas = a;
       }
@@ -601,9 +601,9 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(
       if (n < 0) {
         r.fail("UpdateMetadataPartitionState.OfflineReplicas", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("UpdateMetadataPartitionState.OfflineReplicas"));
+          a[i] = r.int32("UpdateMetadataPartitionState.OfflineReplicas");
         }
         f_offlineReplicas = a;
       }
@@ -762,9 +762,9 @@ function readUpdateMetadataRequestUpdateMetadataTopicState(
       if (n < 0) {
         r.fail("TopicStates.PartitionStates", "null for a non-nullable array");
       } else {
-        const a: UpdateMetadataRequestUpdateMetadataPartitionState[] = [];
+        const a = new Array<UpdateMetadataRequestUpdateMetadataPartitionState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateMetadataRequestUpdateMetadataPartitionState(r, version));
+          a[i] = readUpdateMetadataRequestUpdateMetadataPartitionState(r, version);
         }
         f_partitionStates = a;
       }
@@ -773,9 +773,9 @@ function readUpdateMetadataRequestUpdateMetadataTopicState(
       if (n < 0) {
         r.fail("TopicStates.PartitionStates", "null for a non-nullable array");
       } else {
-        const a: UpdateMetadataRequestUpdateMetadataPartitionState[] = [];
+        const a = new Array<UpdateMetadataRequestUpdateMetadataPartitionState>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateMetadataRequestUpdateMetadataPartitionState(r, version));
+          a[i] = readUpdateMetadataRequestUpdateMetadataPartitionState(r, version);
         }
         f_partitionStates = a;
       }
@@ -954,9 +954,9 @@ function readUpdateMetadataRequestUpdateMetadataBroker(
       if (n < 0) {
         r.fail("LiveBrokers.Endpoints", "null for a non-nullable array");
       } else {
-        const a: UpdateMetadataRequestUpdateMetadataEndpoint[] = [];
+        const a = new Array<UpdateMetadataRequestUpdateMetadataEndpoint>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateMetadataRequestUpdateMetadataEndpoint(r, version));
+          a[i] = readUpdateMetadataRequestUpdateMetadataEndpoint(r, version);
         }
         f_endpoints = a;
       }
@@ -965,9 +965,9 @@ function readUpdateMetadataRequestUpdateMetadataBroker(
       if (n < 0) {
         r.fail("LiveBrokers.Endpoints", "null for a non-nullable array");
       } else {
-        const a: UpdateMetadataRequestUpdateMetadataEndpoint[] = [];
+        const a = new Array<UpdateMetadataRequestUpdateMetadataEndpoint>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateMetadataRequestUpdateMetadataEndpoint(r, version));
+          a[i] = readUpdateMetadataRequestUpdateMetadataEndpoint(r, version);
         }
         f_endpoints = a;
       }

@@ -116,9 +116,9 @@ function readUpdateRaftVoterRequest(r: Reader, version: number): UpdateRaftVoter
       if (n < 0) {
         r.fail("Listeners", "null for a non-nullable array");
       } else {
-        const a: UpdateRaftVoterRequestListener[] = [];
+        const a = new Array<UpdateRaftVoterRequestListener>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readUpdateRaftVoterRequestListener(r, version));
+          a[i] = readUpdateRaftVoterRequestListener(r, version);
         }
         f_listeners = a;
       }

@@ -101,9 +101,9 @@ function readVoteRequest(r: Reader, version: number): VoteRequest {
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: VoteRequestTopicData[] = [];
+        const a = new Array<VoteRequestTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readVoteRequestTopicData(r, version));
+          a[i] = readVoteRequestTopicData(r, version);
         }
         f_topics = a;
       }
@@ -197,9 +197,9 @@ function readVoteRequestTopicData(r: Reader, version: number): VoteRequestTopicD
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: VoteRequestPartitionData[] = [];
+        const a = new Array<VoteRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readVoteRequestPartitionData(r, version));
+          a[i] = readVoteRequestPartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -128,9 +128,9 @@ function readVoteResponse(r: Reader, version: number): VoteResponse {
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: VoteResponseTopicData[] = [];
+        const a = new Array<VoteResponseTopicData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readVoteResponseTopicData(r, version));
+          a[i] = readVoteResponseTopicData(r, version);
         }
         f_topics = a;
       }
@@ -152,9 +152,9 @@ function readVoteResponse(r: Reader, version: number): VoteResponse {
               if (n < 0) {
                 r.fail("NodeEndpoints", "null for a non-nullable array");
               } else {
-                const a: VoteResponseNodeEndpoint[] = [];
+                const a = new Array<VoteResponseNodeEndpoint>(n);
                 for (let i = 0; i < n; i++) {
-                  a.push(readVoteResponseNodeEndpoint(r, version));
+                  a[i] = readVoteResponseNodeEndpoint(r, version);
                 }
                 f_nodeEndpoints = a;
               }
@@ -246,9 +246,9 @@ function readVoteResponseTopicData(r: Reader, version: number): VoteResponseTopi
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: VoteResponsePartitionData[] = [];
+        const a = new Array<VoteResponsePartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readVoteResponsePartitionData(r, version));
+          a[i] = readVoteResponsePartitionData(r, version);
         }
         f_partitions = a;
       }

@@ -81,9 +81,9 @@ function readVotersRecord(r: Reader, version: number): VotersRecord {
       if (n < 0) {
         r.fail("Voters", "null for a non-nullable array");
       } else {
-        const a: VotersRecordVoter[] = [];
+        const a = new Array<VotersRecordVoter>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readVotersRecordVoter(r, version));
+          a[i] = readVotersRecordVoter(r, version);
         }
         f_voters = a;
       }
@@ -186,9 +186,9 @@ function readVotersRecordVoter(r: Reader, version: number): VotersRecordVoter {
       if (n < 0) {
         r.fail("Voters.Endpoints", "null for a non-nullable array");
       } else {
-        const a: VotersRecordEndpoint[] = [];
+        const a = new Array<VotersRecordEndpoint>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readVotersRecordEndpoint(r, version));
+          a[i] = readVotersRecordEndpoint(r, version);
         }
         f_endpoints = a;
       }

@@ -86,9 +86,9 @@ function readWriteShareGroupStateRequest(r: Reader, version: number): WriteShare
       if (n < 0) {
         r.fail("Topics", "null for a non-nullable array");
       } else {
-        const a: WriteShareGroupStateRequestWriteStateData[] = [];
+        const a = new Array<WriteShareGroupStateRequestWriteStateData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteShareGroupStateRequestWriteStateData(r, version));
+          a[i] = readWriteShareGroupStateRequestWriteStateData(r, version);
         }
         f_topics = a;
       }
@@ -190,9 +190,9 @@ function readWriteShareGroupStateRequestWriteStateData(
       if (n < 0) {
         r.fail("Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: WriteShareGroupStateRequestPartitionData[] = [];
+        const a = new Array<WriteShareGroupStateRequestPartitionData>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteShareGroupStateRequestPartitionData(r, version));
+          a[i] = readWriteShareGroupStateRequestPartitionData(r, version);
         }
         f_partitions = a;
       }
@@ -315,9 +315,9 @@ function readWriteShareGroupStateRequestPartitionData(
       if (n < 0) {
         r.fail("Topics.Partitions.StateBatches", "null for a non-nullable array");
       } else {
-        const a: WriteShareGroupStateRequestStateBatch[] = [];
+        const a = new Array<WriteShareGroupStateRequestStateBatch>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteShareGroupStateRequestStateBatch(r, version));
+          a[i] = readWriteShareGroupStateRequestStateBatch(r, version);
         }
         f_stateBatches = a;
       }

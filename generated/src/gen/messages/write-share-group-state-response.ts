@@ -76,9 +76,9 @@ function readWriteShareGroupStateResponse(r: Reader, version: number): WriteShar
       if (n < 0) {
         r.fail("Results", "null for a non-nullable array");
       } else {
-        const a: WriteShareGroupStateResponseWriteStateResult[] = [];
+        const a = new Array<WriteShareGroupStateResponseWriteStateResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteShareGroupStateResponseWriteStateResult(r, version));
+          a[i] = readWriteShareGroupStateResponseWriteStateResult(r, version);
         }
         f_results = a;
       }
@@ -179,9 +179,9 @@ function readWriteShareGroupStateResponseWriteStateResult(
       if (n < 0) {
         r.fail("Results.Partitions", "null for a non-nullable array");
       } else {
-        const a: WriteShareGroupStateResponsePartitionResult[] = [];
+        const a = new Array<WriteShareGroupStateResponsePartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteShareGroupStateResponsePartitionResult(r, version));
+          a[i] = readWriteShareGroupStateResponsePartitionResult(r, version);
         }
         f_partitions = a;
       }

@@ -97,9 +97,9 @@ function readWriteTxnMarkersRequest(r: Reader, version: number): WriteTxnMarkers
       if (n < 0) {
         r.fail("Markers", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersRequestWritableTxnMarker[] = [];
+        const a = new Array<WriteTxnMarkersRequestWritableTxnMarker>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersRequestWritableTxnMarker(r, version));
+          a[i] = readWriteTxnMarkersRequestWritableTxnMarker(r, version);
         }
         f_markers = a;
       }
@@ -108,9 +108,9 @@ function readWriteTxnMarkersRequest(r: Reader, version: number): WriteTxnMarkers
       if (n < 0) {
         r.fail("Markers", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersRequestWritableTxnMarker[] = [];
+        const a = new Array<WriteTxnMarkersRequestWritableTxnMarker>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersRequestWritableTxnMarker(r, version));
+          a[i] = readWriteTxnMarkersRequestWritableTxnMarker(r, version);
         }
         f_markers = a;
       }
@@ -252,9 +252,9 @@ function readWriteTxnMarkersRequestWritableTxnMarker(
       if (n < 0) {
         r.fail("Markers.Topics", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = [];
+        const a = new Array<WriteTxnMarkersRequestWritableTxnMarkerTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, version));
+          a[i] = readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, version);
         }
         f_topics = a;
       }
@@ -263,9 +263,9 @@ function readWriteTxnMarkersRequestWritableTxnMarker(
       if (n < 0) {
         r.fail("Markers.Topics", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = [];
+        const a = new Array<WriteTxnMarkersRequestWritableTxnMarkerTopic>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, version));
+          a[i] = readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, version);
         }
         f_topics = a;
       }
@@ -401,9 +401,9 @@ function readWriteTxnMarkersRequestWritableTxnMarkerTopic(
       if (n < 0) {
         r.fail("Markers.Topics.PartitionIndexes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Markers.Topics.PartitionIndexes"));
+          a[i] = r.int32("Markers.Topics.PartitionIndexes");
         }
         f_partitionIndexes = a;
       }
@@ -412,9 +412,9 @@ function readWriteTxnMarkersRequestWritableTxnMarkerTopic(
       if (n < 0) {
         r.fail("Markers.Topics.PartitionIndexes", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("Markers.Topics.PartitionIndexes"));
+          a[i] = r.int32("Markers.Topics.PartitionIndexes");
         }
         f_partitionIndexes = a;
       }

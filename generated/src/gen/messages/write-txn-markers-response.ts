@@ -97,9 +97,9 @@ function readWriteTxnMarkersResponse(r: Reader, version: number): WriteTxnMarker
       if (n < 0) {
         r.fail("Markers", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersResponseWritableTxnMarkerResult[] = [];
+        const a = new Array<WriteTxnMarkersResponseWritableTxnMarkerResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersResponseWritableTxnMarkerResult(r, version));
+          a[i] = readWriteTxnMarkersResponseWritableTxnMarkerResult(r, version);
         }
         f_markers = a;
       }
@@ -108,9 +108,9 @@ function readWriteTxnMarkersResponse(r: Reader, version: number): WriteTxnMarker
       if (n < 0) {
         r.fail("Markers", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersResponseWritableTxnMarkerResult[] = [];
+        const a = new Array<WriteTxnMarkersResponseWritableTxnMarkerResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersResponseWritableTxnMarkerResult(r, version));
+          a[i] = readWriteTxnMarkersResponseWritableTxnMarkerResult(r, version);
         }
         f_markers = a;
       }
@@ -233,9 +233,9 @@ function readWriteTxnMarkersResponseWritableTxnMarkerResult(
       if (n < 0) {
         r.fail("Markers.Topics", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[] = [];
+        const a = new Array<WriteTxnMarkersResponseWritableTxnMarkerTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, version));
+          a[i] = readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, version);
         }
         f_topics = a;
       }
@@ -244,9 +244,9 @@ function readWriteTxnMarkersResponseWritableTxnMarkerResult(
       if (n < 0) {
         r.fail("Markers.Topics", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[] = [];
+        const a = new Array<WriteTxnMarkersResponseWritableTxnMarkerTopicResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, version));
+          a[i] = readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, version);
         }
         f_topics = a;
       }
@@ -381,9 +381,9 @@ function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(
       if (n < 0) {
         r.fail("Markers.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = [];
+        const a = new Array<WriteTxnMarkersResponseWritableTxnMarkerPartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, version));
+          a[i] = readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, version);
         }
         f_partitions = a;
       }
@@ -392,9 +392,9 @@ function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(
       if (n < 0) {
         r.fail("Markers.Topics.Partitions", "null for a non-nullable array");
       } else {
-        const a: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = [];
+        const a = new Array<WriteTxnMarkersResponseWritableTxnMarkerPartitionResult>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, version));
+          a[i] = readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, version);
         }
         f_partitions = a;
       }

@@ -161,9 +161,9 @@ function readTransactionLogValue(r: Reader, version: number): TransactionLogValu
       if (n < 0) {
         f_transactionPartitions = null;
       } else {
-        const a: TransactionLogValuePartitionsSchema[] = [];
+        const a = new Array<TransactionLogValuePartitionsSchema>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTransactionLogValuePartitionsSchema(r, version));
+          a[i] = readTransactionLogValuePartitionsSchema(r, version);
         }
         f_transactionPartitions = a;
       }
@@ -172,9 +172,9 @@ function readTransactionLogValue(r: Reader, version: number): TransactionLogValu
       if (n < 0) {
         f_transactionPartitions = null;
       } else {
-        const a: TransactionLogValuePartitionsSchema[] = [];
+        const a = new Array<TransactionLogValuePartitionsSchema>(n);
         for (let i = 0; i < n; i++) {
-          a.push(readTransactionLogValuePartitionsSchema(r, version));
+          a[i] = readTransactionLogValuePartitionsSchema(r, version);
         }
         f_transactionPartitions = a;
       }
@@ -308,9 +308,9 @@ function readTransactionLogValuePartitionsSchema(r: Reader, version: number): Tr
       if (n < 0) {
         r.fail("TransactionPartitions.PartitionIds", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TransactionPartitions.PartitionIds"));
+          a[i] = r.int32("TransactionPartitions.PartitionIds");
         }
         f_partitionIds = a;
       }
@@ -319,9 +319,9 @@ function readTransactionLogValuePartitionsSchema(r: Reader, version: number): Tr
       if (n < 0) {
         r.fail("TransactionPartitions.PartitionIds", "null for a non-nullable array");
       } else {
-        const a: number[] = [];
+        const a = new Array<number>(n);
         for (let i = 0; i < n; i++) {
-          a.push(r.int32("TransactionPartitions.PartitionIds"));
+          a[i] = r.int32("TransactionPartitions.PartitionIds");
         }
         f_partitionIds = a;
       }
