@@ -11,6 +11,8 @@ import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
 import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
+import { FetchSessionCache } from "./cluster/fetch-sessions.js";
+import { GroupCoordinator } from "./group/coordinator.js";
 
 /**
  * The broker: a single node that is also the controller. It owns the services the handlers use
@@ -23,6 +25,9 @@ export class Broker {
   private apiVersions: ApiVersionsResponse | undefined;
   readonly producerIds: ProducerIds;
   readonly fetchWaiters = new FetchWaiters();
+  readonly fetchSessions = new FetchSessionCache();
+  /** The group coordinator: consumer groups of both protocols and their committed offsets. */
+  readonly groups: GroupCoordinator;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -32,6 +37,7 @@ export class Broker {
   ) {
     this.handlers = new Map(HANDLERS.map((h) => [h.apiKey, h as Handler]));
     this.producerIds = new ProducerIds(config.dataDir);
+    this.groups = new GroupCoordinator(this);
   }
 
   static async open(config: BrokerConfig, log: Logger): Promise<Broker> {
@@ -57,6 +63,7 @@ export class Broker {
     });
     const broker = new Broker(config, log, topics, logs);
     await broker.producerIds.load();
+    await broker.groups.load();
     log.info(`loaded ${topics.list().length} topics from ${config.dataDir} in ${Date.now() - started} ms`);
     return broker;
   }
@@ -75,6 +82,7 @@ export class Broker {
 
   async listen(): Promise<{ host: string; port: number }> {
     this.logs.start();
+    this.groups.start();
     const server = createServer((socket: Socket) => {
       const conn = new Connection(socket, this, this.handlers);
       this.connections.add(conn);
@@ -99,7 +107,9 @@ export class Broker {
     const server = this.server;
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
     this.fetchWaiters.wakeAll();
+    this.groups.stop();
     await Promise.all([...this.connections].map((c) => c.drain()));
+    await this.groups.flush();
     this.logs.stop();
     await this.logs.close();
     await this.producerIds.save();

@@ -40,6 +40,8 @@ const properties = z.object({
   "socket.request.max.bytes": int(1).default(104_857_600),
   "offsets.retention.minutes": int(1).default(10_080),
   "offsets.topic.num.partitions": int(1, 1000).default(50),
+  "offsets.retention.check.interval.ms": int(1).default(600_000),
+  "offset.metadata.max.bytes": int(0).default(4096),
   "group.initial.rebalance.delay.ms": int(0).default(3000),
   "group.min.session.timeout.ms": int(0).default(6000),
   "group.max.session.timeout.ms": int(0).default(1_800_000),
@@ -60,6 +62,8 @@ export interface BrokerConfig {
   readonly advertisedPort: number;
   readonly dataDir: string;
   readonly props: BrokerProperties;
+  /** Keys set by the file or by flags (the rest are defaults), for DescribeConfigs' config sources. */
+  readonly explicitKeys: ReadonlySet<string>;
   /** Retention in ms after Kafka's precedence: ms, then minutes, then hours. */
   readonly retentionMs: number;
   readonly rollMs: number;
@@ -135,6 +139,7 @@ export function buildConfig(inputs: ConfigInputs): BrokerConfig {
     advertisedPort,
     dataDir: props["log.dirs"],
     props,
+    explicitKeys: new Set(Object.keys(raw)),
     retentionMs: retentionMs < 0 ? -1 : retentionMs,
     rollMs,
   };

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,17 @@ export async function freePort(): Promise<number> {
       const port = typeof addr === "object" && addr !== null ? addr.port : 0;
       s.close(() => res(port));
     });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const sock = connect({ host: "127.0.0.1", port });
+    sock.once("connect", () => {
+      sock.destroy();
+      res(true);
+    });
+    sock.once("error", () => res(false));
   });
 }
 
@@ -57,7 +68,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const port = options.port ?? (await freePort());
   const args = [MAIN, "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--log-level", options.logLevel ?? "info"];
   if (options.properties !== undefined) {
-    const file = join(dataDir, "..", `${port}.properties`);
+    const file = join(dataDir, "..", `tskafka-${port}.properties`);
     await writeFile(file, Object.entries(options.properties).map(([k, v]) => `${k}=${v}`).join("\n"));
     args.push("--config", file);
   }
@@ -66,21 +77,18 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
-  await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`broker did not start within ${options.timeoutMs ?? 15000} ms:\n${out}`)), options.timeoutMs ?? 15000);
-    const check = (): void => {
-      if (out.includes(" listening on ")) {
-        clearTimeout(timer);
-        child.stderr.off("data", check);
-        res();
-      }
-    };
-    child.stderr.on("data", check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`broker exited with ${code} before listening:\n${out}`));
-    });
-  });
+  // Ready when the port accepts a connection (the log level may hide the "listening" line).
+  const deadline = Date.now() + (options.timeoutMs ?? 15000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode} before listening:\n${out}`);
+    if (await canConnect(port)) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      await exited;
+      throw new Error(`broker did not start within ${options.timeoutMs ?? 15000} ms:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return {
     port,
     bootstrap: `127.0.0.1:${port}`,
@@ -99,6 +107,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;
       if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+      if (options.properties !== undefined) await rm(join(dataDir, "..", `tskafka-${port}.properties`), { force: true });
     },
   };
 }

@@ -3,57 +3,74 @@ import {
   createFetchResponse,
   createFetchResponsePartitionData,
   recordBatchesToMessageSet,
+  type FetchRequest,
   type FetchResponseFetchableTopicResponse,
   type FetchResponsePartitionData,
 } from "@tskafka/protocol";
+import type { Broker } from "../broker.js";
+import { FetchSession, type SessionPartition } from "../cluster/fetch-sessions.js";
 import { FetchWaiters } from "../cluster/fetch-waiters.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog } from "../log/partition-log.js";
 import { defineHandler } from "./handler.js";
 
 interface Wanted {
-  readonly topic: string;
+  /** How the request names the topic: its name before v13, its id from v13. */
+  readonly topicKey: string;
+  readonly name: string;
+  readonly topicId: string;
   readonly partition: number;
   readonly fetchOffset: bigint;
   readonly maxBytes: number;
   readonly log: PartitionLog | undefined;
   readonly out: FetchResponsePartitionData;
+  /** The partition's session entry, when the fetch belongs to a session. */
+  readonly cached: SessionPartition | undefined;
 }
 
+/** Session epochs with a meaning of their own (KIP-227). */
+const INITIAL_EPOCH = 0;
+const FINAL_EPOCH = -1;
+
 /**
- * Fetch v0-16, sessionless: every request is a full fetch and the answer's session id is 0, which
- * KIP-227 allows a broker to answer at any time. A fetch that finds fewer than MinBytes waits up to
- * MaxWaitMs and is woken by appends to its partitions. Stored batches are sent as they are on disk;
- * v0-3 clients get them down-converted to the message format they read (magic 0 or 1).
+ * Fetch v0-17 (v17 only adds a replica field). From v7 clients may open an incremental fetch session (KIP-227): a full fetch with
+ * session id 0 and epoch 0 creates one; later fetches carry its id and the next epoch, name only the
+ * partitions that changed (or are to be forgotten), and get back only partitions with news. Epoch -1
+ * closes a session. A fetch that finds fewer than MinBytes waits up to MaxWaitMs and is woken by
+ * appends to its partitions. Stored batches are sent as they are on disk; v0-3 clients get them
+ * down-converted to the message format they read (magic 0 or 1).
  */
 export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
   minVersion: 0,
-  maxVersion: 16,
+  maxVersion: 17,
   async handle(request, ctx) {
     const broker = ctx.broker;
     const version = ctx.apiVersion;
-    const wanted: Wanted[] = [];
-    const responses: FetchResponseFetchableTopicResponse[] = [];
-    for (const t of request.topics) {
-      const info = version >= 13 ? broker.topics.byId(t.topicId) : broker.topics.get(t.topic);
-      const name = info?.name ?? t.topic;
-      const partitions: FetchResponsePartitionData[] = [];
-      responses.push({ topic: name, topicId: t.topicId, partitions });
-      for (const p of t.partitions) {
-        const out = createFetchResponsePartitionData({ partitionIndex: p.partition, records: Buffer.alloc(0) });
-        partitions.push(out);
-        const log = info !== undefined && p.partition >= 0 && p.partition < info.partitions ? broker.logs.get(info.name, p.partition) : undefined;
-        if (log === undefined) {
-          out.errorCode = info === undefined && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          out.highWatermark = -1n;
-          continue;
+    let session: FetchSession | undefined;
+    let incremental = false;
+    if (version >= 7) {
+      const sessions = broker.fetchSessions;
+      const epoch = request.sessionEpoch;
+      if (epoch === INITIAL_EPOCH || epoch === FINAL_EPOCH) {
+        // A full fetch ends any session it names; epoch 0 asks for a new one.
+        if (request.sessionId !== 0) sessions.remove(request.sessionId);
+        if (epoch === INITIAL_EPOCH) {
+          session = sessions.create();
+          if (broker.log.enabled("debug")) broker.log.debug(`fetch session ${session.id} created for ${ctx.remote}`);
         }
-        wanted.push({ topic: info!.name, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, log, out });
+      } else {
+        session = sessions.get(request.sessionId);
+        if (session === undefined) return createFetchResponse({ errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND });
+        if (session.epoch !== epoch) return createFetchResponse({ errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH });
+        session.advance();
+        incremental = true;
       }
     }
+    const wanted = incremental ? updateSession(session!, request, broker, version) : fullFetch(session, request, broker, version);
+
     const deadline = Date.now() + request.maxWaitMs;
-    const keys = wanted.map((w) => FetchWaiters.key(w.topic, w.partition));
+    const keys = wanted.map((w) => FetchWaiters.key(w.name, w.partition));
     const maxBytes = version >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
     let closed = false;
     void ctx.closed.then(() => (closed = true));
@@ -64,39 +81,114 @@ export const fetchHandler = defineHandler({
       await broker.fetchWaiters.wait(keys, remaining, ctx.closed);
       if (closed) return null;
     }
-    return createFetchResponse({ responses });
+    return createFetchResponse({ sessionId: session?.id ?? 0, responses: respond(wanted, incremental) });
   },
 });
+
+/** A full fetch reads what the request names; with a new session, those partitions become its content. */
+function fullFetch(session: FetchSession | undefined, request: FetchRequest, broker: Broker, version: number): Wanted[] {
+  const wanted: Wanted[] = [];
+  for (const t of request.topics) {
+    const topicKey = version >= 13 ? t.topicId : t.topic;
+    for (const p of t.partitions) {
+      const cached = session?.upsert(topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes);
+      wanted.push(want(broker, version, topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes, cached));
+    }
+  }
+  return wanted;
+}
+
+/** An incremental fetch adds, moves and forgets partitions, then reads every partition of the session. */
+function updateSession(session: FetchSession, request: FetchRequest, broker: Broker, version: number): Wanted[] {
+  for (const t of request.topics) {
+    const topicKey = version >= 13 ? t.topicId : t.topic;
+    for (const p of t.partitions) session.upsert(topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes);
+  }
+  for (const f of request.forgottenTopicsData) {
+    const topicKey = version >= 13 ? f.topicId : f.topic;
+    for (const partition of f.partitions) session.forget(topicKey, partition);
+  }
+  const wanted: Wanted[] = [];
+  for (const c of session.partitions.values()) wanted.push(want(broker, version, c.topicKey, c.partition, c.fetchOffset, c.maxBytes, c));
+  return wanted;
+}
+
+function want(
+  broker: Broker,
+  version: number,
+  topicKey: string,
+  partition: number,
+  fetchOffset: bigint,
+  maxBytes: number,
+  cached: SessionPartition | undefined,
+): Wanted {
+  const info = version >= 13 ? broker.topics.byId(topicKey) : broker.topics.get(topicKey);
+  const out = createFetchResponsePartitionData({ partitionIndex: partition, records: Buffer.alloc(0) });
+  const log = info !== undefined && partition >= 0 && partition < info.partitions ? broker.logs.get(info.name, partition) : undefined;
+  if (log === undefined) {
+    out.errorCode = info === undefined && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    out.highWatermark = -1n;
+  }
+  const name = info?.name ?? (version >= 13 ? "" : topicKey);
+  return { topicKey, name, topicId: info?.id ?? topicKey, partition, fetchOffset, maxBytes, log, out, cached };
+}
+
+/**
+ * Groups the partitions to answer by topic. An incremental answer carries only partitions with records,
+ * an error, or offsets the client has not been told yet; what is sent is remembered in the session.
+ */
+function respond(wanted: readonly Wanted[], incremental: boolean): FetchResponseFetchableTopicResponse[] {
+  const byTopic = new Map<string, FetchResponseFetchableTopicResponse>();
+  for (const w of wanted) {
+    const out = w.out;
+    const c = w.cached;
+    if (c !== undefined) {
+      const changed =
+        out.highWatermark !== c.highWatermark || out.lastStableOffset !== c.lastStableOffset || out.logStartOffset !== c.logStartOffset;
+      if (incremental && !changed && out.errorCode === ErrorCode.NONE && (out.records === null || out.records.length === 0)) continue;
+      c.highWatermark = out.highWatermark;
+      c.lastStableOffset = out.lastStableOffset;
+      c.logStartOffset = out.logStartOffset;
+    }
+    let topic = byTopic.get(w.topicKey);
+    if (topic === undefined) {
+      topic = { topic: w.name, topicId: w.topicId, partitions: [] };
+      byTopic.set(w.topicKey, topic);
+    }
+    topic.partitions.push(out);
+  }
+  return [...byTopic.values()];
+}
 
 async function readAll(wanted: readonly Wanted[], maxBytes: number, version: number): Promise<{ bytes: number; errors: boolean }> {
   let bytes = 0;
   let errors = false;
-  await Promise.all(
-    wanted.map(async (w, i) => {
-      // Reads run concurrently, so the response budget is split in order afterwards.
-      const r = await w.log!.read(w.fetchOffset, w.maxBytes, { minOneBatch: true });
-      return { i, r };
-    }),
-  ).then((results) => {
-    for (const { i, r } of results) {
-      const w = wanted[i]!;
-      const out = w.out;
-      out.errorCode = r.errorCode;
-      out.highWatermark = r.highWatermark;
-      out.lastStableOffset = r.highWatermark;
-      out.logStartOffset = r.logStartOffset;
-      if (r.errorCode !== ErrorCode.NONE) {
-        errors = true;
-        out.records = Buffer.alloc(0);
-        continue;
-      }
-      let records = r.records;
-      // Kafka's budget: the first non-empty partition may exceed it by one batch, later ones may not.
-      if (bytes > 0 && bytes + records.length > maxBytes) records = Buffer.alloc(0);
-      if (records.length > 0 && version <= 3) records = recordBatchesToMessageSet(records, version <= 1 ? 0 : 1);
-      out.records = records;
-      bytes += records.length;
+  const results = await Promise.all(
+    // Reads run concurrently, so the response budget is split in order afterwards.
+    wanted.map((w) => (w.log === undefined ? undefined : w.log.read(w.fetchOffset, w.maxBytes, { minOneBatch: true }))),
+  );
+  for (let i = 0; i < wanted.length; i++) {
+    const r = results[i];
+    const out = wanted[i]!.out;
+    if (r === undefined) {
+      errors = true;
+      continue;
     }
-  });
+    out.errorCode = r.errorCode;
+    out.highWatermark = r.highWatermark;
+    out.lastStableOffset = r.highWatermark;
+    out.logStartOffset = r.logStartOffset;
+    if (r.errorCode !== ErrorCode.NONE) {
+      errors = true;
+      out.records = Buffer.alloc(0);
+      continue;
+    }
+    let records = r.records;
+    // Kafka's budget: the first non-empty partition may exceed it by one batch, later ones may not.
+    if (bytes > 0 && bytes + records.length > maxBytes) records = Buffer.alloc(0);
+    if (records.length > 0 && version <= 3) records = recordBatchesToMessageSet(records, version <= 1 ? 0 : 1);
+    out.records = records;
+    bytes += records.length;
+  }
   return { bytes, errors };
 }

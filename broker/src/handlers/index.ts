@@ -5,6 +5,29 @@ import { produceHandler } from "./produce.js";
 import { fetchHandler } from "./fetch.js";
 import { listOffsetsHandler } from "./list-offsets.js";
 import { initProducerIdHandler } from "./init-producer-id.js";
+import { createTopicsHandler } from "./create-topics.js";
+import { deleteTopicsHandler } from "./delete-topics.js";
+import { createPartitionsHandler } from "./create-partitions.js";
+import { describeConfigsHandler } from "./describe-configs.js";
+import { alterConfigsHandler } from "./alter-configs.js";
+import { incrementalAlterConfigsHandler } from "./incremental-alter-configs.js";
+import { describeClusterHandler } from "./describe-cluster.js";
+import { deleteRecordsHandler } from "./delete-records.js";
+import { describeTopicPartitionsHandler } from "./describe-topic-partitions.js";
+import { describeLogDirsHandler } from "./describe-log-dirs.js";
+import { findCoordinatorHandler } from "./find-coordinator.js";
+import { joinGroupHandler } from "./join-group.js";
+import { syncGroupHandler } from "./sync-group.js";
+import { heartbeatHandler } from "./heartbeat.js";
+import { leaveGroupHandler } from "./leave-group.js";
+import { offsetCommitHandler } from "./offset-commit.js";
+import { offsetFetchHandler } from "./offset-fetch.js";
+import { describeGroupsHandler } from "./describe-groups.js";
+import { listGroupsHandler } from "./list-groups.js";
+import { deleteGroupsHandler } from "./delete-groups.js";
+import { offsetDeleteHandler } from "./offset-delete.js";
+import { consumerGroupHeartbeatHandler } from "./consumer-group-heartbeat.js";
+import { consumerGroupDescribeHandler } from "./consumer-group-describe.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -14,4 +37,27 @@ export const HANDLERS: readonly Handler[] = [
   fetchHandler,
   listOffsetsHandler,
   initProducerIdHandler,
+  createTopicsHandler,
+  deleteTopicsHandler,
+  createPartitionsHandler,
+  describeConfigsHandler,
+  alterConfigsHandler,
+  incrementalAlterConfigsHandler,
+  describeClusterHandler,
+  deleteRecordsHandler,
+  describeTopicPartitionsHandler,
+  describeLogDirsHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  syncGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  describeGroupsHandler,
+  listGroupsHandler,
+  deleteGroupsHandler,
+  offsetDeleteHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
 ];

@@ -63,7 +63,7 @@ export const metadataHandler = defineHandler({
         createMetadataResponseMetadataResponseTopic({
           name: info.name,
           topicId: info.id,
-          isInternal: info.name.startsWith("__"),
+          isInternal: info.name === "__consumer_offsets" || info.name === "__transaction_state",
           partitions,
         }),
       );

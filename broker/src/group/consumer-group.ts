@@ -1,0 +1,466 @@
+import { randomBytes } from "node:crypto";
+import type {
+  ConsumerGroupCurrentMemberAssignmentValue,
+  ConsumerGroupHeartbeatRequest,
+  ConsumerGroupMemberMetadataValue,
+} from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { ASSIGNORS, DEFAULT_ASSIGNOR, type Assignment, type AssignorTopic } from "./assignors.js";
+import {
+  consumerGroupMetadataRecord,
+  consumerMemberAssignmentRecord,
+  consumerMemberMetadataRecord,
+  type CoordinatorRecord,
+} from "./records.js";
+
+/**
+ * A group of the KIP-848 consumer protocol, after Kafka's ConsumerGroup and CurrentAssignmentBuilder.
+ * The group epoch moves when membership, subscriptions or the subscribed topics change; the server
+ * assignor then computes a target assignment at that epoch. Each member converges to its target on
+ * its own heartbeats: partitions it must give up are revoked first (its epoch stays), and partitions
+ * still owned by another member are given only once released.
+ */
+
+export const LEAVE_GROUP_MEMBER_EPOCH = -1;
+export const LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
+
+/** Member states as Kafka stores them in ConsumerGroupCurrentMemberAssignmentValue. */
+export const MemberState = { STABLE: 0, UNREVOKED_PARTITIONS: 1, UNRELEASED_PARTITIONS: 2 } as const;
+export type MemberState = (typeof MemberState)[keyof typeof MemberState];
+
+export type ConsumerGroupState = "Empty" | "Assigning" | "Reconciling" | "Stable" | "Dead";
+
+export interface TopicView {
+  byName(name: string): AssignorTopic | undefined;
+  nameOf(topicId: string): string | undefined;
+}
+
+export interface ConsumerGroupHost {
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly topics: TopicView;
+  persist(group: ConsumerGroup, records: CoordinatorRecord[]): void;
+  onStateChange(group: ConsumerGroup): void;
+}
+
+export class ConsumerMember {
+  instanceId: string | null = null;
+  rackId: string | null = null;
+  clientId = "";
+  clientHost = "";
+  subscribedTopicNames: string[] = [];
+  rebalanceTimeoutMs = 300_000;
+  serverAssignor: string | null = null;
+  memberEpoch = 0;
+  previousMemberEpoch = -1;
+  state: MemberState = MemberState.STABLE;
+  assigned: Assignment = new Map();
+  pendingRevocation: Assignment = new Map();
+  sessionTimer: NodeJS.Timeout | undefined;
+  revocationTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly memberId: string) {}
+}
+
+export interface HeartbeatResult {
+  errorCode: number;
+  errorMessage: string | null;
+  memberId: string | null;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  assignment: Assignment | null;
+}
+
+function count(a: Assignment): number {
+  let n = 0;
+  for (const l of a.values()) n += l.length;
+  return n;
+}
+
+function sameAssignment(a: Assignment, b: Assignment): boolean {
+  if (count(a) !== count(b)) return false;
+  for (const [t, list] of a) {
+    const other = b.get(t) ?? [];
+    if (other.length !== list.length || list.some((p, i) => other[i] !== p)) return false;
+  }
+  return true;
+}
+
+function toAssignment(list: readonly { topicId: string; partitions: readonly number[] }[]): Assignment {
+  const a: Assignment = new Map();
+  for (const tp of list) if (tp.partitions.length > 0) a.set(tp.topicId, [...tp.partitions].sort((x, y) => x - y));
+  return a;
+}
+
+export function fromAssignment(a: Assignment): { topicId: string; partitions: number[] }[] {
+  return [...a].map(([topicId, partitions]) => ({ topicId, partitions }));
+}
+
+function newMemberId(): string {
+  // Kafka's Uuid.randomUuid().toString(): 16 bytes as base64url without padding.
+  return randomBytes(16).toString("base64url");
+}
+
+function failure(errorCode: number, errorMessage: string | null = null): HeartbeatResult {
+  return { errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+}
+
+export class ConsumerGroup {
+  readonly kind = "consumer";
+  groupEpoch = 0;
+  assignmentEpoch = 0;
+  stateTimestamp = Date.now();
+  readonly members = new Map<string, ConsumerMember>();
+  readonly staticMembers = new Map<string, string>();
+  private target = new Map<string, Assignment>();
+  /** `topicId:partition` -> member id, for partitions assigned or pending revocation. */
+  private readonly owners = new Map<string, string>();
+  /** What the subscribed topics looked like when the target was computed. */
+  private topicsSignature = "";
+  private dead = false;
+
+  constructor(
+    readonly groupId: string,
+    private readonly host: ConsumerGroupHost,
+  ) {}
+
+  get state(): ConsumerGroupState {
+    if (this.dead) return "Dead";
+    if (this.members.size === 0) return "Empty";
+    if (this.groupEpoch > this.assignmentEpoch) return "Assigning";
+    for (const m of this.members.values()) {
+      if (m.state !== MemberState.STABLE || m.memberEpoch !== this.assignmentEpoch) return "Reconciling";
+    }
+    return "Stable";
+  }
+
+  targetOf(memberId: string): Assignment {
+    return this.target.get(memberId) ?? new Map();
+  }
+
+  subscribedTopics(): Set<string> {
+    const s = new Set<string>();
+    for (const m of this.members.values()) for (const t of m.subscribedTopicNames) s.add(t);
+    return s;
+  }
+
+  /** OffsetCommit/OffsetFetch checks for members of this group. */
+  validateMemberEpoch(memberId: string, memberEpoch: number): number {
+    const m = this.members.get(memberId);
+    if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (memberEpoch > m.memberEpoch) return ErrorCode.FENCED_MEMBER_EPOCH;
+    if (memberEpoch < m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    return ErrorCode.NONE;
+  }
+
+  heartbeat(req: ConsumerGroupHeartbeatRequest, clientId: string, clientHost: string): HeartbeatResult {
+    if (this.dead) return failure(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const epoch = req.memberEpoch;
+    if (epoch === LEAVE_GROUP_MEMBER_EPOCH || epoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) return this.leave(req.memberId, req.instanceId, epoch);
+    const records: CoordinatorRecord[] = [];
+    let member: ConsumerMember;
+    let bump = false;
+    if (epoch === 0) {
+      const joined = this.join(req, records);
+      if (typeof joined === "number") return failure(joined);
+      member = joined;
+      bump = true;
+    } else {
+      const existing = this.members.get(req.memberId);
+      if (existing === undefined) return failure(ErrorCode.UNKNOWN_MEMBER_ID, `member ${req.memberId} is not in group ${this.groupId}`);
+      const owned = req.topicPartitions === null ? null : toAssignment(req.topicPartitions);
+      if (epoch > existing.memberEpoch) return failure(ErrorCode.FENCED_MEMBER_EPOCH, "the member epoch is newer than the group's");
+      if (epoch < existing.memberEpoch) {
+        // A member that missed our last answer may come back with its previous epoch, owning a subset.
+        const subset = owned !== null && [...owned].every(([t, ps]) => ps.every((p) => existing.assigned.get(t)?.includes(p) === true));
+        if (epoch !== existing.previousMemberEpoch || !subset) return failure(ErrorCode.FENCED_MEMBER_EPOCH, "the member epoch is stale");
+      }
+      member = existing;
+    }
+    member.clientId = clientId;
+    member.clientHost = clientHost;
+    if (req.rackId !== null) member.rackId = req.rackId;
+    if (req.rebalanceTimeoutMs > 0) member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    if (req.subscribedTopicNames !== null) {
+      const names = [...new Set(req.subscribedTopicNames)].sort();
+      if (names.join("\u0000") !== member.subscribedTopicNames.join("\u0000")) {
+        member.subscribedTopicNames = names;
+        bump = true;
+      }
+    }
+    if (req.serverAssignor !== null && req.serverAssignor !== member.serverAssignor) {
+      member.serverAssignor = req.serverAssignor;
+      bump = true;
+    }
+    if (bump) records.push(consumerMemberMetadataRecord(this.groupId, member.memberId, this.memberRecord(member)));
+    const signature = this.signature();
+    if (signature !== this.topicsSignature) bump = true;
+    if (bump) this.bumpEpoch(records);
+    if (this.assignmentEpoch < this.groupEpoch) this.computeTarget();
+    const before = member.assigned;
+    const owned = req.topicPartitions === null ? null : toAssignment(req.topicPartitions);
+    this.reconcile(member, owned, records);
+    this.scheduleSession(member);
+    this.host.persist(this, records);
+    this.host.onStateChange(this);
+    const changed = !sameAssignment(before, member.assigned);
+    const mismatch = owned !== null && !sameAssignment(owned, member.assigned) && member.state === MemberState.STABLE;
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: member.memberId,
+      memberEpoch: member.memberEpoch,
+      heartbeatIntervalMs: this.host.heartbeatIntervalMs,
+      assignment: epoch === 0 || changed || mismatch ? member.assigned : null,
+    };
+  }
+
+  private join(req: ConsumerGroupHeartbeatRequest, records: CoordinatorRecord[]): ConsumerMember | number {
+    if (req.subscribedTopicNames === null || req.subscribedTopicNames.length === 0) return ErrorCode.INVALID_REQUEST;
+    if (req.serverAssignor !== null && !ASSIGNORS.has(req.serverAssignor)) return ErrorCode.UNSUPPORTED_ASSIGNOR;
+    let member: ConsumerMember | undefined;
+    if (req.instanceId !== null) {
+      const oldId = this.staticMembers.get(req.instanceId);
+      const old = oldId !== undefined ? this.members.get(oldId) : undefined;
+      if (old !== undefined && old.memberId !== req.memberId) {
+        // KIP-345 for the consumer protocol: a static member that left temporarily (-2) is replaced and
+        // its successor inherits the assignment; one still active is not released.
+        if (old.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) return ErrorCode.UNRELEASED_INSTANCE_ID;
+        member = new ConsumerMember(req.memberId !== "" ? req.memberId : newMemberId());
+        member.assigned = old.assigned;
+        member.memberEpoch = old.previousMemberEpoch;
+        this.removeMember(old, records);
+        for (const [t, ps] of member.assigned) for (const p of ps) this.owners.set(`${t}:${p}`, member.memberId);
+      }
+    }
+    if (member === undefined) {
+      const existing = req.memberId !== "" ? this.members.get(req.memberId) : undefined;
+      if (existing !== undefined) {
+        // Rejoining with epoch 0 (after being fenced): it has let go of everything.
+        this.release(existing);
+        existing.assigned = new Map();
+        existing.pendingRevocation = new Map();
+        existing.state = MemberState.STABLE;
+        existing.memberEpoch = 0;
+        existing.previousMemberEpoch = -1;
+        return existing;
+      }
+      member = new ConsumerMember(req.memberId !== "" ? req.memberId : newMemberId());
+    }
+    member.instanceId = req.instanceId;
+    if (req.instanceId !== null) this.staticMembers.set(req.instanceId, member.memberId);
+    this.members.set(member.memberId, member);
+    return member;
+  }
+
+  private leave(memberId: string, instanceId: string | null, epoch: number): HeartbeatResult {
+    const member = this.members.get(memberId);
+    if (member === undefined) return failure(ErrorCode.UNKNOWN_MEMBER_ID);
+    const records: CoordinatorRecord[] = [];
+    if (epoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH && instanceId !== null) {
+      // A static member leaving temporarily keeps its partitions until it comes back or its session ends.
+      member.previousMemberEpoch = member.memberEpoch;
+      member.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
+      this.scheduleSession(member);
+    } else {
+      this.removeMember(member, records);
+      this.bumpEpoch(records);
+      this.computeTarget();
+    }
+    this.host.persist(this, records);
+    this.host.onStateChange(this);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, memberId, memberEpoch: epoch, heartbeatIntervalMs: 0, assignment: null };
+  }
+
+  /** Session timeout or revocation timeout: the member is fenced out of the group. */
+  fence(member: ConsumerMember): void {
+    if (this.members.get(member.memberId) !== member) return;
+    const records: CoordinatorRecord[] = [];
+    this.removeMember(member, records);
+    this.bumpEpoch(records);
+    this.computeTarget();
+    this.host.persist(this, records);
+    this.host.onStateChange(this);
+  }
+
+  private removeMember(member: ConsumerMember, records: CoordinatorRecord[]): void {
+    clearTimeout(member.sessionTimer);
+    clearTimeout(member.revocationTimer);
+    this.release(member);
+    this.members.delete(member.memberId);
+    this.target.delete(member.memberId);
+    if (member.instanceId !== null && this.staticMembers.get(member.instanceId) === member.memberId) this.staticMembers.delete(member.instanceId);
+    records.push(consumerMemberAssignmentRecord(this.groupId, member.memberId, null));
+    records.push(consumerMemberMetadataRecord(this.groupId, member.memberId, null));
+  }
+
+  private release(member: ConsumerMember): void {
+    for (const a of [member.assigned, member.pendingRevocation]) {
+      for (const [t, ps] of a) for (const p of ps) if (this.owners.get(`${t}:${p}`) === member.memberId) this.owners.delete(`${t}:${p}`);
+    }
+  }
+
+  private bumpEpoch(records: CoordinatorRecord[]): void {
+    this.groupEpoch++;
+    this.stateTimestamp = Date.now();
+    records.push(consumerGroupMetadataRecord(this.groupId, { epoch: this.groupEpoch }));
+  }
+
+  /** The subscribed topics as they exist now (name, id, partitions); a change moves the group epoch. */
+  private signature(): string {
+    const parts: string[] = [];
+    for (const name of [...this.subscribedTopics()].sort()) {
+      const t = this.host.topics.byName(name);
+      if (t !== undefined) parts.push(`${name}:${t.id}:${t.partitions}`);
+    }
+    return parts.join(",");
+  }
+
+  private computeTarget(): void {
+    const topics = new Map<string, AssignorTopic>();
+    for (const name of this.subscribedTopics()) {
+      const t = this.host.topics.byName(name);
+      if (t !== undefined) topics.set(name, t);
+    }
+    const members = [...this.members.values()];
+    const assignorName = members.find((m) => m.serverAssignor !== null)?.serverAssignor ?? DEFAULT_ASSIGNOR;
+    const assignor = ASSIGNORS.get(assignorName) ?? ASSIGNORS.get(DEFAULT_ASSIGNOR)!;
+    this.target = assignor(
+      members.map((m) => ({ memberId: m.memberId, subscribedTopicNames: m.subscribedTopicNames, current: this.targetOf(m.memberId) })),
+      topics,
+    );
+    this.assignmentEpoch = this.groupEpoch;
+    this.topicsSignature = this.signature();
+  }
+
+  /** Kafka's CurrentAssignmentBuilder: one step of a member towards its target. */
+  private reconcile(member: ConsumerMember, owned: Assignment | null, records: CoordinatorRecord[]): void {
+    if (member.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) return;
+    const ownsAny = (revoking: Assignment): boolean =>
+      owned === null || [...revoking].some(([t, ps]) => ps.some((p) => owned.get(t)?.includes(p) === true));
+    if (member.state === MemberState.UNREVOKED_PARTITIONS && ownsAny(member.pendingRevocation)) return;
+    if (member.state === MemberState.STABLE && member.memberEpoch === this.assignmentEpoch) return;
+    const target = this.targetOf(member.memberId);
+    const kept: Assignment = new Map();
+    const revoke: Assignment = new Map();
+    const assign: Assignment = new Map();
+    let unreleased = false;
+    for (const t of new Set([...member.assigned.keys(), ...target.keys()])) {
+      const current = member.assigned.get(t) ?? [];
+      const wanted = target.get(t) ?? [];
+      const k = current.filter((p) => wanted.includes(p));
+      const r = current.filter((p) => !wanted.includes(p));
+      const a = wanted.filter((p) => !current.includes(p));
+      const free = a.filter((p) => !this.owners.has(`${t}:${p}`));
+      if (free.length < a.length) unreleased = true;
+      if (k.length > 0) kept.set(t, k);
+      if (r.length > 0) revoke.set(t, r);
+      if (free.length > 0) assign.set(t, free);
+    }
+    this.release(member);
+    if (revoke.size > 0 && ownsAny(revoke)) {
+      member.assigned = kept;
+      member.pendingRevocation = revoke;
+      member.state = MemberState.UNREVOKED_PARTITIONS;
+      clearTimeout(member.revocationTimer);
+      member.revocationTimer = setTimeout(() => this.fence(member), member.rebalanceTimeoutMs);
+      member.revocationTimer.unref();
+    } else {
+      clearTimeout(member.revocationTimer);
+      const next: Assignment = new Map(kept);
+      for (const [t, ps] of assign) next.set(t, [...(next.get(t) ?? []), ...ps].sort((x, y) => x - y));
+      member.assigned = next;
+      member.pendingRevocation = new Map();
+      member.state = unreleased ? MemberState.UNRELEASED_PARTITIONS : MemberState.STABLE;
+      if (member.memberEpoch !== this.assignmentEpoch) {
+        member.previousMemberEpoch = member.memberEpoch;
+        member.memberEpoch = this.assignmentEpoch;
+      }
+    }
+    for (const a of [member.assigned, member.pendingRevocation]) {
+      for (const [t, ps] of a) for (const p of ps) this.owners.set(`${t}:${p}`, member.memberId);
+    }
+    records.push(consumerMemberAssignmentRecord(this.groupId, member.memberId, this.assignmentRecord(member)));
+  }
+
+  private scheduleSession(member: ConsumerMember): void {
+    clearTimeout(member.sessionTimer);
+    member.sessionTimer = setTimeout(() => this.fence(member), this.host.sessionTimeoutMs);
+    member.sessionTimer.unref();
+  }
+
+  shutdown(dead: boolean): void {
+    for (const m of this.members.values()) {
+      clearTimeout(m.sessionTimer);
+      clearTimeout(m.revocationTimer);
+    }
+    if (dead) {
+      this.dead = true;
+      this.members.clear();
+    }
+  }
+
+  // --- persistence ---
+
+  memberRecord(m: ConsumerMember): ConsumerGroupMemberMetadataValue {
+    return {
+      instanceId: m.instanceId,
+      rackId: m.rackId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      subscribedTopicNames: m.subscribedTopicNames,
+      subscribedTopicRegex: null,
+      rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+      serverAssignor: m.serverAssignor,
+      classicMemberMetadata: null,
+    };
+  }
+
+  assignmentRecord(m: ConsumerMember): ConsumerGroupCurrentMemberAssignmentValue {
+    return {
+      memberEpoch: m.memberEpoch,
+      previousMemberEpoch: m.previousMemberEpoch,
+      state: m.state,
+      assignedPartitions: fromAssignment(m.assigned),
+      partitionsPendingRevocation: fromAssignment(m.pendingRevocation),
+    };
+  }
+
+  restoreMember(memberId: string, value: ConsumerGroupMemberMetadataValue | null): void {
+    if (value === null) {
+      this.members.delete(memberId);
+      return;
+    }
+    const m = this.members.get(memberId) ?? new ConsumerMember(memberId);
+    m.instanceId = value.instanceId;
+    m.rackId = value.rackId;
+    m.clientId = value.clientId;
+    m.clientHost = value.clientHost;
+    m.subscribedTopicNames = value.subscribedTopicNames;
+    m.rebalanceTimeoutMs = value.rebalanceTimeoutMs;
+    m.serverAssignor = value.serverAssignor;
+    this.members.set(memberId, m);
+  }
+
+  restoreAssignment(memberId: string, value: ConsumerGroupCurrentMemberAssignmentValue | null): void {
+    const m = this.members.get(memberId) ?? new ConsumerMember(memberId);
+    if (value === null) return;
+    m.memberEpoch = value.memberEpoch;
+    m.previousMemberEpoch = value.previousMemberEpoch;
+    m.state = value.state as MemberState;
+    m.assigned = toAssignment(value.assignedPartitions);
+    m.pendingRevocation = toAssignment(value.partitionsPendingRevocation);
+    this.members.set(memberId, m);
+  }
+
+  /** After loading: rebuild ownership and the target, and start the members' session timers. */
+  finishLoad(): void {
+    for (const m of this.members.values()) {
+      if (m.instanceId !== null) this.staticMembers.set(m.instanceId, m.memberId);
+      for (const a of [m.assigned, m.pendingRevocation]) for (const [t, ps] of a) for (const p of ps) this.owners.set(`${t}:${p}`, m.memberId);
+      this.target.set(m.memberId, new Map(m.assigned));
+    }
+    this.computeTarget();
+    for (const m of this.members.values()) this.scheduleSession(m);
+  }
+}

@@ -1,0 +1,50 @@
+import {
+  ApiKey,
+  createDeleteRecordsResponse,
+  createDeleteRecordsResponseDeleteRecordsPartitionResult,
+  type DeleteRecordsResponseDeleteRecordsTopicResult,
+} from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { defineHandler } from "./handler.js";
+
+/**
+ * DeleteRecords v0-2: moves each partition's log start offset up to the given offset (-1: the high
+ * watermark); segments wholly below it are deleted. Offsets beyond the high watermark are
+ * OFFSET_OUT_OF_RANGE.
+ */
+export const deleteRecordsHandler = defineHandler({
+  apiKey: ApiKey.DeleteRecords,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle(request, ctx) {
+    const topics: DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
+    for (const t of request.topics) {
+      const info = ctx.broker.topics.get(t.name);
+      const partitions = [];
+      for (const p of t.partitions) {
+        const log = info !== undefined && p.partitionIndex < info.partitions ? ctx.broker.logs.get(t.name, p.partitionIndex) : undefined;
+        if (log === undefined) {
+          partitions.push(
+            createDeleteRecordsResponseDeleteRecordsPartitionResult({
+              partitionIndex: p.partitionIndex,
+              lowWatermark: -1n,
+              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            }),
+          );
+          continue;
+        }
+        const { errorCode, lowWatermark } = await log.deleteRecordsBefore(p.offset);
+        partitions.push(
+          createDeleteRecordsResponseDeleteRecordsPartitionResult({
+            partitionIndex: p.partitionIndex,
+            // Kafka answers an invalid low watermark (-1) with any error.
+            lowWatermark: errorCode === ErrorCode.NONE ? lowWatermark : -1n,
+            errorCode,
+          }),
+        );
+      }
+      topics.push({ name: t.name, partitions });
+    }
+    return createDeleteRecordsResponse({ topics });
+  },
+});

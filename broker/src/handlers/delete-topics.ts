@@ -1,0 +1,49 @@
+import {
+  ApiKey,
+  createDeleteTopicsResponse,
+  createDeleteTopicsResponseDeletableTopicResult,
+  type DeleteTopicsResponseDeletableTopicResult,
+} from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { defineHandler } from "./handler.js";
+
+const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
+
+/**
+ * DeleteTopics v0-6: topics by name, and from v6 by name or by id. The partition logs go with the topic
+ * (renamed at once, removed in the background).
+ */
+export const deleteTopicsHandler = defineHandler({
+  apiKey: ApiKey.DeleteTopics,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(request, ctx) {
+    const broker = ctx.broker;
+    const wanted: { name: string | null; topicId: string }[] =
+      ctx.apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    const responses: DeleteTopicsResponseDeletableTopicResult[] = [];
+    for (const want of wanted) {
+      const byId = want.name === null;
+      const out = createDeleteTopicsResponseDeletableTopicResult({ name: want.name, topicId: want.topicId });
+      responses.push(out);
+      if (!byId && want.topicId !== ZERO_UUID) {
+        out.errorCode = ErrorCode.INVALID_REQUEST;
+        out.errorMessage = "A topic must be named by name or by id, not both.";
+        continue;
+      }
+      const info = want.name === null ? broker.topics.byId(want.topicId) : broker.topics.get(want.name);
+      if (info === undefined) {
+        out.errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        out.errorMessage = byId ? "This server does not host this topic ID." : "This server does not host this topic-partition.";
+        continue;
+      }
+      // v6 answers with both name and id; v0-5 only carry the name.
+      if (ctx.apiVersion >= 6) {
+        out.name = info.name;
+        out.topicId = info.id;
+      }
+      await broker.deleteTopic(info.name);
+    }
+    return createDeleteTopicsResponse({ responses });
+  },
+});

@@ -1,0 +1,35 @@
+import { ApiKey, createDescribeClusterResponse } from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { defineHandler } from "./handler.js";
+
+/** EndpointType of DescribeCluster v1: brokers (1) or controllers (2). */
+const BROKERS = 1;
+
+/** Kafka's AclOperation codes a cluster supports; without an authorizer every one is allowed. */
+const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
+
+/**
+ * DescribeCluster v0-1: this node as the only broker and the controller. A request for the controller
+ * endpoints (v1) is answered as a broker answers it: MISMATCHED_ENDPOINT_TYPE.
+ */
+export const describeClusterHandler = defineHandler({
+  apiKey: ApiKey.DescribeCluster,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(request, ctx) {
+    const cfg = ctx.broker.config;
+    if (ctx.apiVersion >= 1 && request.endpointType !== BROKERS) {
+      return createDescribeClusterResponse({
+        errorCode: ErrorCode.MISMATCHED_ENDPOINT_TYPE,
+        errorMessage: "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER",
+        endpointType: request.endpointType,
+      });
+    }
+    return createDescribeClusterResponse({
+      clusterId: ctx.broker.topics.clusterId,
+      controllerId: cfg.nodeId,
+      brokers: [{ brokerId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort, rack: null }],
+      ...(request.includeClusterAuthorizedOperations ? { clusterAuthorizedOperations: CLUSTER_OPERATIONS } : {}),
+    });
+  },
+});

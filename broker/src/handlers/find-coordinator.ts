@@ -1,0 +1,39 @@
+import { ApiKey, createFindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { defineHandler, type RequestContext } from "./handler.js";
+
+const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+/**
+ * FindCoordinator v0-6: this node coordinates every group; the first lookup creates
+ * `__consumer_offsets`. Transactions are not served, so their coordinator is never available.
+ * From v4 many keys are looked up at once (`coordinatorKeys`).
+ */
+export const findCoordinatorHandler = defineHandler({
+  apiKey: ApiKey.FindCoordinator,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(request, ctx) {
+    const keyType = ctx.apiVersion >= 1 ? request.keyType : KEY_TYPE_GROUP;
+    if (ctx.apiVersion >= 4) {
+      const coordinators: FindCoordinatorResponseCoordinator[] = [];
+      for (const key of request.coordinatorKeys) coordinators.push({ key, ...(await lookup(keyType, ctx)) });
+      return createFindCoordinatorResponse({ coordinators });
+    }
+    return createFindCoordinatorResponse(await lookup(keyType, ctx));
+  },
+});
+
+async function lookup(keyType: number, ctx: RequestContext): Promise<Omit<FindCoordinatorResponseCoordinator, "key">> {
+  const cfg = ctx.broker.config;
+  const unavailable = (errorCode: number, errorMessage: string) => ({ errorCode, errorMessage, nodeId: -1, host: "", port: -1 });
+  if (keyType === KEY_TYPE_TRANSACTION) return unavailable(ErrorCode.COORDINATOR_NOT_AVAILABLE, "transactions are not supported by this broker");
+  if (keyType !== KEY_TYPE_GROUP) return unavailable(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`);
+  try {
+    await ctx.broker.groups.topic.ensureCreated();
+  } catch (e) {
+    return unavailable(ErrorCode.COORDINATOR_NOT_AVAILABLE, (e as Error).message);
+  }
+  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort };
+}

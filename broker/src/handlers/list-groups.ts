@@ -1,0 +1,19 @@
+import { ApiKey, createListGroupsResponse } from "@tskafka/protocol";
+import { defineHandler } from "./handler.js";
+
+/** ListGroups v0-5, with the v4 state filter and the v5 type filter (both case-insensitive). */
+export const listGroupsHandler = defineHandler({
+  apiKey: ApiKey.ListGroups,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(request, ctx) {
+    const v = ctx.apiVersion;
+    const states = new Set((v >= 4 ? request.statesFilter : []).map((s) => s.toLowerCase()));
+    const types = new Set((v >= 5 ? request.typesFilter : []).map((s) => s.toLowerCase()));
+    const groups = ctx.broker.groups
+      .list()
+      .filter((g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(g.type)))
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.type }));
+    return createListGroupsResponse({ groups });
+  },
+});

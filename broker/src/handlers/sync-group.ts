@@ -1,0 +1,23 @@
+import { ApiKey, createSyncGroupResponse } from "@tskafka/protocol";
+import { defineHandler } from "./handler.js";
+
+/** SyncGroup v0-5: the leader hands in the assignment; every member waits for its own part. */
+export const syncGroupHandler = defineHandler({
+  apiKey: ApiKey.SyncGroup,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(request, ctx) {
+    const v = ctx.apiVersion;
+    const assignments = new Map(request.assignments.map((a) => [a.memberId, a.assignment]));
+    const r = await ctx.broker.groups.sync(
+      request.groupId,
+      request.memberId,
+      v >= 3 ? request.groupInstanceId : null,
+      request.generationId,
+      v >= 5 ? request.protocolType : null,
+      v >= 5 ? request.protocolName : null,
+      assignments,
+    );
+    return createSyncGroupResponse({ errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment });
+  },
+});

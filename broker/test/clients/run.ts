@@ -1,0 +1,106 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { REPO_ROOT, haveCommand } from "../harness.js";
+
+/** Runs outside clients (kcat, java, python) as processes, bounded in time. */
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(command: string, args: readonly string[], options: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timeoutMs = options.timeoutMs ?? 20_000;
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (signal === "SIGKILL") reject(new Error(`${command} ${args.join(" ")} killed after ${timeoutMs} ms\n${stderr.slice(-2000)}`));
+      else resolve({ code, stdout, stderr });
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** Like `run` but fails on a non-zero exit, with the client's output in the message. */
+export async function runOk(command: string, args: readonly string[], options: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+  const r = await run(command, args, options);
+  if (r.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${r.code}\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-1000)}`);
+  return r;
+}
+
+// --- the Java client and Kafka's tools ---
+
+export const KAFKA_LIB = join(REPO_ROOT, ".cache", "kafka", "3.9.1", "lib");
+export const haveJava = (): boolean => existsSync(join(KAFKA_LIB, "kafka-tools-3.9.1.jar")) && haveCommand("java", ["-version"]);
+
+let log4jFile: string | undefined;
+function log4j(): string {
+  if (log4jFile === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "tskafka-log4j-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    log4jFile = join(dir, "log4j.properties");
+    writeFileSync(
+      log4jFile,
+      "log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\n" +
+        "log4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n" +
+        "log4j.appender.stderr.layout.ConversionPattern=%p %m (%c)%n\n",
+    );
+  }
+  return log4jFile;
+}
+
+/** Runs a main class from Kafka's jars. */
+export function java(mainClass: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return runOk("java", ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-Xshare:auto", `-Dlog4j.configuration=file:${log4j()}`, "-cp", join(KAFKA_LIB, "*"), mainClass, ...args], options);
+}
+
+// --- kafka-python (Debian's python3-kafka lives in the system interpreter) ---
+
+export const SYSTEM_PYTHON = "/usr/bin/python3";
+export const haveKafkaPython = (): boolean => haveCommand(SYSTEM_PYTHON, ["-c", "import kafka"]);
+
+// --- kcat ---
+
+export const haveKcat = (): boolean => haveCommand("kcat", ["-V"]);
+
+/** One record as kcat prints it with KCAT_FORMAT. */
+export interface KcatRecord {
+  partition: number;
+  offset: number;
+  key: string;
+  value: string;
+  headers: string;
+}
+
+/** Fields separated by unit separators so values may hold anything printable. */
+export const KCAT_FORMAT = "%p\x1f%o\x1f%k\x1f%s\x1f%h\x1e";
+
+export function parseKcat(out: string): KcatRecord[] {
+  return out
+    .split("\x1e")
+    .filter((r) => r.length > 0 && r !== "\n")
+    .map((r) => {
+      const [p, o, k, s, h] = r.split("\x1f");
+      return { partition: Number(p), offset: Number(o), key: k ?? "", value: s ?? "", headers: h ?? "" };
+    });
+}
+
+/** Reads partitions from the beginning to their end with kcat (no group). */
+export async function kcatConsume(bootstrap: string, topic: string, partition: number, extra: readonly string[] = []): Promise<KcatRecord[]> {
+  const r = await runOk("kcat", ["-b", bootstrap, "-C", "-t", topic, "-p", String(partition), "-o", "beginning", "-e", "-q", "-X", "fetch.wait.max.ms=20", "-f", KCAT_FORMAT, ...extra]);
+  return parseKcat(r.stdout);
+}
