@@ -124,3 +124,32 @@ export function encodeResponseFrame<K extends keyof ApiResponses>(
   info.response.encode(w, body as never, apiVersion);
   return w.buf;
 }
+
+/**
+ * Encodes a response frame as a list of pieces to write in order, without copying the buffers in
+ * `external` (each must appear once in `body`, e.g. the stored records of a Fetch response): the
+ * encoded bytes between them are cut out of one allocation the size of everything else.
+ */
+export function encodeResponseFrameParts<K extends keyof ApiResponses>(
+  header: ResponseHeader,
+  body: ApiResponses[K],
+  apiKey: K | number,
+  apiVersion: number,
+  external: ReadonlySet<Uint8Array>,
+): Uint8Array[] {
+  const info = apiInfo(apiKey);
+  if (info === undefined) throw new RangeError(`unknown API key ${apiKey}`);
+  const hv = responseHeaderVersion(apiKey, apiVersion);
+  const size = sizeOfResponse(apiKey, apiVersion, header, body);
+  let externalBytes = 0;
+  for (const b of external) externalBytes += b.length;
+  const w = Writer.alloc(4 + size - externalBytes);
+  w.gather = external;
+  w.parts = [];
+  w.int32(size);
+  ResponseHeaderCodec.encode(w, header, hv);
+  info.response.encode(w, body as never, apiVersion);
+  if (w.off !== w.buf.length) throw new RangeError(`external buffers do not all appear once in the response`);
+  w.parts.push(w.buf.subarray(w.partStart, w.off));
+  return w.parts;
+}

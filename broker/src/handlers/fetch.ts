@@ -40,10 +40,23 @@ const FINAL_EPOCH = -1;
  * appends to its partitions. Stored batches are sent as they are on disk; v0-3 clients get them
  * down-converted to the message format they read (magic 0 or 1).
  */
+/** Record sets at least this large are written to the socket as read, not copied into the frame. */
+const ZERO_COPY_MIN_BYTES = 4096;
+
 export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
   minVersion: 0,
   maxVersion: 17,
+  zeroCopyBuffers(response) {
+    let set: Set<Uint8Array> | undefined;
+    for (const t of response.responses) {
+      for (const p of t.partitions) {
+        const r = p.records;
+        if (r !== null && r.length >= ZERO_COPY_MIN_BYTES) (set ??= new Set()).add(r);
+      }
+    }
+    return set;
+  },
   async handle(request, ctx) {
     const broker = ctx.broker;
     const version = ctx.apiVersion;

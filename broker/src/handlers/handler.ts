@@ -22,6 +22,11 @@ export interface Handler<K extends keyof ApiRequests = keyof ApiRequests> {
   readonly minVersion: number;
   readonly maxVersion: number;
   handle(request: ApiRequests[K], ctx: RequestContext): ApiResponses[K] | null | Promise<ApiResponses[K] | null>;
+  /**
+   * Large buffers of a response to send as they are rather than copy into the frame (Fetch's stored
+   * records). Each must appear once in the response.
+   */
+  zeroCopyBuffers?(response: ApiResponses[K]): ReadonlySet<Uint8Array> | undefined;
 }
 
 export function defineHandler<K extends keyof ApiRequests>(h: Handler<K>): Handler<K> {

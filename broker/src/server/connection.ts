@@ -5,6 +5,7 @@ import {
   createApiVersionsResponse,
   decodeRequest,
   encodeResponseFrame,
+  encodeResponseFrameParts,
   peekRequest,
   type ApiResponses,
   type ResponseHeader,
@@ -144,7 +145,9 @@ export class Connection {
       log.error(`api ${apiKey} v${apiVersion} from ${this.remote} failed: ${(e as Error).stack ?? String(e)}`);
       return this.close("internal error while handling a request");
     }
-    if (response !== null) await this.send(correlationId, apiKey, apiVersion, response as ApiResponses[keyof ApiResponses]);
+    if (response === null) return;
+    const external = handler.zeroCopyBuffers?.(response as never);
+    await this.send(correlationId, apiKey, apiVersion, response as ApiResponses[keyof ApiResponses], external);
   }
 
   private unsupportedApiVersions(): ApiResponses[18] {
@@ -152,11 +155,28 @@ export class Connection {
     return createApiVersionsResponse({ errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: body.apiKeys });
   }
 
-  private async send(correlationId: number, apiKey: number, apiVersion: number, body: ApiResponses[keyof ApiResponses]): Promise<void> {
-    if (this.socket.destroyed) return;
+  private async send(
+    correlationId: number,
+    apiKey: number,
+    apiVersion: number,
+    body: ApiResponses[keyof ApiResponses],
+    external?: ReadonlySet<Uint8Array>,
+  ): Promise<void> {
+    const socket = this.socket;
+    if (socket.destroyed) return;
     const header: ResponseHeader = { correlationId };
-    const frame = encodeResponseFrame(header, body, apiKey, apiVersion);
-    if (!this.socket.write(frame)) {
+    let flushed: boolean;
+    if (external !== undefined && external.size > 0) {
+      // Stored records go out as they are: one writev of the encoded pieces and the record buffers.
+      const parts = encodeResponseFrameParts(header, body, apiKey, apiVersion, external);
+      socket.cork();
+      flushed = true;
+      for (const p of parts) flushed = socket.write(p);
+      socket.uncork();
+    } else {
+      flushed = socket.write(encodeResponseFrame(header, body, apiKey, apiVersion));
+    }
+    if (!flushed) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.socket.off("drain", done);

@@ -5,10 +5,21 @@
 export class Writer {
   buf: Buffer;
   off: number;
+  /**
+   * Buffers that `raw` does not copy: the frame is cut around them instead, so that large stored
+   * record sets go to the socket as they are (see `encodeResponseFrameParts`). Null when copying all.
+   */
+  gather: ReadonlySet<Uint8Array> | null;
+  /** The pieces cut so far in gather mode; the last piece runs from `partStart` to `off`. */
+  parts: Uint8Array[] | null;
+  partStart: number;
 
   constructor(buf: Buffer, off = 0) {
     this.buf = buf;
     this.off = off;
+    this.gather = null;
+    this.parts = null;
+    this.partStart = 0;
   }
 
   static alloc(size: number): Writer {
@@ -102,6 +113,13 @@ export class Writer {
   }
 
   raw(v: Uint8Array): void {
+    if (this.gather !== null && this.gather.has(v)) {
+      const parts = this.parts!;
+      if (this.off > this.partStart) parts.push(this.buf.subarray(this.partStart, this.off));
+      parts.push(v);
+      this.partStart = this.off;
+      return;
+    }
     this.buf.set(v, this.off);
     this.off += v.length;
   }
