@@ -96,7 +96,8 @@ export async function generateAll(schemas: readonly LoadedSchema[], opts: Genera
   dsf.addStatements(emitDescriptors(described.get(GEN_INDEX) ?? [], "messageDescriptors", true));
   dsf.insertText(0, header(`the message structures of Apache Kafka ${opts.kafkaVersion}`, opts));
   files.set(DESCRIPTORS, dsf.getFullText());
-  (indexExports.get(GEN_INDEX) ?? []).push(DESCRIPTORS);
+  // Descriptors are for generic tools (a servers' hot path never needs them): a subpath of their own,
+  // `@tskafka/protocol/descriptors`, so that importing the package does not load them.
   if (described.has(TEST_INDEX)) {
     const tdsf = project.createSourceFile(`/${TEST_DESCRIPTORS}`, "", { overwrite: true });
     addImports(tdsf, TEST_DESCRIPTORS, DESCRIPTORS, [], ["MessageDescriptor"]);

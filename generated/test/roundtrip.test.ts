@@ -4,19 +4,15 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as protocol from "../src/index.js";
+import { apis, decodeFromBuffer, Writer, type MessageCodec, type VersionRange } from "../src/index.js";
 import {
-  apis,
-  decodeFromBuffer,
   messageDescriptors,
-  Writer,
   type ElementTypeDescriptor,
   type FieldDescriptor,
-  type MessageCodec,
   type MessageDescriptor,
   type PrimitiveTypeName,
   type TypeDescriptor,
-  type VersionRange,
-} from "../src/index.js";
+} from "../src/gen/descriptors.js";
 import * as testMessages from "./gen/index.js";
 
 const NUM_RUNS = 10;
