@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import { test } from "node:test";
 import { AssignerProtocol, Kafka, logLevel, type Consumer } from "kafkajs";
-import { startBroker } from "./harness.js";
+import { startBroker, waitFor } from "./harness.js";
 
 /**
  * Consumer groups of the classic protocol with KafkaJS: three members share a topic's partitions, a
@@ -15,13 +15,6 @@ const PROPS = {
   "offsets.topic.num.partitions": 5,
 };
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Member {
   consumer: Consumer;

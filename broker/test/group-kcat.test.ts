@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
-import { haveCommand, skipUnless, startBroker } from "./harness.js";
+import { haveCommand, skipUnless, startBroker, waitFor } from "./harness.js";
 
 /** librdkafka's balanced consumer (kcat -G): two members split a topic's partitions. */
 
@@ -44,13 +44,6 @@ function kcatMember(bootstrap: string, group: string, topic: string): KcatMember
   return m;
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 25_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test("two kcat -G consumers split the partitions of a topic", { skip, timeout: 60_000 }, async () => {
   const broker = await startBroker({ properties: { "group.initial.rebalance.delay.ms": 0, "offsets.topic.num.partitions": 3 } });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import { KAFKA_LIB, haveJava } from "./clients/run.js";
-import { skipUnless, startBroker } from "./harness.js";
+import { skipUnless, startBroker, waitFor } from "./harness.js";
 
 /**
  * Kafka's own VerifiableConsumer (the tool Kafka's system tests judge consumers with) in a classic
@@ -59,13 +59,6 @@ function startMember(name: string, bootstrap: string): Member {
   return m;
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 40_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const total = (members: readonly Member[]): number =>
   members.reduce((n, m) => n + [...m.consumed.values()].reduce((k, l) => k + l.length, 0), 0);

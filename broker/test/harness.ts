@@ -129,3 +129,12 @@ export function skipUnless(available: boolean, what: string): string | undefined
   }
   return `${what} is not installed (scripts/setup-test-deps.sh installs it)`;
 }
+
+/** Polls `cond` until it holds, failing with `what` after `timeoutMs`. */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

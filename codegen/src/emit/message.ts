@@ -79,6 +79,12 @@ function splitFlexible(region: Versions, flex: Versions): { flexible: Versions; 
   };
 }
 
+/** The Reader/Writer method for a string or bytes value: compact or not, nullable or not. */
+function lengthPrefixedMethod(kind: "String" | "Bytes", compact: boolean, nullable: boolean): string {
+  if (compact) return `compact${nullable ? "Nullable" : ""}${kind}`;
+  return nullable ? `nullable${kind}` : kind.toLowerCase();
+}
+
 const FIXED_SIZE: Partial<Record<PrimitiveName, number>> = {
   bool: 1,
   int8: 1,
@@ -156,15 +162,10 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
     if (t.kind === "primitive") {
       const name = t.name;
       if (name === "string" || name === "bytes" || name === "records") {
-        const kind = name === "string" ? "String" : "Bytes";
-        const call = (compact: boolean, nullable: boolean): string[] => {
-          const method = compact
-            ? `compact${nullable ? "Nullable" : ""}${kind}`
-            : nullable
-              ? `nullable${kind}`
-              : kind.toLowerCase();
-          return [`w.${method}(${nullable ? v : nonNull(v)});`];
-        };
+        const kind = name === "string" ? ("String" as const) : ("Bytes" as const);
+        const call = (compact: boolean, nullable: boolean): string[] => [
+          `w.${lengthPrefixedMethod(kind, compact, nullable)}(${nullable ? v : nonNull(v)});`,
+        ];
         branch(
           lines,
           fc,
@@ -334,15 +335,8 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
     if (t.kind === "primitive") {
       const name = t.name;
       if (name === "string" || name === "bytes" || name === "records") {
-        const kind = name === "string" ? "String" : "Bytes";
-        const call = (compact: boolean, nullable: boolean): string => {
-          const method = compact
-            ? `compact${nullable ? "Nullable" : ""}${kind}`
-            : nullable
-              ? `nullable${kind}`
-              : kind.toLowerCase();
-          return `r.${method}(${p})`;
-        };
+        const kind = name === "string" ? ("String" as const) : ("Bytes" as const);
+        const call = (compact: boolean, nullable: boolean): string => `r.${lengthPrefixedMethod(kind, compact, nullable)}(${p})`;
         const expr = ternary(
           fc,
           () => ternary(ncFlex, () => call(true, true), () => call(true, false)),
