@@ -411,12 +411,14 @@ export function emitMessage(msg: MessageSpec): EmittedMessage {
     // Factory.
     out.line(`/** A ${s.schemaName} with every field at its default, overridden by \`init\`. */`);
     out.line(`export function create${T}(init?: Partial<${T}>): ${T} {`);
-    out.line("return {");
+    out.line(`const o: ${T} = {`);
     for (const f of s.fields) {
       if (f.default.kind === "empty" && f.type.kind !== "array") runtime.add("EMPTY_BYTES");
       out.line(`${f.name}: init?.${f.name} !== undefined ? init.${f.name} : ${defaultExpr(f)},`);
     }
     out.line("};");
+    if (!flexWithin.empty) out.line("if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;");
+    out.line("return o;");
     out.line("}");
     out.line();
 

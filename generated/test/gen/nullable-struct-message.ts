@@ -27,7 +27,7 @@ export interface NullableStructMessage {
 
 /** A NullableStructMessage with every field at its default, overridden by `init`. */
 export function createNullableStructMessage(init?: Partial<NullableStructMessage>): NullableStructMessage {
-  return {
+  const o: NullableStructMessage = {
     nullableStruct: init?.nullableStruct !== undefined ? init.nullableStruct : null,
     nullableStruct2:
       init?.nullableStruct2 !== undefined ? init.nullableStruct2 : createNullableStructMessageMyStruct2(),
@@ -35,6 +35,8 @@ export function createNullableStructMessage(init?: Partial<NullableStructMessage
     nullableStruct4:
       init?.nullableStruct4 !== undefined ? init.nullableStruct4 : createNullableStructMessageMyStruct4(),
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeNullableStructMessage(w: Writer, m: NullableStructMessage, version: number): void {
@@ -225,10 +227,12 @@ export interface NullableStructMessageMyStruct {
 export function createNullableStructMessageMyStruct(
   init?: Partial<NullableStructMessageMyStruct>,
 ): NullableStructMessageMyStruct {
-  return {
+  const o: NullableStructMessageMyStruct = {
     myString: init?.myString !== undefined ? init.myString : "",
     myInt: init?.myInt !== undefined ? init.myInt : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeNullableStructMessageMyStruct(w: Writer, m: NullableStructMessageMyStruct, version: number): void {
@@ -315,10 +319,12 @@ export interface NullableStructMessageMyStruct2 {
 export function createNullableStructMessageMyStruct2(
   init?: Partial<NullableStructMessageMyStruct2>,
 ): NullableStructMessageMyStruct2 {
-  return {
+  const o: NullableStructMessageMyStruct2 = {
     myString: init?.myString !== undefined ? init.myString : "",
     myInt: init?.myInt !== undefined ? init.myInt : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeNullableStructMessageMyStruct2(w: Writer, m: NullableStructMessageMyStruct2, version: number): void {
@@ -405,10 +411,12 @@ export interface NullableStructMessageMyStruct3 {
 export function createNullableStructMessageMyStruct3(
   init?: Partial<NullableStructMessageMyStruct3>,
 ): NullableStructMessageMyStruct3 {
-  return {
+  const o: NullableStructMessageMyStruct3 = {
     myString: init?.myString !== undefined ? init.myString : "",
     myInt: init?.myInt !== undefined ? init.myInt : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeNullableStructMessageMyStruct3(w: Writer, m: NullableStructMessageMyStruct3, version: number): void {
@@ -478,10 +486,12 @@ export interface NullableStructMessageMyStruct4 {
 export function createNullableStructMessageMyStruct4(
   init?: Partial<NullableStructMessageMyStruct4>,
 ): NullableStructMessageMyStruct4 {
-  return {
+  const o: NullableStructMessageMyStruct4 = {
     myString: init?.myString !== undefined ? init.myString : "",
     myInt: init?.myInt !== undefined ? init.myInt : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeNullableStructMessageMyStruct4(w: Writer, m: NullableStructMessageMyStruct4, version: number): void {

@@ -22,10 +22,12 @@ export interface SimpleArraysMessage {
 
 /** A SimpleArraysMessage with every field at its default, overridden by `init`. */
 export function createSimpleArraysMessage(init?: Partial<SimpleArraysMessage>): SimpleArraysMessage {
-  return {
+  const o: SimpleArraysMessage = {
     goats: init?.goats !== undefined ? init.goats : [],
     sheep: init?.sheep !== undefined ? init.sheep : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSimpleArraysMessage(w: Writer, m: SimpleArraysMessage, version: number): void {
@@ -187,10 +189,12 @@ export interface SimpleArraysMessageStructArray {
 export function createSimpleArraysMessageStructArray(
   init?: Partial<SimpleArraysMessageStructArray>,
 ): SimpleArraysMessageStructArray {
-  return {
+  const o: SimpleArraysMessageStructArray = {
     color: init?.color !== undefined ? init.color : 0,
     name: init?.name !== undefined ? init.name : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSimpleArraysMessageStructArray(w: Writer, m: SimpleArraysMessageStructArray, version: number): void {

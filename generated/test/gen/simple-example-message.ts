@@ -55,7 +55,7 @@ export interface SimpleExampleMessage {
 
 /** A SimpleExampleMessage with every field at its default, overridden by `init`. */
 export function createSimpleExampleMessage(init?: Partial<SimpleExampleMessage>): SimpleExampleMessage {
-  return {
+  const o: SimpleExampleMessage = {
     processId: init?.processId !== undefined ? init.processId : "AAAAAAAAAAAAAAAAAAAAAA",
     myTaggedIntArray: init?.myTaggedIntArray !== undefined ? init.myTaggedIntArray : [],
     myNullableString: init?.myNullableString !== undefined ? init.myNullableString : null,
@@ -79,6 +79,8 @@ export function createSimpleExampleMessage(init?: Partial<SimpleExampleMessage>)
     myUint16: init?.myUint16 !== undefined ? init.myUint16 : 33000,
     myUint32: init?.myUint32 !== undefined ? init.myUint32 : 1234567,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSimpleExampleMessage(w: Writer, m: SimpleExampleMessage, version: number): void {
@@ -670,10 +672,12 @@ export interface SimpleExampleMessageMyStruct {
 export function createSimpleExampleMessageMyStruct(
   init?: Partial<SimpleExampleMessageMyStruct>,
 ): SimpleExampleMessageMyStruct {
-  return {
+  const o: SimpleExampleMessageMyStruct = {
     structId: init?.structId !== undefined ? init.structId : 0,
     arrayInStruct: init?.arrayInStruct !== undefined ? init.arrayInStruct : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSimpleExampleMessageMyStruct(w: Writer, m: SimpleExampleMessageMyStruct, version: number): void {
@@ -762,9 +766,11 @@ export interface SimpleExampleMessageStructArray {
 export function createSimpleExampleMessageStructArray(
   init?: Partial<SimpleExampleMessageStructArray>,
 ): SimpleExampleMessageStructArray {
-  return {
+  const o: SimpleExampleMessageStructArray = {
     arrayFieldId: init?.arrayFieldId !== undefined ? init.arrayFieldId : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSimpleExampleMessageStructArray(w: Writer, m: SimpleExampleMessageStructArray, version: number): void {
@@ -824,9 +830,11 @@ export interface SimpleExampleMessageTaggedStruct {
 export function createSimpleExampleMessageTaggedStruct(
   init?: Partial<SimpleExampleMessageTaggedStruct>,
 ): SimpleExampleMessageTaggedStruct {
-  return {
+  const o: SimpleExampleMessageTaggedStruct = {
     structId: init?.structId !== undefined ? init.structId : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSimpleExampleMessageTaggedStruct(w: Writer, m: SimpleExampleMessageTaggedStruct, version: number): void {
@@ -891,10 +899,12 @@ export interface SimpleExampleMessageTestCommonStruct {
 export function createSimpleExampleMessageTestCommonStruct(
   init?: Partial<SimpleExampleMessageTestCommonStruct>,
 ): SimpleExampleMessageTestCommonStruct {
-  return {
+  const o: SimpleExampleMessageTestCommonStruct = {
     foo: init?.foo !== undefined ? init.foo : 123,
     bar: init?.bar !== undefined ? init.bar : 123,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSimpleExampleMessageTestCommonStruct(

@@ -22,10 +22,12 @@ export interface SimpleRecordsMessage {
 
 /** A SimpleRecordsMessage with every field at its default, overridden by `init`. */
 export function createSimpleRecordsMessage(init?: Partial<SimpleRecordsMessage>): SimpleRecordsMessage {
-  return {
+  const o: SimpleRecordsMessage = {
     topic: init?.topic !== undefined ? init.topic : "",
     recordSet: init?.recordSet !== undefined ? init.recordSet : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSimpleRecordsMessage(w: Writer, m: SimpleRecordsMessage, version: number): void {

@@ -14,10 +14,11 @@ export interface ConsumerGroupCurrentMemberAssignmentKey {
 export function createConsumerGroupCurrentMemberAssignmentKey(
   init?: Partial<ConsumerGroupCurrentMemberAssignmentKey>,
 ): ConsumerGroupCurrentMemberAssignmentKey {
-  return {
+  const o: ConsumerGroupCurrentMemberAssignmentKey = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     memberId: init?.memberId !== undefined ? init.memberId : "",
   };
+  return o;
 }
 
 function writeConsumerGroupCurrentMemberAssignmentKey(

@@ -28,7 +28,7 @@ export interface ConsumerGroupCurrentMemberAssignmentValue {
 export function createConsumerGroupCurrentMemberAssignmentValue(
   init?: Partial<ConsumerGroupCurrentMemberAssignmentValue>,
 ): ConsumerGroupCurrentMemberAssignmentValue {
-  return {
+  const o: ConsumerGroupCurrentMemberAssignmentValue = {
     memberEpoch: init?.memberEpoch !== undefined ? init.memberEpoch : 0,
     previousMemberEpoch: init?.previousMemberEpoch !== undefined ? init.previousMemberEpoch : 0,
     state: init?.state !== undefined ? init.state : 0,
@@ -36,6 +36,8 @@ export function createConsumerGroupCurrentMemberAssignmentValue(
     partitionsPendingRevocation:
       init?.partitionsPendingRevocation !== undefined ? init.partitionsPendingRevocation : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupCurrentMemberAssignmentValue(
@@ -183,10 +185,12 @@ export interface ConsumerGroupCurrentMemberAssignmentValueTopicPartitions {
 export function createConsumerGroupCurrentMemberAssignmentValueTopicPartitions(
   init?: Partial<ConsumerGroupCurrentMemberAssignmentValueTopicPartitions>,
 ): ConsumerGroupCurrentMemberAssignmentValueTopicPartitions {
-  return {
+  const o: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(

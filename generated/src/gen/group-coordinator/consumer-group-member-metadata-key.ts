@@ -14,10 +14,11 @@ export interface ConsumerGroupMemberMetadataKey {
 export function createConsumerGroupMemberMetadataKey(
   init?: Partial<ConsumerGroupMemberMetadataKey>,
 ): ConsumerGroupMemberMetadataKey {
-  return {
+  const o: ConsumerGroupMemberMetadataKey = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     memberId: init?.memberId !== undefined ? init.memberId : "",
   };
+  return o;
 }
 
 function writeConsumerGroupMemberMetadataKey(w: Writer, m: ConsumerGroupMemberMetadataKey, version: number): void {

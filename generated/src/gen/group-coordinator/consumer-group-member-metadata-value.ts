@@ -38,7 +38,7 @@ export interface ConsumerGroupMemberMetadataValue {
 export function createConsumerGroupMemberMetadataValue(
   init?: Partial<ConsumerGroupMemberMetadataValue>,
 ): ConsumerGroupMemberMetadataValue {
-  return {
+  const o: ConsumerGroupMemberMetadataValue = {
     instanceId: init?.instanceId !== undefined ? init.instanceId : "",
     rackId: init?.rackId !== undefined ? init.rackId : "",
     clientId: init?.clientId !== undefined ? init.clientId : "",
@@ -49,6 +49,8 @@ export function createConsumerGroupMemberMetadataValue(
     serverAssignor: init?.serverAssignor !== undefined ? init.serverAssignor : "",
     classicMemberMetadata: init?.classicMemberMetadata !== undefined ? init.classicMemberMetadata : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupMemberMetadataValue(w: Writer, m: ConsumerGroupMemberMetadataValue, version: number): void {
@@ -243,10 +245,12 @@ export interface ConsumerGroupMemberMetadataValueClassicMemberMetadata {
 export function createConsumerGroupMemberMetadataValueClassicMemberMetadata(
   init?: Partial<ConsumerGroupMemberMetadataValueClassicMemberMetadata>,
 ): ConsumerGroupMemberMetadataValueClassicMemberMetadata {
-  return {
+  const o: ConsumerGroupMemberMetadataValueClassicMemberMetadata = {
     sessionTimeoutMs: init?.sessionTimeoutMs !== undefined ? init.sessionTimeoutMs : 0,
     supportedProtocols: init?.supportedProtocols !== undefined ? init.supportedProtocols : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupMemberMetadataValueClassicMemberMetadata(
@@ -347,10 +351,12 @@ export interface ConsumerGroupMemberMetadataValueClassicProtocol {
 export function createConsumerGroupMemberMetadataValueClassicProtocol(
   init?: Partial<ConsumerGroupMemberMetadataValueClassicProtocol>,
 ): ConsumerGroupMemberMetadataValueClassicProtocol {
-  return {
+  const o: ConsumerGroupMemberMetadataValueClassicProtocol = {
     name: init?.name !== undefined ? init.name : "",
     metadata: init?.metadata !== undefined ? init.metadata : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupMemberMetadataValueClassicProtocol(

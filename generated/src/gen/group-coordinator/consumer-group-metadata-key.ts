@@ -10,9 +10,10 @@ export interface ConsumerGroupMetadataKey {
 
 /** A ConsumerGroupMetadataKey with every field at its default, overridden by `init`. */
 export function createConsumerGroupMetadataKey(init?: Partial<ConsumerGroupMetadataKey>): ConsumerGroupMetadataKey {
-  return {
+  const o: ConsumerGroupMetadataKey = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
   };
+  return o;
 }
 
 function writeConsumerGroupMetadataKey(w: Writer, m: ConsumerGroupMetadataKey, version: number): void {

@@ -20,9 +20,11 @@ export interface ConsumerGroupMetadataValue {
 export function createConsumerGroupMetadataValue(
   init?: Partial<ConsumerGroupMetadataValue>,
 ): ConsumerGroupMetadataValue {
-  return {
+  const o: ConsumerGroupMetadataValue = {
     epoch: init?.epoch !== undefined ? init.epoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupMetadataValue(w: Writer, m: ConsumerGroupMetadataValue, version: number): void {

@@ -12,9 +12,10 @@ export interface ConsumerGroupPartitionMetadataKey {
 export function createConsumerGroupPartitionMetadataKey(
   init?: Partial<ConsumerGroupPartitionMetadataKey>,
 ): ConsumerGroupPartitionMetadataKey {
-  return {
+  const o: ConsumerGroupPartitionMetadataKey = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
   };
+  return o;
 }
 
 function writeConsumerGroupPartitionMetadataKey(

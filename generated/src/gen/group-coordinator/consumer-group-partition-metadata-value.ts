@@ -21,9 +21,11 @@ export interface ConsumerGroupPartitionMetadataValue {
 export function createConsumerGroupPartitionMetadataValue(
   init?: Partial<ConsumerGroupPartitionMetadataValue>,
 ): ConsumerGroupPartitionMetadataValue {
-  return {
+  const o: ConsumerGroupPartitionMetadataValue = {
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupPartitionMetadataValue(
@@ -122,12 +124,14 @@ export interface ConsumerGroupPartitionMetadataValueTopicMetadata {
 export function createConsumerGroupPartitionMetadataValueTopicMetadata(
   init?: Partial<ConsumerGroupPartitionMetadataValueTopicMetadata>,
 ): ConsumerGroupPartitionMetadataValueTopicMetadata {
-  return {
+  const o: ConsumerGroupPartitionMetadataValueTopicMetadata = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     topicName: init?.topicName !== undefined ? init.topicName : "",
     numPartitions: init?.numPartitions !== undefined ? init.numPartitions : 0,
     partitionMetadata: init?.partitionMetadata !== undefined ? init.partitionMetadata : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupPartitionMetadataValueTopicMetadata(
@@ -241,10 +245,12 @@ export interface ConsumerGroupPartitionMetadataValuePartitionMetadata {
 export function createConsumerGroupPartitionMetadataValuePartitionMetadata(
   init?: Partial<ConsumerGroupPartitionMetadataValuePartitionMetadata>,
 ): ConsumerGroupPartitionMetadataValuePartitionMetadata {
-  return {
+  const o: ConsumerGroupPartitionMetadataValuePartitionMetadata = {
     partition: init?.partition !== undefined ? init.partition : 0,
     racks: init?.racks !== undefined ? init.racks : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupPartitionMetadataValuePartitionMetadata(

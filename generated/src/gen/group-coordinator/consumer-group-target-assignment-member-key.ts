@@ -14,10 +14,11 @@ export interface ConsumerGroupTargetAssignmentMemberKey {
 export function createConsumerGroupTargetAssignmentMemberKey(
   init?: Partial<ConsumerGroupTargetAssignmentMemberKey>,
 ): ConsumerGroupTargetAssignmentMemberKey {
-  return {
+  const o: ConsumerGroupTargetAssignmentMemberKey = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     memberId: init?.memberId !== undefined ? init.memberId : "",
   };
+  return o;
 }
 
 function writeConsumerGroupTargetAssignmentMemberKey(

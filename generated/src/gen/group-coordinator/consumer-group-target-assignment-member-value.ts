@@ -20,9 +20,11 @@ export interface ConsumerGroupTargetAssignmentMemberValue {
 export function createConsumerGroupTargetAssignmentMemberValue(
   init?: Partial<ConsumerGroupTargetAssignmentMemberValue>,
 ): ConsumerGroupTargetAssignmentMemberValue {
-  return {
+  const o: ConsumerGroupTargetAssignmentMemberValue = {
     topicPartitions: init?.topicPartitions !== undefined ? init.topicPartitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupTargetAssignmentMemberValue(
@@ -126,10 +128,12 @@ export interface ConsumerGroupTargetAssignmentMemberValueTopicPartition {
 export function createConsumerGroupTargetAssignmentMemberValueTopicPartition(
   init?: Partial<ConsumerGroupTargetAssignmentMemberValueTopicPartition>,
 ): ConsumerGroupTargetAssignmentMemberValueTopicPartition {
-  return {
+  const o: ConsumerGroupTargetAssignmentMemberValueTopicPartition = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupTargetAssignmentMemberValueTopicPartition(

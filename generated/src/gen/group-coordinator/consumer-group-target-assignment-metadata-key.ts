@@ -12,9 +12,10 @@ export interface ConsumerGroupTargetAssignmentMetadataKey {
 export function createConsumerGroupTargetAssignmentMetadataKey(
   init?: Partial<ConsumerGroupTargetAssignmentMetadataKey>,
 ): ConsumerGroupTargetAssignmentMetadataKey {
-  return {
+  const o: ConsumerGroupTargetAssignmentMetadataKey = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
   };
+  return o;
 }
 
 function writeConsumerGroupTargetAssignmentMetadataKey(

@@ -20,9 +20,11 @@ export interface ConsumerGroupTargetAssignmentMetadataValue {
 export function createConsumerGroupTargetAssignmentMetadataValue(
   init?: Partial<ConsumerGroupTargetAssignmentMetadataValue>,
 ): ConsumerGroupTargetAssignmentMetadataValue {
-  return {
+  const o: ConsumerGroupTargetAssignmentMetadataValue = {
     assignmentEpoch: init?.assignmentEpoch !== undefined ? init.assignmentEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupTargetAssignmentMetadataValue(

@@ -10,9 +10,10 @@ export interface GroupMetadataKey {
 
 /** A GroupMetadataKey with every field at its default, overridden by `init`. */
 export function createGroupMetadataKey(init?: Partial<GroupMetadataKey>): GroupMetadataKey {
-  return {
+  const o: GroupMetadataKey = {
     group: init?.group !== undefined ? init.group : "",
   };
+  return o;
 }
 
 function writeGroupMetadataKey(w: Writer, m: GroupMetadataKey, version: number): void {

@@ -31,7 +31,7 @@ export interface GroupMetadataValue {
 
 /** A GroupMetadataValue with every field at its default, overridden by `init`. */
 export function createGroupMetadataValue(init?: Partial<GroupMetadataValue>): GroupMetadataValue {
-  return {
+  const o: GroupMetadataValue = {
     protocolType: init?.protocolType !== undefined ? init.protocolType : "",
     generation: init?.generation !== undefined ? init.generation : 0,
     protocol: init?.protocol !== undefined ? init.protocol : "",
@@ -39,6 +39,8 @@ export function createGroupMetadataValue(init?: Partial<GroupMetadataValue>): Gr
     currentStateTimestamp: init?.currentStateTimestamp !== undefined ? init.currentStateTimestamp : -1n,
     members: init?.members !== undefined ? init.members : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeGroupMetadataValue(w: Writer, m: GroupMetadataValue, version: number): void {
@@ -244,7 +246,7 @@ export interface GroupMetadataValueMemberMetadata {
 export function createGroupMetadataValueMemberMetadata(
   init?: Partial<GroupMetadataValueMemberMetadata>,
 ): GroupMetadataValueMemberMetadata {
-  return {
+  const o: GroupMetadataValueMemberMetadata = {
     memberId: init?.memberId !== undefined ? init.memberId : "",
     groupInstanceId: init?.groupInstanceId !== undefined ? init.groupInstanceId : null,
     clientId: init?.clientId !== undefined ? init.clientId : "",
@@ -254,6 +256,8 @@ export function createGroupMetadataValueMemberMetadata(
     subscription: init?.subscription !== undefined ? init.subscription : EMPTY_BYTES,
     assignment: init?.assignment !== undefined ? init.assignment : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeGroupMetadataValueMemberMetadata(w: Writer, m: GroupMetadataValueMemberMetadata, version: number): void {

@@ -14,11 +14,12 @@ export interface OffsetCommitKey {
 
 /** A OffsetCommitKey with every field at its default, overridden by `init`. */
 export function createOffsetCommitKey(init?: Partial<OffsetCommitKey>): OffsetCommitKey {
-  return {
+  const o: OffsetCommitKey = {
     group: init?.group !== undefined ? init.group : "",
     topic: init?.topic !== undefined ? init.topic : "",
     partition: init?.partition !== undefined ? init.partition : 0,
   };
+  return o;
 }
 
 function writeOffsetCommitKey(w: Writer, m: OffsetCommitKey, version: number): void {

@@ -28,13 +28,15 @@ export interface OffsetCommitValue {
 
 /** A OffsetCommitValue with every field at its default, overridden by `init`. */
 export function createOffsetCommitValue(init?: Partial<OffsetCommitValue>): OffsetCommitValue {
-  return {
+  const o: OffsetCommitValue = {
     offset: init?.offset !== undefined ? init.offset : 0n,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : -1,
     metadata: init?.metadata !== undefined ? init.metadata : "",
     commitTimestamp: init?.commitTimestamp !== undefined ? init.commitTimestamp : 0n,
     expireTimestamp: init?.expireTimestamp !== undefined ? init.expireTimestamp : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetCommitValue(w: Writer, m: OffsetCommitValue, version: number): void {

@@ -14,10 +14,11 @@ export interface ShareGroupMemberMetadataKey {
 export function createShareGroupMemberMetadataKey(
   init?: Partial<ShareGroupMemberMetadataKey>,
 ): ShareGroupMemberMetadataKey {
-  return {
+  const o: ShareGroupMemberMetadataKey = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     memberId: init?.memberId !== undefined ? init.memberId : "",
   };
+  return o;
 }
 
 function writeShareGroupMemberMetadataKey(w: Writer, m: ShareGroupMemberMetadataKey, version: number): void {

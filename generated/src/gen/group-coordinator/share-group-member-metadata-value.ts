@@ -27,12 +27,14 @@ export interface ShareGroupMemberMetadataValue {
 export function createShareGroupMemberMetadataValue(
   init?: Partial<ShareGroupMemberMetadataValue>,
 ): ShareGroupMemberMetadataValue {
-  return {
+  const o: ShareGroupMemberMetadataValue = {
     rackId: init?.rackId !== undefined ? init.rackId : "",
     clientId: init?.clientId !== undefined ? init.clientId : "",
     clientHost: init?.clientHost !== undefined ? init.clientHost : "",
     subscribedTopicNames: init?.subscribedTopicNames !== undefined ? init.subscribedTopicNames : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupMemberMetadataValue(w: Writer, m: ShareGroupMemberMetadataValue, version: number): void {

@@ -10,9 +10,10 @@ export interface ShareGroupMetadataKey {
 
 /** A ShareGroupMetadataKey with every field at its default, overridden by `init`. */
 export function createShareGroupMetadataKey(init?: Partial<ShareGroupMetadataKey>): ShareGroupMetadataKey {
-  return {
+  const o: ShareGroupMetadataKey = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
   };
+  return o;
 }
 
 function writeShareGroupMetadataKey(w: Writer, m: ShareGroupMetadataKey, version: number): void {

@@ -18,9 +18,11 @@ export interface ShareGroupMetadataValue {
 
 /** A ShareGroupMetadataValue with every field at its default, overridden by `init`. */
 export function createShareGroupMetadataValue(init?: Partial<ShareGroupMetadataValue>): ShareGroupMetadataValue {
-  return {
+  const o: ShareGroupMetadataValue = {
     epoch: init?.epoch !== undefined ? init.epoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupMetadataValue(w: Writer, m: ShareGroupMetadataValue, version: number): void {

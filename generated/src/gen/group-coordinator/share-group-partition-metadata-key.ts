@@ -12,9 +12,10 @@ export interface ShareGroupPartitionMetadataKey {
 export function createShareGroupPartitionMetadataKey(
   init?: Partial<ShareGroupPartitionMetadataKey>,
 ): ShareGroupPartitionMetadataKey {
-  return {
+  const o: ShareGroupPartitionMetadataKey = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
   };
+  return o;
 }
 
 function writeShareGroupPartitionMetadataKey(w: Writer, m: ShareGroupPartitionMetadataKey, version: number): void {

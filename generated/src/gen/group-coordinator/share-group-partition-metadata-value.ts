@@ -23,10 +23,12 @@ export interface ShareGroupPartitionMetadataValue {
 export function createShareGroupPartitionMetadataValue(
   init?: Partial<ShareGroupPartitionMetadataValue>,
 ): ShareGroupPartitionMetadataValue {
-  return {
+  const o: ShareGroupPartitionMetadataValue = {
     initializedTopics: init?.initializedTopics !== undefined ? init.initializedTopics : [],
     deletingTopics: init?.deletingTopics !== undefined ? init.deletingTopics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupPartitionMetadataValue(w: Writer, m: ShareGroupPartitionMetadataValue, version: number): void {
@@ -148,11 +150,13 @@ export interface ShareGroupPartitionMetadataValueTopicPartitionsInfo {
 export function createShareGroupPartitionMetadataValueTopicPartitionsInfo(
   init?: Partial<ShareGroupPartitionMetadataValueTopicPartitionsInfo>,
 ): ShareGroupPartitionMetadataValueTopicPartitionsInfo {
-  return {
+  const o: ShareGroupPartitionMetadataValueTopicPartitionsInfo = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupPartitionMetadataValueTopicPartitionsInfo(
@@ -259,10 +263,12 @@ export interface ShareGroupPartitionMetadataValueTopicInfo {
 export function createShareGroupPartitionMetadataValueTopicInfo(
   init?: Partial<ShareGroupPartitionMetadataValueTopicInfo>,
 ): ShareGroupPartitionMetadataValueTopicInfo {
-  return {
+  const o: ShareGroupPartitionMetadataValueTopicInfo = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     topicName: init?.topicName !== undefined ? init.topicName : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupPartitionMetadataValueTopicInfo(

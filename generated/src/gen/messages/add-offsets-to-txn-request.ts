@@ -26,12 +26,14 @@ export interface AddOffsetsToTxnRequest {
 
 /** A AddOffsetsToTxnRequest with every field at its default, overridden by `init`. */
 export function createAddOffsetsToTxnRequest(init?: Partial<AddOffsetsToTxnRequest>): AddOffsetsToTxnRequest {
-  return {
+  const o: AddOffsetsToTxnRequest = {
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : "",
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
     producerEpoch: init?.producerEpoch !== undefined ? init.producerEpoch : 0,
     groupId: init?.groupId !== undefined ? init.groupId : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddOffsetsToTxnRequest(w: Writer, m: AddOffsetsToTxnRequest, version: number): void {

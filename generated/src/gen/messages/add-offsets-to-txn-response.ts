@@ -21,10 +21,12 @@ export interface AddOffsetsToTxnResponse {
 
 /** A AddOffsetsToTxnResponse with every field at its default, overridden by `init`. */
 export function createAddOffsetsToTxnResponse(init?: Partial<AddOffsetsToTxnResponse>): AddOffsetsToTxnResponse {
-  return {
+  const o: AddOffsetsToTxnResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddOffsetsToTxnResponse(w: Writer, m: AddOffsetsToTxnResponse, version: number): void {

@@ -28,13 +28,15 @@ export interface AddPartitionsToTxnRequest {
 
 /** A AddPartitionsToTxnRequest with every field at its default, overridden by `init`. */
 export function createAddPartitionsToTxnRequest(init?: Partial<AddPartitionsToTxnRequest>): AddPartitionsToTxnRequest {
-  return {
+  const o: AddPartitionsToTxnRequest = {
     transactions: init?.transactions !== undefined ? init.transactions : [],
     v3AndBelowTransactionalId: init?.v3AndBelowTransactionalId !== undefined ? init.v3AndBelowTransactionalId : "",
     v3AndBelowProducerId: init?.v3AndBelowProducerId !== undefined ? init.v3AndBelowProducerId : 0n,
     v3AndBelowProducerEpoch: init?.v3AndBelowProducerEpoch !== undefined ? init.v3AndBelowProducerEpoch : 0,
     v3AndBelowTopics: init?.v3AndBelowTopics !== undefined ? init.v3AndBelowTopics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddPartitionsToTxnRequest(w: Writer, m: AddPartitionsToTxnRequest, version: number): void {
@@ -297,13 +299,15 @@ export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
 export function createAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(
   init?: Partial<AddPartitionsToTxnRequestAddPartitionsToTxnTransaction>,
 ): AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
-  return {
+  const o: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction = {
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : "",
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
     producerEpoch: init?.producerEpoch !== undefined ? init.producerEpoch : 0,
     verifyOnly: init?.verifyOnly !== undefined ? init.verifyOnly : false,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(
@@ -422,10 +426,12 @@ export interface AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
 export function createAddPartitionsToTxnRequestAddPartitionsToTxnTopic(
   init?: Partial<AddPartitionsToTxnRequestAddPartitionsToTxnTopic>,
 ): AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
-  return {
+  const o: AddPartitionsToTxnRequestAddPartitionsToTxnTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(

@@ -28,12 +28,14 @@ export interface AddPartitionsToTxnResponse {
 export function createAddPartitionsToTxnResponse(
   init?: Partial<AddPartitionsToTxnResponse>,
 ): AddPartitionsToTxnResponse {
-  return {
+  const o: AddPartitionsToTxnResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     resultsByTransaction: init?.resultsByTransaction !== undefined ? init.resultsByTransaction : [],
     resultsByTopicV3AndBelow: init?.resultsByTopicV3AndBelow !== undefined ? init.resultsByTopicV3AndBelow : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddPartitionsToTxnResponse(w: Writer, m: AddPartitionsToTxnResponse, version: number): void {
@@ -230,10 +232,12 @@ export interface AddPartitionsToTxnResponseAddPartitionsToTxnResult {
 export function createAddPartitionsToTxnResponseAddPartitionsToTxnResult(
   init?: Partial<AddPartitionsToTxnResponseAddPartitionsToTxnResult>,
 ): AddPartitionsToTxnResponseAddPartitionsToTxnResult {
-  return {
+  const o: AddPartitionsToTxnResponseAddPartitionsToTxnResult = {
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : "",
     topicResults: init?.topicResults !== undefined ? init.topicResults : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(
@@ -337,10 +341,12 @@ export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
 export function createAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(
   init?: Partial<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult>,
 ): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
-  return {
+  const o: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult = {
     name: init?.name !== undefined ? init.name : "",
     resultsByPartition: init?.resultsByPartition !== undefined ? init.resultsByPartition : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(
@@ -488,10 +494,12 @@ export interface AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
 export function createAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(
   init?: Partial<AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult>,
 ): AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
-  return {
+  const o: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     partitionErrorCode: init?.partitionErrorCode !== undefined ? init.partitionErrorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(

@@ -27,13 +27,15 @@ export interface AddRaftVoterRequest {
 
 /** A AddRaftVoterRequest with every field at its default, overridden by `init`. */
 export function createAddRaftVoterRequest(init?: Partial<AddRaftVoterRequest>): AddRaftVoterRequest {
-  return {
+  const o: AddRaftVoterRequest = {
     clusterId: init?.clusterId !== undefined ? init.clusterId : "",
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 0,
     voterId: init?.voterId !== undefined ? init.voterId : 0,
     voterDirectoryId: init?.voterDirectoryId !== undefined ? init.voterDirectoryId : "AAAAAAAAAAAAAAAAAAAAAA",
     listeners: init?.listeners !== undefined ? init.listeners : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddRaftVoterRequest(w: Writer, m: AddRaftVoterRequest, version: number): void {
@@ -151,11 +153,13 @@ export interface AddRaftVoterRequestListener {
 export function createAddRaftVoterRequestListener(
   init?: Partial<AddRaftVoterRequestListener>,
 ): AddRaftVoterRequestListener {
-  return {
+  const o: AddRaftVoterRequestListener = {
     name: init?.name !== undefined ? init.name : "",
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddRaftVoterRequestListener(w: Writer, m: AddRaftVoterRequestListener, version: number): void {

@@ -23,11 +23,13 @@ export interface AddRaftVoterResponse {
 
 /** A AddRaftVoterResponse with every field at its default, overridden by `init`. */
 export function createAddRaftVoterResponse(init?: Partial<AddRaftVoterResponse>): AddRaftVoterResponse {
-  return {
+  const o: AddRaftVoterResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAddRaftVoterResponse(w: Writer, m: AddRaftVoterResponse, version: number): void {

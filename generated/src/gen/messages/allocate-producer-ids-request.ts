@@ -22,10 +22,12 @@ export interface AllocateProducerIdsRequest {
 export function createAllocateProducerIdsRequest(
   init?: Partial<AllocateProducerIdsRequest>,
 ): AllocateProducerIdsRequest {
-  return {
+  const o: AllocateProducerIdsRequest = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
     brokerEpoch: init?.brokerEpoch !== undefined ? init.brokerEpoch : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAllocateProducerIdsRequest(w: Writer, m: AllocateProducerIdsRequest, version: number): void {

@@ -26,12 +26,14 @@ export interface AllocateProducerIdsResponse {
 export function createAllocateProducerIdsResponse(
   init?: Partial<AllocateProducerIdsResponse>,
 ): AllocateProducerIdsResponse {
-  return {
+  const o: AllocateProducerIdsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     producerIdStart: init?.producerIdStart !== undefined ? init.producerIdStart : 0n,
     producerIdLen: init?.producerIdLen !== undefined ? init.producerIdLen : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAllocateProducerIdsResponse(w: Writer, m: AllocateProducerIdsResponse, version: number): void {

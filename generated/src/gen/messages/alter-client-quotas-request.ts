@@ -22,10 +22,12 @@ export interface AlterClientQuotasRequest {
 
 /** A AlterClientQuotasRequest with every field at its default, overridden by `init`. */
 export function createAlterClientQuotasRequest(init?: Partial<AlterClientQuotasRequest>): AlterClientQuotasRequest {
-  return {
+  const o: AlterClientQuotasRequest = {
     entries: init?.entries !== undefined ? init.entries : [],
     validateOnly: init?.validateOnly !== undefined ? init.validateOnly : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterClientQuotasRequest(w: Writer, m: AlterClientQuotasRequest, version: number): void {
@@ -154,10 +156,12 @@ export interface AlterClientQuotasRequestEntryData {
 export function createAlterClientQuotasRequestEntryData(
   init?: Partial<AlterClientQuotasRequestEntryData>,
 ): AlterClientQuotasRequestEntryData {
-  return {
+  const o: AlterClientQuotasRequestEntryData = {
     entity: init?.entity !== undefined ? init.entity : [],
     ops: init?.ops !== undefined ? init.ops : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterClientQuotasRequestEntryData(
@@ -333,10 +337,12 @@ export interface AlterClientQuotasRequestEntityData {
 export function createAlterClientQuotasRequestEntityData(
   init?: Partial<AlterClientQuotasRequestEntityData>,
 ): AlterClientQuotasRequestEntityData {
-  return {
+  const o: AlterClientQuotasRequestEntityData = {
     entityType: init?.entityType !== undefined ? init.entityType : "",
     entityName: init?.entityName !== undefined ? init.entityName : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterClientQuotasRequestEntityData(
@@ -443,11 +449,13 @@ export interface AlterClientQuotasRequestOpData {
 export function createAlterClientQuotasRequestOpData(
   init?: Partial<AlterClientQuotasRequestOpData>,
 ): AlterClientQuotasRequestOpData {
-  return {
+  const o: AlterClientQuotasRequestOpData = {
     key: init?.key !== undefined ? init.key : "",
     value: init?.value !== undefined ? init.value : 0,
     remove: init?.remove !== undefined ? init.remove : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterClientQuotasRequestOpData(w: Writer, m: AlterClientQuotasRequestOpData, version: number): void {

@@ -22,10 +22,12 @@ export interface AlterClientQuotasResponse {
 
 /** A AlterClientQuotasResponse with every field at its default, overridden by `init`. */
 export function createAlterClientQuotasResponse(init?: Partial<AlterClientQuotasResponse>): AlterClientQuotasResponse {
-  return {
+  const o: AlterClientQuotasResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     entries: init?.entries !== undefined ? init.entries : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterClientQuotasResponse(w: Writer, m: AlterClientQuotasResponse, version: number): void {
@@ -156,11 +158,13 @@ export interface AlterClientQuotasResponseEntryData {
 export function createAlterClientQuotasResponseEntryData(
   init?: Partial<AlterClientQuotasResponseEntryData>,
 ): AlterClientQuotasResponseEntryData {
-  return {
+  const o: AlterClientQuotasResponseEntryData = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     entity: init?.entity !== undefined ? init.entity : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterClientQuotasResponseEntryData(
@@ -307,10 +311,12 @@ export interface AlterClientQuotasResponseEntityData {
 export function createAlterClientQuotasResponseEntityData(
   init?: Partial<AlterClientQuotasResponseEntityData>,
 ): AlterClientQuotasResponseEntityData {
-  return {
+  const o: AlterClientQuotasResponseEntityData = {
     entityType: init?.entityType !== undefined ? init.entityType : "",
     entityName: init?.entityName !== undefined ? init.entityName : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterClientQuotasResponseEntityData(

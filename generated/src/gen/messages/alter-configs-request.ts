@@ -22,10 +22,12 @@ export interface AlterConfigsRequest {
 
 /** A AlterConfigsRequest with every field at its default, overridden by `init`. */
 export function createAlterConfigsRequest(init?: Partial<AlterConfigsRequest>): AlterConfigsRequest {
-  return {
+  const o: AlterConfigsRequest = {
     resources: init?.resources !== undefined ? init.resources : [],
     validateOnly: init?.validateOnly !== undefined ? init.validateOnly : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterConfigsRequest(w: Writer, m: AlterConfigsRequest, version: number): void {
@@ -156,11 +158,13 @@ export interface AlterConfigsRequestAlterConfigsResource {
 export function createAlterConfigsRequestAlterConfigsResource(
   init?: Partial<AlterConfigsRequestAlterConfigsResource>,
 ): AlterConfigsRequestAlterConfigsResource {
-  return {
+  const o: AlterConfigsRequestAlterConfigsResource = {
     resourceType: init?.resourceType !== undefined ? init.resourceType : 0,
     resourceName: init?.resourceName !== undefined ? init.resourceName : "",
     configs: init?.configs !== undefined ? init.configs : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterConfigsRequestAlterConfigsResource(
@@ -310,10 +314,12 @@ export interface AlterConfigsRequestAlterableConfig {
 export function createAlterConfigsRequestAlterableConfig(
   init?: Partial<AlterConfigsRequestAlterableConfig>,
 ): AlterConfigsRequestAlterableConfig {
-  return {
+  const o: AlterConfigsRequestAlterableConfig = {
     name: init?.name !== undefined ? init.name : "",
     value: init?.value !== undefined ? init.value : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterConfigsRequestAlterableConfig(

@@ -22,10 +22,12 @@ export interface AlterConfigsResponse {
 
 /** A AlterConfigsResponse with every field at its default, overridden by `init`. */
 export function createAlterConfigsResponse(init?: Partial<AlterConfigsResponse>): AlterConfigsResponse {
-  return {
+  const o: AlterConfigsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     responses: init?.responses !== undefined ? init.responses : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterConfigsResponse(w: Writer, m: AlterConfigsResponse, version: number): void {
@@ -158,12 +160,14 @@ export interface AlterConfigsResponseAlterConfigsResourceResponse {
 export function createAlterConfigsResponseAlterConfigsResourceResponse(
   init?: Partial<AlterConfigsResponseAlterConfigsResourceResponse>,
 ): AlterConfigsResponseAlterConfigsResourceResponse {
-  return {
+  const o: AlterConfigsResponseAlterConfigsResourceResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     resourceType: init?.resourceType !== undefined ? init.resourceType : 0,
     resourceName: init?.resourceName !== undefined ? init.resourceName : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterConfigsResponseAlterConfigsResourceResponse(

@@ -23,10 +23,12 @@ export interface AlterPartitionReassignmentsRequest {
 export function createAlterPartitionReassignmentsRequest(
   init?: Partial<AlterPartitionReassignmentsRequest>,
 ): AlterPartitionReassignmentsRequest {
-  return {
+  const o: AlterPartitionReassignmentsRequest = {
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 60000,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionReassignmentsRequest(
@@ -126,10 +128,12 @@ export interface AlterPartitionReassignmentsRequestReassignableTopic {
 export function createAlterPartitionReassignmentsRequestReassignableTopic(
   init?: Partial<AlterPartitionReassignmentsRequestReassignableTopic>,
 ): AlterPartitionReassignmentsRequestReassignableTopic {
-  return {
+  const o: AlterPartitionReassignmentsRequestReassignableTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionReassignmentsRequestReassignableTopic(
@@ -233,10 +237,12 @@ export interface AlterPartitionReassignmentsRequestReassignablePartition {
 export function createAlterPartitionReassignmentsRequestReassignablePartition(
   init?: Partial<AlterPartitionReassignmentsRequestReassignablePartition>,
 ): AlterPartitionReassignmentsRequestReassignablePartition {
-  return {
+  const o: AlterPartitionReassignmentsRequestReassignablePartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     replicas: init?.replicas !== undefined ? init.replicas : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionReassignmentsRequestReassignablePartition(

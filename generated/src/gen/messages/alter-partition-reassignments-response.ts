@@ -27,12 +27,14 @@ export interface AlterPartitionReassignmentsResponse {
 export function createAlterPartitionReassignmentsResponse(
   init?: Partial<AlterPartitionReassignmentsResponse>,
 ): AlterPartitionReassignmentsResponse {
-  return {
+  const o: AlterPartitionReassignmentsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     responses: init?.responses !== undefined ? init.responses : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionReassignmentsResponse(
@@ -147,10 +149,12 @@ export interface AlterPartitionReassignmentsResponseReassignableTopicResponse {
 export function createAlterPartitionReassignmentsResponseReassignableTopicResponse(
   init?: Partial<AlterPartitionReassignmentsResponseReassignableTopicResponse>,
 ): AlterPartitionReassignmentsResponseReassignableTopicResponse {
-  return {
+  const o: AlterPartitionReassignmentsResponseReassignableTopicResponse = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionReassignmentsResponseReassignableTopicResponse(
@@ -256,11 +260,13 @@ export interface AlterPartitionReassignmentsResponseReassignablePartitionRespons
 export function createAlterPartitionReassignmentsResponseReassignablePartitionResponse(
   init?: Partial<AlterPartitionReassignmentsResponseReassignablePartitionResponse>,
 ): AlterPartitionReassignmentsResponseReassignablePartitionResponse {
-  return {
+  const o: AlterPartitionReassignmentsResponseReassignablePartitionResponse = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionReassignmentsResponseReassignablePartitionResponse(

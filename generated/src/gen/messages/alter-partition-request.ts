@@ -24,11 +24,13 @@ export interface AlterPartitionRequest {
 
 /** A AlterPartitionRequest with every field at its default, overridden by `init`. */
 export function createAlterPartitionRequest(init?: Partial<AlterPartitionRequest>): AlterPartitionRequest {
-  return {
+  const o: AlterPartitionRequest = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
     brokerEpoch: init?.brokerEpoch !== undefined ? init.brokerEpoch : -1n,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionRequest(w: Writer, m: AlterPartitionRequest, version: number): void {
@@ -131,11 +133,13 @@ export interface AlterPartitionRequestTopicData {
 export function createAlterPartitionRequestTopicData(
   init?: Partial<AlterPartitionRequestTopicData>,
 ): AlterPartitionRequestTopicData {
-  return {
+  const o: AlterPartitionRequestTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionRequestTopicData(w: Writer, m: AlterPartitionRequestTopicData, version: number): void {
@@ -258,7 +262,7 @@ export interface AlterPartitionRequestPartitionData {
 export function createAlterPartitionRequestPartitionData(
   init?: Partial<AlterPartitionRequestPartitionData>,
 ): AlterPartitionRequestPartitionData {
-  return {
+  const o: AlterPartitionRequestPartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
     newIsr: init?.newIsr !== undefined ? init.newIsr : [],
@@ -266,6 +270,8 @@ export function createAlterPartitionRequestPartitionData(
     leaderRecoveryState: init?.leaderRecoveryState !== undefined ? init.leaderRecoveryState : 0,
     partitionEpoch: init?.partitionEpoch !== undefined ? init.partitionEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionRequestPartitionData(
@@ -445,10 +451,12 @@ export interface AlterPartitionRequestBrokerState {
 export function createAlterPartitionRequestBrokerState(
   init?: Partial<AlterPartitionRequestBrokerState>,
 ): AlterPartitionRequestBrokerState {
-  return {
+  const o: AlterPartitionRequestBrokerState = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
     brokerEpoch: init?.brokerEpoch !== undefined ? init.brokerEpoch : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionRequestBrokerState(w: Writer, m: AlterPartitionRequestBrokerState, version: number): void {

@@ -23,11 +23,13 @@ export interface AlterPartitionResponse {
 
 /** A AlterPartitionResponse with every field at its default, overridden by `init`. */
 export function createAlterPartitionResponse(init?: Partial<AlterPartitionResponse>): AlterPartitionResponse {
-  return {
+  const o: AlterPartitionResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionResponse(w: Writer, m: AlterPartitionResponse, version: number): void {
@@ -130,11 +132,13 @@ export interface AlterPartitionResponseTopicData {
 export function createAlterPartitionResponseTopicData(
   init?: Partial<AlterPartitionResponseTopicData>,
 ): AlterPartitionResponseTopicData {
-  return {
+  const o: AlterPartitionResponseTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionResponseTopicData(w: Writer, m: AlterPartitionResponseTopicData, version: number): void {
@@ -259,7 +263,7 @@ export interface AlterPartitionResponsePartitionData {
 export function createAlterPartitionResponsePartitionData(
   init?: Partial<AlterPartitionResponsePartitionData>,
 ): AlterPartitionResponsePartitionData {
-  return {
+  const o: AlterPartitionResponsePartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
@@ -268,6 +272,8 @@ export function createAlterPartitionResponsePartitionData(
     leaderRecoveryState: init?.leaderRecoveryState !== undefined ? init.leaderRecoveryState : 0,
     partitionEpoch: init?.partitionEpoch !== undefined ? init.partitionEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterPartitionResponsePartitionData(

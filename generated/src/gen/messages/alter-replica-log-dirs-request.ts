@@ -22,9 +22,11 @@ export interface AlterReplicaLogDirsRequest {
 export function createAlterReplicaLogDirsRequest(
   init?: Partial<AlterReplicaLogDirsRequest>,
 ): AlterReplicaLogDirsRequest {
-  return {
+  const o: AlterReplicaLogDirsRequest = {
     dirs: init?.dirs !== undefined ? init.dirs : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterReplicaLogDirsRequest(w: Writer, m: AlterReplicaLogDirsRequest, version: number): void {
@@ -148,10 +150,12 @@ export interface AlterReplicaLogDirsRequestAlterReplicaLogDir {
 export function createAlterReplicaLogDirsRequestAlterReplicaLogDir(
   init?: Partial<AlterReplicaLogDirsRequestAlterReplicaLogDir>,
 ): AlterReplicaLogDirsRequestAlterReplicaLogDir {
-  return {
+  const o: AlterReplicaLogDirsRequestAlterReplicaLogDir = {
     path: init?.path !== undefined ? init.path : "",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterReplicaLogDirsRequestAlterReplicaLogDir(
@@ -296,10 +300,12 @@ export interface AlterReplicaLogDirsRequestAlterReplicaLogDirTopic {
 export function createAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(
   init?: Partial<AlterReplicaLogDirsRequestAlterReplicaLogDirTopic>,
 ): AlterReplicaLogDirsRequestAlterReplicaLogDirTopic {
-  return {
+  const o: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(

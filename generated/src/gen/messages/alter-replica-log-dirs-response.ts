@@ -24,10 +24,12 @@ export interface AlterReplicaLogDirsResponse {
 export function createAlterReplicaLogDirsResponse(
   init?: Partial<AlterReplicaLogDirsResponse>,
 ): AlterReplicaLogDirsResponse {
-  return {
+  const o: AlterReplicaLogDirsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterReplicaLogDirsResponse(w: Writer, m: AlterReplicaLogDirsResponse, version: number): void {
@@ -156,10 +158,12 @@ export interface AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
 export function createAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(
   init?: Partial<AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult>,
 ): AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
-  return {
+  const o: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(
@@ -304,10 +308,12 @@ export interface AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
 export function createAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(
   init?: Partial<AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult>,
 ): AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
-  return {
+  const o: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(

@@ -24,10 +24,12 @@ export interface AlterUserScramCredentialsRequest {
 export function createAlterUserScramCredentialsRequest(
   init?: Partial<AlterUserScramCredentialsRequest>,
 ): AlterUserScramCredentialsRequest {
-  return {
+  const o: AlterUserScramCredentialsRequest = {
     deletions: init?.deletions !== undefined ? init.deletions : [],
     upsertions: init?.upsertions !== undefined ? init.upsertions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterUserScramCredentialsRequest(w: Writer, m: AlterUserScramCredentialsRequest, version: number): void {
@@ -147,10 +149,12 @@ export interface AlterUserScramCredentialsRequestScramCredentialDeletion {
 export function createAlterUserScramCredentialsRequestScramCredentialDeletion(
   init?: Partial<AlterUserScramCredentialsRequestScramCredentialDeletion>,
 ): AlterUserScramCredentialsRequestScramCredentialDeletion {
-  return {
+  const o: AlterUserScramCredentialsRequestScramCredentialDeletion = {
     name: init?.name !== undefined ? init.name : "",
     mechanism: init?.mechanism !== undefined ? init.mechanism : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterUserScramCredentialsRequestScramCredentialDeletion(
@@ -236,13 +240,15 @@ export interface AlterUserScramCredentialsRequestScramCredentialUpsertion {
 export function createAlterUserScramCredentialsRequestScramCredentialUpsertion(
   init?: Partial<AlterUserScramCredentialsRequestScramCredentialUpsertion>,
 ): AlterUserScramCredentialsRequestScramCredentialUpsertion {
-  return {
+  const o: AlterUserScramCredentialsRequestScramCredentialUpsertion = {
     name: init?.name !== undefined ? init.name : "",
     mechanism: init?.mechanism !== undefined ? init.mechanism : 0,
     iterations: init?.iterations !== undefined ? init.iterations : 0,
     salt: init?.salt !== undefined ? init.salt : EMPTY_BYTES,
     saltedPassword: init?.saltedPassword !== undefined ? init.saltedPassword : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterUserScramCredentialsRequestScramCredentialUpsertion(

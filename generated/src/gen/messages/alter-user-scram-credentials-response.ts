@@ -23,10 +23,12 @@ export interface AlterUserScramCredentialsResponse {
 export function createAlterUserScramCredentialsResponse(
   init?: Partial<AlterUserScramCredentialsResponse>,
 ): AlterUserScramCredentialsResponse {
-  return {
+  const o: AlterUserScramCredentialsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterUserScramCredentialsResponse(
@@ -128,11 +130,13 @@ export interface AlterUserScramCredentialsResponseAlterUserScramCredentialsResul
 export function createAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(
   init?: Partial<AlterUserScramCredentialsResponseAlterUserScramCredentialsResult>,
 ): AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
-  return {
+  const o: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult = {
     user: init?.user !== undefined ? init.user : "",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(

@@ -22,10 +22,12 @@ export interface ApiVersionsRequest {
 
 /** A ApiVersionsRequest with every field at its default, overridden by `init`. */
 export function createApiVersionsRequest(init?: Partial<ApiVersionsRequest>): ApiVersionsRequest {
-  return {
+  const o: ApiVersionsRequest = {
     clientSoftwareName: init?.clientSoftwareName !== undefined ? init.clientSoftwareName : "",
     clientSoftwareVersion: init?.clientSoftwareVersion !== undefined ? init.clientSoftwareVersion : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeApiVersionsRequest(w: Writer, m: ApiVersionsRequest, version: number): void {

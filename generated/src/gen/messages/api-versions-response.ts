@@ -32,7 +32,7 @@ export interface ApiVersionsResponse {
 
 /** A ApiVersionsResponse with every field at its default, overridden by `init`. */
 export function createApiVersionsResponse(init?: Partial<ApiVersionsResponse>): ApiVersionsResponse {
-  return {
+  const o: ApiVersionsResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     apiKeys: init?.apiKeys !== undefined ? init.apiKeys : [],
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
@@ -41,6 +41,8 @@ export function createApiVersionsResponse(init?: Partial<ApiVersionsResponse>): 
     finalizedFeatures: init?.finalizedFeatures !== undefined ? init.finalizedFeatures : [],
     zkMigrationReady: init?.zkMigrationReady !== undefined ? init.zkMigrationReady : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeApiVersionsResponse(w: Writer, m: ApiVersionsResponse, version: number): void {
@@ -330,11 +332,13 @@ export interface ApiVersionsResponseApiVersion {
 export function createApiVersionsResponseApiVersion(
   init?: Partial<ApiVersionsResponseApiVersion>,
 ): ApiVersionsResponseApiVersion {
-  return {
+  const o: ApiVersionsResponseApiVersion = {
     apiKey: init?.apiKey !== undefined ? init.apiKey : 0,
     minVersion: init?.minVersion !== undefined ? init.minVersion : 0,
     maxVersion: init?.maxVersion !== undefined ? init.maxVersion : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeApiVersionsResponseApiVersion(w: Writer, m: ApiVersionsResponseApiVersion, version: number): void {
@@ -417,11 +421,13 @@ export interface ApiVersionsResponseSupportedFeatureKey {
 export function createApiVersionsResponseSupportedFeatureKey(
   init?: Partial<ApiVersionsResponseSupportedFeatureKey>,
 ): ApiVersionsResponseSupportedFeatureKey {
-  return {
+  const o: ApiVersionsResponseSupportedFeatureKey = {
     name: init?.name !== undefined ? init.name : "",
     minVersion: init?.minVersion !== undefined ? init.minVersion : 0,
     maxVersion: init?.maxVersion !== undefined ? init.maxVersion : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeApiVersionsResponseSupportedFeatureKey(
@@ -508,11 +514,13 @@ export interface ApiVersionsResponseFinalizedFeatureKey {
 export function createApiVersionsResponseFinalizedFeatureKey(
   init?: Partial<ApiVersionsResponseFinalizedFeatureKey>,
 ): ApiVersionsResponseFinalizedFeatureKey {
-  return {
+  const o: ApiVersionsResponseFinalizedFeatureKey = {
     name: init?.name !== undefined ? init.name : "",
     maxVersionLevel: init?.maxVersionLevel !== undefined ? init.maxVersionLevel : 0,
     minVersionLevel: init?.minVersionLevel !== undefined ? init.minVersionLevel : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeApiVersionsResponseFinalizedFeatureKey(

@@ -24,11 +24,13 @@ export interface AssignReplicasToDirsRequest {
 export function createAssignReplicasToDirsRequest(
   init?: Partial<AssignReplicasToDirsRequest>,
 ): AssignReplicasToDirsRequest {
-  return {
+  const o: AssignReplicasToDirsRequest = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
     brokerEpoch: init?.brokerEpoch !== undefined ? init.brokerEpoch : -1n,
     directories: init?.directories !== undefined ? init.directories : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAssignReplicasToDirsRequest(w: Writer, m: AssignReplicasToDirsRequest, version: number): void {
@@ -129,10 +131,12 @@ export interface AssignReplicasToDirsRequestDirectoryData {
 export function createAssignReplicasToDirsRequestDirectoryData(
   init?: Partial<AssignReplicasToDirsRequestDirectoryData>,
 ): AssignReplicasToDirsRequestDirectoryData {
-  return {
+  const o: AssignReplicasToDirsRequestDirectoryData = {
     id: init?.id !== undefined ? init.id : "AAAAAAAAAAAAAAAAAAAAAA",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAssignReplicasToDirsRequestDirectoryData(
@@ -233,10 +237,12 @@ export interface AssignReplicasToDirsRequestTopicData {
 export function createAssignReplicasToDirsRequestTopicData(
   init?: Partial<AssignReplicasToDirsRequestTopicData>,
 ): AssignReplicasToDirsRequestTopicData {
-  return {
+  const o: AssignReplicasToDirsRequestTopicData = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAssignReplicasToDirsRequestTopicData(
@@ -329,9 +335,11 @@ export interface AssignReplicasToDirsRequestPartitionData {
 export function createAssignReplicasToDirsRequestPartitionData(
   init?: Partial<AssignReplicasToDirsRequestPartitionData>,
 ): AssignReplicasToDirsRequestPartitionData {
-  return {
+  const o: AssignReplicasToDirsRequestPartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAssignReplicasToDirsRequestPartitionData(

@@ -24,11 +24,13 @@ export interface AssignReplicasToDirsResponse {
 export function createAssignReplicasToDirsResponse(
   init?: Partial<AssignReplicasToDirsResponse>,
 ): AssignReplicasToDirsResponse {
-  return {
+  const o: AssignReplicasToDirsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     directories: init?.directories !== undefined ? init.directories : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAssignReplicasToDirsResponse(w: Writer, m: AssignReplicasToDirsResponse, version: number): void {
@@ -129,10 +131,12 @@ export interface AssignReplicasToDirsResponseDirectoryData {
 export function createAssignReplicasToDirsResponseDirectoryData(
   init?: Partial<AssignReplicasToDirsResponseDirectoryData>,
 ): AssignReplicasToDirsResponseDirectoryData {
-  return {
+  const o: AssignReplicasToDirsResponseDirectoryData = {
     id: init?.id !== undefined ? init.id : "AAAAAAAAAAAAAAAAAAAAAA",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAssignReplicasToDirsResponseDirectoryData(
@@ -233,10 +237,12 @@ export interface AssignReplicasToDirsResponseTopicData {
 export function createAssignReplicasToDirsResponseTopicData(
   init?: Partial<AssignReplicasToDirsResponseTopicData>,
 ): AssignReplicasToDirsResponseTopicData {
-  return {
+  const o: AssignReplicasToDirsResponseTopicData = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAssignReplicasToDirsResponseTopicData(
@@ -331,10 +337,12 @@ export interface AssignReplicasToDirsResponsePartitionData {
 export function createAssignReplicasToDirsResponsePartitionData(
   init?: Partial<AssignReplicasToDirsResponsePartitionData>,
 ): AssignReplicasToDirsResponsePartitionData {
-  return {
+  const o: AssignReplicasToDirsResponsePartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeAssignReplicasToDirsResponsePartitionData(

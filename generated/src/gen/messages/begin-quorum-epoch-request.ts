@@ -26,12 +26,14 @@ export interface BeginQuorumEpochRequest {
 
 /** A BeginQuorumEpochRequest with every field at its default, overridden by `init`. */
 export function createBeginQuorumEpochRequest(init?: Partial<BeginQuorumEpochRequest>): BeginQuorumEpochRequest {
-  return {
+  const o: BeginQuorumEpochRequest = {
     clusterId: init?.clusterId !== undefined ? init.clusterId : null,
     voterId: init?.voterId !== undefined ? init.voterId : -1,
     topics: init?.topics !== undefined ? init.topics : [],
     leaderEndpoints: init?.leaderEndpoints !== undefined ? init.leaderEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBeginQuorumEpochRequest(w: Writer, m: BeginQuorumEpochRequest, version: number): void {
@@ -219,10 +221,12 @@ export interface BeginQuorumEpochRequestTopicData {
 export function createBeginQuorumEpochRequestTopicData(
   init?: Partial<BeginQuorumEpochRequestTopicData>,
 ): BeginQuorumEpochRequestTopicData {
-  return {
+  const o: BeginQuorumEpochRequestTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBeginQuorumEpochRequestTopicData(w: Writer, m: BeginQuorumEpochRequestTopicData, version: number): void {
@@ -361,12 +365,14 @@ export interface BeginQuorumEpochRequestPartitionData {
 export function createBeginQuorumEpochRequestPartitionData(
   init?: Partial<BeginQuorumEpochRequestPartitionData>,
 ): BeginQuorumEpochRequestPartitionData {
-  return {
+  const o: BeginQuorumEpochRequestPartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     voterDirectoryId: init?.voterDirectoryId !== undefined ? init.voterDirectoryId : "AAAAAAAAAAAAAAAAAAAAAA",
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBeginQuorumEpochRequestPartitionData(
@@ -466,11 +472,13 @@ export interface BeginQuorumEpochRequestLeaderEndpoint {
 export function createBeginQuorumEpochRequestLeaderEndpoint(
   init?: Partial<BeginQuorumEpochRequestLeaderEndpoint>,
 ): BeginQuorumEpochRequestLeaderEndpoint {
-  return {
+  const o: BeginQuorumEpochRequestLeaderEndpoint = {
     name: init?.name !== undefined ? init.name : "",
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBeginQuorumEpochRequestLeaderEndpoint(

@@ -24,11 +24,13 @@ export interface BeginQuorumEpochResponse {
 
 /** A BeginQuorumEpochResponse with every field at its default, overridden by `init`. */
 export function createBeginQuorumEpochResponse(init?: Partial<BeginQuorumEpochResponse>): BeginQuorumEpochResponse {
-  return {
+  const o: BeginQuorumEpochResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     topics: init?.topics !== undefined ? init.topics : [],
     nodeEndpoints: init?.nodeEndpoints !== undefined ? init.nodeEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBeginQuorumEpochResponse(w: Writer, m: BeginQuorumEpochResponse, version: number): void {
@@ -221,10 +223,12 @@ export interface BeginQuorumEpochResponseTopicData {
 export function createBeginQuorumEpochResponseTopicData(
   init?: Partial<BeginQuorumEpochResponseTopicData>,
 ): BeginQuorumEpochResponseTopicData {
-  return {
+  const o: BeginQuorumEpochResponseTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBeginQuorumEpochResponseTopicData(
@@ -367,12 +371,14 @@ export interface BeginQuorumEpochResponsePartitionData {
 export function createBeginQuorumEpochResponsePartitionData(
   init?: Partial<BeginQuorumEpochResponsePartitionData>,
 ): BeginQuorumEpochResponsePartitionData {
-  return {
+  const o: BeginQuorumEpochResponsePartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBeginQuorumEpochResponsePartitionData(
@@ -464,11 +470,13 @@ export interface BeginQuorumEpochResponseNodeEndpoint {
 export function createBeginQuorumEpochResponseNodeEndpoint(
   init?: Partial<BeginQuorumEpochResponseNodeEndpoint>,
 ): BeginQuorumEpochResponseNodeEndpoint {
-  return {
+  const o: BeginQuorumEpochResponseNodeEndpoint = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBeginQuorumEpochResponseNodeEndpoint(

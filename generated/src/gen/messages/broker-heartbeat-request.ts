@@ -29,7 +29,7 @@ export interface BrokerHeartbeatRequest {
 
 /** A BrokerHeartbeatRequest with every field at its default, overridden by `init`. */
 export function createBrokerHeartbeatRequest(init?: Partial<BrokerHeartbeatRequest>): BrokerHeartbeatRequest {
-  return {
+  const o: BrokerHeartbeatRequest = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
     brokerEpoch: init?.brokerEpoch !== undefined ? init.brokerEpoch : -1n,
     currentMetadataOffset: init?.currentMetadataOffset !== undefined ? init.currentMetadataOffset : 0n,
@@ -37,6 +37,8 @@ export function createBrokerHeartbeatRequest(init?: Partial<BrokerHeartbeatReque
     wantShutDown: init?.wantShutDown !== undefined ? init.wantShutDown : false,
     offlineLogDirs: init?.offlineLogDirs !== undefined ? init.offlineLogDirs : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBrokerHeartbeatRequest(w: Writer, m: BrokerHeartbeatRequest, version: number): void {

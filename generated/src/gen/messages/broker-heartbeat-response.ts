@@ -26,13 +26,15 @@ export interface BrokerHeartbeatResponse {
 
 /** A BrokerHeartbeatResponse with every field at its default, overridden by `init`. */
 export function createBrokerHeartbeatResponse(init?: Partial<BrokerHeartbeatResponse>): BrokerHeartbeatResponse {
-  return {
+  const o: BrokerHeartbeatResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     isCaughtUp: init?.isCaughtUp !== undefined ? init.isCaughtUp : false,
     isFenced: init?.isFenced !== undefined ? init.isFenced : true,
     shouldShutDown: init?.shouldShutDown !== undefined ? init.shouldShutDown : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBrokerHeartbeatResponse(w: Writer, m: BrokerHeartbeatResponse, version: number): void {

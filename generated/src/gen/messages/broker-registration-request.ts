@@ -36,7 +36,7 @@ export interface BrokerRegistrationRequest {
 
 /** A BrokerRegistrationRequest with every field at its default, overridden by `init`. */
 export function createBrokerRegistrationRequest(init?: Partial<BrokerRegistrationRequest>): BrokerRegistrationRequest {
-  return {
+  const o: BrokerRegistrationRequest = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
     clusterId: init?.clusterId !== undefined ? init.clusterId : "",
     incarnationId: init?.incarnationId !== undefined ? init.incarnationId : "AAAAAAAAAAAAAAAAAAAAAA",
@@ -47,6 +47,8 @@ export function createBrokerRegistrationRequest(init?: Partial<BrokerRegistratio
     logDirs: init?.logDirs !== undefined ? init.logDirs : [],
     previousBrokerEpoch: init?.previousBrokerEpoch !== undefined ? init.previousBrokerEpoch : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBrokerRegistrationRequest(w: Writer, m: BrokerRegistrationRequest, version: number): void {
@@ -264,12 +266,14 @@ export interface BrokerRegistrationRequestListener {
 export function createBrokerRegistrationRequestListener(
   init?: Partial<BrokerRegistrationRequestListener>,
 ): BrokerRegistrationRequestListener {
-  return {
+  const o: BrokerRegistrationRequestListener = {
     name: init?.name !== undefined ? init.name : "",
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
     securityProtocol: init?.securityProtocol !== undefined ? init.securityProtocol : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBrokerRegistrationRequestListener(
@@ -358,11 +362,13 @@ export interface BrokerRegistrationRequestFeature {
 export function createBrokerRegistrationRequestFeature(
   init?: Partial<BrokerRegistrationRequestFeature>,
 ): BrokerRegistrationRequestFeature {
-  return {
+  const o: BrokerRegistrationRequestFeature = {
     name: init?.name !== undefined ? init.name : "",
     minSupportedVersion: init?.minSupportedVersion !== undefined ? init.minSupportedVersion : 0,
     maxSupportedVersion: init?.maxSupportedVersion !== undefined ? init.maxSupportedVersion : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBrokerRegistrationRequestFeature(w: Writer, m: BrokerRegistrationRequestFeature, version: number): void {

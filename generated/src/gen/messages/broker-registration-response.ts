@@ -24,11 +24,13 @@ export interface BrokerRegistrationResponse {
 export function createBrokerRegistrationResponse(
   init?: Partial<BrokerRegistrationResponse>,
 ): BrokerRegistrationResponse {
-  return {
+  const o: BrokerRegistrationResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     brokerEpoch: init?.brokerEpoch !== undefined ? init.brokerEpoch : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeBrokerRegistrationResponse(w: Writer, m: BrokerRegistrationResponse, version: number): void {

@@ -23,11 +23,13 @@ export interface ConsumerGroupDescribeRequest {
 export function createConsumerGroupDescribeRequest(
   init?: Partial<ConsumerGroupDescribeRequest>,
 ): ConsumerGroupDescribeRequest {
-  return {
+  const o: ConsumerGroupDescribeRequest = {
     groupIds: init?.groupIds !== undefined ? init.groupIds : [],
     includeAuthorizedOperations:
       init?.includeAuthorizedOperations !== undefined ? init.includeAuthorizedOperations : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupDescribeRequest(w: Writer, m: ConsumerGroupDescribeRequest, version: number): void {

@@ -23,10 +23,12 @@ export interface ConsumerGroupDescribeResponse {
 export function createConsumerGroupDescribeResponse(
   init?: Partial<ConsumerGroupDescribeResponse>,
 ): ConsumerGroupDescribeResponse {
-  return {
+  const o: ConsumerGroupDescribeResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     groups: init?.groups !== undefined ? init.groups : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupDescribeResponse(w: Writer, m: ConsumerGroupDescribeResponse, version: number): void {
@@ -136,7 +138,7 @@ export interface ConsumerGroupDescribeResponseDescribedGroup {
 export function createConsumerGroupDescribeResponseDescribedGroup(
   init?: Partial<ConsumerGroupDescribeResponseDescribedGroup>,
 ): ConsumerGroupDescribeResponseDescribedGroup {
-  return {
+  const o: ConsumerGroupDescribeResponseDescribedGroup = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
     groupId: init?.groupId !== undefined ? init.groupId : "",
@@ -147,6 +149,8 @@ export function createConsumerGroupDescribeResponseDescribedGroup(
     members: init?.members !== undefined ? init.members : [],
     authorizedOperations: init?.authorizedOperations !== undefined ? init.authorizedOperations : -2147483648,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupDescribeResponseDescribedGroup(
@@ -312,7 +316,7 @@ export interface ConsumerGroupDescribeResponseMember {
 export function createConsumerGroupDescribeResponseMember(
   init?: Partial<ConsumerGroupDescribeResponseMember>,
 ): ConsumerGroupDescribeResponseMember {
-  return {
+  const o: ConsumerGroupDescribeResponseMember = {
     memberId: init?.memberId !== undefined ? init.memberId : "",
     instanceId: init?.instanceId !== undefined ? init.instanceId : null,
     rackId: init?.rackId !== undefined ? init.rackId : null,
@@ -325,6 +329,8 @@ export function createConsumerGroupDescribeResponseMember(
     targetAssignment:
       init?.targetAssignment !== undefined ? init.targetAssignment : createConsumerGroupDescribeResponseAssignment(),
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupDescribeResponseMember(
@@ -484,9 +490,11 @@ export interface ConsumerGroupDescribeResponseAssignment {
 export function createConsumerGroupDescribeResponseAssignment(
   init?: Partial<ConsumerGroupDescribeResponseAssignment>,
 ): ConsumerGroupDescribeResponseAssignment {
-  return {
+  const o: ConsumerGroupDescribeResponseAssignment = {
     topicPartitions: init?.topicPartitions !== undefined ? init.topicPartitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupDescribeResponseAssignment(
@@ -584,11 +592,13 @@ export interface ConsumerGroupDescribeResponseTopicPartitions {
 export function createConsumerGroupDescribeResponseTopicPartitions(
   init?: Partial<ConsumerGroupDescribeResponseTopicPartitions>,
 ): ConsumerGroupDescribeResponseTopicPartitions {
-  return {
+  const o: ConsumerGroupDescribeResponseTopicPartitions = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupDescribeResponseTopicPartitions(

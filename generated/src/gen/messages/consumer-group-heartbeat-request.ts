@@ -37,7 +37,7 @@ export interface ConsumerGroupHeartbeatRequest {
 export function createConsumerGroupHeartbeatRequest(
   init?: Partial<ConsumerGroupHeartbeatRequest>,
 ): ConsumerGroupHeartbeatRequest {
-  return {
+  const o: ConsumerGroupHeartbeatRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     memberId: init?.memberId !== undefined ? init.memberId : "",
     memberEpoch: init?.memberEpoch !== undefined ? init.memberEpoch : 0,
@@ -48,6 +48,8 @@ export function createConsumerGroupHeartbeatRequest(
     serverAssignor: init?.serverAssignor !== undefined ? init.serverAssignor : null,
     topicPartitions: init?.topicPartitions !== undefined ? init.topicPartitions : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupHeartbeatRequest(w: Writer, m: ConsumerGroupHeartbeatRequest, version: number): void {
@@ -256,10 +258,12 @@ export interface ConsumerGroupHeartbeatRequestTopicPartitions {
 export function createConsumerGroupHeartbeatRequestTopicPartitions(
   init?: Partial<ConsumerGroupHeartbeatRequestTopicPartitions>,
 ): ConsumerGroupHeartbeatRequestTopicPartitions {
-  return {
+  const o: ConsumerGroupHeartbeatRequestTopicPartitions = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupHeartbeatRequestTopicPartitions(

@@ -33,7 +33,7 @@ export interface ConsumerGroupHeartbeatResponse {
 export function createConsumerGroupHeartbeatResponse(
   init?: Partial<ConsumerGroupHeartbeatResponse>,
 ): ConsumerGroupHeartbeatResponse {
-  return {
+  const o: ConsumerGroupHeartbeatResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
@@ -42,6 +42,8 @@ export function createConsumerGroupHeartbeatResponse(
     heartbeatIntervalMs: init?.heartbeatIntervalMs !== undefined ? init.heartbeatIntervalMs : 0,
     assignment: init?.assignment !== undefined ? init.assignment : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupHeartbeatResponse(w: Writer, m: ConsumerGroupHeartbeatResponse, version: number): void {
@@ -152,9 +154,11 @@ export interface ConsumerGroupHeartbeatResponseAssignment {
 export function createConsumerGroupHeartbeatResponseAssignment(
   init?: Partial<ConsumerGroupHeartbeatResponseAssignment>,
 ): ConsumerGroupHeartbeatResponseAssignment {
-  return {
+  const o: ConsumerGroupHeartbeatResponseAssignment = {
     topicPartitions: init?.topicPartitions !== undefined ? init.topicPartitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupHeartbeatResponseAssignment(
@@ -250,10 +254,12 @@ export interface ConsumerGroupHeartbeatResponseTopicPartitions {
 export function createConsumerGroupHeartbeatResponseTopicPartitions(
   init?: Partial<ConsumerGroupHeartbeatResponseTopicPartitions>,
 ): ConsumerGroupHeartbeatResponseTopicPartitions {
-  return {
+  const o: ConsumerGroupHeartbeatResponseTopicPartitions = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeConsumerGroupHeartbeatResponseTopicPartitions(

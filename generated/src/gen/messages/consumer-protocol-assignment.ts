@@ -14,10 +14,11 @@ export interface ConsumerProtocolAssignment {
 export function createConsumerProtocolAssignment(
   init?: Partial<ConsumerProtocolAssignment>,
 ): ConsumerProtocolAssignment {
-  return {
+  const o: ConsumerProtocolAssignment = {
     assignedPartitions: init?.assignedPartitions !== undefined ? init.assignedPartitions : [],
     userData: init?.userData !== undefined ? init.userData : null,
   };
+  return o;
 }
 
 function writeConsumerProtocolAssignment(w: Writer, m: ConsumerProtocolAssignment, version: number): void {
@@ -85,10 +86,11 @@ export interface ConsumerProtocolAssignmentTopicPartition {
 export function createConsumerProtocolAssignmentTopicPartition(
   init?: Partial<ConsumerProtocolAssignmentTopicPartition>,
 ): ConsumerProtocolAssignmentTopicPartition {
-  return {
+  const o: ConsumerProtocolAssignmentTopicPartition = {
     topic: init?.topic !== undefined ? init.topic : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  return o;
 }
 
 function writeConsumerProtocolAssignmentTopicPartition(

@@ -20,13 +20,14 @@ export interface ConsumerProtocolSubscription {
 export function createConsumerProtocolSubscription(
   init?: Partial<ConsumerProtocolSubscription>,
 ): ConsumerProtocolSubscription {
-  return {
+  const o: ConsumerProtocolSubscription = {
     topics: init?.topics !== undefined ? init.topics : [],
     userData: init?.userData !== undefined ? init.userData : null,
     ownedPartitions: init?.ownedPartitions !== undefined ? init.ownedPartitions : [],
     generationId: init?.generationId !== undefined ? init.generationId : -1,
     rackId: init?.rackId !== undefined ? init.rackId : null,
   };
+  return o;
 }
 
 function writeConsumerProtocolSubscription(w: Writer, m: ConsumerProtocolSubscription, version: number): void {
@@ -153,10 +154,11 @@ export interface ConsumerProtocolSubscriptionTopicPartition {
 export function createConsumerProtocolSubscriptionTopicPartition(
   init?: Partial<ConsumerProtocolSubscriptionTopicPartition>,
 ): ConsumerProtocolSubscriptionTopicPartition {
-  return {
+  const o: ConsumerProtocolSubscriptionTopicPartition = {
     topic: init?.topic !== undefined ? init.topic : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  return o;
 }
 
 function writeConsumerProtocolSubscriptionTopicPartition(

@@ -21,10 +21,12 @@ export interface ControlledShutdownRequest {
 
 /** A ControlledShutdownRequest with every field at its default, overridden by `init`. */
 export function createControlledShutdownRequest(init?: Partial<ControlledShutdownRequest>): ControlledShutdownRequest {
-  return {
+  const o: ControlledShutdownRequest = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
     brokerEpoch: init?.brokerEpoch !== undefined ? init.brokerEpoch : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeControlledShutdownRequest(w: Writer, m: ControlledShutdownRequest, version: number): void {

@@ -24,10 +24,12 @@ export interface ControlledShutdownResponse {
 export function createControlledShutdownResponse(
   init?: Partial<ControlledShutdownResponse>,
 ): ControlledShutdownResponse {
-  return {
+  const o: ControlledShutdownResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     remainingPartitions: init?.remainingPartitions !== undefined ? init.remainingPartitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeControlledShutdownResponse(w: Writer, m: ControlledShutdownResponse, version: number): void {
@@ -156,10 +158,12 @@ export interface ControlledShutdownResponseRemainingPartition {
 export function createControlledShutdownResponseRemainingPartition(
   init?: Partial<ControlledShutdownResponseRemainingPartition>,
 ): ControlledShutdownResponseRemainingPartition {
-  return {
+  const o: ControlledShutdownResponseRemainingPartition = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeControlledShutdownResponseRemainingPartition(

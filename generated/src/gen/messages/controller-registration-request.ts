@@ -29,13 +29,15 @@ export interface ControllerRegistrationRequest {
 export function createControllerRegistrationRequest(
   init?: Partial<ControllerRegistrationRequest>,
 ): ControllerRegistrationRequest {
-  return {
+  const o: ControllerRegistrationRequest = {
     controllerId: init?.controllerId !== undefined ? init.controllerId : 0,
     incarnationId: init?.incarnationId !== undefined ? init.incarnationId : "AAAAAAAAAAAAAAAAAAAAAA",
     zkMigrationReady: init?.zkMigrationReady !== undefined ? init.zkMigrationReady : false,
     listeners: init?.listeners !== undefined ? init.listeners : [],
     features: init?.features !== undefined ? init.features : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeControllerRegistrationRequest(w: Writer, m: ControllerRegistrationRequest, version: number): void {
@@ -174,12 +176,14 @@ export interface ControllerRegistrationRequestListener {
 export function createControllerRegistrationRequestListener(
   init?: Partial<ControllerRegistrationRequestListener>,
 ): ControllerRegistrationRequestListener {
-  return {
+  const o: ControllerRegistrationRequestListener = {
     name: init?.name !== undefined ? init.name : "",
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
     securityProtocol: init?.securityProtocol !== undefined ? init.securityProtocol : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeControllerRegistrationRequestListener(
@@ -268,11 +272,13 @@ export interface ControllerRegistrationRequestFeature {
 export function createControllerRegistrationRequestFeature(
   init?: Partial<ControllerRegistrationRequestFeature>,
 ): ControllerRegistrationRequestFeature {
-  return {
+  const o: ControllerRegistrationRequestFeature = {
     name: init?.name !== undefined ? init.name : "",
     minSupportedVersion: init?.minSupportedVersion !== undefined ? init.minSupportedVersion : 0,
     maxSupportedVersion: init?.maxSupportedVersion !== undefined ? init.maxSupportedVersion : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeControllerRegistrationRequestFeature(

@@ -25,11 +25,13 @@ export interface ControllerRegistrationResponse {
 export function createControllerRegistrationResponse(
   init?: Partial<ControllerRegistrationResponse>,
 ): ControllerRegistrationResponse {
-  return {
+  const o: ControllerRegistrationResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeControllerRegistrationResponse(w: Writer, m: ControllerRegistrationResponse, version: number): void {

@@ -20,9 +20,11 @@ export interface CreateAclsRequest {
 
 /** A CreateAclsRequest with every field at its default, overridden by `init`. */
 export function createCreateAclsRequest(init?: Partial<CreateAclsRequest>): CreateAclsRequest {
-  return {
+  const o: CreateAclsRequest = {
     creations: init?.creations !== undefined ? init.creations : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateAclsRequest(w: Writer, m: CreateAclsRequest, version: number): void {
@@ -156,7 +158,7 @@ export interface CreateAclsRequestAclCreation {
 export function createCreateAclsRequestAclCreation(
   init?: Partial<CreateAclsRequestAclCreation>,
 ): CreateAclsRequestAclCreation {
-  return {
+  const o: CreateAclsRequestAclCreation = {
     resourceType: init?.resourceType !== undefined ? init.resourceType : 0,
     resourceName: init?.resourceName !== undefined ? init.resourceName : "",
     resourcePatternType: init?.resourcePatternType !== undefined ? init.resourcePatternType : 3,
@@ -165,6 +167,8 @@ export function createCreateAclsRequestAclCreation(
     operation: init?.operation !== undefined ? init.operation : 0,
     permissionType: init?.permissionType !== undefined ? init.permissionType : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateAclsRequestAclCreation(w: Writer, m: CreateAclsRequestAclCreation, version: number): void {

@@ -22,10 +22,12 @@ export interface CreateAclsResponse {
 
 /** A CreateAclsResponse with every field at its default, overridden by `init`. */
 export function createCreateAclsResponse(init?: Partial<CreateAclsResponse>): CreateAclsResponse {
-  return {
+  const o: CreateAclsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateAclsResponse(w: Writer, m: CreateAclsResponse, version: number): void {
@@ -154,10 +156,12 @@ export interface CreateAclsResponseAclCreationResult {
 export function createCreateAclsResponseAclCreationResult(
   init?: Partial<CreateAclsResponseAclCreationResult>,
 ): CreateAclsResponseAclCreationResult {
-  return {
+  const o: CreateAclsResponseAclCreationResult = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateAclsResponseAclCreationResult(

@@ -28,12 +28,14 @@ export interface CreateDelegationTokenRequest {
 export function createCreateDelegationTokenRequest(
   init?: Partial<CreateDelegationTokenRequest>,
 ): CreateDelegationTokenRequest {
-  return {
+  const o: CreateDelegationTokenRequest = {
     ownerPrincipalType: init?.ownerPrincipalType !== undefined ? init.ownerPrincipalType : "",
     ownerPrincipalName: init?.ownerPrincipalName !== undefined ? init.ownerPrincipalName : "",
     renewers: init?.renewers !== undefined ? init.renewers : [],
     maxLifetimeMs: init?.maxLifetimeMs !== undefined ? init.maxLifetimeMs : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateDelegationTokenRequest(w: Writer, m: CreateDelegationTokenRequest, version: number): void {
@@ -216,10 +218,12 @@ export interface CreateDelegationTokenRequestCreatableRenewers {
 export function createCreateDelegationTokenRequestCreatableRenewers(
   init?: Partial<CreateDelegationTokenRequestCreatableRenewers>,
 ): CreateDelegationTokenRequestCreatableRenewers {
-  return {
+  const o: CreateDelegationTokenRequestCreatableRenewers = {
     principalType: init?.principalType !== undefined ? init.principalType : "",
     principalName: init?.principalName !== undefined ? init.principalName : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateDelegationTokenRequestCreatableRenewers(

@@ -43,7 +43,7 @@ export interface CreateDelegationTokenResponse {
 export function createCreateDelegationTokenResponse(
   init?: Partial<CreateDelegationTokenResponse>,
 ): CreateDelegationTokenResponse {
-  return {
+  const o: CreateDelegationTokenResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     principalType: init?.principalType !== undefined ? init.principalType : "",
     principalName: init?.principalName !== undefined ? init.principalName : "",
@@ -58,6 +58,8 @@ export function createCreateDelegationTokenResponse(
     hmac: init?.hmac !== undefined ? init.hmac : EMPTY_BYTES,
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateDelegationTokenResponse(w: Writer, m: CreateDelegationTokenResponse, version: number): void {

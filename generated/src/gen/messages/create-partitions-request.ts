@@ -24,11 +24,13 @@ export interface CreatePartitionsRequest {
 
 /** A CreatePartitionsRequest with every field at its default, overridden by `init`. */
 export function createCreatePartitionsRequest(init?: Partial<CreatePartitionsRequest>): CreatePartitionsRequest {
-  return {
+  const o: CreatePartitionsRequest = {
     topics: init?.topics !== undefined ? init.topics : [],
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 0,
     validateOnly: init?.validateOnly !== undefined ? init.validateOnly : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreatePartitionsRequest(w: Writer, m: CreatePartitionsRequest, version: number): void {
@@ -164,11 +166,13 @@ export interface CreatePartitionsRequestCreatePartitionsTopic {
 export function createCreatePartitionsRequestCreatePartitionsTopic(
   init?: Partial<CreatePartitionsRequestCreatePartitionsTopic>,
 ): CreatePartitionsRequestCreatePartitionsTopic {
-  return {
+  const o: CreatePartitionsRequestCreatePartitionsTopic = {
     name: init?.name !== undefined ? init.name : "",
     count: init?.count !== undefined ? init.count : 0,
     assignments: init?.assignments !== undefined ? init.assignments : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreatePartitionsRequestCreatePartitionsTopic(
@@ -340,9 +344,11 @@ export interface CreatePartitionsRequestCreatePartitionsAssignment {
 export function createCreatePartitionsRequestCreatePartitionsAssignment(
   init?: Partial<CreatePartitionsRequestCreatePartitionsAssignment>,
 ): CreatePartitionsRequestCreatePartitionsAssignment {
-  return {
+  const o: CreatePartitionsRequestCreatePartitionsAssignment = {
     brokerIds: init?.brokerIds !== undefined ? init.brokerIds : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreatePartitionsRequestCreatePartitionsAssignment(

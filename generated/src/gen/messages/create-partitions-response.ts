@@ -22,10 +22,12 @@ export interface CreatePartitionsResponse {
 
 /** A CreatePartitionsResponse with every field at its default, overridden by `init`. */
 export function createCreatePartitionsResponse(init?: Partial<CreatePartitionsResponse>): CreatePartitionsResponse {
-  return {
+  const o: CreatePartitionsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreatePartitionsResponse(w: Writer, m: CreatePartitionsResponse, version: number): void {
@@ -156,11 +158,13 @@ export interface CreatePartitionsResponseCreatePartitionsTopicResult {
 export function createCreatePartitionsResponseCreatePartitionsTopicResult(
   init?: Partial<CreatePartitionsResponseCreatePartitionsTopicResult>,
 ): CreatePartitionsResponseCreatePartitionsTopicResult {
-  return {
+  const o: CreatePartitionsResponseCreatePartitionsTopicResult = {
     name: init?.name !== undefined ? init.name : "",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreatePartitionsResponseCreatePartitionsTopicResult(

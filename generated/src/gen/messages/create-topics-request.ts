@@ -24,11 +24,13 @@ export interface CreateTopicsRequest {
 
 /** A CreateTopicsRequest with every field at its default, overridden by `init`. */
 export function createCreateTopicsRequest(init?: Partial<CreateTopicsRequest>): CreateTopicsRequest {
-  return {
+  const o: CreateTopicsRequest = {
     topics: init?.topics !== undefined ? init.topics : [],
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 60000,
     validateOnly: init?.validateOnly !== undefined ? init.validateOnly : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateTopicsRequest(w: Writer, m: CreateTopicsRequest, version: number): void {
@@ -185,13 +187,15 @@ export interface CreateTopicsRequestCreatableTopic {
 export function createCreateTopicsRequestCreatableTopic(
   init?: Partial<CreateTopicsRequestCreatableTopic>,
 ): CreateTopicsRequestCreatableTopic {
-  return {
+  const o: CreateTopicsRequestCreatableTopic = {
     name: init?.name !== undefined ? init.name : "",
     numPartitions: init?.numPartitions !== undefined ? init.numPartitions : 0,
     replicationFactor: init?.replicationFactor !== undefined ? init.replicationFactor : 0,
     assignments: init?.assignments !== undefined ? init.assignments : [],
     configs: init?.configs !== undefined ? init.configs : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateTopicsRequestCreatableTopic(
@@ -393,10 +397,12 @@ export interface CreateTopicsRequestCreatableReplicaAssignment {
 export function createCreateTopicsRequestCreatableReplicaAssignment(
   init?: Partial<CreateTopicsRequestCreatableReplicaAssignment>,
 ): CreateTopicsRequestCreatableReplicaAssignment {
-  return {
+  const o: CreateTopicsRequestCreatableReplicaAssignment = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     brokerIds: init?.brokerIds !== undefined ? init.brokerIds : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateTopicsRequestCreatableReplicaAssignment(
@@ -526,10 +532,12 @@ export interface CreateTopicsRequestCreatableTopicConfig {
 export function createCreateTopicsRequestCreatableTopicConfig(
   init?: Partial<CreateTopicsRequestCreatableTopicConfig>,
 ): CreateTopicsRequestCreatableTopicConfig {
-  return {
+  const o: CreateTopicsRequestCreatableTopicConfig = {
     name: init?.name !== undefined ? init.name : "",
     value: init?.value !== undefined ? init.value : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateTopicsRequestCreatableTopicConfig(

@@ -22,10 +22,12 @@ export interface CreateTopicsResponse {
 
 /** A CreateTopicsResponse with every field at its default, overridden by `init`. */
 export function createCreateTopicsResponse(init?: Partial<CreateTopicsResponse>): CreateTopicsResponse {
-  return {
+  const o: CreateTopicsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateTopicsResponse(w: Writer, m: CreateTopicsResponse, version: number): void {
@@ -174,7 +176,7 @@ export interface CreateTopicsResponseCreatableTopicResult {
 export function createCreateTopicsResponseCreatableTopicResult(
   init?: Partial<CreateTopicsResponseCreatableTopicResult>,
 ): CreateTopicsResponseCreatableTopicResult {
-  return {
+  const o: CreateTopicsResponseCreatableTopicResult = {
     name: init?.name !== undefined ? init.name : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
@@ -184,6 +186,8 @@ export function createCreateTopicsResponseCreatableTopicResult(
     replicationFactor: init?.replicationFactor !== undefined ? init.replicationFactor : -1,
     configs: init?.configs !== undefined ? init.configs : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateTopicsResponseCreatableTopicResult(
@@ -426,13 +430,15 @@ export interface CreateTopicsResponseCreatableTopicConfigs {
 export function createCreateTopicsResponseCreatableTopicConfigs(
   init?: Partial<CreateTopicsResponseCreatableTopicConfigs>,
 ): CreateTopicsResponseCreatableTopicConfigs {
-  return {
+  const o: CreateTopicsResponseCreatableTopicConfigs = {
     name: init?.name !== undefined ? init.name : "",
     value: init?.value !== undefined ? init.value : "",
     readOnly: init?.readOnly !== undefined ? init.readOnly : false,
     configSource: init?.configSource !== undefined ? init.configSource : -1,
     isSensitive: init?.isSensitive !== undefined ? init.isSensitive : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeCreateTopicsResponseCreatableTopicConfigs(

@@ -23,11 +23,13 @@ export interface DefaultPrincipalData {
 
 /** A DefaultPrincipalData with every field at its default, overridden by `init`. */
 export function createDefaultPrincipalData(init?: Partial<DefaultPrincipalData>): DefaultPrincipalData {
-  return {
+  const o: DefaultPrincipalData = {
     type: init?.type !== undefined ? init.type : "",
     name: init?.name !== undefined ? init.name : "",
     tokenAuthenticated: init?.tokenAuthenticated !== undefined ? init.tokenAuthenticated : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDefaultPrincipalData(w: Writer, m: DefaultPrincipalData, version: number): void {

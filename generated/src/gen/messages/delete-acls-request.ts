@@ -20,9 +20,11 @@ export interface DeleteAclsRequest {
 
 /** A DeleteAclsRequest with every field at its default, overridden by `init`. */
 export function createDeleteAclsRequest(init?: Partial<DeleteAclsRequest>): DeleteAclsRequest {
-  return {
+  const o: DeleteAclsRequest = {
     filters: init?.filters !== undefined ? init.filters : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteAclsRequest(w: Writer, m: DeleteAclsRequest, version: number): void {
@@ -156,7 +158,7 @@ export interface DeleteAclsRequestDeleteAclsFilter {
 export function createDeleteAclsRequestDeleteAclsFilter(
   init?: Partial<DeleteAclsRequestDeleteAclsFilter>,
 ): DeleteAclsRequestDeleteAclsFilter {
-  return {
+  const o: DeleteAclsRequestDeleteAclsFilter = {
     resourceTypeFilter: init?.resourceTypeFilter !== undefined ? init.resourceTypeFilter : 0,
     resourceNameFilter: init?.resourceNameFilter !== undefined ? init.resourceNameFilter : "",
     patternTypeFilter: init?.patternTypeFilter !== undefined ? init.patternTypeFilter : 3,
@@ -165,6 +167,8 @@ export function createDeleteAclsRequestDeleteAclsFilter(
     operation: init?.operation !== undefined ? init.operation : 0,
     permissionType: init?.permissionType !== undefined ? init.permissionType : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteAclsRequestDeleteAclsFilter(

@@ -22,10 +22,12 @@ export interface DeleteAclsResponse {
 
 /** A DeleteAclsResponse with every field at its default, overridden by `init`. */
 export function createDeleteAclsResponse(init?: Partial<DeleteAclsResponse>): DeleteAclsResponse {
-  return {
+  const o: DeleteAclsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     filterResults: init?.filterResults !== undefined ? init.filterResults : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteAclsResponse(w: Writer, m: DeleteAclsResponse, version: number): void {
@@ -156,11 +158,13 @@ export interface DeleteAclsResponseDeleteAclsFilterResult {
 export function createDeleteAclsResponseDeleteAclsFilterResult(
   init?: Partial<DeleteAclsResponseDeleteAclsFilterResult>,
 ): DeleteAclsResponseDeleteAclsFilterResult {
-  return {
+  const o: DeleteAclsResponseDeleteAclsFilterResult = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     matchingAcls: init?.matchingAcls !== undefined ? init.matchingAcls : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteAclsResponseDeleteAclsFilterResult(
@@ -329,7 +333,7 @@ export interface DeleteAclsResponseDeleteAclsMatchingAcl {
 export function createDeleteAclsResponseDeleteAclsMatchingAcl(
   init?: Partial<DeleteAclsResponseDeleteAclsMatchingAcl>,
 ): DeleteAclsResponseDeleteAclsMatchingAcl {
-  return {
+  const o: DeleteAclsResponseDeleteAclsMatchingAcl = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     resourceType: init?.resourceType !== undefined ? init.resourceType : 0,
@@ -340,6 +344,8 @@ export function createDeleteAclsResponseDeleteAclsMatchingAcl(
     operation: init?.operation !== undefined ? init.operation : 0,
     permissionType: init?.permissionType !== undefined ? init.permissionType : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteAclsResponseDeleteAclsMatchingAcl(

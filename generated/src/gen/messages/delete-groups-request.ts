@@ -20,9 +20,11 @@ export interface DeleteGroupsRequest {
 
 /** A DeleteGroupsRequest with every field at its default, overridden by `init`. */
 export function createDeleteGroupsRequest(init?: Partial<DeleteGroupsRequest>): DeleteGroupsRequest {
-  return {
+  const o: DeleteGroupsRequest = {
     groupsNames: init?.groupsNames !== undefined ? init.groupsNames : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteGroupsRequest(w: Writer, m: DeleteGroupsRequest, version: number): void {

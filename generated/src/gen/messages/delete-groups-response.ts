@@ -22,10 +22,12 @@ export interface DeleteGroupsResponse {
 
 /** A DeleteGroupsResponse with every field at its default, overridden by `init`. */
 export function createDeleteGroupsResponse(init?: Partial<DeleteGroupsResponse>): DeleteGroupsResponse {
-  return {
+  const o: DeleteGroupsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteGroupsResponse(w: Writer, m: DeleteGroupsResponse, version: number): void {
@@ -154,10 +156,12 @@ export interface DeleteGroupsResponseDeletableGroupResult {
 export function createDeleteGroupsResponseDeletableGroupResult(
   init?: Partial<DeleteGroupsResponseDeletableGroupResult>,
 ): DeleteGroupsResponseDeletableGroupResult {
-  return {
+  const o: DeleteGroupsResponseDeletableGroupResult = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteGroupsResponseDeletableGroupResult(

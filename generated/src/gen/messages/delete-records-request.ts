@@ -22,10 +22,12 @@ export interface DeleteRecordsRequest {
 
 /** A DeleteRecordsRequest with every field at its default, overridden by `init`. */
 export function createDeleteRecordsRequest(init?: Partial<DeleteRecordsRequest>): DeleteRecordsRequest {
-  return {
+  const o: DeleteRecordsRequest = {
     topics: init?.topics !== undefined ? init.topics : [],
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteRecordsRequest(w: Writer, m: DeleteRecordsRequest, version: number): void {
@@ -154,10 +156,12 @@ export interface DeleteRecordsRequestDeleteRecordsTopic {
 export function createDeleteRecordsRequestDeleteRecordsTopic(
   init?: Partial<DeleteRecordsRequestDeleteRecordsTopic>,
 ): DeleteRecordsRequestDeleteRecordsTopic {
-  return {
+  const o: DeleteRecordsRequestDeleteRecordsTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteRecordsRequestDeleteRecordsTopic(
@@ -302,10 +306,12 @@ export interface DeleteRecordsRequestDeleteRecordsPartition {
 export function createDeleteRecordsRequestDeleteRecordsPartition(
   init?: Partial<DeleteRecordsRequestDeleteRecordsPartition>,
 ): DeleteRecordsRequestDeleteRecordsPartition {
-  return {
+  const o: DeleteRecordsRequestDeleteRecordsPartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     offset: init?.offset !== undefined ? init.offset : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteRecordsRequestDeleteRecordsPartition(

@@ -22,10 +22,12 @@ export interface DeleteRecordsResponse {
 
 /** A DeleteRecordsResponse with every field at its default, overridden by `init`. */
 export function createDeleteRecordsResponse(init?: Partial<DeleteRecordsResponse>): DeleteRecordsResponse {
-  return {
+  const o: DeleteRecordsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteRecordsResponse(w: Writer, m: DeleteRecordsResponse, version: number): void {
@@ -154,10 +156,12 @@ export interface DeleteRecordsResponseDeleteRecordsTopicResult {
 export function createDeleteRecordsResponseDeleteRecordsTopicResult(
   init?: Partial<DeleteRecordsResponseDeleteRecordsTopicResult>,
 ): DeleteRecordsResponseDeleteRecordsTopicResult {
-  return {
+  const o: DeleteRecordsResponseDeleteRecordsTopicResult = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteRecordsResponseDeleteRecordsTopicResult(
@@ -304,11 +308,13 @@ export interface DeleteRecordsResponseDeleteRecordsPartitionResult {
 export function createDeleteRecordsResponseDeleteRecordsPartitionResult(
   init?: Partial<DeleteRecordsResponseDeleteRecordsPartitionResult>,
 ): DeleteRecordsResponseDeleteRecordsPartitionResult {
-  return {
+  const o: DeleteRecordsResponseDeleteRecordsPartitionResult = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     lowWatermark: init?.lowWatermark !== undefined ? init.lowWatermark : 0n,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteRecordsResponseDeleteRecordsPartitionResult(

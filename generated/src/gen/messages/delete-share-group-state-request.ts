@@ -23,10 +23,12 @@ export interface DeleteShareGroupStateRequest {
 export function createDeleteShareGroupStateRequest(
   init?: Partial<DeleteShareGroupStateRequest>,
 ): DeleteShareGroupStateRequest {
-  return {
+  const o: DeleteShareGroupStateRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteShareGroupStateRequest(w: Writer, m: DeleteShareGroupStateRequest, version: number): void {
@@ -125,10 +127,12 @@ export interface DeleteShareGroupStateRequestDeleteStateData {
 export function createDeleteShareGroupStateRequestDeleteStateData(
   init?: Partial<DeleteShareGroupStateRequestDeleteStateData>,
 ): DeleteShareGroupStateRequestDeleteStateData {
-  return {
+  const o: DeleteShareGroupStateRequestDeleteStateData = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteShareGroupStateRequestDeleteStateData(
@@ -227,9 +231,11 @@ export interface DeleteShareGroupStateRequestPartitionData {
 export function createDeleteShareGroupStateRequestPartitionData(
   init?: Partial<DeleteShareGroupStateRequestPartitionData>,
 ): DeleteShareGroupStateRequestPartitionData {
-  return {
+  const o: DeleteShareGroupStateRequestPartitionData = {
     partition: init?.partition !== undefined ? init.partition : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteShareGroupStateRequestPartitionData(

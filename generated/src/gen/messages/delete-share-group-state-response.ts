@@ -21,9 +21,11 @@ export interface DeleteShareGroupStateResponse {
 export function createDeleteShareGroupStateResponse(
   init?: Partial<DeleteShareGroupStateResponse>,
 ): DeleteShareGroupStateResponse {
-  return {
+  const o: DeleteShareGroupStateResponse = {
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteShareGroupStateResponse(w: Writer, m: DeleteShareGroupStateResponse, version: number): void {
@@ -114,10 +116,12 @@ export interface DeleteShareGroupStateResponseDeleteStateResult {
 export function createDeleteShareGroupStateResponseDeleteStateResult(
   init?: Partial<DeleteShareGroupStateResponseDeleteStateResult>,
 ): DeleteShareGroupStateResponseDeleteStateResult {
-  return {
+  const o: DeleteShareGroupStateResponseDeleteStateResult = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteShareGroupStateResponseDeleteStateResult(
@@ -220,11 +224,13 @@ export interface DeleteShareGroupStateResponsePartitionResult {
 export function createDeleteShareGroupStateResponsePartitionResult(
   init?: Partial<DeleteShareGroupStateResponsePartitionResult>,
 ): DeleteShareGroupStateResponsePartitionResult {
-  return {
+  const o: DeleteShareGroupStateResponsePartitionResult = {
     partition: init?.partition !== undefined ? init.partition : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteShareGroupStateResponsePartitionResult(

@@ -24,11 +24,13 @@ export interface DeleteTopicsRequest {
 
 /** A DeleteTopicsRequest with every field at its default, overridden by `init`. */
 export function createDeleteTopicsRequest(init?: Partial<DeleteTopicsRequest>): DeleteTopicsRequest {
-  return {
+  const o: DeleteTopicsRequest = {
     topics: init?.topics !== undefined ? init.topics : [],
     topicNames: init?.topicNames !== undefined ? init.topicNames : [],
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteTopicsRequest(w: Writer, m: DeleteTopicsRequest, version: number): void {
@@ -206,10 +208,12 @@ export interface DeleteTopicsRequestDeleteTopicState {
 export function createDeleteTopicsRequestDeleteTopicState(
   init?: Partial<DeleteTopicsRequestDeleteTopicState>,
 ): DeleteTopicsRequestDeleteTopicState {
-  return {
+  const o: DeleteTopicsRequestDeleteTopicState = {
     name: init?.name !== undefined ? init.name : null,
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteTopicsRequestDeleteTopicState(

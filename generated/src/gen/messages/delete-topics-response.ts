@@ -23,10 +23,12 @@ export interface DeleteTopicsResponse {
 
 /** A DeleteTopicsResponse with every field at its default, overridden by `init`. */
 export function createDeleteTopicsResponse(init?: Partial<DeleteTopicsResponse>): DeleteTopicsResponse {
-  return {
+  const o: DeleteTopicsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     responses: init?.responses !== undefined ? init.responses : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteTopicsResponse(w: Writer, m: DeleteTopicsResponse, version: number): void {
@@ -167,12 +169,14 @@ export interface DeleteTopicsResponseDeletableTopicResult {
 export function createDeleteTopicsResponseDeletableTopicResult(
   init?: Partial<DeleteTopicsResponseDeletableTopicResult>,
 ): DeleteTopicsResponseDeletableTopicResult {
-  return {
+  const o: DeleteTopicsResponseDeletableTopicResult = {
     name: init?.name !== undefined ? init.name : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDeleteTopicsResponseDeletableTopicResult(

@@ -32,7 +32,7 @@ export interface DescribeAclsRequest {
 
 /** A DescribeAclsRequest with every field at its default, overridden by `init`. */
 export function createDescribeAclsRequest(init?: Partial<DescribeAclsRequest>): DescribeAclsRequest {
-  return {
+  const o: DescribeAclsRequest = {
     resourceTypeFilter: init?.resourceTypeFilter !== undefined ? init.resourceTypeFilter : 0,
     resourceNameFilter: init?.resourceNameFilter !== undefined ? init.resourceNameFilter : "",
     patternTypeFilter: init?.patternTypeFilter !== undefined ? init.patternTypeFilter : 3,
@@ -41,6 +41,8 @@ export function createDescribeAclsRequest(init?: Partial<DescribeAclsRequest>): 
     operation: init?.operation !== undefined ? init.operation : 0,
     permissionType: init?.permissionType !== undefined ? init.permissionType : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeAclsRequest(w: Writer, m: DescribeAclsRequest, version: number): void {

@@ -26,12 +26,14 @@ export interface DescribeAclsResponse {
 
 /** A DescribeAclsResponse with every field at its default, overridden by `init`. */
 export function createDescribeAclsResponse(init?: Partial<DescribeAclsResponse>): DescribeAclsResponse {
-  return {
+  const o: DescribeAclsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     resources: init?.resources !== undefined ? init.resources : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeAclsResponse(w: Writer, m: DescribeAclsResponse, version: number): void {
@@ -187,12 +189,14 @@ export interface DescribeAclsResponseDescribeAclsResource {
 export function createDescribeAclsResponseDescribeAclsResource(
   init?: Partial<DescribeAclsResponseDescribeAclsResource>,
 ): DescribeAclsResponseDescribeAclsResource {
-  return {
+  const o: DescribeAclsResponseDescribeAclsResource = {
     resourceType: init?.resourceType !== undefined ? init.resourceType : 0,
     resourceName: init?.resourceName !== undefined ? init.resourceName : "",
     patternType: init?.patternType !== undefined ? init.patternType : 3,
     acls: init?.acls !== undefined ? init.acls : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeAclsResponseDescribeAclsResource(
@@ -368,12 +372,14 @@ export interface DescribeAclsResponseAclDescription {
 export function createDescribeAclsResponseAclDescription(
   init?: Partial<DescribeAclsResponseAclDescription>,
 ): DescribeAclsResponseAclDescription {
-  return {
+  const o: DescribeAclsResponseAclDescription = {
     principal: init?.principal !== undefined ? init.principal : "",
     host: init?.host !== undefined ? init.host : "",
     operation: init?.operation !== undefined ? init.operation : 0,
     permissionType: init?.permissionType !== undefined ? init.permissionType : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeAclsResponseAclDescription(

@@ -24,10 +24,12 @@ export interface DescribeClientQuotasRequest {
 export function createDescribeClientQuotasRequest(
   init?: Partial<DescribeClientQuotasRequest>,
 ): DescribeClientQuotasRequest {
-  return {
+  const o: DescribeClientQuotasRequest = {
     components: init?.components !== undefined ? init.components : [],
     strict: init?.strict !== undefined ? init.strict : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeClientQuotasRequest(w: Writer, m: DescribeClientQuotasRequest, version: number): void {
@@ -158,11 +160,13 @@ export interface DescribeClientQuotasRequestComponentData {
 export function createDescribeClientQuotasRequestComponentData(
   init?: Partial<DescribeClientQuotasRequestComponentData>,
 ): DescribeClientQuotasRequestComponentData {
-  return {
+  const o: DescribeClientQuotasRequestComponentData = {
     entityType: init?.entityType !== undefined ? init.entityType : "",
     matchType: init?.matchType !== undefined ? init.matchType : 0,
     match: init?.match !== undefined ? init.match : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeClientQuotasRequestComponentData(

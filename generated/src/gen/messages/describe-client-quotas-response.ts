@@ -28,12 +28,14 @@ export interface DescribeClientQuotasResponse {
 export function createDescribeClientQuotasResponse(
   init?: Partial<DescribeClientQuotasResponse>,
 ): DescribeClientQuotasResponse {
-  return {
+  const o: DescribeClientQuotasResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     entries: init?.entries !== undefined ? init.entries : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeClientQuotasResponse(w: Writer, m: DescribeClientQuotasResponse, version: number): void {
@@ -209,10 +211,12 @@ export interface DescribeClientQuotasResponseEntryData {
 export function createDescribeClientQuotasResponseEntryData(
   init?: Partial<DescribeClientQuotasResponseEntryData>,
 ): DescribeClientQuotasResponseEntryData {
-  return {
+  const o: DescribeClientQuotasResponseEntryData = {
     entity: init?.entity !== undefined ? init.entity : [],
     values: init?.values !== undefined ? init.values : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeClientQuotasResponseEntryData(
@@ -388,10 +392,12 @@ export interface DescribeClientQuotasResponseEntityData {
 export function createDescribeClientQuotasResponseEntityData(
   init?: Partial<DescribeClientQuotasResponseEntityData>,
 ): DescribeClientQuotasResponseEntityData {
-  return {
+  const o: DescribeClientQuotasResponseEntityData = {
     entityType: init?.entityType !== undefined ? init.entityType : "",
     entityName: init?.entityName !== undefined ? init.entityName : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeClientQuotasResponseEntityData(
@@ -502,10 +508,12 @@ export interface DescribeClientQuotasResponseValueData {
 export function createDescribeClientQuotasResponseValueData(
   init?: Partial<DescribeClientQuotasResponseValueData>,
 ): DescribeClientQuotasResponseValueData {
-  return {
+  const o: DescribeClientQuotasResponseValueData = {
     key: init?.key !== undefined ? init.key : "",
     value: init?.value !== undefined ? init.value : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeClientQuotasResponseValueData(

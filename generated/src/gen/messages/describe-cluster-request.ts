@@ -21,11 +21,13 @@ export interface DescribeClusterRequest {
 
 /** A DescribeClusterRequest with every field at its default, overridden by `init`. */
 export function createDescribeClusterRequest(init?: Partial<DescribeClusterRequest>): DescribeClusterRequest {
-  return {
+  const o: DescribeClusterRequest = {
     includeClusterAuthorizedOperations:
       init?.includeClusterAuthorizedOperations !== undefined ? init.includeClusterAuthorizedOperations : false,
     endpointType: init?.endpointType !== undefined ? init.endpointType : 1,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeClusterRequest(w: Writer, m: DescribeClusterRequest, version: number): void {

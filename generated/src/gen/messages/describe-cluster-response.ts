@@ -34,7 +34,7 @@ export interface DescribeClusterResponse {
 
 /** A DescribeClusterResponse with every field at its default, overridden by `init`. */
 export function createDescribeClusterResponse(init?: Partial<DescribeClusterResponse>): DescribeClusterResponse {
-  return {
+  const o: DescribeClusterResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
@@ -45,6 +45,8 @@ export function createDescribeClusterResponse(init?: Partial<DescribeClusterResp
     clusterAuthorizedOperations:
       init?.clusterAuthorizedOperations !== undefined ? init.clusterAuthorizedOperations : -2147483648,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeClusterResponse(w: Writer, m: DescribeClusterResponse, version: number): void {
@@ -199,12 +201,14 @@ export interface DescribeClusterResponseDescribeClusterBroker {
 export function createDescribeClusterResponseDescribeClusterBroker(
   init?: Partial<DescribeClusterResponseDescribeClusterBroker>,
 ): DescribeClusterResponseDescribeClusterBroker {
-  return {
+  const o: DescribeClusterResponseDescribeClusterBroker = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
     rack: init?.rack !== undefined ? init.rack : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeClusterResponseDescribeClusterBroker(

@@ -24,11 +24,13 @@ export interface DescribeConfigsRequest {
 
 /** A DescribeConfigsRequest with every field at its default, overridden by `init`. */
 export function createDescribeConfigsRequest(init?: Partial<DescribeConfigsRequest>): DescribeConfigsRequest {
-  return {
+  const o: DescribeConfigsRequest = {
     resources: init?.resources !== undefined ? init.resources : [],
     includeSynonyms: init?.includeSynonyms !== undefined ? init.includeSynonyms : false,
     includeDocumentation: init?.includeDocumentation !== undefined ? init.includeDocumentation : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeConfigsRequest(w: Writer, m: DescribeConfigsRequest, version: number): void {
@@ -198,11 +200,13 @@ export interface DescribeConfigsRequestDescribeConfigsResource {
 export function createDescribeConfigsRequestDescribeConfigsResource(
   init?: Partial<DescribeConfigsRequestDescribeConfigsResource>,
 ): DescribeConfigsRequestDescribeConfigsResource {
-  return {
+  const o: DescribeConfigsRequestDescribeConfigsResource = {
     resourceType: init?.resourceType !== undefined ? init.resourceType : 0,
     resourceName: init?.resourceName !== undefined ? init.resourceName : "",
     configurationKeys: init?.configurationKeys !== undefined ? init.configurationKeys : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeConfigsRequestDescribeConfigsResource(

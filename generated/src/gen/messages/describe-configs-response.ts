@@ -22,10 +22,12 @@ export interface DescribeConfigsResponse {
 
 /** A DescribeConfigsResponse with every field at its default, overridden by `init`. */
 export function createDescribeConfigsResponse(init?: Partial<DescribeConfigsResponse>): DescribeConfigsResponse {
-  return {
+  const o: DescribeConfigsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeConfigsResponse(w: Writer, m: DescribeConfigsResponse, version: number): void {
@@ -160,13 +162,15 @@ export interface DescribeConfigsResponseDescribeConfigsResult {
 export function createDescribeConfigsResponseDescribeConfigsResult(
   init?: Partial<DescribeConfigsResponseDescribeConfigsResult>,
 ): DescribeConfigsResponseDescribeConfigsResult {
-  return {
+  const o: DescribeConfigsResponseDescribeConfigsResult = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     resourceType: init?.resourceType !== undefined ? init.resourceType : 0,
     resourceName: init?.resourceName !== undefined ? init.resourceName : "",
     configs: init?.configs !== undefined ? init.configs : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeConfigsResponseDescribeConfigsResult(
@@ -354,7 +358,7 @@ export interface DescribeConfigsResponseDescribeConfigsResourceResult {
 export function createDescribeConfigsResponseDescribeConfigsResourceResult(
   init?: Partial<DescribeConfigsResponseDescribeConfigsResourceResult>,
 ): DescribeConfigsResponseDescribeConfigsResourceResult {
-  return {
+  const o: DescribeConfigsResponseDescribeConfigsResourceResult = {
     name: init?.name !== undefined ? init.name : "",
     value: init?.value !== undefined ? init.value : "",
     readOnly: init?.readOnly !== undefined ? init.readOnly : false,
@@ -365,6 +369,8 @@ export function createDescribeConfigsResponseDescribeConfigsResourceResult(
     configType: init?.configType !== undefined ? init.configType : 0,
     documentation: init?.documentation !== undefined ? init.documentation : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeConfigsResponseDescribeConfigsResourceResult(
@@ -620,11 +626,13 @@ export interface DescribeConfigsResponseDescribeConfigsSynonym {
 export function createDescribeConfigsResponseDescribeConfigsSynonym(
   init?: Partial<DescribeConfigsResponseDescribeConfigsSynonym>,
 ): DescribeConfigsResponseDescribeConfigsSynonym {
-  return {
+  const o: DescribeConfigsResponseDescribeConfigsSynonym = {
     name: init?.name !== undefined ? init.name : "",
     value: init?.value !== undefined ? init.value : "",
     source: init?.source !== undefined ? init.source : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeConfigsResponseDescribeConfigsSynonym(

@@ -22,9 +22,11 @@ export interface DescribeDelegationTokenRequest {
 export function createDescribeDelegationTokenRequest(
   init?: Partial<DescribeDelegationTokenRequest>,
 ): DescribeDelegationTokenRequest {
-  return {
+  const o: DescribeDelegationTokenRequest = {
     owners: init?.owners !== undefined ? init.owners : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeDelegationTokenRequest(w: Writer, m: DescribeDelegationTokenRequest, version: number): void {
@@ -172,10 +174,12 @@ export interface DescribeDelegationTokenRequestDescribeDelegationTokenOwner {
 export function createDescribeDelegationTokenRequestDescribeDelegationTokenOwner(
   init?: Partial<DescribeDelegationTokenRequestDescribeDelegationTokenOwner>,
 ): DescribeDelegationTokenRequestDescribeDelegationTokenOwner {
-  return {
+  const o: DescribeDelegationTokenRequestDescribeDelegationTokenOwner = {
     principalType: init?.principalType !== undefined ? init.principalType : "",
     principalName: init?.principalName !== undefined ? init.principalName : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(

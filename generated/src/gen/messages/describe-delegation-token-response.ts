@@ -27,11 +27,13 @@ export interface DescribeDelegationTokenResponse {
 export function createDescribeDelegationTokenResponse(
   init?: Partial<DescribeDelegationTokenResponse>,
 ): DescribeDelegationTokenResponse {
-  return {
+  const o: DescribeDelegationTokenResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     tokens: init?.tokens !== undefined ? init.tokens : [],
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeDelegationTokenResponse(w: Writer, m: DescribeDelegationTokenResponse, version: number): void {
@@ -181,7 +183,7 @@ export interface DescribeDelegationTokenResponseDescribedDelegationToken {
 export function createDescribeDelegationTokenResponseDescribedDelegationToken(
   init?: Partial<DescribeDelegationTokenResponseDescribedDelegationToken>,
 ): DescribeDelegationTokenResponseDescribedDelegationToken {
-  return {
+  const o: DescribeDelegationTokenResponseDescribedDelegationToken = {
     principalType: init?.principalType !== undefined ? init.principalType : "",
     principalName: init?.principalName !== undefined ? init.principalName : "",
     tokenRequesterPrincipalType:
@@ -195,6 +197,8 @@ export function createDescribeDelegationTokenResponseDescribedDelegationToken(
     hmac: init?.hmac !== undefined ? init.hmac : EMPTY_BYTES,
     renewers: init?.renewers !== undefined ? init.renewers : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeDelegationTokenResponseDescribedDelegationToken(
@@ -452,10 +456,12 @@ export interface DescribeDelegationTokenResponseDescribedDelegationTokenRenewer 
 export function createDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(
   init?: Partial<DescribeDelegationTokenResponseDescribedDelegationTokenRenewer>,
 ): DescribeDelegationTokenResponseDescribedDelegationTokenRenewer {
-  return {
+  const o: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer = {
     principalType: init?.principalType !== undefined ? init.principalType : "",
     principalName: init?.principalName !== undefined ? init.principalName : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(

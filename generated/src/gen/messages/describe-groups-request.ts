@@ -22,11 +22,13 @@ export interface DescribeGroupsRequest {
 
 /** A DescribeGroupsRequest with every field at its default, overridden by `init`. */
 export function createDescribeGroupsRequest(init?: Partial<DescribeGroupsRequest>): DescribeGroupsRequest {
-  return {
+  const o: DescribeGroupsRequest = {
     groups: init?.groups !== undefined ? init.groups : [],
     includeAuthorizedOperations:
       init?.includeAuthorizedOperations !== undefined ? init.includeAuthorizedOperations : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeGroupsRequest(w: Writer, m: DescribeGroupsRequest, version: number): void {

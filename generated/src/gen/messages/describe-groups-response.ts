@@ -23,10 +23,12 @@ export interface DescribeGroupsResponse {
 
 /** A DescribeGroupsResponse with every field at its default, overridden by `init`. */
 export function createDescribeGroupsResponse(init?: Partial<DescribeGroupsResponse>): DescribeGroupsResponse {
-  return {
+  const o: DescribeGroupsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     groups: init?.groups !== undefined ? init.groups : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeGroupsResponse(w: Writer, m: DescribeGroupsResponse, version: number): void {
@@ -173,7 +175,7 @@ export interface DescribeGroupsResponseDescribedGroup {
 export function createDescribeGroupsResponseDescribedGroup(
   init?: Partial<DescribeGroupsResponseDescribedGroup>,
 ): DescribeGroupsResponseDescribedGroup {
-  return {
+  const o: DescribeGroupsResponseDescribedGroup = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     groupId: init?.groupId !== undefined ? init.groupId : "",
     groupState: init?.groupState !== undefined ? init.groupState : "",
@@ -182,6 +184,8 @@ export function createDescribeGroupsResponseDescribedGroup(
     members: init?.members !== undefined ? init.members : [],
     authorizedOperations: init?.authorizedOperations !== undefined ? init.authorizedOperations : -2147483648,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeGroupsResponseDescribedGroup(
@@ -403,7 +407,7 @@ export interface DescribeGroupsResponseDescribedGroupMember {
 export function createDescribeGroupsResponseDescribedGroupMember(
   init?: Partial<DescribeGroupsResponseDescribedGroupMember>,
 ): DescribeGroupsResponseDescribedGroupMember {
-  return {
+  const o: DescribeGroupsResponseDescribedGroupMember = {
     memberId: init?.memberId !== undefined ? init.memberId : "",
     groupInstanceId: init?.groupInstanceId !== undefined ? init.groupInstanceId : null,
     clientId: init?.clientId !== undefined ? init.clientId : "",
@@ -411,6 +415,8 @@ export function createDescribeGroupsResponseDescribedGroupMember(
     memberMetadata: init?.memberMetadata !== undefined ? init.memberMetadata : EMPTY_BYTES,
     memberAssignment: init?.memberAssignment !== undefined ? init.memberAssignment : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeGroupsResponseDescribedGroupMember(

@@ -20,9 +20,11 @@ export interface DescribeLogDirsRequest {
 
 /** A DescribeLogDirsRequest with every field at its default, overridden by `init`. */
 export function createDescribeLogDirsRequest(init?: Partial<DescribeLogDirsRequest>): DescribeLogDirsRequest {
-  return {
+  const o: DescribeLogDirsRequest = {
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeLogDirsRequest(w: Writer, m: DescribeLogDirsRequest, version: number): void {
@@ -170,10 +172,12 @@ export interface DescribeLogDirsRequestDescribableLogDirTopic {
 export function createDescribeLogDirsRequestDescribableLogDirTopic(
   init?: Partial<DescribeLogDirsRequestDescribableLogDirTopic>,
 ): DescribeLogDirsRequestDescribableLogDirTopic {
-  return {
+  const o: DescribeLogDirsRequestDescribableLogDirTopic = {
     topic: init?.topic !== undefined ? init.topic : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeLogDirsRequestDescribableLogDirTopic(

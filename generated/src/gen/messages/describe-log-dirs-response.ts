@@ -24,11 +24,13 @@ export interface DescribeLogDirsResponse {
 
 /** A DescribeLogDirsResponse with every field at its default, overridden by `init`. */
 export function createDescribeLogDirsResponse(init?: Partial<DescribeLogDirsResponse>): DescribeLogDirsResponse {
-  return {
+  const o: DescribeLogDirsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeLogDirsResponse(w: Writer, m: DescribeLogDirsResponse, version: number): void {
@@ -176,13 +178,15 @@ export interface DescribeLogDirsResponseDescribeLogDirsResult {
 export function createDescribeLogDirsResponseDescribeLogDirsResult(
   init?: Partial<DescribeLogDirsResponseDescribeLogDirsResult>,
 ): DescribeLogDirsResponseDescribeLogDirsResult {
-  return {
+  const o: DescribeLogDirsResponseDescribeLogDirsResult = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     logDir: init?.logDir !== undefined ? init.logDir : "",
     topics: init?.topics !== undefined ? init.topics : [],
     totalBytes: init?.totalBytes !== undefined ? init.totalBytes : -1n,
     usableBytes: init?.usableBytes !== undefined ? init.usableBytes : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeLogDirsResponseDescribeLogDirsResult(
@@ -358,10 +362,12 @@ export interface DescribeLogDirsResponseDescribeLogDirsTopic {
 export function createDescribeLogDirsResponseDescribeLogDirsTopic(
   init?: Partial<DescribeLogDirsResponseDescribeLogDirsTopic>,
 ): DescribeLogDirsResponseDescribeLogDirsTopic {
-  return {
+  const o: DescribeLogDirsResponseDescribeLogDirsTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeLogDirsResponseDescribeLogDirsTopic(
@@ -510,12 +516,14 @@ export interface DescribeLogDirsResponseDescribeLogDirsPartition {
 export function createDescribeLogDirsResponseDescribeLogDirsPartition(
   init?: Partial<DescribeLogDirsResponseDescribeLogDirsPartition>,
 ): DescribeLogDirsResponseDescribeLogDirsPartition {
-  return {
+  const o: DescribeLogDirsResponseDescribeLogDirsPartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     partitionSize: init?.partitionSize !== undefined ? init.partitionSize : 0n,
     offsetLag: init?.offsetLag !== undefined ? init.offsetLag : 0n,
     isFutureKey: init?.isFutureKey !== undefined ? init.isFutureKey : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeLogDirsResponseDescribeLogDirsPartition(

@@ -19,9 +19,11 @@ export interface DescribeProducersRequest {
 
 /** A DescribeProducersRequest with every field at its default, overridden by `init`. */
 export function createDescribeProducersRequest(init?: Partial<DescribeProducersRequest>): DescribeProducersRequest {
-  return {
+  const o: DescribeProducersRequest = {
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeProducersRequest(w: Writer, m: DescribeProducersRequest, version: number): void {
@@ -112,10 +114,12 @@ export interface DescribeProducersRequestTopicRequest {
 export function createDescribeProducersRequestTopicRequest(
   init?: Partial<DescribeProducersRequestTopicRequest>,
 ): DescribeProducersRequestTopicRequest {
-  return {
+  const o: DescribeProducersRequestTopicRequest = {
     name: init?.name !== undefined ? init.name : "",
     partitionIndexes: init?.partitionIndexes !== undefined ? init.partitionIndexes : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeProducersRequestTopicRequest(

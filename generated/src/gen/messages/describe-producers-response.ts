@@ -21,10 +21,12 @@ export interface DescribeProducersResponse {
 
 /** A DescribeProducersResponse with every field at its default, overridden by `init`. */
 export function createDescribeProducersResponse(init?: Partial<DescribeProducersResponse>): DescribeProducersResponse {
-  return {
+  const o: DescribeProducersResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeProducersResponse(w: Writer, m: DescribeProducersResponse, version: number): void {
@@ -120,10 +122,12 @@ export interface DescribeProducersResponseTopicResponse {
 export function createDescribeProducersResponseTopicResponse(
   init?: Partial<DescribeProducersResponseTopicResponse>,
 ): DescribeProducersResponseTopicResponse {
-  return {
+  const o: DescribeProducersResponseTopicResponse = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeProducersResponseTopicResponse(
@@ -231,12 +235,14 @@ export interface DescribeProducersResponsePartitionResponse {
 export function createDescribeProducersResponsePartitionResponse(
   init?: Partial<DescribeProducersResponsePartitionResponse>,
 ): DescribeProducersResponsePartitionResponse {
-  return {
+  const o: DescribeProducersResponsePartitionResponse = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
     activeProducers: init?.activeProducers !== undefined ? init.activeProducers : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeProducersResponsePartitionResponse(
@@ -360,7 +366,7 @@ export interface DescribeProducersResponseProducerState {
 export function createDescribeProducersResponseProducerState(
   init?: Partial<DescribeProducersResponseProducerState>,
 ): DescribeProducersResponseProducerState {
-  return {
+  const o: DescribeProducersResponseProducerState = {
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
     producerEpoch: init?.producerEpoch !== undefined ? init.producerEpoch : 0,
     lastSequence: init?.lastSequence !== undefined ? init.lastSequence : -1,
@@ -368,6 +374,8 @@ export function createDescribeProducersResponseProducerState(
     coordinatorEpoch: init?.coordinatorEpoch !== undefined ? init.coordinatorEpoch : 0,
     currentTxnStartOffset: init?.currentTxnStartOffset !== undefined ? init.currentTxnStartOffset : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeProducersResponseProducerState(

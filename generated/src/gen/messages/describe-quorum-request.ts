@@ -19,9 +19,11 @@ export interface DescribeQuorumRequest {
 
 /** A DescribeQuorumRequest with every field at its default, overridden by `init`. */
 export function createDescribeQuorumRequest(init?: Partial<DescribeQuorumRequest>): DescribeQuorumRequest {
-  return {
+  const o: DescribeQuorumRequest = {
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeQuorumRequest(w: Writer, m: DescribeQuorumRequest, version: number): void {
@@ -112,10 +114,12 @@ export interface DescribeQuorumRequestTopicData {
 export function createDescribeQuorumRequestTopicData(
   init?: Partial<DescribeQuorumRequestTopicData>,
 ): DescribeQuorumRequestTopicData {
-  return {
+  const o: DescribeQuorumRequestTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeQuorumRequestTopicData(w: Writer, m: DescribeQuorumRequestTopicData, version: number): void {
@@ -207,9 +211,11 @@ export interface DescribeQuorumRequestPartitionData {
 export function createDescribeQuorumRequestPartitionData(
   init?: Partial<DescribeQuorumRequestPartitionData>,
 ): DescribeQuorumRequestPartitionData {
-  return {
+  const o: DescribeQuorumRequestPartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeQuorumRequestPartitionData(

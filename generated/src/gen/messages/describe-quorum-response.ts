@@ -26,12 +26,14 @@ export interface DescribeQuorumResponse {
 
 /** A DescribeQuorumResponse with every field at its default, overridden by `init`. */
 export function createDescribeQuorumResponse(init?: Partial<DescribeQuorumResponse>): DescribeQuorumResponse {
-  return {
+  const o: DescribeQuorumResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     topics: init?.topics !== undefined ? init.topics : [],
     nodes: init?.nodes !== undefined ? init.nodes : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeQuorumResponse(w: Writer, m: DescribeQuorumResponse, version: number): void {
@@ -187,10 +189,12 @@ export interface DescribeQuorumResponseTopicData {
 export function createDescribeQuorumResponseTopicData(
   init?: Partial<DescribeQuorumResponseTopicData>,
 ): DescribeQuorumResponseTopicData {
-  return {
+  const o: DescribeQuorumResponseTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeQuorumResponseTopicData(w: Writer, m: DescribeQuorumResponseTopicData, version: number): void {
@@ -296,7 +300,7 @@ export interface DescribeQuorumResponsePartitionData {
 export function createDescribeQuorumResponsePartitionData(
   init?: Partial<DescribeQuorumResponsePartitionData>,
 ): DescribeQuorumResponsePartitionData {
-  return {
+  const o: DescribeQuorumResponsePartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
@@ -306,6 +310,8 @@ export function createDescribeQuorumResponsePartitionData(
     currentVoters: init?.currentVoters !== undefined ? init.currentVoters : [],
     observers: init?.observers !== undefined ? init.observers : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeQuorumResponsePartitionData(
@@ -473,13 +479,15 @@ export interface DescribeQuorumResponseReplicaState {
 export function createDescribeQuorumResponseReplicaState(
   init?: Partial<DescribeQuorumResponseReplicaState>,
 ): DescribeQuorumResponseReplicaState {
-  return {
+  const o: DescribeQuorumResponseReplicaState = {
     replicaId: init?.replicaId !== undefined ? init.replicaId : 0,
     replicaDirectoryId: init?.replicaDirectoryId !== undefined ? init.replicaDirectoryId : "AAAAAAAAAAAAAAAAAAAAAA",
     logEndOffset: init?.logEndOffset !== undefined ? init.logEndOffset : 0n,
     lastFetchTimestamp: init?.lastFetchTimestamp !== undefined ? init.lastFetchTimestamp : -1n,
     lastCaughtUpTimestamp: init?.lastCaughtUpTimestamp !== undefined ? init.lastCaughtUpTimestamp : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeQuorumResponseReplicaState(
@@ -598,10 +606,12 @@ export interface DescribeQuorumResponseNode {
 export function createDescribeQuorumResponseNode(
   init?: Partial<DescribeQuorumResponseNode>,
 ): DescribeQuorumResponseNode {
-  return {
+  const o: DescribeQuorumResponseNode = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     listeners: init?.listeners !== undefined ? init.listeners : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeQuorumResponseNode(w: Writer, m: DescribeQuorumResponseNode, version: number): void {
@@ -694,11 +704,13 @@ export interface DescribeQuorumResponseListener {
 export function createDescribeQuorumResponseListener(
   init?: Partial<DescribeQuorumResponseListener>,
 ): DescribeQuorumResponseListener {
-  return {
+  const o: DescribeQuorumResponseListener = {
     name: init?.name !== undefined ? init.name : "",
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeQuorumResponseListener(w: Writer, m: DescribeQuorumResponseListener, version: number): void {

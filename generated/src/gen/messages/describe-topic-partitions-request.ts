@@ -25,11 +25,13 @@ export interface DescribeTopicPartitionsRequest {
 export function createDescribeTopicPartitionsRequest(
   init?: Partial<DescribeTopicPartitionsRequest>,
 ): DescribeTopicPartitionsRequest {
-  return {
+  const o: DescribeTopicPartitionsRequest = {
     topics: init?.topics !== undefined ? init.topics : [],
     responsePartitionLimit: init?.responsePartitionLimit !== undefined ? init.responsePartitionLimit : 2000,
     cursor: init?.cursor !== undefined ? init.cursor : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTopicPartitionsRequest(w: Writer, m: DescribeTopicPartitionsRequest, version: number): void {
@@ -134,9 +136,11 @@ export interface DescribeTopicPartitionsRequestTopicRequest {
 export function createDescribeTopicPartitionsRequestTopicRequest(
   init?: Partial<DescribeTopicPartitionsRequestTopicRequest>,
 ): DescribeTopicPartitionsRequestTopicRequest {
-  return {
+  const o: DescribeTopicPartitionsRequestTopicRequest = {
     name: init?.name !== undefined ? init.name : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTopicPartitionsRequestTopicRequest(
@@ -211,10 +215,12 @@ export interface DescribeTopicPartitionsRequestCursor {
 export function createDescribeTopicPartitionsRequestCursor(
   init?: Partial<DescribeTopicPartitionsRequestCursor>,
 ): DescribeTopicPartitionsRequestCursor {
-  return {
+  const o: DescribeTopicPartitionsRequestCursor = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTopicPartitionsRequestCursor(

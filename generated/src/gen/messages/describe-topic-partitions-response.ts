@@ -25,11 +25,13 @@ export interface DescribeTopicPartitionsResponse {
 export function createDescribeTopicPartitionsResponse(
   init?: Partial<DescribeTopicPartitionsResponse>,
 ): DescribeTopicPartitionsResponse {
-  return {
+  const o: DescribeTopicPartitionsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
     nextCursor: init?.nextCursor !== undefined ? init.nextCursor : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTopicPartitionsResponse(w: Writer, m: DescribeTopicPartitionsResponse, version: number): void {
@@ -144,7 +146,7 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseT
 export function createDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(
   init?: Partial<DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic>,
 ): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
-  return {
+  const o: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     name: init?.name !== undefined ? init.name : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
@@ -153,6 +155,8 @@ export function createDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
     topicAuthorizedOperations:
       init?.topicAuthorizedOperations !== undefined ? init.topicAuthorizedOperations : -2147483648,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(
@@ -292,7 +296,7 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseP
 export function createDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(
   init?: Partial<DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition>,
 ): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
-  return {
+  const o: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
@@ -303,6 +307,8 @@ export function createDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
     lastKnownElr: init?.lastKnownElr !== undefined ? init.lastKnownElr : null,
     offlineReplicas: init?.offlineReplicas !== undefined ? init.offlineReplicas : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(
@@ -554,10 +560,12 @@ export interface DescribeTopicPartitionsResponseCursor {
 export function createDescribeTopicPartitionsResponseCursor(
   init?: Partial<DescribeTopicPartitionsResponseCursor>,
 ): DescribeTopicPartitionsResponseCursor {
-  return {
+  const o: DescribeTopicPartitionsResponseCursor = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTopicPartitionsResponseCursor(

@@ -21,9 +21,11 @@ export interface DescribeTransactionsRequest {
 export function createDescribeTransactionsRequest(
   init?: Partial<DescribeTransactionsRequest>,
 ): DescribeTransactionsRequest {
-  return {
+  const o: DescribeTransactionsRequest = {
     transactionalIds: init?.transactionalIds !== undefined ? init.transactionalIds : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTransactionsRequest(w: Writer, m: DescribeTransactionsRequest, version: number): void {

@@ -23,10 +23,12 @@ export interface DescribeTransactionsResponse {
 export function createDescribeTransactionsResponse(
   init?: Partial<DescribeTransactionsResponse>,
 ): DescribeTransactionsResponse {
-  return {
+  const o: DescribeTransactionsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     transactionStates: init?.transactionStates !== undefined ? init.transactionStates : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTransactionsResponse(w: Writer, m: DescribeTransactionsResponse, version: number): void {
@@ -134,7 +136,7 @@ export interface DescribeTransactionsResponseTransactionState {
 export function createDescribeTransactionsResponseTransactionState(
   init?: Partial<DescribeTransactionsResponseTransactionState>,
 ): DescribeTransactionsResponseTransactionState {
-  return {
+  const o: DescribeTransactionsResponseTransactionState = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : "",
     transactionState: init?.transactionState !== undefined ? init.transactionState : "",
@@ -144,6 +146,8 @@ export function createDescribeTransactionsResponseTransactionState(
     producerEpoch: init?.producerEpoch !== undefined ? init.producerEpoch : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTransactionsResponseTransactionState(
@@ -280,10 +284,12 @@ export interface DescribeTransactionsResponseTopicData {
 export function createDescribeTransactionsResponseTopicData(
   init?: Partial<DescribeTransactionsResponseTopicData>,
 ): DescribeTransactionsResponseTopicData {
-  return {
+  const o: DescribeTransactionsResponseTopicData = {
     topic: init?.topic !== undefined ? init.topic : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeTransactionsResponseTopicData(

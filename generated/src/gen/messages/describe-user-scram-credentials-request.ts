@@ -21,9 +21,11 @@ export interface DescribeUserScramCredentialsRequest {
 export function createDescribeUserScramCredentialsRequest(
   init?: Partial<DescribeUserScramCredentialsRequest>,
 ): DescribeUserScramCredentialsRequest {
-  return {
+  const o: DescribeUserScramCredentialsRequest = {
     users: init?.users !== undefined ? init.users : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeUserScramCredentialsRequest(
@@ -131,9 +133,11 @@ export interface DescribeUserScramCredentialsRequestUserName {
 export function createDescribeUserScramCredentialsRequestUserName(
   init?: Partial<DescribeUserScramCredentialsRequestUserName>,
 ): DescribeUserScramCredentialsRequestUserName {
-  return {
+  const o: DescribeUserScramCredentialsRequestUserName = {
     name: init?.name !== undefined ? init.name : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeUserScramCredentialsRequestUserName(

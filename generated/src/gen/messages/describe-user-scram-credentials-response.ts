@@ -27,12 +27,14 @@ export interface DescribeUserScramCredentialsResponse {
 export function createDescribeUserScramCredentialsResponse(
   init?: Partial<DescribeUserScramCredentialsResponse>,
 ): DescribeUserScramCredentialsResponse {
-  return {
+  const o: DescribeUserScramCredentialsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeUserScramCredentialsResponse(
@@ -151,12 +153,14 @@ export interface DescribeUserScramCredentialsResponseDescribeUserScramCredential
 export function createDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(
   init?: Partial<DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult>,
 ): DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
-  return {
+  const o: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult = {
     user: init?.user !== undefined ? init.user : "",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     credentialInfos: init?.credentialInfos !== undefined ? init.credentialInfos : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(
@@ -275,10 +279,12 @@ export interface DescribeUserScramCredentialsResponseCredentialInfo {
 export function createDescribeUserScramCredentialsResponseCredentialInfo(
   init?: Partial<DescribeUserScramCredentialsResponseCredentialInfo>,
 ): DescribeUserScramCredentialsResponseCredentialInfo {
-  return {
+  const o: DescribeUserScramCredentialsResponseCredentialInfo = {
     mechanism: init?.mechanism !== undefined ? init.mechanism : 0,
     iterations: init?.iterations !== undefined ? init.iterations : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeDescribeUserScramCredentialsResponseCredentialInfo(

@@ -24,11 +24,13 @@ export interface ElectLeadersRequest {
 
 /** A ElectLeadersRequest with every field at its default, overridden by `init`. */
 export function createElectLeadersRequest(init?: Partial<ElectLeadersRequest>): ElectLeadersRequest {
-  return {
+  const o: ElectLeadersRequest = {
     electionType: init?.electionType !== undefined ? init.electionType : 0,
     topicPartitions: init?.topicPartitions !== undefined ? init.topicPartitions : [],
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 60000,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeElectLeadersRequest(w: Writer, m: ElectLeadersRequest, version: number): void {
@@ -203,10 +205,12 @@ export interface ElectLeadersRequestTopicPartitions {
 export function createElectLeadersRequestTopicPartitions(
   init?: Partial<ElectLeadersRequestTopicPartitions>,
 ): ElectLeadersRequestTopicPartitions {
-  return {
+  const o: ElectLeadersRequestTopicPartitions = {
     topic: init?.topic !== undefined ? init.topic : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeElectLeadersRequestTopicPartitions(

@@ -24,11 +24,13 @@ export interface ElectLeadersResponse {
 
 /** A ElectLeadersResponse with every field at its default, overridden by `init`. */
 export function createElectLeadersResponse(init?: Partial<ElectLeadersResponse>): ElectLeadersResponse {
-  return {
+  const o: ElectLeadersResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     replicaElectionResults: init?.replicaElectionResults !== undefined ? init.replicaElectionResults : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeElectLeadersResponse(w: Writer, m: ElectLeadersResponse, version: number): void {
@@ -179,10 +181,12 @@ export interface ElectLeadersResponseReplicaElectionResult {
 export function createElectLeadersResponseReplicaElectionResult(
   init?: Partial<ElectLeadersResponseReplicaElectionResult>,
 ): ElectLeadersResponseReplicaElectionResult {
-  return {
+  const o: ElectLeadersResponseReplicaElectionResult = {
     topic: init?.topic !== undefined ? init.topic : "",
     partitionResult: init?.partitionResult !== undefined ? init.partitionResult : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeElectLeadersResponseReplicaElectionResult(
@@ -329,11 +333,13 @@ export interface ElectLeadersResponsePartitionResult {
 export function createElectLeadersResponsePartitionResult(
   init?: Partial<ElectLeadersResponsePartitionResult>,
 ): ElectLeadersResponsePartitionResult {
-  return {
+  const o: ElectLeadersResponsePartitionResult = {
     partitionId: init?.partitionId !== undefined ? init.partitionId : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeElectLeadersResponsePartitionResult(

@@ -24,11 +24,13 @@ export interface EndQuorumEpochRequest {
 
 /** A EndQuorumEpochRequest with every field at its default, overridden by `init`. */
 export function createEndQuorumEpochRequest(init?: Partial<EndQuorumEpochRequest>): EndQuorumEpochRequest {
-  return {
+  const o: EndQuorumEpochRequest = {
     clusterId: init?.clusterId !== undefined ? init.clusterId : null,
     topics: init?.topics !== undefined ? init.topics : [],
     leaderEndpoints: init?.leaderEndpoints !== undefined ? init.leaderEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndQuorumEpochRequest(w: Writer, m: EndQuorumEpochRequest, version: number): void {
@@ -203,10 +205,12 @@ export interface EndQuorumEpochRequestTopicData {
 export function createEndQuorumEpochRequestTopicData(
   init?: Partial<EndQuorumEpochRequestTopicData>,
 ): EndQuorumEpochRequestTopicData {
-  return {
+  const o: EndQuorumEpochRequestTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndQuorumEpochRequestTopicData(w: Writer, m: EndQuorumEpochRequestTopicData, version: number): void {
@@ -347,13 +351,15 @@ export interface EndQuorumEpochRequestPartitionData {
 export function createEndQuorumEpochRequestPartitionData(
   init?: Partial<EndQuorumEpochRequestPartitionData>,
 ): EndQuorumEpochRequestPartitionData {
-  return {
+  const o: EndQuorumEpochRequestPartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
     preferredSuccessors: init?.preferredSuccessors !== undefined ? init.preferredSuccessors : [],
     preferredCandidates: init?.preferredCandidates !== undefined ? init.preferredCandidates : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndQuorumEpochRequestPartitionData(
@@ -502,11 +508,13 @@ export interface EndQuorumEpochRequestReplicaInfo {
 export function createEndQuorumEpochRequestReplicaInfo(
   init?: Partial<EndQuorumEpochRequestReplicaInfo>,
 ): EndQuorumEpochRequestReplicaInfo {
-  return {
+  const o: EndQuorumEpochRequestReplicaInfo = {
     candidateId: init?.candidateId !== undefined ? init.candidateId : 0,
     candidateDirectoryId:
       init?.candidateDirectoryId !== undefined ? init.candidateDirectoryId : "AAAAAAAAAAAAAAAAAAAAAA",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndQuorumEpochRequestReplicaInfo(w: Writer, m: EndQuorumEpochRequestReplicaInfo, version: number): void {
@@ -575,11 +583,13 @@ export interface EndQuorumEpochRequestLeaderEndpoint {
 export function createEndQuorumEpochRequestLeaderEndpoint(
   init?: Partial<EndQuorumEpochRequestLeaderEndpoint>,
 ): EndQuorumEpochRequestLeaderEndpoint {
-  return {
+  const o: EndQuorumEpochRequestLeaderEndpoint = {
     name: init?.name !== undefined ? init.name : "",
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndQuorumEpochRequestLeaderEndpoint(

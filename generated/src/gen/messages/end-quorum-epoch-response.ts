@@ -24,11 +24,13 @@ export interface EndQuorumEpochResponse {
 
 /** A EndQuorumEpochResponse with every field at its default, overridden by `init`. */
 export function createEndQuorumEpochResponse(init?: Partial<EndQuorumEpochResponse>): EndQuorumEpochResponse {
-  return {
+  const o: EndQuorumEpochResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     topics: init?.topics !== undefined ? init.topics : [],
     nodeEndpoints: init?.nodeEndpoints !== undefined ? init.nodeEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndQuorumEpochResponse(w: Writer, m: EndQuorumEpochResponse, version: number): void {
@@ -221,10 +223,12 @@ export interface EndQuorumEpochResponseTopicData {
 export function createEndQuorumEpochResponseTopicData(
   init?: Partial<EndQuorumEpochResponseTopicData>,
 ): EndQuorumEpochResponseTopicData {
-  return {
+  const o: EndQuorumEpochResponseTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndQuorumEpochResponseTopicData(w: Writer, m: EndQuorumEpochResponseTopicData, version: number): void {
@@ -363,12 +367,14 @@ export interface EndQuorumEpochResponsePartitionData {
 export function createEndQuorumEpochResponsePartitionData(
   init?: Partial<EndQuorumEpochResponsePartitionData>,
 ): EndQuorumEpochResponsePartitionData {
-  return {
+  const o: EndQuorumEpochResponsePartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndQuorumEpochResponsePartitionData(
@@ -460,11 +466,13 @@ export interface EndQuorumEpochResponseNodeEndpoint {
 export function createEndQuorumEpochResponseNodeEndpoint(
   init?: Partial<EndQuorumEpochResponseNodeEndpoint>,
 ): EndQuorumEpochResponseNodeEndpoint {
-  return {
+  const o: EndQuorumEpochResponseNodeEndpoint = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndQuorumEpochResponseNodeEndpoint(

@@ -26,12 +26,14 @@ export interface EndTxnRequest {
 
 /** A EndTxnRequest with every field at its default, overridden by `init`. */
 export function createEndTxnRequest(init?: Partial<EndTxnRequest>): EndTxnRequest {
-  return {
+  const o: EndTxnRequest = {
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : "",
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
     producerEpoch: init?.producerEpoch !== undefined ? init.producerEpoch : 0,
     committed: init?.committed !== undefined ? init.committed : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndTxnRequest(w: Writer, m: EndTxnRequest, version: number): void {

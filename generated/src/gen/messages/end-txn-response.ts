@@ -21,10 +21,12 @@ export interface EndTxnResponse {
 
 /** A EndTxnResponse with every field at its default, overridden by `init`. */
 export function createEndTxnResponse(init?: Partial<EndTxnResponse>): EndTxnResponse {
-  return {
+  const o: EndTxnResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEndTxnResponse(w: Writer, m: EndTxnResponse, version: number): void {

@@ -23,11 +23,13 @@ export interface EnvelopeRequest {
 
 /** A EnvelopeRequest with every field at its default, overridden by `init`. */
 export function createEnvelopeRequest(init?: Partial<EnvelopeRequest>): EnvelopeRequest {
-  return {
+  const o: EnvelopeRequest = {
     requestData: init?.requestData !== undefined ? init.requestData : EMPTY_BYTES,
     requestPrincipal: init?.requestPrincipal !== undefined ? init.requestPrincipal : EMPTY_BYTES,
     clientHostAddress: init?.clientHostAddress !== undefined ? init.clientHostAddress : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEnvelopeRequest(w: Writer, m: EnvelopeRequest, version: number): void {

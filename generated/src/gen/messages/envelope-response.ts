@@ -20,10 +20,12 @@ export interface EnvelopeResponse {
 
 /** A EnvelopeResponse with every field at its default, overridden by `init`. */
 export function createEnvelopeResponse(init?: Partial<EnvelopeResponse>): EnvelopeResponse {
-  return {
+  const o: EnvelopeResponse = {
     responseData: init?.responseData !== undefined ? init.responseData : null,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeEnvelopeResponse(w: Writer, m: EnvelopeResponse, version: number): void {

@@ -24,10 +24,12 @@ export interface ExpireDelegationTokenRequest {
 export function createExpireDelegationTokenRequest(
   init?: Partial<ExpireDelegationTokenRequest>,
 ): ExpireDelegationTokenRequest {
-  return {
+  const o: ExpireDelegationTokenRequest = {
     hmac: init?.hmac !== undefined ? init.hmac : EMPTY_BYTES,
     expiryTimePeriodMs: init?.expiryTimePeriodMs !== undefined ? init.expiryTimePeriodMs : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeExpireDelegationTokenRequest(w: Writer, m: ExpireDelegationTokenRequest, version: number): void {

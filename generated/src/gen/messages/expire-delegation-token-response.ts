@@ -25,11 +25,13 @@ export interface ExpireDelegationTokenResponse {
 export function createExpireDelegationTokenResponse(
   init?: Partial<ExpireDelegationTokenResponse>,
 ): ExpireDelegationTokenResponse {
-  return {
+  const o: ExpireDelegationTokenResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     expiryTimestampMs: init?.expiryTimestampMs !== undefined ? init.expiryTimestampMs : 0n,
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeExpireDelegationTokenResponse(w: Writer, m: ExpireDelegationTokenResponse, version: number): void {

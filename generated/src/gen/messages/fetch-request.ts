@@ -42,7 +42,7 @@ export interface FetchRequest {
 
 /** A FetchRequest with every field at its default, overridden by `init`. */
 export function createFetchRequest(init?: Partial<FetchRequest>): FetchRequest {
-  return {
+  const o: FetchRequest = {
     clusterId: init?.clusterId !== undefined ? init.clusterId : null,
     replicaId: init?.replicaId !== undefined ? init.replicaId : -1,
     replicaState: init?.replicaState !== undefined ? init.replicaState : createFetchRequestReplicaState(),
@@ -56,6 +56,8 @@ export function createFetchRequest(init?: Partial<FetchRequest>): FetchRequest {
     forgottenTopicsData: init?.forgottenTopicsData !== undefined ? init.forgottenTopicsData : [],
     rackId: init?.rackId !== undefined ? init.rackId : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchRequest(w: Writer, m: FetchRequest, version: number): void {
@@ -423,10 +425,12 @@ export interface FetchRequestReplicaState {
 
 /** A ReplicaState with every field at its default, overridden by `init`. */
 export function createFetchRequestReplicaState(init?: Partial<FetchRequestReplicaState>): FetchRequestReplicaState {
-  return {
+  const o: FetchRequestReplicaState = {
     replicaId: init?.replicaId !== undefined ? init.replicaId : -1,
     replicaEpoch: init?.replicaEpoch !== undefined ? init.replicaEpoch : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchRequestReplicaState(w: Writer, m: FetchRequestReplicaState, version: number): void {
@@ -493,11 +497,13 @@ export interface FetchRequestFetchTopic {
 
 /** A FetchTopic with every field at its default, overridden by `init`. */
 export function createFetchRequestFetchTopic(init?: Partial<FetchRequestFetchTopic>): FetchRequestFetchTopic {
-  return {
+  const o: FetchRequestFetchTopic = {
     topic: init?.topic !== undefined ? init.topic : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchRequestFetchTopic(w: Writer, m: FetchRequestFetchTopic, version: number): void {
@@ -663,7 +669,7 @@ export interface FetchRequestFetchPartition {
 export function createFetchRequestFetchPartition(
   init?: Partial<FetchRequestFetchPartition>,
 ): FetchRequestFetchPartition {
-  return {
+  const o: FetchRequestFetchPartition = {
     partition: init?.partition !== undefined ? init.partition : 0,
     currentLeaderEpoch: init?.currentLeaderEpoch !== undefined ? init.currentLeaderEpoch : -1,
     fetchOffset: init?.fetchOffset !== undefined ? init.fetchOffset : 0n,
@@ -672,6 +678,8 @@ export function createFetchRequestFetchPartition(
     partitionMaxBytes: init?.partitionMaxBytes !== undefined ? init.partitionMaxBytes : 0,
     replicaDirectoryId: init?.replicaDirectoryId !== undefined ? init.replicaDirectoryId : "AAAAAAAAAAAAAAAAAAAAAA",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchRequestFetchPartition(w: Writer, m: FetchRequestFetchPartition, version: number): void {
@@ -832,11 +840,13 @@ export interface FetchRequestForgottenTopic {
 export function createFetchRequestForgottenTopic(
   init?: Partial<FetchRequestForgottenTopic>,
 ): FetchRequestForgottenTopic {
-  return {
+  const o: FetchRequestForgottenTopic = {
     topic: init?.topic !== undefined ? init.topic : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchRequestForgottenTopic(w: Writer, m: FetchRequestForgottenTopic, version: number): void {

@@ -28,13 +28,15 @@ export interface FetchResponse {
 
 /** A FetchResponse with every field at its default, overridden by `init`. */
 export function createFetchResponse(init?: Partial<FetchResponse>): FetchResponse {
-  return {
+  const o: FetchResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     sessionId: init?.sessionId !== undefined ? init.sessionId : 0,
     responses: init?.responses !== undefined ? init.responses : [],
     nodeEndpoints: init?.nodeEndpoints !== undefined ? init.nodeEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchResponse(w: Writer, m: FetchResponse, version: number): void {
@@ -274,11 +276,13 @@ export interface FetchResponseFetchableTopicResponse {
 export function createFetchResponseFetchableTopicResponse(
   init?: Partial<FetchResponseFetchableTopicResponse>,
 ): FetchResponseFetchableTopicResponse {
-  return {
+  const o: FetchResponseFetchableTopicResponse = {
     topic: init?.topic !== undefined ? init.topic : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchResponseFetchableTopicResponse(
@@ -456,7 +460,7 @@ export interface FetchResponsePartitionData {
 export function createFetchResponsePartitionData(
   init?: Partial<FetchResponsePartitionData>,
 ): FetchResponsePartitionData {
-  return {
+  const o: FetchResponsePartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     highWatermark: init?.highWatermark !== undefined ? init.highWatermark : 0n,
@@ -469,6 +473,8 @@ export function createFetchResponsePartitionData(
     preferredReadReplica: init?.preferredReadReplica !== undefined ? init.preferredReadReplica : -1,
     records: init?.records !== undefined ? init.records : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchResponsePartitionData(w: Writer, m: FetchResponsePartitionData, version: number): void {
@@ -799,10 +805,12 @@ export interface FetchResponseEpochEndOffset {
 export function createFetchResponseEpochEndOffset(
   init?: Partial<FetchResponseEpochEndOffset>,
 ): FetchResponseEpochEndOffset {
-  return {
+  const o: FetchResponseEpochEndOffset = {
     epoch: init?.epoch !== undefined ? init.epoch : -1,
     endOffset: init?.endOffset !== undefined ? init.endOffset : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchResponseEpochEndOffset(w: Writer, m: FetchResponseEpochEndOffset, version: number): void {
@@ -869,10 +877,12 @@ export interface FetchResponseLeaderIdAndEpoch {
 export function createFetchResponseLeaderIdAndEpoch(
   init?: Partial<FetchResponseLeaderIdAndEpoch>,
 ): FetchResponseLeaderIdAndEpoch {
-  return {
+  const o: FetchResponseLeaderIdAndEpoch = {
     leaderId: init?.leaderId !== undefined ? init.leaderId : -1,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : -1,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchResponseLeaderIdAndEpoch(w: Writer, m: FetchResponseLeaderIdAndEpoch, version: number): void {
@@ -937,10 +947,12 @@ export interface FetchResponseSnapshotId {
 
 /** A SnapshotId with every field at its default, overridden by `init`. */
 export function createFetchResponseSnapshotId(init?: Partial<FetchResponseSnapshotId>): FetchResponseSnapshotId {
-  return {
+  const o: FetchResponseSnapshotId = {
     endOffset: init?.endOffset !== undefined ? init.endOffset : -1n,
     epoch: init?.epoch !== undefined ? init.epoch : -1,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchResponseSnapshotId(w: Writer, m: FetchResponseSnapshotId, version: number): void {
@@ -1007,10 +1019,12 @@ export interface FetchResponseAbortedTransaction {
 export function createFetchResponseAbortedTransaction(
   init?: Partial<FetchResponseAbortedTransaction>,
 ): FetchResponseAbortedTransaction {
-  return {
+  const o: FetchResponseAbortedTransaction = {
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
     firstOffset: init?.firstOffset !== undefined ? init.firstOffset : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchResponseAbortedTransaction(w: Writer, m: FetchResponseAbortedTransaction, version: number): void {
@@ -1088,12 +1102,14 @@ export interface FetchResponseNodeEndpoint {
 
 /** A NodeEndpoint with every field at its default, overridden by `init`. */
 export function createFetchResponseNodeEndpoint(init?: Partial<FetchResponseNodeEndpoint>): FetchResponseNodeEndpoint {
-  return {
+  const o: FetchResponseNodeEndpoint = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
     rack: init?.rack !== undefined ? init.rack : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchResponseNodeEndpoint(w: Writer, m: FetchResponseNodeEndpoint, version: number): void {

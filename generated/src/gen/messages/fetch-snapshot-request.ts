@@ -25,12 +25,14 @@ export interface FetchSnapshotRequest {
 
 /** A FetchSnapshotRequest with every field at its default, overridden by `init`. */
 export function createFetchSnapshotRequest(init?: Partial<FetchSnapshotRequest>): FetchSnapshotRequest {
-  return {
+  const o: FetchSnapshotRequest = {
     clusterId: init?.clusterId !== undefined ? init.clusterId : null,
     replicaId: init?.replicaId !== undefined ? init.replicaId : -1,
     maxBytes: init?.maxBytes !== undefined ? init.maxBytes : 2147483647,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotRequest(w: Writer, m: FetchSnapshotRequest, version: number): void {
@@ -169,10 +171,12 @@ export interface FetchSnapshotRequestTopicSnapshot {
 export function createFetchSnapshotRequestTopicSnapshot(
   init?: Partial<FetchSnapshotRequestTopicSnapshot>,
 ): FetchSnapshotRequestTopicSnapshot {
-  return {
+  const o: FetchSnapshotRequestTopicSnapshot = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotRequestTopicSnapshot(
@@ -276,13 +280,15 @@ export interface FetchSnapshotRequestPartitionSnapshot {
 export function createFetchSnapshotRequestPartitionSnapshot(
   init?: Partial<FetchSnapshotRequestPartitionSnapshot>,
 ): FetchSnapshotRequestPartitionSnapshot {
-  return {
+  const o: FetchSnapshotRequestPartitionSnapshot = {
     partition: init?.partition !== undefined ? init.partition : 0,
     currentLeaderEpoch: init?.currentLeaderEpoch !== undefined ? init.currentLeaderEpoch : 0,
     snapshotId: init?.snapshotId !== undefined ? init.snapshotId : createFetchSnapshotRequestSnapshotId(),
     position: init?.position !== undefined ? init.position : 0n,
     replicaDirectoryId: init?.replicaDirectoryId !== undefined ? init.replicaDirectoryId : "AAAAAAAAAAAAAAAAAAAAAA",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotRequestPartitionSnapshot(
@@ -393,10 +399,12 @@ export interface FetchSnapshotRequestSnapshotId {
 export function createFetchSnapshotRequestSnapshotId(
   init?: Partial<FetchSnapshotRequestSnapshotId>,
 ): FetchSnapshotRequestSnapshotId {
-  return {
+  const o: FetchSnapshotRequestSnapshotId = {
     endOffset: init?.endOffset !== undefined ? init.endOffset : 0n,
     epoch: init?.epoch !== undefined ? init.epoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotRequestSnapshotId(w: Writer, m: FetchSnapshotRequestSnapshotId, version: number): void {

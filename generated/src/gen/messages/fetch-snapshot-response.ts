@@ -27,12 +27,14 @@ export interface FetchSnapshotResponse {
 
 /** A FetchSnapshotResponse with every field at its default, overridden by `init`. */
 export function createFetchSnapshotResponse(init?: Partial<FetchSnapshotResponse>): FetchSnapshotResponse {
-  return {
+  const o: FetchSnapshotResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     topics: init?.topics !== undefined ? init.topics : [],
     nodeEndpoints: init?.nodeEndpoints !== undefined ? init.nodeEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotResponse(w: Writer, m: FetchSnapshotResponse, version: number): void {
@@ -199,10 +201,12 @@ export interface FetchSnapshotResponseTopicSnapshot {
 export function createFetchSnapshotResponseTopicSnapshot(
   init?: Partial<FetchSnapshotResponseTopicSnapshot>,
 ): FetchSnapshotResponseTopicSnapshot {
-  return {
+  const o: FetchSnapshotResponseTopicSnapshot = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotResponseTopicSnapshot(
@@ -310,7 +314,7 @@ export interface FetchSnapshotResponsePartitionSnapshot {
 export function createFetchSnapshotResponsePartitionSnapshot(
   init?: Partial<FetchSnapshotResponsePartitionSnapshot>,
 ): FetchSnapshotResponsePartitionSnapshot {
-  return {
+  const o: FetchSnapshotResponsePartitionSnapshot = {
     index: init?.index !== undefined ? init.index : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     snapshotId: init?.snapshotId !== undefined ? init.snapshotId : createFetchSnapshotResponseSnapshotId(),
@@ -320,6 +324,8 @@ export function createFetchSnapshotResponsePartitionSnapshot(
     position: init?.position !== undefined ? init.position : 0n,
     unalignedRecords: init?.unalignedRecords !== undefined ? init.unalignedRecords : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotResponsePartitionSnapshot(
@@ -447,10 +453,12 @@ export interface FetchSnapshotResponseSnapshotId {
 export function createFetchSnapshotResponseSnapshotId(
   init?: Partial<FetchSnapshotResponseSnapshotId>,
 ): FetchSnapshotResponseSnapshotId {
-  return {
+  const o: FetchSnapshotResponseSnapshotId = {
     endOffset: init?.endOffset !== undefined ? init.endOffset : 0n,
     epoch: init?.epoch !== undefined ? init.epoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotResponseSnapshotId(w: Writer, m: FetchSnapshotResponseSnapshotId, version: number): void {
@@ -517,10 +525,12 @@ export interface FetchSnapshotResponseLeaderIdAndEpoch {
 export function createFetchSnapshotResponseLeaderIdAndEpoch(
   init?: Partial<FetchSnapshotResponseLeaderIdAndEpoch>,
 ): FetchSnapshotResponseLeaderIdAndEpoch {
-  return {
+  const o: FetchSnapshotResponseLeaderIdAndEpoch = {
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotResponseLeaderIdAndEpoch(
@@ -593,11 +603,13 @@ export interface FetchSnapshotResponseNodeEndpoint {
 export function createFetchSnapshotResponseNodeEndpoint(
   init?: Partial<FetchSnapshotResponseNodeEndpoint>,
 ): FetchSnapshotResponseNodeEndpoint {
-  return {
+  const o: FetchSnapshotResponseNodeEndpoint = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFetchSnapshotResponseNodeEndpoint(

@@ -24,11 +24,13 @@ export interface FindCoordinatorRequest {
 
 /** A FindCoordinatorRequest with every field at its default, overridden by `init`. */
 export function createFindCoordinatorRequest(init?: Partial<FindCoordinatorRequest>): FindCoordinatorRequest {
-  return {
+  const o: FindCoordinatorRequest = {
     key: init?.key !== undefined ? init.key : "",
     keyType: init?.keyType !== undefined ? init.keyType : 0,
     coordinatorKeys: init?.coordinatorKeys !== undefined ? init.coordinatorKeys : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFindCoordinatorRequest(w: Writer, m: FindCoordinatorRequest, version: number): void {

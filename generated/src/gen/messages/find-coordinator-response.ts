@@ -32,7 +32,7 @@ export interface FindCoordinatorResponse {
 
 /** A FindCoordinatorResponse with every field at its default, overridden by `init`. */
 export function createFindCoordinatorResponse(init?: Partial<FindCoordinatorResponse>): FindCoordinatorResponse {
-  return {
+  const o: FindCoordinatorResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
@@ -41,6 +41,8 @@ export function createFindCoordinatorResponse(init?: Partial<FindCoordinatorResp
     port: init?.port !== undefined ? init.port : 0,
     coordinators: init?.coordinators !== undefined ? init.coordinators : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFindCoordinatorResponse(w: Writer, m: FindCoordinatorResponse, version: number): void {
@@ -299,7 +301,7 @@ export interface FindCoordinatorResponseCoordinator {
 export function createFindCoordinatorResponseCoordinator(
   init?: Partial<FindCoordinatorResponseCoordinator>,
 ): FindCoordinatorResponseCoordinator {
-  return {
+  const o: FindCoordinatorResponseCoordinator = {
     key: init?.key !== undefined ? init.key : "",
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
@@ -307,6 +309,8 @@ export function createFindCoordinatorResponseCoordinator(
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeFindCoordinatorResponseCoordinator(

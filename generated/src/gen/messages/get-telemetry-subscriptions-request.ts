@@ -20,9 +20,11 @@ export interface GetTelemetrySubscriptionsRequest {
 export function createGetTelemetrySubscriptionsRequest(
   init?: Partial<GetTelemetrySubscriptionsRequest>,
 ): GetTelemetrySubscriptionsRequest {
-  return {
+  const o: GetTelemetrySubscriptionsRequest = {
     clientInstanceId: init?.clientInstanceId !== undefined ? init.clientInstanceId : "AAAAAAAAAAAAAAAAAAAAAA",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeGetTelemetrySubscriptionsRequest(w: Writer, m: GetTelemetrySubscriptionsRequest, version: number): void {

@@ -37,7 +37,7 @@ export interface GetTelemetrySubscriptionsResponse {
 export function createGetTelemetrySubscriptionsResponse(
   init?: Partial<GetTelemetrySubscriptionsResponse>,
 ): GetTelemetrySubscriptionsResponse {
-  return {
+  const o: GetTelemetrySubscriptionsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     clientInstanceId: init?.clientInstanceId !== undefined ? init.clientInstanceId : "AAAAAAAAAAAAAAAAAAAAAA",
@@ -48,6 +48,8 @@ export function createGetTelemetrySubscriptionsResponse(
     deltaTemporality: init?.deltaTemporality !== undefined ? init.deltaTemporality : false,
     requestedMetrics: init?.requestedMetrics !== undefined ? init.requestedMetrics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeGetTelemetrySubscriptionsResponse(

@@ -26,12 +26,14 @@ export interface HeartbeatRequest {
 
 /** A HeartbeatRequest with every field at its default, overridden by `init`. */
 export function createHeartbeatRequest(init?: Partial<HeartbeatRequest>): HeartbeatRequest {
-  return {
+  const o: HeartbeatRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     generationId: init?.generationId !== undefined ? init.generationId : 0,
     memberId: init?.memberId !== undefined ? init.memberId : "",
     groupInstanceId: init?.groupInstanceId !== undefined ? init.groupInstanceId : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeHeartbeatRequest(w: Writer, m: HeartbeatRequest, version: number): void {

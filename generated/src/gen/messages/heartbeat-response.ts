@@ -21,10 +21,12 @@ export interface HeartbeatResponse {
 
 /** A HeartbeatResponse with every field at its default, overridden by `init`. */
 export function createHeartbeatResponse(init?: Partial<HeartbeatResponse>): HeartbeatResponse {
-  return {
+  const o: HeartbeatResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeHeartbeatResponse(w: Writer, m: HeartbeatResponse, version: number): void {

@@ -24,10 +24,12 @@ export interface IncrementalAlterConfigsRequest {
 export function createIncrementalAlterConfigsRequest(
   init?: Partial<IncrementalAlterConfigsRequest>,
 ): IncrementalAlterConfigsRequest {
-  return {
+  const o: IncrementalAlterConfigsRequest = {
     resources: init?.resources !== undefined ? init.resources : [],
     validateOnly: init?.validateOnly !== undefined ? init.validateOnly : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeIncrementalAlterConfigsRequest(w: Writer, m: IncrementalAlterConfigsRequest, version: number): void {
@@ -158,11 +160,13 @@ export interface IncrementalAlterConfigsRequestAlterConfigsResource {
 export function createIncrementalAlterConfigsRequestAlterConfigsResource(
   init?: Partial<IncrementalAlterConfigsRequestAlterConfigsResource>,
 ): IncrementalAlterConfigsRequestAlterConfigsResource {
-  return {
+  const o: IncrementalAlterConfigsRequestAlterConfigsResource = {
     resourceType: init?.resourceType !== undefined ? init.resourceType : 0,
     resourceName: init?.resourceName !== undefined ? init.resourceName : "",
     configs: init?.configs !== undefined ? init.configs : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeIncrementalAlterConfigsRequestAlterConfigsResource(
@@ -314,11 +318,13 @@ export interface IncrementalAlterConfigsRequestAlterableConfig {
 export function createIncrementalAlterConfigsRequestAlterableConfig(
   init?: Partial<IncrementalAlterConfigsRequestAlterableConfig>,
 ): IncrementalAlterConfigsRequestAlterableConfig {
-  return {
+  const o: IncrementalAlterConfigsRequestAlterableConfig = {
     name: init?.name !== undefined ? init.name : "",
     configOperation: init?.configOperation !== undefined ? init.configOperation : 0,
     value: init?.value !== undefined ? init.value : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeIncrementalAlterConfigsRequestAlterableConfig(

@@ -24,10 +24,12 @@ export interface IncrementalAlterConfigsResponse {
 export function createIncrementalAlterConfigsResponse(
   init?: Partial<IncrementalAlterConfigsResponse>,
 ): IncrementalAlterConfigsResponse {
-  return {
+  const o: IncrementalAlterConfigsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     responses: init?.responses !== undefined ? init.responses : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeIncrementalAlterConfigsResponse(w: Writer, m: IncrementalAlterConfigsResponse, version: number): void {
@@ -160,12 +162,14 @@ export interface IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
 export function createIncrementalAlterConfigsResponseAlterConfigsResourceResponse(
   init?: Partial<IncrementalAlterConfigsResponseAlterConfigsResourceResponse>,
 ): IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
-  return {
+  const o: IncrementalAlterConfigsResponseAlterConfigsResourceResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     resourceType: init?.resourceType !== undefined ? init.resourceType : 0,
     resourceName: init?.resourceName !== undefined ? init.resourceName : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(

@@ -26,12 +26,14 @@ export interface InitProducerIdRequest {
 
 /** A InitProducerIdRequest with every field at its default, overridden by `init`. */
 export function createInitProducerIdRequest(init?: Partial<InitProducerIdRequest>): InitProducerIdRequest {
-  return {
+  const o: InitProducerIdRequest = {
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : "",
     transactionTimeoutMs: init?.transactionTimeoutMs !== undefined ? init.transactionTimeoutMs : 0,
     producerId: init?.producerId !== undefined ? init.producerId : -1n,
     producerEpoch: init?.producerEpoch !== undefined ? init.producerEpoch : -1,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeInitProducerIdRequest(w: Writer, m: InitProducerIdRequest, version: number): void {

@@ -25,12 +25,14 @@ export interface InitProducerIdResponse {
 
 /** A InitProducerIdResponse with every field at its default, overridden by `init`. */
 export function createInitProducerIdResponse(init?: Partial<InitProducerIdResponse>): InitProducerIdResponse {
-  return {
+  const o: InitProducerIdResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     producerId: init?.producerId !== undefined ? init.producerId : -1n,
     producerEpoch: init?.producerEpoch !== undefined ? init.producerEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeInitProducerIdResponse(w: Writer, m: InitProducerIdResponse, version: number): void {

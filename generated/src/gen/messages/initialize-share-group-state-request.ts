@@ -23,10 +23,12 @@ export interface InitializeShareGroupStateRequest {
 export function createInitializeShareGroupStateRequest(
   init?: Partial<InitializeShareGroupStateRequest>,
 ): InitializeShareGroupStateRequest {
-  return {
+  const o: InitializeShareGroupStateRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeInitializeShareGroupStateRequest(w: Writer, m: InitializeShareGroupStateRequest, version: number): void {
@@ -125,10 +127,12 @@ export interface InitializeShareGroupStateRequestInitializeStateData {
 export function createInitializeShareGroupStateRequestInitializeStateData(
   init?: Partial<InitializeShareGroupStateRequestInitializeStateData>,
 ): InitializeShareGroupStateRequestInitializeStateData {
-  return {
+  const o: InitializeShareGroupStateRequestInitializeStateData = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeInitializeShareGroupStateRequestInitializeStateData(
@@ -231,11 +235,13 @@ export interface InitializeShareGroupStateRequestPartitionData {
 export function createInitializeShareGroupStateRequestPartitionData(
   init?: Partial<InitializeShareGroupStateRequestPartitionData>,
 ): InitializeShareGroupStateRequestPartitionData {
-  return {
+  const o: InitializeShareGroupStateRequestPartitionData = {
     partition: init?.partition !== undefined ? init.partition : 0,
     stateEpoch: init?.stateEpoch !== undefined ? init.stateEpoch : 0,
     startOffset: init?.startOffset !== undefined ? init.startOffset : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeInitializeShareGroupStateRequestPartitionData(

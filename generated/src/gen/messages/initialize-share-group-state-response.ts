@@ -21,9 +21,11 @@ export interface InitializeShareGroupStateResponse {
 export function createInitializeShareGroupStateResponse(
   init?: Partial<InitializeShareGroupStateResponse>,
 ): InitializeShareGroupStateResponse {
-  return {
+  const o: InitializeShareGroupStateResponse = {
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeInitializeShareGroupStateResponse(
@@ -118,10 +120,12 @@ export interface InitializeShareGroupStateResponseInitializeStateResult {
 export function createInitializeShareGroupStateResponseInitializeStateResult(
   init?: Partial<InitializeShareGroupStateResponseInitializeStateResult>,
 ): InitializeShareGroupStateResponseInitializeStateResult {
-  return {
+  const o: InitializeShareGroupStateResponseInitializeStateResult = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeInitializeShareGroupStateResponseInitializeStateResult(
@@ -224,11 +228,13 @@ export interface InitializeShareGroupStateResponsePartitionResult {
 export function createInitializeShareGroupStateResponsePartitionResult(
   init?: Partial<InitializeShareGroupStateResponsePartitionResult>,
 ): InitializeShareGroupStateResponsePartitionResult {
-  return {
+  const o: InitializeShareGroupStateResponsePartitionResult = {
     partition: init?.partition !== undefined ? init.partition : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeInitializeShareGroupStateResponsePartitionResult(

@@ -35,7 +35,7 @@ export interface JoinGroupRequest {
 
 /** A JoinGroupRequest with every field at its default, overridden by `init`. */
 export function createJoinGroupRequest(init?: Partial<JoinGroupRequest>): JoinGroupRequest {
-  return {
+  const o: JoinGroupRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     sessionTimeoutMs: init?.sessionTimeoutMs !== undefined ? init.sessionTimeoutMs : 0,
     rebalanceTimeoutMs: init?.rebalanceTimeoutMs !== undefined ? init.rebalanceTimeoutMs : -1,
@@ -45,6 +45,8 @@ export function createJoinGroupRequest(init?: Partial<JoinGroupRequest>): JoinGr
     protocols: init?.protocols !== undefined ? init.protocols : [],
     reason: init?.reason !== undefined ? init.reason : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeJoinGroupRequest(w: Writer, m: JoinGroupRequest, version: number): void {
@@ -287,10 +289,12 @@ export interface JoinGroupRequestJoinGroupRequestProtocol {
 export function createJoinGroupRequestJoinGroupRequestProtocol(
   init?: Partial<JoinGroupRequestJoinGroupRequestProtocol>,
 ): JoinGroupRequestJoinGroupRequestProtocol {
-  return {
+  const o: JoinGroupRequestJoinGroupRequestProtocol = {
     name: init?.name !== undefined ? init.name : "",
     metadata: init?.metadata !== undefined ? init.metadata : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeJoinGroupRequestJoinGroupRequestProtocol(

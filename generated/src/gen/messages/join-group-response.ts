@@ -38,7 +38,7 @@ export interface JoinGroupResponse {
 
 /** A JoinGroupResponse with every field at its default, overridden by `init`. */
 export function createJoinGroupResponse(init?: Partial<JoinGroupResponse>): JoinGroupResponse {
-  return {
+  const o: JoinGroupResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     generationId: init?.generationId !== undefined ? init.generationId : -1,
@@ -49,6 +49,8 @@ export function createJoinGroupResponse(init?: Partial<JoinGroupResponse>): Join
     memberId: init?.memberId !== undefined ? init.memberId : "",
     members: init?.members !== undefined ? init.members : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeJoinGroupResponse(w: Writer, m: JoinGroupResponse, version: number): void {
@@ -296,11 +298,13 @@ export interface JoinGroupResponseJoinGroupResponseMember {
 export function createJoinGroupResponseJoinGroupResponseMember(
   init?: Partial<JoinGroupResponseJoinGroupResponseMember>,
 ): JoinGroupResponseJoinGroupResponseMember {
-  return {
+  const o: JoinGroupResponseJoinGroupResponseMember = {
     memberId: init?.memberId !== undefined ? init.memberId : "",
     groupInstanceId: init?.groupInstanceId !== undefined ? init.groupInstanceId : null,
     metadata: init?.metadata !== undefined ? init.metadata : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeJoinGroupResponseJoinGroupResponseMember(

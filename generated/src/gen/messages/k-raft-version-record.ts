@@ -20,10 +20,12 @@ export interface KRaftVersionRecord {
 
 /** A KRaftVersionRecord with every field at its default, overridden by `init`. */
 export function createKRaftVersionRecord(init?: Partial<KRaftVersionRecord>): KRaftVersionRecord {
-  return {
+  const o: KRaftVersionRecord = {
     version: init?.version !== undefined ? init.version : 0,
     kRaftVersion: init?.kRaftVersion !== undefined ? init.kRaftVersion : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeKRaftVersionRecord(w: Writer, m: KRaftVersionRecord, version: number): void {

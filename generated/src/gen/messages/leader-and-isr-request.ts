@@ -34,7 +34,7 @@ export interface LeaderAndIsrRequest {
 
 /** A LeaderAndIsrRequest with every field at its default, overridden by `init`. */
 export function createLeaderAndIsrRequest(init?: Partial<LeaderAndIsrRequest>): LeaderAndIsrRequest {
-  return {
+  const o: LeaderAndIsrRequest = {
     controllerId: init?.controllerId !== undefined ? init.controllerId : 0,
     isKRaftController: init?.isKRaftController !== undefined ? init.isKRaftController : false,
     controllerEpoch: init?.controllerEpoch !== undefined ? init.controllerEpoch : 0,
@@ -44,6 +44,8 @@ export function createLeaderAndIsrRequest(init?: Partial<LeaderAndIsrRequest>): 
     topicStates: init?.topicStates !== undefined ? init.topicStates : [],
     liveLeaders: init?.liveLeaders !== undefined ? init.liveLeaders : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaderAndIsrRequest(w: Writer, m: LeaderAndIsrRequest, version: number): void {
@@ -362,7 +364,7 @@ export interface LeaderAndIsrRequestLeaderAndIsrPartitionState {
 export function createLeaderAndIsrRequestLeaderAndIsrPartitionState(
   init?: Partial<LeaderAndIsrRequestLeaderAndIsrPartitionState>,
 ): LeaderAndIsrRequestLeaderAndIsrPartitionState {
-  return {
+  const o: LeaderAndIsrRequestLeaderAndIsrPartitionState = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     controllerEpoch: init?.controllerEpoch !== undefined ? init.controllerEpoch : 0,
@@ -376,6 +378,8 @@ export function createLeaderAndIsrRequestLeaderAndIsrPartitionState(
     isNew: init?.isNew !== undefined ? init.isNew : false,
     leaderRecoveryState: init?.leaderRecoveryState !== undefined ? init.leaderRecoveryState : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaderAndIsrRequestLeaderAndIsrPartitionState(
@@ -730,11 +734,13 @@ export interface LeaderAndIsrRequestLeaderAndIsrTopicState {
 export function createLeaderAndIsrRequestLeaderAndIsrTopicState(
   init?: Partial<LeaderAndIsrRequestLeaderAndIsrTopicState>,
 ): LeaderAndIsrRequestLeaderAndIsrTopicState {
-  return {
+  const o: LeaderAndIsrRequestLeaderAndIsrTopicState = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitionStates: init?.partitionStates !== undefined ? init.partitionStates : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaderAndIsrRequestLeaderAndIsrTopicState(
@@ -894,11 +900,13 @@ export interface LeaderAndIsrRequestLeaderAndIsrLiveLeader {
 export function createLeaderAndIsrRequestLeaderAndIsrLiveLeader(
   init?: Partial<LeaderAndIsrRequestLeaderAndIsrLiveLeader>,
 ): LeaderAndIsrRequestLeaderAndIsrLiveLeader {
-  return {
+  const o: LeaderAndIsrRequestLeaderAndIsrLiveLeader = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
     hostName: init?.hostName !== undefined ? init.hostName : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaderAndIsrRequestLeaderAndIsrLiveLeader(

@@ -24,11 +24,13 @@ export interface LeaderAndIsrResponse {
 
 /** A LeaderAndIsrResponse with every field at its default, overridden by `init`. */
 export function createLeaderAndIsrResponse(init?: Partial<LeaderAndIsrResponse>): LeaderAndIsrResponse {
-  return {
+  const o: LeaderAndIsrResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     partitionErrors: init?.partitionErrors !== undefined ? init.partitionErrors : [],
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaderAndIsrResponse(w: Writer, m: LeaderAndIsrResponse, version: number): void {
@@ -214,11 +216,13 @@ export interface LeaderAndIsrResponseLeaderAndIsrPartitionError {
 export function createLeaderAndIsrResponseLeaderAndIsrPartitionError(
   init?: Partial<LeaderAndIsrResponseLeaderAndIsrPartitionError>,
 ): LeaderAndIsrResponseLeaderAndIsrPartitionError {
-  return {
+  const o: LeaderAndIsrResponseLeaderAndIsrPartitionError = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaderAndIsrResponseLeaderAndIsrPartitionError(
@@ -331,10 +335,12 @@ export interface LeaderAndIsrResponseLeaderAndIsrTopicError {
 export function createLeaderAndIsrResponseLeaderAndIsrTopicError(
   init?: Partial<LeaderAndIsrResponseLeaderAndIsrTopicError>,
 ): LeaderAndIsrResponseLeaderAndIsrTopicError {
-  return {
+  const o: LeaderAndIsrResponseLeaderAndIsrTopicError = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitionErrors: init?.partitionErrors !== undefined ? init.partitionErrors : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaderAndIsrResponseLeaderAndIsrTopicError(

@@ -25,12 +25,14 @@ export interface LeaderChangeMessage {
 
 /** A LeaderChangeMessage with every field at its default, overridden by `init`. */
 export function createLeaderChangeMessage(init?: Partial<LeaderChangeMessage>): LeaderChangeMessage {
-  return {
+  const o: LeaderChangeMessage = {
     version: init?.version !== undefined ? init.version : 0,
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
     voters: init?.voters !== undefined ? init.voters : [],
     grantingVoters: init?.grantingVoters !== undefined ? init.grantingVoters : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaderChangeMessage(w: Writer, m: LeaderChangeMessage, version: number): void {
@@ -158,10 +160,12 @@ export interface LeaderChangeMessageVoter {
 
 /** A Voter with every field at its default, overridden by `init`. */
 export function createLeaderChangeMessageVoter(init?: Partial<LeaderChangeMessageVoter>): LeaderChangeMessageVoter {
-  return {
+  const o: LeaderChangeMessageVoter = {
     voterId: init?.voterId !== undefined ? init.voterId : 0,
     voterDirectoryId: init?.voterDirectoryId !== undefined ? init.voterDirectoryId : "AAAAAAAAAAAAAAAAAAAAAA",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaderChangeMessageVoter(w: Writer, m: LeaderChangeMessageVoter, version: number): void {

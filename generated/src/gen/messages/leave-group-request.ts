@@ -24,11 +24,13 @@ export interface LeaveGroupRequest {
 
 /** A LeaveGroupRequest with every field at its default, overridden by `init`. */
 export function createLeaveGroupRequest(init?: Partial<LeaveGroupRequest>): LeaveGroupRequest {
-  return {
+  const o: LeaveGroupRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     memberId: init?.memberId !== undefined ? init.memberId : "",
     members: init?.members !== undefined ? init.members : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaveGroupRequest(w: Writer, m: LeaveGroupRequest, version: number): void {
@@ -205,11 +207,13 @@ export interface LeaveGroupRequestMemberIdentity {
 export function createLeaveGroupRequestMemberIdentity(
   init?: Partial<LeaveGroupRequestMemberIdentity>,
 ): LeaveGroupRequestMemberIdentity {
-  return {
+  const o: LeaveGroupRequestMemberIdentity = {
     memberId: init?.memberId !== undefined ? init.memberId : "",
     groupInstanceId: init?.groupInstanceId !== undefined ? init.groupInstanceId : null,
     reason: init?.reason !== undefined ? init.reason : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaveGroupRequestMemberIdentity(w: Writer, m: LeaveGroupRequestMemberIdentity, version: number): void {

@@ -24,11 +24,13 @@ export interface LeaveGroupResponse {
 
 /** A LeaveGroupResponse with every field at its default, overridden by `init`. */
 export function createLeaveGroupResponse(init?: Partial<LeaveGroupResponse>): LeaveGroupResponse {
-  return {
+  const o: LeaveGroupResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     members: init?.members !== undefined ? init.members : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaveGroupResponse(w: Writer, m: LeaveGroupResponse, version: number): void {
@@ -185,11 +187,13 @@ export interface LeaveGroupResponseMemberResponse {
 export function createLeaveGroupResponseMemberResponse(
   init?: Partial<LeaveGroupResponseMemberResponse>,
 ): LeaveGroupResponseMemberResponse {
-  return {
+  const o: LeaveGroupResponseMemberResponse = {
     memberId: init?.memberId !== undefined ? init.memberId : "",
     groupInstanceId: init?.groupInstanceId !== undefined ? init.groupInstanceId : "",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeLeaveGroupResponseMemberResponse(w: Writer, m: LeaveGroupResponseMemberResponse, version: number): void {

@@ -18,7 +18,9 @@ export interface ListClientMetricsResourcesRequest {
 export function createListClientMetricsResourcesRequest(
   init?: Partial<ListClientMetricsResourcesRequest>,
 ): ListClientMetricsResourcesRequest {
-  return {};
+  const o: ListClientMetricsResourcesRequest = {};
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListClientMetricsResourcesRequest(

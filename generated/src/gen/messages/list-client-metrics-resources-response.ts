@@ -25,11 +25,13 @@ export interface ListClientMetricsResourcesResponse {
 export function createListClientMetricsResourcesResponse(
   init?: Partial<ListClientMetricsResourcesResponse>,
 ): ListClientMetricsResourcesResponse {
-  return {
+  const o: ListClientMetricsResourcesResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     clientMetricsResources: init?.clientMetricsResources !== undefined ? init.clientMetricsResources : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListClientMetricsResourcesResponse(
@@ -132,9 +134,11 @@ export interface ListClientMetricsResourcesResponseClientMetricsResource {
 export function createListClientMetricsResourcesResponseClientMetricsResource(
   init?: Partial<ListClientMetricsResourcesResponseClientMetricsResource>,
 ): ListClientMetricsResourcesResponseClientMetricsResource {
-  return {
+  const o: ListClientMetricsResourcesResponseClientMetricsResource = {
     name: init?.name !== undefined ? init.name : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListClientMetricsResourcesResponseClientMetricsResource(

@@ -22,10 +22,12 @@ export interface ListGroupsRequest {
 
 /** A ListGroupsRequest with every field at its default, overridden by `init`. */
 export function createListGroupsRequest(init?: Partial<ListGroupsRequest>): ListGroupsRequest {
-  return {
+  const o: ListGroupsRequest = {
     statesFilter: init?.statesFilter !== undefined ? init.statesFilter : [],
     typesFilter: init?.typesFilter !== undefined ? init.typesFilter : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListGroupsRequest(w: Writer, m: ListGroupsRequest, version: number): void {

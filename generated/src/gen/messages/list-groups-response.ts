@@ -24,11 +24,13 @@ export interface ListGroupsResponse {
 
 /** A ListGroupsResponse with every field at its default, overridden by `init`. */
 export function createListGroupsResponse(init?: Partial<ListGroupsResponse>): ListGroupsResponse {
-  return {
+  const o: ListGroupsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     groups: init?.groups !== undefined ? init.groups : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListGroupsResponse(w: Writer, m: ListGroupsResponse, version: number): void {
@@ -174,12 +176,14 @@ export interface ListGroupsResponseListedGroup {
 export function createListGroupsResponseListedGroup(
   init?: Partial<ListGroupsResponseListedGroup>,
 ): ListGroupsResponseListedGroup {
-  return {
+  const o: ListGroupsResponseListedGroup = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     protocolType: init?.protocolType !== undefined ? init.protocolType : "",
     groupState: init?.groupState !== undefined ? init.groupState : "",
     groupType: init?.groupType !== undefined ? init.groupType : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListGroupsResponseListedGroup(w: Writer, m: ListGroupsResponseListedGroup, version: number): void {

@@ -24,11 +24,13 @@ export interface ListOffsetsRequest {
 
 /** A ListOffsetsRequest with every field at its default, overridden by `init`. */
 export function createListOffsetsRequest(init?: Partial<ListOffsetsRequest>): ListOffsetsRequest {
-  return {
+  const o: ListOffsetsRequest = {
     replicaId: init?.replicaId !== undefined ? init.replicaId : 0,
     isolationLevel: init?.isolationLevel !== undefined ? init.isolationLevel : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListOffsetsRequest(w: Writer, m: ListOffsetsRequest, version: number): void {
@@ -179,10 +181,12 @@ export interface ListOffsetsRequestListOffsetsTopic {
 export function createListOffsetsRequestListOffsetsTopic(
   init?: Partial<ListOffsetsRequestListOffsetsTopic>,
 ): ListOffsetsRequestListOffsetsTopic {
-  return {
+  const o: ListOffsetsRequestListOffsetsTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListOffsetsRequestListOffsetsTopic(
@@ -325,12 +329,14 @@ export interface ListOffsetsRequestListOffsetsPartition {
 export function createListOffsetsRequestListOffsetsPartition(
   init?: Partial<ListOffsetsRequestListOffsetsPartition>,
 ): ListOffsetsRequestListOffsetsPartition {
-  return {
+  const o: ListOffsetsRequestListOffsetsPartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     currentLeaderEpoch: init?.currentLeaderEpoch !== undefined ? init.currentLeaderEpoch : -1,
     timestamp: init?.timestamp !== undefined ? init.timestamp : 0n,
     maxNumOffsets: init?.maxNumOffsets !== undefined ? init.maxNumOffsets : 1,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListOffsetsRequestListOffsetsPartition(

@@ -22,10 +22,12 @@ export interface ListOffsetsResponse {
 
 /** A ListOffsetsResponse with every field at its default, overridden by `init`. */
 export function createListOffsetsResponse(init?: Partial<ListOffsetsResponse>): ListOffsetsResponse {
-  return {
+  const o: ListOffsetsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListOffsetsResponse(w: Writer, m: ListOffsetsResponse, version: number): void {
@@ -162,10 +164,12 @@ export interface ListOffsetsResponseListOffsetsTopicResponse {
 export function createListOffsetsResponseListOffsetsTopicResponse(
   init?: Partial<ListOffsetsResponseListOffsetsTopicResponse>,
 ): ListOffsetsResponseListOffsetsTopicResponse {
-  return {
+  const o: ListOffsetsResponseListOffsetsTopicResponse = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListOffsetsResponseListOffsetsTopicResponse(
@@ -318,7 +322,7 @@ export interface ListOffsetsResponseListOffsetsPartitionResponse {
 export function createListOffsetsResponseListOffsetsPartitionResponse(
   init?: Partial<ListOffsetsResponseListOffsetsPartitionResponse>,
 ): ListOffsetsResponseListOffsetsPartitionResponse {
-  return {
+  const o: ListOffsetsResponseListOffsetsPartitionResponse = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     oldStyleOffsets: init?.oldStyleOffsets !== undefined ? init.oldStyleOffsets : [],
@@ -326,6 +330,8 @@ export function createListOffsetsResponseListOffsetsPartitionResponse(
     offset: init?.offset !== undefined ? init.offset : -1n,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : -1,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListOffsetsResponseListOffsetsPartitionResponse(

@@ -23,10 +23,12 @@ export interface ListPartitionReassignmentsRequest {
 export function createListPartitionReassignmentsRequest(
   init?: Partial<ListPartitionReassignmentsRequest>,
 ): ListPartitionReassignmentsRequest {
-  return {
+  const o: ListPartitionReassignmentsRequest = {
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 60000,
     topics: init?.topics !== undefined ? init.topics : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListPartitionReassignmentsRequest(
@@ -141,10 +143,12 @@ export interface ListPartitionReassignmentsRequestListPartitionReassignmentsTopi
 export function createListPartitionReassignmentsRequestListPartitionReassignmentsTopics(
   init?: Partial<ListPartitionReassignmentsRequestListPartitionReassignmentsTopics>,
 ): ListPartitionReassignmentsRequestListPartitionReassignmentsTopics {
-  return {
+  const o: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics = {
     name: init?.name !== undefined ? init.name : "",
     partitionIndexes: init?.partitionIndexes !== undefined ? init.partitionIndexes : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(

@@ -27,12 +27,14 @@ export interface ListPartitionReassignmentsResponse {
 export function createListPartitionReassignmentsResponse(
   init?: Partial<ListPartitionReassignmentsResponse>,
 ): ListPartitionReassignmentsResponse {
-  return {
+  const o: ListPartitionReassignmentsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListPartitionReassignmentsResponse(
@@ -147,10 +149,12 @@ export interface ListPartitionReassignmentsResponseOngoingTopicReassignment {
 export function createListPartitionReassignmentsResponseOngoingTopicReassignment(
   init?: Partial<ListPartitionReassignmentsResponseOngoingTopicReassignment>,
 ): ListPartitionReassignmentsResponseOngoingTopicReassignment {
-  return {
+  const o: ListPartitionReassignmentsResponseOngoingTopicReassignment = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListPartitionReassignmentsResponseOngoingTopicReassignment(
@@ -258,12 +262,14 @@ export interface ListPartitionReassignmentsResponseOngoingPartitionReassignment 
 export function createListPartitionReassignmentsResponseOngoingPartitionReassignment(
   init?: Partial<ListPartitionReassignmentsResponseOngoingPartitionReassignment>,
 ): ListPartitionReassignmentsResponseOngoingPartitionReassignment {
-  return {
+  const o: ListPartitionReassignmentsResponseOngoingPartitionReassignment = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     replicas: init?.replicas !== undefined ? init.replicas : [],
     addingReplicas: init?.addingReplicas !== undefined ? init.addingReplicas : [],
     removingReplicas: init?.removingReplicas !== undefined ? init.removingReplicas : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListPartitionReassignmentsResponseOngoingPartitionReassignment(

@@ -24,11 +24,13 @@ export interface ListTransactionsRequest {
 
 /** A ListTransactionsRequest with every field at its default, overridden by `init`. */
 export function createListTransactionsRequest(init?: Partial<ListTransactionsRequest>): ListTransactionsRequest {
-  return {
+  const o: ListTransactionsRequest = {
     stateFilters: init?.stateFilters !== undefined ? init.stateFilters : [],
     producerIdFilters: init?.producerIdFilters !== undefined ? init.producerIdFilters : [],
     durationFilter: init?.durationFilter !== undefined ? init.durationFilter : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListTransactionsRequest(w: Writer, m: ListTransactionsRequest, version: number): void {

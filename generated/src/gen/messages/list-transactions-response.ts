@@ -25,12 +25,14 @@ export interface ListTransactionsResponse {
 
 /** A ListTransactionsResponse with every field at its default, overridden by `init`. */
 export function createListTransactionsResponse(init?: Partial<ListTransactionsResponse>): ListTransactionsResponse {
-  return {
+  const o: ListTransactionsResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     unknownStateFilters: init?.unknownStateFilters !== undefined ? init.unknownStateFilters : [],
     transactionStates: init?.transactionStates !== undefined ? init.transactionStates : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListTransactionsResponse(w: Writer, m: ListTransactionsResponse, version: number): void {
@@ -165,11 +167,13 @@ export interface ListTransactionsResponseTransactionState {
 export function createListTransactionsResponseTransactionState(
   init?: Partial<ListTransactionsResponseTransactionState>,
 ): ListTransactionsResponseTransactionState {
-  return {
+  const o: ListTransactionsResponseTransactionState = {
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : "",
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
     transactionState: init?.transactionState !== undefined ? init.transactionState : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeListTransactionsResponseTransactionState(

@@ -27,7 +27,7 @@ export interface MetadataRequest {
 
 /** A MetadataRequest with every field at its default, overridden by `init`. */
 export function createMetadataRequest(init?: Partial<MetadataRequest>): MetadataRequest {
-  return {
+  const o: MetadataRequest = {
     topics: init?.topics !== undefined ? init.topics : [],
     allowAutoTopicCreation: init?.allowAutoTopicCreation !== undefined ? init.allowAutoTopicCreation : true,
     includeClusterAuthorizedOperations:
@@ -35,6 +35,8 @@ export function createMetadataRequest(init?: Partial<MetadataRequest>): Metadata
     includeTopicAuthorizedOperations:
       init?.includeTopicAuthorizedOperations !== undefined ? init.includeTopicAuthorizedOperations : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeMetadataRequest(w: Writer, m: MetadataRequest, version: number): void {
@@ -257,10 +259,12 @@ export interface MetadataRequestMetadataRequestTopic {
 export function createMetadataRequestMetadataRequestTopic(
   init?: Partial<MetadataRequestMetadataRequestTopic>,
 ): MetadataRequestMetadataRequestTopic {
-  return {
+  const o: MetadataRequestMetadataRequestTopic = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     name: init?.name !== undefined ? init.name : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeMetadataRequestMetadataRequestTopic(

@@ -31,7 +31,7 @@ export interface MetadataResponse {
 
 /** A MetadataResponse with every field at its default, overridden by `init`. */
 export function createMetadataResponse(init?: Partial<MetadataResponse>): MetadataResponse {
-  return {
+  const o: MetadataResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     brokers: init?.brokers !== undefined ? init.brokers : [],
     clusterId: init?.clusterId !== undefined ? init.clusterId : null,
@@ -40,6 +40,8 @@ export function createMetadataResponse(init?: Partial<MetadataResponse>): Metada
     clusterAuthorizedOperations:
       init?.clusterAuthorizedOperations !== undefined ? init.clusterAuthorizedOperations : -2147483648,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeMetadataResponse(w: Writer, m: MetadataResponse, version: number): void {
@@ -294,12 +296,14 @@ export interface MetadataResponseMetadataResponseBroker {
 export function createMetadataResponseMetadataResponseBroker(
   init?: Partial<MetadataResponseMetadataResponseBroker>,
 ): MetadataResponseMetadataResponseBroker {
-  return {
+  const o: MetadataResponseMetadataResponseBroker = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
     rack: init?.rack !== undefined ? init.rack : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeMetadataResponseMetadataResponseBroker(
@@ -435,7 +439,7 @@ export interface MetadataResponseMetadataResponseTopic {
 export function createMetadataResponseMetadataResponseTopic(
   init?: Partial<MetadataResponseMetadataResponseTopic>,
 ): MetadataResponseMetadataResponseTopic {
-  return {
+  const o: MetadataResponseMetadataResponseTopic = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     name: init?.name !== undefined ? init.name : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
@@ -444,6 +448,8 @@ export function createMetadataResponseMetadataResponseTopic(
     topicAuthorizedOperations:
       init?.topicAuthorizedOperations !== undefined ? init.topicAuthorizedOperations : -2147483648,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeMetadataResponseMetadataResponseTopic(
@@ -656,7 +662,7 @@ export interface MetadataResponseMetadataResponsePartition {
 export function createMetadataResponseMetadataResponsePartition(
   init?: Partial<MetadataResponseMetadataResponsePartition>,
 ): MetadataResponseMetadataResponsePartition {
-  return {
+  const o: MetadataResponseMetadataResponsePartition = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
@@ -665,6 +671,8 @@ export function createMetadataResponseMetadataResponsePartition(
     isrNodes: init?.isrNodes !== undefined ? init.isrNodes : [],
     offlineReplicas: init?.offlineReplicas !== undefined ? init.offlineReplicas : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeMetadataResponseMetadataResponsePartition(

@@ -30,7 +30,7 @@ export interface OffsetCommitRequest {
 
 /** A OffsetCommitRequest with every field at its default, overridden by `init`. */
 export function createOffsetCommitRequest(init?: Partial<OffsetCommitRequest>): OffsetCommitRequest {
-  return {
+  const o: OffsetCommitRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     generationIdOrMemberEpoch: init?.generationIdOrMemberEpoch !== undefined ? init.generationIdOrMemberEpoch : -1,
     memberId: init?.memberId !== undefined ? init.memberId : "",
@@ -38,6 +38,8 @@ export function createOffsetCommitRequest(init?: Partial<OffsetCommitRequest>): 
     retentionTimeMs: init?.retentionTimeMs !== undefined ? init.retentionTimeMs : -1n,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetCommitRequest(w: Writer, m: OffsetCommitRequest, version: number): void {
@@ -262,10 +264,12 @@ export interface OffsetCommitRequestOffsetCommitRequestTopic {
 export function createOffsetCommitRequestOffsetCommitRequestTopic(
   init?: Partial<OffsetCommitRequestOffsetCommitRequestTopic>,
 ): OffsetCommitRequestOffsetCommitRequestTopic {
-  return {
+  const o: OffsetCommitRequestOffsetCommitRequestTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetCommitRequestOffsetCommitRequestTopic(
@@ -416,13 +420,15 @@ export interface OffsetCommitRequestOffsetCommitRequestPartition {
 export function createOffsetCommitRequestOffsetCommitRequestPartition(
   init?: Partial<OffsetCommitRequestOffsetCommitRequestPartition>,
 ): OffsetCommitRequestOffsetCommitRequestPartition {
-  return {
+  const o: OffsetCommitRequestOffsetCommitRequestPartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     committedOffset: init?.committedOffset !== undefined ? init.committedOffset : 0n,
     committedLeaderEpoch: init?.committedLeaderEpoch !== undefined ? init.committedLeaderEpoch : -1,
     commitTimestamp: init?.commitTimestamp !== undefined ? init.commitTimestamp : -1n,
     committedMetadata: init?.committedMetadata !== undefined ? init.committedMetadata : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetCommitRequestOffsetCommitRequestPartition(

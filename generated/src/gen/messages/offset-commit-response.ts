@@ -22,10 +22,12 @@ export interface OffsetCommitResponse {
 
 /** A OffsetCommitResponse with every field at its default, overridden by `init`. */
 export function createOffsetCommitResponse(init?: Partial<OffsetCommitResponse>): OffsetCommitResponse {
-  return {
+  const o: OffsetCommitResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetCommitResponse(w: Writer, m: OffsetCommitResponse, version: number): void {
@@ -162,10 +164,12 @@ export interface OffsetCommitResponseOffsetCommitResponseTopic {
 export function createOffsetCommitResponseOffsetCommitResponseTopic(
   init?: Partial<OffsetCommitResponseOffsetCommitResponseTopic>,
 ): OffsetCommitResponseOffsetCommitResponseTopic {
-  return {
+  const o: OffsetCommitResponseOffsetCommitResponseTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetCommitResponseOffsetCommitResponseTopic(
@@ -310,10 +314,12 @@ export interface OffsetCommitResponseOffsetCommitResponsePartition {
 export function createOffsetCommitResponseOffsetCommitResponsePartition(
   init?: Partial<OffsetCommitResponseOffsetCommitResponsePartition>,
 ): OffsetCommitResponseOffsetCommitResponsePartition {
-  return {
+  const o: OffsetCommitResponseOffsetCommitResponsePartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetCommitResponseOffsetCommitResponsePartition(

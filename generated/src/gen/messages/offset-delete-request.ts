@@ -12,10 +12,11 @@ export interface OffsetDeleteRequest {
 
 /** A OffsetDeleteRequest with every field at its default, overridden by `init`. */
 export function createOffsetDeleteRequest(init?: Partial<OffsetDeleteRequest>): OffsetDeleteRequest {
-  return {
+  const o: OffsetDeleteRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  return o;
 }
 
 function writeOffsetDeleteRequest(w: Writer, m: OffsetDeleteRequest, version: number): void {
@@ -83,10 +84,11 @@ export interface OffsetDeleteRequestOffsetDeleteRequestTopic {
 export function createOffsetDeleteRequestOffsetDeleteRequestTopic(
   init?: Partial<OffsetDeleteRequestOffsetDeleteRequestTopic>,
 ): OffsetDeleteRequestOffsetDeleteRequestTopic {
-  return {
+  const o: OffsetDeleteRequestOffsetDeleteRequestTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  return o;
 }
 
 function writeOffsetDeleteRequestOffsetDeleteRequestTopic(
@@ -157,9 +159,10 @@ export interface OffsetDeleteRequestOffsetDeleteRequestPartition {
 export function createOffsetDeleteRequestOffsetDeleteRequestPartition(
   init?: Partial<OffsetDeleteRequestOffsetDeleteRequestPartition>,
 ): OffsetDeleteRequestOffsetDeleteRequestPartition {
-  return {
+  const o: OffsetDeleteRequestOffsetDeleteRequestPartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
   };
+  return o;
 }
 
 function writeOffsetDeleteRequestOffsetDeleteRequestPartition(

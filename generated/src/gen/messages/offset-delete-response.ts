@@ -14,11 +14,12 @@ export interface OffsetDeleteResponse {
 
 /** A OffsetDeleteResponse with every field at its default, overridden by `init`. */
 export function createOffsetDeleteResponse(init?: Partial<OffsetDeleteResponse>): OffsetDeleteResponse {
-  return {
+  const o: OffsetDeleteResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  return o;
 }
 
 function writeOffsetDeleteResponse(w: Writer, m: OffsetDeleteResponse, version: number): void {
@@ -91,10 +92,11 @@ export interface OffsetDeleteResponseOffsetDeleteResponseTopic {
 export function createOffsetDeleteResponseOffsetDeleteResponseTopic(
   init?: Partial<OffsetDeleteResponseOffsetDeleteResponseTopic>,
 ): OffsetDeleteResponseOffsetDeleteResponseTopic {
-  return {
+  const o: OffsetDeleteResponseOffsetDeleteResponseTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  return o;
 }
 
 function writeOffsetDeleteResponseOffsetDeleteResponseTopic(
@@ -167,10 +169,11 @@ export interface OffsetDeleteResponseOffsetDeleteResponsePartition {
 export function createOffsetDeleteResponseOffsetDeleteResponsePartition(
   init?: Partial<OffsetDeleteResponseOffsetDeleteResponsePartition>,
 ): OffsetDeleteResponseOffsetDeleteResponsePartition {
-  return {
+  const o: OffsetDeleteResponseOffsetDeleteResponsePartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  return o;
 }
 
 function writeOffsetDeleteResponseOffsetDeleteResponsePartition(

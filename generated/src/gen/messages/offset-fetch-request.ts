@@ -27,12 +27,14 @@ export interface OffsetFetchRequest {
 
 /** A OffsetFetchRequest with every field at its default, overridden by `init`. */
 export function createOffsetFetchRequest(init?: Partial<OffsetFetchRequest>): OffsetFetchRequest {
-  return {
+  const o: OffsetFetchRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     topics: init?.topics !== undefined ? init.topics : [],
     groups: init?.groups !== undefined ? init.groups : [],
     requireStable: init?.requireStable !== undefined ? init.requireStable : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchRequest(w: Writer, m: OffsetFetchRequest, version: number): void {
@@ -297,10 +299,12 @@ export interface OffsetFetchRequestOffsetFetchRequestTopic {
 export function createOffsetFetchRequestOffsetFetchRequestTopic(
   init?: Partial<OffsetFetchRequestOffsetFetchRequestTopic>,
 ): OffsetFetchRequestOffsetFetchRequestTopic {
-  return {
+  const o: OffsetFetchRequestOffsetFetchRequestTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitionIndexes: init?.partitionIndexes !== undefined ? init.partitionIndexes : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchRequestOffsetFetchRequestTopic(
@@ -445,12 +449,14 @@ export interface OffsetFetchRequestOffsetFetchRequestGroup {
 export function createOffsetFetchRequestOffsetFetchRequestGroup(
   init?: Partial<OffsetFetchRequestOffsetFetchRequestGroup>,
 ): OffsetFetchRequestOffsetFetchRequestGroup {
-  return {
+  const o: OffsetFetchRequestOffsetFetchRequestGroup = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     memberId: init?.memberId !== undefined ? init.memberId : null,
     memberEpoch: init?.memberEpoch !== undefined ? init.memberEpoch : -1,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchRequestOffsetFetchRequestGroup(
@@ -600,10 +606,12 @@ export interface OffsetFetchRequestOffsetFetchRequestTopics {
 export function createOffsetFetchRequestOffsetFetchRequestTopics(
   init?: Partial<OffsetFetchRequestOffsetFetchRequestTopics>,
 ): OffsetFetchRequestOffsetFetchRequestTopics {
-  return {
+  const o: OffsetFetchRequestOffsetFetchRequestTopics = {
     name: init?.name !== undefined ? init.name : "",
     partitionIndexes: init?.partitionIndexes !== undefined ? init.partitionIndexes : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchRequestOffsetFetchRequestTopics(

@@ -26,12 +26,14 @@ export interface OffsetFetchResponse {
 
 /** A OffsetFetchResponse with every field at its default, overridden by `init`. */
 export function createOffsetFetchResponse(init?: Partial<OffsetFetchResponse>): OffsetFetchResponse {
-  return {
+  const o: OffsetFetchResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     groups: init?.groups !== undefined ? init.groups : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchResponse(w: Writer, m: OffsetFetchResponse, version: number): void {
@@ -236,10 +238,12 @@ export interface OffsetFetchResponseOffsetFetchResponseTopic {
 export function createOffsetFetchResponseOffsetFetchResponseTopic(
   init?: Partial<OffsetFetchResponseOffsetFetchResponseTopic>,
 ): OffsetFetchResponseOffsetFetchResponseTopic {
-  return {
+  const o: OffsetFetchResponseOffsetFetchResponseTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchResponseOffsetFetchResponseTopic(
@@ -390,13 +394,15 @@ export interface OffsetFetchResponseOffsetFetchResponsePartition {
 export function createOffsetFetchResponseOffsetFetchResponsePartition(
   init?: Partial<OffsetFetchResponseOffsetFetchResponsePartition>,
 ): OffsetFetchResponseOffsetFetchResponsePartition {
-  return {
+  const o: OffsetFetchResponseOffsetFetchResponsePartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     committedOffset: init?.committedOffset !== undefined ? init.committedOffset : 0n,
     committedLeaderEpoch: init?.committedLeaderEpoch !== undefined ? init.committedLeaderEpoch : -1,
     metadata: init?.metadata !== undefined ? init.metadata : "",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchResponseOffsetFetchResponsePartition(
@@ -523,11 +529,13 @@ export interface OffsetFetchResponseOffsetFetchResponseGroup {
 export function createOffsetFetchResponseOffsetFetchResponseGroup(
   init?: Partial<OffsetFetchResponseOffsetFetchResponseGroup>,
 ): OffsetFetchResponseOffsetFetchResponseGroup {
-  return {
+  const o: OffsetFetchResponseOffsetFetchResponseGroup = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     topics: init?.topics !== undefined ? init.topics : [],
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchResponseOffsetFetchResponseGroup(
@@ -636,10 +644,12 @@ export interface OffsetFetchResponseOffsetFetchResponseTopics {
 export function createOffsetFetchResponseOffsetFetchResponseTopics(
   init?: Partial<OffsetFetchResponseOffsetFetchResponseTopics>,
 ): OffsetFetchResponseOffsetFetchResponseTopics {
-  return {
+  const o: OffsetFetchResponseOffsetFetchResponseTopics = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchResponseOffsetFetchResponseTopics(
@@ -749,13 +759,15 @@ export interface OffsetFetchResponseOffsetFetchResponsePartitions {
 export function createOffsetFetchResponseOffsetFetchResponsePartitions(
   init?: Partial<OffsetFetchResponseOffsetFetchResponsePartitions>,
 ): OffsetFetchResponseOffsetFetchResponsePartitions {
-  return {
+  const o: OffsetFetchResponseOffsetFetchResponsePartitions = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     committedOffset: init?.committedOffset !== undefined ? init.committedOffset : 0n,
     committedLeaderEpoch: init?.committedLeaderEpoch !== undefined ? init.committedLeaderEpoch : -1,
     metadata: init?.metadata !== undefined ? init.metadata : "",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetFetchResponseOffsetFetchResponsePartitions(

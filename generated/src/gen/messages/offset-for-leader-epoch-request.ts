@@ -24,10 +24,12 @@ export interface OffsetForLeaderEpochRequest {
 export function createOffsetForLeaderEpochRequest(
   init?: Partial<OffsetForLeaderEpochRequest>,
 ): OffsetForLeaderEpochRequest {
-  return {
+  const o: OffsetForLeaderEpochRequest = {
     replicaId: init?.replicaId !== undefined ? init.replicaId : -2,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetForLeaderEpochRequest(w: Writer, m: OffsetForLeaderEpochRequest, version: number): void {
@@ -164,10 +166,12 @@ export interface OffsetForLeaderEpochRequestOffsetForLeaderTopic {
 export function createOffsetForLeaderEpochRequestOffsetForLeaderTopic(
   init?: Partial<OffsetForLeaderEpochRequestOffsetForLeaderTopic>,
 ): OffsetForLeaderEpochRequestOffsetForLeaderTopic {
-  return {
+  const o: OffsetForLeaderEpochRequestOffsetForLeaderTopic = {
     topic: init?.topic !== undefined ? init.topic : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetForLeaderEpochRequestOffsetForLeaderTopic(
@@ -314,11 +318,13 @@ export interface OffsetForLeaderEpochRequestOffsetForLeaderPartition {
 export function createOffsetForLeaderEpochRequestOffsetForLeaderPartition(
   init?: Partial<OffsetForLeaderEpochRequestOffsetForLeaderPartition>,
 ): OffsetForLeaderEpochRequestOffsetForLeaderPartition {
-  return {
+  const o: OffsetForLeaderEpochRequestOffsetForLeaderPartition = {
     partition: init?.partition !== undefined ? init.partition : 0,
     currentLeaderEpoch: init?.currentLeaderEpoch !== undefined ? init.currentLeaderEpoch : -1,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetForLeaderEpochRequestOffsetForLeaderPartition(

@@ -24,10 +24,12 @@ export interface OffsetForLeaderEpochResponse {
 export function createOffsetForLeaderEpochResponse(
   init?: Partial<OffsetForLeaderEpochResponse>,
 ): OffsetForLeaderEpochResponse {
-  return {
+  const o: OffsetForLeaderEpochResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetForLeaderEpochResponse(w: Writer, m: OffsetForLeaderEpochResponse, version: number): void {
@@ -164,10 +166,12 @@ export interface OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
 export function createOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(
   init?: Partial<OffsetForLeaderEpochResponseOffsetForLeaderTopicResult>,
 ): OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
-  return {
+  const o: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult = {
     topic: init?.topic !== undefined ? init.topic : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(
@@ -316,12 +320,14 @@ export interface OffsetForLeaderEpochResponseEpochEndOffset {
 export function createOffsetForLeaderEpochResponseEpochEndOffset(
   init?: Partial<OffsetForLeaderEpochResponseEpochEndOffset>,
 ): OffsetForLeaderEpochResponseEpochEndOffset {
-  return {
+  const o: OffsetForLeaderEpochResponseEpochEndOffset = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     partition: init?.partition !== undefined ? init.partition : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : -1,
     endOffset: init?.endOffset !== undefined ? init.endOffset : -1n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeOffsetForLeaderEpochResponseEpochEndOffset(

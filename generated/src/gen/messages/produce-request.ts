@@ -26,12 +26,14 @@ export interface ProduceRequest {
 
 /** A ProduceRequest with every field at its default, overridden by `init`. */
 export function createProduceRequest(init?: Partial<ProduceRequest>): ProduceRequest {
-  return {
+  const o: ProduceRequest = {
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : null,
     acks: init?.acks !== undefined ? init.acks : 0,
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 0,
     topicData: init?.topicData !== undefined ? init.topicData : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeProduceRequest(w: Writer, m: ProduceRequest, version: number): void {
@@ -200,10 +202,12 @@ export interface ProduceRequestTopicProduceData {
 export function createProduceRequestTopicProduceData(
   init?: Partial<ProduceRequestTopicProduceData>,
 ): ProduceRequestTopicProduceData {
-  return {
+  const o: ProduceRequestTopicProduceData = {
     name: init?.name !== undefined ? init.name : "",
     partitionData: init?.partitionData !== undefined ? init.partitionData : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeProduceRequestTopicProduceData(w: Writer, m: ProduceRequestTopicProduceData, version: number): void {
@@ -338,10 +342,12 @@ export interface ProduceRequestPartitionProduceData {
 export function createProduceRequestPartitionProduceData(
   init?: Partial<ProduceRequestPartitionProduceData>,
 ): ProduceRequestPartitionProduceData {
-  return {
+  const o: ProduceRequestPartitionProduceData = {
     index: init?.index !== undefined ? init.index : 0,
     records: init?.records !== undefined ? init.records : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeProduceRequestPartitionProduceData(

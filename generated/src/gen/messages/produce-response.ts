@@ -24,11 +24,13 @@ export interface ProduceResponse {
 
 /** A ProduceResponse with every field at its default, overridden by `init`. */
 export function createProduceResponse(init?: Partial<ProduceResponse>): ProduceResponse {
-  return {
+  const o: ProduceResponse = {
     responses: init?.responses !== undefined ? init.responses : [],
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     nodeEndpoints: init?.nodeEndpoints !== undefined ? init.nodeEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeProduceResponse(w: Writer, m: ProduceResponse, version: number): void {
@@ -231,10 +233,12 @@ export interface ProduceResponseTopicProduceResponse {
 export function createProduceResponseTopicProduceResponse(
   init?: Partial<ProduceResponseTopicProduceResponse>,
 ): ProduceResponseTopicProduceResponse {
-  return {
+  const o: ProduceResponseTopicProduceResponse = {
     name: init?.name !== undefined ? init.name : "",
     partitionResponses: init?.partitionResponses !== undefined ? init.partitionResponses : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeProduceResponseTopicProduceResponse(
@@ -385,7 +389,7 @@ export interface ProduceResponsePartitionProduceResponse {
 export function createProduceResponsePartitionProduceResponse(
   init?: Partial<ProduceResponsePartitionProduceResponse>,
 ): ProduceResponsePartitionProduceResponse {
-  return {
+  const o: ProduceResponsePartitionProduceResponse = {
     index: init?.index !== undefined ? init.index : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     baseOffset: init?.baseOffset !== undefined ? init.baseOffset : 0n,
@@ -395,6 +399,8 @@ export function createProduceResponsePartitionProduceResponse(
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
     currentLeader: init?.currentLeader !== undefined ? init.currentLeader : createProduceResponseLeaderIdAndEpoch(),
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeProduceResponsePartitionProduceResponse(
@@ -637,10 +643,12 @@ export interface ProduceResponseBatchIndexAndErrorMessage {
 export function createProduceResponseBatchIndexAndErrorMessage(
   init?: Partial<ProduceResponseBatchIndexAndErrorMessage>,
 ): ProduceResponseBatchIndexAndErrorMessage {
-  return {
+  const o: ProduceResponseBatchIndexAndErrorMessage = {
     batchIndex: init?.batchIndex !== undefined ? init.batchIndex : 0,
     batchIndexErrorMessage: init?.batchIndexErrorMessage !== undefined ? init.batchIndexErrorMessage : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeProduceResponseBatchIndexAndErrorMessage(
@@ -742,10 +750,12 @@ export interface ProduceResponseLeaderIdAndEpoch {
 export function createProduceResponseLeaderIdAndEpoch(
   init?: Partial<ProduceResponseLeaderIdAndEpoch>,
 ): ProduceResponseLeaderIdAndEpoch {
-  return {
+  const o: ProduceResponseLeaderIdAndEpoch = {
     leaderId: init?.leaderId !== undefined ? init.leaderId : -1,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : -1,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeProduceResponseLeaderIdAndEpoch(w: Writer, m: ProduceResponseLeaderIdAndEpoch, version: number): void {
@@ -816,12 +826,14 @@ export interface ProduceResponseNodeEndpoint {
 export function createProduceResponseNodeEndpoint(
   init?: Partial<ProduceResponseNodeEndpoint>,
 ): ProduceResponseNodeEndpoint {
-  return {
+  const o: ProduceResponseNodeEndpoint = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
     rack: init?.rack !== undefined ? init.rack : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeProduceResponseNodeEndpoint(w: Writer, m: ProduceResponseNodeEndpoint, version: number): void {

@@ -27,13 +27,15 @@ export interface PushTelemetryRequest {
 
 /** A PushTelemetryRequest with every field at its default, overridden by `init`. */
 export function createPushTelemetryRequest(init?: Partial<PushTelemetryRequest>): PushTelemetryRequest {
-  return {
+  const o: PushTelemetryRequest = {
     clientInstanceId: init?.clientInstanceId !== undefined ? init.clientInstanceId : "AAAAAAAAAAAAAAAAAAAAAA",
     subscriptionId: init?.subscriptionId !== undefined ? init.subscriptionId : 0,
     terminating: init?.terminating !== undefined ? init.terminating : false,
     compressionType: init?.compressionType !== undefined ? init.compressionType : 0,
     metrics: init?.metrics !== undefined ? init.metrics : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writePushTelemetryRequest(w: Writer, m: PushTelemetryRequest, version: number): void {

@@ -20,10 +20,12 @@ export interface PushTelemetryResponse {
 
 /** A PushTelemetryResponse with every field at its default, overridden by `init`. */
 export function createPushTelemetryResponse(init?: Partial<PushTelemetryResponse>): PushTelemetryResponse {
-  return {
+  const o: PushTelemetryResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writePushTelemetryResponse(w: Writer, m: PushTelemetryResponse, version: number): void {

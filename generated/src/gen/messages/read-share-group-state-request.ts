@@ -23,10 +23,12 @@ export interface ReadShareGroupStateRequest {
 export function createReadShareGroupStateRequest(
   init?: Partial<ReadShareGroupStateRequest>,
 ): ReadShareGroupStateRequest {
-  return {
+  const o: ReadShareGroupStateRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateRequest(w: Writer, m: ReadShareGroupStateRequest, version: number): void {
@@ -125,10 +127,12 @@ export interface ReadShareGroupStateRequestReadStateData {
 export function createReadShareGroupStateRequestReadStateData(
   init?: Partial<ReadShareGroupStateRequestReadStateData>,
 ): ReadShareGroupStateRequestReadStateData {
-  return {
+  const o: ReadShareGroupStateRequestReadStateData = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateRequestReadStateData(
@@ -229,10 +233,12 @@ export interface ReadShareGroupStateRequestPartitionData {
 export function createReadShareGroupStateRequestPartitionData(
   init?: Partial<ReadShareGroupStateRequestPartitionData>,
 ): ReadShareGroupStateRequestPartitionData {
-  return {
+  const o: ReadShareGroupStateRequestPartitionData = {
     partition: init?.partition !== undefined ? init.partition : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateRequestPartitionData(

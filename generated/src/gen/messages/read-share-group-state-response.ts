@@ -21,9 +21,11 @@ export interface ReadShareGroupStateResponse {
 export function createReadShareGroupStateResponse(
   init?: Partial<ReadShareGroupStateResponse>,
 ): ReadShareGroupStateResponse {
-  return {
+  const o: ReadShareGroupStateResponse = {
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateResponse(w: Writer, m: ReadShareGroupStateResponse, version: number): void {
@@ -114,10 +116,12 @@ export interface ReadShareGroupStateResponseReadStateResult {
 export function createReadShareGroupStateResponseReadStateResult(
   init?: Partial<ReadShareGroupStateResponseReadStateResult>,
 ): ReadShareGroupStateResponseReadStateResult {
-  return {
+  const o: ReadShareGroupStateResponseReadStateResult = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateResponseReadStateResult(
@@ -226,7 +230,7 @@ export interface ReadShareGroupStateResponsePartitionResult {
 export function createReadShareGroupStateResponsePartitionResult(
   init?: Partial<ReadShareGroupStateResponsePartitionResult>,
 ): ReadShareGroupStateResponsePartitionResult {
-  return {
+  const o: ReadShareGroupStateResponsePartitionResult = {
     partition: init?.partition !== undefined ? init.partition : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
@@ -234,6 +238,8 @@ export function createReadShareGroupStateResponsePartitionResult(
     startOffset: init?.startOffset !== undefined ? init.startOffset : 0n,
     stateBatches: init?.stateBatches !== undefined ? init.stateBatches : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateResponsePartitionResult(
@@ -363,12 +369,14 @@ export interface ReadShareGroupStateResponseStateBatch {
 export function createReadShareGroupStateResponseStateBatch(
   init?: Partial<ReadShareGroupStateResponseStateBatch>,
 ): ReadShareGroupStateResponseStateBatch {
-  return {
+  const o: ReadShareGroupStateResponseStateBatch = {
     firstOffset: init?.firstOffset !== undefined ? init.firstOffset : 0n,
     lastOffset: init?.lastOffset !== undefined ? init.lastOffset : 0n,
     deliveryState: init?.deliveryState !== undefined ? init.deliveryState : 0,
     deliveryCount: init?.deliveryCount !== undefined ? init.deliveryCount : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateResponseStateBatch(

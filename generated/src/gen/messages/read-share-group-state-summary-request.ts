@@ -23,10 +23,12 @@ export interface ReadShareGroupStateSummaryRequest {
 export function createReadShareGroupStateSummaryRequest(
   init?: Partial<ReadShareGroupStateSummaryRequest>,
 ): ReadShareGroupStateSummaryRequest {
-  return {
+  const o: ReadShareGroupStateSummaryRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateSummaryRequest(
@@ -129,10 +131,12 @@ export interface ReadShareGroupStateSummaryRequestReadStateSummaryData {
 export function createReadShareGroupStateSummaryRequestReadStateSummaryData(
   init?: Partial<ReadShareGroupStateSummaryRequestReadStateSummaryData>,
 ): ReadShareGroupStateSummaryRequestReadStateSummaryData {
-  return {
+  const o: ReadShareGroupStateSummaryRequestReadStateSummaryData = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateSummaryRequestReadStateSummaryData(
@@ -233,10 +237,12 @@ export interface ReadShareGroupStateSummaryRequestPartitionData {
 export function createReadShareGroupStateSummaryRequestPartitionData(
   init?: Partial<ReadShareGroupStateSummaryRequestPartitionData>,
 ): ReadShareGroupStateSummaryRequestPartitionData {
-  return {
+  const o: ReadShareGroupStateSummaryRequestPartitionData = {
     partition: init?.partition !== undefined ? init.partition : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateSummaryRequestPartitionData(

@@ -21,9 +21,11 @@ export interface ReadShareGroupStateSummaryResponse {
 export function createReadShareGroupStateSummaryResponse(
   init?: Partial<ReadShareGroupStateSummaryResponse>,
 ): ReadShareGroupStateSummaryResponse {
-  return {
+  const o: ReadShareGroupStateSummaryResponse = {
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateSummaryResponse(
@@ -118,10 +120,12 @@ export interface ReadShareGroupStateSummaryResponseReadStateSummaryResult {
 export function createReadShareGroupStateSummaryResponseReadStateSummaryResult(
   init?: Partial<ReadShareGroupStateSummaryResponseReadStateSummaryResult>,
 ): ReadShareGroupStateSummaryResponseReadStateSummaryResult {
-  return {
+  const o: ReadShareGroupStateSummaryResponseReadStateSummaryResult = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateSummaryResponseReadStateSummaryResult(
@@ -228,13 +232,15 @@ export interface ReadShareGroupStateSummaryResponsePartitionResult {
 export function createReadShareGroupStateSummaryResponsePartitionResult(
   init?: Partial<ReadShareGroupStateSummaryResponsePartitionResult>,
 ): ReadShareGroupStateSummaryResponsePartitionResult {
-  return {
+  const o: ReadShareGroupStateSummaryResponsePartitionResult = {
     partition: init?.partition !== undefined ? init.partition : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
     stateEpoch: init?.stateEpoch !== undefined ? init.stateEpoch : 0,
     startOffset: init?.startOffset !== undefined ? init.startOffset : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeReadShareGroupStateSummaryResponsePartitionResult(

@@ -23,11 +23,13 @@ export interface RemoveRaftVoterRequest {
 
 /** A RemoveRaftVoterRequest with every field at its default, overridden by `init`. */
 export function createRemoveRaftVoterRequest(init?: Partial<RemoveRaftVoterRequest>): RemoveRaftVoterRequest {
-  return {
+  const o: RemoveRaftVoterRequest = {
     clusterId: init?.clusterId !== undefined ? init.clusterId : "",
     voterId: init?.voterId !== undefined ? init.voterId : 0,
     voterDirectoryId: init?.voterDirectoryId !== undefined ? init.voterDirectoryId : "AAAAAAAAAAAAAAAAAAAAAA",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeRemoveRaftVoterRequest(w: Writer, m: RemoveRaftVoterRequest, version: number): void {

@@ -23,11 +23,13 @@ export interface RemoveRaftVoterResponse {
 
 /** A RemoveRaftVoterResponse with every field at its default, overridden by `init`. */
 export function createRemoveRaftVoterResponse(init?: Partial<RemoveRaftVoterResponse>): RemoveRaftVoterResponse {
-  return {
+  const o: RemoveRaftVoterResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeRemoveRaftVoterResponse(w: Writer, m: RemoveRaftVoterResponse, version: number): void {

@@ -24,10 +24,12 @@ export interface RenewDelegationTokenRequest {
 export function createRenewDelegationTokenRequest(
   init?: Partial<RenewDelegationTokenRequest>,
 ): RenewDelegationTokenRequest {
-  return {
+  const o: RenewDelegationTokenRequest = {
     hmac: init?.hmac !== undefined ? init.hmac : EMPTY_BYTES,
     renewPeriodMs: init?.renewPeriodMs !== undefined ? init.renewPeriodMs : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeRenewDelegationTokenRequest(w: Writer, m: RenewDelegationTokenRequest, version: number): void {

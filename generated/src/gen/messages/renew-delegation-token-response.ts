@@ -25,11 +25,13 @@ export interface RenewDelegationTokenResponse {
 export function createRenewDelegationTokenResponse(
   init?: Partial<RenewDelegationTokenResponse>,
 ): RenewDelegationTokenResponse {
-  return {
+  const o: RenewDelegationTokenResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     expiryTimestampMs: init?.expiryTimestampMs !== undefined ? init.expiryTimestampMs : 0n,
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeRenewDelegationTokenResponse(w: Writer, m: RenewDelegationTokenResponse, version: number): void {

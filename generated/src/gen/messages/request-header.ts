@@ -26,12 +26,14 @@ export interface RequestHeader {
 
 /** A RequestHeader with every field at its default, overridden by `init`. */
 export function createRequestHeader(init?: Partial<RequestHeader>): RequestHeader {
-  return {
+  const o: RequestHeader = {
     requestApiKey: init?.requestApiKey !== undefined ? init.requestApiKey : 0,
     requestApiVersion: init?.requestApiVersion !== undefined ? init.requestApiVersion : 0,
     correlationId: init?.correlationId !== undefined ? init.correlationId : 0,
     clientId: init?.clientId !== undefined ? init.clientId : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeRequestHeader(w: Writer, m: RequestHeader, version: number): void {

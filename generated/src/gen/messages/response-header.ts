@@ -19,9 +19,11 @@ export interface ResponseHeader {
 
 /** A ResponseHeader with every field at its default, overridden by `init`. */
 export function createResponseHeader(init?: Partial<ResponseHeader>): ResponseHeader {
-  return {
+  const o: ResponseHeader = {
     correlationId: init?.correlationId !== undefined ? init.correlationId : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeResponseHeader(w: Writer, m: ResponseHeader, version: number): void {

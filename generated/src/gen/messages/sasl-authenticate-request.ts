@@ -20,9 +20,11 @@ export interface SaslAuthenticateRequest {
 
 /** A SaslAuthenticateRequest with every field at its default, overridden by `init`. */
 export function createSaslAuthenticateRequest(init?: Partial<SaslAuthenticateRequest>): SaslAuthenticateRequest {
-  return {
+  const o: SaslAuthenticateRequest = {
     authBytes: init?.authBytes !== undefined ? init.authBytes : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSaslAuthenticateRequest(w: Writer, m: SaslAuthenticateRequest, version: number): void {

@@ -27,12 +27,14 @@ export interface SaslAuthenticateResponse {
 
 /** A SaslAuthenticateResponse with every field at its default, overridden by `init`. */
 export function createSaslAuthenticateResponse(init?: Partial<SaslAuthenticateResponse>): SaslAuthenticateResponse {
-  return {
+  const o: SaslAuthenticateResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     authBytes: init?.authBytes !== undefined ? init.authBytes : EMPTY_BYTES,
     sessionLifetimeMs: init?.sessionLifetimeMs !== undefined ? init.sessionLifetimeMs : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSaslAuthenticateResponse(w: Writer, m: SaslAuthenticateResponse, version: number): void {

@@ -10,9 +10,10 @@ export interface SaslHandshakeRequest {
 
 /** A SaslHandshakeRequest with every field at its default, overridden by `init`. */
 export function createSaslHandshakeRequest(init?: Partial<SaslHandshakeRequest>): SaslHandshakeRequest {
-  return {
+  const o: SaslHandshakeRequest = {
     mechanism: init?.mechanism !== undefined ? init.mechanism : "",
   };
+  return o;
 }
 
 function writeSaslHandshakeRequest(w: Writer, m: SaslHandshakeRequest, version: number): void {

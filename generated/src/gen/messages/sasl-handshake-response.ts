@@ -12,10 +12,11 @@ export interface SaslHandshakeResponse {
 
 /** A SaslHandshakeResponse with every field at its default, overridden by `init`. */
 export function createSaslHandshakeResponse(init?: Partial<SaslHandshakeResponse>): SaslHandshakeResponse {
-  return {
+  const o: SaslHandshakeResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     mechanisms: init?.mechanisms !== undefined ? init.mechanisms : [],
   };
+  return o;
 }
 
 function writeSaslHandshakeResponse(w: Writer, m: SaslHandshakeResponse, version: number): void {

@@ -25,12 +25,14 @@ export interface ShareAcknowledgeRequest {
 
 /** A ShareAcknowledgeRequest with every field at its default, overridden by `init`. */
 export function createShareAcknowledgeRequest(init?: Partial<ShareAcknowledgeRequest>): ShareAcknowledgeRequest {
-  return {
+  const o: ShareAcknowledgeRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : null,
     memberId: init?.memberId !== undefined ? init.memberId : "",
     shareSessionEpoch: init?.shareSessionEpoch !== undefined ? init.shareSessionEpoch : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareAcknowledgeRequest(w: Writer, m: ShareAcknowledgeRequest, version: number): void {
@@ -146,10 +148,12 @@ export interface ShareAcknowledgeRequestAcknowledgeTopic {
 export function createShareAcknowledgeRequestAcknowledgeTopic(
   init?: Partial<ShareAcknowledgeRequestAcknowledgeTopic>,
 ): ShareAcknowledgeRequestAcknowledgeTopic {
-  return {
+  const o: ShareAcknowledgeRequestAcknowledgeTopic = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareAcknowledgeRequestAcknowledgeTopic(
@@ -250,10 +254,12 @@ export interface ShareAcknowledgeRequestAcknowledgePartition {
 export function createShareAcknowledgeRequestAcknowledgePartition(
   init?: Partial<ShareAcknowledgeRequestAcknowledgePartition>,
 ): ShareAcknowledgeRequestAcknowledgePartition {
-  return {
+  const o: ShareAcknowledgeRequestAcknowledgePartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     acknowledgementBatches: init?.acknowledgementBatches !== undefined ? init.acknowledgementBatches : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareAcknowledgeRequestAcknowledgePartition(
@@ -356,11 +362,13 @@ export interface ShareAcknowledgeRequestAcknowledgementBatch {
 export function createShareAcknowledgeRequestAcknowledgementBatch(
   init?: Partial<ShareAcknowledgeRequestAcknowledgementBatch>,
 ): ShareAcknowledgeRequestAcknowledgementBatch {
-  return {
+  const o: ShareAcknowledgeRequestAcknowledgementBatch = {
     firstOffset: init?.firstOffset !== undefined ? init.firstOffset : 0n,
     lastOffset: init?.lastOffset !== undefined ? init.lastOffset : 0n,
     acknowledgeTypes: init?.acknowledgeTypes !== undefined ? init.acknowledgeTypes : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareAcknowledgeRequestAcknowledgementBatch(

@@ -27,13 +27,15 @@ export interface ShareAcknowledgeResponse {
 
 /** A ShareAcknowledgeResponse with every field at its default, overridden by `init`. */
 export function createShareAcknowledgeResponse(init?: Partial<ShareAcknowledgeResponse>): ShareAcknowledgeResponse {
-  return {
+  const o: ShareAcknowledgeResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
     responses: init?.responses !== undefined ? init.responses : [],
     nodeEndpoints: init?.nodeEndpoints !== undefined ? init.nodeEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareAcknowledgeResponse(w: Writer, m: ShareAcknowledgeResponse, version: number): void {
@@ -173,10 +175,12 @@ export interface ShareAcknowledgeResponseShareAcknowledgeTopicResponse {
 export function createShareAcknowledgeResponseShareAcknowledgeTopicResponse(
   init?: Partial<ShareAcknowledgeResponseShareAcknowledgeTopicResponse>,
 ): ShareAcknowledgeResponseShareAcknowledgeTopicResponse {
-  return {
+  const o: ShareAcknowledgeResponseShareAcknowledgeTopicResponse = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareAcknowledgeResponseShareAcknowledgeTopicResponse(
@@ -281,13 +285,15 @@ export interface ShareAcknowledgeResponsePartitionData {
 export function createShareAcknowledgeResponsePartitionData(
   init?: Partial<ShareAcknowledgeResponsePartitionData>,
 ): ShareAcknowledgeResponsePartitionData {
-  return {
+  const o: ShareAcknowledgeResponsePartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
     currentLeader:
       init?.currentLeader !== undefined ? init.currentLeader : createShareAcknowledgeResponseLeaderIdAndEpoch(),
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareAcknowledgeResponsePartitionData(
@@ -373,10 +379,12 @@ export interface ShareAcknowledgeResponseLeaderIdAndEpoch {
 export function createShareAcknowledgeResponseLeaderIdAndEpoch(
   init?: Partial<ShareAcknowledgeResponseLeaderIdAndEpoch>,
 ): ShareAcknowledgeResponseLeaderIdAndEpoch {
-  return {
+  const o: ShareAcknowledgeResponseLeaderIdAndEpoch = {
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareAcknowledgeResponseLeaderIdAndEpoch(
@@ -457,12 +465,14 @@ export interface ShareAcknowledgeResponseNodeEndpoint {
 export function createShareAcknowledgeResponseNodeEndpoint(
   init?: Partial<ShareAcknowledgeResponseNodeEndpoint>,
 ): ShareAcknowledgeResponseNodeEndpoint {
-  return {
+  const o: ShareAcknowledgeResponseNodeEndpoint = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
     rack: init?.rack !== undefined ? init.rack : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareAcknowledgeResponseNodeEndpoint(

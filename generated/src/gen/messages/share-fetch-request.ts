@@ -33,7 +33,7 @@ export interface ShareFetchRequest {
 
 /** A ShareFetchRequest with every field at its default, overridden by `init`. */
 export function createShareFetchRequest(init?: Partial<ShareFetchRequest>): ShareFetchRequest {
-  return {
+  const o: ShareFetchRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : null,
     memberId: init?.memberId !== undefined ? init.memberId : "",
     shareSessionEpoch: init?.shareSessionEpoch !== undefined ? init.shareSessionEpoch : 0,
@@ -43,6 +43,8 @@ export function createShareFetchRequest(init?: Partial<ShareFetchRequest>): Shar
     topics: init?.topics !== undefined ? init.topics : [],
     forgottenTopicsData: init?.forgottenTopicsData !== undefined ? init.forgottenTopicsData : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchRequest(w: Writer, m: ShareFetchRequest, version: number): void {
@@ -202,10 +204,12 @@ export interface ShareFetchRequestFetchTopic {
 export function createShareFetchRequestFetchTopic(
   init?: Partial<ShareFetchRequestFetchTopic>,
 ): ShareFetchRequestFetchTopic {
-  return {
+  const o: ShareFetchRequestFetchTopic = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchRequestFetchTopic(w: Writer, m: ShareFetchRequestFetchTopic, version: number): void {
@@ -298,11 +302,13 @@ export interface ShareFetchRequestFetchPartition {
 export function createShareFetchRequestFetchPartition(
   init?: Partial<ShareFetchRequestFetchPartition>,
 ): ShareFetchRequestFetchPartition {
-  return {
+  const o: ShareFetchRequestFetchPartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     partitionMaxBytes: init?.partitionMaxBytes !== undefined ? init.partitionMaxBytes : 0,
     acknowledgementBatches: init?.acknowledgementBatches !== undefined ? init.acknowledgementBatches : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchRequestFetchPartition(w: Writer, m: ShareFetchRequestFetchPartition, version: number): void {
@@ -400,11 +406,13 @@ export interface ShareFetchRequestAcknowledgementBatch {
 export function createShareFetchRequestAcknowledgementBatch(
   init?: Partial<ShareFetchRequestAcknowledgementBatch>,
 ): ShareFetchRequestAcknowledgementBatch {
-  return {
+  const o: ShareFetchRequestAcknowledgementBatch = {
     firstOffset: init?.firstOffset !== undefined ? init.firstOffset : 0n,
     lastOffset: init?.lastOffset !== undefined ? init.lastOffset : 0n,
     acknowledgeTypes: init?.acknowledgeTypes !== undefined ? init.acknowledgeTypes : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchRequestAcknowledgementBatch(
@@ -502,10 +510,12 @@ export interface ShareFetchRequestForgottenTopic {
 export function createShareFetchRequestForgottenTopic(
   init?: Partial<ShareFetchRequestForgottenTopic>,
 ): ShareFetchRequestForgottenTopic {
-  return {
+  const o: ShareFetchRequestForgottenTopic = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchRequestForgottenTopic(w: Writer, m: ShareFetchRequestForgottenTopic, version: number): void {

@@ -27,13 +27,15 @@ export interface ShareFetchResponse {
 
 /** A ShareFetchResponse with every field at its default, overridden by `init`. */
 export function createShareFetchResponse(init?: Partial<ShareFetchResponse>): ShareFetchResponse {
-  return {
+  const o: ShareFetchResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
     responses: init?.responses !== undefined ? init.responses : [],
     nodeEndpoints: init?.nodeEndpoints !== undefined ? init.nodeEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchResponse(w: Writer, m: ShareFetchResponse, version: number): void {
@@ -173,10 +175,12 @@ export interface ShareFetchResponseShareFetchableTopicResponse {
 export function createShareFetchResponseShareFetchableTopicResponse(
   init?: Partial<ShareFetchResponseShareFetchableTopicResponse>,
 ): ShareFetchResponseShareFetchableTopicResponse {
-  return {
+  const o: ShareFetchResponseShareFetchableTopicResponse = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchResponseShareFetchableTopicResponse(
@@ -289,7 +293,7 @@ export interface ShareFetchResponsePartitionData {
 export function createShareFetchResponsePartitionData(
   init?: Partial<ShareFetchResponsePartitionData>,
 ): ShareFetchResponsePartitionData {
-  return {
+  const o: ShareFetchResponsePartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
@@ -299,6 +303,8 @@ export function createShareFetchResponsePartitionData(
     records: init?.records !== undefined ? init.records : null,
     acquiredRecords: init?.acquiredRecords !== undefined ? init.acquiredRecords : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchResponsePartitionData(w: Writer, m: ShareFetchResponsePartitionData, version: number): void {
@@ -434,10 +440,12 @@ export interface ShareFetchResponseLeaderIdAndEpoch {
 export function createShareFetchResponseLeaderIdAndEpoch(
   init?: Partial<ShareFetchResponseLeaderIdAndEpoch>,
 ): ShareFetchResponseLeaderIdAndEpoch {
-  return {
+  const o: ShareFetchResponseLeaderIdAndEpoch = {
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchResponseLeaderIdAndEpoch(
@@ -510,11 +518,13 @@ export interface ShareFetchResponseAcquiredRecords {
 export function createShareFetchResponseAcquiredRecords(
   init?: Partial<ShareFetchResponseAcquiredRecords>,
 ): ShareFetchResponseAcquiredRecords {
-  return {
+  const o: ShareFetchResponseAcquiredRecords = {
     firstOffset: init?.firstOffset !== undefined ? init.firstOffset : 0n,
     lastOffset: init?.lastOffset !== undefined ? init.lastOffset : 0n,
     deliveryCount: init?.deliveryCount !== undefined ? init.deliveryCount : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchResponseAcquiredRecords(
@@ -594,12 +604,14 @@ export interface ShareFetchResponseNodeEndpoint {
 export function createShareFetchResponseNodeEndpoint(
   init?: Partial<ShareFetchResponseNodeEndpoint>,
 ): ShareFetchResponseNodeEndpoint {
-  return {
+  const o: ShareFetchResponseNodeEndpoint = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
     rack: init?.rack !== undefined ? init.rack : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareFetchResponseNodeEndpoint(w: Writer, m: ShareFetchResponseNodeEndpoint, version: number): void {

@@ -21,11 +21,13 @@ export interface ShareGroupDescribeRequest {
 
 /** A ShareGroupDescribeRequest with every field at its default, overridden by `init`. */
 export function createShareGroupDescribeRequest(init?: Partial<ShareGroupDescribeRequest>): ShareGroupDescribeRequest {
-  return {
+  const o: ShareGroupDescribeRequest = {
     groupIds: init?.groupIds !== undefined ? init.groupIds : [],
     includeAuthorizedOperations:
       init?.includeAuthorizedOperations !== undefined ? init.includeAuthorizedOperations : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupDescribeRequest(w: Writer, m: ShareGroupDescribeRequest, version: number): void {

@@ -23,10 +23,12 @@ export interface ShareGroupDescribeResponse {
 export function createShareGroupDescribeResponse(
   init?: Partial<ShareGroupDescribeResponse>,
 ): ShareGroupDescribeResponse {
-  return {
+  const o: ShareGroupDescribeResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     groups: init?.groups !== undefined ? init.groups : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupDescribeResponse(w: Writer, m: ShareGroupDescribeResponse, version: number): void {
@@ -136,7 +138,7 @@ export interface ShareGroupDescribeResponseDescribedGroup {
 export function createShareGroupDescribeResponseDescribedGroup(
   init?: Partial<ShareGroupDescribeResponseDescribedGroup>,
 ): ShareGroupDescribeResponseDescribedGroup {
-  return {
+  const o: ShareGroupDescribeResponseDescribedGroup = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
     groupId: init?.groupId !== undefined ? init.groupId : "",
@@ -147,6 +149,8 @@ export function createShareGroupDescribeResponseDescribedGroup(
     members: init?.members !== undefined ? init.members : [],
     authorizedOperations: init?.authorizedOperations !== undefined ? init.authorizedOperations : -2147483648,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupDescribeResponseDescribedGroup(
@@ -306,7 +310,7 @@ export interface ShareGroupDescribeResponseMember {
 export function createShareGroupDescribeResponseMember(
   init?: Partial<ShareGroupDescribeResponseMember>,
 ): ShareGroupDescribeResponseMember {
-  return {
+  const o: ShareGroupDescribeResponseMember = {
     memberId: init?.memberId !== undefined ? init.memberId : "",
     rackId: init?.rackId !== undefined ? init.rackId : null,
     memberEpoch: init?.memberEpoch !== undefined ? init.memberEpoch : 0,
@@ -315,6 +319,8 @@ export function createShareGroupDescribeResponseMember(
     subscribedTopicNames: init?.subscribedTopicNames !== undefined ? init.subscribedTopicNames : [],
     assignment: init?.assignment !== undefined ? init.assignment : createShareGroupDescribeResponseAssignment(),
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupDescribeResponseMember(w: Writer, m: ShareGroupDescribeResponseMember, version: number): void {
@@ -445,9 +451,11 @@ export interface ShareGroupDescribeResponseAssignment {
 export function createShareGroupDescribeResponseAssignment(
   init?: Partial<ShareGroupDescribeResponseAssignment>,
 ): ShareGroupDescribeResponseAssignment {
-  return {
+  const o: ShareGroupDescribeResponseAssignment = {
     topicPartitions: init?.topicPartitions !== undefined ? init.topicPartitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupDescribeResponseAssignment(
@@ -539,11 +547,13 @@ export interface ShareGroupDescribeResponseTopicPartitions {
 export function createShareGroupDescribeResponseTopicPartitions(
   init?: Partial<ShareGroupDescribeResponseTopicPartitions>,
 ): ShareGroupDescribeResponseTopicPartitions {
-  return {
+  const o: ShareGroupDescribeResponseTopicPartitions = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupDescribeResponseTopicPartitions(

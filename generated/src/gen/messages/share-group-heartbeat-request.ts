@@ -29,13 +29,15 @@ export interface ShareGroupHeartbeatRequest {
 export function createShareGroupHeartbeatRequest(
   init?: Partial<ShareGroupHeartbeatRequest>,
 ): ShareGroupHeartbeatRequest {
-  return {
+  const o: ShareGroupHeartbeatRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     memberId: init?.memberId !== undefined ? init.memberId : "",
     memberEpoch: init?.memberEpoch !== undefined ? init.memberEpoch : 0,
     rackId: init?.rackId !== undefined ? init.rackId : null,
     subscribedTopicNames: init?.subscribedTopicNames !== undefined ? init.subscribedTopicNames : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupHeartbeatRequest(w: Writer, m: ShareGroupHeartbeatRequest, version: number): void {

@@ -33,7 +33,7 @@ export interface ShareGroupHeartbeatResponse {
 export function createShareGroupHeartbeatResponse(
   init?: Partial<ShareGroupHeartbeatResponse>,
 ): ShareGroupHeartbeatResponse {
-  return {
+  const o: ShareGroupHeartbeatResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
@@ -42,6 +42,8 @@ export function createShareGroupHeartbeatResponse(
     heartbeatIntervalMs: init?.heartbeatIntervalMs !== undefined ? init.heartbeatIntervalMs : 0,
     assignment: init?.assignment !== undefined ? init.assignment : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupHeartbeatResponse(w: Writer, m: ShareGroupHeartbeatResponse, version: number): void {
@@ -152,9 +154,11 @@ export interface ShareGroupHeartbeatResponseAssignment {
 export function createShareGroupHeartbeatResponseAssignment(
   init?: Partial<ShareGroupHeartbeatResponseAssignment>,
 ): ShareGroupHeartbeatResponseAssignment {
-  return {
+  const o: ShareGroupHeartbeatResponseAssignment = {
     topicPartitions: init?.topicPartitions !== undefined ? init.topicPartitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupHeartbeatResponseAssignment(
@@ -244,10 +248,12 @@ export interface ShareGroupHeartbeatResponseTopicPartitions {
 export function createShareGroupHeartbeatResponseTopicPartitions(
   init?: Partial<ShareGroupHeartbeatResponseTopicPartitions>,
 ): ShareGroupHeartbeatResponseTopicPartitions {
-  return {
+  const o: ShareGroupHeartbeatResponseTopicPartitions = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeShareGroupHeartbeatResponseTopicPartitions(

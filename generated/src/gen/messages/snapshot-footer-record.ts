@@ -18,9 +18,11 @@ export interface SnapshotFooterRecord {
 
 /** A SnapshotFooterRecord with every field at its default, overridden by `init`. */
 export function createSnapshotFooterRecord(init?: Partial<SnapshotFooterRecord>): SnapshotFooterRecord {
-  return {
+  const o: SnapshotFooterRecord = {
     version: init?.version !== undefined ? init.version : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSnapshotFooterRecord(w: Writer, m: SnapshotFooterRecord, version: number): void {

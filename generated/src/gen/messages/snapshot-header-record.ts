@@ -20,10 +20,12 @@ export interface SnapshotHeaderRecord {
 
 /** A SnapshotHeaderRecord with every field at its default, overridden by `init`. */
 export function createSnapshotHeaderRecord(init?: Partial<SnapshotHeaderRecord>): SnapshotHeaderRecord {
-  return {
+  const o: SnapshotHeaderRecord = {
     version: init?.version !== undefined ? init.version : 0,
     lastContainedLogTimestamp: init?.lastContainedLogTimestamp !== undefined ? init.lastContainedLogTimestamp : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSnapshotHeaderRecord(w: Writer, m: SnapshotHeaderRecord, version: number): void {

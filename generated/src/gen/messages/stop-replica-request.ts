@@ -34,7 +34,7 @@ export interface StopReplicaRequest {
 
 /** A StopReplicaRequest with every field at its default, overridden by `init`. */
 export function createStopReplicaRequest(init?: Partial<StopReplicaRequest>): StopReplicaRequest {
-  return {
+  const o: StopReplicaRequest = {
     controllerId: init?.controllerId !== undefined ? init.controllerId : 0,
     isKRaftController: init?.isKRaftController !== undefined ? init.isKRaftController : false,
     controllerEpoch: init?.controllerEpoch !== undefined ? init.controllerEpoch : 0,
@@ -44,6 +44,8 @@ export function createStopReplicaRequest(init?: Partial<StopReplicaRequest>): St
     topics: init?.topics !== undefined ? init.topics : [],
     topicStates: init?.topicStates !== undefined ? init.topicStates : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeStopReplicaRequest(w: Writer, m: StopReplicaRequest, version: number): void {
@@ -329,10 +331,11 @@ export interface StopReplicaRequestStopReplicaPartitionV0 {
 export function createStopReplicaRequestStopReplicaPartitionV0(
   init?: Partial<StopReplicaRequestStopReplicaPartitionV0>,
 ): StopReplicaRequestStopReplicaPartitionV0 {
-  return {
+  const o: StopReplicaRequestStopReplicaPartitionV0 = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
   };
+  return o;
 }
 
 function writeStopReplicaRequestStopReplicaPartitionV0(
@@ -383,10 +386,12 @@ export interface StopReplicaRequestStopReplicaTopicV1 {
 export function createStopReplicaRequestStopReplicaTopicV1(
   init?: Partial<StopReplicaRequestStopReplicaTopicV1>,
 ): StopReplicaRequestStopReplicaTopicV1 {
-  return {
+  const o: StopReplicaRequestStopReplicaTopicV1 = {
     name: init?.name !== undefined ? init.name : "",
     partitionIndexes: init?.partitionIndexes !== undefined ? init.partitionIndexes : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeStopReplicaRequestStopReplicaTopicV1(
@@ -521,10 +526,12 @@ export interface StopReplicaRequestStopReplicaTopicState {
 export function createStopReplicaRequestStopReplicaTopicState(
   init?: Partial<StopReplicaRequestStopReplicaTopicState>,
 ): StopReplicaRequestStopReplicaTopicState {
-  return {
+  const o: StopReplicaRequestStopReplicaTopicState = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitionStates: init?.partitionStates !== undefined ? init.partitionStates : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeStopReplicaRequestStopReplicaTopicState(
@@ -630,11 +637,13 @@ export interface StopReplicaRequestStopReplicaPartitionState {
 export function createStopReplicaRequestStopReplicaPartitionState(
   init?: Partial<StopReplicaRequestStopReplicaPartitionState>,
 ): StopReplicaRequestStopReplicaPartitionState {
-  return {
+  const o: StopReplicaRequestStopReplicaPartitionState = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : -1,
     deletePartition: init?.deletePartition !== undefined ? init.deletePartition : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeStopReplicaRequestStopReplicaPartitionState(

@@ -22,10 +22,12 @@ export interface StopReplicaResponse {
 
 /** A StopReplicaResponse with every field at its default, overridden by `init`. */
 export function createStopReplicaResponse(init?: Partial<StopReplicaResponse>): StopReplicaResponse {
-  return {
+  const o: StopReplicaResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     partitionErrors: init?.partitionErrors !== undefined ? init.partitionErrors : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeStopReplicaResponse(w: Writer, m: StopReplicaResponse, version: number): void {
@@ -156,11 +158,13 @@ export interface StopReplicaResponseStopReplicaPartitionError {
 export function createStopReplicaResponseStopReplicaPartitionError(
   init?: Partial<StopReplicaResponseStopReplicaPartitionError>,
 ): StopReplicaResponseStopReplicaPartitionError {
-  return {
+  const o: StopReplicaResponseStopReplicaPartitionError = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeStopReplicaResponseStopReplicaPartitionError(

@@ -33,7 +33,7 @@ export interface SyncGroupRequest {
 
 /** A SyncGroupRequest with every field at its default, overridden by `init`. */
 export function createSyncGroupRequest(init?: Partial<SyncGroupRequest>): SyncGroupRequest {
-  return {
+  const o: SyncGroupRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     generationId: init?.generationId !== undefined ? init.generationId : 0,
     memberId: init?.memberId !== undefined ? init.memberId : "",
@@ -42,6 +42,8 @@ export function createSyncGroupRequest(init?: Partial<SyncGroupRequest>): SyncGr
     protocolName: init?.protocolName !== undefined ? init.protocolName : null,
     assignments: init?.assignments !== undefined ? init.assignments : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSyncGroupRequest(w: Writer, m: SyncGroupRequest, version: number): void {
@@ -273,10 +275,12 @@ export interface SyncGroupRequestSyncGroupRequestAssignment {
 export function createSyncGroupRequestSyncGroupRequestAssignment(
   init?: Partial<SyncGroupRequestSyncGroupRequestAssignment>,
 ): SyncGroupRequestSyncGroupRequestAssignment {
-  return {
+  const o: SyncGroupRequestSyncGroupRequestAssignment = {
     memberId: init?.memberId !== undefined ? init.memberId : "",
     assignment: init?.assignment !== undefined ? init.assignment : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSyncGroupRequestSyncGroupRequestAssignment(

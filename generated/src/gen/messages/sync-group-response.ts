@@ -29,13 +29,15 @@ export interface SyncGroupResponse {
 
 /** A SyncGroupResponse with every field at its default, overridden by `init`. */
 export function createSyncGroupResponse(init?: Partial<SyncGroupResponse>): SyncGroupResponse {
-  return {
+  const o: SyncGroupResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     protocolType: init?.protocolType !== undefined ? init.protocolType : null,
     protocolName: init?.protocolName !== undefined ? init.protocolName : null,
     assignment: init?.assignment !== undefined ? init.assignment : EMPTY_BYTES,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeSyncGroupResponse(w: Writer, m: SyncGroupResponse, version: number): void {

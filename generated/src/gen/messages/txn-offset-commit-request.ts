@@ -34,7 +34,7 @@ export interface TxnOffsetCommitRequest {
 
 /** A TxnOffsetCommitRequest with every field at its default, overridden by `init`. */
 export function createTxnOffsetCommitRequest(init?: Partial<TxnOffsetCommitRequest>): TxnOffsetCommitRequest {
-  return {
+  const o: TxnOffsetCommitRequest = {
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : "",
     groupId: init?.groupId !== undefined ? init.groupId : "",
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
@@ -44,6 +44,8 @@ export function createTxnOffsetCommitRequest(init?: Partial<TxnOffsetCommitReque
     groupInstanceId: init?.groupInstanceId !== undefined ? init.groupInstanceId : null,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeTxnOffsetCommitRequest(w: Writer, m: TxnOffsetCommitRequest, version: number): void {
@@ -283,10 +285,12 @@ export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
 export function createTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(
   init?: Partial<TxnOffsetCommitRequestTxnOffsetCommitRequestTopic>,
 ): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
-  return {
+  const o: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(
@@ -435,12 +439,14 @@ export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
 export function createTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(
   init?: Partial<TxnOffsetCommitRequestTxnOffsetCommitRequestPartition>,
 ): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
-  return {
+  const o: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     committedOffset: init?.committedOffset !== undefined ? init.committedOffset : 0n,
     committedLeaderEpoch: init?.committedLeaderEpoch !== undefined ? init.committedLeaderEpoch : -1,
     committedMetadata: init?.committedMetadata !== undefined ? init.committedMetadata : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(

@@ -22,10 +22,12 @@ export interface TxnOffsetCommitResponse {
 
 /** A TxnOffsetCommitResponse with every field at its default, overridden by `init`. */
 export function createTxnOffsetCommitResponse(init?: Partial<TxnOffsetCommitResponse>): TxnOffsetCommitResponse {
-  return {
+  const o: TxnOffsetCommitResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeTxnOffsetCommitResponse(w: Writer, m: TxnOffsetCommitResponse, version: number): void {
@@ -154,10 +156,12 @@ export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
 export function createTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(
   init?: Partial<TxnOffsetCommitResponseTxnOffsetCommitResponseTopic>,
 ): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
-  return {
+  const o: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(
@@ -302,10 +306,12 @@ export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
 export function createTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(
   init?: Partial<TxnOffsetCommitResponseTxnOffsetCommitResponsePartition>,
 ): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
-  return {
+  const o: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(

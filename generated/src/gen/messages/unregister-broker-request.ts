@@ -18,9 +18,11 @@ export interface UnregisterBrokerRequest {
 
 /** A UnregisterBrokerRequest with every field at its default, overridden by `init`. */
 export function createUnregisterBrokerRequest(init?: Partial<UnregisterBrokerRequest>): UnregisterBrokerRequest {
-  return {
+  const o: UnregisterBrokerRequest = {
     brokerId: init?.brokerId !== undefined ? init.brokerId : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUnregisterBrokerRequest(w: Writer, m: UnregisterBrokerRequest, version: number): void {

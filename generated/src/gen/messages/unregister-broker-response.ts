@@ -23,11 +23,13 @@ export interface UnregisterBrokerResponse {
 
 /** A UnregisterBrokerResponse with every field at its default, overridden by `init`. */
 export function createUnregisterBrokerResponse(init?: Partial<UnregisterBrokerResponse>): UnregisterBrokerResponse {
-  return {
+  const o: UnregisterBrokerResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUnregisterBrokerResponse(w: Writer, m: UnregisterBrokerResponse, version: number): void {

@@ -24,11 +24,13 @@ export interface UpdateFeaturesRequest {
 
 /** A UpdateFeaturesRequest with every field at its default, overridden by `init`. */
 export function createUpdateFeaturesRequest(init?: Partial<UpdateFeaturesRequest>): UpdateFeaturesRequest {
-  return {
+  const o: UpdateFeaturesRequest = {
     timeoutMs: init?.timeoutMs !== undefined ? init.timeoutMs : 60000,
     featureUpdates: init?.featureUpdates !== undefined ? init.featureUpdates : [],
     validateOnly: init?.validateOnly !== undefined ? init.validateOnly : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateFeaturesRequest(w: Writer, m: UpdateFeaturesRequest, version: number): void {
@@ -150,12 +152,14 @@ export interface UpdateFeaturesRequestFeatureUpdateKey {
 export function createUpdateFeaturesRequestFeatureUpdateKey(
   init?: Partial<UpdateFeaturesRequestFeatureUpdateKey>,
 ): UpdateFeaturesRequestFeatureUpdateKey {
-  return {
+  const o: UpdateFeaturesRequestFeatureUpdateKey = {
     feature: init?.feature !== undefined ? init.feature : "",
     maxVersionLevel: init?.maxVersionLevel !== undefined ? init.maxVersionLevel : 0,
     allowDowngrade: init?.allowDowngrade !== undefined ? init.allowDowngrade : false,
     upgradeType: init?.upgradeType !== undefined ? init.upgradeType : 1,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateFeaturesRequestFeatureUpdateKey(

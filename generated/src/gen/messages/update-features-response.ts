@@ -25,12 +25,14 @@ export interface UpdateFeaturesResponse {
 
 /** A UpdateFeaturesResponse with every field at its default, overridden by `init`. */
 export function createUpdateFeaturesResponse(init?: Partial<UpdateFeaturesResponse>): UpdateFeaturesResponse {
-  return {
+  const o: UpdateFeaturesResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateFeaturesResponse(w: Writer, m: UpdateFeaturesResponse, version: number): void {
@@ -143,11 +145,13 @@ export interface UpdateFeaturesResponseUpdatableFeatureResult {
 export function createUpdateFeaturesResponseUpdatableFeatureResult(
   init?: Partial<UpdateFeaturesResponseUpdatableFeatureResult>,
 ): UpdateFeaturesResponseUpdatableFeatureResult {
-  return {
+  const o: UpdateFeaturesResponseUpdatableFeatureResult = {
     feature: init?.feature !== undefined ? init.feature : "",
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateFeaturesResponseUpdatableFeatureResult(

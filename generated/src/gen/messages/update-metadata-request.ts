@@ -34,7 +34,7 @@ export interface UpdateMetadataRequest {
 
 /** A UpdateMetadataRequest with every field at its default, overridden by `init`. */
 export function createUpdateMetadataRequest(init?: Partial<UpdateMetadataRequest>): UpdateMetadataRequest {
-  return {
+  const o: UpdateMetadataRequest = {
     controllerId: init?.controllerId !== undefined ? init.controllerId : 0,
     isKRaftController: init?.isKRaftController !== undefined ? init.isKRaftController : false,
     type: init?.type !== undefined ? init.type : 0,
@@ -44,6 +44,8 @@ export function createUpdateMetadataRequest(init?: Partial<UpdateMetadataRequest
     topicStates: init?.topicStates !== undefined ? init.topicStates : [],
     liveBrokers: init?.liveBrokers !== undefined ? init.liveBrokers : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateMetadataRequest(w: Writer, m: UpdateMetadataRequest, version: number): void {
@@ -374,7 +376,7 @@ export interface UpdateMetadataRequestUpdateMetadataPartitionState {
 export function createUpdateMetadataRequestUpdateMetadataPartitionState(
   init?: Partial<UpdateMetadataRequestUpdateMetadataPartitionState>,
 ): UpdateMetadataRequestUpdateMetadataPartitionState {
-  return {
+  const o: UpdateMetadataRequestUpdateMetadataPartitionState = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     controllerEpoch: init?.controllerEpoch !== undefined ? init.controllerEpoch : 0,
@@ -385,6 +387,8 @@ export function createUpdateMetadataRequestUpdateMetadataPartitionState(
     replicas: init?.replicas !== undefined ? init.replicas : [],
     offlineReplicas: init?.offlineReplicas !== undefined ? init.offlineReplicas : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateMetadataRequestUpdateMetadataPartitionState(
@@ -651,11 +655,13 @@ export interface UpdateMetadataRequestUpdateMetadataTopicState {
 export function createUpdateMetadataRequestUpdateMetadataTopicState(
   init?: Partial<UpdateMetadataRequestUpdateMetadataTopicState>,
 ): UpdateMetadataRequestUpdateMetadataTopicState {
-  return {
+  const o: UpdateMetadataRequestUpdateMetadataTopicState = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitionStates: init?.partitionStates !== undefined ? init.partitionStates : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateMetadataRequestUpdateMetadataTopicState(
@@ -819,13 +825,15 @@ export interface UpdateMetadataRequestUpdateMetadataBroker {
 export function createUpdateMetadataRequestUpdateMetadataBroker(
   init?: Partial<UpdateMetadataRequestUpdateMetadataBroker>,
 ): UpdateMetadataRequestUpdateMetadataBroker {
-  return {
+  const o: UpdateMetadataRequestUpdateMetadataBroker = {
     id: init?.id !== undefined ? init.id : 0,
     v0Host: init?.v0Host !== undefined ? init.v0Host : "",
     v0Port: init?.v0Port !== undefined ? init.v0Port : 0,
     endpoints: init?.endpoints !== undefined ? init.endpoints : [],
     rack: init?.rack !== undefined ? init.rack : "",
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateMetadataRequestUpdateMetadataBroker(
@@ -1019,12 +1027,14 @@ export interface UpdateMetadataRequestUpdateMetadataEndpoint {
 export function createUpdateMetadataRequestUpdateMetadataEndpoint(
   init?: Partial<UpdateMetadataRequestUpdateMetadataEndpoint>,
 ): UpdateMetadataRequestUpdateMetadataEndpoint {
-  return {
+  const o: UpdateMetadataRequestUpdateMetadataEndpoint = {
     port: init?.port !== undefined ? init.port : 0,
     host: init?.host !== undefined ? init.host : "",
     listener: init?.listener !== undefined ? init.listener : "",
     securityProtocol: init?.securityProtocol !== undefined ? init.securityProtocol : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateMetadataRequestUpdateMetadataEndpoint(

@@ -19,9 +19,11 @@ export interface UpdateMetadataResponse {
 
 /** A UpdateMetadataResponse with every field at its default, overridden by `init`. */
 export function createUpdateMetadataResponse(init?: Partial<UpdateMetadataResponse>): UpdateMetadataResponse {
-  return {
+  const o: UpdateMetadataResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateMetadataResponse(w: Writer, m: UpdateMetadataResponse, version: number): void {

@@ -29,7 +29,7 @@ export interface UpdateRaftVoterRequest {
 
 /** A UpdateRaftVoterRequest with every field at its default, overridden by `init`. */
 export function createUpdateRaftVoterRequest(init?: Partial<UpdateRaftVoterRequest>): UpdateRaftVoterRequest {
-  return {
+  const o: UpdateRaftVoterRequest = {
     clusterId: init?.clusterId !== undefined ? init.clusterId : "",
     currentLeaderEpoch: init?.currentLeaderEpoch !== undefined ? init.currentLeaderEpoch : 0,
     voterId: init?.voterId !== undefined ? init.voterId : 0,
@@ -40,6 +40,8 @@ export function createUpdateRaftVoterRequest(init?: Partial<UpdateRaftVoterReque
         ? init.kRaftVersionFeature
         : createUpdateRaftVoterRequestKRaftVersionFeature(),
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateRaftVoterRequest(w: Writer, m: UpdateRaftVoterRequest, version: number): void {
@@ -163,11 +165,13 @@ export interface UpdateRaftVoterRequestListener {
 export function createUpdateRaftVoterRequestListener(
   init?: Partial<UpdateRaftVoterRequestListener>,
 ): UpdateRaftVoterRequestListener {
-  return {
+  const o: UpdateRaftVoterRequestListener = {
     name: init?.name !== undefined ? init.name : "",
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateRaftVoterRequestListener(w: Writer, m: UpdateRaftVoterRequestListener, version: number): void {
@@ -245,10 +249,12 @@ export interface UpdateRaftVoterRequestKRaftVersionFeature {
 export function createUpdateRaftVoterRequestKRaftVersionFeature(
   init?: Partial<UpdateRaftVoterRequestKRaftVersionFeature>,
 ): UpdateRaftVoterRequestKRaftVersionFeature {
-  return {
+  const o: UpdateRaftVoterRequestKRaftVersionFeature = {
     minSupportedVersion: init?.minSupportedVersion !== undefined ? init.minSupportedVersion : 0,
     maxSupportedVersion: init?.maxSupportedVersion !== undefined ? init.maxSupportedVersion : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateRaftVoterRequestKRaftVersionFeature(

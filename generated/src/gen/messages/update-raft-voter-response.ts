@@ -23,12 +23,14 @@ export interface UpdateRaftVoterResponse {
 
 /** A UpdateRaftVoterResponse with every field at its default, overridden by `init`. */
 export function createUpdateRaftVoterResponse(init?: Partial<UpdateRaftVoterResponse>): UpdateRaftVoterResponse {
-  return {
+  const o: UpdateRaftVoterResponse = {
     throttleTimeMs: init?.throttleTimeMs !== undefined ? init.throttleTimeMs : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     currentLeader:
       init?.currentLeader !== undefined ? init.currentLeader : createUpdateRaftVoterResponseCurrentLeader(),
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateRaftVoterResponse(w: Writer, m: UpdateRaftVoterResponse, version: number): void {
@@ -132,12 +134,14 @@ export interface UpdateRaftVoterResponseCurrentLeader {
 export function createUpdateRaftVoterResponseCurrentLeader(
   init?: Partial<UpdateRaftVoterResponseCurrentLeader>,
 ): UpdateRaftVoterResponseCurrentLeader {
-  return {
+  const o: UpdateRaftVoterResponseCurrentLeader = {
     leaderId: init?.leaderId !== undefined ? init.leaderId : -1,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : -1,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeUpdateRaftVoterResponseCurrentLeader(

@@ -23,11 +23,13 @@ export interface VoteRequest {
 
 /** A VoteRequest with every field at its default, overridden by `init`. */
 export function createVoteRequest(init?: Partial<VoteRequest>): VoteRequest {
-  return {
+  const o: VoteRequest = {
     clusterId: init?.clusterId !== undefined ? init.clusterId : null,
     voterId: init?.voterId !== undefined ? init.voterId : -1,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVoteRequest(w: Writer, m: VoteRequest, version: number): void {
@@ -139,10 +141,12 @@ export interface VoteRequestTopicData {
 
 /** A TopicData with every field at its default, overridden by `init`. */
 export function createVoteRequestTopicData(init?: Partial<VoteRequestTopicData>): VoteRequestTopicData {
-  return {
+  const o: VoteRequestTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVoteRequestTopicData(w: Writer, m: VoteRequestTopicData, version: number): void {
@@ -244,7 +248,7 @@ export interface VoteRequestPartitionData {
 
 /** A PartitionData with every field at its default, overridden by `init`. */
 export function createVoteRequestPartitionData(init?: Partial<VoteRequestPartitionData>): VoteRequestPartitionData {
-  return {
+  const o: VoteRequestPartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     candidateEpoch: init?.candidateEpoch !== undefined ? init.candidateEpoch : 0,
     candidateId: init?.candidateId !== undefined ? init.candidateId : 0,
@@ -254,6 +258,8 @@ export function createVoteRequestPartitionData(init?: Partial<VoteRequestPartiti
     lastOffsetEpoch: init?.lastOffsetEpoch !== undefined ? init.lastOffsetEpoch : 0,
     lastOffset: init?.lastOffset !== undefined ? init.lastOffset : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVoteRequestPartitionData(w: Writer, m: VoteRequestPartitionData, version: number): void {

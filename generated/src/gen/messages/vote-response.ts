@@ -24,11 +24,13 @@ export interface VoteResponse {
 
 /** A VoteResponse with every field at its default, overridden by `init`. */
 export function createVoteResponse(init?: Partial<VoteResponse>): VoteResponse {
-  return {
+  const o: VoteResponse = {
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     topics: init?.topics !== undefined ? init.topics : [],
     nodeEndpoints: init?.nodeEndpoints !== undefined ? init.nodeEndpoints : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVoteResponse(w: Writer, m: VoteResponse, version: number): void {
@@ -188,10 +190,12 @@ export interface VoteResponseTopicData {
 
 /** A TopicData with every field at its default, overridden by `init`. */
 export function createVoteResponseTopicData(init?: Partial<VoteResponseTopicData>): VoteResponseTopicData {
-  return {
+  const o: VoteResponseTopicData = {
     topicName: init?.topicName !== undefined ? init.topicName : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVoteResponseTopicData(w: Writer, m: VoteResponseTopicData, version: number): void {
@@ -289,13 +293,15 @@ export interface VoteResponsePartitionData {
 
 /** A PartitionData with every field at its default, overridden by `init`. */
 export function createVoteResponsePartitionData(init?: Partial<VoteResponsePartitionData>): VoteResponsePartitionData {
-  return {
+  const o: VoteResponsePartitionData = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     leaderId: init?.leaderId !== undefined ? init.leaderId : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
     voteGranted: init?.voteGranted !== undefined ? init.voteGranted : false,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVoteResponsePartitionData(w: Writer, m: VoteResponsePartitionData, version: number): void {
@@ -377,11 +383,13 @@ export interface VoteResponseNodeEndpoint {
 
 /** A NodeEndpoint with every field at its default, overridden by `init`. */
 export function createVoteResponseNodeEndpoint(init?: Partial<VoteResponseNodeEndpoint>): VoteResponseNodeEndpoint {
-  return {
+  const o: VoteResponseNodeEndpoint = {
     nodeId: init?.nodeId !== undefined ? init.nodeId : 0,
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVoteResponseNodeEndpoint(w: Writer, m: VoteResponseNodeEndpoint, version: number): void {

@@ -21,10 +21,12 @@ export interface VotersRecord {
 
 /** A VotersRecord with every field at its default, overridden by `init`. */
 export function createVotersRecord(init?: Partial<VotersRecord>): VotersRecord {
-  return {
+  const o: VotersRecord = {
     version: init?.version !== undefined ? init.version : 0,
     voters: init?.voters !== undefined ? init.voters : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVotersRecord(w: Writer, m: VotersRecord, version: number): void {
@@ -122,13 +124,15 @@ export interface VotersRecordVoter {
 
 /** A Voter with every field at its default, overridden by `init`. */
 export function createVotersRecordVoter(init?: Partial<VotersRecordVoter>): VotersRecordVoter {
-  return {
+  const o: VotersRecordVoter = {
     voterId: init?.voterId !== undefined ? init.voterId : 0,
     voterDirectoryId: init?.voterDirectoryId !== undefined ? init.voterDirectoryId : "AAAAAAAAAAAAAAAAAAAAAA",
     endpoints: init?.endpoints !== undefined ? init.endpoints : [],
     kRaftVersionFeature:
       init?.kRaftVersionFeature !== undefined ? init.kRaftVersionFeature : createVotersRecordKRaftVersionFeature(),
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVotersRecordVoter(w: Writer, m: VotersRecordVoter, version: number): void {
@@ -229,11 +233,13 @@ export interface VotersRecordEndpoint {
 
 /** A Endpoint with every field at its default, overridden by `init`. */
 export function createVotersRecordEndpoint(init?: Partial<VotersRecordEndpoint>): VotersRecordEndpoint {
-  return {
+  const o: VotersRecordEndpoint = {
     name: init?.name !== undefined ? init.name : "",
     host: init?.host !== undefined ? init.host : "",
     port: init?.port !== undefined ? init.port : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVotersRecordEndpoint(w: Writer, m: VotersRecordEndpoint, version: number): void {
@@ -311,10 +317,12 @@ export interface VotersRecordKRaftVersionFeature {
 export function createVotersRecordKRaftVersionFeature(
   init?: Partial<VotersRecordKRaftVersionFeature>,
 ): VotersRecordKRaftVersionFeature {
-  return {
+  const o: VotersRecordKRaftVersionFeature = {
     minSupportedVersion: init?.minSupportedVersion !== undefined ? init.minSupportedVersion : 0,
     maxSupportedVersion: init?.maxSupportedVersion !== undefined ? init.maxSupportedVersion : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeVotersRecordKRaftVersionFeature(w: Writer, m: VotersRecordKRaftVersionFeature, version: number): void {

@@ -23,10 +23,12 @@ export interface WriteShareGroupStateRequest {
 export function createWriteShareGroupStateRequest(
   init?: Partial<WriteShareGroupStateRequest>,
 ): WriteShareGroupStateRequest {
-  return {
+  const o: WriteShareGroupStateRequest = {
     groupId: init?.groupId !== undefined ? init.groupId : "",
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteShareGroupStateRequest(w: Writer, m: WriteShareGroupStateRequest, version: number): void {
@@ -125,10 +127,12 @@ export interface WriteShareGroupStateRequestWriteStateData {
 export function createWriteShareGroupStateRequestWriteStateData(
   init?: Partial<WriteShareGroupStateRequestWriteStateData>,
 ): WriteShareGroupStateRequestWriteStateData {
-  return {
+  const o: WriteShareGroupStateRequestWriteStateData = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteShareGroupStateRequestWriteStateData(
@@ -235,13 +239,15 @@ export interface WriteShareGroupStateRequestPartitionData {
 export function createWriteShareGroupStateRequestPartitionData(
   init?: Partial<WriteShareGroupStateRequestPartitionData>,
 ): WriteShareGroupStateRequestPartitionData {
-  return {
+  const o: WriteShareGroupStateRequestPartitionData = {
     partition: init?.partition !== undefined ? init.partition : 0,
     stateEpoch: init?.stateEpoch !== undefined ? init.stateEpoch : 0,
     leaderEpoch: init?.leaderEpoch !== undefined ? init.leaderEpoch : 0,
     startOffset: init?.startOffset !== undefined ? init.startOffset : 0n,
     stateBatches: init?.stateBatches !== undefined ? init.stateBatches : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteShareGroupStateRequestPartitionData(
@@ -361,12 +367,14 @@ export interface WriteShareGroupStateRequestStateBatch {
 export function createWriteShareGroupStateRequestStateBatch(
   init?: Partial<WriteShareGroupStateRequestStateBatch>,
 ): WriteShareGroupStateRequestStateBatch {
-  return {
+  const o: WriteShareGroupStateRequestStateBatch = {
     firstOffset: init?.firstOffset !== undefined ? init.firstOffset : 0n,
     lastOffset: init?.lastOffset !== undefined ? init.lastOffset : 0n,
     deliveryState: init?.deliveryState !== undefined ? init.deliveryState : 0,
     deliveryCount: init?.deliveryCount !== undefined ? init.deliveryCount : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteShareGroupStateRequestStateBatch(

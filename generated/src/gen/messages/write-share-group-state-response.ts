@@ -21,9 +21,11 @@ export interface WriteShareGroupStateResponse {
 export function createWriteShareGroupStateResponse(
   init?: Partial<WriteShareGroupStateResponse>,
 ): WriteShareGroupStateResponse {
-  return {
+  const o: WriteShareGroupStateResponse = {
     results: init?.results !== undefined ? init.results : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteShareGroupStateResponse(w: Writer, m: WriteShareGroupStateResponse, version: number): void {
@@ -114,10 +116,12 @@ export interface WriteShareGroupStateResponseWriteStateResult {
 export function createWriteShareGroupStateResponseWriteStateResult(
   init?: Partial<WriteShareGroupStateResponseWriteStateResult>,
 ): WriteShareGroupStateResponseWriteStateResult {
-  return {
+  const o: WriteShareGroupStateResponseWriteStateResult = {
     topicId: init?.topicId !== undefined ? init.topicId : "AAAAAAAAAAAAAAAAAAAAAA",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteShareGroupStateResponseWriteStateResult(
@@ -220,11 +224,13 @@ export interface WriteShareGroupStateResponsePartitionResult {
 export function createWriteShareGroupStateResponsePartitionResult(
   init?: Partial<WriteShareGroupStateResponsePartitionResult>,
 ): WriteShareGroupStateResponsePartitionResult {
-  return {
+  const o: WriteShareGroupStateResponsePartitionResult = {
     partition: init?.partition !== undefined ? init.partition : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
     errorMessage: init?.errorMessage !== undefined ? init.errorMessage : null,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteShareGroupStateResponsePartitionResult(

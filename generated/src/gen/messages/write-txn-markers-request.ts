@@ -20,9 +20,11 @@ export interface WriteTxnMarkersRequest {
 
 /** A WriteTxnMarkersRequest with every field at its default, overridden by `init`. */
 export function createWriteTxnMarkersRequest(init?: Partial<WriteTxnMarkersRequest>): WriteTxnMarkersRequest {
-  return {
+  const o: WriteTxnMarkersRequest = {
     markers: init?.markers !== undefined ? init.markers : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteTxnMarkersRequest(w: Writer, m: WriteTxnMarkersRequest, version: number): void {
@@ -152,13 +154,15 @@ export interface WriteTxnMarkersRequestWritableTxnMarker {
 export function createWriteTxnMarkersRequestWritableTxnMarker(
   init?: Partial<WriteTxnMarkersRequestWritableTxnMarker>,
 ): WriteTxnMarkersRequestWritableTxnMarker {
-  return {
+  const o: WriteTxnMarkersRequestWritableTxnMarker = {
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
     producerEpoch: init?.producerEpoch !== undefined ? init.producerEpoch : 0,
     transactionResult: init?.transactionResult !== undefined ? init.transactionResult : false,
     topics: init?.topics !== undefined ? init.topics : [],
     coordinatorEpoch: init?.coordinatorEpoch !== undefined ? init.coordinatorEpoch : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteTxnMarkersRequestWritableTxnMarker(
@@ -307,10 +311,12 @@ export interface WriteTxnMarkersRequestWritableTxnMarkerTopic {
 export function createWriteTxnMarkersRequestWritableTxnMarkerTopic(
   init?: Partial<WriteTxnMarkersRequestWritableTxnMarkerTopic>,
 ): WriteTxnMarkersRequestWritableTxnMarkerTopic {
-  return {
+  const o: WriteTxnMarkersRequestWritableTxnMarkerTopic = {
     name: init?.name !== undefined ? init.name : "",
     partitionIndexes: init?.partitionIndexes !== undefined ? init.partitionIndexes : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteTxnMarkersRequestWritableTxnMarkerTopic(

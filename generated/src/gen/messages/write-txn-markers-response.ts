@@ -20,9 +20,11 @@ export interface WriteTxnMarkersResponse {
 
 /** A WriteTxnMarkersResponse with every field at its default, overridden by `init`. */
 export function createWriteTxnMarkersResponse(init?: Partial<WriteTxnMarkersResponse>): WriteTxnMarkersResponse {
-  return {
+  const o: WriteTxnMarkersResponse = {
     markers: init?.markers !== undefined ? init.markers : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteTxnMarkersResponse(w: Writer, m: WriteTxnMarkersResponse, version: number): void {
@@ -146,10 +148,12 @@ export interface WriteTxnMarkersResponseWritableTxnMarkerResult {
 export function createWriteTxnMarkersResponseWritableTxnMarkerResult(
   init?: Partial<WriteTxnMarkersResponseWritableTxnMarkerResult>,
 ): WriteTxnMarkersResponseWritableTxnMarkerResult {
-  return {
+  const o: WriteTxnMarkersResponseWritableTxnMarkerResult = {
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
     topics: init?.topics !== undefined ? init.topics : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteTxnMarkersResponseWritableTxnMarkerResult(
@@ -283,10 +287,12 @@ export interface WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
 export function createWriteTxnMarkersResponseWritableTxnMarkerTopicResult(
   init?: Partial<WriteTxnMarkersResponseWritableTxnMarkerTopicResult>,
 ): WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
-  return {
+  const o: WriteTxnMarkersResponseWritableTxnMarkerTopicResult = {
     name: init?.name !== undefined ? init.name : "",
     partitions: init?.partitions !== undefined ? init.partitions : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(
@@ -431,10 +437,12 @@ export interface WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {
 export function createWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(
   init?: Partial<WriteTxnMarkersResponseWritableTxnMarkerPartitionResult>,
 ): WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {
-  return {
+  const o: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult = {
     partitionIndex: init?.partitionIndex !== undefined ? init.partitionIndex : 0,
     errorCode: init?.errorCode !== undefined ? init.errorCode : 0,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(

@@ -10,9 +10,10 @@ export interface TransactionLogKey {
 
 /** A TransactionLogKey with every field at its default, overridden by `init`. */
 export function createTransactionLogKey(init?: Partial<TransactionLogKey>): TransactionLogKey {
-  return {
+  const o: TransactionLogKey = {
     transactionalId: init?.transactionalId !== undefined ? init.transactionalId : "",
   };
+  return o;
 }
 
 function writeTransactionLogKey(w: Writer, m: TransactionLogKey, version: number): void {

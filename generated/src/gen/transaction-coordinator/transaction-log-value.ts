@@ -32,7 +32,7 @@ export interface TransactionLogValue {
 
 /** A TransactionLogValue with every field at its default, overridden by `init`. */
 export function createTransactionLogValue(init?: Partial<TransactionLogValue>): TransactionLogValue {
-  return {
+  const o: TransactionLogValue = {
     producerId: init?.producerId !== undefined ? init.producerId : 0n,
     producerEpoch: init?.producerEpoch !== undefined ? init.producerEpoch : 0,
     transactionTimeoutMs: init?.transactionTimeoutMs !== undefined ? init.transactionTimeoutMs : 0,
@@ -43,6 +43,8 @@ export function createTransactionLogValue(init?: Partial<TransactionLogValue>): 
     transactionStartTimestampMs:
       init?.transactionStartTimestampMs !== undefined ? init.transactionStartTimestampMs : 0n,
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeTransactionLogValue(w: Writer, m: TransactionLogValue, version: number): void {
@@ -220,10 +222,12 @@ export interface TransactionLogValuePartitionsSchema {
 export function createTransactionLogValuePartitionsSchema(
   init?: Partial<TransactionLogValuePartitionsSchema>,
 ): TransactionLogValuePartitionsSchema {
-  return {
+  const o: TransactionLogValuePartitionsSchema = {
     topic: init?.topic !== undefined ? init.topic : "",
     partitionIds: init?.partitionIds !== undefined ? init.partitionIds : [],
   };
+  if (init?._unknownTaggedFields !== undefined) o._unknownTaggedFields = init._unknownTaggedFields;
+  return o;
 }
 
 function writeTransactionLogValuePartitionsSchema(
