@@ -32,17 +32,17 @@ interface Wanted {
 const INITIAL_EPOCH = 0;
 const FINAL_EPOCH = -1;
 
+/** Record sets at least this large are written to the socket as read, not copied into the frame. */
+const ZERO_COPY_MIN_BYTES = 4096;
+
 /**
- * Fetch v0-17 (v17 only adds a replica field). From v7 clients may open an incremental fetch session (KIP-227): a full fetch with
- * session id 0 and epoch 0 creates one; later fetches carry its id and the next epoch, name only the
+ * Fetch v0-17 (v17 adds only a replica's field). From v7 clients may open an incremental fetch session
+ * (KIP-227): a full fetch with session id 0 and epoch 0 creates one; later fetches carry its id and the next epoch, name only the
  * partitions that changed (or are to be forgotten), and get back only partitions with news. Epoch -1
  * closes a session. A fetch that finds fewer than MinBytes waits up to MaxWaitMs and is woken by
  * appends to its partitions. Stored batches are sent as they are on disk; v0-3 clients get them
  * down-converted to the message format they read (magic 0 or 1).
  */
-/** Record sets at least this large are written to the socket as read, not copied into the frame. */
-const ZERO_COPY_MIN_BYTES = 4096;
-
 export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
   minVersion: 0,
