@@ -1,11 +1,12 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createApiVersionsResponse, createApiVersionsResponseApiVersion, type ApiVersionsResponse } from "@tskafka/protocol";
 import { TopicRegistry, invalidTopicName, type TopicInfo } from "./cluster/topics.js";
-import type { BrokerConfig } from "./config.js";
+import { brokerLogDefaults, withDynamicConfigs, type BrokerConfig } from "./config.js";
+import { DynamicConfigStore, type DynamicScope } from "./cluster/dynamic-configs.js";
 import { ErrorCode } from "./errors.js";
 import type { Handler } from "./handlers/handler.js";
 import { HANDLERS } from "./handlers/index.js";
-import { logConfigFromKafka, type LogConfig } from "./log/config.js";
+import { logConfigFromKafka } from "./log/config.js";
 import { LogManager } from "./log/log-manager.js";
 import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
@@ -29,39 +30,42 @@ export class Broker {
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
 
+  /** The config in force: server.properties and flags with the dynamic broker configs over them. */
+  private effectiveConfig: BrokerConfig;
+
   private constructor(
-    readonly config: BrokerConfig,
+    config: BrokerConfig,
     readonly log: Logger,
     readonly topics: TopicRegistry,
     readonly logs: LogManager,
+    readonly dynamicConfigs: DynamicConfigStore,
   ) {
+    this.effectiveConfig = config;
     this.handlers = new Map(HANDLERS.map((h) => [h.apiKey, h as Handler]));
     this.producerIds = new ProducerIds(config.dataDir);
     this.groups = new GroupCoordinator(this);
   }
 
-  static async open(config: BrokerConfig, log: Logger): Promise<Broker> {
-    const topics = await TopicRegistry.load(config.dataDir);
+  get config(): BrokerConfig {
+    return this.effectiveConfig;
+  }
+
+  static async open(staticConfig: BrokerConfig, log: Logger): Promise<Broker> {
+    const topics = await TopicRegistry.load(staticConfig.dataDir);
+    const dynamicConfigs = await DynamicConfigStore.load(staticConfig.dataDir);
+    const config = withDynamicConfigs(staticConfig, dynamicConfigs.layers(staticConfig.nodeId));
     const p = config.props;
-    const defaults: Partial<LogConfig> = {
-      segmentBytes: p["log.segment.bytes"],
-      segmentMs: config.rollMs,
-      retentionMs: config.retentionMs,
-      retentionBytes: p["log.retention.bytes"],
-      flushMessages: p["log.flush.interval.messages"],
-      maxMessageBytes: p["message.max.bytes"],
-      messageTimestampType: p["log.message.timestamp.type"],
-      indexIntervalBytes: p["log.index.interval.bytes"],
-      ...(p["log.flush.interval.ms"] !== undefined ? { flushMs: p["log.flush.interval.ms"] } : {}),
-    };
+    const defaults = brokerLogDefaults(config);
     const topicConfigs = new Map(topics.list().map((t) => [t.name, logConfigFromKafka(t.configs)]));
     const started = Date.now();
     const logs = await LogManager.open(config.dataDir, {
       defaults,
       topicConfigs,
       retentionCheckIntervalMs: p["log.retention.check.interval.ms"],
+      cleanerBackoffMs: p["log.cleaner.backoff.ms"],
+      onCleanerError: (dir, e) => log.error(`log cleaner: ${dir}: ${e.message}`),
     });
-    const broker = new Broker(config, log, topics, logs);
+    const broker = new Broker(config, log, topics, logs, dynamicConfigs);
     await broker.producerIds.load();
     await broker.groups.load();
     log.info(`loaded ${topics.list().length} topics from ${config.dataDir} in ${Date.now() - started} ms`);
@@ -147,6 +151,13 @@ export class Broker {
     for (let p = topic.partitions; p < total; p++) await this.logs.getOrCreate(name, p);
     await this.topics.setPartitions(name, total);
     this.log.info(`topic ${name} now has ${total} partitions`);
+  }
+
+  /** Replaces the dynamic broker configs of `scope` (validated by the caller), persists and applies them. */
+  async setDynamicConfigs(scope: DynamicScope, configs: Readonly<Record<string, string>>): Promise<void> {
+    await this.dynamicConfigs.set(scope, configs);
+    this.effectiveConfig = withDynamicConfigs(this.effectiveConfig, this.dynamicConfigs.layers(this.effectiveConfig.nodeId));
+    this.logs.setDefaults(brokerLogDefaults(this.effectiveConfig));
   }
 
   async setTopicConfigs(name: string, configs: Record<string, string>): Promise<void> {

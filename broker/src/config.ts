@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { DEFAULT_LOG_CONFIG, type LogConfig } from "./log/config.js";
 
 /**
  * Broker configuration: Kafka's own `server.properties` keys for what this broker supports, validated
@@ -32,10 +33,15 @@ const properties = z.object({
   "log.retention.hours": int(-1).default(168),
   "log.retention.bytes": int(-1).default(-1),
   "log.retention.check.interval.ms": int(1).default(300_000),
+  "log.cleaner.backoff.ms": int(1).default(15_000),
   "log.flush.interval.messages": int(1).default(Number.MAX_SAFE_INTEGER),
   "log.flush.interval.ms": int(0).optional(),
   "log.index.interval.bytes": int(0).default(4096),
   "log.message.timestamp.type": z.enum(["CreateTime", "LogAppendTime"]).default("CreateTime"),
+  "log.cleanup.policy": z
+    .string()
+    .regex(/^\s*(compact|delete)\s*(,\s*(compact|delete)\s*)*$/, "expected delete, compact or both (comma-separated)")
+    .default("delete"),
   "message.max.bytes": int(0).default(1_048_588),
   "socket.request.max.bytes": int(1).default(104_857_600),
   "offsets.retention.minutes": int(1).default(10_080),
@@ -64,10 +70,21 @@ export interface BrokerConfig {
   readonly props: BrokerProperties;
   /** Keys set by the file or by flags (the rest are defaults), for DescribeConfigs' config sources. */
   readonly explicitKeys: ReadonlySet<string>;
+  /** The values from the file, flags and defaults, before dynamic broker configs. */
+  readonly staticProps: BrokerProperties;
+  /** Dynamic broker configs in force (already in `props`): this node's own and the cluster-wide defaults. */
+  readonly dynamic: DynamicLayers;
   /** Retention in ms after Kafka's precedence: ms, then minutes, then hours. */
   readonly retentionMs: number;
   readonly rollMs: number;
 }
+
+export interface DynamicLayers {
+  readonly perBroker: Readonly<Record<string, string>>;
+  readonly clusterDefault: Readonly<Record<string, string>>;
+}
+
+const NO_DYNAMIC: DynamicLayers = { perBroker: {}, clusterDefault: {} };
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -127,10 +144,6 @@ export function buildConfig(inputs: ConfigInputs): BrokerConfig {
     advertisedHost = m[1]!;
     advertisedPort = Number(m[2]);
   }
-  const retentionMs =
-    props["log.retention.ms"] ??
-    (props["log.retention.minutes"] !== undefined ? props["log.retention.minutes"] * 60_000 : props["log.retention.hours"] * 3_600_000);
-  const rollMs = props["log.roll.ms"] ?? props["log.roll.hours"] * 3_600_000;
   return {
     nodeId: props["node.id"],
     host,
@@ -140,8 +153,68 @@ export function buildConfig(inputs: ConfigInputs): BrokerConfig {
     dataDir: props["log.dirs"],
     props,
     explicitKeys: new Set(Object.keys(raw)),
-    retentionMs: retentionMs < 0 ? -1 : retentionMs,
-    rollMs,
+    staticProps: props,
+    dynamic: NO_DYNAMIC,
+    ...derivedTimes(props),
+  };
+}
+
+/** Retention and roll times after Kafka's precedence: ms, then minutes, then hours. */
+function derivedTimes(props: BrokerProperties): { retentionMs: number; rollMs: number } {
+  const retentionMs =
+    props["log.retention.ms"] ??
+    (props["log.retention.minutes"] !== undefined ? props["log.retention.minutes"] * 60_000 : props["log.retention.hours"] * 3_600_000);
+  return { retentionMs: retentionMs < 0 ? -1 : retentionMs, rollMs: props["log.roll.ms"] ?? props["log.roll.hours"] * 3_600_000 };
+}
+
+type PropertySchema = (typeof properties.shape)[keyof typeof properties.shape];
+
+function schemaOf(key: string): PropertySchema | undefined {
+  return KNOWN_KEYS.has(key) ? properties.shape[key as keyof typeof properties.shape] : undefined;
+}
+
+/** Why this broker cannot take `value` for `key` (its own limits), or undefined when it can. */
+export function invalidPropertyValue(key: string, value: string): string | undefined {
+  const schema = schemaOf(key);
+  if (schema === undefined) return `unknown broker config ${key}`;
+  const parsed = schema.safeParse(value.trim());
+  return parsed.success ? undefined : `Invalid value ${value} for configuration ${key}: ${parsed.error.issues[0]?.message ?? "invalid"}`;
+}
+
+/** The value a key has when server.properties does not set it, as text; null when it has none. */
+export function defaultPropertyValue(key: string): string | null {
+  const parsed = schemaOf(key)?.safeParse(undefined);
+  return parsed?.success === true && parsed.data !== undefined ? String(parsed.data) : null;
+}
+
+/**
+ * The config in force once dynamic broker configs apply: per-broker values over cluster-wide defaults
+ * over the static ones. Values must already be valid (see invalidPropertyValue).
+ */
+export function withDynamicConfigs(base: BrokerConfig, dynamic: DynamicLayers): BrokerConfig {
+  const props: Record<string, unknown> = { ...base.staticProps };
+  for (const [key, value] of Object.entries({ ...dynamic.clusterDefault, ...dynamic.perBroker })) {
+    const parsed = schemaOf(key)?.safeParse(value.trim());
+    if (parsed?.success === true) props[key] = parsed.data;
+  }
+  const effective = props as BrokerProperties;
+  return { ...base, props: effective, dynamic, ...derivedTimes(effective) };
+}
+
+/** The log settings a broker config gives topics without their own overrides. */
+export function brokerLogDefaults(config: BrokerConfig): Partial<LogConfig> {
+  const p = config.props;
+  return {
+    segmentBytes: p["log.segment.bytes"],
+    segmentMs: config.rollMs,
+    retentionMs: config.retentionMs,
+    retentionBytes: p["log.retention.bytes"],
+    flushMessages: p["log.flush.interval.messages"],
+    flushMs: p["log.flush.interval.ms"] ?? DEFAULT_LOG_CONFIG.flushMs,
+    maxMessageBytes: p["message.max.bytes"],
+    messageTimestampType: p["log.message.timestamp.type"],
+    indexIntervalBytes: p["log.index.interval.bytes"],
+    cleanupPolicy: p["log.cleanup.policy"].split(",").map((s) => s.trim()).join(","),
   };
 }
 

@@ -1,10 +1,10 @@
-import type { BrokerConfig } from "../config.js";
+import { defaultPropertyValue, invalidPropertyValue, type BrokerConfig } from "../config.js";
 
 /**
  * The configs this broker describes and accepts, as Kafka 3.9 names, types and defaults them: every
  * topic config (validated on CreateTopics/AlterConfigs, shown by DescribeConfigs with its source and
- * broker synonyms) and the broker's own server.properties keys (shown read-only: this broker has no
- * dynamic broker configs).
+ * broker synonyms) and the broker's own server.properties keys, of which the log defaults Kafka lets
+ * change at runtime are dynamic broker configs (per broker or cluster-wide, see dynamic-configs.ts).
  */
 
 /** DescribeConfigs' ConfigType. */
@@ -22,7 +22,7 @@ export const ConfigType = {
 } as const;
 export type ConfigType = (typeof ConfigType)[keyof typeof ConfigType];
 
-/** DescribeConfigs' ConfigSource. */
+/** DescribeConfigs' ConfigSource (Kafka's DescribeConfigsResponse.ConfigSource ids). */
 export const ConfigSource = {
   UNKNOWN: 0,
   DYNAMIC_TOPIC_CONFIG: 1,
@@ -75,8 +75,9 @@ const T = ConfigType;
 /** Kafka 3.9's topic configs. */
 export const TOPIC_CONFIGS: ReadonlyMap<string, ConfigDef> = new Map(
   [
-    topic("cleanup.policy", T.LIST, "delete", "delete: old segments go by retention; compact: keep the latest value per key (stored, compaction is not implemented here).", {
+    topic("cleanup.policy", T.LIST, "delete", "delete: old segments go by retention; compact: keep the latest value per key.", {
       oneOf: ["compact", "delete"],
+      synonyms: [{ key: "log.cleanup.policy" }],
       applied: true,
     }),
     topic("compression.gzip.level", T.INT, "-1", "gzip level when compression.type is gzip.", { min: -1, max: 9 }),
@@ -143,43 +144,57 @@ export const TOPIC_CONFIGS: ReadonlyMap<string, ConfigDef> = new Map(
   ].map((d) => [d.name, d]),
 );
 
+interface BrokerConfigDef {
+  readonly type: ConfigType;
+  readonly doc: string;
+  /** Kafka lets it change at runtime (DynamicBrokerConfig) and this broker applies the change. */
+  readonly dynamic?: boolean;
+  /** Kafka's default as text where this broker's own default differs in form. */
+  readonly default?: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly oneOf?: readonly string[];
+}
+
 /** Types and docs of the broker keys (server.properties) this broker reads; values come from its config. */
-const BROKER_CONFIGS: ReadonlyMap<string, { type: ConfigType; doc: string }> = new Map(
-  (
-    [
-      ["node.id", T.INT, "This node's id."],
-      ["listeners", T.STRING, "The listener this broker accepts connections on."],
-      ["advertised.listeners", T.STRING, "The address clients are told to connect to."],
-      ["log.dirs", T.STRING, "The data directory."],
-      ["num.partitions", T.INT, "Partitions of auto-created topics and of CreateTopics with -1."],
-      ["default.replication.factor", T.INT, "Replication factor of topics created with -1."],
-      ["auto.create.topics.enable", T.BOOLEAN, "Create unknown topics on Metadata and Produce."],
-      ["log.segment.bytes", T.INT, "Default segment.bytes."],
-      ["log.roll.ms", T.LONG, "Default segment.ms; log.roll.hours when unset."],
-      ["log.roll.hours", T.INT, "Default segment.ms in hours."],
-      ["log.retention.ms", T.LONG, "Default retention.ms; log.retention.minutes when unset."],
-      ["log.retention.minutes", T.INT, "Default retention.ms in minutes; log.retention.hours when unset."],
-      ["log.retention.hours", T.INT, "Default retention.ms in hours."],
-      ["log.retention.bytes", T.LONG, "Default retention.bytes."],
-      ["log.retention.check.interval.ms", T.LONG, "How often retention runs."],
-      ["log.flush.interval.messages", T.LONG, "Default flush.messages."],
-      ["log.flush.interval.ms", T.LONG, "Default flush.ms."],
-      ["log.index.interval.bytes", T.INT, "Default index.interval.bytes."],
-      ["log.message.timestamp.type", T.STRING, "Default message.timestamp.type."],
-      ["message.max.bytes", T.INT, "Default max.message.bytes."],
-      ["socket.request.max.bytes", T.INT, "Largest request accepted."],
-      ["offsets.retention.minutes", T.INT, "How long committed offsets of empty groups are kept."],
-      ["offsets.topic.num.partitions", T.INT, "Partitions of __consumer_offsets."],
-      ["group.initial.rebalance.delay.ms", T.INT, "Wait for more members before the first rebalance of a group."],
-      ["group.min.session.timeout.ms", T.INT, "Smallest session timeout a member may ask for."],
-      ["group.max.session.timeout.ms", T.INT, "Largest session timeout a member may ask for."],
-      ["group.max.size", T.INT, "Most members a group may have."],
-      ["group.consumer.heartbeat.interval.ms", T.INT, "Heartbeat interval of consumer-protocol groups."],
-      ["group.consumer.session.timeout.ms", T.INT, "Session timeout of consumer-protocol groups."],
-      ["cluster.id", T.STRING, "The cluster id."],
-    ] as const
-  ).map(([name, type, doc]) => [name, { type, doc }]),
-);
+const BROKER_CONFIGS: ReadonlyMap<string, BrokerConfigDef> = new Map<string, BrokerConfigDef>([
+  ["node.id", { type: T.INT, doc: "This node's id." }],
+  ["listeners", { type: T.STRING, doc: "The listener this broker accepts connections on." }],
+  ["advertised.listeners", { type: T.STRING, doc: "The address clients are told to connect to." }],
+  ["log.dirs", { type: T.STRING, doc: "The data directory." }],
+  ["num.partitions", { type: T.INT, doc: "Partitions of auto-created topics and of CreateTopics with -1." }],
+  ["default.replication.factor", { type: T.INT, doc: "Replication factor of topics created with -1." }],
+  ["auto.create.topics.enable", { type: T.BOOLEAN, doc: "Create unknown topics on Metadata and Produce." }],
+  ["log.segment.bytes", { type: T.INT, doc: "Default segment.bytes.", dynamic: true, min: 14, max: INT_MAX }],
+  ["log.roll.ms", { type: T.LONG, doc: "Default segment.ms; log.roll.hours when unset.", dynamic: true, min: 1 }],
+  ["log.roll.hours", { type: T.INT, doc: "Default segment.ms in hours." }],
+  ["log.retention.ms", { type: T.LONG, doc: "Default retention.ms; log.retention.minutes when unset.", dynamic: true, min: -1 }],
+  ["log.retention.minutes", { type: T.INT, doc: "Default retention.ms in minutes; log.retention.hours when unset." }],
+  ["log.retention.hours", { type: T.INT, doc: "Default retention.ms in hours." }],
+  ["log.retention.bytes", { type: T.LONG, doc: "Default retention.bytes.", dynamic: true }],
+  ["log.retention.check.interval.ms", { type: T.LONG, doc: "How often retention runs." }],
+  ["log.flush.interval.messages", { type: T.LONG, doc: "Default flush.messages.", dynamic: true, min: 1, default: LONG_MAX }],
+  ["log.flush.interval.ms", { type: T.LONG, doc: "Default flush.ms.", dynamic: true, min: 0 }],
+  ["log.index.interval.bytes", { type: T.INT, doc: "Default index.interval.bytes.", dynamic: true, min: 0 }],
+  ["log.message.timestamp.type", { type: T.STRING, doc: "Default message.timestamp.type.", dynamic: true, oneOf: ["CreateTime", "LogAppendTime"] }],
+  ["log.cleanup.policy", { type: T.LIST, doc: "Default cleanup.policy.", dynamic: true, oneOf: ["compact", "delete"] }],
+  ["message.max.bytes", { type: T.INT, doc: "Default max.message.bytes.", dynamic: true, min: 0 }],
+  ["socket.request.max.bytes", { type: T.INT, doc: "Largest request accepted." }],
+  ["offsets.retention.minutes", { type: T.INT, doc: "How long committed offsets of empty groups are kept." }],
+  ["offsets.topic.num.partitions", { type: T.INT, doc: "Partitions of __consumer_offsets." }],
+  ["group.initial.rebalance.delay.ms", { type: T.INT, doc: "Wait for more members before the first rebalance of a group." }],
+  ["group.min.session.timeout.ms", { type: T.INT, doc: "Smallest session timeout a member may ask for." }],
+  ["group.max.session.timeout.ms", { type: T.INT, doc: "Largest session timeout a member may ask for." }],
+  ["group.max.size", { type: T.INT, doc: "Most members a group may have." }],
+  ["group.consumer.heartbeat.interval.ms", { type: T.INT, doc: "Heartbeat interval of consumer-protocol groups." }],
+  ["group.consumer.session.timeout.ms", { type: T.INT, doc: "Session timeout of consumer-protocol groups." }],
+  ["cluster.id", { type: T.STRING, doc: "The cluster id." }],
+]);
+
+/** Whether Kafka and this broker let `key` change at runtime through a BROKER resource. */
+export function isDynamicBrokerConfig(key: string): boolean {
+  return BROKER_CONFIGS.get(key)?.dynamic === true;
+}
 
 /** One described config: value, source and the synonyms it was resolved through. */
 export interface ConfigEntry {
@@ -190,46 +205,72 @@ export interface ConfigEntry {
   readonly sensitive: boolean;
   readonly type: ConfigType;
   readonly doc: string | null;
-  readonly synonyms: readonly { name: string; value: string | null; source: ConfigSource }[];
+  readonly synonyms: readonly ConfigSynonym[];
 }
 
-function propValue(config: BrokerConfig, key: string): string | null {
-  const v = (config.props as Record<string, unknown>)[key];
+interface ConfigSynonym {
+  readonly name: string;
+  readonly value: string | null;
+  readonly source: ConfigSource;
+}
+
+function propValue(props: BrokerConfig["props"], key: string): string | null {
+  const v = (props as Record<string, unknown>)[key];
   return v === undefined ? null : String(v);
 }
 
-/** A topic config's effective value when the topic does not override it: the broker's, else Kafka's default. */
-function topicDefault(def: ConfigDef, config: BrokerConfig): { value: string | null; source: ConfigSource } {
-  for (const s of def.synonyms ?? []) {
-    if (!config.explicitKeys.has(s.key)) continue;
-    const v = propValue(config, s.key);
-    if (v === null) continue;
-    return { value: s.scale !== undefined ? String(Number(v) * s.scale) : v, source: ConfigSource.STATIC_BROKER_CONFIG };
-  }
-  return { value: def.default, source: ConfigSource.DEFAULT_CONFIG };
+function kafkaDefault(key: string): string | null {
+  return BROKER_CONFIGS.get(key)?.default ?? defaultPropertyValue(key);
+}
+
+/**
+ * Where the broker keys `keys` (one setting under several names, most specific first) get values, in
+ * Kafka's precedence: every name's per-broker dynamic value, then every cluster-wide dynamic value, then
+ * server.properties, then Kafka's defaults.
+ */
+function brokerSynonyms(keys: readonly string[], config: BrokerConfig, perBroker: boolean): ConfigSynonym[] {
+  const out: ConfigSynonym[] = [];
+  const add = (values: (key: string) => string | null | undefined, source: ConfigSource): void => {
+    for (const name of keys) {
+      const value = values(name);
+      if (value !== undefined && value !== null) out.push({ name, value, source });
+    }
+  };
+  if (perBroker) add((k) => config.dynamic.perBroker[k], ConfigSource.DYNAMIC_BROKER_CONFIG);
+  add((k) => config.dynamic.clusterDefault[k], ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+  add((k) => (config.explicitKeys.has(k) ? propValue(config.staticProps, k) : null), ConfigSource.STATIC_BROKER_CONFIG);
+  add(kafkaDefault, ConfigSource.DEFAULT_CONFIG);
+  return out;
+}
+
+/** Kafka's names of one broker setting: the time settings have ms/minutes/hours forms. */
+function brokerNames(key: string): readonly string[] {
+  if (key === "log.roll.ms" || key === "log.roll.hours") return ["log.roll.ms", "log.roll.hours"];
+  const retention = ["log.retention.ms", "log.retention.minutes", "log.retention.hours"];
+  if (retention.includes(key)) return retention;
+  return [key];
+}
+
+/** A topic-default value from its first broker synonym, converted to the topic config's unit. */
+function scaled(def: ConfigDef, synonym: ConfigSynonym): string | null {
+  const scale = def.synonyms?.find((s) => s.key === synonym.name)?.scale;
+  if (scale === undefined || synonym.value === null) return synonym.value;
+  const n = Number(synonym.value) * scale;
+  return String(n < 0 ? -1 : n);
 }
 
 /** Every topic config of a topic with `overrides`, in name order. */
 export function describeTopicConfigs(overrides: Readonly<Record<string, string>>, config: BrokerConfig): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   for (const def of [...TOPIC_CONFIGS.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const synonyms: { name: string; value: string | null; source: ConfigSource }[] = [];
     const own = overrides[def.name];
-    if (own !== undefined) synonyms.push({ name: def.name, value: own, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-    for (const s of def.synonyms ?? []) {
-      const v = propValue(config, s.key);
-      if (v === null) continue;
-      const source = config.explicitKeys.has(s.key) ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
-      synonyms.push({ name: s.key, value: v, source });
-    }
-    const fallback = topicDefault(def, config);
-    if (fallback.source === ConfigSource.DEFAULT_CONFIG && !synonyms.some((s) => s.source === ConfigSource.DEFAULT_CONFIG)) {
-      synonyms.push({ name: def.name, value: def.default, source: ConfigSource.DEFAULT_CONFIG });
-    }
+    const inherited = brokerSynonyms((def.synonyms ?? []).map((s) => s.key), config, true);
+    const synonyms = own !== undefined ? [{ name: def.name, value: own, source: ConfigSource.DYNAMIC_TOPIC_CONFIG }, ...inherited] : inherited;
+    const first = inherited[0];
     out.push({
       name: def.name,
-      value: own ?? fallback.value,
-      source: own !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : fallback.source,
+      value: own ?? (first !== undefined ? scaled(def, first) : def.default),
+      source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
       readOnly: false,
       sensitive: false,
       type: def.type,
@@ -240,22 +281,30 @@ export function describeTopicConfigs(overrides: Readonly<Record<string, string>>
   return out;
 }
 
-/** The broker's own configs, all read-only (set at start from server.properties and flags). */
-export function describeBrokerConfigs(config: BrokerConfig, keys: Iterable<string>): ConfigEntry[] {
+/**
+ * The broker's own configs as this node (`perBroker`) or the cluster-wide default resource sees them;
+ * the keys Kafka cannot change at runtime are read-only.
+ */
+export function describeBrokerConfigs(config: BrokerConfig, keys: Iterable<string>, perBroker: boolean): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   for (const name of [...keys].sort()) {
     const meta = BROKER_CONFIGS.get(name);
-    const value = propValue(config, name);
-    const source = config.explicitKeys.has(name) ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+    const all = brokerSynonyms(brokerNames(name), config, perBroker);
+    // As Kafka: a setting's longer-unit forms do not describe its shorter ones (log.retention.hours
+    // is not the source of log.retention.ms).
+    const from = all.findIndex((s) => s.name === name);
+    // The cluster-wide resource shows only what is set there.
+    const synonyms = from < 0 ? [] : all.slice(from).filter((s) => perBroker || s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
     out.push({
       name,
-      value,
-      source,
-      readOnly: true,
+      // The winning synonym's text where there is one (Kafka's Long.MAX_VALUE defaults included).
+      value: perBroker ? (synonyms[0]?.value ?? propValue(config.props, name)) : (config.dynamic.clusterDefault[name] ?? null),
+      source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
+      readOnly: meta?.dynamic !== true,
       sensitive: false,
       type: meta?.type ?? ConfigType.UNKNOWN,
       doc: meta?.doc ?? null,
-      synonyms: [{ name, value, source }],
+      synonyms,
     });
   }
   return out;
@@ -267,26 +316,27 @@ function parseLong(v: string): bigint | undefined {
   return n >= -(2n ** 63n) && n < 2n ** 63n ? n : undefined;
 }
 
-/**
- * Checks one topic config as Kafka's ConfigDef would; returns Kafka's style of message, or undefined
- * when the value is good. Values are trimmed as Kafka trims them.
- */
-export function invalidTopicConfig(name: string, value: string | null): string | undefined {
-  const def = TOPIC_CONFIGS.get(name);
-  if (def === undefined) return `Unknown topic config name: ${name}`;
-  if (value === null) return `Null value not supported for topic configs: ${name}`;
+interface ValueRule {
+  readonly type: ConfigType;
+  readonly min?: number;
+  readonly max?: number;
+  readonly oneOf?: readonly string[];
+}
+
+/** Checks a value against its config's type and range as Kafka's ConfigDef would; Kafka's message, or undefined. */
+function invalidValue(name: string, rule: ValueRule, value: string): string | undefined {
   const v = value.trim();
   const bad = (why: string): string => `Invalid value ${value} for configuration ${name}: ${why}`;
   const range = (n: number | bigint): string | undefined => {
-    if (def.min !== undefined && n < def.min) {
-      return bad(def.max !== undefined ? `Value must be between ${def.min} and ${def.max}` : `Value must be at least ${def.min}`);
+    if (rule.min !== undefined && n < rule.min) {
+      return bad(rule.max !== undefined ? `Value must be between ${rule.min} and ${rule.max}` : `Value must be at least ${rule.min}`);
     }
-    if (def.max !== undefined && n > def.max) {
-      return bad(def.min !== undefined ? `Value must be between ${def.min} and ${def.max}` : `Value must be no more than ${def.max}`);
+    if (rule.max !== undefined && n > rule.max) {
+      return bad(rule.min !== undefined ? `Value must be between ${rule.min} and ${rule.max}` : `Value must be no more than ${rule.max}`);
     }
     return undefined;
   };
-  switch (def.type) {
+  switch (rule.type) {
     case T.INT: {
       const n = parseLong(v);
       if (n === undefined || n < INT_MIN || n > INT_MAX) return bad("Not a number of type INT");
@@ -306,16 +356,42 @@ export function invalidTopicConfig(name: string, value: string | null): string |
       if (!/^(true|false)$/i.test(v)) return bad("Expected value to be either true or false");
       return undefined;
     case T.LIST: {
-      if (def.oneOf === undefined) return undefined;
+      if (rule.oneOf === undefined) return undefined;
       const items = v === "" ? [] : v.split(",").map((s) => s.trim());
-      const wrong = items.find((i) => !def.oneOf!.includes(i));
-      if (wrong !== undefined) return bad(`String must be one of: ${def.oneOf.join(", ")}`);
+      const wrong = items.find((i) => !rule.oneOf!.includes(i));
+      if (wrong !== undefined) return bad(`String must be one of: ${rule.oneOf.join(", ")}`);
       return undefined;
     }
     default:
-      if (def.oneOf !== undefined && !def.oneOf.includes(v)) return bad(`String must be one of: ${def.oneOf.join(", ")}`);
+      if (rule.oneOf !== undefined && !rule.oneOf.includes(v)) return bad(`String must be one of: ${rule.oneOf.join(", ")}`);
       return undefined;
   }
+}
+
+/**
+ * Checks one topic config as Kafka's ConfigDef would; returns Kafka's style of message, or undefined
+ * when the value is good. Values are trimmed as Kafka trims them.
+ */
+export function invalidTopicConfig(name: string, value: string | null): string | undefined {
+  const def = TOPIC_CONFIGS.get(name);
+  if (def === undefined) return `Unknown topic config name: ${name}`;
+  if (value === null) return `Null value not supported for topic configs: ${name}`;
+  return invalidValue(name, def, value);
+}
+
+/**
+ * Checks a set of dynamic broker configs: Kafka's "Cannot update these configs dynamically" for keys
+ * that are not dynamic here, then each value by Kafka's rules and this broker's own limits.
+ */
+export function invalidBrokerConfigs(configs: Readonly<Record<string, string | null>>): string | undefined {
+  const fixed = Object.keys(configs).filter((k) => !isDynamicBrokerConfig(k));
+  if (fixed.length > 0) return `Cannot update these configs dynamically: Set(${fixed.join(", ")})`;
+  for (const [name, value] of Object.entries(configs)) {
+    if (value === null) return `Null value not supported for : ${name}`;
+    const problem = invalidValue(name, BROKER_CONFIGS.get(name)!, value) ?? invalidPropertyValue(name, value);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 /**
@@ -335,5 +411,5 @@ export function invalidTopicConfigs(configs: Readonly<Record<string, string | nu
 
 /** Whether the config is a list (APPEND/SUBTRACT of IncrementalAlterConfigs apply only to lists). */
 export function isListConfig(name: string): boolean {
-  return TOPIC_CONFIGS.get(name)?.type === T.LIST;
+  return (TOPIC_CONFIGS.get(name) ?? BROKER_CONFIGS.get(name))?.type === T.LIST;
 }

@@ -1,6 +1,7 @@
 import { ApiKey, createAlterConfigsResponse, createAlterConfigsResponseAlterConfigsResourceResponse } from "@tskafka/protocol";
 import type { Broker } from "../broker.js";
-import { ResourceType, invalidTopicConfigs } from "../cluster/config-catalog.js";
+import { ResourceType, invalidBrokerConfigs, invalidTopicConfigs } from "../cluster/config-catalog.js";
+import type { DynamicScope } from "../cluster/dynamic-configs.js";
 import type { TopicInfo } from "../cluster/topics.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
@@ -12,22 +13,20 @@ export interface AlterOutcome {
 
 const OK: AlterOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
 
-/**
- * The resource an alteration names: a topic, or an answer for everything else. This broker has no
- * dynamic broker configs, so a broker resource is refused the way Kafka refuses read-only keys.
- */
-export function alterTarget(broker: Broker, resourceType: number, resourceName: string, keys: readonly string[]): TopicInfo | AlterOutcome {
+/** What an alteration names: a topic, this node's or the cluster-wide dynamic broker configs, or an error. */
+export type AlterTarget = { readonly topic: TopicInfo } | { readonly scope: DynamicScope } | AlterOutcome;
+
+export function alterTarget(broker: Broker, resourceType: number, resourceName: string): AlterTarget {
   if (resourceType === ResourceType.TOPIC) {
-    const info = broker.topics.get(resourceName);
-    if (info !== undefined) return info;
+    const topic = broker.topics.get(resourceName);
+    if (topic !== undefined) return { topic };
     return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${resourceName}' does not exist.` };
   }
   if (resourceType === ResourceType.BROKER) {
-    const nodeId = String(broker.config.nodeId);
-    if (resourceName !== "" && resourceName !== nodeId) {
-      return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${nodeId}, but received ${resourceName}` };
-    }
-    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Cannot update these configs dynamically: Set(${keys.join(", ")})` };
+    const nodeId = broker.config.nodeId;
+    if (resourceName === "") return { scope: { kind: "default" } };
+    if (resourceName === String(nodeId)) return { scope: { kind: "broker", nodeId } };
+    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${nodeId}, but received ${resourceName}` };
   }
   return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resourceType}` };
 }
@@ -45,7 +44,23 @@ export async function replaceTopicConfigs(
   return OK;
 }
 
-/** AlterConfigs v0-2 (the legacy API): replaces a topic's whole set of overrides. */
+/**
+ * Validates the complete new dynamic broker configs of `scope` and, unless only validating, stores and
+ * applies them. Kafka answers a bad broker config with INVALID_REQUEST (not INVALID_CONFIG as for topics).
+ */
+export async function replaceBrokerConfigs(
+  broker: Broker,
+  scope: DynamicScope,
+  configs: Readonly<Record<string, string | null>>,
+  validateOnly: boolean,
+): Promise<AlterOutcome> {
+  const problem = invalidBrokerConfigs(configs);
+  if (problem !== undefined) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
+  if (!validateOnly) await broker.setDynamicConfigs(scope, configs as Record<string, string>);
+  return OK;
+}
+
+/** AlterConfigs v0-2 (the legacy API): replaces a topic's whole set of overrides, or a broker's dynamic configs. */
 export const alterConfigsHandler = defineHandler({
   apiKey: ApiKey.AlterConfigs,
   minVersion: 0,
@@ -53,20 +68,13 @@ export const alterConfigsHandler = defineHandler({
   async handle(request, ctx) {
     const responses = [];
     for (const r of request.resources) {
-      const target = alterTarget(
-        ctx.broker,
-        r.resourceType,
-        r.resourceName,
-        r.configs.map((c) => c.name),
-      );
+      const target = alterTarget(ctx.broker, r.resourceType, r.resourceName);
+      const configs: Record<string, string | null> = {};
+      for (const c of r.configs) configs[c.name] = c.value;
       let outcome: AlterOutcome;
-      if ("errorCode" in target) {
-        outcome = target;
-      } else {
-        const configs: Record<string, string | null> = {};
-        for (const c of r.configs) configs[c.name] = c.value;
-        outcome = await replaceTopicConfigs(ctx.broker, target.name, configs, request.validateOnly);
-      }
+      if ("errorCode" in target) outcome = target;
+      else if ("topic" in target) outcome = await replaceTopicConfigs(ctx.broker, target.topic.name, configs, request.validateOnly);
+      else outcome = await replaceBrokerConfigs(ctx.broker, target.scope, configs, request.validateOnly);
       responses.push(
         createAlterConfigsResponseAlterConfigsResourceResponse({
           resourceType: r.resourceType,

@@ -15,7 +15,7 @@ import { defineHandler } from "./handler.js";
 /**
  * DescribeConfigs v0-4 for topics and for this broker: every config or the requested keys, with value,
  * read-only flag, source (v1+; v0's isDefault), synonyms when asked (v1+), and type and documentation
- * when asked (v3+). A broker named "" is the cluster-wide dynamic default, which is always empty here.
+ * when asked (v3+). A broker named "" is the cluster-wide dynamic default: only the configs set there.
  */
 export const describeConfigsHandler = defineHandler({
   apiKey: ApiKey.DescribeConfigs,
@@ -44,13 +44,13 @@ export const describeConfigsHandler = defineHandler({
         entries = describeTopicConfigs(info.configs, broker.config);
       } else if (r.resourceType === ResourceType.BROKER) {
         if (r.resourceName === "") {
-          entries = [];
+          entries = describeBrokerConfigs(broker.config, Object.keys(broker.config.dynamic.clusterDefault), false);
         } else if (r.resourceName !== String(broker.config.nodeId)) {
           result.errorCode = ErrorCode.INVALID_REQUEST;
           result.errorMessage = `Unexpected broker id, expected ${broker.config.nodeId} or empty string, but received ${r.resourceName}`;
           continue;
         } else {
-          entries = describeBrokerConfigs(broker.config, KNOWN_KEYS);
+          entries = describeBrokerConfigs(broker.config, KNOWN_KEYS, true);
         }
       } else {
         result.errorCode = ErrorCode.INVALID_REQUEST;

@@ -4,11 +4,9 @@ import {
   createIncrementalAlterConfigsResponseAlterConfigsResourceResponse,
   type IncrementalAlterConfigsRequestAlterableConfig,
 } from "@tskafka/protocol";
-import type { Broker } from "../broker.js";
-import { describeTopicConfigs, isListConfig } from "../cluster/config-catalog.js";
-import type { TopicInfo } from "../cluster/topics.js";
+import { describeBrokerConfigs, describeTopicConfigs, isListConfig, type ConfigEntry } from "../cluster/config-catalog.js";
 import { ErrorCode } from "../errors.js";
-import { alterTarget, replaceTopicConfigs, type AlterOutcome } from "./alter-configs.js";
+import { alterTarget, replaceBrokerConfigs, replaceTopicConfigs, type AlterOutcome } from "./alter-configs.js";
 import { defineHandler } from "./handler.js";
 
 const SET = 0;
@@ -21,13 +19,16 @@ function listItems(value: string | null): string[] {
   return value === null || value.trim() === "" ? [] : value.split(",").map((s) => s.trim());
 }
 
-/** The topic's overrides after the operations, or why they cannot apply. */
+/**
+ * A resource's explicit configs (a topic's overrides, or dynamic broker configs) after the operations,
+ * or why they cannot apply. `describe` gives the current effective values that lists grow from.
+ */
 function applyOps(
-  broker: Broker,
-  topic: TopicInfo,
+  current: Readonly<Record<string, string>>,
+  describe: () => readonly ConfigEntry[],
   ops: readonly IncrementalAlterConfigsRequestAlterableConfig[],
 ): { configs: Record<string, string | null> } | { failed: AlterOutcome } {
-  const next: Record<string, string | null> = { ...topic.configs };
+  const next: Record<string, string | null> = { ...current };
   let effective: Map<string, string | null> | undefined;
   for (const op of ops) {
     switch (op.configOperation) {
@@ -44,7 +45,7 @@ function applyOps(
           return { failed: { errorCode: ErrorCode.INVALID_CONFIG, errorMessage } };
         }
         // Lists grow from (or shrink) the current value, which may be the broker's default.
-        effective ??= new Map(describeTopicConfigs(topic.configs, broker.config).map((e) => [e.name, e.value]));
+        effective ??= new Map(describe().map((e) => [e.name, e.value]));
         const current = listItems(next[op.name] ?? effective.get(op.name) ?? null);
         const given = listItems(op.value);
         const items = op.configOperation === APPEND ? [...current, ...given.filter((g) => !current.includes(g))] : current.filter((c) => !given.includes(c));
@@ -58,7 +59,7 @@ function applyOps(
   return { configs: next };
 }
 
-/** IncrementalAlterConfigs v0-1: SET, DELETE, APPEND and SUBTRACT on a topic's overrides. */
+/** IncrementalAlterConfigs v0-1: SET, DELETE, APPEND and SUBTRACT on a topic's overrides or a broker's dynamic configs. */
 export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: ApiKey.IncrementalAlterConfigs,
   minVersion: 0,
@@ -71,12 +72,19 @@ export const incrementalAlterConfigsHandler = defineHandler({
       if (new Set(keys).size !== keys.length) {
         outcome = { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Error due to duplicate config keys" };
       } else {
-        const target = alterTarget(ctx.broker, r.resourceType, r.resourceName, keys);
+        const broker = ctx.broker;
+        const target = alterTarget(broker, r.resourceType, r.resourceName);
         if ("errorCode" in target) {
           outcome = target;
+        } else if ("topic" in target) {
+          const { topic } = target;
+          const next = applyOps(topic.configs, () => describeTopicConfigs(topic.configs, broker.config), r.configs);
+          outcome = "failed" in next ? next.failed : await replaceTopicConfigs(broker, topic.name, next.configs, request.validateOnly);
         } else {
-          const next = applyOps(ctx.broker, target, r.configs);
-          outcome = "failed" in next ? next.failed : await replaceTopicConfigs(ctx.broker, target.name, next.configs, request.validateOnly);
+          const { scope } = target;
+          const describe = (): ConfigEntry[] => describeBrokerConfigs(broker.config, keys, scope.kind === "broker");
+          const next = applyOps(broker.dynamicConfigs.get(scope), describe, r.configs);
+          outcome = "failed" in next ? next.failed : await replaceBrokerConfigs(broker, scope, next.configs, request.validateOnly);
         }
       }
       responses.push(

@@ -31,8 +31,14 @@ export interface LogConfig {
   indexIntervalBytes: number;
   /** file.delete.delay.ms */
   fileDeleteDelayMs: number;
-  /** cleanup.policy (only "delete" is acted on by this store) */
+  /** cleanup.policy: "delete", "compact" or both */
   cleanupPolicy: string;
+  /** delete.retention.ms: how long the cleaner keeps tombstones after it first cleaned them. */
+  deleteRetentionMs: number;
+  /** min.cleanable.dirty.ratio: share of uncleaned bytes that makes a compacted log due for cleaning. */
+  minCleanableDirtyRatio: number;
+  /** min.compaction.lag.ms: records younger than this are not compacted. */
+  minCompactionLagMs: number;
   /** compression.type */
   compressionType: string;
 }
@@ -55,6 +61,9 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   indexIntervalBytes: 4096,
   fileDeleteDelayMs: 60000,
   cleanupPolicy: "delete",
+  deleteRetentionMs: 86400000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
   compressionType: "producer",
 });
 
@@ -75,6 +84,9 @@ export const LOG_CONFIG_NAMES: Readonly<Record<keyof LogConfig, string>> = Objec
   indexIntervalBytes: "index.interval.bytes",
   fileDeleteDelayMs: "file.delete.delay.ms",
   cleanupPolicy: "cleanup.policy",
+  deleteRetentionMs: "delete.retention.ms",
+  minCleanableDirtyRatio: "min.cleanable.dirty.ratio",
+  minCompactionLagMs: "min.compaction.lag.ms",
   compressionType: "compression.type",
 });
 

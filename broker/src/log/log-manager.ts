@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { DEFAULT_LOG_CONFIG, logConfig } from "./config.js";
 import type { LogConfig } from "./config.js";
+import { LogCleaner } from "./cleaner.js";
 import { PartitionLog } from "./partition-log.js";
 
 /** Kafka's suffix for a partition directory being deleted. */
@@ -21,6 +22,10 @@ export interface LogManagerOptions {
   checkpointIntervalMs?: number;
   /** How many partition logs are opened at once at start (num.recovery.threads.per.data.dir). */
   openConcurrency?: number;
+  /** log.cleaner.backoff.ms: how often compacted logs are checked; 15 s, or the retention interval when shorter. */
+  cleanerBackoffMs?: number;
+  /** Told of a cleaning that failed (the log stays as it was). */
+  onCleanerError?: (dir: string, err: Error) => void;
 }
 
 /** `<topic>-<partition>` directory name; topic names may themselves contain '-'. */
@@ -49,6 +54,7 @@ export class LogManager {
   private topicConfigs: Map<string, Partial<LogConfig>>;
   private timers: NodeJS.Timeout[] = [];
   private retentionRunning = false;
+  private readonly cleaner: LogCleaner;
 
   private constructor(
     readonly dataDir: string,
@@ -56,6 +62,8 @@ export class LogManager {
   ) {
     this.defaults = logConfig(options.defaults ?? {}, DEFAULT_LOG_CONFIG);
     this.topicConfigs = new Map(options.topicConfigs ?? []);
+    const onError = options.onCleanerError;
+    this.cleaner = new LogCleaner(onError === undefined ? {} : { onError: (log, err) => onError(log.dir, err) });
   }
 
   /** Opens every partition directory under `dataDir` (a few at a time) and removes leftovers of deletions. */
@@ -101,6 +109,12 @@ export class LogManager {
     this.topicConfigs.set(topic, overrides);
     const config = this.configFor(topic);
     for (const [k, log] of this.logs) if (k.startsWith(`${topic}\u0000`)) log.config = config;
+  }
+
+  /** Changes broker-wide defaults (dynamic broker configs) and applies them to every open log; topic overrides still win. */
+  setDefaults(defaults: Partial<LogConfig>): void {
+    this.defaults = logConfig(defaults, this.defaults);
+    for (const { topic, log } of this.entries()) log.config = this.configFor(topic);
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
@@ -165,6 +179,9 @@ export class LogManager {
     });
     every(this.options.flushCheckIntervalMs ?? 1_000, () => this.flushDue());
     every(this.options.checkpointIntervalMs ?? 60_000, () => this.checkpoint());
+    every(this.options.cleanerBackoffMs ?? Math.min(15_000, this.options.retentionCheckIntervalMs ?? 15_000), async () => {
+      await this.cleanLogs();
+    });
   }
 
   stop(): void {
@@ -185,6 +202,11 @@ export class LogManager {
     }
   }
 
+  /** One log-compaction pass over the compacted logs that are due; returns how many were cleaned. */
+  cleanLogs(now = Date.now()): Promise<number> {
+    return this.cleaner.cleanDue(this.logs.values(), now);
+  }
+
   private async flushDue(): Promise<void> {
     const now = Date.now();
     for (const log of [...this.logs.values()]) await log.maybeFlush(now);
@@ -198,6 +220,7 @@ export class LogManager {
   /** Stops the tasks and closes every log cleanly (flush, checkpoints, clean-shutdown markers). */
   async close(): Promise<void> {
     this.stop();
+    await this.cleaner.stop();
     const logs = [...this.logs.values()];
     this.logs.clear();
     await Promise.all(logs.map((log) => log.close()));

@@ -2,6 +2,7 @@ import { mkdir, open, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { maxTimestampRecord } from "./batch-records.js";
 import { formatOffsetsCheckpoint, readOffsetsCheckpoint, writeFileAtomic } from "./checkpoint.js";
+import { finishCleanerFiles } from "./cleaner-files.js";
 import type { LogConfig } from "./config.js";
 import { ErrorCode } from "./errors.js";
 import { lastSequence, ProducerStateManager } from "./producer-state.js";
@@ -152,6 +153,36 @@ export class PartitionLog {
     return this.segments.length;
   }
 
+  /** The segments that take no more appends (all but the active one), oldest first; for the cleaner. */
+  get closedSegments(): readonly LogSegment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  /** Base offset of the active segment: where the cleaner must stop. */
+  get activeBaseOffset(): bigint {
+    return this.active.baseOffset;
+  }
+
+  /**
+   * The cleaner's swap: replaces the contiguous closed segments `old` by `cleaned`. `commitFiles` makes the same change on disk; it runs synchronously with the
+   * in-memory swap, so no retention or close interleaves. False, with nothing done, when `old` is no
+   * longer part of the log.
+   */
+  replaceSegments(old: readonly LogSegment[], cleaned: LogSegment, commitFiles: () => void): boolean {
+    const segments = this.segments;
+    const at = old.length === 0 ? -1 : segments.indexOf(old[0] as LogSegment);
+    if (this.closed || at < 0 || at + old.length >= segments.length) return false;
+    for (let i = 1; i < old.length; i++) if (segments[at + i] !== old[i]) return false;
+    commitFiles();
+    this.segments = [...segments.slice(0, at), cleaned, ...segments.slice(at + old.length)];
+    // As Kafka's file.delete.delay.ms: a read that took the old list before the swap may still use them.
+    const timer = setTimeout(() => {
+      for (const seg of old) seg.markDeleted();
+    }, this.config.fileDeleteDelayMs);
+    timer.unref();
+    return true;
+  }
+
   /** Base offsets of the segments, oldest first. */
   get segmentBaseOffsets(): bigint[] {
     return this.segments.map((s) => s.baseOffset);
@@ -165,6 +196,7 @@ export class PartitionLog {
    */
   static async open(dir: string, config: LogConfig): Promise<PartitionLog> {
     await mkdir(dir, { recursive: true });
+    await finishCleanerFiles(dir);
     const names = await readdir(dir);
     const bases: bigint[] = [];
     const logs = new Set<string>();

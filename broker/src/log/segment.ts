@@ -1,4 +1,4 @@
-import { writevSync } from "node:fs";
+import { renameSync, writevSync } from "node:fs";
 import { open, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -53,6 +53,8 @@ export class LogSegment {
   /** Readers holding the segment; deletion waits for them. */
   private refs = 0;
   private deleteWhenFree = false;
+  /** Appended to the file names once the cleaner replaced this segment and renamed its files away. */
+  private retiredSuffix = "";
   private bytesSinceIndexEntry = 0;
   /** Where the last read ended, so a consumer reading on from there skips the index lookup and scan. */
   private hintOffset = -1n;
@@ -125,6 +127,41 @@ export class LogSegment {
       await fh.close();
       throw err;
     }
+  }
+
+  /**
+   * A segment written by the log cleaner at `path` (not yet at its final name): the file is checked and
+   * both indexes are built in memory, to be written under the final names once the cleaner swapped it in.
+   */
+  static async openCleaned(dir: string, baseOffset: bigint, config: LogConfig, path: string): Promise<LogSegment> {
+    const fh = await open(path, "r+");
+    try {
+      const st = await fh.stat();
+      const seg = LogSegment.make(dir, baseOffset, fh, config, st.mtimeMs);
+      seg.size = st.size;
+      if ((await seg.recover()) > 0) throw new Error(`${path}: cleaned segment is damaged`);
+      seg.onBecomeInactive();
+      return seg;
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Renames the files to `<name>.deleted` at once, as the cleaner swaps a replacement in under the same
+   * names; open handles keep reading the old data, and the renamed files go when the segment is deleted.
+   */
+  retireSync(): void {
+    const suffix = ".deleted";
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+      try {
+        renameSync(path, path + suffix);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+    }
+    this.retiredSuffix = suffix;
   }
 
   /** Finds the next offset and max timestamp from the indexes and the batches after the last entry. */
@@ -389,6 +426,8 @@ export class LogSegment {
 
   /** Syncs the log and writes the indexes. */
   async flush(): Promise<void> {
+    // A retired segment's index names now belong to its replacement.
+    if (this.retiredSuffix !== "") return;
     await this.syncData();
     await this.offsetIndex.flush();
     await this.timeIndex.flush();
@@ -408,7 +447,7 @@ export class LogSegment {
     this.deleteWhenFree = false;
     await this.fh.close().catch(() => undefined);
     for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
-      await unlink(path).catch(() => undefined);
+      await unlink(path + this.retiredSuffix).catch(() => undefined);
     }
   }
 }

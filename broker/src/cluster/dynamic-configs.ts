@@ -1,0 +1,79 @@
+import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import type { DynamicLayers } from "../config.js";
+
+/**
+ * Dynamic broker configs: values set at runtime through AlterConfigs/IncrementalAlterConfigs on a
+ * BROKER resource, either cluster-wide (resource name "") or for one node (its id). Kafka keeps them in
+ * the cluster metadata; on this single node they live in one JSON file in the data directory, replaced
+ * atomically (write, fsync, rename) on every change and read back at start.
+ */
+
+const FILE = "__tskafka_broker_configs.json";
+
+interface State {
+  /** Resource name "". */
+  clusterDefault: Record<string, string>;
+  /** By node id, so that a data directory reused under another node.id does not take this node's. */
+  brokers: Record<string, Record<string, string>>;
+}
+
+/** Whose configs an alteration names: the cluster-wide default or one node. */
+export type DynamicScope = { readonly kind: "default" } | { readonly kind: "broker"; readonly nodeId: number };
+
+export class DynamicConfigStore {
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly state: State,
+  ) {}
+
+  static async load(dir: string): Promise<DynamicConfigStore> {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, FILE);
+    let state: State = { clusterDefault: {}, brokers: {} };
+    try {
+      const parsed = JSON.parse(await readFile(path, "utf8")) as Partial<State>;
+      state = { clusterDefault: parsed.clusterDefault ?? {}, brokers: parsed.brokers ?? {} };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`${path}: ${(e as Error).message}`);
+    }
+    return new DynamicConfigStore(dir, state);
+  }
+
+  /** The configs set for `scope` (a copy). */
+  get(scope: DynamicScope): Record<string, string> {
+    return { ...(scope.kind === "default" ? this.state.clusterDefault : this.state.brokers[String(scope.nodeId)]) };
+  }
+
+  /** What applies to node `nodeId`: its own configs and the cluster-wide ones. */
+  layers(nodeId: number): DynamicLayers {
+    return { perBroker: this.get({ kind: "broker", nodeId }), clusterDefault: this.get({ kind: "default" }) };
+  }
+
+  /** Replaces the whole set of configs of `scope` and persists it. */
+  async set(scope: DynamicScope, configs: Readonly<Record<string, string>>): Promise<void> {
+    if (scope.kind === "default") this.state.clusterDefault = { ...configs };
+    else if (Object.keys(configs).length === 0) delete this.state.brokers[String(scope.nodeId)];
+    else this.state.brokers[String(scope.nodeId)] = { ...configs };
+    await this.save();
+  }
+
+  /** Saves are chained so that the file always ends with the latest state. */
+  private save(): Promise<void> {
+    const text = JSON.stringify(this.state, null, 1);
+    this.saving = this.saving.then(async () => {
+      const tmp = join(this.dir, `${FILE}.tmp`);
+      const fh = await open(tmp, "w");
+      try {
+        await fh.writeFile(text);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, join(this.dir, FILE));
+    });
+    return this.saving;
+  }
+}
