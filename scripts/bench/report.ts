@@ -141,7 +141,8 @@ function esc(s: string): string {
 /** Horizontal bars of tskafka / Kafka on a log2 axis centred on 1 (parity). */
 export function svgChart(all: readonly Row[], title: string): string {
   const shown = all.filter((r) => Number.isFinite(r.ratio) && r.ratio > 0);
-  const labelW = 380;
+  // Wide enough for the longest label at about 6.6 px a character (12 px sans-serif).
+  const labelW = Math.max(380, 16 + Math.ceil(6.6 * Math.max(...shown.map((r) => `${r.metric.label} (${r.metric.client})`.length))));
   const plotW = 440;
   const rowH = 22;
   const top = 50;
