@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname, join, posix, relative } from "node:path";
+import { dirname, join, posix } from "node:path";
 import * as prettier from "prettier";
 import { Project, type SourceFile } from "ts-morph";
 import { emitApiTable, pairApis } from "./emit/api-table.js";
@@ -211,6 +211,3 @@ export async function compareAll(root: string, files: Map<string, string>): Prom
   return drift;
 }
 
-export function relativeToCwd(p: string): string {
-  return relative(process.cwd(), p) || ".";
-}

@@ -10,6 +10,7 @@ import { ResponseHeaderCodec, type ResponseHeader } from "./gen/messages/respons
 import { DecodeError } from "./runtime/errors.js";
 import { Reader, type ReaderOptions } from "./runtime/reader.js";
 import { Writer } from "./runtime/writer.js";
+import type { MessageCodec } from "./runtime/codec.js";
 
 /**
  * Whole Kafka frames: a 4-byte size, a request or response header whose version follows from the API
@@ -95,6 +96,12 @@ export function decodeResponse(payload: Buffer, apiKey: number, apiVersion: numb
   return { header, body };
 }
 
+function responseCodec(apiKey: number): MessageCodec<unknown> {
+  const info = apiInfo(apiKey);
+  if (info === undefined) throw new RangeError(`unknown API key ${apiKey}`);
+  return info.response as MessageCodec<unknown>;
+}
+
 /** The size of a response frame without its 4-byte prefix. */
 export function sizeOfResponse<K extends keyof ApiResponses>(
   apiKey: K | number,
@@ -102,9 +109,14 @@ export function sizeOfResponse<K extends keyof ApiResponses>(
   header: ResponseHeader,
   body: ApiResponses[K],
 ): number {
-  const info = apiInfo(apiKey);
-  if (info === undefined) throw new RangeError(`unknown API key ${apiKey}`);
-  return ResponseHeaderCodec.size(header, responseHeaderVersion(apiKey, apiVersion)) + info.response.size(body as never, apiVersion);
+  return ResponseHeaderCodec.size(header, responseHeaderVersion(apiKey, apiVersion)) + responseCodec(apiKey).size(body, apiVersion);
+}
+
+/** Writes prefix, header and body into `w`, which has room for them (less any gathered buffers). */
+function writeResponse(w: Writer, size: number, header: ResponseHeader, body: unknown, apiKey: number, apiVersion: number): void {
+  w.int32(size);
+  ResponseHeaderCodec.encode(w, header, responseHeaderVersion(apiKey, apiVersion));
+  responseCodec(apiKey).encode(w, body, apiVersion);
 }
 
 /** Encodes a response frame, size prefix included, in one allocation. */
@@ -114,14 +126,9 @@ export function encodeResponseFrame<K extends keyof ApiResponses>(
   apiKey: K | number,
   apiVersion: number,
 ): Buffer {
-  const info = apiInfo(apiKey);
-  if (info === undefined) throw new RangeError(`unknown API key ${apiKey}`);
-  const hv = responseHeaderVersion(apiKey, apiVersion);
   const size = sizeOfResponse(apiKey, apiVersion, header, body);
   const w = Writer.alloc(4 + size);
-  w.int32(size);
-  ResponseHeaderCodec.encode(w, header, hv);
-  info.response.encode(w, body as never, apiVersion);
+  writeResponse(w, size, header, body, apiKey, apiVersion);
   return w.buf;
 }
 
@@ -137,18 +144,13 @@ export function encodeResponseFrameParts<K extends keyof ApiResponses>(
   apiVersion: number,
   external: ReadonlySet<Uint8Array>,
 ): Uint8Array[] {
-  const info = apiInfo(apiKey);
-  if (info === undefined) throw new RangeError(`unknown API key ${apiKey}`);
-  const hv = responseHeaderVersion(apiKey, apiVersion);
   const size = sizeOfResponse(apiKey, apiVersion, header, body);
   let externalBytes = 0;
   for (const b of external) externalBytes += b.length;
   const w = Writer.alloc(4 + size - externalBytes);
   w.gather = external;
   w.parts = [];
-  w.int32(size);
-  ResponseHeaderCodec.encode(w, header, hv);
-  info.response.encode(w, body as never, apiVersion);
+  writeResponse(w, size, header, body, apiKey, apiVersion);
   if (w.off !== w.buf.length) throw new RangeError(`external buffers do not all appear once in the response`);
   w.parts.push(w.buf.subarray(w.partStart, w.off));
   return w.parts;

@@ -1,5 +1,4 @@
-// The one place the log store imports the record batch format from; switch this path to the package
-// import when the protocol package is wired in.
+// The one place the log store imports the record batch format from.
 export {
   BATCH_HEADER_SIZE,
   BatchAttributes,

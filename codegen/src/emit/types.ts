@@ -52,9 +52,6 @@ export function fieldTs(f: FieldSpec, nullable: boolean, structName: (s: StructS
   return nullable ? `${t} | null` : t;
 }
 
-export function isStructType(t: FieldType): t is { kind: "struct"; struct: StructSpec } {
-  return t.kind === "struct";
-}
 
 /** The TypeScript expression of a field's default; struct defaults call the struct's factory. */
 export function defaultExpr(f: FieldSpec): string {
@@ -85,4 +82,3 @@ export function versionTypeName(s: StructSpec, v: number): string {
   return `${s.tsName}V${v}`;
 }
 
-export { Versions };
