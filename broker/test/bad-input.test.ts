@@ -12,6 +12,7 @@ import {
   createFetchRequestFetchTopic,
   createProduceRequest,
   decodeResponse,
+  ZERO_UUID,
 } from "@tskafka/protocol";
 import { REPO_ROOT, startBroker, type BrokerProcess } from "./harness.js";
 import { RawClient } from "./clients/raw-client.js";
@@ -171,14 +172,14 @@ describe("bad input", { timeout: 60_000 }, () => {
       const corrupt = Buffer.from(batch);
       corrupt[corrupt.length - 1] = corrupt[corrupt.length - 1]! ^ 0xff; // breaks the CRC
       const produce = async (records: Buffer, acks = -1) => {
-        const res = await client.request(ApiKey.Produce, 9, createProduceRequest({ acks, timeoutMs: 1000, topicData: [{ name: "errors", partitionData: [{ index: 0, records }] }] }));
+        const res = await client.request(ApiKey.Produce, 9, createProduceRequest({ acks, timeoutMs: 1000, topicData: [{ name: "errors", topicId: ZERO_UUID, partitionData: [{ index: 0, records }] }] }));
         return res.responses[0]!.partitionResponses[0]!;
       };
       assert.equal((await produce(corrupt)).errorCode, 2, "CORRUPT_MESSAGE");
       assert.equal((await produce(batch.subarray(0, 30))).errorCode, 2, "CORRUPT_MESSAGE for a cut batch");
       assert.equal((await produce(batch, 5)).errorCode, 21, "INVALID_REQUIRED_ACKS");
       // acks=0: no answer, but the records are stored; the next request's answer comes next.
-      client.send(ApiKey.Produce, 9, createProduceRequest({ acks: 0, timeoutMs: 1000, topicData: [{ name: "errors", partitionData: [{ index: 0, records: batch }] }] }));
+      client.send(ApiKey.Produce, 9, createProduceRequest({ acks: 0, timeoutMs: 1000, topicData: [{ name: "errors", topicId: ZERO_UUID, partitionData: [{ index: 0, records: batch }] }] }));
       assert.equal((await produce(batch)).baseOffset, 2n);
       const res = await client.request(ApiKey.Fetch, 11, createFetchRequest({
         replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20,

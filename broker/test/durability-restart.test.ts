@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, open, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ApiKey, CompressionType, buildRecordBatch, createProduceRequest, type ProduceResponse } from "@tskafka/protocol";
+import { ApiKey, CompressionType, buildRecordBatch, createProduceRequest, type ProduceResponse, ZERO_UUID } from "@tskafka/protocol";
 import { startBroker, type BrokerProcess } from "./harness.js";
 import { RawClient } from "./clients/raw-client.js";
 
@@ -41,7 +41,7 @@ async function produceStream(port: number, topic: string, total: number, inFligh
   let next = 0;
   const sendOne = (): Promise<void> => {
     const n = next++;
-    const req = createProduceRequest({ acks: 1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batchBytes(n) }] }] });
+    const req = createProduceRequest({ acks: 1, timeoutMs: 5000, topicData: [{ name: topic, topicId: ZERO_UUID, partitionData: [{ index: 0, records: batchBytes(n) }] }] });
     return client.request(ApiKey.Produce, 9, req).then((res: ProduceResponse) => {
       const p = res.responses[0]!.partitionResponses[0]!;
       assert.equal(p.errorCode, 0, `batch ${n}`);

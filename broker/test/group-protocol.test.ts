@@ -19,6 +19,7 @@ import {
   createOffsetFetchRequest,
   createSyncGroupRequest,
   type ConsumerGroupHeartbeatRequest,
+  ZERO_UUID,
 } from "@tskafka/protocol";
 import { RawClient } from "./clients/raw-client.js";
 import { startBroker, type BrokerProcess } from "./harness.js";
@@ -89,7 +90,7 @@ function commit(groupId: string, generation: number, memberId: string, topic = "
       groupId,
       generationIdOrMemberEpoch: generation,
       memberId,
-      topics: [{ name: topic, partitions: [{ partitionIndex: 1, committedOffset: 42n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: metadata }] }],
+      topics: [{ name: topic, topicId: ZERO_UUID, partitions: [{ partitionIndex: 1, committedOffset: 42n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: metadata }] }],
     }),
   );
 }
@@ -147,7 +148,7 @@ test("classic protocol: member id required, generations, bad commits, leave and 
   const fetched = await c.request(
     ApiKey.OffsetFetch,
     8,
-    createOffsetFetchRequest({ groups: [{ groupId: "cg", memberId: null, memberEpoch: -1, topics: [{ name: "t4", partitionIndexes: [0, 1] }] }, { groupId: "nobody", memberId: null, memberEpoch: -1, topics: null }] }),
+    createOffsetFetchRequest({ groups: [{ groupId: "cg", memberId: null, memberEpoch: -1, topics: [{ name: "t4", topicId: ZERO_UUID, partitionIndexes: [0, 1] }] }, { groupId: "nobody", memberId: null, memberEpoch: -1, topics: null }] }),
   );
   assert.deepEqual(fetched.groups[0]!.topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata]), [[0, -1n, ""], [1, 42n, "meta"]]);
   assert.deepEqual(fetched.groups[1]!.topics, []);
@@ -247,7 +248,7 @@ test("KIP-848: epochs, revocation before reassignment, fencing and leaving", { t
 
   // Commits are checked against the member epoch (OffsetCommit v9).
   const commit9 = (epoch: number) =>
-    c.request(ApiKey.OffsetCommit, 9, createOffsetCommitRequest({ groupId: "kip848", generationIdOrMemberEpoch: epoch, memberId: A, topics: [{ name: "t4", partitions: [{ partitionIndex: kept[0]!, committedOffset: 5n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] }] }));
+    c.request(ApiKey.OffsetCommit, 9, createOffsetCommitRequest({ groupId: "kip848", generationIdOrMemberEpoch: epoch, memberId: A, topics: [{ name: "t4", topicId: ZERO_UUID, partitions: [{ partitionIndex: kept[0]!, committedOffset: 5n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] }] }));
   assert.equal((await commit9(2)).topics[0]!.partitions[0]!.errorCode, E.NONE);
   assert.equal((await commit9(1)).topics[0]!.partitions[0]!.errorCode, 113, "STALE_MEMBER_EPOCH");
 

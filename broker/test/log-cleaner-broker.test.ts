@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { ApiKey, createCreateTopicsRequest, createOffsetCommitRequest, createOffsetFetchRequest } from "@tskafka/protocol";
+import { ApiKey, createCreateTopicsRequest, createOffsetCommitRequest, createOffsetFetchRequest, ZERO_UUID } from "@tskafka/protocol";
 import { RawClient } from "./clients/raw-client.js";
 import { haveKcat, kcatConsume } from "./clients/run.js";
 import { startBroker, waitFor, type BrokerProcess } from "./harness.js";
@@ -40,7 +40,7 @@ function commit(c: RawClient, offset: bigint) {
       groupId: "cg",
       generationIdOrMemberEpoch: -1,
       memberId: "",
-      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: `m${offset}` }] }],
+      topics: [{ name: TOPIC, topicId: ZERO_UUID, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: `m${offset}` }] }],
     }),
   );
 }
@@ -49,7 +49,7 @@ async function committed(c: RawClient): Promise<[bigint, string | null]> {
   const res = await c.request(
     ApiKey.OffsetFetch,
     8,
-    createOffsetFetchRequest({ groups: [{ groupId: "cg", memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0] }] }] }),
+    createOffsetFetchRequest({ groups: [{ groupId: "cg", memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, topicId: ZERO_UUID, partitionIndexes: [0] }] }] }),
   );
   const p = res.groups[0]!.topics[0]!.partitions[0]!;
   return [p.committedOffset, p.metadata];

@@ -6,41 +6,50 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { loadSchemas, SCHEMA_FOLDERS } from "./load.js";
+import { compileReleases, loadSchemas, RELEASES, SCHEMA_FOLDERS, type CompiledSchema, type Release } from "./load.js";
 import { lockDrift, readLock, writeLock } from "./lock.js";
 import { compareAll, generateAll, writeAll } from "./project.js";
 import { SchemaError } from "./schema.js";
 
 /** The codegen CLI: `generate` (default), `check`, `lock`, and `fetch` for the schema inputs. */
 
-const GENERATOR_VERSION = "0.1.0";
+const GENERATOR_VERSION = "0.2.0";
 const DEFAULT_SCHEMAS = "schemas/kafka";
 const LOCK = "schemas/kafka.lock.json";
+const SHARED = "../shared/kafka-schemas";
 
-async function load(root: string, schemaDir: string, updateLock: boolean) {
+async function load(root: string, schemaDir: string, updateLock: boolean): Promise<CompiledSchema[]> {
   const lockPath = join(root, LOCK);
-  const lock = await readLock(lockPath);
   const schemas = await loadSchemas(join(root, schemaDir));
   if (updateLock) {
-    await writeLock(lockPath, lock.kafkaVersion, schemas);
-    return { schemas, kafkaVersion: lock.kafkaVersion };
+    await writeLock(lockPath, schemas);
+  } else {
+    const drift = lockDrift(await readLock(lockPath), schemas);
+    if (drift.length > 0) {
+      throw new SchemaError(
+        `the schemas in ${schemaDir} are not the ones ${LOCK} pins:\n${drift.join("\n")}\n` +
+          "Fetch the pinned ones with `npm run schemas:fetch`, or accept new ones with `npm run codegen -- --update-lock`.",
+      );
+    }
   }
-  const drift = lockDrift(lock, schemas);
-  if (drift.length > 0) {
-    throw new SchemaError(
-      `the schemas in ${schemaDir} are not the ones ${LOCK} pins (Kafka ${lock.kafkaVersion}):\n${drift.join("\n")}\n` +
-        "Fetch the pinned ones with `npm run schemas:fetch`, or accept new ones with `npm run codegen -- --update-lock`.",
-    );
-  }
-  return { schemas, kafkaVersion: lock.kafkaVersion };
+  return compileReleases(schemas);
+}
+
+/** `4.4` from `4.4.0`. */
+function releaseOf(version: string): Release {
+  const r = /^(\d+\.\d+)/.exec(version)?.[1];
+  const known = RELEASES.find((x) => x === r);
+  if (known === undefined) throw new Error(`Kafka ${version} is not one of the releases compiled here (${RELEASES.join(", ")})`);
+  return known;
 }
 
 async function fetchFromDir(from: string, to: string): Promise<number> {
   await rm(to, { recursive: true, force: true });
   let n = 0;
+  if (!existsSync(join(from, "message"))) throw new Error(`${join(from, "message")}: missing (expected Kafka's message/ schema folder)`);
   for (const folder of SCHEMA_FOLDERS) {
     const src = join(from, folder);
-    if (!existsSync(src)) throw new Error(`${src}: missing (expected Kafka's ${folder}/ schema folder)`);
+    if (!existsSync(src)) continue;
     await mkdir(join(to, folder), { recursive: true });
     for (const name of await readdir(src)) {
       if (!name.endsWith(".json")) continue;
@@ -65,6 +74,8 @@ async function fetchFromMaven(version: string, to: string): Promise<number> {
       ["kafka-group-coordinator", "group-coordinator", /^common\/message\/[A-Za-z]+\.json$/],
       ["kafka-transaction-coordinator", "transaction-coordinator", /^common\/message\/[A-Za-z]+\.json$/],
     ];
+    // Kafka 4 keeps the share coordinator's records in a jar of their own.
+    if (Number(version.split(".")[0]) >= 4) jars.push(["kafka-share-coordinator", "share-coordinator", /^common\/message\/[A-Za-z]+\.json$/]);
     let n = 0;
     for (const [artifact, folder, pattern] of jars) {
       execFileSync(
@@ -106,18 +117,18 @@ async function main(): Promise<void> {
   const root = process.cwd();
   await yargs(hideBin(process.argv))
     .scriptName("codegen")
-    .option("schemas", { type: "string", default: DEFAULT_SCHEMAS, describe: "schema root (message/, group-coordinator/, ...)" })
+    .option("schemas", { type: "string", default: DEFAULT_SCHEMAS, describe: "schema root, one folder per Kafka release (3.9/, 4.4/)" })
     .command(
       ["generate", "$0"],
       "regenerate generated/ from the schemas",
       (y) => y.option("update-lock", { type: "boolean", default: false, describe: "accept the schemas as they are and rewrite the lock" }),
       async (argv) => {
         const started = Date.now();
-        const { schemas, kafkaVersion } = await load(root, argv.schemas, argv["update-lock"]);
-        const files = await generateAll(schemas, { kafkaVersion, generatorVersion: GENERATOR_VERSION });
+        const schemas = await load(root, argv.schemas, argv["update-lock"]);
+        const files = await generateAll(schemas, { generatorVersion: GENERATOR_VERSION });
         const { written, removed } = await writeAll(root, files);
         console.log(
-          `codegen: ${schemas.length} schemas -> ${files.size} files (${written} written, ${removed} removed) in ${Date.now() - started} ms`,
+          `codegen: ${schemas.length} messages from Kafka ${RELEASES.join(" and ")} -> ${files.size} files (${written} written, ${removed} removed) in ${Date.now() - started} ms`,
         );
       },
     )
@@ -126,37 +137,41 @@ async function main(): Promise<void> {
       "exit 1 when generated/ differs from what the generator produces",
       (y) => y,
       async (argv) => {
-        const { schemas, kafkaVersion } = await load(root, argv.schemas, false);
-        const files = await generateAll(schemas, { kafkaVersion, generatorVersion: GENERATOR_VERSION });
+        const schemas = await load(root, argv.schemas, false);
+        const files = await generateAll(schemas, { generatorVersion: GENERATOR_VERSION });
         if (!reportDrift(await compareAll(root, files))) process.exitCode = 1;
         else console.log(`codegen:check: ${files.size} generated files match the generator`);
       },
     )
     .command(
       "fetch",
-      "materialise the schema files into the schema root",
+      "materialise every release's schema files into the schema root",
       (y) =>
         y
-          .option("from", { type: "string", describe: "a Kafka schema folder (message/, group-coordinator/, ...)" })
-          .option("maven", { type: "string", describe: "a Kafka version whose jars to extract the schemas from" }),
+          .option("from", { type: "string", describe: `a folder with one Kafka schema folder per release (default ${SHARED})` })
+          .option("maven", { type: "string", describe: "a Kafka version (e.g. 4.4.0) whose jars to extract that release's schemas from" }),
       async (argv) => {
         const to = resolve(root, argv.schemas);
-        let n = 0;
-        if (argv.maven !== undefined) {
-          n += await fetchFromMaven(argv.maven, to);
-          const tests = argv.from === undefined ? undefined : join(argv.from, "message-test");
-          if (tests !== undefined && existsSync(tests)) {
-            await mkdir(join(to, "message-test"), { recursive: true });
-            for (const name of await readdir(tests)) await cp(join(tests, name), join(to, "message-test", name));
+        const from = argv.from ?? SHARED;
+        const lines: string[] = [];
+        for (const release of RELEASES) {
+          const dest = join(to, release);
+          if (argv.maven !== undefined && releaseOf(argv.maven) === release) {
+            const n = await fetchFromMaven(argv.maven, dest);
+            const tests = join(from, release, "message-test");
+            if (existsSync(tests)) {
+              await mkdir(join(dest, "message-test"), { recursive: true });
+              for (const name of await readdir(tests)) await cp(join(tests, name), join(dest, "message-test", name));
+            }
+            lines.push(`${release}: ${n} files from the jars of Kafka ${argv.maven}`);
+          } else {
+            if (!existsSync(join(from, release))) throw new Error(`${join(from, release)}: not found; pass --from DIR or --maven VERSION`);
+            lines.push(`${release}: ${await fetchFromDir(join(from, release), dest)} files from ${join(from, release)}`);
           }
-        } else {
-          const from = argv.from ?? "../shared/kafka-schemas/3.9";
-          if (!existsSync(from)) throw new Error(`${from}: not found; pass --from DIR or --maven VERSION`);
-          n = await fetchFromDir(from, to);
         }
-        const lock = await readLock(join(root, LOCK));
-        const drift = lockDrift(lock, await loadSchemas(to));
-        console.log(`schemas:fetch: ${n} files into ${argv.schemas}; ${drift.length === 0 ? "they match the lock" : `${drift.length} differ from the lock:\n${drift.join("\n")}`}`);
+        const drift = lockDrift(await readLock(join(root, LOCK)), await loadSchemas(to));
+        console.log(`schemas:fetch into ${argv.schemas}:\n  ${lines.join("\n  ")}`);
+        console.log(drift.length === 0 ? "they match the lock" : `${drift.length} differ from the lock:\n${drift.join("\n")}`);
         if (drift.length > 0) process.exitCode = 1;
       },
     )

@@ -1,14 +1,13 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { z } from "zod";
-import type { LoadedSchema } from "./load.js";
+import { RELEASES, type LoadedSchema } from "./load.js";
 
 /**
- * The lock pins the Kafka version the schemas come from and the sha256 of every schema file, so that
- * codegen refuses inputs that drifted (an edited file, a different Kafka release, a file missing).
+ * The lock pins, per Kafka release, the sha256 of every schema file, so that codegen refuses inputs that
+ * drifted (an edited file, a different Kafka release, a file missing).
  */
 const lockFile = z.strictObject({
-  kafkaVersion: z.string(),
-  files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
+  releases: z.record(z.string(), z.strictObject({ files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)) })),
 });
 export type SchemaLock = z.infer<typeof lockFile>;
 
@@ -19,22 +18,35 @@ export async function readLock(path: string): Promise<SchemaLock> {
   return parsed.data;
 }
 
-export async function writeLock(path: string, kafkaVersion: string, schemas: readonly LoadedSchema[]): Promise<void> {
-  const files: Record<string, string> = {};
-  for (const s of [...schemas].sort((a, b) => a.file.localeCompare(b.file))) files[s.file] = s.sha256;
-  await writeFile(path, `${JSON.stringify({ kafkaVersion, files }, null, 2)}\n`);
+export async function writeLock(path: string, schemas: readonly LoadedSchema[]): Promise<void> {
+  const releases: SchemaLock["releases"] = {};
+  for (const release of RELEASES) {
+    const files: Record<string, string> = {};
+    const mine = schemas.filter((s) => s.release === release).sort((a, b) => a.file.localeCompare(b.file));
+    for (const s of mine) files[s.file] = s.sha256;
+    releases[release] = { files };
+  }
+  await writeFile(path, `${JSON.stringify({ releases }, null, 2)}\n`);
 }
 
 /** Every difference between the schemas read and the lock, as lines; empty when they match. */
 export function lockDrift(lock: SchemaLock, schemas: readonly LoadedSchema[]): string[] {
   const out: string[] = [];
-  const seen = new Set<string>();
-  for (const s of schemas) {
-    seen.add(s.file);
-    const want = lock.files[s.file];
-    if (want === undefined) out.push(`${s.file}: not in the lock`);
-    else if (want !== s.sha256) out.push(`${s.file}: sha256 ${s.sha256} differs from the lock's ${want}`);
+  for (const release of RELEASES) {
+    const files = lock.releases[release]?.files;
+    if (files === undefined) {
+      out.push(`${release}: not in the lock`);
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const s of schemas) {
+      if (s.release !== release) continue;
+      seen.add(s.file);
+      const want = files[s.file];
+      if (want === undefined) out.push(`${release}/${s.file}: not in the lock`);
+      else if (want !== s.sha256) out.push(`${release}/${s.file}: sha256 ${s.sha256} differs from the lock's ${want}`);
+    }
+    for (const f of Object.keys(files)) if (!seen.has(f)) out.push(`${release}/${f}: in the lock but missing`);
   }
-  for (const f of Object.keys(lock.files)) if (!seen.has(f)) out.push(`${f}: in the lock but missing`);
   return out;
 }

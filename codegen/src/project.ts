@@ -5,13 +5,15 @@ import { Project, type SourceFile } from "ts-morph";
 import { emitApiTable, pairApis } from "./emit/api-table.js";
 import { emitDescriptors } from "./emit/descriptors.js";
 import { emitMessage, RUNTIME_TYPES, RUNTIME_VALUES } from "./emit/message.js";
-import type { LoadedSchema, SchemaFolder } from "./load.js";
+import { RELEASES, type CompiledSchema, type SchemaFolder } from "./load.js";
+import type { MessageSpec } from "./schema.js";
 
 /** Where each schema folder's modules go, relative to the repository root. */
 const OUTPUT_DIRS: Record<SchemaFolder, string> = {
   message: "generated/src/gen/messages",
   "group-coordinator": "generated/src/gen/group-coordinator",
   "transaction-coordinator": "generated/src/gen/transaction-coordinator",
+  "share-coordinator": "generated/src/gen/share-coordinator",
   "message-test": "generated/test/gen",
 };
 const RUNTIME_MODULE = "generated/src/runtime/index.ts";
@@ -25,8 +27,15 @@ const TEST_DESCRIPTORS = "generated/test/gen/descriptors.ts";
 export const OWNED_DIRS = [...new Set([...Object.values(OUTPUT_DIRS), "generated/src/gen"])];
 
 export interface GenerateOptions {
-  readonly kafkaVersion: string;
   readonly generatorVersion: string;
+}
+
+/** "Apache Kafka 3.9 and 4.4": the releases the package is compiled from. */
+const KAFKA = `Apache Kafka ${RELEASES.join(" and ")}`;
+
+/** "Apache Kafka 3.9 message/X.json (sha256 …) and 4.4 message/X.json (sha256 …)". */
+function sourcesText(schema: CompiledSchema): string {
+  return `Apache Kafka ${schema.sources.map((s) => `${s.release} ${s.file} (sha256 ${s.sha256.slice(0, 16)})`).join(" and ")}`;
 }
 
 /** `produce-request` from `ProduceRequest`. */
@@ -62,12 +71,12 @@ function addImports(sf: SourceFile, from: string, module: string, values: Iterab
  * Produces every generated file, path -> formatted content, without touching the disk, so that
  * `generate` writes exactly what `check` compares.
  */
-export async function generateAll(schemas: readonly LoadedSchema[], opts: GenerateOptions): Promise<Map<string, string>> {
+export async function generateAll(schemas: readonly CompiledSchema[], opts: GenerateOptions): Promise<Map<string, string>> {
   const project = new Project({ useInMemoryFileSystem: true, skipLoadingLibFiles: true });
   const files = new Map<string, string>();
   const indexExports = new Map<string, string[]>();
-  const modules: { spec: LoadedSchema["spec"]; module: string }[] = [];
-  const described = new Map<string, LoadedSchema["spec"][]>();
+  const modules: { schema: CompiledSchema; module: string }[] = [];
+  const described = new Map<string, MessageSpec[]>();
 
   for (const schema of schemas) {
     const dir = OUTPUT_DIRS[schema.folder];
@@ -78,13 +87,13 @@ export async function generateAll(schemas: readonly LoadedSchema[], opts: Genera
     const types = [...emitted.runtimeTypes].filter((n) => (RUNTIME_TYPES as readonly string[]).includes(n));
     addImports(sf, path, RUNTIME_MODULE, values, types);
     sf.addStatements(emitted.text);
-    sf.insertText(0, header(`Apache Kafka ${opts.kafkaVersion} ${schema.file} (sha256 ${schema.sha256.slice(0, 16)})`, opts));
+    sf.insertText(0, header(sourcesText(schema), opts));
     files.set(path, sf.getFullText());
     const index = schema.folder === "message-test" ? TEST_INDEX : GEN_INDEX;
     const list = indexExports.get(index) ?? [];
     list.push(path);
     indexExports.set(index, list);
-    if (schema.folder === "message") modules.push({ spec: schema.spec, module: path });
+    if (schema.folder === "message") modules.push({ schema, module: path });
     const specs = described.get(index) ?? [];
     specs.push(schema.spec);
     described.set(index, specs);
@@ -94,7 +103,7 @@ export async function generateAll(schemas: readonly LoadedSchema[], opts: Genera
   const dsf = project.createSourceFile(`/${DESCRIPTORS}`, "", { overwrite: true });
   addImports(dsf, DESCRIPTORS, RUNTIME_MODULE, [], ["VersionRange"]);
   dsf.addStatements(emitDescriptors(described.get(GEN_INDEX) ?? [], "messageDescriptors", true));
-  dsf.insertText(0, header(`the message structures of Apache Kafka ${opts.kafkaVersion}`, opts));
+  dsf.insertText(0, header(`the message structures of ${KAFKA}`, opts));
   files.set(DESCRIPTORS, dsf.getFullText());
   // Descriptors are for generic tools (a servers' hot path never needs them): a subpath of their own,
   // `@tskafka/protocol/descriptors`, so that importing the package does not load them.
@@ -102,7 +111,7 @@ export async function generateAll(schemas: readonly LoadedSchema[], opts: Genera
     const tdsf = project.createSourceFile(`/${TEST_DESCRIPTORS}`, "", { overwrite: true });
     addImports(tdsf, TEST_DESCRIPTORS, DESCRIPTORS, [], ["MessageDescriptor"]);
     tdsf.addStatements(emitDescriptors(described.get(TEST_INDEX) ?? [], "testMessageDescriptors", false));
-    tdsf.insertText(0, header(`the test message structures of Apache Kafka ${opts.kafkaVersion}`, opts));
+    tdsf.insertText(0, header(`the test message structures of ${KAFKA}`, opts));
     files.set(TEST_DESCRIPTORS, tdsf.getFullText());
     indexExports.get(TEST_INDEX)?.push(TEST_DESCRIPTORS);
   }
@@ -116,14 +125,14 @@ export async function generateAll(schemas: readonly LoadedSchema[], opts: Genera
     addImports(tsf, API_TABLE, imp.module, imp.names, imp.typeNames);
   }
   tsf.addStatements(table.text);
-  tsf.insertText(0, header(`the request/response pairs of Apache Kafka ${opts.kafkaVersion}`, opts));
+  tsf.insertText(0, header(`the request/response pairs of ${KAFKA}`, opts));
   files.set(API_TABLE, tsf.getFullText());
   (indexExports.get(GEN_INDEX) ?? []).push(API_TABLE);
 
   for (const [index, paths] of indexExports) {
     const isf = project.createSourceFile(`/${index}`, "", { overwrite: true });
     for (const p of paths.sort()) isf.addExportDeclaration({ moduleSpecifier: specifier(index, p) });
-    isf.insertText(0, header(`the schema folder list of Apache Kafka ${opts.kafkaVersion}`, opts));
+    isf.insertText(0, header(`the schema folder list of ${KAFKA}`, opts));
     files.set(index, isf.getFullText());
   }
 

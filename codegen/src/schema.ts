@@ -49,14 +49,16 @@ const rawField: z.ZodType<RawField> = z.lazy(() =>
 
 const rawMessage = z.strictObject({
   apiKey: z.number().int().nonnegative().optional(),
-  type: z.enum(["request", "response", "header", "data"]),
+  // Kafka 4.x declares coordinator records as coordinator-key/-value with the record type as apiKey.
+  type: z.enum(["request", "response", "header", "data", "coordinator-key", "coordinator-value"]),
   listeners: z.array(z.enum(["zkBroker", "broker", "controller"])).optional(),
   name: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, "message names are PascalCase"),
   validVersions: z.string(),
   deprecatedVersions: z.string().optional(),
-  flexibleVersions: z.string(),
+  // Kafka 4 keeps the files of removed APIs with validVersions "none" and nothing else.
+  flexibleVersions: z.string().optional(),
   latestVersionUnstable: z.boolean().optional(),
-  fields: z.array(rawField),
+  fields: z.array(rawField).optional(),
   commonStructs: z
     .array(z.strictObject({ name: z.string(), versions: z.string(), fields: z.array(rawField) }))
     .optional(),
@@ -150,6 +152,8 @@ export interface MessageSpec {
   readonly deprecatedVersions: Versions;
   readonly flexibleVersions: Versions;
   readonly latestVersionUnstable: boolean;
+  /** For a coordinator record (Kafka 4.x marks them), whether it is a record's key or its value. */
+  readonly recordKind: "key" | "value" | undefined;
   readonly root: StructSpec;
   /** Every struct of the message, root first, each once. */
   readonly structs: StructSpec[];
@@ -205,15 +209,17 @@ function resolve(file: string, raw: RawMessage, errors: string[]): MessageSpec {
 
   const validVersions = versions(raw.validVersions, "$.validVersions", Versions.NONE);
   if (validVersions.highest === Infinity) fail("$.validVersions", "must be a closed range");
+  if (!validVersions.empty && raw.flexibleVersions === undefined) fail("$.flexibleVersions", "required");
+  if (!validVersions.empty && raw.fields === undefined) fail("$.fields", "required");
   const flexibleVersions = versions(raw.flexibleVersions, "$.flexibleVersions", Versions.NONE);
   if (!flexibleVersions.empty && flexibleVersions.highest !== Infinity)
     fail("$.flexibleVersions", "must be none or an open range such as 9+");
   const deprecatedVersions = versions(raw.deprecatedVersions, "$.deprecatedVersions", Versions.NONE);
   if ((raw.type === "request" || raw.type === "response") && raw.apiKey === undefined)
     fail("$.apiKey", `a ${raw.type} needs an apiKey`);
-  if ((raw.type === "header" || raw.type === "data") && raw.listeners !== undefined)
+  if (raw.type !== "request" && raw.type !== "response" && raw.listeners !== undefined)
     fail("$.listeners", `a ${raw.type} has no listeners`);
-  if (raw.type === "request" && raw.listeners === undefined) fail("$.listeners", "a request names its listeners");
+  if (raw.type === "request" && !validVersions.empty && raw.listeners === undefined) fail("$.listeners", "a request names its listeners");
 
   // Common structs are declared once and referenced by type name from any field.
   const common = new Map<string, { raw: { name: string; versions: string; fields: RawField[] }; index: number }>();
@@ -343,7 +349,7 @@ function resolve(file: string, raw: RawMessage, errors: string[]): MessageSpec {
     };
   };
 
-  const root = makeStruct(raw.name, validVersions, raw.fields, "$", "", false);
+  const root = makeStruct(raw.name, validVersions, raw.fields ?? [], "$", "", false);
   // Common structs no field references still compile, so their codecs exist for tools.
   for (const [name, c] of common) {
     if (!byName.has(name)) {
@@ -355,8 +361,9 @@ function resolve(file: string, raw: RawMessage, errors: string[]): MessageSpec {
   return {
     file,
     name: raw.name,
-    type: raw.type,
+    type: raw.type === "coordinator-key" || raw.type === "coordinator-value" ? "data" : raw.type,
     apiKey: raw.apiKey,
+    recordKind: raw.type === "coordinator-key" ? "key" : raw.type === "coordinator-value" ? "value" : undefined,
     listeners: raw.listeners ?? [],
     validVersions,
     deprecatedVersions,

@@ -22,6 +22,8 @@ export interface RequestFrame<K extends keyof ApiRequests = keyof ApiRequests> {
   readonly apiVersion: number;
   readonly header: RequestHeader;
   readonly body: ApiRequests[K];
+  /** Bytes after the body's last field. Kafka ignores them (librdkafka sends some), and so do we. */
+  readonly trailingBytes: number;
 }
 
 export interface ResponseFrame<K extends keyof ApiResponses = keyof ApiResponses> {
@@ -44,7 +46,8 @@ export function peekRequest(payload: Buffer): { apiKey: number; apiVersion: numb
 
 /**
  * Decodes a request payload (a frame without its 4-byte size). Fails with a DecodeError for an unknown
- * API key, an unsupported version, or a malformed header or body.
+ * API key, an unsupported version, or a malformed header or body. Bytes after the body are counted in
+ * `trailingBytes`, not refused: Apache Kafka reads a request's fields and ignores what follows.
  */
 export function decodeRequest(payload: Buffer, options?: ReaderOptions): RequestFrame {
   const peek = peekRequest(payload);
@@ -54,8 +57,7 @@ export function decodeRequest(payload: Buffer, options?: ReaderOptions): Request
   const r = new Reader(payload, 0, payload.length, options);
   const header = RequestHeaderCodec.decode(r, requestHeaderVersion(peek.apiKey, peek.apiVersion));
   const body = info.request.decode(r, peek.apiVersion) as ApiRequests[keyof ApiRequests];
-  if (r.off !== r.end) r.fail("(end)", `${r.end - r.off} bytes left over after the request`);
-  return { apiKey: info.apiKey, apiVersion: peek.apiVersion, header, body };
+  return { apiKey: info.apiKey, apiVersion: peek.apiVersion, header, body, trailingBytes: r.end - r.off };
 }
 
 /** Decodes a whole request frame, size prefix included. */

@@ -159,12 +159,16 @@ describe("leftover bytes", () => {
     assertDecodeError(MetadataRequestCodec, hex("00000000 00"), 0, "(end)", /1 bytes left over/);
   });
 
-  test("after a whole frame", () => {
+  test("after a whole request frame: counted and ignored, as Apache Kafka does", () => {
     const f = frames.find((x) => !x.response);
     assert.ok(f);
-    const longer = Buffer.concat([f.bytes, hex("00")]);
+    const longer = Buffer.concat([f.bytes, hex("000102")]);
     longer.writeInt32BE(longer.length - 4, 0);
-    assert.throws(() => decodeRequestFrame(longer), (e: unknown) => e instanceof DecodeError && e.field === "(end)");
+    const exact = decodeRequestFrame(f.bytes);
+    const decoded = decodeRequestFrame(longer);
+    assert.equal(exact.trailingBytes, 0);
+    assert.equal(decoded.trailingBytes, 3);
+    assert.deepEqual(decoded.body, exact.body);
   });
 });
 

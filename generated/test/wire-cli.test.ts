@@ -47,15 +47,28 @@ function fixture(pred: (e: FixtureEntry) => boolean): FixtureEntry {
 
 const read = (e: FixtureEntry, side: "req" | "res"): Buffer => readFileSync(join(fixturesDir, `${e.file}.${side}.bin`));
 
-test("apis --json lists every API key with its versions", () => {
+test("apis --json lists every API key with the union of versions and the releases defining each", () => {
   const r = wire(["apis", "--json"]);
   assert.equal(r.code, 0, r.stderr);
-  const rows = JSON.parse(r.stdout) as { apiKey: number; name: string; validVersions: unknown; flexibleVersions: unknown }[];
+  const rows = JSON.parse(r.stdout) as { apiKey: number; name: string; releases: unknown }[];
   assert.equal(rows.length, Object.keys(apis).length);
-  const produce = rows.find((x) => x.apiKey === 0);
-  assert.deepEqual(produce, { apiKey: 0, name: "Produce", validVersions: { min: 0, max: 11 }, flexibleVersions: { min: 9, max: 11 } });
+  // Kafka 4.0 dropped Produce v0-2 (KIP-896); 4.4 adds v12-13.
+  assert.deepEqual(rows.find((x) => x.apiKey === 0), {
+    apiKey: 0,
+    name: "Produce",
+    validVersions: { min: 0, max: 13 },
+    flexibleVersions: { min: 9, max: 13 },
+    latestVersionUnstable: false,
+    releases: [
+      { release: "3.9", versions: { min: 0, max: 11 } },
+      { release: "4.4", versions: { min: 3, max: 13 } },
+    ],
+  });
+  // An API only Kafka 4 has, and one it removed (ZooKeeper's LeaderAndIsr).
+  assert.deepEqual(rows.find((x) => x.name === "StreamsGroupHeartbeat")?.releases, [{ release: "4.4", versions: { min: 0, max: 1 } }]);
+  assert.deepEqual(rows.find((x) => x.apiKey === 4)?.releases, [{ release: "3.9", versions: { min: 0, max: 7 } }]);
   const plain = wire(["apis"]);
-  assert.match(plain.stdout, /^\s*18\s+ApiVersions\s+v0-4\s+flexible 3-4$/m);
+  assert.match(plain.stdout, /^\s*18\s+ApiVersions\s+v0-5\s+flexible 3-5\s+3\.9: v0-4, 4\.4: v0-5$/m);
 });
 
 test("decode prints a request frame as JSON, int64 as strings and bytes under a marker", () => {

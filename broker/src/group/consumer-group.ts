@@ -49,6 +49,8 @@ export class ConsumerMember {
   clientId = "";
   clientHost = "";
   subscribedTopicNames: string[] = [];
+  /** A KIP-848 regular expression (RE2/J syntax) subscription, resolved here against the topics that exist. */
+  subscribedTopicRegex: string | null = null;
   rebalanceTimeoutMs = 300_000;
   serverAssignor: string | null = null;
   memberEpoch = 0;
@@ -303,7 +305,7 @@ export class ConsumerGroup {
   private bumpEpoch(records: CoordinatorRecord[]): void {
     this.groupEpoch++;
     this.stateTimestamp = Date.now();
-    records.push(consumerGroupMetadataRecord(this.groupId, { epoch: this.groupEpoch }));
+    records.push(consumerGroupMetadataRecord(this.groupId, { epoch: this.groupEpoch, metadataHash: 0n }));
   }
 
   /** The subscribed topics as they exist now (name, id, partitions); a change moves the group epoch. */
@@ -421,8 +423,8 @@ export class ConsumerGroup {
       memberEpoch: m.memberEpoch,
       previousMemberEpoch: m.previousMemberEpoch,
       state: m.state,
-      assignedPartitions: fromAssignment(m.assigned),
-      partitionsPendingRevocation: fromAssignment(m.pendingRevocation),
+      assignedPartitions: fromAssignment(m.assigned).map((t) => ({ ...t, assignmentEpochs: [] })),
+      partitionsPendingRevocation: fromAssignment(m.pendingRevocation).map((t) => ({ ...t, assignmentEpochs: [] })),
     };
   }
 

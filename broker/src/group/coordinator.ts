@@ -1,4 +1,4 @@
-import type { ConsumerGroupHeartbeatRequest } from "@tskafka/protocol";
+import { ZERO_UUID, type ConsumerGroupHeartbeatRequest } from "@tskafka/protocol";
 import type { Broker } from "../broker.js";
 import { ErrorCode } from "../errors.js";
 import { ClassicGroup, type ClassicGroupHost, type ClassicState, type JoinParams, type JoinResult, type SyncResult } from "./classic-group.js";
@@ -394,6 +394,7 @@ export class GroupCoordinator {
             metadata,
             commitTimestamp: BigInt(now),
             expireTimestamp: BigInt(value.expireTimestamp),
+            topicId: ZERO_UUID,
           }),
         );
         applied.push({ topic: t.name, partition: p.partitionIndex, value, out });

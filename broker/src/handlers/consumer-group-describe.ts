@@ -3,11 +3,17 @@ import { ErrorCode } from "../errors.js";
 import type { Assignment } from "../group/assignors.js";
 import { defineHandler } from "./handler.js";
 
-/** ConsumerGroupDescribe v0 (KIP-848): members with their current and target assignments. */
+/** Member types of ConsumerGroupDescribe v1: every member of ours speaks the consumer protocol. */
+const CONSUMER_MEMBER = 1;
+
+/**
+ * ConsumerGroupDescribe v0-1 (KIP-848): members with their current and target assignments, their
+ * subscribed names or regular expression; v1 adds the member type.
+ */
 export const consumerGroupDescribeHandler = defineHandler({
   apiKey: ApiKey.ConsumerGroupDescribe,
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 1,
   handle(request, ctx) {
     const broker = ctx.broker;
     const describe = (a: Assignment) => ({
@@ -38,7 +44,8 @@ export const consumerGroupDescribeHandler = defineHandler({
           clientId: m.clientId,
           clientHost: m.clientHost,
           subscribedTopicNames: m.subscribedTopicNames,
-          subscribedTopicRegex: null,
+          subscribedTopicRegex: m.subscribedTopicRegex,
+          memberType: CONSUMER_MEMBER,
           assignment: describe(m.assigned),
           targetAssignment: describe(g.targetOf(m.memberId)),
         })),

@@ -2,16 +2,16 @@ import { ApiKey, createDeleteGroupsResponse } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
-/** DeleteGroups v0-2: only empty groups; their offsets and metadata are tombstoned. */
+/** DeleteGroups v0-3: only empty groups; their offsets and metadata are tombstoned. v3 adds a message per group. */
 export const deleteGroupsHandler = defineHandler({
   apiKey: ApiKey.DeleteGroups,
   minVersion: 0,
-  maxVersion: 2,
+  maxVersion: 3,
   async handle(request, ctx) {
     const results = [];
     for (const groupId of request.groupsNames) {
       const errorCode = groupId === "" ? ErrorCode.INVALID_GROUP_ID : await ctx.broker.groups.deleteGroup(groupId);
-      results.push({ groupId, errorCode });
+      results.push({ groupId, errorCode, errorMessage: null });
     }
     return createDeleteGroupsResponse({ results });
   },

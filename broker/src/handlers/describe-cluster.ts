@@ -9,13 +9,14 @@ const BROKERS = 1;
 const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
 
 /**
- * DescribeCluster v0-1: this node as the only broker and the controller. A request for the controller
- * endpoints (v1) is answered as a broker answers it: MISMATCHED_ENDPOINT_TYPE.
+ * DescribeCluster v0-2: this node as the only broker and the controller. A request for the controller
+ * endpoints (v1+) is answered as a broker answers it: MISMATCHED_ENDPOINT_TYPE. v2 (KIP-1073) can ask
+ * for fenced brokers too; ours is never fenced.
  */
 export const describeClusterHandler = defineHandler({
   apiKey: ApiKey.DescribeCluster,
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   handle(request, ctx) {
     const cfg = ctx.broker.config;
     if (ctx.apiVersion >= 1 && request.endpointType !== BROKERS) {
@@ -28,7 +29,7 @@ export const describeClusterHandler = defineHandler({
     return createDescribeClusterResponse({
       clusterId: ctx.broker.topics.clusterId,
       controllerId: cfg.nodeId,
-      brokers: [{ brokerId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort, rack: null }],
+      brokers: [{ brokerId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort, rack: null, isFenced: false }],
       ...(request.includeClusterAuthorizedOperations ? { clusterAuthorizedOperations: CLUSTER_OPERATIONS } : {}),
     });
   },

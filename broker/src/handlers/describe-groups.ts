@@ -5,18 +5,23 @@ import { defineHandler } from "./handler.js";
 const EMPTY = Buffer.alloc(0);
 
 /**
- * DescribeGroups v0-5. A group that does not exist is described as Dead (no error), as Kafka does
- * before v6. Member metadata and assignments are shown only once the group is Stable.
+ * DescribeGroups v0-6. A group that does not exist is described as Dead, with no error before v6 and
+ * GROUP_ID_NOT_FOUND from v6 (KIP-1043). Member metadata and assignments are shown only once the group
+ * is Stable.
  */
 export const describeGroupsHandler = defineHandler({
   apiKey: ApiKey.DescribeGroups,
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   handle(request, ctx) {
     const groups: DescribeGroupsResponseDescribedGroup[] = request.groups.map((groupId) => {
-      const base = { errorCode: ErrorCode.NONE, groupId, authorizedOperations: -2147483648 };
+      const base = { errorCode: ErrorCode.NONE, errorMessage: null, groupId, authorizedOperations: -2147483648 };
       const g = ctx.broker.groups.groups.get(groupId);
-      if (g === undefined) return { ...base, groupState: "Dead", protocolType: "", protocolData: "", members: [] };
+      if (g === undefined || g.state === "Dead") {
+        const dead = { ...base, groupState: "Dead", protocolType: "", protocolData: "", members: [] };
+        if (ctx.apiVersion < 6) return dead;
+        return { ...dead, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
+      }
       if (g.kind === "consumer") {
         const members = [...g.members.values()].map((m) => ({
           memberId: m.memberId,

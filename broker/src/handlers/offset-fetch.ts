@@ -1,27 +1,39 @@
 import {
   ApiKey,
   createOffsetFetchResponse,
+  ZERO_UUID,
   type OffsetFetchResponseOffsetFetchResponseGroup,
 } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
 /**
- * OffsetFetch v0-9: committed offsets of named partitions (-1 where none), or of every partition when
- * topics is null (v2+). From v8 one request asks for several groups; v9 names the KIP-848 member.
+ * OffsetFetch v0-10: committed offsets of named partitions (-1 where none), or of every partition when
+ * topics is null (v2+). From v8 one request asks for several groups; v9 names the KIP-848 member; v10
+ * names topics by id (an unknown id is UNKNOWN_TOPIC_ID for its partitions).
  */
 export const offsetFetchHandler = defineHandler({
   apiKey: ApiKey.OffsetFetch,
   minVersion: 0,
-  maxVersion: 9,
+  maxVersion: 10,
   handle(request, ctx) {
     const groups = ctx.broker.groups;
+    const registry = ctx.broker.topics;
     const v = ctx.apiVersion;
     if (v >= 8) {
+      const byId = v >= 10;
       const out: OffsetFetchResponseOffsetFetchResponseGroup[] = request.groups.map((g) => {
         const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : null;
-        const r = groups.fetchOffsets(g.groupId, g.topics, member);
-        return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
+        const names = g.topics?.map((t) => (byId ? registry.byId(t.topicId)?.name : t.name)) ?? null;
+        const asked = g.topics?.map((t, i) => ({ name: names![i] ?? "", partitionIndexes: t.partitionIndexes })) ?? null;
+        const r = groups.fetchOffsets(g.groupId, asked, member);
+        const topics = r.topics.map((t, i) => {
+          const unknownId = names !== null && names[i] === undefined;
+          const topicId = byId ? (g.topics?.[i]?.topicId ?? registry.get(t.name)?.id ?? ZERO_UUID) : ZERO_UUID;
+          const partitions = unknownId ? t.partitions.map((p) => ({ ...p, errorCode: ErrorCode.UNKNOWN_TOPIC_ID })) : t.partitions;
+          return { ...t, topicId, partitions };
+        });
+        return { groupId: g.groupId, errorCode: r.errorCode, topics };
       });
       return createOffsetFetchResponse({ groups: out });
     }
@@ -30,6 +42,6 @@ export const offsetFetchHandler = defineHandler({
       // v0-1 have no top-level error: each partition carries it.
       for (const t of r.topics) for (const p of t.partitions) p.errorCode = r.errorCode;
     }
-    return createOffsetFetchResponse({ topics: r.topics, errorCode: r.errorCode });
+    return createOffsetFetchResponse({ topics: r.topics.map((t) => ({ ...t, topicId: ZERO_UUID })), errorCode: r.errorCode });
   },
 });

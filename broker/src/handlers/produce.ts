@@ -14,22 +14,25 @@ import { defineHandler, type RequestContext } from "./handler.js";
 const MAGIC_OFFSET = 16;
 
 /**
- * Produce v0-11. acks 0 (no response), 1 and -1 (the same on one node: the append has reached the
+ * Produce v0-13. acks 0 (no response), 1 and -1 (the same on one node: the append has reached the
  * operating system, or the disk when log.flush.interval.messages=1). RecordBatch v2 is stored as
  * received; legacy v0/v1 message sets are up-converted to one v2 batch first, as Kafka does with
- * message format v2. Partitions of one request are appended concurrently.
+ * message format v2. Partitions of one request are appended concurrently. v13 (KIP-516) names topics
+ * by id; an id we do not know is UNKNOWN_TOPIC_ID. v12 (KIP-890) only changes transactional produce.
  */
 export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
   minVersion: 0,
-  maxVersion: 11,
+  maxVersion: 13,
   async handle(request, ctx) {
     const acks = request.acks;
+    const byId = ctx.apiVersion >= 13;
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const pending: Promise<void>[] = [];
     for (const topic of request.topicData) {
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
-      responses.push({ name: topic.name, partitionResponses });
+      responses.push({ name: topic.name, topicId: topic.topicId, partitionResponses });
+      const name = byId ? ctx.broker.topics.byId(topic.topicId)?.name : topic.name;
       for (const p of topic.partitionData) {
         const r = createProduceResponsePartitionProduceResponse({ index: p.index, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n });
         partitionResponses.push(r);
@@ -37,7 +40,11 @@ export const produceHandler = defineHandler({
           r.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
           continue;
         }
-        pending.push(appendPartition(ctx, topic.name, p.index, p.records, r));
+        if (name === undefined) {
+          r.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
+          continue;
+        }
+        pending.push(appendPartition(ctx, name, p.index, p.records, r));
       }
     }
     await Promise.all(pending);

@@ -129,7 +129,10 @@ export class Connection {
       throw e;
     }
     const log = this.broker.log;
-    if (log.enabled("debug")) log.debug(`${this.remote} -> api ${apiKey} v${apiVersion} #${correlationId}`);
+    if (log.enabled("debug")) {
+      const extra = request.trailingBytes > 0 ? ` (${request.trailingBytes} trailing bytes ignored)` : "";
+      log.debug(`${this.remote} -> api ${apiKey} v${apiVersion} #${correlationId}${extra}`);
+    }
     const ctx: RequestContext = {
       broker: this.broker,
       header: request.header,

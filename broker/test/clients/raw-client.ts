@@ -18,6 +18,7 @@ import {
   type ApiResponses,
   type KafkaRecord,
   type SimpleRecord,
+  ZERO_UUID,
 } from "@tskafka/protocol";
 
 /**
@@ -112,7 +113,7 @@ export class RawClient {
     const res = await this.request(ApiKey.Produce, 9, createProduceRequest({
       acks,
       timeoutMs: 5000,
-      topicData: [{ name: topic, partitionData: [{ index: partition, records: buildRecordBatch(records) }] }],
+      topicData: [{ name: topic, topicId: ZERO_UUID, partitionData: [{ index: partition, records: buildRecordBatch(records) }] }],
     }));
     return res.responses[0]!.partitionResponses[0]!;
   }
@@ -120,7 +121,7 @@ export class RawClient {
   /** Metadata v12 for topics (auto-creating them). */
   metadata(topics: string[]) {
     return this.request(ApiKey.Metadata, 12, createMetadataRequest({
-      topics: topics.map((name) => ({ topicId: "AAAAAAAAAAAAAAAAAAAAAA", name })),
+      topics: topics.map((name) => ({ topicId: ZERO_UUID, name })),
       allowAutoTopicCreation: true,
     }));
   }

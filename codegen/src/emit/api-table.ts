@@ -1,3 +1,4 @@
+import type { CompiledSchema } from "../load.js";
 import type { MessageSpec } from "../schema.js";
 
 export interface ApiPair {
@@ -6,18 +7,20 @@ export interface ApiPair {
   readonly name: string;
   readonly request: MessageSpec;
   readonly response: MessageSpec;
+  /** The versions each Kafka release defines, oldest release first. */
+  readonly releases: CompiledSchema["releaseVersions"];
   /** Import path (without extension) of each message's module, relative to the table. */
   readonly requestModule: string;
   readonly responseModule: string;
 }
 
 /** Pairs every request with its response by API key, failing on a key with only one side. */
-export function pairApis(
-  messages: readonly { spec: MessageSpec; module: string }[],
-): ApiPair[] {
-  const requests = new Map<number, { spec: MessageSpec; module: string }>();
-  const responses = new Map<number, { spec: MessageSpec; module: string }>();
-  for (const m of messages) {
+export function pairApis(compiled: readonly { schema: CompiledSchema; module: string }[]): ApiPair[] {
+  type Side = { spec: MessageSpec; module: string; releases: CompiledSchema["releaseVersions"] };
+  const requests = new Map<number, Side>();
+  const responses = new Map<number, Side>();
+  for (const c of compiled) {
+    const m: Side = { spec: c.schema.spec, module: c.module, releases: c.schema.releaseVersions };
     if (m.spec.apiKey === undefined) continue;
     const side = m.spec.type === "request" ? requests : m.spec.type === "response" ? responses : undefined;
     if (side === undefined) continue;
@@ -35,6 +38,7 @@ export function pairApis(
       name: req.spec.name.replace(/Request$/, ""),
       request: req.spec,
       response: res.spec,
+      releases: req.releases,
       requestModule: req.module,
       responseModule: res.module,
     });
@@ -69,8 +73,10 @@ export function emitApiTable(pairs: readonly ApiPair[]): { text: string; imports
   lines.push("/** Flexible (compact, tagged-field) versions, or null when there are none. */");
   lines.push("readonly flexibleVersions: VersionRange | null;");
   lines.push("readonly deprecatedVersions: VersionRange | null;");
-  lines.push("/** When true, the highest valid version is still under development in Kafka 3.9. */");
+  lines.push("/** When true, Kafka marks the highest valid version as still under development. */");
   lines.push("readonly latestVersionUnstable: boolean;");
+  lines.push("/** The Kafka releases that define this API, each with the versions it defines. */");
+  lines.push("readonly releases: readonly { readonly release: string; readonly versions: VersionRange }[];");
   lines.push("readonly listeners: readonly string[];");
   lines.push("readonly request: MessageCodec<ApiRequests[K]>;");
   lines.push("readonly response: MessageCodec<ApiResponses[K]>;");
@@ -90,6 +96,8 @@ export function emitApiTable(pairs: readonly ApiPair[]): { text: string; imports
     lines.push(`flexibleVersions: ${flex.empty ? "null" : range(flex.lowest, flex.highest)},`);
     lines.push(`deprecatedVersions: ${dep.empty ? "null" : range(dep.lowest, dep.highest)},`);
     lines.push(`latestVersionUnstable: ${p.request.latestVersionUnstable},`);
+    const rel = p.releases.map((r) => `{ release: ${JSON.stringify(r.release)}, versions: ${range(r.versions.lowest, r.versions.highest)} }`);
+    lines.push(`releases: [${rel.join(", ")}],`);
     lines.push(`listeners: ${JSON.stringify(p.request.listeners)},`);
     lines.push(`request: ${p.request.name}Codec,`);
     lines.push(`response: ${p.response.name}Codec,`);
@@ -97,7 +105,7 @@ export function emitApiTable(pairs: readonly ApiPair[]): { text: string; imports
   }
   lines.push("};");
   lines.push("");
-  lines.push("/** The API with this key, or undefined for a key Kafka 3.9 does not define. */");
+  lines.push("/** The API with this key, or undefined for a key no compiled Kafka release defines. */");
   lines.push("export function apiInfo(apiKey: number): ApiInfo | undefined {");
   lines.push("return (apis as Partial<Record<number, ApiInfo>>)[apiKey];");
   lines.push("}");

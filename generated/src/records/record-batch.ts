@@ -1,4 +1,5 @@
 import { DecodeError, EncodeError } from "../runtime/errors.js";
+import type { EndTxnMarker } from "../gen/messages/end-txn-marker.js";
 import { Reader } from "../runtime/reader.js";
 import { sizeOfVarint, sizeOfVarlong, Writer } from "../runtime/writer.js";
 import {
@@ -410,13 +411,8 @@ export function readControlRecordKey(key: Buffer | null): ControlRecordKey {
   return { version: key.readInt16BE(0), type: key.readInt16BE(2) };
 }
 
-export interface EndTxnMarker {
-  version: number;
-  coordinatorEpoch: number;
-}
-
-/** The value of an abort/commit control record: version int16, coordinatorEpoch int32. */
-export function readEndTxnMarker(value: Buffer | null): EndTxnMarker {
+/** The value of an abort/commit control record: version int16, then the generated EndTxnMarker (v0). */
+export function readEndTxnMarker(value: Buffer | null): EndTxnMarker & { version: number } {
   if (value === null || value.length < 6) fail("Records.value", "an end-transaction marker needs 6 bytes");
   return { version: value.readInt16BE(0), coordinatorEpoch: value.readInt32BE(2) };
 }

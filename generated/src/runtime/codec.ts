@@ -22,6 +22,9 @@ export interface MessageCodec<T> {
 /** The one empty buffer that `bytes` defaults share (zero bytes cannot be mutated). */
 export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
 
+/** The all-zero UUID in the base64url form uuid fields use: Kafka's "no topic id" (Uuid.ZERO_UUID). */
+export const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
+
 /** For `x ?? nullError(...)`: a null where the version being written has no null. */
 export function nullError(messageName: string, version: number, field: string): never {
   throw new EncodeError(messageName, version, field, "is null but this version cannot carry a null");

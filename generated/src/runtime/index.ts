@@ -6,6 +6,7 @@ export {
   type MessageCodec,
   type VersionRange,
   EMPTY_BYTES,
+  ZERO_UUID,
   nullError,
   encodeToBuffer,
   decodeFromBuffer,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `wire`: look at Kafka frames from the command line.
-//   wire apis [--json]                         every API key with its valid and flexible versions
+//   wire apis [--json]                         every API key, its versions and the Kafka releases defining them
 //   wire decode [--hex] [--check] < FRAME      one size-prefixed request frame from stdin, as JSON
 //   wire decode --response --api K --version V  a response frame (its API and version are not on the wire)
 // Argument parsing is node:util's, so the package needs no command-line library.
@@ -30,11 +30,15 @@ function listApis(json: boolean): string {
     name: a.name,
     validVersions: a.validVersions,
     flexibleVersions: a.flexibleVersions,
+    latestVersionUnstable: a.latestVersionUnstable,
+    releases: a.releases,
   }));
   if (json) return JSON.stringify(rows, null, 2);
   const width = Math.max(...rows.map((r) => r.name.length));
+  const releases = (r: (typeof rows)[number]): string =>
+    r.releases.map((x) => `${x.release}: v${range(x.versions)}`).join(", ") + (r.latestVersionUnstable ? " (latest unstable)" : "");
   return rows
-    .map((r) => `${String(r.apiKey).padStart(3)}  ${r.name.padEnd(width)}  v${range(r.validVersions)}  flexible ${range(r.flexibleVersions)}`)
+    .map((r) => `${String(r.apiKey).padStart(3)}  ${r.name.padEnd(width)}  v${range(r.validVersions)}  flexible ${range(r.flexibleVersions)}  ${releases(r)}`)
     .join("\n");
 }
 
