@@ -62,5 +62,8 @@ export const ErrorCode = {
   UNRELEASED_INSTANCE_ID: 111,
   UNSUPPORTED_ASSIGNOR: 112,
   STALE_MEMBER_EPOCH: 113,
+  INVALID_UPDATE_VERSION: 95,
+  INVALID_REGULAR_EXPRESSION: 128,
+  REBOOTSTRAP_REQUIRED: 129,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

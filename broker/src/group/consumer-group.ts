@@ -4,6 +4,7 @@ import type {
   ConsumerGroupHeartbeatRequest,
   ConsumerGroupMemberMetadataValue,
 } from "@tskafka/protocol";
+import { RE2JS, RE2JSException } from "re2js";
 import { ErrorCode } from "../errors.js";
 import { ASSIGNORS, DEFAULT_ASSIGNOR, type Assignment, type AssignorTopic } from "./assignors.js";
 import {
@@ -19,6 +20,11 @@ import {
  * assignor then computes a target assignment at that epoch. Each member converges to its target on
  * its own heartbeats: partitions it must give up are revoked first (its epoch stays), and partitions
  * still owned by another member are given only once released.
+ *
+ * A member subscribes to topic names, a regular expression (ConsumerGroupHeartbeat v1), or both. The
+ * expression is RE2/J syntax, as Kafka compiles it, and must match a whole topic name; it is resolved
+ * against the topics that exist whenever the group looks at its subscriptions, so a new matching topic
+ * moves the group epoch like a new partition does.
  */
 
 export const LEAVE_GROUP_MEMBER_EPOCH = -1;
@@ -33,6 +39,18 @@ export type ConsumerGroupState = "Empty" | "Assigning" | "Reconciling" | "Stable
 export interface TopicView {
   byName(name: string): AssignorTopic | undefined;
   nameOf(topicId: string): string | undefined;
+  /** Every topic name, for resolving regular expressions. */
+  names(): Iterable<string>;
+}
+
+/** A subscription's regular expression compiled as Kafka does (RE2/J), or undefined when it is invalid. */
+function compileRegex(regex: string): RE2JS | undefined {
+  try {
+    return RE2JS.compile(regex);
+  } catch (e) {
+    if (e instanceof RE2JSException) return undefined;
+    throw e;
+  }
 }
 
 export interface ConsumerGroupHost {
@@ -140,9 +158,18 @@ export class ConsumerGroup {
     return this.target.get(memberId) ?? new Map();
   }
 
+  /** The topics a member subscribes to now: its names and the existing topics its expression matches. */
+  topicsOf(m: ConsumerMember): string[] {
+    const regex = m.subscribedTopicRegex === null ? undefined : compileRegex(m.subscribedTopicRegex);
+    if (regex === undefined) return m.subscribedTopicNames;
+    const out = new Set(m.subscribedTopicNames);
+    for (const name of this.host.topics.names()) if (regex.matches(name)) out.add(name);
+    return [...out].sort();
+  }
+
   subscribedTopics(): Set<string> {
     const s = new Set<string>();
-    for (const m of this.members.values()) for (const t of m.subscribedTopicNames) s.add(t);
+    for (const m of this.members.values()) for (const t of this.topicsOf(m)) s.add(t);
     return s;
   }
 
@@ -159,6 +186,9 @@ export class ConsumerGroup {
     if (this.dead) return failure(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const epoch = req.memberEpoch;
     if (epoch === LEAVE_GROUP_MEMBER_EPOCH || epoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) return this.leave(req.memberId, req.instanceId, epoch);
+    const regex = req.subscribedTopicRegex;
+    if (regex !== null && regex !== "" && compileRegex(regex) === undefined)
+      return failure(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex \`${regex}\` is not a valid regular expression.`);
     const records: CoordinatorRecord[] = [];
     let member: ConsumerMember;
     let bump = false;
@@ -190,6 +220,14 @@ export class ConsumerGroup {
         bump = true;
       }
     }
+    // null: unchanged since the last heartbeat; "": no expression any more.
+    if (req.subscribedTopicRegex !== null) {
+      const regex = req.subscribedTopicRegex === "" ? null : req.subscribedTopicRegex;
+      if (regex !== member.subscribedTopicRegex) {
+        member.subscribedTopicRegex = regex;
+        bump = true;
+      }
+    }
     if (req.serverAssignor !== null && req.serverAssignor !== member.serverAssignor) {
       member.serverAssignor = req.serverAssignor;
       bump = true;
@@ -218,7 +256,9 @@ export class ConsumerGroup {
   }
 
   private join(req: ConsumerGroupHeartbeatRequest, records: CoordinatorRecord[]): ConsumerMember | number {
-    if (req.subscribedTopicNames === null || req.subscribedTopicNames.length === 0) return ErrorCode.INVALID_REQUEST;
+    const names = req.subscribedTopicNames !== null && req.subscribedTopicNames.length > 0;
+    const regex = req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== "";
+    if (!names && !regex) return ErrorCode.INVALID_REQUEST;
     if (req.serverAssignor !== null && !ASSIGNORS.has(req.serverAssignor)) return ErrorCode.UNSUPPORTED_ASSIGNOR;
     let member: ConsumerMember | undefined;
     if (req.instanceId !== null) {
@@ -328,7 +368,7 @@ export class ConsumerGroup {
     const assignorName = members.find((m) => m.serverAssignor !== null)?.serverAssignor ?? DEFAULT_ASSIGNOR;
     const assignor = ASSIGNORS.get(assignorName) ?? ASSIGNORS.get(DEFAULT_ASSIGNOR)!;
     this.target = assignor(
-      members.map((m) => ({ memberId: m.memberId, subscribedTopicNames: m.subscribedTopicNames, current: this.targetOf(m.memberId) })),
+      members.map((m) => ({ memberId: m.memberId, subscribedTopicNames: this.topicsOf(m), current: this.targetOf(m.memberId) })),
       topics,
     );
     this.assignmentEpoch = this.groupEpoch;
@@ -411,7 +451,7 @@ export class ConsumerGroup {
       clientId: m.clientId,
       clientHost: m.clientHost,
       subscribedTopicNames: m.subscribedTopicNames,
-      subscribedTopicRegex: null,
+      subscribedTopicRegex: m.subscribedTopicRegex,
       rebalanceTimeoutMs: m.rebalanceTimeoutMs,
       serverAssignor: m.serverAssignor,
       classicMemberMetadata: null,
@@ -439,6 +479,7 @@ export class ConsumerGroup {
     m.clientId = value.clientId;
     m.clientHost = value.clientHost;
     m.subscribedTopicNames = value.subscribedTopicNames;
+    m.subscribedTopicRegex = value.subscribedTopicRegex;
     m.rebalanceTimeoutMs = value.rebalanceTimeoutMs;
     m.serverAssignor = value.serverAssignor;
     this.members.set(memberId, m);

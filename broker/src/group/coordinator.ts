@@ -78,6 +78,7 @@ export class GroupCoordinator {
         return t === undefined ? undefined : { id: t.id, partitions: t.partitions };
       },
       nameOf: (id) => broker.topics.byId(id)?.name,
+      names: () => broker.topics.list().map((t) => t.name),
     };
     this.consumerHost = {
       sessionTimeoutMs: props["group.consumer.session.timeout.ms"],

@@ -1,16 +1,32 @@
 import { ApiKey, createApiVersionsResponse } from "@tskafka/protocol";
+import { FINALIZED_FEATURES, FINALIZED_FEATURES_EPOCH, SUPPORTED_FEATURES } from "../cluster/features.js";
+import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
 /**
- * ApiVersions v0-4: the versions of every API this broker serves, built from the handler registry.
- * An unsupported ApiVersions version is answered by the connection in v0 format (KIP-511).
+ * ApiVersions v0-5: the versions of every API this broker serves, built from the handler registry, and
+ * from v3 the supported and finalized features. v5 (KIP-1242) lets a client name the cluster and node it
+ * meant to reach; another one is REBOOTSTRAP_REQUIRED. An unsupported ApiVersions version is answered by
+ * the connection in v0 format (KIP-511).
  */
 export const apiVersionsHandler = defineHandler({
   apiKey: ApiKey.ApiVersions,
   minVersion: 0,
-  maxVersion: 4,
-  handle(_request, ctx) {
+  maxVersion: 5,
+  handle(request, ctx) {
     const body = ctx.broker.apiVersionsResponse();
-    return createApiVersionsResponse({ ...body, errorCode: 0 });
+    const broker = ctx.broker;
+    const wrongCluster = request.clusterId !== null && request.clusterId !== broker.topics.clusterId;
+    const wrongNode = request.nodeId >= 0 && request.nodeId !== broker.config.nodeId;
+    const features =
+      ctx.apiVersion < 3
+        ? {}
+        : {
+            supportedFeatures: SUPPORTED_FEATURES.map((f) => ({ name: f.name, minVersion: f.minVersion, maxVersion: f.maxVersion })),
+            finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
+            finalizedFeatures: FINALIZED_FEATURES.map((f) => ({ name: f.name, minVersionLevel: f.level, maxVersionLevel: f.level })),
+          };
+    const errorCode = wrongCluster || wrongNode ? ErrorCode.REBOOTSTRAP_REQUIRED : ErrorCode.NONE;
+    return createApiVersionsResponse({ ...body, ...features, errorCode });
   },
 });

@@ -17,7 +17,7 @@ import { defineHandler } from "./handler.js";
 export const describeLogDirsHandler = defineHandler({
   apiKey: ApiKey.DescribeLogDirs,
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   async handle(request, ctx) {
     const broker = ctx.broker;
     const wanted: { topic: string; partitions: number[] }[] =

@@ -46,7 +46,7 @@ const ZERO_COPY_MIN_BYTES = 4096;
 export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
   minVersion: 0,
-  maxVersion: 17,
+  maxVersion: 18,
   zeroCopyBuffers(response) {
     let set: Set<Uint8Array> | undefined;
     for (const t of response.responses) {

@@ -28,6 +28,8 @@ import { deleteGroupsHandler } from "./delete-groups.js";
 import { offsetDeleteHandler } from "./offset-delete.js";
 import { consumerGroupHeartbeatHandler } from "./consumer-group-heartbeat.js";
 import { consumerGroupDescribeHandler } from "./consumer-group-describe.js";
+import { updateFeaturesHandler } from "./update-features.js";
+import { listConfigResourcesHandler } from "./list-config-resources.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -60,4 +62,6 @@ export const HANDLERS: readonly Handler[] = [
   offsetDeleteHandler,
   consumerGroupHeartbeatHandler,
   consumerGroupDescribeHandler,
+  updateFeaturesHandler,
+  listConfigResourcesHandler,
 ];

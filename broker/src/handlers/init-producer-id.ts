@@ -3,8 +3,11 @@ import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
 /**
- * InitProducerId v0-5 for idempotent producers (the Java client's default). A producer that
- * re-initialises with its id and epoch (KIP-360, v3+) gets the same id with the epoch bumped.
+ * InitProducerId v0-5 for idempotent producers (the Java client's default). As in Kafka, a request
+ * without a transactional id always gets a new producer id with epoch 0: the id and epoch it carries
+ * (v3+) are only checked for consistency (both -1 or neither), since the epoch bump of KIP-360 is for
+ * transactional ids; idempotent clients bump their epoch locally. Some clients (@platformatic/kafka)
+ * send 0/0 there, so reusing what the request names would hand one id to many producers.
  * Transactions are not served: a transactional id is refused with an authorization error, which
  * clients report at once instead of retrying.
  */
@@ -16,8 +19,8 @@ export const initProducerIdHandler = defineHandler({
     if (request.transactionalId !== null) {
       return createInitProducerIdResponse({ errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 });
     }
-    if (request.producerId >= 0n && request.producerEpoch >= 0 && request.producerEpoch < 32767) {
-      return createInitProducerIdResponse({ producerId: request.producerId, producerEpoch: request.producerEpoch + 1 });
+    if ((request.producerId === -1n) !== (request.producerEpoch === -1)) {
+      return createInitProducerIdResponse({ errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n, producerEpoch: -1 });
     }
     const producerId = await ctx.broker.producerIds.allocate();
     return createInitProducerIdResponse({ producerId, producerEpoch: 0 });

@@ -9,14 +9,15 @@ import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
 /**
- * Metadata v0-12. This node is the only broker, the controller, and the leader of every partition.
+ * Metadata v0-13. This node is the only broker, the controller, and the leader of every partition.
  * Unknown topics are created when `auto.create.topics.enable` and the request allows it (always
- * before v4). From v10 topics may be named by id.
+ * before v4). From v10 topics may be named by id. v13's top-level error code is for authorization
+ * failures of the whole request, which cannot happen without an authorizer.
  */
 export const metadataHandler = defineHandler({
   apiKey: ApiKey.Metadata,
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 13,
   async handle(request, ctx) {
     const broker = ctx.broker;
     const cfg = broker.config;

@@ -85,6 +85,7 @@ async function appendPartition(
   const result = await log.append(batches);
   out.errorCode = result.errorCode;
   out.errorMessage = result.errorMessage;
+  out.recordErrors = (result.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
   out.baseOffset = result.baseOffset;
   out.logAppendTimeMs = result.logAppendTime;
   out.logStartOffset = result.logStartOffset;

@@ -1,5 +1,5 @@
 import { mkdir, open, readdir, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { maxTimestampRecord } from "./batch-records.js";
 import { formatOffsetsCheckpoint, readOffsetsCheckpoint, writeFileAtomic } from "./checkpoint.js";
 import { finishCleanerFiles } from "./cleaner-files.js";
@@ -9,7 +9,7 @@ import { lastSequence, ProducerStateManager } from "./producer-state.js";
 import { BatchOffsets } from "./records.js";
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from "./segment.js";
 import type { TimestampOffset } from "./segment.js";
-import { assignOffsets, validateRecords } from "./validator.js";
+import { assignOffsets, validateRecords, type RecordError } from "./validator.js";
 import type { AssignedBatch, ValidatedBatch } from "./validator.js";
 
 /** Checkpoint of log start offset and recovery point, in the partition directory. */
@@ -31,6 +31,8 @@ export interface AppendResult {
   /** The batch timestamp under LogAppendTime, else -1n. */
   logAppendTime: bigint;
   logStartOffset: bigint;
+  /** The records a batch was rejected for (INVALID_RECORD), when it was. */
+  recordErrors?: readonly RecordError[];
 }
 
 export interface ReadOptions {
@@ -63,8 +65,8 @@ interface PendingAppend {
 
 const EMPTY = Buffer.alloc(0);
 
-function failure(errorCode: number, errorMessage: string, logStartOffset: bigint): AppendResult {
-  return { errorCode, errorMessage, baseOffset: -1n, lastOffset: -1n, logAppendTime: -1n, logStartOffset };
+function failure(errorCode: number, errorMessage: string, logStartOffset: bigint, recordErrors: readonly RecordError[] = []): AppendResult {
+  return { errorCode, errorMessage, baseOffset: -1n, lastOffset: -1n, logAppendTime: -1n, logStartOffset, recordErrors };
 }
 
 /**
@@ -73,6 +75,11 @@ function failure(errorCode: number, errorMessage: string, logStartOffset: bigint
  * served from the files, and the checkpoints that let a restart skip or bound recovery.
  */
 export class PartitionLog {
+  /** `topic-N`, the directory's name, as Kafka names a partition in messages. */
+  get name(): string {
+    return basename(this.dir);
+  }
+
   /** Oldest first; replaced, never mutated, so a reader can hold on to it across awaits. */
   private segments: LogSegment[];
   private logStart: bigint;
@@ -291,9 +298,9 @@ export class PartitionLog {
         continue;
       }
       const now = Date.now();
-      const batch = validateRecords(item.records, this.config, now);
+      const batch = validateRecords(item.records, this.config, now, this.name);
       if (batch.errorCode !== ErrorCode.NONE) {
-        item.resolve(failure(batch.errorCode, batch.errorMessage ?? "invalid records", this.logStart));
+        item.resolve(failure(batch.errorCode, batch.errorMessage ?? "invalid records", this.logStart, batch.recordErrors));
         continue;
       }
       let lastSeq = 0;

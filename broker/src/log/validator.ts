@@ -1,12 +1,28 @@
 import type { LogConfig } from "./config.js";
 import { ErrorCode } from "./errors.js";
-import { BATCH_HEADER_SIZE, BatchAttributes, BatchOffsets, LOG_OVERHEAD, verifyBatchCrc, writeBatchCrc } from "./records.js";
+import {
+  BATCH_HEADER_SIZE,
+  BatchAttributes,
+  BatchOffsets,
+  DecodeError,
+  LOG_OVERHEAD,
+  decodeRecordBatch,
+  verifyBatchCrc,
+  writeBatchCrc,
+} from "./records.js";
 
 /**
  * Checks of a produce request's records for one partition, and offset assignment in place, in the
- * manner of Kafka's LogValidator for magic 2 batches. No I/O, no decompression: a v2 produce carries
- * exactly one batch, which is stored as received except for the header fields patched here.
+ * manner of Kafka's LogValidator for magic 2 batches. No I/O; records are decompressed only for a
+ * compacted topic, whose every record needs a key (KIP-467 names each keyless one). A v2 produce
+ * carries exactly one batch, which is stored as received except for the header fields patched here.
  */
+
+/** One rejected record of a batch, by its index in the batch (ProduceResponse's RecordErrors). */
+export interface RecordError {
+  batchIndex: number;
+  message: string;
+}
 
 /** What the checks learnt of the batch; on error only `errorCode` and `errorMessage` mean anything. */
 export interface ValidatedBatch {
@@ -20,6 +36,8 @@ export interface ValidatedBatch {
   baseSequence: number;
   maxTimestamp: bigint;
   transactional: boolean;
+  /** Records the batch was rejected for (INVALID_RECORD); empty otherwise. */
+  recordErrors: RecordError[];
 }
 
 /** Offsets and timestamps given to an appended batch. */
@@ -34,8 +52,9 @@ export interface AssignedBatch {
   logAppendTime: bigint;
 }
 
-function failed(errorCode: number, errorMessage: string): ValidatedBatch {
+function failed(errorCode: number, errorMessage: string, recordErrors: RecordError[] = []): ValidatedBatch {
   return {
+    recordErrors,
     errorCode,
     errorMessage,
     size: 0,
@@ -52,8 +71,32 @@ function failed(errorCode: number, errorMessage: string): ValidatedBatch {
 /** Timestamps further than this are treated as "no limit" (Kafka's Long.MAX_VALUE default). */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
-/** Validates the records of one partition of a produce request. */
-export function validateRecords(records: Buffer, config: LogConfig, now: number): ValidatedBatch {
+/**
+ * Kafka's message for a batch with rejected records: their count, then the first three of them.
+ */
+function recordErrorsMessage(errors: readonly RecordError[]): string {
+  const shown = errors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.message}')`);
+  return `One or more records have been rejected due to ${errors.length} record errors in total, and only showing the first three errors at most: [${shown.join(", ")}]`;
+}
+
+/** The records of a compacted topic's batch that have no key. */
+function keylessRecords(records: Buffer, partition: string): RecordError[] | string {
+  let batch;
+  try {
+    batch = decodeRecordBatch(records, 0, { verifyCrc: false });
+  } catch (e) {
+    if (e instanceof DecodeError) return e.message;
+    throw e;
+  }
+  const out: RecordError[] = [];
+  batch.records.forEach((r, batchIndex) => {
+    if (r.key === null) out.push({ batchIndex, message: `Compacted topic cannot accept message without key in topic partition ${partition}.` });
+  });
+  return out;
+}
+
+/** Validates the records of one partition (`topic-N`, for messages) of a produce request. */
+export function validateRecords(records: Buffer, config: LogConfig, now: number, partition = ""): ValidatedBatch {
   if (records.length === 0) return failed(ErrorCode.INVALID_RECORD, "produce request must have at least one record batch");
   if (records.length <= BatchOffsets.magic) return failed(ErrorCode.CORRUPT_MESSAGE, "records shorter than a batch header");
   const magic = records.readInt8(BatchOffsets.magic);
@@ -105,7 +148,13 @@ export function validateRecords(records: Buffer, config: LogConfig, now: number)
       return failed(ErrorCode.INVALID_TIMESTAMP, `timestamp ${first} is too far in the past`);
     }
   }
+  if (config.cleanupPolicy.includes("compact")) {
+    const keyless = keylessRecords(records, partition);
+    if (typeof keyless === "string") return failed(ErrorCode.CORRUPT_MESSAGE, keyless);
+    if (keyless.length > 0) return failed(ErrorCode.INVALID_RECORD, recordErrorsMessage(keyless), keyless);
+  }
   return {
+    recordErrors: [],
     errorCode: ErrorCode.NONE,
     errorMessage: null,
     size,
