@@ -65,11 +65,4 @@ export class OffsetIndex extends IndexEntries {
     }
     return true;
   }
-
-  /** Drops entries pointing at or past `position` (after the log was truncated there). */
-  truncateToPosition(position: number): void {
-    let n = this.count;
-    while (n > 0 && this.positionAt(n - 1) >= position) n--;
-    this.truncateTo(n);
-  }
 }

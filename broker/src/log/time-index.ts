@@ -70,11 +70,4 @@ export class TimeIndex extends IndexEntries {
     }
     return true;
   }
-
-  /** Drops entries for offsets at or past `offset`. */
-  truncateToOffset(offset: bigint): void {
-    let n = this.count;
-    while (n > 0 && this.baseOffset + BigInt(this.relativeOffsetAt(n - 1)) >= offset) n--;
-    this.truncateTo(n);
-  }
 }

@@ -49,11 +49,6 @@ export class Connection {
     });
   }
 
-  /** True while a request is being handled; the server waits for these on shutdown. */
-  get idle(): boolean {
-    return !this.busy;
-  }
-
   get closed(): Promise<void> {
     return this.closedPromise;
   }
