@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../atomic-file.js";
 import { join } from "node:path";
 import type { DynamicLayers } from "../config.js";
 
@@ -63,17 +64,7 @@ export class DynamicConfigStore {
   /** Saves are chained so that the file always ends with the latest state. */
   private save(): Promise<void> {
     const text = JSON.stringify(this.state, null, 1);
-    this.saving = this.saving.then(async () => {
-      const tmp = join(this.dir, `${FILE}.tmp`);
-      const fh = await open(tmp, "w");
-      try {
-        await fh.writeFile(text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, join(this.dir, FILE));
-    });
+    this.saving = this.saving.then(() => writeFileAtomic(join(this.dir, FILE), text));
     return this.saving;
   }
 }

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../atomic-file.js";
 import { join } from "node:path";
 
 const FILE = "__tskafka_producer_ids.json";
@@ -40,14 +41,6 @@ export class ProducerIds {
 
   private async persist(next: bigint): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `${FILE}.tmp`);
-    const fh = await open(tmp, "w");
-    try {
-      await fh.writeFile(JSON.stringify({ next: next.toString() }));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, join(this.dir, FILE));
+    await writeFileAtomic(join(this.dir, FILE), JSON.stringify({ next: next.toString() }));
   }
 }

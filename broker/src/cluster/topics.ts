@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../atomic-file.js";
 import { join } from "node:path";
 
 /**
@@ -111,17 +112,7 @@ export class TopicRegistry {
   /** Saves are chained so that the file always ends with the latest state. */
   private save(): Promise<void> {
     const text = JSON.stringify({ clusterId: this.clusterId, topics: this.list() }, null, 1);
-    this.saving = this.saving.then(async () => {
-      const tmp = join(this.dir, `${FILE}.tmp`);
-      const fh = await open(tmp, "w");
-      try {
-        await fh.writeFile(text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, join(this.dir, FILE));
-    });
+    this.saving = this.saving.then(() => writeFileAtomic(join(this.dir, FILE), text));
     return this.saving;
   }
 }

@@ -1,20 +1,4 @@
-import { open, readFile, rename } from "node:fs/promises";
-
-/**
- * Small text files replaced atomically: written to a temporary name, synced, then renamed over the old
- * one, so a crash leaves either the old or the new content.
- */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, "w");
-  try {
-    await fh.writeFile(content);
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-}
+import { readFile } from "node:fs/promises";
 
 /** The offsets a partition log checkpoints: where it starts and up to where it is known flushed. */
 export interface LogOffsetsCheckpoint {

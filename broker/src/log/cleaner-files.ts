@@ -1,6 +1,6 @@
 import { readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "./checkpoint.js";
+import { writeFileAtomic } from "../atomic-file.js";
 
 /**
  * The files of log compaction in a partition directory: the cleaner checkpoint, and the temporary names

@@ -1,7 +1,8 @@
 import { mkdir, open, readdir, unlink } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { maxTimestampRecord } from "./batch-records.js";
-import { formatOffsetsCheckpoint, readOffsetsCheckpoint, writeFileAtomic } from "./checkpoint.js";
+import { writeFileAtomic } from "../atomic-file.js";
+import { formatOffsetsCheckpoint, readOffsetsCheckpoint } from "./checkpoint.js";
 import { finishCleanerFiles } from "./cleaner-files.js";
 import type { LogConfig } from "./config.js";
 import { ErrorCode } from "./errors.js";
