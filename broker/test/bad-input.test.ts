@@ -207,7 +207,7 @@ describe("bad input", { timeout: 60_000 }, () => {
       assert.equal(res.header.correlationId, 42);
       const body = res.body as { errorCode: number; apiKeys: { apiKey: number; maxVersion: number }[] };
       assert.equal(body.errorCode, 35);
-      assert.equal(body.apiKeys.find((k) => k.apiKey === ApiKey.ApiVersions)?.maxVersion, 4);
+      assert.equal(body.apiKeys.find((k) => k.apiKey === ApiKey.ApiVersions)?.maxVersion, 5);
       const p = await client.produce("still-open", 0, [{ value: "x" }]);
       assert.equal(p.errorCode, 3, "the same connection still serves requests (unknown topic here)");
     } finally {
