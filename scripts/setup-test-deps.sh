@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond npm, on a Debian machine; safe to run again.
-#  - Debian packages: kcat and python3-kafka (real clients for the interoperability tests),
-#    plus Java and Maven when missing.
-#  - Apache Kafka's jars from Maven Central (broker, tools, Java client) into .cache/kafka/.
+# The one step of the test set-up that needs root: Debian packages, installed only when missing;
+# safe to run again. Everything else (Apache Kafka's jars, the Python virtualenv, Node 24, our Go
+# clients) `npm test` fetches by itself into .cache/ (scripts/test-deps/fetch.sh).
+#  - kcat and python3-kafka: real clients for the interoperability tests;
+#  - Java and Maven: Kafka's Java client and tools, and the download of its jars;
+#  - Go, when there is none: our franz-go based clients (scripts/clients/);
+#  - python3-venv, when the python3 on PATH cannot make a virtualenv.
 set -euo pipefail
-
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 /usr/bin/python3 -c 'import kafka' >/dev/null 2>&1 || missing+=(python3-kafka)
 command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v go >/dev/null 2>&1 || [[ -x /usr/local/go/bin/go ]] || missing+=(golang-go)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if ((${#missing[@]} > 0)); then
   as_root=()
@@ -24,5 +27,4 @@ if ((${#missing[@]} > 0)); then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-lib="$("$here/kafka/fetch.sh")"
-echo "setup-test-deps: kcat, python3-kafka, java, mvn present; Apache Kafka jars in ${lib#"$(cd "$here/.." && pwd)/"}" >&2
+echo "setup-test-deps: kcat, python3-kafka, java, mvn, go and python3 venv present; npm test fetches the rest" >&2

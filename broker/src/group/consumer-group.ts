@@ -43,12 +43,12 @@ export interface TopicView {
   names(): Iterable<string>;
 }
 
-/** A subscription's regular expression compiled as Kafka does (RE2/J), or undefined when it is invalid. */
-function compileRegex(regex: string): RE2JS | undefined {
+/** A subscription's regular expression compiled as Kafka does (RE2/J), or why it is invalid. */
+function compileRegex(regex: string): RE2JS | string {
   try {
     return RE2JS.compile(regex);
   } catch (e) {
-    if (e instanceof RE2JSException) return undefined;
+    if (e instanceof RE2JSException) return e.message;
     throw e;
   }
 }
@@ -161,7 +161,7 @@ export class ConsumerGroup {
   /** The topics a member subscribes to now: its names and the existing topics its expression matches. */
   topicsOf(m: ConsumerMember): string[] {
     const regex = m.subscribedTopicRegex === null ? undefined : compileRegex(m.subscribedTopicRegex);
-    if (regex === undefined) return m.subscribedTopicNames;
+    if (regex === undefined || typeof regex === "string") return m.subscribedTopicNames;
     const out = new Set(m.subscribedTopicNames);
     for (const name of this.host.topics.names()) if (regex.matches(name)) out.add(name);
     return [...out].sort();
@@ -187,12 +187,17 @@ export class ConsumerGroup {
     const epoch = req.memberEpoch;
     if (epoch === LEAVE_GROUP_MEMBER_EPOCH || epoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) return this.leave(req.memberId, req.instanceId, epoch);
     const regex = req.subscribedTopicRegex;
-    if (regex !== null && regex !== "" && compileRegex(regex) === undefined)
-      return failure(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex \`${regex}\` is not a valid regular expression.`);
+    const invalid = regex === null || regex === "" ? undefined : compileRegex(regex);
+    if (typeof invalid === "string")
+      return failure(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${invalid}.`);
     const records: CoordinatorRecord[] = [];
     let member: ConsumerMember;
     let bump = false;
     if (epoch === 0) {
+      // Empty names or an empty expression are a subscription to nothing yet (the Java client's first
+      // heartbeat when its pattern matches no topic): only both missing is invalid.
+      if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null)
+        return failure(ErrorCode.INVALID_REQUEST, "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
       const joined = this.join(req, records);
       if (typeof joined === "number") return failure(joined);
       member = joined;
@@ -256,9 +261,6 @@ export class ConsumerGroup {
   }
 
   private join(req: ConsumerGroupHeartbeatRequest, records: CoordinatorRecord[]): ConsumerMember | number {
-    const names = req.subscribedTopicNames !== null && req.subscribedTopicNames.length > 0;
-    const regex = req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== "";
-    if (!names && !regex) return ErrorCode.INVALID_REQUEST;
     if (req.serverAssignor !== null && !ASSIGNORS.has(req.serverAssignor)) return ErrorCode.UNSUPPORTED_ASSIGNOR;
     let member: ConsumerMember | undefined;
     if (req.instanceId !== null) {

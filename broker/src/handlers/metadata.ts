@@ -4,6 +4,7 @@ import {
   createMetadataResponseMetadataResponsePartition,
   createMetadataResponseMetadataResponseTopic,
   type MetadataResponseMetadataResponseTopic,
+  ZERO_UUID,
 } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
@@ -11,8 +12,10 @@ import { defineHandler } from "./handler.js";
 /**
  * Metadata v0-13. This node is the only broker, the controller, and the leader of every partition.
  * Unknown topics are created when `auto.create.topics.enable` and the request allows it (always
- * before v4). From v10 topics may be named by id. v13's top-level error code is for authorization
- * failures of the whole request, which cannot happen without an authorizer.
+ * before v4). From v10 topics may be named by id: as in Kafka, a non-zero id is what is looked up,
+ * whatever the name says (the Java client sends an empty name beside the id), and an unknown id is
+ * UNKNOWN_TOPIC_ID, never auto-created. v13's top-level error code is for authorization failures of
+ * the whole request, which cannot happen without an authorizer.
  */
 export const metadataHandler = defineHandler({
   apiKey: ApiKey.Metadata,
@@ -29,8 +32,9 @@ export const metadataHandler = defineHandler({
       ? broker.topics.list().map((t) => ({ name: t.name, topicId: t.id }))
       : (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }));
     for (const want of names) {
-      let info = want.name !== null ? broker.topics.get(want.name) : broker.topics.byId(want.topicId);
-      if (info === undefined && want.name !== null && allowCreate && cfg.props["auto.create.topics.enable"]) {
+      const byId = want.topicId !== ZERO_UUID;
+      let info = byId ? broker.topics.byId(want.topicId) : want.name !== null ? broker.topics.get(want.name) : undefined;
+      if (info === undefined && !byId && want.name !== null && allowCreate && cfg.props["auto.create.topics.enable"]) {
         const created = await broker.autoCreateTopic(want.name);
         if (typeof created === "number") {
           topics.push(createMetadataResponseMetadataResponseTopic({ name: want.name, errorCode: created }));
@@ -41,9 +45,10 @@ export const metadataHandler = defineHandler({
       if (info === undefined) {
         topics.push(
           createMetadataResponseMetadataResponseTopic({
-            name: want.name,
+            // The name is nullable from v12, as Kafka answers an unknown id.
+            name: byId ? (ctx.apiVersion >= 12 ? null : "") : want.name,
             topicId: want.topicId,
-            errorCode: want.name === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           }),
         );
         continue;

@@ -1,8 +1,9 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { REPO_ROOT, haveCommand } from "../harness.js";
+import { VENV_PYTHON } from "./venv.js";
 
 /** Runs outside clients (kcat, java, python) as processes, bounded in time. */
 
@@ -44,7 +45,14 @@ export async function runOk(command: string, args: readonly string[], options: {
 
 // --- the Java client and Kafka's tools ---
 
-export const KAFKA_LIB = join(REPO_ROOT, ".cache", "kafka", "3.9.1", "lib");
+/** Apache Kafka's jars of one version, as `scripts/kafka/fetch.sh <version>` leaves them (3.9.1, 4.4.0). */
+export function kafkaLib(version: string): string {
+  return join(REPO_ROOT, ".cache", "kafka", version, "lib");
+}
+/** True when the jars of that version are complete (the marker fetch.sh writes last) and java runs. */
+export const haveKafkaLib = (version: string): boolean => existsSync(join(kafkaLib(version), ".complete")) && haveCommand("java", ["-version"]);
+
+export const KAFKA_LIB = kafkaLib("3.9.1");
 export const haveJava = (): boolean => existsSync(join(KAFKA_LIB, "kafka-tools-3.9.1.jar")) && haveCommand("java", ["-version"]);
 
 let log4jFile: string | undefined;
@@ -70,8 +78,40 @@ export function java(mainClass: string, args: readonly string[], options: { inpu
 
 // --- kafka-python (Debian's python3-kafka lives in the system interpreter) ---
 
+/** True when the command runs and exits 0 (haveCommand only asks whether it runs at all). */
+function succeeds(command: string, args: readonly string[]): boolean {
+  const r = spawnSync(command, args, { stdio: "ignore", timeout: 10_000 });
+  return r.error === undefined && r.status === 0;
+}
+
 export const SYSTEM_PYTHON = "/usr/bin/python3";
-export const haveKafkaPython = (): boolean => haveCommand(SYSTEM_PYTHON, ["-c", "import kafka"]);
+export const haveKafkaPython = (): boolean => succeeds(SYSTEM_PYTHON, ["-c", "import kafka"]);
+
+// --- the project's virtualenv (.cache/venv: confluent-kafka 2.16, kafka-python 3.x; see ./venv.ts) ---
+
+export { VENV_PYTHON };
+/** True when the venv's interpreter imports `module` (e.g. "confluent_kafka", "kafka"). */
+export const haveVenvPython = (module: string): boolean => existsSync(VENV_PYTHON) && succeeds(VENV_PYTHON, ["-c", `import ${module}`]);
+
+// --- Node 24 (.cache/node/24, the npm package `node@24`), for tests that run a client on another Node ---
+
+export const NODE24 = join(REPO_ROOT, ".cache", "node", "24", "node_modules", "node", "bin", "node");
+let node24: boolean | undefined;
+export function haveNode24(): boolean {
+  if (node24 === undefined) {
+    const r = spawnSync(NODE24, ["-v"], { encoding: "utf8", timeout: 10_000 });
+    node24 = r.status === 0 && r.stdout.startsWith("v24.");
+  }
+  return node24;
+}
+
+// --- our Go programs (scripts/clients/<name>/, built by the test set-up) ---
+
+/** Path of the Go program built from scripts/clients/<name>/. */
+export function goBin(name: string): string {
+  return join(REPO_ROOT, ".cache", "go", "bin", name);
+}
+export const haveGoBin = (name: string): boolean => existsSync(goBin(name));
 
 // --- kcat ---
 

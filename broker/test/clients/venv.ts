@@ -1,0 +1,19 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT, haveCommand } from "../harness.js";
+
+/**
+ * The project's Python virtualenv (`.cache/venv`, made by the test-deps setup) holding today's Python
+ * clients from PyPI: confluent-kafka 2.16 (librdkafka inside) and kafka-python 3.x, plus the codec
+ * modules kafka-python uses (python-snappy, lz4, zstandard).
+ */
+
+export const VENV_PYTHON = join(REPO_ROOT, ".cache", "venv", "bin", "python");
+
+/** True when the venv's interpreter exists and imports every module named. */
+export function haveVenvModules(...modules: string[]): boolean {
+  return existsSync(VENV_PYTHON) && haveCommand(VENV_PYTHON, ["-c", modules.map((m) => `import ${m}`).join("; ")]);
+}
+
+/** Where the Python scripts of the client tests live. */
+export const CLIENTS_DIR = join(REPO_ROOT, "broker", "test", "clients");
