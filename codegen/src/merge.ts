@@ -94,67 +94,10 @@ export function mergeMessages(older: MessageSpec, newer: MessageSpec, olderUnsta
   const validVersions = unionVersions(older.validVersions, newer.validVersions, `${where}: validVersions`);
   if (!older.flexibleVersions.equals(newer.flexibleVersions))
     throw new SchemaError(`${where}: flexibleVersions ${older.flexibleVersions} and ${newer.flexibleVersions} differ`);
-  const name = newer.name;
-  const structs: StructSpec[] = [];
-  const merged = new Map<string, StructSpec>();
-
-  const mergeStruct = (o: StructSpec | undefined, n: StructSpec | undefined): StructSpec => {
-    const base = (n ?? o)!;
-    const known = merged.get(base.schemaName);
-    if (known !== undefined) return known;
-    const s: StructSpec = {
-      schemaName: base.schemaName,
-      tsName: base.schemaName === newer.root.schemaName ? name : `${name}${base.schemaName}`,
-      versions: unionVersions(o?.versions ?? Versions.NONE, n?.versions ?? Versions.NONE, `${where}: ${base.schemaName}`),
-      fields: [],
-      common: base.common,
-    };
-    merged.set(base.schemaName, s);
-    structs.push(s);
-    for (const [of, nf] of orderFields(o?.fields ?? [], n?.fields ?? [])) {
-      const f = mergeField(of, nf);
-      if (f !== undefined) s.fields.push(f);
-    }
-    return s;
-  };
-
-  const mergeType = (o: FieldType | undefined, n: FieldType | undefined, path: string): FieldType => {
-    const t = (n ?? o)!;
-    if (o !== undefined && n !== undefined && shapeOf(o) !== shapeOf(n))
-      throw new SchemaError(`${where}: ${path}: type ${shapeOf(o)} became ${shapeOf(n)}`);
-    const structOf = (x: FieldType | undefined): StructSpec | undefined =>
-      x === undefined ? undefined : x.kind === "struct" ? x.struct : x.kind === "array" && x.element.kind === "struct" ? x.element.struct : undefined;
-    if (t.kind === "primitive" || (t.kind === "array" && t.element.kind === "primitive")) return t;
-    const struct = mergeStruct(structOf(o), structOf(n));
-    return t.kind === "struct" ? { kind: "struct", struct } : { kind: "array", element: { kind: "struct", struct } };
-  };
-
-  const decide = (o: Versions | undefined, n: Versions | undefined, what: string): Versions =>
-    decideVersions(o ?? Versions.NONE, n ?? Versions.NONE, older.validVersions, newer.validVersions, what);
-
-  const mergeField = (o: FieldSpec | undefined, n: FieldSpec | undefined): FieldSpec | undefined => {
-    const base = (n ?? o)!;
-    const what = `${where}: ${base.path}`;
-    if (o !== undefined && n !== undefined) {
-      if (o.tag !== n.tag && !o.taggedVersions.empty && !n.taggedVersions.empty) throw new SchemaError(`${what}: tag ${o.tag} became ${n.tag}`);
-      if (!sameVersions(o.flexibleVersions, n.flexibleVersions)) throw new SchemaError(`${what}: flexibleVersions differ`);
-    }
-    const versions = decide(o?.versions, n?.versions, `${what}: versions`);
-    if (versions.empty) return undefined;
-    return {
-      ...base,
-      type: mergeType(o?.type, n?.type, base.path),
-      versions,
-      nullableVersions: decide(o?.nullableVersions, n?.nullableVersions, `${what}: nullableVersions`),
-      taggedVersions: decide(o?.taggedVersions, n?.taggedVersions, `${what}: taggedVersions`),
-      tag: n?.tag ?? o?.tag,
-      zeroCopy: (o?.zeroCopy ?? false) || (n?.zeroCopy ?? false),
-    };
-  };
-
-  const root = mergeStruct(older.root, newer.root);
+  const merger = new StructMerger(older, newer, where);
+  const root = merger.struct(older.root, newer.root);
   // Common structs that no field references are compiled too; keep those of both releases.
-  for (const s of [...older.structs, ...newer.structs]) if (s.common && !merged.has(s.schemaName)) mergeStruct(
+  for (const s of [...older.structs, ...newer.structs]) if (s.common && !merger.has(s.schemaName)) merger.struct(
     older.structs.find((x) => x.schemaName === s.schemaName),
     newer.structs.find((x) => x.schemaName === s.schemaName),
   );
@@ -165,11 +108,83 @@ export function mergeMessages(older: MessageSpec, newer: MessageSpec, olderUnsta
     validVersions,
     deprecatedVersions: deprecated(older, newer),
     root,
-    structs,
+    structs: merger.structs,
   };
   checkWire(out, older, olderUnstable.intersect(newer.validVersions));
   checkWire(out, newer, Versions.NONE);
   return out;
+}
+
+/** Merges the structs and fields of one message's two releases, each struct once, by schema name. */
+class StructMerger {
+  /** Every merged struct, in the order first merged (the root first). */
+  readonly structs: StructSpec[] = [];
+  private readonly merged = new Map<string, StructSpec>();
+
+  constructor(
+    private readonly older: MessageSpec,
+    private readonly newer: MessageSpec,
+    /** "newer file with older file", for errors. */
+    private readonly where: string,
+  ) {}
+
+  has(schemaName: string): boolean {
+    return this.merged.has(schemaName);
+  }
+
+  struct(o: StructSpec | undefined, n: StructSpec | undefined): StructSpec {
+    const base = (n ?? o)!;
+    const known = this.merged.get(base.schemaName);
+    if (known !== undefined) return known;
+    const name = this.newer.name;
+    const s: StructSpec = {
+      schemaName: base.schemaName,
+      tsName: base.schemaName === this.newer.root.schemaName ? name : `${name}${base.schemaName}`,
+      versions: unionVersions(o?.versions ?? Versions.NONE, n?.versions ?? Versions.NONE, `${this.where}: ${base.schemaName}`),
+      fields: [],
+      common: base.common,
+    };
+    this.merged.set(base.schemaName, s);
+    this.structs.push(s);
+    for (const [of, nf] of orderFields(o?.fields ?? [], n?.fields ?? [])) {
+      const f = this.field(of, nf);
+      if (f !== undefined) s.fields.push(f);
+    }
+    return s;
+  }
+
+  private type(o: FieldType | undefined, n: FieldType | undefined, path: string): FieldType {
+    const t = (n ?? o)!;
+    if (o !== undefined && n !== undefined && shapeOf(o) !== shapeOf(n))
+      throw new SchemaError(`${this.where}: ${path}: type ${shapeOf(o)} became ${shapeOf(n)}`);
+    if (t.kind === "primitive" || (t.kind === "array" && t.element.kind === "primitive")) return t;
+    const struct = this.struct(o === undefined ? undefined : structOf(o), n === undefined ? undefined : structOf(n));
+    return t.kind === "struct" ? { kind: "struct", struct } : { kind: "array", element: { kind: "struct", struct } };
+  }
+
+  private decide(o: Versions | undefined, n: Versions | undefined, what: string): Versions {
+    return decideVersions(o ?? Versions.NONE, n ?? Versions.NONE, this.older.validVersions, this.newer.validVersions, what);
+  }
+
+  private field(o: FieldSpec | undefined, n: FieldSpec | undefined): FieldSpec | undefined {
+    const base = (n ?? o)!;
+    const what = `${this.where}: ${base.path}`;
+    if (o !== undefined && n !== undefined) {
+      if (o.tag !== n.tag && !o.taggedVersions.empty && !n.taggedVersions.empty) throw new SchemaError(`${what}: tag ${o.tag} became ${n.tag}`);
+      if (!sameVersions(o.flexibleVersions, n.flexibleVersions)) throw new SchemaError(`${what}: flexibleVersions differ`);
+    }
+    const versions = this.decide(o?.versions, n?.versions, `${what}: versions`);
+    if (versions.empty) return undefined;
+    return {
+      ...base,
+      type: this.type(o?.type, n?.type, base.path),
+      versions,
+      nullableVersions: this.decide(o?.nullableVersions, n?.nullableVersions, `${what}: nullableVersions`),
+      taggedVersions: this.decide(o?.taggedVersions, n?.taggedVersions, `${what}: taggedVersions`),
+      tag: n?.tag ?? o?.tag,
+      zeroCopy: (o?.zeroCopy ?? false) || (n?.zeroCopy ?? false),
+    };
+  }
 }
 
 /** Versions either release deprecates, as one range (they sit at the low end). */

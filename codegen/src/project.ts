@@ -4,7 +4,8 @@ import * as prettier from "prettier";
 import { Project, type SourceFile } from "ts-morph";
 import { emitApiTable, pairApis } from "./emit/api-table.js";
 import { emitDescriptors } from "./emit/descriptors.js";
-import { emitMessage, RUNTIME_TYPES, RUNTIME_VALUES } from "./emit/message.js";
+import type { ImportSet } from "./emit/imports.js";
+import { emitMessage } from "./emit/message.js";
 import { RELEASES, type CompiledSchema, type SchemaFolder } from "./load.js";
 import type { MessageSpec } from "./schema.js";
 
@@ -16,7 +17,6 @@ const OUTPUT_DIRS: Record<SchemaFolder, string> = {
   "share-coordinator": "generated/src/gen/share-coordinator",
   "message-test": "generated/test/gen",
 };
-const RUNTIME_MODULE = "generated/src/runtime/index.ts";
 const GEN_INDEX = "generated/src/gen/index.ts";
 const API_TABLE = "generated/src/gen/apis.ts";
 const TEST_INDEX = "generated/test/gen/index.ts";
@@ -58,13 +58,22 @@ function header(what: string, opts: GenerateOptions): string {
   ].join("\n");
 }
 
-/** Adds named imports as ts-morph structures, type-only names in their own declaration. */
-function addImports(sf: SourceFile, from: string, module: string, values: Iterable<string>, types: Iterable<string>): void {
-  const v = [...new Set(values)].sort();
-  const t = [...new Set(types)].filter((n) => !v.includes(n)).sort();
-  const moduleSpecifier = specifier(from, module);
-  if (v.length > 0) sf.addImportDeclaration({ moduleSpecifier, namedImports: v });
-  if (t.length > 0) sf.addImportDeclaration({ moduleSpecifier, namedImports: t, isTypeOnly: true });
+/** Adds the imports a file's code refers to as ts-morph structures, type-only names in their own declaration. */
+function addImports(sf: SourceFile, from: string, imports: ImportSet): void {
+  for (const { module, values, types } of imports.modulesUsed()) {
+    const moduleSpecifier = specifier(from, module);
+    if (values.length > 0) sf.addImportDeclaration({ moduleSpecifier, namedImports: [...values] });
+    if (types.length > 0) sf.addImportDeclaration({ moduleSpecifier, namedImports: [...types], isTypeOnly: true });
+  }
+}
+
+/** A generated module: the header saying what made it, the imports its code refers to, the code. */
+function addModule(project: Project, path: string, code: { text: string; imports: ImportSet }, source: string, opts: GenerateOptions): string {
+  const sf = project.createSourceFile(`/${path}`, "", { overwrite: true });
+  addImports(sf, path, code.imports);
+  sf.addStatements(code.text);
+  sf.insertText(0, header(source, opts));
+  return sf.getFullText();
 }
 
 /**
@@ -81,14 +90,7 @@ export async function generateAll(schemas: readonly CompiledSchema[], opts: Gene
   for (const schema of schemas) {
     const dir = OUTPUT_DIRS[schema.folder];
     const path = `${dir}/${kebabCase(schema.spec.name)}.ts`;
-    const emitted = emitMessage(schema.spec);
-    const sf = project.createSourceFile(`/${path}`, "", { overwrite: true });
-    const values = [...emitted.runtime].filter((n) => (RUNTIME_VALUES as readonly string[]).includes(n));
-    const types = [...emitted.runtimeTypes].filter((n) => (RUNTIME_TYPES as readonly string[]).includes(n));
-    addImports(sf, path, RUNTIME_MODULE, values, types);
-    sf.addStatements(emitted.text);
-    sf.insertText(0, header(sourcesText(schema), opts));
-    files.set(path, sf.getFullText());
+    files.set(path, addModule(project, path, emitMessage(schema.spec), sourcesText(schema), opts));
     const index = schema.folder === "message-test" ? TEST_INDEX : GEN_INDEX;
     const list = indexExports.get(index) ?? [];
     list.push(path);
@@ -100,33 +102,19 @@ export async function generateAll(schemas: readonly CompiledSchema[], opts: Gene
   }
 
   // The descriptor modules: the package's declares the descriptor types, the test messages' imports them.
-  const dsf = project.createSourceFile(`/${DESCRIPTORS}`, "", { overwrite: true });
-  addImports(dsf, DESCRIPTORS, RUNTIME_MODULE, [], ["VersionRange"]);
-  dsf.addStatements(emitDescriptors(described.get(GEN_INDEX) ?? [], "messageDescriptors", true));
-  dsf.insertText(0, header(`the message structures of ${KAFKA}`, opts));
-  files.set(DESCRIPTORS, dsf.getFullText());
+  const descriptors = emitDescriptors(described.get(GEN_INDEX) ?? [], "messageDescriptors");
+  files.set(DESCRIPTORS, addModule(project, DESCRIPTORS, descriptors, `the message structures of ${KAFKA}`, opts));
   // Descriptors are for generic tools (a servers' hot path never needs them): a subpath of their own,
   // `@tskafka/protocol/descriptors`, so that importing the package does not load them.
   if (described.has(TEST_INDEX)) {
-    const tdsf = project.createSourceFile(`/${TEST_DESCRIPTORS}`, "", { overwrite: true });
-    addImports(tdsf, TEST_DESCRIPTORS, DESCRIPTORS, [], ["MessageDescriptor"]);
-    tdsf.addStatements(emitDescriptors(described.get(TEST_INDEX) ?? [], "testMessageDescriptors", false));
-    tdsf.insertText(0, header(`the test message structures of ${KAFKA}`, opts));
-    files.set(TEST_DESCRIPTORS, tdsf.getFullText());
+    const test = emitDescriptors(described.get(TEST_INDEX) ?? [], "testMessageDescriptors", DESCRIPTORS);
+    files.set(TEST_DESCRIPTORS, addModule(project, TEST_DESCRIPTORS, test, `the test message structures of ${KAFKA}`, opts));
     indexExports.get(TEST_INDEX)?.push(TEST_DESCRIPTORS);
   }
 
   // The API table.
-  const pairs = pairApis(modules);
-  const table = emitApiTable(pairs);
-  const tsf = project.createSourceFile(`/${API_TABLE}`, "", { overwrite: true });
-  addImports(tsf, API_TABLE, RUNTIME_MODULE, [], ["MessageCodec", "VersionRange"]);
-  for (const imp of table.imports) {
-    addImports(tsf, API_TABLE, imp.module, imp.names, imp.typeNames);
-  }
-  tsf.addStatements(table.text);
-  tsf.insertText(0, header(`the request/response pairs of ${KAFKA}`, opts));
-  files.set(API_TABLE, tsf.getFullText());
+  const table = emitApiTable(pairApis(modules));
+  files.set(API_TABLE, addModule(project, API_TABLE, table, `the request/response pairs of ${KAFKA}`, opts));
   (indexExports.get(GEN_INDEX) ?? []).push(API_TABLE);
 
   for (const [index, paths] of indexExports) {

@@ -194,184 +194,218 @@ export function parseSchema(file: string, text: string): MessageSpec {
 }
 
 function resolve(file: string, raw: RawMessage, errors: string[]): MessageSpec {
-  const fail = (path: string, reason: string): void => {
-    errors.push(`${file}: ${path}: ${reason}`);
-  };
-  const versions = (text: string | undefined, path: string, fallback: Versions): Versions => {
+  return new Resolver(file, raw, errors).message();
+}
+
+type RawStruct = { name: string; versions: string; fields: RawField[] };
+
+/** The version ranges of a message's header. */
+interface MessageVersions {
+  readonly validVersions: Versions;
+  readonly flexibleVersions: Versions;
+  readonly deprecatedVersions: Versions;
+}
+
+/**
+ * Resolves one validated schema into a MessageSpec: structs created as fields refer to them (common
+ * structs on first reference), every semantic problem recorded as `file: json-path: reason`.
+ */
+class Resolver {
+  /** Common structs are declared once and referenced by type name from any field. */
+  private readonly common = new Map<string, { raw: RawStruct; index: number }>();
+  private readonly structs: StructSpec[] = [];
+  private readonly byName = new Map<string, StructSpec>();
+  private flexibleVersions = Versions.NONE;
+
+  constructor(
+    private readonly file: string,
+    private readonly raw: RawMessage,
+    private readonly errors: string[],
+  ) {}
+
+  message(): MessageSpec {
+    const raw = this.raw;
+    const header = this.headerVersions();
+    this.flexibleVersions = header.flexibleVersions;
+    (raw.commonStructs ?? []).forEach((c, index) => {
+      if (this.common.has(c.name)) this.fail(`$.commonStructs[${index}].name`, `duplicate common struct ${c.name}`);
+      this.common.set(c.name, { raw: c, index });
+    });
+    const root = this.makeStruct(raw.name, header.validVersions, raw.fields ?? [], "$", "", false);
+    // Common structs no field references still compile, so their codecs exist for tools.
+    for (const [name, c] of this.common) if (!this.byName.has(name)) this.makeCommonStruct(name, c);
+    const kind = raw.type === "coordinator-key" ? "key" : raw.type === "coordinator-value" ? "value" : undefined;
+    return {
+      file: this.file,
+      name: raw.name,
+      type: kind !== undefined ? "data" : (raw.type as MessageSpec["type"]),
+      apiKey: raw.apiKey,
+      recordKind: kind,
+      listeners: raw.listeners ?? [],
+      validVersions: header.validVersions,
+      deprecatedVersions: header.deprecatedVersions,
+      flexibleVersions: header.flexibleVersions,
+      latestVersionUnstable: raw.latestVersionUnstable === true,
+      root,
+      structs: this.structs,
+    };
+  }
+
+  private fail(path: string, reason: string): void {
+    this.errors.push(`${this.file}: ${path}: ${reason}`);
+  }
+
+  private versions(text: string | undefined, path: string, fallback: Versions): Versions {
     if (text === undefined) return fallback;
     const v = Versions.parse(text);
     if (typeof v === "string") {
-      fail(path, v);
+      this.fail(path, v);
       return fallback;
     }
     return v;
-  };
+  }
 
-  const validVersions = versions(raw.validVersions, "$.validVersions", Versions.NONE);
-  if (validVersions.highest === Infinity) fail("$.validVersions", "must be a closed range");
-  if (!validVersions.empty && raw.flexibleVersions === undefined) fail("$.flexibleVersions", "required");
-  if (!validVersions.empty && raw.fields === undefined) fail("$.fields", "required");
-  const flexibleVersions = versions(raw.flexibleVersions, "$.flexibleVersions", Versions.NONE);
-  if (!flexibleVersions.empty && flexibleVersions.highest !== Infinity)
-    fail("$.flexibleVersions", "must be none or an open range such as 9+");
-  const deprecatedVersions = versions(raw.deprecatedVersions, "$.deprecatedVersions", Versions.NONE);
-  if ((raw.type === "request" || raw.type === "response") && raw.apiKey === undefined)
-    fail("$.apiKey", `a ${raw.type} needs an apiKey`);
-  if (raw.type !== "request" && raw.type !== "response" && raw.listeners !== undefined)
-    fail("$.listeners", `a ${raw.type} has no listeners`);
-  if (raw.type === "request" && !validVersions.empty && raw.listeners === undefined) fail("$.listeners", "a request names its listeners");
+  /** validVersions, flexibleVersions and deprecatedVersions, and the header's other checks. */
+  private headerVersions(): MessageVersions {
+    const raw = this.raw;
+    const validVersions = this.versions(raw.validVersions, "$.validVersions", Versions.NONE);
+    if (validVersions.highest === Infinity) this.fail("$.validVersions", "must be a closed range");
+    if (!validVersions.empty && raw.flexibleVersions === undefined) this.fail("$.flexibleVersions", "required");
+    if (!validVersions.empty && raw.fields === undefined) this.fail("$.fields", "required");
+    const flexibleVersions = this.versions(raw.flexibleVersions, "$.flexibleVersions", Versions.NONE);
+    if (!flexibleVersions.empty && flexibleVersions.highest !== Infinity)
+      this.fail("$.flexibleVersions", "must be none or an open range such as 9+");
+    const deprecatedVersions = this.versions(raw.deprecatedVersions, "$.deprecatedVersions", Versions.NONE);
+    if ((raw.type === "request" || raw.type === "response") && raw.apiKey === undefined)
+      this.fail("$.apiKey", `a ${raw.type} needs an apiKey`);
+    if (raw.type !== "request" && raw.type !== "response" && raw.listeners !== undefined)
+      this.fail("$.listeners", `a ${raw.type} has no listeners`);
+    if (raw.type === "request" && !validVersions.empty && raw.listeners === undefined)
+      this.fail("$.listeners", "a request names its listeners");
+    return { validVersions, flexibleVersions, deprecatedVersions };
+  }
 
-  // Common structs are declared once and referenced by type name from any field.
-  const common = new Map<string, { raw: { name: string; versions: string; fields: RawField[] }; index: number }>();
-  (raw.commonStructs ?? []).forEach((c, index) => {
-    if (common.has(c.name)) fail(`$.commonStructs[${index}].name`, `duplicate common struct ${c.name}`);
-    common.set(c.name, { raw: c, index });
-  });
-  const structs: StructSpec[] = [];
-  const byName = new Map<string, StructSpec>();
-  const tsName = (schemaName: string): string => (schemaName === raw.name ? raw.name : `${raw.name}${schemaName}`);
+  private makeCommonStruct(name: string, c: { raw: RawStruct; index: number }): StructSpec {
+    const cv = this.versions(c.raw.versions, `$.commonStructs[${c.index}].versions`, Versions.NONE);
+    return this.makeStruct(name, cv, c.raw.fields, `$.commonStructs[${c.index}]`, name, true);
+  }
 
-  const makeStruct = (
+  private makeStruct(
     schemaName: string,
     structVersions: Versions,
     rawFields: RawField[],
     jsonPath: string,
     schemaPath: string,
     isCommon: boolean,
-  ): StructSpec => {
-    const struct: StructSpec = {
-      schemaName,
-      tsName: tsName(schemaName),
-      versions: structVersions,
-      fields: [],
-      common: isCommon,
-    };
-    if (byName.has(schemaName)) fail(jsonPath, `struct name ${schemaName} is used twice`);
-    byName.set(schemaName, struct);
-    structs.push(struct);
+  ): StructSpec {
+    const tsName = schemaName === this.raw.name ? this.raw.name : `${this.raw.name}${schemaName}`;
+    const struct: StructSpec = { schemaName, tsName, versions: structVersions, fields: [], common: isCommon };
+    if (this.byName.has(schemaName)) this.fail(jsonPath, `struct name ${schemaName} is used twice`);
+    this.byName.set(schemaName, struct);
+    this.structs.push(struct);
     const names = new Set<string>();
     const tags = new Map<number, string>();
     rawFields.forEach((rf, i) => {
       const fp = `${jsonPath}.fields[${i}]`;
-      const field = makeField(rf, fp, schemaPath ? `${schemaPath}.${rf.name}` : rf.name, structVersions);
-      if (names.has(field.name)) fail(`${fp}.name`, `duplicate field ${rf.name}`);
+      const field = this.makeField(rf, fp, schemaPath ? `${schemaPath}.${rf.name}` : rf.name, structVersions);
+      if (names.has(field.name)) this.fail(`${fp}.name`, `duplicate field ${rf.name}`);
       names.add(field.name);
       if (field.tag !== undefined) {
         const other = tags.get(field.tag);
-        if (other !== undefined) fail(`${fp}.tag`, `tag ${field.tag} is also used by ${other}`);
+        if (other !== undefined) this.fail(`${fp}.tag`, `tag ${field.tag} is also used by ${other}`);
         tags.set(field.tag, rf.name);
       }
       struct.fields.push(field);
     });
     return struct;
-  };
+  }
 
-  const resolveStructType = (
-    name: string,
-    rf: RawField,
-    fp: string,
-    schemaPath: string,
-    fieldVersions: Versions,
-  ): StructSpec | undefined => {
-    if (rf.fields !== undefined) return makeStruct(name, fieldVersions, rf.fields, fp, schemaPath, false);
-    const existing = byName.get(name);
+  /** The struct a field's type names: its own inline struct, one already made, or a common struct. */
+  private structType(name: string, rf: RawField, fp: string, schemaPath: string, fieldVersions: Versions): StructSpec | undefined {
+    if (rf.fields !== undefined) return this.makeStruct(name, fieldVersions, rf.fields, fp, schemaPath, false);
+    const existing = this.byName.get(name);
     if (existing !== undefined) return existing;
-    const c = common.get(name);
+    const c = this.common.get(name);
     if (c === undefined) {
-      fail(`${fp}.type`, `unknown type ${name}: not a primitive, an inline struct or a common struct`);
+      this.fail(`${fp}.type`, `unknown type ${name}: not a primitive, an inline struct or a common struct`);
       return undefined;
     }
-    const cv = versions(c.raw.versions, `$.commonStructs[${c.index}].versions`, Versions.NONE);
-    return makeStruct(name, cv, c.raw.fields, `$.commonStructs[${c.index}]`, name, true);
-  };
+    return this.makeCommonStruct(name, c);
+  }
 
-  const makeField = (rf: RawField, fp: string, schemaPath: string, parentVersions: Versions): FieldSpec => {
-    const taggedVersions = versions(rf.taggedVersions, `${fp}.taggedVersions`, Versions.NONE);
-    if (rf.versions === undefined && rf.taggedVersions === undefined) fail(fp, "a field needs versions");
-    const fieldVersions = versions(rf.versions, `${fp}.versions`, taggedVersions);
-    const nullableVersions = versions(rf.nullableVersions, `${fp}.nullableVersions`, Versions.NONE);
-    const flexOverride =
-      rf.flexibleVersions === undefined ? undefined : versions(rf.flexibleVersions, `${fp}.flexibleVersions`, Versions.NONE);
-
-    if (rf.tag !== undefined && rf.taggedVersions === undefined) fail(`${fp}.tag`, "a tag without taggedVersions");
-    if (rf.taggedVersions !== undefined && rf.tag === undefined) fail(`${fp}.taggedVersions`, "taggedVersions without a tag");
-    if (!taggedVersions.empty) {
-      if (taggedVersions.highest !== Infinity) fail(`${fp}.taggedVersions`, "must be an open range such as 1+");
-      if (!flexibleVersions.covers(taggedVersions))
-        fail(`${fp}.taggedVersions`, `tagged in ${taggedVersions} but the message is flexible only in ${flexibleVersions}`);
-      if (!taggedVersions.equals(fieldVersions)) fail(`${fp}.versions`, "a tagged field's versions must equal its taggedVersions");
-    }
-    if (rf.flexibleVersions !== undefined && !["string", "bytes"].includes(rf.type))
-      fail(`${fp}.flexibleVersions`, "only string and bytes fields may override flexibleVersions");
-
-    // The type: a primitive, an array of one, a struct, or an array of structs.
-    let type: FieldType | undefined;
-    const isArray = rf.type.startsWith("[]");
-    const base = isArray ? rf.type.slice(2) : rf.type;
-    if (base.startsWith("[]")) fail(`${fp}.type`, "nested arrays are not supported");
-    if (PRIMITIVES.has(base)) {
-      if (rf.fields !== undefined) fail(`${fp}.fields`, `a ${rf.type} field cannot have fields`);
-      if (isArray && base === "records") fail(`${fp}.type`, "arrays of records are not supported");
-      const prim = { kind: "primitive" as const, name: base as PrimitiveName };
-      type = isArray ? { kind: "array", element: prim } : prim;
-    } else if (/^[A-Z][A-Za-z0-9]*$/.test(base)) {
-      const struct = resolveStructType(base, rf, fp, schemaPath, fieldVersions.intersect(parentVersions));
-      if (struct !== undefined) {
-        const s = { kind: "struct" as const, struct };
-        type = isArray ? { kind: "array", element: s } : s;
-      }
-    } else {
-      fail(`${fp}.type`, `unknown type ${rf.type}`);
-    }
-    type ??= { kind: "primitive", name: "int8" };
-
+  private makeField(rf: RawField, fp: string, schemaPath: string, parentVersions: Versions): FieldSpec {
+    const v = this.fieldVersions(rf, fp);
+    const type = this.fieldType(rf, fp, schemaPath, v.versions.intersect(parentVersions));
     const nullableKinds = type.kind !== "primitive" || ["string", "bytes", "records"].includes(type.name);
-    if (!nullableVersions.empty && !nullableKinds) fail(`${fp}.nullableVersions`, `a ${rf.type} cannot be null`);
-    if (rf.mapKey === true && type.kind !== "primitive") fail(`${fp}.mapKey`, "only a primitive field can be a map key");
+    if (!v.nullableVersions.empty && !nullableKinds) this.fail(`${fp}.nullableVersions`, `a ${rf.type} cannot be null`);
+    if (rf.mapKey === true && type.kind !== "primitive") this.fail(`${fp}.mapKey`, "only a primitive field can be a map key");
     if (rf.zeroCopy === true && !(type.kind === "primitive" && type.name === "bytes"))
-      fail(`${fp}.zeroCopy`, "only bytes fields can be zero-copy");
-
+      this.fail(`${fp}.zeroCopy`, "only bytes fields can be zero-copy");
     return {
       schemaName: rf.name,
       name: camelCase(rf.name),
       type,
-      versions: fieldVersions,
-      nullableVersions,
-      taggedVersions,
+      versions: v.versions,
+      nullableVersions: v.nullableVersions,
+      taggedVersions: v.taggedVersions,
       tag: rf.tag,
       ignorable: rf.ignorable === true,
       mapKey: rf.mapKey === true,
       entityType: rf.entityType,
       zeroCopy: rf.zeroCopy === true,
-      flexibleVersions: flexOverride,
-      default: resolveDefault(rf, type, nullableVersions, `${fp}.default`, fail),
+      flexibleVersions: v.flexibleVersions,
+      default: resolveDefault(rf, type, v.nullableVersions, `${fp}.default`, (p, r) => this.fail(p, r)),
       path: schemaPath,
     };
-  };
-
-  const root = makeStruct(raw.name, validVersions, raw.fields ?? [], "$", "", false);
-  // Common structs no field references still compile, so their codecs exist for tools.
-  for (const [name, c] of common) {
-    if (!byName.has(name)) {
-      const cv = versions(c.raw.versions, `$.commonStructs[${c.index}].versions`, Versions.NONE);
-      makeStruct(name, cv, c.raw.fields, `$.commonStructs[${c.index}]`, name, true);
-    }
   }
 
-  return {
-    file,
-    name: raw.name,
-    type: raw.type === "coordinator-key" || raw.type === "coordinator-value" ? "data" : raw.type,
-    apiKey: raw.apiKey,
-    recordKind: raw.type === "coordinator-key" ? "key" : raw.type === "coordinator-value" ? "value" : undefined,
-    listeners: raw.listeners ?? [],
-    validVersions,
-    deprecatedVersions,
-    flexibleVersions,
-    latestVersionUnstable: raw.latestVersionUnstable === true,
-    root,
-    structs,
-  };
+  /** A field's versions, nullable, tagged and own flexible versions, and the checks between them. */
+  private fieldVersions(
+    rf: RawField,
+    fp: string,
+  ): Pick<FieldSpec, "versions" | "nullableVersions" | "taggedVersions" | "flexibleVersions"> {
+    const taggedVersions = this.versions(rf.taggedVersions, `${fp}.taggedVersions`, Versions.NONE);
+    if (rf.versions === undefined && rf.taggedVersions === undefined) this.fail(fp, "a field needs versions");
+    const versions = this.versions(rf.versions, `${fp}.versions`, taggedVersions);
+    const nullableVersions = this.versions(rf.nullableVersions, `${fp}.nullableVersions`, Versions.NONE);
+    const flexibleVersions =
+      rf.flexibleVersions === undefined ? undefined : this.versions(rf.flexibleVersions, `${fp}.flexibleVersions`, Versions.NONE);
+    if (rf.tag !== undefined && rf.taggedVersions === undefined) this.fail(`${fp}.tag`, "a tag without taggedVersions");
+    if (rf.taggedVersions !== undefined && rf.tag === undefined) this.fail(`${fp}.taggedVersions`, "taggedVersions without a tag");
+    if (!taggedVersions.empty) {
+      const flexible = this.flexibleVersions;
+      if (taggedVersions.highest !== Infinity) this.fail(`${fp}.taggedVersions`, "must be an open range such as 1+");
+      if (!flexible.covers(taggedVersions))
+        this.fail(`${fp}.taggedVersions`, `tagged in ${taggedVersions} but the message is flexible only in ${flexible}`);
+      if (!taggedVersions.equals(versions)) this.fail(`${fp}.versions`, "a tagged field's versions must equal its taggedVersions");
+    }
+    if (rf.flexibleVersions !== undefined && !["string", "bytes"].includes(rf.type))
+      this.fail(`${fp}.flexibleVersions`, "only string and bytes fields may override flexibleVersions");
+    return { versions, nullableVersions, taggedVersions, flexibleVersions };
+  }
+
+  /** The type: a primitive, an array of one, a struct, or an array of structs (int8 after an error). */
+  private fieldType(rf: RawField, fp: string, schemaPath: string, structVersions: Versions): FieldType {
+    const isArray = rf.type.startsWith("[]");
+    const base = isArray ? rf.type.slice(2) : rf.type;
+    if (base.startsWith("[]")) this.fail(`${fp}.type`, "nested arrays are not supported");
+    if (PRIMITIVES.has(base)) {
+      if (rf.fields !== undefined) this.fail(`${fp}.fields`, `a ${rf.type} field cannot have fields`);
+      if (isArray && base === "records") this.fail(`${fp}.type`, "arrays of records are not supported");
+      const prim = { kind: "primitive" as const, name: base as PrimitiveName };
+      return isArray ? { kind: "array", element: prim } : prim;
+    }
+    if (/^[A-Z][A-Za-z0-9]*$/.test(base)) {
+      const struct = this.structType(base, rf, fp, schemaPath, structVersions);
+      if (struct !== undefined) {
+        const s = { kind: "struct" as const, struct };
+        return isArray ? { kind: "array", element: s } : s;
+      }
+    } else {
+      this.fail(`${fp}.type`, `unknown type ${rf.type}`);
+    }
+    return { kind: "primitive", name: "int8" };
+  }
 }
 
 const INT_RANGES: Record<string, [bigint, bigint]> = {
@@ -420,15 +454,8 @@ function resolveDefault(
       if (d === false || d === "false") return { kind: "bool", value: false };
       fail(path, `${JSON.stringify(d)} is not a bool`);
       return { kind: "bool", value: false };
-    case "float64": {
-      if (d === undefined) return { kind: "number", value: 0 };
-      const v = typeof d === "number" ? d : typeof d === "string" ? Number(d) : NaN;
-      if (typeof d === "boolean" || d === null || Number.isNaN(v) || (typeof d === "string" && d.trim() === "")) {
-        fail(path, `${JSON.stringify(d)} is not a float64`);
-        return { kind: "number", value: 0 };
-      }
-      return { kind: "number", value: v };
-    }
+    case "float64":
+      return floatDefault(d, path, fail);
     case "string":
       if (d === undefined) return { kind: "string", value: "" };
       if (isNull) {
@@ -453,19 +480,36 @@ function resolveDefault(
       if (isNull && !nullable.empty) return { kind: "null" };
       fail(path, `${name} defaults can only be null (when nullable)`);
       return { kind: "empty" };
-    default: {
-      const range = INT_RANGES[name]!;
-      if (d === undefined) return name === "int64" ? { kind: "bigint", value: 0n } : { kind: "number", value: 0 };
-      const v =
-        typeof d === "number" && Number.isInteger(d) ? BigInt(d) : typeof d === "string" ? parseInteger(d) : undefined;
-      if (v === undefined) {
-        fail(path, `${JSON.stringify(d)} is not an integer`);
-      } else if (v < range[0] || v > range[1]) {
-        fail(path, `${JSON.stringify(d)} does not fit in ${name}`);
-      } else {
-        return name === "int64" ? { kind: "bigint", value: v } : { kind: "number", value: Number(v) };
-      }
-      return name === "int64" ? { kind: "bigint", value: 0n } : { kind: "number", value: 0 };
-    }
+    default:
+      return integerDefault(name, d, path, fail);
   }
+}
+
+function floatDefault(d: RawField["default"], path: string, fail: (path: string, reason: string) => void): DefaultValue {
+  if (d === undefined) return { kind: "number", value: 0 };
+  const v = typeof d === "number" ? d : typeof d === "string" ? Number(d) : NaN;
+  if (typeof d === "boolean" || d === null || Number.isNaN(v) || (typeof d === "string" && d.trim() === "")) {
+    fail(path, `${JSON.stringify(d)} is not a float64`);
+    return { kind: "number", value: 0 };
+  }
+  return { kind: "number", value: v };
+}
+
+function integerDefault(
+  name: string,
+  d: RawField["default"],
+  path: string,
+  fail: (path: string, reason: string) => void,
+): DefaultValue {
+  const range = INT_RANGES[name]!;
+  if (d === undefined) return name === "int64" ? { kind: "bigint", value: 0n } : { kind: "number", value: 0 };
+  const v = typeof d === "number" && Number.isInteger(d) ? BigInt(d) : typeof d === "string" ? parseInteger(d) : undefined;
+  if (v === undefined) {
+    fail(path, `${JSON.stringify(d)} is not an integer`);
+  } else if (v < range[0] || v > range[1]) {
+    fail(path, `${JSON.stringify(d)} does not fit in ${name}`);
+  } else {
+    return name === "int64" ? { kind: "bigint", value: v } : { kind: "number", value: Number(v) };
+  }
+  return name === "int64" ? { kind: "bigint", value: 0n } : { kind: "number", value: 0 };
 }

@@ -101,7 +101,7 @@ test("tagged fields are written in ascending tag order whatever the schema order
 });
 
 test("descriptors carry versions, nullability, tags, overrides and non-zero defaults, and no about text", () => {
-  const text = emitDescriptors(
+  const { text, imports } = emitDescriptors(
     [
       spec([
         { name: "Id", type: "int64", versions: "1+", default: "0x10", about: "The secret about text." },
@@ -111,7 +111,6 @@ test("descriptors carry versions, nullability, tags, overrides and non-zero defa
       ]),
     ],
     "descriptors",
-    true,
   );
   assert.doesNotMatch(text, /secret/);
   assert.match(text, /\{ name: "id", type: "int64", versions: \{ min: 1, max: 5 \}, default: 16n \}/);
@@ -121,5 +120,8 @@ test("descriptors carry versions, nullability, tags, overrides and non-zero defa
   assert.match(text, /\{ name: "plain", type: "int32", versions: \{ min: 0, max: 5 \}, ignorable: true \}/);
   assert.match(text, /apiKey: 1000, validVersions: \{ min: 0, max: 5 \}, flexibleVersions: \{ min: 4, max: 5 \}/);
   assert.match(text, /export interface MessageDescriptor/);
-  assert.doesNotMatch(emitDescriptors([], "d", false), /interface/);
+  assert.deepEqual(imports.modulesUsed(), [{ module: "generated/src/runtime/index.ts", values: [], types: ["VersionRange"] }]);
+  const typed = emitDescriptors([], "d", "generated/src/gen/descriptors.ts");
+  assert.doesNotMatch(typed.text, /interface/);
+  assert.deepEqual(typed.imports.modulesUsed(), [{ module: "generated/src/gen/descriptors.ts", values: [], types: ["MessageDescriptor"] }]);
 });

@@ -1,5 +1,6 @@
 import type { CompiledSchema } from "../load.js";
 import type { MessageSpec } from "../schema.js";
+import { ImportSet } from "./imports.js";
 
 export interface ApiPair {
   readonly apiKey: number;
@@ -9,7 +10,7 @@ export interface ApiPair {
   readonly response: MessageSpec;
   /** The versions each Kafka release defines, oldest release first. */
   readonly releases: CompiledSchema["releaseVersions"];
-  /** Import path (without extension) of each message's module, relative to the table. */
+  /** The path of each message's module, relative to the repository root. */
   readonly requestModule: string;
   readonly responseModule: string;
 }
@@ -32,7 +33,9 @@ export function pairApis(compiled: readonly { schema: CompiledSchema; module: st
     const res = responses.get(key);
     if (res === undefined) throw new Error(`${req.spec.file}: no response for API key ${key}`);
     if (!req.spec.validVersions.equals(res.spec.validVersions))
-      throw new Error(`${req.spec.file}: valid versions ${req.spec.validVersions} differ from the response's ${res.spec.validVersions}`);
+      throw new Error(
+        `${req.spec.file}: valid versions ${req.spec.validVersions} differ from the response's ${res.spec.validVersions}`,
+      );
     pairs.push({
       apiKey: key,
       name: req.spec.name.replace(/Request$/, ""),
@@ -43,96 +46,132 @@ export function pairApis(compiled: readonly { schema: CompiledSchema; module: st
       responseModule: res.module,
     });
   }
-  for (const key of responses.keys()) if (!requests.has(key)) throw new Error(`API key ${key} has a response but no request`);
+  for (const key of responses.keys())
+    if (!requests.has(key)) throw new Error(`API key ${key} has a response but no request`);
   return pairs;
 }
 
-/** Statements of the API table module; imports are returned separately for ts-morph. */
-export function emitApiTable(pairs: readonly ApiPair[]): { text: string; imports: { module: string; names: string[]; typeNames: string[] }[] } {
-  const lines: string[] = [];
-  lines.push("/** Every Kafka API key by name. */");
-  lines.push("export const ApiKey = {");
-  for (const p of pairs) lines.push(`${p.name}: ${p.apiKey},`);
-  lines.push("} as const;");
-  lines.push("export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];");
-  lines.push("");
-  lines.push("/** The request type of each API key (superset of all versions). */");
-  lines.push("export interface ApiRequests {");
-  for (const p of pairs) lines.push(`${p.apiKey}: ${p.request.name};`);
-  lines.push("}");
-  lines.push("/** The response type of each API key (superset of all versions). */");
-  lines.push("export interface ApiResponses {");
-  for (const p of pairs) lines.push(`${p.apiKey}: ${p.response.name};`);
-  lines.push("}");
-  lines.push("");
-  lines.push("/** An API as a server or client dispatches on it. */");
-  lines.push("export interface ApiInfo<K extends keyof ApiRequests = keyof ApiRequests> {");
-  lines.push("readonly apiKey: K;");
-  lines.push("readonly name: string;");
-  lines.push("readonly validVersions: VersionRange;");
-  lines.push("/** Flexible (compact, tagged-field) versions, or null when there are none. */");
-  lines.push("readonly flexibleVersions: VersionRange | null;");
-  lines.push("readonly deprecatedVersions: VersionRange | null;");
-  lines.push("/** When true, Kafka marks the highest valid version as still under development. */");
-  lines.push("readonly latestVersionUnstable: boolean;");
-  lines.push("/** The Kafka releases that define this API, each with the versions it defines. */");
-  lines.push("readonly releases: readonly { readonly release: string; readonly versions: VersionRange }[];");
-  lines.push("readonly listeners: readonly string[];");
-  lines.push("readonly request: MessageCodec<ApiRequests[K]>;");
-  lines.push("readonly response: MessageCodec<ApiResponses[K]>;");
-  lines.push("}");
-  lines.push("");
+/** Statements of the API table module, and the symbols they import (codecs, message types, runtime types). */
+export function emitApiTable(pairs: readonly ApiPair[]): { text: string; imports: ImportSet } {
+  const imports = new ImportSet();
+  const lines = [
+    ...apiKeys(pairs, imports),
+    "",
+    ...apiInfoType(imports),
+    "",
+    ...apisTable(pairs, imports),
+    "",
+    ...headerVersions(pairs),
+  ];
+  return { text: lines.join("\n"), imports };
+}
+
+/** `ApiKey` by name, and the request and response types of each key. */
+function apiKeys(pairs: readonly ApiPair[], imports: ImportSet): string[] {
+  const type = (module: string, m: MessageSpec): string => imports.add(module, m.name, "type");
+  return [
+    "/** Every Kafka API key by name. */",
+    "export const ApiKey = {",
+    ...pairs.map((p) => `${p.name}: ${p.apiKey},`),
+    "} as const;",
+    "export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];",
+    "",
+    "/** The request type of each API key (superset of all versions). */",
+    "export interface ApiRequests {",
+    ...pairs.map((p) => `${p.apiKey}: ${type(p.requestModule, p.request)};`),
+    "}",
+    "/** The response type of each API key (superset of all versions). */",
+    "export interface ApiResponses {",
+    ...pairs.map((p) => `${p.apiKey}: ${type(p.responseModule, p.response)};`),
+    "}",
+  ];
+}
+
+function apiInfoType(imports: ImportSet): string[] {
+  const range = imports.runtime("VersionRange");
+  const codec = imports.runtime("MessageCodec");
+  return [
+    "/** An API as a server or client dispatches on it. */",
+    "export interface ApiInfo<K extends keyof ApiRequests = keyof ApiRequests> {",
+    "readonly apiKey: K;",
+    "readonly name: string;",
+    `readonly validVersions: ${range};`,
+    "/** Flexible (compact, tagged-field) versions, or null when there are none. */",
+    `readonly flexibleVersions: ${range} | null;`,
+    `readonly deprecatedVersions: ${range} | null;`,
+    "/** When true, Kafka marks the highest valid version as still under development. */",
+    "readonly latestVersionUnstable: boolean;",
+    "/** The Kafka releases that define this API, each with the versions it defines. */",
+    `readonly releases: readonly { readonly release: string; readonly versions: ${range} }[];`,
+    "readonly listeners: readonly string[];",
+    `readonly request: ${codec}<ApiRequests[K]>;`,
+    `readonly response: ${codec}<ApiResponses[K]>;`,
+    "}",
+  ];
+}
+
+/** `apis`, every API by key, and `apiInfo(key)`. */
+function apisTable(pairs: readonly ApiPair[], imports: ImportSet): string[] {
   const range = (lo: number, hi: number): string => `{ min: ${lo}, max: ${hi} }`;
-  lines.push("/** Every API, indexed by key. */");
-  lines.push("export const apis: { readonly [K in keyof ApiRequests]: ApiInfo<K> } = {");
+  const lines = [
+    "/** Every API, indexed by key. */",
+    "export const apis: { readonly [K in keyof ApiRequests]: ApiInfo<K> } = {",
+  ];
   for (const p of pairs) {
     const v = p.request.validVersions;
     const flex = p.request.flexibleVersions.intersect(v);
     const dep = p.request.deprecatedVersions.intersect(v);
-    lines.push(`${p.apiKey}: {`);
-    lines.push(`apiKey: ${p.apiKey},`);
-    lines.push(`name: ${JSON.stringify(p.name)},`);
-    lines.push(`validVersions: ${range(v.lowest, v.highest)},`);
-    lines.push(`flexibleVersions: ${flex.empty ? "null" : range(flex.lowest, flex.highest)},`);
-    lines.push(`deprecatedVersions: ${dep.empty ? "null" : range(dep.lowest, dep.highest)},`);
-    lines.push(`latestVersionUnstable: ${p.request.latestVersionUnstable},`);
-    const rel = p.releases.map((r) => `{ release: ${JSON.stringify(r.release)}, versions: ${range(r.versions.lowest, r.versions.highest)} }`);
-    lines.push(`releases: [${rel.join(", ")}],`);
-    lines.push(`listeners: ${JSON.stringify(p.request.listeners)},`);
-    lines.push(`request: ${p.request.name}Codec,`);
-    lines.push(`response: ${p.response.name}Codec,`);
-    lines.push("},");
+    const rel = p.releases.map(
+      (r) => `{ release: ${JSON.stringify(r.release)}, versions: ${range(r.versions.lowest, r.versions.highest)} }`,
+    );
+    lines.push(
+      `${p.apiKey}: {`,
+      `apiKey: ${p.apiKey},`,
+      `name: ${JSON.stringify(p.name)},`,
+      `validVersions: ${range(v.lowest, v.highest)},`,
+      `flexibleVersions: ${flex.empty ? "null" : range(flex.lowest, flex.highest)},`,
+      `deprecatedVersions: ${dep.empty ? "null" : range(dep.lowest, dep.highest)},`,
+      `latestVersionUnstable: ${p.request.latestVersionUnstable},`,
+      `releases: [${rel.join(", ")}],`,
+      `listeners: ${JSON.stringify(p.request.listeners)},`,
+      `request: ${imports.add(p.requestModule, `${p.request.name}Codec`, "value")},`,
+      `response: ${imports.add(p.responseModule, `${p.response.name}Codec`, "value")},`,
+      "},",
+    );
   }
-  lines.push("};");
-  lines.push("");
-  lines.push("/** The API with this key, or undefined for a key no compiled Kafka release defines. */");
-  lines.push("export function apiInfo(apiKey: number): ApiInfo | undefined {");
-  lines.push("return (apis as Partial<Record<number, ApiInfo>>)[apiKey];");
-  lines.push("}");
-  lines.push("");
-  lines.push("/**");
-  lines.push(" * The request header version an API version uses: 2 when the API version is flexible, else 1;");
-  lines.push(" * ControlledShutdown v0 predates client ids and uses header v0.");
-  lines.push(" */");
-  lines.push("export function requestHeaderVersion(apiKey: number, apiVersion: number): number {");
-  lines.push(`if (apiKey === ${pairs.find((p) => p.name === "ControlledShutdown")?.apiKey ?? 7} && apiVersion === 0) return 0;`);
-  lines.push("const flex = apiInfo(apiKey)?.flexibleVersions;");
-  lines.push("return flex != null && apiVersion >= flex.min ? 2 : 1;");
-  lines.push("}");
-  lines.push("");
-  lines.push("/**");
-  lines.push(" * The response header version: 1 when flexible, else 0. ApiVersions responses always use v0, so a");
-  lines.push(" * client that does not know the broker's versions yet can still read the answer.");
-  lines.push(" */");
-  lines.push("export function responseHeaderVersion(apiKey: number, apiVersion: number): number {");
-  lines.push(`if (apiKey === ${pairs.find((p) => p.name === "ApiVersions")?.apiKey ?? 18}) return 0;`);
-  lines.push("const flex = apiInfo(apiKey)?.flexibleVersions;");
-  lines.push("return flex != null && apiVersion >= flex.min ? 1 : 0;");
-  lines.push("}");
+  lines.push(
+    "};",
+    "",
+    "/** The API with this key, or undefined for a key no compiled Kafka release defines. */",
+    "export function apiInfo(apiKey: number): ApiInfo | undefined {",
+    "return (apis as Partial<Record<number, ApiInfo>>)[apiKey];",
+    "}",
+  );
+  return lines;
+}
 
-  const imports = pairs.flatMap((p) => [
-    { module: p.requestModule, names: [`${p.request.name}Codec`], typeNames: [p.request.name] },
-    { module: p.responseModule, names: [`${p.response.name}Codec`], typeNames: [p.response.name] },
-  ]);
-  return { text: lines.join("\n"), imports };
+/** The request and response header version of each API version. */
+function headerVersions(pairs: readonly ApiPair[]): string[] {
+  const keyOf = (name: string, fallback: number): number => pairs.find((p) => p.name === name)?.apiKey ?? fallback;
+  return [
+    "/**",
+    " * The request header version an API version uses: 2 when the API version is flexible, else 1;",
+    " * ControlledShutdown v0 predates client ids and uses header v0.",
+    " */",
+    "export function requestHeaderVersion(apiKey: number, apiVersion: number): number {",
+    `if (apiKey === ${keyOf("ControlledShutdown", 7)} && apiVersion === 0) return 0;`,
+    "const flex = apiInfo(apiKey)?.flexibleVersions;",
+    "return flex != null && apiVersion >= flex.min ? 2 : 1;",
+    "}",
+    "",
+    "/**",
+    " * The response header version: 1 when flexible, else 0. ApiVersions responses always use v0, so a",
+    " * client that does not know the broker's versions yet can still read the answer.",
+    " */",
+    "export function responseHeaderVersion(apiKey: number, apiVersion: number): number {",
+    `if (apiKey === ${keyOf("ApiVersions", 18)}) return 0;`,
+    "const flex = apiInfo(apiKey)?.flexibleVersions;",
+    "return flex != null && apiVersion >= flex.min ? 1 : 0;",
+    "}",
+  ];
 }

@@ -1,5 +1,6 @@
 import type { FieldSpec, FieldType, MessageSpec, StructSpec } from "../schema.js";
 import { Versions } from "../versions.js";
+import { ImportSet } from "./imports.js";
 import { structWithin } from "./types.js";
 
 /**
@@ -126,15 +127,24 @@ function messageText(msg: MessageSpec): string {
 }
 
 /**
- * Statements of a descriptor module for `messages`, exporting `constName`. With `withTypes` the
- * module declares the descriptor types; otherwise the caller imports them.
+ * Statements of a descriptor module for `messages`, exporting `constName`, and the symbols they import.
+ * Without `typesModule` the module declares the descriptor types; otherwise it imports them from there.
  */
-export function emitDescriptors(messages: readonly MessageSpec[], constName: string, withTypes: boolean): string {
+export function emitDescriptors(
+  messages: readonly MessageSpec[],
+  constName: string,
+  typesModule?: string,
+): { text: string; imports: ImportSet } {
+  const imports = new ImportSet();
   const lines: string[] = [];
-  if (withTypes) lines.push(TYPES);
+  if (typesModule === undefined) {
+    imports.runtime("VersionRange");
+    lines.push(TYPES);
+  }
+  const descriptor = typesModule === undefined ? "MessageDescriptor" : imports.add(typesModule, "MessageDescriptor", "type");
   lines.push(`/** Every message by name, described field by field. */`);
-  lines.push(`export const ${constName}: Readonly<Record<string, MessageDescriptor>> = {`);
+  lines.push(`export const ${constName}: Readonly<Record<string, ${descriptor}>> = {`);
   for (const m of [...messages].sort((a, b) => a.name.localeCompare(b.name))) lines.push(`${m.name}: ${messageText(m)},`);
   lines.push("};");
-  return lines.join("\n");
+  return { text: lines.join("\n"), imports };
 }

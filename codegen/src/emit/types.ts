@@ -52,7 +52,6 @@ export function fieldTs(f: FieldSpec, nullable: boolean, structName: (s: StructS
   return nullable ? `${t} | null` : t;
 }
 
-
 /** The TypeScript expression of a field's default; struct defaults call the struct's factory. */
 export function defaultExpr(f: FieldSpec): string {
   return defaultValueExpr(f.default, f.type);
@@ -75,6 +74,15 @@ export function defaultValueExpr(d: DefaultValue, type: FieldType): string {
     case "struct":
       return `create${(type as { struct: StructSpec }).struct.tsName}()`;
   }
+}
+
+/**
+ * How docs name a struct: the message's name for its root; a struct's schema name, followed by the
+ * message's when the schema name does not already say it ("`TopicProduceData` of ProduceRequest").
+ */
+export function structSubject(msg: MessageSpec, s: StructSpec): string {
+  if (s === msg.root) return msg.name;
+  return s.schemaName.startsWith(msg.name) ? `\`${s.schemaName}\`` : `\`${s.schemaName}\` of ${msg.name}`;
 }
 
 /** Names of the per-version type of struct `s` at version `v`, before de-duplication. */

@@ -3,14 +3,13 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   nullError,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../src/runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../src/runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../src/runtime/index.js";
 /** NullableStructMessage, every field of every version (v0-2). */
 export interface NullableStructMessage {
   /** `NullableStruct`: v0-2; nullable v0-2 */
@@ -213,7 +212,7 @@ function readNullableStructMessage(r: Reader, version: number): NullableStructMe
   return o;
 }
 
-/** MyStruct of NullableStructMessage (v0-2), every field of every version. */
+/** `MyStruct` of NullableStructMessage, every field of every version (v0-2). */
 export interface NullableStructMessageMyStruct {
   /** `MyString`: v0-2 */
   myString: string;
@@ -305,7 +304,7 @@ function readNullableStructMessageMyStruct(r: Reader, version: number): Nullable
   return o;
 }
 
-/** MyStruct2 of NullableStructMessage (v0-2), every field of every version. */
+/** `MyStruct2` of NullableStructMessage, every field of every version (v0-2). */
 export interface NullableStructMessageMyStruct2 {
   /** `MyString`: v0-2 */
   myString: string;
@@ -397,7 +396,7 @@ function readNullableStructMessageMyStruct2(r: Reader, version: number): Nullabl
   return o;
 }
 
-/** MyStruct3 of NullableStructMessage (v1-2), every field of every version. */
+/** `MyStruct3` of NullableStructMessage, every field of every version (v1-2). */
 export interface NullableStructMessageMyStruct3 {
   /** `MyString`: v1-2 */
   myString: string;
@@ -472,7 +471,7 @@ function readNullableStructMessageMyStruct3(r: Reader, version: number): Nullabl
   return o;
 }
 
-/** MyStruct4 of NullableStructMessage (v1-2), every field of every version. */
+/** `MyStruct4` of NullableStructMessage, every field of every version (v1-2). */
 export interface NullableStructMessageMyStruct4 {
   /** `MyString`: v1-2 */
   myString: string;
@@ -555,36 +554,36 @@ function isDefaultNullableStructMessageMyStruct4(m: NullableStructMessageMyStruc
   );
 }
 
-/** MyStruct of NullableStructMessage as version 0 carries it. */
+/** `MyStruct` of NullableStructMessage at v0-2. */
 export interface NullableStructMessageMyStructV0 {
   myString: string;
   myInt: number;
 }
-/** MyStruct2 of NullableStructMessage as version 0 carries it. */
+/** `MyStruct2` of NullableStructMessage at v0-2. */
 export interface NullableStructMessageMyStruct2V0 {
   myString: string;
   myInt: number;
 }
-/** NullableStructMessage of NullableStructMessage as version 0 carries it. */
+/** NullableStructMessage at v0. */
 export interface NullableStructMessageV0 {
   nullableStruct: NullableStructMessageMyStructV0 | null;
   nullableStruct2: NullableStructMessageMyStruct2V0;
 }
 export type NullableStructMessageMyStructV1 = NullableStructMessageMyStructV0;
 export type NullableStructMessageMyStruct2V1 = NullableStructMessageMyStruct2V0;
-/** MyStruct3 of NullableStructMessage as version 1 carries it. */
+/** `MyStruct3` of NullableStructMessage at v1-2. */
 export interface NullableStructMessageMyStruct3V1 {
   myString: string;
   myInt: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** MyStruct4 of NullableStructMessage as version 1 carries it. */
+/** `MyStruct4` of NullableStructMessage at v1-2. */
 export interface NullableStructMessageMyStruct4V1 {
   myString: string;
   myInt: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** NullableStructMessage of NullableStructMessage as version 1 carries it. */
+/** NullableStructMessage at v1-2. Since v0: adds `nullableStruct3`, `nullableStruct4`; `nullableStruct2` becomes nullable. */
 export interface NullableStructMessageV1 {
   nullableStruct: NullableStructMessageMyStructV0 | null;
   nullableStruct2: NullableStructMessageMyStruct2V0 | null;

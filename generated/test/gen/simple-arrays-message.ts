@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../src/runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../src/runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../src/runtime/index.js";
 /** SimpleArraysMessage, every field of every version (v0-2). */
 export interface SimpleArraysMessage {
   /** `Goats`: v1-2 */
@@ -175,7 +174,7 @@ function readSimpleArraysMessage(r: Reader, version: number): SimpleArraysMessag
   return o;
 }
 
-/** StructArray of SimpleArraysMessage (v1-2), every field of every version. */
+/** `StructArray` of SimpleArraysMessage, every field of every version (v1-2). */
 export interface SimpleArraysMessageStructArray {
   /** `Color`: v1-2 */
   color: number;
@@ -267,28 +266,28 @@ function readSimpleArraysMessageStructArray(r: Reader, version: number): SimpleA
   return o;
 }
 
-/** SimpleArraysMessage of SimpleArraysMessage as version 0 carries it. */
+/** SimpleArraysMessage at v0. */
 export interface SimpleArraysMessageV0 {
   sheep: number[];
 }
-/** StructArray of SimpleArraysMessage as version 1 carries it. */
+/** `StructArray` of SimpleArraysMessage at v1. */
 export interface SimpleArraysMessageStructArrayV1 {
   color: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** SimpleArraysMessage of SimpleArraysMessage as version 1 carries it. */
+/** SimpleArraysMessage at v1. Since v0: adds `goats`. */
 export interface SimpleArraysMessageV1 {
   goats: SimpleArraysMessageStructArrayV1[];
   sheep: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** StructArray of SimpleArraysMessage as version 2 carries it. */
+/** `StructArray` of SimpleArraysMessage at v2. Since v1: adds `name`. */
 export interface SimpleArraysMessageStructArrayV2 {
   color: number;
   name: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** SimpleArraysMessage of SimpleArraysMessage as version 2 carries it. */
+/** SimpleArraysMessage at v2. Since v1: `goats` is now `SimpleArraysMessageStructArrayV2[]`. */
 export interface SimpleArraysMessageV2 {
   goats: SimpleArraysMessageStructArrayV2[];
   sheep: number[];

@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../src/runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../src/runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../src/runtime/index.js";
 /** SimpleExampleMessage, every field of every version (v0-2). */
 export interface SimpleExampleMessage {
   /** `processId`: v1-2 */
@@ -658,7 +657,7 @@ function readSimpleExampleMessage(r: Reader, version: number): SimpleExampleMess
   return o;
 }
 
-/** MyStruct of SimpleExampleMessage (v2), every field of every version. */
+/** `MyStruct` of SimpleExampleMessage, every field of every version (v2). */
 export interface SimpleExampleMessageMyStruct {
   /** `structId`: v2 */
   structId: number;
@@ -754,7 +753,7 @@ function readSimpleExampleMessageMyStruct(r: Reader, version: number): SimpleExa
   return o;
 }
 
-/** StructArray of SimpleExampleMessage (v2), every field of every version. */
+/** `StructArray` of SimpleExampleMessage, every field of every version (v2). */
 export interface SimpleExampleMessageStructArray {
   /** `arrayFieldId`: v2 */
   arrayFieldId: number;
@@ -818,7 +817,7 @@ function readSimpleExampleMessageStructArray(r: Reader, version: number): Simple
   return o;
 }
 
-/** TaggedStruct of SimpleExampleMessage (v2), every field of every version. */
+/** `TaggedStruct` of SimpleExampleMessage, every field of every version (v2). */
 export interface SimpleExampleMessageTaggedStruct {
   /** `structId`: v2 */
   structId: string;
@@ -885,7 +884,7 @@ function readSimpleExampleMessageTaggedStruct(r: Reader, version: number): Simpl
   return o;
 }
 
-/** TestCommonStruct of SimpleExampleMessage (v0-2), every field of every version. */
+/** `TestCommonStruct` of SimpleExampleMessage, every field of every version (v0-2). */
 export interface SimpleExampleMessageTestCommonStruct {
   /** `foo`: v0-2 */
   foo: number;
@@ -982,18 +981,18 @@ function isDefaultSimpleExampleMessageTaggedStruct(m: SimpleExampleMessageTagged
   return !(m.structId !== "" || (m._unknownTaggedFields !== undefined && m._unknownTaggedFields.length > 0));
 }
 
-/** TestCommonStruct of SimpleExampleMessage as version 0 carries it. */
+/** `TestCommonStruct` of SimpleExampleMessage at v0-2. */
 export interface SimpleExampleMessageTestCommonStructV0 {
   foo: number;
   bar: number;
 }
-/** SimpleExampleMessage of SimpleExampleMessage as version 0 carries it. */
+/** SimpleExampleMessage at v0. */
 export interface SimpleExampleMessageV0 {
   myCommonStruct: SimpleExampleMessageTestCommonStructV0;
   myOtherCommonStruct: SimpleExampleMessageTestCommonStructV0;
 }
 export type SimpleExampleMessageTestCommonStructV1 = SimpleExampleMessageTestCommonStructV0;
-/** SimpleExampleMessage of SimpleExampleMessage as version 1 carries it. */
+/** SimpleExampleMessage at v1. Since v0: adds `processId`, `myTaggedIntArray`, `myNullableString`, `myInt16`, `myFloat64`, `myString`, `myBytes`, `taggedUuid`, `taggedLong`, `zeroCopyByteBuffer`, `nullableZeroCopyByteBuffer`, `myUint16`, `myUint32`. */
 export interface SimpleExampleMessageV1 {
   processId: string;
   myTaggedIntArray: number[];
@@ -1012,24 +1011,24 @@ export interface SimpleExampleMessageV1 {
   myUint32: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** StructArray of SimpleExampleMessage as version 2 carries it. */
+/** `StructArray` of SimpleExampleMessage at v2. */
 export interface SimpleExampleMessageStructArrayV2 {
   arrayFieldId: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** MyStruct of SimpleExampleMessage as version 2 carries it. */
+/** `MyStruct` of SimpleExampleMessage at v2. */
 export interface SimpleExampleMessageMyStructV2 {
   structId: number;
   arrayInStruct: SimpleExampleMessageStructArrayV2[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TaggedStruct of SimpleExampleMessage as version 2 carries it. */
+/** `TaggedStruct` of SimpleExampleMessage at v2. */
 export interface SimpleExampleMessageTaggedStructV2 {
   structId: string;
   _unknownTaggedFields?: TaggedField[];
 }
 export type SimpleExampleMessageTestCommonStructV2 = SimpleExampleMessageTestCommonStructV0;
-/** SimpleExampleMessage of SimpleExampleMessage as version 2 carries it. */
+/** SimpleExampleMessage at v2. Since v1: adds `myStruct`, `myTaggedStruct`, `taggedLongFlexibleVersionSubset`; drops `zeroCopyByteBuffer`, `nullableZeroCopyByteBuffer`. */
 export interface SimpleExampleMessageV2 {
   processId: string;
   myTaggedIntArray: number[];

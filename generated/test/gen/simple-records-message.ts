@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../src/runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../src/runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../src/runtime/index.js";
 /** SimpleRecordsMessage, every field of every version (v0-1). */
 export interface SimpleRecordsMessage {
   /** `Topic`: v0-1; entity topicName */
@@ -118,7 +117,7 @@ function readSimpleRecordsMessage(r: Reader, version: number): SimpleRecordsMess
   return o;
 }
 
-/** SimpleRecordsMessage of SimpleRecordsMessage as version 0 carries it. */
+/** SimpleRecordsMessage at v0-1. */
 export interface SimpleRecordsMessageV0 {
   topic: string;
   recordSet: Buffer | null;

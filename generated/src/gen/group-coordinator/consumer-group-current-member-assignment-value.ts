@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupCurrentMemberAssignmentValue, every field of every version (v0). */
 export interface ConsumerGroupCurrentMemberAssignmentValue {
   /** `MemberEpoch`: v0 */
@@ -171,7 +170,7 @@ function readConsumerGroupCurrentMemberAssignmentValue(
   return o;
 }
 
-/** TopicPartitions of ConsumerGroupCurrentMemberAssignmentValue (v0), every field of every version. */
+/** `TopicPartitions` of ConsumerGroupCurrentMemberAssignmentValue, every field of every version (v0). */
 export interface ConsumerGroupCurrentMemberAssignmentValueTopicPartitions {
   /** `TopicId`: v0 */
   topicId: string;
@@ -345,14 +344,14 @@ function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(
   return o;
 }
 
-/** TopicPartitions of ConsumerGroupCurrentMemberAssignmentValue as version 0 carries it. */
+/** `TopicPartitions` of ConsumerGroupCurrentMemberAssignmentValue at v0. */
 export interface ConsumerGroupCurrentMemberAssignmentValueTopicPartitionsV0 {
   topicId: string;
   partitions: number[];
   assignmentEpochs: number[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ConsumerGroupCurrentMemberAssignmentValue of ConsumerGroupCurrentMemberAssignmentValue as version 0 carries it. */
+/** ConsumerGroupCurrentMemberAssignmentValue at v0. */
 export interface ConsumerGroupCurrentMemberAssignmentValueV0 {
   memberEpoch: number;
   previousMemberEpoch: number;

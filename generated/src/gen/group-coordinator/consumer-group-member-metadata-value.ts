@@ -3,13 +3,12 @@
 import {
   EMPTY_BYTES,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupMemberMetadataValue, every field of every version (v0). */
 export interface ConsumerGroupMemberMetadataValue {
   /** `InstanceId`: v0; nullable v0 */
@@ -231,7 +230,7 @@ function readConsumerGroupMemberMetadataValue(r: Reader, version: number): Consu
   return o;
 }
 
-/** ClassicMemberMetadata of ConsumerGroupMemberMetadataValue (v0), every field of every version. */
+/** `ClassicMemberMetadata` of ConsumerGroupMemberMetadataValue, every field of every version (v0). */
 export interface ConsumerGroupMemberMetadataValueClassicMemberMetadata {
   /** `SessionTimeoutMs`: v0 */
   sessionTimeoutMs: number;
@@ -337,7 +336,7 @@ function readConsumerGroupMemberMetadataValueClassicMemberMetadata(
   return o;
 }
 
-/** ClassicProtocol of ConsumerGroupMemberMetadataValue (v0), every field of every version. */
+/** `ClassicProtocol` of ConsumerGroupMemberMetadataValue, every field of every version (v0). */
 export interface ConsumerGroupMemberMetadataValueClassicProtocol {
   /** `Name`: v0 */
   name: string;
@@ -425,19 +424,19 @@ function readConsumerGroupMemberMetadataValueClassicProtocol(
   return o;
 }
 
-/** ClassicProtocol of ConsumerGroupMemberMetadataValue as version 0 carries it. */
+/** `ClassicProtocol` of ConsumerGroupMemberMetadataValue at v0. */
 export interface ConsumerGroupMemberMetadataValueClassicProtocolV0 {
   name: string;
   metadata: Buffer;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ClassicMemberMetadata of ConsumerGroupMemberMetadataValue as version 0 carries it. */
+/** `ClassicMemberMetadata` of ConsumerGroupMemberMetadataValue at v0. */
 export interface ConsumerGroupMemberMetadataValueClassicMemberMetadataV0 {
   sessionTimeoutMs: number;
   supportedProtocols: ConsumerGroupMemberMetadataValueClassicProtocolV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ConsumerGroupMemberMetadataValue of ConsumerGroupMemberMetadataValue as version 0 carries it. */
+/** ConsumerGroupMemberMetadataValue at v0. */
 export interface ConsumerGroupMemberMetadataValueV0 {
   instanceId: string | null;
   rackId: string | null;

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupMetadataValue, every field of every version (v0). */
 export interface ConsumerGroupMetadataValue {
   /** `Epoch`: v0 */
@@ -108,7 +107,7 @@ function readConsumerGroupMetadataValue(r: Reader, version: number): ConsumerGro
   return o;
 }
 
-/** ConsumerGroupMetadataValue of ConsumerGroupMetadataValue as version 0 carries it. */
+/** ConsumerGroupMetadataValue at v0. */
 export interface ConsumerGroupMetadataValueV0 {
   epoch: number;
   metadataHash: bigint;

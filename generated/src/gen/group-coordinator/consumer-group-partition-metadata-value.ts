@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupPartitionMetadataValue, every field of every version (v0). */
 export interface ConsumerGroupPartitionMetadataValue {
   /** `Topics`: v0 */
@@ -106,7 +105,7 @@ function readConsumerGroupPartitionMetadataValue(r: Reader, version: number): Co
   return o;
 }
 
-/** TopicMetadata of ConsumerGroupPartitionMetadataValue (v0), every field of every version. */
+/** `TopicMetadata` of ConsumerGroupPartitionMetadataValue, every field of every version (v0). */
 export interface ConsumerGroupPartitionMetadataValueTopicMetadata {
   /** `TopicId`: v0 */
   topicId: string;
@@ -231,7 +230,7 @@ function readConsumerGroupPartitionMetadataValueTopicMetadata(
   return o;
 }
 
-/** PartitionMetadata of ConsumerGroupPartitionMetadataValue (v0), every field of every version. */
+/** `PartitionMetadata` of ConsumerGroupPartitionMetadataValue, every field of every version (v0). */
 export interface ConsumerGroupPartitionMetadataValuePartitionMetadata {
   /** `Partition`: v0 */
   partition: number;
@@ -340,13 +339,13 @@ function readConsumerGroupPartitionMetadataValuePartitionMetadata(
   return o;
 }
 
-/** PartitionMetadata of ConsumerGroupPartitionMetadataValue as version 0 carries it. */
+/** `PartitionMetadata` of ConsumerGroupPartitionMetadataValue at v0. */
 export interface ConsumerGroupPartitionMetadataValuePartitionMetadataV0 {
   partition: number;
   racks: string[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicMetadata of ConsumerGroupPartitionMetadataValue as version 0 carries it. */
+/** `TopicMetadata` of ConsumerGroupPartitionMetadataValue at v0. */
 export interface ConsumerGroupPartitionMetadataValueTopicMetadataV0 {
   topicId: string;
   topicName: string;
@@ -354,7 +353,7 @@ export interface ConsumerGroupPartitionMetadataValueTopicMetadataV0 {
   partitionMetadata: ConsumerGroupPartitionMetadataValuePartitionMetadataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ConsumerGroupPartitionMetadataValue of ConsumerGroupPartitionMetadataValue as version 0 carries it. */
+/** ConsumerGroupPartitionMetadataValue at v0. */
 export interface ConsumerGroupPartitionMetadataValueV0 {
   topics: ConsumerGroupPartitionMetadataValueTopicMetadataV0[];
   _unknownTaggedFields?: TaggedField[];

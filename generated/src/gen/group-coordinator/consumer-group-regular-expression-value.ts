@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupRegularExpressionValue, every field of every version (v0). */
 export interface ConsumerGroupRegularExpressionValue {
   /** `Topics`: v0 */
@@ -125,7 +124,7 @@ function readConsumerGroupRegularExpressionValue(r: Reader, version: number): Co
   return o;
 }
 
-/** ConsumerGroupRegularExpressionValue of ConsumerGroupRegularExpressionValue as version 0 carries it. */
+/** ConsumerGroupRegularExpressionValue at v0. */
 export interface ConsumerGroupRegularExpressionValueV0 {
   topics: string[];
   version: bigint;

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupTargetAssignmentMemberValue, every field of every version (v0). */
 export interface ConsumerGroupTargetAssignmentMemberValue {
   /** `TopicPartitions`: v0 */
@@ -114,7 +113,7 @@ function readConsumerGroupTargetAssignmentMemberValue(
   return o;
 }
 
-/** TopicPartition of ConsumerGroupTargetAssignmentMemberValue (v0), every field of every version. */
+/** `TopicPartition` of ConsumerGroupTargetAssignmentMemberValue, every field of every version (v0). */
 export interface ConsumerGroupTargetAssignmentMemberValueTopicPartition {
   /** `TopicId`: v0 */
   topicId: string;
@@ -218,13 +217,13 @@ function readConsumerGroupTargetAssignmentMemberValueTopicPartition(
   return o;
 }
 
-/** TopicPartition of ConsumerGroupTargetAssignmentMemberValue as version 0 carries it. */
+/** `TopicPartition` of ConsumerGroupTargetAssignmentMemberValue at v0. */
 export interface ConsumerGroupTargetAssignmentMemberValueTopicPartitionV0 {
   topicId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ConsumerGroupTargetAssignmentMemberValue of ConsumerGroupTargetAssignmentMemberValue as version 0 carries it. */
+/** ConsumerGroupTargetAssignmentMemberValue at v0. */
 export interface ConsumerGroupTargetAssignmentMemberValueV0 {
   topicPartitions: ConsumerGroupTargetAssignmentMemberValueTopicPartitionV0[];
   _unknownTaggedFields?: TaggedField[];

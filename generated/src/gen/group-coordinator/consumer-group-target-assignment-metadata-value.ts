@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupTargetAssignmentMetadataValue, every field of every version (v0). */
 export interface ConsumerGroupTargetAssignmentMetadataValue {
   /** `AssignmentEpoch`: v0 */
@@ -121,7 +120,7 @@ function readConsumerGroupTargetAssignmentMetadataValue(
   return o;
 }
 
-/** ConsumerGroupTargetAssignmentMetadataValue of ConsumerGroupTargetAssignmentMetadataValue as version 0 carries it. */
+/** ConsumerGroupTargetAssignmentMetadataValue at v0. */
 export interface ConsumerGroupTargetAssignmentMetadataValueV0 {
   assignmentEpoch: number;
   assignmentTimestamp: bigint;

@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** GroupMetadataValue, every field of every version (v0-4). */
 export interface GroupMetadataValue {
   /** `protocolType`: v0-4 */
@@ -220,7 +219,7 @@ function readGroupMetadataValue(r: Reader, version: number): GroupMetadataValue 
   return o;
 }
 
-/** MemberMetadata of GroupMetadataValue (v0-4), every field of every version. */
+/** `MemberMetadata` of GroupMetadataValue, every field of every version (v0-4). */
 export interface GroupMetadataValueMemberMetadata {
   /** `memberId`: v0-4 */
   memberId: string;
@@ -437,7 +436,7 @@ function readGroupMetadataValueMemberMetadata(r: Reader, version: number): Group
   return o;
 }
 
-/** MemberMetadata of GroupMetadataValue as version 0 carries it. */
+/** `MemberMetadata` of GroupMetadataValue at v0. */
 export interface GroupMetadataValueMemberMetadataV0 {
   memberId: string;
   clientId: string;
@@ -446,7 +445,7 @@ export interface GroupMetadataValueMemberMetadataV0 {
   subscription: Buffer;
   assignment: Buffer;
 }
-/** GroupMetadataValue of GroupMetadataValue as version 0 carries it. */
+/** GroupMetadataValue at v0. */
 export interface GroupMetadataValueV0 {
   protocolType: string;
   generation: number;
@@ -454,7 +453,7 @@ export interface GroupMetadataValueV0 {
   leader: string | null;
   members: GroupMetadataValueMemberMetadataV0[];
 }
-/** MemberMetadata of GroupMetadataValue as version 1 carries it. */
+/** `MemberMetadata` of GroupMetadataValue at v1-2. Since v0: adds `rebalanceTimeout`. */
 export interface GroupMetadataValueMemberMetadataV1 {
   memberId: string;
   clientId: string;
@@ -464,7 +463,7 @@ export interface GroupMetadataValueMemberMetadataV1 {
   subscription: Buffer;
   assignment: Buffer;
 }
-/** GroupMetadataValue of GroupMetadataValue as version 1 carries it. */
+/** GroupMetadataValue at v1. Since v0: `members` is now `GroupMetadataValueMemberMetadataV1[]`. */
 export interface GroupMetadataValueV1 {
   protocolType: string;
   generation: number;
@@ -473,7 +472,7 @@ export interface GroupMetadataValueV1 {
   members: GroupMetadataValueMemberMetadataV1[];
 }
 export type GroupMetadataValueMemberMetadataV2 = GroupMetadataValueMemberMetadataV1;
-/** GroupMetadataValue of GroupMetadataValue as version 2 carries it. */
+/** GroupMetadataValue at v2. Since v1: adds `currentStateTimestamp`. */
 export interface GroupMetadataValueV2 {
   protocolType: string;
   generation: number;
@@ -482,7 +481,7 @@ export interface GroupMetadataValueV2 {
   currentStateTimestamp: bigint;
   members: GroupMetadataValueMemberMetadataV1[];
 }
-/** MemberMetadata of GroupMetadataValue as version 3 carries it. */
+/** `MemberMetadata` of GroupMetadataValue at v3-4. Since v2: adds `groupInstanceId`. */
 export interface GroupMetadataValueMemberMetadataV3 {
   memberId: string;
   groupInstanceId: string | null;
@@ -493,7 +492,7 @@ export interface GroupMetadataValueMemberMetadataV3 {
   subscription: Buffer;
   assignment: Buffer;
 }
-/** GroupMetadataValue of GroupMetadataValue as version 3 carries it. */
+/** GroupMetadataValue at v3-4. Since v2: `members` is now `GroupMetadataValueMemberMetadataV3[]`. */
 export interface GroupMetadataValueV3 {
   protocolType: string;
   generation: number;

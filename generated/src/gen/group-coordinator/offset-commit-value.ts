@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** OffsetCommitValue, every field of every version (v0-4). */
 export interface OffsetCommitValue {
   /** `offset`: v0-4 */
@@ -176,13 +175,13 @@ function readOffsetCommitValue(r: Reader, version: number): OffsetCommitValue {
   return o;
 }
 
-/** OffsetCommitValue of OffsetCommitValue as version 0 carries it. */
+/** OffsetCommitValue at v0, v2. */
 export interface OffsetCommitValueV0 {
   offset: bigint;
   metadata: string;
   commitTimestamp: bigint;
 }
-/** OffsetCommitValue of OffsetCommitValue as version 1 carries it. */
+/** OffsetCommitValue at v1. Since v0: adds `expireTimestamp`. */
 export interface OffsetCommitValueV1 {
   offset: bigint;
   metadata: string;
@@ -190,14 +189,14 @@ export interface OffsetCommitValueV1 {
   expireTimestamp: bigint;
 }
 export type OffsetCommitValueV2 = OffsetCommitValueV0;
-/** OffsetCommitValue of OffsetCommitValue as version 3 carries it. */
+/** OffsetCommitValue at v3. Since v2: adds `leaderEpoch`. */
 export interface OffsetCommitValueV3 {
   offset: bigint;
   leaderEpoch: number;
   metadata: string;
   commitTimestamp: bigint;
 }
-/** OffsetCommitValue of OffsetCommitValue as version 4 carries it. */
+/** OffsetCommitValue at v4. Since v3: adds `topicId`. */
 export interface OffsetCommitValueV4 {
   offset: bigint;
   leaderEpoch: number;

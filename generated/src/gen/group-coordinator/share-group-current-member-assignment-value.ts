@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupCurrentMemberAssignmentValue, every field of every version (v0). */
 export interface ShareGroupCurrentMemberAssignmentValue {
   /** `MemberEpoch`: v0 */
@@ -135,7 +134,7 @@ function readShareGroupCurrentMemberAssignmentValue(
   return o;
 }
 
-/** TopicPartitions of ShareGroupCurrentMemberAssignmentValue (v0), every field of every version. */
+/** `TopicPartitions` of ShareGroupCurrentMemberAssignmentValue, every field of every version (v0). */
 export interface ShareGroupCurrentMemberAssignmentValueTopicPartitions {
   /** `TopicId`: v0 */
   topicId: string;
@@ -239,13 +238,13 @@ function readShareGroupCurrentMemberAssignmentValueTopicPartitions(
   return o;
 }
 
-/** TopicPartitions of ShareGroupCurrentMemberAssignmentValue as version 0 carries it. */
+/** `TopicPartitions` of ShareGroupCurrentMemberAssignmentValue at v0. */
 export interface ShareGroupCurrentMemberAssignmentValueTopicPartitionsV0 {
   topicId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareGroupCurrentMemberAssignmentValue of ShareGroupCurrentMemberAssignmentValue as version 0 carries it. */
+/** ShareGroupCurrentMemberAssignmentValue at v0. */
 export interface ShareGroupCurrentMemberAssignmentValueV0 {
   memberEpoch: number;
   previousMemberEpoch: number;

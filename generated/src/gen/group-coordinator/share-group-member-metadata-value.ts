@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupMemberMetadataValue, every field of every version (v0). */
 export interface ShareGroupMemberMetadataValue {
   /** `RackId`: v0; nullable v0 */
@@ -140,7 +139,7 @@ function readShareGroupMemberMetadataValue(r: Reader, version: number): ShareGro
   return o;
 }
 
-/** ShareGroupMemberMetadataValue of ShareGroupMemberMetadataValue as version 0 carries it. */
+/** ShareGroupMemberMetadataValue at v0. */
 export interface ShareGroupMemberMetadataValueV0 {
   rackId: string | null;
   clientId: string;

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupMetadataValue, every field of every version (v0). */
 export interface ShareGroupMetadataValue {
   /** `Epoch`: v0 */
@@ -83,7 +82,7 @@ function readShareGroupMetadataValue(r: Reader, version: number): ShareGroupMeta
   return o;
 }
 
-/** ShareGroupMetadataValue of ShareGroupMetadataValue as version 0 carries it. */
+/** ShareGroupMetadataValue at v0. */
 export interface ShareGroupMetadataValueV0 {
   epoch: number;
   metadataHash: bigint;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupPartitionMetadataValue, every field of every version (v0). */
 export interface ShareGroupPartitionMetadataValue {
   /** `InitializedTopics`: v0 */
@@ -134,7 +133,7 @@ function readShareGroupPartitionMetadataValue(r: Reader, version: number): Share
   return o;
 }
 
-/** TopicPartitionsInfo of ShareGroupPartitionMetadataValue (v0), every field of every version. */
+/** `TopicPartitionsInfo` of ShareGroupPartitionMetadataValue, every field of every version (v0). */
 export interface ShareGroupPartitionMetadataValueTopicPartitionsInfo {
   /** `TopicId`: v0 */
   topicId: string;
@@ -249,7 +248,7 @@ function readShareGroupPartitionMetadataValueTopicPartitionsInfo(
   return o;
 }
 
-/** TopicInfo of ShareGroupPartitionMetadataValue (v0), every field of every version. */
+/** `TopicInfo` of ShareGroupPartitionMetadataValue, every field of every version (v0). */
 export interface ShareGroupPartitionMetadataValueTopicInfo {
   /** `TopicId`: v0 */
   topicId: string;
@@ -334,20 +333,20 @@ function readShareGroupPartitionMetadataValueTopicInfo(
   return o;
 }
 
-/** TopicPartitionsInfo of ShareGroupPartitionMetadataValue as version 0 carries it. */
+/** `TopicPartitionsInfo` of ShareGroupPartitionMetadataValue at v0. */
 export interface ShareGroupPartitionMetadataValueTopicPartitionsInfoV0 {
   topicId: string;
   topicName: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicInfo of ShareGroupPartitionMetadataValue as version 0 carries it. */
+/** `TopicInfo` of ShareGroupPartitionMetadataValue at v0. */
 export interface ShareGroupPartitionMetadataValueTopicInfoV0 {
   topicId: string;
   topicName: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareGroupPartitionMetadataValue of ShareGroupPartitionMetadataValue as version 0 carries it. */
+/** ShareGroupPartitionMetadataValue at v0. */
 export interface ShareGroupPartitionMetadataValueV0 {
   initializedTopics: ShareGroupPartitionMetadataValueTopicPartitionsInfoV0[];
   deletingTopics: ShareGroupPartitionMetadataValueTopicInfoV0[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupStatePartitionMetadataValue, every field of every version (v0). */
 export interface ShareGroupStatePartitionMetadataValue {
   /** `InitializingTopics`: v0 */
@@ -170,7 +169,7 @@ function readShareGroupStatePartitionMetadataValue(r: Reader, version: number): 
   return o;
 }
 
-/** TopicPartitionsInfo of ShareGroupStatePartitionMetadataValue (v0), every field of every version. */
+/** `TopicPartitionsInfo` of ShareGroupStatePartitionMetadataValue, every field of every version (v0). */
 export interface ShareGroupStatePartitionMetadataValueTopicPartitionsInfo {
   /** `TopicId`: v0 */
   topicId: string;
@@ -285,7 +284,7 @@ function readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(
   return o;
 }
 
-/** TopicInfo of ShareGroupStatePartitionMetadataValue (v0), every field of every version. */
+/** `TopicInfo` of ShareGroupStatePartitionMetadataValue, every field of every version (v0). */
 export interface ShareGroupStatePartitionMetadataValueTopicInfo {
   /** `TopicId`: v0 */
   topicId: string;
@@ -370,20 +369,20 @@ function readShareGroupStatePartitionMetadataValueTopicInfo(
   return o;
 }
 
-/** TopicPartitionsInfo of ShareGroupStatePartitionMetadataValue as version 0 carries it. */
+/** `TopicPartitionsInfo` of ShareGroupStatePartitionMetadataValue at v0. */
 export interface ShareGroupStatePartitionMetadataValueTopicPartitionsInfoV0 {
   topicId: string;
   topicName: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicInfo of ShareGroupStatePartitionMetadataValue as version 0 carries it. */
+/** `TopicInfo` of ShareGroupStatePartitionMetadataValue at v0. */
 export interface ShareGroupStatePartitionMetadataValueTopicInfoV0 {
   topicId: string;
   topicName: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareGroupStatePartitionMetadataValue of ShareGroupStatePartitionMetadataValue as version 0 carries it. */
+/** ShareGroupStatePartitionMetadataValue at v0. */
 export interface ShareGroupStatePartitionMetadataValueV0 {
   initializingTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfoV0[];
   initializedTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfoV0[];

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupTargetAssignmentMemberValue, every field of every version (v0). */
 export interface ShareGroupTargetAssignmentMemberValue {
   /** `TopicPartitions`: v0 */
@@ -105,7 +104,7 @@ function readShareGroupTargetAssignmentMemberValue(r: Reader, version: number): 
   return o;
 }
 
-/** TopicPartition of ShareGroupTargetAssignmentMemberValue (v0), every field of every version. */
+/** `TopicPartition` of ShareGroupTargetAssignmentMemberValue, every field of every version (v0). */
 export interface ShareGroupTargetAssignmentMemberValueTopicPartition {
   /** `TopicId`: v0 */
   topicId: string;
@@ -209,13 +208,13 @@ function readShareGroupTargetAssignmentMemberValueTopicPartition(
   return o;
 }
 
-/** TopicPartition of ShareGroupTargetAssignmentMemberValue as version 0 carries it. */
+/** `TopicPartition` of ShareGroupTargetAssignmentMemberValue at v0. */
 export interface ShareGroupTargetAssignmentMemberValueTopicPartitionV0 {
   topicId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareGroupTargetAssignmentMemberValue of ShareGroupTargetAssignmentMemberValue as version 0 carries it. */
+/** ShareGroupTargetAssignmentMemberValue at v0. */
 export interface ShareGroupTargetAssignmentMemberValueV0 {
   topicPartitions: ShareGroupTargetAssignmentMemberValueTopicPartitionV0[];
   _unknownTaggedFields?: TaggedField[];

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupTargetAssignmentMetadataValue, every field of every version (v0). */
 export interface ShareGroupTargetAssignmentMetadataValue {
   /** `AssignmentEpoch`: v0 */
@@ -118,7 +117,7 @@ function readShareGroupTargetAssignmentMetadataValue(
   return o;
 }
 
-/** ShareGroupTargetAssignmentMetadataValue of ShareGroupTargetAssignmentMetadataValue as version 0 carries it. */
+/** ShareGroupTargetAssignmentMetadataValue at v0. */
 export interface ShareGroupTargetAssignmentMetadataValueV0 {
   assignmentEpoch: number;
   assignmentTimestamp: bigint;

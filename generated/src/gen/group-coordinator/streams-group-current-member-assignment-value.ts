@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupCurrentMemberAssignmentValue, every field of every version (v0). */
 export interface StreamsGroupCurrentMemberAssignmentValue {
   /** `MemberEpoch`: v0 */
@@ -302,7 +301,7 @@ function readStreamsGroupCurrentMemberAssignmentValue(
   return o;
 }
 
-/** TaskIds of StreamsGroupCurrentMemberAssignmentValue (v0), every field of every version. */
+/** `TaskIds` of StreamsGroupCurrentMemberAssignmentValue, every field of every version (v0). */
 export interface StreamsGroupCurrentMemberAssignmentValueTaskIds {
   /** `SubtopologyId`: v0 */
   subtopologyId: string;
@@ -479,14 +478,14 @@ function readStreamsGroupCurrentMemberAssignmentValueTaskIds(
   return o;
 }
 
-/** TaskIds of StreamsGroupCurrentMemberAssignmentValue as version 0 carries it. */
+/** `TaskIds` of StreamsGroupCurrentMemberAssignmentValue at v0. */
 export interface StreamsGroupCurrentMemberAssignmentValueTaskIdsV0 {
   subtopologyId: string;
   partitions: number[];
   assignmentEpochs: number[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupCurrentMemberAssignmentValue of StreamsGroupCurrentMemberAssignmentValue as version 0 carries it. */
+/** StreamsGroupCurrentMemberAssignmentValue at v0. */
 export interface StreamsGroupCurrentMemberAssignmentValueV0 {
   memberEpoch: number;
   previousMemberEpoch: number;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupMemberMetadataValue, every field of every version (v0). */
 export interface StreamsGroupMemberMetadataValue {
   /** `InstanceId`: v0; nullable v0 */
@@ -191,7 +190,7 @@ function readStreamsGroupMemberMetadataValue(r: Reader, version: number): Stream
   return o;
 }
 
-/** Endpoint of StreamsGroupMemberMetadataValue (v0), every field of every version. */
+/** `Endpoint` of StreamsGroupMemberMetadataValue, every field of every version (v0). */
 export interface StreamsGroupMemberMetadataValueEndpoint {
   /** `Host`: v0 */
   host: string;
@@ -276,7 +275,7 @@ function readStreamsGroupMemberMetadataValueEndpoint(
   return o;
 }
 
-/** KeyValue of StreamsGroupMemberMetadataValue (v0), every field of every version. */
+/** `KeyValue` of StreamsGroupMemberMetadataValue, every field of every version (v0). */
 export interface StreamsGroupMemberMetadataValueKeyValue {
   /** `Key`: v0 */
   key: string;
@@ -364,19 +363,19 @@ function readStreamsGroupMemberMetadataValueKeyValue(
   return o;
 }
 
-/** Endpoint of StreamsGroupMemberMetadataValue as version 0 carries it. */
+/** `Endpoint` of StreamsGroupMemberMetadataValue at v0. */
 export interface StreamsGroupMemberMetadataValueEndpointV0 {
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** KeyValue of StreamsGroupMemberMetadataValue as version 0 carries it. */
+/** `KeyValue` of StreamsGroupMemberMetadataValue at v0. */
 export interface StreamsGroupMemberMetadataValueKeyValueV0 {
   key: string;
   value: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupMemberMetadataValue of StreamsGroupMemberMetadataValue as version 0 carries it. */
+/** StreamsGroupMemberMetadataValue at v0. */
 export interface StreamsGroupMemberMetadataValueV0 {
   instanceId: string | null;
   rackId: string | null;

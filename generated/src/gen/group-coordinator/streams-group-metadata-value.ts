@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupMetadataValue, every field of every version (v0). */
 export interface StreamsGroupMetadataValue {
   /** `Epoch`: v0 */
@@ -235,7 +234,7 @@ function readStreamsGroupMetadataValue(r: Reader, version: number): StreamsGroup
   return o;
 }
 
-/** LastAssignmentConfig of StreamsGroupMetadataValue (v0), every field of every version. */
+/** `LastAssignmentConfig` of StreamsGroupMetadataValue, every field of every version (v0). */
 export interface StreamsGroupMetadataValueLastAssignmentConfig {
   /** `Key`: v0 */
   key: string;
@@ -323,13 +322,13 @@ function readStreamsGroupMetadataValueLastAssignmentConfig(
   return o;
 }
 
-/** LastAssignmentConfig of StreamsGroupMetadataValue as version 0 carries it. */
+/** `LastAssignmentConfig` of StreamsGroupMetadataValue at v0. */
 export interface StreamsGroupMetadataValueLastAssignmentConfigV0 {
   key: string;
   value: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupMetadataValue of StreamsGroupMetadataValue as version 0 carries it. */
+/** StreamsGroupMetadataValue at v0. */
 export interface StreamsGroupMetadataValueV0 {
   epoch: number;
   metadataHash: bigint;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupTargetAssignmentMemberValue, every field of every version (v0). */
 export interface StreamsGroupTargetAssignmentMemberValue {
   /** `ActiveTasks`: v0 */
@@ -176,7 +175,7 @@ function readStreamsGroupTargetAssignmentMemberValue(
   return o;
 }
 
-/** TaskIds of StreamsGroupTargetAssignmentMemberValue (v0), every field of every version. */
+/** `TaskIds` of StreamsGroupTargetAssignmentMemberValue, every field of every version (v0). */
 export interface StreamsGroupTargetAssignmentMemberValueTaskIds {
   /** `SubtopologyId`: v0 */
   subtopologyId: string;
@@ -283,13 +282,13 @@ function readStreamsGroupTargetAssignmentMemberValueTaskIds(
   return o;
 }
 
-/** TaskIds of StreamsGroupTargetAssignmentMemberValue as version 0 carries it. */
+/** `TaskIds` of StreamsGroupTargetAssignmentMemberValue at v0. */
 export interface StreamsGroupTargetAssignmentMemberValueTaskIdsV0 {
   subtopologyId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupTargetAssignmentMemberValue of StreamsGroupTargetAssignmentMemberValue as version 0 carries it. */
+/** StreamsGroupTargetAssignmentMemberValue at v0. */
 export interface StreamsGroupTargetAssignmentMemberValueV0 {
   activeTasks: StreamsGroupTargetAssignmentMemberValueTaskIdsV0[];
   standbyTasks: StreamsGroupTargetAssignmentMemberValueTaskIdsV0[];

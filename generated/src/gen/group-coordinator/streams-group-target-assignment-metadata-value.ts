@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupTargetAssignmentMetadataValue, every field of every version (v0). */
 export interface StreamsGroupTargetAssignmentMetadataValue {
   /** `AssignmentEpoch`: v0 */
@@ -121,7 +120,7 @@ function readStreamsGroupTargetAssignmentMetadataValue(
   return o;
 }
 
-/** StreamsGroupTargetAssignmentMetadataValue of StreamsGroupTargetAssignmentMetadataValue as version 0 carries it. */
+/** StreamsGroupTargetAssignmentMetadataValue at v0. */
 export interface StreamsGroupTargetAssignmentMetadataValueV0 {
   assignmentEpoch: number;
   assignmentTimestamp: bigint;

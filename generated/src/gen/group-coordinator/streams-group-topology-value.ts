@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupTopologyValue, every field of every version (v0). */
 export interface StreamsGroupTopologyValue {
   /** `Epoch`: v0 */
@@ -108,7 +107,7 @@ function readStreamsGroupTopologyValue(r: Reader, version: number): StreamsGroup
   return o;
 }
 
-/** Subtopology of StreamsGroupTopologyValue (v0), every field of every version. */
+/** `Subtopology` of StreamsGroupTopologyValue, every field of every version (v0). */
 export interface StreamsGroupTopologyValueSubtopology {
   /** `SubtopologyId`: v0 */
   subtopologyId: string;
@@ -380,7 +379,7 @@ function readStreamsGroupTopologyValueSubtopology(r: Reader, version: number): S
   return o;
 }
 
-/** TopicInfo of StreamsGroupTopologyValue (v0), every field of every version. */
+/** `TopicInfo` of StreamsGroupTopologyValue, every field of every version (v0). */
 export interface StreamsGroupTopologyValueTopicInfo {
   /** `Name`: v0 */
   name: string;
@@ -499,7 +498,7 @@ function readStreamsGroupTopologyValueTopicInfo(r: Reader, version: number): Str
   return o;
 }
 
-/** TopicConfig of StreamsGroupTopologyValue (v0), every field of every version. */
+/** `TopicConfig` of StreamsGroupTopologyValue, every field of every version (v0). */
 export interface StreamsGroupTopologyValueTopicConfig {
   /** `key`: v0 */
   key: string;
@@ -581,7 +580,7 @@ function readStreamsGroupTopologyValueTopicConfig(r: Reader, version: number): S
   return o;
 }
 
-/** CopartitionGroup of StreamsGroupTopologyValue (v0), every field of every version. */
+/** `CopartitionGroup` of StreamsGroupTopologyValue, every field of every version (v0). */
 export interface StreamsGroupTopologyValueCopartitionGroup {
   /** `SourceTopics`: v0 */
   sourceTopics: number[];
@@ -737,13 +736,13 @@ function readStreamsGroupTopologyValueCopartitionGroup(
   return o;
 }
 
-/** TopicConfig of StreamsGroupTopologyValue as version 0 carries it. */
+/** `TopicConfig` of StreamsGroupTopologyValue at v0. */
 export interface StreamsGroupTopologyValueTopicConfigV0 {
   key: string;
   value: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicInfo of StreamsGroupTopologyValue as version 0 carries it. */
+/** `TopicInfo` of StreamsGroupTopologyValue at v0. */
 export interface StreamsGroupTopologyValueTopicInfoV0 {
   name: string;
   partitions: number;
@@ -751,14 +750,14 @@ export interface StreamsGroupTopologyValueTopicInfoV0 {
   topicConfigs: StreamsGroupTopologyValueTopicConfigV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** CopartitionGroup of StreamsGroupTopologyValue as version 0 carries it. */
+/** `CopartitionGroup` of StreamsGroupTopologyValue at v0. */
 export interface StreamsGroupTopologyValueCopartitionGroupV0 {
   sourceTopics: number[];
   sourceTopicRegex: number[];
   repartitionSourceTopics: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Subtopology of StreamsGroupTopologyValue as version 0 carries it. */
+/** `Subtopology` of StreamsGroupTopologyValue at v0. */
 export interface StreamsGroupTopologyValueSubtopologyV0 {
   subtopologyId: string;
   sourceTopics: string[];
@@ -769,7 +768,7 @@ export interface StreamsGroupTopologyValueSubtopologyV0 {
   copartitionGroups: StreamsGroupTopologyValueCopartitionGroupV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupTopologyValue of StreamsGroupTopologyValue as version 0 carries it. */
+/** StreamsGroupTopologyValue at v0. */
 export interface StreamsGroupTopologyValueV0 {
   epoch: number;
   subtopologies: StreamsGroupTopologyValueSubtopologyV0[];

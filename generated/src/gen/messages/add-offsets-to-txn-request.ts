@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AddOffsetsToTxnRequest, every field of every version (v0-4). */
 export interface AddOffsetsToTxnRequest {
   /** `TransactionalId`: v0-4; entity transactionalId */
@@ -132,7 +131,7 @@ function readAddOffsetsToTxnRequest(r: Reader, version: number): AddOffsetsToTxn
   return o;
 }
 
-/** AddOffsetsToTxnRequest of AddOffsetsToTxnRequest as version 0 carries it. */
+/** AddOffsetsToTxnRequest at v0-4. */
 export interface AddOffsetsToTxnRequestV0 {
   transactionalId: string;
   producerId: bigint;

@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AddOffsetsToTxnResponse, every field of every version (v0-4). */
 export interface AddOffsetsToTxnResponse {
   /** `ThrottleTimeMs`: v0-4 */
@@ -93,7 +92,7 @@ function readAddOffsetsToTxnResponse(r: Reader, version: number): AddOffsetsToTx
   return o;
 }
 
-/** AddOffsetsToTxnResponse of AddOffsetsToTxnResponse as version 0 carries it. */
+/** AddOffsetsToTxnResponse at v0-4. */
 export interface AddOffsetsToTxnResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

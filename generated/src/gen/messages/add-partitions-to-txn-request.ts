@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AddPartitionsToTxnRequest, every field of every version (v0-5). */
 export interface AddPartitionsToTxnRequest {
   /** `Transactions`: v4-5 */
@@ -279,7 +278,7 @@ function readAddPartitionsToTxnRequest(r: Reader, version: number): AddPartition
   return o;
 }
 
-/** AddPartitionsToTxnTransaction of AddPartitionsToTxnRequest (v4-5), every field of every version. */
+/** `AddPartitionsToTxnTransaction` of AddPartitionsToTxnRequest, every field of every version (v4-5). */
 export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
   /** `TransactionalId`: v4-5; entity transactionalId; map key */
   transactionalId: string;
@@ -412,7 +411,7 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(
   return o;
 }
 
-/** AddPartitionsToTxnTopic of AddPartitionsToTxnRequest (v0-5), every field of every version. */
+/** `AddPartitionsToTxnTopic` of AddPartitionsToTxnRequest, every field of every version (v0-5). */
 export interface AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
   /** `Name`: v0-5; entity topicName; map key */
   name: string;
@@ -558,12 +557,12 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(
   return o;
 }
 
-/** AddPartitionsToTxnTopic of AddPartitionsToTxnRequest as version 0 carries it. */
+/** `AddPartitionsToTxnTopic` of AddPartitionsToTxnRequest at v0-5. */
 export interface AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0 {
   name: string;
   partitions: number[];
 }
-/** AddPartitionsToTxnRequest of AddPartitionsToTxnRequest as version 0 carries it. */
+/** AddPartitionsToTxnRequest at v0-3. */
 export interface AddPartitionsToTxnRequestV0 {
   v3AndBelowTransactionalId: string;
   v3AndBelowProducerId: bigint;
@@ -577,7 +576,7 @@ export type AddPartitionsToTxnRequestV2 = AddPartitionsToTxnRequestV0;
 export type AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3 = AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0;
 export type AddPartitionsToTxnRequestV3 = AddPartitionsToTxnRequestV0;
 export type AddPartitionsToTxnRequestAddPartitionsToTxnTopicV4 = AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0;
-/** AddPartitionsToTxnTransaction of AddPartitionsToTxnRequest as version 4 carries it. */
+/** `AddPartitionsToTxnTransaction` of AddPartitionsToTxnRequest at v4-5. */
 export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4 {
   transactionalId: string;
   producerId: bigint;
@@ -586,7 +585,7 @@ export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4 {
   topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AddPartitionsToTxnRequest of AddPartitionsToTxnRequest as version 4 carries it. */
+/** AddPartitionsToTxnRequest at v4-5. Since v3: adds `transactions`; drops `v3AndBelowTransactionalId`, `v3AndBelowProducerId`, `v3AndBelowProducerEpoch`, `v3AndBelowTopics`. */
 export interface AddPartitionsToTxnRequestV4 {
   transactions: AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4[];
   _unknownTaggedFields?: TaggedField[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AddPartitionsToTxnResponse, every field of every version (v0-5). */
 export interface AddPartitionsToTxnResponse {
   /** `ThrottleTimeMs`: v0-5 */
@@ -218,7 +217,7 @@ function readAddPartitionsToTxnResponse(r: Reader, version: number): AddPartitio
   return o;
 }
 
-/** AddPartitionsToTxnResult of AddPartitionsToTxnResponse (v4-5), every field of every version. */
+/** `AddPartitionsToTxnResult` of AddPartitionsToTxnResponse, every field of every version (v4-5). */
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnResult {
   /** `TransactionalId`: v4-5; entity transactionalId; map key */
   transactionalId: string;
@@ -327,7 +326,7 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(
   return o;
 }
 
-/** AddPartitionsToTxnTopicResult of AddPartitionsToTxnResponse (v0-5), every field of every version. */
+/** `AddPartitionsToTxnTopicResult` of AddPartitionsToTxnResponse, every field of every version (v0-5). */
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
   /** `Name`: v0-5; entity topicName; map key */
   name: string;
@@ -480,7 +479,7 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(
   return o;
 }
 
-/** AddPartitionsToTxnPartitionResult of AddPartitionsToTxnResponse (v0-5), every field of every version. */
+/** `AddPartitionsToTxnPartitionResult` of AddPartitionsToTxnResponse, every field of every version (v0-5). */
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
   /** `PartitionIndex`: v0-5; map key */
   partitionIndex: number;
@@ -571,17 +570,17 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(
   return o;
 }
 
-/** AddPartitionsToTxnPartitionResult of AddPartitionsToTxnResponse as version 0 carries it. */
+/** `AddPartitionsToTxnPartitionResult` of AddPartitionsToTxnResponse at v0-5. */
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0 {
   partitionIndex: number;
   partitionErrorCode: number;
 }
-/** AddPartitionsToTxnTopicResult of AddPartitionsToTxnResponse as version 0 carries it. */
+/** `AddPartitionsToTxnTopicResult` of AddPartitionsToTxnResponse at v0-5. */
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0 {
   name: string;
   resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0[];
 }
-/** AddPartitionsToTxnResponse of AddPartitionsToTxnResponse as version 0 carries it. */
+/** AddPartitionsToTxnResponse at v0-3. */
 export interface AddPartitionsToTxnResponseV0 {
   throttleTimeMs: number;
   resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0[];
@@ -605,13 +604,13 @@ export type AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV4 =
   AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0;
 export type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV4 =
   AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0;
-/** AddPartitionsToTxnResult of AddPartitionsToTxnResponse as version 4 carries it. */
+/** `AddPartitionsToTxnResult` of AddPartitionsToTxnResponse at v4-5. */
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnResultV4 {
   transactionalId: string;
   topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AddPartitionsToTxnResponse of AddPartitionsToTxnResponse as version 4 carries it. */
+/** AddPartitionsToTxnResponse at v4-5. Since v3: adds `errorCode`, `resultsByTransaction`; drops `resultsByTopicV3AndBelow`. */
 export interface AddPartitionsToTxnResponseV4 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AddRaftVoterRequest, every field of every version (v0-1). */
 export interface AddRaftVoterRequest {
   /** `ClusterId`: v0-1; nullable v0-1 */
@@ -163,7 +162,7 @@ function readAddRaftVoterRequest(r: Reader, version: number): AddRaftVoterReques
   return o;
 }
 
-/** Listener of AddRaftVoterRequest (v0-1), every field of every version. */
+/** `Listener` of AddRaftVoterRequest, every field of every version (v0-1). */
 export interface AddRaftVoterRequestListener {
   /** `Name`: v0-1; map key */
   name: string;
@@ -249,14 +248,14 @@ function readAddRaftVoterRequestListener(r: Reader, version: number): AddRaftVot
   return o;
 }
 
-/** Listener of AddRaftVoterRequest as version 0 carries it. */
+/** `Listener` of AddRaftVoterRequest at v0-1. */
 export interface AddRaftVoterRequestListenerV0 {
   name: string;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** AddRaftVoterRequest of AddRaftVoterRequest as version 0 carries it. */
+/** AddRaftVoterRequest at v0. */
 export interface AddRaftVoterRequestV0 {
   clusterId: string | null;
   timeoutMs: number;
@@ -266,7 +265,7 @@ export interface AddRaftVoterRequestV0 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type AddRaftVoterRequestListenerV1 = AddRaftVoterRequestListenerV0;
-/** AddRaftVoterRequest of AddRaftVoterRequest as version 1 carries it. */
+/** AddRaftVoterRequest at v1. Since v0: adds `ackWhenCommitted`. */
 export interface AddRaftVoterRequestV1 {
   clusterId: string | null;
   timeoutMs: number;

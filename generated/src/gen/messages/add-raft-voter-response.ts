@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AddRaftVoterResponse, every field of every version (v0-1). */
 export interface AddRaftVoterResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -97,7 +96,7 @@ function readAddRaftVoterResponse(r: Reader, version: number): AddRaftVoterRespo
   return o;
 }
 
-/** AddRaftVoterResponse of AddRaftVoterResponse as version 0 carries it. */
+/** AddRaftVoterResponse at v0-1. */
 export interface AddRaftVoterResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AllocateProducerIdsRequest, every field of every version (v0). */
 export interface AllocateProducerIdsRequest {
   /** `BrokerId`: v0; entity brokerId */
@@ -85,7 +84,7 @@ function readAllocateProducerIdsRequest(r: Reader, version: number): AllocatePro
   return o;
 }
 
-/** AllocateProducerIdsRequest of AllocateProducerIdsRequest as version 0 carries it. */
+/** AllocateProducerIdsRequest at v0. */
 export interface AllocateProducerIdsRequestV0 {
   brokerId: number;
   brokerEpoch: bigint;

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AllocateProducerIdsResponse, every field of every version (v0). */
 export interface AllocateProducerIdsResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -101,7 +100,7 @@ function readAllocateProducerIdsResponse(r: Reader, version: number): AllocatePr
   return o;
 }
 
-/** AllocateProducerIdsResponse of AllocateProducerIdsResponse as version 0 carries it. */
+/** AllocateProducerIdsResponse at v0. */
 export interface AllocateProducerIdsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterClientQuotasRequest, every field of every version (v0-1). */
 export interface AlterClientQuotasRequest {
   /** `Entries`: v0-1 */
@@ -142,7 +141,7 @@ function readAlterClientQuotasRequest(r: Reader, version: number): AlterClientQu
   return o;
 }
 
-/** EntryData of AlterClientQuotasRequest (v0-1), every field of every version. */
+/** `EntryData` of AlterClientQuotasRequest, every field of every version (v0-1). */
 export interface AlterClientQuotasRequestEntryData {
   /** `Entity`: v0-1 */
   entity: AlterClientQuotasRequestEntityData[];
@@ -323,7 +322,7 @@ function readAlterClientQuotasRequestEntryData(r: Reader, version: number): Alte
   return o;
 }
 
-/** EntityData of AlterClientQuotasRequest (v0-1), every field of every version. */
+/** `EntityData` of AlterClientQuotasRequest, every field of every version (v0-1). */
 export interface AlterClientQuotasRequestEntityData {
   /** `EntityType`: v0-1 */
   entityType: string;
@@ -433,7 +432,7 @@ function readAlterClientQuotasRequestEntityData(r: Reader, version: number): Alt
   return o;
 }
 
-/** OpData of AlterClientQuotasRequest (v0-1), every field of every version. */
+/** `OpData` of AlterClientQuotasRequest, every field of every version (v0-1). */
 export interface AlterClientQuotasRequestOpData {
   /** `Key`: v0-1 */
   key: string;
@@ -533,23 +532,23 @@ function readAlterClientQuotasRequestOpData(r: Reader, version: number): AlterCl
   return o;
 }
 
-/** EntityData of AlterClientQuotasRequest as version 0 carries it. */
+/** `EntityData` of AlterClientQuotasRequest at v0-1. */
 export interface AlterClientQuotasRequestEntityDataV0 {
   entityType: string;
   entityName: string | null;
 }
-/** OpData of AlterClientQuotasRequest as version 0 carries it. */
+/** `OpData` of AlterClientQuotasRequest at v0-1. */
 export interface AlterClientQuotasRequestOpDataV0 {
   key: string;
   value: number;
   remove: boolean;
 }
-/** EntryData of AlterClientQuotasRequest as version 0 carries it. */
+/** `EntryData` of AlterClientQuotasRequest at v0-1. */
 export interface AlterClientQuotasRequestEntryDataV0 {
   entity: AlterClientQuotasRequestEntityDataV0[];
   ops: AlterClientQuotasRequestOpDataV0[];
 }
-/** AlterClientQuotasRequest of AlterClientQuotasRequest as version 0 carries it. */
+/** AlterClientQuotasRequest at v0-1. */
 export interface AlterClientQuotasRequestV0 {
   entries: AlterClientQuotasRequestEntryDataV0[];
   validateOnly: boolean;

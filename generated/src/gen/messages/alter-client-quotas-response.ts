@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterClientQuotasResponse, every field of every version (v0-1). */
 export interface AlterClientQuotasResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -142,7 +141,7 @@ function readAlterClientQuotasResponse(r: Reader, version: number): AlterClientQ
   return o;
 }
 
-/** EntryData of AlterClientQuotasResponse (v0-1), every field of every version. */
+/** `EntryData` of AlterClientQuotasResponse, every field of every version (v0-1). */
 export interface AlterClientQuotasResponseEntryData {
   /** `ErrorCode`: v0-1 */
   errorCode: number;
@@ -297,7 +296,7 @@ function readAlterClientQuotasResponseEntryData(r: Reader, version: number): Alt
   return o;
 }
 
-/** EntityData of AlterClientQuotasResponse (v0-1), every field of every version. */
+/** `EntityData` of AlterClientQuotasResponse, every field of every version (v0-1). */
 export interface AlterClientQuotasResponseEntityData {
   /** `EntityType`: v0-1 */
   entityType: string;
@@ -407,18 +406,18 @@ function readAlterClientQuotasResponseEntityData(r: Reader, version: number): Al
   return o;
 }
 
-/** EntityData of AlterClientQuotasResponse as version 0 carries it. */
+/** `EntityData` of AlterClientQuotasResponse at v0-1. */
 export interface AlterClientQuotasResponseEntityDataV0 {
   entityType: string;
   entityName: string | null;
 }
-/** EntryData of AlterClientQuotasResponse as version 0 carries it. */
+/** `EntryData` of AlterClientQuotasResponse at v0-1. */
 export interface AlterClientQuotasResponseEntryDataV0 {
   errorCode: number;
   errorMessage: string | null;
   entity: AlterClientQuotasResponseEntityDataV0[];
 }
-/** AlterClientQuotasResponse of AlterClientQuotasResponse as version 0 carries it. */
+/** AlterClientQuotasResponse at v0-1. */
 export interface AlterClientQuotasResponseV0 {
   throttleTimeMs: number;
   entries: AlterClientQuotasResponseEntryDataV0[];

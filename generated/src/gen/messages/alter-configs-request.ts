@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterConfigsRequest, every field of every version (v0-2). */
 export interface AlterConfigsRequest {
   /** `Resources`: v0-2 */
@@ -142,7 +141,7 @@ function readAlterConfigsRequest(r: Reader, version: number): AlterConfigsReques
   return o;
 }
 
-/** AlterConfigsResource of AlterConfigsRequest (v0-2), every field of every version. */
+/** `AlterConfigsResource` of AlterConfigsRequest, every field of every version (v0-2). */
 export interface AlterConfigsRequestAlterConfigsResource {
   /** `ResourceType`: v0-2; map key */
   resourceType: number;
@@ -300,7 +299,7 @@ function readAlterConfigsRequestAlterConfigsResource(
   return o;
 }
 
-/** AlterableConfig of AlterConfigsRequest (v0-2), every field of every version. */
+/** `AlterableConfig` of AlterConfigsRequest, every field of every version (v0-2). */
 export interface AlterConfigsRequestAlterableConfig {
   /** `Name`: v0-2; map key */
   name: string;
@@ -410,18 +409,18 @@ function readAlterConfigsRequestAlterableConfig(r: Reader, version: number): Alt
   return o;
 }
 
-/** AlterableConfig of AlterConfigsRequest as version 0 carries it. */
+/** `AlterableConfig` of AlterConfigsRequest at v0-2. */
 export interface AlterConfigsRequestAlterableConfigV0 {
   name: string;
   value: string | null;
 }
-/** AlterConfigsResource of AlterConfigsRequest as version 0 carries it. */
+/** `AlterConfigsResource` of AlterConfigsRequest at v0-2. */
 export interface AlterConfigsRequestAlterConfigsResourceV0 {
   resourceType: number;
   resourceName: string;
   configs: AlterConfigsRequestAlterableConfigV0[];
 }
-/** AlterConfigsRequest of AlterConfigsRequest as version 0 carries it. */
+/** AlterConfigsRequest at v0-2. */
 export interface AlterConfigsRequestV0 {
   resources: AlterConfigsRequestAlterConfigsResourceV0[];
   validateOnly: boolean;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterConfigsResponse, every field of every version (v0-2). */
 export interface AlterConfigsResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -142,7 +141,7 @@ function readAlterConfigsResponse(r: Reader, version: number): AlterConfigsRespo
   return o;
 }
 
-/** AlterConfigsResourceResponse of AlterConfigsResponse (v0-2), every field of every version. */
+/** `AlterConfigsResourceResponse` of AlterConfigsResponse, every field of every version (v0-2). */
 export interface AlterConfigsResponseAlterConfigsResourceResponse {
   /** `ErrorCode`: v0-2 */
   errorCode: number;
@@ -274,14 +273,14 @@ function readAlterConfigsResponseAlterConfigsResourceResponse(
   return o;
 }
 
-/** AlterConfigsResourceResponse of AlterConfigsResponse as version 0 carries it. */
+/** `AlterConfigsResourceResponse` of AlterConfigsResponse at v0-2. */
 export interface AlterConfigsResponseAlterConfigsResourceResponseV0 {
   errorCode: number;
   errorMessage: string | null;
   resourceType: number;
   resourceName: string;
 }
-/** AlterConfigsResponse of AlterConfigsResponse as version 0 carries it. */
+/** AlterConfigsResponse at v0-2. */
 export interface AlterConfigsResponseV0 {
   throttleTimeMs: number;
   responses: AlterConfigsResponseAlterConfigsResourceResponseV0[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterPartitionReassignmentsRequest, every field of every version (v0-1). */
 export interface AlterPartitionReassignmentsRequest {
   /** `TimeoutMs`: v0-1 */
@@ -141,7 +140,7 @@ function readAlterPartitionReassignmentsRequest(r: Reader, version: number): Alt
   return o;
 }
 
-/** ReassignableTopic of AlterPartitionReassignmentsRequest (v0-1), every field of every version. */
+/** `ReassignableTopic` of AlterPartitionReassignmentsRequest, every field of every version (v0-1). */
 export interface AlterPartitionReassignmentsRequestReassignableTopic {
   /** `Name`: v0-1; entity topicName */
   name: string;
@@ -250,7 +249,7 @@ function readAlterPartitionReassignmentsRequestReassignableTopic(
   return o;
 }
 
-/** ReassignablePartition of AlterPartitionReassignmentsRequest (v0-1), every field of every version. */
+/** `ReassignablePartition` of AlterPartitionReassignmentsRequest, every field of every version (v0-1). */
 export interface AlterPartitionReassignmentsRequestReassignablePartition {
   /** `PartitionIndex`: v0-1 */
   partitionIndex: number;
@@ -369,19 +368,19 @@ function readAlterPartitionReassignmentsRequestReassignablePartition(
   return o;
 }
 
-/** ReassignablePartition of AlterPartitionReassignmentsRequest as version 0 carries it. */
+/** `ReassignablePartition` of AlterPartitionReassignmentsRequest at v0-1. */
 export interface AlterPartitionReassignmentsRequestReassignablePartitionV0 {
   partitionIndex: number;
   replicas: number[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReassignableTopic of AlterPartitionReassignmentsRequest as version 0 carries it. */
+/** `ReassignableTopic` of AlterPartitionReassignmentsRequest at v0-1. */
 export interface AlterPartitionReassignmentsRequestReassignableTopicV0 {
   name: string;
   partitions: AlterPartitionReassignmentsRequestReassignablePartitionV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterPartitionReassignmentsRequest of AlterPartitionReassignmentsRequest as version 0 carries it. */
+/** AlterPartitionReassignmentsRequest at v0. */
 export interface AlterPartitionReassignmentsRequestV0 {
   timeoutMs: number;
   topics: AlterPartitionReassignmentsRequestReassignableTopicV0[];
@@ -391,7 +390,7 @@ export type AlterPartitionReassignmentsRequestReassignablePartitionV1 =
   AlterPartitionReassignmentsRequestReassignablePartitionV0;
 export type AlterPartitionReassignmentsRequestReassignableTopicV1 =
   AlterPartitionReassignmentsRequestReassignableTopicV0;
-/** AlterPartitionReassignmentsRequest of AlterPartitionReassignmentsRequest as version 1 carries it. */
+/** AlterPartitionReassignmentsRequest at v1. Since v0: adds `allowReplicationFactorChange`. */
 export interface AlterPartitionReassignmentsRequestV1 {
   timeoutMs: number;
   allowReplicationFactorChange: boolean;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterPartitionReassignmentsResponse, every field of every version (v0-1). */
 export interface AlterPartitionReassignmentsResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -152,7 +151,7 @@ function readAlterPartitionReassignmentsResponse(r: Reader, version: number): Al
   return o;
 }
 
-/** ReassignableTopicResponse of AlterPartitionReassignmentsResponse (v0-1), every field of every version. */
+/** `ReassignableTopicResponse` of AlterPartitionReassignmentsResponse, every field of every version (v0-1). */
 export interface AlterPartitionReassignmentsResponseReassignableTopicResponse {
   /** `Name`: v0-1; entity topicName */
   name: string;
@@ -261,7 +260,7 @@ function readAlterPartitionReassignmentsResponseReassignableTopicResponse(
   return o;
 }
 
-/** ReassignablePartitionResponse of AlterPartitionReassignmentsResponse (v0-1), every field of every version. */
+/** `ReassignablePartitionResponse` of AlterPartitionReassignmentsResponse, every field of every version (v0-1). */
 export interface AlterPartitionReassignmentsResponseReassignablePartitionResponse {
   /** `PartitionIndex`: v0-1 */
   partitionIndex: number;
@@ -356,20 +355,20 @@ function readAlterPartitionReassignmentsResponseReassignablePartitionResponse(
   return o;
 }
 
-/** ReassignablePartitionResponse of AlterPartitionReassignmentsResponse as version 0 carries it. */
+/** `ReassignablePartitionResponse` of AlterPartitionReassignmentsResponse at v0-1. */
 export interface AlterPartitionReassignmentsResponseReassignablePartitionResponseV0 {
   partitionIndex: number;
   errorCode: number;
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReassignableTopicResponse of AlterPartitionReassignmentsResponse as version 0 carries it. */
+/** `ReassignableTopicResponse` of AlterPartitionReassignmentsResponse at v0-1. */
 export interface AlterPartitionReassignmentsResponseReassignableTopicResponseV0 {
   name: string;
   partitions: AlterPartitionReassignmentsResponseReassignablePartitionResponseV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterPartitionReassignmentsResponse of AlterPartitionReassignmentsResponse as version 0 carries it. */
+/** AlterPartitionReassignmentsResponse at v0. */
 export interface AlterPartitionReassignmentsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -381,7 +380,7 @@ export type AlterPartitionReassignmentsResponseReassignablePartitionResponseV1 =
   AlterPartitionReassignmentsResponseReassignablePartitionResponseV0;
 export type AlterPartitionReassignmentsResponseReassignableTopicResponseV1 =
   AlterPartitionReassignmentsResponseReassignableTopicResponseV0;
-/** AlterPartitionReassignmentsResponse of AlterPartitionReassignmentsResponse as version 1 carries it. */
+/** AlterPartitionReassignmentsResponse at v1. Since v0: adds `allowReplicationFactorChange`. */
 export interface AlterPartitionReassignmentsResponseV1 {
   throttleTimeMs: number;
   allowReplicationFactorChange: boolean;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterPartitionRequest, every field of every version (v0-3). */
 export interface AlterPartitionRequest {
   /** `BrokerId`: v0-3; entity brokerId */
@@ -117,7 +116,7 @@ function readAlterPartitionRequest(r: Reader, version: number): AlterPartitionRe
   return o;
 }
 
-/** TopicData of AlterPartitionRequest (v0-3), every field of every version. */
+/** `TopicData` of AlterPartitionRequest, every field of every version (v0-3). */
 export interface AlterPartitionRequestTopicData {
   /** `TopicName`: v0-1; ignorable; entity topicName */
   topicName: string;
@@ -240,7 +239,7 @@ function readAlterPartitionRequestTopicData(r: Reader, version: number): AlterPa
   return o;
 }
 
-/** PartitionData of AlterPartitionRequest (v0-3), every field of every version. */
+/** `PartitionData` of AlterPartitionRequest, every field of every version (v0-3). */
 export interface AlterPartitionRequestPartitionData {
   /** `PartitionIndex`: v0-3 */
   partitionIndex: number;
@@ -437,7 +436,7 @@ function readAlterPartitionRequestPartitionData(r: Reader, version: number): Alt
   return o;
 }
 
-/** BrokerState of AlterPartitionRequest (v3), every field of every version. */
+/** `BrokerState` of AlterPartitionRequest, every field of every version (v3). */
 export interface AlterPartitionRequestBrokerState {
   /** `BrokerId`: v3; entity brokerId */
   brokerId: number;
@@ -509,7 +508,7 @@ function readAlterPartitionRequestBrokerState(r: Reader, version: number): Alter
   return o;
 }
 
-/** PartitionData of AlterPartitionRequest as version 0 carries it. */
+/** `PartitionData` of AlterPartitionRequest at v0. */
 export interface AlterPartitionRequestPartitionDataV0 {
   partitionIndex: number;
   leaderEpoch: number;
@@ -517,20 +516,20 @@ export interface AlterPartitionRequestPartitionDataV0 {
   partitionEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of AlterPartitionRequest as version 0 carries it. */
+/** `TopicData` of AlterPartitionRequest at v0. */
 export interface AlterPartitionRequestTopicDataV0 {
   topicName: string;
   partitions: AlterPartitionRequestPartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterPartitionRequest of AlterPartitionRequest as version 0 carries it. */
+/** AlterPartitionRequest at v0. */
 export interface AlterPartitionRequestV0 {
   brokerId: number;
   brokerEpoch: bigint;
   topics: AlterPartitionRequestTopicDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of AlterPartitionRequest as version 1 carries it. */
+/** `PartitionData` of AlterPartitionRequest at v1-2. Since v0: adds `leaderRecoveryState`. */
 export interface AlterPartitionRequestPartitionDataV1 {
   partitionIndex: number;
   leaderEpoch: number;
@@ -539,13 +538,13 @@ export interface AlterPartitionRequestPartitionDataV1 {
   partitionEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of AlterPartitionRequest as version 1 carries it. */
+/** `TopicData` of AlterPartitionRequest at v1. Since v0: `partitions` is now `AlterPartitionRequestPartitionDataV1[]`. */
 export interface AlterPartitionRequestTopicDataV1 {
   topicName: string;
   partitions: AlterPartitionRequestPartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterPartitionRequest of AlterPartitionRequest as version 1 carries it. */
+/** AlterPartitionRequest at v1. Since v0: `topics` is now `AlterPartitionRequestTopicDataV1[]`. */
 export interface AlterPartitionRequestV1 {
   brokerId: number;
   brokerEpoch: bigint;
@@ -553,26 +552,26 @@ export interface AlterPartitionRequestV1 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type AlterPartitionRequestPartitionDataV2 = AlterPartitionRequestPartitionDataV1;
-/** TopicData of AlterPartitionRequest as version 2 carries it. */
+/** `TopicData` of AlterPartitionRequest at v2. Since v1: adds `topicId`; drops `topicName`. */
 export interface AlterPartitionRequestTopicDataV2 {
   topicId: string;
   partitions: AlterPartitionRequestPartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterPartitionRequest of AlterPartitionRequest as version 2 carries it. */
+/** AlterPartitionRequest at v2. Since v1: `topics` is now `AlterPartitionRequestTopicDataV2[]`. */
 export interface AlterPartitionRequestV2 {
   brokerId: number;
   brokerEpoch: bigint;
   topics: AlterPartitionRequestTopicDataV2[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** BrokerState of AlterPartitionRequest as version 3 carries it. */
+/** `BrokerState` of AlterPartitionRequest at v3. */
 export interface AlterPartitionRequestBrokerStateV3 {
   brokerId: number;
   brokerEpoch: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of AlterPartitionRequest as version 3 carries it. */
+/** `PartitionData` of AlterPartitionRequest at v3. Since v2: adds `newIsrWithEpochs`; drops `newIsr`. */
 export interface AlterPartitionRequestPartitionDataV3 {
   partitionIndex: number;
   leaderEpoch: number;
@@ -581,13 +580,13 @@ export interface AlterPartitionRequestPartitionDataV3 {
   partitionEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of AlterPartitionRequest as version 3 carries it. */
+/** `TopicData` of AlterPartitionRequest at v3. Since v2: `partitions` is now `AlterPartitionRequestPartitionDataV3[]`. */
 export interface AlterPartitionRequestTopicDataV3 {
   topicId: string;
   partitions: AlterPartitionRequestPartitionDataV3[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterPartitionRequest of AlterPartitionRequest as version 3 carries it. */
+/** AlterPartitionRequest at v3. Since v2: `topics` is now `AlterPartitionRequestTopicDataV3[]`. */
 export interface AlterPartitionRequestV3 {
   brokerId: number;
   brokerEpoch: bigint;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterPartitionResponse, every field of every version (v0-3). */
 export interface AlterPartitionResponse {
   /** `ThrottleTimeMs`: v0-3 */
@@ -116,7 +115,7 @@ function readAlterPartitionResponse(r: Reader, version: number): AlterPartitionR
   return o;
 }
 
-/** TopicData of AlterPartitionResponse (v0-3), every field of every version. */
+/** `TopicData` of AlterPartitionResponse, every field of every version (v0-3). */
 export interface AlterPartitionResponseTopicData {
   /** `TopicName`: v0-1; ignorable; entity topicName */
   topicName: string;
@@ -239,7 +238,7 @@ function readAlterPartitionResponseTopicData(r: Reader, version: number): AlterP
   return o;
 }
 
-/** PartitionData of AlterPartitionResponse (v0-3), every field of every version. */
+/** `PartitionData` of AlterPartitionResponse, every field of every version (v0-3). */
 export interface AlterPartitionResponsePartitionData {
   /** `PartitionIndex`: v0-3 */
   partitionIndex: number;
@@ -385,7 +384,7 @@ function readAlterPartitionResponsePartitionData(r: Reader, version: number): Al
   return o;
 }
 
-/** PartitionData of AlterPartitionResponse as version 0 carries it. */
+/** `PartitionData` of AlterPartitionResponse at v0. */
 export interface AlterPartitionResponsePartitionDataV0 {
   partitionIndex: number;
   errorCode: number;
@@ -395,20 +394,20 @@ export interface AlterPartitionResponsePartitionDataV0 {
   partitionEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of AlterPartitionResponse as version 0 carries it. */
+/** `TopicData` of AlterPartitionResponse at v0. */
 export interface AlterPartitionResponseTopicDataV0 {
   topicName: string;
   partitions: AlterPartitionResponsePartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterPartitionResponse of AlterPartitionResponse as version 0 carries it. */
+/** AlterPartitionResponse at v0. */
 export interface AlterPartitionResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
   topics: AlterPartitionResponseTopicDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of AlterPartitionResponse as version 1 carries it. */
+/** `PartitionData` of AlterPartitionResponse at v1-3. Since v0: adds `leaderRecoveryState`. */
 export interface AlterPartitionResponsePartitionDataV1 {
   partitionIndex: number;
   errorCode: number;
@@ -419,13 +418,13 @@ export interface AlterPartitionResponsePartitionDataV1 {
   partitionEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of AlterPartitionResponse as version 1 carries it. */
+/** `TopicData` of AlterPartitionResponse at v1. Since v0: `partitions` is now `AlterPartitionResponsePartitionDataV1[]`. */
 export interface AlterPartitionResponseTopicDataV1 {
   topicName: string;
   partitions: AlterPartitionResponsePartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterPartitionResponse of AlterPartitionResponse as version 1 carries it. */
+/** AlterPartitionResponse at v1. Since v0: `topics` is now `AlterPartitionResponseTopicDataV1[]`. */
 export interface AlterPartitionResponseV1 {
   throttleTimeMs: number;
   errorCode: number;
@@ -433,13 +432,13 @@ export interface AlterPartitionResponseV1 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type AlterPartitionResponsePartitionDataV2 = AlterPartitionResponsePartitionDataV1;
-/** TopicData of AlterPartitionResponse as version 2 carries it. */
+/** `TopicData` of AlterPartitionResponse at v2-3. Since v1: adds `topicId`; drops `topicName`. */
 export interface AlterPartitionResponseTopicDataV2 {
   topicId: string;
   partitions: AlterPartitionResponsePartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterPartitionResponse of AlterPartitionResponse as version 2 carries it. */
+/** AlterPartitionResponse at v2-3. Since v1: `topics` is now `AlterPartitionResponseTopicDataV2[]`. */
 export interface AlterPartitionResponseV2 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterReplicaLogDirsRequest, every field of every version (v0-2). */
 export interface AlterReplicaLogDirsRequest {
   /** `Dirs`: v0-2 */
@@ -136,7 +135,7 @@ function readAlterReplicaLogDirsRequest(r: Reader, version: number): AlterReplic
   return o;
 }
 
-/** AlterReplicaLogDir of AlterReplicaLogDirsRequest (v0-2), every field of every version. */
+/** `AlterReplicaLogDir` of AlterReplicaLogDirsRequest, every field of every version (v0-2). */
 export interface AlterReplicaLogDirsRequestAlterReplicaLogDir {
   /** `Path`: v0-2; map key */
   path: string;
@@ -286,7 +285,7 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDir(
   return o;
 }
 
-/** AlterReplicaLogDirTopic of AlterReplicaLogDirsRequest (v0-2), every field of every version. */
+/** `AlterReplicaLogDirTopic` of AlterReplicaLogDirsRequest, every field of every version (v0-2). */
 export interface AlterReplicaLogDirsRequestAlterReplicaLogDirTopic {
   /** `Name`: v0-2; entity topicName; map key */
   name: string;
@@ -432,17 +431,17 @@ function readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(
   return o;
 }
 
-/** AlterReplicaLogDirTopic of AlterReplicaLogDirsRequest as version 0 carries it. */
+/** `AlterReplicaLogDirTopic` of AlterReplicaLogDirsRequest at v0-2. */
 export interface AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV0 {
   name: string;
   partitions: number[];
 }
-/** AlterReplicaLogDir of AlterReplicaLogDirsRequest as version 0 carries it. */
+/** `AlterReplicaLogDir` of AlterReplicaLogDirsRequest at v0-2. */
 export interface AlterReplicaLogDirsRequestAlterReplicaLogDirV0 {
   path: string;
   topics: AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV0[];
 }
-/** AlterReplicaLogDirsRequest of AlterReplicaLogDirsRequest as version 0 carries it. */
+/** AlterReplicaLogDirsRequest at v0-2. */
 export interface AlterReplicaLogDirsRequestV0 {
   dirs: AlterReplicaLogDirsRequestAlterReplicaLogDirV0[];
 }

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterReplicaLogDirsResponse, every field of every version (v0-2). */
 export interface AlterReplicaLogDirsResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -144,7 +143,7 @@ function readAlterReplicaLogDirsResponse(r: Reader, version: number): AlterRepli
   return o;
 }
 
-/** AlterReplicaLogDirTopicResult of AlterReplicaLogDirsResponse (v0-2), every field of every version. */
+/** `AlterReplicaLogDirTopicResult` of AlterReplicaLogDirsResponse, every field of every version (v0-2). */
 export interface AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
   /** `TopicName`: v0-2; entity topicName */
   topicName: string;
@@ -294,7 +293,7 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(
   return o;
 }
 
-/** AlterReplicaLogDirPartitionResult of AlterReplicaLogDirsResponse (v0-2), every field of every version. */
+/** `AlterReplicaLogDirPartitionResult` of AlterReplicaLogDirsResponse, every field of every version (v0-2). */
 export interface AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
   /** `PartitionIndex`: v0-2 */
   partitionIndex: number;
@@ -385,17 +384,17 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(
   return o;
 }
 
-/** AlterReplicaLogDirPartitionResult of AlterReplicaLogDirsResponse as version 0 carries it. */
+/** `AlterReplicaLogDirPartitionResult` of AlterReplicaLogDirsResponse at v0-2. */
 export interface AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV0 {
   partitionIndex: number;
   errorCode: number;
 }
-/** AlterReplicaLogDirTopicResult of AlterReplicaLogDirsResponse as version 0 carries it. */
+/** `AlterReplicaLogDirTopicResult` of AlterReplicaLogDirsResponse at v0-2. */
 export interface AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV0 {
   topicName: string;
   partitions: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV0[];
 }
-/** AlterReplicaLogDirsResponse of AlterReplicaLogDirsResponse as version 0 carries it. */
+/** AlterReplicaLogDirsResponse at v0-2. */
 export interface AlterReplicaLogDirsResponseV0 {
   throttleTimeMs: number;
   results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV0[];

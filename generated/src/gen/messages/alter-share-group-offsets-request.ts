@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterShareGroupOffsetsRequest, every field of every version (v0). */
 export interface AlterShareGroupOffsetsRequest {
   /** `GroupId`: v0; entity groupId */
@@ -113,7 +112,7 @@ function readAlterShareGroupOffsetsRequest(r: Reader, version: number): AlterSha
   return o;
 }
 
-/** AlterShareGroupOffsetsRequestTopic of AlterShareGroupOffsetsRequest (v0), every field of every version. */
+/** `AlterShareGroupOffsetsRequestTopic`, every field of every version (v0). */
 export interface AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestTopic {
   /** `TopicName`: v0; entity topicName; map key */
   topicName: string;
@@ -222,7 +221,7 @@ function readAlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestTopic(
   return o;
 }
 
-/** AlterShareGroupOffsetsRequestPartition of AlterShareGroupOffsetsRequest (v0), every field of every version. */
+/** `AlterShareGroupOffsetsRequestPartition`, every field of every version (v0). */
 export interface AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestPartition {
   /** `PartitionIndex`: v0 */
   partitionIndex: number;
@@ -304,19 +303,19 @@ function readAlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestPartition
   return o;
 }
 
-/** AlterShareGroupOffsetsRequestPartition of AlterShareGroupOffsetsRequest as version 0 carries it. */
+/** `AlterShareGroupOffsetsRequestPartition` at v0. */
 export interface AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestPartitionV0 {
   partitionIndex: number;
   startOffset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterShareGroupOffsetsRequestTopic of AlterShareGroupOffsetsRequest as version 0 carries it. */
+/** `AlterShareGroupOffsetsRequestTopic` at v0. */
 export interface AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestTopicV0 {
   topicName: string;
   partitions: AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestPartitionV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterShareGroupOffsetsRequest of AlterShareGroupOffsetsRequest as version 0 carries it. */
+/** AlterShareGroupOffsetsRequest at v0. */
 export interface AlterShareGroupOffsetsRequestV0 {
   groupId: string;
   topics: AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestTopicV0[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterShareGroupOffsetsResponse, every field of every version (v0). */
 export interface AlterShareGroupOffsetsResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -131,7 +130,7 @@ function readAlterShareGroupOffsetsResponse(r: Reader, version: number): AlterSh
   return o;
 }
 
-/** AlterShareGroupOffsetsResponseTopic of AlterShareGroupOffsetsResponse (v0), every field of every version. */
+/** `AlterShareGroupOffsetsResponseTopic`, every field of every version (v0). */
 export interface AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponseTopic {
   /** `TopicName`: v0; entity topicName; map key */
   topicName: string;
@@ -248,7 +247,7 @@ function readAlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponseTopic(
   return o;
 }
 
-/** AlterShareGroupOffsetsResponsePartition of AlterShareGroupOffsetsResponse (v0), every field of every version. */
+/** `AlterShareGroupOffsetsResponsePartition`, every field of every version (v0). */
 export interface AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponsePartition {
   /** `PartitionIndex`: v0 */
   partitionIndex: number;
@@ -343,21 +342,21 @@ function readAlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponsePartiti
   return o;
 }
 
-/** AlterShareGroupOffsetsResponsePartition of AlterShareGroupOffsetsResponse as version 0 carries it. */
+/** `AlterShareGroupOffsetsResponsePartition` at v0. */
 export interface AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponsePartitionV0 {
   partitionIndex: number;
   errorCode: number;
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterShareGroupOffsetsResponseTopic of AlterShareGroupOffsetsResponse as version 0 carries it. */
+/** `AlterShareGroupOffsetsResponseTopic` at v0. */
 export interface AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponseTopicV0 {
   topicName: string;
   topicId: string;
   partitions: AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponsePartitionV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterShareGroupOffsetsResponse of AlterShareGroupOffsetsResponse as version 0 carries it. */
+/** AlterShareGroupOffsetsResponse at v0. */
 export interface AlterShareGroupOffsetsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EMPTY_BYTES,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterUserScramCredentialsRequest, every field of every version (v0). */
 export interface AlterUserScramCredentialsRequest {
   /** `Deletions`: v0 */
@@ -135,7 +134,7 @@ function readAlterUserScramCredentialsRequest(r: Reader, version: number): Alter
   return o;
 }
 
-/** ScramCredentialDeletion of AlterUserScramCredentialsRequest (v0), every field of every version. */
+/** `ScramCredentialDeletion` of AlterUserScramCredentialsRequest, every field of every version (v0). */
 export interface AlterUserScramCredentialsRequestScramCredentialDeletion {
   /** `Name`: v0 */
   name: string;
@@ -220,7 +219,7 @@ function readAlterUserScramCredentialsRequestScramCredentialDeletion(
   return o;
 }
 
-/** ScramCredentialUpsertion of AlterUserScramCredentialsRequest (v0), every field of every version. */
+/** `ScramCredentialUpsertion` of AlterUserScramCredentialsRequest, every field of every version (v0). */
 export interface AlterUserScramCredentialsRequestScramCredentialUpsertion {
   /** `Name`: v0 */
   name: string;
@@ -335,13 +334,13 @@ function readAlterUserScramCredentialsRequestScramCredentialUpsertion(
   return o;
 }
 
-/** ScramCredentialDeletion of AlterUserScramCredentialsRequest as version 0 carries it. */
+/** `ScramCredentialDeletion` of AlterUserScramCredentialsRequest at v0. */
 export interface AlterUserScramCredentialsRequestScramCredentialDeletionV0 {
   name: string;
   mechanism: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ScramCredentialUpsertion of AlterUserScramCredentialsRequest as version 0 carries it. */
+/** `ScramCredentialUpsertion` of AlterUserScramCredentialsRequest at v0. */
 export interface AlterUserScramCredentialsRequestScramCredentialUpsertionV0 {
   name: string;
   mechanism: number;
@@ -350,7 +349,7 @@ export interface AlterUserScramCredentialsRequestScramCredentialUpsertionV0 {
   saltedPassword: Buffer;
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterUserScramCredentialsRequest of AlterUserScramCredentialsRequest as version 0 carries it. */
+/** AlterUserScramCredentialsRequest at v0. */
 export interface AlterUserScramCredentialsRequestV0 {
   deletions: AlterUserScramCredentialsRequestScramCredentialDeletionV0[];
   upsertions: AlterUserScramCredentialsRequestScramCredentialUpsertionV0[];

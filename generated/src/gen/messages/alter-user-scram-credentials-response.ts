@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AlterUserScramCredentialsResponse, every field of every version (v0). */
 export interface AlterUserScramCredentialsResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -114,7 +113,7 @@ function readAlterUserScramCredentialsResponse(r: Reader, version: number): Alte
   return o;
 }
 
-/** AlterUserScramCredentialsResult of AlterUserScramCredentialsResponse (v0), every field of every version. */
+/** `AlterUserScramCredentialsResult` of AlterUserScramCredentialsResponse, every field of every version (v0). */
 export interface AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
   /** `User`: v0 */
   user: string;
@@ -212,14 +211,14 @@ function readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(
   return o;
 }
 
-/** AlterUserScramCredentialsResult of AlterUserScramCredentialsResponse as version 0 carries it. */
+/** `AlterUserScramCredentialsResult` of AlterUserScramCredentialsResponse at v0. */
 export interface AlterUserScramCredentialsResponseAlterUserScramCredentialsResultV0 {
   user: string;
   errorCode: number;
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** AlterUserScramCredentialsResponse of AlterUserScramCredentialsResponse as version 0 carries it. */
+/** AlterUserScramCredentialsResponse at v0. */
 export interface AlterUserScramCredentialsResponseV0 {
   throttleTimeMs: number;
   results: AlterUserScramCredentialsResponseAlterUserScramCredentialsResultV0[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ApiVersionsRequest, every field of every version (v0-5). */
 export interface ApiVersionsRequest {
   /** `ClientSoftwareName`: v3-5; ignorable */
@@ -153,18 +152,18 @@ function readApiVersionsRequest(r: Reader, version: number): ApiVersionsRequest 
   return o;
 }
 
-/** ApiVersionsRequest of ApiVersionsRequest as version 0 carries it. */
+/** ApiVersionsRequest at v0-2. */
 export interface ApiVersionsRequestV0 {}
 export type ApiVersionsRequestV1 = ApiVersionsRequestV0;
 export type ApiVersionsRequestV2 = ApiVersionsRequestV0;
-/** ApiVersionsRequest of ApiVersionsRequest as version 3 carries it. */
+/** ApiVersionsRequest at v3-4. Since v2: adds `clientSoftwareName`, `clientSoftwareVersion`. */
 export interface ApiVersionsRequestV3 {
   clientSoftwareName: string;
   clientSoftwareVersion: string;
   _unknownTaggedFields?: TaggedField[];
 }
 export type ApiVersionsRequestV4 = ApiVersionsRequestV3;
-/** ApiVersionsRequest of ApiVersionsRequest as version 5 carries it. */
+/** ApiVersionsRequest at v5. Since v4: adds `clusterId`, `nodeId`. */
 export interface ApiVersionsRequestV5 {
   clientSoftwareName: string;
   clientSoftwareVersion: string;

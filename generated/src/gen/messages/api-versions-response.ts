@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ApiVersionsResponse, every field of every version (v0-5). */
 export interface ApiVersionsResponse {
   /** `ErrorCode`: v0-5 */
@@ -316,7 +315,7 @@ function readApiVersionsResponse(r: Reader, version: number): ApiVersionsRespons
   return o;
 }
 
-/** ApiVersion of ApiVersionsResponse (v0-5), every field of every version. */
+/** `ApiVersion` of ApiVersionsResponse, every field of every version (v0-5). */
 export interface ApiVersionsResponseApiVersion {
   /** `ApiKey`: v0-5; map key */
   apiKey: number;
@@ -405,7 +404,7 @@ function readApiVersionsResponseApiVersion(r: Reader, version: number): ApiVersi
   return o;
 }
 
-/** SupportedFeatureKey of ApiVersionsResponse (v3-5), every field of every version. */
+/** `SupportedFeatureKey` of ApiVersionsResponse, every field of every version (v3-5). */
 export interface ApiVersionsResponseSupportedFeatureKey {
   /** `Name`: v3-5; map key */
   name: string;
@@ -498,7 +497,7 @@ function readApiVersionsResponseSupportedFeatureKey(
   return o;
 }
 
-/** FinalizedFeatureKey of ApiVersionsResponse (v3-5), every field of every version. */
+/** `FinalizedFeatureKey` of ApiVersionsResponse, every field of every version (v3-5). */
 export interface ApiVersionsResponseFinalizedFeatureKey {
   /** `Name`: v3-5; map key */
   name: string;
@@ -591,19 +590,19 @@ function readApiVersionsResponseFinalizedFeatureKey(
   return o;
 }
 
-/** ApiVersion of ApiVersionsResponse as version 0 carries it. */
+/** `ApiVersion` of ApiVersionsResponse at v0-5. */
 export interface ApiVersionsResponseApiVersionV0 {
   apiKey: number;
   minVersion: number;
   maxVersion: number;
 }
-/** ApiVersionsResponse of ApiVersionsResponse as version 0 carries it. */
+/** ApiVersionsResponse at v0. */
 export interface ApiVersionsResponseV0 {
   errorCode: number;
   apiKeys: ApiVersionsResponseApiVersionV0[];
 }
 export type ApiVersionsResponseApiVersionV1 = ApiVersionsResponseApiVersionV0;
-/** ApiVersionsResponse of ApiVersionsResponse as version 1 carries it. */
+/** ApiVersionsResponse at v1-2. Since v0: adds `throttleTimeMs`. */
 export interface ApiVersionsResponseV1 {
   errorCode: number;
   apiKeys: ApiVersionsResponseApiVersionV0[];
@@ -612,21 +611,21 @@ export interface ApiVersionsResponseV1 {
 export type ApiVersionsResponseApiVersionV2 = ApiVersionsResponseApiVersionV0;
 export type ApiVersionsResponseV2 = ApiVersionsResponseV1;
 export type ApiVersionsResponseApiVersionV3 = ApiVersionsResponseApiVersionV0;
-/** SupportedFeatureKey of ApiVersionsResponse as version 3 carries it. */
+/** `SupportedFeatureKey` of ApiVersionsResponse at v3-5. */
 export interface ApiVersionsResponseSupportedFeatureKeyV3 {
   name: string;
   minVersion: number;
   maxVersion: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** FinalizedFeatureKey of ApiVersionsResponse as version 3 carries it. */
+/** `FinalizedFeatureKey` of ApiVersionsResponse at v3-5. */
 export interface ApiVersionsResponseFinalizedFeatureKeyV3 {
   name: string;
   maxVersionLevel: number;
   minVersionLevel: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ApiVersionsResponse of ApiVersionsResponse as version 3 carries it. */
+/** ApiVersionsResponse at v3-5. Since v2: adds `supportedFeatures`, `finalizedFeaturesEpoch`, `finalizedFeatures`, `zkMigrationReady`. */
 export interface ApiVersionsResponseV3 {
   errorCode: number;
   apiKeys: ApiVersionsResponseApiVersionV0[];

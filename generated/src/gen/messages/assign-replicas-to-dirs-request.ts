@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AssignReplicasToDirsRequest, every field of every version (v0). */
 export interface AssignReplicasToDirsRequest {
   /** `BrokerId`: v0; entity brokerId */
@@ -117,7 +116,7 @@ function readAssignReplicasToDirsRequest(r: Reader, version: number): AssignRepl
   return o;
 }
 
-/** DirectoryData of AssignReplicasToDirsRequest (v0), every field of every version. */
+/** `DirectoryData` of AssignReplicasToDirsRequest, every field of every version (v0). */
 export interface AssignReplicasToDirsRequestDirectoryData {
   /** `Id`: v0 */
   id: string;
@@ -223,7 +222,7 @@ function readAssignReplicasToDirsRequestDirectoryData(
   return o;
 }
 
-/** TopicData of AssignReplicasToDirsRequest (v0), every field of every version. */
+/** `TopicData` of AssignReplicasToDirsRequest, every field of every version (v0). */
 export interface AssignReplicasToDirsRequestTopicData {
   /** `TopicId`: v0 */
   topicId: string;
@@ -323,7 +322,7 @@ function readAssignReplicasToDirsRequestTopicData(r: Reader, version: number): A
   return o;
 }
 
-/** PartitionData of AssignReplicasToDirsRequest (v0), every field of every version. */
+/** `PartitionData` of AssignReplicasToDirsRequest, every field of every version (v0). */
 export interface AssignReplicasToDirsRequestPartitionData {
   /** `PartitionIndex`: v0 */
   partitionIndex: number;
@@ -397,24 +396,24 @@ function readAssignReplicasToDirsRequestPartitionData(
   return o;
 }
 
-/** PartitionData of AssignReplicasToDirsRequest as version 0 carries it. */
+/** `PartitionData` of AssignReplicasToDirsRequest at v0. */
 export interface AssignReplicasToDirsRequestPartitionDataV0 {
   partitionIndex: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of AssignReplicasToDirsRequest as version 0 carries it. */
+/** `TopicData` of AssignReplicasToDirsRequest at v0. */
 export interface AssignReplicasToDirsRequestTopicDataV0 {
   topicId: string;
   partitions: AssignReplicasToDirsRequestPartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DirectoryData of AssignReplicasToDirsRequest as version 0 carries it. */
+/** `DirectoryData` of AssignReplicasToDirsRequest at v0. */
 export interface AssignReplicasToDirsRequestDirectoryDataV0 {
   id: string;
   topics: AssignReplicasToDirsRequestTopicDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AssignReplicasToDirsRequest of AssignReplicasToDirsRequest as version 0 carries it. */
+/** AssignReplicasToDirsRequest at v0. */
 export interface AssignReplicasToDirsRequestV0 {
   brokerId: number;
   brokerEpoch: bigint;

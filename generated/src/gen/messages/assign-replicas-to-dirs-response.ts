@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** AssignReplicasToDirsResponse, every field of every version (v0). */
 export interface AssignReplicasToDirsResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -117,7 +116,7 @@ function readAssignReplicasToDirsResponse(r: Reader, version: number): AssignRep
   return o;
 }
 
-/** DirectoryData of AssignReplicasToDirsResponse (v0), every field of every version. */
+/** `DirectoryData` of AssignReplicasToDirsResponse, every field of every version (v0). */
 export interface AssignReplicasToDirsResponseDirectoryData {
   /** `Id`: v0 */
   id: string;
@@ -223,7 +222,7 @@ function readAssignReplicasToDirsResponseDirectoryData(
   return o;
 }
 
-/** TopicData of AssignReplicasToDirsResponse (v0), every field of every version. */
+/** `TopicData` of AssignReplicasToDirsResponse, every field of every version (v0). */
 export interface AssignReplicasToDirsResponseTopicData {
   /** `TopicId`: v0 */
   topicId: string;
@@ -323,7 +322,7 @@ function readAssignReplicasToDirsResponseTopicData(r: Reader, version: number): 
   return o;
 }
 
-/** PartitionData of AssignReplicasToDirsResponse (v0), every field of every version. */
+/** `PartitionData` of AssignReplicasToDirsResponse, every field of every version (v0). */
 export interface AssignReplicasToDirsResponsePartitionData {
   /** `PartitionIndex`: v0 */
   partitionIndex: number;
@@ -405,25 +404,25 @@ function readAssignReplicasToDirsResponsePartitionData(
   return o;
 }
 
-/** PartitionData of AssignReplicasToDirsResponse as version 0 carries it. */
+/** `PartitionData` of AssignReplicasToDirsResponse at v0. */
 export interface AssignReplicasToDirsResponsePartitionDataV0 {
   partitionIndex: number;
   errorCode: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of AssignReplicasToDirsResponse as version 0 carries it. */
+/** `TopicData` of AssignReplicasToDirsResponse at v0. */
 export interface AssignReplicasToDirsResponseTopicDataV0 {
   topicId: string;
   partitions: AssignReplicasToDirsResponsePartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DirectoryData of AssignReplicasToDirsResponse as version 0 carries it. */
+/** `DirectoryData` of AssignReplicasToDirsResponse at v0. */
 export interface AssignReplicasToDirsResponseDirectoryDataV0 {
   id: string;
   topics: AssignReplicasToDirsResponseTopicDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AssignReplicasToDirsResponse of AssignReplicasToDirsResponse as version 0 carries it. */
+/** AssignReplicasToDirsResponse at v0. */
 export interface AssignReplicasToDirsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** BeginQuorumEpochRequest, every field of every version (v0-1). */
 export interface BeginQuorumEpochRequest {
   /** `ClusterId`: v0-1; nullable v0-1 */
@@ -207,7 +206,7 @@ function readBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpo
   return o;
 }
 
-/** TopicData of BeginQuorumEpochRequest (v0-1), every field of every version. */
+/** `TopicData` of BeginQuorumEpochRequest, every field of every version (v0-1). */
 export interface BeginQuorumEpochRequestTopicData {
   /** `TopicName`: v0-1; entity topicName */
   topicName: string;
@@ -347,7 +346,7 @@ function readBeginQuorumEpochRequestTopicData(r: Reader, version: number): Begin
   return o;
 }
 
-/** PartitionData of BeginQuorumEpochRequest (v0-1), every field of every version. */
+/** `PartitionData` of BeginQuorumEpochRequest, every field of every version (v0-1). */
 export interface BeginQuorumEpochRequestPartitionData {
   /** `PartitionIndex`: v0-1 */
   partitionIndex: number;
@@ -456,7 +455,7 @@ function readBeginQuorumEpochRequestPartitionData(r: Reader, version: number): B
   return o;
 }
 
-/** LeaderEndpoint of BeginQuorumEpochRequest (v1), every field of every version. */
+/** `LeaderEndpoint` of BeginQuorumEpochRequest, every field of every version (v1). */
 export interface BeginQuorumEpochRequestLeaderEndpoint {
   /** `Name`: v1; map key */
   name: string;
@@ -546,23 +545,23 @@ function readBeginQuorumEpochRequestLeaderEndpoint(r: Reader, version: number): 
   return o;
 }
 
-/** PartitionData of BeginQuorumEpochRequest as version 0 carries it. */
+/** `PartitionData` of BeginQuorumEpochRequest at v0. */
 export interface BeginQuorumEpochRequestPartitionDataV0 {
   partitionIndex: number;
   leaderId: number;
   leaderEpoch: number;
 }
-/** TopicData of BeginQuorumEpochRequest as version 0 carries it. */
+/** `TopicData` of BeginQuorumEpochRequest at v0. */
 export interface BeginQuorumEpochRequestTopicDataV0 {
   topicName: string;
   partitions: BeginQuorumEpochRequestPartitionDataV0[];
 }
-/** BeginQuorumEpochRequest of BeginQuorumEpochRequest as version 0 carries it. */
+/** BeginQuorumEpochRequest at v0. */
 export interface BeginQuorumEpochRequestV0 {
   clusterId: string | null;
   topics: BeginQuorumEpochRequestTopicDataV0[];
 }
-/** PartitionData of BeginQuorumEpochRequest as version 1 carries it. */
+/** `PartitionData` of BeginQuorumEpochRequest at v1. Since v0: adds `voterDirectoryId`. */
 export interface BeginQuorumEpochRequestPartitionDataV1 {
   partitionIndex: number;
   voterDirectoryId: string;
@@ -570,20 +569,20 @@ export interface BeginQuorumEpochRequestPartitionDataV1 {
   leaderEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of BeginQuorumEpochRequest as version 1 carries it. */
+/** `TopicData` of BeginQuorumEpochRequest at v1. Since v0: `partitions` is now `BeginQuorumEpochRequestPartitionDataV1[]`. */
 export interface BeginQuorumEpochRequestTopicDataV1 {
   topicName: string;
   partitions: BeginQuorumEpochRequestPartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderEndpoint of BeginQuorumEpochRequest as version 1 carries it. */
+/** `LeaderEndpoint` of BeginQuorumEpochRequest at v1. */
 export interface BeginQuorumEpochRequestLeaderEndpointV1 {
   name: string;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** BeginQuorumEpochRequest of BeginQuorumEpochRequest as version 1 carries it. */
+/** BeginQuorumEpochRequest at v1. Since v0: adds `voterId`, `leaderEndpoints`; `topics` is now `BeginQuorumEpochRequestTopicDataV1[]`. */
 export interface BeginQuorumEpochRequestV1 {
   clusterId: string | null;
   voterId: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** BeginQuorumEpochResponse, every field of every version (v0-1). */
 export interface BeginQuorumEpochResponse {
   /** `ErrorCode`: v0-1 */
@@ -209,7 +208,7 @@ function readBeginQuorumEpochResponse(r: Reader, version: number): BeginQuorumEp
   return o;
 }
 
-/** TopicData of BeginQuorumEpochResponse (v0-1), every field of every version. */
+/** `TopicData` of BeginQuorumEpochResponse, every field of every version (v0-1). */
 export interface BeginQuorumEpochResponseTopicData {
   /** `TopicName`: v0-1; entity topicName */
   topicName: string;
@@ -353,7 +352,7 @@ function readBeginQuorumEpochResponseTopicData(r: Reader, version: number): Begi
   return o;
 }
 
-/** PartitionData of BeginQuorumEpochResponse (v0-1), every field of every version. */
+/** `PartitionData` of BeginQuorumEpochResponse, every field of every version (v0-1). */
 export interface BeginQuorumEpochResponsePartitionData {
   /** `PartitionIndex`: v0-1 */
   partitionIndex: number;
@@ -454,7 +453,7 @@ function readBeginQuorumEpochResponsePartitionData(r: Reader, version: number): 
   return o;
 }
 
-/** NodeEndpoint of BeginQuorumEpochResponse (v1), every field of every version. */
+/** `NodeEndpoint` of BeginQuorumEpochResponse, every field of every version (v1). */
 export interface BeginQuorumEpochResponseNodeEndpoint {
   /** `NodeId`: v1; entity brokerId; map key */
   nodeId: number;
@@ -541,33 +540,33 @@ function readBeginQuorumEpochResponseNodeEndpoint(r: Reader, version: number): B
   return o;
 }
 
-/** PartitionData of BeginQuorumEpochResponse as version 0 carries it. */
+/** `PartitionData` of BeginQuorumEpochResponse at v0-1. */
 export interface BeginQuorumEpochResponsePartitionDataV0 {
   partitionIndex: number;
   errorCode: number;
   leaderId: number;
   leaderEpoch: number;
 }
-/** TopicData of BeginQuorumEpochResponse as version 0 carries it. */
+/** `TopicData` of BeginQuorumEpochResponse at v0-1. */
 export interface BeginQuorumEpochResponseTopicDataV0 {
   topicName: string;
   partitions: BeginQuorumEpochResponsePartitionDataV0[];
 }
-/** BeginQuorumEpochResponse of BeginQuorumEpochResponse as version 0 carries it. */
+/** BeginQuorumEpochResponse at v0. */
 export interface BeginQuorumEpochResponseV0 {
   errorCode: number;
   topics: BeginQuorumEpochResponseTopicDataV0[];
 }
 export type BeginQuorumEpochResponsePartitionDataV1 = BeginQuorumEpochResponsePartitionDataV0;
 export type BeginQuorumEpochResponseTopicDataV1 = BeginQuorumEpochResponseTopicDataV0;
-/** NodeEndpoint of BeginQuorumEpochResponse as version 1 carries it. */
+/** `NodeEndpoint` of BeginQuorumEpochResponse at v1. */
 export interface BeginQuorumEpochResponseNodeEndpointV1 {
   nodeId: number;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** BeginQuorumEpochResponse of BeginQuorumEpochResponse as version 1 carries it. */
+/** BeginQuorumEpochResponse at v1. Since v0: adds `nodeEndpoints`. */
 export interface BeginQuorumEpochResponseV1 {
   errorCode: number;
   topics: BeginQuorumEpochResponseTopicDataV0[];

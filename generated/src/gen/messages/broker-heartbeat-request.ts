@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** BrokerHeartbeatRequest, every field of every version (v0-2). */
 export interface BrokerHeartbeatRequest {
   /** `BrokerId`: v0-2; entity brokerId */
@@ -249,7 +248,7 @@ function readBrokerHeartbeatRequest(r: Reader, version: number): BrokerHeartbeat
   return o;
 }
 
-/** BrokerHeartbeatRequest of BrokerHeartbeatRequest as version 0 carries it. */
+/** BrokerHeartbeatRequest at v0. */
 export interface BrokerHeartbeatRequestV0 {
   brokerId: number;
   brokerEpoch: bigint;
@@ -258,7 +257,7 @@ export interface BrokerHeartbeatRequestV0 {
   wantShutDown: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** BrokerHeartbeatRequest of BrokerHeartbeatRequest as version 1 carries it. */
+/** BrokerHeartbeatRequest at v1. Since v0: adds `offlineLogDirs`. */
 export interface BrokerHeartbeatRequestV1 {
   brokerId: number;
   brokerEpoch: bigint;
@@ -268,7 +267,7 @@ export interface BrokerHeartbeatRequestV1 {
   offlineLogDirs: string[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** BrokerHeartbeatRequest of BrokerHeartbeatRequest as version 2 carries it. */
+/** BrokerHeartbeatRequest at v2. Since v1: adds `cordonedLogDirs`. */
 export interface BrokerHeartbeatRequestV2 {
   brokerId: number;
   brokerEpoch: bigint;

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** BrokerHeartbeatResponse, every field of every version (v0-2). */
 export interface BrokerHeartbeatResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -107,7 +106,7 @@ function readBrokerHeartbeatResponse(r: Reader, version: number): BrokerHeartbea
   return o;
 }
 
-/** BrokerHeartbeatResponse of BrokerHeartbeatResponse as version 0 carries it. */
+/** BrokerHeartbeatResponse at v0-2. */
 export interface BrokerHeartbeatResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

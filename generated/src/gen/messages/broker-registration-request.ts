@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** BrokerRegistrationRequest, every field of every version (v0-4). */
 export interface BrokerRegistrationRequest {
   /** `BrokerId`: v0-4; entity brokerId */
@@ -248,7 +247,7 @@ function readBrokerRegistrationRequest(r: Reader, version: number): BrokerRegist
   return o;
 }
 
-/** Listener of BrokerRegistrationRequest (v0-4), every field of every version. */
+/** `Listener` of BrokerRegistrationRequest, every field of every version (v0-4). */
 export interface BrokerRegistrationRequestListener {
   /** `Name`: v0-4; map key */
   name: string;
@@ -346,7 +345,7 @@ function readBrokerRegistrationRequestListener(r: Reader, version: number): Brok
   return o;
 }
 
-/** Feature of BrokerRegistrationRequest (v0-4), every field of every version. */
+/** `Feature` of BrokerRegistrationRequest, every field of every version (v0-4). */
 export interface BrokerRegistrationRequestFeature {
   /** `Name`: v0-4; map key */
   name: string;
@@ -429,7 +428,7 @@ function readBrokerRegistrationRequestFeature(r: Reader, version: number): Broke
   return o;
 }
 
-/** Listener of BrokerRegistrationRequest as version 0 carries it. */
+/** `Listener` of BrokerRegistrationRequest at v0-4. */
 export interface BrokerRegistrationRequestListenerV0 {
   name: string;
   host: string;
@@ -437,14 +436,14 @@ export interface BrokerRegistrationRequestListenerV0 {
   securityProtocol: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** Feature of BrokerRegistrationRequest as version 0 carries it. */
+/** `Feature` of BrokerRegistrationRequest at v0-4. */
 export interface BrokerRegistrationRequestFeatureV0 {
   name: string;
   minSupportedVersion: number;
   maxSupportedVersion: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** BrokerRegistrationRequest of BrokerRegistrationRequest as version 0 carries it. */
+/** BrokerRegistrationRequest at v0. */
 export interface BrokerRegistrationRequestV0 {
   brokerId: number;
   clusterId: string;
@@ -456,7 +455,7 @@ export interface BrokerRegistrationRequestV0 {
 }
 export type BrokerRegistrationRequestListenerV1 = BrokerRegistrationRequestListenerV0;
 export type BrokerRegistrationRequestFeatureV1 = BrokerRegistrationRequestFeatureV0;
-/** BrokerRegistrationRequest of BrokerRegistrationRequest as version 1 carries it. */
+/** BrokerRegistrationRequest at v1. Since v0: adds `isMigratingZkBroker`. */
 export interface BrokerRegistrationRequestV1 {
   brokerId: number;
   clusterId: string;
@@ -469,7 +468,7 @@ export interface BrokerRegistrationRequestV1 {
 }
 export type BrokerRegistrationRequestListenerV2 = BrokerRegistrationRequestListenerV0;
 export type BrokerRegistrationRequestFeatureV2 = BrokerRegistrationRequestFeatureV0;
-/** BrokerRegistrationRequest of BrokerRegistrationRequest as version 2 carries it. */
+/** BrokerRegistrationRequest at v2. Since v1: adds `logDirs`. */
 export interface BrokerRegistrationRequestV2 {
   brokerId: number;
   clusterId: string;
@@ -483,7 +482,7 @@ export interface BrokerRegistrationRequestV2 {
 }
 export type BrokerRegistrationRequestListenerV3 = BrokerRegistrationRequestListenerV0;
 export type BrokerRegistrationRequestFeatureV3 = BrokerRegistrationRequestFeatureV0;
-/** BrokerRegistrationRequest of BrokerRegistrationRequest as version 3 carries it. */
+/** BrokerRegistrationRequest at v3-4. Since v2: adds `previousBrokerEpoch`. */
 export interface BrokerRegistrationRequestV3 {
   brokerId: number;
   clusterId: string;

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** BrokerRegistrationResponse, every field of every version (v0-4). */
 export interface BrokerRegistrationResponse {
   /** `ThrottleTimeMs`: v0-4 */
@@ -93,7 +92,7 @@ function readBrokerRegistrationResponse(r: Reader, version: number): BrokerRegis
   return o;
 }
 
-/** BrokerRegistrationResponse of BrokerRegistrationResponse as version 0 carries it. */
+/** BrokerRegistrationResponse at v0-4. */
 export interface BrokerRegistrationResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupDescribeRequest, every field of every version (v0-1). */
 export interface ConsumerGroupDescribeRequest {
   /** `GroupIds`: v0-1; entity groupId */
@@ -114,7 +113,7 @@ function readConsumerGroupDescribeRequest(r: Reader, version: number): ConsumerG
   return o;
 }
 
-/** ConsumerGroupDescribeRequest of ConsumerGroupDescribeRequest as version 0 carries it. */
+/** ConsumerGroupDescribeRequest at v0-1. */
 export interface ConsumerGroupDescribeRequestV0 {
   groupIds: string[];
   includeAuthorizedOperations: boolean;

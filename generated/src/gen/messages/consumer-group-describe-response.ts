@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupDescribeResponse, every field of every version (v0-1). */
 export interface ConsumerGroupDescribeResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -110,7 +109,7 @@ function readConsumerGroupDescribeResponse(r: Reader, version: number): Consumer
   return o;
 }
 
-/** DescribedGroup of ConsumerGroupDescribeResponse (v0-1), every field of every version. */
+/** `DescribedGroup` of ConsumerGroupDescribeResponse, every field of every version (v0-1). */
 export interface ConsumerGroupDescribeResponseDescribedGroup {
   /** `ErrorCode`: v0-1 */
   errorCode: number;
@@ -286,7 +285,7 @@ function readConsumerGroupDescribeResponseDescribedGroup(
   return o;
 }
 
-/** Member of ConsumerGroupDescribeResponse (v0-1), every field of every version. */
+/** `Member` of ConsumerGroupDescribeResponse, every field of every version (v0-1). */
 export interface ConsumerGroupDescribeResponseMember {
   /** `MemberId`: v0-1 */
   memberId: string;
@@ -494,7 +493,7 @@ function readConsumerGroupDescribeResponseMember(r: Reader, version: number): Co
   return o;
 }
 
-/** Assignment of ConsumerGroupDescribeResponse (v0-1), every field of every version. */
+/** `Assignment` of ConsumerGroupDescribeResponse, every field of every version (v0-1). */
 export interface ConsumerGroupDescribeResponseAssignment {
   /** `TopicPartitions`: v0-1 */
   topicPartitions: ConsumerGroupDescribeResponseTopicPartitions[];
@@ -592,7 +591,7 @@ function readConsumerGroupDescribeResponseAssignment(
   return o;
 }
 
-/** TopicPartitions of ConsumerGroupDescribeResponse (v0-1), every field of every version. */
+/** `TopicPartitions` of ConsumerGroupDescribeResponse, every field of every version (v0-1). */
 export interface ConsumerGroupDescribeResponseTopicPartitions {
   /** `TopicId`: v0-1 */
   topicId: string;
@@ -707,19 +706,19 @@ function readConsumerGroupDescribeResponseTopicPartitions(
   return o;
 }
 
-/** TopicPartitions of ConsumerGroupDescribeResponse as version 0 carries it. */
+/** `TopicPartitions` of ConsumerGroupDescribeResponse at v0-1. */
 export interface ConsumerGroupDescribeResponseTopicPartitionsV0 {
   topicId: string;
   topicName: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Assignment of ConsumerGroupDescribeResponse as version 0 carries it. */
+/** `Assignment` of ConsumerGroupDescribeResponse at v0-1. */
 export interface ConsumerGroupDescribeResponseAssignmentV0 {
   topicPartitions: ConsumerGroupDescribeResponseTopicPartitionsV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Member of ConsumerGroupDescribeResponse as version 0 carries it. */
+/** `Member` of ConsumerGroupDescribeResponse at v0. */
 export interface ConsumerGroupDescribeResponseMemberV0 {
   memberId: string;
   instanceId: string | null;
@@ -733,7 +732,7 @@ export interface ConsumerGroupDescribeResponseMemberV0 {
   targetAssignment: ConsumerGroupDescribeResponseAssignmentV0;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribedGroup of ConsumerGroupDescribeResponse as version 0 carries it. */
+/** `DescribedGroup` of ConsumerGroupDescribeResponse at v0. */
 export interface ConsumerGroupDescribeResponseDescribedGroupV0 {
   errorCode: number;
   errorMessage: string | null;
@@ -746,7 +745,7 @@ export interface ConsumerGroupDescribeResponseDescribedGroupV0 {
   authorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ConsumerGroupDescribeResponse of ConsumerGroupDescribeResponse as version 0 carries it. */
+/** ConsumerGroupDescribeResponse at v0. */
 export interface ConsumerGroupDescribeResponseV0 {
   throttleTimeMs: number;
   groups: ConsumerGroupDescribeResponseDescribedGroupV0[];
@@ -754,7 +753,7 @@ export interface ConsumerGroupDescribeResponseV0 {
 }
 export type ConsumerGroupDescribeResponseTopicPartitionsV1 = ConsumerGroupDescribeResponseTopicPartitionsV0;
 export type ConsumerGroupDescribeResponseAssignmentV1 = ConsumerGroupDescribeResponseAssignmentV0;
-/** Member of ConsumerGroupDescribeResponse as version 1 carries it. */
+/** `Member` of ConsumerGroupDescribeResponse at v1. Since v0: adds `memberType`. */
 export interface ConsumerGroupDescribeResponseMemberV1 {
   memberId: string;
   instanceId: string | null;
@@ -769,7 +768,7 @@ export interface ConsumerGroupDescribeResponseMemberV1 {
   memberType: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribedGroup of ConsumerGroupDescribeResponse as version 1 carries it. */
+/** `DescribedGroup` of ConsumerGroupDescribeResponse at v1. Since v0: `members` is now `ConsumerGroupDescribeResponseMemberV1[]`. */
 export interface ConsumerGroupDescribeResponseDescribedGroupV1 {
   errorCode: number;
   errorMessage: string | null;
@@ -782,7 +781,7 @@ export interface ConsumerGroupDescribeResponseDescribedGroupV1 {
   authorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ConsumerGroupDescribeResponse of ConsumerGroupDescribeResponse as version 1 carries it. */
+/** ConsumerGroupDescribeResponse at v1. Since v0: `groups` is now `ConsumerGroupDescribeResponseDescribedGroupV1[]`. */
 export interface ConsumerGroupDescribeResponseV1 {
   throttleTimeMs: number;
   groups: ConsumerGroupDescribeResponseDescribedGroupV1[];

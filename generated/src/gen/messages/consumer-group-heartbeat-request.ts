@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface ConsumerGroupHeartbeatRequest {
   /** `GroupId`: v0-1; entity groupId */
@@ -275,7 +274,7 @@ function readConsumerGroupHeartbeatRequest(r: Reader, version: number): Consumer
   return o;
 }
 
-/** TopicPartitions of ConsumerGroupHeartbeatRequest (v0-1), every field of every version. */
+/** `TopicPartitions` of ConsumerGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface ConsumerGroupHeartbeatRequestTopicPartitions {
   /** `TopicId`: v0-1 */
   topicId: string;
@@ -379,13 +378,13 @@ function readConsumerGroupHeartbeatRequestTopicPartitions(
   return o;
 }
 
-/** TopicPartitions of ConsumerGroupHeartbeatRequest as version 0 carries it. */
+/** `TopicPartitions` of ConsumerGroupHeartbeatRequest at v0-1. */
 export interface ConsumerGroupHeartbeatRequestTopicPartitionsV0 {
   topicId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ConsumerGroupHeartbeatRequest of ConsumerGroupHeartbeatRequest as version 0 carries it. */
+/** ConsumerGroupHeartbeatRequest at v0. */
 export interface ConsumerGroupHeartbeatRequestV0 {
   groupId: string;
   memberId: string;
@@ -399,7 +398,7 @@ export interface ConsumerGroupHeartbeatRequestV0 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type ConsumerGroupHeartbeatRequestTopicPartitionsV1 = ConsumerGroupHeartbeatRequestTopicPartitionsV0;
-/** ConsumerGroupHeartbeatRequest of ConsumerGroupHeartbeatRequest as version 1 carries it. */
+/** ConsumerGroupHeartbeatRequest at v1. Since v0: adds `subscribedTopicRegex`. */
 export interface ConsumerGroupHeartbeatRequestV1 {
   groupId: string;
   memberId: string;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ConsumerGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface ConsumerGroupHeartbeatResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -142,7 +141,7 @@ function readConsumerGroupHeartbeatResponse(r: Reader, version: number): Consume
   return o;
 }
 
-/** Assignment of ConsumerGroupHeartbeatResponse (v0-1), every field of every version. */
+/** `Assignment` of ConsumerGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface ConsumerGroupHeartbeatResponseAssignment {
   /** `TopicPartitions`: v0-1 */
   topicPartitions: ConsumerGroupHeartbeatResponseTopicPartitions[];
@@ -240,7 +239,7 @@ function readConsumerGroupHeartbeatResponseAssignment(
   return o;
 }
 
-/** TopicPartitions of ConsumerGroupHeartbeatResponse (v0-1), every field of every version. */
+/** `TopicPartitions` of ConsumerGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface ConsumerGroupHeartbeatResponseTopicPartitions {
   /** `TopicId`: v0-1 */
   topicId: string;
@@ -344,18 +343,18 @@ function readConsumerGroupHeartbeatResponseTopicPartitions(
   return o;
 }
 
-/** TopicPartitions of ConsumerGroupHeartbeatResponse as version 0 carries it. */
+/** `TopicPartitions` of ConsumerGroupHeartbeatResponse at v0-1. */
 export interface ConsumerGroupHeartbeatResponseTopicPartitionsV0 {
   topicId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Assignment of ConsumerGroupHeartbeatResponse as version 0 carries it. */
+/** `Assignment` of ConsumerGroupHeartbeatResponse at v0-1. */
 export interface ConsumerGroupHeartbeatResponseAssignmentV0 {
   topicPartitions: ConsumerGroupHeartbeatResponseTopicPartitionsV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ConsumerGroupHeartbeatResponse of ConsumerGroupHeartbeatResponse as version 0 carries it. */
+/** ConsumerGroupHeartbeatResponse at v0-1. */
 export interface ConsumerGroupHeartbeatResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ControlledShutdownRequest, every field of every version (v0-3). */
 export interface ControlledShutdownRequest {
   /** `BrokerId`: v0-3; entity brokerId */
@@ -101,12 +100,12 @@ function readControlledShutdownRequest(r: Reader, version: number): ControlledSh
   return o;
 }
 
-/** ControlledShutdownRequest of ControlledShutdownRequest as version 0 carries it. */
+/** ControlledShutdownRequest at v0-1. */
 export interface ControlledShutdownRequestV0 {
   brokerId: number;
 }
 export type ControlledShutdownRequestV1 = ControlledShutdownRequestV0;
-/** ControlledShutdownRequest of ControlledShutdownRequest as version 2 carries it. */
+/** ControlledShutdownRequest at v2-3. Since v1: adds `brokerEpoch`. */
 export interface ControlledShutdownRequestV2 {
   brokerId: number;
   brokerEpoch: bigint;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ControlledShutdownResponse, every field of every version (v0-3). */
 export interface ControlledShutdownResponse {
   /** `ErrorCode`: v0-3 */
@@ -144,7 +143,7 @@ function readControlledShutdownResponse(r: Reader, version: number): ControlledS
   return o;
 }
 
-/** RemainingPartition of ControlledShutdownResponse (v0-3), every field of every version. */
+/** `RemainingPartition` of ControlledShutdownResponse, every field of every version (v0-3). */
 export interface ControlledShutdownResponseRemainingPartition {
   /** `TopicName`: v0-3; entity topicName; map key */
   topicName: string;
@@ -247,12 +246,12 @@ function readControlledShutdownResponseRemainingPartition(
   return o;
 }
 
-/** RemainingPartition of ControlledShutdownResponse as version 0 carries it. */
+/** `RemainingPartition` of ControlledShutdownResponse at v0-3. */
 export interface ControlledShutdownResponseRemainingPartitionV0 {
   topicName: string;
   partitionIndex: number;
 }
-/** ControlledShutdownResponse of ControlledShutdownResponse as version 0 carries it. */
+/** ControlledShutdownResponse at v0-3. */
 export interface ControlledShutdownResponseV0 {
   errorCode: number;
   remainingPartitions: ControlledShutdownResponseRemainingPartitionV0[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ControllerRegistrationRequest, every field of every version (v0). */
 export interface ControllerRegistrationRequest {
   /** `ControllerId`: v0 */
@@ -158,7 +157,7 @@ function readControllerRegistrationRequest(r: Reader, version: number): Controll
   return o;
 }
 
-/** Listener of ControllerRegistrationRequest (v0), every field of every version. */
+/** `Listener` of ControllerRegistrationRequest, every field of every version (v0). */
 export interface ControllerRegistrationRequestListener {
   /** `Name`: v0; map key */
   name: string;
@@ -256,7 +255,7 @@ function readControllerRegistrationRequestListener(r: Reader, version: number): 
   return o;
 }
 
-/** Feature of ControllerRegistrationRequest (v0), every field of every version. */
+/** `Feature` of ControllerRegistrationRequest, every field of every version (v0). */
 export interface ControllerRegistrationRequestFeature {
   /** `Name`: v0; map key */
   name: string;
@@ -343,7 +342,7 @@ function readControllerRegistrationRequestFeature(r: Reader, version: number): C
   return o;
 }
 
-/** Listener of ControllerRegistrationRequest as version 0 carries it. */
+/** `Listener` of ControllerRegistrationRequest at v0. */
 export interface ControllerRegistrationRequestListenerV0 {
   name: string;
   host: string;
@@ -351,14 +350,14 @@ export interface ControllerRegistrationRequestListenerV0 {
   securityProtocol: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** Feature of ControllerRegistrationRequest as version 0 carries it. */
+/** `Feature` of ControllerRegistrationRequest at v0. */
 export interface ControllerRegistrationRequestFeatureV0 {
   name: string;
   minSupportedVersion: number;
   maxSupportedVersion: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ControllerRegistrationRequest of ControllerRegistrationRequest as version 0 carries it. */
+/** ControllerRegistrationRequest at v0. */
 export interface ControllerRegistrationRequestV0 {
   controllerId: number;
   incarnationId: string;

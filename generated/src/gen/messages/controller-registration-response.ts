@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ControllerRegistrationResponse, every field of every version (v0). */
 export interface ControllerRegistrationResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -99,7 +98,7 @@ function readControllerRegistrationResponse(r: Reader, version: number): Control
   return o;
 }
 
-/** ControllerRegistrationResponse of ControllerRegistrationResponse as version 0 carries it. */
+/** ControllerRegistrationResponse at v0. */
 export interface ControllerRegistrationResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

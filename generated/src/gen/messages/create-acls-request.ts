@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** CreateAclsRequest, every field of every version (v0-3). */
 export interface CreateAclsRequest {
   /** `Creations`: v0-3 */
@@ -134,7 +133,7 @@ function readCreateAclsRequest(r: Reader, version: number): CreateAclsRequest {
   return o;
 }
 
-/** AclCreation of CreateAclsRequest (v0-3), every field of every version. */
+/** `AclCreation` of CreateAclsRequest, every field of every version (v0-3). */
 export interface CreateAclsRequestAclCreation {
   /** `ResourceType`: v0-3 */
   resourceType: number;
@@ -305,7 +304,7 @@ function readCreateAclsRequestAclCreation(r: Reader, version: number): CreateAcl
   return o;
 }
 
-/** AclCreation of CreateAclsRequest as version 0 carries it. */
+/** `AclCreation` of CreateAclsRequest at v0. */
 export interface CreateAclsRequestAclCreationV0 {
   resourceType: number;
   resourceName: string;
@@ -314,11 +313,11 @@ export interface CreateAclsRequestAclCreationV0 {
   operation: number;
   permissionType: number;
 }
-/** CreateAclsRequest of CreateAclsRequest as version 0 carries it. */
+/** CreateAclsRequest at v0. */
 export interface CreateAclsRequestV0 {
   creations: CreateAclsRequestAclCreationV0[];
 }
-/** AclCreation of CreateAclsRequest as version 1 carries it. */
+/** `AclCreation` of CreateAclsRequest at v1-3. Since v0: adds `resourcePatternType`. */
 export interface CreateAclsRequestAclCreationV1 {
   resourceType: number;
   resourceName: string;
@@ -328,7 +327,7 @@ export interface CreateAclsRequestAclCreationV1 {
   operation: number;
   permissionType: number;
 }
-/** CreateAclsRequest of CreateAclsRequest as version 1 carries it. */
+/** CreateAclsRequest at v1-3. Since v0: `creations` is now `CreateAclsRequestAclCreationV1[]`. */
 export interface CreateAclsRequestV1 {
   creations: CreateAclsRequestAclCreationV1[];
 }

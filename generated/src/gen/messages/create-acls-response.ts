@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** CreateAclsResponse, every field of every version (v0-3). */
 export interface CreateAclsResponse {
   /** `ThrottleTimeMs`: v0-3 */
@@ -142,7 +141,7 @@ function readCreateAclsResponse(r: Reader, version: number): CreateAclsResponse 
   return o;
 }
 
-/** AclCreationResult of CreateAclsResponse (v0-3), every field of every version. */
+/** `AclCreationResult` of CreateAclsResponse, every field of every version (v0-3). */
 export interface CreateAclsResponseAclCreationResult {
   /** `ErrorCode`: v0-3 */
   errorCode: number;
@@ -241,12 +240,12 @@ function readCreateAclsResponseAclCreationResult(r: Reader, version: number): Cr
   return o;
 }
 
-/** AclCreationResult of CreateAclsResponse as version 0 carries it. */
+/** `AclCreationResult` of CreateAclsResponse at v0-3. */
 export interface CreateAclsResponseAclCreationResultV0 {
   errorCode: number;
   errorMessage: string | null;
 }
-/** CreateAclsResponse of CreateAclsResponse as version 0 carries it. */
+/** CreateAclsResponse at v0-3. */
 export interface CreateAclsResponseV0 {
   throttleTimeMs: number;
   results: CreateAclsResponseAclCreationResultV0[];

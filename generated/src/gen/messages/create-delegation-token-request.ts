@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** CreateDelegationTokenRequest, every field of every version (v0-3). */
 export interface CreateDelegationTokenRequest {
   /** `OwnerPrincipalType`: v3; nullable v3 */
@@ -204,7 +203,7 @@ function readCreateDelegationTokenRequest(r: Reader, version: number): CreateDel
   return o;
 }
 
-/** CreatableRenewers of CreateDelegationTokenRequest (v0-3), every field of every version. */
+/** `CreatableRenewers` of CreateDelegationTokenRequest, every field of every version (v0-3). */
 export interface CreateDelegationTokenRequestCreatableRenewers {
   /** `PrincipalType`: v0-3 */
   principalType: string;
@@ -317,12 +316,12 @@ function readCreateDelegationTokenRequestCreatableRenewers(
   return o;
 }
 
-/** CreatableRenewers of CreateDelegationTokenRequest as version 0 carries it. */
+/** `CreatableRenewers` of CreateDelegationTokenRequest at v0-3. */
 export interface CreateDelegationTokenRequestCreatableRenewersV0 {
   principalType: string;
   principalName: string;
 }
-/** CreateDelegationTokenRequest of CreateDelegationTokenRequest as version 0 carries it. */
+/** CreateDelegationTokenRequest at v0-2. */
 export interface CreateDelegationTokenRequestV0 {
   renewers: CreateDelegationTokenRequestCreatableRenewersV0[];
   maxLifetimeMs: bigint;
@@ -332,7 +331,7 @@ export type CreateDelegationTokenRequestV1 = CreateDelegationTokenRequestV0;
 export type CreateDelegationTokenRequestCreatableRenewersV2 = CreateDelegationTokenRequestCreatableRenewersV0;
 export type CreateDelegationTokenRequestV2 = CreateDelegationTokenRequestV0;
 export type CreateDelegationTokenRequestCreatableRenewersV3 = CreateDelegationTokenRequestCreatableRenewersV0;
-/** CreateDelegationTokenRequest of CreateDelegationTokenRequest as version 3 carries it. */
+/** CreateDelegationTokenRequest at v3. Since v2: adds `ownerPrincipalType`, `ownerPrincipalName`. */
 export interface CreateDelegationTokenRequestV3 {
   ownerPrincipalType: string | null;
   ownerPrincipalName: string | null;

@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** CreateDelegationTokenResponse, every field of every version (v0-3). */
 export interface CreateDelegationTokenResponse {
   /** `ErrorCode`: v0-3 */
@@ -255,7 +254,7 @@ function readCreateDelegationTokenResponse(r: Reader, version: number): CreateDe
   return o;
 }
 
-/** CreateDelegationTokenResponse of CreateDelegationTokenResponse as version 0 carries it. */
+/** CreateDelegationTokenResponse at v0-2. */
 export interface CreateDelegationTokenResponseV0 {
   errorCode: number;
   principalType: string;
@@ -269,7 +268,7 @@ export interface CreateDelegationTokenResponseV0 {
 }
 export type CreateDelegationTokenResponseV1 = CreateDelegationTokenResponseV0;
 export type CreateDelegationTokenResponseV2 = CreateDelegationTokenResponseV0;
-/** CreateDelegationTokenResponse of CreateDelegationTokenResponse as version 3 carries it. */
+/** CreateDelegationTokenResponse at v3. Since v2: adds `tokenRequesterPrincipalType`, `tokenRequesterPrincipalName`. */
 export interface CreateDelegationTokenResponseV3 {
   errorCode: number;
   principalType: string;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** CreatePartitionsRequest, every field of every version (v0-3). */
 export interface CreatePartitionsRequest {
   /** `Topics`: v0-3 */
@@ -150,7 +149,7 @@ function readCreatePartitionsRequest(r: Reader, version: number): CreatePartitio
   return o;
 }
 
-/** CreatePartitionsTopic of CreatePartitionsRequest (v0-3), every field of every version. */
+/** `CreatePartitionsTopic` of CreatePartitionsRequest, every field of every version (v0-3). */
 export interface CreatePartitionsRequestCreatePartitionsTopic {
   /** `Name`: v0-3; entity topicName; map key */
   name: string;
@@ -332,7 +331,7 @@ function readCreatePartitionsRequestCreatePartitionsTopic(
   return o;
 }
 
-/** CreatePartitionsAssignment of CreatePartitionsRequest (v0-3), every field of every version. */
+/** `CreatePartitionsAssignment` of CreatePartitionsRequest, every field of every version (v0-3). */
 export interface CreatePartitionsRequestCreatePartitionsAssignment {
   /** `BrokerIds`: v0-3; entity brokerId */
   brokerIds: number[];
@@ -459,17 +458,17 @@ function readCreatePartitionsRequestCreatePartitionsAssignment(
   return o;
 }
 
-/** CreatePartitionsAssignment of CreatePartitionsRequest as version 0 carries it. */
+/** `CreatePartitionsAssignment` of CreatePartitionsRequest at v0-3. */
 export interface CreatePartitionsRequestCreatePartitionsAssignmentV0 {
   brokerIds: number[];
 }
-/** CreatePartitionsTopic of CreatePartitionsRequest as version 0 carries it. */
+/** `CreatePartitionsTopic` of CreatePartitionsRequest at v0-3. */
 export interface CreatePartitionsRequestCreatePartitionsTopicV0 {
   name: string;
   count: number;
   assignments: CreatePartitionsRequestCreatePartitionsAssignmentV0[] | null;
 }
-/** CreatePartitionsRequest of CreatePartitionsRequest as version 0 carries it. */
+/** CreatePartitionsRequest at v0-3. */
 export interface CreatePartitionsRequestV0 {
   topics: CreatePartitionsRequestCreatePartitionsTopicV0[];
   timeoutMs: number;

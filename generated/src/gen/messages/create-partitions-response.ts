@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** CreatePartitionsResponse, every field of every version (v0-3). */
 export interface CreatePartitionsResponse {
   /** `ThrottleTimeMs`: v0-3 */
@@ -142,7 +141,7 @@ function readCreatePartitionsResponse(r: Reader, version: number): CreatePartiti
   return o;
 }
 
-/** CreatePartitionsTopicResult of CreatePartitionsResponse (v0-3), every field of every version. */
+/** `CreatePartitionsTopicResult` of CreatePartitionsResponse, every field of every version (v0-3). */
 export interface CreatePartitionsResponseCreatePartitionsTopicResult {
   /** `Name`: v0-3; entity topicName */
   name: string;
@@ -266,13 +265,13 @@ function readCreatePartitionsResponseCreatePartitionsTopicResult(
   return o;
 }
 
-/** CreatePartitionsTopicResult of CreatePartitionsResponse as version 0 carries it. */
+/** `CreatePartitionsTopicResult` of CreatePartitionsResponse at v0-3. */
 export interface CreatePartitionsResponseCreatePartitionsTopicResultV0 {
   name: string;
   errorCode: number;
   errorMessage: string | null;
 }
-/** CreatePartitionsResponse of CreatePartitionsResponse as version 0 carries it. */
+/** CreatePartitionsResponse at v0-3. */
 export interface CreatePartitionsResponseV0 {
   throttleTimeMs: number;
   results: CreatePartitionsResponseCreatePartitionsTopicResultV0[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** CreateTopicsRequest, every field of every version (v0-7). */
 export interface CreateTopicsRequest {
   /** `Topics`: v0-7 */
@@ -167,7 +166,7 @@ function readCreateTopicsRequest(r: Reader, version: number): CreateTopicsReques
   return o;
 }
 
-/** CreatableTopic of CreateTopicsRequest (v0-7), every field of every version. */
+/** `CreatableTopic` of CreateTopicsRequest, every field of every version (v0-7). */
 export interface CreateTopicsRequestCreatableTopic {
   /** `Name`: v0-7; entity topicName; map key */
   name: string;
@@ -383,7 +382,7 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, version: number): Crea
   return o;
 }
 
-/** CreatableReplicaAssignment of CreateTopicsRequest (v0-7), every field of every version. */
+/** `CreatableReplicaAssignment` of CreateTopicsRequest, every field of every version (v0-7). */
 export interface CreateTopicsRequestCreatableReplicaAssignment {
   /** `PartitionIndex`: v0-7; map key */
   partitionIndex: number;
@@ -518,7 +517,7 @@ function readCreateTopicsRequestCreatableReplicaAssignment(
   return o;
 }
 
-/** CreatableTopicConfig of CreateTopicsRequest (v0-7), every field of every version. */
+/** `CreatableTopicConfig` of CreateTopicsRequest, every field of every version (v0-7). */
 export interface CreateTopicsRequestCreatableTopicConfig {
   /** `Name`: v0-7; map key */
   name: string;
@@ -633,17 +632,17 @@ function readCreateTopicsRequestCreatableTopicConfig(
   return o;
 }
 
-/** CreatableReplicaAssignment of CreateTopicsRequest as version 0 carries it. */
+/** `CreatableReplicaAssignment` of CreateTopicsRequest at v0-7. */
 export interface CreateTopicsRequestCreatableReplicaAssignmentV0 {
   partitionIndex: number;
   brokerIds: number[];
 }
-/** CreatableTopicConfig of CreateTopicsRequest as version 0 carries it. */
+/** `CreatableTopicConfig` of CreateTopicsRequest at v0-7. */
 export interface CreateTopicsRequestCreatableTopicConfigV0 {
   name: string;
   value: string | null;
 }
-/** CreatableTopic of CreateTopicsRequest as version 0 carries it. */
+/** `CreatableTopic` of CreateTopicsRequest at v0-7. */
 export interface CreateTopicsRequestCreatableTopicV0 {
   name: string;
   numPartitions: number;
@@ -651,7 +650,7 @@ export interface CreateTopicsRequestCreatableTopicV0 {
   assignments: CreateTopicsRequestCreatableReplicaAssignmentV0[];
   configs: CreateTopicsRequestCreatableTopicConfigV0[];
 }
-/** CreateTopicsRequest of CreateTopicsRequest as version 0 carries it. */
+/** CreateTopicsRequest at v0. */
 export interface CreateTopicsRequestV0 {
   topics: CreateTopicsRequestCreatableTopicV0[];
   timeoutMs: number;
@@ -659,7 +658,7 @@ export interface CreateTopicsRequestV0 {
 export type CreateTopicsRequestCreatableReplicaAssignmentV1 = CreateTopicsRequestCreatableReplicaAssignmentV0;
 export type CreateTopicsRequestCreatableTopicConfigV1 = CreateTopicsRequestCreatableTopicConfigV0;
 export type CreateTopicsRequestCreatableTopicV1 = CreateTopicsRequestCreatableTopicV0;
-/** CreateTopicsRequest of CreateTopicsRequest as version 1 carries it. */
+/** CreateTopicsRequest at v1-7. Since v0: adds `validateOnly`. */
 export interface CreateTopicsRequestV1 {
   topics: CreateTopicsRequestCreatableTopicV0[];
   timeoutMs: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** CreateTopicsResponse, every field of every version (v0-7). */
 export interface CreateTopicsResponse {
   /** `ThrottleTimeMs`: v2-7; ignorable */
@@ -150,7 +149,7 @@ function readCreateTopicsResponse(r: Reader, version: number): CreateTopicsRespo
   return o;
 }
 
-/** CreatableTopicResult of CreateTopicsResponse (v0-7), every field of every version. */
+/** `CreatableTopicResult` of CreateTopicsResponse, every field of every version (v0-7). */
 export interface CreateTopicsResponseCreatableTopicResult {
   /** `Name`: v0-7; entity topicName; map key */
   name: string;
@@ -410,7 +409,7 @@ function readCreateTopicsResponseCreatableTopicResult(
   return o;
 }
 
-/** CreatableTopicConfigs of CreateTopicsResponse (v5-7), every field of every version. */
+/** `CreatableTopicConfigs` of CreateTopicsResponse, every field of every version (v5-7). */
 export interface CreateTopicsResponseCreatableTopicConfigs {
   /** `Name`: v5-7 */
   name: string;
@@ -524,27 +523,27 @@ function readCreateTopicsResponseCreatableTopicConfigs(
   return o;
 }
 
-/** CreatableTopicResult of CreateTopicsResponse as version 0 carries it. */
+/** `CreatableTopicResult` of CreateTopicsResponse at v0. */
 export interface CreateTopicsResponseCreatableTopicResultV0 {
   name: string;
   errorCode: number;
 }
-/** CreateTopicsResponse of CreateTopicsResponse as version 0 carries it. */
+/** CreateTopicsResponse at v0. */
 export interface CreateTopicsResponseV0 {
   topics: CreateTopicsResponseCreatableTopicResultV0[];
 }
-/** CreatableTopicResult of CreateTopicsResponse as version 1 carries it. */
+/** `CreatableTopicResult` of CreateTopicsResponse at v1-4. Since v0: adds `errorMessage`. */
 export interface CreateTopicsResponseCreatableTopicResultV1 {
   name: string;
   errorCode: number;
   errorMessage: string | null;
 }
-/** CreateTopicsResponse of CreateTopicsResponse as version 1 carries it. */
+/** CreateTopicsResponse at v1. Since v0: `topics` is now `CreateTopicsResponseCreatableTopicResultV1[]`. */
 export interface CreateTopicsResponseV1 {
   topics: CreateTopicsResponseCreatableTopicResultV1[];
 }
 export type CreateTopicsResponseCreatableTopicResultV2 = CreateTopicsResponseCreatableTopicResultV1;
-/** CreateTopicsResponse of CreateTopicsResponse as version 2 carries it. */
+/** CreateTopicsResponse at v2-4. Since v1: adds `throttleTimeMs`. */
 export interface CreateTopicsResponseV2 {
   throttleTimeMs: number;
   topics: CreateTopicsResponseCreatableTopicResultV1[];
@@ -553,7 +552,7 @@ export type CreateTopicsResponseCreatableTopicResultV3 = CreateTopicsResponseCre
 export type CreateTopicsResponseV3 = CreateTopicsResponseV2;
 export type CreateTopicsResponseCreatableTopicResultV4 = CreateTopicsResponseCreatableTopicResultV1;
 export type CreateTopicsResponseV4 = CreateTopicsResponseV2;
-/** CreatableTopicConfigs of CreateTopicsResponse as version 5 carries it. */
+/** `CreatableTopicConfigs` of CreateTopicsResponse at v5-7. */
 export interface CreateTopicsResponseCreatableTopicConfigsV5 {
   name: string;
   value: string | null;
@@ -562,7 +561,7 @@ export interface CreateTopicsResponseCreatableTopicConfigsV5 {
   isSensitive: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** CreatableTopicResult of CreateTopicsResponse as version 5 carries it. */
+/** `CreatableTopicResult` of CreateTopicsResponse at v5-6. Since v4: adds `topicConfigErrorCode`, `numPartitions`, `replicationFactor`, `configs`. */
 export interface CreateTopicsResponseCreatableTopicResultV5 {
   name: string;
   errorCode: number;
@@ -573,7 +572,7 @@ export interface CreateTopicsResponseCreatableTopicResultV5 {
   configs: CreateTopicsResponseCreatableTopicConfigsV5[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** CreateTopicsResponse of CreateTopicsResponse as version 5 carries it. */
+/** CreateTopicsResponse at v5-6. Since v4: `topics` is now `CreateTopicsResponseCreatableTopicResultV5[]`. */
 export interface CreateTopicsResponseV5 {
   throttleTimeMs: number;
   topics: CreateTopicsResponseCreatableTopicResultV5[];
@@ -583,7 +582,7 @@ export type CreateTopicsResponseCreatableTopicConfigsV6 = CreateTopicsResponseCr
 export type CreateTopicsResponseCreatableTopicResultV6 = CreateTopicsResponseCreatableTopicResultV5;
 export type CreateTopicsResponseV6 = CreateTopicsResponseV5;
 export type CreateTopicsResponseCreatableTopicConfigsV7 = CreateTopicsResponseCreatableTopicConfigsV5;
-/** CreatableTopicResult of CreateTopicsResponse as version 7 carries it. */
+/** `CreatableTopicResult` of CreateTopicsResponse at v7. Since v6: adds `topicId`. */
 export interface CreateTopicsResponseCreatableTopicResultV7 {
   name: string;
   topicId: string;
@@ -595,7 +594,7 @@ export interface CreateTopicsResponseCreatableTopicResultV7 {
   configs: CreateTopicsResponseCreatableTopicConfigsV5[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** CreateTopicsResponse of CreateTopicsResponse as version 7 carries it. */
+/** CreateTopicsResponse at v7. Since v6: `topics` is now `CreateTopicsResponseCreatableTopicResultV7[]`. */
 export interface CreateTopicsResponseV7 {
   throttleTimeMs: number;
   topics: CreateTopicsResponseCreatableTopicResultV7[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DefaultPrincipalData, every field of every version (v0). */
 export interface DefaultPrincipalData {
   /** `Type`: v0 */
@@ -98,7 +97,7 @@ function readDefaultPrincipalData(r: Reader, version: number): DefaultPrincipalD
   return o;
 }
 
-/** DefaultPrincipalData of DefaultPrincipalData as version 0 carries it. */
+/** DefaultPrincipalData at v0. */
 export interface DefaultPrincipalDataV0 {
   type: string;
   name: string;

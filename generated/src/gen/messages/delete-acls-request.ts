@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteAclsRequest, every field of every version (v0-3). */
 export interface DeleteAclsRequest {
   /** `Filters`: v0-3 */
@@ -134,7 +133,7 @@ function readDeleteAclsRequest(r: Reader, version: number): DeleteAclsRequest {
   return o;
 }
 
-/** DeleteAclsFilter of DeleteAclsRequest (v0-3), every field of every version. */
+/** `DeleteAclsFilter` of DeleteAclsRequest, every field of every version (v0-3). */
 export interface DeleteAclsRequestDeleteAclsFilter {
   /** `ResourceTypeFilter`: v0-3 */
   resourceTypeFilter: number;
@@ -319,7 +318,7 @@ function readDeleteAclsRequestDeleteAclsFilter(r: Reader, version: number): Dele
   return o;
 }
 
-/** DeleteAclsFilter of DeleteAclsRequest as version 0 carries it. */
+/** `DeleteAclsFilter` of DeleteAclsRequest at v0. */
 export interface DeleteAclsRequestDeleteAclsFilterV0 {
   resourceTypeFilter: number;
   resourceNameFilter: string | null;
@@ -328,11 +327,11 @@ export interface DeleteAclsRequestDeleteAclsFilterV0 {
   operation: number;
   permissionType: number;
 }
-/** DeleteAclsRequest of DeleteAclsRequest as version 0 carries it. */
+/** DeleteAclsRequest at v0. */
 export interface DeleteAclsRequestV0 {
   filters: DeleteAclsRequestDeleteAclsFilterV0[];
 }
-/** DeleteAclsFilter of DeleteAclsRequest as version 1 carries it. */
+/** `DeleteAclsFilter` of DeleteAclsRequest at v1-3. Since v0: adds `patternTypeFilter`. */
 export interface DeleteAclsRequestDeleteAclsFilterV1 {
   resourceTypeFilter: number;
   resourceNameFilter: string | null;
@@ -342,7 +341,7 @@ export interface DeleteAclsRequestDeleteAclsFilterV1 {
   operation: number;
   permissionType: number;
 }
-/** DeleteAclsRequest of DeleteAclsRequest as version 1 carries it. */
+/** DeleteAclsRequest at v1-3. Since v0: `filters` is now `DeleteAclsRequestDeleteAclsFilterV1[]`. */
 export interface DeleteAclsRequestV1 {
   filters: DeleteAclsRequestDeleteAclsFilterV1[];
 }

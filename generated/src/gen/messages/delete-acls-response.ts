@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteAclsResponse, every field of every version (v0-3). */
 export interface DeleteAclsResponse {
   /** `ThrottleTimeMs`: v0-3 */
@@ -142,7 +141,7 @@ function readDeleteAclsResponse(r: Reader, version: number): DeleteAclsResponse 
   return o;
 }
 
-/** DeleteAclsFilterResult of DeleteAclsResponse (v0-3), every field of every version. */
+/** `DeleteAclsFilterResult` of DeleteAclsResponse, every field of every version (v0-3). */
 export interface DeleteAclsResponseDeleteAclsFilterResult {
   /** `ErrorCode`: v0-3 */
   errorCode: number;
@@ -305,7 +304,7 @@ function readDeleteAclsResponseDeleteAclsFilterResult(
   return o;
 }
 
-/** DeleteAclsMatchingAcl of DeleteAclsResponse (v0-3), every field of every version. */
+/** `DeleteAclsMatchingAcl` of DeleteAclsResponse, every field of every version (v0-3). */
 export interface DeleteAclsResponseDeleteAclsMatchingAcl {
   /** `ErrorCode`: v0-3 */
   errorCode: number;
@@ -525,7 +524,7 @@ function readDeleteAclsResponseDeleteAclsMatchingAcl(
   return o;
 }
 
-/** DeleteAclsMatchingAcl of DeleteAclsResponse as version 0 carries it. */
+/** `DeleteAclsMatchingAcl` of DeleteAclsResponse at v0. */
 export interface DeleteAclsResponseDeleteAclsMatchingAclV0 {
   errorCode: number;
   errorMessage: string | null;
@@ -536,18 +535,18 @@ export interface DeleteAclsResponseDeleteAclsMatchingAclV0 {
   operation: number;
   permissionType: number;
 }
-/** DeleteAclsFilterResult of DeleteAclsResponse as version 0 carries it. */
+/** `DeleteAclsFilterResult` of DeleteAclsResponse at v0. */
 export interface DeleteAclsResponseDeleteAclsFilterResultV0 {
   errorCode: number;
   errorMessage: string | null;
   matchingAcls: DeleteAclsResponseDeleteAclsMatchingAclV0[];
 }
-/** DeleteAclsResponse of DeleteAclsResponse as version 0 carries it. */
+/** DeleteAclsResponse at v0. */
 export interface DeleteAclsResponseV0 {
   throttleTimeMs: number;
   filterResults: DeleteAclsResponseDeleteAclsFilterResultV0[];
 }
-/** DeleteAclsMatchingAcl of DeleteAclsResponse as version 1 carries it. */
+/** `DeleteAclsMatchingAcl` of DeleteAclsResponse at v1-3. Since v0: adds `patternType`. */
 export interface DeleteAclsResponseDeleteAclsMatchingAclV1 {
   errorCode: number;
   errorMessage: string | null;
@@ -559,13 +558,13 @@ export interface DeleteAclsResponseDeleteAclsMatchingAclV1 {
   operation: number;
   permissionType: number;
 }
-/** DeleteAclsFilterResult of DeleteAclsResponse as version 1 carries it. */
+/** `DeleteAclsFilterResult` of DeleteAclsResponse at v1-3. Since v0: `matchingAcls` is now `DeleteAclsResponseDeleteAclsMatchingAclV1[]`. */
 export interface DeleteAclsResponseDeleteAclsFilterResultV1 {
   errorCode: number;
   errorMessage: string | null;
   matchingAcls: DeleteAclsResponseDeleteAclsMatchingAclV1[];
 }
-/** DeleteAclsResponse of DeleteAclsResponse as version 1 carries it. */
+/** DeleteAclsResponse at v1-3. Since v0: `filterResults` is now `DeleteAclsResponseDeleteAclsFilterResultV1[]`. */
 export interface DeleteAclsResponseV1 {
   throttleTimeMs: number;
   filterResults: DeleteAclsResponseDeleteAclsFilterResultV1[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteGroupsRequest, every field of every version (v0-3). */
 export interface DeleteGroupsRequest {
   /** `GroupsNames`: v0-3; entity groupId */
@@ -137,7 +136,7 @@ function readDeleteGroupsRequest(r: Reader, version: number): DeleteGroupsReques
   return o;
 }
 
-/** DeleteGroupsRequest of DeleteGroupsRequest as version 0 carries it. */
+/** DeleteGroupsRequest at v0-3. */
 export interface DeleteGroupsRequestV0 {
   groupsNames: string[];
 }

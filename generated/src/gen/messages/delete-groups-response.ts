@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteGroupsResponse, every field of every version (v0-3). */
 export interface DeleteGroupsResponse {
   /** `ThrottleTimeMs`: v0-3 */
@@ -142,7 +141,7 @@ function readDeleteGroupsResponse(r: Reader, version: number): DeleteGroupsRespo
   return o;
 }
 
-/** DeletableGroupResult of DeleteGroupsResponse (v0-3), every field of every version. */
+/** `DeletableGroupResult` of DeleteGroupsResponse, every field of every version (v0-3). */
 export interface DeleteGroupsResponseDeletableGroupResult {
   /** `GroupId`: v0-3; entity groupId; map key */
   groupId: string;
@@ -265,12 +264,12 @@ function readDeleteGroupsResponseDeletableGroupResult(
   return o;
 }
 
-/** DeletableGroupResult of DeleteGroupsResponse as version 0 carries it. */
+/** `DeletableGroupResult` of DeleteGroupsResponse at v0-2. */
 export interface DeleteGroupsResponseDeletableGroupResultV0 {
   groupId: string;
   errorCode: number;
 }
-/** DeleteGroupsResponse of DeleteGroupsResponse as version 0 carries it. */
+/** DeleteGroupsResponse at v0-2. */
 export interface DeleteGroupsResponseV0 {
   throttleTimeMs: number;
   results: DeleteGroupsResponseDeletableGroupResultV0[];
@@ -279,14 +278,14 @@ export type DeleteGroupsResponseDeletableGroupResultV1 = DeleteGroupsResponseDel
 export type DeleteGroupsResponseV1 = DeleteGroupsResponseV0;
 export type DeleteGroupsResponseDeletableGroupResultV2 = DeleteGroupsResponseDeletableGroupResultV0;
 export type DeleteGroupsResponseV2 = DeleteGroupsResponseV0;
-/** DeletableGroupResult of DeleteGroupsResponse as version 3 carries it. */
+/** `DeletableGroupResult` of DeleteGroupsResponse at v3. Since v2: adds `errorMessage`. */
 export interface DeleteGroupsResponseDeletableGroupResultV3 {
   groupId: string;
   errorCode: number;
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteGroupsResponse of DeleteGroupsResponse as version 3 carries it. */
+/** DeleteGroupsResponse at v3. Since v2: `results` is now `DeleteGroupsResponseDeletableGroupResultV3[]`. */
 export interface DeleteGroupsResponseV3 {
   throttleTimeMs: number;
   results: DeleteGroupsResponseDeletableGroupResultV3[];

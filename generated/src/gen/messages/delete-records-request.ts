@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteRecordsRequest, every field of every version (v0-2). */
 export interface DeleteRecordsRequest {
   /** `Topics`: v0-2 */
@@ -142,7 +141,7 @@ function readDeleteRecordsRequest(r: Reader, version: number): DeleteRecordsRequ
   return o;
 }
 
-/** DeleteRecordsTopic of DeleteRecordsRequest (v0-2), every field of every version. */
+/** `DeleteRecordsTopic` of DeleteRecordsRequest, every field of every version (v0-2). */
 export interface DeleteRecordsRequestDeleteRecordsTopic {
   /** `Name`: v0-2; entity topicName */
   name: string;
@@ -292,7 +291,7 @@ function readDeleteRecordsRequestDeleteRecordsTopic(
   return o;
 }
 
-/** DeleteRecordsPartition of DeleteRecordsRequest (v0-2), every field of every version. */
+/** `DeleteRecordsPartition` of DeleteRecordsRequest, every field of every version (v0-2). */
 export interface DeleteRecordsRequestDeleteRecordsPartition {
   /** `PartitionIndex`: v0-2 */
   partitionIndex: number;
@@ -383,17 +382,17 @@ function readDeleteRecordsRequestDeleteRecordsPartition(
   return o;
 }
 
-/** DeleteRecordsPartition of DeleteRecordsRequest as version 0 carries it. */
+/** `DeleteRecordsPartition` of DeleteRecordsRequest at v0-2. */
 export interface DeleteRecordsRequestDeleteRecordsPartitionV0 {
   partitionIndex: number;
   offset: bigint;
 }
-/** DeleteRecordsTopic of DeleteRecordsRequest as version 0 carries it. */
+/** `DeleteRecordsTopic` of DeleteRecordsRequest at v0-2. */
 export interface DeleteRecordsRequestDeleteRecordsTopicV0 {
   name: string;
   partitions: DeleteRecordsRequestDeleteRecordsPartitionV0[];
 }
-/** DeleteRecordsRequest of DeleteRecordsRequest as version 0 carries it. */
+/** DeleteRecordsRequest at v0-2. */
 export interface DeleteRecordsRequestV0 {
   topics: DeleteRecordsRequestDeleteRecordsTopicV0[];
   timeoutMs: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteRecordsResponse, every field of every version (v0-2). */
 export interface DeleteRecordsResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -142,7 +141,7 @@ function readDeleteRecordsResponse(r: Reader, version: number): DeleteRecordsRes
   return o;
 }
 
-/** DeleteRecordsTopicResult of DeleteRecordsResponse (v0-2), every field of every version. */
+/** `DeleteRecordsTopicResult` of DeleteRecordsResponse, every field of every version (v0-2). */
 export interface DeleteRecordsResponseDeleteRecordsTopicResult {
   /** `Name`: v0-2; entity topicName; map key */
   name: string;
@@ -292,7 +291,7 @@ function readDeleteRecordsResponseDeleteRecordsTopicResult(
   return o;
 }
 
-/** DeleteRecordsPartitionResult of DeleteRecordsResponse (v0-2), every field of every version. */
+/** `DeleteRecordsPartitionResult` of DeleteRecordsResponse, every field of every version (v0-2). */
 export interface DeleteRecordsResponseDeleteRecordsPartitionResult {
   /** `PartitionIndex`: v0-2; map key */
   partitionIndex: number;
@@ -391,18 +390,18 @@ function readDeleteRecordsResponseDeleteRecordsPartitionResult(
   return o;
 }
 
-/** DeleteRecordsPartitionResult of DeleteRecordsResponse as version 0 carries it. */
+/** `DeleteRecordsPartitionResult` of DeleteRecordsResponse at v0-2. */
 export interface DeleteRecordsResponseDeleteRecordsPartitionResultV0 {
   partitionIndex: number;
   lowWatermark: bigint;
   errorCode: number;
 }
-/** DeleteRecordsTopicResult of DeleteRecordsResponse as version 0 carries it. */
+/** `DeleteRecordsTopicResult` of DeleteRecordsResponse at v0-2. */
 export interface DeleteRecordsResponseDeleteRecordsTopicResultV0 {
   name: string;
   partitions: DeleteRecordsResponseDeleteRecordsPartitionResultV0[];
 }
-/** DeleteRecordsResponse of DeleteRecordsResponse as version 0 carries it. */
+/** DeleteRecordsResponse at v0-2. */
 export interface DeleteRecordsResponseV0 {
   throttleTimeMs: number;
   topics: DeleteRecordsResponseDeleteRecordsTopicResultV0[];

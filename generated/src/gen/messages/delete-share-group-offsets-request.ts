@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteShareGroupOffsetsRequest, every field of every version (v0). */
 export interface DeleteShareGroupOffsetsRequest {
   /** `GroupId`: v0; entity groupId */
@@ -113,7 +112,7 @@ function readDeleteShareGroupOffsetsRequest(r: Reader, version: number): DeleteS
   return o;
 }
 
-/** DeleteShareGroupOffsetsRequestTopic of DeleteShareGroupOffsetsRequest (v0), every field of every version. */
+/** `DeleteShareGroupOffsetsRequestTopic`, every field of every version (v0). */
 export interface DeleteShareGroupOffsetsRequestDeleteShareGroupOffsetsRequestTopic {
   /** `TopicName`: v0; entity topicName */
   topicName: string;
@@ -190,12 +189,12 @@ function readDeleteShareGroupOffsetsRequestDeleteShareGroupOffsetsRequestTopic(
   return o;
 }
 
-/** DeleteShareGroupOffsetsRequestTopic of DeleteShareGroupOffsetsRequest as version 0 carries it. */
+/** `DeleteShareGroupOffsetsRequestTopic` at v0. */
 export interface DeleteShareGroupOffsetsRequestDeleteShareGroupOffsetsRequestTopicV0 {
   topicName: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteShareGroupOffsetsRequest of DeleteShareGroupOffsetsRequest as version 0 carries it. */
+/** DeleteShareGroupOffsetsRequest at v0. */
 export interface DeleteShareGroupOffsetsRequestV0 {
   groupId: string;
   topics: DeleteShareGroupOffsetsRequestDeleteShareGroupOffsetsRequestTopicV0[];

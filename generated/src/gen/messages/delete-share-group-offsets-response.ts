@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteShareGroupOffsetsResponse, every field of every version (v0). */
 export interface DeleteShareGroupOffsetsResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -131,7 +130,7 @@ function readDeleteShareGroupOffsetsResponse(r: Reader, version: number): Delete
   return o;
 }
 
-/** DeleteShareGroupOffsetsResponseTopic of DeleteShareGroupOffsetsResponse (v0), every field of every version. */
+/** `DeleteShareGroupOffsetsResponseTopic`, every field of every version (v0). */
 export interface DeleteShareGroupOffsetsResponseDeleteShareGroupOffsetsResponseTopic {
   /** `TopicName`: v0; entity topicName */
   topicName: string;
@@ -237,7 +236,7 @@ function readDeleteShareGroupOffsetsResponseDeleteShareGroupOffsetsResponseTopic
   return o;
 }
 
-/** DeleteShareGroupOffsetsResponseTopic of DeleteShareGroupOffsetsResponse as version 0 carries it. */
+/** `DeleteShareGroupOffsetsResponseTopic` at v0. */
 export interface DeleteShareGroupOffsetsResponseDeleteShareGroupOffsetsResponseTopicV0 {
   topicName: string;
   topicId: string;
@@ -245,7 +244,7 @@ export interface DeleteShareGroupOffsetsResponseDeleteShareGroupOffsetsResponseT
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteShareGroupOffsetsResponse of DeleteShareGroupOffsetsResponse as version 0 carries it. */
+/** DeleteShareGroupOffsetsResponse at v0. */
 export interface DeleteShareGroupOffsetsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteShareGroupStateRequest, every field of every version (v0). */
 export interface DeleteShareGroupStateRequest {
   /** `GroupId`: v0 */
@@ -113,7 +112,7 @@ function readDeleteShareGroupStateRequest(r: Reader, version: number): DeleteSha
   return o;
 }
 
-/** DeleteStateData of DeleteShareGroupStateRequest (v0), every field of every version. */
+/** `DeleteStateData` of DeleteShareGroupStateRequest, every field of every version (v0). */
 export interface DeleteShareGroupStateRequestDeleteStateData {
   /** `TopicId`: v0 */
   topicId: string;
@@ -219,7 +218,7 @@ function readDeleteShareGroupStateRequestDeleteStateData(
   return o;
 }
 
-/** PartitionData of DeleteShareGroupStateRequest (v0), every field of every version. */
+/** `PartitionData` of DeleteShareGroupStateRequest, every field of every version (v0). */
 export interface DeleteShareGroupStateRequestPartitionData {
   /** `Partition`: v0 */
   partition: number;
@@ -293,18 +292,18 @@ function readDeleteShareGroupStateRequestPartitionData(
   return o;
 }
 
-/** PartitionData of DeleteShareGroupStateRequest as version 0 carries it. */
+/** `PartitionData` of DeleteShareGroupStateRequest at v0. */
 export interface DeleteShareGroupStateRequestPartitionDataV0 {
   partition: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteStateData of DeleteShareGroupStateRequest as version 0 carries it. */
+/** `DeleteStateData` of DeleteShareGroupStateRequest at v0. */
 export interface DeleteShareGroupStateRequestDeleteStateDataV0 {
   topicId: string;
   partitions: DeleteShareGroupStateRequestPartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteShareGroupStateRequest of DeleteShareGroupStateRequest as version 0 carries it. */
+/** DeleteShareGroupStateRequest at v0. */
 export interface DeleteShareGroupStateRequestV0 {
   groupId: string;
   topics: DeleteShareGroupStateRequestDeleteStateDataV0[];

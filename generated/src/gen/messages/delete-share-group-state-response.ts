@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteShareGroupStateResponse, every field of every version (v0). */
 export interface DeleteShareGroupStateResponse {
   /** `Results`: v0 */
@@ -102,7 +101,7 @@ function readDeleteShareGroupStateResponse(r: Reader, version: number): DeleteSh
   return o;
 }
 
-/** DeleteStateResult of DeleteShareGroupStateResponse (v0), every field of every version. */
+/** `DeleteStateResult` of DeleteShareGroupStateResponse, every field of every version (v0). */
 export interface DeleteShareGroupStateResponseDeleteStateResult {
   /** `TopicId`: v0 */
   topicId: string;
@@ -208,7 +207,7 @@ function readDeleteShareGroupStateResponseDeleteStateResult(
   return o;
 }
 
-/** PartitionResult of DeleteShareGroupStateResponse (v0), every field of every version. */
+/** `PartitionResult` of DeleteShareGroupStateResponse, every field of every version (v0). */
 export interface DeleteShareGroupStateResponsePartitionResult {
   /** `Partition`: v0 */
   partition: number;
@@ -303,20 +302,20 @@ function readDeleteShareGroupStateResponsePartitionResult(
   return o;
 }
 
-/** PartitionResult of DeleteShareGroupStateResponse as version 0 carries it. */
+/** `PartitionResult` of DeleteShareGroupStateResponse at v0. */
 export interface DeleteShareGroupStateResponsePartitionResultV0 {
   partition: number;
   errorCode: number;
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteStateResult of DeleteShareGroupStateResponse as version 0 carries it. */
+/** `DeleteStateResult` of DeleteShareGroupStateResponse at v0. */
 export interface DeleteShareGroupStateResponseDeleteStateResultV0 {
   topicId: string;
   partitions: DeleteShareGroupStateResponsePartitionResultV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteShareGroupStateResponse of DeleteShareGroupStateResponse as version 0 carries it. */
+/** DeleteShareGroupStateResponse at v0. */
 export interface DeleteShareGroupStateResponseV0 {
   results: DeleteShareGroupStateResponseDeleteStateResultV0[];
   _unknownTaggedFields?: TaggedField[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteTopicsRequest, every field of every version (v0-6). */
 export interface DeleteTopicsRequest {
   /** `Topics`: v6 */
@@ -194,7 +193,7 @@ function readDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsReques
   return o;
 }
 
-/** DeleteTopicState of DeleteTopicsRequest (v6), every field of every version. */
+/** `DeleteTopicState` of DeleteTopicsRequest, every field of every version (v6). */
 export interface DeleteTopicsRequestDeleteTopicState {
   /** `Name`: v6; nullable v6; entity topicName */
   name: string | null;
@@ -275,7 +274,7 @@ function readDeleteTopicsRequestDeleteTopicState(r: Reader, version: number): De
   return o;
 }
 
-/** DeleteTopicsRequest of DeleteTopicsRequest as version 0 carries it. */
+/** DeleteTopicsRequest at v0-5. */
 export interface DeleteTopicsRequestV0 {
   topicNames: string[];
   timeoutMs: number;
@@ -285,13 +284,13 @@ export type DeleteTopicsRequestV2 = DeleteTopicsRequestV0;
 export type DeleteTopicsRequestV3 = DeleteTopicsRequestV0;
 export type DeleteTopicsRequestV4 = DeleteTopicsRequestV0;
 export type DeleteTopicsRequestV5 = DeleteTopicsRequestV0;
-/** DeleteTopicState of DeleteTopicsRequest as version 6 carries it. */
+/** `DeleteTopicState` of DeleteTopicsRequest at v6. */
 export interface DeleteTopicsRequestDeleteTopicStateV6 {
   name: string | null;
   topicId: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteTopicsRequest of DeleteTopicsRequest as version 6 carries it. */
+/** DeleteTopicsRequest at v6. Since v5: adds `topics`; drops `topicNames`. */
 export interface DeleteTopicsRequestV6 {
   topics: DeleteTopicsRequestDeleteTopicStateV6[];
   timeoutMs: number;

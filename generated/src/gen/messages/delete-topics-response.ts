@@ -3,14 +3,13 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   nullError,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DeleteTopicsResponse, every field of every version (v0-6). */
 export interface DeleteTopicsResponse {
   /** `ThrottleTimeMs`: v1-6; ignorable */
@@ -151,7 +150,7 @@ function readDeleteTopicsResponse(r: Reader, version: number): DeleteTopicsRespo
   return o;
 }
 
-/** DeletableTopicResult of DeleteTopicsResponse (v0-6), every field of every version. */
+/** `DeletableTopicResult` of DeleteTopicsResponse, every field of every version (v0-6). */
 export interface DeleteTopicsResponseDeletableTopicResult {
   /** `Name`: v0-6; nullable v6; entity topicName; map key */
   name: string | null;
@@ -301,17 +300,17 @@ function readDeleteTopicsResponseDeletableTopicResult(
   return o;
 }
 
-/** DeletableTopicResult of DeleteTopicsResponse as version 0 carries it. */
+/** `DeletableTopicResult` of DeleteTopicsResponse at v0-4. */
 export interface DeleteTopicsResponseDeletableTopicResultV0 {
   name: string;
   errorCode: number;
 }
-/** DeleteTopicsResponse of DeleteTopicsResponse as version 0 carries it. */
+/** DeleteTopicsResponse at v0. */
 export interface DeleteTopicsResponseV0 {
   responses: DeleteTopicsResponseDeletableTopicResultV0[];
 }
 export type DeleteTopicsResponseDeletableTopicResultV1 = DeleteTopicsResponseDeletableTopicResultV0;
-/** DeleteTopicsResponse of DeleteTopicsResponse as version 1 carries it. */
+/** DeleteTopicsResponse at v1-4. Since v0: adds `throttleTimeMs`. */
 export interface DeleteTopicsResponseV1 {
   throttleTimeMs: number;
   responses: DeleteTopicsResponseDeletableTopicResultV0[];
@@ -322,20 +321,20 @@ export type DeleteTopicsResponseDeletableTopicResultV3 = DeleteTopicsResponseDel
 export type DeleteTopicsResponseV3 = DeleteTopicsResponseV1;
 export type DeleteTopicsResponseDeletableTopicResultV4 = DeleteTopicsResponseDeletableTopicResultV0;
 export type DeleteTopicsResponseV4 = DeleteTopicsResponseV1;
-/** DeletableTopicResult of DeleteTopicsResponse as version 5 carries it. */
+/** `DeletableTopicResult` of DeleteTopicsResponse at v5. Since v4: adds `errorMessage`. */
 export interface DeleteTopicsResponseDeletableTopicResultV5 {
   name: string;
   errorCode: number;
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteTopicsResponse of DeleteTopicsResponse as version 5 carries it. */
+/** DeleteTopicsResponse at v5. Since v4: `responses` is now `DeleteTopicsResponseDeletableTopicResultV5[]`. */
 export interface DeleteTopicsResponseV5 {
   throttleTimeMs: number;
   responses: DeleteTopicsResponseDeletableTopicResultV5[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeletableTopicResult of DeleteTopicsResponse as version 6 carries it. */
+/** `DeletableTopicResult` of DeleteTopicsResponse at v6. Since v5: adds `topicId`; `name` becomes nullable. */
 export interface DeleteTopicsResponseDeletableTopicResultV6 {
   name: string | null;
   topicId: string;
@@ -343,7 +342,7 @@ export interface DeleteTopicsResponseDeletableTopicResultV6 {
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DeleteTopicsResponse of DeleteTopicsResponse as version 6 carries it. */
+/** DeleteTopicsResponse at v6. Since v5: `responses` is now `DeleteTopicsResponseDeletableTopicResultV6[]`. */
 export interface DeleteTopicsResponseV6 {
   throttleTimeMs: number;
   responses: DeleteTopicsResponseDeletableTopicResultV6[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeAclsRequest, every field of every version (v0-3). */
 export interface DescribeAclsRequest {
   /** `ResourceTypeFilter`: v0-3 */
@@ -191,7 +190,7 @@ function readDescribeAclsRequest(r: Reader, version: number): DescribeAclsReques
   return o;
 }
 
-/** DescribeAclsRequest of DescribeAclsRequest as version 0 carries it. */
+/** DescribeAclsRequest at v0. */
 export interface DescribeAclsRequestV0 {
   resourceTypeFilter: number;
   resourceNameFilter: string | null;
@@ -200,7 +199,7 @@ export interface DescribeAclsRequestV0 {
   operation: number;
   permissionType: number;
 }
-/** DescribeAclsRequest of DescribeAclsRequest as version 1 carries it. */
+/** DescribeAclsRequest at v1-3. Since v0: adds `patternTypeFilter`. */
 export interface DescribeAclsRequestV1 {
   resourceTypeFilter: number;
   resourceNameFilter: string | null;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeAclsResponse, every field of every version (v0-3). */
 export interface DescribeAclsResponse {
   /** `ThrottleTimeMs`: v0-3 */
@@ -171,7 +170,7 @@ function readDescribeAclsResponse(r: Reader, version: number): DescribeAclsRespo
   return o;
 }
 
-/** DescribeAclsResource of DescribeAclsResponse (v0-3), every field of every version. */
+/** `DescribeAclsResource` of DescribeAclsResponse, every field of every version (v0-3). */
 export interface DescribeAclsResponseDescribeAclsResource {
   /** `ResourceType`: v0-3 */
   resourceType: number;
@@ -354,7 +353,7 @@ function readDescribeAclsResponseDescribeAclsResource(
   return o;
 }
 
-/** AclDescription of DescribeAclsResponse (v0-3), every field of every version. */
+/** `AclDescription` of DescribeAclsResponse, every field of every version (v0-3). */
 export interface DescribeAclsResponseAclDescription {
   /** `Principal`: v0-3 */
   principal: string;
@@ -477,20 +476,20 @@ function readDescribeAclsResponseAclDescription(r: Reader, version: number): Des
   return o;
 }
 
-/** AclDescription of DescribeAclsResponse as version 0 carries it. */
+/** `AclDescription` of DescribeAclsResponse at v0-3. */
 export interface DescribeAclsResponseAclDescriptionV0 {
   principal: string;
   host: string;
   operation: number;
   permissionType: number;
 }
-/** DescribeAclsResource of DescribeAclsResponse as version 0 carries it. */
+/** `DescribeAclsResource` of DescribeAclsResponse at v0. */
 export interface DescribeAclsResponseDescribeAclsResourceV0 {
   resourceType: number;
   resourceName: string;
   acls: DescribeAclsResponseAclDescriptionV0[];
 }
-/** DescribeAclsResponse of DescribeAclsResponse as version 0 carries it. */
+/** DescribeAclsResponse at v0. */
 export interface DescribeAclsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -498,14 +497,14 @@ export interface DescribeAclsResponseV0 {
   resources: DescribeAclsResponseDescribeAclsResourceV0[];
 }
 export type DescribeAclsResponseAclDescriptionV1 = DescribeAclsResponseAclDescriptionV0;
-/** DescribeAclsResource of DescribeAclsResponse as version 1 carries it. */
+/** `DescribeAclsResource` of DescribeAclsResponse at v1-3. Since v0: adds `patternType`. */
 export interface DescribeAclsResponseDescribeAclsResourceV1 {
   resourceType: number;
   resourceName: string;
   patternType: number;
   acls: DescribeAclsResponseAclDescriptionV0[];
 }
-/** DescribeAclsResponse of DescribeAclsResponse as version 1 carries it. */
+/** DescribeAclsResponse at v1-3. Since v0: `resources` is now `DescribeAclsResponseDescribeAclsResourceV1[]`. */
 export interface DescribeAclsResponseV1 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeClientQuotasRequest, every field of every version (v0-1). */
 export interface DescribeClientQuotasRequest {
   /** `Components`: v0-1 */
@@ -144,7 +143,7 @@ function readDescribeClientQuotasRequest(r: Reader, version: number): DescribeCl
   return o;
 }
 
-/** ComponentData of DescribeClientQuotasRequest (v0-1), every field of every version. */
+/** `ComponentData` of DescribeClientQuotasRequest, every field of every version (v0-1). */
 export interface DescribeClientQuotasRequestComponentData {
   /** `EntityType`: v0-1 */
   entityType: string;
@@ -267,13 +266,13 @@ function readDescribeClientQuotasRequestComponentData(
   return o;
 }
 
-/** ComponentData of DescribeClientQuotasRequest as version 0 carries it. */
+/** `ComponentData` of DescribeClientQuotasRequest at v0-1. */
 export interface DescribeClientQuotasRequestComponentDataV0 {
   entityType: string;
   matchType: number;
   match: string | null;
 }
-/** DescribeClientQuotasRequest of DescribeClientQuotasRequest as version 0 carries it. */
+/** DescribeClientQuotasRequest at v0-1. */
 export interface DescribeClientQuotasRequestV0 {
   components: DescribeClientQuotasRequestComponentDataV0[];
   strict: boolean;

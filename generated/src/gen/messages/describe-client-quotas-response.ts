@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeClientQuotasResponse, every field of every version (v0-1). */
 export interface DescribeClientQuotasResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -197,7 +196,7 @@ function readDescribeClientQuotasResponse(r: Reader, version: number): DescribeC
   return o;
 }
 
-/** EntryData of DescribeClientQuotasResponse (v0-1), every field of every version. */
+/** `EntryData` of DescribeClientQuotasResponse, every field of every version (v0-1). */
 export interface DescribeClientQuotasResponseEntryData {
   /** `Entity`: v0-1 */
   entity: DescribeClientQuotasResponseEntityData[];
@@ -378,7 +377,7 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, version: number): 
   return o;
 }
 
-/** EntityData of DescribeClientQuotasResponse (v0-1), every field of every version. */
+/** `EntityData` of DescribeClientQuotasResponse, every field of every version (v0-1). */
 export interface DescribeClientQuotasResponseEntityData {
   /** `EntityType`: v0-1 */
   entityType: string;
@@ -494,7 +493,7 @@ function readDescribeClientQuotasResponseEntityData(
   return o;
 }
 
-/** ValueData of DescribeClientQuotasResponse (v0-1), every field of every version. */
+/** `ValueData` of DescribeClientQuotasResponse, every field of every version (v0-1). */
 export interface DescribeClientQuotasResponseValueData {
   /** `Key`: v0-1 */
   key: string;
@@ -590,22 +589,22 @@ function readDescribeClientQuotasResponseValueData(r: Reader, version: number): 
   return o;
 }
 
-/** EntityData of DescribeClientQuotasResponse as version 0 carries it. */
+/** `EntityData` of DescribeClientQuotasResponse at v0-1. */
 export interface DescribeClientQuotasResponseEntityDataV0 {
   entityType: string;
   entityName: string | null;
 }
-/** ValueData of DescribeClientQuotasResponse as version 0 carries it. */
+/** `ValueData` of DescribeClientQuotasResponse at v0-1. */
 export interface DescribeClientQuotasResponseValueDataV0 {
   key: string;
   value: number;
 }
-/** EntryData of DescribeClientQuotasResponse as version 0 carries it. */
+/** `EntryData` of DescribeClientQuotasResponse at v0-1. */
 export interface DescribeClientQuotasResponseEntryDataV0 {
   entity: DescribeClientQuotasResponseEntityDataV0[];
   values: DescribeClientQuotasResponseValueDataV0[];
 }
-/** DescribeClientQuotasResponse of DescribeClientQuotasResponse as version 0 carries it. */
+/** DescribeClientQuotasResponse at v0-1. */
 export interface DescribeClientQuotasResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

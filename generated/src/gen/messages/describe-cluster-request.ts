@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeClusterRequest, every field of every version (v0-2). */
 export interface DescribeClusterRequest {
   /** `IncludeClusterAuthorizedOperations`: v0-2 */
@@ -127,18 +126,18 @@ function readDescribeClusterRequest(r: Reader, version: number): DescribeCluster
   return o;
 }
 
-/** DescribeClusterRequest of DescribeClusterRequest as version 0 carries it. */
+/** DescribeClusterRequest at v0. */
 export interface DescribeClusterRequestV0 {
   includeClusterAuthorizedOperations: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeClusterRequest of DescribeClusterRequest as version 1 carries it. */
+/** DescribeClusterRequest at v1. Since v0: adds `endpointType`. */
 export interface DescribeClusterRequestV1 {
   includeClusterAuthorizedOperations: boolean;
   endpointType: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeClusterRequest of DescribeClusterRequest as version 2 carries it. */
+/** DescribeClusterRequest at v2. Since v1: adds `includeFencedBrokers`. */
 export interface DescribeClusterRequestV2 {
   includeClusterAuthorizedOperations: boolean;
   endpointType: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeClusterResponse, every field of every version (v0-2). */
 export interface DescribeClusterResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -183,7 +182,7 @@ function readDescribeClusterResponse(r: Reader, version: number): DescribeCluste
   return o;
 }
 
-/** DescribeClusterBroker of DescribeClusterResponse (v0-2), every field of every version. */
+/** `DescribeClusterBroker` of DescribeClusterResponse, every field of every version (v0-2). */
 export interface DescribeClusterResponseDescribeClusterBroker {
   /** `BrokerId`: v0-2; entity brokerId; map key */
   brokerId: number;
@@ -314,7 +313,7 @@ function readDescribeClusterResponseDescribeClusterBroker(
   return o;
 }
 
-/** DescribeClusterBroker of DescribeClusterResponse as version 0 carries it. */
+/** `DescribeClusterBroker` of DescribeClusterResponse at v0-1. */
 export interface DescribeClusterResponseDescribeClusterBrokerV0 {
   brokerId: number;
   host: string;
@@ -322,7 +321,7 @@ export interface DescribeClusterResponseDescribeClusterBrokerV0 {
   rack: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeClusterResponse of DescribeClusterResponse as version 0 carries it. */
+/** DescribeClusterResponse at v0. */
 export interface DescribeClusterResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -334,7 +333,7 @@ export interface DescribeClusterResponseV0 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type DescribeClusterResponseDescribeClusterBrokerV1 = DescribeClusterResponseDescribeClusterBrokerV0;
-/** DescribeClusterResponse of DescribeClusterResponse as version 1 carries it. */
+/** DescribeClusterResponse at v1. Since v0: adds `endpointType`. */
 export interface DescribeClusterResponseV1 {
   throttleTimeMs: number;
   errorCode: number;
@@ -346,7 +345,7 @@ export interface DescribeClusterResponseV1 {
   clusterAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeClusterBroker of DescribeClusterResponse as version 2 carries it. */
+/** `DescribeClusterBroker` of DescribeClusterResponse at v2. Since v1: adds `isFenced`. */
 export interface DescribeClusterResponseDescribeClusterBrokerV2 {
   brokerId: number;
   host: string;
@@ -355,7 +354,7 @@ export interface DescribeClusterResponseDescribeClusterBrokerV2 {
   isFenced: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeClusterResponse of DescribeClusterResponse as version 2 carries it. */
+/** DescribeClusterResponse at v2. Since v1: `brokers` is now `DescribeClusterResponseDescribeClusterBrokerV2[]`. */
 export interface DescribeClusterResponseV2 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeConfigsRequest, every field of every version (v0-4). */
 export interface DescribeConfigsRequest {
   /** `Resources`: v0-4 */
@@ -184,7 +183,7 @@ function readDescribeConfigsRequest(r: Reader, version: number): DescribeConfigs
   return o;
 }
 
-/** DescribeConfigsResource of DescribeConfigsRequest (v0-4), every field of every version. */
+/** `DescribeConfigsResource` of DescribeConfigsRequest, every field of every version (v0-4). */
 export interface DescribeConfigsRequestDescribeConfigsResource {
   /** `ResourceType`: v0-4 */
   resourceType: number;
@@ -369,18 +368,18 @@ function readDescribeConfigsRequestDescribeConfigsResource(
   return o;
 }
 
-/** DescribeConfigsResource of DescribeConfigsRequest as version 0 carries it. */
+/** `DescribeConfigsResource` of DescribeConfigsRequest at v0-4. */
 export interface DescribeConfigsRequestDescribeConfigsResourceV0 {
   resourceType: number;
   resourceName: string;
   configurationKeys: string[] | null;
 }
-/** DescribeConfigsRequest of DescribeConfigsRequest as version 0 carries it. */
+/** DescribeConfigsRequest at v0. */
 export interface DescribeConfigsRequestV0 {
   resources: DescribeConfigsRequestDescribeConfigsResourceV0[];
 }
 export type DescribeConfigsRequestDescribeConfigsResourceV1 = DescribeConfigsRequestDescribeConfigsResourceV0;
-/** DescribeConfigsRequest of DescribeConfigsRequest as version 1 carries it. */
+/** DescribeConfigsRequest at v1-2. Since v0: adds `includeSynonyms`. */
 export interface DescribeConfigsRequestV1 {
   resources: DescribeConfigsRequestDescribeConfigsResourceV0[];
   includeSynonyms: boolean;
@@ -388,7 +387,7 @@ export interface DescribeConfigsRequestV1 {
 export type DescribeConfigsRequestDescribeConfigsResourceV2 = DescribeConfigsRequestDescribeConfigsResourceV0;
 export type DescribeConfigsRequestV2 = DescribeConfigsRequestV1;
 export type DescribeConfigsRequestDescribeConfigsResourceV3 = DescribeConfigsRequestDescribeConfigsResourceV0;
-/** DescribeConfigsRequest of DescribeConfigsRequest as version 3 carries it. */
+/** DescribeConfigsRequest at v3-4. Since v2: adds `includeDocumentation`. */
 export interface DescribeConfigsRequestV3 {
   resources: DescribeConfigsRequestDescribeConfigsResourceV0[];
   includeSynonyms: boolean;

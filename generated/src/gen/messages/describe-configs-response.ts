@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeConfigsResponse, every field of every version (v0-4). */
 export interface DescribeConfigsResponse {
   /** `ThrottleTimeMs`: v0-4 */
@@ -142,7 +141,7 @@ function readDescribeConfigsResponse(r: Reader, version: number): DescribeConfig
   return o;
 }
 
-/** DescribeConfigsResult of DescribeConfigsResponse (v0-4), every field of every version. */
+/** `DescribeConfigsResult` of DescribeConfigsResponse, every field of every version (v0-4). */
 export interface DescribeConfigsResponseDescribeConfigsResult {
   /** `ErrorCode`: v0-4 */
   errorCode: number;
@@ -330,7 +329,7 @@ function readDescribeConfigsResponseDescribeConfigsResult(
   return o;
 }
 
-/** DescribeConfigsResourceResult of DescribeConfigsResponse (v0-4), every field of every version. */
+/** `DescribeConfigsResourceResult` of DescribeConfigsResponse, every field of every version (v0-4). */
 export interface DescribeConfigsResponseDescribeConfigsResourceResult {
   /** `Name`: v0-4 */
   name: string;
@@ -610,7 +609,7 @@ function readDescribeConfigsResponseDescribeConfigsResourceResult(
   return o;
 }
 
-/** DescribeConfigsSynonym of DescribeConfigsResponse (v1-4), every field of every version. */
+/** `DescribeConfigsSynonym` of DescribeConfigsResponse, every field of every version (v1-4). */
 export interface DescribeConfigsResponseDescribeConfigsSynonym {
   /** `Name`: v1-4 */
   name: string;
@@ -736,7 +735,7 @@ function readDescribeConfigsResponseDescribeConfigsSynonym(
   return o;
 }
 
-/** DescribeConfigsResourceResult of DescribeConfigsResponse as version 0 carries it. */
+/** `DescribeConfigsResourceResult` of DescribeConfigsResponse at v0. */
 export interface DescribeConfigsResponseDescribeConfigsResourceResultV0 {
   name: string;
   value: string | null;
@@ -744,7 +743,7 @@ export interface DescribeConfigsResponseDescribeConfigsResourceResultV0 {
   isDefault: boolean;
   isSensitive: boolean;
 }
-/** DescribeConfigsResult of DescribeConfigsResponse as version 0 carries it. */
+/** `DescribeConfigsResult` of DescribeConfigsResponse at v0. */
 export interface DescribeConfigsResponseDescribeConfigsResultV0 {
   errorCode: number;
   errorMessage: string | null;
@@ -752,18 +751,18 @@ export interface DescribeConfigsResponseDescribeConfigsResultV0 {
   resourceName: string;
   configs: DescribeConfigsResponseDescribeConfigsResourceResultV0[];
 }
-/** DescribeConfigsResponse of DescribeConfigsResponse as version 0 carries it. */
+/** DescribeConfigsResponse at v0. */
 export interface DescribeConfigsResponseV0 {
   throttleTimeMs: number;
   results: DescribeConfigsResponseDescribeConfigsResultV0[];
 }
-/** DescribeConfigsSynonym of DescribeConfigsResponse as version 1 carries it. */
+/** `DescribeConfigsSynonym` of DescribeConfigsResponse at v1-4. */
 export interface DescribeConfigsResponseDescribeConfigsSynonymV1 {
   name: string;
   value: string | null;
   source: number;
 }
-/** DescribeConfigsResourceResult of DescribeConfigsResponse as version 1 carries it. */
+/** `DescribeConfigsResourceResult` of DescribeConfigsResponse at v1-2. Since v0: adds `configSource`, `synonyms`; drops `isDefault`. */
 export interface DescribeConfigsResponseDescribeConfigsResourceResultV1 {
   name: string;
   value: string | null;
@@ -772,7 +771,7 @@ export interface DescribeConfigsResponseDescribeConfigsResourceResultV1 {
   isSensitive: boolean;
   synonyms: DescribeConfigsResponseDescribeConfigsSynonymV1[];
 }
-/** DescribeConfigsResult of DescribeConfigsResponse as version 1 carries it. */
+/** `DescribeConfigsResult` of DescribeConfigsResponse at v1-2. Since v0: `configs` is now `DescribeConfigsResponseDescribeConfigsResourceResultV1[]`. */
 export interface DescribeConfigsResponseDescribeConfigsResultV1 {
   errorCode: number;
   errorMessage: string | null;
@@ -780,7 +779,7 @@ export interface DescribeConfigsResponseDescribeConfigsResultV1 {
   resourceName: string;
   configs: DescribeConfigsResponseDescribeConfigsResourceResultV1[];
 }
-/** DescribeConfigsResponse of DescribeConfigsResponse as version 1 carries it. */
+/** DescribeConfigsResponse at v1-2. Since v0: `results` is now `DescribeConfigsResponseDescribeConfigsResultV1[]`. */
 export interface DescribeConfigsResponseV1 {
   throttleTimeMs: number;
   results: DescribeConfigsResponseDescribeConfigsResultV1[];
@@ -791,7 +790,7 @@ export type DescribeConfigsResponseDescribeConfigsResourceResultV2 =
 export type DescribeConfigsResponseDescribeConfigsResultV2 = DescribeConfigsResponseDescribeConfigsResultV1;
 export type DescribeConfigsResponseV2 = DescribeConfigsResponseV1;
 export type DescribeConfigsResponseDescribeConfigsSynonymV3 = DescribeConfigsResponseDescribeConfigsSynonymV1;
-/** DescribeConfigsResourceResult of DescribeConfigsResponse as version 3 carries it. */
+/** `DescribeConfigsResourceResult` of DescribeConfigsResponse at v3-4. Since v2: adds `configType`, `documentation`. */
 export interface DescribeConfigsResponseDescribeConfigsResourceResultV3 {
   name: string;
   value: string | null;
@@ -802,7 +801,7 @@ export interface DescribeConfigsResponseDescribeConfigsResourceResultV3 {
   configType: number;
   documentation: string | null;
 }
-/** DescribeConfigsResult of DescribeConfigsResponse as version 3 carries it. */
+/** `DescribeConfigsResult` of DescribeConfigsResponse at v3-4. Since v2: `configs` is now `DescribeConfigsResponseDescribeConfigsResourceResultV3[]`. */
 export interface DescribeConfigsResponseDescribeConfigsResultV3 {
   errorCode: number;
   errorMessage: string | null;
@@ -810,7 +809,7 @@ export interface DescribeConfigsResponseDescribeConfigsResultV3 {
   resourceName: string;
   configs: DescribeConfigsResponseDescribeConfigsResourceResultV3[];
 }
-/** DescribeConfigsResponse of DescribeConfigsResponse as version 3 carries it. */
+/** DescribeConfigsResponse at v3-4. Since v2: `results` is now `DescribeConfigsResponseDescribeConfigsResultV3[]`. */
 export interface DescribeConfigsResponseV3 {
   throttleTimeMs: number;
   results: DescribeConfigsResponseDescribeConfigsResultV3[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeDelegationTokenRequest, every field of every version (v0-3). */
 export interface DescribeDelegationTokenRequest {
   /** `Owners`: v0-3; nullable v0-3 */
@@ -160,7 +159,7 @@ function readDescribeDelegationTokenRequest(r: Reader, version: number): Describ
   return o;
 }
 
-/** DescribeDelegationTokenOwner of DescribeDelegationTokenRequest (v0-3), every field of every version. */
+/** `DescribeDelegationTokenOwner` of DescribeDelegationTokenRequest, every field of every version (v0-3). */
 export interface DescribeDelegationTokenRequestDescribeDelegationTokenOwner {
   /** `PrincipalType`: v0-3 */
   principalType: string;
@@ -273,12 +272,12 @@ function readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(
   return o;
 }
 
-/** DescribeDelegationTokenOwner of DescribeDelegationTokenRequest as version 0 carries it. */
+/** `DescribeDelegationTokenOwner` of DescribeDelegationTokenRequest at v0-3. */
 export interface DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV0 {
   principalType: string;
   principalName: string;
 }
-/** DescribeDelegationTokenRequest of DescribeDelegationTokenRequest as version 0 carries it. */
+/** DescribeDelegationTokenRequest at v0-3. */
 export interface DescribeDelegationTokenRequestV0 {
   owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV0[] | null;
 }

@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeDelegationTokenResponse, every field of every version (v0-3). */
 export interface DescribeDelegationTokenResponse {
   /** `ErrorCode`: v0-3 */
@@ -153,7 +152,7 @@ function readDescribeDelegationTokenResponse(r: Reader, version: number): Descri
   return o;
 }
 
-/** DescribedDelegationToken of DescribeDelegationTokenResponse (v0-3), every field of every version. */
+/** `DescribedDelegationToken` of DescribeDelegationTokenResponse, every field of every version (v0-3). */
 export interface DescribeDelegationTokenResponseDescribedDelegationToken {
   /** `PrincipalType`: v0-3 */
   principalType: string;
@@ -442,7 +441,7 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(
   return o;
 }
 
-/** DescribedDelegationTokenRenewer of DescribeDelegationTokenResponse (v0-3), every field of every version. */
+/** `DescribedDelegationTokenRenewer` of DescribeDelegationTokenResponse, every field of every version (v0-3). */
 export interface DescribeDelegationTokenResponseDescribedDelegationTokenRenewer {
   /** `PrincipalType`: v0-3 */
   principalType: string;
@@ -557,12 +556,12 @@ function readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(
   return o;
 }
 
-/** DescribedDelegationTokenRenewer of DescribeDelegationTokenResponse as version 0 carries it. */
+/** `DescribedDelegationTokenRenewer` of DescribeDelegationTokenResponse at v0-3. */
 export interface DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV0 {
   principalType: string;
   principalName: string;
 }
-/** DescribedDelegationToken of DescribeDelegationTokenResponse as version 0 carries it. */
+/** `DescribedDelegationToken` of DescribeDelegationTokenResponse at v0-2. */
 export interface DescribeDelegationTokenResponseDescribedDelegationTokenV0 {
   principalType: string;
   principalName: string;
@@ -573,7 +572,7 @@ export interface DescribeDelegationTokenResponseDescribedDelegationTokenV0 {
   hmac: Buffer;
   renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV0[];
 }
-/** DescribeDelegationTokenResponse of DescribeDelegationTokenResponse as version 0 carries it. */
+/** DescribeDelegationTokenResponse at v0-2. */
 export interface DescribeDelegationTokenResponseV0 {
   errorCode: number;
   tokens: DescribeDelegationTokenResponseDescribedDelegationTokenV0[];
@@ -591,7 +590,7 @@ export type DescribeDelegationTokenResponseDescribedDelegationTokenV2 =
 export type DescribeDelegationTokenResponseV2 = DescribeDelegationTokenResponseV0;
 export type DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV3 =
   DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV0;
-/** DescribedDelegationToken of DescribeDelegationTokenResponse as version 3 carries it. */
+/** `DescribedDelegationToken` of DescribeDelegationTokenResponse at v3. Since v2: adds `tokenRequesterPrincipalType`, `tokenRequesterPrincipalName`. */
 export interface DescribeDelegationTokenResponseDescribedDelegationTokenV3 {
   principalType: string;
   principalName: string;
@@ -605,7 +604,7 @@ export interface DescribeDelegationTokenResponseDescribedDelegationTokenV3 {
   renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeDelegationTokenResponse of DescribeDelegationTokenResponse as version 3 carries it. */
+/** DescribeDelegationTokenResponse at v3. Since v2: `tokens` is now `DescribeDelegationTokenResponseDescribedDelegationTokenV3[]`. */
 export interface DescribeDelegationTokenResponseV3 {
   errorCode: number;
   tokens: DescribeDelegationTokenResponseDescribedDelegationTokenV3[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeGroupsRequest, every field of every version (v0-6). */
 export interface DescribeGroupsRequest {
   /** `Groups`: v0-6; entity groupId */
@@ -163,13 +162,13 @@ function readDescribeGroupsRequest(r: Reader, version: number): DescribeGroupsRe
   return o;
 }
 
-/** DescribeGroupsRequest of DescribeGroupsRequest as version 0 carries it. */
+/** DescribeGroupsRequest at v0-2. */
 export interface DescribeGroupsRequestV0 {
   groups: string[];
 }
 export type DescribeGroupsRequestV1 = DescribeGroupsRequestV0;
 export type DescribeGroupsRequestV2 = DescribeGroupsRequestV0;
-/** DescribeGroupsRequest of DescribeGroupsRequest as version 3 carries it. */
+/** DescribeGroupsRequest at v3-6. Since v2: adds `includeAuthorizedOperations`. */
 export interface DescribeGroupsRequestV3 {
   groups: string[];
   includeAuthorizedOperations: boolean;

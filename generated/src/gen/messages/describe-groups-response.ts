@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeGroupsResponse, every field of every version (v0-6). */
 export interface DescribeGroupsResponse {
   /** `ThrottleTimeMs`: v1-6; ignorable */
@@ -151,7 +150,7 @@ function readDescribeGroupsResponse(r: Reader, version: number): DescribeGroupsR
   return o;
 }
 
-/** DescribedGroup of DescribeGroupsResponse (v0-6), every field of every version. */
+/** `DescribedGroup` of DescribeGroupsResponse, every field of every version (v0-6). */
 export interface DescribeGroupsResponseDescribedGroup {
   /** `ErrorCode`: v0-6 */
   errorCode: number;
@@ -415,7 +414,7 @@ function readDescribeGroupsResponseDescribedGroup(r: Reader, version: number): D
   return o;
 }
 
-/** DescribedGroupMember of DescribeGroupsResponse (v0-6), every field of every version. */
+/** `DescribedGroupMember` of DescribeGroupsResponse, every field of every version (v0-6). */
 export interface DescribeGroupsResponseDescribedGroupMember {
   /** `MemberId`: v0-6 */
   memberId: string;
@@ -619,7 +618,7 @@ function readDescribeGroupsResponseDescribedGroupMember(
   return o;
 }
 
-/** DescribedGroupMember of DescribeGroupsResponse as version 0 carries it. */
+/** `DescribedGroupMember` of DescribeGroupsResponse at v0-3. */
 export interface DescribeGroupsResponseDescribedGroupMemberV0 {
   memberId: string;
   clientId: string;
@@ -627,7 +626,7 @@ export interface DescribeGroupsResponseDescribedGroupMemberV0 {
   memberMetadata: Buffer;
   memberAssignment: Buffer;
 }
-/** DescribedGroup of DescribeGroupsResponse as version 0 carries it. */
+/** `DescribedGroup` of DescribeGroupsResponse at v0-2. */
 export interface DescribeGroupsResponseDescribedGroupV0 {
   errorCode: number;
   groupId: string;
@@ -636,13 +635,13 @@ export interface DescribeGroupsResponseDescribedGroupV0 {
   protocolData: string;
   members: DescribeGroupsResponseDescribedGroupMemberV0[];
 }
-/** DescribeGroupsResponse of DescribeGroupsResponse as version 0 carries it. */
+/** DescribeGroupsResponse at v0. */
 export interface DescribeGroupsResponseV0 {
   groups: DescribeGroupsResponseDescribedGroupV0[];
 }
 export type DescribeGroupsResponseDescribedGroupMemberV1 = DescribeGroupsResponseDescribedGroupMemberV0;
 export type DescribeGroupsResponseDescribedGroupV1 = DescribeGroupsResponseDescribedGroupV0;
-/** DescribeGroupsResponse of DescribeGroupsResponse as version 1 carries it. */
+/** DescribeGroupsResponse at v1-2. Since v0: adds `throttleTimeMs`. */
 export interface DescribeGroupsResponseV1 {
   throttleTimeMs: number;
   groups: DescribeGroupsResponseDescribedGroupV0[];
@@ -651,7 +650,7 @@ export type DescribeGroupsResponseDescribedGroupMemberV2 = DescribeGroupsRespons
 export type DescribeGroupsResponseDescribedGroupV2 = DescribeGroupsResponseDescribedGroupV0;
 export type DescribeGroupsResponseV2 = DescribeGroupsResponseV1;
 export type DescribeGroupsResponseDescribedGroupMemberV3 = DescribeGroupsResponseDescribedGroupMemberV0;
-/** DescribedGroup of DescribeGroupsResponse as version 3 carries it. */
+/** `DescribedGroup` of DescribeGroupsResponse at v3. Since v2: adds `authorizedOperations`. */
 export interface DescribeGroupsResponseDescribedGroupV3 {
   errorCode: number;
   groupId: string;
@@ -661,12 +660,12 @@ export interface DescribeGroupsResponseDescribedGroupV3 {
   members: DescribeGroupsResponseDescribedGroupMemberV0[];
   authorizedOperations: number;
 }
-/** DescribeGroupsResponse of DescribeGroupsResponse as version 3 carries it. */
+/** DescribeGroupsResponse at v3. Since v2: `groups` is now `DescribeGroupsResponseDescribedGroupV3[]`. */
 export interface DescribeGroupsResponseV3 {
   throttleTimeMs: number;
   groups: DescribeGroupsResponseDescribedGroupV3[];
 }
-/** DescribedGroupMember of DescribeGroupsResponse as version 4 carries it. */
+/** `DescribedGroupMember` of DescribeGroupsResponse at v4-6. Since v3: adds `groupInstanceId`. */
 export interface DescribeGroupsResponseDescribedGroupMemberV4 {
   memberId: string;
   groupInstanceId: string | null;
@@ -675,7 +674,7 @@ export interface DescribeGroupsResponseDescribedGroupMemberV4 {
   memberMetadata: Buffer;
   memberAssignment: Buffer;
 }
-/** DescribedGroup of DescribeGroupsResponse as version 4 carries it. */
+/** `DescribedGroup` of DescribeGroupsResponse at v4-5. Since v3: `members` is now `DescribeGroupsResponseDescribedGroupMemberV4[]`. */
 export interface DescribeGroupsResponseDescribedGroupV4 {
   errorCode: number;
   groupId: string;
@@ -685,7 +684,7 @@ export interface DescribeGroupsResponseDescribedGroupV4 {
   members: DescribeGroupsResponseDescribedGroupMemberV4[];
   authorizedOperations: number;
 }
-/** DescribeGroupsResponse of DescribeGroupsResponse as version 4 carries it. */
+/** DescribeGroupsResponse at v4-5. Since v3: `groups` is now `DescribeGroupsResponseDescribedGroupV4[]`. */
 export interface DescribeGroupsResponseV4 {
   throttleTimeMs: number;
   groups: DescribeGroupsResponseDescribedGroupV4[];
@@ -694,7 +693,7 @@ export type DescribeGroupsResponseDescribedGroupMemberV5 = DescribeGroupsRespons
 export type DescribeGroupsResponseDescribedGroupV5 = DescribeGroupsResponseDescribedGroupV4;
 export type DescribeGroupsResponseV5 = DescribeGroupsResponseV4;
 export type DescribeGroupsResponseDescribedGroupMemberV6 = DescribeGroupsResponseDescribedGroupMemberV4;
-/** DescribedGroup of DescribeGroupsResponse as version 6 carries it. */
+/** `DescribedGroup` of DescribeGroupsResponse at v6. Since v5: adds `errorMessage`. */
 export interface DescribeGroupsResponseDescribedGroupV6 {
   errorCode: number;
   errorMessage: string | null;
@@ -706,7 +705,7 @@ export interface DescribeGroupsResponseDescribedGroupV6 {
   authorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeGroupsResponse of DescribeGroupsResponse as version 6 carries it. */
+/** DescribeGroupsResponse at v6. Since v5: `groups` is now `DescribeGroupsResponseDescribedGroupV6[]`. */
 export interface DescribeGroupsResponseV6 {
   throttleTimeMs: number;
   groups: DescribeGroupsResponseDescribedGroupV6[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeLogDirsRequest, every field of every version (v0-5). */
 export interface DescribeLogDirsRequest {
   /** `Topics`: v0-5; nullable v0-5 */
@@ -158,7 +157,7 @@ function readDescribeLogDirsRequest(r: Reader, version: number): DescribeLogDirs
   return o;
 }
 
-/** DescribableLogDirTopic of DescribeLogDirsRequest (v0-5), every field of every version. */
+/** `DescribableLogDirTopic` of DescribeLogDirsRequest, every field of every version (v0-5). */
 export interface DescribeLogDirsRequestDescribableLogDirTopic {
   /** `Topic`: v0-5; entity topicName; map key */
   topic: string;
@@ -304,12 +303,12 @@ function readDescribeLogDirsRequestDescribableLogDirTopic(
   return o;
 }
 
-/** DescribableLogDirTopic of DescribeLogDirsRequest as version 0 carries it. */
+/** `DescribableLogDirTopic` of DescribeLogDirsRequest at v0-5. */
 export interface DescribeLogDirsRequestDescribableLogDirTopicV0 {
   topic: string;
   partitions: number[];
 }
-/** DescribeLogDirsRequest of DescribeLogDirsRequest as version 0 carries it. */
+/** DescribeLogDirsRequest at v0-5. */
 export interface DescribeLogDirsRequestV0 {
   topics: DescribeLogDirsRequestDescribableLogDirTopicV0[] | null;
 }

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeLogDirsResponse, every field of every version (v0-5). */
 export interface DescribeLogDirsResponse {
   /** `ThrottleTimeMs`: v0-5 */
@@ -158,7 +157,7 @@ function readDescribeLogDirsResponse(r: Reader, version: number): DescribeLogDir
   return o;
 }
 
-/** DescribeLogDirsResult of DescribeLogDirsResponse (v0-5), every field of every version. */
+/** `DescribeLogDirsResult` of DescribeLogDirsResponse, every field of every version (v0-5). */
 export interface DescribeLogDirsResponseDescribeLogDirsResult {
   /** `ErrorCode`: v0-5 */
   errorCode: number;
@@ -364,7 +363,7 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(
   return o;
 }
 
-/** DescribeLogDirsTopic of DescribeLogDirsResponse (v0-5), every field of every version. */
+/** `DescribeLogDirsTopic` of DescribeLogDirsResponse, every field of every version (v0-5). */
 export interface DescribeLogDirsResponseDescribeLogDirsTopic {
   /** `Name`: v0-5; entity topicName */
   name: string;
@@ -514,7 +513,7 @@ function readDescribeLogDirsResponseDescribeLogDirsTopic(
   return o;
 }
 
-/** DescribeLogDirsPartition of DescribeLogDirsResponse (v0-5), every field of every version. */
+/** `DescribeLogDirsPartition` of DescribeLogDirsResponse, every field of every version (v0-5). */
 export interface DescribeLogDirsResponseDescribeLogDirsPartition {
   /** `PartitionIndex`: v0-5 */
   partitionIndex: number;
@@ -621,25 +620,25 @@ function readDescribeLogDirsResponseDescribeLogDirsPartition(
   return o;
 }
 
-/** DescribeLogDirsPartition of DescribeLogDirsResponse as version 0 carries it. */
+/** `DescribeLogDirsPartition` of DescribeLogDirsResponse at v0-5. */
 export interface DescribeLogDirsResponseDescribeLogDirsPartitionV0 {
   partitionIndex: number;
   partitionSize: bigint;
   offsetLag: bigint;
   isFutureKey: boolean;
 }
-/** DescribeLogDirsTopic of DescribeLogDirsResponse as version 0 carries it. */
+/** `DescribeLogDirsTopic` of DescribeLogDirsResponse at v0-5. */
 export interface DescribeLogDirsResponseDescribeLogDirsTopicV0 {
   name: string;
   partitions: DescribeLogDirsResponseDescribeLogDirsPartitionV0[];
 }
-/** DescribeLogDirsResult of DescribeLogDirsResponse as version 0 carries it. */
+/** `DescribeLogDirsResult` of DescribeLogDirsResponse at v0-3. */
 export interface DescribeLogDirsResponseDescribeLogDirsResultV0 {
   errorCode: number;
   logDir: string;
   topics: DescribeLogDirsResponseDescribeLogDirsTopicV0[];
 }
-/** DescribeLogDirsResponse of DescribeLogDirsResponse as version 0 carries it. */
+/** DescribeLogDirsResponse at v0-2. */
 export interface DescribeLogDirsResponseV0 {
   throttleTimeMs: number;
   results: DescribeLogDirsResponseDescribeLogDirsResultV0[];
@@ -655,7 +654,7 @@ export type DescribeLogDirsResponseV2 = DescribeLogDirsResponseV0;
 export type DescribeLogDirsResponseDescribeLogDirsPartitionV3 = DescribeLogDirsResponseDescribeLogDirsPartitionV0;
 export type DescribeLogDirsResponseDescribeLogDirsTopicV3 = DescribeLogDirsResponseDescribeLogDirsTopicV0;
 export type DescribeLogDirsResponseDescribeLogDirsResultV3 = DescribeLogDirsResponseDescribeLogDirsResultV0;
-/** DescribeLogDirsResponse of DescribeLogDirsResponse as version 3 carries it. */
+/** DescribeLogDirsResponse at v3. Since v2: adds `errorCode`. */
 export interface DescribeLogDirsResponseV3 {
   throttleTimeMs: number;
   errorCode: number;
@@ -664,7 +663,7 @@ export interface DescribeLogDirsResponseV3 {
 }
 export type DescribeLogDirsResponseDescribeLogDirsPartitionV4 = DescribeLogDirsResponseDescribeLogDirsPartitionV0;
 export type DescribeLogDirsResponseDescribeLogDirsTopicV4 = DescribeLogDirsResponseDescribeLogDirsTopicV0;
-/** DescribeLogDirsResult of DescribeLogDirsResponse as version 4 carries it. */
+/** `DescribeLogDirsResult` of DescribeLogDirsResponse at v4. Since v3: adds `totalBytes`, `usableBytes`. */
 export interface DescribeLogDirsResponseDescribeLogDirsResultV4 {
   errorCode: number;
   logDir: string;
@@ -673,7 +672,7 @@ export interface DescribeLogDirsResponseDescribeLogDirsResultV4 {
   usableBytes: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeLogDirsResponse of DescribeLogDirsResponse as version 4 carries it. */
+/** DescribeLogDirsResponse at v4. Since v3: `results` is now `DescribeLogDirsResponseDescribeLogDirsResultV4[]`. */
 export interface DescribeLogDirsResponseV4 {
   throttleTimeMs: number;
   errorCode: number;
@@ -682,7 +681,7 @@ export interface DescribeLogDirsResponseV4 {
 }
 export type DescribeLogDirsResponseDescribeLogDirsPartitionV5 = DescribeLogDirsResponseDescribeLogDirsPartitionV0;
 export type DescribeLogDirsResponseDescribeLogDirsTopicV5 = DescribeLogDirsResponseDescribeLogDirsTopicV0;
-/** DescribeLogDirsResult of DescribeLogDirsResponse as version 5 carries it. */
+/** `DescribeLogDirsResult` of DescribeLogDirsResponse at v5. Since v4: adds `isCordoned`. */
 export interface DescribeLogDirsResponseDescribeLogDirsResultV5 {
   errorCode: number;
   logDir: string;
@@ -692,7 +691,7 @@ export interface DescribeLogDirsResponseDescribeLogDirsResultV5 {
   isCordoned: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeLogDirsResponse of DescribeLogDirsResponse as version 5 carries it. */
+/** DescribeLogDirsResponse at v5. Since v4: `results` is now `DescribeLogDirsResponseDescribeLogDirsResultV5[]`. */
 export interface DescribeLogDirsResponseV5 {
   throttleTimeMs: number;
   errorCode: number;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeProducersRequest, every field of every version (v0). */
 export interface DescribeProducersRequest {
   /** `Topics`: v0 */
@@ -100,7 +99,7 @@ function readDescribeProducersRequest(r: Reader, version: number): DescribeProdu
   return o;
 }
 
-/** TopicRequest of DescribeProducersRequest (v0), every field of every version. */
+/** `TopicRequest` of DescribeProducersRequest, every field of every version (v0). */
 export interface DescribeProducersRequestTopicRequest {
   /** `Name`: v0; entity topicName; map key */
   name: string;
@@ -201,13 +200,13 @@ function readDescribeProducersRequestTopicRequest(r: Reader, version: number): D
   return o;
 }
 
-/** TopicRequest of DescribeProducersRequest as version 0 carries it. */
+/** `TopicRequest` of DescribeProducersRequest at v0. */
 export interface DescribeProducersRequestTopicRequestV0 {
   name: string;
   partitionIndexes: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeProducersRequest of DescribeProducersRequest as version 0 carries it. */
+/** DescribeProducersRequest at v0. */
 export interface DescribeProducersRequestV0 {
   topics: DescribeProducersRequestTopicRequestV0[];
   _unknownTaggedFields?: TaggedField[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeProducersResponse, every field of every version (v0). */
 export interface DescribeProducersResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -108,7 +107,7 @@ function readDescribeProducersResponse(r: Reader, version: number): DescribeProd
   return o;
 }
 
-/** TopicResponse of DescribeProducersResponse (v0), every field of every version. */
+/** `TopicResponse` of DescribeProducersResponse, every field of every version (v0). */
 export interface DescribeProducersResponseTopicResponse {
   /** `Name`: v0; entity topicName */
   name: string;
@@ -217,7 +216,7 @@ function readDescribeProducersResponseTopicResponse(
   return o;
 }
 
-/** PartitionResponse of DescribeProducersResponse (v0), every field of every version. */
+/** `PartitionResponse` of DescribeProducersResponse, every field of every version (v0). */
 export interface DescribeProducersResponsePartitionResponse {
   /** `PartitionIndex`: v0 */
   partitionIndex: number;
@@ -344,7 +343,7 @@ function readDescribeProducersResponsePartitionResponse(
   return o;
 }
 
-/** ProducerState of DescribeProducersResponse (v0), every field of every version. */
+/** `ProducerState` of DescribeProducersResponse, every field of every version (v0). */
 export interface DescribeProducersResponseProducerState {
   /** `ProducerId`: v0; entity producerId */
   producerId: bigint;
@@ -458,7 +457,7 @@ function readDescribeProducersResponseProducerState(
   return o;
 }
 
-/** ProducerState of DescribeProducersResponse as version 0 carries it. */
+/** `ProducerState` of DescribeProducersResponse at v0. */
 export interface DescribeProducersResponseProducerStateV0 {
   producerId: bigint;
   producerEpoch: number;
@@ -468,7 +467,7 @@ export interface DescribeProducersResponseProducerStateV0 {
   currentTxnStartOffset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionResponse of DescribeProducersResponse as version 0 carries it. */
+/** `PartitionResponse` of DescribeProducersResponse at v0. */
 export interface DescribeProducersResponsePartitionResponseV0 {
   partitionIndex: number;
   errorCode: number;
@@ -476,13 +475,13 @@ export interface DescribeProducersResponsePartitionResponseV0 {
   activeProducers: DescribeProducersResponseProducerStateV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicResponse of DescribeProducersResponse as version 0 carries it. */
+/** `TopicResponse` of DescribeProducersResponse at v0. */
 export interface DescribeProducersResponseTopicResponseV0 {
   name: string;
   partitions: DescribeProducersResponsePartitionResponseV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeProducersResponse of DescribeProducersResponse as version 0 carries it. */
+/** DescribeProducersResponse at v0. */
 export interface DescribeProducersResponseV0 {
   throttleTimeMs: number;
   topics: DescribeProducersResponseTopicResponseV0[];

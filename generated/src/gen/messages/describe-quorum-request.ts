@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeQuorumRequest, every field of every version (v0-2). */
 export interface DescribeQuorumRequest {
   /** `Topics`: v0-2 */
@@ -100,7 +99,7 @@ function readDescribeQuorumRequest(r: Reader, version: number): DescribeQuorumRe
   return o;
 }
 
-/** TopicData of DescribeQuorumRequest (v0-2), every field of every version. */
+/** `TopicData` of DescribeQuorumRequest, every field of every version (v0-2). */
 export interface DescribeQuorumRequestTopicData {
   /** `TopicName`: v0-2; entity topicName */
   topicName: string;
@@ -199,7 +198,7 @@ function readDescribeQuorumRequestTopicData(r: Reader, version: number): Describ
   return o;
 }
 
-/** PartitionData of DescribeQuorumRequest (v0-2), every field of every version. */
+/** `PartitionData` of DescribeQuorumRequest, every field of every version (v0-2). */
 export interface DescribeQuorumRequestPartitionData {
   /** `PartitionIndex`: v0-2 */
   partitionIndex: number;
@@ -267,18 +266,18 @@ function readDescribeQuorumRequestPartitionData(r: Reader, version: number): Des
   return o;
 }
 
-/** PartitionData of DescribeQuorumRequest as version 0 carries it. */
+/** `PartitionData` of DescribeQuorumRequest at v0-2. */
 export interface DescribeQuorumRequestPartitionDataV0 {
   partitionIndex: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of DescribeQuorumRequest as version 0 carries it. */
+/** `TopicData` of DescribeQuorumRequest at v0-2. */
 export interface DescribeQuorumRequestTopicDataV0 {
   topicName: string;
   partitions: DescribeQuorumRequestPartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeQuorumRequest of DescribeQuorumRequest as version 0 carries it. */
+/** DescribeQuorumRequest at v0-2. */
 export interface DescribeQuorumRequestV0 {
   topics: DescribeQuorumRequestTopicDataV0[];
   _unknownTaggedFields?: TaggedField[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeQuorumResponse, every field of every version (v0-2). */
 export interface DescribeQuorumResponse {
   /** `ErrorCode`: v0-2 */
@@ -175,7 +174,7 @@ function readDescribeQuorumResponse(r: Reader, version: number): DescribeQuorumR
   return o;
 }
 
-/** TopicData of DescribeQuorumResponse (v0-2), every field of every version. */
+/** `TopicData` of DescribeQuorumResponse, every field of every version (v0-2). */
 export interface DescribeQuorumResponseTopicData {
   /** `TopicName`: v0-2; entity topicName */
   topicName: string;
@@ -274,7 +273,7 @@ function readDescribeQuorumResponseTopicData(r: Reader, version: number): Descri
   return o;
 }
 
-/** PartitionData of DescribeQuorumResponse (v0-2), every field of every version. */
+/** `PartitionData` of DescribeQuorumResponse, every field of every version (v0-2). */
 export interface DescribeQuorumResponsePartitionData {
   /** `PartitionIndex`: v0-2 */
   partitionIndex: number;
@@ -459,7 +458,7 @@ function readDescribeQuorumResponsePartitionData(r: Reader, version: number): De
   return o;
 }
 
-/** ReplicaState of DescribeQuorumResponse (v0-2), every field of every version. */
+/** `ReplicaState` of DescribeQuorumResponse, every field of every version (v0-2). */
 export interface DescribeQuorumResponseReplicaState {
   /** `ReplicaId`: v0-2; entity brokerId */
   replicaId: number;
@@ -592,7 +591,7 @@ function readDescribeQuorumResponseReplicaState(r: Reader, version: number): Des
   return o;
 }
 
-/** Node of DescribeQuorumResponse (v2), every field of every version. */
+/** `Node` of DescribeQuorumResponse, every field of every version (v2). */
 export interface DescribeQuorumResponseNode {
   /** `NodeId`: v2; entity brokerId; map key */
   nodeId: number;
@@ -688,7 +687,7 @@ function readDescribeQuorumResponseNode(r: Reader, version: number): DescribeQuo
   return o;
 }
 
-/** Listener of DescribeQuorumResponse (v2), every field of every version. */
+/** `Listener` of DescribeQuorumResponse, every field of every version (v2). */
 export interface DescribeQuorumResponseListener {
   /** `Name`: v2; map key */
   name: string;
@@ -774,13 +773,13 @@ function readDescribeQuorumResponseListener(r: Reader, version: number): Describ
   return o;
 }
 
-/** ReplicaState of DescribeQuorumResponse as version 0 carries it. */
+/** `ReplicaState` of DescribeQuorumResponse at v0. */
 export interface DescribeQuorumResponseReplicaStateV0 {
   replicaId: number;
   logEndOffset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of DescribeQuorumResponse as version 0 carries it. */
+/** `PartitionData` of DescribeQuorumResponse at v0. */
 export interface DescribeQuorumResponsePartitionDataV0 {
   partitionIndex: number;
   errorCode: number;
@@ -791,19 +790,19 @@ export interface DescribeQuorumResponsePartitionDataV0 {
   observers: DescribeQuorumResponseReplicaStateV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of DescribeQuorumResponse as version 0 carries it. */
+/** `TopicData` of DescribeQuorumResponse at v0. */
 export interface DescribeQuorumResponseTopicDataV0 {
   topicName: string;
   partitions: DescribeQuorumResponsePartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeQuorumResponse of DescribeQuorumResponse as version 0 carries it. */
+/** DescribeQuorumResponse at v0. */
 export interface DescribeQuorumResponseV0 {
   errorCode: number;
   topics: DescribeQuorumResponseTopicDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReplicaState of DescribeQuorumResponse as version 1 carries it. */
+/** `ReplicaState` of DescribeQuorumResponse at v1. Since v0: adds `lastFetchTimestamp`, `lastCaughtUpTimestamp`. */
 export interface DescribeQuorumResponseReplicaStateV1 {
   replicaId: number;
   logEndOffset: bigint;
@@ -811,7 +810,7 @@ export interface DescribeQuorumResponseReplicaStateV1 {
   lastCaughtUpTimestamp: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of DescribeQuorumResponse as version 1 carries it. */
+/** `PartitionData` of DescribeQuorumResponse at v1. Since v0: `currentVoters` is now `DescribeQuorumResponseReplicaStateV1[]`; `observers` is now `DescribeQuorumResponseReplicaStateV1[]`. */
 export interface DescribeQuorumResponsePartitionDataV1 {
   partitionIndex: number;
   errorCode: number;
@@ -822,19 +821,19 @@ export interface DescribeQuorumResponsePartitionDataV1 {
   observers: DescribeQuorumResponseReplicaStateV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of DescribeQuorumResponse as version 1 carries it. */
+/** `TopicData` of DescribeQuorumResponse at v1. Since v0: `partitions` is now `DescribeQuorumResponsePartitionDataV1[]`. */
 export interface DescribeQuorumResponseTopicDataV1 {
   topicName: string;
   partitions: DescribeQuorumResponsePartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeQuorumResponse of DescribeQuorumResponse as version 1 carries it. */
+/** DescribeQuorumResponse at v1. Since v0: `topics` is now `DescribeQuorumResponseTopicDataV1[]`. */
 export interface DescribeQuorumResponseV1 {
   errorCode: number;
   topics: DescribeQuorumResponseTopicDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReplicaState of DescribeQuorumResponse as version 2 carries it. */
+/** `ReplicaState` of DescribeQuorumResponse at v2. Since v1: adds `replicaDirectoryId`. */
 export interface DescribeQuorumResponseReplicaStateV2 {
   replicaId: number;
   replicaDirectoryId: string;
@@ -843,7 +842,7 @@ export interface DescribeQuorumResponseReplicaStateV2 {
   lastCaughtUpTimestamp: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of DescribeQuorumResponse as version 2 carries it. */
+/** `PartitionData` of DescribeQuorumResponse at v2. Since v1: adds `errorMessage`; `currentVoters` is now `DescribeQuorumResponseReplicaStateV2[]`; `observers` is now `DescribeQuorumResponseReplicaStateV2[]`. */
 export interface DescribeQuorumResponsePartitionDataV2 {
   partitionIndex: number;
   errorCode: number;
@@ -855,26 +854,26 @@ export interface DescribeQuorumResponsePartitionDataV2 {
   observers: DescribeQuorumResponseReplicaStateV2[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of DescribeQuorumResponse as version 2 carries it. */
+/** `TopicData` of DescribeQuorumResponse at v2. Since v1: `partitions` is now `DescribeQuorumResponsePartitionDataV2[]`. */
 export interface DescribeQuorumResponseTopicDataV2 {
   topicName: string;
   partitions: DescribeQuorumResponsePartitionDataV2[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Listener of DescribeQuorumResponse as version 2 carries it. */
+/** `Listener` of DescribeQuorumResponse at v2. */
 export interface DescribeQuorumResponseListenerV2 {
   name: string;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** Node of DescribeQuorumResponse as version 2 carries it. */
+/** `Node` of DescribeQuorumResponse at v2. */
 export interface DescribeQuorumResponseNodeV2 {
   nodeId: number;
   listeners: DescribeQuorumResponseListenerV2[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeQuorumResponse of DescribeQuorumResponse as version 2 carries it. */
+/** DescribeQuorumResponse at v2. Since v1: adds `errorMessage`, `nodes`; `topics` is now `DescribeQuorumResponseTopicDataV2[]`. */
 export interface DescribeQuorumResponseV2 {
   errorCode: number;
   errorMessage: string | null;

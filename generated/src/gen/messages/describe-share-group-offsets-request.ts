@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeShareGroupOffsetsRequest, every field of every version (v0-1). */
 export interface DescribeShareGroupOffsetsRequest {
   /** `Groups`: v0-1 */
@@ -102,7 +101,7 @@ function readDescribeShareGroupOffsetsRequest(r: Reader, version: number): Descr
   return o;
 }
 
-/** DescribeShareGroupOffsetsRequestGroup of DescribeShareGroupOffsetsRequest (v0-1), every field of every version. */
+/** `DescribeShareGroupOffsetsRequestGroup`, every field of every version (v0-1). */
 export interface DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestGroup {
   /** `GroupId`: v0-1; entity groupId */
   groupId: string;
@@ -226,7 +225,7 @@ function readDescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestGro
   return o;
 }
 
-/** DescribeShareGroupOffsetsRequestTopic of DescribeShareGroupOffsetsRequest (v0-1), every field of every version. */
+/** `DescribeShareGroupOffsetsRequestTopic`, every field of every version (v0-1). */
 export interface DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTopic {
   /** `TopicName`: v0-1; entity topicName */
   topicName: string;
@@ -333,19 +332,19 @@ function readDescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTop
   return o;
 }
 
-/** DescribeShareGroupOffsetsRequestTopic of DescribeShareGroupOffsetsRequest as version 0 carries it. */
+/** `DescribeShareGroupOffsetsRequestTopic` at v0-1. */
 export interface DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTopicV0 {
   topicName: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeShareGroupOffsetsRequestGroup of DescribeShareGroupOffsetsRequest as version 0 carries it. */
+/** `DescribeShareGroupOffsetsRequestGroup` at v0-1. */
 export interface DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestGroupV0 {
   groupId: string;
   topics: DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTopicV0[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeShareGroupOffsetsRequest of DescribeShareGroupOffsetsRequest as version 0 carries it. */
+/** DescribeShareGroupOffsetsRequest at v0-1. */
 export interface DescribeShareGroupOffsetsRequestV0 {
   groups: DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestGroupV0[];
   _unknownTaggedFields?: TaggedField[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeShareGroupOffsetsResponse, every field of every version (v0-1). */
 export interface DescribeShareGroupOffsetsResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -114,7 +113,7 @@ function readDescribeShareGroupOffsetsResponse(r: Reader, version: number): Desc
   return o;
 }
 
-/** DescribeShareGroupOffsetsResponseGroup of DescribeShareGroupOffsetsResponse (v0-1), every field of every version. */
+/** `DescribeShareGroupOffsetsResponseGroup`, every field of every version (v0-1). */
 export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroup {
   /** `GroupId`: v0-1; entity groupId */
   groupId: string;
@@ -244,7 +243,7 @@ function readDescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseG
   return o;
 }
 
-/** DescribeShareGroupOffsetsResponseTopic of DescribeShareGroupOffsetsResponse (v0-1), every field of every version. */
+/** `DescribeShareGroupOffsetsResponseTopic`, every field of every version (v0-1). */
 export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopic {
   /** `TopicName`: v0-1; entity topicName */
   topicName: string;
@@ -361,7 +360,7 @@ function readDescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseT
   return o;
 }
 
-/** DescribeShareGroupOffsetsResponsePartition of DescribeShareGroupOffsetsResponse (v0-1), every field of every version. */
+/** `DescribeShareGroupOffsetsResponsePartition`, every field of every version (v0-1). */
 export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartition {
   /** `PartitionIndex`: v0-1 */
   partitionIndex: number;
@@ -488,7 +487,7 @@ function readDescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseP
   return o;
 }
 
-/** DescribeShareGroupOffsetsResponsePartition of DescribeShareGroupOffsetsResponse as version 0 carries it. */
+/** `DescribeShareGroupOffsetsResponsePartition` at v0. */
 export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartitionV0 {
   partitionIndex: number;
   startOffset: bigint;
@@ -497,14 +496,14 @@ export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsRespo
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeShareGroupOffsetsResponseTopic of DescribeShareGroupOffsetsResponse as version 0 carries it. */
+/** `DescribeShareGroupOffsetsResponseTopic` at v0. */
 export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopicV0 {
   topicName: string;
   topicId: string;
   partitions: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartitionV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeShareGroupOffsetsResponseGroup of DescribeShareGroupOffsetsResponse as version 0 carries it. */
+/** `DescribeShareGroupOffsetsResponseGroup` at v0. */
 export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroupV0 {
   groupId: string;
   topics: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopicV0[];
@@ -512,13 +511,13 @@ export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsRespo
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeShareGroupOffsetsResponse of DescribeShareGroupOffsetsResponse as version 0 carries it. */
+/** DescribeShareGroupOffsetsResponse at v0. */
 export interface DescribeShareGroupOffsetsResponseV0 {
   throttleTimeMs: number;
   groups: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroupV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeShareGroupOffsetsResponsePartition of DescribeShareGroupOffsetsResponse as version 1 carries it. */
+/** `DescribeShareGroupOffsetsResponsePartition` at v1. Since v0: adds `lag`. */
 export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartitionV1 {
   partitionIndex: number;
   startOffset: bigint;
@@ -528,14 +527,14 @@ export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsRespo
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeShareGroupOffsetsResponseTopic of DescribeShareGroupOffsetsResponse as version 1 carries it. */
+/** `DescribeShareGroupOffsetsResponseTopic` at v1. Since v0: `partitions` is now `DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartitionV1[]`. */
 export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopicV1 {
   topicName: string;
   topicId: string;
   partitions: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartitionV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeShareGroupOffsetsResponseGroup of DescribeShareGroupOffsetsResponse as version 1 carries it. */
+/** `DescribeShareGroupOffsetsResponseGroup` at v1. Since v0: `topics` is now `DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopicV1[]`. */
 export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroupV1 {
   groupId: string;
   topics: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopicV1[];
@@ -543,7 +542,7 @@ export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsRespo
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeShareGroupOffsetsResponse of DescribeShareGroupOffsetsResponse as version 1 carries it. */
+/** DescribeShareGroupOffsetsResponse at v1. Since v0: `groups` is now `DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroupV1[]`. */
 export interface DescribeShareGroupOffsetsResponseV1 {
   throttleTimeMs: number;
   groups: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroupV1[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeTopicPartitionsRequest, every field of every version (v0). */
 export interface DescribeTopicPartitionsRequest {
   /** `Topics`: v0 */
@@ -124,7 +123,7 @@ function readDescribeTopicPartitionsRequest(r: Reader, version: number): Describ
   return o;
 }
 
-/** TopicRequest of DescribeTopicPartitionsRequest (v0), every field of every version. */
+/** `TopicRequest` of DescribeTopicPartitionsRequest, every field of every version (v0). */
 export interface DescribeTopicPartitionsRequestTopicRequest {
   /** `Name`: v0; entity topicName */
   name: string;
@@ -201,7 +200,7 @@ function readDescribeTopicPartitionsRequestTopicRequest(
   return o;
 }
 
-/** Cursor of DescribeTopicPartitionsRequest (v0), every field of every version. */
+/** `Cursor` of DescribeTopicPartitionsRequest, every field of every version (v0). */
 export interface DescribeTopicPartitionsRequestCursor {
   /** `TopicName`: v0; entity topicName */
   topicName: string;
@@ -280,18 +279,18 @@ function readDescribeTopicPartitionsRequestCursor(r: Reader, version: number): D
   return o;
 }
 
-/** TopicRequest of DescribeTopicPartitionsRequest as version 0 carries it. */
+/** `TopicRequest` of DescribeTopicPartitionsRequest at v0. */
 export interface DescribeTopicPartitionsRequestTopicRequestV0 {
   name: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** Cursor of DescribeTopicPartitionsRequest as version 0 carries it. */
+/** `Cursor` of DescribeTopicPartitionsRequest at v0. */
 export interface DescribeTopicPartitionsRequestCursorV0 {
   topicName: string;
   partitionIndex: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeTopicPartitionsRequest of DescribeTopicPartitionsRequest as version 0 carries it. */
+/** DescribeTopicPartitionsRequest at v0. */
 export interface DescribeTopicPartitionsRequestV0 {
   topics: DescribeTopicPartitionsRequestTopicRequestV0[];
   responsePartitionLimit: number;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeTopicPartitionsResponse, every field of every version (v0). */
 export interface DescribeTopicPartitionsResponse {
   /** `ThrottleTimeMs`: v0; ignorable */
@@ -124,7 +123,7 @@ function readDescribeTopicPartitionsResponse(r: Reader, version: number): Descri
   return o;
 }
 
-/** DescribeTopicPartitionsResponseTopic of DescribeTopicPartitionsResponse (v0), every field of every version. */
+/** `DescribeTopicPartitionsResponseTopic`, every field of every version (v0). */
 export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
   /** `ErrorCode`: v0 */
   errorCode: number;
@@ -268,7 +267,7 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic
   return o;
 }
 
-/** DescribeTopicPartitionsResponsePartition of DescribeTopicPartitionsResponse (v0), every field of every version. */
+/** `DescribeTopicPartitionsResponsePartition`, every field of every version (v0). */
 export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
   /** `ErrorCode`: v0 */
   errorCode: number;
@@ -546,7 +545,7 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseParti
   return o;
 }
 
-/** Cursor of DescribeTopicPartitionsResponse (v0), every field of every version. */
+/** `Cursor` of DescribeTopicPartitionsResponse, every field of every version (v0). */
 export interface DescribeTopicPartitionsResponseCursor {
   /** `TopicName`: v0; entity topicName */
   topicName: string;
@@ -625,7 +624,7 @@ function readDescribeTopicPartitionsResponseCursor(r: Reader, version: number): 
   return o;
 }
 
-/** DescribeTopicPartitionsResponsePartition of DescribeTopicPartitionsResponse as version 0 carries it. */
+/** `DescribeTopicPartitionsResponsePartition` at v0. */
 export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionV0 {
   errorCode: number;
   partitionIndex: number;
@@ -638,7 +637,7 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseP
   offlineReplicas: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeTopicPartitionsResponseTopic of DescribeTopicPartitionsResponse as version 0 carries it. */
+/** `DescribeTopicPartitionsResponseTopic` at v0. */
 export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicV0 {
   errorCode: number;
   name: string | null;
@@ -648,13 +647,13 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseT
   topicAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** Cursor of DescribeTopicPartitionsResponse as version 0 carries it. */
+/** `Cursor` of DescribeTopicPartitionsResponse at v0. */
 export interface DescribeTopicPartitionsResponseCursorV0 {
   topicName: string;
   partitionIndex: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeTopicPartitionsResponse of DescribeTopicPartitionsResponse as version 0 carries it. */
+/** DescribeTopicPartitionsResponse at v0. */
 export interface DescribeTopicPartitionsResponseV0 {
   throttleTimeMs: number;
   topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicV0[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeTransactionsRequest, every field of every version (v0). */
 export interface DescribeTransactionsRequest {
   /** `TransactionalIds`: v0; entity transactionalId */
@@ -105,7 +104,7 @@ function readDescribeTransactionsRequest(r: Reader, version: number): DescribeTr
   return o;
 }
 
-/** DescribeTransactionsRequest of DescribeTransactionsRequest as version 0 carries it. */
+/** DescribeTransactionsRequest at v0. */
 export interface DescribeTransactionsRequestV0 {
   transactionalIds: string[];
   _unknownTaggedFields?: TaggedField[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeTransactionsResponse, every field of every version (v0). */
 export interface DescribeTransactionsResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -110,7 +109,7 @@ function readDescribeTransactionsResponse(r: Reader, version: number): DescribeT
   return o;
 }
 
-/** TransactionState of DescribeTransactionsResponse (v0), every field of every version. */
+/** `TransactionState` of DescribeTransactionsResponse, every field of every version (v0). */
 export interface DescribeTransactionsResponseTransactionState {
   /** `ErrorCode`: v0 */
   errorCode: number;
@@ -270,7 +269,7 @@ function readDescribeTransactionsResponseTransactionState(
   return o;
 }
 
-/** TopicData of DescribeTransactionsResponse (v0), every field of every version. */
+/** `TopicData` of DescribeTransactionsResponse, every field of every version (v0). */
 export interface DescribeTransactionsResponseTopicData {
   /** `Topic`: v0; entity topicName; map key */
   topic: string;
@@ -371,13 +370,13 @@ function readDescribeTransactionsResponseTopicData(r: Reader, version: number): 
   return o;
 }
 
-/** TopicData of DescribeTransactionsResponse as version 0 carries it. */
+/** `TopicData` of DescribeTransactionsResponse at v0. */
 export interface DescribeTransactionsResponseTopicDataV0 {
   topic: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TransactionState of DescribeTransactionsResponse as version 0 carries it. */
+/** `TransactionState` of DescribeTransactionsResponse at v0. */
 export interface DescribeTransactionsResponseTransactionStateV0 {
   errorCode: number;
   transactionalId: string;
@@ -389,7 +388,7 @@ export interface DescribeTransactionsResponseTransactionStateV0 {
   topics: DescribeTransactionsResponseTopicDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeTransactionsResponse of DescribeTransactionsResponse as version 0 carries it. */
+/** DescribeTransactionsResponse at v0. */
 export interface DescribeTransactionsResponseV0 {
   throttleTimeMs: number;
   transactionStates: DescribeTransactionsResponseTransactionStateV0[];

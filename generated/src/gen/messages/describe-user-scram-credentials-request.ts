@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeUserScramCredentialsRequest, every field of every version (v0). */
 export interface DescribeUserScramCredentialsRequest {
   /** `Users`: v0; nullable v0 */
@@ -121,7 +120,7 @@ function readDescribeUserScramCredentialsRequest(r: Reader, version: number): De
   return o;
 }
 
-/** UserName of DescribeUserScramCredentialsRequest (v0), every field of every version. */
+/** `UserName` of DescribeUserScramCredentialsRequest, every field of every version (v0). */
 export interface DescribeUserScramCredentialsRequestUserName {
   /** `Name`: v0 */
   name: string;
@@ -198,12 +197,12 @@ function readDescribeUserScramCredentialsRequestUserName(
   return o;
 }
 
-/** UserName of DescribeUserScramCredentialsRequest as version 0 carries it. */
+/** `UserName` of DescribeUserScramCredentialsRequest at v0. */
 export interface DescribeUserScramCredentialsRequestUserNameV0 {
   name: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeUserScramCredentialsRequest of DescribeUserScramCredentialsRequest as version 0 carries it. */
+/** DescribeUserScramCredentialsRequest at v0. */
 export interface DescribeUserScramCredentialsRequestV0 {
   users: DescribeUserScramCredentialsRequestUserNameV0[] | null;
   _unknownTaggedFields?: TaggedField[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** DescribeUserScramCredentialsResponse, every field of every version (v0). */
 export interface DescribeUserScramCredentialsResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -135,7 +134,7 @@ function readDescribeUserScramCredentialsResponse(r: Reader, version: number): D
   return o;
 }
 
-/** DescribeUserScramCredentialsResult of DescribeUserScramCredentialsResponse (v0), every field of every version. */
+/** `DescribeUserScramCredentialsResult` of DescribeUserScramCredentialsResponse, every field of every version (v0). */
 export interface DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
   /** `User`: v0 */
   user: string;
@@ -265,7 +264,7 @@ function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
   return o;
 }
 
-/** CredentialInfo of DescribeUserScramCredentialsResponse (v0), every field of every version. */
+/** `CredentialInfo` of DescribeUserScramCredentialsResponse, every field of every version (v0). */
 export interface DescribeUserScramCredentialsResponseCredentialInfo {
   /** `Mechanism`: v0 */
   mechanism: number;
@@ -347,13 +346,13 @@ function readDescribeUserScramCredentialsResponseCredentialInfo(
   return o;
 }
 
-/** CredentialInfo of DescribeUserScramCredentialsResponse as version 0 carries it. */
+/** `CredentialInfo` of DescribeUserScramCredentialsResponse at v0. */
 export interface DescribeUserScramCredentialsResponseCredentialInfoV0 {
   mechanism: number;
   iterations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeUserScramCredentialsResult of DescribeUserScramCredentialsResponse as version 0 carries it. */
+/** `DescribeUserScramCredentialsResult` of DescribeUserScramCredentialsResponse at v0. */
 export interface DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0 {
   user: string;
   errorCode: number;
@@ -361,7 +360,7 @@ export interface DescribeUserScramCredentialsResponseDescribeUserScramCredential
   credentialInfos: DescribeUserScramCredentialsResponseCredentialInfoV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribeUserScramCredentialsResponse of DescribeUserScramCredentialsResponse as version 0 carries it. */
+/** DescribeUserScramCredentialsResponse at v0. */
 export interface DescribeUserScramCredentialsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ElectLeadersRequest, every field of every version (v0-2). */
 export interface ElectLeadersRequest {
   /** `ElectionType`: v1-2 */
@@ -191,7 +190,7 @@ function readElectLeadersRequest(r: Reader, version: number): ElectLeadersReques
   return o;
 }
 
-/** TopicPartitions of ElectLeadersRequest (v0-2), every field of every version. */
+/** `TopicPartitions` of ElectLeadersRequest, every field of every version (v0-2). */
 export interface ElectLeadersRequestTopicPartitions {
   /** `Topic`: v0-2; entity topicName; map key */
   topic: string;
@@ -331,18 +330,18 @@ function readElectLeadersRequestTopicPartitions(r: Reader, version: number): Ele
   return o;
 }
 
-/** TopicPartitions of ElectLeadersRequest as version 0 carries it. */
+/** `TopicPartitions` of ElectLeadersRequest at v0-2. */
 export interface ElectLeadersRequestTopicPartitionsV0 {
   topic: string;
   partitions: number[];
 }
-/** ElectLeadersRequest of ElectLeadersRequest as version 0 carries it. */
+/** ElectLeadersRequest at v0. */
 export interface ElectLeadersRequestV0 {
   topicPartitions: ElectLeadersRequestTopicPartitionsV0[] | null;
   timeoutMs: number;
 }
 export type ElectLeadersRequestTopicPartitionsV1 = ElectLeadersRequestTopicPartitionsV0;
-/** ElectLeadersRequest of ElectLeadersRequest as version 1 carries it. */
+/** ElectLeadersRequest at v1-2. Since v0: adds `electionType`. */
 export interface ElectLeadersRequestV1 {
   electionType: number;
   topicPartitions: ElectLeadersRequestTopicPartitionsV0[] | null;

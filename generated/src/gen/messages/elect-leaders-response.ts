@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ElectLeadersResponse, every field of every version (v0-2). */
 export interface ElectLeadersResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -167,7 +166,7 @@ function readElectLeadersResponse(r: Reader, version: number): ElectLeadersRespo
   return o;
 }
 
-/** ReplicaElectionResult of ElectLeadersResponse (v0-2), every field of every version. */
+/** `ReplicaElectionResult` of ElectLeadersResponse, every field of every version (v0-2). */
 export interface ElectLeadersResponseReplicaElectionResult {
   /** `Topic`: v0-2; entity topicName */
   topic: string;
@@ -317,7 +316,7 @@ function readElectLeadersResponseReplicaElectionResult(
   return o;
 }
 
-/** PartitionResult of ElectLeadersResponse (v0-2), every field of every version. */
+/** `PartitionResult` of ElectLeadersResponse, every field of every version (v0-2). */
 export interface ElectLeadersResponsePartitionResult {
   /** `PartitionId`: v0-2 */
   partitionId: number;
@@ -426,25 +425,25 @@ function readElectLeadersResponsePartitionResult(r: Reader, version: number): El
   return o;
 }
 
-/** PartitionResult of ElectLeadersResponse as version 0 carries it. */
+/** `PartitionResult` of ElectLeadersResponse at v0-2. */
 export interface ElectLeadersResponsePartitionResultV0 {
   partitionId: number;
   errorCode: number;
   errorMessage: string | null;
 }
-/** ReplicaElectionResult of ElectLeadersResponse as version 0 carries it. */
+/** `ReplicaElectionResult` of ElectLeadersResponse at v0-2. */
 export interface ElectLeadersResponseReplicaElectionResultV0 {
   topic: string;
   partitionResult: ElectLeadersResponsePartitionResultV0[];
 }
-/** ElectLeadersResponse of ElectLeadersResponse as version 0 carries it. */
+/** ElectLeadersResponse at v0. */
 export interface ElectLeadersResponseV0 {
   throttleTimeMs: number;
   replicaElectionResults: ElectLeadersResponseReplicaElectionResultV0[];
 }
 export type ElectLeadersResponsePartitionResultV1 = ElectLeadersResponsePartitionResultV0;
 export type ElectLeadersResponseReplicaElectionResultV1 = ElectLeadersResponseReplicaElectionResultV0;
-/** ElectLeadersResponse of ElectLeadersResponse as version 1 carries it. */
+/** ElectLeadersResponse at v1-2. Since v0: adds `errorCode`. */
 export interface ElectLeadersResponseV1 {
   throttleTimeMs: number;
   errorCode: number;

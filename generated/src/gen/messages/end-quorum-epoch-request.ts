@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** EndQuorumEpochRequest, every field of every version (v0-1). */
 export interface EndQuorumEpochRequest {
   /** `ClusterId`: v0-1; nullable v0-1 */
@@ -191,7 +190,7 @@ function readEndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRe
   return o;
 }
 
-/** TopicData of EndQuorumEpochRequest (v0-1), every field of every version. */
+/** `TopicData` of EndQuorumEpochRequest, every field of every version (v0-1). */
 export interface EndQuorumEpochRequestTopicData {
   /** `TopicName`: v0-1; entity topicName */
   topicName: string;
@@ -331,7 +330,7 @@ function readEndQuorumEpochRequestTopicData(r: Reader, version: number): EndQuor
   return o;
 }
 
-/** PartitionData of EndQuorumEpochRequest (v0-1), every field of every version. */
+/** `PartitionData` of EndQuorumEpochRequest, every field of every version (v0-1). */
 export interface EndQuorumEpochRequestPartitionData {
   /** `PartitionIndex`: v0-1 */
   partitionIndex: number;
@@ -494,7 +493,7 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, version: number): End
   return o;
 }
 
-/** ReplicaInfo of EndQuorumEpochRequest (v1), every field of every version. */
+/** `ReplicaInfo` of EndQuorumEpochRequest, every field of every version (v1). */
 export interface EndQuorumEpochRequestReplicaInfo {
   /** `CandidateId`: v1; entity brokerId */
   candidateId: number;
@@ -567,7 +566,7 @@ function readEndQuorumEpochRequestReplicaInfo(r: Reader, version: number): EndQu
   return o;
 }
 
-/** LeaderEndpoint of EndQuorumEpochRequest (v1), every field of every version. */
+/** `LeaderEndpoint` of EndQuorumEpochRequest, every field of every version (v1). */
 export interface EndQuorumEpochRequestLeaderEndpoint {
   /** `Name`: v1; map key */
   name: string;
@@ -657,30 +656,30 @@ function readEndQuorumEpochRequestLeaderEndpoint(r: Reader, version: number): En
   return o;
 }
 
-/** PartitionData of EndQuorumEpochRequest as version 0 carries it. */
+/** `PartitionData` of EndQuorumEpochRequest at v0. */
 export interface EndQuorumEpochRequestPartitionDataV0 {
   partitionIndex: number;
   leaderId: number;
   leaderEpoch: number;
   preferredSuccessors: number[];
 }
-/** TopicData of EndQuorumEpochRequest as version 0 carries it. */
+/** `TopicData` of EndQuorumEpochRequest at v0. */
 export interface EndQuorumEpochRequestTopicDataV0 {
   topicName: string;
   partitions: EndQuorumEpochRequestPartitionDataV0[];
 }
-/** EndQuorumEpochRequest of EndQuorumEpochRequest as version 0 carries it. */
+/** EndQuorumEpochRequest at v0. */
 export interface EndQuorumEpochRequestV0 {
   clusterId: string | null;
   topics: EndQuorumEpochRequestTopicDataV0[];
 }
-/** ReplicaInfo of EndQuorumEpochRequest as version 1 carries it. */
+/** `ReplicaInfo` of EndQuorumEpochRequest at v1. */
 export interface EndQuorumEpochRequestReplicaInfoV1 {
   candidateId: number;
   candidateDirectoryId: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of EndQuorumEpochRequest as version 1 carries it. */
+/** `PartitionData` of EndQuorumEpochRequest at v1. Since v0: adds `preferredCandidates`; drops `preferredSuccessors`. */
 export interface EndQuorumEpochRequestPartitionDataV1 {
   partitionIndex: number;
   leaderId: number;
@@ -688,20 +687,20 @@ export interface EndQuorumEpochRequestPartitionDataV1 {
   preferredCandidates: EndQuorumEpochRequestReplicaInfoV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of EndQuorumEpochRequest as version 1 carries it. */
+/** `TopicData` of EndQuorumEpochRequest at v1. Since v0: `partitions` is now `EndQuorumEpochRequestPartitionDataV1[]`. */
 export interface EndQuorumEpochRequestTopicDataV1 {
   topicName: string;
   partitions: EndQuorumEpochRequestPartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderEndpoint of EndQuorumEpochRequest as version 1 carries it. */
+/** `LeaderEndpoint` of EndQuorumEpochRequest at v1. */
 export interface EndQuorumEpochRequestLeaderEndpointV1 {
   name: string;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** EndQuorumEpochRequest of EndQuorumEpochRequest as version 1 carries it. */
+/** EndQuorumEpochRequest at v1. Since v0: adds `leaderEndpoints`; `topics` is now `EndQuorumEpochRequestTopicDataV1[]`. */
 export interface EndQuorumEpochRequestV1 {
   clusterId: string | null;
   topics: EndQuorumEpochRequestTopicDataV1[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** EndQuorumEpochResponse, every field of every version (v0-1). */
 export interface EndQuorumEpochResponse {
   /** `ErrorCode`: v0-1 */
@@ -209,7 +208,7 @@ function readEndQuorumEpochResponse(r: Reader, version: number): EndQuorumEpochR
   return o;
 }
 
-/** TopicData of EndQuorumEpochResponse (v0-1), every field of every version. */
+/** `TopicData` of EndQuorumEpochResponse, every field of every version (v0-1). */
 export interface EndQuorumEpochResponseTopicData {
   /** `TopicName`: v0-1; entity topicName */
   topicName: string;
@@ -349,7 +348,7 @@ function readEndQuorumEpochResponseTopicData(r: Reader, version: number): EndQuo
   return o;
 }
 
-/** PartitionData of EndQuorumEpochResponse (v0-1), every field of every version. */
+/** `PartitionData` of EndQuorumEpochResponse, every field of every version (v0-1). */
 export interface EndQuorumEpochResponsePartitionData {
   /** `PartitionIndex`: v0-1 */
   partitionIndex: number;
@@ -450,7 +449,7 @@ function readEndQuorumEpochResponsePartitionData(r: Reader, version: number): En
   return o;
 }
 
-/** NodeEndpoint of EndQuorumEpochResponse (v1), every field of every version. */
+/** `NodeEndpoint` of EndQuorumEpochResponse, every field of every version (v1). */
 export interface EndQuorumEpochResponseNodeEndpoint {
   /** `NodeId`: v1; entity brokerId; map key */
   nodeId: number;
@@ -537,33 +536,33 @@ function readEndQuorumEpochResponseNodeEndpoint(r: Reader, version: number): End
   return o;
 }
 
-/** PartitionData of EndQuorumEpochResponse as version 0 carries it. */
+/** `PartitionData` of EndQuorumEpochResponse at v0-1. */
 export interface EndQuorumEpochResponsePartitionDataV0 {
   partitionIndex: number;
   errorCode: number;
   leaderId: number;
   leaderEpoch: number;
 }
-/** TopicData of EndQuorumEpochResponse as version 0 carries it. */
+/** `TopicData` of EndQuorumEpochResponse at v0-1. */
 export interface EndQuorumEpochResponseTopicDataV0 {
   topicName: string;
   partitions: EndQuorumEpochResponsePartitionDataV0[];
 }
-/** EndQuorumEpochResponse of EndQuorumEpochResponse as version 0 carries it. */
+/** EndQuorumEpochResponse at v0. */
 export interface EndQuorumEpochResponseV0 {
   errorCode: number;
   topics: EndQuorumEpochResponseTopicDataV0[];
 }
 export type EndQuorumEpochResponsePartitionDataV1 = EndQuorumEpochResponsePartitionDataV0;
 export type EndQuorumEpochResponseTopicDataV1 = EndQuorumEpochResponseTopicDataV0;
-/** NodeEndpoint of EndQuorumEpochResponse as version 1 carries it. */
+/** `NodeEndpoint` of EndQuorumEpochResponse at v1. */
 export interface EndQuorumEpochResponseNodeEndpointV1 {
   nodeId: number;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** EndQuorumEpochResponse of EndQuorumEpochResponse as version 1 carries it. */
+/** EndQuorumEpochResponse at v1. Since v0: adds `nodeEndpoints`. */
 export interface EndQuorumEpochResponseV1 {
   errorCode: number;
   topics: EndQuorumEpochResponseTopicDataV0[];

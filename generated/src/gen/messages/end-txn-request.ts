@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** EndTxnRequest, every field of every version (v0-5). */
 export interface EndTxnRequest {
   /** `TransactionalId`: v0-5; entity transactionalId */
@@ -121,7 +120,7 @@ function readEndTxnRequest(r: Reader, version: number): EndTxnRequest {
   return o;
 }
 
-/** EndTxnRequest of EndTxnRequest as version 0 carries it. */
+/** EndTxnRequest at v0-5. */
 export interface EndTxnRequestV0 {
   transactionalId: string;
   producerId: bigint;

@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** EndTxnResponse, every field of every version (v0-5). */
 export interface EndTxnResponse {
   /** `ThrottleTimeMs`: v0-5 */
@@ -125,7 +124,7 @@ function readEndTxnResponse(r: Reader, version: number): EndTxnResponse {
   return o;
 }
 
-/** EndTxnResponse of EndTxnResponse as version 0 carries it. */
+/** EndTxnResponse at v0-4. */
 export interface EndTxnResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -134,7 +133,7 @@ export type EndTxnResponseV1 = EndTxnResponseV0;
 export type EndTxnResponseV2 = EndTxnResponseV0;
 export type EndTxnResponseV3 = EndTxnResponseV0;
 export type EndTxnResponseV4 = EndTxnResponseV0;
-/** EndTxnResponse of EndTxnResponse as version 5 carries it. */
+/** EndTxnResponse at v5. Since v4: adds `producerId`, `producerEpoch`. */
 export interface EndTxnResponseV5 {
   throttleTimeMs: number;
   errorCode: number;

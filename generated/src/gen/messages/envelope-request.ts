@@ -3,12 +3,11 @@
 import {
   EMPTY_BYTES,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** EnvelopeRequest, every field of every version (v0). */
 export interface EnvelopeRequest {
   /** `RequestData`: v0 */
@@ -103,7 +102,7 @@ function readEnvelopeRequest(r: Reader, version: number): EnvelopeRequest {
   return o;
 }
 
-/** EnvelopeRequest of EnvelopeRequest as version 0 carries it. */
+/** EnvelopeRequest at v0. */
 export interface EnvelopeRequestV0 {
   requestData: Buffer;
   requestPrincipal: Buffer | null;

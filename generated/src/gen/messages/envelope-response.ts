@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** EnvelopeResponse, every field of every version (v0). */
 export interface EnvelopeResponse {
   /** `ResponseData`: v0; nullable v0 */
@@ -88,7 +87,7 @@ function readEnvelopeResponse(r: Reader, version: number): EnvelopeResponse {
   return o;
 }
 
-/** EnvelopeResponse of EnvelopeResponse as version 0 carries it. */
+/** EnvelopeResponse at v0. */
 export interface EnvelopeResponseV0 {
   responseData: Buffer | null;
   errorCode: number;

@@ -4,12 +4,11 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ExpireDelegationTokenRequest, every field of every version (v0-2). */
 export interface ExpireDelegationTokenRequest {
   /** `Hmac`: v0-2 */
@@ -107,7 +106,7 @@ function readExpireDelegationTokenRequest(r: Reader, version: number): ExpireDel
   return o;
 }
 
-/** ExpireDelegationTokenRequest of ExpireDelegationTokenRequest as version 0 carries it. */
+/** ExpireDelegationTokenRequest at v0-2. */
 export interface ExpireDelegationTokenRequestV0 {
   hmac: Buffer;
   expiryTimePeriodMs: bigint;

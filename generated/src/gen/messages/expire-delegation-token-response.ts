@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ExpireDelegationTokenResponse, every field of every version (v0-2). */
 export interface ExpireDelegationTokenResponse {
   /** `ErrorCode`: v0-2 */
@@ -103,7 +102,7 @@ function readExpireDelegationTokenResponse(r: Reader, version: number): ExpireDe
   return o;
 }
 
-/** ExpireDelegationTokenResponse of ExpireDelegationTokenResponse as version 0 carries it. */
+/** ExpireDelegationTokenResponse at v0-2. */
 export interface ExpireDelegationTokenResponseV0 {
   errorCode: number;
   expiryTimestampMs: bigint;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** FetchRequest, every field of every version (v0-18). */
 export interface FetchRequest {
   /** `ClusterId`: v12-18; nullable v12-18; tag 0; ignorable */
@@ -413,7 +412,7 @@ function readFetchRequest(r: Reader, version: number): FetchRequest {
   return o;
 }
 
-/** ReplicaState of FetchRequest (v15-18), every field of every version. */
+/** `ReplicaState` of FetchRequest, every field of every version (v15-18). */
 export interface FetchRequestReplicaState {
   /** `ReplicaId`: v15-18; entity brokerId */
   replicaId: number;
@@ -483,7 +482,7 @@ function readFetchRequestReplicaState(r: Reader, version: number): FetchRequestR
   return o;
 }
 
-/** FetchTopic of FetchRequest (v0-18), every field of every version. */
+/** `FetchTopic` of FetchRequest, every field of every version (v0-18). */
 export interface FetchRequestFetchTopic {
   /** `Topic`: v0-12; ignorable; entity topicName */
   topic: string;
@@ -645,7 +644,7 @@ function readFetchRequestFetchTopic(r: Reader, version: number): FetchRequestFet
   return o;
 }
 
-/** FetchPartition of FetchRequest (v0-18), every field of every version. */
+/** `FetchPartition` of FetchRequest, every field of every version (v0-18). */
 export interface FetchRequestFetchPartition {
   /** `Partition`: v0-18 */
   partition: number;
@@ -851,7 +850,7 @@ function readFetchRequestFetchPartition(r: Reader, version: number): FetchReques
   return o;
 }
 
-/** ForgottenTopic of FetchRequest (v7-18), every field of every version. */
+/** `ForgottenTopic` of FetchRequest, every field of every version (v7-18). */
 export interface FetchRequestForgottenTopic {
   /** `Topic`: v7-12; ignorable; entity topicName */
   topic: string;
@@ -1019,18 +1018,18 @@ function isDefaultFetchRequestReplicaState(m: FetchRequestReplicaState): boolean
   );
 }
 
-/** FetchPartition of FetchRequest as version 0 carries it. */
+/** `FetchPartition` of FetchRequest at v0-4. */
 export interface FetchRequestFetchPartitionV0 {
   partition: number;
   fetchOffset: bigint;
   partitionMaxBytes: number;
 }
-/** FetchTopic of FetchRequest as version 0 carries it. */
+/** `FetchTopic` of FetchRequest at v0-4. */
 export interface FetchRequestFetchTopicV0 {
   topic: string;
   partitions: FetchRequestFetchPartitionV0[];
 }
-/** FetchRequest of FetchRequest as version 0 carries it. */
+/** FetchRequest at v0-2. */
 export interface FetchRequestV0 {
   replicaId: number;
   maxWaitMs: number;
@@ -1045,7 +1044,7 @@ export type FetchRequestFetchTopicV2 = FetchRequestFetchTopicV0;
 export type FetchRequestV2 = FetchRequestV0;
 export type FetchRequestFetchPartitionV3 = FetchRequestFetchPartitionV0;
 export type FetchRequestFetchTopicV3 = FetchRequestFetchTopicV0;
-/** FetchRequest of FetchRequest as version 3 carries it. */
+/** FetchRequest at v3. Since v2: adds `maxBytes`. */
 export interface FetchRequestV3 {
   replicaId: number;
   maxWaitMs: number;
@@ -1055,7 +1054,7 @@ export interface FetchRequestV3 {
 }
 export type FetchRequestFetchPartitionV4 = FetchRequestFetchPartitionV0;
 export type FetchRequestFetchTopicV4 = FetchRequestFetchTopicV0;
-/** FetchRequest of FetchRequest as version 4 carries it. */
+/** FetchRequest at v4. Since v3: adds `isolationLevel`. */
 export interface FetchRequestV4 {
   replicaId: number;
   maxWaitMs: number;
@@ -1064,19 +1063,19 @@ export interface FetchRequestV4 {
   isolationLevel: number;
   topics: FetchRequestFetchTopicV0[];
 }
-/** FetchPartition of FetchRequest as version 5 carries it. */
+/** `FetchPartition` of FetchRequest at v5-8. Since v4: adds `logStartOffset`. */
 export interface FetchRequestFetchPartitionV5 {
   partition: number;
   fetchOffset: bigint;
   logStartOffset: bigint;
   partitionMaxBytes: number;
 }
-/** FetchTopic of FetchRequest as version 5 carries it. */
+/** `FetchTopic` of FetchRequest at v5-8. Since v4: `partitions` is now `FetchRequestFetchPartitionV5[]`. */
 export interface FetchRequestFetchTopicV5 {
   topic: string;
   partitions: FetchRequestFetchPartitionV5[];
 }
-/** FetchRequest of FetchRequest as version 5 carries it. */
+/** FetchRequest at v5-6. Since v4: `topics` is now `FetchRequestFetchTopicV5[]`. */
 export interface FetchRequestV5 {
   replicaId: number;
   maxWaitMs: number;
@@ -1090,12 +1089,12 @@ export type FetchRequestFetchTopicV6 = FetchRequestFetchTopicV5;
 export type FetchRequestV6 = FetchRequestV5;
 export type FetchRequestFetchPartitionV7 = FetchRequestFetchPartitionV5;
 export type FetchRequestFetchTopicV7 = FetchRequestFetchTopicV5;
-/** ForgottenTopic of FetchRequest as version 7 carries it. */
+/** `ForgottenTopic` of FetchRequest at v7-12. */
 export interface FetchRequestForgottenTopicV7 {
   topic: string;
   partitions: number[];
 }
-/** FetchRequest of FetchRequest as version 7 carries it. */
+/** FetchRequest at v7-8. Since v6: adds `sessionId`, `sessionEpoch`, `forgottenTopicsData`. */
 export interface FetchRequestV7 {
   replicaId: number;
   maxWaitMs: number;
@@ -1111,7 +1110,7 @@ export type FetchRequestFetchPartitionV8 = FetchRequestFetchPartitionV5;
 export type FetchRequestFetchTopicV8 = FetchRequestFetchTopicV5;
 export type FetchRequestForgottenTopicV8 = FetchRequestForgottenTopicV7;
 export type FetchRequestV8 = FetchRequestV7;
-/** FetchPartition of FetchRequest as version 9 carries it. */
+/** `FetchPartition` of FetchRequest at v9-11. Since v8: adds `currentLeaderEpoch`. */
 export interface FetchRequestFetchPartitionV9 {
   partition: number;
   currentLeaderEpoch: number;
@@ -1119,13 +1118,13 @@ export interface FetchRequestFetchPartitionV9 {
   logStartOffset: bigint;
   partitionMaxBytes: number;
 }
-/** FetchTopic of FetchRequest as version 9 carries it. */
+/** `FetchTopic` of FetchRequest at v9-11. Since v8: `partitions` is now `FetchRequestFetchPartitionV9[]`. */
 export interface FetchRequestFetchTopicV9 {
   topic: string;
   partitions: FetchRequestFetchPartitionV9[];
 }
 export type FetchRequestForgottenTopicV9 = FetchRequestForgottenTopicV7;
-/** FetchRequest of FetchRequest as version 9 carries it. */
+/** FetchRequest at v9-10. Since v8: `topics` is now `FetchRequestFetchTopicV9[]`. */
 export interface FetchRequestV9 {
   replicaId: number;
   maxWaitMs: number;
@@ -1144,7 +1143,7 @@ export type FetchRequestV10 = FetchRequestV9;
 export type FetchRequestFetchPartitionV11 = FetchRequestFetchPartitionV9;
 export type FetchRequestFetchTopicV11 = FetchRequestFetchTopicV9;
 export type FetchRequestForgottenTopicV11 = FetchRequestForgottenTopicV7;
-/** FetchRequest of FetchRequest as version 11 carries it. */
+/** FetchRequest at v11. Since v10: adds `rackId`. */
 export interface FetchRequestV11 {
   replicaId: number;
   maxWaitMs: number;
@@ -1157,7 +1156,7 @@ export interface FetchRequestV11 {
   forgottenTopicsData: FetchRequestForgottenTopicV7[];
   rackId: string;
 }
-/** FetchPartition of FetchRequest as version 12 carries it. */
+/** `FetchPartition` of FetchRequest at v12-16. Since v11: adds `lastFetchedEpoch`. */
 export interface FetchRequestFetchPartitionV12 {
   partition: number;
   currentLeaderEpoch: number;
@@ -1167,14 +1166,14 @@ export interface FetchRequestFetchPartitionV12 {
   partitionMaxBytes: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchTopic of FetchRequest as version 12 carries it. */
+/** `FetchTopic` of FetchRequest at v12. Since v11: `partitions` is now `FetchRequestFetchPartitionV12[]`. */
 export interface FetchRequestFetchTopicV12 {
   topic: string;
   partitions: FetchRequestFetchPartitionV12[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchRequestForgottenTopicV12 = FetchRequestForgottenTopicV7;
-/** FetchRequest of FetchRequest as version 12 carries it. */
+/** FetchRequest at v12. Since v11: adds `clusterId`; `topics` is now `FetchRequestFetchTopicV12[]`. */
 export interface FetchRequestV12 {
   clusterId: string | null;
   replicaId: number;
@@ -1190,19 +1189,19 @@ export interface FetchRequestV12 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchRequestFetchPartitionV13 = FetchRequestFetchPartitionV12;
-/** FetchTopic of FetchRequest as version 13 carries it. */
+/** `FetchTopic` of FetchRequest at v13-16. Since v12: adds `topicId`; drops `topic`. */
 export interface FetchRequestFetchTopicV13 {
   topicId: string;
   partitions: FetchRequestFetchPartitionV12[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ForgottenTopic of FetchRequest as version 13 carries it. */
+/** `ForgottenTopic` of FetchRequest at v13-18. Since v12: adds `topicId`; drops `topic`. */
 export interface FetchRequestForgottenTopicV13 {
   topicId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchRequest of FetchRequest as version 13 carries it. */
+/** FetchRequest at v13-14. Since v12: `topics` is now `FetchRequestFetchTopicV13[]`; `forgottenTopicsData` is now `FetchRequestForgottenTopicV13[]`. */
 export interface FetchRequestV13 {
   clusterId: string | null;
   replicaId: number;
@@ -1221,7 +1220,7 @@ export type FetchRequestFetchPartitionV14 = FetchRequestFetchPartitionV12;
 export type FetchRequestFetchTopicV14 = FetchRequestFetchTopicV13;
 export type FetchRequestForgottenTopicV14 = FetchRequestForgottenTopicV13;
 export type FetchRequestV14 = FetchRequestV13;
-/** ReplicaState of FetchRequest as version 15 carries it. */
+/** `ReplicaState` of FetchRequest at v15-18. */
 export interface FetchRequestReplicaStateV15 {
   replicaId: number;
   replicaEpoch: bigint;
@@ -1230,7 +1229,7 @@ export interface FetchRequestReplicaStateV15 {
 export type FetchRequestFetchPartitionV15 = FetchRequestFetchPartitionV12;
 export type FetchRequestFetchTopicV15 = FetchRequestFetchTopicV13;
 export type FetchRequestForgottenTopicV15 = FetchRequestForgottenTopicV13;
-/** FetchRequest of FetchRequest as version 15 carries it. */
+/** FetchRequest at v15-16. Since v14: adds `replicaState`; drops `replicaId`. */
 export interface FetchRequestV15 {
   clusterId: string | null;
   replicaState: FetchRequestReplicaStateV15;
@@ -1251,7 +1250,7 @@ export type FetchRequestFetchTopicV16 = FetchRequestFetchTopicV13;
 export type FetchRequestForgottenTopicV16 = FetchRequestForgottenTopicV13;
 export type FetchRequestV16 = FetchRequestV15;
 export type FetchRequestReplicaStateV17 = FetchRequestReplicaStateV15;
-/** FetchPartition of FetchRequest as version 17 carries it. */
+/** `FetchPartition` of FetchRequest at v17. Since v16: adds `replicaDirectoryId`. */
 export interface FetchRequestFetchPartitionV17 {
   partition: number;
   currentLeaderEpoch: number;
@@ -1262,14 +1261,14 @@ export interface FetchRequestFetchPartitionV17 {
   replicaDirectoryId: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchTopic of FetchRequest as version 17 carries it. */
+/** `FetchTopic` of FetchRequest at v17. Since v16: `partitions` is now `FetchRequestFetchPartitionV17[]`. */
 export interface FetchRequestFetchTopicV17 {
   topicId: string;
   partitions: FetchRequestFetchPartitionV17[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchRequestForgottenTopicV17 = FetchRequestForgottenTopicV13;
-/** FetchRequest of FetchRequest as version 17 carries it. */
+/** FetchRequest at v17. Since v16: `topics` is now `FetchRequestFetchTopicV17[]`. */
 export interface FetchRequestV17 {
   clusterId: string | null;
   replicaState: FetchRequestReplicaStateV15;
@@ -1285,7 +1284,7 @@ export interface FetchRequestV17 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchRequestReplicaStateV18 = FetchRequestReplicaStateV15;
-/** FetchPartition of FetchRequest as version 18 carries it. */
+/** `FetchPartition` of FetchRequest at v18. Since v17: adds `highWatermark`. */
 export interface FetchRequestFetchPartitionV18 {
   partition: number;
   currentLeaderEpoch: number;
@@ -1297,14 +1296,14 @@ export interface FetchRequestFetchPartitionV18 {
   highWatermark: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchTopic of FetchRequest as version 18 carries it. */
+/** `FetchTopic` of FetchRequest at v18. Since v17: `partitions` is now `FetchRequestFetchPartitionV18[]`. */
 export interface FetchRequestFetchTopicV18 {
   topicId: string;
   partitions: FetchRequestFetchPartitionV18[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchRequestForgottenTopicV18 = FetchRequestForgottenTopicV13;
-/** FetchRequest of FetchRequest as version 18 carries it. */
+/** FetchRequest at v18. Since v17: `topics` is now `FetchRequestFetchTopicV18[]`. */
 export interface FetchRequestV18 {
   clusterId: string | null;
   replicaState: FetchRequestReplicaStateV15;

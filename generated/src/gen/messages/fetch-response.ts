@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** FetchResponse, every field of every version (v0-18). */
 export interface FetchResponse {
   /** `ThrottleTimeMs`: v1-18; ignorable */
@@ -260,7 +259,7 @@ function readFetchResponse(r: Reader, version: number): FetchResponse {
   return o;
 }
 
-/** FetchableTopicResponse of FetchResponse (v0-18), every field of every version. */
+/** `FetchableTopicResponse` of FetchResponse, every field of every version (v0-18). */
 export interface FetchResponseFetchableTopicResponse {
   /** `Topic`: v0-12; ignorable; entity topicName */
   topic: string;
@@ -428,7 +427,7 @@ function readFetchResponseFetchableTopicResponse(r: Reader, version: number): Fe
   return o;
 }
 
-/** PartitionData of FetchResponse (v0-18), every field of every version. */
+/** `PartitionData` of FetchResponse, every field of every version (v0-18). */
 export interface FetchResponsePartitionData {
   /** `PartitionIndex`: v0-18 */
   partitionIndex: number;
@@ -791,7 +790,7 @@ function readFetchResponsePartitionData(r: Reader, version: number): FetchRespon
   return o;
 }
 
-/** EpochEndOffset of FetchResponse (v12-18), every field of every version. */
+/** `EpochEndOffset` of FetchResponse, every field of every version (v12-18). */
 export interface FetchResponseEpochEndOffset {
   /** `Epoch`: v12-18 */
   epoch: number;
@@ -863,7 +862,7 @@ function readFetchResponseEpochEndOffset(r: Reader, version: number): FetchRespo
   return o;
 }
 
-/** LeaderIdAndEpoch of FetchResponse (v12-18), every field of every version. */
+/** `LeaderIdAndEpoch` of FetchResponse, every field of every version (v12-18). */
 export interface FetchResponseLeaderIdAndEpoch {
   /** `LeaderId`: v12-18; entity brokerId */
   leaderId: number;
@@ -935,7 +934,7 @@ function readFetchResponseLeaderIdAndEpoch(r: Reader, version: number): FetchRes
   return o;
 }
 
-/** SnapshotId of FetchResponse (v12-18), every field of every version. */
+/** `SnapshotId` of FetchResponse, every field of every version (v12-18). */
 export interface FetchResponseSnapshotId {
   /** `EndOffset`: v12-18 */
   endOffset: bigint;
@@ -1005,7 +1004,7 @@ function readFetchResponseSnapshotId(r: Reader, version: number): FetchResponseS
   return o;
 }
 
-/** AbortedTransaction of FetchResponse (v4-18), every field of every version. */
+/** `AbortedTransaction` of FetchResponse, every field of every version (v4-18). */
 export interface FetchResponseAbortedTransaction {
   /** `ProducerId`: v4-18; entity producerId */
   producerId: bigint;
@@ -1086,7 +1085,7 @@ function readFetchResponseAbortedTransaction(r: Reader, version: number): FetchR
   return o;
 }
 
-/** NodeEndpoint of FetchResponse (v16-18), every field of every version. */
+/** `NodeEndpoint` of FetchResponse, every field of every version (v16-18). */
 export interface FetchResponseNodeEndpoint {
   /** `NodeId`: v16-18; entity brokerId; map key */
   nodeId: number;
@@ -1204,25 +1203,25 @@ function isDefaultFetchResponseSnapshotId(m: FetchResponseSnapshotId): boolean {
   );
 }
 
-/** PartitionData of FetchResponse as version 0 carries it. */
+/** `PartitionData` of FetchResponse at v0-3. */
 export interface FetchResponsePartitionDataV0 {
   partitionIndex: number;
   errorCode: number;
   highWatermark: bigint;
   records: Buffer | null;
 }
-/** FetchableTopicResponse of FetchResponse as version 0 carries it. */
+/** `FetchableTopicResponse` of FetchResponse at v0-3. */
 export interface FetchResponseFetchableTopicResponseV0 {
   topic: string;
   partitions: FetchResponsePartitionDataV0[];
 }
-/** FetchResponse of FetchResponse as version 0 carries it. */
+/** FetchResponse at v0. */
 export interface FetchResponseV0 {
   responses: FetchResponseFetchableTopicResponseV0[];
 }
 export type FetchResponsePartitionDataV1 = FetchResponsePartitionDataV0;
 export type FetchResponseFetchableTopicResponseV1 = FetchResponseFetchableTopicResponseV0;
-/** FetchResponse of FetchResponse as version 1 carries it. */
+/** FetchResponse at v1-3. Since v0: adds `throttleTimeMs`. */
 export interface FetchResponseV1 {
   throttleTimeMs: number;
   responses: FetchResponseFetchableTopicResponseV0[];
@@ -1233,12 +1232,12 @@ export type FetchResponseV2 = FetchResponseV1;
 export type FetchResponsePartitionDataV3 = FetchResponsePartitionDataV0;
 export type FetchResponseFetchableTopicResponseV3 = FetchResponseFetchableTopicResponseV0;
 export type FetchResponseV3 = FetchResponseV1;
-/** AbortedTransaction of FetchResponse as version 4 carries it. */
+/** `AbortedTransaction` of FetchResponse at v4-18. */
 export interface FetchResponseAbortedTransactionV4 {
   producerId: bigint;
   firstOffset: bigint;
 }
-/** PartitionData of FetchResponse as version 4 carries it. */
+/** `PartitionData` of FetchResponse at v4. Since v3: adds `lastStableOffset`, `abortedTransactions`. */
 export interface FetchResponsePartitionDataV4 {
   partitionIndex: number;
   errorCode: number;
@@ -1247,18 +1246,18 @@ export interface FetchResponsePartitionDataV4 {
   abortedTransactions: FetchResponseAbortedTransactionV4[] | null;
   records: Buffer | null;
 }
-/** FetchableTopicResponse of FetchResponse as version 4 carries it. */
+/** `FetchableTopicResponse` of FetchResponse at v4. Since v3: `partitions` is now `FetchResponsePartitionDataV4[]`. */
 export interface FetchResponseFetchableTopicResponseV4 {
   topic: string;
   partitions: FetchResponsePartitionDataV4[];
 }
-/** FetchResponse of FetchResponse as version 4 carries it. */
+/** FetchResponse at v4. Since v3: `responses` is now `FetchResponseFetchableTopicResponseV4[]`. */
 export interface FetchResponseV4 {
   throttleTimeMs: number;
   responses: FetchResponseFetchableTopicResponseV4[];
 }
 export type FetchResponseAbortedTransactionV5 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 5 carries it. */
+/** `PartitionData` of FetchResponse at v5-10. Since v4: adds `logStartOffset`. */
 export interface FetchResponsePartitionDataV5 {
   partitionIndex: number;
   errorCode: number;
@@ -1268,12 +1267,12 @@ export interface FetchResponsePartitionDataV5 {
   abortedTransactions: FetchResponseAbortedTransactionV4[] | null;
   records: Buffer | null;
 }
-/** FetchableTopicResponse of FetchResponse as version 5 carries it. */
+/** `FetchableTopicResponse` of FetchResponse at v5-10. Since v4: `partitions` is now `FetchResponsePartitionDataV5[]`. */
 export interface FetchResponseFetchableTopicResponseV5 {
   topic: string;
   partitions: FetchResponsePartitionDataV5[];
 }
-/** FetchResponse of FetchResponse as version 5 carries it. */
+/** FetchResponse at v5-6. Since v4: `responses` is now `FetchResponseFetchableTopicResponseV5[]`. */
 export interface FetchResponseV5 {
   throttleTimeMs: number;
   responses: FetchResponseFetchableTopicResponseV5[];
@@ -1285,7 +1284,7 @@ export type FetchResponseV6 = FetchResponseV5;
 export type FetchResponseAbortedTransactionV7 = FetchResponseAbortedTransactionV4;
 export type FetchResponsePartitionDataV7 = FetchResponsePartitionDataV5;
 export type FetchResponseFetchableTopicResponseV7 = FetchResponseFetchableTopicResponseV5;
-/** FetchResponse of FetchResponse as version 7 carries it. */
+/** FetchResponse at v7-10. Since v6: adds `errorCode`, `sessionId`. */
 export interface FetchResponseV7 {
   throttleTimeMs: number;
   errorCode: number;
@@ -1305,7 +1304,7 @@ export type FetchResponsePartitionDataV10 = FetchResponsePartitionDataV5;
 export type FetchResponseFetchableTopicResponseV10 = FetchResponseFetchableTopicResponseV5;
 export type FetchResponseV10 = FetchResponseV7;
 export type FetchResponseAbortedTransactionV11 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 11 carries it. */
+/** `PartitionData` of FetchResponse at v11. Since v10: adds `preferredReadReplica`. */
 export interface FetchResponsePartitionDataV11 {
   partitionIndex: number;
   errorCode: number;
@@ -1316,38 +1315,38 @@ export interface FetchResponsePartitionDataV11 {
   preferredReadReplica: number;
   records: Buffer | null;
 }
-/** FetchableTopicResponse of FetchResponse as version 11 carries it. */
+/** `FetchableTopicResponse` of FetchResponse at v11. Since v10: `partitions` is now `FetchResponsePartitionDataV11[]`. */
 export interface FetchResponseFetchableTopicResponseV11 {
   topic: string;
   partitions: FetchResponsePartitionDataV11[];
 }
-/** FetchResponse of FetchResponse as version 11 carries it. */
+/** FetchResponse at v11. Since v10: `responses` is now `FetchResponseFetchableTopicResponseV11[]`. */
 export interface FetchResponseV11 {
   throttleTimeMs: number;
   errorCode: number;
   sessionId: number;
   responses: FetchResponseFetchableTopicResponseV11[];
 }
-/** EpochEndOffset of FetchResponse as version 12 carries it. */
+/** `EpochEndOffset` of FetchResponse at v12-18. */
 export interface FetchResponseEpochEndOffsetV12 {
   epoch: number;
   endOffset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderIdAndEpoch of FetchResponse as version 12 carries it. */
+/** `LeaderIdAndEpoch` of FetchResponse at v12-18. */
 export interface FetchResponseLeaderIdAndEpochV12 {
   leaderId: number;
   leaderEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** SnapshotId of FetchResponse as version 12 carries it. */
+/** `SnapshotId` of FetchResponse at v12-18. */
 export interface FetchResponseSnapshotIdV12 {
   endOffset: bigint;
   epoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchResponseAbortedTransactionV12 = FetchResponseAbortedTransactionV4;
-/** PartitionData of FetchResponse as version 12 carries it. */
+/** `PartitionData` of FetchResponse at v12-18. Since v11: adds `divergingEpoch`, `currentLeader`, `snapshotId`. */
 export interface FetchResponsePartitionDataV12 {
   partitionIndex: number;
   errorCode: number;
@@ -1362,13 +1361,13 @@ export interface FetchResponsePartitionDataV12 {
   records: Buffer | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchableTopicResponse of FetchResponse as version 12 carries it. */
+/** `FetchableTopicResponse` of FetchResponse at v12. Since v11: `partitions` is now `FetchResponsePartitionDataV12[]`. */
 export interface FetchResponseFetchableTopicResponseV12 {
   topic: string;
   partitions: FetchResponsePartitionDataV12[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchResponse of FetchResponse as version 12 carries it. */
+/** FetchResponse at v12. Since v11: `responses` is now `FetchResponseFetchableTopicResponseV12[]`. */
 export interface FetchResponseV12 {
   throttleTimeMs: number;
   errorCode: number;
@@ -1381,13 +1380,13 @@ export type FetchResponseLeaderIdAndEpochV13 = FetchResponseLeaderIdAndEpochV12;
 export type FetchResponseSnapshotIdV13 = FetchResponseSnapshotIdV12;
 export type FetchResponseAbortedTransactionV13 = FetchResponseAbortedTransactionV4;
 export type FetchResponsePartitionDataV13 = FetchResponsePartitionDataV12;
-/** FetchableTopicResponse of FetchResponse as version 13 carries it. */
+/** `FetchableTopicResponse` of FetchResponse at v13-18. Since v12: adds `topicId`; drops `topic`. */
 export interface FetchResponseFetchableTopicResponseV13 {
   topicId: string;
   partitions: FetchResponsePartitionDataV12[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchResponse of FetchResponse as version 13 carries it. */
+/** FetchResponse at v13-15. Since v12: `responses` is now `FetchResponseFetchableTopicResponseV13[]`. */
 export interface FetchResponseV13 {
   throttleTimeMs: number;
   errorCode: number;
@@ -1415,7 +1414,7 @@ export type FetchResponseSnapshotIdV16 = FetchResponseSnapshotIdV12;
 export type FetchResponseAbortedTransactionV16 = FetchResponseAbortedTransactionV4;
 export type FetchResponsePartitionDataV16 = FetchResponsePartitionDataV12;
 export type FetchResponseFetchableTopicResponseV16 = FetchResponseFetchableTopicResponseV13;
-/** NodeEndpoint of FetchResponse as version 16 carries it. */
+/** `NodeEndpoint` of FetchResponse at v16-18. */
 export interface FetchResponseNodeEndpointV16 {
   nodeId: number;
   host: string;
@@ -1423,7 +1422,7 @@ export interface FetchResponseNodeEndpointV16 {
   rack: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchResponse of FetchResponse as version 16 carries it. */
+/** FetchResponse at v16-18. Since v15: adds `nodeEndpoints`. */
 export interface FetchResponseV16 {
   throttleTimeMs: number;
   errorCode: number;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** FetchSnapshotRequest, every field of every version (v0-1). */
 export interface FetchSnapshotRequest {
   /** `ClusterId`: v0-1; nullable v0-1; tag 0 */
@@ -157,7 +156,7 @@ function readFetchSnapshotRequest(r: Reader, version: number): FetchSnapshotRequ
   return o;
 }
 
-/** TopicSnapshot of FetchSnapshotRequest (v0-1), every field of every version. */
+/** `TopicSnapshot` of FetchSnapshotRequest, every field of every version (v0-1). */
 export interface FetchSnapshotRequestTopicSnapshot {
   /** `Name`: v0-1; entity topicName */
   name: string;
@@ -260,7 +259,7 @@ function readFetchSnapshotRequestTopicSnapshot(r: Reader, version: number): Fetc
   return o;
 }
 
-/** PartitionSnapshot of FetchSnapshotRequest (v0-1), every field of every version. */
+/** `PartitionSnapshot` of FetchSnapshotRequest, every field of every version (v0-1). */
 export interface FetchSnapshotRequestPartitionSnapshot {
   /** `Partition`: v0-1 */
   partition: number;
@@ -385,7 +384,7 @@ function readFetchSnapshotRequestPartitionSnapshot(r: Reader, version: number): 
   return o;
 }
 
-/** SnapshotId of FetchSnapshotRequest (v0-1), every field of every version. */
+/** `SnapshotId` of FetchSnapshotRequest, every field of every version (v0-1). */
 export interface FetchSnapshotRequestSnapshotId {
   /** `EndOffset`: v0-1 */
   endOffset: bigint;
@@ -457,13 +456,13 @@ function readFetchSnapshotRequestSnapshotId(r: Reader, version: number): FetchSn
   return o;
 }
 
-/** SnapshotId of FetchSnapshotRequest as version 0 carries it. */
+/** `SnapshotId` of FetchSnapshotRequest at v0-1. */
 export interface FetchSnapshotRequestSnapshotIdV0 {
   endOffset: bigint;
   epoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionSnapshot of FetchSnapshotRequest as version 0 carries it. */
+/** `PartitionSnapshot` of FetchSnapshotRequest at v0. */
 export interface FetchSnapshotRequestPartitionSnapshotV0 {
   partition: number;
   currentLeaderEpoch: number;
@@ -471,13 +470,13 @@ export interface FetchSnapshotRequestPartitionSnapshotV0 {
   position: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicSnapshot of FetchSnapshotRequest as version 0 carries it. */
+/** `TopicSnapshot` of FetchSnapshotRequest at v0. */
 export interface FetchSnapshotRequestTopicSnapshotV0 {
   name: string;
   partitions: FetchSnapshotRequestPartitionSnapshotV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchSnapshotRequest of FetchSnapshotRequest as version 0 carries it. */
+/** FetchSnapshotRequest at v0. */
 export interface FetchSnapshotRequestV0 {
   clusterId: string | null;
   replicaId: number;
@@ -486,7 +485,7 @@ export interface FetchSnapshotRequestV0 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type FetchSnapshotRequestSnapshotIdV1 = FetchSnapshotRequestSnapshotIdV0;
-/** PartitionSnapshot of FetchSnapshotRequest as version 1 carries it. */
+/** `PartitionSnapshot` of FetchSnapshotRequest at v1. Since v0: adds `replicaDirectoryId`. */
 export interface FetchSnapshotRequestPartitionSnapshotV1 {
   partition: number;
   currentLeaderEpoch: number;
@@ -495,13 +494,13 @@ export interface FetchSnapshotRequestPartitionSnapshotV1 {
   replicaDirectoryId: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicSnapshot of FetchSnapshotRequest as version 1 carries it. */
+/** `TopicSnapshot` of FetchSnapshotRequest at v1. Since v0: `partitions` is now `FetchSnapshotRequestPartitionSnapshotV1[]`. */
 export interface FetchSnapshotRequestTopicSnapshotV1 {
   name: string;
   partitions: FetchSnapshotRequestPartitionSnapshotV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchSnapshotRequest of FetchSnapshotRequest as version 1 carries it. */
+/** FetchSnapshotRequest at v1. Since v0: `topics` is now `FetchSnapshotRequestTopicSnapshotV1[]`. */
 export interface FetchSnapshotRequestV1 {
   clusterId: string | null;
   replicaId: number;

@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** FetchSnapshotResponse, every field of every version (v0-1). */
 export interface FetchSnapshotResponse {
   /** `ThrottleTimeMs`: v0-1; ignorable */
@@ -187,7 +186,7 @@ function readFetchSnapshotResponse(r: Reader, version: number): FetchSnapshotRes
   return o;
 }
 
-/** TopicSnapshot of FetchSnapshotResponse (v0-1), every field of every version. */
+/** `TopicSnapshot` of FetchSnapshotResponse, every field of every version (v0-1). */
 export interface FetchSnapshotResponseTopicSnapshot {
   /** `Name`: v0-1; entity topicName */
   name: string;
@@ -290,7 +289,7 @@ function readFetchSnapshotResponseTopicSnapshot(r: Reader, version: number): Fet
   return o;
 }
 
-/** PartitionSnapshot of FetchSnapshotResponse (v0-1), every field of every version. */
+/** `PartitionSnapshot` of FetchSnapshotResponse, every field of every version (v0-1). */
 export interface FetchSnapshotResponsePartitionSnapshot {
   /** `Index`: v0-1 */
   index: number;
@@ -439,7 +438,7 @@ function readFetchSnapshotResponsePartitionSnapshot(
   return o;
 }
 
-/** SnapshotId of FetchSnapshotResponse (v0-1), every field of every version. */
+/** `SnapshotId` of FetchSnapshotResponse, every field of every version (v0-1). */
 export interface FetchSnapshotResponseSnapshotId {
   /** `EndOffset`: v0-1 */
   endOffset: bigint;
@@ -511,7 +510,7 @@ function readFetchSnapshotResponseSnapshotId(r: Reader, version: number): FetchS
   return o;
 }
 
-/** LeaderIdAndEpoch of FetchSnapshotResponse (v0-1), every field of every version. */
+/** `LeaderIdAndEpoch` of FetchSnapshotResponse, every field of every version (v0-1). */
 export interface FetchSnapshotResponseLeaderIdAndEpoch {
   /** `LeaderId`: v0-1; entity brokerId */
   leaderId: number;
@@ -587,7 +586,7 @@ function readFetchSnapshotResponseLeaderIdAndEpoch(r: Reader, version: number): 
   return o;
 }
 
-/** NodeEndpoint of FetchSnapshotResponse (v1), every field of every version. */
+/** `NodeEndpoint` of FetchSnapshotResponse, every field of every version (v1). */
 export interface FetchSnapshotResponseNodeEndpoint {
   /** `NodeId`: v1; entity brokerId; map key */
   nodeId: number;
@@ -682,19 +681,19 @@ function isDefaultFetchSnapshotResponseLeaderIdAndEpoch(m: FetchSnapshotResponse
   );
 }
 
-/** SnapshotId of FetchSnapshotResponse as version 0 carries it. */
+/** `SnapshotId` of FetchSnapshotResponse at v0-1. */
 export interface FetchSnapshotResponseSnapshotIdV0 {
   endOffset: bigint;
   epoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderIdAndEpoch of FetchSnapshotResponse as version 0 carries it. */
+/** `LeaderIdAndEpoch` of FetchSnapshotResponse at v0-1. */
 export interface FetchSnapshotResponseLeaderIdAndEpochV0 {
   leaderId: number;
   leaderEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionSnapshot of FetchSnapshotResponse as version 0 carries it. */
+/** `PartitionSnapshot` of FetchSnapshotResponse at v0-1. */
 export interface FetchSnapshotResponsePartitionSnapshotV0 {
   index: number;
   errorCode: number;
@@ -705,13 +704,13 @@ export interface FetchSnapshotResponsePartitionSnapshotV0 {
   unalignedRecords: Buffer;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicSnapshot of FetchSnapshotResponse as version 0 carries it. */
+/** `TopicSnapshot` of FetchSnapshotResponse at v0-1. */
 export interface FetchSnapshotResponseTopicSnapshotV0 {
   name: string;
   partitions: FetchSnapshotResponsePartitionSnapshotV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchSnapshotResponse of FetchSnapshotResponse as version 0 carries it. */
+/** FetchSnapshotResponse at v0. */
 export interface FetchSnapshotResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -722,14 +721,14 @@ export type FetchSnapshotResponseSnapshotIdV1 = FetchSnapshotResponseSnapshotIdV
 export type FetchSnapshotResponseLeaderIdAndEpochV1 = FetchSnapshotResponseLeaderIdAndEpochV0;
 export type FetchSnapshotResponsePartitionSnapshotV1 = FetchSnapshotResponsePartitionSnapshotV0;
 export type FetchSnapshotResponseTopicSnapshotV1 = FetchSnapshotResponseTopicSnapshotV0;
-/** NodeEndpoint of FetchSnapshotResponse as version 1 carries it. */
+/** `NodeEndpoint` of FetchSnapshotResponse at v1. */
 export interface FetchSnapshotResponseNodeEndpointV1 {
   nodeId: number;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchSnapshotResponse of FetchSnapshotResponse as version 1 carries it. */
+/** FetchSnapshotResponse at v1. Since v0: adds `nodeEndpoints`. */
 export interface FetchSnapshotResponseV1 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** FindCoordinatorRequest, every field of every version (v0-6). */
 export interface FindCoordinatorRequest {
   /** `Key`: v0-3 */
@@ -187,18 +186,18 @@ function readFindCoordinatorRequest(r: Reader, version: number): FindCoordinator
   return o;
 }
 
-/** FindCoordinatorRequest of FindCoordinatorRequest as version 0 carries it. */
+/** FindCoordinatorRequest at v0. */
 export interface FindCoordinatorRequestV0 {
   key: string;
 }
-/** FindCoordinatorRequest of FindCoordinatorRequest as version 1 carries it. */
+/** FindCoordinatorRequest at v1-3. Since v0: adds `keyType`. */
 export interface FindCoordinatorRequestV1 {
   key: string;
   keyType: number;
 }
 export type FindCoordinatorRequestV2 = FindCoordinatorRequestV1;
 export type FindCoordinatorRequestV3 = FindCoordinatorRequestV1;
-/** FindCoordinatorRequest of FindCoordinatorRequest as version 4 carries it. */
+/** FindCoordinatorRequest at v4-6. Since v3: adds `coordinatorKeys`; drops `key`. */
 export interface FindCoordinatorRequestV4 {
   keyType: number;
   coordinatorKeys: string[];

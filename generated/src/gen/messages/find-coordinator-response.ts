@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** FindCoordinatorResponse, every field of every version (v0-6). */
 export interface FindCoordinatorResponse {
   /** `ThrottleTimeMs`: v1-6; ignorable */
@@ -279,7 +278,7 @@ function readFindCoordinatorResponse(r: Reader, version: number): FindCoordinato
   return o;
 }
 
-/** Coordinator of FindCoordinatorResponse (v4-6), every field of every version. */
+/** `Coordinator` of FindCoordinatorResponse, every field of every version (v4-6). */
 export interface FindCoordinatorResponseCoordinator {
   /** `Key`: v4-6 */
   key: string;
@@ -398,14 +397,14 @@ function readFindCoordinatorResponseCoordinator(r: Reader, version: number): Fin
   return o;
 }
 
-/** FindCoordinatorResponse of FindCoordinatorResponse as version 0 carries it. */
+/** FindCoordinatorResponse at v0. */
 export interface FindCoordinatorResponseV0 {
   errorCode: number;
   nodeId: number;
   host: string;
   port: number;
 }
-/** FindCoordinatorResponse of FindCoordinatorResponse as version 1 carries it. */
+/** FindCoordinatorResponse at v1-3. Since v0: adds `throttleTimeMs`, `errorMessage`. */
 export interface FindCoordinatorResponseV1 {
   throttleTimeMs: number;
   errorCode: number;
@@ -416,7 +415,7 @@ export interface FindCoordinatorResponseV1 {
 }
 export type FindCoordinatorResponseV2 = FindCoordinatorResponseV1;
 export type FindCoordinatorResponseV3 = FindCoordinatorResponseV1;
-/** Coordinator of FindCoordinatorResponse as version 4 carries it. */
+/** `Coordinator` of FindCoordinatorResponse at v4-6. */
 export interface FindCoordinatorResponseCoordinatorV4 {
   key: string;
   nodeId: number;
@@ -426,7 +425,7 @@ export interface FindCoordinatorResponseCoordinatorV4 {
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** FindCoordinatorResponse of FindCoordinatorResponse as version 4 carries it. */
+/** FindCoordinatorResponse at v4-6. Since v3: adds `coordinators`; drops `errorCode`, `errorMessage`, `nodeId`, `host`, `port`. */
 export interface FindCoordinatorResponseV4 {
   throttleTimeMs: number;
   coordinators: FindCoordinatorResponseCoordinatorV4[];

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** GetTelemetrySubscriptionsRequest, every field of every version (v0). */
 export interface GetTelemetrySubscriptionsRequest {
   /** `ClientInstanceId`: v0 */
@@ -77,7 +76,7 @@ function readGetTelemetrySubscriptionsRequest(r: Reader, version: number): GetTe
   return o;
 }
 
-/** GetTelemetrySubscriptionsRequest of GetTelemetrySubscriptionsRequest as version 0 carries it. */
+/** GetTelemetrySubscriptionsRequest at v0. */
 export interface GetTelemetrySubscriptionsRequestV0 {
   clientInstanceId: string;
   _unknownTaggedFields?: TaggedField[];

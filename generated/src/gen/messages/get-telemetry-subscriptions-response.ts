@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** GetTelemetrySubscriptionsResponse, every field of every version (v0). */
 export interface GetTelemetrySubscriptionsResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -195,7 +194,7 @@ function readGetTelemetrySubscriptionsResponse(r: Reader, version: number): GetT
   return o;
 }
 
-/** GetTelemetrySubscriptionsResponse of GetTelemetrySubscriptionsResponse as version 0 carries it. */
+/** GetTelemetrySubscriptionsResponse at v0. */
 export interface GetTelemetrySubscriptionsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

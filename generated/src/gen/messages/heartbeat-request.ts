@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** HeartbeatRequest, every field of every version (v0-4). */
 export interface HeartbeatRequest {
   /** `GroupId`: v0-4; entity groupId */
@@ -162,7 +161,7 @@ function readHeartbeatRequest(r: Reader, version: number): HeartbeatRequest {
   return o;
 }
 
-/** HeartbeatRequest of HeartbeatRequest as version 0 carries it. */
+/** HeartbeatRequest at v0-2. */
 export interface HeartbeatRequestV0 {
   groupId: string;
   generationId: number;
@@ -170,7 +169,7 @@ export interface HeartbeatRequestV0 {
 }
 export type HeartbeatRequestV1 = HeartbeatRequestV0;
 export type HeartbeatRequestV2 = HeartbeatRequestV0;
-/** HeartbeatRequest of HeartbeatRequest as version 3 carries it. */
+/** HeartbeatRequest at v3-4. Since v2: adds `groupInstanceId`. */
 export interface HeartbeatRequestV3 {
   groupId: string;
   generationId: number;

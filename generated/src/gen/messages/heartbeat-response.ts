@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** HeartbeatResponse, every field of every version (v0-4). */
 export interface HeartbeatResponse {
   /** `ThrottleTimeMs`: v1-4; ignorable */
@@ -101,11 +100,11 @@ function readHeartbeatResponse(r: Reader, version: number): HeartbeatResponse {
   return o;
 }
 
-/** HeartbeatResponse of HeartbeatResponse as version 0 carries it. */
+/** HeartbeatResponse at v0. */
 export interface HeartbeatResponseV0 {
   errorCode: number;
 }
-/** HeartbeatResponse of HeartbeatResponse as version 1 carries it. */
+/** HeartbeatResponse at v1-4. Since v0: adds `throttleTimeMs`. */
 export interface HeartbeatResponseV1 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** IncrementalAlterConfigsRequest, every field of every version (v0-1). */
 export interface IncrementalAlterConfigsRequest {
   /** `Resources`: v0-1 */
@@ -144,7 +143,7 @@ function readIncrementalAlterConfigsRequest(r: Reader, version: number): Increme
   return o;
 }
 
-/** AlterConfigsResource of IncrementalAlterConfigsRequest (v0-1), every field of every version. */
+/** `AlterConfigsResource` of IncrementalAlterConfigsRequest, every field of every version (v0-1). */
 export interface IncrementalAlterConfigsRequestAlterConfigsResource {
   /** `ResourceType`: v0-1; map key */
   resourceType: number;
@@ -302,7 +301,7 @@ function readIncrementalAlterConfigsRequestAlterConfigsResource(
   return o;
 }
 
-/** AlterableConfig of IncrementalAlterConfigsRequest (v0-1), every field of every version. */
+/** `AlterableConfig` of IncrementalAlterConfigsRequest, every field of every version (v0-1). */
 export interface IncrementalAlterConfigsRequestAlterableConfig {
   /** `Name`: v0-1; map key */
   name: string;
@@ -426,19 +425,19 @@ function readIncrementalAlterConfigsRequestAlterableConfig(
   return o;
 }
 
-/** AlterableConfig of IncrementalAlterConfigsRequest as version 0 carries it. */
+/** `AlterableConfig` of IncrementalAlterConfigsRequest at v0-1. */
 export interface IncrementalAlterConfigsRequestAlterableConfigV0 {
   name: string;
   configOperation: number;
   value: string | null;
 }
-/** AlterConfigsResource of IncrementalAlterConfigsRequest as version 0 carries it. */
+/** `AlterConfigsResource` of IncrementalAlterConfigsRequest at v0-1. */
 export interface IncrementalAlterConfigsRequestAlterConfigsResourceV0 {
   resourceType: number;
   resourceName: string;
   configs: IncrementalAlterConfigsRequestAlterableConfigV0[];
 }
-/** IncrementalAlterConfigsRequest of IncrementalAlterConfigsRequest as version 0 carries it. */
+/** IncrementalAlterConfigsRequest at v0-1. */
 export interface IncrementalAlterConfigsRequestV0 {
   resources: IncrementalAlterConfigsRequestAlterConfigsResourceV0[];
   validateOnly: boolean;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** IncrementalAlterConfigsResponse, every field of every version (v0-1). */
 export interface IncrementalAlterConfigsResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -144,7 +143,7 @@ function readIncrementalAlterConfigsResponse(r: Reader, version: number): Increm
   return o;
 }
 
-/** AlterConfigsResourceResponse of IncrementalAlterConfigsResponse (v0-1), every field of every version. */
+/** `AlterConfigsResourceResponse` of IncrementalAlterConfigsResponse, every field of every version (v0-1). */
 export interface IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
   /** `ErrorCode`: v0-1 */
   errorCode: number;
@@ -276,14 +275,14 @@ function readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(
   return o;
 }
 
-/** AlterConfigsResourceResponse of IncrementalAlterConfigsResponse as version 0 carries it. */
+/** `AlterConfigsResourceResponse` of IncrementalAlterConfigsResponse at v0-1. */
 export interface IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0 {
   errorCode: number;
   errorMessage: string | null;
   resourceType: number;
   resourceName: string;
 }
-/** IncrementalAlterConfigsResponse of IncrementalAlterConfigsResponse as version 0 carries it. */
+/** IncrementalAlterConfigsResponse at v0-1. */
 export interface IncrementalAlterConfigsResponseV0 {
   throttleTimeMs: number;
   responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0[];

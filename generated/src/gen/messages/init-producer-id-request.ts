@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** InitProducerIdRequest, every field of every version (v0-6). */
 export interface InitProducerIdRequest {
   /** `TransactionalId`: v0-6; nullable v0-6; entity transactionalId */
@@ -207,14 +206,14 @@ function readInitProducerIdRequest(r: Reader, version: number): InitProducerIdRe
   return o;
 }
 
-/** InitProducerIdRequest of InitProducerIdRequest as version 0 carries it. */
+/** InitProducerIdRequest at v0-2. */
 export interface InitProducerIdRequestV0 {
   transactionalId: string | null;
   transactionTimeoutMs: number;
 }
 export type InitProducerIdRequestV1 = InitProducerIdRequestV0;
 export type InitProducerIdRequestV2 = InitProducerIdRequestV0;
-/** InitProducerIdRequest of InitProducerIdRequest as version 3 carries it. */
+/** InitProducerIdRequest at v3-5. Since v2: adds `producerId`, `producerEpoch`. */
 export interface InitProducerIdRequestV3 {
   transactionalId: string | null;
   transactionTimeoutMs: number;
@@ -224,7 +223,7 @@ export interface InitProducerIdRequestV3 {
 }
 export type InitProducerIdRequestV4 = InitProducerIdRequestV3;
 export type InitProducerIdRequestV5 = InitProducerIdRequestV3;
-/** InitProducerIdRequest of InitProducerIdRequest as version 6 carries it. */
+/** InitProducerIdRequest at v6. Since v5: adds `enable2Pc`, `keepPreparedTxn`. */
 export interface InitProducerIdRequestV6 {
   transactionalId: string | null;
   transactionTimeoutMs: number;

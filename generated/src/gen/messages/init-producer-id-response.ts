@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** InitProducerIdResponse, every field of every version (v0-6). */
 export interface InitProducerIdResponse {
   /** `ThrottleTimeMs`: v0-6; ignorable */
@@ -159,7 +158,7 @@ function readInitProducerIdResponse(r: Reader, version: number): InitProducerIdR
   return o;
 }
 
-/** InitProducerIdResponse of InitProducerIdResponse as version 0 carries it. */
+/** InitProducerIdResponse at v0-5. */
 export interface InitProducerIdResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -171,7 +170,7 @@ export type InitProducerIdResponseV2 = InitProducerIdResponseV0;
 export type InitProducerIdResponseV3 = InitProducerIdResponseV0;
 export type InitProducerIdResponseV4 = InitProducerIdResponseV0;
 export type InitProducerIdResponseV5 = InitProducerIdResponseV0;
-/** InitProducerIdResponse of InitProducerIdResponse as version 6 carries it. */
+/** InitProducerIdResponse at v6. Since v5: adds `ongoingTxnProducerId`, `ongoingTxnProducerEpoch`. */
 export interface InitProducerIdResponseV6 {
   throttleTimeMs: number;
   errorCode: number;

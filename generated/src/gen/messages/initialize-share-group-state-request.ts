@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** InitializeShareGroupStateRequest, every field of every version (v0). */
 export interface InitializeShareGroupStateRequest {
   /** `GroupId`: v0 */
@@ -113,7 +112,7 @@ function readInitializeShareGroupStateRequest(r: Reader, version: number): Initi
   return o;
 }
 
-/** InitializeStateData of InitializeShareGroupStateRequest (v0), every field of every version. */
+/** `InitializeStateData` of InitializeShareGroupStateRequest, every field of every version (v0). */
 export interface InitializeShareGroupStateRequestInitializeStateData {
   /** `TopicId`: v0 */
   topicId: string;
@@ -219,7 +218,7 @@ function readInitializeShareGroupStateRequestInitializeStateData(
   return o;
 }
 
-/** PartitionData of InitializeShareGroupStateRequest (v0), every field of every version. */
+/** `PartitionData` of InitializeShareGroupStateRequest, every field of every version (v0). */
 export interface InitializeShareGroupStateRequestPartitionData {
   /** `Partition`: v0 */
   partition: number;
@@ -309,20 +308,20 @@ function readInitializeShareGroupStateRequestPartitionData(
   return o;
 }
 
-/** PartitionData of InitializeShareGroupStateRequest as version 0 carries it. */
+/** `PartitionData` of InitializeShareGroupStateRequest at v0. */
 export interface InitializeShareGroupStateRequestPartitionDataV0 {
   partition: number;
   stateEpoch: number;
   startOffset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** InitializeStateData of InitializeShareGroupStateRequest as version 0 carries it. */
+/** `InitializeStateData` of InitializeShareGroupStateRequest at v0. */
 export interface InitializeShareGroupStateRequestInitializeStateDataV0 {
   topicId: string;
   partitions: InitializeShareGroupStateRequestPartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** InitializeShareGroupStateRequest of InitializeShareGroupStateRequest as version 0 carries it. */
+/** InitializeShareGroupStateRequest at v0. */
 export interface InitializeShareGroupStateRequestV0 {
   groupId: string;
   topics: InitializeShareGroupStateRequestInitializeStateDataV0[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** InitializeShareGroupStateResponse, every field of every version (v0). */
 export interface InitializeShareGroupStateResponse {
   /** `Results`: v0 */
@@ -106,7 +105,7 @@ function readInitializeShareGroupStateResponse(r: Reader, version: number): Init
   return o;
 }
 
-/** InitializeStateResult of InitializeShareGroupStateResponse (v0), every field of every version. */
+/** `InitializeStateResult` of InitializeShareGroupStateResponse, every field of every version (v0). */
 export interface InitializeShareGroupStateResponseInitializeStateResult {
   /** `TopicId`: v0 */
   topicId: string;
@@ -212,7 +211,7 @@ function readInitializeShareGroupStateResponseInitializeStateResult(
   return o;
 }
 
-/** PartitionResult of InitializeShareGroupStateResponse (v0), every field of every version. */
+/** `PartitionResult` of InitializeShareGroupStateResponse, every field of every version (v0). */
 export interface InitializeShareGroupStateResponsePartitionResult {
   /** `Partition`: v0 */
   partition: number;
@@ -307,20 +306,20 @@ function readInitializeShareGroupStateResponsePartitionResult(
   return o;
 }
 
-/** PartitionResult of InitializeShareGroupStateResponse as version 0 carries it. */
+/** `PartitionResult` of InitializeShareGroupStateResponse at v0. */
 export interface InitializeShareGroupStateResponsePartitionResultV0 {
   partition: number;
   errorCode: number;
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** InitializeStateResult of InitializeShareGroupStateResponse as version 0 carries it. */
+/** `InitializeStateResult` of InitializeShareGroupStateResponse at v0. */
 export interface InitializeShareGroupStateResponseInitializeStateResultV0 {
   topicId: string;
   partitions: InitializeShareGroupStateResponsePartitionResultV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** InitializeShareGroupStateResponse of InitializeShareGroupStateResponse as version 0 carries it. */
+/** InitializeShareGroupStateResponse at v0. */
 export interface InitializeShareGroupStateResponseV0 {
   results: InitializeShareGroupStateResponseInitializeStateResultV0[];
   _unknownTaggedFields?: TaggedField[];

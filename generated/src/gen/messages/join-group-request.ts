@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** JoinGroupRequest, every field of every version (v0-9). */
 export interface JoinGroupRequest {
   /** `GroupId`: v0-9; entity groupId */
@@ -275,7 +274,7 @@ function readJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
   return o;
 }
 
-/** JoinGroupRequestProtocol of JoinGroupRequest (v0-9), every field of every version. */
+/** `JoinGroupRequestProtocol`, every field of every version (v0-9). */
 export interface JoinGroupRequestJoinGroupRequestProtocol {
   /** `Name`: v0-9; map key */
   name: string;
@@ -388,12 +387,12 @@ function readJoinGroupRequestJoinGroupRequestProtocol(
   return o;
 }
 
-/** JoinGroupRequestProtocol of JoinGroupRequest as version 0 carries it. */
+/** `JoinGroupRequestProtocol` at v0-9. */
 export interface JoinGroupRequestJoinGroupRequestProtocolV0 {
   name: string;
   metadata: Buffer;
 }
-/** JoinGroupRequest of JoinGroupRequest as version 0 carries it. */
+/** JoinGroupRequest at v0. */
 export interface JoinGroupRequestV0 {
   groupId: string;
   sessionTimeoutMs: number;
@@ -402,7 +401,7 @@ export interface JoinGroupRequestV0 {
   protocols: JoinGroupRequestJoinGroupRequestProtocolV0[];
 }
 export type JoinGroupRequestJoinGroupRequestProtocolV1 = JoinGroupRequestJoinGroupRequestProtocolV0;
-/** JoinGroupRequest of JoinGroupRequest as version 1 carries it. */
+/** JoinGroupRequest at v1-4. Since v0: adds `rebalanceTimeoutMs`. */
 export interface JoinGroupRequestV1 {
   groupId: string;
   sessionTimeoutMs: number;
@@ -418,7 +417,7 @@ export type JoinGroupRequestV3 = JoinGroupRequestV1;
 export type JoinGroupRequestJoinGroupRequestProtocolV4 = JoinGroupRequestJoinGroupRequestProtocolV0;
 export type JoinGroupRequestV4 = JoinGroupRequestV1;
 export type JoinGroupRequestJoinGroupRequestProtocolV5 = JoinGroupRequestJoinGroupRequestProtocolV0;
-/** JoinGroupRequest of JoinGroupRequest as version 5 carries it. */
+/** JoinGroupRequest at v5-7. Since v4: adds `groupInstanceId`. */
 export interface JoinGroupRequestV5 {
   groupId: string;
   sessionTimeoutMs: number;
@@ -433,7 +432,7 @@ export type JoinGroupRequestV6 = JoinGroupRequestV5;
 export type JoinGroupRequestJoinGroupRequestProtocolV7 = JoinGroupRequestJoinGroupRequestProtocolV0;
 export type JoinGroupRequestV7 = JoinGroupRequestV5;
 export type JoinGroupRequestJoinGroupRequestProtocolV8 = JoinGroupRequestJoinGroupRequestProtocolV0;
-/** JoinGroupRequest of JoinGroupRequest as version 8 carries it. */
+/** JoinGroupRequest at v8-9. Since v7: adds `reason`. */
 export interface JoinGroupRequestV8 {
   groupId: string;
   sessionTimeoutMs: number;

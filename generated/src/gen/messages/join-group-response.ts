@@ -4,14 +4,13 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   nullError,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** JoinGroupResponse, every field of every version (v0-9). */
 export interface JoinGroupResponse {
   /** `ThrottleTimeMs`: v2-9; ignorable */
@@ -282,7 +281,7 @@ function readJoinGroupResponse(r: Reader, version: number): JoinGroupResponse {
   return o;
 }
 
-/** JoinGroupResponseMember of JoinGroupResponse (v0-9), every field of every version. */
+/** `JoinGroupResponseMember`, every field of every version (v0-9). */
 export interface JoinGroupResponseJoinGroupResponseMember {
   /** `MemberId`: v0-9 */
   memberId: string;
@@ -425,12 +424,12 @@ function readJoinGroupResponseJoinGroupResponseMember(
   return o;
 }
 
-/** JoinGroupResponseMember of JoinGroupResponse as version 0 carries it. */
+/** `JoinGroupResponseMember` at v0-4. */
 export interface JoinGroupResponseJoinGroupResponseMemberV0 {
   memberId: string;
   metadata: Buffer;
 }
-/** JoinGroupResponse of JoinGroupResponse as version 0 carries it. */
+/** JoinGroupResponse at v0-1. */
 export interface JoinGroupResponseV0 {
   errorCode: number;
   generationId: number;
@@ -442,7 +441,7 @@ export interface JoinGroupResponseV0 {
 export type JoinGroupResponseJoinGroupResponseMemberV1 = JoinGroupResponseJoinGroupResponseMemberV0;
 export type JoinGroupResponseV1 = JoinGroupResponseV0;
 export type JoinGroupResponseJoinGroupResponseMemberV2 = JoinGroupResponseJoinGroupResponseMemberV0;
-/** JoinGroupResponse of JoinGroupResponse as version 2 carries it. */
+/** JoinGroupResponse at v2-4. Since v1: adds `throttleTimeMs`. */
 export interface JoinGroupResponseV2 {
   throttleTimeMs: number;
   errorCode: number;
@@ -456,13 +455,13 @@ export type JoinGroupResponseJoinGroupResponseMemberV3 = JoinGroupResponseJoinGr
 export type JoinGroupResponseV3 = JoinGroupResponseV2;
 export type JoinGroupResponseJoinGroupResponseMemberV4 = JoinGroupResponseJoinGroupResponseMemberV0;
 export type JoinGroupResponseV4 = JoinGroupResponseV2;
-/** JoinGroupResponseMember of JoinGroupResponse as version 5 carries it. */
+/** `JoinGroupResponseMember` at v5-9. Since v4: adds `groupInstanceId`. */
 export interface JoinGroupResponseJoinGroupResponseMemberV5 {
   memberId: string;
   groupInstanceId: string | null;
   metadata: Buffer;
 }
-/** JoinGroupResponse of JoinGroupResponse as version 5 carries it. */
+/** JoinGroupResponse at v5-6. Since v4: `members` is now `JoinGroupResponseJoinGroupResponseMemberV5[]`. */
 export interface JoinGroupResponseV5 {
   throttleTimeMs: number;
   errorCode: number;
@@ -475,7 +474,7 @@ export interface JoinGroupResponseV5 {
 export type JoinGroupResponseJoinGroupResponseMemberV6 = JoinGroupResponseJoinGroupResponseMemberV5;
 export type JoinGroupResponseV6 = JoinGroupResponseV5;
 export type JoinGroupResponseJoinGroupResponseMemberV7 = JoinGroupResponseJoinGroupResponseMemberV5;
-/** JoinGroupResponse of JoinGroupResponse as version 7 carries it. */
+/** JoinGroupResponse at v7-8. Since v6: adds `protocolType`; `protocolName` becomes nullable. */
 export interface JoinGroupResponseV7 {
   throttleTimeMs: number;
   errorCode: number;
@@ -490,7 +489,7 @@ export interface JoinGroupResponseV7 {
 export type JoinGroupResponseJoinGroupResponseMemberV8 = JoinGroupResponseJoinGroupResponseMemberV5;
 export type JoinGroupResponseV8 = JoinGroupResponseV7;
 export type JoinGroupResponseJoinGroupResponseMemberV9 = JoinGroupResponseJoinGroupResponseMemberV5;
-/** JoinGroupResponse of JoinGroupResponse as version 9 carries it. */
+/** JoinGroupResponse at v9. Since v8: adds `skipAssignment`. */
 export interface JoinGroupResponseV9 {
   throttleTimeMs: number;
   errorCode: number;

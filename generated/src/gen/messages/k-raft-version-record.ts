@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** KRaftVersionRecord, every field of every version (v0). */
 export interface KRaftVersionRecord {
   /** `Version`: v0 */
@@ -83,7 +82,7 @@ function readKRaftVersionRecord(r: Reader, version: number): KRaftVersionRecord 
   return o;
 }
 
-/** KRaftVersionRecord of KRaftVersionRecord as version 0 carries it. */
+/** KRaftVersionRecord at v0. */
 export interface KRaftVersionRecordV0 {
   version: number;
   kRaftVersion: number;

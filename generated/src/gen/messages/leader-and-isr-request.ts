@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** LeaderAndIsrRequest, every field of every version (v0-7). */
 export interface LeaderAndIsrRequest {
   /** `ControllerId`: v0-7; entity brokerId */
@@ -330,7 +329,7 @@ function readLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrReques
   return o;
 }
 
-/** LeaderAndIsrPartitionState of LeaderAndIsrRequest (v0-7), every field of every version. */
+/** `LeaderAndIsrPartitionState` of LeaderAndIsrRequest, every field of every version (v0-7). */
 export interface LeaderAndIsrRequestLeaderAndIsrPartitionState {
   /** `TopicName`: v0-1; ignorable; entity topicName */
   topicName: string;
@@ -718,7 +717,7 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(
   return o;
 }
 
-/** LeaderAndIsrTopicState of LeaderAndIsrRequest (v2-7), every field of every version. */
+/** `LeaderAndIsrTopicState` of LeaderAndIsrRequest, every field of every version (v2-7). */
 export interface LeaderAndIsrRequestLeaderAndIsrTopicState {
   /** `TopicName`: v2-7; entity topicName */
   topicName: string;
@@ -884,7 +883,7 @@ function readLeaderAndIsrRequestLeaderAndIsrTopicState(
   return o;
 }
 
-/** LeaderAndIsrLiveLeader of LeaderAndIsrRequest (v0-7), every field of every version. */
+/** `LeaderAndIsrLiveLeader` of LeaderAndIsrRequest, every field of every version (v0-7). */
 export interface LeaderAndIsrRequestLeaderAndIsrLiveLeader {
   /** `BrokerId`: v0-7; entity brokerId */
   brokerId: number;
@@ -994,7 +993,7 @@ function readLeaderAndIsrRequestLeaderAndIsrLiveLeader(
   return o;
 }
 
-/** LeaderAndIsrPartitionState of LeaderAndIsrRequest as version 0 carries it. */
+/** `LeaderAndIsrPartitionState` of LeaderAndIsrRequest at v0. */
 export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV0 {
   topicName: string;
   partitionIndex: number;
@@ -1005,20 +1004,20 @@ export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV0 {
   partitionEpoch: number;
   replicas: number[];
 }
-/** LeaderAndIsrLiveLeader of LeaderAndIsrRequest as version 0 carries it. */
+/** `LeaderAndIsrLiveLeader` of LeaderAndIsrRequest at v0-7. */
 export interface LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0 {
   brokerId: number;
   hostName: string;
   port: number;
 }
-/** LeaderAndIsrRequest of LeaderAndIsrRequest as version 0 carries it. */
+/** LeaderAndIsrRequest at v0. */
 export interface LeaderAndIsrRequestV0 {
   controllerId: number;
   controllerEpoch: number;
   ungroupedPartitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionStateV0[];
   liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
 }
-/** LeaderAndIsrPartitionState of LeaderAndIsrRequest as version 1 carries it. */
+/** `LeaderAndIsrPartitionState` of LeaderAndIsrRequest at v1. Since v0: adds `isNew`. */
 export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV1 {
   topicName: string;
   partitionIndex: number;
@@ -1031,14 +1030,14 @@ export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV1 {
   isNew: boolean;
 }
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV1 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
-/** LeaderAndIsrRequest of LeaderAndIsrRequest as version 1 carries it. */
+/** LeaderAndIsrRequest at v1. Since v0: `ungroupedPartitionStates` is now `LeaderAndIsrRequestLeaderAndIsrPartitionStateV1[]`. */
 export interface LeaderAndIsrRequestV1 {
   controllerId: number;
   controllerEpoch: number;
   ungroupedPartitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionStateV1[];
   liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
 }
-/** LeaderAndIsrPartitionState of LeaderAndIsrRequest as version 2 carries it. */
+/** `LeaderAndIsrPartitionState` of LeaderAndIsrRequest at v2. Since v1: drops `topicName`. */
 export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV2 {
   partitionIndex: number;
   controllerEpoch: number;
@@ -1049,13 +1048,13 @@ export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV2 {
   replicas: number[];
   isNew: boolean;
 }
-/** LeaderAndIsrTopicState of LeaderAndIsrRequest as version 2 carries it. */
+/** `LeaderAndIsrTopicState` of LeaderAndIsrRequest at v2. */
 export interface LeaderAndIsrRequestLeaderAndIsrTopicStateV2 {
   topicName: string;
   partitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionStateV2[];
 }
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV2 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
-/** LeaderAndIsrRequest of LeaderAndIsrRequest as version 2 carries it. */
+/** LeaderAndIsrRequest at v2. Since v1: adds `brokerEpoch`, `topicStates`; drops `ungroupedPartitionStates`. */
 export interface LeaderAndIsrRequestV2 {
   controllerId: number;
   controllerEpoch: number;
@@ -1063,7 +1062,7 @@ export interface LeaderAndIsrRequestV2 {
   topicStates: LeaderAndIsrRequestLeaderAndIsrTopicStateV2[];
   liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
 }
-/** LeaderAndIsrPartitionState of LeaderAndIsrRequest as version 3 carries it. */
+/** `LeaderAndIsrPartitionState` of LeaderAndIsrRequest at v3-5. Since v2: adds `addingReplicas`, `removingReplicas`. */
 export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV3 {
   partitionIndex: number;
   controllerEpoch: number;
@@ -1076,13 +1075,13 @@ export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV3 {
   removingReplicas: number[];
   isNew: boolean;
 }
-/** LeaderAndIsrTopicState of LeaderAndIsrRequest as version 3 carries it. */
+/** `LeaderAndIsrTopicState` of LeaderAndIsrRequest at v3-4. Since v2: `partitionStates` is now `LeaderAndIsrRequestLeaderAndIsrPartitionStateV3[]`. */
 export interface LeaderAndIsrRequestLeaderAndIsrTopicStateV3 {
   topicName: string;
   partitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionStateV3[];
 }
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV3 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
-/** LeaderAndIsrRequest of LeaderAndIsrRequest as version 3 carries it. */
+/** LeaderAndIsrRequest at v3-4. Since v2: `topicStates` is now `LeaderAndIsrRequestLeaderAndIsrTopicStateV3[]`. */
 export interface LeaderAndIsrRequestV3 {
   controllerId: number;
   controllerEpoch: number;
@@ -1095,7 +1094,7 @@ export type LeaderAndIsrRequestLeaderAndIsrTopicStateV4 = LeaderAndIsrRequestLea
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV4 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
 export type LeaderAndIsrRequestV4 = LeaderAndIsrRequestV3;
 export type LeaderAndIsrRequestLeaderAndIsrPartitionStateV5 = LeaderAndIsrRequestLeaderAndIsrPartitionStateV3;
-/** LeaderAndIsrTopicState of LeaderAndIsrRequest as version 5 carries it. */
+/** `LeaderAndIsrTopicState` of LeaderAndIsrRequest at v5. Since v4: adds `topicId`. */
 export interface LeaderAndIsrRequestLeaderAndIsrTopicStateV5 {
   topicName: string;
   topicId: string;
@@ -1103,7 +1102,7 @@ export interface LeaderAndIsrRequestLeaderAndIsrTopicStateV5 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV5 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
-/** LeaderAndIsrRequest of LeaderAndIsrRequest as version 5 carries it. */
+/** LeaderAndIsrRequest at v5. Since v4: adds `type`; `topicStates` is now `LeaderAndIsrRequestLeaderAndIsrTopicStateV5[]`. */
 export interface LeaderAndIsrRequestV5 {
   controllerId: number;
   controllerEpoch: number;
@@ -1113,7 +1112,7 @@ export interface LeaderAndIsrRequestV5 {
   liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderAndIsrPartitionState of LeaderAndIsrRequest as version 6 carries it. */
+/** `LeaderAndIsrPartitionState` of LeaderAndIsrRequest at v6-7. Since v5: adds `leaderRecoveryState`. */
 export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV6 {
   partitionIndex: number;
   controllerEpoch: number;
@@ -1128,7 +1127,7 @@ export interface LeaderAndIsrRequestLeaderAndIsrPartitionStateV6 {
   leaderRecoveryState: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderAndIsrTopicState of LeaderAndIsrRequest as version 6 carries it. */
+/** `LeaderAndIsrTopicState` of LeaderAndIsrRequest at v6-7. Since v5: `partitionStates` is now `LeaderAndIsrRequestLeaderAndIsrPartitionStateV6[]`. */
 export interface LeaderAndIsrRequestLeaderAndIsrTopicStateV6 {
   topicName: string;
   topicId: string;
@@ -1136,7 +1135,7 @@ export interface LeaderAndIsrRequestLeaderAndIsrTopicStateV6 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV6 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
-/** LeaderAndIsrRequest of LeaderAndIsrRequest as version 6 carries it. */
+/** LeaderAndIsrRequest at v6. Since v5: `topicStates` is now `LeaderAndIsrRequestLeaderAndIsrTopicStateV6[]`. */
 export interface LeaderAndIsrRequestV6 {
   controllerId: number;
   controllerEpoch: number;
@@ -1149,7 +1148,7 @@ export interface LeaderAndIsrRequestV6 {
 export type LeaderAndIsrRequestLeaderAndIsrPartitionStateV7 = LeaderAndIsrRequestLeaderAndIsrPartitionStateV6;
 export type LeaderAndIsrRequestLeaderAndIsrTopicStateV7 = LeaderAndIsrRequestLeaderAndIsrTopicStateV6;
 export type LeaderAndIsrRequestLeaderAndIsrLiveLeaderV7 = LeaderAndIsrRequestLeaderAndIsrLiveLeaderV0;
-/** LeaderAndIsrRequest of LeaderAndIsrRequest as version 7 carries it. */
+/** LeaderAndIsrRequest at v7. Since v6: adds `isKRaftController`. */
 export interface LeaderAndIsrRequestV7 {
   controllerId: number;
   isKRaftController: boolean;

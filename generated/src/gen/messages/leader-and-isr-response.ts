@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** LeaderAndIsrResponse, every field of every version (v0-7). */
 export interface LeaderAndIsrResponse {
   /** `ErrorCode`: v0-7 */
@@ -200,7 +199,7 @@ function readLeaderAndIsrResponse(r: Reader, version: number): LeaderAndIsrRespo
   return o;
 }
 
-/** LeaderAndIsrPartitionError of LeaderAndIsrResponse (v0-7), every field of every version. */
+/** `LeaderAndIsrPartitionError` of LeaderAndIsrResponse, every field of every version (v0-7). */
 export interface LeaderAndIsrResponseLeaderAndIsrPartitionError {
   /** `TopicName`: v0-4; ignorable; entity topicName */
   topicName: string;
@@ -321,7 +320,7 @@ function readLeaderAndIsrResponseLeaderAndIsrPartitionError(
   return o;
 }
 
-/** LeaderAndIsrTopicError of LeaderAndIsrResponse (v5-7), every field of every version. */
+/** `LeaderAndIsrTopicError` of LeaderAndIsrResponse, every field of every version (v5-7). */
 export interface LeaderAndIsrResponseLeaderAndIsrTopicError {
   /** `TopicId`: v5-7; map key */
   topicId: string;
@@ -427,13 +426,13 @@ function readLeaderAndIsrResponseLeaderAndIsrTopicError(
   return o;
 }
 
-/** LeaderAndIsrPartitionError of LeaderAndIsrResponse as version 0 carries it. */
+/** `LeaderAndIsrPartitionError` of LeaderAndIsrResponse at v0-4. */
 export interface LeaderAndIsrResponseLeaderAndIsrPartitionErrorV0 {
   topicName: string;
   partitionIndex: number;
   errorCode: number;
 }
-/** LeaderAndIsrResponse of LeaderAndIsrResponse as version 0 carries it. */
+/** LeaderAndIsrResponse at v0-4. */
 export interface LeaderAndIsrResponseV0 {
   errorCode: number;
   partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionErrorV0[];
@@ -446,19 +445,19 @@ export type LeaderAndIsrResponseLeaderAndIsrPartitionErrorV3 = LeaderAndIsrRespo
 export type LeaderAndIsrResponseV3 = LeaderAndIsrResponseV0;
 export type LeaderAndIsrResponseLeaderAndIsrPartitionErrorV4 = LeaderAndIsrResponseLeaderAndIsrPartitionErrorV0;
 export type LeaderAndIsrResponseV4 = LeaderAndIsrResponseV0;
-/** LeaderAndIsrPartitionError of LeaderAndIsrResponse as version 5 carries it. */
+/** `LeaderAndIsrPartitionError` of LeaderAndIsrResponse at v5-7. Since v4: drops `topicName`. */
 export interface LeaderAndIsrResponseLeaderAndIsrPartitionErrorV5 {
   partitionIndex: number;
   errorCode: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderAndIsrTopicError of LeaderAndIsrResponse as version 5 carries it. */
+/** `LeaderAndIsrTopicError` of LeaderAndIsrResponse at v5-7. */
 export interface LeaderAndIsrResponseLeaderAndIsrTopicErrorV5 {
   topicId: string;
   partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionErrorV5[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderAndIsrResponse of LeaderAndIsrResponse as version 5 carries it. */
+/** LeaderAndIsrResponse at v5-7. Since v4: adds `topics`; drops `partitionErrors`. */
 export interface LeaderAndIsrResponseV5 {
   errorCode: number;
   topics: LeaderAndIsrResponseLeaderAndIsrTopicErrorV5[];

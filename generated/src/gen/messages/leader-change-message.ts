@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** LeaderChangeMessage, every field of every version (v0-1). */
 export interface LeaderChangeMessage {
   /** `Version`: v0-1 */
@@ -148,7 +147,7 @@ function readLeaderChangeMessage(r: Reader, version: number): LeaderChangeMessag
   return o;
 }
 
-/** Voter of LeaderChangeMessage (v0-1), every field of every version. */
+/** `Voter` of LeaderChangeMessage, every field of every version (v0-1). */
 export interface LeaderChangeMessageVoter {
   /** `VoterId`: v0-1 */
   voterId: number;
@@ -235,12 +234,12 @@ function readLeaderChangeMessageVoter(r: Reader, version: number): LeaderChangeM
   return o;
 }
 
-/** Voter of LeaderChangeMessage as version 0 carries it. */
+/** `Voter` of LeaderChangeMessage at v0. */
 export interface LeaderChangeMessageVoterV0 {
   voterId: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderChangeMessage of LeaderChangeMessage as version 0 carries it. */
+/** LeaderChangeMessage at v0. */
 export interface LeaderChangeMessageV0 {
   version: number;
   leaderId: number;
@@ -248,13 +247,13 @@ export interface LeaderChangeMessageV0 {
   grantingVoters: LeaderChangeMessageVoterV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Voter of LeaderChangeMessage as version 1 carries it. */
+/** `Voter` of LeaderChangeMessage at v1. Since v0: adds `voterDirectoryId`. */
 export interface LeaderChangeMessageVoterV1 {
   voterId: number;
   voterDirectoryId: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaderChangeMessage of LeaderChangeMessage as version 1 carries it. */
+/** LeaderChangeMessage at v1. Since v0: `voters` is now `LeaderChangeMessageVoterV1[]`; `grantingVoters` is now `LeaderChangeMessageVoterV1[]`. */
 export interface LeaderChangeMessageV1 {
   version: number;
   leaderId: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** LeaveGroupRequest, every field of every version (v0-5). */
 export interface LeaveGroupRequest {
   /** `GroupId`: v0-5; entity groupId */
@@ -191,7 +190,7 @@ function readLeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
   return o;
 }
 
-/** MemberIdentity of LeaveGroupRequest (v3-5), every field of every version. */
+/** `MemberIdentity` of LeaveGroupRequest, every field of every version (v3-5). */
 export interface LeaveGroupRequestMemberIdentity {
   /** `MemberId`: v3-5 */
   memberId: string;
@@ -318,33 +317,33 @@ function readLeaveGroupRequestMemberIdentity(r: Reader, version: number): LeaveG
   return o;
 }
 
-/** LeaveGroupRequest of LeaveGroupRequest as version 0 carries it. */
+/** LeaveGroupRequest at v0-2. */
 export interface LeaveGroupRequestV0 {
   groupId: string;
   memberId: string;
 }
 export type LeaveGroupRequestV1 = LeaveGroupRequestV0;
 export type LeaveGroupRequestV2 = LeaveGroupRequestV0;
-/** MemberIdentity of LeaveGroupRequest as version 3 carries it. */
+/** `MemberIdentity` of LeaveGroupRequest at v3-4. */
 export interface LeaveGroupRequestMemberIdentityV3 {
   memberId: string;
   groupInstanceId: string | null;
 }
-/** LeaveGroupRequest of LeaveGroupRequest as version 3 carries it. */
+/** LeaveGroupRequest at v3-4. Since v2: adds `members`; drops `memberId`. */
 export interface LeaveGroupRequestV3 {
   groupId: string;
   members: LeaveGroupRequestMemberIdentityV3[];
 }
 export type LeaveGroupRequestMemberIdentityV4 = LeaveGroupRequestMemberIdentityV3;
 export type LeaveGroupRequestV4 = LeaveGroupRequestV3;
-/** MemberIdentity of LeaveGroupRequest as version 5 carries it. */
+/** `MemberIdentity` of LeaveGroupRequest at v5. Since v4: adds `reason`. */
 export interface LeaveGroupRequestMemberIdentityV5 {
   memberId: string;
   groupInstanceId: string | null;
   reason: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** LeaveGroupRequest of LeaveGroupRequest as version 5 carries it. */
+/** LeaveGroupRequest at v5. Since v4: `members` is now `LeaveGroupRequestMemberIdentityV5[]`. */
 export interface LeaveGroupRequestV5 {
   groupId: string;
   members: LeaveGroupRequestMemberIdentityV5[];

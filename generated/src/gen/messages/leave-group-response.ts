@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** LeaveGroupResponse, every field of every version (v0-5). */
 export interface LeaveGroupResponse {
   /** `ThrottleTimeMs`: v1-5; ignorable */
@@ -171,7 +170,7 @@ function readLeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse 
   return o;
 }
 
-/** MemberResponse of LeaveGroupResponse (v3-5), every field of every version. */
+/** `MemberResponse` of LeaveGroupResponse, every field of every version (v3-5). */
 export interface LeaveGroupResponseMemberResponse {
   /** `MemberId`: v3-5 */
   memberId: string;
@@ -285,23 +284,23 @@ function readLeaveGroupResponseMemberResponse(r: Reader, version: number): Leave
   return o;
 }
 
-/** LeaveGroupResponse of LeaveGroupResponse as version 0 carries it. */
+/** LeaveGroupResponse at v0. */
 export interface LeaveGroupResponseV0 {
   errorCode: number;
 }
-/** LeaveGroupResponse of LeaveGroupResponse as version 1 carries it. */
+/** LeaveGroupResponse at v1-2. Since v0: adds `throttleTimeMs`. */
 export interface LeaveGroupResponseV1 {
   throttleTimeMs: number;
   errorCode: number;
 }
 export type LeaveGroupResponseV2 = LeaveGroupResponseV1;
-/** MemberResponse of LeaveGroupResponse as version 3 carries it. */
+/** `MemberResponse` of LeaveGroupResponse at v3-5. */
 export interface LeaveGroupResponseMemberResponseV3 {
   memberId: string;
   groupInstanceId: string | null;
   errorCode: number;
 }
-/** LeaveGroupResponse of LeaveGroupResponse as version 3 carries it. */
+/** LeaveGroupResponse at v3-5. Since v2: adds `members`. */
 export interface LeaveGroupResponseV3 {
   throttleTimeMs: number;
   errorCode: number;

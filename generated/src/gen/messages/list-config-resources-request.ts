@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListConfigResourcesRequest, every field of every version (v0-1). */
 export interface ListConfigResourcesRequest {
   /** `ResourceTypes`: v1 */
@@ -113,11 +112,11 @@ function readListConfigResourcesRequest(r: Reader, version: number): ListConfigR
   return o;
 }
 
-/** ListConfigResourcesRequest of ListConfigResourcesRequest as version 0 carries it. */
+/** ListConfigResourcesRequest at v0. */
 export interface ListConfigResourcesRequestV0 {
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListConfigResourcesRequest of ListConfigResourcesRequest as version 1 carries it. */
+/** ListConfigResourcesRequest at v1. Since v0: adds `resourceTypes`. */
 export interface ListConfigResourcesRequestV1 {
   resourceTypes: number[];
   _unknownTaggedFields?: TaggedField[];

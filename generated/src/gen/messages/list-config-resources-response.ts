@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListConfigResourcesResponse, every field of every version (v0-1). */
 export interface ListConfigResourcesResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -118,7 +117,7 @@ function readListConfigResourcesResponse(r: Reader, version: number): ListConfig
   return o;
 }
 
-/** ConfigResource of ListConfigResourcesResponse (v0-1), every field of every version. */
+/** `ConfigResource` of ListConfigResourcesResponse, every field of every version (v0-1). */
 export interface ListConfigResourcesResponseConfigResource {
   /** `ResourceName`: v0-1 */
   resourceName: string;
@@ -211,25 +210,25 @@ function readListConfigResourcesResponseConfigResource(
   return o;
 }
 
-/** ConfigResource of ListConfigResourcesResponse as version 0 carries it. */
+/** `ConfigResource` of ListConfigResourcesResponse at v0. */
 export interface ListConfigResourcesResponseConfigResourceV0 {
   resourceName: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListConfigResourcesResponse of ListConfigResourcesResponse as version 0 carries it. */
+/** ListConfigResourcesResponse at v0. */
 export interface ListConfigResourcesResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
   configResources: ListConfigResourcesResponseConfigResourceV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ConfigResource of ListConfigResourcesResponse as version 1 carries it. */
+/** `ConfigResource` of ListConfigResourcesResponse at v1. Since v0: adds `resourceType`. */
 export interface ListConfigResourcesResponseConfigResourceV1 {
   resourceName: string;
   resourceType: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListConfigResourcesResponse of ListConfigResourcesResponse as version 1 carries it. */
+/** ListConfigResourcesResponse at v1. Since v0: `configResources` is now `ListConfigResourcesResponseConfigResourceV1[]`. */
 export interface ListConfigResourcesResponseV1 {
   throttleTimeMs: number;
   errorCode: number;

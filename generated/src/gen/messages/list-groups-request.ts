@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListGroupsRequest, every field of every version (v0-5). */
 export interface ListGroupsRequest {
   /** `StatesFilter`: v4-5 */
@@ -174,17 +173,17 @@ function readListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
   return o;
 }
 
-/** ListGroupsRequest of ListGroupsRequest as version 0 carries it. */
+/** ListGroupsRequest at v0-3. */
 export interface ListGroupsRequestV0 {}
 export type ListGroupsRequestV1 = ListGroupsRequestV0;
 export type ListGroupsRequestV2 = ListGroupsRequestV0;
 export type ListGroupsRequestV3 = ListGroupsRequestV0;
-/** ListGroupsRequest of ListGroupsRequest as version 4 carries it. */
+/** ListGroupsRequest at v4. Since v3: adds `statesFilter`. */
 export interface ListGroupsRequestV4 {
   statesFilter: string[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListGroupsRequest of ListGroupsRequest as version 5 carries it. */
+/** ListGroupsRequest at v5. Since v4: adds `typesFilter`. */
 export interface ListGroupsRequestV5 {
   statesFilter: string[];
   typesFilter: string[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListGroupsResponse, every field of every version (v0-5). */
 export interface ListGroupsResponse {
   /** `ThrottleTimeMs`: v1-5; ignorable */
@@ -158,7 +157,7 @@ function readListGroupsResponse(r: Reader, version: number): ListGroupsResponse 
   return o;
 }
 
-/** ListedGroup of ListGroupsResponse (v0-5), every field of every version. */
+/** `ListedGroup` of ListGroupsResponse, every field of every version (v0-5). */
 export interface ListGroupsResponseListedGroup {
   /** `GroupId`: v0-5; entity groupId */
   groupId: string;
@@ -299,18 +298,18 @@ function readListGroupsResponseListedGroup(r: Reader, version: number): ListGrou
   return o;
 }
 
-/** ListedGroup of ListGroupsResponse as version 0 carries it. */
+/** `ListedGroup` of ListGroupsResponse at v0-3. */
 export interface ListGroupsResponseListedGroupV0 {
   groupId: string;
   protocolType: string;
 }
-/** ListGroupsResponse of ListGroupsResponse as version 0 carries it. */
+/** ListGroupsResponse at v0. */
 export interface ListGroupsResponseV0 {
   errorCode: number;
   groups: ListGroupsResponseListedGroupV0[];
 }
 export type ListGroupsResponseListedGroupV1 = ListGroupsResponseListedGroupV0;
-/** ListGroupsResponse of ListGroupsResponse as version 1 carries it. */
+/** ListGroupsResponse at v1-3. Since v0: adds `throttleTimeMs`. */
 export interface ListGroupsResponseV1 {
   throttleTimeMs: number;
   errorCode: number;
@@ -320,21 +319,21 @@ export type ListGroupsResponseListedGroupV2 = ListGroupsResponseListedGroupV0;
 export type ListGroupsResponseV2 = ListGroupsResponseV1;
 export type ListGroupsResponseListedGroupV3 = ListGroupsResponseListedGroupV0;
 export type ListGroupsResponseV3 = ListGroupsResponseV1;
-/** ListedGroup of ListGroupsResponse as version 4 carries it. */
+/** `ListedGroup` of ListGroupsResponse at v4. Since v3: adds `groupState`. */
 export interface ListGroupsResponseListedGroupV4 {
   groupId: string;
   protocolType: string;
   groupState: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListGroupsResponse of ListGroupsResponse as version 4 carries it. */
+/** ListGroupsResponse at v4. Since v3: `groups` is now `ListGroupsResponseListedGroupV4[]`. */
 export interface ListGroupsResponseV4 {
   throttleTimeMs: number;
   errorCode: number;
   groups: ListGroupsResponseListedGroupV4[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListedGroup of ListGroupsResponse as version 5 carries it. */
+/** `ListedGroup` of ListGroupsResponse at v5. Since v4: adds `groupType`. */
 export interface ListGroupsResponseListedGroupV5 {
   groupId: string;
   protocolType: string;
@@ -342,7 +341,7 @@ export interface ListGroupsResponseListedGroupV5 {
   groupType: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListGroupsResponse of ListGroupsResponse as version 5 carries it. */
+/** ListGroupsResponse at v5. Since v4: `groups` is now `ListGroupsResponseListedGroupV5[]`. */
 export interface ListGroupsResponseV5 {
   throttleTimeMs: number;
   errorCode: number;

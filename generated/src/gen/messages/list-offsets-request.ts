@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListOffsetsRequest, every field of every version (v0-11). */
 export interface ListOffsetsRequest {
   /** `ReplicaId`: v0-11; entity brokerId */
@@ -183,7 +182,7 @@ function readListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest 
   return o;
 }
 
-/** ListOffsetsTopic of ListOffsetsRequest (v0-11), every field of every version. */
+/** `ListOffsetsTopic` of ListOffsetsRequest, every field of every version (v0-11). */
 export interface ListOffsetsRequestListOffsetsTopic {
   /** `Name`: v0-11; entity topicName */
   name: string;
@@ -327,7 +326,7 @@ function readListOffsetsRequestListOffsetsTopic(r: Reader, version: number): Lis
   return o;
 }
 
-/** ListOffsetsPartition of ListOffsetsRequest (v0-11), every field of every version. */
+/** `ListOffsetsPartition` of ListOffsetsRequest, every field of every version (v0-11). */
 export interface ListOffsetsRequestListOffsetsPartition {
   /** `PartitionIndex`: v0-11 */
   partitionIndex: number;
@@ -459,40 +458,40 @@ function readListOffsetsRequestListOffsetsPartition(
   return o;
 }
 
-/** ListOffsetsPartition of ListOffsetsRequest as version 0 carries it. */
+/** `ListOffsetsPartition` of ListOffsetsRequest at v0. */
 export interface ListOffsetsRequestListOffsetsPartitionV0 {
   partitionIndex: number;
   timestamp: bigint;
   maxNumOffsets: number;
 }
-/** ListOffsetsTopic of ListOffsetsRequest as version 0 carries it. */
+/** `ListOffsetsTopic` of ListOffsetsRequest at v0. */
 export interface ListOffsetsRequestListOffsetsTopicV0 {
   name: string;
   partitions: ListOffsetsRequestListOffsetsPartitionV0[];
 }
-/** ListOffsetsRequest of ListOffsetsRequest as version 0 carries it. */
+/** ListOffsetsRequest at v0. */
 export interface ListOffsetsRequestV0 {
   replicaId: number;
   topics: ListOffsetsRequestListOffsetsTopicV0[];
 }
-/** ListOffsetsPartition of ListOffsetsRequest as version 1 carries it. */
+/** `ListOffsetsPartition` of ListOffsetsRequest at v1-3. Since v0: drops `maxNumOffsets`. */
 export interface ListOffsetsRequestListOffsetsPartitionV1 {
   partitionIndex: number;
   timestamp: bigint;
 }
-/** ListOffsetsTopic of ListOffsetsRequest as version 1 carries it. */
+/** `ListOffsetsTopic` of ListOffsetsRequest at v1-3. Since v0: `partitions` is now `ListOffsetsRequestListOffsetsPartitionV1[]`. */
 export interface ListOffsetsRequestListOffsetsTopicV1 {
   name: string;
   partitions: ListOffsetsRequestListOffsetsPartitionV1[];
 }
-/** ListOffsetsRequest of ListOffsetsRequest as version 1 carries it. */
+/** ListOffsetsRequest at v1. Since v0: `topics` is now `ListOffsetsRequestListOffsetsTopicV1[]`. */
 export interface ListOffsetsRequestV1 {
   replicaId: number;
   topics: ListOffsetsRequestListOffsetsTopicV1[];
 }
 export type ListOffsetsRequestListOffsetsPartitionV2 = ListOffsetsRequestListOffsetsPartitionV1;
 export type ListOffsetsRequestListOffsetsTopicV2 = ListOffsetsRequestListOffsetsTopicV1;
-/** ListOffsetsRequest of ListOffsetsRequest as version 2 carries it. */
+/** ListOffsetsRequest at v2-3. Since v1: adds `isolationLevel`. */
 export interface ListOffsetsRequestV2 {
   replicaId: number;
   isolationLevel: number;
@@ -501,18 +500,18 @@ export interface ListOffsetsRequestV2 {
 export type ListOffsetsRequestListOffsetsPartitionV3 = ListOffsetsRequestListOffsetsPartitionV1;
 export type ListOffsetsRequestListOffsetsTopicV3 = ListOffsetsRequestListOffsetsTopicV1;
 export type ListOffsetsRequestV3 = ListOffsetsRequestV2;
-/** ListOffsetsPartition of ListOffsetsRequest as version 4 carries it. */
+/** `ListOffsetsPartition` of ListOffsetsRequest at v4-11. Since v3: adds `currentLeaderEpoch`. */
 export interface ListOffsetsRequestListOffsetsPartitionV4 {
   partitionIndex: number;
   currentLeaderEpoch: number;
   timestamp: bigint;
 }
-/** ListOffsetsTopic of ListOffsetsRequest as version 4 carries it. */
+/** `ListOffsetsTopic` of ListOffsetsRequest at v4-11. Since v3: `partitions` is now `ListOffsetsRequestListOffsetsPartitionV4[]`. */
 export interface ListOffsetsRequestListOffsetsTopicV4 {
   name: string;
   partitions: ListOffsetsRequestListOffsetsPartitionV4[];
 }
-/** ListOffsetsRequest of ListOffsetsRequest as version 4 carries it. */
+/** ListOffsetsRequest at v4-9. Since v3: `topics` is now `ListOffsetsRequestListOffsetsTopicV4[]`. */
 export interface ListOffsetsRequestV4 {
   replicaId: number;
   isolationLevel: number;
@@ -535,7 +534,7 @@ export type ListOffsetsRequestListOffsetsTopicV9 = ListOffsetsRequestListOffsets
 export type ListOffsetsRequestV9 = ListOffsetsRequestV4;
 export type ListOffsetsRequestListOffsetsPartitionV10 = ListOffsetsRequestListOffsetsPartitionV4;
 export type ListOffsetsRequestListOffsetsTopicV10 = ListOffsetsRequestListOffsetsTopicV4;
-/** ListOffsetsRequest of ListOffsetsRequest as version 10 carries it. */
+/** ListOffsetsRequest at v10-11. Since v9: adds `timeoutMs`. */
 export interface ListOffsetsRequestV10 {
   replicaId: number;
   isolationLevel: number;

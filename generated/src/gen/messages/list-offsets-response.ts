@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListOffsetsResponse, every field of every version (v0-11). */
 export interface ListOffsetsResponse {
   /** `ThrottleTimeMs`: v2-11; ignorable */
@@ -150,7 +149,7 @@ function readListOffsetsResponse(r: Reader, version: number): ListOffsetsRespons
   return o;
 }
 
-/** ListOffsetsTopicResponse of ListOffsetsResponse (v0-11), every field of every version. */
+/** `ListOffsetsTopicResponse` of ListOffsetsResponse, every field of every version (v0-11). */
 export interface ListOffsetsResponseListOffsetsTopicResponse {
   /** `Name`: v0-11; entity topicName */
   name: string;
@@ -300,7 +299,7 @@ function readListOffsetsResponseListOffsetsTopicResponse(
   return o;
 }
 
-/** ListOffsetsPartitionResponse of ListOffsetsResponse (v0-11), every field of every version. */
+/** `ListOffsetsPartitionResponse` of ListOffsetsResponse, every field of every version (v0-11). */
 export interface ListOffsetsResponseListOffsetsPartitionResponse {
   /** `PartitionIndex`: v0-11 */
   partitionIndex: number;
@@ -509,40 +508,40 @@ function readListOffsetsResponseListOffsetsPartitionResponse(
   return o;
 }
 
-/** ListOffsetsPartitionResponse of ListOffsetsResponse as version 0 carries it. */
+/** `ListOffsetsPartitionResponse` of ListOffsetsResponse at v0. */
 export interface ListOffsetsResponseListOffsetsPartitionResponseV0 {
   partitionIndex: number;
   errorCode: number;
   oldStyleOffsets: bigint[];
 }
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 0 carries it. */
+/** `ListOffsetsTopicResponse` of ListOffsetsResponse at v0. */
 export interface ListOffsetsResponseListOffsetsTopicResponseV0 {
   name: string;
   partitions: ListOffsetsResponseListOffsetsPartitionResponseV0[];
 }
-/** ListOffsetsResponse of ListOffsetsResponse as version 0 carries it. */
+/** ListOffsetsResponse at v0. */
 export interface ListOffsetsResponseV0 {
   topics: ListOffsetsResponseListOffsetsTopicResponseV0[];
 }
-/** ListOffsetsPartitionResponse of ListOffsetsResponse as version 1 carries it. */
+/** `ListOffsetsPartitionResponse` of ListOffsetsResponse at v1-3. Since v0: adds `timestamp`, `offset`; drops `oldStyleOffsets`. */
 export interface ListOffsetsResponseListOffsetsPartitionResponseV1 {
   partitionIndex: number;
   errorCode: number;
   timestamp: bigint;
   offset: bigint;
 }
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 1 carries it. */
+/** `ListOffsetsTopicResponse` of ListOffsetsResponse at v1-3. Since v0: `partitions` is now `ListOffsetsResponseListOffsetsPartitionResponseV1[]`. */
 export interface ListOffsetsResponseListOffsetsTopicResponseV1 {
   name: string;
   partitions: ListOffsetsResponseListOffsetsPartitionResponseV1[];
 }
-/** ListOffsetsResponse of ListOffsetsResponse as version 1 carries it. */
+/** ListOffsetsResponse at v1. Since v0: `topics` is now `ListOffsetsResponseListOffsetsTopicResponseV1[]`. */
 export interface ListOffsetsResponseV1 {
   topics: ListOffsetsResponseListOffsetsTopicResponseV1[];
 }
 export type ListOffsetsResponseListOffsetsPartitionResponseV2 = ListOffsetsResponseListOffsetsPartitionResponseV1;
 export type ListOffsetsResponseListOffsetsTopicResponseV2 = ListOffsetsResponseListOffsetsTopicResponseV1;
-/** ListOffsetsResponse of ListOffsetsResponse as version 2 carries it. */
+/** ListOffsetsResponse at v2-3. Since v1: adds `throttleTimeMs`. */
 export interface ListOffsetsResponseV2 {
   throttleTimeMs: number;
   topics: ListOffsetsResponseListOffsetsTopicResponseV1[];
@@ -550,7 +549,7 @@ export interface ListOffsetsResponseV2 {
 export type ListOffsetsResponseListOffsetsPartitionResponseV3 = ListOffsetsResponseListOffsetsPartitionResponseV1;
 export type ListOffsetsResponseListOffsetsTopicResponseV3 = ListOffsetsResponseListOffsetsTopicResponseV1;
 export type ListOffsetsResponseV3 = ListOffsetsResponseV2;
-/** ListOffsetsPartitionResponse of ListOffsetsResponse as version 4 carries it. */
+/** `ListOffsetsPartitionResponse` of ListOffsetsResponse at v4-11. Since v3: adds `leaderEpoch`. */
 export interface ListOffsetsResponseListOffsetsPartitionResponseV4 {
   partitionIndex: number;
   errorCode: number;
@@ -558,12 +557,12 @@ export interface ListOffsetsResponseListOffsetsPartitionResponseV4 {
   offset: bigint;
   leaderEpoch: number;
 }
-/** ListOffsetsTopicResponse of ListOffsetsResponse as version 4 carries it. */
+/** `ListOffsetsTopicResponse` of ListOffsetsResponse at v4-11. Since v3: `partitions` is now `ListOffsetsResponseListOffsetsPartitionResponseV4[]`. */
 export interface ListOffsetsResponseListOffsetsTopicResponseV4 {
   name: string;
   partitions: ListOffsetsResponseListOffsetsPartitionResponseV4[];
 }
-/** ListOffsetsResponse of ListOffsetsResponse as version 4 carries it. */
+/** ListOffsetsResponse at v4-11. Since v3: `topics` is now `ListOffsetsResponseListOffsetsTopicResponseV4[]`. */
 export interface ListOffsetsResponseV4 {
   throttleTimeMs: number;
   topics: ListOffsetsResponseListOffsetsTopicResponseV4[];

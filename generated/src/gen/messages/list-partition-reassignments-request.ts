@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListPartitionReassignmentsRequest, every field of every version (v0). */
 export interface ListPartitionReassignmentsRequest {
   /** `TimeoutMs`: v0 */
@@ -129,7 +128,7 @@ function readListPartitionReassignmentsRequest(r: Reader, version: number): List
   return o;
 }
 
-/** ListPartitionReassignmentsTopics of ListPartitionReassignmentsRequest (v0), every field of every version. */
+/** `ListPartitionReassignmentsTopics` of ListPartitionReassignmentsRequest, every field of every version (v0). */
 export interface ListPartitionReassignmentsRequestListPartitionReassignmentsTopics {
   /** `Name`: v0; entity topicName */
   name: string;
@@ -236,13 +235,13 @@ function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(
   return o;
 }
 
-/** ListPartitionReassignmentsTopics of ListPartitionReassignmentsRequest as version 0 carries it. */
+/** `ListPartitionReassignmentsTopics` of ListPartitionReassignmentsRequest at v0. */
 export interface ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0 {
   name: string;
   partitionIndexes: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListPartitionReassignmentsRequest of ListPartitionReassignmentsRequest as version 0 carries it. */
+/** ListPartitionReassignmentsRequest at v0. */
 export interface ListPartitionReassignmentsRequestV0 {
   timeoutMs: number;
   topics: ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0[] | null;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListPartitionReassignmentsResponse, every field of every version (v0). */
 export interface ListPartitionReassignmentsResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -135,7 +134,7 @@ function readListPartitionReassignmentsResponse(r: Reader, version: number): Lis
   return o;
 }
 
-/** OngoingTopicReassignment of ListPartitionReassignmentsResponse (v0), every field of every version. */
+/** `OngoingTopicReassignment` of ListPartitionReassignmentsResponse, every field of every version (v0). */
 export interface ListPartitionReassignmentsResponseOngoingTopicReassignment {
   /** `Name`: v0; entity topicName */
   name: string;
@@ -244,7 +243,7 @@ function readListPartitionReassignmentsResponseOngoingTopicReassignment(
   return o;
 }
 
-/** OngoingPartitionReassignment of ListPartitionReassignmentsResponse (v0), every field of every version. */
+/** `OngoingPartitionReassignment` of ListPartitionReassignmentsResponse, every field of every version (v0). */
 export interface ListPartitionReassignmentsResponseOngoingPartitionReassignment {
   /** `PartitionIndex`: v0 */
   partitionIndex: number;
@@ -408,7 +407,7 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(
   return o;
 }
 
-/** OngoingPartitionReassignment of ListPartitionReassignmentsResponse as version 0 carries it. */
+/** `OngoingPartitionReassignment` of ListPartitionReassignmentsResponse at v0. */
 export interface ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0 {
   partitionIndex: number;
   replicas: number[];
@@ -416,13 +415,13 @@ export interface ListPartitionReassignmentsResponseOngoingPartitionReassignmentV
   removingReplicas: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** OngoingTopicReassignment of ListPartitionReassignmentsResponse as version 0 carries it. */
+/** `OngoingTopicReassignment` of ListPartitionReassignmentsResponse at v0. */
 export interface ListPartitionReassignmentsResponseOngoingTopicReassignmentV0 {
   name: string;
   partitions: ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListPartitionReassignmentsResponse of ListPartitionReassignmentsResponse as version 0 carries it. */
+/** ListPartitionReassignmentsResponse at v0. */
 export interface ListPartitionReassignmentsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

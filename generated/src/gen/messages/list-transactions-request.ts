@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListTransactionsRequest, every field of every version (v0-2). */
 export interface ListTransactionsRequest {
   /** `StateFilters`: v0-2 */
@@ -189,20 +188,20 @@ function readListTransactionsRequest(r: Reader, version: number): ListTransactio
   return o;
 }
 
-/** ListTransactionsRequest of ListTransactionsRequest as version 0 carries it. */
+/** ListTransactionsRequest at v0. */
 export interface ListTransactionsRequestV0 {
   stateFilters: string[];
   producerIdFilters: bigint[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListTransactionsRequest of ListTransactionsRequest as version 1 carries it. */
+/** ListTransactionsRequest at v1. Since v0: adds `durationFilter`. */
 export interface ListTransactionsRequestV1 {
   stateFilters: string[];
   producerIdFilters: bigint[];
   durationFilter: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListTransactionsRequest of ListTransactionsRequest as version 2 carries it. */
+/** ListTransactionsRequest at v2. Since v1: adds `transactionalIdPattern`. */
 export interface ListTransactionsRequestV2 {
   stateFilters: string[];
   producerIdFilters: bigint[];

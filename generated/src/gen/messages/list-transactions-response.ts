@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ListTransactionsResponse, every field of every version (v0-2). */
 export interface ListTransactionsResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -151,7 +150,7 @@ function readListTransactionsResponse(r: Reader, version: number): ListTransacti
   return o;
 }
 
-/** TransactionState of ListTransactionsResponse (v0-2), every field of every version. */
+/** `TransactionState` of ListTransactionsResponse, every field of every version (v0-2). */
 export interface ListTransactionsResponseTransactionState {
   /** `TransactionalId`: v0-2; entity transactionalId */
   transactionalId: string;
@@ -247,14 +246,14 @@ function readListTransactionsResponseTransactionState(
   return o;
 }
 
-/** TransactionState of ListTransactionsResponse as version 0 carries it. */
+/** `TransactionState` of ListTransactionsResponse at v0-2. */
 export interface ListTransactionsResponseTransactionStateV0 {
   transactionalId: string;
   producerId: bigint;
   transactionState: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ListTransactionsResponse of ListTransactionsResponse as version 0 carries it. */
+/** ListTransactionsResponse at v0-2. */
 export interface ListTransactionsResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

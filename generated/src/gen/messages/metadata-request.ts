@@ -3,14 +3,13 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   nullError,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** MetadataRequest, every field of every version (v0-13). */
 export interface MetadataRequest {
   /** `Topics`: v0-13; nullable v1-13 */
@@ -245,7 +244,7 @@ function readMetadataRequest(r: Reader, version: number): MetadataRequest {
   return o;
 }
 
-/** MetadataRequestTopic of MetadataRequest (v0-13), every field of every version. */
+/** `MetadataRequestTopic`, every field of every version (v0-13). */
 export interface MetadataRequestMetadataRequestTopic {
   /** `TopicId`: v10-13; ignorable */
   topicId: string;
@@ -360,16 +359,16 @@ function readMetadataRequestMetadataRequestTopic(r: Reader, version: number): Me
   return o;
 }
 
-/** MetadataRequestTopic of MetadataRequest as version 0 carries it. */
+/** `MetadataRequestTopic` at v0-9. */
 export interface MetadataRequestMetadataRequestTopicV0 {
   name: string;
 }
-/** MetadataRequest of MetadataRequest as version 0 carries it. */
+/** MetadataRequest at v0. */
 export interface MetadataRequestV0 {
   topics: MetadataRequestMetadataRequestTopicV0[];
 }
 export type MetadataRequestMetadataRequestTopicV1 = MetadataRequestMetadataRequestTopicV0;
-/** MetadataRequest of MetadataRequest as version 1 carries it. */
+/** MetadataRequest at v1-3. Since v0: `topics` becomes nullable. */
 export interface MetadataRequestV1 {
   topics: MetadataRequestMetadataRequestTopicV0[] | null;
 }
@@ -378,7 +377,7 @@ export type MetadataRequestV2 = MetadataRequestV1;
 export type MetadataRequestMetadataRequestTopicV3 = MetadataRequestMetadataRequestTopicV0;
 export type MetadataRequestV3 = MetadataRequestV1;
 export type MetadataRequestMetadataRequestTopicV4 = MetadataRequestMetadataRequestTopicV0;
-/** MetadataRequest of MetadataRequest as version 4 carries it. */
+/** MetadataRequest at v4-7. Since v3: adds `allowAutoTopicCreation`. */
 export interface MetadataRequestV4 {
   topics: MetadataRequestMetadataRequestTopicV0[] | null;
   allowAutoTopicCreation: boolean;
@@ -390,7 +389,7 @@ export type MetadataRequestV6 = MetadataRequestV4;
 export type MetadataRequestMetadataRequestTopicV7 = MetadataRequestMetadataRequestTopicV0;
 export type MetadataRequestV7 = MetadataRequestV4;
 export type MetadataRequestMetadataRequestTopicV8 = MetadataRequestMetadataRequestTopicV0;
-/** MetadataRequest of MetadataRequest as version 8 carries it. */
+/** MetadataRequest at v8-9. Since v7: adds `includeClusterAuthorizedOperations`, `includeTopicAuthorizedOperations`. */
 export interface MetadataRequestV8 {
   topics: MetadataRequestMetadataRequestTopicV0[] | null;
   allowAutoTopicCreation: boolean;
@@ -399,13 +398,13 @@ export interface MetadataRequestV8 {
 }
 export type MetadataRequestMetadataRequestTopicV9 = MetadataRequestMetadataRequestTopicV0;
 export type MetadataRequestV9 = MetadataRequestV8;
-/** MetadataRequestTopic of MetadataRequest as version 10 carries it. */
+/** `MetadataRequestTopic` at v10-13. Since v9: adds `topicId`; `name` becomes nullable. */
 export interface MetadataRequestMetadataRequestTopicV10 {
   topicId: string;
   name: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** MetadataRequest of MetadataRequest as version 10 carries it. */
+/** MetadataRequest at v10. Since v9: `topics` is now `MetadataRequestMetadataRequestTopicV10[] | null`. */
 export interface MetadataRequestV10 {
   topics: MetadataRequestMetadataRequestTopicV10[] | null;
   allowAutoTopicCreation: boolean;
@@ -414,7 +413,7 @@ export interface MetadataRequestV10 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type MetadataRequestMetadataRequestTopicV11 = MetadataRequestMetadataRequestTopicV10;
-/** MetadataRequest of MetadataRequest as version 11 carries it. */
+/** MetadataRequest at v11-13. Since v10: drops `includeClusterAuthorizedOperations`. */
 export interface MetadataRequestV11 {
   topics: MetadataRequestMetadataRequestTopicV10[] | null;
   allowAutoTopicCreation: boolean;

@@ -3,14 +3,13 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   nullError,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** MetadataResponse, every field of every version (v0-13). */
 export interface MetadataResponse {
   /** `ThrottleTimeMs`: v3-13; ignorable */
@@ -294,7 +293,7 @@ function readMetadataResponse(r: Reader, version: number): MetadataResponse {
   return o;
 }
 
-/** MetadataResponseBroker of MetadataResponse (v0-13), every field of every version. */
+/** `MetadataResponseBroker`, every field of every version (v0-13). */
 export interface MetadataResponseMetadataResponseBroker {
   /** `NodeId`: v0-13; entity brokerId; map key */
   nodeId: number;
@@ -433,7 +432,7 @@ function readMetadataResponseMetadataResponseBroker(
   return o;
 }
 
-/** MetadataResponseTopic of MetadataResponse (v0-13), every field of every version. */
+/** `MetadataResponseTopic`, every field of every version (v0-13). */
 export interface MetadataResponseMetadataResponseTopic {
   /** `ErrorCode`: v0-13 */
   errorCode: number;
@@ -654,7 +653,7 @@ function readMetadataResponseMetadataResponseTopic(r: Reader, version: number): 
   return o;
 }
 
-/** MetadataResponsePartition of MetadataResponse (v0-13), every field of every version. */
+/** `MetadataResponsePartition`, every field of every version (v0-13). */
 export interface MetadataResponseMetadataResponsePartition {
   /** `ErrorCode`: v0-13 */
   errorCode: number;
@@ -929,13 +928,13 @@ function readMetadataResponseMetadataResponsePartition(
   return o;
 }
 
-/** MetadataResponseBroker of MetadataResponse as version 0 carries it. */
+/** `MetadataResponseBroker` at v0. */
 export interface MetadataResponseMetadataResponseBrokerV0 {
   nodeId: number;
   host: string;
   port: number;
 }
-/** MetadataResponsePartition of MetadataResponse as version 0 carries it. */
+/** `MetadataResponsePartition` at v0-4. */
 export interface MetadataResponseMetadataResponsePartitionV0 {
   errorCode: number;
   partitionIndex: number;
@@ -943,18 +942,18 @@ export interface MetadataResponseMetadataResponsePartitionV0 {
   replicaNodes: number[];
   isrNodes: number[];
 }
-/** MetadataResponseTopic of MetadataResponse as version 0 carries it. */
+/** `MetadataResponseTopic` at v0. */
 export interface MetadataResponseMetadataResponseTopicV0 {
   errorCode: number;
   name: string;
   partitions: MetadataResponseMetadataResponsePartitionV0[];
 }
-/** MetadataResponse of MetadataResponse as version 0 carries it. */
+/** MetadataResponse at v0. */
 export interface MetadataResponseV0 {
   brokers: MetadataResponseMetadataResponseBrokerV0[];
   topics: MetadataResponseMetadataResponseTopicV0[];
 }
-/** MetadataResponseBroker of MetadataResponse as version 1 carries it. */
+/** `MetadataResponseBroker` at v1-13. Since v0: adds `rack`. */
 export interface MetadataResponseMetadataResponseBrokerV1 {
   nodeId: number;
   host: string;
@@ -962,14 +961,14 @@ export interface MetadataResponseMetadataResponseBrokerV1 {
   rack: string | null;
 }
 export type MetadataResponseMetadataResponsePartitionV1 = MetadataResponseMetadataResponsePartitionV0;
-/** MetadataResponseTopic of MetadataResponse as version 1 carries it. */
+/** `MetadataResponseTopic` at v1-4. Since v0: adds `isInternal`. */
 export interface MetadataResponseMetadataResponseTopicV1 {
   errorCode: number;
   name: string;
   isInternal: boolean;
   partitions: MetadataResponseMetadataResponsePartitionV0[];
 }
-/** MetadataResponse of MetadataResponse as version 1 carries it. */
+/** MetadataResponse at v1. Since v0: adds `controllerId`; `brokers` is now `MetadataResponseMetadataResponseBrokerV1[]`; `topics` is now `MetadataResponseMetadataResponseTopicV1[]`. */
 export interface MetadataResponseV1 {
   brokers: MetadataResponseMetadataResponseBrokerV1[];
   controllerId: number;
@@ -978,7 +977,7 @@ export interface MetadataResponseV1 {
 export type MetadataResponseMetadataResponseBrokerV2 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV2 = MetadataResponseMetadataResponsePartitionV0;
 export type MetadataResponseMetadataResponseTopicV2 = MetadataResponseMetadataResponseTopicV1;
-/** MetadataResponse of MetadataResponse as version 2 carries it. */
+/** MetadataResponse at v2. Since v1: adds `clusterId`. */
 export interface MetadataResponseV2 {
   brokers: MetadataResponseMetadataResponseBrokerV1[];
   clusterId: string | null;
@@ -988,7 +987,7 @@ export interface MetadataResponseV2 {
 export type MetadataResponseMetadataResponseBrokerV3 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV3 = MetadataResponseMetadataResponsePartitionV0;
 export type MetadataResponseMetadataResponseTopicV3 = MetadataResponseMetadataResponseTopicV1;
-/** MetadataResponse of MetadataResponse as version 3 carries it. */
+/** MetadataResponse at v3-4. Since v2: adds `throttleTimeMs`. */
 export interface MetadataResponseV3 {
   throttleTimeMs: number;
   brokers: MetadataResponseMetadataResponseBrokerV1[];
@@ -1001,7 +1000,7 @@ export type MetadataResponseMetadataResponsePartitionV4 = MetadataResponseMetada
 export type MetadataResponseMetadataResponseTopicV4 = MetadataResponseMetadataResponseTopicV1;
 export type MetadataResponseV4 = MetadataResponseV3;
 export type MetadataResponseMetadataResponseBrokerV5 = MetadataResponseMetadataResponseBrokerV1;
-/** MetadataResponsePartition of MetadataResponse as version 5 carries it. */
+/** `MetadataResponsePartition` at v5-6. Since v4: adds `offlineReplicas`. */
 export interface MetadataResponseMetadataResponsePartitionV5 {
   errorCode: number;
   partitionIndex: number;
@@ -1010,14 +1009,14 @@ export interface MetadataResponseMetadataResponsePartitionV5 {
   isrNodes: number[];
   offlineReplicas: number[];
 }
-/** MetadataResponseTopic of MetadataResponse as version 5 carries it. */
+/** `MetadataResponseTopic` at v5-6. Since v4: `partitions` is now `MetadataResponseMetadataResponsePartitionV5[]`. */
 export interface MetadataResponseMetadataResponseTopicV5 {
   errorCode: number;
   name: string;
   isInternal: boolean;
   partitions: MetadataResponseMetadataResponsePartitionV5[];
 }
-/** MetadataResponse of MetadataResponse as version 5 carries it. */
+/** MetadataResponse at v5-6. Since v4: `topics` is now `MetadataResponseMetadataResponseTopicV5[]`. */
 export interface MetadataResponseV5 {
   throttleTimeMs: number;
   brokers: MetadataResponseMetadataResponseBrokerV1[];
@@ -1030,7 +1029,7 @@ export type MetadataResponseMetadataResponsePartitionV6 = MetadataResponseMetada
 export type MetadataResponseMetadataResponseTopicV6 = MetadataResponseMetadataResponseTopicV5;
 export type MetadataResponseV6 = MetadataResponseV5;
 export type MetadataResponseMetadataResponseBrokerV7 = MetadataResponseMetadataResponseBrokerV1;
-/** MetadataResponsePartition of MetadataResponse as version 7 carries it. */
+/** `MetadataResponsePartition` at v7-13. Since v6: adds `leaderEpoch`. */
 export interface MetadataResponseMetadataResponsePartitionV7 {
   errorCode: number;
   partitionIndex: number;
@@ -1040,14 +1039,14 @@ export interface MetadataResponseMetadataResponsePartitionV7 {
   isrNodes: number[];
   offlineReplicas: number[];
 }
-/** MetadataResponseTopic of MetadataResponse as version 7 carries it. */
+/** `MetadataResponseTopic` at v7. Since v6: `partitions` is now `MetadataResponseMetadataResponsePartitionV7[]`. */
 export interface MetadataResponseMetadataResponseTopicV7 {
   errorCode: number;
   name: string;
   isInternal: boolean;
   partitions: MetadataResponseMetadataResponsePartitionV7[];
 }
-/** MetadataResponse of MetadataResponse as version 7 carries it. */
+/** MetadataResponse at v7. Since v6: `topics` is now `MetadataResponseMetadataResponseTopicV7[]`. */
 export interface MetadataResponseV7 {
   throttleTimeMs: number;
   brokers: MetadataResponseMetadataResponseBrokerV1[];
@@ -1057,7 +1056,7 @@ export interface MetadataResponseV7 {
 }
 export type MetadataResponseMetadataResponseBrokerV8 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV8 = MetadataResponseMetadataResponsePartitionV7;
-/** MetadataResponseTopic of MetadataResponse as version 8 carries it. */
+/** `MetadataResponseTopic` at v8-9. Since v7: adds `topicAuthorizedOperations`. */
 export interface MetadataResponseMetadataResponseTopicV8 {
   errorCode: number;
   name: string;
@@ -1065,7 +1064,7 @@ export interface MetadataResponseMetadataResponseTopicV8 {
   partitions: MetadataResponseMetadataResponsePartitionV7[];
   topicAuthorizedOperations: number;
 }
-/** MetadataResponse of MetadataResponse as version 8 carries it. */
+/** MetadataResponse at v8-9. Since v7: adds `clusterAuthorizedOperations`; `topics` is now `MetadataResponseMetadataResponseTopicV8[]`. */
 export interface MetadataResponseV8 {
   throttleTimeMs: number;
   brokers: MetadataResponseMetadataResponseBrokerV1[];
@@ -1080,7 +1079,7 @@ export type MetadataResponseMetadataResponseTopicV9 = MetadataResponseMetadataRe
 export type MetadataResponseV9 = MetadataResponseV8;
 export type MetadataResponseMetadataResponseBrokerV10 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV10 = MetadataResponseMetadataResponsePartitionV7;
-/** MetadataResponseTopic of MetadataResponse as version 10 carries it. */
+/** `MetadataResponseTopic` at v10-11. Since v9: adds `topicId`. */
 export interface MetadataResponseMetadataResponseTopicV10 {
   errorCode: number;
   name: string;
@@ -1090,7 +1089,7 @@ export interface MetadataResponseMetadataResponseTopicV10 {
   topicAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** MetadataResponse of MetadataResponse as version 10 carries it. */
+/** MetadataResponse at v10. Since v9: `topics` is now `MetadataResponseMetadataResponseTopicV10[]`. */
 export interface MetadataResponseV10 {
   throttleTimeMs: number;
   brokers: MetadataResponseMetadataResponseBrokerV1[];
@@ -1103,7 +1102,7 @@ export interface MetadataResponseV10 {
 export type MetadataResponseMetadataResponseBrokerV11 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV11 = MetadataResponseMetadataResponsePartitionV7;
 export type MetadataResponseMetadataResponseTopicV11 = MetadataResponseMetadataResponseTopicV10;
-/** MetadataResponse of MetadataResponse as version 11 carries it. */
+/** MetadataResponse at v11. Since v10: drops `clusterAuthorizedOperations`. */
 export interface MetadataResponseV11 {
   throttleTimeMs: number;
   brokers: MetadataResponseMetadataResponseBrokerV1[];
@@ -1114,7 +1113,7 @@ export interface MetadataResponseV11 {
 }
 export type MetadataResponseMetadataResponseBrokerV12 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV12 = MetadataResponseMetadataResponsePartitionV7;
-/** MetadataResponseTopic of MetadataResponse as version 12 carries it. */
+/** `MetadataResponseTopic` at v12-13. Since v11: `name` becomes nullable. */
 export interface MetadataResponseMetadataResponseTopicV12 {
   errorCode: number;
   name: string | null;
@@ -1124,7 +1123,7 @@ export interface MetadataResponseMetadataResponseTopicV12 {
   topicAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** MetadataResponse of MetadataResponse as version 12 carries it. */
+/** MetadataResponse at v12. Since v11: `topics` is now `MetadataResponseMetadataResponseTopicV12[]`. */
 export interface MetadataResponseV12 {
   throttleTimeMs: number;
   brokers: MetadataResponseMetadataResponseBrokerV1[];
@@ -1136,7 +1135,7 @@ export interface MetadataResponseV12 {
 export type MetadataResponseMetadataResponseBrokerV13 = MetadataResponseMetadataResponseBrokerV1;
 export type MetadataResponseMetadataResponsePartitionV13 = MetadataResponseMetadataResponsePartitionV7;
 export type MetadataResponseMetadataResponseTopicV13 = MetadataResponseMetadataResponseTopicV12;
-/** MetadataResponse of MetadataResponse as version 13 carries it. */
+/** MetadataResponse at v13. Since v12: adds `errorCode`. */
 export interface MetadataResponseV13 {
   throttleTimeMs: number;
   brokers: MetadataResponseMetadataResponseBrokerV1[];

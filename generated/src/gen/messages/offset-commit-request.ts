@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** OffsetCommitRequest, every field of every version (v0-10). */
 export interface OffsetCommitRequest {
   /** `GroupId`: v0-10; entity groupId */
@@ -250,7 +249,7 @@ function readOffsetCommitRequest(r: Reader, version: number): OffsetCommitReques
   return o;
 }
 
-/** OffsetCommitRequestTopic of OffsetCommitRequest (v0-10), every field of every version. */
+/** `OffsetCommitRequestTopic`, every field of every version (v0-10). */
 export interface OffsetCommitRequestOffsetCommitRequestTopic {
   /** `Name`: v0-9; ignorable; entity topicName */
   name: string;
@@ -424,7 +423,7 @@ function readOffsetCommitRequestOffsetCommitRequestTopic(
   return o;
 }
 
-/** OffsetCommitRequestPartition of OffsetCommitRequest (v0-10), every field of every version. */
+/** `OffsetCommitRequestPartition`, every field of every version (v0-10). */
 export interface OffsetCommitRequestOffsetCommitRequestPartition {
   /** `PartitionIndex`: v0-10 */
   partitionIndex: number;
@@ -580,35 +579,35 @@ function readOffsetCommitRequestOffsetCommitRequestPartition(
   return o;
 }
 
-/** OffsetCommitRequestPartition of OffsetCommitRequest as version 0 carries it. */
+/** `OffsetCommitRequestPartition` at v0, v2-5. */
 export interface OffsetCommitRequestOffsetCommitRequestPartitionV0 {
   partitionIndex: number;
   committedOffset: bigint;
   committedMetadata: string | null;
 }
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 0 carries it. */
+/** `OffsetCommitRequestTopic` at v0, v2-5. */
 export interface OffsetCommitRequestOffsetCommitRequestTopicV0 {
   name: string;
   partitions: OffsetCommitRequestOffsetCommitRequestPartitionV0[];
 }
-/** OffsetCommitRequest of OffsetCommitRequest as version 0 carries it. */
+/** OffsetCommitRequest at v0. */
 export interface OffsetCommitRequestV0 {
   groupId: string;
   topics: OffsetCommitRequestOffsetCommitRequestTopicV0[];
 }
-/** OffsetCommitRequestPartition of OffsetCommitRequest as version 1 carries it. */
+/** `OffsetCommitRequestPartition` at v1. Since v0: adds `commitTimestamp`. */
 export interface OffsetCommitRequestOffsetCommitRequestPartitionV1 {
   partitionIndex: number;
   committedOffset: bigint;
   commitTimestamp: bigint;
   committedMetadata: string | null;
 }
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 1 carries it. */
+/** `OffsetCommitRequestTopic` at v1. Since v0: `partitions` is now `OffsetCommitRequestOffsetCommitRequestPartitionV1[]`. */
 export interface OffsetCommitRequestOffsetCommitRequestTopicV1 {
   name: string;
   partitions: OffsetCommitRequestOffsetCommitRequestPartitionV1[];
 }
-/** OffsetCommitRequest of OffsetCommitRequest as version 1 carries it. */
+/** OffsetCommitRequest at v1. Since v0: adds `generationIdOrMemberEpoch`, `memberId`; `topics` is now `OffsetCommitRequestOffsetCommitRequestTopicV1[]`. */
 export interface OffsetCommitRequestV1 {
   groupId: string;
   generationIdOrMemberEpoch: number;
@@ -617,7 +616,7 @@ export interface OffsetCommitRequestV1 {
 }
 export type OffsetCommitRequestOffsetCommitRequestPartitionV2 = OffsetCommitRequestOffsetCommitRequestPartitionV0;
 export type OffsetCommitRequestOffsetCommitRequestTopicV2 = OffsetCommitRequestOffsetCommitRequestTopicV0;
-/** OffsetCommitRequest of OffsetCommitRequest as version 2 carries it. */
+/** OffsetCommitRequest at v2-4. Since v1: adds `retentionTimeMs`; `topics` is now `OffsetCommitRequestOffsetCommitRequestTopicV0[]`. */
 export interface OffsetCommitRequestV2 {
   groupId: string;
   generationIdOrMemberEpoch: number;
@@ -633,26 +632,26 @@ export type OffsetCommitRequestOffsetCommitRequestTopicV4 = OffsetCommitRequestO
 export type OffsetCommitRequestV4 = OffsetCommitRequestV2;
 export type OffsetCommitRequestOffsetCommitRequestPartitionV5 = OffsetCommitRequestOffsetCommitRequestPartitionV0;
 export type OffsetCommitRequestOffsetCommitRequestTopicV5 = OffsetCommitRequestOffsetCommitRequestTopicV0;
-/** OffsetCommitRequest of OffsetCommitRequest as version 5 carries it. */
+/** OffsetCommitRequest at v5. Since v4: drops `retentionTimeMs`. */
 export interface OffsetCommitRequestV5 {
   groupId: string;
   generationIdOrMemberEpoch: number;
   memberId: string;
   topics: OffsetCommitRequestOffsetCommitRequestTopicV0[];
 }
-/** OffsetCommitRequestPartition of OffsetCommitRequest as version 6 carries it. */
+/** `OffsetCommitRequestPartition` at v6-10. Since v5: adds `committedLeaderEpoch`. */
 export interface OffsetCommitRequestOffsetCommitRequestPartitionV6 {
   partitionIndex: number;
   committedOffset: bigint;
   committedLeaderEpoch: number;
   committedMetadata: string | null;
 }
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 6 carries it. */
+/** `OffsetCommitRequestTopic` at v6-9. Since v5: `partitions` is now `OffsetCommitRequestOffsetCommitRequestPartitionV6[]`. */
 export interface OffsetCommitRequestOffsetCommitRequestTopicV6 {
   name: string;
   partitions: OffsetCommitRequestOffsetCommitRequestPartitionV6[];
 }
-/** OffsetCommitRequest of OffsetCommitRequest as version 6 carries it. */
+/** OffsetCommitRequest at v6. Since v5: `topics` is now `OffsetCommitRequestOffsetCommitRequestTopicV6[]`. */
 export interface OffsetCommitRequestV6 {
   groupId: string;
   generationIdOrMemberEpoch: number;
@@ -661,7 +660,7 @@ export interface OffsetCommitRequestV6 {
 }
 export type OffsetCommitRequestOffsetCommitRequestPartitionV7 = OffsetCommitRequestOffsetCommitRequestPartitionV6;
 export type OffsetCommitRequestOffsetCommitRequestTopicV7 = OffsetCommitRequestOffsetCommitRequestTopicV6;
-/** OffsetCommitRequest of OffsetCommitRequest as version 7 carries it. */
+/** OffsetCommitRequest at v7-9. Since v6: adds `groupInstanceId`. */
 export interface OffsetCommitRequestV7 {
   groupId: string;
   generationIdOrMemberEpoch: number;
@@ -676,13 +675,13 @@ export type OffsetCommitRequestOffsetCommitRequestPartitionV9 = OffsetCommitRequ
 export type OffsetCommitRequestOffsetCommitRequestTopicV9 = OffsetCommitRequestOffsetCommitRequestTopicV6;
 export type OffsetCommitRequestV9 = OffsetCommitRequestV7;
 export type OffsetCommitRequestOffsetCommitRequestPartitionV10 = OffsetCommitRequestOffsetCommitRequestPartitionV6;
-/** OffsetCommitRequestTopic of OffsetCommitRequest as version 10 carries it. */
+/** `OffsetCommitRequestTopic` at v10. Since v9: adds `topicId`; drops `name`. */
 export interface OffsetCommitRequestOffsetCommitRequestTopicV10 {
   topicId: string;
   partitions: OffsetCommitRequestOffsetCommitRequestPartitionV6[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetCommitRequest of OffsetCommitRequest as version 10 carries it. */
+/** OffsetCommitRequest at v10. Since v9: `topics` is now `OffsetCommitRequestOffsetCommitRequestTopicV10[]`. */
 export interface OffsetCommitRequestV10 {
   groupId: string;
   generationIdOrMemberEpoch: number;

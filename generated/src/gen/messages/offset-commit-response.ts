@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** OffsetCommitResponse, every field of every version (v0-10). */
 export interface OffsetCommitResponse {
   /** `ThrottleTimeMs`: v3-10; ignorable */
@@ -150,7 +149,7 @@ function readOffsetCommitResponse(r: Reader, version: number): OffsetCommitRespo
   return o;
 }
 
-/** OffsetCommitResponseTopic of OffsetCommitResponse (v0-10), every field of every version. */
+/** `OffsetCommitResponseTopic`, every field of every version (v0-10). */
 export interface OffsetCommitResponseOffsetCommitResponseTopic {
   /** `Name`: v0-9; ignorable; entity topicName */
   name: string;
@@ -324,7 +323,7 @@ function readOffsetCommitResponseOffsetCommitResponseTopic(
   return o;
 }
 
-/** OffsetCommitResponsePartition of OffsetCommitResponse (v0-10), every field of every version. */
+/** `OffsetCommitResponsePartition`, every field of every version (v0-10). */
 export interface OffsetCommitResponseOffsetCommitResponsePartition {
   /** `PartitionIndex`: v0-10 */
   partitionIndex: number;
@@ -415,17 +414,17 @@ function readOffsetCommitResponseOffsetCommitResponsePartition(
   return o;
 }
 
-/** OffsetCommitResponsePartition of OffsetCommitResponse as version 0 carries it. */
+/** `OffsetCommitResponsePartition` at v0-10. */
 export interface OffsetCommitResponseOffsetCommitResponsePartitionV0 {
   partitionIndex: number;
   errorCode: number;
 }
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 0 carries it. */
+/** `OffsetCommitResponseTopic` at v0-9. */
 export interface OffsetCommitResponseOffsetCommitResponseTopicV0 {
   name: string;
   partitions: OffsetCommitResponseOffsetCommitResponsePartitionV0[];
 }
-/** OffsetCommitResponse of OffsetCommitResponse as version 0 carries it. */
+/** OffsetCommitResponse at v0-2. */
 export interface OffsetCommitResponseV0 {
   topics: OffsetCommitResponseOffsetCommitResponseTopicV0[];
 }
@@ -437,7 +436,7 @@ export type OffsetCommitResponseOffsetCommitResponseTopicV2 = OffsetCommitRespon
 export type OffsetCommitResponseV2 = OffsetCommitResponseV0;
 export type OffsetCommitResponseOffsetCommitResponsePartitionV3 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
 export type OffsetCommitResponseOffsetCommitResponseTopicV3 = OffsetCommitResponseOffsetCommitResponseTopicV0;
-/** OffsetCommitResponse of OffsetCommitResponse as version 3 carries it. */
+/** OffsetCommitResponse at v3-9. Since v2: adds `throttleTimeMs`. */
 export interface OffsetCommitResponseV3 {
   throttleTimeMs: number;
   topics: OffsetCommitResponseOffsetCommitResponseTopicV0[];
@@ -461,13 +460,13 @@ export type OffsetCommitResponseOffsetCommitResponsePartitionV9 = OffsetCommitRe
 export type OffsetCommitResponseOffsetCommitResponseTopicV9 = OffsetCommitResponseOffsetCommitResponseTopicV0;
 export type OffsetCommitResponseV9 = OffsetCommitResponseV3;
 export type OffsetCommitResponseOffsetCommitResponsePartitionV10 = OffsetCommitResponseOffsetCommitResponsePartitionV0;
-/** OffsetCommitResponseTopic of OffsetCommitResponse as version 10 carries it. */
+/** `OffsetCommitResponseTopic` at v10. Since v9: adds `topicId`; drops `name`. */
 export interface OffsetCommitResponseOffsetCommitResponseTopicV10 {
   topicId: string;
   partitions: OffsetCommitResponseOffsetCommitResponsePartitionV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetCommitResponse of OffsetCommitResponse as version 10 carries it. */
+/** OffsetCommitResponse at v10. Since v9: `topics` is now `OffsetCommitResponseOffsetCommitResponseTopicV10[]`. */
 export interface OffsetCommitResponseV10 {
   throttleTimeMs: number;
   topics: OffsetCommitResponseOffsetCommitResponseTopicV10[];

@@ -3,14 +3,13 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   nullError,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** OffsetFetchRequest, every field of every version (v0-10). */
 export interface OffsetFetchRequest {
   /** `GroupId`: v0-7; entity groupId */
@@ -285,7 +284,7 @@ function readOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest 
   return o;
 }
 
-/** OffsetFetchRequestTopic of OffsetFetchRequest (v0-7), every field of every version. */
+/** `OffsetFetchRequestTopic`, every field of every version (v0-7). */
 export interface OffsetFetchRequestOffsetFetchRequestTopic {
   /** `Name`: v0-7; entity topicName */
   name: string;
@@ -431,7 +430,7 @@ function readOffsetFetchRequestOffsetFetchRequestTopic(
   return o;
 }
 
-/** OffsetFetchRequestGroup of OffsetFetchRequest (v8-10), every field of every version. */
+/** `OffsetFetchRequestGroup`, every field of every version (v8-10). */
 export interface OffsetFetchRequestOffsetFetchRequestGroup {
   /** `GroupId`: v8-10; entity groupId */
   groupId: string;
@@ -592,7 +591,7 @@ function readOffsetFetchRequestOffsetFetchRequestGroup(
   return o;
 }
 
-/** OffsetFetchRequestTopics of OffsetFetchRequest (v8-10), every field of every version. */
+/** `OffsetFetchRequestTopics`, every field of every version (v8-10). */
 export interface OffsetFetchRequestOffsetFetchRequestTopics {
   /** `Name`: v8-9; ignorable; entity topicName */
   name: string;
@@ -723,12 +722,12 @@ function readOffsetFetchRequestOffsetFetchRequestTopics(
   return o;
 }
 
-/** OffsetFetchRequestTopic of OffsetFetchRequest as version 0 carries it. */
+/** `OffsetFetchRequestTopic` at v0-7. */
 export interface OffsetFetchRequestOffsetFetchRequestTopicV0 {
   name: string;
   partitionIndexes: number[];
 }
-/** OffsetFetchRequest of OffsetFetchRequest as version 0 carries it. */
+/** OffsetFetchRequest at v0-1. */
 export interface OffsetFetchRequestV0 {
   groupId: string;
   topics: OffsetFetchRequestOffsetFetchRequestTopicV0[];
@@ -736,7 +735,7 @@ export interface OffsetFetchRequestV0 {
 export type OffsetFetchRequestOffsetFetchRequestTopicV1 = OffsetFetchRequestOffsetFetchRequestTopicV0;
 export type OffsetFetchRequestV1 = OffsetFetchRequestV0;
 export type OffsetFetchRequestOffsetFetchRequestTopicV2 = OffsetFetchRequestOffsetFetchRequestTopicV0;
-/** OffsetFetchRequest of OffsetFetchRequest as version 2 carries it. */
+/** OffsetFetchRequest at v2-6. Since v1: `topics` becomes nullable. */
 export interface OffsetFetchRequestV2 {
   groupId: string;
   topics: OffsetFetchRequestOffsetFetchRequestTopicV0[] | null;
@@ -750,33 +749,33 @@ export type OffsetFetchRequestV5 = OffsetFetchRequestV2;
 export type OffsetFetchRequestOffsetFetchRequestTopicV6 = OffsetFetchRequestOffsetFetchRequestTopicV0;
 export type OffsetFetchRequestV6 = OffsetFetchRequestV2;
 export type OffsetFetchRequestOffsetFetchRequestTopicV7 = OffsetFetchRequestOffsetFetchRequestTopicV0;
-/** OffsetFetchRequest of OffsetFetchRequest as version 7 carries it. */
+/** OffsetFetchRequest at v7. Since v6: adds `requireStable`. */
 export interface OffsetFetchRequestV7 {
   groupId: string;
   topics: OffsetFetchRequestOffsetFetchRequestTopicV0[] | null;
   requireStable: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchRequestTopics of OffsetFetchRequest as version 8 carries it. */
+/** `OffsetFetchRequestTopics` at v8-9. */
 export interface OffsetFetchRequestOffsetFetchRequestTopicsV8 {
   name: string;
   partitionIndexes: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchRequestGroup of OffsetFetchRequest as version 8 carries it. */
+/** `OffsetFetchRequestGroup` at v8. */
 export interface OffsetFetchRequestOffsetFetchRequestGroupV8 {
   groupId: string;
   topics: OffsetFetchRequestOffsetFetchRequestTopicsV8[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchRequest of OffsetFetchRequest as version 8 carries it. */
+/** OffsetFetchRequest at v8. Since v7: adds `groups`; drops `groupId`, `topics`. */
 export interface OffsetFetchRequestV8 {
   groups: OffsetFetchRequestOffsetFetchRequestGroupV8[];
   requireStable: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 export type OffsetFetchRequestOffsetFetchRequestTopicsV9 = OffsetFetchRequestOffsetFetchRequestTopicsV8;
-/** OffsetFetchRequestGroup of OffsetFetchRequest as version 9 carries it. */
+/** `OffsetFetchRequestGroup` at v9. Since v8: adds `memberId`, `memberEpoch`. */
 export interface OffsetFetchRequestOffsetFetchRequestGroupV9 {
   groupId: string;
   memberId: string | null;
@@ -784,19 +783,19 @@ export interface OffsetFetchRequestOffsetFetchRequestGroupV9 {
   topics: OffsetFetchRequestOffsetFetchRequestTopicsV8[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchRequest of OffsetFetchRequest as version 9 carries it. */
+/** OffsetFetchRequest at v9. Since v8: `groups` is now `OffsetFetchRequestOffsetFetchRequestGroupV9[]`. */
 export interface OffsetFetchRequestV9 {
   groups: OffsetFetchRequestOffsetFetchRequestGroupV9[];
   requireStable: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchRequestTopics of OffsetFetchRequest as version 10 carries it. */
+/** `OffsetFetchRequestTopics` at v10. Since v9: adds `topicId`; drops `name`. */
 export interface OffsetFetchRequestOffsetFetchRequestTopicsV10 {
   topicId: string;
   partitionIndexes: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchRequestGroup of OffsetFetchRequest as version 10 carries it. */
+/** `OffsetFetchRequestGroup` at v10. Since v9: `topics` is now `OffsetFetchRequestOffsetFetchRequestTopicsV10[] | null`. */
 export interface OffsetFetchRequestOffsetFetchRequestGroupV10 {
   groupId: string;
   memberId: string | null;
@@ -804,7 +803,7 @@ export interface OffsetFetchRequestOffsetFetchRequestGroupV10 {
   topics: OffsetFetchRequestOffsetFetchRequestTopicsV10[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchRequest of OffsetFetchRequest as version 10 carries it. */
+/** OffsetFetchRequest at v10. Since v9: `groups` is now `OffsetFetchRequestOffsetFetchRequestGroupV10[]`. */
 export interface OffsetFetchRequestV10 {
   groups: OffsetFetchRequestOffsetFetchRequestGroupV10[];
   requireStable: boolean;

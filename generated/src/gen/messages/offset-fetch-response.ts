@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** OffsetFetchResponse, every field of every version (v0-10). */
 export interface OffsetFetchResponse {
   /** `ThrottleTimeMs`: v3-10; ignorable */
@@ -224,7 +223,7 @@ function readOffsetFetchResponse(r: Reader, version: number): OffsetFetchRespons
   return o;
 }
 
-/** OffsetFetchResponseTopic of OffsetFetchResponse (v0-7), every field of every version. */
+/** `OffsetFetchResponseTopic`, every field of every version (v0-7). */
 export interface OffsetFetchResponseOffsetFetchResponseTopic {
   /** `Name`: v0-7; entity topicName */
   name: string;
@@ -374,7 +373,7 @@ function readOffsetFetchResponseOffsetFetchResponseTopic(
   return o;
 }
 
-/** OffsetFetchResponsePartition of OffsetFetchResponse (v0-7), every field of every version. */
+/** `OffsetFetchResponsePartition`, every field of every version (v0-7). */
 export interface OffsetFetchResponseOffsetFetchResponsePartition {
   /** `PartitionIndex`: v0-7 */
   partitionIndex: number;
@@ -513,7 +512,7 @@ function readOffsetFetchResponseOffsetFetchResponsePartition(
   return o;
 }
 
-/** OffsetFetchResponseGroup of OffsetFetchResponse (v8-10), every field of every version. */
+/** `OffsetFetchResponseGroup`, every field of every version (v8-10). */
 export interface OffsetFetchResponseOffsetFetchResponseGroup {
   /** `GroupId`: v8-10; entity groupId */
   groupId: string;
@@ -630,7 +629,7 @@ function readOffsetFetchResponseOffsetFetchResponseGroup(
   return o;
 }
 
-/** OffsetFetchResponseTopics of OffsetFetchResponse (v8-10), every field of every version. */
+/** `OffsetFetchResponseTopics`, every field of every version (v8-10). */
 export interface OffsetFetchResponseOffsetFetchResponseTopics {
   /** `Name`: v8-9; ignorable; entity topicName */
   name: string;
@@ -763,7 +762,7 @@ function readOffsetFetchResponseOffsetFetchResponseTopics(
   return o;
 }
 
-/** OffsetFetchResponsePartitions of OffsetFetchResponse (v8-10), every field of every version. */
+/** `OffsetFetchResponsePartitions`, every field of every version (v8-10). */
 export interface OffsetFetchResponseOffsetFetchResponsePartitions {
   /** `PartitionIndex`: v8-10 */
   partitionIndex: number;
@@ -874,19 +873,19 @@ function readOffsetFetchResponseOffsetFetchResponsePartitions(
   return o;
 }
 
-/** OffsetFetchResponsePartition of OffsetFetchResponse as version 0 carries it. */
+/** `OffsetFetchResponsePartition` at v0-4. */
 export interface OffsetFetchResponseOffsetFetchResponsePartitionV0 {
   partitionIndex: number;
   committedOffset: bigint;
   metadata: string | null;
   errorCode: number;
 }
-/** OffsetFetchResponseTopic of OffsetFetchResponse as version 0 carries it. */
+/** `OffsetFetchResponseTopic` at v0-4. */
 export interface OffsetFetchResponseOffsetFetchResponseTopicV0 {
   name: string;
   partitions: OffsetFetchResponseOffsetFetchResponsePartitionV0[];
 }
-/** OffsetFetchResponse of OffsetFetchResponse as version 0 carries it. */
+/** OffsetFetchResponse at v0-1. */
 export interface OffsetFetchResponseV0 {
   topics: OffsetFetchResponseOffsetFetchResponseTopicV0[];
 }
@@ -895,14 +894,14 @@ export type OffsetFetchResponseOffsetFetchResponseTopicV1 = OffsetFetchResponseO
 export type OffsetFetchResponseV1 = OffsetFetchResponseV0;
 export type OffsetFetchResponseOffsetFetchResponsePartitionV2 = OffsetFetchResponseOffsetFetchResponsePartitionV0;
 export type OffsetFetchResponseOffsetFetchResponseTopicV2 = OffsetFetchResponseOffsetFetchResponseTopicV0;
-/** OffsetFetchResponse of OffsetFetchResponse as version 2 carries it. */
+/** OffsetFetchResponse at v2. Since v1: adds `errorCode`. */
 export interface OffsetFetchResponseV2 {
   topics: OffsetFetchResponseOffsetFetchResponseTopicV0[];
   errorCode: number;
 }
 export type OffsetFetchResponseOffsetFetchResponsePartitionV3 = OffsetFetchResponseOffsetFetchResponsePartitionV0;
 export type OffsetFetchResponseOffsetFetchResponseTopicV3 = OffsetFetchResponseOffsetFetchResponseTopicV0;
-/** OffsetFetchResponse of OffsetFetchResponse as version 3 carries it. */
+/** OffsetFetchResponse at v3-4. Since v2: adds `throttleTimeMs`. */
 export interface OffsetFetchResponseV3 {
   throttleTimeMs: number;
   topics: OffsetFetchResponseOffsetFetchResponseTopicV0[];
@@ -911,7 +910,7 @@ export interface OffsetFetchResponseV3 {
 export type OffsetFetchResponseOffsetFetchResponsePartitionV4 = OffsetFetchResponseOffsetFetchResponsePartitionV0;
 export type OffsetFetchResponseOffsetFetchResponseTopicV4 = OffsetFetchResponseOffsetFetchResponseTopicV0;
 export type OffsetFetchResponseV4 = OffsetFetchResponseV3;
-/** OffsetFetchResponsePartition of OffsetFetchResponse as version 5 carries it. */
+/** `OffsetFetchResponsePartition` at v5-7. Since v4: adds `committedLeaderEpoch`. */
 export interface OffsetFetchResponseOffsetFetchResponsePartitionV5 {
   partitionIndex: number;
   committedOffset: bigint;
@@ -919,12 +918,12 @@ export interface OffsetFetchResponseOffsetFetchResponsePartitionV5 {
   metadata: string | null;
   errorCode: number;
 }
-/** OffsetFetchResponseTopic of OffsetFetchResponse as version 5 carries it. */
+/** `OffsetFetchResponseTopic` at v5-7. Since v4: `partitions` is now `OffsetFetchResponseOffsetFetchResponsePartitionV5[]`. */
 export interface OffsetFetchResponseOffsetFetchResponseTopicV5 {
   name: string;
   partitions: OffsetFetchResponseOffsetFetchResponsePartitionV5[];
 }
-/** OffsetFetchResponse of OffsetFetchResponse as version 5 carries it. */
+/** OffsetFetchResponse at v5-7. Since v4: `topics` is now `OffsetFetchResponseOffsetFetchResponseTopicV5[]`. */
 export interface OffsetFetchResponseV5 {
   throttleTimeMs: number;
   topics: OffsetFetchResponseOffsetFetchResponseTopicV5[];
@@ -936,7 +935,7 @@ export type OffsetFetchResponseV6 = OffsetFetchResponseV5;
 export type OffsetFetchResponseOffsetFetchResponsePartitionV7 = OffsetFetchResponseOffsetFetchResponsePartitionV5;
 export type OffsetFetchResponseOffsetFetchResponseTopicV7 = OffsetFetchResponseOffsetFetchResponseTopicV5;
 export type OffsetFetchResponseV7 = OffsetFetchResponseV5;
-/** OffsetFetchResponsePartitions of OffsetFetchResponse as version 8 carries it. */
+/** `OffsetFetchResponsePartitions` at v8-10. */
 export interface OffsetFetchResponseOffsetFetchResponsePartitionsV8 {
   partitionIndex: number;
   committedOffset: bigint;
@@ -945,20 +944,20 @@ export interface OffsetFetchResponseOffsetFetchResponsePartitionsV8 {
   errorCode: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchResponseTopics of OffsetFetchResponse as version 8 carries it. */
+/** `OffsetFetchResponseTopics` at v8-9. */
 export interface OffsetFetchResponseOffsetFetchResponseTopicsV8 {
   name: string;
   partitions: OffsetFetchResponseOffsetFetchResponsePartitionsV8[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchResponseGroup of OffsetFetchResponse as version 8 carries it. */
+/** `OffsetFetchResponseGroup` at v8-9. */
 export interface OffsetFetchResponseOffsetFetchResponseGroupV8 {
   groupId: string;
   topics: OffsetFetchResponseOffsetFetchResponseTopicsV8[];
   errorCode: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchResponse of OffsetFetchResponse as version 8 carries it. */
+/** OffsetFetchResponse at v8-9. Since v7: adds `groups`; drops `topics`, `errorCode`. */
 export interface OffsetFetchResponseV8 {
   throttleTimeMs: number;
   groups: OffsetFetchResponseOffsetFetchResponseGroupV8[];
@@ -969,20 +968,20 @@ export type OffsetFetchResponseOffsetFetchResponseTopicsV9 = OffsetFetchResponse
 export type OffsetFetchResponseOffsetFetchResponseGroupV9 = OffsetFetchResponseOffsetFetchResponseGroupV8;
 export type OffsetFetchResponseV9 = OffsetFetchResponseV8;
 export type OffsetFetchResponseOffsetFetchResponsePartitionsV10 = OffsetFetchResponseOffsetFetchResponsePartitionsV8;
-/** OffsetFetchResponseTopics of OffsetFetchResponse as version 10 carries it. */
+/** `OffsetFetchResponseTopics` at v10. Since v9: adds `topicId`; drops `name`. */
 export interface OffsetFetchResponseOffsetFetchResponseTopicsV10 {
   topicId: string;
   partitions: OffsetFetchResponseOffsetFetchResponsePartitionsV8[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchResponseGroup of OffsetFetchResponse as version 10 carries it. */
+/** `OffsetFetchResponseGroup` at v10. Since v9: `topics` is now `OffsetFetchResponseOffsetFetchResponseTopicsV10[]`. */
 export interface OffsetFetchResponseOffsetFetchResponseGroupV10 {
   groupId: string;
   topics: OffsetFetchResponseOffsetFetchResponseTopicsV10[];
   errorCode: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** OffsetFetchResponse of OffsetFetchResponse as version 10 carries it. */
+/** OffsetFetchResponse at v10. Since v9: `groups` is now `OffsetFetchResponseOffsetFetchResponseGroupV10[]`. */
 export interface OffsetFetchResponseV10 {
   throttleTimeMs: number;
   groups: OffsetFetchResponseOffsetFetchResponseGroupV10[];

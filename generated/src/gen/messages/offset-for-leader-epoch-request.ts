@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** OffsetForLeaderEpochRequest, every field of every version (v0-4). */
 export interface OffsetForLeaderEpochRequest {
   /** `ReplicaId`: v3-4; ignorable; entity brokerId */
@@ -152,7 +151,7 @@ function readOffsetForLeaderEpochRequest(r: Reader, version: number): OffsetForL
   return o;
 }
 
-/** OffsetForLeaderTopic of OffsetForLeaderEpochRequest (v0-4), every field of every version. */
+/** `OffsetForLeaderTopic` of OffsetForLeaderEpochRequest, every field of every version (v0-4). */
 export interface OffsetForLeaderEpochRequestOffsetForLeaderTopic {
   /** `Topic`: v0-4; entity topicName; map key */
   topic: string;
@@ -302,7 +301,7 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(
   return o;
 }
 
-/** OffsetForLeaderPartition of OffsetForLeaderEpochRequest (v0-4), every field of every version. */
+/** `OffsetForLeaderPartition` of OffsetForLeaderEpochRequest, every field of every version (v0-4). */
 export interface OffsetForLeaderEpochRequestOffsetForLeaderPartition {
   /** `Partition`: v0-4 */
   partition: number;
@@ -409,17 +408,17 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderPartition(
   return o;
 }
 
-/** OffsetForLeaderPartition of OffsetForLeaderEpochRequest as version 0 carries it. */
+/** `OffsetForLeaderPartition` of OffsetForLeaderEpochRequest at v0-1. */
 export interface OffsetForLeaderEpochRequestOffsetForLeaderPartitionV0 {
   partition: number;
   leaderEpoch: number;
 }
-/** OffsetForLeaderTopic of OffsetForLeaderEpochRequest as version 0 carries it. */
+/** `OffsetForLeaderTopic` of OffsetForLeaderEpochRequest at v0-1. */
 export interface OffsetForLeaderEpochRequestOffsetForLeaderTopicV0 {
   topic: string;
   partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartitionV0[];
 }
-/** OffsetForLeaderEpochRequest of OffsetForLeaderEpochRequest as version 0 carries it. */
+/** OffsetForLeaderEpochRequest at v0-1. */
 export interface OffsetForLeaderEpochRequestV0 {
   topics: OffsetForLeaderEpochRequestOffsetForLeaderTopicV0[];
 }
@@ -427,25 +426,25 @@ export type OffsetForLeaderEpochRequestOffsetForLeaderPartitionV1 =
   OffsetForLeaderEpochRequestOffsetForLeaderPartitionV0;
 export type OffsetForLeaderEpochRequestOffsetForLeaderTopicV1 = OffsetForLeaderEpochRequestOffsetForLeaderTopicV0;
 export type OffsetForLeaderEpochRequestV1 = OffsetForLeaderEpochRequestV0;
-/** OffsetForLeaderPartition of OffsetForLeaderEpochRequest as version 2 carries it. */
+/** `OffsetForLeaderPartition` of OffsetForLeaderEpochRequest at v2-4. Since v1: adds `currentLeaderEpoch`. */
 export interface OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2 {
   partition: number;
   currentLeaderEpoch: number;
   leaderEpoch: number;
 }
-/** OffsetForLeaderTopic of OffsetForLeaderEpochRequest as version 2 carries it. */
+/** `OffsetForLeaderTopic` of OffsetForLeaderEpochRequest at v2-4. Since v1: `partitions` is now `OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2[]`. */
 export interface OffsetForLeaderEpochRequestOffsetForLeaderTopicV2 {
   topic: string;
   partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2[];
 }
-/** OffsetForLeaderEpochRequest of OffsetForLeaderEpochRequest as version 2 carries it. */
+/** OffsetForLeaderEpochRequest at v2. Since v1: `topics` is now `OffsetForLeaderEpochRequestOffsetForLeaderTopicV2[]`. */
 export interface OffsetForLeaderEpochRequestV2 {
   topics: OffsetForLeaderEpochRequestOffsetForLeaderTopicV2[];
 }
 export type OffsetForLeaderEpochRequestOffsetForLeaderPartitionV3 =
   OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2;
 export type OffsetForLeaderEpochRequestOffsetForLeaderTopicV3 = OffsetForLeaderEpochRequestOffsetForLeaderTopicV2;
-/** OffsetForLeaderEpochRequest of OffsetForLeaderEpochRequest as version 3 carries it. */
+/** OffsetForLeaderEpochRequest at v3-4. Since v2: adds `replicaId`. */
 export interface OffsetForLeaderEpochRequestV3 {
   replicaId: number;
   topics: OffsetForLeaderEpochRequestOffsetForLeaderTopicV2[];

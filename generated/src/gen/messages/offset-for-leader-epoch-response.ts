@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** OffsetForLeaderEpochResponse, every field of every version (v0-4). */
 export interface OffsetForLeaderEpochResponse {
   /** `ThrottleTimeMs`: v2-4; ignorable */
@@ -152,7 +151,7 @@ function readOffsetForLeaderEpochResponse(r: Reader, version: number): OffsetFor
   return o;
 }
 
-/** OffsetForLeaderTopicResult of OffsetForLeaderEpochResponse (v0-4), every field of every version. */
+/** `OffsetForLeaderTopicResult` of OffsetForLeaderEpochResponse, every field of every version (v0-4). */
 export interface OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
   /** `Topic`: v0-4; entity topicName; map key */
   topic: string;
@@ -302,7 +301,7 @@ function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(
   return o;
 }
 
-/** EpochEndOffset of OffsetForLeaderEpochResponse (v0-4), every field of every version. */
+/** `EpochEndOffset` of OffsetForLeaderEpochResponse, every field of every version (v0-4). */
 export interface OffsetForLeaderEpochResponseEpochEndOffset {
   /** `ErrorCode`: v0-4 */
   errorCode: number;
@@ -417,41 +416,41 @@ function readOffsetForLeaderEpochResponseEpochEndOffset(
   return o;
 }
 
-/** EpochEndOffset of OffsetForLeaderEpochResponse as version 0 carries it. */
+/** `EpochEndOffset` of OffsetForLeaderEpochResponse at v0. */
 export interface OffsetForLeaderEpochResponseEpochEndOffsetV0 {
   errorCode: number;
   partition: number;
   endOffset: bigint;
 }
-/** OffsetForLeaderTopicResult of OffsetForLeaderEpochResponse as version 0 carries it. */
+/** `OffsetForLeaderTopicResult` of OffsetForLeaderEpochResponse at v0. */
 export interface OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV0 {
   topic: string;
   partitions: OffsetForLeaderEpochResponseEpochEndOffsetV0[];
 }
-/** OffsetForLeaderEpochResponse of OffsetForLeaderEpochResponse as version 0 carries it. */
+/** OffsetForLeaderEpochResponse at v0. */
 export interface OffsetForLeaderEpochResponseV0 {
   topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV0[];
 }
-/** EpochEndOffset of OffsetForLeaderEpochResponse as version 1 carries it. */
+/** `EpochEndOffset` of OffsetForLeaderEpochResponse at v1-4. Since v0: adds `leaderEpoch`. */
 export interface OffsetForLeaderEpochResponseEpochEndOffsetV1 {
   errorCode: number;
   partition: number;
   leaderEpoch: number;
   endOffset: bigint;
 }
-/** OffsetForLeaderTopicResult of OffsetForLeaderEpochResponse as version 1 carries it. */
+/** `OffsetForLeaderTopicResult` of OffsetForLeaderEpochResponse at v1-4. Since v0: `partitions` is now `OffsetForLeaderEpochResponseEpochEndOffsetV1[]`. */
 export interface OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1 {
   topic: string;
   partitions: OffsetForLeaderEpochResponseEpochEndOffsetV1[];
 }
-/** OffsetForLeaderEpochResponse of OffsetForLeaderEpochResponse as version 1 carries it. */
+/** OffsetForLeaderEpochResponse at v1. Since v0: `topics` is now `OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1[]`. */
 export interface OffsetForLeaderEpochResponseV1 {
   topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1[];
 }
 export type OffsetForLeaderEpochResponseEpochEndOffsetV2 = OffsetForLeaderEpochResponseEpochEndOffsetV1;
 export type OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2 =
   OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1;
-/** OffsetForLeaderEpochResponse of OffsetForLeaderEpochResponse as version 2 carries it. */
+/** OffsetForLeaderEpochResponse at v2-4. Since v1: adds `throttleTimeMs`. */
 export interface OffsetForLeaderEpochResponseV2 {
   throttleTimeMs: number;
   topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ProduceRequest, every field of every version (v0-13). */
 export interface ProduceRequest {
   /** `TransactionalId`: v3-13; nullable v3-13; entity transactionalId */
@@ -188,7 +187,7 @@ function readProduceRequest(r: Reader, version: number): ProduceRequest {
   return o;
 }
 
-/** TopicProduceData of ProduceRequest (v0-13), every field of every version. */
+/** `TopicProduceData` of ProduceRequest, every field of every version (v0-13). */
 export interface ProduceRequestTopicProduceData {
   /** `Name`: v0-12; ignorable; entity topicName; map key */
   name: string;
@@ -352,7 +351,7 @@ function readProduceRequestTopicProduceData(r: Reader, version: number): Produce
   return o;
 }
 
-/** PartitionProduceData of ProduceRequest (v0-13), every field of every version. */
+/** `PartitionProduceData` of ProduceRequest, every field of every version (v0-13). */
 export interface ProduceRequestPartitionProduceData {
   /** `Index`: v0-13 */
   index: number;
@@ -453,17 +452,17 @@ function readProduceRequestPartitionProduceData(r: Reader, version: number): Pro
   return o;
 }
 
-/** PartitionProduceData of ProduceRequest as version 0 carries it. */
+/** `PartitionProduceData` of ProduceRequest at v0-13. */
 export interface ProduceRequestPartitionProduceDataV0 {
   index: number;
   records: Buffer | null;
 }
-/** TopicProduceData of ProduceRequest as version 0 carries it. */
+/** `TopicProduceData` of ProduceRequest at v0-12. */
 export interface ProduceRequestTopicProduceDataV0 {
   name: string;
   partitionData: ProduceRequestPartitionProduceDataV0[];
 }
-/** ProduceRequest of ProduceRequest as version 0 carries it. */
+/** ProduceRequest at v0-2. */
 export interface ProduceRequestV0 {
   acks: number;
   timeoutMs: number;
@@ -477,7 +476,7 @@ export type ProduceRequestTopicProduceDataV2 = ProduceRequestTopicProduceDataV0;
 export type ProduceRequestV2 = ProduceRequestV0;
 export type ProduceRequestPartitionProduceDataV3 = ProduceRequestPartitionProduceDataV0;
 export type ProduceRequestTopicProduceDataV3 = ProduceRequestTopicProduceDataV0;
-/** ProduceRequest of ProduceRequest as version 3 carries it. */
+/** ProduceRequest at v3-12. Since v2: adds `transactionalId`. */
 export interface ProduceRequestV3 {
   transactionalId: string | null;
   acks: number;
@@ -512,13 +511,13 @@ export type ProduceRequestPartitionProduceDataV12 = ProduceRequestPartitionProdu
 export type ProduceRequestTopicProduceDataV12 = ProduceRequestTopicProduceDataV0;
 export type ProduceRequestV12 = ProduceRequestV3;
 export type ProduceRequestPartitionProduceDataV13 = ProduceRequestPartitionProduceDataV0;
-/** TopicProduceData of ProduceRequest as version 13 carries it. */
+/** `TopicProduceData` of ProduceRequest at v13. Since v12: adds `topicId`; drops `name`. */
 export interface ProduceRequestTopicProduceDataV13 {
   topicId: string;
   partitionData: ProduceRequestPartitionProduceDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ProduceRequest of ProduceRequest as version 13 carries it. */
+/** ProduceRequest at v13. Since v12: `topicData` is now `ProduceRequestTopicProduceDataV13[]`. */
 export interface ProduceRequestV13 {
   transactionalId: string | null;
   acks: number;

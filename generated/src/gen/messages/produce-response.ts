@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ProduceResponse, every field of every version (v0-13). */
 export interface ProduceResponse {
   /** `Responses`: v0-13 */
@@ -219,7 +218,7 @@ function readProduceResponse(r: Reader, version: number): ProduceResponse {
   return o;
 }
 
-/** TopicProduceResponse of ProduceResponse (v0-13), every field of every version. */
+/** `TopicProduceResponse` of ProduceResponse, every field of every version (v0-13). */
 export interface ProduceResponseTopicProduceResponse {
   /** `Name`: v0-12; ignorable; entity topicName; map key */
   name: string;
@@ -387,7 +386,7 @@ function readProduceResponseTopicProduceResponse(r: Reader, version: number): Pr
   return o;
 }
 
-/** PartitionProduceResponse of ProduceResponse (v0-13), every field of every version. */
+/** `PartitionProduceResponse` of ProduceResponse, every field of every version (v0-13). */
 export interface ProduceResponsePartitionProduceResponse {
   /** `Index`: v0-13 */
   index: number;
@@ -653,7 +652,7 @@ function readProduceResponsePartitionProduceResponse(
   return o;
 }
 
-/** BatchIndexAndErrorMessage of ProduceResponse (v8-13), every field of every version. */
+/** `BatchIndexAndErrorMessage` of ProduceResponse, every field of every version (v8-13). */
 export interface ProduceResponseBatchIndexAndErrorMessage {
   /** `BatchIndex`: v8-13 */
   batchIndex: number;
@@ -760,7 +759,7 @@ function readProduceResponseBatchIndexAndErrorMessage(
   return o;
 }
 
-/** LeaderIdAndEpoch of ProduceResponse (v10-13), every field of every version. */
+/** `LeaderIdAndEpoch` of ProduceResponse, every field of every version (v10-13). */
 export interface ProduceResponseLeaderIdAndEpoch {
   /** `LeaderId`: v10-13; entity brokerId */
   leaderId: number;
@@ -832,7 +831,7 @@ function readProduceResponseLeaderIdAndEpoch(r: Reader, version: number): Produc
   return o;
 }
 
-/** NodeEndpoint of ProduceResponse (v10-13), every field of every version. */
+/** `NodeEndpoint` of ProduceResponse, every field of every version (v10-13). */
 export interface ProduceResponseNodeEndpoint {
   /** `NodeId`: v10-13; entity brokerId; map key */
   nodeId: number;
@@ -936,41 +935,41 @@ function isDefaultProduceResponseLeaderIdAndEpoch(m: ProduceResponseLeaderIdAndE
   );
 }
 
-/** PartitionProduceResponse of ProduceResponse as version 0 carries it. */
+/** `PartitionProduceResponse` of ProduceResponse at v0-1. */
 export interface ProduceResponsePartitionProduceResponseV0 {
   index: number;
   errorCode: number;
   baseOffset: bigint;
 }
-/** TopicProduceResponse of ProduceResponse as version 0 carries it. */
+/** `TopicProduceResponse` of ProduceResponse at v0-1. */
 export interface ProduceResponseTopicProduceResponseV0 {
   name: string;
   partitionResponses: ProduceResponsePartitionProduceResponseV0[];
 }
-/** ProduceResponse of ProduceResponse as version 0 carries it. */
+/** ProduceResponse at v0. */
 export interface ProduceResponseV0 {
   responses: ProduceResponseTopicProduceResponseV0[];
 }
 export type ProduceResponsePartitionProduceResponseV1 = ProduceResponsePartitionProduceResponseV0;
 export type ProduceResponseTopicProduceResponseV1 = ProduceResponseTopicProduceResponseV0;
-/** ProduceResponse of ProduceResponse as version 1 carries it. */
+/** ProduceResponse at v1. Since v0: adds `throttleTimeMs`. */
 export interface ProduceResponseV1 {
   responses: ProduceResponseTopicProduceResponseV0[];
   throttleTimeMs: number;
 }
-/** PartitionProduceResponse of ProduceResponse as version 2 carries it. */
+/** `PartitionProduceResponse` of ProduceResponse at v2-4. Since v1: adds `logAppendTimeMs`. */
 export interface ProduceResponsePartitionProduceResponseV2 {
   index: number;
   errorCode: number;
   baseOffset: bigint;
   logAppendTimeMs: bigint;
 }
-/** TopicProduceResponse of ProduceResponse as version 2 carries it. */
+/** `TopicProduceResponse` of ProduceResponse at v2-4. Since v1: `partitionResponses` is now `ProduceResponsePartitionProduceResponseV2[]`. */
 export interface ProduceResponseTopicProduceResponseV2 {
   name: string;
   partitionResponses: ProduceResponsePartitionProduceResponseV2[];
 }
-/** ProduceResponse of ProduceResponse as version 2 carries it. */
+/** ProduceResponse at v2-4. Since v1: `responses` is now `ProduceResponseTopicProduceResponseV2[]`. */
 export interface ProduceResponseV2 {
   responses: ProduceResponseTopicProduceResponseV2[];
   throttleTimeMs: number;
@@ -981,7 +980,7 @@ export type ProduceResponseV3 = ProduceResponseV2;
 export type ProduceResponsePartitionProduceResponseV4 = ProduceResponsePartitionProduceResponseV2;
 export type ProduceResponseTopicProduceResponseV4 = ProduceResponseTopicProduceResponseV2;
 export type ProduceResponseV4 = ProduceResponseV2;
-/** PartitionProduceResponse of ProduceResponse as version 5 carries it. */
+/** `PartitionProduceResponse` of ProduceResponse at v5-7. Since v4: adds `logStartOffset`. */
 export interface ProduceResponsePartitionProduceResponseV5 {
   index: number;
   errorCode: number;
@@ -989,12 +988,12 @@ export interface ProduceResponsePartitionProduceResponseV5 {
   logAppendTimeMs: bigint;
   logStartOffset: bigint;
 }
-/** TopicProduceResponse of ProduceResponse as version 5 carries it. */
+/** `TopicProduceResponse` of ProduceResponse at v5-7. Since v4: `partitionResponses` is now `ProduceResponsePartitionProduceResponseV5[]`. */
 export interface ProduceResponseTopicProduceResponseV5 {
   name: string;
   partitionResponses: ProduceResponsePartitionProduceResponseV5[];
 }
-/** ProduceResponse of ProduceResponse as version 5 carries it. */
+/** ProduceResponse at v5-7. Since v4: `responses` is now `ProduceResponseTopicProduceResponseV5[]`. */
 export interface ProduceResponseV5 {
   responses: ProduceResponseTopicProduceResponseV5[];
   throttleTimeMs: number;
@@ -1005,12 +1004,12 @@ export type ProduceResponseV6 = ProduceResponseV5;
 export type ProduceResponsePartitionProduceResponseV7 = ProduceResponsePartitionProduceResponseV5;
 export type ProduceResponseTopicProduceResponseV7 = ProduceResponseTopicProduceResponseV5;
 export type ProduceResponseV7 = ProduceResponseV5;
-/** BatchIndexAndErrorMessage of ProduceResponse as version 8 carries it. */
+/** `BatchIndexAndErrorMessage` of ProduceResponse at v8-13. */
 export interface ProduceResponseBatchIndexAndErrorMessageV8 {
   batchIndex: number;
   batchIndexErrorMessage: string | null;
 }
-/** PartitionProduceResponse of ProduceResponse as version 8 carries it. */
+/** `PartitionProduceResponse` of ProduceResponse at v8-9. Since v7: adds `recordErrors`, `errorMessage`. */
 export interface ProduceResponsePartitionProduceResponseV8 {
   index: number;
   errorCode: number;
@@ -1020,12 +1019,12 @@ export interface ProduceResponsePartitionProduceResponseV8 {
   recordErrors: ProduceResponseBatchIndexAndErrorMessageV8[];
   errorMessage: string | null;
 }
-/** TopicProduceResponse of ProduceResponse as version 8 carries it. */
+/** `TopicProduceResponse` of ProduceResponse at v8-9. Since v7: `partitionResponses` is now `ProduceResponsePartitionProduceResponseV8[]`. */
 export interface ProduceResponseTopicProduceResponseV8 {
   name: string;
   partitionResponses: ProduceResponsePartitionProduceResponseV8[];
 }
-/** ProduceResponse of ProduceResponse as version 8 carries it. */
+/** ProduceResponse at v8-9. Since v7: `responses` is now `ProduceResponseTopicProduceResponseV8[]`. */
 export interface ProduceResponseV8 {
   responses: ProduceResponseTopicProduceResponseV8[];
   throttleTimeMs: number;
@@ -1035,13 +1034,13 @@ export type ProduceResponsePartitionProduceResponseV9 = ProduceResponsePartition
 export type ProduceResponseTopicProduceResponseV9 = ProduceResponseTopicProduceResponseV8;
 export type ProduceResponseV9 = ProduceResponseV8;
 export type ProduceResponseBatchIndexAndErrorMessageV10 = ProduceResponseBatchIndexAndErrorMessageV8;
-/** LeaderIdAndEpoch of ProduceResponse as version 10 carries it. */
+/** `LeaderIdAndEpoch` of ProduceResponse at v10-13. */
 export interface ProduceResponseLeaderIdAndEpochV10 {
   leaderId: number;
   leaderEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionProduceResponse of ProduceResponse as version 10 carries it. */
+/** `PartitionProduceResponse` of ProduceResponse at v10-13. Since v9: adds `currentLeader`. */
 export interface ProduceResponsePartitionProduceResponseV10 {
   index: number;
   errorCode: number;
@@ -1053,13 +1052,13 @@ export interface ProduceResponsePartitionProduceResponseV10 {
   currentLeader: ProduceResponseLeaderIdAndEpochV10;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicProduceResponse of ProduceResponse as version 10 carries it. */
+/** `TopicProduceResponse` of ProduceResponse at v10-12. Since v9: `partitionResponses` is now `ProduceResponsePartitionProduceResponseV10[]`. */
 export interface ProduceResponseTopicProduceResponseV10 {
   name: string;
   partitionResponses: ProduceResponsePartitionProduceResponseV10[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** NodeEndpoint of ProduceResponse as version 10 carries it. */
+/** `NodeEndpoint` of ProduceResponse at v10-13. */
 export interface ProduceResponseNodeEndpointV10 {
   nodeId: number;
   host: string;
@@ -1067,7 +1066,7 @@ export interface ProduceResponseNodeEndpointV10 {
   rack: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ProduceResponse of ProduceResponse as version 10 carries it. */
+/** ProduceResponse at v10-12. Since v9: adds `nodeEndpoints`; `responses` is now `ProduceResponseTopicProduceResponseV10[]`. */
 export interface ProduceResponseV10 {
   responses: ProduceResponseTopicProduceResponseV10[];
   throttleTimeMs: number;
@@ -1089,14 +1088,14 @@ export type ProduceResponseV12 = ProduceResponseV10;
 export type ProduceResponseBatchIndexAndErrorMessageV13 = ProduceResponseBatchIndexAndErrorMessageV8;
 export type ProduceResponseLeaderIdAndEpochV13 = ProduceResponseLeaderIdAndEpochV10;
 export type ProduceResponsePartitionProduceResponseV13 = ProduceResponsePartitionProduceResponseV10;
-/** TopicProduceResponse of ProduceResponse as version 13 carries it. */
+/** `TopicProduceResponse` of ProduceResponse at v13. Since v12: adds `topicId`; drops `name`. */
 export interface ProduceResponseTopicProduceResponseV13 {
   topicId: string;
   partitionResponses: ProduceResponsePartitionProduceResponseV10[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type ProduceResponseNodeEndpointV13 = ProduceResponseNodeEndpointV10;
-/** ProduceResponse of ProduceResponse as version 13 carries it. */
+/** ProduceResponse at v13. Since v12: `responses` is now `ProduceResponseTopicProduceResponseV13[]`. */
 export interface ProduceResponseV13 {
   responses: ProduceResponseTopicProduceResponseV13[];
   throttleTimeMs: number;

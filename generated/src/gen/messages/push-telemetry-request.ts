@@ -3,12 +3,11 @@
 import {
   EMPTY_BYTES,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** PushTelemetryRequest, every field of every version (v0). */
 export interface PushTelemetryRequest {
   /** `ClientInstanceId`: v0 */
@@ -111,7 +110,7 @@ function readPushTelemetryRequest(r: Reader, version: number): PushTelemetryRequ
   return o;
 }
 
-/** PushTelemetryRequest of PushTelemetryRequest as version 0 carries it. */
+/** PushTelemetryRequest at v0. */
 export interface PushTelemetryRequestV0 {
   clientInstanceId: string;
   subscriptionId: number;

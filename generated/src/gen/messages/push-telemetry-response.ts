@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** PushTelemetryResponse, every field of every version (v0). */
 export interface PushTelemetryResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -83,7 +82,7 @@ function readPushTelemetryResponse(r: Reader, version: number): PushTelemetryRes
   return o;
 }
 
-/** PushTelemetryResponse of PushTelemetryResponse as version 0 carries it. */
+/** PushTelemetryResponse at v0. */
 export interface PushTelemetryResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

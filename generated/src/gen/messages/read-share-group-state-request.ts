@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ReadShareGroupStateRequest, every field of every version (v0). */
 export interface ReadShareGroupStateRequest {
   /** `GroupId`: v0 */
@@ -113,7 +112,7 @@ function readReadShareGroupStateRequest(r: Reader, version: number): ReadShareGr
   return o;
 }
 
-/** ReadStateData of ReadShareGroupStateRequest (v0), every field of every version. */
+/** `ReadStateData` of ReadShareGroupStateRequest, every field of every version (v0). */
 export interface ReadShareGroupStateRequestReadStateData {
   /** `TopicId`: v0 */
   topicId: string;
@@ -219,7 +218,7 @@ function readReadShareGroupStateRequestReadStateData(
   return o;
 }
 
-/** PartitionData of ReadShareGroupStateRequest (v0), every field of every version. */
+/** `PartitionData` of ReadShareGroupStateRequest, every field of every version (v0). */
 export interface ReadShareGroupStateRequestPartitionData {
   /** `Partition`: v0 */
   partition: number;
@@ -301,19 +300,19 @@ function readReadShareGroupStateRequestPartitionData(
   return o;
 }
 
-/** PartitionData of ReadShareGroupStateRequest as version 0 carries it. */
+/** `PartitionData` of ReadShareGroupStateRequest at v0. */
 export interface ReadShareGroupStateRequestPartitionDataV0 {
   partition: number;
   leaderEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadStateData of ReadShareGroupStateRequest as version 0 carries it. */
+/** `ReadStateData` of ReadShareGroupStateRequest at v0. */
 export interface ReadShareGroupStateRequestReadStateDataV0 {
   topicId: string;
   partitions: ReadShareGroupStateRequestPartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadShareGroupStateRequest of ReadShareGroupStateRequest as version 0 carries it. */
+/** ReadShareGroupStateRequest at v0. */
 export interface ReadShareGroupStateRequestV0 {
   groupId: string;
   topics: ReadShareGroupStateRequestReadStateDataV0[];

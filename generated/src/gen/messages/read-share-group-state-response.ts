@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ReadShareGroupStateResponse, every field of every version (v0). */
 export interface ReadShareGroupStateResponse {
   /** `Results`: v0 */
@@ -102,7 +101,7 @@ function readReadShareGroupStateResponse(r: Reader, version: number): ReadShareG
   return o;
 }
 
-/** ReadStateResult of ReadShareGroupStateResponse (v0), every field of every version. */
+/** `ReadStateResult` of ReadShareGroupStateResponse, every field of every version (v0). */
 export interface ReadShareGroupStateResponseReadStateResult {
   /** `TopicId`: v0 */
   topicId: string;
@@ -208,7 +207,7 @@ function readReadShareGroupStateResponseReadStateResult(
   return o;
 }
 
-/** PartitionResult of ReadShareGroupStateResponse (v0), every field of every version. */
+/** `PartitionResult` of ReadShareGroupStateResponse, every field of every version (v0). */
 export interface ReadShareGroupStateResponsePartitionResult {
   /** `Partition`: v0 */
   partition: number;
@@ -351,7 +350,7 @@ function readReadShareGroupStateResponsePartitionResult(
   return o;
 }
 
-/** StateBatch of ReadShareGroupStateResponse (v0), every field of every version. */
+/** `StateBatch` of ReadShareGroupStateResponse, every field of every version (v0). */
 export interface ReadShareGroupStateResponseStateBatch {
   /** `FirstOffset`: v0 */
   firstOffset: bigint;
@@ -443,7 +442,7 @@ function readReadShareGroupStateResponseStateBatch(r: Reader, version: number): 
   return o;
 }
 
-/** StateBatch of ReadShareGroupStateResponse as version 0 carries it. */
+/** `StateBatch` of ReadShareGroupStateResponse at v0. */
 export interface ReadShareGroupStateResponseStateBatchV0 {
   firstOffset: bigint;
   lastOffset: bigint;
@@ -451,7 +450,7 @@ export interface ReadShareGroupStateResponseStateBatchV0 {
   deliveryCount: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionResult of ReadShareGroupStateResponse as version 0 carries it. */
+/** `PartitionResult` of ReadShareGroupStateResponse at v0. */
 export interface ReadShareGroupStateResponsePartitionResultV0 {
   partition: number;
   errorCode: number;
@@ -461,13 +460,13 @@ export interface ReadShareGroupStateResponsePartitionResultV0 {
   stateBatches: ReadShareGroupStateResponseStateBatchV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadStateResult of ReadShareGroupStateResponse as version 0 carries it. */
+/** `ReadStateResult` of ReadShareGroupStateResponse at v0. */
 export interface ReadShareGroupStateResponseReadStateResultV0 {
   topicId: string;
   partitions: ReadShareGroupStateResponsePartitionResultV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadShareGroupStateResponse of ReadShareGroupStateResponse as version 0 carries it. */
+/** ReadShareGroupStateResponse at v0. */
 export interface ReadShareGroupStateResponseV0 {
   results: ReadShareGroupStateResponseReadStateResultV0[];
   _unknownTaggedFields?: TaggedField[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ReadShareGroupStateSummaryRequest, every field of every version (v0-1). */
 export interface ReadShareGroupStateSummaryRequest {
   /** `GroupId`: v0-1 */
@@ -117,7 +116,7 @@ function readReadShareGroupStateSummaryRequest(r: Reader, version: number): Read
   return o;
 }
 
-/** ReadStateSummaryData of ReadShareGroupStateSummaryRequest (v0-1), every field of every version. */
+/** `ReadStateSummaryData` of ReadShareGroupStateSummaryRequest, every field of every version (v0-1). */
 export interface ReadShareGroupStateSummaryRequestReadStateSummaryData {
   /** `TopicId`: v0-1 */
   topicId: string;
@@ -223,7 +222,7 @@ function readReadShareGroupStateSummaryRequestReadStateSummaryData(
   return o;
 }
 
-/** PartitionData of ReadShareGroupStateSummaryRequest (v0-1), every field of every version. */
+/** `PartitionData` of ReadShareGroupStateSummaryRequest, every field of every version (v0-1). */
 export interface ReadShareGroupStateSummaryRequestPartitionData {
   /** `Partition`: v0-1 */
   partition: number;
@@ -305,19 +304,19 @@ function readReadShareGroupStateSummaryRequestPartitionData(
   return o;
 }
 
-/** PartitionData of ReadShareGroupStateSummaryRequest as version 0 carries it. */
+/** `PartitionData` of ReadShareGroupStateSummaryRequest at v0-1. */
 export interface ReadShareGroupStateSummaryRequestPartitionDataV0 {
   partition: number;
   leaderEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadStateSummaryData of ReadShareGroupStateSummaryRequest as version 0 carries it. */
+/** `ReadStateSummaryData` of ReadShareGroupStateSummaryRequest at v0-1. */
 export interface ReadShareGroupStateSummaryRequestReadStateSummaryDataV0 {
   topicId: string;
   partitions: ReadShareGroupStateSummaryRequestPartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadShareGroupStateSummaryRequest of ReadShareGroupStateSummaryRequest as version 0 carries it. */
+/** ReadShareGroupStateSummaryRequest at v0-1. */
 export interface ReadShareGroupStateSummaryRequestV0 {
   groupId: string;
   topics: ReadShareGroupStateSummaryRequestReadStateSummaryDataV0[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ReadShareGroupStateSummaryResponse, every field of every version (v0-1). */
 export interface ReadShareGroupStateSummaryResponse {
   /** `Results`: v0-1 */
@@ -106,7 +105,7 @@ function readReadShareGroupStateSummaryResponse(r: Reader, version: number): Rea
   return o;
 }
 
-/** ReadStateSummaryResult of ReadShareGroupStateSummaryResponse (v0-1), every field of every version. */
+/** `ReadStateSummaryResult` of ReadShareGroupStateSummaryResponse, every field of every version (v0-1). */
 export interface ReadShareGroupStateSummaryResponseReadStateSummaryResult {
   /** `TopicId`: v0-1 */
   topicId: string;
@@ -212,7 +211,7 @@ function readReadShareGroupStateSummaryResponseReadStateSummaryResult(
   return o;
 }
 
-/** PartitionResult of ReadShareGroupStateSummaryResponse (v0-1), every field of every version. */
+/** `PartitionResult` of ReadShareGroupStateSummaryResponse, every field of every version (v0-1). */
 export interface ReadShareGroupStateSummaryResponsePartitionResult {
   /** `Partition`: v0-1 */
   partition: number;
@@ -347,7 +346,7 @@ function readReadShareGroupStateSummaryResponsePartitionResult(
   return o;
 }
 
-/** PartitionResult of ReadShareGroupStateSummaryResponse as version 0 carries it. */
+/** `PartitionResult` of ReadShareGroupStateSummaryResponse at v0. */
 export interface ReadShareGroupStateSummaryResponsePartitionResultV0 {
   partition: number;
   errorCode: number;
@@ -357,18 +356,18 @@ export interface ReadShareGroupStateSummaryResponsePartitionResultV0 {
   startOffset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadStateSummaryResult of ReadShareGroupStateSummaryResponse as version 0 carries it. */
+/** `ReadStateSummaryResult` of ReadShareGroupStateSummaryResponse at v0. */
 export interface ReadShareGroupStateSummaryResponseReadStateSummaryResultV0 {
   topicId: string;
   partitions: ReadShareGroupStateSummaryResponsePartitionResultV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadShareGroupStateSummaryResponse of ReadShareGroupStateSummaryResponse as version 0 carries it. */
+/** ReadShareGroupStateSummaryResponse at v0. */
 export interface ReadShareGroupStateSummaryResponseV0 {
   results: ReadShareGroupStateSummaryResponseReadStateSummaryResultV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionResult of ReadShareGroupStateSummaryResponse as version 1 carries it. */
+/** `PartitionResult` of ReadShareGroupStateSummaryResponse at v1. Since v0: adds `deliveryCompleteCount`. */
 export interface ReadShareGroupStateSummaryResponsePartitionResultV1 {
   partition: number;
   errorCode: number;
@@ -379,13 +378,13 @@ export interface ReadShareGroupStateSummaryResponsePartitionResultV1 {
   deliveryCompleteCount: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadStateSummaryResult of ReadShareGroupStateSummaryResponse as version 1 carries it. */
+/** `ReadStateSummaryResult` of ReadShareGroupStateSummaryResponse at v1. Since v0: `partitions` is now `ReadShareGroupStateSummaryResponsePartitionResultV1[]`. */
 export interface ReadShareGroupStateSummaryResponseReadStateSummaryResultV1 {
   topicId: string;
   partitions: ReadShareGroupStateSummaryResponsePartitionResultV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ReadShareGroupStateSummaryResponse of ReadShareGroupStateSummaryResponse as version 1 carries it. */
+/** ReadShareGroupStateSummaryResponse at v1. Since v0: `results` is now `ReadShareGroupStateSummaryResponseReadStateSummaryResultV1[]`. */
 export interface ReadShareGroupStateSummaryResponseV1 {
   results: ReadShareGroupStateSummaryResponseReadStateSummaryResultV1[];
   _unknownTaggedFields?: TaggedField[];

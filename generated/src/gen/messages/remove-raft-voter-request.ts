@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** RemoveRaftVoterRequest, every field of every version (v0). */
 export interface RemoveRaftVoterRequest {
   /** `ClusterId`: v0; nullable v0 */
@@ -97,7 +96,7 @@ function readRemoveRaftVoterRequest(r: Reader, version: number): RemoveRaftVoter
   return o;
 }
 
-/** RemoveRaftVoterRequest of RemoveRaftVoterRequest as version 0 carries it. */
+/** RemoveRaftVoterRequest at v0. */
 export interface RemoveRaftVoterRequestV0 {
   clusterId: string | null;
   voterId: number;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** RemoveRaftVoterResponse, every field of every version (v0). */
 export interface RemoveRaftVoterResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -97,7 +96,7 @@ function readRemoveRaftVoterResponse(r: Reader, version: number): RemoveRaftVote
   return o;
 }
 
-/** RemoveRaftVoterResponse of RemoveRaftVoterResponse as version 0 carries it. */
+/** RemoveRaftVoterResponse at v0. */
 export interface RemoveRaftVoterResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

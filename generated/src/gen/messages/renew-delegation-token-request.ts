@@ -4,12 +4,11 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** RenewDelegationTokenRequest, every field of every version (v0-2). */
 export interface RenewDelegationTokenRequest {
   /** `Hmac`: v0-2 */
@@ -107,7 +106,7 @@ function readRenewDelegationTokenRequest(r: Reader, version: number): RenewDeleg
   return o;
 }
 
-/** RenewDelegationTokenRequest of RenewDelegationTokenRequest as version 0 carries it. */
+/** RenewDelegationTokenRequest at v0-2. */
 export interface RenewDelegationTokenRequestV0 {
   hmac: Buffer;
   renewPeriodMs: bigint;

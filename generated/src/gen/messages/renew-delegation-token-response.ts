@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** RenewDelegationTokenResponse, every field of every version (v0-2). */
 export interface RenewDelegationTokenResponse {
   /** `ErrorCode`: v0-2 */
@@ -103,7 +102,7 @@ function readRenewDelegationTokenResponse(r: Reader, version: number): RenewDele
   return o;
 }
 
-/** RenewDelegationTokenResponse of RenewDelegationTokenResponse as version 0 carries it. */
+/** RenewDelegationTokenResponse at v0-2. */
 export interface RenewDelegationTokenResponseV0 {
   errorCode: number;
   expiryTimestampMs: bigint;

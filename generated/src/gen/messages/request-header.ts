@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** RequestHeader, every field of every version (v0-2). */
 export interface RequestHeader {
   /** `RequestApiKey`: v0-2 */
@@ -127,13 +126,13 @@ function readRequestHeader(r: Reader, version: number): RequestHeader {
   return o;
 }
 
-/** RequestHeader of RequestHeader as version 0 carries it. */
+/** RequestHeader at v0. */
 export interface RequestHeaderV0 {
   requestApiKey: number;
   requestApiVersion: number;
   correlationId: number;
 }
-/** RequestHeader of RequestHeader as version 1 carries it. */
+/** RequestHeader at v1-2. Since v0: adds `clientId`. */
 export interface RequestHeaderV1 {
   requestApiKey: number;
   requestApiVersion: number;

@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ResponseHeader, every field of every version (v0-1). */
 export interface ResponseHeader {
   /** `CorrelationId`: v0-1 */
@@ -85,7 +84,7 @@ function readResponseHeader(r: Reader, version: number): ResponseHeader {
   return o;
 }
 
-/** ResponseHeader of ResponseHeader as version 0 carries it. */
+/** ResponseHeader at v0-1. */
 export interface ResponseHeaderV0 {
   correlationId: number;
 }

@@ -4,12 +4,11 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** SaslAuthenticateRequest, every field of every version (v0-2). */
 export interface SaslAuthenticateRequest {
   /** `AuthBytes`: v0-2 */
@@ -97,7 +96,7 @@ function readSaslAuthenticateRequest(r: Reader, version: number): SaslAuthentica
   return o;
 }
 
-/** SaslAuthenticateRequest of SaslAuthenticateRequest as version 0 carries it. */
+/** SaslAuthenticateRequest at v0-2. */
 export interface SaslAuthenticateRequestV0 {
   authBytes: Buffer;
 }

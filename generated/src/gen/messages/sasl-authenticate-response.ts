@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** SaslAuthenticateResponse, every field of every version (v0-2). */
 export interface SaslAuthenticateResponse {
   /** `ErrorCode`: v0-2 */
@@ -143,13 +142,13 @@ function readSaslAuthenticateResponse(r: Reader, version: number): SaslAuthentic
   return o;
 }
 
-/** SaslAuthenticateResponse of SaslAuthenticateResponse as version 0 carries it. */
+/** SaslAuthenticateResponse at v0. */
 export interface SaslAuthenticateResponseV0 {
   errorCode: number;
   errorMessage: string | null;
   authBytes: Buffer;
 }
-/** SaslAuthenticateResponse of SaslAuthenticateResponse as version 1 carries it. */
+/** SaslAuthenticateResponse at v1-2. Since v0: adds `sessionLifetimeMs`. */
 export interface SaslAuthenticateResponseV1 {
   errorCode: number;
   errorMessage: string | null;

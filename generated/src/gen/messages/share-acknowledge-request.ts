@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareAcknowledgeRequest, every field of every version (v0-2). */
 export interface ShareAcknowledgeRequest {
   /** `GroupId`: v0-2; nullable v0-2; entity groupId */
@@ -160,7 +159,7 @@ function readShareAcknowledgeRequest(r: Reader, version: number): ShareAcknowled
   return o;
 }
 
-/** AcknowledgeTopic of ShareAcknowledgeRequest (v0-2), every field of every version. */
+/** `AcknowledgeTopic` of ShareAcknowledgeRequest, every field of every version (v0-2). */
 export interface ShareAcknowledgeRequestAcknowledgeTopic {
   /** `TopicId`: v0-2; map key */
   topicId: string;
@@ -266,7 +265,7 @@ function readShareAcknowledgeRequestAcknowledgeTopic(
   return o;
 }
 
-/** AcknowledgePartition of ShareAcknowledgeRequest (v0-2), every field of every version. */
+/** `AcknowledgePartition` of ShareAcknowledgeRequest, every field of every version (v0-2). */
 export interface ShareAcknowledgeRequestAcknowledgePartition {
   /** `PartitionIndex`: v0-2; map key */
   partitionIndex: number;
@@ -372,7 +371,7 @@ function readShareAcknowledgeRequestAcknowledgePartition(
   return o;
 }
 
-/** AcknowledgementBatch of ShareAcknowledgeRequest (v0-2), every field of every version. */
+/** `AcknowledgementBatch` of ShareAcknowledgeRequest, every field of every version (v0-2). */
 export interface ShareAcknowledgeRequestAcknowledgementBatch {
   /** `FirstOffset`: v0-2 */
   firstOffset: bigint;
@@ -484,26 +483,26 @@ function readShareAcknowledgeRequestAcknowledgementBatch(
   return o;
 }
 
-/** AcknowledgementBatch of ShareAcknowledgeRequest as version 0 carries it. */
+/** `AcknowledgementBatch` of ShareAcknowledgeRequest at v0-2. */
 export interface ShareAcknowledgeRequestAcknowledgementBatchV0 {
   firstOffset: bigint;
   lastOffset: bigint;
   acknowledgeTypes: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AcknowledgePartition of ShareAcknowledgeRequest as version 0 carries it. */
+/** `AcknowledgePartition` of ShareAcknowledgeRequest at v0-2. */
 export interface ShareAcknowledgeRequestAcknowledgePartitionV0 {
   partitionIndex: number;
   acknowledgementBatches: ShareAcknowledgeRequestAcknowledgementBatchV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** AcknowledgeTopic of ShareAcknowledgeRequest as version 0 carries it. */
+/** `AcknowledgeTopic` of ShareAcknowledgeRequest at v0-2. */
 export interface ShareAcknowledgeRequestAcknowledgeTopicV0 {
   topicId: string;
   partitions: ShareAcknowledgeRequestAcknowledgePartitionV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareAcknowledgeRequest of ShareAcknowledgeRequest as version 0 carries it. */
+/** ShareAcknowledgeRequest at v0-1. */
 export interface ShareAcknowledgeRequestV0 {
   groupId: string | null;
   memberId: string | null;
@@ -518,7 +517,7 @@ export type ShareAcknowledgeRequestV1 = ShareAcknowledgeRequestV0;
 export type ShareAcknowledgeRequestAcknowledgementBatchV2 = ShareAcknowledgeRequestAcknowledgementBatchV0;
 export type ShareAcknowledgeRequestAcknowledgePartitionV2 = ShareAcknowledgeRequestAcknowledgePartitionV0;
 export type ShareAcknowledgeRequestAcknowledgeTopicV2 = ShareAcknowledgeRequestAcknowledgeTopicV0;
-/** ShareAcknowledgeRequest of ShareAcknowledgeRequest as version 2 carries it. */
+/** ShareAcknowledgeRequest at v2. Since v1: adds `isRenewAck`. */
 export interface ShareAcknowledgeRequestV2 {
   groupId: string | null;
   memberId: string | null;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareAcknowledgeResponse, every field of every version (v0-2). */
 export interface ShareAcknowledgeResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -177,7 +176,7 @@ function readShareAcknowledgeResponse(r: Reader, version: number): ShareAcknowle
   return o;
 }
 
-/** ShareAcknowledgeTopicResponse of ShareAcknowledgeResponse (v0-2), every field of every version. */
+/** `ShareAcknowledgeTopicResponse` of ShareAcknowledgeResponse, every field of every version (v0-2). */
 export interface ShareAcknowledgeResponseShareAcknowledgeTopicResponse {
   /** `TopicId`: v0-2; map key */
   topicId: string;
@@ -283,7 +282,7 @@ function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(
   return o;
 }
 
-/** PartitionData of ShareAcknowledgeResponse (v0-2), every field of every version. */
+/** `PartitionData` of ShareAcknowledgeResponse, every field of every version (v0-2). */
 export interface ShareAcknowledgeResponsePartitionData {
   /** `PartitionIndex`: v0-2 */
   partitionIndex: number;
@@ -381,7 +380,7 @@ function readShareAcknowledgeResponsePartitionData(r: Reader, version: number): 
   return o;
 }
 
-/** LeaderIdAndEpoch of ShareAcknowledgeResponse (v0-2), every field of every version. */
+/** `LeaderIdAndEpoch` of ShareAcknowledgeResponse, every field of every version (v0-2). */
 export interface ShareAcknowledgeResponseLeaderIdAndEpoch {
   /** `LeaderId`: v0-2 */
   leaderId: number;
@@ -463,7 +462,7 @@ function readShareAcknowledgeResponseLeaderIdAndEpoch(
   return o;
 }
 
-/** NodeEndpoint of ShareAcknowledgeResponse (v0-2), every field of every version. */
+/** `NodeEndpoint` of ShareAcknowledgeResponse, every field of every version (v0-2). */
 export interface ShareAcknowledgeResponseNodeEndpoint {
   /** `NodeId`: v0-2; entity brokerId; map key */
   nodeId: number;
@@ -563,13 +562,13 @@ function readShareAcknowledgeResponseNodeEndpoint(r: Reader, version: number): S
   return o;
 }
 
-/** LeaderIdAndEpoch of ShareAcknowledgeResponse as version 0 carries it. */
+/** `LeaderIdAndEpoch` of ShareAcknowledgeResponse at v0-2. */
 export interface ShareAcknowledgeResponseLeaderIdAndEpochV0 {
   leaderId: number;
   leaderEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of ShareAcknowledgeResponse as version 0 carries it. */
+/** `PartitionData` of ShareAcknowledgeResponse at v0-2. */
 export interface ShareAcknowledgeResponsePartitionDataV0 {
   partitionIndex: number;
   errorCode: number;
@@ -577,13 +576,13 @@ export interface ShareAcknowledgeResponsePartitionDataV0 {
   currentLeader: ShareAcknowledgeResponseLeaderIdAndEpochV0;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareAcknowledgeTopicResponse of ShareAcknowledgeResponse as version 0 carries it. */
+/** `ShareAcknowledgeTopicResponse` of ShareAcknowledgeResponse at v0-2. */
 export interface ShareAcknowledgeResponseShareAcknowledgeTopicResponseV0 {
   topicId: string;
   partitions: ShareAcknowledgeResponsePartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** NodeEndpoint of ShareAcknowledgeResponse as version 0 carries it. */
+/** `NodeEndpoint` of ShareAcknowledgeResponse at v0-2. */
 export interface ShareAcknowledgeResponseNodeEndpointV0 {
   nodeId: number;
   host: string;
@@ -591,7 +590,7 @@ export interface ShareAcknowledgeResponseNodeEndpointV0 {
   rack: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareAcknowledgeResponse of ShareAcknowledgeResponse as version 0 carries it. */
+/** ShareAcknowledgeResponse at v0-1. */
 export interface ShareAcknowledgeResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -611,7 +610,7 @@ export type ShareAcknowledgeResponsePartitionDataV2 = ShareAcknowledgeResponsePa
 export type ShareAcknowledgeResponseShareAcknowledgeTopicResponseV2 =
   ShareAcknowledgeResponseShareAcknowledgeTopicResponseV0;
 export type ShareAcknowledgeResponseNodeEndpointV2 = ShareAcknowledgeResponseNodeEndpointV0;
-/** ShareAcknowledgeResponse of ShareAcknowledgeResponse as version 2 carries it. */
+/** ShareAcknowledgeResponse at v2. Since v1: adds `acquisitionLockTimeoutMs`. */
 export interface ShareAcknowledgeResponseV2 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareFetchRequest, every field of every version (v0-2). */
 export interface ShareFetchRequest {
   /** `GroupId`: v0-2; nullable v0-2; entity groupId */
@@ -282,7 +281,7 @@ function readShareFetchRequest(r: Reader, version: number): ShareFetchRequest {
   return o;
 }
 
-/** FetchTopic of ShareFetchRequest (v0-2), every field of every version. */
+/** `FetchTopic` of ShareFetchRequest, every field of every version (v0-2). */
 export interface ShareFetchRequestFetchTopic {
   /** `TopicId`: v0-2; map key */
   topicId: string;
@@ -378,7 +377,7 @@ function readShareFetchRequestFetchTopic(r: Reader, version: number): ShareFetch
   return o;
 }
 
-/** FetchPartition of ShareFetchRequest (v0-2), every field of every version. */
+/** `FetchPartition` of ShareFetchRequest, every field of every version (v0-2). */
 export interface ShareFetchRequestFetchPartition {
   /** `PartitionIndex`: v0-2; map key */
   partitionIndex: number;
@@ -499,7 +498,7 @@ function readShareFetchRequestFetchPartition(r: Reader, version: number): ShareF
   return o;
 }
 
-/** AcknowledgementBatch of ShareFetchRequest (v0-2), every field of every version. */
+/** `AcknowledgementBatch` of ShareFetchRequest, every field of every version (v0-2). */
 export interface ShareFetchRequestAcknowledgementBatch {
   /** `FirstOffset`: v0-2 */
   firstOffset: bigint;
@@ -605,7 +604,7 @@ function readShareFetchRequestAcknowledgementBatch(r: Reader, version: number): 
   return o;
 }
 
-/** ForgottenTopic of ShareFetchRequest (v0-2), every field of every version. */
+/** `ForgottenTopic` of ShareFetchRequest, every field of every version (v0-2). */
 export interface ShareFetchRequestForgottenTopic {
   /** `TopicId`: v0-2 */
   topicId: string;
@@ -699,33 +698,33 @@ function readShareFetchRequestForgottenTopic(r: Reader, version: number): ShareF
   return o;
 }
 
-/** AcknowledgementBatch of ShareFetchRequest as version 0 carries it. */
+/** `AcknowledgementBatch` of ShareFetchRequest at v0-2. */
 export interface ShareFetchRequestAcknowledgementBatchV0 {
   firstOffset: bigint;
   lastOffset: bigint;
   acknowledgeTypes: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchPartition of ShareFetchRequest as version 0 carries it. */
+/** `FetchPartition` of ShareFetchRequest at v0. */
 export interface ShareFetchRequestFetchPartitionV0 {
   partitionIndex: number;
   partitionMaxBytes: number;
   acknowledgementBatches: ShareFetchRequestAcknowledgementBatchV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchTopic of ShareFetchRequest as version 0 carries it. */
+/** `FetchTopic` of ShareFetchRequest at v0. */
 export interface ShareFetchRequestFetchTopicV0 {
   topicId: string;
   partitions: ShareFetchRequestFetchPartitionV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ForgottenTopic of ShareFetchRequest as version 0 carries it. */
+/** `ForgottenTopic` of ShareFetchRequest at v0-2. */
 export interface ShareFetchRequestForgottenTopicV0 {
   topicId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareFetchRequest of ShareFetchRequest as version 0 carries it. */
+/** ShareFetchRequest at v0. */
 export interface ShareFetchRequestV0 {
   groupId: string | null;
   memberId: string | null;
@@ -738,20 +737,20 @@ export interface ShareFetchRequestV0 {
   _unknownTaggedFields?: TaggedField[];
 }
 export type ShareFetchRequestAcknowledgementBatchV1 = ShareFetchRequestAcknowledgementBatchV0;
-/** FetchPartition of ShareFetchRequest as version 1 carries it. */
+/** `FetchPartition` of ShareFetchRequest at v1-2. Since v0: drops `partitionMaxBytes`. */
 export interface ShareFetchRequestFetchPartitionV1 {
   partitionIndex: number;
   acknowledgementBatches: ShareFetchRequestAcknowledgementBatchV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FetchTopic of ShareFetchRequest as version 1 carries it. */
+/** `FetchTopic` of ShareFetchRequest at v1-2. Since v0: `partitions` is now `ShareFetchRequestFetchPartitionV1[]`. */
 export interface ShareFetchRequestFetchTopicV1 {
   topicId: string;
   partitions: ShareFetchRequestFetchPartitionV1[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type ShareFetchRequestForgottenTopicV1 = ShareFetchRequestForgottenTopicV0;
-/** ShareFetchRequest of ShareFetchRequest as version 1 carries it. */
+/** ShareFetchRequest at v1. Since v0: adds `maxRecords`, `batchSize`; `topics` is now `ShareFetchRequestFetchTopicV1[]`. */
 export interface ShareFetchRequestV1 {
   groupId: string | null;
   memberId: string | null;
@@ -769,7 +768,7 @@ export type ShareFetchRequestAcknowledgementBatchV2 = ShareFetchRequestAcknowled
 export type ShareFetchRequestFetchPartitionV2 = ShareFetchRequestFetchPartitionV1;
 export type ShareFetchRequestFetchTopicV2 = ShareFetchRequestFetchTopicV1;
 export type ShareFetchRequestForgottenTopicV2 = ShareFetchRequestForgottenTopicV0;
-/** ShareFetchRequest of ShareFetchRequest as version 2 carries it. */
+/** ShareFetchRequest at v2. Since v1: adds `shareAcquireMode`, `isRenewAck`. */
 export interface ShareFetchRequestV2 {
   groupId: string | null;
   memberId: string | null;

@@ -3,14 +3,13 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   nullError,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareFetchResponse, every field of every version (v0-2). */
 export interface ShareFetchResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -188,7 +187,7 @@ function readShareFetchResponse(r: Reader, version: number): ShareFetchResponse 
   return o;
 }
 
-/** ShareFetchableTopicResponse of ShareFetchResponse (v0-2), every field of every version. */
+/** `ShareFetchableTopicResponse` of ShareFetchResponse, every field of every version (v0-2). */
 export interface ShareFetchResponseShareFetchableTopicResponse {
   /** `TopicId`: v0-2; map key */
   topicId: string;
@@ -294,7 +293,7 @@ function readShareFetchResponseShareFetchableTopicResponse(
   return o;
 }
 
-/** PartitionData of ShareFetchResponse (v0-2), every field of every version. */
+/** `PartitionData` of ShareFetchResponse, every field of every version (v0-2). */
 export interface ShareFetchResponsePartitionData {
   /** `PartitionIndex`: v0-2 */
   partitionIndex: number;
@@ -460,7 +459,7 @@ function readShareFetchResponsePartitionData(r: Reader, version: number): ShareF
   return o;
 }
 
-/** LeaderIdAndEpoch of ShareFetchResponse (v0-2), every field of every version. */
+/** `LeaderIdAndEpoch` of ShareFetchResponse, every field of every version (v0-2). */
 export interface ShareFetchResponseLeaderIdAndEpoch {
   /** `LeaderId`: v0-2 */
   leaderId: number;
@@ -536,7 +535,7 @@ function readShareFetchResponseLeaderIdAndEpoch(r: Reader, version: number): Sha
   return o;
 }
 
-/** AcquiredRecords of ShareFetchResponse (v0-2), every field of every version. */
+/** `AcquiredRecords` of ShareFetchResponse, every field of every version (v0-2). */
 export interface ShareFetchResponseAcquiredRecords {
   /** `FirstOffset`: v0-2 */
   firstOffset: bigint;
@@ -620,7 +619,7 @@ function readShareFetchResponseAcquiredRecords(r: Reader, version: number): Shar
   return o;
 }
 
-/** NodeEndpoint of ShareFetchResponse (v0-2), every field of every version. */
+/** `NodeEndpoint` of ShareFetchResponse, every field of every version (v0-2). */
 export interface ShareFetchResponseNodeEndpoint {
   /** `NodeId`: v0-2; entity brokerId; map key */
   nodeId: number;
@@ -716,20 +715,20 @@ function readShareFetchResponseNodeEndpoint(r: Reader, version: number): ShareFe
   return o;
 }
 
-/** LeaderIdAndEpoch of ShareFetchResponse as version 0 carries it. */
+/** `LeaderIdAndEpoch` of ShareFetchResponse at v0-2. */
 export interface ShareFetchResponseLeaderIdAndEpochV0 {
   leaderId: number;
   leaderEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** AcquiredRecords of ShareFetchResponse as version 0 carries it. */
+/** `AcquiredRecords` of ShareFetchResponse at v0-2. */
 export interface ShareFetchResponseAcquiredRecordsV0 {
   firstOffset: bigint;
   lastOffset: bigint;
   deliveryCount: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of ShareFetchResponse as version 0 carries it. */
+/** `PartitionData` of ShareFetchResponse at v0. */
 export interface ShareFetchResponsePartitionDataV0 {
   partitionIndex: number;
   errorCode: number;
@@ -741,13 +740,13 @@ export interface ShareFetchResponsePartitionDataV0 {
   acquiredRecords: ShareFetchResponseAcquiredRecordsV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareFetchableTopicResponse of ShareFetchResponse as version 0 carries it. */
+/** `ShareFetchableTopicResponse` of ShareFetchResponse at v0. */
 export interface ShareFetchResponseShareFetchableTopicResponseV0 {
   topicId: string;
   partitions: ShareFetchResponsePartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** NodeEndpoint of ShareFetchResponse as version 0 carries it. */
+/** `NodeEndpoint` of ShareFetchResponse at v0-2. */
 export interface ShareFetchResponseNodeEndpointV0 {
   nodeId: number;
   host: string;
@@ -755,7 +754,7 @@ export interface ShareFetchResponseNodeEndpointV0 {
   rack: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareFetchResponse of ShareFetchResponse as version 0 carries it. */
+/** ShareFetchResponse at v0. */
 export interface ShareFetchResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -766,7 +765,7 @@ export interface ShareFetchResponseV0 {
 }
 export type ShareFetchResponseLeaderIdAndEpochV1 = ShareFetchResponseLeaderIdAndEpochV0;
 export type ShareFetchResponseAcquiredRecordsV1 = ShareFetchResponseAcquiredRecordsV0;
-/** PartitionData of ShareFetchResponse as version 1 carries it. */
+/** `PartitionData` of ShareFetchResponse at v1-2. Since v0: `records` is no longer nullable. */
 export interface ShareFetchResponsePartitionDataV1 {
   partitionIndex: number;
   errorCode: number;
@@ -778,14 +777,14 @@ export interface ShareFetchResponsePartitionDataV1 {
   acquiredRecords: ShareFetchResponseAcquiredRecordsV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareFetchableTopicResponse of ShareFetchResponse as version 1 carries it. */
+/** `ShareFetchableTopicResponse` of ShareFetchResponse at v1-2. Since v0: `partitions` is now `ShareFetchResponsePartitionDataV1[]`. */
 export interface ShareFetchResponseShareFetchableTopicResponseV1 {
   topicId: string;
   partitions: ShareFetchResponsePartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type ShareFetchResponseNodeEndpointV1 = ShareFetchResponseNodeEndpointV0;
-/** ShareFetchResponse of ShareFetchResponse as version 1 carries it. */
+/** ShareFetchResponse at v1-2. Since v0: adds `acquisitionLockTimeoutMs`; `responses` is now `ShareFetchResponseShareFetchableTopicResponseV1[]`. */
 export interface ShareFetchResponseV1 {
   throttleTimeMs: number;
   errorCode: number;

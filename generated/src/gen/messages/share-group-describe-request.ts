@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupDescribeRequest, every field of every version (v0-1). */
 export interface ShareGroupDescribeRequest {
   /** `GroupIds`: v0-1; entity groupId */
@@ -112,7 +111,7 @@ function readShareGroupDescribeRequest(r: Reader, version: number): ShareGroupDe
   return o;
 }
 
-/** ShareGroupDescribeRequest of ShareGroupDescribeRequest as version 0 carries it. */
+/** ShareGroupDescribeRequest at v0-1. */
 export interface ShareGroupDescribeRequestV0 {
   groupIds: string[];
   includeAuthorizedOperations: boolean;

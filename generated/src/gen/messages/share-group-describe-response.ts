@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupDescribeResponse, every field of every version (v0-1). */
 export interface ShareGroupDescribeResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -110,7 +109,7 @@ function readShareGroupDescribeResponse(r: Reader, version: number): ShareGroupD
   return o;
 }
 
-/** DescribedGroup of ShareGroupDescribeResponse (v0-1), every field of every version. */
+/** `DescribedGroup` of ShareGroupDescribeResponse, every field of every version (v0-1). */
 export interface ShareGroupDescribeResponseDescribedGroup {
   /** `ErrorCode`: v0-1 */
   errorCode: number;
@@ -286,7 +285,7 @@ function readShareGroupDescribeResponseDescribedGroup(
   return o;
 }
 
-/** Member of ShareGroupDescribeResponse (v0-1), every field of every version. */
+/** `Member` of ShareGroupDescribeResponse, every field of every version (v0-1). */
 export interface ShareGroupDescribeResponseMember {
   /** `MemberId`: v0-1 */
   memberId: string;
@@ -439,7 +438,7 @@ function readShareGroupDescribeResponseMember(r: Reader, version: number): Share
   return o;
 }
 
-/** Assignment of ShareGroupDescribeResponse (v0-1), every field of every version. */
+/** `Assignment` of ShareGroupDescribeResponse, every field of every version (v0-1). */
 export interface ShareGroupDescribeResponseAssignment {
   /** `TopicPartitions`: v0-1 */
   topicPartitions: ShareGroupDescribeResponseTopicPartitions[];
@@ -531,7 +530,7 @@ function readShareGroupDescribeResponseAssignment(r: Reader, version: number): S
   return o;
 }
 
-/** TopicPartitions of ShareGroupDescribeResponse (v0-1), every field of every version. */
+/** `TopicPartitions` of ShareGroupDescribeResponse, every field of every version (v0-1). */
 export interface ShareGroupDescribeResponseTopicPartitions {
   /** `TopicId`: v0-1 */
   topicId: string;
@@ -646,19 +645,19 @@ function readShareGroupDescribeResponseTopicPartitions(
   return o;
 }
 
-/** TopicPartitions of ShareGroupDescribeResponse as version 0 carries it. */
+/** `TopicPartitions` of ShareGroupDescribeResponse at v0-1. */
 export interface ShareGroupDescribeResponseTopicPartitionsV0 {
   topicId: string;
   topicName: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Assignment of ShareGroupDescribeResponse as version 0 carries it. */
+/** `Assignment` of ShareGroupDescribeResponse at v0-1. */
 export interface ShareGroupDescribeResponseAssignmentV0 {
   topicPartitions: ShareGroupDescribeResponseTopicPartitionsV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Member of ShareGroupDescribeResponse as version 0 carries it. */
+/** `Member` of ShareGroupDescribeResponse at v0-1. */
 export interface ShareGroupDescribeResponseMemberV0 {
   memberId: string;
   rackId: string | null;
@@ -669,7 +668,7 @@ export interface ShareGroupDescribeResponseMemberV0 {
   assignment: ShareGroupDescribeResponseAssignmentV0;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribedGroup of ShareGroupDescribeResponse as version 0 carries it. */
+/** `DescribedGroup` of ShareGroupDescribeResponse at v0-1. */
 export interface ShareGroupDescribeResponseDescribedGroupV0 {
   errorCode: number;
   errorMessage: string | null;
@@ -682,7 +681,7 @@ export interface ShareGroupDescribeResponseDescribedGroupV0 {
   authorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareGroupDescribeResponse of ShareGroupDescribeResponse as version 0 carries it. */
+/** ShareGroupDescribeResponse at v0-1. */
 export interface ShareGroupDescribeResponseV0 {
   throttleTimeMs: number;
   groups: ShareGroupDescribeResponseDescribedGroupV0[];

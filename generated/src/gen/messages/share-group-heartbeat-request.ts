@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface ShareGroupHeartbeatRequest {
   /** `GroupId`: v0-1; entity groupId */
@@ -163,7 +162,7 @@ function readShareGroupHeartbeatRequest(r: Reader, version: number): ShareGroupH
   return o;
 }
 
-/** ShareGroupHeartbeatRequest of ShareGroupHeartbeatRequest as version 0 carries it. */
+/** ShareGroupHeartbeatRequest at v0-1. */
 export interface ShareGroupHeartbeatRequestV0 {
   groupId: string;
   memberId: string;

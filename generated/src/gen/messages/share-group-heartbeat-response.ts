@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface ShareGroupHeartbeatResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -142,7 +141,7 @@ function readShareGroupHeartbeatResponse(r: Reader, version: number): ShareGroup
   return o;
 }
 
-/** Assignment of ShareGroupHeartbeatResponse (v0-1), every field of every version. */
+/** `Assignment` of ShareGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface ShareGroupHeartbeatResponseAssignment {
   /** `TopicPartitions`: v0-1 */
   topicPartitions: ShareGroupHeartbeatResponseTopicPartitions[];
@@ -234,7 +233,7 @@ function readShareGroupHeartbeatResponseAssignment(r: Reader, version: number): 
   return o;
 }
 
-/** TopicPartitions of ShareGroupHeartbeatResponse (v0-1), every field of every version. */
+/** `TopicPartitions` of ShareGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface ShareGroupHeartbeatResponseTopicPartitions {
   /** `TopicId`: v0-1 */
   topicId: string;
@@ -338,18 +337,18 @@ function readShareGroupHeartbeatResponseTopicPartitions(
   return o;
 }
 
-/** TopicPartitions of ShareGroupHeartbeatResponse as version 0 carries it. */
+/** `TopicPartitions` of ShareGroupHeartbeatResponse at v0-1. */
 export interface ShareGroupHeartbeatResponseTopicPartitionsV0 {
   topicId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Assignment of ShareGroupHeartbeatResponse as version 0 carries it. */
+/** `Assignment` of ShareGroupHeartbeatResponse at v0-1. */
 export interface ShareGroupHeartbeatResponseAssignmentV0 {
   topicPartitions: ShareGroupHeartbeatResponseTopicPartitionsV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareGroupHeartbeatResponse of ShareGroupHeartbeatResponse as version 0 carries it. */
+/** ShareGroupHeartbeatResponse at v0-1. */
 export interface ShareGroupHeartbeatResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

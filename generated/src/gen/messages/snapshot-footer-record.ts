@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** SnapshotFooterRecord, every field of every version (v0). */
 export interface SnapshotFooterRecord {
   /** `Version`: v0 */
@@ -75,7 +74,7 @@ function readSnapshotFooterRecord(r: Reader, version: number): SnapshotFooterRec
   return o;
 }
 
-/** SnapshotFooterRecord of SnapshotFooterRecord as version 0 carries it. */
+/** SnapshotFooterRecord at v0. */
 export interface SnapshotFooterRecordV0 {
   version: number;
   _unknownTaggedFields?: TaggedField[];

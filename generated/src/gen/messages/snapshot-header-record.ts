@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** SnapshotHeaderRecord, every field of every version (v0). */
 export interface SnapshotHeaderRecord {
   /** `Version`: v0 */
@@ -83,7 +82,7 @@ function readSnapshotHeaderRecord(r: Reader, version: number): SnapshotHeaderRec
   return o;
 }
 
-/** SnapshotHeaderRecord of SnapshotHeaderRecord as version 0 carries it. */
+/** SnapshotHeaderRecord at v0. */
 export interface SnapshotHeaderRecordV0 {
   version: number;
   lastContainedLogTimestamp: bigint;

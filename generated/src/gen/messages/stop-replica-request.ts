@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StopReplicaRequest, every field of every version (v0-4). */
 export interface StopReplicaRequest {
   /** `ControllerId`: v0-4; entity brokerId */
@@ -319,7 +318,7 @@ function readStopReplicaRequest(r: Reader, version: number): StopReplicaRequest 
   return o;
 }
 
-/** StopReplicaPartitionV0 of StopReplicaRequest (v0), every field of every version. */
+/** `StopReplicaPartitionV0` of StopReplicaRequest, every field of every version (v0). */
 export interface StopReplicaRequestStopReplicaPartitionV0 {
   /** `TopicName`: v0; entity topicName */
   topicName: string;
@@ -372,7 +371,7 @@ function readStopReplicaRequestStopReplicaPartitionV0(
   return o;
 }
 
-/** StopReplicaTopicV1 of StopReplicaRequest (v1-2), every field of every version. */
+/** `StopReplicaTopicV1` of StopReplicaRequest, every field of every version (v1-2). */
 export interface StopReplicaRequestStopReplicaTopicV1 {
   /** `Name`: v1-2; entity topicName */
   name: string;
@@ -512,7 +511,7 @@ function readStopReplicaRequestStopReplicaTopicV1(r: Reader, version: number): S
   return o;
 }
 
-/** StopReplicaTopicState of StopReplicaRequest (v3-4), every field of every version. */
+/** `StopReplicaTopicState` of StopReplicaRequest, every field of every version (v3-4). */
 export interface StopReplicaRequestStopReplicaTopicState {
   /** `TopicName`: v3-4; entity topicName */
   topicName: string;
@@ -621,7 +620,7 @@ function readStopReplicaRequestStopReplicaTopicState(
   return o;
 }
 
-/** StopReplicaPartitionState of StopReplicaRequest (v3-4), every field of every version. */
+/** `StopReplicaPartitionState` of StopReplicaRequest, every field of every version (v3-4). */
 export interface StopReplicaRequestStopReplicaPartitionState {
   /** `PartitionIndex`: v3-4 */
   partitionIndex: number;
@@ -711,24 +710,24 @@ function readStopReplicaRequestStopReplicaPartitionState(
   return o;
 }
 
-/** StopReplicaPartitionV0 of StopReplicaRequest as version 0 carries it. */
+/** `StopReplicaPartitionV0` of StopReplicaRequest at v0. */
 export interface StopReplicaRequestStopReplicaPartitionV0V0 {
   topicName: string;
   partitionIndex: number;
 }
-/** StopReplicaRequest of StopReplicaRequest as version 0 carries it. */
+/** StopReplicaRequest at v0. */
 export interface StopReplicaRequestV0 {
   controllerId: number;
   controllerEpoch: number;
   deletePartitions: boolean;
   ungroupedPartitions: StopReplicaRequestStopReplicaPartitionV0V0[];
 }
-/** StopReplicaTopicV1 of StopReplicaRequest as version 1 carries it. */
+/** `StopReplicaTopicV1` of StopReplicaRequest at v1-2. */
 export interface StopReplicaRequestStopReplicaTopicV1V1 {
   name: string;
   partitionIndexes: number[];
 }
-/** StopReplicaRequest of StopReplicaRequest as version 1 carries it. */
+/** StopReplicaRequest at v1-2. Since v0: adds `brokerEpoch`, `topics`; drops `ungroupedPartitions`. */
 export interface StopReplicaRequestV1 {
   controllerId: number;
   controllerEpoch: number;
@@ -738,20 +737,20 @@ export interface StopReplicaRequestV1 {
 }
 export type StopReplicaRequestStopReplicaTopicV1V2 = StopReplicaRequestStopReplicaTopicV1V1;
 export type StopReplicaRequestV2 = StopReplicaRequestV1;
-/** StopReplicaPartitionState of StopReplicaRequest as version 3 carries it. */
+/** `StopReplicaPartitionState` of StopReplicaRequest at v3-4. */
 export interface StopReplicaRequestStopReplicaPartitionStateV3 {
   partitionIndex: number;
   leaderEpoch: number;
   deletePartition: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** StopReplicaTopicState of StopReplicaRequest as version 3 carries it. */
+/** `StopReplicaTopicState` of StopReplicaRequest at v3-4. */
 export interface StopReplicaRequestStopReplicaTopicStateV3 {
   topicName: string;
   partitionStates: StopReplicaRequestStopReplicaPartitionStateV3[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** StopReplicaRequest of StopReplicaRequest as version 3 carries it. */
+/** StopReplicaRequest at v3. Since v2: adds `topicStates`; drops `deletePartitions`, `topics`. */
 export interface StopReplicaRequestV3 {
   controllerId: number;
   controllerEpoch: number;
@@ -761,7 +760,7 @@ export interface StopReplicaRequestV3 {
 }
 export type StopReplicaRequestStopReplicaPartitionStateV4 = StopReplicaRequestStopReplicaPartitionStateV3;
 export type StopReplicaRequestStopReplicaTopicStateV4 = StopReplicaRequestStopReplicaTopicStateV3;
-/** StopReplicaRequest of StopReplicaRequest as version 4 carries it. */
+/** StopReplicaRequest at v4. Since v3: adds `isKRaftController`. */
 export interface StopReplicaRequestV4 {
   controllerId: number;
   isKRaftController: boolean;

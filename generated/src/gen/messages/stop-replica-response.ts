@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StopReplicaResponse, every field of every version (v0-4). */
 export interface StopReplicaResponse {
   /** `ErrorCode`: v0-4 */
@@ -142,7 +141,7 @@ function readStopReplicaResponse(r: Reader, version: number): StopReplicaRespons
   return o;
 }
 
-/** StopReplicaPartitionError of StopReplicaResponse (v0-4), every field of every version. */
+/** `StopReplicaPartitionError` of StopReplicaResponse, every field of every version (v0-4). */
 export interface StopReplicaResponseStopReplicaPartitionError {
   /** `TopicName`: v0-4; entity topicName */
   topicName: string;
@@ -252,13 +251,13 @@ function readStopReplicaResponseStopReplicaPartitionError(
   return o;
 }
 
-/** StopReplicaPartitionError of StopReplicaResponse as version 0 carries it. */
+/** `StopReplicaPartitionError` of StopReplicaResponse at v0-4. */
 export interface StopReplicaResponseStopReplicaPartitionErrorV0 {
   topicName: string;
   partitionIndex: number;
   errorCode: number;
 }
-/** StopReplicaResponse of StopReplicaResponse as version 0 carries it. */
+/** StopReplicaResponse at v0-4. */
 export interface StopReplicaResponseV0 {
   errorCode: number;
   partitionErrors: StopReplicaResponseStopReplicaPartitionErrorV0[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupDescribeRequest, every field of every version (v0-1). */
 export interface StreamsGroupDescribeRequest {
   /** `GroupIds`: v0-1; entity groupId */
@@ -141,13 +140,13 @@ function readStreamsGroupDescribeRequest(r: Reader, version: number): StreamsGro
   return o;
 }
 
-/** StreamsGroupDescribeRequest of StreamsGroupDescribeRequest as version 0 carries it. */
+/** StreamsGroupDescribeRequest at v0. */
 export interface StreamsGroupDescribeRequestV0 {
   groupIds: string[];
   includeAuthorizedOperations: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupDescribeRequest of StreamsGroupDescribeRequest as version 1 carries it. */
+/** StreamsGroupDescribeRequest at v1. Since v0: adds `includeTopologyDescription`. */
 export interface StreamsGroupDescribeRequestV1 {
   groupIds: string[];
   includeAuthorizedOperations: boolean;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -111,7 +110,7 @@ function readStreamsGroupDescribeResponse(r: Reader, version: number): StreamsGr
   return o;
 }
 
-/** DescribedGroup of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `DescribedGroup` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseDescribedGroup {
   /** `ErrorCode`: v0-1 */
   errorCode: number;
@@ -369,7 +368,7 @@ function readStreamsGroupDescribeResponseDescribedGroup(
   return o;
 }
 
-/** Topology of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `Topology` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseTopology {
   /** `Epoch`: v0-1 */
   epoch: number;
@@ -484,7 +483,7 @@ function readStreamsGroupDescribeResponseTopology(r: Reader, version: number): S
   return o;
 }
 
-/** Subtopology of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `Subtopology` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseSubtopology {
   /** `SubtopologyId`: v0-1 */
   subtopologyId: string;
@@ -695,7 +694,7 @@ function readStreamsGroupDescribeResponseSubtopology(
   return o;
 }
 
-/** TopicInfo of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `TopicInfo` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseTopicInfo {
   /** `Name`: v0-1; entity topicName */
   name: string;
@@ -814,7 +813,7 @@ function readStreamsGroupDescribeResponseTopicInfo(r: Reader, version: number): 
   return o;
 }
 
-/** KeyValue of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `KeyValue` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseKeyValue {
   /** `Key`: v0-1 */
   key: string;
@@ -896,7 +895,7 @@ function readStreamsGroupDescribeResponseKeyValue(r: Reader, version: number): S
   return o;
 }
 
-/** Member of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `Member` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseMember {
   /** `MemberId`: v0-1 */
   memberId: string;
@@ -1178,7 +1177,7 @@ function readStreamsGroupDescribeResponseMember(r: Reader, version: number): Str
   return o;
 }
 
-/** Endpoint of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `Endpoint` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseEndpoint {
   /** `Host`: v0-1 */
   host: string;
@@ -1257,7 +1256,7 @@ function readStreamsGroupDescribeResponseEndpoint(r: Reader, version: number): S
   return o;
 }
 
-/** TaskOffset of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `TaskOffset` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseTaskOffset {
   /** `SubtopologyId`: v0-1 */
   subtopologyId: string;
@@ -1350,7 +1349,7 @@ function readStreamsGroupDescribeResponseTaskOffset(
   return o;
 }
 
-/** Assignment of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `Assignment` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseAssignment {
   /** `ActiveTasks`: v0-1 */
   activeTasks: StreamsGroupDescribeResponseTaskIds[];
@@ -1512,7 +1511,7 @@ function readStreamsGroupDescribeResponseAssignment(
   return o;
 }
 
-/** TaskIds of StreamsGroupDescribeResponse (v0-1), every field of every version. */
+/** `TaskIds` of StreamsGroupDescribeResponse, every field of every version (v0-1). */
 export interface StreamsGroupDescribeResponseTaskIds {
   /** `SubtopologyId`: v0-1 */
   subtopologyId: string;
@@ -1613,7 +1612,7 @@ function readStreamsGroupDescribeResponseTaskIds(r: Reader, version: number): St
   return o;
 }
 
-/** TopologyDescription of StreamsGroupDescribeResponse (v1), every field of every version. */
+/** `TopologyDescription` of StreamsGroupDescribeResponse, every field of every version (v1). */
 export interface StreamsGroupDescribeResponseTopologyDescription {
   /** `Subtopologies`: v1 */
   subtopologies: StreamsGroupDescribeResponseTopologyDescriptionSubtopology[];
@@ -1743,7 +1742,7 @@ function readStreamsGroupDescribeResponseTopologyDescription(
   return o;
 }
 
-/** TopologyDescriptionSubtopology of StreamsGroupDescribeResponse (v1), every field of every version. */
+/** `TopologyDescriptionSubtopology` of StreamsGroupDescribeResponse, every field of every version (v1). */
 export interface StreamsGroupDescribeResponseTopologyDescriptionSubtopology {
   /** `SubtopologyId`: v1 */
   subtopologyId: string;
@@ -1852,7 +1851,7 @@ function readStreamsGroupDescribeResponseTopologyDescriptionSubtopology(
   return o;
 }
 
-/** TopologyDescriptionNode of StreamsGroupDescribeResponse (v1), every field of every version. */
+/** `TopologyDescriptionNode` of StreamsGroupDescribeResponse, every field of every version (v1). */
 export interface StreamsGroupDescribeResponseTopologyDescriptionNode {
   /** `Name`: v1 */
   name: string;
@@ -2055,7 +2054,7 @@ function readStreamsGroupDescribeResponseTopologyDescriptionNode(
   return o;
 }
 
-/** TopologyDescriptionGlobalStore of StreamsGroupDescribeResponse (v1), every field of every version. */
+/** `TopologyDescriptionGlobalStore` of StreamsGroupDescribeResponse, every field of every version (v1). */
 export interface StreamsGroupDescribeResponseTopologyDescriptionGlobalStore {
   /** `Source`: v1 */
   source: StreamsGroupDescribeResponseTopologyDescriptionNode;
@@ -2138,13 +2137,13 @@ function readStreamsGroupDescribeResponseTopologyDescriptionGlobalStore(
   return o;
 }
 
-/** KeyValue of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `KeyValue` of StreamsGroupDescribeResponse at v0-1. */
 export interface StreamsGroupDescribeResponseKeyValueV0 {
   key: string;
   value: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicInfo of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `TopicInfo` of StreamsGroupDescribeResponse at v0-1. */
 export interface StreamsGroupDescribeResponseTopicInfoV0 {
   name: string;
   partitions: number;
@@ -2152,7 +2151,7 @@ export interface StreamsGroupDescribeResponseTopicInfoV0 {
   topicConfigs: StreamsGroupDescribeResponseKeyValueV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Subtopology of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `Subtopology` of StreamsGroupDescribeResponse at v0-1. */
 export interface StreamsGroupDescribeResponseSubtopologyV0 {
   subtopologyId: string;
   sourceTopics: string[];
@@ -2161,39 +2160,39 @@ export interface StreamsGroupDescribeResponseSubtopologyV0 {
   repartitionSourceTopics: StreamsGroupDescribeResponseTopicInfoV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Topology of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `Topology` of StreamsGroupDescribeResponse at v0-1. */
 export interface StreamsGroupDescribeResponseTopologyV0 {
   epoch: number;
   subtopologies: StreamsGroupDescribeResponseSubtopologyV0[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** Endpoint of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `Endpoint` of StreamsGroupDescribeResponse at v0-1. */
 export interface StreamsGroupDescribeResponseEndpointV0 {
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TaskOffset of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `TaskOffset` of StreamsGroupDescribeResponse at v0-1. */
 export interface StreamsGroupDescribeResponseTaskOffsetV0 {
   subtopologyId: string;
   partition: number;
   offset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TaskIds of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `TaskIds` of StreamsGroupDescribeResponse at v0-1. */
 export interface StreamsGroupDescribeResponseTaskIdsV0 {
   subtopologyId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Assignment of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `Assignment` of StreamsGroupDescribeResponse at v0-1. */
 export interface StreamsGroupDescribeResponseAssignmentV0 {
   activeTasks: StreamsGroupDescribeResponseTaskIdsV0[];
   standbyTasks: StreamsGroupDescribeResponseTaskIdsV0[];
   warmupTasks: StreamsGroupDescribeResponseTaskIdsV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Member of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `Member` of StreamsGroupDescribeResponse at v0-1. */
 export interface StreamsGroupDescribeResponseMemberV0 {
   memberId: string;
   memberEpoch: number;
@@ -2212,7 +2211,7 @@ export interface StreamsGroupDescribeResponseMemberV0 {
   isClassic: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribedGroup of StreamsGroupDescribeResponse as version 0 carries it. */
+/** `DescribedGroup` of StreamsGroupDescribeResponse at v0. */
 export interface StreamsGroupDescribeResponseDescribedGroupV0 {
   errorCode: number;
   errorMessage: string | null;
@@ -2225,7 +2224,7 @@ export interface StreamsGroupDescribeResponseDescribedGroupV0 {
   authorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupDescribeResponse of StreamsGroupDescribeResponse as version 0 carries it. */
+/** StreamsGroupDescribeResponse at v0. */
 export interface StreamsGroupDescribeResponseV0 {
   throttleTimeMs: number;
   groups: StreamsGroupDescribeResponseDescribedGroupV0[];
@@ -2240,7 +2239,7 @@ export type StreamsGroupDescribeResponseTaskOffsetV1 = StreamsGroupDescribeRespo
 export type StreamsGroupDescribeResponseTaskIdsV1 = StreamsGroupDescribeResponseTaskIdsV0;
 export type StreamsGroupDescribeResponseAssignmentV1 = StreamsGroupDescribeResponseAssignmentV0;
 export type StreamsGroupDescribeResponseMemberV1 = StreamsGroupDescribeResponseMemberV0;
-/** TopologyDescriptionNode of StreamsGroupDescribeResponse as version 1 carries it. */
+/** `TopologyDescriptionNode` of StreamsGroupDescribeResponse at v1. */
 export interface StreamsGroupDescribeResponseTopologyDescriptionNodeV1 {
   name: string;
   nodeType: number;
@@ -2250,25 +2249,25 @@ export interface StreamsGroupDescribeResponseTopologyDescriptionNodeV1 {
   successors: string[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopologyDescriptionSubtopology of StreamsGroupDescribeResponse as version 1 carries it. */
+/** `TopologyDescriptionSubtopology` of StreamsGroupDescribeResponse at v1. */
 export interface StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1 {
   subtopologyId: string;
   nodes: StreamsGroupDescribeResponseTopologyDescriptionNodeV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopologyDescriptionGlobalStore of StreamsGroupDescribeResponse as version 1 carries it. */
+/** `TopologyDescriptionGlobalStore` of StreamsGroupDescribeResponse at v1. */
 export interface StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1 {
   source: StreamsGroupDescribeResponseTopologyDescriptionNodeV1;
   processor: StreamsGroupDescribeResponseTopologyDescriptionNodeV1;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopologyDescription of StreamsGroupDescribeResponse as version 1 carries it. */
+/** `TopologyDescription` of StreamsGroupDescribeResponse at v1. */
 export interface StreamsGroupDescribeResponseTopologyDescriptionV1 {
   subtopologies: StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1[];
   globalStores: StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** DescribedGroup of StreamsGroupDescribeResponse as version 1 carries it. */
+/** `DescribedGroup` of StreamsGroupDescribeResponse at v1. Since v0: adds `topologyDescription`, `topologyDescriptionStatus`, `assignorName`. */
 export interface StreamsGroupDescribeResponseDescribedGroupV1 {
   errorCode: number;
   errorMessage: string | null;
@@ -2284,7 +2283,7 @@ export interface StreamsGroupDescribeResponseDescribedGroupV1 {
   assignorName: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupDescribeResponse of StreamsGroupDescribeResponse as version 1 carries it. */
+/** StreamsGroupDescribeResponse at v1. Since v0: `groups` is now `StreamsGroupDescribeResponseDescribedGroupV1[]`. */
 export interface StreamsGroupDescribeResponseV1 {
   throttleTimeMs: number;
   groups: StreamsGroupDescribeResponseDescribedGroupV1[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatRequest {
   /** `GroupId`: v0-1; entity groupId */
@@ -473,7 +472,7 @@ function readStreamsGroupHeartbeatRequest(r: Reader, version: number): StreamsGr
   return o;
 }
 
-/** Topology of StreamsGroupHeartbeatRequest (v0-1), every field of every version. */
+/** `Topology` of StreamsGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatRequestTopology {
   /** `Epoch`: v0-1 */
   epoch: number;
@@ -573,7 +572,7 @@ function readStreamsGroupHeartbeatRequestTopology(r: Reader, version: number): S
   return o;
 }
 
-/** Subtopology of StreamsGroupHeartbeatRequest (v0-1), every field of every version. */
+/** `Subtopology` of StreamsGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatRequestSubtopology {
   /** `SubtopologyId`: v0-1 */
   subtopologyId: string;
@@ -851,7 +850,7 @@ function readStreamsGroupHeartbeatRequestSubtopology(
   return o;
 }
 
-/** TopicInfo of StreamsGroupHeartbeatRequest (v0-1), every field of every version. */
+/** `TopicInfo` of StreamsGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatRequestTopicInfo {
   /** `Name`: v0-1; entity topicName */
   name: string;
@@ -970,7 +969,7 @@ function readStreamsGroupHeartbeatRequestTopicInfo(r: Reader, version: number): 
   return o;
 }
 
-/** KeyValue of StreamsGroupHeartbeatRequest (v0-1), every field of every version. */
+/** `KeyValue` of StreamsGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatRequestKeyValue {
   /** `Key`: v0-1 */
   key: string;
@@ -1052,7 +1051,7 @@ function readStreamsGroupHeartbeatRequestKeyValue(r: Reader, version: number): S
   return o;
 }
 
-/** CopartitionGroup of StreamsGroupHeartbeatRequest (v0-1), every field of every version. */
+/** `CopartitionGroup` of StreamsGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatRequestCopartitionGroup {
   /** `SourceTopics`: v0-1 */
   sourceTopics: number[];
@@ -1208,7 +1207,7 @@ function readStreamsGroupHeartbeatRequestCopartitionGroup(
   return o;
 }
 
-/** TaskIds of StreamsGroupHeartbeatRequest (v0-1), every field of every version. */
+/** `TaskIds` of StreamsGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatRequestTaskIds {
   /** `SubtopologyId`: v0-1 */
   subtopologyId: string;
@@ -1309,7 +1308,7 @@ function readStreamsGroupHeartbeatRequestTaskIds(r: Reader, version: number): St
   return o;
 }
 
-/** Endpoint of StreamsGroupHeartbeatRequest (v0-1), every field of every version. */
+/** `Endpoint` of StreamsGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatRequestEndpoint {
   /** `Host`: v0-1 */
   host: string;
@@ -1388,7 +1387,7 @@ function readStreamsGroupHeartbeatRequestEndpoint(r: Reader, version: number): S
   return o;
 }
 
-/** TaskOffset of StreamsGroupHeartbeatRequest (v0-1), every field of every version. */
+/** `TaskOffset` of StreamsGroupHeartbeatRequest, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatRequestTaskOffset {
   /** `SubtopologyId`: v0-1 */
   subtopologyId: string;
@@ -1481,13 +1480,13 @@ function readStreamsGroupHeartbeatRequestTaskOffset(
   return o;
 }
 
-/** KeyValue of StreamsGroupHeartbeatRequest as version 0 carries it. */
+/** `KeyValue` of StreamsGroupHeartbeatRequest at v0-1. */
 export interface StreamsGroupHeartbeatRequestKeyValueV0 {
   key: string;
   value: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicInfo of StreamsGroupHeartbeatRequest as version 0 carries it. */
+/** `TopicInfo` of StreamsGroupHeartbeatRequest at v0-1. */
 export interface StreamsGroupHeartbeatRequestTopicInfoV0 {
   name: string;
   partitions: number;
@@ -1495,14 +1494,14 @@ export interface StreamsGroupHeartbeatRequestTopicInfoV0 {
   topicConfigs: StreamsGroupHeartbeatRequestKeyValueV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** CopartitionGroup of StreamsGroupHeartbeatRequest as version 0 carries it. */
+/** `CopartitionGroup` of StreamsGroupHeartbeatRequest at v0-1. */
 export interface StreamsGroupHeartbeatRequestCopartitionGroupV0 {
   sourceTopics: number[];
   sourceTopicRegex: number[];
   repartitionSourceTopics: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Subtopology of StreamsGroupHeartbeatRequest as version 0 carries it. */
+/** `Subtopology` of StreamsGroupHeartbeatRequest at v0-1. */
 export interface StreamsGroupHeartbeatRequestSubtopologyV0 {
   subtopologyId: string;
   sourceTopics: string[];
@@ -1513,32 +1512,32 @@ export interface StreamsGroupHeartbeatRequestSubtopologyV0 {
   copartitionGroups: StreamsGroupHeartbeatRequestCopartitionGroupV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Topology of StreamsGroupHeartbeatRequest as version 0 carries it. */
+/** `Topology` of StreamsGroupHeartbeatRequest at v0-1. */
 export interface StreamsGroupHeartbeatRequestTopologyV0 {
   epoch: number;
   subtopologies: StreamsGroupHeartbeatRequestSubtopologyV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TaskIds of StreamsGroupHeartbeatRequest as version 0 carries it. */
+/** `TaskIds` of StreamsGroupHeartbeatRequest at v0-1. */
 export interface StreamsGroupHeartbeatRequestTaskIdsV0 {
   subtopologyId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Endpoint of StreamsGroupHeartbeatRequest as version 0 carries it. */
+/** `Endpoint` of StreamsGroupHeartbeatRequest at v0-1. */
 export interface StreamsGroupHeartbeatRequestEndpointV0 {
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TaskOffset of StreamsGroupHeartbeatRequest as version 0 carries it. */
+/** `TaskOffset` of StreamsGroupHeartbeatRequest at v0-1. */
 export interface StreamsGroupHeartbeatRequestTaskOffsetV0 {
   subtopologyId: string;
   partition: number;
   offset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupHeartbeatRequest of StreamsGroupHeartbeatRequest as version 0 carries it. */
+/** StreamsGroupHeartbeatRequest at v0-1. */
 export interface StreamsGroupHeartbeatRequestV0 {
   groupId: string;
   memberId: string;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatResponse {
   /** `ThrottleTimeMs`: v0-1 */
@@ -445,7 +444,7 @@ function readStreamsGroupHeartbeatResponse(r: Reader, version: number): StreamsG
   return o;
 }
 
-/** Status of StreamsGroupHeartbeatResponse (v0-1), every field of every version. */
+/** `Status` of StreamsGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatResponseStatus {
   /** `StatusCode`: v0-1 */
   statusCode: number;
@@ -524,7 +523,7 @@ function readStreamsGroupHeartbeatResponseStatus(r: Reader, version: number): St
   return o;
 }
 
-/** TaskIds of StreamsGroupHeartbeatResponse (v0-1), every field of every version. */
+/** `TaskIds` of StreamsGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatResponseTaskIds {
   /** `SubtopologyId`: v0-1 */
   subtopologyId: string;
@@ -625,7 +624,7 @@ function readStreamsGroupHeartbeatResponseTaskIds(r: Reader, version: number): S
   return o;
 }
 
-/** EndpointToPartitions of StreamsGroupHeartbeatResponse (v0-1), every field of every version. */
+/** `EndpointToPartitions` of StreamsGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatResponseEndpointToPartitions {
   /** `UserEndpoint`: v0-1 */
   userEndpoint: StreamsGroupHeartbeatResponseEndpoint;
@@ -763,7 +762,7 @@ function readStreamsGroupHeartbeatResponseEndpointToPartitions(
   return o;
 }
 
-/** Endpoint of StreamsGroupHeartbeatResponse (v0-1), every field of every version. */
+/** `Endpoint` of StreamsGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatResponseEndpoint {
   /** `Host`: v0-1 */
   host: string;
@@ -842,7 +841,7 @@ function readStreamsGroupHeartbeatResponseEndpoint(r: Reader, version: number): 
   return o;
 }
 
-/** TopicPartition of StreamsGroupHeartbeatResponse (v0-1), every field of every version. */
+/** `TopicPartition` of StreamsGroupHeartbeatResponse, every field of every version (v0-1). */
 export interface StreamsGroupHeartbeatResponseTopicPartition {
   /** `Topic`: v0-1; entity topicName */
   topic: string;
@@ -949,38 +948,38 @@ function readStreamsGroupHeartbeatResponseTopicPartition(
   return o;
 }
 
-/** Status of StreamsGroupHeartbeatResponse as version 0 carries it. */
+/** `Status` of StreamsGroupHeartbeatResponse at v0-1. */
 export interface StreamsGroupHeartbeatResponseStatusV0 {
   statusCode: number;
   statusDetail: string;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TaskIds of StreamsGroupHeartbeatResponse as version 0 carries it. */
+/** `TaskIds` of StreamsGroupHeartbeatResponse at v0-1. */
 export interface StreamsGroupHeartbeatResponseTaskIdsV0 {
   subtopologyId: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** Endpoint of StreamsGroupHeartbeatResponse as version 0 carries it. */
+/** `Endpoint` of StreamsGroupHeartbeatResponse at v0-1. */
 export interface StreamsGroupHeartbeatResponseEndpointV0 {
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicPartition of StreamsGroupHeartbeatResponse as version 0 carries it. */
+/** `TopicPartition` of StreamsGroupHeartbeatResponse at v0-1. */
 export interface StreamsGroupHeartbeatResponseTopicPartitionV0 {
   topic: string;
   partitions: number[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** EndpointToPartitions of StreamsGroupHeartbeatResponse as version 0 carries it. */
+/** `EndpointToPartitions` of StreamsGroupHeartbeatResponse at v0-1. */
 export interface StreamsGroupHeartbeatResponseEndpointToPartitionsV0 {
   userEndpoint: StreamsGroupHeartbeatResponseEndpointV0;
   activePartitions: StreamsGroupHeartbeatResponseTopicPartitionV0[];
   standbyPartitions: StreamsGroupHeartbeatResponseTopicPartitionV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupHeartbeatResponse of StreamsGroupHeartbeatResponse as version 0 carries it. */
+/** StreamsGroupHeartbeatResponse at v0. */
 export interface StreamsGroupHeartbeatResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -1003,7 +1002,7 @@ export type StreamsGroupHeartbeatResponseTaskIdsV1 = StreamsGroupHeartbeatRespon
 export type StreamsGroupHeartbeatResponseEndpointV1 = StreamsGroupHeartbeatResponseEndpointV0;
 export type StreamsGroupHeartbeatResponseTopicPartitionV1 = StreamsGroupHeartbeatResponseTopicPartitionV0;
 export type StreamsGroupHeartbeatResponseEndpointToPartitionsV1 = StreamsGroupHeartbeatResponseEndpointToPartitionsV0;
-/** StreamsGroupHeartbeatResponse of StreamsGroupHeartbeatResponse as version 1 carries it. */
+/** StreamsGroupHeartbeatResponse at v1. Since v0: adds `acceptableRecoveryLag`, `topologyDescriptionRequired`; drops `acceptableRecoveryLagLegacy`. */
 export interface StreamsGroupHeartbeatResponseV1 {
   throttleTimeMs: number;
   errorCode: number;

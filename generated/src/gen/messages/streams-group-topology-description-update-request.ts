@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupTopologyDescriptionUpdateRequest, every field of every version (v0). */
 export interface StreamsGroupTopologyDescriptionUpdateRequest {
   /** `GroupId`: v0; entity groupId */
@@ -125,7 +124,7 @@ function readStreamsGroupTopologyDescriptionUpdateRequest(
   return o;
 }
 
-/** TopologyDescription of StreamsGroupTopologyDescriptionUpdateRequest (v0), every field of every version. */
+/** `TopologyDescription` of StreamsGroupTopologyDescriptionUpdateRequest, every field of every version (v0). */
 export interface StreamsGroupTopologyDescriptionUpdateRequestTopologyDescription {
   /** `Subtopologies`: v0 */
   subtopologies: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopology[];
@@ -255,7 +254,7 @@ function readStreamsGroupTopologyDescriptionUpdateRequestTopologyDescription(
   return o;
 }
 
-/** TopologyDescriptionSubtopology of StreamsGroupTopologyDescriptionUpdateRequest (v0), every field of every version. */
+/** `TopologyDescriptionSubtopology` of StreamsGroupTopologyDescriptionUpdateRequest, every field of every version (v0). */
 export interface StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopology {
   /** `SubtopologyId`: v0 */
   subtopologyId: string;
@@ -364,7 +363,7 @@ function readStreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubt
   return o;
 }
 
-/** TopologyDescriptionNode of StreamsGroupTopologyDescriptionUpdateRequest (v0), every field of every version. */
+/** `TopologyDescriptionNode` of StreamsGroupTopologyDescriptionUpdateRequest, every field of every version (v0). */
 export interface StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode {
   /** `Name`: v0 */
   name: string;
@@ -567,7 +566,7 @@ function readStreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode
   return o;
 }
 
-/** TopologyDescriptionGlobalStore of StreamsGroupTopologyDescriptionUpdateRequest (v0), every field of every version. */
+/** `TopologyDescriptionGlobalStore` of StreamsGroupTopologyDescriptionUpdateRequest, every field of every version (v0). */
 export interface StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStore {
   /** `Source`: v0 */
   source: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode;
@@ -657,7 +656,7 @@ function readStreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlob
   return o;
 }
 
-/** TopologyDescriptionNode of StreamsGroupTopologyDescriptionUpdateRequest as version 0 carries it. */
+/** `TopologyDescriptionNode` of StreamsGroupTopologyDescriptionUpdateRequest at v0. */
 export interface StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0 {
   name: string;
   nodeType: number;
@@ -667,25 +666,25 @@ export interface StreamsGroupTopologyDescriptionUpdateRequestTopologyDescription
   successors: string[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopologyDescriptionSubtopology of StreamsGroupTopologyDescriptionUpdateRequest as version 0 carries it. */
+/** `TopologyDescriptionSubtopology` of StreamsGroupTopologyDescriptionUpdateRequest at v0. */
 export interface StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0 {
   subtopologyId: string;
   nodes: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopologyDescriptionGlobalStore of StreamsGroupTopologyDescriptionUpdateRequest as version 0 carries it. */
+/** `TopologyDescriptionGlobalStore` of StreamsGroupTopologyDescriptionUpdateRequest at v0. */
 export interface StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0 {
   source: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0;
   processor: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopologyDescription of StreamsGroupTopologyDescriptionUpdateRequest as version 0 carries it. */
+/** `TopologyDescription` of StreamsGroupTopologyDescriptionUpdateRequest at v0. */
 export interface StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0 {
   subtopologies: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0[];
   globalStores: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** StreamsGroupTopologyDescriptionUpdateRequest of StreamsGroupTopologyDescriptionUpdateRequest as version 0 carries it. */
+/** StreamsGroupTopologyDescriptionUpdateRequest at v0. */
 export interface StreamsGroupTopologyDescriptionUpdateRequestV0 {
   groupId: string;
   memberId: string;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** StreamsGroupTopologyDescriptionUpdateResponse, every field of every version (v0). */
 export interface StreamsGroupTopologyDescriptionUpdateResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -112,7 +111,7 @@ function readStreamsGroupTopologyDescriptionUpdateResponse(
   return o;
 }
 
-/** StreamsGroupTopologyDescriptionUpdateResponse of StreamsGroupTopologyDescriptionUpdateResponse as version 0 carries it. */
+/** StreamsGroupTopologyDescriptionUpdateResponse at v0. */
 export interface StreamsGroupTopologyDescriptionUpdateResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** SyncGroupRequest, every field of every version (v0-5). */
 export interface SyncGroupRequest {
   /** `GroupId`: v0-5; entity groupId */
@@ -261,7 +260,7 @@ function readSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
   return o;
 }
 
-/** SyncGroupRequestAssignment of SyncGroupRequest (v0-5), every field of every version. */
+/** `SyncGroupRequestAssignment`, every field of every version (v0-5). */
 export interface SyncGroupRequestSyncGroupRequestAssignment {
   /** `MemberId`: v0-5 */
   memberId: string;
@@ -374,12 +373,12 @@ function readSyncGroupRequestSyncGroupRequestAssignment(
   return o;
 }
 
-/** SyncGroupRequestAssignment of SyncGroupRequest as version 0 carries it. */
+/** `SyncGroupRequestAssignment` at v0-5. */
 export interface SyncGroupRequestSyncGroupRequestAssignmentV0 {
   memberId: string;
   assignment: Buffer;
 }
-/** SyncGroupRequest of SyncGroupRequest as version 0 carries it. */
+/** SyncGroupRequest at v0-2. */
 export interface SyncGroupRequestV0 {
   groupId: string;
   generationId: number;
@@ -391,7 +390,7 @@ export type SyncGroupRequestV1 = SyncGroupRequestV0;
 export type SyncGroupRequestSyncGroupRequestAssignmentV2 = SyncGroupRequestSyncGroupRequestAssignmentV0;
 export type SyncGroupRequestV2 = SyncGroupRequestV0;
 export type SyncGroupRequestSyncGroupRequestAssignmentV3 = SyncGroupRequestSyncGroupRequestAssignmentV0;
-/** SyncGroupRequest of SyncGroupRequest as version 3 carries it. */
+/** SyncGroupRequest at v3-4. Since v2: adds `groupInstanceId`. */
 export interface SyncGroupRequestV3 {
   groupId: string;
   generationId: number;
@@ -402,7 +401,7 @@ export interface SyncGroupRequestV3 {
 export type SyncGroupRequestSyncGroupRequestAssignmentV4 = SyncGroupRequestSyncGroupRequestAssignmentV0;
 export type SyncGroupRequestV4 = SyncGroupRequestV3;
 export type SyncGroupRequestSyncGroupRequestAssignmentV5 = SyncGroupRequestSyncGroupRequestAssignmentV0;
-/** SyncGroupRequest of SyncGroupRequest as version 5 carries it. */
+/** SyncGroupRequest at v5. Since v4: adds `protocolType`, `protocolName`. */
 export interface SyncGroupRequestV5 {
   groupId: string;
   generationId: number;

@@ -4,13 +4,12 @@ import {
   EMPTY_BYTES,
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** SyncGroupResponse, every field of every version (v0-5). */
 export interface SyncGroupResponse {
   /** `ThrottleTimeMs`: v1-5; ignorable */
@@ -164,12 +163,12 @@ function readSyncGroupResponse(r: Reader, version: number): SyncGroupResponse {
   return o;
 }
 
-/** SyncGroupResponse of SyncGroupResponse as version 0 carries it. */
+/** SyncGroupResponse at v0. */
 export interface SyncGroupResponseV0 {
   errorCode: number;
   assignment: Buffer;
 }
-/** SyncGroupResponse of SyncGroupResponse as version 1 carries it. */
+/** SyncGroupResponse at v1-4. Since v0: adds `throttleTimeMs`. */
 export interface SyncGroupResponseV1 {
   throttleTimeMs: number;
   errorCode: number;
@@ -178,7 +177,7 @@ export interface SyncGroupResponseV1 {
 export type SyncGroupResponseV2 = SyncGroupResponseV1;
 export type SyncGroupResponseV3 = SyncGroupResponseV1;
 export type SyncGroupResponseV4 = SyncGroupResponseV1;
-/** SyncGroupResponse of SyncGroupResponse as version 5 carries it. */
+/** SyncGroupResponse at v5. Since v4: adds `protocolType`, `protocolName`. */
 export interface SyncGroupResponseV5 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** TxnOffsetCommitRequest, every field of every version (v0-6). */
 export interface TxnOffsetCommitRequest {
   /** `TransactionalId`: v0-6; entity transactionalId */
@@ -271,7 +270,7 @@ function readTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommit
   return o;
 }
 
-/** TxnOffsetCommitRequestTopic of TxnOffsetCommitRequest (v0-6), every field of every version. */
+/** `TxnOffsetCommitRequestTopic`, every field of every version (v0-6). */
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
   /** `Name`: v0-5; ignorable; entity topicName */
   name: string;
@@ -445,7 +444,7 @@ function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(
   return o;
 }
 
-/** TxnOffsetCommitRequestPartition of TxnOffsetCommitRequest (v0-6), every field of every version. */
+/** `TxnOffsetCommitRequestPartition`, every field of every version (v0-6). */
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
   /** `PartitionIndex`: v0-6 */
   partitionIndex: number;
@@ -576,18 +575,18 @@ function readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(
   return o;
 }
 
-/** TxnOffsetCommitRequestPartition of TxnOffsetCommitRequest as version 0 carries it. */
+/** `TxnOffsetCommitRequestPartition` at v0-1. */
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0 {
   partitionIndex: number;
   committedOffset: bigint;
   committedMetadata: string | null;
 }
-/** TxnOffsetCommitRequestTopic of TxnOffsetCommitRequest as version 0 carries it. */
+/** `TxnOffsetCommitRequestTopic` at v0-1. */
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV0 {
   name: string;
   partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0[];
 }
-/** TxnOffsetCommitRequest of TxnOffsetCommitRequest as version 0 carries it. */
+/** TxnOffsetCommitRequest at v0-1. */
 export interface TxnOffsetCommitRequestV0 {
   transactionalId: string;
   groupId: string;
@@ -599,19 +598,19 @@ export type TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV1 =
   TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0;
 export type TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV1 = TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV0;
 export type TxnOffsetCommitRequestV1 = TxnOffsetCommitRequestV0;
-/** TxnOffsetCommitRequestPartition of TxnOffsetCommitRequest as version 2 carries it. */
+/** `TxnOffsetCommitRequestPartition` at v2-6. Since v1: adds `committedLeaderEpoch`. */
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2 {
   partitionIndex: number;
   committedOffset: bigint;
   committedLeaderEpoch: number;
   committedMetadata: string | null;
 }
-/** TxnOffsetCommitRequestTopic of TxnOffsetCommitRequest as version 2 carries it. */
+/** `TxnOffsetCommitRequestTopic` at v2-5. Since v1: `partitions` is now `TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2[]`. */
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2 {
   name: string;
   partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2[];
 }
-/** TxnOffsetCommitRequest of TxnOffsetCommitRequest as version 2 carries it. */
+/** TxnOffsetCommitRequest at v2. Since v1: `topics` is now `TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2[]`. */
 export interface TxnOffsetCommitRequestV2 {
   transactionalId: string;
   groupId: string;
@@ -622,7 +621,7 @@ export interface TxnOffsetCommitRequestV2 {
 export type TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3 =
   TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2;
 export type TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV3 = TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2;
-/** TxnOffsetCommitRequest of TxnOffsetCommitRequest as version 3 carries it. */
+/** TxnOffsetCommitRequest at v3-5. Since v2: adds `generationIdOrMemberEpoch`, `memberId`, `groupInstanceId`. */
 export interface TxnOffsetCommitRequestV3 {
   transactionalId: string;
   groupId: string;
@@ -644,13 +643,13 @@ export type TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV5 = TxnOffsetCommi
 export type TxnOffsetCommitRequestV5 = TxnOffsetCommitRequestV3;
 export type TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV6 =
   TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2;
-/** TxnOffsetCommitRequestTopic of TxnOffsetCommitRequest as version 6 carries it. */
+/** `TxnOffsetCommitRequestTopic` at v6. Since v5: adds `topicId`; drops `name`. */
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV6 {
   topicId: string;
   partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TxnOffsetCommitRequest of TxnOffsetCommitRequest as version 6 carries it. */
+/** TxnOffsetCommitRequest at v6. Since v5: `topics` is now `TxnOffsetCommitRequestTxnOffsetCommitRequestTopicV6[]`. */
 export interface TxnOffsetCommitRequestV6 {
   transactionalId: string;
   groupId: string;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** TxnOffsetCommitResponse, every field of every version (v0-6). */
 export interface TxnOffsetCommitResponse {
   /** `ThrottleTimeMs`: v0-6 */
@@ -142,7 +141,7 @@ function readTxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommi
   return o;
 }
 
-/** TxnOffsetCommitResponseTopic of TxnOffsetCommitResponse (v0-6), every field of every version. */
+/** `TxnOffsetCommitResponseTopic`, every field of every version (v0-6). */
 export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
   /** `Name`: v0-5; ignorable; entity topicName */
   name: string;
@@ -316,7 +315,7 @@ function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(
   return o;
 }
 
-/** TxnOffsetCommitResponsePartition of TxnOffsetCommitResponse (v0-6), every field of every version. */
+/** `TxnOffsetCommitResponsePartition`, every field of every version (v0-6). */
 export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
   /** `PartitionIndex`: v0-6 */
   partitionIndex: number;
@@ -407,17 +406,17 @@ function readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(
   return o;
 }
 
-/** TxnOffsetCommitResponsePartition of TxnOffsetCommitResponse as version 0 carries it. */
+/** `TxnOffsetCommitResponsePartition` at v0-6. */
 export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0 {
   partitionIndex: number;
   errorCode: number;
 }
-/** TxnOffsetCommitResponseTopic of TxnOffsetCommitResponse as version 0 carries it. */
+/** `TxnOffsetCommitResponseTopic` at v0-5. */
 export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0 {
   name: string;
   partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0[];
 }
-/** TxnOffsetCommitResponse of TxnOffsetCommitResponse as version 0 carries it. */
+/** TxnOffsetCommitResponse at v0-5. */
 export interface TxnOffsetCommitResponseV0 {
   throttleTimeMs: number;
   topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0[];
@@ -449,13 +448,13 @@ export type TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV5 =
 export type TxnOffsetCommitResponseV5 = TxnOffsetCommitResponseV0;
 export type TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV6 =
   TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0;
-/** TxnOffsetCommitResponseTopic of TxnOffsetCommitResponse as version 6 carries it. */
+/** `TxnOffsetCommitResponseTopic` at v6. Since v5: adds `topicId`; drops `name`. */
 export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV6 {
   topicId: string;
   partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** TxnOffsetCommitResponse of TxnOffsetCommitResponse as version 6 carries it. */
+/** TxnOffsetCommitResponse at v6. Since v5: `topics` is now `TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV6[]`. */
 export interface TxnOffsetCommitResponseV6 {
   throttleTimeMs: number;
   topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopicV6[];

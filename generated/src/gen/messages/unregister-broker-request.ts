@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UnregisterBrokerRequest, every field of every version (v0). */
 export interface UnregisterBrokerRequest {
   /** `BrokerId`: v0; entity brokerId */
@@ -75,7 +74,7 @@ function readUnregisterBrokerRequest(r: Reader, version: number): UnregisterBrok
   return o;
 }
 
-/** UnregisterBrokerRequest of UnregisterBrokerRequest as version 0 carries it. */
+/** UnregisterBrokerRequest at v0. */
 export interface UnregisterBrokerRequestV0 {
   brokerId: number;
   _unknownTaggedFields?: TaggedField[];

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UnregisterBrokerResponse, every field of every version (v0). */
 export interface UnregisterBrokerResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -97,7 +96,7 @@ function readUnregisterBrokerResponse(r: Reader, version: number): UnregisterBro
   return o;
 }
 
-/** UnregisterBrokerResponse of UnregisterBrokerResponse as version 0 carries it. */
+/** UnregisterBrokerResponse at v0. */
 export interface UnregisterBrokerResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

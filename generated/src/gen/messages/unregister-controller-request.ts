@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UnregisterControllerRequest, every field of every version (v0). */
 export interface UnregisterControllerRequest {
   /** `ControllerId`: v0 */
@@ -77,7 +76,7 @@ function readUnregisterControllerRequest(r: Reader, version: number): Unregister
   return o;
 }
 
-/** UnregisterControllerRequest of UnregisterControllerRequest as version 0 carries it. */
+/** UnregisterControllerRequest at v0. */
 export interface UnregisterControllerRequestV0 {
   controllerId: number;
   _unknownTaggedFields?: TaggedField[];

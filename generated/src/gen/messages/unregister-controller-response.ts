@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UnregisterControllerResponse, every field of every version (v0). */
 export interface UnregisterControllerResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -99,7 +98,7 @@ function readUnregisterControllerResponse(r: Reader, version: number): Unregiste
   return o;
 }
 
-/** UnregisterControllerResponse of UnregisterControllerResponse as version 0 carries it. */
+/** UnregisterControllerResponse at v0. */
 export interface UnregisterControllerResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UpdateFeaturesRequest, every field of every version (v0-2). */
 export interface UpdateFeaturesRequest {
   /** `timeoutMs`: v0-2 */
@@ -134,7 +133,7 @@ function readUpdateFeaturesRequest(r: Reader, version: number): UpdateFeaturesRe
   return o;
 }
 
-/** FeatureUpdateKey of UpdateFeaturesRequest (v0-2), every field of every version. */
+/** `FeatureUpdateKey` of UpdateFeaturesRequest, every field of every version (v0-2). */
 export interface UpdateFeaturesRequestFeatureUpdateKey {
   /** `Feature`: v0-2; map key */
   feature: string;
@@ -263,27 +262,27 @@ function readUpdateFeaturesRequestFeatureUpdateKey(r: Reader, version: number): 
   return o;
 }
 
-/** FeatureUpdateKey of UpdateFeaturesRequest as version 0 carries it. */
+/** `FeatureUpdateKey` of UpdateFeaturesRequest at v0. */
 export interface UpdateFeaturesRequestFeatureUpdateKeyV0 {
   feature: string;
   maxVersionLevel: number;
   allowDowngrade: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** UpdateFeaturesRequest of UpdateFeaturesRequest as version 0 carries it. */
+/** UpdateFeaturesRequest at v0. */
 export interface UpdateFeaturesRequestV0 {
   timeoutMs: number;
   featureUpdates: UpdateFeaturesRequestFeatureUpdateKeyV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** FeatureUpdateKey of UpdateFeaturesRequest as version 1 carries it. */
+/** `FeatureUpdateKey` of UpdateFeaturesRequest at v1-2. Since v0: adds `upgradeType`; drops `allowDowngrade`. */
 export interface UpdateFeaturesRequestFeatureUpdateKeyV1 {
   feature: string;
   maxVersionLevel: number;
   upgradeType: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** UpdateFeaturesRequest of UpdateFeaturesRequest as version 1 carries it. */
+/** UpdateFeaturesRequest at v1-2. Since v0: adds `validateOnly`; `featureUpdates` is now `UpdateFeaturesRequestFeatureUpdateKeyV1[]`. */
 export interface UpdateFeaturesRequestV1 {
   timeoutMs: number;
   featureUpdates: UpdateFeaturesRequestFeatureUpdateKeyV1[];

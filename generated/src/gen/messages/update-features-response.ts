@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UpdateFeaturesResponse, every field of every version (v0-2). */
 export interface UpdateFeaturesResponse {
   /** `ThrottleTimeMs`: v0-2 */
@@ -133,7 +132,7 @@ function readUpdateFeaturesResponse(r: Reader, version: number): UpdateFeaturesR
   return o;
 }
 
-/** UpdatableFeatureResult of UpdateFeaturesResponse (v0-1), every field of every version. */
+/** `UpdatableFeatureResult` of UpdateFeaturesResponse, every field of every version (v0-1). */
 export interface UpdateFeaturesResponseUpdatableFeatureResult {
   /** `Feature`: v0-1; map key */
   feature: string;
@@ -231,14 +230,14 @@ function readUpdateFeaturesResponseUpdatableFeatureResult(
   return o;
 }
 
-/** UpdatableFeatureResult of UpdateFeaturesResponse as version 0 carries it. */
+/** `UpdatableFeatureResult` of UpdateFeaturesResponse at v0-1. */
 export interface UpdateFeaturesResponseUpdatableFeatureResultV0 {
   feature: string;
   errorCode: number;
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** UpdateFeaturesResponse of UpdateFeaturesResponse as version 0 carries it. */
+/** UpdateFeaturesResponse at v0-1. */
 export interface UpdateFeaturesResponseV0 {
   throttleTimeMs: number;
   errorCode: number;
@@ -248,7 +247,7 @@ export interface UpdateFeaturesResponseV0 {
 }
 export type UpdateFeaturesResponseUpdatableFeatureResultV1 = UpdateFeaturesResponseUpdatableFeatureResultV0;
 export type UpdateFeaturesResponseV1 = UpdateFeaturesResponseV0;
-/** UpdateFeaturesResponse of UpdateFeaturesResponse as version 2 carries it. */
+/** UpdateFeaturesResponse at v2. Since v1: drops `results`. */
 export interface UpdateFeaturesResponseV2 {
   throttleTimeMs: number;
   errorCode: number;

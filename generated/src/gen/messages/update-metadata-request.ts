@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UpdateMetadataRequest, every field of every version (v0-8). */
 export interface UpdateMetadataRequest {
   /** `ControllerId`: v0-8; entity brokerId */
@@ -348,7 +347,7 @@ function readUpdateMetadataRequest(r: Reader, version: number): UpdateMetadataRe
   return o;
 }
 
-/** UpdateMetadataPartitionState of UpdateMetadataRequest (v0-8), every field of every version. */
+/** `UpdateMetadataPartitionState` of UpdateMetadataRequest, every field of every version (v0-8). */
 export interface UpdateMetadataRequestUpdateMetadataPartitionState {
   /** `TopicName`: v0-4; ignorable; entity topicName */
   topicName: string;
@@ -639,7 +638,7 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(
   return o;
 }
 
-/** UpdateMetadataTopicState of UpdateMetadataRequest (v5-8), every field of every version. */
+/** `UpdateMetadataTopicState` of UpdateMetadataRequest, every field of every version (v5-8). */
 export interface UpdateMetadataRequestUpdateMetadataTopicState {
   /** `TopicName`: v5-8; entity topicName */
   topicName: string;
@@ -805,7 +804,7 @@ function readUpdateMetadataRequestUpdateMetadataTopicState(
   return o;
 }
 
-/** UpdateMetadataBroker of UpdateMetadataRequest (v0-8), every field of every version. */
+/** `UpdateMetadataBroker` of UpdateMetadataRequest, every field of every version (v0-8). */
 export interface UpdateMetadataRequestUpdateMetadataBroker {
   /** `Id`: v0-8; entity brokerId */
   id: number;
@@ -1009,7 +1008,7 @@ function readUpdateMetadataRequestUpdateMetadataBroker(
   return o;
 }
 
-/** UpdateMetadataEndpoint of UpdateMetadataRequest (v1-8), every field of every version. */
+/** `UpdateMetadataEndpoint` of UpdateMetadataRequest, every field of every version (v1-8). */
 export interface UpdateMetadataRequestUpdateMetadataEndpoint {
   /** `Port`: v1-8 */
   port: number;
@@ -1147,7 +1146,7 @@ function readUpdateMetadataRequestUpdateMetadataEndpoint(
   return o;
 }
 
-/** UpdateMetadataPartitionState of UpdateMetadataRequest as version 0 carries it. */
+/** `UpdateMetadataPartitionState` of UpdateMetadataRequest at v0-3. */
 export interface UpdateMetadataRequestUpdateMetadataPartitionStateV0 {
   topicName: string;
   partitionIndex: number;
@@ -1158,13 +1157,13 @@ export interface UpdateMetadataRequestUpdateMetadataPartitionStateV0 {
   zkVersion: number;
   replicas: number[];
 }
-/** UpdateMetadataBroker of UpdateMetadataRequest as version 0 carries it. */
+/** `UpdateMetadataBroker` of UpdateMetadataRequest at v0. */
 export interface UpdateMetadataRequestUpdateMetadataBrokerV0 {
   id: number;
   v0Host: string;
   v0Port: number;
 }
-/** UpdateMetadataRequest of UpdateMetadataRequest as version 0 carries it. */
+/** UpdateMetadataRequest at v0. */
 export interface UpdateMetadataRequestV0 {
   controllerId: number;
   controllerEpoch: number;
@@ -1172,18 +1171,18 @@ export interface UpdateMetadataRequestV0 {
   liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV0[];
 }
 export type UpdateMetadataRequestUpdateMetadataPartitionStateV1 = UpdateMetadataRequestUpdateMetadataPartitionStateV0;
-/** UpdateMetadataEndpoint of UpdateMetadataRequest as version 1 carries it. */
+/** `UpdateMetadataEndpoint` of UpdateMetadataRequest at v1-2. */
 export interface UpdateMetadataRequestUpdateMetadataEndpointV1 {
   port: number;
   host: string;
   securityProtocol: number;
 }
-/** UpdateMetadataBroker of UpdateMetadataRequest as version 1 carries it. */
+/** `UpdateMetadataBroker` of UpdateMetadataRequest at v1. Since v0: adds `endpoints`; drops `v0Host`, `v0Port`. */
 export interface UpdateMetadataRequestUpdateMetadataBrokerV1 {
   id: number;
   endpoints: UpdateMetadataRequestUpdateMetadataEndpointV1[];
 }
-/** UpdateMetadataRequest of UpdateMetadataRequest as version 1 carries it. */
+/** UpdateMetadataRequest at v1. Since v0: `liveBrokers` is now `UpdateMetadataRequestUpdateMetadataBrokerV1[]`. */
 export interface UpdateMetadataRequestV1 {
   controllerId: number;
   controllerEpoch: number;
@@ -1192,13 +1191,13 @@ export interface UpdateMetadataRequestV1 {
 }
 export type UpdateMetadataRequestUpdateMetadataPartitionStateV2 = UpdateMetadataRequestUpdateMetadataPartitionStateV0;
 export type UpdateMetadataRequestUpdateMetadataEndpointV2 = UpdateMetadataRequestUpdateMetadataEndpointV1;
-/** UpdateMetadataBroker of UpdateMetadataRequest as version 2 carries it. */
+/** `UpdateMetadataBroker` of UpdateMetadataRequest at v2. Since v1: adds `rack`. */
 export interface UpdateMetadataRequestUpdateMetadataBrokerV2 {
   id: number;
   endpoints: UpdateMetadataRequestUpdateMetadataEndpointV1[];
   rack: string | null;
 }
-/** UpdateMetadataRequest of UpdateMetadataRequest as version 2 carries it. */
+/** UpdateMetadataRequest at v2. Since v1: `liveBrokers` is now `UpdateMetadataRequestUpdateMetadataBrokerV2[]`. */
 export interface UpdateMetadataRequestV2 {
   controllerId: number;
   controllerEpoch: number;
@@ -1206,27 +1205,27 @@ export interface UpdateMetadataRequestV2 {
   liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV2[];
 }
 export type UpdateMetadataRequestUpdateMetadataPartitionStateV3 = UpdateMetadataRequestUpdateMetadataPartitionStateV0;
-/** UpdateMetadataEndpoint of UpdateMetadataRequest as version 3 carries it. */
+/** `UpdateMetadataEndpoint` of UpdateMetadataRequest at v3-8. Since v2: adds `listener`. */
 export interface UpdateMetadataRequestUpdateMetadataEndpointV3 {
   port: number;
   host: string;
   listener: string;
   securityProtocol: number;
 }
-/** UpdateMetadataBroker of UpdateMetadataRequest as version 3 carries it. */
+/** `UpdateMetadataBroker` of UpdateMetadataRequest at v3-8. Since v2: `endpoints` is now `UpdateMetadataRequestUpdateMetadataEndpointV3[]`. */
 export interface UpdateMetadataRequestUpdateMetadataBrokerV3 {
   id: number;
   endpoints: UpdateMetadataRequestUpdateMetadataEndpointV3[];
   rack: string | null;
 }
-/** UpdateMetadataRequest of UpdateMetadataRequest as version 3 carries it. */
+/** UpdateMetadataRequest at v3. Since v2: `liveBrokers` is now `UpdateMetadataRequestUpdateMetadataBrokerV3[]`. */
 export interface UpdateMetadataRequestV3 {
   controllerId: number;
   controllerEpoch: number;
   ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV0[];
   liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV3[];
 }
-/** UpdateMetadataPartitionState of UpdateMetadataRequest as version 4 carries it. */
+/** `UpdateMetadataPartitionState` of UpdateMetadataRequest at v4. Since v3: adds `offlineReplicas`. */
 export interface UpdateMetadataRequestUpdateMetadataPartitionStateV4 {
   topicName: string;
   partitionIndex: number;
@@ -1240,14 +1239,14 @@ export interface UpdateMetadataRequestUpdateMetadataPartitionStateV4 {
 }
 export type UpdateMetadataRequestUpdateMetadataEndpointV4 = UpdateMetadataRequestUpdateMetadataEndpointV3;
 export type UpdateMetadataRequestUpdateMetadataBrokerV4 = UpdateMetadataRequestUpdateMetadataBrokerV3;
-/** UpdateMetadataRequest of UpdateMetadataRequest as version 4 carries it. */
+/** UpdateMetadataRequest at v4. Since v3: `ungroupedPartitionStates` is now `UpdateMetadataRequestUpdateMetadataPartitionStateV4[]`. */
 export interface UpdateMetadataRequestV4 {
   controllerId: number;
   controllerEpoch: number;
   ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV4[];
   liveBrokers: UpdateMetadataRequestUpdateMetadataBrokerV3[];
 }
-/** UpdateMetadataPartitionState of UpdateMetadataRequest as version 5 carries it. */
+/** `UpdateMetadataPartitionState` of UpdateMetadataRequest at v5-8. Since v4: drops `topicName`. */
 export interface UpdateMetadataRequestUpdateMetadataPartitionStateV5 {
   partitionIndex: number;
   controllerEpoch: number;
@@ -1258,14 +1257,14 @@ export interface UpdateMetadataRequestUpdateMetadataPartitionStateV5 {
   replicas: number[];
   offlineReplicas: number[];
 }
-/** UpdateMetadataTopicState of UpdateMetadataRequest as version 5 carries it. */
+/** `UpdateMetadataTopicState` of UpdateMetadataRequest at v5-6. */
 export interface UpdateMetadataRequestUpdateMetadataTopicStateV5 {
   topicName: string;
   partitionStates: UpdateMetadataRequestUpdateMetadataPartitionStateV5[];
 }
 export type UpdateMetadataRequestUpdateMetadataEndpointV5 = UpdateMetadataRequestUpdateMetadataEndpointV3;
 export type UpdateMetadataRequestUpdateMetadataBrokerV5 = UpdateMetadataRequestUpdateMetadataBrokerV3;
-/** UpdateMetadataRequest of UpdateMetadataRequest as version 5 carries it. */
+/** UpdateMetadataRequest at v5-6. Since v4: adds `brokerEpoch`, `topicStates`; drops `ungroupedPartitionStates`. */
 export interface UpdateMetadataRequestV5 {
   controllerId: number;
   controllerEpoch: number;
@@ -1279,7 +1278,7 @@ export type UpdateMetadataRequestUpdateMetadataEndpointV6 = UpdateMetadataReques
 export type UpdateMetadataRequestUpdateMetadataBrokerV6 = UpdateMetadataRequestUpdateMetadataBrokerV3;
 export type UpdateMetadataRequestV6 = UpdateMetadataRequestV5;
 export type UpdateMetadataRequestUpdateMetadataPartitionStateV7 = UpdateMetadataRequestUpdateMetadataPartitionStateV5;
-/** UpdateMetadataTopicState of UpdateMetadataRequest as version 7 carries it. */
+/** `UpdateMetadataTopicState` of UpdateMetadataRequest at v7-8. Since v6: adds `topicId`. */
 export interface UpdateMetadataRequestUpdateMetadataTopicStateV7 {
   topicName: string;
   topicId: string;
@@ -1288,7 +1287,7 @@ export interface UpdateMetadataRequestUpdateMetadataTopicStateV7 {
 }
 export type UpdateMetadataRequestUpdateMetadataEndpointV7 = UpdateMetadataRequestUpdateMetadataEndpointV3;
 export type UpdateMetadataRequestUpdateMetadataBrokerV7 = UpdateMetadataRequestUpdateMetadataBrokerV3;
-/** UpdateMetadataRequest of UpdateMetadataRequest as version 7 carries it. */
+/** UpdateMetadataRequest at v7. Since v6: `topicStates` is now `UpdateMetadataRequestUpdateMetadataTopicStateV7[]`. */
 export interface UpdateMetadataRequestV7 {
   controllerId: number;
   controllerEpoch: number;
@@ -1301,7 +1300,7 @@ export type UpdateMetadataRequestUpdateMetadataPartitionStateV8 = UpdateMetadata
 export type UpdateMetadataRequestUpdateMetadataTopicStateV8 = UpdateMetadataRequestUpdateMetadataTopicStateV7;
 export type UpdateMetadataRequestUpdateMetadataEndpointV8 = UpdateMetadataRequestUpdateMetadataEndpointV3;
 export type UpdateMetadataRequestUpdateMetadataBrokerV8 = UpdateMetadataRequestUpdateMetadataBrokerV3;
-/** UpdateMetadataRequest of UpdateMetadataRequest as version 8 carries it. */
+/** UpdateMetadataRequest at v8. Since v7: adds `isKRaftController`, `type`. */
 export interface UpdateMetadataRequestV8 {
   controllerId: number;
   isKRaftController: boolean;

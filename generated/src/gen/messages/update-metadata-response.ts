@@ -3,12 +3,11 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UpdateMetadataResponse, every field of every version (v0-8). */
 export interface UpdateMetadataResponse {
   /** `ErrorCode`: v0-8 */
@@ -85,7 +84,7 @@ function readUpdateMetadataResponse(r: Reader, version: number): UpdateMetadataR
   return o;
 }
 
-/** UpdateMetadataResponse of UpdateMetadataResponse as version 0 carries it. */
+/** UpdateMetadataResponse at v0-8. */
 export interface UpdateMetadataResponseV0 {
   errorCode: number;
 }

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UpdateRaftVoterRequest, every field of every version (v0). */
 export interface UpdateRaftVoterRequest {
   /** `ClusterId`: v0; nullable v0 */
@@ -149,7 +148,7 @@ function readUpdateRaftVoterRequest(r: Reader, version: number): UpdateRaftVoter
   return o;
 }
 
-/** Listener of UpdateRaftVoterRequest (v0), every field of every version. */
+/** `Listener` of UpdateRaftVoterRequest, every field of every version (v0). */
 export interface UpdateRaftVoterRequestListener {
   /** `Name`: v0; map key */
   name: string;
@@ -235,7 +234,7 @@ function readUpdateRaftVoterRequestListener(r: Reader, version: number): UpdateR
   return o;
 }
 
-/** KRaftVersionFeature of UpdateRaftVoterRequest (v0), every field of every version. */
+/** `KRaftVersionFeature` of UpdateRaftVoterRequest, every field of every version (v0). */
 export interface UpdateRaftVoterRequestKRaftVersionFeature {
   /** `MinSupportedVersion`: v0 */
   minSupportedVersion: number;
@@ -317,20 +316,20 @@ function readUpdateRaftVoterRequestKRaftVersionFeature(
   return o;
 }
 
-/** Listener of UpdateRaftVoterRequest as version 0 carries it. */
+/** `Listener` of UpdateRaftVoterRequest at v0. */
 export interface UpdateRaftVoterRequestListenerV0 {
   name: string;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** KRaftVersionFeature of UpdateRaftVoterRequest as version 0 carries it. */
+/** `KRaftVersionFeature` of UpdateRaftVoterRequest at v0. */
 export interface UpdateRaftVoterRequestKRaftVersionFeatureV0 {
   minSupportedVersion: number;
   maxSupportedVersion: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** UpdateRaftVoterRequest of UpdateRaftVoterRequest as version 0 carries it. */
+/** UpdateRaftVoterRequest at v0. */
 export interface UpdateRaftVoterRequestV0 {
   clusterId: string | null;
   currentLeaderEpoch: number;

@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** UpdateRaftVoterResponse, every field of every version (v0). */
 export interface UpdateRaftVoterResponse {
   /** `ThrottleTimeMs`: v0 */
@@ -116,7 +115,7 @@ function readUpdateRaftVoterResponse(r: Reader, version: number): UpdateRaftVote
   return o;
 }
 
-/** CurrentLeader of UpdateRaftVoterResponse (v0), every field of every version. */
+/** `CurrentLeader` of UpdateRaftVoterResponse, every field of every version (v0). */
 export interface UpdateRaftVoterResponseCurrentLeader {
   /** `LeaderId`: v0; entity brokerId */
   leaderId: number;
@@ -221,7 +220,7 @@ function isDefaultUpdateRaftVoterResponseCurrentLeader(m: UpdateRaftVoterRespons
   );
 }
 
-/** CurrentLeader of UpdateRaftVoterResponse as version 0 carries it. */
+/** `CurrentLeader` of UpdateRaftVoterResponse at v0. */
 export interface UpdateRaftVoterResponseCurrentLeaderV0 {
   leaderId: number;
   leaderEpoch: number;
@@ -229,7 +228,7 @@ export interface UpdateRaftVoterResponseCurrentLeaderV0 {
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** UpdateRaftVoterResponse of UpdateRaftVoterResponse as version 0 carries it. */
+/** UpdateRaftVoterResponse at v0. */
 export interface UpdateRaftVoterResponseV0 {
   throttleTimeMs: number;
   errorCode: number;

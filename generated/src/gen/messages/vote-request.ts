@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** VoteRequest, every field of every version (v0-2). */
 export interface VoteRequest {
   /** `ClusterId`: v0-2; nullable v0-2 */
@@ -130,7 +129,7 @@ function readVoteRequest(r: Reader, version: number): VoteRequest {
   return o;
 }
 
-/** TopicData of VoteRequest (v0-2), every field of every version. */
+/** `TopicData` of VoteRequest, every field of every version (v0-2). */
 export interface VoteRequestTopicData {
   /** `TopicName`: v0-2; entity topicName */
   topicName: string;
@@ -227,7 +226,7 @@ function readVoteRequestTopicData(r: Reader, version: number): VoteRequestTopicD
   return o;
 }
 
-/** PartitionData of VoteRequest (v0-2), every field of every version. */
+/** `PartitionData` of VoteRequest, every field of every version (v0-2). */
 export interface VoteRequestPartitionData {
   /** `PartitionIndex`: v0-2 */
   partitionIndex: number;
@@ -378,7 +377,7 @@ function readVoteRequestPartitionData(r: Reader, version: number): VoteRequestPa
   return o;
 }
 
-/** PartitionData of VoteRequest as version 0 carries it. */
+/** `PartitionData` of VoteRequest at v0. */
 export interface VoteRequestPartitionDataV0 {
   partitionIndex: number;
   replicaEpoch: number;
@@ -387,19 +386,19 @@ export interface VoteRequestPartitionDataV0 {
   lastOffset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of VoteRequest as version 0 carries it. */
+/** `TopicData` of VoteRequest at v0. */
 export interface VoteRequestTopicDataV0 {
   topicName: string;
   partitions: VoteRequestPartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** VoteRequest of VoteRequest as version 0 carries it. */
+/** VoteRequest at v0. */
 export interface VoteRequestV0 {
   clusterId: string | null;
   topics: VoteRequestTopicDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of VoteRequest as version 1 carries it. */
+/** `PartitionData` of VoteRequest at v1. Since v0: adds `replicaDirectoryId`, `voterDirectoryId`. */
 export interface VoteRequestPartitionDataV1 {
   partitionIndex: number;
   replicaEpoch: number;
@@ -410,20 +409,20 @@ export interface VoteRequestPartitionDataV1 {
   lastOffset: bigint;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of VoteRequest as version 1 carries it. */
+/** `TopicData` of VoteRequest at v1. Since v0: `partitions` is now `VoteRequestPartitionDataV1[]`. */
 export interface VoteRequestTopicDataV1 {
   topicName: string;
   partitions: VoteRequestPartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** VoteRequest of VoteRequest as version 1 carries it. */
+/** VoteRequest at v1. Since v0: adds `voterId`; `topics` is now `VoteRequestTopicDataV1[]`. */
 export interface VoteRequestV1 {
   clusterId: string | null;
   voterId: number;
   topics: VoteRequestTopicDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of VoteRequest as version 2 carries it. */
+/** `PartitionData` of VoteRequest at v2. Since v1: adds `preVote`. */
 export interface VoteRequestPartitionDataV2 {
   partitionIndex: number;
   replicaEpoch: number;
@@ -435,13 +434,13 @@ export interface VoteRequestPartitionDataV2 {
   preVote: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of VoteRequest as version 2 carries it. */
+/** `TopicData` of VoteRequest at v2. Since v1: `partitions` is now `VoteRequestPartitionDataV2[]`. */
 export interface VoteRequestTopicDataV2 {
   topicName: string;
   partitions: VoteRequestPartitionDataV2[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** VoteRequest of VoteRequest as version 2 carries it. */
+/** VoteRequest at v2. Since v1: `topics` is now `VoteRequestTopicDataV2[]`. */
 export interface VoteRequestV2 {
   clusterId: string | null;
   voterId: number;

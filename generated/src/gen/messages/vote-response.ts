@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** VoteResponse, every field of every version (v0-2). */
 export interface VoteResponse {
   /** `ErrorCode`: v0-2 */
@@ -178,7 +177,7 @@ function readVoteResponse(r: Reader, version: number): VoteResponse {
   return o;
 }
 
-/** TopicData of VoteResponse (v0-2), every field of every version. */
+/** `TopicData` of VoteResponse, every field of every version (v0-2). */
 export interface VoteResponseTopicData {
   /** `TopicName`: v0-2; entity topicName */
   topicName: string;
@@ -275,7 +274,7 @@ function readVoteResponseTopicData(r: Reader, version: number): VoteResponseTopi
   return o;
 }
 
-/** PartitionData of VoteResponse (v0-2), every field of every version. */
+/** `PartitionData` of VoteResponse, every field of every version (v0-2). */
 export interface VoteResponsePartitionData {
   /** `PartitionIndex`: v0-2 */
   partitionIndex: number;
@@ -369,7 +368,7 @@ function readVoteResponsePartitionData(r: Reader, version: number): VoteResponse
   return o;
 }
 
-/** NodeEndpoint of VoteResponse (v1-2), every field of every version. */
+/** `NodeEndpoint` of VoteResponse, every field of every version (v1-2). */
 export interface VoteResponseNodeEndpoint {
   /** `NodeId`: v1-2; entity brokerId; map key */
   nodeId: number;
@@ -450,7 +449,7 @@ function readVoteResponseNodeEndpoint(r: Reader, version: number): VoteResponseN
   return o;
 }
 
-/** PartitionData of VoteResponse as version 0 carries it. */
+/** `PartitionData` of VoteResponse at v0-2. */
 export interface VoteResponsePartitionDataV0 {
   partitionIndex: number;
   errorCode: number;
@@ -459,13 +458,13 @@ export interface VoteResponsePartitionDataV0 {
   voteGranted: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
-/** TopicData of VoteResponse as version 0 carries it. */
+/** `TopicData` of VoteResponse at v0-2. */
 export interface VoteResponseTopicDataV0 {
   topicName: string;
   partitions: VoteResponsePartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** VoteResponse of VoteResponse as version 0 carries it. */
+/** VoteResponse at v0. */
 export interface VoteResponseV0 {
   errorCode: number;
   topics: VoteResponseTopicDataV0[];
@@ -473,14 +472,14 @@ export interface VoteResponseV0 {
 }
 export type VoteResponsePartitionDataV1 = VoteResponsePartitionDataV0;
 export type VoteResponseTopicDataV1 = VoteResponseTopicDataV0;
-/** NodeEndpoint of VoteResponse as version 1 carries it. */
+/** `NodeEndpoint` of VoteResponse at v1-2. */
 export interface VoteResponseNodeEndpointV1 {
   nodeId: number;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** VoteResponse of VoteResponse as version 1 carries it. */
+/** VoteResponse at v1-2. Since v0: adds `nodeEndpoints`. */
 export interface VoteResponseV1 {
   errorCode: number;
   topics: VoteResponseTopicDataV0[];

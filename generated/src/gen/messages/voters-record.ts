@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** VotersRecord, every field of every version (v0). */
 export interface VotersRecord {
   /** `Version`: v0 */
@@ -108,7 +107,7 @@ function readVotersRecord(r: Reader, version: number): VotersRecord {
   return o;
 }
 
-/** Voter of VotersRecord (v0), every field of every version. */
+/** `Voter` of VotersRecord, every field of every version (v0). */
 export interface VotersRecordVoter {
   /** `VoterId`: v0; entity brokerId */
   voterId: number;
@@ -219,7 +218,7 @@ function readVotersRecordVoter(r: Reader, version: number): VotersRecordVoter {
   return o;
 }
 
-/** Endpoint of VotersRecord (v0), every field of every version. */
+/** `Endpoint` of VotersRecord, every field of every version (v0). */
 export interface VotersRecordEndpoint {
   /** `Name`: v0; map key */
   name: string;
@@ -303,7 +302,7 @@ function readVotersRecordEndpoint(r: Reader, version: number): VotersRecordEndpo
   return o;
 }
 
-/** KRaftVersionFeature of VotersRecord (v0), every field of every version. */
+/** `KRaftVersionFeature` of VotersRecord, every field of every version (v0). */
 export interface VotersRecordKRaftVersionFeature {
   /** `MinSupportedVersion`: v0 */
   minSupportedVersion: number;
@@ -375,20 +374,20 @@ function readVotersRecordKRaftVersionFeature(r: Reader, version: number): Voters
   return o;
 }
 
-/** Endpoint of VotersRecord as version 0 carries it. */
+/** `Endpoint` of VotersRecord at v0. */
 export interface VotersRecordEndpointV0 {
   name: string;
   host: string;
   port: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** KRaftVersionFeature of VotersRecord as version 0 carries it. */
+/** `KRaftVersionFeature` of VotersRecord at v0. */
 export interface VotersRecordKRaftVersionFeatureV0 {
   minSupportedVersion: number;
   maxSupportedVersion: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** Voter of VotersRecord as version 0 carries it. */
+/** `Voter` of VotersRecord at v0. */
 export interface VotersRecordVoterV0 {
   voterId: number;
   voterDirectoryId: string;
@@ -396,7 +395,7 @@ export interface VotersRecordVoterV0 {
   kRaftVersionFeature: VotersRecordKRaftVersionFeatureV0;
   _unknownTaggedFields?: TaggedField[];
 }
-/** VotersRecord of VotersRecord as version 0 carries it. */
+/** VotersRecord at v0. */
 export interface VotersRecordV0 {
   version: number;
   voters: VotersRecordVoterV0[];

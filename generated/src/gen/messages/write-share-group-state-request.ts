@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** WriteShareGroupStateRequest, every field of every version (v0-1). */
 export interface WriteShareGroupStateRequest {
   /** `GroupId`: v0-1 */
@@ -113,7 +112,7 @@ function readWriteShareGroupStateRequest(r: Reader, version: number): WriteShare
   return o;
 }
 
-/** WriteStateData of WriteShareGroupStateRequest (v0-1), every field of every version. */
+/** `WriteStateData` of WriteShareGroupStateRequest, every field of every version (v0-1). */
 export interface WriteShareGroupStateRequestWriteStateData {
   /** `TopicId`: v0-1 */
   topicId: string;
@@ -219,7 +218,7 @@ function readWriteShareGroupStateRequestWriteStateData(
   return o;
 }
 
-/** PartitionData of WriteShareGroupStateRequest (v0-1), every field of every version. */
+/** `PartitionData` of WriteShareGroupStateRequest, every field of every version (v0-1). */
 export interface WriteShareGroupStateRequestPartitionData {
   /** `Partition`: v0-1 */
   partition: number;
@@ -365,7 +364,7 @@ function readWriteShareGroupStateRequestPartitionData(
   return o;
 }
 
-/** StateBatch of WriteShareGroupStateRequest (v0-1), every field of every version. */
+/** `StateBatch` of WriteShareGroupStateRequest, every field of every version (v0-1). */
 export interface WriteShareGroupStateRequestStateBatch {
   /** `FirstOffset`: v0-1 */
   firstOffset: bigint;
@@ -457,7 +456,7 @@ function readWriteShareGroupStateRequestStateBatch(r: Reader, version: number): 
   return o;
 }
 
-/** StateBatch of WriteShareGroupStateRequest as version 0 carries it. */
+/** `StateBatch` of WriteShareGroupStateRequest at v0-1. */
 export interface WriteShareGroupStateRequestStateBatchV0 {
   firstOffset: bigint;
   lastOffset: bigint;
@@ -465,7 +464,7 @@ export interface WriteShareGroupStateRequestStateBatchV0 {
   deliveryCount: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** PartitionData of WriteShareGroupStateRequest as version 0 carries it. */
+/** `PartitionData` of WriteShareGroupStateRequest at v0. */
 export interface WriteShareGroupStateRequestPartitionDataV0 {
   partition: number;
   stateEpoch: number;
@@ -474,20 +473,20 @@ export interface WriteShareGroupStateRequestPartitionDataV0 {
   stateBatches: WriteShareGroupStateRequestStateBatchV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** WriteStateData of WriteShareGroupStateRequest as version 0 carries it. */
+/** `WriteStateData` of WriteShareGroupStateRequest at v0. */
 export interface WriteShareGroupStateRequestWriteStateDataV0 {
   topicId: string;
   partitions: WriteShareGroupStateRequestPartitionDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** WriteShareGroupStateRequest of WriteShareGroupStateRequest as version 0 carries it. */
+/** WriteShareGroupStateRequest at v0. */
 export interface WriteShareGroupStateRequestV0 {
   groupId: string;
   topics: WriteShareGroupStateRequestWriteStateDataV0[];
   _unknownTaggedFields?: TaggedField[];
 }
 export type WriteShareGroupStateRequestStateBatchV1 = WriteShareGroupStateRequestStateBatchV0;
-/** PartitionData of WriteShareGroupStateRequest as version 1 carries it. */
+/** `PartitionData` of WriteShareGroupStateRequest at v1. Since v0: adds `deliveryCompleteCount`. */
 export interface WriteShareGroupStateRequestPartitionDataV1 {
   partition: number;
   stateEpoch: number;
@@ -497,13 +496,13 @@ export interface WriteShareGroupStateRequestPartitionDataV1 {
   stateBatches: WriteShareGroupStateRequestStateBatchV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** WriteStateData of WriteShareGroupStateRequest as version 1 carries it. */
+/** `WriteStateData` of WriteShareGroupStateRequest at v1. Since v0: `partitions` is now `WriteShareGroupStateRequestPartitionDataV1[]`. */
 export interface WriteShareGroupStateRequestWriteStateDataV1 {
   topicId: string;
   partitions: WriteShareGroupStateRequestPartitionDataV1[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** WriteShareGroupStateRequest of WriteShareGroupStateRequest as version 1 carries it. */
+/** WriteShareGroupStateRequest at v1. Since v0: `topics` is now `WriteShareGroupStateRequestWriteStateDataV1[]`. */
 export interface WriteShareGroupStateRequestV1 {
   groupId: string;
   topics: WriteShareGroupStateRequestWriteStateDataV1[];

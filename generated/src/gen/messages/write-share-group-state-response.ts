@@ -2,13 +2,12 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** WriteShareGroupStateResponse, every field of every version (v0-1). */
 export interface WriteShareGroupStateResponse {
   /** `Results`: v0-1 */
@@ -102,7 +101,7 @@ function readWriteShareGroupStateResponse(r: Reader, version: number): WriteShar
   return o;
 }
 
-/** WriteStateResult of WriteShareGroupStateResponse (v0-1), every field of every version. */
+/** `WriteStateResult` of WriteShareGroupStateResponse, every field of every version (v0-1). */
 export interface WriteShareGroupStateResponseWriteStateResult {
   /** `TopicId`: v0-1 */
   topicId: string;
@@ -208,7 +207,7 @@ function readWriteShareGroupStateResponseWriteStateResult(
   return o;
 }
 
-/** PartitionResult of WriteShareGroupStateResponse (v0-1), every field of every version. */
+/** `PartitionResult` of WriteShareGroupStateResponse, every field of every version (v0-1). */
 export interface WriteShareGroupStateResponsePartitionResult {
   /** `Partition`: v0-1 */
   partition: number;
@@ -303,20 +302,20 @@ function readWriteShareGroupStateResponsePartitionResult(
   return o;
 }
 
-/** PartitionResult of WriteShareGroupStateResponse as version 0 carries it. */
+/** `PartitionResult` of WriteShareGroupStateResponse at v0-1. */
 export interface WriteShareGroupStateResponsePartitionResultV0 {
   partition: number;
   errorCode: number;
   errorMessage: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
-/** WriteStateResult of WriteShareGroupStateResponse as version 0 carries it. */
+/** `WriteStateResult` of WriteShareGroupStateResponse at v0-1. */
 export interface WriteShareGroupStateResponseWriteStateResultV0 {
   topicId: string;
   partitions: WriteShareGroupStateResponsePartitionResultV0[];
   _unknownTaggedFields?: TaggedField[];
 }
-/** WriteShareGroupStateResponse of WriteShareGroupStateResponse as version 0 carries it. */
+/** WriteShareGroupStateResponse at v0-1. */
 export interface WriteShareGroupStateResponseV0 {
   results: WriteShareGroupStateResponseWriteStateResultV0[];
   _unknownTaggedFields?: TaggedField[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** WriteTxnMarkersRequest, every field of every version (v0-2). */
 export interface WriteTxnMarkersRequest {
   /** `Markers`: v0-2 */
@@ -134,7 +133,7 @@ function readWriteTxnMarkersRequest(r: Reader, version: number): WriteTxnMarkers
   return o;
 }
 
-/** WritableTxnMarker of WriteTxnMarkersRequest (v0-2), every field of every version. */
+/** `WritableTxnMarker` of WriteTxnMarkersRequest, every field of every version (v0-2). */
 export interface WriteTxnMarkersRequestWritableTxnMarker {
   /** `ProducerId`: v0-2; entity producerId */
   producerId: bigint;
@@ -313,7 +312,7 @@ function readWriteTxnMarkersRequestWritableTxnMarker(
   return o;
 }
 
-/** WritableTxnMarkerTopic of WriteTxnMarkersRequest (v0-2), every field of every version. */
+/** `WritableTxnMarkerTopic` of WriteTxnMarkersRequest, every field of every version (v0-2). */
 export interface WriteTxnMarkersRequestWritableTxnMarkerTopic {
   /** `Name`: v0-2; entity topicName */
   name: string;
@@ -459,12 +458,12 @@ function readWriteTxnMarkersRequestWritableTxnMarkerTopic(
   return o;
 }
 
-/** WritableTxnMarkerTopic of WriteTxnMarkersRequest as version 0 carries it. */
+/** `WritableTxnMarkerTopic` of WriteTxnMarkersRequest at v0-2. */
 export interface WriteTxnMarkersRequestWritableTxnMarkerTopicV0 {
   name: string;
   partitionIndexes: number[];
 }
-/** WritableTxnMarker of WriteTxnMarkersRequest as version 0 carries it. */
+/** `WritableTxnMarker` of WriteTxnMarkersRequest at v0-1. */
 export interface WriteTxnMarkersRequestWritableTxnMarkerV0 {
   producerId: bigint;
   producerEpoch: number;
@@ -472,7 +471,7 @@ export interface WriteTxnMarkersRequestWritableTxnMarkerV0 {
   topics: WriteTxnMarkersRequestWritableTxnMarkerTopicV0[];
   coordinatorEpoch: number;
 }
-/** WriteTxnMarkersRequest of WriteTxnMarkersRequest as version 0 carries it. */
+/** WriteTxnMarkersRequest at v0-1. */
 export interface WriteTxnMarkersRequestV0 {
   markers: WriteTxnMarkersRequestWritableTxnMarkerV0[];
 }
@@ -480,7 +479,7 @@ export type WriteTxnMarkersRequestWritableTxnMarkerTopicV1 = WriteTxnMarkersRequ
 export type WriteTxnMarkersRequestWritableTxnMarkerV1 = WriteTxnMarkersRequestWritableTxnMarkerV0;
 export type WriteTxnMarkersRequestV1 = WriteTxnMarkersRequestV0;
 export type WriteTxnMarkersRequestWritableTxnMarkerTopicV2 = WriteTxnMarkersRequestWritableTxnMarkerTopicV0;
-/** WritableTxnMarker of WriteTxnMarkersRequest as version 2 carries it. */
+/** `WritableTxnMarker` of WriteTxnMarkersRequest at v2. Since v1: adds `transactionVersion`. */
 export interface WriteTxnMarkersRequestWritableTxnMarkerV2 {
   producerId: bigint;
   producerEpoch: number;
@@ -490,7 +489,7 @@ export interface WriteTxnMarkersRequestWritableTxnMarkerV2 {
   transactionVersion: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** WriteTxnMarkersRequest of WriteTxnMarkersRequest as version 2 carries it. */
+/** WriteTxnMarkersRequest at v2. Since v1: `markers` is now `WriteTxnMarkersRequestWritableTxnMarkerV2[]`. */
 export interface WriteTxnMarkersRequestV2 {
   markers: WriteTxnMarkersRequestWritableTxnMarkerV2[];
   _unknownTaggedFields?: TaggedField[];

@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** WriteTxnMarkersResponse, every field of every version (v0-2). */
 export interface WriteTxnMarkersResponse {
   /** `Markers`: v0-2 */
@@ -134,7 +133,7 @@ function readWriteTxnMarkersResponse(r: Reader, version: number): WriteTxnMarker
   return o;
 }
 
-/** WritableTxnMarkerResult of WriteTxnMarkersResponse (v0-2), every field of every version. */
+/** `WritableTxnMarkerResult` of WriteTxnMarkersResponse, every field of every version (v0-2). */
 export interface WriteTxnMarkersResponseWritableTxnMarkerResult {
   /** `ProducerId`: v0-2; entity producerId */
   producerId: bigint;
@@ -273,7 +272,7 @@ function readWriteTxnMarkersResponseWritableTxnMarkerResult(
   return o;
 }
 
-/** WritableTxnMarkerTopicResult of WriteTxnMarkersResponse (v0-2), every field of every version. */
+/** `WritableTxnMarkerTopicResult` of WriteTxnMarkersResponse, every field of every version (v0-2). */
 export interface WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
   /** `Name`: v0-2; entity topicName */
   name: string;
@@ -423,7 +422,7 @@ function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(
   return o;
 }
 
-/** WritableTxnMarkerPartitionResult of WriteTxnMarkersResponse (v0-2), every field of every version. */
+/** `WritableTxnMarkerPartitionResult` of WriteTxnMarkersResponse, every field of every version (v0-2). */
 export interface WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {
   /** `PartitionIndex`: v0-2 */
   partitionIndex: number;
@@ -514,22 +513,22 @@ function readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(
   return o;
 }
 
-/** WritableTxnMarkerPartitionResult of WriteTxnMarkersResponse as version 0 carries it. */
+/** `WritableTxnMarkerPartitionResult` of WriteTxnMarkersResponse at v0-2. */
 export interface WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV0 {
   partitionIndex: number;
   errorCode: number;
 }
-/** WritableTxnMarkerTopicResult of WriteTxnMarkersResponse as version 0 carries it. */
+/** `WritableTxnMarkerTopicResult` of WriteTxnMarkersResponse at v0-2. */
 export interface WriteTxnMarkersResponseWritableTxnMarkerTopicResultV0 {
   name: string;
   partitions: WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV0[];
 }
-/** WritableTxnMarkerResult of WriteTxnMarkersResponse as version 0 carries it. */
+/** `WritableTxnMarkerResult` of WriteTxnMarkersResponse at v0-2. */
 export interface WriteTxnMarkersResponseWritableTxnMarkerResultV0 {
   producerId: bigint;
   topics: WriteTxnMarkersResponseWritableTxnMarkerTopicResultV0[];
 }
-/** WriteTxnMarkersResponse of WriteTxnMarkersResponse as version 0 carries it. */
+/** WriteTxnMarkersResponse at v0-2. */
 export interface WriteTxnMarkersResponseV0 {
   markers: WriteTxnMarkersResponseWritableTxnMarkerResultV0[];
 }

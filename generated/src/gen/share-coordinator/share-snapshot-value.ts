@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareSnapshotValue, every field of every version (v0). */
 export interface ShareSnapshotValue {
   /** `SnapshotEpoch`: v0 */
@@ -178,7 +177,7 @@ function readShareSnapshotValue(r: Reader, version: number): ShareSnapshotValue 
   return o;
 }
 
-/** StateBatch of ShareSnapshotValue (v0), every field of every version. */
+/** `StateBatch` of ShareSnapshotValue, every field of every version (v0). */
 export interface ShareSnapshotValueStateBatch {
   /** `FirstOffset`: v0 */
   firstOffset: bigint;
@@ -266,7 +265,7 @@ function readShareSnapshotValueStateBatch(r: Reader, version: number): ShareSnap
   return o;
 }
 
-/** StateBatch of ShareSnapshotValue as version 0 carries it. */
+/** `StateBatch` of ShareSnapshotValue at v0. */
 export interface ShareSnapshotValueStateBatchV0 {
   firstOffset: bigint;
   lastOffset: bigint;
@@ -274,7 +273,7 @@ export interface ShareSnapshotValueStateBatchV0 {
   deliveryCount: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareSnapshotValue of ShareSnapshotValue as version 0 carries it. */
+/** ShareSnapshotValue at v0. */
 export interface ShareSnapshotValueV0 {
   snapshotEpoch: number;
   stateEpoch: number;

@@ -2,12 +2,11 @@
 // change the generator or the schema and run `npm run codegen`.
 import {
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** ShareUpdateValue, every field of every version (v0). */
 export interface ShareUpdateValue {
   /** `SnapshotEpoch`: v0 */
@@ -154,7 +153,7 @@ function readShareUpdateValue(r: Reader, version: number): ShareUpdateValue {
   return o;
 }
 
-/** StateBatch of ShareUpdateValue (v0), every field of every version. */
+/** `StateBatch` of ShareUpdateValue, every field of every version (v0). */
 export interface ShareUpdateValueStateBatch {
   /** `FirstOffset`: v0 */
   firstOffset: bigint;
@@ -242,7 +241,7 @@ function readShareUpdateValueStateBatch(r: Reader, version: number): ShareUpdate
   return o;
 }
 
-/** StateBatch of ShareUpdateValue as version 0 carries it. */
+/** `StateBatch` of ShareUpdateValue at v0. */
 export interface ShareUpdateValueStateBatchV0 {
   firstOffset: bigint;
   lastOffset: bigint;
@@ -250,7 +249,7 @@ export interface ShareUpdateValueStateBatchV0 {
   deliveryCount: number;
   _unknownTaggedFields?: TaggedField[];
 }
-/** ShareUpdateValue of ShareUpdateValue as version 0 carries it. */
+/** ShareUpdateValue at v0. */
 export interface ShareUpdateValueV0 {
   snapshotEpoch: number;
   leaderEpoch: number;

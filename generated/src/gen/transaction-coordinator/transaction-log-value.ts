@@ -3,13 +3,12 @@
 import {
   EncodeError,
   UnsupportedVersionError,
-  Writer,
   sizeOfUnknownTaggedFields,
   sizeOfUnsignedVarint,
   utf8Length,
   writeUnknownTaggedFields,
 } from "../../runtime/index.js";
-import type { MessageCodec, Reader, TaggedField } from "../../runtime/index.js";
+import type { MessageCodec, Reader, TaggedField, Writer } from "../../runtime/index.js";
 /** TransactionLogValue, every field of every version (v0-1). */
 export interface TransactionLogValue {
   /** `ProducerId`: v0-1 */
@@ -354,7 +353,7 @@ function readTransactionLogValue(r: Reader, version: number): TransactionLogValu
   return o;
 }
 
-/** PartitionsSchema of TransactionLogValue (v0-1), every field of every version. */
+/** `PartitionsSchema` of TransactionLogValue, every field of every version (v0-1). */
 export interface TransactionLogValuePartitionsSchema {
   /** `Topic`: v0-1 */
   topic: string;
@@ -494,12 +493,12 @@ function readTransactionLogValuePartitionsSchema(r: Reader, version: number): Tr
   return o;
 }
 
-/** PartitionsSchema of TransactionLogValue as version 0 carries it. */
+/** `PartitionsSchema` of TransactionLogValue at v0-1. */
 export interface TransactionLogValuePartitionsSchemaV0 {
   topic: string;
   partitionIds: number[];
 }
-/** TransactionLogValue of TransactionLogValue as version 0 carries it. */
+/** TransactionLogValue at v0. */
 export interface TransactionLogValueV0 {
   producerId: bigint;
   producerEpoch: number;
@@ -510,7 +509,7 @@ export interface TransactionLogValueV0 {
   transactionStartTimestampMs: bigint;
 }
 export type TransactionLogValuePartitionsSchemaV1 = TransactionLogValuePartitionsSchemaV0;
-/** TransactionLogValue of TransactionLogValue as version 1 carries it. */
+/** TransactionLogValue at v1. Since v0: adds `previousProducerId`, `nextProducerId`, `nextProducerEpoch`, `clientTransactionVersion`. */
 export interface TransactionLogValueV1 {
   producerId: bigint;
   previousProducerId: bigint;
