@@ -1,63 +1,41 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { invalidReason, parseValue, type KeyDef } from "./config-def.js";
+import {
+  BROKER_KEYS,
+  BROKER_KEY_NAMES,
+  TOPIC_KEY_NAMES,
+  brokerKey,
+  brokerSynonymsOf,
+  listenerAddress,
+  toTopicUnit,
+  topicKey,
+  type BrokerProperties,
+} from "./config-keys.js";
 import { DEFAULT_LOG_CONFIG, type LogConfig } from "./log/config.js";
 
 /**
- * Broker configuration: Kafka's own `server.properties` keys for what this broker supports, validated
- * with zod so that a bad value stops start-up naming the key. Command-line flags override the file.
+ * Broker configuration: Kafka's own `server.properties` keys for what this broker supports (the table
+ * in config-keys.ts), parsed with zod so that a bad value stops start-up naming the key. Command-line
+ * flags override the file.
  */
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+export type { BrokerProperties };
 
-/** Every key this broker reads, with Kafka's defaults where Kafka has one. */
-const properties = z.object({
-  "node.id": int(0).default(1),
-  listeners: z
-    .string()
-    .regex(/^[A-Za-z_]+:\/\/[^:,]*:\d+$/, "expected one listener such as PLAINTEXT://127.0.0.1:9092")
-    .default("PLAINTEXT://127.0.0.1:9092"),
-  "advertised.listeners": z
-    .string()
-    .regex(/^[A-Za-z_]+:\/\/[^:,]+:\d+$/, "expected one listener such as PLAINTEXT://127.0.0.1:9092")
-    .optional(),
-  "log.dirs": z.string().min(1).default("./data"),
-  "num.partitions": int(1, 100_000).default(1),
-  "default.replication.factor": int(1, 1).default(1),
-  "auto.create.topics.enable": bool.default(true),
-  "log.segment.bytes": int(14, 2 ** 31 - 1).default(1024 * 1024 * 1024),
-  "log.roll.ms": int(1).optional(),
-  "log.roll.hours": int(1).default(168),
-  "log.retention.ms": int(-1).optional(),
-  "log.retention.minutes": int(-1).optional(),
-  "log.retention.hours": int(-1).default(168),
-  "log.retention.bytes": int(-1).default(-1),
-  "log.retention.check.interval.ms": int(1).default(300_000),
-  "log.cleaner.backoff.ms": int(1).default(15_000),
-  "log.flush.interval.messages": int(1).default(Number.MAX_SAFE_INTEGER),
-  "log.flush.interval.ms": int(0).optional(),
-  "log.index.interval.bytes": int(0).default(4096),
-  "log.message.timestamp.type": z.enum(["CreateTime", "LogAppendTime"]).default("CreateTime"),
-  "log.cleanup.policy": z
-    .string()
-    .regex(/^\s*(compact|delete)\s*(,\s*(compact|delete)\s*)*$/, "expected delete, compact or both (comma-separated)")
-    .default("delete"),
-  "message.max.bytes": int(0).default(1_048_588),
-  "socket.request.max.bytes": int(1).default(104_857_600),
-  "offsets.retention.minutes": int(1).default(10_080),
-  "offsets.topic.num.partitions": int(1, 1000).default(50),
-  "offsets.retention.check.interval.ms": int(1).default(600_000),
-  "offset.metadata.max.bytes": int(0).default(4096),
-  "group.initial.rebalance.delay.ms": int(0).default(3000),
-  "group.min.session.timeout.ms": int(0).default(6000),
-  "group.max.session.timeout.ms": int(0).default(1_800_000),
-  "group.max.size": int(1).default(2 ** 31 - 1),
-  "group.consumer.heartbeat.interval.ms": int(1).default(5000),
-  "group.consumer.session.timeout.ms": int(1).default(45_000),
-  "cluster.id": z.string().min(1).optional(),
-});
+/** One key's schema: its default, when it has one, goes through the same rules as a given value. */
+function keySchema(def: KeyDef) {
+  const text = def.default === null ? z.string().optional() : z.string().default(def.default);
+  return text.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const why = invalidReason(def, value);
+    if (why === undefined) return parseValue(def, value);
+    ctx.issues.push({ code: "custom", message: why, input: value });
+    return z.NEVER;
+  });
+}
 
-export type BrokerProperties = z.output<typeof properties>;
+const properties = z.object(Object.fromEntries(BROKER_KEY_NAMES.map((k) => [k, keySchema(BROKER_KEYS[k])])));
+
 export const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(properties.shape));
 
 export interface BrokerConfig {
@@ -68,15 +46,12 @@ export interface BrokerConfig {
   readonly advertisedPort: number;
   readonly dataDir: string;
   readonly props: BrokerProperties;
-  /** Keys set by the file or by flags (the rest are defaults), for DescribeConfigs' config sources. */
-  readonly explicitKeys: ReadonlySet<string>;
+  /** The values the file and flags set, as given (the rest are defaults), for DescribeConfigs. */
+  readonly staticText: Readonly<Record<string, string>>;
   /** The values from the file, flags and defaults, before dynamic broker configs. */
   readonly staticProps: BrokerProperties;
   /** Dynamic broker configs in force (already in `props`): this node's own and the cluster-wide defaults. */
   readonly dynamic: DynamicLayers;
-  /** Retention in ms after Kafka's precedence: ms, then minutes, then hours. */
-  readonly retentionMs: number;
-  readonly rollMs: number;
 }
 
 export interface DynamicLayers {
@@ -115,8 +90,8 @@ export interface ConfigInputs {
   readonly warn?: (message: string) => void;
 }
 
-/** Builds the broker config; throws ConfigError naming the offending key. */
-export function buildConfig(inputs: ConfigInputs): BrokerConfig {
+/** The known keys the file and flags set, as text; unknown keys are warned about and dropped. */
+function givenText(inputs: ConfigInputs): Record<string, string> {
   const raw: Record<string, string> = {};
   for (const [k, v] of inputs.file ?? []) {
     if (!KNOWN_KEYS.has(k)) inputs.warn?.(`config: unknown key ${k} is ignored`);
@@ -124,98 +99,78 @@ export function buildConfig(inputs: ConfigInputs): BrokerConfig {
   }
   if (inputs.nodeId !== undefined) raw["node.id"] = String(inputs.nodeId);
   if (inputs.dataDir !== undefined) raw["log.dirs"] = inputs.dataDir;
+  return raw;
+}
+
+/** Builds the broker config; throws ConfigError naming the offending key. */
+export function buildConfig(inputs: ConfigInputs): BrokerConfig {
+  const raw = givenText(inputs);
   const parsed = properties.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? "?");
     throw new ConfigError(`config: ${key}=${JSON.stringify(raw[key] ?? "")}: ${issue.message}`);
   }
-  const props = parsed.data;
-  if (props["log.dirs"].includes(",")) throw new ConfigError("config: log.dirs: one data directory is supported");
-  const listener = /^[A-Za-z_]+:\/\/([^:,]*):(\d+)$/.exec(props.listeners)!;
-  const host = inputs.host ?? (listener[1] === "" ? "0.0.0.0" : listener[1]!);
-  const port = inputs.port ?? Number(listener[2]);
+  const props = parsed.data as BrokerProperties;
+  const listener = listenerAddress(props.listeners)!;
+  const host = inputs.host ?? (listener.host === "" ? "0.0.0.0" : listener.host);
+  const port = inputs.port ?? listener.port;
   if (port > 65535) throw new ConfigError(`config: listeners: port ${port} is out of range`);
-  let advertisedHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-  let advertisedPort = port;
-  const adv = props["advertised.listeners"];
-  if (adv !== undefined) {
-    const m = /^[A-Za-z_]+:\/\/([^:,]+):(\d+)$/.exec(adv)!;
-    advertisedHost = m[1]!;
-    advertisedPort = Number(m[2]);
-  }
+  const advertised =
+    props["advertised.listeners"] === undefined ? undefined : listenerAddress(props["advertised.listeners"]);
   return {
     nodeId: props["node.id"],
     host,
     port,
-    advertisedHost,
-    advertisedPort,
+    advertisedHost: advertised?.host ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host),
+    advertisedPort: advertised?.port ?? port,
     dataDir: props["log.dirs"],
     props,
-    explicitKeys: new Set(Object.keys(raw)),
+    staticText: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.trim()])),
     staticProps: props,
     dynamic: NO_DYNAMIC,
-    ...derivedTimes(props),
   };
-}
-
-/** Retention and roll times after Kafka's precedence: ms, then minutes, then hours. */
-function derivedTimes(props: BrokerProperties): { retentionMs: number; rollMs: number } {
-  const retentionMs =
-    props["log.retention.ms"] ??
-    (props["log.retention.minutes"] !== undefined ? props["log.retention.minutes"] * 60_000 : props["log.retention.hours"] * 3_600_000);
-  return { retentionMs: retentionMs < 0 ? -1 : retentionMs, rollMs: props["log.roll.ms"] ?? props["log.roll.hours"] * 3_600_000 };
-}
-
-type PropertySchema = (typeof properties.shape)[keyof typeof properties.shape];
-
-function schemaOf(key: string): PropertySchema | undefined {
-  return KNOWN_KEYS.has(key) ? properties.shape[key as keyof typeof properties.shape] : undefined;
-}
-
-/** Why this broker cannot take `value` for `key` (its own limits), or undefined when it can. */
-export function invalidPropertyValue(key: string, value: string): string | undefined {
-  const schema = schemaOf(key);
-  if (schema === undefined) return `unknown broker config ${key}`;
-  const parsed = schema.safeParse(value.trim());
-  return parsed.success ? undefined : `Invalid value ${value} for configuration ${key}: ${parsed.error.issues[0]?.message ?? "invalid"}`;
-}
-
-/** The value a key has when server.properties does not set it, as text; null when it has none. */
-export function defaultPropertyValue(key: string): string | null {
-  const parsed = schemaOf(key)?.safeParse(undefined);
-  return parsed?.success === true && parsed.data !== undefined ? String(parsed.data) : null;
 }
 
 /**
  * The config in force once dynamic broker configs apply: per-broker values over cluster-wide defaults
- * over the static ones. Values must already be valid (see invalidPropertyValue).
+ * over the static ones. A stored value the table does not allow at runtime (left by another version,
+ * say) is skipped rather than stopping the broker.
  */
 export function withDynamicConfigs(base: BrokerConfig, dynamic: DynamicLayers): BrokerConfig {
   const props: Record<string, unknown> = { ...base.staticProps };
   for (const [key, value] of Object.entries({ ...dynamic.clusterDefault, ...dynamic.perBroker })) {
-    const parsed = schemaOf(key)?.safeParse(value.trim());
-    if (parsed?.success === true) props[key] = parsed.data;
+    const def = brokerKey(key);
+    if (def?.dynamic === "cluster-wide" && invalidReason(def, value) === undefined) props[key] = parseValue(def, value);
   }
-  const effective = props as BrokerProperties;
-  return { ...base, props: effective, dynamic, ...derivedTimes(effective) };
+  return { ...base, props: props as BrokerProperties, dynamic };
 }
 
-/** The log settings a broker config gives topics without their own overrides. */
+/** The first of a topic config's broker synonyms that has a value, in the topic config's unit. */
+function brokerValue(synonyms: readonly string[], props: BrokerProperties): unknown {
+  for (const key of synonyms) {
+    const value: unknown = props[key as keyof BrokerProperties];
+    if (value === undefined) continue;
+    const scale = brokerKey(key)!.topic!.scale;
+    return typeof value === "number" ? toTopicUnit(value, scale) : value;
+  }
+  return undefined;
+}
+
+/**
+ * The log settings a broker config gives topics without their own overrides: every log setting that
+ * has broker synonyms, their value or else the topic config's default (so that a removed dynamic value
+ * falls back).
+ */
 export function brokerLogDefaults(config: BrokerConfig): Partial<LogConfig> {
-  const p = config.props;
-  return {
-    segmentBytes: p["log.segment.bytes"],
-    segmentMs: config.rollMs,
-    retentionMs: config.retentionMs,
-    retentionBytes: p["log.retention.bytes"],
-    flushMessages: p["log.flush.interval.messages"],
-    flushMs: p["log.flush.interval.ms"] ?? DEFAULT_LOG_CONFIG.flushMs,
-    maxMessageBytes: p["message.max.bytes"],
-    messageTimestampType: p["log.message.timestamp.type"],
-    indexIntervalBytes: p["log.index.interval.bytes"],
-    cleanupPolicy: p["log.cleanup.policy"].split(",").map((s) => s.trim()).join(","),
-  };
+  const out: Record<string, unknown> = {};
+  for (const name of TOPIC_KEY_NAMES) {
+    const field = topicKey(name)!.log as keyof LogConfig | undefined;
+    const synonyms = brokerSynonymsOf(name);
+    if (field === undefined || synonyms.length === 0) continue;
+    out[field] = brokerValue(synonyms, config.props) ?? DEFAULT_LOG_CONFIG[field];
+  }
+  return out as Partial<LogConfig>;
 }
 
 export function readPropertiesFile(path: string): Map<string, string> {

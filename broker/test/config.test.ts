@@ -52,6 +52,8 @@ describe("config", { timeout: 60_000 }, () => {
     ["message.max.bytes", "-5"],
     ["listeners", "not a listener"],
     ["log.message.timestamp.type", "Sometimes"],
+    ["listeners", "PLAINTEXT://127.0.0.1:70000"],
+    ["log.cleaner.backoff.ms", "0"],
   ] as const) {
     test(`a bad ${key} stops start-up naming the key`, { timeout: 10_000 }, async () => {
       await withTempDir(async (dir) => {
@@ -68,33 +70,47 @@ describe("config", { timeout: 60_000 }, () => {
   }
 
   test("a missing config file stops start-up", { timeout: 10_000 }, async () => {
-    const run = spawnMain(["--port", String(await freePort()), "--config", join(tmpdir(), "no-such-dir-tskafka", "x.properties")]);
+    const run = spawnMain([
+      "--port",
+      String(await freePort()),
+      "--config",
+      join(tmpdir(), "no-such-dir-tskafka", "x.properties"),
+    ]);
     assert.notEqual(await run.exited, 0);
     assert.match(run.output(), /cannot read/);
   });
 
-  test("an unknown key is a warning; num.partitions and message.max.bytes take effect", { timeout: 15_000 }, async () => {
-    const broker = await startBroker({ properties: { "no.such.key": "x", "num.partitions": 3, "message.max.bytes": 2000 } });
-    try {
-      assert.match(broker.output(), /WARN .*unknown key no\.such\.key/);
-      const client = await RawClient.connect(broker.port);
+  test(
+    "an unknown key is a warning; num.partitions and message.max.bytes take effect",
+    { timeout: 15_000 },
+    async () => {
+      const broker = await startBroker({
+        properties: { "no.such.key": "x", "num.partitions": 3, "message.max.bytes": 2000 },
+      });
       try {
-        const md = await client.metadata(["cfg-topic"]);
-        assert.equal(md.topics[0]!.partitions.length, 3);
-        const small = await client.produce("cfg-topic", 2, [{ value: "a".repeat(500) }]);
-        assert.equal(small.errorCode, 0);
-        const big = await client.produce("cfg-topic", 2, [{ value: "b".repeat(3000) }]);
-        assert.equal(big.errorCode, 10, "MESSAGE_TOO_LARGE");
-        const got = await client.fetchAll("cfg-topic", 2);
-        assert.deepEqual(got.map((r) => r.record.value!.length), [500]);
+        assert.match(broker.output(), /WARN .*unknown key no\.such\.key/);
+        const client = await RawClient.connect(broker.port);
+        try {
+          const md = await client.metadata(["cfg-topic"]);
+          assert.equal(md.topics[0]!.partitions.length, 3);
+          const small = await client.produce("cfg-topic", 2, [{ value: "a".repeat(500) }]);
+          assert.equal(small.errorCode, 0);
+          const big = await client.produce("cfg-topic", 2, [{ value: "b".repeat(3000) }]);
+          assert.equal(big.errorCode, 10, "MESSAGE_TOO_LARGE");
+          const got = await client.fetchAll("cfg-topic", 2);
+          assert.deepEqual(
+            got.map((r) => r.record.value!.length),
+            [500],
+          );
+        } finally {
+          client.close();
+        }
       } finally {
-        client.close();
+        assert.equal(await broker.stop(), 0);
+        await broker.cleanup();
       }
-    } finally {
-      assert.equal(await broker.stop(), 0);
-      await broker.cleanup();
-    }
-  });
+    },
+  );
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     test(`listeners and log.dirs from the file; ${signal} exits 0`, { timeout: 15_000 }, async () => {
@@ -109,7 +125,10 @@ describe("config", { timeout: 60_000 }, () => {
         const client = await RawClient.connect(port);
         try {
           const md = await client.metadata(["in-log-dirs"]);
-          assert.deepEqual(md.brokers.map((b) => [b.nodeId, b.port]), [[7, port]]);
+          assert.deepEqual(
+            md.brokers.map((b) => [b.nodeId, b.port]),
+            [[7, port]],
+          );
           assert.equal((await client.produce("in-log-dirs", 0, [{ value: "v" }])).errorCode, 0);
         } finally {
           client.close();

@@ -5,9 +5,11 @@ import type { DynamicLayers } from "../config.js";
 
 /**
  * Dynamic broker configs: values set at runtime through AlterConfigs/IncrementalAlterConfigs on a
- * BROKER resource, either cluster-wide (resource name "") or for one node (its id). Kafka keeps them in
- * the cluster metadata; on this single node they live in one JSON file in the data directory, replaced
- * atomically (write, fsync, rename) on every change and read back at start.
+ * BROKER resource, either cluster-wide (resource name "") or for one node (its id). Which keys may be
+ * set, and how their values are checked and applied, is the config table's (the "cluster-wide" keys of
+ * config-keys.ts; see withDynamicConfigs in config.ts). Kafka keeps them in the cluster metadata; on
+ * this single node they live in one JSON file in the data directory, replaced atomically (write, fsync,
+ * rename) on every change and read back at start.
  */
 
 const FILE = "__tskafka_broker_configs.json";

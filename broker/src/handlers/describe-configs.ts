@@ -4,13 +4,78 @@ import {
   createDescribeConfigsResponseDescribeConfigsResourceResult,
   createDescribeConfigsResponseDescribeConfigsResult,
   createDescribeConfigsResponseDescribeConfigsSynonym,
-  type DescribeConfigsResponseDescribeConfigsResult,
+  type DescribeConfigsRequest,
+  type DescribeConfigsRequestDescribeConfigsResource,
+  type DescribeConfigsResponseDescribeConfigsResourceResult,
 } from "@tskafka/protocol";
-import { ConfigSource, ResourceType, describeBrokerConfigs, describeTopicConfigs, type ConfigEntry } from "../cluster/config-catalog.js";
+import type { Broker } from "../broker.js";
+import {
+  ConfigSource,
+  ResourceType,
+  describeBrokerConfigs,
+  describeTopicConfigs,
+  type ConfigEntry,
+} from "../cluster/config-catalog.js";
 import { invalidTopicName } from "../cluster/topics.js";
-import { KNOWN_KEYS } from "../config.js";
+import { BROKER_KEY_NAMES } from "../config-keys.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
+
+type Described = { readonly entries: ConfigEntry[] } | { readonly errorCode: number; readonly errorMessage: string };
+
+/** A resource's configs (all of the config table's keys for it), or why it cannot be described. */
+function describeResource(broker: Broker, r: DescribeConfigsRequestDescribeConfigsResource): Described {
+  const config = broker.config;
+  if (r.resourceType === ResourceType.TOPIC) {
+    const info = broker.topics.get(r.resourceName);
+    if (info !== undefined) return { entries: describeTopicConfigs(info.configs, config) };
+    const illegal = invalidTopicName(r.resourceName) !== undefined;
+    return illegal
+      ? { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Topic name "${r.resourceName}" is illegal` }
+      : {
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `The topic '${r.resourceName}' does not exist.`,
+        };
+  }
+  if (r.resourceType !== ResourceType.BROKER) {
+    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}` };
+  }
+  if (r.resourceName === "") {
+    return { entries: describeBrokerConfigs(config, Object.keys(config.dynamic.clusterDefault), false) };
+  }
+  if (r.resourceName !== String(config.nodeId)) {
+    const errorMessage = `Unexpected broker id, expected ${config.nodeId} or empty string, but received ${r.resourceName}`;
+    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage };
+  }
+  return { entries: describeBrokerConfigs(config, BROKER_KEY_NAMES, true) };
+}
+
+/** One config as version `v` carries it: synonyms when asked (v1+), type (v3+) and documentation when asked. */
+function configResult(
+  e: ConfigEntry,
+  request: DescribeConfigsRequest,
+  v: number,
+): DescribeConfigsResponseDescribeConfigsResourceResult {
+  const out = createDescribeConfigsResponseDescribeConfigsResourceResult({
+    name: e.name,
+    value: e.value,
+    readOnly: e.readOnly,
+    isSensitive: e.sensitive,
+    configSource: e.source,
+  });
+  // isDefault exists only in v0; the source replaces it from v1.
+  if (v === 0) out.isDefault = e.source === ConfigSource.DEFAULT_CONFIG;
+  if (request.includeSynonyms && v >= 1) {
+    out.synonyms = e.synonyms.map((s) =>
+      createDescribeConfigsResponseDescribeConfigsSynonym({ name: s.name, value: s.value, source: s.source }),
+    );
+  }
+  if (v >= 3) {
+    out.configType = e.type;
+    out.documentation = request.includeDocumentation ? e.doc : null;
+  }
+  return out;
+}
 
 /**
  * DescribeConfigs v0-4 for topics and for this broker: every config or the requested keys, with value,
@@ -22,65 +87,23 @@ export const describeConfigsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   handle(request, ctx) {
-    const broker = ctx.broker;
-    const v = ctx.apiVersion;
-    const results: DescribeConfigsResponseDescribeConfigsResult[] = [];
-    for (const r of request.resources) {
+    const results = request.resources.map((r) => {
       const result = createDescribeConfigsResponseDescribeConfigsResult({
         resourceType: r.resourceType,
         resourceName: r.resourceName,
         errorMessage: null,
       });
-      results.push(result);
-      let entries: ConfigEntry[];
-      if (r.resourceType === ResourceType.TOPIC) {
-        const info = broker.topics.get(r.resourceName);
-        if (info === undefined) {
-          const illegal = invalidTopicName(r.resourceName) !== undefined;
-          result.errorCode = illegal ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          result.errorMessage = illegal ? `Topic name "${r.resourceName}" is illegal` : `The topic '${r.resourceName}' does not exist.`;
-          continue;
-        }
-        entries = describeTopicConfigs(info.configs, broker.config);
-      } else if (r.resourceType === ResourceType.BROKER) {
-        if (r.resourceName === "") {
-          entries = describeBrokerConfigs(broker.config, Object.keys(broker.config.dynamic.clusterDefault), false);
-        } else if (r.resourceName !== String(broker.config.nodeId)) {
-          result.errorCode = ErrorCode.INVALID_REQUEST;
-          result.errorMessage = `Unexpected broker id, expected ${broker.config.nodeId} or empty string, but received ${r.resourceName}`;
-          continue;
-        } else {
-          entries = describeBrokerConfigs(broker.config, KNOWN_KEYS, true);
-        }
-      } else {
-        result.errorCode = ErrorCode.INVALID_REQUEST;
-        result.errorMessage = `Unsupported resource type ${r.resourceType}`;
-        continue;
+      const described = describeResource(ctx.broker, r);
+      if ("errorCode" in described) {
+        result.errorCode = described.errorCode;
+        result.errorMessage = described.errorMessage;
+        return result;
       }
-      if (r.configurationKeys !== null) {
-        const keys = new Set(r.configurationKeys);
-        entries = entries.filter((e) => keys.has(e.name));
-      }
-      result.configs = entries.map((e) => {
-        const out = createDescribeConfigsResponseDescribeConfigsResourceResult({
-          name: e.name,
-          value: e.value,
-          readOnly: e.readOnly,
-          isSensitive: e.sensitive,
-          configSource: e.source,
-        });
-        // isDefault exists only in v0; the source replaces it from v1.
-        if (v === 0) out.isDefault = e.source === ConfigSource.DEFAULT_CONFIG;
-        if (request.includeSynonyms && v >= 1) {
-          out.synonyms = e.synonyms.map((s) => createDescribeConfigsResponseDescribeConfigsSynonym({ name: s.name, value: s.value, source: s.source }));
-        }
-        if (v >= 3) {
-          out.configType = e.type;
-          out.documentation = request.includeDocumentation ? e.doc : null;
-        }
-        return out;
-      });
-    }
+      const wanted = r.configurationKeys === null ? undefined : new Set(r.configurationKeys);
+      const entries = wanted === undefined ? described.entries : described.entries.filter((e) => wanted.has(e.name));
+      result.configs = entries.map((e) => configResult(e, request, ctx.apiVersion));
+      return result;
+    });
     return createDescribeConfigsResponse({ results });
   },
 });

@@ -1,0 +1,637 @@
+import { bool, choice, double, int, list, long, string, type KeyDef, type ValueOf } from "./config-def.js";
+
+/**
+ * The one table of configuration keys: every server.properties key this broker reads and every topic
+ * config it knows (Kafka 3.9's), each defined once with its type, default, valid values, importance,
+ * documentation, dynamic-ness and synonyms. Start-up parsing (config.ts), DescribeConfigs and the
+ * AlterConfigs checks (cluster/config-catalog.ts), the log defaults (log/config.ts), the dynamic broker
+ * configs and the README's list of keys (scripts/readme-config-keys.ts) are all derived from it.
+ */
+
+/**
+ * "cluster-wide": AlterConfigs may change the key at runtime, for the whole cluster (resource "") or
+ * for one broker, as Kafka's dynamic broker configs; "read-only": server.properties only.
+ */
+export type DynamicLevel = "read-only" | "cluster-wide";
+
+/** What a broker key says besides its definition. */
+export interface BrokerExtras {
+  readonly dynamic: DynamicLevel;
+  /**
+   * The topic config this key gives the default of; `scale` turns its unit into the topic config's.
+   * The broker keys that share a topic config are Kafka's synonyms of each other, most specific first.
+   */
+  readonly topic?: { readonly name: string; readonly scale?: number };
+  /** Where the broker acts on it; null when it is accepted and described only. */
+  readonly appliedIn: string | null;
+}
+
+/** What a topic config says besides its definition. */
+export interface TopicExtras {
+  /** The LogConfig field the log layer reads it into; absent when it is stored and described only. */
+  readonly log?: string;
+}
+
+export type BrokerKeyDef = KeyDef & BrokerExtras;
+export type TopicKeyDef = KeyDef & TopicExtras;
+
+const LONG_MAX = "9223372036854775807";
+const INT_MAX = 2 ** 31 - 1;
+/** Node's timers wait at most this long (a longer delay fires at once), so intervals are capped. */
+const TIMER_MAX = 2 ** 31 - 1;
+const LISTENER = /^[A-Za-z_]+:\/\/([^:,]*):(\d+)$/;
+
+/** Host and port of a listener such as PLAINTEXT://127.0.0.1:9092 (an empty host: every interface). */
+export function listenerAddress(value: string): { host: string; port: number } | undefined {
+  const m = LISTENER.exec(value);
+  return m === null ? undefined : { host: m[1]!, port: Number(m[2]) };
+}
+
+/** One listener only (no replication, one security protocol); `needHost` for advertised addresses. */
+const oneListener =
+  (needHost: boolean) =>
+  (value: string): string | undefined => {
+    const addr = listenerAddress(value);
+    if (addr === undefined || (needHost && addr.host === ""))
+      return "expected one listener such as PLAINTEXT://127.0.0.1:9092";
+    return addr.port > 65535 ? `port ${addr.port} is out of range` : undefined;
+  };
+
+function required(value: string): string | undefined {
+  return value === "" ? "a value is required" : undefined;
+}
+
+function oneDirectory(value: string): string | undefined {
+  if (value === "") return "a directory is required";
+  return value.includes(",") ? "one data directory is supported" : undefined;
+}
+
+/** The server.properties keys, in the order the README lists them. */
+export const BROKER_KEYS = {
+  "node.id": int({
+    default: "1",
+    min: 0,
+    importance: "high",
+    doc: "This node's id; the node is also the cluster's only controller.",
+    dynamic: "read-only",
+    appliedIn: "node identity (Metadata, DescribeCluster, coordinators)",
+  }),
+  listeners: string({
+    default: "PLAINTEXT://127.0.0.1:9092",
+    check: oneListener(false),
+    importance: "high",
+    doc: "The one listener this broker accepts connections on; --host and --port override it.",
+    dynamic: "read-only",
+    appliedIn: "listener",
+  }),
+  "advertised.listeners": string({
+    default: null,
+    check: oneListener(true),
+    importance: "high",
+    doc: "The address clients are told to connect to; the listener's when unset.",
+    dynamic: "read-only",
+    appliedIn: "Metadata, FindCoordinator",
+  }),
+  "socket.request.max.bytes": int({
+    default: "104857600",
+    min: 1,
+    importance: "high",
+    doc: "Largest request accepted; a larger one closes its connection.",
+    dynamic: "read-only",
+    appliedIn: "connection frame reader",
+  }),
+  "cluster.id": string({
+    default: null,
+    check: required,
+    importance: "low",
+    doc: "Accepted for compatibility and ignored: the cluster id is made at first start and kept in the data directory.",
+    dynamic: "read-only",
+    appliedIn: null,
+  }),
+  "num.partitions": int({
+    default: "1",
+    min: 1,
+    max: 100_000,
+    importance: "medium",
+    doc: "Partitions of auto-created topics and of topics created with -1 partitions.",
+    dynamic: "read-only",
+    appliedIn: "topic creation",
+  }),
+  "default.replication.factor": int({
+    default: "1",
+    min: 1,
+    max: 1,
+    importance: "medium",
+    doc: "Replication factor of topics created with -1; only 1 on a single node.",
+    dynamic: "read-only",
+    appliedIn: "CreateTopics",
+  }),
+  "auto.create.topics.enable": bool({
+    default: "true",
+    importance: "high",
+    doc: "Whether Metadata and Produce create the unknown topics they name.",
+    dynamic: "read-only",
+    appliedIn: "Metadata, Produce",
+  }),
+  "log.dirs": string({
+    default: "./data",
+    check: oneDirectory,
+    importance: "high",
+    doc: "The data directory (one); --data-dir overrides it.",
+    dynamic: "read-only",
+    appliedIn: "log manager, topic registry, dynamic configs",
+  }),
+  "log.segment.bytes": int({
+    default: "1073741824",
+    min: 14,
+    importance: "high",
+    doc: "Size at which a segment file is rolled.",
+    dynamic: "cluster-wide",
+    topic: { name: "segment.bytes" },
+    appliedIn: "log defaults",
+  }),
+  "log.roll.ms": long({
+    default: null,
+    min: 1,
+    importance: "high",
+    doc: "Age at which a segment is rolled; log.roll.hours when unset.",
+    dynamic: "cluster-wide",
+    topic: { name: "segment.ms" },
+    appliedIn: "log defaults",
+  }),
+  "log.roll.hours": int({
+    default: "168",
+    min: 1,
+    importance: "high",
+    doc: "Age at which a segment is rolled, in hours.",
+    dynamic: "read-only",
+    topic: { name: "segment.ms", scale: 3_600_000 },
+    appliedIn: "log defaults",
+  }),
+  "log.retention.ms": long({
+    default: null,
+    min: -1,
+    importance: "high",
+    doc: "Age after which old segments are deleted (-1: kept forever); log.retention.minutes when unset.",
+    dynamic: "cluster-wide",
+    topic: { name: "retention.ms" },
+    appliedIn: "log defaults",
+  }),
+  "log.retention.minutes": int({
+    default: null,
+    min: -1,
+    importance: "high",
+    doc: "Retention by age in minutes; log.retention.hours when unset.",
+    dynamic: "read-only",
+    topic: { name: "retention.ms", scale: 60_000 },
+    appliedIn: "log defaults",
+  }),
+  "log.retention.hours": int({
+    default: "168",
+    min: -1,
+    importance: "high",
+    doc: "Retention by age in hours.",
+    dynamic: "read-only",
+    topic: { name: "retention.ms", scale: 3_600_000 },
+    appliedIn: "log defaults",
+  }),
+  "log.retention.bytes": long({
+    default: "-1",
+    importance: "high",
+    doc: "Size a partition may keep before its oldest segments are deleted (-1: no limit).",
+    dynamic: "cluster-wide",
+    topic: { name: "retention.bytes" },
+    appliedIn: "log defaults",
+  }),
+  "log.retention.check.interval.ms": long({
+    default: "300000",
+    min: 1,
+    max: TIMER_MAX,
+    importance: "medium",
+    doc: "How often retention looks for segments to delete.",
+    dynamic: "read-only",
+    appliedIn: "log manager",
+  }),
+  "log.flush.interval.messages": long({
+    default: LONG_MAX,
+    min: 1,
+    importance: "high",
+    doc: "Records written between two fsyncs of a partition; 1 syncs every acknowledged write.",
+    dynamic: "cluster-wide",
+    topic: { name: "flush.messages" },
+    appliedIn: "log defaults",
+  }),
+  "log.flush.interval.ms": long({
+    default: null,
+    min: 0,
+    importance: "high",
+    doc: "Longest a written record waits for an fsync; never when unset.",
+    dynamic: "cluster-wide",
+    topic: { name: "flush.ms" },
+    appliedIn: "log defaults",
+  }),
+  "log.index.interval.bytes": int({
+    default: "4096",
+    min: 0,
+    importance: "medium",
+    doc: "Bytes of records between two entries of the offset index.",
+    dynamic: "cluster-wide",
+    topic: { name: "index.interval.bytes" },
+    appliedIn: "log defaults",
+  }),
+  "log.message.timestamp.type": choice({
+    default: "CreateTime",
+    oneOf: ["CreateTime", "LogAppendTime"],
+    importance: "medium",
+    doc: "Whether stored timestamps are the producer's (CreateTime) or the broker's (LogAppendTime).",
+    dynamic: "cluster-wide",
+    topic: { name: "message.timestamp.type" },
+    appliedIn: "log defaults",
+  }),
+  "log.cleanup.policy": list({
+    default: "delete",
+    oneOf: ["compact", "delete"],
+    importance: "medium",
+    doc: "delete: old segments go by retention; compact: the latest record per key is kept; or both.",
+    dynamic: "cluster-wide",
+    topic: { name: "cleanup.policy" },
+    appliedIn: "log defaults",
+  }),
+  "log.cleaner.backoff.ms": long({
+    default: "15000",
+    min: 1,
+    max: TIMER_MAX,
+    importance: "medium",
+    doc: "How often compacted logs are checked for cleaning.",
+    dynamic: "read-only",
+    appliedIn: "log cleaner",
+  }),
+  "message.max.bytes": int({
+    default: "1048588",
+    min: 0,
+    importance: "high",
+    doc: "Largest record batch accepted.",
+    dynamic: "cluster-wide",
+    topic: { name: "max.message.bytes" },
+    appliedIn: "log defaults",
+  }),
+  "offsets.topic.num.partitions": int({
+    default: "50",
+    min: 1,
+    max: 1000,
+    importance: "high",
+    doc: "Partitions of __consumer_offsets when it is created.",
+    dynamic: "read-only",
+    appliedIn: "group coordinator",
+  }),
+  "offsets.retention.minutes": int({
+    default: "10080",
+    min: 1,
+    importance: "high",
+    doc: "How long the committed offsets of a group without members are kept.",
+    dynamic: "read-only",
+    appliedIn: "group coordinator",
+  }),
+  "offsets.retention.check.interval.ms": long({
+    default: "600000",
+    min: 1,
+    max: TIMER_MAX,
+    importance: "high",
+    doc: "How often expired offsets are looked for.",
+    dynamic: "read-only",
+    appliedIn: "group coordinator",
+  }),
+  "offset.metadata.max.bytes": int({
+    default: "4096",
+    min: 0,
+    importance: "high",
+    doc: "Longest metadata string an offset commit may carry.",
+    dynamic: "read-only",
+    appliedIn: "OffsetCommit",
+  }),
+  "group.initial.rebalance.delay.ms": int({
+    default: "3000",
+    min: 0,
+    importance: "medium",
+    doc: "How long a new classic group waits for more members before its first rebalance.",
+    dynamic: "read-only",
+    appliedIn: "group coordinator",
+  }),
+  "group.min.session.timeout.ms": int({
+    default: "6000",
+    min: 0,
+    importance: "medium",
+    doc: "Shortest session timeout a classic group member may ask for.",
+    dynamic: "read-only",
+    appliedIn: "JoinGroup",
+  }),
+  "group.max.session.timeout.ms": int({
+    default: "1800000",
+    min: 0,
+    importance: "medium",
+    doc: "Longest session timeout a classic group member may ask for.",
+    dynamic: "read-only",
+    appliedIn: "JoinGroup",
+  }),
+  "group.max.size": int({
+    default: String(INT_MAX),
+    min: 1,
+    importance: "medium",
+    doc: "Most members a classic group may have.",
+    dynamic: "read-only",
+    appliedIn: "JoinGroup",
+  }),
+  "group.consumer.heartbeat.interval.ms": int({
+    default: "5000",
+    min: 1,
+    importance: "medium",
+    doc: "Heartbeat interval given to members of consumer-protocol (KIP-848) groups.",
+    dynamic: "read-only",
+    appliedIn: "ConsumerGroupHeartbeat",
+  }),
+  "group.consumer.session.timeout.ms": int({
+    default: "45000",
+    min: 1,
+    importance: "medium",
+    doc: "Session timeout of members of consumer-protocol (KIP-848) groups.",
+    dynamic: "read-only",
+    appliedIn: "ConsumerGroupHeartbeat",
+  }),
+} satisfies Record<string, BrokerKeyDef>;
+
+/** Kafka 3.9's topic configs, in name order (as DescribeConfigs lists them). */
+export const TOPIC_KEYS = {
+  "cleanup.policy": list({
+    default: "delete",
+    oneOf: ["compact", "delete"],
+    importance: "medium",
+    doc: "delete: old segments go by retention; compact: the latest record per key is kept; or both.",
+    log: "cleanupPolicy",
+  }),
+  "compression.gzip.level": int({
+    default: "-1",
+    min: -1,
+    max: 9,
+    importance: "medium",
+    doc: "gzip level when compression.type is gzip.",
+  }),
+  "compression.lz4.level": int({
+    default: "9",
+    min: 1,
+    max: 17,
+    importance: "medium",
+    doc: "lz4 level when compression.type is lz4.",
+  }),
+  "compression.type": choice({
+    default: "producer",
+    oneOf: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"],
+    importance: "medium",
+    doc: "Codec of stored batches; producer keeps what the producer sent.",
+    log: "compressionType",
+  }),
+  "compression.zstd.level": int({
+    default: "3",
+    min: -131072,
+    max: 22,
+    importance: "medium",
+    doc: "zstd level when compression.type is zstd.",
+  }),
+  "delete.retention.ms": long({
+    default: "86400000",
+    min: 0,
+    importance: "medium",
+    doc: "How long tombstones stay on a compacted topic after it was first cleaned.",
+    log: "deleteRetentionMs",
+  }),
+  "file.delete.delay.ms": long({
+    default: "60000",
+    min: 0,
+    importance: "medium",
+    doc: "Wait before a deleted segment's files are removed.",
+    log: "fileDeleteDelayMs",
+  }),
+  "flush.messages": long({
+    default: LONG_MAX,
+    min: 1,
+    importance: "medium",
+    doc: "Records written between two fsyncs.",
+    log: "flushMessages",
+  }),
+  "flush.ms": long({
+    default: LONG_MAX,
+    min: 0,
+    importance: "medium",
+    doc: "Longest a written record waits for an fsync.",
+    log: "flushMs",
+  }),
+  "follower.replication.throttled.replicas": list({
+    default: "",
+    importance: "medium",
+    doc: "Replicas throttled on the follower side (no replication here).",
+  }),
+  "index.interval.bytes": int({
+    default: "4096",
+    min: 0,
+    importance: "medium",
+    doc: "Bytes of records between two entries of the offset index.",
+    log: "indexIntervalBytes",
+  }),
+  "leader.replication.throttled.replicas": list({
+    default: "",
+    importance: "medium",
+    doc: "Replicas throttled on the leader side (no replication here).",
+  }),
+  "local.retention.bytes": long({
+    default: "-2",
+    min: -2,
+    importance: "medium",
+    doc: "Local retention by size with tiered storage (-2: retention.bytes).",
+  }),
+  "local.retention.ms": long({
+    default: "-2",
+    min: -2,
+    importance: "medium",
+    doc: "Local retention by age with tiered storage (-2: retention.ms).",
+  }),
+  "max.compaction.lag.ms": long({
+    default: LONG_MAX,
+    min: 1,
+    importance: "medium",
+    doc: "Longest a record may stay uncompacted.",
+  }),
+  "max.message.bytes": int({
+    default: "1048588",
+    min: 0,
+    importance: "medium",
+    doc: "Largest record batch accepted.",
+    log: "maxMessageBytes",
+  }),
+  "message.downconversion.enable": bool({
+    default: "true",
+    importance: "low",
+    doc: "Whether old fetch versions may get down-converted batches.",
+  }),
+  "message.format.version": string({
+    default: "3.0-IV1",
+    importance: "medium",
+    doc: "Deprecated; ignored since Kafka 3.0.",
+  }),
+  "message.timestamp.after.max.ms": long({
+    default: LONG_MAX,
+    min: 0,
+    importance: "medium",
+    doc: "How far in the future a CreateTime timestamp may be.",
+    log: "messageTimestampAfterMaxMs",
+  }),
+  "message.timestamp.before.max.ms": long({
+    default: LONG_MAX,
+    min: 0,
+    importance: "medium",
+    doc: "How far in the past a CreateTime timestamp may be.",
+    log: "messageTimestampBeforeMaxMs",
+  }),
+  "message.timestamp.difference.max.ms": long({
+    default: LONG_MAX,
+    min: 0,
+    importance: "medium",
+    doc: "Deprecated; see message.timestamp.before.max.ms and message.timestamp.after.max.ms.",
+  }),
+  "message.timestamp.type": choice({
+    default: "CreateTime",
+    oneOf: ["CreateTime", "LogAppendTime"],
+    importance: "medium",
+    doc: "Whether stored timestamps are the producer's (CreateTime) or the broker's (LogAppendTime).",
+    log: "messageTimestampType",
+  }),
+  "min.cleanable.dirty.ratio": double({
+    default: "0.5",
+    min: 0,
+    max: 1,
+    importance: "medium",
+    doc: "Share of uncleaned bytes that makes a compacted log due for cleaning.",
+    log: "minCleanableDirtyRatio",
+  }),
+  "min.compaction.lag.ms": long({
+    default: "0",
+    min: 0,
+    importance: "medium",
+    doc: "Records younger than this are not compacted.",
+    log: "minCompactionLagMs",
+  }),
+  "min.insync.replicas": int({
+    default: "1",
+    min: 1,
+    importance: "medium",
+    doc: "Replicas that must have an acks=all write (one here).",
+  }),
+  preallocate: bool({
+    default: "false",
+    importance: "medium",
+    doc: "Preallocate segment files.",
+  }),
+  "remote.log.copy.disable": bool({
+    default: "false",
+    importance: "medium",
+    doc: "Stop copying segments to tiered storage.",
+  }),
+  "remote.log.delete.on.disable": bool({
+    default: "false",
+    importance: "medium",
+    doc: "Delete tiered data when tiered storage is turned off.",
+  }),
+  "remote.storage.enable": bool({
+    default: "false",
+    importance: "medium",
+    doc: "Tiered storage for this topic (not available on this broker).",
+  }),
+  "retention.bytes": long({
+    default: "-1",
+    importance: "medium",
+    doc: "Size a partition may keep before its oldest segments are deleted (-1: no limit).",
+    log: "retentionBytes",
+  }),
+  "retention.ms": long({
+    default: "604800000",
+    min: -1,
+    importance: "medium",
+    doc: "Age after which old segments are deleted (-1: kept forever).",
+    log: "retentionMs",
+  }),
+  "segment.bytes": int({
+    default: "1073741824",
+    min: 14,
+    importance: "medium",
+    doc: "Size at which a segment file is rolled.",
+    log: "segmentBytes",
+  }),
+  "segment.index.bytes": int({
+    default: "10485760",
+    min: 4,
+    importance: "medium",
+    doc: "Largest size of a segment's offset index; a full index rolls the segment.",
+    log: "segmentIndexBytes",
+  }),
+  "segment.jitter.ms": long({
+    default: "0",
+    min: 0,
+    importance: "medium",
+    doc: "Random jitter subtracted from segment.ms.",
+    log: "segmentJitterMs",
+  }),
+  "segment.ms": long({
+    default: "604800000",
+    min: 1,
+    importance: "medium",
+    doc: "Age at which a segment is rolled.",
+    log: "segmentMs",
+  }),
+  "unclean.leader.election.enable": bool({
+    default: "false",
+    importance: "medium",
+    doc: "Whether an out-of-sync replica may become leader (one replica here).",
+  }),
+} satisfies Record<string, TopicKeyDef>;
+
+export type BrokerKeyName = keyof typeof BROKER_KEYS;
+export type TopicKeyName = keyof typeof TOPIC_KEYS;
+
+/** The broker keys' values once parsed: what `BrokerConfig.props` holds. */
+export type BrokerProperties = { [N in BrokerKeyName]: ValueOf<(typeof BROKER_KEYS)[N]> };
+
+type LogFieldOf<D> = D extends { readonly log: infer F extends string } ? F : never;
+
+/** The topic configs the log layer reads, by their LogConfig field names, typed by their parsers. */
+export type LogFields = {
+  -readonly [N in TopicKeyName as LogFieldOf<(typeof TOPIC_KEYS)[N]>]: ValueOf<(typeof TOPIC_KEYS)[N]>;
+};
+
+const brokerKeys: ReadonlyMap<string, BrokerKeyDef> = new Map(Object.entries(BROKER_KEYS));
+const topicKeys: ReadonlyMap<string, TopicKeyDef> = new Map(Object.entries(TOPIC_KEYS));
+
+export const BROKER_KEY_NAMES: readonly BrokerKeyName[] = Object.keys(BROKER_KEYS) as BrokerKeyName[];
+export const TOPIC_KEY_NAMES: readonly TopicKeyName[] = Object.keys(TOPIC_KEYS) as TopicKeyName[];
+
+export function brokerKey(name: string): BrokerKeyDef | undefined {
+  return brokerKeys.get(name);
+}
+
+export function topicKey(name: string): TopicKeyDef | undefined {
+  return topicKeys.get(name);
+}
+
+/** The broker keys that give a topic config its default, most specific first (Kafka's synonyms). */
+export function brokerSynonymsOf(topicName: string): readonly string[] {
+  return BROKER_KEY_NAMES.filter((k) => brokerKeys.get(k)!.topic?.name === topicName);
+}
+
+/** Kafka's names of the broker setting `key` belongs to: log.retention.ms, .minutes, .hours are one. */
+export function settingNames(key: string): readonly string[] {
+  const topic = brokerKeys.get(key)?.topic?.name;
+  return topic === undefined ? [key] : brokerSynonymsOf(topic);
+}
+
+/** A broker setting's value in its topic config's unit (hours to ms, say); a negative one means "none". */
+export function toTopicUnit(value: number, scale: number | undefined): number {
+  if (scale === undefined) return value;
+  return value < 0 ? -1 : value * scale;
+}
