@@ -1,6 +1,7 @@
 // Runs a real Apache Kafka broker (KRaft, combined broker+controller, one node) from the
-// Maven jars that scripts/kafka/fetch.sh caches. Used to capture golden fixtures and as a
-// reference broker in tests and benchmarks. Loopback only; every wait is bounded.
+// Maven jars that scripts/kafka/fetch.sh caches: 3.x (log4j 1.x through reload4j) or 4.x
+// (log4j2; KRaft is its only mode). Used to capture golden fixtures and as a reference broker
+// in tests and benchmarks. Loopback only; every wait is bounded.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, writeFileSync, existsSync } from 'node:fs';
@@ -24,7 +25,7 @@ export interface ApacheKafkaOptions {
    * else (the capture proxy). Defaults to `port`.
    */
   advertisedPort?: number;
-  /** Kafka version to fetch and run. */
+  /** Kafka version to fetch and run (3.x or 4.x); DEFAULT_KAFKA_VERSION when absent. */
   version?: string;
   /** Extra server.properties entries, overriding the defaults. */
   properties?: Record<string, string>;
@@ -34,6 +35,8 @@ export interface ApacheKafkaOptions {
 
 export interface ApacheKafka {
   port: number;
+  /** The Kafka version running. */
+  version: string;
   pid: number;
   /** The broker's stdout/stderr, for diagnosing a failed run. */
   logFile: string;
@@ -73,20 +76,20 @@ export function freeLoopbackPort(): Promise<number> {
 export async function startApacheKafka(options: ApacheKafkaOptions): Promise<ApacheKafka> {
   const { port, controllerPort, dataDir } = options;
   const heap = options.heap ?? '1g';
-  const classpath = kafkaClasspath(options.version);
+  const version = options.version ?? DEFAULT_KAFKA_VERSION;
+  const classpath = kafkaClasspath(version);
   const dir = resolve(dataDir);
   mkdirSync(join(dir, 'logs'), { recursive: true });
 
   const propsFile = join(dir, 'server.properties');
   writeFileSync(propsFile, serverProperties(options, dir));
-  const log4jFile = join(dir, 'log4j.properties');
-  writeFileSync(log4jFile, LOG4J);
+  const logging = loggingOption(version, dir, 'INFO', 'stdout');
 
   // A Kafka Uuid is 16 random bytes in URL-safe base64 without padding.
   const clusterId = randomBytes(16).toString('base64url');
   const format = spawnSync(
     'java',
-    ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool',
+    ['-cp', classpath, logging, 'kafka.tools.StorageTool',
       'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'],
     { encoding: 'utf8', timeout: 60_000 },
   );
@@ -99,7 +102,7 @@ export async function startApacheKafka(options: ApacheKafkaOptions): Promise<Apa
   const child = spawn(
     'java',
     [`-Xmx${heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true',
-      `-Dlog4j.configuration=file:${log4jFile}`, `-Dkafka.logs.dir=${dir}`,
+      logging, `-Dkafka.logs.dir=${dir}`,
       '-cp', classpath, 'kafka.Kafka', propsFile],
     { stdio: ['ignore', out, out] },
   );
@@ -135,7 +138,7 @@ export async function startApacheKafka(options: ApacheKafkaOptions): Promise<Apa
     await stop();
     throw err;
   }
-  return { port, pid, logFile, stop };
+  return { port, version, pid, logFile, stop };
 }
 
 function serverProperties(options: ApacheKafkaOptions, dir: string): string {
@@ -169,15 +172,44 @@ function serverProperties(options: ApacheKafkaOptions, dir: string): string {
   return Object.entries(props).map(([k, v]) => `${k}=${v}\n`).join('');
 }
 
-const LOG4J = [
-  'log4j.rootLogger=INFO, stdout',
-  'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
-  'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-  'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
-  'log4j.logger.kafka=INFO',
-  'log4j.logger.org.apache.kafka=INFO',
-  '',
-].join('\n');
+/** The major version of a Kafka release, e.g. 4 for '4.4.0'. */
+export function kafkaMajor(version: string): number {
+  return Number(version.split('.')[0]);
+}
+
+/**
+ * Writes a logging configuration for the Kafka line of `version` into `dir` and returns the JVM
+ * option that selects it: Kafka 3 logs through log4j 1.x (reload4j), Kafka 4 through log4j2.
+ * Everything at `level` and above goes to `target` (stdout or stderr).
+ */
+export function loggingOption(version: string, dir: string, level: 'INFO' | 'WARN', target: 'stdout' | 'stderr'): string {
+  mkdirSync(dir, { recursive: true });
+  if (kafkaMajor(version) >= 4) {
+    const file = join(dir, `log4j2-${level.toLowerCase()}-${target}.properties`);
+    writeFileSync(file, [
+      'status = warn',
+      'appender.out.type = Console',
+      'appender.out.name = OUT',
+      `appender.out.target = ${target === 'stdout' ? 'SYSTEM_OUT' : 'SYSTEM_ERR'}`,
+      'appender.out.layout.type = PatternLayout',
+      'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+      `rootLogger.level = ${level}`,
+      'rootLogger.appenderRef.out.ref = OUT',
+      '',
+    ].join('\n'));
+    return `-Dlog4j2.configurationFile=${file}`;
+  }
+  const file = join(dir, `log4j-${level.toLowerCase()}-${target}.properties`);
+  writeFileSync(file, [
+    `log4j.rootLogger=${level}, out`,
+    'log4j.appender.out=org.apache.log4j.ConsoleAppender',
+    `log4j.appender.out.Target=System.${target === 'stdout' ? 'out' : 'err'}`,
+    'log4j.appender.out.layout=org.apache.log4j.PatternLayout',
+    'log4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n',
+    '',
+  ].join('\n'));
+  return `-Dlog4j.configuration=file:${file}`;
+}
 
 function within(p: Promise<void>, ms: number): Promise<boolean> {
   return new Promise((done) => {
@@ -245,13 +277,14 @@ function metadataBrokerCount(port: number, timeoutMs: number): Promise<number> {
   });
 }
 
-// Run by hand: `npx tsx scripts/kafka/apache-kafka.ts [port] [controllerPort] [dataDir]`.
+// Run by hand: `npx tsx scripts/kafka/apache-kafka.ts [port] [controllerPort] [dataDir] [version]`.
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const port = Number(process.argv[2] ?? 9092);
   const controllerPort = Number(process.argv[3] ?? 9093);
   const dataDir = process.argv[4] ?? join(repoRoot, '.cache', 'kafka-data');
-  const kafka = await startApacheKafka({ port, controllerPort, dataDir });
-  console.log(`Apache Kafka ready on 127.0.0.1:${kafka.port} (pid ${kafka.pid}); Ctrl-C stops it`);
+  const version = process.argv[5] ?? DEFAULT_KAFKA_VERSION;
+  const kafka = await startApacheKafka({ port, controllerPort, dataDir, version });
+  console.log(`Apache Kafka ${kafka.version} ready on 127.0.0.1:${kafka.port} (pid ${kafka.pid}); Ctrl-C stops it`);
   const shutdown = (): void => { void kafka.stop().then(() => process.exit(0)); };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -457,12 +457,13 @@ export class ClassicGroup {
 
   async sync(memberId: string, groupInstanceId: string | null, generationId: number, protocolType: string | null, protocolName: string | null, assignments: ReadonlyMap<string, Buffer>): Promise<SyncResult> {
     if (this.state === "Dead") return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if ((protocolType !== null && protocolType !== this.protocolType) || (protocolName !== null && protocolName !== this.protocolName)) {
-      return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-    }
+    // Kafka's order: the member, then the generation, then the protocol (v5+).
     const error = this.validateMember(memberId, groupInstanceId);
     if (error !== ErrorCode.NONE) return syncError(error);
     if (generationId !== this.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION);
+    if ((protocolType !== null && protocolType !== this.protocolType) || (protocolName !== null && protocolName !== this.protocolName)) {
+      return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    }
     const member = this.members.get(memberId)!;
     switch (this.state) {
       case "PreparingRebalance":

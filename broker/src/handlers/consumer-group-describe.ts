@@ -6,9 +6,16 @@ import { defineHandler } from "./handler.js";
 /** Member types of ConsumerGroupDescribe v1: every member of ours speaks the consumer protocol. */
 const CONSUMER_MEMBER = 1;
 
+/** Kafka's AclOperation codes a group supports (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS); without an authorizer every one is allowed. */
+const GROUP_OPERATIONS = [3, 6, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
+/** AuthorizedOperations when they were not asked for. */
+const NOT_REQUESTED = -2147483648;
+
 /**
  * ConsumerGroupDescribe v0-1 (KIP-848): members with their current and target assignments, their
- * subscribed names or regular expression; v1 adds the member type.
+ * subscribed names or regular expression; v1 adds the member type. A group that is missing or not a
+ * consumer group gets GROUP_ID_NOT_FOUND with every other field at its default, as Kafka answers; the
+ * authorized operations of a described group are all a group has, when asked for.
  */
 export const consumerGroupDescribeHandler = defineHandler({
   apiKey: ApiKey.ConsumerGroupDescribe,
@@ -21,15 +28,16 @@ export const consumerGroupDescribeHandler = defineHandler({
     });
     const groups: ConsumerGroupDescribeResponseDescribedGroup[] = request.groupIds.map((groupId) => {
       const g = broker.groups.groups.get(groupId);
-      const base = { groupId, authorizedOperations: -2147483648, groupEpoch: -1, assignmentEpoch: -1, assignorName: "", members: [] };
+      const base = { groupId, authorizedOperations: NOT_REQUESTED, groupState: "", groupEpoch: 0, assignmentEpoch: 0, assignorName: "", members: [] };
       if (g === undefined || g.state === "Dead") {
-        return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`, groupState: "Dead" };
+        return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
       }
       if (g.kind !== "consumer") {
-        return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a consumer group.`, groupState: g.state };
+        return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a consumer group.` };
       }
       return {
         ...base,
+        authorizedOperations: request.includeAuthorizedOperations ? GROUP_OPERATIONS : NOT_REQUESTED,
         errorCode: ErrorCode.NONE,
         errorMessage: null,
         groupState: g.state,

@@ -107,7 +107,7 @@ export const createTopicsHandler = defineHandler({
       if ("errorCode" in outcome) {
         result.errorCode = outcome.errorCode;
         result.errorMessage = outcome.message;
-        result.configs = null;
+        // A failed topic keeps the empty configs list, as Kafka answers (not null).
         continue;
       }
       if (!request.validateOnly) {
@@ -115,7 +115,6 @@ export const createTopicsHandler = defineHandler({
         if (typeof created === "number") {
           result.errorCode = created;
           result.errorMessage = created === ErrorCode.TOPIC_ALREADY_EXISTS ? `Topic '${t.name}' already exists.` : null;
-          result.configs = null;
           continue;
         }
         result.topicId = created.id;

@@ -4,10 +4,16 @@ import { defineHandler } from "./handler.js";
 
 const EMPTY = Buffer.alloc(0);
 
+/** Kafka's AclOperation codes a group supports (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS); without an authorizer every one is allowed. */
+const GROUP_OPERATIONS = [3, 6, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
+/** AuthorizedOperations when they were not asked for (or the group was not found). */
+const NOT_REQUESTED = -2147483648;
+
 /**
  * DescribeGroups v0-6. A group that does not exist is described as Dead, with no error before v6 and
  * GROUP_ID_NOT_FOUND from v6 (KIP-1043). Member metadata and assignments are shown only once the group
- * is Stable.
+ * is Stable. The authorized operations (v3+, when asked for) of a group described without error are
+ * all a group has.
  */
 export const describeGroupsHandler = defineHandler({
   apiKey: ApiKey.DescribeGroups,
@@ -15,12 +21,13 @@ export const describeGroupsHandler = defineHandler({
   maxVersion: 6,
   handle(request, ctx) {
     const groups: DescribeGroupsResponseDescribedGroup[] = request.groups.map((groupId) => {
-      const base = { errorCode: ErrorCode.NONE, errorMessage: null, groupId, authorizedOperations: -2147483648 };
+      const authorizedOperations = request.includeAuthorizedOperations ? GROUP_OPERATIONS : NOT_REQUESTED;
+      const base = { errorCode: ErrorCode.NONE, errorMessage: null, groupId, authorizedOperations };
       const g = ctx.broker.groups.groups.get(groupId);
       if (g === undefined || g.state === "Dead") {
         const dead = { ...base, groupState: "Dead", protocolType: "", protocolData: "", members: [] };
         if (ctx.apiVersion < 6) return dead;
-        return { ...dead, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
+        return { ...dead, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`, authorizedOperations: NOT_REQUESTED };
       }
       if (g.kind === "consumer") {
         const members = [...g.members.values()].map((m) => ({

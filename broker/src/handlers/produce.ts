@@ -13,6 +13,9 @@ import { defineHandler, type RequestContext } from "./handler.js";
 /** Byte 16 of any record set is its magic: 2 for RecordBatch, 0 or 1 for the legacy MessageSet. */
 const MAGIC_OFFSET = 16;
 
+/** Errors Kafka answers with logStartOffset -1 (its ReplicaManager's "unknown append info"). */
+const NO_LOG_START_OFFSET: ReadonlySet<number> = new Set([ErrorCode.CORRUPT_MESSAGE, ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE]);
+
 /**
  * Produce v0-13. acks 0 (no response), 1 and -1 (the same on one node: the append has reached the
  * operating system, or the disk when log.flush.interval.messages=1). RecordBatch v2 is stored as
@@ -88,6 +91,8 @@ async function appendPartition(
   out.recordErrors = (result.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
   out.baseOffset = result.baseOffset;
   out.logAppendTimeMs = result.logAppendTime;
-  out.logStartOffset = result.logStartOffset;
+  // As Kafka: a batch refused whole before validation (corrupt, too large) gets no log start offset;
+  // other errors (invalid records, sequence and epoch errors) report the partition's.
+  out.logStartOffset = NO_LOG_START_OFFSET.has(result.errorCode) ? -1n : result.logStartOffset;
   if (result.errorCode === ErrorCode.NONE) broker.fetchWaiters.notify(topicName, partition);
 }
