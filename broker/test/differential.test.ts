@@ -76,14 +76,6 @@ const KNOWN: readonly Known[] = [
   },
   {
     api: "ApiVersions",
-    file: /^kafka44-errors\//,
-    path: "apiKeys[]",
-    kafka: /^\(absent\)$/,
-    reason: "ApiVersions v5 naming another cluster (KIP-1242): both answer REBOOTSTRAP_REQUIRED (129), Kafka 4.4 with no API keys, tskafka with its whole list",
-    owner: "lead",
-  },
-  {
-    api: "ApiVersions",
     path: "apiKeys[].minVersion",
     tskafka: /^0$/,
     reason: "tskafka still serves the old versions Kafka 4.0 removed (KIP-896), for Kafka 3.x-era clients; clients pick the highest common version",
@@ -113,7 +105,7 @@ const KNOWN: readonly Known[] = [
     reason: "not implemented (single node, no reassignments) and not advertised, so a client checking ApiVersions never sends it (TopicCommand --describe tolerates its absence); the replay sends it only because Kafka advertised it",
     owner: "by design",
   },
-  // --- The topic config catalog (broker/src/cluster/config-catalog.ts) is Kafka 3.9's ---
+  // --- The topic config catalog (broker/src/config-keys.ts) is Kafka 3.9's ---
   ...["CreateTopics", "DescribeConfigs"].flatMap((api): Known[] => [
     {
       api,
@@ -156,61 +148,6 @@ const KNOWN: readonly Known[] = [
     reason: "Kafka 4.4 lists the DEFAULT_CONFIG broker synonym of most topic configs (compression.type, compression.*.level, log.cleaner.*, log.local.retention.*, log.segment.delete.delay.ms, log.index.size.max.bytes, log.preallocate, log.message.timestamp.*.max.ms, unclean.leader.election.enable) but not log.retention.hours or log.roll.hours; tskafka the other way round",
     owner: "open",
   },
-  {
-    api: "IncrementalAlterConfigs",
-    path: "responses[].errorCode",
-    kafka: /^42$/,
-    tskafka: /^0$/,
-    reason: "the same resource twice in one request: Kafka 4.4 refuses every occurrence with INVALID_REQUEST ('Each resource must appear at most once.'), tskafka applies them",
-    owner: "lead",
-  },
-  // --- Fetch ---
-  {
-    api: "Fetch",
-    path: "responses[].partitions[].abortedTransactions",
-    kafka: /^null$/,
-    tskafka: /^\[\]$/,
-    reason: "READ_UNCOMMITTED fetches: Kafka 4.4 answers abortedTransactions null, tskafka an empty list (clients treat both alike)",
-    owner: "lead",
-  },
-  {
-    api: "Fetch",
-    path: "responses[].partitions[].*",
-    kafka: /^"-1"$/,
-    reason: "a partition answered with an error (OFFSET_OUT_OF_RANGE, UNKNOWN_LEADER_EPOCH): Kafka 4.4 gives highWatermark, lastStableOffset and logStartOffset -1, tskafka the partition's real values",
-    owner: "lead",
-  },
-  {
-    api: "Fetch",
-    path: "responses[].partitions[].errorCode",
-    kafka: /^75$/,
-    tskafka: /^0$/,
-    reason: "currentLeaderEpoch newer than the leader's (7 > 0): Kafka 4.4 answers UNKNOWN_LEADER_EPOCH, tskafka ignores the epoch and serves the data",
-    owner: "lead",
-  },
-  {
-    api: "Fetch",
-    path: "responses[].partitions[].records.length",
-    kafka: /^0$/,
-    reason: "the records tskafka serves where Kafka 4.4 answers UNKNOWN_LEADER_EPOCH (above)",
-    owner: "lead",
-  },
-  // --- ListOffsets ---
-  {
-    api: "ListOffsets",
-    path: "topics[].partitions[].errorCode",
-    kafka: /^75$/,
-    tskafka: /^0$/,
-    reason: "currentLeaderEpoch newer than the leader's: Kafka 4.4 answers UNKNOWN_LEADER_EPOCH, tskafka ignores the epoch",
-    owner: "lead",
-  },
-  {
-    api: "ListOffsets",
-    path: "topics[].partitions[].*",
-    kafka: /^"?-1"?$/,
-    reason: "timestamp -5 (LATEST_TIERED_TIMESTAMP, KIP-1005) without tiered storage: Kafka 4.4 answers offset -1 and leaderEpoch -1, tskafka the latest offset",
-    owner: "lead",
-  },
   // --- Metadata ---
   {
     api: "Metadata",
@@ -226,43 +163,6 @@ const KNOWN: readonly Known[] = [
     tskafka: /^"AAAAAAAAAAAAAAAAAAAAAA"$/,
     reason: "validateOnly: Kafka 4.4 makes up a topic id for a topic it does not create, tskafka answers the zero id",
     owner: "open",
-  },
-  // --- KIP-848 ---
-  {
-    api: "ConsumerGroupHeartbeat",
-    path: "assignment",
-    tskafka: /^null$/,
-    reason: "a full heartbeat (subscription and owned partitions sent again, as franz-go does after its first one) gets the current assignment back from Kafka 4.4; tskafka sends it only when it changed",
-    owner: "lead",
-  },
-  {
-    api: "ConsumerGroupHeartbeat",
-    path: "errorCode",
-    kafka: /^69$/,
-    tskafka: /^25$/,
-    reason: "a heartbeat with epoch > 0 for a group that does not exist: Kafka 4.4 answers GROUP_ID_NOT_FOUND, tskafka UNKNOWN_MEMBER_ID",
-    owner: "lead",
-  },
-  {
-    api: "ConsumerGroupHeartbeat",
-    path: "memberEpoch",
-    kafka: /^0$/,
-    tskafka: /^-1$/,
-    reason: "a heartbeat refused with INVALID_REQUEST (empty member id): Kafka 4.4 answers memberEpoch 0, tskafka -1",
-    owner: "lead",
-  },
-  {
-    api: "ConsumerGroupDescribe",
-    path: "groups[groupId=k44-errors-group-848].*",
-    reason: "heartbeats that all failed (INVALID_REQUEST, INVALID_REGULAR_EXPRESSION, UNSUPPORTED_ASSIGNOR) leave an empty group behind in tskafka; Kafka 4.4 creates none, so describing it is GROUP_ID_NOT_FOUND",
-    owner: "lead",
-  },
-  {
-    api: "ListGroups",
-    path: "groups[groupId=k44-errors-group-848]",
-    kafka: /^\(absent\)$/,
-    reason: "the group tskafka left behind (above), listed by the sessions replayed after kafka44-errors",
-    owner: "lead",
   },
 ];
 

@@ -249,14 +249,16 @@ export class ConsumerGroup {
     this.host.persist(this, records);
     this.host.onStateChange(this);
     const changed = !sameAssignment(before, member.assigned);
-    const mismatch = owned !== null && !sameAssignment(owned, member.assigned) && member.state === MemberState.STABLE;
+    // A full request (a rejoin, or a client resending everything after an error) gets the assignment.
+    const subscribes = req.subscribedTopicNames !== null || req.subscribedTopicRegex !== null;
+    const full = epoch === 0 || (req.rebalanceTimeoutMs !== -1 && subscribes && req.topicPartitions !== null);
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       memberId: member.memberId,
       memberEpoch: member.memberEpoch,
       heartbeatIntervalMs: this.host.heartbeatIntervalMs,
-      assignment: epoch === 0 || changed || mismatch ? member.assigned : null,
+      assignment: full || changed ? member.assigned : null,
     };
   }
 

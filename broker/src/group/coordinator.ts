@@ -292,17 +292,22 @@ export class GroupCoordinator {
     if (req.memberEpoch !== 0 && req.memberId === "") return fail(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
     if (req.memberEpoch === 0 && req.rebalanceTimeoutMs === -1) return fail(ErrorCode.INVALID_REQUEST, "RebalanceTimeoutMs must be provided in first request.");
     let group = this.groups.get(req.groupId);
+    let created = false;
     if (group === undefined || (group.kind === "classic" && group.members.size === 0 && req.memberEpoch === 0)) {
-      if (req.memberEpoch !== 0) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Consumer group ${req.groupId} not found.`);
+      if (req.memberEpoch !== 0) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${req.groupId} not found.`);
       if (group !== undefined) {
         group.shutdown(ErrorCode.NOT_COORDINATOR, true);
         void this.append(req.groupId, [groupMetadataRecord(req.groupId, null)]);
       }
       group = new ConsumerGroup(req.groupId, this.consumerHost);
       this.groups.set(req.groupId, group);
+      created = true;
     }
     if (group.kind !== "consumer") return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${req.groupId} is not a consumer group.`);
-    return group.heartbeat(req, clientId, clientHost);
+    const result = group.heartbeat(req, clientId, clientHost);
+    // A join that failed leaves no group behind (Kafka creates it only with its first member).
+    if (created && result.errorCode !== ErrorCode.NONE && group.members.size === 0) this.groups.delete(req.groupId);
+    return result;
   }
 
   // --- offsets ---

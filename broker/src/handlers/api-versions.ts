@@ -26,7 +26,8 @@ export const apiVersionsHandler = defineHandler({
             finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
             finalizedFeatures: FINALIZED_FEATURES.map((f) => ({ name: f.name, minVersionLevel: f.level, maxVersionLevel: f.level })),
           };
-    const errorCode = wrongCluster || wrongNode ? ErrorCode.REBOOTSTRAP_REQUIRED : ErrorCode.NONE;
-    return createApiVersionsResponse({ ...body, ...features, errorCode });
+    // A client that reached the wrong cluster or node is only told to bootstrap again, as Kafka does.
+    if (wrongCluster || wrongNode) return createApiVersionsResponse({ errorCode: ErrorCode.REBOOTSTRAP_REQUIRED });
+    return createApiVersionsResponse({ ...body, ...features, errorCode: ErrorCode.NONE });
   },
 });

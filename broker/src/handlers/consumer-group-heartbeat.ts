@@ -14,7 +14,7 @@ export const consumerGroupHeartbeatHandler = defineHandler({
   maxVersion: 1,
   handle(request, ctx) {
     if (ctx.apiVersion >= 1 && request.memberId === "") {
-      return createConsumerGroupHeartbeatResponse({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "MemberId can't be empty.", memberEpoch: -1 });
+      return createConsumerGroupHeartbeatResponse({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "MemberId can't be empty." });
     }
     const r = ctx.broker.groups.consumerHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote));
     return createConsumerGroupHeartbeatResponse({

@@ -80,7 +80,8 @@ export const fetchHandler = defineHandler({
         incremental = true;
       }
     }
-    const wanted = incremental ? updateSession(session!, request, broker, version) : fullFetch(session, request, broker, version);
+    const scope: FetchScope = { broker, version, readCommitted: version >= 4 && request.isolationLevel === READ_COMMITTED };
+    const wanted = incremental ? updateSession(session!, request, scope) : fullFetch(session, request, scope);
 
     const deadline = Date.now() + request.maxWaitMs;
     const keys = wanted.map((w) => FetchWaiters.key(w.name, w.partition));
@@ -98,21 +99,34 @@ export const fetchHandler = defineHandler({
   },
 });
 
+/** What every partition of one fetch is read with. */
+interface FetchScope {
+  readonly broker: Broker;
+  readonly version: number;
+  readonly readCommitted: boolean;
+}
+
+const READ_COMMITTED = 1;
+/** Every partition is led by this node at leader epoch 0. */
+const LEADER_EPOCH = 0;
+
 /** A full fetch reads what the request names; with a new session, those partitions become its content. */
-function fullFetch(session: FetchSession | undefined, request: FetchRequest, broker: Broker, version: number): Wanted[] {
+function fullFetch(session: FetchSession | undefined, request: FetchRequest, scope: FetchScope): Wanted[] {
   const wanted: Wanted[] = [];
   for (const t of request.topics) {
-    const topicKey = version >= 13 ? t.topicId : t.topic;
+    const topicKey = scope.version >= 13 ? t.topicId : t.topic;
     for (const p of t.partitions) {
       const cached = session?.upsert(topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes);
-      wanted.push(want(broker, version, topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes, cached));
+      const epoch = scope.version >= 9 ? p.currentLeaderEpoch : -1;
+      wanted.push(want(scope, topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes, cached, epoch));
     }
   }
   return wanted;
 }
 
 /** An incremental fetch adds, moves and forgets partitions, then reads every partition of the session. */
-function updateSession(session: FetchSession, request: FetchRequest, broker: Broker, version: number): Wanted[] {
+function updateSession(session: FetchSession, request: FetchRequest, scope: FetchScope): Wanted[] {
+  const version = scope.version;
   for (const t of request.topics) {
     const topicKey = version >= 13 ? t.topicId : t.topic;
     for (const p of t.partitions) session.upsert(topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes);
@@ -122,26 +136,35 @@ function updateSession(session: FetchSession, request: FetchRequest, broker: Bro
     for (const partition of f.partitions) session.forget(topicKey, partition);
   }
   const wanted: Wanted[] = [];
-  for (const c of session.partitions.values()) wanted.push(want(broker, version, c.topicKey, c.partition, c.fetchOffset, c.maxBytes, c));
+  for (const c of session.partitions.values()) wanted.push(want(scope, c.topicKey, c.partition, c.fetchOffset, c.maxBytes, c));
   return wanted;
 }
 
 function want(
-  broker: Broker,
-  version: number,
+  scope: FetchScope,
   topicKey: string,
   partition: number,
   fetchOffset: bigint,
   maxBytes: number,
   cached: SessionPartition | undefined,
+  currentLeaderEpoch = -1,
 ): Wanted {
+  const { broker, version } = scope;
   const info = version >= 13 ? broker.topics.byId(topicKey) : broker.topics.get(topicKey);
-  const out = createFetchResponsePartitionData({ partitionIndex: partition, records: Buffer.alloc(0) });
-  const log = info !== undefined && partition >= 0 && partition < info.partitions ? broker.logs.get(info.name, partition) : undefined;
+  // read_committed (v4+) gets a list of aborted transactions, empty without transactions; the others get
+  // null, except for an unknown topic or partition, which Kafka answers with an empty list either way.
+  const abortedTransactions = scope.readCommitted ? [] : null;
+  const out = createFetchResponsePartitionData({ partitionIndex: partition, records: Buffer.alloc(0), abortedTransactions });
+  let log = info !== undefined && partition >= 0 && partition < info.partitions ? broker.logs.get(info.name, partition) : undefined;
   if (log === undefined) {
     out.errorCode = info === undefined && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    out.highWatermark = -1n;
+    out.abortedTransactions = [];
+  } else if (currentLeaderEpoch > LEADER_EPOCH) {
+    // The client knows a newer leader epoch than ours: it is not served (KIP-320).
+    log = undefined;
+    out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
   }
+  if (log === undefined) out.highWatermark = -1n;
   const name = info?.name ?? (version >= 13 ? "" : topicKey);
   return { topicKey, name, topicId: info?.id ?? topicKey, partition, fetchOffset, maxBytes, log, out, cached };
 }
@@ -188,14 +211,16 @@ async function readAll(wanted: readonly Wanted[], maxBytes: number, version: num
       continue;
     }
     out.errorCode = r.errorCode;
-    out.highWatermark = r.highWatermark;
-    out.lastStableOffset = r.highWatermark;
-    out.logStartOffset = r.logStartOffset;
     if (r.errorCode !== ErrorCode.NONE) {
+      // As Kafka answers a partition in error: no offsets.
       errors = true;
+      out.highWatermark = -1n;
       out.records = Buffer.alloc(0);
       continue;
     }
+    out.highWatermark = r.highWatermark;
+    out.lastStableOffset = r.highWatermark;
+    out.logStartOffset = r.logStartOffset;
     let records = r.records;
     // Kafka's budget: the first non-empty partition may exceed it by one batch, later ones may not.
     if (bytes > 0 && bytes + records.length > maxBytes) records = Buffer.alloc(0);

@@ -102,15 +102,24 @@ async function alterResource(
   return "failed" in next ? next.failed : replaceBrokerConfigs(broker, scope, next.configs, validateOnly);
 }
 
-/** IncrementalAlterConfigs v0-1: SET, DELETE, APPEND and SUBTRACT on a topic's overrides or a broker's dynamic configs. */
+/**
+ * IncrementalAlterConfigs v0-1: SET, DELETE, APPEND and SUBTRACT on a topic's overrides or a broker's
+ * dynamic configs. A resource named twice in one request is refused at every place it appears, as Kafka
+ * does.
+ */
 export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: ApiKey.IncrementalAlterConfigs,
   minVersion: 0,
   maxVersion: 1,
   async handle(request, ctx) {
     const responses = [];
+    const seen = new Map<string, number>();
+    for (const r of request.resources) seen.set(`${r.resourceType}:${r.resourceName}`, (seen.get(`${r.resourceType}:${r.resourceName}`) ?? 0) + 1);
     for (const r of request.resources) {
-      const outcome = await alterResource(ctx.broker, r, request.validateOnly);
+      const outcome: AlterOutcome =
+        seen.get(`${r.resourceType}:${r.resourceName}`)! > 1
+          ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Each resource must appear at most once." }
+          : await alterResource(ctx.broker, r, request.validateOnly);
       responses.push(
         createIncrementalAlterConfigsResponseAlterConfigsResourceResponse({
           resourceType: r.resourceType,

@@ -15,11 +15,12 @@ const LATEST_TIERED = -5n;
 const EARLIEST_PENDING_UPLOAD = -6n;
 
 /**
- * ListOffsets v0-11: latest (-1), earliest (-2), max timestamp (-3, v7+), earliest local (-4) and
- * latest tiered (-5, both as earliest/latest without tiered storage), earliest pending upload (-6,
- * v11, KIP-1023: none without tiered storage), or the first offset whose timestamp is at or after a
- * given one, through the time index. v0 answers in its old offsets list. v10's timeout is for reads
- * from remote storage, which we do not have.
+ * ListOffsets v0-11: latest (-1), earliest (-2), max timestamp (-3, v7+), earliest local (-4, the
+ * earliest without tiered storage), latest tiered (-5) and earliest pending upload (-6, v11, KIP-1023:
+ * both none without tiered storage, as Kafka answers), or the first offset whose timestamp is at or
+ * after a given one, through the time index. v0 answers in its old offsets list. v10's timeout is for
+ * reads from remote storage, which we do not have. A current leader epoch newer than ours (v4+) is
+ * UNKNOWN_LEADER_EPOCH (KIP-320).
  */
 export const listOffsetsHandler = defineHandler({
   apiKey: ApiKey.ListOffsets,
@@ -40,7 +41,9 @@ export const listOffsetsHandler = defineHandler({
           let offset = -1n;
           let timestamp = -1n;
           let epoch = -1;
-          if (ts === LATEST || ts === LATEST_TIERED) {
+          if (ctx.apiVersion >= 4 && p.currentLeaderEpoch > 0) {
+            out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          } else if (ts === LATEST) {
             offset = log.latestOffset;
             epoch = 0;
           } else if (ts === EARLIEST || ts === EARLIEST_LOCAL) {
@@ -49,8 +52,8 @@ export const listOffsetsHandler = defineHandler({
           } else if (ts === MAX_TIMESTAMP) {
             const found = await log.maxTimestampOffset();
             if (found !== null) ({ offset, timestamp, leaderEpoch: epoch } = found);
-          } else if (ts === EARLIEST_PENDING_UPLOAD) {
-            // Nothing waits for upload to tiered storage here: no offset, as Kafka answers without it.
+          } else if (ts === EARLIEST_PENDING_UPLOAD || ts === LATEST_TIERED) {
+            // Nothing is in tiered storage here: no offset, as Kafka answers without it.
           } else if (ts >= 0n) {
             const found = await log.offsetForTimestamp(ts);
             if (found !== null) ({ offset, timestamp, leaderEpoch: epoch } = found);
