@@ -1,6 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT, haveCommand } from "../harness.js";
+import { REPO_ROOT } from "../harness.js";
 
 /**
  * The project's Python virtualenv (`.cache/venv`, made by the test-deps setup) holding today's Python
@@ -12,7 +13,9 @@ export const VENV_PYTHON = join(REPO_ROOT, ".cache", "venv", "bin", "python");
 
 /** True when the venv's interpreter exists and imports every module named. */
 export function haveVenvModules(...modules: string[]): boolean {
-  return existsSync(VENV_PYTHON) && haveCommand(VENV_PYTHON, ["-c", modules.map((m) => `import ${m}`).join("; ")]);
+  if (!existsSync(VENV_PYTHON)) return false;
+  const r = spawnSync(VENV_PYTHON, ["-c", modules.map((m) => `import ${m}`).join("; ")], { stdio: "ignore", timeout: 20_000 });
+  return r.status === 0;
 }
 
 /** Where the Python scripts of the client tests live. */
