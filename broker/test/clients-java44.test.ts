@@ -17,6 +17,7 @@ const skip = skipUnless(haveKafka44(), KAFKA44_REQUIREMENT);
 
 const TOPICS = "org.apache.kafka.tools.TopicCommand";
 const CONFIGS = "org.apache.kafka.tools.ConfigCommand";
+const FEATURES = "org.apache.kafka.tools.FeatureCommand";
 const GROUPS = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand";
 const PRODUCER = "org.apache.kafka.tools.ConsoleProducer";
 const CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer";
@@ -197,6 +198,20 @@ describe("Kafka 4.4 tools", { skip, timeout: 120_000 }, () => {
     ok(describeDefault2!);
     assert.doesNotMatch(describeDefault2!.out, /log.retention.ms/);
     failed(fixed!, /InvalidRequestException: Cannot update these configs dynamically/);
+  });
+
+  // kafka-features.sh: describe reads ApiVersions' supported and finalized features; upgrade and downgrade
+  // send UpdateFeatures.
+  test("kafka-features: describe group.version, upgrade to its level, refuse a downgrade", { timeout: 60_000 }, async () => {
+    const f = (...args: string[]) => [FEATURES, "--bootstrap-server", target.bootstrap, ...args];
+    const [describe, same, down] = await toolBatch([
+      f("describe"),
+      f("upgrade", "--feature", "group.version=1"),
+      f("downgrade", "--feature", "group.version=0"),
+    ]);
+    ok(describe!, /^Feature: group\.version\s+SupportedMinVersion: [01]\s+SupportedMaxVersion: 1\s+FinalizedVersionLevel: 1\s/m);
+    ok(same!);
+    failed(down!, /group\.version/);
   });
 });
 
