@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Kafka, logLevel, type Admin } from "kafkajs";
-import { REPO_ROOT, haveCommand, skipUnless, startBroker, type BrokerProcess } from "./harness.js";
+import { haveJava, javaResult } from "./clients/run.js";
+import { skipUnless, startBroker, type BrokerProcess } from "./harness.js";
+import { tempDir, type TempDir } from "./temp.js";
 
 /**
  * Dynamic broker configs through real admin clients (KafkaJS and Kafka 3.9's kafka-configs): set
@@ -17,7 +16,7 @@ import { REPO_ROOT, haveCommand, skipUnless, startBroker, type BrokerProcess } f
 const BROKER = 4;
 const Source = { TOPIC: 1, DYNAMIC_BROKER: 2, DYNAMIC_DEFAULT: 3, STATIC: 4, DEFAULT: 5 } as const;
 
-let work: string;
+let work: TempDir;
 let dataDir: string;
 let broker: BrokerProcess;
 let admin: Admin;
@@ -31,177 +30,263 @@ async function connect(): Promise<void> {
 }
 
 before(async () => {
-  work = await mkdtemp(join(tmpdir(), "tskafka-broker-configs-"));
-  dataDir = join(work, "data");
+  work = await tempDir("tskafka-broker-configs-");
+  dataDir = join(work.dir, "data");
   await connect();
 });
 
 after(async () => {
   await admin?.disconnect();
   await broker?.cleanup();
-  await rm(work, { recursive: true, force: true });
+  await work?.cleanup();
 });
 
 async function describe(type: number, name: string, configNames?: string[]) {
-  const res = await admin.describeConfigs({ resources: [{ type, name, ...(configNames ? { configNames } : {}) }], includeSynonyms: true });
+  const res = await admin.describeConfigs({
+    resources: [{ type, name, ...(configNames ? { configNames } : {}) }],
+    includeSynonyms: true,
+  });
   return new Map(res.resources[0]!.configEntries.map((e) => [e.configName, e]));
 }
 
-const synonyms = (e: { configSynonyms: { configName: string; configValue: string; configSource: number }[] } | undefined) =>
-  (e?.configSynonyms ?? []).map((s) => `${s.configSource}:${s.configName}=${s.configValue}`);
+const synonyms = (
+  e: { configSynonyms: { configName: string; configValue: string; configSource: number }[] } | undefined,
+) => (e?.configSynonyms ?? []).map((s) => `${s.configSource}:${s.configName}=${s.configValue}`);
 
 const segmentFiles = async (dir: string) => (await readdir(dir)).filter((f) => f.endsWith(".log")).length;
 
 async function produce(topic: string, count: number, size: number): Promise<void> {
-  const producer = new Kafka({ clientId: "p", brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer({ retry: { retries: 0 } });
+  const producer = new Kafka({ clientId: "p", brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer({
+    retry: { retries: 0 },
+  });
   await producer.connect();
   try {
-    for (let i = 0; i < count; i++) await producer.send({ topic, acks: 1, messages: [{ value: Buffer.alloc(size, i) }] });
+    for (let i = 0; i < count; i++)
+      await producer.send({ topic, acks: 1, messages: [{ value: Buffer.alloc(size, i) }] });
   } finally {
     await producer.disconnect();
   }
 }
 
 // KafkaJS refuses the resource name "" itself, so the cluster-wide default is exercised by kafka-configs below.
-test("KafkaJS: this node's dynamic configs apply to topics without overrides and survive a restart", { timeout: 40_000 }, async () => {
-  await admin.createTopics({ topics: [{ topic: "seg", numPartitions: 1 }, { topic: "own", numPartitions: 1, configEntries: [{ name: "segment.bytes", value: "50000" }] }] });
+test(
+  "KafkaJS: this node's dynamic configs apply to topics without overrides and survive a restart",
+  { timeout: 40_000 },
+  async () => {
+    await admin.createTopics({
+      topics: [
+        { topic: "seg", numPartitions: 1 },
+        { topic: "own", numPartitions: 1, configEntries: [{ name: "segment.bytes", value: "50000" }] },
+      ],
+    });
 
-  await admin.alterConfigs({ validateOnly: false, resources: [{ type: BROKER, name: "1", configEntries: [{ name: "log.segment.bytes", value: "300" }] }] });
-  let node = await describe(BROKER, "1", ["log.segment.bytes", "num.partitions"]);
-  assert.equal(node.get("log.segment.bytes")?.configValue, "300");
-  assert.equal(node.get("log.segment.bytes")?.configSource, Source.DYNAMIC_BROKER);
-  assert.equal(node.get("log.segment.bytes")?.readOnly, false);
-  assert.deepEqual(synonyms(node.get("log.segment.bytes")), [
-    `${Source.DYNAMIC_BROKER}:log.segment.bytes=300`,
-    `${Source.STATIC}:log.segment.bytes=100000`,
-    `${Source.DEFAULT}:log.segment.bytes=1073741824`,
-  ]);
-  assert.equal(node.get("num.partitions")?.readOnly, true);
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: BROKER, name: "1", configEntries: [{ name: "log.segment.bytes", value: "300" }] }],
+    });
+    let node = await describe(BROKER, "1", ["log.segment.bytes", "num.partitions"]);
+    assert.equal(node.get("log.segment.bytes")?.configValue, "300");
+    assert.equal(node.get("log.segment.bytes")?.configSource, Source.DYNAMIC_BROKER);
+    assert.equal(node.get("log.segment.bytes")?.readOnly, false);
+    assert.deepEqual(synonyms(node.get("log.segment.bytes")), [
+      `${Source.DYNAMIC_BROKER}:log.segment.bytes=300`,
+      `${Source.STATIC}:log.segment.bytes=100000`,
+      `${Source.DEFAULT}:log.segment.bytes=1073741824`,
+    ]);
+    assert.equal(node.get("num.partitions")?.readOnly, true);
 
-  // A topic without its own segment.bytes follows the broker's; one with it keeps it.
-  const seg = await describe(2, "seg", ["segment.bytes"]);
-  assert.equal(seg.get("segment.bytes")?.configValue, "300");
-  assert.equal(seg.get("segment.bytes")?.configSource, Source.DYNAMIC_BROKER);
-  const own = await describe(2, "own", ["segment.bytes"]);
-  assert.equal(own.get("segment.bytes")?.configValue, "50000");
-  assert.deepEqual(synonyms(own.get("segment.bytes")).slice(0, 2), [`${Source.TOPIC}:segment.bytes=50000`, `${Source.DYNAMIC_BROKER}:log.segment.bytes=300`]);
+    // A topic without its own segment.bytes follows the broker's; one with it keeps it.
+    const seg = await describe(2, "seg", ["segment.bytes"]);
+    assert.equal(seg.get("segment.bytes")?.configValue, "300");
+    assert.equal(seg.get("segment.bytes")?.configSource, Source.DYNAMIC_BROKER);
+    const own = await describe(2, "own", ["segment.bytes"]);
+    assert.equal(own.get("segment.bytes")?.configValue, "50000");
+    assert.deepEqual(synonyms(own.get("segment.bytes")).slice(0, 2), [
+      `${Source.TOPIC}:segment.bytes=50000`,
+      `${Source.DYNAMIC_BROKER}:log.segment.bytes=300`,
+    ]);
 
-  await produce("seg", 8, 200);
-  await produce("own", 8, 200);
-  assert.ok((await segmentFiles(join(dataDir, "seg-0"))) >= 7, "the lowered log.segment.bytes rolls the open log");
-  assert.equal(await segmentFiles(join(dataDir, "own-0")), 1);
+    await produce("seg", 8, 200);
+    await produce("own", 8, 200);
+    assert.ok((await segmentFiles(join(dataDir, "seg-0"))) >= 7, "the lowered log.segment.bytes rolls the open log");
+    assert.equal(await segmentFiles(join(dataDir, "own-0")), 1);
 
-  // The legacy AlterConfigs KafkaJS sends replaces the whole set; retention applies to the existing log.
-  await admin.alterConfigs({
-    validateOnly: false,
-    resources: [{ type: BROKER, name: "1", configEntries: [{ name: "log.retention.bytes", value: "600" }, { name: "message.max.bytes", value: "500" }] }],
-  });
-  node = await describe(BROKER, "1", ["log.retention.bytes", "message.max.bytes"]);
-  assert.equal(node.get("log.retention.bytes")?.configSource, Source.DYNAMIC_BROKER);
-  assert.deepEqual(synonyms(node.get("message.max.bytes")), [`${Source.DYNAMIC_BROKER}:message.max.bytes=500`, `${Source.DEFAULT}:message.max.bytes=1048588`]);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const [p] = await admin.fetchTopicOffsets("seg");
-    if (Number(p!.low) > 0) break;
-    assert.ok(Date.now() < deadline, "retention by the dynamic log.retention.bytes deletes old segments");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await assert.rejects(produce("seg", 1, 1000), (e: { type?: string }) => e.type === "MESSAGE_TOO_LARGE");
-  await produce("seg", 1, 100);
+    // The legacy AlterConfigs KafkaJS sends replaces the whole set; retention applies to the existing log.
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: BROKER,
+          name: "1",
+          configEntries: [
+            { name: "log.retention.bytes", value: "600" },
+            { name: "message.max.bytes", value: "500" },
+          ],
+        },
+      ],
+    });
+    node = await describe(BROKER, "1", ["log.retention.bytes", "message.max.bytes"]);
+    assert.equal(node.get("log.retention.bytes")?.configSource, Source.DYNAMIC_BROKER);
+    assert.deepEqual(synonyms(node.get("message.max.bytes")), [
+      `${Source.DYNAMIC_BROKER}:message.max.bytes=500`,
+      `${Source.DEFAULT}:message.max.bytes=1048588`,
+    ]);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const [p] = await admin.fetchTopicOffsets("seg");
+      if (Number(p!.low) > 0) break;
+      assert.ok(Date.now() < deadline, "retention by the dynamic log.retention.bytes deletes old segments");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await assert.rejects(produce("seg", 1, 1000), (e: { type?: string }) => e.type === "MESSAGE_TOO_LARGE");
+    await produce("seg", 1, 100);
 
-  // Keys Kafka cannot change at runtime, and bad values are refused (KafkaJS shows only the code).
-  await assert.rejects(
-    admin.alterConfigs({ validateOnly: false, resources: [{ type: BROKER, name: "1", configEntries: [{ name: "num.partitions", value: "3" }] }] }),
-    (e: { type?: string }) => e.type === "INVALID_REQUEST",
-  );
-  await assert.rejects(
-    admin.alterConfigs({ validateOnly: false, resources: [{ type: BROKER, name: "1", configEntries: [{ name: "message.max.bytes", value: "abc" }] }] }),
-    (e: { type?: string }) => e.type === "INVALID_REQUEST",
-  );
-  // validateOnly changes nothing.
-  await admin.alterConfigs({ validateOnly: true, resources: [{ type: BROKER, name: "1", configEntries: [] }] });
-  assert.equal((await describe(BROKER, "1", ["message.max.bytes"])).get("message.max.bytes")?.configValue, "500");
+    // Keys Kafka cannot change at runtime, and bad values are refused (KafkaJS shows only the code).
+    await assert.rejects(
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: BROKER, name: "1", configEntries: [{ name: "num.partitions", value: "3" }] }],
+      }),
+      (e: { type?: string }) => e.type === "INVALID_REQUEST",
+    );
+    await assert.rejects(
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: BROKER, name: "1", configEntries: [{ name: "message.max.bytes", value: "abc" }] }],
+      }),
+      (e: { type?: string }) => e.type === "INVALID_REQUEST",
+    );
+    // validateOnly changes nothing.
+    await admin.alterConfigs({ validateOnly: true, resources: [{ type: BROKER, name: "1", configEntries: [] }] });
+    assert.equal((await describe(BROKER, "1", ["message.max.bytes"])).get("message.max.bytes")?.configValue, "500");
 
-  // A restart reads them back and applies them before serving.
-  await admin.disconnect();
-  assert.equal(await broker.stop(), 0);
-  await connect();
-  node = await describe(BROKER, "1", ["log.segment.bytes", "message.max.bytes"]);
-  assert.equal(node.get("log.segment.bytes")?.configSource, Source.STATIC);
-  assert.equal(node.get("message.max.bytes")?.configValue, "500");
-  await assert.rejects(produce("seg", 1, 1000), (e: { type?: string }) => e.type === "MESSAGE_TOO_LARGE");
+    // A restart reads them back and applies them before serving.
+    await admin.disconnect();
+    assert.equal(await broker.stop(), 0);
+    await connect();
+    node = await describe(BROKER, "1", ["log.segment.bytes", "message.max.bytes"]);
+    assert.equal(node.get("log.segment.bytes")?.configSource, Source.STATIC);
+    assert.equal(node.get("message.max.bytes")?.configValue, "500");
+    await assert.rejects(produce("seg", 1, 1000), (e: { type?: string }) => e.type === "MESSAGE_TOO_LARGE");
 
-  // Removing this node's values falls back to the static and default ones.
-  await admin.alterConfigs({ validateOnly: false, resources: [{ type: BROKER, name: "1", configEntries: [] }] });
-  await produce("seg", 1, 1000);
-  const ret = await describe(2, "seg", ["retention.bytes", "max.message.bytes"]);
-  assert.equal(ret.get("retention.bytes")?.configValue, "-1");
-  assert.equal(ret.get("max.message.bytes")?.configSource, Source.DEFAULT);
-});
+    // Removing this node's values falls back to the static and default ones.
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: BROKER, name: "1", configEntries: [] }] });
+    await produce("seg", 1, 1000);
+    const ret = await describe(2, "seg", ["retention.bytes", "max.message.bytes"]);
+    assert.equal(ret.get("retention.bytes")?.configValue, "-1");
+    assert.equal(ret.get("max.message.bytes")?.configSource, Source.DEFAULT);
+  },
+);
 
-const LIB = join(REPO_ROOT, ".cache", "kafka", "3.9.1", "lib");
-const skipJava = skipUnless(haveCommand("java", ["-version"]) && existsSync(join(LIB, "kafka-tools-3.9.1.jar")), "Java and Kafka 3.9.1's jars");
+const skipJava = skipUnless(haveJava(), "Java and Kafka 3.9.1's jars");
 
-/** Runs Kafka 3.9's kafka-configs (ConfigCommand, in the core jar); resolves with exit code and output. */
+/** Runs Kafka 3.9's kafka-configs (ConfigCommand, in the core jar); resolves with exit code and output, stdout then stderr. */
 async function kafkaConfigs(...args: string[]): Promise<{ code: number | null; out: string }> {
-  const log4j = join(work, "log4j.properties");
-  await writeFile(log4j, "log4j.rootLogger=ERROR, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=%p %m%n\n");
-  return new Promise((resolve, reject) => {
-    const child = spawn("java", ["-Xmx256m", `-Dlog4j.configuration=file:${log4j}`, "-cp", join(LIB, "*"), "kafka.admin.ConfigCommand", "--bootstrap-server", broker.bootstrap, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
+  const r = await javaResult("kafka.admin.ConfigCommand", ["--bootstrap-server", broker.bootstrap, ...args], {
+    timeoutMs: 30_000,
   });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
-test("kafka-configs: --entity-default and --entity-name 1 alter incrementally and describe as Kafka does", { skip: skipJava, timeout: 60_000 }, async () => {
-  let r = await kafkaConfigs("--entity-type", "brokers", "--entity-default", "--alter", "--add-config", "log.retention.bytes=123456,log.retention.ms=5000");
-  assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /Completed updating default config for brokers in the cluster/);
-  r = await kafkaConfigs("--entity-type", "brokers", "--entity-name", "1", "--alter", "--add-config", "log.retention.ms=7000");
-  assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /Completed updating config for broker 1/);
+test(
+  "kafka-configs: --entity-default and --entity-name 1 alter incrementally and describe as Kafka does",
+  { skip: skipJava, timeout: 60_000 },
+  async () => {
+    let r = await kafkaConfigs(
+      "--entity-type",
+      "brokers",
+      "--entity-default",
+      "--alter",
+      "--add-config",
+      "log.retention.bytes=123456,log.retention.ms=5000",
+    );
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /Completed updating default config for brokers in the cluster/);
+    r = await kafkaConfigs(
+      "--entity-type",
+      "brokers",
+      "--entity-name",
+      "1",
+      "--alter",
+      "--add-config",
+      "log.retention.ms=7000",
+    );
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /Completed updating config for broker 1/);
 
-  r = await kafkaConfigs("--entity-type", "brokers", "--entity-default", "--describe");
-  assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /log.retention.bytes=123456 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.bytes=123456\}/);
-  assert.match(r.out, /log.retention.ms=5000 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=5000\}/);
-  // kafka-configs alters incrementally: the second key leaves the first in place.
-  r = await kafkaConfigs("--entity-type", "brokers", "--entity-default", "--alter", "--add-config", "message.max.bytes=400");
-  assert.equal(r.code, 0, r.out);
-  r = await kafkaConfigs("--entity-type", "brokers", "--entity-default", "--describe");
-  assert.match(r.out, /log.retention.bytes=123456 /);
-  assert.match(r.out, /message.max.bytes=400 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:message.max.bytes=400\}/);
-  await assert.rejects(produce("seg", 1, 600), (e: { type?: string }) => e.type === "MESSAGE_TOO_LARGE");
-  await produce("seg", 1, 100);
+    r = await kafkaConfigs("--entity-type", "brokers", "--entity-default", "--describe");
+    assert.equal(r.code, 0, r.out);
+    assert.match(
+      r.out,
+      /log.retention.bytes=123456 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.bytes=123456\}/,
+    );
+    assert.match(
+      r.out,
+      /log.retention.ms=5000 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=5000\}/,
+    );
+    // kafka-configs alters incrementally: the second key leaves the first in place.
+    r = await kafkaConfigs(
+      "--entity-type",
+      "brokers",
+      "--entity-default",
+      "--alter",
+      "--add-config",
+      "message.max.bytes=400",
+    );
+    assert.equal(r.code, 0, r.out);
+    r = await kafkaConfigs("--entity-type", "brokers", "--entity-default", "--describe");
+    assert.match(r.out, /log.retention.bytes=123456 /);
+    assert.match(
+      r.out,
+      /message.max.bytes=400 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:message.max.bytes=400\}/,
+    );
+    await assert.rejects(produce("seg", 1, 600), (e: { type?: string }) => e.type === "MESSAGE_TOO_LARGE");
+    await produce("seg", 1, 100);
 
-  r = await kafkaConfigs("--entity-type", "brokers", "--entity-name", "1", "--describe");
-  assert.equal(r.code, 0, r.out);
-  assert.match(
-    r.out,
-    /log.retention.ms=7000 sensitive=false synonyms=\{DYNAMIC_BROKER_CONFIG:log.retention.ms=7000, DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=5000, DEFAULT_CONFIG:log.retention.hours=168\}/,
-  );
+    r = await kafkaConfigs("--entity-type", "brokers", "--entity-name", "1", "--describe");
+    assert.equal(r.code, 0, r.out);
+    assert.match(
+      r.out,
+      /log.retention.ms=7000 sensitive=false synonyms=\{DYNAMIC_BROKER_CONFIG:log.retention.ms=7000, DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=5000, DEFAULT_CONFIG:log.retention.hours=168\}/,
+    );
 
-  // The topic's effective retention follows, with the same synonyms.
-  r = await kafkaConfigs("--entity-type", "topics", "--entity-name", "seg", "--describe", "--all");
-  assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /retention.ms=7000 sensitive=false synonyms=\{DYNAMIC_BROKER_CONFIG:log.retention.ms=7000, DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=5000, DEFAULT_CONFIG:log.retention.hours=168\}/);
-  assert.match(r.out, /retention.bytes=123456 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.bytes=123456, DEFAULT_CONFIG:log.retention.bytes=-1\}/);
+    // The topic's effective retention follows, with the same synonyms.
+    r = await kafkaConfigs("--entity-type", "topics", "--entity-name", "seg", "--describe", "--all");
+    assert.equal(r.code, 0, r.out);
+    assert.match(
+      r.out,
+      /retention.ms=7000 sensitive=false synonyms=\{DYNAMIC_BROKER_CONFIG:log.retention.ms=7000, DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=5000, DEFAULT_CONFIG:log.retention.hours=168\}/,
+    );
+    assert.match(
+      r.out,
+      /retention.bytes=123456 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.bytes=123456, DEFAULT_CONFIG:log.retention.bytes=-1\}/,
+    );
 
-  r = await kafkaConfigs("--entity-type", "brokers", "--entity-name", "1", "--alter", "--delete-config", "log.retention.ms");
-  assert.equal(r.code, 0, r.out);
-  r = await kafkaConfigs("--entity-type", "topics", "--entity-name", "seg", "--describe", "--all");
-  assert.match(r.out, /retention.ms=5000 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=5000, DEFAULT_CONFIG:log.retention.hours=168\}/);
+    r = await kafkaConfigs(
+      "--entity-type",
+      "brokers",
+      "--entity-name",
+      "1",
+      "--alter",
+      "--delete-config",
+      "log.retention.ms",
+    );
+    assert.equal(r.code, 0, r.out);
+    r = await kafkaConfigs("--entity-type", "topics", "--entity-name", "seg", "--describe", "--all");
+    assert.match(
+      r.out,
+      /retention.ms=5000 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=5000, DEFAULT_CONFIG:log.retention.hours=168\}/,
+    );
 
-  r = await kafkaConfigs("--entity-type", "brokers", "--entity-default", "--alter", "--add-config", "log.retention.hours=3");
-  assert.notEqual(r.code, 0);
-  assert.match(r.out, /InvalidRequestException: Cannot update these configs dynamically: Set\(log.retention.hours\)/);
-});
+    r = await kafkaConfigs(
+      "--entity-type",
+      "brokers",
+      "--entity-default",
+      "--alter",
+      "--add-config",
+      "log.retention.hours=3",
+    );
+    assert.notEqual(r.code, 0);
+    assert.match(r.out, /InvalidRequestException: Cannot update these configs dynamically: Set\(log.retention.hours\)/);
+  },
+);

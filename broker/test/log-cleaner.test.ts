@@ -12,12 +12,12 @@ import { ErrorCode } from "../src/log/errors.js";
 import { LogManager } from "../src/log/log-manager.js";
 import { PartitionLog } from "../src/log/partition-log.js";
 import { segmentFileName } from "../src/log/segment.js";
-import { tempDir } from "./log-fixtures.js";
+import { tempDir, type TempDir } from "./temp.js";
 
-let root: { dir: string; cleanup: () => Promise<void> };
+let root: TempDir;
 let n = 0;
 before(async () => {
-  root = await tempDir();
+  root = await tempDir("tskafka-log-");
 });
 after(async () => {
   await root.cleanup();
@@ -27,7 +27,12 @@ function partitionDir(): string {
   return join(root.dir, `compacted-${n++}`);
 }
 
-const compact: Partial<LogConfig> = { segmentBytes: 1024, indexIntervalBytes: 128, cleanupPolicy: "compact", fileDeleteDelayMs: 0 };
+const compact: Partial<LogConfig> = {
+  segmentBytes: 1024,
+  indexIntervalBytes: 128,
+  cleanupPolicy: "compact",
+  fileDeleteDelayMs: 0,
+};
 
 interface Stored {
   offset: bigint;
@@ -85,7 +90,11 @@ function assertIncreasing(records: Stored[]): void {
   for (let i = 1; i < records.length; i++) assert.ok(records[i]!.offset > records[i - 1]!.offset, "offsets increase");
 }
 
-async function produce(log: PartitionLog, records: SimpleRecord[], options: Parameters<typeof buildRecordBatch>[1] = {}): Promise<bigint> {
+async function produce(
+  log: PartitionLog,
+  records: SimpleRecord[],
+  options: Parameters<typeof buildRecordBatch>[1] = {},
+): Promise<bigint> {
   const r = await log.append(buildRecordBatch(records, options));
   assert.equal(r.errorCode, ErrorCode.NONE);
   return r.baseOffset;
@@ -101,7 +110,8 @@ function latest(records: Stored[]): Map<string | null, string | null> {
 describe("log cleaner", () => {
   it("keeps only the latest value per key in closed segments, with offsets and timestamps intact", async () => {
     const log = await PartitionLog.open(partitionDir(), logConfig(compact));
-    for (let i = 0; i < 300; i++) await produce(log, [{ key: `k${i % 5}`, value: `value-${i}`, timestamp: 1_700_000_000_000 + i }]);
+    for (let i = 0; i < 300; i++)
+      await produce(log, [{ key: `k${i % 5}`, value: `value-${i}`, timestamp: 1_700_000_000_000 + i }]);
     const before = await readAll(log);
     const segmentsBefore = log.segmentCount;
     assert.ok(segmentsBefore > 10);
@@ -130,7 +140,10 @@ describe("log cleaner", () => {
     // Groups are formed by input size (as Kafka's), so the now small segments merge on the next pass.
     const segmentsCleaned = log.segmentCount;
     await cleaner.clean(log);
-    assert.ok(log.segmentCount < segmentsCleaned, `segments ${segmentsBefore} -> ${segmentsCleaned} -> ${log.segmentCount}`);
+    assert.ok(
+      log.segmentCount < segmentsCleaned,
+      `segments ${segmentsBefore} -> ${segmentsCleaned} -> ${log.segmentCount}`,
+    );
     assert.deepEqual(await readAll(log), afterClean);
     // Rebuilt indexes: a read at each kept offset returns the batch holding it.
     for (const r of afterClean.records) {
@@ -145,7 +158,10 @@ describe("log cleaner", () => {
     assert.equal(reopened.logEndOffset, 300n);
     await reopened.close();
     const names = await readdir(log.dir);
-    assert.deepEqual(names.filter((f) => f.endsWith(".cleaned") || f.endsWith(".swap") || f.endsWith(".deleted")), []);
+    assert.deepEqual(
+      names.filter((f) => f.endsWith(".cleaned") || f.endsWith(".swap") || f.endsWith(".deleted")),
+      [],
+    );
   });
 
   it("keeps tombstones until delete.retention.ms after the first cleaning, then drops them", async () => {
@@ -169,7 +185,10 @@ describe("log cleaner", () => {
     assert.equal((await cleaner.cleanability(log, now + 60_001)).due, true, "due once the horizon passed");
     await cleaner.clean(log, now + 60_001);
     stored = await readAll(log);
-    assert.equal(stored.records.find((r) => r.key === "gone"), undefined);
+    assert.equal(
+      stored.records.find((r) => r.key === "gone"),
+      undefined,
+    );
     assert.equal(stored.records.find((r) => r.key === "stays")?.value, "s1");
     assertIncreasing(stored.records);
     await log.close();
@@ -217,7 +236,11 @@ describe("log cleaner", () => {
     for (let i = 0; i < 40; i++) await produce(log, [{ key: `f${i % 2}`, value: "z".repeat(40) }]);
     await new LogCleaner().clean(log);
     const stored = await readAll(log);
-    assert.equal(stored.batches.some((b) => b.baseOffset === 0n), false, "the older batch went");
+    assert.equal(
+      stored.batches.some((b) => b.baseOffset === 0n),
+      false,
+      "the older batch went",
+    );
     const kept = stored.batches.find((b) => b.baseOffset === 1n);
     assert.ok(kept !== undefined, "the producer's last batch stays");
     assert.equal(kept.count, 0);
@@ -227,7 +250,9 @@ describe("log cleaner", () => {
     const reopened = await PartitionLog.open(dir, logConfig(compact));
     assert.equal(reopened.producerState.producers.get(9n)?.batches.at(-1)?.lastSeq, 1);
     // The producer's next batch is in sequence; a replay of the last one is a duplicate.
-    const dup = await reopened.append(buildRecordBatch([{ key: "p", value: "second" }], { producerId: 9n, producerEpoch: 0, baseSequence: 1 }));
+    const dup = await reopened.append(
+      buildRecordBatch([{ key: "p", value: "second" }], { producerId: 9n, producerEpoch: 0, baseSequence: 1 }),
+    );
     assert.equal(dup.errorCode, ErrorCode.NONE);
     assert.equal(dup.baseOffset, 1n);
     await reopened.close();
@@ -253,18 +278,30 @@ describe("log cleaner", () => {
 
     // The crashed copy: the first group's cleaned segment complete (.swap), one of the segments it
     // replaces already renamed away, the others not; the next group's file half written.
-    await copyFile(join(dir, segmentFileName(0n, ".log")), swapPath(join(crashed, segmentFileName(0n, ".log")), secondGroup));
-    await rename(join(crashed, segmentFileName(oldBases[1]!, ".log")), join(crashed, segmentFileName(oldBases[1]!, ".log.deleted")));
+    await copyFile(
+      join(dir, segmentFileName(0n, ".log")),
+      swapPath(join(crashed, segmentFileName(0n, ".log")), secondGroup),
+    );
+    await rename(
+      join(crashed, segmentFileName(oldBases[1]!, ".log")),
+      join(crashed, segmentFileName(oldBases[1]!, ".log.deleted")),
+    );
     await writeFile(join(crashed, segmentFileName(secondGroup, ".log.cleaned")), "half");
 
     assert.ok(oldBases[1]! < secondGroup);
     const recovered = await PartitionLog.open(crashed, logConfig(compact));
-    const expected = [...cleaned.records.filter((r) => r.offset < secondGroup), ...original.records.filter((r) => r.offset >= secondGroup)];
+    const expected = [
+      ...cleaned.records.filter((r) => r.offset < secondGroup),
+      ...original.records.filter((r) => r.offset >= secondGroup),
+    ];
     assert.deepEqual((await readAll(recovered)).records, expected);
     assert.deepEqual(recovered.segmentBaseOffsets, [0n, ...oldBases.filter((b) => b >= secondGroup)]);
     await recovered.close();
     const names = await readdir(crashed);
-    assert.deepEqual(names.filter((f) => /\.(cleaned|swap|deleted)$/.test(f)), []);
+    assert.deepEqual(
+      names.filter((f) => /\.(cleaned|swap|deleted)$/.test(f)),
+      [],
+    );
   });
 
   it("cleans compacted logs from LogManager's pass and leaves delete-policy logs alone", async () => {

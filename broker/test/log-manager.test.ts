@@ -3,13 +3,15 @@ import { readdir } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { ErrorCode } from "../src/log/errors.js";
 import { LogManager } from "../src/log/log-manager.js";
-import { batchOf, tempDir } from "./log-fixtures.js";
+import { batchOf } from "./log-fixtures.js";
+import { withTempDir } from "./temp.js";
 
 describe("LogManager", () => {
   it("creates, reopens, configures per topic and deletes partition logs", async () => {
-    const { dir, cleanup } = await tempDir();
-    try {
-      let manager = await LogManager.open(dir, { topicConfigs: new Map([["t-a", { messageTimestampType: "LogAppendTime" }]]) });
+    await withTempDir("tskafka-log-", async (dir) => {
+      let manager = await LogManager.open(dir, {
+        topicConfigs: new Map([["t-a", { messageTimestampType: "LogAppendTime" }]]),
+      });
       const a0 = await manager.getOrCreate("t-a", 0);
       const a1 = await manager.getOrCreate("t-a", 1);
       const b0 = await manager.getOrCreate("b", 0, { maxMessageBytes: 100 });
@@ -30,11 +32,12 @@ describe("LogManager", () => {
       assert.deepEqual(left, []);
       await manager.close();
       manager = await LogManager.open(dir);
-      assert.deepEqual([...manager.entries()].map((e) => `${e.topic}/${e.partition}`), ["b/0"]);
+      assert.deepEqual(
+        [...manager.entries()].map((e) => `${e.topic}/${e.partition}`),
+        ["b/0"],
+      );
       assert.deepEqual((await readdir(dir)).sort(), ["b-0"]);
       await manager.close();
-    } finally {
-      await cleanup();
-    }
+    });
   });
 });

@@ -7,12 +7,13 @@ import type { LogConfig } from "../src/log/config.js";
 import { ErrorCode } from "../src/log/errors.js";
 import { PartitionLog } from "../src/log/partition-log.js";
 import { segmentFileName } from "../src/log/segment.js";
-import { batchesIn, batchOf, encodeBatch, tempDir } from "./log-fixtures.js";
+import { batchesIn, batchOf, encodeBatch } from "./log-fixtures.js";
+import { tempDir, type TempDir } from "./temp.js";
 
-let root: { dir: string; cleanup: () => Promise<void> };
+let root: TempDir;
 let n = 0;
 before(async () => {
-  root = await tempDir();
+  root = await tempDir("tskafka-log-");
 });
 after(async () => {
   await root.cleanup();
@@ -56,7 +57,10 @@ describe("PartitionLog", () => {
     assert.deepEqual(await readAll(log), expected);
     // A read in the middle of a batch starts at the batch holding the offset.
     const mid = await log.read(100n, 1, { minOneBatch: true });
-    assert.deepEqual(batchesIn(mid.records).map((b) => b.baseOffset), [99n]);
+    assert.deepEqual(
+      batchesIn(mid.records).map((b) => b.baseOffset),
+      [99n],
+    );
     // Without minOneBatch a batch larger than maxBytes is not returned.
     const none = await log.read(100n, 1, { minOneBatch: false });
     assert.equal(none.records.length, 0);
@@ -131,7 +135,8 @@ describe("PartitionLog", () => {
   it("rebuilds deleted and corrupted indexes", async () => {
     const dir = partitionDir();
     let log = await PartitionLog.open(dir, logConfig(small));
-    for (let i = 0; i < 40; i++) await log.append(encodeBatch([{ value: `v${i}`.repeat(30), timestamp: 1000n + BigInt(i) * 10n }]));
+    for (let i = 0; i < 40; i++)
+      await log.append(encodeBatch([{ value: `v${i}`.repeat(30), timestamp: 1000n + BigInt(i) * 10n }]));
     const bases = log.segmentBaseOffsets;
     await log.close();
     const first = bases[0] as bigint;
@@ -140,7 +145,9 @@ describe("PartitionLog", () => {
     await writeFile(join(dir, segmentFileName(second, ".index")), Buffer.from([0, 0, 0, 9, 0x7f, 0, 0, 0]));
     await truncate(join(dir, segmentFileName(second, ".timeindex")), 5);
     const names = await readdir(dir);
-    for (const name of names) if (name.endsWith(".timeindex") && name.startsWith(segmentFileName(first, ""))) await writeFile(join(dir, name), Buffer.from("garbage!"));
+    for (const name of names)
+      if (name.endsWith(".timeindex") && name.startsWith(segmentFileName(first, "")))
+        await writeFile(join(dir, name), Buffer.from("garbage!"));
     log = await PartitionLog.open(dir, logConfig(small));
     assert.equal(log.logEndOffset, 40n);
     for (let i = 0; i < 40; i++) {
@@ -151,7 +158,10 @@ describe("PartitionLog", () => {
     }
     await log.close();
     const sizes = await Promise.all([".index", ".timeindex"].map((s) => stat(join(dir, segmentFileName(first, s)))));
-    assert.ok(sizes.every((s) => s.size > 0), "indexes written back");
+    assert.ok(
+      sizes.every((s) => s.size > 0),
+      "indexes written back",
+    );
   });
 
   it("finds offsets by timestamp, and the max timestamp's offset", async () => {
@@ -170,7 +180,7 @@ describe("PartitionLog", () => {
     const hit = await log.offsetForTimestamp(11_020n);
     assert.equal(hit?.offset, 21n);
     assert.equal(hit?.timestamp, 11_050n);
-    assert.equal((await log.offsetForTimestamp(10_000n + 2900n + 51n)), null);
+    assert.equal(await log.offsetForTimestamp(10_000n + 2900n + 51n), null);
     const max = await log.maxTimestampOffset();
     assert.equal(max?.offset, 59n);
     assert.equal(max?.timestamp, 12_950n);
@@ -201,7 +211,8 @@ describe("PartitionLog", () => {
 
   it("deletes old segments by retention.bytes and retention.ms, never the active one", async () => {
     const log = await PartitionLog.open(partitionDir(), logConfig({ ...small, retentionBytes: 8192, retentionMs: -1 }));
-    for (let i = 0; i < 80; i++) await log.append(encodeBatch([{ value: "x".repeat(100), timestamp: 1000n + BigInt(i) }]));
+    for (let i = 0; i < 80; i++)
+      await log.append(encodeBatch([{ value: "x".repeat(100), timestamp: 1000n + BigInt(i) }]));
     const total = log.size;
     assert.ok(total > 8192);
     const deleted = await log.applyRetention();
@@ -210,7 +221,10 @@ describe("PartitionLog", () => {
     assert.ok(log.size >= 8192 && log.size < 8192 + 4096, `size ${log.size}`);
     assert.equal(log.logStartOffset, log.segmentBaseOffsets[0]);
     assert.equal((await log.read(0n, 100, { minOneBatch: true })).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
-    assert.equal(batchesIn((await log.read(log.logStartOffset, 100, { minOneBatch: true })).records)[0]?.baseOffset, log.logStartOffset);
+    assert.equal(
+      batchesIn((await log.read(log.logStartOffset, 100, { minOneBatch: true })).records)[0]?.baseOffset,
+      log.logStartOffset,
+    );
     // All records are far older than retention.ms: everything but the active segment goes.
     log.config = { ...log.config, retentionMs: 60_000, retentionBytes: -1 };
     await log.applyRetention();
@@ -257,7 +271,9 @@ describe("PartitionLog", () => {
 
   it("keeps appends to one partition in order under concurrency", async () => {
     const log = await PartitionLog.open(partitionDir(), logConfig(small));
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(batchOf((i % 3) + 1, `c${i}`, 50))));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => log.append(batchOf((i % 3) + 1, `c${i}`, 50))),
+    );
     let next = 0n;
     for (const r of results) {
       assert.equal(r.baseOffset, next);

@@ -5,12 +5,13 @@ import { logConfig } from "../src/log/config.js";
 import { ErrorCode } from "../src/log/errors.js";
 import { PartitionLog } from "../src/log/partition-log.js";
 import { lastSequence, ProducerStateManager } from "../src/log/producer-state.js";
-import { batchOf, tempDir } from "./log-fixtures.js";
+import { batchOf } from "./log-fixtures.js";
+import { tempDir, type TempDir } from "./temp.js";
 
-let root: { dir: string; cleanup: () => Promise<void> };
+let root: TempDir;
 let n = 0;
 before(async () => {
-  root = await tempDir();
+  root = await tempDir("tskafka-log-");
 });
 after(async () => {
   await root.cleanup();

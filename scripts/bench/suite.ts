@@ -1,21 +1,35 @@
 // The bench itself: for 1 and then 8 partitions, each broker in turn runs the same producer,
 // consumer, latency and KafkaJS workloads; then cold start-up; then a CPU profile of our broker.
 // Brokers never run at the same time; each phase starts from an empty data folder.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, release, totalmem } from "node:os";
+import { join } from "node:path";
 import {
-  BROKER_KINDS, BROKER_LABEL, REPO_ROOT, peakRssKb, prepareColdStart, startBroker, stopChild,
+  BROKER_KINDS,
+  BROKER_LABEL,
+  REPO_ROOT,
+  peakRssKb,
+  prepareColdStart,
+  startBroker,
+  stopChild,
   type RunningBroker,
-} from './brokers.js';
-import { javaTools, run, type JavaTools } from './java-tools.js';
-import { runProfile } from './profile.js';
+} from "./brokers.js";
+import { javaTools, run, type JavaTools } from "./java-tools.js";
+import { runProfile } from "./profile.js";
 import {
-  AT_LEAST_KAFKA, Metrics, NO_TARGET, NO_WORSE_THAN_KAFKA, QUARTER_OF_KAFKA, UNDER_A_SECOND,
-  consoleTable, markdown, rows, svgChart,
-} from './report.js';
-import { brokerApis, ensureTopics, firstProduceMs } from './wire.js';
+  AT_LEAST_KAFKA,
+  Metrics,
+  NO_TARGET,
+  NO_WORSE_THAN_KAFKA,
+  QUARTER_OF_KAFKA,
+  UNDER_A_SECOND,
+  consoleTable,
+  markdown,
+  rows,
+  svgChart,
+} from "./report.js";
+import { ensureTopics, firstProduceMs } from "./wire.js";
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -31,20 +45,34 @@ export interface Workload {
   readonly kafkajsRecords: number;
 }
 
-const WORK = join(REPO_ROOT, 'bench', 'work');
-const RESULTS = join(REPO_ROOT, 'bench', 'results');
+const WORK = join(REPO_ROOT, "bench", "work");
+const RESULTS = join(REPO_ROOT, "bench", "results");
 const PARTITIONS = [1, 8] as const;
-const ACKS = ['1', 'all'] as const;
+const ACKS = ["1", "all"] as const;
 const E2E_SIZE = 1024;
 const WARM_UP_RECORDS = 50_000;
 const KAFKAJS_SIZE = 1024;
-/** FindCoordinator, JoinGroup, Heartbeat, SyncGroup, OffsetCommit, OffsetFetch. */
-const GROUP_APIS = [10, 11, 12, 14, 8, 9];
+/** Consumers read in a group; their rates leave out joining it (ConsumerPerformance's fetch rate). */
+const CONSUMER_CLIENT = "Java ConsumerPerformance (group; fetch rate)";
 
 export function workload(quick: boolean): Workload {
   return quick
-    ? { records: new Map([[1024, 50_000], [100, 150_000]]), e2eMessages: 1_000, kafkajsRecords: 20_000 }
-    : { records: new Map([[1024, 200_000], [100, 600_000]]), e2eMessages: 3_000, kafkajsRecords: 60_000 };
+    ? {
+        records: new Map([
+          [1024, 50_000],
+          [100, 150_000],
+        ]),
+        e2eMessages: 1_000,
+        kafkajsRecords: 20_000,
+      }
+    : {
+        records: new Map([
+          [1024, 200_000],
+          [100, 600_000],
+        ]),
+        e2eMessages: 3_000,
+        kafkajsRecords: 60_000,
+      };
 }
 
 const sizeLabel = (size: number): string => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
@@ -56,31 +84,26 @@ function log(line: string): void {
 
 export async function runSuite(options: SuiteOptions): Promise<void> {
   const load = workload(options.quick);
-  rmSync(join(WORK, 'run'), { recursive: true, force: true });
-  mkdirSync(join(WORK, 'run'), { recursive: true });
+  rmSync(join(WORK, "run"), { recursive: true, force: true });
+  mkdirSync(join(WORK, "run"), { recursive: true });
   const tools = javaTools(WORK);
   const metrics = new Metrics();
   const notes: string[] = [];
   const fail = (what: string, err: unknown): void => {
-    const text = `${what} failed: ${(err as Error).message.split('\n')[0] ?? ''}`;
+    const text = `${what} failed: ${(err as Error).message.split("\n")[0] ?? ""}`;
     log(text);
     notes.push(text);
   };
 
-  const groups = await ourBrokerHasGroups();
-  const consumerClient = groups ? 'Java ConsumerPerformance (group; fetch rate)' : 'Java consumer, assign() (no group)';
-  log(groups ? 'tskafka serves the group APIs: consumers use groups' : 'tskafka lacks the group APIs: consumers use assign() without a group');
-  if (!groups) {
-    notes.push('tskafka did not advertise the consumer group APIs (FindCoordinator/JoinGroup/SyncGroup/Heartbeat/OffsetCommit/OffsetFetch) when this ran, so consumer throughput was measured for both brokers with the Java consumer using assign() (scripts/bench/AssignConsumerPerf.java, ConsumerPerformance\'s settings) instead of ConsumerPerformance, and the KafkaJS consumer row was skipped.');
-  }
-
   if (availableParallelism() <= 2) {
-    notes.push(`This machine has ${availableParallelism()} CPUs: the broker and the client JVM share them, so throughput figures partly measure how much CPU each broker leaves to its client; expect run-to-run spread (see "Every run").`);
+    notes.push(
+      `This machine has ${availableParallelism()} CPUs: the broker and the client JVM share them, so throughput figures partly measure how much CPU each broker leaves to its client; expect run-to-run spread (see "Every run").`,
+    );
   }
   let kafkaTemplate: string | undefined;
   for (const partitions of PARTITIONS) {
     for (const kind of BROKER_KINDS) {
-      const dir = join(WORK, 'run', `${kind}-p${partitions}`);
+      const dir = join(WORK, "run", `${kind}-p${partitions}`);
       log(`== ${BROKER_LABEL[kind]}, topics of ${partitions} partition(s)`);
       let broker: RunningBroker;
       try {
@@ -89,23 +112,25 @@ export async function runSuite(options: SuiteOptions): Promise<void> {
         fail(`starting ${BROKER_LABEL[kind]}`, err);
         continue;
       }
-      if (kind === 'kafka') kafkaTemplate ??= dir;
+      if (kind === "kafka") kafkaTemplate ??= dir;
       try {
-        await phase(broker, partitions, { tools, metrics, load, runs: options.runs, groups, consumerClient, kafkajs: options.kafkajs, fail });
+        await phase(broker, partitions, { tools, metrics, load, runs: options.runs, kafkajs: options.kafkajs, fail });
       } catch (err) {
         fail(`${BROKER_LABEL[kind]} with ${partitions} partition(s)`, err);
       } finally {
         const rss = peakRssKb(broker.pid);
-        if (rss > 0) metrics.metric('rss', 'peak RSS, whole workload', 'all of the above', 'MiB', QUARTER_OF_KAFKA, 'max').values[kind].push(rss / 1024);
+        if (rss > 0)
+          metrics
+            .metric("rss", "peak RSS, whole workload", "all of the above", "MiB", QUARTER_OF_KAFKA, "max")
+            .values[kind].push(rss / 1024);
         log(`peak RSS ${(rss / 1024).toFixed(0)} MiB`);
         await broker.stop();
         // The records are no longer needed; the broker's own log stays for diagnosis.
-        rmSync(join(dir, kind === 'kafka' ? 'logs' : 'data'), { recursive: true, force: true });
+        rmSync(join(dir, kind === "kafka" ? "logs" : "data"), { recursive: true, force: true });
       }
     }
   }
-  if (!options.kafkajs) notes.push('KafkaJS rows skipped (--skip-kafkajs).');
-  else if (!groups) metrics.metric('kafkajs-consume', 'consume 1 KiB, 1 partition', 'KafkaJS consumer (group)', 'MB/s', AT_LEAST_KAFKA).skipped = 'no group APIs in tskafka';
+  if (!options.kafkajs) notes.push("KafkaJS rows skipped (--skip-kafkajs).");
 
   await coldStarts(metrics, options.runs, kafkaTemplate, fail);
 
@@ -115,12 +140,12 @@ export async function runSuite(options: SuiteOptions): Promise<void> {
   let profileMd: string | undefined;
   if (options.profile) {
     try {
-      profileMd = await runProfile(tools, join(WORK, 'profile'), load, groups);
+      profileMd = await runProfile(tools, join(WORK, "profile"), load);
     } catch (err) {
-      fail('profiling', err);
+      fail("profiling", err);
     }
   }
-  writeResults(metrics, notes, options, load, consumerClient, profileMd);
+  writeResults(metrics, notes, options, load, profileMd);
 }
 
 interface PhaseContext {
@@ -128,8 +153,6 @@ interface PhaseContext {
   readonly metrics: Metrics;
   readonly load: Workload;
   readonly runs: number;
-  readonly groups: boolean;
-  readonly consumerClient: string;
   readonly kafkajs: boolean;
   readonly fail: (what: string, err: unknown) => void;
 }
@@ -143,18 +166,32 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
     for (const size of load.records.keys()) for (const acks of ACKS) topics.push(perfTopic(partitions, size, acks, r));
     if (one) topics.push(`e2e-r${r}`, `kafkajs-r${r}`);
   }
-  await ensureTopics(broker.port, [...topics, 'warm-up'], partitions);
+  await ensureTopics(broker.port, [...topics, "warm-up"], partitions);
   // Unmeasured: lets both runtimes compile their produce and fetch paths before the first figure.
-  await tools.producerPerf(broker.bootstrap, 'warm-up', WARM_UP_RECORDS, 1024, '1');
-  await tools.assignConsumerPerf(broker.bootstrap, 'warm-up', WARM_UP_RECORDS);
+  await tools.producerPerf(broker.bootstrap, "warm-up", WARM_UP_RECORDS, 1024, "1");
+  await tools.consumerPerf(broker.bootstrap, "warm-up", WARM_UP_RECORDS);
 
   for (let r = 1; r <= runs; r++) {
     for (const [size, records] of load.records) {
       for (const acks of ACKS) {
-        const label = `produce ${sizeLabel(size)} acks=${acks}, ${partitions} partition${one ? '' : 's'}`;
+        const label = `produce ${sizeLabel(size)} acks=${acks}, ${partitions} partition${one ? "" : "s"}`;
         try {
-          const res = await tools.producerPerf(broker.bootstrap, perfTopic(partitions, size, acks, r), records, size, acks);
-          metrics.add(`produce-${size}-${acks}-p${partitions}`, label, 'Java ProducerPerformance', 'MB/s', AT_LEAST_KAFKA, kind, res.mbPerSec);
+          const res = await tools.producerPerf(
+            broker.bootstrap,
+            perfTopic(partitions, size, acks, r),
+            records,
+            size,
+            acks,
+          );
+          metrics.add(
+            `produce-${size}-${acks}-p${partitions}`,
+            label,
+            "Java ProducerPerformance",
+            "MB/s",
+            AT_LEAST_KAFKA,
+            kind,
+            res.mbPerSec,
+          );
           log(`${label} run ${r}: ${res.mbPerSec.toFixed(1)} MB/s, ${res.recordsPerSec.toFixed(0)} records/s`);
         } catch (err) {
           ctx.fail(`${BROKER_LABEL[kind]} ${label} run ${r}`, err);
@@ -162,13 +199,19 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
       }
     }
     for (const [size, records] of load.records) {
-      const label = `consume ${sizeLabel(size)}, ${partitions} partition${one ? '' : 's'}`;
-      const topic = perfTopic(partitions, size, '1', r);
+      const label = `consume ${sizeLabel(size)}, ${partitions} partition${one ? "" : "s"}`;
+      const topic = perfTopic(partitions, size, "1", r);
       try {
-        const res = ctx.groups
-          ? await tools.consumerPerf(broker.bootstrap, topic, records)
-          : await tools.assignConsumerPerf(broker.bootstrap, topic, records);
-        metrics.add(`consume-${size}-p${partitions}`, label, ctx.consumerClient, 'MB/s', AT_LEAST_KAFKA, kind, res.mbPerSec);
+        const res = await tools.consumerPerf(broker.bootstrap, topic, records);
+        metrics.add(
+          `consume-${size}-p${partitions}`,
+          label,
+          CONSUMER_CLIENT,
+          "MB/s",
+          AT_LEAST_KAFKA,
+          kind,
+          res.mbPerSec,
+        );
         log(`${label} run ${r}: ${res.mbPerSec.toFixed(1)} MB/s, ${res.recordsPerSec.toFixed(0)} records/s`);
       } catch (err) {
         ctx.fail(`${BROKER_LABEL[kind]} ${label} run ${r}`, err);
@@ -176,13 +219,13 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
     }
     if (one) {
       try {
-        const e2e = await tools.endToEndLatency(broker.bootstrap, `e2e-r${r}`, load.e2eMessages, '1', E2E_SIZE);
-        const client = 'Java EndToEndLatency';
+        const e2e = await tools.endToEndLatency(broker.bootstrap, `e2e-r${r}`, load.e2eMessages, "1", E2E_SIZE);
+        const client = "Java EndToEndLatency";
         const what = `end-to-end latency ${sizeLabel(E2E_SIZE)} acks=1`;
-        metrics.add('e2e-avg', `${what}, mean`, client, 'ms', NO_TARGET, kind, e2e.avgMs);
-        metrics.add('e2e-p50', `${what}, p50`, client, 'ms', NO_TARGET, kind, e2e.p50Ms);
-        metrics.add('e2e-p99', `${what}, p99`, client, 'ms', NO_WORSE_THAN_KAFKA, kind, e2e.p99Ms);
-        metrics.add('e2e-p999', `${what}, p99.9`, client, 'ms', NO_TARGET, kind, e2e.p999Ms);
+        metrics.add("e2e-avg", `${what}, mean`, client, "ms", NO_TARGET, kind, e2e.avgMs);
+        metrics.add("e2e-p50", `${what}, p50`, client, "ms", NO_TARGET, kind, e2e.p50Ms);
+        metrics.add("e2e-p99", `${what}, p99`, client, "ms", NO_WORSE_THAN_KAFKA, kind, e2e.p99Ms);
+        metrics.add("e2e-p999", `${what}, p99.9`, client, "ms", NO_TARGET, kind, e2e.p999Ms);
         log(`end-to-end run ${r}: mean ${e2e.avgMs} ms, p50 ${e2e.p50Ms}, p99 ${e2e.p99Ms}, p99.9 ${e2e.p999Ms}`);
       } catch (err) {
         ctx.fail(`${BROKER_LABEL[kind]} EndToEndLatency run ${r}`, err);
@@ -193,56 +236,75 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
 }
 
 async function kafkajsRun(broker: RunningBroker, topic: string, r: number, ctx: PhaseContext): Promise<void> {
-  const client = join(REPO_ROOT, 'scripts', 'bench', 'kafkajs-client.ts');
+  const client = join(REPO_ROOT, "scripts", "bench", "kafkajs-client.ts");
   const node = (args: string[]): Promise<{ records: number; bytes: number; ms: number }> =>
-    run(process.execPath, ['--import', 'tsx', client, ...args]).then((out) => {
-      const line = out.stdout.trim().split('\n').pop() ?? '';
-      if (out.code !== 0 || !line.startsWith('{')) throw new Error(`kafkajs-client exit ${out.code}: ${out.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    run(process.execPath, ["--import", "tsx", client, ...args]).then((out) => {
+      const line = out.stdout.trim().split("\n").pop() ?? "";
+      if (out.code !== 0 || !line.startsWith("{"))
+        throw new Error(`kafkajs-client exit ${out.code}: ${out.stderr.trim().split("\n").slice(-5).join(" | ")}`);
       return JSON.parse(line) as { records: number; bytes: number; ms: number };
     });
   const records = ctx.load.kafkajsRecords;
   const mbps = (x: { bytes: number; ms: number }): number => x.bytes / (1024 * 1024) / (x.ms / 1000);
   try {
-    const res = await node(['produce', broker.bootstrap, topic, String(records), String(KAFKAJS_SIZE)]);
-    ctx.metrics.add('kafkajs-produce', `produce ${sizeLabel(KAFKAJS_SIZE)} acks=1, 1 partition`, 'KafkaJS producer (100/batch, 4 in flight)', 'MB/s', AT_LEAST_KAFKA, broker.kind, mbps(res));
+    const res = await node(["produce", broker.bootstrap, topic, String(records), String(KAFKAJS_SIZE)]);
+    ctx.metrics.add(
+      "kafkajs-produce",
+      `produce ${sizeLabel(KAFKAJS_SIZE)} acks=1, 1 partition`,
+      "KafkaJS producer (100/batch, 4 in flight)",
+      "MB/s",
+      AT_LEAST_KAFKA,
+      broker.kind,
+      mbps(res),
+    );
     log(`KafkaJS produce run ${r}: ${mbps(res).toFixed(1)} MB/s`);
   } catch (err) {
     ctx.fail(`${BROKER_LABEL[broker.kind]} KafkaJS produce run ${r}`, err);
     return;
   }
-  if (!ctx.groups) return;
   try {
-    const res = await node(['consume', broker.bootstrap, topic, String(records)]);
-    ctx.metrics.add('kafkajs-consume', `consume ${sizeLabel(KAFKAJS_SIZE)}, 1 partition`, 'KafkaJS consumer (group)', 'MB/s', AT_LEAST_KAFKA, broker.kind, mbps(res));
+    const res = await node(["consume", broker.bootstrap, topic, String(records)]);
+    ctx.metrics.add(
+      "kafkajs-consume",
+      `consume ${sizeLabel(KAFKAJS_SIZE)}, 1 partition`,
+      "KafkaJS consumer (group)",
+      "MB/s",
+      AT_LEAST_KAFKA,
+      broker.kind,
+      mbps(res),
+    );
     log(`KafkaJS consume run ${r}: ${mbps(res).toFixed(1)} MB/s`);
   } catch (err) {
     ctx.fail(`${BROKER_LABEL[broker.kind]} KafkaJS consume run ${r}`, err);
   }
 }
 
-async function ourBrokerHasGroups(): Promise<boolean> {
-  const broker = await startBroker('tskafka', { dataDir: join(WORK, 'run', 'apis'), partitions: 1 });
-  try {
-    const apis = await brokerApis(broker.port);
-    return GROUP_APIS.every((k) => apis.has(k));
-  } finally {
-    await broker.stop();
-  }
-}
-
-async function coldStarts(metrics: Metrics, runs: number, kafkaTemplate: string | undefined, fail: (what: string, err: unknown) => void): Promise<void> {
+async function coldStarts(
+  metrics: Metrics,
+  runs: number,
+  kafkaTemplate: string | undefined,
+  fail: (what: string, err: unknown) => void,
+): Promise<void> {
   for (let r = 1; r <= runs; r++) {
     for (const kind of BROKER_KINDS) {
-      const dir = join(WORK, 'run', `cold-${kind}-${r}`);
+      const dir = join(WORK, "run", `cold-${kind}-${r}`);
       try {
         const cold = await prepareColdStart(kind, dir, kafkaTemplate);
         const t0 = Date.now();
         const child = cold.spawn();
         try {
-          const ms = await firstProduceMs(cold.port, 'startup-probe', t0);
+          const ms = await firstProduceMs(cold.port, "startup-probe", t0);
           const rss = peakRssKb(child.pid!);
-          metrics.add('startup', 'start-up to first accepted produce', 'raw Produce v3 probe', 'ms', UNDER_A_SECOND, kind, ms);
-          metrics.add('idle-rss', 'peak RSS right after start-up', '—', 'MiB', QUARTER_OF_KAFKA, kind, rss / 1024);
+          metrics.add(
+            "startup",
+            "start-up to first accepted produce",
+            "raw Produce v9 probe",
+            "ms",
+            UNDER_A_SECOND,
+            kind,
+            ms,
+          );
+          metrics.add("idle-rss", "peak RSS right after start-up", "—", "MiB", QUARTER_OF_KAFKA, kind, rss / 1024);
           log(`${BROKER_LABEL[kind]} cold start ${r}: first produce after ${ms} ms, ${(rss / 1024).toFixed(0)} MiB`);
         } finally {
           await stopChild(child, 30_000);
@@ -256,38 +318,46 @@ async function coldStarts(metrics: Metrics, runs: number, kafkaTemplate: string 
 }
 
 function machine(): string[] {
-  const java = spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '?';
-  const free = spawnSync('free', ['-h'], { encoding: 'utf8' }).stdout.split('\n')[1]?.replace(/\s+/g, ' ') ?? '';
+  const java = spawnSync("java", ["-version"], { encoding: "utf8" }).stderr.split("\n")[0] ?? "?";
+  const free = spawnSync("free", ["-h"], { encoding: "utf8" }).stdout.split("\n")[1]?.replace(/\s+/g, " ") ?? "";
   return [
-    `nproc: ${availableParallelism()} (${cpus()[0]?.model ?? '?'})`,
+    `nproc: ${availableParallelism()} (${cpus()[0]?.model ?? "?"})`,
     `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB (free -h: \`${free.trim()}\`)`,
     `Linux ${release()}, Node ${process.version}, ${java}`,
   ];
 }
 
-function writeResults(metrics: Metrics, notes: string[], options: SuiteOptions, load: Workload, consumerClient: string, profileMd: string | undefined): void {
+function writeResults(
+  metrics: Metrics,
+  notes: string[],
+  options: SuiteOptions,
+  load: Workload,
+  profileMd: string | undefined,
+): void {
   const date = new Date().toISOString().slice(0, 10);
-  const records = [...load.records].map(([size, n]) => `${n.toLocaleString('en')} × ${sizeLabel(size)}`).join(', ');
+  const records = [...load.records].map(([size, n]) => `${n.toLocaleString("en")} × ${sizeLabel(size)}`).join(", ");
   const settings = [
-    `${options.quick ? 'QUICK smoke run' : 'full run'}: ${options.runs} run(s) of each figure`,
+    `${options.quick ? "QUICK smoke run" : "full run"}: ${options.runs} run(s) of each figure`,
     `ProducerPerformance: --throughput -1, ${records} per run, acks=1 and acks=all, default producer settings otherwise; a fresh topic per run`,
-    `consumers read what the acks=1 producer run wrote: ${consumerClient}`,
+    `consumers read what the acks=1 producer run wrote: ${CONSUMER_CLIENT}`,
     `EndToEndLatency: ${load.e2eMessages} messages of ${sizeLabel(E2E_SIZE)}, acks=1, one partition (the tool reports whole milliseconds)`,
-    `KafkaJS: ${load.kafkajsRecords.toLocaleString('en')} records of ${sizeLabel(KAFKAJS_SIZE)}, acks=1, 100 per send, 4 sends in flight`,
-    'topics are auto-created up front (Metadata with auto-creation, broker num.partitions = 1 or 8), and the run waits for their leaders',
-    'Apache Kafka 3.9.1: KRaft combined mode, -Xmx1g G1, 2 network and 2 I/O threads (scripts/kafka/apache-kafka.ts); client JVMs -Xmx512m',
-    'tskafka: `node broker/dist/src/main.js`, log level warn',
-    'peak RSS is VmHWM of the broker process at the end of each phase (1 and 8 partitions), the larger of the two',
-    'start-up: clock starts just before spawning the process (Kafka\'s data folder formatted beforehand, as its operators do); a raw client connects, sends Metadata with auto-creation and Produce (acks=1) until one is accepted',
+    `KafkaJS: ${load.kafkajsRecords.toLocaleString("en")} records of ${sizeLabel(KAFKAJS_SIZE)}, acks=1, 100 per send, 4 sends in flight`,
+    "topics are auto-created up front (Metadata with auto-creation, broker num.partitions = 1 or 8), and the run waits for their leaders",
+    "Apache Kafka 3.9.1: KRaft combined mode, -Xmx1g G1, 2 network and 2 I/O threads (scripts/kafka/apache-kafka.ts); client JVMs -Xmx512m",
+    "tskafka: `node broker/dist/src/main.js`, log level warn",
+    "peak RSS is VmHWM of the broker process at the end of each phase (1 and 8 partitions), the larger of the two",
+    "start-up: clock starts just before spawning the process (Kafka's data folder formatted beforehand, as its operators do); a raw client connects, sends Metadata with auto-creation and Produce (acks=1) until one is accepted",
   ];
   const all = rows(metrics);
   const md = markdown(all, { date, machine: machine(), settings, notes });
   mkdirSync(RESULTS, { recursive: true });
   const name = options.quick ? `${date}-quick.md` : `${date}.md`;
   writeFileSync(join(RESULTS, name), md);
-  writeFileSync(join(RESULTS, 'latest.md'), md);
-  writeFileSync(join(RESULTS, 'latest.svg'), svgChart(all, `tskafka vs Apache Kafka 3.9.1, ${date}${options.quick ? ' (quick)' : ''}`));
-  if (profileMd !== undefined) writeFileSync(join(RESULTS, 'profile-latest.md'), profileMd);
-  log(`wrote bench/results/${name}, latest.md, latest.svg${profileMd !== undefined ? ', profile-latest.md' : ''}`);
+  writeFileSync(join(RESULTS, "latest.md"), md);
+  writeFileSync(
+    join(RESULTS, "latest.svg"),
+    svgChart(all, `tskafka vs Apache Kafka 3.9.1, ${date}${options.quick ? " (quick)" : ""}`),
+  );
+  if (profileMd !== undefined) writeFileSync(join(RESULTS, "profile-latest.md"), profileMd);
+  log(`wrote bench/results/${name}, latest.md, latest.svg${profileMd !== undefined ? ", profile-latest.md" : ""}`);
 }
-

@@ -1,7 +1,8 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
 import { join } from "node:path";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import type { Readable } from "node:stream";
 import { REPO_ROOT, haveCommand } from "../harness.js";
 import { VENV_PYTHON } from "./venv.js";
 
@@ -13,7 +14,11 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(command: string, args: readonly string[], options: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { input?: string | Buffer; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -28,7 +33,8 @@ export function run(command: string, args: readonly string[], options: { input?:
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      if (signal === "SIGKILL") reject(new Error(`${command} ${args.join(" ")} killed after ${timeoutMs} ms\n${stderr.slice(-2000)}`));
+      if (signal === "SIGKILL")
+        reject(new Error(`${command} ${args.join(" ")} killed after ${timeoutMs} ms\n${stderr.slice(-2000)}`));
       else resolve({ code, stdout, stderr });
     });
     child.stdin.on("error", () => undefined);
@@ -37,9 +43,16 @@ export function run(command: string, args: readonly string[], options: { input?:
 }
 
 /** Like `run` but fails on a non-zero exit, with the client's output in the message. */
-export async function runOk(command: string, args: readonly string[], options: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+export async function runOk(
+  command: string,
+  args: readonly string[],
+  options: { input?: string | Buffer; timeoutMs?: number } = {},
+): Promise<RunResult> {
   const r = await run(command, args, options);
-  if (r.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${r.code}\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-1000)}`);
+  if (r.code !== 0)
+    throw new Error(
+      `${command} ${args.join(" ")} exited ${r.code}\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-1000)}`,
+    );
   return r;
 }
 
@@ -50,10 +63,12 @@ export function kafkaLib(version: string): string {
   return join(REPO_ROOT, ".cache", "kafka", version, "lib");
 }
 /** True when the jars of that version are complete (the marker fetch.sh writes last) and java runs. */
-export const haveKafkaLib = (version: string): boolean => existsSync(join(kafkaLib(version), ".complete")) && haveCommand("java", ["-version"]);
+export const haveKafkaLib = (version: string): boolean =>
+  existsSync(join(kafkaLib(version), ".complete")) && haveCommand("java", ["-version"]);
 
 export const KAFKA_LIB = kafkaLib("3.9.1");
-export const haveJava = (): boolean => existsSync(join(KAFKA_LIB, "kafka-tools-3.9.1.jar")) && haveCommand("java", ["-version"]);
+export const haveJava = (): boolean =>
+  existsSync(join(KAFKA_LIB, "kafka-tools-3.9.1.jar")) && haveCommand("java", ["-version"]);
 
 let log4jFile: string | undefined;
 function log4j(): string {
@@ -71,9 +86,41 @@ function log4j(): string {
   return log4jFile;
 }
 
-/** Runs a main class from Kafka's jars. */
-export function java(mainClass: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return runOk("java", ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-Xshare:auto", `-Dlog4j.configuration=file:${log4j()}`, "-cp", join(KAFKA_LIB, "*"), mainClass, ...args], options);
+/** The JVM arguments every run of Kafka 3.9.1's jars gets here: a small heap, a quick start, warnings only. */
+function javaArgs(mainClass: string, args: readonly string[]): string[] {
+  return [
+    "-Xmx256m",
+    "-XX:TieredStopAtLevel=1",
+    "-Xshare:auto",
+    `-Dlog4j.configuration=file:${log4j()}`,
+    "-cp",
+    join(KAFKA_LIB, "*"),
+    mainClass,
+    ...args,
+  ];
+}
+
+/** Runs a main class from Kafka's jars; fails on a non-zero exit. */
+export function java(
+  mainClass: string,
+  args: readonly string[],
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return runOk("java", javaArgs(mainClass, args), options);
+}
+
+/** Like `java`, resolving with the exit code and output whatever they are (for tools expected to fail). */
+export function javaResult(
+  mainClass: string,
+  args: readonly string[],
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return run("java", javaArgs(mainClass, args), options);
+}
+
+/** Starts a main class from Kafka's jars that runs until stopped (a consumer streaming events); the caller stops it. */
+export function spawnJava(mainClass: string, args: readonly string[]): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn("java", javaArgs(mainClass, args), { stdio: ["ignore", "pipe", "pipe"] });
 }
 
 // --- kafka-python (Debian's python3-kafka lives in the system interpreter) ---
@@ -91,7 +138,8 @@ export const haveKafkaPython = (): boolean => succeeds(SYSTEM_PYTHON, ["-c", "im
 
 export { VENV_PYTHON };
 /** True when the venv's interpreter imports `module` (e.g. "confluent_kafka", "kafka"). */
-export const haveVenvPython = (module: string): boolean => existsSync(VENV_PYTHON) && succeeds(VENV_PYTHON, ["-c", `import ${module}`]);
+export const haveVenvPython = (module: string): boolean =>
+  existsSync(VENV_PYTHON) && succeeds(VENV_PYTHON, ["-c", `import ${module}`]);
 
 // --- Node 24 (.cache/node/24, the npm package `node@24`), for tests that run a client on another Node ---
 
@@ -140,7 +188,29 @@ export function parseKcat(out: string): KcatRecord[] {
 }
 
 /** Reads partitions from the beginning to their end with kcat (no group). */
-export async function kcatConsume(bootstrap: string, topic: string, partition: number, extra: readonly string[] = []): Promise<KcatRecord[]> {
-  const r = await runOk("kcat", ["-b", bootstrap, "-C", "-t", topic, "-p", String(partition), "-o", "beginning", "-e", "-q", "-X", "fetch.wait.max.ms=20", "-f", KCAT_FORMAT, ...extra]);
+export async function kcatConsume(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  extra: readonly string[] = [],
+): Promise<KcatRecord[]> {
+  const r = await runOk("kcat", [
+    "-b",
+    bootstrap,
+    "-C",
+    "-t",
+    topic,
+    "-p",
+    String(partition),
+    "-o",
+    "beginning",
+    "-e",
+    "-q",
+    "-X",
+    "fetch.wait.max.ms=20",
+    "-f",
+    KCAT_FORMAT,
+    ...extra,
+  ]);
   return parseKcat(r.stdout);
 }
