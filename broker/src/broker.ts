@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { createApiVersionsResponse, createApiVersionsResponseApiVersion, type ApiVersionsResponse } from "@tskafka/protocol";
-import { TopicRegistry, invalidTopicName, type TopicInfo } from "./cluster/topics.js";
-import { brokerLogDefaults, withDynamicConfigs, type BrokerConfig } from "./config.js";
-import { DynamicConfigStore, type DynamicScope } from "./cluster/dynamic-configs.js";
-import { ErrorCode } from "./errors.js";
+import {
+  createApiVersionsResponse,
+  createApiVersionsResponseApiVersion,
+  type ApiVersionsResponse,
+} from "@tskafka/protocol";
+import { brokerLogDefaults, withDynamicConfigs, type BrokerConfig, type DynamicLayers } from "./config.js";
 import type { Handler } from "./handlers/handler.js";
 import { HANDLERS } from "./handlers/index.js";
 import { logConfigFromKafka } from "./log/config.js";
@@ -13,13 +14,28 @@ import { Connection } from "./server/connection.js";
 import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
 import { FetchSessionCache } from "./cluster/fetch-sessions.js";
+import { FileClusterMetadata } from "./cluster/file-metadata.js";
+import type { ClusterMetadata } from "./cluster/metadata.js";
+import { PartitionLogs } from "./cluster/partition-logs.js";
+import { TopicAdmin } from "./cluster/topic-admin.js";
 import { GroupCoordinator } from "./group/coordinator.js";
+import { OffsetsTopic } from "./group/offsets-topic.js";
+import type { Services } from "./services.js";
+
+/** What applies to node `nodeId` of the dynamic broker configs: its own and the cluster-wide ones. */
+function dynamicLayers(metadata: ClusterMetadata, nodeId: number): DynamicLayers {
+  return {
+    perBroker: metadata.brokerConfigs({ kind: "broker", nodeId }).configs,
+    clusterDefault: metadata.brokerConfigs({ kind: "default" }).configs,
+  };
+}
 
 /**
- * The broker: a single node that is also the controller. It owns the services the handlers use
- * (topics, logs, producer ids, fetch wake-ups) and the listener; handlers never reach into each other.
+ * The broker: a single node that is also the controller. It builds the services the handlers use
+ * (cluster metadata, topics, partition logs, groups, producer ids, fetch wake-ups), starts and stops
+ * them, and owns the listener; handlers see only the services.
  */
-export class Broker {
+export class Broker implements Services {
   readonly handlers: ReadonlyMap<number, Handler>;
   private server: Server | undefined;
   private readonly connections = new Set<Connection>();
@@ -27,6 +43,8 @@ export class Broker {
   readonly producerIds: ProducerIds;
   readonly fetchWaiters = new FetchWaiters();
   readonly fetchSessions = new FetchSessionCache();
+  readonly topics: TopicAdmin;
+  readonly partitions: PartitionLogs;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
 
@@ -36,14 +54,23 @@ export class Broker {
   private constructor(
     config: BrokerConfig,
     readonly log: Logger,
-    readonly topics: TopicRegistry,
+    readonly metadata: ClusterMetadata,
     readonly logs: LogManager,
-    readonly dynamicConfigs: DynamicConfigStore,
   ) {
     this.effectiveConfig = config;
     this.handlers = new Map(HANDLERS.map((h) => [h.apiKey, h as Handler]));
-    this.producerIds = new ProducerIds(config.dataDir);
-    this.groups = new GroupCoordinator(this);
+    this.producerIds = new ProducerIds(metadata);
+    this.topics = new TopicAdmin(metadata, logs, this);
+    this.partitions = new PartitionLogs(metadata, logs);
+    this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
+    // Dynamic broker configs apply as soon as they are stored, whoever stored them.
+    metadata.watch("brokerConfigs", () => {
+      this.effectiveConfig = withDynamicConfigs(
+        this.effectiveConfig,
+        dynamicLayers(metadata, this.effectiveConfig.nodeId),
+      );
+      this.logs.setDefaults(brokerLogDefaults(this.effectiveConfig));
+    });
   }
 
   get config(): BrokerConfig {
@@ -51,12 +78,12 @@ export class Broker {
   }
 
   static async open(staticConfig: BrokerConfig, log: Logger): Promise<Broker> {
-    const topics = await TopicRegistry.load(staticConfig.dataDir);
-    const dynamicConfigs = await DynamicConfigStore.load(staticConfig.dataDir);
-    const config = withDynamicConfigs(staticConfig, dynamicConfigs.layers(staticConfig.nodeId));
+    const metadata = await FileClusterMetadata.open(staticConfig.dataDir);
+    const config = withDynamicConfigs(staticConfig, dynamicLayers(metadata, staticConfig.nodeId));
     const p = config.props;
     const defaults = brokerLogDefaults(config);
-    const topicConfigs = new Map(topics.list().map((t) => [t.name, logConfigFromKafka(t.configs)]));
+    const topics = metadata.topics();
+    const topicConfigs = new Map(topics.map((t) => [t.name, logConfigFromKafka(t.configs)]));
     const started = Date.now();
     const logs = await LogManager.open(config.dataDir, {
       defaults,
@@ -65,10 +92,9 @@ export class Broker {
       cleanerBackoffMs: p["log.cleaner.backoff.ms"],
       onCleanerError: (dir, e) => log.error(`log cleaner: ${dir}: ${e.message}`),
     });
-    const broker = new Broker(config, log, topics, logs, dynamicConfigs);
-    await broker.producerIds.load();
+    const broker = new Broker(config, log, metadata, logs);
     await broker.groups.load();
-    log.info(`loaded ${topics.list().length} topics from ${config.dataDir} in ${Date.now() - started} ms`);
+    log.info(`loaded ${topics.length} topics from ${config.dataDir} in ${Date.now() - started} ms`);
     return broker;
   }
 
@@ -117,51 +143,6 @@ export class Broker {
     this.logs.stop();
     await this.logs.close();
     await this.producerIds.save();
-  }
-
-  /** Creates a topic and its partition logs; Kafka's name rules apply. Returns an error code or the topic. */
-  async createTopic(name: string, partitions: number, configs: Record<string, string> = {}): Promise<TopicInfo | number> {
-    if (invalidTopicName(name) !== undefined) return ErrorCode.INVALID_TOPIC_EXCEPTION;
-    if (this.topics.get(name) !== undefined) return ErrorCode.TOPIC_ALREADY_EXISTS;
-    const topic = await this.topics.create(name, partitions, configs);
-    this.logs.setTopicConfig(name, logConfigFromKafka(configs));
-    for (let p = 0; p < partitions; p++) await this.logs.getOrCreate(name, p);
-    this.log.info(`created topic ${name} with ${partitions} partitions`);
-    return topic;
-  }
-
-  /** Auto-creation as Metadata and Produce trigger it: the broker's default partition count. */
-  async autoCreateTopic(name: string): Promise<TopicInfo | number> {
-    const existing = this.topics.get(name);
-    if (existing !== undefined) return existing;
-    return this.createTopic(name, this.config.props["num.partitions"]);
-  }
-
-  async deleteTopic(name: string): Promise<TopicInfo | undefined> {
-    const topic = await this.topics.delete(name);
-    if (topic === undefined) return undefined;
-    await this.logs.deletePartitionLogs(name);
-    this.log.info(`deleted topic ${name}`);
-    return topic;
-  }
-
-  async addPartitions(name: string, total: number): Promise<void> {
-    const topic = this.topics.get(name);
-    if (topic === undefined) return;
-    for (let p = topic.partitions; p < total; p++) await this.logs.getOrCreate(name, p);
-    await this.topics.setPartitions(name, total);
-    this.log.info(`topic ${name} now has ${total} partitions`);
-  }
-
-  /** Replaces the dynamic broker configs of `scope` (validated by the caller), persists and applies them. */
-  async setDynamicConfigs(scope: DynamicScope, configs: Readonly<Record<string, string>>): Promise<void> {
-    await this.dynamicConfigs.set(scope, configs);
-    this.effectiveConfig = withDynamicConfigs(this.effectiveConfig, this.dynamicConfigs.layers(this.effectiveConfig.nodeId));
-    this.logs.setDefaults(brokerLogDefaults(this.effectiveConfig));
-  }
-
-  async setTopicConfigs(name: string, configs: Record<string, string>): Promise<void> {
-    await this.topics.setConfigs(name, configs);
-    this.logs.setTopicConfig(name, logConfigFromKafka(configs));
+    await this.metadata.close();
   }
 }

@@ -9,7 +9,6 @@ import {
   createRequestHeader,
   type DescribeConfigsResponseDescribeConfigsResult,
 } from "@tskafka/protocol";
-import type { Broker } from "../src/broker.js";
 import { invalidBrokerConfigs, invalidTopicConfig } from "../src/cluster/config-catalog.js";
 import { ConfigType, defaultValue, invalidReason } from "../src/config-def.js";
 import {
@@ -23,6 +22,7 @@ import {
 } from "../src/config-keys.js";
 import { KNOWN_KEYS, brokerLogDefaults, buildConfig, withDynamicConfigs, type BrokerConfig } from "../src/config.js";
 import type { RequestContext } from "../src/handlers/handler.js";
+import type { Services } from "../src/services.js";
 import { describeConfigsHandler } from "../src/handlers/describe-configs.js";
 import { DEFAULT_LOG_CONFIG, LOG_CONFIG_NAMES } from "../src/log/config.js";
 import { REPO_ROOT, startBroker, type BrokerProcess } from "./harness.js";
@@ -61,9 +61,9 @@ function configWithEveryKey(): BrokerConfig {
 
 /** DescribeConfigs v4 through the handler, as the connection calls it. */
 async function describeThroughHandler(config: BrokerConfig, resourceType: number, resourceName: string) {
-  const broker = { config, topics: { get: () => ({ name: resourceName, configs: {} }) } } as unknown as Broker;
+  const services = { config, metadata: { topic: () => ({ name: resourceName, configs: {} }) } } as unknown as Services;
   const header = createRequestHeader({ requestApiKey: ApiKey.DescribeConfigs, requestApiVersion: 4 });
-  const ctx = { broker, header, apiVersion: 4, clientId: null, remote: "test", closed: new Promise<void>(() => {}) };
+  const ctx = { services, header, apiVersion: 4, clientId: null, remote: "test", closed: new Promise<void>(() => {}) };
   const request = createDescribeConfigsRequest({
     resources: [{ resourceType, resourceName, configurationKeys: null }],
     includeSynonyms: true,

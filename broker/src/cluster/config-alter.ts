@@ -1,8 +1,7 @@
-import type { Broker } from "../broker.js";
+import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
 import { ResourceType, invalidBrokerConfigs, invalidTopicConfigs } from "./config-catalog.js";
-import type { DynamicScope } from "./dynamic-configs.js";
-import type { TopicInfo } from "./topics.js";
+import type { ClusterMetadata, DynamicScope, TopicInfo } from "./metadata.js";
 
 /**
  * What AlterConfigs and IncrementalAlterConfigs share: which resource an alteration names, and
@@ -14,14 +13,20 @@ export interface AlterOutcome {
   readonly errorMessage: string | null;
 }
 
+/** What an alteration reads and writes. */
+export interface AlterHost {
+  readonly config: BrokerConfig;
+  readonly metadata: ClusterMetadata;
+}
+
 const OK: AlterOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
 
 /** What an alteration names: a topic, this node's or the cluster-wide dynamic broker configs, or an error. */
 export type AlterTarget = { readonly topic: TopicInfo } | { readonly scope: DynamicScope } | AlterOutcome;
 
-export function alterTarget(broker: Broker, resourceType: number, resourceName: string): AlterTarget {
+export function alterTarget(host: AlterHost, resourceType: number, resourceName: string): AlterTarget {
   if (resourceType === ResourceType.TOPIC) {
-    const topic = broker.topics.get(resourceName);
+    const topic = host.metadata.topic(resourceName);
     if (topic !== undefined) return { topic };
     return {
       errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -29,7 +34,7 @@ export function alterTarget(broker: Broker, resourceType: number, resourceName: 
     };
   }
   if (resourceType === ResourceType.BROKER) {
-    const nodeId = broker.config.nodeId;
+    const nodeId = host.config.nodeId;
     if (resourceName === "") return { scope: { kind: "default" } };
     if (resourceName === String(nodeId)) return { scope: { kind: "broker", nodeId } };
     return {
@@ -42,14 +47,14 @@ export function alterTarget(broker: Broker, resourceType: number, resourceName: 
 
 /** Validates a topic's complete new overrides and, unless only validating, stores and applies them. */
 export async function replaceTopicConfigs(
-  broker: Broker,
+  host: AlterHost,
   topic: string,
   configs: Readonly<Record<string, string | null>>,
   validateOnly: boolean,
 ): Promise<AlterOutcome> {
   const problem = invalidTopicConfigs(configs);
   if (problem !== undefined) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: problem };
-  if (!validateOnly) await broker.setTopicConfigs(topic, configs as Record<string, string>);
+  if (!validateOnly) await host.metadata.updateTopic(topic, { configs: configs as Record<string, string> });
   return OK;
 }
 
@@ -58,13 +63,13 @@ export async function replaceTopicConfigs(
  * applies them. Kafka answers a bad broker config with INVALID_REQUEST (not INVALID_CONFIG as for topics).
  */
 export async function replaceBrokerConfigs(
-  broker: Broker,
+  host: AlterHost,
   scope: DynamicScope,
   configs: Readonly<Record<string, string | null>>,
   validateOnly: boolean,
 ): Promise<AlterOutcome> {
   const problem = invalidBrokerConfigs(configs);
   if (problem !== undefined) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
-  if (!validateOnly) await broker.setDynamicConfigs(scope, configs as Record<string, string>);
+  if (!validateOnly) await host.metadata.setBrokerConfigs(scope, configs as Record<string, string>);
   return OK;
 }

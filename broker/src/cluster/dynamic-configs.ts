@@ -1,7 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
-import { writeFileAtomic } from "../atomic-file.js";
 import { join } from "node:path";
-import type { DynamicLayers } from "../config.js";
+import { writeFileAtomic } from "../atomic-file.js";
+import type { DynamicScope } from "./metadata.js";
 
 /**
  * Dynamic broker configs: values set at runtime through AlterConfigs/IncrementalAlterConfigs on a
@@ -21,8 +21,7 @@ interface State {
   brokers: Record<string, Record<string, string>>;
 }
 
-/** Whose configs an alteration names: the cluster-wide default or one node. */
-export type DynamicScope = { readonly kind: "default" } | { readonly kind: "broker"; readonly nodeId: number };
+export type { DynamicScope };
 
 export class DynamicConfigStore {
   private saving: Promise<void> = Promise.resolve();
@@ -45,14 +44,9 @@ export class DynamicConfigStore {
     return new DynamicConfigStore(dir, state);
   }
 
-  /** The configs set for `scope` (a copy). */
-  get(scope: DynamicScope): Record<string, string> {
-    return { ...(scope.kind === "default" ? this.state.clusterDefault : this.state.brokers[String(scope.nodeId)]) };
-  }
-
-  /** What applies to node `nodeId`: its own configs and the cluster-wide ones. */
-  layers(nodeId: number): DynamicLayers {
-    return { perBroker: this.get({ kind: "broker", nodeId }), clusterDefault: this.get({ kind: "default" }) };
+  /** The configs set for `scope`. */
+  get(scope: DynamicScope): Readonly<Record<string, string>> {
+    return (scope.kind === "default" ? this.state.clusterDefault : this.state.brokers[String(scope.nodeId)]) ?? {};
   }
 
   /** Replaces the whole set of configs of `scope` and persists it. */

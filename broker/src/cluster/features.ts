@@ -1,3 +1,5 @@
+import type { FinalizedFeatures } from "./metadata.js";
+
 /**
  * Feature levels (KIP-584) as this broker reports them in ApiVersions and accepts in UpdateFeatures.
  * Only what we really serve is listed, each finalized at its one supported level: group.version 1 is
@@ -24,10 +26,15 @@ export const FINALIZED_FEATURES_EPOCH = 0n;
 export const UpgradeType = { UPGRADE: 1, SAFE_DOWNGRADE: 2, UNSAFE_DOWNGRADE: 3 } as const;
 
 /** Why an update to `level` of `name` cannot be made, or undefined when it can (it changes nothing). */
-export function invalidFeatureUpdate(name: string, level: number, upgradeType: number): string | undefined {
+export function invalidFeatureUpdate(
+  finalized: FinalizedFeatures,
+  name: string,
+  level: number,
+  upgradeType: number,
+): string | undefined {
   const supported = SUPPORTED_FEATURES.find((f) => f.name === name);
   if (supported === undefined) return `Feature ${name} is not supported by this broker.`;
-  const current = FINALIZED_FEATURES.find((f) => f.name === name)!.level;
+  const current = finalized.levels.find((f) => f.name === name)?.level ?? 0;
   if (level < current && upgradeType === UpgradeType.UPGRADE)
     return `Can't downgrade the version of feature ${name} from ${current} to ${level} without setting the upgrade type to safe or unsafe downgrade.`;
   if (level < supported.minVersion || level > supported.maxVersion)

@@ -1,10 +1,25 @@
 import { ZERO_UUID, type ConsumerGroupHeartbeatRequest } from "@tskafka/protocol";
-import type { Broker } from "../broker.js";
+import { hasPartition, type ClusterMetadata } from "../cluster/metadata.js";
+import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
-import { ClassicGroup, type ClassicGroupHost, type ClassicState, type JoinParams, type JoinResult, type SyncResult } from "./classic-group.js";
+import type { Logger } from "../logger.js";
+import {
+  ClassicGroup,
+  type ClassicGroupHost,
+  type ClassicState,
+  type JoinParams,
+  type JoinResult,
+  type SyncResult,
+} from "./classic-group.js";
 import { ConsumerGroup, type ConsumerGroupHost, type HeartbeatResult, type TopicView } from "./consumer-group.js";
-import { OffsetsTopic } from "./offsets-topic.js";
-import { consumerGroupMetadataRecord, groupMetadataRecord, offsetCommitRecord, type CoordinatorRecord, type DecodedRecord } from "./records.js";
+import type { OffsetsTopic } from "./offsets-topic.js";
+import {
+  consumerGroupMetadataRecord,
+  groupMetadataRecord,
+  offsetCommitRecord,
+  type CoordinatorRecord,
+  type DecodedRecord,
+} from "./records.js";
 
 /**
  * The group coordinator of this node (the only one): owns every group of either protocol and their
@@ -30,7 +45,15 @@ export interface CommitRequest {
   memberId: string;
   groupInstanceId: string | null;
   retentionTimeMs: bigint;
-  topics: { name: string; partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[] }[];
+  topics: {
+    name: string;
+    partitions: {
+      partitionIndex: number;
+      committedOffset: bigint;
+      committedLeaderEpoch: number;
+      committedMetadata: string | null;
+    }[];
+  }[];
   apiVersion: number;
 }
 
@@ -43,7 +66,13 @@ export interface FetchedOffsets {
   errorCode: number;
   topics: {
     name: string;
-    partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }[];
+    partitions: {
+      partitionIndex: number;
+      committedOffset: bigint;
+      committedLeaderEpoch: number;
+      metadata: string | null;
+      errorCode: number;
+    }[];
   }[];
 }
 
@@ -54,31 +83,59 @@ export interface GroupListing {
   type: "classic" | "consumer";
 }
 
+/** What the coordinator uses of the broker. */
+export interface CoordinatorHost {
+  /** The config in force (read at each use: group settings may change). */
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "topics">;
+}
+
+/** The coordinator's operations that handlers use. */
+export type GroupService = Pick<
+  GroupCoordinator,
+  | "join"
+  | "sync"
+  | "heartbeat"
+  | "leave"
+  | "consumerHeartbeat"
+  | "commitOffsets"
+  | "fetchOffsets"
+  | "deleteOffsets"
+  | "list"
+  | "group"
+  | "deleteGroup"
+  | "ensureOffsetsTopic"
+>;
+
 export class GroupCoordinator {
-  readonly groups = new Map<string, Group>();
+  private readonly groups = new Map<string, Group>();
   /** group -> topic -> partition -> offset */
   private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
-  readonly topic: OffsetsTopic;
   private readonly writes = new Map<number, Promise<unknown>>();
   private expireTimer: NodeJS.Timeout | undefined;
   private readonly classicHost: ClassicGroupHost;
   private readonly consumerHost: ConsumerGroupHost;
 
-  constructor(private readonly broker: Broker) {
-    this.topic = new OffsetsTopic(broker);
-    const props = broker.config.props;
+  constructor(
+    private readonly host: CoordinatorHost,
+    private readonly topic: OffsetsTopic,
+  ) {
+    const props = host.config.props;
+    const metadata = host.metadata;
     this.classicHost = {
       initialRebalanceDelayMs: props["group.initial.rebalance.delay.ms"],
       store: (group) => this.append(group.groupId, [groupMetadataRecord(group.groupId, group.toRecord())]),
-      onStateChange: (group, from) => this.broker.log.debug(`group ${group.groupId}: ${from} -> ${group.state} (generation ${group.generationId})`),
+      onStateChange: (group, from) =>
+        this.host.log.debug(`group ${group.groupId}: ${from} -> ${group.state} (generation ${group.generationId})`),
     };
     const topics: TopicView = {
       byName: (name) => {
-        const t = broker.topics.get(name);
+        const t = metadata.topic(name);
         return t === undefined ? undefined : { id: t.id, partitions: t.partitions };
       },
-      nameOf: (id) => broker.topics.byId(id)?.name,
-      names: () => broker.topics.list().map((t) => t.name),
+      nameOf: (id) => metadata.topicById(id)?.name,
+      names: () => metadata.topics().map((t) => t.name),
     };
     this.consumerHost = {
       sessionTimeoutMs: props["group.consumer.session.timeout.ms"],
@@ -89,8 +146,18 @@ export class GroupCoordinator {
     };
   }
 
-  private get props(): Broker["config"]["props"] {
-    return this.broker.config.props;
+  private get props(): BrokerConfig["props"] {
+    return this.host.config.props;
+  }
+
+  /** A group of either protocol, as DescribeGroups and ConsumerGroupDescribe show it. */
+  group(groupId: string): Group | undefined {
+    return this.groups.get(groupId);
+  }
+
+  /** Creates `__consumer_offsets` on first use, as Kafka does when a coordinator is first looked up. */
+  ensureOffsetsTopic(): Promise<void> {
+    return this.topic.ensureCreated();
   }
 
   /** Appends in order per `__consumer_offsets` partition. */
@@ -98,10 +165,12 @@ export class GroupCoordinator {
     if (records.length === 0) return Promise.resolve(ErrorCode.NONE);
     const partition = this.topic.partitionFor(groupId);
     const previous = this.writes.get(partition) ?? Promise.resolve();
-    const next = previous.then(() => this.topic.append(groupId, records)).catch((e: unknown) => {
-      this.broker.log.error(`group ${groupId}: ${(e as Error).message}`);
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-    });
+    const next = previous
+      .then(() => this.topic.append(groupId, records))
+      .catch((e: unknown) => {
+        this.host.log.error(`group ${groupId}: ${(e as Error).message}`);
+        return ErrorCode.UNKNOWN_SERVER_ERROR;
+      });
     this.writes.set(partition, next);
     void next.then(() => {
       if (this.writes.get(partition) === next) this.writes.delete(partition);
@@ -118,8 +187,12 @@ export class GroupCoordinator {
       if (group.kind === "classic") group.startSessions();
       else group.finishLoad();
     }
-    for (const id of this.offsets.keys()) if (!this.groups.has(id)) this.groups.set(id, new ClassicGroup(id, this.classicHost));
-    if (n > 0) this.broker.log.info(`loaded ${this.groups.size} groups from ${n} records of ${this.topic.partitions} offsets partitions in ${Date.now() - started} ms`);
+    for (const id of this.offsets.keys())
+      if (!this.groups.has(id)) this.groups.set(id, new ClassicGroup(id, this.classicHost));
+    if (n > 0)
+      this.host.log.info(
+        `loaded ${this.groups.size} groups from ${n} records of ${this.topic.partitions} offsets partitions in ${Date.now() - started} ms`,
+      );
   }
 
   private replay(r: DecodedRecord): void {
@@ -229,13 +302,17 @@ export class GroupCoordinator {
       members: [],
     });
     if (groupId === "") return fail(ErrorCode.INVALID_GROUP_ID);
-    if (p.sessionTimeoutMs < this.props["group.min.session.timeout.ms"] || p.sessionTimeoutMs > this.props["group.max.session.timeout.ms"]) {
+    if (
+      p.sessionTimeoutMs < this.props["group.min.session.timeout.ms"] ||
+      p.sessionTimeoutMs > this.props["group.max.session.timeout.ms"]
+    ) {
       return fail(ErrorCode.INVALID_SESSION_TIMEOUT);
     }
     const group = this.classicGroupFor(groupId, p.memberId === "");
     if (typeof group === "number") return fail(group);
     const isNew = p.memberId === "" || group.pendingMembers.has(p.memberId);
-    if (isNew && p.groupInstanceId === null && group.members.size >= this.props["group.max.size"]) return fail(ErrorCode.GROUP_MAX_SIZE_REACHED);
+    if (isNew && p.groupInstanceId === null && group.members.size >= this.props["group.max.size"])
+      return fail(ErrorCode.GROUP_MAX_SIZE_REACHED);
     return group.join(p);
   }
 
@@ -248,7 +325,12 @@ export class GroupCoordinator {
     protocolName: string | null,
     assignments: ReadonlyMap<string, Buffer>,
   ): SyncResult | Promise<SyncResult> {
-    const fail = (errorCode: number): SyncResult => ({ errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) });
+    const fail = (errorCode: number): SyncResult => ({
+      errorCode,
+      protocolType: null,
+      protocolName: null,
+      assignment: Buffer.alloc(0),
+    });
     if (groupId === "") return fail(ErrorCode.INVALID_GROUP_ID);
     const group = this.classicGroupFor(groupId, false);
     if (typeof group === "number") return fail(group);
@@ -262,15 +344,25 @@ export class GroupCoordinator {
     return group.heartbeat(memberId, groupInstanceId, generationId);
   }
 
-  leave(groupId: string, members: readonly { memberId: string; groupInstanceId: string | null }[]): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
+  leave(
+    groupId: string,
+    members: readonly { memberId: string; groupInstanceId: string | null }[],
+  ): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
     if (groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
     const group = this.classicGroupFor(groupId, false);
     if (typeof group === "number") {
-      return { errorCode: ErrorCode.NONE, members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+      return {
+        errorCode: ErrorCode.NONE,
+        members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),
+      };
     }
     return {
       errorCode: ErrorCode.NONE,
-      members: members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: group.leave(m.memberId, m.groupInstanceId).errorCode })),
+      members: members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        errorCode: group.leave(m.memberId, m.groupInstanceId).errorCode,
+      })),
     };
   }
 
@@ -289,8 +381,10 @@ export class GroupCoordinator {
     if (req.instanceId === "") return fail(ErrorCode.INVALID_REQUEST, "InstanceId can't be empty.");
     if (req.rackId === "") return fail(ErrorCode.INVALID_REQUEST, "RackId can't be empty.");
     if (req.memberEpoch < -2) return fail(ErrorCode.INVALID_REQUEST, `MemberEpoch is invalid: ${req.memberEpoch}.`);
-    if (req.memberEpoch !== 0 && req.memberId === "") return fail(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
-    if (req.memberEpoch === 0 && req.rebalanceTimeoutMs === -1) return fail(ErrorCode.INVALID_REQUEST, "RebalanceTimeoutMs must be provided in first request.");
+    if (req.memberEpoch !== 0 && req.memberId === "")
+      return fail(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
+    if (req.memberEpoch === 0 && req.rebalanceTimeoutMs === -1)
+      return fail(ErrorCode.INVALID_REQUEST, "RebalanceTimeoutMs must be provided in first request.");
     let group = this.groups.get(req.groupId);
     let created = false;
     if (group === undefined || (group.kind === "classic" && group.members.size === 0 && req.memberEpoch === 0)) {
@@ -303,7 +397,8 @@ export class GroupCoordinator {
       this.groups.set(req.groupId, group);
       created = true;
     }
-    if (group.kind !== "consumer") return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${req.groupId} is not a consumer group.`);
+    if (group.kind !== "consumer")
+      return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${req.groupId} is not a consumer group.`);
     const result = group.heartbeat(req, clientId, clientHost);
     // A join that failed leaves no group behind (Kafka creates it only with its first member).
     if (created && result.errorCode !== ErrorCode.NONE && group.members.size === 0) this.groups.delete(req.groupId);
@@ -372,12 +467,12 @@ export class GroupCoordinator {
     for (const t of req.topics) {
       const partitions: TopicPartitionErrors["partitions"] = [];
       result.push({ name: t.name, partitions });
-      const info = this.broker.topics.get(t.name);
+      const info = this.host.metadata.topic(t.name);
       for (const p of t.partitions) {
         const out = { partitionIndex: p.partitionIndex, errorCode: groupError };
         partitions.push(out);
         if (groupError !== ErrorCode.NONE) continue;
-        if (info === undefined || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) {
+        if (!hasPartition(info, p.partitionIndex)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }
@@ -464,7 +559,10 @@ export class GroupCoordinator {
   }
 
   /** OffsetDelete: only for topics the group is not consuming. */
-  async deleteOffsets(groupId: string, topics: readonly { name: string; partitions: readonly { partitionIndex: number }[] }[]): Promise<{ errorCode: number; topics: TopicPartitionErrors[] }> {
+  async deleteOffsets(
+    groupId: string,
+    topics: readonly { name: string; partitions: readonly { partitionIndex: number }[] }[],
+  ): Promise<{ errorCode: number; topics: TopicPartitionErrors[] }> {
     const group = this.groups.get(groupId);
     if (group === undefined || group.state === "Dead") return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
     let subscribed: Set<string>;
@@ -480,7 +578,8 @@ export class GroupCoordinator {
     const result: TopicPartitionErrors[] = topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map(({ partitionIndex }) => {
-        if (this.broker.topics.get(t.name) === undefined) return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        if (this.host.metadata.topic(t.name) === undefined)
+          return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if (subscribed.has(t.name)) return { partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
         if (this.offsets.get(groupId)?.get(t.name)?.has(partitionIndex) === true) {
           records.push(offsetCommitRecord(groupId, t.name, partitionIndex, null));
@@ -525,7 +624,11 @@ export class GroupCoordinator {
     for (const [topic, parts] of this.offsets.get(group.groupId) ?? []) {
       for (const partition of parts.keys()) records.push(offsetCommitRecord(group.groupId, topic, partition, null));
     }
-    records.push(group.kind === "classic" ? groupMetadataRecord(group.groupId, null) : consumerGroupMetadataRecord(group.groupId, null));
+    records.push(
+      group.kind === "classic"
+        ? groupMetadataRecord(group.groupId, null)
+        : consumerGroupMetadataRecord(group.groupId, null),
+    );
     return records;
   }
 
@@ -552,7 +655,10 @@ export class GroupCoordinator {
       for (const [topic, parts] of committed ?? []) {
         if (subscribed?.has(topic) === true) continue;
         for (const [partition, o] of parts) {
-          const base = empty && group.kind === "classic" && group.protocolType !== null ? Math.max(group.stateTimestamp, o.commitTimestamp) : o.commitTimestamp;
+          const base =
+            empty && group.kind === "classic" && group.protocolType !== null
+              ? Math.max(group.stateTimestamp, o.commitTimestamp)
+              : o.commitTimestamp;
           const expiresAt = o.expireTimestamp >= 0 ? o.expireTimestamp : base + retentionMs;
           if (now < expiresAt) continue;
           records.push(offsetCommitRecord(group.groupId, topic, partition, null));
@@ -564,12 +670,16 @@ export class GroupCoordinator {
       const left = this.offsets.has(group.groupId);
       const idle = empty && (group.kind === "consumer" || (group.state as ClassicState) === "Empty");
       if (idle && !left) {
-        records.push(group.kind === "classic" ? groupMetadataRecord(group.groupId, null) : consumerGroupMetadataRecord(group.groupId, null));
+        records.push(
+          group.kind === "classic"
+            ? groupMetadataRecord(group.groupId, null)
+            : consumerGroupMetadataRecord(group.groupId, null),
+        );
         this.remove(group);
       }
       if (records.length > 0) await this.append(group.groupId, records);
     }
-    if (expired > 0) this.broker.log.info(`expired ${expired} committed offsets`);
+    if (expired > 0) this.host.log.info(`expired ${expired} committed offsets`);
     return expired;
   }
 }

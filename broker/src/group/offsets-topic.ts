@@ -1,5 +1,10 @@
 import { buildRecordBatch, decodeRecordBatches, isControlBatch } from "@tskafka/protocol";
-import type { Broker } from "../broker.js";
+import type { FetchWaiters } from "../cluster/fetch-waiters.js";
+import type { ClusterMetadata } from "../cluster/metadata.js";
+import type { TopicAdmin } from "../cluster/topic-admin.js";
+import type { BrokerConfig } from "../config.js";
+import type { LogManager } from "../log/log-manager.js";
+import type { Logger } from "../logger.js";
 import { ErrorCode } from "../errors.js";
 import { offsetsPartitionFor } from "./java-hash.js";
 import { decodeRecord, type CoordinatorRecord, type DecodedRecord } from "./records.js";
@@ -13,13 +18,25 @@ const LOAD_READ_BYTES = 1024 * 1024;
  * log store. Writes for one group go to the group's partition as one batch; loading replays every
  * partition from its start.
  */
+/** What the offsets topic uses of the broker. */
+export interface OffsetsTopicHost {
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  readonly metadata: ClusterMetadata;
+  readonly topics: Pick<TopicAdmin, "create">;
+  readonly logs: Pick<LogManager, "get" | "getOrCreate">;
+  readonly fetchWaiters: Pick<FetchWaiters, "notify">;
+}
+
 export class OffsetsTopic {
   private creating: Promise<void> | undefined;
 
-  constructor(private readonly broker: Broker) {}
+  constructor(private readonly host: OffsetsTopicHost) {}
 
   get partitions(): number {
-    return this.broker.topics.get(OFFSETS_TOPIC)?.partitions ?? this.broker.config.props["offsets.topic.num.partitions"];
+    return (
+      this.host.metadata.topic(OFFSETS_TOPIC)?.partitions ?? this.host.config.props["offsets.topic.num.partitions"]
+    );
   }
 
   partitionFor(groupId: string): number {
@@ -28,15 +45,16 @@ export class OffsetsTopic {
 
   /** Creates the topic on first use, as Kafka does when a coordinator is first looked up. */
   ensureCreated(): Promise<void> {
-    if (this.broker.topics.get(OFFSETS_TOPIC) !== undefined) return Promise.resolve();
-    this.creating ??= this.broker
-      .createTopic(OFFSETS_TOPIC, this.broker.config.props["offsets.topic.num.partitions"], {
+    if (this.host.metadata.topic(OFFSETS_TOPIC) !== undefined) return Promise.resolve();
+    this.creating ??= this.host.topics
+      .create(OFFSETS_TOPIC, this.host.config.props["offsets.topic.num.partitions"], {
         "cleanup.policy": "compact",
         "compression.type": "producer",
         "segment.bytes": "104857600",
       })
       .then((r) => {
-        if (typeof r === "number" && r !== ErrorCode.TOPIC_ALREADY_EXISTS) throw new Error(`cannot create ${OFFSETS_TOPIC}: error ${r}`);
+        if (typeof r === "number" && r !== ErrorCode.TOPIC_ALREADY_EXISTS)
+          throw new Error(`cannot create ${OFFSETS_TOPIC}: error ${r}`);
       })
       .finally(() => (this.creating = undefined));
     return this.creating;
@@ -47,25 +65,27 @@ export class OffsetsTopic {
     if (records.length === 0) return ErrorCode.NONE;
     await this.ensureCreated();
     const partition = this.partitionFor(groupId);
-    const log = await this.broker.logs.getOrCreate(OFFSETS_TOPIC, partition);
+    const log = await this.host.logs.getOrCreate(OFFSETS_TOPIC, partition);
     const result = await log.append(buildRecordBatch(records));
     if (result.errorCode !== ErrorCode.NONE) {
-      this.broker.log.warn(`group ${groupId}: writing to ${OFFSETS_TOPIC}-${partition} failed with error ${result.errorCode}`);
+      this.host.log.warn(
+        `group ${groupId}: writing to ${OFFSETS_TOPIC}-${partition} failed with error ${result.errorCode}`,
+      );
       return result.errorCode === ErrorCode.MESSAGE_TOO_LARGE || result.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE
         ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
         : ErrorCode.UNKNOWN_SERVER_ERROR;
     }
-    this.broker.fetchWaiters.notify(OFFSETS_TOPIC, partition);
+    this.host.fetchWaiters.notify(OFFSETS_TOPIC, partition);
     return ErrorCode.NONE;
   }
 
   /** Replays every partition from its log start, calling `apply` for each record in log order. */
   async load(apply: (record: DecodedRecord) => void): Promise<number> {
-    const info = this.broker.topics.get(OFFSETS_TOPIC);
+    const info = this.host.metadata.topic(OFFSETS_TOPIC);
     if (info === undefined) return 0;
     let count = 0;
     for (let p = 0; p < info.partitions; p++) {
-      const log = this.broker.logs.get(OFFSETS_TOPIC, p);
+      const log = this.host.logs.get(OFFSETS_TOPIC, p);
       if (log === undefined) continue;
       let offset = log.logStartOffset;
       while (offset < log.logEndOffset) {

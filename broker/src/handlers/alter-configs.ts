@@ -14,14 +14,14 @@ export const alterConfigsHandler = defineHandler({
   async handle(request, ctx) {
     const responses = [];
     for (const r of request.resources) {
-      const target = alterTarget(ctx.broker, r.resourceType, r.resourceName);
+      const target = alterTarget(ctx.services, r.resourceType, r.resourceName);
       const configs: Record<string, string | null> = {};
       for (const c of r.configs) configs[c.name] = c.value;
       let outcome: AlterOutcome;
       if ("errorCode" in target) outcome = target;
       else if ("topic" in target)
-        outcome = await replaceTopicConfigs(ctx.broker, target.topic.name, configs, request.validateOnly);
-      else outcome = await replaceBrokerConfigs(ctx.broker, target.scope, configs, request.validateOnly);
+        outcome = await replaceTopicConfigs(ctx.services, target.topic.name, configs, request.validateOnly);
+      else outcome = await replaceBrokerConfigs(ctx.services, target.scope, configs, request.validateOnly);
       responses.push(
         createAlterConfigsResponseAlterConfigsResourceResponse({
           resourceType: r.resourceType,

@@ -1,5 +1,5 @@
 import { ApiKey, createApiVersionsResponse } from "@tskafka/protocol";
-import { FINALIZED_FEATURES, FINALIZED_FEATURES_EPOCH, SUPPORTED_FEATURES } from "../cluster/features.js";
+import { SUPPORTED_FEATURES } from "../cluster/features.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
@@ -14,17 +14,26 @@ export const apiVersionsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 5,
   handle(request, ctx) {
-    const body = ctx.broker.apiVersionsResponse();
-    const broker = ctx.broker;
-    const wrongCluster = request.clusterId !== null && request.clusterId !== broker.topics.clusterId;
-    const wrongNode = request.nodeId >= 0 && request.nodeId !== broker.config.nodeId;
+    const body = ctx.services.apiVersionsResponse();
+    const services = ctx.services;
+    const wrongCluster = request.clusterId !== null && request.clusterId !== services.metadata.clusterId;
+    const wrongNode = request.nodeId >= 0 && request.nodeId !== services.config.nodeId;
+    const finalized = services.metadata.finalizedFeatures();
     const features =
       ctx.apiVersion < 3
         ? {}
         : {
-            supportedFeatures: SUPPORTED_FEATURES.map((f) => ({ name: f.name, minVersion: f.minVersion, maxVersion: f.maxVersion })),
-            finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
-            finalizedFeatures: FINALIZED_FEATURES.map((f) => ({ name: f.name, minVersionLevel: f.level, maxVersionLevel: f.level })),
+            supportedFeatures: SUPPORTED_FEATURES.map((f) => ({
+              name: f.name,
+              minVersion: f.minVersion,
+              maxVersion: f.maxVersion,
+            })),
+            finalizedFeaturesEpoch: finalized.epoch,
+            finalizedFeatures: finalized.levels.map((f) => ({
+              name: f.name,
+              minVersionLevel: f.level,
+              maxVersionLevel: f.level,
+            })),
           };
     // A client that reached the wrong cluster or node is only told to bootstrap again, as Kafka does.
     if (wrongCluster || wrongNode) return createApiVersionsResponse({ errorCode: ErrorCode.REBOOTSTRAP_REQUIRED });

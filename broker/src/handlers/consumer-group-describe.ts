@@ -1,4 +1,8 @@
-import { ApiKey, createConsumerGroupDescribeResponse, type ConsumerGroupDescribeResponseDescribedGroup } from "@tskafka/protocol";
+import {
+  ApiKey,
+  createConsumerGroupDescribeResponse,
+  type ConsumerGroupDescribeResponseDescribedGroup,
+} from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
 import type { Assignment } from "../group/assignors.js";
 import { defineHandler } from "./handler.js";
@@ -22,18 +26,34 @@ export const consumerGroupDescribeHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   handle(request, ctx) {
-    const broker = ctx.broker;
+    const services = ctx.services;
     const describe = (a: Assignment) => ({
-      topicPartitions: [...a].map(([topicId, partitions]) => ({ topicId, topicName: broker.topics.byId(topicId)?.name ?? "", partitions })),
+      topicPartitions: [...a].map(([topicId, partitions]) => ({
+        topicId,
+        topicName: services.metadata.topicById(topicId)?.name ?? "",
+        partitions,
+      })),
     });
     const groups: ConsumerGroupDescribeResponseDescribedGroup[] = request.groupIds.map((groupId) => {
-      const g = broker.groups.groups.get(groupId);
-      const base = { groupId, authorizedOperations: NOT_REQUESTED, groupState: "", groupEpoch: 0, assignmentEpoch: 0, assignorName: "", members: [] };
+      const g = services.groups.group(groupId);
+      const base = {
+        groupId,
+        authorizedOperations: NOT_REQUESTED,
+        groupState: "",
+        groupEpoch: 0,
+        assignmentEpoch: 0,
+        assignorName: "",
+        members: [],
+      };
       if (g === undefined || g.state === "Dead") {
         return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
       }
       if (g.kind !== "consumer") {
-        return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a consumer group.` };
+        return {
+          ...base,
+          errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+          errorMessage: `Group ${groupId} is not a consumer group.`,
+        };
       }
       return {
         ...base,

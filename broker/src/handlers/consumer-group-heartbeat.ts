@@ -14,9 +14,12 @@ export const consumerGroupHeartbeatHandler = defineHandler({
   maxVersion: 1,
   handle(request, ctx) {
     if (ctx.apiVersion >= 1 && request.memberId === "") {
-      return createConsumerGroupHeartbeatResponse({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "MemberId can't be empty." });
+      return createConsumerGroupHeartbeatResponse({
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: "MemberId can't be empty.",
+      });
     }
-    const r = ctx.broker.groups.consumerHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote));
+    const r = ctx.services.groups.consumerHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote));
     return createConsumerGroupHeartbeatResponse({
       errorCode: r.errorCode,
       errorMessage: r.errorMessage,

@@ -5,7 +5,7 @@ import {
   type CreatePartitionsResponseCreatePartitionsTopicResult,
 } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
-import { invalidAssignment } from "./create-topics.js";
+import { MAX_PARTITIONS, invalidAssignment } from "../cluster/topic-rules.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -17,48 +17,58 @@ export const createPartitionsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 3,
   async handle(request, ctx) {
-    const broker = ctx.broker;
+    const services = ctx.services;
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const results: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
     for (const t of request.topics) {
       const failed = (errorCode: number, errorMessage: string): void => {
-        results.push(createCreatePartitionsResponseCreatePartitionsTopicResult({ name: t.name, errorCode, errorMessage }));
+        results.push(
+          createCreatePartitionsResponseCreatePartitionsTopicResult({ name: t.name, errorCode, errorMessage }),
+        );
       };
       if ((counts.get(t.name) ?? 0) > 1) {
         failed(ErrorCode.INVALID_REQUEST, "Duplicate topic name.");
         continue;
       }
-      const info = broker.topics.get(t.name);
+      const info = services.metadata.topic(t.name);
       if (info === undefined) {
         failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);
         continue;
       }
       if (t.count < info.partitions) {
-        failed(ErrorCode.INVALID_PARTITIONS, `The topic ${t.name} currently has ${info.partitions} partition(s); ${t.count} would not be an increase.`);
+        failed(
+          ErrorCode.INVALID_PARTITIONS,
+          `The topic ${t.name} currently has ${info.partitions} partition(s); ${t.count} would not be an increase.`,
+        );
         continue;
       }
       if (t.count === info.partitions) {
         failed(ErrorCode.INVALID_PARTITIONS, `Topic already has ${info.partitions} partition(s).`);
         continue;
       }
-      if (t.count > 100_000) {
-        failed(ErrorCode.INVALID_PARTITIONS, "This broker keeps at most 100000 partitions per topic.");
+      if (t.count > MAX_PARTITIONS) {
+        failed(ErrorCode.INVALID_PARTITIONS, `This broker keeps at most ${MAX_PARTITIONS} partitions per topic.`);
         continue;
       }
       if (t.assignments !== null) {
         const added = t.count - info.partitions;
         if (t.assignments.length !== added) {
-          failed(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${added} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`);
+          failed(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `Attempted to add ${added} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`,
+          );
           continue;
         }
-        const bad = t.assignments.map((a) => invalidAssignment(a.brokerIds, broker.config.nodeId)).find((m) => m !== undefined);
+        const bad = t.assignments
+          .map((a) => invalidAssignment(a.brokerIds, services.config.nodeId))
+          .find((m) => m !== undefined);
         if (bad !== undefined) {
           failed(ErrorCode.INVALID_REPLICA_ASSIGNMENT, bad);
           continue;
         }
       }
-      if (!request.validateOnly) await broker.addPartitions(t.name, t.count);
+      if (!request.validateOnly) await services.topics.addPartitions(t.name, t.count);
       results.push(createCreatePartitionsResponseCreatePartitionsTopicResult({ name: t.name, errorMessage: null }));
     }
     return createCreatePartitionsResponse({ results });

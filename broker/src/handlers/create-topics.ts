@@ -6,14 +6,11 @@ import {
   type CreateTopicsRequestCreatableTopic,
   type CreateTopicsResponseCreatableTopicResult,
 } from "@tskafka/protocol";
-import type { Broker } from "../broker.js";
+import type { Services } from "../services.js";
 import { describeTopicConfigs, invalidTopicConfigs } from "../cluster/config-catalog.js";
-import { invalidTopicName } from "../cluster/topics.js";
+import { MAX_PARTITIONS, collidingTopic, invalidAssignment, invalidTopicName } from "../cluster/topic-rules.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
-
-/** A guard of this broker (Kafka has none): creating more partitions than this in one go is refused. */
-const MAX_PARTITIONS = 100_000;
 
 /** What a valid creation request resolves to. */
 interface Plan {
@@ -25,51 +22,51 @@ type Failure = { readonly errorCode: number; readonly message: string };
 
 const fail = (errorCode: number, message: string): Failure => ({ errorCode, message });
 
-/** Kafka's check that two names do not map to the same metric name ('.' and '_' are interchangeable there). */
-export function collidingTopic(broker: Broker, name: string): string | undefined {
-  const folded = name.replaceAll(".", "_");
-  if (folded === name && !name.includes("_")) return undefined;
-  return broker.topics.list().find((t) => t.name !== name && t.name.replaceAll(".", "_") === folded)?.name;
-}
-
-/** The replica assignment rules of a single node: each partition's replicas must be exactly this node. */
-export function invalidAssignment(brokerIds: readonly number[], nodeId: number): string | undefined {
-  if (brokerIds.length === 0) return "The manual partition assignment includes an empty replica list.";
-  if (new Set(brokerIds).size !== brokerIds.length) return "The manual partition assignment includes duplicate replicas.";
-  const stranger = brokerIds.find((id) => id !== nodeId);
-  if (stranger !== undefined) return `The manual partition assignment includes broker ${stranger}, but no such broker is registered.`;
-  return undefined;
-}
-
-function plan(t: CreateTopicsRequestCreatableTopic, broker: Broker): Plan | Failure {
+function plan(t: CreateTopicsRequestCreatableTopic, services: Services): Plan | Failure {
   const why = invalidTopicName(t.name);
   if (why !== undefined) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name "${t.name}" is illegal: ${why}`);
-  if (broker.topics.get(t.name) !== undefined) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
-  const collides = collidingTopic(broker, t.name);
-  if (collides !== undefined) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${t.name}' collides with existing topic: ${collides}`);
-  const props = broker.config.props;
+  if (services.metadata.topic(t.name) !== undefined)
+    return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
+  const collides = collidingTopic(services.metadata, t.name);
+  if (collides !== undefined)
+    return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${t.name}' collides with existing topic: ${collides}`);
+  const props = services.config.props;
   let partitions: number;
   if (t.assignments.length > 0) {
     if (t.numPartitions !== -1) {
-      return fail(ErrorCode.INVALID_REQUEST, "A manual partition assignment was specified, but numPartitions was not set to -1.");
+      return fail(
+        ErrorCode.INVALID_REQUEST,
+        "A manual partition assignment was specified, but numPartitions was not set to -1.",
+      );
     }
     if (t.replicationFactor !== -1) {
-      return fail(ErrorCode.INVALID_REQUEST, "A manual partition assignment was specified, but replicationFactor was not set to -1.");
+      return fail(
+        ErrorCode.INVALID_REQUEST,
+        "A manual partition assignment was specified, but replicationFactor was not set to -1.",
+      );
     }
     const indexes = t.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
     if (indexes.some((p, i) => p !== i)) {
-      return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Partitions of a manual assignment must be numbered 0 to n-1 without gaps or repeats.");
+      return fail(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        "Partitions of a manual assignment must be numbered 0 to n-1 without gaps or repeats.",
+      );
     }
     for (const a of t.assignments) {
-      const bad = invalidAssignment(a.brokerIds, broker.config.nodeId);
+      const bad = invalidAssignment(a.brokerIds, services.config.nodeId);
       if (bad !== undefined) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, bad);
     }
     partitions = t.assignments.length;
   } else {
     partitions = t.numPartitions === -1 ? props["num.partitions"] : t.numPartitions;
-    if (partitions <= 0) return fail(ErrorCode.INVALID_PARTITIONS, "Number of partitions was set to an invalid non-positive value.");
+    if (partitions <= 0)
+      return fail(ErrorCode.INVALID_PARTITIONS, "Number of partitions was set to an invalid non-positive value.");
     const rf = t.replicationFactor === -1 ? props["default.replication.factor"] : t.replicationFactor;
-    if (rf <= 0) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0, or -1 to use the default value.");
+    if (rf <= 0)
+      return fail(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        "Replication factor must be larger than 0, or -1 to use the default value.",
+      );
     if (rf > 1) {
       return fail(
         ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -77,7 +74,8 @@ function plan(t: CreateTopicsRequestCreatableTopic, broker: Broker): Plan | Fail
       );
     }
   }
-  if (partitions > MAX_PARTITIONS) return fail(ErrorCode.INVALID_PARTITIONS, `This broker creates at most ${MAX_PARTITIONS} partitions per topic.`);
+  if (partitions > MAX_PARTITIONS)
+    return fail(ErrorCode.INVALID_PARTITIONS, `This broker creates at most ${MAX_PARTITIONS} partitions per topic.`);
   const raw: Record<string, string | null> = {};
   for (const c of t.configs) raw[c.name] = c.value;
   const problem = invalidTopicConfigs(raw);
@@ -95,7 +93,7 @@ export const createTopicsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 7,
   async handle(request, ctx) {
-    const broker = ctx.broker;
+    const services = ctx.services;
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const results: CreateTopicsResponseCreatableTopicResult[] = [];
@@ -103,7 +101,9 @@ export const createTopicsHandler = defineHandler({
       const result = createCreateTopicsResponseCreatableTopicResult({ name: t.name });
       results.push(result);
       const outcome: Plan | Failure =
-        (counts.get(t.name) ?? 0) > 1 ? fail(ErrorCode.INVALID_REQUEST, `Found multiple entries for topic ${t.name}.`) : plan(t, broker);
+        (counts.get(t.name) ?? 0) > 1
+          ? fail(ErrorCode.INVALID_REQUEST, `Found multiple entries for topic ${t.name}.`)
+          : plan(t, services);
       if ("errorCode" in outcome) {
         result.errorCode = outcome.errorCode;
         result.errorMessage = outcome.message;
@@ -111,7 +111,7 @@ export const createTopicsHandler = defineHandler({
         continue;
       }
       if (!request.validateOnly) {
-        const created = await broker.createTopic(t.name, outcome.partitions, outcome.configs);
+        const created = await services.topics.create(t.name, outcome.partitions, outcome.configs);
         if (typeof created === "number") {
           result.errorCode = created;
           result.errorMessage = created === ErrorCode.TOPIC_ALREADY_EXISTS ? `Topic '${t.name}' already exists.` : null;
@@ -121,7 +121,7 @@ export const createTopicsHandler = defineHandler({
       }
       result.numPartitions = outcome.partitions;
       result.replicationFactor = 1;
-      result.configs = describeTopicConfigs(outcome.configs, broker.config).map((e) =>
+      result.configs = describeTopicConfigs(outcome.configs, services.config).map((e) =>
         createCreateTopicsResponseCreatableTopicConfigs({
           name: e.name,
           value: e.value,

@@ -10,7 +10,7 @@ export const deleteGroupsHandler = defineHandler({
   async handle(request, ctx) {
     const results = [];
     for (const groupId of request.groupsNames) {
-      const errorCode = groupId === "" ? ErrorCode.INVALID_GROUP_ID : await ctx.broker.groups.deleteGroup(groupId);
+      const errorCode = groupId === "" ? ErrorCode.INVALID_GROUP_ID : await ctx.services.groups.deleteGroup(groupId);
       results.push({ groupId, errorCode, errorMessage: null });
     }
     return createDeleteGroupsResponse({ results });

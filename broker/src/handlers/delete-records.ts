@@ -19,16 +19,15 @@ export const deleteRecordsHandler = defineHandler({
   async handle(request, ctx) {
     const topics: DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
     for (const t of request.topics) {
-      const info = ctx.broker.topics.get(t.name);
       const partitions = [];
       for (const p of t.partitions) {
-        const log = info !== undefined && p.partitionIndex < info.partitions ? ctx.broker.logs.get(t.name, p.partitionIndex) : undefined;
-        if (log === undefined) {
+        const log = ctx.services.partitions.partitionLog(t.name, p.partitionIndex);
+        if (typeof log === "number") {
           partitions.push(
             createDeleteRecordsResponseDeleteRecordsPartitionResult({
               partitionIndex: p.partitionIndex,
               lowWatermark: -1n,
-              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              errorCode: log,
             }),
           );
           continue;

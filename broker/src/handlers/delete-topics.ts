@@ -18,7 +18,7 @@ export const deleteTopicsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 6,
   async handle(request, ctx) {
-    const broker = ctx.broker;
+    const services = ctx.services;
     const wanted: { name: string | null; topicId: string }[] =
       ctx.apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const responses: DeleteTopicsResponseDeletableTopicResult[] = [];
@@ -31,10 +31,12 @@ export const deleteTopicsHandler = defineHandler({
         out.errorMessage = "A topic must be named by name or by id, not both.";
         continue;
       }
-      const info = want.name === null ? broker.topics.byId(want.topicId) : broker.topics.get(want.name);
+      const info = want.name === null ? services.metadata.topicById(want.topicId) : services.metadata.topic(want.name);
       if (info === undefined) {
         out.errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        out.errorMessage = byId ? "This server does not host this topic ID." : "This server does not host this topic-partition.";
+        out.errorMessage = byId
+          ? "This server does not host this topic ID."
+          : "This server does not host this topic-partition.";
         continue;
       }
       // v6 answers with both name and id; v0-5 only carry the name.
@@ -42,7 +44,7 @@ export const deleteTopicsHandler = defineHandler({
         out.name = info.name;
         out.topicId = info.id;
       }
-      await broker.deleteTopic(info.name);
+      await services.topics.delete(info.name);
     }
     return createDeleteTopicsResponse({ responses });
   },

@@ -18,18 +18,21 @@ export const describeClusterHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   handle(request, ctx) {
-    const cfg = ctx.broker.config;
+    const cfg = ctx.services.config;
     if (ctx.apiVersion >= 1 && request.endpointType !== BROKERS) {
       return createDescribeClusterResponse({
         errorCode: ErrorCode.MISMATCHED_ENDPOINT_TYPE,
-        errorMessage: "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER",
+        errorMessage:
+          "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER",
         endpointType: request.endpointType,
       });
     }
     return createDescribeClusterResponse({
-      clusterId: ctx.broker.topics.clusterId,
+      clusterId: ctx.services.metadata.clusterId,
       controllerId: cfg.nodeId,
-      brokers: [{ brokerId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort, rack: null, isFenced: false }],
+      brokers: [
+        { brokerId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort, rack: null, isFenced: false },
+      ],
       ...(request.includeClusterAuthorizedOperations ? { clusterAuthorizedOperations: CLUSTER_OPERATIONS } : {}),
     });
   },

@@ -8,7 +8,7 @@ import {
   type DescribeConfigsRequestDescribeConfigsResource,
   type DescribeConfigsResponseDescribeConfigsResourceResult,
 } from "@tskafka/protocol";
-import type { Broker } from "../broker.js";
+import type { Services } from "../services.js";
 import {
   ConfigSource,
   ResourceType,
@@ -16,7 +16,7 @@ import {
   describeTopicConfigs,
   type ConfigEntry,
 } from "../cluster/config-catalog.js";
-import { invalidTopicName } from "../cluster/topics.js";
+import { invalidTopicName } from "../cluster/topic-rules.js";
 import { BROKER_KEY_NAMES } from "../config-keys.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
@@ -24,10 +24,10 @@ import { defineHandler } from "./handler.js";
 type Described = { readonly entries: ConfigEntry[] } | { readonly errorCode: number; readonly errorMessage: string };
 
 /** A resource's configs (all of the config table's keys for it), or why it cannot be described. */
-function describeResource(broker: Broker, r: DescribeConfigsRequestDescribeConfigsResource): Described {
-  const config = broker.config;
+function describeResource(services: Services, r: DescribeConfigsRequestDescribeConfigsResource): Described {
+  const config = services.config;
   if (r.resourceType === ResourceType.TOPIC) {
-    const info = broker.topics.get(r.resourceName);
+    const info = services.metadata.topic(r.resourceName);
     if (info !== undefined) return { entries: describeTopicConfigs(info.configs, config) };
     const illegal = invalidTopicName(r.resourceName) !== undefined;
     return illegal
@@ -93,7 +93,7 @@ export const describeConfigsHandler = defineHandler({
         resourceName: r.resourceName,
         errorMessage: null,
       });
-      const described = describeResource(ctx.broker, r);
+      const described = describeResource(ctx.services, r);
       if ("errorCode" in described) {
         result.errorCode = described.errorCode;
         result.errorMessage = described.errorMessage;

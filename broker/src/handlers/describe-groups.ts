@@ -23,11 +23,16 @@ export const describeGroupsHandler = defineHandler({
     const groups: DescribeGroupsResponseDescribedGroup[] = request.groups.map((groupId) => {
       const authorizedOperations = request.includeAuthorizedOperations ? GROUP_OPERATIONS : NOT_REQUESTED;
       const base = { errorCode: ErrorCode.NONE, errorMessage: null, groupId, authorizedOperations };
-      const g = ctx.broker.groups.groups.get(groupId);
+      const g = ctx.services.groups.group(groupId);
       if (g === undefined || g.state === "Dead") {
         const dead = { ...base, groupState: "Dead", protocolType: "", protocolData: "", members: [] };
         if (ctx.apiVersion < 6) return dead;
-        return { ...dead, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`, authorizedOperations: NOT_REQUESTED };
+        return {
+          ...dead,
+          errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+          errorMessage: `Group ${groupId} not found.`,
+          authorizedOperations: NOT_REQUESTED,
+        };
       }
       if (g.kind === "consumer") {
         const members = [...g.members.values()].map((m) => ({
@@ -49,7 +54,13 @@ export const describeGroupsHandler = defineHandler({
         memberMetadata: stable ? m.metadataFor(g.protocolName) : EMPTY,
         memberAssignment: stable ? m.assignment : EMPTY,
       }));
-      return { ...base, groupState: g.state, protocolType: g.protocolType ?? "", protocolData: stable ? (g.protocolName ?? "") : "", members };
+      return {
+        ...base,
+        groupState: g.state,
+        protocolType: g.protocolType ?? "",
+        protocolData: stable ? (g.protocolName ?? "") : "",
+        members,
+      };
     });
     return createDescribeGroupsResponse({ groups });
   },

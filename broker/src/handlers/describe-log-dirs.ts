@@ -19,25 +19,34 @@ export const describeLogDirsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 5,
   async handle(request, ctx) {
-    const broker = ctx.broker;
+    const services = ctx.services;
     const wanted: { topic: string; partitions: number[] }[] =
       request.topics ??
-      broker.topics.list().map((t) => ({ topic: t.name, partitions: Array.from({ length: t.partitions }, (_, i) => i) }));
+      services.metadata
+        .topics()
+        .map((t) => ({ topic: t.name, partitions: Array.from({ length: t.partitions }, (_, i) => i) }));
     const topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = [];
     for (const w of wanted) {
       const partitions = [];
       for (const p of w.partitions) {
-        const log = broker.logs.get(w.topic, p);
-        if (log === undefined) continue;
-        partitions.push(createDescribeLogDirsResponseDescribeLogDirsPartition({ partitionIndex: p, partitionSize: BigInt(log.size), offsetLag: 0n }));
+        const log = services.partitions.partitionLog(w.topic, p);
+        if (typeof log === "number") continue;
+        partitions.push(
+          createDescribeLogDirsResponseDescribeLogDirsPartition({
+            partitionIndex: p,
+            partitionSize: BigInt(log.size),
+            offsetLag: 0n,
+          }),
+        );
       }
-      if (partitions.length > 0) topics.push(createDescribeLogDirsResponseDescribeLogDirsTopic({ name: w.topic, partitions }));
+      if (partitions.length > 0)
+        topics.push(createDescribeLogDirsResponseDescribeLogDirsTopic({ name: w.topic, partitions }));
     }
-    const fs = await statfs(broker.config.dataDir, { bigint: true });
+    const fs = await statfs(services.config.dataDir, { bigint: true });
     return createDescribeLogDirsResponse({
       results: [
         createDescribeLogDirsResponseDescribeLogDirsResult({
-          logDir: resolve(broker.config.dataDir),
+          logDir: resolve(services.config.dataDir),
           topics,
           totalBytes: fs.blocks * fs.bsize,
           usableBytes: fs.bavail * fs.bsize,

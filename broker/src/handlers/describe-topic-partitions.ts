@@ -23,9 +23,12 @@ export const describeTopicPartitionsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   handle(request, ctx) {
-    const broker = ctx.broker;
-    const nodeId = broker.config.nodeId;
-    const names = request.topics.length > 0 ? [...new Set(request.topics.map((t) => t.name))] : broker.topics.list().map((t) => t.name);
+    const services = ctx.services;
+    const nodeId = services.config.nodeId;
+    const names =
+      request.topics.length > 0
+        ? [...new Set(request.topics.map((t) => t.name))]
+        : services.metadata.topics().map((t) => t.name);
     names.sort();
     const cursor = request.cursor;
     let budget = Math.max(1, request.responsePartitionLimit);
@@ -33,7 +36,7 @@ export const describeTopicPartitionsHandler = defineHandler({
     let nextCursor: DescribeTopicPartitionsResponseCursor | null = null;
     for (const name of names) {
       if (cursor !== null && name < cursor.topicName) continue;
-      const info: TopicInfo | undefined = broker.topics.get(name);
+      const info: TopicInfo | undefined = services.metadata.topic(name);
       if (info === undefined) {
         topics.push(
           createDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic({

@@ -7,7 +7,7 @@ import {
   type FetchResponseFetchableTopicResponse,
   type FetchResponsePartitionData,
 } from "@tskafka/protocol";
-import type { Broker } from "../broker.js";
+import type { Services } from "../services.js";
 import { FetchSession, type SessionPartition } from "../cluster/fetch-sessions.js";
 import { FetchWaiters } from "../cluster/fetch-waiters.js";
 import { ErrorCode } from "../errors.js";
@@ -58,19 +58,20 @@ export const fetchHandler = defineHandler({
     return set;
   },
   async handle(request, ctx) {
-    const broker = ctx.broker;
+    const services = ctx.services;
     const version = ctx.apiVersion;
     let session: FetchSession | undefined;
     let incremental = false;
     if (version >= 7) {
-      const sessions = broker.fetchSessions;
+      const sessions = services.fetchSessions;
       const epoch = request.sessionEpoch;
       if (epoch === INITIAL_EPOCH || epoch === FINAL_EPOCH) {
         // A full fetch ends any session it names; epoch 0 asks for a new one.
         if (request.sessionId !== 0) sessions.remove(request.sessionId);
         if (epoch === INITIAL_EPOCH) {
           session = sessions.create();
-          if (broker.log.enabled("debug")) broker.log.debug(`fetch session ${session.id} created for ${ctx.remote}`);
+          if (services.log.enabled("debug"))
+            services.log.debug(`fetch session ${session.id} created for ${ctx.remote}`);
         }
       } else {
         session = sessions.get(request.sessionId);
@@ -80,7 +81,11 @@ export const fetchHandler = defineHandler({
         incremental = true;
       }
     }
-    const scope: FetchScope = { broker, version, readCommitted: version >= 4 && request.isolationLevel === READ_COMMITTED };
+    const scope: FetchScope = {
+      services,
+      version,
+      readCommitted: version >= 4 && request.isolationLevel === READ_COMMITTED,
+    };
     const wanted = incremental ? updateSession(session!, request, scope) : fullFetch(session, request, scope);
 
     const deadline = Date.now() + request.maxWaitMs;
@@ -92,7 +97,7 @@ export const fetchHandler = defineHandler({
       const { bytes, errors } = await readAll(wanted, maxBytes, version);
       const remaining = deadline - Date.now();
       if (bytes >= request.minBytes || errors || remaining <= 0 || wanted.length === 0) break;
-      await broker.fetchWaiters.wait(keys, remaining, ctx.closed);
+      await services.fetchWaiters.wait(keys, remaining, ctx.closed);
       if (closed) return null;
     }
     return createFetchResponse({ sessionId: session?.id ?? 0, responses: respond(wanted, incremental) });
@@ -101,7 +106,7 @@ export const fetchHandler = defineHandler({
 
 /** What every partition of one fetch is read with. */
 interface FetchScope {
-  readonly broker: Broker;
+  readonly services: Services;
   readonly version: number;
   readonly readCommitted: boolean;
 }
@@ -136,7 +141,8 @@ function updateSession(session: FetchSession, request: FetchRequest, scope: Fetc
     for (const partition of f.partitions) session.forget(topicKey, partition);
   }
   const wanted: Wanted[] = [];
-  for (const c of session.partitions.values()) wanted.push(want(scope, c.topicKey, c.partition, c.fetchOffset, c.maxBytes, c));
+  for (const c of session.partitions.values())
+    wanted.push(want(scope, c.topicKey, c.partition, c.fetchOffset, c.maxBytes, c));
   return wanted;
 }
 
@@ -149,15 +155,21 @@ function want(
   cached: SessionPartition | undefined,
   currentLeaderEpoch = -1,
 ): Wanted {
-  const { broker, version } = scope;
-  const info = version >= 13 ? broker.topics.byId(topicKey) : broker.topics.get(topicKey);
+  const { services, version } = scope;
+  const info = version >= 13 ? services.metadata.topicById(topicKey) : services.metadata.topic(topicKey);
   // read_committed (v4+) gets a list of aborted transactions, empty without transactions; the others get
   // null, except for an unknown topic or partition, which Kafka answers with an empty list either way.
   const abortedTransactions = scope.readCommitted ? [] : null;
-  const out = createFetchResponsePartitionData({ partitionIndex: partition, records: Buffer.alloc(0), abortedTransactions });
-  let log = info !== undefined && partition >= 0 && partition < info.partitions ? broker.logs.get(info.name, partition) : undefined;
+  const out = createFetchResponsePartitionData({
+    partitionIndex: partition,
+    records: Buffer.alloc(0),
+    abortedTransactions,
+  });
+  const found = services.partitions.logOf(info, partition);
+  let log = typeof found === "number" ? undefined : found;
   if (log === undefined) {
-    out.errorCode = info === undefined && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    out.errorCode =
+      info === undefined && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     out.abortedTransactions = [];
   } else if (currentLeaderEpoch > LEADER_EPOCH) {
     // The client knows a newer leader epoch than ours: it is not served (KIP-320).
@@ -180,8 +192,16 @@ function respond(wanted: readonly Wanted[], incremental: boolean): FetchResponse
     const c = w.cached;
     if (c !== undefined) {
       const changed =
-        out.highWatermark !== c.highWatermark || out.lastStableOffset !== c.lastStableOffset || out.logStartOffset !== c.logStartOffset;
-      if (incremental && !changed && out.errorCode === ErrorCode.NONE && (out.records === null || out.records.length === 0)) continue;
+        out.highWatermark !== c.highWatermark ||
+        out.lastStableOffset !== c.lastStableOffset ||
+        out.logStartOffset !== c.logStartOffset;
+      if (
+        incremental &&
+        !changed &&
+        out.errorCode === ErrorCode.NONE &&
+        (out.records === null || out.records.length === 0)
+      )
+        continue;
       c.highWatermark = out.highWatermark;
       c.lastStableOffset = out.lastStableOffset;
       c.logStartOffset = out.logStartOffset;
@@ -196,7 +216,11 @@ function respond(wanted: readonly Wanted[], incremental: boolean): FetchResponse
   return [...byTopic.values()];
 }
 
-async function readAll(wanted: readonly Wanted[], maxBytes: number, version: number): Promise<{ bytes: number; errors: boolean }> {
+async function readAll(
+  wanted: readonly Wanted[],
+  maxBytes: number,
+  version: number,
+): Promise<{ bytes: number; errors: boolean }> {
   let bytes = 0;
   let errors = false;
   const results = await Promise.all(

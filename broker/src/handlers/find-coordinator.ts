@@ -26,14 +26,28 @@ export const findCoordinatorHandler = defineHandler({
 });
 
 async function lookup(keyType: number, ctx: RequestContext): Promise<Omit<FindCoordinatorResponseCoordinator, "key">> {
-  const cfg = ctx.broker.config;
-  const unavailable = (errorCode: number, errorMessage: string) => ({ errorCode, errorMessage, nodeId: -1, host: "", port: -1 });
-  if (keyType === KEY_TYPE_TRANSACTION) return unavailable(ErrorCode.COORDINATOR_NOT_AVAILABLE, "transactions are not supported by this broker");
-  if (keyType !== KEY_TYPE_GROUP) return unavailable(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`);
+  const cfg = ctx.services.config;
+  const unavailable = (errorCode: number, errorMessage: string) => ({
+    errorCode,
+    errorMessage,
+    nodeId: -1,
+    host: "",
+    port: -1,
+  });
+  if (keyType === KEY_TYPE_TRANSACTION)
+    return unavailable(ErrorCode.COORDINATOR_NOT_AVAILABLE, "transactions are not supported by this broker");
+  if (keyType !== KEY_TYPE_GROUP)
+    return unavailable(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`);
   try {
-    await ctx.broker.groups.topic.ensureCreated();
+    await ctx.services.groups.ensureOffsetsTopic();
   } catch (e) {
     return unavailable(ErrorCode.COORDINATOR_NOT_AVAILABLE, (e as Error).message);
   }
-  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort };
+  return {
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    nodeId: cfg.nodeId,
+    host: cfg.advertisedHost,
+    port: cfg.advertisedPort,
+  };
 }

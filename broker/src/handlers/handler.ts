@@ -1,9 +1,10 @@
 import type { ApiRequests, ApiResponses, RequestHeader } from "@tskafka/protocol";
-import type { Broker } from "../broker.js";
+import type { Services } from "../services.js";
 
 /** What a handler knows about the request besides its body. */
 export interface RequestContext {
-  readonly broker: Broker;
+  /** The services a handler may use. */
+  readonly services: Services;
   readonly header: RequestHeader;
   readonly apiVersion: number;
   readonly clientId: string | null;

@@ -9,7 +9,7 @@ export const heartbeatHandler = defineHandler({
   handle(request, ctx) {
     const instanceId = ctx.apiVersion >= 3 ? request.groupInstanceId : null;
     return createHeartbeatResponse({
-      errorCode: ctx.broker.groups.heartbeat(request.groupId, request.memberId, instanceId, request.generationId),
+      errorCode: ctx.services.groups.heartbeat(request.groupId, request.memberId, instanceId, request.generationId),
     });
   },
 });

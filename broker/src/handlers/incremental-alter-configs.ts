@@ -5,7 +5,7 @@ import {
   type IncrementalAlterConfigsRequestAlterableConfig,
   type IncrementalAlterConfigsRequestAlterConfigsResource,
 } from "@tskafka/protocol";
-import type { Broker } from "../broker.js";
+import type { Services } from "../services.js";
 import { alterTarget, replaceBrokerConfigs, replaceTopicConfigs, type AlterOutcome } from "../cluster/config-alter.js";
 import {
   describeBrokerConfigs,
@@ -76,7 +76,7 @@ function applyOps(
 
 /** One resource's alteration: its operations applied to its explicit configs, then validated and stored. */
 async function alterResource(
-  broker: Broker,
+  services: Services,
   r: IncrementalAlterConfigsRequestAlterConfigsResource,
   validateOnly: boolean,
 ): Promise<AlterOutcome> {
@@ -84,22 +84,22 @@ async function alterResource(
   if (new Set(keys).size !== keys.length) {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Error due to duplicate config keys" };
   }
-  const target = alterTarget(broker, r.resourceType, r.resourceName);
+  const target = alterTarget(services, r.resourceType, r.resourceName);
   if ("errorCode" in target) return target;
   if ("topic" in target) {
     const { topic } = target;
     const next = applyOps(
       r.resourceType,
       topic.configs,
-      () => describeTopicConfigs(topic.configs, broker.config),
+      () => describeTopicConfigs(topic.configs, services.config),
       r.configs,
     );
-    return "failed" in next ? next.failed : replaceTopicConfigs(broker, topic.name, next.configs, validateOnly);
+    return "failed" in next ? next.failed : replaceTopicConfigs(services, topic.name, next.configs, validateOnly);
   }
   const { scope } = target;
-  const describe = (): ConfigEntry[] => describeBrokerConfigs(broker.config, keys, scope.kind === "broker");
-  const next = applyOps(r.resourceType, broker.dynamicConfigs.get(scope), describe, r.configs);
-  return "failed" in next ? next.failed : replaceBrokerConfigs(broker, scope, next.configs, validateOnly);
+  const describe = (): ConfigEntry[] => describeBrokerConfigs(services.config, keys, scope.kind === "broker");
+  const next = applyOps(r.resourceType, services.metadata.brokerConfigs(scope).configs, describe, r.configs);
+  return "failed" in next ? next.failed : replaceBrokerConfigs(services, scope, next.configs, validateOnly);
 }
 
 /**
@@ -114,12 +114,13 @@ export const incrementalAlterConfigsHandler = defineHandler({
   async handle(request, ctx) {
     const responses = [];
     const seen = new Map<string, number>();
-    for (const r of request.resources) seen.set(`${r.resourceType}:${r.resourceName}`, (seen.get(`${r.resourceType}:${r.resourceName}`) ?? 0) + 1);
+    for (const r of request.resources)
+      seen.set(`${r.resourceType}:${r.resourceName}`, (seen.get(`${r.resourceType}:${r.resourceName}`) ?? 0) + 1);
     for (const r of request.resources) {
       const outcome: AlterOutcome =
         seen.get(`${r.resourceType}:${r.resourceName}`)! > 1
           ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Each resource must appear at most once." }
-          : await alterResource(ctx.broker, r, request.validateOnly);
+          : await alterResource(ctx.services, r, request.validateOnly);
       responses.push(
         createIncrementalAlterConfigsResponseAlterConfigsResourceResponse({
           resourceType: r.resourceType,

@@ -17,12 +17,16 @@ export const initProducerIdHandler = defineHandler({
   maxVersion: 5,
   async handle(request, ctx) {
     if (request.transactionalId !== null) {
-      return createInitProducerIdResponse({ errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 });
+      return createInitProducerIdResponse({
+        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        producerId: -1n,
+        producerEpoch: -1,
+      });
     }
     if ((request.producerId === -1n) !== (request.producerEpoch === -1)) {
       return createInitProducerIdResponse({ errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n, producerEpoch: -1 });
     }
-    const producerId = await ctx.broker.producerIds.allocate();
+    const producerId = await ctx.services.producerIds.allocate();
     return createInitProducerIdResponse({ producerId, producerEpoch: 0 });
   },
 });

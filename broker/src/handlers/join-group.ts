@@ -13,7 +13,7 @@ export const joinGroupHandler = defineHandler({
   maxVersion: 9,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
-    const r = await ctx.broker.groups.join(request.groupId, {
+    const r = await ctx.services.groups.join(request.groupId, {
       memberId: request.memberId,
       groupInstanceId: v >= 5 ? request.groupInstanceId : null,
       clientId: ctx.clientId ?? "",
@@ -33,7 +33,11 @@ export const joinGroupHandler = defineHandler({
       leader: r.leader,
       skipAssignment: v >= 9 && r.skipAssignment,
       memberId: r.memberId,
-      members: r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata })),
+      members: r.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        metadata: m.metadata,
+      })),
     });
   },
 });

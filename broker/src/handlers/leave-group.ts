@@ -9,8 +9,10 @@ export const leaveGroupHandler = defineHandler({
   maxVersion: 5,
   handle(request, ctx) {
     const batched = ctx.apiVersion >= 3;
-    const leaving = batched ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: request.memberId, groupInstanceId: null }];
-    const r = ctx.broker.groups.leave(request.groupId, leaving);
+    const leaving = batched
+      ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
+      : [{ memberId: request.memberId, groupInstanceId: null }];
+    const r = ctx.services.groups.leave(request.groupId, leaving);
     if (batched) return createLeaveGroupResponse({ errorCode: r.errorCode, members: r.members });
     // Before v3 the one member's error is the response's.
     const memberError = r.members[0]?.errorCode ?? ErrorCode.NONE;

@@ -18,13 +18,21 @@ export const listConfigResourcesHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   handle(request, ctx) {
-    const types = ctx.apiVersion === 0 ? [ResourceType.CLIENT_METRICS] : request.resourceTypes.length === 0 ? DEFAULT_TYPES : request.resourceTypes;
+    const types =
+      ctx.apiVersion === 0
+        ? [ResourceType.CLIENT_METRICS]
+        : request.resourceTypes.length === 0
+          ? DEFAULT_TYPES
+          : request.resourceTypes;
     const unknown = types.find((t) => !KNOWN.has(t));
     if (unknown !== undefined) return createListConfigResourcesResponse({ errorCode: ErrorCode.INVALID_REQUEST });
     const configResources: { resourceName: string; resourceType: number }[] = [];
     for (const type of new Set(types)) {
-      if (type === ResourceType.TOPIC) for (const t of ctx.broker.topics.list()) configResources.push({ resourceName: t.name, resourceType: type });
-      if (type === ResourceType.BROKER) configResources.push({ resourceName: String(ctx.broker.config.nodeId), resourceType: type });
+      if (type === ResourceType.TOPIC)
+        for (const t of ctx.services.metadata.topics())
+          configResources.push({ resourceName: t.name, resourceType: type });
+      if (type === ResourceType.BROKER)
+        configResources.push({ resourceName: String(ctx.services.config.nodeId), resourceType: type });
     }
     return createListConfigResourcesResponse({ configResources });
   },

@@ -10,9 +10,11 @@ export const listGroupsHandler = defineHandler({
     const v = ctx.apiVersion;
     const states = new Set((v >= 4 ? request.statesFilter : []).map((s) => s.toLowerCase()));
     const types = new Set((v >= 5 ? request.typesFilter : []).map((s) => s.toLowerCase()));
-    const groups = ctx.broker.groups
+    const groups = ctx.services.groups
       .list()
-      .filter((g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(g.type)))
+      .filter(
+        (g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(g.type)),
+      )
       .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.type }));
     return createListGroupsResponse({ groups });
   },

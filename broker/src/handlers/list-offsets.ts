@@ -32,10 +32,9 @@ export const listOffsetsHandler = defineHandler({
       const partitions = [];
       for (const p of t.partitions) {
         const out = createListOffsetsResponseListOffsetsPartitionResponse({ partitionIndex: p.partitionIndex });
-        const topic = ctx.broker.topics.get(t.name);
-        const log = topic !== undefined && p.partitionIndex < topic.partitions ? ctx.broker.logs.get(t.name, p.partitionIndex) : undefined;
-        if (log === undefined) {
-          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        const log = ctx.services.partitions.partitionLog(t.name, p.partitionIndex);
+        if (typeof log === "number") {
+          out.errorCode = log;
         } else {
           const ts = p.timestamp;
           let offset = -1n;

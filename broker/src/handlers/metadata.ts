@@ -22,20 +22,24 @@ export const metadataHandler = defineHandler({
   minVersion: 0,
   maxVersion: 13,
   async handle(request, ctx) {
-    const broker = ctx.broker;
-    const cfg = broker.config;
+    const services = ctx.services;
+    const cfg = services.config;
     const topics: MetadataResponseMetadataResponseTopic[] = [];
     // v0 sends an empty list for "all topics"; later versions send null.
     const all = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0);
     const allowCreate = ctx.apiVersion < 4 || request.allowAutoTopicCreation;
     const names: { name: string | null; topicId: string }[] = all
-      ? broker.topics.list().map((t) => ({ name: t.name, topicId: t.id }))
+      ? services.metadata.topics().map((t) => ({ name: t.name, topicId: t.id }))
       : (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }));
     for (const want of names) {
       const byId = want.topicId !== ZERO_UUID;
-      let info = byId ? broker.topics.byId(want.topicId) : want.name !== null ? broker.topics.get(want.name) : undefined;
+      let info = byId
+        ? services.metadata.topicById(want.topicId)
+        : want.name !== null
+          ? services.metadata.topic(want.name)
+          : undefined;
       if (info === undefined && !byId && want.name !== null && allowCreate && cfg.props["auto.create.topics.enable"]) {
-        const created = await broker.autoCreateTopic(want.name);
+        const created = await services.topics.autoCreate(want.name);
         if (typeof created === "number") {
           topics.push(createMetadataResponseMetadataResponseTopic({ name: want.name, errorCode: created }));
           continue;
@@ -76,7 +80,7 @@ export const metadataHandler = defineHandler({
     }
     return createMetadataResponse({
       brokers: [{ nodeId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort, rack: null }],
-      clusterId: broker.topics.clusterId,
+      clusterId: services.metadata.clusterId,
       controllerId: cfg.nodeId,
       topics,
     });

@@ -15,9 +15,9 @@ export const offsetCommitHandler = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const byId = v >= 10;
-    const registry = ctx.broker.topics;
-    const names = request.topics.map((t) => (byId ? registry.byId(t.topicId)?.name : t.name));
-    const results = await ctx.broker.groups.commitOffsets({
+    const metadata = ctx.services.metadata;
+    const names = request.topics.map((t) => (byId ? metadata.topicById(t.topicId)?.name : t.name));
+    const results = await ctx.services.groups.commitOffsets({
       groupId: request.groupId,
       generationIdOrMemberEpoch: v >= 1 ? request.generationIdOrMemberEpoch : -1,
       memberId: v >= 1 ? request.memberId : "",
@@ -27,7 +27,10 @@ export const offsetCommitHandler = defineHandler({
       apiVersion: v,
     });
     const topics = results.map((r, i) => {
-      const partitions = names[i] === undefined ? r.partitions.map((p) => ({ ...p, errorCode: ErrorCode.UNKNOWN_TOPIC_ID })) : r.partitions;
+      const partitions =
+        names[i] === undefined
+          ? r.partitions.map((p) => ({ ...p, errorCode: ErrorCode.UNKNOWN_TOPIC_ID }))
+          : r.partitions;
       return { name: r.name, topicId: byId ? request.topics[i]!.topicId : ZERO_UUID, partitions };
     });
     return createOffsetCommitResponse({ topics });

@@ -7,7 +7,7 @@ export const offsetDeleteHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(request, ctx) {
-    const r = await ctx.broker.groups.deleteOffsets(request.groupId, request.topics);
+    const r = await ctx.services.groups.deleteOffsets(request.groupId, request.topics);
     return createOffsetDeleteResponse({ errorCode: r.errorCode, topics: r.topics });
   },
 });

@@ -17,20 +17,23 @@ export const offsetFetchHandler = defineHandler({
   minVersion: 0,
   maxVersion: 10,
   handle(request, ctx) {
-    const groups = ctx.broker.groups;
-    const registry = ctx.broker.topics;
+    const groups = ctx.services.groups;
+    const metadata = ctx.services.metadata;
     const v = ctx.apiVersion;
     if (v >= 8) {
       const byId = v >= 10;
       const out: OffsetFetchResponseOffsetFetchResponseGroup[] = request.groups.map((g) => {
         const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : null;
-        const names = g.topics?.map((t) => (byId ? registry.byId(t.topicId)?.name : t.name)) ?? null;
-        const asked = g.topics?.map((t, i) => ({ name: names![i] ?? "", partitionIndexes: t.partitionIndexes })) ?? null;
+        const names = g.topics?.map((t) => (byId ? metadata.topicById(t.topicId)?.name : t.name)) ?? null;
+        const asked =
+          g.topics?.map((t, i) => ({ name: names![i] ?? "", partitionIndexes: t.partitionIndexes })) ?? null;
         const r = groups.fetchOffsets(g.groupId, asked, member);
         const topics = r.topics.map((t, i) => {
           const unknownId = names !== null && names[i] === undefined;
-          const topicId = byId ? (g.topics?.[i]?.topicId ?? registry.get(t.name)?.id ?? ZERO_UUID) : ZERO_UUID;
-          const partitions = unknownId ? t.partitions.map((p) => ({ ...p, errorCode: ErrorCode.UNKNOWN_TOPIC_ID })) : t.partitions;
+          const topicId = byId ? (g.topics?.[i]?.topicId ?? metadata.topic(t.name)?.id ?? ZERO_UUID) : ZERO_UUID;
+          const partitions = unknownId
+            ? t.partitions.map((p) => ({ ...p, errorCode: ErrorCode.UNKNOWN_TOPIC_ID }))
+            : t.partitions;
           return { ...t, topicId, partitions };
         });
         return { groupId: g.groupId, errorCode: r.errorCode, topics };
@@ -42,6 +45,9 @@ export const offsetFetchHandler = defineHandler({
       // v0-1 have no top-level error: each partition carries it.
       for (const t of r.topics) for (const p of t.partitions) p.errorCode = r.errorCode;
     }
-    return createOffsetFetchResponse({ topics: r.topics.map((t) => ({ ...t, topicId: ZERO_UUID })), errorCode: r.errorCode });
+    return createOffsetFetchResponse({
+      topics: r.topics.map((t) => ({ ...t, topicId: ZERO_UUID })),
+      errorCode: r.errorCode,
+    });
   },
 });

@@ -14,7 +14,11 @@ import { defineHandler, type RequestContext } from "./handler.js";
 const MAGIC_OFFSET = 16;
 
 /** Errors Kafka answers with logStartOffset -1 (its ReplicaManager's "unknown append info"). */
-const NO_LOG_START_OFFSET: ReadonlySet<number> = new Set([ErrorCode.CORRUPT_MESSAGE, ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE]);
+const NO_LOG_START_OFFSET: ReadonlySet<number> = new Set([
+  ErrorCode.CORRUPT_MESSAGE,
+  ErrorCode.MESSAGE_TOO_LARGE,
+  ErrorCode.RECORD_LIST_TOO_LARGE,
+]);
 
 /**
  * Produce v0-13. acks 0 (no response), 1 and -1 (the same on one node: the append has reached the
@@ -35,9 +39,14 @@ export const produceHandler = defineHandler({
     for (const topic of request.topicData) {
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
       responses.push({ name: topic.name, topicId: topic.topicId, partitionResponses });
-      const name = byId ? ctx.broker.topics.byId(topic.topicId)?.name : topic.name;
+      const name = byId ? ctx.services.metadata.topicById(topic.topicId)?.name : topic.name;
       for (const p of topic.partitionData) {
-        const r = createProduceResponsePartitionProduceResponse({ index: p.index, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n });
+        const r = createProduceResponsePartitionProduceResponse({
+          index: p.index,
+          baseOffset: -1n,
+          logAppendTimeMs: -1n,
+          logStartOffset: -1n,
+        });
         partitionResponses.push(r);
         if (acks !== 0 && acks !== 1 && acks !== -1) {
           r.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
@@ -63,11 +72,10 @@ async function appendPartition(
   records: Buffer | null,
   out: ProduceResponsePartitionProduceResponse,
 ): Promise<void> {
-  const broker = ctx.broker;
-  const topic = broker.topics.get(topicName);
-  const log = topic !== undefined && partition >= 0 && partition < topic.partitions ? broker.logs.get(topicName, partition) : undefined;
-  if (log === undefined) {
-    out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  const services = ctx.services;
+  const log = services.partitions.partitionLog(topicName, partition);
+  if (typeof log === "number") {
+    out.errorCode = log;
     return;
   }
   if (records === null || records.length < MAGIC_OFFSET + 1) {
@@ -88,11 +96,13 @@ async function appendPartition(
   const result = await log.append(batches);
   out.errorCode = result.errorCode;
   out.errorMessage = result.errorMessage;
-  out.recordErrors = (result.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
+  if (result.recordErrors !== undefined && result.recordErrors.length > 0) {
+    out.recordErrors = result.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
+  }
   out.baseOffset = result.baseOffset;
   out.logAppendTimeMs = result.logAppendTime;
   // As Kafka: a batch refused whole before validation (corrupt, too large) gets no log start offset;
   // other errors (invalid records, sequence and epoch errors) report the partition's.
   out.logStartOffset = NO_LOG_START_OFFSET.has(result.errorCode) ? -1n : result.logStartOffset;
-  if (result.errorCode === ErrorCode.NONE) broker.fetchWaiters.notify(topicName, partition);
+  if (result.errorCode === ErrorCode.NONE) services.fetchWaiters.notify(topicName, partition);
 }

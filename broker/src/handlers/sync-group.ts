@@ -9,7 +9,7 @@ export const syncGroupHandler = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const assignments = new Map(request.assignments.map((a) => [a.memberId, a.assignment]));
-    const r = await ctx.broker.groups.sync(
+    const r = await ctx.services.groups.sync(
       request.groupId,
       request.memberId,
       v >= 3 ? request.groupInstanceId : null,
@@ -18,6 +18,11 @@ export const syncGroupHandler = defineHandler({
       v >= 5 ? request.protocolName : null,
       assignments,
     );
-    return createSyncGroupResponse({ errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment });
+    return createSyncGroupResponse({
+      errorCode: r.errorCode,
+      protocolType: r.protocolType,
+      protocolName: r.protocolName,
+      assignment: r.assignment,
+    });
   },
 });

@@ -14,9 +14,11 @@ export const updateFeaturesHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   handle(request, ctx) {
+    const finalized = ctx.services.metadata.finalizedFeatures();
     const reasons = request.featureUpdates.map((u) => {
-      const type = ctx.apiVersion === 0 ? (u.allowDowngrade ? UpgradeType.SAFE_DOWNGRADE : UpgradeType.UPGRADE) : u.upgradeType;
-      return invalidFeatureUpdate(u.feature, u.maxVersionLevel, type);
+      const type =
+        ctx.apiVersion === 0 ? (u.allowDowngrade ? UpgradeType.SAFE_DOWNGRADE : UpgradeType.UPGRADE) : u.upgradeType;
+      return invalidFeatureUpdate(finalized, u.feature, u.maxVersionLevel, type);
     });
     const firstError = reasons.find((r) => r !== undefined);
     const errorCode = firstError === undefined ? ErrorCode.NONE : ErrorCode.INVALID_UPDATE_VERSION;

@@ -10,9 +10,9 @@ import {
   type ApiResponses,
   type ResponseHeader,
 } from "@tskafka/protocol";
-import type { Broker } from "../broker.js";
 import type { Handler, RequestContext } from "../handlers/handler.js";
 import { ErrorCode } from "../errors.js";
+import type { Services } from "../services.js";
 import { FrameReader } from "./frame-reader.js";
 
 /** Bytes of unprocessed requests buffered per connection before the socket is paused. */
@@ -33,19 +33,19 @@ export class Connection {
 
   constructor(
     private readonly socket: Socket,
-    private readonly broker: Broker,
+    private readonly services: Services,
     private readonly handlers: ReadonlyMap<number, Handler>,
   ) {
     this.remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
-    this.reader = new FrameReader(broker.config.props["socket.request.max.bytes"]);
+    this.reader = new FrameReader(services.config.props["socket.request.max.bytes"]);
     this.closedPromise = new Promise((resolve) => (this.markClosed = resolve));
     socket.setNoDelay(true);
     socket.on("data", (chunk) => this.onData(chunk));
-    socket.on("error", (e) => broker.log.debug(`connection ${this.remote}: ${e.message}`));
+    socket.on("error", (e) => services.log.debug(`connection ${this.remote}: ${e.message}`));
     socket.on("close", () => {
       this.closing = true;
       this.markClosed();
-      broker.log.info(`connection closed ${this.remote}`);
+      services.log.info(`connection closed ${this.remote}`);
     });
   }
 
@@ -54,7 +54,7 @@ export class Connection {
   }
 
   close(reason?: string): void {
-    if (reason !== undefined) this.broker.log.warn(`closing connection ${this.remote}: ${reason}`);
+    if (reason !== undefined) this.services.log.warn(`closing connection ${this.remote}: ${reason}`);
     this.closing = true;
     this.socket.destroy();
   }
@@ -89,7 +89,7 @@ export class Connection {
           await this.handle(payload);
         } catch (e) {
           // Whatever one request does wrong ends its connection, never the process.
-          this.broker.log.error(`request from ${this.remote} failed: ${(e as Error).stack ?? String(e)}`);
+          this.services.log.error(`request from ${this.remote} failed: ${(e as Error).stack ?? String(e)}`);
           this.close("internal error while handling a request");
           return;
         }
@@ -123,13 +123,13 @@ export class Connection {
       if (e instanceof DecodeError || e instanceof RangeError) return this.close(`malformed request: ${e.message}`);
       throw e;
     }
-    const log = this.broker.log;
+    const log = this.services.log;
     if (log.enabled("debug")) {
       const extra = request.trailingBytes > 0 ? ` (${request.trailingBytes} trailing bytes ignored)` : "";
       log.debug(`${this.remote} -> api ${apiKey} v${apiVersion} #${correlationId}${extra}`);
     }
     const ctx: RequestContext = {
-      broker: this.broker,
+      services: this.services,
       header: request.header,
       apiVersion,
       clientId: request.header.clientId,
@@ -149,7 +149,7 @@ export class Connection {
   }
 
   private unsupportedApiVersions(): ApiResponses[18] {
-    const body = this.broker.apiVersionsResponse();
+    const body = this.services.apiVersionsResponse();
     return createApiVersionsResponse({ errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: body.apiKeys });
   }
 

@@ -1,0 +1,31 @@
+import type { ApiVersionsResponse } from "@tskafka/protocol";
+import type { FetchSessionCache } from "./cluster/fetch-sessions.js";
+import type { FetchWaiters } from "./cluster/fetch-waiters.js";
+import type { ClusterMetadata } from "./cluster/metadata.js";
+import type { PartitionLogs } from "./cluster/partition-logs.js";
+import type { ProducerIds } from "./cluster/producer-ids.js";
+import type { TopicAdmin } from "./cluster/topic-admin.js";
+import type { BrokerConfig } from "./config.js";
+import type { GroupService } from "./group/coordinator.js";
+import type { Logger } from "./logger.js";
+
+/**
+ * What handlers may use: each service answers one kind of question, none of them is the broker itself
+ * (handlers cannot start, stop or rewire it).
+ */
+export interface Services {
+  /** The config in force: server.properties and flags with the dynamic broker configs over them. */
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  /** Cluster state: the cluster id, topics, dynamic broker configs, features. */
+  readonly metadata: ClusterMetadata;
+  /** Creating, deleting and growing topics with their logs. */
+  readonly topics: TopicAdmin;
+  readonly partitions: PartitionLogs;
+  readonly groups: GroupService;
+  readonly fetchWaiters: FetchWaiters;
+  readonly fetchSessions: FetchSessionCache;
+  readonly producerIds: ProducerIds;
+  /** The ApiVersions answer, built once from the handler registry. */
+  apiVersionsResponse(): ApiVersionsResponse;
+}
