@@ -60,7 +60,12 @@ function decodeVersioned<T>(codec: MessageCodec<T>, buf: Buffer): T {
   return codec.decode(new Reader(buf, 2, buf.length), version);
 }
 
-export function offsetCommitRecord(group: string, topic: string, partition: number, value: OffsetCommitValue | null): CoordinatorRecord {
+export function offsetCommitRecord(
+  group: string,
+  topic: string,
+  partition: number,
+  value: OffsetCommitValue | null,
+): CoordinatorRecord {
   return {
     key: encodeVersioned(OffsetCommitKeyCodec, { group, topic, partition }, RecordType.OFFSET_COMMIT),
     value:
@@ -81,7 +86,10 @@ export function groupMetadataRecord(group: string, value: GroupMetadataValue | n
   };
 }
 
-export function consumerGroupMetadataRecord(groupId: string, value: ConsumerGroupMetadataValue | null): CoordinatorRecord {
+export function consumerGroupMetadataRecord(
+  groupId: string,
+  value: ConsumerGroupMetadataValue | null,
+): CoordinatorRecord {
   return {
     key: encodeVersioned(ConsumerGroupMetadataKeyCodec, { groupId }, RecordType.CONSUMER_GROUP_METADATA),
     value: value === null ? null : encodeVersioned(ConsumerGroupMetadataValueCodec, value, 0),
@@ -94,7 +102,11 @@ export function consumerMemberMetadataRecord(
   value: ConsumerGroupMemberMetadataValue | null,
 ): CoordinatorRecord {
   return {
-    key: encodeVersioned(ConsumerGroupMemberMetadataKeyCodec, { groupId, memberId }, RecordType.CONSUMER_GROUP_MEMBER_METADATA),
+    key: encodeVersioned(
+      ConsumerGroupMemberMetadataKeyCodec,
+      { groupId, memberId },
+      RecordType.CONSUMER_GROUP_MEMBER_METADATA,
+    ),
     value: value === null ? null : encodeVersioned(ConsumerGroupMemberMetadataValueCodec, value, 0),
   };
 }
@@ -120,7 +132,12 @@ export type DecodedRecord =
   | { type: "group"; group: string; value: GroupMetadataValue | null }
   | { type: "consumer-group"; group: string; value: ConsumerGroupMetadataValue | null }
   | { type: "consumer-member"; group: string; memberId: string; value: ConsumerGroupMemberMetadataValue | null }
-  | { type: "consumer-assignment"; group: string; memberId: string; value: ConsumerGroupCurrentMemberAssignmentValue | null };
+  | {
+      type: "consumer-assignment";
+      group: string;
+      memberId: string;
+      value: ConsumerGroupCurrentMemberAssignmentValue | null;
+    };
 
 export function decodeRecord(key: Buffer, value: Buffer | null): DecodedRecord | undefined {
   if (key.length < 2) return undefined;
@@ -134,11 +151,19 @@ export function decodeRecord(key: Buffer, value: Buffer | null): DecodedRecord |
     }
     case RecordType.GROUP_METADATA: {
       const k = decodeVersioned(GroupMetadataKeyCodec, key);
-      return { type: "group", group: k.group, value: value === null ? null : decodeVersioned(GroupMetadataValueCodec, value) };
+      return {
+        type: "group",
+        group: k.group,
+        value: value === null ? null : decodeVersioned(GroupMetadataValueCodec, value),
+      };
     }
     case RecordType.CONSUMER_GROUP_METADATA: {
       const k = decodeVersioned(ConsumerGroupMetadataKeyCodec, key);
-      return { type: "consumer-group", group: k.groupId, value: value === null ? null : decodeVersioned(ConsumerGroupMetadataValueCodec, value) };
+      return {
+        type: "consumer-group",
+        group: k.groupId,
+        value: value === null ? null : decodeVersioned(ConsumerGroupMetadataValueCodec, value),
+      };
     }
     case RecordType.CONSUMER_GROUP_MEMBER_METADATA: {
       const k = decodeVersioned(ConsumerGroupMemberMetadataKeyCodec, key);
@@ -153,4 +178,9 @@ export function decodeRecord(key: Buffer, value: Buffer | null): DecodedRecord |
     default:
       return undefined;
   }
+}
+
+/** The tombstone that deletes a group's metadata, by the group's protocol. */
+export function groupTombstone(kind: "classic" | "consumer", groupId: string): CoordinatorRecord {
+  return kind === "classic" ? groupMetadataRecord(groupId, null) : consumerGroupMetadataRecord(groupId, null);
 }

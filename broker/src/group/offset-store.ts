@@ -1,0 +1,341 @@
+import { ZERO_UUID, type OffsetCommitValue } from "@tskafka/protocol";
+import { hasPartition, type ClusterMetadata } from "../cluster/metadata.js";
+import type { BrokerConfig } from "../config.js";
+import { ErrorCode } from "../errors.js";
+import type { ClassicState } from "./classic-group.js";
+import type { ConsumerGroupState } from "./consumer-group.js";
+import { offsetCommitRecord, type CoordinatorRecord } from "./records.js";
+
+/**
+ * The committed offsets of every group: OffsetCommit, OffsetFetch and OffsetDelete with Kafka's checks,
+ * over an in-memory map that `__consumer_offsets` is the durable copy of. A commit is in the map only
+ * once its record is written; the group-level checks (generation, member epoch) ask the group.
+ */
+
+export interface CommittedOffset {
+  offset: bigint;
+  leaderEpoch: number;
+  metadata: string;
+  commitTimestamp: number;
+  /** Set only by OffsetCommit v1-4 with an explicit retention; -1 otherwise. */
+  expireTimestamp: number;
+}
+
+export interface CommitRequest {
+  groupId: string;
+  /** -1 for commits from outside group management. */
+  generationIdOrMemberEpoch: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  retentionTimeMs: bigint;
+  topics: {
+    name: string;
+    partitions: {
+      partitionIndex: number;
+      committedOffset: bigint;
+      committedLeaderEpoch: number;
+      committedMetadata: string | null;
+    }[];
+  }[];
+  apiVersion: number;
+}
+
+export interface TopicPartitionErrors {
+  name: string;
+  partitions: { partitionIndex: number; errorCode: number }[];
+}
+
+export interface FetchedOffsets {
+  errorCode: number;
+  topics: {
+    name: string;
+    partitions: {
+      partitionIndex: number;
+      committedOffset: bigint;
+      committedLeaderEpoch: number;
+      metadata: string | null;
+      errorCode: number;
+    }[];
+  }[];
+}
+
+/** What the offset store sees of a classic group (ClassicGroup is one). */
+export interface ClassicOffsetGroup {
+  readonly kind: "classic";
+  readonly state: ClassicState;
+  readonly generationId: number;
+  readonly members: { readonly size: number };
+  /** UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID or NONE. */
+  validateMember(memberId: string, groupInstanceId: string | null): number;
+  /** A valid member's commit counts as a sign of life. */
+  touch(memberId: string): void;
+  /** The consumer protocol's subscribed topics, or undefined when not known. */
+  subscribedTopics(): Set<string> | undefined;
+}
+
+/** What the offset store sees of a consumer-protocol group (ConsumerGroup is one). */
+export interface ConsumerOffsetGroup {
+  readonly kind: "consumer";
+  readonly state: ConsumerGroupState;
+  readonly members: { readonly size: number };
+  /** UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, STALE_MEMBER_EPOCH or NONE. */
+  validateMemberEpoch(memberId: string, memberEpoch: number): number;
+  subscribedTopics(): Set<string>;
+}
+
+export type OffsetGroup = ClassicOffsetGroup | ConsumerOffsetGroup;
+
+/** What the offset store uses: settings, topics, the groups' own checks, and the ordered writer. */
+export interface OffsetStoreHost {
+  /** Read at each use. */
+  readonly config: { readonly props: Pick<BrokerConfig["props"], "offset.metadata.max.bytes"> };
+  readonly metadata: Pick<ClusterMetadata, "topic">;
+  group(groupId: string): OffsetGroup | undefined;
+  /** A commit from outside group management to an unknown group makes a "simple" (classic, empty) group. */
+  createSimpleGroup(groupId: string): void;
+  /** Appends to `__consumer_offsets` in order; resolves to an error code. */
+  write(groupId: string, records: CoordinatorRecord[]): Promise<number>;
+}
+
+export class OffsetStore {
+  /** group -> topic -> partition -> offset */
+  private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+
+  constructor(private readonly host: OffsetStoreHost) {}
+
+  // --- the map ---
+
+  /** The offsets of one group, by topic and partition (read-only use). */
+  committed(groupId: string): ReadonlyMap<string, ReadonlyMap<number, CommittedOffset>> | undefined {
+    return this.offsets.get(groupId);
+  }
+
+  has(groupId: string): boolean {
+    return this.offsets.has(groupId);
+  }
+
+  groupIds(): IterableIterator<string> {
+    return this.offsets.keys();
+  }
+
+  set(groupId: string, topic: string, partition: number, o: CommittedOffset): void {
+    let byTopic = this.offsets.get(groupId);
+    if (byTopic === undefined) this.offsets.set(groupId, (byTopic = new Map()));
+    let byPartition = byTopic.get(topic);
+    if (byPartition === undefined) byTopic.set(topic, (byPartition = new Map()));
+    byPartition.set(partition, o);
+  }
+
+  /** Drops one committed offset, and the maps that become empty with it. */
+  delete(groupId: string, topic: string, partition: number): void {
+    const byTopic = this.offsets.get(groupId);
+    const byPartition = byTopic?.get(topic);
+    if (byTopic === undefined || byPartition === undefined) return;
+    byPartition.delete(partition);
+    if (byPartition.size === 0) byTopic.delete(topic);
+    if (byTopic.size === 0) this.offsets.delete(groupId);
+  }
+
+  /** Forgets every offset of a group (once its deletion is written). */
+  drop(groupId: string): void {
+    this.offsets.delete(groupId);
+  }
+
+  /** The tombstones that delete every offset of a group. */
+  tombstones(groupId: string): CoordinatorRecord[] {
+    const records: CoordinatorRecord[] = [];
+    for (const [topic, parts] of this.offsets.get(groupId) ?? []) {
+      for (const partition of parts.keys()) records.push(offsetCommitRecord(groupId, topic, partition, null));
+    }
+    return records;
+  }
+
+  /** An offset record read back from `__consumer_offsets` (null: a tombstone). */
+  replay(groupId: string, topic: string, partition: number, v: OffsetCommitValue | null): void {
+    if (v === null) {
+      this.delete(groupId, topic, partition);
+      return;
+    }
+    this.set(groupId, topic, partition, {
+      offset: v.offset,
+      leaderEpoch: v.leaderEpoch,
+      metadata: v.metadata,
+      commitTimestamp: Number(v.commitTimestamp),
+      expireTimestamp: Number(v.expireTimestamp),
+    });
+  }
+
+  // --- OffsetCommit ---
+
+  /** The group-level check of a commit: an error for every partition, or NONE. */
+  private validateCommit(req: CommitRequest): number {
+    const epoch = req.generationIdOrMemberEpoch;
+    const group = this.host.group(req.groupId);
+    if (group === undefined) {
+      // Commits from outside group management create a "simple" group.
+      if (epoch >= 0) return req.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
+      this.host.createSimpleGroup(req.groupId);
+      return ErrorCode.NONE;
+    }
+    if (group.kind === "consumer") {
+      if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      if (epoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+      return group.validateMemberEpoch(req.memberId, epoch);
+    }
+    if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (epoch < 0 && group.state === "Empty") return ErrorCode.NONE;
+    if (epoch >= 0 || req.memberId !== "" || req.groupInstanceId !== null) {
+      const error = group.validateMember(req.memberId, req.groupInstanceId);
+      if (error !== ErrorCode.NONE) return error;
+      if (epoch !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    } else if (group.state !== "Empty") {
+      // Neither a member nor a generation, but the group has members: not one of them.
+      return ErrorCode.UNKNOWN_MEMBER_ID;
+    }
+    if (group.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS;
+    group.touch(req.memberId);
+    return ErrorCode.NONE;
+  }
+
+  async commit(req: CommitRequest): Promise<TopicPartitionErrors[]> {
+    const groupError = req.groupId === "" && req.apiVersion > 0 ? ErrorCode.INVALID_GROUP_ID : this.validateCommit(req);
+    const result: TopicPartitionErrors[] = [];
+    const records: CoordinatorRecord[] = [];
+    const applied: { topic: string; partition: number; value: CommittedOffset; out: { errorCode: number } }[] = [];
+    const now = Date.now();
+    const maxMetadata = this.host.config.props["offset.metadata.max.bytes"];
+    const retention = req.retentionTimeMs;
+    for (const t of req.topics) {
+      const partitions: TopicPartitionErrors["partitions"] = [];
+      result.push({ name: t.name, partitions });
+      const info = this.host.metadata.topic(t.name);
+      for (const p of t.partitions) {
+        const out = { partitionIndex: p.partitionIndex, errorCode: groupError };
+        partitions.push(out);
+        if (groupError !== ErrorCode.NONE) continue;
+        if (!hasPartition(info, p.partitionIndex)) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          continue;
+        }
+        const metadata = p.committedMetadata ?? "";
+        if (Buffer.byteLength(metadata) > maxMetadata) {
+          out.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+          continue;
+        }
+        const value: CommittedOffset = {
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch,
+          metadata,
+          commitTimestamp: now,
+          expireTimestamp: retention >= 0n ? now + Number(retention) : -1,
+        };
+        records.push(
+          offsetCommitRecord(req.groupId, t.name, p.partitionIndex, {
+            offset: value.offset,
+            leaderEpoch: value.leaderEpoch,
+            metadata,
+            commitTimestamp: BigInt(now),
+            expireTimestamp: BigInt(value.expireTimestamp),
+            topicId: ZERO_UUID,
+          }),
+        );
+        applied.push({ topic: t.name, partition: p.partitionIndex, value, out });
+      }
+    }
+    if (records.length > 0) {
+      const error = await this.host.write(req.groupId, records);
+      for (const a of applied) {
+        if (error === ErrorCode.NONE) this.set(req.groupId, a.topic, a.partition, a.value);
+        else a.out.errorCode = error;
+      }
+    }
+    return result;
+  }
+
+  // --- OffsetFetch ---
+
+  fetch(
+    groupId: string,
+    topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+    member: { memberId: string | null; memberEpoch: number } | null,
+  ): FetchedOffsets {
+    const group = this.host.group(groupId);
+    if (member !== null && member.memberEpoch >= 0 && group?.kind === "consumer") {
+      const error = group.validateMemberEpoch(member.memberId ?? "", member.memberEpoch);
+      if (error !== ErrorCode.NONE) return { errorCode: error, topics: [] };
+    }
+    const committed = this.offsets.get(groupId);
+    const out: FetchedOffsets["topics"] = [];
+    if (topics === null) {
+      for (const [name, parts] of committed ?? []) {
+        if (parts.size === 0) continue;
+        out.push({
+          name,
+          partitions: [...parts].map(([partitionIndex, o]) => ({
+            partitionIndex,
+            committedOffset: o.offset,
+            committedLeaderEpoch: o.leaderEpoch,
+            metadata: o.metadata,
+            errorCode: ErrorCode.NONE,
+          })),
+        });
+      }
+      return { errorCode: ErrorCode.NONE, topics: out };
+    }
+    for (const t of topics) {
+      const parts = committed?.get(t.name);
+      out.push({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partitionIndex) => {
+          const o = parts?.get(partitionIndex);
+          return {
+            partitionIndex,
+            committedOffset: o?.offset ?? -1n,
+            committedLeaderEpoch: o?.leaderEpoch ?? -1,
+            metadata: o?.metadata ?? "",
+            errorCode: ErrorCode.NONE,
+          };
+        }),
+      });
+    }
+    return { errorCode: ErrorCode.NONE, topics: out };
+  }
+
+  // --- OffsetDelete ---
+
+  /** OffsetDelete: only for topics the group is not consuming. */
+  async deleteOffsets(
+    groupId: string,
+    topics: readonly { name: string; partitions: readonly { partitionIndex: number }[] }[],
+  ): Promise<{ errorCode: number; topics: TopicPartitionErrors[] }> {
+    const group = this.host.group(groupId);
+    if (group === undefined || group.state === "Dead") return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
+    let subscribed: Set<string>;
+    if (group.kind === "consumer") subscribed = group.subscribedTopics();
+    else if (group.state === "Empty") subscribed = new Set();
+    else {
+      const s = group.subscribedTopics();
+      if (s === undefined) return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] };
+      subscribed = s;
+    }
+    const records: CoordinatorRecord[] = [];
+    const removed: { topic: string; partition: number }[] = [];
+    const result: TopicPartitionErrors[] = topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map(({ partitionIndex }) => {
+        if (this.host.metadata.topic(t.name) === undefined)
+          return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        if (subscribed.has(t.name)) return { partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
+        if (this.offsets.get(groupId)?.get(t.name)?.has(partitionIndex) === true) {
+          records.push(offsetCommitRecord(groupId, t.name, partitionIndex, null));
+          removed.push({ topic: t.name, partition: partitionIndex });
+        }
+        return { partitionIndex, errorCode: ErrorCode.NONE };
+      }),
+    }));
+    const error = await this.host.write(groupId, records);
+    if (error !== ErrorCode.NONE) return { errorCode: error, topics: [] };
+    for (const r of removed) this.delete(groupId, r.topic, r.partition);
+    return { errorCode: ErrorCode.NONE, topics: result };
+  }
+}
