@@ -88,12 +88,12 @@ function parseLong(v: string): bigint | undefined {
   return n >= -(2n ** 63n) && n < 2n ** 63n ? n : undefined;
 }
 
-/** Kafka's Range validator's words. */
+/** Kafka's Range validator's words (the bound that is crossed, also when there are two). */
 function outOfRange(def: KeySpec, n: number | bigint): string | undefined {
   const { min, max } = def;
-  if ((min === undefined || n >= min) && (max === undefined || n <= max)) return undefined;
-  if (min !== undefined && max !== undefined) return `Value must be between ${min} and ${max}`;
-  return min !== undefined ? `Value must be at least ${min}` : `Value must be no more than ${max}`;
+  if (min !== undefined && n < min) return `Value must be at least ${min}`;
+  if (max !== undefined && n > max) return `Value must be no more than ${max}`;
+  return undefined;
 }
 
 function notOneOf(def: KeySpec, values: readonly string[]): string | undefined {

@@ -2,7 +2,7 @@ import { bool, choice, double, int, list, long, string, type KeyDef, type ValueO
 
 /**
  * The one table of configuration keys: every server.properties key this broker reads and every topic
- * config it knows (Kafka 3.9's), each defined once with its type, default, valid values, importance,
+ * config it knows (Kafka 4.4's), each defined once with its type, default, valid values, importance,
  * documentation, dynamic-ness and synonyms. Start-up parsing (config.ts), DescribeConfigs and the
  * AlterConfigs checks (cluster/config-catalog.ts), the log defaults (log/config.ts), the dynamic broker
  * configs and the README's list of keys (scripts/readme-config-keys.ts) are all derived from it.
@@ -24,12 +24,19 @@ export interface BrokerExtras {
   readonly topic?: { readonly name: string; readonly scale?: number };
   /** Where the broker acts on it; null when it is accepted and described only. */
   readonly appliedIn: string | null;
+  /** Not one of Kafka's keys: a tskafka key for tests, never described (README lists it). */
+  readonly internal?: true;
 }
 
 /** What a topic config says besides its definition. */
 export interface TopicExtras {
   /** The LogConfig field the log layer reads it into; absent when it is stored and described only. */
   readonly log?: string;
+  /**
+   * One of Kafka's internal topic configs (for tests): accepted, and described only when a topic sets
+   * it, as Kafka does.
+   */
+  readonly internal?: true;
 }
 
 export type BrokerKeyDef = KeyDef & BrokerExtras;
@@ -39,6 +46,10 @@ const LONG_MAX = "9223372036854775807";
 const INT_MAX = 2 ** 31 - 1;
 /** Node's timers wait at most this long (a longer delay fires at once), so intervals are capped. */
 const TIMER_MAX = 2 ** 31 - 1;
+/** Kafka 4.0 raised segment.bytes' and log.segment.bytes' minimum to 1 MiB. */
+const SEGMENT_BYTES_MIN = 1024 * 1024;
+/** Kafka's limit of max.decompressed.message.bytes: the largest array a JVM allocates. */
+const MAX_ARRAY = INT_MAX - 8;
 const LISTENER = /^[A-Za-z_]+:\/\/([^:,]*):(\d+)$/;
 
 /** Host and port of a listener such as PLAINTEXT://127.0.0.1:9092 (an empty host: every interface). */
@@ -56,6 +67,12 @@ const oneListener =
       return "expected one listener such as PLAINTEXT://127.0.0.1:9092";
     return addr.port > 65535 ? `port ${addr.port} is out of range` : undefined;
   };
+
+/** Kafka's validator of compression.gzip.level: 1 to 9, or -1 for the codec's default. */
+function gzipLevel(value: string): string | undefined {
+  const n = Number(value);
+  return n === -1 || (n >= 1 && n <= 9) ? undefined : "Value must be between 1 and 9 or equal to -1";
+}
 
 function required(value: string): string | undefined {
   return value === "" ? "a value is required" : undefined;
@@ -141,9 +158,19 @@ export const BROKER_KEYS = {
     dynamic: "read-only",
     appliedIn: "log manager, topic registry, dynamic configs",
   }),
+  "internal.log.segment.bytes": int({
+    default: null,
+    min: 14,
+    importance: "low",
+    doc: "For tests, not a Kafka key: a segment size below the 1 MiB minimum, over log.segment.bytes.",
+    dynamic: "cluster-wide",
+    topic: { name: "segment.bytes" },
+    appliedIn: "log defaults",
+    internal: true,
+  }),
   "log.segment.bytes": int({
     default: "1073741824",
-    min: 14,
+    min: SEGMENT_BYTES_MIN,
     importance: "high",
     doc: "Size at which a segment file is rolled.",
     dynamic: "cluster-wide",
@@ -275,6 +302,188 @@ export const BROKER_KEYS = {
     topic: { name: "max.message.bytes" },
     appliedIn: "log defaults",
   }),
+  "log.message.timestamp.after.max.ms": long({
+    default: "3600000",
+    min: 0,
+    importance: "medium",
+    doc: "How far in the future a CreateTime timestamp may be.",
+    dynamic: "cluster-wide",
+    topic: { name: "message.timestamp.after.max.ms" },
+    appliedIn: "log defaults",
+  }),
+  "log.message.timestamp.before.max.ms": long({
+    default: LONG_MAX,
+    min: 0,
+    importance: "medium",
+    doc: "How far in the past a CreateTime timestamp may be.",
+    dynamic: "cluster-wide",
+    topic: { name: "message.timestamp.before.max.ms" },
+    appliedIn: "log defaults",
+  }),
+  "log.segment.delete.delay.ms": long({
+    default: "60000",
+    min: 0,
+    importance: "high",
+    doc: "Wait before a deleted segment's files are removed.",
+    dynamic: "cluster-wide",
+    topic: { name: "file.delete.delay.ms" },
+    appliedIn: "log defaults",
+  }),
+  "log.index.size.max.bytes": int({
+    default: "10485760",
+    min: 4,
+    importance: "medium",
+    doc: "Largest size of a segment's offset index; a full index rolls the segment.",
+    dynamic: "cluster-wide",
+    topic: { name: "segment.index.bytes" },
+    appliedIn: "log defaults",
+  }),
+  "log.preallocate": bool({
+    default: "false",
+    importance: "medium",
+    doc: "Accepted and described only: segment files are not preallocated.",
+    dynamic: "cluster-wide",
+    topic: { name: "preallocate" },
+    appliedIn: null,
+  }),
+  "log.cleaner.delete.retention.ms": long({
+    default: "86400000",
+    min: 0,
+    importance: "medium",
+    doc: "How long tombstones stay on a compacted topic after it was first cleaned.",
+    dynamic: "cluster-wide",
+    topic: { name: "delete.retention.ms" },
+    appliedIn: "log defaults",
+  }),
+  "log.cleaner.min.cleanable.ratio": double({
+    default: "0.5",
+    min: 0,
+    max: 1,
+    importance: "medium",
+    doc: "Share of uncleaned bytes that makes a compacted log due for cleaning.",
+    dynamic: "cluster-wide",
+    topic: { name: "min.cleanable.dirty.ratio" },
+    appliedIn: "log defaults",
+  }),
+  "log.cleaner.min.compaction.lag.ms": long({
+    default: "0",
+    min: 0,
+    importance: "medium",
+    doc: "Records younger than this are not compacted.",
+    dynamic: "cluster-wide",
+    topic: { name: "min.compaction.lag.ms" },
+    appliedIn: "log defaults",
+  }),
+  "log.cleaner.max.compaction.lag.ms": long({
+    default: LONG_MAX,
+    min: 1,
+    importance: "medium",
+    doc: "Accepted and described only: compaction is not forced by age.",
+    dynamic: "cluster-wide",
+    topic: { name: "max.compaction.lag.ms" },
+    appliedIn: null,
+  }),
+  "compression.type": choice({
+    default: "producer",
+    oneOf: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"],
+    importance: "high",
+    doc: "Codec of stored batches; producer keeps what the producer sent.",
+    dynamic: "cluster-wide",
+    topic: { name: "compression.type" },
+    appliedIn: "log defaults",
+  }),
+  "compression.gzip.level": int({
+    default: "-1",
+    check: gzipLevel,
+    importance: "medium",
+    doc: "Accepted and described only: gzip batches are written at the codec's default level.",
+    dynamic: "cluster-wide",
+    topic: { name: "compression.gzip.level" },
+    appliedIn: null,
+  }),
+  "compression.lz4.level": int({
+    default: "9",
+    min: 1,
+    max: 17,
+    importance: "medium",
+    doc: "Accepted and described only: lz4 batches are written at the codec's default level.",
+    dynamic: "cluster-wide",
+    topic: { name: "compression.lz4.level" },
+    appliedIn: null,
+  }),
+  "compression.zstd.level": int({
+    default: "3",
+    min: -131072,
+    max: 22,
+    importance: "medium",
+    doc: "Accepted and described only: zstd batches are written at the codec's default level.",
+    dynamic: "cluster-wide",
+    topic: { name: "compression.zstd.level" },
+    appliedIn: null,
+  }),
+  "max.decompressed.message.bytes": int({
+    default: String(MAX_ARRAY),
+    min: 1,
+    max: MAX_ARRAY,
+    importance: "medium",
+    doc: "Accepted and described only: decompressed batches are not limited by it.",
+    dynamic: "cluster-wide",
+    topic: { name: "max.decompressed.message.bytes" },
+    appliedIn: null,
+  }),
+  "min.insync.replicas": int({
+    default: "1",
+    min: 1,
+    importance: "high",
+    doc: "Accepted and described only: the one replica is always in sync.",
+    dynamic: "cluster-wide",
+    topic: { name: "min.insync.replicas" },
+    appliedIn: null,
+  }),
+  "unclean.leader.election.enable": bool({
+    default: "false",
+    importance: "high",
+    doc: "Accepted and described only: there is one replica, never an unclean election.",
+    dynamic: "cluster-wide",
+    topic: { name: "unclean.leader.election.enable" },
+    appliedIn: null,
+  }),
+  "log.local.retention.bytes": long({
+    default: "-2",
+    min: -2,
+    importance: "medium",
+    doc: "Accepted and described only: no tiered storage.",
+    dynamic: "cluster-wide",
+    topic: { name: "local.retention.bytes" },
+    appliedIn: null,
+  }),
+  "log.local.retention.ms": long({
+    default: "-2",
+    min: -2,
+    importance: "medium",
+    doc: "Accepted and described only: no tiered storage.",
+    dynamic: "cluster-wide",
+    topic: { name: "local.retention.ms" },
+    appliedIn: null,
+  }),
+  "log.remote.copy.lag.bytes": long({
+    default: "-1",
+    min: -1,
+    importance: "medium",
+    doc: "Accepted and described only: no tiered storage.",
+    dynamic: "cluster-wide",
+    topic: { name: "remote.copy.lag.bytes" },
+    appliedIn: null,
+  }),
+  "log.remote.copy.lag.ms": long({
+    default: "0",
+    min: -1,
+    importance: "medium",
+    doc: "Accepted and described only: no tiered storage.",
+    dynamic: "cluster-wide",
+    topic: { name: "remote.copy.lag.ms" },
+    appliedIn: null,
+  }),
   "offsets.topic.num.partitions": int({
     default: "50",
     min: 1,
@@ -359,7 +568,10 @@ export const BROKER_KEYS = {
   }),
 } satisfies Record<string, BrokerKeyDef>;
 
-/** Kafka 3.9's topic configs, in name order (as DescribeConfigs lists them). */
+/**
+ * Kafka 4.4's topic configs, in name order (as DescribeConfigs lists them), and its internal
+ * internal.segment.bytes. Those without a `log` field are stored and described only (their doc says so).
+ */
 export const TOPIC_KEYS = {
   "cleanup.policy": list({
     default: "delete",
@@ -370,17 +582,16 @@ export const TOPIC_KEYS = {
   }),
   "compression.gzip.level": int({
     default: "-1",
-    min: -1,
-    max: 9,
+    check: gzipLevel,
     importance: "medium",
-    doc: "gzip level when compression.type is gzip.",
+    doc: "Accepted and described only: gzip batches are written at the codec's default level.",
   }),
   "compression.lz4.level": int({
     default: "9",
     min: 1,
     max: 17,
     importance: "medium",
-    doc: "lz4 level when compression.type is lz4.",
+    doc: "Accepted and described only: lz4 batches are written at the codec's default level.",
   }),
   "compression.type": choice({
     default: "producer",
@@ -394,7 +605,7 @@ export const TOPIC_KEYS = {
     min: -131072,
     max: 22,
     importance: "medium",
-    doc: "zstd level when compression.type is zstd.",
+    doc: "Accepted and described only: zstd batches are written at the codec's default level.",
   }),
   "delete.retention.ms": long({
     default: "86400000",
@@ -402,6 +613,11 @@ export const TOPIC_KEYS = {
     importance: "medium",
     doc: "How long tombstones stay on a compacted topic after it was first cleaned.",
     log: "deleteRetentionMs",
+  }),
+  "errors.deadletterqueue.group.enable": bool({
+    default: "false",
+    importance: "medium",
+    doc: "Accepted and described only: streams groups and their dead letter queues are not supported.",
   }),
   "file.delete.delay.ms": long({
     default: "60000",
@@ -427,7 +643,7 @@ export const TOPIC_KEYS = {
   "follower.replication.throttled.replicas": list({
     default: "",
     importance: "medium",
-    doc: "Replicas throttled on the follower side (no replication here).",
+    doc: "Accepted and described only: no replication.",
   }),
   "index.interval.bytes": int({
     default: "4096",
@@ -436,28 +652,35 @@ export const TOPIC_KEYS = {
     doc: "Bytes of records between two entries of the offset index.",
     log: "indexIntervalBytes",
   }),
+  "internal.segment.bytes": int({
+    default: null,
+    min: 14,
+    importance: "medium",
+    doc: "For tests (Kafka's internal key): a segment size below the 1 MiB minimum, over segment.bytes.",
+    internal: true,
+  }),
   "leader.replication.throttled.replicas": list({
     default: "",
     importance: "medium",
-    doc: "Replicas throttled on the leader side (no replication here).",
+    doc: "Accepted and described only: no replication.",
   }),
   "local.retention.bytes": long({
     default: "-2",
     min: -2,
     importance: "medium",
-    doc: "Local retention by size with tiered storage (-2: retention.bytes).",
+    doc: "Accepted and described only: no tiered storage (-2: retention.bytes).",
   }),
   "local.retention.ms": long({
     default: "-2",
     min: -2,
     importance: "medium",
-    doc: "Local retention by age with tiered storage (-2: retention.ms).",
+    doc: "Accepted and described only: no tiered storage (-2: retention.ms).",
   }),
   "max.compaction.lag.ms": long({
     default: LONG_MAX,
     min: 1,
     importance: "medium",
-    doc: "Longest a record may stay uncompacted.",
+    doc: "Accepted and described only: compaction is not forced by age.",
   }),
   "max.message.bytes": int({
     default: "1048588",
@@ -466,18 +689,15 @@ export const TOPIC_KEYS = {
     doc: "Largest record batch accepted.",
     log: "maxMessageBytes",
   }),
-  "message.downconversion.enable": bool({
-    default: "true",
-    importance: "low",
-    doc: "Whether old fetch versions may get down-converted batches.",
-  }),
-  "message.format.version": string({
-    default: "3.0-IV1",
+  "max.decompressed.message.bytes": int({
+    default: String(MAX_ARRAY),
+    min: 1,
+    max: MAX_ARRAY,
     importance: "medium",
-    doc: "Deprecated; ignored since Kafka 3.0.",
+    doc: "Accepted and described only: decompressed batches are not limited by it.",
   }),
   "message.timestamp.after.max.ms": long({
-    default: LONG_MAX,
+    default: "3600000",
     min: 0,
     importance: "medium",
     doc: "How far in the future a CreateTime timestamp may be.",
@@ -489,12 +709,6 @@ export const TOPIC_KEYS = {
     importance: "medium",
     doc: "How far in the past a CreateTime timestamp may be.",
     log: "messageTimestampBeforeMaxMs",
-  }),
-  "message.timestamp.difference.max.ms": long({
-    default: LONG_MAX,
-    min: 0,
-    importance: "medium",
-    doc: "Deprecated; see message.timestamp.before.max.ms and message.timestamp.after.max.ms.",
   }),
   "message.timestamp.type": choice({
     default: "CreateTime",
@@ -522,22 +736,34 @@ export const TOPIC_KEYS = {
     default: "1",
     min: 1,
     importance: "medium",
-    doc: "Replicas that must have an acks=all write (one here).",
+    doc: "Accepted and described only: the one replica is always in sync.",
   }),
   preallocate: bool({
     default: "false",
     importance: "medium",
-    doc: "Preallocate segment files.",
+    doc: "Accepted and described only: segment files are not preallocated.",
+  }),
+  "remote.copy.lag.bytes": long({
+    default: "-1",
+    min: -1,
+    importance: "medium",
+    doc: "Accepted and described only: no tiered storage.",
+  }),
+  "remote.copy.lag.ms": long({
+    default: "0",
+    min: -1,
+    importance: "medium",
+    doc: "Accepted and described only: no tiered storage.",
   }),
   "remote.log.copy.disable": bool({
     default: "false",
     importance: "medium",
-    doc: "Stop copying segments to tiered storage.",
+    doc: "Accepted and described only: no tiered storage.",
   }),
   "remote.log.delete.on.disable": bool({
     default: "false",
     importance: "medium",
-    doc: "Delete tiered data when tiered storage is turned off.",
+    doc: "Accepted and described only: no tiered storage.",
   }),
   "remote.storage.enable": bool({
     default: "false",
@@ -559,7 +785,7 @@ export const TOPIC_KEYS = {
   }),
   "segment.bytes": int({
     default: "1073741824",
-    min: 14,
+    min: SEGMENT_BYTES_MIN,
     importance: "medium",
     doc: "Size at which a segment file is rolled.",
     log: "segmentBytes",
@@ -588,7 +814,7 @@ export const TOPIC_KEYS = {
   "unclean.leader.election.enable": bool({
     default: "false",
     importance: "medium",
-    doc: "Whether an out-of-sync replica may become leader (one replica here).",
+    doc: "Accepted and described only: there is one replica, never an unclean election.",
   }),
 } satisfies Record<string, TopicKeyDef>;
 

@@ -21,7 +21,7 @@ let dataDir: string;
 let broker: BrokerProcess;
 let admin: Admin;
 
-const properties = { "log.retention.check.interval.ms": 100, "log.segment.bytes": 100_000 };
+const properties = { "log.retention.check.interval.ms": 100, "log.segment.bytes": 4 * 1024 * 1024 };
 
 async function connect(): Promise<void> {
   broker = await startBroker({ dataDir, properties });
@@ -76,39 +76,40 @@ test(
     await admin.createTopics({
       topics: [
         { topic: "seg", numPartitions: 1 },
-        { topic: "own", numPartitions: 1, configEntries: [{ name: "segment.bytes", value: "50000" }] },
+        { topic: "own", numPartitions: 1, configEntries: [{ name: "segment.bytes", value: "8388608" }] },
       ],
     });
 
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [{ type: BROKER, name: "1", configEntries: [{ name: "log.segment.bytes", value: "300" }] }],
+      resources: [{ type: BROKER, name: "1", configEntries: [{ name: "log.segment.bytes", value: "1048576" }] }],
     });
     let node = await describe(BROKER, "1", ["log.segment.bytes", "num.partitions"]);
-    assert.equal(node.get("log.segment.bytes")?.configValue, "300");
+    assert.equal(node.get("log.segment.bytes")?.configValue, "1048576");
     assert.equal(node.get("log.segment.bytes")?.configSource, Source.DYNAMIC_BROKER);
     assert.equal(node.get("log.segment.bytes")?.readOnly, false);
     assert.deepEqual(synonyms(node.get("log.segment.bytes")), [
-      `${Source.DYNAMIC_BROKER}:log.segment.bytes=300`,
-      `${Source.STATIC}:log.segment.bytes=100000`,
+      `${Source.DYNAMIC_BROKER}:log.segment.bytes=1048576`,
+      `${Source.STATIC}:log.segment.bytes=4194304`,
       `${Source.DEFAULT}:log.segment.bytes=1073741824`,
     ]);
     assert.equal(node.get("num.partitions")?.readOnly, true);
 
     // A topic without its own segment.bytes follows the broker's; one with it keeps it.
     const seg = await describe(2, "seg", ["segment.bytes"]);
-    assert.equal(seg.get("segment.bytes")?.configValue, "300");
+    assert.equal(seg.get("segment.bytes")?.configValue, "1048576");
     assert.equal(seg.get("segment.bytes")?.configSource, Source.DYNAMIC_BROKER);
     const own = await describe(2, "own", ["segment.bytes"]);
-    assert.equal(own.get("segment.bytes")?.configValue, "50000");
+    assert.equal(own.get("segment.bytes")?.configValue, "8388608");
     assert.deepEqual(synonyms(own.get("segment.bytes")).slice(0, 2), [
-      `${Source.TOPIC}:segment.bytes=50000`,
-      `${Source.DYNAMIC_BROKER}:log.segment.bytes=300`,
+      `${Source.TOPIC}:segment.bytes=8388608`,
+      `${Source.DYNAMIC_BROKER}:log.segment.bytes=1048576`,
     ]);
 
-    await produce("seg", 8, 200);
-    await produce("own", 8, 200);
-    assert.ok((await segmentFiles(join(dataDir, "seg-0"))) >= 7, "the lowered log.segment.bytes rolls the open log");
+    // 2.4 MB each: several segments at the lowered 1 MiB (Kafka 4's minimum), one at 8 MiB.
+    await produce("seg", 8, 300_000);
+    await produce("own", 8, 300_000);
+    assert.ok((await segmentFiles(join(dataDir, "seg-0"))) >= 2, "the lowered log.segment.bytes rolls the open log");
     assert.equal(await segmentFiles(join(dataDir, "own-0")), 1);
 
     // The legacy AlterConfigs KafkaJS sends replaces the whole set; retention applies to the existing log.

@@ -100,7 +100,7 @@ test(
     assert.equal(r.code, 0, r.out);
     assert.match(
       r.out,
-      /retention.ms=5000 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention.ms=5000, DEFAULT_CONFIG:log.retention.hours=168\}/,
+      /retention.ms=5000 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention.ms=5000\}/,
     );
     assert.match(r.out, /cleanup.policy=compact,delete/);
 
@@ -115,7 +115,7 @@ test(
     assert.notEqual(r.code, 0);
     assert.match(
       r.out,
-      /InvalidConfigurationException: Invalid value 1 for configuration segment.bytes: Value must be at least 14/,
+      /InvalidConfigurationException: Invalid value 1 for configuration segment.bytes: Value must be at least 1048576/,
     );
 
     r = await configs("--entity-type", "brokers", "--entity-name", "1", "--describe", "--all");

@@ -158,21 +158,21 @@ test("describeConfigs and alterConfigs on a topic and the broker", { timeout: 15
 });
 
 test("a retention change applies to the partition's existing log", { timeout: 20_000 }, async () => {
-  await admin.createTopics({ topics: [{ topic: "ret", numPartitions: 1, configEntries: [{ name: "segment.bytes", value: "300" }] }] });
+  await admin.createTopics({ topics: [{ topic: "ret", numPartitions: 1, configEntries: [{ name: "internal.segment.bytes", value: "300" }] }] });
   const producer = kafka.producer();
   await producer.connect();
   for (let i = 0; i < 12; i++) await producer.send({ topic: "ret", messages: [{ value: Buffer.alloc(200, i) }] });
   await producer.disconnect();
   const dir = join(broker.dataDir, "ret-0");
   const segments = async () => (await readdir(dir)).filter((f) => f.endsWith(".log")).length;
-  assert.ok((await segments()) >= 6, "segment.bytes=300 rolls a segment for about every batch");
+  assert.ok((await segments()) >= 6, "internal.segment.bytes=300 rolls a segment for about every batch");
   const low = async () => Number((await admin.fetchTopicOffsets("ret"))[0]!.low);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(await low(), 0, "nothing is deleted while retention is unlimited");
 
   await admin.alterConfigs({
     validateOnly: false,
-    resources: [{ type: 2, name: "ret", configEntries: [{ name: "segment.bytes", value: "300" }, { name: "retention.bytes", value: "600" }] }],
+    resources: [{ type: 2, name: "ret", configEntries: [{ name: "internal.segment.bytes", value: "300" }, { name: "retention.bytes", value: "600" }] }],
   });
   const deadline = Date.now() + 10_000;
   while ((await low()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -110,7 +110,7 @@ test("DescribeConfigs v0-4: isDefault, sources, synonyms, documentation", { time
     } else {
       assert.equal(seg.configSource, 1);
       assert.equal(ret.configSource, 5);
-      assert.deepEqual(seg.synonyms.map((s) => s.name), ["segment.ms", "log.roll.hours"]);
+      assert.deepEqual(seg.synonyms.map((s) => s.name), ["segment.ms"]);
     }
     if (v >= 3) {
       assert.equal(seg.configType, 5, "LONG");

@@ -299,7 +299,6 @@ describe("franz-go", { skip, timeout: 170_000 }, () => {
       sensitive: false,
       synonyms: [
         { key: "retention.ms", value: "3600000", source: "DYNAMIC_TOPIC_CONFIG" },
-        { key: "log.retention.hours", value: "168", source: "DEFAULT_CONFIG" },
       ],
     });
     assert.deepEqual([c["cleanup.policy"]!.value, c["cleanup.policy"]!.source], ["compact", "DYNAMIC_TOPIC_CONFIG"]);

@@ -24,7 +24,9 @@ const KAFKA_VERSION = "4.4.0";
 const KAFKA_LIB = join(REPO_ROOT, ".cache", "kafka", KAFKA_VERSION, "lib");
 const TOOL = join("scripts", "diff", "differential.ts");
 const skip = skipUnless(
-  existsSync(join(KAFKA_LIB, ".complete")) && existsSync(join(KAFKA_LIB, `kafka_2.13-${KAFKA_VERSION}.jar`)) && haveCommand("java", ["-version"]),
+  existsSync(join(KAFKA_LIB, ".complete")) &&
+    existsSync(join(KAFKA_LIB, `kafka_2.13-${KAFKA_VERSION}.jar`)) &&
+    haveCommand("java", ["-version"]),
   `Java and the Apache Kafka ${KAFKA_VERSION} jars (scripts/kafka/fetch.sh ${KAFKA_VERSION})`,
 );
 const TOOL_TIMEOUT_MS = 85_000;
@@ -71,20 +73,23 @@ const KNOWN: readonly Known[] = [
     api: "ApiVersions",
     path: "apiKeys[]",
     tskafka: /^\(absent\)$/,
-    reason: "APIs tskafka does not implement (README 'Not yet': transactions, ACLs, quotas, SASL, delegation tokens, replication and KRaft internals, share and streams groups...)",
+    reason:
+      "APIs tskafka does not implement (README 'Not yet': transactions, ACLs, quotas, SASL, delegation tokens, replication and KRaft internals, share and streams groups...)",
     owner: "by design",
   },
   {
     api: "ApiVersions",
     path: "apiKeys[].minVersion",
     tskafka: /^0$/,
-    reason: "tskafka still serves the old versions Kafka 4.0 removed (KIP-896), for Kafka 3.x-era clients; clients pick the highest common version",
+    reason:
+      "tskafka still serves the old versions Kafka 4.0 removed (KIP-896), for Kafka 3.x-era clients; clients pick the highest common version",
     owner: "by design",
   },
   {
     api: "ApiVersions",
     path: "supportedFeatures[]",
-    reason: "Kafka 4.4 lists kraft.version, metadata.version, share.version, streams.version, transaction.version, eligible.leader.replicas.version (v3: only features whose minimum is not 0); tskafka lists group.version only",
+    reason:
+      "Kafka 4.4 lists kraft.version, metadata.version, share.version, streams.version, transaction.version, eligible.leader.replicas.version (v3: only features whose minimum is not 0); tskafka lists group.version only",
     owner: "lead",
   },
   {
@@ -96,46 +101,25 @@ const KNOWN: readonly Known[] = [
   {
     api: "ApiVersions",
     path: "finalizedFeatures[]",
-    reason: "Kafka 4.4 finalizes metadata.version 33, transaction.version 2, share.version 2, streams.version 1, eligible.leader.replicas.version 1; tskafka only group.version 1",
+    reason:
+      "Kafka 4.4 finalizes metadata.version 33, transaction.version 2, share.version 2, streams.version 1, eligible.leader.replicas.version 1; tskafka only group.version 1",
     owner: "lead",
   },
   {
     api: "ListPartitionReassignments",
     path: "(answer)",
-    reason: "not implemented (single node, no reassignments) and not advertised, so a client checking ApiVersions never sends it (TopicCommand --describe tolerates its absence); the replay sends it only because Kafka advertised it",
+    reason:
+      "not implemented (single node, no reassignments) and not advertised, so a client checking ApiVersions never sends it (TopicCommand --describe tolerates its absence); the replay sends it only because Kafka advertised it",
     owner: "by design",
   },
-  // --- The topic config catalog (broker/src/config-keys.ts) is Kafka 3.9's ---
-  ...["CreateTopics", "DescribeConfigs"].flatMap((api): Known[] => [
-    {
-      api,
-      path: "**.configs[name=message.timestamp.after.max.ms].value",
-      reason: "Kafka 4.0 changed the default to 3600000 (1 h); tskafka keeps 3.9's Long.MAX_VALUE, so it accepts CreateTime timestamps further in the future than Kafka 4.4 does",
-      owner: "open",
-    },
-    {
-      api,
-      path: "**.configs[name=min.insync.replicas].configSource",
-      reason: "Kafka 4.4's storage format writes a cluster-wide min.insync.replicas (for eligible leader replicas), so its source is DYNAMIC_DEFAULT_BROKER_CONFIG; tskafka has no such record",
-      owner: "open",
-    },
-    {
-      api,
-      path: "**.configs[]",
-      kafka: /^\{"name":"(errors\.deadletterqueue\.group\.enable|max\.decompressed\.message\.bytes|remote\.copy\.lag\.bytes|remote\.copy\.lag\.ms)"/,
-      tskafka: /^\(absent\)$/,
-      reason: "topic configs new in Kafka 4.x, not in tskafka's 3.9 catalog",
-      owner: "open",
-    },
-    {
-      api,
-      path: "**.configs[]",
-      kafka: /^\(absent\)$/,
-      tskafka: /^\{"name":"(message\.downconversion\.enable|message\.format\.version|message\.timestamp\.difference\.max\.ms)"/,
-      reason: "topic configs removed in Kafka 4.0, still in tskafka's 3.9 catalog",
-      owner: "open",
-    },
-  ]),
+  // --- Topic configs ---
+  ...["CreateTopics", "DescribeConfigs"].map((api): Known => ({
+    api,
+    path: "**.configs[name=min.insync.replicas].configSource",
+    reason:
+      "Kafka 4.4's storage format writes a cluster-wide min.insync.replicas (for eligible leader replicas), so its source is DYNAMIC_DEFAULT_BROKER_CONFIG; tskafka has no such record",
+    owner: "open",
+  })),
   {
     api: "DescribeConfigs",
     path: "**.configs[name=min.insync.replicas].synonyms.length",
@@ -144,24 +128,9 @@ const KNOWN: readonly Known[] = [
   },
   {
     api: "DescribeConfigs",
-    path: "**.configs[].synonyms[]",
-    reason: "Kafka 4.4 lists the DEFAULT_CONFIG broker synonym of most topic configs (compression.type, compression.*.level, log.cleaner.*, log.local.retention.*, log.segment.delete.delay.ms, log.index.size.max.bytes, log.preallocate, log.message.timestamp.*.max.ms, unclean.leader.election.enable) but not log.retention.hours or log.roll.hours; tskafka the other way round",
-    owner: "open",
-  },
-  // --- Metadata ---
-  {
-    api: "Metadata",
-    path: "topics[]",
-    kafka: /^\(absent\)$/,
-    reason: "a v10+ request naming one topic by name and one by id: Kafka 4.4 answers only the one by id, tskafka both",
-    owner: "lead",
-  },
-  // --- CreateTopics ---
-  {
-    api: "CreateTopics",
-    path: "topics[].topicId",
-    tskafka: /^"AAAAAAAAAAAAAAAAAAAAAA"$/,
-    reason: "validateOnly: Kafka 4.4 makes up a topic id for a topic it does not create, tskafka answers the zero id",
+    path: "**.configs[name=min.insync.replicas].synonyms[].source",
+    reason:
+      "as its configSource above: Kafka's first synonym is the cluster-wide value (DYNAMIC_DEFAULT_BROKER_CONFIG), tskafka's the default",
     owner: "open",
   },
 ];
@@ -185,19 +154,31 @@ const KNOWN_COMPILED = KNOWN.map((k) => ({ ...k, regex: patternRegex(k.path) }))
 
 function knownFor(d: Difference): (typeof KNOWN_COMPILED)[number] | undefined {
   return KNOWN_COMPILED.find(
-    (k) => k.api === d.api && (k.file === undefined || k.file.test(d.file)) && k.regex.test(d.path) && (k.kafka === undefined || k.kafka.test(d.kafka)) && (k.tskafka === undefined || k.tskafka.test(d.tskafka)),
+    (k) =>
+      k.api === d.api &&
+      (k.file === undefined || k.file.test(d.file)) &&
+      k.regex.test(d.path) &&
+      (k.kafka === undefined || k.kafka.test(d.kafka)) &&
+      (k.tskafka === undefined || k.tskafka.test(d.tskafka)),
   );
 }
 
 /** The captured kafka44 client sessions (not the broker's own clients). */
 function sessionFolders(): string[] {
-  const index = JSON.parse(readFileSync(join(REPO_ROOT, "generated", "test", "fixtures", "index.json"), "utf8")) as { client: string }[];
-  return [...new Set(index.map((e) => e.client))].filter((c) => c.startsWith("kafka44-") && c !== "kafka44-kafka-broker").sort();
+  const index = JSON.parse(readFileSync(join(REPO_ROOT, "generated", "test", "fixtures", "index.json"), "utf8")) as {
+    client: string;
+  }[];
+  return [...new Set(index.map((e) => e.client))]
+    .filter((c) => c.startsWith("kafka44-") && c !== "kafka44-kafka-broker")
+    .sort();
 }
 
 function runTool(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", TOOL, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", TOOL, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -231,10 +212,23 @@ describe(`tskafka against Apache Kafka ${KAFKA_VERSION}, captured sessions repla
       tmp = mkdtempSync(join(tmpdir(), "tskafka-diff-"));
       // The same settings the tool gives Apache Kafka (scripts/diff/differential.ts, COMMON_PROPERTIES).
       broker = await startBroker({
-        properties: { "num.partitions": 1, "auto.create.topics.enable": true, "group.initial.rebalance.delay.ms": 0, "offsets.topic.num.partitions": 1 },
+        properties: {
+          "num.partitions": 1,
+          "auto.create.topics.enable": true,
+          "group.initial.rebalance.delay.ms": 0,
+          "offsets.topic.num.partitions": 1,
+        },
       });
       const json = join(tmp, "report.json");
-      const r = await runTool(["--kafka-version", KAFKA_VERSION, "--tskafka-port", String(broker.port), "--json", json, ...folders]);
+      const r = await runTool([
+        "--kafka-version",
+        KAFKA_VERSION,
+        "--tskafka-port",
+        String(broker.port),
+        "--json",
+        json,
+        ...folders,
+      ]);
       if (r.code !== 0 || !existsSync(json)) {
         toolError = `differential.ts exited ${r.code}:\n${r.stderr.slice(-4000)}`;
         return;
@@ -261,8 +255,14 @@ describe(`tskafka against Apache Kafka ${KAFKA_VERSION}, captured sessions repla
       assert.ok(f !== undefined, `no report for ${folder}`);
       for (const note of f.notes) t.diagnostic(note);
       const unknown = f.differences.filter((d) => knownFor(d) === undefined);
-      const lines = unknown.map((d) => `${d.file} ${d.api} v${d.version} ${d.path}: Kafka ${d.kafka} | tskafka ${d.tskafka}`);
-      assert.deepEqual(lines, [], `${unknown.length} difference(s) from Apache Kafka ${KAFKA_VERSION} not in KNOWN:\n${lines.join("\n")}`);
+      const lines = unknown.map(
+        (d) => `${d.file} ${d.api} v${d.version} ${d.path}: Kafka ${d.kafka} | tskafka ${d.tskafka}`,
+      );
+      assert.deepEqual(
+        lines,
+        [],
+        `${unknown.length} difference(s) from Apache Kafka ${KAFKA_VERSION} not in KNOWN:\n${lines.join("\n")}`,
+      );
       const known = f.differences.length - unknown.length;
       t.diagnostic(`${f.compared}/${f.exchanges} exchanges compared; ${known} known difference(s)`);
     });
@@ -272,7 +272,8 @@ describe(`tskafka against Apache Kafka ${KAFKA_VERSION}, captured sessions repla
     if (toolError !== undefined || reports.size === 0) return;
     const all = [...reports.values()].flatMap((f) => f.differences);
     for (const k of KNOWN_COMPILED) {
-      if (!all.some((d) => knownFor(d) === k)) t.diagnostic(`not seen any more, remove it from KNOWN: ${k.api} ${k.path} (${k.reason})`);
+      if (!all.some((d) => knownFor(d) === k))
+        t.diagnostic(`not seen any more, remove it from KNOWN: ${k.api} ${k.path} (${k.reason})`);
     }
   });
 });

@@ -21,7 +21,7 @@ import { withTempDir } from "./temp.js";
 
 const RECORDS_PER_BATCH = 10;
 /** Small segments and dense indexes, so that a few hundred batches span several segments. */
-const SMALL_LOG = { "log.segment.bytes": 16 * 1024, "log.index.interval.bytes": 512 };
+const SMALL_LOG = { "internal.log.segment.bytes": 16 * 1024, "log.index.interval.bytes": 512 };
 
 const valueOf = (batch: number, i: number): string => `batch ${batch} record ${i} ${"v".repeat((batch * 7 + i) % 50)}`;
 

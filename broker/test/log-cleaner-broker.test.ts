@@ -111,7 +111,7 @@ test(
             assignments: [],
             configs: [
               { name: "cleanup.policy", value: "compact" },
-              { name: "segment.bytes", value: "1024" },
+              { name: "internal.segment.bytes", value: "1024" },
               { name: "delete.retention.ms", value: "1500" },
             ],
           },

@@ -81,16 +81,26 @@ function inTopicUnit(synonym: ConfigSynonym): string | null {
   return String(toTopicUnit(Number(synonym.value), scale));
 }
 
+/** A topic config's broker synonyms as Kafka describes them: its own, never tskafka's internal ones. */
+function describedSynonymsOf(topicName: string): readonly string[] {
+  return brokerSynonymsOf(topicName).filter((k) => brokerKey(k)?.internal !== true);
+}
+
 function describeTopicConfig(
   name: string,
   def: TopicKeyDef,
   own: string | undefined,
   config: BrokerConfig,
 ): ConfigEntry {
-  const inherited = brokerSynonyms(brokerSynonymsOf(name), config, true);
+  const names = describedSynonymsOf(name);
+  const all = brokerSynonyms(names, config, true);
+  // As Kafka (ConfigHelper): the synonyms start at the most specific broker key, so a setting given
+  // only in a longer unit (log.retention.hours, also its default) is not listed, and is not the source.
+  const from = all.findIndex((s) => s.name === names[0]);
+  const inherited = from < 0 ? [] : all.slice(from);
   const synonyms =
     own !== undefined ? [{ name, value: own, source: ConfigSource.DYNAMIC_TOPIC_CONFIG }, ...inherited] : inherited;
-  const first = inherited[0];
+  const first = all[0];
   return {
     name,
     value: own ?? (first !== undefined ? inTopicUnit(first) : def.default),
@@ -103,9 +113,12 @@ function describeTopicConfig(
   };
 }
 
-/** Every topic config of a topic with `overrides`, in name order. */
+/** Every topic config of a topic with `overrides`, in name order; an internal one only when it is set. */
 export function describeTopicConfigs(overrides: Readonly<Record<string, string>>, config: BrokerConfig): ConfigEntry[] {
-  return [...TOPIC_KEY_NAMES].sort().map((name) => describeTopicConfig(name, topicKey(name)!, overrides[name], config));
+  return [...TOPIC_KEY_NAMES]
+    .filter((name) => topicKey(name)!.internal !== true || overrides[name] !== undefined)
+    .sort()
+    .map((name) => describeTopicConfig(name, topicKey(name)!, overrides[name], config));
 }
 
 /**
@@ -113,9 +126,14 @@ export function describeTopicConfigs(overrides: Readonly<Record<string, string>>
  * the keys that cannot change at runtime are read-only. A key the table lacks is UNKNOWN, as in Kafka.
  */
 export function describeBrokerConfigs(config: BrokerConfig, keys: Iterable<string>, perBroker: boolean): ConfigEntry[] {
-  return [...keys].sort().map((name) => {
+  const described = [...keys].filter((name) => brokerKey(name)?.internal !== true);
+  return described.sort().map((name) => {
     const def = brokerKey(name);
-    const all = brokerSynonyms(settingNames(name), config, perBroker);
+    const all = brokerSynonyms(
+      settingNames(name).filter((k) => brokerKey(k)?.internal !== true),
+      config,
+      perBroker,
+    );
     // As Kafka: a setting's longer-unit forms do not describe its shorter ones (log.retention.hours
     // is not the source of log.retention.ms).
     const from = all.findIndex((s) => s.name === name);

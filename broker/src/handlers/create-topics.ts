@@ -9,6 +9,7 @@ import {
 import type { Services } from "../services.js";
 import { describeTopicConfigs, invalidTopicConfigs } from "../cluster/config-catalog.js";
 import { MAX_PARTITIONS, collidingTopic, invalidAssignment, invalidTopicName } from "../cluster/topic-rules.js";
+import { newTopicId } from "../cluster/topics.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
@@ -118,6 +119,9 @@ export const createTopicsHandler = defineHandler({
           continue;
         }
         result.topicId = created.id;
+      } else {
+        // As Kafka: validateOnly answers a made-up id for the topic it does not create.
+        result.topicId = newTopicId();
       }
       result.numPartitions = outcome.partitions;
       result.replicationFactor = 1;

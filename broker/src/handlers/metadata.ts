@@ -14,7 +14,8 @@ import { defineHandler } from "./handler.js";
  * Unknown topics are created when `auto.create.topics.enable` and the request allows it (always
  * before v4). From v10 topics may be named by id: as in Kafka, a non-zero id is what is looked up,
  * whatever the name says (the Java client sends an empty name beside the id), and an unknown id is
- * UNKNOWN_TOPIC_ID, never auto-created. v13's top-level error code is for authorization failures of
+ * UNKNOWN_TOPIC_ID, never auto-created; a request naming any topic by id is answered for its ids only,
+ * as Kafka 4.4 does. v13's top-level error code is for authorization failures of
  * the whole request, which cannot happen without an authorizer.
  */
 export const metadataHandler = defineHandler({
@@ -28,9 +29,15 @@ export const metadataHandler = defineHandler({
     // v0 sends an empty list for "all topics"; later versions send null.
     const all = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0);
     const allowCreate = ctx.apiVersion < 4 || request.allowAutoTopicCreation;
+    const asked = (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }));
+    // As Kafka 4.4: once one topic is named by id, the request is by ids, and the topics named only
+    // by name are not answered.
+    const byIds = asked.some((t) => t.topicId !== ZERO_UUID);
     const names: { name: string | null; topicId: string }[] = all
       ? services.metadata.topics().map((t) => ({ name: t.name, topicId: t.id }))
-      : (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }));
+      : byIds
+        ? asked.filter((t, i) => t.topicId !== ZERO_UUID && asked.findIndex((o) => o.topicId === t.topicId) === i)
+        : asked;
     for (const want of names) {
       const byId = want.topicId !== ZERO_UUID;
       let info = byId

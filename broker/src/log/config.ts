@@ -47,5 +47,9 @@ export function logConfigFromKafka(configs: Readonly<Record<string, string>>): P
     if (why !== undefined) throw new Error(`${name}: ${why}: ${value}`);
     out[field] = parseValue(def, value);
   }
+  // Kafka's internal.segment.bytes (for tests, below segment.bytes' minimum) wins over segment.bytes.
+  const internal = configs["internal.segment.bytes"];
+  if (internal !== undefined && invalidReason(topicKey("internal.segment.bytes")!, internal) === undefined)
+    out.segmentBytes = parseValue(topicKey("internal.segment.bytes")!, internal);
   return out as Partial<LogConfig>;
 }
