@@ -19,12 +19,17 @@ process.chdir(repo);
 
 const args = process.argv.slice(2);
 const noFetch = args.includes("--no-fetch") || process.env.TSKAFKA_NO_FETCH === "1";
-const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",").filter((w) => w !== "");
+const only = args
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",")
+  .filter((w) => w !== "");
 const extra = args.filter((a) => a !== "--no-fetch" && !a.startsWith("--only="));
 
 if (!noFetch) {
   const fetched = spawnSync("bash", [join("scripts", "test-deps", "fetch.sh")], { stdio: "inherit" });
-  if (fetched.error !== undefined) console.error(`run-tests: could not run scripts/test-deps/fetch.sh: ${fetched.error.message}`);
+  if (fetched.error !== undefined)
+    console.error(`run-tests: could not run scripts/test-deps/fetch.sh: ${fetched.error.message}`);
 }
 
 const roots = ["generated/dist/test", "codegen/dist/test", "broker/dist/test"];
@@ -57,7 +62,8 @@ if (existsSync(timesFile)) {
 }
 const JVM = /["']java["']|\bjava\(|\bhaveJava|\bkafkaLib\(|\bKAFKA_LIB\b|clients\/java\/|apache-kafka|kafka-tools/;
 const usesJvm = new Set(files.filter((f) => JVM.test(readFileSync(f, "utf8"))));
-const estimate = (f) => lastTimes.get(relative(repo, resolve(f))) ?? (usesJvm.has(f) ? 40 : f.startsWith("broker") ? 15 : 5);
+const estimate = (f) =>
+  lastTimes.get(relative(repo, resolve(f))) ?? (usesJvm.has(f) ? 40 : f.startsWith("broker") ? 15 : 5);
 const concurrency = Number(process.env.TSKAFKA_TEST_CONCURRENCY ?? Math.max(2, availableParallelism() - 1));
 files = schedule(files, concurrency);
 
@@ -70,7 +76,12 @@ function schedule(pending, lanes) {
   while (pending.length > 0) {
     while (running.length < lanes && pending.length > 0) {
       const jvmBusy = running.some((r) => usesJvm.has(r.file));
-      const i = jvmBusy ? Math.max(0, pending.findIndex((f) => !usesJvm.has(f))) : 0;
+      const i = jvmBusy
+        ? Math.max(
+            0,
+            pending.findIndex((f) => !usesJvm.has(f)),
+          )
+        : 0;
       const [file] = pending.splice(i, 1);
       order.push(file);
       running.push({ file, end: now + estimate(file) });
@@ -89,5 +100,9 @@ const reporters = [
   `--test-reporter=${join(repo, "scripts", "test-deps", "file-times.mjs")}`,
   `--test-reporter-destination=${only === undefined ? timesFile : `${timesFile}.partial`}`,
 ];
-const r = spawnSync(process.execPath, ["--test", `--test-concurrency=${concurrency}`, ...reporters, ...extra, ...files], { stdio: "inherit" });
+const r = spawnSync(
+  process.execPath,
+  ["--test", `--test-concurrency=${concurrency}`, ...reporters, ...extra, ...files],
+  { stdio: "inherit" },
+);
 process.exit(r.status ?? 1);

@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   });
   const broker = await Broker.open(config, log);
   const { host, port } = await broker.listen();
-  log.info(`tskafka node ${config.nodeId} listening on ${host}:${port} (advertised ${config.advertisedHost}:${config.advertisedPort}), data in ${resolve(config.dataDir)}`);
+  log.info(
+    `tskafka node ${config.nodeId} listening on ${host}:${port} (advertised ${config.advertisedHost}:${config.advertisedPort}), data in ${resolve(config.dataDir)}`,
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {

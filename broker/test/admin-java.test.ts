@@ -98,10 +98,7 @@ test(
     assert.equal(r.code, 0, r.out);
     r = await configs("--entity-type", "topics", "--entity-name", "jc", "--describe");
     assert.equal(r.code, 0, r.out);
-    assert.match(
-      r.out,
-      /retention.ms=5000 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention.ms=5000\}/,
-    );
+    assert.match(r.out, /retention.ms=5000 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention.ms=5000\}/);
     assert.match(r.out, /cleanup.policy=compact,delete/);
 
     // kafka-configs alters incrementally: a delete leaves the other override in place.

@@ -91,7 +91,10 @@ describe("bad input", { timeout: 60_000 }, () => {
       const p = await client.produce(topic, 0, [{ key: "k", value: `still here ${round}` }]);
       assert.equal(p.errorCode, 0);
       const got = await client.fetchAll(topic, 0);
-      assert.deepEqual(got.map((r) => r.record.value!.toString()), [`still here ${round}`]);
+      assert.deepEqual(
+        got.map((r) => r.record.value!.toString()),
+        [`still here ${round}`],
+      );
     } finally {
       client.close();
     }
@@ -151,7 +154,10 @@ describe("bad input", { timeout: 60_000 }, () => {
       prefix.writeInt32BE(size, 0);
       assert.equal(await poke(broker.port, prefix, 2000), "closed", `size ${size}`);
     }
-    assert.match(broker.output(), new RegExp(`frame size ${MAX_REQUEST + 1} is outside 0\\.\\.${MAX_REQUEST} \\(socket\\.request\\.max\\.bytes\\)`));
+    assert.match(
+      broker.output(),
+      new RegExp(`frame size ${MAX_REQUEST + 1} is outside 0\\.\\.${MAX_REQUEST} \\(socket\\.request\\.max\\.bytes\\)`),
+    );
     await stillServes();
   });
 
@@ -164,34 +170,71 @@ describe("bad input", { timeout: 60_000 }, () => {
     await stillServes();
   });
 
-  test("bad produce and fetch contents are answered with errors, the connection kept", { timeout: 10_000 }, async () => {
-    const client = await RawClient.connect(broker.port);
-    try {
-      await client.metadata(["errors"]);
-      const batch = buildRecordBatch([{ value: "one" }, { value: "two" }]);
-      const corrupt = Buffer.from(batch);
-      corrupt[corrupt.length - 1] = corrupt[corrupt.length - 1]! ^ 0xff; // breaks the CRC
-      const produce = async (records: Buffer, acks = -1) => {
-        const res = await client.request(ApiKey.Produce, 9, createProduceRequest({ acks, timeoutMs: 1000, topicData: [{ name: "errors", topicId: ZERO_UUID, partitionData: [{ index: 0, records }] }] }));
-        return res.responses[0]!.partitionResponses[0]!;
-      };
-      assert.equal((await produce(corrupt)).errorCode, 2, "CORRUPT_MESSAGE");
-      assert.equal((await produce(batch.subarray(0, 30))).errorCode, 2, "CORRUPT_MESSAGE for a cut batch");
-      assert.equal((await produce(batch, 5)).errorCode, 21, "INVALID_REQUIRED_ACKS");
-      // acks=0: no answer, but the records are stored; the next request's answer comes next.
-      client.send(ApiKey.Produce, 9, createProduceRequest({ acks: 0, timeoutMs: 1000, topicData: [{ name: "errors", topicId: ZERO_UUID, partitionData: [{ index: 0, records: batch }] }] }));
-      assert.equal((await produce(batch)).baseOffset, 2n);
-      const res = await client.request(ApiKey.Fetch, 11, createFetchRequest({
-        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20,
-        topics: [createFetchRequestFetchTopic({ topic: "errors", partitions: [createFetchRequestFetchPartition({ partition: 0, fetchOffset: 99n, partitionMaxBytes: 1 << 20 })] })],
-      }));
-      assert.equal(res.responses[0]!.partitions[0]!.errorCode, 1, "OFFSET_OUT_OF_RANGE");
-      assert.deepEqual((await client.fetchAll("errors", 0)).map((r) => r.record.value!.toString()), ["one", "two", "one", "two"]);
-    } finally {
-      client.close();
-    }
-    await stillServes();
-  });
+  test(
+    "bad produce and fetch contents are answered with errors, the connection kept",
+    { timeout: 10_000 },
+    async () => {
+      const client = await RawClient.connect(broker.port);
+      try {
+        await client.metadata(["errors"]);
+        const batch = buildRecordBatch([{ value: "one" }, { value: "two" }]);
+        const corrupt = Buffer.from(batch);
+        corrupt[corrupt.length - 1] = corrupt[corrupt.length - 1]! ^ 0xff; // breaks the CRC
+        const produce = async (records: Buffer, acks = -1) => {
+          const res = await client.request(
+            ApiKey.Produce,
+            9,
+            createProduceRequest({
+              acks,
+              timeoutMs: 1000,
+              topicData: [{ name: "errors", topicId: ZERO_UUID, partitionData: [{ index: 0, records }] }],
+            }),
+          );
+          return res.responses[0]!.partitionResponses[0]!;
+        };
+        assert.equal((await produce(corrupt)).errorCode, 2, "CORRUPT_MESSAGE");
+        assert.equal((await produce(batch.subarray(0, 30))).errorCode, 2, "CORRUPT_MESSAGE for a cut batch");
+        assert.equal((await produce(batch, 5)).errorCode, 21, "INVALID_REQUIRED_ACKS");
+        // acks=0: no answer, but the records are stored; the next request's answer comes next.
+        client.send(
+          ApiKey.Produce,
+          9,
+          createProduceRequest({
+            acks: 0,
+            timeoutMs: 1000,
+            topicData: [{ name: "errors", topicId: ZERO_UUID, partitionData: [{ index: 0, records: batch }] }],
+          }),
+        );
+        assert.equal((await produce(batch)).baseOffset, 2n);
+        const res = await client.request(
+          ApiKey.Fetch,
+          11,
+          createFetchRequest({
+            replicaId: -1,
+            maxWaitMs: 0,
+            minBytes: 0,
+            maxBytes: 1 << 20,
+            topics: [
+              createFetchRequestFetchTopic({
+                topic: "errors",
+                partitions: [
+                  createFetchRequestFetchPartition({ partition: 0, fetchOffset: 99n, partitionMaxBytes: 1 << 20 }),
+                ],
+              }),
+            ],
+          }),
+        );
+        assert.equal(res.responses[0]!.partitions[0]!.errorCode, 1, "OFFSET_OUT_OF_RANGE");
+        assert.deepEqual(
+          (await client.fetchAll("errors", 0)).map((r) => r.record.value!.toString()),
+          ["one", "two", "one", "two"],
+        );
+      } finally {
+        client.close();
+      }
+      await stillServes();
+    },
+  );
 
   test("unknown API key and unsupported versions", { timeout: 10_000 }, async () => {
     assert.equal(await poke(broker.port, frame(999, 0), 2000), "closed");

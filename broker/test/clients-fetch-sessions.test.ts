@@ -21,7 +21,13 @@ interface Part {
   fetchOffset: bigint;
 }
 
-function fetchRequest(sessionId: number, sessionEpoch: number, parts: Part[], forget: number[] = [], opts: { topicId?: string; maxWaitMs?: number; minBytes?: number } = {}) {
+function fetchRequest(
+  sessionId: number,
+  sessionEpoch: number,
+  parts: Part[],
+  forget: number[] = [],
+  opts: { topicId?: string; maxWaitMs?: number; minBytes?: number } = {},
+) {
   return createFetchRequest({
     replicaId: -1,
     maxWaitMs: opts.maxWaitMs ?? 0,
@@ -35,10 +41,24 @@ function fetchRequest(sessionId: number, sessionEpoch: number, parts: Part[], fo
         : [
             createFetchRequestFetchTopic({
               ...(opts.topicId !== undefined ? { topicId: opts.topicId } : { topic: TOPIC }),
-              partitions: parts.map((p) => createFetchRequestFetchPartition({ partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: 1 << 20 })),
+              partitions: parts.map((p) =>
+                createFetchRequestFetchPartition({
+                  partition: p.partition,
+                  fetchOffset: p.fetchOffset,
+                  partitionMaxBytes: 1 << 20,
+                }),
+              ),
             }),
           ],
-    forgottenTopicsData: forget.length === 0 ? [] : [createFetchRequestForgottenTopic({ ...(opts.topicId !== undefined ? { topicId: opts.topicId } : { topic: TOPIC }), partitions: forget })],
+    forgottenTopicsData:
+      forget.length === 0
+        ? []
+        : [
+            createFetchRequestForgottenTopic({
+              ...(opts.topicId !== undefined ? { topicId: opts.topicId } : { topic: TOPIC }),
+              partitions: forget,
+            }),
+          ],
   });
 }
 
@@ -48,7 +68,9 @@ function summary(res: FetchResponse): Map<number, [bigint, string[]]> {
   for (const t of res.responses) {
     for (const p of t.partitions) {
       assert.equal(p.errorCode, 0);
-      const values = decodeRecordBatches(p.records ?? Buffer.alloc(0)).flatMap((b) => b.records.map((r) => r.value!.toString()));
+      const values = decodeRecordBatches(p.records ?? Buffer.alloc(0)).flatMap((b) =>
+        b.records.map((r) => r.value!.toString()),
+      );
       out.set(p.partitionIndex, [p.highWatermark, values]);
     }
   }
@@ -78,7 +100,14 @@ describe("fetch sessions (KIP-227)", { timeout: 30_000 }, () => {
     assert.equal(created.errorCode, 0);
     assert.notEqual(created.sessionId, 0, "a session was created");
     const id = created.sessionId;
-    assert.deepEqual(summary(created), new Map([[0, [1n, ["p0-a"]]], [1, [0n, []]], [2, [0n, []]]]));
+    assert.deepEqual(
+      summary(created),
+      new Map([
+        [0, [1n, ["p0-a"]]],
+        [1, [0n, []]],
+        [2, [0n, []]],
+      ]),
+    );
 
     // Epoch 1, nothing named: partition 0 still has data at the cached offset 0; the others have no news.
     let res = await fetch(11, fetchRequest(id, 1, []));
@@ -138,11 +167,32 @@ describe("fetch sessions (KIP-227)", { timeout: 30_000 }, () => {
   test("sessions by topic id (Fetch v16)", { timeout: 10_000 }, async () => {
     const md = await client.metadata([TOPIC]);
     const topicId = md.topics[0]!.topicId;
-    const created = await fetch(16, fetchRequest(0, 0, [{ partition: 1, fetchOffset: 0n }, { partition: 2, fetchOffset: 1n }], [], { topicId }));
+    const created = await fetch(
+      16,
+      fetchRequest(
+        0,
+        0,
+        [
+          { partition: 1, fetchOffset: 0n },
+          { partition: 2, fetchOffset: 1n },
+        ],
+        [],
+        { topicId },
+      ),
+    );
     assert.notEqual(created.sessionId, 0);
     assert.equal(created.responses[0]!.topicId, topicId);
-    assert.deepEqual(summary(created), new Map([[1, [2n, ["p1-a", "p1-b"]]], [2, [1n, []]]]));
-    let res = await fetch(16, fetchRequest(created.sessionId, 1, [{ partition: 1, fetchOffset: 2n }], [2], { topicId }));
+    assert.deepEqual(
+      summary(created),
+      new Map([
+        [1, [2n, ["p1-a", "p1-b"]]],
+        [2, [1n, []]],
+      ]),
+    );
+    let res = await fetch(
+      16,
+      fetchRequest(created.sessionId, 1, [{ partition: 1, fetchOffset: 2n }], [2], { topicId }),
+    );
     assert.deepEqual(summary(res), new Map());
     await client.produce(TOPIC, 2, [{ value: "p2-b" }]);
     await client.produce(TOPIC, 1, [{ value: "p1-c" }]);

@@ -297,9 +297,7 @@ describe("franz-go", { skip, timeout: 170_000 }, () => {
       value: "3600000",
       source: "DYNAMIC_TOPIC_CONFIG",
       sensitive: false,
-      synonyms: [
-        { key: "retention.ms", value: "3600000", source: "DYNAMIC_TOPIC_CONFIG" },
-      ],
+      synonyms: [{ key: "retention.ms", value: "3600000", source: "DYNAMIC_TOPIC_CONFIG" }],
     });
     assert.deepEqual([c["cleanup.policy"]!.value, c["cleanup.policy"]!.source], ["compact", "DYNAMIC_TOPIC_CONFIG"]);
     assert.deepEqual([c["segment.bytes"]!.value, c["segment.bytes"]!.source], ["1073741824", "DEFAULT_CONFIG"]);

@@ -43,31 +43,45 @@ describe("kafkajs", { timeout: 60_000 }, () => {
     ["none", CompressionTypes.None],
     ["gzip", CompressionTypes.GZIP],
   ] as const) {
-    test(`producer with ${codec}, read back by kcat`, { skip: skipUnless(haveKcat(), "kcat"), timeout: 20_000 }, async () => {
-      const topic = `kafkajs-${codec}`;
-      const kafka = new Kafka({ clientId: "tskafka-test", brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
-      const producer = kafka.producer({ allowAutoTopicCreation: true });
-      await producer.connect();
-      try {
-        // Several sends per partition so batches of different sizes follow each other.
-        for (let p = 0; p < PARTITIONS; p++) {
-          const all = messagesFor(codec, p);
-          for (let i = 0; i < all.length; i += 17) {
-            const acks = await producer.send({ topic, compression: type, acks: -1, messages: all.slice(i, i + 17) });
-            assert.equal(acks[0]!.errorCode, 0);
+    test(
+      `producer with ${codec}, read back by kcat`,
+      { skip: skipUnless(haveKcat(), "kcat"), timeout: 20_000 },
+      async () => {
+        const topic = `kafkajs-${codec}`;
+        const kafka = new Kafka({
+          clientId: "tskafka-test",
+          brokers: [broker.bootstrap],
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 2 },
+        });
+        const producer = kafka.producer({ allowAutoTopicCreation: true });
+        await producer.connect();
+        try {
+          // Several sends per partition so batches of different sizes follow each other.
+          for (let p = 0; p < PARTITIONS; p++) {
+            const all = messagesFor(codec, p);
+            for (let i = 0; i < all.length; i += 17) {
+              const acks = await producer.send({ topic, compression: type, acks: -1, messages: all.slice(i, i + 17) });
+              assert.equal(acks[0]!.errorCode, 0);
+            }
           }
+        } finally {
+          await producer.disconnect();
         }
-      } finally {
-        await producer.disconnect();
-      }
-      for (let p = 0; p < PARTITIONS; p++) {
-        const got = await kcatConsume(broker.bootstrap, topic, p);
-        assert.deepEqual(
-          got.map((r) => ({ offset: r.offset, key: r.key, value: r.value, headers: r.headers })),
-          messagesFor(codec, p).map((m, i) => ({ offset: i, key: m.key, value: m.value, headers: `codec=${codec},seq=${i}` })),
-        );
-      }
-    });
+        for (let p = 0; p < PARTITIONS; p++) {
+          const got = await kcatConsume(broker.bootstrap, topic, p);
+          assert.deepEqual(
+            got.map((r) => ({ offset: r.offset, key: r.key, value: r.value, headers: r.headers })),
+            messagesFor(codec, p).map((m, i) => ({
+              offset: i,
+              key: m.key,
+              value: m.value,
+              headers: `codec=${codec},seq=${i}`,
+            })),
+          );
+        }
+      },
+    );
   }
 
   // KafkaJS can only consume in a group; skipped only while the broker does not advertise FindCoordinator.
@@ -99,7 +113,9 @@ describe("kafkajs", { timeout: 60_000 }, () => {
               offset: message.offset,
               key: message.key?.toString() ?? "",
               value: message.value?.toString() ?? "",
-              headers: Object.entries(message.headers ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(","),
+              headers: Object.entries(message.headers ?? {})
+                .map(([k, v]) => `${k}=${String(v)}`)
+                .join(","),
             });
             if (++count === sent.length) {
               clearTimeout(timer);
@@ -114,7 +130,12 @@ describe("kafkajs", { timeout: 60_000 }, () => {
     for (let p = 0; p < PARTITIONS; p++) {
       assert.deepEqual(
         got.get(p),
-        messagesFor("gzip", p).map((m, i) => ({ offset: String(i), key: m.key, value: m.value, headers: `codec=gzip,seq=${i}` })),
+        messagesFor("gzip", p).map((m, i) => ({
+          offset: String(i),
+          key: m.key,
+          value: m.value,
+          headers: `codec=gzip,seq=${i}`,
+        })),
       );
     }
   });

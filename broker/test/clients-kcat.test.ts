@@ -27,10 +27,31 @@ describe("kcat", { skip, timeout: 60_000 }, () => {
       const topic = `kcat-${codec}`;
       await Promise.all(
         Array.from({ length: PARTITIONS }, (_, p) => {
-          const lines = Array.from({ length: PER_PARTITION }, (_, i) => `k${p}-${i}:${codec} value ${p}/${i} ${"x".repeat(i * 7)}\n`).join("");
+          const lines = Array.from(
+            { length: PER_PARTITION },
+            (_, i) => `k${p}-${i}:${codec} value ${p}/${i} ${"x".repeat(i * 7)}\n`,
+          ).join("");
           return runOk(
             "kcat",
-            ["-b", broker.bootstrap, "-P", "-t", topic, "-p", String(p), "-z", codec, "-K", ":", "-H", `codec=${codec}`, "-H", `p=${p}`, "-X", "linger.ms=5"],
+            [
+              "-b",
+              broker.bootstrap,
+              "-P",
+              "-t",
+              topic,
+              "-p",
+              String(p),
+              "-z",
+              codec,
+              "-K",
+              ":",
+              "-H",
+              `codec=${codec}`,
+              "-H",
+              `p=${p}`,
+              "-X",
+              "linger.ms=5",
+            ],
             { input: lines },
           );
         }),
@@ -58,16 +79,23 @@ describe("kcat", { skip, timeout: 60_000 }, () => {
       const codecs = fallback === "0.9.0" ? ["none", "gzip", "snappy"] : ["none", "gzip", "snappy", "lz4"];
       const expected: { key: string; value: string }[] = [];
       for (const codec of codecs) {
-        const batch = Array.from({ length: 10 }, (_, i) => ({ key: `${codec}-k${i}`, value: `${fallback} ${codec} ${i}` }));
+        const batch = Array.from({ length: 10 }, (_, i) => ({
+          key: `${codec}-k${i}`,
+          value: `${fallback} ${codec} ${i}`,
+        }));
         expected.push(...batch);
         await runOk("kcat", ["-b", broker.bootstrap, ...old, "-P", "-t", topic, "-p", "1", "-z", codec, "-K", ":"], {
           input: batch.map((r) => `${r.key}:${r.value}\n`).join(""),
         });
       }
       // Modern records (v2 batches with headers) read by the old client: down-converted.
-      await runOk("kcat", ["-b", broker.bootstrap, "-P", "-t", topic, "-p", "1", "-z", "gzip", "-K", ":", "-H", "h=1"], {
-        input: "modern-k:modern value\n",
-      });
+      await runOk(
+        "kcat",
+        ["-b", broker.bootstrap, "-P", "-t", topic, "-p", "1", "-z", "gzip", "-K", ":", "-H", "h=1"],
+        {
+          input: "modern-k:modern value\n",
+        },
+      );
       expected.push({ key: "modern-k", value: "modern value" });
       const viaOld = await kcatConsume(broker.bootstrap, topic, 1, old);
       const viaNew = await kcatConsume(broker.bootstrap, topic, 1);

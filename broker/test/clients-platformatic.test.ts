@@ -69,7 +69,14 @@ function expectedRecord(tag: string, p: number, i: number, offset = i): Rec {
   };
 }
 
-const byPosition = (a: Rec, b: Rec): number => (a.topic === b.topic ? (a.partition === b.partition ? a.offset - b.offset : a.partition - b.partition) : a.topic < b.topic ? -1 : 1);
+const byPosition = (a: Rec, b: Rec): number =>
+  a.topic === b.topic
+    ? a.partition === b.partition
+      ? a.offset - b.offset
+      : a.partition - b.partition
+    : a.topic < b.topic
+      ? -1
+      : 1;
 
 describe("@platformatic/kafka", { skip, timeout: 90_000 }, () => {
   let broker: BrokerProcess;
@@ -91,12 +98,23 @@ describe("@platformatic/kafka", { skip, timeout: 90_000 }, () => {
 
   test("admin: topics, metadata, configs, partitions", { timeout: 30_000 }, async () => {
     const out = await plt<Record<string, unknown>>("admin", { topic: "plt-admin-a", other: "plt-admin-b" });
-    const created = (name: string) => ({ name, partitions: 3, replicas: 1, retention: "3600000", maxMessage: "500000", idLength: 36 });
+    const created = (name: string) => ({
+      name,
+      partitions: 3,
+      replicas: 1,
+      retention: "3600000",
+      maxMessage: "500000",
+      idLength: 36,
+    });
     const partition = { leader: 1, replicas: [1], isr: [1] };
     const brokers = [{ id: 1, host: "127.0.0.1", port: broker.port }];
     const config = (value: string | null, source: number, readOnly = false) => ({ value, source, readOnly });
     // ConfigSource: 1 topic config, 4 static broker config (the --config file), 5 default.
-    const topicConfigs = (configs: Record<string, ReturnType<typeof config>>) => ({ resourceType: 2, resourceName: "plt-admin-a", configs });
+    const topicConfigs = (configs: Record<string, ReturnType<typeof config>>) => ({
+      resourceType: 2,
+      resourceName: "plt-admin-a",
+      configs,
+    });
     assert.deepEqual(out, {
       created: [created("plt-admin-a"), created("plt-admin-b")],
       createAgain: { name: "AggregateError", code: "PLT_KFK_MULTIPLE", apiCodes: [36] }, // TOPIC_ALREADY_EXISTS
@@ -134,76 +152,108 @@ describe("@platformatic/kafka", { skip, timeout: 90_000 }, () => {
         resourceName: "1",
         configs: { "log.retention.ms": config(null, 5), "num.partitions": config("2", 4, true) },
       },
-      metadataGrown: { brokers, controllerId: 1, topics: { "plt-admin-a": { partitionsCount: 5, partitions: [partition, partition, partition, partition, partition] } } },
+      metadataGrown: {
+        brokers,
+        controllerId: 1,
+        topics: {
+          "plt-admin-a": { partitionsCount: 5, partitions: [partition, partition, partition, partition, partition] },
+        },
+      },
       listedAfterDelete: ["plt-admin-a"],
       deleteMissing: { name: "AggregateError", code: "PLT_KFK_MULTIPLE", apiCodes: [3] }, // UNKNOWN_TOPIC_OR_PARTITION
     });
   });
 
-  test("produce with every codec, idempotent and not, acks=all; read back; batches as sent", { timeout: 30_000 }, async () => {
-    const runs = CODECS.flatMap((compression) => [false, true].map((idempotent) => ({ topic: `plt-${compression}-${idempotent ? "idem" : "plain"}`, compression, idempotent })));
-    const produced = await plt<{ topic: string; producerId?: number; producerEpoch?: number; offsets: [string, number, number][] }[]>("produce", {
-      runs,
-      partitions: PARTITIONS,
-      perPartition: PER_PARTITION,
-      chunk: CHUNK,
-    });
-    const chunkStarts = Array.from({ length: Math.ceil(PER_PARTITION / CHUNK) }, (_, c) => c * CHUNK);
-    assert.deepEqual(
-      produced.map((r) => ({ topic: r.topic, offsets: r.offsets })),
-      runs.map((r) => ({ topic: r.topic, offsets: Array.from({ length: PARTITIONS }, (_, p) => chunkStarts.map((o) => [r.topic, p, o])).flat() })),
-    );
-    // Each idempotent producer has an id of its own at epoch 0; the others have none.
-    const ids = produced.filter((r) => r.producerId !== undefined).map((r) => r.producerId!);
-    assert.deepEqual(
-      produced.map((r) => [r.topic, r.producerId !== undefined, r.producerEpoch ?? null]),
-      runs.map((r) => [r.topic, r.idempotent, r.idempotent ? 0 : null]),
-    );
-    assert.equal(new Set(ids).size, ids.length, `producer ids ${ids.join(", ")} are not distinct`);
-    assert.ok(ids.every((id) => Number.isSafeInteger(id) && id >= 0));
+  test(
+    "produce with every codec, idempotent and not, acks=all; read back; batches as sent",
+    { timeout: 30_000 },
+    async () => {
+      const runs = CODECS.flatMap((compression) =>
+        [false, true].map((idempotent) => ({
+          topic: `plt-${compression}-${idempotent ? "idem" : "plain"}`,
+          compression,
+          idempotent,
+        })),
+      );
+      const produced = await plt<
+        { topic: string; producerId?: number; producerEpoch?: number; offsets: [string, number, number][] }[]
+      >("produce", {
+        runs,
+        partitions: PARTITIONS,
+        perPartition: PER_PARTITION,
+        chunk: CHUNK,
+      });
+      const chunkStarts = Array.from({ length: Math.ceil(PER_PARTITION / CHUNK) }, (_, c) => c * CHUNK);
+      assert.deepEqual(
+        produced.map((r) => ({ topic: r.topic, offsets: r.offsets })),
+        runs.map((r) => ({
+          topic: r.topic,
+          offsets: Array.from({ length: PARTITIONS }, (_, p) => chunkStarts.map((o) => [r.topic, p, o])).flat(),
+        })),
+      );
+      // Each idempotent producer has an id of its own at epoch 0; the others have none.
+      const ids = produced.filter((r) => r.producerId !== undefined).map((r) => r.producerId!);
+      assert.deepEqual(
+        produced.map((r) => [r.topic, r.producerId !== undefined, r.producerEpoch ?? null]),
+        runs.map((r) => [r.topic, r.idempotent, r.idempotent ? 0 : null]),
+      );
+      assert.equal(new Set(ids).size, ids.length, `producer ids ${ids.join(", ")} are not distinct`);
+      assert.ok(ids.every((id) => Number.isSafeInteger(id) && id >= 0));
 
-    // The batches in the log files: one per send, with the codec, producer id and sequences the client sent.
-    // Without idempotence the client writes producer id -1 but epoch 0 and sequence 0 (the Java client
-    // writes -1 for all three); with producer id -1, Kafka and we ignore the other two.
-    for (const [n, run] of runs.entries()) {
-      for (let p = 0; p < PARTITIONS; p++) {
-        const file = join(broker.dataDir, `${run.topic}-${p}`, "00000000000000000000.log");
-        const batches = decodeRecordBatches(await readFile(file));
-        assert.deepEqual(
-          batches.map((b) => ({
-            baseOffset: Number(b.baseOffset),
-            count: b.recordCount,
-            codec: b.attributes & 7,
-            producerId: Number(b.producerId),
-            producerEpoch: b.producerEpoch,
-            baseSequence: b.baseSequence,
-            baseTimestamp: Number(b.baseTimestamp),
-          })),
-          chunkStarts.map((o) => ({
-            baseOffset: o,
-            count: Math.min(CHUNK, PER_PARTITION - o),
-            codec: CompressionType[run.compression],
-            producerId: run.idempotent ? produced[n]!.producerId! : -1,
-            producerEpoch: 0,
-            baseSequence: run.idempotent ? o : 0,
-            baseTimestamp: expectedRecord(run.topic, p, o).timestamp,
-          })),
-          `${run.topic}-${p}`,
-        );
+      // The batches in the log files: one per send, with the codec, producer id and sequences the client sent.
+      // Without idempotence the client writes producer id -1 but epoch 0 and sequence 0 (the Java client
+      // writes -1 for all three); with producer id -1, Kafka and we ignore the other two.
+      for (const [n, run] of runs.entries()) {
+        for (let p = 0; p < PARTITIONS; p++) {
+          const file = join(broker.dataDir, `${run.topic}-${p}`, "00000000000000000000.log");
+          const batches = decodeRecordBatches(await readFile(file));
+          assert.deepEqual(
+            batches.map((b) => ({
+              baseOffset: Number(b.baseOffset),
+              count: b.recordCount,
+              codec: b.attributes & 7,
+              producerId: Number(b.producerId),
+              producerEpoch: b.producerEpoch,
+              baseSequence: b.baseSequence,
+              baseTimestamp: Number(b.baseTimestamp),
+            })),
+            chunkStarts.map((o) => ({
+              baseOffset: o,
+              count: Math.min(CHUNK, PER_PARTITION - o),
+              codec: CompressionType[run.compression],
+              producerId: run.idempotent ? produced[n]!.producerId! : -1,
+              producerEpoch: 0,
+              baseSequence: run.idempotent ? o : 0,
+              baseTimestamp: expectedRecord(run.topic, p, o).timestamp,
+            })),
+            `${run.topic}-${p}`,
+          );
+        }
       }
-    }
 
-    const { records } = await plt<{ records: Rec[] }>("read", { topics: runs.map((r) => r.topic), expected: runs.length * PARTITIONS * PER_PARTITION, groupId: "plt-reader" });
-    const expected = runs.flatMap((r) => Array.from({ length: PARTITIONS }, (_, p) => Array.from({ length: PER_PARTITION }, (_, i) => expectedRecord(r.topic, p, i))).flat());
-    assert.deepEqual([...records].sort(byPosition), expected.sort(byPosition));
-    // Within a partition, in offset order.
-    for (const r of runs) {
-      for (let p = 0; p < PARTITIONS; p++) {
-        const offsets = records.filter((x) => x.topic === r.topic && x.partition === p).map((x) => x.offset);
-        assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+      const { records } = await plt<{ records: Rec[] }>("read", {
+        topics: runs.map((r) => r.topic),
+        expected: runs.length * PARTITIONS * PER_PARTITION,
+        groupId: "plt-reader",
+      });
+      const expected = runs.flatMap((r) =>
+        Array.from({ length: PARTITIONS }, (_, p) =>
+          Array.from({ length: PER_PARTITION }, (_, i) => expectedRecord(r.topic, p, i)),
+        ).flat(),
+      );
+      assert.deepEqual([...records].sort(byPosition), expected.sort(byPosition));
+      // Within a partition, in offset order.
+      for (const r of runs) {
+        for (let p = 0; p < PARTITIONS; p++) {
+          const offsets = records.filter((x) => x.topic === r.topic && x.partition === p).map((x) => x.offset);
+          assert.deepEqual(
+            offsets,
+            [...offsets].sort((a, b) => a - b),
+          );
+        }
       }
-    }
-  });
+    },
+  );
 
   interface GroupOut {
     assignments: number[][];
@@ -216,7 +266,12 @@ describe("@platformatic/kafka", { skip, timeout: 90_000 }, () => {
       state: string;
       protocolType: string;
       protocol: string;
-      members: { clientId: string; clientHost: string; topics: string[]; assignment: { topic: string; partitions: number[] }[] }[];
+      members: {
+        clientId: string;
+        clientHost: string;
+        topics: string[];
+        assignment: { topic: string; partitions: number[] }[];
+      }[];
     };
   }
 
@@ -235,7 +290,10 @@ describe("@platformatic/kafka", { skip, timeout: 90_000 }, () => {
   /** Two members split 4 partitions evenly; each got exactly the records of its own partitions. */
   function assertSplit(out: GroupOut, topic: string, count: number): void {
     assert.equal(out.assignments.length, 2);
-    assert.deepEqual(out.assignments.map((a) => a.length), [2, 2]);
+    assert.deepEqual(
+      out.assignments.map((a) => a.length),
+      [2, 2],
+    );
     assert.deepEqual(out.assignments.flat().sort(), [0, 1, 2, 3]);
     const all = Array.from({ length: count }, (_, j) => groupRecord(topic, j));
     for (const [m, partitions] of out.assignments.entries()) {
@@ -247,63 +305,108 @@ describe("@platformatic/kafka", { skip, timeout: 90_000 }, () => {
     }
   }
 
-  test("classic group: two members split 4 partitions and commit; a restart resumes from the commits", { timeout: 45_000 }, async () => {
-    const topic = "plt-group";
-    const groupId = "plt-group";
-    const first = await plt<GroupOut>("group", { topic, groupId, members: 2, produce: 20, expected: 20, partitions: 4, create: true });
-    assertSplit(first, topic, 20);
-    assert.equal(first.generations[0], first.generations[1]);
-    assert.ok(first.generations[0]! >= 1);
-    const committed = (offset: number) => [0, 1, 2, 3].map((partition) => ({ topic, partition, offset }));
-    assert.deepEqual(first.committed, committed(5));
-    assert.deepEqual(first.listed, [{ id: groupId, state: "Stable", groupType: "classic", protocolType: "consumer" }]);
-    assert.deepEqual(first.described, {
-      id: groupId,
-      state: "Stable",
-      protocolType: "consumer",
-      protocol: "roundrobin",
-      members: first.assignments.map((partitions, m) => ({ clientId: `plt-member-${m}`, clientHost: "/127.0.0.1", topics: [topic], assignment: [{ topic, partitions }] })),
-    });
+  test(
+    "classic group: two members split 4 partitions and commit; a restart resumes from the commits",
+    { timeout: 45_000 },
+    async () => {
+      const topic = "plt-group";
+      const groupId = "plt-group";
+      const first = await plt<GroupOut>("group", {
+        topic,
+        groupId,
+        members: 2,
+        produce: 20,
+        expected: 20,
+        partitions: 4,
+        create: true,
+      });
+      assertSplit(first, topic, 20);
+      assert.equal(first.generations[0], first.generations[1]);
+      assert.ok(first.generations[0]! >= 1);
+      const committed = (offset: number) => [0, 1, 2, 3].map((partition) => ({ topic, partition, offset }));
+      assert.deepEqual(first.committed, committed(5));
+      assert.deepEqual(first.listed, [
+        { id: groupId, state: "Stable", groupType: "classic", protocolType: "consumer" },
+      ]);
+      assert.deepEqual(first.described, {
+        id: groupId,
+        state: "Stable",
+        protocolType: "consumer",
+        protocol: "roundrobin",
+        members: first.assignments.map((partitions, m) => ({
+          clientId: `plt-member-${m}`,
+          clientHost: "/127.0.0.1",
+          topics: [topic],
+          assignment: [{ topic, partitions }],
+        })),
+      });
 
-    // Three more records per partition, then a restart on the same data.
-    const more = await plt<{ offsets: [string, number, number][] }[]>("produce", {
-      runs: [{ topic, compression: "lz4", idempotent: true }],
-      partitions: 4,
-      perPartition: 3,
-      chunk: 3,
-    });
-    assert.deepEqual(more[0]!.offsets, [0, 1, 2, 3].map((p) => [topic, p, 5]));
-    const { dataDir, port } = broker;
-    assert.equal(await broker.stop(), 0);
-    broker = await startBroker({ properties: PROPS, dataDir, port });
+      // Three more records per partition, then a restart on the same data.
+      const more = await plt<{ offsets: [string, number, number][] }[]>("produce", {
+        runs: [{ topic, compression: "lz4", idempotent: true }],
+        partitions: 4,
+        perPartition: 3,
+        chunk: 3,
+      });
+      assert.deepEqual(
+        more[0]!.offsets,
+        [0, 1, 2, 3].map((p) => [topic, p, 5]),
+      );
+      const { dataDir, port } = broker;
+      assert.equal(await broker.stop(), 0);
+      broker = await startBroker({ properties: PROPS, dataDir, port });
 
-    // One member now: all four partitions, and only what came after the committed offsets.
-    const resumed = await plt<GroupOut>("group", { topic, groupId, members: 1, produce: 0, expected: 12, partitions: 4 });
-    assert.deepEqual(resumed.assignments, [[0, 1, 2, 3]]);
-    const expected = [0, 1, 2, 3].flatMap((p) => [0, 1, 2].map((i) => expectedRecord(topic, p, i, 5 + i)));
-    assert.deepEqual([...resumed.records[0]!].sort(byPosition), expected);
-    assert.deepEqual(resumed.committed, committed(8));
+      // One member now: all four partitions, and only what came after the committed offsets.
+      const resumed = await plt<GroupOut>("group", {
+        topic,
+        groupId,
+        members: 1,
+        produce: 0,
+        expected: 12,
+        partitions: 4,
+      });
+      assert.deepEqual(resumed.assignments, [[0, 1, 2, 3]]);
+      const expected = [0, 1, 2, 3].flatMap((p) => [0, 1, 2].map((i) => expectedRecord(topic, p, i, 5 + i)));
+      assert.deepEqual([...resumed.records[0]!].sort(byPosition), expected);
+      assert.deepEqual(resumed.committed, committed(8));
 
-    // The group once its members left, then deleted. The topics: those of the tests before this one
-    // (which may have been filtered out), and the offsets topic only when internal ones are asked for.
-    const admin = await plt<{ topics: string[] } & Record<string, unknown>>("group-admin", { groupId });
-    assert.ok(admin.topics.includes(topic) && !admin.topics.some((t) => t.startsWith("__")), admin.topics.join(","));
-    assert.deepEqual(admin, {
-      described: { state: "Empty", protocolType: "consumer", protocol: "", members: 0 },
-      listed: [{ id: groupId, state: "Empty", groupType: "classic", protocolType: "consumer" }],
-      committed: committed(8),
-      topics: admin.topics,
-      topicsWithInternals: ["__consumer_offsets", ...admin.topics],
-      listedAfterDelete: [],
-    });
-  });
+      // The group once its members left, then deleted. The topics: those of the tests before this one
+      // (which may have been filtered out), and the offsets topic only when internal ones are asked for.
+      const admin = await plt<{ topics: string[] } & Record<string, unknown>>("group-admin", { groupId });
+      assert.ok(admin.topics.includes(topic) && !admin.topics.some((t) => t.startsWith("__")), admin.topics.join(","));
+      assert.deepEqual(admin, {
+        described: { state: "Empty", protocolType: "consumer", protocol: "", members: 0 },
+        listed: [{ id: groupId, state: "Empty", groupType: "classic", protocolType: "consumer" }],
+        committed: committed(8),
+        topics: admin.topics,
+        topicsWithInternals: ["__consumer_offsets", ...admin.topics],
+        listedAfterDelete: [],
+      });
+    },
+  );
 
-  test("KIP-848 group (group.protocol=consumer): two members split 4 partitions and commit", { timeout: 30_000 }, async () => {
-    const topic = "plt-group-848";
-    const groupId = "plt-group-848";
-    const out = await plt<GroupOut>("group", { topic, groupId, members: 2, produce: 20, expected: 20, partitions: 4, create: true, protocol: "consumer" });
-    assertSplit(out, topic, 20);
-    assert.deepEqual(out.listed, [{ id: groupId, state: "Stable", groupType: "consumer", protocolType: "consumer" }]);
-    assert.deepEqual(out.committed, [0, 1, 2, 3].map((partition) => ({ topic, partition, offset: 5 })));
-  });
+  test(
+    "KIP-848 group (group.protocol=consumer): two members split 4 partitions and commit",
+    { timeout: 30_000 },
+    async () => {
+      const topic = "plt-group-848";
+      const groupId = "plt-group-848";
+      const out = await plt<GroupOut>("group", {
+        topic,
+        groupId,
+        members: 2,
+        produce: 20,
+        expected: 20,
+        partitions: 4,
+        create: true,
+        protocol: "consumer",
+      });
+      assertSplit(out, topic, 20);
+      assert.deepEqual(out.listed, [{ id: groupId, state: "Stable", groupType: "consumer", protocolType: "consumer" }]);
+      assert.deepEqual(
+        out.committed,
+        [0, 1, 2, 3].map((partition) => ({ topic, partition, offset: 5 })),
+      );
+    },
+  );
 });

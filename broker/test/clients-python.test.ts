@@ -35,8 +35,15 @@ describe("kafka-python", { skip, timeout: 40_000 }, () => {
   for (const codec of ["none", "gzip"]) {
     test(`produce and consume with ${codec}`, { timeout: 20_000 }, async () => {
       const topic = `python-${codec}`;
-      const r = await runOk(SYSTEM_PYTHON, [SCRIPT, broker.bootstrap, topic, codec, String(PARTITIONS), String(PER_PARTITION)], { timeoutMs: 20_000 });
-      const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      const r = await runOk(
+        SYSTEM_PYTHON,
+        [SCRIPT, broker.bootstrap, topic, codec, String(PARTITIONS), String(PER_PARTITION)],
+        { timeoutMs: 20_000 },
+      );
+      const lines = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       const summary = lines.pop() as { acked: [number, number][] };
       const expected = (p: number) =>
         Array.from({ length: PER_PARTITION }, (_, i) => ({
@@ -44,13 +51,23 @@ describe("kafka-python", { skip, timeout: 40_000 }, () => {
           offset: i,
           key: `k${p}-${i}`,
           value: `${codec} value ${p}/${i} ${"z".repeat(i * 13)}`,
-          headers: [["codec", codec], ["seq", String(i)]],
+          headers: [
+            ["codec", codec],
+            ["seq", String(i)],
+          ],
         }));
       const all = Array.from({ length: PARTITIONS }, (_, p) => expected(p));
-      assert.deepEqual(summary.acked, all.flat().map((e) => [e.partition, e.offset]));
+      assert.deepEqual(
+        summary.acked,
+        all.flat().map((e) => [e.partition, e.offset]),
+      );
       const got = lines as unknown as PyRecord[];
       for (let p = 0; p < PARTITIONS; p++) {
-        assert.deepEqual(got.filter((g) => g.partition === p), all[p], `partition ${p}`);
+        assert.deepEqual(
+          got.filter((g) => g.partition === p),
+          all[p],
+          `partition ${p}`,
+        );
       }
     });
   }

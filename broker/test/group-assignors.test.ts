@@ -10,13 +10,18 @@ const topics = new Map([
   ["b", { id: "B", partitions: 3 }],
 ]);
 const none: Assignment = new Map();
-const total = (r: Map<string, Assignment>) => [...r.values()].reduce((n, a) => n + [...a.values()].reduce((k, l) => k + l.length, 0), 0);
+const total = (r: Map<string, Assignment>) =>
+  [...r.values()].reduce((n, a) => n + [...a.values()].reduce((k, l) => k + l.length, 0), 0);
 
 test("uniform: balanced over homogeneous members, every partition once, sticky on change", () => {
   const members = ["m1", "m2", "m3"].map((memberId) => ({ memberId, subscribedTopicNames: ["a", "b"], current: none }));
   const r = uniformAssignor(members, topics);
   assert.equal(total(r), 9);
-  for (const a of r.values()) assert.equal([...a.values()].reduce((n, l) => n + l.length, 0), 3);
+  for (const a of r.values())
+    assert.equal(
+      [...a.values()].reduce((n, l) => n + l.length, 0),
+      3,
+    );
   // m3 leaves: m1 and m2 keep everything they had.
   const next = uniformAssignor(
     ["m1", "m2"].map((memberId) => ({ memberId, subscribedTopicNames: ["a", "b"], current: r.get(memberId)! })),
@@ -24,7 +29,8 @@ test("uniform: balanced over homogeneous members, every partition once, sticky o
   );
   assert.equal(total(next), 9);
   for (const id of ["m1", "m2"]) {
-    for (const [t, ps] of r.get(id)!) for (const p of ps) assert.ok(next.get(id)!.get(t)!.includes(p), `${id} keeps ${t}-${p}`);
+    for (const [t, ps] of r.get(id)!)
+      for (const p of ps) assert.ok(next.get(id)!.get(t)!.includes(p), `${id} keeps ${t}-${p}`);
   }
 });
 

@@ -28,7 +28,9 @@ print("seen", len(seen), "partitions", ",".join(map(str, parts)), "committed", c
 `;
 
 test("kafka-python group consumer consumes and commits", { skip, timeout: 60_000 }, async () => {
-  const broker = await startBroker({ properties: { "group.initial.rebalance.delay.ms": 0, "offsets.topic.num.partitions": 3 } });
+  const broker = await startBroker({
+    properties: { "group.initial.rebalance.delay.ms": 0, "offsets.topic.num.partitions": 3 },
+  });
   try {
     const kafka = new Kafka({ clientId: "python-group-test", brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
@@ -36,7 +38,10 @@ test("kafka-python group consumer consumes and commits", { skip, timeout: 60_000
     await admin.createTopics({ topics: [{ topic: "pg", numPartitions: 2 }] });
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: "pg", messages: Array.from({ length: 20 }, (_, i) => ({ value: `p${i}`, partition: i % 2 })) });
+    await producer.send({
+      topic: "pg",
+      messages: Array.from({ length: 20 }, (_, i) => ({ value: `p${i}`, partition: i % 2 })),
+    });
 
     const r = await runOk(SYSTEM_PYTHON, ["-c", SCRIPT, broker.bootstrap, "pg", "pygrp", "20"], { timeoutMs: 40_000 });
     assert.match(r.stdout, /seen 20 partitions 0,1 committed 20/);

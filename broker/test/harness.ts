@@ -66,10 +66,25 @@ export interface StartOptions {
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "tskafka-test-")));
   const port = options.port ?? (await freePort());
-  const args = [MAIN, "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--log-level", options.logLevel ?? "info"];
+  const args = [
+    MAIN,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--data-dir",
+    dataDir,
+    "--log-level",
+    options.logLevel ?? "info",
+  ];
   if (options.properties !== undefined) {
     const file = join(dataDir, "..", `tskafka-${port}.properties`);
-    await writeFile(file, Object.entries(options.properties).map(([k, v]) => `${k}=${v}`).join("\n"));
+    await writeFile(
+      file,
+      Object.entries(options.properties)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n"),
+    );
     args.push("--config", file);
   }
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -107,7 +122,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;
       if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
-      if (options.properties !== undefined) await rm(join(dataDir, "..", `tskafka-${port}.properties`), { force: true });
+      if (options.properties !== undefined)
+        await rm(join(dataDir, "..", `tskafka-${port}.properties`), { force: true });
     },
   };
 }

@@ -28,14 +28,20 @@ describe("validateRecords", () => {
 
     assert.equal(validateRecords(batchOf(2).subarray(0, 70), config, now).errorCode, ErrorCode.CORRUPT_MESSAGE);
     assert.equal(validateRecords(Buffer.alloc(0), config, now).errorCode, ErrorCode.INVALID_RECORD);
-    assert.equal(validateRecords(Buffer.concat([batchOf(1), batchOf(1)]), config, now).errorCode, ErrorCode.INVALID_RECORD);
+    assert.equal(
+      validateRecords(Buffer.concat([batchOf(1), batchOf(1)]), config, now).errorCode,
+      ErrorCode.INVALID_RECORD,
+    );
 
     const legacy = batchOf(1);
     legacy.writeInt8(1, BatchOffsets.magic);
     assert.equal(validateRecords(legacy, config, now).errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
 
     const big = batchOf(10, "v", 200);
-    assert.equal(validateRecords(big, logConfig({ maxMessageBytes: 1000 }), now).errorCode, ErrorCode.MESSAGE_TOO_LARGE);
+    assert.equal(
+      validateRecords(big, logConfig({ maxMessageBytes: 1000 }), now).errorCode,
+      ErrorCode.MESSAGE_TOO_LARGE,
+    );
 
     const count = batchOf(3);
     count.writeInt32BE(5, BatchOffsets.recordCount);
@@ -55,7 +61,10 @@ describe("validateRecords", () => {
     assert.equal(validateRecords(seq, config, now).errorCode, ErrorCode.INVALID_RECORD);
 
     const future = encodeBatch([{ value: "x", timestamp: BigInt(now + 10_000) }]);
-    assert.equal(validateRecords(future, logConfig({ messageTimestampAfterMaxMs: 1000 }), now).errorCode, ErrorCode.INVALID_TIMESTAMP);
+    assert.equal(
+      validateRecords(future, logConfig({ messageTimestampAfterMaxMs: 1000 }), now).errorCode,
+      ErrorCode.INVALID_TIMESTAMP,
+    );
     assert.equal(validateRecords(future, config, now).errorCode, ErrorCode.NONE);
   });
 });

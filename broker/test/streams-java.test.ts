@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import { skipUnless } from "./harness.js";
-import { KAFKA44_REQUIREMENT, haveKafka44, program44, startTarget, unique, type Target } from "./clients/java/kafka44.js";
+import {
+  KAFKA44_REQUIREMENT,
+  haveKafka44,
+  program44,
+  startTarget,
+  unique,
+  type Target,
+} from "./clients/java/kafka44.js";
 
 /**
  * Kafka Streams 4.4 (at_least_once) running our word count (clients/java/WordCountApp.java): input topic ->
@@ -38,7 +45,10 @@ before(async () => {
   kafka = new Kafka({ clientId: "streams-test", brokers: [target.bootstrap], logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [INPUT, OUTPUT].map((topic) => ({ topic, numPartitions: PARTITIONS })), waitForLeaders: true });
+  await admin.createTopics({
+    topics: [INPUT, OUTPUT].map((topic) => ({ topic, numPartitions: PARTITIONS })),
+    waitForLeaders: true,
+  });
 });
 
 after(async () => {
@@ -67,7 +77,10 @@ async function produce(list: string[], firstLine: number): Promise<void> {
   await producer.connect();
   try {
     for (let i = 0; i < list.length; i += 500) {
-      await producer.send({ topic: INPUT, messages: list.slice(i, i + 500).map((w, j) => ({ key: `line-${firstLine + i + j}`, value: w })) });
+      await producer.send({
+        topic: INPUT,
+        messages: list.slice(i, i + 500).map((w, j) => ({ key: `line-${firstLine + i + j}`, value: w })),
+      });
     }
   } finally {
     await producer.disconnect();
@@ -82,7 +95,10 @@ function tally(list: string[]): Record<string, number> {
 
 /** Runs the application until its output adds up to `total` words; returns the last count per word. */
 async function runApp(stateDir: string, total: number): Promise<Record<string, number>> {
-  const r = await program44("WordCountApp", [target.bootstrap, APP, INPUT, OUTPUT, stateDir, String(total), "60000"], { heap: "384m", timeoutMs: 90_000 });
+  const r = await program44("WordCountApp", [target.bootstrap, APP, INPUT, OUTPUT, stateDir, String(total), "60000"], {
+    heap: "384m",
+    timeoutMs: 90_000,
+  });
   const log = `${r.stdout.slice(-3000)}\n${r.stderr.slice(-4000)}`;
   assert.equal(r.code, 0, log);
   const line = r.stdout.split("\n").find((l) => l.startsWith("COUNTS "));
@@ -96,34 +112,42 @@ async function topicConfig(name: string): Promise<Record<string, string>> {
   return Object.fromEntries(described.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
 }
 
-test("Kafka Streams 4.4 word count: repartition, state store with a compacted changelog, exact counts, restore", { skip, timeout: 240_000 }, async () => {
-  const first = words(42, 2000);
-  await produce(first, 0);
-  const counts = await runApp(join(work, "state-1"), first.length);
-  assert.deepEqual(counts, tally(first));
+test(
+  "Kafka Streams 4.4 word count: repartition, state store with a compacted changelog, exact counts, restore",
+  { skip, timeout: 240_000 },
+  async () => {
+    const first = words(42, 2000);
+    await produce(first, 0);
+    const counts = await runApp(join(work, "state-1"), first.length);
+    assert.deepEqual(counts, tally(first));
 
-  // The internal topics Streams created: the repartition topic with as many partitions as the input, kept
-  // until Streams itself deletes what it consumed; the changelog compacted.
-  const listed = await admin.listTopics();
-  assert.ok(listed.includes(REPARTITION) && listed.includes(CHANGELOG), listed.join(" "));
-  const metadata = await admin.fetchTopicMetadata({ topics: [REPARTITION, CHANGELOG] });
-  for (const t of metadata.topics) assert.equal(t.partitions.length, PARTITIONS, t.name);
-  const changelog = await topicConfig(CHANGELOG);
-  assert.equal(changelog["cleanup.policy"], "compact");
-  const repartition = await topicConfig(REPARTITION);
-  assert.equal(repartition["cleanup.policy"], "delete");
-  assert.equal(repartition["retention.ms"], "-1");
+    // The internal topics Streams created: the repartition topic with as many partitions as the input, kept
+    // until Streams itself deletes what it consumed; the changelog compacted.
+    const listed = await admin.listTopics();
+    assert.ok(listed.includes(REPARTITION) && listed.includes(CHANGELOG), listed.join(" "));
+    const metadata = await admin.fetchTopicMetadata({ topics: [REPARTITION, CHANGELOG] });
+    for (const t of metadata.topics) assert.equal(t.partitions.length, PARTITIONS, t.name);
+    const changelog = await topicConfig(CHANGELOG);
+    assert.equal(changelog["cleanup.policy"], "compact");
+    const repartition = await topicConfig(REPARTITION);
+    assert.equal(repartition["cleanup.policy"], "delete");
+    assert.equal(repartition["retention.ms"], "-1");
 
-  // The application's group committed its position in the input: everything.
-  const committed = await admin.fetchOffsets({ groupId: APP, topics: [INPUT] });
-  const ends = await admin.fetchTopicOffsets(INPUT);
-  const end = new Map(ends.map((p) => [p.partition, p.high]));
-  for (const p of committed[0]!.partitions) assert.equal(p.offset, end.get(p.partition), `input partition ${p.partition}`);
-  assert.equal(ends.reduce((n, p) => n + Number(p.high), 0), first.length);
+    // The application's group committed its position in the input: everything.
+    const committed = await admin.fetchOffsets({ groupId: APP, topics: [INPUT] });
+    const ends = await admin.fetchTopicOffsets(INPUT);
+    const end = new Map(ends.map((p) => [p.partition, p.high]));
+    for (const p of committed[0]!.partitions)
+      assert.equal(p.offset, end.get(p.partition), `input partition ${p.partition}`);
+    assert.equal(
+      ends.reduce((n, p) => n + Number(p.high), 0),
+      first.length,
+    );
 
-  // More input, and a fresh state directory: the store comes back from the changelog, and counting goes on.
-  const second = words(7, 500);
-  await produce(second, first.length);
-  const more = await runApp(join(work, "state-2"), first.length + second.length);
-  assert.deepEqual(more, tally([...first, ...second]));
-});
+    // More input, and a fresh state directory: the store comes back from the changelog, and counting goes on.
+    const second = words(7, 500);
+    await produce(second, first.length);
+    const more = await runApp(join(work, "state-2"), first.length + second.length);
+    assert.deepEqual(more, tally([...first, ...second]));
+  },
+);

@@ -39,14 +39,16 @@ async function load(root: string, schemaDir: string, updateLock: boolean): Promi
 function releaseOf(version: string): Release {
   const r = /^(\d+\.\d+)/.exec(version)?.[1];
   const known = RELEASES.find((x) => x === r);
-  if (known === undefined) throw new Error(`Kafka ${version} is not one of the releases compiled here (${RELEASES.join(", ")})`);
+  if (known === undefined)
+    throw new Error(`Kafka ${version} is not one of the releases compiled here (${RELEASES.join(", ")})`);
   return known;
 }
 
 async function fetchFromDir(from: string, to: string): Promise<number> {
   await rm(to, { recursive: true, force: true });
   let n = 0;
-  if (!existsSync(join(from, "message"))) throw new Error(`${join(from, "message")}: missing (expected Kafka's message/ schema folder)`);
+  if (!existsSync(join(from, "message")))
+    throw new Error(`${join(from, "message")}: missing (expected Kafka's message/ schema folder)`);
   for (const folder of SCHEMA_FOLDERS) {
     const src = join(from, folder);
     if (!existsSync(src)) continue;
@@ -57,7 +59,8 @@ async function fetchFromDir(from: string, to: string): Promise<number> {
       n++;
     }
   }
-  for (const extra of ["LICENSE", "NOTICE"]) if (existsSync(join(from, extra))) await cp(join(from, extra), join(to, extra));
+  for (const extra of ["LICENSE", "NOTICE"])
+    if (existsSync(join(from, extra))) await cp(join(from, extra), join(to, extra));
   return n;
 }
 
@@ -75,7 +78,8 @@ async function fetchFromMaven(version: string, to: string): Promise<number> {
       ["kafka-transaction-coordinator", "transaction-coordinator", /^common\/message\/[A-Za-z]+\.json$/],
     ];
     // Kafka 4 keeps the share coordinator's records in a jar of their own.
-    if (Number(version.split(".")[0]) >= 4) jars.push(["kafka-share-coordinator", "share-coordinator", /^common\/message\/[A-Za-z]+\.json$/]);
+    if (Number(version.split(".")[0]) >= 4)
+      jars.push(["kafka-share-coordinator", "share-coordinator", /^common\/message\/[A-Za-z]+\.json$/]);
     let n = 0;
     for (const [artifact, folder, pattern] of jars) {
       execFileSync(
@@ -84,7 +88,9 @@ async function fetchFromMaven(version: string, to: string): Promise<number> {
         { stdio: "inherit" },
       );
       const jar = join(work, `${artifact}-${version}.jar`);
-      const listing = execFileSync("unzip", ["-Z1", jar], { encoding: "utf8" }).split("\n").filter((l) => pattern.test(l));
+      const listing = execFileSync("unzip", ["-Z1", jar], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => pattern.test(l));
       const dest = join(to, folder);
       await rm(dest, { recursive: true, force: true });
       await mkdir(dest, { recursive: true });
@@ -117,11 +123,20 @@ async function main(): Promise<void> {
   const root = process.cwd();
   await yargs(hideBin(process.argv))
     .scriptName("codegen")
-    .option("schemas", { type: "string", default: DEFAULT_SCHEMAS, describe: "schema root, one folder per Kafka release (3.9/, 4.4/)" })
+    .option("schemas", {
+      type: "string",
+      default: DEFAULT_SCHEMAS,
+      describe: "schema root, one folder per Kafka release (3.9/, 4.4/)",
+    })
     .command(
       ["generate", "$0"],
       "regenerate generated/ from the schemas",
-      (y) => y.option("update-lock", { type: "boolean", default: false, describe: "accept the schemas as they are and rewrite the lock" }),
+      (y) =>
+        y.option("update-lock", {
+          type: "boolean",
+          default: false,
+          describe: "accept the schemas as they are and rewrite the lock",
+        }),
       async (argv) => {
         const started = Date.now();
         const schemas = await load(root, argv.schemas, argv["update-lock"]);
@@ -148,8 +163,14 @@ async function main(): Promise<void> {
       "materialise every release's schema files into the schema root",
       (y) =>
         y
-          .option("from", { type: "string", describe: `a folder with one Kafka schema folder per release (default ${SHARED})` })
-          .option("maven", { type: "string", describe: "a Kafka version (e.g. 4.4.0) whose jars to extract that release's schemas from" }),
+          .option("from", {
+            type: "string",
+            describe: `a folder with one Kafka schema folder per release (default ${SHARED})`,
+          })
+          .option("maven", {
+            type: "string",
+            describe: "a Kafka version (e.g. 4.4.0) whose jars to extract that release's schemas from",
+          }),
       async (argv) => {
         const to = resolve(root, argv.schemas);
         const from = argv.from ?? SHARED;
@@ -165,13 +186,18 @@ async function main(): Promise<void> {
             }
             lines.push(`${release}: ${n} files from the jars of Kafka ${argv.maven}`);
           } else {
-            if (!existsSync(join(from, release))) throw new Error(`${join(from, release)}: not found; pass --from DIR or --maven VERSION`);
-            lines.push(`${release}: ${await fetchFromDir(join(from, release), dest)} files from ${join(from, release)}`);
+            if (!existsSync(join(from, release)))
+              throw new Error(`${join(from, release)}: not found; pass --from DIR or --maven VERSION`);
+            lines.push(
+              `${release}: ${await fetchFromDir(join(from, release), dest)} files from ${join(from, release)}`,
+            );
           }
         }
         const drift = lockDrift(await readLock(join(root, LOCK)), await loadSchemas(to));
         console.log(`schemas:fetch into ${argv.schemas}:\n  ${lines.join("\n  ")}`);
-        console.log(drift.length === 0 ? "they match the lock" : `${drift.length} differ from the lock:\n${drift.join("\n")}`);
+        console.log(
+          drift.length === 0 ? "they match the lock" : `${drift.length} differ from the lock:\n${drift.join("\n")}`,
+        );
         if (drift.length > 0) process.exitCode = 1;
       },
     )

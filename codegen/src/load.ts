@@ -42,7 +42,8 @@ export interface CompiledSchema {
 /** Reads every schema file of one release, validating all of them before failing with every error. */
 export async function loadRelease(root: string, release: Release): Promise<LoadedSchema[]> {
   const dir = join(root, release);
-  if (!existsSync(join(dir, "message"))) throw new SchemaError(`${join(dir, "message")}: missing; run \`npm run schemas:fetch\` first`);
+  if (!existsSync(join(dir, "message")))
+    throw new SchemaError(`${join(dir, "message")}: missing; run \`npm run schemas:fetch\` first`);
   const out: LoadedSchema[] = [];
   const errors: string[] = [];
   for (const folder of SCHEMA_FOLDERS) {
@@ -74,7 +75,8 @@ export async function loadSchemas(root: string): Promise<LoadedSchema[]> {
 /** What makes two releases' files the same message: the API key for requests and responses, else the name. */
 function identity(s: LoadedSchema): string {
   const spec = s.spec;
-  if ((spec.type === "request" || spec.type === "response") && spec.apiKey !== undefined) return `${s.folder}/${spec.type}/${spec.apiKey}`;
+  if ((spec.type === "request" || spec.type === "response") && spec.apiKey !== undefined)
+    return `${s.folder}/${spec.type}/${spec.apiKey}`;
   return `${s.folder}/${spec.name}`;
 }
 
@@ -87,9 +89,12 @@ const PREVIEW_RECORDS: Partial<Record<Release, RegExp>> = { "3.9": /^ShareGroup/
 /** The versions of a schema its release published as unstable. */
 function unstableVersions(s: LoadedSchema, all: readonly LoadedSchema[]): Versions {
   const spec = s.spec;
-  if (s.folder !== "message") return PREVIEW_RECORDS[s.release]?.test(spec.name) === true ? spec.validVersions : Versions.NONE;
+  if (s.folder !== "message")
+    return PREVIEW_RECORDS[s.release]?.test(spec.name) === true ? spec.validVersions : Versions.NONE;
   // Only requests carry the flag; a response is as unstable as its request.
-  const request = all.find((x) => x.release === s.release && x.spec.type === "request" && x.spec.apiKey === spec.apiKey);
+  const request = all.find(
+    (x) => x.release === s.release && x.spec.type === "request" && x.spec.apiKey === spec.apiKey,
+  );
   if (request?.spec.latestVersionUnstable !== true) return Versions.NONE;
   return Versions.of(request.spec.validVersions.highest, request.spec.validVersions.highest);
 }
@@ -113,7 +118,8 @@ export function compileReleases(schemas: readonly LoadedSchema[]): CompiledSchem
     const specs = sources.map((s) => renumberCoordinatorKey(s.spec));
     try {
       let spec = specs[0]!;
-      for (let i = 1; i < specs.length; i++) spec = mergeMessages(spec, specs[i]!, unstableVersions(sources[i - 1]!, schemas));
+      for (let i = 1; i < specs.length; i++)
+        spec = mergeMessages(spec, specs[i]!, unstableVersions(sources[i - 1]!, schemas));
       const releaseVersions = sources.map((s, i) => ({ release: s.release, versions: specs[i]!.validVersions }));
       out.push({ folder: sources[0]!.folder, spec, sources, releaseVersions });
     } catch (e) {
@@ -126,7 +132,8 @@ export function compileReleases(schemas: readonly LoadedSchema[]): CompiledSchem
   for (const c of out) {
     const key = `${c.folder}/${c.spec.name}`;
     const other = names.get(key);
-    if (other !== undefined) throw new SchemaError(`${c.sources[0]!.file}: ${c.spec.name} is also the name of ${other.sources[0]!.file}`);
+    if (other !== undefined)
+      throw new SchemaError(`${c.sources[0]!.file}: ${c.spec.name} is also the name of ${other.sources[0]!.file}`);
     names.set(key, c);
   }
   return out.sort((a, b) => `${a.folder}/${a.spec.name}`.localeCompare(`${b.folder}/${b.spec.name}`));

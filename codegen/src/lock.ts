@@ -14,7 +14,8 @@ export type SchemaLock = z.infer<typeof lockFile>;
 export async function readLock(path: string): Promise<SchemaLock> {
   const text = await readFile(path, "utf8");
   const parsed = lockFile.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return parsed.data;
 }
 

@@ -15,7 +15,8 @@ import { Versions } from "./versions.js";
 export function unionVersions(a: Versions, b: Versions, what: string): Versions {
   if (a.empty) return b;
   if (b.empty) return a;
-  if (a.highest + 1 < b.lowest || b.highest + 1 < a.lowest) throw new SchemaError(`${what}: versions ${a} and ${b} leave a gap`);
+  if (a.highest + 1 < b.lowest || b.highest + 1 < a.lowest)
+    throw new SchemaError(`${what}: versions ${a} and ${b} leave a gap`);
   return Versions.of(Math.min(a.lowest, b.lowest), Math.max(a.highest, b.highest));
 }
 
@@ -32,13 +33,15 @@ export function decideVersions(
   what: string,
 ): Versions {
   const present: number[] = [];
-  for (const v of olderValid.list(Number.MAX_SAFE_INTEGER)) if (!newerValid.contains(v) && older.contains(v)) present.push(v);
+  for (const v of olderValid.list(Number.MAX_SAFE_INTEGER))
+    if (!newerValid.contains(v) && older.contains(v)) present.push(v);
   for (const v of newerValid.list(Number.MAX_SAFE_INTEGER)) if (newer.contains(v)) present.push(v);
   if (present.length === 0) return Versions.NONE;
   present.sort((a, b) => a - b);
   const lo = present[0]!;
   const hi = present[present.length - 1]!;
-  if (hi - lo + 1 !== present.length) throw new SchemaError(`${what}: the releases' versions ${older} and ${newer} leave a gap`);
+  if (hi - lo + 1 !== present.length)
+    throw new SchemaError(`${what}: the releases' versions ${older} and ${newer} leave a gap`);
   const open = newer.highest === Infinity && hi === newerValid.highest;
   return Versions.of(lo, open ? Infinity : hi);
 }
@@ -89,7 +92,11 @@ export function renumberCoordinatorKey(spec: MessageSpec): MessageSpec {
  * `olderUnstable` are versions the older release published as unstable (still in development): where the
  * newer release defines them too, its definition replaces the older one without a wire check.
  */
-export function mergeMessages(older: MessageSpec, newer: MessageSpec, olderUnstable: Versions = Versions.NONE): MessageSpec {
+export function mergeMessages(
+  older: MessageSpec,
+  newer: MessageSpec,
+  olderUnstable: Versions = Versions.NONE,
+): MessageSpec {
   const where = `${newer.file} with ${older.file}`;
   const validVersions = unionVersions(older.validVersions, newer.validVersions, `${where}: validVersions`);
   if (!older.flexibleVersions.equals(newer.flexibleVersions))
@@ -97,10 +104,12 @@ export function mergeMessages(older: MessageSpec, newer: MessageSpec, olderUnsta
   const merger = new StructMerger(older, newer, where);
   const root = merger.struct(older.root, newer.root);
   // Common structs that no field references are compiled too; keep those of both releases.
-  for (const s of [...older.structs, ...newer.structs]) if (s.common && !merger.has(s.schemaName)) merger.struct(
-    older.structs.find((x) => x.schemaName === s.schemaName),
-    newer.structs.find((x) => x.schemaName === s.schemaName),
-  );
+  for (const s of [...older.structs, ...newer.structs])
+    if (s.common && !merger.has(s.schemaName))
+      merger.struct(
+        older.structs.find((x) => x.schemaName === s.schemaName),
+        newer.structs.find((x) => x.schemaName === s.schemaName),
+      );
   const out: MessageSpec = {
     ...newer,
     apiKey: newer.apiKey ?? older.apiKey,
@@ -140,7 +149,11 @@ class StructMerger {
     const s: StructSpec = {
       schemaName: base.schemaName,
       tsName: base.schemaName === this.newer.root.schemaName ? name : `${name}${base.schemaName}`,
-      versions: unionVersions(o?.versions ?? Versions.NONE, n?.versions ?? Versions.NONE, `${this.where}: ${base.schemaName}`),
+      versions: unionVersions(
+        o?.versions ?? Versions.NONE,
+        n?.versions ?? Versions.NONE,
+        `${this.where}: ${base.schemaName}`,
+      ),
       fields: [],
       common: base.common,
     };
@@ -163,15 +176,23 @@ class StructMerger {
   }
 
   private decide(o: Versions | undefined, n: Versions | undefined, what: string): Versions {
-    return decideVersions(o ?? Versions.NONE, n ?? Versions.NONE, this.older.validVersions, this.newer.validVersions, what);
+    return decideVersions(
+      o ?? Versions.NONE,
+      n ?? Versions.NONE,
+      this.older.validVersions,
+      this.newer.validVersions,
+      what,
+    );
   }
 
   private field(o: FieldSpec | undefined, n: FieldSpec | undefined): FieldSpec | undefined {
     const base = (n ?? o)!;
     const what = `${this.where}: ${base.path}`;
     if (o !== undefined && n !== undefined) {
-      if (o.tag !== n.tag && !o.taggedVersions.empty && !n.taggedVersions.empty) throw new SchemaError(`${what}: tag ${o.tag} became ${n.tag}`);
-      if (!sameVersions(o.flexibleVersions, n.flexibleVersions)) throw new SchemaError(`${what}: flexibleVersions differ`);
+      if (o.tag !== n.tag && !o.taggedVersions.empty && !n.taggedVersions.empty)
+        throw new SchemaError(`${what}: tag ${o.tag} became ${n.tag}`);
+      if (!sameVersions(o.flexibleVersions, n.flexibleVersions))
+        throw new SchemaError(`${what}: flexibleVersions differ`);
     }
     const versions = this.decide(o?.versions, n?.versions, `${what}: versions`);
     if (versions.empty) return undefined;
@@ -210,7 +231,10 @@ function shapeOf(t: FieldType): string {
  * Pairs the fields of two releases by name, in an order that keeps both releases' orders: the newer
  * release's order, with each field only the older one has placed after the field it followed there.
  */
-function orderFields(older: readonly FieldSpec[], newer: readonly FieldSpec[]): [FieldSpec | undefined, FieldSpec | undefined][] {
+function orderFields(
+  older: readonly FieldSpec[],
+  newer: readonly FieldSpec[],
+): [FieldSpec | undefined, FieldSpec | undefined][] {
   const newerNames = new Set(newer.map((f) => f.name));
   const olderByName = new Map(older.map((f, i) => [f.name, i]));
   const out: [FieldSpec | undefined, FieldSpec | undefined][] = [];
@@ -239,7 +263,11 @@ function fieldAt(f: FieldSpec, v: number): string {
 }
 
 function structOf(t: FieldType): StructSpec | undefined {
-  return t.kind === "struct" ? t.struct : t.kind === "array" && t.element.kind === "struct" ? t.element.struct : undefined;
+  return t.kind === "struct"
+    ? t.struct
+    : t.kind === "array" && t.element.kind === "struct"
+      ? t.element.struct
+      : undefined;
 }
 
 /**
@@ -254,13 +282,17 @@ function wireDifference(release: StructSpec, merged: StructSpec, v: number, path
   const untagged = (fs: FieldSpec[]): FieldSpec[] => fs.filter((f) => !f.taggedVersions.contains(v));
   const a = untagged(mine).map((f) => fieldAt(f, v));
   const b = untagged(ours).map((f) => fieldAt(f, v));
-  const names = (fs: FieldSpec[]): string => untagged(fs).map((f) => `${f.name}${fieldAt(f, v)}`).join(",");
+  const names = (fs: FieldSpec[]): string =>
+    untagged(fs)
+      .map((f) => `${f.name}${fieldAt(f, v)}`)
+      .join(",");
   if (a.join(",") !== b.join(",")) return `${path}: release has ${names(mine)}\n  merged has  ${names(ours)}`;
   const tags = new Map(ours.filter((f) => f.taggedVersions.contains(v)).map((f) => [f.tag, f]));
   const byPosition = untagged(ours);
   for (const f of mine) {
     const other = f.taggedVersions.contains(v) ? tags.get(f.tag) : byPosition[untagged(mine).indexOf(f)];
-    if (other === undefined || fieldAt(other, v) !== fieldAt(f, v)) return `${path}.${f.name}: ${fieldAt(f, v)} became ${other === undefined ? "nothing" : fieldAt(other, v)}`;
+    if (other === undefined || fieldAt(other, v) !== fieldAt(f, v))
+      return `${path}.${f.name}: ${fieldAt(f, v)} became ${other === undefined ? "nothing" : fieldAt(other, v)}`;
     const inner = structOf(f.type);
     const innerOurs = structOf(other.type);
     if (inner !== undefined && innerOurs !== undefined) {
@@ -275,6 +307,7 @@ function checkWire(merged: MessageSpec, release: MessageSpec, superseded: Versio
   for (const v of release.validVersions.list(Number.MAX_SAFE_INTEGER)) {
     if (superseded.contains(v)) continue;
     const d = wireDifference(release.root, merged.root, v, release.name);
-    if (d !== undefined) throw new SchemaError(`${release.file}: merging releases changes version ${v} on the wire: ${d}`);
+    if (d !== undefined)
+      throw new SchemaError(`${release.file}: merging releases changes version ${v} on the wire: ${d}`);
   }
 }

@@ -40,7 +40,10 @@ function sourcesText(schema: CompiledSchema): string {
 
 /** `produce-request` from `ProduceRequest`. */
 export function kebabCase(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2").toLowerCase();
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
+    .toLowerCase();
 }
 
 /** Import specifier from one repository path to another, as NodeNext ESM wants it (`.js`). */
@@ -68,7 +71,13 @@ function addImports(sf: SourceFile, from: string, imports: ImportSet): void {
 }
 
 /** A generated module: the header saying what made it, the imports its code refers to, the code. */
-function addModule(project: Project, path: string, code: { text: string; imports: ImportSet }, source: string, opts: GenerateOptions): string {
+function addModule(
+  project: Project,
+  path: string,
+  code: { text: string; imports: ImportSet },
+  source: string,
+  opts: GenerateOptions,
+): string {
   const sf = project.createSourceFile(`/${path}`, "", { overwrite: true });
   addImports(sf, path, code.imports);
   sf.addStatements(code.text);
@@ -80,7 +89,10 @@ function addModule(project: Project, path: string, code: { text: string; imports
  * Produces every generated file, path -> formatted content, without touching the disk, so that
  * `generate` writes exactly what `check` compares.
  */
-export async function generateAll(schemas: readonly CompiledSchema[], opts: GenerateOptions): Promise<Map<string, string>> {
+export async function generateAll(
+  schemas: readonly CompiledSchema[],
+  opts: GenerateOptions,
+): Promise<Map<string, string>> {
   const project = new Project({ useInMemoryFileSystem: true, skipLoadingLibFiles: true });
   const files = new Map<string, string>();
   const indexExports = new Map<string, string[]>();
@@ -108,7 +120,10 @@ export async function generateAll(schemas: readonly CompiledSchema[], opts: Gene
   // `@tskafka/protocol/descriptors`, so that importing the package does not load them.
   if (described.has(TEST_INDEX)) {
     const test = emitDescriptors(described.get(TEST_INDEX) ?? [], "testMessageDescriptors", DESCRIPTORS);
-    files.set(TEST_DESCRIPTORS, addModule(project, TEST_DESCRIPTORS, test, `the test message structures of ${KAFKA}`, opts));
+    files.set(
+      TEST_DESCRIPTORS,
+      addModule(project, TEST_DESCRIPTORS, test, `the test message structures of ${KAFKA}`, opts),
+    );
     indexExports.get(TEST_INDEX)?.push(TEST_DESCRIPTORS);
   }
 
@@ -163,7 +178,10 @@ async function ownedOnDisk(root: string): Promise<Set<string>> {
 }
 
 /** Writes the generated files and removes stale ones from the folders the generator owns. */
-export async function writeAll(root: string, files: Map<string, string>): Promise<{ written: number; removed: number }> {
+export async function writeAll(
+  root: string,
+  files: Map<string, string>,
+): Promise<{ written: number; removed: number }> {
   let written = 0;
   let removed = 0;
   for (const stale of await ownedOnDisk(root)) {
@@ -207,4 +225,3 @@ export async function compareAll(root: string, files: Map<string, string>): Prom
   }
   return drift;
 }
-

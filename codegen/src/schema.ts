@@ -321,7 +321,13 @@ class Resolver {
   }
 
   /** The struct a field's type names: its own inline struct, one already made, or a common struct. */
-  private structType(name: string, rf: RawField, fp: string, schemaPath: string, fieldVersions: Versions): StructSpec | undefined {
+  private structType(
+    name: string,
+    rf: RawField,
+    fp: string,
+    schemaPath: string,
+    fieldVersions: Versions,
+  ): StructSpec | undefined {
     if (rf.fields !== undefined) return this.makeStruct(name, fieldVersions, rf.fields, fp, schemaPath, false);
     const existing = this.byName.get(name);
     if (existing !== undefined) return existing;
@@ -338,7 +344,8 @@ class Resolver {
     const type = this.fieldType(rf, fp, schemaPath, v.versions.intersect(parentVersions));
     const nullableKinds = type.kind !== "primitive" || ["string", "bytes", "records"].includes(type.name);
     if (!v.nullableVersions.empty && !nullableKinds) this.fail(`${fp}.nullableVersions`, `a ${rf.type} cannot be null`);
-    if (rf.mapKey === true && type.kind !== "primitive") this.fail(`${fp}.mapKey`, "only a primitive field can be a map key");
+    if (rf.mapKey === true && type.kind !== "primitive")
+      this.fail(`${fp}.mapKey`, "only a primitive field can be a map key");
     if (rf.zeroCopy === true && !(type.kind === "primitive" && type.name === "bytes"))
       this.fail(`${fp}.zeroCopy`, "only bytes fields can be zero-copy");
     return {
@@ -369,15 +376,22 @@ class Resolver {
     const versions = this.versions(rf.versions, `${fp}.versions`, taggedVersions);
     const nullableVersions = this.versions(rf.nullableVersions, `${fp}.nullableVersions`, Versions.NONE);
     const flexibleVersions =
-      rf.flexibleVersions === undefined ? undefined : this.versions(rf.flexibleVersions, `${fp}.flexibleVersions`, Versions.NONE);
+      rf.flexibleVersions === undefined
+        ? undefined
+        : this.versions(rf.flexibleVersions, `${fp}.flexibleVersions`, Versions.NONE);
     if (rf.tag !== undefined && rf.taggedVersions === undefined) this.fail(`${fp}.tag`, "a tag without taggedVersions");
-    if (rf.taggedVersions !== undefined && rf.tag === undefined) this.fail(`${fp}.taggedVersions`, "taggedVersions without a tag");
+    if (rf.taggedVersions !== undefined && rf.tag === undefined)
+      this.fail(`${fp}.taggedVersions`, "taggedVersions without a tag");
     if (!taggedVersions.empty) {
       const flexible = this.flexibleVersions;
       if (taggedVersions.highest !== Infinity) this.fail(`${fp}.taggedVersions`, "must be an open range such as 1+");
       if (!flexible.covers(taggedVersions))
-        this.fail(`${fp}.taggedVersions`, `tagged in ${taggedVersions} but the message is flexible only in ${flexible}`);
-      if (!taggedVersions.equals(versions)) this.fail(`${fp}.versions`, "a tagged field's versions must equal its taggedVersions");
+        this.fail(
+          `${fp}.taggedVersions`,
+          `tagged in ${taggedVersions} but the message is flexible only in ${flexible}`,
+        );
+      if (!taggedVersions.equals(versions))
+        this.fail(`${fp}.versions`, "a tagged field's versions must equal its taggedVersions");
     }
     if (rf.flexibleVersions !== undefined && !["string", "bytes"].includes(rf.type))
       this.fail(`${fp}.flexibleVersions`, "only string and bytes fields may override flexibleVersions");
@@ -485,7 +499,11 @@ function resolveDefault(
   }
 }
 
-function floatDefault(d: RawField["default"], path: string, fail: (path: string, reason: string) => void): DefaultValue {
+function floatDefault(
+  d: RawField["default"],
+  path: string,
+  fail: (path: string, reason: string) => void,
+): DefaultValue {
   if (d === undefined) return { kind: "number", value: 0 };
   const v = typeof d === "number" ? d : typeof d === "string" ? Number(d) : NaN;
   if (typeof d === "boolean" || d === null || Number.isNaN(v) || (typeof d === "string" && d.trim() === "")) {
@@ -503,7 +521,8 @@ function integerDefault(
 ): DefaultValue {
   const range = INT_RANGES[name]!;
   if (d === undefined) return name === "int64" ? { kind: "bigint", value: 0n } : { kind: "number", value: 0 };
-  const v = typeof d === "number" && Number.isInteger(d) ? BigInt(d) : typeof d === "string" ? parseInteger(d) : undefined;
+  const v =
+    typeof d === "number" && Number.isInteger(d) ? BigInt(d) : typeof d === "string" ? parseInteger(d) : undefined;
   if (v === undefined) {
     fail(path, `${JSON.stringify(d)} is not an integer`);
   } else if (v < range[0] || v > range[1]) {

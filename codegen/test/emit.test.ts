@@ -81,7 +81,10 @@ test("a field that left the schema fails to encode unless ignorable", () => {
     ]),
   );
   const write = fn(text, "writeTestRequest");
-  assert.match(write, /if \(version <= 1\) \{\s*w\.int32\(m\.old\);\s*\} else \{\s*if \(m\.old !== undefined && m\.old !== 0\) \{\s*throw new EncodeError/);
+  assert.match(
+    write,
+    /if \(version <= 1\) \{\s*w\.int32\(m\.old\);\s*\} else \{\s*if \(m\.old !== undefined && m\.old !== 0\) \{\s*throw new EncodeError/,
+  );
   assert.match(write, /if \(version <= 1\) \{\s*w\.int32\(m\.hint\);\s*\}\n/);
 });
 
@@ -106,7 +109,14 @@ test("descriptors carry versions, nullability, tags, overrides and non-zero defa
       spec([
         { name: "Id", type: "int64", versions: "1+", default: "0x10", about: "The secret about text." },
         { name: "Name", type: "string", versions: "0+", nullableVersions: "3+", default: "null" },
-        { name: "Extra", type: "[]Item", versions: "4+", taggedVersions: "4+", tag: 0, fields: [{ name: "V", type: "bool", versions: "4+", default: true }] },
+        {
+          name: "Extra",
+          type: "[]Item",
+          versions: "4+",
+          taggedVersions: "4+",
+          tag: 0,
+          fields: [{ name: "V", type: "bool", versions: "4+", default: true }],
+        },
         { name: "Plain", type: "int32", versions: "0+", ignorable: true },
       ]),
     ],
@@ -114,14 +124,27 @@ test("descriptors carry versions, nullability, tags, overrides and non-zero defa
   );
   assert.doesNotMatch(text, /secret/);
   assert.match(text, /\{ name: "id", type: "int64", versions: \{ min: 1, max: 5 \}, default: 16n \}/);
-  assert.match(text, /\{ name: "name", type: "string", versions: \{ min: 0, max: 5 \}, nullableVersions: \{ min: 3, max: 5 \}, default: null \}/);
-  assert.match(text, /\{ name: "extra", type: \{ array: \{ struct: "Item" \} \}, versions: \{ min: 4, max: 5 \}, taggedVersions: \{ min: 4, max: 5 \}, tag: 0 \}/);
-  assert.match(text, /Item: \{ versions: \{ min: 4, max: 5 \}, fields: \[\{ name: "v", type: "bool", versions: \{ min: 4, max: 5 \}, default: true \}\] \}/);
+  assert.match(
+    text,
+    /\{ name: "name", type: "string", versions: \{ min: 0, max: 5 \}, nullableVersions: \{ min: 3, max: 5 \}, default: null \}/,
+  );
+  assert.match(
+    text,
+    /\{ name: "extra", type: \{ array: \{ struct: "Item" \} \}, versions: \{ min: 4, max: 5 \}, taggedVersions: \{ min: 4, max: 5 \}, tag: 0 \}/,
+  );
+  assert.match(
+    text,
+    /Item: \{ versions: \{ min: 4, max: 5 \}, fields: \[\{ name: "v", type: "bool", versions: \{ min: 4, max: 5 \}, default: true \}\] \}/,
+  );
   assert.match(text, /\{ name: "plain", type: "int32", versions: \{ min: 0, max: 5 \}, ignorable: true \}/);
   assert.match(text, /apiKey: 1000, validVersions: \{ min: 0, max: 5 \}, flexibleVersions: \{ min: 4, max: 5 \}/);
   assert.match(text, /export interface MessageDescriptor/);
-  assert.deepEqual(imports.modulesUsed(), [{ module: "generated/src/runtime/index.ts", values: [], types: ["VersionRange"] }]);
+  assert.deepEqual(imports.modulesUsed(), [
+    { module: "generated/src/runtime/index.ts", values: [], types: ["VersionRange"] },
+  ]);
   const typed = emitDescriptors([], "d", "generated/src/gen/descriptors.ts");
   assert.doesNotMatch(typed.text, /interface/);
-  assert.deepEqual(typed.imports.modulesUsed(), [{ module: "generated/src/gen/descriptors.ts", values: [], types: ["MessageDescriptor"] }]);
+  assert.deepEqual(typed.imports.modulesUsed(), [
+    { module: "generated/src/gen/descriptors.ts", values: [], types: ["MessageDescriptor"] },
+  ]);
 });

@@ -5,8 +5,22 @@ import { mergeMessages, renumberCoordinatorKey } from "../src/merge.js";
 import { parseSchema, SchemaError, type MessageSpec } from "../src/schema.js";
 import { Versions } from "../src/versions.js";
 
-function spec(release: string, validVersions: string, fields: unknown[], extra: Record<string, unknown> = {}): MessageSpec {
-  const text = JSON.stringify({ apiKey: 1000, type: "request", listeners: ["broker"], name: "TestRequest", validVersions, flexibleVersions: "2+", fields, ...extra });
+function spec(
+  release: string,
+  validVersions: string,
+  fields: unknown[],
+  extra: Record<string, unknown> = {},
+): MessageSpec {
+  const text = JSON.stringify({
+    apiKey: 1000,
+    type: "request",
+    listeners: ["broker"],
+    name: "TestRequest",
+    validVersions,
+    flexibleVersions: "2+",
+    fields,
+    ...extra,
+  });
   return parseSchema(`${release}/message/TestRequest.json`, text);
 }
 
@@ -39,7 +53,10 @@ test("a field only the older release had keeps its place and only the older rele
     { name: "B", type: "int8", versions: "0+" },
   ]);
   // v0 is only 3.9's: Gone is on the wire there; v1-2 are 4.4's, where it is not.
-  assert.throws(() => mergeMessages(older, newer), (e: unknown) => e instanceof SchemaError && /changes version 1 on the wire/.test(e.message));
+  assert.throws(
+    () => mergeMessages(older, newer),
+    (e: unknown) => e instanceof SchemaError && /changes version 1 on the wire/.test(e.message),
+  );
   const olderV0Only = spec("3.9", "0", [
     { name: "A", type: "int8", versions: "0+" },
     { name: "Gone", type: "int16", versions: "0+" },
@@ -70,12 +87,20 @@ test("an untagged field added to a version both releases define is a wire change
     { name: "A", type: "int32", versions: "0+" },
     { name: "B", type: "int32", versions: "0+" },
   ]);
-  assert.throws(() => mergeMessages(older, newer), (e: unknown) => e instanceof SchemaError && /changes version 2 on the wire/.test(e.message));
+  assert.throws(
+    () => mergeMessages(older, newer),
+    (e: unknown) => e instanceof SchemaError && /changes version 2 on the wire/.test(e.message),
+  );
   const sameRange = spec("4.4", "0-3", [
     { name: "A", type: "int32", versions: "0+" },
     { name: "B", type: "int8", versions: "0+" },
   ]);
-  assert.throws(() => mergeMessages(older, sameRange), (e: unknown) => e instanceof SchemaError && /3\.9\/message\/TestRequest\.json: merging releases changes version 0 on the wire/.test(e.message));
+  assert.throws(
+    () => mergeMessages(older, sameRange),
+    (e: unknown) =>
+      e instanceof SchemaError &&
+      /3\.9\/message\/TestRequest\.json: merging releases changes version 0 on the wire/.test(e.message),
+  );
 });
 
 test("versions the older release published as unstable may be redefined", () => {
@@ -90,8 +115,14 @@ test("versions the older release published as unstable may be redefined", () => 
 
 test("releases whose versions leave a gap, or whose field types differ, are refused", () => {
   const older = spec("3.9", "0-1", [{ name: "A", type: "int32", versions: "0+" }]);
-  assert.throws(() => mergeMessages(older, spec("4.4", "3-4", [{ name: "A", type: "int32", versions: "0+" }])), /leave a gap/);
-  assert.throws(() => mergeMessages(older, spec("4.4", "0-2", [{ name: "A", type: "int64", versions: "0+" }])), /type int32 became int64/);
+  assert.throws(
+    () => mergeMessages(older, spec("4.4", "3-4", [{ name: "A", type: "int32", versions: "0+" }])),
+    /leave a gap/,
+  );
+  assert.throws(
+    () => mergeMessages(older, spec("4.4", "0-2", [{ name: "A", type: "int64", versions: "0+" }])),
+    /type int32 became int64/,
+  );
 });
 
 test("Kafka 4's coordinator keys are numbered by record type, as Kafka 3.9 numbered them", () => {

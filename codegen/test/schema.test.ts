@@ -54,7 +54,11 @@ test("an unknown key", () => {
 });
 
 test("a bad version range", () => {
-  assertError(schema([{ name: "Id", type: "int32", versions: "3-1" }]), "$.fields[0].versions", 'range "3-1" runs backwards');
+  assertError(
+    schema([{ name: "Id", type: "int32", versions: "3-1" }]),
+    "$.fields[0].versions",
+    'range "3-1" runs backwards',
+  );
   assertError(
     schema([{ name: "Id", type: "int32", versions: "one+" }]),
     "$.fields[0].versions",
@@ -64,7 +68,11 @@ test("a bad version range", () => {
 });
 
 test("a tag without taggedVersions, and taggedVersions without a tag", () => {
-  assertError(schema([{ name: "Id", type: "int32", versions: "2+", tag: 0 }]), "$.fields[0].tag", "a tag without taggedVersions");
+  assertError(
+    schema([{ name: "Id", type: "int32", versions: "2+", tag: 0 }]),
+    "$.fields[0].tag",
+    "a tag without taggedVersions",
+  );
   assertError(
     schema([{ name: "Id", type: "int32", versions: "2+", taggedVersions: "2+" }]),
     "$.fields[0].taggedVersions",
@@ -81,10 +89,26 @@ test("a tagged field outside the flexible versions", () => {
 });
 
 test("a default that does not fit its type", () => {
-  assertError(schema([{ name: "Id", type: "int8", versions: "0+", default: "300" }]), "$.fields[0].default", '"300" does not fit in int8');
-  assertError(schema([{ name: "Ok", type: "bool", versions: "0+", default: "yes" }]), "$.fields[0].default", '"yes" is not a bool');
-  assertError(schema([{ name: "N", type: "int32", versions: "0+", default: "ten" }]), "$.fields[0].default", '"ten" is not an integer');
-  assertError(schema([{ name: "U", type: "uuid", versions: "0+", default: "nope" }]), "$.fields[0].default", '"nope" is not a UUID in base64');
+  assertError(
+    schema([{ name: "Id", type: "int8", versions: "0+", default: "300" }]),
+    "$.fields[0].default",
+    '"300" does not fit in int8',
+  );
+  assertError(
+    schema([{ name: "Ok", type: "bool", versions: "0+", default: "yes" }]),
+    "$.fields[0].default",
+    '"yes" is not a bool',
+  );
+  assertError(
+    schema([{ name: "N", type: "int32", versions: "0+", default: "ten" }]),
+    "$.fields[0].default",
+    '"ten" is not an integer',
+  );
+  assertError(
+    schema([{ name: "U", type: "uuid", versions: "0+", default: "nope" }]),
+    "$.fields[0].default",
+    '"nope" is not a UUID in base64',
+  );
 });
 
 test("a null default on a field that is never nullable", () => {

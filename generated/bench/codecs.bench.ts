@@ -162,7 +162,12 @@ const rows: Row[] = [
   {
     message: `ProduceRequest v${PRODUCE_VERSION} (1 MiB of records)`,
     op: "encode, batch built from records",
-    ours: () => encodeToBuffer(ProduceRequestCodec, produceRequest(buildRecordBatch(produceRecords, { timestamp: TIMESTAMP })), PRODUCE_VERSION),
+    ours: () =>
+      encodeToBuffer(
+        ProduceRequestCodec,
+        produceRequest(buildRecordBatch(produceRecords, { timestamp: TIMESTAMP })),
+        PRODUCE_VERSION,
+      ),
     kafkajs: kafkajsProduce,
   },
   {
@@ -206,7 +211,8 @@ async function sanityCheck(): Promise<void> {
   const records = fr.responses.reduce((n, t) => n + t.partitions.reduce((k, p) => k + p.messages.length, 0), 0);
   if (records !== 1000) throw new Error(`KafkaJS decoded ${records} fetched records, not 1000`);
   const kp = await kafkajsProduce();
-  if (Math.abs(kp.length - produceBody.length) > 64) throw new Error(`produce sizes differ: ${kp.length} vs ${produceBody.length}`);
+  if (Math.abs(kp.length - produceBody.length) > 64)
+    throw new Error(`produce sizes differ: ${kp.length} vs ${produceBody.length}`);
 }
 
 function format(n: number): string {

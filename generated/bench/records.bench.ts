@@ -1,4 +1,10 @@
-import { CompressionType, compressionNames, decodeRecordBatch, encodeRecordBatch, recordBatchInput } from "../src/records/index.js";
+import {
+  CompressionType,
+  compressionNames,
+  decodeRecordBatch,
+  encodeRecordBatch,
+  recordBatchInput,
+} from "../src/records/index.js";
 
 /**
  * Encode and decode throughput of one 1 MiB record batch (1024 records of 1 KiB) per codec.
@@ -18,7 +24,11 @@ function value(i: number): Buffer {
   return b;
 }
 
-const records = Array.from({ length: RECORD_COUNT }, (_, i) => ({ key: `key-${i}`, value: value(i), timestamp: 1_700_000_000_000 + i }));
+const records = Array.from({ length: RECORD_COUNT }, (_, i) => ({
+  key: `key-${i}`,
+  value: value(i),
+  timestamp: 1_700_000_000_000 + i,
+}));
 
 function measure(fn: () => void): number {
   const deadline = performance.now() + SECONDS_PER_CASE * 1000;
@@ -32,7 +42,13 @@ function measure(fn: () => void): number {
 }
 
 console.log(`batch of ${RECORD_COUNT} records x ${RECORD_SIZE} B`);
-for (const codec of [CompressionType.none, CompressionType.gzip, CompressionType.snappy, CompressionType.lz4, CompressionType.zstd]) {
+for (const codec of [
+  CompressionType.none,
+  CompressionType.gzip,
+  CompressionType.snappy,
+  CompressionType.lz4,
+  CompressionType.zstd,
+]) {
   const input = recordBatchInput(records, { compression: codec });
   const encoded = encodeRecordBatch(input);
   const enc = measure(() => encodeRecordBatch(input));

@@ -32,14 +32,17 @@ export interface ResponseFrame<K extends keyof ApiResponses = keyof ApiResponses
 }
 
 function checkSize(frame: Buffer, messageName: string): void {
-  if (frame.length < 4) throw new DecodeError(messageName, 0, "Size", `a frame needs 4 size bytes, got ${frame.length}`);
+  if (frame.length < 4)
+    throw new DecodeError(messageName, 0, "Size", `a frame needs 4 size bytes, got ${frame.length}`);
   const size = frame.readInt32BE(0);
   if (size !== frame.length - 4)
     throw new DecodeError(messageName, 0, "Size", `the size prefix says ${size} bytes but ${frame.length - 4} follow`);
 }
 
 /** The API key, version and correlation id at the start of a request (without its size prefix). */
-export function peekRequest(payload: Buffer): { apiKey: number; apiVersion: number; correlationId: number } | undefined {
+export function peekRequest(
+  payload: Buffer,
+): { apiKey: number; apiVersion: number; correlationId: number } | undefined {
   if (payload.length < 8) return undefined;
   return { apiKey: payload.readInt16BE(0), apiVersion: payload.readInt16BE(2), correlationId: payload.readInt32BE(4) };
 }
@@ -51,7 +54,8 @@ export function peekRequest(payload: Buffer): { apiKey: number; apiVersion: numb
  */
 export function decodeRequest(payload: Buffer, options?: ReaderOptions): RequestFrame {
   const peek = peekRequest(payload);
-  if (peek === undefined) throw new DecodeError("RequestHeader", 0, "RequestApiKey", `a request needs 8 header bytes, got ${payload.length}`);
+  if (peek === undefined)
+    throw new DecodeError("RequestHeader", 0, "RequestApiKey", `a request needs 8 header bytes, got ${payload.length}`);
   const info = apiInfo(peek.apiKey);
   if (info === undefined) throw new DecodeError("RequestHeader", 0, "RequestApiKey", `unknown API key ${peek.apiKey}`);
   const r = new Reader(payload, 0, payload.length, options);
@@ -82,13 +86,23 @@ export function encodeRequestFrame<K extends keyof ApiRequests>(header: RequestH
 }
 
 /** Decodes a response frame, size prefix included, for the API and version of its request. */
-export function decodeResponseFrame(frame: Buffer, apiKey: number, apiVersion: number, options?: ReaderOptions): ResponseFrame {
+export function decodeResponseFrame(
+  frame: Buffer,
+  apiKey: number,
+  apiVersion: number,
+  options?: ReaderOptions,
+): ResponseFrame {
   checkSize(frame, "ResponseHeader");
   return decodeResponse(frame.subarray(4), apiKey, apiVersion, options);
 }
 
 /** Decodes a response payload (a frame without its size prefix). */
-export function decodeResponse(payload: Buffer, apiKey: number, apiVersion: number, options?: ReaderOptions): ResponseFrame {
+export function decodeResponse(
+  payload: Buffer,
+  apiKey: number,
+  apiVersion: number,
+  options?: ReaderOptions,
+): ResponseFrame {
   const info = apiInfo(apiKey);
   if (info === undefined) throw new DecodeError("ResponseHeader", 0, "(api)", `unknown API key ${apiKey}`);
   const r = new Reader(payload, 0, payload.length, options);
@@ -111,11 +125,21 @@ export function sizeOfResponse<K extends keyof ApiResponses>(
   header: ResponseHeader,
   body: ApiResponses[K],
 ): number {
-  return ResponseHeaderCodec.size(header, responseHeaderVersion(apiKey, apiVersion)) + responseCodec(apiKey).size(body, apiVersion);
+  return (
+    ResponseHeaderCodec.size(header, responseHeaderVersion(apiKey, apiVersion)) +
+    responseCodec(apiKey).size(body, apiVersion)
+  );
 }
 
 /** Writes prefix, header and body into `w`, which has room for them (less any gathered buffers). */
-function writeResponse(w: Writer, size: number, header: ResponseHeader, body: unknown, apiKey: number, apiVersion: number): void {
+function writeResponse(
+  w: Writer,
+  size: number,
+  header: ResponseHeader,
+  body: unknown,
+  apiKey: number,
+  apiVersion: number,
+): void {
   w.int32(size);
   ResponseHeaderCodec.encode(w, header, responseHeaderVersion(apiKey, apiVersion));
   responseCodec(apiKey).encode(w, body, apiVersion);

@@ -30,7 +30,11 @@ interface FixtureEntry {
 
 // This file also runs compiled, from dist/test.
 const here = dirname(fileURLToPath(import.meta.url));
-const fixturesDir = join(here.endsWith(`${sep}dist${sep}test`) ? join(here, "..", "..") : join(here, ".."), "test", "fixtures");
+const fixturesDir = join(
+  here.endsWith(`${sep}dist${sep}test`) ? join(here, "..", "..") : join(here, ".."),
+  "test",
+  "fixtures",
+);
 const index = JSON.parse(readFileSync(join(fixturesDir, "index.json"), "utf8")) as FixtureEntry[];
 
 interface Frame {
@@ -52,7 +56,13 @@ function sampleFrames(maxSize: number): Frame[] {
       const bytes = readFileSync(join(fixturesDir, `${e.file}.${response ? "res" : "req"}.bin`));
       if (bytes.length > maxSize) continue;
       seen.add(key);
-      out.push({ label: `${e.file}.${response ? "res" : "req"}`, bytes, apiKey: e.apiKey, version: e.version, response });
+      out.push({
+        label: `${e.file}.${response ? "res" : "req"}`,
+        bytes,
+        apiKey: e.apiKey,
+        version: e.version,
+        response,
+      });
     }
   }
   return out;
@@ -139,7 +149,13 @@ describe("lengths", () => {
   test("a tagged field whose size disagrees with its content", () => {
     // NullableStruct4 (tag 1) announces 9 bytes but its struct takes 8.
     const bytes = hex("ff 01 01 00000000 00 01 01 09 01 0278 00000002 00 00");
-    assertDecodeError(NullableStructMessageCodec as MessageCodec<unknown>, bytes, 1, "NullableStruct4", /read 8 bytes, its size says 9/);
+    assertDecodeError(
+      NullableStructMessageCodec as MessageCodec<unknown>,
+      bytes,
+      1,
+      "NullableStruct4",
+      /read 8 bytes, its size says 9/,
+    );
   });
 });
 
@@ -196,7 +212,8 @@ describe("frames for APIs and versions that do not exist", () => {
     // ApiVersions v99 with a flexible request header: api key, version, correlation id, null client id, no tags.
     assert.throws(
       () => decodeRequestFrame(frame("0012 0063 00000001 ffff 00")),
-      (e: unknown) => e instanceof UnsupportedVersionError && e.messageName === "ApiVersionsRequest" && e.version === 99,
+      (e: unknown) =>
+        e instanceof UnsupportedVersionError && e.messageName === "ApiVersionsRequest" && e.version === 99,
     );
     assert.throws(
       () => decodeResponseFrame(frame("00000001 0000"), 18, 99),
@@ -208,8 +225,14 @@ describe("frames for APIs and versions that do not exist", () => {
     const f = frames[0];
     assert.ok(f);
     const short = Buffer.from(f.bytes.subarray(0, f.bytes.length - 1));
-    assert.throws(() => decodeFrame(f, short), (e: unknown) => e instanceof DecodeError && e.field === "Size");
-    assert.throws(() => decodeRequestFrame(hex("0000")), (e: unknown) => e instanceof DecodeError && e.field === "Size");
+    assert.throws(
+      () => decodeFrame(f, short),
+      (e: unknown) => e instanceof DecodeError && e.field === "Size",
+    );
+    assert.throws(
+      () => decodeRequestFrame(hex("0000")),
+      (e: unknown) => e instanceof DecodeError && e.field === "Size",
+    );
   });
 });
 

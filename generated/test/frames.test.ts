@@ -25,7 +25,13 @@ test("a frame cut around external buffers is the copying frame, piece by piece",
   const body = fetchResponse(big);
   for (const version of [4, 11, 12, 16]) {
     const whole = encodeResponseFrame({ correlationId: 7 }, body, ApiKey.Fetch, version);
-    const parts = encodeResponseFrameParts({ correlationId: 7 }, body, ApiKey.Fetch, version, new Set([big[0]!, big[2]!]));
+    const parts = encodeResponseFrameParts(
+      { correlationId: 7 },
+      body,
+      ApiKey.Fetch,
+      version,
+      new Set([big[0]!, big[2]!]),
+    );
     assert.deepEqual(Buffer.concat(parts), whole, `v${version}`);
     // The external buffers are passed through, not copied.
     assert.ok(parts.includes(big[0]!) && parts.includes(big[2]!));
@@ -35,5 +41,8 @@ test("a frame cut around external buffers is the copying frame, piece by piece",
 
 test("an external buffer that is not in the response is an error, not a short frame", () => {
   const body = fetchResponse([Buffer.alloc(100)]);
-  assert.throws(() => encodeResponseFrameParts({ correlationId: 1 }, body, ApiKey.Fetch, 12, new Set([Buffer.alloc(5000)])), RangeError);
+  assert.throws(
+    () => encodeResponseFrameParts({ correlationId: 1 }, body, ApiKey.Fetch, 12, new Set([Buffer.alloc(5000)])),
+    RangeError,
+  );
 });

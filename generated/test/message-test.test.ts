@@ -38,7 +38,8 @@ function assertBytes<T>(codec: MessageCodec<T>, m: T, version: number, expected:
 function assertEncodeError<T>(codec: MessageCodec<T>, m: T, version: number, field: string): void {
   assert.throws(
     () => encodeToBuffer(codec, m, version),
-    (e: unknown) => e instanceof EncodeError && e.field === field && e.version === version && e.messageName === codec.name,
+    (e: unknown) =>
+      e instanceof EncodeError && e.field === field && e.version === version && e.messageName === codec.name,
   );
 }
 
@@ -145,7 +146,10 @@ describe("SimpleExampleMessage", () => {
     const m2 = decodeFromBuffer(SimpleExampleMessageCodec, v2, 2);
     assert.deepEqual(m2.myTaggedStruct, { structId: "" });
     assert.equal(m2.taggedLongFlexibleVersionSubset, 5n);
-    assert.deepStrictEqual(m2._unknownTaggedFields?.map((f) => f.tag), [100]);
+    assert.deepStrictEqual(
+      m2._unknownTaggedFields?.map((f) => f.tag),
+      [100],
+    );
   });
 
   test("unknown tagged fields cannot go into a version that is not flexible", () => {
@@ -154,7 +158,12 @@ describe("SimpleExampleMessage", () => {
   });
 
   test("a non-ignorable field with a non-default value fails in a version without it", () => {
-    assertEncodeError(SimpleExampleMessageCodec, createSimpleExampleMessage({ processId: "H3KKO4NTRPaCWtEmm3vW7A" }), 0, "processId");
+    assertEncodeError(
+      SimpleExampleMessageCodec,
+      createSimpleExampleMessage({ processId: "H3KKO4NTRPaCWtEmm3vW7A" }),
+      0,
+      "processId",
+    );
     assertEncodeError(SimpleExampleMessageCodec, createSimpleExampleMessage({ myInt16: 1 }), 0, "myInt16");
     assertEncodeError(SimpleExampleMessageCodec, createSimpleExampleMessage({ myUint16: 1 }), 0, "myUint16");
     assertEncodeError(
@@ -169,7 +178,12 @@ describe("SimpleExampleMessage", () => {
       1,
       "myTaggedStruct",
     );
-    assertEncodeError(SimpleExampleMessageCodec, createSimpleExampleMessage({ zeroCopyByteBuffer: hex("01") }), 2, "zeroCopyByteBuffer");
+    assertEncodeError(
+      SimpleExampleMessageCodec,
+      createSimpleExampleMessage({ zeroCopyByteBuffer: hex("01") }),
+      2,
+      "zeroCopyByteBuffer",
+    );
   });
 
   test("an ignorable field with a non-default value is silently left out", () => {
@@ -224,11 +238,19 @@ describe("SimpleExampleMessage", () => {
     void bad;
     const full: SimpleExampleMessage = createSimpleExampleMessage();
     const v1: SimpleExampleMessageV1 = full;
-    const v2: SimpleExampleMessageV2 = { ...full, myStruct: { structId: 1, arrayInStruct: [createSimpleExampleMessageStructArray({ arrayFieldId: 2 })] } };
+    const v2: SimpleExampleMessageV2 = {
+      ...full,
+      myStruct: { structId: 1, arrayInStruct: [createSimpleExampleMessageStructArray({ arrayFieldId: 2 })] },
+    };
     assert.equal(v0.myCommonStruct.foo, 123);
     assert.equal(v1.myUint16, 33000);
     assert.equal(v2.myStruct.arrayInStruct[0]?.arrayFieldId, 2);
-    assertBytes(SimpleExampleMessageCodec, { ...full, myStruct: v2.myStruct }, 2, "00000000000000000000000000000000 00000001 02 00000002 00 00 0000007b0000007b00 0000007b0000007b00 80e8 0012d687 00");
+    assertBytes(
+      SimpleExampleMessageCodec,
+      { ...full, myStruct: v2.myStruct },
+      2,
+      "00000000000000000000000000000000 00000001 02 00000002 00 00 0000007b0000007b00 0000007b0000007b00 80e8 0012d687 00",
+    );
   });
 });
 
@@ -275,10 +297,20 @@ describe("NullableStructMessage", () => {
 
 describe("SimpleArraysMessage", () => {
   test("classic and compact arrays, of int32 and of structs", () => {
-    assertBytes(SimpleArraysMessageCodec, createSimpleArraysMessage({ sheep: [1, 2] }), 0, "00000002 00000001 00000002");
+    assertBytes(
+      SimpleArraysMessageCodec,
+      createSimpleArraysMessage({ sheep: [1, 2] }),
+      0,
+      "00000002 00000001 00000002",
+    );
     const m = createSimpleArraysMessage({ goats: [{ color: 3, name: "" }], sheep: [1, 2] });
     assertBytes(SimpleArraysMessageCodec, m, 1, "02 03 00 03 00000001 00000002 00");
-    assertBytes(SimpleArraysMessageCodec, { ...m, goats: [{ color: 3, name: "g" }] }, 2, "02 03 0267 00 03 00000001 00000002 00");
+    assertBytes(
+      SimpleArraysMessageCodec,
+      { ...m, goats: [{ color: 3, name: "g" }] },
+      2,
+      "02 03 0267 00 03 00000001 00000002 00",
+    );
     assertEncodeError(SimpleArraysMessageCodec, m, 0, "Goats");
   });
 });

@@ -33,7 +33,11 @@ describe("compression round trips", () => {
     });
     it(`codec ${codec}: garbage and truncation are DecodeErrors`, () => {
       const packed = compress(codec, sample(5000));
-      for (const bad of [packed.subarray(0, packed.length >> 1), packed.subarray(0, 3), Buffer.from("not compressed at all")]) {
+      for (const bad of [
+        packed.subarray(0, packed.length >> 1),
+        packed.subarray(0, 3),
+        Buffer.from("not compressed at all"),
+      ]) {
         assert.throws(() => decompress(codec, bad), DecodeError);
       }
     });
@@ -65,7 +69,10 @@ describe("snappy framing", () => {
   });
   it("reads raw snappy blocks and concatenated snappy-java streams", () => {
     assert.equal(decompress(CompressionType.snappy, hex("0718666f6f6261720a")).toString(), "foobar\n");
-    assert.equal(decompress(CompressionType.snappy, Buffer.concat([xerialFoobar, xerialFoobar])).toString(), "foobar\nfoobar\n");
+    assert.equal(
+      decompress(CompressionType.snappy, Buffer.concat([xerialFoobar, xerialFoobar])).toString(),
+      "foobar\nfoobar\n",
+    );
   });
   it("rejects a block length past the end", () => {
     const bad = Buffer.from(xerialFoobar);

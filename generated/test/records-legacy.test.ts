@@ -72,12 +72,20 @@ describe("message sets", () => {
   });
 
   it("writes magic 1 wrappers with relative inner offsets and the last offset outside", () => {
-    const messages = [10n, 11n, 14n].map((offset) => ({ offset, timestamp: offset * 100n, key: null, value: Buffer.from("v") }));
+    const messages = [10n, 11n, 14n].map((offset) => ({
+      offset,
+      timestamp: offset * 100n,
+      key: null,
+      value: Buffer.from("v"),
+    }));
     const wrapped = encodeMessageSet(messages, { magic: 1, compression: CompressionType.gzip });
     assert.equal(wrapped.readBigInt64BE(0), 14n);
     assert.equal(wrapped[17], CompressionType.gzip);
     assert.equal(wrapped.readBigInt64BE(18), 1400n);
-    assert.deepEqual(decodeMessageSet(wrapped).map((m) => m.offset), [10n, 11n, 14n]);
+    assert.deepEqual(
+      decodeMessageSet(wrapped).map((m) => m.offset),
+      [10n, 11n, 14n],
+    );
   });
 
   it("applies a LogAppendTime wrapper's timestamp to its inner messages", () => {
@@ -90,7 +98,10 @@ describe("message sets", () => {
   });
 
   it("writes lz4 wrappers of magic 0 with the broken header checksum old readers expect", () => {
-    const set = encodeMessageSet([{ offset: 0n, timestamp: 0n, key: null, value: Buffer.from("x") }], { magic: 0, compression: CompressionType.lz4 });
+    const set = encodeMessageSet([{ offset: 0n, timestamp: 0n, key: null, value: Buffer.from("x") }], {
+      magic: 0,
+      compression: CompressionType.lz4,
+    });
     const frame = set.subarray(12 + 14); // header, crc, magic, attributes, null key, value length
     assert.equal(frame.readUInt32LE(0), 0x184d2204);
     assert.equal(frame[6], (xxh32(frame, 0, 6) >>> 8) & 0xff);
@@ -107,7 +118,10 @@ describe("message sets", () => {
     );
     const flipped = Buffer.from(set);
     flipped[30]! ^= 0xff;
-    assert.throws(() => decodeMessageSet(flipped), (e: unknown) => e instanceof DecodeError && /crc/.test(e.field));
+    assert.throws(
+      () => decodeMessageSet(flipped),
+      (e: unknown) => e instanceof DecodeError && /crc/.test(e.field),
+    );
     const firstEnd = 12 + set.readInt32BE(8);
     for (let n = 1; n < set.length; n++) {
       if (n === firstEnd) assert.equal(decodeMessageSet(set.subarray(0, n)).length, 1);
@@ -117,7 +131,10 @@ describe("message sets", () => {
     huge.writeInt32BE(0x7ffffff0, 8);
     assert.throws(() => decodeMessageSet(huge), DecodeError);
     for (const codec of legacyCodecs) {
-      const packed = encodeMessageSet([{ offset: 0n, timestamp: 1n, key: null, value: Buffer.from("a".repeat(50)) }], { magic: 1, compression: codec });
+      const packed = encodeMessageSet([{ offset: 0n, timestamp: 1n, key: null, value: Buffer.from("a".repeat(50)) }], {
+        magic: 1,
+        compression: codec,
+      });
       fc.assert(
         fc.property(fc.nat(packed.length - 1), fc.integer({ min: 0, max: 255 }), (at, v) => {
           const bad = Buffer.from(packed);
@@ -134,11 +151,17 @@ describe("message sets", () => {
   });
 
   it("rejects a compressed message inside a compressed message", () => {
-    const inner = encodeMessageSet([{ offset: 0n, timestamp: 0n, key: null, value: Buffer.from("x") }], { magic: 1, compression: CompressionType.gzip });
+    const inner = encodeMessageSet([{ offset: 0n, timestamp: 0n, key: null, value: Buffer.from("x") }], {
+      magic: 1,
+      compression: CompressionType.gzip,
+    });
     const outer = encodeMessageSet([{ offset: 0n, timestamp: 0n, key: null, value: gzipSync(inner) }], { magic: 1 });
     outer[17] = CompressionType.gzip;
     outer.writeUInt32BE(crc32(outer.subarray(16)) >>> 0, 12);
-    assert.throws(() => decodeMessageSet(outer), (e: unknown) => e instanceof DecodeError && /attributes/.test(e.field));
+    assert.throws(
+      () => decodeMessageSet(outer),
+      (e: unknown) => e instanceof DecodeError && /attributes/.test(e.field),
+    );
   });
 });
 
@@ -152,13 +175,25 @@ describe("conversions", () => {
   for (const magic of [0, 1] as const) {
     for (const codec of legacyCodecs) {
       it(`up-converts magic ${magic} (codec ${codec}) to one v2 batch`, () => {
-        const batches = decodeRecordBatches(messageSetToRecordBatches(encodeMessageSet(messages(magic), { magic, compression: codec })));
+        const batches = decodeRecordBatches(
+          messageSetToRecordBatches(encodeMessageSet(messages(magic), { magic, compression: codec })),
+        );
         assert.equal(batches.length, 1);
         const b = batches[0]!;
         assert.equal(b.attributes & 7, codec);
         assert.equal(b.baseOffset, 0n);
-        assert.deepEqual(b.records.map((r) => r.offsetDelta), [0, 1, 2]);
-        assert.deepEqual(b.records.map((r) => [r.key?.toString() ?? null, r.value?.toString() ?? null]), [["a", "1"], [null, "2"], ["c", null]]);
+        assert.deepEqual(
+          b.records.map((r) => r.offsetDelta),
+          [0, 1, 2],
+        );
+        assert.deepEqual(
+          b.records.map((r) => [r.key?.toString() ?? null, r.value?.toString() ?? null]),
+          [
+            ["a", "1"],
+            [null, "2"],
+            ["c", null],
+          ],
+        );
         const stamps = b.records.map((r) => b.baseTimestamp + r.timestampDelta);
         if (magic === 0) {
           assert.deepEqual(stamps, [NO_TIMESTAMP, NO_TIMESTAMP, NO_TIMESTAMP]);
@@ -172,7 +207,10 @@ describe("conversions", () => {
   }
 
   it("up-converts to a chosen codec, and an empty set to nothing", () => {
-    const buf = messageSetToRecordBatches(encodeMessageSet(messages(1), { magic: 1, compression: CompressionType.snappy }), { compression: CompressionType.zstd });
+    const buf = messageSetToRecordBatches(
+      encodeMessageSet(messages(1), { magic: 1, compression: CompressionType.snappy }),
+      { compression: CompressionType.zstd },
+    );
     assert.equal(decodeRecordBatch(buf).attributes & 7, CompressionType.zstd);
     assert.equal(messageSetToRecordBatches(Buffer.alloc(0)).length, 0);
   });
@@ -180,8 +218,20 @@ describe("conversions", () => {
   for (const magic of [0, 1] as const) {
     it(`down-converts v2 batches to magic ${magic}, keeping offsets and codecs`, () => {
       const stored = Buffer.concat([
-        buildRecordBatch([{ key: "a", value: "1", timestamp: 100, headers: [{ key: "h", value: "dropped" }] }, { value: "2", timestamp: 105 }], { baseOffset: 10n }),
-        buildControlBatch({ type: ControlRecordType.commit, producerId: 1n, producerEpoch: 0, coordinatorEpoch: 0, baseOffset: 12n }),
+        buildRecordBatch(
+          [
+            { key: "a", value: "1", timestamp: 100, headers: [{ key: "h", value: "dropped" }] },
+            { value: "2", timestamp: 105 },
+          ],
+          { baseOffset: 10n },
+        ),
+        buildControlBatch({
+          type: ControlRecordType.commit,
+          producerId: 1n,
+          producerEpoch: 0,
+          coordinatorEpoch: 0,
+          baseOffset: 12n,
+        }),
         buildRecordBatch([{ value: "3", timestamp: 110 }], { baseOffset: 13n, compression: CompressionType.lz4 }),
         buildRecordBatch([{ value: "4", timestamp: 120 }], { baseOffset: 14n, compression: CompressionType.zstd }),
         buildRecordBatch([{ value: "5", timestamp: 130 }], { baseOffset: 15n, logAppendTime: true }),
@@ -198,8 +248,15 @@ describe("conversions", () => {
           [15n, magic, "5", CompressionType.none],
         ],
       );
-      assert.deepEqual(set.map((m) => m.timestamp), magic === 0 ? [-1n, -1n, -1n, -1n, -1n] : [100n, 105n, 110n, 120n, 130n]);
-      if (magic === 1) assert.equal(set[4]!.attributes & BatchAttributes.timestampTypeLogAppend, BatchAttributes.timestampTypeLogAppend);
+      assert.deepEqual(
+        set.map((m) => m.timestamp),
+        magic === 0 ? [-1n, -1n, -1n, -1n, -1n] : [100n, 105n, 110n, 120n, 130n],
+      );
+      if (magic === 1)
+        assert.equal(
+          set[4]!.attributes & BatchAttributes.timestampTypeLogAppend,
+          BatchAttributes.timestampTypeLogAppend,
+        );
     });
   }
 

@@ -24,7 +24,13 @@ import {
 } from "../src/records/index.js";
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
-const codecs = [CompressionType.none, CompressionType.gzip, CompressionType.snappy, CompressionType.lz4, CompressionType.zstd];
+const codecs = [
+  CompressionType.none,
+  CompressionType.gzip,
+  CompressionType.snappy,
+  CompressionType.lz4,
+  CompressionType.zstd,
+];
 
 const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
 const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
@@ -32,18 +38,28 @@ const bytes = fc.option(
   fc.uint8Array({ maxLength: 48 }).map((a) => Buffer.from(a)),
   { nil: null },
 );
-const recordArb: fc.Arbitrary<KafkaRecord> = fc.record({
-  attributes: fc.integer({ min: -128, max: 127 }),
-  timestampDelta: fc.oneof(int64, fc.bigInt({ min: -1000n, max: 1000n })),
-  offsetDelta: fc.oneof(int32, fc.nat(100)),
-  key: bytes,
-  value: bytes,
-  headers: fc.array(fc.record({ key: fc.string({ maxLength: 12 }), value: bytes }, { noNullPrototype: true }), { maxLength: 4 }),
-}, { noNullPrototype: true });
+const recordArb: fc.Arbitrary<KafkaRecord> = fc.record(
+  {
+    attributes: fc.integer({ min: -128, max: 127 }),
+    timestampDelta: fc.oneof(int64, fc.bigInt({ min: -1000n, max: 1000n })),
+    offsetDelta: fc.oneof(int32, fc.nat(100)),
+    key: bytes,
+    value: bytes,
+    headers: fc.array(fc.record({ key: fc.string({ maxLength: 12 }), value: bytes }, { noNullPrototype: true }), {
+      maxLength: 4,
+    }),
+  },
+  { noNullPrototype: true },
+);
 const batchArb: fc.Arbitrary<RecordBatchInput> = fc.record({
   baseOffset: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
   partitionLeaderEpoch: int32,
-  attributes: fc.constantFrom(0, BatchAttributes.timestampTypeLogAppend, BatchAttributes.transactional, BatchAttributes.deleteHorizon),
+  attributes: fc.constantFrom(
+    0,
+    BatchAttributes.timestampTypeLogAppend,
+    BatchAttributes.transactional,
+    BatchAttributes.deleteHorizon,
+  ),
   baseTimestamp: int64,
   maxTimestamp: int64,
   producerId: int64,
@@ -78,7 +94,8 @@ function throwsDecodeError(fn: () => unknown, field?: RegExp): void {
 // Byte-level examples from Sarama's record batch tests (IBM/sarama record_test.go), used as facts: one
 // record at first timestamp 1479847795000, timestamp delta 5, key 01020304, value 050607, one header
 // 08090a = 0b0c; all other header fields zero.
-const SARAMA_HEADER = "0000000000000000 %LEN 00000000 02 %CRC %ATTR 00000000 000001588dcd5938 0000000000000000 0000000000000000 0000 00000000 00000001";
+const SARAMA_HEADER =
+  "0000000000000000 %LEN 00000000 02 %CRC %ATTR 00000000 000001588dcd5938 0000000000000000 0000000000000000 0000 00000000 00000001";
 const saramaBatch = (len: string, crc: string, attr: string, records: string): Buffer =>
   hex(SARAMA_HEADER.replace("%LEN", len).replace("%CRC", crc).replace("%ATTR", attr) + records);
 const SARAMA_RECORD = "28 00 0a 00 08 01020304 06 050607 02 06 08090a 04 0b0c";
@@ -124,7 +141,11 @@ describe("RecordBatch known answers", () => {
       "0003",
       "04224d186470b915000080 " + SARAMA_RECORD + " 00000000 0c3bef92",
     );
-    for (const [codec, buf] of [[CompressionType.gzip, gzip], [CompressionType.snappy, snappy], [CompressionType.lz4, lz4]] as const) {
+    for (const [codec, buf] of [
+      [CompressionType.gzip, gzip],
+      [CompressionType.snappy, snappy],
+      [CompressionType.lz4, lz4],
+    ] as const) {
       assert.ok(verifyBatchCrc(buf));
       assertSameBatch(decodeRecordBatch(buf), saramaInput, codec);
     }
@@ -135,7 +156,12 @@ describe("RecordBatch known answers", () => {
     assert.equal(empty.length, 61);
     assert.equal(empty.readInt32BE(BatchOffsets.batchLength), 49);
     assert.equal(empty.readUInt32BE(BatchOffsets.crc), 0x595fb7dd);
-    const control = encodeRecordBatch({ ...saramaInput, attributes: BatchAttributes.control, baseTimestamp: 0n, records: [] });
+    const control = encodeRecordBatch({
+      ...saramaInput,
+      attributes: BatchAttributes.control,
+      baseTimestamp: 0n,
+      records: [],
+    });
     assert.equal(control.readUInt32BE(BatchOffsets.crc), 0x512e43d9);
   });
 });
@@ -169,7 +195,14 @@ describe("RecordBatch round trips", () => {
         { value: null, timestamp: 990 },
         { key: Buffer.from([0xff]), value: "3", timestamp: 1010 },
       ],
-      { baseOffset: 42n, producerId: 9n, producerEpoch: 1, baseSequence: 5, transactional: true, compression: CompressionType.lz4 },
+      {
+        baseOffset: 42n,
+        producerId: 9n,
+        producerEpoch: 1,
+        baseSequence: 5,
+        transactional: true,
+        compression: CompressionType.lz4,
+      },
     );
     const b = decodeRecordBatch(buf);
     assert.equal(b.baseOffset, 42n);
@@ -177,8 +210,18 @@ describe("RecordBatch round trips", () => {
     assert.equal(b.baseTimestamp, 1000n);
     assert.equal(b.maxTimestamp, 1010n);
     assert.equal(b.attributes, BatchAttributes.transactional | CompressionType.lz4);
-    assert.deepEqual(b.records.map((r) => [r.offsetDelta, r.timestampDelta]), [[0, 0n], [1, -10n], [2, 10n]]);
-    assert.deepEqual(b.records[0]!.headers, [{ key: "h", value: Buffer.from("x") }, { key: "n", value: null }]);
+    assert.deepEqual(
+      b.records.map((r) => [r.offsetDelta, r.timestampDelta]),
+      [
+        [0, 0n],
+        [1, -10n],
+        [2, 10n],
+      ],
+    );
+    assert.deepEqual(b.records[0]!.headers, [
+      { key: "h", value: Buffer.from("x") },
+      { key: "n", value: null },
+    ]);
     assert.equal(b.records[1]!.value, null);
   });
 
@@ -191,7 +234,14 @@ describe("RecordBatch round trips", () => {
 describe("control batches", () => {
   it("encode and decode commit and abort markers", () => {
     for (const type of [ControlRecordType.commit, ControlRecordType.abort]) {
-      const buf = buildControlBatch({ type, producerId: 77n, producerEpoch: 3, coordinatorEpoch: 12, baseOffset: 100n, timestamp: 5 });
+      const buf = buildControlBatch({
+        type,
+        producerId: 77n,
+        producerEpoch: 3,
+        coordinatorEpoch: 12,
+        baseOffset: 100n,
+        timestamp: 5,
+      });
       const b = decodeRecordBatch(buf);
       assert.equal(b.attributes, BatchAttributes.control | BatchAttributes.transactional);
       assert.equal(b.producerId, 77n);
@@ -209,18 +259,34 @@ describe("control batches", () => {
 
 describe("walking concatenated batches", () => {
   const a = buildRecordBatch([{ value: "one" }], { baseOffset: 0n, timestamp: 1 });
-  const b = buildRecordBatch([{ value: "two" }, { value: "three" }], { baseOffset: 1n, timestamp: 2, compression: CompressionType.gzip });
-  const c = buildControlBatch({ type: ControlRecordType.commit, producerId: 1n, producerEpoch: 0, coordinatorEpoch: 0, baseOffset: 3n });
+  const b = buildRecordBatch([{ value: "two" }, { value: "three" }], {
+    baseOffset: 1n,
+    timestamp: 2,
+    compression: CompressionType.gzip,
+  });
+  const c = buildControlBatch({
+    type: ControlRecordType.commit,
+    producerId: 1n,
+    producerEpoch: 0,
+    coordinatorEpoch: 0,
+    baseOffset: 3n,
+  });
   const all = Buffer.concat([a, b, c]);
 
   it("yields offsets, lengths and headers", () => {
     const spans = [...iterateBatches(all)];
-    assert.deepEqual(spans.map((s) => [s.offset, s.length, s.header.baseOffset, s.header.recordCount]), [
-      [0, a.length, 0n, 1],
-      [a.length, b.length, 1n, 2],
-      [a.length + b.length, c.length, 3n, 1],
-    ]);
-    assert.deepEqual(decodeRecordBatches(all).map((x) => x.records.length), [1, 2, 1]);
+    assert.deepEqual(
+      spans.map((s) => [s.offset, s.length, s.header.baseOffset, s.header.recordCount]),
+      [
+        [0, a.length, 0n, 1],
+        [a.length, b.length, 1n, 2],
+        [a.length + b.length, c.length, 3n, 1],
+      ],
+    );
+    assert.deepEqual(
+      decodeRecordBatches(all).map((x) => x.records.length),
+      [1, 2, 1],
+    );
   });
 
   it("reports a truncated trailing batch instead of throwing", () => {
@@ -260,7 +326,10 @@ describe("RecordBatch decoding never trusts the wire", () => {
 
   it("fails every truncation with a DecodeError", () => {
     for (const codec of codecs) {
-      const buf = buildRecordBatch([{ key: "k", value: "v".repeat(40) }, { value: "w" }], { compression: codec, timestamp: 1 });
+      const buf = buildRecordBatch([{ key: "k", value: "v".repeat(40) }, { value: "w" }], {
+        compression: codec,
+        timestamp: 1,
+      });
       for (let n = 0; n < buf.length; n++) throwsDecodeError(() => decodeRecordBatch(buf.subarray(0, n)));
       // a batch whose records were cut but whose header was made consistent again
       for (let n = 61; n < buf.length; n++) {
@@ -309,15 +378,18 @@ describe("RecordBatch decoding never trusts the wire", () => {
         { compression: codec, timestamp: 1 },
       );
       fc.assert(
-        fc.property(fc.array(fc.tuple(fc.nat(buf.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (edits) => {
-          const bad = Buffer.from(buf);
-          for (const [at, v] of edits) if (at >= 12) bad[at] = v;
-          try {
-            decodeRecordBatch(bad, 0, { verifyCrc: false });
-          } catch (e) {
-            assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
-          }
-        }),
+        fc.property(
+          fc.array(fc.tuple(fc.nat(buf.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+          (edits) => {
+            const bad = Buffer.from(buf);
+            for (const [at, v] of edits) if (at >= 12) bad[at] = v;
+            try {
+              decodeRecordBatch(bad, 0, { verifyCrc: false });
+            } catch (e) {
+              assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
+            }
+          },
+        ),
         { numRuns: 150 },
       );
     }

@@ -53,19 +53,24 @@ test("apis --json lists every API key with the union of versions and the release
   const rows = JSON.parse(r.stdout) as { apiKey: number; name: string; releases: unknown }[];
   assert.equal(rows.length, Object.keys(apis).length);
   // Kafka 4.0 dropped Produce v0-2 (KIP-896); 4.4 adds v12-13.
-  assert.deepEqual(rows.find((x) => x.apiKey === 0), {
-    apiKey: 0,
-    name: "Produce",
-    validVersions: { min: 0, max: 13 },
-    flexibleVersions: { min: 9, max: 13 },
-    latestVersionUnstable: false,
-    releases: [
-      { release: "3.9", versions: { min: 0, max: 11 } },
-      { release: "4.4", versions: { min: 3, max: 13 } },
-    ],
-  });
+  assert.deepEqual(
+    rows.find((x) => x.apiKey === 0),
+    {
+      apiKey: 0,
+      name: "Produce",
+      validVersions: { min: 0, max: 13 },
+      flexibleVersions: { min: 9, max: 13 },
+      latestVersionUnstable: false,
+      releases: [
+        { release: "3.9", versions: { min: 0, max: 11 } },
+        { release: "4.4", versions: { min: 3, max: 13 } },
+      ],
+    },
+  );
   // An API only Kafka 4 has, and one it removed (ZooKeeper's LeaderAndIsr).
-  assert.deepEqual(rows.find((x) => x.name === "StreamsGroupHeartbeat")?.releases, [{ release: "4.4", versions: { min: 0, max: 1 } }]);
+  assert.deepEqual(rows.find((x) => x.name === "StreamsGroupHeartbeat")?.releases, [
+    { release: "4.4", versions: { min: 0, max: 1 } },
+  ]);
   assert.deepEqual(rows.find((x) => x.apiKey === 4)?.releases, [{ release: "3.9", versions: { min: 0, max: 7 } }]);
   const plain = wire(["apis"]);
   assert.match(plain.stdout, /^\s*18\s+ApiVersions\s+v0-5\s+flexible 3-5\s+3\.9: v0-4, 4\.4: v0-5$/m);
@@ -114,7 +119,10 @@ test("--check passes on every kind of fixture and names the first differing byte
     const req = wire(["decode", "--check"], read(e, "req"));
     assert.equal(req.code, 0, req.stderr);
     assert.match(req.stdout, /^identical: \d+ bytes/);
-    const res = wire(["decode", "--check", "--response", "--api", String(e.apiKey), "--version", String(e.version)], read(e, "res"));
+    const res = wire(
+      ["decode", "--check", "--response", "--api", String(e.apiKey), "--version", String(e.version)],
+      read(e, "res"),
+    );
     assert.equal(res.code, 0, res.stderr);
   }
   // A non-minimal varint (0x80 0x00 for zero) decodes, but re-encodes minimally: the bytes differ.

@@ -2,7 +2,7 @@
 // bench's. Prints one JSON line: {"records":N,"bytes":B,"ms":T}.
 //   produce <bootstrap> <topic> <records> <recordSize>   acks=1, batches of 100, 4 batches in flight
 //   consume <bootstrap> <topic> <records>                a consumer group from the beginning; T from joining to the last record
-import kafkajs from 'kafkajs';
+import kafkajs from "kafkajs";
 
 // kafkajs is CommonJS; take what we need from its default export.
 const { Kafka, logLevel } = kafkajs;
@@ -12,14 +12,22 @@ const IN_FLIGHT = 4;
 const TIMEOUT_MS = 120_000;
 
 const [mode, bootstrap, topic, recordsArg, sizeArg] = process.argv.slice(2);
-if ((mode !== 'produce' && mode !== 'consume') || bootstrap === undefined || topic === undefined || recordsArg === undefined) {
-  throw new Error('usage: kafkajs-client.ts produce|consume <bootstrap> <topic> <records> [recordSize]');
+if (
+  (mode !== "produce" && mode !== "consume") ||
+  bootstrap === undefined ||
+  topic === undefined ||
+  recordsArg === undefined
+) {
+  throw new Error("usage: kafkajs-client.ts produce|consume <bootstrap> <topic> <records> [recordSize]");
 }
 const records = Number(recordsArg);
-const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: [bootstrap], logLevel: logLevel.ERROR });
-const deadline = setTimeout(() => { process.stderr.write('kafkajs-client: timed out\n'); process.exit(2); }, TIMEOUT_MS);
+const kafka = new Kafka({ clientId: "bench-kafkajs", brokers: [bootstrap], logLevel: logLevel.ERROR });
+const deadline = setTimeout(() => {
+  process.stderr.write("kafkajs-client: timed out\n");
+  process.exit(2);
+}, TIMEOUT_MS);
 
-if (mode === 'produce') {
+if (mode === "produce") {
   const value = Buffer.alloc(Number(sizeArg ?? 1024), 0x61);
   const messages = Array.from({ length: BATCH }, () => ({ value }));
   const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -40,19 +48,23 @@ if (mode === 'produce') {
 } else {
   const consumer = kafka.consumer({ groupId: `bench-kafkajs-${topic}-${Date.now()}`, maxBytes: 10 * 1024 * 1024 });
   let joined = 0;
-  consumer.on(consumer.events.GROUP_JOIN, () => { joined = performance.now(); });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = performance.now();
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let count = 0;
   let bytes = 0;
   await new Promise<void>((done, fail) => {
-    consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
-        count += batch.messages.length;
-        if (count >= records) done();
-      },
-    }).catch(fail);
+    consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
+          count += batch.messages.length;
+          if (count >= records) done();
+        },
+      })
+      .catch(fail);
   });
   const ms = performance.now() - joined;
   await consumer.disconnect();

@@ -16,23 +16,28 @@
 // error-probe.ts). Each kafka44 folder is a session of its own (its own topics and groups, created
 // at its start), so scripts/diff/differential.ts can replay it on its own.
 // Usage: npx tsx scripts/capture/capture-fixtures.ts --kafka 4.4.0 [client...]
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import kafkajs from 'kafkajs';
-import { createApiVersionsRequest, encodeRequestFrame } from '@tskafka/protocol';
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import kafkajs from "kafkajs";
+import { createApiVersionsRequest, encodeRequestFrame } from "@tskafka/protocol";
 import {
-  DEFAULT_KAFKA_VERSION, freeLoopbackPort, kafkaClasspath, kafkaMajor, loggingOption, startApacheKafka,
-} from '../kafka/apache-kafka.js';
-import { startCaptureProxy, type FixtureEntry } from './capture.js';
-import { runErrorProbe } from './error-probe.js';
+  DEFAULT_KAFKA_VERSION,
+  freeLoopbackPort,
+  kafkaClasspath,
+  kafkaMajor,
+  loggingOption,
+  startApacheKafka,
+} from "../kafka/apache-kafka.js";
+import { startCaptureProxy, type FixtureEntry } from "./capture.js";
+import { runErrorProbe } from "./error-probe.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const fixturesDir = join(repoRoot, 'generated', 'test', 'fixtures');
-const workDir = join(repoRoot, '.cache', 'capture');
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const fixturesDir = join(repoRoot, "generated", "test", "fixtures");
+const workDir = join(repoRoot, ".cache", "capture");
 const clientTimeoutMs = 60_000;
 // kafkajs is CommonJS; not all of its exports are visible to a named ESM import.
 const { Kafka, Partitioners, CompressionTypes, ConfigResourceTypes, logLevel } = kafkajs;
@@ -45,17 +50,17 @@ const runners39: Record<string, Runner> = {
   probe: runProbe,
   kafkajs: runKafkaJs,
   kcat: runKcat,
-  'kafka-python': runKafkaPython,
+  "kafka-python": runKafkaPython,
   java: runJava,
 };
 
 /** The Kafka 4.4 sessions, in capture order; each is captured into kafka44-<name>. */
 const runners44: Record<string, Runner> = {
   probe: (bootstrap) => runProbe(bootstrap, 5),
-  'java-admin': runJava44Admin,
-  'java-producer': runJava44Producer,
-  'java-classic': (bootstrap) => runJava44Consumer(bootstrap, 'classic'),
-  'java-consumer': (bootstrap) => runJava44Consumer(bootstrap, 'consumer'),
+  "java-admin": runJava44Admin,
+  "java-producer": runJava44Producer,
+  "java-classic": (bootstrap) => runJava44Consumer(bootstrap, "classic"),
+  "java-consumer": (bootstrap) => runJava44Consumer(bootstrap, "consumer"),
   confluent: runConfluent,
   franz: runFranz,
   errors: (bootstrap) => runErrorProbe(...splitHostPort(bootstrap)),
@@ -66,40 +71,47 @@ let kafkaVersion = DEFAULT_KAFKA_VERSION;
 
 /** Folder prefix of a Kafka 4.x capture: kafka44- for 4.4.0; none for the 3.9 fixtures. */
 function folderPrefix(version: string): string {
-  if (kafkaMajor(version) < 4) return '';
-  const [major, minor] = version.split('.');
+  if (kafkaMajor(version) < 4) return "";
+  const [major, minor] = version.split(".");
   return `kafka${major}${minor}-`;
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const at = args.indexOf('--kafka');
+  const at = args.indexOf("--kafka");
   if (at >= 0) {
-    kafkaVersion = args[at + 1] ?? '';
-    if (!/^[34]\.\d+\.\d+$/.test(kafkaVersion)) throw new Error(`--kafka needs a version like 4.4.0, got '${kafkaVersion}'`);
+    kafkaVersion = args[at + 1] ?? "";
+    if (!/^[34]\.\d+\.\d+$/.test(kafkaVersion))
+      throw new Error(`--kafka needs a version like 4.4.0, got '${kafkaVersion}'`);
     args.splice(at, 2);
   }
   const modern = kafkaMajor(kafkaVersion) >= 4;
   const runners = modern ? runners44 : runners39;
   const prefix = folderPrefix(kafkaVersion);
   const wanted = args;
-  for (const name of wanted) if (!(name in runners)) throw new Error(`unknown client ${name} (for Kafka ${kafkaVersion}: ${Object.keys(runners).join(', ')})`);
+  for (const name of wanted)
+    if (!(name in runners))
+      throw new Error(`unknown client ${name} (for Kafka ${kafkaVersion}: ${Object.keys(runners).join(", ")})`);
   const clients = wanted.length > 0 ? wanted : Object.keys(runners);
 
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
 
   const [kafkaPort, controllerPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
-  const kafkaDataDir = mkdtempSync(join(tmpdir(), 'kafka-'));
+  const kafkaDataDir = mkdtempSync(join(tmpdir(), "kafka-"));
   const proxy = await startCaptureProxy({
-    listenPort: 0, upstreamPort: kafkaPort, outDir: fixturesDir,
+    listenPort: 0,
+    upstreamPort: kafkaPort,
+    outDir: fixturesDir,
     // A 4.x session is replayed whole by the differential test: keep more of each API and version.
     maxPerApiVersion: modern ? 8 : 3,
     // Kafka's own clients inside the broker, which connect to the advertised proxy address.
     relabel: (clientId) => (clientId !== null && BROKER_CLIENT_ID.test(clientId) ? `${prefix}kafka-broker` : undefined),
   });
   const bootstrap = `127.0.0.1:${proxy.port}`;
-  console.log(`starting Apache Kafka ${kafkaVersion} on 127.0.0.1:${kafkaPort}, advertised through the proxy at ${bootstrap}`);
+  console.log(
+    `starting Apache Kafka ${kafkaVersion} on 127.0.0.1:${kafkaPort}, advertised through the proxy at ${bootstrap}`,
+  );
   const kafka = await startApacheKafka({
     port: kafkaPort,
     controllerPort,
@@ -108,7 +120,7 @@ async function main(): Promise<void> {
     // Outside the repository: Kafka answers DescribeLogDirs with this path, and it ends up in a fixture.
     dataDir: kafkaDataDir,
     // Lets the Java consumer also speak the KIP-848 protocol (ConsumerGroupHeartbeat).
-    properties: { 'group.coordinator.rebalance.protocols': 'classic,consumer' },
+    properties: { "group.coordinator.rebalance.protocols": "classic,consumer" },
   });
   const failures: string[] = [];
   try {
@@ -134,7 +146,7 @@ async function main(): Promise<void> {
   }
   summarize([...new Set(proxy.entries.map((e) => e.client))], prefix);
   if (failures.length > 0) {
-    console.error(`failed clients:\n  ${failures.join('\n  ')}`);
+    console.error(`failed clients:\n  ${failures.join("\n  ")}`);
     process.exitCode = 1;
   }
 }
@@ -145,7 +157,7 @@ async function main(): Promise<void> {
 /** ApiVersions v0-v`max` sent by hand: the header and body are tiny and fixed by the protocol. */
 async function runProbe(bootstrap: string, max = 3): Promise<void> {
   const [host, port] = splitHostPort(bootstrap);
-  const clientId = Buffer.from('fixtures-probe');
+  const clientId = Buffer.from("fixtures-probe");
   const frames: Buffer[] = [];
   for (let version = 0; version <= max; version++) {
     const parts: Buffer[] = [];
@@ -156,17 +168,26 @@ async function runProbe(bootstrap: string, max = 3): Promise<void> {
     parts.push(head, int16(clientId.length), clientId);
     if (version >= 4) {
       // v4 has v3's body; v5 adds a cluster id and node id (null and -1 from a client).
-      frames.push(encodeRequestFrame(
-        { requestApiKey: 18, requestApiVersion: version, correlationId: 100 + version, clientId: 'fixtures-probe' },
-        createApiVersionsRequest({ clientSoftwareName: 'tskafka-probe', clientSoftwareVersion: '0.1.0' }),
-      ));
+      frames.push(
+        encodeRequestFrame(
+          { requestApiKey: 18, requestApiVersion: version, correlationId: 100 + version, clientId: "fixtures-probe" },
+          createApiVersionsRequest({ clientSoftwareName: "tskafka-probe", clientSoftwareVersion: "0.1.0" }),
+        ),
+      );
       continue;
     }
     if (version >= 3) {
       // Flexible: empty header tags, then compact strings software name/version, body tags.
-      const name = Buffer.from('tskafka-probe');
-      const ver = Buffer.from('0.1.0');
-      parts.push(Buffer.from([0]), Buffer.from([name.length + 1]), name, Buffer.from([ver.length + 1]), ver, Buffer.from([0]));
+      const name = Buffer.from("tskafka-probe");
+      const ver = Buffer.from("0.1.0");
+      parts.push(
+        Buffer.from([0]),
+        Buffer.from([name.length + 1]),
+        name,
+        Buffer.from([ver.length + 1]),
+        ver,
+        Buffer.from([0]),
+      );
     }
     const body = Buffer.concat(parts);
     frames.push(Buffer.concat([int32(body.length), body]));
@@ -175,31 +196,48 @@ async function runProbe(bootstrap: string, max = 3): Promise<void> {
     const socket = connect({ host, port });
     let received = Buffer.alloc(0);
     let answered = 0;
-    const timer = setTimeout(() => { socket.destroy(); fail(new Error('probe timed out')); }, 10_000);
-    socket.on('connect', () => { for (const f of frames) socket.write(f); });
-    socket.on('data', (chunk) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      fail(new Error("probe timed out"));
+    }, 10_000);
+    socket.on("connect", () => {
+      for (const f of frames) socket.write(f);
+    });
+    socket.on("data", (chunk) => {
       received = Buffer.concat([received, chunk]);
       while (received.length >= 4 && received.length >= 4 + received.readInt32BE(0)) {
         received = received.subarray(4 + received.readInt32BE(0));
         answered++;
       }
-      if (answered === frames.length) { clearTimeout(timer); socket.end(); }
+      if (answered === frames.length) {
+        clearTimeout(timer);
+        socket.end();
+      }
     });
-    socket.on('close', () => { clearTimeout(timer); answered === frames.length ? done() : fail(new Error('probe cut short')); });
-    socket.on('error', (err) => { clearTimeout(timer); fail(err); });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      answered === frames.length ? done() : fail(new Error("probe cut short"));
+    });
+    socket.on("error", (err) => {
+      clearTimeout(timer);
+      fail(err);
+    });
   });
 }
 
 async function runKafkaJs(bootstrap: string): Promise<void> {
-  const topic = 'fixtures-kafkajs';
-  const groupId = 'fixtures-kafkajs-group';
-  const kafka = new Kafka({ clientId: 'fixtures-kafkajs', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const topic = "fixtures-kafkajs";
+  const groupId = "fixtures-kafkajs-group";
+  const kafka = new Kafka({ clientId: "fixtures-kafkajs", brokers: [bootstrap], logLevel: logLevel.NOTHING });
 
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
   await admin.describeCluster();
-  await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }], includeSynonyms: false });
+  await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+    includeSynonyms: false,
+  });
 
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -208,17 +246,23 @@ async function runKafkaJs(bootstrap: string): Promise<void> {
     compression: CompressionTypes.GZIP,
     messages: [1, 2, 3].map((i) => ({ key: `k${i}`, value: `kafkajs value ${i}`, headers: { seq: String(i) } })),
   });
-  await producer.send({ topic, messages: [{ value: 'kafkajs uncompressed' }] });
+  await producer.send({ topic, messages: [{ value: "kafkajs uncompressed" }] });
   await producer.disconnect();
 
   // A transaction brings InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn.
   const txProducer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner, transactionalId: 'fixtures-kafkajs-tx', idempotent: true, maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    transactionalId: "fixtures-kafkajs-tx",
+    idempotent: true,
+    maxInFlightRequests: 1,
   });
   await txProducer.connect();
   const tx = await txProducer.transaction();
-  await tx.send({ topic, messages: [{ key: 'tx', value: 'kafkajs in a transaction' }] });
-  await tx.sendOffsets({ consumerGroupId: `${groupId}-tx`, topics: [{ topic, partitions: [{ partition: 0, offset: '1' }] }] });
+  await tx.send({ topic, messages: [{ key: "tx", value: "kafkajs in a transaction" }] });
+  await tx.sendOffsets({
+    consumerGroupId: `${groupId}-tx`,
+    topics: [{ topic, partitions: [{ partition: 0, offset: "1" }] }],
+  });
   await tx.commit();
   await txProducer.disconnect();
 
@@ -226,14 +270,18 @@ async function runKafkaJs(bootstrap: string): Promise<void> {
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let seen = 0;
-  await withTimeout(new Promise<void>((done) => {
-    void consumer.run({
-      eachMessage: async () => {
-        seen++;
-        if (seen === 5) done();
-      },
-    });
-  }), clientTimeoutMs, 'kafkajs consumer');
+  await withTimeout(
+    new Promise<void>((done) => {
+      void consumer.run({
+        eachMessage: async () => {
+          seen++;
+          if (seen === 5) done();
+        },
+      });
+    }),
+    clientTimeoutMs,
+    "kafkajs consumer",
+  );
   // Stay a moment so heartbeats and the periodic offset commit go out.
   await delay(1_000);
   await consumer.disconnect();
@@ -242,7 +290,7 @@ async function runKafkaJs(bootstrap: string): Promise<void> {
   await admin.fetchOffsets({ groupId, topics: [topic] });
   await admin.listGroups();
   await admin.describeGroups([groupId]);
-  await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '1' }] });
+  await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "1" }] });
   await admin.deleteGroups([groupId]);
   await admin.createTopics({ topics: [{ topic: `${topic}-deleted`, numPartitions: 1 }] });
   await admin.deleteTopics({ topics: [`${topic}-deleted`] });
@@ -250,22 +298,44 @@ async function runKafkaJs(bootstrap: string): Promise<void> {
 }
 
 async function runKcat(bootstrap: string): Promise<void> {
-  const topic = 'fixtures-kcat';
-  const common = ['-b', bootstrap, '-X', 'client.id=fixtures-kcat', '-q'];
-  await run('kcat', [...common, '-L']);
-  await run('kcat', [...common, '-P', '-t', topic, '-z', 'snappy', '-K', ':', '-H', 'origin=kcat'],
-    'k1:kcat value 1\nk2:kcat value 2\nk3:kcat value 3\n');
-  await run('kcat', [...common, '-P', '-t', topic, '-z', 'lz4'], 'kcat lz4 value\n');
-  await run('kcat', [...common, '-P', '-t', topic, '-X', 'compression.codec=zstd'], 'kcat zstd value\n');
-  await run('kcat', [...common, '-C', '-t', topic, '-o', 'beginning', '-e']);
-  await run('kcat', [...common, '-G', 'fixtures-kcat-group', '-X', 'auto.offset.reset=earliest',
-    '-X', 'heartbeat.interval.ms=300', '-c', '5', topic]);
+  const topic = "fixtures-kcat";
+  const common = ["-b", bootstrap, "-X", "client.id=fixtures-kcat", "-q"];
+  await run("kcat", [...common, "-L"]);
+  await run(
+    "kcat",
+    [...common, "-P", "-t", topic, "-z", "snappy", "-K", ":", "-H", "origin=kcat"],
+    "k1:kcat value 1\nk2:kcat value 2\nk3:kcat value 3\n",
+  );
+  await run("kcat", [...common, "-P", "-t", topic, "-z", "lz4"], "kcat lz4 value\n");
+  await run("kcat", [...common, "-P", "-t", topic, "-X", "compression.codec=zstd"], "kcat zstd value\n");
+  await run("kcat", [...common, "-C", "-t", topic, "-o", "beginning", "-e"]);
+  await run("kcat", [
+    ...common,
+    "-G",
+    "fixtures-kcat-group",
+    "-X",
+    "auto.offset.reset=earliest",
+    "-X",
+    "heartbeat.interval.ms=300",
+    "-c",
+    "5",
+    topic,
+  ]);
   // Told the broker is 0.9, librdkafka skips ApiVersions and speaks the oldest versions
   // (Metadata v0, Produce v1 with a magic-1 message set, ListOffsets v0, Fetch v1).
-  const legacy = ['-b', bootstrap, '-X', 'client.id=fixtures-kcat-legacy', '-q',
-    '-X', 'api.version.request=false', '-X', 'broker.version.fallback=0.9.0'];
-  await run('kcat', [...legacy, '-P', '-t', `${topic}-legacy`, '-K', ':'], 'k1:kcat legacy 1\nk2:kcat legacy 2\n');
-  await run('kcat', [...legacy, '-C', '-t', `${topic}-legacy`, '-o', 'beginning', '-e']);
+  const legacy = [
+    "-b",
+    bootstrap,
+    "-X",
+    "client.id=fixtures-kcat-legacy",
+    "-q",
+    "-X",
+    "api.version.request=false",
+    "-X",
+    "broker.version.fallback=0.9.0",
+  ];
+  await run("kcat", [...legacy, "-P", "-t", `${topic}-legacy`, "-K", ":"], "k1:kcat legacy 1\nk2:kcat legacy 2\n");
+  await run("kcat", [...legacy, "-C", "-t", `${topic}-legacy`, "-o", "beginning", "-e"]);
 }
 
 const KAFKA_PYTHON = `
@@ -300,43 +370,119 @@ if seen != 3:
 
 async function runKafkaPython(bootstrap: string): Promise<void> {
   // Debian's python3-kafka lives in the system interpreter.
-  await run('/usr/bin/python3', ['-c', KAFKA_PYTHON, bootstrap, 'fixtures-kafka-python']);
+  await run("/usr/bin/python3", ["-c", KAFKA_PYTHON, bootstrap, "fixtures-kafka-python"]);
 }
 
 async function runJava(bootstrap: string): Promise<void> {
-  const topic = 'fixtures-java';
+  const topic = "fixtures-java";
   const classpath = kafkaClasspath();
-  const log4j = join(workDir, 'tools-log4j.properties');
-  writeFileSync(log4j, 'log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\n'
-    + 'log4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n'
-    + 'log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\n');
+  const log4j = join(workDir, "tools-log4j.properties");
+  writeFileSync(
+    log4j,
+    "log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\n" +
+      "log4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n" +
+      "log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\n",
+  );
   const java = (mainClass: string, args: string[], input?: string): Promise<void> =>
-    run('java', ['-Xmx256m', `-Dlog4j.configuration=file:${log4j}`, '-cp', classpath, mainClass, ...args], input);
+    run("java", ["-Xmx256m", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath, mainClass, ...args], input);
 
-  await java('org.apache.kafka.tools.TopicCommand',
-    ['--bootstrap-server', bootstrap, '--create', '--topic', topic, '--partitions', '1', '--replication-factor', '1']);
-  await java('org.apache.kafka.tools.TopicCommand', ['--bootstrap-server', bootstrap, '--describe', '--topic', topic]);
-  await java('kafka.tools.ConsoleProducer',
-    ['--bootstrap-server', bootstrap, '--topic', topic, '--compression-codec', 'zstd',
-      '--property', 'parse.key=true', '--property', 'key.separator=:',
-      '--producer-property', 'client.id=fixtures-java', '--producer-property', 'linger.ms=5'],
-    'k1:java value 1\nk2:java value 2\nk3:java value 3\n');
-  await java('kafka.tools.ConsoleProducer',
-    ['--bootstrap-server', bootstrap, '--topic', topic, '--compression-codec', 'lz4',
-      '--producer-property', 'client.id=fixtures-java'], 'java lz4 value\n');
-  await java('org.apache.kafka.tools.consumer.ConsoleConsumer',
-    ['--bootstrap-server', bootstrap, '--topic', topic, '--group', 'fixtures-java-group', '--from-beginning',
-      // One more than there are, so it polls (and heartbeats) until the timeout.
-      '--max-messages', '5', '--timeout-ms', '2000', '--consumer-property', 'client.id=fixtures-java',
-      '--consumer-property', 'heartbeat.interval.ms=300', '--consumer-property', 'fetch.max.wait.ms=200']);
-  await java('org.apache.kafka.tools.consumer.ConsoleConsumer',
-    ['--bootstrap-server', bootstrap, '--topic', topic, '--group', 'fixtures-java-group-848', '--from-beginning',
-      '--max-messages', '4', '--consumer-property', 'client.id=fixtures-java',
-      '--consumer-property', 'group.protocol=consumer', '--consumer-property', 'fetch.max.wait.ms=200']);
-  await java('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
-    ['--bootstrap-server', bootstrap, '--describe', '--group', 'fixtures-java-group-848']);
-  await java('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
-    ['--bootstrap-server', bootstrap, '--describe', '--group', 'fixtures-java-group']);
+  await java("org.apache.kafka.tools.TopicCommand", [
+    "--bootstrap-server",
+    bootstrap,
+    "--create",
+    "--topic",
+    topic,
+    "--partitions",
+    "1",
+    "--replication-factor",
+    "1",
+  ]);
+  await java("org.apache.kafka.tools.TopicCommand", ["--bootstrap-server", bootstrap, "--describe", "--topic", topic]);
+  await java(
+    "kafka.tools.ConsoleProducer",
+    [
+      "--bootstrap-server",
+      bootstrap,
+      "--topic",
+      topic,
+      "--compression-codec",
+      "zstd",
+      "--property",
+      "parse.key=true",
+      "--property",
+      "key.separator=:",
+      "--producer-property",
+      "client.id=fixtures-java",
+      "--producer-property",
+      "linger.ms=5",
+    ],
+    "k1:java value 1\nk2:java value 2\nk3:java value 3\n",
+  );
+  await java(
+    "kafka.tools.ConsoleProducer",
+    [
+      "--bootstrap-server",
+      bootstrap,
+      "--topic",
+      topic,
+      "--compression-codec",
+      "lz4",
+      "--producer-property",
+      "client.id=fixtures-java",
+    ],
+    "java lz4 value\n",
+  );
+  await java("org.apache.kafka.tools.consumer.ConsoleConsumer", [
+    "--bootstrap-server",
+    bootstrap,
+    "--topic",
+    topic,
+    "--group",
+    "fixtures-java-group",
+    "--from-beginning",
+    // One more than there are, so it polls (and heartbeats) until the timeout.
+    "--max-messages",
+    "5",
+    "--timeout-ms",
+    "2000",
+    "--consumer-property",
+    "client.id=fixtures-java",
+    "--consumer-property",
+    "heartbeat.interval.ms=300",
+    "--consumer-property",
+    "fetch.max.wait.ms=200",
+  ]);
+  await java("org.apache.kafka.tools.consumer.ConsoleConsumer", [
+    "--bootstrap-server",
+    bootstrap,
+    "--topic",
+    topic,
+    "--group",
+    "fixtures-java-group-848",
+    "--from-beginning",
+    "--max-messages",
+    "4",
+    "--consumer-property",
+    "client.id=fixtures-java",
+    "--consumer-property",
+    "group.protocol=consumer",
+    "--consumer-property",
+    "fetch.max.wait.ms=200",
+  ]);
+  await java("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", [
+    "--bootstrap-server",
+    bootstrap,
+    "--describe",
+    "--group",
+    "fixtures-java-group-848",
+  ]);
+  await java("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", [
+    "--bootstrap-server",
+    bootstrap,
+    "--describe",
+    "--group",
+    "fixtures-java-group",
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -345,53 +491,118 @@ async function runJava(bootstrap: string): Promise<void> {
 
 /** Runs a main class from the Kafka jars being captured against, logging warnings to stderr. */
 function java44(mainClass: string, args: string[], input?: string): Promise<void> {
-  const logging = loggingOption(kafkaVersion, workDir, 'WARN', 'stderr');
-  return run('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', logging, '-cp', kafkaClasspath(kafkaVersion), mainClass, ...args], input);
+  const logging = loggingOption(kafkaVersion, workDir, "WARN", "stderr");
+  return run(
+    "java",
+    ["-Xmx256m", "-XX:TieredStopAtLevel=1", logging, "-cp", kafkaClasspath(kafkaVersion), mainClass, ...args],
+    input,
+  );
 }
 
-const TOPIC_COMMAND = 'org.apache.kafka.tools.TopicCommand';
-const CONSOLE_PRODUCER = 'org.apache.kafka.tools.ConsoleProducer';
-const CONSOLE_CONSUMER = 'org.apache.kafka.tools.consumer.ConsoleConsumer';
-const GROUP_COMMAND = 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand';
+const TOPIC_COMMAND = "org.apache.kafka.tools.TopicCommand";
+const CONSOLE_PRODUCER = "org.apache.kafka.tools.ConsoleProducer";
+const CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer";
+const GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand";
 
-async function createTopic44(bootstrap: string, topic: string, partitions: number, extra: string[] = []): Promise<void> {
-  await java44(TOPIC_COMMAND, ['--bootstrap-server', bootstrap, '--create', '--topic', topic,
-    '--partitions', String(partitions), '--replication-factor', '1', ...extra]);
+async function createTopic44(
+  bootstrap: string,
+  topic: string,
+  partitions: number,
+  extra: string[] = [],
+): Promise<void> {
+  await java44(TOPIC_COMMAND, [
+    "--bootstrap-server",
+    bootstrap,
+    "--create",
+    "--topic",
+    topic,
+    "--partitions",
+    String(partitions),
+    "--replication-factor",
+    "1",
+    ...extra,
+  ]);
 }
 
 /** Topic administration with the Java AdminClient, through Kafka's command-line tools. */
 async function runJava44Admin(bootstrap: string): Promise<void> {
-  const topic = 'k44-java-admin';
-  const b = ['--bootstrap-server', bootstrap];
-  await createTopic44(bootstrap, topic, 2, ['--config', 'retention.ms=86400000']);
+  const topic = "k44-java-admin";
+  const b = ["--bootstrap-server", bootstrap];
+  await createTopic44(bootstrap, topic, 2, ["--config", "retention.ms=86400000"]);
   // Already there: TOPIC_ALREADY_EXISTS (the tool exits 1, as it should).
-  await java44(TOPIC_COMMAND, [...b, '--create', '--topic', topic, '--partitions', '1']).catch(() => undefined);
-  await java44(TOPIC_COMMAND, [...b, '--describe', '--topic', topic]);
-  await java44(TOPIC_COMMAND, [...b, '--alter', '--topic', topic, '--partitions', '3']);
-  await java44(TOPIC_COMMAND, [...b, '--list']);
-  await java44('org.apache.kafka.tools.ConfigCommand', [...b, '--entity-type', 'topics', '--entity-name', topic,
-    '--alter', '--add-config', 'retention.ms=3600000,max.message.bytes=200000', '--delete-config', 'cleanup.policy']);
-  await java44('org.apache.kafka.tools.ConfigCommand', [...b, '--entity-type', 'topics', '--entity-name', topic, '--describe']);
-  await java44('org.apache.kafka.tools.GetOffsetShell', [...b, '--topic', topic, '--time', '-1']);
-  await java44('org.apache.kafka.tools.GetOffsetShell', [...b, '--topic', topic, '--time', '-2']);
-  await java44('org.apache.kafka.tools.LogDirsCommand', [...b, '--describe', '--topic-list', topic]);
-  await java44('org.apache.kafka.tools.ClusterTool', ['cluster-id', ...b]);
-  await java44('org.apache.kafka.tools.FeatureCommand', [...b, 'describe']);
-  await java44(TOPIC_COMMAND, [...b, '--delete', '--topic', topic]);
+  await java44(TOPIC_COMMAND, [...b, "--create", "--topic", topic, "--partitions", "1"]).catch(() => undefined);
+  await java44(TOPIC_COMMAND, [...b, "--describe", "--topic", topic]);
+  await java44(TOPIC_COMMAND, [...b, "--alter", "--topic", topic, "--partitions", "3"]);
+  await java44(TOPIC_COMMAND, [...b, "--list"]);
+  await java44("org.apache.kafka.tools.ConfigCommand", [
+    ...b,
+    "--entity-type",
+    "topics",
+    "--entity-name",
+    topic,
+    "--alter",
+    "--add-config",
+    "retention.ms=3600000,max.message.bytes=200000",
+    "--delete-config",
+    "cleanup.policy",
+  ]);
+  await java44("org.apache.kafka.tools.ConfigCommand", [
+    ...b,
+    "--entity-type",
+    "topics",
+    "--entity-name",
+    topic,
+    "--describe",
+  ]);
+  await java44("org.apache.kafka.tools.GetOffsetShell", [...b, "--topic", topic, "--time", "-1"]);
+  await java44("org.apache.kafka.tools.GetOffsetShell", [...b, "--topic", topic, "--time", "-2"]);
+  await java44("org.apache.kafka.tools.LogDirsCommand", [...b, "--describe", "--topic-list", topic]);
+  await java44("org.apache.kafka.tools.ClusterTool", ["cluster-id", ...b]);
+  await java44("org.apache.kafka.tools.FeatureCommand", [...b, "describe"]);
+  await java44(TOPIC_COMMAND, [...b, "--delete", "--topic", topic]);
 }
 
 /** The Java producer: idempotent (its default) with two codecs, then acks=1 and acks=0 without idempotence. */
 async function runJava44Producer(bootstrap: string): Promise<void> {
-  const topic = 'k44-java-producer';
+  const topic = "k44-java-producer";
   await createTopic44(bootstrap, topic, 2);
-  const produce = (codec: string, input: string, extra: string[]): Promise<void> => java44(CONSOLE_PRODUCER,
-    ['--bootstrap-server', bootstrap, '--topic', topic, '--compression-codec', codec,
-      '--command-property', 'client.id=fixtures-java', '--command-property', 'linger.ms=5', ...extra], input);
-  await produce('zstd', 'k1:java value 1\nk2:java value 2\nk3:java value 3\n',
-    ['--reader-property', 'parse.key=true', '--reader-property', 'key.separator=:']);
-  await produce('lz4', 'java lz4 value\n', []);
-  await produce('gzip', 'java acks=1 value\n', ['--request-required-acks', '1', '--command-property', 'enable.idempotence=false']);
-  await produce('none', 'java acks=0 value\n', ['--request-required-acks', '0', '--command-property', 'enable.idempotence=false']);
+  const produce = (codec: string, input: string, extra: string[]): Promise<void> =>
+    java44(
+      CONSOLE_PRODUCER,
+      [
+        "--bootstrap-server",
+        bootstrap,
+        "--topic",
+        topic,
+        "--compression-codec",
+        codec,
+        "--command-property",
+        "client.id=fixtures-java",
+        "--command-property",
+        "linger.ms=5",
+        ...extra,
+      ],
+      input,
+    );
+  await produce("zstd", "k1:java value 1\nk2:java value 2\nk3:java value 3\n", [
+    "--reader-property",
+    "parse.key=true",
+    "--reader-property",
+    "key.separator=:",
+  ]);
+  await produce("lz4", "java lz4 value\n", []);
+  await produce("gzip", "java acks=1 value\n", [
+    "--request-required-acks",
+    "1",
+    "--command-property",
+    "enable.idempotence=false",
+  ]);
+  await produce("none", "java acks=0 value\n", [
+    "--request-required-acks",
+    "0",
+    "--command-property",
+    "enable.idempotence=false",
+  ]);
 }
 
 /**
@@ -399,26 +610,52 @@ async function runJava44Producer(bootstrap: string): Promise<void> {
  * and commits on close, then the group tool (describe, list, reset offsets, delete). For the consumer
  * protocol, also a second group subscribing by regular expression.
  */
-async function runJava44Consumer(bootstrap: string, protocol: 'classic' | 'consumer'): Promise<void> {
+async function runJava44Consumer(bootstrap: string, protocol: "classic" | "consumer"): Promise<void> {
   const topic = `k44-java-${protocol}`;
   const group = `${topic}-group`;
-  const b = ['--bootstrap-server', bootstrap];
+  const b = ["--bootstrap-server", bootstrap];
   await createTopic44(bootstrap, topic, 2);
-  await java44(CONSOLE_PRODUCER, [...b, '--topic', topic, '--command-property', 'client.id=fixtures-java',
-    '--command-property', 'linger.ms=5'], 'java value 1\njava value 2\njava value 3\n');
-  const consume = (g: string, subscription: string[]): Promise<void> => java44(CONSOLE_CONSUMER,
-    [...b, ...subscription, '--group', g, '--from-beginning', '--max-messages', '3', '--timeout-ms', '20000',
-      '--command-property', 'client.id=fixtures-java', '--command-property', `group.protocol=${protocol}`,
+  await java44(
+    CONSOLE_PRODUCER,
+    [...b, "--topic", topic, "--command-property", "client.id=fixtures-java", "--command-property", "linger.ms=5"],
+    "java value 1\njava value 2\njava value 3\n",
+  );
+  const consume = (g: string, subscription: string[]): Promise<void> =>
+    java44(CONSOLE_CONSUMER, [
+      ...b,
+      ...subscription,
+      "--group",
+      g,
+      "--from-beginning",
+      "--max-messages",
+      "3",
+      "--timeout-ms",
+      "20000",
+      "--command-property",
+      "client.id=fixtures-java",
+      "--command-property",
+      `group.protocol=${protocol}`,
       // The consumer protocol takes its heartbeat interval from the broker.
-      ...(protocol === 'classic' ? ['--command-property', 'heartbeat.interval.ms=300'] : []),
-      '--command-property', 'fetch.max.wait.ms=200']);
-  await consume(group, ['--topic', topic]);
-  if (protocol === 'consumer') await consume(`${topic}-regex-group`, ['--include', `${topic}.*`]);
-  await java44(GROUP_COMMAND, [...b, '--describe', '--group', group]);
-  await java44(GROUP_COMMAND, [...b, '--describe', '--members', '--group', group]);
-  await java44(GROUP_COMMAND, [...b, '--list']);
-  await java44(GROUP_COMMAND, [...b, '--reset-offsets', '--group', group, '--topic', topic, '--to-earliest', '--execute']);
-  await java44(GROUP_COMMAND, [...b, '--delete', '--group', group]);
+      ...(protocol === "classic" ? ["--command-property", "heartbeat.interval.ms=300"] : []),
+      "--command-property",
+      "fetch.max.wait.ms=200",
+    ]);
+  await consume(group, ["--topic", topic]);
+  if (protocol === "consumer") await consume(`${topic}-regex-group`, ["--include", `${topic}.*`]);
+  await java44(GROUP_COMMAND, [...b, "--describe", "--group", group]);
+  await java44(GROUP_COMMAND, [...b, "--describe", "--members", "--group", group]);
+  await java44(GROUP_COMMAND, [...b, "--list"]);
+  await java44(GROUP_COMMAND, [
+    ...b,
+    "--reset-offsets",
+    "--group",
+    group,
+    "--topic",
+    topic,
+    "--to-earliest",
+    "--execute",
+  ]);
+  await java44(GROUP_COMMAND, [...b, "--delete", "--group", group]);
 }
 
 const CONFLUENT = `
@@ -475,31 +712,56 @@ for f in admin.delete_topics([topic], request_timeout=T).values():
 
 /** librdkafka (confluent-kafka from the project's venv): admin, an idempotent producer, both group protocols. */
 async function runConfluent(bootstrap: string): Promise<void> {
-  await run(join(repoRoot, '.cache', 'venv', 'bin', 'python'), ['-c', CONFLUENT, bootstrap, 'k44-confluent']);
+  await run(join(repoRoot, ".cache", "venv", "bin", "python"), ["-c", CONFLUENT, bootstrap, "k44-confluent"]);
 }
 
 /** franz-go through our small program (scripts/clients/franz): kadm, an idempotent producer, both group protocols. */
 async function runFranz(bootstrap: string): Promise<void> {
-  const franz = join(repoRoot, '.cache', 'go', 'bin', 'franz');
-  const topic = 'k44-franz';
-  const common = ['--brokers', bootstrap, '--client-id', 'fixtures-franz', '--deadline', '30s'];
-  await run(franz, ['admin', 'create', '--topic', topic, '--partitions', '2', ...common]);
-  await run(franz, ['admin', 'list', '--topic', topic, ...common]);
-  await run(franz, ['admin', 'describe-configs', '--topic', topic, ...common]);
-  const records = [0, 1, 2, 3].map((i) => JSON.stringify({
-    key: `k${i}`, value: `franz value ${i} ${'abc'.repeat(10)}`, headers: [{ key: 'seq', value: String(i) }], partition: i % 2,
-  }));
-  await run(franz, ['produce', '--topic', topic, '--codec', 'lz4', ...common], `${records.join('\n')}\n`);
-  for (const protocol of ['classic', 'consumer']) {
-    await run(franz, ['consume', '--topic', topic, '--group', `${topic}-${protocol}`, '--count', '4',
-      '--protocol', protocol, '--heartbeat-interval', '300ms', ...common]);
+  const franz = join(repoRoot, ".cache", "go", "bin", "franz");
+  const topic = "k44-franz";
+  const common = ["--brokers", bootstrap, "--client-id", "fixtures-franz", "--deadline", "30s"];
+  await run(franz, ["admin", "create", "--topic", topic, "--partitions", "2", ...common]);
+  await run(franz, ["admin", "list", "--topic", topic, ...common]);
+  await run(franz, ["admin", "describe-configs", "--topic", topic, ...common]);
+  const records = [0, 1, 2, 3].map((i) =>
+    JSON.stringify({
+      key: `k${i}`,
+      value: `franz value ${i} ${"abc".repeat(10)}`,
+      headers: [{ key: "seq", value: String(i) }],
+      partition: i % 2,
+    }),
+  );
+  await run(franz, ["produce", "--topic", topic, "--codec", "lz4", ...common], `${records.join("\n")}\n`);
+  for (const protocol of ["classic", "consumer"]) {
+    await run(franz, [
+      "consume",
+      "--topic",
+      topic,
+      "--group",
+      `${topic}-${protocol}`,
+      "--count",
+      "4",
+      "--protocol",
+      protocol,
+      "--heartbeat-interval",
+      "300ms",
+      ...common,
+    ]);
   }
-  await run(franz, ['admin', 'list-groups', ...common]);
-  await run(franz, ['admin', 'describe-consumer-groups', '--group', `${topic}-classic`, '--group', `${topic}-consumer`, ...common]);
-  await run(franz, ['admin', 'fetch-offsets', '--group', `${topic}-classic`, ...common]);
-  await run(franz, ['admin', 'end-offsets', '--topic', topic, ...common]);
-  await run(franz, ['admin', 'delete-groups', '--group', `${topic}-classic`, ...common]);
-  await run(franz, ['admin', 'delete-topics', '--topic', topic, ...common]);
+  await run(franz, ["admin", "list-groups", ...common]);
+  await run(franz, [
+    "admin",
+    "describe-consumer-groups",
+    "--group",
+    `${topic}-classic`,
+    "--group",
+    `${topic}-consumer`,
+    ...common,
+  ]);
+  await run(franz, ["admin", "fetch-offsets", "--group", `${topic}-classic`, ...common]);
+  await run(franz, ["admin", "end-offsets", "--topic", topic, ...common]);
+  await run(franz, ["admin", "delete-groups", "--group", `${topic}-classic`, ...common]);
+  await run(franz, ["admin", "delete-topics", "--topic", topic, ...common]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -507,25 +769,41 @@ async function runFranz(bootstrap: string): Promise<void> {
 
 function run(command: string, args: string[], input?: string): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), clientTimeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); fail(err); });
-    child.on('close', (code, signal) => {
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), clientTimeoutMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      fail(err);
+    });
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (code === 0) done();
-      else fail(new Error(`${command} ${args.slice(-3).join(' ')} exited ${code ?? signal}\n${output.slice(-2000)}`));
+      else fail(new Error(`${command} ${args.slice(-3).join(" ")} exited ${code ?? signal}\n${output.slice(-2000)}`));
     });
-    child.stdin.end(input ?? '');
+    child.stdin.end(input ?? "");
   });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`${what} timed out after ${ms} ms`)), ms);
-    promise.then((v) => { clearTimeout(timer); done(v); }, (e: unknown) => { clearTimeout(timer); fail(e as Error); });
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        done(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        fail(e as Error);
+      },
+    );
   });
 }
 
@@ -534,7 +812,7 @@ function delay(ms: number): Promise<void> {
 }
 
 function splitHostPort(address: string): [string, number] {
-  const colon = address.lastIndexOf(':');
+  const colon = address.lastIndexOf(":");
   return [address.slice(0, colon), Number(address.slice(colon + 1))];
 }
 
@@ -552,28 +830,31 @@ function int32(n: number): Buffer {
 
 /** Prints apiKey/versions per client and the size of the fixtures under `prefix` (all when empty). */
 function summarize(clients: string[], prefix: string): void {
-  const index = JSON.parse(readFileSync(join(fixturesDir, 'index.json'), 'utf8')) as FixtureEntry[];
+  const index = JSON.parse(readFileSync(join(fixturesDir, "index.json"), "utf8")) as FixtureEntry[];
   for (const client of clients) {
     const versions = new Map<string, Set<number>>();
     for (const e of index) {
       if (e.client !== client) continue;
-      const name = `${e.apiName ?? 'api'}(${e.apiKey})`;
+      const name = `${e.apiName ?? "api"}(${e.apiKey})`;
       const set = versions.get(name) ?? new Set<number>();
       set.add(e.version);
       versions.set(name, set);
     }
-    const line = [...versions].map(([name, set]) => `${name} v${[...set].sort((a, b) => a - b).join(',')}`).join('; ');
+    const line = [...versions].map(([name, set]) => `${name} v${[...set].sort((a, b) => a - b).join(",")}`).join("; ");
     console.log(`${client}: ${line}`);
   }
   let bytes = 0;
   let files = 0;
   for (const dir of readdirSync(fixturesDir)) {
-    if (prefix === '' ? /^kafka\d+-/.test(dir) : !dir.startsWith(prefix)) continue;
+    if (prefix === "" ? /^kafka\d+-/.test(dir) : !dir.startsWith(prefix)) continue;
     const path = join(fixturesDir, dir);
     if (!statSync(path).isDirectory()) continue;
-    for (const file of readdirSync(path)) { bytes += statSync(join(path, file)).size; files++; }
+    for (const file of readdirSync(path)) {
+      bytes += statSync(join(path, file)).size;
+      files++;
+    }
   }
-  console.log(`${files} fixture files${prefix === '' ? '' : ` in ${prefix}*`}, ${(bytes / 1024).toFixed(1)} KiB`);
+  console.log(`${files} fixture files${prefix === "" ? "" : ` in ${prefix}*`}, ${(bytes / 1024).toFixed(1)} KiB`);
 }
 
 await main();

@@ -4,11 +4,11 @@
 //   <outDir>/<client>/<NNN>-<apiKey>-v<version>.req.bin  (and .res.bin)
 // plus <outDir>/index.json listing every exchange. The real broker must advertise the
 // proxy's port, or clients would go straight to it after their first Metadata.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface FixtureEntry {
   /** Path under the fixtures folder without the .req.bin/.res.bin suffix. */
@@ -91,14 +91,14 @@ export class CaptureProxy {
 
   get port(): number {
     const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('proxy is not listening');
+    if (address === null || typeof address === "string") throw new Error("proxy is not listening");
     return address.port;
   }
 
   listen(): Promise<void> {
     return new Promise((done, fail) => {
-      this.server.once('error', fail);
-      this.server.listen(this.options.listenPort, '127.0.0.1', () => done());
+      this.server.once("error", fail);
+      this.server.listen(this.options.listenPort, "127.0.0.1", () => done());
     });
   }
 
@@ -111,10 +111,10 @@ export class CaptureProxy {
 
   /** Rewrites index.json: entries of the clients recorded here replace their older ones. */
   writeIndex(): void {
-    const indexFile = join(this.outDir, 'index.json');
+    const indexFile = join(this.outDir, "index.json");
     const recorded = new Set(this.entries.map((e) => e.client));
     const kept: FixtureEntry[] = existsSync(indexFile)
-      ? (JSON.parse(readFileSync(indexFile, 'utf8')) as FixtureEntry[]).filter((e) => !recorded.has(e.client))
+      ? (JSON.parse(readFileSync(indexFile, "utf8")) as FixtureEntry[]).filter((e) => !recorded.has(e.client))
       : [];
     const all = [...kept, ...this.entries].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     mkdirSync(this.outDir, { recursive: true });
@@ -124,14 +124,14 @@ export class CaptureProxy {
   private accept(downstream: Socket): void {
     let client = this.client;
     let first = true;
-    const upstream = connect({ host: this.options.upstreamHost ?? '127.0.0.1', port: this.options.upstreamPort });
+    const upstream = connect({ host: this.options.upstreamHost ?? "127.0.0.1", port: this.options.upstreamPort });
     this.sockets.add(downstream);
     this.sockets.add(upstream);
     const pending = new Map<number, Pending>();
     const requests = new FrameSplitter();
     const responses = new FrameSplitter();
 
-    downstream.on('data', (chunk) => {
+    downstream.on("data", (chunk) => {
       upstream.write(chunk);
       if (client === undefined && this.options.relabel === undefined) return;
       for (const frame of requests.push(chunk)) {
@@ -150,7 +150,7 @@ export class CaptureProxy {
         pending.set(request.correlationId, request);
       }
     });
-    upstream.on('data', (chunk) => {
+    upstream.on("data", (chunk) => {
       downstream.write(chunk);
       if (client === undefined) return;
       for (const frame of responses.push(chunk)) {
@@ -175,19 +175,19 @@ export class CaptureProxy {
       if (client !== undefined) for (const request of pending.values()) this.record(client, request, undefined);
       pending.clear();
     };
-    downstream.on('close', closeBoth);
-    upstream.on('close', closeBoth);
-    downstream.on('error', closeBoth);
-    upstream.on('error', closeBoth);
+    downstream.on("close", closeBoth);
+    upstream.on("close", closeBoth);
+    downstream.on("error", closeBoth);
+    upstream.on("error", closeBoth);
   }
 
   private record(client: string, request: Pending, response: Buffer | undefined): void {
     // Exchanges differing only by correlation id are the same fixture.
-    const digest = createHash('sha256');
+    const digest = createHash("sha256");
     digest.update(client);
     digest.update(maskCorrelationId(request.frame, 8));
     if (response !== undefined) digest.update(maskCorrelationId(response, 4));
-    const key = digest.digest('hex');
+    const key = digest.digest("hex");
     if (this.seen.has(key)) return;
     this.seen.add(key);
 
@@ -200,7 +200,7 @@ export class CaptureProxy {
     this.counters.set(client, n);
     // A client recorded again replaces all its older fixtures, as writeIndex does its entries.
     if (n === 1) rmSync(join(this.outDir, client), { recursive: true, force: true });
-    const file = `${client}/${String(n).padStart(3, '0')}-${request.apiKey}-v${request.version}`;
+    const file = `${client}/${String(n).padStart(3, "0")}-${request.apiKey}-v${request.version}`;
     mkdirSync(join(this.outDir, client), { recursive: true });
     writeFileSync(join(this.outDir, `${file}.req.bin`), request.frame);
     if (response !== undefined) writeFileSync(join(this.outDir, `${file}.res.bin`), response);
@@ -223,7 +223,7 @@ function readClientId(frame: Buffer): string | null {
   if (frame.length < 14) return null;
   const length = frame.readInt16BE(12);
   if (length < 0 || frame.length < 14 + length) return null;
-  return frame.toString('utf8', 14, 14 + length);
+  return frame.toString("utf8", 14, 14 + length);
 }
 
 function maskCorrelationId(frame: Buffer, offset: number): Buffer {
@@ -232,7 +232,7 @@ function maskCorrelationId(frame: Buffer, offset: number): Buffer {
   return copy;
 }
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /**
  * API names for index.json, read from Kafka's request schemas when a copy is at hand
@@ -241,15 +241,15 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 function loadApiNames(): Map<number, string> {
   const names = new Map<number, string>();
   const candidates = [
-    process.env['KAFKA_SCHEMAS_DIR'],
-    join(repoRoot, 'schemas', 'kafka', 'message'),
-    join(repoRoot, '..', 'shared', 'kafka-schemas', '3.9', 'message'),
+    process.env["KAFKA_SCHEMAS_DIR"],
+    join(repoRoot, "schemas", "kafka", "message"),
+    join(repoRoot, "..", "shared", "kafka-schemas", "3.9", "message"),
   ];
   const dir = candidates.find((d) => d !== undefined && existsSync(d));
   if (dir === undefined) return names;
   for (const name of readdirSync(dir)) {
-    if (!name.endsWith('Request.json')) continue;
-    const text = readFileSync(join(dir, name), 'utf8');
+    if (!name.endsWith("Request.json")) continue;
+    const text = readFileSync(join(dir, name), "utf8");
     const apiKey = /"apiKey"\s*:\s*(\d+)/.exec(text)?.[1];
     const messageName = /"name"\s*:\s*"(\w+)Request"/.exec(text)?.[1];
     if (apiKey !== undefined && messageName !== undefined) names.set(Number(apiKey), messageName);
@@ -269,14 +269,19 @@ export async function startCaptureProxy(options: CaptureOptions): Promise<Captur
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [listenPort, upstreamPort, outDir, client] = process.argv.slice(2);
   if (listenPort === undefined || upstreamPort === undefined || outDir === undefined || client === undefined) {
-    console.error('usage: capture.ts <listenPort> <upstreamPort> <outDir> <client>');
+    console.error("usage: capture.ts <listenPort> <upstreamPort> <outDir> <client>");
     process.exit(2);
   }
   const proxy = await startCaptureProxy({
-    listenPort: Number(listenPort), upstreamPort: Number(upstreamPort), outDir, client,
+    listenPort: Number(listenPort),
+    upstreamPort: Number(upstreamPort),
+    outDir,
+    client,
   });
   console.log(`recording ${client} on 127.0.0.1:${proxy.port} -> 127.0.0.1:${upstreamPort}; Ctrl-C stops`);
-  const shutdown = (): void => { void proxy.close().then(() => process.exit(0)); };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  const shutdown = (): void => {
+    void proxy.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
 }

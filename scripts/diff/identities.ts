@@ -4,7 +4,7 @@
 // own value for the same thing. For the comparison, each broker's identifiers are then replaced by a
 // symbol both brokers share (`topicId(name)`, `member#1`, ...), so that "which id" is compared and
 // "what id" is not (epochs are normalized in compare.ts instead).
-import { ApiKey, ZERO_UUID, iterateBatches, writeBatchCrc, BatchOffsets } from '@tskafka/protocol';
+import { ApiKey, ZERO_UUID, iterateBatches, writeBatchCrc, BatchOffsets } from "@tskafka/protocol";
 
 type Plain = Record<string, unknown>;
 
@@ -14,56 +14,56 @@ export function eachStruct(value: unknown, visit: (struct: Plain) => void): void
     for (const item of value) eachStruct(item, visit);
   } else if (isStruct(value)) {
     visit(value);
-    for (const [key, child] of Object.entries(value)) if (key !== '_unknownTaggedFields') eachStruct(child, visit);
+    for (const [key, child] of Object.entries(value)) if (key !== "_unknownTaggedFields") eachStruct(child, visit);
   }
 }
 
 export function isStruct(value: unknown): value is Plain {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
 /** The topic name a struct with a topicId gives beside it, if any. */
 function topicNameOf(struct: Plain): string | undefined {
-  for (const key of ['name', 'topic', 'topicName']) {
+  for (const key of ["name", "topic", "topicName"]) {
     const v = struct[key];
-    if (typeof v === 'string' && v !== '') return v;
+    if (typeof v === "string" && v !== "") return v;
   }
   return undefined;
 }
 
 /** Kinds of made-up values other than topic ids, learned from the responses that hand them out. */
-type Kind = 'member' | 'cluster' | 'producer' | 'session';
+type Kind = "member" | "cluster" | "producer" | "session";
 
 /** Kinds whose values are strings, rewritten in any request field that holds one of them. */
-const STRING_KINDS: readonly Kind[] = ['member', 'cluster'];
+const STRING_KINDS: readonly Kind[] = ["member", "cluster"];
 
 /** Where a response gives a member its epoch: the epoch field and the member id field beside it. */
 const EPOCHS: readonly { apiKey: number; epoch: string; member: string }[] = [
-  { apiKey: ApiKey.JoinGroup, epoch: 'generationId', member: 'memberId' },
-  { apiKey: ApiKey.ConsumerGroupHeartbeat, epoch: 'memberEpoch', member: 'memberId' },
+  { apiKey: ApiKey.JoinGroup, epoch: "generationId", member: "memberId" },
+  { apiKey: ApiKey.ConsumerGroupHeartbeat, epoch: "memberEpoch", member: "memberId" },
 ];
 
 /** Request fields that carry a member's epoch back, beside its memberId. */
-const EPOCH_FIELDS = new Set(['generationId', 'memberEpoch', 'generationIdOrMemberEpoch']);
+const EPOCH_FIELDS = new Set(["generationId", "memberEpoch", "generationIdOrMemberEpoch"]);
 
 /** Where a response hands out a new value: its top-level field, per API. */
 const ISSUERS: readonly { apiKey: number; field: string; kind: Kind }[] = [
   // Classic groups: the coordinator names the member (KIP-394: after MEMBER_ID_REQUIRED too).
-  { apiKey: ApiKey.JoinGroup, field: 'memberId', kind: 'member' },
+  { apiKey: ApiKey.JoinGroup, field: "memberId", kind: "member" },
   // KIP-848: v0 lets the broker name the member; from v1 the client does, and this maps it to itself.
-  { apiKey: ApiKey.ConsumerGroupHeartbeat, field: 'memberId', kind: 'member' },
-  { apiKey: ApiKey.InitProducerId, field: 'producerId', kind: 'producer' },
+  { apiKey: ApiKey.ConsumerGroupHeartbeat, field: "memberId", kind: "member" },
+  { apiKey: ApiKey.InitProducerId, field: "producerId", kind: "producer" },
   // A client may send the cluster id back (ApiVersions v5, KIP-1242).
-  { apiKey: ApiKey.Metadata, field: 'clusterId', kind: 'cluster' },
-  { apiKey: ApiKey.DescribeCluster, field: 'clusterId', kind: 'cluster' },
+  { apiKey: ApiKey.Metadata, field: "clusterId", kind: "cluster" },
+  { apiKey: ApiKey.DescribeCluster, field: "clusterId", kind: "cluster" },
   // KIP-227 incremental fetch sessions.
-  { apiKey: ApiKey.Fetch, field: 'sessionId', kind: 'session' },
+  { apiKey: ApiKey.Fetch, field: "sessionId", kind: "session" },
 ];
 
 function isIssued(kind: Kind, value: unknown): boolean {
-  if (STRING_KINDS.includes(kind)) return typeof value === 'string' && value !== '';
-  if (kind === 'producer') return typeof value === 'bigint' && value >= 0n;
-  return typeof value === 'number' && value !== 0;
+  if (STRING_KINDS.includes(kind)) return typeof value === "string" && value !== "";
+  if (kind === "producer") return typeof value === "bigint" && value >= 0n;
+  return typeof value === "number" && value !== 0;
 }
 
 /** What one broker (or the captured session) said its made-up values are. */
@@ -91,9 +91,9 @@ export class Identities {
   /** Learns topic ids from any struct of a response (or request) that pairs one with a name. */
   learnTopics(body: unknown): void {
     eachStruct(body, (struct) => {
-      const id = struct['topicId'];
+      const id = struct["topicId"];
       const name = topicNameOf(struct);
-      if (typeof id === 'string' && id !== ZERO_UUID && name !== undefined) {
+      if (typeof id === "string" && id !== ZERO_UUID && name !== undefined) {
         this.topicName.set(id, name);
         this.topicId.set(name, id);
       }
@@ -144,7 +144,9 @@ export class IdentityBook {
    */
   learn(apiKey: number, captured: Plain | undefined, responses: readonly [Plain | undefined, Plain | undefined]): void {
     if (captured !== undefined) this.captured.learnTopics(captured);
-    responses.forEach((r, i) => { if (r !== undefined) this.targets[i]!.learnTopics(r); });
+    responses.forEach((r, i) => {
+      if (r !== undefined) this.targets[i]!.learnTopics(r);
+    });
     for (const issuer of ISSUERS) {
       if (issuer.apiKey !== apiKey) continue;
       const capturedValue = captured?.[issuer.field];
@@ -158,10 +160,10 @@ export class IdentityBook {
       if (e.apiKey !== apiKey || captured === undefined) continue;
       const member = captured[e.member];
       const epoch = captured[e.epoch];
-      if (typeof member !== 'string' || member === '' || typeof epoch !== 'number' || epoch <= 0) continue;
+      if (typeof member !== "string" || member === "" || typeof epoch !== "number" || epoch <= 0) continue;
       responses.forEach((r, i) => {
         const mine = r?.[e.epoch];
-        if (typeof mine === 'number' && mine > 0) this.targets[i]!.learnEpoch(member, epoch, mine);
+        if (typeof mine === "number" && mine > 0) this.targets[i]!.learnEpoch(member, epoch, mine);
       });
     }
   }
@@ -182,27 +184,45 @@ export class IdentityBook {
     const strings = STRING_KINDS.map((kind) => ({ kind, captured: mine.capturedValues(kind) }));
     let changed = false;
     const visit = (struct: Plain): void => {
-      const member = struct['memberId'];
+      const member = struct["memberId"];
       for (const [key, value] of Object.entries(struct)) {
-        if (EPOCH_FIELDS.has(key) && typeof member === 'string' && typeof value === 'number' && value > 0) {
+        if (EPOCH_FIELDS.has(key) && typeof member === "string" && typeof value === "number" && value > 0) {
           const epoch = mine.rewriteEpoch(member, value);
-          if (epoch !== undefined && epoch !== value) { struct[key] = epoch; changed = true; }
-        } else if (key === 'topicId' && typeof value === 'string' && value !== ZERO_UUID) {
+          if (epoch !== undefined && epoch !== value) {
+            struct[key] = epoch;
+            changed = true;
+          }
+        } else if (key === "topicId" && typeof value === "string" && value !== ZERO_UUID) {
           const name = this.captured.topicName.get(value);
           const id = name === undefined ? undefined : mine.topicId.get(name);
-          if (id !== undefined && id !== value) { struct[key] = id; changed = true; }
-        } else if (typeof value === 'string' && strings.some((k) => k.captured.has(value))) {
+          if (id !== undefined && id !== value) {
+            struct[key] = id;
+            changed = true;
+          }
+        } else if (typeof value === "string" && strings.some((k) => k.captured.has(value))) {
           const id = mine.rewrite(strings.find((k) => k.captured.has(value))!.kind, value);
-          if (typeof id === 'string' && id !== value) { struct[key] = id; changed = true; }
-        } else if (key === 'producerId' && typeof value === 'bigint') {
-          const id = mine.rewrite('producer', value);
-          if (typeof id === 'bigint' && id !== value) { struct[key] = id; changed = true; }
-        } else if (key === 'sessionId' && apiKey === ApiKey.Fetch && typeof value === 'number' && value !== 0) {
-          const id = mine.rewrite('session', value);
-          if (typeof id === 'number' && id !== value) { struct[key] = id; changed = true; }
-        } else if (key === 'records' && apiKey === ApiKey.Produce && Buffer.isBuffer(value)) {
+          if (typeof id === "string" && id !== value) {
+            struct[key] = id;
+            changed = true;
+          }
+        } else if (key === "producerId" && typeof value === "bigint") {
+          const id = mine.rewrite("producer", value);
+          if (typeof id === "bigint" && id !== value) {
+            struct[key] = id;
+            changed = true;
+          }
+        } else if (key === "sessionId" && apiKey === ApiKey.Fetch && typeof value === "number" && value !== 0) {
+          const id = mine.rewrite("session", value);
+          if (typeof id === "number" && id !== value) {
+            struct[key] = id;
+            changed = true;
+          }
+        } else if (key === "records" && apiKey === ApiKey.Produce && Buffer.isBuffer(value)) {
           const patched = this.rewriteBatches(value, mine);
-          if (patched !== value) { struct[key] = patched; changed = true; }
+          if (patched !== value) {
+            struct[key] = patched;
+            changed = true;
+          }
         }
       }
     };
@@ -215,8 +235,8 @@ export class IdentityBook {
     let copy: Buffer | undefined;
     try {
       for (const span of iterateBatches(records)) {
-        const id = mine.rewrite('producer', span.header.producerId);
-        if (typeof id !== 'bigint' || id === span.header.producerId) continue;
+        const id = mine.rewrite("producer", span.header.producerId);
+        if (typeof id !== "bigint" || id === span.header.producerId) continue;
         copy ??= Buffer.from(records);
         const batch = copy.subarray(span.offset, span.offset + span.length);
         batch.writeBigInt64BE(id, BatchOffsets.producerId);
@@ -231,13 +251,14 @@ export class IdentityBook {
   /** The symbol of a value broker `target` made up, if it is one. */
   symbolOf(target: 0 | 1, key: string, value: unknown, apiKey: number): string | undefined {
     const mine = this.targets[target];
-    if (key === 'topicId' && typeof value === 'string' && value !== ZERO_UUID) {
+    if (key === "topicId" && typeof value === "string" && value !== ZERO_UUID) {
       const name = mine.topicName.get(value);
       return name === undefined ? undefined : `topicId(${name})`;
     }
-    if (typeof value === 'string') return mine.symbol('member', value) ?? mine.symbol('cluster', value);
-    if (key === 'producerId' && typeof value === 'bigint') return mine.symbol('producer', value);
-    if (key === 'sessionId' && apiKey === ApiKey.Fetch && typeof value === 'number') return mine.symbol('session', value);
+    if (typeof value === "string") return mine.symbol("member", value) ?? mine.symbol("cluster", value);
+    if (key === "producerId" && typeof value === "bigint") return mine.symbol("producer", value);
+    if (key === "sessionId" && apiKey === ApiKey.Fetch && typeof value === "number")
+      return mine.symbol("session", value);
     return undefined;
   }
 }

@@ -1,15 +1,15 @@
 // One connection to a broker under test, for replaying request frames in order: it reconnects after
 // the broker closes it (as a broker does for a request version it does not serve) and bounds every
 // wait. Loopback only.
-import { connect, type Socket } from 'node:net';
+import { connect, type Socket } from "node:net";
 
 export type Outcome =
-  | { kind: 'response'; frame: Buffer }
+  | { kind: "response"; frame: Buffer }
   /** The broker closed the connection instead of answering. */
-  | { kind: 'closed' }
-  | { kind: 'timeout'; ms: number }
+  | { kind: "closed" }
+  | { kind: "timeout"; ms: number }
   /** No response was due (Produce with acks=0). */
-  | { kind: 'none' };
+  | { kind: "none" };
 
 export class Wire {
   private socket: Socket | undefined;
@@ -20,23 +20,29 @@ export class Wire {
 
   private open(): Promise<Socket> {
     return new Promise((done, fail) => {
-      const socket = connect({ host: '127.0.0.1', port: this.port });
-      const timer = setTimeout(() => { socket.destroy(); fail(new Error(`connect to 127.0.0.1:${this.port} timed out`)); }, 10_000);
-      socket.once('connect', () => {
+      const socket = connect({ host: "127.0.0.1", port: this.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        fail(new Error(`connect to 127.0.0.1:${this.port} timed out`));
+      }, 10_000);
+      socket.once("connect", () => {
         clearTimeout(timer);
-        socket.off('error', fail);
+        socket.off("error", fail);
         socket.setNoDelay(true);
-        socket.on('data', (chunk: Buffer) => this.onData(chunk));
+        socket.on("data", (chunk: Buffer) => this.onData(chunk));
         const gone = (): void => {
           if (this.socket === socket) this.socket = undefined;
           this.buffered = Buffer.alloc(0);
-          this.settle({ kind: 'closed' });
+          this.settle({ kind: "closed" });
         };
-        socket.on('close', gone);
-        socket.on('error', gone);
+        socket.on("close", gone);
+        socket.on("error", gone);
         done(socket);
       });
-      socket.once('error', (err) => { clearTimeout(timer); fail(err); });
+      socket.once("error", (err) => {
+        clearTimeout(timer);
+        fail(err);
+      });
     });
   }
 
@@ -47,7 +53,7 @@ export class Wire {
       if (this.buffered.length < end) return;
       const frame = Buffer.from(this.buffered.subarray(0, end));
       this.buffered = this.buffered.subarray(end);
-      this.settle({ kind: 'response', frame });
+      this.settle({ kind: "response", frame });
     }
   }
 
@@ -67,15 +73,18 @@ export class Wire {
     const socket = this.socket;
     if (!expectResponse) {
       socket.write(frame);
-      return { kind: 'none' };
+      return { kind: "none" };
     }
     return new Promise((done) => {
       const timer = setTimeout(() => {
         this.waiting = undefined;
         socket.destroy();
-        done({ kind: 'timeout', ms: timeoutMs });
+        done({ kind: "timeout", ms: timeoutMs });
       }, timeoutMs);
-      this.waiting = (outcome) => { clearTimeout(timer); done(outcome); };
+      this.waiting = (outcome) => {
+        clearTimeout(timer);
+        done(outcome);
+      };
       socket.write(frame);
     });
   }

@@ -44,7 +44,15 @@ export class FetchSession {
       found.maxBytes = maxBytes;
       return found;
     }
-    const entry: SessionPartition = { topicKey, partition, fetchOffset, maxBytes, highWatermark: -2n, lastStableOffset: -2n, logStartOffset: -2n };
+    const entry: SessionPartition = {
+      topicKey,
+      partition,
+      fetchOffset,
+      maxBytes,
+      highWatermark: -2n,
+      lastStableOffset: -2n,
+      logStartOffset: -2n,
+    };
     this.partitions.set(key, entry);
     return entry;
   }

@@ -18,7 +18,10 @@ export interface AssignorTopic {
   readonly partitions: number;
 }
 
-export type Assignor = (members: readonly AssignorMember[], topics: ReadonlyMap<string, AssignorTopic>) => Map<string, Assignment>;
+export type Assignor = (
+  members: readonly AssignorMember[],
+  topics: ReadonlyMap<string, AssignorTopic>,
+) => Map<string, Assignment>;
 
 export const ASSIGNORS: ReadonlyMap<string, Assignor> = new Map<string, Assignor>([
   ["uniform", uniformAssignor],
@@ -38,7 +41,10 @@ function sortAssignment(a: Assignment): Assignment {
   return a;
 }
 
-export function uniformAssignor(members: readonly AssignorMember[], topics: ReadonlyMap<string, AssignorTopic>): Map<string, Assignment> {
+export function uniformAssignor(
+  members: readonly AssignorMember[],
+  topics: ReadonlyMap<string, AssignorTopic>,
+): Map<string, Assignment> {
   const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
   const result = new Map<string, Assignment>(sorted.map((m) => [m.memberId, new Map()]));
   const counts = new Map<string, number>(sorted.map((m) => [m.memberId, 0]));
@@ -96,7 +102,10 @@ export function uniformAssignor(members: readonly AssignorMember[], topics: Read
   return result;
 }
 
-export function rangeAssignor(members: readonly AssignorMember[], topics: ReadonlyMap<string, AssignorTopic>): Map<string, Assignment> {
+export function rangeAssignor(
+  members: readonly AssignorMember[],
+  topics: ReadonlyMap<string, AssignorTopic>,
+): Map<string, Assignment> {
   const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
   const result = new Map<string, Assignment>(sorted.map((m) => [m.memberId, new Map()]));
   for (const [name, t] of [...topics].sort(([a], [b]) => (a < b ? -1 : 1))) {

@@ -92,7 +92,16 @@ export class ClassicMember {
 }
 
 function joinError(errorCode: number, memberId = ""): JoinResult {
-  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: "", memberId, skipAssignment: false, members: [] };
+  return {
+    errorCode,
+    generationId: -1,
+    protocolType: null,
+    protocolName: null,
+    leader: "",
+    memberId,
+    skipAssignment: false,
+    members: [],
+  };
 }
 
 function syncError(errorCode: number): SyncResult {
@@ -133,7 +142,8 @@ export class ClassicGroup {
   /** Protocols every member supports. */
   private supportedProtocols(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const m of this.members.values()) for (const p of m.protocols) counts.set(p.name, (counts.get(p.name) ?? 0) + 1);
+    for (const m of this.members.values())
+      for (const p of m.protocols) counts.set(p.name, (counts.get(p.name) ?? 0) + 1);
     return counts;
   }
 
@@ -165,7 +175,11 @@ export class ClassicGroup {
 
   /** Subscribed topics of the consumer protocol (for OffsetDelete), or undefined when not known. */
   subscribedTopics(): Set<string> | undefined {
-    if (this.protocolType !== "consumer" || this.protocolName === null || !this.is("Stable", "CompletingRebalance", "PreparingRebalance")) {
+    if (
+      this.protocolType !== "consumer" ||
+      this.protocolName === null ||
+      !this.is("Stable", "CompletingRebalance", "PreparingRebalance")
+    ) {
       return undefined;
     }
     const topics = new Set<string>();
@@ -196,7 +210,8 @@ export class ClassicGroup {
 
   join(p: JoinParams): JoinResult | Promise<JoinResult> {
     if (this.state === "Dead") return joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, p.memberId);
-    if (!this.supportsProtocols(p.protocolType, p.protocols)) return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, p.memberId);
+    if (!this.supportsProtocols(p.protocolType, p.protocols))
+      return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, p.memberId);
     return p.memberId === "" ? this.joinUnknownMember(p) : this.joinKnownMember(p);
   }
 
@@ -238,7 +253,8 @@ export class ClassicGroup {
         }
         return this.updateMemberAndRebalance(member, p);
       case "Stable":
-        if (this.leaderId === member.memberId || !member.matches(p.protocols)) return this.updateMemberAndRebalance(member, p);
+        if (this.leaderId === member.memberId || !member.matches(p.protocols))
+          return this.updateMemberAndRebalance(member, p);
         this.scheduleSession(member);
         return this.joinResponseFor(member, false);
       default:
@@ -257,7 +273,11 @@ export class ClassicGroup {
       memberId: member.memberId,
       skipAssignment,
       members: isLeader
-        ? [...this.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadataFor(this.protocolName) }))
+        ? [...this.members.values()].map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            metadata: m.metadataFor(this.protocolName),
+          }))
         : [],
     };
   }
@@ -307,7 +327,11 @@ export class ClassicGroup {
   }
 
   /** KIP-345: a static member came back with a new member id; the old id is fenced. */
-  private replaceStaticMember(old: ClassicMember, newMemberId: string, p: JoinParams): JoinResult | Promise<JoinResult> {
+  private replaceStaticMember(
+    old: ClassicMember,
+    newMemberId: string,
+    p: JoinParams,
+  ): JoinResult | Promise<JoinResult> {
     old.joinWaiter?.(joinError(ErrorCode.FENCED_INSTANCE_ID, old.memberId));
     old.syncWaiter?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
     old.joinWaiter = old.syncWaiter = undefined;
@@ -455,13 +479,23 @@ export class ClassicGroup {
 
   // --- SyncGroup ---
 
-  async sync(memberId: string, groupInstanceId: string | null, generationId: number, protocolType: string | null, protocolName: string | null, assignments: ReadonlyMap<string, Buffer>): Promise<SyncResult> {
+  async sync(
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+    protocolType: string | null,
+    protocolName: string | null,
+    assignments: ReadonlyMap<string, Buffer>,
+  ): Promise<SyncResult> {
     if (this.state === "Dead") return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     // Kafka's order: the member, then the generation, then the protocol (v5+).
     const error = this.validateMember(memberId, groupInstanceId);
     if (error !== ErrorCode.NONE) return syncError(error);
     if (generationId !== this.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION);
-    if ((protocolType !== null && protocolType !== this.protocolType) || (protocolName !== null && protocolName !== this.protocolName)) {
+    if (
+      (protocolType !== null && protocolType !== this.protocolType) ||
+      (protocolName !== null && protocolName !== this.protocolName)
+    ) {
       return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
     const member = this.members.get(memberId)!;

@@ -108,7 +108,12 @@ function sameAssignment(a: Assignment, b: Assignment): boolean {
 
 function toAssignment(list: readonly { topicId: string; partitions: readonly number[] }[]): Assignment {
   const a: Assignment = new Map();
-  for (const tp of list) if (tp.partitions.length > 0) a.set(tp.topicId, [...tp.partitions].sort((x, y) => x - y));
+  for (const tp of list)
+    if (tp.partitions.length > 0)
+      a.set(
+        tp.topicId,
+        [...tp.partitions].sort((x, y) => x - y),
+      );
   return a;
 }
 
@@ -185,11 +190,15 @@ export class ConsumerGroup {
   heartbeat(req: ConsumerGroupHeartbeatRequest, clientId: string, clientHost: string): HeartbeatResult {
     if (this.dead) return failure(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const epoch = req.memberEpoch;
-    if (epoch === LEAVE_GROUP_MEMBER_EPOCH || epoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) return this.leave(req.memberId, req.instanceId, epoch);
+    if (epoch === LEAVE_GROUP_MEMBER_EPOCH || epoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH)
+      return this.leave(req.memberId, req.instanceId, epoch);
     const regex = req.subscribedTopicRegex;
     const invalid = regex === null || regex === "" ? undefined : compileRegex(regex);
     if (typeof invalid === "string")
-      return failure(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${invalid}.`);
+      return failure(
+        ErrorCode.INVALID_REGULAR_EXPRESSION,
+        `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${invalid}.`,
+      );
     const records: CoordinatorRecord[] = [];
     let member: ConsumerMember;
     let bump = false;
@@ -197,20 +206,28 @@ export class ConsumerGroup {
       // Empty names or an empty expression are a subscription to nothing yet (the Java client's first
       // heartbeat when its pattern matches no topic): only both missing is invalid.
       if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null)
-        return failure(ErrorCode.INVALID_REQUEST, "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
+        return failure(
+          ErrorCode.INVALID_REQUEST,
+          "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.",
+        );
       const joined = this.join(req, records);
       if (typeof joined === "number") return failure(joined);
       member = joined;
       bump = true;
     } else {
       const existing = this.members.get(req.memberId);
-      if (existing === undefined) return failure(ErrorCode.UNKNOWN_MEMBER_ID, `member ${req.memberId} is not in group ${this.groupId}`);
+      if (existing === undefined)
+        return failure(ErrorCode.UNKNOWN_MEMBER_ID, `member ${req.memberId} is not in group ${this.groupId}`);
       const owned = req.topicPartitions === null ? null : toAssignment(req.topicPartitions);
-      if (epoch > existing.memberEpoch) return failure(ErrorCode.FENCED_MEMBER_EPOCH, "the member epoch is newer than the group's");
+      if (epoch > existing.memberEpoch)
+        return failure(ErrorCode.FENCED_MEMBER_EPOCH, "the member epoch is newer than the group's");
       if (epoch < existing.memberEpoch) {
         // A member that missed our last answer may come back with its previous epoch, owning a subset.
-        const subset = owned !== null && [...owned].every(([t, ps]) => ps.every((p) => existing.assigned.get(t)?.includes(p) === true));
-        if (epoch !== existing.previousMemberEpoch || !subset) return failure(ErrorCode.FENCED_MEMBER_EPOCH, "the member epoch is stale");
+        const subset =
+          owned !== null &&
+          [...owned].every(([t, ps]) => ps.every((p) => existing.assigned.get(t)?.includes(p) === true));
+        if (epoch !== existing.previousMemberEpoch || !subset)
+          return failure(ErrorCode.FENCED_MEMBER_EPOCH, "the member epoch is stale");
       }
       member = existing;
     }
@@ -315,7 +332,14 @@ export class ConsumerGroup {
     }
     this.host.persist(this, records);
     this.host.onStateChange(this);
-    return { errorCode: ErrorCode.NONE, errorMessage: null, memberId, memberEpoch: epoch, heartbeatIntervalMs: 0, assignment: null };
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId,
+      memberEpoch: epoch,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    };
   }
 
   /** Session timeout or revocation timeout: the member is fenced out of the group. */
@@ -335,14 +359,16 @@ export class ConsumerGroup {
     this.release(member);
     this.members.delete(member.memberId);
     this.target.delete(member.memberId);
-    if (member.instanceId !== null && this.staticMembers.get(member.instanceId) === member.memberId) this.staticMembers.delete(member.instanceId);
+    if (member.instanceId !== null && this.staticMembers.get(member.instanceId) === member.memberId)
+      this.staticMembers.delete(member.instanceId);
     records.push(consumerMemberAssignmentRecord(this.groupId, member.memberId, null));
     records.push(consumerMemberMetadataRecord(this.groupId, member.memberId, null));
   }
 
   private release(member: ConsumerMember): void {
     for (const a of [member.assigned, member.pendingRevocation]) {
-      for (const [t, ps] of a) for (const p of ps) if (this.owners.get(`${t}:${p}`) === member.memberId) this.owners.delete(`${t}:${p}`);
+      for (const [t, ps] of a)
+        for (const p of ps) if (this.owners.get(`${t}:${p}`) === member.memberId) this.owners.delete(`${t}:${p}`);
     }
   }
 
@@ -372,7 +398,11 @@ export class ConsumerGroup {
     const assignorName = members.find((m) => m.serverAssignor !== null)?.serverAssignor ?? DEFAULT_ASSIGNOR;
     const assignor = ASSIGNORS.get(assignorName) ?? ASSIGNORS.get(DEFAULT_ASSIGNOR)!;
     this.target = assignor(
-      members.map((m) => ({ memberId: m.memberId, subscribedTopicNames: this.topicsOf(m), current: this.targetOf(m.memberId) })),
+      members.map((m) => ({
+        memberId: m.memberId,
+        subscribedTopicNames: this.topicsOf(m),
+        current: this.targetOf(m.memberId),
+      })),
       topics,
     );
     this.assignmentEpoch = this.groupEpoch;
@@ -414,7 +444,11 @@ export class ConsumerGroup {
     } else {
       clearTimeout(member.revocationTimer);
       const next: Assignment = new Map(kept);
-      for (const [t, ps] of assign) next.set(t, [...(next.get(t) ?? []), ...ps].sort((x, y) => x - y));
+      for (const [t, ps] of assign)
+        next.set(
+          t,
+          [...(next.get(t) ?? []), ...ps].sort((x, y) => x - y),
+        );
       member.assigned = next;
       member.pendingRevocation = new Map();
       member.state = unreleased ? MemberState.UNRELEASED_PARTITIONS : MemberState.STABLE;
@@ -504,7 +538,8 @@ export class ConsumerGroup {
   finishLoad(): void {
     for (const m of this.members.values()) {
       if (m.instanceId !== null) this.staticMembers.set(m.instanceId, m.memberId);
-      for (const a of [m.assigned, m.pendingRevocation]) for (const [t, ps] of a) for (const p of ps) this.owners.set(`${t}:${p}`, m.memberId);
+      for (const a of [m.assigned, m.pendingRevocation])
+        for (const [t, ps] of a) for (const p of ps) this.owners.set(`${t}:${p}`, m.memberId);
       this.target.set(m.memberId, new Map(m.assigned));
     }
     this.computeTarget();

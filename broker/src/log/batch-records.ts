@@ -29,7 +29,9 @@ export interface RecordMark {
 
 function walkable(batch: Buffer): boolean {
   const attributes = batch.readInt16BE(BatchOffsets.attributes);
-  return (attributes & BatchAttributes.compressionMask) === 0 && (attributes & BatchAttributes.timestampTypeLogAppend) === 0;
+  return (
+    (attributes & BatchAttributes.compressionMask) === 0 && (attributes & BatchAttributes.timestampTypeLogAppend) === 0
+  );
 }
 
 /**

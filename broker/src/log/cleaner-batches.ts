@@ -82,7 +82,10 @@ export function filterBatch(batch: Buffer, ctx: FilterContext): FilteredBatch {
     return { out: batch, tombstoneHorizon: tombstones ? horizon : -1 };
   }
   if (kept.length === 0) {
-    if (decoded.producerId < 0n || !ctx.isLastBatchOfProducer(decoded.producerId, decoded.baseOffset + BigInt(decoded.lastOffsetDelta))) {
+    if (
+      decoded.producerId < 0n ||
+      !ctx.isLastBatchOfProducer(decoded.producerId, decoded.baseOffset + BigInt(decoded.lastOffsetDelta))
+    ) {
       return DROPPED;
     }
     // An empty batch keeps the producer's last sequence in the log (Kafka's writeEmptyHeader).

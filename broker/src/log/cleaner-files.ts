@@ -58,7 +58,8 @@ export async function finishCleanerFiles(dir: string): Promise<void> {
       const seg = SEGMENT_FILE.exec(other);
       if (seg === null || seg[1] === undefined) continue;
       const otherBase = BigInt(seg[1]);
-      if (otherBase === base || (otherBase > base && otherBase < end)) await unlink(join(dir, other)).catch(() => undefined);
+      if (otherBase === base || (otherBase > base && otherBase < end))
+        await unlink(join(dir, other)).catch(() => undefined);
     }
     await rename(join(dir, name), join(dir, `${swap[1]}.log`));
   }

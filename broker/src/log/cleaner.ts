@@ -127,10 +127,15 @@ export class LogCleaner {
     const closed = log.closedSegments;
     let n = 0;
     // min.compaction.lag.ms: stop at the first segment holding records younger than the lag.
-    while (n < closed.length && (config.minCompactionLagMs <= 0 || (closed[n] as LogSegment).largestTimestamp <= now - config.minCompactionLagMs)) n++;
+    while (
+      n < closed.length &&
+      (config.minCompactionLagMs <= 0 || (closed[n] as LogSegment).largestTimestamp <= now - config.minCompactionLagMs)
+    )
+      n++;
     const cleanable = closed.slice(0, n);
     let firstDirtyOffset = state.checkpoint ?? log.logStartOffset;
-    if (firstDirtyOffset < log.logStartOffset || firstDirtyOffset > log.logEndOffset) firstDirtyOffset = log.logStartOffset;
+    if (firstDirtyOffset < log.logStartOffset || firstDirtyOffset > log.logEndOffset)
+      firstDirtyOffset = log.logStartOffset;
     let dirtyBytes = 0;
     let totalBytes = 0;
     for (const seg of cleanable) {
@@ -169,7 +174,13 @@ export class LogCleaner {
       deleteRetentionMs: log.config.deleteRetentionMs,
       isLastBatchOfProducer: (id, lastOffset) => producers.get(id)?.batches.at(-1)?.lastOffset === lastOffset,
     };
-    const stats: CleanStats = { segmentsBefore: toClean.length, segmentsAfter: 0, bytesBefore: 0, bytesAfter: 0, cleanedTo };
+    const stats: CleanStats = {
+      segmentsBefore: toClean.length,
+      segmentsAfter: 0,
+      bytesBefore: 0,
+      bytesAfter: 0,
+      cleanedTo,
+    };
     let tombstonesDueMs = -1;
     const groups = groupBySize(toClean, log.config.segmentBytes);
     for (let i = 0; i < groups.length; i++) {
@@ -213,21 +224,26 @@ export class LogCleaner {
         let pending: Buffer[] = [];
         let pendingBytes = 0;
         for (const seg of group) {
-          await forEachBatch(seg, (batch) => {
-            const kept = filterBatch(batch, ctx);
-            if (kept.out === null) return;
-            // An unchanged batch is a view of the scan buffer, which the next read reuses.
-            const copy = kept.out === batch ? Buffer.from(batch) : kept.out;
-            pending.push(copy);
-            pendingBytes += copy.length;
-            if (kept.tombstoneHorizon >= 0 && (horizon < 0 || kept.tombstoneHorizon < horizon)) horizon = kept.tombstoneHorizon;
-          }, async () => {
-            if (pendingBytes < WRITE_CHUNK) return;
-            await writeAll(out, pending, bytes);
-            bytes += pendingBytes;
-            pending = [];
-            pendingBytes = 0;
-          });
+          await forEachBatch(
+            seg,
+            (batch) => {
+              const kept = filterBatch(batch, ctx);
+              if (kept.out === null) return;
+              // An unchanged batch is a view of the scan buffer, which the next read reuses.
+              const copy = kept.out === batch ? Buffer.from(batch) : kept.out;
+              pending.push(copy);
+              pendingBytes += copy.length;
+              if (kept.tombstoneHorizon >= 0 && (horizon < 0 || kept.tombstoneHorizon < horizon))
+                horizon = kept.tombstoneHorizon;
+            },
+            async () => {
+              if (pendingBytes < WRITE_CHUNK) return;
+              await writeAll(out, pending, bytes);
+              bytes += pendingBytes;
+              pending = [];
+              pendingBytes = 0;
+            },
+          );
         }
         await writeAll(out, pending, bytes);
         bytes += pendingBytes;
@@ -284,7 +300,11 @@ export function groupBySize(segments: readonly LogSegment[], maxBytes: number): 
  * Calls `visit` with every whole batch of a closed segment, read through a handle of its own; `afterChunk`
  * runs between visits so the caller can write out what it gathered.
  */
-async function forEachBatch(seg: LogSegment, visit: (batch: Buffer) => void, afterChunk?: () => Promise<void>): Promise<void> {
+async function forEachBatch(
+  seg: LogSegment,
+  visit: (batch: Buffer) => void,
+  afterChunk?: () => Promise<void>,
+): Promise<void> {
   const fh = await open(seg.logPath, "r");
   try {
     const scanner = new FileBatchScanner(fh, 0, seg.size, 1 << 20);
@@ -292,7 +312,8 @@ async function forEachBatch(seg: LogSegment, visit: (batch: Buffer) => void, aft
       visit(scanner.buf.subarray(off, off + scanner.size));
       await afterChunk?.();
     }
-    if (scanner.stop !== "end") throw new Error(`${seg.logPath}: ${scanner.stop} batch at position ${scanner.position}`);
+    if (scanner.stop !== "end")
+      throw new Error(`${seg.logPath}: ${scanner.stop} batch at position ${scanner.position}`);
   } finally {
     await fh.close();
   }

@@ -39,7 +39,9 @@ const APPEND: SequenceCheck = Object.freeze({ kind: "append" });
 
 /** The last sequence of a batch of `count` records, wrapping past Int32 max as producers do. */
 export function lastSequence(baseSequence: number, lastOffsetDelta: number): number {
-  return baseSequence > INT32_MAX - lastOffsetDelta ? lastOffsetDelta - (INT32_MAX - baseSequence) - 1 : baseSequence + lastOffsetDelta;
+  return baseSequence > INT32_MAX - lastOffsetDelta
+    ? lastOffsetDelta - (INT32_MAX - baseSequence) - 1
+    : baseSequence + lastOffsetDelta;
 }
 
 function inSequence(lastSeq: number, nextSeq: number): boolean {

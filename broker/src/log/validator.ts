@@ -90,39 +90,59 @@ function keylessRecords(records: Buffer, partition: string): RecordError[] | str
   }
   const out: RecordError[] = [];
   batch.records.forEach((r, batchIndex) => {
-    if (r.key === null) out.push({ batchIndex, message: `Compacted topic cannot accept message without key in topic partition ${partition}.` });
+    if (r.key === null)
+      out.push({
+        batchIndex,
+        message: `Compacted topic cannot accept message without key in topic partition ${partition}.`,
+      });
   });
   return out;
 }
 
 /** Validates the records of one partition (`topic-N`, for messages) of a produce request. */
 export function validateRecords(records: Buffer, config: LogConfig, now: number, partition = ""): ValidatedBatch {
-  if (records.length === 0) return failed(ErrorCode.INVALID_RECORD, "produce request must have at least one record batch");
-  if (records.length <= BatchOffsets.magic) return failed(ErrorCode.CORRUPT_MESSAGE, "records shorter than a batch header");
+  if (records.length === 0)
+    return failed(ErrorCode.INVALID_RECORD, "produce request must have at least one record batch");
+  if (records.length <= BatchOffsets.magic)
+    return failed(ErrorCode.CORRUPT_MESSAGE, "records shorter than a batch header");
   const magic = records.readInt8(BatchOffsets.magic);
   if (magic === 0 || magic === 1) {
-    return failed(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `message format v${magic} must be up-converted before append`);
+    return failed(
+      ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+      `message format v${magic} must be up-converted before append`,
+    );
   }
   if (magic !== 2) return failed(ErrorCode.CORRUPT_MESSAGE, `unknown magic ${magic}`);
-  if (records.length < BATCH_HEADER_SIZE) return failed(ErrorCode.CORRUPT_MESSAGE, "records shorter than a batch header");
+  if (records.length < BATCH_HEADER_SIZE)
+    return failed(ErrorCode.CORRUPT_MESSAGE, "records shorter than a batch header");
   const size = records.readInt32BE(BatchOffsets.batchLength) + LOG_OVERHEAD;
   if (size < BATCH_HEADER_SIZE) return failed(ErrorCode.CORRUPT_MESSAGE, `batch size ${size} is below the header size`);
-  if (size > records.length) return failed(ErrorCode.CORRUPT_MESSAGE, `batch size ${size} exceeds the ${records.length} bytes sent`);
+  if (size > records.length)
+    return failed(ErrorCode.CORRUPT_MESSAGE, `batch size ${size} exceeds the ${records.length} bytes sent`);
   if (size < records.length) return failed(ErrorCode.INVALID_RECORD, "a magic 2 produce must carry exactly one batch");
   if (records.readBigInt64BE(BatchOffsets.baseOffset) !== 0n) {
     return failed(ErrorCode.INVALID_RECORD, "the baseOffset of a produced batch must be 0");
   }
   if (size > config.maxMessageBytes) {
-    return failed(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${size} bytes exceeds max.message.bytes ${config.maxMessageBytes}`);
+    return failed(
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `batch of ${size} bytes exceeds max.message.bytes ${config.maxMessageBytes}`,
+    );
   }
   if (size > config.segmentBytes) {
-    return failed(ErrorCode.RECORD_LIST_TOO_LARGE, `batch of ${size} bytes exceeds segment.bytes ${config.segmentBytes}`);
+    return failed(
+      ErrorCode.RECORD_LIST_TOO_LARGE,
+      `batch of ${size} bytes exceeds segment.bytes ${config.segmentBytes}`,
+    );
   }
   if (!verifyBatchCrc(records)) return failed(ErrorCode.CORRUPT_MESSAGE, "batch CRC mismatch");
 
   const attributes = records.readInt16BE(BatchOffsets.attributes);
   if ((attributes & BatchAttributes.compressionMask) > 4) {
-    return failed(ErrorCode.CORRUPT_MESSAGE, `unknown compression type ${attributes & BatchAttributes.compressionMask}`);
+    return failed(
+      ErrorCode.CORRUPT_MESSAGE,
+      `unknown compression type ${attributes & BatchAttributes.compressionMask}`,
+    );
   }
   if ((attributes & BatchAttributes.control) !== 0) {
     return failed(ErrorCode.INVALID_RECORD, "clients may not write control records");
@@ -130,7 +150,10 @@ export function validateRecords(records: Buffer, config: LogConfig, now: number,
   const lastOffsetDelta = records.readInt32BE(BatchOffsets.lastOffsetDelta);
   const recordCount = records.readInt32BE(BatchOffsets.recordCount);
   if (recordCount <= 0 || lastOffsetDelta < 0 || lastOffsetDelta + 1 !== recordCount) {
-    return failed(ErrorCode.INVALID_RECORD, `record count ${recordCount} does not match last offset delta ${lastOffsetDelta}`);
+    return failed(
+      ErrorCode.INVALID_RECORD,
+      `record count ${recordCount} does not match last offset delta ${lastOffsetDelta}`,
+    );
   }
   const producerId = records.readBigInt64BE(BatchOffsets.producerId);
   const baseSequence = records.readInt32BE(BatchOffsets.baseSequence);
@@ -140,11 +163,18 @@ export function validateRecords(records: Buffer, config: LogConfig, now: number,
   const maxTimestamp = records.readBigInt64BE(BatchOffsets.maxTimestamp);
   if (config.messageTimestampType === "CreateTime") {
     // Batch-level bounds: the first and the largest timestamp (records are not decoded on this path).
-    if (config.messageTimestampAfterMaxMs < NO_LIMIT && Number(maxTimestamp) > now + config.messageTimestampAfterMaxMs) {
+    if (
+      config.messageTimestampAfterMaxMs < NO_LIMIT &&
+      Number(maxTimestamp) > now + config.messageTimestampAfterMaxMs
+    ) {
       return failed(ErrorCode.INVALID_TIMESTAMP, `timestamp ${maxTimestamp} is too far in the future`);
     }
     const first = Number(records.readBigInt64BE(BatchOffsets.baseTimestamp));
-    if (config.messageTimestampBeforeMaxMs < NO_LIMIT && first >= 0 && first < now - config.messageTimestampBeforeMaxMs) {
+    if (
+      config.messageTimestampBeforeMaxMs < NO_LIMIT &&
+      first >= 0 &&
+      first < now - config.messageTimestampBeforeMaxMs
+    ) {
       return failed(ErrorCode.INVALID_TIMESTAMP, `timestamp ${first} is too far in the past`);
     }
   }
@@ -189,12 +219,24 @@ export function assignOffsets(
     records.writeInt16BE(attributes | BatchAttributes.timestampTypeLogAppend, BatchOffsets.attributes);
     records.writeBigInt64BE(time, BatchOffsets.maxTimestamp);
     writeBatchCrc(records);
-    return { firstOffset: baseOffset, lastOffset, maxTimestamp: time, offsetOfMaxTimestamp: baseOffset, logAppendTime: time };
+    return {
+      firstOffset: baseOffset,
+      lastOffset,
+      maxTimestamp: time,
+      offsetOfMaxTimestamp: baseOffset,
+      logAppendTime: time,
+    };
   }
   if ((attributes & BatchAttributes.timestampTypeLogAppend) !== 0) {
     // A CreateTime topic keeps the producer's timestamps.
     records.writeInt16BE(attributes & ~BatchAttributes.timestampTypeLogAppend, BatchOffsets.attributes);
     writeBatchCrc(records);
   }
-  return { firstOffset: baseOffset, lastOffset, maxTimestamp: batch.maxTimestamp, offsetOfMaxTimestamp: baseOffset, logAppendTime: -1n };
+  return {
+    firstOffset: baseOffset,
+    lastOffset,
+    maxTimestamp: batch.maxTimestamp,
+    offsetOfMaxTimestamp: baseOffset,
+    logAppendTime: -1n,
+  };
 }

@@ -14,7 +14,10 @@ export const VENV_PYTHON = join(REPO_ROOT, ".cache", "venv", "bin", "python");
 /** True when the venv's interpreter exists and imports every module named. */
 export function haveVenvModules(...modules: string[]): boolean {
   if (!existsSync(VENV_PYTHON)) return false;
-  const r = spawnSync(VENV_PYTHON, ["-c", modules.map((m) => `import ${m}`).join("; ")], { stdio: "ignore", timeout: 20_000 });
+  const r = spawnSync(VENV_PYTHON, ["-c", modules.map((m) => `import ${m}`).join("; ")], {
+    stdio: "ignore",
+    timeout: 20_000,
+  });
   return r.status === 0;
 }
 

@@ -92,7 +92,11 @@ function defaultText(f: FieldSpec): string | undefined {
 
 function fieldText(f: FieldSpec, within: Versions): string {
   const fw = f.versions.intersect(within);
-  const parts = [`name: ${JSON.stringify(f.name)}`, `type: ${typeText(f.type)}`, `versions: ${fw.empty ? "null" : range(fw)}`];
+  const parts = [
+    `name: ${JSON.stringify(f.name)}`,
+    `type: ${typeText(f.type)}`,
+    `versions: ${fw.empty ? "null" : range(fw)}`,
+  ];
   const nullable = f.nullableVersions.intersect(fw);
   if (!nullable.empty) parts.push(`nullableVersions: ${range(nullable)}`);
   const tagged = f.taggedVersions.intersect(fw);
@@ -141,10 +145,12 @@ export function emitDescriptors(
     imports.runtime("VersionRange");
     lines.push(TYPES);
   }
-  const descriptor = typesModule === undefined ? "MessageDescriptor" : imports.add(typesModule, "MessageDescriptor", "type");
+  const descriptor =
+    typesModule === undefined ? "MessageDescriptor" : imports.add(typesModule, "MessageDescriptor", "type");
   lines.push(`/** Every message by name, described field by field. */`);
   lines.push(`export const ${constName}: Readonly<Record<string, ${descriptor}>> = {`);
-  for (const m of [...messages].sort((a, b) => a.name.localeCompare(b.name))) lines.push(`${m.name}: ${messageText(m)},`);
+  for (const m of [...messages].sort((a, b) => a.name.localeCompare(b.name)))
+    lines.push(`${m.name}: ${messageText(m)},`);
   lines.push("};");
   return { text: lines.join("\n"), imports };
 }

@@ -89,4 +89,3 @@ export function structSubject(msg: MessageSpec, s: StructSpec): string {
 export function versionTypeName(s: StructSpec, v: number): string {
   return `${s.tsName}V${v}`;
 }
-

@@ -80,7 +80,12 @@ export function compress(codec: CompressionType, data: Buffer, magic = 2): Buffe
  * inflate to (a decompression bomb stops there); the other codecs bound themselves by their framing.
  * For magic 0 lz4 the frame-descriptor checksum is not checked, since old writers got it wrong.
  */
-export function decompress(codec: CompressionType, data: Buffer, magic = 2, maxOutput = DEFAULT_MAX_DECOMPRESSED): Buffer {
+export function decompress(
+  codec: CompressionType,
+  data: Buffer,
+  magic = 2,
+  maxOutput = DEFAULT_MAX_DECOMPRESSED,
+): Buffer {
   const name = compressionNames[codec] ?? `codec ${String(codec)}`;
   let out: Buffer;
   try {
@@ -122,7 +127,10 @@ const XERIAL_MAGIC_LENGTH = 8;
 const XERIAL_BLOCK_SIZE = 32 * 1024;
 
 function isXerialHeader(data: Buffer, off: number): boolean {
-  return data.length - off >= XERIAL_HEADER.length && data.compare(XERIAL_HEADER, 0, XERIAL_MAGIC_LENGTH, off, off + XERIAL_MAGIC_LENGTH) === 0;
+  return (
+    data.length - off >= XERIAL_HEADER.length &&
+    data.compare(XERIAL_HEADER, 0, XERIAL_MAGIC_LENGTH, off, off + XERIAL_MAGIC_LENGTH) === 0
+  );
 }
 
 /** snappy-java's stream format: the header, then blocks of int32 compressed length + raw snappy. */
@@ -154,7 +162,8 @@ function snappyDecode(data: Buffer, maxOutput: number): Buffer {
     if (data.length - off < 4) throw new DecodeError("snappy", 0, "block", "truncated block length");
     const len = data.readUInt32BE(off);
     off += 4;
-    if (len > data.length - off) throw new DecodeError("snappy", 0, "block", `block length ${len} exceeds the ${data.length - off} bytes left`);
+    if (len > data.length - off)
+      throw new DecodeError("snappy", 0, "block", `block length ${len} exceeds the ${data.length - off} bytes left`);
     const block = lib.uncompressSync(data.subarray(off, off + len), { asBuffer: true }) as Buffer;
     off += len;
     total += block.length;
@@ -173,7 +182,8 @@ const LZ4_FRAME_MAGIC = 0x184d2204;
  * the header checksum byte follows it.
  */
 function lz4DescriptorLength(frame: Buffer): number {
-  if (frame.length < 7 || frame.readUInt32LE(0) !== LZ4_FRAME_MAGIC) throw new DecodeError("lz4", 0, "frame", "not an LZ4 frame");
+  if (frame.length < 7 || frame.readUInt32LE(0) !== LZ4_FRAME_MAGIC)
+    throw new DecodeError("lz4", 0, "frame", "not an LZ4 frame");
   const flg = frame[4]!;
   const len = 2 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0);
   if (frame.length < 4 + len + 1) throw new DecodeError("lz4", 0, "frame", "truncated frame descriptor");
@@ -204,7 +214,8 @@ function checkLz4Blocks(frame: Buffer, descriptorLength: number): void {
     off += 4;
     if (size === 0) break;
     off += size + blockChecksum;
-    if (off > frame.length) throw new DecodeError("lz4", 0, "frame", `truncated: a block of ${size} bytes runs past the end`);
+    if (off > frame.length)
+      throw new DecodeError("lz4", 0, "frame", `truncated: a block of ${size} bytes runs past the end`);
   }
   if (flg & 0x04 && frame.length - off < 4) throw new DecodeError("lz4", 0, "frame", "truncated content checksum");
 }

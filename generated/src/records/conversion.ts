@@ -34,8 +34,13 @@ export function messageSetToRecordBatches(buf: Buffer, options: UpConvertOptions
   const baseTimestamp = stamps[0]!;
   let maxTimestamp = baseTimestamp;
   for (const t of stamps) if (t > maxTimestamp) maxTimestamp = t;
-  const codec = options.compression ?? messages.find((m) => m.compression !== CompressionType.none)?.compression ?? CompressionType.none;
-  const logAppend = messages.some((m) => m.magic === 1 && (m.attributes & BatchAttributes.timestampTypeLogAppend) !== 0);
+  const codec =
+    options.compression ??
+    messages.find((m) => m.compression !== CompressionType.none)?.compression ??
+    CompressionType.none;
+  const logAppend = messages.some(
+    (m) => m.magic === 1 && (m.attributes & BatchAttributes.timestampTypeLogAppend) !== 0,
+  );
   const records: KafkaRecord[] = messages.map((m, i) => ({
     attributes: 0,
     timestampDelta: stamps[i]! - baseTimestamp,
@@ -81,7 +86,14 @@ export function recordBatchesToMessageSet(buf: Buffer, magic: LegacyMagic): Buff
     }));
     let codec = (batch.attributes & BatchAttributes.compressionMask) as CompressionType;
     if (codec === CompressionType.zstd) codec = CompressionType.none;
-    parts.push(encodeMessageSet(messages, logAppend && magic === 1 ? { magic, compression: codec, logAppendTime: batch.maxTimestamp } : { magic, compression: codec }));
+    parts.push(
+      encodeMessageSet(
+        messages,
+        logAppend && magic === 1
+          ? { magic, compression: codec, logAppendTime: batch.maxTimestamp }
+          : { magic, compression: codec },
+      ),
+    );
   }
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

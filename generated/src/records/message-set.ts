@@ -56,17 +56,43 @@ function readMessages(buf: Buffer, out: LegacyMessage[], inner: boolean): void {
   while (off < buf.length) {
     const left = buf.length - off;
     const field = inner ? "Messages.value.Messages" : "Messages";
-    if (left < LOG_OVERHEAD) throw new DecodeError(NAME, 0, `${field}.size`, `truncated: ${left} bytes where a message header needs ${LOG_OVERHEAD}`);
+    if (left < LOG_OVERHEAD)
+      throw new DecodeError(
+        NAME,
+        0,
+        `${field}.size`,
+        `truncated: ${left} bytes where a message header needs ${LOG_OVERHEAD}`,
+      );
     const size = buf.readInt32BE(off + 8);
-    if (size < MIN_MESSAGE_SIZE_V0) throw new DecodeError(NAME, 0, `${field}.size`, `message size ${size} is below the minimum ${MIN_MESSAGE_SIZE_V0}`);
-    if (size > left - LOG_OVERHEAD) throw new DecodeError(NAME, 0, `${field}.size`, `truncated: message needs ${size} bytes, ${left - LOG_OVERHEAD} left`);
+    if (size < MIN_MESSAGE_SIZE_V0)
+      throw new DecodeError(
+        NAME,
+        0,
+        `${field}.size`,
+        `message size ${size} is below the minimum ${MIN_MESSAGE_SIZE_V0}`,
+      );
+    if (size > left - LOG_OVERHEAD)
+      throw new DecodeError(
+        NAME,
+        0,
+        `${field}.size`,
+        `truncated: message needs ${size} bytes, ${left - LOG_OVERHEAD} left`,
+      );
     const end = off + LOG_OVERHEAD + size;
     const magic = buf.readInt8(off + MAGIC_OFFSET);
-    if (magic !== 0 && magic !== 1) throw new DecodeError(NAME, magic, `${field}.magic`, `expected magic 0 or 1, found ${magic}`);
-    if (size < minMessageSize(magic)) throw new DecodeError(NAME, magic, `${field}.size`, `message size ${size} is below the minimum ${minMessageSize(magic)}`);
+    if (magic !== 0 && magic !== 1)
+      throw new DecodeError(NAME, magic, `${field}.magic`, `expected magic 0 or 1, found ${magic}`);
+    if (size < minMessageSize(magic))
+      throw new DecodeError(
+        NAME,
+        magic,
+        `${field}.size`,
+        `message size ${size} is below the minimum ${minMessageSize(magic)}`,
+      );
     const stored = buf.readUInt32BE(off + CRC_OFFSET);
     const computed = crc32(buf.subarray(off + MAGIC_OFFSET, end)) >>> 0;
-    if (stored !== computed) throw new DecodeError(NAME, magic, `${field}.crc`, `CRC32 mismatch: stored ${stored}, computed ${computed}`);
+    if (stored !== computed)
+      throw new DecodeError(NAME, magic, `${field}.crc`, `CRC32 mismatch: stored ${stored}, computed ${computed}`);
 
     const offset = buf.readBigInt64BE(off);
     const attributes = buf.readInt8(off + MAGIC_OFFSET + 1);
@@ -83,7 +109,8 @@ function readMessages(buf: Buffer, out: LegacyMessage[], inner: boolean): void {
       out.push({ offset, magic, attributes, timestamp, key, value, compression: CompressionType.none });
     } else {
       if (inner) r.fail(`${field}.attributes`, "a compressed message inside a compressed message");
-      if (!isCompressionType(codec) || codec === CompressionType.zstd) r.fail(`${field}.attributes`, `codec ${codec} is not valid for magic ${magic}`);
+      if (!isCompressionType(codec) || codec === CompressionType.zstd)
+        r.fail(`${field}.attributes`, `codec ${codec} is not valid for magic ${magic}`);
       if (value === null) r.fail(`${field}.value`, "a compressed wrapper without a value");
       let data: Buffer;
       try {
@@ -108,7 +135,8 @@ interface Wrapper {
 function unwrap(data: Buffer, wrapper: Wrapper, out: LegacyMessage[]): void {
   const first = out.length;
   readMessages(data, out, true);
-  if (out.length === first) throw new DecodeError(NAME, wrapper.magic, "Messages.value", "a compressed wrapper with no messages inside");
+  if (out.length === first)
+    throw new DecodeError(NAME, wrapper.magic, "Messages.value", "a compressed wrapper with no messages inside");
   // magic 1 inner offsets count from the first; the wrapper carries the absolute offset of the last
   const shift = wrapper.magic === 1 ? wrapper.offset - out[out.length - 1]!.offset : 0n;
   const logAppend = wrapper.magic === 1 && (wrapper.attributes & TIMESTAMP_TYPE_LOG_APPEND) !== 0;
@@ -143,7 +171,8 @@ export interface MessageSetOptions {
 export function encodeMessageSet(messages: readonly LegacyMessageInput[], options: MessageSetOptions): Buffer {
   const { magic } = options;
   const codec = options.compression ?? CompressionType.none;
-  if (codec === CompressionType.zstd || !isCompressionType(codec)) throw new EncodeError(NAME, magic, "attributes", `codec ${codec} is not valid for magic ${magic}`);
+  if (codec === CompressionType.zstd || !isCompressionType(codec))
+    throw new EncodeError(NAME, magic, "attributes", `codec ${codec} is not valid for magic ${magic}`);
   const logAppend = magic === 1 && options.logAppendTime !== undefined;
   if (codec === CompressionType.none || messages.length === 0) {
     const attributes = logAppend ? TIMESTAMP_TYPE_LOG_APPEND : 0;
@@ -157,7 +186,12 @@ export function encodeMessageSet(messages: readonly LegacyMessageInput[], option
     if (options.logAppendTime !== undefined) timestamp = options.logAppendTime;
     else for (const m of messages) if (m.timestamp > timestamp) timestamp = m.timestamp;
   }
-  const wrapper: LegacyMessageInput = { offset: last.offset, timestamp, key: null, value: compress(codec, inner, magic) };
+  const wrapper: LegacyMessageInput = {
+    offset: last.offset,
+    timestamp,
+    key: null,
+    value: compress(codec, inner, magic),
+  };
   return writeMessages([wrapper], magic, codec | (logAppend ? TIMESTAMP_TYPE_LOG_APPEND : 0), 0n, undefined);
 }
 

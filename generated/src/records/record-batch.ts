@@ -49,7 +49,10 @@ export interface RecordBatch extends BatchHeader {
  * What `encodeRecordBatch` needs: the fields it derives (length, CRC, magic, count) are left out, and
  * `lastOffsetDelta` defaults to the last record's (a compacted batch keeps its original one).
  */
-export type RecordBatchInput = Omit<RecordBatch, "batchLength" | "magic" | "crc" | "recordCount" | "lastOffsetDelta"> & {
+export type RecordBatchInput = Omit<
+  RecordBatch,
+  "batchLength" | "magic" | "crc" | "recordCount" | "lastOffsetDelta"
+> & {
   lastOffsetDelta?: number;
 };
 
@@ -71,12 +74,15 @@ function fail(field: string, reason: string, magic = RECORD_BATCH_MAGIC): never 
 /** Decodes the batch that starts at `off` (and ends where its `batchLength` says): CRC, then records. */
 export function decodeRecordBatch(buf: Buffer, off = 0, options?: DecodeBatchOptions): RecordBatch {
   const left = buf.length - off;
-  if (left < BATCH_HEADER_SIZE) fail("batchLength", `truncated: a batch header needs ${BATCH_HEADER_SIZE} bytes, ${left} left`);
+  if (left < BATCH_HEADER_SIZE)
+    fail("batchLength", `truncated: a batch header needs ${BATCH_HEADER_SIZE} bytes, ${left} left`);
   const header = readBatchHeader(buf, off);
   const { batchLength, magic } = header;
   if (magic !== RECORD_BATCH_MAGIC) fail("magic", `expected magic 2, found ${magic}`, magic);
-  if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD) fail("batchLength", `${batchLength} is smaller than a batch header`);
-  if (batchLength > left - LOG_OVERHEAD) fail("batchLength", `truncated: batch needs ${batchLength} bytes after its length, ${left - LOG_OVERHEAD} left`);
+  if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD)
+    fail("batchLength", `${batchLength} is smaller than a batch header`);
+  if (batchLength > left - LOG_OVERHEAD)
+    fail("batchLength", `truncated: batch needs ${batchLength} bytes after its length, ${left - LOG_OVERHEAD} left`);
   const end = off + LOG_OVERHEAD + batchLength;
   if (options?.verifyCrc !== false) {
     const crc = computeBatchCrc(buf.subarray(off, end));
@@ -109,17 +115,20 @@ export function decodeRecordBatch(buf: Buffer, off = 0, options?: DecodeBatchOpt
 /** Decodes every batch of a records field; a trailing partial batch is an error here. */
 export function decodeRecordBatches(buf: Buffer, options?: DecodeBatchOptions): RecordBatch[] {
   const { batches, partial } = splitBatches(buf);
-  if (partial !== null) fail("batchLength", `truncated: the last batch has ${partial.available} of ${partial.size ?? "at least 12"} bytes`);
+  if (partial !== null)
+    fail("batchLength", `truncated: the last batch has ${partial.available} of ${partial.size ?? "at least 12"} bytes`);
   return batches.map((b) => decodeRecordBatch(buf, b.offset, options));
 }
 
 function readRecords(r: Reader, count: number): KafkaRecord[] {
-  if (count > r.remaining / MIN_RECORD_SIZE) r.fail("recordCount", `${count} records cannot fit in ${r.remaining} bytes`);
+  if (count > r.remaining / MIN_RECORD_SIZE)
+    r.fail("recordCount", `${count} records cannot fit in ${r.remaining} bytes`);
   const records: KafkaRecord[] = [];
   const outerEnd = r.end;
   for (let i = 0; i < count; i++) {
     const len = r.varint("Records.length");
-    if (len < MIN_RECORD_SIZE - 1 || len > outerEnd - r.off) r.fail("Records.length", `record ${i}: length ${len} with ${outerEnd - r.off} bytes left`);
+    if (len < MIN_RECORD_SIZE - 1 || len > outerEnd - r.off)
+      r.fail("Records.length", `record ${i}: length ${len} with ${outerEnd - r.off} bytes left`);
     const recEnd = r.off + len;
     // confine reads to this record so a lying field cannot read into the next one
     r.end = recEnd;
@@ -129,7 +138,8 @@ function readRecords(r: Reader, count: number): KafkaRecord[] {
     const key = readVarBytes(r, "Records.key");
     const value = readVarBytes(r, "Records.value");
     const headerCount = r.varint("Records.headers");
-    if (headerCount < 0 || headerCount > r.remaining / 2) r.fail("Records.headers", `header count ${headerCount} with ${r.remaining} bytes left`);
+    if (headerCount < 0 || headerCount > r.remaining / 2)
+      r.fail("Records.headers", `header count ${headerCount} with ${r.remaining} bytes left`);
     const headers: RecordHeader[] = [];
     for (let j = 0; j < headerCount; j++) {
       const keyLen = r.varint("Records.Headers.key");
@@ -137,7 +147,8 @@ function readRecords(r: Reader, count: number): KafkaRecord[] {
       const hkey = r.raw(keyLen, "Records.Headers.key").toString("utf8");
       headers.push({ key: hkey, value: readVarBytes(r, "Records.Headers.value") });
     }
-    if (r.off !== recEnd) r.fail("Records.length", `record ${i}: length says ${len} bytes, its fields take ${len - (recEnd - r.off)}`);
+    if (r.off !== recEnd)
+      r.fail("Records.length", `record ${i}: length says ${len} bytes, its fields take ${len - (recEnd - r.off)}`);
     r.end = outerEnd;
     records.push({ attributes, timestampDelta, offsetDelta, key, value, headers });
   }
@@ -202,7 +213,8 @@ export function* iterateBatches(buf: Buffer): Generator<BatchSpan, PartialBatch 
     const left = buf.length - off;
     if (left < LOG_OVERHEAD) return { offset: off, available: left, size: null };
     const batchLength = buf.readInt32BE(off + BatchOffsets.batchLength);
-    if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD) fail("batchLength", `batch at byte ${off}: ${batchLength} is smaller than a batch header`);
+    if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD)
+      fail("batchLength", `batch at byte ${off}: ${batchLength} is smaller than a batch header`);
     const size = LOG_OVERHEAD + batchLength;
     if (size > left) return { offset: off, available: left, size };
     const magic = buf.readInt8(off + BatchOffsets.magic);
@@ -289,7 +301,8 @@ function writeRecords(w: Writer, records: readonly KafkaRecord[], bodySizes: rea
  */
 export function encodeRecordBatch(batch: RecordBatchInput, compression?: CompressionType): Buffer {
   const codec = compression ?? batch.attributes & BatchAttributes.compressionMask;
-  if (!isCompressionType(codec)) throw new EncodeError(NAME, RECORD_BATCH_MAGIC, "attributes", `unknown compression codec ${codec}`);
+  if (!isCompressionType(codec))
+    throw new EncodeError(NAME, RECORD_BATCH_MAGIC, "attributes", `unknown compression codec ${codec}`);
   const records = batch.records;
   const bodySizes: number[] = new Array<number>(records.length);
   let recordsSize = 0;

@@ -222,6 +222,7 @@ export class Reader {
 
   /** Checks that a tagged field consumed exactly the size its header announced. */
   endTagged(start: number, size: number, field: string): void {
-    if (this.off !== start + size) this.fail(field, `tagged field read ${this.off - start} bytes, its size says ${size}`);
+    if (this.off !== start + size)
+      this.fail(field, `tagged field read ${this.off - start} bytes, its size says ${size}`);
   }
 }

@@ -36,9 +36,13 @@ function listApis(json: boolean): string {
   if (json) return JSON.stringify(rows, null, 2);
   const width = Math.max(...rows.map((r) => r.name.length));
   const releases = (r: (typeof rows)[number]): string =>
-    r.releases.map((x) => `${x.release}: v${range(x.versions)}`).join(", ") + (r.latestVersionUnstable ? " (latest unstable)" : "");
+    r.releases.map((x) => `${x.release}: v${range(x.versions)}`).join(", ") +
+    (r.latestVersionUnstable ? " (latest unstable)" : "");
   return rows
-    .map((r) => `${String(r.apiKey).padStart(3)}  ${r.name.padEnd(width)}  v${range(r.validVersions)}  flexible ${range(r.flexibleVersions)}  ${releases(r)}`)
+    .map(
+      (r) =>
+        `${String(r.apiKey).padStart(3)}  ${r.name.padEnd(width)}  v${range(r.validVersions)}  flexible ${range(r.flexibleVersions)}  ${releases(r)}`,
+    )
     .join("\n");
 }
 
@@ -65,7 +69,8 @@ function parseHex(text: string): Buffer {
 
 function intOption(value: string | undefined, name: string): number {
   if (value === undefined) throw new UsageError(`--response needs --${name}`);
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`--${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -165,7 +170,10 @@ main(process.argv.slice(2)).then(
     if (e instanceof DecodeError || e instanceof UnsupportedVersionError) {
       process.stderr.write(`wire: cannot decode: ${e.message}\n`);
       process.exitCode = 2;
-    } else if (e instanceof UsageError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
+    } else if (
+      e instanceof UsageError ||
+      (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))
+    ) {
       process.stderr.write(`wire: ${e.message}\n${USAGE}\n`);
       process.exitCode = 64;
     } else {

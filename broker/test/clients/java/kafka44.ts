@@ -65,7 +65,11 @@ export function compiledPrograms(): string {
   if (classesDir === undefined) {
     const out = join(work(), "classes");
     const sources = ["GroupSplit.java", "ToolBatch.java", "WordCountApp.java"].map((f) => join(JAVA_SOURCES, f));
-    const r = spawnSync("javac", ["-nowarn", "-encoding", "UTF-8", "-cp", join(KAFKA44_LIB, "*"), "-d", out, ...sources], { encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(
+      "javac",
+      ["-nowarn", "-encoding", "UTF-8", "-cp", join(KAFKA44_LIB, "*"), "-d", out, ...sources],
+      { encoding: "utf8", timeout: 120_000 },
+    );
     if (r.status !== 0) throw new Error(`javac failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
     classesDir = out;
   }
@@ -73,7 +77,17 @@ export function compiledPrograms(): string {
 }
 
 function javaArgs(mainClass: string, args: readonly string[], heap: string, classpath: string): string[] {
-  return [`-Xmx${heap}`, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", `-Dlog4j2.configurationFile=${log4j2()}`, "-cp", classpath, mainClass, ...args];
+  return [
+    `-Xmx${heap}`,
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+UseSerialGC",
+    "-Xshare:auto",
+    `-Dlog4j2.configurationFile=${log4j2()}`,
+    "-cp",
+    classpath,
+    mainClass,
+    ...args,
+  ];
 }
 
 export interface JavaOptions {
@@ -88,7 +102,11 @@ export function tool44(mainClass: string, args: readonly string[], options: Java
 }
 
 /** Like `tool44`, resolving with the exit code and output whatever they are. */
-export function tool44Result(mainClass: string, args: readonly string[], options: JavaOptions = {}): Promise<RunResult> {
+export function tool44Result(
+  mainClass: string,
+  args: readonly string[],
+  options: JavaOptions = {},
+): Promise<RunResult> {
   return run("java", javaArgs(mainClass, args, options.heap ?? "256m", join(KAFKA44_LIB, "*")), options);
 }
 
@@ -113,11 +131,15 @@ export interface ToolRun {
  * arguments, run as its script would run it, or `["sleep", ms]`; resolves with each one's exit code and output.
  */
 export async function toolBatch(commands: readonly (readonly string[])[], timeoutMs = 90_000): Promise<ToolRun[]> {
-  for (const c of commands) for (const w of c) if (/[\t\n]/.test(w)) throw new Error(`a tool argument may not hold a tab or newline: ${JSON.stringify(w)}`);
+  for (const c of commands)
+    for (const w of c)
+      if (/[\t\n]/.test(w)) throw new Error(`a tool argument may not hold a tab or newline: ${JSON.stringify(w)}`);
   const r = await program44("ToolBatch", [], { input: commands.map((c) => c.join("\t")).join("\n") + "\n", timeoutMs });
   const lines = r.stdout.split("\n").filter((l) => l.startsWith("RESULT "));
   if (r.code !== 0 || lines.length !== commands.length) {
-    throw new Error(`ToolBatch exited ${r.code} after ${lines.length} of ${commands.length} commands\n${r.stderr.slice(-3000)}`);
+    throw new Error(
+      `ToolBatch exited ${r.code} after ${lines.length} of ${commands.length} commands\n${r.stderr.slice(-3000)}`,
+    );
   }
   return lines.map((l, i) => {
     const [, code, ms, out, err] = l.split(" ");
