@@ -119,6 +119,34 @@ function reportDrift(drift: Awaited<ReturnType<typeof compareAll>>): boolean {
   return false;
 }
 
+/** `schemas:fetch`: every release's schema files into `<schemas>/<release>/`, then a check against the lock. */
+async function fetchAll(root: string, schemas: string, from: string, maven: string | undefined): Promise<void> {
+  const to = resolve(root, schemas);
+  const lines: string[] = [];
+  for (const release of RELEASES) {
+    const dest = join(to, release);
+    if (maven !== undefined && releaseOf(maven) === release) {
+      const n = await fetchFromMaven(maven, dest);
+      const tests = join(from, release, "message-test");
+      if (existsSync(tests)) {
+        await mkdir(join(dest, "message-test"), { recursive: true });
+        for (const name of await readdir(tests)) await cp(join(tests, name), join(dest, "message-test", name));
+      }
+      lines.push(`${release}: ${n} files from the jars of Kafka ${maven}`);
+    } else {
+      if (!existsSync(join(from, release)))
+        throw new Error(`${join(from, release)}: not found; pass --from DIR or --maven VERSION`);
+      lines.push(`${release}: ${await fetchFromDir(join(from, release), dest)} files from ${join(from, release)}`);
+    }
+  }
+  const drift = lockDrift(await readLock(join(root, LOCK)), await loadSchemas(to));
+  console.log(`schemas:fetch into ${schemas}:\n  ${lines.join("\n  ")}`);
+  console.log(
+    drift.length === 0 ? "they match the lock" : `${drift.length} differ from the lock:\n${drift.join("\n")}`,
+  );
+  if (drift.length > 0) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const root = process.cwd();
   await yargs(hideBin(process.argv))
@@ -171,35 +199,7 @@ async function main(): Promise<void> {
             type: "string",
             describe: "a Kafka version (e.g. 4.4.0) whose jars to extract that release's schemas from",
           }),
-      async (argv) => {
-        const to = resolve(root, argv.schemas);
-        const from = argv.from ?? SHARED;
-        const lines: string[] = [];
-        for (const release of RELEASES) {
-          const dest = join(to, release);
-          if (argv.maven !== undefined && releaseOf(argv.maven) === release) {
-            const n = await fetchFromMaven(argv.maven, dest);
-            const tests = join(from, release, "message-test");
-            if (existsSync(tests)) {
-              await mkdir(join(dest, "message-test"), { recursive: true });
-              for (const name of await readdir(tests)) await cp(join(tests, name), join(dest, "message-test", name));
-            }
-            lines.push(`${release}: ${n} files from the jars of Kafka ${argv.maven}`);
-          } else {
-            if (!existsSync(join(from, release)))
-              throw new Error(`${join(from, release)}: not found; pass --from DIR or --maven VERSION`);
-            lines.push(
-              `${release}: ${await fetchFromDir(join(from, release), dest)} files from ${join(from, release)}`,
-            );
-          }
-        }
-        const drift = lockDrift(await readLock(join(root, LOCK)), await loadSchemas(to));
-        console.log(`schemas:fetch into ${argv.schemas}:\n  ${lines.join("\n  ")}`);
-        console.log(
-          drift.length === 0 ? "they match the lock" : `${drift.length} differ from the lock:\n${drift.join("\n")}`,
-        );
-        if (drift.length > 0) process.exitCode = 1;
-      },
+      (argv) => fetchAll(root, argv.schemas, argv.from ?? SHARED, argv.maven),
     )
     .strict()
     .demandCommand(0)
