@@ -91,7 +91,9 @@ function configsOf(descriptions) {
 
 async function describeTopic(admin, topic, keys) {
   return configsOf(
-    await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: keys }] }),
+    await admin.describeConfigs({
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: keys }],
+    }),
   )[0];
 }
 
@@ -103,7 +105,15 @@ async function metadataOf(admin, topics) {
     topics: Object.fromEntries(
       topics.map((t) => {
         const tm = m.topics.get(t);
-        return [t, tm === undefined ? null : { partitionsCount: tm.partitionsCount, partitions: tm.partitions.map((p) => ({ leader: p.leader, replicas: p.replicas, isr: p.isr })) }];
+        return [
+          t,
+          tm === undefined
+            ? null
+            : {
+                partitionsCount: tm.partitionsCount,
+                partitions: tm.partitions.map((p) => ({ leader: p.leader, replicas: p.replicas, isr: p.isr })),
+              },
+        ];
       }),
     ),
   };
@@ -126,7 +136,14 @@ async function admin() {
         ],
       })
     )
-      .map((t) => ({ name: t.name, partitions: t.partitions, replicas: t.replicas, retention: t.configuration["retention.ms"], maxMessage: t.configuration["max.message.bytes"], idLength: t.id.length }))
+      .map((t) => ({
+        name: t.name,
+        partitions: t.partitions,
+        replicas: t.replicas,
+        retention: t.configuration["retention.ms"],
+        maxMessage: t.configuration["max.message.bytes"],
+        idLength: t.id.length,
+      }))
       .sort((x, y) => (x.name < y.name ? -1 : 1));
     try {
       await a.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
@@ -139,7 +156,15 @@ async function admin() {
     out.configsCreated = await describeTopic(a, topic, keys);
 
     // AlterConfigs replaces the topic's whole set: max.message.bytes goes back to its default.
-    await a.alterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configs: [{ name: "retention.ms", value: "7200000" }] }] });
+    await a.alterConfigs({
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: topic,
+          configs: [{ name: "retention.ms", value: "7200000" }],
+        },
+      ],
+    });
     out.configsAltered = await describeTopic(a, topic, keys);
 
     // IncrementalAlterConfigs changes only what it names.
@@ -157,13 +182,29 @@ async function admin() {
     });
     out.configsIncremental = await describeTopic(a, topic, keys);
     try {
-      await a.alterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configs: [{ name: "retention.ms", value: "soon" }] }] });
+      await a.alterConfigs({
+        resources: [
+          {
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName: topic,
+            configs: [{ name: "retention.ms", value: "soon" }],
+          },
+        ],
+      });
       out.alterInvalid = "no error";
     } catch (e) {
       out.alterInvalid = errorOf(e);
     }
     out.brokerConfigs = configsOf(
-      await a.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: "1", configurationKeys: ["log.retention.ms", "num.partitions"] }] }),
+      await a.describeConfigs({
+        resources: [
+          {
+            resourceType: ConfigResourceTypes.BROKER,
+            resourceName: "1",
+            configurationKeys: ["log.retention.ms", "num.partitions"],
+          },
+        ],
+      }),
     )[0];
 
     await a.createPartitions({ topics: [{ name: topic, count: 5 }] });
@@ -187,18 +228,32 @@ async function produce() {
   const { runs, partitions, perPartition, chunk } = args;
   const out = [];
   for (const { topic, compression, idempotent } of runs) {
-    const producer = new Producer({ ...base, clientId: `plt-producer-${compression}`, serializers: stringSerializers, idempotent, autocreateTopics: true });
+    const producer = new Producer({
+      ...base,
+      clientId: `plt-producer-${compression}`,
+      serializers: stringSerializers,
+      idempotent,
+      autocreateTopics: true,
+    });
     const offsets = [];
     try {
       for (let p = 0; p < partitions; p++) {
         for (let from = 0; from < perPartition; from += chunk) {
           const messages = [];
-          for (let i = from; i < Math.min(perPartition, from + chunk); i++) messages.push({ topic, partition: p, ...recordOf(topic, p, i) });
+          for (let i = from; i < Math.min(perPartition, from + chunk); i++)
+            messages.push({ topic, partition: p, ...recordOf(topic, p, i) });
           const r = await producer.send({ messages, compression, acks: ProduceAcks.ALL });
           for (const o of r.offsets ?? []) offsets.push([o.topic, o.partition, o.offset]);
         }
       }
-      out.push({ topic, compression, idempotent, producerId: producer.producerId, producerEpoch: producer.producerEpoch, offsets });
+      out.push({
+        topic,
+        compression,
+        idempotent,
+        producerId: producer.producerId,
+        producerEpoch: producer.producerEpoch,
+        offsets,
+      });
     } finally {
       await producer.close();
     }
@@ -224,7 +279,15 @@ function consumerOptions(clientId, groupId, protocol = "classic") {
     protocol === "consumer"
       ? { groupProtocol: "consumer" }
       : { sessionTimeout: 6000, heartbeatInterval: 300, rebalanceTimeout: 10_000 };
-  return { ...base, clientId, groupId, deserializers: stringDeserializers, ...membership, maxWaitTime: 100, autocommit: false };
+  return {
+    ...base,
+    clientId,
+    groupId,
+    deserializers: stringDeserializers,
+    ...membership,
+    maxWaitTime: 100,
+    autocommit: false,
+  };
 }
 
 async function read() {
@@ -285,7 +348,12 @@ async function group() {
     if (count > 0) {
       const producer = new Producer({ ...base, clientId: "plt-group-producer", serializers: stringSerializers });
       try {
-        const messages = Array.from({ length: count }, (_, i) => ({ topic, partition: i % partitions, key: `g${i}`, value: `m${i}` }));
+        const messages = Array.from({ length: count }, (_, i) => ({
+          topic,
+          partition: i % partitions,
+          key: `g${i}`,
+          value: `m${i}`,
+        }));
         await producer.send({ messages, acks: ProduceAcks.ALL });
       } finally {
         await producer.close();
@@ -299,7 +367,9 @@ async function group() {
 
     const a = new Admin({ ...base, clientId: "plt-group-admin" });
     try {
-      out.listed = [...(await a.listGroups({ types: ["classic", "consumer"] })).values()].filter((g) => g.id === groupId);
+      out.listed = [...(await a.listGroups({ types: ["classic", "consumer"] })).values()].filter(
+        (g) => g.id === groupId,
+      );
       out.committed = await committedOf(a, groupId);
       if (protocol === "consumer") return out; // DescribeGroups is for classic groups
       const described = (await a.describeGroups({ groups: [groupId] })).get(groupId);
@@ -313,7 +383,10 @@ async function group() {
             clientId: m.clientId,
             clientHost: m.clientHost,
             topics: m.metadata?.topics ?? null,
-            assignment: [...(m.assignments?.values() ?? [])].map((x) => ({ topic: x.topic, partitions: [...x.partitions].sort((p, q) => p - q) })),
+            assignment: [...(m.assignments?.values() ?? [])].map((x) => ({
+              topic: x.topic,
+              partitions: [...x.partitions].sort((p, q) => p - q),
+            })),
           }))
           .sort((x, y) => (x.clientId < y.clientId ? -1 : 1)),
       };
@@ -329,9 +402,13 @@ async function group() {
 
 async function committedOf(a, groupId) {
   const groups = await a.listConsumerGroupOffsets({ groups: [groupId] });
-  return groups.flatMap((g) =>
-    g.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset }))),
-  ).sort((x, y) => (x.topic === y.topic ? x.partition - y.partition : x.topic < y.topic ? -1 : 1));
+  return groups
+    .flatMap((g) =>
+      g.topics.flatMap((t) =>
+        t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset })),
+      ),
+    )
+    .sort((x, y) => (x.topic === y.topic ? x.partition - y.partition : x.topic < y.topic ? -1 : 1));
 }
 
 /** After the members left: the group as ListGroups/DescribeGroups/OffsetFetch show it, then deleted. */
@@ -347,7 +424,9 @@ async function groupAdmin() {
     out.topics = (await a.listTopics()).sort();
     out.topicsWithInternals = (await a.listTopics({ includeInternals: true })).sort();
     await a.deleteGroups({ groups: [groupId] });
-    out.listedAfterDelete = [...(await a.listGroups({ types: ["classic", "consumer"] })).values()].filter((g) => g.id === groupId);
+    out.listedAfterDelete = [...(await a.listGroups({ types: ["classic", "consumer"] })).values()].filter(
+      (g) => g.id === groupId,
+    );
   } finally {
     await a.close();
   }
@@ -365,7 +444,11 @@ timer.unref();
 try {
   if (!(command in commands)) throw new Error(`unknown command ${command}`);
   const result = await commands[command]();
-  process.stdout.write(JSON.stringify(result, (_, v) => (typeof v === "bigint" ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : v)) + "\n");
+  process.stdout.write(
+    JSON.stringify(result, (_, v) =>
+      typeof v === "bigint" ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : v,
+    ) + "\n",
+  );
   process.exit(0);
 } catch (e) {
   console.error(e);
