@@ -91,6 +91,11 @@ export class Broker implements Services {
       retentionCheckIntervalMs: p["log.retention.check.interval.ms"],
       cleanerBackoffMs: p["log.cleaner.backoff.ms"],
       onCleanerError: (dir, e) => log.error(`log cleaner: ${dir}: ${e.message}`),
+      onStorageError: (dir, partition, e) =>
+        log.error(
+          `log directory ${dir} is offline (partition ${partition}): ${e.message}; appends get KAFKA_STORAGE_ERROR until it works again`,
+        ),
+      onStorageRecovered: (dir) => log.warn(`log directory ${dir} is back online: appends are taken again`),
     });
     const broker = new Broker(config, log, metadata, logs);
     await broker.groups.load();

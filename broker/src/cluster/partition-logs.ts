@@ -13,6 +13,11 @@ export class PartitionLogs {
     private readonly logs: LogManager,
   ) {}
 
+  /** The data directory's storage error while it is offline (DescribeLogDirs), else null. */
+  get storageError(): Error | null {
+    return this.logs.storageError;
+  }
+
   /** The log of `topic`-`partition`, or UNKNOWN_TOPIC_OR_PARTITION. */
   partitionLog(topic: string, partition: number): PartitionLog | number {
     return this.logOf(this.metadata.topic(topic), partition);

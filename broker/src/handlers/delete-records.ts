@@ -16,6 +16,20 @@ export const deleteRecordsHandler = defineHandler({
   apiKey: ApiKey.DeleteRecords,
   minVersion: 0,
   maxVersion: 2,
+  errorResponse(request, errorCode) {
+    return createDeleteRecordsResponse({
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) =>
+          createDeleteRecordsResponseDeleteRecordsPartitionResult({
+            partitionIndex: p.partitionIndex,
+            lowWatermark: -1n,
+            errorCode,
+          }),
+        ),
+      })),
+    });
+  },
   async handle(request, ctx) {
     const topics: DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
     for (const t of request.topics) {

@@ -8,11 +8,13 @@ import {
   createDescribeLogDirsResponseDescribeLogDirsTopic,
   type DescribeLogDirsResponseDescribeLogDirsTopic,
 } from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
 /**
  * DescribeLogDirs v0-4: the one data directory with the size of each asked-for partition (all when
- * `topics` is null), and from v4 the volume's total and usable bytes.
+ * `topics` is null), and from v4 the volume's total and usable bytes. While a write to the directory
+ * has failed and not recovered, its result carries KAFKA_STORAGE_ERROR (Kafka's offline directory).
  */
 export const describeLogDirsHandler = defineHandler({
   apiKey: ApiKey.DescribeLogDirs,
@@ -46,6 +48,7 @@ export const describeLogDirsHandler = defineHandler({
     return createDescribeLogDirsResponse({
       results: [
         createDescribeLogDirsResponseDescribeLogDirsResult({
+          errorCode: services.partitions.storageError === null ? ErrorCode.NONE : ErrorCode.KAFKA_STORAGE_ERROR,
           logDir: resolve(services.config.dataDir),
           topics,
           totalBytes: fs.blocks * fs.bsize,

@@ -41,12 +41,32 @@ const ZERO_COPY_MIN_BYTES = 4096;
  * partitions that changed (or are to be forgotten), and get back only partitions with news. Epoch -1
  * closes a session. A fetch that finds fewer than MinBytes waits up to MaxWaitMs and is woken by
  * appends to its partitions. Stored batches are sent as they are on disk; v0-3 clients get them
- * down-converted to the message format they read (magic 0 or 1).
+ * down-converted to the message format they read (magic 0 or 1). As Kafka 4.4 does, a negative MaxBytes
+ * or PartitionMaxBytes is answered per partition with UNKNOWN_SERVER_ERROR and no offsets; a negative
+ * MinBytes or MaxWaitMs answers at once.
  */
 export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
   minVersion: 0,
   maxVersion: 18,
+  errorResponse(request, errorCode, version) {
+    // Kafka's FetchRequest.getErrorResponse: the error at the top (v7+) and on every partition named.
+    return createFetchResponse({
+      errorCode: version >= 7 ? errorCode : 0,
+      responses: request.topics.map((t) => ({
+        topic: t.topic,
+        topicId: t.topicId,
+        partitions: t.partitions.map((p) =>
+          createFetchResponsePartitionData({
+            partitionIndex: p.partition,
+            errorCode,
+            highWatermark: -1n,
+            records: null,
+          }),
+        ),
+      })),
+    });
+  },
   zeroCopyBuffers(response) {
     let set: Set<Uint8Array> | undefined;
     for (const t of response.responses) {
@@ -85,6 +105,7 @@ export const fetchHandler = defineHandler({
       services,
       version,
       readCommitted: version >= 4 && request.isolationLevel === READ_COMMITTED,
+      badMaxBytes: version >= 3 && request.maxBytes < 0,
     };
     const wanted = incremental ? updateSession(session!, request, scope) : fullFetch(session, request, scope);
 
@@ -109,6 +130,8 @@ interface FetchScope {
   readonly services: Services;
   readonly version: number;
   readonly readCommitted: boolean;
+  /** The request's MaxBytes is negative: as Kafka, every partition is answered UNKNOWN_SERVER_ERROR. */
+  readonly badMaxBytes: boolean;
 }
 
 const READ_COMMITTED = 1;
@@ -171,6 +194,10 @@ function want(
     out.errorCode =
       info === undefined && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     out.abortedTransactions = [];
+  } else if (maxBytes < 0 || scope.badMaxBytes) {
+    // Kafka refuses a negative byte limit in its log read, answering the partition UNKNOWN_SERVER_ERROR.
+    log = undefined;
+    out.errorCode = ErrorCode.UNKNOWN_SERVER_ERROR;
   } else if (currentLeaderEpoch > LEADER_EPOCH) {
     // The client knows a newer leader epoch than ours: it is not served (KIP-320).
     log = undefined;

@@ -28,6 +28,11 @@ export interface Handler<K extends keyof ApiRequests = keyof ApiRequests> {
    * records). Each must appear once in the response.
    */
   zeroCopyBuffers?(response: ApiResponses[K]): ReadonlySet<Uint8Array> | undefined;
+  /**
+   * The answer when `handle` failed: every topic and partition of the request with `errorCode` (Kafka's
+   * getErrorResponse). Without it, the API's top-level error code carries the error where it has one.
+   */
+  errorResponse?(request: ApiRequests[K], errorCode: number, apiVersion: number): ApiResponses[K];
 }
 
 export function defineHandler<K extends keyof ApiRequests>(h: Handler<K>): Handler<K> {

@@ -14,18 +14,39 @@ const EARLIEST_LOCAL = -4n;
 const LATEST_TIERED = -5n;
 const EARLIEST_PENDING_UPLOAD = -6n;
 
+/** The first version each special timestamp may be asked in; another negative one is never valid. */
+function firstVersionFor(ts: bigint): number {
+  if (ts === LATEST || ts === EARLIEST) return 0;
+  if (ts === MAX_TIMESTAMP) return 7;
+  if (ts === EARLIEST_LOCAL) return 8;
+  if (ts === LATEST_TIERED) return 9;
+  if (ts === EARLIEST_PENDING_UPLOAD) return 11;
+  return Number.POSITIVE_INFINITY;
+}
+
 /**
  * ListOffsets v0-11: latest (-1), earliest (-2), max timestamp (-3, v7+), earliest local (-4, the
  * earliest without tiered storage), latest tiered (-5) and earliest pending upload (-6, v11, KIP-1023:
  * both none without tiered storage, as Kafka answers), or the first offset whose timestamp is at or
  * after a given one, through the time index. v0 answers in its old offsets list. v10's timeout is for
  * reads from remote storage, which we do not have. A current leader epoch newer than ours (v4+) is
- * UNKNOWN_LEADER_EPOCH (KIP-320).
+ * UNKNOWN_LEADER_EPOCH (KIP-320). As Kafka 4.4, a special timestamp asked in a version before its own,
+ * or a negative timestamp without a meaning, is UNSUPPORTED_VERSION.
  */
 export const listOffsetsHandler = defineHandler({
   apiKey: ApiKey.ListOffsets,
   minVersion: 0,
   maxVersion: 11,
+  errorResponse(request, errorCode) {
+    return createListOffsetsResponse({
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) =>
+          createListOffsetsResponseListOffsetsPartitionResponse({ partitionIndex: p.partitionIndex, errorCode }),
+        ),
+      })),
+    });
+  },
   async handle(request, ctx) {
     const topics: ListOffsetsResponseListOffsetsTopicResponse[] = [];
     for (const t of request.topics) {
@@ -42,6 +63,8 @@ export const listOffsetsHandler = defineHandler({
           let epoch = -1;
           if (ctx.apiVersion >= 4 && p.currentLeaderEpoch > 0) {
             out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          } else if (ts < 0n && ctx.apiVersion < firstVersionFor(ts)) {
+            out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
           } else if (ts === LATEST) {
             offset = log.latestOffset;
             epoch = 0;
@@ -56,8 +79,6 @@ export const listOffsetsHandler = defineHandler({
           } else if (ts >= 0n) {
             const found = await log.offsetForTimestamp(ts);
             if (found !== null) ({ offset, timestamp, leaderEpoch: epoch } = found);
-          } else {
-            out.errorCode = ErrorCode.INVALID_REQUEST;
           }
           // Each version carries only its own fields: v0 a list (empty for "none"), v1+ one offset.
           if (ctx.apiVersion === 0) {

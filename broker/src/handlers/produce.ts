@@ -31,6 +31,23 @@ export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
   minVersion: 0,
   maxVersion: 13,
+  errorResponse(request, errorCode) {
+    return createProduceResponse({
+      responses: request.topicData.map((t) => ({
+        name: t.name,
+        topicId: t.topicId,
+        partitionResponses: t.partitionData.map((p) =>
+          createProduceResponsePartitionProduceResponse({
+            index: p.index,
+            errorCode,
+            baseOffset: -1n,
+            logAppendTimeMs: -1n,
+            logStartOffset: -1n,
+          }),
+        ),
+      })),
+    });
+  },
   async handle(request, ctx) {
     const acks = request.acks;
     const byId = ctx.apiVersion >= 13;
@@ -97,7 +114,10 @@ async function appendPartition(
   out.errorCode = result.errorCode;
   out.errorMessage = result.errorMessage;
   if (result.recordErrors !== undefined && result.recordErrors.length > 0) {
-    out.recordErrors = result.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
+    out.recordErrors = result.recordErrors.map((e) => ({
+      batchIndex: e.batchIndex,
+      batchIndexErrorMessage: e.message,
+    }));
   }
   out.baseOffset = result.baseOffset;
   out.logAppendTimeMs = result.logAppendTime;

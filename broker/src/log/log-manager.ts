@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { DEFAULT_LOG_CONFIG, logConfig } from "./config.js";
 import type { LogConfig } from "./config.js";
 import { LogCleaner } from "./cleaner.js";
-import { PartitionLog } from "./partition-log.js";
+import { PartitionLog, type StorageListener } from "./partition-log.js";
 
 /** Kafka's suffix for a partition directory being deleted. */
 export const DELETE_DIR_SUFFIX = "-delete";
@@ -26,6 +26,12 @@ export interface LogManagerOptions {
   cleanerBackoffMs?: number;
   /** Told of a cleaning that failed (the log stays as it was). */
   onCleanerError?: (dir: string, err: Error) => void;
+  /**
+   * Told once when the data directory fails (the first partition whose write, sync or checkpoint
+   * failed, with the reason), and once when every failed partition works again.
+   */
+  onStorageError?: (dir: string, partition: string, err: Error) => void;
+  onStorageRecovered?: (dir: string) => void;
 }
 
 /** `<topic>-<partition>` directory name; topic names may themselves contain '-'. */
@@ -55,6 +61,9 @@ export class LogManager {
   private timers: NodeJS.Timeout[] = [];
   private retentionRunning = false;
   private readonly cleaner: LogCleaner;
+  /** The logs whose storage failed and has not recovered yet: while any is, the directory is offline. */
+  private readonly failed = new Map<PartitionLog, Error>();
+  private readonly storageListener: StorageListener;
 
   private constructor(
     readonly dataDir: string,
@@ -64,6 +73,27 @@ export class LogManager {
     this.topicConfigs = new Map(options.topicConfigs ?? []);
     const onError = options.onCleanerError;
     this.cleaner = new LogCleaner(onError === undefined ? {} : { onError: (log, err) => onError(log.dir, err) });
+    this.storageListener = {
+      failed: (log, err) => {
+        if (this.failed.has(log)) return;
+        this.failed.set(log, err);
+        if (this.failed.size === 1) this.options.onStorageError?.(this.dataDir, log.name, err);
+      },
+      recovered: (log) => {
+        if (this.failed.delete(log) && this.failed.size === 0) this.options.onStorageRecovered?.(this.dataDir);
+      },
+    };
+  }
+
+  /** The data directory's storage error (the first failure not yet recovered from), or null when healthy. */
+  get storageError(): Error | null {
+    for (const err of this.failed.values()) return err;
+    return null;
+  }
+
+  private adopt(log: PartitionLog): PartitionLog {
+    log.storageListener = this.storageListener;
+    return log;
   }
 
   /** Opens every partition directory under `dataDir` (a few at a time) and removes leftovers of deletions. */
@@ -87,7 +117,7 @@ export class LogManager {
       while (next < todo.length) {
         const t = todo[next++] as (typeof todo)[number];
         const log = await PartitionLog.open(join(dataDir, t.name), manager.configFor(t.topic));
-        manager.logs.set(key(t.topic, t.partition), log);
+        manager.logs.set(key(t.topic, t.partition), manager.adopt(log));
       }
     };
     try {
@@ -140,7 +170,7 @@ export class LogManager {
     const opening = PartitionLog.open(join(this.dataDir, partitionDirName(topic, partition)), this.configFor(topic));
     this.creating.set(k, opening);
     try {
-      const log = await opening;
+      const log = this.adopt(await opening);
       this.logs.set(k, log);
       return log;
     } finally {
@@ -157,6 +187,7 @@ export class LogManager {
     for (const [k, log] of [...this.logs]) {
       if (!k.startsWith(`${topic}\u0000`)) continue;
       this.logs.delete(k);
+      this.storageListener.recovered(log);
       await log.abandon();
       const doomed = `${log.dir}.${randomBytes(8).toString("hex")}${DELETE_DIR_SUFFIX}`;
       await rename(log.dir, doomed);
@@ -179,9 +210,12 @@ export class LogManager {
     });
     every(this.options.flushCheckIntervalMs ?? 1_000, () => this.flushDue());
     every(this.options.checkpointIntervalMs ?? 60_000, () => this.checkpoint());
-    every(this.options.cleanerBackoffMs ?? Math.min(15_000, this.options.retentionCheckIntervalMs ?? 15_000), async () => {
-      await this.cleanLogs();
-    });
+    every(
+      this.options.cleanerBackoffMs ?? Math.min(15_000, this.options.retentionCheckIntervalMs ?? 15_000),
+      async () => {
+        await this.cleanLogs();
+      },
+    );
   }
 
   stop(): void {
@@ -207,9 +241,13 @@ export class LogManager {
     return this.cleaner.cleanDue(this.logs.values(), now);
   }
 
+  /** Flushes the logs that are due, and probes the failed ones (which recover once their disk works). */
   private async flushDue(): Promise<void> {
     const now = Date.now();
-    for (const log of [...this.logs.values()]) await log.maybeFlush(now);
+    for (const log of [...this.logs.values()]) {
+      if (log.storageError !== null) await log.probeStorage(now);
+      else await log.maybeFlush(now).catch(() => undefined);
+    }
   }
 
   /** Writes every log's log-start-offset and recovery-point checkpoint. */

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, statfs, unlink } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { maxTimestampRecord } from "./batch-records.js";
 import { writeFileAtomic } from "../atomic-file.js";
@@ -6,7 +6,7 @@ import { formatOffsetsCheckpoint, readOffsetsCheckpoint } from "./checkpoint.js"
 import { finishCleanerFiles } from "./cleaner-files.js";
 import type { LogConfig } from "./config.js";
 import { ErrorCode } from "./errors.js";
-import { lastSequence, ProducerStateManager } from "./producer-state.js";
+import { lastSequence, ProducerStateManager, type ProducerEntry } from "./producer-state.js";
 import { BatchOffsets } from "./records.js";
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from "./segment.js";
 import type { TimestampOffset } from "./segment.js";
@@ -66,8 +66,39 @@ interface PendingAppend {
 
 const EMPTY = Buffer.alloc(0);
 
-function failure(errorCode: number, errorMessage: string, logStartOffset: bigint, recordErrors: readonly RecordError[] = []): AppendResult {
-  return { errorCode, errorMessage, baseOffset: -1n, lastOffset: -1n, logAppendTime: -1n, logStartOffset, recordErrors };
+/** After a storage error, how often the log checks whether its disk works again. */
+export const STORAGE_PROBE_INTERVAL_MS = 1000;
+/** Free bytes the volume must have before a failed log takes appends again (so a nearly full disk does not flap). */
+export const STORAGE_PROBE_MIN_FREE_BYTES = 1 << 20;
+
+/** Told when a log's storage fails (once per failure) and when the log works again. */
+export interface StorageListener {
+  failed(log: PartitionLog, err: Error): void;
+  recovered(log: PartitionLog): void;
+}
+
+/** Producer state as it was before a group of appends: restored when their write fails. */
+type ProducerUndo = Map<bigint, ProducerEntry | undefined>;
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function failure(
+  errorCode: number,
+  errorMessage: string,
+  logStartOffset: bigint,
+  recordErrors: readonly RecordError[] = [],
+): AppendResult {
+  return {
+    errorCode,
+    errorMessage,
+    baseOffset: -1n,
+    lastOffset: -1n,
+    logAppendTime: -1n,
+    logStartOffset,
+    recordErrors,
+  };
 }
 
 /**
@@ -99,8 +130,16 @@ export class PartitionLog {
   private checkpointChain: Promise<void> = Promise.resolve();
   /** Content of the checkpoint file as last written. */
   private checkpointed = "";
-  /** Set when a write or sync failed: the partition then refuses appends (Kafka takes the dir offline). */
-  private storageError: Error | null = null;
+  /**
+   * Set when a write, sync, roll or checkpoint failed: appends are then answered KAFKA_STORAGE_ERROR at
+   * once (Kafka takes the directory offline) while reads go on. Unlike Kafka, no restart is needed: a
+   * probe (`probeStorage`) re-validates the tail and clears it once the disk takes writes again.
+   */
+  private storageFailure: Error | null = null;
+  private lastProbeMs = 0;
+  private probing: Promise<boolean> | null = null;
+  /** Told of storage failures and recoveries (the log manager, which logs them per directory). */
+  storageListener: StorageListener | null = null;
   private closed = false;
 
   private constructor(
@@ -134,6 +173,11 @@ export class PartitionLog {
   /** Single node: everything appended is committed. */
   get highWatermark(): bigint {
     return this.logEnd;
+  }
+
+  /** Why appends are refused, or null when the log is healthy. */
+  get storageError(): Error | null {
+    return this.storageFailure;
   }
 
   get recoveryPoint(): bigint {
@@ -262,7 +306,14 @@ export class PartitionLog {
     if (logStartOffset < first) logStartOffset = first;
     if (logStartOffset > lastSegment.nextOffset) logStartOffset = lastSegment.nextOffset;
     producerState.truncateHead(logStartOffset);
-    const log = new PartitionLog(dir, config, segments, logStartOffset, clean ? lastSegment.nextOffset : (checkpoint?.recoveryPoint ?? 0n), producerState);
+    const log = new PartitionLog(
+      dir,
+      config,
+      segments,
+      logStartOffset,
+      clean ? lastSegment.nextOffset : (checkpoint?.recoveryPoint ?? 0n),
+      producerState,
+    );
     if (recovered || !clean) await log.flush();
     return log;
   }
@@ -274,7 +325,14 @@ export class PartitionLog {
    */
   append(records: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
     return new Promise((resolve) => {
-      this.queue.push({ records, leaderEpoch: opts.leaderEpoch ?? 0, resolve, batch: null, assigned: null, result: null });
+      this.queue.push({
+        records,
+        leaderEpoch: opts.leaderEpoch ?? 0,
+        resolve,
+        batch: null,
+        assigned: null,
+        result: null,
+      });
       if (this.draining === null) this.draining = this.drain();
     });
   }
@@ -283,7 +341,16 @@ export class PartitionLog {
     while (this.queue.length > 0) {
       const items = this.queue;
       this.queue = [];
-      await this.appendGroup(items);
+      try {
+        await this.appendGroup(items);
+      } catch (err) {
+        // Never leave an append unanswered: whatever failed, the appends not yet answered fail with it.
+        const e = this.fail(err);
+        for (const item of items) {
+          if (!this.syncQueue.includes(item))
+            item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, e.message, this.logStart));
+        }
+      }
     }
     this.draining = null;
   }
@@ -293,15 +360,23 @@ export class PartitionLog {
     let buffers: Buffer[] = [];
     let pending: PendingAppend[] = [];
     let bytes = 0;
+    let undo: ProducerUndo = new Map();
     for (const item of items) {
-      if (this.storageError !== null || this.closed) {
-        item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, this.storageError?.message ?? "log is closed", this.logStart));
+      if (this.closed) {
+        item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, "log is closed", this.logStart));
+        continue;
+      }
+      if (this.storageFailure !== null && !(await this.probeStorage())) {
+        const message = (this.storageFailure as Error | null)?.message ?? "storage error";
+        item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, message, this.logStart));
         continue;
       }
       const now = Date.now();
       const batch = validateRecords(item.records, this.config, now, this.name);
       if (batch.errorCode !== ErrorCode.NONE) {
-        item.resolve(failure(batch.errorCode, batch.errorMessage ?? "invalid records", this.logStart, batch.recordErrors));
+        item.resolve(
+          failure(batch.errorCode, batch.errorMessage ?? "invalid records", this.logStart, batch.recordErrors),
+        );
         continue;
       }
       let lastSeq = 0;
@@ -328,20 +403,28 @@ export class PartitionLog {
       }
       const lastOffset = this.nextOffset + BigInt(batch.lastOffsetDelta);
       if (this.active.shouldRoll(this.config, bytes, batch.size, batch.maxTimestamp, lastOffset, now)) {
-        if (pending.length > 0) await this.writeGroup(buffers, bytes, pending);
+        if (pending.length > 0) await this.writeGroup(buffers, bytes, pending, undo);
         buffers = [];
         pending = [];
         bytes = 0;
-        const writeError = this.storageError as Error | null;
+        undo = new Map();
+        const writeError = this.storageFailure as Error | null;
         if (writeError !== null) {
           item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, writeError.message, this.logStart));
           continue;
         }
-        await this.roll();
+        try {
+          await this.roll();
+        } catch (err) {
+          item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, this.fail(err).message, this.logStart));
+          continue;
+        }
       }
       const assigned = assignOffsets(item.records, batch, this.nextOffset, item.leaderEpoch, this.config, now);
       this.nextOffset = assigned.lastOffset + 1n;
       if (batch.producerId >= 0n) {
+        if (!undo.has(batch.producerId))
+          undo.set(batch.producerId, cloneEntry(this.producerState.producers.get(batch.producerId)));
         this.producerState.update(
           batch.producerId,
           batch.producerEpoch,
@@ -359,21 +442,31 @@ export class PartitionLog {
       pending.push(item);
       bytes += batch.size;
     }
-    if (pending.length > 0) await this.writeGroup(buffers, bytes, pending);
+    if (pending.length > 0) await this.writeGroup(buffers, bytes, pending, undo);
   }
 
-  private async writeGroup(buffers: Buffer[], bytes: number, items: PendingAppend[]): Promise<void> {
+  private async writeGroup(
+    buffers: Buffer[],
+    bytes: number,
+    items: PendingAppend[],
+    undo: ProducerUndo,
+  ): Promise<void> {
     const seg = this.active;
     if (bytes > 0) {
       try {
         await seg.write(buffers, bytes);
       } catch (err) {
-        this.storageError = err as Error;
+        const e = this.fail(err);
         this.nextOffset = this.logEnd;
-        await seg.truncateToSize().catch(() => undefined);
-        for (const item of items) {
-          item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, this.storageError.message, this.logStart));
+        // The producers' state goes back to before these batches, so their retries are appended, not
+        // taken for duplicates of batches that are not in the log.
+        for (const [producerId, entry] of undo) {
+          if (entry === undefined) this.producerState.producers.delete(producerId);
+          else this.producerState.producers.set(producerId, entry);
         }
+        // A torn append is cut off (again by the probe, should this fail too): the log stays valid.
+        await seg.truncateToSize().catch(() => undefined);
+        for (const item of items) item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, e.message, this.logStart));
         return;
       }
       let position = seg.size;
@@ -388,6 +481,12 @@ export class PartitionLog {
       seg.commitWrite(bytes, Date.now());
       this.logEnd = this.nextOffset;
       this.unflushedMessages += messages;
+    }
+    const failed = this.storageFailure as Error | null;
+    if (failed !== null) {
+      // A background flush or checkpoint failed meanwhile: the write went through, but is not acknowledged.
+      for (const item of items) item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, failed.message, this.logStart));
+      return;
     }
     for (const item of items) {
       const assigned = item.assigned;
@@ -440,11 +539,15 @@ export class PartitionLog {
           }
         }
       } catch (err) {
-        this.storageError = err as Error;
+        this.fail(err);
       }
-      const error = this.storageError;
+      const error = this.storageFailure;
       for (const item of waiting) {
-        item.resolve(error === null ? (item.result as AppendResult) : failure(ErrorCode.KAFKA_STORAGE_ERROR, error.message, this.logStart));
+        item.resolve(
+          error === null
+            ? (item.result as AppendResult)
+            : failure(ErrorCode.KAFKA_STORAGE_ERROR, error.message, this.logStart),
+        );
       }
     }
   }
@@ -455,9 +558,56 @@ export class PartitionLog {
     const seg = await LogSegment.create(this.dir, this.nextOffset, this.config);
     this.segments = [...this.segments, seg];
     // As Kafka does, the finished segment is flushed in the background, moving the recovery point past it.
-    this.flush().catch((err: unknown) => {
-      this.storageError ??= err as Error;
-    });
+    this.flush().catch(() => undefined); // a failure is recorded by flushNow
+  }
+
+  /** Records a storage failure (the first one until the log recovers) and tells the listener; returns it. */
+  private fail(err: unknown): Error {
+    if (this.storageFailure === null) {
+      const e = asError(err);
+      this.storageFailure = e;
+      this.lastProbeMs = Date.now();
+      this.storageListener?.failed(this, e);
+    }
+    return this.storageFailure;
+  }
+
+  /**
+   * After a storage error, at most once per STORAGE_PROBE_INTERVAL_MS: when the volume has room again,
+   * cuts the active segment back to its last committed batch (a torn append leaves bytes past it), syncs
+   * the log and its indexes and rewrites the checkpoint; when all of that works the log takes appends
+   * again. True when the log is (now) healthy.
+   */
+  probeStorage(now = Date.now()): Promise<boolean> {
+    if (this.storageFailure === null) return Promise.resolve(true);
+    if (this.probing !== null) return this.probing;
+    if (this.closed || now - this.lastProbeMs < STORAGE_PROBE_INTERVAL_MS) return Promise.resolve(false);
+    this.lastProbeMs = now;
+    this.probing = this.probe().finally(() => (this.probing = null));
+    return this.probing;
+  }
+
+  private async probe(): Promise<boolean> {
+    try {
+      const fs = await statfs(this.dir);
+      if (fs.bavail * fs.bsize < STORAGE_PROBE_MIN_FREE_BYTES) return false;
+      const seg = this.active;
+      seg.acquire();
+      try {
+        await seg.truncateToSize();
+        if ((await seg.fileSize()) !== seg.size) return false;
+      } finally {
+        seg.release();
+      }
+      await this.flushSegments();
+      await this.writeCheckpointNow(true);
+    } catch {
+      return false;
+    }
+    this.lastProbeMs = Date.now();
+    this.storageFailure = null;
+    this.storageListener?.recovered(this);
+    return true;
   }
 
   /**
@@ -470,7 +620,9 @@ export class PartitionLog {
     if (fetchOffset < logStartOffset || fetchOffset > highWatermark) {
       return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY, highWatermark, logStartOffset };
     }
-    if (fetchOffset === highWatermark) return { errorCode: ErrorCode.NONE, records: EMPTY, highWatermark, logStartOffset };
+    if (fetchOffset === highWatermark)
+      return { errorCode: ErrorCode.NONE, records: EMPTY, highWatermark, logStartOffset };
+    if (!(maxBytes >= 0)) maxBytes = 0; // never a negative allocation, whatever a caller passes
     const segments = this.segments;
     for (let i = floorSegment(segments, fetchOffset); i < segments.length; i++) {
       const seg = segments[i] as LogSegment;
@@ -535,8 +687,13 @@ export class PartitionLog {
     if (target > this.logStart) {
       this.logStart = target;
       this.producerState.truncateHead(target);
-      await this.writeCheckpoint();
-      await this.deleteOldSegments(startOffsetBreached);
+      try {
+        await this.writeCheckpoint();
+        await this.deleteOldSegments(startOffsetBreached);
+      } catch {
+        // The new log start holds in memory; the checkpoint is written again once the disk works.
+        return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, lowWatermark: this.logStart };
+      }
     }
     return { errorCode: ErrorCode.NONE, lowWatermark: this.logStart };
   }
@@ -562,7 +719,9 @@ export class PartitionLog {
     return deleted;
   }
 
-  private async deleteOldSegments(eligible: (seg: LogSegment, next: LogSegment, log: PartitionLog) => boolean): Promise<number> {
+  private async deleteOldSegments(
+    eligible: (seg: LogSegment, next: LogSegment, log: PartitionLog) => boolean,
+  ): Promise<number> {
     const segments = this.segments;
     let n = 0;
     while (n < segments.length - 1 && eligible(segments[n] as LogSegment, segments[n + 1] as LogSegment, this)) n++;
@@ -580,6 +739,7 @@ export class PartitionLog {
 
   /** Flushes when `flush.ms` has passed since the last flush and there is something to flush. */
   async maybeFlush(now = Date.now()): Promise<void> {
+    if (this.storageFailure !== null) return;
     if (now - this.lastFlushMs >= this.config.flushMs && this.recovery < this.logEnd) await this.flush();
   }
 
@@ -591,6 +751,14 @@ export class PartitionLog {
   }
 
   private async flushNow(): Promise<void> {
+    try {
+      await this.flushSegments();
+    } catch (err) {
+      throw this.fail(err);
+    }
+  }
+
+  private async flushSegments(): Promise<void> {
     const upTo = this.logEnd;
     const segments = this.segments;
     for (const seg of segments) {
@@ -608,13 +776,21 @@ export class PartitionLog {
   /** Writes the log start offset and recovery point checkpoint (atomically), when they changed. */
   writeCheckpoint(): Promise<void> {
     const run = async (): Promise<void> => {
-      const content = formatOffsetsCheckpoint({ logStartOffset: this.logStart, recoveryPoint: this.recovery });
-      if (content === this.checkpointed) return;
-      await writeFileAtomic(join(this.dir, CHECKPOINT_FILE), content);
-      this.checkpointed = content;
+      try {
+        await this.writeCheckpointNow(false);
+      } catch (err) {
+        throw this.fail(err);
+      }
     };
     this.checkpointChain = this.checkpointChain.then(run, run);
     return this.checkpointChain;
+  }
+
+  private async writeCheckpointNow(always: boolean): Promise<void> {
+    const content = formatOffsetsCheckpoint({ logStartOffset: this.logStart, recoveryPoint: this.recovery });
+    if (content === this.checkpointed && !always) return;
+    await writeFileAtomic(join(this.dir, CHECKPOINT_FILE), content);
+    this.checkpointed = content;
   }
 
   /**
@@ -626,7 +802,7 @@ export class PartitionLog {
     if (this.draining !== null) await this.draining;
     this.closed = true;
     while (this.syncing !== null) await this.syncing;
-    const cleanly = this.storageError === null;
+    const cleanly = this.storageFailure === null;
     if (cleanly) {
       this.active.onBecomeInactive();
       await this.flush();
@@ -643,6 +819,10 @@ export class PartitionLog {
     this.closed = true;
     for (const seg of this.segments) await seg.close();
   }
+}
+
+function cloneEntry(entry: ProducerEntry | undefined): ProducerEntry | undefined {
+  return entry === undefined ? undefined : { ...entry, batches: entry.batches.slice() };
 }
 
 function startOffsetBreached(_seg: LogSegment, next: LogSegment, log: PartitionLog): boolean {

@@ -279,16 +279,30 @@ export class LogSegment {
     await this.fh.truncate(this.size);
   }
 
+  /** The log file's size on disk (equal to `size` unless a failed write left bytes past it). */
+  async fileSize(): Promise<number> {
+    return (await this.fh.stat()).size;
+  }
+
   /**
    * Whether a batch of `incoming` bytes (last offset `lastOffset`, max timestamp `maxTs`), written after
    * `pending` bytes not yet written, needs a new segment: size, age, full index or relative offset overflow.
    */
-  shouldRoll(config: LogConfig, pending: number, incoming: number, maxTs: bigint, lastOffset: bigint, now: number): boolean {
+  shouldRoll(
+    config: LogConfig,
+    pending: number,
+    incoming: number,
+    maxTs: bigint,
+    lastOffset: bigint,
+    now: number,
+  ): boolean {
     const size = this.size + pending;
     if (size === 0) return false;
     if (size > config.segmentBytes - incoming) return true;
     const waited =
-      this.rollingBasedTimestamp >= 0n && maxTs >= 0n ? Number(maxTs - this.rollingBasedTimestamp) : now - this.createdMs;
+      this.rollingBasedTimestamp >= 0n && maxTs >= 0n
+        ? Number(maxTs - this.rollingBasedTimestamp)
+        : now - this.createdMs;
     if (waited > config.segmentMs - config.segmentJitterMs) return true;
     return this.offsetIndex.isFull || this.timeIndex.isFull || lastOffset - this.baseOffset > 0x7fffffffn;
   }
@@ -398,7 +412,8 @@ export class LogSegment {
   async readBatchHolding(offset: bigint): Promise<Buffer | null> {
     const scanner = new FileBatchScanner(this.fh, this.offsetIndex.lookup(offset), this.size);
     for (let off = await scanner.next(false); off >= 0; off = await scanner.next(false)) {
-      const last = scanner.buf.readBigInt64BE(off) + BigInt(scanner.buf.readInt32BE(off + BatchOffsets.lastOffsetDelta));
+      const last =
+        scanner.buf.readBigInt64BE(off) + BigInt(scanner.buf.readInt32BE(off + BatchOffsets.lastOffsetDelta));
       if (last >= offset) return this.readBatchAt(scanner.position, scanner.size);
     }
     return null;

@@ -13,6 +13,7 @@ import {
 import type { Handler, RequestContext } from "../handlers/handler.js";
 import { ErrorCode } from "../errors.js";
 import type { Services } from "../services.js";
+import { errorResponse } from "./error-response.js";
 import { FrameReader } from "./frame-reader.js";
 
 /** Bytes of unprocessed requests buffered per connection before the socket is paused. */
@@ -140,8 +141,14 @@ export class Connection {
     try {
       response = await handler.handle(request.body as never, ctx);
     } catch (e) {
+      // As Kafka: the one request is answered UNKNOWN_SERVER_ERROR and the connection goes on.
       log.error(`api ${apiKey} v${apiVersion} from ${this.remote} failed: ${(e as Error).stack ?? String(e)}`);
-      return this.close("internal error while handling a request");
+      // An acks=0 produce expects no answer: as Kafka, its connection is closed instead.
+      const silent = apiKey === ApiKey.Produce && (request.body as { acks: number }).acks === 0;
+      response = silent
+        ? null
+        : await errorResponse(handler, request.body as never, apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR);
+      if (response === null) return this.close("internal error while handling a request");
     }
     if (response === null) return;
     const external = handler.zeroCopyBuffers?.(response as never);
