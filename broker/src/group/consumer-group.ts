@@ -45,13 +45,22 @@ export interface TopicView {
 
 /** A subscription's regular expression compiled as Kafka does (RE2/J), or why it is invalid. */
 function compileRegex(regex: string): RE2JS | string {
+  let compiled = compiledRegexes.get(regex);
+  if (compiled !== undefined) return compiled;
   try {
-    return RE2JS.compile(regex);
+    compiled = RE2JS.compile(regex);
   } catch (e) {
-    if (e instanceof RE2JSException) return e.message;
-    throw e;
+    if (!(e instanceof RE2JSException)) throw e;
+    compiled = e.message;
   }
+  // Heartbeats resolve the expressions again and again: compile each once (a bounded cache).
+  if (compiledRegexes.size >= MAX_COMPILED_REGEXES) compiledRegexes.clear();
+  compiledRegexes.set(regex, compiled);
+  return compiled;
 }
+
+const MAX_COMPILED_REGEXES = 1000;
+const compiledRegexes = new Map<string, RE2JS | string>();
 
 export interface ConsumerGroupHost {
   readonly sessionTimeoutMs: number;
