@@ -7,6 +7,7 @@ import {
   type DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic,
 } from "@tskafka/protocol";
 import type { TopicInfo } from "../cluster/topics.js";
+import { LEADER_EPOCH } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
@@ -58,7 +59,7 @@ export const describeTopicPartitionsHandler = defineHandler({
           createDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition({
             partitionIndex: p,
             leaderId: nodeId,
-            leaderEpoch: 0,
+            leaderEpoch: LEADER_EPOCH,
             replicaNodes: [nodeId],
             isrNodes: [nodeId],
             eligibleLeaderReplicas: [],

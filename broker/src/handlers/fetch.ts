@@ -10,6 +10,7 @@ import {
 import type { Services } from "../services.js";
 import { FetchSession, type SessionPartition } from "../cluster/fetch-sessions.js";
 import { FetchWaiters } from "../cluster/fetch-waiters.js";
+import { leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog } from "../log/partition-log.js";
 import { defineHandler } from "./handler.js";
@@ -135,8 +136,6 @@ interface FetchScope {
 }
 
 const READ_COMMITTED = 1;
-/** Every partition is led by this node at leader epoch 0. */
-const LEADER_EPOCH = 0;
 
 /** A full fetch reads what the request names; with a new session, those partitions become its content. */
 function fullFetch(session: FetchSession | undefined, request: FetchRequest, scope: FetchScope): Wanted[] {
@@ -198,10 +197,10 @@ function want(
     // Kafka refuses a negative byte limit in its log read, answering the partition UNKNOWN_SERVER_ERROR.
     log = undefined;
     out.errorCode = ErrorCode.UNKNOWN_SERVER_ERROR;
-  } else if (currentLeaderEpoch > LEADER_EPOCH) {
-    // The client knows a newer leader epoch than ours: it is not served (KIP-320).
-    log = undefined;
-    out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+  } else {
+    // A client that knows another leader epoch than ours is not served (KIP-320).
+    out.errorCode = leaderEpochError(currentLeaderEpoch);
+    if (out.errorCode !== ErrorCode.NONE) log = undefined;
   }
   if (log === undefined) out.highWatermark = -1n;
   const name = info?.name ?? (version >= 13 ? "" : topicKey);

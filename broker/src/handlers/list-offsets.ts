@@ -4,6 +4,7 @@ import {
   createListOffsetsResponseListOffsetsPartitionResponse,
   type ListOffsetsResponseListOffsetsTopicResponse,
 } from "@tskafka/protocol";
+import { LEADER_EPOCH, leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
@@ -61,16 +62,17 @@ export const listOffsetsHandler = defineHandler({
           let offset = -1n;
           let timestamp = -1n;
           let epoch = -1;
-          if (ctx.apiVersion >= 4 && p.currentLeaderEpoch > 0) {
-            out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          const epochError = ctx.apiVersion >= 4 ? leaderEpochError(p.currentLeaderEpoch) : ErrorCode.NONE;
+          if (epochError !== ErrorCode.NONE) {
+            out.errorCode = epochError;
           } else if (ts < 0n && ctx.apiVersion < firstVersionFor(ts)) {
             out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
           } else if (ts === LATEST) {
             offset = log.latestOffset;
-            epoch = 0;
+            epoch = LEADER_EPOCH;
           } else if (ts === EARLIEST || ts === EARLIEST_LOCAL) {
             offset = log.earliestOffset;
-            epoch = 0;
+            epoch = LEADER_EPOCH;
           } else if (ts === MAX_TIMESTAMP) {
             const found = await log.maxTimestampOffset();
             if (found !== null) ({ offset, timestamp, leaderEpoch: epoch } = found);

@@ -6,6 +6,7 @@ import {
   type MetadataResponseMetadataResponseTopic,
   ZERO_UUID,
 } from "@tskafka/protocol";
+import { LEADER_EPOCH } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
@@ -70,7 +71,7 @@ export const metadataHandler = defineHandler({
           createMetadataResponseMetadataResponsePartition({
             partitionIndex: p,
             leaderId: cfg.nodeId,
-            leaderEpoch: 0,
+            leaderEpoch: LEADER_EPOCH,
             replicaNodes: [cfg.nodeId],
             isrNodes: [cfg.nodeId],
           }),

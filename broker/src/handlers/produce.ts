@@ -7,6 +7,7 @@ import {
   type ProduceResponsePartitionProduceResponse,
   type ProduceResponseTopicProduceResponse,
 } from "@tskafka/protocol";
+import type { TopicInfo } from "../cluster/metadata.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler, type RequestContext } from "./handler.js";
 
@@ -36,15 +37,7 @@ export const produceHandler = defineHandler({
       responses: request.topicData.map((t) => ({
         name: t.name,
         topicId: t.topicId,
-        partitionResponses: t.partitionData.map((p) =>
-          createProduceResponsePartitionProduceResponse({
-            index: p.index,
-            errorCode,
-            baseOffset: -1n,
-            logAppendTimeMs: -1n,
-            logStartOffset: -1n,
-          }),
-        ),
+        partitionResponses: t.partitionData.map((p) => unappended(p.index, errorCode)),
       })),
     });
   },
@@ -56,24 +49,15 @@ export const produceHandler = defineHandler({
     for (const topic of request.topicData) {
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
       responses.push({ name: topic.name, topicId: topic.topicId, partitionResponses });
-      const name = byId ? ctx.services.metadata.topicById(topic.topicId)?.name : topic.name;
+      // Looked up once per topic, by id from v13; an id we do not know is UNKNOWN_TOPIC_ID.
+      const metadata = ctx.services.metadata;
+      const info = byId ? metadata.topicById(topic.topicId) : metadata.topic(topic.name);
       for (const p of topic.partitionData) {
-        const r = createProduceResponsePartitionProduceResponse({
-          index: p.index,
-          baseOffset: -1n,
-          logAppendTimeMs: -1n,
-          logStartOffset: -1n,
-        });
+        const r = unappended(p.index);
         partitionResponses.push(r);
-        if (acks !== 0 && acks !== 1 && acks !== -1) {
-          r.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
-          continue;
-        }
-        if (name === undefined) {
-          r.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
-          continue;
-        }
-        pending.push(appendPartition(ctx, name, p.index, p.records, r));
+        if (acks !== 0 && acks !== 1 && acks !== -1) r.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
+        else if (byId && info === undefined) r.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
+        else pending.push(appendPartition(ctx, info, p.index, p.records, r));
       }
     }
     await Promise.all(pending);
@@ -82,15 +66,26 @@ export const produceHandler = defineHandler({
   },
 });
 
+/** A partition's answer before (or without) an append: no offsets. */
+function unappended(index: number, errorCode: number = ErrorCode.NONE): ProduceResponsePartitionProduceResponse {
+  return createProduceResponsePartitionProduceResponse({
+    index,
+    errorCode,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+  });
+}
+
 async function appendPartition(
   ctx: RequestContext,
-  topicName: string,
+  topic: TopicInfo | undefined,
   partition: number,
   records: Buffer | null,
   out: ProduceResponsePartitionProduceResponse,
 ): Promise<void> {
   const services = ctx.services;
-  const log = services.partitions.partitionLog(topicName, partition);
+  const log = services.partitions.logOf(topic, partition);
   if (typeof log === "number") {
     out.errorCode = log;
     return;
@@ -124,5 +119,6 @@ async function appendPartition(
   // As Kafka: a batch refused whole before validation (corrupt, too large) gets no log start offset;
   // other errors (invalid records, sequence and epoch errors) report the partition's.
   out.logStartOffset = NO_LOG_START_OFFSET.has(result.errorCode) ? -1n : result.logStartOffset;
-  if (result.errorCode === ErrorCode.NONE) services.fetchWaiters.notify(topicName, partition);
+  // A log was found, so the topic is known.
+  if (result.errorCode === ErrorCode.NONE) services.fetchWaiters.notify(topic!.name, partition);
 }
