@@ -9,7 +9,7 @@
 //   --no-fetch   skip the fetch step (also TSKAFKA_NO_FETCH=1)
 //   --only=a,b   run only the test files whose path contains one of these words
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,16 +93,25 @@ function schedule(pending, lanes) {
 }
 
 mkdirSync(dirname(timesFile), { recursive: true });
+const failuresFile = join(".cache", "test-deps", `failures-${process.pid}.txt`);
 const reporters = [
   // What Node 20 picks by itself; Node 23+ would pick spec everywhere. Same output on every version.
   `--test-reporter=${process.stdout.isTTY ? "spec" : "tap"}`,
   "--test-reporter-destination=stdout",
   `--test-reporter=${join(repo, "scripts", "test-deps", "file-times.mjs")}`,
   `--test-reporter-destination=${only === undefined ? timesFile : `${timesFile}.partial`}`,
+  `--test-reporter=${join(repo, "scripts", "test-deps", "failures.mjs")}`,
+  `--test-reporter-destination=${failuresFile}`,
 ];
 const r = spawnSync(
   process.execPath,
   ["--test", `--test-concurrency=${concurrency}`, ...reporters, ...extra, ...files],
   { stdio: "inherit" },
 );
+// Repeated last, as a CI log may keep only the end of the output.
+if (existsSync(failuresFile)) {
+  const text = readFileSync(failuresFile, "utf8");
+  rmSync(failuresFile);
+  if (text !== "") console.log(`\n${text}`);
+}
 process.exit(r.status ?? 1);
