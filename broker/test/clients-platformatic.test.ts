@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CompressionType, decodeRecordBatches } from "@tskafka/protocol";
-import { REPO_ROOT, haveCommand, startBroker, skipUnless, type BrokerProcess } from "./harness.js";
+import { REPO_ROOT, haveCommand, startBroker, skipUnless, withBrokerLog, type BrokerProcess } from "./harness.js";
 import { runOk } from "./clients/run.js";
 
 /**
@@ -92,7 +92,9 @@ describe("@platformatic/kafka", { skip, timeout: 90_000 }, () => {
   });
 
   async function plt<T>(command: string, args: object): Promise<T> {
-    const r = await runOk(NODE!, [SCRIPT, command, broker.bootstrap, JSON.stringify(args)], { timeoutMs: 35_000 });
+    const r = await withBrokerLog(broker, () =>
+      runOk(NODE!, [SCRIPT, command, broker.bootstrap, JSON.stringify(args)], { timeoutMs: 35_000 }),
+    );
     return JSON.parse(r.stdout) as T;
   }
 

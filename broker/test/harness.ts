@@ -154,3 +154,21 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Runs `fn` against `broker`; when it fails, the broker's warnings and errors (and its connection
+ * closes) are added to the error, to tell a client's fault from ours in a CI log.
+ */
+export async function withBrokerLog<T>(broker: BrokerProcess, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const lines = broker
+      .output()
+      .split("\n")
+      .filter((l) => / (WARN|ERROR) /.test(l) || l.includes("connection closed"))
+      .slice(-40);
+    if (e instanceof Error) e.message += `\nbroker log (warnings, errors, closes; last 40):\n${lines.join("\n")}`;
+    throw e;
+  }
+}

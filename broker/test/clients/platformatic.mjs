@@ -324,6 +324,7 @@ async function group() {
   try {
     for (let i = 0; i < members; i++) {
       const c = new Consumer(consumerOptions(`plt-member-${i}`, groupId, protocol));
+      watchErrors(c, `member ${i}`);
       consumers.push(c);
       got.push([]);
       const stream = await c.consume({ topics: [topic], mode: "committed", fallbackMode: "earliest" });
@@ -393,11 +394,30 @@ async function group() {
     } finally {
       await a.close();
     }
+    failOnClientErrors();
   } finally {
+    closing = true;
     for (const s of streams) await s.close().catch(() => undefined);
     for (const c of consumers) await c.close().catch(() => undefined);
   }
   return out;
+}
+
+/**
+ * A consumer reports failures of its background work (heartbeats, rejoins) as 'error' events, which
+ * would end the process unheard. They fail the run, except once the members are being closed: closing
+ * one member makes the others rejoin, and a member closed while its rejoin waits gets "Connection
+ * closed" from its own client.
+ */
+let closing = false;
+const clientErrors = [];
+function watchErrors(client, name) {
+  client.on("error", (e) => {
+    if (!closing) clientErrors.push(`${name}: ${e?.stack ?? e}`);
+  });
+}
+function failOnClientErrors() {
+  if (clientErrors.length > 0) throw new Error(`client errors:\n${clientErrors.join("\n")}`);
 }
 
 async function committedOf(a, groupId) {
