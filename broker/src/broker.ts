@@ -18,9 +18,13 @@ import { FileClusterMetadata } from "./cluster/file-metadata.js";
 import type { ClusterMetadata } from "./cluster/metadata.js";
 import { PartitionLogs } from "./cluster/partition-logs.js";
 import { TopicAdmin } from "./cluster/topic-admin.js";
-import { GroupCoordinator } from "./group/coordinator.js";
+import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js";
 import { OffsetsTopic } from "./group/offsets-topic.js";
 import type { Services } from "./services.js";
+import { TransactionCoordinator } from "./txn/coordinator.js";
+import { LocalMarkerWriter } from "./txn/local-markers.js";
+import { TransactionStateTopic } from "./txn/state-topic.js";
+import { checkTxnOffsetCommit } from "./txn/write-check.js";
 
 /** What applies to node `nodeId` of the dynamic broker configs: its own and the cluster-wide ones. */
 function dynamicLayers(metadata: ClusterMetadata, nodeId: number): DynamicLayers {
@@ -47,6 +51,8 @@ export class Broker implements Services {
   readonly partitions: PartitionLogs;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator: transactional ids, their transactions and markers (`__transaction_state`). */
+  readonly transactions: TransactionCoordinator;
 
   /** The config in force: server.properties and flags with the dynamic broker configs over them. */
   private effectiveConfig: BrokerConfig;
@@ -63,6 +69,7 @@ export class Broker implements Services {
     this.topics = new TopicAdmin(metadata, logs, this);
     this.partitions = new PartitionLogs(metadata, logs);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
+    this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
     // Dynamic broker configs apply as soon as they are stored, whoever stored them.
     metadata.watch("brokerConfigs", () => {
       this.effectiveConfig = withDynamicConfigs(
@@ -75,6 +82,11 @@ export class Broker implements Services {
 
   get config(): BrokerConfig {
     return this.effectiveConfig;
+  }
+
+  /** The group coordinator's hook before transactional offsets are written: the transaction coordinator's check. */
+  verifyTxnOffsetCommit(req: TxnCommitRequest, offsetsPartition: number): Promise<number> {
+    return checkTxnOffsetCommit(this.transactions, req, offsetsPartition);
   }
 
   static async open(staticConfig: BrokerConfig, log: Logger): Promise<Broker> {
@@ -99,6 +111,7 @@ export class Broker implements Services {
     });
     const broker = new Broker(config, log, metadata, logs);
     await broker.groups.load();
+    await broker.transactions.load();
     log.info(`loaded ${topics.length} topics from ${config.dataDir} in ${Date.now() - started} ms`);
     return broker;
   }
@@ -118,6 +131,7 @@ export class Broker implements Services {
   async listen(): Promise<{ host: string; port: number }> {
     this.logs.start();
     this.groups.start();
+    this.transactions.start();
     const server = createServer((socket: Socket) => {
       const conn = new Connection(socket, this, this.handlers);
       this.connections.add(conn);
@@ -143,7 +157,9 @@ export class Broker implements Services {
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
     this.fetchWaiters.wakeAll();
     this.groups.stop();
+    this.transactions.stop();
     await Promise.all([...this.connections].map((c) => c.drain()));
+    await this.transactions.flush();
     await this.groups.flush();
     this.logs.stop();
     await this.logs.close();

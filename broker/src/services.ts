@@ -8,6 +8,7 @@ import type { TopicAdmin } from "./cluster/topic-admin.js";
 import type { BrokerConfig } from "./config.js";
 import type { GroupService } from "./group/coordinator.js";
 import type { Logger } from "./logger.js";
+import type { TransactionService } from "./txn/coordinator.js";
 
 /**
  * What handlers may use: each service answers one kind of question, none of them is the broker itself
@@ -23,6 +24,8 @@ export interface Services {
   readonly topics: TopicAdmin;
   readonly partitions: PartitionLogs;
   readonly groups: GroupService;
+  /** The transaction coordinator: transactional ids, their transactions and markers. */
+  readonly transactions: TransactionService;
   readonly fetchWaiters: FetchWaiters;
   readonly fetchSessions: FetchSessionCache;
   readonly producerIds: ProducerIds;

@@ -25,6 +25,8 @@ function setup() {
     partitionFor: () => 0,
     ensureCreated: () => Promise.resolve(),
     append: (groupId, records) => writer.write(groupId, [...records]),
+    appendTxn: (groupId, records) => writer.write(groupId, [...records]),
+    appendMarker: () => Promise.resolve(ErrorCode.NONE),
     load: () => Promise.resolve(0),
   };
   const config = buildConfig({

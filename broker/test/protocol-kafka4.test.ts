@@ -66,7 +66,7 @@ after(async () => {
   await broker?.cleanup();
 });
 
-test("ApiVersions 5: 4.x versions, group.version finalized, and a wrong cluster or node is REBOOTSTRAP_REQUIRED", async () => {
+test("ApiVersions 5: 4.x versions, group.version and transaction.version finalized, and a wrong cluster or node is REBOOTSTRAP_REQUIRED", async () => {
   const res = await c.request(
     ApiKey.ApiVersions,
     5,
@@ -88,11 +88,17 @@ test("ApiVersions 5: 4.x versions, group.version finalized, and a wrong cluster 
   );
   assert.deepEqual(
     res.supportedFeatures.map((f) => [f.name, f.minVersion, f.maxVersion]),
-    [["group.version", 1, 1]],
+    [
+      ["group.version", 1, 1],
+      ["transaction.version", 0, 2],
+    ],
   );
   assert.deepEqual(
     res.finalizedFeatures.map((f) => [f.name, f.minVersionLevel, f.maxVersionLevel]),
-    [["group.version", 1, 1]],
+    [
+      ["group.version", 1, 1],
+      ["transaction.version", 2, 2],
+    ],
   );
   const metadata = await c.request(ApiKey.Metadata, 13, createMetadataRequest({ topics: [] }));
   const right = await c.request(
@@ -141,7 +147,9 @@ test("UpdateFeatures: the finalized level is accepted, anything else is INVALID_
     E.INVALID_UPDATE_VERSION,
     "level 0 is not supported here",
   );
-  assert.equal((await update("transaction.version", 2, 1, 2)).errorCode, E.INVALID_UPDATE_VERSION);
+  assert.equal((await update("transaction.version", 2, 1, 2)).errorCode, E.NONE, "the finalized level");
+  assert.equal((await update("transaction.version", 3, 1, 2)).errorCode, E.INVALID_UPDATE_VERSION);
+  assert.equal((await update("share.version", 1, 1, 2)).errorCode, E.INVALID_UPDATE_VERSION);
 });
 
 test("ListConfigResources: v0 lists client metrics (none), v1 topics and brokers", async () => {

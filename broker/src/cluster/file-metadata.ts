@@ -1,5 +1,5 @@
 import { DynamicConfigStore } from "./dynamic-configs.js";
-import { FINALIZED_FEATURES, FINALIZED_FEATURES_EPOCH } from "./features.js";
+import { FeaturesFile, withFeatureLevels } from "./features.js";
 import {
   ABSENT,
   type ClusterMetadata,
@@ -16,15 +16,14 @@ import {
 import { ProducerIdsFile } from "./producer-ids.js";
 import { TopicsFile, newTopicId } from "./topics.js";
 
-const FEATURES: FinalizedFeatures = { epoch: FINALIZED_FEATURES_EPOCH, levels: FINALIZED_FEATURES };
-
 const stale = (version: number): Stale => ({ stale: true, version });
 
 const scopeKey = (scope: DynamicScope): string => (scope.kind === "default" ? "" : String(scope.nodeId));
 
 /**
  * The cluster metadata of a single node, in files of its data directory (the topics file, the dynamic
- * broker configs file, the producer ids file; their formats are those of earlier releases). This node is
+ * broker configs file, the producer ids file, the finalized features file; their formats are those of
+ * earlier releases, a missing features file meaning a new cluster's levels). This node is
  * the only writer, so a conditional write is checked against memory before its first await, and versions
  * come from one counter of this run, as etcd's revisions do.
  */
@@ -37,11 +36,13 @@ export class FileClusterMetadata implements ClusterMetadata {
   /** The first producer id never reserved. */
   private nextProducerId = 0n;
   private writes: Promise<unknown> = Promise.resolve();
+  private features: FinalizedFeatures = { epoch: 0n, levels: [] };
 
   private constructor(
     private readonly topicsFile: TopicsFile,
     private readonly configs: DynamicConfigStore,
     private readonly producerIdsFile: ProducerIdsFile,
+    private readonly featuresFile: FeaturesFile,
   ) {}
 
   static async open(dir: string): Promise<FileClusterMetadata> {
@@ -49,9 +50,11 @@ export class FileClusterMetadata implements ClusterMetadata {
       await TopicsFile.load(dir),
       await DynamicConfigStore.load(dir),
       new ProducerIdsFile(dir),
+      new FeaturesFile(dir),
     );
     for (const t of m.topicsFile.topics) m.index({ ...t, configs: t.configs ?? {}, version: ++m.revision });
     m.nextProducerId = await m.producerIdsFile.load();
+    m.features = await m.featuresFile.load();
     return m;
   }
 
@@ -143,7 +146,15 @@ export class FileClusterMetadata implements ClusterMetadata {
   }
 
   finalizedFeatures(): FinalizedFeatures {
-    return FEATURES;
+    return this.features;
+  }
+
+  async updateFinalizedFeatures(updates: readonly { name: string; level: number }[]): Promise<FinalizedFeatures> {
+    const features = withFeatureLevels(this.features, updates);
+    this.features = features;
+    await this.track(this.featuresFile.save(features));
+    this.emit({ kind: "features", features });
+    return features;
   }
 
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void {

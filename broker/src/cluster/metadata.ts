@@ -100,6 +100,8 @@ export interface ClusterMetadata {
   releaseProducerIds(block: ProducerIdBlock, firstUnused: bigint): Promise<void>;
 
   finalizedFeatures(): FinalizedFeatures;
+  /** Sets the finalized level of each named feature (0: no longer finalized); answers the new set. */
+  updateFinalizedFeatures(updates: readonly { name: string; level: number }[]): Promise<FinalizedFeatures>;
 
   /** Calls `listener` for every later change of `kind`; the returned function stops it. */
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void;

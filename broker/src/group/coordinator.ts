@@ -2,7 +2,9 @@ import type { ConsumerGroupHeartbeatRequest } from "@tskafka/protocol";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
+import type { AppendOptions } from "../log/partition-log.js";
 import type { Logger } from "../logger.js";
+import type { TxnMarker } from "../txn/marker.js";
 import type { JoinParams, JoinResult, SyncResult } from "./classic-group.js";
 import type { HeartbeatResult } from "./consumer-group.js";
 import { OffsetExpiry } from "./expiry.js";
@@ -11,17 +13,19 @@ import { OffsetStore, type CommitRequest, type FetchedOffsets, type TopicPartiti
 import type { OffsetsTopic } from "./offsets-topic.js";
 import { groupTombstone } from "./records.js";
 import { GroupRegistry, type Group, type GroupListing } from "./registry.js";
+import { commitTxnOffsets, type TxnCommitRequest, type TxnOffsetCommitHost } from "./txn-offsets.js";
 
 /**
  * The group coordinator of this node (the only one): the requests of both group protocols and of
  * offsets are checked here and routed to their parts, which it wires together and starts and stops:
- * the groups (`registry.ts`), their committed offsets (`offset-store.ts`), offset expiry (`expiry.ts`),
- * all of them writing to `__consumer_offsets` through one ordered writer (`log-writer.ts`) and reloaded
- * from it at start-up (`offsets-topic.ts`).
+ * the groups (`registry.ts`), their committed offsets (`offset-store.ts`) and transactional ones
+ * (`txn-offsets.ts`), offset expiry (`expiry.ts`), all of them writing to `__consumer_offsets` through
+ * one ordered writer (`log-writer.ts`) and reloaded from it at start-up (`offsets-topic.ts`).
  */
 
 export type { Group, GroupListing } from "./registry.js";
 export type { CommitRequest, CommittedOffset, FetchedOffsets, TopicPartitionErrors } from "./offset-store.js";
+export type { TxnCommitRequest } from "./txn-offsets.js";
 
 /** What the coordinator uses of the broker. */
 export interface CoordinatorHost {
@@ -29,10 +33,20 @@ export interface CoordinatorHost {
   readonly config: BrokerConfig;
   readonly log: Logger;
   readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "topics">;
+  /**
+   * The transaction coordinator's part in a TxnOffsetCommit, asked before its write when present (Kafka's
+   * transaction verification, KIP-890): from v5 (transactions v2) it adds `__consumer_offsets-<partition>`
+   * to the producer's transaction, as AddOffsetsToTxn does in v1. Resolves to an error code (NONE: go on),
+   * which every partition of the request then carries. Absent: offsets are written unchecked.
+   */
+  verifyTxnOffsetCommit?(req: TxnCommitRequest, offsetsPartition: number): Promise<number>;
 }
 
 /** What the coordinator uses of `__consumer_offsets`: creation, placement, appends, and the replay at start-up. */
-export type CoordinatorTopic = Pick<OffsetsTopic, "ensureCreated" | "partitionFor" | "append" | "load" | "partitions">;
+export type CoordinatorTopic = Pick<
+  OffsetsTopic,
+  "ensureCreated" | "partitionFor" | "append" | "appendTxn" | "appendMarker" | "load" | "partitions"
+>;
 
 /** The coordinator's operations that handlers use. */
 export type GroupService = Pick<
@@ -43,6 +57,8 @@ export type GroupService = Pick<
   | "leave"
   | "consumerHeartbeat"
   | "commitOffsets"
+  | "commitTxnOffsets"
+  | "completeTransaction"
   | "fetchOffsets"
   | "deleteOffsets"
   | "list"
@@ -56,6 +72,7 @@ export class GroupCoordinator {
   private readonly registry: GroupRegistry;
   private readonly offsets: OffsetStore;
   private readonly expiry: OffsetExpiry<Group>;
+  private readonly txnHost: TxnOffsetCommitHost;
 
   constructor(
     private readonly host: CoordinatorHost,
@@ -88,6 +105,27 @@ export class GroupCoordinator {
     this.writer = writer;
     this.registry = registry;
     this.offsets = offsets;
+    this.txnHost = this.makeTxnHost();
+  }
+
+  private makeTxnHost(): TxnOffsetCommitHost {
+    const { host, topic, writer, registry, offsets } = this;
+    const txnHost: TxnOffsetCommitHost = {
+      get config() {
+        return host.config;
+      },
+      metadata: host.metadata,
+      store: offsets,
+      group: (groupId) => registry.get(groupId),
+      createSimpleGroup: (groupId) => void registry.createClassic(groupId),
+      writeTxn: (groupId, records, producerId, producerEpoch) =>
+        writer.run(topic.partitionFor(groupId), `group ${groupId}`, () =>
+          topic.appendTxn(groupId, records, producerId, producerEpoch),
+        ),
+    };
+    if (host.verifyTxnOffsetCommit !== undefined)
+      txnHost.verify = (req) => host.verifyTxnOffsetCommit!(req, topic.partitionFor(req.groupId));
+    return txnHost;
   }
 
   private get props(): BrokerConfig["props"] {
@@ -108,11 +146,16 @@ export class GroupCoordinator {
 
   async load(): Promise<void> {
     const started = Date.now();
-    const n = await this.topic.load((r) => {
-      if (r.type === "offset") this.offsets.replay(r.group, r.topic, r.partition, r.value);
-      else this.registry.replay(r);
+    const n = await this.topic.load({
+      record: (r, producerId) => {
+        if (r.type === "offset") this.offsets.replay(r.group, r.topic, r.partition, r.value, producerId);
+        else this.registry.replay(r);
+      },
+      marker: (partition, producerId, committed) =>
+        void this.offsets.completeTxn(producerId, committed, (g) => this.topic.partitionFor(g) === partition),
     });
-    this.registry.finishLoad(this.offsets.groupIds());
+    // Offsets staged without a marker stay staged: the transaction coordinator completes them after its load.
+    this.registry.finishLoad(new Set([...this.offsets.groupIds(), ...this.offsets.pending.groupIds()]));
     if (n > 0)
       this.host.log.info(
         `loaded ${this.registry.size} groups from ${n} records of ${this.topic.partitions} offsets partitions in ${Date.now() - started} ms`,
@@ -245,12 +288,45 @@ export class GroupCoordinator {
     return this.offsets.commit(req);
   }
 
+  /** OffsetFetch; `requireStable` (v7+): UNSTABLE_OFFSET_COMMIT for partitions a transaction has yet to decide. */
   fetchOffsets(
     groupId: string,
     topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
     member: { memberId: string | null; memberEpoch: number } | null,
+    requireStable = false,
   ): FetchedOffsets {
-    return this.offsets.fetch(groupId, topics, member);
+    return this.offsets.fetch(groupId, topics, member, requireStable);
+  }
+
+  // --- transactional offsets ---
+
+  /**
+   * TxnOffsetCommit: checked as Kafka checks it, written to the group's `__consumer_offsets` partition as
+   * one transactional batch of the producer, then staged until `completeTransaction`. The producer is not
+   * looked up: the log fences an older epoch (INVALID_PRODUCER_EPOCH).
+   */
+  commitTxnOffsets(req: TxnCommitRequest): Promise<TopicPartitionErrors[]> {
+    return commitTxnOffsets(this.txnHost, req);
+  }
+
+  /**
+   * Ends `marker.producerId`'s transaction on `__consumer_offsets-<offsetsPartition>`: appends the marker
+   * (after every write queued on the partition), then its staged offsets of the groups there become
+   * committed offsets (COMMIT) or go (ABORT). Resolves to the marker's error code; on an error nothing
+   * changes (the transaction coordinator retries). `opts` go to the log's `appendMarker` (the
+   * transaction version, which decides the marker's epoch check).
+   */
+  async completeTransaction(offsetsPartition: number, marker: TxnMarker, opts?: AppendOptions): Promise<number> {
+    const error = await this.writer.run(offsetsPartition, `marker on partition ${offsetsPartition}`, () =>
+      this.topic.appendMarker(offsetsPartition, marker, opts),
+    );
+    if (error !== ErrorCode.NONE) return error;
+    const inScope = (groupId: string) => this.topic.partitionFor(groupId) === offsetsPartition;
+    for (const groupId of this.offsets.completeTxn(marker.producerId, marker.committed, inScope)) {
+      // A group removed meanwhile comes back as a simple group, as Kafka makes one for offsets of an unknown group.
+      if (this.registry.get(groupId) === undefined) this.registry.createClassic(groupId);
+    }
+    return ErrorCode.NONE;
   }
 
   /** OffsetDelete: only for topics the group is not consuming. */

@@ -10,6 +10,8 @@ import { groupTombstone, offsetCommitRecord, type CoordinatorRecord } from "./re
  * retention are deleted (for a classic group, counted from when it became empty, if later), and so are
  * the offsets of topics a group with members no longer subscribes to; an empty group left without
  * offsets goes too. An offset committed with its own retention (OffsetCommit v2-4) expires at its own time.
+ * As in Kafka, an open transaction holds things back: an offset with a transactional offset staged for
+ * its partition does not expire, and a group with a transaction open is not removed.
  */
 
 /** What expiry sees of a classic group (ClassicGroup is one). */
@@ -43,7 +45,7 @@ export interface OffsetExpiryHost<G extends ExpiryGroup> {
     readonly props: Pick<BrokerConfig["props"], "offsets.retention.minutes" | "offsets.retention.check.interval.ms">;
   };
   readonly log: Pick<Logger, "info">;
-  readonly offsets: Pick<OffsetStore, "committed" | "delete" | "has">;
+  readonly offsets: Pick<OffsetStore, "committed" | "delete" | "has" | "hasPending" | "hasPendingGroup">;
   /** Every group now (a copy: groups may be removed during a pass). */
   groups(): readonly G[];
   /** Removes an expired group (its tombstone is written by expiry). */
@@ -90,7 +92,7 @@ export class OffsetExpiry<G extends ExpiryGroup> {
               ? Math.max(group.stateTimestamp, o.commitTimestamp)
               : o.commitTimestamp;
           const expiresAt = o.expireTimestamp >= 0 ? o.expireTimestamp : base + retentionMs;
-          if (now < expiresAt) continue;
+          if (now < expiresAt || this.host.offsets.hasPending(group.groupId, topic, partition)) continue;
           records.push(offsetCommitRecord(group.groupId, topic, partition, null));
           doomed.push({ topic, partition });
         }
@@ -98,7 +100,7 @@ export class OffsetExpiry<G extends ExpiryGroup> {
       for (const d of doomed) this.host.offsets.delete(group.groupId, d.topic, d.partition);
       expired += doomed.length;
       const idle = empty && (group.kind === "consumer" || group.state === "Empty");
-      if (idle && !this.host.offsets.has(group.groupId)) {
+      if (idle && !this.host.offsets.has(group.groupId) && !this.host.offsets.hasPendingGroup(group.groupId)) {
         records.push(groupTombstone(group.kind, group.groupId));
         this.host.removeGroup(group);
       }

@@ -25,14 +25,19 @@ export class GroupLogWriter {
   /** Appends after every earlier write to the group's partition; resolves to an error code (NONE on success). */
   write(groupId: string, records: CoordinatorRecord[]): Promise<number> {
     if (records.length === 0) return Promise.resolve(ErrorCode.NONE);
-    const partition = this.topic.partitionFor(groupId);
+    return this.run(this.topic.partitionFor(groupId), `group ${groupId}`, () => this.topic.append(groupId, records));
+  }
+
+  /**
+   * Runs `append` (any append to `partition`: transactional records, a marker) after every earlier write
+   * to the partition, in the same order; resolves to its error code, UNKNOWN_SERVER_ERROR if it threw.
+   */
+  run(partition: number, what: string, append: () => Promise<number>): Promise<number> {
     const previous = this.chains.get(partition) ?? Promise.resolve(ErrorCode.NONE);
-    const next = previous
-      .then(() => this.topic.append(groupId, records))
-      .catch((e: unknown) => {
-        this.log.error(`group ${groupId}: ${(e as Error).message}`);
-        return ErrorCode.UNKNOWN_SERVER_ERROR;
-      });
+    const next = previous.then(append).catch((e: unknown) => {
+      this.log.error(`${what}: ${(e as Error).message}`);
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+    });
     this.chains.set(partition, next);
     void next.then(() => {
       if (this.chains.get(partition) === next) this.chains.delete(partition);

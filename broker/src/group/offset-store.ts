@@ -5,11 +5,13 @@ import { ErrorCode } from "../errors.js";
 import type { ClassicState } from "./classic-group.js";
 import type { ConsumerGroupState } from "./consumer-group.js";
 import { offsetCommitRecord, type CoordinatorRecord } from "./records.js";
+import { PendingTxnOffsets } from "./txn-offsets.js";
 
 /**
  * The committed offsets of every group: OffsetCommit, OffsetFetch and OffsetDelete with Kafka's checks,
  * over an in-memory map that `__consumer_offsets` is the durable copy of. A commit is in the map only
  * once its record is written; the group-level checks (generation, member epoch) ask the group.
+ * Transactional offsets wait in `pending` (see `txn-offsets.ts`) until their transaction's marker.
  */
 
 export interface CommittedOffset {
@@ -19,6 +21,12 @@ export interface CommittedOffset {
   commitTimestamp: number;
   /** Set only by OffsetCommit v1-4 with an explicit retention; -1 otherwise. */
   expireTimestamp: number;
+  /**
+   * Where its record lies in the log order of its `__consumer_offsets` partition (larger: later), given
+   * when it is applied or staged. A transaction's commit replaces only an offset written before its own
+   * (Kafka compares record offsets), so a plain commit made while the transaction was open stays.
+   */
+  order?: number;
 }
 
 export interface CommitRequest {
@@ -97,9 +105,27 @@ export interface OffsetStoreHost {
   write(groupId: string, records: CoordinatorRecord[]): Promise<number>;
 }
 
+/** A partition whose offset a transaction has yet to decide (OffsetFetch with requireStable). */
+function unstable(partitionIndex: number): FetchedOffsets["topics"][number]["partitions"][number] {
+  return {
+    partitionIndex,
+    committedOffset: -1n,
+    committedLeaderEpoch: -1,
+    metadata: "",
+    errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+  };
+}
+
 export class OffsetStore {
   /** group -> topic -> partition -> offset */
   private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+  /** Transactional offsets not committed yet, by producer. */
+  readonly pending = new PendingTxnOffsets();
+  /**
+   * The log order of applied and staged offsets: records are applied in the order they reach their
+   * partition's log (writes to a partition are chained; loading replays in log order).
+   */
+  private clock = 0;
 
   constructor(private readonly host: OffsetStoreHost) {}
 
@@ -123,11 +149,12 @@ export class OffsetStore {
     if (byTopic === undefined) this.offsets.set(groupId, (byTopic = new Map()));
     let byPartition = byTopic.get(topic);
     if (byPartition === undefined) byTopic.set(topic, (byPartition = new Map()));
-    byPartition.set(partition, o);
+    byPartition.set(partition, o.order === undefined ? { ...o, order: ++this.clock } : o);
   }
 
-  /** Drops one committed offset, and the maps that become empty with it. */
+  /** Drops one committed offset, and the maps that become empty with it; a tombstone drops staged ones too. */
   delete(groupId: string, topic: string, partition: number): void {
+    this.pending.remove(groupId, topic, partition);
     const byTopic = this.offsets.get(groupId);
     const byPartition = byTopic?.get(topic);
     if (byTopic === undefined || byPartition === undefined) return;
@@ -136,33 +163,83 @@ export class OffsetStore {
     if (byTopic.size === 0) this.offsets.delete(groupId);
   }
 
-  /** Forgets every offset of a group (once its deletion is written). */
+  /** Forgets every offset of a group, committed or staged (once its deletion is written). */
   drop(groupId: string): void {
     this.offsets.delete(groupId);
+    this.pending.dropGroup(groupId);
   }
 
-  /** The tombstones that delete every offset of a group. */
+  /** The tombstones that delete every offset of a group, staged ones included (one per partition). */
   tombstones(groupId: string): CoordinatorRecord[] {
     const records: CoordinatorRecord[] = [];
-    for (const [topic, parts] of this.offsets.get(groupId) ?? []) {
+    const committed = this.offsets.get(groupId);
+    for (const [topic, parts] of committed ?? []) {
       for (const partition of parts.keys()) records.push(offsetCommitRecord(groupId, topic, partition, null));
+    }
+    for (const [topic, parts] of this.pending.partitionsOf(groupId)) {
+      for (const partition of parts) {
+        if (committed?.get(topic)?.has(partition) !== true)
+          records.push(offsetCommitRecord(groupId, topic, partition, null));
+      }
     }
     return records;
   }
 
-  /** An offset record read back from `__consumer_offsets` (null: a tombstone). */
-  replay(groupId: string, topic: string, partition: number, v: OffsetCommitValue | null): void {
+  /**
+   * An offset record read back from `__consumer_offsets` (null: a tombstone); `producerId` is the
+   * producer of a transactional batch, whose offsets are staged until its marker.
+   */
+  replay(groupId: string, topic: string, partition: number, v: OffsetCommitValue | null, producerId = -1n): void {
     if (v === null) {
       this.delete(groupId, topic, partition);
       return;
     }
-    this.set(groupId, topic, partition, {
+    const o: CommittedOffset = {
       offset: v.offset,
       leaderEpoch: v.leaderEpoch,
       metadata: v.metadata,
       commitTimestamp: Number(v.commitTimestamp),
       expireTimestamp: Number(v.expireTimestamp),
-    });
+    };
+    if (producerId >= 0n) this.stage(producerId, groupId, topic, partition, o);
+    else this.set(groupId, topic, partition, o);
+  }
+
+  // --- transactional offsets ---
+
+  /** Stages an offset of a producer's transaction (written, not visible). */
+  stage(producerId: bigint, groupId: string, topic: string, partition: number, o: CommittedOffset): void {
+    this.pending.stage(producerId, groupId, topic, partition, { ...o, order: ++this.clock });
+  }
+
+  /**
+   * A producer's transaction ended (its marker is written) on the partition whose groups `inScope`
+   * accepts: on commit its staged offsets become the committed ones, unless a commit written after them
+   * is there; on abort they go. Returns the groups that got offsets.
+   */
+  completeTxn(producerId: bigint, committed: boolean, inScope: (groupId: string) => boolean): string[] {
+    const taken = this.pending.take(producerId, inScope);
+    if (!committed) return [];
+    for (const [groupId, topics] of taken) {
+      for (const [topic, parts] of topics) {
+        for (const [partition, o] of parts) {
+          const existing = this.offsets.get(groupId)?.get(topic)?.get(partition);
+          if (existing !== undefined && (existing.order ?? 0) > (o.order ?? 0)) continue;
+          this.set(groupId, topic, partition, o);
+        }
+      }
+    }
+    return [...taken.keys()];
+  }
+
+  /** Whether a transaction has an offset staged for the partition of the group. */
+  hasPending(groupId: string, topic: string, partition: number): boolean {
+    return this.pending.has(groupId, topic, partition);
+  }
+
+  /** Whether the group has a transaction open. */
+  hasPendingGroup(groupId: string): boolean {
+    return this.pending.hasGroup(groupId);
   }
 
   // --- OffsetCommit ---
@@ -254,10 +331,15 @@ export class OffsetStore {
 
   // --- OffsetFetch ---
 
+  /**
+   * OffsetFetch. With `requireStable` (v7+), a partition with a transactional offset staged answers
+   * UNSTABLE_OFFSET_COMMIT (the client retries until the transaction ends), as Kafka does.
+   */
   fetch(
     groupId: string,
     topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
     member: { memberId: string | null; memberEpoch: number } | null,
+    requireStable = false,
   ): FetchedOffsets {
     const group = this.host.group(groupId);
     if (member !== null && member.memberEpoch >= 0 && group?.kind === "consumer") {
@@ -271,13 +353,17 @@ export class OffsetStore {
         if (parts.size === 0) continue;
         out.push({
           name,
-          partitions: [...parts].map(([partitionIndex, o]) => ({
-            partitionIndex,
-            committedOffset: o.offset,
-            committedLeaderEpoch: o.leaderEpoch,
-            metadata: o.metadata,
-            errorCode: ErrorCode.NONE,
-          })),
+          partitions: [...parts].map(([partitionIndex, o]) =>
+            requireStable && this.pending.has(groupId, name, partitionIndex)
+              ? unstable(partitionIndex)
+              : {
+                  partitionIndex,
+                  committedOffset: o.offset,
+                  committedLeaderEpoch: o.leaderEpoch,
+                  metadata: o.metadata,
+                  errorCode: ErrorCode.NONE,
+                },
+          ),
         });
       }
       return { errorCode: ErrorCode.NONE, topics: out };
@@ -287,6 +373,7 @@ export class OffsetStore {
       out.push({
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => {
+          if (requireStable && this.pending.has(groupId, t.name, partitionIndex)) return unstable(partitionIndex);
           const o = parts?.get(partitionIndex);
           return {
             partitionIndex,
@@ -326,7 +413,11 @@ export class OffsetStore {
         if (this.host.metadata.topic(t.name) === undefined)
           return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if (subscribed.has(t.name)) return { partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
-        if (this.offsets.get(groupId)?.get(t.name)?.has(partitionIndex) === true) {
+        // A staged offset gets its tombstone too (Kafka's replay drops staged offsets with it).
+        if (
+          this.offsets.get(groupId)?.get(t.name)?.has(partitionIndex) === true ||
+          this.pending.has(groupId, t.name, partitionIndex)
+        ) {
           records.push(offsetCommitRecord(groupId, t.name, partitionIndex, null));
           removed.push({ topic: t.name, partition: partitionIndex });
         }

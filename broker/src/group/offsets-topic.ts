@@ -1,28 +1,70 @@
-import { buildRecordBatch, decodeRecordBatches, isControlBatch } from "@tskafka/protocol";
+import {
+  BatchAttributes,
+  buildRecordBatch,
+  ControlRecordType,
+  isControlBatch,
+  readControlRecordKey,
+  type RecordBatch,
+} from "@tskafka/protocol";
 import type { FetchWaiters } from "../cluster/fetch-waiters.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import type { TopicAdmin } from "../cluster/topic-admin.js";
 import type { BrokerConfig } from "../config.js";
 import type { LogManager } from "../log/log-manager.js";
+import type { AppendOptions, PartitionLog } from "../log/partition-log.js";
 import type { Logger } from "../logger.js";
+import { replayPartition } from "../log/replay.js";
 import { ErrorCode } from "../errors.js";
+import type { TxnMarker } from "../txn/marker.js";
 import { offsetsPartitionFor } from "./java-hash.js";
 import { decodeRecord, type CoordinatorRecord, type DecodedRecord } from "./records.js";
 
 export const OFFSETS_TOPIC = "__consumer_offsets";
 /** How much of a partition is read per step while loading. */
 const LOAD_READ_BYTES = 1024 * 1024;
+const INT32_MAX = 2147483647;
+
+/** What loading reports, partition by partition, in log order. */
+export interface LoadVisitor {
+  /** A record; `producerId` is the producer of a transactional batch (its offsets wait for its marker), else -1n. */
+  record(record: DecodedRecord, producerId: bigint): void;
+  /** A transaction marker (COMMIT when `committed`) of `producerId` on `partition`. */
+  marker(partition: number, producerId: bigint, committed: boolean): void;
+}
+
+/** Append errors that concern the producer of a transactional write: passed on as they are (Kafka does). */
+const PRODUCER_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.INVALID_PRODUCER_EPOCH,
+  ErrorCode.PRODUCER_FENCED,
+  ErrorCode.INVALID_TXN_STATE,
+  ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+  ErrorCode.TRANSACTION_ABORTABLE,
+]);
+
+/**
+ * The sequence a coordinator batch of `producerId` must carry to pass the log's idempotence check: 0 in
+ * a new epoch, else one past the producer's last batch on the partition. (Kafka skips that check for
+ * its coordinators' own appends, AppendOrigin.COORDINATOR, and writes 0; our log checks every batch.)
+ */
+function nextSequence(log: PartitionLog, producerId: bigint, producerEpoch: number): number {
+  const entry = log.producerState.producers.get(producerId);
+  if (entry === undefined || entry.epoch !== producerEpoch) return 0;
+  const last = entry.batches[entry.batches.length - 1];
+  if (last === undefined || last.lastSeq === INT32_MAX) return 0;
+  return last.lastSeq + 1;
+}
 
 /**
  * The internal compacted topic that holds committed offsets and group metadata, on the broker's own
- * log store. Writes for one group go to the group's partition as one batch; loading replays every
- * partition from its start.
+ * log store. Writes for one group go to the group's partition as one batch (a transactional one for
+ * TxnOffsetCommit), transaction markers to the partition they end a transaction on; loading replays
+ * every partition from its start.
  */
 /** What the offsets topic uses of the broker. */
 export interface OffsetsTopicHost {
   readonly config: BrokerConfig;
   readonly log: Logger;
-  readonly metadata: ClusterMetadata;
+  readonly metadata: Pick<ClusterMetadata, "topic">;
   readonly topics: Pick<TopicAdmin, "create">;
   readonly logs: Pick<LogManager, "get" | "getOrCreate">;
   readonly fetchWaiters: Pick<FetchWaiters, "notify">;
@@ -63,14 +105,41 @@ export class OffsetsTopic {
   /** Appends records of one group; returns an error code (NONE on success). */
   async append(groupId: string, records: readonly CoordinatorRecord[]): Promise<number> {
     if (records.length === 0) return ErrorCode.NONE;
+    return this.appendBatch(groupId, () => buildRecordBatch(records), "");
+  }
+
+  /**
+   * Appends the offset records of a TxnOffsetCommit as one transactional batch of the producer (its id
+   * and epoch, the transactional attribute): durable, and part of the producer's transaction on the
+   * partition until a marker ends it. Returns an error code.
+   */
+  async appendTxn(
+    groupId: string,
+    records: readonly CoordinatorRecord[],
+    producerId: bigint,
+    producerEpoch: number,
+  ): Promise<number> {
+    if (records.length === 0) return ErrorCode.NONE;
+    const batch = (log: PartitionLog) =>
+      buildRecordBatch(records, {
+        producerId,
+        producerEpoch,
+        baseSequence: nextSequence(log, producerId, producerEpoch),
+        transactional: true,
+      });
+    return this.appendBatch(groupId, batch, ` (transactional, producer ${producerId} epoch ${producerEpoch})`);
+  }
+
+  private async appendBatch(groupId: string, batch: (log: PartitionLog) => Buffer, what: string): Promise<number> {
     await this.ensureCreated();
     const partition = this.partitionFor(groupId);
     const log = await this.host.logs.getOrCreate(OFFSETS_TOPIC, partition);
-    const result = await log.append(buildRecordBatch(records));
+    const result = await log.append(batch(log));
     if (result.errorCode !== ErrorCode.NONE) {
       this.host.log.warn(
-        `group ${groupId}: writing to ${OFFSETS_TOPIC}-${partition} failed with error ${result.errorCode}`,
+        `group ${groupId}: writing to ${OFFSETS_TOPIC}-${partition}${what} failed with error ${result.errorCode}`,
       );
+      if (what !== "" && PRODUCER_ERRORS.has(result.errorCode)) return result.errorCode;
       return result.errorCode === ErrorCode.MESSAGE_TOO_LARGE || result.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE
         ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
         : ErrorCode.UNKNOWN_SERVER_ERROR;
@@ -79,31 +148,63 @@ export class OffsetsTopic {
     return ErrorCode.NONE;
   }
 
-  /** Replays every partition from its log start, calling `apply` for each record in log order. */
-  async load(apply: (record: DecodedRecord) => void): Promise<number> {
+  /**
+   * Appends a transaction marker to one partition (the log checks the producer's epoch, by the
+   * transaction version in `opts`); returns the log's error code as it is, for the transaction
+   * coordinator to act on.
+   */
+  async appendMarker(partition: number, marker: TxnMarker, opts?: AppendOptions): Promise<number> {
+    await this.ensureCreated();
+    if (partition < 0 || partition >= this.partitions) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const log = await this.host.logs.getOrCreate(OFFSETS_TOPIC, partition);
+    const result = await log.appendMarker(marker, opts);
+    if (result.errorCode !== ErrorCode.NONE) {
+      const kind = marker.committed ? "COMMIT" : "ABORT";
+      this.host.log.warn(
+        `${kind} marker of producer ${marker.producerId} on ${OFFSETS_TOPIC}-${partition} failed with error ${result.errorCode}`,
+      );
+      return result.errorCode;
+    }
+    this.host.fetchWaiters.notify(OFFSETS_TOPIC, partition);
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * Replays every partition from its log start, in log order: each record, with the producer of a
+   * transactional batch, and each transaction marker. Returns how many records were replayed.
+   */
+  async load(visit: LoadVisitor): Promise<number> {
     const info = this.host.metadata.topic(OFFSETS_TOPIC);
     if (info === undefined) return 0;
     let count = 0;
     for (let p = 0; p < info.partitions; p++) {
       const log = this.host.logs.get(OFFSETS_TOPIC, p);
       if (log === undefined) continue;
-      let offset = log.logStartOffset;
-      while (offset < log.logEndOffset) {
-        const read = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true });
-        if (read.errorCode !== ErrorCode.NONE || read.records.length === 0) break;
-        for (const batch of decodeRecordBatches(read.records)) {
-          offset = batch.baseOffset + BigInt(batch.lastOffsetDelta) + 1n;
-          if (isControlBatch(batch)) continue;
-          for (const r of batch.records) {
-            if (r.key === null) continue;
-            const decoded = decodeRecord(r.key, r.value);
-            if (decoded === undefined) continue;
-            apply(decoded);
-            count++;
-          }
-        }
-      }
+      await replayPartition(log, LOAD_READ_BYTES, (batch) => (count += replayBatch(p, batch, visit)));
     }
     return count;
   }
+}
+
+/** One stored batch: its marker, or its records; returns how many records were replayed. */
+function replayBatch(partition: number, batch: RecordBatch, visit: LoadVisitor): number {
+  if (isControlBatch(batch)) {
+    const key = batch.records[0]?.key ?? null;
+    // An empty control batch is a marker the cleaner removed; an unknown control type is skipped.
+    if (key === null || key.length < 4) return 0;
+    const type = readControlRecordKey(key).type;
+    if (type === ControlRecordType.commit || type === ControlRecordType.abort)
+      visit.marker(partition, batch.producerId, type === ControlRecordType.commit);
+    return 0;
+  }
+  const producerId = (batch.attributes & BatchAttributes.transactional) !== 0 ? batch.producerId : -1n;
+  let count = 0;
+  for (const r of batch.records) {
+    if (r.key === null) continue;
+    const decoded = decodeRecord(r.key, r.value);
+    if (decoded === undefined) continue;
+    visit.record(decoded, producerId);
+    count++;
+  }
+  return count;
 }

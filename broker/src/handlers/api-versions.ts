@@ -5,7 +5,7 @@ import { defineHandler } from "./handler.js";
 
 /**
  * ApiVersions v0-5: the versions of every API this broker serves, built from the handler registry, and
- * from v3 the supported and finalized features. v5 (KIP-1242) lets a client name the cluster and node it
+ * from v3 the supported and finalized features (group.version, transaction.version). v5 (KIP-1242) lets a client name the cluster and node it
  * meant to reach; another one is REBOOTSTRAP_REQUIRED. An unsupported ApiVersions version is answered by
  * the connection in v0 format (KIP-511).
  */
@@ -23,7 +23,8 @@ export const apiVersionsHandler = defineHandler({
       ctx.apiVersion < 3
         ? {}
         : {
-            supportedFeatures: SUPPORTED_FEATURES.map((f) => ({
+            // Before v4 a feature whose minimum is 0 is left out, as Kafka does (older clients refuse it).
+            supportedFeatures: SUPPORTED_FEATURES.filter((f) => ctx.apiVersion >= 4 || f.minVersion > 0).map((f) => ({
               name: f.name,
               minVersion: f.minVersion,
               maxVersion: f.maxVersion,

@@ -12,7 +12,7 @@ import { FetchSession, type SessionPartition } from "../cluster/fetch-sessions.j
 import { FetchWaiters } from "../cluster/fetch-waiters.js";
 import { leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
-import type { PartitionLog } from "../log/partition-log.js";
+import type { PartitionLog, ReadOptions } from "../log/partition-log.js";
 import { defineHandler } from "./handler.js";
 
 interface Wanted {
@@ -42,9 +42,12 @@ const ZERO_COPY_MIN_BYTES = 4096;
  * partitions that changed (or are to be forgotten), and get back only partitions with news. Epoch -1
  * closes a session. A fetch that finds fewer than MinBytes waits up to MaxWaitMs and is woken by
  * appends to its partitions. Stored batches are sent as they are on disk; v0-3 clients get them
- * down-converted to the message format they read (magic 0 or 1). As Kafka 4.4 does, a negative MaxBytes
- * or PartitionMaxBytes is answered per partition with UNKNOWN_SERVER_ERROR and no offsets; a negative
- * MinBytes or MaxWaitMs answers at once.
+ * down-converted to the message format they read (magic 0 or 1). From v4, isolation_level read_committed
+ * reads only below each partition's last stable offset and gets the aborted transactions overlapping what
+ * it reads (read_uncommitted gets null there); every partition reports its last stable offset. A fetch
+ * waiting for MinBytes is woken by appends and by transaction markers (which move the last stable offset)
+ * alike. As Kafka 4.4 does, a negative MaxBytes or PartitionMaxBytes is answered per partition with
+ * UNKNOWN_SERVER_ERROR and no offsets; a negative MinBytes or MaxWaitMs answers at once.
  */
 export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
@@ -116,7 +119,7 @@ export const fetchHandler = defineHandler({
     let closed = false;
     void ctx.closed.then(() => (closed = true));
     for (;;) {
-      const { bytes, errors } = await readAll(wanted, maxBytes, version);
+      const { bytes, errors } = await readAll(wanted, maxBytes, scope);
       const remaining = deadline - Date.now();
       if (bytes >= request.minBytes || errors || remaining <= 0 || wanted.length === 0) break;
       await services.fetchWaiters.wait(keys, remaining, ctx.closed);
@@ -245,13 +248,18 @@ function respond(wanted: readonly Wanted[], incremental: boolean): FetchResponse
 async function readAll(
   wanted: readonly Wanted[],
   maxBytes: number,
-  version: number,
+  scope: FetchScope,
 ): Promise<{ bytes: number; errors: boolean }> {
+  const version = scope.version;
+  const options: ReadOptions = {
+    minOneBatch: true,
+    isolation: scope.readCommitted ? "read_committed" : "read_uncommitted",
+  };
   let bytes = 0;
   let errors = false;
   const results = await Promise.all(
     // Reads run concurrently, so the response budget is split in order afterwards.
-    wanted.map((w) => (w.log === undefined ? undefined : w.log.read(w.fetchOffset, w.maxBytes, { minOneBatch: true }))),
+    wanted.map((w) => (w.log === undefined ? undefined : w.log.read(w.fetchOffset, w.maxBytes, options))),
   );
   for (let i = 0; i < wanted.length; i++) {
     const r = results[i];
@@ -269,11 +277,12 @@ async function readAll(
       continue;
     }
     out.highWatermark = r.highWatermark;
-    out.lastStableOffset = r.highWatermark;
+    out.lastStableOffset = r.lastStableOffset;
     out.logStartOffset = r.logStartOffset;
     let records = r.records;
     // Kafka's budget: the first non-empty partition may exceed it by one batch, later ones may not.
     if (bytes > 0 && bytes + records.length > maxBytes) records = Buffer.alloc(0);
+    if (scope.readCommitted) out.abortedTransactions = records.length > 0 ? r.abortedTransactions : [];
     if (records.length > 0 && version <= 3) records = recordBatchesToMessageSet(records, version <= 1 ? 0 : 1);
     out.records = records;
     bytes += records.length;

@@ -6,8 +6,8 @@ const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
 
 /**
- * FindCoordinator v0-6: this node coordinates every group; the first lookup creates
- * `__consumer_offsets`. Transactions are not served, so their coordinator is never available.
+ * FindCoordinator v0-6: this node coordinates every group and every transactional id; the first lookup
+ * creates `__consumer_offsets` (groups, key type 0) or `__transaction_state` (transactions, key type 1).
  * From v4 many keys are looked up at once (`coordinatorKeys`).
  */
 export const findCoordinatorHandler = defineHandler({
@@ -34,12 +34,11 @@ async function lookup(keyType: number, ctx: RequestContext): Promise<Omit<FindCo
     host: "",
     port: -1,
   });
-  if (keyType === KEY_TYPE_TRANSACTION)
-    return unavailable(ErrorCode.COORDINATOR_NOT_AVAILABLE, "transactions are not supported by this broker");
-  if (keyType !== KEY_TYPE_GROUP)
+  if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION)
     return unavailable(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`);
   try {
-    await ctx.services.groups.ensureOffsetsTopic();
+    if (keyType === KEY_TYPE_TRANSACTION) await ctx.services.transactions.ensureStateTopic();
+    else await ctx.services.groups.ensureOffsetsTopic();
   } catch (e) {
     return unavailable(ErrorCode.COORDINATOR_NOT_AVAILABLE, (e as Error).message);
   }

@@ -22,6 +22,7 @@ import { heartbeatHandler } from "./heartbeat.js";
 import { leaveGroupHandler } from "./leave-group.js";
 import { offsetCommitHandler } from "./offset-commit.js";
 import { offsetFetchHandler } from "./offset-fetch.js";
+import { txnOffsetCommitHandler } from "./txn-offset-commit.js";
 import { describeGroupsHandler } from "./describe-groups.js";
 import { listGroupsHandler } from "./list-groups.js";
 import { deleteGroupsHandler } from "./delete-groups.js";
@@ -30,6 +31,13 @@ import { consumerGroupHeartbeatHandler } from "./consumer-group-heartbeat.js";
 import { consumerGroupDescribeHandler } from "./consumer-group-describe.js";
 import { updateFeaturesHandler } from "./update-features.js";
 import { listConfigResourcesHandler } from "./list-config-resources.js";
+import { addPartitionsToTxnHandler } from "./add-partitions-to-txn.js";
+import { addOffsetsToTxnHandler } from "./add-offsets-to-txn.js";
+import { endTxnHandler } from "./end-txn.js";
+import { writeTxnMarkersHandler } from "./write-txn-markers.js";
+import { describeTransactionsHandler } from "./describe-transactions.js";
+import { listTransactionsHandler } from "./list-transactions.js";
+import { describeProducersHandler } from "./describe-producers.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -56,6 +64,7 @@ export const HANDLERS: readonly Handler[] = [
   leaveGroupHandler,
   offsetCommitHandler,
   offsetFetchHandler,
+  txnOffsetCommitHandler,
   describeGroupsHandler,
   listGroupsHandler,
   deleteGroupsHandler,
@@ -64,4 +73,11 @@ export const HANDLERS: readonly Handler[] = [
   consumerGroupDescribeHandler,
   updateFeaturesHandler,
   listConfigResourcesHandler,
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  writeTxnMarkersHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
+  describeProducersHandler,
 ];

@@ -6,6 +6,8 @@ import {
 } from "@tskafka/protocol";
 import { LEADER_EPOCH, leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
+import type { PartitionLog } from "../log/partition-log.js";
+import type { TimestampOffset } from "../log/segment.js";
 import { defineHandler } from "./handler.js";
 
 const LATEST = -1n;
@@ -14,6 +16,14 @@ const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL = -4n;
 const LATEST_TIERED = -5n;
 const EARLIEST_PENDING_UPLOAD = -6n;
+
+const READ_COMMITTED = 1;
+
+/** A lookup's result if a consumer of that isolation level may fetch it: below the LSO, or the high watermark. */
+function fetchable(found: TimestampOffset | null, log: PartitionLog, readCommitted: boolean): TimestampOffset | null {
+  if (found === null) return null;
+  return found.offset < (readCommitted ? log.lastStableOffset : log.highWatermark) ? found : null;
+}
 
 /** The first version each special timestamp may be asked in; another negative one is never valid. */
 function firstVersionFor(ts: bigint): number {
@@ -29,10 +39,13 @@ function firstVersionFor(ts: bigint): number {
  * ListOffsets v0-11: latest (-1), earliest (-2), max timestamp (-3, v7+), earliest local (-4, the
  * earliest without tiered storage), latest tiered (-5) and earliest pending upload (-6, v11, KIP-1023:
  * both none without tiered storage, as Kafka answers), or the first offset whose timestamp is at or
- * after a given one, through the time index. v0 answers in its old offsets list. v10's timeout is for
- * reads from remote storage, which we do not have. A current leader epoch newer than ours (v4+) is
- * UNKNOWN_LEADER_EPOCH (KIP-320). As Kafka 4.4, a special timestamp asked in a version before its own,
- * or a negative timestamp without a meaning, is UNSUPPORTED_VERSION.
+ * after a given one, through the time index. Under isolation level read_committed (v2+) latest is the
+ * last stable offset, and a timestamp or max-timestamp lookup that lands at or past it finds nothing, as
+ * in Kafka (under read_uncommitted the bound is the high watermark, which here is the log end). v0
+ * answers in its old offsets list. v10's timeout is for reads from remote storage, which we do not have.
+ * A current leader epoch newer than ours (v4+) is UNKNOWN_LEADER_EPOCH (KIP-320). As Kafka 4.4, a special
+ * timestamp asked in a version before its own, or a negative timestamp without a meaning, is
+ * UNSUPPORTED_VERSION.
  */
 export const listOffsetsHandler = defineHandler({
   apiKey: ApiKey.ListOffsets,
@@ -49,6 +62,7 @@ export const listOffsetsHandler = defineHandler({
     });
   },
   async handle(request, ctx) {
+    const readCommitted = ctx.apiVersion >= 2 && request.isolationLevel === READ_COMMITTED;
     const topics: ListOffsetsResponseListOffsetsTopicResponse[] = [];
     for (const t of request.topics) {
       const partitions = [];
@@ -68,18 +82,18 @@ export const listOffsetsHandler = defineHandler({
           } else if (ts < 0n && ctx.apiVersion < firstVersionFor(ts)) {
             out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
           } else if (ts === LATEST) {
-            offset = log.latestOffset;
+            offset = readCommitted ? log.lastStableOffset : log.latestOffset;
             epoch = LEADER_EPOCH;
           } else if (ts === EARLIEST || ts === EARLIEST_LOCAL) {
             offset = log.earliestOffset;
             epoch = LEADER_EPOCH;
           } else if (ts === MAX_TIMESTAMP) {
-            const found = await log.maxTimestampOffset();
+            const found = fetchable(await log.maxTimestampOffset(), log, readCommitted);
             if (found !== null) ({ offset, timestamp, leaderEpoch: epoch } = found);
           } else if (ts === EARLIEST_PENDING_UPLOAD || ts === LATEST_TIERED) {
             // Nothing is in tiered storage here: no offset, as Kafka answers without it.
           } else if (ts >= 0n) {
-            const found = await log.offsetForTimestamp(ts);
+            const found = fetchable(await log.offsetForTimestamp(ts), log, readCommitted);
             if (found !== null) ({ offset, timestamp, leaderEpoch: epoch } = found);
           }
           // Each version carries only its own fields: v0 a list (empty for "none"), v1+ one offset.

@@ -9,6 +9,7 @@ import {
 } from "@tskafka/protocol";
 import type { TopicInfo } from "../cluster/metadata.js";
 import { ErrorCode } from "../errors.js";
+import { checkTransactionalBatch, isTransactionalBatch } from "../txn/write-check.js";
 import { defineHandler, type RequestContext } from "./handler.js";
 
 /** Byte 16 of any record set is its magic: 2 for RecordBatch, 0 or 1 for the legacy MessageSet. */
@@ -26,7 +27,8 @@ const NO_LOG_START_OFFSET: ReadonlySet<number> = new Set([
  * operating system, or the disk when log.flush.interval.messages=1). RecordBatch v2 is stored as
  * received; legacy v0/v1 message sets are up-converted to one v2 batch first, as Kafka does with
  * message format v2. Partitions of one request are appended concurrently. v13 (KIP-516) names topics
- * by id; an id we do not know is UNKNOWN_TOPIC_ID. v12 (KIP-890) only changes transactional produce.
+ * by id; an id we do not know is UNKNOWN_TOPIC_ID. A transactional batch goes in only when its
+ * partition is in the producer's transaction (txn/write-check.ts): v12 (KIP-890) adds it there.
  */
 export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
@@ -57,7 +59,7 @@ export const produceHandler = defineHandler({
         partitionResponses.push(r);
         if (acks !== 0 && acks !== 1 && acks !== -1) r.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
         else if (byId && info === undefined) r.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
-        else pending.push(appendPartition(ctx, info, p.index, p.records, r));
+        else pending.push(appendPartition(ctx, info, p.index, p.records, r, request.transactionalId));
       }
     }
     await Promise.all(pending);
@@ -83,6 +85,7 @@ async function appendPartition(
   partition: number,
   records: Buffer | null,
   out: ProduceResponsePartitionProduceResponse,
+  transactionalId: string | null,
 ): Promise<void> {
   const services = ctx.services;
   const log = services.partitions.logOf(topic, partition);
@@ -102,6 +105,22 @@ async function appendPartition(
     } catch (e) {
       out.errorCode = ErrorCode.CORRUPT_MESSAGE;
       out.errorMessage = e instanceof DecodeError ? e.message : "invalid message set";
+      return;
+    }
+  }
+  if (isTransactionalBatch(batches)) {
+    const name = topic!.name;
+    const refused = await checkTransactionalBatch(
+      services.transactions,
+      transactionalId,
+      ctx.apiVersion,
+      name,
+      partition,
+      batches,
+    );
+    if (refused !== null) {
+      out.errorCode = refused.errorCode;
+      out.errorMessage = refused.errorMessage;
       return;
     }
   }

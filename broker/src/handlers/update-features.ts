@@ -1,20 +1,22 @@
 import { ApiKey, createUpdateFeaturesResponse } from "@tskafka/protocol";
-import { invalidFeatureUpdate, UpgradeType } from "../cluster/features.js";
+import { featureLevel, invalidFeatureUpdate, UpgradeType } from "../cluster/features.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
 /**
- * UpdateFeatures v0-2 (`kafka-features.sh upgrade|downgrade`). Every feature we report is finalized at
- * its only supported level, so a valid update changes nothing; anything else is INVALID_UPDATE_VERSION.
- * The request is all or nothing, as at Kafka's controller: one bad update fails it. v0-1 also answer per
+ * UpdateFeatures v0-2 (`kafka-features.sh upgrade|downgrade`): a level within the supported range is
+ * finalized (kept in the cluster metadata; a downgrade needs a downgrade upgrade type, level 0 takes the
+ * feature out); anything else is INVALID_UPDATE_VERSION. The request is all or nothing, as at Kafka's
+ * controller: one bad update fails it; `validateOnly` checks without changing. v0-1 also answer per
  * feature; v2 only at the top.
  */
 export const updateFeaturesHandler = defineHandler({
   apiKey: ApiKey.UpdateFeatures,
   minVersion: 0,
   maxVersion: 2,
-  handle(request, ctx) {
-    const finalized = ctx.services.metadata.finalizedFeatures();
+  async handle(request, ctx) {
+    const metadata = ctx.services.metadata;
+    const finalized = metadata.finalizedFeatures();
     const reasons = request.featureUpdates.map((u) => {
       const type =
         ctx.apiVersion === 0 ? (u.allowDowngrade ? UpgradeType.SAFE_DOWNGRADE : UpgradeType.UPGRADE) : u.upgradeType;
@@ -22,6 +24,13 @@ export const updateFeaturesHandler = defineHandler({
     });
     const firstError = reasons.find((r) => r !== undefined);
     const errorCode = firstError === undefined ? ErrorCode.NONE : ErrorCode.INVALID_UPDATE_VERSION;
+    const changes = request.featureUpdates
+      .filter((u) => featureLevel(finalized, u.feature) !== u.maxVersionLevel)
+      .map((u) => ({ name: u.feature, level: u.maxVersionLevel }));
+    if (errorCode === ErrorCode.NONE && !request.validateOnly && changes.length > 0) {
+      await metadata.updateFinalizedFeatures(changes);
+      ctx.services.log.info(`finalized features: ${changes.map((c) => `${c.name}=${c.level}`).join(", ")}`);
+    }
     const results =
       ctx.apiVersion >= 2
         ? []

@@ -25,9 +25,13 @@ export class KeyOffsetMap {
     return this.map.get(key.toString("latin1"));
   }
 
-  /** Adds every keyed record of a stored batch (control batches carry no data keys). */
+  /**
+   * Adds every keyed record of a stored batch. Control batches carry no data keys; transactional batches
+   * are left out too, for they are kept whole (see `filterBatch`): a record that may be aborted must not
+   * supersede an earlier one.
+   */
   addBatch(batch: Buffer): void {
-    if ((batch.readInt16BE(BatchOffsets.attributes) & BatchAttributes.control) !== 0) return;
+    if ((batch.readInt16BE(BatchOffsets.attributes) & TRANSACTIONAL_OR_CONTROL) !== 0) return;
     const decoded = decodeRecordBatch(batch, 0, { verifyCrc: false });
     for (const r of decoded.records) {
       if (r.key !== null) this.put(r.key, decoded.baseOffset + BigInt(r.offsetDelta));
@@ -51,17 +55,20 @@ export interface FilteredBatch {
 }
 
 const DROPPED: FilteredBatch = Object.freeze({ out: null, tombstoneHorizon: -1 });
+const TRANSACTIONAL_OR_CONTROL = BatchAttributes.transactional | BatchAttributes.control;
 
 /**
  * Keeps the records that are the latest for their key (or whose key the map does not know) and the
  * tombstones whose delete horizon has not passed. A batch first found holding tombstones is rewritten
  * with the horizon (now + delete.retention.ms) as its base timestamp and the delete-horizon attribute
- * (KIP-534), so the next cleaning past that time drops them. Records without a key are kept; control
- * batches are kept whole.
+ * (KIP-534), so the next cleaning past that time drops them. Records without a key are kept. Control
+ * batches (transaction markers) and transactional batches are kept whole: Kafka's rules for removing
+ * aborted data and, later, markers are not implemented yet, and keeping both keeps every segment's
+ * aborted-transaction index valid.
  */
 export function filterBatch(batch: Buffer, ctx: FilterContext): FilteredBatch {
   const attributes = batch.readInt16BE(BatchOffsets.attributes);
-  if ((attributes & BatchAttributes.control) !== 0) return { out: batch, tombstoneHorizon: -1 };
+  if ((attributes & TRANSACTIONAL_OR_CONTROL) !== 0) return { out: batch, tombstoneHorizon: -1 };
   const decoded = decodeRecordBatch(batch, 0);
   const hasHorizon = (attributes & BatchAttributes.deleteHorizon) !== 0;
   const horizon = hasHorizon ? Number(decoded.baseTimestamp) : -1;

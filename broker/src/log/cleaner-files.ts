@@ -15,7 +15,7 @@ export const CLEANER_CHECKPOINT_FILE = "cleaner-offset.checkpoint";
 export const CLEANED_SUFFIX = ".cleaned";
 const SWAP_SUFFIX = ".swap";
 
-const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
+const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex|txnindex)$/;
 const SWAP_FILE = /^(\d{20})\.log\.(\d{20})\.swap$/;
 
 /** `<segment file>.<end offset>.swap`: a cleaned segment replacing the segments based in [base, end). */

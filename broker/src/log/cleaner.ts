@@ -17,7 +17,9 @@ import { LOG_SUFFIX, LogSegment, segmentFileName } from "./segment.js";
  * of up to segment.bytes, keeping only what the map does not supersede. Each group is written to
  * `<base>.log.cleaned` and swapped in for the segments it replaces (`.swap`, old files renamed away,
  * final name) in one synchronous step; reads and appends go on meanwhile. The active segment is never
- * touched.
+ * touched. Transactions are not compacted yet: markers and transactional batches are kept whole (their
+ * keys do not supersede others), and a cleaned segment takes over the aborted-transaction index entries
+ * of the segments it replaces.
  */
 
 /** The most keys mapped in one cleaning (Kafka bounds its dedupe buffer the same way, by memory). */
@@ -253,6 +255,8 @@ export class LogCleaner {
       }
       // Even an empty result takes the group's place, so the log keeps its first base offset (as Kafka).
       const cleaned = await LogSegment.openCleaned(log.dir, base, log.config, cleanedPath);
+      // Markers and transactional batches are kept with their offsets: the aborted transactions still hold.
+      for (const seg of group) for (const txn of seg.txnIndex.entries()) cleaned.txnIndex.append(txn);
       const swapped = log.replaceSegments(group, cleaned, () => {
         renameSync(cleanedPath, swappedPath);
         for (const seg of group) seg.retireSync();

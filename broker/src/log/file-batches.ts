@@ -65,6 +65,12 @@ export class FileBatchScanner {
     return off;
   }
 
+  /** Makes the whole current batch available in `buf` (after `next(false)`); returns where it starts, -1 if torn. */
+  async whole(): Promise<number> {
+    if (!(await this.ensure(this.position, this.size))) return this.halt("torn");
+    return this.position - this.bufStart;
+  }
+
   private halt(why: ScanEnd): number {
     this.stop = why;
     return -1;

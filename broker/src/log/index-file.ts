@@ -9,9 +9,9 @@ export class IndexEntries {
   buf: Buffer;
   count = 0;
   /** Entries already written to the file. */
-  private written = 0;
+  protected written = 0;
   /** The file holds entries beyond `count` (after a truncation) and must be rewritten. */
-  private rewrite = true;
+  protected rewrite = true;
 
   constructor(
     readonly path: string,

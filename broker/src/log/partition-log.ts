@@ -6,9 +6,12 @@ import { formatOffsetsCheckpoint, readOffsetsCheckpoint } from "./checkpoint.js"
 import { finishCleanerFiles } from "./cleaner-files.js";
 import type { LogConfig } from "./config.js";
 import { ErrorCode } from "./errors.js";
-import { lastSequence, ProducerStateManager, type ProducerEntry } from "./producer-state.js";
-import { BatchOffsets } from "./records.js";
-import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from "./segment.js";
+import type { TxnMarker } from "../txn/marker.js";
+import { lastSequence, ProducerStateManager } from "./producer-state.js";
+import type { CompletedTxn, OngoingTxn, ProducerSnapshot, ProducerUndo } from "./producer-state.js";
+import { BatchOffsets, buildControlBatch, ControlRecordType, LOG_OVERHEAD } from "./records.js";
+import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX } from "./segment.js";
+import type { AbortedTxn } from "./txn-index.js";
 import type { TimestampOffset } from "./segment.js";
 import { assignOffsets, validateRecords, type RecordError } from "./validator.js";
 import type { AssignedBatch, ValidatedBatch } from "./validator.js";
@@ -21,6 +24,12 @@ export const CLEAN_SHUTDOWN_FILE = ".clean-shutdown";
 export interface AppendOptions {
   /** Stamped into each batch's partitionLeaderEpoch. */
   leaderEpoch?: number;
+  /**
+   * For `appendMarker`: the transaction version the transaction ran under (default 0). From 2 (KIP-890)
+   * the coordinator bumps the epoch before writing markers, so a marker must carry an epoch newer than
+   * the producer's (or the same one, repeating the marker of a transaction already ended).
+   */
+  transactionVersion?: number;
 }
 
 export interface AppendResult {
@@ -39,6 +48,14 @@ export interface AppendResult {
 export interface ReadOptions {
   /** Return the first batch whole even when it is larger than `maxBytes` (Kafka's minOneMessage). */
   minOneBatch: boolean;
+  /** read_committed returns only batches below the last stable offset (default read_uncommitted). */
+  isolation?: "read_committed" | "read_uncommitted";
+}
+
+/** An aborted transaction as a read_committed fetch lists it. */
+export interface AbortedTransaction {
+  producerId: bigint;
+  firstOffset: bigint;
 }
 
 export interface ReadResult {
@@ -46,7 +63,10 @@ export interface ReadResult {
   /** Whole stored batches, as written; empty when there is nothing to return. */
   records: Buffer;
   highWatermark: bigint;
+  lastStableOffset: bigint;
   logStartOffset: bigint;
+  /** read_committed: the aborted transactions overlapping the records returned; otherwise empty. */
+  abortedTransactions: AbortedTransaction[];
 }
 
 export interface DeleteRecordsResult {
@@ -57,14 +77,52 @@ export interface DeleteRecordsResult {
 interface PendingAppend {
   records: Buffer;
   leaderEpoch: number;
+  /** Set for a transaction marker (a control batch built here, not validated as a client's). */
+  marker: TxnMarker | null;
+  transactionVersion: number;
   resolve: (result: AppendResult) => void;
   /** Set once validated and given offsets; null for a duplicate acknowledged from producer state. */
   batch: ValidatedBatch | null;
   assigned: AssignedBatch | null;
   result: AppendResult | null;
+  /** The transaction a marker ended, once placed (null for a marker ending none). */
+  completed: CompletedTxn | null;
+}
+
+/** Placed appends written together: their buffers, and producer state as it was before them. */
+interface WriteChunk {
+  buffers: Buffer[];
+  items: PendingAppend[];
+  bytes: number;
+  undo: ProducerUndo;
+}
+
+function newChunk(): WriteChunk {
+  return { buffers: [], items: [], bytes: 0, undo: new Map() };
+}
+
+/** What `checkItem` answers for a retried batch already in the log. */
+const DUPLICATE = Symbol("duplicate");
+
+/** The validation facts of a control batch built by `appendMarker`. */
+function markerBatch(records: Buffer): ValidatedBatch {
+  return {
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    size: records.length,
+    recordCount: 1,
+    lastOffsetDelta: 0,
+    producerId: records.readBigInt64BE(BatchOffsets.producerId),
+    producerEpoch: records.readInt16BE(BatchOffsets.producerEpoch),
+    baseSequence: -1,
+    maxTimestamp: records.readBigInt64BE(BatchOffsets.maxTimestamp),
+    transactional: true,
+    recordErrors: [],
+  };
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_ABORTED: AbortedTransaction[] = [];
 
 /** After a storage error, how often the log checks whether its disk works again. */
 export const STORAGE_PROBE_INTERVAL_MS = 1000;
@@ -76,9 +134,6 @@ export interface StorageListener {
   failed(log: PartitionLog, err: Error): void;
   recovered(log: PartitionLog): void;
 }
-
-/** Producer state as it was before a group of appends: restored when their write fails. */
-type ProducerUndo = Map<bigint, ProducerEntry | undefined>;
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
@@ -138,6 +193,8 @@ export class PartitionLog {
   private storageFailure: Error | null = null;
   private lastProbeMs = 0;
   private probing: Promise<boolean> | null = null;
+  /** First offset of the oldest ongoing transaction among the written batches; null when none is open. */
+  private firstUnstable: bigint | null;
   /** Told of storage failures and recoveries (the log manager, which logs them per directory). */
   storageListener: StorageListener | null = null;
   private closed = false;
@@ -155,6 +212,7 @@ export class PartitionLog {
     this.recovery = recoveryPoint;
     this.logEnd = this.nextOffset = this.active.nextOffset;
     this.lastFlushMs = Date.now();
+    this.firstUnstable = producerState.firstUnstableOffset();
   }
 
   private get active(): LogSegment {
@@ -173,6 +231,27 @@ export class PartitionLog {
   /** Single node: everything appended is committed. */
   get highWatermark(): bigint {
     return this.logEnd;
+  }
+
+  /**
+   * The last stable offset: the first offset of the oldest transaction still open (never below the log
+   * start offset), else the high watermark. read_committed consumers read only below it.
+   */
+  get lastStableOffset(): bigint {
+    const hw = this.logEnd;
+    const first = this.firstUnstable;
+    if (first === null || first >= hw) return hw;
+    return first > this.logStart ? first : this.logStart;
+  }
+
+  /** DescribeProducers: every producer this partition remembers, with its ongoing transaction if any. */
+  activeProducers(): ProducerSnapshot[] {
+    return this.producerState.activeProducers();
+  }
+
+  /** The ongoing transactions, oldest first. */
+  ongoingTransactions(): OngoingTxn[] {
+    return this.producerState.ongoingTransactions();
   }
 
   /** Why appends are refused, or null when the log is healthy. */
@@ -250,22 +329,7 @@ export class PartitionLog {
     await mkdir(dir, { recursive: true });
     await finishCleanerFiles(dir);
     const names = await readdir(dir);
-    const bases: bigint[] = [];
-    const logs = new Set<string>();
-    for (const name of names) {
-      if (name.endsWith(LOG_SUFFIX) && /^\d{20}\.log$/.test(name)) {
-        bases.push(BigInt(name.slice(0, 20)));
-        logs.add(name.slice(0, 20));
-      }
-    }
-    for (const name of names) {
-      const stray =
-        name.endsWith(".deleted") ||
-        name.endsWith(".tmp") ||
-        ((name.endsWith(INDEX_SUFFIX) || name.endsWith(TIME_INDEX_SUFFIX)) && !logs.has(name.slice(0, 20)));
-      if (stray) await unlink(join(dir, name)).catch(() => undefined);
-    }
-    bases.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const bases = await segmentBases(dir, names);
     const checkpoint = await readOffsetsCheckpoint(join(dir, CHECKPOINT_FILE));
     const cleanMarker = join(dir, CLEAN_SHUTDOWN_FILE);
     const clean = names.includes(CLEAN_SHUTDOWN_FILE) && checkpoint !== null;
@@ -275,7 +339,11 @@ export class PartitionLog {
     const recoverFrom = clean ? null : (checkpoint?.recoveryPoint ?? -1n);
     const producerState = new ProducerStateManager();
     const now = Date.now();
-    const feed = (buf: Buffer, off: number): void => producerState.loadBatch(buf, off, now);
+    // A recovering segment rebuilds its transaction index from the aborted transactions its markers end.
+    const feed = (buf: Buffer, off: number): AbortedTxn | null => {
+      const done = producerState.loadBatch(buf, off, now);
+      return done !== null && done.aborted ? done : null;
+    };
     const segments: LogSegment[] = [];
     let recovered = false;
     try {
@@ -324,14 +392,39 @@ export class PartitionLog {
    * reached, once it is synced); errors are reported as Kafka error codes, never thrown.
    */
   append(records: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    return this.enqueue(records, opts, null);
+  }
+
+  /**
+   * Appends a transaction marker: one control batch (transactional and control, the marker's producer id
+   * and epoch, sequence -1) holding one COMMIT or ABORT record, through the same queue, checks against
+   * producer state, sync rules and answers as `append`. The producer's ongoing transaction ends; an
+   * aborted one goes into the active segment's transaction index. A marker for a producer with no
+   * transaction open is written too (as Kafka does) and records nothing.
+   */
+  appendMarker(marker: TxnMarker, opts: AppendOptions = {}): Promise<AppendResult> {
+    const records = buildControlBatch({
+      type: marker.committed ? ControlRecordType.commit : ControlRecordType.abort,
+      producerId: marker.producerId,
+      producerEpoch: marker.producerEpoch,
+      coordinatorEpoch: marker.coordinatorEpoch,
+      timestamp: Date.now(),
+    });
+    return this.enqueue(records, opts, marker);
+  }
+
+  private enqueue(records: Buffer, opts: AppendOptions, marker: TxnMarker | null): Promise<AppendResult> {
     return new Promise((resolve) => {
       this.queue.push({
         records,
         leaderEpoch: opts.leaderEpoch ?? 0,
+        marker,
+        transactionVersion: opts.transactionVersion ?? 0,
         resolve,
         batch: null,
         assigned: null,
         result: null,
+        completed: null,
       });
       if (this.draining === null) this.draining = this.drain();
     });
@@ -357,131 +450,133 @@ export class PartitionLog {
 
   /** Validates and places a group of queued appends, writing them with as few writes as segment rolls allow. */
   private async appendGroup(items: PendingAppend[]): Promise<void> {
-    let buffers: Buffer[] = [];
-    let pending: PendingAppend[] = [];
-    let bytes = 0;
-    let undo: ProducerUndo = new Map();
+    let chunk = newChunk();
     for (const item of items) {
-      if (this.closed) {
-        item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, "log is closed", this.logStart));
-        continue;
-      }
-      if (this.storageFailure !== null && !(await this.probeStorage())) {
-        const message = (this.storageFailure as Error | null)?.message ?? "storage error";
-        item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, message, this.logStart));
-        continue;
-      }
+      if (!(await this.admit(item))) continue;
       const now = Date.now();
-      const batch = validateRecords(item.records, this.config, now, this.name);
-      if (batch.errorCode !== ErrorCode.NONE) {
-        item.resolve(
-          failure(batch.errorCode, batch.errorMessage ?? "invalid records", this.logStart, batch.recordErrors),
-        );
+      const batch = this.checkItem(item, now);
+      if (batch === null) continue;
+      if (batch === DUPLICATE) {
+        // Acknowledged in order with the appends around it, with the offsets the original got.
+        chunk.items.push(item);
         continue;
-      }
-      let lastSeq = 0;
-      if (batch.producerId >= 0n) {
-        lastSeq = lastSequence(batch.baseSequence, batch.lastOffsetDelta);
-        const check = this.producerState.check(batch.producerId, batch.producerEpoch, batch.baseSequence, lastSeq);
-        if (check.kind === "error") {
-          item.resolve(failure(check.errorCode, check.errorMessage, this.logStart));
-          continue;
-        }
-        if (check.kind === "duplicate") {
-          // Acknowledged in order with the appends around it, with the offsets the original got.
-          item.result = {
-            errorCode: ErrorCode.NONE,
-            errorMessage: null,
-            baseOffset: check.batch.firstOffset,
-            lastOffset: check.batch.lastOffset,
-            logAppendTime: -1n,
-            logStartOffset: this.logStart,
-          };
-          pending.push(item);
-          continue;
-        }
       }
       const lastOffset = this.nextOffset + BigInt(batch.lastOffsetDelta);
-      if (this.active.shouldRoll(this.config, bytes, batch.size, batch.maxTimestamp, lastOffset, now)) {
-        if (pending.length > 0) await this.writeGroup(buffers, bytes, pending, undo);
-        buffers = [];
-        pending = [];
-        bytes = 0;
-        undo = new Map();
-        const writeError = this.storageFailure as Error | null;
-        if (writeError !== null) {
-          item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, writeError.message, this.logStart));
-          continue;
-        }
-        try {
-          await this.roll();
-        } catch (err) {
-          item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, this.fail(err).message, this.logStart));
-          continue;
-        }
+      if (this.active.shouldRoll(this.config, chunk.bytes, batch.size, batch.maxTimestamp, lastOffset, now)) {
+        if (chunk.items.length > 0) await this.writeGroup(chunk);
+        chunk = newChunk();
+        if (!(await this.rollFor(item))) continue;
       }
-      const assigned = assignOffsets(item.records, batch, this.nextOffset, item.leaderEpoch, this.config, now);
-      this.nextOffset = assigned.lastOffset + 1n;
-      if (batch.producerId >= 0n) {
-        if (!undo.has(batch.producerId))
-          undo.set(batch.producerId, cloneEntry(this.producerState.producers.get(batch.producerId)));
-        this.producerState.update(
-          batch.producerId,
-          batch.producerEpoch,
-          batch.baseSequence,
-          lastSeq,
-          assigned.firstOffset,
-          assigned.lastOffset,
-          assigned.maxTimestamp,
-          now,
-        );
-      }
-      item.batch = batch;
-      item.assigned = assigned;
-      buffers.push(item.records);
-      pending.push(item);
-      bytes += batch.size;
+      this.place(item, batch, chunk, now);
     }
-    if (pending.length > 0) await this.writeGroup(buffers, bytes, pending, undo);
+    if (chunk.items.length > 0) await this.writeGroup(chunk);
   }
 
-  private async writeGroup(
-    buffers: Buffer[],
-    bytes: number,
-    items: PendingAppend[],
-    undo: ProducerUndo,
-  ): Promise<void> {
-    const seg = this.active;
-    if (bytes > 0) {
-      try {
-        await seg.write(buffers, bytes);
-      } catch (err) {
-        const e = this.fail(err);
-        this.nextOffset = this.logEnd;
-        // The producers' state goes back to before these batches, so their retries are appended, not
-        // taken for duplicates of batches that are not in the log.
-        for (const [producerId, entry] of undo) {
-          if (entry === undefined) this.producerState.producers.delete(producerId);
-          else this.producerState.producers.set(producerId, entry);
-        }
-        // A torn append is cut off (again by the probe, should this fail too): the log stays valid.
-        await seg.truncateToSize().catch(() => undefined);
-        for (const item of items) item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, e.message, this.logStart));
-        return;
-      }
-      let position = seg.size;
-      let messages = 0;
-      for (const item of items) {
-        const batch = item.batch;
-        if (batch === null) continue;
-        seg.indexBatch(item.records, 0, position, batch.size);
-        position += batch.size;
-        messages += batch.recordCount;
-      }
-      seg.commitWrite(bytes, Date.now());
-      this.logEnd = this.nextOffset;
-      this.unflushedMessages += messages;
+  /** Whether the log takes the append at all (open, storage healthy); if not, it is answered. */
+  private async admit(item: PendingAppend): Promise<boolean> {
+    if (this.closed) {
+      item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, "log is closed", this.logStart));
+      return false;
     }
+    if (this.storageFailure !== null && !(await this.probeStorage())) {
+      const message = (this.storageFailure as Error | null)?.message ?? "storage error";
+      item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, message, this.logStart));
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Validates an append against the format rules and its producer's state: the batch to place, DUPLICATE
+   * (with `item.result` set to the original's offsets), or null when it was refused (and answered).
+   */
+  private checkItem(item: PendingAppend, now: number): ValidatedBatch | typeof DUPLICATE | null {
+    if (item.marker !== null) {
+      const error = this.producerState.checkMarker(item.marker, item.transactionVersion);
+      if (error === null) return markerBatch(item.records);
+      item.resolve(failure(error.errorCode, error.errorMessage, this.logStart));
+      return null;
+    }
+    const batch = validateRecords(item.records, this.config, now, this.name);
+    if (batch.errorCode !== ErrorCode.NONE) {
+      item.resolve(
+        failure(batch.errorCode, batch.errorMessage ?? "invalid records", this.logStart, batch.recordErrors),
+      );
+      return null;
+    }
+    if (batch.producerId < 0n) return batch;
+    const lastSeq = lastSequence(batch.baseSequence, batch.lastOffsetDelta);
+    const { producerId, producerEpoch, baseSequence, transactional } = batch;
+    const check = this.producerState.check(producerId, producerEpoch, baseSequence, lastSeq, transactional);
+    if (check.kind === "error") {
+      item.resolve(failure(check.errorCode, check.errorMessage, this.logStart));
+      return null;
+    }
+    if (check.kind === "append") return batch;
+    item.result = {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      baseOffset: check.batch.firstOffset,
+      lastOffset: check.batch.lastOffset,
+      logAppendTime: -1n,
+      logStartOffset: this.logStart,
+    };
+    return DUPLICATE;
+  }
+
+  /** Rolls to a new segment before `item`; false (with `item` answered) when the disk failed. */
+  private async rollFor(item: PendingAppend): Promise<boolean> {
+    const writeError = this.storageFailure as Error | null;
+    if (writeError !== null) {
+      item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, writeError.message, this.logStart));
+      return false;
+    }
+    try {
+      await this.roll();
+      return true;
+    } catch (err) {
+      item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, this.fail(err).message, this.logStart));
+      return false;
+    }
+  }
+
+  /** Gives a checked batch its offsets and records it in producer state (undone should its write fail). */
+  private place(item: PendingAppend, batch: ValidatedBatch, chunk: WriteChunk, now: number): void {
+    const assigned = assignOffsets(item.records, batch, this.nextOffset, item.leaderEpoch, this.config, now);
+    this.nextOffset = assigned.lastOffset + 1n;
+    const producerId = batch.producerId;
+    if (producerId >= 0n) {
+      this.producerState.save(producerId, chunk.undo);
+      if (item.marker !== null) {
+        item.completed = this.producerState.completeTxn(item.marker, assigned.firstOffset, assigned.maxTimestamp, now);
+      } else {
+        const lastSeq = lastSequence(batch.baseSequence, batch.lastOffsetDelta);
+        const { producerEpoch, baseSequence, transactional } = batch;
+        const { firstOffset, lastOffset, maxTimestamp } = assigned;
+        this.producerState.update(
+          producerId,
+          producerEpoch,
+          baseSequence,
+          lastSeq,
+          firstOffset,
+          lastOffset,
+          maxTimestamp,
+          now,
+          transactional,
+        );
+      }
+    }
+    item.batch = batch;
+    item.assigned = assigned;
+    chunk.buffers.push(item.records);
+    chunk.items.push(item);
+    chunk.bytes += batch.size;
+  }
+
+  /** Writes a chunk of placed appends to the active segment and answers them (after a sync when due). */
+  private async writeGroup(chunk: WriteChunk): Promise<void> {
+    const items = chunk.items;
+    if (chunk.bytes > 0 && !(await this.writeChunk(chunk))) return;
     const failed = this.storageFailure as Error | null;
     if (failed !== null) {
       // A background flush or checkpoint failed meanwhile: the write went through, but is not acknowledged.
@@ -513,6 +608,44 @@ export class PartitionLog {
       return;
     }
     for (const item of items) item.resolve(item.result as AppendResult);
+  }
+
+  /**
+   * Writes the chunk's bytes and makes them visible: indexes, aborted transactions, log end and last stable
+   * offset. False when the write failed: producer state is restored, the torn bytes cut and the appends
+   * answered.
+   */
+  private async writeChunk(chunk: WriteChunk): Promise<boolean> {
+    const seg = this.active;
+    try {
+      await seg.write(chunk.buffers, chunk.bytes);
+    } catch (err) {
+      const e = this.fail(err);
+      this.nextOffset = this.logEnd;
+      // The producers' state goes back to before these batches, so their retries are appended, not
+      // taken for duplicates of batches that are not in the log.
+      this.producerState.restore(chunk.undo);
+      // A torn append is cut off (again by the probe, should this fail too): the log stays valid.
+      await seg.truncateToSize().catch(() => undefined);
+      for (const item of chunk.items) item.resolve(failure(ErrorCode.KAFKA_STORAGE_ERROR, e.message, this.logStart));
+      return false;
+    }
+    let position = seg.size;
+    let messages = 0;
+    for (const item of chunk.items) {
+      const batch = item.batch;
+      if (batch === null) continue;
+      seg.indexBatch(item.records, 0, position, batch.size);
+      position += batch.size;
+      messages += batch.recordCount;
+      if (item.completed?.aborted === true) seg.txnIndex.append(item.completed);
+    }
+    seg.commitWrite(chunk.bytes, Date.now());
+    this.logEnd = this.nextOffset;
+    // Producer state now holds exactly what is written: ongoing transactions and log end move together.
+    this.firstUnstable = this.producerState.firstUnstableOffset();
+    this.unflushedMessages += messages;
+    return true;
   }
 
   private startSync(): void {
@@ -613,28 +746,44 @@ export class PartitionLog {
   /**
    * Reads whole batches from the batch holding `fetchOffset` on, up to `maxBytes` (at least one batch
    * with `minOneBatch`), from a single segment. OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset].
+   * read_committed stops before the last stable offset (taking only batches wholly below it) and lists
+   * the aborted transactions that overlap what it returns.
    */
   async read(fetchOffset: bigint, maxBytes: number, opts: ReadOptions): Promise<ReadResult> {
     const highWatermark = this.logEnd;
+    const lastStableOffset = this.lastStableOffset;
     const logStartOffset = this.logStart;
-    if (fetchOffset < logStartOffset || fetchOffset > highWatermark) {
-      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY, highWatermark, logStartOffset };
-    }
-    if (fetchOffset === highWatermark)
-      return { errorCode: ErrorCode.NONE, records: EMPTY, highWatermark, logStartOffset };
+    const committed = opts.isolation === "read_committed";
+    const answer = (errorCode: number, records: Buffer, abortedTransactions = NO_ABORTED): ReadResult => ({
+      errorCode,
+      records,
+      highWatermark,
+      lastStableOffset,
+      logStartOffset,
+      abortedTransactions,
+    });
+    if (fetchOffset < logStartOffset || fetchOffset > highWatermark)
+      return answer(ErrorCode.OFFSET_OUT_OF_RANGE, EMPTY);
+    if (fetchOffset >= (committed ? lastStableOffset : highWatermark)) return answer(ErrorCode.NONE, EMPTY);
     if (!(maxBytes >= 0)) maxBytes = 0; // never a negative allocation, whatever a caller passes
     const segments = this.segments;
-    for (let i = floorSegment(segments, fetchOffset); i < segments.length; i++) {
+    const from = floorSegment(segments, fetchOffset);
+    for (let i = from; i < segments.length; i++) {
       const seg = segments[i] as LogSegment;
+      let records: Buffer | null;
       seg.acquire();
       try {
-        const records = await seg.read(fetchOffset, maxBytes, opts.minOneBatch);
-        if (records !== null) return { errorCode: ErrorCode.NONE, records, highWatermark, logStartOffset };
+        records = committed
+          ? await seg.read(fetchOffset, maxBytes, opts.minOneBatch, lastStableOffset)
+          : await seg.read(fetchOffset, maxBytes, opts.minOneBatch);
       } finally {
         seg.release();
       }
+      if (records === null) continue;
+      if (!committed || records.length === 0) return answer(ErrorCode.NONE, records);
+      return answer(ErrorCode.NONE, records, abortedIn(segments, from, fetchOffset, lastOffsetIn(records) + 1n));
     }
-    return { errorCode: ErrorCode.NONE, records: EMPTY, highWatermark, logStartOffset };
+    return answer(ErrorCode.NONE, EMPTY);
   }
 
   /** ListOffsets by timestamp: the first record at or after the log start with timestamp >= `timestamp`. */
@@ -761,13 +910,13 @@ export class PartitionLog {
   private async flushSegments(): Promise<void> {
     const upTo = this.logEnd;
     const segments = this.segments;
-    for (const seg of segments) {
-      seg.acquire();
-      try {
-        await seg.flush();
-      } finally {
-        seg.release();
-      }
+    // All held from the start: retention or DeleteRecords deleting one meanwhile waits for the release
+    // instead of closing its file under the flush (which then failed the log with "file closed").
+    for (const seg of segments) seg.acquire();
+    try {
+      for (const seg of segments) await seg.flush();
+    } finally {
+      for (const seg of segments) seg.release();
     }
     this.lastFlushMs = Date.now();
     if (upTo > this.recovery) this.recovery = upTo;
@@ -821,12 +970,55 @@ export class PartitionLog {
   }
 }
 
-function cloneEntry(entry: ProducerEntry | undefined): ProducerEntry | undefined {
-  return entry === undefined ? undefined : { ...entry, batches: entry.batches.slice() };
-}
-
 function startOffsetBreached(_seg: LogSegment, next: LogSegment, log: PartitionLog): boolean {
   return next.baseOffset <= log.logStartOffset;
+}
+
+/**
+ * The base offsets of the segments in `dir` (whose files are `names`), in order; index files without their
+ * `.log`, and leftovers of deletions and atomic writes, are removed.
+ */
+async function segmentBases(dir: string, names: string[]): Promise<bigint[]> {
+  const bases: bigint[] = [];
+  const logs = new Set<string>();
+  for (const name of names) {
+    if (name.endsWith(LOG_SUFFIX) && /^\d{20}\.log$/.test(name)) {
+      bases.push(BigInt(name.slice(0, 20)));
+      logs.add(name.slice(0, 20));
+    }
+  }
+  const indexSuffixes = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX];
+  for (const name of names) {
+    const stray =
+      name.endsWith(".deleted") ||
+      name.endsWith(".tmp") ||
+      (indexSuffixes.some((suffix) => name.endsWith(suffix)) && !logs.has(name.slice(0, 20)));
+    if (stray) await unlink(join(dir, name)).catch(() => undefined);
+  }
+  return bases.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The last offset of the last batch in `records` (whole batches). */
+function lastOffsetIn(records: Buffer): bigint {
+  let pos = 0;
+  let last = -1n;
+  while (pos + BatchOffsets.baseTimestamp <= records.length) {
+    last = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + BatchOffsets.lastOffsetDelta));
+    pos += records.readInt32BE(pos + BatchOffsets.batchLength) + LOG_OVERHEAD;
+  }
+  return last;
+}
+
+/**
+ * The aborted transactions overlapping [from, upTo), from the transaction indexes of the segments from
+ * `first` on (a transaction's entry sits with its marker, at or after its data), as far as they can matter.
+ */
+function abortedIn(segments: LogSegment[], first: number, from: bigint, upTo: bigint): AbortedTransaction[] {
+  const found: AbortedTxn[] = [];
+  for (let i = first; i < segments.length; i++) {
+    if ((segments[i] as LogSegment).txnIndex.collect(from, upTo, found)) break;
+  }
+  return found.map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
 }
 
 /** Index of the last segment whose base offset is <= `offset` (0 when none). */
@@ -843,7 +1035,7 @@ function floorSegment(segments: LogSegment[], offset: bigint): number {
 
 async function removeSegmentFiles(dir: string, base: bigint): Promise<void> {
   const stem = base.toString().padStart(20, "0");
-  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
     await unlink(join(dir, stem + suffix)).catch(() => undefined);
   }
 }

@@ -6,20 +6,26 @@ import { firstRecordAtOrAfter } from "./batch-records.js";
 import type { LogConfig } from "./config.js";
 import { FileBatchScanner, readFully } from "./file-batches.js";
 import { OffsetIndex } from "./offset-index.js";
-import { BatchOffsets, verifyBatchCrc } from "./records.js";
+import { BatchAttributes, BatchOffsets, verifyBatchCrc } from "./records.js";
 import { TimeIndex } from "./time-index.js";
+import { TXN_INDEX_SUFFIX, TxnIndex, type AbortedTxn } from "./txn-index.js";
 
 export const LOG_SUFFIX = ".log";
 export const INDEX_SUFFIX = ".index";
 export const TIME_INDEX_SUFFIX = ".timeindex";
+export { TXN_INDEX_SUFFIX };
 
 /** `<baseOffset as 20 digits><suffix>`, as Kafka names segment files. */
 export function segmentFileName(baseOffset: bigint, suffix: string): string {
   return baseOffset.toString().padStart(20, "0") + suffix;
 }
 
-/** Calls back with each batch found in a scan: the buffer holding it and where it starts there. */
-export type BatchVisitor = (buf: Buffer, off: number) => void;
+/**
+ * Calls back with each batch found in a scan: the buffer holding it and where it starts there (the whole
+ * batch for control batches, at least the header for others). A recovering segment adds the aborted
+ * transaction a visit returns (the one an ABORT marker ends) to its transaction index.
+ */
+export type BatchVisitor = (buf: Buffer, off: number) => AbortedTxn | null | void;
 
 /** A record found by timestamp. */
 export interface TimestampOffset {
@@ -28,12 +34,16 @@ export interface TimestampOffset {
   leaderEpoch: number;
 }
 
+/** No upper bound on the offsets a read returns. */
+const NO_MAX_OFFSET = 0x7fffffffffffffffn;
+
 /** Bytes of slack read past the requested size, so an index hit short of the target still needs one read. */
 const READ_SLACK = 8192;
 
 /**
  * One segment of a partition log: the `.log` file of batches starting at `baseOffset`, its sparse offset
- * index and its time index. The log file is kept open; positional reads and writes go through it.
+ * index, its time index and its aborted-transaction index. The log file is kept open; positional reads and
+ * writes go through it.
  */
 export class LogSegment {
   /** Bytes of batches written to the log file (and visible to readers). */
@@ -66,6 +76,7 @@ export class LogSegment {
     private readonly fh: FileHandle,
     readonly offsetIndex: OffsetIndex,
     readonly timeIndex: TimeIndex,
+    readonly txnIndex: TxnIndex,
     private indexIntervalBytes: number,
     now: number,
   ) {
@@ -86,6 +97,7 @@ export class LogSegment {
       fh,
       new OffsetIndex(join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)), baseOffset, config.segmentIndexBytes),
       new TimeIndex(join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)), baseOffset, config.segmentIndexBytes),
+      new TxnIndex(join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX))),
       config.indexIntervalBytes,
       now,
     );
@@ -116,7 +128,7 @@ export class LogSegment {
       const seg = LogSegment.make(dir, baseOffset, fh, config, st.mtimeMs);
       seg.size = st.size;
       if (!recover) {
-        const loaded = (await seg.offsetIndex.load()) && (await seg.timeIndex.load());
+        const loaded = (await seg.offsetIndex.load()) && (await seg.timeIndex.load()) && (await seg.txnIndex.load());
         if (loaded && seg.offsetIndex.isSane(seg.size) && (await seg.loadTail())) {
           return { segment: seg, recovered: false, truncatedBytes: 0 };
         }
@@ -154,7 +166,7 @@ export class LogSegment {
    */
   retireSync(): void {
     const suffix = ".deleted";
-    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+    for (const path of this.filePaths()) {
       try {
         renameSync(path, path + suffix);
       } catch (err) {
@@ -162,6 +174,11 @@ export class LogSegment {
       }
     }
     this.retiredSuffix = suffix;
+  }
+
+  /** The segment's files: log, offset index, time index, transaction index. */
+  private filePaths(): string[] {
+    return [this.logPath, this.offsetIndex.path, this.timeIndex.path, this.txnIndex.path];
   }
 
   /** Finds the next offset and max timestamp from the indexes and the batches after the last entry. */
@@ -175,6 +192,7 @@ export class LogSegment {
     }
     if (scanner.stop !== "end") return false;
     if (!this.timeIndex.isSane(this.nextOffset)) return false;
+    if (!this.txnIndex.isSane(this.baseOffset, this.nextOffset)) return false;
     if (this.size > 0) this.rollingBasedTimestamp = await this.firstBatchMaxTimestamp();
     return true;
   }
@@ -198,12 +216,14 @@ export class LogSegment {
   }
 
   /**
-   * Checks every batch (size, magic, CRC, offsets moving forward), rebuilds both indexes and truncates
-   * the file after the last good batch. Returns the number of bytes cut off.
+   * Checks every batch (size, magic, CRC, offsets moving forward), rebuilds the indexes and truncates the
+   * file after the last good batch. Returns the number of bytes cut off. The transaction index is rebuilt
+   * from what `visit` returns (without a visitor it is left empty).
    */
   async recover(visit?: BatchVisitor): Promise<number> {
     this.offsetIndex.clear();
     this.timeIndex.clear();
+    this.txnIndex.clear();
     this.nextOffset = this.baseOffset;
     this.maxTimestamp = -1n;
     this.offsetOfMaxTimestamp = this.baseOffset;
@@ -218,7 +238,8 @@ export class LogSegment {
       const lastDelta = batch.readInt32BE(BatchOffsets.lastOffsetDelta);
       if (!verifyBatchCrc(batch) || base < this.nextOffset || lastDelta < 0) break;
       this.indexBatch(batch, 0, valid, scanner.size);
-      visit?.(buf, off);
+      const aborted = visit?.(buf, off);
+      if (aborted) this.txnIndex.append(aborted);
       valid += scanner.size;
     }
     const truncated = this.size - valid;
@@ -327,10 +348,16 @@ export class LogSegment {
 
   /**
    * Reads whole batches starting with the one holding `offset`, at most `maxBytes` of them (but the
-   * first batch whole when `minOneBatch`). Returns null when no batch at or after `offset` is in this
-   * segment, an empty buffer when the first batch does not fit and `minOneBatch` is false.
+   * first batch whole when `minOneBatch`), and only batches ending before `maxOffset`. Returns null when
+   * no batch at or after `offset` is in this segment, an empty buffer when the first batch does not fit
+   * (and `minOneBatch` is false) or reaches `maxOffset`.
    */
-  async read(offset: bigint, maxBytes: number, minOneBatch: boolean): Promise<Buffer | null> {
+  async read(
+    offset: bigint,
+    maxBytes: number,
+    minOneBatch: boolean,
+    maxOffset = NO_MAX_OFFSET,
+  ): Promise<Buffer | null> {
     const size = this.size;
     const exact = this.hintOffset === offset;
     const start = exact ? this.hintPosition : this.offsetIndex.lookup(offset);
@@ -342,6 +369,7 @@ export class LogSegment {
     // Find the batch holding `offset`.
     let off = 0;
     let first = 0;
+    let last = 0n;
     for (;;) {
       if (bufStart + off >= size) return null;
       if (off + BatchOffsets.baseTimestamp > len) {
@@ -354,18 +382,20 @@ export class LogSegment {
         if (len < BatchOffsets.baseTimestamp) return null;
       }
       first = buf.readInt32BE(off + BatchOffsets.batchLength) + 12;
-      const last = buf.readBigInt64BE(off) + BigInt(buf.readInt32BE(off + BatchOffsets.lastOffsetDelta));
+      last = buf.readBigInt64BE(off) + BigInt(buf.readInt32BE(off + BatchOffsets.lastOffsetDelta));
       if (last >= offset) break;
       off += first;
     }
-    if (first > maxBytes && !minOneBatch) return Buffer.alloc(0);
-    // Take whole batches up to maxBytes (at least the first).
+    if ((first > maxBytes && !minOneBatch) || last >= maxOffset) return Buffer.alloc(0);
+    // Take whole batches up to maxBytes (at least the first) and below maxOffset.
     let end = off + first;
-    let lastOffset = buf.readBigInt64BE(off) + BigInt(buf.readInt32BE(off + BatchOffsets.lastOffsetDelta));
+    let lastOffset = last;
     while (end + BatchOffsets.baseTimestamp <= len) {
       const next = buf.readInt32BE(end + BatchOffsets.batchLength) + 12;
       if (end + next - off > maxBytes || bufStart + end + next > size) break;
-      lastOffset = buf.readBigInt64BE(end) + BigInt(buf.readInt32BE(end + BatchOffsets.lastOffsetDelta));
+      const nextLast = buf.readBigInt64BE(end) + BigInt(buf.readInt32BE(end + BatchOffsets.lastOffsetDelta));
+      if (nextLast >= maxOffset) break;
+      lastOffset = nextLast;
       end += next;
     }
     let out: Buffer;
@@ -425,10 +455,16 @@ export class LogSegment {
     return buf;
   }
 
-  /** Calls `visit` with the header of every batch (for rebuilding producer state). */
+  /** Calls `visit` with the header of every batch, and control batches whole (for rebuilding producer state). */
   async scanHeaders(visit: BatchVisitor): Promise<void> {
     const scanner = new FileBatchScanner(this.fh, 0, this.size);
-    for (let off = await scanner.next(false); off >= 0; off = await scanner.next(false)) visit(scanner.buf, off);
+    for (let off = await scanner.next(false); off >= 0; off = await scanner.next(false)) {
+      if ((scanner.buf.readInt16BE(off + BatchOffsets.attributes) & BatchAttributes.control) !== 0) {
+        off = await scanner.whole();
+        if (off < 0) return;
+      }
+      visit(scanner.buf, off);
+    }
   }
 
   /** Syncs the log data written so far (not the indexes). */
@@ -444,6 +480,8 @@ export class LogSegment {
     // A retired segment's index names now belong to its replacement.
     if (this.retiredSuffix !== "") return;
     await this.syncData();
+    // The transaction index first, so a cleaned segment whose offset index is on disk has its entries there too.
+    await this.txnIndex.flush();
     await this.offsetIndex.flush();
     await this.timeIndex.flush();
   }
@@ -461,7 +499,7 @@ export class LogSegment {
   private async deleteFiles(): Promise<void> {
     this.deleteWhenFree = false;
     await this.fh.close().catch(() => undefined);
-    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+    for (const path of this.filePaths()) {
       await unlink(path + this.retiredSuffix).catch(() => undefined);
     }
   }

@@ -37,7 +37,7 @@ function work(): string {
 
 let log4j2File: string | undefined;
 /** Kafka 4 logs through log4j2: warnings and errors to stderr, nothing else. */
-function log4j2(): string {
+export function log4j2(): string {
   if (log4j2File === undefined) {
     const file = join(work(), "log4j2.properties");
     writeFileSync(
@@ -59,21 +59,36 @@ function log4j2(): string {
   return log4j2File;
 }
 
-let classesDir: string | undefined;
-/** Compiles every program of ours once per test process; returns the classes folder. */
-export function compiledPrograms(): string {
-  if (classesDir === undefined) {
-    const out = join(work(), "classes");
-    const sources = ["GroupSplit.java", "ToolBatch.java", "WordCountApp.java"].map((f) => join(JAVA_SOURCES, f));
+const compiledSets = new Map<string, string>();
+/** Compiles these programs of ours (`.java` files beside this one) once per test process; returns their classes folder. */
+export function compileJava(sources: readonly string[]): string {
+  const key = sources.join(" ");
+  let out = compiledSets.get(key);
+  if (out === undefined) {
+    out = join(work(), `classes-${compiledSets.size}`);
     const r = spawnSync(
       "javac",
-      ["-nowarn", "-encoding", "UTF-8", "-cp", join(KAFKA44_LIB, "*"), "-d", out, ...sources],
-      { encoding: "utf8", timeout: 120_000 },
+      [
+        "-nowarn",
+        "-encoding",
+        "UTF-8",
+        "-cp",
+        join(KAFKA44_LIB, "*"),
+        "-d",
+        out,
+        ...sources.map((f) => join(JAVA_SOURCES, f)),
+      ],
+      { encoding: "utf8", timeout: 180_000 },
     );
     if (r.status !== 0) throw new Error(`javac failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
-    classesDir = out;
+    compiledSets.set(key, out);
   }
-  return classesDir;
+  return out;
+}
+
+/** The programs of the client and Streams tests, compiled; returns the classes folder. */
+export function compiledPrograms(): string {
+  return compileJava(["GroupSplit.java", "ToolBatch.java", "WordCountApp.java"]);
 }
 
 function javaArgs(mainClass: string, args: readonly string[], heap: string, classpath: string): string[] {
