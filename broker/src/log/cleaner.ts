@@ -4,6 +4,7 @@ import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { filterBatch, KeyOffsetMap } from "./cleaner-batches.js";
 import type { FilterContext } from "./cleaner-batches.js";
+import { TxnCleaning } from "./cleaner-txn.js";
 import { CLEANED_SUFFIX, readCleanerCheckpoint, swapPath, writeCleanerCheckpoint } from "./cleaner-files.js";
 import { FileBatchScanner } from "./file-batches.js";
 import type { PartitionLog } from "./partition-log.js";
@@ -17,9 +18,11 @@ import { LOG_SUFFIX, LogSegment, segmentFileName } from "./segment.js";
  * of up to segment.bytes, keeping only what the map does not supersede. Each group is written to
  * `<base>.log.cleaned` and swapped in for the segments it replaces (`.swap`, old files renamed away,
  * final name) in one synchronous step; reads and appends go on meanwhile. The active segment is never
- * touched. Transactions are not compacted yet: markers and transactional batches are kept whole (their
- * keys do not supersede others), and a cleaned segment takes over the aborted-transaction index entries
- * of the segments it replaces.
+ * touched, nor is any segment holding the last stable offset or past it (an open transaction's data is
+ * never cleaned, as Kafka's first uncleanable offset). Transactions as Kafka's cleaner treats them (see
+ * TxnCleaning and filterBatch): aborted records are removed, committed ones compacted like any other,
+ * markers removed once their transaction left no data and delete.retention.ms passed, and the cleaned
+ * segment's `.txnindex` keeps the entries of the ABORT markers that stay with data.
  */
 
 /** The most keys mapped in one cleaning (Kafka bounds its dedupe buffer the same way, by memory). */
@@ -46,8 +49,10 @@ export interface CleanStats {
 
 /** How dirty a log is, from its segment sizes and cleaner checkpoint. */
 export interface Cleanability {
-  /** Closed segments old enough for min.compaction.lag.ms, oldest first. */
+  /** Closed segments old enough for min.compaction.lag.ms and wholly below the last stable offset, oldest first. */
   cleanable: readonly LogSegment[];
+  /** Base offset of the segment after the cleanable ones: where cleaning stops. */
+  firstUncleanableOffset: bigint;
   firstDirtyOffset: bigint;
   dirtyBytes: number;
   totalBytes: number;
@@ -58,7 +63,7 @@ export interface Cleanability {
 
 interface LogState {
   checkpoint: bigint | null;
-  /** Earliest delete horizon of tombstones kept by the last cleaning; -1 when none. */
+  /** Earliest delete horizon of tombstones or markers kept by the last cleaning; -1 when none. */
   tombstonesDueMs: number;
 }
 
@@ -127,14 +132,18 @@ export class LogCleaner {
     const state = await this.state(log);
     const config = log.config;
     const closed = log.closedSegments;
+    const lastStable = log.lastStableOffset;
     let n = 0;
-    // min.compaction.lag.ms: stop at the first segment holding records younger than the lag.
+    // min.compaction.lag.ms: stop at the first segment holding records younger than the lag; and at the
+    // segment holding the last stable offset (Kafka's first uncleanable offset is at most the LSO).
     while (
       n < closed.length &&
+      (closed[n] as LogSegment).nextOffset <= lastStable &&
       (config.minCompactionLagMs <= 0 || (closed[n] as LogSegment).largestTimestamp <= now - config.minCompactionLagMs)
     )
       n++;
     const cleanable = closed.slice(0, n);
+    const firstUncleanableOffset = closed[n]?.baseOffset ?? log.activeBaseOffset;
     let firstDirtyOffset = state.checkpoint ?? log.logStartOffset;
     if (firstDirtyOffset < log.logStartOffset || firstDirtyOffset > log.logEndOffset)
       firstDirtyOffset = log.logStartOffset;
@@ -147,15 +156,22 @@ export class LogCleaner {
     const ratio = totalBytes === 0 ? 0 : dirtyBytes / totalBytes;
     const tombstonesDue = state.tombstonesDueMs >= 0 && now >= state.tombstonesDueMs && cleanable.length > 0;
     const due = (dirtyBytes > 0 && ratio >= config.minCleanableDirtyRatio) || tombstonesDue;
-    return { cleanable, firstDirtyOffset, dirtyBytes, totalBytes, ratio, due };
+    return { cleanable, firstUncleanableOffset, firstDirtyOffset, dirtyBytes, totalBytes, ratio, due };
   }
 
   /** Cleans one log now, whatever its ratio; null when it has nothing cleanable. */
   async clean(log: PartitionLog, now = Date.now()): Promise<CleanStats | null> {
     const state = await this.state(log);
-    const { cleanable, firstDirtyOffset } = await this.cleanability(log, now);
+    // A segment just rolled is flushed in the background; its index files must be written before it is
+    // swapped out (a flush caught mid-way by the swap found its index renamed away: a storage error).
+    await log.flush();
+    const { cleanable, firstUncleanableOffset, firstDirtyOffset } = await this.cleanability(log, now);
     if (cleanable.length === 0) return null;
 
+    // The aborted transactions of everything below the end of the cleanable part (their markers may lie
+    // further on): every transaction there has ended, the LSO being past it.
+    const from = (cleanable[0] as LogSegment).baseOffset;
+    const txns = new TxnCleaning(log.abortedTransactionsIn(from, firstUncleanableOffset));
     // Map the dirty segments, whole ones only, as far as the map may grow.
     const map = new KeyOffsetMap();
     let cleanedTo = firstDirtyOffset;
@@ -163,19 +179,12 @@ export class LogCleaner {
       const seg = cleanable[i] as LogSegment;
       if (seg.baseOffset < firstDirtyOffset) continue;
       if (map.size >= this.maxMapKeys && cleanedTo > firstDirtyOffset) break;
-      await forEachBatch(seg, (batch) => map.addBatch(batch));
-      cleanedTo = (cleanable[i + 1] ?? null)?.baseOffset ?? log.activeBaseOffset;
+      await forEachBatch(seg, (batch) => map.addBatch(batch, txns));
+      cleanedTo = (cleanable[i + 1] ?? null)?.baseOffset ?? firstUncleanableOffset;
     }
     const toClean = cleanable.filter((s) => s.baseOffset < cleanedTo);
     if (toClean.length === 0) return null;
-
-    const producers = log.producerState.producers;
-    const ctx: FilterContext = {
-      map,
-      now,
-      deleteRetentionMs: log.config.deleteRetentionMs,
-      isLastBatchOfProducer: (id, lastOffset) => producers.get(id)?.batches.at(-1)?.lastOffset === lastOffset,
-    };
+    const ctx = filterContext(log, map, txns, now);
     const stats: CleanStats = {
       segmentsBefore: toClean.length,
       segmentsAfter: 0,
@@ -255,8 +264,8 @@ export class LogCleaner {
       }
       // Even an empty result takes the group's place, so the log keeps its first base offset (as Kafka).
       const cleaned = await LogSegment.openCleaned(log.dir, base, log.config, cleanedPath);
-      // Markers and transactional batches are kept with their offsets: the aborted transactions still hold.
-      for (const seg of group) for (const txn of seg.txnIndex.entries()) cleaned.txnIndex.append(txn);
+      // The aborted transactions whose ABORT marker stayed because data of theirs did.
+      for (const txn of ctx.txns.takeIndexEntries(end)) cleaned.txnIndex.append(txn);
       const swapped = log.replaceSegments(group, cleaned, () => {
         renameSync(cleanedPath, swappedPath);
         for (const seg of group) seg.retireSync();
@@ -274,6 +283,22 @@ export class LogCleaner {
       throw err;
     }
   }
+}
+
+/** How batches are filtered in one cleaning, with the producers' last batches as they are now. */
+function filterContext(log: PartitionLog, map: KeyOffsetMap, txns: TxnCleaning, now: number): FilterContext {
+  const producers = log.producerState.producers;
+  return {
+    map,
+    now,
+    deleteRetentionMs: log.config.deleteRetentionMs,
+    txns,
+    isLastBatchOfProducer: (id, lastOffset) => producers.get(id)?.batches.at(-1)?.lastOffset === lastOffset,
+    isLastMarkerOfProducer: (id, epoch) => {
+      const entry = producers.get(id);
+      return entry !== undefined && entry.batches.length === 0 && entry.epoch === epoch;
+    },
+  };
 }
 
 /**

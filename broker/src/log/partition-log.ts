@@ -294,6 +294,16 @@ export class PartitionLog {
     return this.active.baseOffset;
   }
 
+  /** For the cleaner: the aborted transactions overlapping [from, upTo), whole, as the `.txnindex` files hold them. */
+  abortedTransactionsIn(from: bigint, upTo: bigint): AbortedTxn[] {
+    const segments = this.segments;
+    const found: AbortedTxn[] = [];
+    for (let i = floorSegment(segments, from); i < segments.length; i++) {
+      if ((segments[i] as LogSegment).txnIndex.collect(from, upTo, found)) break;
+    }
+    return found;
+  }
+
   /**
    * The cleaner's swap: replaces the contiguous closed segments `old` by `cleaned`. `commitFiles` makes the same change on disk; it runs synchronously with the
    * in-memory swap, so no retention or close interleaves. False, with nothing done, when `old` is no
