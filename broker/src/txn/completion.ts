@@ -77,6 +77,7 @@ export class TxnCompleter {
       producerEpoch: txn.producerEpoch,
       committed,
       coordinatorEpoch: this.host.coordinatorEpoch,
+      transactionVersion: txn.clientTransactionVersion,
     };
     const partitions = txn.partitions.list();
     const transit = txn.prepareComplete(this.host.now());

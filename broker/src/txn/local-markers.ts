@@ -23,7 +23,9 @@ export interface MarkerLog {
 export interface LocalMarkerHost {
   readonly log: Logger;
   readonly partitions: { partitionLog(topic: string, partition: number): MarkerLog | number };
-  readonly groups: { completeTransaction(offsetsPartition: number, marker: TxnMarker): Promise<number> };
+  readonly groups: {
+    completeTransaction(offsetsPartition: number, marker: TxnMarker, opts?: AppendOptions): Promise<number>;
+  };
   readonly fetchWaiters: Pick<FetchWaiters, "notify">;
 }
 
@@ -44,11 +46,11 @@ export class LocalMarkerWriter implements TxnMarkerWriter {
     let errorCode: number;
     try {
       if (p.topic === OFFSETS_TOPIC) {
-        errorCode = await this.host.groups.completeTransaction(p.partition, marker);
+        errorCode = await this.host.groups.completeTransaction(p.partition, marker, markerOptions(marker));
       } else {
         const log = this.host.partitions.partitionLog(p.topic, p.partition);
         if (typeof log === "number") return log;
-        errorCode = (await log.appendMarker(marker)).errorCode;
+        errorCode = (await log.appendMarker(marker, markerOptions(marker))).errorCode;
       }
     } catch (e) {
       this.host.log.error(`marker for ${p.topic}-${p.partition}: ${(e as Error).message}`);
@@ -57,4 +59,9 @@ export class LocalMarkerWriter implements TxnMarkerWriter {
     if (errorCode === ErrorCode.NONE) this.host.fetchWaiters.notify(p.topic, p.partition);
     return errorCode;
   }
+}
+
+/** The partition checks a marker's epoch by the rules of its transaction's version. */
+function markerOptions(marker: TxnMarker): AppendOptions {
+  return marker.transactionVersion === undefined ? {} : { transactionVersion: marker.transactionVersion };
 }

@@ -12,6 +12,11 @@ export interface TxnMarker {
   readonly committed: boolean;
   /** The epoch of the coordinator (its `__transaction_state` partition) that decided the outcome. */
   readonly coordinatorEpoch: number;
+  /**
+   * The transaction version the transaction ran under: from 2 (KIP-890) every end bumps the epoch, so a
+   * partition refuses a marker whose epoch is not newer than its producer's (unless it repeats one).
+   */
+  readonly transactionVersion?: number;
 }
 
 export interface TopicPartitionRef {
