@@ -4,8 +4,12 @@ import { defineHandler } from "./handler.js";
 /**
  * WriteTxnMarkers v0-2: a transaction coordinator asks this broker, the leader of the partitions named,
  * to append commit or abort markers; each partition is answered on its own (UNKNOWN_TOPIC_OR_PARTITION
- * for one this broker does not have). On one node the coordinator writes its markers directly through the
- * same local writer (txn/local-markers.ts); the API is here for a cluster's coordinators and for tools.
+ * for one this broker does not have), by the epoch rules of the marker's transaction version (v2; 0 before:
+ * an epoch older than the producer's is INVALID_PRODUCER_EPOCH; from 2, KIP-890, one not newer than the
+ * producer's, unless it repeats the marker of a transaction already ended, as Kafka 4.4's partitions check).
+ * On one node the coordinator writes its markers directly through the same local writer
+ * (txn/local-markers.ts); the API is here for a cluster's coordinators and for tools
+ * (`kafka-transactions.sh abort` sends markers of transaction version 0 with the producer's current epoch).
  */
 export const writeTxnMarkersHandler = defineHandler({
   apiKey: ApiKey.WriteTxnMarkers,
@@ -23,6 +27,9 @@ export const writeTxnMarkersHandler = defineHandler({
             producerEpoch: m.producerEpoch,
             committed: m.transactionResult,
             coordinatorEpoch: m.coordinatorEpoch,
+            // v2: the version of the transaction (0 before v2). From 2 the partition refuses a marker whose
+            // epoch is not newer than its producer's, unless it repeats the marker of an ended transaction.
+            transactionVersion: m.transactionVersion,
           },
           partitions,
         );
