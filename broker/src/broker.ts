@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import {
   createApiVersionsResponse,
   createApiVersionsResponseApiVersion,
@@ -11,6 +12,8 @@ import { logConfigFromKafka } from "./log/config.js";
 import { LogManager } from "./log/log-manager.js";
 import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
+import { buildListeners, type ListenerRuntime } from "./server/listener.js";
+import { certificateSubject, mapPrincipal } from "./security/tls.js";
 import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
 import { FetchSessionCache } from "./cluster/fetch-sessions.js";
@@ -41,7 +44,9 @@ function dynamicLayers(metadata: ClusterMetadata, nodeId: number): DynamicLayers
  */
 export class Broker implements Services {
   readonly handlers: ReadonlyMap<number, Handler>;
-  private server: Server | undefined;
+  private readonly servers: Server[] = [];
+  /** Every listener, its TLS and SASL settings checked at start-up. */
+  readonly listeners: readonly ListenerRuntime[];
   private readonly connections = new Set<Connection>();
   private apiVersions: ApiVersionsResponse | undefined;
   readonly producerIds: ProducerIds;
@@ -64,6 +69,7 @@ export class Broker implements Services {
     readonly logs: LogManager,
   ) {
     this.effectiveConfig = config;
+    this.listeners = buildListeners(config, metadata);
     this.handlers = new Map(HANDLERS.map((h) => [h.apiKey, h as Handler]));
     this.producerIds = new ProducerIds(metadata);
     this.topics = new TopicAdmin(metadata, logs, this);
@@ -128,33 +134,71 @@ export class Broker implements Services {
     return this.apiVersions;
   }
 
-  async listen(): Promise<{ host: string; port: number }> {
+  /** Starts the services and every listener; answers where each one listens (the first is the main one). */
+  async listen(): Promise<{ name: string; protocol: string; host: string; port: number }[]> {
     this.logs.start();
     this.groups.start();
     this.transactions.start();
-    const server = createServer((socket: Socket) => {
-      const conn = new Connection(socket, this, this.handlers);
-      this.connections.add(conn);
-      this.log.info(`connection opened ${conn.remote}`);
-      void conn.closed.then(() => this.connections.delete(conn));
+    const bound = [];
+    for (const l of this.listeners) bound.push(await this.listenOn(l));
+    return bound;
+  }
+
+  private accept(listener: ListenerRuntime, socket: Socket, tlsPrincipal?: string): void {
+    const conn = new Connection(socket, this, this.handlers, listener, tlsPrincipal);
+    this.connections.add(conn);
+    const as = tlsPrincipal === undefined ? "" : ` as User:${tlsPrincipal}`;
+    this.log.info(`connection opened ${conn.remote} on listener ${listener.config.name}${as}`);
+    void conn.closed.then(() => this.connections.delete(conn));
+  }
+
+  private tlsServer(listener: ListenerRuntime): Server {
+    const tls = listener.tls!;
+    const server = createTlsServer(tls.options, (socket: TLSSocket) => {
+      // "requested": a client without a certificate is served, one with an invalid certificate is not.
+      if (tls.clientAuth === "requested" && !socket.authorized && socket.getPeerX509Certificate() !== undefined) {
+        this.log.warn(
+          `TLS client certificate refused on listener ${listener.config.name}: ${String(socket.authorizationError)}`,
+        );
+        socket.destroy();
+        return;
+      }
+      const subject = tls.clientAuth === "none" ? undefined : certificateSubject(socket);
+      const principal = subject === undefined ? undefined : mapPrincipal(tls.rules, subject);
+      if (subject !== undefined && principal === undefined) {
+        this.log.warn(`no ssl.principal.mapping.rules rule applies to ${subject} on listener ${listener.config.name}`);
+        socket.destroy();
+        return;
+      }
+      this.accept(listener, socket, principal);
     });
-    this.server = server;
+    server.on("tlsClientError", (e) =>
+      this.log.warn(`TLS handshake failed on listener ${listener.config.name}: ${e.message}`),
+    );
+    return server;
+  }
+
+  private async listenOn(
+    listener: ListenerRuntime,
+  ): Promise<{ name: string; protocol: string; host: string; port: number }> {
+    const { name, protocol, host, port } = listener.config;
+    const server =
+      listener.tls !== undefined ? this.tlsServer(listener) : createServer((s) => this.accept(listener, s));
+    this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(this.config.port, this.config.host, () => {
+      server.listen(port, host, () => {
         server.off("error", reject);
         resolve();
       });
     });
     const addr = server.address();
-    const port = typeof addr === "object" && addr !== null ? addr.port : this.config.port;
-    return { host: this.config.host, port };
+    return { name, protocol, host, port: typeof addr === "object" && addr !== null ? addr.port : port };
   }
 
   /** Stop accepting, answer what is in flight, then flush and close every log. */
   async close(): Promise<void> {
-    const server = this.server;
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     this.fetchWaiters.wakeAll();
     this.groups.stop();
     this.transactions.stop();

@@ -66,6 +66,12 @@ export const string = <const S extends KeySpec>(spec: S) => ({
   type: ConfigType.STRING,
   parse: (v: string) => v,
 });
+/** A secret (a password, a key, a JAAS text): DescribeConfigs marks it sensitive and never shows it. */
+export const password = <const S extends KeySpec>(spec: S) => ({
+  ...spec,
+  type: ConfigType.PASSWORD,
+  parse: (v: string) => v,
+});
 /** A string that must be one of `oneOf`; it parses to that union. */
 export const choice = <const S extends KeySpec & { readonly oneOf: readonly string[] }>(spec: S) => ({
   ...spec,

@@ -1,4 +1,6 @@
 import { bool, choice, double, int, list, long, string, type KeyDef, type ValueOf } from "./config-def.js";
+import { listenerList } from "./config-listeners.js";
+import { LISTENER_KEYS, SECURITY_KEYS } from "./config-security-keys.js";
 
 /**
  * The one table of configuration keys: every server.properties key this broker reads and every topic
@@ -50,24 +52,6 @@ const TIMER_MAX = 2 ** 31 - 1;
 const SEGMENT_BYTES_MIN = 1024 * 1024;
 /** Kafka's limit of max.decompressed.message.bytes: the largest array a JVM allocates. */
 const MAX_ARRAY = INT_MAX - 8;
-const LISTENER = /^[A-Za-z_]+:\/\/([^:,]*):(\d+)$/;
-
-/** Host and port of a listener such as PLAINTEXT://127.0.0.1:9092 (an empty host: every interface). */
-export function listenerAddress(value: string): { host: string; port: number } | undefined {
-  const m = LISTENER.exec(value);
-  return m === null ? undefined : { host: m[1]!, port: Number(m[2]) };
-}
-
-/** One listener only (no replication, one security protocol); `needHost` for advertised addresses. */
-const oneListener =
-  (needHost: boolean) =>
-  (value: string): string | undefined => {
-    const addr = listenerAddress(value);
-    if (addr === undefined || (needHost && addr.host === ""))
-      return "expected one listener such as PLAINTEXT://127.0.0.1:9092";
-    return addr.port > 65535 ? `port ${addr.port} is out of range` : undefined;
-  };
-
 /** Kafka's validator of compression.gzip.level: 1 to 9, or -1 for the codec's default. */
 function gzipLevel(value: string): string | undefined {
   const n = Number(value);
@@ -95,20 +79,22 @@ export const BROKER_KEYS = {
   }),
   listeners: string({
     default: "PLAINTEXT://127.0.0.1:9092",
-    check: oneListener(false),
+    check: listenerList(false),
     importance: "high",
-    doc: "The one listener this broker accepts connections on; --host and --port override it.",
+    doc: "The listeners (NAME://host:port, comma-separated) this broker accepts connections on; --host/--port set the first.",
     dynamic: "read-only",
-    appliedIn: "listener",
+    appliedIn: "listeners",
   }),
   "advertised.listeners": string({
     default: null,
-    check: oneListener(true),
+    check: listenerList(true),
     importance: "high",
-    doc: "The address clients are told to connect to; the listener's when unset.",
+    doc: "The addresses clients are told to connect to, per listener name; each listener's own when unset.",
     dynamic: "read-only",
-    appliedIn: "Metadata, FindCoordinator",
+    appliedIn: "Metadata, DescribeCluster, FindCoordinator",
   }),
+  ...LISTENER_KEYS,
+  ...SECURITY_KEYS,
   "socket.request.max.bytes": int({
     default: "104857600",
     min: 1,

@@ -7,11 +7,11 @@ import {
   TOPIC_KEY_NAMES,
   brokerKey,
   brokerSynonymsOf,
-  listenerAddress,
   toTopicUnit,
   topicKey,
   type BrokerProperties,
 } from "./config-keys.js";
+import { listenerOverrideKey, resolveListeners, ListenerProblem, type ListenerConfig } from "./config-listeners.js";
 import { DEFAULT_LOG_CONFIG, type LogConfig } from "./log/config.js";
 
 /**
@@ -40,6 +40,10 @@ export const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(properties.sh
 
 export interface BrokerConfig {
   readonly nodeId: number;
+  /** Every listener, in `listeners` order; host, port and the advertised ones below are the first's. */
+  readonly listeners: readonly ListenerConfig[];
+  /** The `listener.name.<name>.<key>` settings as given (name as written), over the broker-wide keys. */
+  readonly listenerSettings: Readonly<Record<string, string>>;
   readonly host: string;
   readonly port: number;
   readonly advertisedHost: string;
@@ -90,10 +94,38 @@ export interface ConfigInputs {
   readonly warn?: (message: string) => void;
 }
 
+/**
+ * The broker key a `listener.name.<name>.<rest>` setting stands for: an ssl.* or sasl.* key, or
+ * `<mechanism>.sasl.jaas.config`; undefined when it is none of them.
+ */
+export function listenerSettingKey(rest: string): string | undefined {
+  const key = /^[a-z0-9-]+\.sasl\.jaas\.config$/i.test(rest) ? "sasl.jaas.config" : rest;
+  return (key.startsWith("ssl.") || key.startsWith("sasl.")) && KNOWN_KEYS.has(key) ? key : undefined;
+}
+
+/** Checks the `listener.name.*` settings with their keys' rules; returns them as given. */
+function listenerSettings(inputs: ConfigInputs): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of inputs.file ?? []) {
+    const o = listenerOverrideKey(k);
+    if (o === undefined) continue;
+    const key = listenerSettingKey(o.rest);
+    if (key === undefined) {
+      inputs.warn?.(`config: unknown key ${k} is ignored`);
+      continue;
+    }
+    const why = invalidReason(brokerKey(key)!, v);
+    if (why !== undefined) throw new ConfigError(`config: ${k}=${JSON.stringify(v)}: ${why}`);
+    out[k] = v.trim();
+  }
+  return out;
+}
+
 /** The known keys the file and flags set, as text; unknown keys are warned about and dropped. */
 function givenText(inputs: ConfigInputs): Record<string, string> {
   const raw: Record<string, string> = {};
   for (const [k, v] of inputs.file ?? []) {
+    if (listenerOverrideKey(k) !== undefined) continue;
     if (!KNOWN_KEYS.has(k)) inputs.warn?.(`config: unknown key ${k} is ignored`);
     else raw[k] = v;
   }
@@ -112,18 +144,26 @@ export function buildConfig(inputs: ConfigInputs): BrokerConfig {
     throw new ConfigError(`config: ${key}=${JSON.stringify(raw[key] ?? "")}: ${issue.message}`);
   }
   const props = parsed.data as BrokerProperties;
-  const listener = listenerAddress(props.listeners)!;
-  const host = inputs.host ?? (listener.host === "" ? "0.0.0.0" : listener.host);
-  const port = inputs.port ?? listener.port;
-  if (port > 65535) throw new ConfigError(`config: listeners: port ${port} is out of range`);
-  const advertised =
-    props["advertised.listeners"] === undefined ? undefined : listenerAddress(props["advertised.listeners"]);
+  const listeners = resolveListeners({
+    listeners: props.listeners,
+    advertised: props["advertised.listeners"],
+    protocolMap: props["listener.security.protocol.map"],
+    interBrokerName: props["inter.broker.listener.name"],
+    ...(inputs.host !== undefined ? { host: inputs.host } : {}),
+    ...(inputs.port !== undefined ? { port: inputs.port } : {}),
+  });
+  if (listeners instanceof ListenerProblem) {
+    throw new ConfigError(`config: ${listeners.key}=${JSON.stringify(raw[listeners.key] ?? "")}: ${listeners.message}`);
+  }
+  const first = listeners[0]!;
   return {
     nodeId: props["node.id"],
-    host,
-    port,
-    advertisedHost: advertised?.host ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host),
-    advertisedPort: advertised?.port ?? port,
+    listeners,
+    listenerSettings: listenerSettings(inputs),
+    host: first.host,
+    port: first.port,
+    advertisedHost: first.advertisedHost,
+    advertisedPort: first.advertisedPort,
     dataDir: props["log.dirs"],
     props,
     staticText: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.trim()])),
@@ -179,4 +219,29 @@ export function readPropertiesFile(path: string): Map<string, string> {
   } catch (e) {
     throw new ConfigError(`config: cannot read ${path}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * A listener's value of an ssl.* or sasl.* key as text: its `listener.name.<name>.<key>` setting, else
+ * the broker-wide one, else the key's default (undefined when there is none). `key` may carry a
+ * mechanism prefix (`plain.sasl.jaas.config`) that the broker-wide key lacks.
+ */
+export function listenerSetting(config: BrokerConfig, listener: string, key: string): string | undefined {
+  const prefix = `listener.name.${listener}.`.toLowerCase();
+  for (const [k, v] of Object.entries(config.listenerSettings)) {
+    if (k.toLowerCase() === prefix + key.toLowerCase()) return v;
+  }
+  const base = key.endsWith(".sasl.jaas.config") ? "sasl.jaas.config" : key;
+  return config.staticText[base] ?? brokerKey(base)?.default ?? undefined;
+}
+
+/**
+ * The address clients of `listener` are told (Metadata, DescribeCluster, FindCoordinator): its
+ * advertised one; the first listener's when the name is unknown or not given.
+ */
+export function advertisedAddress(config: BrokerConfig, listener: string | undefined): { host: string; port: number } {
+  const l = config.listeners.find((x) => x.name === listener);
+  return l === undefined
+    ? { host: config.advertisedHost, port: config.advertisedPort }
+    : { host: l.advertisedHost, port: l.advertisedPort };
 }

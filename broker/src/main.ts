@@ -5,6 +5,27 @@ import { hideBin } from "yargs/helpers";
 import { Broker } from "./broker.js";
 import { buildConfig, ConfigError, readPropertiesFile } from "./config.js";
 import { Logger, type LogLevel } from "./logger.js";
+import { parseAddScram } from "./security/scram.js";
+
+/**
+ * `--add-scram 'SCRAM-SHA-512=[name=alice,password=...]'` (Kafka's `kafka-storage format --add-scram`):
+ * the credential is stored unless the user already has one of that mechanism, so a restart with the
+ * same flag does not undo a later password change.
+ */
+async function addScramUsers(broker: Broker, specs: readonly string[], log: Logger): Promise<void> {
+  for (const spec of specs) {
+    let parsed;
+    try {
+      parsed = parseAddScram(spec);
+    } catch (e) {
+      throw new ConfigError(`--add-scram ${spec}: ${(e as Error).message}`);
+    }
+    const { user, credential } = parsed;
+    if (broker.metadata.scramCredentials(user).some((c) => c.credential.mechanism === credential.mechanism)) continue;
+    await broker.metadata.alterScramCredentials([{ user, credential }], []);
+    log.info(`--add-scram: stored the ${credential.mechanism} credential of ${user}`);
+  }
+}
 
 /** `npm start`: run the broker. Flags override `--config FILE` (Kafka's server.properties keys). */
 async function main(): Promise<void> {
@@ -15,6 +36,11 @@ async function main(): Promise<void> {
     .option("data-dir", { type: "string", describe: "where the logs live (log.dirs, default ./data)" })
     .option("node-id", { type: "number", describe: "this broker's node id (node.id, default 1)" })
     .option("config", { type: "string", describe: "a server.properties file" })
+    .option("add-scram", {
+      type: "string",
+      array: true,
+      describe: "MECHANISM=[name=<user>,password=<password>]: a SCRAM user to create at start-up if missing",
+    })
     .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, default: "info" as LogLevel })
     .strict()
     .help()
@@ -29,10 +55,18 @@ async function main(): Promise<void> {
     warn: (m) => log.warn(m),
   });
   const broker = await Broker.open(config, log);
-  const { host, port } = await broker.listen();
+  await addScramUsers(broker, argv["add-scram"] ?? [], log);
+  const bound = await broker.listen();
+  const { host, port } = bound[0]!;
   log.info(
     `tskafka node ${config.nodeId} listening on ${host}:${port} (advertised ${config.advertisedHost}:${config.advertisedPort}), data in ${resolve(config.dataDir)}`,
   );
+  for (const [i, l] of bound.entries()) {
+    const a = config.listeners[i]!;
+    log.info(
+      `listener ${l.name} (${l.protocol}) on ${l.host}:${l.port}, advertised ${a.advertisedHost}:${a.advertisedPort}`,
+    );
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {

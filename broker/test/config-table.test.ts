@@ -48,6 +48,16 @@ const SAMPLES: Record<string, string> = {
   "log.flush.interval.ms": "1000",
   "internal.log.segment.bytes": "16384",
   "internal.segment.bytes": "16384",
+  "inter.broker.listener.name": "PLAINTEXT",
+  "ssl.keystore.location": "server.p12",
+  "ssl.keystore.password": "keystore-password",
+  "ssl.key.password": "key-password",
+  "ssl.keystore.certificate.chain": "certificate chain text",
+  "ssl.keystore.key": "private key text",
+  "ssl.truststore.location": "trust.pem",
+  "ssl.truststore.password": "truststore-password",
+  "ssl.truststore.certificates": "certificates text",
+  "sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-pw";',
 };
 
 /** The accepted keys DescribeConfigs lists: all but tskafka's internal ones (for tests). */

@@ -61,6 +61,8 @@ export interface StartOptions {
   readonly port?: number;
   readonly logLevel?: "debug" | "info" | "warn" | "error";
   readonly timeoutMs?: number;
+  /** More command-line flags (such as --add-scram). */
+  readonly args?: readonly string[];
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
@@ -87,6 +89,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     );
     args.push("--config", file);
   }
+  if (options.args !== undefined) args.push(...options.args);
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));

@@ -138,17 +138,21 @@ export function describeBrokerConfigs(config: BrokerConfig, keys: Iterable<strin
     // is not the source of log.retention.ms).
     const from = all.findIndex((s) => s.name === name);
     // The cluster-wide resource shows only what is set there.
-    const synonyms =
+    // A password, key or JAAS text is never shown, as Kafka: sensitive, with null values.
+    const sensitive = def?.type === ConfigType.PASSWORD;
+    const synonyms = (
       from < 0
         ? []
-        : all.slice(from).filter((s) => perBroker || s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+        : all.slice(from).filter((s) => perBroker || s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
+    ).map((s) => (sensitive ? { ...s, value: null } : s));
+    const shown = perBroker ? (synonyms[0]?.value ?? null) : (config.dynamic.clusterDefault[name] ?? null);
     return {
       name,
       // The winning synonym's text (Kafka's Long.MAX_VALUE defaults included).
-      value: perBroker ? (synonyms[0]?.value ?? null) : (config.dynamic.clusterDefault[name] ?? null),
+      value: sensitive ? null : shown,
       source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
       readOnly: def?.dynamic !== "cluster-wide",
-      sensitive: false,
+      sensitive,
       type: def?.type ?? ConfigType.UNKNOWN,
       doc: def?.doc ?? null,
       synonyms,

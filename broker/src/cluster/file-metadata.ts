@@ -8,11 +8,14 @@ import {
   type MetadataEvent,
   type MetadataListener,
   type ProducerIdBlock,
+  type ScramCredentialDeletion,
   type Stale,
   type TopicChange,
   type TopicInfo,
+  type UserScramCredential,
   type VersionedConfigs,
 } from "./metadata.js";
+import { ScramCredentialsFile } from "./scram-credentials.js";
 import { ProducerIdsFile } from "./producer-ids.js";
 import { TopicsFile, newTopicId } from "./topics.js";
 
@@ -22,7 +25,7 @@ const scopeKey = (scope: DynamicScope): string => (scope.kind === "default" ? ""
 
 /**
  * The cluster metadata of a single node, in files of its data directory (the topics file, the dynamic
- * broker configs file, the producer ids file, the finalized features file; their formats are those of
+ * broker configs file, the producer ids file, the finalized features file, the SCRAM credentials file; their formats are those of
  * earlier releases, a missing features file meaning a new cluster's levels). This node is
  * the only writer, so a conditional write is checked against memory before its first await, and versions
  * come from one counter of this run, as etcd's revisions do.
@@ -43,6 +46,7 @@ export class FileClusterMetadata implements ClusterMetadata {
     private readonly configs: DynamicConfigStore,
     private readonly producerIdsFile: ProducerIdsFile,
     private readonly featuresFile: FeaturesFile,
+    private readonly scramFile: ScramCredentialsFile,
   ) {}
 
   static async open(dir: string): Promise<FileClusterMetadata> {
@@ -51,6 +55,7 @@ export class FileClusterMetadata implements ClusterMetadata {
       await DynamicConfigStore.load(dir),
       new ProducerIdsFile(dir),
       new FeaturesFile(dir),
+      await ScramCredentialsFile.load(dir),
     );
     for (const t of m.topicsFile.topics) m.index({ ...t, configs: t.configs ?? {}, version: ++m.revision });
     m.nextProducerId = await m.producerIdsFile.load();
@@ -155,6 +160,19 @@ export class FileClusterMetadata implements ClusterMetadata {
     await this.track(this.featuresFile.save(features));
     this.emit({ kind: "features", features });
     return features;
+  }
+
+  scramCredentials(user?: string): UserScramCredential[] {
+    return this.scramFile.list(user);
+  }
+
+  async alterScramCredentials(
+    upserts: readonly UserScramCredential[],
+    deletions: readonly ScramCredentialDeletion[],
+  ): Promise<void> {
+    const users = this.scramFile.apply(upserts, deletions);
+    await this.track(this.scramFile.save());
+    if (users.length > 0) this.emit({ kind: "scramCredentials", users });
   }
 
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void {

@@ -1,7 +1,9 @@
+import type { ScramCredential } from "../security/sasl-mechanism.js";
+
 /**
- * The one seam for cluster state: the cluster id, topics, dynamic broker configs, producer id blocks and
- * finalized features are read, changed and watched through `ClusterMetadata`, whatever keeps them (today
- * files in the data directory; an etcd store for several brokers later).
+ * The one seam for cluster state: the cluster id, topics, dynamic broker configs, producer id blocks,
+ * finalized features and SCRAM credentials are read, changed and watched through `ClusterMetadata`,
+ * whatever keeps them (today files in the data directory; an etcd store for several brokers later).
  *
  * Reads answer from memory and never wait: produce and fetch look topics up on every request. Writes are
  * durable when their promise resolves. Each entry carries a version (etcd's mod revision: 0 when the entry
@@ -45,6 +47,18 @@ export interface FinalizedFeatures {
   readonly levels: readonly { readonly name: string; readonly level: number }[];
 }
 
+/** One SCRAM credential of a user (a user has at most one per mechanism). */
+export interface UserScramCredential {
+  readonly user: string;
+  readonly credential: ScramCredential;
+}
+
+/** The removal of a user's credential for one mechanism. */
+export interface ScramCredentialDeletion {
+  readonly user: string;
+  readonly mechanism: ScramCredential["mechanism"];
+}
+
 /** A conditional write that lost: the entry is at `version` now (ABSENT when missing), not the expected one. */
 export interface Stale {
   readonly stale: true;
@@ -64,7 +78,9 @@ export type MetadataEvent =
       readonly after: TopicInfo | undefined;
     }
   | { readonly kind: "brokerConfigs"; readonly scope: DynamicScope; readonly version: number }
-  | { readonly kind: "features"; readonly features: FinalizedFeatures };
+  | { readonly kind: "features"; readonly features: FinalizedFeatures }
+  /** The users whose SCRAM credentials changed (read them again with `scramCredentials(user)`). */
+  | { readonly kind: "scramCredentials"; readonly users: readonly string[] };
 
 export type MetadataListener<K extends MetadataEvent["kind"]> = (event: Extract<MetadataEvent, { kind: K }>) => void;
 
@@ -102,6 +118,17 @@ export interface ClusterMetadata {
   finalizedFeatures(): FinalizedFeatures;
   /** Sets the finalized level of each named feature (0: no longer finalized); answers the new set. */
   updateFinalizedFeatures(updates: readonly { name: string; level: number }[]): Promise<FinalizedFeatures>;
+
+  /** Every SCRAM credential, or those of `user` (none when it has none). */
+  scramCredentials(user?: string): UserScramCredential[];
+  /**
+   * Removes and sets SCRAM credentials at once (deletions first; deleting a missing one does nothing; an
+   * upsert replaces the user's credential of that mechanism). The caller validates.
+   */
+  alterScramCredentials(
+    upserts: readonly UserScramCredential[],
+    deletions: readonly ScramCredentialDeletion[],
+  ): Promise<void>;
 
   /** Calls `listener` for every later change of `kind`; the returned function stops it. */
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void;

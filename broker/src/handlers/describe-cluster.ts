@@ -1,4 +1,5 @@
 import { ApiKey, createDescribeClusterResponse } from "@tskafka/protocol";
+import { advertisedAddress } from "../config.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
@@ -31,7 +32,7 @@ export const describeClusterHandler = defineHandler({
       clusterId: ctx.services.metadata.clusterId,
       controllerId: cfg.nodeId,
       brokers: [
-        { brokerId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort, rack: null, isFenced: false },
+        { brokerId: cfg.nodeId, ...advertisedAddress(cfg, ctx.session?.listener), rack: null, isFenced: false },
       ],
       ...(request.includeClusterAuthorizedOperations ? { clusterAuthorizedOperations: CLUSTER_OPERATIONS } : {}),
     });

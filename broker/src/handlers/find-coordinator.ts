@@ -1,4 +1,5 @@
 import { ApiKey, createFindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from "@tskafka/protocol";
+import { advertisedAddress } from "../config.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler, type RequestContext } from "./handler.js";
 
@@ -46,7 +47,6 @@ async function lookup(keyType: number, ctx: RequestContext): Promise<Omit<FindCo
     errorCode: ErrorCode.NONE,
     errorMessage: null,
     nodeId: cfg.nodeId,
-    host: cfg.advertisedHost,
-    port: cfg.advertisedPort,
+    ...advertisedAddress(cfg, ctx.session?.listener),
   };
 }

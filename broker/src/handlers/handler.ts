@@ -1,4 +1,5 @@
 import type { ApiRequests, ApiResponses, RequestHeader } from "@tskafka/protocol";
+import type { Session } from "../server/session.js";
 import type { Services } from "../services.js";
 
 /** What a handler knows about the request besides its body. */
@@ -12,6 +13,8 @@ export interface RequestContext {
   readonly remote: string;
   /** Resolves when the connection closes, so long waits can give up early. */
   readonly closed: Promise<void>;
+  /** The connection's listener, security protocol and principal (User:ANONYMOUS until authenticated). */
+  readonly session: Session;
 }
 
 /**

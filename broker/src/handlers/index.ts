@@ -38,6 +38,11 @@ import { writeTxnMarkersHandler } from "./write-txn-markers.js";
 import { describeTransactionsHandler } from "./describe-transactions.js";
 import { listTransactionsHandler } from "./list-transactions.js";
 import { describeProducersHandler } from "./describe-producers.js";
+import { describeUserScramCredentialsHandler } from "./describe-user-scram-credentials.js";
+import { alterUserScramCredentialsHandler } from "./alter-user-scram-credentials.js";
+import { describeClientQuotasHandler } from "./describe-client-quotas.js";
+import { saslHandshakeHandler } from "./sasl-handshake.js";
+import { saslAuthenticateHandler } from "./sasl-authenticate.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -80,4 +85,9 @@ export const HANDLERS: readonly Handler[] = [
   describeTransactionsHandler,
   listTransactionsHandler,
   describeProducersHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
+  describeClientQuotasHandler,
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
 ];

@@ -7,6 +7,7 @@ import {
   ZERO_UUID,
 } from "@tskafka/protocol";
 import { LEADER_EPOCH } from "../cluster/partition-logs.js";
+import { advertisedAddress } from "../config.js";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
@@ -87,7 +88,7 @@ export const metadataHandler = defineHandler({
       );
     }
     return createMetadataResponse({
-      brokers: [{ nodeId: cfg.nodeId, host: cfg.advertisedHost, port: cfg.advertisedPort, rack: null }],
+      brokers: [{ nodeId: cfg.nodeId, ...advertisedAddress(cfg, ctx.session?.listener), rack: null }],
       clusterId: services.metadata.clusterId,
       controllerId: cfg.nodeId,
       topics,

@@ -15,9 +15,15 @@ import { ErrorCode } from "../errors.js";
 import type { Services } from "../services.js";
 import { errorResponse } from "./error-response.js";
 import { FrameReader } from "./frame-reader.js";
+import type { ListenerRuntime } from "./listener.js";
+import { Session } from "./session.js";
 
 /** Bytes of unprocessed requests buffered per connection before the socket is paused. */
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+/** Kafka's limit of a frame received before SASL authentication (512 KiB). */
+export const PRE_AUTH_MAX_BYTES = 512 * 1024;
+/** What a SASL listener serves before authentication; anything else closes the connection. */
+const PRE_AUTH_APIS: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 
 /**
  * One client connection. Requests are handled one at a time, in arrival order, as Kafka does (it mutes
@@ -31,14 +37,21 @@ export class Connection {
   private readonly closedPromise: Promise<void>;
   private markClosed!: () => void;
   readonly remote: string;
+  readonly session: Session;
 
   constructor(
     private readonly socket: Socket,
     private readonly services: Services,
     private readonly handlers: ReadonlyMap<number, Handler>,
+    listener: ListenerRuntime,
+    tlsPrincipal?: string,
   ) {
     this.remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
-    this.reader = new FrameReader(services.config.props["socket.request.max.bytes"]);
+    this.session = new Session(listener, tlsPrincipal);
+    const max = services.config.props["socket.request.max.bytes"];
+    this.reader = this.session.authenticated
+      ? new FrameReader(max)
+      : new FrameReader(Math.min(max, PRE_AUTH_MAX_BYTES), "the limit before SASL authentication");
     this.closedPromise = new Promise((resolve) => (this.markClosed = resolve));
     socket.setNoDelay(true);
     socket.on("data", (chunk) => this.onData(chunk));
@@ -76,6 +89,7 @@ export class Connection {
 
   private async pump(): Promise<void> {
     this.busy = true;
+    const max = this.services.config.props["socket.request.max.bytes"];
     try {
       while (!this.closing) {
         let payload: Buffer | undefined;
@@ -87,7 +101,13 @@ export class Connection {
         }
         if (payload === undefined) break;
         try {
-          await this.handle(payload);
+          if (this.session.expectsRawToken) await this.handleRawToken(payload);
+          else await this.handle(payload);
+          if (this.session.closeReason !== undefined) return await this.closeAfterResponse();
+          if (this.session.authenticated && this.reader.maxFrameBytes !== max) {
+            this.reader.maxFrameBytes = max;
+            this.reader.limitName = "socket.request.max.bytes";
+          }
         } catch (e) {
           // Whatever one request does wrong ends its connection, never the process.
           this.services.log.error(`request from ${this.remote} failed: ${(e as Error).stack ?? String(e)}`);
@@ -105,6 +125,10 @@ export class Connection {
     const peek = peekRequest(payload);
     if (peek === undefined) return this.close(`request of ${payload.length} bytes is shorter than a header`);
     const { apiKey, apiVersion, correlationId } = peek;
+    if (!this.session.authenticated && !this.allowedBeforeAuth(apiKey))
+      return this.close(
+        `API ${apiKey} (v${apiVersion}) before SASL authentication on listener ${this.session.listener}`,
+      );
     const handler = this.handlers.get(apiKey);
     if (handler === undefined || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiKey.ApiVersions) {
@@ -136,6 +160,7 @@ export class Connection {
       clientId: request.header.clientId,
       remote: this.remote,
       closed: this.closedPromise,
+      session: this.session,
     };
     let response;
     try {
@@ -153,6 +178,54 @@ export class Connection {
     if (response === null) return;
     const external = handler.zeroCopyBuffers?.(response as never);
     await this.send(correlationId, apiKey, apiVersion, response as ApiResponses[keyof ApiResponses], external);
+  }
+
+  /** ApiVersions and SaslHandshake while the handshake is expected; SaslAuthenticate after a v1 one. */
+  private allowedBeforeAuth(apiKey: number): boolean {
+    if (!PRE_AUTH_APIS.has(apiKey)) return false;
+    return apiKey === ApiKey.SaslAuthenticate
+      ? this.session.state === "authenticating"
+      : this.session.state === "handshake" || apiKey === ApiKey.ApiVersions;
+  }
+
+  /** A bare SASL token after a v0 SaslHandshake: its challenge goes back with a 4-byte size, no header. */
+  private async handleRawToken(token: Buffer): Promise<void> {
+    let challenge: Buffer;
+    try {
+      challenge = await this.session.authenticate(token);
+    } catch {
+      return; // As Kafka with v0: no answer, the connection is closed (after the delay).
+    }
+    if (this.session.authenticated)
+      this.services.log.info(
+        `${this.remote} authenticated as ${this.session.principal} on listener ${this.session.listener}`,
+      );
+    const size = Buffer.allocUnsafe(4);
+    size.writeInt32BE(challenge.length, 0);
+    this.socket.write(Buffer.concat([size, challenge]));
+  }
+
+  /**
+   * The session asked for the end of the connection once its answer is out. A failed authentication is
+   * logged as such; a v0 exchange (no answer to delay) waits connection.failed.authentication.delay.ms
+   * here, SaslAuthenticate waited before answering.
+   */
+  private async closeAfterResponse(): Promise<void> {
+    const reason = this.session.closeReason!;
+    const failed = this.session.state === "failed";
+    this.closing = true;
+    this.socket.pause();
+    this.services.log.warn(
+      failed
+        ? `failed authentication from ${this.remote} on listener ${this.session.listener}: ${reason}`
+        : `closing connection ${this.remote}: ${reason}`,
+    );
+    if (this.session.delayClose) {
+      const delay = this.services.config.props["connection.failed.authentication.delay.ms"];
+      await new Promise((r) => setTimeout(r, delay).unref());
+    }
+    if (failed) this.socket.destroySoon();
+    else this.socket.end();
   }
 
   private unsupportedApiVersions(): ApiResponses[18] {

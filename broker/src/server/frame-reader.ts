@@ -8,7 +8,14 @@ export class FrameReader {
   /** Size of the frame being assembled, or -1 while its prefix is incomplete. */
   private need = -1;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  /**
+   * The largest frame accepted, and the name of that limit for the error; a connection lowers it
+   * before authentication.
+   */
+  constructor(
+    public maxFrameBytes: number,
+    public limitName = "socket.request.max.bytes",
+  ) {}
 
   get bufferedBytes(): number {
     return this.buffered;
@@ -28,7 +35,7 @@ export class FrameReader {
       if (this.buffered < 4) return undefined;
       const size = this.readInt32();
       if (size < 0 || size > this.maxFrameBytes) {
-        throw new RangeError(`frame size ${size} is outside 0..${this.maxFrameBytes} (socket.request.max.bytes)`);
+        throw new RangeError(`frame size ${size} is outside 0..${this.maxFrameBytes} (${this.limitName})`);
       }
       this.need = size;
     }

@@ -1,0 +1,124 @@
+import { choice, int, list, password, string } from "./config-def.js";
+import { protocolMapCheck } from "./config-listeners.js";
+import { parseMappingRules } from "./security/tls.js";
+
+function mappingRulesProblem(value: string): string | undefined {
+  try {
+    parseMappingRules(value);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/**
+ * The security keys of server.properties (Kafka's names and defaults): listener protocols, TLS and
+ * SASL. The `ssl.*` and `sasl.*` ones may also be given per listener as `listener.name.<name>.<key>`.
+ */
+
+const ssl = { importance: "high", dynamic: "read-only", appliedIn: "TLS listeners" } as const;
+const sasl = { importance: "high", dynamic: "read-only", appliedIn: "SASL listeners" } as const;
+
+const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
+
+export const LISTENER_KEYS = {
+  "listener.security.protocol.map": string({
+    default: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+    check: protocolMapCheck,
+    importance: "low",
+    doc: "The security protocol of each listener name, as NAME:PROTOCOL pairs.",
+    dynamic: "read-only",
+    appliedIn: "listeners",
+  }),
+  "inter.broker.listener.name": string({
+    default: null,
+    importance: "medium",
+    doc: "Reserved for a cluster of brokers: checked to name a listener, otherwise unused by this single node.",
+    dynamic: "read-only",
+    appliedIn: null,
+  }),
+  "connection.failed.authentication.delay.ms": int({
+    default: "100",
+    min: 0,
+    importance: "low",
+    doc: "How long a connection that failed authentication waits before it is closed (against brute force).",
+    dynamic: "read-only",
+    appliedIn: "SASL listeners",
+  }),
+} as const;
+
+export const SECURITY_KEYS = {
+  "ssl.keystore.type": choice({
+    default: "JKS",
+    oneOf: ["JKS", "PKCS12", "PEM"],
+    doc: "Format of the key store: PEM or PKCS12 (JKS, Kafka's default, is refused when a TLS listener needs it).",
+    ...ssl,
+  }),
+  "ssl.keystore.location": string({
+    default: null,
+    doc: "File of the key store: PKCS12, or PEM with the certificate chain and the private key.",
+    ...ssl,
+  }),
+  "ssl.keystore.password": password({ default: null, doc: "Password of a PKCS12 key store file.", ...ssl }),
+  "ssl.key.password": password({ default: null, doc: "Password of the private key when it is encrypted.", ...ssl }),
+  "ssl.keystore.certificate.chain": password({
+    default: null,
+    doc: "The certificate chain in PEM, inline (with ssl.keystore.type=PEM).",
+    ...ssl,
+  }),
+  "ssl.keystore.key": password({
+    default: null,
+    doc: "The private key in PEM, inline (with ssl.keystore.type=PEM).",
+    ...ssl,
+  }),
+  "ssl.truststore.type": choice({
+    default: "JKS",
+    oneOf: ["JKS", "PKCS12", "PEM"],
+    doc: "Format of the trust store: PEM or PKCS12 (JKS is refused when a listener needs it).",
+    ...ssl,
+  }),
+  "ssl.truststore.location": string({
+    default: null,
+    doc: "File of the certificates trusted to sign client certificates.",
+    ...ssl,
+  }),
+  "ssl.truststore.password": password({ default: null, doc: "Password of a PKCS12 trust store file.", ...ssl }),
+  "ssl.truststore.certificates": password({
+    default: null,
+    doc: "Trusted certificates in PEM, inline (with ssl.truststore.type=PEM).",
+    ...ssl,
+  }),
+  "ssl.client.auth": choice({
+    default: "none",
+    oneOf: ["none", "requested", "required"],
+    doc: "Whether TLS clients must present a certificate (required), may (requested) or not (none); SASL_SSL only per listener.",
+    ...ssl,
+  }),
+  "ssl.enabled.protocols": list({
+    default: "TLSv1.2,TLSv1.3",
+    oneOf: TLS_VERSIONS,
+    doc: "The TLS versions accepted.",
+    ...ssl,
+  }),
+  "ssl.cipher.suites": list({
+    default: "",
+    doc: "Cipher suites allowed, by their IANA names as in Kafka (OpenSSL names work too); empty for Node's defaults.",
+    ...ssl,
+  }),
+  "ssl.principal.mapping.rules": string({
+    default: "DEFAULT",
+    check: mappingRulesProblem,
+    doc: "How a client certificate's subject becomes a principal: RULE:pattern/replacement/[LU] rules, DEFAULT keeps it.",
+    ...ssl,
+  }),
+  "sasl.enabled.mechanisms": list({
+    default: "GSSAPI",
+    doc: "SASL mechanisms offered: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (GSSAPI, the default, is not served).",
+    ...sasl,
+  }),
+  "sasl.jaas.config": password({
+    default: null,
+    doc: 'JAAS settings for every listener: PlainLoginModule users as user_<name>="<password>".',
+    ...sasl,
+  }),
+} as const;

@@ -1,0 +1,61 @@
+import { ApiKey, createDescribeClientQuotasResponse, type DescribeClientQuotasRequest } from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { defineHandler } from "./handler.js";
+
+const ENTITY_TYPES = new Set(["user", "client-id", "ip"]);
+const MATCH_EXACT = 0;
+const MATCH_DEFAULT = 1;
+const MATCH_SPECIFIED = 2;
+
+/**
+ * DescribeClientQuotas v0-1 (KIP-546), answered for a cluster that has no client quotas yet: a valid
+ * filter matches no entity, so the answer is an empty list. Kafka's tools ask it before they describe a
+ * user's SCRAM credentials (`kafka-configs.sh --describe --entity-type users`). A filter Kafka refuses
+ * (an empty or repeated entity type, a match string where the match type takes none or none where it
+ * takes one, an unknown match type, ip with user or client-id) is INVALID_REQUEST, a custom entity type
+ * UNSUPPORTED_VERSION, at the top level with no entries, as Kafka's metadata image answers. Until quotas
+ * are built (issue 10's quota part), this is the whole of it.
+ */
+export const describeClientQuotasHandler = defineHandler({
+  apiKey: ApiKey.DescribeClientQuotas,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(request) {
+    const refusal = invalidFilter(request);
+    if (refusal !== undefined) return createDescribeClientQuotasResponse({ ...refusal, entries: null });
+    return createDescribeClientQuotasResponse({ errorCode: ErrorCode.NONE, errorMessage: null, entries: [] });
+  },
+});
+
+function invalidFilter(request: DescribeClientQuotasRequest): { errorCode: number; errorMessage: string } | undefined {
+  const invalid = (errorMessage: string) => ({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage });
+  const seen = new Set<string>();
+  for (const c of request.components) {
+    if (c.entityType === "") return invalid("Invalid empty entity type.");
+    if (seen.has(c.entityType))
+      return invalid(`Entity type ${c.entityType} cannot appear more than once in the filter.`);
+    seen.add(c.entityType);
+    if (!ENTITY_TYPES.has(c.entityType)) {
+      return {
+        errorCode: ErrorCode.UNSUPPORTED_VERSION,
+        errorMessage: `Custom entity type ${c.entityType} not supported.`,
+      };
+    }
+    if (c.matchType === MATCH_EXACT && c.match === null) {
+      return invalid("Request specified MATCH_TYPE_EXACT, but set match string to null.");
+    }
+    if (c.matchType === MATCH_DEFAULT && c.match !== null) {
+      return invalid("Request specified MATCH_TYPE_DEFAULT, but also specified a match string.");
+    }
+    if (c.matchType === MATCH_SPECIFIED && c.match !== null) {
+      return invalid("Request specified MATCH_TYPE_SPECIFIED, but also specified a match string.");
+    }
+    if (c.matchType < MATCH_EXACT || c.matchType > MATCH_SPECIFIED) return invalid(`Unknown match type ${c.matchType}`);
+  }
+  if (seen.has("ip") && (seen.has("user") || seen.has("client-id"))) {
+    return invalid(
+      "Invalid entity filter component combination. IP filter component should not be used with user or clientId filter component.",
+    );
+  }
+  return undefined;
+}
