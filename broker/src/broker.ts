@@ -29,6 +29,9 @@ import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
 import { checkTxnOffsetCommit } from "./txn/write-check.js";
 
+/** How long a clean shutdown waits for clients to close their ended connections before cutting them. */
+const SHUTDOWN_GRACE_MS = 1000;
+
 /** What applies to node `nodeId` of the dynamic broker configs: its own and the cluster-wide ones. */
 function dynamicLayers(metadata: ClusterMetadata, nodeId: number): DynamicLayers {
   return {
@@ -198,11 +201,19 @@ export class Broker implements Services {
 
   /** Stop accepting, answer what is in flight, then flush and close every log. */
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    // Stops accepting at once; resolves only when every connection is gone, which clients that keep
+    // idle connections open (KafkaJS) never do by themselves: they are ended below, as Kafka ends them.
+    const stopped = Promise.all(
+      this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
     this.fetchWaiters.wakeAll();
     this.groups.stop();
     this.transactions.stop();
     await Promise.all([...this.connections].map((c) => c.drain()));
+    // Answers are out and each socket is ended; a client that does not close its side gets a second.
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref())]);
+    for (const c of this.connections) c.close();
+    await stopped;
     await this.transactions.flush();
     await this.groups.flush();
     this.logs.stop();

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { open, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { join } from "node:path";
 import {
   ApiKey,
@@ -168,6 +169,22 @@ describe("durability", { timeout: 60_000 }, () => {
       },
     );
   }
+
+  test("SIGTERM does not wait for a client that keeps its connection open", { timeout: 20_000 }, async () => {
+    const broker = await startBroker();
+    try {
+      // allowHalfOpen: the client does not close its side when the broker ends the connection.
+      const socket = connect({ host: "127.0.0.1", port: broker.port, allowHalfOpen: true });
+      await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+      socket.on("error", () => undefined);
+      const started = Date.now();
+      assert.equal(await broker.stop(), 0);
+      assert.ok(Date.now() - started < 5000, `shutdown took ${Date.now() - started} ms`);
+      socket.destroy();
+    } finally {
+      await broker.cleanup();
+    }
+  });
 
   test("damaged indexes are rebuilt and reads still work", { timeout: 25_000 }, async () => {
     await withTempDir("tskafka-index-", async (dataDir) => {
