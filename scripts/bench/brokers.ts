@@ -2,9 +2,15 @@
 // (java, KRaft combined mode), each as one process whose pid is the broker itself, so that
 // /proc/<pid>/status tells its peak resident memory.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { freeLoopbackPort, kafkaClasspath, startApacheKafka } from "../kafka/apache-kafka.js";
+import {
+  DEFAULT_KAFKA_VERSION,
+  freeLoopbackPort,
+  kafkaClasspath,
+  loggingOption,
+  startApacheKafka,
+} from "../kafka/apache-kafka.js";
 import { askApiVersions } from "./wire.js";
 
 export type BrokerKind = "kafka" | "tskafka";
@@ -182,9 +188,8 @@ export async function prepareColdStart(
     .replaceAll(`127.0.0.1:${oldPort[1]!}`, `127.0.0.1:${port}`)
     .replaceAll(`127.0.0.1:${oldPort[2]!}`, `127.0.0.1:${controllerPort}`);
   writeFileSync(join(dataDir, "server.properties"), props);
-  copyFileSync(join(template, "log4j.properties"), join(dataDir, "log4j.properties"));
   const classpath = kafkaClasspath();
-  const log4j = `-Dlog4j.configuration=file:${join(dataDir, "log4j.properties")}`;
+  const log4j = loggingOption(DEFAULT_KAFKA_VERSION, dataDir, "WARN", "stderr");
   const format = spawnSync(
     "java",
     [
