@@ -11,6 +11,7 @@ import { ErrorCode } from "../src/log/errors.js";
 import { CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, PartitionLog } from "../src/log/partition-log.js";
 import type { AppendResult } from "../src/log/partition-log.js";
 import type { TxnMarker } from "../src/txn/marker.js";
+import { allBatches } from "./log-fixtures.js";
 import { tempDir, type TempDir } from "./temp.js";
 
 /**
@@ -78,21 +79,6 @@ function end(log: PartitionLog, pid: bigint, committed: boolean, epoch = 0, tran
 async function filler(log: PartitionLog, segments = 3): Promise<void> {
   const target = log.segmentCount + segments;
   for (let i = 0; log.segmentCount < target; i++) await plain(log, { [`f${i % 3}`]: `fill-${i}`.padEnd(60, ".") });
-}
-
-/** Every stored batch from the log start on, read_uncommitted. */
-async function allBatches(log: PartitionLog): Promise<RecordBatch[]> {
-  const out: RecordBatch[] = [];
-  let offset = log.logStartOffset;
-  while (offset < log.logEndOffset) {
-    const r = await log.read(offset, 1 << 20, { minOneBatch: true });
-    const batches = decodeRecordBatches(r.records);
-    assert.ok(batches.length > 0, `no batch at ${offset}`);
-    out.push(...batches);
-    const last = batches.at(-1) as RecordBatch;
-    offset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
-  }
-  return out;
 }
 
 interface Consumed {

@@ -1,3 +1,7 @@
+import assert from "node:assert/strict";
+import type { RecordBatch } from "@tskafka/protocol";
+import type { PartitionLog } from "../src/log/partition-log.js";
+import { replayPartition } from "../src/log/replay.js";
 import {
   buildRecordBatch,
   decodeRecordBatches,
@@ -43,4 +47,14 @@ export function batchesIn(buf: Buffer): StoredBatch[] {
     attributes: b.attributes,
     size: b.batchLength + LOG_OVERHEAD,
   }));
+}
+
+/** Every stored batch of `log` from its log start on (read_uncommitted), through the coordinators' replay. */
+export async function allBatches(log: PartitionLog): Promise<RecordBatch[]> {
+  const out: RecordBatch[] = [];
+  await replayPartition(log, 1 << 20, (batch) => out.push(batch));
+  const last = out.at(-1);
+  const end = last === undefined ? log.logStartOffset : last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
+  assert.equal(end, log.logEndOffset, `the replay stopped at ${end}, before the log end`);
+  return out;
 }

@@ -13,7 +13,7 @@ import type { AppendResult, ReadResult } from "../src/log/partition-log.js";
 import { LogSegment, segmentFileName } from "../src/log/segment.js";
 import type { AbortedTxn } from "../src/log/txn-index.js";
 import type { TxnMarker } from "../src/txn/marker.js";
-import { batchesIn, batchOf } from "./log-fixtures.js";
+import { allBatches, batchesIn, batchOf } from "./log-fixtures.js";
 import { tempDir, type TempDir } from "./temp.js";
 
 /**
@@ -85,21 +85,6 @@ async function readCommittedAll(log: PartitionLog, from = log.logStartOffset) {
     offset = (batches.at(-1)?.lastOffset ?? offset) + 1n;
   }
   return { bases, aborted, end: offset };
-}
-
-/** Every stored batch from the log start on (a read returns one segment's at most). */
-async function allBatches(log: PartitionLog): Promise<RecordBatch[]> {
-  const out: RecordBatch[] = [];
-  let offset = log.logStartOffset;
-  while (offset < log.logEndOffset) {
-    const r = await log.read(offset, 1 << 20, { minOneBatch: true });
-    const batches = decodeRecordBatches(r.records);
-    assert.ok(batches.length > 0, `no batch at ${offset}`);
-    out.push(...batches);
-    const last = batches.at(-1) as RecordBatch;
-    offset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
-  }
-  return out;
 }
 
 /** The entries of a `.txnindex` file (none when it does not exist), checking the 34-byte layout. */
