@@ -3,7 +3,7 @@ import { cp, readdir, readFile, truncate, unlink, writeFile } from "node:fs/prom
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { BatchAttributes, decodeRecordBatches, readControlRecordKey, readEndTxnMarker } from "@tskafka/protocol";
-import type { BuildBatchOptions, RecordBatch } from "@tskafka/protocol";
+import type { BuildBatchOptions } from "@tskafka/protocol";
 import { LogCleaner } from "../src/log/cleaner.js";
 import { logConfig } from "../src/log/config.js";
 import type { LogConfig } from "../src/log/config.js";
