@@ -24,6 +24,7 @@ import { TopicAdmin } from "./cluster/topic-admin.js";
 import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js";
 import { OffsetsTopic } from "./group/offsets-topic.js";
 import type { Services } from "./services.js";
+import { ALLOW_ALL, type Authorizer } from "./security/authorizer.js";
 import { TransactionCoordinator } from "./txn/coordinator.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
@@ -61,6 +62,8 @@ export class Broker implements Services {
   readonly groups: GroupCoordinator;
   /** The transaction coordinator: transactional ids, their transactions and markers (`__transaction_state`). */
   readonly transactions: TransactionCoordinator;
+  /** Allows everything until an authorizer is configured (`authorizer.class.name`). */
+  readonly authorizer: Authorizer = ALLOW_ALL;
 
   /** The config in force: server.properties and flags with the dynamic broker configs over them. */
   private effectiveConfig: BrokerConfig;

@@ -8,6 +8,7 @@ import type { TopicAdmin } from "./cluster/topic-admin.js";
 import type { BrokerConfig } from "./config.js";
 import type { GroupService } from "./group/coordinator.js";
 import type { Logger } from "./logger.js";
+import type { Authorizer } from "./security/authorizer.js";
 import type { TransactionService } from "./txn/coordinator.js";
 
 /**
@@ -26,6 +27,8 @@ export interface Services {
   readonly groups: GroupService;
   /** The transaction coordinator: transactional ids, their transactions and markers. */
   readonly transactions: TransactionService;
+  /** Whether a session may do an operation on a resource (allows everything when none is configured). */
+  readonly authorizer: Authorizer;
   readonly fetchWaiters: FetchWaiters;
   readonly fetchSessions: FetchSessionCache;
   readonly producerIds: ProducerIds;

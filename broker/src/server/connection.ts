@@ -47,7 +47,7 @@ export class Connection {
     tlsPrincipal?: string,
   ) {
     this.remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
-    this.session = new Session(listener, tlsPrincipal);
+    this.session = new Session(listener, tlsPrincipal, socket.remoteAddress);
     const max = services.config.props["socket.request.max.bytes"];
     this.reader = this.session.authenticated
       ? new FrameReader(max)

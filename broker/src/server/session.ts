@@ -1,5 +1,6 @@
 import type { SecurityProtocol } from "../config-listeners.js";
 import { SaslAuthenticationError, type SaslMechanismServer } from "../security/sasl-mechanism.js";
+import type { RequestPrincipal } from "../security/authorizer.js";
 import type { ListenerRuntime } from "./listener.js";
 
 export const ANONYMOUS = "User:ANONYMOUS";
@@ -13,8 +14,10 @@ export type SaslState = "none" | "handshake" | "authenticating" | "done" | "fail
  * SaslAuthenticate handlers move it along; elsewhere it is authenticated from the start (a TLS client
  * certificate, when verified, gives the principal).
  */
-export class Session {
+export class Session implements RequestPrincipal {
   readonly listener: string;
+  /** The client's IP address (an IPv4 one without the ::ffff: prefix), as ACL hosts name it. */
+  readonly host: string;
   readonly securityProtocol: SecurityProtocol;
   private principalName: string;
   private saslState: SaslState;
@@ -29,7 +32,9 @@ export class Session {
   constructor(
     readonly runtime: ListenerRuntime,
     tlsPrincipal: string | undefined,
+    remoteAddress = "",
   ) {
+    this.host = remoteAddress.startsWith("::ffff:") ? remoteAddress.slice(7) : remoteAddress;
     this.listener = runtime.config.name;
     this.securityProtocol = runtime.config.protocol;
     this.principalName = tlsPrincipal === undefined ? ANONYMOUS : `User:${tlsPrincipal}`;
