@@ -90,7 +90,9 @@ export async function runSuite(options: SuiteOptions): Promise<void> {
   const metrics = new Metrics();
   const notes: string[] = [];
   const fail = (what: string, err: unknown): void => {
-    const text = `${what} failed: ${(err as Error).message.split("\n")[0] ?? ""}`;
+    // Results are committed: paths are given relative to the repository.
+    const first = (err as Error).message.split("\n")[0] ?? "";
+    const text = `${what} failed: ${first.replaceAll(`${REPO_ROOT}/`, "")}`;
     log(text);
     notes.push(text);
   };
