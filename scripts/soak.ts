@@ -6,6 +6,10 @@
  * - two idempotent KafkaJS producers (acks=-1) writing numbered records to `soak-idem`,
  * - a transactional KafkaJS producer that commits or aborts (at random) batches to `soak-txn`,
  * - a read_committed consumer group on `soak-txn`,
+ * - keyed records on a compacted topic and on a topic kept small by retention.bytes (scripts/soak/numbered.ts),
+ * - topics created, written and deleted (scripts/soak/topic-churn.ts),
+ * - a consumer group on `soak-idem` whose members join and leave, its committed offsets sampled
+ *   (scripts/soak/group-churn.ts),
  * while every few seconds the broker is killed with SIGKILL and restarted, stopped with SIGTERM and
  * restarted, or left alone (chosen by the seeded random generator).
  * At the end it checks, after one more clean restart:
@@ -15,6 +19,9 @@
  * - under read_committed, every committed transaction is there whole and exactly once, no aborted record is
  *   visible (nor was seen by the consumer group during the run), and a transaction whose outcome the client
  *   never learnt is there whole or not at all;
+ * - the compacted topic kept the newest acknowledged record of every key, the retained one a whole suffix
+ *   of what was acknowledged; acknowledged topic creations and deletions held; committed offsets never went
+ *   back; the broker's resident memory stayed under MAX_RSS_MIB;
  * - the broker never exited unless told to, every SIGTERM ended with exit code 0, and its log has no ERROR
  *   line other than the expected ones listed in EXPECTED_ERRORS.
  * Prints a one-line summary; exits 1 on a violation, 2 on the hard timeout or a setup failure.
@@ -23,8 +30,25 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import { readFileSync } from "node:fs";
+import type { Consumer, Producer } from "kafkajs";
 import { freePort, startBroker, type BrokerProcess } from "../broker/test/harness.ts";
+import {
+  between,
+  kafka,
+  random,
+  readAll,
+  run,
+  say,
+  seedRandom,
+  sleep,
+  violation,
+  violations,
+  type Read,
+} from "./soak/common.ts";
+import { groupChurn, groupSummary } from "./soak/group-churn.ts";
+import { NumberedTopic } from "./soak/numbered.ts";
+import { checkTopics, topicChurn } from "./soak/topic-churn.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,6 +68,8 @@ const PROPERTIES = {
   "log.flush.interval.messages": 1,
   "offsets.topic.num.partitions": 4,
   "transaction.state.log.num.partitions": 4,
+  "log.cleaner.backoff.ms": 1000,
+  "log.retention.check.interval.ms": 1000,
 };
 /** A SIGTERM stop must end within this. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -52,6 +78,10 @@ const IDEM_PARTITIONS = 3;
 const IDEM_PRODUCERS = 2;
 const TXN_TOPIC = "soak-txn";
 const TXN_PARTITIONS = 2;
+const compacted = new NumberedTopic("soak-compact", 40, 100);
+const retained = new NumberedTopic("soak-retain", 5, 300);
+/** The broker's resident memory must stay under this (VmRSS, sampled every second). */
+const MAX_RSS_MIB = 600;
 
 /**
  * ERROR lines of the broker that are expected in this soak, each with the reason. Empty so far: a SIGKILL
@@ -59,32 +89,12 @@ const TXN_PARTITIONS = 2;
  */
 const EXPECTED_ERRORS: { pattern: RegExp; reason: string }[] = [];
 
-/** mulberry32: a small seeded generator, enough to replay a run's choices. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-const random = rng(SEED);
-const between = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const say = (line: string): void => console.log(`soak: ${line}`);
-
-const violations: string[] = [];
-const violation = (what: string): void => {
-  if (violations.length < 200) violations.push(what);
-};
+seedRandom(SEED);
 
 // ---------------------------------------------------------------------------------------------------------
 // The broker process: restarts on the same port and data directory; every exit not asked for is a violation.
 
 let root = "";
-let port = 0;
 let broker: BrokerProcess | undefined;
 /** Set while we stop or kill the broker on purpose. */
 let expectingExit = false;
@@ -97,7 +107,7 @@ let cleanStops = 0;
 async function startTheBroker(): Promise<void> {
   const b = await startBroker({
     dataDir: join(root, "data"),
-    port,
+    port: run.port,
     properties: PROPERTIES,
     timeoutMs: 60_000,
   });
@@ -137,19 +147,6 @@ async function restartTheBroker(how: "kill" | "term"): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------
 // Clients.
 
-let stopping = false;
-
-function kafka(clientId: string): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: [`127.0.0.1:${port}`],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 15000,
-    retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 2000 },
-  });
-}
-
 /** What one idempotent producer sent: sequence number -> partition, for acknowledged and uncertain sends. */
 interface IdemLog {
   acked: Map<number, number>;
@@ -164,7 +161,7 @@ async function idempotentProducer(n: number): Promise<void> {
   idemLogs[n] = log;
   let seq = 0;
   let producer: Producer | undefined;
-  while (!stopping) {
+  while (!run.stopping) {
     try {
       if (producer === undefined) {
         producer = kafka(`soak-idem-${n}`).producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -206,7 +203,7 @@ const txnValue = (t: number, i: number): string => `t${t}-${i}`;
 async function transactionalProducer(): Promise<void> {
   let t = 0;
   let producer: Producer | undefined;
-  while (!stopping) {
+  while (!run.stopping) {
     const txnNo = t++;
     const count = between(1, 10);
     const abort = random() < 0.35;
@@ -276,47 +273,6 @@ async function startGroupConsumer(): Promise<void> {
     },
   });
   groupConsumer = consumer;
-}
-
-interface Read {
-  offset: number;
-  value: string;
-}
-
-/** Every record of `topic` from offset 0, by partition (a fresh group, so nothing committed before). */
-async function readAll(topic: string, partitions: number, readCommitted: boolean): Promise<Read[][]> {
-  const k = kafka("soak-check");
-  const admin = k.admin();
-  await admin.connect();
-  const high = new Map<number, number>();
-  for (const p of await admin.fetchTopicOffsets(topic)) high.set(p.partition, Number(p.high));
-  await admin.disconnect();
-  const got: Read[][] = Array.from({ length: partitions }, () => []);
-  const consumer = k.consumer({
-    groupId: `soak-check-${topic}-${readCommitted ? "rc" : "ru"}`,
-    readUncommitted: !readCommitted,
-    maxWaitTimeInMs: 300,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let last = Date.now();
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      got[partition]!.push({ offset: Number(message.offset), value: message.value?.toString() ?? "" });
-      last = Date.now();
-    },
-  });
-  // Done when every partition reached its high watermark (read_uncommitted, no control records), else
-  // after 5 s without a record (markers end a read_committed partition below its high watermark).
-  const done = (): boolean =>
-    got.every((rs, p) => (rs.at(-1)?.offset ?? -1) + 1 >= (high.get(p) ?? 0)) || Date.now() - last > 5000;
-  const deadline = Date.now() + 90_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`reading ${topic} back did not finish in 90 s`);
-    await sleep(100);
-  }
-  await consumer.disconnect();
-  return got;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -424,6 +380,30 @@ function checkLog(): { errors: number; warnings: number } {
 
 // ---------------------------------------------------------------------------------------------------------
 
+let peakRssMib = 0;
+
+/** Samples the broker's VmRSS every second (Linux); a sample over MAX_RSS_MIB is a violation. */
+async function sampleMemory(): Promise<void> {
+  let reported = false;
+  while (!run.stopping) {
+    await sleep(1000);
+    const pid = broker?.process.pid;
+    if (pid === undefined) continue;
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, "utf8");
+    } catch {
+      continue; // not Linux, or the process is being restarted
+    }
+    const mib = Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
+    peakRssMib = Math.max(peakRssMib, mib);
+    if (mib > MAX_RSS_MIB && !reported) {
+      violation(`broker RSS ${mib} MiB, over ${MAX_RSS_MIB} MiB`);
+      reported = true;
+    }
+  }
+}
+
 async function cleanup(): Promise<void> {
   if (broker !== undefined) {
     expectingExit = true;
@@ -436,7 +416,7 @@ async function main(): Promise<number> {
   const began = Date.now();
   say(`seed ${SEED}, ${SECONDS} s (replay with --seed ${SEED} --seconds ${SECONDS})`);
   root = await mkdtemp(join(tmpdir(), "tskafka-soak-"));
-  port = await freePort();
+  run.port = await freePort();
   await startTheBroker();
   const admin = kafka("soak-admin").admin();
   await admin.connect();
@@ -444,12 +424,29 @@ async function main(): Promise<number> {
     topics: [
       { topic: IDEM_TOPIC, numPartitions: IDEM_PARTITIONS },
       { topic: TXN_TOPIC, numPartitions: TXN_PARTITIONS },
+      {
+        topic: compacted.topic,
+        numPartitions: 1,
+        configEntries: [
+          { name: "cleanup.policy", value: "compact" },
+          { name: "min.cleanable.dirty.ratio", value: "0.01" },
+        ],
+      },
+      { topic: retained.topic, numPartitions: 1, configEntries: [{ name: "retention.bytes", value: "65536" }] },
     ],
     waitForLeaders: true,
   });
   await admin.disconnect();
 
-  const workers = [...Array.from({ length: IDEM_PRODUCERS }, (_, n) => idempotentProducer(n)), transactionalProducer()];
+  const workers = [
+    ...Array.from({ length: IDEM_PRODUCERS }, (_, n) => idempotentProducer(n)),
+    transactionalProducer(),
+    compacted.produce(),
+    retained.produce(),
+    topicChurn(),
+    groupChurn(IDEM_TOPIC),
+    sampleMemory(),
+  ];
   await startGroupConsumer();
 
   // The faults: every 3 to 8 s, a SIGKILL restart, a SIGTERM restart, or nothing.
@@ -468,7 +465,7 @@ async function main(): Promise<number> {
   }
   const runRestarts = restarts;
   const runKills = kills;
-  stopping = true;
+  run.stopping = true;
   say(`stopping the clients`);
   await Promise.all(workers);
   await groupConsumer?.disconnect().catch(() => {});
@@ -480,6 +477,13 @@ async function main(): Promise<number> {
   );
   checkIdempotent(await readAll(IDEM_TOPIC, IDEM_PARTITIONS, false));
   checkTransactions(await readAll(TXN_TOPIC, TXN_PARTITIONS, true));
+  const details = [
+    compacted.checkCompacted((await readAll(compacted.topic, 1, false))[0]!),
+    retained.checkSuffix((await readAll(retained.topic, 1, false))[0]!),
+    await checkTopics(),
+    groupSummary(),
+    `peak broker RSS ${peakRssMib} MiB`,
+  ];
   await stopTheBroker("term");
   const log = checkLog();
 
@@ -488,7 +492,8 @@ async function main(): Promise<number> {
     `soak: ${violations.length === 0 ? "OK" : "FAILED"}: ${recordsAcked} records acknowledged, ` +
     `${txnCommitted.size} transactions committed, ${txnAborted.size} aborted, ${txnUncertain.size} unknown; ` +
     `${runRestarts} restarts during the run (${runKills} kill -9, ${runRestarts - runKills} SIGTERM), ` +
-    `then a clean restart and stop` +
+    `then a clean restart and stop; ` +
+    details.join("; ") +
     "; " +
     `broker log ${log.errors} ERROR / ${log.warnings} WARN lines; ${duration} s; seed ${SEED}`;
   for (const v of violations) console.error(`soak: VIOLATION: ${v}`);
