@@ -68,7 +68,7 @@ export async function replaceBrokerConfigs(
   configs: Readonly<Record<string, string | null>>,
   validateOnly: boolean,
 ): Promise<AlterOutcome> {
-  const problem = invalidBrokerConfigs(configs);
+  const problem = invalidBrokerConfigs(configs, scope.kind === "broker");
   if (problem !== undefined) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
   if (!validateOnly) await host.metadata.setBrokerConfigs(scope, configs as Record<string, string>);
   return OK;

@@ -1,10 +1,11 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
+import forge from "node-forge";
 import { createSecureContext, type SecureContextOptions, type TLSSocket, type TlsOptions } from "node:tls";
 
 /**
  * TLS for SSL and SASL_SSL listeners from Kafka's ssl.* keys: key stores in PEM (a file with the chain
- * and the key, or both inline) or PKCS12, trust stores in PEM or PKCS12, client certificates none /
+ * and the key, or both inline) or PKCS12, trust stores in PEM or PKCS12 (read with node-forge), client certificates none /
  * requested / required, TLS versions and cipher suites. JKS cannot be read here: it is refused naming
  * the key. The principal of a client certificate is its subject as Kafka prints it (RFC 2253).
  */
@@ -98,8 +99,12 @@ function trustStore(get: SslLookup): SecureContextOptions {
   if (type === "JKS")
     throw new TlsConfigError("ssl.truststore.type", "JKS trust stores are not supported: use PEM or PKCS12");
   if (type === "PKCS12") {
-    // Node reads PKCS12 only together with a private key, which a trust store does not have.
-    throw new TlsConfigError("ssl.truststore.type", "PKCS12 trust stores are not supported yet: use PEM");
+    if (location === undefined)
+      throw new TlsConfigError("ssl.truststore.location", "a PKCS12 trust store needs a file");
+    const certs = pkcs12Certificates(readFile("ssl.truststore.location", location), get("ssl.truststore.password"));
+    if (certs.length === 0)
+      throw new TlsConfigError("ssl.truststore.location", "no certificate found in the PKCS12 trust store");
+    return { ca: certs };
   }
   const text =
     location !== undefined ? readFile("ssl.truststore.location", location).toString("utf8") : inlinePem(inline!);
@@ -110,6 +115,31 @@ function trustStore(get: SslLookup): SecureContextOptions {
       "no certificate found in the PEM trust store",
     );
   return { ca: certs };
+}
+
+/**
+ * The certificates (PEM) of a PKCS12 file, as a Java trust store holds them (keytool -importcert). Node
+ * reads PKCS12 only together with a private key, which a trust store does not have: node-forge parses it.
+ */
+function pkcs12Certificates(der: Buffer, password: string | undefined): string[] {
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  try {
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString("binary")), password ?? "");
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new TlsConfigError(
+      /mac|password|decrypt/i.test(msg) ? "ssl.truststore.password" : "ssl.truststore.location",
+      `the PKCS12 trust store cannot be read: ${msg}`,
+    );
+  }
+  const certBag = forge.pki.oids.certBag!;
+  const bags = p12.getBags({ bagType: certBag })[certBag] ?? [];
+  return bags.map((bag) => {
+    // forge decodes RSA certificates only; any other one is kept as its ASN.1.
+    const asn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : (bag as { asn1?: forge.asn1.Asn1 }).asn1!;
+    const b64 = Buffer.from(forge.asn1.toDer(asn1).getBytes(), "binary").toString("base64");
+    return `-----BEGIN CERTIFICATE-----\n${b64.replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
+  });
 }
 
 const VERSION_ORDER = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;

@@ -1,13 +1,18 @@
-import { ConfigError, listenerSetting, type BrokerConfig } from "../config.js";
+import { ConfigError, listenerSetting, withoutMechanism, type BrokerConfig } from "../config.js";
+import { OAUTH_VALIDATOR_CLASS } from "../config-security-keys.js";
 import type { ListenerConfig } from "../config-listeners.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
-import { JaasSyntaxError, createPlainServer, plainUsers } from "../security/plain.js";
+import { OAUTHBEARER, createOAuthBearerServer, type TokenValidator } from "../security/oauth-bearer.js";
+import { jwksValidator } from "../security/oauth-jwks.js";
+import { OAuthOptionError, unsecuredOptions, unsecuredValidator } from "../security/oauth-unsecured.js";
+import { JaasSyntaxError, createPlainServer, parseJaasOptions, plainUsers } from "../security/plain.js";
 import type { SaslMechanismServer } from "../security/sasl-mechanism.js";
 import { createScramServer, isScramMechanism } from "../security/scram.js";
 import { TlsConfigError, tlsServerSettings, type TlsServerSettings } from "../security/tls.js";
 
 /** The mechanisms this broker serves. */
-const SERVED = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+const SERVED = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", OAUTHBEARER];
+const OAUTH_MODULE = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
 
 /**
  * One listener ready to run: its address and protocol, its TLS settings (SSL, SASL_SSL) and its SASL
@@ -20,16 +25,19 @@ export interface ListenerRuntime {
   readonly mechanisms: readonly string[];
   /** A fresh server side of `mechanism` for one connection (undefined when it is not enabled). */
   createMechanism(mechanism: string): SaslMechanismServer | undefined;
+  /** connections.max.reauth.ms for `mechanism` here (KIP-368): 0 when sessions are not limited. */
+  reauthMs(mechanism: string): number;
 }
 
 /** The name a listener's setting was given under: its `listener.name.` form when that one is set. */
 function givenName(config: BrokerConfig, listener: string, key: string): string {
   const prefixed = `listener.name.${listener.toLowerCase()}.${key}`;
   const own = Object.keys(config.listenerSettings).find((k) => k.toLowerCase() === prefixed.toLowerCase());
-  return own ?? (key.endsWith(".sasl.jaas.config") ? "sasl.jaas.config" : key);
+  return own ?? withoutMechanism(key);
 }
 
-function tlsFor(config: BrokerConfig, l: ListenerConfig): TlsServerSettings | undefined {
+/** A listener's TLS settings from the config (also a reloaded one); throws ConfigError naming the key. */
+export function tlsFor(config: BrokerConfig, l: ListenerConfig): TlsServerSettings | undefined {
   if (l.protocol !== "SSL" && l.protocol !== "SASL_SSL") return undefined;
   try {
     // As Kafka (KIP-684): a SASL_SSL listener asks for client certificates only when its own
@@ -75,14 +83,91 @@ function saslMechanisms(config: BrokerConfig, l: ListenerConfig): string[] {
   return mechanisms;
 }
 
+/** The settings of one mechanism on a listener as text (`listener.name.<l>.<mechanism>.<key>` first). */
+const mechanismSetting = (
+  config: BrokerConfig,
+  l: ListenerConfig,
+  mechanism: string,
+  key: string,
+): string | undefined => listenerSetting(config, l.name, `${mechanism.toLowerCase()}.${key}`);
+
+/**
+ * The token validator of OAUTHBEARER on a listener: Kafka 4.4's JWKS one when its server callback
+ * handler is configured, else the unsecured one with the JAAS text's options.
+ */
+function oauthValidator(config: BrokerConfig, l: ListenerConfig): TokenValidator {
+  const get = (key: string): string | undefined => mechanismSetting(config, l, OAUTHBEARER, key);
+  const name = (key: string): string => givenName(config, l.name, `oauthbearer.${key}`);
+  const jaasKey = name("sasl.jaas.config");
+  const jaas = get("sasl.jaas.config");
+  if (jaas === undefined)
+    throw new ConfigError(`config: ${jaasKey}: OAUTHBEARER on listener ${l.name} needs ${OAUTH_MODULE}`);
+  let options: Map<string, string>;
+  try {
+    const parsed = parseJaasOptions(jaas);
+    if (parsed.module !== OAUTH_MODULE) throw new JaasSyntaxError(`expected ${OAUTH_MODULE}, found ${parsed.module}`);
+    options = parsed.options;
+  } catch (e) {
+    if (e instanceof JaasSyntaxError) throw new ConfigError(`config: ${jaasKey}: ${e.message}`);
+    throw e;
+  }
+  const handler = get("sasl.server.callback.handler.class");
+  try {
+    if (handler === undefined) return unsecuredValidator(unsecuredOptions(options));
+    if (handler !== OAUTH_VALIDATOR_CLASS)
+      throw new ConfigError(
+        `config: ${name("sasl.server.callback.handler.class")}: only ${OAUTH_VALIDATOR_CLASS} is supported`,
+      );
+    return jwksValidator(jwksOptions(get, name));
+  } catch (e) {
+    if (e instanceof OAuthOptionError) throw new ConfigError(`config: listener ${l.name} OAUTHBEARER: ${e.message}`);
+    throw e;
+  }
+}
+
+function jwksOptions(get: (key: string) => string | undefined, name: (key: string) => string) {
+  const url = get("sasl.oauthbearer.jwks.endpoint.url");
+  if (url === undefined)
+    throw new ConfigError(
+      `config: ${name("sasl.oauthbearer.jwks.endpoint.url")}: required by ${OAUTH_VALIDATOR_CLASS}`,
+    );
+  const audience = (get("sasl.oauthbearer.expected.audience") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  const issuer = get("sasl.oauthbearer.expected.issuer");
+  // As Kafka 4.4: the audience and the issuer are checked unless the broker is told not to.
+  for (const [what, missing] of [
+    ["audience", audience.length === 0],
+    ["issuer", issuer === undefined],
+  ] as const)
+    if (missing && get(`sasl.oauthbearer.allow.unverified.${what}`) !== "true")
+      throw new ConfigError(
+        `config: ${name(`sasl.oauthbearer.expected.${what}`)}: required to verify the token's ${what} (or set sasl.oauthbearer.allow.unverified.${what}=true)`,
+      );
+  return {
+    jwksUrl: url,
+    refreshMs: Number(get("sasl.oauthbearer.jwks.endpoint.refresh.ms")),
+    audience,
+    issuer,
+    subClaim: get("sasl.oauthbearer.sub.claim.name") ?? "sub",
+    scopeClaim: get("sasl.oauthbearer.scope.claim.name") ?? "scope",
+    clockSkewSeconds: Number(get("sasl.oauthbearer.clock.skew.seconds")),
+  };
+}
+
 /** The runtime of every configured listener; throws ConfigError naming the key at fault. */
 export function buildListeners(config: BrokerConfig, metadata: ClusterMetadata): ListenerRuntime[] {
   return config.listeners.map((l) => {
     const tls = tlsFor(config, l);
     const mechanisms = saslMechanisms(config, l);
     const users = mechanisms.includes("PLAIN") ? plainUsersFor(config, l) : new Map<string, string>();
+    const oauth = mechanisms.includes(OAUTHBEARER) ? oauthValidator(config, l) : undefined;
     const lookup = (mechanism: string) => (user: string) =>
       metadata.scramCredentials(user).find((c) => c.credential.mechanism === mechanism)?.credential;
+    const reauth = new Map(
+      mechanisms.map((m) => [m, Number(mechanismSetting(config, l, m, "connections.max.reauth.ms") ?? 0)]),
+    );
     return {
       config: l,
       tls,
@@ -90,8 +175,10 @@ export function buildListeners(config: BrokerConfig, metadata: ClusterMetadata):
       createMechanism(mechanism: string): SaslMechanismServer | undefined {
         if (!mechanisms.includes(mechanism)) return undefined;
         if (mechanism === "PLAIN") return createPlainServer(users);
+        if (mechanism === OAUTHBEARER) return createOAuthBearerServer(oauth!);
         return isScramMechanism(mechanism) ? createScramServer(mechanism, lookup(mechanism)) : undefined;
       },
+      reauthMs: (mechanism: string): number => reauth.get(mechanism) ?? 0,
     };
   });
 }
