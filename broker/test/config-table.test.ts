@@ -177,19 +177,19 @@ describe("the config table", () => {
       else if (dynamic === "per-broker")
         assert.equal(
           problem,
-          `These security configs can be dynamically updated only per-listener using the listener prefix: Set(${name})`,
+          `These security configs can be dynamically updated only per-listener using the listener prefix: [${name}]`,
         );
-      else assert.equal(problem, `Cannot update these configs dynamically: Set(${name})`);
+      else assert.equal(problem, `Cannot update these configs dynamically: [${name}]`);
     }
     const keystore = "listener.name.ssl.ssl.keystore.location";
     assert.equal(invalidBrokerConfigs({ [keystore]: "/tmp/k.p12" }, true), undefined);
     assert.equal(
       invalidBrokerConfigs({ [keystore]: "/tmp/k.p12" }, false),
-      `Cannot update these configs at default cluster level, broker id must be specified: Set(${keystore})`,
+      `Cannot update these configs at default cluster level, broker id must be specified: [${keystore}]`,
     );
     assert.equal(
       invalidBrokerConfigs({ "listener.name.ssl.ssl.client.auth": "required" }, true),
-      "Cannot update these configs dynamically: Set(listener.name.ssl.ssl.client.auth)",
+      "Cannot update these configs dynamically: [listener.name.ssl.ssl.client.auth]",
     );
     assert.equal(
       invalidBrokerConfigs({ "message.max.bytes": "abc" }, true),

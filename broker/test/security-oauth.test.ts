@@ -9,6 +9,7 @@ import type { ConnectionOptions } from "node:tls";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from "jose";
 import {
   ApiKey,
+  createIncrementalAlterConfigsRequest,
   createMetadataRequest,
   createSaslAuthenticateRequest,
   createSaslHandshakeRequest,
@@ -21,6 +22,7 @@ import { VENV_PYTHON, haveVenvModules } from "./clients/venv.js";
 import {
   STORE_PASSWORD,
   SEC_TARGET_REQUIREMENT,
+  USERS,
   haveSecTarget,
   startSecTarget,
   type Certificates,
@@ -53,6 +55,8 @@ const ISSUER = "https://issuer.tskafka.test";
 const OAUTH_MODULE = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
 const VALIDATOR = "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler";
 const SASL_AUTHENTICATION_FAILED = 58;
+const ILLEGAL_SASL_STATE = 34;
+const INVALID_REQUEST = 42;
 
 const suffix = Date.now().toString(36);
 const topicName = (name: string): string => `oauth-${name}-${suffix}`;
@@ -313,7 +317,14 @@ describe(
           assert.equal(again.errorCode, 0, show(again));
           assert.ok(again.sessionLifetimeMs > 0n);
           assert.ok((await metadata(c)).brokers.length > 0);
-          await sleep(1100); // one re-authentication a second at most
+          // One re-authentication a second at most: a handshake sooner is an ordinary one, refused.
+          const soon = await c.request(
+            ApiKey.SaslHandshake,
+            1,
+            createSaslHandshakeRequest({ mechanism: "OAUTHBEARER" }),
+          );
+          assert.equal(soon.errorCode, ILLEGAL_SASL_STATE, show(soon));
+          await sleep(1100);
           const other = await oauthExchange(c, unsignedToken("bob", 3600));
           assert.equal(other.errorCode, SASL_AUTHENTICATION_FAILED, show(other));
           assert.equal(
@@ -323,6 +334,24 @@ describe(
           await closedWithin(c, 5_000);
         } finally {
           c.close();
+        }
+        // Another mechanism: the handshake is answered, its token is not; the connection is closed.
+        const switching = await saslSslClient();
+        try {
+          assert.equal((await oauthExchange(switching, unsignedToken("alice", 3600))).errorCode, 0);
+          const hs = await switching.request(
+            ApiKey.SaslHandshake,
+            1,
+            createSaslHandshakeRequest({ mechanism: "PLAIN" }),
+          );
+          assert.equal(hs.errorCode, 0, show(hs));
+          const plain = Buffer.from(`\u0000${USERS.admin.name}\u0000${USERS.admin.password}`, "utf8");
+          await assert.rejects(
+            switching.request(ApiKey.SaslAuthenticate, 2, createSaslAuthenticateRequest({ authBytes: plain })),
+            /connection closed/,
+          );
+        } finally {
+          switching.close();
         }
         const idle = await saslSslClient();
         try {
@@ -497,6 +526,33 @@ describe(
               { timeoutMs: 60_000 },
             );
           };
+          // A key store that cannot be loaded is refused before it is stored, as Kafka refuses it.
+          const admin = await RawClient.connect(target.ports.plaintext, { requestTimeoutMs: 30_000 });
+          try {
+            const r = await admin.request(
+              ApiKey.IncrementalAlterConfigs,
+              1,
+              createIncrementalAlterConfigsRequest({
+                resources: [
+                  {
+                    resourceType: 4,
+                    resourceName: "1",
+                    configs: [
+                      { name: "listener.name.sslp12.ssl.keystore.location", configOperation: 0, value: renewed },
+                    ],
+                  },
+                ],
+                validateOnly: false,
+              }),
+            );
+            assert.equal(r.responses[0]!.errorCode, INVALID_REQUEST, show(r));
+            assert.match(
+              r.responses[0]!.errorMessage ?? "",
+              /^Invalid value .*Validation of dynamic config update of SSLFactory failed/,
+            );
+          } finally {
+            admin.close();
+          }
           const second = renewServerCertificate(target.certs, renewed);
           assert.notEqual(second, first);
           await alter();

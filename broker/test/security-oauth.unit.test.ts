@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -121,6 +123,47 @@ describe("OAUTHBEARER", () => {
       assert.equal("principal" in rotated && rotated.principal, "carol", JSON.stringify(rotated));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("signed tokens against an http JWKS endpoint, fetched again after sasl.oauthbearer.jwks.endpoint.refresh.ms", async () => {
+    const [k1, k2] = [await generateKeyPair("ES256"), await generateKeyPair("ES256")];
+    let published = k1;
+    let fetches = 0;
+    const server = createServer((_req, res) => {
+      fetches++;
+      void exportJWK(published.publicKey).then((jwk) => {
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ keys: [{ ...jwk, kid: "k", alg: "ES256" }] }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const v = jwksValidator({
+        jwksUrl: `http://127.0.0.1:${port}/jwks`,
+        refreshMs: 200,
+        audience: [],
+        issuer: undefined,
+        subClaim: "user",
+        scopeClaim: "scope",
+        clockSkewSeconds: 0,
+      });
+      const sign = (pair: typeof k1): Promise<string> =>
+        new SignJWT({ user: "dave" })
+          .setProtectedHeader({ alg: "ES256", kid: "k" })
+          .setIssuedAt()
+          .setExpirationTime("5m")
+          .sign(pair.privateKey);
+      const first = await v.validate(await sign(k1));
+      assert.equal("principal" in first && first.principal, "dave", JSON.stringify(first));
+      published = k2;
+      await new Promise((r) => setTimeout(r, 300));
+      const rotated = await v.validate(await sign(k2));
+      assert.equal("principal" in rotated && rotated.principal, "dave", JSON.stringify(rotated));
+      assert.ok(fetches >= 2, `fetches: ${fetches}`);
+    } finally {
+      server.close();
     }
   });
 

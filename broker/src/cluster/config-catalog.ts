@@ -182,7 +182,7 @@ export function invalidBrokerConfigs(
   perBroker: boolean,
 ): string | undefined {
   const names = Object.keys(configs);
-  const set = (keys: string[]): string => `Set(${keys.join(", ")})`;
+  const set = (keys: string[]): string => `[${keys.join(", ")}]`; // Kafka 4.4 prints the names as a Java list
   const fixed = names.filter((k) => !isDynamicBrokerConfig(k));
   if (fixed.length > 0) return `Cannot update these configs dynamically: ${set(fixed)}`;
   // As Kafka: key and trust stores change per listener, and only for one broker.

@@ -8,7 +8,8 @@ import { defineHandler } from "./handler.js";
  * mechanism's challenge; the last one (v1+) with the session's lifetime (KIP-368: the client must
  * re-authenticate before it ends; 0 when it does not end). A failure is
  * SASL_AUTHENTICATION_FAILED with its message, answered after connection.failed.authentication.delay.ms
- * and then the connection is closed. Once authenticated, another one is
+ * and then the connection is closed (a re-authentication with another mechanism gets no answer at all,
+ * as in Kafka). Once authenticated, another one is
  * SASL_AUTHENTICATION_FAILED and the connection goes on, as in Kafka.
  */
 export const saslAuthenticateHandler = defineHandler({
@@ -23,6 +24,7 @@ export const saslAuthenticateHandler = defineHandler({
         errorMessage: "SaslAuthenticate request received after successful authentication",
       });
     }
+    if (session.refuseBadMechanism()) return null;
     try {
       const challenge = await session.authenticate(request.authBytes);
       if (!session.authenticated)

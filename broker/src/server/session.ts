@@ -141,6 +141,19 @@ export class Session implements RequestPrincipal {
   }
 
   /**
+   * A re-authentication that asked for another mechanism than the session's: as Kafka, its first token
+   * gets no answer and the connection is closed (true); false when that is not the case.
+   */
+  refuseBadMechanism(): boolean {
+    if (this.badMechanism === undefined || this.saslState !== "authenticating") return false;
+    this.saslState = "failed";
+    this.mechanismServer = undefined;
+    this.closeReason = `re-authentication failed: ${this.badMechanism}`;
+    this.delayClose = true;
+    return true;
+  }
+
+  /**
    * One SASL token: the challenge to answer with. On a failure the session is failed and the
    * connection is to be closed after the answer, with the delay; the error goes to the caller.
    */
