@@ -13,7 +13,7 @@ import { logConfigFromKafka } from "./log/config.js";
 import { LogManager } from "./log/log-manager.js";
 import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
-import { buildListeners, tlsFor, type ListenerRuntime } from "./server/listener.js";
+import { buildListeners, reloadedTls, type ListenerRuntime } from "./server/listener.js";
 import { certificateSubject, mapPrincipal } from "./security/tls.js";
 import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
@@ -61,7 +61,7 @@ export class Broker implements Services {
   readonly listeners: readonly ListenerRuntime[];
   private readonly connections = new Set<Connection>();
   /** The TLS servers by listener name, with the digest of the stores they serve. */
-  private readonly tlsServers = new Map<string, { server: TlsServer; digest: string }>();
+  private readonly tlsServers = new Map<string, { server: TlsServer; options: TlsOptions; digest: string }>();
   private apiVersions: ApiVersionsResponse | undefined;
   readonly producerIds: ProducerIds;
   readonly fetchWaiters = new FetchWaiters();
@@ -172,7 +172,8 @@ export class Broker implements Services {
   /**
    * As Kafka's dynamic key stores: after a change of the per-broker configs, every TLS listener reads its
    * stores again (the same path too, for a renewed file); when they changed, new connections get the new
-   * certificates and the open ones keep theirs. Stores that cannot be used leave the old ones in place.
+   * certificates and the open ones keep theirs. Stores that cannot be used, or whose certificate names
+   * another identity (Kafka's rule), leave the old ones in place.
    */
   private reloadTlsStores(): void {
     for (const l of this.listeners) {
@@ -180,7 +181,7 @@ export class Broker implements Services {
       if (served === undefined) continue;
       let options: TlsOptions;
       try {
-        options = tlsFor(this.effectiveConfig, l.config)!.options;
+        options = reloadedTls(served.options, this.effectiveConfig, l.config).options;
       } catch (e) {
         this.log.error(`listener ${l.config.name}: new TLS stores refused, the old ones stay: ${(e as Error).message}`);
         continue;
@@ -188,6 +189,7 @@ export class Broker implements Services {
       const digest = storesDigest(options);
       if (digest === served.digest) continue;
       served.server.setSecureContext(options);
+      served.options = options;
       served.digest = digest;
       this.log.info(`listener ${l.config.name}: TLS key and trust stores reloaded for new connections`);
     }
@@ -216,7 +218,7 @@ export class Broker implements Services {
     server.on("tlsClientError", (e) =>
       this.log.warn(`TLS handshake failed on listener ${listener.config.name}: ${e.message}`),
     );
-    this.tlsServers.set(listener.config.name, { server, digest: storesDigest(tls.options) });
+    this.tlsServers.set(listener.config.name, { server, options: tls.options, digest: storesDigest(tls.options) });
     return server;
   }
 

@@ -115,6 +115,16 @@ export const SECURITY_KEYS = {
     doc: "Cipher suites allowed, by their IANA names as in Kafka (OpenSSL names work too); empty for Node's defaults.",
     ...ssl,
   }),
+  "ssl.allow.dn.changes": bool({
+    default: "false",
+    doc: "Whether a key store replaced at runtime may have a certificate of another distinguished name.",
+    ...ssl,
+  }),
+  "ssl.allow.san.changes": bool({
+    default: "false",
+    doc: "Whether a key store replaced at runtime may have a certificate of other subject alternative names.",
+    ...ssl,
+  }),
   "ssl.principal.mapping.rules": string({
     default: "DEFAULT",
     check: mappingRulesProblem,

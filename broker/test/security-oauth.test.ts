@@ -101,13 +101,13 @@ function pkcs12TrustStore(certs: Certificates): string {
 }
 
 /** A server certificate like the run's (same subject and names), newly signed: a renewal, in a PKCS12 file. */
-function renewServerCertificate(certs: Certificates, file: string): string {
+function renewServerCertificate(certs: Certificates, file: string, cn = "localhost"): string {
   const openssl = (args: string[]): void => {
     const r = spawnSync("openssl", args, { cwd: certs.dir, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`);
   };
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  openssl(["req", ...ec, "-keyout", "renew.key", "-out", "renew.csr", "-subj", "/O=tskafka-test/CN=localhost"]);
+  openssl(["req", ...ec, "-keyout", "renew.key", "-out", "renew.csr", "-subj", `/O=tskafka-test/CN=${cn}`]);
   openssl(
     ["x509", "-req", "-in", "renew.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"].concat([
       "-out",
@@ -526,33 +526,19 @@ describe(
               { timeoutMs: 60_000 },
             );
           };
-          // A key store that cannot be loaded is refused before it is stored, as Kafka refuses it.
-          const admin = await RawClient.connect(target.ports.plaintext, { requestTimeoutMs: 30_000 });
-          try {
-            const r = await admin.request(
-              ApiKey.IncrementalAlterConfigs,
-              1,
-              createIncrementalAlterConfigsRequest({
-                resources: [
-                  {
-                    resourceType: 4,
-                    resourceName: "1",
-                    configs: [
-                      { name: "listener.name.sslp12.ssl.keystore.location", configOperation: 0, value: renewed },
-                    ],
-                  },
-                ],
-                validateOnly: false,
-              }),
-            );
-            assert.equal(r.responses[0]!.errorCode, INVALID_REQUEST, show(r));
-            assert.match(
-              r.responses[0]!.errorMessage ?? "",
-              /^Invalid value .*Validation of dynamic config update of SSLFactory failed/,
-            );
-          } finally {
-            admin.close();
-          }
+          // A key store that cannot be loaded, or whose certificate names another server, is refused before
+          // it is stored, as Kafka refuses it.
+          const missing = await alterRaw(renewed);
+          assert.equal(missing.errorCode, INVALID_REQUEST, show(missing));
+          assert.match(
+            missing.errorMessage ?? "",
+            /^Invalid value .*Validation of dynamic config update of SSLFactory failed/,
+          );
+          renewServerCertificate(target.certs, renewed, "another-host");
+          const other = await alterRaw(renewed);
+          assert.equal(other.errorCode, INVALID_REQUEST, show(other));
+          assert.match(other.errorMessage ?? "", /Keystore DistinguishedName does not match/);
+          assert.equal(await served(), first);
           const second = renewServerCertificate(target.certs, renewed);
           assert.notEqual(second, first);
           await alter();
@@ -566,6 +552,25 @@ describe(
     );
   },
 );
+
+/** IncrementalAlterConfigs of the SSLP12 listener's key store location on node 1, over PLAINTEXT: its one answer. */
+async function alterRaw(location: string) {
+  const admin = await RawClient.connect(target.ports.plaintext, { requestTimeoutMs: 30_000 });
+  try {
+    const name = "listener.name.sslp12.ssl.keystore.location";
+    const r = await admin.request(
+      ApiKey.IncrementalAlterConfigs,
+      1,
+      createIncrementalAlterConfigsRequest({
+        resources: [{ resourceType: 4, resourceName: "1", configs: [{ name, configOperation: 0, value: location }] }],
+        validateOnly: false,
+      }),
+    );
+    return r.responses[0]!;
+  } finally {
+    admin.close();
+  }
+}
 
 /** Kafka applies a dynamic key store a moment after AlterConfigs answers: ask until it shows, 10 s at most. */
 async function waitForSerial(served: () => Promise<string>, want: string): Promise<string> {

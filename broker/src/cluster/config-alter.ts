@@ -1,5 +1,5 @@
 import { dynamicBrokerKey, withDynamicConfigs, type BrokerConfig } from "../config.js";
-import { tlsFor } from "../server/listener.js";
+import { reloadedTls, tlsFor } from "../server/listener.js";
 import { ErrorCode } from "../errors.js";
 import { ResourceType, invalidBrokerConfigs, invalidTopicConfigs } from "./config-catalog.js";
 import type { ClusterMetadata, DynamicScope, TopicInfo } from "./metadata.js";
@@ -77,7 +77,7 @@ export async function replaceBrokerConfigs(
 
 /**
  * As Kafka: a listener's new key or trust stores are loaded before they are stored, and refused (with
- * Kafka's words around the reason) when they cannot be used.
+ * Kafka's words around the reason) when they cannot be used or name another identity.
  */
 function tlsStoresProblem(host: AlterHost, configs: Readonly<Record<string, string | null>>): string | undefined {
   if (!Object.keys(configs).some((k) => dynamicBrokerKey(k)?.listener === true)) return undefined;
@@ -87,7 +87,8 @@ function tlsStoresProblem(host: AlterHost, configs: Readonly<Record<string, stri
   });
   for (const l of next.listeners) {
     try {
-      tlsFor(next, l);
+      const current = tlsFor(host.config, l);
+      if (current !== undefined) reloadedTls(current.options, next, l);
     } catch (e) {
       const reason = (e as Error).message.replace(/^config: /, "");
       return `Invalid value org.apache.kafka.common.config.ConfigException: Validation of dynamic config update of SSLFactory failed: ${reason} for configuration Invalid dynamic configuration`;

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import forge from "node-forge";
+import { Pkcs12Error, pkcs12Certificates } from "./pkcs12.js";
 import { createSecureContext, type SecureContextOptions, type TLSSocket, type TlsOptions } from "node:tls";
 
 /**
@@ -101,7 +101,14 @@ function trustStore(get: SslLookup): SecureContextOptions {
   if (type === "PKCS12") {
     if (location === undefined)
       throw new TlsConfigError("ssl.truststore.location", "a PKCS12 trust store needs a file");
-    const certs = pkcs12Certificates(readFile("ssl.truststore.location", location), get("ssl.truststore.password"));
+    let certs: string[];
+    try {
+      certs = pkcs12Certificates(readFile("ssl.truststore.location", location), get("ssl.truststore.password"));
+    } catch (e) {
+      if (!(e instanceof Pkcs12Error)) throw e;
+      const key = e.badPassword ? "ssl.truststore.password" : "ssl.truststore.location";
+      throw new TlsConfigError(key, `the PKCS12 trust store cannot be read: ${e.message}`);
+    }
     if (certs.length === 0)
       throw new TlsConfigError("ssl.truststore.location", "no certificate found in the PKCS12 trust store");
     return { ca: certs };
@@ -115,31 +122,6 @@ function trustStore(get: SslLookup): SecureContextOptions {
       "no certificate found in the PEM trust store",
     );
   return { ca: certs };
-}
-
-/**
- * The certificates (PEM) of a PKCS12 file, as a Java trust store holds them (keytool -importcert). Node
- * reads PKCS12 only together with a private key, which a trust store does not have: node-forge parses it.
- */
-function pkcs12Certificates(der: Buffer, password: string | undefined): string[] {
-  let p12: forge.pkcs12.Pkcs12Pfx;
-  try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString("binary")), password ?? "");
-  } catch (e) {
-    const msg = (e as Error).message;
-    throw new TlsConfigError(
-      /mac|password|decrypt/i.test(msg) ? "ssl.truststore.password" : "ssl.truststore.location",
-      `the PKCS12 trust store cannot be read: ${msg}`,
-    );
-  }
-  const certBag = forge.pki.oids.certBag!;
-  const bags = p12.getBags({ bagType: certBag })[certBag] ?? [];
-  return bags.map((bag) => {
-    // forge decodes RSA certificates only; any other one is kept as its ASN.1.
-    const asn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : (bag as { asn1?: forge.asn1.Asn1 }).asn1!;
-    const b64 = Buffer.from(forge.asn1.toDer(asn1).getBytes(), "binary").toString("base64");
-    return `-----BEGIN CERTIFICATE-----\n${b64.replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
-  });
 }
 
 const VERSION_ORDER = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;

@@ -8,7 +8,9 @@ import { OAuthOptionError, unsecuredOptions, unsecuredValidator } from "../secur
 import { JaasSyntaxError, createPlainServer, parseJaasOptions, plainUsers } from "../security/plain.js";
 import type { SaslMechanismServer } from "../security/sasl-mechanism.js";
 import { createScramServer, isScramMechanism } from "../security/scram.js";
+import type { TlsOptions } from "node:tls";
 import { TlsConfigError, tlsServerSettings, type TlsServerSettings } from "../security/tls.js";
+import { identityChange } from "../security/tls-reload.js";
 
 /** The mechanisms this broker serves. */
 const SERVED = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", OAUTHBEARER];
@@ -81,6 +83,21 @@ function saslMechanisms(config: BrokerConfig, l: ListenerConfig): string[] {
     );
   if (mechanisms.length === 0) throw new ConfigError(`config: ${key}: listener ${l.name} needs a SASL mechanism`);
   return mechanisms;
+}
+
+/**
+ * The TLS settings `next` gives a listener that now serves `current` (a key store replaced at runtime),
+ * when they may replace them: Kafka's rule on the certificate's identity. Throws ConfigError.
+ */
+export function reloadedTls(current: TlsOptions, next: BrokerConfig, l: ListenerConfig): TlsServerSettings {
+  const tls = tlsFor(next, l)!;
+  const allow = (key: string): boolean => listenerSetting(next, l.name, key) === "true";
+  const problem = identityChange(current, tls.options, {
+    dn: allow("ssl.allow.dn.changes"),
+    san: allow("ssl.allow.san.changes"),
+  });
+  if (problem !== undefined) throw new ConfigError(problem);
+  return tls;
 }
 
 /** The settings of one mechanism on a listener as text (`listener.name.<l>.<mechanism>.<key>` first). */
