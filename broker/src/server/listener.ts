@@ -1,20 +1,17 @@
+import type { TlsOptions } from "node:tls";
 import { ConfigError, listenerSetting, withoutMechanism, type BrokerConfig } from "../config.js";
-import { OAUTH_VALIDATOR_CLASS } from "../config-security-keys.js";
 import type { ListenerConfig } from "../config-listeners.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import { OAUTHBEARER, createOAuthBearerServer, type TokenValidator } from "../security/oauth-bearer.js";
-import { jwksValidator } from "../security/oauth-jwks.js";
-import { OAuthOptionError, unsecuredOptions, unsecuredValidator } from "../security/oauth-unsecured.js";
-import { JaasSyntaxError, createPlainServer, parseJaasOptions, plainUsers } from "../security/plain.js";
+import { oauthValidatorFrom } from "../security/oauth-settings.js";
+import { JaasSyntaxError, createPlainServer, plainUsers } from "../security/plain.js";
 import type { SaslMechanismServer } from "../security/sasl-mechanism.js";
 import { createScramServer, isScramMechanism } from "../security/scram.js";
-import type { TlsOptions } from "node:tls";
 import { TlsConfigError, tlsServerSettings, type TlsServerSettings } from "../security/tls.js";
 import { identityChange } from "../security/tls-reload.js";
 
 /** The mechanisms this broker serves. */
 const SERVED = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", OAUTHBEARER];
-const OAUTH_MODULE = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
 
 /**
  * One listener ready to run: its address and protocol, its TLS settings (SSL, SASL_SSL) and its SASL
@@ -108,69 +105,13 @@ const mechanismSetting = (
   key: string,
 ): string | undefined => listenerSetting(config, l.name, `${mechanism.toLowerCase()}.${key}`);
 
-/**
- * The token validator of OAUTHBEARER on a listener: Kafka 4.4's JWKS one when its server callback
- * handler is configured, else the unsecured one with the JAAS text's options.
- */
+/** OAUTHBEARER's token validator on a listener, from its settings (`listener.name.<l>.oauthbearer.<key>` first). */
 function oauthValidator(config: BrokerConfig, l: ListenerConfig): TokenValidator {
-  const get = (key: string): string | undefined => mechanismSetting(config, l, OAUTHBEARER, key);
-  const name = (key: string): string => givenName(config, l.name, `oauthbearer.${key}`);
-  const jaasKey = name("sasl.jaas.config");
-  const jaas = get("sasl.jaas.config");
-  if (jaas === undefined)
-    throw new ConfigError(`config: ${jaasKey}: OAUTHBEARER on listener ${l.name} needs ${OAUTH_MODULE}`);
-  let options: Map<string, string>;
-  try {
-    const parsed = parseJaasOptions(jaas);
-    if (parsed.module !== OAUTH_MODULE) throw new JaasSyntaxError(`expected ${OAUTH_MODULE}, found ${parsed.module}`);
-    options = parsed.options;
-  } catch (e) {
-    if (e instanceof JaasSyntaxError) throw new ConfigError(`config: ${jaasKey}: ${e.message}`);
-    throw e;
-  }
-  const handler = get("sasl.server.callback.handler.class");
-  try {
-    if (handler === undefined) return unsecuredValidator(unsecuredOptions(options));
-    if (handler !== OAUTH_VALIDATOR_CLASS)
-      throw new ConfigError(
-        `config: ${name("sasl.server.callback.handler.class")}: only ${OAUTH_VALIDATOR_CLASS} is supported`,
-      );
-    return jwksValidator(jwksOptions(get, name));
-  } catch (e) {
-    if (e instanceof OAuthOptionError) throw new ConfigError(`config: listener ${l.name} OAUTHBEARER: ${e.message}`);
-    throw e;
-  }
-}
-
-function jwksOptions(get: (key: string) => string | undefined, name: (key: string) => string) {
-  const url = get("sasl.oauthbearer.jwks.endpoint.url");
-  if (url === undefined)
-    throw new ConfigError(
-      `config: ${name("sasl.oauthbearer.jwks.endpoint.url")}: required by ${OAUTH_VALIDATOR_CLASS}`,
-    );
-  const audience = (get("sasl.oauthbearer.expected.audience") ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-  const issuer = get("sasl.oauthbearer.expected.issuer");
-  // As Kafka 4.4: the audience and the issuer are checked unless the broker is told not to.
-  for (const [what, missing] of [
-    ["audience", audience.length === 0],
-    ["issuer", issuer === undefined],
-  ] as const)
-    if (missing && get(`sasl.oauthbearer.allow.unverified.${what}`) !== "true")
-      throw new ConfigError(
-        `config: ${name(`sasl.oauthbearer.expected.${what}`)}: required to verify the token's ${what} (or set sasl.oauthbearer.allow.unverified.${what}=true)`,
-      );
-  return {
-    jwksUrl: url,
-    refreshMs: Number(get("sasl.oauthbearer.jwks.endpoint.refresh.ms")),
-    audience,
-    issuer,
-    subClaim: get("sasl.oauthbearer.sub.claim.name") ?? "sub",
-    scopeClaim: get("sasl.oauthbearer.scope.claim.name") ?? "scope",
-    clockSkewSeconds: Number(get("sasl.oauthbearer.clock.skew.seconds")),
-  };
+  return oauthValidatorFrom(
+    (key) => mechanismSetting(config, l, OAUTHBEARER, key),
+    (key) => givenName(config, l.name, `oauthbearer.${key}`),
+    l.name,
+  );
 }
 
 /** The runtime of every configured listener; throws ConfigError naming the key at fault. */
