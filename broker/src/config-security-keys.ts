@@ -165,6 +165,20 @@ export const SECURITY_KEYS = {
     doc: "How long keys fetched from an http(s) JWKS endpoint are kept before they are fetched again.",
     ...oauth,
   }),
+  "sasl.oauthbearer.jwks.endpoint.retry.backoff.ms": long({
+    default: "100",
+    min: 0,
+    doc: "Accepted for compatibility: a failed JWKS fetch fails that token and is tried again at the next one.",
+    ...oauth,
+    appliedIn: null,
+  }),
+  "sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms": long({
+    default: "10000",
+    min: 0,
+    doc: "Accepted for compatibility, as sasl.oauthbearer.jwks.endpoint.retry.backoff.ms.",
+    ...oauth,
+    appliedIn: null,
+  }),
   "sasl.oauthbearer.expected.audience": list({
     default: null,
     doc: "Audiences a token's aud claim must name one of; required unless sasl.oauthbearer.allow.unverified.audience is true.",
