@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type TLSSocket } from "node:tls";
+import { createHash } from "node:crypto";
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from "node:tls";
 import {
   createApiVersionsResponse,
   createApiVersionsResponseApiVersion,
@@ -12,7 +13,7 @@ import { logConfigFromKafka } from "./log/config.js";
 import { LogManager } from "./log/log-manager.js";
 import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
-import { buildListeners, type ListenerRuntime } from "./server/listener.js";
+import { buildListeners, reloadedTls, type ListenerRuntime } from "./server/listener.js";
 import { certificateSubject, mapPrincipal } from "./security/tls.js";
 import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
@@ -29,6 +30,13 @@ import { TransactionCoordinator } from "./txn/coordinator.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
 import { checkTxnOffsetCommit } from "./txn/write-check.js";
+
+/** What identifies a TLS listener's key and trust stores: a new value means new certificates. */
+function storesDigest(o: TlsOptions): string {
+  const h = createHash("sha256");
+  for (const v of [o.pfx, o.cert, o.key, o.ca, o.passphrase]) h.update(JSON.stringify(v ?? null));
+  return h.digest("hex");
+}
 
 /** How long a clean shutdown waits for clients to close their ended connections before cutting them. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -52,6 +60,8 @@ export class Broker implements Services {
   /** Every listener, its TLS and SASL settings checked at start-up. */
   readonly listeners: readonly ListenerRuntime[];
   private readonly connections = new Set<Connection>();
+  /** The TLS servers by listener name, with the digest of the stores they serve. */
+  private readonly tlsServers = new Map<string, { server: TlsServer; options: TlsOptions; digest: string }>();
   private apiVersions: ApiVersionsResponse | undefined;
   readonly producerIds: ProducerIds;
   readonly fetchWaiters = new FetchWaiters();
@@ -89,6 +99,7 @@ export class Broker implements Services {
         dynamicLayers(metadata, this.effectiveConfig.nodeId),
       );
       this.logs.setDefaults(brokerLogDefaults(this.effectiveConfig));
+      this.reloadTlsStores();
     });
   }
 
@@ -158,6 +169,32 @@ export class Broker implements Services {
     void conn.closed.then(() => this.connections.delete(conn));
   }
 
+  /**
+   * As Kafka's dynamic key stores: after a change of the per-broker configs, every TLS listener reads its
+   * stores again (the same path too, for a renewed file); when they changed, new connections get the new
+   * certificates and the open ones keep theirs. Stores that cannot be used, or whose certificate names
+   * another identity (Kafka's rule), leave the old ones in place.
+   */
+  private reloadTlsStores(): void {
+    for (const l of this.listeners) {
+      const served = this.tlsServers.get(l.config.name);
+      if (served === undefined) continue;
+      let options: TlsOptions;
+      try {
+        options = reloadedTls(served.options, this.effectiveConfig, l.config).options;
+      } catch (e) {
+        this.log.error(`listener ${l.config.name}: new TLS stores refused, the old ones stay: ${(e as Error).message}`);
+        continue;
+      }
+      const digest = storesDigest(options);
+      if (digest === served.digest) continue;
+      served.server.setSecureContext(options);
+      served.options = options;
+      served.digest = digest;
+      this.log.info(`listener ${l.config.name}: TLS key and trust stores reloaded for new connections`);
+    }
+  }
+
   private tlsServer(listener: ListenerRuntime): Server {
     const tls = listener.tls!;
     const server = createTlsServer(tls.options, (socket: TLSSocket) => {
@@ -181,6 +218,7 @@ export class Broker implements Services {
     server.on("tlsClientError", (e) =>
       this.log.warn(`TLS handshake failed on listener ${listener.config.name}: ${e.message}`),
     );
+    this.tlsServers.set(listener.config.name, { server, options: tls.options, digest: storesDigest(tls.options) });
     return server;
   }
 

@@ -12,9 +12,10 @@ import { LISTENER_KEYS, SECURITY_KEYS } from "./config-security-keys.js";
 
 /**
  * "cluster-wide": AlterConfigs may change the key at runtime, for the whole cluster (resource "") or
- * for one broker, as Kafka's dynamic broker configs; "read-only": server.properties only.
+ * for one broker, as Kafka's dynamic broker configs; "per-broker": only for one broker, and (the ssl.*
+ * keys, as Kafka) only under a listener prefix; "read-only": server.properties only.
  */
-export type DynamicLevel = "read-only" | "cluster-wide";
+export type DynamicLevel = "read-only" | "per-broker" | "cluster-wide";
 
 /** What a broker key says besides its definition. */
 export interface BrokerExtras {

@@ -1,4 +1,4 @@
-import { choice, int, list, password, string } from "./config-def.js";
+import { bool, choice, int, list, long, password, string } from "./config-def.js";
 import { protocolMapCheck } from "./config-listeners.js";
 import { parseMappingRules } from "./security/tls.js";
 
@@ -18,6 +18,12 @@ function mappingRulesProblem(value: string): string | undefined {
 
 const ssl = { importance: "high", dynamic: "read-only", appliedIn: "TLS listeners" } as const;
 const sasl = { importance: "high", dynamic: "read-only", appliedIn: "SASL listeners" } as const;
+/** As Kafka: a key store or trust store may be replaced at runtime, per broker and listener (new connections use it). */
+const sslStore = { ...ssl, dynamic: "per-broker" } as const;
+const oauth = { importance: "medium", dynamic: "read-only", appliedIn: "SASL OAUTHBEARER (JWKS validation)" } as const;
+
+/** Kafka 4.4's validator of signed tokens (the value of sasl.server.callback.handler.class that turns on JWKS checks). */
+export const OAUTH_VALIDATOR_CLASS = "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler";
 
 const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
 
@@ -52,41 +58,45 @@ export const SECURITY_KEYS = {
     default: "JKS",
     oneOf: ["JKS", "PKCS12", "PEM"],
     doc: "Format of the key store: PEM or PKCS12 (JKS, Kafka's default, is refused when a TLS listener needs it).",
-    ...ssl,
+    ...sslStore,
   }),
   "ssl.keystore.location": string({
     default: null,
     doc: "File of the key store: PKCS12, or PEM with the certificate chain and the private key.",
-    ...ssl,
+    ...sslStore,
   }),
-  "ssl.keystore.password": password({ default: null, doc: "Password of a PKCS12 key store file.", ...ssl }),
-  "ssl.key.password": password({ default: null, doc: "Password of the private key when it is encrypted.", ...ssl }),
+  "ssl.keystore.password": password({ default: null, doc: "Password of a PKCS12 key store file.", ...sslStore }),
+  "ssl.key.password": password({
+    default: null,
+    doc: "Password of the private key when it is encrypted.",
+    ...sslStore,
+  }),
   "ssl.keystore.certificate.chain": password({
     default: null,
     doc: "The certificate chain in PEM, inline (with ssl.keystore.type=PEM).",
-    ...ssl,
+    ...sslStore,
   }),
   "ssl.keystore.key": password({
     default: null,
     doc: "The private key in PEM, inline (with ssl.keystore.type=PEM).",
-    ...ssl,
+    ...sslStore,
   }),
   "ssl.truststore.type": choice({
     default: "JKS",
     oneOf: ["JKS", "PKCS12", "PEM"],
     doc: "Format of the trust store: PEM or PKCS12 (JKS is refused when a listener needs it).",
-    ...ssl,
+    ...sslStore,
   }),
   "ssl.truststore.location": string({
     default: null,
     doc: "File of the certificates trusted to sign client certificates.",
-    ...ssl,
+    ...sslStore,
   }),
-  "ssl.truststore.password": password({ default: null, doc: "Password of a PKCS12 trust store file.", ...ssl }),
+  "ssl.truststore.password": password({ default: null, doc: "Password of a PKCS12 trust store file.", ...sslStore }),
   "ssl.truststore.certificates": password({
     default: null,
     doc: "Trusted certificates in PEM, inline (with ssl.truststore.type=PEM).",
-    ...ssl,
+    ...sslStore,
   }),
   "ssl.client.auth": choice({
     default: "none",
@@ -105,6 +115,16 @@ export const SECURITY_KEYS = {
     doc: "Cipher suites allowed, by their IANA names as in Kafka (OpenSSL names work too); empty for Node's defaults.",
     ...ssl,
   }),
+  "ssl.allow.dn.changes": bool({
+    default: "false",
+    doc: "Whether a key store replaced at runtime may have a certificate of another distinguished name.",
+    ...ssl,
+  }),
+  "ssl.allow.san.changes": bool({
+    default: "false",
+    doc: "Whether a key store replaced at runtime may have a certificate of other subject alternative names.",
+    ...ssl,
+  }),
   "ssl.principal.mapping.rules": string({
     default: "DEFAULT",
     check: mappingRulesProblem,
@@ -113,12 +133,86 @@ export const SECURITY_KEYS = {
   }),
   "sasl.enabled.mechanisms": list({
     default: "GSSAPI",
-    doc: "SASL mechanisms offered: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (GSSAPI, the default, is not served).",
+    doc: "SASL mechanisms offered: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (GSSAPI, the default, is not served).",
     ...sasl,
   }),
   "sasl.jaas.config": password({
     default: null,
-    doc: 'JAAS settings for every listener: PlainLoginModule users as user_<name>="<password>".',
+    doc: 'JAAS settings for every listener: PlainLoginModule users as user_<name>="<password>"; OAuthBearerLoginModule unsecuredValidator* options.',
     ...sasl,
+  }),
+  "sasl.server.callback.handler.class": string({
+    default: null,
+    doc: "OAuthBearerValidatorCallbackHandler (Kafka's class name) checks OAUTHBEARER tokens against a JWKS; unset, Kafka's unsecured validator.",
+    ...sasl,
+  }),
+  "connections.max.reauth.ms": long({
+    default: "0",
+    min: 0,
+    importance: "medium",
+    doc: "Longest SASL session before the client must re-authenticate (KIP-368), also per listener and mechanism; 0: no limit but a token's expiry.",
+    dynamic: "read-only",
+    appliedIn: "SASL listeners",
+  }),
+  "sasl.oauthbearer.jwks.endpoint.url": string({
+    default: null,
+    doc: "Where the JSON Web Key Set that signs OAUTHBEARER tokens is: a file: URL (reread when it changes) or an http(s) URL.",
+    ...oauth,
+  }),
+  "sasl.oauthbearer.jwks.endpoint.refresh.ms": long({
+    default: "3600000",
+    min: 0,
+    doc: "How long keys fetched from an http(s) JWKS endpoint are kept before they are fetched again.",
+    ...oauth,
+  }),
+  "sasl.oauthbearer.jwks.endpoint.retry.backoff.ms": long({
+    default: "100",
+    min: 0,
+    doc: "Accepted for compatibility: a failed JWKS fetch fails that token and is tried again at the next one.",
+    ...oauth,
+    appliedIn: null,
+  }),
+  "sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms": long({
+    default: "10000",
+    min: 0,
+    doc: "Accepted for compatibility, as sasl.oauthbearer.jwks.endpoint.retry.backoff.ms.",
+    ...oauth,
+    appliedIn: null,
+  }),
+  "sasl.oauthbearer.expected.audience": list({
+    default: null,
+    doc: "Audiences a token's aud claim must name one of; required unless sasl.oauthbearer.allow.unverified.audience is true.",
+    ...oauth,
+  }),
+  "sasl.oauthbearer.expected.issuer": string({
+    default: null,
+    doc: "The iss claim a token must have; required unless sasl.oauthbearer.allow.unverified.issuer is true.",
+    ...oauth,
+  }),
+  "sasl.oauthbearer.allow.unverified.audience": bool({
+    default: "false",
+    doc: "Accept tokens whatever their audience when sasl.oauthbearer.expected.audience is not set (insecure).",
+    ...oauth,
+  }),
+  "sasl.oauthbearer.allow.unverified.issuer": bool({
+    default: "false",
+    doc: "Accept tokens whatever their issuer when sasl.oauthbearer.expected.issuer is not set (insecure).",
+    ...oauth,
+  }),
+  "sasl.oauthbearer.sub.claim.name": string({
+    default: "sub",
+    doc: "The claim that names the principal of a signed token.",
+    ...oauth,
+  }),
+  "sasl.oauthbearer.scope.claim.name": string({
+    default: "scope",
+    doc: "The claim that holds a signed token's scope.",
+    ...oauth,
+  }),
+  "sasl.oauthbearer.clock.skew.seconds": int({
+    default: "30",
+    min: 0,
+    doc: "Clock difference allowed when a signed token's exp, iat and nbf are checked.",
+    ...oauth,
   }),
 } as const;

@@ -9,6 +9,7 @@ import {
   brokerSynonymsOf,
   toTopicUnit,
   topicKey,
+  type BrokerKeyDef,
   type BrokerProperties,
 } from "./config-keys.js";
 import { listenerOverrideKey, resolveListeners, ListenerProblem, type ListenerConfig } from "./config-listeners.js";
@@ -42,8 +43,13 @@ export interface BrokerConfig {
   readonly nodeId: number;
   /** Every listener, in `listeners` order; host, port and the advertised ones below are the first's. */
   readonly listeners: readonly ListenerConfig[];
-  /** The `listener.name.<name>.<key>` settings as given (name as written), over the broker-wide keys. */
+  /**
+   * The `listener.name.<name>.<key>` settings as given (name as written), over the broker-wide keys;
+   * with the per-broker dynamic ones (key stores) over those of server.properties.
+   */
   readonly listenerSettings: Readonly<Record<string, string>>;
+  /** The `listener.name.*` settings of server.properties alone. */
+  readonly staticListenerSettings: Readonly<Record<string, string>>;
   readonly host: string;
   readonly port: number;
   readonly advertisedHost: string;
@@ -94,13 +100,31 @@ export interface ConfigInputs {
   readonly warn?: (message: string) => void;
 }
 
+/** The keys Kafka also takes per SASL mechanism: `listener.name.<name>.<mechanism>.<key>`. */
+function isMechanismKey(key: string): boolean {
+  return (
+    key === "sasl.jaas.config" ||
+    key === "sasl.server.callback.handler.class" ||
+    key === "connections.max.reauth.ms" ||
+    key.startsWith("sasl.oauthbearer.")
+  );
+}
+
+/** A key without its SASL mechanism prefix (`oauthbearer.sasl.jaas.config` is sasl.jaas.config). */
+export function withoutMechanism(key: string): string {
+  const m = /^[a-z0-9-]+\.((?:sasl|connections)\..+)$/i.exec(key);
+  return m !== null && isMechanismKey(m[1]!) ? m[1]! : key;
+}
+
 /**
- * The broker key a `listener.name.<name>.<rest>` setting stands for: an ssl.* or sasl.* key, or
- * `<mechanism>.sasl.jaas.config`; undefined when it is none of them.
+ * The broker key a `listener.name.<name>.<rest>` setting stands for: an ssl.* or sasl.* key or
+ * connections.max.reauth.ms, also with a mechanism prefix (`<mechanism>.sasl.jaas.config`); undefined
+ * when it is none of them.
  */
 export function listenerSettingKey(rest: string): string | undefined {
-  const key = /^[a-z0-9-]+\.sasl\.jaas\.config$/i.test(rest) ? "sasl.jaas.config" : rest;
-  return (key.startsWith("ssl.") || key.startsWith("sasl.")) && KNOWN_KEYS.has(key) ? key : undefined;
+  const key = withoutMechanism(rest);
+  const allowed = key.startsWith("ssl.") || key.startsWith("sasl.") || key === "connections.max.reauth.ms";
+  return allowed && KNOWN_KEYS.has(key) ? key : undefined;
 }
 
 /** Checks the `listener.name.*` settings with their keys' rules; returns them as given. */
@@ -156,10 +180,12 @@ export function buildConfig(inputs: ConfigInputs): BrokerConfig {
     throw new ConfigError(`config: ${listeners.key}=${JSON.stringify(raw[listeners.key] ?? "")}: ${listeners.message}`);
   }
   const first = listeners[0]!;
+  const perListener = listenerSettings(inputs);
   return {
     nodeId: props["node.id"],
     listeners,
-    listenerSettings: listenerSettings(inputs),
+    listenerSettings: perListener,
+    staticListenerSettings: perListener,
     host: first.host,
     port: first.port,
     advertisedHost: first.advertisedHost,
@@ -183,7 +209,27 @@ export function withDynamicConfigs(base: BrokerConfig, dynamic: DynamicLayers): 
     const def = brokerKey(key);
     if (def?.dynamic === "cluster-wide" && invalidReason(def, value) === undefined) props[key] = parseValue(def, value);
   }
-  return { ...base, props: props as BrokerProperties, dynamic };
+  const perListener: Record<string, string> = { ...base.staticListenerSettings };
+  for (const [name, value] of Object.entries(dynamic.perBroker)) {
+    const def = dynamicBrokerKey(name);
+    if (def?.listener === true && def.def.dynamic === "per-broker" && invalidReason(def.def, value) === undefined) {
+      // The dynamic value replaces the static one however its listener name was written.
+      for (const k of Object.keys(perListener)) if (k.toLowerCase() === name.toLowerCase()) delete perListener[k];
+      perListener[name] = value.trim();
+    }
+  }
+  return { ...base, props: props as BrokerProperties, listenerSettings: perListener, dynamic };
+}
+
+/**
+ * The table's key of a dynamic broker config name: the key itself, or (listener: true) the key under a
+ * `listener.name.<name>.` prefix; undefined when the table has no such key.
+ */
+export function dynamicBrokerKey(name: string): { def: BrokerKeyDef; listener: boolean } | undefined {
+  const o = listenerOverrideKey(name);
+  const key = o === undefined ? name : listenerSettingKey(o.rest);
+  const def = key === undefined ? undefined : brokerKey(key);
+  return def === undefined ? undefined : { def, listener: o !== undefined };
 }
 
 /** The first of a topic config's broker synonyms that has a value, in the topic config's unit. */
@@ -227,12 +273,19 @@ export function readPropertiesFile(path: string): Map<string, string> {
  * mechanism prefix (`plain.sasl.jaas.config`) that the broker-wide key lacks.
  */
 export function listenerSetting(config: BrokerConfig, listener: string, key: string): string | undefined {
-  const prefix = `listener.name.${listener}.`.toLowerCase();
-  for (const [k, v] of Object.entries(config.listenerSettings)) {
-    if (k.toLowerCase() === prefix + key.toLowerCase()) return v;
-  }
-  const base = key.endsWith(".sasl.jaas.config") ? "sasl.jaas.config" : key;
-  return config.staticText[base] ?? brokerKey(base)?.default ?? undefined;
+  const own = (k: string): string | undefined => {
+    const prefixed = `listener.name.${listener}.${k}`.toLowerCase();
+    for (const [name, v] of Object.entries(config.listenerSettings)) if (name.toLowerCase() === prefixed) return v;
+    return undefined;
+  };
+  const base = withoutMechanism(key);
+  return (
+    own(key) ??
+    (base !== key ? own(base) : undefined) ??
+    config.staticText[base] ??
+    brokerKey(base)?.default ??
+    undefined
+  );
 }
 
 /**

@@ -288,6 +288,6 @@ test(
       "log.retention.hours=3",
     );
     assert.notEqual(r.code, 0);
-    assert.match(r.out, /InvalidRequestException: Cannot update these configs dynamically: Set\(log.retention.hours\)/);
+    assert.match(r.out, /InvalidRequestException: Cannot update these configs dynamically: \[log.retention.hours\]/);
   },
 );

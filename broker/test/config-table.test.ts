@@ -58,6 +58,11 @@ const SAMPLES: Record<string, string> = {
   "ssl.truststore.password": "truststore-password",
   "ssl.truststore.certificates": "certificates text",
   "sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-pw";',
+  "sasl.server.callback.handler.class":
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler",
+  "sasl.oauthbearer.jwks.endpoint.url": "file:///etc/jwks.json",
+  "sasl.oauthbearer.expected.audience": "kafka",
+  "sasl.oauthbearer.expected.issuer": "https://issuer.test",
 };
 
 /** The accepted keys DescribeConfigs lists: all but tskafka's internal ones (for tests). */
@@ -164,18 +169,34 @@ describe("the config table", () => {
     assert.equal(brokerLogDefaults(unlimited).cleanupPolicy, "compact,delete");
   });
 
-  test("AlterConfigs accepts exactly the cluster-wide keys, with Kafka's messages", () => {
+  test("AlterConfigs accepts exactly the dynamic keys, with Kafka's messages", () => {
     for (const name of BROKER_KEY_NAMES) {
-      const problem = invalidBrokerConfigs({ [name]: sample(name) });
-      if (BROKER_KEYS[name].dynamic === "cluster-wide") assert.equal(problem, undefined, name);
-      else assert.equal(problem, `Cannot update these configs dynamically: Set(${name})`);
+      const problem = invalidBrokerConfigs({ [name]: sample(name) }, true);
+      const dynamic = BROKER_KEYS[name].dynamic;
+      if (dynamic === "cluster-wide") assert.equal(problem, undefined, name);
+      else if (dynamic === "per-broker")
+        assert.equal(
+          problem,
+          `These security configs can be dynamically updated only per-listener using the listener prefix: [${name}]`,
+        );
+      else assert.equal(problem, `Cannot update these configs dynamically: [${name}]`);
     }
+    const keystore = "listener.name.ssl.ssl.keystore.location";
+    assert.equal(invalidBrokerConfigs({ [keystore]: "/tmp/k.p12" }, true), undefined);
     assert.equal(
-      invalidBrokerConfigs({ "message.max.bytes": "abc" }),
+      invalidBrokerConfigs({ [keystore]: "/tmp/k.p12" }, false),
+      `Cannot update these configs at default cluster level, broker id must be specified: [${keystore}]`,
+    );
+    assert.equal(
+      invalidBrokerConfigs({ "listener.name.ssl.ssl.client.auth": "required" }, true),
+      "Cannot update these configs dynamically: [listener.name.ssl.ssl.client.auth]",
+    );
+    assert.equal(
+      invalidBrokerConfigs({ "message.max.bytes": "abc" }, true),
       "Invalid value abc for configuration message.max.bytes: Not a number of type INT",
     );
     assert.equal(
-      invalidBrokerConfigs({ "log.flush.interval.messages": "9223372036854775807" }),
+      invalidBrokerConfigs({ "log.flush.interval.messages": "9223372036854775807" }, true),
       undefined,
       "Kafka's Long.MAX_VALUE",
     );

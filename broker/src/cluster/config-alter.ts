@@ -1,4 +1,5 @@
-import type { BrokerConfig } from "../config.js";
+import { dynamicBrokerKey, withDynamicConfigs, type BrokerConfig } from "../config.js";
+import { reloadedTls, tlsFor } from "../server/listener.js";
 import { ErrorCode } from "../errors.js";
 import { ResourceType, invalidBrokerConfigs, invalidTopicConfigs } from "./config-catalog.js";
 import type { ClusterMetadata, DynamicScope, TopicInfo } from "./metadata.js";
@@ -68,8 +69,30 @@ export async function replaceBrokerConfigs(
   configs: Readonly<Record<string, string | null>>,
   validateOnly: boolean,
 ): Promise<AlterOutcome> {
-  const problem = invalidBrokerConfigs(configs);
+  const problem = invalidBrokerConfigs(configs, scope.kind === "broker") ?? tlsStoresProblem(host, configs);
   if (problem !== undefined) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
   if (!validateOnly) await host.metadata.setBrokerConfigs(scope, configs as Record<string, string>);
   return OK;
+}
+
+/**
+ * As Kafka: a listener's new key or trust stores are loaded before they are stored, and refused (with
+ * Kafka's words around the reason) when they cannot be used or name another identity.
+ */
+function tlsStoresProblem(host: AlterHost, configs: Readonly<Record<string, string | null>>): string | undefined {
+  if (!Object.keys(configs).some((k) => dynamicBrokerKey(k)?.listener === true)) return undefined;
+  const next = withDynamicConfigs(host.config, {
+    perBroker: configs as Record<string, string>,
+    clusterDefault: host.config.dynamic.clusterDefault,
+  });
+  for (const l of next.listeners) {
+    try {
+      const current = tlsFor(host.config, l);
+      if (current !== undefined) reloadedTls(current.options, next, l);
+    } catch (e) {
+      const reason = (e as Error).message.replace(/^config: /, "");
+      return `Invalid value org.apache.kafka.common.config.ConfigException: Validation of dynamic config update of SSLFactory failed: ${reason} for configuration Invalid dynamic configuration`;
+    }
+  }
+  return undefined;
 }

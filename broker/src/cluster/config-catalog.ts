@@ -1,4 +1,4 @@
-import type { BrokerConfig } from "../config.js";
+import { dynamicBrokerKey, type BrokerConfig } from "../config.js";
 import { ConfigType, invalidValueMessage } from "../config-def.js";
 import {
   TOPIC_KEY_NAMES,
@@ -31,9 +31,11 @@ export type ConfigSource = (typeof ConfigSource)[keyof typeof ConfigSource];
 /** ConfigResource types of DescribeConfigs/AlterConfigs. */
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
-/** Whether Kafka and this broker let `key` change at runtime through a BROKER resource. */
+/** Whether Kafka and this broker let `key` change at runtime through a BROKER resource (for one broker at least). */
 export function isDynamicBrokerConfig(key: string): boolean {
-  return brokerKey(key)?.dynamic === "cluster-wide";
+  const d = dynamicBrokerKey(key);
+  if (d === undefined) return false;
+  return d.listener ? d.def.dynamic === "per-broker" : d.def.dynamic !== "read-only";
 }
 
 /** One described config: value, source and the synonyms it was resolved through. */
@@ -151,7 +153,7 @@ export function describeBrokerConfigs(config: BrokerConfig, keys: Iterable<strin
       // The winning synonym's text (Kafka's Long.MAX_VALUE defaults included).
       value: sensitive ? null : shown,
       source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
-      readOnly: def?.dynamic !== "cluster-wide",
+      readOnly: def?.dynamic !== "cluster-wide" && def?.dynamic !== "per-broker",
       sensitive,
       type: def?.type ?? ConfigType.UNKNOWN,
       doc: def?.doc ?? null,
@@ -175,12 +177,26 @@ export function invalidTopicConfig(name: string, value: string | null): string |
  * Checks a set of dynamic broker configs: Kafka's "Cannot update these configs dynamically" for keys
  * that are not dynamic here, then each value by the table's rules.
  */
-export function invalidBrokerConfigs(configs: Readonly<Record<string, string | null>>): string | undefined {
-  const fixed = Object.keys(configs).filter((k) => !isDynamicBrokerConfig(k));
-  if (fixed.length > 0) return `Cannot update these configs dynamically: Set(${fixed.join(", ")})`;
+export function invalidBrokerConfigs(
+  configs: Readonly<Record<string, string | null>>,
+  perBroker: boolean,
+): string | undefined {
+  const names = Object.keys(configs);
+  const set = (keys: string[]): string => `[${keys.join(", ")}]`; // Kafka 4.4 prints the names as a Java list
+  const fixed = names.filter((k) => !isDynamicBrokerConfig(k));
+  if (fixed.length > 0) return `Cannot update these configs dynamically: ${set(fixed)}`;
+  // As Kafka: key and trust stores change per listener, and only for one broker.
+  const unprefixed = names.filter(
+    (k) => dynamicBrokerKey(k)?.def.dynamic === "per-broker" && !dynamicBrokerKey(k)!.listener,
+  );
+  if (unprefixed.length > 0)
+    return `These security configs can be dynamically updated only per-listener using the listener prefix: ${set(unprefixed)}`;
+  const brokerOnly = names.filter((k) => dynamicBrokerKey(k)?.def.dynamic === "per-broker");
+  if (!perBroker && brokerOnly.length > 0)
+    return `Cannot update these configs at default cluster level, broker id must be specified: ${set(brokerOnly)}`;
   for (const [name, value] of Object.entries(configs)) {
     if (value === null) return `Null value not supported for : ${name}`;
-    const problem = invalidValueMessage(name, brokerKey(name)!, value);
+    const problem = invalidValueMessage(name, dynamicBrokerKey(name)!.def, value);
     if (problem !== undefined) return problem;
   }
   return undefined;

@@ -5,9 +5,11 @@ import { defineHandler } from "./handler.js";
 
 /**
  * SaslAuthenticate v0-2: one SASL token of the mechanism chosen by SaslHandshake v1, answered with the
- * mechanism's challenge; session lifetime 0 (no re-authentication). A failure is
+ * mechanism's challenge; the last one (v1+) with the session's lifetime (KIP-368: the client must
+ * re-authenticate before it ends; 0 when it does not end). A failure is
  * SASL_AUTHENTICATION_FAILED with its message, answered after connection.failed.authentication.delay.ms
- * and then the connection is closed. Once authenticated, another one is
+ * and then the connection is closed (a re-authentication with another mechanism gets no answer at all,
+ * as in Kafka). Once authenticated, another one is
  * SASL_AUTHENTICATION_FAILED and the connection goes on, as in Kafka.
  */
 export const saslAuthenticateHandler = defineHandler({
@@ -22,11 +24,17 @@ export const saslAuthenticateHandler = defineHandler({
         errorMessage: "SaslAuthenticate request received after successful authentication",
       });
     }
+    if (session.refuseBadMechanism()) return null;
     try {
       const challenge = await session.authenticate(request.authBytes);
-      if (session.authenticated)
-        ctx.services.log.info(`${ctx.remote} authenticated as ${session.principal} on listener ${session.listener}`);
-      return createSaslAuthenticateResponse({ errorCode: ErrorCode.NONE, authBytes: challenge });
+      if (!session.authenticated)
+        return createSaslAuthenticateResponse({ errorCode: ErrorCode.NONE, authBytes: challenge });
+      ctx.services.log.info(session.authenticatedLine(ctx.remote));
+      return createSaslAuthenticateResponse({
+        errorCode: ErrorCode.NONE,
+        authBytes: challenge,
+        sessionLifetimeMs: BigInt(session.sessionLifetimeMs),
+      });
     } catch (e) {
       const message = e instanceof SaslAuthenticationError ? e.message : "Authentication failed";
       if (!(e instanceof SaslAuthenticationError))

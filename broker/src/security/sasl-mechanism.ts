@@ -13,6 +13,8 @@ export interface SaslStep {
   readonly challenge: Buffer;
   /** Set on the last step: the authenticated user name (the principal is `User:<name>`). */
   readonly authenticatedUser?: string;
+  /** Set with it when the credential expires (an OAUTHBEARER token): the session ends then at the latest. */
+  readonly credentialExpiresAtMs?: number;
 }
 
 export class SaslAuthenticationError extends Error {

@@ -1,10 +1,11 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Pkcs12Error, pkcs12Certificates } from "./pkcs12.js";
 import { createSecureContext, type SecureContextOptions, type TLSSocket, type TlsOptions } from "node:tls";
 
 /**
  * TLS for SSL and SASL_SSL listeners from Kafka's ssl.* keys: key stores in PEM (a file with the chain
- * and the key, or both inline) or PKCS12, trust stores in PEM or PKCS12, client certificates none /
+ * and the key, or both inline) or PKCS12, trust stores in PEM or PKCS12 (read with node-forge), client certificates none /
  * requested / required, TLS versions and cipher suites. JKS cannot be read here: it is refused naming
  * the key. The principal of a client certificate is its subject as Kafka prints it (RFC 2253).
  */
@@ -98,8 +99,19 @@ function trustStore(get: SslLookup): SecureContextOptions {
   if (type === "JKS")
     throw new TlsConfigError("ssl.truststore.type", "JKS trust stores are not supported: use PEM or PKCS12");
   if (type === "PKCS12") {
-    // Node reads PKCS12 only together with a private key, which a trust store does not have.
-    throw new TlsConfigError("ssl.truststore.type", "PKCS12 trust stores are not supported yet: use PEM");
+    if (location === undefined)
+      throw new TlsConfigError("ssl.truststore.location", "a PKCS12 trust store needs a file");
+    let certs: string[];
+    try {
+      certs = pkcs12Certificates(readFile("ssl.truststore.location", location), get("ssl.truststore.password"));
+    } catch (e) {
+      if (!(e instanceof Pkcs12Error)) throw e;
+      const key = e.badPassword ? "ssl.truststore.password" : "ssl.truststore.location";
+      throw new TlsConfigError(key, `the PKCS12 trust store cannot be read: ${e.message}`);
+    }
+    if (certs.length === 0)
+      throw new TlsConfigError("ssl.truststore.location", "no certificate found in the PKCS12 trust store");
+    return { ca: certs };
   }
   const text =
     location !== undefined ? readFile("ssl.truststore.location", location).toString("utf8") : inlinePem(inline!);

@@ -125,6 +125,7 @@ export class Connection {
     const peek = peekRequest(payload);
     if (peek === undefined) return this.close(`request of ${payload.length} bytes is shorter than a header`);
     const { apiKey, apiVersion, correlationId } = peek;
+    if (this.sessionExpired(apiKey)) return;
     if (!this.session.authenticated && !this.allowedBeforeAuth(apiKey))
       return this.close(
         `API ${apiKey} (v${apiVersion}) before SASL authentication on listener ${this.session.listener}`,
@@ -180,9 +181,30 @@ export class Connection {
     await this.send(correlationId, apiKey, apiVersion, response as ApiResponses[keyof ApiResponses], external);
   }
 
-  /** ApiVersions and SaslHandshake while the handshake is expected; SaslAuthenticate after a v1 one. */
+  /**
+   * KIP-368 on an authenticated SASL connection: a SaslHandshake may start a re-authentication; any
+   * other request after the session's end closes the connection (true), as Kafka does.
+   */
+  private sessionExpired(apiKey: number): boolean {
+    const session = this.session;
+    if (!session.usesSasl || !session.authenticated) return false;
+    const now = Date.now();
+    if (apiKey === ApiKey.SaslHandshake && session.beginReauthentication(now)) {
+      this.services.log.debug(`${this.remote} begins re-authentication as ${session.principal}`);
+      return false;
+    }
+    if (!session.expired(now)) return false;
+    this.close(`the SASL session of ${session.principal} expired without re-authentication`);
+    return true;
+  }
+
+  /**
+   * ApiVersions and SaslHandshake while the handshake is expected; SaslAuthenticate after a v1 one.
+   * A re-authentication takes only the handshake and its tokens.
+   */
   private allowedBeforeAuth(apiKey: number): boolean {
     if (!PRE_AUTH_APIS.has(apiKey)) return false;
+    if (apiKey === ApiKey.ApiVersions && this.session.reauthenticating) return false;
     return apiKey === ApiKey.SaslAuthenticate
       ? this.session.state === "authenticating"
       : this.session.state === "handshake" || apiKey === ApiKey.ApiVersions;
@@ -196,10 +218,7 @@ export class Connection {
     } catch {
       return; // As Kafka with v0: no answer, the connection is closed (after the delay).
     }
-    if (this.session.authenticated)
-      this.services.log.info(
-        `${this.remote} authenticated as ${this.session.principal} on listener ${this.session.listener}`,
-      );
+    if (this.session.authenticated) this.services.log.info(this.session.authenticatedLine(this.remote));
     const size = Buffer.allocUnsafe(4);
     size.writeInt32BE(challenge.length, 0);
     this.socket.write(Buffer.concat([size, challenge]));

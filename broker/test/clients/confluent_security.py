@@ -3,7 +3,8 @@
     confluent_security.py roundtrip BOOTSTRAP TOPIC COUNT CONFIG_JSON
     confluent_security.py fail      BOOTSTRAP CONFIG_JSON
 
-CONFIG_JSON holds the client properties (security.protocol, sasl.*, ssl.*). `roundtrip` produces COUNT
+CONFIG_JSON holds the client properties (security.protocol, sasl.*, ssl.*); with sasl.mechanisms=OAUTHBEARER,
+`oauth_token` (and `oauth_principal`) give the bearer token the client's oauth_cb hands over. `roundtrip` produces COUNT
 records and reads them back from the beginning; `fail` expects the connection to be refused and reports what
 the client said. Each prints one JSON document on stdout; the test decides what is right.
 """
@@ -15,7 +16,18 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 
+def with_token(extra):
+    """The client config, with an oauth_cb that returns the given token (valid for an hour to the client)."""
+    conf = dict(extra)
+    token = conf.pop("oauth_token", None)
+    principal = conf.pop("oauth_principal", "unknown")
+    if token is not None:
+        conf["oauth_cb"] = lambda _config: (token, time.time() + 3600, principal, {})
+    return conf
+
+
 def roundtrip(bootstrap, topic, count, extra):
+    extra = with_token(extra)
     errors = []
     conf = dict(extra, **{"bootstrap.servers": bootstrap, "error_cb": lambda e: errors.append(str(e))})
     producer = Producer(dict(conf, **{"linger.ms": 5, "message.timeout.ms": 20000}))
@@ -51,6 +63,7 @@ def roundtrip(bootstrap, topic, count, extra):
 def fail(bootstrap, extra):
     """Connects (the client connects to its bootstrap server by itself) and collects what the error
     callback reports until an authentication error comes, or 10 s pass; then asks for metadata briefly."""
+    extra = with_token(extra)
     errors = []
     conf = dict(extra, **{"bootstrap.servers": bootstrap, "log_level": 0, "error_cb": lambda e: errors.append(
         {"name": e.name(), "text": e.str()})})

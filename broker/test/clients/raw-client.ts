@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import {
   ApiKey,
   createApiVersionsRequest,
@@ -51,6 +52,8 @@ export class RawClient {
   private closedError: Error | undefined;
   private readonly clientId: string;
   private readonly requestTimeoutMs: number | undefined;
+  /** Resolves when the connection is closed, by either side. */
+  readonly closed: Promise<void>;
 
   private constructor(
     readonly socket: Socket,
@@ -75,7 +78,33 @@ export class RawClient {
       for (const w of this.waiting.splice(0)) w.reject(e);
     };
     socket.on("error", fail);
-    socket.on("close", () => fail(new Error("connection closed")));
+    this.closed = new Promise((resolve) =>
+      socket.on("close", () => {
+        fail(new Error("connection closed"));
+        resolve();
+      }),
+    );
+  }
+
+  /** A connection over TLS (servername localhost unless `tls` says otherwise), once the handshake is done. */
+  static connectTls(port: number, tls: ConnectionOptions, options: RawClientOptions = {}): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = tlsConnect({ host: "127.0.0.1", port, servername: "localhost", ...tls });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`TLS connect to port ${port} timed out`));
+      }, options.connectTimeoutMs ?? 10_000);
+      s.once("secureConnect", () => {
+        clearTimeout(timer);
+        s.off("error", onError);
+        resolve(new RawClient(s, options));
+      });
+      const onError = (e: Error): void => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      s.once("error", onError);
+    });
   }
 
   static connect(port: number, options: RawClientOptions = {}): Promise<RawClient> {

@@ -14,11 +14,28 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(
-  command: string,
-  args: readonly string[],
-  options: { input?: string | Buffer; timeoutMs?: number } = {},
-): Promise<RunResult> {
+export interface RunOptions {
+  input?: string | Buffer;
+  timeoutMs?: number;
+  /** Writes `input` (text) one line at a time, this long apart, for a client that must run a while. */
+  inputEveryMs?: number;
+}
+
+/** Writes the lines of `text` to `stdin` `ms` apart, then ends it. */
+function paced(stdin: NodeJS.WritableStream, text: string, ms: number): void {
+  const lines = text.split("\n").filter((l) => l !== "");
+  const next = (i: number): void => {
+    if (i >= lines.length) {
+      stdin.end();
+      return;
+    }
+    stdin.write(`${lines[i]!}\n`);
+    setTimeout(() => next(i + 1), ms);
+  };
+  next(0);
+}
+
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -38,16 +55,13 @@ export function run(
       else resolve({ code, stdout, stderr });
     });
     child.stdin.on("error", () => undefined);
-    child.stdin.end(options.input ?? "");
+    if (options.inputEveryMs !== undefined) paced(child.stdin, String(options.input ?? ""), options.inputEveryMs);
+    else child.stdin.end(options.input ?? "");
   });
 }
 
 /** Like `run` but fails on a non-zero exit, with the client's output in the message. */
-export async function runOk(
-  command: string,
-  args: readonly string[],
-  options: { input?: string | Buffer; timeoutMs?: number } = {},
-): Promise<RunResult> {
+export async function runOk(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const r = await run(command, args, options);
   if (r.code !== 0)
     throw new Error(

@@ -215,9 +215,23 @@ export function securityProperties(ports: SecPorts, certs: Certificates): Record
   };
 }
 
+/** More of what a test file may ask of its target. */
+export interface SecTargetOptions {
+  /** Listeners besides the three (name to protocol); their ports are in `SecTarget.extraPorts`. */
+  readonly listeners?: Readonly<Record<string, "SSL" | "SASL_SSL" | "SASL_PLAINTEXT">>;
+  /** The server.properties keys that need the extra listeners' ports or the run's certificates (made first). */
+  readonly properties?: (extraPorts: Readonly<Record<string, number>>, certs: Certificates) => Record<string, string>;
+  /** Java system properties for Apache Kafka (such as its allowed OAuth URLs); ignored for tskafka. */
+  readonly kafkaSystemProperties?: Readonly<Record<string, string>>;
+  /** Loggers Apache Kafka logs at DEBUG (what tskafka logs at info, such as re-authentications). */
+  readonly kafkaDebugLoggers?: readonly string[];
+}
+
 export interface SecTarget {
   readonly kind: SecTargetKind;
   readonly ports: SecPorts;
+  /** The ports of the extra listeners, by name. */
+  readonly extraPorts: Readonly<Record<string, number>>;
   readonly certs: Certificates;
   /** host:port of each listener. */
   readonly plaintext: string;
@@ -322,7 +336,13 @@ export async function upsertScramUsers(
 }
 
 /** Waits until the PLAINTEXT listener answers Metadata with at least one broker, and the others accept TCP. */
-async function waitReady(ports: SecPorts, alive: () => boolean, timeoutMs: number, tail: () => string): Promise<void> {
+async function waitReady(
+  ports: SecPorts,
+  extra: readonly number[],
+  alive: () => boolean,
+  timeoutMs: number,
+  tail: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "no attempt";
   for (;;) {
@@ -331,7 +351,8 @@ async function waitReady(ports: SecPorts, alive: () => boolean, timeoutMs: numbe
       const c = await RawClient.connect(ports.plaintext, { requestTimeoutMs: 3_000, connectTimeoutMs: 2_000 });
       try {
         const m = await c.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }));
-        if (m.brokers.length > 0 && (await canConnect(ports.saslSsl)) && (await canConnect(ports.ssl))) return;
+        const others = [ports.saslSsl, ports.ssl, ...extra];
+        if (m.brokers.length > 0 && (await Promise.all(others.map(canConnect))).every((ok) => ok)) return;
         last = `brokers=${m.brokers.length}`;
       } finally {
         c.close();
@@ -349,14 +370,29 @@ async function waitReady(ports: SecPorts, alive: () => boolean, timeoutMs: numbe
  * alice's SCRAM-SHA-512 credential bootstrapped at start-up (Kafka: `kafka-storage format --add-scram`; ours:
  * `--add-scram`), then her SCRAM-SHA-256 and SCRAM-SHA-512 credentials upserted with AlterUserScramCredentials.
  */
-export async function startSecTarget(extra: Record<string, string> = {}): Promise<SecTarget> {
+export async function startSecTarget(
+  extra: Record<string, string> = {},
+  options: SecTargetOptions = {},
+): Promise<SecTarget> {
   const root = mkdtempSync(join(tmpdir(), `tskafka-sec-${SEC_TARGET_KIND}-`));
   const certs = makeCertificates(join(root, "certs"));
   const ports: SecPorts = { plaintext: await freePort(), saslSsl: await freePort(), ssl: await freePort() };
+  const extraPorts: Record<string, number> = {};
+  for (const name of Object.keys(options.listeners ?? {})) extraPorts[name] = await freePort();
   const dataDir = join(root, "data");
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(root, "broker.log");
-  const props: Record<string, string> = { ...securityProperties(ports, certs), ...extra };
+  const props: Record<string, string> = {
+    ...securityProperties(ports, certs),
+    ...extra,
+    ...(options.properties?.(extraPorts, certs) ?? {}),
+  };
+  for (const [name, protocol] of Object.entries(options.listeners ?? {})) {
+    const address = `${name}://127.0.0.1:${extraPorts[name]!}`;
+    props.listeners += `,${address}`;
+    props["advertised.listeners"] += `,${address}`;
+    props["listener.security.protocol.map"] += `,${name}:${protocol}`;
+  }
   let child: ChildProcess;
   if (SEC_TARGET_KIND === "kafka") {
     const controllerPort = await freePort();
@@ -396,6 +432,10 @@ export async function startSecTarget(extra: Record<string, string> = {}): Promis
         "appender.out.layout.pattern = [%d] %p %m (%c)%n",
         "rootLogger.level = INFO",
         "rootLogger.appenderRef.out.ref = OUT",
+        ...(options.kafkaDebugLoggers ?? []).flatMap((name, i) => [
+          `logger.debug${i}.name = ${name}`,
+          `logger.debug${i}.level = DEBUG`,
+        ]),
         "",
       ].join("\n"),
     );
@@ -429,6 +469,7 @@ export async function startSecTarget(extra: Record<string, string> = {}): Promis
         "-Djava.awt.headless=true",
         `-Dlog4j2.configurationFile=${log4j}`,
         `-Dkafka.logs.dir=${root}`,
+        ...Object.entries(options.kafkaSystemProperties ?? {}).map(([k, v]) => `-D${k}=${v}`),
         "-cp",
         cp,
         "kafka.Kafka",
@@ -490,7 +531,9 @@ export async function startSecTarget(extra: Record<string, string> = {}): Promis
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    await waitReady(ports, alive, SEC_TARGET_KIND === "kafka" ? 120_000 : 30_000, () => logTail());
+    await waitReady(ports, Object.values(extraPorts), alive, SEC_TARGET_KIND === "kafka" ? 120_000 : 30_000, () =>
+      logTail(),
+    );
     await upsertScramUsers(ports.plaintext, [
       { ...USERS.scram, mechanism: "SCRAM-SHA-256" },
       { ...USERS.scram, mechanism: "SCRAM-SHA-512" },
@@ -507,6 +550,7 @@ export async function startSecTarget(extra: Record<string, string> = {}): Promis
   return {
     kind: SEC_TARGET_KIND,
     ports,
+    extraPorts,
     certs,
     plaintext: `127.0.0.1:${ports.plaintext}`,
     saslSsl: `127.0.0.1:${ports.saslSsl}`,

@@ -108,6 +108,8 @@ function javaArgs(mainClass: string, args: readonly string[], heap: string, clas
 export interface JavaOptions {
   input?: string;
   timeoutMs?: number;
+  /** Feeds `input` one line at a time, this long apart. */
+  inputEveryMs?: number;
   heap?: string;
 }
 
