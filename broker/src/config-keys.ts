@@ -95,6 +95,14 @@ export const BROKER_KEYS = {
   }),
   ...LISTENER_KEYS,
   ...SECURITY_KEYS,
+  "etcd.endpoints": string({
+    default: null,
+    importance: "high",
+    doc: "tskafka's key, not Kafka's: the etcd client URLs (comma-separated) holding the cluster metadata, for several brokers; unset, the metadata lives in files in the data directory (one node).",
+    dynamic: "read-only",
+    appliedIn: "cluster metadata (Broker.open)",
+    internal: true,
+  }),
   "socket.request.max.bytes": int({
     default: "104857600",
     min: 1,
