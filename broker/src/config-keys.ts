@@ -98,7 +98,7 @@ export const BROKER_KEYS = {
   "etcd.endpoints": string({
     default: null,
     importance: "high",
-    doc: "tskafka's key, not Kafka's: the etcd client URLs (comma-separated) holding the cluster metadata, for several brokers; unset, the metadata lives in files in the data directory (one node).",
+    doc: "tskafka's: the etcd client URLs (comma-separated) holding the cluster metadata; unset, it lives in files in the data directory.",
     dynamic: "read-only",
     appliedIn: "cluster metadata (Broker.open)",
     internal: true,
