@@ -1,7 +1,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createServer, connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { Etcd3 } from "etcd3";
 import kafkajs from "kafkajs";
 import { tsImport } from "tsx/esm/api";
 import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
@@ -68,6 +70,39 @@ function record<K extends MetadataEvent["kind"]>(m: ClusterMetadata, kind: K): E
 function created(t: TopicInfo | Stale): TopicInfo {
   if (isStale(t)) assert.fail(`expected a topic, got Stale at version ${t.version}`);
   return t;
+}
+
+/** A loopback TCP proxy to etcd that can cut its connections and refuse new ones for a while. */
+async function cuttableProxy(target: URL): Promise<{ endpoint: string; cut(): void; restore(): void; close(): void }> {
+  const sockets = new Set<Socket>();
+  let open = true;
+  const server = createServer((client) => {
+    if (!open) return void client.destroy();
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    cut: () => {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore: () => void (open = true),
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
 }
 
 /** The contract: each case runs against both implementations. */
@@ -357,6 +392,61 @@ describe("cluster metadata: file and etcd", { skip: skipUnless(HAVE_ETCD, "etcd"
       Array.from({ length: 10 }, (_, i) => `r${i}`),
     );
     assert.equal(b.topics().length, 10);
+  });
+
+  test("etcd: a watch cut off while another broker writes replays exactly what it missed", async () => {
+    const a = await openEtcd(1);
+    const proxy = await cuttableProxy(new URL(etcd.endpoint));
+    const b = await EtcdClusterMetadata.open({ endpoints: [proxy.endpoint], nodeId: 2, prefix: a.prefix });
+    try {
+      const seen = record(b, "topic");
+      created(await a.createTopic("c0", 1, {}));
+      await waitFor("b sees c0", () => seen.length === 1, 5000);
+      proxy.cut();
+      for (let i = 1; i <= 5; i++) created(await a.createTopic(`c${i}`, 1, {}));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(seen.length, 1, "nothing reaches b while it is cut off");
+      proxy.restore();
+      await waitFor("b caught up", () => seen.length >= 6, 20_000);
+      created(await a.createTopic("c6", 1, {}));
+      await waitFor("b sees c6", () => seen.length >= 7, 5000);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(
+        seen.map((e) => e.name),
+        ["c0", "c1", "c2", "c3", "c4", "c5", "c6"],
+      );
+    } finally {
+      await b.close();
+      proxy.close();
+    }
+  });
+
+  test("etcd: a watch left behind etcd's compaction reads the view again and announces the difference", async () => {
+    const a = await openEtcd(1);
+    const proxy = await cuttableProxy(new URL(etcd.endpoint));
+    const b = await EtcdClusterMetadata.open({ endpoints: [proxy.endpoint], nodeId: 2, prefix: a.prefix });
+    const raw = new Etcd3({ hosts: etcd.endpoint });
+    try {
+      created(await a.createTopic("gone", 1, {}));
+      await waitFor("b sees it", () => b.topic("gone") !== undefined, 5000);
+      const seen = record(b, "topic");
+      proxy.cut();
+      await a.deleteTopic("gone");
+      created(await a.createTopic("new", 2, {}));
+      await raw.kv.compact({ revision: a.revision, physical: true });
+      proxy.restore();
+      await waitFor("b read it again", () => b.topic("new") !== undefined && b.topic("gone") === undefined, 20_000);
+      assert.deepEqual(seen.map((e) => [e.name, e.before !== undefined, e.after !== undefined]).sort(), [
+        ["gone", true, false],
+        ["new", false, true],
+      ]);
+      created(await a.createTopic("after", 1, {}));
+      await waitFor("b watches again", () => b.topic("after") !== undefined, 5000);
+    } finally {
+      raw.close();
+      await b.close();
+      proxy.close();
+    }
   });
 
   test("the broker with etcd.endpoints serves KafkaJS and registers in etcd", { timeout: 40_000 }, async () => {
