@@ -365,6 +365,21 @@ describe("cluster metadata: file and etcd", { skip: skipUnless(HAVE_ETCD, "etcd"
     await rb.unregister();
   });
 
+  test("etcd: a registration whose lease is revoked elsewhere is lost, and its broker leaves", async () => {
+    const a = await openEtcd(1);
+    const raw = new Etcd3({ hosts: etcd.endpoint });
+    try {
+      const reg = (await a.registerBroker(1, [], null)) as BrokerRegistration & { leaseId: string };
+      let lost = false;
+      void reg.lost.then(() => (lost = true));
+      await raw.leaseClient.leaseRevoke({ ID: reg.leaseId });
+      await waitFor("the registration lost", () => lost, 5000);
+      await waitFor("the broker gone", () => a.brokers().length === 0, 5000);
+    } finally {
+      raw.close();
+    }
+  });
+
   test("etcd: killed and restarted under an open watch, no event lost or seen twice", async () => {
     const a = await openEtcd(1);
     const b = await openEtcd(2, a.prefix);

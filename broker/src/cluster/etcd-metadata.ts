@@ -110,6 +110,8 @@ const MAX_TXN_OPS = 128;
 const MAX_TXN_BYTES = 1024 * 1024;
 /** Lost compares before a write gives up: each one means another broker wrote the same keys meanwhile. */
 const MAX_ATTEMPTS = 50;
+/** How long a clean shutdown waits for etcd to end a registration before leaving it to expire. */
+const REVOKE_TIMEOUT_MS = 5000;
 /** Keys per range request when loading the view. */
 const PAGE = 1000;
 const DEFAULT_FEATURES: FinalizedFeatures = { epoch: FINALIZED_FEATURES_EPOCH, levels: FINALIZED_FEATURES };
@@ -784,10 +786,16 @@ class EtcdRegistration implements BrokerRegistration {
     return this.forget();
   }
 
+  /** Revokes the lease; when etcd does not answer in time, stops renewing it so that it expires. */
   async unregister(): Promise<void> {
     if (this.ended) return;
     const gone = this.end();
-    await this.lease.revoke();
+    try {
+      await this.lease.revoke({ deadline: Date.now() + REVOKE_TIMEOUT_MS });
+    } catch {
+      this.lease.release();
+      return;
+    }
     await gone;
   }
 
