@@ -645,15 +645,14 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   }
 
   /** One try at the controller key: taken under `r`'s lease only if nobody holds it. */
-  private async elect(r: EtcdRegistration): Promise<boolean> {
-    if (this.controllerInfo !== undefined || this.closed) return true;
+  private async elect(r: EtcdRegistration): Promise<void> {
+    if (this.controllerInfo !== undefined || this.closed) return;
     const res = await this.txn(
       [{ key: this.key(CONTROLLER), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
       [this.put(CONTROLLER, encodeController(r.nodeId), r.leaseId)],
       [],
     );
     if (res.succeeded) await this.waitApplied(Number(res.header.revision));
-    return true;
   }
 
   brokers(): BrokerInfo[] {
@@ -752,7 +751,7 @@ class EtcdRegistration implements BrokerRegistration {
     readonly epoch: number,
     private readonly lease: Lease,
     readonly leaseId: string,
-    private readonly tryElect: (r: EtcdRegistration) => Promise<boolean>,
+    private readonly tryElect: (r: EtcdRegistration) => Promise<void>,
     private readonly forget: () => Promise<void>,
   ) {
     this.lost = new Promise((resolve) =>
