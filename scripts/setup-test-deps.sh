@@ -5,7 +5,8 @@
 #  - kcat and python3-kafka: real clients for the interoperability tests;
 #  - Java and Maven: Kafka's Java client and tools, and the download of its jars;
 #  - Go, when there is none: our franz-go based clients (scripts/clients/);
-#  - python3-venv, when the python3 on PATH cannot make a virtualenv.
+#  - python3-venv, when the python3 on PATH cannot make a virtualenv;
+#  - etcd-server (the `etcd` binary): the cluster metadata store the etcd tests and the simulation start.
 set -euo pipefail
 
 missing=()
@@ -15,6 +16,7 @@ command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v go >/dev/null 2>&1 || [[ -x /usr/local/go/bin/go ]] || missing+=(golang-go)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 
 if ((${#missing[@]} > 0)); then
   as_root=()
@@ -27,4 +29,4 @@ if ((${#missing[@]} > 0)); then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "setup-test-deps: kcat, python3-kafka, java, mvn, go and python3 venv present; npm test fetches the rest" >&2
+echo "setup-test-deps: kcat, python3-kafka, java, mvn, go, python3 venv and etcd present; npm test fetches the rest" >&2

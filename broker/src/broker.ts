@@ -6,7 +6,13 @@ import {
   createApiVersionsResponseApiVersion,
   type ApiVersionsResponse,
 } from "@tskafka/protocol";
-import { brokerLogDefaults, withDynamicConfigs, type BrokerConfig, type DynamicLayers } from "./config.js";
+import {
+  advertisedAddress,
+  brokerLogDefaults,
+  withDynamicConfigs,
+  type BrokerConfig,
+  type DynamicLayers,
+} from "./config.js";
 import type { Handler } from "./handlers/handler.js";
 import { HANDLERS } from "./handlers/index.js";
 import { logConfigFromKafka } from "./log/config.js";
@@ -18,8 +24,9 @@ import { certificateSubject, mapPrincipal } from "./security/tls.js";
 import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
 import { FetchSessionCache } from "./cluster/fetch-sessions.js";
+import { EtcdClusterMetadata } from "./cluster/etcd-metadata.js";
 import { FileClusterMetadata } from "./cluster/file-metadata.js";
-import type { ClusterMetadata } from "./cluster/metadata.js";
+import { isStale, type BrokerRegistration, type ClusterMetadata } from "./cluster/metadata.js";
 import { PartitionLogs } from "./cluster/partition-logs.js";
 import { TopicAdmin } from "./cluster/topic-admin.js";
 import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js";
@@ -77,6 +84,8 @@ export class Broker implements Services {
 
   /** The config in force: server.properties and flags with the dynamic broker configs over them. */
   private effectiveConfig: BrokerConfig;
+  /** This broker in the cluster's list of live brokers, once it listens. */
+  private registration: BrokerRegistration | undefined;
 
   private constructor(
     config: BrokerConfig,
@@ -112,8 +121,19 @@ export class Broker implements Services {
     return checkTxnOffsetCommit(this.transactions, req, offsetsPartition);
   }
 
+  /** Where the cluster metadata lives: etcd when `etcd.endpoints` is set, else files in the data directory. */
+  private static openMetadata(config: BrokerConfig, log: Logger): Promise<ClusterMetadata> {
+    const endpoints = (config.props["etcd.endpoints"] ?? "")
+      .split(",")
+      .map((e) => e.trim())
+      .filter((e) => e !== "");
+    if (endpoints.length === 0) return FileClusterMetadata.open(config.dataDir, config.nodeId);
+    log.info(`cluster metadata in etcd at ${endpoints.join(", ")}`);
+    return EtcdClusterMetadata.open({ endpoints, nodeId: config.nodeId });
+  }
+
   static async open(staticConfig: BrokerConfig, log: Logger): Promise<Broker> {
-    const metadata = await FileClusterMetadata.open(staticConfig.dataDir);
+    const metadata = await Broker.openMetadata(staticConfig, log);
     const config = withDynamicConfigs(staticConfig, dynamicLayers(metadata, staticConfig.nodeId));
     const p = config.props;
     const defaults = brokerLogDefaults(config);
@@ -158,7 +178,21 @@ export class Broker implements Services {
     this.transactions.start();
     const bound = [];
     for (const l of this.listeners) bound.push(await this.listenOn(l));
+    await this.register(bound);
     return bound;
+  }
+
+  /** Registers this broker with its listeners' advertised addresses and campaigns for the controller role. */
+  private async register(bound: readonly { name: string; protocol: string; port: number }[]): Promise<void> {
+    const config = this.effectiveConfig;
+    const listeners = bound.map((b) => {
+      const advertised = advertisedAddress(config, b.name);
+      return { name: b.name, host: advertised.host, port: advertised.port || b.port, securityProtocol: b.protocol };
+    });
+    const registration = await this.metadata.registerBroker(config.nodeId, listeners, null);
+    if (isStale(registration)) throw new Error(`node.id ${config.nodeId} is taken by a live broker of the cluster`);
+    this.registration = registration;
+    registration.campaign();
   }
 
   private accept(listener: ListenerRuntime, socket: Socket, tlsPrincipal?: string): void {
@@ -260,6 +294,7 @@ export class Broker implements Services {
     this.logs.stop();
     await this.logs.close();
     await this.producerIds.save();
+    await this.registration?.unregister();
     await this.metadata.close();
   }
 }

@@ -96,6 +96,14 @@ export const BROKER_KEYS = {
   }),
   ...LISTENER_KEYS,
   ...SECURITY_KEYS,
+  "etcd.endpoints": string({
+    default: null,
+    importance: "high",
+    doc: "tskafka's: the etcd client URLs (comma-separated) holding the cluster metadata; unset, it lives in files in the data directory.",
+    dynamic: "read-only",
+    appliedIn: "cluster metadata (Broker.open)",
+    internal: true,
+  }),
   "socket.request.max.bytes": int({
     default: "104857600",
     min: 1,

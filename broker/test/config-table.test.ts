@@ -42,6 +42,7 @@ const ONCE_UNDESCRIBED = ["log.cleaner.backoff.ms", "offsets.retention.check.int
 const SAMPLES: Record<string, string> = {
   "advertised.listeners": "PLAINTEXT://localhost:9092",
   "cluster.id": "a-cluster",
+  "etcd.endpoints": "http://127.0.0.1:2379",
   "log.roll.ms": "3600000",
   "log.retention.ms": "60000",
   "log.retention.minutes": "10",

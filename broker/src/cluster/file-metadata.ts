@@ -1,8 +1,16 @@
 import { DynamicConfigStore } from "./dynamic-configs.js";
 import { FeaturesFile, withFeatureLevels } from "./features.js";
+import { ErrorCode } from "../errors.js";
 import {
   ABSENT,
+  type BrokerEndpoint,
+  type BrokerInfo,
+  type BrokerRegistration,
   type ClusterMetadata,
+  type ControllerInfo,
+  type PartitionChangeResult,
+  type PartitionState,
+  type TopicPartitionChanges,
   type DynamicScope,
   type FinalizedFeatures,
   type MetadataEvent,
@@ -15,6 +23,7 @@ import {
   type UserScramCredential,
   type VersionedConfigs,
 } from "./metadata.js";
+import { applyTopicChanges, initialPartitionState } from "./partition-state.js";
 import { ScramCredentialsFile } from "./scram-credentials.js";
 import { ProducerIdsFile } from "./producer-ids.js";
 import { TopicsFile, newTopicId } from "./topics.js";
@@ -29,6 +38,9 @@ const scopeKey = (scope: DynamicScope): string => (scope.kind === "default" ? ""
  * earlier releases, a missing features file meaning a new cluster's levels). This node is
  * the only writer, so a conditional write is checked against memory before its first await, and versions
  * come from one counter of this run, as etcd's revisions do.
+ *
+ * The node is the cluster's only broker and its controller: its registration and partition states live
+ * in memory only (a restart starts them again: every partition on this node, which leads it).
  */
 export class FileClusterMetadata implements ClusterMetadata {
   private readonly byName = new Map<string, TopicInfo>();
@@ -40,8 +52,12 @@ export class FileClusterMetadata implements ClusterMetadata {
   private nextProducerId = 0n;
   private writes: Promise<unknown> = Promise.resolve();
   private features: FinalizedFeatures = { epoch: 0n, levels: [] };
+  private readonly states = new Map<string, PartitionState[]>();
+  private registered: BrokerInfo | undefined;
+  private controllerInfo: ControllerInfo | undefined;
 
   private constructor(
+    private readonly nodeId: number,
     private readonly topicsFile: TopicsFile,
     private readonly configs: DynamicConfigStore,
     private readonly producerIdsFile: ProducerIdsFile,
@@ -49,8 +65,9 @@ export class FileClusterMetadata implements ClusterMetadata {
     private readonly scramFile: ScramCredentialsFile,
   ) {}
 
-  static async open(dir: string): Promise<FileClusterMetadata> {
+  static async open(dir: string, nodeId = 1): Promise<FileClusterMetadata> {
     const m = new FileClusterMetadata(
+      nodeId,
       await TopicsFile.load(dir),
       await DynamicConfigStore.load(dir),
       new ProducerIdsFile(dir),
@@ -79,9 +96,18 @@ export class FileClusterMetadata implements ClusterMetadata {
     return [...this.byName.values()];
   }
 
-  createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>>): Promise<TopicInfo | Stale> {
+  createTopic(
+    name: string,
+    partitions: number,
+    configs: Readonly<Record<string, string>>,
+    replicas?: readonly (readonly number[])[],
+  ): Promise<TopicInfo | Stale> {
     const before = this.byName.get(name);
     if (before !== undefined) return Promise.resolve(stale(before.version));
+    this.states.set(
+      name,
+      Array.from({ length: partitions }, (_, p) => initialPartitionState(replicas?.[p] ?? [this.nodeId])),
+    );
     return this.writeTopic(name, { name, id: newTopicId(), partitions, configs, version: ++this.revision });
   }
 
@@ -109,8 +135,10 @@ export class FileClusterMetadata implements ClusterMetadata {
       this.byId.delete(before.id);
     }
     if (after !== undefined) this.index(after);
+    else this.states.delete(name);
     await this.track(this.topicsFile.save(this.byName.values()));
     this.emit({ kind: "topic", name, before, after });
+    this.emit({ kind: "partitions", topic: name, states: this.partitionStates(name) });
     return after;
   }
 
@@ -173,6 +201,75 @@ export class FileClusterMetadata implements ClusterMetadata {
     const users = this.scramFile.apply(upserts, deletions);
     await this.track(this.scramFile.save());
     if (users.length > 0) this.emit({ kind: "scramCredentials", users });
+  }
+
+  registerBroker(
+    nodeId: number,
+    listeners: readonly BrokerEndpoint[],
+    rack: string | null,
+  ): Promise<BrokerRegistration | Stale> {
+    if (this.registered !== undefined) return Promise.resolve(stale(this.registered.epoch));
+    const info: BrokerInfo = { nodeId, listeners, rack, epoch: ++this.revision };
+    this.registered = info;
+    this.emit({ kind: "broker", nodeId, before: undefined, after: info });
+    return Promise.resolve({
+      nodeId,
+      epoch: info.epoch,
+      lost: new Promise<void>(() => {}),
+      campaign: () => {
+        if (this.registered !== info || this.controllerInfo !== undefined) return;
+        this.controllerInfo = { nodeId, epoch: ++this.revision };
+        this.emit({ kind: "controller", controller: this.controllerInfo });
+      },
+      unregister: () => {
+        if (this.registered !== info) return Promise.resolve();
+        this.registered = undefined;
+        if (this.controllerInfo?.nodeId === nodeId) {
+          this.controllerInfo = undefined;
+          this.emit({ kind: "controller", controller: undefined });
+        }
+        this.emit({ kind: "broker", nodeId, before: info, after: undefined });
+        return Promise.resolve();
+      },
+      // One process: nothing renews the registration, so nothing stops.
+      abandon: () => undefined,
+    });
+  }
+
+  brokers(): BrokerInfo[] {
+    return this.registered === undefined ? [] : [this.registered];
+  }
+
+  controller(): ControllerInfo | undefined {
+    return this.controllerInfo;
+  }
+
+  /** The states of a topic: those kept in memory, new partitions (and topics from the file) on this node. */
+  partitionStates(topic: string): readonly PartitionState[] | undefined {
+    const t = this.byName.get(topic);
+    if (t === undefined) return undefined;
+    const states = this.states.get(topic) ?? [];
+    if (states.length === t.partitions) return states;
+    const sized = Array.from({ length: t.partitions }, (_, p) => states[p] ?? initialPartitionState([this.nodeId]));
+    this.states.set(topic, sized);
+    return sized;
+  }
+
+  alterPartitions(batch: readonly TopicPartitionChanges[]): Promise<PartitionChangeResult[][]> {
+    const isBroker = (id: number): boolean => this.registered?.nodeId === id;
+    return Promise.resolve(
+      batch.map(({ topic, changes }) => {
+        const current = this.partitionStates(topic);
+        if (current === undefined)
+          return changes.map((c) => ({ partition: c.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }));
+        const { states, results } = applyTopicChanges(current, changes, isBroker);
+        if (results.some((r) => r.state !== undefined)) {
+          this.states.set(topic, states!);
+          this.emit({ kind: "partitions", topic, states });
+        }
+        return results;
+      }),
+    );
   }
 
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void {

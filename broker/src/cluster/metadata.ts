@@ -2,8 +2,9 @@ import type { ScramCredential } from "../security/sasl-mechanism.js";
 
 /**
  * The one seam for cluster state: the cluster id, topics, dynamic broker configs, producer id blocks,
- * finalized features and SCRAM credentials are read, changed and watched through `ClusterMetadata`,
- * whatever keeps them (today files in the data directory; an etcd store for several brokers later).
+ * finalized features, SCRAM credentials, the live brokers, the controller and each partition's leader and
+ * ISR are read, changed and watched through `ClusterMetadata`, whatever keeps them: files in the data
+ * directory for a single node (file-metadata.ts), etcd for several brokers (etcd-metadata.ts).
  *
  * Reads answer from memory and never wait: produce and fetch look topics up on every request. Writes are
  * durable when their promise resolves. Each entry carries a version (etcd's mod revision: 0 when the entry
@@ -80,9 +81,111 @@ export type MetadataEvent =
   | { readonly kind: "brokerConfigs"; readonly scope: DynamicScope; readonly version: number }
   | { readonly kind: "features"; readonly features: FinalizedFeatures }
   /** The users whose SCRAM credentials changed (read them again with `scramCredentials(user)`). */
-  | { readonly kind: "scramCredentials"; readonly users: readonly string[] };
+  | { readonly kind: "scramCredentials"; readonly users: readonly string[] }
+  | {
+      readonly kind: "broker";
+      readonly nodeId: number;
+      readonly before: BrokerInfo | undefined;
+      readonly after: BrokerInfo | undefined;
+    }
+  | { readonly kind: "controller"; readonly controller: ControllerInfo | undefined }
+  /** A topic's partition states changed (undefined: the topic is gone). */
+  | { readonly kind: "partitions"; readonly topic: string; readonly states: readonly PartitionState[] | undefined };
 
 export type MetadataListener<K extends MetadataEvent["kind"]> = (event: Extract<MetadataEvent, { kind: K }>) => void;
+
+/** A listener of a registered broker, where clients reach it. */
+export interface BrokerEndpoint {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly securityProtocol: string;
+}
+
+/** A live broker of the cluster. */
+export interface BrokerInfo {
+  readonly nodeId: number;
+  readonly listeners: readonly BrokerEndpoint[];
+  readonly rack: string | null;
+  /** Kafka's broker epoch: new with every registration, so a restarted broker is told from its old self. */
+  readonly epoch: number;
+}
+
+/** The broker that is the controller, and the epoch of its term (grows with every election). */
+export interface ControllerInfo {
+  readonly nodeId: number;
+  readonly epoch: number;
+}
+
+/**
+ * This process' registration as a broker. It lasts while the process renews it (etcd: a lease with a
+ * time to live), so a broker that dies or hangs leaves the cluster by itself, as a ZooKeeper ephemeral
+ * node did.
+ */
+export interface BrokerRegistration {
+  readonly nodeId: number;
+  readonly epoch: number;
+  /** Resolves when the registration ends without `unregister` (the lease expired): stop acting as leader. */
+  readonly lost: Promise<void>;
+  /** Competes for the controller role for as long as the registration lasts. */
+  campaign(): void;
+  /** Ends the registration now (a clean shutdown), giving up the controller role if held. */
+  unregister(): Promise<void>;
+  /** Stops renewing without ending it: it ends when its lease expires, as a hung broker's does (tests, simulation). */
+  abandon(): void;
+}
+
+/** No leader: every replica of the ISR is gone (Kafka's -1). */
+export const NO_LEADER = -1;
+
+/** A partition's replicas, leader and ISR, as Kafka's PartitionRegistration. A change replaces the object. */
+export interface PartitionState {
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  /** A member of `isr`, or NO_LEADER. */
+  readonly leader: number;
+  /** Grows when the leader changes: what fences the old leader's requests. */
+  readonly leaderEpoch: number;
+  /** Grows with every change of the state: what a change names to be applied (compare-and-swap). */
+  readonly partitionEpoch: number;
+}
+
+/**
+ * A change of one partition's state, applied only if the partition is still at `partitionEpoch`
+ * (partition-state.ts has the rules, those of Kafka's controller):
+ *  - "isr": Kafka's AlterPartition, a new ISR sent by the leader `brokerId` at `leaderEpoch`;
+ *  - "leader": the controller's election or fencing: a new leader (NO_LEADER for none) and ISR; a
+ *    different leader bumps the leader epoch.
+ */
+export type PartitionChange =
+  | {
+      readonly kind: "isr";
+      readonly partition: number;
+      readonly brokerId: number;
+      readonly leaderEpoch: number;
+      readonly partitionEpoch: number;
+      readonly isr: readonly number[];
+    }
+  | {
+      readonly kind: "leader";
+      readonly partition: number;
+      readonly partitionEpoch: number;
+      readonly leader: number;
+      readonly isr: readonly number[];
+    };
+
+/** What became of one change: NONE with the new state, or Kafka's error code of AlterPartition. */
+export interface PartitionChangeResult {
+  readonly partition: number;
+  readonly errorCode: number;
+  readonly state?: PartitionState;
+}
+
+/** The changes of one topic's partitions: a write of many topics is batched (a few etcd transactions). */
+export interface TopicPartitionChanges {
+  readonly topic: string;
+  readonly changes: readonly PartitionChange[];
+}
 
 export interface TopicChange {
   readonly partitions?: number;
@@ -95,9 +198,20 @@ export interface ClusterMetadata {
   topic(name: string): TopicInfo | undefined;
   topicById(id: string): TopicInfo | undefined;
   topics(): TopicInfo[];
-  /** Creates a topic with a new id; Stale when the name is taken. */
-  createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>>): Promise<TopicInfo | Stale>;
-  /** Changes a topic's partition count or configs; Stale when it is missing or not at `expectedVersion`. */
+  /**
+   * Creates a topic with a new id; Stale when the name is taken. `replicas` lists each partition's
+   * replicas (the first is its leader); by default every partition is on this node.
+   */
+  createTopic(
+    name: string,
+    partitions: number,
+    configs: Readonly<Record<string, string>>,
+    replicas?: readonly (readonly number[])[],
+  ): Promise<TopicInfo | Stale>;
+  /**
+   * Changes a topic's partition count or configs (new partitions are on this node); Stale when it is
+   * missing or not at `expectedVersion`.
+   */
   updateTopic(name: string, change: TopicChange, expectedVersion?: number): Promise<TopicInfo | Stale>;
   /** Removes a topic and answers what it was; Stale when it is missing or not at `expectedVersion`. */
   deleteTopic(name: string, expectedVersion?: number): Promise<TopicInfo | Stale>;
@@ -129,6 +243,28 @@ export interface ClusterMetadata {
     upserts: readonly UserScramCredential[],
     deletions: readonly ScramCredentialDeletion[],
   ): Promise<void>;
+
+  /**
+   * Registers this process as broker `nodeId`; Stale when a live broker holds that id. The registration
+   * ends with the process (etcd: its lease expires) or with `unregister`.
+   */
+  registerBroker(
+    nodeId: number,
+    listeners: readonly BrokerEndpoint[],
+    rack: string | null,
+  ): Promise<BrokerRegistration | Stale>;
+  /** The live brokers, by node id. */
+  brokers(): BrokerInfo[];
+  /** The controller, when one is elected. */
+  controller(): ControllerInfo | undefined;
+
+  /** A topic's partition states, by partition; undefined when the topic does not exist. */
+  partitionStates(topic: string): readonly PartitionState[] | undefined;
+  /**
+   * Applies partition changes, each only if its partition is still at the partition epoch it names
+   * (Kafka's AlterPartition rules); answers each change's result, by topic in the order given.
+   */
+  alterPartitions(batch: readonly TopicPartitionChanges[]): Promise<PartitionChangeResult[][]>;
 
   /** Calls `listener` for every later change of `kind`; the returned function stops it. */
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void;
