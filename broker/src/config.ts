@@ -11,6 +11,7 @@ import {
   topicKey,
   type BrokerProperties,
 } from "./config-keys.js";
+import { LISTENER_QUOTA_KEYS } from "./config-quota-keys.js";
 import { listenerOverrideKey, resolveListeners, ListenerProblem, type ListenerConfig } from "./config-listeners.js";
 import { DEFAULT_LOG_CONFIG, type LogConfig } from "./log/config.js";
 
@@ -95,11 +96,12 @@ export interface ConfigInputs {
 }
 
 /**
- * The broker key a `listener.name.<name>.<rest>` setting stands for: an ssl.* or sasl.* key, or
- * `<mechanism>.sasl.jaas.config`; undefined when it is none of them.
+ * The broker key a `listener.name.<name>.<rest>` setting stands for: an ssl.* or sasl.* key,
+ * `<mechanism>.sasl.jaas.config`, or a connection limit; undefined when it is none of them.
  */
 export function listenerSettingKey(rest: string): string | undefined {
   const key = /^[a-z0-9-]+\.sasl\.jaas\.config$/i.test(rest) ? "sasl.jaas.config" : rest;
+  if (LISTENER_QUOTA_KEYS.has(key)) return key;
   return (key.startsWith("ssl.") || key.startsWith("sasl.")) && KNOWN_KEYS.has(key) ? key : undefined;
 }
 

@@ -1,7 +1,10 @@
+import { ClientQuotasFile } from "./client-quotas-file.js";
 import { DynamicConfigStore } from "./dynamic-configs.js";
 import { FeaturesFile, withFeatureLevels } from "./features.js";
 import {
   ABSENT,
+  type ClientQuotaChange,
+  type ClientQuotaEntry,
   type ClusterMetadata,
   type DynamicScope,
   type FinalizedFeatures,
@@ -25,7 +28,7 @@ const scopeKey = (scope: DynamicScope): string => (scope.kind === "default" ? ""
 
 /**
  * The cluster metadata of a single node, in files of its data directory (the topics file, the dynamic
- * broker configs file, the producer ids file, the finalized features file, the SCRAM credentials file; their formats are those of
+ * broker configs file, the producer ids file, the finalized features file, the SCRAM credentials file, the client quotas file; their formats are those of
  * earlier releases, a missing features file meaning a new cluster's levels). This node is
  * the only writer, so a conditional write is checked against memory before its first await, and versions
  * come from one counter of this run, as etcd's revisions do.
@@ -47,6 +50,7 @@ export class FileClusterMetadata implements ClusterMetadata {
     private readonly producerIdsFile: ProducerIdsFile,
     private readonly featuresFile: FeaturesFile,
     private readonly scramFile: ScramCredentialsFile,
+    private readonly quotasFile: ClientQuotasFile,
   ) {}
 
   static async open(dir: string): Promise<FileClusterMetadata> {
@@ -56,6 +60,7 @@ export class FileClusterMetadata implements ClusterMetadata {
       new ProducerIdsFile(dir),
       new FeaturesFile(dir),
       await ScramCredentialsFile.load(dir),
+      await ClientQuotasFile.load(dir),
     );
     for (const t of m.topicsFile.topics) m.index({ ...t, configs: t.configs ?? {}, version: ++m.revision });
     m.nextProducerId = await m.producerIdsFile.load();
@@ -173,6 +178,16 @@ export class FileClusterMetadata implements ClusterMetadata {
     const users = this.scramFile.apply(upserts, deletions);
     await this.track(this.scramFile.save());
     if (users.length > 0) this.emit({ kind: "scramCredentials", users });
+  }
+
+  clientQuotas(): ClientQuotaEntry[] {
+    return this.quotasFile.list();
+  }
+
+  async alterClientQuotas(changes: readonly ClientQuotaChange[]): Promise<void> {
+    if (!this.quotasFile.apply(changes)) return;
+    await this.track(this.quotasFile.save());
+    this.emit({ kind: "clientQuotas" });
   }
 
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void {

@@ -2,7 +2,7 @@ import type { ScramCredential } from "../security/sasl-mechanism.js";
 
 /**
  * The one seam for cluster state: the cluster id, topics, dynamic broker configs, producer id blocks,
- * finalized features and SCRAM credentials are read, changed and watched through `ClusterMetadata`,
+ * finalized features, SCRAM credentials and client quotas are read, changed and watched through `ClusterMetadata`,
  * whatever keeps them (today files in the data directory; an etcd store for several brokers later).
  *
  * Reads answer from memory and never wait: produce and fetch look topics up on every request. Writes are
@@ -59,6 +59,28 @@ export interface ScramCredentialDeletion {
   readonly mechanism: ScramCredential["mechanism"];
 }
 
+/** The entity types a client quota is set for (Kafka's ClientQuotaEntity). */
+export type QuotaEntityType = "user" | "client-id" | "ip";
+
+/**
+ * A client quota entity: a name per entity type it has (user, client-id or both; or ip alone); a null
+ * name is the type's default entity (`<default>` in kafka-configs).
+ */
+export type QuotaEntity = Readonly<Partial<Record<QuotaEntityType, string | null>>>;
+
+/** An entity's quota values by key (producer_byte_rate, request_percentage, ...). */
+export interface ClientQuotaEntry {
+  readonly entity: QuotaEntity;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+/** Changes to one entity's quotas: keys set to values, keys removed. The caller validates. */
+export interface ClientQuotaChange {
+  readonly entity: QuotaEntity;
+  readonly set: Readonly<Record<string, number>>;
+  readonly remove: readonly string[];
+}
+
 /** A conditional write that lost: the entry is at `version` now (ABSENT when missing), not the expected one. */
 export interface Stale {
   readonly stale: true;
@@ -80,7 +102,9 @@ export type MetadataEvent =
   | { readonly kind: "brokerConfigs"; readonly scope: DynamicScope; readonly version: number }
   | { readonly kind: "features"; readonly features: FinalizedFeatures }
   /** The users whose SCRAM credentials changed (read them again with `scramCredentials(user)`). */
-  | { readonly kind: "scramCredentials"; readonly users: readonly string[] };
+  | { readonly kind: "scramCredentials"; readonly users: readonly string[] }
+  /** Client quotas changed (read them again with `clientQuotas()`). */
+  | { readonly kind: "clientQuotas" };
 
 export type MetadataListener<K extends MetadataEvent["kind"]> = (event: Extract<MetadataEvent, { kind: K }>) => void;
 
@@ -129,6 +153,11 @@ export interface ClusterMetadata {
     upserts: readonly UserScramCredential[],
     deletions: readonly ScramCredentialDeletion[],
   ): Promise<void>;
+
+  /** Every entity that has client quotas, with its values. */
+  clientQuotas(): ClientQuotaEntry[];
+  /** Applies the changes at once (an entity left without values is gone). */
+  alterClientQuotas(changes: readonly ClientQuotaChange[]): Promise<void>;
 
   /** Calls `listener` for every later change of `kind`; the returned function stops it. */
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void;
