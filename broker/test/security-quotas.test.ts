@@ -4,7 +4,9 @@ import { after, before, describe, test } from "node:test";
 import {
   ApiKey,
   createAlterClientQuotasRequest,
+  createApiVersionsRequest,
   createDescribeClientQuotasRequest,
+  createMetadataRequest,
   type AlterClientQuotasResponse,
   type DescribeClientQuotasResponse,
 } from "@tskafka/protocol";
@@ -329,6 +331,42 @@ describe(`client quotas and connection limits (${SEC_TARGET_KIND})`, { skip }, (
       );
     },
   );
+
+  test("a client over its request_percentage is told the throttle time and not read from meanwhile", async () => {
+    const admin = await RawClient.connect(port, { requestTimeoutMs: 30_000 });
+    const client = await RawClient.connect(port, { requestTimeoutMs: 30_000, clientId: "quota-requests" });
+    try {
+      const set = await admin.request(
+        ApiKey.AlterClientQuotas,
+        1,
+        createAlterClientQuotasRequest({
+          entries: [
+            {
+              entity: [{ entityType: "client-id", entityName: "quota-requests" }],
+              ops: [{ key: "request_percentage", value: 0.01, remove: false }],
+            },
+          ],
+        }),
+      );
+      assert.equal(set.entries[0]!.errorCode, 0);
+      // Kafka applies a quota once its metadata reaches the broker: the first throttled answer may take a moment.
+      let throttleMs = 0;
+      for (let i = 0; i < 2000 && throttleMs === 0; i++) {
+        const m = await client.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: [] }));
+        throttleMs = m.throttleTimeMs;
+      }
+      assert.ok(throttleMs > 0, "never throttled");
+      // The request quota's throttle is bounded by one quota window (quota.window.size.seconds).
+      assert.ok(throttleMs <= 1000, `throttled ${throttleMs} ms`);
+      const sent = Date.now();
+      await client.request(ApiKey.ApiVersions, 3, createApiVersionsRequest({}));
+      const waited = Date.now() - sent;
+      assert.ok(waited >= throttleMs * 0.8, `answered after ${waited} ms, throttled ${throttleMs} ms`);
+    } finally {
+      client.close();
+      admin.close();
+    }
+  });
 
   test("the quotas outlive a kill -9 and restart", { timeout: 180_000 }, async () => {
     const configs = (...args: string[]) => [CONFIGS, "--bootstrap-server", target.bootstrap, ...args];
