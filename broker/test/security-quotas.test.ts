@@ -93,6 +93,46 @@ describe(`client quotas and connection limits (${SEC_TARGET_KIND})`, { skip }, (
     });
   });
 
+  test("an ip's connection_creation_rate refuses connections past it", { timeout: 60_000 }, async (t) => {
+    const admin = await RawClient.connect(port, { requestTimeoutMs: 30_000 });
+    const setRate = async (value: number | null): Promise<void> => {
+      const r = await admin.request(
+        ApiKey.AlterClientQuotas,
+        1,
+        createAlterClientQuotasRequest({
+          entries: [
+            {
+              entity: [{ entityType: "ip", entityName: "127.0.0.1" }],
+              ops: [{ key: "connection_creation_rate", value: value ?? 0, remove: value === null }],
+            },
+          ],
+        }),
+      );
+      assert.equal(r.entries[0]!.errorCode, 0, r.entries[0]!.errorMessage ?? "");
+    };
+    try {
+      await setRate(1);
+      // 1 per second, counted over at least 10 windows: about 10 connections, then refusals.
+      let firstRefused = -1;
+      for (let i = 0; i < 20 && firstRefused < 0; i++) {
+        const c = await openAnswered(port);
+        c.socket.destroy();
+        if (!c.answered) firstRefused = i;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      t.diagnostic(`first refused connection: ${firstRefused}`);
+      assert.ok(firstRefused >= 5 && firstRefused <= 12, `first refused connection: ${firstRefused}`);
+    } finally {
+      await setRate(null);
+      admin.close();
+    }
+    await waitUntil("a new connection is served", async () => {
+      const again = await openAnswered(port);
+      again.socket.destroy();
+      return again.answered;
+    });
+  });
+
   test("kafka-configs sets and describes client and user quotas", { timeout: 180_000 }, async () => {
     const configs = (...args: string[]) => [CONFIGS, "--bootstrap-server", target.bootstrap, ...args];
     const producer = ["--entity-type", "clients", "--entity-name", "quota-producer"];
@@ -109,6 +149,8 @@ describe(`client quotas and connection limits (${SEC_TARGET_KIND})`, { skip }, (
       configs("--describe", ...aliceDefault),
       configs("--alter", "--delete-config", "request_percentage", ...alice),
       configs("--describe", ...alice),
+      configs("--alter", "--add-config", "connection_creation_rate=500", "--entity-type", "ips", "--entity-default"),
+      configs("--describe", "--entity-type", "ips", "--entity-default"),
     ]);
     for (const r of runs) assert.equal(r.code, 0, `${r.command}\n${r.out}`);
     assert.match(runs[0]!.out, /Completed updating config for client quota-producer/);
@@ -122,6 +164,7 @@ describe(`client quotas and connection limits (${SEC_TARGET_KIND})`, { skip }, (
       /Quota configs for user-principal 'alice', the default client-id are consumer_byte_rate=4096.0/,
     );
     assert.match(runs[8]!.out, /Quota configs for user-principal 'alice' are producer_byte_rate=2097152.0\n/);
+    assert.match(runs[10]!.out, /Quota configs for the default ip are connection_creation_rate=500.0/);
   });
 
   test("AlterClientQuotas answers each entity as Kafka; DescribeClientQuotas filters exact, default, any, strict", async () => {
