@@ -28,6 +28,7 @@ export class ConnectionQuotas {
   private readonly perIp = new Map<string, number>();
   private readonly rates = new Map<string, SampledRate>();
   private ipRates = new Map<string | null, number>();
+  private lastSweep = 0;
 
   constructor(
     private readonly config: () => BrokerConfig,
@@ -83,12 +84,20 @@ export class ConnectionQuotas {
   /** Records one connection on the rate `id`; why it is refused when that goes over `limit` per second. */
   private overRate(id: string, limit: number | undefined, now: number, name: string): string | undefined {
     if (limit === undefined || limit >= 2 ** 31 - 1) return undefined;
+    this.sweep(now);
     let rate = this.rates.get(id);
     if (rate === undefined) this.rates.set(id, (rate = new SampledRate(this.samples, this.windowMs)));
     rate.record(1, now);
     const measured = rate.measure(now);
     if (measured <= limit) return undefined;
     return `connection rate ${measured.toFixed(2)}/s is over ${limit}/s (${name})`;
+  }
+
+  /** Forgets the rates of addresses that made no connection for a whole window, now and then. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < this.samples * this.windowMs) return;
+    this.lastSweep = now;
+    for (const [id, rate] of this.rates) if (rate.idle(now)) this.rates.delete(id);
   }
 }
 
