@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import {
+  createAlterClientQuotasRequest,
+  createDescribeClientQuotasRequest,
+  type AlterClientQuotasResponse,
+  type DescribeClientQuotasResponse,
+} from "@tskafka/protocol";
 import type { ClientQuotaEntry, QuotaEntity } from "../src/cluster/metadata.js";
+import { alterClientQuotasHandler } from "../src/handlers/alter-client-quotas.js";
+import { describeClientQuotasHandler } from "../src/handlers/describe-client-quotas.js";
+import type { RequestContext } from "../src/handlers/handler.js";
+import { ALLOW_ALL } from "../src/security/authorizer.js";
 import { buildConfig } from "../src/config.js";
 import { ClientQuota, ClientQuotas } from "../src/quota/client-quotas.js";
 import { ConnectionQuotas } from "../src/quota/connection-quotas.js";
@@ -154,5 +164,52 @@ describe("ConnectionQuotas (Kafka's ConnectionQuotas, refusing at once)", () => 
     assert.match(q.admit("PLAINTEXT", "10.0.0.1", 0)!, /connection_creation_rate/);
     for (let i = 0; i < 19; i++) assert.equal(q.admit("PLAINTEXT", "10.0.0.2", 0), undefined, `connection ${i}`);
     assert.match(q.admit("PLAINTEXT", "10.0.0.2", 0)!, /max.connection.creation.rate/);
+  });
+});
+
+describe("Describe/AlterClientQuotas ask the authorizer for the cluster", () => {
+  const asked: string[] = [];
+  const ctx = {
+    session: who("mallory"),
+    services: {
+      authorizer: {
+        ...ALLOW_ALL,
+        enabled: true,
+        authorize: (_who: unknown, operation: number, resourceType: number, name: string) => {
+          asked.push(`${operation}/${resourceType}/${name}`);
+          return false;
+        },
+      },
+    },
+  } as unknown as RequestContext;
+
+  test("DESCRIBE_CONFIGS, or CLUSTER_AUTHORIZATION_FAILED with no entries", async () => {
+    const r = (await describeClientQuotasHandler.handle(
+      createDescribeClientQuotasRequest({ components: [] }),
+      ctx,
+    )) as DescribeClientQuotasResponse;
+    assert.deepEqual([r.errorCode, r.errorMessage, r.entries], [31, "Cluster authorization failed.", null]);
+    assert.equal(asked.pop(), "10/4/kafka-cluster");
+  });
+
+  test("ALTER_CONFIGS, or every entry CLUSTER_AUTHORIZATION_FAILED", async () => {
+    const entity = [{ entityType: "client-id", entityName: "c" }];
+    const r = (await alterClientQuotasHandler.handle(
+      createAlterClientQuotasRequest({
+        entries: [
+          { entity, ops: [{ key: "producer_byte_rate", value: 1, remove: false }] },
+          { entity, ops: [] },
+        ],
+      }),
+      ctx,
+    )) as AlterClientQuotasResponse;
+    assert.deepEqual(
+      r.entries.map((e) => [e.errorCode, e.errorMessage, e.entity[0]!.entityName]),
+      [
+        [31, "Cluster authorization failed.", "c"],
+        [31, "Cluster authorization failed.", "c"],
+      ],
+    );
+    assert.equal(asked.pop(), "11/4/kafka-cluster");
   });
 });

@@ -283,6 +283,34 @@ describe(`client quotas and connection limits (${SEC_TARGET_KIND})`, { skip }, (
         "client-id=<default>,user=alice consumer_byte_rate=4096",
         "client-id=<default>,user=u2 request_percentage=12.5",
       ]);
+      // Refused filters: at the top level, no entries.
+      const refused = async (components: [string, number, string | null][]) => {
+        const d: DescribeClientQuotasResponse = await client.request(
+          ApiKey.DescribeClientQuotas,
+          0,
+          createDescribeClientQuotasRequest({
+            components: components.map(([entityType, matchType, match]) => ({ entityType, matchType, match })),
+          }),
+        );
+        return [d.errorCode, d.errorMessage, d.entries];
+      };
+      assert.deepEqual(await refused([["group", 2, null]]), [35, "Unsupported entity type group", null]);
+      assert.deepEqual(await refused([["user", 0, null]]), [
+        42,
+        "Request specified MATCH_TYPE_EXACT, but set match string to null.",
+        null,
+      ]);
+      assert.deepEqual(
+        await refused([
+          ["ip", 2, null],
+          ["user", 2, null],
+        ]),
+        [
+          42,
+          "Invalid entity filter component combination. IP filter component should not be used with user or clientId filter component.",
+          null,
+        ],
+      );
       // Removing the last value removes the entity.
       const removed = await alter([{ entity: [["ip", null]], ops: [["connection_creation_rate", null]] }]);
       assert.deepEqual(answers(removed), { "ip=<default>": "0" });

@@ -36,13 +36,19 @@ export const alterClientQuotasHandler = defineHandler({
   maxVersion: 1,
   async handle(request, ctx) {
     const services = ctx.services;
-    const alterations = parse(request);
     if (
       !services.authorizer.authorize(ctx.session, AclOperation.ALTER_CONFIGS, ResourceType.CLUSTER, CLUSTER_RESOURCE)
     ) {
-      for (const a of alterations.values()) a.problem = "Cluster authorization failed.";
-      return respond(alterations, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      // Kafka's getErrorResponse: every entry of the request as it came, with the error.
+      return createAlterClientQuotasResponse({
+        entries: request.entries.map((e) => ({
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: "Cluster authorization failed.",
+          entity: e.entity.map(({ entityType, entityName }) => ({ entityType, entityName })),
+        })),
+      });
     }
+    const alterations = parse(request);
     const changes: ClientQuotaChange[] = [];
     for (const a of alterations.values()) {
       const ops = a.ops;
@@ -56,7 +62,7 @@ export const alterClientQuotasHandler = defineHandler({
       a.problem = a.duplicate ?? a.problem;
     }
     if (!request.validateOnly && changes.length > 0) await services.metadata.alterClientQuotas(changes);
-    return respond(alterations, ErrorCode.INVALID_REQUEST);
+    return respond(alterations);
   },
 });
 
@@ -90,9 +96,9 @@ function parse(request: AlterClientQuotasRequest): Map<string, Alteration> {
   return out;
 }
 
-function respond(alterations: Map<string, Alteration>, errorCode: number) {
+function respond(alterations: Map<string, Alteration>) {
   const entries: AlterClientQuotasResponseEntryData[] = [...alterations.values()].map((a) => ({
-    errorCode: a.problem === undefined ? ErrorCode.NONE : errorCode,
+    errorCode: a.problem === undefined ? ErrorCode.NONE : ErrorCode.INVALID_REQUEST,
     errorMessage: a.problem ?? null,
     entity: Object.entries(a.entity).map(([entityType, entityName]) => ({ entityType, entityName })),
   }));
