@@ -178,7 +178,7 @@ export class Broker implements Services {
    * Counts a new TCP connection against the connection limits before anything else sees it; a refused one
    * is closed at once and logged, as Kafka's TooManyConnectionsException.
    */
-  private admit(listener: ListenerRuntime, socket: Socket): void {
+  private admit(listener: ListenerRuntime, socket: Socket): boolean {
     const name = listener.config.name;
     const raw = socket.remoteAddress ?? "";
     const ip = raw.startsWith("::ffff:") ? raw.slice(7) : raw;
@@ -186,9 +186,10 @@ export class Broker implements Services {
     if (refused !== undefined) {
       this.log.warn(`refused connection from ${ip}:${socket.remotePort ?? "?"} on listener ${name}: ${refused}`);
       socket.destroy();
-      return;
+      return false;
     }
     socket.once("close", () => this.connectionQuotas.release(name, ip));
+    return true;
   }
 
   private tlsServer(listener: ListenerRuntime): Server {
@@ -221,12 +222,14 @@ export class Broker implements Services {
     listener: ListenerRuntime,
   ): Promise<{ name: string; protocol: string; host: string; port: number }> {
     const { name, protocol, host, port } = listener.config;
-    const server =
-      listener.tls !== undefined
-        ? this.tlsServer(listener)
-        : createServer((s) => s.destroyed || this.accept(listener, s));
-    // First of the connection listeners, so that a refused socket is gone before TLS or a Connection sees it.
-    server.prependListener("connection", (s: Socket) => this.admit(listener, s));
+    // TCP is accepted here and counted against the connection limits; an admitted socket goes on to the
+    // TLS server (which never listens itself) or straight to a Connection.
+    const tls = listener.tls !== undefined ? this.tlsServer(listener) : undefined;
+    const server = createServer((s) => {
+      if (!this.admit(listener, s)) return;
+      if (tls !== undefined) tls.emit("connection", s);
+      else this.accept(listener, s);
+    });
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
