@@ -49,22 +49,26 @@ export const alterClientQuotasHandler = defineHandler({
       });
     }
     const alterations = parse(request);
-    const changes: ClientQuotaChange[] = [];
-    for (const a of alterations.values()) {
-      const ops = a.ops;
-      if (ops !== undefined) {
-        const set = [...ops].flatMap(([key, value]) => (value === null ? [] : [{ key, value }]));
-        a.problem = quotaChangeProblem(a.entity, set);
-        const remove = [...ops].flatMap(([key, value]) => (value === null ? [key] : []));
-        const values = Object.fromEntries(set.map((s) => [s.key, s.value]));
-        if (a.problem === undefined) changes.push({ entity: a.entity as QuotaEntity, set: values, remove });
-      }
-      a.problem = a.duplicate ?? a.problem;
-    }
+    const changes = [...alterations.values()].flatMap((a) => decide(a) ?? []);
     if (!request.validateOnly && changes.length > 0) await services.metadata.alterClientQuotas(changes);
     return respond(alterations);
   },
 });
+
+/** Checks one entity's ops and sets its answer; its change when it is to be applied. */
+function decide(a: Alteration): ClientQuotaChange | undefined {
+  const ops = a.ops;
+  let change: ClientQuotaChange | undefined;
+  if (ops !== undefined) {
+    const set = [...ops].flatMap(([key, value]) => (value === null ? [] : [{ key, value }]));
+    a.problem = quotaChangeProblem(a.entity, set);
+    const remove = [...ops].flatMap(([key, value]) => (value === null ? [key] : []));
+    const values = Object.fromEntries(set.map((s) => [s.key, s.value]));
+    if (a.problem === undefined) change = { entity: a.entity as QuotaEntity, set: values, remove };
+  }
+  a.problem = a.duplicate ?? a.problem;
+  return change;
+}
 
 /** Kafka's ClientQuotaEntity.toString, for its duplicate messages. */
 const describe = (entity: Record<string, string | null>): string =>
