@@ -33,6 +33,8 @@ import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js"
 import { OffsetsTopic } from "./group/offsets-topic.js";
 import type { Services } from "./services.js";
 import { ALLOW_ALL, type Authorizer } from "./security/authorizer.js";
+import { ClientQuotas } from "./quota/client-quotas.js";
+import { ConnectionQuotas } from "./quota/connection-quotas.js";
 import { TransactionCoordinator } from "./txn/coordinator.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
@@ -81,6 +83,9 @@ export class Broker implements Services {
   readonly transactions: TransactionCoordinator;
   /** Allows everything until an authorizer is configured (`authorizer.class.name`). */
   readonly authorizer: Authorizer = ALLOW_ALL;
+  /** Client quotas (produce, fetch, request) and connection limits, following the cluster's quotas. */
+  readonly quotas: ClientQuotas;
+  private readonly connectionQuotas: ConnectionQuotas;
 
   /** The config in force: server.properties and flags with the dynamic broker configs over them. */
   private effectiveConfig: BrokerConfig;
@@ -101,6 +106,17 @@ export class Broker implements Services {
     this.partitions = new PartitionLogs(metadata, logs);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
     this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
+    const samples = config.props["quota.window.num"];
+    const windowSeconds = config.props["quota.window.size.seconds"];
+    this.quotas = new ClientQuotas(samples, windowSeconds);
+    this.connectionQuotas = new ConnectionQuotas(() => this.effectiveConfig, samples, windowSeconds * 1000);
+    const applyQuotas = (): void => {
+      const entries = metadata.clientQuotas();
+      this.quotas.update(entries);
+      this.connectionQuotas.update(entries);
+    };
+    applyQuotas();
+    metadata.watch("clientQuotas", applyQuotas);
     // Dynamic broker configs apply as soon as they are stored, whoever stored them.
     metadata.watch("brokerConfigs", () => {
       this.effectiveConfig = withDynamicConfigs(
@@ -229,6 +245,24 @@ export class Broker implements Services {
     }
   }
 
+  /**
+   * Counts a new TCP connection against the connection limits before anything else sees it; a refused one
+   * is closed at once and logged, as Kafka's TooManyConnectionsException.
+   */
+  private admit(listener: ListenerRuntime, socket: Socket): boolean {
+    const name = listener.config.name;
+    const raw = socket.remoteAddress ?? "";
+    const ip = raw.startsWith("::ffff:") ? raw.slice(7) : raw;
+    const refused = this.connectionQuotas.admit(name, ip);
+    if (refused !== undefined) {
+      this.log.warn(`refused connection from ${ip}:${socket.remotePort ?? "?"} on listener ${name}: ${refused}`);
+      socket.destroy();
+      return false;
+    }
+    socket.once("close", () => this.connectionQuotas.release(name, ip));
+    return true;
+  }
+
   private tlsServer(listener: ListenerRuntime): Server {
     const tls = listener.tls!;
     const server = createTlsServer(tls.options, (socket: TLSSocket) => {
@@ -260,8 +294,14 @@ export class Broker implements Services {
     listener: ListenerRuntime,
   ): Promise<{ name: string; protocol: string; host: string; port: number }> {
     const { name, protocol, host, port } = listener.config;
-    const server =
-      listener.tls !== undefined ? this.tlsServer(listener) : createServer((s) => this.accept(listener, s));
+    // TCP is accepted here and counted against the connection limits; an admitted socket goes on to the
+    // TLS server (which never listens itself) or straight to a Connection.
+    const tls = listener.tls !== undefined ? this.tlsServer(listener) : undefined;
+    const server = createServer((s) => {
+      if (!this.admit(listener, s)) return;
+      if (tls !== undefined) tls.emit("connection", s);
+      else this.accept(listener, s);
+    });
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -1,5 +1,6 @@
 import { bool, choice, double, int, list, long, string, type KeyDef, type ValueOf } from "./config-def.js";
 import { listenerList } from "./config-listeners.js";
+import { QUOTA_KEYS } from "./config-quota-keys.js";
 import { LISTENER_KEYS, SECURITY_KEYS } from "./config-security-keys.js";
 
 /**
@@ -104,6 +105,7 @@ export const BROKER_KEYS = {
     appliedIn: "cluster metadata (Broker.open)",
     internal: true,
   }),
+  ...QUOTA_KEYS,
   "socket.request.max.bytes": int({
     default: "104857600",
     min: 1,

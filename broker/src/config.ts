@@ -12,6 +12,7 @@ import {
   type BrokerKeyDef,
   type BrokerProperties,
 } from "./config-keys.js";
+import { LISTENER_QUOTA_KEYS } from "./config-quota-keys.js";
 import { listenerOverrideKey, resolveListeners, ListenerProblem, type ListenerConfig } from "./config-listeners.js";
 import { DEFAULT_LOG_CONFIG, type LogConfig } from "./log/config.js";
 
@@ -117,12 +118,13 @@ export function withoutMechanism(key: string): string {
 }
 
 /**
- * The broker key a `listener.name.<name>.<rest>` setting stands for: an ssl.* or sasl.* key or
- * connections.max.reauth.ms, also with a mechanism prefix (`<mechanism>.sasl.jaas.config`); undefined
- * when it is none of them.
+ * The broker key a `listener.name.<name>.<rest>` setting stands for: an ssl.* or sasl.* key,
+ * connections.max.reauth.ms (also with a mechanism prefix, as `<mechanism>.sasl.jaas.config`), or a
+ * connection limit; undefined when it is none of them.
  */
 export function listenerSettingKey(rest: string): string | undefined {
   const key = withoutMechanism(rest);
+  if (LISTENER_QUOTA_KEYS.has(key)) return key;
   const allowed = key.startsWith("ssl.") || key.startsWith("sasl.") || key === "connections.max.reauth.ms";
   return allowed && KNOWN_KEYS.has(key) ? key : undefined;
 }

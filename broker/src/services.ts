@@ -8,6 +8,7 @@ import type { TopicAdmin } from "./cluster/topic-admin.js";
 import type { BrokerConfig } from "./config.js";
 import type { GroupService } from "./group/coordinator.js";
 import type { Logger } from "./logger.js";
+import type { ClientQuotas } from "./quota/client-quotas.js";
 import type { Authorizer } from "./security/authorizer.js";
 import type { TransactionService } from "./txn/coordinator.js";
 
@@ -29,6 +30,8 @@ export interface Services {
   readonly transactions: TransactionService;
   /** Whether a session may do an operation on a resource (allows everything when none is configured). */
   readonly authorizer: Authorizer;
+  /** The client quotas in force (produce, fetch and request rates), for throttling. */
+  readonly quotas: ClientQuotas;
   readonly fetchWaiters: FetchWaiters;
   readonly fetchSessions: FetchSessionCache;
   readonly producerIds: ProducerIds;

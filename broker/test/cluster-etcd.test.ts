@@ -207,6 +207,24 @@ const CONTRACT: Record<string, (m: ClusterMetadata) => Promise<void>> = {
       [["alice", "bob/1"], ["alice"], ["bob/1"]],
     );
   },
+  "client quotas: set, change and remove per entity, one event per write": async (m) => {
+    const events = record(m, "clientQuotas");
+    const alice = { user: "alice", "client-id": null };
+    await m.alterClientQuotas([
+      { entity: alice, set: { producer_byte_rate: 1048576, consumer_byte_rate: 2048 }, remove: [] },
+      { entity: { ip: "10.0.0.1" }, set: { connection_creation_rate: 5 }, remove: [] },
+    ]);
+    await m.alterClientQuotas([{ entity: alice, set: { consumer_byte_rate: 4096 }, remove: ["producer_byte_rate"] }]);
+    const byEntity = (): unknown =>
+      Object.fromEntries(m.clientQuotas().map((q) => [JSON.stringify(q.entity), q.values]));
+    assert.deepEqual(byEntity(), {
+      [JSON.stringify(alice)]: { consumer_byte_rate: 4096 },
+      [JSON.stringify({ ip: "10.0.0.1" })]: { connection_creation_rate: 5 },
+    });
+    await m.alterClientQuotas([{ entity: { ip: "10.0.0.1" }, set: {}, remove: ["connection_creation_rate"] }]);
+    assert.deepEqual(byEntity(), { [JSON.stringify(alice)]: { consumer_byte_rate: 4096 } });
+    assert.equal(events.length, 3);
+  },
   "registration and controller: one broker per node id, elected, gone when unregistered": async (m) => {
     const brokers = record(m, "broker");
     const reg = await m.registerBroker(

@@ -45,9 +45,11 @@ import {
   encodeTopic,
   parseKey,
   partitionsKey,
+  quotaKey,
   scramKey,
   topicKey,
 } from "./etcd-layout.js";
+import { entityKey } from "./client-quotas-file.js";
 import { FINALIZED_FEATURES, FINALIZED_FEATURES_EPOCH, withFeatureLevels } from "./features.js";
 import {
   ABSENT,
@@ -55,6 +57,8 @@ import {
   type BrokerEndpoint,
   type BrokerInfo,
   type BrokerRegistration,
+  type ClientQuotaChange,
+  type ClientQuotaEntry,
   type ClusterMetadata,
   type ControllerInfo,
   type DynamicScope,
@@ -164,6 +168,8 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   private readonly configs = new Map<string, VersionedConfigs>();
   private features: FinalizedFeatures = DEFAULT_FEATURES;
   private readonly scram = new Map<string, Map<ScramCredential["mechanism"], ScramCredential>>();
+  /** Client quotas by entity text (client-quotas-file.ts `entityKey`). */
+  private readonly quotas = new Map<string, ClientQuotaEntry>();
   /** The mod revision of producer-ids after each block this instance reserved, by the block's first id. */
   private readonly reservations = new Map<bigint, number>();
   private readonly listeners = new Map<MetadataEvent["kind"], Set<(e: MetadataEvent) => void>>();
@@ -331,14 +337,17 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   private applyRevision(revision: number, changes: readonly [string, Entry | undefined][], announce: boolean): void {
     const events: MetadataEvent[] = [];
     const users: string[] = [];
+    let quotasChanged = false;
     for (const [key, entry] of changes) {
       if (entry === undefined) this.kv.delete(key);
       else this.kv.set(key, entry);
       const e = this.applyKey(key, entry);
       if (e === "scram") users.push(parseKeyName(key));
+      else if (e === "quota") quotasChanged = true;
       else if (e !== undefined) events.push(e);
     }
     if (users.length > 0) events.push({ kind: "scramCredentials", users });
+    if (quotasChanged) events.push({ kind: "clientQuotas" });
     this.applied = Math.max(this.applied, revision);
     if (announce) for (const e of events) this.emit(e);
     for (let i = this.waiters.length - 1; i >= 0; i--) {
@@ -352,8 +361,8 @@ export class EtcdClusterMetadata implements ClusterMetadata {
       for (const r of this.registrations) r.elect();
   }
 
-  /** Updates the typed view from one key; answers the event to announce ("scram": one per revision). */
-  private applyKey(key: string, entry: Entry | undefined): MetadataEvent | "scram" | undefined {
+  /** Updates the typed view from one key; answers the event to announce ("scram", "quota": one per revision). */
+  private applyKey(key: string, entry: Entry | undefined): MetadataEvent | "scram" | "quota" | undefined {
     const k = parseKey(key);
     switch (k.kind) {
       case "topic": {
@@ -398,6 +407,10 @@ export class EtcdClusterMetadata implements ClusterMetadata {
         if (entry === undefined) this.scram.delete(k.name);
         else this.scram.set(k.name, decodeScram(entry.value));
         return "scram";
+      case "quota":
+        if (entry === undefined) this.quotas.delete(k.name);
+        else this.quotas.set(k.name, JSON.parse(entry.value) as ClientQuotaEntry);
+        return "quota";
       default:
         return undefined;
     }
@@ -603,6 +616,33 @@ export class EtcdClusterMetadata implements ClusterMetadata {
         }
         if (!changed) return;
         if (creds.size > 0) write.push(this.put(keys[i]!, encodeScram(creds.values())));
+        else if (e !== undefined) write.push(this.del(keys[i]!));
+      });
+      return write.length === 0 ? { answer: undefined } : { write, result: () => undefined };
+    });
+  }
+
+  clientQuotas(): ClientQuotaEntry[] {
+    return [...this.quotas.values()];
+  }
+
+  alterClientQuotas(changes: readonly ClientQuotaChange[]): Promise<void> {
+    const names = [...new Set(changes.map((c) => entityKey(c.entity)))];
+    const keys = names.map(quotaKey);
+    return this.rmw<void>(keys, (current) => {
+      const write: IRequestOp[] = [];
+      names.forEach((name, i) => {
+        const e = current(keys[i]!);
+        const before = e === undefined ? undefined : (JSON.parse(e.value) as ClientQuotaEntry);
+        const values: Record<string, number> = { ...before?.values };
+        let entity = before?.entity;
+        for (const c of changes) {
+          if (entityKey(c.entity) !== name) continue;
+          entity = c.entity;
+          for (const k of c.remove) delete values[k];
+          Object.assign(values, c.set);
+        }
+        if (Object.keys(values).length > 0) write.push(this.put(keys[i]!, JSON.stringify({ entity, values })));
         else if (e !== undefined) write.push(this.del(keys[i]!));
       });
       return write.length === 0 ? { answer: undefined } : { write, result: () => undefined };

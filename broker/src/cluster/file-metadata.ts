@@ -1,3 +1,4 @@
+import { ClientQuotasFile } from "./client-quotas-file.js";
 import { DynamicConfigStore } from "./dynamic-configs.js";
 import { FeaturesFile, withFeatureLevels } from "./features.js";
 import { ErrorCode } from "../errors.js";
@@ -6,6 +7,8 @@ import {
   type BrokerEndpoint,
   type BrokerInfo,
   type BrokerRegistration,
+  type ClientQuotaChange,
+  type ClientQuotaEntry,
   type ClusterMetadata,
   type ControllerInfo,
   type PartitionChangeResult,
@@ -34,7 +37,7 @@ const scopeKey = (scope: DynamicScope): string => (scope.kind === "default" ? ""
 
 /**
  * The cluster metadata of a single node, in files of its data directory (the topics file, the dynamic
- * broker configs file, the producer ids file, the finalized features file, the SCRAM credentials file; their formats are those of
+ * broker configs file, the producer ids file, the finalized features file, the SCRAM credentials file, the client quotas file; their formats are those of
  * earlier releases, a missing features file meaning a new cluster's levels). This node is
  * the only writer, so a conditional write is checked against memory before its first await, and versions
  * come from one counter of this run, as etcd's revisions do.
@@ -63,6 +66,7 @@ export class FileClusterMetadata implements ClusterMetadata {
     private readonly producerIdsFile: ProducerIdsFile,
     private readonly featuresFile: FeaturesFile,
     private readonly scramFile: ScramCredentialsFile,
+    private readonly quotasFile: ClientQuotasFile,
   ) {}
 
   static async open(dir: string, nodeId = 1): Promise<FileClusterMetadata> {
@@ -73,6 +77,7 @@ export class FileClusterMetadata implements ClusterMetadata {
       new ProducerIdsFile(dir),
       new FeaturesFile(dir),
       await ScramCredentialsFile.load(dir),
+      await ClientQuotasFile.load(dir),
     );
     for (const t of m.topicsFile.topics) m.index({ ...t, configs: t.configs ?? {}, version: ++m.revision });
     m.nextProducerId = await m.producerIdsFile.load();
@@ -270,6 +275,16 @@ export class FileClusterMetadata implements ClusterMetadata {
         return results;
       }),
     );
+  }
+
+  clientQuotas(): ClientQuotaEntry[] {
+    return this.quotasFile.list();
+  }
+
+  async alterClientQuotas(changes: readonly ClientQuotaChange[]): Promise<void> {
+    if (!this.quotasFile.apply(changes)) return;
+    await this.track(this.quotasFile.save());
+    this.emit({ kind: "clientQuotas" });
   }
 
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void {

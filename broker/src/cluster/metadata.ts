@@ -2,9 +2,9 @@ import type { ScramCredential } from "../security/sasl-mechanism.js";
 
 /**
  * The one seam for cluster state: the cluster id, topics, dynamic broker configs, producer id blocks,
- * finalized features, SCRAM credentials, the live brokers, the controller and each partition's leader and
- * ISR are read, changed and watched through `ClusterMetadata`, whatever keeps them: files in the data
- * directory for a single node (file-metadata.ts), etcd for several brokers (etcd-metadata.ts).
+ * finalized features, SCRAM credentials, client quotas, the live brokers, the controller and each partition's
+ * leader and ISR are read, changed and watched through `ClusterMetadata`, whatever keeps them: files in the
+ * data directory for a single node (file-metadata.ts), etcd for several brokers (etcd-metadata.ts).
  *
  * Reads answer from memory and never wait: produce and fetch look topics up on every request. Writes are
  * durable when their promise resolves. Each entry carries a version (etcd's mod revision: 0 when the entry
@@ -60,6 +60,28 @@ export interface ScramCredentialDeletion {
   readonly mechanism: ScramCredential["mechanism"];
 }
 
+/** The entity types a client quota is set for (Kafka's ClientQuotaEntity). */
+export type QuotaEntityType = "user" | "client-id" | "ip";
+
+/**
+ * A client quota entity: a name per entity type it has (user, client-id or both; or ip alone); a null
+ * name is the type's default entity (`<default>` in kafka-configs).
+ */
+export type QuotaEntity = Readonly<Partial<Record<QuotaEntityType, string | null>>>;
+
+/** An entity's quota values by key (producer_byte_rate, request_percentage, ...). */
+export interface ClientQuotaEntry {
+  readonly entity: QuotaEntity;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+/** Changes to one entity's quotas: keys set to values, keys removed. The caller validates. */
+export interface ClientQuotaChange {
+  readonly entity: QuotaEntity;
+  readonly set: Readonly<Record<string, number>>;
+  readonly remove: readonly string[];
+}
+
 /** A conditional write that lost: the entry is at `version` now (ABSENT when missing), not the expected one. */
 export interface Stale {
   readonly stale: true;
@@ -90,7 +112,9 @@ export type MetadataEvent =
     }
   | { readonly kind: "controller"; readonly controller: ControllerInfo | undefined }
   /** A topic's partition states changed (undefined: the topic is gone). */
-  | { readonly kind: "partitions"; readonly topic: string; readonly states: readonly PartitionState[] | undefined };
+  | { readonly kind: "partitions"; readonly topic: string; readonly states: readonly PartitionState[] | undefined }
+  /** Client quotas changed (read them again with `clientQuotas()`). */
+  | { readonly kind: "clientQuotas" };
 
 export type MetadataListener<K extends MetadataEvent["kind"]> = (event: Extract<MetadataEvent, { kind: K }>) => void;
 
@@ -265,6 +289,10 @@ export interface ClusterMetadata {
    * (Kafka's AlterPartition rules); answers each change's result, by topic in the order given.
    */
   alterPartitions(batch: readonly TopicPartitionChanges[]): Promise<PartitionChangeResult[][]>;
+  /** Every entity that has client quotas, with its values. */
+  clientQuotas(): ClientQuotaEntry[];
+  /** Applies the changes at once (an entity left without values is gone). */
+  alterClientQuotas(changes: readonly ClientQuotaChange[]): Promise<void>;
 
   /** Calls `listener` for every later change of `kind`; the returned function stops it. */
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void;

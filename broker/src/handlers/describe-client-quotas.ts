@@ -1,5 +1,7 @@
 import { ApiKey, createDescribeClientQuotasResponse, type DescribeClientQuotasRequest } from "@tskafka/protocol";
+import type { QuotaEntity, QuotaEntityType } from "../cluster/metadata.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, CLUSTER_RESOURCE, ResourceType } from "../security/acl.js";
 import { defineHandler } from "./handler.js";
 
 const ENTITY_TYPES = new Set(["user", "client-id", "ip"]);
@@ -8,24 +10,57 @@ const MATCH_DEFAULT = 1;
 const MATCH_SPECIFIED = 2;
 
 /**
- * DescribeClientQuotas v0-1 (KIP-546), answered for a cluster that has no client quotas yet: a valid
- * filter matches no entity, so the answer is an empty list. Kafka's tools ask it before they describe a
- * user's SCRAM credentials (`kafka-configs.sh --describe --entity-type users`). A filter Kafka refuses
- * (an empty or repeated entity type, a match string where the match type takes none or none where it
- * takes one, an unknown match type, ip with user or client-id) is INVALID_REQUEST, a custom entity type
- * UNSUPPORTED_VERSION, at the top level with no entries, as Kafka's metadata image answers. Until quotas
- * are built (issue 10's quota part), this is the whole of it.
+ * DescribeClientQuotas v0-1 (KIP-546), answered from the cluster's client quotas as Kafka 4.4's metadata
+ * image answers it: each filter component matches an entity type exactly (a name), its default (null
+ * name) or any name it has (specified); the entities matching every component are listed, and with
+ * `strict` only those that have no other type. No component: every entity (none when strict). A filter
+ * Kafka refuses (an empty or repeated entity type, a match string where the match type takes none or
+ * none where it takes one, an unknown match type, ip with user or client-id) is INVALID_REQUEST, another
+ * entity type UNSUPPORTED_VERSION, at the top level with no entries. It needs DESCRIBE_CONFIGS on the
+ * cluster (CLUSTER_AUTHORIZATION_FAILED otherwise). Kafka's tools ask it before they describe a user's
+ * SCRAM credentials too (`kafka-configs.sh --describe --entity-type users`).
  */
 export const describeClientQuotasHandler = defineHandler({
   apiKey: ApiKey.DescribeClientQuotas,
   minVersion: 0,
   maxVersion: 1,
-  handle(request) {
+  handle(request, ctx) {
+    const services = ctx.services;
+    if (
+      !services.authorizer.authorize(ctx.session, AclOperation.DESCRIBE_CONFIGS, ResourceType.CLUSTER, CLUSTER_RESOURCE)
+    ) {
+      return createDescribeClientQuotasResponse({
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+        entries: null,
+      });
+    }
     const refusal = invalidFilter(request);
     if (refusal !== undefined) return createDescribeClientQuotasResponse({ ...refusal, entries: null });
-    return createDescribeClientQuotasResponse({ errorCode: ErrorCode.NONE, errorMessage: null, entries: [] });
+    const entries = services.metadata
+      .clientQuotas()
+      .filter((e) => matches(e.entity, request))
+      .map((e) => ({
+        entity: Object.entries(e.entity).map(([entityType, entityName]) => ({ entityType, entityName })),
+        values: Object.entries(e.values).map(([key, value]) => ({ key, value })),
+      }));
+    return createDescribeClientQuotasResponse({ errorCode: ErrorCode.NONE, errorMessage: null, entries });
   },
 });
+
+/** Whether an entity passes every component of a valid filter. */
+function matches(entity: QuotaEntity, request: DescribeClientQuotasRequest): boolean {
+  const types = Object.keys(entity);
+  if (request.strict && types.length !== request.components.length) return false;
+  if (!request.strict && request.components.length === 0) return true;
+  return request.components.every((c) => {
+    if (!types.includes(c.entityType)) return false;
+    const name = entity[c.entityType as QuotaEntityType];
+    if (c.matchType === MATCH_EXACT) return name === c.match;
+    if (c.matchType === MATCH_DEFAULT) return name === null;
+    return true;
+  });
+}
 
 function invalidFilter(request: DescribeClientQuotasRequest): { errorCode: number; errorMessage: string } | undefined {
   const invalid = (errorMessage: string) => ({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage });
@@ -38,7 +73,7 @@ function invalidFilter(request: DescribeClientQuotasRequest): { errorCode: numbe
     if (!ENTITY_TYPES.has(c.entityType)) {
       return {
         errorCode: ErrorCode.UNSUPPORTED_VERSION,
-        errorMessage: `Custom entity type ${c.entityType} not supported.`,
+        errorMessage: `Unsupported entity type ${c.entityType}`,
       };
     }
     if (c.matchType === MATCH_EXACT && c.match === null) {

@@ -4,6 +4,7 @@ import {
   createFetchResponsePartitionData,
   recordBatchesToMessageSet,
   type FetchRequest,
+  type FetchResponse,
   type FetchResponseFetchableTopicResponse,
   type FetchResponsePartitionData,
 } from "@tskafka/protocol";
@@ -13,7 +14,7 @@ import { FetchWaiters } from "../cluster/fetch-waiters.js";
 import { leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog, ReadOptions } from "../log/partition-log.js";
-import { defineHandler } from "./handler.js";
+import { defineHandler, type RequestContext } from "./handler.js";
 
 interface Wanted {
   /** How the request names the topic: its name before v13, its id from v13. */
@@ -47,7 +48,8 @@ const ZERO_COPY_MIN_BYTES = 4096;
  * it reads (read_uncommitted gets null there); every partition reports its last stable offset. A fetch
  * waiting for MinBytes is woken by appends and by transaction markers (which move the last stable offset)
  * alike. As Kafka 4.4 does, a negative MaxBytes or PartitionMaxBytes is answered per partition with
- * UNKNOWN_SERVER_ERROR and no offsets; a negative MinBytes or MaxWaitMs answers at once.
+ * UNKNOWN_SERVER_ERROR and no offsets; a negative MinBytes or MaxWaitMs answers at once. A client over
+ * its consumer_byte_rate quota gets an empty answer with the throttle time (its connection is then muted).
  */
 export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
@@ -115,19 +117,44 @@ export const fetchHandler = defineHandler({
 
     const deadline = Date.now() + request.maxWaitMs;
     const keys = wanted.map((w) => FetchWaiters.key(w.name, w.partition));
-    const maxBytes = version >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+    // As Kafka: never more than the client's consumer_byte_rate lets through in one quota window.
+    const quotaBytes = services.quotas.fetch.maxValueInWindow(ctx.session, ctx.clientId);
+    const maxBytes = Math.min(version >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER, quotaBytes);
     let closed = false;
     void ctx.closed.then(() => (closed = true));
+    let read;
     for (;;) {
-      const { bytes, errors } = await readAll(wanted, maxBytes, scope);
+      read = await readAll(wanted, maxBytes, scope);
       const remaining = deadline - Date.now();
-      if (bytes >= request.minBytes || errors || remaining <= 0 || wanted.length === 0) break;
+      if (read.bytes >= request.minBytes || read.errors || remaining <= 0 || wanted.length === 0) break;
+      const waitStarted = Date.now();
       await services.fetchWaiters.wait(keys, remaining, ctx.closed);
+      if (ctx.accounting !== undefined) ctx.accounting.waitedMs += Date.now() - waitStarted;
       if (closed) return null;
     }
+    const throttleMs = services.quotas.fetch.record(ctx.session, ctx.clientId, read.bytes);
+    if (throttleMs > 0) return throttled(ctx, session, incremental, read.bytes, throttleMs);
     return createFetchResponse({ sessionId: session?.id ?? 0, responses: respond(wanted, incremental) });
   },
 });
+
+/**
+ * Kafka's answer to a fetch over its consumer_byte_rate: nothing (what was read is not counted), with the
+ * throttle time; a session the fetch would have created is not made, an existing one stays as it was.
+ */
+function throttled(
+  ctx: RequestContext,
+  session: FetchSession | undefined,
+  incremental: boolean,
+  bytes: number,
+  throttleMs: number,
+): FetchResponse {
+  const services = ctx.services;
+  services.quotas.fetch.unrecord(ctx.session, ctx.clientId, bytes);
+  if (ctx.accounting !== undefined) ctx.accounting.throttleMs = throttleMs;
+  if (session !== undefined && !incremental) services.fetchSessions.remove(session.id);
+  return createFetchResponse({ sessionId: incremental ? session!.id : 0, responses: [] });
+}
 
 /** What every partition of one fetch is read with. */
 interface FetchScope {

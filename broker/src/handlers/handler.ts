@@ -15,6 +15,16 @@ export interface RequestContext {
   readonly closed: Promise<void>;
   /** The connection's listener, security protocol and principal (User:ANONYMOUS until authenticated). */
   readonly session: Session;
+  /** What the connection counts against the client's quotas once the handler is done. */
+  readonly accounting?: RequestAccounting;
+}
+
+/** Filled in by a handler whose request is not all work, or that throttles on its own quota. */
+export interface RequestAccounting {
+  /** Time spent waiting for data (a fetch's long poll): not counted as request time. */
+  waitedMs: number;
+  /** A byte-rate throttle the handler found (Fetch's consumer_byte_rate), in milliseconds. */
+  throttleMs: number;
 }
 
 /**

@@ -41,6 +41,7 @@ import { describeProducersHandler } from "./describe-producers.js";
 import { describeUserScramCredentialsHandler } from "./describe-user-scram-credentials.js";
 import { alterUserScramCredentialsHandler } from "./alter-user-scram-credentials.js";
 import { describeClientQuotasHandler } from "./describe-client-quotas.js";
+import { alterClientQuotasHandler } from "./alter-client-quotas.js";
 import { saslHandshakeHandler } from "./sasl-handshake.js";
 import { saslAuthenticateHandler } from "./sasl-authenticate.js";
 
@@ -88,6 +89,7 @@ export const HANDLERS: readonly Handler[] = [
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
   describeClientQuotasHandler,
+  alterClientQuotasHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
 ];

@@ -10,7 +10,8 @@ import {
   type ApiResponses,
   type ResponseHeader,
 } from "@tskafka/protocol";
-import type { Handler, RequestContext } from "../handlers/handler.js";
+import type { Handler, RequestAccounting, RequestContext } from "../handlers/handler.js";
+import { withThrottleTime } from "../quota/throttle-field.js";
 import { ErrorCode } from "../errors.js";
 import type { Services } from "../services.js";
 import { errorResponse } from "./error-response.js";
@@ -29,6 +30,8 @@ const PRE_AUTH_APIS: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.S
  * One client connection. Requests are handled one at a time, in arrival order, as Kafka does (it mutes
  * a channel until its response is sent), so responses are in request order and pipelining clients are
  * served; frames read ahead are bounded, and a slow reader pauses us through the socket's backpressure.
+ * A client over one of its quotas is answered at once with the throttle time, then muted as Kafka mutes
+ * its channel: no further request is read until the time has passed.
  */
 export class Connection {
   private readonly reader: FrameReader;
@@ -36,6 +39,10 @@ export class Connection {
   private closing = false;
   private readonly closedPromise: Promise<void>;
   private markClosed!: () => void;
+  /** When a throttled connection may be read again (0: not muted). */
+  private mutedUntil = 0;
+  /** Ends a mute early (the connection is closing). */
+  private unmute: (() => void) | undefined = undefined;
   readonly remote: string;
   readonly session: Session;
 
@@ -70,6 +77,7 @@ export class Connection {
   close(reason?: string): void {
     if (reason !== undefined) this.services.log.warn(`closing connection ${this.remote}: ${reason}`);
     this.closing = true;
+    this.unmute?.();
     this.socket.destroy();
   }
 
@@ -77,6 +85,7 @@ export class Connection {
   async drain(): Promise<void> {
     this.closing = true;
     this.socket.pause();
+    this.unmute?.();
     while (this.busy) await new Promise((r) => setTimeout(r, 5));
     this.socket.end();
   }
@@ -92,6 +101,8 @@ export class Connection {
     const max = this.services.config.props["socket.request.max.bytes"];
     try {
       while (!this.closing) {
+        if (this.mutedUntil > Date.now()) await this.waitMuted();
+        if (this.closing) break;
         let payload: Buffer | undefined;
         try {
           payload = this.reader.next();
@@ -154,6 +165,7 @@ export class Connection {
       const extra = request.trailingBytes > 0 ? ` (${request.trailingBytes} trailing bytes ignored)` : "";
       log.debug(`${this.remote} -> api ${apiKey} v${apiVersion} #${correlationId}${extra}`);
     }
+    const accounting: RequestAccounting = { waitedMs: 0, throttleMs: 0 };
     const ctx: RequestContext = {
       services: this.services,
       header: request.header,
@@ -162,7 +174,9 @@ export class Connection {
       remote: this.remote,
       closed: this.closedPromise,
       session: this.session,
+      accounting,
     };
+    const started = performance.now();
     let response;
     try {
       response = await handler.handle(request.body as never, ctx);
@@ -176,9 +190,57 @@ export class Connection {
         : await errorResponse(handler, request.body as never, apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR);
       if (response === null) return this.close("internal error while handling a request");
     }
-    if (response === null) return;
-    const external = handler.zeroCopyBuffers?.(response as never);
-    await this.send(correlationId, apiKey, apiVersion, response as ApiResponses[keyof ApiResponses], external);
+    const busyMs = performance.now() - started - accounting.waitedMs;
+    const throttleMs = await this.throttle(
+      request.header.clientId,
+      apiKey,
+      apiVersion,
+      payload.length,
+      busyMs,
+      accounting.throttleMs,
+      response,
+    );
+    if (response !== null) {
+      const external = handler.zeroCopyBuffers?.(response as never);
+      await this.send(correlationId, apiKey, apiVersion, response as ApiResponses[keyof ApiResponses], external);
+    }
+    if (throttleMs > 0) this.mutedUntil = Date.now() + throttleMs;
+  }
+
+  /**
+   * Counts the request against the client's quotas (request time; Produce's bytes; a handler's own
+   * byte-rate throttle) and puts the throttle time in the response where its version has the field, as
+   * Kafka does for every response when the request quota is violated; answers how long to mute.
+   */
+  private async throttle(
+    clientId: string | null,
+    apiKey: number,
+    apiVersion: number,
+    bytes: number,
+    busyMs: number,
+    handlerThrottleMs: number,
+    response: object | null,
+  ): Promise<number> {
+    if (!this.session.authenticated) return 0;
+    const quotas = this.services.quotas;
+    let ms = Math.max(handlerThrottleMs, quotas.recordRequestTime(this.session, clientId, busyMs));
+    if (apiKey === ApiKey.Produce) ms = Math.max(ms, quotas.produce.record(this.session, clientId, bytes));
+    if (ms > 0 && response !== null) ms = Math.max(ms, await withThrottleTime(apiKey, apiVersion, response, ms));
+    return ms;
+  }
+
+  /** Waits out a throttle with the socket paused; closing the connection ends the wait. */
+  private async waitMuted(): Promise<void> {
+    this.socket.pause();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.mutedUntil - Date.now());
+      this.unmute = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.unmute = undefined;
+    this.mutedUntil = 0;
   }
 
   /**
