@@ -109,7 +109,7 @@ export class Broker implements Services {
     const topics = metadata.topics();
     const topicConfigs = new Map(topics.map((t) => [t.name, logConfigFromKafka(t.configs)]));
     const started = Date.now();
-    const logs = await LogManager.open(config.dataDir, {
+    const logs = await LogManager.open(config.logDirs, {
       defaults,
       topicConfigs,
       retentionCheckIntervalMs: p["log.retention.check.interval.ms"],
@@ -120,11 +120,16 @@ export class Broker implements Services {
           `log directory ${dir} is offline (partition ${partition}): ${e.message}; appends get KAFKA_STORAGE_ERROR until it works again`,
         ),
       onStorageRecovered: (dir) => log.warn(`log directory ${dir} is back online: appends are taken again`),
+      onMoved: (partition, from, to) => log.info(`partition ${partition} moved from log directory ${from} to ${to}`),
+      onMoveFailed: (partition, to, e) =>
+        log.error(`moving partition ${partition} to log directory ${to} failed: ${e.message}`),
     });
     const broker = new Broker(config, log, metadata, logs);
     await broker.groups.load();
     await broker.transactions.load();
-    log.info(`loaded ${topics.length} topics from ${config.dataDir} in ${Date.now() - started} ms`);
+    log.info(
+      `loaded ${topics.length} topics (metadata in ${config.dataDir}, logs in ${config.logDirs.join(", ")}) in ${Date.now() - started} ms`,
+    );
     return broker;
   }
 

@@ -42,6 +42,8 @@ const ONCE_UNDESCRIBED = ["log.cleaner.backoff.ms", "offsets.retention.check.int
 const SAMPLES: Record<string, string> = {
   "advertised.listeners": "PLAINTEXT://localhost:9092",
   "cluster.id": "a-cluster",
+  "log.dirs": "./data-a,./data-b",
+  "metadata.log.dir": "./data-a",
   "log.roll.ms": "3600000",
   "log.retention.ms": "60000",
   "log.retention.minutes": "10",

@@ -15,6 +15,7 @@ import { describeClusterHandler } from "./describe-cluster.js";
 import { deleteRecordsHandler } from "./delete-records.js";
 import { describeTopicPartitionsHandler } from "./describe-topic-partitions.js";
 import { describeLogDirsHandler } from "./describe-log-dirs.js";
+import { alterReplicaLogDirsHandler } from "./alter-replica-log-dirs.js";
 import { findCoordinatorHandler } from "./find-coordinator.js";
 import { joinGroupHandler } from "./join-group.js";
 import { syncGroupHandler } from "./sync-group.js";
@@ -62,6 +63,7 @@ export const HANDLERS: readonly Handler[] = [
   deleteRecordsHandler,
   describeTopicPartitionsHandler,
   describeLogDirsHandler,
+  alterReplicaLogDirsHandler,
   findCoordinatorHandler,
   joinGroupHandler,
   syncGroupHandler,

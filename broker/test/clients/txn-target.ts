@@ -45,10 +45,13 @@ export const TARGET_REQUIREMENT = `Java and Apache Kafka ${KAFKA44_VERSION}'s ja
  * Starts the target with these server.properties keys (Kafka's names; tskafka ignores the ones it does not
  * know). The same keys are given to both so that both are configured alike.
  */
-export async function startTxnTarget(properties: Record<string, string | number | boolean>): Promise<TxnTarget> {
-  const dataDir = mkdtempSync(join(tmpdir(), `tskafka-txn-${TARGET_KIND}-`));
+export async function startTxnTarget(
+  properties: Record<string, string | number | boolean>,
+  kind: TargetKind = TARGET_KIND,
+): Promise<TxnTarget> {
+  const dataDir = mkdtempSync(join(tmpdir(), `tskafka-txn-${kind}-`));
   const port = await freePort();
-  if (TARGET_KIND === "tskafka") {
+  if (kind === "tskafka") {
     let broker: BrokerProcess = await startBroker({ dataDir, port, properties, timeoutMs: 30_000 });
     return {
       kind: "tskafka",
