@@ -273,8 +273,12 @@ export class LogManager {
   nextLogDirs(): string[] {
     const counts = new Map<string, number>();
     for (const dir of this.dirs) if (this.dirError(dir) === null) counts.set(dir, 0);
-    for (const log of this.logs.values()) {
-      const dir = dirname(log.dir);
+    // As Kafka's, the count includes the future replicas of moves in progress.
+    const where = [
+      ...[...this.logs.values()].map((log) => dirname(log.dir)),
+      ...[...this.moves.values()].map((m) => m.destination),
+    ];
+    for (const dir of where) {
       const n = counts.get(dir);
       if (n !== undefined) counts.set(dir, n + 1);
     }
