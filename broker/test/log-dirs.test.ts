@@ -1,14 +1,16 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cp, mkdir, mkdtemp, open, readdir, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import {
   ApiKey,
+  createAlterPartitionReassignmentsRequest,
   createAlterReplicaLogDirsRequest,
   createCreateTopicsRequest,
   createDescribeLogDirsRequest,
+  createListPartitionReassignmentsRequest,
   type DescribeLogDirsResponseDescribeLogDirsResult,
 } from "@tskafka/protocol";
 import { startTxnTarget } from "./clients/txn-target.js";
@@ -30,7 +32,9 @@ const TARGET = process.env.TSKAFKA_LOGDIRS_TARGET === "kafka" ? "kafka" : "tskaf
 const NONE = 0;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const KAFKA_STORAGE_ERROR = 56;
+const INVALID_REPLICA_ASSIGNMENT = 39;
 const LOG_DIR_NOT_FOUND = 57;
+const NO_REASSIGNMENT_IN_PROGRESS = 85;
 /** The small directory that fills up (a tmpfs) and the file that fills it. */
 const SMALL_FS_BYTES = 24 << 20;
 const BALLAST_BYTES = 20 << 20;
@@ -329,6 +333,87 @@ describe(`several log directories (${TARGET})`, { skip: skipJava, timeout: 120_0
     await check();
     assert.equal(await dirOf("moving", 0), to);
     assert.equal((await client.produce("moving", 0, [{ value: "after" }])).errorCode, NONE);
+  });
+
+  test("AlterPartitionReassignments: the one replica it has, and Kafka's errors", async () => {
+    const res = await client.request(
+      ApiKey.AlterPartitionReassignments,
+      0,
+      createAlterPartitionReassignmentsRequest({
+        timeoutMs: 10_000,
+        topics: [
+          {
+            name: "spread",
+            partitions: [
+              { partitionIndex: 0, replicas: [1] },
+              { partitionIndex: 1, replicas: null },
+              { partitionIndex: 2, replicas: [] },
+              { partitionIndex: 3, replicas: [1, 2] },
+              { partitionIndex: 4, replicas: [1, 1] },
+              { partitionIndex: 99, replicas: [1] },
+            ],
+          },
+          { name: "no-such-topic", partitions: [{ partitionIndex: 0, replicas: [1] }] },
+        ],
+      }),
+    );
+    assert.equal(res.errorCode, NONE);
+    assert.deepEqual(
+      res.responses.flatMap((t) => t.partitions.map((p) => [t.name, p.partitionIndex, p.errorCode, p.errorMessage])),
+      [
+        ["spread", 0, NONE, null],
+        ["spread", 1, NO_REASSIGNMENT_IN_PROGRESS, null],
+        ["spread", 2, INVALID_REPLICA_ASSIGNMENT, "The manual partition assignment includes an empty replica list."],
+        [
+          "spread",
+          3,
+          INVALID_REPLICA_ASSIGNMENT,
+          "The manual partition assignment includes broker 2, but no such broker is registered.",
+        ],
+        [
+          "spread",
+          4,
+          INVALID_REPLICA_ASSIGNMENT,
+          "The manual partition assignment includes the broker 1 more than once.",
+        ],
+        ["spread", 99, UNKNOWN_TOPIC_OR_PARTITION, "Unable to find partition spread:99."],
+        ["no-such-topic", 0, UNKNOWN_TOPIC_OR_PARTITION, "Unable to find a topic named no-such-topic."],
+      ],
+    );
+    const listed = await client.request(
+      ApiKey.ListPartitionReassignments,
+      0,
+      createListPartitionReassignmentsRequest({ timeoutMs: 10_000, topics: null }),
+    );
+    assert.deepEqual([listed.errorCode, listed.topics], [NONE, []]);
+  });
+
+  test("kafka-reassign-partitions.sh moves a partition to the log_dirs of its plan", async () => {
+    const from = await dirOf("spread", 3);
+    const to = dirs.find((d) => d !== from && d !== dirs[2])!;
+    const plan = join(root, "plan.json");
+    await writeFile(
+      plan,
+      JSON.stringify({ version: 1, partitions: [{ topic: "spread", partition: 3, replicas: [1], log_dirs: [to] }] }),
+    );
+    const tool = "org.apache.kafka.tools.reassign.ReassignPartitionsCommand";
+    const args = ["--bootstrap-server", target.bootstrap, "--reassignment-json-file", plan];
+    const executed = await tool44(tool, [...args, "--execute"]);
+    assert.match(executed.stdout, /Successfully started partition reassignment for spread-3\n/);
+    assert.ok(
+      executed.stdout.includes(`Successfully started moving log directory to ${to} for replica spread-3 with broker 1`),
+      executed.stdout,
+    );
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const verified = await tool44(tool, [...args, "--verify"]);
+      if (/Reassignment of replica spread-3-1 completed successfully/.test(verified.stdout)) break;
+      assert.ok(Date.now() < deadline, verified.stdout);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(await dirOf("spread", 3), to);
+    const values = (await client.fetchAll("spread", 3)).map((r) => r.record.value?.toString());
+    assert.deepEqual(values, ["v3-a", "v3-b"]);
   });
 
   test(

@@ -16,6 +16,8 @@ import { deleteRecordsHandler } from "./delete-records.js";
 import { describeTopicPartitionsHandler } from "./describe-topic-partitions.js";
 import { describeLogDirsHandler } from "./describe-log-dirs.js";
 import { alterReplicaLogDirsHandler } from "./alter-replica-log-dirs.js";
+import { alterPartitionReassignmentsHandler } from "./alter-partition-reassignments.js";
+import { listPartitionReassignmentsHandler } from "./list-partition-reassignments.js";
 import { findCoordinatorHandler } from "./find-coordinator.js";
 import { joinGroupHandler } from "./join-group.js";
 import { syncGroupHandler } from "./sync-group.js";
@@ -64,6 +66,8 @@ export const HANDLERS: readonly Handler[] = [
   describeTopicPartitionsHandler,
   describeLogDirsHandler,
   alterReplicaLogDirsHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
   findCoordinatorHandler,
   joinGroupHandler,
   syncGroupHandler,
