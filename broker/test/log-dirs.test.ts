@@ -438,6 +438,8 @@ describe(`several log directories (${TARGET})`, { skip: skipJava, timeout: 120_0
         for (let i = 0; i < 2000 && code === NONE; i++)
           code = (await client.produce("spread", inSmall[0]!, [{ value }])).errorCode;
         assert.equal(code, KAFKA_STORAGE_ERROR);
+        // The directory is offline: its other partition refuses even a record that would fit.
+        assert.equal((await client.produce("spread", inSmall[1]!, [{ value: "x" }])).errorCode, KAFKA_STORAGE_ERROR);
         for (const p of elsewhere) assert.equal((await client.produce("spread", p, [{ value }])).errorCode, NONE);
         const offline = (await describeDirs()).get(small)!;
         assert.equal(offline.errorCode, KAFKA_STORAGE_ERROR);
@@ -450,11 +452,13 @@ describe(`several log directories (${TARGET})`, { skip: skipJava, timeout: 120_0
       } finally {
         await rm(ballast, { force: true });
       }
-      // Space is back: the directory takes appends again without a restart.
+      // Space is back: each partition of the directory takes appends again (after its probe), without a restart.
       const deadline = Date.now() + 15_000;
-      while ((await client.produce("spread", inSmall[0]!, [{ value: "back" }])).errorCode !== NONE) {
-        assert.ok(Date.now() < deadline, "appends were not taken again");
-        await new Promise((r) => setTimeout(r, 100));
+      for (const p of inSmall) {
+        while ((await client.produce("spread", p, [{ value: "back" }])).errorCode !== NONE) {
+          assert.ok(Date.now() < deadline, `spread-${p} did not take appends again`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
       assert.equal((await describeDirs()).get(small)!.errorCode, NONE);
     },

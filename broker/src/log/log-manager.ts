@@ -126,7 +126,8 @@ export interface LogDirState {
  * All partition logs of the log directories (`log.dirs`): opened together at start, created on demand
  * in the directory with the fewest partitions, moved between directories (AlterReplicaLogDirs),
  * deleted by topic, and kept in shape by periodic retention, flush and checkpoint tasks. A directory is
- * offline while a write of one of its partitions has failed and not recovered.
+ * offline, all its partitions refusing appends, from a failed write of one of them until each of them
+ * has found by its probe that the disk works again.
  */
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
@@ -160,7 +161,11 @@ export class LogManager {
         const failed = this.failedIn(dir);
         if (failed.has(log)) return;
         failed.set(log, err);
-        if (failed.size === 1) this.options.onStorageError?.(dir, log.name, err);
+        if (failed.size !== 1) return;
+        this.options.onStorageError?.(dir, log.name, err);
+        // The whole directory goes offline, as in Kafka: its other partitions refuse appends too.
+        const why = new Error(`log directory ${dir} is offline: ${err.message}`);
+        for (const other of this.logs.values()) if (other !== log && dirname(other.dir) === dir) other.takeOffline(why);
       },
       recovered: (log) => {
         // A log that moved meanwhile is looked for in every directory.

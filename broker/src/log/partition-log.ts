@@ -718,6 +718,14 @@ export class PartitionLog {
     this.flush().catch(() => undefined); // a failure is recorded by flushNow
   }
 
+  /**
+   * Refuses appends from now on, as if a write had failed with `err` (another partition of the same log
+   * directory failed: Kafka takes the whole directory offline); the log recovers by its own probe.
+   */
+  takeOffline(err: Error): void {
+    if (!this.closed) this.fail(err);
+  }
+
   /** Records a storage failure (the first one until the log recovers) and tells the listener; returns it. */
   private fail(err: unknown): Error {
     if (this.storageFailure === null) {
