@@ -9,6 +9,7 @@ import { brokerLogDefaults, withDynamicConfigs, type BrokerConfig, type DynamicL
 import type { Handler } from "./handlers/handler.js";
 import { HANDLERS } from "./handlers/index.js";
 import { logConfigFromKafka } from "./log/config.js";
+import { verifyLogDirIdentities } from "./log/dir-identity.js";
 import { LogManager } from "./log/log-manager.js";
 import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
@@ -109,6 +110,8 @@ export class Broker implements Services {
     const topics = metadata.topics();
     const topicConfigs = new Map(topics.map((t) => [t.name, logConfigFromKafka(t.configs)]));
     const started = Date.now();
+    const dirIds = await verifyLogDirIdentities(config.logDirs, metadata.clusterId, config.nodeId);
+    for (const [dir, id] of dirIds) log.debug(`log directory ${dir} has directory id ${id}`);
     const logs = await LogManager.open(config.logDirs, {
       defaults,
       topicConfigs,

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { cp, mkdir, readdir, rename } from "node:fs/promises";
+import { copyFile, cp, mkdir, readdir, readFile, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { buildConfig, ConfigError } from "../src/config.js";
+import { META_PROPERTIES, verifyLogDirIdentities } from "../src/log/dir-identity.js";
 import { FUTURE_DIR_SUFFIX, suffixedName } from "../src/log/log-dir-move.js";
 import { LogManager } from "../src/log/log-manager.js";
 import { batchOf } from "./log-fixtures.js";
@@ -95,6 +96,31 @@ describe("LogManager with several directories", () => {
       await manager.close();
       await cp(join(a, "twice-0"), join(b, "twice-0"), { recursive: true });
       await assert.rejects(LogManager.open([a, b]), /duplicate log directories for twice-0/);
+    });
+  });
+});
+
+describe("log directory identities (meta.properties)", () => {
+  it("are written once, kept, and refuse another cluster's or node's directory or a copied id", async () => {
+    await withTempDir("tskafka-logdirs-", async (root) => {
+      const [a, b] = [join(root, "a"), join(root, "b")];
+      const ids = await verifyLogDirIdentities([a, b], "cluster-1", 1);
+      assert.equal(new Set(ids.values()).size, 2);
+      assert.match(
+        await readFile(join(a, META_PROPERTIES), "utf8"),
+        /^version=1\ncluster\.id=cluster-1\nnode\.id=1\ndirectory\.id=/,
+      );
+      assert.deepEqual(await verifyLogDirIdentities([a, b], "cluster-1", 1), ids);
+      await assert.rejects(
+        verifyLogDirIdentities([a], "cluster-2", 1),
+        new RegExp(`Invalid cluster\\.id in: ${join(a, META_PROPERTIES)}\\. Expected cluster-2, but read cluster-1`),
+      );
+      await assert.rejects(
+        verifyLogDirIdentities([b], "cluster-1", 2),
+        /Stored node id 1 doesn't match previous node id 2/,
+      );
+      await copyFile(join(a, META_PROPERTIES), join(b, META_PROPERTIES));
+      await assert.rejects(verifyLogDirIdentities([a, b], "cluster-1", 1), /Duplicate directory ID/);
     });
   });
 });
