@@ -279,6 +279,15 @@ describe(`several log directories (${TARGET})`, { skip: skipJava, timeout: 120_0
         else errors.push(r.errorCode);
       }
     })();
+    const reader = await RawClient.connect(target.port, { requestTimeoutMs: 10_000 });
+    let reads = 0;
+    const readLoop = (async () => {
+      // A consumer reading from the start, round after round, while the log is copied and swapped.
+      while (moving) {
+        assert.ok((await reader.fetchAll("moving", 0)).length >= PREFILL);
+        reads++;
+      }
+    })();
     const watchLoop = (async () => {
       while (moving) {
         const res = await watcher.request(
@@ -305,11 +314,13 @@ describe(`several log directories (${TARGET})`, { skip: skipJava, timeout: 120_0
       assert.match(run.stdout, /ALTERED\nMOVED/, run.stdout + run.stderr);
     } finally {
       moving = false;
-      await Promise.all([produceLoop, watchLoop]);
+      await Promise.all([produceLoop, watchLoop, readLoop]);
       producer.close();
       watcher.close();
+      reader.close();
     }
     assert.deepEqual(errors, [], "every produce during the move was taken");
+    assert.ok(reads > 0);
     assert.ok(acked.length >= 50);
     assert.ok(futures.length > 0, "DescribeLogDirs showed the future replica while it was copied");
     assert.ok(
