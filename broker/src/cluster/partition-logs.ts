@@ -49,11 +49,6 @@ export class PartitionLogs {
     private readonly logs: LogManager,
   ) {}
 
-  /** The data directory's storage error while it is offline (DescribeLogDirs), else null. */
-  get storageError(): Error | null {
-    return this.logs.storageError;
-  }
-
   /** Every log directory (configuration order) with its state and the replicas in it, futures included. */
   logDirs(): LogDirReport[] {
     const byDir = new Map<string, ReplicaInDir[]>(this.logs.dirs.map((d) => [d, []]));

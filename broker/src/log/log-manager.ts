@@ -182,15 +182,6 @@ export class LogManager {
     return failed;
   }
 
-  /** The first log directory's storage error (any directory's), or null when all are healthy. */
-  get storageError(): Error | null {
-    for (const dir of this.dirs) {
-      const err = this.dirError(dir);
-      if (err !== null) return err;
-    }
-    return null;
-  }
-
   /** A log directory's storage error (the first failure not yet recovered from), or null when online. */
   dirError(dir: string): Error | null {
     for (const err of this.failedIn(dir).values()) return err;
