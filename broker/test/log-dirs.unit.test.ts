@@ -88,6 +88,41 @@ describe("LogManager with several directories", () => {
     });
   });
 
+  it("moves a log between directories in place, and a second move cancels the first", async () => {
+    await withTempDir("tskafka-logdirs-", async (root) => {
+      const [a, b, c] = ["a", "b", "c"].map((d) => join(root, d)) as [string, string, string];
+      const manager = await LogManager.open([a, b, c]);
+      const log = await manager.getOrCreate("m", 0);
+      assert.equal(manager.dirOf(log), a);
+      for (let i = 0; i < 20; i++) await log.append(batchOf(50, `r${i}`, 1000));
+      await manager.moveLog("m", 0, b);
+      await manager.moveOf("m", 0)!.done;
+      assert.equal(manager.get("m", 0), log, "the same log object goes on");
+      assert.equal(manager.dirOf(log), b);
+      assert.equal((await log.append(batchOf(1))).baseOffset, 1000n);
+
+      await manager.moveLog("m", 0, c);
+      const first = manager.moveOf("m", 0)!;
+      await manager.moveLog("m", 0, a);
+      await first.done.then(
+        () => assert.fail("the first move was not cancelled"),
+        (e: Error) => assert.equal(e.message, "cancelled"),
+      );
+      await manager.moveOf("m", 0)?.done;
+      assert.equal(manager.dirOf(log), a);
+      // No copy is left behind (the old directories, renamed `-delete`, are removed in the background).
+      const left = async (d: string) => (await readdir(d)).filter((n) => n === "m-0" || n.endsWith("-future"));
+      assert.deepEqual([await left(b), await left(c)], [[], []]);
+      const read = await log.read(0n, 1 << 20, { minOneBatch: true });
+      assert.equal(read.highWatermark, 1001n);
+      await manager.close();
+      const reopened = await LogManager.open([a, b, c]);
+      assert.equal(reopened.get("m", 0)?.logEndOffset, 1001n);
+      assert.equal(reopened.dirOf(reopened.get("m", 0)!), a);
+      await reopened.close();
+    });
+  });
+
   it("refuses to start with a partition in two directories", async () => {
     await withTempDir("tskafka-logdirs-", async (root) => {
       const [a, b] = [join(root, "a"), join(root, "b")];
