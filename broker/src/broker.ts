@@ -16,6 +16,7 @@ import {
 import type { Handler } from "./handlers/handler.js";
 import { HANDLERS } from "./handlers/index.js";
 import { logConfigFromKafka } from "./log/config.js";
+import { verifyLogDirIdentities } from "./log/dir-identity.js";
 import { LogManager } from "./log/log-manager.js";
 import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
@@ -156,7 +157,9 @@ export class Broker implements Services {
     const topics = metadata.topics();
     const topicConfigs = new Map(topics.map((t) => [t.name, logConfigFromKafka(t.configs)]));
     const started = Date.now();
-    const logs = await LogManager.open(config.dataDir, {
+    const dirIds = await verifyLogDirIdentities(config.logDirs, metadata.clusterId, config.nodeId);
+    for (const [dir, id] of dirIds) log.debug(`log directory ${dir} has directory id ${id}`);
+    const logs = await LogManager.open(config.logDirs, {
       defaults,
       topicConfigs,
       retentionCheckIntervalMs: p["log.retention.check.interval.ms"],
@@ -167,11 +170,16 @@ export class Broker implements Services {
           `log directory ${dir} is offline (partition ${partition}): ${e.message}; appends get KAFKA_STORAGE_ERROR until it works again`,
         ),
       onStorageRecovered: (dir) => log.warn(`log directory ${dir} is back online: appends are taken again`),
+      onMoved: (partition, from, to) => log.info(`partition ${partition} moved from log directory ${from} to ${to}`),
+      onMoveFailed: (partition, to, e) =>
+        log.error(`moving partition ${partition} to log directory ${to} failed: ${e.message}`),
     });
     const broker = new Broker(config, log, metadata, logs);
     await broker.groups.load();
     await broker.transactions.load();
-    log.info(`loaded ${topics.length} topics from ${config.dataDir} in ${Date.now() - started} ms`);
+    log.info(
+      `loaded ${topics.length} topics (metadata in ${config.dataDir}, logs in ${config.logDirs.join(", ")}) in ${Date.now() - started} ms`,
+    );
     return broker;
   }
 

@@ -64,9 +64,11 @@ function required(value: string): string | undefined {
   return value === "" ? "a value is required" : undefined;
 }
 
-function oneDirectory(value: string): string | undefined {
-  if (value === "") return "a directory is required";
-  return value.includes(",") ? "one data directory is supported" : undefined;
+/** log.dirs: directories separated by commas, none empty, none twice. */
+function directoryList(value: string): string | undefined {
+  const dirs = value.split(",").map((d) => d.trim());
+  if (dirs.some((d) => d === "")) return "a list of directories separated by commas, none empty";
+  return new Set(dirs).size === dirs.length ? undefined : "a directory is listed twice";
 }
 
 /** The server.properties keys, in the order the README lists them. */
@@ -148,12 +150,28 @@ export const BROKER_KEYS = {
     appliedIn: "Metadata, Produce",
   }),
   "log.dirs": string({
-    default: "./data",
-    check: oneDirectory,
+    default: null,
+    check: directoryList,
     importance: "high",
-    doc: "The data directory (one); --data-dir overrides it.",
+    doc: "The log directories, comma-separated: each new partition goes to the one with the fewest; log.dir when unset. --data-dir sets one.",
     dynamic: "read-only",
-    appliedIn: "log manager, topic registry, dynamic configs",
+    appliedIn: "log manager",
+  }),
+  "log.dir": string({
+    default: "./data",
+    check: required,
+    importance: "high",
+    doc: "The log directory when log.dirs is unset.",
+    dynamic: "read-only",
+    appliedIn: "log manager",
+  }),
+  "metadata.log.dir": string({
+    default: null,
+    check: required,
+    importance: "high",
+    doc: "Where the cluster metadata (topics, dynamic configs, credentials) is kept; the first log directory when unset.",
+    dynamic: "read-only",
+    appliedIn: "cluster metadata files",
   }),
   "internal.log.segment.bytes": int({
     default: null,

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { z } from "zod";
 import { invalidReason, parseValue, type KeyDef } from "./config-def.js";
 import {
@@ -55,6 +56,9 @@ export interface BrokerConfig {
   readonly port: number;
   readonly advertisedHost: string;
   readonly advertisedPort: number;
+  /** The log directories (log.dirs, else log.dir), absolute, in configuration order. */
+  readonly logDirs: readonly string[];
+  /** Where the cluster metadata files live (metadata.log.dir, else the first log directory), absolute. */
   readonly dataDir: string;
   readonly props: BrokerProperties;
   /** The values the file and flags set, as given (the rest are defaults), for DescribeConfigs. */
@@ -156,8 +160,20 @@ function givenText(inputs: ConfigInputs): Record<string, string> {
     else raw[k] = v;
   }
   if (inputs.nodeId !== undefined) raw["node.id"] = String(inputs.nodeId);
-  if (inputs.dataDir !== undefined) raw["log.dirs"] = inputs.dataDir;
+  if (inputs.dataDir !== undefined) {
+    if (inputs.dataDir.includes(",")) {
+      throw new ConfigError(`--data-dir ${inputs.dataDir}: one directory (log.dirs in --config lists several)`);
+    }
+    raw["log.dirs"] = inputs.dataDir;
+  }
   return raw;
+}
+
+/** Kafka's choice of log directories and of the metadata directory, as absolute paths. */
+function logDirectories(props: BrokerProperties): { logDirs: string[]; dataDir: string } {
+  const logDirs = (props["log.dirs"] ?? props["log.dir"]).split(",").map((d) => resolve(d.trim()));
+  const metadataDir = props["metadata.log.dir"];
+  return { logDirs, dataDir: metadataDir === undefined ? logDirs[0]! : resolve(metadataDir) };
 }
 
 /** Builds the broker config; throws ConfigError naming the offending key. */
@@ -192,7 +208,7 @@ export function buildConfig(inputs: ConfigInputs): BrokerConfig {
     port: first.port,
     advertisedHost: first.advertisedHost,
     advertisedPort: first.advertisedPort,
-    dataDir: props["log.dirs"],
+    ...logDirectories(props),
     props,
     staticText: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.trim()])),
     staticProps: props,

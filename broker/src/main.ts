@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { Broker } from "./broker.js";
@@ -33,7 +32,7 @@ async function main(): Promise<void> {
     .scriptName("tskafka")
     .option("host", { type: "string", describe: "address to listen on (default from listeners: 127.0.0.1)" })
     .option("port", { type: "number", describe: "port to listen on (default 9092)" })
-    .option("data-dir", { type: "string", describe: "where the logs live (log.dirs, default ./data)" })
+    .option("data-dir", { type: "string", describe: "the one log directory (log.dirs, default ./data)" })
     .option("node-id", { type: "number", describe: "this broker's node id (node.id, default 1)" })
     .option("config", { type: "string", describe: "a server.properties file" })
     .option("add-scram", {
@@ -59,7 +58,7 @@ async function main(): Promise<void> {
   const bound = await broker.listen();
   const { host, port } = bound[0]!;
   log.info(
-    `tskafka node ${config.nodeId} listening on ${host}:${port} (advertised ${config.advertisedHost}:${config.advertisedPort}), data in ${resolve(config.dataDir)}`,
+    `tskafka node ${config.nodeId} listening on ${host}:${port} (advertised ${config.advertisedHost}:${config.advertisedPort}), logs in ${config.logDirs.join(", ")}`,
   );
   for (const [i, l] of bound.entries()) {
     const a = config.listeners[i]!;

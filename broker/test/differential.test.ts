@@ -105,13 +105,6 @@ const KNOWN: readonly Known[] = [
       "Kafka 4.4 finalizes metadata.version 33, transaction.version 2, share.version 2, streams.version 1, eligible.leader.replicas.version 1; tskafka only group.version 1",
     owner: "lead",
   },
-  {
-    api: "ListPartitionReassignments",
-    path: "(answer)",
-    reason:
-      "not implemented (single node, no reassignments) and not advertised, so a client checking ApiVersions never sends it (TopicCommand --describe tolerates its absence); the replay sends it only because Kafka advertised it",
-    owner: "by design",
-  },
   // --- Topic configs ---
   ...["CreateTopics", "DescribeConfigs"].map((api): Known => ({
     api,

@@ -63,27 +63,27 @@ export interface StartOptions {
   readonly timeoutMs?: number;
   /** More command-line flags (such as --add-scram). */
   readonly args?: readonly string[];
+  /**
+   * Several log directories (log.dirs) instead of --data-dir; `dataDir` then only holds the properties
+   * file, and the caller removes the directories.
+   */
+  readonly logDirs?: readonly string[];
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "tskafka-test-")));
   const port = options.port ?? (await freePort());
-  const args = [
-    MAIN,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--data-dir",
-    dataDir,
-    "--log-level",
-    options.logLevel ?? "info",
-  ];
-  if (options.properties !== undefined) {
+  const args = [MAIN, "--host", "127.0.0.1", "--port", String(port), "--log-level", options.logLevel ?? "info"];
+  if (options.logDirs === undefined) args.push("--data-dir", dataDir);
+  const properties =
+    options.logDirs === undefined
+      ? options.properties
+      : { ...options.properties, "log.dirs": options.logDirs.join(",") };
+  if (properties !== undefined) {
     const file = join(dataDir, "..", `tskafka-${port}.properties`);
     await writeFile(
       file,
-      Object.entries(options.properties)
+      Object.entries(properties)
         .map(([k, v]) => `${k}=${v}`)
         .join("\n"),
     );
@@ -125,8 +125,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;
       if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
-      if (options.properties !== undefined)
-        await rm(join(dataDir, "..", `tskafka-${port}.properties`), { force: true });
+      if (properties !== undefined) await rm(join(dataDir, "..", `tskafka-${port}.properties`), { force: true });
     },
   };
 }

@@ -15,6 +15,9 @@ import { describeClusterHandler } from "./describe-cluster.js";
 import { deleteRecordsHandler } from "./delete-records.js";
 import { describeTopicPartitionsHandler } from "./describe-topic-partitions.js";
 import { describeLogDirsHandler } from "./describe-log-dirs.js";
+import { alterReplicaLogDirsHandler } from "./alter-replica-log-dirs.js";
+import { alterPartitionReassignmentsHandler } from "./alter-partition-reassignments.js";
+import { listPartitionReassignmentsHandler } from "./list-partition-reassignments.js";
 import { findCoordinatorHandler } from "./find-coordinator.js";
 import { joinGroupHandler } from "./join-group.js";
 import { syncGroupHandler } from "./sync-group.js";
@@ -63,6 +66,9 @@ export const HANDLERS: readonly Handler[] = [
   deleteRecordsHandler,
   describeTopicPartitionsHandler,
   describeLogDirsHandler,
+  alterReplicaLogDirsHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
   findCoordinatorHandler,
   joinGroupHandler,
   syncGroupHandler,

@@ -198,21 +198,30 @@ export class PartitionLog {
   /** Told of storage failures and recoveries (the log manager, which logs them per directory). */
   storageListener: StorageListener | null = null;
   private closed = false;
+  /** Set while appends are held back (`withAppendsPaused`): queued appends wait for it. */
+  private paused: Promise<void> | null = null;
+  private dirPath: string;
 
   private constructor(
-    readonly dir: string,
+    dir: string,
     public config: LogConfig,
     segments: LogSegment[],
     logStartOffset: bigint,
     recoveryPoint: bigint,
     readonly producerState: ProducerStateManager,
   ) {
+    this.dirPath = dir;
     this.segments = segments;
     this.logStart = logStartOffset;
     this.recovery = recoveryPoint;
     this.logEnd = this.nextOffset = this.active.nextOffset;
     this.lastFlushMs = Date.now();
     this.firstUnstable = producerState.firstUnstableOffset();
+  }
+
+  /** The partition directory; it changes when AlterReplicaLogDirs moves the log to another log directory. */
+  get dir(): string {
+    return this.dirPath;
   }
 
   private get active(): LogSegment {
@@ -312,7 +321,7 @@ export class PartitionLog {
   replaceSegments(old: readonly LogSegment[], cleaned: LogSegment, commitFiles: () => void): boolean {
     const segments = this.segments;
     const at = old.length === 0 ? -1 : segments.indexOf(old[0] as LogSegment);
-    if (this.closed || at < 0 || at + old.length >= segments.length) return false;
+    if (this.closed || this.paused !== null || at < 0 || at + old.length >= segments.length) return false;
     for (let i = 1; i < old.length; i++) if (segments[at + i] !== old[i]) return false;
     commitFiles();
     this.segments = [...segments.slice(0, at), cleaned, ...segments.slice(at + old.length)];
@@ -322,6 +331,11 @@ export class PartitionLog {
     }, this.config.fileDeleteDelayMs);
     timer.unref();
     return true;
+  }
+
+  /** Every segment, oldest first (the list is replaced, never changed): for copying the log elsewhere. */
+  get allSegments(): readonly LogSegment[] {
+    return this.segments;
   }
 
   /** Base offsets of the segments, oldest first. */
@@ -436,12 +450,12 @@ export class PartitionLog {
         result: null,
         completed: null,
       });
-      if (this.draining === null) this.draining = this.drain();
+      if (this.draining === null && this.paused === null) this.draining = this.drain();
     });
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.paused === null) {
       const items = this.queue;
       this.queue = [];
       try {
@@ -702,6 +716,14 @@ export class PartitionLog {
     this.segments = [...this.segments, seg];
     // As Kafka does, the finished segment is flushed in the background, moving the recovery point past it.
     this.flush().catch(() => undefined); // a failure is recorded by flushNow
+  }
+
+  /**
+   * Refuses appends from now on, as if a write had failed with `err` (another partition of the same log
+   * directory failed: Kafka takes the whole directory offline); the log recovers by its own probe.
+   */
+  takeOffline(err: Error): void {
+    if (!this.closed) this.fail(err);
   }
 
   /** Records a storage failure (the first one until the log recovers) and tells the listener; returns it. */
@@ -970,6 +992,67 @@ export class PartitionLog {
       await fh.close();
     }
     for (const seg of this.segments) await seg.close();
+  }
+
+  /**
+   * Runs `fn` with appends held back (the partition's lock for AlterReplicaLogDirs' swap): appends in
+   * flight are written and synced first, those arriving meanwhile wait in the queue and are written
+   * afterwards, in order. Reads go on. Background flushes and checkpoint writes wait for `fn` too.
+   */
+  async withAppendsPaused<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.paused !== null) throw new Error(`${this.name}: appends are already paused`);
+    let resume!: () => void;
+    this.paused = new Promise<void>((r) => (resume = r));
+    try {
+      if (this.draining !== null) await this.draining;
+      while (this.syncing !== null) await this.syncing;
+      if (this.closed) throw new Error(`${this.name}: log is closed`);
+      let result!: T;
+      const run = async (): Promise<void> => {
+        result = await fn();
+      };
+      // Chained behind (and ahead of) the flush and checkpoint writers, which use the directory's paths.
+      const inCheckpointChain = (): Promise<void> => (this.checkpointChain = this.checkpointChain.then(run, run));
+      this.flushChain = this.flushChain.then(inCheckpointChain, inCheckpointChain);
+      await this.flushChain;
+      return result;
+    } finally {
+      this.paused = null;
+      resume();
+      if (this.queue.length > 0 && this.draining === null) this.draining = this.drain();
+    }
+  }
+
+  /**
+   * Flushes every segment and writes the checkpoint now; for `withAppendsPaused` callers (which hold
+   * the flush and checkpoint chains, so this does not go through them).
+   */
+  async flushForCopy(): Promise<void> {
+    this.active.onBecomeInactive();
+    await this.flushSegments();
+    await this.writeCheckpointNow(true);
+  }
+
+  /**
+   * The swap of AlterReplicaLogDirs, inside `withAppendsPaused` after `flushForCopy`: `dir` holds the
+   * same segments (log and index files) and checkpoint, and the log goes on there. The old segments'
+   * files are closed once the reads using them are done, after file.delete.delay.ms.
+   */
+  async switchDir(dir: string): Promise<void> {
+    const old = this.segments;
+    const fresh: LogSegment[] = [];
+    try {
+      for (const seg of old) fresh.push((await LogSegment.open(dir, seg.baseOffset, this.config, false)).segment);
+    } catch (err) {
+      for (const s of fresh) await s.close().catch(() => undefined);
+      throw err;
+    }
+    this.segments = fresh;
+    this.dirPath = dir;
+    const timer = setTimeout(() => {
+      for (const seg of old) seg.closeWhenFree();
+    }, this.config.fileDeleteDelayMs);
+    timer.unref();
   }
 
   /** Closes the files without flushing or marking a clean shutdown (for deleting the log). */

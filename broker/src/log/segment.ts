@@ -63,6 +63,8 @@ export class LogSegment {
   /** Readers holding the segment; deletion waits for them. */
   private refs = 0;
   private deleteWhenFree = false;
+  /** Set when the segment is only to be closed once free (its log moved to another directory). */
+  private keepFiles = false;
   /** Appended to the file names once the cleaner replaced this segment and renamed its files away. */
   private retiredSuffix = "";
   private bytesSinceIndexEntry = 0;
@@ -490,6 +492,19 @@ export class LogSegment {
     await this.fh.close();
   }
 
+  /** Closes the file now, or once the last reader releases the segment, keeping the files (the log moved). */
+  closeWhenFree(): void {
+    this.keepFiles = true;
+    this.markDeleted();
+  }
+
+  /** Bytes `[position, position + length)` of the log file, for copying it elsewhere. */
+  async readBytes(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    const n = await readFully(this.fh, buf, length, position);
+    return n === length ? buf : buf.subarray(0, n);
+  }
+
   /** Deletes the files now, or once the last reader releases the segment. */
   markDeleted(): void {
     this.deleteWhenFree = true;
@@ -499,6 +514,7 @@ export class LogSegment {
   private async deleteFiles(): Promise<void> {
     this.deleteWhenFree = false;
     await this.fh.close().catch(() => undefined);
+    if (this.keepFiles) return;
     for (const path of this.filePaths()) {
       await unlink(path + this.retiredSuffix).catch(() => undefined);
     }

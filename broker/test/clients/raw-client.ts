@@ -297,7 +297,7 @@ export class RawClient {
       );
       const p = res.responses[0]!.partitions[0]!;
       if (p.errorCode !== 0) throw new Error(`fetch ${topic}-${partition}@${next}: error ${p.errorCode}`);
-      const records = p.records ?? Buffer.alloc(0);
+      const records = wholeBatches(p.records ?? Buffer.alloc(0));
       for (const batch of decodeRecordBatches(records)) {
         for (const r of batch.records) {
           const o = batch.baseOffset + BigInt(r.offsetDelta);
@@ -311,4 +311,15 @@ export class RawClient {
     }
     throw new Error("fetchAll: too many rounds");
   }
+}
+
+/** The whole batches at the start of fetched records (Kafka may cut the last one at the size limit). */
+function wholeBatches(records: Buffer): Buffer {
+  let pos = 0;
+  while (pos + 12 <= records.length) {
+    const size = records.readInt32BE(pos + 8) + 12;
+    if (pos + size > records.length) break;
+    pos += size;
+  }
+  return records.subarray(0, pos);
 }

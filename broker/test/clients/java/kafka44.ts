@@ -192,3 +192,14 @@ export async function startTarget(options: StartOptions = {}): Promise<Target> {
 const suffix = process.env.TSKAFKA_REFERENCE_BOOTSTRAP ? `-${Date.now().toString(36)}` : "";
 /** A topic or group name, made unique per run against an outside broker. */
 export const unique = (name: string): string => name + suffix;
+
+/** Runs one of our programs compiled from `sources` (files beside this one) against Kafka 4.4's jars. */
+export function programFrom(
+  sources: readonly string[],
+  mainClass: string,
+  args: readonly string[],
+  options: JavaOptions = {},
+): Promise<RunResult> {
+  const classpath = [compileJava(sources), join(KAFKA44_LIB, "*")].join(delimiter);
+  return run("java", javaArgs(mainClass, args, options.heap ?? "256m", classpath), options);
+}
