@@ -1,5 +1,6 @@
 import { bool, choice, double, int, list, long, string, type KeyDef, type ValueOf } from "./config-def.js";
 import { listenerList } from "./config-listeners.js";
+import { AUTHORIZER_KEYS } from "./config-authorizer-keys.js";
 import { LISTENER_KEYS, SECURITY_KEYS } from "./config-security-keys.js";
 
 /**
@@ -95,6 +96,7 @@ export const BROKER_KEYS = {
   }),
   ...LISTENER_KEYS,
   ...SECURITY_KEYS,
+  ...AUTHORIZER_KEYS,
   "socket.request.max.bytes": int({
     default: "104857600",
     min: 1,

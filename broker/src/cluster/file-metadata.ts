@@ -1,3 +1,5 @@
+import type { AclBinding, AclBindingFilter } from "../security/acl.js";
+import { AclsFile } from "./acls.js";
 import { DynamicConfigStore } from "./dynamic-configs.js";
 import { FeaturesFile, withFeatureLevels } from "./features.js";
 import {
@@ -25,7 +27,7 @@ const scopeKey = (scope: DynamicScope): string => (scope.kind === "default" ? ""
 
 /**
  * The cluster metadata of a single node, in files of its data directory (the topics file, the dynamic
- * broker configs file, the producer ids file, the finalized features file, the SCRAM credentials file; their formats are those of
+ * broker configs file, the producer ids file, the finalized features file, the SCRAM credentials file, the ACLs file; their formats are those of
  * earlier releases, a missing features file meaning a new cluster's levels). This node is
  * the only writer, so a conditional write is checked against memory before its first await, and versions
  * come from one counter of this run, as etcd's revisions do.
@@ -47,6 +49,7 @@ export class FileClusterMetadata implements ClusterMetadata {
     private readonly producerIdsFile: ProducerIdsFile,
     private readonly featuresFile: FeaturesFile,
     private readonly scramFile: ScramCredentialsFile,
+    private readonly aclsFile: AclsFile,
   ) {}
 
   static async open(dir: string): Promise<FileClusterMetadata> {
@@ -56,6 +59,7 @@ export class FileClusterMetadata implements ClusterMetadata {
       new ProducerIdsFile(dir),
       new FeaturesFile(dir),
       await ScramCredentialsFile.load(dir),
+      await AclsFile.load(dir),
     );
     for (const t of m.topicsFile.topics) m.index({ ...t, configs: t.configs ?? {}, version: ++m.revision });
     m.nextProducerId = await m.producerIdsFile.load();
@@ -173,6 +177,27 @@ export class FileClusterMetadata implements ClusterMetadata {
     const users = this.scramFile.apply(upserts, deletions);
     await this.track(this.scramFile.save());
     if (users.length > 0) this.emit({ kind: "scramCredentials", users });
+  }
+
+  acls(): readonly AclBinding[] {
+    return this.aclsFile.acls;
+  }
+
+  async createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    const added = this.aclsFile.add(bindings);
+    if (added.length === 0) return;
+    await this.track(this.aclsFile.save());
+    this.emit({ kind: "acls", added, removed: [] });
+  }
+
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]> {
+    const perFilter = this.aclsFile.remove(filters);
+    const removed = [...new Set(perFilter.flat())];
+    if (removed.length > 0) {
+      await this.track(this.aclsFile.save());
+      this.emit({ kind: "acls", added: [], removed });
+    }
+    return perFilter;
   }
 
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void {

@@ -1,8 +1,9 @@
+import type { AclBinding, AclBindingFilter } from "../security/acl.js";
 import type { ScramCredential } from "../security/sasl-mechanism.js";
 
 /**
  * The one seam for cluster state: the cluster id, topics, dynamic broker configs, producer id blocks,
- * finalized features and SCRAM credentials are read, changed and watched through `ClusterMetadata`,
+ * finalized features, SCRAM credentials and ACLs are read, changed and watched through `ClusterMetadata`,
  * whatever keeps them (today files in the data directory; an etcd store for several brokers later).
  *
  * Reads answer from memory and never wait: produce and fetch look topics up on every request. Writes are
@@ -80,7 +81,9 @@ export type MetadataEvent =
   | { readonly kind: "brokerConfigs"; readonly scope: DynamicScope; readonly version: number }
   | { readonly kind: "features"; readonly features: FinalizedFeatures }
   /** The users whose SCRAM credentials changed (read them again with `scramCredentials(user)`). */
-  | { readonly kind: "scramCredentials"; readonly users: readonly string[] };
+  | { readonly kind: "scramCredentials"; readonly users: readonly string[] }
+  /** ACLs were added or removed (read the whole set again with `acls()`). */
+  | { readonly kind: "acls"; readonly added: readonly AclBinding[]; readonly removed: readonly AclBinding[] };
 
 export type MetadataListener<K extends MetadataEvent["kind"]> = (event: Extract<MetadataEvent, { kind: K }>) => void;
 
@@ -129,6 +132,19 @@ export interface ClusterMetadata {
     upserts: readonly UserScramCredential[],
     deletions: readonly ScramCredentialDeletion[],
   ): Promise<void>;
+
+  /** Every ACL of the cluster, in the order they were created. */
+  acls(): readonly AclBinding[];
+  /**
+   * Stores the bindings (validated by the caller) that are not stored yet: creating an existing ACL
+   * adds nothing, as in Kafka.
+   */
+  createAcls(bindings: readonly AclBinding[]): Promise<void>;
+  /**
+   * Removes every ACL one of the filters selects; answers, per filter in order, the ACLs it selected
+   * (an ACL two filters select is in both answers, removed once).
+   */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]>;
 
   /** Calls `listener` for every later change of `kind`; the returned function stops it. */
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void;

@@ -41,6 +41,9 @@ import { describeProducersHandler } from "./describe-producers.js";
 import { describeUserScramCredentialsHandler } from "./describe-user-scram-credentials.js";
 import { alterUserScramCredentialsHandler } from "./alter-user-scram-credentials.js";
 import { describeClientQuotasHandler } from "./describe-client-quotas.js";
+import { createAclsHandler } from "./create-acls.js";
+import { describeAclsHandler } from "./describe-acls.js";
+import { deleteAclsHandler } from "./delete-acls.js";
 import { saslHandshakeHandler } from "./sasl-handshake.js";
 import { saslAuthenticateHandler } from "./sasl-authenticate.js";
 
@@ -88,6 +91,9 @@ export const HANDLERS: readonly Handler[] = [
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
   describeClientQuotasHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
 ];
