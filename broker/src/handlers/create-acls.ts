@@ -49,7 +49,8 @@ export const createAclsHandler = defineHandler({
       results: checked.map((c) =>
         c instanceof InvalidAcl
           ? createCreateAclsResponseAclCreationResult({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: c.message })
-          : createCreateAclsResponseAclCreationResult({ errorCode: ErrorCode.NONE, errorMessage: null }),
+          : // Kafka leaves the field at its default, the empty string, on success.
+            createCreateAclsResponseAclCreationResult({ errorCode: ErrorCode.NONE, errorMessage: "" }),
       ),
     });
   },

@@ -18,6 +18,8 @@ function allFailed(count: number, errorCode: number, errorMessage: string): Dele
 
 const matchingAcl = (b: AclBinding) =>
   createDeleteAclsResponseDeleteAclsMatchingAcl({
+    // Kafka sets the messages of successes to null (their schema default is the empty string).
+    errorMessage: null,
     resourceType: b.resourceType,
     resourceName: b.resourceName,
     patternType: b.patternType,
@@ -64,7 +66,10 @@ export const deleteAclsHandler = defineHandler({
               errorCode: ErrorCode.INVALID_REQUEST,
               errorMessage: problem.message,
             })
-          : createDeleteAclsResponseDeleteAclsFilterResult({ matchingAcls: deleted[next++]!.map(matchingAcl) }),
+          : createDeleteAclsResponseDeleteAclsFilterResult({
+              errorMessage: null,
+              matchingAcls: deleted[next++]!.map(matchingAcl),
+            }),
       ),
     });
   },
