@@ -220,6 +220,10 @@ describe("ACLs with kafka-acls.sh and the ACL APIs", { skip, timeout: 600_000 },
                 creation({ resourceType: 4, resourceName: "my-cluster" }),
                 creation({ resourceType: 42 }),
                 creation({ host: "" }),
+                creation({ host: "10.0.0.0/33" }),
+                creation({ host: "10.0.0/8" }),
+                creation({ host: "300.0.0.0/8" }),
+                creation({ host: "fd00::/8" }),
               ],
             }),
           );
@@ -235,6 +239,11 @@ describe("ACLs with kafka-acls.sh and the ACL APIs", { skip, timeout: 600_000 },
               invalid("The only valid name for the CLUSTER resource is kafka-cluster"),
               invalid("Invalid resourceType UNKNOWN"),
               invalid("Host pattern cannot be null or empty"),
+              // Kafka 4.4 takes CIDR blocks as hosts (KIP-1166).
+              invalid("Invalid CIDR notation '10.0.0.0/33': Value [33] not in range [0,32]"),
+              invalid("Invalid CIDR notation '10.0.0/8': Could not parse [10.0.0/8]"),
+              invalid("Invalid CIDR notation '300.0.0.0/8': Value [300] not in range [0,255]"),
+              { errorCode: 0, errorMessage: "" },
             ],
           );
           // An ANY operation cannot make a binding: the whole request fails, the valid ACL too.
@@ -269,7 +278,7 @@ describe("ACLs with kafka-acls.sh and the ACL APIs", { skip, timeout: 600_000 },
           assert.equal(described.errorMessage, "");
           assert.deepEqual(
             described.resources.map((r) => [r.resourceType, r.resourceName, r.patternType, r.acls.length]),
-            [[2, "raw-t", 3, 1]],
+            [[2, "raw-t", 3, 2]],
           );
           const deleted = await admin.request(
             ApiKey.DeleteAcls,
@@ -287,13 +296,13 @@ describe("ACLs with kafka-acls.sh and the ACL APIs", { skip, timeout: 600_000 },
             deleted.filterResults.map((r) => [
               r.errorCode,
               r.errorMessage,
-              r.matchingAcls.map((a) => `${a.resourceName} ${a.principal}`),
+              r.matchingAcls.map((a) => `${a.resourceName} ${a.principal} ${a.host}`).sort(),
             ]),
             [
               [42, "Unknown patternFilter.", []],
               [42, "Unknown entryFilter.", []],
-              [0, null, ["raw-t User:bob"]],
-              [0, null, ["raw-t User:bob"]],
+              [0, null, ["raw-t User:bob *", "raw-t User:bob fd00::/8"]],
+              [0, null, ["raw-t User:bob *", "raw-t User:bob fd00::/8"]],
             ],
           );
           // Without ALTER (or DESCRIBE) on the cluster: CLUSTER_AUTHORIZATION_FAILED for the whole request.

@@ -152,6 +152,35 @@ const AUTHORIZE: readonly Case[] = [
     allowed: true,
   },
   {
+    name: "host: a CIDR block holding the client",
+    acls: [acl(T, "t", "User:alice", Op.READ, "allow", "10.0.0.0/24")],
+    op: Op.READ,
+    resource: "t",
+    allowed: true,
+  },
+  {
+    name: "host: a CIDR block without the client",
+    acls: [acl(T, "t", "User:alice", Op.READ, "allow", "10.0.1.0/24")],
+    op: Op.READ,
+    resource: "t",
+    allowed: false,
+  },
+  {
+    name: "host: an IPv6 block",
+    acls: [acl(T, "t", "User:alice", Op.READ, "allow", "fd00::/8")],
+    who: { principal: "User:alice", host: "fd00::1" },
+    op: Op.READ,
+    resource: "t",
+    allowed: true,
+  },
+  {
+    name: "a deny for a CIDR block wins",
+    acls: [acl(T, "t", "User:alice", Op.READ, "allow"), acl(T, "t", "User:*", Op.READ, "deny", "10.0.0.0/8")],
+    op: Op.READ,
+    resource: "t",
+    allowed: false,
+  },
+  {
     name: "wildcard resource",
     acls: [acl(T, "*", "User:alice", Op.READ, "allow")],
     op: Op.READ,
@@ -516,6 +545,10 @@ describe("CreateAcls checks (Kafka's AclApis and AclControlManager)", () => {
       "Could not parse principal from `alice` (no colon is present separating the principal type from the principal name)",
     ],
     [{ host: "" }, "Host pattern cannot be null or empty"],
+    [{ host: "10.0.0.0/8" }, undefined],
+    [{ host: "fd00::/8" }, undefined],
+    [{ host: "10.0.0.0/33" }, "Invalid CIDR notation '10.0.0.0/33': Value [33] not in range [0,32]"],
+    [{ host: "10.0.0/8" }, "Invalid CIDR notation '10.0.0/8': Could not parse [10.0.0/8]"],
   ];
   for (const [change, message] of rows) {
     test(JSON.stringify(change), () => {

@@ -13,6 +13,7 @@ import {
   type PatternTypeCode,
   type ResourceTypeCode,
 } from "./acl.js";
+import { cidrProblem, isCidr } from "./acl-host.js";
 
 /**
  * The checks Kafka makes on the ACL APIs' input before the store sees it (the broker's AclApis, the
@@ -87,6 +88,8 @@ export function validateCreation(c: AclCreation): AclBinding | InvalidAcl {
       `Could not parse principal from \`${c.principal}\` (no colon is present separating the principal type from the principal name)`,
     );
   if (c.host === "") return new InvalidAcl("Host pattern cannot be null or empty");
+  const cidr = isCidr(c.host) ? cidrProblem(c.host) : undefined;
+  if (cidr !== undefined) return new InvalidAcl(`Invalid CIDR notation '${c.host}': ${cidr}`);
   return {
     resourceType,
     resourceName: c.resourceName,

@@ -13,6 +13,7 @@ import {
   type AclOperationCode,
   type ResourceTypeCode,
 } from "./acl.js";
+import { hostMatcher, isCidr } from "./acl-host.js";
 import type { Authorizer, RequestPrincipal } from "./authorizer.js";
 
 /** The class name of Kafka's KRaft authorizer: `authorizer.class.name` naming it turns this one on. */
@@ -60,10 +61,23 @@ const IMPLIES_DESCRIBE = new Set<number>([
 ]);
 const IMPLIES_DESCRIBE_CONFIGS = new Set<number>([AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS]);
 
+/** The CIDR blocks ACL hosts name, each parsed once. */
+type CidrMatchers = ReadonlyMap<string, (clientHost: string) => boolean>;
+
+/** Whether the ACL's host (`*`, an address, a CIDR block) covers the client's address. */
+function hostMatches(aclHost: string, clientHost: string, cidrs: CidrMatchers): boolean {
+  return aclHost === WILDCARD || aclHost === clientHost || (cidrs.get(aclHost)?.(clientHost) ?? false);
+}
+
 /** What an ACL says about the operation for this principal and host: allow, deny, or nothing (undefined). */
-function aclResult(acl: AclBinding, who: RequestPrincipal, op: AclOperationCode): boolean | undefined {
+function aclResult(
+  acl: AclBinding,
+  who: RequestPrincipal,
+  op: AclOperationCode,
+  cidrs: CidrMatchers,
+): boolean | undefined {
   if (acl.principal !== who.principal && acl.principal !== WILDCARD_PRINCIPAL) return undefined;
-  if (acl.host !== WILDCARD && acl.host !== who.host) return undefined;
+  if (!hostMatches(acl.host, who.host, cidrs)) return undefined;
   const allow = acl.permission === AclPermission.ALLOW;
   if (acl.operation !== AclOperation.ALL && acl.operation !== op) {
     // Implied operations come from allow ACLs only: a deny of READ does not deny DESCRIBE.
@@ -90,7 +104,7 @@ const describeAcl = (a: AclBinding): string =>
 /**
  * Kafka's StandardAuthorizer over the cluster's ACLs: super users may do anything; otherwise the ACLs
  * that apply to the resource (its literal name, the literal wildcard `*`, every prefix of the name) and
- * to the principal (or `User:*`) and host (or `*`) decide, a deny over any allow; implied operations
+ * to the principal (or `User:*`) and host (or `*`, or a CIDR block) decide, a deny over any allow; implied operations
  * count for allows; when no ACL names the resource at all, `allow.everyone.if.no.acl.found` decides.
  * The index is rebuilt from the metadata store whenever its ACLs change, whoever changed them.
  */
@@ -101,6 +115,7 @@ export class StandardAuthorizer implements Authorizer {
   private readonly log: Logger;
   private index = new Map<ResourceTypeCode, TypeIndex>();
   private byType = new Map<ResourceTypeCode, AclBinding[]>();
+  private cidrs: CidrMatchers = new Map();
   private readonly unwatch: () => void;
 
   constructor(
@@ -129,7 +144,9 @@ export class StandardAuthorizer implements Authorizer {
   private rebuild(): void {
     const index = new Map<ResourceTypeCode, TypeIndex>();
     const byType = new Map<ResourceTypeCode, AclBinding[]>();
+    const cidrs = new Map<string, (clientHost: string) => boolean>();
     for (const acl of this.metadata.acls()) {
+      if (isCidr(acl.host) && !cidrs.has(acl.host)) cidrs.set(acl.host, hostMatcher(acl.host));
       let ix = index.get(acl.resourceType);
       if (ix === undefined)
         index.set(acl.resourceType, (ix = { literal: new Map(), prefixed: new Map(), prefixLengths: [] }));
@@ -145,6 +162,7 @@ export class StandardAuthorizer implements Authorizer {
       ix.prefixLengths = [...new Set([...ix.prefixed.keys()].map((p) => p.length))].sort((a, b) => a - b);
     this.index = index;
     this.byType = byType;
+    this.cidrs = cidrs;
   }
 
   authorize(who: RequestPrincipal, operation: AclOperationCode, resourceType: ResourceTypeCode, name: string): boolean {
@@ -185,7 +203,7 @@ export class StandardAuthorizer implements Authorizer {
       if (list === undefined) continue;
       found = true;
       for (const acl of list) {
-        const r = aclResult(acl, who, op);
+        const r = aclResult(acl, who, op, this.cidrs);
         if (r === false) return { allowed: false, rule: `MatchingAcl(acl=${describeAcl(acl)})` };
         if (r === true) allow ??= acl;
       }
@@ -223,7 +241,7 @@ export class StandardAuthorizer implements Authorizer {
     const denyPrefixed = new Set<string>();
     const allows: AclBinding[] = [];
     for (const acl of this.byType.get(resourceType) ?? []) {
-      if (acl.host !== who.host && acl.host !== WILDCARD) continue;
+      if (!hostMatches(acl.host, who.host, this.cidrs)) continue;
       if (acl.principal !== who.principal && acl.principal !== WILDCARD_PRINCIPAL) continue;
       if (acl.operation !== op && acl.operation !== AclOperation.ALL) continue;
       const literal = acl.patternType === PatternType.LITERAL;
