@@ -188,6 +188,11 @@ describe("ACLs with kafka-acls.sh and the ACL APIs", { skip, timeout: 600_000 },
           list!.out,
           /Error while executing ACL command: .*ClusterAuthorizationException: .* needs DESCRIBE permission/,
         );
+        // Both brokers log the denial at INFO (Kafka: kafka.authorizer.logger).
+        assert.match(
+          target.log(),
+          /Principal = User:alice is Denied operation = DESCRIBE from host = 127\.0\.0\.1 on resource = Cluster:LITERAL:kafka-cluster/,
+        );
       },
     );
   });

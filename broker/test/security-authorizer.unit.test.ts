@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { FileClusterMetadata } from "../src/cluster/file-metadata.js";
+import { ConfigError, buildConfig } from "../src/config.js";
 import { Logger } from "../src/logger.js";
 import {
   AclOperation as Op,
@@ -463,6 +464,28 @@ describe("StandardAuthorizer.authorizedOperations and the store", () => {
       assert.deepEqual(reopened.acls(), [read]);
       await reopened.close();
     });
+  });
+
+  test("authorizer.class.name: empty or Kafka's StandardAuthorizer; any other class stops start-up naming the key", () => {
+    const config = (props: Record<string, string>) => buildConfig({ file: new Map(Object.entries(props)) });
+    assert.equal(config({}).props["authorizer.class.name"], "");
+    const on = config({
+      "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+      "super.users": "User:admin;User:ops",
+      "allow.everyone.if.no.acl.found": "true",
+    });
+    assert.equal(on.props["allow.everyone.if.no.acl.found"], true);
+    assert.throws(
+      () => config({ "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer" }),
+      (e) =>
+        e instanceof ConfigError &&
+        /^config: authorizer\.class\.name=.*AclAuthorizer.* cannot be found/.test(e.message),
+    );
+    assert.throws(
+      () => config({ "super.users": "User:admin;ops" }),
+      (e) =>
+        e instanceof ConfigError && /^config: super\.users=.*principalType:principalName but got ops/.test(e.message),
+    );
   });
 
   test("super.users entries must be Type:name", () => {

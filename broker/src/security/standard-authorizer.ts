@@ -89,10 +89,11 @@ function aclResult(
   return allow;
 }
 
-/** A decision and what made it, for the log (Kafka's rule names). */
+/** A decision and what made it, for the log (Kafka's rule names; the ACL is formatted only when logged). */
 interface Decision {
   readonly allowed: boolean;
-  readonly rule: string;
+  readonly rule: "SuperUser" | "DefaultAllow" | "DefaultDeny" | "MatchingAcl";
+  readonly acl?: AclBinding;
 }
 const SUPER_USER: Decision = { allowed: true, rule: "SuperUser" };
 const DENIED_WITH_ACLS: Decision = { allowed: false, rule: "DefaultDeny" };
@@ -183,7 +184,7 @@ export class StandardAuthorizer implements Authorizer {
     return (
       `authorizer: Principal = ${who.principal} is ${d.allowed ? "Allowed" : "Denied"} operation = ${codeName(AclOperation, op)} ` +
       `from host = ${who.host} on resource = ${RESOURCE_TYPE_LOG_NAME[type] ?? codeName(ResourceType, type)}:LITERAL:${name} ` +
-      `based on rule ${d.rule}`
+      `based on rule ${d.acl === undefined ? d.rule : `MatchingAcl(acl=${describeAcl(d.acl)})`}`
     );
   }
 
@@ -204,11 +205,11 @@ export class StandardAuthorizer implements Authorizer {
       found = true;
       for (const acl of list) {
         const r = aclResult(acl, who, op, this.cidrs);
-        if (r === false) return { allowed: false, rule: `MatchingAcl(acl=${describeAcl(acl)})` };
+        if (r === false) return { allowed: false, rule: "MatchingAcl", acl };
         if (r === true) allow ??= acl;
       }
     }
-    if (allow !== undefined) return { allowed: true, rule: `MatchingAcl(acl=${describeAcl(allow)})` };
+    if (allow !== undefined) return { allowed: true, rule: "MatchingAcl", acl: allow };
     return found ? DENIED_WITH_ACLS : this.defaultDecision;
   }
 
