@@ -2,11 +2,15 @@ import { ApiKey, createConsumerGroupHeartbeatResponse } from "@tskafka/protocol"
 import { fromAssignment } from "../group/consumer-group.js";
 import { clientHost } from "../group/client-host.js";
 import { ErrorCode } from "../errors.js";
-import { defineHandler } from "./handler.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowed, allowedNames } from "./authz.js";
+import { defineHandler, type RequestContext } from "./handler.js";
 
 /**
  * ConsumerGroupHeartbeat v0-1 (KIP-848): join, stay, reconcile towards the target assignment, leave.
  * v1 adds regular expression subscriptions and requires the client to choose its member id (KIP-1082).
+ * As Kafka 4.4: READ on the group (GROUP_AUTHORIZATION_FAILED), then DESCRIBE on every topic subscribed
+ * by name (TOPIC_AUTHORIZATION_FAILED).
  */
 export const consumerGroupHeartbeatHandler = defineHandler({
   apiKey: ApiKey.ConsumerGroupHeartbeat,
@@ -19,6 +23,8 @@ export const consumerGroupHeartbeatHandler = defineHandler({
         errorMessage: "MemberId can't be empty.",
       });
     }
+    const refused = authorizationError(ctx, request.groupId, request.subscribedTopicNames);
+    if (refused !== ErrorCode.NONE) return createConsumerGroupHeartbeatResponse({ errorCode: refused });
     const r = ctx.services.groups.consumerHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote));
     return createConsumerGroupHeartbeatResponse({
       errorCode: r.errorCode,
@@ -30,3 +36,10 @@ export const consumerGroupHeartbeatHandler = defineHandler({
     });
   },
 });
+
+function authorizationError(ctx: RequestContext, groupId: string, subscribed: readonly string[] | null): number {
+  if (!allowed(ctx, AclOperation.READ, ResourceType.GROUP, groupId)) return ErrorCode.GROUP_AUTHORIZATION_FAILED;
+  const describable = allowedNames(ctx, AclOperation.DESCRIBE);
+  if (subscribed !== null && !subscribed.every(describable)) return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  return ErrorCode.NONE;
+}

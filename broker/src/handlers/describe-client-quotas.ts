@@ -1,5 +1,7 @@
 import { ApiKey, createDescribeClientQuotasResponse, type DescribeClientQuotasRequest } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 const ENTITY_TYPES = new Set(["user", "client-id", "ip"]);
@@ -14,13 +16,22 @@ const MATCH_SPECIFIED = 2;
  * (an empty or repeated entity type, a match string where the match type takes none or none where it
  * takes one, an unknown match type, ip with user or client-id) is INVALID_REQUEST, a custom entity type
  * UNSUPPORTED_VERSION, at the top level with no entries, as Kafka's metadata image answers. Until quotas
- * are built (issue 10's quota part), this is the whole of it.
+ * are built (issue 10's quota part), this is the whole of it. DESCRIBE_CONFIGS on the cluster is needed
+ * (CLUSTER_AUTHORIZATION_FAILED).
  */
 export const describeClientQuotasHandler = defineHandler({
   apiKey: ApiKey.DescribeClientQuotas,
   minVersion: 0,
   maxVersion: 1,
-  handle(request) {
+  handle(request, ctx) {
+    if (!clusterAllowed(ctx, AclOperation.DESCRIBE_CONFIGS)) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return createDescribeClientQuotasResponse({
+        errorCode,
+        errorMessage: AUTHORIZATION_MESSAGE[errorCode]!,
+        entries: null,
+      });
+    }
     const refusal = invalidFilter(request);
     if (refusal !== undefined) return createDescribeClientQuotasResponse({ ...refusal, entries: null });
     return createDescribeClientQuotasResponse({ errorCode: ErrorCode.NONE, errorMessage: null, entries: [] });

@@ -9,18 +9,23 @@ import {
   type DescribeLogDirsResponseDescribeLogDirsTopic,
 } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
  * DescribeLogDirs v0-4: the one data directory with the size of each asked-for partition (all when
  * `topics` is null), and from v4 the volume's total and usable bytes. While a write to the directory
  * has failed and not recovered, its result carries KAFKA_STORAGE_ERROR (Kafka's offline directory).
+ * Without DESCRIBE on the cluster the answer is CLUSTER_AUTHORIZATION_FAILED (v3+) with no directories.
  */
 export const describeLogDirsHandler = defineHandler({
   apiKey: ApiKey.DescribeLogDirs,
   minVersion: 0,
   maxVersion: 5,
   async handle(request, ctx) {
+    if (!clusterAllowed(ctx, AclOperation.DESCRIBE))
+      return createDescribeLogDirsResponse({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] });
     const services = ctx.services;
     const wanted: { topic: string; partitions: number[] }[] =
       request.topics ??
