@@ -1,0 +1,544 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  ApiKey,
+  buildRecordBatch,
+  createCreateAclsRequest,
+  createCreateAclsRequestAclCreation,
+  createCreateTopicsRequest,
+  createCreateTopicsRequestCreatableTopic,
+  createDeleteTopicsRequest,
+  createDeleteTopicsRequestDeleteTopicState,
+  createDescribeAclsRequest,
+  createDescribeClusterRequest,
+  createDescribeConfigsRequest,
+  createDescribeConfigsRequestDescribeConfigsResource,
+  createDescribeGroupsRequest,
+  createDescribeLogDirsRequest,
+  createFetchRequest,
+  createFetchRequestFetchPartition,
+  createFindCoordinatorRequest,
+  createInitProducerIdRequest,
+  createListGroupsRequest,
+  createListOffsetsRequest,
+  createListOffsetsRequestListOffsetsPartition,
+  createMetadataRequest,
+  createMetadataRequestMetadataRequestTopic,
+  createOffsetCommitRequest,
+  createOffsetCommitRequestOffsetCommitRequestPartition,
+  createOffsetFetchRequest,
+  createOffsetFetchRequestOffsetFetchRequestGroup,
+  createProduceRequest,
+  createProduceRequestPartitionProduceData,
+  ZERO_UUID,
+} from "@tskafka/protocol";
+import { REPO_ROOT, skipUnless } from "./harness.js";
+import { KAFKA44_REQUIREMENT, haveKafka44 } from "./clients/java/kafka44.js";
+import { ACL_USERS, rawAs, startAclTarget, type AclTarget } from "./clients/acl-target.js";
+import type { RawClient } from "./clients/raw-client.js";
+import { runOk } from "./clients/run.js";
+import { SEC_TARGET_KIND, haveKafkaTarget } from "./clients/security-target.js";
+import { VENV_PYTHON, haveVenvModules } from "./clients/venv.js";
+
+/**
+ * Authorization in the handlers (issue 10), against a broker with Kafka's StandardAuthorizer and
+ * `User:admin` as the super user, as the PLAIN user alice: allowed everything on topics prefixed `authz-`
+ * but denied (User:*) `authz-secret`, READ on groups prefixed `app-`, WRITE on the transactional id
+ * `tx-ok`. First the answers of each API to alice and admin with the raw protocol (error codes, hidden
+ * topics and groups, authorized operations), then confluent-kafka as alice and admin: a producer refused
+ * the denied topic, a consumer that can neither fetch nor commit it, a group allowed by prefix that reads
+ * and commits, a group it may not use, a transactional producer without WRITE on its id, and a super user
+ * that does it all. TSKAFKA_SEC_TARGET=kafka runs the file against Apache Kafka 4.4.0: the expectations are
+ * Kafka's.
+ */
+
+const skip =
+  skipUnless(haveKafka44(), KAFKA44_REQUIREMENT) ??
+  (SEC_TARGET_KIND === "kafka"
+    ? skipUnless(haveKafkaTarget(), "Apache Kafka 4.4.0's jars for TSKAFKA_SEC_TARGET=kafka")
+    : undefined);
+const skipConfluent = skip ?? skipUnless(haveVenvModules("confluent_kafka"), "confluent-kafka (.cache/venv)");
+
+const CONFLUENT = join(REPO_ROOT, "broker", "test", "clients", "confluent_authz.py");
+
+/** Kafka's codes (ResourceType, AclOperation, PatternType, AclPermissionType). */
+const R = { TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5 } as const;
+const Op = { ALL: 2, READ: 3, WRITE: 4, DESCRIBE: 8 } as const;
+const LITERAL = 3;
+const PREFIXED = 4;
+const DENY = 2;
+const ALLOW = 3;
+const E = { NONE: 0, TOPIC: 29, GROUP: 30, CLUSTER: 31, TXN_ID: 53 } as const;
+const bits = (...ops: number[]): number => ops.reduce((b, o) => b | (1 << o), 0);
+/** Every operation of a topic, and of the cluster (Kafka's AclEntry.supportedOperations). */
+const TOPIC_ALL = bits(3, 4, 5, 6, 7, 8, 10, 11);
+const CLUSTER_ALL = bits(5, 7, 8, 9, 10, 11, 12);
+
+const OPEN = "authz-open";
+const SECRET = "authz-secret";
+
+const ACLS = [
+  {
+    resourceType: R.TOPIC,
+    resourceName: "authz-",
+    patternType: PREFIXED,
+    principal: "User:alice",
+    operation: Op.ALL,
+    permission: ALLOW,
+  },
+  {
+    resourceType: R.TOPIC,
+    resourceName: SECRET,
+    patternType: LITERAL,
+    principal: "User:*",
+    operation: Op.ALL,
+    permission: DENY,
+  },
+  {
+    resourceType: R.GROUP,
+    resourceName: "app-",
+    patternType: PREFIXED,
+    principal: "User:alice",
+    operation: Op.READ,
+    permission: ALLOW,
+  },
+  {
+    resourceType: R.TRANSACTIONAL_ID,
+    resourceName: "tx-ok",
+    patternType: LITERAL,
+    principal: "User:alice",
+    operation: Op.WRITE,
+    permission: ALLOW,
+  },
+];
+
+let target: AclTarget;
+let admin: RawClient;
+let alice: RawClient;
+
+/** Adds the broker's log to a failure. */
+async function withLog<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof Error) e.message += `\n--- broker (${target.kind}) log tail ---\n${target.log().slice(-3000)}`;
+    throw e;
+  }
+}
+
+function produce(client: RawClient, topic: string, transactionalId: string | null = null) {
+  const records = buildRecordBatch(
+    [{ value: "v" }],
+    transactionalId === null ? {} : { producerId: 1n, producerEpoch: 0, baseSequence: 0, transactional: true },
+  );
+  return client.request(
+    ApiKey.Produce,
+    9,
+    createProduceRequest({
+      transactionalId,
+      acks: -1,
+      timeoutMs: 10_000,
+      topicData: [
+        {
+          name: topic,
+          topicId: ZERO_UUID,
+          partitionData: [createProduceRequestPartitionProduceData({ index: 0, records })],
+        },
+      ],
+    }),
+  );
+}
+
+function commit(client: RawClient, groupId: string, topics: readonly string[]) {
+  return client.request(
+    ApiKey.OffsetCommit,
+    8,
+    createOffsetCommitRequest({
+      groupId,
+      generationIdOrMemberEpoch: -1,
+      topics: topics.map((name) => ({
+        name,
+        topicId: ZERO_UUID,
+        partitions: [createOffsetCommitRequestOffsetCommitRequestPartition({ partitionIndex: 0, committedOffset: 1n })],
+      })),
+    }),
+  );
+}
+
+/** Waits until the authorizer answering DescribeAcls holds every ACL (Kafka applies them from its log). */
+async function waitForAcls(count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await admin.request(
+      ApiKey.DescribeAcls,
+      3,
+      createDescribeAclsRequest({
+        resourceTypeFilter: 1,
+        resourceNameFilter: null,
+        patternTypeFilter: 1,
+        principalFilter: null,
+        hostFilter: null,
+        operation: 1,
+        permissionType: 1,
+      }),
+    );
+    const n = r.resources.reduce((sum, res) => sum + res.acls.length, 0);
+    if (n >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${n} of ${count} ACLs after 30 s`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+/** Kafka's "try again" codes: COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
+const RETRIABLE = new Set([14, 15, 16]);
+
+/** Repeats a request while Kafka answers it with a "try again" code (its producer id block, coordinators). */
+async function untilSettled<T extends { errorCode: number }>(send: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await send();
+    if (!RETRIABLE.has(r.errorCode) || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+/** Waits until the group and transaction coordinators answer (Kafka creates their topics on first use). */
+async function coordinatorsReady(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (const keyType of [0, 1]) {
+    for (;;) {
+      const r = await admin.request(
+        ApiKey.FindCoordinator,
+        4,
+        createFindCoordinatorRequest({ keyType, coordinatorKeys: ["other-g"] }),
+      );
+      if (r.coordinators[0]!.errorCode === 0) break;
+      if (Date.now() > deadline) throw new Error(`coordinator ${keyType}: error ${r.coordinators[0]!.errorCode}`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }
+}
+
+before(async () => {
+  if (skip !== undefined) return;
+  target = await startAclTarget({ authorizer: true });
+  await withLog(async () => {
+    admin = await rawAs(target.port, ACL_USERS.admin);
+    alice = await rawAs(target.port, ACL_USERS.alice);
+    const created = await admin.request(
+      ApiKey.CreateTopics,
+      7,
+      createCreateTopicsRequest({
+        timeoutMs: 30_000,
+        topics: [OPEN, SECRET].map((name) =>
+          createCreateTopicsRequestCreatableTopic({ name, numPartitions: 1, replicationFactor: 1 }),
+        ),
+      }),
+    );
+    assert.deepEqual(
+      created.topics.map((t) => t.errorCode),
+      [0, 0],
+    );
+    const acls = await admin.request(
+      ApiKey.CreateAcls,
+      3,
+      createCreateAclsRequest({
+        creations: ACLS.map((a) =>
+          createCreateAclsRequestAclCreation({
+            resourceType: a.resourceType,
+            resourceName: a.resourceName,
+            resourcePatternType: a.patternType,
+            principal: a.principal,
+            host: "*",
+            operation: a.operation,
+            permissionType: a.permission,
+          }),
+        ),
+      }),
+    );
+    assert.deepEqual(
+      acls.results.map((r) => r.errorCode),
+      ACLS.map(() => 0),
+    );
+    await waitForAcls(ACLS.length);
+    // Records in both topics, and a group alice may not see.
+    for (const topic of [OPEN, SECRET]) {
+      const p = await produce(admin, topic);
+      assert.equal(p.responses[0]!.partitionResponses[0]!.errorCode, 0);
+    }
+    await coordinatorsReady();
+    const c = await commit(admin, "other-g", [OPEN]);
+    assert.equal(c.topics[0]!.partitions[0]!.errorCode, 0);
+  });
+});
+
+after(async () => {
+  admin?.close();
+  alice?.close();
+  await target?.cleanup();
+});
+
+describe("authorization in the handlers, with the raw protocol", { skip, timeout: 120_000 }, () => {
+  test("Metadata hides topics alice may not describe, refuses them by name, and reports operations", async () => {
+    await withLog(async () => {
+      const all = await alice.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }));
+      const names = all.topics.map((t) => t.name);
+      assert.ok(names.includes(OPEN), String(names));
+      assert.ok(!names.includes(SECRET), String(names));
+      const named = await alice.request(
+        ApiKey.Metadata,
+        12,
+        createMetadataRequest({
+          topics: [SECRET, OPEN, "zz-new"].map((name) => createMetadataRequestMetadataRequestTopic({ name })),
+          allowAutoTopicCreation: true,
+          includeTopicAuthorizedOperations: true,
+        }),
+      );
+      const byName = new Map(named.topics.map((t) => [t.name, t]));
+      assert.equal(byName.get(SECRET)?.errorCode, E.TOPIC);
+      assert.equal(byName.get(SECRET)?.topicId, ZERO_UUID);
+      assert.equal(byName.get("zz-new")?.errorCode, E.TOPIC);
+      assert.equal(byName.get(OPEN)?.errorCode, E.NONE);
+      assert.equal(byName.get(OPEN)?.topicAuthorizedOperations, TOPIC_ALL);
+      // The super user sees everything.
+      const adminAll = await admin.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }));
+      assert.ok(adminAll.topics.some((t) => t.name === SECRET));
+    });
+  });
+
+  test("Produce, Fetch and ListOffsets refuse the denied topic; a transactional produce needs its id", async () => {
+    await withLog(async () => {
+      const refused = await produce(alice, SECRET);
+      assert.equal(refused.responses[0]!.partitionResponses[0]!.errorCode, E.TOPIC);
+      const allowed = await produce(alice, OPEN);
+      assert.equal(allowed.responses[0]!.partitionResponses[0]!.errorCode, E.NONE);
+      const txn = await produce(alice, OPEN, "tx-nope");
+      assert.equal(txn.responses[0]!.partitionResponses[0]!.errorCode, E.TXN_ID);
+      const fetched = await alice.request(
+        ApiKey.Fetch,
+        12,
+        createFetchRequest({
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          topics: [SECRET, OPEN].map((topic) => ({
+            topic,
+            topicId: ZERO_UUID,
+            partitions: [
+              createFetchRequestFetchPartition({ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }),
+            ],
+          })),
+        }),
+      );
+      const fetchCodes = new Map(fetched.responses.map((t) => [t.topic, t.partitions[0]!.errorCode]));
+      assert.deepEqual([fetchCodes.get(SECRET), fetchCodes.get(OPEN)], [E.TOPIC, E.NONE]);
+      const listed = await alice.request(
+        ApiKey.ListOffsets,
+        7,
+        createListOffsetsRequest({
+          replicaId: -1,
+          topics: [
+            {
+              name: SECRET,
+              partitions: [createListOffsetsRequestListOffsetsPartition({ partitionIndex: 0, timestamp: -1n })],
+            },
+          ],
+        }),
+      );
+      assert.equal(listed.topics[0]!.partitions[0]!.errorCode, E.TOPIC);
+    });
+  });
+
+  test("groups: commit and fetch offsets, find, describe and list as Kafka authorizes them", async () => {
+    await withLog(async () => {
+      const otherGroup = await commit(alice, "other-g", [OPEN]);
+      assert.equal(otherGroup.topics[0]!.partitions[0]!.errorCode, E.GROUP);
+      const mixed = await commit(alice, "app-g1", [SECRET, OPEN]);
+      const commitCodes = new Map(mixed.topics.map((t) => [t.name, t.partitions[0]!.errorCode]));
+      assert.deepEqual([commitCodes.get(SECRET), commitCodes.get(OPEN)], [E.TOPIC, E.NONE]);
+      const fetched = await alice.request(
+        ApiKey.OffsetFetch,
+        8,
+        createOffsetFetchRequest({
+          groups: [
+            createOffsetFetchRequestOffsetFetchRequestGroup({
+              groupId: "app-g1",
+              topics: [SECRET, OPEN].map((name) => ({ name, topicId: ZERO_UUID, partitionIndexes: [0] })),
+            }),
+            createOffsetFetchRequestOffsetFetchRequestGroup({ groupId: "other-g", topics: null }),
+          ],
+        }),
+      );
+      const [app, other] = fetched.groups;
+      assert.equal(app!.errorCode, E.NONE);
+      const offsets = new Map(app!.topics.map((t) => [t.name, t.partitions[0]!]));
+      assert.equal(offsets.get(SECRET)?.errorCode, E.TOPIC);
+      assert.equal(offsets.get(OPEN)?.committedOffset, 1n);
+      assert.equal(other!.errorCode, E.GROUP);
+      const groups = await alice.request(
+        ApiKey.FindCoordinator,
+        4,
+        createFindCoordinatorRequest({ keyType: 0, coordinatorKeys: ["app-g1", "other-g"] }),
+      );
+      assert.deepEqual(
+        groups.coordinators.map((c) => c.errorCode),
+        [E.NONE, E.GROUP],
+      );
+      const txns = await alice.request(
+        ApiKey.FindCoordinator,
+        4,
+        createFindCoordinatorRequest({ keyType: 1, coordinatorKeys: ["tx-ok", "tx-nope"] }),
+      );
+      assert.deepEqual(
+        txns.coordinators.map((c) => c.errorCode),
+        [E.NONE, E.TXN_ID],
+      );
+      const described = await alice.request(
+        ApiKey.DescribeGroups,
+        5,
+        createDescribeGroupsRequest({ groups: ["other-g", "app-g1"], includeAuthorizedOperations: true }),
+      );
+      const byId = new Map(described.groups.map((g) => [g.groupId, g]));
+      assert.equal(byId.get("other-g")?.errorCode, E.GROUP);
+      assert.equal(byId.get("app-g1")?.errorCode, E.NONE);
+      // READ implies DESCRIBE.
+      assert.equal(byId.get("app-g1")?.authorizedOperations, bits(Op.READ, Op.DESCRIBE));
+      const aliceList = await alice.request(ApiKey.ListGroups, 4, createListGroupsRequest({}));
+      const adminList = await admin.request(ApiKey.ListGroups, 4, createListGroupsRequest({}));
+      assert.deepEqual(aliceList.groups.map((g) => g.groupId).sort(), ["app-g1"]);
+      assert.deepEqual(adminList.groups.map((g) => g.groupId).sort(), ["app-g1", "other-g"]);
+    });
+  });
+
+  test("producer ids, cluster and admin APIs", async () => {
+    await withLog(async () => {
+      const txn = await alice.request(
+        ApiKey.InitProducerId,
+        4,
+        createInitProducerIdRequest({ transactionalId: "tx-nope", transactionTimeoutMs: 10_000 }),
+      );
+      assert.equal(txn.errorCode, E.TXN_ID);
+      // Idempotence: WRITE on some topic is enough.
+      const idempotent = await untilSettled(() =>
+        alice.request(
+          ApiKey.InitProducerId,
+          4,
+          createInitProducerIdRequest({ transactionalId: null, transactionTimeoutMs: -1 }),
+        ),
+      );
+      assert.equal(idempotent.errorCode, E.NONE);
+      const cluster = createDescribeClusterRequest({ includeClusterAuthorizedOperations: true, endpointType: 1 });
+      assert.equal((await alice.request(ApiKey.DescribeCluster, 1, cluster)).clusterAuthorizedOperations, 0);
+      assert.equal((await admin.request(ApiKey.DescribeCluster, 1, cluster)).clusterAuthorizedOperations, CLUSTER_ALL);
+      const create = await alice.request(
+        ApiKey.CreateTopics,
+        7,
+        createCreateTopicsRequest({
+          timeoutMs: 10_000,
+          topics: [createCreateTopicsRequestCreatableTopic({ name: "zz-x", numPartitions: 1, replicationFactor: 1 })],
+        }),
+      );
+      assert.equal(create.topics[0]!.errorCode, E.TOPIC);
+      const del = await alice.request(
+        ApiKey.DeleteTopics,
+        6,
+        createDeleteTopicsRequest({
+          timeoutMs: 10_000,
+          topics: [createDeleteTopicsRequestDeleteTopicState({ name: SECRET })],
+        }),
+      );
+      assert.equal(del.responses[0]!.errorCode, E.TOPIC);
+      const configs = await alice.request(
+        ApiKey.DescribeConfigs,
+        4,
+        createDescribeConfigsRequest({
+          resources: [
+            { resourceType: 4, resourceName: "1" },
+            { resourceType: 2, resourceName: SECRET },
+            { resourceType: 2, resourceName: OPEN },
+          ].map((r) => createDescribeConfigsRequestDescribeConfigsResource({ ...r, configurationKeys: null })),
+        }),
+      );
+      // Kafka answers the refused resources last.
+      assert.deepEqual(
+        configs.results.map((r) => r.errorCode),
+        [E.NONE, E.CLUSTER, E.TOPIC],
+      );
+      const dirs = await alice.request(ApiKey.DescribeLogDirs, 4, createDescribeLogDirsRequest({ topics: null }));
+      assert.equal(dirs.errorCode, E.CLUSTER);
+      assert.deepEqual(dirs.results, []);
+    });
+  });
+});
+
+/** confluent-kafka as `user`: the script's JSON answer. */
+async function confluent(user: { name: string; password: string }, args: readonly string[]): Promise<unknown> {
+  const conf = {
+    "security.protocol": "SASL_PLAINTEXT",
+    "sasl.mechanism": "PLAIN",
+    "sasl.username": user.name,
+    "sasl.password": user.password,
+  };
+  const [mode, ...rest] = args;
+  const r = await runOk(VENV_PYTHON, [CONFLUENT, mode!, target.bootstrap, ...rest, JSON.stringify(conf)], {
+    timeoutMs: 60_000,
+  });
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+describe("authorization as confluent-kafka sees it", { skip: skipConfluent, timeout: 300_000 }, () => {
+  test("alice: the denied topic can be neither produced, fetched nor committed", async () => {
+    await withLog(async () => {
+      const [produced, consumed] = await Promise.all([
+        confluent(ACL_USERS.alice, ["produce", SECRET, "3"]),
+        confluent(ACL_USERS.alice, ["consume", SECRET, "app-secret", "1"]),
+      ]);
+      assert.deepEqual(produced, { delivered: 0, failed: ["TOPIC_AUTHORIZATION_FAILED"] });
+      const c = consumed as { values: string[]; errors: string[]; committed: unknown };
+      assert.deepEqual(c.values, []);
+      assert.ok(c.errors.includes("TOPIC_AUTHORIZATION_FAILED"), JSON.stringify(c));
+      assert.equal(c.committed, null);
+    });
+  });
+
+  test("alice: a group allowed by prefix reads and commits; another group is refused", async () => {
+    await withLog(async () => {
+      const [allowed, refused] = await Promise.all([
+        confluent(ACL_USERS.alice, ["consume", OPEN, "app-readers", "2"]),
+        confluent(ACL_USERS.alice, ["consume", OPEN, "readers", "1"]),
+      ]);
+      const a = allowed as { values: string[]; committed: number[] | null; commitError: string | null };
+      assert.equal(a.values.length, 2, JSON.stringify(a));
+      assert.deepEqual(a.committed, [2]);
+      assert.equal(a.commitError, null);
+      const r = refused as { values: string[]; errors: string[] };
+      assert.deepEqual(r.values, []);
+      assert.ok(r.errors.includes("GROUP_AUTHORIZATION_FAILED"), JSON.stringify(r));
+    });
+  });
+
+  test("alice: a transactional producer needs WRITE on its transactional id", async () => {
+    await withLog(async () => {
+      const [refused, allowed] = await Promise.all([
+        confluent(ACL_USERS.alice, ["txn", "tx-nope", OPEN]),
+        confluent(ACL_USERS.alice, ["txn", "tx-ok", OPEN]),
+      ]);
+      assert.deepEqual(refused, { stage: "init", error: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED" });
+      assert.deepEqual(allowed, { stage: "done", error: null });
+    });
+  });
+
+  test("admin, a super user, produces to and consumes the denied topic", async () => {
+    await withLog(async () => {
+      const produced = await confluent(ACL_USERS.admin, ["produce", SECRET, "2"]);
+      assert.deepEqual(produced, { delivered: 2, failed: [] });
+      const consumed = (await confluent(ACL_USERS.admin, ["consume", SECRET, "admins", "3"])) as {
+        values: string[];
+        committed: number[] | null;
+      };
+      assert.equal(consumed.values.length, 3, JSON.stringify(consumed));
+      assert.deepEqual(consumed.committed, [3]);
+    });
+  });
+});
