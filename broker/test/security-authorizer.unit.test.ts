@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { FileClusterMetadata } from "../src/cluster/file-metadata.js";
 import { ConfigError, buildConfig } from "../src/config.js";
-import { Logger } from "../src/logger.js";
+import { Logger, type LogLevel } from "../src/logger.js";
 import {
   AclOperation as Op,
   AclPermission,
@@ -486,6 +486,30 @@ describe("StandardAuthorizer.authorizedOperations and the store", () => {
       (e) =>
         e instanceof ConfigError && /^config: super\.users=.*principalType:principalName but got ops/.test(e.message),
     );
+  });
+
+  test("denials are logged at INFO in Kafka's words, unless the check is a filter (logIfDenied false)", async () => {
+    const lines: string[] = [];
+    const log = new (class extends Logger {
+      override log(level: LogLevel, message: string): void {
+        if (this.enabled(level)) lines.push(`${level} ${message}`);
+      }
+    })("info");
+    await withTempDir("tskafka-authz-", async (dir) => {
+      const metadata = await FileClusterMetadata.open(dir);
+      await metadata.createAcls([acl(T, "t", "User:alice", Op.READ, "allow")]);
+      const a = new StandardAuthorizer(metadata, { superUsers: undefined, allowIfNoAcl: false, log });
+      lines.length = 0;
+      assert.equal(a.authorize(ALICE, Op.READ, T, "t"), true);
+      assert.equal(a.authorize(ALICE, Op.WRITE, T, "t", false), false);
+      assert.deepEqual(lines, []);
+      assert.equal(a.authorize(ALICE, Op.WRITE, T, "t"), false);
+      assert.deepEqual(lines, [
+        "info authorizer: Principal = User:alice is Denied operation = WRITE from host = 10.0.0.1 on resource = Topic:LITERAL:t based on rule DefaultDeny",
+      ]);
+      a.close();
+      await metadata.close();
+    });
   });
 
   test("super.users entries must be Type:name", () => {

@@ -166,10 +166,17 @@ export class StandardAuthorizer implements Authorizer {
     this.cidrs = cidrs;
   }
 
-  authorize(who: RequestPrincipal, operation: AclOperationCode, resourceType: ResourceTypeCode, name: string): boolean {
+  authorize(
+    who: RequestPrincipal,
+    operation: AclOperationCode,
+    resourceType: ResourceTypeCode,
+    name: string,
+    logIfDenied = true,
+  ): boolean {
     const d = this.decide(who, operation, resourceType, name);
-    // As Kafka's kafka.authorizer.logger: a denied request is logged at INFO, an allowed one at DEBUG.
-    if (!d.allowed) this.log.info(this.auditLine(who, operation, resourceType, name, d));
+    // As Kafka's kafka.authorizer.logger: a denied request is logged at INFO (a denied filter only at its
+    // finest level: debug here), an allowed one at DEBUG.
+    if (!d.allowed && logIfDenied) this.log.info(this.auditLine(who, operation, resourceType, name, d));
     else if (this.log.enabled("debug")) this.log.debug(this.auditLine(who, operation, resourceType, name, d));
     return d.allowed;
   }
