@@ -344,6 +344,34 @@ describe("ACLs with kafka-acls.sh and the ACL APIs", { skip, timeout: 600_000 },
     );
   });
 
+  test("the --producer and --consumer shortcuts; --list by principal; removal by resource", async () => {
+    await withLog(
+      () => target,
+      async () => {
+        const runs = await acls(target, ACL_USERS.admin, [
+          ["--add", "--allow-principal", "User:bob", "--producer", "--topic", "p1", "--transactional-id", "tx1"],
+          ["--add", "--allow-principal", "User:bob", "--consumer", "--topic", "p1", "--group", "cg"],
+          ["--list", "--principal", "User:bob"],
+          ["--remove", "--force", "--topic", "p1"],
+          ["--remove", "--force", "--group", "cg"],
+          ["--remove", "--force", "--transactional-id", "tx1"],
+          ["--list", "--principal", "User:bob"],
+        ]);
+        runs.forEach(ok);
+        assert.deepEqual(listed(runs[2]!.out), [
+          "GROUP:LITERAL:cg User:bob * READ ALLOW",
+          "TOPIC:LITERAL:p1 User:bob * CREATE ALLOW",
+          "TOPIC:LITERAL:p1 User:bob * DESCRIBE ALLOW",
+          "TOPIC:LITERAL:p1 User:bob * READ ALLOW",
+          "TOPIC:LITERAL:p1 User:bob * WRITE ALLOW",
+          "TRANSACTIONAL_ID:LITERAL:tx1 User:bob * DESCRIBE ALLOW",
+          "TRANSACTIONAL_ID:LITERAL:tx1 User:bob * WRITE ALLOW",
+        ]);
+        assert.deepEqual(listed(runs[6]!.out), []);
+      },
+    );
+  });
+
   test("the ACLs outlive a restart; remove --force takes them away", async () => {
     await withLog(
       () => target,
