@@ -27,6 +27,8 @@ export const createAclsHandler = defineHandler({
   apiKey: ApiKey.CreateAcls,
   minVersion: 1,
   maxVersion: 3,
+  // A failure of the store: every ACL with the error, as Kafka's getErrorResponse.
+  errorResponse: (request, errorCode) => allFailed(request.creations.length, errorCode, null),
   async handle(request, ctx) {
     const creations = request.creations;
     if (creations.some(unknownCodeInCreation)) {

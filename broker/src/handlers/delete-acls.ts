@@ -11,7 +11,7 @@ import { invalidDeleteFilter, toFilter, unknownCodeInFilter } from "../security/
 import { defineHandler } from "./handler.js";
 
 /** Every filter answered with one error (Kafka's DeleteAclsRequest.getErrorResponse). */
-function allFailed(count: number, errorCode: number, errorMessage: string): DeleteAclsResponse {
+function allFailed(count: number, errorCode: number, errorMessage: string | null): DeleteAclsResponse {
   const result = createDeleteAclsResponseDeleteAclsFilterResult({ errorCode, errorMessage });
   return createDeleteAclsResponse({ filterResults: Array.from({ length: count }, () => result) });
 }
@@ -39,6 +39,8 @@ export const deleteAclsHandler = defineHandler({
   apiKey: ApiKey.DeleteAcls,
   minVersion: 1,
   maxVersion: 3,
+  // A failure of the store: every filter with the error, as Kafka's getErrorResponse.
+  errorResponse: (request, errorCode) => allFailed(request.filters.length, errorCode, null),
   async handle(request, ctx) {
     const filters = request.filters;
     if (filters.some(unknownCodeInFilter)) {
