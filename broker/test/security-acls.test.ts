@@ -281,6 +281,13 @@ describe("ACLs with kafka-acls.sh and the ACL APIs", { skip, timeout: 600_000 },
           );
           assert.equal(described.errorCode, 0);
           assert.equal(described.errorMessage, "");
+          // A code Kafka does not know (not 0) reads as UNKNOWN and selects nothing.
+          const unknownType = await admin.request(
+            ApiKey.DescribeAcls,
+            2,
+            createDescribeAclsRequest(filter({ resourceTypeFilter: 42, resourceNameFilter: null })),
+          );
+          assert.deepEqual([unknownType.errorCode, unknownType.resources.length], [0, 0]);
           assert.deepEqual(
             described.resources.map((r) => [r.resourceType, r.resourceName, r.patternType, r.acls.length]),
             [[2, "raw-t", 3, 2]],
