@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -31,6 +32,31 @@ import {
   createOffsetFetchRequestOffsetFetchRequestGroup,
   createProduceRequest,
   createProduceRequestPartitionProduceData,
+  createJoinGroupRequest,
+  createSyncGroupRequest,
+  createHeartbeatRequest,
+  createLeaveGroupRequest,
+  createConsumerGroupHeartbeatRequest,
+  createConsumerGroupDescribeRequest,
+  createDeleteGroupsRequest,
+  createOffsetDeleteRequest,
+  createDescribeTopicPartitionsRequest,
+  createCreatePartitionsRequest,
+  createDeleteRecordsRequest,
+  createDescribeProducersRequest,
+  createIncrementalAlterConfigsRequest,
+  createTxnOffsetCommitRequest,
+  createAddPartitionsToTxnRequest,
+  createAddOffsetsToTxnRequest,
+  createEndTxnRequest,
+  createDescribeTransactionsRequest,
+  createListTransactionsRequest,
+  createWriteTxnMarkersRequest,
+  createAlterUserScramCredentialsRequest,
+  createDescribeUserScramCredentialsRequest,
+  createDescribeClientQuotasRequest,
+  createUpdateFeaturesRequest,
+  createListConfigResourcesRequest,
   ZERO_UUID,
 } from "@tskafka/protocol";
 import { REPO_ROOT, skipUnless } from "./harness.js";
@@ -468,6 +494,340 @@ describe("authorization in the handlers, with the raw protocol", { skip, timeout
       const dirs = await alice.request(ApiKey.DescribeLogDirs, 4, createDescribeLogDirsRequest({ topics: null }));
       assert.equal(dirs.errorCode, E.CLUSTER);
       assert.deepEqual(dirs.results, []);
+    });
+  });
+});
+
+/** The error codes of each API to alice, by topic or resource, where a request names several. */
+describe("authorization of the other APIs, with the raw protocol", { skip, timeout: 120_000 }, () => {
+  test("classic and KIP-848 groups, and group describes", async () => {
+    await withLog(async () => {
+      const join = await alice.request(
+        ApiKey.JoinGroup,
+        9,
+        createJoinGroupRequest({
+          groupId: "other-g",
+          sessionTimeoutMs: 10_000,
+          rebalanceTimeoutMs: 10_000,
+          memberId: "",
+          protocolType: "consumer",
+          protocols: [{ name: "range", metadata: Buffer.alloc(0) }],
+        }),
+      );
+      assert.equal(join.errorCode, E.GROUP);
+      const codes = [
+        // v5 without the protocol's type and name: refused before authorization.
+        (await alice.request(ApiKey.SyncGroup, 5, createSyncGroupRequest({ groupId: "other-g", memberId: "m" })))
+          .errorCode,
+        (
+          await alice.request(
+            ApiKey.SyncGroup,
+            5,
+            createSyncGroupRequest({
+              groupId: "other-g",
+              memberId: "m",
+              protocolType: "consumer",
+              protocolName: "range",
+            }),
+          )
+        ).errorCode,
+        (await alice.request(ApiKey.Heartbeat, 4, createHeartbeatRequest({ groupId: "other-g", memberId: "m" })))
+          .errorCode,
+        (
+          await alice.request(
+            ApiKey.LeaveGroup,
+            5,
+            createLeaveGroupRequest({
+              groupId: "other-g",
+              members: [{ memberId: "m", groupInstanceId: null, reason: null }],
+            }),
+          )
+        ).errorCode,
+      ];
+      assert.deepEqual(codes, [23, E.GROUP, E.GROUP, E.GROUP]);
+      const heartbeat = (client: RawClient, groupId: string, topics: string[]) =>
+        client.request(
+          ApiKey.ConsumerGroupHeartbeat,
+          1,
+          createConsumerGroupHeartbeatRequest({
+            groupId,
+            memberId: randomUUID(),
+            memberEpoch: 0,
+            rebalanceTimeoutMs: 10_000,
+            subscribedTopicNames: topics,
+            topicPartitions: [],
+          }),
+        );
+      assert.equal((await heartbeat(alice, "other-cg", [OPEN])).errorCode, E.GROUP);
+      assert.equal((await heartbeat(alice, "app-cg", [OPEN, SECRET])).errorCode, E.TOPIC);
+      // A group of admin's assigned the denied topic: alice may describe the group, not the topic.
+      assert.equal((await untilSettled(() => heartbeat(admin, "app-mixed", [SECRET]))).errorCode, E.NONE);
+      const described = await alice.request(
+        ApiKey.ConsumerGroupDescribe,
+        1,
+        createConsumerGroupDescribeRequest({ groupIds: ["other-g", "app-mixed"], includeAuthorizedOperations: true }),
+      );
+      const byId = new Map(described.groups.map((g) => [g.groupId, g]));
+      assert.equal(byId.get("other-g")?.errorCode, E.GROUP);
+      assert.equal(byId.get("app-mixed")?.errorCode, E.TOPIC);
+      assert.deepEqual(byId.get("app-mixed")?.members, []);
+      const adminView = await admin.request(
+        ApiKey.ConsumerGroupDescribe,
+        1,
+        createConsumerGroupDescribeRequest({ groupIds: ["app-mixed"], includeAuthorizedOperations: true }),
+      );
+      assert.equal(adminView.groups[0]!.errorCode, E.NONE);
+      assert.equal(adminView.groups[0]!.members.length, 1);
+      const deleted = await alice.request(
+        ApiKey.DeleteGroups,
+        2,
+        createDeleteGroupsRequest({ groupsNames: ["other-g"] }),
+      );
+      assert.equal(deleted.results[0]!.errorCode, E.GROUP);
+      const offsetDelete = (groupId: string) =>
+        alice.request(
+          ApiKey.OffsetDelete,
+          0,
+          createOffsetDeleteRequest({ groupId, topics: [{ name: SECRET, partitions: [{ partitionIndex: 0 }] }] }),
+        );
+      assert.equal((await offsetDelete("other-g")).errorCode, E.GROUP);
+      // alice has READ, not DELETE, on app- groups.
+      assert.equal((await offsetDelete("app-g1")).errorCode, E.GROUP);
+    });
+  });
+
+  test("topics: partitions, records, producers and configs", async () => {
+    await withLog(async () => {
+      const all = await alice.request(
+        ApiKey.DescribeTopicPartitions,
+        0,
+        createDescribeTopicPartitionsRequest({ topics: [], responsePartitionLimit: 2000 }),
+      );
+      assert.ok(!all.topics.some((t) => t.name === SECRET));
+      assert.equal(all.topics.find((t) => t.name === OPEN)?.topicAuthorizedOperations, TOPIC_ALL);
+      const named = await alice.request(
+        ApiKey.DescribeTopicPartitions,
+        0,
+        createDescribeTopicPartitionsRequest({
+          topics: [{ name: SECRET }, { name: OPEN }],
+          responsePartitionLimit: 2000,
+        }),
+      );
+      assert.deepEqual(
+        named.topics.map((t) => [t.name, t.errorCode]),
+        [
+          [OPEN, E.NONE],
+          [SECRET, E.TOPIC],
+        ],
+      );
+      const partitions = await alice.request(
+        ApiKey.CreatePartitions,
+        3,
+        createCreatePartitionsRequest({
+          timeoutMs: 10_000,
+          topics: [{ name: SECRET, count: 2, assignments: null }],
+          validateOnly: true,
+        }),
+      );
+      assert.equal(partitions.results[0]!.errorCode, E.TOPIC);
+      const records = await alice.request(
+        ApiKey.DeleteRecords,
+        2,
+        createDeleteRecordsRequest({
+          timeoutMs: 10_000,
+          topics: [{ name: SECRET, partitions: [{ partitionIndex: 0, offset: 0n }] }],
+        }),
+      );
+      assert.equal(records.topics[0]!.partitions[0]!.errorCode, E.TOPIC);
+      const producers = await alice.request(
+        ApiKey.DescribeProducers,
+        0,
+        createDescribeProducersRequest({ topics: [{ name: SECRET, partitionIndexes: [0] }] }),
+      );
+      assert.equal(producers.topics[0]!.partitions[0]!.errorCode, E.TOPIC);
+      const altered = await alice.request(
+        ApiKey.IncrementalAlterConfigs,
+        1,
+        createIncrementalAlterConfigsRequest({
+          resources: [
+            { resourceType: 4, resourceName: "1" },
+            { resourceType: 2, resourceName: SECRET },
+          ].map((r) => ({ ...r, configs: [{ name: "retention.ms", configOperation: 0, value: "100000" }] })),
+          validateOnly: true,
+        }),
+      );
+      const alterCodes = new Map(altered.responses.map((r) => [r.resourceName, r.errorCode]));
+      assert.deepEqual([alterCodes.get("1"), alterCodes.get(SECRET)], [E.CLUSTER, E.TOPIC]);
+      const follower = await alice.request(
+        ApiKey.Fetch,
+        12,
+        createFetchRequest({
+          replicaId: 1,
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          topics: [
+            {
+              topic: OPEN,
+              topicId: ZERO_UUID,
+              partitions: [
+                createFetchRequestFetchPartition({ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }),
+              ],
+            },
+          ],
+        }),
+      );
+      assert.equal(follower.responses[0]!.partitions[0]!.errorCode, E.TOPIC);
+    });
+  });
+
+  test("transactions", async () => {
+    await withLog(async () => {
+      const txnCommit = (transactionalId: string, groupId: string) =>
+        alice.request(
+          ApiKey.TxnOffsetCommit,
+          3,
+          createTxnOffsetCommitRequest({
+            transactionalId,
+            groupId,
+            producerId: 1n,
+            producerEpoch: 0,
+            generationIdOrMemberEpoch: -1,
+            topics: [
+              {
+                name: SECRET,
+                topicId: ZERO_UUID,
+                partitions: [
+                  { partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1, committedMetadata: "" },
+                ],
+              },
+            ],
+          }),
+        );
+      const txnCodes = [
+        await txnCommit("tx-nope", "app-g1"),
+        await txnCommit("tx-ok", "other-g"),
+        await txnCommit("tx-ok", "app-g1"),
+      ].map((r) => r.topics[0]!.partitions[0]!.errorCode);
+      assert.deepEqual(txnCodes, [E.TXN_ID, E.GROUP, E.TOPIC]);
+      const addPartitions = (transactionalId: string) =>
+        alice.request(
+          ApiKey.AddPartitionsToTxn,
+          3,
+          createAddPartitionsToTxnRequest({
+            v3AndBelowTransactionalId: transactionalId,
+            v3AndBelowProducerId: 1n,
+            v3AndBelowProducerEpoch: 0,
+            v3AndBelowTopics: [
+              { name: SECRET, partitions: [0] },
+              { name: OPEN, partitions: [0] },
+            ],
+          }),
+        );
+      const codesOf = (r: Awaited<ReturnType<typeof addPartitions>>) =>
+        new Map(r.resultsByTopicV3AndBelow.map((t) => [t.name, t.resultsByPartition[0]!.partitionErrorCode]));
+      const refused = codesOf(await addPartitions("tx-nope"));
+      assert.deepEqual([refused.get(SECRET), refused.get(OPEN)], [E.TXN_ID, E.TXN_ID]);
+      const topicRefused = codesOf(await addPartitions("tx-ok"));
+      assert.deepEqual([topicRefused.get(SECRET), topicRefused.get(OPEN)], [E.TOPIC, 55]);
+      const offsets = (transactionalId: string, groupId: string) =>
+        alice.request(
+          ApiKey.AddOffsetsToTxn,
+          3,
+          createAddOffsetsToTxnRequest({ transactionalId, producerId: 1n, producerEpoch: 0, groupId }),
+        );
+      assert.equal((await offsets("tx-nope", "app-g1")).errorCode, E.TXN_ID);
+      assert.equal((await offsets("tx-ok", "other-g")).errorCode, E.GROUP);
+      const end = await alice.request(
+        ApiKey.EndTxn,
+        3,
+        createEndTxnRequest({ transactionalId: "tx-nope", producerId: 1n, producerEpoch: 0, committed: true }),
+      );
+      assert.equal(end.errorCode, E.TXN_ID);
+      const described = await alice.request(
+        ApiKey.DescribeTransactions,
+        0,
+        createDescribeTransactionsRequest({ transactionalIds: ["tx-nope"] }),
+      );
+      assert.equal(described.transactionStates[0]!.errorCode, E.TXN_ID);
+      // A transactional id of admin's is listed to admin only.
+      const init = await untilSettled(() =>
+        admin.request(
+          ApiKey.InitProducerId,
+          4,
+          createInitProducerIdRequest({ transactionalId: "tx-admin", transactionTimeoutMs: 10_000 }),
+        ),
+      );
+      assert.equal(init.errorCode, E.NONE);
+      const list = (client: RawClient) =>
+        client.request(ApiKey.ListTransactions, 1, createListTransactionsRequest({ durationFilter: -1n }));
+      assert.ok(!(await list(alice)).transactionStates.some((t) => t.transactionalId === "tx-admin"));
+      assert.ok((await list(admin)).transactionStates.some((t) => t.transactionalId === "tx-admin"));
+      const markers = await alice.request(
+        ApiKey.WriteTxnMarkers,
+        1,
+        createWriteTxnMarkersRequest({
+          markers: [
+            {
+              producerId: 1n,
+              producerEpoch: 0,
+              transactionResult: false,
+              topics: [{ name: OPEN, partitionIndexes: [0] }],
+              coordinatorEpoch: 0,
+              transactionVersion: 0,
+            },
+          ],
+        }),
+      );
+      assert.equal(markers.markers[0]!.topics[0]!.partitions[0]!.errorCode, E.CLUSTER);
+    });
+  });
+
+  test("cluster APIs", async () => {
+    await withLog(async () => {
+      const scram = await alice.request(
+        ApiKey.AlterUserScramCredentials,
+        0,
+        createAlterUserScramCredentialsRequest({ deletions: [{ name: "bob", mechanism: 1 }], upsertions: [] }),
+      );
+      assert.deepEqual(
+        scram.results.map((r) => [r.user, r.errorCode]),
+        [["bob", E.CLUSTER]],
+      );
+      const users = await alice.request(
+        ApiKey.DescribeUserScramCredentials,
+        0,
+        // Named: Kafka 4.4 fails on its own refusal of a request for all users (users null).
+        createDescribeUserScramCredentialsRequest({ users: [{ name: "alice" }] }),
+      );
+      assert.equal(users.errorCode, E.CLUSTER);
+      // Kafka answers each user named, without its name.
+      assert.deepEqual(
+        users.results.map((r) => [r.user, r.errorCode]),
+        [["", E.CLUSTER]],
+      );
+      const quotas = await alice.request(
+        ApiKey.DescribeClientQuotas,
+        1,
+        createDescribeClientQuotasRequest({ components: [], strict: false }),
+      );
+      assert.equal(quotas.errorCode, E.CLUSTER);
+      const features = await alice.request(
+        ApiKey.UpdateFeatures,
+        1,
+        createUpdateFeaturesRequest({
+          timeoutMs: 10_000,
+          featureUpdates: [{ feature: "group.version", maxVersionLevel: 1, allowDowngrade: false, upgradeType: 1 }],
+          validateOnly: true,
+        }),
+      );
+      assert.equal(features.errorCode, E.CLUSTER);
+      const resources = await alice.request(
+        ApiKey.ListConfigResources,
+        1,
+        createListConfigResourcesRequest({ resourceTypes: [] }),
+      );
+      assert.equal(resources.errorCode, E.CLUSTER);
     });
   });
 });

@@ -30,8 +30,9 @@ export const describeUserScramCredentialsHandler = defineHandler({
         errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
         errorMessage: AUTHORIZATION_MESSAGE[ErrorCode.CLUSTER_AUTHORIZATION_FAILED]!,
       };
-      const results = (request.users ?? []).map((u) =>
-        createDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult({ user: u.name, ...refused }),
+      // As Kafka's getErrorResponse: one result per user named, without the name.
+      const results = (request.users ?? []).map(() =>
+        createDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(refused),
       );
       return createDescribeUserScramCredentialsResponse({ ...refused, results });
     }
