@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -60,7 +62,7 @@ import {
   ZERO_UUID,
 } from "@tskafka/protocol";
 import { REPO_ROOT, skipUnless } from "./harness.js";
-import { KAFKA44_REQUIREMENT, haveKafka44 } from "./clients/java/kafka44.js";
+import { KAFKA44_REQUIREMENT, haveKafka44, toolBatch, type ToolRun } from "./clients/java/kafka44.js";
 import { ACL_USERS, rawAs, startAclTarget, type AclTarget } from "./clients/acl-target.js";
 import type { RawClient } from "./clients/raw-client.js";
 import { runOk } from "./clients/run.js";
@@ -72,10 +74,11 @@ import { VENV_PYTHON, haveVenvModules } from "./clients/venv.js";
  * `User:admin` as the super user, as the PLAIN user alice: allowed everything on topics prefixed `authz-`
  * but denied (User:*) `authz-secret`, READ on groups prefixed `app-`, WRITE on the transactional id
  * `tx-ok`. First the answers of each API to alice and admin with the raw protocol (error codes, hidden
- * topics and groups, authorized operations), then confluent-kafka as alice and admin: a producer refused
- * the denied topic, a consumer that can neither fetch nor commit it, a group allowed by prefix that reads
- * and commits, a group it may not use, a transactional producer without WRITE on its id, and a super user
- * that does it all. TSKAFKA_SEC_TARGET=kafka runs the file against Apache Kafka 4.4.0: the expectations are
+ * topics and groups, authorized operations), then Kafka 4.4's tools (the Java client) and confluent-kafka
+ * as alice and admin: a producer refused the denied topic, a consumer that can neither fetch nor commit it,
+ * a group allowed by prefix that reads and commits, a group it may not use, a transactional producer
+ * without WRITE on its id, listings that hide what alice may not describe, and a super user that does it
+ * all. TSKAFKA_SEC_TARGET=kafka runs the file against Apache Kafka 4.4.0: the expectations are
  * Kafka's.
  */
 
@@ -87,6 +90,7 @@ const skip =
 const skipConfluent = skip ?? skipUnless(haveVenvModules("confluent_kafka"), "confluent-kafka (.cache/venv)");
 
 const CONFLUENT = join(REPO_ROOT, "broker", "test", "clients", "confluent_authz.py");
+const work = mkdtempSync(join(tmpdir(), "tskafka-authz-"));
 
 /** Kafka's codes (ResourceType, AclOperation, PatternType, AclPermissionType). */
 const R = { TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5 } as const;
@@ -303,6 +307,7 @@ after(async () => {
   admin?.close();
   alice?.close();
   await target?.cleanup();
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe("authorization in the handlers, with the raw protocol", { skip, timeout: 120_000 }, () => {
@@ -828,6 +833,119 @@ describe("authorization of the other APIs, with the raw protocol", { skip, timeo
         createListConfigResourcesRequest({ resourceTypes: [] }),
       );
       assert.equal(resources.errorCode, E.CLUSTER);
+    });
+  });
+});
+
+/** A client properties file for a PLAIN user. */
+function clientConfig(user: { name: string; password: string }): string {
+  const file = join(work, `${user.name}.properties`);
+  writeFileSync(
+    file,
+    [
+      "security.protocol=SASL_PLAINTEXT",
+      "sasl.mechanism=PLAIN",
+      `sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${user.name}" password="${user.password}";`,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+/** Kafka 4.4's tools as one user, in one JVM: [main class, arguments...] with the bootstrap and config added. */
+function tools(user: { name: string; password: string }, commands: readonly (readonly string[])[]): Promise<ToolRun[]> {
+  const config = clientConfig(user);
+  return toolBatch(
+    commands.map(([main, configFlag, ...args]) => [
+      main!,
+      "--bootstrap-server",
+      target.bootstrap,
+      configFlag!,
+      config,
+      ...args,
+    ]),
+    180_000,
+  );
+}
+
+const CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer";
+const consume = (topic: string, group: string, count: number): string[] => [
+  CONSUMER,
+  "--command-config",
+  "--topic",
+  topic,
+  "--group",
+  group,
+  "--from-beginning",
+  "--max-messages",
+  String(count),
+  "--timeout-ms",
+  "15000",
+];
+
+describe("authorization as Kafka 4.4's tools and Java client see it", { skip, timeout: 300_000 }, () => {
+  test("alice: refused topic, group and transactional id; listings hide what she may not describe", async () => {
+    await withLog(async () => {
+      const [producer, secret, open, otherGroup, describeGroup, txn, topics, groups] = await tools(ACL_USERS.alice, [
+        ["org.apache.kafka.tools.VerifiableProducer", "--producer.config", "--topic", SECRET, "--max-messages", "1"],
+        consume(SECRET, "app-java", 1),
+        consume(OPEN, "app-java", 2),
+        consume(OPEN, "java-readers", 1),
+        [
+          "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+          "--command-config",
+          "--describe",
+          "--group",
+          "other-g",
+        ],
+        [
+          "org.apache.kafka.tools.ProducerPerformance",
+          "--command-config",
+          "--topic",
+          OPEN,
+          "--num-records",
+          "1",
+          "--record-size",
+          "10",
+          "--throughput",
+          "-1",
+          "--transactional-id",
+          "tx-nope",
+        ],
+        ["org.apache.kafka.tools.TopicCommand", "--command-config", "--list"],
+        ["org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "--command-config", "--list"],
+      ]);
+      assert.match(producer!.out, /TopicAuthorizationException/, producer!.out);
+      // The console consumer reports nothing but the count: both topics hold records, only one is read.
+      assert.match(secret!.out, /Processed a total of 0 messages/, secret!.out);
+      assert.match(open!.out, /Processed a total of 2 messages/, open!.out);
+      assert.match(otherGroup!.out, /Processed a total of 0 messages/, otherGroup!.out);
+      assert.match(describeGroup!.out, /GroupAuthorizationException/, describeGroup!.out);
+      assert.match(txn!.out, /TransactionalIdAuthorizationException/, txn!.out);
+      const listedTopics = topics!.out.split("\n").map((l) => l.trim());
+      assert.ok(listedTopics.includes(OPEN) && !listedTopics.includes(SECRET), topics!.out);
+      const listedGroups = groups!.out
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "");
+      assert.ok(listedGroups.includes("app-java") && !listedGroups.includes("other-g"), groups!.out);
+    });
+  });
+
+  test("admin, a super user, reads the denied topic and lists everything", async () => {
+    await withLog(async () => {
+      const [secret, topics] = await tools(ACL_USERS.admin, [
+        consume(SECRET, "admin-java", 1),
+        ["org.apache.kafka.tools.TopicCommand", "--command-config", "--list"],
+      ]);
+      assert.match(secret!.out, /Processed a total of 1 messages/, secret!.out);
+      assert.ok(
+        topics!.out
+          .split("\n")
+          .map((l) => l.trim())
+          .includes(SECRET),
+        topics!.out,
+      );
     });
   });
 });
