@@ -5,6 +5,8 @@ import type { RequestContext } from "./handler.js";
 /**
  * What handlers ask the authorizer, as Kafka's AuthHelper asks it: one resource, the cluster, or many
  * names of one type at once. Without an authorizer every answer is yes and nothing is looked up.
+ * `logIfDenied` false keeps a denial out of the audit log where Kafka does (a check with a fallback, a
+ * filter over resources the client did not name).
  */
 
 /** Whether the session may do `operation` on the named resource. */
@@ -13,14 +15,15 @@ export function allowed(
   operation: AclOperationCode,
   resourceType: ResourceTypeCode,
   name: string,
+  logIfDenied = true,
 ): boolean {
   const authorizer = ctx.services.authorizer;
-  return !authorizer.enabled || authorizer.authorize(ctx.session, operation, resourceType, name);
+  return !authorizer.enabled || authorizer.authorize(ctx.session, operation, resourceType, name, logIfDenied);
 }
 
 /** Whether the session may do `operation` on the cluster. */
-export function clusterAllowed(ctx: RequestContext, operation: AclOperationCode): boolean {
-  return allowed(ctx, operation, ResourceType.CLUSTER, CLUSTER_RESOURCE);
+export function clusterAllowed(ctx: RequestContext, operation: AclOperationCode, logIfDenied = true): boolean {
+  return allowed(ctx, operation, ResourceType.CLUSTER, CLUSTER_RESOURCE, logIfDenied);
 }
 
 const ALWAYS = (): boolean => true;
@@ -33,13 +36,15 @@ export function allowedNames(
   ctx: RequestContext,
   operation: AclOperationCode,
   resourceType: ResourceTypeCode = ResourceType.TOPIC,
+  logIfDenied = true,
 ): (name: string) => boolean {
   const authorizer = ctx.services.authorizer;
   if (!authorizer.enabled) return ALWAYS;
   const seen = new Map<string, boolean>();
   return (name) => {
     let ok = seen.get(name);
-    if (ok === undefined) seen.set(name, (ok = authorizer.authorize(ctx.session, operation, resourceType, name)));
+    if (ok === undefined)
+      seen.set(name, (ok = authorizer.authorize(ctx.session, operation, resourceType, name, logIfDenied)));
     return ok;
   };
 }

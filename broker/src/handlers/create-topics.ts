@@ -11,7 +11,7 @@ import { describeTopicConfigs, invalidTopicConfigs } from "../cluster/config-cat
 import { MAX_PARTITIONS, collidingTopic, invalidAssignment, invalidTopicName } from "../cluster/topic-rules.js";
 import { newTopicId } from "../cluster/topics.js";
 import { ErrorCode } from "../errors.js";
-import { AclOperation } from "../security/acl.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
 import { allowedNames, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
@@ -102,8 +102,10 @@ export const createTopicsHandler = defineHandler({
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const results: CreateTopicsResponseCreatableTopicResult[] = [];
-    const creatable = clusterAllowed(ctx, AclOperation.CREATE) ? () => true : allowedNames(ctx, AclOperation.CREATE);
-    const describable = allowedNames(ctx, AclOperation.DESCRIBE_CONFIGS);
+    const creatable = clusterAllowed(ctx, AclOperation.CREATE, false)
+      ? () => true
+      : allowedNames(ctx, AclOperation.CREATE);
+    const describable = allowedNames(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, false);
     for (const t of request.topics) {
       const result = createCreateTopicsResponseCreatableTopicResult({ name: t.name });
       results.push(result);

@@ -26,7 +26,7 @@ export const deleteTopicsHandler = defineHandler({
     const wanted: { name: string | null; topicId: string }[] =
       ctx.apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const responses: DeleteTopicsResponseDeletableTopicResult[] = [];
-    const all = clusterAllowed(ctx, AclOperation.DELETE);
+    const all = clusterAllowed(ctx, AclOperation.DELETE, false);
     const describable = all ? () => true : allowedNames(ctx, AclOperation.DESCRIBE);
     const deletable = all ? () => true : allowedNames(ctx, AclOperation.DELETE);
     const refuse = (out: DeleteTopicsResponseDeletableTopicResult): void => {

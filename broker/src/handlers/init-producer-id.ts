@@ -55,7 +55,7 @@ function authorizationError(ctx: RequestContext, transactionalId: string | null)
   }
   const authorizer = ctx.services.authorizer;
   const idempotent =
-    clusterAllowed(ctx, AclOperation.IDEMPOTENT_WRITE) ||
+    clusterAllowed(ctx, AclOperation.IDEMPOTENT_WRITE, false) ||
     authorizer.authorizeByResourceType(ctx.session, AclOperation.WRITE, ResourceType.TOPIC);
   return idempotent ? ErrorCode.NONE : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
 }

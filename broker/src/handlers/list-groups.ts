@@ -15,9 +15,9 @@ export const listGroupsHandler = defineHandler({
     const v = ctx.apiVersion;
     const states = new Set((v >= 4 ? request.statesFilter : []).map((s) => s.toLowerCase()));
     const types = new Set((v >= 5 ? request.typesFilter : []).map((s) => s.toLowerCase()));
-    const describable = clusterAllowed(ctx, AclOperation.DESCRIBE)
+    const describable = clusterAllowed(ctx, AclOperation.DESCRIBE, false)
       ? () => true
-      : allowedNames(ctx, AclOperation.DESCRIBE, ResourceType.GROUP);
+      : allowedNames(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, false);
     const groups = ctx.services.groups
       .list()
       .filter((g) => describable(g.groupId))

@@ -44,7 +44,7 @@ export const metadataHandler = defineHandler({
       : byIds
         ? asked.filter((t, i) => t.topicId !== ZERO_UUID && asked.findIndex((o) => o.topicId === t.topicId) === i)
         : asked;
-    const describable = allowedNames(ctx, AclOperation.DESCRIBE);
+    const describable = allowedNames(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, !all);
     const withOperations = ctx.apiVersion >= 8 && request.includeTopicAuthorizedOperations;
     for (const want of names) {
       const byId = want.topicId !== ZERO_UUID;
@@ -133,7 +133,9 @@ function refused(version: number, name: string | null, topicId: string): Metadat
 
 /** Auto-creation, as Kafka allows it: CREATE on the cluster, or on the topic. */
 function mayCreate(ctx: RequestContext, topic: string): boolean {
-  return clusterAllowed(ctx, AclOperation.CREATE) || allowed(ctx, AclOperation.CREATE, ResourceType.TOPIC, topic);
+  return (
+    clusterAllowed(ctx, AclOperation.CREATE, false) || allowed(ctx, AclOperation.CREATE, ResourceType.TOPIC, topic)
+  );
 }
 
 function topicOperations(ctx: RequestContext, topic: string): number {

@@ -27,7 +27,7 @@ export const writeTxnMarkersHandler = defineHandler({
   maxVersion: 2,
   errorResponse: everyPartition,
   async handle(request, ctx) {
-    if (!clusterAllowed(ctx, AclOperation.ALTER) && !clusterAllowed(ctx, AclOperation.CLUSTER_ACTION))
+    if (!clusterAllowed(ctx, AclOperation.ALTER, false) && !clusterAllowed(ctx, AclOperation.CLUSTER_ACTION))
       return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const markers = await Promise.all(
       request.markers.map(async (m) => {
