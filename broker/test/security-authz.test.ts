@@ -601,6 +601,42 @@ describe("authorization of the other APIs, with the raw protocol", { skip, timeo
     });
   });
 
+  test("a KIP-848 regular expression subscribes alice only to the topics she may describe", async () => {
+    await withLog(async () => {
+      const memberId = randomUUID();
+      let memberEpoch = 0;
+      let owned: { topicId: string; partitions: number[] }[] = [];
+      const deadline = Date.now() + 20_000;
+      while (owned.length === 0 && Date.now() < deadline) {
+        const r = await alice.request(
+          ApiKey.ConsumerGroupHeartbeat,
+          1,
+          createConsumerGroupHeartbeatRequest({
+            groupId: "app-regex",
+            memberId,
+            memberEpoch,
+            rebalanceTimeoutMs: 10_000,
+            subscribedTopicNames: null,
+            subscribedTopicRegex: "authz-.*",
+            topicPartitions: owned,
+          }),
+        );
+        assert.equal(r.errorCode, E.NONE, String(r.errorMessage));
+        memberEpoch = r.memberEpoch;
+        if (r.assignment !== null) owned = r.assignment.topicPartitions;
+        if (owned.length === 0) await new Promise((res) => setTimeout(res, 300));
+      }
+      const all = await admin.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }));
+      const names = owned.map((t) => all.topics.find((m) => m.topicId === t.topicId)?.name).sort();
+      assert.deepEqual(names, [OPEN]);
+      await alice.request(
+        ApiKey.ConsumerGroupHeartbeat,
+        1,
+        createConsumerGroupHeartbeatRequest({ groupId: "app-regex", memberId, memberEpoch: -1 }),
+      );
+    });
+  });
+
   test("topics: partitions, records, producers and configs", async () => {
     await withLog(async () => {
       const all = await alice.request(

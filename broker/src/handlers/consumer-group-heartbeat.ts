@@ -10,7 +10,7 @@ import { defineHandler, type RequestContext } from "./handler.js";
  * ConsumerGroupHeartbeat v0-1 (KIP-848): join, stay, reconcile towards the target assignment, leave.
  * v1 adds regular expression subscriptions and requires the client to choose its member id (KIP-1082).
  * As Kafka 4.4: READ on the group (GROUP_AUTHORIZATION_FAILED), then DESCRIBE on every topic subscribed
- * by name (TOPIC_AUTHORIZATION_FAILED).
+ * by name (TOPIC_AUTHORIZATION_FAILED); an expression subscribes only to the topics it may describe.
  */
 export const consumerGroupHeartbeatHandler = defineHandler({
   apiKey: ApiKey.ConsumerGroupHeartbeat,
@@ -25,7 +25,9 @@ export const consumerGroupHeartbeatHandler = defineHandler({
     }
     const refused = authorizationError(ctx, request.groupId, request.subscribedTopicNames);
     if (refused !== ErrorCode.NONE) return createConsumerGroupHeartbeatResponse({ errorCode: refused });
-    const r = ctx.services.groups.consumerHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote));
+    // Expression matches are filtered by DESCRIBE too, with this heartbeat's principal.
+    const describable = ctx.services.authorizer.enabled ? allowedNames(ctx, AclOperation.DESCRIBE) : undefined;
+    const r = ctx.services.groups.consumerHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote), describable);
     return createConsumerGroupHeartbeatResponse({
       errorCode: r.errorCode,
       errorMessage: r.errorMessage,
