@@ -407,6 +407,30 @@ describe("authorization in the handlers, with the raw protocol", { skip, timeout
       assert.equal(offsets.get(SECRET)?.errorCode, E.TOPIC);
       assert.equal(offsets.get(OPEN)?.committedOffset, 1n);
       assert.equal(other!.errorCode, E.GROUP);
+      // v1 has no group error: Kafka puts it on each partition asked for.
+      const v1 = await alice.request(
+        ApiKey.OffsetFetch,
+        1,
+        createOffsetFetchRequest({
+          groupId: "other-g",
+          topics: [{ name: OPEN, partitionIndexes: [0] }],
+        }),
+      );
+      const v3 = await alice.request(
+        ApiKey.OffsetFetch,
+        3,
+        createOffsetFetchRequest({
+          groupId: "other-g",
+          topics: [{ name: OPEN, partitionIndexes: [0] }],
+        }),
+      );
+      assert.deepEqual(
+        v1.topics.map((t) => [t.name, t.partitions.map((p) => [p.errorCode, p.committedOffset])]),
+        [[OPEN, [[E.GROUP, -1n]]]],
+      );
+      // v2-7 carry it at the top, without topics.
+      assert.equal(v3.errorCode, E.GROUP);
+      assert.deepEqual(v3.topics, []);
       const groups = await alice.request(
         ApiKey.FindCoordinator,
         4,

@@ -67,8 +67,11 @@ function fetchGroup(
   member: { memberId: string | null; memberEpoch: number } | null,
   requireStable: boolean,
 ): FetchedOffsets {
-  if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId))
-    return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+  if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
+    // v0-1 have no group error: Kafka answers every partition asked for with it (the caller copies it).
+    const topics = ctx.apiVersion >= 2 ? [] : (asked ?? []).map((t) => withError(t.name, t.partitionIndexes, 0));
+    return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics };
+  }
   const r = ctx.services.groups.fetchOffsets(groupId, asked, member, requireStable);
   if (!ctx.services.authorizer.enabled || r.errorCode !== ErrorCode.NONE) return r;
   const describable = allowedNames(ctx, AclOperation.DESCRIBE);
@@ -79,14 +82,26 @@ function fetchGroup(
       ? t
       : {
           ...t,
-          partitions: t.partitions.map((p) => ({
-            partitionIndex: p.partitionIndex,
-            committedOffset: -1n,
-            committedLeaderEpoch: -1,
-            metadata: "",
-            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
-          })),
+          ...withError(
+            t.name,
+            t.partitions.map((p) => p.partitionIndex),
+            ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          ),
         },
   );
   return { ...r, topics };
+}
+
+/** A topic's partitions answered with an error and no offset. */
+function withError(name: string, partitionIndexes: readonly number[], errorCode: number) {
+  return {
+    name,
+    partitions: partitionIndexes.map((partitionIndex) => ({
+      partitionIndex,
+      committedOffset: -1n,
+      committedLeaderEpoch: -1,
+      metadata: "",
+      errorCode,
+    })),
+  };
 }
