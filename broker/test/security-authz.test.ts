@@ -94,7 +94,7 @@ const work = mkdtempSync(join(tmpdir(), "tskafka-authz-"));
 
 /** Kafka's codes (ResourceType, AclOperation, PatternType, AclPermissionType). */
 const R = { TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5 } as const;
-const Op = { ALL: 2, READ: 3, WRITE: 4, DESCRIBE: 8 } as const;
+const Op = { ALL: 2, READ: 3, WRITE: 4, CREATE: 5, DESCRIBE: 8 } as const;
 const LITERAL = 3;
 const PREFIXED = 4;
 const DENY = 2;
@@ -139,6 +139,15 @@ const ACLS = [
     patternType: LITERAL,
     principal: "User:alice",
     operation: Op.WRITE,
+    permission: ALLOW,
+  },
+  // Topics alice may create but not describe the configs of.
+  {
+    resourceType: R.TOPIC,
+    resourceName: "mk-",
+    patternType: PREFIXED,
+    principal: "User:alice",
+    operation: Op.CREATE,
     permission: ALLOW,
   },
 ];
@@ -332,6 +341,25 @@ describe("authorization in the handlers, with the raw protocol", { skip, timeout
       assert.equal(byName.get("zz-new")?.errorCode, E.TOPIC);
       assert.equal(byName.get(OPEN)?.errorCode, E.NONE);
       assert.equal(byName.get(OPEN)?.topicAuthorizedOperations, TOPIC_ALL);
+      // By id: the id is no secret, the name is.
+      const secretId = (await admin.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }))).topics.find(
+        (t) => t.name === SECRET,
+      )!.topicId;
+      const byId = await alice.request(
+        ApiKey.Metadata,
+        12,
+        createMetadataRequest({
+          topics: [createMetadataRequestMetadataRequestTopic({ topicId: secretId, name: null })],
+        }),
+      );
+      assert.deepEqual(
+        byId.topics.map((t) => [t.name, t.topicId, t.errorCode]),
+        [[null, secretId, E.TOPIC]],
+      );
+      // v8-10 may ask for the cluster's operations: none without DESCRIBE on it.
+      const clusterOps = createMetadataRequest({ topics: [], includeClusterAuthorizedOperations: true });
+      assert.equal((await alice.request(ApiKey.Metadata, 10, clusterOps)).clusterAuthorizedOperations, 0);
+      assert.equal((await admin.request(ApiKey.Metadata, 10, clusterOps)).clusterAuthorizedOperations, CLUSTER_ALL);
       // The super user sees everything.
       const adminAll = await admin.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }));
       assert.ok(adminAll.topics.some((t) => t.name === SECRET));
@@ -495,6 +523,21 @@ describe("authorization in the handlers, with the raw protocol", { skip, timeout
         }),
       );
       assert.equal(create.topics[0]!.errorCode, E.TOPIC);
+      // CREATE without DESCRIBE_CONFIGS: created, its configs, count and factor not shown.
+      const hidden = await alice.request(
+        ApiKey.CreateTopics,
+        7,
+        createCreateTopicsRequest({
+          timeoutMs: 10_000,
+          validateOnly: true,
+          topics: [createCreateTopicsRequestCreatableTopic({ name: "mk-1", numPartitions: 2, replicationFactor: 1 })],
+        }),
+      );
+      const mk = hidden.topics[0]!;
+      assert.deepEqual(
+        [mk.errorCode, mk.topicConfigErrorCode, mk.numPartitions, mk.replicationFactor, mk.configs],
+        [E.NONE, E.TOPIC, -1, -1, []],
+      );
       const del = await alice.request(
         ApiKey.DeleteTopics,
         6,
@@ -504,6 +547,22 @@ describe("authorization in the handlers, with the raw protocol", { skip, timeout
         }),
       );
       assert.equal(del.responses[0]!.errorCode, E.TOPIC);
+      const secretId = (await admin.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }))).topics.find(
+        (t) => t.name === SECRET,
+      )!.topicId;
+      const delById = await alice.request(
+        ApiKey.DeleteTopics,
+        6,
+        createDeleteTopicsRequest({
+          timeoutMs: 10_000,
+          topics: [createDeleteTopicsRequestDeleteTopicState({ name: null, topicId: secretId })],
+        }),
+      );
+      // Named by id, a topic alice may not describe keeps its name to itself.
+      assert.deepEqual(
+        delById.responses.map((r) => [r.name, r.topicId, r.errorCode]),
+        [[null, secretId, E.TOPIC]],
+      );
       const configs = await alice.request(
         ApiKey.DescribeConfigs,
         4,
