@@ -17,14 +17,15 @@ export const consumerGroupHeartbeatHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   handle(request, ctx) {
+    // Authorization comes first, as Kafka's KafkaApis checks it before its coordinator checks the request.
+    const refused = authorizationError(ctx, request.groupId, request.subscribedTopicNames);
+    if (refused !== ErrorCode.NONE) return createConsumerGroupHeartbeatResponse({ errorCode: refused });
     if (ctx.apiVersion >= 1 && request.memberId === "") {
       return createConsumerGroupHeartbeatResponse({
         errorCode: ErrorCode.INVALID_REQUEST,
         errorMessage: "MemberId can't be empty.",
       });
     }
-    const refused = authorizationError(ctx, request.groupId, request.subscribedTopicNames);
-    if (refused !== ErrorCode.NONE) return createConsumerGroupHeartbeatResponse({ errorCode: refused });
     // Expression matches are filtered by DESCRIBE too, with this heartbeat's principal.
     const describable = ctx.services.authorizer.enabled ? allowedNames(ctx, AclOperation.DESCRIBE) : undefined;
     const r = ctx.services.groups.consumerHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote), describable);
