@@ -36,6 +36,7 @@ import type { Services } from "./services.js";
 import { ALLOW_ALL, type Authorizer } from "./security/authorizer.js";
 import { ClientQuotas } from "./quota/client-quotas.js";
 import { ConnectionQuotas } from "./quota/connection-quotas.js";
+import { StandardAuthorizer } from "./security/standard-authorizer.js";
 import { TransactionCoordinator } from "./txn/coordinator.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
@@ -82,11 +83,11 @@ export class Broker implements Services {
   readonly groups: GroupCoordinator;
   /** The transaction coordinator: transactional ids, their transactions and markers (`__transaction_state`). */
   readonly transactions: TransactionCoordinator;
-  /** Allows everything until an authorizer is configured (`authorizer.class.name`). */
-  readonly authorizer: Authorizer = ALLOW_ALL;
   /** Client quotas (produce, fetch, request) and connection limits, following the cluster's quotas. */
   readonly quotas: ClientQuotas;
   private readonly connectionQuotas: ConnectionQuotas;
+  /** Kafka's StandardAuthorizer over the cluster's ACLs when `authorizer.class.name` names it; else allows everything. */
+  readonly authorizer: Authorizer;
 
   /** The config in force: server.properties and flags with the dynamic broker configs over them. */
   private effectiveConfig: BrokerConfig;
@@ -102,6 +103,15 @@ export class Broker implements Services {
     this.effectiveConfig = config;
     this.listeners = buildListeners(config, metadata);
     this.handlers = new Map(HANDLERS.map((h) => [h.apiKey, h as Handler]));
+    const p = config.props;
+    this.authorizer =
+      p["authorizer.class.name"] === ""
+        ? ALLOW_ALL
+        : new StandardAuthorizer(metadata, {
+            superUsers: p["super.users"],
+            allowIfNoAcl: p["allow.everyone.if.no.acl.found"],
+            log,
+          });
     this.producerIds = new ProducerIds(metadata);
     this.topics = new TopicAdmin(metadata, logs, this);
     this.partitions = new PartitionLogs(metadata, logs);

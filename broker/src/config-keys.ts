@@ -1,6 +1,7 @@
 import { bool, choice, double, int, list, long, string, type KeyDef, type ValueOf } from "./config-def.js";
 import { listenerList } from "./config-listeners.js";
 import { QUOTA_KEYS } from "./config-quota-keys.js";
+import { AUTHORIZER_KEYS } from "./config-authorizer-keys.js";
 import { LISTENER_KEYS, SECURITY_KEYS } from "./config-security-keys.js";
 
 /**
@@ -108,6 +109,7 @@ export const BROKER_KEYS = {
     internal: true,
   }),
   ...QUOTA_KEYS,
+  ...AUTHORIZER_KEYS,
   "socket.request.max.bytes": int({
     default: "104857600",
     min: 1,

@@ -225,6 +225,35 @@ const CONTRACT: Record<string, (m: ClusterMetadata) => Promise<void>> = {
     assert.deepEqual(byEntity(), { [JSON.stringify(alice)]: { consumer_byte_rate: 4096 } });
     assert.equal(events.length, 3);
   },
+  "ACLs: created once, listed in creation order, deleted per filter, events with what changed": async (m) => {
+    const events = record(m, "acls");
+    const acl = (resourceName: string, principal: string, operation: 3 | 4, patternType: 3 | 4 = 3) =>
+      ({ resourceType: 2, resourceName, patternType, principal, host: "*", operation, permission: 3 }) as const;
+    const read = acl("orders", "User:alice", 3);
+    const write = acl("orders", "User:bob", 4);
+    const prefixed = acl("pay-", "User:alice", 3, 4);
+    await m.createAcls([read, write, prefixed]);
+    await m.createAcls([read]);
+    assert.deepEqual(m.acls(), [read, write, prefixed]);
+    const anyTopic = { resourceType: 2, resourceName: null, patternType: 1, host: null, permission: 1 } as const;
+    const gone = await m.deleteAcls([
+      { ...anyTopic, principal: "User:alice", operation: 1 },
+      { ...anyTopic, principal: null, operation: 3 },
+    ]);
+    assert.deepEqual(gone, [
+      [read, prefixed],
+      [read, prefixed],
+    ]);
+    assert.deepEqual(m.acls(), [write]);
+    assert.deepEqual(await m.deleteAcls([{ ...anyTopic, principal: "User:nobody", operation: 1 }]), [[]]);
+    assert.deepEqual(
+      events.map((e) => [e.added.length, e.removed.length]),
+      [
+        [3, 0],
+        [0, 2],
+      ],
+    );
+  },
   "registration and controller: one broker per node id, elected, gone when unregistered": async (m) => {
     const brokers = record(m, "broker");
     const reg = await m.registerBroker(

@@ -22,6 +22,7 @@ import {
 } from "../src/config-keys.js";
 import { KNOWN_KEYS, brokerLogDefaults, buildConfig, withDynamicConfigs, type BrokerConfig } from "../src/config.js";
 import type { RequestContext } from "../src/handlers/handler.js";
+import { ALLOW_ALL } from "../src/security/authorizer.js";
 import type { Services } from "../src/services.js";
 import { describeConfigsHandler } from "../src/handlers/describe-configs.js";
 import { DEFAULT_LOG_CONFIG, LOG_CONFIG_NAMES } from "../src/log/config.js";
@@ -84,7 +85,8 @@ function configWithEveryKey(): BrokerConfig {
 
 /** DescribeConfigs v4 through the handler, as the connection calls it. */
 async function describeThroughHandler(config: BrokerConfig, resourceType: number, resourceName: string) {
-  const services = { config, metadata: { topic: () => ({ name: resourceName, configs: {} }) } } as unknown as Services;
+  const metadata = { topic: () => ({ name: resourceName, configs: {} }) };
+  const services = { config, metadata, authorizer: ALLOW_ALL } as unknown as Services;
   const header = createRequestHeader({ requestApiKey: ApiKey.DescribeConfigs, requestApiVersion: 4 });
   const ctx = { services, header, apiVersion: 4, clientId: null, remote: "test", closed: new Promise<void>(() => {}) };
   const request = createDescribeConfigsRequest({

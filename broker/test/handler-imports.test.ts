@@ -6,12 +6,12 @@ import { REPO_ROOT } from "./harness.js";
 
 /**
  * Handlers are written against the services (broker/src/services.ts), not the Broker class, and share
- * rules through the modules that own them, not through each other. The registry (index.ts) is the one
- * file that imports handlers.
+ * rules through the modules that own them (authz.ts: the authorization checks), not through each other.
+ * The registry (index.ts) is the one file that imports handlers.
  */
 
 const DIR = join(REPO_ROOT, "broker", "src", "handlers");
-const ALLOWED_LOCAL = new Set(["./handler.js"]);
+const ALLOWED_LOCAL = new Set(["./handler.js", "./authz.js"]);
 
 function importsOf(text: string): string[] {
   return [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gms)].map((m) => m[1]!);

@@ -16,6 +16,7 @@ import type { Handler, RequestContext } from "../src/handlers/handler.js";
 import { HANDLERS } from "../src/handlers/index.js";
 import { logConfig } from "../src/log/config.js";
 import { PartitionLog } from "../src/log/partition-log.js";
+import { ALLOW_ALL } from "../src/security/authorizer.js";
 import type { Services } from "../src/services.js";
 import type { TxnMarker } from "../src/txn/marker.js";
 import { batchOf } from "./log-fixtures.js";
@@ -54,7 +55,8 @@ function servicesFor(log: PartitionLog): Services {
     topicById: (id: string) => (id === INFO.id ? INFO : undefined),
   };
   const logger = { enabled: () => false, debug: () => undefined };
-  return { partitions, metadata, fetchWaiters: new FetchWaiters(), log: logger } as unknown as Services;
+  const fetchWaiters = new FetchWaiters();
+  return { partitions, metadata, fetchWaiters, log: logger, authorizer: ALLOW_ALL } as unknown as Services;
 }
 
 async function call<K extends keyof ApiRequests & keyof ApiResponses>(

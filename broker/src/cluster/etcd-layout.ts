@@ -18,6 +18,8 @@ import type { BrokerInfo, ControllerInfo, DynamicScope, FinalizedFeatures, Parti
  *   features                 {epoch, levels}
  *   scram/<user>             {<mechanism>: {salt, storedKey, serverKey, iterations}}
  *   quotas/<entity>          {entity, values}: one client quota entity (user, client-id, ip) and its values
+ *   acls/<type>/<pattern>/<name>  [binding, ...]: the ACLs of one resource pattern (Kafka's codes), in the
+ *                            order they were created
  *
  * Names are URI-encoded in keys. Values are JSON (text), small and written whole.
  */
@@ -35,6 +37,7 @@ const BROKERS = "brokers/";
 const CONFIGS = "configs/";
 const SCRAM = "scram/";
 const QUOTAS = "quotas/";
+const ACLS = "acls/";
 
 export const topicKey = (name: string): string => TOPICS + encodeURIComponent(name);
 export const partitionsKey = (name: string): string => PARTITIONS + encodeURIComponent(name);
@@ -42,12 +45,15 @@ export const brokerKey = (nodeId: number): string => BROKERS + String(nodeId);
 export const scramKey = (user: string): string => SCRAM + encodeURIComponent(user);
 /** `entity` is the entity's one text (client-quotas-file.ts `entityKey`). */
 export const quotaKey = (entity: string): string => QUOTAS + encodeURIComponent(entity);
+/** The key of the ACLs of one resource pattern. */
+export const aclKey = (b: { resourceType: number; patternType: number; resourceName: string }): string =>
+  `${ACLS}${b.resourceType}/${b.patternType}/${encodeURIComponent(b.resourceName)}`;
 export const configsKey = (scope: DynamicScope): string =>
   CONFIGS + (scope.kind === "default" ? "default" : String(scope.nodeId));
 
 /** What a key (relative to the prefix) holds. */
 export type ParsedKey =
-  | { readonly kind: "topic" | "partitions" | "scram" | "quota"; readonly name: string }
+  | { readonly kind: "topic" | "partitions" | "scram" | "quota" | "acl"; readonly name: string }
   | { readonly kind: "broker"; readonly nodeId: number }
   | { readonly kind: "configs"; readonly scope: DynamicScope }
   | { readonly kind: "controller" | "producerIds" | "features" | "clusterId" | "other" };
@@ -56,6 +62,7 @@ export function parseKey(key: string): ParsedKey {
   if (key.startsWith(TOPICS)) return { kind: "topic", name: decodeURIComponent(key.slice(TOPICS.length)) };
   if (key.startsWith(PARTITIONS)) return { kind: "partitions", name: decodeURIComponent(key.slice(PARTITIONS.length)) };
   if (key.startsWith(SCRAM)) return { kind: "scram", name: decodeURIComponent(key.slice(SCRAM.length)) };
+  if (key.startsWith(ACLS)) return { kind: "acl", name: key.slice(ACLS.length) };
   if (key.startsWith(QUOTAS)) return { kind: "quota", name: decodeURIComponent(key.slice(QUOTAS.length)) };
   if (key.startsWith(BROKERS)) return { kind: "broker", nodeId: Number(key.slice(BROKERS.length)) };
   if (key.startsWith(CONFIGS)) {

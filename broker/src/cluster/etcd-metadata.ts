@@ -22,6 +22,7 @@ import {
   type Watcher,
 } from "etcd3";
 import { ErrorCode } from "../errors.js";
+import { filterMatches, sameBinding, type AclBinding, type AclBindingFilter } from "../security/acl.js";
 import type { ScramCredential } from "../security/sasl-mechanism.js";
 import {
   CLUSTER_ID,
@@ -44,6 +45,7 @@ import {
   encodeScram,
   encodeTopic,
   parseKey,
+  aclKey,
   partitionsKey,
   quotaKey,
   scramKey,
@@ -168,6 +170,8 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   private readonly configs = new Map<string, VersionedConfigs>();
   private features: FinalizedFeatures = DEFAULT_FEATURES;
   private readonly scram = new Map<string, Map<ScramCredential["mechanism"], ScramCredential>>();
+  /** ACLs by resource pattern key (etcd-layout.ts `aclKey`, without the prefix), with the key's create revision. */
+  private readonly aclsByKey = new Map<string, { readonly create: number; readonly bindings: readonly AclBinding[] }>();
   /** Client quotas by entity text (client-quotas-file.ts `entityKey`). */
   private readonly quotas = new Map<string, ClientQuotaEntry>();
   /** The mod revision of producer-ids after each block this instance reserved, by the block's first id. */
@@ -338,16 +342,21 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     const events: MetadataEvent[] = [];
     const users: string[] = [];
     let quotasChanged = false;
+    const aclsAdded: AclBinding[] = [];
+    const aclsRemoved: AclBinding[] = [];
     for (const [key, entry] of changes) {
       if (entry === undefined) this.kv.delete(key);
       else this.kv.set(key, entry);
       const e = this.applyKey(key, entry);
       if (e === "scram") users.push(parseKeyName(key));
       else if (e === "quota") quotasChanged = true;
+      else if (e === "acl") this.applyAcls(key, entry, aclsAdded, aclsRemoved);
       else if (e !== undefined) events.push(e);
     }
     if (users.length > 0) events.push({ kind: "scramCredentials", users });
     if (quotasChanged) events.push({ kind: "clientQuotas" });
+    if (aclsAdded.length + aclsRemoved.length > 0)
+      events.push({ kind: "acls", added: aclsAdded, removed: aclsRemoved });
     this.applied = Math.max(this.applied, revision);
     if (announce) for (const e of events) this.emit(e);
     for (let i = this.waiters.length - 1; i >= 0; i--) {
@@ -362,7 +371,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   }
 
   /** Updates the typed view from one key; answers the event to announce ("scram", "quota": one per revision). */
-  private applyKey(key: string, entry: Entry | undefined): MetadataEvent | "scram" | "quota" | undefined {
+  private applyKey(key: string, entry: Entry | undefined): MetadataEvent | "scram" | "quota" | "acl" | undefined {
     const k = parseKey(key);
     switch (k.kind) {
       case "topic": {
@@ -411,9 +420,22 @@ export class EtcdClusterMetadata implements ClusterMetadata {
         if (entry === undefined) this.quotas.delete(k.name);
         else this.quotas.set(k.name, JSON.parse(entry.value) as ClientQuotaEntry);
         return "quota";
+      case "acl":
+        return "acl";
       default:
         return undefined;
     }
+  }
+
+  /** Updates the ACLs of one resource pattern, collecting what was added and removed. */
+  private applyAcls(key: string, entry: Entry | undefined, added: AclBinding[], removed: AclBinding[]): void {
+    const name = parseKeyName(key);
+    const before = this.aclsByKey.get(name)?.bindings ?? [];
+    const after = entry === undefined ? [] : (JSON.parse(entry.value) as AclBinding[]);
+    if (entry === undefined) this.aclsByKey.delete(name);
+    else this.aclsByKey.set(name, { create: entry.create, bindings: after });
+    added.push(...after.filter((b) => !before.some((x) => sameBinding(x, b))));
+    removed.push(...before.filter((b) => !after.some((x) => sameBinding(x, b))));
   }
 
   /** Resolves once the view shows what `ready` checks (at once when closed). */
@@ -619,6 +641,44 @@ export class EtcdClusterMetadata implements ClusterMetadata {
         else if (e !== undefined) write.push(this.del(keys[i]!));
       });
       return write.length === 0 ? { answer: undefined } : { write, result: () => undefined };
+    });
+  }
+
+  acls(): readonly AclBinding[] {
+    return [...this.aclsByKey.values()].sort((a, b) => a.create - b.create).flatMap((e) => e.bindings);
+  }
+
+  createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    const keys = [...new Set(bindings.map(aclKey))];
+    return this.rmw<void>(keys, (current) => {
+      const write: IRequestOp[] = [];
+      for (const key of keys) {
+        const e = current(key);
+        const stored = e === undefined ? [] : (JSON.parse(e.value) as AclBinding[]);
+        const next = [...stored];
+        for (const b of bindings) if (aclKey(b) === key && !next.some((x) => sameBinding(x, b))) next.push({ ...b });
+        if (next.length > stored.length) write.push(this.put(key, JSON.stringify(next)));
+      }
+      return write.length === 0 ? { answer: undefined } : { write, result: () => undefined };
+    });
+  }
+
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]> {
+    const matches = (b: AclBinding): boolean => filters.some((f) => filterMatches(f, b));
+    const keys = [...this.aclsByKey].filter(([, e]) => e.bindings.some(matches)).map(([name]) => `acls/${name}`);
+    return this.rmw<AclBinding[][]>(keys, (current) => {
+      const stored = keys.map((key) => {
+        const e = current(key);
+        return e === undefined ? [] : (JSON.parse(e.value) as AclBinding[]);
+      });
+      const perFilter = filters.map((f) => stored.flat().filter((b) => filterMatches(f, b)));
+      const write: IRequestOp[] = [];
+      keys.forEach((key, i) => {
+        const left = stored[i]!.filter((b) => !matches(b));
+        if (left.length === stored[i]!.length) return;
+        write.push(left.length === 0 ? this.del(key) : this.put(key, JSON.stringify(left)));
+      });
+      return write.length === 0 ? { answer: perFilter } : { write, result: () => perFilter };
     });
   }
 

@@ -1,4 +1,6 @@
 import { ClientQuotasFile } from "./client-quotas-file.js";
+import type { AclBinding, AclBindingFilter } from "../security/acl.js";
+import { AclsFile } from "./acls.js";
 import { DynamicConfigStore } from "./dynamic-configs.js";
 import { FeaturesFile, withFeatureLevels } from "./features.js";
 import { ErrorCode } from "../errors.js";
@@ -37,7 +39,7 @@ const scopeKey = (scope: DynamicScope): string => (scope.kind === "default" ? ""
 
 /**
  * The cluster metadata of a single node, in files of its data directory (the topics file, the dynamic
- * broker configs file, the producer ids file, the finalized features file, the SCRAM credentials file, the client quotas file; their formats are those of
+ * broker configs file, the producer ids file, the finalized features file, the SCRAM credentials file, the client quotas file, the ACLs file; their formats are those of
  * earlier releases, a missing features file meaning a new cluster's levels). This node is
  * the only writer, so a conditional write is checked against memory before its first await, and versions
  * come from one counter of this run, as etcd's revisions do.
@@ -67,6 +69,7 @@ export class FileClusterMetadata implements ClusterMetadata {
     private readonly featuresFile: FeaturesFile,
     private readonly scramFile: ScramCredentialsFile,
     private readonly quotasFile: ClientQuotasFile,
+    private readonly aclsFile: AclsFile,
   ) {}
 
   static async open(dir: string, nodeId = 1): Promise<FileClusterMetadata> {
@@ -78,6 +81,7 @@ export class FileClusterMetadata implements ClusterMetadata {
       new FeaturesFile(dir),
       await ScramCredentialsFile.load(dir),
       await ClientQuotasFile.load(dir),
+      await AclsFile.load(dir),
     );
     for (const t of m.topicsFile.topics) m.index({ ...t, configs: t.configs ?? {}, version: ++m.revision });
     m.nextProducerId = await m.producerIdsFile.load();
@@ -285,6 +289,27 @@ export class FileClusterMetadata implements ClusterMetadata {
     if (!this.quotasFile.apply(changes)) return;
     await this.track(this.quotasFile.save());
     this.emit({ kind: "clientQuotas" });
+  }
+
+  acls(): readonly AclBinding[] {
+    return this.aclsFile.acls;
+  }
+
+  async createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    const added = this.aclsFile.add(bindings);
+    if (added.length === 0) return;
+    await this.track(this.aclsFile.save());
+    this.emit({ kind: "acls", added, removed: [] });
+  }
+
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]> {
+    const perFilter = this.aclsFile.remove(filters);
+    const removed = [...new Set(perFilter.flat())];
+    if (removed.length > 0) {
+      await this.track(this.aclsFile.save());
+      this.emit({ kind: "acls", added: [], removed });
+    }
+    return perFilter;
   }
 
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void {

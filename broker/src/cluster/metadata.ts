@@ -1,8 +1,9 @@
+import type { AclBinding, AclBindingFilter } from "../security/acl.js";
 import type { ScramCredential } from "../security/sasl-mechanism.js";
 
 /**
  * The one seam for cluster state: the cluster id, topics, dynamic broker configs, producer id blocks,
- * finalized features, SCRAM credentials, client quotas, the live brokers, the controller and each partition's
+ * finalized features, SCRAM credentials, client quotas, ACLs, the live brokers, the controller and each partition's
  * leader and ISR are read, changed and watched through `ClusterMetadata`, whatever keeps them: files in the
  * data directory for a single node (file-metadata.ts), etcd for several brokers (etcd-metadata.ts).
  *
@@ -114,7 +115,9 @@ export type MetadataEvent =
   /** A topic's partition states changed (undefined: the topic is gone). */
   | { readonly kind: "partitions"; readonly topic: string; readonly states: readonly PartitionState[] | undefined }
   /** Client quotas changed (read them again with `clientQuotas()`). */
-  | { readonly kind: "clientQuotas" };
+  | { readonly kind: "clientQuotas" }
+  /** ACLs were added or removed (read the whole set again with `acls()`). */
+  | { readonly kind: "acls"; readonly added: readonly AclBinding[]; readonly removed: readonly AclBinding[] };
 
 export type MetadataListener<K extends MetadataEvent["kind"]> = (event: Extract<MetadataEvent, { kind: K }>) => void;
 
@@ -293,6 +296,18 @@ export interface ClusterMetadata {
   clientQuotas(): ClientQuotaEntry[];
   /** Applies the changes at once (an entity left without values is gone). */
   alterClientQuotas(changes: readonly ClientQuotaChange[]): Promise<void>;
+  /** Every ACL of the cluster, in the order they were created. */
+  acls(): readonly AclBinding[];
+  /**
+   * Stores the bindings (validated by the caller) that are not stored yet: creating an existing ACL
+   * adds nothing, as in Kafka.
+   */
+  createAcls(bindings: readonly AclBinding[]): Promise<void>;
+  /**
+   * Removes every ACL one of the filters selects; answers, per filter in order, the ACLs it selected
+   * (an ACL two filters select is in both answers, removed once).
+   */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]>;
 
   /** Calls `listener` for every later change of `kind`; the returned function stops it. */
   watch<K extends MetadataEvent["kind"]>(kind: K, listener: MetadataListener<K>): () => void;

@@ -78,6 +78,11 @@ export class ConsumerMember {
   subscribedTopicNames: string[] = [];
   /** A KIP-848 regular expression (RE2/J syntax) subscription, resolved here against the topics that exist. */
   subscribedTopicRegex: string | null = null;
+  /**
+   * Whether the member may describe a topic, as of its last heartbeat: its expression matches only those,
+   * as Kafka 4.4's TopicRegexResolver filters them (everything without an authorizer).
+   */
+  describable: (topic: string) => boolean = () => true;
   rebalanceTimeoutMs = 300_000;
   serverAssignor: string | null = null;
   memberEpoch = 0;
@@ -177,7 +182,7 @@ export class ConsumerGroup {
     const regex = m.subscribedTopicRegex === null ? undefined : compileRegex(m.subscribedTopicRegex);
     if (regex === undefined || typeof regex === "string") return m.subscribedTopicNames;
     const out = new Set(m.subscribedTopicNames);
-    for (const name of this.host.topics.names()) if (regex.matches(name)) out.add(name);
+    for (const name of this.host.topics.names()) if (regex.matches(name) && m.describable(name)) out.add(name);
     return [...out].sort();
   }
 
@@ -196,7 +201,12 @@ export class ConsumerGroup {
     return ErrorCode.NONE;
   }
 
-  heartbeat(req: ConsumerGroupHeartbeatRequest, clientId: string, clientHost: string): HeartbeatResult {
+  heartbeat(
+    req: ConsumerGroupHeartbeatRequest,
+    clientId: string,
+    clientHost: string,
+    describable?: (topic: string) => boolean,
+  ): HeartbeatResult {
     if (this.dead) return failure(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const epoch = req.memberEpoch;
     if (epoch === LEAVE_GROUP_MEMBER_EPOCH || epoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH)
@@ -242,6 +252,7 @@ export class ConsumerGroup {
     }
     member.clientId = clientId;
     member.clientHost = clientHost;
+    if (describable !== undefined) member.describable = describable;
     if (req.rackId !== null) member.rackId = req.rackId;
     if (req.rebalanceTimeoutMs > 0) member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
     if (req.subscribedTopicNames !== null) {

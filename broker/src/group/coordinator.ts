@@ -257,7 +257,13 @@ export class GroupCoordinator {
 
   // --- consumer protocol (KIP-848) ---
 
-  consumerHeartbeat(req: ConsumerGroupHeartbeatRequest, clientId: string, clientHost: string): HeartbeatResult {
+  /** `describable`: the topics the member's principal may describe, when an authorizer is configured. */
+  consumerHeartbeat(
+    req: ConsumerGroupHeartbeatRequest,
+    clientId: string,
+    clientHost: string,
+    describable?: (topic: string) => boolean,
+  ): HeartbeatResult {
     const fail = (errorCode: number, errorMessage: string): HeartbeatResult => ({
       errorCode,
       errorMessage,
@@ -276,7 +282,7 @@ export class GroupCoordinator {
       return fail(ErrorCode.INVALID_REQUEST, "RebalanceTimeoutMs must be provided in first request.");
     const found = this.registry.consumer(req.groupId, req.memberEpoch);
     if ("errorCode" in found) return fail(found.errorCode, found.errorMessage);
-    const result = found.group.heartbeat(req, clientId, clientHost);
+    const result = found.group.heartbeat(req, clientId, clientHost, describable);
     // A join that failed leaves no group behind (Kafka creates it only with its first member).
     if (found.created && result.errorCode !== ErrorCode.NONE) this.registry.discardIfUnborn(found.group);
     return result;

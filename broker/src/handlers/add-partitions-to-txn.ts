@@ -7,6 +7,8 @@ import {
 import { hasPartition } from "../cluster/metadata.js";
 import { ErrorCode } from "../errors.js";
 import type { TopicPartitionRef } from "../txn/marker.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowed, allowedNames, clusterAllowed } from "./authz.js";
 import { defineHandler, type RequestContext } from "./handler.js";
 
 /**
@@ -15,13 +17,18 @@ import { defineHandler, type RequestContext } from "./handler.js";
  * already in the transaction (KIP-890 part 1) instead of adding them; an add from a broker is a
  * transactions v2 add. An unknown partition fails the whole transaction: it gets
  * UNKNOWN_TOPIC_OR_PARTITION, the others OPERATION_NOT_ATTEMPTED. Before v2 (KIP-588) a fenced producer
- * gets INVALID_PRODUCER_EPOCH.
+ * gets INVALID_PRODUCER_EPOCH. As Kafka authorizes: v4-5 (from brokers) need CLUSTER_ACTION, else the
+ * request is CLUSTER_AUTHORIZATION_FAILED; v0-3 need WRITE on the transactional id (every partition
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and on each topic but the internal ones (TOPIC_AUTHORIZATION_FAILED,
+ * failing the transaction as an unknown partition does).
  */
 export const addPartitionsToTxnHandler = defineHandler({
   apiKey: ApiKey.AddPartitionsToTxn,
   minVersion: 0,
   maxVersion: 5,
   async handle(request, ctx) {
+    if (ctx.apiVersion >= 4 && !clusterAllowed(ctx, AclOperation.CLUSTER_ACTION))
+      return createAddPartitionsToTxnResponse({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED });
     if (ctx.apiVersion < 4) {
       const topics = await addToTransaction(
         ctx,
@@ -50,6 +57,9 @@ export const addPartitionsToTxnHandler = defineHandler({
   },
 });
 
+/** Topics a transaction may name without WRITE on them (Kafka's Topic.isInternal). */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set(["__consumer_offsets", "__transaction_state"]);
+
 async function addToTransaction(
   ctx: RequestContext,
   transactionalId: string,
@@ -63,9 +73,19 @@ async function addToTransaction(
     t.partitions.map((partition) => ({ topic: t.name, partition })),
   );
   let codes: number[];
-  const unknown = partitions.map((p) => !hasPartition(services.metadata.topic(p.topic), p.partition));
-  if (unknown.some((u) => u)) {
-    codes = unknown.map((u) => (u ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
+  const fromClient = ctx.apiVersion < 4;
+  const writable = fromClient ? allowedNames(ctx, AclOperation.WRITE) : () => true;
+  const failed = partitions.map((p) =>
+    !INTERNAL_TOPICS.has(p.topic) && !writable(p.topic)
+      ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+      : hasPartition(services.metadata.topic(p.topic), p.partition)
+        ? ErrorCode.NONE
+        : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  );
+  if (fromClient && !allowed(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) {
+    codes = partitions.map(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  } else if (failed.some((c) => c !== ErrorCode.NONE)) {
+    codes = failed.map((c) => (c === ErrorCode.NONE ? ErrorCode.OPERATION_NOT_ATTEMPTED : c));
   } else if (verifyOnly) {
     codes = services.transactions.verifyPartitions(transactionalId, producerId, producerEpoch, partitions);
   } else {

@@ -4,9 +4,16 @@ import {
   createAlterConfigsResponseAlterConfigsResourceResponse,
 } from "@tskafka/protocol";
 import { alterTarget, replaceBrokerConfigs, replaceTopicConfigs, type AlterOutcome } from "../cluster/config-alter.js";
+import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, configAuthorizationError } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
-/** AlterConfigs v0-2 (the legacy API): replaces a topic's whole set of overrides, or a broker's dynamic configs. */
+/**
+ * AlterConfigs v0-2 (the legacy API): replaces a topic's whole set of overrides, or a broker's dynamic
+ * configs. ALTER_CONFIGS is needed on the cluster (brokers) or the topic, else the resource has
+ * CLUSTER_ or TOPIC_AUTHORIZATION_FAILED, as Kafka answers.
+ */
 export const alterConfigsHandler = defineHandler({
   apiKey: ApiKey.AlterConfigs,
   minVersion: 0,
@@ -14,7 +21,11 @@ export const alterConfigsHandler = defineHandler({
   async handle(request, ctx) {
     const responses = [];
     for (const r of request.resources) {
-      const target = alterTarget(ctx.services, r.resourceType, r.resourceName);
+      const refused = configAuthorizationError(ctx, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName);
+      const target =
+        refused === ErrorCode.NONE
+          ? alterTarget(ctx.services, r.resourceType, r.resourceName)
+          : { errorCode: refused, errorMessage: AUTHORIZATION_MESSAGE[refused]! };
       const configs: Record<string, string | null> = {};
       for (const c of r.configs) configs[c.name] = c.value;
       let outcome: AlterOutcome;

@@ -12,6 +12,8 @@ import {
   SCRAM_MIN_ITERATIONS,
   scramMechanismOfType,
 } from "../security/scram.js";
+import { AclOperation } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 interface Failure {
@@ -32,12 +34,24 @@ const DUPLICATE: Failure = {
  * is UNSUPPORTED_SASL_MECHANISM; deleting a credential that does not exist is RESOURCE_NOT_FOUND. The
  * client sends the salted password; the stored and server keys are derived from it and kept, the salted
  * password is not. Accepted changes are written at once; the answer lists them first, then the failures.
+ * ALTER on the cluster is needed, else every user named is CLUSTER_AUTHORIZATION_FAILED.
  */
 export const alterUserScramCredentialsHandler = defineHandler({
   apiKey: ApiKey.AlterUserScramCredentials,
   minVersion: 0,
   maxVersion: 0,
   async handle(request, ctx) {
+    if (!clusterAllowed(ctx, AclOperation.ALTER)) {
+      const users = [...new Set([...request.deletions, ...request.upsertions].map((u) => u.name))].sort();
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return createAlterUserScramCredentialsResponse({
+        results: users.map((user) => ({
+          user,
+          errorCode,
+          errorMessage: AUTHORIZATION_MESSAGE[ErrorCode.CLUSTER_AUTHORIZATION_FAILED]!,
+        })),
+      });
+    }
     const metadata = ctx.services.metadata;
     const failures = new Map<string, Failure>();
     const deletions = new Map<string, Deletion>();

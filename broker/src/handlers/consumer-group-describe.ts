@@ -5,21 +5,20 @@ import {
 } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
 import type { Assignment } from "../group/assignors.js";
-import { defineHandler } from "./handler.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowed, allowedNames, authorizedOperations, NOT_REQUESTED } from "./authz.js";
+import { defineHandler, type RequestContext } from "./handler.js";
 
 /** Member types of ConsumerGroupDescribe v1: every member of ours speaks the consumer protocol. */
 const CONSUMER_MEMBER = 1;
 
-/** Kafka's AclOperation codes a group supports (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS); without an authorizer every one is allowed. */
-const GROUP_OPERATIONS = [3, 6, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
-/** AuthorizedOperations when they were not asked for. */
-const NOT_REQUESTED = -2147483648;
-
 /**
  * ConsumerGroupDescribe v0-1 (KIP-848): members with their current and target assignments, their
  * subscribed names or regular expression; v1 adds the member type. A group that is missing or not a
- * consumer group gets GROUP_ID_NOT_FOUND with every other field at its default, as Kafka answers; the
- * authorized operations of a described group are all a group has, when asked for.
+ * consumer group gets GROUP_ID_NOT_FOUND with every other field at its default, as Kafka answers. As
+ * Kafka 4.4 authorizes: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED), the authorized operations of
+ * a described group when asked for, and a group whose assignments name a topic the session may not
+ * DESCRIBE is TOPIC_AUTHORIZATION_FAILED and shows nothing.
  */
 export const consumerGroupDescribeHandler = defineHandler({
   apiKey: ApiKey.ConsumerGroupDescribe,
@@ -45,6 +44,8 @@ export const consumerGroupDescribeHandler = defineHandler({
         assignorName: "",
         members: [],
       };
+      if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId))
+        return { ...base, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null };
       if (g === undefined || g.state === "Dead") {
         return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
       }
@@ -57,7 +58,9 @@ export const consumerGroupDescribeHandler = defineHandler({
       }
       return {
         ...base,
-        authorizedOperations: request.includeAuthorizedOperations ? GROUP_OPERATIONS : NOT_REQUESTED,
+        authorizedOperations: request.includeAuthorizedOperations
+          ? authorizedOperations(ctx, ResourceType.GROUP, groupId)
+          : NOT_REQUESTED,
         errorCode: ErrorCode.NONE,
         errorMessage: null,
         groupState: g.state,
@@ -79,6 +82,30 @@ export const consumerGroupDescribeHandler = defineHandler({
         })),
       };
     });
-    return createConsumerGroupDescribeResponse({ groups });
+    return createConsumerGroupDescribeResponse({ groups: groups.map((g) => hideUndescribable(ctx, g)) });
   },
 });
+
+/** Kafka 4.4: a group assigning a topic the session may not DESCRIBE is answered with an error only. */
+function hideUndescribable(
+  ctx: RequestContext,
+  g: ConsumerGroupDescribeResponseDescribedGroup,
+): ConsumerGroupDescribeResponseDescribedGroup {
+  if (!ctx.services.authorizer.enabled) return g;
+  const describable = allowedNames(ctx, AclOperation.DESCRIBE);
+  const hidden = g.members.some((m) =>
+    [m.assignment, m.targetAssignment].some((a) => a.topicPartitions.some((t) => !describable(t.topicName))),
+  );
+  if (!hidden) return g;
+  return {
+    groupId: g.groupId,
+    errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+    errorMessage: "The group has described topic(s) that the client is not authorized to describe.",
+    authorizedOperations: NOT_REQUESTED,
+    groupState: "",
+    groupEpoch: 0,
+    assignmentEpoch: 0,
+    assignorName: "",
+    members: [],
+  };
+}

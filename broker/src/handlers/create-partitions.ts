@@ -6,11 +6,14 @@ import {
 } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
 import { MAX_PARTITIONS, invalidAssignment } from "../cluster/topic-rules.js";
+import { AclOperation } from "../security/acl.js";
+import { allowedNames } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
  * CreatePartitions v0-3: raises a topic's partition count (never lowers it), with optional manual
- * assignments for the new partitions (which can only name this node), and `validateOnly`.
+ * assignments for the new partitions (which can only name this node), and `validateOnly`. A topic the
+ * session may not ALTER is TOPIC_AUTHORIZATION_FAILED (without a message, as Kafka's controller answers).
  */
 export const createPartitionsHandler = defineHandler({
   apiKey: ApiKey.CreatePartitions,
@@ -21,14 +24,19 @@ export const createPartitionsHandler = defineHandler({
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const results: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
+    const alterable = allowedNames(ctx, AclOperation.ALTER);
     for (const t of request.topics) {
-      const failed = (errorCode: number, errorMessage: string): void => {
+      const failed = (errorCode: number, errorMessage: string | null): void => {
         results.push(
           createCreatePartitionsResponseCreatePartitionsTopicResult({ name: t.name, errorCode, errorMessage }),
         );
       };
       if ((counts.get(t.name) ?? 0) > 1) {
         failed(ErrorCode.INVALID_REQUEST, "Duplicate topic name.");
+        continue;
+      }
+      if (!alterable(t.name)) {
+        failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null);
         continue;
       }
       const info = services.metadata.topic(t.name);

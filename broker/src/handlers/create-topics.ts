@@ -11,6 +11,8 @@ import { describeTopicConfigs, invalidTopicConfigs } from "../cluster/config-cat
 import { MAX_PARTITIONS, collidingTopic, invalidAssignment, invalidTopicName } from "../cluster/topic-rules.js";
 import { newTopicId } from "../cluster/topics.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowedNames, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /** What a valid creation request resolves to. */
@@ -87,7 +89,9 @@ function plan(t: CreateTopicsRequestCreatableTopic, services: Services): Plan | 
 /**
  * CreateTopics v0-7 on the single node that is also the controller: Kafka's name, partition,
  * replication-factor, assignment and config rules, `validateOnly` (v1+), and from v5 the resulting
- * configs, partition count and replication factor (and topic id from v7).
+ * configs, partition count and replication factor (and topic id from v7). As Kafka's controller
+ * authorizes: CREATE on the cluster or the topic (TOPIC_AUTHORIZATION_FAILED), and the configs, count and
+ * factor only with DESCRIBE_CONFIGS on the topic (else topicConfigErrorCode TOPIC_AUTHORIZATION_FAILED).
  */
 export const createTopicsHandler = defineHandler({
   apiKey: ApiKey.CreateTopics,
@@ -98,13 +102,19 @@ export const createTopicsHandler = defineHandler({
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const results: CreateTopicsResponseCreatableTopicResult[] = [];
+    const creatable = clusterAllowed(ctx, AclOperation.CREATE, false)
+      ? () => true
+      : allowedNames(ctx, AclOperation.CREATE);
+    const describable = allowedNames(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, false);
     for (const t of request.topics) {
       const result = createCreateTopicsResponseCreatableTopicResult({ name: t.name });
       results.push(result);
       const outcome: Plan | Failure =
         (counts.get(t.name) ?? 0) > 1
           ? fail(ErrorCode.INVALID_REQUEST, `Found multiple entries for topic ${t.name}.`)
-          : plan(t, services);
+          : !creatable(t.name)
+            ? fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed.")
+            : plan(t, services);
       if ("errorCode" in outcome) {
         result.errorCode = outcome.errorCode;
         result.errorMessage = outcome.message;
@@ -122,6 +132,11 @@ export const createTopicsHandler = defineHandler({
       } else {
         // As Kafka: validateOnly answers a made-up id for the topic it does not create.
         result.topicId = newTopicId();
+      }
+      if (!describable(t.name)) {
+        // As Kafka: created, but its configs are not shown to a session that may not describe them.
+        result.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        continue;
       }
       result.numPartitions = outcome.partitions;
       result.replicationFactor = 1;

@@ -1,8 +1,13 @@
 import { ApiKey, createDeleteGroupsResponse } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
-/** DeleteGroups v0-3: only empty groups; their offsets and metadata are tombstoned. v3 adds a message per group. */
+/**
+ * DeleteGroups v0-3: only empty groups; their offsets and metadata are tombstoned. v3 adds a message per
+ * group. A group the session may not DELETE is GROUP_AUTHORIZATION_FAILED, as Kafka answers.
+ */
 export const deleteGroupsHandler = defineHandler({
   apiKey: ApiKey.DeleteGroups,
   minVersion: 0,
@@ -10,7 +15,11 @@ export const deleteGroupsHandler = defineHandler({
   async handle(request, ctx) {
     const results = [];
     for (const groupId of request.groupsNames) {
-      const errorCode = groupId === "" ? ErrorCode.INVALID_GROUP_ID : await ctx.services.groups.deleteGroup(groupId);
+      const errorCode = !allowed(ctx, AclOperation.DELETE, ResourceType.GROUP, groupId)
+        ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+        : groupId === ""
+          ? ErrorCode.INVALID_GROUP_ID
+          : await ctx.services.groups.deleteGroup(groupId);
       results.push({ groupId, errorCode, errorMessage: null });
     }
     return createDeleteGroupsResponse({ results });

@@ -5,12 +5,14 @@ import {
   type DeleteRecordsResponseDeleteRecordsTopicResult,
 } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { allowedNames } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
  * DeleteRecords v0-2: moves each partition's log start offset up to the given offset (-1: the high
  * watermark); segments wholly below it are deleted. Offsets beyond the high watermark are
- * OFFSET_OUT_OF_RANGE.
+ * OFFSET_OUT_OF_RANGE. A topic the session may not DELETE is TOPIC_AUTHORIZATION_FAILED, as Kafka checks.
  */
 export const deleteRecordsHandler = defineHandler({
   apiKey: ApiKey.DeleteRecords,
@@ -32,10 +34,13 @@ export const deleteRecordsHandler = defineHandler({
   },
   async handle(request, ctx) {
     const topics: DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
+    const deletable = allowedNames(ctx, AclOperation.DELETE);
     for (const t of request.topics) {
       const partitions = [];
       for (const p of t.partitions) {
-        const log = ctx.services.partitions.partitionLog(t.name, p.partitionIndex);
+        const log = deletable(t.name)
+          ? ctx.services.partitions.partitionLog(t.name, p.partitionIndex)
+          : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
         if (typeof log === "number") {
           partitions.push(
             createDeleteRecordsResponseDeleteRecordsPartitionResult({

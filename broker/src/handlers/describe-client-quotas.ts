@@ -1,7 +1,8 @@
 import { ApiKey, createDescribeClientQuotasResponse, type DescribeClientQuotasRequest } from "@tskafka/protocol";
 import type { QuotaEntity, QuotaEntityType } from "../cluster/metadata.js";
 import { ErrorCode } from "../errors.js";
-import { AclOperation, CLUSTER_RESOURCE, ResourceType } from "../security/acl.js";
+import { AclOperation } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 const ENTITY_TYPES = new Set(["user", "client-id", "ip"]);
@@ -25,19 +26,17 @@ export const describeClientQuotasHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   handle(request, ctx) {
-    const services = ctx.services;
-    if (
-      !services.authorizer.authorize(ctx.session, AclOperation.DESCRIBE_CONFIGS, ResourceType.CLUSTER, CLUSTER_RESOURCE)
-    ) {
+    if (!clusterAllowed(ctx, AclOperation.DESCRIBE_CONFIGS)) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
       return createDescribeClientQuotasResponse({
-        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
-        errorMessage: "Cluster authorization failed.",
+        errorCode,
+        errorMessage: AUTHORIZATION_MESSAGE[errorCode]!,
         entries: null,
       });
     }
     const refusal = invalidFilter(request);
     if (refusal !== undefined) return createDescribeClientQuotasResponse({ ...refusal, entries: null });
-    const entries = services.metadata
+    const entries = ctx.services.metadata
       .clientQuotas()
       .filter((e) => matches(e.entity, request))
       .map((e) => ({

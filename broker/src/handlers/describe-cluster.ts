@@ -1,18 +1,18 @@
 import { ApiKey, createDescribeClusterResponse } from "@tskafka/protocol";
 import { advertisedAddress } from "../config.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, CLUSTER_RESOURCE, ResourceType } from "../security/acl.js";
+import { authorizedOperations, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /** EndpointType of DescribeCluster v1: brokers (1) or controllers (2). */
 const BROKERS = 1;
 
-/** Kafka's AclOperation codes a cluster supports; without an authorizer every one is allowed. */
-const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
-
 /**
  * DescribeCluster v0-2: this node as the only broker and the controller. A request for the controller
  * endpoints (v1+) is answered as a broker answers it: MISMATCHED_ENDPOINT_TYPE. v2 (KIP-1073) can ask
- * for fenced brokers too; ours is never fenced.
+ * for fenced brokers too; ours is never fenced. The cluster's authorized operations, when asked for,
+ * are 0 without DESCRIBE on it, as Kafka answers.
  */
 export const describeClusterHandler = defineHandler({
   apiKey: ApiKey.DescribeCluster,
@@ -34,7 +34,13 @@ export const describeClusterHandler = defineHandler({
       brokers: [
         { brokerId: cfg.nodeId, ...advertisedAddress(cfg, ctx.session?.listener), rack: null, isFenced: false },
       ],
-      ...(request.includeClusterAuthorizedOperations ? { clusterAuthorizedOperations: CLUSTER_OPERATIONS } : {}),
+      ...(request.includeClusterAuthorizedOperations
+        ? {
+            clusterAuthorizedOperations: clusterAllowed(ctx, AclOperation.DESCRIBE)
+              ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE)
+              : 0,
+          }
+        : {}),
     });
   },
 });

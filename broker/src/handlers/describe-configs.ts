@@ -19,6 +19,8 @@ import {
 import { invalidTopicName } from "../cluster/topic-rules.js";
 import { BROKER_KEY_NAMES } from "../config-keys.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, configAuthorizationError } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 type Described = { readonly entries: ConfigEntry[] } | { readonly errorCode: number; readonly errorMessage: string };
@@ -81,6 +83,8 @@ function configResult(
  * DescribeConfigs v0-4 for topics and for this broker: every config or the requested keys, with value,
  * read-only flag, source (v1+; v0's isDefault), synonyms when asked (v1+), and type and documentation
  * when asked (v3+). A broker named "" is the cluster-wide dynamic default: only the configs set there.
+ * DESCRIBE_CONFIGS is needed on the cluster (brokers) or the topic, else the resource has
+ * CLUSTER_ or TOPIC_AUTHORIZATION_FAILED (answered after the others), as Kafka answers.
  */
 export const describeConfigsHandler = defineHandler({
   apiKey: ApiKey.DescribeConfigs,
@@ -93,7 +97,11 @@ export const describeConfigsHandler = defineHandler({
         resourceName: r.resourceName,
         errorMessage: null,
       });
-      const described = describeResource(ctx.services, r);
+      const refused = configAuthorizationError(ctx, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+      const described: Described =
+        refused === ErrorCode.NONE
+          ? describeResource(ctx.services, r)
+          : { errorCode: refused, errorMessage: AUTHORIZATION_MESSAGE[refused]! };
       if ("errorCode" in described) {
         result.errorCode = described.errorCode;
         result.errorMessage = described.errorMessage;
@@ -104,6 +112,10 @@ export const describeConfigsHandler = defineHandler({
       result.configs = entries.map((e) => configResult(e, request, ctx.apiVersion));
       return result;
     });
-    return createDescribeConfigsResponse({ results });
+    // As Kafka: the resources refused by the authorizer come after the others.
+    const refused = (code: number) => AUTHORIZATION_MESSAGE[code] !== undefined;
+    return createDescribeConfigsResponse({
+      results: [...results.filter((r) => !refused(r.errorCode)), ...results.filter((r) => refused(r.errorCode))],
+    });
   },
 });

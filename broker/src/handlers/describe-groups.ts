@@ -1,19 +1,17 @@
 import { ApiKey, createDescribeGroupsResponse, type DescribeGroupsResponseDescribedGroup } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowed, authorizedOperations, NOT_REQUESTED } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 const EMPTY = Buffer.alloc(0);
 
-/** Kafka's AclOperation codes a group supports (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS); without an authorizer every one is allowed. */
-const GROUP_OPERATIONS = [3, 6, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
-/** AuthorizedOperations when they were not asked for (or the group was not found). */
-const NOT_REQUESTED = -2147483648;
-
 /**
  * DescribeGroups v0-6. A group that does not exist is described as Dead, with no error before v6 and
  * GROUP_ID_NOT_FOUND from v6 (KIP-1043). Member metadata and assignments are shown only once the group
- * is Stable. The authorized operations (v3+, when asked for) of a group described without error are
- * all a group has.
+ * is Stable. As Kafka authorizes: a group the session may not DESCRIBE is GROUP_AUTHORIZATION_FAILED
+ * (and described no further); the authorized operations (v3+, when asked for) are reported for a group
+ * described without error.
  */
 export const describeGroupsHandler = defineHandler({
   apiKey: ApiKey.DescribeGroups,
@@ -21,8 +19,11 @@ export const describeGroupsHandler = defineHandler({
   maxVersion: 6,
   handle(request, ctx) {
     const groups: DescribeGroupsResponseDescribedGroup[] = request.groups.map((groupId) => {
-      const authorizedOperations = request.includeAuthorizedOperations ? GROUP_OPERATIONS : NOT_REQUESTED;
-      const base = { errorCode: ErrorCode.NONE, errorMessage: null, groupId, authorizedOperations };
+      if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) return refused(groupId);
+      const operations = request.includeAuthorizedOperations
+        ? authorizedOperations(ctx, ResourceType.GROUP, groupId)
+        : NOT_REQUESTED;
+      const base = { errorCode: ErrorCode.NONE, errorMessage: null, groupId, authorizedOperations: operations };
       const g = ctx.services.groups.group(groupId);
       if (g === undefined || g.state === "Dead") {
         const dead = { ...base, groupState: "Dead", protocolType: "", protocolData: "", members: [] };
@@ -65,3 +66,17 @@ export const describeGroupsHandler = defineHandler({
     return createDescribeGroupsResponse({ groups });
   },
 });
+
+/** Kafka's groupError: the id and the error, every other field empty. */
+function refused(groupId: string): DescribeGroupsResponseDescribedGroup {
+  return {
+    errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+    errorMessage: null,
+    groupId,
+    groupState: "",
+    protocolType: "",
+    protocolData: "",
+    members: [],
+    authorizedOperations: NOT_REQUESTED,
+  };
+}

@@ -10,6 +10,8 @@ import {
 } from "@tskafka/protocol";
 import type { LogDirReport, ReplicaInDir } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 type Wanted = ReadonlyMap<string, ReadonlySet<number>> | null;
@@ -60,12 +62,15 @@ async function resultOf(dir: LogDirReport, wanted: Wanted): Promise<DescribeLogD
  * A partition moving to another directory (AlterReplicaLogDirs) is listed there too, as a future replica
  * (isFutureKey) with the size of its copy and how many offsets it is behind. A directory with a failed
  * write not yet recovered from is offline: KAFKA_STORAGE_ERROR and nothing else, as Kafka answers.
+ * Without DESCRIBE on the cluster the answer is CLUSTER_AUTHORIZATION_FAILED (v3+) with no directories.
  */
 export const describeLogDirsHandler = defineHandler({
   apiKey: ApiKey.DescribeLogDirs,
   minVersion: 0,
   maxVersion: 5,
   async handle(request, ctx) {
+    if (!clusterAllowed(ctx, AclOperation.DESCRIBE))
+      return createDescribeLogDirsResponse({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] });
     const wanted: Wanted =
       request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]));
     const dirs = ctx.services.partitions.logDirs();

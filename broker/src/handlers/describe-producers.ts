@@ -5,7 +5,10 @@ import {
   createDescribeProducersResponseProducerState,
   type DescribeProducersResponsePartitionResponse,
 } from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
 import type { Services } from "../services.js";
+import { AclOperation } from "../security/acl.js";
+import { allowedNames } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -13,7 +16,8 @@ import { defineHandler } from "./handler.js";
  * for each partition named, the producers its log remembers, from the partition's producer state: epoch,
  * last sequence, timestamp of the last batch or marker, coordinator epoch of the last marker (-1 before
  * any) and the first offset of the ongoing transaction (-1 when none). A topic or partition we do not have
- * is UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers it.
+ * is UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers it. A topic the session may not READ is
+ * TOPIC_AUTHORIZATION_FAILED.
  */
 export const describeProducersHandler = defineHandler({
   apiKey: ApiKey.DescribeProducers,
@@ -30,10 +34,19 @@ export const describeProducersHandler = defineHandler({
     });
   },
   handle(request, ctx) {
+    const readable = allowedNames(ctx, AclOperation.READ);
     return createDescribeProducersResponse({
       topics: request.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitionIndexes.map((p) => describePartition(ctx.services, t.name, p)),
+        partitions: t.partitionIndexes.map((partitionIndex) =>
+          readable(t.name)
+            ? describePartition(ctx.services, t.name, partitionIndex)
+            : createDescribeProducersResponsePartitionResponse({
+                partitionIndex,
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                errorMessage: "Topic authorization failed.",
+              }),
+        ),
       })),
     });
   },

@@ -9,15 +9,16 @@ import {
 import type { TopicInfo } from "../cluster/topics.js";
 import { LEADER_EPOCH } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowedNames, authorizedOperations } from "./authz.js";
 import { defineHandler } from "./handler.js";
-
-/** Kafka's AclOperation codes a topic supports; without an authorizer every one is allowed. */
-const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
 
 /**
  * DescribeTopicPartitions v0 (KIP-966): the named topics (all when none are named), in name order,
  * paged by `responsePartitionLimit` partitions with a cursor to continue from. This node leads every
- * partition; there is no eligible-leader-replica state, so those lists are empty.
+ * partition; there is no eligible-leader-replica state, so those lists are empty. As Kafka 4.4: topics
+ * the session may not DESCRIBE are left out, or when named answered TOPIC_AUTHORIZATION_FAILED after the
+ * others; each topic described carries its authorized operations.
  */
 export const describeTopicPartitionsHandler = defineHandler({
   apiKey: ApiKey.DescribeTopicPartitions,
@@ -26,11 +27,20 @@ export const describeTopicPartitionsHandler = defineHandler({
   handle(request, ctx) {
     const services = ctx.services;
     const nodeId = services.config.nodeId;
-    const names =
-      request.topics.length > 0
-        ? [...new Set(request.topics.map((t) => t.name))]
-        : services.metadata.topics().map((t) => t.name);
-    names.sort();
+    const all = request.topics.length === 0;
+    const describable = allowedNames(ctx, AclOperation.DESCRIBE);
+    const asked = all ? services.metadata.topics().map((t) => t.name) : [...new Set(request.topics.map((t) => t.name))];
+    const names = asked.filter((name) => describable(name)).sort();
+    const refused = all
+      ? []
+      : asked
+          .filter((name) => !describable(name))
+          .map((name) =>
+            createDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic({
+              name,
+              errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            }),
+          );
     const cursor = request.cursor;
     let budget = Math.max(1, request.responsePartitionLimit);
     const topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] = [];
@@ -43,6 +53,7 @@ export const describeTopicPartitionsHandler = defineHandler({
           createDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic({
             name,
             errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            topicAuthorizedOperations: authorizedOperations(ctx, ResourceType.TOPIC, name),
           }),
         );
         continue;
@@ -74,7 +85,7 @@ export const describeTopicPartitionsHandler = defineHandler({
           topicId: info.id,
           isInternal: info.name.startsWith("__"),
           partitions,
-          topicAuthorizedOperations: TOPIC_OPERATIONS,
+          topicAuthorizedOperations: authorizedOperations(ctx, ResourceType.TOPIC, info.name),
         }),
       );
       if (p < info.partitions) {
@@ -82,6 +93,6 @@ export const describeTopicPartitionsHandler = defineHandler({
         break;
       }
     }
-    return createDescribeTopicPartitionsResponse({ topics, nextCursor });
+    return createDescribeTopicPartitionsResponse({ topics: [...topics, ...refused], nextCursor });
   },
 });

@@ -14,6 +14,8 @@ import { FetchWaiters } from "../cluster/fetch-waiters.js";
 import { leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog, ReadOptions } from "../log/partition-log.js";
+import { AclOperation } from "../security/acl.js";
+import { allowedNames, clusterAllowed } from "./authz.js";
 import { defineHandler, type RequestContext } from "./handler.js";
 
 interface Wanted {
@@ -48,8 +50,11 @@ const ZERO_COPY_MIN_BYTES = 4096;
  * it reads (read_uncommitted gets null there); every partition reports its last stable offset. A fetch
  * waiting for MinBytes is woken by appends and by transaction markers (which move the last stable offset)
  * alike. As Kafka 4.4 does, a negative MaxBytes or PartitionMaxBytes is answered per partition with
- * UNKNOWN_SERVER_ERROR and no offsets; a negative MinBytes or MaxWaitMs answers at once. A client over
- * its consumer_byte_rate quota gets an empty answer with the throttle time (its connection is then muted).
+ * UNKNOWN_SERVER_ERROR and no offsets; a negative MinBytes or MaxWaitMs answers at once. A consumer
+ * needs READ on each topic (TOPIC_AUTHORIZATION_FAILED, after an unknown id and before an unknown topic);
+ * a fetch from a replica (replica id 0 or more) needs CLUSTER_ACTION, else every partition is refused. A
+ * client over its consumer_byte_rate quota gets an empty answer with the throttle time (its connection is
+ * then muted).
  */
 export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
@@ -107,11 +112,15 @@ export const fetchHandler = defineHandler({
         incremental = true;
       }
     }
+    const replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
+    const follower = replicaId >= 0;
     const scope: FetchScope = {
       services,
       version,
       readCommitted: version >= 4 && request.isolationLevel === READ_COMMITTED,
       badMaxBytes: version >= 3 && request.maxBytes < 0,
+      readable: follower ? () => true : allowedNames(ctx, AclOperation.READ),
+      replicaRefused: follower && !clusterAllowed(ctx, AclOperation.CLUSTER_ACTION),
     };
     const wanted = incremental ? updateSession(session!, request, scope) : fullFetch(session, request, scope);
 
@@ -163,6 +172,10 @@ interface FetchScope {
   readonly readCommitted: boolean;
   /** The request's MaxBytes is negative: as Kafka, every partition is answered UNKNOWN_SERVER_ERROR. */
   readonly badMaxBytes: boolean;
+  /** Whether the session may read a topic (a consumer's READ). */
+  readonly readable: (topic: string) => boolean;
+  /** A replica's fetch without CLUSTER_ACTION: every partition is TOPIC_AUTHORIZATION_FAILED. */
+  readonly replicaRefused: boolean;
 }
 
 const READ_COMMITTED = 1;
@@ -219,9 +232,13 @@ function want(
   });
   const found = services.partitions.logOf(info, partition);
   let log = typeof found === "number" ? undefined : found;
-  if (log === undefined) {
-    out.errorCode =
-      info === undefined && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  const unknownId = info === undefined && version >= 13;
+  if (scope.replicaRefused || (!unknownId && !scope.readable(info?.name ?? topicKey))) {
+    log = undefined;
+    out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    out.abortedTransactions = [];
+  } else if (log === undefined) {
+    out.errorCode = unknownId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     out.abortedTransactions = [];
   } else if (maxBytes < 0 || scope.badMaxBytes) {
     // Kafka refuses a negative byte limit in its log read, answering the partition UNKNOWN_SERVER_ERROR.

@@ -1,6 +1,8 @@
 import { ApiKey, createFindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from "@tskafka/protocol";
 import { advertisedAddress } from "../config.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowed } from "./authz.js";
 import { defineHandler, type RequestContext } from "./handler.js";
 
 const KEY_TYPE_GROUP = 0;
@@ -9,7 +11,8 @@ const KEY_TYPE_TRANSACTION = 1;
 /**
  * FindCoordinator v0-6: this node coordinates every group and every transactional id; the first lookup
  * creates `__consumer_offsets` (groups, key type 0) or `__transaction_state` (transactions, key type 1).
- * From v4 many keys are looked up at once (`coordinatorKeys`).
+ * From v4 many keys are looked up at once (`coordinatorKeys`). As Kafka authorizes: DESCRIBE on the group
+ * (GROUP_AUTHORIZATION_FAILED) or on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  */
 export const findCoordinatorHandler = defineHandler({
   apiKey: ApiKey.FindCoordinator,
@@ -19,16 +22,20 @@ export const findCoordinatorHandler = defineHandler({
     const keyType = ctx.apiVersion >= 1 ? request.keyType : KEY_TYPE_GROUP;
     if (ctx.apiVersion >= 4) {
       const coordinators: FindCoordinatorResponseCoordinator[] = [];
-      for (const key of request.coordinatorKeys) coordinators.push({ key, ...(await lookup(keyType, ctx)) });
+      for (const key of request.coordinatorKeys) coordinators.push({ key, ...(await lookup(keyType, key, ctx)) });
       return createFindCoordinatorResponse({ coordinators });
     }
-    return createFindCoordinatorResponse(await lookup(keyType, ctx));
+    return createFindCoordinatorResponse(await lookup(keyType, request.key, ctx));
   },
 });
 
-async function lookup(keyType: number, ctx: RequestContext): Promise<Omit<FindCoordinatorResponseCoordinator, "key">> {
+async function lookup(
+  keyType: number,
+  key: string,
+  ctx: RequestContext,
+): Promise<Omit<FindCoordinatorResponseCoordinator, "key">> {
   const cfg = ctx.services.config;
-  const unavailable = (errorCode: number, errorMessage: string) => ({
+  const unavailable = (errorCode: number, errorMessage: string | null) => ({
     errorCode,
     errorMessage,
     nodeId: -1,
@@ -37,6 +44,12 @@ async function lookup(keyType: number, ctx: RequestContext): Promise<Omit<FindCo
   });
   if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION)
     return unavailable(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`);
+  if (keyType === KEY_TYPE_GROUP && !allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key))
+    return unavailable(ErrorCode.GROUP_AUTHORIZATION_FAILED, ctx.apiVersion < 4 ? "Group authorization failed." : null);
+  if (keyType === KEY_TYPE_TRANSACTION && !allowed(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) {
+    const message = ctx.apiVersion < 4 ? "Transactional Id authorization failed." : null;
+    return unavailable(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message);
+  }
   try {
     if (keyType === KEY_TYPE_TRANSACTION) await ctx.services.transactions.ensureStateTopic();
     else await ctx.services.groups.ensureOffsetsTopic();

@@ -14,7 +14,9 @@ import {
   type ConfigEntry,
 } from "../cluster/config-catalog.js";
 import { ErrorCode } from "../errors.js";
-import { defineHandler } from "./handler.js";
+import { AclOperation } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, configAuthorizationError } from "./authz.js";
+import { defineHandler, type RequestContext } from "./handler.js";
 
 const SET = 0;
 const DELETE = 1;
@@ -102,10 +104,21 @@ async function alterResource(
   return "failed" in next ? next.failed : replaceBrokerConfigs(services, scope, next.configs, validateOnly);
 }
 
+function alterAuthorized(
+  ctx: RequestContext,
+  r: IncrementalAlterConfigsRequestAlterConfigsResource,
+  validateOnly: boolean,
+): Promise<AlterOutcome> | AlterOutcome {
+  const refused = configAuthorizationError(ctx, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName);
+  if (refused !== ErrorCode.NONE) return { errorCode: refused, errorMessage: AUTHORIZATION_MESSAGE[refused]! };
+  return alterResource(ctx.services, r, validateOnly);
+}
+
 /**
  * IncrementalAlterConfigs v0-1: SET, DELETE, APPEND and SUBTRACT on a topic's overrides or a broker's
  * dynamic configs. A resource named twice in one request is refused at every place it appears, as Kafka
- * does.
+ * does. ALTER_CONFIGS is needed on the cluster (brokers) or the topic, else the resource has
+ * CLUSTER_ or TOPIC_AUTHORIZATION_FAILED.
  */
 export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: ApiKey.IncrementalAlterConfigs,
@@ -120,7 +133,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
       const outcome: AlterOutcome =
         seen.get(`${r.resourceType}:${r.resourceName}`)! > 1
           ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Each resource must appear at most once." }
-          : await alterResource(ctx.services, r, request.validateOnly);
+          : await alterAuthorized(ctx, r, request.validateOnly);
       responses.push(
         createIncrementalAlterConfigsResponseAlterConfigsResourceResponse({
           resourceType: r.resourceType,

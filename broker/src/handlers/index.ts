@@ -45,6 +45,9 @@ import { describeUserScramCredentialsHandler } from "./describe-user-scram-crede
 import { alterUserScramCredentialsHandler } from "./alter-user-scram-credentials.js";
 import { describeClientQuotasHandler } from "./describe-client-quotas.js";
 import { alterClientQuotasHandler } from "./alter-client-quotas.js";
+import { createAclsHandler } from "./create-acls.js";
+import { describeAclsHandler } from "./describe-acls.js";
+import { deleteAclsHandler } from "./delete-acls.js";
 import { saslHandshakeHandler } from "./sasl-handshake.js";
 import { saslAuthenticateHandler } from "./sasl-authenticate.js";
 
@@ -96,6 +99,9 @@ export const HANDLERS: readonly Handler[] = [
   alterUserScramCredentialsHandler,
   describeClientQuotasHandler,
   alterClientQuotasHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
 ];

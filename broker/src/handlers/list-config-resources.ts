@@ -1,5 +1,7 @@
 import { ApiKey, createListConfigResourcesResponse } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /** Config resource types, as DescribeConfigs numbers them. */
@@ -11,13 +13,16 @@ const DEFAULT_TYPES = [ResourceType.TOPIC, ResourceType.BROKER];
 /**
  * ListConfigResources v0-1 (v0 was ListClientMetricsResources, KIP-714; v1 lists any type, KIP-1142).
  * Topics and this broker have configs; there are no client metrics subscriptions, broker loggers or
- * group configs here, so those types list nothing. An unknown type is INVALID_REQUEST.
+ * group configs here, so those types list nothing. An unknown type is INVALID_REQUEST. DESCRIBE_CONFIGS
+ * on the cluster is needed (CLUSTER_AUTHORIZATION_FAILED), as Kafka checks.
  */
 export const listConfigResourcesHandler = defineHandler({
   apiKey: ApiKey.ListConfigResources,
   minVersion: 0,
   maxVersion: 1,
   handle(request, ctx) {
+    if (!clusterAllowed(ctx, AclOperation.DESCRIBE_CONFIGS))
+      return createListConfigResourcesResponse({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED });
     const types =
       ctx.apiVersion === 0
         ? [ResourceType.CLIENT_METRICS]

@@ -1,7 +1,12 @@
 import { ApiKey, createListGroupsResponse } from "@tskafka/protocol";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowedNames, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
-/** ListGroups v0-5, with the v4 state filter and the v5 type filter (both case-insensitive). */
+/**
+ * ListGroups v0-5, with the v4 state filter and the v5 type filter (both case-insensitive). As Kafka
+ * authorizes: every group with DESCRIBE on the cluster, else only the groups the session may DESCRIBE.
+ */
 export const listGroupsHandler = defineHandler({
   apiKey: ApiKey.ListGroups,
   minVersion: 0,
@@ -10,8 +15,12 @@ export const listGroupsHandler = defineHandler({
     const v = ctx.apiVersion;
     const states = new Set((v >= 4 ? request.statesFilter : []).map((s) => s.toLowerCase()));
     const types = new Set((v >= 5 ? request.typesFilter : []).map((s) => s.toLowerCase()));
+    const describable = clusterAllowed(ctx, AclOperation.DESCRIBE, false)
+      ? () => true
+      : allowedNames(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, false);
     const groups = ctx.services.groups
       .list()
+      .filter((g) => describable(g.groupId))
       .filter(
         (g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(g.type)),
       )

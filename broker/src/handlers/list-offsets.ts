@@ -8,6 +8,8 @@ import { LEADER_EPOCH, leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog } from "../log/partition-log.js";
 import type { TimestampOffset } from "../log/segment.js";
+import { AclOperation } from "../security/acl.js";
+import { allowedNames } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 const LATEST = -1n;
@@ -45,7 +47,7 @@ function firstVersionFor(ts: bigint): number {
  * answers in its old offsets list. v10's timeout is for reads from remote storage, which we do not have.
  * A current leader epoch newer than ours (v4+) is UNKNOWN_LEADER_EPOCH (KIP-320). As Kafka 4.4, a special
  * timestamp asked in a version before its own, or a negative timestamp without a meaning, is
- * UNSUPPORTED_VERSION.
+ * UNSUPPORTED_VERSION. A topic the session may not DESCRIBE is TOPIC_AUTHORIZATION_FAILED.
  */
 export const listOffsetsHandler = defineHandler({
   apiKey: ApiKey.ListOffsets,
@@ -64,11 +66,15 @@ export const listOffsetsHandler = defineHandler({
   async handle(request, ctx) {
     const readCommitted = ctx.apiVersion >= 2 && request.isolationLevel === READ_COMMITTED;
     const topics: ListOffsetsResponseListOffsetsTopicResponse[] = [];
+    const describable = allowedNames(ctx, AclOperation.DESCRIBE);
     for (const t of request.topics) {
       const partitions = [];
+      const refused = !describable(t.name);
       for (const p of t.partitions) {
         const out = createListOffsetsResponseListOffsetsPartitionResponse({ partitionIndex: p.partitionIndex });
-        const log = ctx.services.partitions.partitionLog(t.name, p.partitionIndex);
+        const log = refused
+          ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+          : ctx.services.partitions.partitionLog(t.name, p.partitionIndex);
         if (typeof log === "number") {
           out.errorCode = log;
         } else {

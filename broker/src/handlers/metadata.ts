@@ -9,7 +9,9 @@ import {
 import { LEADER_EPOCH } from "../cluster/partition-logs.js";
 import { advertisedAddress } from "../config.js";
 import { ErrorCode } from "../errors.js";
-import { defineHandler } from "./handler.js";
+import { AclOperation, CLUSTER_RESOURCE, ResourceType } from "../security/acl.js";
+import { allowed, allowedNames, authorizedOperations, clusterAllowed, NOT_REQUESTED } from "./authz.js";
+import { defineHandler, type RequestContext } from "./handler.js";
 
 /**
  * Metadata v0-13. This node is the only broker, the controller, and the leader of every partition.
@@ -17,8 +19,10 @@ import { defineHandler } from "./handler.js";
  * before v4). From v10 topics may be named by id: as in Kafka, a non-zero id is what is looked up,
  * whatever the name says (the Java client sends an empty name beside the id), and an unknown id is
  * UNKNOWN_TOPIC_ID, never auto-created; a request naming any topic by id is answered for its ids only,
- * as Kafka 4.4 does. v13's top-level error code is for authorization failures of
- * the whole request, which cannot happen without an authorizer.
+ * as Kafka 4.4 does. As Kafka authorizes: a topic the session may not DESCRIBE is left out of a
+ * listing of all topics and TOPIC_AUTHORIZATION_FAILED when named (by id, the id is kept); auto-creation
+ * needs CREATE on the cluster or the topic; the authorized operations of topics (v8+) and of the cluster
+ * (v8-10, 0 without DESCRIBE on it) are reported when asked for.
  */
 export const metadataHandler = defineHandler({
   apiKey: ApiKey.Metadata,
@@ -40,6 +44,8 @@ export const metadataHandler = defineHandler({
       : byIds
         ? asked.filter((t, i) => t.topicId !== ZERO_UUID && asked.findIndex((o) => o.topicId === t.topicId) === i)
         : asked;
+    const describable = allowedNames(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, !all);
+    const withOperations = ctx.apiVersion >= 8 && request.includeTopicAuthorizedOperations;
     for (const want of names) {
       const byId = want.topicId !== ZERO_UUID;
       let info = byId
@@ -47,10 +53,26 @@ export const metadataHandler = defineHandler({
         : want.name !== null
           ? services.metadata.topic(want.name)
           : undefined;
+      const name = info?.name ?? (byId ? null : want.name);
+      if (name !== null && !describable(name)) {
+        // Kafka does not say whether a topic named by name exists; an id is not a secret.
+        if (!all) topics.push(refused(ctx.apiVersion, byId ? null : name, byId ? want.topicId : ZERO_UUID));
+        continue;
+      }
       if (info === undefined && !byId && want.name !== null && allowCreate && cfg.props["auto.create.topics.enable"]) {
+        if (!mayCreate(ctx, want.name)) {
+          topics.push(refused(ctx.apiVersion, want.name, ZERO_UUID));
+          continue;
+        }
         const created = await services.topics.autoCreate(want.name);
         if (typeof created === "number") {
-          topics.push(createMetadataResponseMetadataResponseTopic({ name: want.name, errorCode: created }));
+          topics.push(
+            createMetadataResponseMetadataResponseTopic({
+              name: want.name,
+              errorCode: created,
+              topicAuthorizedOperations: withOperations ? topicOperations(ctx, want.name) : NOT_REQUESTED,
+            }),
+          );
           continue;
         }
         info = created;
@@ -62,6 +84,8 @@ export const metadataHandler = defineHandler({
             name: byId ? (ctx.apiVersion >= 12 ? null : "") : want.name,
             topicId: want.topicId,
             errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            topicAuthorizedOperations:
+              withOperations && !byId && want.name !== null ? topicOperations(ctx, want.name) : NOT_REQUESTED,
           }),
         );
         continue;
@@ -84,6 +108,7 @@ export const metadataHandler = defineHandler({
           topicId: info.id,
           isInternal: info.name === "__consumer_offsets" || info.name === "__transaction_state",
           partitions,
+          topicAuthorizedOperations: withOperations ? topicOperations(ctx, info.name) : NOT_REQUESTED,
         }),
       );
     }
@@ -92,6 +117,34 @@ export const metadataHandler = defineHandler({
       clusterId: services.metadata.clusterId,
       controllerId: cfg.nodeId,
       topics,
+      clusterAuthorizedOperations: clusterOperations(ctx, request.includeClusterAuthorizedOperations),
     });
   },
 });
+
+function refused(version: number, name: string | null, topicId: string): MetadataResponseMetadataResponseTopic {
+  return createMetadataResponseMetadataResponseTopic({
+    // The name is nullable from v12; a topic asked by id is answered with its id only.
+    name: name ?? (version >= 12 ? null : ""),
+    topicId,
+    errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  });
+}
+
+/** Auto-creation, as Kafka allows it: CREATE on the cluster, or on the topic. */
+function mayCreate(ctx: RequestContext, topic: string): boolean {
+  return (
+    clusterAllowed(ctx, AclOperation.CREATE, false) || allowed(ctx, AclOperation.CREATE, ResourceType.TOPIC, topic)
+  );
+}
+
+function topicOperations(ctx: RequestContext, topic: string): number {
+  return authorizedOperations(ctx, ResourceType.TOPIC, topic);
+}
+
+/** v8-10 may ask for the cluster's operations (later versions ask DescribeCluster): 0 without DESCRIBE. */
+function clusterOperations(ctx: RequestContext, asked: boolean): number {
+  if (ctx.apiVersion < 8 || ctx.apiVersion > 10 || !asked) return NOT_REQUESTED;
+  if (!clusterAllowed(ctx, AclOperation.DESCRIBE)) return 0;
+  return authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE);
+}

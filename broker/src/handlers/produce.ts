@@ -4,12 +4,16 @@ import {
   createProduceResponse,
   createProduceResponsePartitionProduceResponse,
   DecodeError,
+  type ProduceRequest,
+  type ProduceResponse,
   type ProduceResponsePartitionProduceResponse,
   type ProduceResponseTopicProduceResponse,
 } from "@tskafka/protocol";
 import type { TopicInfo } from "../cluster/metadata.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
 import { checkTransactionalBatch, isTransactionalBatch } from "../txn/write-check.js";
+import { allowed, allowedNames } from "./authz.js";
 import { defineHandler, type RequestContext } from "./handler.js";
 
 /** Byte 16 of any record set is its magic: 2 for RecordBatch, 0 or 1 for the legacy MessageSet. */
@@ -29,23 +33,21 @@ const NO_LOG_START_OFFSET: ReadonlySet<number> = new Set([
  * message format v2. Partitions of one request are appended concurrently. v13 (KIP-516) names topics
  * by id; an id we do not know is UNKNOWN_TOPIC_ID. A transactional batch goes in only when its
  * partition is in the producer's transaction (txn/write-check.ts): v12 (KIP-890) adds it there.
+ * Authorization as Kafka's: WRITE on each topic (TOPIC_AUTHORIZATION_FAILED, after an unknown id and
+ * before an unknown topic); a request carrying a transactional batch needs WRITE on its transactional
+ * id, else the whole request is TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  */
 export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
   minVersion: 0,
   maxVersion: 13,
-  errorResponse(request, errorCode) {
-    return createProduceResponse({
-      responses: request.topicData.map((t) => ({
-        name: t.name,
-        topicId: t.topicId,
-        partitionResponses: t.partitionData.map((p) => unappended(p.index, errorCode)),
-      })),
-    });
-  },
+  errorResponse: everyPartition,
   async handle(request, ctx) {
+    if (ctx.services.authorizer.enabled && !transactionalIdAllowed(request.transactionalId, request.topicData, ctx))
+      return everyPartition(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     const acks = request.acks;
     const byId = ctx.apiVersion >= 13;
+    const writable = allowedNames(ctx, AclOperation.WRITE);
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const pending: Promise<void>[] = [];
     for (const topic of request.topicData) {
@@ -59,6 +61,7 @@ export const produceHandler = defineHandler({
         partitionResponses.push(r);
         if (acks !== 0 && acks !== 1 && acks !== -1) r.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
         else if (byId && info === undefined) r.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
+        else if (!writable(info?.name ?? topic.name)) r.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
         else pending.push(appendPartition(ctx, info, p.index, p.records, r, request.transactionalId));
       }
     }
@@ -67,6 +70,30 @@ export const produceHandler = defineHandler({
     return createProduceResponse({ responses });
   },
 });
+
+/** Kafka's getErrorResponse: every partition named, with the error. */
+function everyPartition(request: ProduceRequest, errorCode: number): ProduceResponse {
+  return createProduceResponse({
+    responses: request.topicData.map((t) => ({
+      name: t.name,
+      topicId: t.topicId,
+      partitionResponses: t.partitionData.map((p) => unappended(p.index, errorCode)),
+    })),
+  });
+}
+
+/** Kafka's check of a request with transactional records: it names a transactional id the session may write. */
+function transactionalIdAllowed(
+  transactionalId: string | null,
+  topics: readonly { partitionData: readonly { records: Buffer | null }[] }[],
+  ctx: RequestContext,
+): boolean {
+  const transactional = topics.some((t) =>
+    t.partitionData.some((p) => p.records !== null && isTransactionalBatch(p.records)),
+  );
+  if (!transactional) return true;
+  return transactionalId !== null && allowed(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId);
+}
 
 /** A partition's answer before (or without) an append: no offsets. */
 function unappended(index: number, errorCode: number = ErrorCode.NONE): ProduceResponsePartitionProduceResponse {

@@ -1,6 +1,8 @@
 import { ApiKey, createUpdateFeaturesResponse } from "@tskafka/protocol";
 import { featureLevel, invalidFeatureUpdate, UpgradeType } from "../cluster/features.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -8,13 +10,18 @@ import { defineHandler } from "./handler.js";
  * finalized (kept in the cluster metadata; a downgrade needs a downgrade upgrade type, level 0 takes the
  * feature out); anything else is INVALID_UPDATE_VERSION. The request is all or nothing, as at Kafka's
  * controller: one bad update fails it; `validateOnly` checks without changing. v0-1 also answer per
- * feature; v2 only at the top.
+ * feature; v2 only at the top. ALTER on the cluster is needed, else the request is
+ * CLUSTER_AUTHORIZATION_FAILED at the top.
  */
 export const updateFeaturesHandler = defineHandler({
   apiKey: ApiKey.UpdateFeatures,
   minVersion: 0,
   maxVersion: 2,
   async handle(request, ctx) {
+    if (!clusterAllowed(ctx, AclOperation.ALTER)) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return createUpdateFeaturesResponse({ errorCode, errorMessage: AUTHORIZATION_MESSAGE[errorCode]!, results: [] });
+    }
     const metadata = ctx.services.metadata;
     const finalized = metadata.finalizedFeatures();
     const reasons = request.featureUpdates.map((u) => {

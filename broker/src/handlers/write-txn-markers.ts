@@ -1,4 +1,12 @@
-import { ApiKey, createWriteTxnMarkersResponse } from "@tskafka/protocol";
+import {
+  ApiKey,
+  createWriteTxnMarkersResponse,
+  type WriteTxnMarkersRequest,
+  type WriteTxnMarkersResponse,
+} from "@tskafka/protocol";
+import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -10,12 +18,17 @@ import { defineHandler } from "./handler.js";
  * On one node the coordinator writes its markers directly through the same local writer
  * (txn/local-markers.ts); the API is here for a cluster's coordinators and for tools
  * (`kafka-transactions.sh abort` sends markers of transaction version 0 with the producer's current epoch).
+ * As Kafka authorizes: ALTER or CLUSTER_ACTION on the cluster, else every partition is
+ * CLUSTER_AUTHORIZATION_FAILED.
  */
 export const writeTxnMarkersHandler = defineHandler({
   apiKey: ApiKey.WriteTxnMarkers,
   minVersion: 0,
   maxVersion: 2,
+  errorResponse: everyPartition,
   async handle(request, ctx) {
+    if (!clusterAllowed(ctx, AclOperation.ALTER, false) && !clusterAllowed(ctx, AclOperation.CLUSTER_ACTION))
+      return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const markers = await Promise.all(
       request.markers.map(async (m) => {
         const partitions = m.topics.flatMap((t) =>
@@ -46,3 +59,16 @@ export const writeTxnMarkersHandler = defineHandler({
     return createWriteTxnMarkersResponse({ markers });
   },
 });
+
+/** Kafka's getErrorResponse: every partition of every marker, with the error. */
+function everyPartition(request: WriteTxnMarkersRequest, errorCode: number): WriteTxnMarkersResponse {
+  return createWriteTxnMarkersResponse({
+    markers: request.markers.map((m) => ({
+      producerId: m.producerId,
+      topics: m.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode })),
+      })),
+    })),
+  });
+}

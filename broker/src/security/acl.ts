@@ -106,3 +106,63 @@ export const SUPPORTED_OPERATIONS: Readonly<Partial<Record<ResourceTypeCode, num
   [ResourceType.DELEGATION_TOKEN]: bits([op.DESCRIBE]),
   [ResourceType.USER]: bits([op.CREATE_TOKENS, op.DESCRIBE_TOKENS]),
 };
+
+/** Kafka's enum name of a code (`UNKNOWN` for a code the table lacks, as Kafka's fromCode maps it). */
+export function codeName(table: Readonly<Record<string, number>>, code: number): string {
+  for (const [name, c] of Object.entries(table)) if (c === code) return name;
+  return "UNKNOWN";
+}
+
+/** A code as Kafka reads it off the wire: one the table lacks is UNKNOWN (0). */
+export function knownCode<T extends number>(table: Readonly<Record<string, T>>, code: number): T {
+  return (Object.values(table).includes(code as T) ? code : 0) as T;
+}
+
+/** How Kafka's logs name a resource type (SecurityUtils.resourceTypeName): `Topic`, `TransactionalId`. */
+export const RESOURCE_TYPE_LOG_NAME: Readonly<Partial<Record<ResourceTypeCode, string>>> = {
+  [ResourceType.TOPIC]: "Topic",
+  [ResourceType.GROUP]: "Group",
+  [ResourceType.CLUSTER]: "Cluster",
+  [ResourceType.TRANSACTIONAL_ID]: "TransactionalId",
+  [ResourceType.DELEGATION_TOKEN]: "DelegationToken",
+  [ResourceType.USER]: "User",
+};
+
+/** Whether two bindings are the same ACL (a create of an existing one adds nothing). */
+export function sameBinding(a: AclBinding, b: AclBinding): boolean {
+  return (
+    a.resourceType === b.resourceType &&
+    a.resourceName === b.resourceName &&
+    a.patternType === b.patternType &&
+    a.principal === b.principal &&
+    a.host === b.host &&
+    a.operation === b.operation &&
+    a.permission === b.permission
+  );
+}
+
+/**
+ * Whether `filter` selects `binding` (Kafka's AclBindingFilter.matches): ANY codes and null strings
+ * match anything; pattern type MATCH with a name selects the literal binding of that name, the literal
+ * wildcard and every prefix of the name; ANY (or the binding's own pattern type) wants the exact name.
+ */
+export function filterMatches(filter: AclBindingFilter, binding: AclBinding): boolean {
+  if (filter.resourceType !== ResourceType.ANY && filter.resourceType !== binding.resourceType) return false;
+  const anyPattern = filter.patternType === PatternType.ANY;
+  if (!anyPattern && filter.patternType !== PatternType.MATCH && filter.patternType !== binding.patternType)
+    return false;
+  if (!nameMatches(filter, binding)) return false;
+  if (filter.principal !== null && filter.principal !== binding.principal) return false;
+  if (filter.host !== null && filter.host !== binding.host) return false;
+  if (filter.operation !== AclOperation.ANY && filter.operation !== binding.operation) return false;
+  return filter.permission === AclPermission.ANY || filter.permission === binding.permission;
+}
+
+function nameMatches(filter: AclBindingFilter, binding: AclBinding): boolean {
+  const name = filter.resourceName;
+  if (name === null) return true;
+  if (filter.patternType !== PatternType.MATCH) return name === binding.resourceName;
+  return binding.patternType === PatternType.LITERAL
+    ? name === binding.resourceName || binding.resourceName === WILDCARD
+    : name.startsWith(binding.resourceName);
+}

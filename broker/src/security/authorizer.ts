@@ -15,8 +15,18 @@ export interface RequestPrincipal {
 export interface Authorizer {
   /** False when no authorizer is configured. */
   readonly enabled: boolean;
-  /** Whether `operation` on the resource is allowed (deny wins; implied operations count; super users pass). */
-  authorize(who: RequestPrincipal, operation: AclOperationCode, resourceType: ResourceTypeCode, name: string): boolean;
+  /**
+   * Whether `operation` on the resource is allowed (deny wins; implied operations count; super users pass).
+   * A denial is logged at INFO, as Kafka's audit log does, unless `logIfDenied` is false: a filter over
+   * resources the client did not name (Metadata of all topics, say), as Kafka's Action.logIfDenied.
+   */
+  authorize(
+    who: RequestPrincipal,
+    operation: AclOperationCode,
+    resourceType: ResourceTypeCode,
+    name: string,
+    logIfDenied?: boolean,
+  ): boolean;
   /**
    * Kafka's authorizeByResourceType: whether `operation` could be allowed on some resource of the type
    * (used where a request names no resource yet, as InitProducerId without a transactional id).

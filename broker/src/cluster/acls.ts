@@ -1,0 +1,69 @@
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "../atomic-file.js";
+import { filterMatches, sameBinding, type AclBinding, type AclBindingFilter } from "../security/acl.js";
+
+const FILE = "__tskafka_acls.json";
+
+/** `{"acls": [{resourceType, resourceName, patternType, principal, host, operation, permission}]}`, Kafka's codes. */
+interface FileFormat {
+  acls: readonly AclBinding[];
+}
+
+/**
+ * The cluster's ACLs in memory and in their file of the data directory, in the order they were created.
+ * Saves are chained so that the file always ends with the latest state.
+ */
+export class AclsFile {
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly dir: string,
+    private bindings: readonly AclBinding[],
+  ) {}
+
+  static async load(dir: string): Promise<AclsFile> {
+    let parsed: FileFormat = { acls: [] };
+    try {
+      parsed = JSON.parse(await readFile(join(dir, FILE), "utf8")) as FileFormat;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    return new AclsFile(dir, parsed.acls);
+  }
+
+  get acls(): readonly AclBinding[] {
+    return this.bindings;
+  }
+
+  /** Adds the bindings not stored yet (nor repeated earlier in `bindings`); answers those added. */
+  add(bindings: readonly AclBinding[]): AclBinding[] {
+    const added: AclBinding[] = [];
+    for (const b of bindings) {
+      if (this.bindings.some((x) => sameBinding(x, b)) || added.some((x) => sameBinding(x, b))) continue;
+      added.push({ ...b });
+    }
+    if (added.length > 0) this.bindings = [...this.bindings, ...added];
+    return added;
+  }
+
+  /** Removes what each filter selects; answers per filter the bindings it selected (one may be in several). */
+  remove(filters: readonly AclBindingFilter[]): AclBinding[][] {
+    const perFilter = filters.map((f) => this.bindings.filter((b) => filterMatches(f, b)));
+    const gone = new Set(perFilter.flat());
+    if (gone.size > 0) this.bindings = this.bindings.filter((b) => !gone.has(b));
+    return perFilter;
+  }
+
+  save(): Promise<void> {
+    const content = JSON.stringify({ acls: this.bindings } satisfies FileFormat);
+    const next = this.saving
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(this.dir, { recursive: true });
+        await writeFileAtomic(join(this.dir, FILE), content);
+      });
+    this.saving = next;
+    return next;
+  }
+}
