@@ -19,6 +19,9 @@ import {
   createDescribeConfigsRequestDescribeConfigsResource,
   createDescribeGroupsRequest,
   createDescribeLogDirsRequest,
+  createAlterPartitionReassignmentsRequest,
+  createAlterReplicaLogDirsRequest,
+  createListPartitionReassignmentsRequest,
   createFetchRequest,
   createFetchRequestFetchPartition,
   createFindCoordinatorRequest,
@@ -582,6 +585,35 @@ describe("authorization in the handlers, with the raw protocol", { skip, timeout
       const dirs = await alice.request(ApiKey.DescribeLogDirs, 4, createDescribeLogDirsRequest({ topics: null }));
       assert.equal(dirs.errorCode, E.CLUSTER);
       assert.deepEqual(dirs.results, []);
+      const move = await alice.request(
+        ApiKey.AlterReplicaLogDirs,
+        2,
+        createAlterReplicaLogDirsRequest({
+          dirs: [{ path: "/nowhere", topics: [{ name: OPEN, partitions: [0] }] }],
+        }),
+      );
+      assert.deepEqual(
+        move.results.flatMap((t) => t.partitions.map((p) => p.errorCode)),
+        [E.CLUSTER],
+      );
+      const reassign = await alice.request(
+        ApiKey.AlterPartitionReassignments,
+        0,
+        createAlterPartitionReassignmentsRequest({
+          topics: [{ name: OPEN, partitions: [{ partitionIndex: 0, replicas: null }] }],
+        }),
+      );
+      assert.equal(reassign.errorCode, E.CLUSTER);
+      assert.deepEqual(
+        reassign.responses.flatMap((t) => t.partitions.map((p) => p.errorCode)),
+        [E.CLUSTER],
+      );
+      const listed = await alice.request(
+        ApiKey.ListPartitionReassignments,
+        0,
+        createListPartitionReassignmentsRequest({ topics: null }),
+      );
+      assert.equal(listed.errorCode, E.CLUSTER);
     });
   });
 });

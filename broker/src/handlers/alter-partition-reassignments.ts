@@ -6,6 +6,8 @@ import {
 } from "@tskafka/protocol";
 import { hasPartition, type TopicInfo } from "../cluster/metadata.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 interface Answer {
@@ -54,11 +56,17 @@ function reassign(
   return NONE;
 }
 
+const CLUSTER_REFUSED: Answer = {
+  errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  errorMessage: AUTHORIZATION_MESSAGE[ErrorCode.CLUSTER_AUTHORIZATION_FAILED]!,
+};
+
 /**
  * AlterPartitionReassignments v0-1 on a single node: the only assignment a partition can have is this
  * node, its current one, so a valid reassignment is a no-op that is complete when answered (and
  * ListPartitionReassignments never lists one). kafka-reassign-partitions.sh uses it together with
- * AlterReplicaLogDirs for the `log_dirs` of its plan. Errors and messages are Kafka's controller's.
+ * AlterReplicaLogDirs for the `log_dirs` of its plan. Errors and messages are Kafka's controller's; without
+ * ALTER on the cluster, CLUSTER_AUTHORIZATION_FAILED at the top and for every partition (Kafka's error response).
  */
 export const alterPartitionReassignmentsHandler = defineHandler({
   apiKey: ApiKey.AlterPartitionReassignments,
@@ -66,9 +74,10 @@ export const alterPartitionReassignmentsHandler = defineHandler({
   maxVersion: 1,
   handle(request, ctx) {
     const { metadata, config } = ctx.services;
+    const refused = clusterAllowed(ctx, AclOperation.ALTER) ? undefined : CLUSTER_REFUSED;
     return createAlterPartitionReassignmentsResponse({
       allowReplicationFactorChange: request.allowReplicationFactorChange,
-      errorMessage: null,
+      ...(refused ?? { errorMessage: null }),
       responses: request.topics.map((t) => {
         const topic = metadata.topic(t.name);
         return createAlterPartitionReassignmentsResponseReassignableTopicResponse({
@@ -76,7 +85,7 @@ export const alterPartitionReassignmentsHandler = defineHandler({
           partitions: t.partitions.map((p) =>
             createAlterPartitionReassignmentsResponseReassignablePartitionResponse({
               partitionIndex: p.partitionIndex,
-              ...reassign(t.name, topic, p.partitionIndex, p.replicas, config.nodeId),
+              ...(refused ?? reassign(t.name, topic, p.partitionIndex, p.replicas, config.nodeId)),
             }),
           ),
         });
