@@ -91,6 +91,8 @@ export interface ConfigInputs {
   readonly port?: number;
   readonly dataDir?: string;
   readonly nodeId?: number;
+  /** --http-port: the HTTP listener's port on --host (127.0.0.1 without it); empty for none. */
+  readonly httpPort?: string;
   readonly warn?: (message: string) => void;
 }
 
@@ -131,6 +133,11 @@ function givenText(inputs: ConfigInputs): Record<string, string> {
   }
   if (inputs.nodeId !== undefined) raw["node.id"] = String(inputs.nodeId);
   if (inputs.dataDir !== undefined) raw["log.dirs"] = inputs.dataDir;
+  if (inputs.httpPort !== undefined) {
+    const host = inputs.host ?? "127.0.0.1";
+    const shown = host.includes(":") ? `[${host}]` : host;
+    raw["http.listener"] = inputs.httpPort === "" ? "" : `http://${shown}:${inputs.httpPort}`;
+  }
   return raw;
 }
 
