@@ -46,13 +46,13 @@ export interface BoundListener {
 }
 
 /**
- * The config with the ports of listeners bound to port 0 filled in: as Kafka does, such a listener
- * advertises the port it got, unless advertised.listeners names one.
+ * The config with ephemeral ports filled in, as Kafka's ListenerInfo.withEphemeralPortsCorrected does:
+ * a listener bound to port 0 gets the port it was given, and so does an advertised port of 0.
  */
 function withBoundPorts(config: BrokerConfig, bound: readonly BoundListener[]): BrokerConfig {
   const listeners = config.listeners.map((l, i) => {
-    const port = bound[i]?.port ?? l.port;
-    return l.port === 0 ? { ...l, port, advertisedPort: l.advertisedPort === 0 ? port : l.advertisedPort } : l;
+    const port = l.port === 0 ? (bound[i]?.port ?? 0) : l.port;
+    return { ...l, port, advertisedPort: l.advertisedPort === 0 ? port : l.advertisedPort };
   });
   const first = listeners[0]!;
   return { ...config, listeners, port: first.port, advertisedPort: first.advertisedPort };
