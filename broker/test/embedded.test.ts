@@ -57,7 +57,10 @@ test(
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    // A child that never exits (the defect this test looks for) is killed before the test's timeout.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 45_000);
     const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    clearTimeout(killer);
     const exitedAt = Date.now();
     assert.equal(code, 0, `child failed:\n${out}\n${err}`);
     const report = JSON.parse(out.trim().split("\n").at(-1)!) as {
@@ -88,6 +91,7 @@ test(
         ["pack", "--json", "-w", "tskafka", "-w", "@tskafka/protocol", "--pack-destination", dir],
         {
           cwd: REPO_ROOT,
+          timeout: 60_000,
         },
       );
       const tarballs = JSON.parse(packed.stdout) as {
@@ -122,7 +126,7 @@ test(
       );
       await writeFile(join(project, "package-lock.json"), JSON.stringify(lock, null, 2));
       // Offline: every package comes from npm's cache (filled by the repository's npm ci), none from the registry.
-      await run("npm", ["ci", "--offline", "--no-audit", "--no-fund"], { cwd: project });
+      await run("npm", ["ci", "--offline", "--no-audit", "--no-fund"], { cwd: project, timeout: 60_000 });
       assert.ok((await readdir(join(project, "node_modules"))).includes("prom-client"), "dependencies are installed");
       const script = `
       import { startBroker } from "tskafka";
@@ -133,9 +137,15 @@ test(
       await b.stop();
       console.log(metrics.includes("tskafka_connections_created_total") ? "ok" : "no metrics");
     `;
-      const started = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: project });
+      const started = await run(process.execPath, ["--input-type=module", "-e", script], {
+        cwd: project,
+        timeout: 60_000,
+      });
       assert.equal(started.stdout.trim(), "ok");
-      const help = await run(join(project, "node_modules", ".bin", "tskafka"), ["--help"], { cwd: project });
+      const help = await run(join(project, "node_modules", ".bin", "tskafka"), ["--help"], {
+        cwd: project,
+        timeout: 60_000,
+      });
       assert.match(help.stdout, /--http-port/);
     });
   },

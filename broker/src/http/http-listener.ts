@@ -81,7 +81,10 @@ export class HttpListener {
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method !== "GET" && req.method !== "HEAD") return this.send(res, 405, "text/plain", "GET only\n");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      return this.send(res, 405, "text/plain", "GET only\n");
+    }
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/") return this.send(res, 200, "text/html; charset=utf-8", INDEX_PAGE);
     if (path !== "/metrics") return this.send(res, 404, "text/plain", "not found\n");
