@@ -41,6 +41,10 @@ import { TransactionCoordinator } from "./txn/coordinator.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
 import { checkTxnOffsetCommit } from "./txn/write-check.js";
+import { HttpListener, parseHttpListener } from "./http/http-listener.js";
+import { BrokerMetrics } from "./metrics/broker-metrics.js";
+import { meteredHandler } from "./metrics/metered-handler.js";
+import { brokerMetricsSource } from "./metrics/source.js";
 
 /** What identifies a TLS listener's key and trust stores: a new value means new certificates. */
 function storesDigest(o: TlsOptions): string {
@@ -51,6 +55,27 @@ function storesDigest(o: TlsOptions): string {
 
 /** How long a clean shutdown waits for clients to close their ended connections before cutting them. */
 const SHUTDOWN_GRACE_MS = 1000;
+
+/** Where a Kafka listener was bound. */
+export interface BoundListener {
+  readonly name: string;
+  readonly protocol: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The config with ephemeral ports filled in, as Kafka's ListenerInfo.withEphemeralPortsCorrected does:
+ * a listener bound to port 0 gets the port it was given, and so does an advertised port of 0.
+ */
+function withBoundPorts(config: BrokerConfig, bound: readonly BoundListener[]): BrokerConfig {
+  const listeners = config.listeners.map((l, i) => {
+    const port = l.port === 0 ? (bound[i]?.port ?? 0) : l.port;
+    return { ...l, port, advertisedPort: l.advertisedPort === 0 ? port : l.advertisedPort };
+  });
+  const first = listeners[0]!;
+  return { ...config, listeners, port: first.port, advertisedPort: first.advertisedPort };
+}
 
 /** What applies to node `nodeId` of the dynamic broker configs: its own and the cluster-wide ones. */
 function dynamicLayers(metadata: ClusterMetadata, nodeId: number): DynamicLayers {
@@ -88,6 +113,11 @@ export class Broker implements Services {
   private readonly connectionQuotas: ConnectionQuotas;
   /** Kafka's StandardAuthorizer over the cluster's ACLs when `authorizer.class.name` names it; else allows everything. */
   readonly authorizer: Authorizer;
+  /** This broker's Prometheus metrics (a registry of its own). */
+  readonly metrics: BrokerMetrics;
+  private http: HttpListener | undefined;
+  /** The HTTP listener's URL once listening (`http.listener`), undefined when there is none. */
+  httpUrl: string | undefined;
 
   /** The config in force: server.properties and flags with the dynamic broker configs over them. */
   private effectiveConfig: BrokerConfig;
@@ -102,7 +132,8 @@ export class Broker implements Services {
   ) {
     this.effectiveConfig = config;
     this.listeners = buildListeners(config, metadata);
-    this.handlers = new Map(HANDLERS.map((h) => [h.apiKey, h as Handler]));
+    this.metrics = new BrokerMetrics(brokerMetricsSource(metadata, logs, () => this.groups));
+    this.handlers = new Map(HANDLERS.map((h) => [h.apiKey, meteredHandler(h as Handler, this.metrics)]));
     const p = config.props;
     this.authorizer =
       p["authorizer.class.name"] === ""
@@ -206,12 +237,14 @@ export class Broker implements Services {
   }
 
   /** Starts the services and every listener; answers where each one listens (the first is the main one). */
-  async listen(): Promise<{ name: string; protocol: string; host: string; port: number }[]> {
+  async listen(): Promise<BoundListener[]> {
     this.logs.start();
     this.groups.start();
     this.transactions.start();
     const bound = [];
     for (const l of this.listeners) bound.push(await this.listenOn(l));
+    this.effectiveConfig = withBoundPorts(this.effectiveConfig, bound);
+    await this.listenHttp();
     await this.register(bound);
     return bound;
   }
@@ -229,12 +262,33 @@ export class Broker implements Services {
     registration.campaign();
   }
 
+  /** The HTTP listener (metrics), when `http.listener` names one. */
+  private async listenHttp(): Promise<void> {
+    const value = this.config.props["http.listener"];
+    if (value === "") return;
+    const address = parseHttpListener(value);
+    if (typeof address === "string") return; // the config table refused it at start-up
+    const content = {
+      metricsContentType: this.metrics.registry.contentType,
+      metrics: () => this.metrics.scrape(),
+    };
+    const onError = (e: Error): void => this.log.error(`/metrics failed: ${e.stack ?? e.message}`);
+    const { listener, url } = await HttpListener.start(address.host, address.port, content, onError);
+    this.http = listener;
+    this.httpUrl = url;
+  }
+
   private accept(listener: ListenerRuntime, socket: Socket, tlsPrincipal?: string): void {
     const conn = new Connection(socket, this, this.handlers, listener, tlsPrincipal);
     this.connections.add(conn);
+    const name = listener.config.name;
+    this.metrics.connectionOpened(name);
     const as = tlsPrincipal === undefined ? "" : ` as User:${tlsPrincipal}`;
     this.log.info(`connection opened ${conn.remote} on listener ${listener.config.name}${as}`);
-    void conn.closed.then(() => this.connections.delete(conn));
+    void conn.closed.then(() => {
+      this.connections.delete(conn);
+      this.metrics.connectionClosed(name);
+    });
   }
 
   /**
@@ -308,9 +362,7 @@ export class Broker implements Services {
     return server;
   }
 
-  private async listenOn(
-    listener: ListenerRuntime,
-  ): Promise<{ name: string; protocol: string; host: string; port: number }> {
+  private async listenOn(listener: ListenerRuntime): Promise<BoundListener> {
     const { name, protocol, host, port } = listener.config;
     // TCP is accepted here and counted against the connection limits; an admitted socket goes on to the
     // TLS server (which never listens itself) or straight to a Connection.
@@ -339,6 +391,7 @@ export class Broker implements Services {
     const stopped = Promise.all(
       this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
     );
+    const http = this.http?.close();
     this.fetchWaiters.wakeAll();
     this.groups.stop();
     this.transactions.stop();
@@ -354,5 +407,6 @@ export class Broker implements Services {
     await this.producerIds.save();
     await this.registration?.unregister();
     await this.metadata.close();
+    await http;
   }
 }

@@ -2,6 +2,7 @@ import { bool, choice, double, int, list, long, string, type KeyDef, type ValueO
 import { listenerList } from "./config-listeners.js";
 import { QUOTA_KEYS } from "./config-quota-keys.js";
 import { AUTHORIZER_KEYS } from "./config-authorizer-keys.js";
+import { httpListenerCheck } from "./http/http-listener.js";
 import { LISTENER_KEYS, SECURITY_KEYS } from "./config-security-keys.js";
 
 /**
@@ -29,7 +30,7 @@ export interface BrokerExtras {
   readonly topic?: { readonly name: string; readonly scale?: number };
   /** Where the broker acts on it; null when it is accepted and described only. */
   readonly appliedIn: string | null;
-  /** Not one of Kafka's keys: a tskafka key for tests, never described (README lists it). */
+  /** Not one of Kafka's keys: a tskafka key (for tests, or our HTTP listener), never described (README lists it). */
   readonly internal?: true;
 }
 
@@ -97,6 +98,15 @@ export const BROKER_KEYS = {
     doc: "The addresses clients are told to connect to, per listener name; each listener's own when unset.",
     dynamic: "read-only",
     appliedIn: "Metadata, DescribeCluster, FindCoordinator",
+  }),
+  "http.listener": string({
+    default: "",
+    check: httpListenerCheck,
+    importance: "medium",
+    doc: "Not a Kafka key: tskafka's HTTP listener, http://HOST:PORT, with Prometheus metrics at /metrics; empty for none. --http-port sets it.",
+    dynamic: "read-only",
+    appliedIn: "HTTP listener",
+    internal: true,
   }),
   ...LISTENER_KEYS,
   ...SECURITY_KEYS,

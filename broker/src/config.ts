@@ -102,6 +102,8 @@ export interface ConfigInputs {
   readonly port?: number;
   readonly dataDir?: string;
   readonly nodeId?: number;
+  /** --http-port: the HTTP listener's port on --host (127.0.0.1 without it); empty for none. */
+  readonly httpPort?: string;
   readonly warn?: (message: string) => void;
 }
 
@@ -165,6 +167,11 @@ function givenText(inputs: ConfigInputs): Record<string, string> {
       throw new ConfigError(`--data-dir ${inputs.dataDir}: one directory (log.dirs in --config lists several)`);
     }
     raw["log.dirs"] = inputs.dataDir;
+  }
+  if (inputs.httpPort !== undefined) {
+    const host = inputs.host ?? "127.0.0.1";
+    const shown = host.includes(":") ? `[${host}]` : host;
+    raw["http.listener"] = inputs.httpPort === "" ? "" : `http://${shown}:${inputs.httpPort}`;
   }
   return raw;
 }

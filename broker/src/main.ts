@@ -35,6 +35,10 @@ async function main(): Promise<void> {
     .option("data-dir", { type: "string", describe: "the one log directory (log.dirs, default ./data)" })
     .option("node-id", { type: "number", describe: "this broker's node id (node.id, default 1)" })
     .option("config", { type: "string", describe: "a server.properties file" })
+    .option("http-port", {
+      type: "string",
+      describe: "port of the HTTP listener (/metrics) on --host (http.listener); empty for none; npm start passes 9644",
+    })
     .option("add-scram", {
       type: "string",
       array: true,
@@ -45,12 +49,16 @@ async function main(): Promise<void> {
     .help()
     .parseAsync();
   const log = new Logger(argv["log-level"]);
+  // The last --http-port wins, so that `npm start -- --http-port ...` overrides the script's own.
+  const httpFlag = argv["http-port"] as string | string[] | undefined;
+  const httpPort = Array.isArray(httpFlag) ? httpFlag.at(-1) : httpFlag;
   const config = buildConfig({
     ...(argv.config !== undefined ? { file: readPropertiesFile(argv.config) } : {}),
     ...(argv.host !== undefined ? { host: argv.host } : {}),
     ...(argv.port !== undefined ? { port: argv.port } : {}),
     ...(argv["data-dir"] !== undefined ? { dataDir: argv["data-dir"] } : {}),
     ...(argv["node-id"] !== undefined ? { nodeId: argv["node-id"] } : {}),
+    ...(httpPort !== undefined ? { httpPort } : {}),
     warn: (m) => log.warn(m),
   });
   const broker = await Broker.open(config, log);
@@ -58,14 +66,17 @@ async function main(): Promise<void> {
   const bound = await broker.listen();
   const { host, port } = bound[0]!;
   log.info(
-    `tskafka node ${config.nodeId} listening on ${host}:${port} (advertised ${config.advertisedHost}:${config.advertisedPort}), logs in ${config.logDirs.join(", ")}`,
+    `tskafka node ${config.nodeId} listening on ${host}:${port} (advertised ${broker.config.advertisedHost}:${broker.config.advertisedPort}), logs in ${config.logDirs.join(", ")}`,
   );
   for (const [i, l] of bound.entries()) {
-    const a = config.listeners[i]!;
+    const a = broker.config.listeners[i]!;
     log.info(
       `listener ${l.name} (${l.protocol}) on ${l.host}:${l.port}, advertised ${a.advertisedHost}:${a.advertisedPort}`,
     );
   }
+
+  if (broker.httpUrl !== undefined)
+    log.info(`HTTP listener on ${broker.httpUrl}: metrics at ${broker.httpUrl}/metrics`);
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -348,6 +348,15 @@ export class GroupCoordinator {
     return this.expiry.expire(now);
   }
 
+  /** Every committed offset, by group, topic and partition (the lag metrics read them when scraped). */
+  *committedOffsets(): Generator<{ groupId: string; topic: string; partition: number; offset: bigint }> {
+    for (const groupId of this.offsets.groupIds()) {
+      for (const [topic, partitions] of this.offsets.committed(groupId) ?? []) {
+        for (const [partition, o] of partitions) yield { groupId, topic, partition, offset: o.offset };
+      }
+    }
+  }
+
   // --- administration ---
 
   list(): GroupListing[] {
