@@ -16,6 +16,7 @@ import type { Handler, RequestContext } from "../src/handlers/handler.js";
 import { HANDLERS } from "../src/handlers/index.js";
 import { logConfig } from "../src/log/config.js";
 import { PartitionLog } from "../src/log/partition-log.js";
+import { ClientQuotas } from "../src/quota/client-quotas.js";
 import { ALLOW_ALL } from "../src/security/authorizer.js";
 import type { Services } from "../src/services.js";
 import type { TxnMarker } from "../src/txn/marker.js";
@@ -56,7 +57,8 @@ function servicesFor(log: PartitionLog): Services {
   };
   const logger = { enabled: () => false, debug: () => undefined };
   const fetchWaiters = new FetchWaiters();
-  return { partitions, metadata, fetchWaiters, log: logger, authorizer: ALLOW_ALL } as unknown as Services;
+  const quotas = new ClientQuotas(11, 1);
+  return { partitions, metadata, fetchWaiters, log: logger, authorizer: ALLOW_ALL, quotas } as unknown as Services;
 }
 
 async function call<K extends keyof ApiRequests & keyof ApiResponses>(
