@@ -25,6 +25,8 @@ import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js"
 import { OffsetsTopic } from "./group/offsets-topic.js";
 import type { Services } from "./services.js";
 import { ALLOW_ALL, type Authorizer } from "./security/authorizer.js";
+import { ShareCoordinator } from "./share/coordinator.js";
+import { ShareStateTopic } from "./share/state-topic.js";
 import { TransactionCoordinator } from "./txn/coordinator.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
@@ -60,6 +62,8 @@ export class Broker implements Services {
   readonly partitions: PartitionLogs;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
+  /** Share groups (KIP-932) and their share-partitions' state (`__share_group_state`). */
+  readonly shareGroups: ShareCoordinator;
   /** The transaction coordinator: transactional ids, their transactions and markers (`__transaction_state`). */
   readonly transactions: TransactionCoordinator;
   /** Allows everything until an authorizer is configured (`authorizer.class.name`). */
@@ -75,12 +79,27 @@ export class Broker implements Services {
     readonly logs: LogManager,
   ) {
     this.effectiveConfig = config;
+    // The share coordinator reads the config in force at each use, as the group coordinator does.
+    const broker = this as Broker;
     this.listeners = buildListeners(config, metadata);
     this.handlers = new Map(HANDLERS.map((h) => [h.apiKey, h as Handler]));
     this.producerIds = new ProducerIds(metadata);
     this.topics = new TopicAdmin(metadata, logs, this);
     this.partitions = new PartitionLogs(metadata, logs);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
+    this.shareGroups = new ShareCoordinator(
+      {
+        get config() {
+          return broker.config;
+        },
+        log,
+        metadata,
+        partitions: this.partitions,
+        fetchWaiters: this.fetchWaiters,
+        otherGroupExists: (groupId) => this.groups.group(groupId) !== undefined,
+      },
+      new ShareStateTopic(this),
+    );
     this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
     // Dynamic broker configs apply as soon as they are stored, whoever stored them.
     metadata.watch("brokerConfigs", () => {
@@ -124,6 +143,7 @@ export class Broker implements Services {
     const broker = new Broker(config, log, metadata, logs);
     await broker.groups.load();
     await broker.transactions.load();
+    await broker.shareGroups.load();
     log.info(`loaded ${topics.length} topics from ${config.dataDir} in ${Date.now() - started} ms`);
     return broker;
   }
@@ -145,6 +165,7 @@ export class Broker implements Services {
     this.logs.start();
     this.groups.start();
     this.transactions.start();
+    this.shareGroups.start();
     const bound = [];
     for (const l of this.listeners) bound.push(await this.listenOn(l));
     return bound;
@@ -212,6 +233,7 @@ export class Broker implements Services {
     this.fetchWaiters.wakeAll();
     this.groups.stop();
     this.transactions.stop();
+    this.shareGroups.stop();
     await Promise.all([...this.connections].map((c) => c.drain()));
     // Answers are out and each socket is ended; a client that does not close its side gets a second.
     await Promise.race([stopped, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref())]);
@@ -219,6 +241,7 @@ export class Broker implements Services {
     await stopped;
     await this.transactions.flush();
     await this.groups.flush();
+    await this.shareGroups.flush();
     this.logs.stop();
     await this.logs.close();
     await this.producerIds.save();

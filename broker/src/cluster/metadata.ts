@@ -1,7 +1,7 @@
 import type { ScramCredential } from "../security/sasl-mechanism.js";
 
 /**
- * The one seam for cluster state: the cluster id, topics, dynamic broker configs, producer id blocks,
+ * The one seam for cluster state: the cluster id, topics, dynamic broker and group configs, producer id blocks,
  * finalized features and SCRAM credentials are read, changed and watched through `ClusterMetadata`,
  * whatever keeps them (today files in the data directory; an etcd store for several brokers later).
  *
@@ -106,6 +106,15 @@ export interface ClusterMetadata {
   /** Replaces the whole set of `scope`; answers the new version. */
   setBrokerConfigs(
     scope: DynamicScope,
+    configs: Readonly<Record<string, string>>,
+    expectedVersion?: number,
+  ): Promise<number | Stale>;
+
+  /** The configs set on a group (GROUP resource: share.auto.offset.reset, ...), empty when none are. */
+  groupConfigs(groupId: string): VersionedConfigs;
+  /** Replaces the whole set of a group's configs (empty: none left); answers the new version. */
+  setGroupConfigs(
+    groupId: string,
     configs: Readonly<Record<string, string>>,
     expectedVersion?: number,
   ): Promise<number | Stale>;

@@ -14,6 +14,7 @@ import {
   type ConfigEntry,
 } from "../cluster/config-catalog.js";
 import { ErrorCode } from "../errors.js";
+import { GROUP_RESOURCE, describeGroupConfigs, invalidGroupConfigs } from "../share/group-configs.js";
 import { defineHandler } from "./handler.js";
 
 const SET = 0;
@@ -84,6 +85,7 @@ async function alterResource(
   if (new Set(keys).size !== keys.length) {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Error due to duplicate config keys" };
   }
+  if (r.resourceType === GROUP_RESOURCE) return alterGroup(services, r, validateOnly);
   const target = alterTarget(services, r.resourceType, r.resourceName);
   if ("errorCode" in target) return target;
   if ("topic" in target) {
@@ -102,9 +104,26 @@ async function alterResource(
   return "failed" in next ? next.failed : replaceBrokerConfigs(services, scope, next.configs, validateOnly);
 }
 
+/** A group's configs (share.auto.offset.reset, ...), checked against the broker's bounds, then stored. */
+async function alterGroup(
+  services: Services,
+  r: IncrementalAlterConfigsRequestAlterConfigsResource,
+  validateOnly: boolean,
+): Promise<AlterOutcome> {
+  const current = services.metadata.groupConfigs(r.resourceName).configs;
+  const next = applyOps(r.resourceType, current, () => describeGroupConfigs(current, services.config), r.configs);
+  if ("failed" in next) return next.failed;
+  const configs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(next.configs)) if (v !== null) configs[k] = v.trim();
+  const why = invalidGroupConfigs(configs, services.config);
+  if (why !== undefined) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: why };
+  if (!validateOnly) await services.metadata.setGroupConfigs(r.resourceName, configs);
+  return { errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
 /**
- * IncrementalAlterConfigs v0-1: SET, DELETE, APPEND and SUBTRACT on a topic's overrides or a broker's
- * dynamic configs. A resource named twice in one request is refused at every place it appears, as Kafka
+ * IncrementalAlterConfigs v0-1: SET, DELETE, APPEND and SUBTRACT on a topic's overrides, a broker's
+ * dynamic configs or a group's configs. A resource named twice in one request is refused at every place it appears, as Kafka
  * does.
  */
 export const incrementalAlterConfigsHandler = defineHandler({

@@ -43,6 +43,10 @@ import { alterUserScramCredentialsHandler } from "./alter-user-scram-credentials
 import { describeClientQuotasHandler } from "./describe-client-quotas.js";
 import { saslHandshakeHandler } from "./sasl-handshake.js";
 import { saslAuthenticateHandler } from "./sasl-authenticate.js";
+import { shareGroupHeartbeatHandler } from "./share-group-heartbeat.js";
+import { shareGroupDescribeHandler } from "./share-group-describe.js";
+import { shareFetchHandler } from "./share-fetch.js";
+import { shareAcknowledgeHandler } from "./share-acknowledge.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -90,4 +94,8 @@ export const HANDLERS: readonly Handler[] = [
   describeClientQuotasHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
+  shareGroupHeartbeatHandler,
+  shareGroupDescribeHandler,
+  shareFetchHandler,
+  shareAcknowledgeHandler,
 ];

@@ -1,7 +1,10 @@
 import { ApiKey, createListGroupsResponse } from "@tskafka/protocol";
 import { defineHandler } from "./handler.js";
 
-/** ListGroups v0-5, with the v4 state filter and the v5 type filter (both case-insensitive). */
+/**
+ * ListGroups v0-5, with the v4 state filter and the v5 type filter (both case-insensitive); share groups
+ * are listed with protocol type and group type "share", as Kafka 4.4 lists them.
+ */
 export const listGroupsHandler = defineHandler({
   apiKey: ApiKey.ListGroups,
   minVersion: 0,
@@ -10,8 +13,7 @@ export const listGroupsHandler = defineHandler({
     const v = ctx.apiVersion;
     const states = new Set((v >= 4 ? request.statesFilter : []).map((s) => s.toLowerCase()));
     const types = new Set((v >= 5 ? request.typesFilter : []).map((s) => s.toLowerCase()));
-    const groups = ctx.services.groups
-      .list()
+    const groups = [...ctx.services.groups.list(), ...ctx.services.shareGroups.list()]
       .filter(
         (g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(g.type)),
       )

@@ -1,0 +1,310 @@
+import type { FetchWaiters } from "../cluster/fetch-waiters.js";
+import type { ClusterMetadata, TopicInfo } from "../cluster/metadata.js";
+import type { PartitionLogs } from "../cluster/partition-logs.js";
+import type { BrokerConfig } from "../config.js";
+import type { Logger } from "../logger.js";
+import { groupConfig } from "./group-configs.js";
+import { ShareGroup, type HeartbeatOutcome } from "./share-group.js";
+import { SharePartition, type AckBatch, type AcquiredRange, type StateBatch } from "./share-partition.js";
+import { ShareSessions } from "./share-sessions.js";
+import type { ShareStateRecord } from "./state-records.js";
+import type { ShareStateTopic } from "./state-topic.js";
+
+/**
+ * The share coordinator of this node (KIP-932): share groups' membership (`share-group.ts`), the state
+ * of every share-partition (`share-partition.ts`) persisted in `__share_group_state` (`state-topic.ts`),
+ * the members' share sessions (`share-sessions.ts`), and the timer that releases expired locks. Kafka
+ * splits this between the group coordinator, the share-partition leader and the share coordinator;
+ * on one node they are one service, reached (like the group coordinator) through the group's
+ * `__consumer_offsets` partition for membership and the share-partition's `__share_group_state`
+ * partition for state.
+ */
+
+export interface ShareHost {
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "groupConfigs">;
+  readonly partitions: Pick<PartitionLogs, "logOf">;
+  readonly fetchWaiters: Pick<FetchWaiters, "notify">;
+  /** Whether a classic or consumer group has this id (one namespace for every group type). */
+  otherGroupExists(groupId: string): boolean;
+}
+
+export interface ShareGroupListing {
+  groupId: string;
+  protocolType: string;
+  state: string;
+  type: "share";
+}
+
+/** How often expired acquisition locks are looked for. */
+const LOCK_SWEEP_MS = 100;
+
+/** A persisted share-partition state being rebuilt at load. */
+interface LoadedState {
+  startOffset: number;
+  snapshotEpoch: number;
+  batches: Map<number, StateBatch>;
+}
+
+export type ShareService = Pick<
+  ShareCoordinator,
+  | "heartbeat"
+  | "group"
+  | "list"
+  | "sessions"
+  | "acquire"
+  | "unacquire"
+  | "acknowledge"
+  | "closeSession"
+  | "lockDurationMs"
+  | "hasAvailable"
+>;
+
+export class ShareCoordinator {
+  private readonly groups = new Map<string, ShareGroup>();
+  private readonly states = new Map<string, { sp: SharePartition; updates: number; snapshotEpoch: number }>();
+  readonly sessions = new ShareSessions();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly host: ShareHost,
+    private readonly topic: ShareStateTopic,
+  ) {}
+
+  private get props(): BrokerConfig["props"] {
+    return this.host.config.props;
+  }
+
+  // --- start and stop ---
+
+  async load(): Promise<void> {
+    const loaded = new Map<string, LoadedState>();
+    const n = await this.topic.load((r) => {
+      const key = stateKey(r.groupId, r.topicId, r.partition);
+      let s = loaded.get(key);
+      if (r.kind === "snapshot" || s === undefined) {
+        s = { startOffset: r.startOffset, snapshotEpoch: r.snapshotEpoch, batches: new Map() };
+        loaded.set(key, s);
+      }
+      s.startOffset = r.startOffset;
+      for (const b of r.batches) for (let o = b.first; o <= b.last; o++) s.batches.set(o, { ...b, first: o, last: o });
+    });
+    for (const [key, s] of loaded) {
+      const batches = [...s.batches.values()].filter((b) => b.first >= s.startOffset).sort((a, b) => a.first - b.first);
+      this.states.set(key, {
+        sp: SharePartition.fromState(s.startOffset, batches),
+        updates: 0,
+        snapshotEpoch: s.snapshotEpoch,
+      });
+    }
+    if (n > 0) this.host.log.info(`loaded ${loaded.size} share-partitions from ${n} records of __share_group_state`);
+  }
+
+  start(): void {
+    this.sweeper = setInterval(() => this.expireLocks(Date.now()), LOCK_SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+    for (const g of this.groups.values()) g.shutdown();
+  }
+
+  flush(): Promise<void> {
+    return this.topic.flush();
+  }
+
+  // --- membership ---
+
+  heartbeat(
+    groupId: string,
+    memberId: string,
+    memberEpoch: number,
+    rackId: string | null,
+    subscribed: string[] | null,
+    clientId: string,
+    clientHost: string,
+  ): HeartbeatOutcome | "NOT_SHARE_GROUP" {
+    let group = this.groups.get(groupId);
+    if (group === undefined) {
+      if (this.host.otherGroupExists(groupId)) return "NOT_SHARE_GROUP";
+      if (memberEpoch !== 0)
+        return {
+          errorCode: "UNKNOWN_MEMBER_ID",
+          errorMessage: `Member ${memberId} is not a member of group ${groupId}.`,
+          member: undefined,
+          sendAssignment: false,
+        };
+      group = this.newGroup(groupId);
+    }
+    return group.heartbeat(memberId, memberEpoch, rackId, subscribed, clientId, clientHost);
+  }
+
+  private newGroup(groupId: string): ShareGroup {
+    const group = new ShareGroup(groupId, {
+      topic: (name) => this.host.metadata.topic(name),
+      sessionTimeoutMs: this.props["group.share.session.timeout.ms"],
+      maxSize: this.props["group.share.max.size"],
+      memberGone: (g, m) => this.closeSession(g, m),
+      assigned: (g, topicId, p) => void this.state(g, this.host.metadata.topicById(topicId), p),
+    });
+    this.groups.set(groupId, group);
+    return group;
+  }
+
+  group(groupId: string): ShareGroup | undefined {
+    return this.groups.get(groupId);
+  }
+
+  list(): ShareGroupListing[] {
+    return [...this.groups.values()].map((g) => ({
+      groupId: g.groupId,
+      protocolType: "share",
+      state: g.state,
+      type: "share",
+    }));
+  }
+
+  // --- share-partitions ---
+
+  /** The group's lock duration: its share.record.lock.duration.ms, else the broker's. */
+  lockDurationMs(groupId: string): number {
+    return Number(
+      groupConfig(this.host.metadata.groupConfigs(groupId).configs, "share.record.lock.duration.ms", this.host.config),
+    );
+  }
+
+  /**
+   * The share-partition of `groupId` over `topic`-`partition`, started where share.auto.offset.reset says
+   * when it has no state yet (that start is written at once, as Kafka initializes share group state).
+   */
+  private state(groupId: string, topic: TopicInfo | undefined, partition: number): SharePartition | undefined {
+    if (topic === undefined) return undefined;
+    const key = stateKey(groupId, topic.id, partition);
+    const found = this.states.get(key);
+    if (found !== undefined) return found.sp;
+    const log = this.host.partitions.logOf(topic, partition);
+    if (typeof log === "number") return undefined;
+    const reset = groupConfig(
+      this.host.metadata.groupConfigs(groupId).configs,
+      "share.auto.offset.reset",
+      this.host.config,
+    );
+    const start = reset === "earliest" ? log.logStartOffset : log.highWatermark;
+    const sp = new SharePartition(Number(start));
+    const entry = { sp, updates: 0, snapshotEpoch: 0 };
+    this.states.set(key, entry);
+    void this.persist(groupId, topic.id, partition, entry, true);
+    return sp;
+  }
+
+  /** Acquires records of a share-partition for a member; undefined when the partition is unknown. */
+  acquire(
+    groupId: string,
+    memberId: string,
+    topic: TopicInfo,
+    partition: number,
+    maxRecords: number,
+  ): AcquiredRange[] | undefined {
+    const sp = this.state(groupId, topic, partition);
+    const log = this.host.partitions.logOf(topic, partition);
+    if (sp === undefined || typeof log === "number") return undefined;
+    return sp.acquire(memberId, {
+      endOfLog: Number(log.highWatermark),
+      logStart: Number(log.logStartOffset),
+      maxRecords,
+      maxInFlight: this.props["group.share.partition.max.record.locks"],
+      lockMs: this.lockDurationMs(groupId),
+      now: Date.now(),
+    });
+  }
+
+  unacquire(groupId: string, topic: TopicInfo, partition: number, ranges: readonly AcquiredRange[]): void {
+    if (ranges.length === 0) return;
+    this.states.get(stateKey(groupId, topic.id, partition))?.sp.unacquire(ranges);
+  }
+
+  hasAvailable(groupId: string, topicId: string, partition: number): boolean {
+    return this.states.get(stateKey(groupId, topicId, partition))?.sp.hasAvailable ?? false;
+  }
+
+  /**
+   * Applies a member's acknowledgements on one share-partition and writes the change to
+   * `__share_group_state` before answering: an error name, or undefined.
+   */
+  async acknowledge(
+    groupId: string,
+    memberId: string,
+    topic: TopicInfo,
+    partition: number,
+    batches: readonly AckBatch[],
+  ): Promise<string | undefined> {
+    const entry = this.states.get(stateKey(groupId, topic.id, partition));
+    if (entry === undefined) return "INVALID_RECORD_STATE";
+    const error = entry.sp.acknowledge(
+      memberId,
+      batches,
+      this.props["group.share.delivery.count.limit"],
+      this.lockDurationMs(groupId),
+      Date.now(),
+    );
+    if (error !== undefined) return error;
+    if (entry.sp.hasAvailable) this.host.fetchWaiters.notify(topic.name, partition);
+    const code = await this.persist(groupId, topic.id, partition, entry, false);
+    return code === 0 ? undefined : "UNKNOWN_SERVER_ERROR";
+  }
+
+  /** Ends a member's share session: the records it holds are available again at once. */
+  closeSession(groupId: string, memberId: string): void {
+    this.sessions.close(groupId, memberId);
+    const limit = this.props["group.share.delivery.count.limit"];
+    for (const [key, entry] of this.states) {
+      if (!key.startsWith(`${groupId}\u0000`)) continue;
+      if (entry.sp.releaseMember(memberId, limit)) this.changed(key, entry);
+    }
+  }
+
+  private expireLocks(now: number): void {
+    const limit = this.props["group.share.delivery.count.limit"];
+    for (const [key, entry] of this.states) if (entry.sp.expireLocks(now, limit)) this.changed(key, entry);
+  }
+
+  /** Records were released: fetches waiting on the partition may take them; the change is written. */
+  private changed(key: string, entry: { sp: SharePartition; updates: number; snapshotEpoch: number }): void {
+    const [groupId, topicId, p] = key.split("\u0000") as [string, string, string];
+    const topic = this.host.metadata.topicById(topicId);
+    if (topic !== undefined) this.host.fetchWaiters.notify(topic.name, Number(p));
+    void this.persist(groupId, topicId, Number(p), entry, false);
+  }
+
+  /** Writes a ShareUpdate with what changed, or a ShareSnapshot every so many updates (and at the start). */
+  private persist(
+    groupId: string,
+    topicId: string,
+    partition: number,
+    entry: { sp: SharePartition; updates: number; snapshotEpoch: number },
+    snapshot: boolean,
+  ): Promise<number> {
+    const perSnapshot = this.props["share.coordinator.snapshot.update.records.per.snapshot"];
+    const whole = snapshot || entry.updates >= perSnapshot;
+    if (whole) {
+      entry.updates = 0;
+      entry.snapshotEpoch++;
+    } else entry.updates++;
+    const record: ShareStateRecord = {
+      kind: whole ? "snapshot" : "update",
+      groupId,
+      topicId,
+      partition,
+      snapshotEpoch: entry.snapshotEpoch,
+      startOffset: entry.sp.startOffset,
+      batches: whole ? entry.sp.snapshot() : entry.sp.takeChanges(),
+    };
+    return this.topic.write(record);
+  }
+}
+
+function stateKey(groupId: string, topicId: string, partition: number): string {
+  return `${groupId}\u0000${topicId}\u0000${partition}`;
+}
