@@ -142,7 +142,8 @@ export class SharePartition {
   }
 
   /**
-   * Applies a member's acknowledgements, all or none: every offset must be acquired by `memberId`.
+   * Applies a member's acknowledgements, all or none: every offset from the SPSO on must be in flight
+   * and acquired by `memberId` (offsets below the SPSO are done and skipped, as Kafka skips them).
    * Answers an error name or undefined; changed offsets are remembered for the next persisted write.
    */
   acknowledge(
@@ -155,7 +156,9 @@ export class SharePartition {
     for (const b of batches) {
       if (b.last < b.first || (b.types.length !== 1 && b.types.length !== b.last - b.first + 1))
         return "INVALID_REQUEST";
-      for (let o = b.first; o <= b.last; o++) {
+      // As Kafka: offsets past what was delivered are a bad request; those below the SPSO are done already.
+      if (b.last >= this.endOffset) return "INVALID_REQUEST";
+      for (let o = Math.max(b.first, this.startOffset); o <= b.last; o++) {
         const t = b.types.length === 1 ? b.types[0]! : b.types[o - b.first]!;
         if (t < AckType.GAP || t > AckType.RENEW) return "INVALID_REQUEST";
         const r = this.records.get(o);
@@ -164,7 +167,7 @@ export class SharePartition {
       }
     }
     for (const b of batches)
-      for (let o = b.first; o <= b.last; o++) {
+      for (let o = Math.max(b.first, this.startOffset); o <= b.last; o++) {
         const t = b.types.length === 1 ? b.types[0]! : b.types[o - b.first]!;
         const r = this.records.get(o)!;
         if (t === AckType.RENEW) r.lockExpiresAt = now + lockMs;
