@@ -5,6 +5,7 @@ import {
   buildRecordBatch,
   createCreateTopicsRequest,
   createDescribeConfigsRequest,
+  createDescribeGroupsRequest,
   createFindCoordinatorRequest,
   createIncrementalAlterConfigsRequest,
   createListGroupsRequest,
@@ -290,6 +291,13 @@ test(`share groups at the wire (${TARGET_KIND})`, { skip }, async () => {
   );
   assert.equal(g!.members[0]!.assignment.topicPartitions[0]!.topicName, topic);
   assert.equal(none!.errorCode, 69);
+  const classic = await c.request(ApiKey.DescribeGroups, 6, createDescribeGroupsRequest({ groups: [group] }));
+  const d = classic.groups[0]!;
+  assert.deepEqual(
+    [d.errorCode, d.errorMessage, d.groupState, d.protocolType],
+    [69, `Group ${group} is not a classic group.`, "Dead", ""],
+    "DescribeGroups describes classic and consumer groups only",
+  );
 
   const left = await heartbeat({ memberId: "m1", memberEpoch: -1 });
   assert.deepEqual([left.errorCode, left.memberEpoch], [E.NONE, -1]);
