@@ -29,12 +29,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * Share group work for the share-consumer test, with Kafka 4.4's KafkaShareConsumer.
  *
  * setup BOOTSTRAP TOPIC GROUP PARTITIONS COUNT: creates the topic, sets the group's
- *   share.auto.offset.reset=earliest, produces COUNT records "v-<i>" (some named release-/reject-).
+ *   share.auto.offset.reset=earliest, produces COUNT records "v-<i>" (some named release-/reject-/poison-).
  * hold BOOTSTRAP TOPIC GROUP: one consumer (explicit acknowledgement) polls until it has records,
  *   prints "HELD <partition> <offset>" for each, then waits to be killed.
  * consume BOOTSTRAP TOPIC GROUP CONSUMERS EXPECTED TIMEOUT_MS: that many consumers in one group, each in
  *   its own thread, acknowledge explicitly: a "release-" record is released on its first delivery, a
- *   "reject-" record rejected, the rest accepted. After each poll's commitSync prints
+ *   "reject-" record rejected, a "poison-" one released at every delivery, the rest accepted. After each poll's commitSync prints
  *   "ACK|REL|REJ <client> <partition> <offset> <count> <value> <ms>" per record ("ACK?" ... when the broker
  *   did not confirm), stops once EXPECTED distinct values were accepted and a quiet second passed, and
  *   prints "DONE <accepted> <ms>".
@@ -71,8 +71,12 @@ public class ShareWork {
     System.out.println("PRODUCED " + count);
   }
 
-  /** The value of record i: every 500th (from 7) is released once, every 500th (from 11) rejected. */
+  /**
+   * The value of record i: every 500th (from 7) is released once, every 500th (from 11) rejected, every
+   * 1000th (from 13) a poison record released at every delivery.
+   */
   static String valueOf(int i) {
+    if (i % 1000 == 13) return "poison-" + i;
     if (i % 500 == 7) return "release-" + i;
     if (i % 500 == 11) return "reject-" + i;
     return "v-" + i;
@@ -131,6 +135,7 @@ public class ShareWork {
               AcknowledgeType type = AcknowledgeType.ACCEPT;
               if (r.value().startsWith("reject-")) type = AcknowledgeType.REJECT;
               else if (r.value().startsWith("release-") && count == 1) type = AcknowledgeType.RELEASE;
+              else if (r.value().startsWith("poison-")) type = AcknowledgeType.RELEASE;
               c.acknowledge(r, type);
               String tag = type == AcknowledgeType.ACCEPT ? "ACK" : type == AcknowledgeType.REJECT ? "REJ" : "REL";
               lines.add(new String[] {tag, String.valueOf(r.partition()), r.offset() + " " + count + " " + r.value()});
@@ -155,7 +160,8 @@ public class ShareWork {
               boolean ok = confirmed.contains(partition) && !failed.contains(partition);
               out.append(l[0]).append(ok ? "" : "?").append(' ').append(clientId).append(' ').append(partition).append(' ')
                   .append(l[2]).append(' ').append(at).append('\n');
-              if (ok && l[0].equals("ACK") && accepted.add(l[2].substring(l[2].lastIndexOf(' ') + 1)))
+              // Unconfirmed ones count too: the broker may have applied them (then it never delivers them again).
+              if (l[0].equals("ACK") && accepted.add(l[2].substring(l[2].lastIndexOf(' ') + 1)))
                 lastNew.set(System.currentTimeMillis());
             }
             synchronized (System.out) {
