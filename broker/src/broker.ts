@@ -26,6 +26,7 @@ import { OffsetsTopic } from "./group/offsets-topic.js";
 import type { Services } from "./services.js";
 import { ALLOW_ALL, type Authorizer } from "./security/authorizer.js";
 import { ShareCoordinator } from "./share/coordinator.js";
+import { MembershipLog } from "./share/membership-log.js";
 import { ShareStateTopic } from "./share/state-topic.js";
 import { TransactionCoordinator } from "./txn/coordinator.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
@@ -99,6 +100,7 @@ export class Broker implements Services {
         otherGroupExists: (groupId) => this.groups.group(groupId) !== undefined,
       },
       new ShareStateTopic(this),
+      new MembershipLog(this),
     );
     this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
     // Dynamic broker configs apply as soon as they are stored, whoever stored them.

@@ -98,6 +98,19 @@ after(async () => {
 
 const skip = skipUnless(haveTarget(), TARGET_REQUIREMENT);
 
+/** Waits for the group's coordinator (Kafka creates __consumer_offsets on the first lookup and loads it). */
+async function findCoordinator(): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const found = await c.request(
+      ApiKey.FindCoordinator,
+      6,
+      createFindCoordinatorRequest({ keyType: 0, coordinatorKeys: [group] }),
+    );
+    if (found.coordinators[0]!.errorCode === E.NONE) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 const heartbeat = (r: Partial<ShareGroupHeartbeatRequest>) =>
   c.request(
     ApiKey.ShareGroupHeartbeat,
@@ -173,16 +186,7 @@ test(`share groups at the wire (${TARGET_KIND})`, { skip }, async () => {
   }
   assert.equal(reset, "earliest");
 
-  // The group's coordinator (Kafka creates __consumer_offsets on this first lookup and loads it).
-  for (let i = 0; i < 50; i++) {
-    const found = await c.request(
-      ApiKey.FindCoordinator,
-      6,
-      createFindCoordinatorRequest({ keyType: 0, coordinatorKeys: [group] }),
-    );
-    if (found.coordinators[0]!.errorCode === E.NONE) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await findCoordinator();
 
   // ShareGroupHeartbeat's checks.
   assert.equal(
@@ -299,6 +303,22 @@ test(`share groups at the wire (${TARGET_KIND})`, { skip }, async () => {
     "DescribeGroups describes classic and consumer groups only",
   );
 
-  const left = await heartbeat({ memberId: "m1", memberEpoch: -1 });
-  assert.deepEqual([left.errorCode, left.memberEpoch], [E.NONE, -1]);
+  // After a crash and restart the member is still one, at its epoch (its session starts again).
+  c.close();
+  await target.kill9();
+  await target.restart();
+  c = await RawClient.connect(Number(target.bootstrap.split(":")[1]));
+  await findCoordinator();
+  let again = await heartbeat({ memberId: "m1", memberEpoch: epoch });
+  for (let i = 0; i < 100 && COORDINATOR_NOT_READY.has(again.errorCode); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    again = await heartbeat({ memberId: "m1", memberEpoch: epoch });
+  }
+  assert.equal(again.errorCode, E.NONE, "the member survives a restart");
+  assert.ok(again.memberEpoch >= epoch);
+
+  const left = await heartbeat({ memberId: "m1", memberEpoch: again.memberEpoch });
+  assert.equal(left.errorCode, E.NONE);
+  const gone = await heartbeat({ memberId: "m1", memberEpoch: -1 });
+  assert.deepEqual([gone.errorCode, gone.memberEpoch], [E.NONE, -1]);
 });

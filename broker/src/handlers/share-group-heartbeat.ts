@@ -17,7 +17,7 @@ export const shareGroupHeartbeatHandler = defineHandler({
   apiKey: ApiKey.ShareGroupHeartbeat,
   minVersion: 1,
   maxVersion: 1,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const services = ctx.services;
     if (featureLevel(services.metadata.finalizedFeatures(), SHARE_VERSION) < 1)
       return fail(ErrorCode.UNSUPPORTED_VERSION, "Share groups are not enabled (share.version is 0).");
@@ -31,7 +31,7 @@ export const shareGroupHeartbeatHandler = defineHandler({
       (request.subscribedTopicNames === null || request.subscribedTopicNames.length === 0)
     )
       return fail(ErrorCode.INVALID_REQUEST, "SubscribedTopicNames must be set in first request.");
-    const r = services.shareGroups.heartbeat(
+    const r = await services.shareGroups.heartbeat(
       request.groupId,
       request.memberId,
       request.memberEpoch,

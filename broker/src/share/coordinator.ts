@@ -4,6 +4,7 @@ import type { PartitionLogs } from "../cluster/partition-logs.js";
 import type { BrokerConfig } from "../config.js";
 import type { Logger } from "../logger.js";
 import { groupConfig } from "./group-configs.js";
+import type { MembershipLog } from "./membership-log.js";
 import { ShareGroup, type HeartbeatOutcome } from "./share-group.js";
 import { SharePartition, type AckBatch, type AcquiredRange, type StateBatch } from "./share-partition.js";
 import { ShareSessions } from "./share-sessions.js";
@@ -70,6 +71,7 @@ export class ShareCoordinator {
   constructor(
     private readonly host: ShareHost,
     private readonly topic: ShareStateTopic,
+    private readonly membership: MembershipLog,
   ) {}
 
   private get props(): BrokerConfig["props"] {
@@ -79,6 +81,7 @@ export class ShareCoordinator {
   // --- start and stop ---
 
   async load(): Promise<void> {
+    await this.loadMembership();
     const loaded = new Map<string, LoadedState>();
     const n = await this.topic.load((r) => {
       const key = stateKey(r.groupId, r.topicId, r.partition);
@@ -101,6 +104,40 @@ export class ShareCoordinator {
     if (n > 0) this.host.log.info(`loaded ${loaded.size} share-partitions from ${n} records of __share_group_state`);
   }
 
+  /** Share groups and their members as `__consumer_offsets` left them; members' sessions start now. */
+  private async loadMembership(): Promise<void> {
+    const epochs = new Map<string, number>();
+    type Meta = { rackId: string | null; clientId: string; clientHost: string; subscribedTopicNames: string[] };
+    const members = new Map<string, Map<string, { meta?: Meta; epoch: number; assignment: Map<string, number[]> }>>();
+    const of = (g: string, m: string) => {
+      let byMember = members.get(g);
+      if (byMember === undefined) members.set(g, (byMember = new Map()));
+      let entry = byMember.get(m);
+      if (entry === undefined) byMember.set(m, (entry = { epoch: 0, assignment: new Map() }));
+      return entry;
+    };
+    await this.membership.load((r) => {
+      if (r.type === "group") {
+        if (r.epoch === null) epochs.delete(r.groupId);
+        else epochs.set(r.groupId, r.epoch);
+      } else if (r.type === "member") {
+        if (r.value === null) members.get(r.groupId)?.delete(r.memberId);
+        else of(r.groupId, r.memberId).meta = r.value;
+      } else if (r.memberEpoch !== null) {
+        const entry = of(r.groupId, r.memberId);
+        entry.epoch = r.memberEpoch;
+        entry.assignment = r.assignment;
+      }
+    });
+    for (const [groupId, epoch] of epochs) {
+      const group = this.newGroup(groupId);
+      for (const [memberId, m] of members.get(groupId) ?? [])
+        if (m.meta !== undefined) group.restore(memberId, m.meta, m.epoch, m.assignment);
+      group.restoreEpoch(epoch);
+    }
+    if (epochs.size > 0) this.host.log.info(`loaded ${epochs.size} share groups from __consumer_offsets`);
+  }
+
   start(): void {
     this.sweeper = setInterval(() => this.expireLocks(Date.now()), LOCK_SWEEP_MS);
     this.sweeper.unref();
@@ -111,13 +148,15 @@ export class ShareCoordinator {
     for (const g of this.groups.values()) g.shutdown();
   }
 
-  flush(): Promise<void> {
-    return this.topic.flush();
+  async flush(): Promise<void> {
+    await this.membership.flush();
+    await this.topic.flush();
   }
 
   // --- membership ---
 
-  heartbeat(
+  /** A heartbeat, answered once the changes it made are written to `__consumer_offsets`. */
+  async heartbeat(
     groupId: string,
     memberId: string,
     memberEpoch: number,
@@ -125,7 +164,7 @@ export class ShareCoordinator {
     subscribed: string[] | null,
     clientId: string,
     clientHost: string,
-  ): HeartbeatOutcome | "NOT_SHARE_GROUP" {
+  ): Promise<HeartbeatOutcome | "NOT_SHARE_GROUP"> {
     let group = this.groups.get(groupId);
     if (group === undefined) {
       if (this.host.otherGroupExists(groupId)) return "NOT_SHARE_GROUP";
@@ -138,7 +177,14 @@ export class ShareCoordinator {
         };
       group = this.newGroup(groupId);
     }
-    return group.heartbeat(memberId, memberEpoch, rackId, subscribed, clientId, clientHost);
+    const outcome = group.heartbeat(memberId, memberEpoch, rackId, subscribed, clientId, clientHost);
+    await this.writeMembership(group);
+    return outcome;
+  }
+
+  private async writeMembership(group: ShareGroup): Promise<void> {
+    const error = await this.membership.write(group.groupId, group.takeRecords());
+    if (error !== 0) this.host.log.warn(`share group ${group.groupId}: writing its membership failed: error ${error}`);
   }
 
   private newGroup(groupId: string): ShareGroup {
@@ -146,7 +192,11 @@ export class ShareCoordinator {
       topic: (name) => this.host.metadata.topic(name),
       sessionTimeoutMs: this.props["group.share.session.timeout.ms"],
       maxSize: this.props["group.share.max.size"],
-      memberGone: (g, m) => this.closeSession(g, m),
+      memberGone: (g, m) => {
+        this.closeSession(g, m);
+        const group = this.groups.get(g);
+        if (group !== undefined) void this.writeMembership(group);
+      },
       assigned: (g, topicId, p) => void this.state(g, this.host.metadata.topicById(topicId), p),
     });
     this.groups.set(groupId, group);

@@ -1,4 +1,12 @@
 import { assignShare, sameAssignment, type AssignableTopic } from "./assignor.js";
+import {
+  currentMemberRecord,
+  groupRecord,
+  memberRecord,
+  targetMemberRecord,
+  targetMetadataRecord,
+  type MembershipRecord,
+} from "./membership-records.js";
 
 /**
  * A share group's membership (KIP-932) as ShareGroupHeartbeat drives it. Members choose their ids
@@ -6,8 +14,8 @@ import { assignShare, sameAssignment, type AssignableTopic } from "./assignor.js
  * timeout. Any change of members, subscriptions or subscribed topics' partition counts bumps the group
  * epoch and recomputes the assignment (simple assignor); since partitions may be shared there is no
  * revocation step: a member gets the group epoch with its new assignment at its next heartbeat.
- * Membership is kept in memory: after a restart members rejoin (UNKNOWN_MEMBER_ID), as they do when
- * Kafka's coordinator moves.
+ * Every change is also given as Kafka's share group records (`takeRecords`), which the coordinator writes
+ * to `__consumer_offsets` and replays at start-up (`restore`), so members stay members across a restart.
  */
 
 export interface ShareMember {
@@ -44,6 +52,8 @@ export class ShareGroup {
   readonly members = new Map<string, ShareMember>();
   groupEpoch = 0;
   assignmentEpoch = 0;
+  /** Records of the changes since the last `takeRecords`. */
+  private records: MembershipRecord[] = [];
   /** What the last assignment saw of the subscribed topics ("id:partitions" joined), to notice changes. */
   private topicsSeen = "";
 
@@ -90,6 +100,7 @@ export class ShareGroup {
         };
         this.members.set(memberId, member);
         this.groupEpoch++;
+        this.records.push(memberRecord(this.groupId, member), groupRecord(this.groupId, this.groupEpoch));
       }
     } else if (member === undefined) {
       return {
@@ -111,6 +122,7 @@ export class ShareGroup {
       if (next.join("\u0000") !== member.subscribedTopics.join("\u0000")) {
         member.subscribedTopics = next;
         this.groupEpoch++;
+        this.records.push(memberRecord(this.groupId, member), groupRecord(this.groupId, this.groupEpoch));
       }
     }
     if (rackId !== null) member.rackId = rackId;
@@ -119,6 +131,14 @@ export class ShareGroup {
     this.touch(member);
     this.reassignIfNeeded();
     const changed = member.memberEpoch !== this.assignmentEpoch;
+    if (changed) {
+      const current = {
+        memberEpoch: this.assignmentEpoch,
+        previousMemberEpoch: member.memberEpoch,
+        assignment: member.assignment,
+      };
+      this.records.push(currentMemberRecord(this.groupId, member.memberId, current));
+    }
     member.memberEpoch = this.assignmentEpoch;
     return {
       errorCode: "NONE",
@@ -126,6 +146,42 @@ export class ShareGroup {
       member,
       sendAssignment: changed || memberEpoch === 0 || subscribed !== null,
     };
+  }
+
+  /** The records of the changes made since the last call. */
+  takeRecords(): MembershipRecord[] {
+    const out = this.records;
+    this.records = [];
+    return out;
+  }
+
+  /** A member as the records left it before a restart; its session starts now. */
+  restore(
+    memberId: string,
+    meta: { rackId: string | null; clientId: string; clientHost: string; subscribedTopicNames: string[] },
+    memberEpoch: number,
+    assignment: Map<string, number[]>,
+  ): void {
+    const member: ShareMember = {
+      memberId,
+      memberEpoch,
+      rackId: meta.rackId,
+      clientId: meta.clientId,
+      clientHost: meta.clientHost,
+      subscribedTopics: [...meta.subscribedTopicNames].sort(),
+      assignment,
+      timer: undefined,
+    };
+    this.members.set(memberId, member);
+    this.touch(member);
+  }
+
+  /** After the members are restored: the epochs they were at. */
+  restoreEpoch(epoch: number): void {
+    let e = epoch;
+    for (const m of this.members.values()) e = Math.max(e, m.memberEpoch);
+    this.groupEpoch = e;
+    this.assignmentEpoch = e;
   }
 
   /** Removes every member (the coordinator stops). */
@@ -145,6 +201,12 @@ export class ShareGroup {
     clearTimeout(member.timer);
     this.members.delete(member.memberId);
     this.groupEpoch++;
+    this.records.push(
+      currentMemberRecord(this.groupId, member.memberId, null),
+      targetMemberRecord(this.groupId, member.memberId, null),
+      memberRecord(this.groupId, member.memberId),
+      groupRecord(this.groupId, this.groupEpoch),
+    );
     this.reassignIfNeeded();
     this.host.memberGone(this.groupId, member.memberId);
   }
@@ -163,6 +225,7 @@ export class ShareGroup {
     if (seen !== this.topicsSeen) {
       this.topicsSeen = seen;
       this.groupEpoch++;
+      this.records.push(groupRecord(this.groupId, this.groupEpoch));
     }
     if (this.assignmentEpoch === this.groupEpoch) return;
     const target = assignShare(
@@ -172,8 +235,10 @@ export class ShareGroup {
     for (const [memberId, assignment] of target) {
       const m = this.members.get(memberId)!;
       if (!sameAssignment(m.assignment, assignment)) m.assignment = assignment;
+      this.records.push(targetMemberRecord(this.groupId, memberId, assignment));
       for (const [topicId, parts] of assignment) for (const p of parts) this.host.assigned(this.groupId, topicId, p);
     }
     this.assignmentEpoch = this.groupEpoch;
+    this.records.push(targetMetadataRecord(this.groupId, this.assignmentEpoch, Date.now()));
   }
 }
