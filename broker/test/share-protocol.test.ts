@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   ApiKey,
   buildRecordBatch,
+  createConsumerGroupHeartbeatRequest,
   createCreateTopicsRequest,
   createDescribeConfigsRequest,
   createDescribeGroupsRequest,
@@ -321,4 +322,87 @@ test(`share groups at the wire (${TARGET_KIND})`, { skip }, async () => {
   assert.equal(left.errorCode, E.NONE);
   const gone = await heartbeat({ memberId: "m1", memberEpoch: -1 });
   assert.deepEqual([gone.errorCode, gone.memberEpoch], [E.NONE, -1]);
+});
+
+test(`one namespace for groups, and share fetches from non-members (${TARGET_KIND})`, { skip }, async () => {
+  const consumerGroup = `cg-${suffix}`;
+  const shareGroup = `sg2-${suffix}`;
+  const cg = (groupId: string) =>
+    c.request(
+      ApiKey.ConsumerGroupHeartbeat,
+      1,
+      createConsumerGroupHeartbeatRequest({
+        groupId,
+        memberId: "c1",
+        memberEpoch: 0,
+        rebalanceTimeoutMs: 5000,
+        subscribedTopicNames: [topic],
+        topicPartitions: [],
+      }),
+    );
+  const joinedConsumer = await cg(consumerGroup);
+  assert.equal(joinedConsumer.errorCode, E.NONE);
+  const onConsumer = await c.request(
+    ApiKey.ShareGroupHeartbeat,
+    1,
+    createShareGroupHeartbeatRequest({
+      groupId: consumerGroup,
+      memberId: "s1",
+      memberEpoch: 0,
+      subscribedTopicNames: [topic],
+    }),
+  );
+  assert.deepEqual(
+    [onConsumer.errorCode, onConsumer.errorMessage],
+    [69, `Group ${consumerGroup} is not a share group.`],
+  );
+
+  const joinedShare = await c.request(
+    ApiKey.ShareGroupHeartbeat,
+    1,
+    createShareGroupHeartbeatRequest({
+      groupId: shareGroup,
+      memberId: "s1",
+      memberEpoch: 0,
+      subscribedTopicNames: [topic],
+    }),
+  );
+  assert.equal(joinedShare.errorCode, E.NONE);
+  const onShare = await cg(shareGroup);
+  assert.deepEqual([onShare.errorCode, onShare.errorMessage], [69, `Group ${shareGroup} is not a consumer group.`]);
+
+  // A share session for a member id the group does not know.
+  const stranger = await c.request(
+    ApiKey.ShareFetch,
+    1,
+    createShareFetchRequest({
+      groupId: shareGroup,
+      memberId: "nobody",
+      shareSessionEpoch: 0,
+      maxWaitMs: 100,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      maxRecords: 10,
+      batchSize: 10,
+      topics: part0(),
+    }),
+  );
+  assert.deepEqual([stranger.errorCode, stranger.errorMessage], [E.NONE, null]);
+  // The final epoch with partitions to fetch.
+  const finalFetch = await c.request(
+    ApiKey.ShareFetch,
+    1,
+    createShareFetchRequest({
+      groupId: shareGroup,
+      memberId: "nobody",
+      shareSessionEpoch: -1,
+      maxWaitMs: 100,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      maxRecords: 10,
+      batchSize: 10,
+      topics: part0(),
+    }),
+  );
+  assert.deepEqual([finalFetch.errorCode, finalFetch.errorMessage], [E.NONE, null]);
 });
