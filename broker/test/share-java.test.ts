@@ -13,7 +13,9 @@ import {
   type TxnTarget,
   type Watched,
 } from "./clients/txn-target.js";
-import { KAFKA44_LIB, KAFKA44_REQUIREMENT, compileJava, haveKafka44, log4j2 } from "./clients/java/kafka44.js";
+import { KAFKA44_LIB, KAFKA44_REQUIREMENT, compileJava, haveKafka44, log4j2, tool44 } from "./clients/java/kafka44.js";
+
+const SHARE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ShareGroupCommand";
 
 /**
  * Share groups (KIP-932) with Kafka 4.4's KafkaShareConsumer (clients/java/ShareWork.java), explicit
@@ -23,7 +25,8 @@ import { KAFKA44_LIB, KAFKA44_REQUIREMENT, compileJava, haveKafka44, log4j2 } fr
  *   every record: each one accepted exactly once across them, a record released is delivered again
  *   (delivery count 2) and accepted, a rejected one is never delivered again, one released at every
  *   delivery is archived after group.share.delivery.count.limit (5) deliveries, and the killed consumer's
- *   records come back to the others once their lock (3 s) or its session (6 s) runs out;
+ *   records come back to the others once their lock (3 s) or its session (6 s) runs out; then
+ *   `kafka-share-groups.sh --describe --offsets` shows every partition with lag 0;
  * - the broker killed (SIGKILL) and restarted while three consumers work: no acknowledgement the broker
  *   confirmed is lost (no record accepted and confirmed twice) and every record is accepted in the end (or
  *   its acknowledgement was in flight at the crash).
@@ -168,6 +171,26 @@ describe(`share groups with the Java 4.4 KafkaShareConsumer (${TARGET_KIND})`, {
     const byValue = new Map(accepted.map((d) => [d.value, d]));
     for (const v of held.filter((h) => h.startsWith("v-") || h.startsWith("release-")))
       assert.ok((byValue.get(v)?.count ?? 0) >= 2, `${v}, held by the killed consumer, delivered again`);
+
+    // kafka-share-groups.sh: every partition started, nothing left to deliver.
+    const described = await tool44(SHARE_GROUP_COMMAND, [
+      "--bootstrap-server",
+      target.bootstrap,
+      "--describe",
+      "--group",
+      group,
+      "--offsets",
+    ]);
+    const rows = described.stdout
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter((cols) => cols[0] === group && cols[1] === topic);
+    assert.equal(rows.length, 6, described.stdout);
+    // Kafka moves the start offset it reports lazily (records done above it count as delivered): lag is the measure.
+    assert.ok(
+      rows.every((cols) => Number(cols[3]) >= 0 && cols[4] === "0"),
+      described.stdout,
+    );
   });
 
   test("the broker killed and restarted mid-run loses no confirmed acknowledgement", async () => {

@@ -47,6 +47,7 @@ import { shareGroupHeartbeatHandler } from "./share-group-heartbeat.js";
 import { shareGroupDescribeHandler } from "./share-group-describe.js";
 import { shareFetchHandler } from "./share-fetch.js";
 import { shareAcknowledgeHandler } from "./share-acknowledge.js";
+import { describeShareGroupOffsetsHandler } from "./describe-share-group-offsets.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -98,4 +99,5 @@ export const HANDLERS: readonly Handler[] = [
   shareGroupDescribeHandler,
   shareFetchHandler,
   shareAcknowledgeHandler,
+  describeShareGroupOffsetsHandler,
 ];

@@ -60,6 +60,7 @@ export type ShareService = Pick<
   | "closeSession"
   | "lockDurationMs"
   | "hasAvailable"
+  | "offsets"
 >;
 
 export class ShareCoordinator {
@@ -214,6 +215,38 @@ export class ShareCoordinator {
       state: g.state,
       type: "share",
     }));
+  }
+
+  /**
+   * DescribeShareGroupOffsets: each share-partition's start offset and lag (records from the start offset
+   * to the high watermark not yet acknowledged or archived); -1 for partitions the group has not started.
+   * `topics` null: every share-partition of the group.
+   */
+  offsets(
+    groupId: string,
+    topics: readonly { topicName: string; partitions: readonly number[] }[] | null,
+  ): { topic: string; topicId: string; partition: number; startOffset: number; lag: number }[] {
+    const wanted: { topic: TopicInfo | undefined; name: string; partition: number }[] = [];
+    if (topics === null) {
+      for (const key of this.states.keys()) {
+        const [g, topicId, p] = key.split("\u0000") as [string, string, string];
+        const topic = this.host.metadata.topicById(topicId);
+        if (g === groupId && topic !== undefined) wanted.push({ topic, name: topic.name, partition: Number(p) });
+      }
+    } else {
+      for (const t of topics)
+        for (const partition of t.partitions)
+          wanted.push({ topic: this.host.metadata.topic(t.topicName), name: t.topicName, partition });
+    }
+    return wanted.map(({ topic, name, partition }) => {
+      const entry = topic === undefined ? undefined : this.states.get(stateKey(groupId, topic.id, partition));
+      const log = this.host.partitions.logOf(topic, partition);
+      const base = { topic: name, topicId: topic?.id ?? "AAAAAAAAAAAAAAAAAAAAAA", partition };
+      if (entry === undefined || typeof log === "number") return { ...base, startOffset: -1, lag: -1 };
+      const sp = entry.sp;
+      const lag = Math.max(0, Number(log.highWatermark) - sp.startOffset - sp.deliveryComplete);
+      return { ...base, startOffset: sp.startOffset, lag };
+    });
   }
 
   // --- share-partitions ---

@@ -206,6 +206,13 @@ export class SharePartition {
     return any;
   }
 
+  /** Records in flight that are done (acknowledged or archived) but not yet below the SPSO. */
+  get deliveryComplete(): number {
+    let n = 0;
+    for (const r of this.records.values()) if (done(r.state)) n++;
+    return n;
+  }
+
   /** Whether records wait to be delivered again. */
   get hasAvailable(): boolean {
     return this.available > 0;
