@@ -406,3 +406,67 @@ test(`one namespace for groups, and share fetches from non-members (${TARGET_KIN
   );
   assert.deepEqual([finalFetch.errorCode, finalFetch.errorMessage], [E.NONE, null]);
 });
+
+test(
+  `share.auto.offset.reset=by_duration starts at the first record no older than the duration (${TARGET_KIND})`,
+  { skip },
+  async () => {
+    const byDuration = `sg3-${suffix}`;
+    const set = await c.request(
+      ApiKey.IncrementalAlterConfigs,
+      1,
+      createIncrementalAlterConfigsRequest({
+        resources: [
+          {
+            resourceType: GROUP_RESOURCE,
+            resourceName: byDuration,
+            configs: [{ name: "share.auto.offset.reset", configOperation: 0, value: "by_duration:PT1H" }],
+          },
+        ],
+      }),
+    );
+    assert.equal(set.responses[0]!.errorCode, E.NONE);
+    await new Promise((r) => setTimeout(r, 500)); // Kafka applies group configs through its metadata log
+    let joined = await c.request(
+      ApiKey.ShareGroupHeartbeat,
+      1,
+      createShareGroupHeartbeatRequest({
+        groupId: byDuration,
+        memberId: "d1",
+        memberEpoch: 0,
+        subscribedTopicNames: [topic],
+      }),
+    );
+    for (let i = 0; i < 40 && (joined.assignment?.topicPartitions.length ?? 0) === 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      joined = await c.request(
+        ApiKey.ShareGroupHeartbeat,
+        1,
+        createShareGroupHeartbeatRequest({ groupId: byDuration, memberId: "d1", memberEpoch: joined.memberEpoch }),
+      );
+    }
+    const fetchAt = (epoch: number) =>
+      c.request(
+        ApiKey.ShareFetch,
+        1,
+        createShareFetchRequest({
+          groupId: byDuration,
+          memberId: "d1",
+          shareSessionEpoch: epoch,
+          maxWaitMs: 500,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          maxRecords: 100,
+          batchSize: 100,
+          topics: part0(),
+        }),
+      );
+    let got = await fetchAt(0);
+    for (let e = 1; e < 20 && (got.responses[0]?.partitions[0]?.acquiredRecords.length ?? 0) === 0; e++)
+      got = await fetchAt(e);
+    assert.deepEqual(
+      got.responses[0]!.partitions[0]!.acquiredRecords.map((a) => [a.firstOffset, a.lastOffset]),
+      [[0n, 9n]],
+    );
+  },
+);

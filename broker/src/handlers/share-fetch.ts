@@ -7,11 +7,15 @@ import {
 } from "@tskafka/protocol";
 import { FetchWaiters } from "../cluster/fetch-waiters.js";
 import { SHARE_VERSION, featureLevel } from "../cluster/features.js";
-import type { TopicInfo } from "../cluster/metadata.js";
 import { ErrorCode } from "../errors.js";
 import { readAcquired } from "../share/record-reader.js";
 import { acknowledgePartition, checkSession } from "../share/share-requests.js";
-import { FINAL_SHARE_EPOCH, INITIAL_SHARE_EPOCH, type ShareSession } from "../share/share-sessions.js";
+import {
+  FINAL_SHARE_EPOCH,
+  INITIAL_SHARE_EPOCH,
+  type SessionPartition,
+  type ShareSession,
+} from "../share/share-sessions.js";
 import type { Services } from "../services.js";
 import { defineHandler } from "./handler.js";
 
@@ -85,8 +89,7 @@ export const shareFetchHandler = defineHandler({
         services,
         session,
         answer,
-        request.maxRecords > 0 ? request.maxRecords : DEFAULT_MAX_RECORDS,
-        request.maxBytes,
+        { maxRecords: request.maxRecords > 0 ? request.maxRecords : DEFAULT_MAX_RECORDS, maxBytes: request.maxBytes },
         request.maxWaitMs,
         ctx.closed,
       );
@@ -122,70 +125,84 @@ class Answer {
   }
 }
 
+/** What one share fetch asks for, read by each round of acquisition. */
+interface FetchLimits {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+}
+
 /**
- * Acquires and reads records of the session's partitions, up to `maxRecords` in all, starting at a
- * partition that moves with each request so that none starves; waits for records when there are none.
+ * Acquires and reads records of the session's partitions until some are found, an error is to be told,
+ * or `maxWaitMs` passed: appends and released records wake the wait.
  */
 async function fetchRecords(
   services: Services,
   session: ShareSession,
   answer: Answer,
-  maxRecords: number,
-  maxBytes: number,
+  limits: FetchLimits,
   maxWaitMs: number,
   closed: Promise<void>,
 ): Promise<void> {
-  const shares = services.shareGroups;
-  const parts = [...session.partitions.values()];
   const deadline = Date.now() + Math.max(0, maxWaitMs);
+  let isClosed = false;
+  void closed.then(() => (isClosed = true));
   for (;;) {
-    let left = maxRecords;
-    let bytesLeft = maxBytes;
-    let got = false;
-    const start = parts.length === 0 ? 0 : session.epoch % parts.length;
-    for (let i = 0; i < parts.length && left > 0 && bytesLeft > 0; i++) {
-      const { topicId, partition } = parts[(start + i) % parts.length]!;
-      const topic = services.metadata.topicById(topicId);
-      const log = services.partitions.logOf(topic, partition);
-      if (topic === undefined || typeof log === "number") {
-        const out = answer.partition(topicId, partition);
-        out.errorCode = topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        session.forget(topicId, partition);
-        got = true;
-        continue;
-      }
-      const ranges = shares.acquire(session.groupId, session.memberId, topic, partition, left);
-      if (ranges === undefined || ranges.length === 0) continue;
-      const read = await readAcquired(log, ranges, bytesLeft);
-      giveBack(shares, session.groupId, topic, partition, read.unsent);
-      if (read.sent.length === 0) continue;
-      const out = answer.partition(topicId, partition);
-      out.records = read.records;
-      out.acquiredRecords = read.sent.map((r) => ({
-        firstOffset: BigInt(r.first),
-        lastOffset: BigInt(r.last),
-        deliveryCount: r.deliveryCount,
-      }));
-      for (const r of read.sent) left -= r.last - r.first + 1;
-      bytesLeft -= read.records.length;
-      got = true;
-    }
+    const parts = [...session.partitions.values()];
+    if ((await acquireRound(services, session, parts, answer, limits)) || parts.length === 0) return;
     const remaining = deadline - Date.now();
-    if (got || remaining <= 0 || parts.length === 0) return;
-    let isClosed = false;
-    void closed.then(() => (isClosed = true));
+    if (remaining <= 0 || isClosed) return;
     const keys = parts.map((p) => FetchWaiters.key(services.metadata.topicById(p.topicId)?.name ?? "", p.partition));
     await services.fetchWaiters.wait(keys, remaining, closed);
-    if (isClosed) return;
   }
 }
 
-function giveBack(
-  shares: Services["shareGroups"],
-  groupId: string,
-  topic: TopicInfo,
-  partition: number,
-  unsent: Parameters<Services["shareGroups"]["unacquire"]>[3],
-): void {
-  if (unsent.length > 0) shares.unacquire(groupId, topic, partition, unsent);
+/**
+ * One round over the partitions, up to `maxRecords` in all, from a partition that moves with each
+ * request so that none starves. Answers whether there is something to answer (records or an error).
+ */
+async function acquireRound(
+  services: Services,
+  session: ShareSession,
+  parts: readonly SessionPartition[],
+  answer: Answer,
+  limits: FetchLimits,
+): Promise<boolean> {
+  const shares = services.shareGroups;
+  let left = limits.maxRecords;
+  let bytesLeft = limits.maxBytes;
+  let got = false;
+  const start = parts.length === 0 ? 0 : session.epoch % parts.length;
+  for (let i = 0; i < parts.length && left > 0 && bytesLeft > 0; i++) {
+    const { topicId, partition } = parts[(start + i) % parts.length]!;
+    const topic = services.metadata.topicById(topicId);
+    const log = services.partitions.logOf(topic, partition);
+    if (topic === undefined || typeof log === "number") {
+      const out = answer.partition(topicId, partition);
+      out.errorCode = topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      session.forget(topicId, partition);
+      got = true;
+      continue;
+    }
+    const ranges = await shares.acquire(session.groupId, session.memberId, topic, partition, left);
+    if (ranges === undefined || ranges.length === 0) continue;
+    const read = await readAcquired(log, ranges, bytesLeft);
+    if (read.unsent.length > 0) shares.unacquire(session.groupId, topic, partition, read.unsent);
+    if (read.errorCode !== ErrorCode.NONE) {
+      answer.partition(topicId, partition).errorCode = read.errorCode;
+      got = true;
+      continue;
+    }
+    if (read.sent.length === 0) continue;
+    const out = answer.partition(topicId, partition);
+    out.records = read.records;
+    out.acquiredRecords = read.sent.map((r) => ({
+      firstOffset: BigInt(r.first),
+      lastOffset: BigInt(r.last),
+      deliveryCount: r.deliveryCount,
+    }));
+    for (const r of read.sent) left -= r.last - r.first + 1;
+    bytesLeft -= read.records.length;
+    got = true;
+  }
+  return got;
 }

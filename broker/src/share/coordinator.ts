@@ -2,8 +2,9 @@ import type { FetchWaiters } from "../cluster/fetch-waiters.js";
 import type { ClusterMetadata, TopicInfo } from "../cluster/metadata.js";
 import type { PartitionLogs } from "../cluster/partition-logs.js";
 import type { BrokerConfig } from "../config.js";
+import type { PartitionLog } from "../log/partition-log.js";
 import type { Logger } from "../logger.js";
-import { groupConfig } from "./group-configs.js";
+import { durationMs, groupConfig } from "./group-configs.js";
 import type { MembershipLog } from "./membership-log.js";
 import { ShareGroup, type HeartbeatOutcome } from "./share-group.js";
 import { SharePartition, type AckBatch, type AcquiredRange, type StateBatch } from "./share-partition.js";
@@ -67,6 +68,8 @@ export class ShareCoordinator {
   private readonly groups = new Map<string, ShareGroup>();
   private readonly states = new Map<string, { sp: SharePartition; updates: number; snapshotEpoch: number }>();
   readonly sessions = new ShareSessions();
+  /** Share-partitions being started (their start offset looked up), so that each starts once. */
+  private readonly starting = new Map<string, Promise<SharePartition | undefined>>();
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -262,35 +265,49 @@ export class ShareCoordinator {
    * The share-partition of `groupId` over `topic`-`partition`, started where share.auto.offset.reset says
    * when it has no state yet (that start is written at once, as Kafka initializes share group state).
    */
-  private state(groupId: string, topic: TopicInfo | undefined, partition: number): SharePartition | undefined {
+  private async state(
+    groupId: string,
+    topic: TopicInfo | undefined,
+    partition: number,
+  ): Promise<SharePartition | undefined> {
     if (topic === undefined) return undefined;
     const key = stateKey(groupId, topic.id, partition);
     const found = this.states.get(key);
     if (found !== undefined) return found.sp;
+    let starting = this.starting.get(key);
+    if (starting === undefined) {
+      starting = this.startPartition(groupId, topic, partition).finally(() => this.starting.delete(key));
+      this.starting.set(key, starting);
+    }
+    return starting;
+  }
+
+  private async startPartition(
+    groupId: string,
+    topic: TopicInfo,
+    partition: number,
+  ): Promise<SharePartition | undefined> {
     const log = this.host.partitions.logOf(topic, partition);
     if (typeof log === "number") return undefined;
-    const reset = groupConfig(
-      this.host.metadata.groupConfigs(groupId).configs,
-      "share.auto.offset.reset",
-      this.host.config,
-    );
-    const start = reset === "earliest" ? log.logStartOffset : log.highWatermark;
+    const configs = this.host.metadata.groupConfigs(groupId).configs;
+    const start = await startOffset(log, groupConfig(configs, "share.auto.offset.reset", this.host.config));
     const sp = new SharePartition(Number(start));
     const entry = { sp, updates: 0, snapshotEpoch: 0 };
-    this.states.set(key, entry);
+    this.states.set(stateKey(groupId, topic.id, partition), entry);
     void this.persist(groupId, topic.id, partition, entry, true);
     return sp;
   }
 
   /** Acquires records of a share-partition for a member; undefined when the partition is unknown. */
-  acquire(
+  async acquire(
     groupId: string,
     memberId: string,
     topic: TopicInfo,
     partition: number,
     maxRecords: number,
-  ): AcquiredRange[] | undefined {
-    const sp = this.state(groupId, topic, partition);
+  ): Promise<AcquiredRange[] | undefined> {
+    const sp =
+      this.states.get(stateKey(groupId, topic.id, partition))?.sp ?? (await this.state(groupId, topic, partition));
     const log = this.host.partitions.logOf(topic, partition);
     if (sp === undefined || typeof log === "number") return undefined;
     return sp.acquire(memberId, {
@@ -386,6 +403,18 @@ export class ShareCoordinator {
     };
     return this.topic.write(record);
   }
+}
+
+/**
+ * Where a share-partition without state starts (share.auto.offset.reset): the log start, the high
+ * watermark, or the first record no older than the duration (the high watermark when there is none).
+ */
+async function startOffset(log: PartitionLog, reset: string): Promise<bigint> {
+  if (reset === "earliest") return log.logStartOffset;
+  const ms = reset.startsWith("by_duration:") ? durationMs(reset.slice("by_duration:".length)) : undefined;
+  if (ms === undefined) return log.highWatermark;
+  const found = await log.offsetForTimestamp(BigInt(Date.now() - ms));
+  return found === null || found.offset > log.highWatermark ? log.highWatermark : found.offset;
 }
 
 function stateKey(groupId: string, topicId: string, partition: number): string {

@@ -5,7 +5,7 @@ import type { ConfigEntry } from "../cluster/config-catalog.js";
 /**
  * Group configs (the GROUP resource of DescribeConfigs and IncrementalAlterConfigs, KIP-848/932) that
  * share groups use: `share.auto.offset.reset` (where a share-partition starts when it has no state:
- * latest, earliest, or by_duration:<ISO-8601 duration>) and `share.record.lock.duration.ms` (within the
+ * latest, earliest, or by_duration:<ISO-8601 duration>, the first record no older than that) and `share.record.lock.duration.ms` (within the
  * broker's group.share.min/max.record.lock.duration.ms). They are kept per group in the cluster metadata.
  */
 
@@ -21,7 +21,15 @@ interface GroupKey {
   readonly check: (value: string, c: BrokerConfig) => string | undefined;
 }
 
-const DURATION = /^by_duration:P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$/;
+/** An ISO-8601 duration of days, hours, minutes and seconds (PnDTnHnMn.nS) in milliseconds. */
+export function durationMs(text: string): number | undefined {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text);
+  if (m === null) return undefined;
+  const [, d, h, min, sec] = m;
+  return (
+    ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Math.round(Number(sec ?? 0) * 1000)
+  );
+}
 
 const GROUP_KEYS: Readonly<Record<string, GroupKey>> = {
   "share.auto.offset.reset": {
@@ -29,7 +37,7 @@ const GROUP_KEYS: Readonly<Record<string, GroupKey>> = {
     doc: "Where a share-partition without state starts: latest, earliest or by_duration:<duration>.",
     default: () => "latest",
     check: (v) =>
-      v === "latest" || v === "earliest" || DURATION.test(v)
+      v === "latest" || v === "earliest" || (v.startsWith("by_duration:") && durationMs(v.slice(12)) !== undefined)
         ? undefined
         : `Invalid value ${v} for configuration share.auto.offset.reset: must be latest, earliest or by_duration:<ISO-8601 duration>`,
   },
