@@ -27,6 +27,7 @@ const SHARE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ShareGroupCom
  *   delivery is archived after group.share.delivery.count.limit (5) deliveries, and the killed consumer's
  *   records come back to the others once their lock (3 s) or its session (6 s) runs out; then
  *   `kafka-share-groups.sh --describe --offsets` shows every partition with lag 0;
+ * - implicit acknowledgement (the client's default): two consumers accept every record exactly once;
  * - the broker killed (SIGKILL) and restarted while three consumers work: no acknowledgement the broker
  *   confirmed is lost (no record accepted and confirmed twice) and every record is accepted in the end (or
  *   its acknowledgement was in flight at the crash).
@@ -191,6 +192,21 @@ describe(`share groups with the Java 4.4 KafkaShareConsumer (${TARGET_KIND})`, {
       rows.every((cols) => Number(cols[3]) >= 0 && cols[4] === "0"),
       described.stdout,
     );
+  });
+
+  test("implicit acknowledgement: two consumers accept every record once", async () => {
+    const suffix = Date.now().toString(36);
+    const [topic, group, n] = [`share-c-${suffix}`, `sg-c-${suffix}`, 1000];
+    await runShareWork(["setup", target.bootstrap, topic, group, "6", String(n)]);
+    const out = await runShareWork(["consume", target.bootstrap, topic, group, "2", String(n), "45000", "implicit"]);
+    const accepted = deliveries(out).filter((d) => d.tag === "ACK");
+    assert.deepEqual(
+      [...countBy(accepted, (d) => d.value).values()].filter((c) => c !== 1),
+      [],
+      "no record delivered twice",
+    );
+    assert.deepEqual(new Set(accepted.map((d) => d.value)), new Set(values(n)));
+    assert.ok(accepted.every((d) => d.count === 1));
   });
 
   test("the broker killed and restarted mid-run loses no confirmed acknowledgement", async () => {

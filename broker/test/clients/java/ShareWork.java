@@ -32,12 +32,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *   share.auto.offset.reset=earliest, produces COUNT records "v-<i>" (some named release-/reject-/poison-).
  * hold BOOTSTRAP TOPIC GROUP: one consumer (explicit acknowledgement) polls until it has records,
  *   prints "HELD <partition> <offset>" for each, then waits to be killed.
- * consume BOOTSTRAP TOPIC GROUP CONSUMERS EXPECTED TIMEOUT_MS: that many consumers in one group, each in
+ * consume BOOTSTRAP TOPIC GROUP CONSUMERS EXPECTED TIMEOUT_MS [implicit]: that many consumers in one group, each in
  *   its own thread, acknowledge explicitly: a "release-" record is released on its first delivery, a
  *   "reject-" record rejected, a "poison-" one released at every delivery, the rest accepted. After each poll's commitSync prints
  *   "ACK|REL|REJ <client> <partition> <offset> <count> <value> <ms>" per record ("ACK?" ... when the broker
  *   did not confirm), stops once EXPECTED distinct values were accepted and a quiet second passed, and
- *   prints "DONE <accepted> <ms>".
+ *   prints "DONE <accepted> <ms>". With "implicit", share.acknowledgement.mode=implicit: every record is
+ *   accepted by the commitSync after its poll.
  */
 public class ShareWork {
   public static void main(String[] args) throws Exception {
@@ -45,7 +46,8 @@ public class ShareWork {
     switch (mode) {
       case "setup" -> setup(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]));
       case "hold" -> hold(bootstrap, topic, group);
-      case "consume" -> consume(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]), Long.parseLong(args[6]));
+      case "consume" -> consume(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]), Long.parseLong(args[6]),
+          args.length > 7 && args[7].equals("implicit"));
       default -> throw new IllegalArgumentException(mode);
     }
   }
@@ -83,11 +85,15 @@ public class ShareWork {
   }
 
   static KafkaShareConsumer<String, String> consumer(String bootstrap, String group, String clientId) {
+    return consumer(bootstrap, group, clientId, false);
+  }
+
+  static KafkaShareConsumer<String, String> consumer(String bootstrap, String group, String clientId, boolean implicit) {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("group.id", group);
     p.put("client.id", clientId);
-    p.put("share.acknowledgement.mode", "explicit");
+    p.put("share.acknowledgement.mode", implicit ? "implicit" : "explicit");
     p.put("key.deserializer", StringDeserializer.class.getName());
     p.put("value.deserializer", StringDeserializer.class.getName());
     return new KafkaShareConsumer<>(p);
@@ -111,7 +117,8 @@ public class ShareWork {
     System.exit(3);
   }
 
-  static void consume(String bootstrap, String topic, String group, int consumers, int expected, long timeoutMs) throws Exception {
+  static void consume(String bootstrap, String topic, String group, int consumers, int expected, long timeoutMs, boolean implicit)
+      throws Exception {
     Set<String> accepted = ConcurrentHashMap.newKeySet();
     AtomicLong lastNew = new AtomicLong(System.currentTimeMillis());
     long started = System.currentTimeMillis();
@@ -120,7 +127,7 @@ public class ShareWork {
     for (int n = 0; n < consumers; n++) {
       String clientId = "share-" + n;
       Thread t = new Thread(() -> {
-        try (KafkaShareConsumer<String, String> c = consumer(bootstrap, group, clientId)) {
+        try (KafkaShareConsumer<String, String> c = consumer(bootstrap, group, clientId, implicit)) {
           c.subscribe(List.of(topic));
           while (System.currentTimeMillis() < deadline) {
             boolean enough = accepted.size() >= expected;
@@ -133,10 +140,11 @@ public class ShareWork {
             for (ConsumerRecord<String, String> r : records) {
               short count = r.deliveryCount().orElse((short) -1);
               AcknowledgeType type = AcknowledgeType.ACCEPT;
-              if (r.value().startsWith("reject-")) type = AcknowledgeType.REJECT;
+              if (implicit) type = AcknowledgeType.ACCEPT; // acknowledged by commitSync (or the next poll)
+              else if (r.value().startsWith("reject-")) type = AcknowledgeType.REJECT;
               else if (r.value().startsWith("release-") && count == 1) type = AcknowledgeType.RELEASE;
               else if (r.value().startsWith("poison-")) type = AcknowledgeType.RELEASE;
-              c.acknowledge(r, type);
+              if (!implicit) c.acknowledge(r, type);
               String tag = type == AcknowledgeType.ACCEPT ? "ACK" : type == AcknowledgeType.REJECT ? "REJ" : "REL";
               lines.add(new String[] {tag, String.valueOf(r.partition()), r.offset() + " " + count + " " + r.value()});
             }
