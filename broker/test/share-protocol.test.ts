@@ -5,6 +5,7 @@ import {
   buildRecordBatch,
   createConsumerGroupHeartbeatRequest,
   createCreateTopicsRequest,
+  createDeleteGroupsRequest,
   createDescribeConfigsRequest,
   createDescribeGroupsRequest,
   createFindCoordinatorRequest,
@@ -405,6 +406,23 @@ test(`one namespace for groups, and share fetches from non-members (${TARGET_KIN
     }),
   );
   assert.deepEqual([finalFetch.errorCode, finalFetch.errorMessage], [E.NONE, null]);
+
+  // DeleteGroups: a share group with members is not deleted; once empty it goes.
+  const del = () => c.request(ApiKey.DeleteGroups, 2, createDeleteGroupsRequest({ groupsNames: [shareGroup] }));
+  assert.equal((await del()).results[0]!.errorCode, 68, "NON_EMPTY_GROUP");
+  const left = await c.request(
+    ApiKey.ShareGroupHeartbeat,
+    1,
+    createShareGroupHeartbeatRequest({ groupId: shareGroup, memberId: "s1", memberEpoch: -1 }),
+  );
+  assert.equal(left.errorCode, E.NONE);
+  assert.equal((await del()).results[0]!.errorCode, E.NONE);
+  const described = await c.request(
+    ApiKey.ShareGroupDescribe,
+    1,
+    createShareGroupDescribeRequest({ groupIds: [shareGroup] }),
+  );
+  assert.equal(described.groups[0]!.errorCode, 69);
 });
 
 test(

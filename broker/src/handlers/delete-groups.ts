@@ -2,7 +2,10 @@ import { ApiKey, createDeleteGroupsResponse } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
 import { defineHandler } from "./handler.js";
 
-/** DeleteGroups v0-3: only empty groups; their offsets and metadata are tombstoned. v3 adds a message per group. */
+/**
+ * DeleteGroups v0-3: only empty groups; their offsets and metadata are tombstoned (a share group's
+ * membership records and share-partition state). v3 adds a message per group.
+ */
 export const deleteGroupsHandler = defineHandler({
   apiKey: ApiKey.DeleteGroups,
   minVersion: 0,
@@ -10,7 +13,13 @@ export const deleteGroupsHandler = defineHandler({
   async handle(request, ctx) {
     const results = [];
     for (const groupId of request.groupsNames) {
-      const errorCode = groupId === "" ? ErrorCode.INVALID_GROUP_ID : await ctx.services.groups.deleteGroup(groupId);
+      const share = groupId === "" ? undefined : await ctx.services.shareGroups.deleteGroup(groupId);
+      const errorCode =
+        groupId === ""
+          ? ErrorCode.INVALID_GROUP_ID
+          : share !== undefined
+            ? ErrorCode[share]
+            : await ctx.services.groups.deleteGroup(groupId);
       results.push({ groupId, errorCode, errorMessage: null });
     }
     return createDeleteGroupsResponse({ results });

@@ -62,6 +62,7 @@ export type ShareService = Pick<
   | "lockDurationMs"
   | "hasAvailable"
   | "offsets"
+  | "deleteGroup"
 >;
 
 export class ShareCoordinator {
@@ -89,6 +90,10 @@ export class ShareCoordinator {
     const loaded = new Map<string, LoadedState>();
     const n = await this.topic.load((r) => {
       const key = stateKey(r.groupId, r.topicId, r.partition);
+      if (r.kind === "delete") {
+        loaded.delete(key);
+        return;
+      }
       let s = loaded.get(key);
       if (r.kind === "snapshot" || s === undefined) {
         s = { startOffset: r.startOffset, snapshotEpoch: r.snapshotEpoch, batches: new Map() };
@@ -205,6 +210,26 @@ export class ShareCoordinator {
     });
     this.groups.set(groupId, group);
     return group;
+  }
+
+  /**
+   * DeleteGroups of a share group: only an empty one; its membership records and every share-partition's
+   * state are tombstoned. Undefined when there is no such share group.
+   */
+  async deleteGroup(groupId: string): Promise<"NONE" | "NON_EMPTY_GROUP" | "UNKNOWN_SERVER_ERROR" | undefined> {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return undefined;
+    if (group.members.size > 0) return "NON_EMPTY_GROUP";
+    const written = await this.membership.write(groupId, group.deletion());
+    if (written !== 0) return "UNKNOWN_SERVER_ERROR";
+    this.groups.delete(groupId);
+    for (const key of [...this.states.keys()]) {
+      const [g, topicId, p] = key.split("\u0000") as [string, string, string];
+      if (g !== groupId) continue;
+      this.states.delete(key);
+      await this.topic.delete({ groupId, topicId, partition: Number(p) });
+    }
+    return "NONE";
   }
 
   group(groupId: string): ShareGroup | undefined {

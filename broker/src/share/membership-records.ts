@@ -46,10 +46,11 @@ function versioned<T>(codec: MessageCodec<T>, m: T, version: number): Buffer {
 const topicPartitions = (p: Partitions) =>
   [...p].map(([topicId, partitions]) => ({ topicId, partitions: [...partitions] }));
 
-export function groupRecord(groupId: string, epoch: number): MembershipRecord {
+/** The group's epoch; null deletes the group. */
+export function groupRecord(groupId: string, epoch: number | null): MembershipRecord {
   return {
     key: versioned(ShareGroupMetadataKeyCodec, { groupId }, Type.GROUP),
-    value: versioned(ShareGroupMetadataValueCodec, { epoch, metadataHash: 0n }, 0),
+    value: epoch === null ? null : versioned(ShareGroupMetadataValueCodec, { epoch, metadataHash: 0n }, 0),
   };
 }
 
@@ -87,6 +88,10 @@ export function targetMetadataRecord(groupId: string, assignmentEpoch: number, n
       0,
     ),
   };
+}
+
+export function targetMetadataTombstone(groupId: string): MembershipRecord {
+  return { key: versioned(ShareGroupTargetAssignmentMetadataKeyCodec, { groupId }, Type.TARGET_METADATA), value: null };
 }
 
 export function targetMemberRecord(groupId: string, memberId: string, p: Partitions | null): MembershipRecord {

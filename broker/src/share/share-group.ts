@@ -5,6 +5,7 @@ import {
   memberRecord,
   targetMemberRecord,
   targetMetadataRecord,
+  targetMetadataTombstone,
   type MembershipRecord,
 } from "./membership-records.js";
 
@@ -146,6 +147,11 @@ export class ShareGroup {
       member,
       sendAssignment: changed || memberEpoch === 0 || subscribed !== null,
     };
+  }
+
+  /** The tombstones that delete the (empty) group. */
+  deletion(): MembershipRecord[] {
+    return [targetMetadataTombstone(this.groupId), groupRecord(this.groupId, null)];
   }
 
   /** The records of the changes made since the last call. */

@@ -90,10 +90,31 @@ const fromWire = (b: { firstOffset: bigint; lastOffset: bigint; deliveryState: n
   deliveryCount: b.deliveryCount,
 });
 
-/** A stored record, or undefined for a tombstone or a record type this broker does not know. */
-export function decodeStateRecord(key: Buffer, value: Buffer | null): ShareStateRecord | undefined {
-  if (key.length < 2 || value === null || value.length < 2) return undefined;
+/** The tombstones that delete a share-partition's state (its group was deleted). */
+export function stateTombstones(k: ShareStateKey): { key: Buffer; value: null }[] {
+  const key = { groupId: k.groupId, topicId: k.topicId, partition: k.partition };
+  return [
+    { key: encode(ShareSnapshotKeyCodec, key, SNAPSHOT), value: null },
+    { key: encode(ShareUpdateKeyCodec, key, UPDATE), value: null },
+  ];
+}
+
+/** A stored record, a tombstone ("delete"), or undefined for a record type this broker does not know. */
+export function decodeStateRecord(
+  key: Buffer,
+  value: Buffer | null,
+): ShareStateRecord | (ShareStateKey & { kind: "delete" }) | undefined {
+  if (key.length < 2) return undefined;
   const type = key.readInt16BE(0);
+  if (value === null) {
+    if (type !== SNAPSHOT && type !== UPDATE) return undefined;
+    const k = (type === SNAPSHOT ? ShareSnapshotKeyCodec : ShareUpdateKeyCodec).decode(
+      new Reader(key, 2, key.length),
+      type,
+    );
+    return { kind: "delete", groupId: k.groupId, topicId: k.topicId, partition: k.partition };
+  }
+  if (value.length < 2) return undefined;
   const vv = value.readInt16BE(0);
   const kr = new Reader(key, 2, key.length);
   const vr = new Reader(value, 2, value.length);

@@ -7,7 +7,13 @@ import { javaStringHashCode } from "../group/java-hash.js";
 import type { LogManager } from "../log/log-manager.js";
 import { replayPartition } from "../log/replay.js";
 import type { Logger } from "../logger.js";
-import { decodeStateRecord, encodeStateRecord, type ShareStateKey, type ShareStateRecord } from "./state-records.js";
+import {
+  decodeStateRecord,
+  encodeStateRecord,
+  stateTombstones,
+  type ShareStateKey,
+  type ShareStateRecord,
+} from "./state-records.js";
 
 export const SHARE_STATE_TOPIC = "__share_group_state";
 const LOAD_READ_BYTES = 1024 * 1024;
@@ -62,11 +68,20 @@ export class ShareStateTopic {
 
   /** Appends one share-partition's record after the writes queued before it; resolves to an error code. */
   write(record: ShareStateRecord): Promise<number> {
-    const partition = this.partitionFor(record);
+    return this.append(record, () => [encodeStateRecord(record, Date.now())]);
+  }
+
+  /** Deletes a share-partition's state (its snapshot and update keys). */
+  delete(key: ShareStateKey): Promise<number> {
+    return this.append(key, () => stateTombstones(key));
+  }
+
+  private append(key: ShareStateKey, records: () => { key: Buffer; value: Buffer | null }[]): Promise<number> {
+    const partition = this.partitionFor(key);
     const run = async (): Promise<number> => {
       await this.ensureCreated();
       const log = await this.host.logs.getOrCreate(SHARE_STATE_TOPIC, partition);
-      const result = await log.append(buildRecordBatch([encodeStateRecord(record, Date.now())]));
+      const result = await log.append(buildRecordBatch(records()));
       if (result.errorCode !== ErrorCode.NONE)
         this.host.log.warn(
           `writing share state to ${SHARE_STATE_TOPIC}-${partition} failed: error ${result.errorCode}`,
@@ -84,7 +99,7 @@ export class ShareStateTopic {
   }
 
   /** Replays every stored record in log order; answers how many there were. */
-  async load(visit: (r: ShareStateRecord) => void): Promise<number> {
+  async load(visit: (r: ShareStateRecord | (ShareStateKey & { kind: "delete" })) => void): Promise<number> {
     const info = this.host.metadata.topic(SHARE_STATE_TOPIC);
     if (info === undefined) return 0;
     let count = 0;
