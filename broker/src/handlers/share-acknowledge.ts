@@ -34,21 +34,24 @@ export const shareAcknowledgeHandler = defineHandler({
     const max = services.config.props["group.share.max.share.sessions"];
     const checked = checkSession(shares, groupId, memberId, epoch, false, max);
     if ("errorCode" in checked) return fail(checked.errorCode, checked.errorMessage);
-    const responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = [];
-    for (const t of request.topics) {
-      const topic = services.metadata.topicById(t.topicId);
-      const partitions = [];
-      for (const p of t.partitions) {
-        const r = await acknowledgePartition(shares, groupId, memberId, topic, p, ctx.apiVersion >= 2);
-        partitions.push({
-          partitionIndex: p.partitionIndex,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          currentLeader: { leaderId: -1, leaderEpoch: -1 },
-        });
-      }
-      responses.push({ topicId: t.topicId, partitions });
-    }
+    // Each partition's acknowledgements apply at once, in request order; their writes are awaited together.
+    const responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = await Promise.all(
+      request.topics.map(async (t) => {
+        const topic = services.metadata.topicById(t.topicId);
+        const partitions = await Promise.all(
+          t.partitions.map(async (p) => {
+            const r = await acknowledgePartition(shares, groupId, memberId, topic, p, ctx.apiVersion >= 2);
+            return {
+              partitionIndex: p.partitionIndex,
+              errorCode: r.errorCode,
+              errorMessage: r.errorMessage,
+              currentLeader: { leaderId: -1, leaderEpoch: -1 },
+            };
+          }),
+        );
+        return { topicId: t.topicId, partitions };
+      }),
+    );
     if (epoch === FINAL_SHARE_EPOCH) shares.closeSession(groupId, memberId);
     return createShareAcknowledgeResponse({ acquisitionLockTimeoutMs: shares.lockDurationMs(groupId), responses });
   },

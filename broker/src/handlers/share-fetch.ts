@@ -69,16 +69,22 @@ export const shareFetchHandler = defineHandler({
       for (const t of request.topics) for (const p of t.partitions) answer.partition(t.topicId, p.partitionIndex);
 
     const allowRenew = ctx.apiVersion >= 2;
+    // Each partition's acknowledgements apply at once, in request order; their writes are awaited together.
+    const acks: Promise<void>[] = [];
     for (const t of request.topics) {
       const topic = services.metadata.topicById(t.topicId);
       for (const p of t.partitions) {
         if (p.acknowledgementBatches.length === 0) continue;
         const out = answer.partition(t.topicId, p.partitionIndex);
-        const r = await acknowledgePartition(shares, groupId, memberId, topic, p, allowRenew);
-        out.acknowledgeErrorCode = r.errorCode;
-        out.acknowledgeErrorMessage = r.errorMessage;
+        acks.push(
+          acknowledgePartition(shares, groupId, memberId, topic, p, allowRenew).then((r) => {
+            out.acknowledgeErrorCode = r.errorCode;
+            out.acknowledgeErrorMessage = r.errorMessage;
+          }),
+        );
       }
     }
+    await Promise.all(acks);
     const lockMs = shares.lockDurationMs(groupId);
     if (epoch === FINAL_SHARE_EPOCH) {
       shares.closeSession(groupId, memberId);
