@@ -80,28 +80,13 @@ export class Broker implements Services {
     readonly logs: LogManager,
   ) {
     this.effectiveConfig = config;
-    // The share coordinator reads the config in force at each use, as the group coordinator does.
-    const broker = this as Broker;
     this.listeners = buildListeners(config, metadata);
     this.handlers = new Map(HANDLERS.map((h) => [h.apiKey, h as Handler]));
     this.producerIds = new ProducerIds(metadata);
     this.topics = new TopicAdmin(metadata, logs, this);
     this.partitions = new PartitionLogs(metadata, logs);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
-    this.shareGroups = new ShareCoordinator(
-      {
-        get config() {
-          return broker.config;
-        },
-        log,
-        metadata,
-        partitions: this.partitions,
-        fetchWaiters: this.fetchWaiters,
-        otherGroupExists: (groupId) => this.groups.group(groupId) !== undefined,
-      },
-      new ShareStateTopic(this),
-      new MembershipLog(this),
-    );
+    this.shareGroups = new ShareCoordinator(this, new ShareStateTopic(this), new MembershipLog(this));
     this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
     // Dynamic broker configs apply as soon as they are stored, whoever stored them.
     metadata.watch("brokerConfigs", () => {

@@ -28,8 +28,8 @@ export interface ShareHost {
   readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "groupConfigs">;
   readonly partitions: Pick<PartitionLogs, "logOf">;
   readonly fetchWaiters: Pick<FetchWaiters, "notify">;
-  /** Whether a classic or consumer group has this id (one namespace for every group type). */
-  otherGroupExists(groupId: string): boolean;
+  /** The classic and consumer groups, whose ids share groups may not take (one namespace for every type). */
+  readonly groups: { group(groupId: string): object | undefined };
 }
 
 export interface ShareGroupListing {
@@ -176,7 +176,7 @@ export class ShareCoordinator {
   ): Promise<HeartbeatOutcome | "NOT_SHARE_GROUP"> {
     let group = this.groups.get(groupId);
     if (group === undefined) {
-      if (this.host.otherGroupExists(groupId)) return "NOT_SHARE_GROUP";
+      if (this.host.groups.group(groupId) !== undefined) return "NOT_SHARE_GROUP";
       if (memberEpoch !== 0)
         return {
           errorCode: "UNKNOWN_MEMBER_ID",
