@@ -26,7 +26,8 @@ const SHARE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ShareGroupCom
  *   (delivery count 2) and accepted, a rejected one is never delivered again, one released at every
  *   delivery is archived after group.share.delivery.count.limit (5) deliveries, and the killed consumer's
  *   records come back to the others once their lock (3 s) or its session (6 s) runs out; then
- *   `kafka-share-groups.sh --describe --offsets` shows every partition with lag 0;
+ *   `kafka-share-groups.sh --describe --offsets` shows every partition with lag 0, `--reset-offsets
+ *   --to-earliest` puts them back at 0 with every record to deliver, `--delete-offsets` forgets them;
  * - implicit acknowledgement (the client's default): two consumers accept every record exactly once;
  * - the broker killed (SIGKILL) and restarted while three consumers work: no acknowledgement the broker
  *   confirmed is lost (no record accepted and confirmed twice) and every record is accepted in the end (or
@@ -111,6 +112,14 @@ function values(n: number): string[] {
   );
 }
 
+/** The rows of `kafka-share-groups.sh --describe --offsets` for one group and topic, split in columns. */
+function offsetRows(stdout: string, group: string, topic: string): string[][] {
+  return stdout
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((cols) => cols[0] === group && cols[1] === topic);
+}
+
 function countBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number> {
   const m = new Map<string, number>();
   for (const t of items) m.set(key(t), (m.get(key(t)) ?? 0) + 1);
@@ -182,16 +191,70 @@ describe(`share groups with the Java 4.4 KafkaShareConsumer (${TARGET_KIND})`, {
       group,
       "--offsets",
     ]);
-    const rows = described.stdout
-      .split("\n")
-      .map((l) => l.trim().split(/\s+/))
-      .filter((cols) => cols[0] === group && cols[1] === topic);
+    const rows = offsetRows(described.stdout, group, topic);
     assert.equal(rows.length, 6, described.stdout);
     // Kafka moves the start offset it reports lazily (records done above it count as delivered): lag is the measure.
     assert.ok(
       rows.every((cols) => Number(cols[3]) >= 0 && cols[4] === "0"),
       described.stdout,
     );
+
+    // --reset-offsets --to-earliest (the group is empty now): everything is to be delivered again.
+    const reset = await tool44(SHARE_GROUP_COMMAND, [
+      "--bootstrap-server",
+      target.bootstrap,
+      "--reset-offsets",
+      "--group",
+      group,
+      "--topic",
+      topic,
+      "--to-earliest",
+      "--execute",
+    ]);
+    assert.match(reset.stdout, new RegExp(`${group}\\s+${topic}\\s+0\\s+0`), reset.stdout);
+    const afterReset = offsetRows(
+      (
+        await tool44(SHARE_GROUP_COMMAND, [
+          "--bootstrap-server",
+          target.bootstrap,
+          "--describe",
+          "--group",
+          group,
+          "--offsets",
+        ])
+      ).stdout,
+      group,
+      topic,
+    );
+    assert.deepEqual(
+      afterReset.map((cols) => cols[3]),
+      ["0", "0", "0", "0", "0", "0"],
+    );
+    assert.equal(
+      afterReset.reduce((sum, cols) => sum + Number(cols[4]), 0),
+      n,
+      "lag: every record",
+    );
+    // --delete-offsets: the group forgets the topic.
+    const deleted = await tool44(SHARE_GROUP_COMMAND, [
+      "--bootstrap-server",
+      target.bootstrap,
+      "--delete-offsets",
+      "--group",
+      group,
+      "--topic",
+      topic,
+    ]);
+    assert.match(deleted.stdout, new RegExp(topic), deleted.stdout);
+    const afterDelete = await tool44(SHARE_GROUP_COMMAND, [
+      "--bootstrap-server",
+      target.bootstrap,
+      "--describe",
+      "--group",
+      group,
+      "--offsets",
+    ]);
+    assert.deepEqual(offsetRows(afterDelete.stdout, group, topic), [], afterDelete.stdout);
   });
 
   test("implicit acknowledgement: two consumers accept every record once", async () => {

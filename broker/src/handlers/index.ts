@@ -48,6 +48,8 @@ import { shareGroupDescribeHandler } from "./share-group-describe.js";
 import { shareFetchHandler } from "./share-fetch.js";
 import { shareAcknowledgeHandler } from "./share-acknowledge.js";
 import { describeShareGroupOffsetsHandler } from "./describe-share-group-offsets.js";
+import { alterShareGroupOffsetsHandler } from "./alter-share-group-offsets.js";
+import { deleteShareGroupOffsetsHandler } from "./delete-share-group-offsets.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -100,4 +102,6 @@ export const HANDLERS: readonly Handler[] = [
   shareFetchHandler,
   shareAcknowledgeHandler,
   describeShareGroupOffsetsHandler,
+  alterShareGroupOffsetsHandler,
+  deleteShareGroupOffsetsHandler,
 ];

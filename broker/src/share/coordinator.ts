@@ -39,6 +39,14 @@ export interface ShareGroupListing {
   type: "share";
 }
 
+/** A group-level refusal of an offsets change. */
+export interface GroupCheck {
+  groupError: "GROUP_ID_NOT_FOUND" | "NON_EMPTY_GROUP";
+  message: string;
+}
+
+const ZERO_TOPIC_ID = "AAAAAAAAAAAAAAAAAAAAAA";
+
 /** How often expired acquisition locks are looked for. */
 const LOCK_SWEEP_MS = 100;
 
@@ -63,6 +71,8 @@ export type ShareService = Pick<
   | "hasAvailable"
   | "offsets"
   | "deleteGroup"
+  | "alterOffsets"
+  | "deleteOffsets"
 >;
 
 export class ShareCoordinator {
@@ -269,12 +279,75 @@ export class ShareCoordinator {
     return wanted.map(({ topic, name, partition }) => {
       const entry = topic === undefined ? undefined : this.states.get(stateKey(groupId, topic.id, partition));
       const log = this.host.partitions.logOf(topic, partition);
-      const base = { topic: name, topicId: topic?.id ?? "AAAAAAAAAAAAAAAAAAAAAA", partition };
+      const base = { topic: name, topicId: topic?.id ?? ZERO_TOPIC_ID, partition };
       if (entry === undefined || typeof log === "number") return { ...base, startOffset: -1, lag: -1 };
       const sp = entry.sp;
       const lag = Math.max(0, Number(log.highWatermark) - sp.startOffset - sp.deliveryComplete);
       return { ...base, startOffset: sp.startOffset, lag };
     });
+  }
+
+  /**
+   * AlterShareGroupOffsets: an empty share group's share-partitions start again at the offsets given,
+   * nothing in flight. Answers a group error, or per topic and partition an error name (NONE).
+   */
+  async alterOffsets(
+    groupId: string,
+    topics: readonly { topicName: string; partitions: readonly { partitionIndex: number; startOffset: bigint }[] }[],
+  ): Promise<GroupCheck | { topic: string; topicId: string; partitions: { partition: number; error: string }[] }[]> {
+    const check = this.emptyGroup(groupId);
+    if (check !== undefined) return check;
+    const out = [];
+    for (const t of topics) {
+      const topic = this.host.metadata.topic(t.topicName);
+      const partitions = [];
+      for (const p of t.partitions) {
+        if (topic === undefined || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
+          partitions.push({ partition: p.partitionIndex, error: "UNKNOWN_TOPIC_OR_PARTITION" });
+          continue;
+        }
+        const entry = { sp: new SharePartition(Number(p.startOffset)), updates: 0, snapshotEpoch: 0 };
+        this.states.set(stateKey(groupId, topic.id, p.partitionIndex), entry);
+        const code = await this.persist(groupId, topic.id, p.partitionIndex, entry, true);
+        partitions.push({ partition: p.partitionIndex, error: code === 0 ? "NONE" : "UNKNOWN_SERVER_ERROR" });
+      }
+      out.push({ topic: t.topicName, topicId: topic?.id ?? ZERO_TOPIC_ID, partitions });
+    }
+    return out;
+  }
+
+  /**
+   * DeleteShareGroupOffsets: an empty share group forgets its share-partitions of these topics (they start
+   * again by share.auto.offset.reset). Answers a group error, or an error name per topic.
+   */
+  async deleteOffsets(
+    groupId: string,
+    topicNames: readonly string[],
+  ): Promise<GroupCheck | { topic: string; topicId: string; error: string }[]> {
+    const check = this.emptyGroup(groupId);
+    if (check !== undefined) return check;
+    const out = [];
+    for (const name of topicNames) {
+      const topic = this.host.metadata.topic(name);
+      if (topic === undefined) {
+        out.push({ topic: name, topicId: ZERO_TOPIC_ID, error: "UNKNOWN_TOPIC_OR_PARTITION" });
+        continue;
+      }
+      for (let p = 0; p < topic.partitions; p++) {
+        if (!this.states.delete(stateKey(groupId, topic.id, p))) continue;
+        await this.topic.delete({ groupId, topicId: topic.id, partition: p });
+      }
+      out.push({ topic: name, topicId: topic.id, error: "NONE" });
+    }
+    return out;
+  }
+
+  /** Why a group's offsets may not change now (unknown, or with members), or undefined. */
+  private emptyGroup(groupId: string): GroupCheck | undefined {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return { groupError: "GROUP_ID_NOT_FOUND", message: `Group ${groupId} not found.` };
+    if (group.members.size > 0) return { groupError: "NON_EMPTY_GROUP", message: `The group ${groupId} is not empty.` };
+    return undefined;
   }
 
   // --- share-partitions ---
