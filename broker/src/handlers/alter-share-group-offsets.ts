@@ -20,7 +20,7 @@ export const alterShareGroupOffsetsHandler = defineHandler({
         topicId: t.topicId,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partition,
-          errorCode: ErrorCode[p.error as keyof typeof ErrorCode],
+          errorCode: ErrorCode[p.error],
           errorMessage: null,
         })),
       })),

@@ -19,7 +19,7 @@ export const deleteShareGroupOffsetsHandler = defineHandler({
       responses: r.map((t) => ({
         topicName: t.topic,
         topicId: t.topicId,
-        errorCode: ErrorCode[t.error as keyof typeof ErrorCode],
+        errorCode: ErrorCode[t.error],
         errorMessage: null,
       })),
     });

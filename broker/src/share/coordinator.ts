@@ -45,6 +45,9 @@ export interface GroupCheck {
   message: string;
 }
 
+/** How one topic or partition of an offsets change went. */
+export type OffsetsError = "NONE" | "UNKNOWN_TOPIC_OR_PARTITION" | "UNKNOWN_SERVER_ERROR";
+
 const ZERO_TOPIC_ID = "AAAAAAAAAAAAAAAAAAAAAA";
 
 /** How often expired acquisition locks are looked for. */
@@ -294,13 +297,15 @@ export class ShareCoordinator {
   async alterOffsets(
     groupId: string,
     topics: readonly { topicName: string; partitions: readonly { partitionIndex: number; startOffset: bigint }[] }[],
-  ): Promise<GroupCheck | { topic: string; topicId: string; partitions: { partition: number; error: string }[] }[]> {
+  ): Promise<
+    GroupCheck | { topic: string; topicId: string; partitions: { partition: number; error: OffsetsError }[] }[]
+  > {
     const check = this.emptyGroup(groupId);
     if (check !== undefined) return check;
-    const out = [];
+    const out: { topic: string; topicId: string; partitions: { partition: number; error: OffsetsError }[] }[] = [];
     for (const t of topics) {
       const topic = this.host.metadata.topic(t.topicName);
-      const partitions = [];
+      const partitions: { partition: number; error: OffsetsError }[] = [];
       for (const p of t.partitions) {
         if (topic === undefined || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
           partitions.push({ partition: p.partitionIndex, error: "UNKNOWN_TOPIC_OR_PARTITION" });
@@ -323,10 +328,10 @@ export class ShareCoordinator {
   async deleteOffsets(
     groupId: string,
     topicNames: readonly string[],
-  ): Promise<GroupCheck | { topic: string; topicId: string; error: string }[]> {
+  ): Promise<GroupCheck | { topic: string; topicId: string; error: OffsetsError }[]> {
     const check = this.emptyGroup(groupId);
     if (check !== undefined) return check;
-    const out = [];
+    const out: { topic: string; topicId: string; error: OffsetsError }[] = [];
     for (const name of topicNames) {
       const topic = this.host.metadata.topic(name);
       if (topic === undefined) {
