@@ -16,6 +16,8 @@ import {
 } from "./state-records.js";
 
 export const SHARE_STATE_TOPIC = "__share_group_state";
+
+const snapshotKey = (k: ShareStateKey): string => `${k.groupId}\u0000${k.topicId}\u0000${k.partition}`;
 const LOAD_READ_BYTES = 1024 * 1024;
 
 export interface ShareStateTopicHost {
@@ -29,12 +31,15 @@ export interface ShareStateTopicHost {
 /**
  * `__share_group_state` on the broker's own logs: the share coordinator's topic. A share-partition's
  * records go to the partition Kafka picks for it (Java hash of "group:topicId:partition"), appended in
- * order one write at a time per partition; loading replays every partition from its start. Kafka creates
- * it with cleanup.policy=delete and prunes what the last snapshot makes obsolete; we keep it (see README).
+ * order one write at a time per partition; loading replays every partition from its start. As Kafka, the
+ * topic has cleanup.policy=delete and is pruned: once every share-partition of a partition has written a
+ * snapshot, the records below the oldest of those snapshots are obsolete and deleted (DeleteRecords).
  */
 export class ShareStateTopic {
   private creating: Promise<void> | undefined;
   private readonly queues = new Map<number, Promise<unknown>>();
+  /** By partition: the offset of each live share-partition's latest snapshot. */
+  private readonly snapshots = new Map<number, Map<string, bigint>>();
 
   constructor(private readonly host: ShareStateTopicHost) {}
 
@@ -68,29 +73,55 @@ export class ShareStateTopic {
 
   /** Appends one share-partition's record after the writes queued before it; resolves to an error code. */
   write(record: ShareStateRecord): Promise<number> {
-    return this.append(record, () => [encodeStateRecord(record, Date.now())]);
+    return this.append(record, () => [encodeStateRecord(record, Date.now())], record.kind === "snapshot");
   }
 
   /** Deletes a share-partition's state (its snapshot and update keys). */
   delete(key: ShareStateKey): Promise<number> {
-    return this.append(key, () => stateTombstones(key));
+    this.snapshots.get(this.partitionFor(key))?.delete(snapshotKey(key));
+    return this.append(key, () => stateTombstones(key), false);
   }
 
-  private append(key: ShareStateKey, records: () => { key: Buffer; value: Buffer | null }[]): Promise<number> {
+  private append(
+    key: ShareStateKey,
+    records: () => { key: Buffer; value: Buffer | null }[],
+    snapshot: boolean,
+  ): Promise<number> {
     const partition = this.partitionFor(key);
     const run = async (): Promise<number> => {
       await this.ensureCreated();
       const log = await this.host.logs.getOrCreate(SHARE_STATE_TOPIC, partition);
       const result = await log.append(buildRecordBatch(records()));
-      if (result.errorCode !== ErrorCode.NONE)
+      if (result.errorCode !== ErrorCode.NONE) {
         this.host.log.warn(
           `writing share state to ${SHARE_STATE_TOPIC}-${partition} failed: error ${result.errorCode}`,
         );
+      } else if (snapshot) {
+        this.snapshotAt(partition, key, result.baseOffset);
+        await this.prune(partition, log);
+      }
       return result.errorCode;
     };
     const next = (this.queues.get(partition) ?? Promise.resolve()).then(run, run);
     this.queues.set(partition, next);
     return next;
+  }
+
+  private snapshotAt(partition: number, key: ShareStateKey, offset: bigint): void {
+    let byKey = this.snapshots.get(partition);
+    if (byKey === undefined) this.snapshots.set(partition, (byKey = new Map()));
+    byKey.set(snapshotKey(key), offset);
+  }
+
+  /** Deletes the records below the oldest latest snapshot of the partition's share-partitions. */
+  private async prune(
+    partition: number,
+    log: { logStartOffset: bigint; deleteRecordsBefore(o: bigint): Promise<unknown> },
+  ) {
+    const offsets = [...(this.snapshots.get(partition)?.values() ?? [])];
+    if (offsets.length === 0) return;
+    const oldest = offsets.reduce((a, b) => (b < a ? b : a));
+    if (oldest > log.logStartOffset) await log.deleteRecordsBefore(oldest);
   }
 
   /** Waits for queued writes. */
@@ -111,6 +142,8 @@ export class ShareStateTopic {
           if (r.key === null) continue;
           const decoded = decodeStateRecord(r.key, r.value);
           if (decoded === undefined) continue;
+          if (decoded.kind === "snapshot") this.snapshotAt(p, decoded, batch.baseOffset + BigInt(r.offsetDelta));
+          else if (decoded.kind === "delete") this.snapshots.get(p)?.delete(snapshotKey(decoded));
           visit(decoded);
           count++;
         }
