@@ -37,6 +37,9 @@ import { ALLOW_ALL, type Authorizer } from "./security/authorizer.js";
 import { ClientQuotas } from "./quota/client-quotas.js";
 import { ConnectionQuotas } from "./quota/connection-quotas.js";
 import { StandardAuthorizer } from "./security/standard-authorizer.js";
+import { ShareCoordinator } from "./share/coordinator.js";
+import { MembershipLog } from "./share/membership-log.js";
+import { ShareStateTopic } from "./share/state-topic.js";
 import { TransactionCoordinator } from "./txn/coordinator.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
@@ -106,6 +109,8 @@ export class Broker implements Services {
   readonly partitions: PartitionLogs;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
+  /** Share groups (KIP-932) and their share-partitions' state (`__share_group_state`). */
+  readonly shareGroups: ShareCoordinator;
   /** The transaction coordinator: transactional ids, their transactions and markers (`__transaction_state`). */
   readonly transactions: TransactionCoordinator;
   /** Client quotas (produce, fetch, request) and connection limits, following the cluster's quotas. */
@@ -147,6 +152,7 @@ export class Broker implements Services {
     this.topics = new TopicAdmin(metadata, logs, this);
     this.partitions = new PartitionLogs(metadata, logs);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
+    this.shareGroups = new ShareCoordinator(this, new ShareStateTopic(this), new MembershipLog(this));
     this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
     const samples = config.props["quota.window.num"];
     const windowSeconds = config.props["quota.window.size.seconds"];
@@ -218,6 +224,7 @@ export class Broker implements Services {
     const broker = new Broker(config, log, metadata, logs);
     await broker.groups.load();
     await broker.transactions.load();
+    await broker.shareGroups.load();
     log.info(
       `loaded ${topics.length} topics (metadata in ${config.dataDir}, logs in ${config.logDirs.join(", ")}) in ${Date.now() - started} ms`,
     );
@@ -241,6 +248,7 @@ export class Broker implements Services {
     this.logs.start();
     this.groups.start();
     this.transactions.start();
+    this.shareGroups.start();
     const bound = [];
     for (const l of this.listeners) bound.push(await this.listenOn(l));
     this.effectiveConfig = withBoundPorts(this.effectiveConfig, bound);
@@ -395,6 +403,7 @@ export class Broker implements Services {
     this.fetchWaiters.wakeAll();
     this.groups.stop();
     this.transactions.stop();
+    this.shareGroups.stop();
     await Promise.all([...this.connections].map((c) => c.drain()));
     // Answers are out and each socket is ended; a client that does not close its side gets a second.
     await Promise.race([stopped, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref())]);
@@ -402,6 +411,7 @@ export class Broker implements Services {
     await stopped;
     await this.transactions.flush();
     await this.groups.flush();
+    await this.shareGroups.flush();
     this.logs.stop();
     await this.logs.close();
     await this.producerIds.save();

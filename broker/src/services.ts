@@ -10,6 +10,7 @@ import type { GroupService } from "./group/coordinator.js";
 import type { Logger } from "./logger.js";
 import type { ClientQuotas } from "./quota/client-quotas.js";
 import type { Authorizer } from "./security/authorizer.js";
+import type { ShareService } from "./share/coordinator.js";
 import type { TransactionService } from "./txn/coordinator.js";
 
 /**
@@ -26,6 +27,8 @@ export interface Services {
   readonly topics: TopicAdmin;
   readonly partitions: PartitionLogs;
   readonly groups: GroupService;
+  /** Share groups (KIP-932): membership, share sessions and share-partition state. */
+  readonly shareGroups: ShareService;
   /** The transaction coordinator: transactional ids, their transactions and markers. */
   readonly transactions: TransactionService;
   /** Whether a session may do an operation on a resource (allows everything when none is configured). */

@@ -10,6 +10,7 @@ import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
 import { FileClusterMetadata } from "../src/cluster/file-metadata.js";
 import {
   NO_LEADER,
+  ABSENT,
   isStale,
   type BrokerRegistration,
   type ClusterMetadata,
@@ -158,11 +159,14 @@ const CONTRACT: Record<string, (m: ClusterMetadata) => Promise<void>> = {
     const before = m.finalizedFeatures();
     assert.deepEqual(
       before.levels.map((l) => l.name),
-      ["group.version", "transaction.version"],
+      ["group.version", "transaction.version", "share.version"],
     );
     const after = await m.updateFinalizedFeatures([{ name: "transaction.version", level: 0 }]);
     assert.equal(after.epoch, before.epoch + 1n);
-    assert.deepEqual(m.finalizedFeatures().levels, [{ name: "group.version", level: 1 }]);
+    assert.deepEqual(m.finalizedFeatures().levels, [
+      { name: "group.version", level: 1 },
+      { name: "share.version", level: 2 },
+    ]);
     assert.deepEqual(
       events.map((e) => e.features),
       [after],
@@ -253,6 +257,15 @@ const CONTRACT: Record<string, (m: ClusterMetadata) => Promise<void>> = {
         [0, 2],
       ],
     );
+  },
+  "group configs: set, replaced with compare-and-swap, removed": async (m) => {
+    assert.deepEqual(m.groupConfigs("workers"), { configs: {}, version: ABSENT });
+    const v1 = await m.setGroupConfigs("workers", { "share.auto.offset.reset": "earliest" }, ABSENT);
+    assert.ok(typeof v1 === "number" && v1 > ABSENT);
+    assert.deepEqual(m.groupConfigs("workers"), { configs: { "share.auto.offset.reset": "earliest" }, version: v1 });
+    assert.ok(isStale(await m.setGroupConfigs("workers", {}, ABSENT)));
+    await m.setGroupConfigs("workers", {}, v1);
+    assert.deepEqual(m.groupConfigs("workers").configs, {});
   },
   "registration and controller: one broker per node id, elected, gone when unregistered": async (m) => {
     const brokers = record(m, "broker");

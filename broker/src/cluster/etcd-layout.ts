@@ -17,6 +17,7 @@ import type { BrokerInfo, ControllerInfo, DynamicScope, FinalizedFeatures, Parti
  *   producer-ids             the next producer id never reserved (decimal)
  *   features                 {epoch, levels}
  *   scram/<user>             {<mechanism>: {salt, storedKey, serverKey, iterations}}
+ *   group-configs/<group>    {<key>: value}: the configs set on a group (GROUP resource)
  *   quotas/<entity>          {entity, values}: one client quota entity (user, client-id, ip) and its values
  *   acls/<type>/<pattern>/<name>  [binding, ...]: the ACLs of one resource pattern (Kafka's codes), in the
  *                            order they were created
@@ -37,12 +38,14 @@ const BROKERS = "brokers/";
 const CONFIGS = "configs/";
 const SCRAM = "scram/";
 const QUOTAS = "quotas/";
+const GROUP_CONFIGS = "group-configs/";
 const ACLS = "acls/";
 
 export const topicKey = (name: string): string => TOPICS + encodeURIComponent(name);
 export const partitionsKey = (name: string): string => PARTITIONS + encodeURIComponent(name);
 export const brokerKey = (nodeId: number): string => BROKERS + String(nodeId);
 export const scramKey = (user: string): string => SCRAM + encodeURIComponent(user);
+export const groupConfigsKey = (groupId: string): string => GROUP_CONFIGS + encodeURIComponent(groupId);
 /** `entity` is the entity's one text (client-quotas-file.ts `entityKey`). */
 export const quotaKey = (entity: string): string => QUOTAS + encodeURIComponent(entity);
 /** The key of the ACLs of one resource pattern. */
@@ -53,7 +56,7 @@ export const configsKey = (scope: DynamicScope): string =>
 
 /** What a key (relative to the prefix) holds. */
 export type ParsedKey =
-  | { readonly kind: "topic" | "partitions" | "scram" | "quota" | "acl"; readonly name: string }
+  | { readonly kind: "topic" | "partitions" | "scram" | "quota" | "acl" | "groupConfigs"; readonly name: string }
   | { readonly kind: "broker"; readonly nodeId: number }
   | { readonly kind: "configs"; readonly scope: DynamicScope }
   | { readonly kind: "controller" | "producerIds" | "features" | "clusterId" | "other" };
@@ -62,6 +65,8 @@ export function parseKey(key: string): ParsedKey {
   if (key.startsWith(TOPICS)) return { kind: "topic", name: decodeURIComponent(key.slice(TOPICS.length)) };
   if (key.startsWith(PARTITIONS)) return { kind: "partitions", name: decodeURIComponent(key.slice(PARTITIONS.length)) };
   if (key.startsWith(SCRAM)) return { kind: "scram", name: decodeURIComponent(key.slice(SCRAM.length)) };
+  if (key.startsWith(GROUP_CONFIGS))
+    return { kind: "groupConfigs", name: decodeURIComponent(key.slice(GROUP_CONFIGS.length)) };
   if (key.startsWith(ACLS)) return { kind: "acl", name: key.slice(ACLS.length) };
   if (key.startsWith(QUOTAS)) return { kind: "quota", name: decodeURIComponent(key.slice(QUOTAS.length)) };
   if (key.startsWith(BROKERS)) return { kind: "broker", nodeId: Number(key.slice(BROKERS.length)) };

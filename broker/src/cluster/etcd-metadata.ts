@@ -46,6 +46,7 @@ import {
   encodeTopic,
   parseKey,
   aclKey,
+  groupConfigsKey,
   partitionsKey,
   quotaKey,
   scramKey,
@@ -172,6 +173,8 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   private readonly scram = new Map<string, Map<ScramCredential["mechanism"], ScramCredential>>();
   /** ACLs by resource pattern key (etcd-layout.ts `aclKey`, without the prefix), with the key's create revision. */
   private readonly aclsByKey = new Map<string, { readonly create: number; readonly bindings: readonly AclBinding[] }>();
+  /** The configs set on each group, by group id. */
+  private readonly groupConfigsById = new Map<string, VersionedConfigs>();
   /** Client quotas by entity text (client-quotas-file.ts `entityKey`). */
   private readonly quotas = new Map<string, ClientQuotaEntry>();
   /** The mod revision of producer-ids after each block this instance reserved, by the block's first id. */
@@ -422,6 +425,10 @@ export class EtcdClusterMetadata implements ClusterMetadata {
         return "quota";
       case "acl":
         return "acl";
+      case "groupConfigs":
+        if (entry === undefined) this.groupConfigsById.delete(k.name);
+        else this.groupConfigsById.set(k.name, { configs: JSON.parse(entry.value), version: entry.mod });
+        return undefined;
       default:
         return undefined;
     }
@@ -570,6 +577,26 @@ export class EtcdClusterMetadata implements ClusterMetadata {
       const version = current(key)?.mod ?? ABSENT;
       if (expectedVersion !== undefined && version !== expectedVersion) return { answer: stale(version) };
       return { write: [this.put(key, JSON.stringify(configs))], result: (revision) => revision };
+    });
+  }
+
+  groupConfigs(groupId: string): VersionedConfigs {
+    return this.groupConfigsById.get(groupId) ?? { configs: {}, version: ABSENT };
+  }
+
+  setGroupConfigs(
+    groupId: string,
+    configs: Readonly<Record<string, string>>,
+    expectedVersion?: number,
+  ): Promise<number | Stale> {
+    const key = groupConfigsKey(groupId);
+    return this.rmw<number | Stale>([key], (current) => {
+      const e = current(key);
+      const version = e?.mod ?? ABSENT;
+      if (expectedVersion !== undefined && version !== expectedVersion) return { answer: stale(version) };
+      if (Object.keys(configs).length > 0)
+        return { write: [this.put(key, JSON.stringify(configs))], result: (revision) => revision };
+      return e === undefined ? { answer: ABSENT } : { write: [this.del(key)], result: (revision) => revision };
     });
   }
 

@@ -174,6 +174,24 @@ export class FileClusterMetadata implements ClusterMetadata {
     return version;
   }
 
+  groupConfigs(groupId: string): VersionedConfigs {
+    return { configs: this.configs.group(groupId), version: this.configVersions.get(`group:${groupId}`) ?? ABSENT };
+  }
+
+  async setGroupConfigs(
+    groupId: string,
+    configs: Readonly<Record<string, string>>,
+    expectedVersion?: number,
+  ): Promise<number | Stale> {
+    const key = `group:${groupId}`;
+    const current = this.configVersions.get(key) ?? ABSENT;
+    if (expectedVersion !== undefined && current !== expectedVersion) return stale(current);
+    const version = ++this.revision;
+    this.configVersions.set(key, version);
+    await this.track(this.configs.setGroup(groupId, configs));
+    return version;
+  }
+
   async reserveProducerIds(size: bigint): Promise<ProducerIdBlock> {
     const block = { firstId: this.nextProducerId, size };
     this.nextProducerId += size;

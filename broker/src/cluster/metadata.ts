@@ -2,7 +2,7 @@ import type { AclBinding, AclBindingFilter } from "../security/acl.js";
 import type { ScramCredential } from "../security/sasl-mechanism.js";
 
 /**
- * The one seam for cluster state: the cluster id, topics, dynamic broker configs, producer id blocks,
+ * The one seam for cluster state: the cluster id, topics, dynamic broker and group configs, producer id blocks,
  * finalized features, SCRAM credentials, client quotas, ACLs, the live brokers, the controller and each partition's
  * leader and ISR are read, changed and watched through `ClusterMetadata`, whatever keeps them: files in the
  * data directory for a single node (file-metadata.ts), etcd for several brokers (etcd-metadata.ts).
@@ -247,6 +247,15 @@ export interface ClusterMetadata {
   /** Replaces the whole set of `scope`; answers the new version. */
   setBrokerConfigs(
     scope: DynamicScope,
+    configs: Readonly<Record<string, string>>,
+    expectedVersion?: number,
+  ): Promise<number | Stale>;
+
+  /** The configs set on a group (GROUP resource: share.auto.offset.reset, ...), empty when none are. */
+  groupConfigs(groupId: string): VersionedConfigs;
+  /** Replaces the whole set of a group's configs (empty: none left); answers the new version. */
+  setGroupConfigs(
+    groupId: string,
     configs: Readonly<Record<string, string>>,
     expectedVersion?: number,
   ): Promise<number | Stale>;

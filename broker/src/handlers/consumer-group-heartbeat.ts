@@ -26,6 +26,13 @@ export const consumerGroupHeartbeatHandler = defineHandler({
         errorMessage: "MemberId can't be empty.",
       });
     }
+    // One namespace for every group type: a share group's id is not a consumer group's, as Kafka answers.
+    if (ctx.services.shareGroups.group(request.groupId) !== undefined) {
+      return createConsumerGroupHeartbeatResponse({
+        errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+        errorMessage: `Group ${request.groupId} is not a consumer group.`,
+      });
+    }
     // Expression matches are filtered by DESCRIBE too, with this heartbeat's principal.
     const describable = ctx.services.authorizer.enabled ? allowedNames(ctx, AclOperation.DESCRIBE) : undefined;
     const r = ctx.services.groups.consumerHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote), describable);

@@ -5,8 +5,9 @@ import { allowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
- * DeleteGroups v0-3: only empty groups; their offsets and metadata are tombstoned. v3 adds a message per
- * group. A group the session may not DELETE is GROUP_AUTHORIZATION_FAILED, as Kafka answers.
+ * DeleteGroups v0-3: only empty groups; their offsets and metadata are tombstoned (a share group's
+ * membership records and share-partition state). v3 adds a message per group. A group the session may not DELETE is
+ * GROUP_AUTHORIZATION_FAILED, as Kafka answers.
  */
 export const deleteGroupsHandler = defineHandler({
   apiKey: ApiKey.DeleteGroups,
@@ -15,11 +16,15 @@ export const deleteGroupsHandler = defineHandler({
   async handle(request, ctx) {
     const results = [];
     for (const groupId of request.groupsNames) {
-      const errorCode = !allowed(ctx, AclOperation.DELETE, ResourceType.GROUP, groupId)
+      const authorized = allowed(ctx, AclOperation.DELETE, ResourceType.GROUP, groupId);
+      const share = !authorized || groupId === "" ? undefined : await ctx.services.shareGroups.deleteGroup(groupId);
+      const errorCode = !authorized
         ? ErrorCode.GROUP_AUTHORIZATION_FAILED
         : groupId === ""
           ? ErrorCode.INVALID_GROUP_ID
-          : await ctx.services.groups.deleteGroup(groupId);
+          : share !== undefined
+            ? ErrorCode[share]
+            : await ctx.services.groups.deleteGroup(groupId);
       results.push({ groupId, errorCode, errorMessage: null });
     }
     return createDeleteGroupsResponse({ results });

@@ -21,6 +21,7 @@ import { BROKER_KEY_NAMES } from "../config-keys.js";
 import { ErrorCode } from "../errors.js";
 import { AclOperation } from "../security/acl.js";
 import { AUTHORIZATION_MESSAGE, configAuthorizationError } from "./authz.js";
+import { GROUP_RESOURCE, describeGroupConfigs } from "../share/group-configs.js";
 import { defineHandler } from "./handler.js";
 
 type Described = { readonly entries: ConfigEntry[] } | { readonly errorCode: number; readonly errorMessage: string };
@@ -39,6 +40,9 @@ function describeResource(services: Services, r: DescribeConfigsRequestDescribeC
           errorMessage: `The topic '${r.resourceName}' does not exist.`,
         };
   }
+  // A group's configs may be set and read before the group exists.
+  if (r.resourceType === GROUP_RESOURCE)
+    return { entries: describeGroupConfigs(services.metadata.groupConfigs(r.resourceName).configs, config) };
   if (r.resourceType !== ResourceType.BROKER) {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}` };
   }
@@ -80,7 +84,7 @@ function configResult(
 }
 
 /**
- * DescribeConfigs v0-4 for topics and for this broker: every config or the requested keys, with value,
+ * DescribeConfigs v0-4 for topics, groups (the share group configs) and for this broker: every config or the requested keys, with value,
  * read-only flag, source (v1+; v0's isDefault), synonyms when asked (v1+), and type and documentation
  * when asked (v3+). A broker named "" is the cluster-wide dynamic default: only the configs set there.
  * DESCRIBE_CONFIGS is needed on the cluster (brokers) or the topic, else the resource has

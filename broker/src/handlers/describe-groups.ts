@@ -31,7 +31,11 @@ export const describeGroupsHandler = defineHandler({
         return {
           ...dead,
           errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
-          errorMessage: `Group ${groupId} not found.`,
+          // A share group is not described here (ShareGroupDescribe is), as Kafka 4.4 answers.
+          errorMessage:
+            ctx.services.shareGroups.group(groupId) === undefined
+              ? `Group ${groupId} not found.`
+              : `Group ${groupId} is not a classic group.`,
           authorizedOperations: NOT_REQUESTED,
         };
       }

@@ -17,6 +17,7 @@ import { ErrorCode } from "../errors.js";
 import { AclOperation } from "../security/acl.js";
 import { AUTHORIZATION_MESSAGE, configAuthorizationError } from "./authz.js";
 import { defineHandler, type RequestContext } from "./handler.js";
+import { GROUP_RESOURCE, describeGroupConfigs, invalidGroupConfigs } from "../share/group-configs.js";
 
 const SET = 0;
 const DELETE = 1;
@@ -86,6 +87,7 @@ async function alterResource(
   if (new Set(keys).size !== keys.length) {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Error due to duplicate config keys" };
   }
+  if (r.resourceType === GROUP_RESOURCE) return alterGroup(services, r, validateOnly);
   const target = alterTarget(services, r.resourceType, r.resourceName);
   if ("errorCode" in target) return target;
   if ("topic" in target) {
@@ -114,11 +116,28 @@ function alterAuthorized(
   return alterResource(ctx.services, r, validateOnly);
 }
 
+/** A group's configs (share.auto.offset.reset, ...), checked against the broker's bounds, then stored. */
+async function alterGroup(
+  services: Services,
+  r: IncrementalAlterConfigsRequestAlterConfigsResource,
+  validateOnly: boolean,
+): Promise<AlterOutcome> {
+  const current = services.metadata.groupConfigs(r.resourceName).configs;
+  const next = applyOps(r.resourceType, current, () => describeGroupConfigs(current, services.config), r.configs);
+  if ("failed" in next) return next.failed;
+  const configs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(next.configs)) if (v !== null) configs[k] = v.trim();
+  const why = invalidGroupConfigs(configs, services.config);
+  if (why !== undefined) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: why };
+  if (!validateOnly) await services.metadata.setGroupConfigs(r.resourceName, configs);
+  return { errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
 /**
- * IncrementalAlterConfigs v0-1: SET, DELETE, APPEND and SUBTRACT on a topic's overrides or a broker's
- * dynamic configs. A resource named twice in one request is refused at every place it appears, as Kafka
- * does. ALTER_CONFIGS is needed on the cluster (brokers) or the topic, else the resource has
- * CLUSTER_ or TOPIC_AUTHORIZATION_FAILED.
+ * IncrementalAlterConfigs v0-1: SET, DELETE, APPEND and SUBTRACT on a topic's overrides, a broker's
+ * dynamic configs or a group's configs. A resource named twice in one request is refused at every place
+ * it appears, as Kafka does. ALTER_CONFIGS is needed on the cluster (brokers), the topic or the group,
+ * else the resource has CLUSTER_, TOPIC_ or GROUP_AUTHORIZATION_FAILED.
  */
 export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: ApiKey.IncrementalAlterConfigs,

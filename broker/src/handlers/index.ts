@@ -50,6 +50,13 @@ import { describeAclsHandler } from "./describe-acls.js";
 import { deleteAclsHandler } from "./delete-acls.js";
 import { saslHandshakeHandler } from "./sasl-handshake.js";
 import { saslAuthenticateHandler } from "./sasl-authenticate.js";
+import { shareGroupHeartbeatHandler } from "./share-group-heartbeat.js";
+import { shareGroupDescribeHandler } from "./share-group-describe.js";
+import { shareFetchHandler } from "./share-fetch.js";
+import { shareAcknowledgeHandler } from "./share-acknowledge.js";
+import { describeShareGroupOffsetsHandler } from "./describe-share-group-offsets.js";
+import { alterShareGroupOffsetsHandler } from "./alter-share-group-offsets.js";
+import { deleteShareGroupOffsetsHandler } from "./delete-share-group-offsets.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -104,4 +111,11 @@ export const HANDLERS: readonly Handler[] = [
   deleteAclsHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
+  shareGroupHeartbeatHandler,
+  shareGroupDescribeHandler,
+  shareFetchHandler,
+  shareAcknowledgeHandler,
+  describeShareGroupOffsetsHandler,
+  alterShareGroupOffsetsHandler,
+  deleteShareGroupOffsetsHandler,
 ];

@@ -4,7 +4,8 @@ import { allowedNames, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
- * ListGroups v0-5, with the v4 state filter and the v5 type filter (both case-insensitive). As Kafka
+ * ListGroups v0-5, with the v4 state filter and the v5 type filter (both case-insensitive); share groups
+ * are listed with protocol type and group type "share", as Kafka 4.4 lists them. As Kafka
  * authorizes: every group with DESCRIBE on the cluster, else only the groups the session may DESCRIBE.
  */
 export const listGroupsHandler = defineHandler({
@@ -18,8 +19,7 @@ export const listGroupsHandler = defineHandler({
     const describable = clusterAllowed(ctx, AclOperation.DESCRIBE, false)
       ? () => true
       : allowedNames(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, false);
-    const groups = ctx.services.groups
-      .list()
+    const groups = [...ctx.services.groups.list(), ...ctx.services.shareGroups.list()]
       .filter((g) => describable(g.groupId))
       .filter(
         (g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(g.type)),

@@ -1,0 +1,150 @@
+import {
+  Reader,
+  ShareSnapshotKeyCodec,
+  ShareSnapshotValueCodec,
+  ShareUpdateKeyCodec,
+  ShareUpdateValueCodec,
+  Writer,
+  type MessageCodec,
+} from "@tskafka/protocol";
+import type { StateBatch } from "./share-partition.js";
+
+/**
+ * The records of `__share_group_state` in Kafka's share-coordinator layout: the key starts with an int16
+ * record type (0 ShareSnapshot, 1 ShareUpdate), the value with an int16 version (0). A snapshot holds a
+ * share-partition's whole state; an update the start offset and the ranges that changed since.
+ */
+
+const SNAPSHOT = 0;
+const UPDATE = 1;
+
+export interface ShareStateKey {
+  readonly groupId: string;
+  readonly topicId: string;
+  readonly partition: number;
+}
+
+export interface ShareStateRecord extends ShareStateKey {
+  readonly kind: "snapshot" | "update";
+  readonly snapshotEpoch: number;
+  readonly startOffset: number;
+  readonly batches: StateBatch[];
+}
+
+function encode<T>(codec: MessageCodec<T>, m: T, version: number): Buffer {
+  const buf = Buffer.allocUnsafe(2 + codec.size(m, version));
+  buf.writeInt16BE(version, 0);
+  codec.encode(new Writer(buf, 2), m, version);
+  return buf;
+}
+
+const toWire = (b: StateBatch) => ({
+  firstOffset: BigInt(b.first),
+  lastOffset: BigInt(b.last),
+  deliveryState: b.state,
+  deliveryCount: b.deliveryCount,
+});
+
+export function encodeStateRecord(r: ShareStateRecord, now: number): { key: Buffer; value: Buffer } {
+  const key = { groupId: r.groupId, topicId: r.topicId, partition: r.partition };
+  const stateBatches = r.batches.map(toWire);
+  if (r.kind === "snapshot") {
+    return {
+      key: encode(ShareSnapshotKeyCodec, key, SNAPSHOT),
+      value: encode(
+        ShareSnapshotValueCodec,
+        {
+          snapshotEpoch: r.snapshotEpoch,
+          stateEpoch: 0,
+          leaderEpoch: 0,
+          startOffset: BigInt(r.startOffset),
+          deliveryCompleteCount: 0,
+          createTimestamp: BigInt(now),
+          writeTimestamp: BigInt(now),
+          stateBatches,
+        },
+        0,
+      ),
+    };
+  }
+  return {
+    key: encode(ShareUpdateKeyCodec, key, UPDATE),
+    value: encode(
+      ShareUpdateValueCodec,
+      {
+        snapshotEpoch: r.snapshotEpoch,
+        leaderEpoch: 0,
+        startOffset: BigInt(r.startOffset),
+        deliveryCompleteCount: 0,
+        stateBatches,
+      },
+      0,
+    ),
+  };
+}
+
+const fromWire = (b: { firstOffset: bigint; lastOffset: bigint; deliveryState: number; deliveryCount: number }) => ({
+  first: Number(b.firstOffset),
+  last: Number(b.lastOffset),
+  state: b.deliveryState,
+  deliveryCount: b.deliveryCount,
+});
+
+/** The tombstones that delete a share-partition's state (its group was deleted). */
+export function stateTombstones(k: ShareStateKey): { key: Buffer; value: null }[] {
+  const key = { groupId: k.groupId, topicId: k.topicId, partition: k.partition };
+  return [
+    { key: encode(ShareSnapshotKeyCodec, key, SNAPSHOT), value: null },
+    { key: encode(ShareUpdateKeyCodec, key, UPDATE), value: null },
+  ];
+}
+
+/** A stored record, a tombstone ("delete"), or undefined for a record type this broker does not know. */
+export function decodeStateRecord(
+  key: Buffer,
+  value: Buffer | null,
+): ShareStateRecord | (ShareStateKey & { kind: "delete" }) | undefined {
+  if (key.length < 2) return undefined;
+  const type = key.readInt16BE(0);
+  if (value === null) {
+    if (type !== SNAPSHOT && type !== UPDATE) return undefined;
+    const k = (type === SNAPSHOT ? ShareSnapshotKeyCodec : ShareUpdateKeyCodec).decode(
+      new Reader(key, 2, key.length),
+      type,
+    );
+    return { kind: "delete", groupId: k.groupId, topicId: k.topicId, partition: k.partition };
+  }
+  if (value.length < 2) return undefined;
+  const vv = value.readInt16BE(0);
+  const kr = new Reader(key, 2, key.length);
+  const vr = new Reader(value, 2, value.length);
+  if (type === SNAPSHOT) {
+    const k = ShareSnapshotKeyCodec.decode(kr, 0);
+    const v = ShareSnapshotValueCodec.decode(vr, vv);
+    const { groupId, topicId, partition } = k;
+    return {
+      kind: "snapshot",
+      groupId,
+      topicId,
+      partition,
+      snapshotEpoch: v.snapshotEpoch,
+      startOffset: Number(v.startOffset),
+      batches: v.stateBatches.map(fromWire),
+    };
+  }
+  if (type === UPDATE) {
+    const k = ShareUpdateKeyCodec.decode(kr, UPDATE);
+    const v = ShareUpdateValueCodec.decode(vr, vv);
+    const { groupId, topicId, partition } = k;
+    return {
+      kind: "update",
+      groupId,
+      topicId,
+      partition,
+      snapshotEpoch: v.snapshotEpoch,
+      startOffset: Number(v.startOffset),
+      batches: v.stateBatches.map(fromWire),
+    };
+  }
+  return undefined;
+}
