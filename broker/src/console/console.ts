@@ -50,6 +50,8 @@ export class Console {
     const route = this.route(req.method ?? "GET", path);
     if (route === undefined) return false;
     if (this.o.mode === "off") {
+      // Off: only a note at `/`; every other page is not there at all.
+      if (path !== "/" || (req.method !== "GET" && req.method !== "HEAD")) return false;
       const body = html`<p>The console is off: ${this.o.offReason ?? "http.console=off"}.</p>
         <p><a href="/metrics">/metrics</a>: Prometheus metrics</p>`;
       send(res, 200, "text/html; charset=utf-8", page({ title: "tskafka", nav: "", mode: "console off" }, body));
