@@ -124,6 +124,11 @@ test("create a topic, browse kcat's messages, watch a group's lag reach zero", {
   await page.goto(`${url}/topics/${TOPIC}/messages?partition=0&offset=2&format=hex`);
   assert.match(await text(), new RegExp(Buffer.from("plain text line").toString("hex")));
   assert.doesNotMatch(await text(), /tea/);
+  // By time: from a minute ago, all three; from a minute ahead, none.
+  await page.goto(`${url}/topics/${TOPIC}/messages?timestamp=${Date.now() - 60_000}`);
+  assert.equal((await page.$$("pre.value")).length, 3);
+  await page.goto(`${url}/topics/${TOPIC}/messages?timestamp=${new Date(Date.now() + 60_000).toISOString()}`);
+  assert.match(await text(), /no messages/);
 
   const first = kcatMember();
   try {

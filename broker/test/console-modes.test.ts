@@ -105,6 +105,14 @@ test("http.console=read-write acts as User:ANONYMOUS under the ACLs", async () =
   const made = await post(`${url}/topics`, { name: "orders" });
   assert.equal(made.status, 303);
   assert.equal(made.headers.get("location"), "/topics/orders?msg=Created%20topic%20orders");
+  const gone = await post(`${url}/topics/orders/delete`, {});
+  assert.equal(gone.status, 303);
+  assert.equal(gone.headers.get("location"), "/topics?msg=Deleted%20topic%20orders");
+  const missing = await fetch(`${url}/topics/orders`);
+  assert.equal(missing.status, 400);
+  assert.match(await missing.text(), /UNKNOWN_TOPIC_OR_PARTITION/);
+  const badOffset = await fetch(`${url}/topics/orders/messages?offset=%3Cx%3E`);
+  assert.equal(badOffset.status, 400);
   const security = await (await fetch(`${url}/security`)).text();
   // The cluster has an ACL now, so ANONYMOUS may not describe it: the console sees no more than that.
   assert.match(security, /describe ACLs: CLUSTER_AUTHORIZATION_FAILED/);

@@ -149,8 +149,11 @@ export async function messagesPage(admin: KafkaAdmin, name: string, q: BrowseQue
     ? (q.format as RecordFormat)
     : "text";
   const limit = Math.min(Math.max(Number(q.limit) || 50, 1), 500);
-  const parts =
-    q.partition === "" || q.partition === "all" ? t.partitions.map((p) => p.partition) : [Number(q.partition)];
+  const all = q.partition === "" || q.partition === "all";
+  if (!all && !t.partitions.some((p) => String(p.partition) === q.partition))
+    throw new KafkaError(0, `${name} has no partition ${q.partition}`);
+  if (q.offset.trim() !== "" && !/^\d+$/.test(q.offset.trim())) throw new KafkaError(0, `not an offset: ${q.offset}`);
+  const parts = all ? t.partitions.map((p) => p.partition) : [Number(q.partition)];
   const records: FetchedRecord[] = [];
   for (const p of parts) {
     const start = await startOffset(admin, name, p, q);
