@@ -6,7 +6,8 @@
 #  - Java and Maven: Kafka's Java client and tools, and the download of its jars;
 #  - Go, when there is none: our franz-go based clients (scripts/clients/);
 #  - python3-venv, when the python3 on PATH cannot make a virtualenv;
-#  - etcd-server (the `etcd` binary): the cluster metadata store the etcd tests and the simulation start.
+#  - etcd-server (the `etcd` binary): the cluster metadata store the etcd tests and the simulation start;
+#  - chromium: the headless browser the web console test drives (puppeteer-core, no browser download).
 set -euo pipefail
 
 missing=()
@@ -17,6 +18,7 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v go >/dev/null 2>&1 || [[ -x /usr/local/go/bin/go ]] || missing+=(golang-go)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if ((${#missing[@]} > 0)); then
   as_root=()
@@ -29,4 +31,4 @@ if ((${#missing[@]} > 0)); then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "setup-test-deps: kcat, python3-kafka, java, mvn, go, python3 venv and etcd present; npm test fetches the rest" >&2
+echo "setup-test-deps: kcat, python3-kafka, java, mvn, go, python3 venv, etcd and chromium present; npm test fetches the rest" >&2

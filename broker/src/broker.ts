@@ -45,6 +45,8 @@ import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
 import { checkTxnOffsetCommit } from "./txn/write-check.js";
 import { HttpListener, parseHttpListener } from "./http/http-listener.js";
+import { Console } from "./console/console.js";
+import { consoleSettings } from "./console/settings.js";
 import { BrokerMetrics } from "./metrics/broker-metrics.js";
 import { meteredHandler } from "./metrics/metered-handler.js";
 import { brokerMetricsSource } from "./metrics/source.js";
@@ -252,7 +254,7 @@ export class Broker implements Services {
     const bound = [];
     for (const l of this.listeners) bound.push(await this.listenOn(l));
     this.effectiveConfig = withBoundPorts(this.effectiveConfig, bound);
-    await this.listenHttp();
+    await this.listenHttp(bound);
     await this.register(bound);
     return bound;
   }
@@ -271,16 +273,17 @@ export class Broker implements Services {
   }
 
   /** The HTTP listener (metrics), when `http.listener` names one. */
-  private async listenHttp(): Promise<void> {
+  private async listenHttp(bound: readonly BoundListener[]): Promise<void> {
     const value = this.config.props["http.listener"];
     if (value === "") return;
     const address = parseHttpListener(value);
     if (typeof address === "string") return; // the config table refused it at start-up
+    const onError = (e: Error): void => this.log.error(`HTTP listener: ${e.stack ?? e.message}`);
     const content = {
       metricsContentType: this.metrics.registry.contentType,
       metrics: () => this.metrics.scrape(),
+      console: new Console({ ...consoleSettings(this.config, bound), onError }),
     };
-    const onError = (e: Error): void => this.log.error(`/metrics failed: ${e.stack ?? e.message}`);
     const { listener, url } = await HttpListener.start(address.host, address.port, content, onError);
     this.http = listener;
     this.httpUrl = url;

@@ -1,108 +1,186 @@
 #!/usr/bin/env node
-import yargs from "yargs";
+import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { Broker } from "./broker.js";
-import { buildConfig, ConfigError, readPropertiesFile } from "./config.js";
-import { Logger, type LogLevel } from "./logger.js";
-import { parseAddScram } from "./security/scram.js";
+import { runConsume } from "./cli/consume.js";
+import { runGroups } from "./cli/groups.js";
+import { KafkaAdmin } from "./cli/kafka-admin.js";
+import { runProduce } from "./cli/produce.js";
+import { RECORD_FORMATS } from "./cli/record-format.js";
+import { startOptions } from "./cli/start-options.js";
+import { runTopics } from "./cli/topics.js";
 
 /**
- * `--add-scram 'SCRAM-SHA-512=[name=alice,password=...]'` (Kafka's `kafka-storage format --add-scram`):
- * the credential is stored unless the user already has one of that mechanism, so a restart with the
- * same flag does not undo a later password change.
+ * The `tskafka` command: `start` (also plain `tskafka` with its flags, as `npm start` runs it) runs the
+ * broker; `topics`, `produce`, `consume` and `groups` are Kafka clients over our codecs, so they work
+ * against any Kafka broker's PLAINTEXT listener.
  */
-async function addScramUsers(broker: Broker, specs: readonly string[], log: Logger): Promise<void> {
-  for (const spec of specs) {
-    let parsed;
-    try {
-      parsed = parseAddScram(spec);
-    } catch (e) {
-      throw new ConfigError(`--add-scram ${spec}: ${(e as Error).message}`);
-    }
-    const { user, credential } = parsed;
-    if (broker.metadata.scramCredentials(user).some((c) => c.credential.mechanism === credential.mechanism)) continue;
-    await broker.metadata.alterScramCredentials([{ user, credential }], []);
-    log.info(`--add-scram: stored the ${credential.mechanism} credential of ${user}`);
+
+const out = (s: string): void => void process.stdout.write(s);
+
+/** Runs a client command with a connection to --bootstrap-server, closed afterwards. */
+async function withAdmin(bootstrap: string, fn: (admin: KafkaAdmin) => Promise<unknown>): Promise<void> {
+  const admin = await KafkaAdmin.connect(bootstrap);
+  try {
+    await fn(admin);
+  } finally {
+    admin.close();
   }
 }
 
-/** `npm start`: run the broker. Flags override `--config FILE` (Kafka's server.properties keys). */
+function bootstrapOption<T>(y: Argv<T>) {
+  return y.option("bootstrap-server", {
+    alias: "b",
+    type: "string",
+    default: "127.0.0.1:9092",
+    describe: "HOST:PORT of a broker's PLAINTEXT listener",
+  });
+}
+
 async function main(): Promise<void> {
-  const argv = await yargs(hideBin(process.argv))
+  await yargs(hideBin(process.argv))
     .scriptName("tskafka")
-    .option("host", { type: "string", describe: "address to listen on (default from listeners: 127.0.0.1)" })
-    .option("port", { type: "number", describe: "port to listen on (default 9092)" })
-    .option("data-dir", { type: "string", describe: "the one log directory (log.dirs, default ./data)" })
-    .option("node-id", { type: "number", describe: "this broker's node id (node.id, default 1)" })
-    .option("config", { type: "string", describe: "a server.properties file" })
-    .option("http-port", {
-      type: "string",
-      describe: "port of the HTTP listener (/metrics) on --host (http.listener); empty for none; npm start passes 9644",
-    })
-    .option("add-scram", {
-      type: "string",
-      array: true,
-      describe: "MECHANISM=[name=<user>,password=<password>]: a SCRAM user to create at start-up if missing",
-    })
-    .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, default: "info" as LogLevel })
+    .command(
+      ["start", "$0"],
+      "run the broker (the default command)",
+      (y: Argv) => startOptions(y),
+      async (a) => (await import("./cli/start.js")).runStart(a),
+    )
+    .command(
+      "topics <action> [name]",
+      "list, create, describe or delete topics",
+      (y) =>
+        bootstrapOption(y)
+          .positional("action", { choices: ["list", "create", "describe", "delete"] as const, demandOption: true })
+          .positional("name", { type: "string" })
+          .option("partitions", { alias: "p", type: "number", default: 1 })
+          .option("replication-factor", {
+            alias: "r",
+            type: "number",
+            default: -1,
+            describe: "-1: the broker's default",
+          })
+          .option("config", { alias: "c", type: "string", array: true, default: [] as string[], describe: "KEY=VALUE" })
+          .option("internal", { type: "boolean", default: false, describe: "list internal topics too" }),
+      (a) =>
+        withAdmin(a["bootstrap-server"], (admin) =>
+          runTopics(
+            admin,
+            {
+              action: a.action,
+              name: a.name,
+              partitions: a.partitions,
+              replicationFactor: a["replication-factor"],
+              config: a.config,
+              internal: a.internal,
+            },
+            out,
+          ),
+        ),
+    )
+    .command(
+      "produce <topic>",
+      "produce one record per line of stdin",
+      (y) =>
+        bootstrapOption(y)
+          .positional("topic", { type: "string", demandOption: true })
+          .option("key", { alias: "k", type: "string", describe: "the key of every record (picks the partition)" })
+          .option("header", { alias: "H", type: "string", array: true, default: [] as string[], describe: "KEY=VALUE" })
+          .option("partition", { type: "number", describe: "default: by key, else round robin" })
+          .option("json", { type: "boolean", default: false, describe: "check that every line is JSON" }),
+      (a) =>
+        withAdmin(a["bootstrap-server"], (admin) =>
+          runProduce(
+            admin,
+            { topic: a.topic, key: a.key, header: a.header, partition: a.partition, json: a.json },
+            process.stdin,
+            (s) => void process.stderr.write(s),
+          ),
+        ),
+    )
+    .command(
+      "consume <topic>",
+      "print records as they arrive",
+      (y) =>
+        bootstrapOption(y)
+          .positional("topic", { type: "string", demandOption: true })
+          .option("from-beginning", { type: "boolean", default: false })
+          .option("group", {
+            alias: "g",
+            type: "string",
+            describe: "consume as a member of this consumer group (KIP-848), committing offsets",
+          })
+          .option("max-messages", { alias: "n", type: "number" })
+          .option("partition", { type: "number" })
+          .option("format", { alias: "f", choices: RECORD_FORMATS, default: "text" as const })
+          .option("print-key", { type: "boolean", default: false, describe: "text and hex: KEY<tab>VALUE" })
+          .option("timeout-ms", { type: "number", describe: "stop after this long without a record" }),
+      (a) =>
+        withAdmin(a["bootstrap-server"], (admin) =>
+          runConsume(
+            admin,
+            {
+              topic: a.topic,
+              fromBeginning: a["from-beginning"],
+              group: a.group,
+              maxMessages: a["max-messages"],
+              partition: a.partition,
+              format: a.format,
+              printKey: a["print-key"],
+              timeoutMs: a["timeout-ms"],
+            },
+            out,
+          ),
+        ),
+    )
+    .command(
+      "groups <action> [group]",
+      "list groups, describe one with its lag, reset its offsets",
+      (y) =>
+        bootstrapOption(y)
+          .positional("action", { choices: ["list", "describe", "reset-offsets"] as const, demandOption: true })
+          .positional("group", { type: "string" })
+          .option("topic", { alias: "t", type: "string" })
+          .option("to-earliest", { type: "boolean", default: false })
+          .option("to-latest", { type: "boolean", default: false })
+          .option("to-offset", { type: "number" })
+          .option("execute", { type: "boolean", default: false, describe: "apply the reset (else a dry run)" }),
+      (a) =>
+        withAdmin(a["bootstrap-server"], (admin) =>
+          runGroups(
+            admin,
+            {
+              action: a.action,
+              group: a.group,
+              topic: a.topic,
+              toEarliest: a["to-earliest"],
+              toLatest: a["to-latest"],
+              toOffset: a["to-offset"],
+              execute: a.execute,
+            },
+            out,
+          ),
+        ),
+    )
     .strict()
     .help()
+    // A failed command prints its error, not the usage (usage is for bad flags).
+    .fail((msg, err) => {
+      if (err !== undefined && err !== null) throw err;
+      process.stderr.write(`${msg} (tskafka --help)\n`);
+      process.exit(64);
+    })
     .parseAsync();
-  const log = new Logger(argv["log-level"]);
-  // The last --http-port wins, so that `npm start -- --http-port ...` overrides the script's own.
-  const httpFlag = argv["http-port"] as string | string[] | undefined;
-  const httpPort = Array.isArray(httpFlag) ? httpFlag.at(-1) : httpFlag;
-  const config = buildConfig({
-    ...(argv.config !== undefined ? { file: readPropertiesFile(argv.config) } : {}),
-    ...(argv.host !== undefined ? { host: argv.host } : {}),
-    ...(argv.port !== undefined ? { port: argv.port } : {}),
-    ...(argv["data-dir"] !== undefined ? { dataDir: argv["data-dir"] } : {}),
-    ...(argv["node-id"] !== undefined ? { nodeId: argv["node-id"] } : {}),
-    ...(httpPort !== undefined ? { httpPort } : {}),
-    warn: (m) => log.warn(m),
-  });
-  const broker = await Broker.open(config, log);
-  await addScramUsers(broker, argv["add-scram"] ?? [], log);
-  const bound = await broker.listen();
-  const { host, port } = bound[0]!;
-  log.info(
-    `tskafka node ${config.nodeId} listening on ${host}:${port} (advertised ${broker.config.advertisedHost}:${broker.config.advertisedPort}), logs in ${config.logDirs.join(", ")}`,
-  );
-  for (const [i, l] of bound.entries()) {
-    const a = broker.config.listeners[i]!;
-    log.info(
-      `listener ${l.name} (${l.protocol}) on ${l.host}:${l.port}, advertised ${a.advertisedHost}:${a.advertisedPort}`,
-    );
-  }
-
-  if (broker.httpUrl !== undefined)
-    log.info(`HTTP listener on ${broker.httpUrl}: metrics at ${broker.httpUrl}/metrics`);
-
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: shutting down`);
-    broker.close().then(
-      () => {
-        log.info("stopped cleanly");
-        process.exit(0);
-      },
-      (e: unknown) => {
-        log.error(`shutdown failed: ${(e as Error).stack ?? String(e)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof ConfigError) {
+  // ConfigError, by name: the client commands do not load the broker's config modules.
+  if (e instanceof Error && e.name === "ConfigError") {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`tskafka failed to start: ${(e as Error).stack ?? String(e)}\n`);
+  const err = e as Error;
+  process.stderr.write(
+    `tskafka: ${err.constructor.name === "Error" || err.name === "Error" ? err.message : (err.stack ?? String(e))}\n`,
+  );
   process.exit(1);
 });

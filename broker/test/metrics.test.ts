@@ -139,7 +139,7 @@ test(
   },
 );
 
-test("the HTTP listener serves a page of links at / and 404 elsewhere", async () => {
+test("the HTTP listener serves the console at / (linking /metrics) and 404 elsewhere", async () => {
   const index = await fetch(`${url}/`);
   assert.equal(index.status, 200);
   assert.match(await index.text(), /href="\/metrics"/);

@@ -1,16 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Console } from "../console/console.js";
 
 /**
- * The broker's HTTP listener (`http.listener=http://HOST:PORT`): Prometheus text at `/metrics`, and at
- * `/` a page of links (the place of the web console to come). Anything else is 404. Read-only: GET and
- * HEAD only.
+ * The broker's HTTP listener (`http.listener=http://HOST:PORT`): Prometheus text at `/metrics`, and the
+ * web console at `/` (its pages, assets and form posts). Anything else is 404.
  */
 
 /** What the listener serves: the metrics text and its content type. */
 export interface HttpContent {
   readonly metricsContentType: string;
   metrics(): Promise<string>;
+  /** The web console, which serves `/` and its pages. */
+  readonly console: Console;
 }
 
 /** `http://HOST:PORT` split; the host may be empty (every interface) or a bracketed IPv6 address. */
@@ -28,13 +30,6 @@ export function httpListenerCheck(value: string): string | undefined {
   const parsed = parseHttpListener(value);
   return typeof parsed === "string" ? parsed : undefined;
 }
-
-const INDEX_PAGE = `<!doctype html>
-<html><head><meta charset="utf-8"><title>tskafka</title></head>
-<body><h1>tskafka</h1>
-<ul><li><a href="/metrics">/metrics</a>: Prometheus metrics</li></ul>
-</body></html>
-`;
 
 export class HttpListener {
   private readonly server: Server;
@@ -75,19 +70,21 @@ export class HttpListener {
 
   /** Stops listening and ends every connection (keep-alive ones too). */
   close(): Promise<void> {
+    this.content.console.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     return closed;
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    if (path !== "/metrics" && this.content.console.handle(req, res, path, url.searchParams)) return;
+    if (path !== "/metrics") return this.send(res, 404, "text/plain", "not found\n");
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       return this.send(res, 405, "text/plain", "GET only\n");
     }
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/") return this.send(res, 200, "text/html; charset=utf-8", INDEX_PAGE);
-    if (path !== "/metrics") return this.send(res, 404, "text/plain", "not found\n");
     this.content.metrics().then(
       (text) => this.send(res, 200, this.content.metricsContentType, text),
       (e: unknown) => {

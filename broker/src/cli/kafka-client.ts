@@ -1,0 +1,276 @@
+import {
+  ApiKey,
+  createApiVersionsRequest,
+  createFindCoordinatorRequest,
+  createListOffsetsRequest,
+  createMetadataRequest,
+  type ApiRequests,
+  type ApiResponses,
+} from "@tskafka/protocol";
+import { KafkaConnection } from "./kafka-connection.js";
+
+/**
+ * The base of the small Kafka client the `tskafka` CLI and the web console share: connections, versions,
+ * metadata, offsets and coordinators, over our codecs.
+ * Versions are fixed per API (ones Kafka 4.x and tskafka both serve) and checked once against the
+ * broker's ApiVersions, so a broker that lacks one fails with a clear message instead of a bad decode.
+ */
+
+/** The version each call uses: names rather than topic ids, so one code path serves Kafka 3.x and 4.x. */
+const VERSIONS = {
+  [ApiKey.Metadata]: 12,
+  [ApiKey.CreateTopics]: 7,
+  [ApiKey.DeleteTopics]: 6,
+  [ApiKey.DescribeConfigs]: 4,
+  [ApiKey.DescribeLogDirs]: 4,
+  [ApiKey.ListOffsets]: 8,
+  [ApiKey.Fetch]: 12,
+  [ApiKey.Produce]: 9,
+  [ApiKey.FindCoordinator]: 4,
+  [ApiKey.ListGroups]: 5,
+  [ApiKey.DescribeGroups]: 5,
+  [ApiKey.ConsumerGroupDescribe]: 0,
+  [ApiKey.ConsumerGroupHeartbeat]: 1,
+  [ApiKey.OffsetFetch]: 8,
+  [ApiKey.OffsetCommit]: 9,
+  [ApiKey.DescribeAcls]: 3,
+  [ApiKey.DescribeUserScramCredentials]: 0,
+} as const satisfies Partial<Record<ApiKey, number>>;
+type Api = keyof typeof VERSIONS & keyof ApiRequests & keyof ApiResponses;
+
+export class KafkaError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Kafka error names for the codes people meet here; others print as their number. */
+const ERROR_NAMES: Record<number, string> = {
+  1: "OFFSET_OUT_OF_RANGE",
+  3: "UNKNOWN_TOPIC_OR_PARTITION",
+  14: "COORDINATOR_LOAD_IN_PROGRESS",
+  15: "COORDINATOR_NOT_AVAILABLE",
+  16: "NOT_COORDINATOR",
+  25: "UNKNOWN_MEMBER_ID",
+  29: "TOPIC_AUTHORIZATION_FAILED",
+  30: "GROUP_AUTHORIZATION_FAILED",
+  31: "CLUSTER_AUTHORIZATION_FAILED",
+  36: "TOPIC_ALREADY_EXISTS",
+  37: "INVALID_PARTITIONS",
+  38: "INVALID_REPLICATION_FACTOR",
+  40: "INVALID_CONFIG",
+  17: "INVALID_TOPIC_EXCEPTION",
+  41: "NOT_CONTROLLER",
+  69: "GROUP_ID_NOT_FOUND",
+  68: "NON_EMPTY_GROUP",
+  35: "UNSUPPORTED_VERSION",
+  54: "SECURITY_DISABLED",
+  58: "SASL_AUTHENTICATION_FAILED",
+};
+
+export function errorName(code: number): string {
+  return ERROR_NAMES[code] ?? `error ${code}`;
+}
+
+export function check(code: number, what: string, message?: string | null): void {
+  if (code !== 0) throw new KafkaError(code, `${what}: ${errorName(code)}${message ? ` (${message})` : ""}`);
+}
+
+export interface BrokerInfo {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+export interface PartitionInfo {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+export interface TopicInfo {
+  name: string;
+  topicId: string;
+  internal: boolean;
+  partitions: PartitionInfo[];
+}
+export interface ClusterInfo {
+  clusterId: string | null;
+  controllerId: number;
+  brokers: BrokerInfo[];
+  topics: TopicInfo[];
+}
+
+/** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
+const RETRIABLE_COORDINATOR = new Set([14, 15, 16]);
+const COORDINATOR_WAIT_MS = 15_000;
+
+export const EARLIEST = -2n;
+export const LATEST = -1n;
+
+export class KafkaClient {
+  private readonly conns = new Map<number, KafkaConnection>();
+  private readonly versions = new Map<number, [number, number]>();
+  protected readonly brokers = new Map<number, BrokerInfo>();
+
+  /** Use `connect`: it reads the versions the broker serves. */
+  constructor(
+    private readonly bootstrap: KafkaConnection,
+    private readonly clientId: string,
+  ) {}
+
+  /** Connects to `host:port` and reads the versions it serves. */
+  static async connect<T extends KafkaClient>(
+    this: new (bootstrap: KafkaConnection, clientId: string) => T,
+    bootstrap: string,
+    clientId = "tskafka-cli",
+  ): Promise<T> {
+    const { host, port } = splitHostPort(bootstrap);
+    const conn = await KafkaConnection.open(host, port, clientId);
+    const client = new this(conn, clientId);
+    try {
+      await client.readVersions(conn);
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+    return client;
+  }
+
+  private async readVersions(conn: KafkaConnection): Promise<void> {
+    const res = await conn.send(
+      ApiKey.ApiVersions,
+      3,
+      createApiVersionsRequest({ clientSoftwareName: "tskafka-cli", clientSoftwareVersion: "0.1.0" }),
+    );
+    check(res.errorCode, "ApiVersions");
+    for (const a of res.apiKeys) this.versions.set(a.apiKey, [a.minVersion, a.maxVersion]);
+  }
+  close(): void {
+    this.bootstrap.close();
+    for (const c of this.conns.values()) c.close();
+    this.conns.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.bootstrap.closed;
+  }
+
+  protected async call<K extends Api>(apiKey: K, body: ApiRequests[K], node?: number): Promise<ApiResponses[K]> {
+    const version = VERSIONS[apiKey];
+    const range = this.versions.get(apiKey);
+    if (range === undefined || version < range[0] || version > range[1])
+      throw new Error(
+        `the broker does not serve API ${apiKey} v${version} (it serves ${range ? range.join("-") : "none"})`,
+      );
+    return (await this.connection(node)).send(apiKey, version, body);
+  }
+
+  /** The bootstrap connection, or one to node `node` (leaders and coordinators on other brokers). */
+  private async connection(node: number | undefined): Promise<KafkaConnection> {
+    if (node === undefined) return this.bootstrap;
+    const open = this.conns.get(node);
+    if (open !== undefined && !open.closed) return open;
+    if (!this.brokers.has(node)) await this.cluster([]);
+    const b = this.brokers.get(node);
+    if (b === undefined) throw new Error(`broker ${node} is not in the metadata`);
+    const conn = await KafkaConnection.open(b.host, b.port, this.clientId);
+    this.conns.set(node, conn);
+    return conn;
+  }
+
+  /** Metadata: brokers, controller and topics (all of them when `topics` is undefined). */
+  async cluster(topics?: readonly string[]): Promise<ClusterInfo> {
+    const res = await this.call(
+      ApiKey.Metadata,
+      createMetadataRequest({
+        topics: topics === undefined ? null : topics.map((name) => ({ name, topicId: "AAAAAAAAAAAAAAAAAAAAAA" })),
+        allowAutoTopicCreation: false,
+      }),
+    );
+    for (const b of res.brokers)
+      this.brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
+    const out: TopicInfo[] = [];
+    for (const t of res.topics) {
+      check(t.errorCode, `topic ${t.name ?? t.topicId}`);
+      out.push({
+        name: t.name ?? "",
+        topicId: t.topicId,
+        internal: t.isInternal,
+        partitions: t.partitions
+          .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes }))
+          .sort((a, b) => a.partition - b.partition),
+      });
+    }
+    out.sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      clusterId: res.clusterId,
+      controllerId: res.controllerId,
+      brokers: [...res.brokers].map((b) => this.brokers.get(b.nodeId)!).sort((a, b) => a.nodeId - b.nodeId),
+      topics: out,
+    };
+  }
+
+  async topic(name: string): Promise<TopicInfo> {
+    return (await this.cluster([name])).topics[0]!;
+  }
+
+  /** ListOffsets for each partition at `timestamp` (EARLIEST, LATEST, or milliseconds). */
+  async offsets(topic: string, partitions: readonly number[], timestamp: bigint): Promise<Map<number, bigint>> {
+    const res = await this.call(
+      ApiKey.ListOffsets,
+      createListOffsetsRequest({
+        replicaId: -1,
+        topics: [
+          {
+            name: topic,
+            partitions: partitions.map((p) => ({
+              partitionIndex: p,
+              currentLeaderEpoch: -1,
+              timestamp,
+              maxNumOffsets: 1,
+            })),
+          },
+        ],
+      }),
+    );
+    const out = new Map<number, bigint>();
+    for (const t of res.topics)
+      for (const p of t.partitions) {
+        check(p.errorCode, `offsets of ${topic}-${p.partitionIndex}`);
+        out.set(p.partitionIndex, p.offset);
+      }
+    return out;
+  }
+
+  /**
+   * The node coordinating `group`. A broker answers COORDINATOR_NOT_AVAILABLE or LOAD_IN_PROGRESS while
+   * it creates or loads `__consumer_offsets`; Kafka's clients retry those, and so do we, for a while.
+   */
+  async coordinator(group: string): Promise<number> {
+    const deadline = Date.now() + COORDINATOR_WAIT_MS;
+    for (;;) {
+      const res = await this.call(
+        ApiKey.FindCoordinator,
+        createFindCoordinatorRequest({ keyType: 0, coordinatorKeys: [group] }),
+      );
+      const c = res.coordinators[0]!;
+      if (RETRIABLE_COORDINATOR.has(c.errorCode) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      check(c.errorCode, `coordinator of ${group}`, c.errorMessage);
+      this.brokers.set(c.nodeId, { nodeId: c.nodeId, host: c.host, port: c.port, rack: null });
+      return c.nodeId;
+    }
+  }
+}
+
+export function splitHostPort(s: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(s.trim());
+  if (m === null) throw new Error(`expected HOST:PORT, got ${s}`);
+  return { host: m[1]!, port: Number(m[2]) };
+}

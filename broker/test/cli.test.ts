@@ -1,0 +1,239 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Partitioners } from "kafkajs";
+import { startTxnTarget, type TargetKind, type TxnTarget } from "./clients/txn-target.js";
+import { existsSync } from "node:fs";
+import { KAFKA44_LIB } from "./clients/java/kafka44.js";
+import { REPO_ROOT, haveCommand, skipUnless } from "./harness.js";
+
+/**
+ * The `tskafka` CLI as people run it (the built bin, a real process) against our broker and against
+ * Apache Kafka 4.4: topics, produce from stdin with a key, headers and JSON, consume alone and as a
+ * KIP-848 group member, group lag and offset resets. The same steps and expectations for both brokers.
+ */
+
+const MAIN = join(REPO_ROOT, "broker", "dist", "src", "main.js");
+const haveKafka = existsSync(join(KAFKA44_LIB, ".complete")) && haveCommand("java", ["-version"]);
+const kafkaSkip = skipUnless(haveKafka, "Apache Kafka 4.4's jars and Java");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(bootstrap: string, args: readonly string[], input = ""): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args, "-b", bootstrap], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+async function ok(bootstrap: string, args: readonly string[], input = ""): Promise<string> {
+  const r = await cli(bootstrap, args, input);
+  assert.equal(r.code, 0, `tskafka ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The rows of a printed table as arrays of cells (cells hold no double spaces). */
+function rows(table: string): string[][] {
+  return table
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/ {2,}/));
+}
+
+/** Where Kafka's Java client (and KafkaJS's default partitioner, the same murmur2) puts a key. */
+function javaPartition(key: string, partitionCount: number): number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitionCount }, (_, i) => ({
+    partitionId: i,
+    leader: 1,
+    partitionErrorCode: 0,
+    replicas: [1],
+    isr: [1],
+  }));
+  return partitioner({ topic: "t", partitionMetadata, message: { key, value: "" } });
+}
+
+const KINDS: TargetKind[] = haveKafka ? ["tskafka", "kafka"] : ["tskafka"];
+
+// Both brokers start at once, and the tskafka steps run while the JVM is still starting (most of this
+// file's time); each suite waits for its own broker.
+const starting = new Map(
+  KINDS.map((kind) => {
+    const p = startTxnTarget({ "group.initial.rebalance.delay.ms": 0 }, kind);
+    p.catch(() => undefined); // reported by the suite that awaits it
+    return [kind, p] as const;
+  }),
+);
+
+after(async () => {
+  const started = await Promise.allSettled(starting.values());
+  // SIGKILL first: a graceful JVM shutdown would add seconds and nothing is checked after it.
+  await Promise.all(
+    started.map(async (s) => {
+      if (s.status !== "fulfilled") return;
+      await s.value.kill9();
+      await s.value.cleanup();
+    }),
+  );
+});
+
+for (const kind of ["tskafka", "kafka"] as TargetKind[]) {
+  describe(
+    `the tskafka CLI against ${kind === "kafka" ? "Apache Kafka 4.4" : "tskafka"}`,
+    {
+      skip: kind === "kafka" ? kafkaSkip : undefined,
+    },
+    () => {
+      let b: string;
+      before(
+        async () => {
+          b = (await starting.get(kind)!).bootstrap;
+        },
+        { timeout: 60_000 },
+      );
+
+      test(
+        "topics create, list, describe; produce and consume; groups with lag and resets; delete",
+        { timeout: 60_000 },
+        async () => {
+          const topic = "cli-orders";
+          assert.match(
+            await ok(b, ["topics", "create", topic, "-p", "3", "-c", "retention.ms=3600000"]),
+            /created topic cli-orders/,
+          );
+          const again = await cli(b, ["topics", "create", topic, "-p", "3"]);
+          assert.equal(again.code, 1);
+          assert.match(again.stderr, /TOPIC_ALREADY_EXISTS/);
+
+          const list = rows(await ok(b, ["topics", "list"]));
+          assert.deepEqual(list[0], ["TOPIC", "PARTITIONS", "REPLICAS", "SIZE", "TOPIC ID"]);
+          const listed = list.find((r) => r[0] === topic);
+          assert.ok(listed, JSON.stringify(list));
+          assert.equal(listed[1], "3");
+          assert.equal(
+            list.some((r) => r[0] === "__consumer_offsets"),
+            false,
+            "internal topics only with --internal",
+          );
+
+          const lines = Array.from({ length: 6 }, (_, i) => JSON.stringify({ order: i, item: `item-${i}` }));
+          await ok(
+            b,
+            ["produce", topic, "--key", "cust-42", "--header", "source=cli", "--header", "v=1", "--json"],
+            lines.join("\n") + "\n",
+          );
+          const notJson = await cli(b, ["produce", topic, "--json"], "{broken\n");
+          assert.equal(notJson.code, 1);
+          assert.match(notJson.stderr, /line 1 is not JSON/);
+
+          // The key picks the partition as Kafka's own default partitioner does.
+          const p = javaPartition("cust-42", 3);
+          const described = await ok(b, ["topics", "describe", topic]);
+          const parts = rows(described.split("\n\n")[1]!);
+          assert.deepEqual(parts[0], ["PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST", "SIZE"]);
+          for (const r of parts.slice(1)) assert.equal(r[5], r[0] === String(p) ? "6" : "0", `partition ${r[0]}`);
+          assert.match(described, /retention\.ms\s+3600000/);
+
+          const json = (await ok(b, ["consume", topic, "--from-beginning", "-n", "6", "-f", "json"]))
+            .trim()
+            .split("\n");
+          assert.equal(json.length, 6);
+          const first = JSON.parse(json[0]!) as Record<string, unknown>;
+          assert.deepEqual(
+            {
+              partition: first.partition,
+              offset: first.offset,
+              key: first.key,
+              headers: first.headers,
+              value: first.value,
+            },
+            {
+              partition: p,
+              offset: 0,
+              key: "cust-42",
+              headers: { source: "cli", v: "1" },
+              value: { order: 0, item: "item-0" },
+            },
+          );
+          const hex = (
+            await ok(b, ["consume", topic, "--from-beginning", "-n", "1", "-f", "hex", "--print-key"])
+          ).trim();
+          assert.equal(hex, `${Buffer.from("cust-42").toString("hex")}\t${Buffer.from(lines[0]!).toString("hex")}`);
+
+          // As a KIP-848 member: the broker assigns the partitions; offsets committed as it goes.
+          const text = (
+            await ok(b, [
+              "consume",
+              topic,
+              "--group",
+              "cli-group",
+              "--from-beginning",
+              "-n",
+              "6",
+              "--timeout-ms",
+              "15000",
+            ])
+          )
+            .trim()
+            .split("\n");
+          assert.deepEqual(text, lines);
+
+          const groups = rows(await ok(b, ["groups", "list"]));
+          assert.deepEqual(groups[0], ["GROUP", "TYPE", "STATE", "PROTOCOL TYPE"]);
+          assert.deepEqual(groups.find((r) => r[0] === "cli-group")?.slice(0, 2), ["cli-group", "consumer"]);
+
+          const lagOf = async (): Promise<string[][]> => {
+            const out = await ok(b, ["groups", "describe", "cli-group"]);
+            assert.match(out, /^Group cli-group {2}type consumer {2}state Empty/);
+            return rows(out.split("\n\n")[1]!).filter((r) => r[1] === String(p));
+          };
+          assert.deepEqual((await lagOf())[0]!.slice(0, 5), [topic, String(p), "6", "6", "0"]);
+
+          const dry = await ok(b, ["groups", "reset-offsets", "cli-group", "-t", topic, "--to-offset", "2"]);
+          assert.match(dry, /dry run/);
+          assert.deepEqual((await lagOf())[0]!.slice(0, 5), [topic, String(p), "6", "6", "0"]);
+          const done = await ok(b, [
+            "groups",
+            "reset-offsets",
+            "cli-group",
+            "-t",
+            topic,
+            "--to-offset",
+            "2",
+            "--execute",
+          ]);
+          assert.deepEqual(
+            rows(done).find((r) => r[1] === String(p)),
+            [topic, String(p), "2"],
+          );
+          assert.deepEqual((await lagOf())[0]!.slice(0, 5), [topic, String(p), "2", "6", "4"]);
+          const rest = (await ok(b, ["consume", topic, "--group", "cli-group", "-n", "4", "--timeout-ms", "15000"]))
+            .trim()
+            .split("\n");
+          assert.deepEqual(rest, lines.slice(2));
+          assert.deepEqual((await lagOf())[0]!.slice(0, 5), [topic, String(p), "6", "6", "0"]);
+
+          assert.match(await ok(b, ["topics", "delete", topic]), /deleted topic cli-orders/);
+          const gone = await cli(b, ["topics", "describe", topic]);
+          assert.equal(gone.code, 1);
+          assert.match(gone.stderr, /UNKNOWN_TOPIC_OR_PARTITION/);
+        },
+      );
+    },
+  );
+}
