@@ -95,11 +95,13 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
-  // Ready when the port accepts a connection (the log level may hide the "listening" line).
+  // Ready when every listener accepts a connection (the log level may hide the "listening" line); the
+  // first listener is --port, the others bind after it.
+  const ports = [port, ...otherListenerPorts(properties)];
   const deadline = Date.now() + (options.timeoutMs ?? 15000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode} before listening:\n${out}`);
-    if (await canConnect(port)) break;
+    if ((await Promise.all(ports.map(canConnect))).every(Boolean)) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       await exited;
@@ -128,6 +130,15 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
       if (properties !== undefined) await rm(join(dataDir, "..", `tskafka-${port}.properties`), { force: true });
     },
   };
+}
+
+/** The fixed ports of the listeners after the first in a `listeners` property (0: chosen at bind, unknown). */
+function otherListenerPorts(properties: StartOptions["properties"]): number[] {
+  const listeners = String(properties?.listeners ?? "");
+  return [...listeners.matchAll(/:\/\/[^,]*:(\d+)/g)]
+    .slice(1)
+    .map((m) => Number(m[1]))
+    .filter((p) => p > 0);
 }
 
 /** True when an outside command exists on this machine. */
