@@ -1,5 +1,5 @@
-// `npx tsx scripts/bench/fetch-metrics.ts [--broker tskafka|kafka] [--runs N] [--node-flag F]...`: the bench's
-// hardest consume row (100 B records, 8 partitions) with ConsumerPerformance's own fetch metrics
+// `npx tsx scripts/bench/fetch-metrics.ts [--broker tskafka|kafka] [--runs N] [--partitions N] [--node-flag F]...`:
+// the bench's hardest consume row (100 B records, 8 partitions unless told) with ConsumerPerformance's own fetch metrics
 // (--print-metrics: fetch size, latency and records per request), and the broker's CPU seconds per pass,
 // to tell broker-bound from client-bound consumption.
 import { readFileSync, rmSync } from "node:fs";
@@ -15,12 +15,14 @@ const { values } = parseArgs({
     broker: { type: "string", default: "tskafka" },
     runs: { type: "string", default: "3" },
     records: { type: "string", default: "600000" },
+    partitions: { type: "string", default: "8" },
     "node-flag": { type: "string", multiple: true, default: [] },
   },
   strict: true,
 });
 const kind = values.broker as BrokerKind;
 const RECORDS = Number(values.records);
+const PARTITIONS = Number(values.partitions);
 const WORK = join(REPO_ROOT, "bench", "work", "fetch-metrics");
 const METRICS = [
   "fetch-size-avg",
@@ -38,10 +40,14 @@ function cpuSeconds(pid: number): number {
 }
 
 rmSync(WORK, { recursive: true, force: true });
-const broker = await startBroker(kind, { dataDir: join(WORK, kind), partitions: 8, nodeFlags: values["node-flag"] });
+const broker = await startBroker(kind, {
+  dataDir: join(WORK, kind),
+  partitions: PARTITIONS,
+  nodeFlags: values["node-flag"],
+});
 try {
   const tools = javaTools(join(WORK, "tools"));
-  await ensureTopics(broker.port, ["fm"], 8);
+  await ensureTopics(broker.port, ["fm"], PARTITIONS);
   await tools.producerPerf(broker.bootstrap, "fm", RECORDS, 100, "1");
   for (let i = 0; i < Number(values.runs); i++) {
     const cpu = cpuSeconds(broker.pid);
