@@ -2,7 +2,8 @@
 // broker's own fetch cost, with a client that does not decode records (so the broker, not the client, is
 // measured). Writes `mb` MB of 100 B records (batches of 100) into a fresh topic, then reads it all back
 // `passes` times with Fetch v11 (1 MiB per partition, all partitions in each request, one request at a
-// time) and reports per-fetch round trips and the broker's CPU seconds per pass.
+// time) and reports per-fetch round trips and the broker's CPU seconds per pass. Interleave builds (A B A B)
+// to compare: on a shared two-core machine a single run says little.
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";

@@ -1,4 +1,3 @@
-import { readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { BATCH_HEADER_SIZE, BatchOffsets, LOG_OVERHEAD } from "./records.js";
 
@@ -9,22 +8,6 @@ export async function readFully(fh: FileHandle, buf: Buffer, len: number, positi
     const { bytesRead } = await fh.read(buf, done, len - done, position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
-  }
-  return done;
-}
-
-/**
- * `readFully` without the thread pool, for the fetch path: consumers read what was just written, from
- * the page cache, where a read is a memory copy and the thread-pool round trip (and on a busy machine
- * the wait for a core) is most of its cost. A read that has to go to the disk blocks the event loop,
- * as Kafka's network threads block in sendfile.
- */
-export function readFullySync(fh: FileHandle, buf: Buffer, len: number, position: number): number {
-  let done = 0;
-  while (done < len) {
-    const n = readSync(fh.fd, buf, done, len - done, position + done);
-    if (n === 0) break;
-    done += n;
   }
   return done;
 }

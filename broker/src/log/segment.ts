@@ -4,7 +4,7 @@ import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { firstRecordAtOrAfter } from "./batch-records.js";
 import type { LogConfig } from "./config.js";
-import { FileBatchScanner, readFully, readFullySync } from "./file-batches.js";
+import { FileBatchScanner, readFully } from "./file-batches.js";
 import { OffsetIndex } from "./offset-index.js";
 import { BatchAttributes, BatchOffsets, verifyBatchCrc } from "./records.js";
 import { TimeIndex } from "./time-index.js";
@@ -352,7 +352,7 @@ export class LogSegment {
    * Reads whole batches starting with the one holding `offset`, at most `maxBytes` of them (but the
    * first batch whole when `minOneBatch`), and only batches ending before `maxOffset`. Returns null when
    * no batch at or after `offset` is in this segment, an empty buffer when the first batch does not fit
-   * (and `minOneBatch` is false) or reaches `maxOffset`. Reads are synchronous (`readFullySync`).
+   * (and `minOneBatch` is false) or reaches `maxOffset`.
    */
   async read(
     offset: bigint,
@@ -366,7 +366,7 @@ export class LogSegment {
     if (start >= size) return null;
     let len = Math.min(size - start, exact ? Math.max(maxBytes, BatchOffsets.records) : maxBytes + READ_SLACK);
     let buf = Buffer.allocUnsafe(len);
-    len = readFullySync(this.fh, buf, len, start);
+    len = await readFully(this.fh, buf, len, start);
     let bufStart = start;
     // Find the batch holding `offset`.
     let off = 0;
@@ -379,7 +379,7 @@ export class LogSegment {
         bufStart += off;
         len = Math.min(size - bufStart, maxBytes + READ_SLACK);
         if (buf.length < len) buf = Buffer.allocUnsafe(len);
-        len = readFullySync(this.fh, buf, len, bufStart);
+        len = await readFully(this.fh, buf, len, bufStart);
         off = 0;
         if (len < BatchOffsets.baseTimestamp) return null;
       }
@@ -406,7 +406,7 @@ export class LogSegment {
     } else {
       // The first batch is larger than what was read.
       out = Buffer.allocUnsafe(end - off);
-      const n = readFullySync(this.fh, out, out.length, bufStart + off);
+      const n = await readFully(this.fh, out, out.length, bufStart + off);
       if (n < out.length) return null;
     }
     this.hintOffset = lastOffset + 1n;
