@@ -1,4 +1,12 @@
-import forge from "node-forge";
+import { createRequire } from "node:module";
+import type Forge from "node-forge";
+
+// node-forge (about 9 MiB of memory once loaded) is required on the first PKCS12 file, not at start-up.
+const require = createRequire(import.meta.url);
+let forgeLib: typeof Forge | undefined;
+function forgeOf(): typeof Forge {
+  return (forgeLib ??= require("node-forge") as typeof Forge);
+}
 
 /**
  * PKCS12 files read with node-forge, for what Node cannot do with them: a trust store holds
@@ -27,7 +35,8 @@ function toPem(der: string): string {
 }
 
 function certBags(der: Buffer, password: string | undefined): CertBag[] {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  const forge = forgeOf();
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der.toString("binary")), password ?? "");
   } catch (e) {
@@ -37,7 +46,7 @@ function certBags(der: Buffer, password: string | undefined): CertBag[] {
   const certBag = forge.pki.oids.certBag!;
   return (p12.getBags({ bagType: certBag })[certBag] ?? []).map((bag) => {
     // forge decodes RSA certificates only; any other one is kept as its ASN.1.
-    const asn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : (bag as { asn1?: forge.asn1.Asn1 }).asn1!;
+    const asn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : (bag as { asn1?: Forge.asn1.Asn1 }).asn1!;
     const keyId = (bag.attributes as { localKeyId?: string[] }).localKeyId?.[0];
     return { pem: toPem(forge.asn1.toDer(asn1).getBytes()), localKeyId: keyId };
   });

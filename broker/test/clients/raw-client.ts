@@ -47,6 +47,9 @@ interface Waiting {
  */
 export class RawClient {
   private buffered: Buffer = Buffer.alloc(0);
+  /** Chunks received after `buffered`, not yet joined to it. */
+  private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
   private readonly waiting: Waiting[] = [];
   private correlationId = 0;
   private closedError: Error | undefined;
@@ -63,7 +66,16 @@ export class RawClient {
     this.requestTimeoutMs = options.requestTimeoutMs;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
-      this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+      if (this.buffered.length === 0) this.buffered = chunk;
+      else {
+        // A large frame arrives in many chunks: join them once it is whole, not at every chunk.
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+        const have = this.buffered.length + this.pendingBytes;
+        if (this.buffered.length >= 4 && have < 4 + this.buffered.readInt32BE(0)) return;
+        this.buffered = Buffer.concat([this.buffered, ...this.pending.splice(0)]);
+        this.pendingBytes = 0;
+      }
       for (;;) {
         if (this.buffered.length < 4) return;
         const size = this.buffered.readInt32BE(0);

@@ -1,4 +1,4 @@
-import { crc32c } from "@node-rs/crc32";
+import { crc32c } from "./crc32c.js";
 
 /**
  * The fixed 61-byte header of a RecordBatch (magic 2), read without touching the records. The byte

@@ -1,4 +1,4 @@
-import { crc32 } from "@node-rs/crc32";
+import { crc32 } from "node:zlib";
 import { DecodeError, EncodeError } from "../runtime/errors.js";
 import { Reader } from "../runtime/reader.js";
 import { BatchAttributes, CompressionType, LOG_OVERHEAD } from "./batch-header.js";

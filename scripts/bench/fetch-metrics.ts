@@ -1,0 +1,87 @@
+// `npx tsx scripts/bench/fetch-metrics.ts [--broker tskafka|kafka] [--runs N] [--partitions N] [--node-flag F]...`:
+// the bench's hardest consume row (100 B records, 8 partitions unless told) with ConsumerPerformance's own fetch metrics
+// (--print-metrics: fetch size, latency and records per request), and the broker's CPU seconds per pass,
+// to tell broker-bound from client-bound consumption.
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { kafkaClasspath } from "../kafka/apache-kafka.js";
+import { REPO_ROOT, startBroker, type BrokerKind } from "./brokers.js";
+import { javaTools, run } from "./java-tools.js";
+import { ensureTopics } from "./wire.js";
+
+const { values } = parseArgs({
+  options: {
+    broker: { type: "string", default: "tskafka" },
+    runs: { type: "string", default: "3" },
+    records: { type: "string", default: "600000" },
+    partitions: { type: "string", default: "8" },
+    "node-flag": { type: "string", multiple: true, default: [] },
+  },
+  strict: true,
+});
+const kind = values.broker as BrokerKind;
+const RECORDS = Number(values.records);
+const PARTITIONS = Number(values.partitions);
+const WORK = join(REPO_ROOT, "bench", "work", "fetch-metrics");
+const METRICS = [
+  "fetch-size-avg",
+  "fetch-latency-avg",
+  "records-per-request-avg",
+  "fetch-rate",
+  "fetch-total",
+  "bytes-consumed-rate",
+];
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+rmSync(WORK, { recursive: true, force: true });
+const broker = await startBroker(kind, {
+  dataDir: join(WORK, kind),
+  partitions: PARTITIONS,
+  nodeFlags: values["node-flag"],
+});
+try {
+  const tools = javaTools(join(WORK, "tools"));
+  await ensureTopics(broker.port, ["fm"], PARTITIONS);
+  await tools.producerPerf(broker.bootstrap, "fm", RECORDS, 100, "1");
+  for (let i = 0; i < Number(values.runs); i++) {
+    const cpu = cpuSeconds(broker.pid);
+    const out = await run("java", [
+      "-Xmx512m",
+      `-Dlog4j.configuration=file:${join(WORK, "tools", "client-log4j.properties")}`,
+      "-cp",
+      kafkaClasspath(),
+      "org.apache.kafka.tools.ConsumerPerformance",
+      "--bootstrap-server",
+      broker.bootstrap,
+      "--topic",
+      "fm",
+      "--messages",
+      String(RECORDS),
+      "--timeout",
+      "30000",
+      "--group",
+      `fm-${i}-${Date.now()}`,
+      "--print-metrics",
+    ]);
+    const used = cpuSeconds(broker.pid) - cpu;
+    const csv = out.stdout.split("\n").find((l) => /^\d{4}-/.test(l)) ?? "";
+    const picked = METRICS.map((m) => {
+      const hit = new RegExp(`consumer-fetch-manager-metrics:${m}:\\{client-id=[^}]*\\}\\s*:\\s*([\\d.E+-]+)`).exec(
+        out.stdout,
+      );
+      return `${m}=${hit ? Number(hit[1]).toFixed(1) : "?"}`;
+    });
+    console.log(
+      `${kind} pass ${i + 1}: fetch MB/s ${csv.split(",")[8]?.trim()}; broker CPU ${used.toFixed(2)} s; ${picked.join(" ")}`,
+    );
+  }
+} finally {
+  await broker.stop();
+  rmSync(join(WORK, kind, "data"), { recursive: true, force: true }); // broker.log stays
+}
