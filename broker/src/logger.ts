@@ -1,10 +1,17 @@
-/** One line per event on stderr: `<iso time> <level> <message>`. Debug lines only when asked for. */
+/**
+ * One line per event on stderr, `<iso time> <level> <message>`, or with `--log-format json` one JSON object
+ * per line (`{"time","level","message"}`) for log shippers. Debug lines only when asked for.
+ */
 export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFormat = "text" | "json";
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 export class Logger {
   private readonly min: number;
-  constructor(level: LogLevel = "info") {
+  constructor(
+    level: LogLevel = "info",
+    private readonly format: LogFormat = "text",
+  ) {
     this.min = ORDER[level];
   }
   enabled(level: LogLevel): boolean {
@@ -12,7 +19,12 @@ export class Logger {
   }
   log(level: LogLevel, message: string): void {
     if (ORDER[level] < this.min) return;
-    process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
+    const time = new Date().toISOString();
+    process.stderr.write(
+      this.format === "json"
+        ? `${JSON.stringify({ time, level, message })}\n`
+        : `${time} ${level.toUpperCase().padEnd(5)} ${message}\n`,
+    );
   }
   debug(message: string): void {
     if (this.min === 0) this.log("debug", message);

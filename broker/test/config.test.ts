@@ -81,6 +81,32 @@ describe("config", { timeout: 60_000 }, () => {
   });
 
   test(
+    "--log-format json: every line is one JSON object with time, level and message",
+    { timeout: 15_000 },
+    async () => {
+      const broker = await startBroker({ args: ["--log-format", "json"], properties: { "no.such.key": "x" } });
+      try {
+        const client = await RawClient.connect(broker.port);
+        client.close();
+      } finally {
+        assert.equal(await broker.stop(), 0);
+        await broker.cleanup();
+      }
+      const lines = broker
+        .output()
+        .split("\n")
+        .filter((l) => l !== "");
+      const events = lines.map((l) => JSON.parse(l) as { time: string; level: string; message: string });
+      for (const e of events) {
+        assert.deepEqual(Object.keys(e), ["time", "level", "message"]);
+        assert.ok(!Number.isNaN(Date.parse(e.time)), e.time);
+      }
+      assert.ok(events.some((e) => e.level === "warn" && /unknown key no\.such\.key/.test(e.message)));
+      assert.ok(events.some((e) => e.level === "info" && /listening on 127\.0\.0\.1/.test(e.message)));
+    },
+  );
+
+  test(
     "an unknown key is a warning; num.partitions and message.max.bytes take effect",
     { timeout: 15_000 },
     async () => {

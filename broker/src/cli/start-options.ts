@@ -1,5 +1,5 @@
 import type { Argv } from "yargs";
-import type { LogLevel } from "../logger.js";
+import type { LogFormat, LogLevel } from "../logger.js";
 
 /** The flags of `tskafka start` (and of plain `tskafka`, as `npm start` runs it). */
 export function startOptions<T>(y: Argv<T>) {
@@ -19,7 +19,12 @@ export function startOptions<T>(y: Argv<T>) {
       array: true,
       describe: "MECHANISM=[name=<user>,password=<password>]: a SCRAM user to create at start-up if missing",
     })
-    .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, default: "info" as LogLevel });
+    .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, default: "info" as LogLevel })
+    .option("log-format", {
+      choices: ["text", "json"] as const,
+      default: "text" as LogFormat,
+      describe: "text lines, or one JSON object per line",
+    });
 }
 
 export interface StartArgs {
@@ -31,4 +36,5 @@ export interface StartArgs {
   "http-port"?: string | string[] | undefined;
   "add-scram"?: string[] | undefined;
   "log-level": LogLevel;
+  "log-format": LogFormat;
 }

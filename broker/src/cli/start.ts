@@ -26,7 +26,7 @@ async function addScramUsers(broker: Broker, specs: readonly string[], log: Logg
 
 /** `tskafka start`: run the broker. Flags override `--config FILE` (Kafka's server.properties keys). */
 export async function runStart(argv: StartArgs): Promise<void> {
-  const log = new Logger(argv["log-level"]);
+  const log = new Logger(argv["log-level"], argv["log-format"]);
   // The last --http-port wins, so that `npm start -- --http-port ...` overrides the script's own.
   const httpFlag = argv["http-port"] as string | string[] | undefined;
   const httpPort = Array.isArray(httpFlag) ? httpFlag.at(-1) : httpFlag;
