@@ -1,5 +1,5 @@
-import { open, rename } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, open, rename } from "node:fs/promises";
+import { dirname, join } from "node:path";
 
 /**
  * Small files replaced atomically and durably: written to a temporary name and synced, renamed over the
@@ -26,5 +26,29 @@ export async function syncDirectory(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The saves of one small file, made one after the other (each atomic), so that the file always ends with
+ * the content of the latest save; a failed save does not stop the next one.
+ */
+export class SerialFileWriter {
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dir: string,
+    private readonly name: string,
+  ) {}
+
+  write(content: string): Promise<void> {
+    const next = this.last
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(this.dir, { recursive: true });
+        await writeFileAtomic(join(this.dir, this.name), content);
+      });
+    this.last = next;
+    return next;
   }
 }

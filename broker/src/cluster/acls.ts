@@ -1,6 +1,6 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../atomic-file.js";
+import { SerialFileWriter } from "../atomic-file.js";
 import { filterMatches, sameBinding, type AclBinding, type AclBindingFilter } from "../security/acl.js";
 
 const FILE = "__tskafka_acls.json";
@@ -15,12 +15,14 @@ interface FileFormat {
  * Saves are chained so that the file always ends with the latest state.
  */
 export class AclsFile {
-  private saving: Promise<void> = Promise.resolve();
+  private readonly writer: SerialFileWriter;
 
   private constructor(
-    private readonly dir: string,
+    dir: string,
     private bindings: readonly AclBinding[],
-  ) {}
+  ) {
+    this.writer = new SerialFileWriter(dir, FILE);
+  }
 
   static async load(dir: string): Promise<AclsFile> {
     let parsed: FileFormat = { acls: [] };
@@ -56,14 +58,6 @@ export class AclsFile {
   }
 
   save(): Promise<void> {
-    const content = JSON.stringify({ acls: this.bindings } satisfies FileFormat);
-    const next = this.saving
-      .catch(() => undefined)
-      .then(async () => {
-        await mkdir(this.dir, { recursive: true });
-        await writeFileAtomic(join(this.dir, FILE), content);
-      });
-    this.saving = next;
-    return next;
+    return this.writer.write(JSON.stringify({ acls: this.bindings } satisfies FileFormat));
   }
 }

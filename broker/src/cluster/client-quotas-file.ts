@@ -1,6 +1,6 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../atomic-file.js";
+import { SerialFileWriter } from "../atomic-file.js";
 import type { ClientQuotaChange, ClientQuotaEntry, QuotaEntity, QuotaEntityType } from "./metadata.js";
 
 const FILE = "__tskafka_client_quotas.json";
@@ -22,12 +22,14 @@ export function entityKey(entity: QuotaEntity): string {
  * so that the file always ends with the latest state.
  */
 export class ClientQuotasFile {
-  private saving: Promise<void> = Promise.resolve();
+  private readonly writer: SerialFileWriter;
 
   private constructor(
-    private readonly dir: string,
+    dir: string,
     private readonly entries: Map<string, ClientQuotaEntry>,
-  ) {}
+  ) {
+    this.writer = new SerialFileWriter(dir, FILE);
+  }
 
   static async load(dir: string): Promise<ClientQuotasFile> {
     let parsed: FileFormat = { entries: [] };
@@ -63,14 +65,6 @@ export class ClientQuotasFile {
   }
 
   save(): Promise<void> {
-    const content = JSON.stringify({ entries: this.list() } satisfies FileFormat);
-    const next = this.saving
-      .catch(() => undefined)
-      .then(async () => {
-        await mkdir(this.dir, { recursive: true });
-        await writeFileAtomic(join(this.dir, FILE), content);
-      });
-    this.saving = next;
-    return next;
+    return this.writer.write(JSON.stringify({ entries: this.list() } satisfies FileFormat));
   }
 }

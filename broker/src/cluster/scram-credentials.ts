@@ -1,6 +1,6 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../atomic-file.js";
+import { SerialFileWriter } from "../atomic-file.js";
 import type { ScramCredential } from "../security/sasl-mechanism.js";
 import type { ScramCredentialDeletion, UserScramCredential } from "./metadata.js";
 
@@ -25,13 +25,15 @@ const MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
  * chained so that the file always ends with the latest state.
  */
 export class ScramCredentialsFile {
-  private saving: Promise<void> = Promise.resolve();
+  private readonly writer: SerialFileWriter;
 
   private constructor(
-    private readonly dir: string,
+    dir: string,
     /** user -> mechanism -> credential, in the order users were first added. */
     private readonly users: Map<string, Map<ScramCredential["mechanism"], ScramCredential>>,
-  ) {}
+  ) {
+    this.writer = new SerialFileWriter(dir, FILE);
+  }
 
   static async load(dir: string): Promise<ScramCredentialsFile> {
     const users = new Map<string, Map<ScramCredential["mechanism"], ScramCredential>>();
@@ -86,15 +88,7 @@ export class ScramCredentialsFile {
   }
 
   save(): Promise<void> {
-    const content = JSON.stringify(this.toFile());
-    const next = this.saving
-      .catch(() => undefined)
-      .then(async () => {
-        await mkdir(this.dir, { recursive: true });
-        await writeFileAtomic(join(this.dir, FILE), content);
-      });
-    this.saving = next;
-    return next;
+    return this.writer.write(JSON.stringify(this.toFile()));
   }
 
   private toFile(): FileFormat {
