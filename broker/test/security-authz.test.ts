@@ -19,6 +19,10 @@ import {
   createDescribeConfigsRequestDescribeConfigsResource,
   createDescribeGroupsRequest,
   createDescribeLogDirsRequest,
+  createDescribeShareGroupOffsetsRequest,
+  createShareFetchRequest,
+  createShareGroupDescribeRequest,
+  createShareGroupHeartbeatRequest,
   createAlterPartitionReassignmentsRequest,
   createAlterReplicaLogDirsRequest,
   createListPartitionReassignmentsRequest,
@@ -620,6 +624,55 @@ describe("authorization in the handlers, with the raw protocol", { skip, timeout
 
 /** The error codes of each API to alice, by topic or resource, where a request names several. */
 describe("authorization of the other APIs, with the raw protocol", { skip, timeout: 120_000 }, () => {
+  test("share groups: READ on the group, DESCRIBE on subscribed topics", async () => {
+    await withLog(async () => {
+      const heartbeat = (groupId: string, topics: string[], memberEpoch = 0) =>
+        alice.request(
+          ApiKey.ShareGroupHeartbeat,
+          1,
+          createShareGroupHeartbeatRequest({
+            groupId,
+            memberId: "authzShareMember00001",
+            memberEpoch,
+            rackId: null,
+            subscribedTopicNames: topics,
+          }),
+        );
+      assert.equal((await heartbeat("other-share", [OPEN])).errorCode, E.GROUP);
+      assert.equal((await heartbeat("app-share", [SECRET])).errorCode, E.TOPIC);
+      assert.equal((await heartbeat("app-share", [OPEN])).errorCode, E.NONE);
+      await heartbeat("app-share", [OPEN], -1);
+      const fetch = await alice.request(
+        ApiKey.ShareFetch,
+        1,
+        createShareFetchRequest({
+          groupId: "other-share",
+          memberId: "authzShareMember00001",
+          shareSessionEpoch: 0,
+          maxWaitMs: 100,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          maxRecords: 10,
+          batchSize: 10,
+          topics: [],
+        }),
+      );
+      assert.equal(fetch.errorCode, E.GROUP);
+      const described = await alice.request(
+        ApiKey.ShareGroupDescribe,
+        1,
+        createShareGroupDescribeRequest({ groupIds: ["other-share"] }),
+      );
+      assert.equal(described.groups[0]!.errorCode, E.GROUP);
+      const offsets = await alice.request(
+        ApiKey.DescribeShareGroupOffsets,
+        1,
+        createDescribeShareGroupOffsetsRequest({ groups: [{ groupId: "other-share", topics: null }] }),
+      );
+      assert.equal(offsets.groups[0]!.errorCode, E.GROUP);
+    });
+  });
+
   test("classic and KIP-848 groups, and group describes", async () => {
     await withLog(async () => {
       const join = await alice.request(

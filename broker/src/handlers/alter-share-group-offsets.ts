@@ -1,5 +1,7 @@
 import { ApiKey, createAlterShareGroupOffsetsResponse } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, allowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -11,6 +13,10 @@ export const alterShareGroupOffsetsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(request, ctx) {
+    if (!allowed(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return createAlterShareGroupOffsetsResponse({ errorCode, errorMessage: AUTHORIZATION_MESSAGE[errorCode]! });
+    }
     const r = await ctx.services.shareGroups.alterOffsets(request.groupId, request.topics);
     if ("groupError" in r)
       return createAlterShareGroupOffsetsResponse({ errorCode: ErrorCode[r.groupError], errorMessage: r.message });

@@ -1,5 +1,7 @@
 import { ApiKey, createDeleteShareGroupOffsetsResponse } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, allowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -11,6 +13,10 @@ export const deleteShareGroupOffsetsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(request, ctx) {
+    if (!allowed(ctx, AclOperation.DELETE, ResourceType.GROUP, request.groupId)) {
+      const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return createDeleteShareGroupOffsetsResponse({ errorCode, errorMessage: AUTHORIZATION_MESSAGE[errorCode]! });
+    }
     const names = request.topics.map((t) => t.topicName);
     const r = await ctx.services.shareGroups.deleteOffsets(request.groupId, names);
     if ("groupError" in r)

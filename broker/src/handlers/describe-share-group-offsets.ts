@@ -5,6 +5,8 @@ import {
 } from "@tskafka/protocol";
 import { LEADER_EPOCH } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, allowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -20,6 +22,10 @@ export const describeShareGroupOffsetsHandler = defineHandler({
   handle(request, ctx) {
     const shares = ctx.services.shareGroups;
     const groups = request.groups.map((g) => {
+      if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)) {
+        const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+        return { groupId: g.groupId, topics: [], errorCode, errorMessage: AUTHORIZATION_MESSAGE[errorCode]! };
+      }
       if (shares.group(g.groupId) === undefined)
         return {
           groupId: g.groupId,

@@ -7,6 +7,8 @@ import { SHARE_VERSION, featureLevel } from "../cluster/features.js";
 import { ErrorCode } from "../errors.js";
 import { acknowledgePartition, checkSession } from "../share/share-requests.js";
 import { FINAL_SHARE_EPOCH } from "../share/share-sessions.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowed, allowedNames } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -28,6 +30,8 @@ export const shareAcknowledgeHandler = defineHandler({
       createShareAcknowledgeResponse({ errorCode, errorMessage });
     if (featureLevel(services.metadata.finalizedFeatures(), SHARE_VERSION) < 1)
       return fail(ErrorCode.UNSUPPORTED_VERSION, "Share groups are not enabled (share.version is 0).");
+    if (!allowed(ctx, AclOperation.READ, ResourceType.GROUP, groupId))
+      return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
     if (groupId === "") return fail(ErrorCode.INVALID_GROUP_ID, "GroupId can't be empty.");
     if (memberId === "") return fail(ErrorCode.UNKNOWN_MEMBER_ID, "MemberId can't be empty.");
     const epoch = request.shareSessionEpoch;
@@ -35,12 +39,16 @@ export const shareAcknowledgeHandler = defineHandler({
     const checked = checkSession(shares, groupId, memberId, epoch, false, max);
     if ("errorCode" in checked) return fail(checked.errorCode, checked.errorMessage);
     // Each partition's acknowledgements apply at once, in request order; their writes are awaited together.
+    const readable = allowedNames(ctx, AclOperation.READ);
     const responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = await Promise.all(
       request.topics.map(async (t) => {
         const topic = services.metadata.topicById(t.topicId);
         const partitions = await Promise.all(
           t.partitions.map(async (p) => {
-            const r = await acknowledgePartition(shares, groupId, memberId, topic, p, ctx.apiVersion >= 2);
+            const r =
+              topic !== undefined && !readable(topic.name)
+                ? { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null }
+                : await acknowledgePartition(shares, groupId, memberId, topic, p, ctx.apiVersion >= 2);
             return {
               partitionIndex: p.partitionIndex,
               errorCode: r.errorCode,

@@ -17,6 +17,8 @@ import {
   type ShareSession,
 } from "../share/share-sessions.js";
 import type { Services } from "../services.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { allowed, allowedNames } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /** MaxRecords of a request that states none. */
@@ -30,7 +32,9 @@ const DEFAULT_MAX_RECORDS = 500;
  * lock of the group's share.record.lock.duration.ms, at most MaxRecords across partitions; the answer
  * holds the stored batches and the AcquiredRecords ranges with their delivery counts. With nothing to
  * acquire the request waits up to MaxWaitMs for appends or released records. v2 adds the RENEW
- * acknowledgement and IsRenewAck (acknowledge only, fetch nothing).
+ * acknowledgement and IsRenewAck (acknowledge only, fetch nothing). As Kafka authorizes it: READ on the
+ * group (GROUP_AUTHORIZATION_FAILED for the whole request), READ on each topic (TOPIC_AUTHORIZATION_FAILED
+ * for its partitions, fetched or acknowledged).
  */
 export const shareFetchHandler = defineHandler({
   apiKey: ApiKey.ShareFetch,
@@ -45,6 +49,8 @@ export const shareFetchHandler = defineHandler({
       createShareFetchResponse({ errorCode, errorMessage });
     if (featureLevel(services.metadata.finalizedFeatures(), SHARE_VERSION) < 1)
       return fail(ErrorCode.UNSUPPORTED_VERSION, "Share groups are not enabled (share.version is 0).");
+    if (!allowed(ctx, AclOperation.READ, ResourceType.GROUP, groupId))
+      return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
     if (groupId === "") return fail(ErrorCode.INVALID_GROUP_ID, "GroupId can't be empty.");
     if (memberId === "") return fail(ErrorCode.UNKNOWN_MEMBER_ID, "MemberId can't be empty.");
     const epoch = request.shareSessionEpoch;
@@ -69,6 +75,7 @@ export const shareFetchHandler = defineHandler({
       for (const t of request.topics) for (const p of t.partitions) answer.partition(t.topicId, p.partitionIndex);
 
     const allowRenew = ctx.apiVersion >= 2;
+    const readable = allowedNames(ctx, AclOperation.READ);
     // Each partition's acknowledgements apply at once, in request order; their writes are awaited together.
     const acks: Promise<void>[] = [];
     for (const t of request.topics) {
@@ -76,8 +83,12 @@ export const shareFetchHandler = defineHandler({
       for (const p of t.partitions) {
         if (p.acknowledgementBatches.length === 0) continue;
         const out = answer.partition(t.topicId, p.partitionIndex);
+        const acknowledged =
+          topic !== undefined && !readable(topic.name)
+            ? Promise.resolve({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null })
+            : acknowledgePartition(shares, groupId, memberId, topic, p, allowRenew);
         acks.push(
-          acknowledgePartition(shares, groupId, memberId, topic, p, allowRenew).then((r) => {
+          acknowledged.then((r) => {
             out.acknowledgeErrorCode = r.errorCode;
             out.acknowledgeErrorMessage = r.errorMessage;
           }),
@@ -98,6 +109,7 @@ export const shareFetchHandler = defineHandler({
         { maxRecords: request.maxRecords > 0 ? request.maxRecords : DEFAULT_MAX_RECORDS, maxBytes: request.maxBytes },
         request.maxWaitMs,
         ctx.closed,
+        readable,
       );
     return answer.response(lockMs);
   },
@@ -148,13 +160,14 @@ async function fetchRecords(
   limits: FetchLimits,
   maxWaitMs: number,
   closed: Promise<void>,
+  readable: (topic: string) => boolean,
 ): Promise<void> {
   const deadline = Date.now() + Math.max(0, maxWaitMs);
   let isClosed = false;
   void closed.then(() => (isClosed = true));
   for (;;) {
     const parts = [...session.partitions.values()];
-    if ((await acquireRound(services, session, parts, answer, limits)) || parts.length === 0) return;
+    if ((await acquireRound(services, session, parts, answer, limits, readable)) || parts.length === 0) return;
     const remaining = deadline - Date.now();
     if (remaining <= 0 || isClosed) return;
     const keys = parts.map((p) => FetchWaiters.key(services.metadata.topicById(p.topicId)?.name ?? "", p.partition));
@@ -172,6 +185,7 @@ async function acquireRound(
   parts: readonly SessionPartition[],
   answer: Answer,
   limits: FetchLimits,
+  readable: (topic: string) => boolean,
 ): Promise<boolean> {
   const shares = services.shareGroups;
   let left = limits.maxRecords;
@@ -182,9 +196,14 @@ async function acquireRound(
     const { topicId, partition } = parts[(start + i) % parts.length]!;
     const topic = services.metadata.topicById(topicId);
     const log = services.partitions.logOf(topic, partition);
-    if (topic === undefined || typeof log === "number") {
+    if (topic === undefined || typeof log === "number" || !readable(topic.name)) {
       const out = answer.partition(topicId, partition);
-      out.errorCode = topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      out.errorCode =
+        topic === undefined
+          ? ErrorCode.UNKNOWN_TOPIC_ID
+          : typeof log === "number"
+            ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
       session.forget(topicId, partition);
       got = true;
       continue;

@@ -1,8 +1,13 @@
 import { ApiKey, createShareGroupDescribeResponse } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, allowed, authorizedOperations, NOT_REQUESTED } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
-/** ShareGroupDescribe v1: each share group's state, epochs, assignor and members with their assignments. */
+/**
+ * ShareGroupDescribe v1: each share group's state, epochs, assignor and members with their assignments;
+ * a group the session may not DESCRIBE is GROUP_AUTHORIZATION_FAILED, as Kafka answers.
+ */
 export const shareGroupDescribeHandler = defineHandler({
   apiKey: ApiKey.ShareGroupDescribe,
   minVersion: 1,
@@ -11,6 +16,20 @@ export const shareGroupDescribeHandler = defineHandler({
     const services = ctx.services;
     const groups = request.groupIds.map((groupId) => {
       const g = services.shareGroups.group(groupId);
+      if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
+        const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+        return {
+          errorCode,
+          errorMessage: AUTHORIZATION_MESSAGE[errorCode]!,
+          groupId,
+          groupState: "",
+          groupEpoch: 0,
+          assignmentEpoch: 0,
+          assignorName: "",
+          members: [],
+          authorizedOperations: NOT_REQUESTED,
+        };
+      }
       if (g === undefined) {
         const other = services.groups.group(groupId) !== undefined;
         return {
@@ -22,7 +41,7 @@ export const shareGroupDescribeHandler = defineHandler({
           assignmentEpoch: 0,
           assignorName: "",
           members: [],
-          authorizedOperations: -2147483648,
+          authorizedOperations: NOT_REQUESTED,
         };
       }
       return {
@@ -33,7 +52,9 @@ export const shareGroupDescribeHandler = defineHandler({
         groupEpoch: g.groupEpoch,
         assignmentEpoch: g.assignmentEpoch,
         assignorName: "simple",
-        authorizedOperations: -2147483648,
+        authorizedOperations: request.includeAuthorizedOperations
+          ? authorizedOperations(ctx, ResourceType.GROUP, groupId)
+          : NOT_REQUESTED,
         members: [...g.members.values()].map((m) => ({
           memberId: m.memberId,
           rackId: m.rackId,

@@ -2,6 +2,8 @@ import { ApiKey, createShareGroupHeartbeatResponse, type ShareGroupHeartbeatResp
 import { SHARE_VERSION, featureLevel } from "../cluster/features.js";
 import { clientHost } from "../group/client-host.js";
 import { ErrorCode } from "../errors.js";
+import { AclOperation, ResourceType } from "../security/acl.js";
+import { AUTHORIZATION_MESSAGE, allowed, allowedNames } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 const fail = (errorCode: number, errorMessage: string): ShareGroupHeartbeatResponse =>
@@ -11,7 +13,8 @@ const fail = (errorCode: number, errorMessage: string): ShareGroupHeartbeatRespo
  * ShareGroupHeartbeat v1 (KIP-932; Kafka 4.4 serves only v1): a share group member joins (epoch 0, with
  * its own member id and a subscription), heartbeats, and leaves (epoch -1). The answer carries the
  * member's epoch, the heartbeat interval and, when it changed, the member's assignment of partitions,
- * which members of the group may share. Refused while share.version is not finalized at 1 or more.
+ * which members of the group may share. Refused while share.version is not finalized at 1 or more. As
+ * Kafka authorizes it: READ on the group, DESCRIBE on every subscribed topic.
  */
 export const shareGroupHeartbeatHandler = defineHandler({
   apiKey: ApiKey.ShareGroupHeartbeat,
@@ -21,6 +24,13 @@ export const shareGroupHeartbeatHandler = defineHandler({
     const services = ctx.services;
     if (featureLevel(services.metadata.finalizedFeatures(), SHARE_VERSION) < 1)
       return fail(ErrorCode.UNSUPPORTED_VERSION, "Share groups are not enabled (share.version is 0).");
+    if (!allowed(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId))
+      return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, AUTHORIZATION_MESSAGE[ErrorCode.GROUP_AUTHORIZATION_FAILED]!);
+    const describable = allowedNames(ctx, AclOperation.DESCRIBE);
+    if ((request.subscribedTopicNames ?? []).some((t) => !describable(t))) {
+      const code = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      return fail(code, AUTHORIZATION_MESSAGE[code]!);
+    }
     if (request.groupId === "") return fail(ErrorCode.INVALID_REQUEST, "GroupId can't be empty.");
     if (request.memberId === "") return fail(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
     if (request.rackId === "") return fail(ErrorCode.INVALID_REQUEST, "RackId can't be empty.");
