@@ -103,7 +103,14 @@ test("create a topic, browse kcat's messages, watch a group's lag reach zero", {
   assert.match(await text(), /Created topic browser-orders/);
 
   // Keyed, with a header, gzip batches: the console decodes them. One record carries markup to escape.
-  const lines = ['{"order":1,"item":"tea"}', '{"order":2,"item":"<b>cake</b>"}', "plain text line"];
+  // Each value is padded so that gzip always shrinks it: librdkafka sends a batch uncompressed when
+  // compression would not (three short records, batched one way or another, sometimes did not).
+  const pad = "-".repeat(300);
+  const lines = [
+    `{"order":1,"item":"tea","pad":"${pad}"}`,
+    `{"order":2,"item":"<b>cake</b>","pad":"${pad}"}`,
+    `plain text line ${pad}`,
+  ];
   const kcat = spawnSync(
     "kcat",
     ["-P", "-b", broker.bootstrap, "-t", TOPIC, "-p", "0", "-k", "cust-7", "-H", "source=kcat", "-z", "gzip"],
