@@ -85,8 +85,10 @@ export async function startApacheKafka(options: ApacheKafkaOptions): Promise<Apa
   writeFileSync(propsFile, serverProperties(options, dir));
   const logging = loggingOption(version, dir, "INFO", "stdout");
 
-  // A Kafka Uuid is 16 random bytes in URL-safe base64 without padding.
-  const clusterId = randomBytes(16).toString("base64url");
+  // A Kafka Uuid is 16 random bytes in URL-safe base64 without padding; as Kafka's Uuid.randomUuid, never
+  // one starting with "-" (the tool would take it for an option).
+  let clusterId = randomBytes(16).toString("base64url");
+  while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
   const format = spawnSync(
     "java",
     [

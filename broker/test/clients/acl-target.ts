@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +9,7 @@ import {
   createSaslHandshakeRequest,
 } from "@tskafka/protocol";
 import { REPO_ROOT, freePort } from "../harness.js";
-import { KAFKA44_LIB } from "./java/kafka44.js";
+import { KAFKA44_LIB, kafkaClusterId } from "./java/kafka44.js";
 import { RawClient } from "./raw-client.js";
 import { SEC_TARGET_KIND, type SecTargetKind } from "./security-target.js";
 
@@ -164,7 +163,7 @@ function kafkaProps(root: string, port: number, controllerPort: number, authoriz
       "kafka.tools.StorageTool",
       "format",
       "-t",
-      randomBytes(16).toString("base64url"),
+      kafkaClusterId(),
       "-c",
       file,
     ],

@@ -12,7 +12,7 @@ import {
   createMetadataRequest,
 } from "@tskafka/protocol";
 import { REPO_ROOT, freePort, haveCommand } from "../harness.js";
-import { KAFKA44_LIB } from "./java/kafka44.js";
+import { KAFKA44_LIB, kafkaClusterId } from "./java/kafka44.js";
 import { RawClient } from "./raw-client.js";
 
 /**
@@ -449,7 +449,7 @@ export async function startSecTarget(
         "kafka.tools.StorageTool",
         "format",
         "-t",
-        randomBytes(16).toString("base64url"),
+        kafkaClusterId(),
         "-c",
         propsFile,
         "--add-scram",

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -202,4 +203,15 @@ export function programFrom(
 ): Promise<RunResult> {
   const classpath = [compileJava(sources), join(KAFKA44_LIB, "*")].join(delimiter);
   return run("java", javaArgs(mainClass, args, options.heap ?? "256m", classpath), options);
+}
+
+/**
+ * A new cluster id for `kafka-storage format -t`: a Kafka Uuid (16 random bytes, URL-safe base64), never
+ * one starting with "-", which the tool would take for an option (Kafka's Uuid.randomUuid avoids them too).
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
