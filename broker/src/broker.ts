@@ -27,6 +27,7 @@ import { FetchWaiters } from "./cluster/fetch-waiters.js";
 import { FetchSessionCache } from "./cluster/fetch-sessions.js";
 import { FileClusterMetadata } from "./cluster/file-metadata.js";
 import { isStale, type BrokerRegistration, type ClusterMetadata } from "./cluster/metadata.js";
+import { Leadership } from "./cluster/leadership.js";
 import { PartitionLogs } from "./cluster/partition-logs.js";
 import { TopicAdmin } from "./cluster/topic-admin.js";
 import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js";
@@ -108,6 +109,8 @@ export class Broker implements Services {
   readonly fetchSessions = new FetchSessionCache();
   readonly topics: TopicAdmin;
   readonly partitions: PartitionLogs;
+  /** This broker's role (leader, follower, none) in each partition, followed from the cluster's partition states. */
+  readonly leadership: Leadership;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
   /** Share groups (KIP-932) and their share-partitions' state (`__share_group_state`). */
@@ -152,6 +155,7 @@ export class Broker implements Services {
     this.producerIds = new ProducerIds(metadata);
     this.topics = new TopicAdmin(metadata, logs, this);
     this.partitions = new PartitionLogs(metadata, logs);
+    this.leadership = new Leadership(metadata, config.nodeId);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
     this.shareGroups = new ShareCoordinator(this, new ShareStateTopic(this), new MembershipLog(this));
     this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
@@ -249,6 +253,7 @@ export class Broker implements Services {
   /** Starts the services and every listener; answers where each one listens (the first is the main one). */
   async listen(): Promise<BoundListener[]> {
     this.logs.start();
+    this.leadership.start();
     this.groups.start();
     this.transactions.start();
     this.shareGroups.start();
@@ -405,6 +410,7 @@ export class Broker implements Services {
     );
     const http = this.http?.close();
     this.fetchWaiters.wakeAll();
+    this.leadership.stop();
     this.groups.stop();
     this.transactions.stop();
     this.shareGroups.stop();

@@ -1,6 +1,7 @@
 import type { ApiVersionsResponse } from "@tskafka/protocol";
 import type { FetchSessionCache } from "./cluster/fetch-sessions.js";
 import type { FetchWaiters } from "./cluster/fetch-waiters.js";
+import type { Leadership } from "./cluster/leadership.js";
 import type { ClusterMetadata } from "./cluster/metadata.js";
 import type { PartitionLogs } from "./cluster/partition-logs.js";
 import type { ProducerIds } from "./cluster/producer-ids.js";
@@ -26,6 +27,8 @@ export interface Services {
   /** Creating, deleting and growing topics with their logs. */
   readonly topics: TopicAdmin;
   readonly partitions: PartitionLogs;
+  /** This broker's role in each partition (leader, follower, none) and the changes of it. */
+  readonly leadership: Leadership;
   readonly groups: GroupService;
   /** Share groups (KIP-932): membership, share sessions and share-partition state. */
   readonly shareGroups: ShareService;
