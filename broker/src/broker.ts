@@ -28,6 +28,7 @@ import { FetchSessionCache } from "./cluster/fetch-sessions.js";
 import { FileClusterMetadata } from "./cluster/file-metadata.js";
 import { isStale, type BrokerRegistration, type ClusterMetadata } from "./cluster/metadata.js";
 import { Leadership } from "./cluster/leadership.js";
+import { rackOf } from "./cluster/cluster-view.js";
 import { PartitionLogs } from "./cluster/partition-logs.js";
 import { TopicAdmin } from "./cluster/topic-admin.js";
 import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js";
@@ -272,7 +273,7 @@ export class Broker implements Services {
       const advertised = advertisedAddress(config, b.name);
       return { name: b.name, host: advertised.host, port: advertised.port || b.port, securityProtocol: b.protocol };
     });
-    const registration = await this.metadata.registerBroker(config.nodeId, listeners, null);
+    const registration = await this.metadata.registerBroker(config.nodeId, listeners, rackOf(config));
     if (isStale(registration)) throw new Error(`node.id ${config.nodeId} is taken by a live broker of the cluster`);
     this.registration = registration;
     registration.campaign();
