@@ -29,6 +29,8 @@ import { FileClusterMetadata } from "./cluster/file-metadata.js";
 import { isStale, type BrokerRegistration, type ClusterMetadata } from "./cluster/metadata.js";
 import { Leadership } from "./cluster/leadership.js";
 import { rackOf } from "./cluster/cluster-view.js";
+import { Controller } from "./cluster/controller.js";
+import { NO_LEADER } from "./cluster/metadata.js";
 import { PartitionLogs } from "./cluster/partition-logs.js";
 import { TopicAdmin } from "./cluster/topic-admin.js";
 import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js";
@@ -58,6 +60,9 @@ function storesDigest(o: TlsOptions): string {
   for (const v of [o.pfx, o.cert, o.key, o.ca, o.passphrase]) h.update(JSON.stringify(v ?? null));
   return h.digest("hex");
 }
+
+/** How long a controlled shutdown waits for the controller to move this broker's leaderships. */
+const CONTROLLED_SHUTDOWN_MS = 15_000;
 
 /** How long a clean shutdown waits for clients to close their ended connections before cutting them. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -112,6 +117,8 @@ export class Broker implements Services {
   readonly partitions: PartitionLogs;
   /** This broker's role (leader, follower, none) in each partition, followed from the cluster's partition states. */
   readonly leadership: Leadership;
+  /** The controller's work, done while this broker holds the controller role; elections on request. */
+  readonly controller: Controller;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
   /** Share groups (KIP-932) and their share-partitions' state (`__share_group_state`). */
@@ -157,6 +164,8 @@ export class Broker implements Services {
     this.topics = new TopicAdmin(metadata, logs, this);
     this.partitions = new PartitionLogs(metadata, logs);
     this.leadership = new Leadership(metadata, config.nodeId);
+    this.topics.followLeadership(this.leadership);
+    this.controller = new Controller(metadata, this);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
     this.shareGroups = new ShareCoordinator(this, new ShareStateTopic(this), new MembershipLog(this));
     this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
@@ -276,7 +285,45 @@ export class Broker implements Services {
     const registration = await this.metadata.registerBroker(config.nodeId, listeners, rackOf(config));
     if (isStale(registration)) throw new Error(`node.id ${config.nodeId} is taken by a live broker of the cluster`);
     this.registration = registration;
+    this.controller.start();
     registration.campaign();
+  }
+
+  /**
+   * Kafka's controlled shutdown: this broker is marked as shutting down, and the controller moves the
+   * leadership of every partition it leads to another member of the ISR; waits (bounded) until none is
+   * left that could move. Clients meanwhile are told of the new leaders by the other brokers.
+   */
+  private async controlledShutdown(): Promise<void> {
+    const registration = this.registration;
+    if (registration === undefined || !this.config.props["controlled.shutdown.enable"]) return;
+    if (!this.metadata.brokers().some((b) => b.nodeId !== this.config.nodeId)) return;
+    const started = Date.now();
+    try {
+      await registration.enterControlledShutdown();
+    } catch (e) {
+      this.log.warn(`controlled shutdown: cannot tell the controller: ${(e as Error).message}`);
+      return;
+    }
+    const movable = (): number => this.movableLeaderships();
+    while (movable() > 0 && Date.now() - started < CONTROLLED_SHUTDOWN_MS) await new Promise((r) => setTimeout(r, 50));
+    const left = movable();
+    if (left > 0)
+      this.log.warn(`controlled shutdown: ${left} leaderships not moved after ${CONTROLLED_SHUTDOWN_MS} ms`);
+    else this.log.info(`controlled shutdown: leaderships moved in ${Date.now() - started} ms`);
+  }
+
+  /** Partitions led here whose ISR has another broker that could lead. */
+  private movableLeaderships(): number {
+    const self = this.config.nodeId;
+    let n = 0;
+    for (const t of this.metadata.topics()) {
+      for (const s of this.metadata.partitionStates(t.name) ?? []) {
+        if (s.leader !== self || s.leader === NO_LEADER) continue;
+        if (s.isr.some((r) => r !== self && this.controller.eligible(r))) n++;
+      }
+    }
+    return n;
   }
 
   /** The HTTP listener (metrics), when `http.listener` names one. */
@@ -404,6 +451,7 @@ export class Broker implements Services {
 
   /** Stop accepting, answer what is in flight, then flush and close every log. */
   async close(): Promise<void> {
+    await this.controlledShutdown();
     // Stops accepting at once; resolves only when every connection is gone, which clients that keep
     // idle connections open (KafkaJS) never do by themselves: they are ended below, as Kafka ends them.
     const stopped = Promise.all(
@@ -426,6 +474,7 @@ export class Broker implements Services {
     this.logs.stop();
     await this.logs.close();
     await this.producerIds.save();
+    await this.controller.stop();
     await this.registration?.unregister();
     await this.metadata.close();
     await http;

@@ -1,4 +1,5 @@
 import type { ApiVersionsResponse } from "@tskafka/protocol";
+import type { ElectionService } from "./cluster/controller.js";
 import type { FetchSessionCache } from "./cluster/fetch-sessions.js";
 import type { FetchWaiters } from "./cluster/fetch-waiters.js";
 import type { Leadership } from "./cluster/leadership.js";
@@ -29,6 +30,8 @@ export interface Services {
   readonly partitions: PartitionLogs;
   /** This broker's role in each partition (leader, follower, none) and the changes of it. */
   readonly leadership: Leadership;
+  /** Leader elections on request (ElectLeaders), as the controller makes them. */
+  readonly controller: ElectionService;
   readonly groups: GroupService;
   /** Share groups (KIP-932): membership, share sessions and share-partition state. */
   readonly shareGroups: ShareService;

@@ -1,19 +1,14 @@
 // The metadata layer of a cluster at scale, against one real etcd (scripts/etcd/etcd.ts): 50 simulated
 // brokers (each a registration with its own lease), topics of 100 partitions with 3 replicas, 1k/10k/100k
-// partitions. Simulated brokers are killed (their leases revoked); a controller (the logic Kafka's runs
-// when a broker is fenced: new leaders from the ISR, the dead broker out of every ISR) reacts to the watch
-// and writes the changes batched per topic; an observer with its own view measures the time until every
+// partitions. Simulated brokers are killed (their leases revoked); a controller (the broker's own logic,
+// broker/src/cluster/leader-election.ts: new leaders from the ISR, the dead broker out of every ISR) reacts
+// to the watch and writes the changes batched per topic; an observer with its own view measures the time until every
 // partition has a live leader. Prints a table of the times and the etcd operations they took.
 //   npm run sim:metadata [-- --sizes 1000,10000,100000 --brokers 50]
 import { performance } from "node:perf_hooks";
 import { EtcdClusterMetadata } from "../../broker/src/cluster/etcd-metadata.ts";
-import {
-  NO_LEADER,
-  isStale,
-  type BrokerRegistration,
-  type PartitionChange,
-  type TopicPartitionChanges,
-} from "../../broker/src/cluster/metadata.ts";
+import { fencingChanges } from "../../broker/src/cluster/leader-election.ts";
+import { NO_LEADER, isStale, type BrokerRegistration } from "../../broker/src/cluster/metadata.ts";
 import { startEtcd } from "../etcd/etcd.ts";
 
 const PARTITIONS_PER_TOPIC = 100;
@@ -26,23 +21,6 @@ function arg(name: string, fallback: string): string {
 
 const sizes = arg("sizes", "1000,10000,100000").split(",").map(Number);
 const brokerCount = Number(arg("brokers", "50"));
-
-/** The controller's reaction to dead brokers: for each topic touching them, one batch of leader changes. */
-function fencingChanges(m: EtcdClusterMetadata, dead: ReadonlySet<number>): TopicPartitionChanges[] {
-  const batch: TopicPartitionChanges[] = [];
-  for (const t of m.topics()) {
-    const changes: PartitionChange[] = [];
-    (m.partitionStates(t.name) ?? []).forEach((s, partition) => {
-      if (!s.isr.some((r) => dead.has(r))) return;
-      const live = s.isr.filter((r) => !dead.has(r));
-      const isr = live.length > 0 ? live : s.isr; // the last member stays, leaderless (Kafka's rule)
-      const leader = dead.has(s.leader) || s.leader === NO_LEADER ? (live[0] ?? NO_LEADER) : s.leader;
-      changes.push({ kind: "leader", partition, partitionEpoch: s.partitionEpoch, leader, isr });
-    });
-    if (changes.length > 0) batch.push({ topic: t.name, changes });
-  }
-  return batch;
-}
 
 /** Whether `m`'s view shows a live leader for every partition. */
 function allLed(m: EtcdClusterMetadata, dead: ReadonlySet<number>): boolean {
@@ -98,7 +76,7 @@ async function simulate(endpoint: string, partitions: number): Promise<Row[]> {
       if (e.after !== undefined) return;
       dead.add(e.nodeId);
       running = running.then(async () => {
-        const batch = fencingChanges(controller, dead);
+        const batch = fencingChanges(controller, (b) => !dead.has(b));
         const results = await controller.alterPartitions(batch);
         moved += results.flat().filter((r) => r.state !== undefined).length;
       });

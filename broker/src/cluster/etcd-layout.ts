@@ -112,11 +112,17 @@ export function decodePartitions(text: string): PartitionState[] {
 }
 
 export const encodeBroker = (b: Omit<BrokerInfo, "epoch" | "nodeId">): string =>
-  JSON.stringify({ listeners: b.listeners, rack: b.rack });
+  JSON.stringify({ listeners: b.listeners, rack: b.rack, ...(b.shuttingDown === true ? { shuttingDown: true } : {}) });
 
 export function decodeBroker(nodeId: number, text: string, epoch: number): BrokerInfo {
-  const v = JSON.parse(text) as Pick<BrokerInfo, "listeners" | "rack">;
-  return { nodeId, listeners: v.listeners, rack: v.rack, epoch };
+  const v = JSON.parse(text) as Pick<BrokerInfo, "listeners" | "rack" | "shuttingDown">;
+  return {
+    nodeId,
+    listeners: v.listeners,
+    rack: v.rack,
+    epoch,
+    ...(v.shuttingDown === true ? { shuttingDown: true } : {}),
+  };
 }
 
 export const encodeController = (nodeId: number): string => JSON.stringify({ nodeId });

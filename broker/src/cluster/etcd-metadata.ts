@@ -537,12 +537,15 @@ export class EtcdClusterMetadata implements ClusterMetadata {
       const t = current(tk);
       if (t === undefined || (expectedVersion !== undefined && t.mod !== expectedVersion))
         return { answer: stale(t?.mod ?? ABSENT) };
-      const value = { ...decodeTopic(t.value), ...change };
+      const { newReplicas, ...topicChange } = change;
+      const value = { ...decodeTopic(t.value), ...topicChange };
       const write = [this.put(tk, encodeTopic(value))];
       const p = current(pk);
       const states = p === undefined ? [] : decodePartitions(p.value);
       if (states.length < value.partitions) {
-        for (let i = states.length; i < value.partitions; i++) states.push(initialPartitionState([this.nodeId]));
+        const first = states.length;
+        for (let i = first; i < value.partitions; i++)
+          states.push(initialPartitionState(newReplicas?.[i - first] ?? [this.nodeId]));
         write.push(this.put(pk, encodePartitions(states)));
       }
       return { write, result: (revision) => this.topicAt(name, revision, value) };
@@ -761,6 +764,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
       lease,
       leaseId,
       (r) => this.elect(r),
+      (r) => this.markShuttingDown(r, listeners, rack),
       () => {
         this.registrations.delete(registration);
         // Ended when this view no longer has it (the lease's keys go in one revision).
@@ -769,6 +773,21 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     );
     this.registrations.add(registration);
     return registration;
+  }
+
+  /** Rewrites `r`'s broker key (same lease, only if it is still this registration's) as shutting down. */
+  private async markShuttingDown(
+    r: EtcdRegistration,
+    listeners: readonly BrokerEndpoint[],
+    rack: string | null,
+  ): Promise<void> {
+    const key = brokerKey(r.nodeId);
+    const res = await this.txn(
+      [{ key: this.key(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: r.epoch }],
+      [this.put(key, encodeBroker({ listeners, rack, shuttingDown: true }), r.leaseId)],
+      [],
+    );
+    if (res.succeeded) await this.waitApplied(Number(res.header.revision));
   }
 
   /** One try at the controller key: taken under `r`'s lease only if nobody holds it. */
@@ -879,6 +898,7 @@ class EtcdRegistration implements BrokerRegistration {
     private readonly lease: Lease,
     readonly leaseId: string,
     private readonly tryElect: (r: EtcdRegistration) => Promise<void>,
+    private readonly markShuttingDown: (r: EtcdRegistration) => Promise<void>,
     private readonly forget: () => Promise<void>,
   ) {
     this.lost = new Promise((resolve) =>
@@ -893,6 +913,10 @@ class EtcdRegistration implements BrokerRegistration {
   campaign(): void {
     this.campaigning = true;
     this.elect();
+  }
+
+  enterControlledShutdown(): Promise<void> {
+    return this.ended ? Promise.resolve() : this.markShuttingDown(this);
   }
 
   /** Tries for the controller key now; etcd being away retries until it answers. */

@@ -125,7 +125,14 @@ export class FileClusterMetadata implements ClusterMetadata {
     if (before === undefined || (expectedVersion !== undefined && before.version !== expectedVersion)) {
       return Promise.resolve(stale(before?.version ?? ABSENT));
     }
-    return this.writeTopic(name, { ...before, ...change, version: ++this.revision });
+    // One node: new partitions are on it whatever `newReplicas` says.
+    const { partitions, configs } = change;
+    return this.writeTopic(name, {
+      ...before,
+      ...(partitions !== undefined ? { partitions } : {}),
+      ...(configs !== undefined ? { configs } : {}),
+      version: ++this.revision,
+    });
   }
 
   async deleteTopic(name: string, expectedVersion?: number): Promise<TopicInfo | Stale> {
@@ -248,6 +255,8 @@ export class FileClusterMetadata implements ClusterMetadata {
         this.controllerInfo = { nodeId, epoch: ++this.revision };
         this.emit({ kind: "controller", controller: this.controllerInfo });
       },
+      // One node: there is no one to move leaderships to.
+      enterControlledShutdown: () => Promise.resolve(),
       unregister: () => {
         if (this.registered !== info) return Promise.resolve();
         this.registered = undefined;

@@ -136,6 +136,8 @@ export interface BrokerInfo {
   readonly rack: string | null;
   /** Kafka's broker epoch: new with every registration, so a restarted broker is told from its old self. */
   readonly epoch: number;
+  /** In controlled shutdown: the controller moves its leaderships away and takes it out of every ISR. */
+  readonly shuttingDown?: boolean;
 }
 
 /** The broker that is the controller, and the epoch of its term (grows with every election). */
@@ -156,6 +158,11 @@ export interface BrokerRegistration {
   readonly lost: Promise<void>;
   /** Competes for the controller role for as long as the registration lasts. */
   campaign(): void;
+  /**
+   * Marks this broker as shutting down (Kafka's controlled shutdown): the controller moves its leaderships
+   * to other ISR members; the registration lasts until `unregister`.
+   */
+  enterControlledShutdown(): Promise<void>;
   /** Ends the registration now (a clean shutdown), giving up the controller role if held. */
   unregister(): Promise<void>;
   /** Stops renewing without ending it: it ends when its lease expires, as a hung broker's does (tests, simulation). */
@@ -217,6 +224,8 @@ export interface TopicPartitionChanges {
 export interface TopicChange {
   readonly partitions?: number;
   readonly configs?: Readonly<Record<string, string>>;
+  /** The replicas of each partition added by `partitions` (the first leads); this node alone when absent. */
+  readonly newReplicas?: readonly (readonly number[])[];
 }
 
 export interface ClusterMetadata {
@@ -236,7 +245,7 @@ export interface ClusterMetadata {
     replicas?: readonly (readonly number[])[],
   ): Promise<TopicInfo | Stale>;
   /**
-   * Changes a topic's partition count or configs (new partitions are on this node); Stale when it is
+   * Changes a topic's partition count or configs (new partitions on `newReplicas`); Stale when it is
    * missing or not at `expectedVersion`.
    */
   updateTopic(name: string, change: TopicChange, expectedVersion?: number): Promise<TopicInfo | Stale>;

@@ -23,12 +23,12 @@ export function collidingTopic(metadata: ClusterMetadata, name: string): string 
   return metadata.topics().find((t) => t.name !== name && t.name.replaceAll(".", "_") === folded)?.name;
 }
 
-/** The replica assignment rules of a single node: each partition's replicas must be exactly this node. */
-export function invalidAssignment(brokerIds: readonly number[], nodeId: number): string | undefined {
+/** Kafka's replica assignment rules: each partition's replicas are registered brokers, each named once. */
+export function invalidAssignment(brokerIds: readonly number[], isBroker: (id: number) => boolean): string | undefined {
   if (brokerIds.length === 0) return "The manual partition assignment includes an empty replica list.";
   if (new Set(brokerIds).size !== brokerIds.length)
     return "The manual partition assignment includes duplicate replicas.";
-  const stranger = brokerIds.find((id) => id !== nodeId);
+  const stranger = brokerIds.find((id) => !isBroker(id));
   if (stranger !== undefined)
     return `The manual partition assignment includes broker ${stranger}, but no such broker is registered.`;
   return undefined;

@@ -89,11 +89,16 @@ export class OffsetsTopic {
   ensureCreated(): Promise<void> {
     if (this.host.metadata.topic(OFFSETS_TOPIC) !== undefined) return Promise.resolve();
     this.creating ??= this.host.topics
-      .create(OFFSETS_TOPIC, this.host.config.props["offsets.topic.num.partitions"], {
-        "cleanup.policy": "compact",
-        "compression.type": "producer",
-        "segment.bytes": "104857600",
-      })
+      .create(
+        OFFSETS_TOPIC,
+        this.host.config.props["offsets.topic.num.partitions"],
+        {
+          "cleanup.policy": "compact",
+          "compression.type": "producer",
+          "segment.bytes": "104857600",
+        },
+        { replicationFactor: this.host.config.props["offsets.topic.replication.factor"], capped: true },
+      )
       .then((r) => {
         if (typeof r === "number" && r !== ErrorCode.TOPIC_ALREADY_EXISTS)
           throw new Error(`cannot create ${OFFSETS_TOPIC}: error ${r}`);

@@ -11,8 +11,9 @@ import { allowedNames } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
- * CreatePartitions v0-3: raises a topic's partition count (never lowers it), with optional manual
- * assignments for the new partitions (which can only name this node), and `validateOnly`. A topic the
+ * CreatePartitions v0-3: raises a topic's partition count (never lowers it), the new partitions placed
+ * with the topic's replication factor over the live brokers or by manual assignments (of registered
+ * brokers), and `validateOnly`. A topic the
  * session may not ALTER is TOPIC_AUTHORIZATION_FAILED (without a message, as Kafka's controller answers).
  */
 export const createPartitionsHandler = defineHandler({
@@ -69,14 +70,21 @@ export const createPartitionsHandler = defineHandler({
           continue;
         }
         const bad = t.assignments
-          .map((a) => invalidAssignment(a.brokerIds, services.config.nodeId))
+          .map((a) => invalidAssignment(a.brokerIds, (id) => services.topics.isLiveBroker(id)))
           .find((m) => m !== undefined);
         if (bad !== undefined) {
           failed(ErrorCode.INVALID_REPLICA_ASSIGNMENT, bad);
           continue;
         }
       }
-      if (!request.validateOnly) await services.topics.addPartitions(t.name, t.count);
+      if (!request.validateOnly) {
+        const assignments = t.assignments?.map((a) => a.brokerIds);
+        const errorCode = await services.topics.addPartitions(t.name, t.count, assignments);
+        if (errorCode !== ErrorCode.NONE) {
+          failed(errorCode, null);
+          continue;
+        }
+      }
       results.push(createCreatePartitionsResponseCreatePartitionsTopicResult({ name: t.name, errorMessage: null }));
     }
     return createCreatePartitionsResponse({ results });

@@ -6,6 +6,7 @@ import {
   type CreateTopicsRequestCreatableTopic,
   type CreateTopicsResponseCreatableTopicResult,
 } from "@tskafka/protocol";
+import type { Placement } from "../cluster/topic-admin.js";
 import type { Services } from "../services.js";
 import { describeTopicConfigs, invalidTopicConfigs } from "../cluster/config-catalog.js";
 import { MAX_PARTITIONS, collidingTopic, invalidAssignment, invalidTopicName } from "../cluster/topic-rules.js";
@@ -19,6 +20,8 @@ import { defineHandler } from "./handler.js";
 interface Plan {
   readonly partitions: number;
   readonly configs: Record<string, string>;
+  readonly placement: Placement;
+  readonly replicationFactor: number;
 }
 
 type Failure = { readonly errorCode: number; readonly message: string };
@@ -35,6 +38,8 @@ function plan(t: CreateTopicsRequestCreatableTopic, services: Services): Plan | 
     return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${t.name}' collides with existing topic: ${collides}`);
   const props = services.config.props;
   let partitions: number;
+  let placement: Placement;
+  let replicationFactor: number;
   if (t.assignments.length > 0) {
     if (t.numPartitions !== -1) {
       return fail(
@@ -55,11 +60,16 @@ function plan(t: CreateTopicsRequestCreatableTopic, services: Services): Plan | 
         "Partitions of a manual assignment must be numbered 0 to n-1 without gaps or repeats.",
       );
     }
-    for (const a of t.assignments) {
-      const bad = invalidAssignment(a.brokerIds, services.config.nodeId);
+    const sorted = [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
+    for (const a of sorted) {
+      const bad = invalidAssignment(a.brokerIds, (id) => services.topics.isLiveBroker(id));
       if (bad !== undefined) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, bad);
     }
+    replicationFactor = sorted[0]!.brokerIds.length;
+    if (sorted.some((a) => a.brokerIds.length !== replicationFactor))
+      return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "All partitions should have the same number of replicas.");
     partitions = t.assignments.length;
+    placement = { assignments: sorted.map((a) => a.brokerIds) };
   } else {
     partitions = t.numPartitions === -1 ? props["num.partitions"] : t.numPartitions;
     if (partitions <= 0)
@@ -70,12 +80,11 @@ function plan(t: CreateTopicsRequestCreatableTopic, services: Services): Plan | 
         ErrorCode.INVALID_REPLICATION_FACTOR,
         "Replication factor must be larger than 0, or -1 to use the default value.",
       );
-    if (rf > 1) {
-      return fail(
-        ErrorCode.INVALID_REPLICATION_FACTOR,
-        `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only 1 broker(s) are registered.`,
-      );
-    }
+    const why = services.topics.invalidReplicationFactor(rf);
+    if (why !== undefined)
+      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): ${why}`);
+    replicationFactor = rf;
+    placement = { replicationFactor: rf };
   }
   if (partitions > MAX_PARTITIONS)
     return fail(ErrorCode.INVALID_PARTITIONS, `This broker creates at most ${MAX_PARTITIONS} partitions per topic.`);
@@ -83,12 +92,12 @@ function plan(t: CreateTopicsRequestCreatableTopic, services: Services): Plan | 
   for (const c of t.configs) raw[c.name] = c.value;
   const problem = invalidTopicConfigs(raw);
   if (problem !== undefined) return fail(ErrorCode.INVALID_CONFIG, problem);
-  return { partitions, configs: raw as Record<string, string> };
+  return { partitions, configs: raw as Record<string, string>, placement, replicationFactor };
 }
 
 /**
- * CreateTopics v0-7 on the single node that is also the controller: Kafka's name, partition,
- * replication-factor, assignment and config rules, `validateOnly` (v1+), and from v5 the resulting
+ * CreateTopics v0-7 as Kafka's controller answers it: name, partition, replication-factor (against the
+ * live brokers), assignment and config rules, replicas placed over brokers and racks (topic-admin.ts), `validateOnly` (v1+), and from v5 the resulting
  * configs, partition count and replication factor (and topic id from v7). As Kafka's controller
  * authorizes: CREATE on the cluster or the topic (TOPIC_AUTHORIZATION_FAILED), and the configs, count and
  * factor only with DESCRIBE_CONFIGS on the topic (else topicConfigErrorCode TOPIC_AUTHORIZATION_FAILED).
@@ -122,7 +131,7 @@ export const createTopicsHandler = defineHandler({
         continue;
       }
       if (!request.validateOnly) {
-        const created = await services.topics.create(t.name, outcome.partitions, outcome.configs);
+        const created = await services.topics.create(t.name, outcome.partitions, outcome.configs, outcome.placement);
         if (typeof created === "number") {
           result.errorCode = created;
           result.errorMessage = created === ErrorCode.TOPIC_ALREADY_EXISTS ? `Topic '${t.name}' already exists.` : null;
@@ -139,7 +148,7 @@ export const createTopicsHandler = defineHandler({
         continue;
       }
       result.numPartitions = outcome.partitions;
-      result.replicationFactor = 1;
+      result.replicationFactor = outcome.replicationFactor;
       result.configs = describeTopicConfigs(outcome.configs, services.config).map((e) =>
         createCreateTopicsResponseCreatableTopicConfigs({
           name: e.name,

@@ -17,6 +17,7 @@ import { describeTopicPartitionsHandler } from "./describe-topic-partitions.js";
 import { describeLogDirsHandler } from "./describe-log-dirs.js";
 import { alterReplicaLogDirsHandler } from "./alter-replica-log-dirs.js";
 import { alterPartitionReassignmentsHandler } from "./alter-partition-reassignments.js";
+import { electLeadersHandler } from "./elect-leaders.js";
 import { listPartitionReassignmentsHandler } from "./list-partition-reassignments.js";
 import { findCoordinatorHandler } from "./find-coordinator.js";
 import { joinGroupHandler } from "./join-group.js";
@@ -78,6 +79,7 @@ export const HANDLERS: readonly Handler[] = [
   describeLogDirsHandler,
   alterReplicaLogDirsHandler,
   alterPartitionReassignmentsHandler,
+  electLeadersHandler,
   listPartitionReassignmentsHandler,
   findCoordinatorHandler,
   joinGroupHandler,

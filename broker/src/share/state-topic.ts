@@ -58,11 +58,16 @@ export class ShareStateTopic {
   private ensureCreated(): Promise<void> {
     if (this.host.metadata.topic(SHARE_STATE_TOPIC) !== undefined) return Promise.resolve();
     this.creating ??= this.host.topics
-      .create(SHARE_STATE_TOPIC, this.host.config.props["share.coordinator.state.topic.num.partitions"], {
-        "cleanup.policy": "delete",
-        "retention.ms": "-1",
-        "segment.bytes": "104857600",
-      })
+      .create(
+        SHARE_STATE_TOPIC,
+        this.host.config.props["share.coordinator.state.topic.num.partitions"],
+        {
+          "cleanup.policy": "delete",
+          "retention.ms": "-1",
+          "segment.bytes": "104857600",
+        },
+        { replicationFactor: this.host.config.props["share.coordinator.state.topic.replication.factor"], capped: true },
+      )
       .then((r) => {
         if (typeof r === "number" && r !== ErrorCode.TOPIC_ALREADY_EXISTS)
           throw new Error(`cannot create ${SHARE_STATE_TOPIC}: error ${r}`);

@@ -133,13 +133,18 @@ export class TransactionStateTopic {
     if (this.host.metadata.topic(TRANSACTION_STATE_TOPIC) !== undefined) return Promise.resolve();
     const props = this.host.config.props;
     this.creating ??= this.host.topics
-      .create(TRANSACTION_STATE_TOPIC, props["transaction.state.log.num.partitions"], {
-        "cleanup.policy": "compact",
-        "compression.type": "uncompressed",
-        "segment.bytes": String(props["transaction.state.log.segment.bytes"]),
-        "unclean.leader.election.enable": "false",
-        "min.insync.replicas": String(props["transaction.state.log.min.isr"]),
-      })
+      .create(
+        TRANSACTION_STATE_TOPIC,
+        props["transaction.state.log.num.partitions"],
+        {
+          "cleanup.policy": "compact",
+          "compression.type": "uncompressed",
+          "segment.bytes": String(props["transaction.state.log.segment.bytes"]),
+          "unclean.leader.election.enable": "false",
+          "min.insync.replicas": String(props["transaction.state.log.min.isr"]),
+        },
+        { replicationFactor: props["transaction.state.log.replication.factor"], capped: true },
+      )
       .then((r) => {
         if (typeof r === "number" && r !== ErrorCode.TOPIC_ALREADY_EXISTS)
           throw new Error(`cannot create ${TRANSACTION_STATE_TOPIC}: error ${r}`);
