@@ -29,11 +29,7 @@ export function electFromIsr(state: PartitionState, eligible: Eligible): number 
 }
 
 /** The change of one partition when some of its replicas can no longer lead or stay in sync; undefined if none. */
-export function fencingChange(
-  state: PartitionState,
-  partition: number,
-  eligible: Eligible,
-): LeaderChange | undefined {
+export function fencingChange(state: PartitionState, partition: number, eligible: Eligible): LeaderChange | undefined {
   const leads = state.leader !== NO_LEADER && eligible(state.leader);
   if (leads && state.isr.every(eligible)) return undefined;
   const live = state.isr.filter(eligible);
