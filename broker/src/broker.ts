@@ -210,7 +210,8 @@ export class Broker implements Services {
     log.info(`cluster metadata in etcd at ${endpoints.join(", ")}`);
     // Loaded only here: the etcd client (gRPC, protobuf) costs a single-node broker about 25 MiB of memory.
     const { EtcdClusterMetadata } = await import("./cluster/etcd-metadata.js");
-    return EtcdClusterMetadata.open({ endpoints, nodeId: config.nodeId });
+    const sessionTtlSeconds = Math.ceil(config.props["broker.session.timeout.ms"] / 1000);
+    return EtcdClusterMetadata.open({ endpoints, nodeId: config.nodeId, sessionTtlSeconds });
   }
 
   static async open(staticConfig: BrokerConfig, log: Logger): Promise<Broker> {

@@ -134,6 +134,14 @@ export const BROKER_KEYS = {
     dynamic: "read-only",
     appliedIn: "replica placement, Metadata, DescribeCluster",
   }),
+  "broker.session.timeout.ms": int({
+    default: "9000",
+    min: 1000,
+    importance: "medium",
+    doc: "How long a broker stays registered after it stops renewing its registration (the time to live of its etcd lease, in whole seconds): when it ends, the controller moves its leaderships.",
+    dynamic: "read-only",
+    appliedIn: "cluster metadata (etcd lease)",
+  }),
   "auto.leader.rebalance.enable": bool({
     default: "true",
     importance: "high",

@@ -13,6 +13,11 @@ export interface EtcdOptions {
   dataDir?: string;
   /** How long to wait for /health to answer true. */
   startTimeoutMs?: number;
+  /**
+   * Runs etcd in a process group of its own, so that a Ctrl-C in the terminal does not reach it and the
+   * caller stops it last (after the brokers that use it).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface Etcd {
@@ -91,7 +96,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<Etcd> {
 
   const start = async (): Promise<void> => {
     const out = openSync(logFile, "a");
-    const c = spawn("etcd", args, { stdio: ["ignore", out, out] });
+    const c = spawn("etcd", args, { stdio: ["ignore", out, out], detached: options.ownProcessGroup === true });
     closeSync(out);
     child = c;
     process.once("exit", killOnExit);

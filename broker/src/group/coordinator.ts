@@ -1,4 +1,5 @@
 import type { ConsumerGroupHeartbeatRequest } from "@tskafka/protocol";
+import type { Leadership, RoleChange } from "../cluster/leadership.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
@@ -10,13 +11,15 @@ import type { HeartbeatResult } from "./consumer-group.js";
 import { OffsetExpiry } from "./expiry.js";
 import { GroupLogWriter } from "./log-writer.js";
 import { OffsetStore, type CommitRequest, type FetchedOffsets, type TopicPartitionErrors } from "./offset-store.js";
-import type { OffsetsTopic } from "./offsets-topic.js";
+import { OFFSETS_TOPIC, type OffsetsTopic } from "./offsets-topic.js";
 import { groupTombstone } from "./records.js";
 import { GroupRegistry, type Group, type GroupListing } from "./registry.js";
 import { commitTxnOffsets, type TxnCommitRequest, type TxnOffsetCommitHost } from "./txn-offsets.js";
 
 /**
- * The group coordinator of this node (the only one): the requests of both group protocols and of
+ * The group coordinator of this node: it coordinates the groups of the `__consumer_offsets` partitions
+ * led here, loading a partition's groups and offsets when it becomes leader and dropping them when it
+ * stops (NOT_COORDINATOR for groups of partitions led elsewhere). The requests of both group protocols and of
  * offsets are checked here and routed to their parts, which it wires together and starts and stops:
  * the groups (`registry.ts`), their committed offsets (`offset-store.ts`) and transactional ones
  * (`txn-offsets.ts`), offset expiry (`expiry.ts`), all of them writing to `__consumer_offsets` through
@@ -33,6 +36,11 @@ export interface CoordinatorHost {
   readonly config: BrokerConfig;
   readonly log: Logger;
   readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "topics">;
+  /**
+   * This broker's role in each partition: the groups of a `__consumer_offsets` partition are coordinated
+   * here while it is led here. Absent (unit tests): every group is.
+   */
+  readonly leadership?: Pick<Leadership, "role" | "onChange">;
   /**
    * The transaction coordinator's part in a TxnOffsetCommit, asked before its write when present (Kafka's
    * transaction verification, KIP-890): from v5 (transactions v2) it adds `__consumer_offsets-<partition>`
@@ -65,6 +73,7 @@ export type GroupService = Pick<
   | "group"
   | "deleteGroup"
   | "ensureOffsetsTopic"
+  | "coordinatorError"
 >;
 
 export class GroupCoordinator {
@@ -73,6 +82,11 @@ export class GroupCoordinator {
   private readonly offsets: OffsetStore;
   private readonly expiry: OffsetExpiry<Group>;
   private readonly txnHost: TxnOffsetCommitHost;
+  /** `__consumer_offsets` partitions whose groups are being loaded (COORDINATOR_LOAD_IN_PROGRESS). */
+  private readonly loading = new Map<number, Promise<void>>();
+  /** Partitions whose groups are loaded here. */
+  private readonly loaded = new Set<number>();
+  private unfollow: (() => void) | undefined;
 
   constructor(
     private readonly host: CoordinatorHost,
@@ -144,30 +158,86 @@ export class GroupCoordinator {
 
   // --- start and stop ---
 
+  /** Loads the groups of every `__consumer_offsets` partition led here (at start-up, before serving). */
   async load(): Promise<void> {
     const started = Date.now();
-    const n = await this.topic.load({
-      record: (r, producerId) => {
-        if (r.type === "offset") this.offsets.replay(r.group, r.topic, r.partition, r.value, producerId);
-        else this.registry.replay(r);
-      },
-      marker: (partition, producerId, committed) =>
-        void this.offsets.completeTxn(producerId, committed, (g) => this.topic.partitionFor(g) === partition),
-    });
-    // Offsets staged without a marker stay staged: the transaction coordinator completes them after its load.
-    this.registry.finishLoad(new Set([...this.offsets.groupIds(), ...this.offsets.pending.groupIds()]));
+    const partitions = new Set<number>();
+    for (let p = 0; p < this.topic.partitions; p++) if (this.leads(p)) partitions.add(p);
+    const n = await this.loadPartitions(partitions);
     if (n > 0)
       this.host.log.info(
-        `loaded ${this.registry.size} groups from ${n} records of ${this.topic.partitions} offsets partitions in ${Date.now() - started} ms`,
+        `loaded ${this.registry.size} groups from ${n} records of ${partitions.size} offsets partitions in ${Date.now() - started} ms`,
       );
+  }
+
+  private leads(partition: number): boolean {
+    return this.host.leadership === undefined || this.host.leadership.role(OFFSETS_TOPIC, partition) === "leader";
+  }
+
+  /** Replays the partitions' records into the groups and offsets; answers how many records there were. */
+  private async loadPartitions(partitions: ReadonlySet<number>): Promise<number> {
+    const inScope = (g: string) => partitions.has(this.topic.partitionFor(g));
+    const n = await this.topic.load(
+      {
+        record: (r, producerId) => {
+          if (r.type === "offset") this.offsets.replay(r.group, r.topic, r.partition, r.value, producerId);
+          else this.registry.replay(r);
+        },
+        marker: (partition, producerId, committed) =>
+          void this.offsets.completeTxn(producerId, committed, (g) => this.topic.partitionFor(g) === partition),
+      },
+      partitions,
+    );
+    // Offsets staged without a marker stay staged: the transaction coordinator completes them after its load.
+    const ids = [...this.offsets.groupIds(), ...this.offsets.pending.groupIds()].filter(inScope);
+    this.registry.finishLoad(new Set(ids), inScope);
+    for (const p of partitions) this.loaded.add(p);
+    return n;
+  }
+
+  /**
+   * Whether this broker coordinates `groupId`: NONE, NOT_COORDINATOR when its `__consumer_offsets`
+   * partition is led elsewhere, COORDINATOR_LOAD_IN_PROGRESS while its groups are being loaded. Before
+   * the topic exists any broker takes the group (its first write creates the topic).
+   */
+  coordinatorError(groupId: string): number {
+    if (this.host.leadership === undefined || this.host.metadata.topic(OFFSETS_TOPIC) === undefined)
+      return ErrorCode.NONE;
+    const p = this.topic.partitionFor(groupId);
+    if (!this.leads(p)) return ErrorCode.NOT_COORDINATOR;
+    return this.loading.has(p) ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /** A `__consumer_offsets` partition's leadership changed: load its groups, or drop them. */
+  private onRoleChange(c: RoleChange): void {
+    if (c.topic !== OFFSETS_TOPIC) return;
+    const p = c.partition;
+    if (c.role === "leader" && !this.loaded.has(p) && !this.loading.has(p)) {
+      const started = Date.now();
+      const loading = this.loadPartitions(new Set([p]))
+        .then((n) => {
+          if (n > 0) this.host.log.info(`loaded ${n} records of ${OFFSETS_TOPIC}-${p} in ${Date.now() - started} ms`);
+        })
+        .catch((e: Error) => this.host.log.error(`loading ${OFFSETS_TOPIC}-${p}: ${e.message}`))
+        .finally(() => this.loading.delete(p));
+      this.loading.set(p, loading);
+    } else if (c.role !== "leader" && this.loaded.has(p)) {
+      this.loaded.delete(p);
+      const inScope = (g: string) => this.topic.partitionFor(g) === p;
+      this.registry.unload(inScope);
+      for (const g of [...this.offsets.groupIds()]) if (inScope(g)) this.offsets.drop(g);
+      this.host.log.info(`${OFFSETS_TOPIC}-${p} is led elsewhere now: its groups are no longer coordinated here`);
+    }
   }
 
   start(): void {
     this.expiry.start();
+    this.unfollow = this.host.leadership?.onChange((c) => this.onRoleChange(c));
   }
 
   /** Answers every waiting JoinGroup/SyncGroup (NOT_COORDINATOR, as Kafka does on unload) and stops every timer. */
   stop(): void {
+    this.unfollow?.();
     this.expiry.stop();
     this.registry.shutdown();
   }
@@ -191,6 +261,8 @@ export class GroupCoordinator {
       members: [],
     });
     if (groupId === "") return fail(ErrorCode.INVALID_GROUP_ID);
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return fail(notHere);
     if (
       p.sessionTimeoutMs < this.props["group.min.session.timeout.ms"] ||
       p.sessionTimeoutMs > this.props["group.max.session.timeout.ms"]
@@ -221,6 +293,8 @@ export class GroupCoordinator {
       assignment: Buffer.alloc(0),
     });
     if (groupId === "") return fail(ErrorCode.INVALID_GROUP_ID);
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return fail(notHere);
     const group = this.registry.classic(groupId, false);
     if (typeof group === "number") return fail(group);
     return group.sync(memberId, groupInstanceId, generationId, protocolType, protocolName, assignments);
@@ -228,6 +302,8 @@ export class GroupCoordinator {
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
     if (groupId === "") return ErrorCode.INVALID_GROUP_ID;
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const group = this.registry.classic(groupId, false);
     if (typeof group === "number") return group;
     return group.heartbeat(memberId, groupInstanceId, generationId);
@@ -238,6 +314,8 @@ export class GroupCoordinator {
     members: readonly { memberId: string; groupInstanceId: string | null }[],
   ): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
     if (groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, members: [] };
     const group = this.registry.classic(groupId, false);
     if (typeof group === "number") {
       return {
@@ -273,6 +351,8 @@ export class GroupCoordinator {
       assignment: null,
     });
     if (req.groupId === "") return fail(ErrorCode.INVALID_REQUEST, "GroupId can't be empty.");
+    const notHere = this.coordinatorError(req.groupId);
+    if (notHere !== ErrorCode.NONE) return fail(notHere, "");
     if (req.instanceId === "") return fail(ErrorCode.INVALID_REQUEST, "InstanceId can't be empty.");
     if (req.rackId === "") return fail(ErrorCode.INVALID_REQUEST, "RackId can't be empty.");
     if (req.memberEpoch < -2) return fail(ErrorCode.INVALID_REQUEST, `MemberEpoch is invalid: ${req.memberEpoch}.`);
@@ -291,6 +371,8 @@ export class GroupCoordinator {
   // --- offsets ---
 
   commitOffsets(req: CommitRequest): Promise<TopicPartitionErrors[]> {
+    const notHere = this.coordinatorError(req.groupId);
+    if (notHere !== ErrorCode.NONE) return Promise.resolve(everyPartition(req.topics, notHere));
     return this.offsets.commit(req);
   }
 
@@ -301,6 +383,16 @@ export class GroupCoordinator {
     member: { memberId: string | null; memberEpoch: number } | null,
     requireStable = false,
   ): FetchedOffsets {
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) {
+      // Each partition asked for carries it too (OffsetFetch v0-1 have no group error).
+      const none = { committedOffset: -1n, committedLeaderEpoch: -1, metadata: "", errorCode: notHere };
+      const asked = (topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, ...none })),
+      }));
+      return { errorCode: notHere, topics: asked };
+    }
     return this.offsets.fetch(groupId, topics, member, requireStable);
   }
 
@@ -312,6 +404,8 @@ export class GroupCoordinator {
    * looked up: the log fences an older epoch (INVALID_PRODUCER_EPOCH).
    */
   commitTxnOffsets(req: TxnCommitRequest): Promise<TopicPartitionErrors[]> {
+    const notHere = this.coordinatorError(req.groupId);
+    if (notHere !== ErrorCode.NONE) return Promise.resolve(everyPartition(req.topics, notHere));
     return commitTxnOffsets(this.txnHost, req);
   }
 
@@ -340,6 +434,8 @@ export class GroupCoordinator {
     groupId: string,
     topics: readonly { name: string; partitions: readonly { partitionIndex: number }[] }[],
   ): Promise<{ errorCode: number; topics: TopicPartitionErrors[] }> {
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return Promise.resolve({ errorCode: notHere, topics: [] });
     return this.offsets.deleteOffsets(groupId, topics);
   }
 
@@ -364,6 +460,8 @@ export class GroupCoordinator {
   }
 
   async deleteGroup(groupId: string): Promise<number> {
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const group = this.registry.get(groupId);
     if (group === undefined || group.state === "Dead") return ErrorCode.GROUP_ID_NOT_FOUND;
     if (group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
@@ -379,4 +477,15 @@ export class GroupCoordinator {
     this.registry.remove(group);
     this.offsets.drop(group.groupId);
   }
+}
+
+/** The same error for every partition of a request. */
+function everyPartition(
+  topics: readonly { name: string; partitions: readonly { partitionIndex: number }[] }[],
+  errorCode: number,
+): TopicPartitionErrors[] {
+  return topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+  }));
 }

@@ -175,14 +175,15 @@ export class OffsetsTopic {
   }
 
   /**
-   * Replays every partition from its log start, in log order: each record, with the producer of a
+   * Replays every partition (or those named) from its log start, in log order: each record, with the producer of a
    * transactional batch, and each transaction marker. Returns how many records were replayed.
    */
-  async load(visit: LoadVisitor): Promise<number> {
+  async load(visit: LoadVisitor, partitions?: ReadonlySet<number>): Promise<number> {
     const info = this.host.metadata.topic(OFFSETS_TOPIC);
     if (info === undefined) return 0;
     let count = 0;
     for (let p = 0; p < info.partitions; p++) {
+      if (partitions !== undefined && !partitions.has(p)) continue;
       const log = this.host.logs.get(OFFSETS_TOPIC, p);
       if (log === undefined) continue;
       await replayPartition(log, LOAD_READ_BYTES, (batch) => (count += replayBatch(p, batch, visit)));

@@ -197,12 +197,26 @@ export class GroupRegistry {
    * After loading: members' sessions start, and a group that has only committed offsets (a simple
    * group) is an empty classic group.
    */
-  finishLoad(offsetGroupIds: Iterable<string>): void {
+  finishLoad(offsetGroupIds: Iterable<string>, inScope: (groupId: string) => boolean = () => true): void {
     for (const group of this.groups.values()) {
+      if (!inScope(group.groupId)) continue;
       if (group.kind === "classic") group.startSessions();
       else group.finishLoad();
     }
     for (const id of offsetGroupIds) if (!this.groups.has(id)) this.createClassic(id);
+  }
+
+  /**
+   * Drops the groups `inScope` selects, as Kafka unloads a partition whose leadership moved: waiters are
+   * answered NOT_COORDINATOR, timers stop, nothing is written (the new coordinator has the records).
+   */
+  unload(inScope: (groupId: string) => boolean): void {
+    for (const g of [...this.groups.values()]) {
+      if (!inScope(g.groupId)) continue;
+      if (g.kind === "classic") g.shutdown(ErrorCode.NOT_COORDINATOR, false);
+      else g.shutdown(false);
+      this.groups.delete(g.groupId);
+    }
   }
 
   /** Answers every waiting JoinGroup/SyncGroup (NOT_COORDINATOR, as Kafka does on unload) and stops every timer. */

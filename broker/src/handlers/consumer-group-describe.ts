@@ -46,6 +46,8 @@ export const consumerGroupDescribeHandler = defineHandler({
       };
       if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId))
         return { ...base, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null };
+      const notHere = services.groups.coordinatorError(groupId);
+      if (notHere !== ErrorCode.NONE) return { ...base, errorCode: notHere, errorMessage: null };
       if (g === undefined || g.state === "Dead") {
         return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
       }

@@ -24,6 +24,9 @@ export const describeGroupsHandler = defineHandler({
         ? authorizedOperations(ctx, ResourceType.GROUP, groupId)
         : NOT_REQUESTED;
       const base = { errorCode: ErrorCode.NONE, errorMessage: null, groupId, authorizedOperations: operations };
+      const notHere = ctx.services.groups.coordinatorError(groupId);
+      if (notHere !== ErrorCode.NONE)
+        return { ...base, errorCode: notHere, groupState: "", protocolType: "", protocolData: "", members: [] };
       const g = ctx.services.groups.group(groupId);
       if (g === undefined || g.state === "Dead") {
         const dead = { ...base, groupState: "Dead", protocolType: "", protocolData: "", members: [] };

@@ -1,6 +1,7 @@
 import { RE2JS, RE2JSException } from "re2js";
 import type { DescribeTransactionsResponseTransactionState, ListTransactionsResponse } from "@tskafka/protocol";
 import { featureLevel, TRANSACTION_VERSION } from "../cluster/features.js";
+import type { Leadership, RoleChange } from "../cluster/leadership.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import { LEADER_EPOCH } from "../cluster/partition-logs.js";
 import type { ProducerIds } from "../cluster/producer-ids.js";
@@ -23,7 +24,7 @@ import {
   TxnState,
   type TxnTransit,
 } from "./state.js";
-import { encodeValue, type TransactionStateTopic } from "./state-topic.js";
+import { encodeValue, TRANSACTION_STATE_TOPIC, type TransactionStateTopic } from "./state-topic.js";
 
 /**
  * The transaction coordinator of this node (KIP-98, and transactions v2 of KIP-890): producer ids and
@@ -46,9 +47,17 @@ export interface TransactionCoordinatorHost {
   readonly metadata: Pick<ClusterMetadata, "topic" | "finalizedFeatures">;
   readonly producerIds: Pick<ProducerIds, "allocate">;
   readonly groups: Pick<GroupService, "ensureOffsetsTopic">;
+  /**
+   * This broker's role in each partition: the transactional ids of a `__transaction_state` partition are
+   * coordinated here while it is led here. Absent (unit tests): every id is.
+   */
+  readonly leadership?: Pick<Leadership, "role" | "onChange">;
 }
 
-export type CoordinatorStateTopic = Pick<TransactionStateTopic, "ensureCreated" | "partitionFor" | "append" | "load">;
+export type CoordinatorStateTopic = Pick<
+  TransactionStateTopic,
+  "ensureCreated" | "partitionFor" | "append" | "load" | "partitions"
+>;
 
 /** How a transactional write (Produce, TxnOffsetCommit) may treat a partition not yet in its transaction. */
 export const TxnWriteCheck = {
@@ -92,6 +101,7 @@ export type TransactionService = Pick<
   | "list"
   | "writeMarkers"
   | "transactionVersion"
+  | "coordinatorError"
 >;
 
 const MAPPED_APPEND_ERRORS: ReadonlyMap<number, number> = new Map([
@@ -106,6 +116,10 @@ const MAPPED_APPEND_ERRORS: ReadonlyMap<number, number> = new Map([
 
 export class TransactionCoordinator implements TxnContext {
   readonly transactions = new Map<string, TransactionMetadata>();
+  /** `__transaction_state` partitions being loaded (COORDINATOR_LOAD_IN_PROGRESS) and loaded here. */
+  private readonly loading = new Map<number, Promise<void>>();
+  private readonly loaded = new Set<number>();
+  private unfollow: (() => void) | undefined;
   private readonly completer: TxnCompleter;
   private readonly timers: TxnTimers;
 
@@ -147,31 +161,87 @@ export class TransactionCoordinator implements TxnContext {
 
   // --- start and stop ---
 
-  /** Replays `__transaction_state`; transactions found half-completed are completed (their markers sent again). */
+  /**
+   * Replays the `__transaction_state` partitions led here (at start-up, before serving); transactions found
+   * half-completed are completed (their markers sent again).
+   */
   async load(): Promise<void> {
     const started = this.now();
-    const n = await this.topic.load((id, metadata) => {
+    const partitions = new Set<number>();
+    for (let p = 0; p < this.topic.partitions; p++) if (this.leads(p)) partitions.add(p);
+    const { records, completing } = await this.loadPartitions(partitions);
+    if (records > 0)
+      this.log.info(
+        `loaded ${this.transactions.size} transactional ids from ${records} records in ${this.now() - started} ms; completing ${completing} transactions`,
+      );
+  }
+
+  private leads(partition: number): boolean {
+    const leadership = this.host.leadership;
+    return leadership === undefined || leadership.role(TRANSACTION_STATE_TOPIC, partition) === "leader";
+  }
+
+  private async loadPartitions(partitions: ReadonlySet<number>): Promise<{ records: number; completing: number }> {
+    const loadedIds: string[] = [];
+    const records = await this.topic.load((id, metadata) => {
+      loadedIds.push(id);
       if (metadata === null) this.transactions.delete(id);
       else this.transactions.set(id, metadata);
-    });
+    }, partitions);
     let completing = 0;
-    for (const txn of this.transactions.values()) {
-      if (txn.state !== TxnState.PREPARE_COMMIT && txn.state !== TxnState.PREPARE_ABORT) continue;
+    for (const id of new Set(loadedIds)) {
+      const txn = this.transactions.get(id);
+      if (txn === undefined || (txn.state !== TxnState.PREPARE_COMMIT && txn.state !== TxnState.PREPARE_ABORT))
+        continue;
       this.completeTransaction(txn);
       completing++;
     }
-    if (n > 0)
+    for (const p of partitions) this.loaded.add(p);
+    return { records, completing };
+  }
+
+  /**
+   * Whether this broker coordinates `transactionalId`: NONE, NOT_COORDINATOR when its partition is led
+   * elsewhere, COORDINATOR_LOAD_IN_PROGRESS while it loads. Before the topic exists any broker takes it.
+   */
+  coordinatorError(transactionalId: string): number {
+    if (this.host.leadership === undefined || this.host.metadata.topic(TRANSACTION_STATE_TOPIC) === undefined)
+      return ErrorCode.NONE;
+    const p = this.topic.partitionFor(transactionalId);
+    if (!this.leads(p)) return ErrorCode.NOT_COORDINATOR;
+    return this.loading.has(p) ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /** A `__transaction_state` partition's leadership changed: load its transactional ids, or drop them. */
+  private onRoleChange(c: RoleChange): void {
+    if (c.topic !== TRANSACTION_STATE_TOPIC) return;
+    const p = c.partition;
+    if (c.role === "leader" && !this.loaded.has(p) && !this.loading.has(p)) {
+      const loading = this.loadPartitions(new Set([p]))
+        .then(({ records }) => {
+          if (records > 0) this.log.info(`loaded ${records} records of ${TRANSACTION_STATE_TOPIC}-${p}`);
+        })
+        .catch((e: Error) => this.log.error(`loading ${TRANSACTION_STATE_TOPIC}-${p}: ${e.message}`))
+        .finally(() => this.loading.delete(p));
+      this.loading.set(p, loading);
+    } else if (c.role !== "leader" && this.loaded.has(p)) {
+      this.loaded.delete(p);
+      for (const id of [...this.transactions.keys()])
+        if (this.topic.partitionFor(id) === p) this.transactions.delete(id);
       this.log.info(
-        `loaded ${this.transactions.size} transactional ids from ${n} records in ${this.now() - started} ms; completing ${completing} transactions`,
+        `${TRANSACTION_STATE_TOPIC}-${p} is led elsewhere now: its transactional ids are no longer coordinated here`,
       );
+    }
   }
 
   start(): void {
     this.timers.start();
+    this.unfollow = this.host.leadership?.onChange((c) => this.onRoleChange(c));
   }
 
   /** Stops the timers and the retries of markers (what is left is completed after the next start). */
   stop(): void {
+    this.unfollow?.();
     this.timers.stop();
     this.completer.stop();
   }
@@ -239,6 +309,8 @@ export class TransactionCoordinator implements TxnContext {
   ): Promise<InitProducerIdResult> {
     const fail = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: -1n, producerEpoch: -1 });
     if (transactionalId === "") return fail(ErrorCode.INVALID_REQUEST);
+    const notHere = this.coordinatorError(transactionalId);
+    if (notHere !== ErrorCode.NONE) return fail(notHere);
     if (transactionTimeoutMs <= 0 || transactionTimeoutMs > this.config.props["transaction.max.timeout.ms"])
       return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     let txn = this.transactions.get(transactionalId);
@@ -333,6 +405,8 @@ export class TransactionCoordinator implements TxnContext {
     clientTransactionVersion: number,
   ): Promise<number> {
     if (transactionalId === "") return ErrorCode.INVALID_REQUEST;
+    const notHere = this.coordinatorError(transactionalId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const txn = this.transactions.get(transactionalId);
     const error = this.addCheck(txn, producerId, producerEpoch);
     if (error !== ErrorCode.NONE) return error;
@@ -387,6 +461,8 @@ export class TransactionCoordinator implements TxnContext {
     committed: boolean,
     clientTransactionVersion: number,
   ): Promise<EndTxnResult> {
+    const notHere = this.coordinatorError(transactionalId);
+    if (notHere !== ErrorCode.NONE) return Promise.resolve({ errorCode: notHere, producerId: -1n, producerEpoch: -1 });
     return endTransaction(this, transactionalId, producerId, producerEpoch, committed, true, clientTransactionVersion);
   }
 
@@ -436,6 +512,8 @@ export class TransactionCoordinator implements TxnContext {
     };
     const txn = this.transactions.get(transactionalId);
     if (transactionalId === "") return { ...state, errorCode: ErrorCode.INVALID_REQUEST };
+    const notHere = this.coordinatorError(transactionalId);
+    if (notHere !== ErrorCode.NONE) return { ...state, errorCode: notHere };
     if (txn === undefined || txn.state === TxnState.DEAD)
       return { ...state, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
     return {

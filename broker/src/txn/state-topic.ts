@@ -169,13 +169,17 @@ export class TransactionStateTopic {
     return ErrorCode.NONE;
   }
 
-  /** Replays every partition from its log start, calling `apply` for each record in log order. */
-  async load(apply: (transactionalId: string, metadata: TransactionMetadata | null) => void): Promise<number> {
+  /** Replays every partition (or those named) from its log start, calling `apply` for each record in log order. */
+  async load(
+    apply: (transactionalId: string, metadata: TransactionMetadata | null) => void,
+    partitions?: ReadonlySet<number>,
+  ): Promise<number> {
     const info = this.host.metadata.topic(TRANSACTION_STATE_TOPIC);
     if (info === undefined) return 0;
     const readBytes = this.host.config.props["transaction.state.log.load.buffer.size"];
     let count = 0;
     for (let p = 0; p < info.partitions; p++) {
+      if (partitions !== undefined && !partitions.has(p)) continue;
       const log = this.host.logs.get(TRANSACTION_STATE_TOPIC, p);
       if (log === undefined) continue;
       await replayPartition(log, readBytes, (batch) => {

@@ -1,0 +1,408 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  ApiKey,
+  createCreateTopicsRequest,
+  createDescribeClusterRequest,
+  createElectLeadersRequest,
+  createFindCoordinatorRequest,
+  createMetadataRequest,
+  createOffsetCommitRequest,
+  createOffsetFetchRequest,
+  type MetadataResponse,
+  ZERO_UUID,
+} from "@tskafka/protocol";
+import kafkajs from "kafkajs";
+import { tsImport } from "tsx/esm/api";
+import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
+import type { MetadataEvent } from "../src/cluster/metadata.js";
+import { offsetsPartitionFor } from "../src/group/java-hash.js";
+import { ErrorCode } from "../src/errors.js";
+import { RawClient } from "./clients/raw-client.js";
+import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+
+const { Kafka, logLevel } = kafkajs;
+
+/**
+ * The control plane of a cluster (issue 16): etcd and three brokers as processes on loopback, each on its
+ * own rack. Metadata and DescribeCluster from any broker show the same cluster; an RF=3 topic is placed on
+ * every rack; a factor above the live brokers is INVALID_REPLICATION_FACTOR; a broker killed with -9 loses
+ * its leaderships when its session (etcd lease) ends, to ISR members at a higher leader epoch, and the
+ * groups it coordinated move with their `__consumer_offsets` partition; a broker stopped cleanly hands its
+ * leaderships over before it leaves; ElectLeaders answers as Kafka's controller; `npm run cluster` starts
+ * and stops a cluster.
+ */
+
+interface EtcdHandle {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+const HAVE_ETCD = haveCommand("etcd");
+const SESSION_MS = 3000;
+const OFFSETS_PARTITIONS = 6;
+let etcd: EtcdHandle;
+let observer: EtcdClusterMetadata;
+const brokers = new Map<number, BrokerProcess>();
+const dataDirs: string[] = [];
+/** Every change the observer saw, in order. */
+const events: MetadataEvent[] = [];
+
+async function start(nodeId: number, dataDir?: string): Promise<BrokerProcess> {
+  const b = await startBroker({
+    ...(dataDir !== undefined ? { dataDir } : {}),
+    properties: {
+      "node.id": nodeId,
+      "etcd.endpoints": etcd.endpoint,
+      "broker.rack": `rack-${nodeId}`,
+      "broker.session.timeout.ms": SESSION_MS,
+      "offsets.topic.num.partitions": OFFSETS_PARTITIONS,
+    },
+  });
+  brokers.set(nodeId, b);
+  if (dataDir === undefined) dataDirs.push(b.dataDir);
+  return b;
+}
+
+async function withClient<T>(b: BrokerProcess, fn: (c: RawClient) => Promise<T>): Promise<T> {
+  const c = await RawClient.connect(b.port);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+function metadata(b: BrokerProcess, topics: string[] | null): Promise<MetadataResponse> {
+  const asked = topics?.map((name) => ({ name, topicId: ZERO_UUID })) ?? null;
+  return withClient(b, (c) =>
+    c.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: asked, allowAutoTopicCreation: false })),
+  );
+}
+
+/** Each partition of `topic` as [leader, leaderEpoch, replicas, isr, offline], by partition. */
+async function partitions(b: BrokerProcess, topic: string) {
+  const res = await metadata(b, [topic]);
+  const t = res.topics.find((x) => x.name === topic);
+  assert.ok(t !== undefined && t.errorCode === 0, `${topic}: ${t?.errorCode}`);
+  return [...t.partitions]
+    .sort((x, y) => x.partitionIndex - y.partitionIndex)
+    .map((p) => ({
+      leader: p.leaderId,
+      epoch: p.leaderEpoch,
+      replicas: p.replicaNodes,
+      isr: p.isrNodes,
+      offline: p.offlineReplicas,
+    }));
+}
+
+async function findCoordinator(b: BrokerProcess, group: string) {
+  const res = await withClient(b, (c) =>
+    c.request(ApiKey.FindCoordinator, 4, createFindCoordinatorRequest({ keyType: 0, coordinatorKeys: [group] })),
+  );
+  return res.coordinators[0]!;
+}
+
+async function commit(b: BrokerProcess, group: string, topic: string, offset: bigint): Promise<number> {
+  const res = await withClient(b, (c) =>
+    c.request(
+      ApiKey.OffsetCommit,
+      8,
+      createOffsetCommitRequest({
+        groupId: group,
+        generationIdOrMemberEpoch: -1,
+        memberId: "",
+        topics: [
+          {
+            name: topic,
+            topicId: ZERO_UUID,
+            partitions: [
+              {
+                partitionIndex: 0,
+                committedOffset: offset,
+                committedLeaderEpoch: -1,
+                committedMetadata: "",
+                commitTimestamp: -1n,
+              },
+            ],
+          },
+        ],
+      }),
+    ),
+  );
+  return res.topics[0]!.partitions[0]!.errorCode;
+}
+
+async function fetchOffset(b: BrokerProcess, group: string, topic: string): Promise<{ error: number; offset: bigint }> {
+  const res = await withClient(b, (c) =>
+    c.request(
+      ApiKey.OffsetFetch,
+      7,
+      createOffsetFetchRequest({ groupId: group, topics: [{ name: topic, partitionIndexes: [0] }] }),
+    ),
+  );
+  return { error: res.errorCode, offset: res.topics[0]?.partitions[0]?.committedOffset ?? -2n };
+}
+
+function live(): BrokerProcess[] {
+  return [...brokers.values()].filter((b) => b.process.exitCode === null && b.process.signalCode === null);
+}
+
+describe(
+  "cluster control plane: etcd and three brokers",
+  { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 90_000 },
+  () => {
+    before(async () => {
+      const runner = (await tsImport(
+        pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
+        import.meta.url,
+      )) as {
+        startEtcd(): Promise<EtcdHandle>;
+      };
+      etcd = await runner.startEtcd();
+      observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 99, prefix: "/tskafka/" });
+      for (const kind of ["partitions", "broker"] as const) observer.watch(kind, (e) => void events.push(e));
+      await Promise.all([1, 2, 3].map((id) => start(id)));
+      await waitFor("three brokers registered", () => observer.brokers().length === 3, 15_000);
+    });
+
+    after(async () => {
+      for (const b of brokers.values()) await b.cleanup();
+      for (const d of dataDirs) await rm(d, { recursive: true, force: true });
+      await observer?.close();
+      await etcd?.close();
+    });
+
+    test("Metadata and DescribeCluster from any broker: the same three brokers, racks and controller", async () => {
+      const answers = await Promise.all(
+        live().map((b) =>
+          withClient(b, (c) => c.request(ApiKey.DescribeCluster, 1, createDescribeClusterRequest({ endpointType: 1 }))),
+        ),
+      );
+      const controller = observer.controller()?.nodeId;
+      for (const a of answers) {
+        assert.equal(a.errorCode, 0);
+        assert.equal(a.controllerId, controller);
+        assert.deepEqual(
+          a.brokers.map((b) => [b.brokerId, b.port, b.rack]).sort(),
+          [1, 2, 3].map((id) => [id, brokers.get(id)!.port, `rack-${id}`]),
+        );
+      }
+      const md = await metadata(brokers.get(2)!, null);
+      assert.equal(md.controllerId, controller);
+      assert.deepEqual(md.brokers.map((b) => b.nodeId).sort(), [1, 2, 3]);
+    });
+
+    test("an RF=3 topic is placed on every broker and rack with leaders spread; RF 4 is INVALID_REPLICATION_FACTOR", async () => {
+      const create = (name: string, rf: number) =>
+        withClient(brokers.get(3)!, (c) =>
+          c.request(
+            ApiKey.CreateTopics,
+            7,
+            createCreateTopicsRequest({
+              topics: [{ name, numPartitions: 6, replicationFactor: rf, assignments: [], configs: [] }],
+              timeoutMs: 10_000,
+            }),
+          ),
+        );
+      const ok = await create("spread", 3);
+      assert.equal(ok.topics[0]!.errorCode, 0);
+      assert.equal(ok.topics[0]!.replicationFactor, 3);
+      const refused = await create("too-wide", 4);
+      assert.equal(refused.topics[0]!.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
+      assert.equal(
+        refused.topics[0]!.errorMessage,
+        "Unable to replicate the partition 4 time(s): The target replication factor of 4 cannot be reached because only 3 broker(s) are registered.",
+      );
+      await waitFor("every broker knows the topic", () => observer.topic("spread") !== undefined, 5000);
+      const views = await Promise.all(live().map((b) => partitions(b, "spread")));
+      for (const v of views) assert.deepEqual(v, views[0], "the same leaders from every broker");
+      const leaders = new Map<number, number>();
+      for (const p of views[0]!) {
+        assert.deepEqual([...p.replicas].sort(), [1, 2, 3]);
+        assert.equal(p.leader, p.replicas[0], "the preferred replica leads");
+        assert.deepEqual(p.offline, []);
+        leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1);
+      }
+      assert.deepEqual([...leaders.values()], [2, 2, 2]);
+    });
+
+    test("kill -9: the broker's leaderships go to ISR members at a higher epoch, its groups with their partition", async () => {
+      const group = "moving-group";
+      const found = await findCoordinator(brokers.get(1)!, group);
+      assert.equal(found.errorCode, 0);
+      await waitFor("__consumer_offsets everywhere", () => observer.topic("__consumer_offsets") !== undefined, 5000);
+      const p = offsetsPartitionFor(group, OFFSETS_PARTITIONS);
+      const state = observer.partitionStates("__consumer_offsets")![p]!;
+      assert.equal(found.nodeId, state.leader, "the coordinator leads the group's partition");
+      assert.equal(state.replicas.length, 3, "offsets.topic.replication.factor 3 on three brokers");
+      const victim = brokers.get(found.nodeId)!;
+      assert.equal(await commit(victim, group, "spread", 42n), 0);
+      const other = live().find((b) => b !== victim)!;
+      assert.equal(await commit(other, group, "spread", 43n), ErrorCode.NOT_COORDINATOR);
+      assert.deepEqual(await fetchOffset(victim, group, "spread"), { error: 0, offset: 42n });
+
+      const before = await partitions(other, "spread");
+      await victim.kill9();
+      const dead = found.nodeId;
+      await waitFor("the victim's session ended", () => !observer.brokers().some((b) => b.nodeId === dead), 15_000);
+      await waitFor(
+        "new leaders for the victim's partitions",
+        () => (observer.partitionStates("spread") ?? []).every((s) => s.leader !== dead && s.leader >= 0),
+        10_000,
+      );
+      const after = await partitions(other, "spread");
+      after.forEach((now, i) => {
+        const was = before[i]!;
+        assert.ok(
+          was.isr.includes(now.leader),
+          `partition ${i}: leader ${now.leader} from the ISR ${was.isr.join(",")}`,
+        );
+        assert.ok(!now.isr.includes(dead), `partition ${i}: the dead broker left the ISR`);
+        assert.deepEqual(now.offline, [dead]);
+        assert.equal(now.epoch, was.leader === dead ? was.epoch + 1 : was.epoch, `partition ${i}: leader epoch`);
+      });
+
+      // The group moved with its partition; its new coordinator loaded what its own replica of the
+      // partition holds: the commit when replication copied it there (the data plane), nothing otherwise.
+      const moved = await findCoordinator(other, group);
+      assert.equal(moved.errorCode, 0);
+      assert.notEqual(moved.nodeId, dead);
+      assert.equal(moved.nodeId, observer.partitionStates("__consumer_offsets")![p]!.leader);
+      const coordinator = brokers.get(moved.nodeId)!;
+      const segment = join(coordinator.dataDir, `__consumer_offsets-${p}`, "00000000000000000000.log");
+      const replicated = existsSync(segment) && statSync(segment).size > 0;
+      let fetched = await fetchOffset(coordinator, group, "spread");
+      for (let i = 0; fetched.error === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS && i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        fetched = await fetchOffset(coordinator, group, "spread");
+      }
+      assert.deepEqual(fetched, { error: 0, offset: replicated ? 42n : -1n });
+      assert.equal(await commit(coordinator, group, "spread", 44n), 0);
+      assert.deepEqual(await fetchOffset(coordinator, group, "spread"), { error: 0, offset: 44n });
+    });
+
+    test("a clean stop hands the broker's leaderships over before it leaves (controlled shutdown)", async () => {
+      const [stay, leave] = live();
+      const leaving = [1, 2, 3].find((id) => brokers.get(id) === leave)!;
+      const led = (observer.partitionStates("spread") ?? []).filter((s) => s.leader === leaving).length;
+      assert.ok(led > 0, "the broker to stop leads partitions");
+      const from = events.length;
+      assert.equal(await leave!.stop(), 0);
+      assert.match(leave!.output(), /controlled shutdown: leaderships moved/);
+      await waitFor("its registration gone", () => !observer.brokers().some((b) => b.nodeId === leaving), 10_000);
+      const seen = events.slice(from);
+      const gone = seen.findIndex((e) => e.kind === "broker" && e.nodeId === leaving && e.after === undefined);
+      const moved = seen.findIndex(
+        (e) => e.kind === "partitions" && e.topic === "spread" && e.states!.every((s) => s.leader !== leaving),
+      );
+      assert.ok(
+        moved >= 0 && moved < gone,
+        `leaderships moved (event ${moved}) before the broker left (event ${gone})`,
+      );
+      const now = await partitions(stay!, "spread");
+      assert.ok(now.every((p) => p.leader === [1, 2, 3].find((id) => brokers.get(id) === stay)));
+    });
+
+    test("a broker that comes back registers again; ElectLeaders answers as Kafka's controller", async () => {
+      const back = [1, 2, 3].find((id) => !live().includes(brokers.get(id)!))!;
+      await start(back, brokers.get(back)!.dataDir);
+      await waitFor("it is registered again", () => observer.brokers().some((b) => b.nodeId === back), 15_000);
+      const states = observer.partitionStates("spread")!;
+      const res = await withClient(brokers.get(back)!, (c) =>
+        c.request(
+          ApiKey.ElectLeaders,
+          2,
+          createElectLeadersRequest({
+            electionType: 0,
+            topicPartitions: [
+              { topic: "spread", partitions: [0, 1, 2, 3, 4, 5] },
+              { topic: "nowhere", partitions: [0] },
+            ],
+          }),
+        ),
+      );
+      assert.equal(res.errorCode, 0);
+      const byTopic = new Map(res.replicaElectionResults.map((r) => [r.topic, r.partitionResult]));
+      assert.deepEqual(
+        byTopic.get("spread")!.map((r) => r.errorCode),
+        states.map((s) =>
+          s.leader === s.replicas[0]
+            ? ErrorCode.ELECTION_NOT_NEEDED
+            : s.isr.includes(s.replicas[0]!)
+              ? ErrorCode.NONE
+              : ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+        ),
+      );
+      assert.deepEqual(
+        byTopic.get("nowhere")!.map((r) => [r.errorCode, r.errorMessage]),
+        [[ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "No such topic as nowhere"]],
+      );
+    });
+  },
+);
+
+describe("npm run cluster", { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 60_000 }, () => {
+  test("starts etcd and three brokers, which form one cluster, and stops them all on SIGTERM", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tskafka-cluster-"));
+    const base = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+        join(REPO_ROOT, "scripts", "cluster", "cluster.ts"),
+        "--brokers",
+        "3",
+        "--base-port",
+        String(base),
+        "--data",
+        dir,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      await waitFor("the cluster is up", () => out.includes("bootstrap servers:") || child.exitCode !== null, 45_000);
+      assert.match(out, new RegExp(`bootstrap servers: 127.0.0.1:${base},127.0.0.1:${base + 1},127.0.0.1:${base + 2}`));
+      const kafka = new Kafka({ clientId: "smoke", brokers: [`127.0.0.1:${base + 1}`], logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      let cluster = await admin.describeCluster();
+      for (let i = 0; cluster.brokers.length < 3 && i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        cluster = await admin.describeCluster();
+      }
+      await admin.disconnect();
+      assert.deepEqual(cluster.brokers.map((b) => b.port).sort(), [base, base + 1, base + 2]);
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, out);
+      assert.match(out, /stopped/);
+    } finally {
+      if (child.exitCode === null) {
+        // The script could not stop them: its brokers (own process groups) are killed here.
+        child.kill("SIGKILL");
+        await exited;
+        for (let id = 1; id <= 3; id++) {
+          const pidFile = join(dir, `broker-${id}`, "pid");
+          if (existsSync(pidFile)) {
+            try {
+              process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+            } catch {
+              // gone already
+            }
+          }
+        }
+      }
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
