@@ -218,7 +218,7 @@ describe(
       assert.equal(refused.topics[0]!.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
       assert.equal(
         refused.topics[0]!.errorMessage,
-        "Unable to replicate the partition 4 time(s): The target replication factor of 4 cannot be reached because only 3 broker(s) are registered.",
+        "Unable to replicate the partition 4 time(s): The target replication factor of 4 cannot be reached because only 3 broker(s) are registered or some brokers have all their log directories cordoned.",
       );
       await waitFor("every broker knows the topic", () => observer.topic("spread") !== undefined, 5000);
       const views = await Promise.all(live().map((b) => partitions(b, "spread")));

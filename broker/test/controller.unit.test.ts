@@ -53,7 +53,7 @@ describe("replica placement", () => {
   test("a factor the live brokers cannot hold is refused with Kafka's message", () => {
     assert.equal(
       invalidReplicationFactor(4, 3),
-      "The target replication factor of 4 cannot be reached because only 3 broker(s) are registered.",
+      "The target replication factor of 4 cannot be reached because only 3 broker(s) are registered or some brokers have all their log directories cordoned.",
     );
     assert.equal(invalidReplicationFactor(3, 3), undefined);
     assert.throws(() => placeReplicas([{ nodeId: 1, rack: null }], 1, 2));

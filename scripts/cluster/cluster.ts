@@ -25,6 +25,8 @@ export interface ClusterOptions {
   readonly dataDir: string;
   /** Racks rack-1..rack-N given to the brokers in turn; 0 for none. */
   readonly racks: number;
+  /** More server.properties keys for every broker. */
+  readonly properties?: Readonly<Record<string, string>>;
 }
 
 interface RunningBroker {
@@ -43,6 +45,7 @@ function startBroker(nodeId: number, o: ClusterOptions, endpoint: string): Runni
     listeners: `PLAINTEXT://127.0.0.1:${port}`,
     "log.dirs": join(dir, "logs"),
     "etcd.endpoints": endpoint,
+    ...o.properties,
   };
   if (o.racks > 0) props["broker.rack"] = `rack-${((nodeId - 1) % o.racks) + 1}`;
   const file = join(dir, "server.properties");

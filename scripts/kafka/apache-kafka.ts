@@ -31,6 +31,8 @@ export interface ApacheKafkaOptions {
   properties?: Record<string, string>;
   /** How long to wait for the broker to serve Metadata with itself in it. */
   startTimeoutMs?: number;
+  /** The cluster id to format with (the same for every node of a cluster); a random one when absent. */
+  clusterId?: string;
 }
 
 export interface ApacheKafka {
@@ -87,7 +89,7 @@ export async function startApacheKafka(options: ApacheKafkaOptions): Promise<Apa
 
   // A Kafka Uuid is 16 random bytes in URL-safe base64 without padding; as Kafka's Uuid.randomUuid, never
   // one starting with "-" (the tool would take it for an option).
-  let clusterId = randomBytes(16).toString("base64url");
+  let clusterId = options.clusterId ?? randomBytes(16).toString("base64url");
   while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
   const format = spawnSync(
     "java",

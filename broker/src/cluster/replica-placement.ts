@@ -1,6 +1,7 @@
 /**
  * Where the replicas of new partitions go, after Kafka's StripedReplicaPlacer: brokers are grouped by rack
- * (racks in name order, brokers of a rack in a shuffled order), and each partition takes its first replica
+ * (racks in name order, brokers of a rack in a shuffled order, both shuffled again after as many partitions
+ * as brokers), and each partition takes its first replica
  * (its preferred leader) from the next rack in turn and the rest striped over the following racks, so that
  * a partition's replicas are on as many racks as it has replicas (or every rack), leaders are spread evenly
  * over brokers, and successive partitions start from different brokers. The replication factor is checked
@@ -18,7 +19,7 @@ export function invalidReplicationFactor(replicationFactor: number, brokers: num
   if (replicationFactor <= 0)
     return `Invalid replication factor ${replicationFactor}: the replication factor must be positive.`;
   if (replicationFactor > brokers)
-    return `The target replication factor of ${replicationFactor} cannot be reached because only ${brokers} broker(s) are registered.`;
+    return `The target replication factor of ${replicationFactor} cannot be reached because only ${brokers} broker(s) are registered or some brokers have all their log directories cordoned.`;
   return undefined;
 }
 
@@ -79,9 +80,13 @@ export function placeReplicas(
   let round = 0;
   const placed: number[][] = [];
   for (let p = 0; p < partitions; p++) {
-    // After as many partitions as brokers, a new shuffle: the same lists do not repeat.
+    // After as many partitions as brokers, the racks and their brokers in a new order: the same lists
+    // do not repeat (with one broker per rack, the later replicas go round the racks the other way).
     if (round === brokers.length && brokers.length > 1) {
-      racks = rackNames.map((r) => new RackBrokers(byRack.get(r)!, random));
+      racks = shuffle(
+        rackNames.map((r) => new RackBrokers(byRack.get(r)!, random)),
+        random,
+      );
       round = 0;
     }
     if (offset >= racks.length) offset = 0;

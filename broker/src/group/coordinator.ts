@@ -352,7 +352,7 @@ export class GroupCoordinator {
     });
     if (req.groupId === "") return fail(ErrorCode.INVALID_REQUEST, "GroupId can't be empty.");
     const notHere = this.coordinatorError(req.groupId);
-    if (notHere !== ErrorCode.NONE) return fail(notHere, "");
+    if (notHere !== ErrorCode.NONE) return fail(notHere, COORDINATOR_MESSAGE[notHere] ?? "");
     if (req.instanceId === "") return fail(ErrorCode.INVALID_REQUEST, "InstanceId can't be empty.");
     if (req.rackId === "") return fail(ErrorCode.INVALID_REQUEST, "RackId can't be empty.");
     if (req.memberEpoch < -2) return fail(ErrorCode.INVALID_REQUEST, `MemberEpoch is invalid: ${req.memberEpoch}.`);
@@ -489,3 +489,9 @@ function everyPartition(
     partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
   }));
 }
+
+/** Kafka's messages of the errors that say a group is not coordinated here (yet). */
+export const COORDINATOR_MESSAGE: Readonly<Record<number, string>> = {
+  [ErrorCode.NOT_COORDINATOR]: "This is not the correct coordinator.",
+  [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]: "The coordinator is loading and hence can't process requests.",
+};

@@ -4,6 +4,7 @@ import { clientHost } from "../group/client-host.js";
 import { ErrorCode } from "../errors.js";
 import { AclOperation, ResourceType } from "../security/acl.js";
 import { AUTHORIZATION_MESSAGE, allowed, allowedNames } from "./authz.js";
+import { COORDINATOR_MESSAGE } from "../group/coordinator.js";
 import { defineHandler } from "./handler.js";
 
 const fail = (errorCode: number, errorMessage: string): ShareGroupHeartbeatResponse =>
@@ -41,6 +42,9 @@ export const shareGroupHeartbeatHandler = defineHandler({
       (request.subscribedTopicNames === null || request.subscribedTopicNames.length === 0)
     )
       return fail(ErrorCode.INVALID_REQUEST, "SubscribedTopicNames must be set in first request.");
+    // A share group is coordinated where its __consumer_offsets partition is led, as every group.
+    const notHere = services.groups.coordinatorError(request.groupId);
+    if (notHere !== ErrorCode.NONE) return fail(notHere, COORDINATOR_MESSAGE[notHere] ?? "");
     const r = await services.shareGroups.heartbeat(
       request.groupId,
       request.memberId,
