@@ -138,7 +138,7 @@ export const BROKER_KEYS = {
     default: "9000",
     min: 1000,
     importance: "medium",
-    doc: "How long a broker stays registered after it stops renewing its registration (the time to live of its etcd lease, in whole seconds): when it ends, the controller moves its leaderships.",
+    doc: "How long a silent broker stays registered (its etcd lease, in whole seconds); then its leaderships move.",
     dynamic: "read-only",
     appliedIn: "cluster metadata (etcd lease)",
   }),

@@ -4,7 +4,7 @@
 // shutdown, one after the other) and then etcd.
 //   npm run cluster [-- --brokers 3 --base-port 9092 --data ./data/cluster --racks 3]
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { etcdInstalled, startEtcd } from "../etcd/etcd.ts";
@@ -31,6 +31,8 @@ export interface ClusterOptions {
 
 interface RunningBroker {
   readonly nodeId: number;
+  /** Its data directory (broker.log, server.properties, pid). */
+  readonly dir: string;
   readonly port: number;
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
@@ -61,7 +63,7 @@ function startBroker(nodeId: number, o: ClusterOptions, endpoint: string): Runni
   closeSync(out);
   writeFileSync(join(dir, "pid"), String(child.pid));
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  return { nodeId, port, child, exited };
+  return { nodeId, dir, port, child, exited };
 }
 
 async function stopBroker(b: RunningBroker): Promise<void> {
@@ -87,7 +89,10 @@ async function waitListening(brokers: readonly RunningBroker[], timeoutMs: numbe
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const dead = brokers.find((b) => b.child.exitCode !== null);
-    if (dead !== undefined) throw new Error(`broker ${dead.nodeId} exited with ${dead.child.exitCode}`);
+    if (dead !== undefined) {
+      const log = readFileSync(join(dead.dir, "broker.log"), "utf8").split("\n").slice(-20).join("\n");
+      throw new Error(`broker ${dead.nodeId} exited with ${dead.child.exitCode}:\n${log}`);
+    }
     if ((await Promise.all(brokers.map((b) => accepts(b.port)))).every(Boolean)) return;
     if (Date.now() > deadline) throw new Error(`the brokers did not listen within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
