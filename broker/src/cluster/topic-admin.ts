@@ -16,7 +16,7 @@ import { invalidTopicName } from "./topic-rules.js";
 export type Placement =
   | {
       readonly replicationFactor: number;
-      /** An internal topic's factor: capped by the live brokers rather than refused, as Kafka creates them. */
+      /** An internal topic's factor: capped by the live brokers rather than refused (see `replicasOf`). */
       readonly capped?: boolean;
     }
   | { readonly assignments: readonly (readonly number[])[] };
@@ -37,6 +37,8 @@ export interface TopicAdminHost {
 export class TopicAdmin {
   /** The logs being opened for partitions that became this broker's. */
   private opening: Promise<void> = Promise.resolve();
+  /** Topics this broker is deleting (it removes their logs itself). */
+  private readonly deleting = new Set<string>();
 
   constructor(
     private readonly metadata: ClusterMetadata,
@@ -83,6 +85,7 @@ export class TopicAdmin {
 
   /** The logs of a topic deleted by another broker (the one that deleted it removed them already). */
   private async dropLogs(name: string, id: string): Promise<void> {
+    if (this.deleting.has(name)) return;
     // A topic of the same name created since is another topic: its logs stay.
     if (this.metadata.topic(name) !== undefined && this.metadata.topic(name)?.id !== id) return;
     try {
@@ -97,6 +100,12 @@ export class TopicAdmin {
     const brokers = this.placementBrokers();
     const rf =
       placement.capped === true ? Math.min(placement.replicationFactor, brokers.length) : placement.replicationFactor;
+    // Kafka 4.4 refuses (its coordinators stay unavailable until enough brokers registered, so a single
+    // node needs offsets.topic.replication.factor=1); here a single node keeps working, and says so.
+    if (rf < placement.replicationFactor)
+      this.host.log.info(
+        `only ${brokers.length} live broker(s): an internal topic gets ${rf} replica(s), not the ${placement.replicationFactor} configured`,
+      );
     if (invalidReplicationFactor(rf, brokers.length) !== undefined) return ErrorCode.INVALID_REPLICATION_FACTOR;
     return placeReplicas(brokers, partitions, rf);
   }
@@ -134,11 +143,16 @@ export class TopicAdmin {
   }
 
   async delete(name: string): Promise<TopicInfo | undefined> {
-    const topic = await this.metadata.deleteTopic(name);
-    if (isStale(topic)) return undefined;
-    await this.logs.deletePartitionLogs(name);
-    this.host.log.info(`deleted topic ${name}`);
-    return topic;
+    this.deleting.add(name);
+    try {
+      const topic = await this.metadata.deleteTopic(name);
+      if (isStale(topic)) return undefined;
+      await this.logs.deletePartitionLogs(name);
+      this.host.log.info(`deleted topic ${name}`);
+      return topic;
+    } finally {
+      this.deleting.delete(name);
+    }
   }
 
   /**

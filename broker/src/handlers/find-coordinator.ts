@@ -63,7 +63,7 @@ async function lookup(
   if (node === undefined)
     return unavailable(
       ErrorCode.COORDINATOR_NOT_AVAILABLE,
-      ctx.apiVersion < 4 ? "The coordinator is not available." : null,
+      ctx.apiVersion < 4 ? "The coordinator is not available." : "",
     );
   return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: node.nodeId, host: node.host, port: node.port };
 }

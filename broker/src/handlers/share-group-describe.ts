@@ -30,6 +30,20 @@ export const shareGroupDescribeHandler = defineHandler({
           authorizedOperations: NOT_REQUESTED,
         };
       }
+      const notHere = services.groups.coordinatorError(groupId);
+      if (notHere !== ErrorCode.NONE) {
+        return {
+          errorCode: notHere,
+          errorMessage: null,
+          groupId,
+          groupState: "",
+          groupEpoch: 0,
+          assignmentEpoch: 0,
+          assignorName: "",
+          members: [],
+          authorizedOperations: NOT_REQUESTED,
+        };
+      }
       if (g === undefined) {
         const other = services.groups.group(groupId) !== undefined;
         return {
