@@ -256,11 +256,17 @@ describe(
       assert.deepEqual([...leaders.values()], [2, 2, 2]);
     });
 
-    test("kill -9: the broker's leaderships go to ISR members at a higher epoch, its groups with their partition", async () => {
-      const group = "moving-group";
+    test("kill -9 of the controller: a new one gives its leaderships to ISR members at a higher epoch, its groups move", async () => {
+      const first = await findCoordinator(brokers.get(1)!, "any-group");
+      assert.equal(first.errorCode, 0);
+      await waitFor("__consumer_offsets everywhere", () => observer.topic("__consumer_offsets") !== undefined, 5000);
+      // A group coordinated by the controller: its death moves the controller role too.
+      const controller = observer.controller()!.nodeId;
+      const leaderOf = (g: string) =>
+        observer.partitionStates("__consumer_offsets")![offsetsPartitionFor(g, OFFSETS_PARTITIONS)]!.leader;
+      const group = Array.from({ length: 100 }, (_, i) => `moving-group-${i}`).find((g) => leaderOf(g) === controller)!;
       const found = await findCoordinator(brokers.get(1)!, group);
       assert.equal(found.errorCode, 0);
-      await waitFor("__consumer_offsets everywhere", () => observer.topic("__consumer_offsets") !== undefined, 5000);
       const p = offsetsPartitionFor(group, OFFSETS_PARTITIONS);
       const state = observer.partitionStates("__consumer_offsets")![p]!;
       assert.equal(found.nodeId, state.leader, "the coordinator leads the group's partition");
@@ -275,6 +281,7 @@ describe(
       await victim.kill9();
       const dead = found.nodeId;
       await waitFor("the victim's session ended", () => !observer.brokers().some((b) => b.nodeId === dead), 15_000);
+      await waitFor("another controller", () => (observer.controller()?.nodeId ?? dead) !== dead, 10_000);
       await waitFor(
         "new leaders for the victim's partitions",
         () => (observer.partitionStates("spread") ?? []).every((s) => s.leader !== dead && s.leader >= 0),
