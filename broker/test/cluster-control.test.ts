@@ -155,6 +155,16 @@ async function fetchOffset(b: BrokerProcess, group: string, topic: string): Prom
   return { error: res.errorCode, offset: res.topics[0]?.partitions[0]?.committedOffset ?? -2n };
 }
 
+/** OffsetFetch, again while the coordinator is still loading the group's partition. */
+async function fetchWhenLoaded(b: BrokerProcess, group: string, topic: string) {
+  let fetched = await fetchOffset(b, group, topic);
+  for (let i = 0; fetched.error === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS && i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    fetched = await fetchOffset(b, group, topic);
+  }
+  return fetched;
+}
+
 /** The first of `n` consecutive loopback ports that are free now (each bound once to check). */
 async function freeConsecutivePorts(n: number): Promise<number> {
   const bindable = (port: number): Promise<boolean> =>
@@ -308,12 +318,10 @@ describe(
       const coordinator = brokers.get(moved.nodeId)!;
       const segment = join(coordinator.dataDir, `__consumer_offsets-${p}`, "00000000000000000000.log");
       const replicated = existsSync(segment) && statSync(segment).size > 0;
-      let fetched = await fetchOffset(coordinator, group, "spread");
-      for (let i = 0; fetched.error === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS && i < 50; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        fetched = await fetchOffset(coordinator, group, "spread");
-      }
-      assert.deepEqual(fetched, { error: 0, offset: replicated ? 42n : -1n });
+      assert.deepEqual(await fetchWhenLoaded(coordinator, group, "spread"), {
+        error: 0,
+        offset: replicated ? 42n : -1n,
+      });
       assert.equal(await commit(coordinator, group, "spread", 44n), 0);
       assert.deepEqual(await fetchOffset(coordinator, group, "spread"), { error: 0, offset: 44n });
     });
@@ -411,6 +419,62 @@ describe(
         assert.equal(now[p]!.leader, back, `spread-${p} led by its preferred replica`);
         assert.equal(now[p]!.epoch, states[p]!.leaderEpoch + 1);
       }
+    });
+
+    test("a live broker that stops leading a __consumer_offsets partition stops coordinating its groups", async () => {
+      const [a, b] = live();
+      const ids = [1, 2, 3].filter((id) => brokers.get(id) === a || brokers.get(id) === b);
+      const states = observer.partitionStates("__consumer_offsets")!;
+      // A partition led by one live broker and preferring the other, and a group it owns.
+      const p = states.findIndex(
+        (s) => ids.includes(s.replicas[0]!) && ids.includes(s.leader) && s.leader !== s.replicas[0],
+      );
+      assert.ok(p >= 0, "a partition to move");
+      const group = Array.from({ length: 500 }, (_, i) => `follow-${i}`).find(
+        (g) => offsetsPartitionFor(g, OFFSETS_PARTITIONS) === p,
+      )!;
+      const from = brokers.get(states[p]!.leader)!;
+      const to = brokers.get(states[p]!.replicas[0]!)!;
+      assert.equal((await findCoordinator(to, group)).nodeId, states[p]!.leader);
+      assert.equal(await commit(from, group, "spread", 7n), 0);
+      const s = states[p]!;
+      const [rejoined] = await observer.alterPartitions([
+        {
+          topic: "__consumer_offsets",
+          changes: [
+            {
+              kind: "isr",
+              partition: p,
+              brokerId: s.leader,
+              leaderEpoch: s.leaderEpoch,
+              partitionEpoch: s.partitionEpoch,
+              isr: [...s.isr, s.replicas[0]!],
+            },
+          ],
+        },
+      ]);
+      assert.equal(rejoined![0]!.errorCode, 0);
+      const res = await withClient(from, (c) =>
+        c.request(
+          ApiKey.ElectLeaders,
+          2,
+          createElectLeadersRequest({
+            electionType: 0,
+            topicPartitions: [{ topic: "__consumer_offsets", partitions: [p] }],
+          }),
+        ),
+      );
+      assert.equal(res.replicaElectionResults[0]!.partitionResult[0]!.errorCode, 0);
+      for (let i = 0; (await findCoordinator(from, group)).nodeId !== s.replicas[0]; i++) {
+        assert.ok(i < 50, "the old leader sees the move");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(await commit(from, group, "spread", 8n), ErrorCode.NOT_COORDINATOR);
+      assert.equal((await fetchOffset(from, group, "spread")).error, ErrorCode.NOT_COORDINATOR);
+      // The new coordinator has what its own replica holds: the commit once replication copies it.
+      const segment = join(to.dataDir, `__consumer_offsets-${p}`, "00000000000000000000.log");
+      const replicated = existsSync(segment) && statSync(segment).size > 0;
+      assert.deepEqual(await fetchWhenLoaded(to, group, "spread"), { error: 0, offset: replicated ? 7n : -1n });
     });
   },
 );
