@@ -13,6 +13,7 @@ import {
   createDescribeClusterRequest,
   createElectLeadersRequest,
   createFindCoordinatorRequest,
+  createInitProducerIdRequest,
   createMetadataRequest,
   createOffsetCommitRequest,
   createOffsetFetchRequest,
@@ -68,6 +69,7 @@ async function start(nodeId: number, dataDir?: string): Promise<BrokerProcess> {
       "broker.rack": `rack-${nodeId}`,
       "broker.session.timeout.ms": SESSION_MS,
       "offsets.topic.num.partitions": OFFSETS_PARTITIONS,
+      "transaction.state.log.num.partitions": OFFSETS_PARTITIONS,
     },
   });
   brokers.set(nodeId, b);
@@ -230,6 +232,37 @@ describe(
       const md = await metadata(brokers.get(2)!, null);
       assert.equal(md.controllerId, controller);
       assert.deepEqual(md.brokers.map((b) => b.nodeId).sort(), [1, 2, 3]);
+    });
+
+    test("a transactional id's coordinator leads its __transaction_state partition; the others answer NOT_COORDINATOR", async () => {
+      const id = "txn-a";
+      const res = await withClient(brokers.get(1)!, (c) =>
+        c.request(ApiKey.FindCoordinator, 4, createFindCoordinatorRequest({ keyType: 1, coordinatorKeys: [id] })),
+      );
+      const found = res.coordinators[0]!;
+      assert.equal(found.errorCode, 0);
+      await waitFor("__transaction_state everywhere", () => observer.topic("__transaction_state") !== undefined, 5000);
+      const state = observer.partitionStates("__transaction_state")![offsetsPartitionFor(id, OFFSETS_PARTITIONS)]!;
+      assert.equal(found.nodeId, state.leader);
+      assert.deepEqual([...state.replicas].sort(), [1, 2, 3]);
+      const init = (b: BrokerProcess) =>
+        withClient(b, (c) =>
+          c.request(
+            ApiKey.InitProducerId,
+            4,
+            createInitProducerIdRequest({
+              transactionalId: id,
+              transactionTimeoutMs: 60_000,
+              producerId: -1n,
+              producerEpoch: -1,
+            }),
+          ),
+        );
+      for (const b of live()) {
+        const r = await init(b);
+        if (b === brokers.get(found.nodeId)) assert.deepEqual([r.errorCode, r.producerEpoch], [0, 0]);
+        else assert.equal(r.errorCode, ErrorCode.NOT_COORDINATOR);
+      }
     });
 
     test("an RF=3 topic is placed on every broker and rack with leaders spread; RF 4 is INVALID_REPLICATION_FACTOR", async () => {
@@ -436,6 +469,9 @@ describe(
       const from = brokers.get(states[p]!.leader)!;
       const to = brokers.get(states[p]!.replicas[0]!)!;
       assert.equal((await findCoordinator(to, group)).nodeId, states[p]!.leader);
+      const segment = join(to.dataDir, `__consumer_offsets-${p}`, "00000000000000000000.log");
+      const size = (): number => (existsSync(segment) ? statSync(segment).size : 0);
+      const sizeBefore = size();
       assert.equal(await commit(from, group, "spread", 7n), 0);
       const s = states[p]!;
       const [rejoined] = await observer.alterPartitions([
@@ -471,9 +507,9 @@ describe(
       }
       assert.equal(await commit(from, group, "spread", 8n), ErrorCode.NOT_COORDINATOR);
       assert.equal((await fetchOffset(from, group, "spread")).error, ErrorCode.NOT_COORDINATOR);
-      // The new coordinator has what its own replica holds: the commit once replication copies it.
-      const segment = join(to.dataDir, `__consumer_offsets-${p}`, "00000000000000000000.log");
-      const replicated = existsSync(segment) && statSync(segment).size > 0;
+      // The new coordinator has what its own replica holds: the commit once replication copied it there
+      // (its replica grew since; it led the partition before, so it is not empty either way).
+      const replicated = size() > sizeBefore;
       assert.deepEqual(await fetchWhenLoaded(to, group, "spread"), { error: 0, offset: replicated ? 7n : -1n });
     });
   },
