@@ -317,11 +317,12 @@ export class Broker implements Services {
   /** Partitions led here whose ISR has another broker that could lead. */
   private movableLeaderships(): number {
     const self = this.config.nodeId;
+    const eligible = this.controller.eligibleNow();
     let n = 0;
     for (const t of this.metadata.topics()) {
       for (const s of this.metadata.partitionStates(t.name) ?? []) {
         if (s.leader !== self || s.leader === NO_LEADER) continue;
-        if (s.isr.some((r) => r !== self && this.controller.eligible(r))) n++;
+        if (s.isr.some((r) => r !== self && eligible(r))) n++;
       }
     }
     return n;

@@ -93,11 +93,11 @@ export class Controller {
     return this.active;
   }
 
-  /** A broker that may lead and be in an ISR: registered and not shutting down. */
-  readonly eligible: Eligible = (nodeId) => {
-    const b = this.metadata.brokers().find((x) => x.nodeId === nodeId);
-    return b !== undefined && b.shuttingDown !== true;
-  };
+  /** Which brokers may lead and be in an ISR now (registered, not shutting down), read once for a pass. */
+  eligibleNow(): Eligible {
+    const ids = new Set(this.metadata.brokers().flatMap((b) => (b.shuttingDown === true ? [] : [b.nodeId])));
+    return (nodeId) => ids.has(nodeId);
+  }
 
   private follow(): void {
     const holds = this.metadata.controller()?.nodeId === this.nodeId;
@@ -139,14 +139,14 @@ export class Controller {
     this.enqueue(() => {
       this.fencingQueued = false;
       return this.write("moved leaderships of brokers gone or shutting down", () =>
-        fencingChanges(this.metadata, this.eligible),
+        fencingChanges(this.metadata, this.eligibleNow()),
       );
     });
   }
 
   /** Kafka's leader imbalance check: every partition whose preferred replica can lead goes back to it. */
   private balance(): Promise<void> {
-    return this.write("preferred leader election", () => preferredChanges(this.metadata, this.eligible));
+    return this.write("preferred leader election", () => preferredChanges(this.metadata, this.eligibleNow()));
   }
 
   /** Writes the batch `plan` makes from the current view, again while some of it lost a race. */
@@ -168,6 +168,7 @@ export class Controller {
   async electLeaders(type: number, targets: readonly ElectionTarget[] | null): Promise<Map<string, ElectionResult[]>> {
     const answers = new Map<string, ElectionResult[]>();
     const batch: TopicPartitionChanges[] = [];
+    const eligible = this.eligibleNow();
     const asked =
       targets ??
       this.metadata
@@ -183,7 +184,7 @@ export class Controller {
         const outcome: ElectionOutcome =
           state === undefined
             ? { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
-            : election(state, p, type === ElectionType.UNCLEAN ? type : ElectionType.PREFERRED, this.eligible);
+            : election(state, p, type === ElectionType.UNCLEAN ? type : ElectionType.PREFERRED, eligible);
         if (targets === null && outcome.errorCode === ErrorCode.ELECTION_NOT_NEEDED) continue;
         const message =
           outcome.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
