@@ -512,6 +512,61 @@ describe(
       const replicated = size() > sizeBefore;
       assert.deepEqual(await fetchWhenLoaded(to, group, "spread"), { error: 0, offset: replicated ? 7n : -1n });
     });
+
+    test("KafkaJS: the coordinator of a consuming group is killed; the group moves and its member rejoins", async () => {
+      const [a, b] = live();
+      const idOf = (x: BrokerProcess) => [1, 2, 3].find((id) => brokers.get(id) === x)!;
+      const states = observer.partitionStates("__consumer_offsets")!;
+      // A partition led by one live broker with the other in its ISR: it can move when its leader dies.
+      const p = states.findIndex(
+        (s) => [idOf(a!), idOf(b!)].every((id) => s.isr.includes(id)) && [idOf(a!), idOf(b!)].includes(s.leader),
+      );
+      assert.ok(p >= 0);
+      const group = Array.from({ length: 500 }, (_, i) => `consuming-${i}`).find(
+        (g) => offsetsPartitionFor(g, OFFSETS_PARTITIONS) === p,
+      )!;
+      const victim = brokers.get(states[p]!.leader)!;
+      const survivor = victim === a ? b! : a!;
+      const kafka = new Kafka({
+        clientId: "failover",
+        brokers: [a!.bootstrap, b!.bootstrap],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: "after", numPartitions: 2, replicationFactor: 2 }] });
+      await admin.disconnect();
+      const consumer = kafka.consumer({ groupId: group, sessionTimeout: 6000, heartbeatInterval: 300 });
+      let joins = 0;
+      consumer.on(consumer.events.GROUP_JOIN, () => void joins++);
+      const values: string[] = [];
+      await consumer.connect();
+      await consumer.subscribe({ topic: "after", fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void values.push(String(message.value)) });
+      try {
+        await waitFor("the member joined", () => joins === 1, 20_000);
+        await victim.kill9();
+        await waitFor(
+          "a new coordinator",
+          () => observer.partitionStates("__consumer_offsets")![p]!.leader === idOf(survivor),
+          15_000,
+        );
+        await waitFor("the member joined again", () => joins >= 2, 30_000);
+        assert.equal((await findCoordinator(survivor, group)).nodeId, idOf(survivor));
+        const producer = kafka.producer();
+        await producer.connect();
+        await producer.send({
+          topic: "after",
+          messages: ["x", "y", "z"].map((value, i) => ({ value, partition: i % 2 })),
+        });
+        await producer.disconnect();
+        await waitFor("the records consumed", () => values.length >= 3, 20_000);
+        assert.deepEqual([...values].sort(), ["x", "y", "z"]);
+      } finally {
+        await consumer.disconnect();
+      }
+    });
   },
 );
 
