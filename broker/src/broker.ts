@@ -44,6 +44,8 @@ import { ShareCoordinator } from "./share/coordinator.js";
 import { MembershipLog } from "./share/membership-log.js";
 import { ShareStateTopic } from "./share/state-topic.js";
 import { TransactionCoordinator } from "./txn/coordinator.js";
+import { ClusterMarkerWriter } from "./txn/cluster-markers.js";
+import { InterBrokerClients } from "./cluster/inter-broker.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
 import { checkTxnOffsetCommit } from "./txn/write-check.js";
@@ -125,6 +127,10 @@ export class Broker implements Services {
   readonly shareGroups: ShareCoordinator;
   /** The transaction coordinator: transactional ids, their transactions and markers (`__transaction_state`). */
   readonly transactions: TransactionCoordinator;
+  /** Transaction markers to each partition's leader (this broker's own through the local writer). */
+  private readonly markers: ClusterMarkerWriter;
+  /** Connections to the other brokers (markers, transaction verification). */
+  readonly interBroker: InterBrokerClients;
   /** Client quotas (produce, fetch, request) and connection limits, following the cluster's quotas. */
   readonly quotas: ClientQuotas;
   private readonly connectionQuotas: ConnectionQuotas;
@@ -168,7 +174,10 @@ export class Broker implements Services {
     this.controller = new Controller(metadata, this);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
     this.shareGroups = new ShareCoordinator(this, new ShareStateTopic(this), new MembershipLog(this));
-    this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
+    this.interBroker = new InterBrokerClients(this);
+    const localMarkers = new LocalMarkerWriter(this);
+    this.markers = new ClusterMarkerWriter(this, localMarkers, this.interBroker);
+    this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), this.markers, localMarkers);
     const samples = config.props["quota.window.num"];
     const windowSeconds = config.props["quota.window.size.seconds"];
     this.quotas = new ClientQuotas(samples, windowSeconds);
@@ -471,6 +480,7 @@ export class Broker implements Services {
     for (const c of this.connections) c.close();
     await stopped;
     await this.transactions.flush();
+    this.interBroker.close();
     await this.groups.flush();
     await this.shareGroups.flush();
     this.logs.stop();

@@ -39,9 +39,9 @@ export const LISTENER_KEYS = {
   "inter.broker.listener.name": string({
     default: null,
     importance: "medium",
-    doc: "Reserved for a cluster of brokers: checked to name a listener, otherwise unused by this single node.",
+    doc: "The listener brokers reach each other on (transaction markers and checks); each broker's first when unset.",
     dynamic: "read-only",
-    appliedIn: null,
+    appliedIn: "requests between brokers",
   }),
   "connection.failed.authentication.delay.ms": int({
     default: "100",

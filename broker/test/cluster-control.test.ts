@@ -299,6 +299,36 @@ describe(
       assert.deepEqual([...leaders.values()], [2, 2, 2]);
     });
 
+    test("a transaction over partitions led by three brokers: its markers reach every leader", async () => {
+      const kafka = new Kafka({ clientId: "txn", brokers: live().map((b) => b.bootstrap), logLevel: logLevel.NOTHING });
+      const leaders = new Set((observer.partitionStates("spread") ?? []).map((s) => s.leader));
+      assert.equal(leaders.size, 3);
+      const producer = kafka.producer({ transactionalId: "spread-writer", idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const send = async (values: string[], commit: boolean) => {
+        const txn = await producer.transaction();
+        await txn.send({ topic: "spread", messages: values.map((value, partition) => ({ value, partition })) });
+        await (commit ? txn.commit() : txn.abort());
+      };
+      await send(["a0", "a1", "a2", "a3", "a4", "a5"], false);
+      await send(["c0", "c1", "c2", "c3", "c4", "c5"], true);
+      await producer.disconnect();
+      // read_committed (KafkaJS' default): the committed records only, and only once every leader has its
+      // markers (an open transaction holds its partitions' last stable offset back).
+      const consumer = kafka.consumer({ groupId: "txn-reader" });
+      const values: string[] = [];
+      await consumer.connect();
+      await consumer.subscribe({ topic: "spread", fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void values.push(String(message.value)) });
+      try {
+        await waitFor("the committed records", () => values.length >= 6, 20_000);
+        await new Promise((r) => setTimeout(r, 300));
+        assert.deepEqual([...values].sort(), ["c0", "c1", "c2", "c3", "c4", "c5"]);
+      } finally {
+        await consumer.disconnect();
+      }
+    });
+
     test("kill -9 of the controller: a new one gives its leaderships to ISR members at a higher epoch, its groups move", async () => {
       const first = await findCoordinator(brokers.get(1)!, "any-group");
       assert.equal(first.errorCode, 0);

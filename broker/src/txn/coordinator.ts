@@ -1,6 +1,13 @@
 import { RE2JS, RE2JSException } from "re2js";
-import type { DescribeTransactionsResponseTransactionState, ListTransactionsResponse } from "@tskafka/protocol";
+import {
+  ApiKey,
+  createAddPartitionsToTxnRequest,
+  type DescribeTransactionsResponseTransactionState,
+  type ListTransactionsResponse,
+} from "@tskafka/protocol";
 import { featureLevel, TRANSACTION_VERSION } from "../cluster/features.js";
+import { coordinatorNode } from "../cluster/coordinator-partitions.js";
+import type { InterBrokerClients } from "../cluster/inter-broker.js";
 import type { Leadership, RoleChange } from "../cluster/leadership.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import { LEADER_EPOCH } from "../cluster/partition-logs.js";
@@ -44,7 +51,7 @@ export interface TransactionCoordinatorHost {
   /** The config in force (read at each use). */
   readonly config: BrokerConfig;
   readonly log: Logger;
-  readonly metadata: Pick<ClusterMetadata, "topic" | "finalizedFeatures">;
+  readonly metadata: Pick<ClusterMetadata, "topic" | "finalizedFeatures" | "partitionStates">;
   readonly producerIds: Pick<ProducerIds, "allocate">;
   readonly groups: Pick<GroupService, "ensureOffsetsTopic">;
   /**
@@ -52,6 +59,11 @@ export interface TransactionCoordinatorHost {
    * coordinated here while it is led here. Absent (unit tests): every id is.
    */
   readonly leadership?: Pick<Leadership, "role" | "onChange">;
+  /**
+   * The other brokers: a transactional write checked here for an id coordinated by another broker is
+   * checked there (AddPartitionsToTxn v5, as Kafka's AddPartitionsToTxnManager). Absent: checked here.
+   */
+  readonly interBroker?: Pick<InterBrokerClients, "send">;
 }
 
 export type CoordinatorStateTopic = Pick<
@@ -104,6 +116,13 @@ export type TransactionService = Pick<
   | "coordinatorError"
 >;
 
+/** What another broker's coordinator answers while the id is not (or no longer) coordinated there. */
+const COORDINATOR_MOVING: ReadonlySet<number> = new Set([
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+]);
+
 const MAPPED_APPEND_ERRORS: ReadonlyMap<number, number> = new Map([
   [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.COORDINATOR_NOT_AVAILABLE],
   [ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.COORDINATOR_NOT_AVAILABLE],
@@ -127,6 +146,8 @@ export class TransactionCoordinator implements TxnContext {
     private readonly host: TransactionCoordinatorHost,
     private readonly topic: CoordinatorStateTopic,
     private readonly markers: TxnMarkerWriter,
+    /** The writer of WriteTxnMarkers requests: this broker's own partitions only (the others forward). */
+    private readonly localMarkers: TxnMarkerWriter = markers,
   ) {
     this.completer = new TxnCompleter({
       log: host.log,
@@ -294,7 +315,7 @@ export class TransactionCoordinator implements TxnContext {
 
   /** WriteTxnMarkers, and any caller that must write markers itself. */
   writeMarkers(marker: TxnMarker, partitions: readonly TopicPartitionRef[]): Promise<MarkerResults> {
-    return this.markers.writeMarkers(marker, partitions);
+    return this.localMarkers.writeMarkers(marker, partitions);
   }
 
   /**
@@ -480,7 +501,19 @@ export class TransactionCoordinator implements TxnContext {
     check: TxnWriteCheck,
   ): Promise<number> {
     let error: number;
-    if (check === TxnWriteCheck.ADD_PARTITION && this.transactionVersion() === 0) {
+    const remote = this.host.interBroker;
+    if (remote !== undefined && this.coordinatorError(transactionalId) === ErrorCode.NOT_COORDINATOR) {
+      const add = check === TxnWriteCheck.ADD_PARTITION && this.transactionVersion() !== 0;
+      if (
+        !add &&
+        check !== TxnWriteCheck.ADD_PARTITION &&
+        !this.config.props["transaction.partition.verification.enable"]
+      )
+        return ErrorCode.NONE;
+      error = await this.checkAt(remote, transactionalId, producerId, producerEpoch, partition, !add);
+      if (error === ErrorCode.TRANSACTION_ABORTABLE && check === TxnWriteCheck.ADD_PARTITION && !add)
+        return ErrorCode.UNSUPPORTED_VERSION;
+    } else if (check === TxnWriteCheck.ADD_PARTITION && this.transactionVersion() === 0) {
       // Kafka 4.4 serves no transactions v2 on a cluster at transaction.version 0: a partition already in
       // the transaction may be written, adding one is UNSUPPORTED_VERSION.
       error = this.verifyPartitions(transactionalId, producerId, producerEpoch, [partition])[0]!;
@@ -496,6 +529,49 @@ export class TransactionCoordinator implements TxnContext {
     if (error === ErrorCode.TRANSACTION_ABORTABLE && check === TxnWriteCheck.DEFAULT_ERROR)
       return ErrorCode.INVALID_TXN_STATE;
     return error;
+  }
+
+  /**
+   * The check of a transactional write by the coordinator of `transactionalId` on another broker: the
+   * partition's error code. A coordinator that cannot answer (moving, unreachable) is NOT_ENOUGH_REPLICAS
+   * for the writer, retriable, as Kafka's broker answers.
+   */
+  private async checkAt(
+    remote: Pick<InterBrokerClients, "send">,
+    transactionalId: string,
+    producerId: bigint,
+    producerEpoch: number,
+    partition: TopicPartitionRef,
+    verifyOnly: boolean,
+  ): Promise<number> {
+    const node = coordinatorNode("transaction", transactionalId, this.host.metadata, this.config);
+    try {
+      const res = await remote.send(
+        node,
+        ApiKey.AddPartitionsToTxn,
+        5,
+        createAddPartitionsToTxnRequest({
+          transactions: [
+            {
+              transactionalId,
+              producerId,
+              producerEpoch,
+              verifyOnly,
+              topics: [{ name: partition.topic, partitions: [partition.partition] }],
+            },
+          ],
+        }),
+      );
+      const error =
+        res.errorCode !== ErrorCode.NONE
+          ? res.errorCode
+          : (res.resultsByTransaction[0]?.topicResults[0]?.resultsByPartition[0]?.partitionErrorCode ??
+            ErrorCode.UNKNOWN_SERVER_ERROR);
+      return COORDINATOR_MOVING.has(error) ? ErrorCode.NOT_ENOUGH_REPLICAS : error;
+    } catch (e) {
+      this.log.warn(`transactional id ${transactionalId}: its coordinator (broker ${node}): ${(e as Error).message}`);
+      return ErrorCode.NOT_ENOUGH_REPLICAS;
+    }
   }
 
   /** DescribeTransactions, one id. */
