@@ -29,6 +29,7 @@ import { FileClusterMetadata } from "./cluster/file-metadata.js";
 import { isStale, type BrokerRegistration, type ClusterMetadata } from "./cluster/metadata.js";
 import { Leadership } from "./cluster/leadership.js";
 import { PartitionLogs } from "./cluster/partition-logs.js";
+import { ReplicaManager } from "./replication/replica-manager.js";
 import { TopicAdmin } from "./cluster/topic-admin.js";
 import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js";
 import { OffsetsTopic } from "./group/offsets-topic.js";
@@ -111,6 +112,8 @@ export class Broker implements Services {
   readonly partitions: PartitionLogs;
   /** This broker's role (leader, follower, none) in each partition, followed from the cluster's partition states. */
   readonly leadership: Leadership;
+  /** Replication of the partitions this broker leads or follows with other replicas. */
+  readonly replication: ReplicaManager;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
   /** Share groups (KIP-932) and their share-partitions' state (`__share_group_state`). */
@@ -156,6 +159,7 @@ export class Broker implements Services {
     this.topics = new TopicAdmin(metadata, logs, this);
     this.partitions = new PartitionLogs(metadata, logs);
     this.leadership = new Leadership(metadata, config.nodeId);
+    this.replication = new ReplicaManager(this);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
     this.shareGroups = new ShareCoordinator(this, new ShareStateTopic(this), new MembershipLog(this));
     this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), new LocalMarkerWriter(this));
@@ -183,6 +187,11 @@ export class Broker implements Services {
 
   get config(): BrokerConfig {
     return this.effectiveConfig;
+  }
+
+  /** This broker's epoch in the cluster (its registration's), -1 before it registered. */
+  brokerEpoch(): number {
+    return this.registration?.epoch ?? -1;
   }
 
   /** The group coordinator's hook before transactional offsets are written: the transaction coordinator's check. */
@@ -253,6 +262,8 @@ export class Broker implements Services {
   /** Starts the services and every listener; answers where each one listens (the first is the main one). */
   async listen(): Promise<BoundListener[]> {
     this.logs.start();
+    // Replication listens first, so that it sees every partition the leadership starts with.
+    await this.replication.start();
     this.leadership.start();
     this.groups.start();
     this.transactions.start();
@@ -275,6 +286,8 @@ export class Broker implements Services {
     const registration = await this.metadata.registerBroker(config.nodeId, listeners, null);
     if (isStale(registration)) throw new Error(`node.id ${config.nodeId} is taken by a live broker of the cluster`);
     this.registration = registration;
+    // Fencing: once the lease is gone another broker may lead, so no write is taken as leader any more.
+    void registration.lost.then(() => this.replication.fence());
     registration.campaign();
   }
 
@@ -411,6 +424,7 @@ export class Broker implements Services {
     const http = this.http?.close();
     this.fetchWaiters.wakeAll();
     this.leadership.stop();
+    const replicationStopped = this.replication.stop();
     this.groups.stop();
     this.transactions.stop();
     this.shareGroups.stop();
@@ -422,6 +436,7 @@ export class Broker implements Services {
     await this.transactions.flush();
     await this.groups.flush();
     await this.shareGroups.flush();
+    await replicationStopped;
     this.logs.stop();
     await this.logs.close();
     await this.producerIds.save();

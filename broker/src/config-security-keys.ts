@@ -39,9 +39,17 @@ export const LISTENER_KEYS = {
   "inter.broker.listener.name": string({
     default: null,
     importance: "medium",
-    doc: "Reserved for a cluster of brokers: checked to name a listener, otherwise unused by this single node.",
+    doc: "The listener followers fetch from their leaders on (by default the one named after security.inter.broker.protocol).",
     dynamic: "read-only",
     appliedIn: null,
+  }),
+  "security.inter.broker.protocol": choice({
+    default: "PLAINTEXT",
+    oneOf: ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"],
+    importance: "medium",
+    doc: "The security protocol between brokers when inter.broker.listener.name is not set (followers speak PLAINTEXT only).",
+    dynamic: "read-only",
+    appliedIn: "replication (follower)",
   }),
   "connection.failed.authentication.delay.ms": int({
     default: "100",

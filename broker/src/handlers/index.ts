@@ -57,6 +57,7 @@ import { shareAcknowledgeHandler } from "./share-acknowledge.js";
 import { describeShareGroupOffsetsHandler } from "./describe-share-group-offsets.js";
 import { alterShareGroupOffsetsHandler } from "./alter-share-group-offsets.js";
 import { deleteShareGroupOffsetsHandler } from "./delete-share-group-offsets.js";
+import { offsetForLeaderEpochHandler } from "./offset-for-leader-epoch.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -118,4 +119,5 @@ export const HANDLERS: readonly Handler[] = [
   describeShareGroupOffsetsHandler,
   alterShareGroupOffsetsHandler,
   deleteShareGroupOffsetsHandler,
+  offsetForLeaderEpochHandler,
 ];
