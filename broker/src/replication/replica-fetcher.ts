@@ -135,7 +135,6 @@ export class ReplicaFetcher {
       ApiKey.Fetch,
       FETCH_VERSION,
       createFetchRequest({
-        replicaId: s.nodeId,
         replicaState: { replicaId: s.nodeId, replicaEpoch: s.brokerEpoch() },
         maxWaitMs: s.maxWaitMs,
         minBytes: s.minBytes,
