@@ -28,6 +28,7 @@ import { FetchSessionCache } from "./cluster/fetch-sessions.js";
 import { FileClusterMetadata } from "./cluster/file-metadata.js";
 import { isStale, type BrokerRegistration, type ClusterMetadata } from "./cluster/metadata.js";
 import { Leadership } from "./cluster/leadership.js";
+import { rackOf } from "./cluster/cluster-view.js";
 import { PartitionLogs } from "./cluster/partition-logs.js";
 import { ReplicaManager } from "./replication/replica-manager.js";
 import { TopicAdmin } from "./cluster/topic-admin.js";
@@ -283,7 +284,7 @@ export class Broker implements Services {
       const advertised = advertisedAddress(config, b.name);
       return { name: b.name, host: advertised.host, port: advertised.port || b.port, securityProtocol: b.protocol };
     });
-    const registration = await this.metadata.registerBroker(config.nodeId, listeners, null);
+    const registration = await this.metadata.registerBroker(config.nodeId, listeners, rackOf(config));
     if (isStale(registration)) throw new Error(`node.id ${config.nodeId} is taken by a live broker of the cluster`);
     this.registration = registration;
     // Fencing: once the lease is gone another broker may lead, so no write is taken as leader any more.

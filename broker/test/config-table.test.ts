@@ -44,6 +44,7 @@ const SAMPLES: Record<string, string> = {
   "advertised.listeners": "PLAINTEXT://localhost:9092",
   "cluster.id": "a-cluster",
   "etcd.endpoints": "http://127.0.0.1:2379",
+  "broker.rack": "rack-a",
   "log.dirs": "./data-a,./data-b",
   "metadata.log.dir": "./data-a",
   "log.roll.ms": "3600000",

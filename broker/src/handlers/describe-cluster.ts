@@ -1,5 +1,5 @@
 import { ApiKey, createDescribeClusterResponse } from "@tskafka/protocol";
-import { advertisedAddress } from "../config.js";
+import { controllerId, liveBrokers } from "../cluster/cluster-view.js";
 import { ErrorCode } from "../errors.js";
 import { AclOperation, CLUSTER_RESOURCE, ResourceType } from "../security/acl.js";
 import { authorizedOperations, clusterAllowed } from "./authz.js";
@@ -9,9 +9,10 @@ import { defineHandler } from "./handler.js";
 const BROKERS = 1;
 
 /**
- * DescribeCluster v0-2: this node as the only broker and the controller. A request for the controller
+ * DescribeCluster v0-2: the live brokers at their address on the request's listener, with their racks,
+ * and the controller. A request for the controller
  * endpoints (v1+) is answered as a broker answers it: MISMATCHED_ENDPOINT_TYPE. v2 (KIP-1073) can ask
- * for fenced brokers too; ours is never fenced. The cluster's authorized operations, when asked for,
+ * for fenced brokers too; a broker whose registration is gone is not listed (it has left the cluster). The cluster's authorized operations, when asked for,
  * are 0 without DESCRIBE on it, as Kafka answers.
  */
 export const describeClusterHandler = defineHandler({
@@ -19,7 +20,6 @@ export const describeClusterHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   handle(request, ctx) {
-    const cfg = ctx.services.config;
     if (ctx.apiVersion >= 1 && request.endpointType !== BROKERS) {
       return createDescribeClusterResponse({
         errorCode: ErrorCode.MISMATCHED_ENDPOINT_TYPE,
@@ -30,10 +30,12 @@ export const describeClusterHandler = defineHandler({
     }
     return createDescribeClusterResponse({
       clusterId: ctx.services.metadata.clusterId,
-      controllerId: cfg.nodeId,
-      brokers: [
-        { brokerId: cfg.nodeId, ...advertisedAddress(cfg, ctx.session?.listener), rack: null, isFenced: false },
-      ],
+      controllerId: controllerId(ctx.services),
+      brokers: liveBrokers(ctx.services, ctx.session?.listener).map(({ nodeId, ...b }) => ({
+        brokerId: nodeId,
+        ...b,
+        isFenced: false,
+      })),
       ...(request.includeClusterAuthorizedOperations
         ? {
             clusterAuthorizedOperations: clusterAllowed(ctx, AclOperation.DESCRIBE)

@@ -7,7 +7,7 @@ import {
   type DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic,
 } from "@tskafka/protocol";
 import type { TopicInfo } from "../cluster/topics.js";
-import { LEADER_EPOCH } from "../cluster/partition-logs.js";
+import { liveBrokers, partitionView, topicPartitionStates } from "../cluster/cluster-view.js";
 import { ErrorCode } from "../errors.js";
 import { AclOperation, ResourceType } from "../security/acl.js";
 import { allowedNames, authorizedOperations } from "./authz.js";
@@ -15,8 +15,9 @@ import { defineHandler } from "./handler.js";
 
 /**
  * DescribeTopicPartitions v0 (KIP-966): the named topics (all when none are named), in name order,
- * paged by `responsePartitionLimit` partitions with a cursor to continue from. This node leads every
- * partition; there is no eligible-leader-replica state, so those lists are empty. As Kafka 4.4: topics
+ * paged by `responsePartitionLimit` partitions with a cursor to continue from. Each partition's leader,
+ * epoch, replicas, ISR and offline replicas come from the cluster's partition states (cluster-view.ts);
+ * there is no eligible-leader-replica state, so those lists are empty. As Kafka 4.4: topics
  * the session may not DESCRIBE are left out, or when named answered TOPIC_AUTHORIZATION_FAILED after the
  * others; each topic described carries its authorized operations.
  */
@@ -26,7 +27,7 @@ export const describeTopicPartitionsHandler = defineHandler({
   maxVersion: 0,
   handle(request, ctx) {
     const services = ctx.services;
-    const nodeId = services.config.nodeId;
+    const live = new Set(liveBrokers(services, ctx.session?.listener).map((b) => b.nodeId));
     const all = request.topics.length === 0;
     const describable = allowedNames(ctx, AclOperation.DESCRIBE);
     const asked = all ? services.metadata.topics().map((t) => t.name) : [...new Set(request.topics.map((t) => t.name))];
@@ -64,18 +65,15 @@ export const describeTopicPartitionsHandler = defineHandler({
       }
       const first = cursor !== null && name === cursor.topicName ? Math.max(0, cursor.partitionIndex) : 0;
       const partitions = [];
+      const states = topicPartitionStates(services, info.name, info.partitions);
       let p = first;
       for (; p < info.partitions && budget > 0; p++, budget--) {
         partitions.push(
           createDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition({
             partitionIndex: p,
-            leaderId: nodeId,
-            leaderEpoch: LEADER_EPOCH,
-            replicaNodes: [nodeId],
-            isrNodes: [nodeId],
+            ...partitionView(states[p]!, live),
             eligibleLeaderReplicas: [],
             lastKnownElr: [],
-            offlineReplicas: [],
           }),
         );
       }

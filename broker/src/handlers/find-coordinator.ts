@@ -1,5 +1,6 @@
 import { ApiKey, createFindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from "@tskafka/protocol";
-import { advertisedAddress } from "../config.js";
+import { liveBrokers } from "../cluster/cluster-view.js";
+import { coordinatorNode } from "../cluster/coordinator-partitions.js";
 import { ErrorCode } from "../errors.js";
 import { AclOperation, ResourceType } from "../security/acl.js";
 import { allowed } from "./authz.js";
@@ -9,8 +10,9 @@ const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
 
 /**
- * FindCoordinator v0-6: this node coordinates every group and every transactional id; the first lookup
- * creates `__consumer_offsets` (groups, key type 0) or `__transaction_state` (transactions, key type 1).
+ * FindCoordinator v0-6: the coordinator of a group (key type 0) or transactional id (key type 1) is the
+ * leader of the `__consumer_offsets` (`__transaction_state`) partition owning the key; the first lookup
+ * creates the topic. A partition without a live leader is COORDINATOR_NOT_AVAILABLE, as in Kafka.
  * From v4 many keys are looked up at once (`coordinatorKeys`). As Kafka authorizes: DESCRIBE on the group
  * (GROUP_AUTHORIZATION_FAILED) or on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  */
@@ -34,7 +36,6 @@ async function lookup(
   key: string,
   ctx: RequestContext,
 ): Promise<Omit<FindCoordinatorResponseCoordinator, "key">> {
-  const cfg = ctx.services.config;
   const unavailable = (errorCode: number, errorMessage: string | null) => ({
     errorCode,
     errorMessage,
@@ -56,10 +57,13 @@ async function lookup(
   } catch (e) {
     return unavailable(ErrorCode.COORDINATOR_NOT_AVAILABLE, (e as Error).message);
   }
-  return {
-    errorCode: ErrorCode.NONE,
-    errorMessage: null,
-    nodeId: cfg.nodeId,
-    ...advertisedAddress(cfg, ctx.session?.listener),
-  };
+  const kind = keyType === KEY_TYPE_TRANSACTION ? "transaction" : "group";
+  const leader = coordinatorNode(kind, key, ctx.services.metadata, ctx.services.config);
+  const node = liveBrokers(ctx.services, ctx.session?.listener).find((b) => b.nodeId === leader);
+  if (node === undefined)
+    return unavailable(
+      ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      ctx.apiVersion < 4 ? "The coordinator is not available." : null,
+    );
+  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: node.nodeId, host: node.host, port: node.port };
 }

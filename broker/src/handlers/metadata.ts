@@ -6,15 +6,16 @@ import {
   type MetadataResponseMetadataResponseTopic,
   ZERO_UUID,
 } from "@tskafka/protocol";
-import { LEADER_EPOCH } from "../cluster/partition-logs.js";
-import { advertisedAddress } from "../config.js";
+import { controllerId, liveBrokers, partitionView, topicPartitionStates } from "../cluster/cluster-view.js";
 import { ErrorCode } from "../errors.js";
 import { AclOperation, CLUSTER_RESOURCE, ResourceType } from "../security/acl.js";
 import { allowed, allowedNames, authorizedOperations, clusterAllowed, NOT_REQUESTED } from "./authz.js";
 import { defineHandler, type RequestContext } from "./handler.js";
 
 /**
- * Metadata v0-13. This node is the only broker, the controller, and the leader of every partition.
+ * Metadata v0-13: the live brokers of the cluster at their address on the request's listener, the
+ * controller, and each partition's leader, leader epoch, replicas, ISR and offline replicas
+ * (cluster-view.ts has Kafka's rules for dead leaders and replicas).
  * Unknown topics are created when `auto.create.topics.enable` and the request allows it (always
  * before v4). From v10 topics may be named by id: as in Kafka, a non-zero id is what is looked up,
  * whatever the name says (the Java client sends an empty name beside the id), and an unknown id is
@@ -31,6 +32,8 @@ export const metadataHandler = defineHandler({
   async handle(request, ctx) {
     const services = ctx.services;
     const cfg = services.config;
+    const brokers = liveBrokers(services, ctx.session?.listener);
+    const live = new Set(brokers.map((b) => b.nodeId));
     const topics: MetadataResponseMetadataResponseTopic[] = [];
     // v0 sends an empty list for "all topics"; later versions send null.
     const all = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0);
@@ -90,18 +93,12 @@ export const metadataHandler = defineHandler({
         );
         continue;
       }
-      const partitions = [];
-      for (let p = 0; p < info.partitions; p++) {
-        partitions.push(
-          createMetadataResponseMetadataResponsePartition({
-            partitionIndex: p,
-            leaderId: cfg.nodeId,
-            leaderEpoch: LEADER_EPOCH,
-            replicaNodes: [cfg.nodeId],
-            isrNodes: [cfg.nodeId],
-          }),
-        );
-      }
+      const partitions = topicPartitionStates(services, info.name, info.partitions).map((state, p) =>
+        createMetadataResponseMetadataResponsePartition({
+          partitionIndex: p,
+          ...partitionView(state, live, ctx.apiVersion === 0),
+        }),
+      );
       topics.push(
         createMetadataResponseMetadataResponseTopic({
           name: info.name,
@@ -113,9 +110,9 @@ export const metadataHandler = defineHandler({
       );
     }
     return createMetadataResponse({
-      brokers: [{ nodeId: cfg.nodeId, ...advertisedAddress(cfg, ctx.session?.listener), rack: null }],
+      brokers,
       clusterId: services.metadata.clusterId,
-      controllerId: cfg.nodeId,
+      controllerId: controllerId(services),
       topics,
       clusterAuthorizedOperations: clusterOperations(ctx, request.includeClusterAuthorizedOperations),
     });
