@@ -40,6 +40,8 @@ interface EtcdHandle {
 const HAVE_ETCD = haveCommand("etcd");
 const TOPIC = "replicated";
 const LAG_MS = 1500;
+/** A topic of one replica with min.insync.replicas=2. */
+const SINGLE = "single";
 
 let etcd: EtcdHandle;
 let observer: EtcdClusterMetadata;
@@ -147,7 +149,7 @@ function sameMembers(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /** Produce v11 (names, current leader on NOT_LEADER_OR_FOLLOWER) of one batch to partition 0. */
-async function produce(client: RawClient, values: readonly string[], acks: number, timeoutMs = 10_000) {
+async function produce(client: RawClient, values: readonly string[], acks: number, timeoutMs = 10_000, topic = TOPIC) {
   const res = await client.request(
     ApiKey.Produce,
     11,
@@ -156,7 +158,7 @@ async function produce(client: RawClient, values: readonly string[], acks: numbe
       timeoutMs,
       topicData: [
         {
-          name: TOPIC,
+          name: topic,
           topicId: ZERO_UUID,
           partitionData: [{ index: 0, records: buildRecordBatch(values.map((value) => ({ value }))) }],
         },
@@ -167,20 +169,26 @@ async function produce(client: RawClient, values: readonly string[], acks: numbe
 }
 
 /** Produces until the answer is `expected` (a broker learns of partition changes through its watch), for 10 s. */
-async function produceUntil(client: RawClient, values: readonly string[], acks: number, expected: number) {
+async function produceUntil(
+  client: RawClient,
+  values: readonly string[],
+  acks: number,
+  expected: number,
+  topic = TOPIC,
+) {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const answer = await produce(client, values, acks);
+    const answer = await produce(client, values, acks, 10_000, topic);
     if (answer.partition.errorCode === expected || Date.now() > deadline) return answer;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** A consumer's Fetch v12 of partition 0 from `offset`, naming `currentLeaderEpoch`. */
-async function fetch(client: RawClient, offset: bigint, currentLeaderEpoch = -1) {
+/** A consumer's Fetch (v12 unless told) of partition 0 from `offset`, naming `currentLeaderEpoch`. */
+async function fetch(client: RawClient, offset: bigint, currentLeaderEpoch = -1, version = 12) {
   const res = await client.request(
     ApiKey.Fetch,
-    12,
+    version,
     createFetchRequest({
       replicaId: -1,
       maxWaitMs: 0,
@@ -252,6 +260,8 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
     await waitFor("three brokers registered", () => observer.brokers().length === 3, 15_000);
     const created = await observer.createTopic(TOPIC, 1, { "min.insync.replicas": "2" }, [[1, 2, 3]]);
     assert.ok(!isStale(created));
+    const single = await observer.createTopic(SINGLE, 1, { "min.insync.replicas": "2" }, [[1]]);
+    assert.ok(!isStale(single));
   });
   after(async () => {
     for (const b of brokers.values()) {
@@ -284,6 +294,9 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
       assert.ok(log.includes("all-4"));
       assert.equal(await leader.highWatermark(TOPIC, 0), 5n);
       assert.deepEqual(state().isr, [1, 2, 3]);
+      // Kafka 4's effective minimum: never more in sync than the partition has replicas.
+      const one = await produceUntil(leader, ["one replica"], -1, ErrorCode.NONE, SINGLE);
+      assert.equal(one.partition.errorCode, ErrorCode.NONE);
     } finally {
       leader.close();
     }
@@ -391,7 +404,9 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
         refused.nodeEndpoints.map((e) => [e.nodeId, e.port]),
         [[2, broker(2).port]],
       );
-      assert.equal((await fetch(old, 0n)).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      // A consumer reads from the leader before Fetch v11, from any replica after (KIP-392), as Kafka 4.4.
+      assert.equal((await fetch(old, 0n, -1, 10)).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.equal((await fetch(old, 0n, epoch - 1)).errorCode, ErrorCode.FENCED_LEADER_EPOCH);
       // The new leader serves, and fences clients of the old epoch (KIP-320).
       const taken = await produceUntil(fresh, ["new-leader"], -1, ErrorCode.NONE);
       assert.equal(taken.partition.errorCode, ErrorCode.NONE);
@@ -421,6 +436,11 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
       const log = await sameLogs();
       assert.ok(log.includes("new-leader") && log.includes("committed"));
       assert.ok(!log.includes("divergent"), `the divergent record is gone from every log\n${brokerLogs(1, 2)}`);
+      // The old leader, a follower now, serves consumers from v11, up to the high watermark it was told.
+      const fromFollower = await fetch(old, 0n, epoch);
+      assert.equal(fromFollower.errorCode, ErrorCode.NONE);
+      assert.ok(fromFollower.highWatermark <= (await fresh.highWatermark(TOPIC, 0)));
+      assert.ok(fromFollower.records !== null && fromFollower.records.includes("committed"));
     } finally {
       old.close();
       fresh.close();

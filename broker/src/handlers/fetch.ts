@@ -152,7 +152,7 @@ export const fetchHandler = defineHandler({
 
 /**
  * From v16 (KIP-951) the brokers named as current leader of a partition answered NOT_LEADER_OR_FOLLOWER or
- * FENCED_LEADER_EPOCH, on the client's listener.
+ * FENCED_LEADER_EPOCH, on the client's listener (Kafka 4.4 names neither before v16).
  */
 function leaderEndpoints(ctx: RequestContext, wanted: readonly Wanted[]) {
   if (ctx.apiVersion < 16) return [];
@@ -266,16 +266,17 @@ function want(
     log = undefined;
     out.errorCode = ErrorCode.UNKNOWN_SERVER_ERROR;
   } else {
-    // Only the leader serves, and only a client at its leader epoch (KIP-320); others learn the leader.
+    // Only a client at the partition's leader epoch is served (KIP-320). Followers fetch from the leader;
+    // consumers too before v11, from v11 (KIP-392, as Kafka 4.4 does) also from a follower, up to its
+    // high watermark. From v16 a refusal names the current leader.
     const replication = services.replication;
-    out.errorCode = replication.leaderError(info!.name, partition, currentLeaderEpoch);
+    const followerMay = scope.replicaId < 0 && version >= 11;
+    out.errorCode = replication.leaderError(info!.name, partition, currentLeaderEpoch, followerMay);
     if (out.errorCode !== ErrorCode.NONE) {
       log = undefined;
-      if (
-        version >= 12 &&
-        (out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || out.errorCode === ErrorCode.FENCED_LEADER_EPOCH)
-      )
-        out.currentLeader = { ...replication.currentLeader(info!.name, partition) };
+      const refused =
+        out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || out.errorCode === ErrorCode.FENCED_LEADER_EPOCH;
+      if (version >= 16 && refused) out.currentLeader = { ...replication.currentLeader(info!.name, partition) };
     }
   }
   let diverged = false;

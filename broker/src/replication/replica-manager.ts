@@ -50,9 +50,12 @@ export class ReplicaManager implements Replication {
   private isFenced = false;
   private readonly nodeId: number;
   private readonly leaderHost: LeaderHost;
+  /** Whether the metadata is shared with other brokers (etcd): a partition may be created by another one. */
+  private readonly clustered: boolean;
 
   constructor(private readonly host: ReplicaManagerHost) {
     this.nodeId = host.config.nodeId;
+    this.clustered = (host.config.props["etcd.endpoints"] ?? "").trim() !== "";
     this.leaderHost = {
       nodeId: this.nodeId,
       alterIsr: (topic, partition, state, isr) => this.alterIsr(topic, partition, state, isr),
@@ -108,14 +111,15 @@ export class ReplicaManager implements Replication {
     return this.host.leadership.state(topic, partition);
   }
 
-  leaderError(topic: string, partition: number, currentLeaderEpoch: number): number {
+  leaderError(topic: string, partition: number, currentLeaderEpoch: number, followerMay = false): number {
     const state = this.state(topic, partition);
     if (state === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     // KIP-320: the epoch is checked first, as Kafka's Partition does.
     if (currentLeaderEpoch >= 0 && currentLeaderEpoch > state.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
     if (currentLeaderEpoch >= 0 && currentLeaderEpoch < state.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
-    if (state.leader !== this.nodeId) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    return ErrorCode.NONE;
+    if (state.leader === this.nodeId) return ErrorCode.NONE;
+    if (followerMay && state.replicas.includes(this.nodeId)) return ErrorCode.NONE;
+    return ErrorCode.NOT_LEADER_OR_FOLLOWER;
   }
 
   writeError(topic: string, partition: number, acks: number): number {
@@ -123,8 +127,9 @@ export class ReplicaManager implements Replication {
     if (error !== ErrorCode.NONE) return error;
     if (this.isFenced) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
     if (acks !== -1) return ErrorCode.NONE;
-    const isr = this.state(topic, partition)?.isr.length ?? 0;
-    return isr < this.minInsyncReplicas(topic) ? ErrorCode.NOT_ENOUGH_REPLICAS : ErrorCode.NONE;
+    const state = this.state(topic, partition);
+    const isr = state?.isr.length ?? 0;
+    return isr < this.minInsyncReplicas(topic, state) ? ErrorCode.NOT_ENOUGH_REPLICAS : ErrorCode.NONE;
   }
 
   leaderEpoch(topic: string, partition: number): number {
@@ -151,17 +156,21 @@ export class ReplicaManager implements Replication {
     const leader = this.leaders.get(key(topic, partition));
     // One replica: written is committed.
     if (leader === undefined) return Promise.resolve(ErrorCode.NONE);
-    return leader.waitForCommit(requiredOffset, this.minInsyncReplicas(topic), timeoutMs);
+    return leader.waitForCommit(requiredOffset, this.minInsyncReplicas(topic, this.state(topic, partition)), timeoutMs);
   }
 
   followerFetched(topic: string, partition: number, replicaId: number, fetchOffset: bigint): void {
     this.leaders.get(key(topic, partition))?.followerFetched(replicaId, fetchOffset, Date.now());
   }
 
-  /** The topic's min.insync.replicas, else the broker's. */
-  private minInsyncReplicas(topic: string): number {
+  /**
+   * The topic's min.insync.replicas (else the broker's), never more than the partition has replicas: Kafka
+   * 4's effective minimum (an acks=all write to a topic of one replica with min.insync.replicas=2 is taken).
+   */
+  private minInsyncReplicas(topic: string, state: PartitionState | undefined): number {
     const own = this.host.metadata.topic(topic)?.configs["min.insync.replicas"];
-    return own !== undefined ? Number(own) : Number(this.host.config.props["min.insync.replicas"]);
+    const configured = own !== undefined ? Number(own) : Number(this.host.config.props["min.insync.replicas"]);
+    return Math.min(configured, state?.replicas.length ?? 1);
   }
 
   private changed(c: RoleChange): void {
@@ -187,8 +196,12 @@ export class ReplicaManager implements Replication {
       this.stopFollowing(topic, partition);
       return;
     }
-    // Only replicated partitions are ours to manage: one replica stays as a single node has it.
-    if (state.replicas.length <= 1 && !this.leaders.has(k) && !this.following.has(k)) return;
+    // One replica stays as a single node has it; in a cluster its log is opened here, wherever it was created.
+    if (state.replicas.length <= 1 && !this.leaders.has(k) && !this.following.has(k)) {
+      if (this.clustered && this.host.logs.get(topic, partition) === undefined)
+        await this.host.logs.getOrCreate(topic, partition);
+      return;
+    }
     const log = await this.host.logs.getOrCreate(topic, partition);
     const now = this.state(topic, partition);
     // A newer state came meanwhile: its own turn applies it.

@@ -20,10 +20,11 @@ export interface NodeEndpoint {
 
 export interface Replication {
   /**
-   * NONE when this broker leads the partition for a client naming `currentLeaderEpoch` (-1: any); else
-   * UNKNOWN_LEADER_EPOCH (newer than ours), FENCED_LEADER_EPOCH (older), NOT_LEADER_OR_FOLLOWER.
+   * NONE when this broker leads the partition (or, with `followerMay`, holds a replica of it) for a client
+   * naming `currentLeaderEpoch` (-1: any); else UNKNOWN_LEADER_EPOCH (newer than ours), FENCED_LEADER_EPOCH
+   * (older), NOT_LEADER_OR_FOLLOWER.
    */
-  leaderError(topic: string, partition: number, currentLeaderEpoch: number): number;
+  leaderError(topic: string, partition: number, currentLeaderEpoch: number, followerMay?: boolean): number;
   /**
    * NONE when a produce with `acks` may be appended here: this broker leads (and is not fenced) and, for
    * acks=all, the ISR has at least min.insync.replicas members (NOT_ENOUGH_REPLICAS otherwise).
