@@ -446,4 +446,24 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
       fresh.close();
     }
   });
+  test("a leader whose registration is lost (paused past its lease) takes no more writes", async () => {
+    const leaderId = state().leader;
+    const client = await connect(leaderId);
+    const paused = broker(leaderId);
+    try {
+      assert.equal((await produce(client, ["before-pause"], -1)).partition.errorCode, ErrorCode.NONE);
+      paused.process.kill("SIGSTOP");
+      try {
+        await waitFor("its lease expired", () => !observer.brokers().some((b) => b.nodeId === leaderId), 20_000);
+      } finally {
+        paused.process.kill("SIGCONT");
+      }
+      await waitFor("the broker noticed", () => paused.output().includes("registration is lost"), 10_000);
+      const refused = await produce(client, ["after-pause"], 1);
+      assert.equal(refused.partition.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.ok(!(await segment(leaderId)).includes("after-pause"), "a fenced leader appends nothing");
+    } finally {
+      client.close();
+    }
+  });
 });
