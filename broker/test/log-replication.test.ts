@@ -45,6 +45,15 @@ async function replicaBytes(log: PartitionLog, from = 0n): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The first `count` batches of `bytes`. */
+function batchSlice(bytes: Buffer, count: number): Buffer {
+  const batches = batchesIn(bytes).slice(0, count);
+  return bytes.subarray(
+    0,
+    batches.reduce((n, b) => n + b.size, 0),
+  );
+}
+
 async function segmentFiles(log: PartitionLog): Promise<Map<string, Buffer>> {
   const files = (await readdir(log.dir)).filter((f) => f.endsWith(".log")).sort();
   return new Map(await Promise.all(files.map(async (f) => [f, await readFile(join(log.dir, f))] as const)));
@@ -162,6 +171,32 @@ describe("a follower's log", () => {
       assert.deepEqual(await replicaBytes(log), read);
     } finally {
       await log.close();
+    }
+  });
+
+  it("starts again, empty, at its leader's log start when it ends before it", async () => {
+    const leader = await PartitionLog.open(partitionDir(), logConfig(SMALL));
+    const dir = partitionDir();
+    let follower = await PartitionLog.open(dir, logConfig(SMALL));
+    try {
+      for (let i = 0; i < 6; i++) await leader.append(batchOf(2, `b${i}`, 20), { leaderEpoch: 1 });
+      await follower.appendAsFollower(await replicaBytes(leader, 0n).then((b) => batchSlice(b, 1)));
+      assert.equal(follower.logEndOffset, 2n);
+      await follower.truncateFullyAndStartAt(0n); // the same base offset: emptied in place
+      assert.deepEqual([follower.logStartOffset, follower.logEndOffset, follower.epochs.all.length], [0n, 0n, 0]);
+      assert.equal((await leader.deleteRecordsBefore(8n)).lowWatermark, 8n);
+      await follower.truncateFullyAndStartAt(8n);
+      assert.deepEqual([follower.logStartOffset, follower.logEndOffset], [8n, 8n]);
+      const r = await follower.appendAsFollower(await replicaBytes(leader, 8n));
+      assert.equal(r.errorCode, ErrorCode.NONE);
+      assert.equal(follower.logEndOffset, 12n);
+      await follower.close();
+      follower = await PartitionLog.open(dir, logConfig(SMALL));
+      assert.deepEqual([follower.logStartOffset, follower.logEndOffset], [8n, 12n]);
+      assert.deepEqual(follower.epochs.all, [{ epoch: 1, startOffset: 8n }]);
+    } finally {
+      await follower.close();
+      await leader.close();
     }
   });
 

@@ -11,6 +11,7 @@ import {
   createFetchRequest,
   createFetchRequestFetchPartition,
   createFetchRequestFetchTopic,
+  createDeleteRecordsRequest,
   createOffsetForLeaderEpochRequest,
   createProduceRequest,
   ZERO_UUID,
@@ -446,6 +447,42 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
       fresh.close();
     }
   });
+  test("a follower that ends before its leader's log start starts again there", async () => {
+    const leaderId = state().leader;
+    const client = await connect(leaderId);
+    try {
+      await broker(3).kill9();
+      brokers.delete(3);
+      assert.equal((await produce(client, ["while-3-is-down"], 1)).partition.errorCode, ErrorCode.NONE);
+      const end = await client.highWatermark(TOPIC, 0);
+      const deleted = await client.request(
+        ApiKey.DeleteRecords,
+        2,
+        createDeleteRecordsRequest({
+          timeoutMs: 5000,
+          topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, offset: end }] }],
+        }),
+      );
+      assert.equal(deleted.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+      assert.equal((await produce(client, ["after-delete"], 1)).partition.errorCode, ErrorCode.NONE);
+      await waitFor("broker 3's lease expired", () => !observer.brokers().some((b) => b.nodeId === 3), 20_000);
+      await start(3);
+      await waitForIsr([1, 2, 3]);
+      // Broker 3 serves consumers (Fetch v11+) from the leader's log start on, and nothing before it.
+      const follower = await connect(3);
+      try {
+        assert.equal((await fetch(follower, 0n)).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+        const read = await fetch(follower, end);
+        assert.equal(read.errorCode, ErrorCode.NONE);
+        assert.ok(read.records !== null && read.records.includes("after-delete"));
+      } finally {
+        follower.close();
+      }
+    } finally {
+      client.close();
+    }
+  });
+
   test("a leader whose registration is lost (paused past its lease) takes no more writes", async () => {
     const leaderId = state().leader;
     const client = await connect(leaderId);

@@ -92,7 +92,9 @@ export const listOffsetsHandler = defineHandler({
           } else if (ts < 0n && ctx.apiVersion < firstVersionFor(ts)) {
             out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
           } else if (ts === LATEST) {
-            offset = readCommitted ? log.lastStableOffset : log.latestOffset;
+            // A follower asking (its replica id) learns the log end; consumers what is committed.
+            offset =
+              request.replicaId >= 0 ? log.logEndOffset : readCommitted ? log.lastStableOffset : log.latestOffset;
             epoch = leaderEpoch;
           } else if (ts === EARLIEST || ts === EARLIEST_LOCAL) {
             offset = log.earliestOffset;

@@ -543,6 +543,30 @@ export class PartitionLog {
     });
   }
 
+  /**
+   * A follower whose log ends before its leader's log start (Kafka's truncateFullyAndStartAt): everything
+   * goes, and the log starts again, empty, at `offset`.
+   */
+  async truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    await this.withAppendsPaused(async () => {
+      const old = this.segments;
+      // A segment of that base offset is emptied in place (a new one would take its file names).
+      const same = old.find((s) => s.baseOffset === offset);
+      const seg = same ?? (await LogSegment.create(this.dir, offset, this.config));
+      this.segments = [seg];
+      for (const s of old) if (s !== same) s.markDeleted();
+      if (same !== undefined) await same.truncateTo(offset);
+      this.producerState.clear();
+      this.epochs.clear();
+      this.logStart = this.logEnd = this.nextOffset = this.recovery = offset;
+      if (this.hw !== null) this.hw = offset;
+      this.firstUnstable = null;
+      await seg.flush();
+      await this.writeCheckpointNow(true);
+      await this.writeEpochsNow();
+    });
+  }
+
   private enqueue(
     records: Buffer,
     opts: AppendOptions,

@@ -3,6 +3,7 @@ import {
   createFetchRequest,
   createFetchRequestFetchPartition,
   createFetchRequestFetchTopic,
+  createListOffsetsRequest,
   type FetchResponsePartitionData,
 } from "@tskafka/protocol";
 import { KafkaConnection } from "../cli/kafka-connection.js";
@@ -176,6 +177,10 @@ export class ReplicaFetcher {
   private async apply(p: FollowedPartition, data: FetchResponsePartitionData): Promise<void> {
     const log = p.log;
     const k = key(p.topic, p.partition);
+    if (data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      await this.outOfRange(p);
+      return;
+    }
     if (data.errorCode !== ErrorCode.NONE) {
       // The leader moved on or does not lead yet: wait for the new partition state to reach us.
       this.settings.log.debug(`fetch of ${p.topic}-${p.partition} from ${this.leaderId}: error ${data.errorCode}`);
@@ -198,8 +203,53 @@ export class ReplicaFetcher {
         return;
       }
     }
-    // The follower's high watermark is the leader's, as far as its own log reaches.
+    // The follower's high watermark is the leader's, as far as its own log reaches; its log start follows
+    // the leader's (DeleteRecords, retention) as far as its high watermark allows.
     if (data.highWatermark >= 0n) log.setHighWatermark(data.highWatermark);
+    const leaderStart = data.logStartOffset;
+    if (leaderStart > log.logStartOffset && leaderStart <= log.highWatermark)
+      await log.deleteRecordsBefore(leaderStart);
+  }
+
+  /**
+   * The leader has nothing at this log's end (Kafka's handling of OFFSET_OUT_OF_RANGE on a follower): a log
+   * past the leader's end is cut back to it; one that ends before the leader's log start starts again there.
+   */
+  private async outOfRange(p: FollowedPartition): Promise<void> {
+    const conn = await this.connect();
+    const ask = async (timestamp: bigint): Promise<bigint | undefined> => {
+      const r = await conn.send(
+        ApiKey.ListOffsets,
+        7,
+        createListOffsetsRequest({
+          replicaId: this.settings.nodeId,
+          topics: [
+            {
+              name: p.topic,
+              partitions: [
+                { partitionIndex: p.partition, currentLeaderEpoch: p.leaderEpoch, timestamp, maxNumOffsets: 1 },
+              ],
+            },
+          ],
+        }),
+      );
+      const answer = r.topics[0]?.partitions[0];
+      return answer === undefined || answer.errorCode !== ErrorCode.NONE ? undefined : answer.offset;
+    };
+    const leaderEnd = await ask(-1n);
+    const leaderStart = await ask(-2n);
+    const log = p.log;
+    if (leaderEnd === undefined || leaderStart === undefined) {
+      this.delayedUntil.set(key(p.topic, p.partition), Date.now() + this.settings.backoffMs);
+    } else if (leaderEnd < log.logEndOffset) {
+      this.settings.log.warn(
+        `${p.topic}-${p.partition}: truncating from ${log.logEndOffset} to the leader's end ${leaderEnd}`,
+      );
+      await log.truncateTo(leaderEnd);
+    } else if (log.logEndOffset < leaderStart) {
+      this.settings.log.info(`${p.topic}-${p.partition}: starting again at the leader's log start ${leaderStart}`);
+      await log.truncateFullyAndStartAt(leaderStart);
+    }
   }
 
   /**
