@@ -19,6 +19,7 @@ import {
 import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
 import { isStale, type PartitionState } from "../src/cluster/metadata.js";
 import { ErrorCode } from "../src/errors.js";
+import { KAFKA44_REQUIREMENT, haveKafka44, tool44 } from "./clients/java/kafka44.js";
 import { RawClient } from "./clients/raw-client.js";
 import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
 
@@ -303,9 +304,36 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
     }
   });
 
+  test(
+    "Kafka 4.4's VerifiableProducer (acks=all, bootstrapped at a follower) finds the leader; every replica has its records",
+    { skip: skipUnless(haveKafka44(), KAFKA44_REQUIREMENT), timeout: 60_000 },
+    async () => {
+      const leader = await connect(1);
+      try {
+        const before = await leader.highWatermark(TOPIC, 0);
+        const r = await tool44(
+          "org.apache.kafka.tools.VerifiableProducer",
+          ["--bootstrap-server", broker(2).bootstrap, "--topic", TOPIC, "--max-messages", "300", "--acks", "-1"],
+          { timeoutMs: 45_000 },
+        );
+        const events = r.stdout
+          .split("\n")
+          .filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        assert.equal(events.find((e) => e.name === "tool_data")?.acked, 300, r.stdout.slice(-1000));
+        assert.equal(events.filter((e) => e.name === "producer_send_error").length, 0);
+        assert.equal(await leader.highWatermark(TOPIC, 0), before + 300n);
+        await sameLogs();
+      } finally {
+        leader.close();
+      }
+    },
+  );
+
   test("a consumer never reads past the high watermark; acks=all times out while the followers stand still", async () => {
     const leader = await connect(1);
     const stopped = [2, 3].map((n) => broker(n).process);
+    const hw = await leader.highWatermark(TOPIC, 0);
     try {
       for (const p of stopped) p.kill("SIGSTOP");
       const started = Date.now();
@@ -313,20 +341,20 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
       assert.equal(partition.errorCode, ErrorCode.REQUEST_TIMED_OUT);
       assert.ok(Date.now() - started >= 350, "answered at the produce timeout");
       // In the leader's log, not committed: latest and a consumer's fetch stop at the high watermark.
-      assert.equal(await leader.highWatermark(TOPIC, 0), 5n);
-      const read = await fetch(leader, 5n);
+      assert.equal(await leader.highWatermark(TOPIC, 0), hw);
+      const read = await fetch(leader, hw);
       assert.equal(read.errorCode, ErrorCode.NONE);
-      assert.equal(read.highWatermark, 5n);
+      assert.equal(read.highWatermark, hw);
       assert.equal(read.records?.length ?? 0, 0);
     } finally {
       for (const p of stopped) p.kill("SIGCONT");
     }
     try {
       const deadline = Date.now() + 10_000;
-      while ((await leader.highWatermark(TOPIC, 0)) < 6n && Date.now() < deadline)
+      while ((await leader.highWatermark(TOPIC, 0)) <= hw && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
-      assert.equal(await leader.highWatermark(TOPIC, 0), 6n);
-      const read = await fetch(leader, 5n);
+      assert.equal(await leader.highWatermark(TOPIC, 0), hw + 1n);
+      const read = await fetch(leader, hw);
       assert.ok(read.records !== null && read.records.includes("unreplicated"));
       assert.deepEqual(state().isr, [1, 2, 3]);
     } finally {
