@@ -46,6 +46,8 @@ export interface LeaderHost {
 export class LeaderPartition {
   private readonly followers = new Map<number, FollowerState>();
   private waiters: CommitWaiter[] = [];
+  /** Told by the log after each append: the leader's own log end may move the high watermark. */
+  private readonly onAppend = (): void => this.maybeAdvanceHighWatermark();
   /** An ISR change sent and not answered yet: no other is sent meanwhile. */
   private isrInFlight = false;
   /** Where this leader's epoch starts in the log: a follower joins the ISR only once it has that. */
@@ -65,7 +67,7 @@ export class LeaderPartition {
       if (r === host.nodeId) continue;
       this.followers.set(r, { logEndOffset: -1n, lastCaughtUpMs: now, lastFetchMs: now, leaderEndAtLastFetch: -1n });
     }
-    log.appendListener = () => this.maybeAdvanceHighWatermark();
+    log.appendListener = this.onAppend;
   }
 
   get leaderEpoch(): number {
@@ -189,7 +191,7 @@ export class LeaderPartition {
 
   /** This broker no longer leads (or the partition is gone): waiting produces are answered with `errorCode`. */
   close(errorCode: number = ErrorCode.NOT_LEADER_OR_FOLLOWER): void {
-    if (this.log.appendListener !== null) this.log.appendListener = null;
+    if (this.log.appendListener === this.onAppend) this.log.appendListener = null;
     for (const w of this.waiters) {
       clearTimeout(w.timer);
       w.resolve(errorCode);
