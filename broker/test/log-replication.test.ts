@@ -200,6 +200,23 @@ describe("a follower's log", () => {
     }
   });
 
+  it("stamps a new leader's epoch on appends that name none (coordinators' records, markers)", async () => {
+    const log = await PartitionLog.open(partitionDir(), logConfig());
+    try {
+      await log.append(batchOf(1, "a"));
+      log.assignLeaderEpoch(4);
+      assert.deepEqual(log.epochs.all, [
+        { epoch: 0, startOffset: 0n },
+        { epoch: 4, startOffset: 1n },
+      ]);
+      await log.append(batchOf(1, "b"));
+      const read = await log.read(1n, 1 << 20, { minOneBatch: true });
+      assert.equal(read.records.readInt32BE(12), 4, "the batch's partitionLeaderEpoch");
+    } finally {
+      await log.close();
+    }
+  });
+
   it("shows consumers only what is below the high watermark; a follower reads to the log end", async () => {
     const log = await PartitionLog.open(partitionDir(), logConfig());
     try {

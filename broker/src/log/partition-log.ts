@@ -30,7 +30,7 @@ export const CHECKPOINT_FILE = "log-offsets.checkpoint";
 export const CLEAN_SHUTDOWN_FILE = ".clean-shutdown";
 
 export interface AppendOptions {
-  /** Stamped into each batch's partitionLeaderEpoch. */
+  /** Stamped into each batch's partitionLeaderEpoch (default: the leader epoch replication set, else 0). */
   leaderEpoch?: number;
   /**
    * For `appendMarker`: the transaction version the transaction ran under (default 0). From 2 (KIP-890)
@@ -217,6 +217,8 @@ export class PartitionLog {
   private hw: bigint | null = null;
   /** Told after written batches became part of the log (the log end moved): a leader's high watermark. */
   appendListener: (() => void) | null = null;
+  /** The epoch stamped on appends that name none (coordinators' records, markers): the leader's, once set. */
+  private appendEpoch = 0;
   /** The leader-epoch-checkpoint content as last written. */
   private epochsWritten = "";
   /** Set while appends are held back (`withAppendsPaused`): queued appends wait for it. */
@@ -288,6 +290,7 @@ export class PartitionLog {
    * asking where the previous epoch ends learns it before anything is written in the new one.
    */
   assignLeaderEpoch(epoch: number): void {
+    this.appendEpoch = epoch;
     if (this.epochs.assign(epoch, this.nextOffset)) this.writeEpochs();
   }
 
@@ -576,7 +579,7 @@ export class PartitionLog {
     return new Promise((resolve) => {
       this.queue.push({
         records,
-        leaderEpoch: opts.leaderEpoch ?? 0,
+        leaderEpoch: opts.leaderEpoch ?? this.appendEpoch,
         marker,
         replica,
         transactionVersion: opts.transactionVersion ?? 0,

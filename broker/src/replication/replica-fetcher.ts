@@ -42,7 +42,7 @@ export interface FetcherSettings {
   readonly backoffMs: number;
   readonly socketTimeoutMs: number;
   /** Where the leader is reached (its inter-broker listener), undefined while it is not registered. */
-  readonly endpoint: (nodeId: number) => { host: string; port: number } | undefined;
+  readonly endpoint: (nodeId: number) => { host: string; port: number; securityProtocol: string } | undefined;
   readonly log: Logger;
 }
 
@@ -120,6 +120,11 @@ export class ReplicaFetcher {
     if (this.connection !== undefined && !this.connection.closed) return this.connection;
     const at = this.settings.endpoint(this.leaderId);
     if (at === undefined) throw new Error(`broker ${this.leaderId} is not registered`);
+    // The fetcher's client speaks PLAINTEXT only (TLS and SASL between brokers are still to come).
+    if (at.securityProtocol !== "PLAINTEXT")
+      throw new Error(
+        `broker ${this.leaderId}'s inter-broker listener speaks ${at.securityProtocol}: followers speak PLAINTEXT only`,
+      );
     const timeout = this.settings.socketTimeoutMs + this.settings.maxWaitMs;
     this.connection = await KafkaConnection.open(at.host, at.port, `broker-${this.settings.nodeId}-fetcher`, timeout);
     return this.connection;

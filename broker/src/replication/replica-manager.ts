@@ -331,7 +331,7 @@ export class ReplicaManager implements Replication {
    * Where a follower reaches broker `nodeId`: its listener named by inter.broker.listener.name, else the one
    * named after (or speaking) security.inter.broker.protocol, as Kafka picks it.
    */
-  private interBrokerEndpoint(nodeId: number): { host: string; port: number } | undefined {
+  private interBrokerEndpoint(nodeId: number): { host: string; port: number; securityProtocol: string } | undefined {
     const broker: BrokerInfo | undefined = this.host.metadata.brokers().find((b) => b.nodeId === nodeId);
     if (broker === undefined) return undefined;
     const p = this.host.config.props;
@@ -343,7 +343,7 @@ export class ReplicaManager implements Replication {
       pick((e) => e.name === protocol) ??
       pick((e) => e.securityProtocol === protocol) ??
       broker.listeners[0];
-    return l === undefined ? undefined : { host: l.host, port: l.port };
+    return l === undefined ? undefined : { host: l.host, port: l.port, securityProtocol: l.securityProtocol };
   }
 
   /** Writes each log directory's replication-offset-checkpoint (replicated partitions only). */
