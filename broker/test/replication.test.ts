@@ -362,12 +362,13 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
     }
   });
 
-  test("killed followers leave the ISR after replica.lag.time.max.ms; acks=all then answers NOT_ENOUGH_REPLICAS", async () => {
+  test("killed followers leave the ISR after replica.lag.time.max.ms; acks=all then answers NOT_ENOUGH_REPLICAS", async (t) => {
     const leader = await connect(1);
     try {
       await broker(3).kill9();
       brokers.delete(3);
       const shrunk = await waitForIsr([1, 2]);
+      t.diagnostic(`broker 3 left the ISR ${shrunk} ms after kill -9 (replica.lag.time.max.ms=${LAG_MS})`);
       assert.ok(shrunk >= LAG_MS - 200, `left the ISR after ${shrunk} ms`);
       // Two in sync of min.insync.replicas=2: acks=all still taken.
       assert.equal((await produce(leader, ["two-in-sync"], -1)).partition.errorCode, ErrorCode.NONE);
@@ -386,11 +387,13 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
     }
   });
 
-  test("restarted followers catch up and rejoin the ISR", async () => {
+  test("restarted followers catch up and rejoin the ISR", async (t) => {
     // The killed brokers' registrations last until their leases expire.
     await waitFor("the killed brokers' leases expired", () => observer.brokers().length === 1, 20_000);
+    const started = Date.now();
     await Promise.all([2, 3].map(start));
-    await waitForIsr([1, 2, 3]);
+    const rejoined = await waitForIsr([1, 2, 3]);
+    t.diagnostic(`restarted in ${Date.now() - started - rejoined} ms, back in the ISR ${rejoined} ms later`);
     const log = await sameLogs();
     assert.ok(log.includes("acks-1") && log.includes("after-append"));
   });
