@@ -41,7 +41,12 @@ const FINAL_EPOCH = -1;
 const ZERO_COPY_MIN_BYTES = 4096;
 
 /**
- * Fetch v0-17 (v17 adds only a replica's field). From v7 clients may open an incremental fetch session
+ * Fetch v0-18. Replication: a follower (replica id, or v15+ ReplicaState) fetches from the leader up to
+ * its log end, the offset it names is its log end (replication/leader-partition.ts), and from v12 a last
+ * fetched epoch this log ends earlier answers with the diverging epoch instead of records. Consumers read
+ * up to the high watermark, from the leader (from v11 also from a follower, KIP-392), at the partition's
+ * leader epoch (KIP-320: FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH; from v16 refusals name the current
+ * leader and its endpoint). From v7 clients may open an incremental fetch session
  * (KIP-227): a full fetch with session id 0 and epoch 0 creates one; later fetches carry its id and the next epoch, name only the
  * partitions that changed (or are to be forgotten), and get back only partitions with news. Epoch -1
  * closes a session. A fetch that finds fewer than MinBytes waits up to MaxWaitMs and is woken by

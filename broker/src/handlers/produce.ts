@@ -27,8 +27,12 @@ const NO_LOG_START_OFFSET: ReadonlySet<number> = new Set([
 ]);
 
 /**
- * Produce v0-13. acks 0 (no response), 1 and -1 (the same on one node: the append has reached the
- * operating system, or the disk when log.flush.interval.messages=1). RecordBatch v2 is stored as
+ * Produce v0-13. Only the partition's leader appends (NOT_LEADER_OR_FOLLOWER elsewhere, naming the
+ * current leader and its endpoint from v10, KIP-951), stamping its leader epoch. acks 0 (no response), 1
+ * (the append has reached the operating system, or the disk when log.flush.interval.messages=1) and -1:
+ * refused with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas, else answered once the ISR
+ * has the records (NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank below meanwhile, REQUEST_TIMED_OUT at
+ * the request's timeout); with one replica, as on a single node, -1 is 1. RecordBatch v2 is stored as
  * received; legacy v0/v1 message sets are up-converted to one v2 batch first, as Kafka does with
  * message format v2. Partitions of one request are appended concurrently. v13 (KIP-516) names topics
  * by id; an id we do not know is UNKNOWN_TOPIC_ID. A transactional batch goes in only when its
