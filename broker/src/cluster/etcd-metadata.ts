@@ -22,7 +22,7 @@ import {
   type Watcher,
 } from "etcd3";
 import { ErrorCode } from "../errors.js";
-import { filterMatches, sameBinding, type AclBinding, type AclBindingFilter } from "../security/acl.js";
+import type { AclBinding, AclBindingFilter } from "../security/acl.js";
 import type { ScramCredential } from "../security/sasl-mechanism.js";
 import {
   CLUSTER_ID,
@@ -52,7 +52,8 @@ import {
   scramKey,
   topicKey,
 } from "./etcd-layout.js";
-import { entityKey } from "./client-quotas-file.js";
+import { anySelects, bindingChanges, bindingsToAdd, selectedBy, unselected } from "./acl-changes.js";
+import { applyQuotaChanges, changesByEntity } from "./client-quota-changes.js";
 import { FINALIZED_FEATURES, FINALIZED_FEATURES_EPOCH, withFeatureLevels } from "./features.js";
 import {
   ABSENT,
@@ -175,7 +176,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   private readonly aclsByKey = new Map<string, { readonly create: number; readonly bindings: readonly AclBinding[] }>();
   /** The configs set on each group, by group id. */
   private readonly groupConfigsById = new Map<string, VersionedConfigs>();
-  /** Client quotas by entity text (client-quotas-file.ts `entityKey`). */
+  /** Client quotas by entity text (client-quota-changes.ts `entityKey`). */
   private readonly quotas = new Map<string, ClientQuotaEntry>();
   /** The mod revision of producer-ids after each block this instance reserved, by the block's first id. */
   private readonly reservations = new Map<bigint, number>();
@@ -441,8 +442,9 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     const after = entry === undefined ? [] : (JSON.parse(entry.value) as AclBinding[]);
     if (entry === undefined) this.aclsByKey.delete(name);
     else this.aclsByKey.set(name, { create: entry.create, bindings: after });
-    added.push(...after.filter((b) => !before.some((x) => sameBinding(x, b))));
-    removed.push(...before.filter((b) => !after.some((x) => sameBinding(x, b))));
+    const changes = bindingChanges(before, after);
+    added.push(...changes.added);
+    removed.push(...changes.removed);
   }
 
   /** Resolves once the view shows what `ready` checks (at once when closed). */
@@ -682,26 +684,29 @@ export class EtcdClusterMetadata implements ClusterMetadata {
       for (const key of keys) {
         const e = current(key);
         const stored = e === undefined ? [] : (JSON.parse(e.value) as AclBinding[]);
-        const next = [...stored];
-        for (const b of bindings) if (aclKey(b) === key && !next.some((x) => sameBinding(x, b))) next.push({ ...b });
-        if (next.length > stored.length) write.push(this.put(key, JSON.stringify(next)));
+        const added = bindingsToAdd(
+          stored,
+          bindings.filter((b) => aclKey(b) === key),
+        );
+        if (added.length > 0) write.push(this.put(key, JSON.stringify([...stored, ...added])));
       }
       return write.length === 0 ? { answer: undefined } : { write, result: () => undefined };
     });
   }
 
   deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]> {
-    const matches = (b: AclBinding): boolean => filters.some((f) => filterMatches(f, b));
-    const keys = [...this.aclsByKey].filter(([, e]) => e.bindings.some(matches)).map(([name]) => `acls/${name}`);
+    const keys = [...this.aclsByKey]
+      .filter(([, e]) => e.bindings.some((b) => anySelects(filters, b)))
+      .map(([name]) => `acls/${name}`);
     return this.rmw<AclBinding[][]>(keys, (current) => {
       const stored = keys.map((key) => {
         const e = current(key);
         return e === undefined ? [] : (JSON.parse(e.value) as AclBinding[]);
       });
-      const perFilter = filters.map((f) => stored.flat().filter((b) => filterMatches(f, b)));
+      const perFilter = selectedBy(filters, stored.flat());
       const write: IRequestOp[] = [];
       keys.forEach((key, i) => {
-        const left = stored[i]!.filter((b) => !matches(b));
+        const left = unselected(filters, stored[i]!);
         if (left.length === stored[i]!.length) return;
         write.push(left.length === 0 ? this.del(key) : this.put(key, JSON.stringify(left)));
       });
@@ -714,23 +719,18 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   }
 
   alterClientQuotas(changes: readonly ClientQuotaChange[]): Promise<void> {
-    const names = [...new Set(changes.map((c) => entityKey(c.entity)))];
+    const byEntity = changesByEntity(changes);
+    const names = [...byEntity.keys()];
     const keys = names.map(quotaKey);
     return this.rmw<void>(keys, (current) => {
       const write: IRequestOp[] = [];
       names.forEach((name, i) => {
         const e = current(keys[i]!);
         const before = e === undefined ? undefined : (JSON.parse(e.value) as ClientQuotaEntry);
-        const values: Record<string, number> = { ...before?.values };
-        let entity = before?.entity;
-        for (const c of changes) {
-          if (entityKey(c.entity) !== name) continue;
-          entity = c.entity;
-          for (const k of c.remove) delete values[k];
-          Object.assign(values, c.set);
-        }
-        if (Object.keys(values).length > 0) write.push(this.put(keys[i]!, JSON.stringify({ entity, values })));
-        else if (e !== undefined) write.push(this.del(keys[i]!));
+        const after = applyQuotaChanges(before, byEntity.get(name)!);
+        if (!after.changed) return;
+        if (after.entry !== undefined) write.push(this.put(keys[i]!, JSON.stringify(after.entry)));
+        else write.push(this.del(keys[i]!));
       });
       return write.length === 0 ? { answer: undefined } : { write, result: () => undefined };
     });
