@@ -13,6 +13,7 @@ import {
   CompareResult,
   CompareTarget,
   Etcd3,
+  GRPCDeadlineExceededError,
   type ICompare,
   type IKeyValue,
   type IRequestOp,
@@ -92,6 +93,25 @@ export interface EtcdMetadataOptions {
   readonly prefix?: string;
   /** Seconds a broker registration outlives its last renewal (the lease's TTL; etcd's minimum is 2). */
   readonly sessionTtlSeconds?: number;
+  /**
+   * Milliseconds a write may take, etcd's answer and this view's watch reaching it included, before it
+   * fails with an EtcdWriteTimeout (default 30 s, Kafka clients' request.timeout.ms).
+   */
+  readonly writeTimeoutMs?: number;
+}
+
+/**
+ * A write etcd did not answer, or that this view's watch did not reach, in time: it may still be made
+ * (etcd answering late), so the caller cannot tell whether it took effect.
+ */
+export class EtcdWriteTimeout extends Error {
+  override readonly name = "EtcdWriteTimeout";
+}
+
+/** When a write must be done by (Date.now() time), and the keys it writes, for the error. */
+interface WriteBound {
+  readonly deadline: number;
+  readonly what: string;
 }
 
 /** The etcd requests this instance made: what the simulation counts. */
@@ -118,6 +138,8 @@ const MAX_TXN_OPS = 128;
 const MAX_TXN_BYTES = 1024 * 1024;
 /** Lost compares before a write gives up: each one means another broker wrote the same keys meanwhile. */
 const MAX_ATTEMPTS = 50;
+/** How long a write waits for etcd and the watch, by default. */
+const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 /** How long a clean shutdown waits for etcd to end a registration before leaving it to expire. */
 const REVOKE_TIMEOUT_MS = 5000;
 /** Keys per range request when loading the view. */
@@ -181,7 +203,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   /** The mod revision of producer-ids after each block this instance reserved, by the block's first id. */
   private readonly reservations = new Map<bigint, number>();
   private readonly listeners = new Map<MetadataEvent["kind"], Set<(e: MetadataEvent) => void>>();
-  /** Writes waiting for the view to show them. */
+  /** Writes waiting for the view to show them (`done` also ends their timer). */
   private readonly waiters: { ready: () => boolean; done: () => void }[] = [];
   private readonly registrations = new Set<EtcdRegistration>();
   private watcher: Watcher | undefined;
@@ -193,6 +215,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     readonly prefix: string,
     private readonly nodeId: number,
     private readonly ttlSeconds: number,
+    private readonly writeTimeoutMs: number,
   ) {
     this.prefixBytes = Buffer.from(prefix);
   }
@@ -209,6 +232,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
       options.prefix ?? DEFAULT_PREFIX,
       options.nodeId,
       options.sessionTtlSeconds ?? 9,
+      options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
     );
     try {
       await m.ensureClusterId();
@@ -245,13 +269,38 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     return { request_delete_range: { key: this.key(rel) } };
   }
 
-  private async txn(compare: ICompare[], success: IRequestOp[], failure: IRequestOp[]): Promise<ITxnResponse> {
+  /** A transaction; with a bound, etcd's answer is awaited until its deadline. */
+  private async txn(
+    compare: ICompare[],
+    success: IRequestOp[],
+    failure: IRequestOp[],
+    bound?: WriteBound,
+  ): Promise<ITxnResponse> {
     this.ops.txns++;
     for (const op of success) {
       if (op.request_put !== undefined) this.ops.puts++;
       else if (op.request_delete_range !== undefined) this.ops.deletes++;
     }
-    return this.client.kv.txn({ compare, success, failure });
+    if (bound === undefined) return this.client.kv.txn({ compare, success, failure });
+    try {
+      return await this.client.kv.txn({ compare, success, failure }, { deadline: bound.deadline });
+    } catch (e) {
+      // etcd3 retries a call past its deadline (and counts the failures toward its circuit breaker).
+      if (e instanceof GRPCDeadlineExceededError || Date.now() >= bound.deadline)
+        throw this.timedOut(bound, `etcd did not answer (${(e as Error).message})`);
+      throw e;
+    }
+  }
+
+  /** A bound of `writeTimeoutMs` from now for a write of `what`. */
+  private bound(what: string): WriteBound {
+    return { deadline: Date.now() + this.writeTimeoutMs, what };
+  }
+
+  private timedOut(bound: WriteBound, why: string): EtcdWriteTimeout {
+    return new EtcdWriteTimeout(
+      `etcd: the write of ${bound.what} did not complete within ${this.writeTimeoutMs} ms: ${why}`,
+    );
   }
 
   private async ensureClusterId(): Promise<void> {
@@ -447,14 +496,41 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     removed.push(...changes.removed);
   }
 
-  /** Resolves once the view shows what `ready` checks (at once when closed). */
-  private waitUntil(ready: () => boolean): Promise<void> {
+  /**
+   * Resolves once the view shows what `ready` checks (at once when closed); with a bound, rejects with
+   * `timeout()` when that has not happened by its deadline.
+   */
+  private waitUntil(ready: () => boolean, bound?: { deadline: number; timeout: () => Error }): Promise<void> {
     if (this.closed || ready()) return Promise.resolve();
-    return new Promise((done) => this.waiters.push({ ready, done }));
+    return new Promise((done, fail) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter = {
+        ready,
+        done: () => {
+          clearTimeout(timer);
+          done();
+        },
+      };
+      this.waiters.push(waiter);
+      if (bound === undefined) return;
+      timer = setTimeout(
+        () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i < 0) return;
+          this.waiters.splice(i, 1);
+          fail(bound.timeout());
+        },
+        Math.max(0, bound.deadline - Date.now()),
+      );
+    });
   }
 
-  private waitApplied(revision: number): Promise<void> {
-    return this.waitUntil(() => this.applied >= revision);
+  /** Resolves once the view has applied `revision`; rejects when it has not by the write's deadline. */
+  private waitApplied(revision: number, bound: WriteBound): Promise<void> {
+    return this.waitUntil(() => this.applied >= revision, {
+      deadline: bound.deadline,
+      timeout: () => this.timedOut(bound, `the watch had not reached revision ${revision} (at ${this.applied})`),
+    });
   }
 
   /**
@@ -466,12 +542,13 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     plan: (current: (key: string) => Entry | undefined) => Plan<T>,
   ): Promise<T> {
     let current = (key: string): Entry | undefined => this.kv.get(key);
+    const bound = this.bound(keys.join(", "));
     for (let attempt = 1; ; attempt++) {
       const p = plan(current);
       if ("answer" in p) {
         // A caller that reads again after Stale sees the entry it lost to.
         if (typeof p.answer === "object" && p.answer !== null && isStale(p.answer))
-          await this.waitApplied(p.answer.version);
+          await this.waitApplied(p.answer.version, bound);
         return p.answer;
       }
       const compare = keys.map((k) => ({
@@ -481,10 +558,10 @@ export class EtcdClusterMetadata implements ClusterMetadata {
         mod_revision: current(k)?.mod ?? 0,
       }));
       const failure = keys.map((k) => ({ request_range: { key: this.key(k) } }));
-      const res = await this.txn(compare, p.write, failure);
+      const res = await this.txn(compare, p.write, failure, bound);
       if (res.succeeded) {
         const revision = Number(res.header.revision);
-        await this.waitApplied(revision);
+        await this.waitApplied(revision, bound);
         return p.result(revision);
       }
       if (attempt >= MAX_ATTEMPTS)
@@ -744,17 +821,26 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     const lease = this.client.lease(this.ttlSeconds, { autoKeepAlive: true });
     const leaseId = await lease.grant();
     const key = brokerKey(nodeId);
-    const res = await this.txn(
-      [{ key: this.key(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
-      [this.put(key, encodeBroker({ listeners, rack }), leaseId)],
-      [{ request_range: { key: this.key(key) } }],
-    );
-    if (!res.succeeded) {
-      await lease.revoke();
-      return stale(Number(res.responses[0]?.response_range.kvs[0]?.mod_revision ?? ABSENT));
+    const bound = this.bound(key);
+    let epoch: number;
+    try {
+      const res = await this.txn(
+        [{ key: this.key(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
+        [this.put(key, encodeBroker({ listeners, rack }), leaseId)],
+        [{ request_range: { key: this.key(key) } }],
+        bound,
+      );
+      if (!res.succeeded) {
+        await lease.revoke();
+        return stale(Number(res.responses[0]?.response_range.kvs[0]?.mod_revision ?? ABSENT));
+      }
+      epoch = Number(res.header.revision);
+      await this.waitApplied(epoch, bound);
+    } catch (e) {
+      // Not renewed, the lease expires with whatever registration etcd may have made.
+      lease.release();
+      throw e;
     }
-    const epoch = Number(res.header.revision);
-    await this.waitApplied(epoch);
     const registration = new EtcdRegistration(
       nodeId,
       epoch,
@@ -774,12 +860,14 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   /** One try at the controller key: taken under `r`'s lease only if nobody holds it. */
   private async elect(r: EtcdRegistration): Promise<void> {
     if (this.controllerInfo !== undefined || this.closed) return;
+    const bound = this.bound(CONTROLLER);
     const res = await this.txn(
       [{ key: this.key(CONTROLLER), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
       [this.put(CONTROLLER, encodeController(r.nodeId), r.leaseId)],
       [],
+      bound,
     );
-    if (res.succeeded) await this.waitApplied(Number(res.header.revision));
+    if (res.succeeded) await this.waitApplied(Number(res.header.revision), bound);
   }
 
   brokers(): BrokerInfo[] {
