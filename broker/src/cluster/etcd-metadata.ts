@@ -269,19 +269,21 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     return { request_delete_range: { key: this.key(rel) } };
   }
 
-  /** A transaction; with a bound, etcd's answer is awaited until its deadline. */
+  /**
+   * A transaction whose answer is awaited until the bound's deadline (by default one of its own, naming
+   * the keys it writes).
+   */
   private async txn(
     compare: ICompare[],
     success: IRequestOp[],
     failure: IRequestOp[],
-    bound?: WriteBound,
+    bound: WriteBound = this.bound(this.keysOf(success)),
   ): Promise<ITxnResponse> {
     this.ops.txns++;
     for (const op of success) {
       if (op.request_put !== undefined) this.ops.puts++;
       else if (op.request_delete_range !== undefined) this.ops.deletes++;
     }
-    if (bound === undefined) return this.client.kv.txn({ compare, success, failure });
     try {
       return await this.client.kv.txn({ compare, success, failure }, { deadline: bound.deadline });
     } catch (e) {
@@ -290,6 +292,12 @@ export class EtcdClusterMetadata implements ClusterMetadata {
         throw this.timedOut(bound, `etcd did not answer (${(e as Error).message})`);
       throw e;
     }
+  }
+
+  /** The keys (relative) that operations write. */
+  private keysOf(ops: readonly IRequestOp[]): string {
+    const keys = ops.map((op) => op.request_put?.key ?? op.request_delete_range?.key);
+    return keys.flatMap((k) => (k === undefined ? [] : [this.rel(k)])).join(", ");
   }
 
   /** A bound of `writeTimeoutMs` from now for a write of `what`. */
@@ -525,8 +533,11 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     });
   }
 
-  /** Resolves once the view has applied `revision`; rejects when it has not by the write's deadline. */
-  private waitApplied(revision: number, bound: WriteBound): Promise<void> {
+  /**
+   * Resolves once the view has applied `revision`; rejects when it has not by the write's deadline (by
+   * default one of its own).
+   */
+  private waitApplied(revision: number, bound: WriteBound = this.bound(`revision ${revision}`)): Promise<void> {
     return this.waitUntil(() => this.applied >= revision, {
       deadline: bound.deadline,
       timeout: () => this.timedOut(bound, `the watch had not reached revision ${revision} (at ${this.applied})`),
