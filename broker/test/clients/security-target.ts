@@ -11,7 +11,7 @@ import {
   createDescribeUserScramCredentialsRequest,
   createMetadataRequest,
 } from "@tskafka/protocol";
-import { REPO_ROOT, freePort, haveCommand } from "../harness.js";
+import { freePort, haveCommand } from "../harness.js";
 import { BrokerProcess, SEC_TARGET_KIND, type SecTargetKind } from "./broker-process.js";
 import { KAFKA44_LIB } from "./java/kafka44.js";
 import { RawClient } from "./raw-client.js";
