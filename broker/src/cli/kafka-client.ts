@@ -8,6 +8,10 @@ import {
   type ApiResponses,
 } from "@tskafka/protocol";
 import { KafkaConnection } from "./kafka-connection.js";
+import { check } from "./kafka-error.js";
+import { PLAINTEXT, type ClientSecurity } from "./client-security.js";
+
+export { check, errorName, KafkaError } from "./kafka-error.js";
 
 /**
  * The base of the small Kafka client the `tskafka` CLI and the web console share: connections, versions,
@@ -37,47 +41,6 @@ const VERSIONS = {
   [ApiKey.DescribeUserScramCredentials]: 0,
 } as const satisfies Partial<Record<ApiKey, number>>;
 type Api = keyof typeof VERSIONS & keyof ApiRequests & keyof ApiResponses;
-
-export class KafkaError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Kafka error names for the codes people meet here; others print as their number. */
-const ERROR_NAMES: Record<number, string> = {
-  1: "OFFSET_OUT_OF_RANGE",
-  3: "UNKNOWN_TOPIC_OR_PARTITION",
-  14: "COORDINATOR_LOAD_IN_PROGRESS",
-  15: "COORDINATOR_NOT_AVAILABLE",
-  16: "NOT_COORDINATOR",
-  25: "UNKNOWN_MEMBER_ID",
-  29: "TOPIC_AUTHORIZATION_FAILED",
-  30: "GROUP_AUTHORIZATION_FAILED",
-  31: "CLUSTER_AUTHORIZATION_FAILED",
-  36: "TOPIC_ALREADY_EXISTS",
-  37: "INVALID_PARTITIONS",
-  38: "INVALID_REPLICATION_FACTOR",
-  40: "INVALID_CONFIG",
-  17: "INVALID_TOPIC_EXCEPTION",
-  41: "NOT_CONTROLLER",
-  69: "GROUP_ID_NOT_FOUND",
-  68: "NON_EMPTY_GROUP",
-  35: "UNSUPPORTED_VERSION",
-  54: "SECURITY_DISABLED",
-  58: "SASL_AUTHENTICATION_FAILED",
-};
-
-export function errorName(code: number): string {
-  return ERROR_NAMES[code] ?? `error ${code}`;
-}
-
-export function check(code: number, what: string, message?: string | null): void {
-  if (code !== 0) throw new KafkaError(code, `${what}: ${errorName(code)}${message ? ` (${message})` : ""}`);
-}
 
 export interface BrokerInfo {
   nodeId: number;
@@ -120,17 +83,19 @@ export class KafkaClient {
   constructor(
     private readonly bootstrap: KafkaConnection,
     private readonly clientId: string,
+    private readonly security: ClientSecurity,
   ) {}
 
-  /** Connects to `host:port` and reads the versions it serves. */
+  /** Connects to `host:port` (every broker with `security`) and reads the versions it serves. */
   static async connect<T extends KafkaClient>(
-    this: new (bootstrap: KafkaConnection, clientId: string) => T,
+    this: new (bootstrap: KafkaConnection, clientId: string, security: ClientSecurity) => T,
     bootstrap: string,
     clientId = "tskafka-cli",
+    security: ClientSecurity = PLAINTEXT,
   ): Promise<T> {
     const { host, port } = splitHostPort(bootstrap);
-    const conn = await KafkaConnection.open(host, port, clientId);
-    const client = new this(conn, clientId);
+    const conn = await KafkaConnection.open(host, port, clientId, security);
+    const client = new this(conn, clientId, security);
     try {
       await client.readVersions(conn);
     } catch (e) {
@@ -177,7 +142,7 @@ export class KafkaClient {
     if (!this.brokers.has(node)) await this.cluster([]);
     const b = this.brokers.get(node);
     if (b === undefined) throw new Error(`broker ${node} is not in the metadata`);
-    const conn = await KafkaConnection.open(b.host, b.port, this.clientId);
+    const conn = await KafkaConnection.open(b.host, b.port, this.clientId, this.security);
     this.conns.set(node, conn);
     return conn;
   }
