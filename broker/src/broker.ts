@@ -50,6 +50,7 @@ import { consoleSettings } from "./console/settings.js";
 import { BrokerMetrics } from "./metrics/broker-metrics.js";
 import { meteredHandler } from "./metrics/metered-handler.js";
 import { brokerMetricsSource } from "./metrics/source.js";
+import { ThroughputHistory } from "./metrics/throughput.js";
 
 /** What identifies a TLS listener's key and trust stores: a new value means new certificates. */
 function storesDigest(o: TlsOptions): string {
@@ -288,7 +289,11 @@ export class Broker implements Services {
     const content = {
       metricsContentType: this.metrics.registry.contentType,
       metrics: () => this.metrics.scrape(),
-      console: new Console({ ...consoleSettings(this.config, bound), onError }),
+      console: new Console({
+        ...consoleSettings(this.config, bound),
+        throughput: new ThroughputHistory(() => this.metrics.topicTotals()),
+        onError,
+      }),
     };
     const { listener, url } = await HttpListener.start(address.host, address.port, content, onError);
     this.http = listener;

@@ -33,6 +33,14 @@ async function withAdmin(
   }
 }
 
+/** Aborted on the first SIGINT or SIGTERM, so `consume` leaves its group and commits before it exits. */
+function stopSignal(): AbortSignal {
+  const stop = new AbortController();
+  const abort = (): void => stop.abort();
+  process.once("SIGINT", abort).once("SIGTERM", abort);
+  return stop.signal;
+}
+
 function bootstrapOption<T>(y: Argv<T>) {
   return y
     .option("bootstrap-server", {
@@ -118,7 +126,12 @@ async function main(): Promise<void> {
           .option("group", {
             alias: "g",
             type: "string",
-            describe: "consume as a member of this consumer group (KIP-848), committing offsets",
+            describe: "consume as a member of this consumer group, committing offsets",
+          })
+          .option("group-protocol", {
+            choices: ["consumer", "classic"] as const,
+            default: "consumer" as const,
+            describe: "consumer: KIP-848, the broker assigns; classic: JoinGroup/SyncGroup, range assignor",
           })
           .option("max-messages", { alias: "n", type: "number" })
           .option("partition", { type: "number" })
@@ -133,6 +146,7 @@ async function main(): Promise<void> {
               topic: a.topic,
               fromBeginning: a["from-beginning"],
               group: a.group,
+              groupProtocol: a["group-protocol"],
               maxMessages: a["max-messages"],
               partition: a.partition,
               format: a.format,
@@ -140,6 +154,7 @@ async function main(): Promise<void> {
               timeoutMs: a["timeout-ms"],
             },
             out,
+            stopSignal(),
           ),
         ),
     )

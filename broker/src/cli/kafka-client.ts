@@ -35,6 +35,10 @@ const VERSIONS = {
   [ApiKey.DescribeGroups]: 5,
   [ApiKey.ConsumerGroupDescribe]: 0,
   [ApiKey.ConsumerGroupHeartbeat]: 1,
+  [ApiKey.JoinGroup]: 9,
+  [ApiKey.SyncGroup]: 5,
+  [ApiKey.Heartbeat]: 4,
+  [ApiKey.LeaveGroup]: 5,
   [ApiKey.OffsetFetch]: 8,
   [ApiKey.OffsetCommit]: 9,
   [ApiKey.DescribeAcls]: 3,
@@ -68,7 +72,7 @@ export interface ClusterInfo {
 }
 
 /** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
-const RETRIABLE_COORDINATOR = new Set([14, 15, 16]);
+export const RETRIABLE_COORDINATOR: ReadonlySet<number> = new Set([14, 15, 16]);
 const COORDINATOR_WAIT_MS = 15_000;
 
 export const EARLIEST = -2n;
@@ -124,14 +128,20 @@ export class KafkaClient {
     return this.bootstrap.closed;
   }
 
-  protected async call<K extends Api>(apiKey: K, body: ApiRequests[K], node?: number): Promise<ApiResponses[K]> {
+  /** One request at this client's version of the API, to node `node` (else the bootstrap broker). */
+  protected async call<K extends Api>(
+    apiKey: K,
+    body: ApiRequests[K],
+    node?: number,
+    timeoutMs?: number,
+  ): Promise<ApiResponses[K]> {
     const version = VERSIONS[apiKey];
     const range = this.versions.get(apiKey);
     if (range === undefined || version < range[0] || version > range[1])
       throw new Error(
         `the broker does not serve API ${apiKey} v${version} (it serves ${range ? range.join("-") : "none"})`,
       );
-    return (await this.connection(node)).send(apiKey, version, body);
+    return (await this.connection(node)).send(apiKey, version, body, timeoutMs);
   }
 
   /** The bootstrap connection, or one to node `node` (leaders and coordinators on other brokers). */

@@ -82,11 +82,12 @@ export class KafkaConnection {
     return this.failure !== undefined;
   }
 
-  /** Sends one request at `version` and answers the decoded response body. */
+  /** Sends one request at `version` and answers the decoded response body (within `timeoutMs`). */
   async send<K extends keyof ApiRequests & keyof ApiResponses>(
     apiKey: K,
     version: number,
     body: ApiRequests[K],
+    timeoutMs = this.timeoutMs,
   ): Promise<ApiResponses[K]> {
     if (this.failure !== undefined) throw this.failure;
     const correlationId = ++this.correlation;
@@ -99,8 +100,8 @@ export class KafkaConnection {
     const frame = await new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(correlationId);
-        reject(new Error(`no answer to API ${apiKey} v${version} within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+        reject(new Error(`no answer to API ${apiKey} v${version} within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.waiting.set(correlationId, {
         resolve: (f) => {
           clearTimeout(timer);

@@ -26,6 +26,11 @@ button.danger { background: var(--bad); }
 .flash { background: #e8f0fe; border: 1px solid #b6c8f3; padding: 6px 10px; }
 .error { background: #fdecea; border: 1px solid #f1b5ae; padding: 6px 10px; }
 .empty, .muted { color: var(--muted); }
+svg.spark { display: block; background: #fafbfc; border: 1px solid var(--line); }
+svg.spark polyline { fill: none; stroke-width: 1.5; stroke-linejoin: round; }
+svg.spark .spark-in, .key-in { stroke: var(--accent); color: var(--accent); }
+svg.spark .spark-out, .key-out { stroke: #1e7b34; color: #1e7b34; }
+.key-in, .key-out { font-weight: 600; }
 .lag-zero { color: #1e7b34; font-weight: 600; } .lag-some { color: var(--bad); font-weight: 600; }
 `;
 

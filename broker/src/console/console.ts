@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { KafkaAdmin, KafkaError } from "../cli/kafka-admin.js";
 import { planReset } from "../cli/groups.js";
+import type { ThroughputHistory } from "../metrics/throughput.js";
 import { CONSOLE_CSS, CONSOLE_JS } from "./assets.js";
 import { html, page } from "./html.js";
 import {
@@ -29,6 +30,8 @@ export interface ConsoleOptions {
   readonly mode: ConsoleMode;
   /** Why the console is off, shown on its page. */
   readonly offReason?: string;
+  /** Per-topic traffic of the last minutes (sampled while the console is on) for the sparklines. */
+  readonly throughput?: ThroughputHistory;
   readonly onError: (e: Error) => void;
 }
 
@@ -37,7 +40,9 @@ const MAX_FORM_BYTES = 16 * 1024;
 export class Console {
   private admin: Promise<KafkaAdmin> | undefined;
 
-  constructor(private readonly o: ConsoleOptions) {}
+  constructor(private readonly o: ConsoleOptions) {
+    if (o.mode !== "off") o.throughput?.start();
+  }
 
   get mode(): ConsoleMode {
     return this.o.mode;
@@ -62,6 +67,7 @@ export class Console {
   }
 
   close(): void {
+    this.o.throughput?.stop();
     void this.admin?.then(
       (a) => a.close(),
       () => undefined,
@@ -111,7 +117,7 @@ export class Console {
     if (a === "brokers" && b !== undefined && /^\d+$/.test(b) && parts.length === 2 && get)
       return show((ad) => brokerPage(ad, Number(b)));
     if (a === "topics" && parts.length === 1) {
-      if (get) return show((ad) => topicsPage(ad, writable));
+      if (get) return show((ad) => topicsPage(ad, writable, this.o.throughput));
       if (post)
         return act(async (ad, f) => {
           const name = f.get("name") ?? "";
@@ -119,7 +125,8 @@ export class Console {
           return `/topics/${encodeURIComponent(name)}?msg=${encodeURIComponent(`Created topic ${name}`)}`;
         });
     }
-    if (a === "topics" && b !== undefined && parts.length === 2 && get) return show((ad) => topicPage(ad, b, writable));
+    if (a === "topics" && b !== undefined && parts.length === 2 && get)
+      return show((ad) => topicPage(ad, b, writable, this.o.throughput));
     if (a === "topics" && b !== undefined && c === "messages" && parts.length === 3 && get)
       return show((ad, q) =>
         messagesPage(ad, b, {
