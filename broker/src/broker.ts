@@ -21,6 +21,7 @@ import { LogManager } from "./log/log-manager.js";
 import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
 import { buildListeners, reloadedTls, type ListenerRuntime } from "./server/listener.js";
+import { keyCertificate } from "./security/tls-reload.js";
 import { certificateSubject, mapPrincipal } from "./security/tls.js";
 import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
@@ -290,7 +291,10 @@ export class Broker implements Services {
       metricsContentType: this.metrics.registry.contentType,
       metrics: () => this.metrics.scrape(),
       console: new Console({
-        ...consoleSettings(this.config, bound),
+        ...consoleSettings(this.config, bound, (name) => {
+          const served = this.tlsServers.get(name);
+          return served === undefined ? undefined : keyCertificate(served.options);
+        }),
         throughput: new ThroughputHistory(() => this.metrics.topicTotals()),
         onError,
       }),

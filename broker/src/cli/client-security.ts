@@ -1,3 +1,4 @@
+import type { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import { parseProperties } from "../properties.js";
@@ -19,6 +20,8 @@ export interface ClientSecurity {
   readonly tls?: ConnectionOptions;
   /** The SASL login (SASL_PLAINTEXT, SASL_SSL). */
   readonly sasl?: SaslCredentials;
+  /** A check of the server's certificate of our own (the console pins its broker's): why it is refused. */
+  readonly verifyPeer?: (cert: X509Certificate | undefined) => string | undefined;
 }
 
 export const PLAINTEXT: ClientSecurity = { protocol: "PLAINTEXT" };

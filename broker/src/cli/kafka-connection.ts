@@ -1,5 +1,5 @@
 import { connect, isIP, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import {
   ApiKey,
   createRequestHeader,
@@ -158,7 +158,10 @@ function connectSocket(host: string, port: number, security: ClientSecurity, tim
     }, timeoutMs);
     socket.once(secure ? "secureConnect" : "connect", () => {
       clearTimeout(timer);
-      resolve(socket);
+      const refused = secure ? security.verifyPeer?.((socket as TLSSocket).getPeerX509Certificate()) : undefined;
+      if (refused === undefined) return resolve(socket);
+      socket.destroy();
+      reject(new Error(`cannot connect to ${host}:${port} over TLS: ${refused}`));
     });
     socket.once("error", (e) => {
       clearTimeout(timer);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { KafkaAdmin, KafkaError } from "../cli/kafka-admin.js";
 import { planReset } from "../cli/groups.js";
 import type { ThroughputHistory } from "../metrics/throughput.js";
+import type { ConsoleSettings } from "./settings.js";
 import { CONSOLE_CSS, CONSOLE_JS } from "./assets.js";
 import { html, page } from "./html.js";
 import {
@@ -18,18 +19,14 @@ import {
 
 /**
  * The web console: server-rendered pages over the broker's HTTP listener. It is a Kafka client of its
- * own broker (our codecs over loopback TCP to a PLAINTEXT listener), so every read and action takes the
- * same path as any client's request: the same handlers, the same authorization, as User:ANONYMOUS.
+ * own broker (our codecs over loopback to one of its listeners, settings.ts), so every read and action
+ * takes the same path as any client's request: the same handlers, the same authorization, as the
+ * principal that listener gives it (User:ANONYMOUS, or the user of its own SASL login).
  */
 
 export type ConsoleMode = "read-write" | "read-only" | "off";
 
-export interface ConsoleOptions {
-  /** HOST:PORT of the PLAINTEXT listener the console talks to; undefined when there is none. */
-  readonly bootstrap: string | undefined;
-  readonly mode: ConsoleMode;
-  /** Why the console is off, shown on its page. */
-  readonly offReason?: string;
+export interface ConsoleOptions extends ConsoleSettings {
   /** Per-topic traffic of the last minutes (sampled while the console is on) for the sparklines. */
   readonly throughput?: ThroughputHistory;
   readonly onError: (e: Error) => void;
@@ -46,6 +43,11 @@ export class Console {
 
   get mode(): ConsoleMode {
     return this.o.mode;
+  }
+
+  /** What the header shows: the mode and whom the console acts as. */
+  private get badge(): string {
+    return `${this.o.mode} · ${this.o.principal}`;
   }
 
   /** Answers true when the request was the console's (`/`, pages and their assets). */
@@ -94,7 +96,7 @@ export class Console {
             {
               title: r.title,
               nav: r.nav,
-              mode: this.o.mode,
+              mode: this.badge,
               flash: q.get("msg") ?? undefined,
               refreshSeconds: r.refreshSeconds,
             },
@@ -164,7 +166,7 @@ export class Console {
   private async client(): Promise<KafkaAdmin> {
     const current = this.admin !== undefined ? await this.admin.catch(() => undefined) : undefined;
     if (current !== undefined && !current.isClosed) return current;
-    this.admin = KafkaAdmin.connect(this.o.bootstrap!, "tskafka-console");
+    this.admin = KafkaAdmin.connect(this.o.bootstrap!, "tskafka-console", this.o.security);
     return this.admin;
   }
 
@@ -174,7 +176,7 @@ export class Console {
     const body = html`<p class="error">${e.message}</p>
       <p><a href="/">Home</a></p>`;
     if (!res.headersSent)
-      send(res, status, "text/html; charset=utf-8", page({ title: "Error", nav: "", mode: this.o.mode }, body));
+      send(res, status, "text/html; charset=utf-8", page({ title: "Error", nav: "", mode: this.badge }, body));
   }
 }
 
