@@ -142,7 +142,7 @@ for (const kind of ["tskafka", "kafka"] as TargetKind[]) {
 
       test(
         "topics create, list, describe; produce and consume; groups with lag and resets; delete",
-        { timeout: 60_000 },
+        { timeout: 120_000 },
         async () => {
           const topic = "cli-orders";
           assert.match(
@@ -265,6 +265,10 @@ for (const kind of ["tskafka", "kafka"] as TargetKind[]) {
           const gone = await cli(b, ["topics", "describe", topic]);
           assert.equal(gone.code, 1);
           assert.match(gone.stderr, /UNKNOWN_TOPIC_OR_PARTITION/);
+
+          // Producing to a topic that does not exist creates it, as Kafka's producers let the broker do.
+          assert.match((await cli(b, ["produce", "cli-auto"], "made\n")).stderr, /produced 1 records to cli-auto/);
+          assert.equal(await ok(b, ["consume", "cli-auto", "--from-beginning", "-n", "1"]), "made\n");
         },
       );
 

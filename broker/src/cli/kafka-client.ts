@@ -8,7 +8,7 @@ import {
   type ApiResponses,
 } from "@tskafka/protocol";
 import { KafkaConnection } from "./kafka-connection.js";
-import { check } from "./kafka-error.js";
+import { check, KafkaError } from "./kafka-error.js";
 import { PLAINTEXT, type ClientSecurity } from "./client-security.js";
 
 export { check, errorName, KafkaError } from "./kafka-error.js";
@@ -72,6 +72,10 @@ export interface ClusterInfo {
 }
 
 /** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const LEADER_NOT_AVAILABLE = 5;
+/** How long a topic that a producer's metadata named may take to appear. */
+const AUTO_CREATE_WAIT_MS = 5_000;
 export const RETRIABLE_COORDINATOR: ReadonlySet<number> = new Set([14, 15, 16]);
 const COORDINATOR_WAIT_MS = 15_000;
 
@@ -157,13 +161,16 @@ export class KafkaClient {
     return conn;
   }
 
-  /** Metadata: brokers, controller and topics (all of them when `topics` is undefined). */
-  async cluster(topics?: readonly string[]): Promise<ClusterInfo> {
+  /**
+   * Metadata: brokers, controller and topics (all of them when `topics` is undefined); `autoCreate` lets
+   * the broker create the named topics when auto.create.topics.enable says so, as a producer's metadata does.
+   */
+  async cluster(topics?: readonly string[], autoCreate = false): Promise<ClusterInfo> {
     const res = await this.call(
       ApiKey.Metadata,
       createMetadataRequest({
         topics: topics === undefined ? null : topics.map((name) => ({ name, topicId: "AAAAAAAAAAAAAAAAAAAAAA" })),
-        allowAutoTopicCreation: false,
+        allowAutoTopicCreation: autoCreate,
       }),
     );
     for (const b of res.brokers)
@@ -191,6 +198,30 @@ export class KafkaClient {
 
   async topic(name: string): Promise<TopicInfo> {
     return (await this.cluster([name])).topics[0]!;
+  }
+
+  /**
+   * A topic to produce to: created by the broker if it may auto-create it (as Kafka's producers let it),
+   * waited for while it is being created: Apache Kafka answers UNKNOWN_TOPIC_OR_PARTITION until its
+   * controller made it, then LEADER_NOT_AVAILABLE until a leader is elected. A broker that does not
+   * create it keeps answering UNKNOWN_TOPIC_OR_PARTITION, which is reported after a few seconds.
+   */
+  async topicToProduce(name: string): Promise<TopicInfo> {
+    const started = Date.now();
+    for (;;) {
+      try {
+        const t = (await this.cluster([name], true)).topics[0]!;
+        if (t.partitions.every((p) => p.leader >= 0) || Date.now() - started > COORDINATOR_WAIT_MS) return t;
+      } catch (e) {
+        const waited = Date.now() - started;
+        const creating =
+          e instanceof KafkaError &&
+          ((e.code === LEADER_NOT_AVAILABLE && waited < COORDINATOR_WAIT_MS) ||
+            (e.code === UNKNOWN_TOPIC_OR_PARTITION && waited < AUTO_CREATE_WAIT_MS));
+        if (!creating) throw e;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** ListOffsets for each partition at `timestamp` (EARLIEST, LATEST, or milliseconds). */

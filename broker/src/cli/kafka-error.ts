@@ -13,6 +13,7 @@ export class KafkaError extends Error {
 const ERROR_NAMES: Record<number, string> = {
   1: "OFFSET_OUT_OF_RANGE",
   3: "UNKNOWN_TOPIC_OR_PARTITION",
+  5: "LEADER_NOT_AVAILABLE",
   14: "COORDINATOR_LOAD_IN_PROGRESS",
   15: "COORDINATOR_NOT_AVAILABLE",
   16: "NOT_COORDINATOR",
