@@ -139,6 +139,7 @@ test("create a topic, browse kcat's messages, watch a group's lag reach zero", {
   await page.screenshot({ path: join(ARTIFACTS, "console-topics.png"), fullPage: true });
   await page.goto(`${url}/topics/${TOPIC}`);
   assert.ok(new Set(await sparkHeights("main svg.spark polyline.spark-in")).size > 1);
+  await page.screenshot({ path: join(ARTIFACTS, "console-topic.png"), fullPage: true });
   assert.match(await page.$eval("main svg.spark title", (t) => t.textContent ?? ""), /in \d+(\.\d)? (B|KiB)\/s/);
 
   await page.goto(`${url}/topics/${TOPIC}/messages?partition=0&format=json`);

@@ -191,7 +191,7 @@ export async function messagesPage(admin: KafkaAdmin, name: string, q: BrowseQue
   const rows = shown.map((r) => [
     r.partition,
     r.offset,
-    new Date(Number(r.timestamp)).toISOString(),
+    html`<span class="nowrap">${new Date(Number(r.timestamp)).toISOString()}</span>`,
     html`<pre>${showBytes(r.key, format)}</pre>`,
     html`<pre>${r.headers.map((h) => `${h.key}: ${showBytes(h.value, format)}`).join("\n")}</pre>`,
     html`<pre class="value">${showBytes(r.value, format)}</pre>`,
