@@ -10,8 +10,9 @@ import { REPO_ROOT, haveCommand, skipUnless } from "./harness.js";
 
 /**
  * The `tskafka` CLI as people run it (the built bin, a real process) against our broker and against
- * Apache Kafka 4.4: topics, produce from stdin with a key, headers and JSON, consume alone and as a
- * KIP-848 group member, group lag and offset resets. The same steps and expectations for both brokers.
+ * Apache Kafka 4.4: topics, produce from stdin with a key, headers and JSON, consume alone, as a
+ * KIP-848 group member and as two classic group members sharing the partitions, group lag and offset
+ * resets. The same steps and expectations for both brokers.
  */
 
 const MAIN = join(REPO_ROOT, "broker", "dist", "src", "main.js");
