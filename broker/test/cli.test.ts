@@ -273,76 +273,77 @@ for (const kind of ["tskafka", "kafka"] as TargetKind[]) {
         },
       );
 
-      test(
-        "two `consume --group --group-protocol classic` processes split the partitions",
-        { timeout: 60_000 },
-        async () => {
-          const topic = "cli-split";
-          const group = "cli-classic";
-          await ok(b, ["topics", "create", topic, "-p", "4"]);
-          const args = [
-            "consume",
-            topic,
-            "--group",
-            group,
-            "--group-protocol",
-            "classic",
-            "--from-beginning",
-            "-f",
-            "json",
-          ];
-          const members = [background(b, args), background(b, args)];
-          try {
-            // Both joined and each owns some partitions (range: two each) before anything is produced.
-            const split = await until("two members sharing the partitions", 40_000, async () => {
-              const r = await cli(b, ["groups", "describe", group]);
-              if (r.code !== 0 || !/type classic {2}state Stable .* members 2/.test(r.stdout)) return undefined;
-              const owners = rows(r.stdout.split("\n\n")[2] ?? "").slice(1);
-              return owners.length === 2 && owners.every((o) => o[3] !== undefined && o[3] !== "") ? owners : undefined;
-            });
-            assert.deepEqual(split.map((o) => o[3]).sort(), [`${topic}:0,1`, `${topic}:2,3`]);
-            for (let p = 0; p < 4; p++)
-              await ok(
-                b,
-                ["produce", topic, "--partition", String(p)],
-                [0, 1, 2].map((i) => `p${p}-${i}`).join("\n") + "\n",
+      for (const protocol of ["classic", "consumer"] as const)
+        test(
+          `two \`consume --group --group-protocol ${protocol}\` processes split the partitions`,
+          { timeout: 60_000 },
+          async () => {
+            const topic = `cli-split-${protocol}`;
+            const group = `cli-${protocol}`;
+            await ok(b, ["topics", "create", topic, "-p", "4"]);
+            const args = [
+              "consume",
+              topic,
+              "--group",
+              group,
+              "--group-protocol",
+              protocol,
+              "--from-beginning",
+              "-f",
+              "json",
+            ];
+            const members = [background(b, args), background(b, args)];
+            try {
+              // Both joined and each owns two partitions before anything is produced (a KIP-848 member
+              // first owning all four gives two up once the other joins).
+              const owned = await until("two members sharing the partitions", 40_000, async () => {
+                const r = await cli(b, ["groups", "describe", group]);
+                if (r.code !== 0 || !new RegExp(`type ${protocol} {2}state Stable .* members 2`).test(r.stdout))
+                  return undefined;
+                const owners = rows(r.stdout.split("\n\n")[2] ?? "")
+                  .slice(1)
+                  .map((o) => (o[3] ?? "").replace(`${topic}:`, ""));
+                return owners.length === 2 && owners.every((o) => o.split(",").length === 2)
+                  ? owners.sort()
+                  : undefined;
+              });
+              if (protocol === "classic") assert.deepEqual(owned, ["0,1", "2,3"], "the range assignor's ranges");
+              assert.deepEqual(owned.join(",").split(",").sort(), ["0", "1", "2", "3"]);
+              for (let p = 0; p < 4; p++)
+                await ok(
+                  b,
+                  ["produce", topic, "--partition", String(p)],
+                  [0, 1, 2].map((i) => `p${p}-${i}`).join("\n") + "\n",
+                );
+              const seen = await until("the 12 records, between them", 30_000, () => {
+                const lines = members.map((m) =>
+                  m
+                    .out()
+                    .split("\n")
+                    .filter((l) => l.startsWith("{"))
+                    .map((l) => JSON.parse(l) as { partition: number; value: string }),
+                );
+                return Promise.resolve(lines.flat().length >= 12 ? lines : undefined);
+              });
+              const partitionsOf = seen.map((l) => [...new Set(l.map((r) => r.partition))].sort().join(","));
+              assert.deepEqual(partitionsOf.sort(), owned, "each member read only its own partitions");
+              assert.deepEqual(
+                seen
+                  .flat()
+                  .map((r) => r.value)
+                  .sort(),
+                [0, 1, 2, 3].flatMap((p) => [0, 1, 2].map((i) => `p${p}-${i}`)),
               );
-            const seen = await until("the 12 records, between them", 30_000, () => {
-              const lines = members.map((m) =>
-                m
-                  .out()
-                  .split("\n")
-                  .filter((l) => l.startsWith("{"))
-                  .map((l) => JSON.parse(l) as { partition: number; value: string }),
-              );
-              return Promise.resolve(lines.flat().length >= 12 ? lines : undefined);
-            });
-            const partitionsOf = seen.map((l) => [...new Set(l.map((r) => r.partition))].sort());
-            assert.deepEqual(
-              [...partitionsOf].sort(),
-              [
-                [0, 1],
-                [2, 3],
-              ],
-              "each member read only its own partitions",
-            );
-            assert.deepEqual(
-              seen
-                .flat()
-                .map((r) => r.value)
-                .sort(),
-              [0, 1, 2, 3].flatMap((p) => [0, 1, 2].map((i) => `p${p}-${i}`)),
-            );
-          } finally {
-            for (const m of members) assert.equal(await m.stop(), 0, m.out());
-          }
-          // On SIGTERM each committed its positions and left the group.
-          const after = await ok(b, ["groups", "describe", group]);
-          assert.match(after, /^Group cli-classic {2}type classic {2}state Empty/);
-          for (const r of rows(after.split("\n\n")[1]!).slice(1)) assert.deepEqual(r.slice(2, 5), ["3", "3", "0"]);
-          await ok(b, ["topics", "delete", topic]);
-        },
-      );
+            } finally {
+              for (const m of members) assert.equal(await m.stop(), 0, m.out());
+            }
+            // On SIGTERM each committed its positions and left the group.
+            const after = await ok(b, ["groups", "describe", group]);
+            assert.match(after, new RegExp(`^Group ${group} {2}type ${protocol} {2}state Empty`));
+            for (const r of rows(after.split("\n\n")[1]!).slice(1)) assert.deepEqual(r.slice(2, 5), ["3", "3", "0"]);
+            await ok(b, ["topics", "delete", topic]);
+          },
+        );
     },
   );
 }
