@@ -276,7 +276,7 @@ for (const kind of ["tskafka", "kafka"] as TargetKind[]) {
       for (const protocol of ["classic", "consumer"] as const)
         test(
           `two \`consume --group --group-protocol ${protocol}\` processes split the partitions`,
-          { timeout: 60_000 },
+          { timeout: 90_000 },
           async () => {
             const topic = `cli-split-${protocol}`;
             const group = `cli-${protocol}`;
