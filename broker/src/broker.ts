@@ -21,6 +21,7 @@ import { LogManager } from "./log/log-manager.js";
 import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
 import { buildListeners, reloadedTls, type ListenerRuntime } from "./server/listener.js";
+import { keyCertificate } from "./security/tls-reload.js";
 import { certificateSubject, mapPrincipal } from "./security/tls.js";
 import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
@@ -52,6 +53,7 @@ import { consoleSettings } from "./console/settings.js";
 import { BrokerMetrics } from "./metrics/broker-metrics.js";
 import { meteredHandler } from "./metrics/metered-handler.js";
 import { brokerMetricsSource } from "./metrics/source.js";
+import { ThroughputHistory } from "./metrics/throughput.js";
 
 /** What identifies a TLS listener's key and trust stores: a new value means new certificates. */
 function storesDigest(o: TlsOptions): string {
@@ -302,7 +304,14 @@ export class Broker implements Services {
     const content = {
       metricsContentType: this.metrics.registry.contentType,
       metrics: () => this.metrics.scrape(),
-      console: new Console({ ...consoleSettings(this.config, bound), onError }),
+      console: new Console({
+        ...consoleSettings(this.config, bound, (name) => {
+          const served = this.tlsServers.get(name);
+          return served === undefined ? undefined : keyCertificate(served.options);
+        }),
+        throughput: new ThroughputHistory(() => this.metrics.topicTotals()),
+        onError,
+      }),
     };
     const { listener, url } = await HttpListener.start(address.host, address.port, content, onError);
     this.http = listener;

@@ -1,4 +1,5 @@
-import { bool, choice, double, int, list, long, string, type KeyDef, type ValueOf } from "./config-def.js";
+import { bool, choice, double, int, list, long, password, string, type KeyDef, type ValueOf } from "./config-def.js";
+import { consoleLoginCheck } from "./console/login.js";
 import { listenerList } from "./config-listeners.js";
 import { QUOTA_KEYS } from "./config-quota-keys.js";
 import { AUTHORIZER_KEYS } from "./config-authorizer-keys.js";
@@ -112,7 +113,33 @@ export const BROKER_KEYS = {
     default: "auto",
     oneOf: ["auto", "read-write", "read-only", "off"],
     importance: "medium",
-    doc: "Not a Kafka key: the web console, acting as User:ANONYMOUS; auto is read-write, or off when authorizer.class.name is set.",
+    doc: "Not a Kafka key: what the web console may do; auto is read-write, or off with an authorizer unless the console has a login of its own.",
+    dynamic: "read-only",
+    appliedIn: "HTTP listener",
+    internal: true,
+  }),
+  "http.console.listener": string({
+    default: "",
+    importance: "low",
+    doc: "Not a Kafka key: the console's listener; empty: a SASL one if it has a login, else the first PLAINTEXT one. It trusts a TLS listener's own certificate.",
+    dynamic: "read-only",
+    appliedIn: "HTTP listener",
+    internal: true,
+  }),
+  "http.console.sasl.mechanism": choice({
+    default: "PLAIN",
+    oneOf: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"],
+    importance: "low",
+    doc: "Not a Kafka key: the SASL mechanism of the console's login on a SASL listener.",
+    dynamic: "read-only",
+    appliedIn: "HTTP listener",
+    internal: true,
+  }),
+  "http.console.sasl.jaas.config": password({
+    default: null,
+    check: consoleLoginCheck,
+    importance: "low",
+    doc: 'Not a Kafka key: the console\'s login, a LoginModule line with username="..." password="..."; the authorizer decides what that user may do.',
     dynamic: "read-only",
     appliedIn: "HTTP listener",
     internal: true,

@@ -1,10 +1,10 @@
-import { ZERO_UUID, type OffsetCommitValue } from "@tskafka/protocol";
+import type { OffsetCommitValue } from "@tskafka/protocol";
 import { hasPartition, type ClusterMetadata } from "../cluster/metadata.js";
 import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
 import type { ClassicState } from "./classic-group.js";
 import type { ConsumerGroupState } from "./consumer-group.js";
-import { offsetCommitRecord, type CoordinatorRecord } from "./records.js";
+import { committedOffsetRecord, offsetCommitRecord, type CoordinatorRecord } from "./records.js";
 import { PendingTxnOffsets } from "./txn-offsets.js";
 
 /**
@@ -36,16 +36,19 @@ export interface CommitRequest {
   memberId: string;
   groupInstanceId: string | null;
   retentionTimeMs: bigint;
-  topics: {
-    name: string;
-    partitions: {
-      partitionIndex: number;
-      committedOffset: bigint;
-      committedLeaderEpoch: number;
-      committedMetadata: string | null;
-    }[];
-  }[];
+  topics: CommitTopicOffsets[];
   apiVersion: number;
+}
+
+/** The offsets a commit (OffsetCommit, TxnOffsetCommit) gives for one topic. */
+export interface CommitTopicOffsets {
+  name: string;
+  partitions: {
+    partitionIndex: number;
+    committedOffset: bigint;
+    committedLeaderEpoch: number;
+    committedMetadata: string | null;
+  }[];
 }
 
 export interface TopicPartitionErrors {
@@ -306,16 +309,7 @@ export class OffsetStore {
           commitTimestamp: now,
           expireTimestamp: retention >= 0n ? now + Number(retention) : -1,
         };
-        records.push(
-          offsetCommitRecord(req.groupId, t.name, p.partitionIndex, {
-            offset: value.offset,
-            leaderEpoch: value.leaderEpoch,
-            metadata,
-            commitTimestamp: BigInt(now),
-            expireTimestamp: BigInt(value.expireTimestamp),
-            topicId: ZERO_UUID,
-          }),
-        );
+        records.push(committedOffsetRecord(req.groupId, t.name, p.partitionIndex, value));
         applied.push({ topic: t.name, partition: p.partitionIndex, value, out });
       }
     }

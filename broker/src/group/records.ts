@@ -1,3 +1,4 @@
+import type { CommittedOffset } from "./offset-store.js";
 import {
   ConsumerGroupCurrentMemberAssignmentKeyCodec,
   ConsumerGroupCurrentMemberAssignmentValueCodec,
@@ -11,6 +12,7 @@ import {
   OffsetCommitValueCodec,
   Reader,
   Writer,
+  ZERO_UUID,
   type ConsumerGroupCurrentMemberAssignmentValue,
   type ConsumerGroupMemberMetadataValue,
   type ConsumerGroupMetadataValue,
@@ -77,6 +79,23 @@ export function offsetCommitRecord(
             value.expireTimestamp >= 0n ? OFFSET_COMMIT_VALUE_WITH_EXPIRY_VERSION : OFFSET_COMMIT_VALUE_VERSION,
           ),
   };
+}
+
+/** The record of an offset as the store keeps it (OffsetCommit and TxnOffsetCommit write the same). */
+export function committedOffsetRecord(
+  group: string,
+  topic: string,
+  partition: number,
+  o: CommittedOffset,
+): CoordinatorRecord {
+  return offsetCommitRecord(group, topic, partition, {
+    offset: o.offset,
+    leaderEpoch: o.leaderEpoch,
+    metadata: o.metadata,
+    commitTimestamp: BigInt(o.commitTimestamp),
+    expireTimestamp: BigInt(o.expireTimestamp),
+    topicId: ZERO_UUID,
+  });
 }
 
 export function groupMetadataRecord(group: string, value: GroupMetadataValue | null): CoordinatorRecord {
