@@ -6,6 +6,7 @@ import {
   createListOffsetsRequest,
   type FetchResponsePartitionData,
 } from "@tskafka/protocol";
+import { PLAINTEXT } from "../cli/client-security.js";
 import { KafkaConnection } from "../cli/kafka-connection.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog } from "../log/partition-log.js";
@@ -126,7 +127,8 @@ export class ReplicaFetcher {
         `broker ${this.leaderId}'s inter-broker listener speaks ${at.securityProtocol}: followers speak PLAINTEXT only`,
       );
     const timeout = this.settings.socketTimeoutMs + this.settings.maxWaitMs;
-    this.connection = await KafkaConnection.open(at.host, at.port, `broker-${this.settings.nodeId}-fetcher`, timeout);
+    const clientId = `broker-${this.settings.nodeId}-fetcher`;
+    this.connection = await KafkaConnection.open(at.host, at.port, clientId, PLAINTEXT, timeout);
     return this.connection;
   }
 
