@@ -1,5 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { connect as connectTcp, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -296,6 +297,12 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
       assert.ok(log.includes("all-4"));
       assert.equal(await leader.highWatermark(TOPIC, 0), 5n);
       assert.deepEqual(state().isr, [1, 2, 3]);
+      // Every replica keeps the high watermark in Kafka's replication-offset-checkpoint (every 500 ms here).
+      for (const n of [1, 2, 3]) {
+        const file = join(dataDirs.get(n)!, "replication-offset-checkpoint");
+        const want = `0\n1\n${TOPIC} 0 5\n`;
+        await waitFor(`broker ${n}'s checkpoint`, () => existsSync(file) && readFileSync(file, "utf8") === want, 5000);
+      }
       // Kafka 4's effective minimum: never more in sync than the partition has replicas.
       const one = await produceUntil(leader, ["one replica"], -1, ErrorCode.NONE, SINGLE);
       assert.equal(one.partition.errorCode, ErrorCode.NONE);
