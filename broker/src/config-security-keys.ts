@@ -47,7 +47,7 @@ export const LISTENER_KEYS = {
     default: "PLAINTEXT",
     oneOf: ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"],
     importance: "medium",
-    doc: "The security protocol between brokers when inter.broker.listener.name is not set (followers speak PLAINTEXT only).",
+    doc: "The security protocol between brokers when inter.broker.listener.name is not set.",
     dynamic: "read-only",
     appliedIn: "replication (follower)",
   }),
@@ -143,6 +143,13 @@ export const SECURITY_KEYS = {
     default: "GSSAPI",
     doc: "SASL mechanisms offered: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (GSSAPI, the default, is not served).",
     ...sasl,
+  }),
+  "sasl.mechanism.inter.broker.protocol": string({
+    default: "GSSAPI",
+    importance: "medium",
+    doc: "The SASL mechanism followers log in to their leaders with on a SASL inter-broker listener (PLAIN or SCRAM; its username and password from that listener's JAAS config).",
+    dynamic: "read-only",
+    appliedIn: "replication (follower)",
   }),
   "sasl.jaas.config": password({
     default: null,

@@ -6,7 +6,7 @@ import {
   createListOffsetsRequest,
   type FetchResponsePartitionData,
 } from "@tskafka/protocol";
-import { PLAINTEXT } from "../cli/client-security.js";
+import type { ClientSecurity } from "../cli/client-security.js";
 import { KafkaConnection } from "../cli/kafka-connection.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog } from "../log/partition-log.js";
@@ -33,6 +33,14 @@ export interface FollowedPartition {
   readonly leaderEpoch: number;
 }
 
+/** Where a leader is reached, and how a follower connects there (TLS, SASL login). */
+export interface InterBrokerEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** The client security of the connection; throws (a config error) when it cannot be made. */
+  security(): ClientSecurity;
+}
+
 export interface FetcherSettings {
   readonly nodeId: number;
   readonly brokerEpoch: () => bigint;
@@ -43,7 +51,7 @@ export interface FetcherSettings {
   readonly backoffMs: number;
   readonly socketTimeoutMs: number;
   /** Where the leader is reached (its inter-broker listener), undefined while it is not registered. */
-  readonly endpoint: (nodeId: number) => { host: string; port: number; securityProtocol: string } | undefined;
+  readonly endpoint: (nodeId: number) => InterBrokerEndpoint | undefined;
   readonly log: Logger;
 }
 
@@ -121,14 +129,9 @@ export class ReplicaFetcher {
     if (this.connection !== undefined && !this.connection.closed) return this.connection;
     const at = this.settings.endpoint(this.leaderId);
     if (at === undefined) throw new Error(`broker ${this.leaderId} is not registered`);
-    // The fetcher's client speaks PLAINTEXT only (TLS and SASL between brokers are still to come).
-    if (at.securityProtocol !== "PLAINTEXT")
-      throw new Error(
-        `broker ${this.leaderId}'s inter-broker listener speaks ${at.securityProtocol}: followers speak PLAINTEXT only`,
-      );
     const timeout = this.settings.socketTimeoutMs + this.settings.maxWaitMs;
     const clientId = `broker-${this.settings.nodeId}-fetcher`;
-    this.connection = await KafkaConnection.open(at.host, at.port, clientId, PLAINTEXT, timeout);
+    this.connection = await KafkaConnection.open(at.host, at.port, clientId, at.security(), timeout);
     return this.connection;
   }
 

@@ -11,6 +11,8 @@ import { readHighWatermarks, writeHighWatermarks, type CheckpointedOffset } from
 import { LeaderPartition, type LeaderHost } from "./leader-partition.js";
 import { ReplicaFetcher } from "./replica-fetcher.js";
 import type { CurrentLeader, NodeEndpoint, Replication } from "./replication.js";
+import { interBrokerSecurity } from "./inter-broker-security.js";
+import type { InterBrokerEndpoint } from "./replica-fetcher.js";
 
 /**
  * Replication on this broker (Kafka's ReplicaManager): follows this broker's role in each partition
@@ -331,7 +333,7 @@ export class ReplicaManager implements Replication {
    * Where a follower reaches broker `nodeId`: its listener named by inter.broker.listener.name, else the one
    * named after (or speaking) security.inter.broker.protocol, as Kafka picks it.
    */
-  private interBrokerEndpoint(nodeId: number): { host: string; port: number; securityProtocol: string } | undefined {
+  private interBrokerEndpoint(nodeId: number): InterBrokerEndpoint | undefined {
     const broker: BrokerInfo | undefined = this.host.metadata.brokers().find((b) => b.nodeId === nodeId);
     if (broker === undefined) return undefined;
     const p = this.host.config.props;
@@ -343,7 +345,8 @@ export class ReplicaManager implements Replication {
       pick((e) => e.name === protocol) ??
       pick((e) => e.securityProtocol === protocol) ??
       broker.listeners[0];
-    return l === undefined ? undefined : { host: l.host, port: l.port, securityProtocol: l.securityProtocol };
+    if (l === undefined) return undefined;
+    return { host: l.host, port: l.port, security: () => interBrokerSecurity(this.host.config, l) };
   }
 
   /** Writes each log directory's replication-offset-checkpoint (replicated partitions only). */
