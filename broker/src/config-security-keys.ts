@@ -147,7 +147,7 @@ export const SECURITY_KEYS = {
   "sasl.mechanism.inter.broker.protocol": string({
     default: "GSSAPI",
     importance: "medium",
-    doc: "The SASL mechanism followers log in to their leaders with on a SASL inter-broker listener (PLAIN or SCRAM; its username and password from that listener's JAAS config).",
+    doc: "SASL mechanism followers log in to their leaders with, as the user of the listener's JAAS config for it.",
     dynamic: "read-only",
     appliedIn: "replication (follower)",
   }),
