@@ -91,7 +91,17 @@ export interface ConsumerOffsetGroup {
   subscribedTopics(): Set<string>;
 }
 
-export type OffsetGroup = ClassicOffsetGroup | ConsumerOffsetGroup;
+/** What the offset store sees of a streams group (StreamsGroup is one): checked as a consumer group is. */
+export interface StreamsOffsetGroup {
+  readonly kind: "streams";
+  readonly state: string;
+  readonly members: { readonly size: number };
+  /** UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, STALE_MEMBER_EPOCH or NONE. */
+  validateMemberEpoch(memberId: string, memberEpoch: number): number;
+  subscribedTopics(): Set<string>;
+}
+
+export type OffsetGroup = ClassicOffsetGroup | ConsumerOffsetGroup | StreamsOffsetGroup;
 
 /** What the offset store uses: settings, topics, the groups' own checks, and the ordered writer. */
 export interface OffsetStoreHost {
@@ -254,9 +264,11 @@ export class OffsetStore {
       this.host.createSimpleGroup(req.groupId);
       return ErrorCode.NONE;
     }
-    if (group.kind === "consumer") {
+    if (group.kind === "consumer" || group.kind === "streams") {
       if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
       if (epoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+      // Streams members commit with their member epoch, which only OffsetCommit v9+ carries (as Kafka 4.4).
+      if (group.kind === "streams" && req.apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
       return group.validateMemberEpoch(req.memberId, epoch);
     }
     if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -342,7 +354,7 @@ export class OffsetStore {
     requireStable = false,
   ): FetchedOffsets {
     const group = this.host.group(groupId);
-    if (member !== null && member.memberEpoch >= 0 && group?.kind === "consumer") {
+    if (member !== null && member.memberEpoch >= 0 && (group?.kind === "consumer" || group?.kind === "streams")) {
       const error = group.validateMemberEpoch(member.memberId ?? "", member.memberEpoch);
       if (error !== ErrorCode.NONE) return { errorCode: error, topics: [] };
     }
@@ -398,7 +410,7 @@ export class OffsetStore {
     const group = this.host.group(groupId);
     if (group === undefined || group.state === "Dead") return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
     let subscribed: Set<string>;
-    if (group.kind === "consumer") subscribed = group.subscribedTopics();
+    if (group.kind === "consumer" || group.kind === "streams") subscribed = group.subscribedTopics();
     else if (group.state === "Empty") subscribed = new Set();
     else {
       const s = group.subscribedTopics();
