@@ -682,6 +682,14 @@ export const BROKER_KEYS = {
     dynamic: "read-only",
     appliedIn: "StreamsGroupHeartbeat",
   }),
+  "group.streams.assignment.interval.ms": int({
+    default: "1000",
+    min: 0,
+    importance: "medium",
+    doc: "Least time between two task assignments of a streams group (ASSIGNMENT_DELAYED meanwhile).",
+    dynamic: "read-only",
+    appliedIn: "StreamsGroupHeartbeat",
+  }),
   "group.streams.task.offset.interval.ms": int({
     default: "60000",
     min: 1,

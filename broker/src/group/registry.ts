@@ -49,6 +49,7 @@ type StreamsBrokerKey =
   | "group.streams.heartbeat.interval.ms"
   | "group.streams.num.standby.replicas"
   | "group.streams.initial.rebalance.delay.ms"
+  | "group.streams.assignment.interval.ms"
   | "group.streams.max.size";
 
 /** The streams group a StreamsGroupHeartbeat goes to, or why there is none. */
@@ -104,6 +105,7 @@ export class GroupRegistry {
           heartbeatIntervalMs: int("streams.heartbeat.interval.ms", props["group.streams.heartbeat.interval.ms"]),
           numStandbys: int("streams.num.standby.replicas", props["group.streams.num.standby.replicas"]),
           initialRebalanceDelayMs: props["group.streams.initial.rebalance.delay.ms"],
+          assignmentIntervalMs: props["group.streams.assignment.interval.ms"],
           maxSize: props["group.streams.max.size"],
         };
       },

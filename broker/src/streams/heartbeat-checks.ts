@@ -22,9 +22,10 @@ export function invalidHeartbeat(req: StreamsGroupHeartbeatRequest): InvalidHear
   const tasks = [req.activeTasks, req.standbyTasks, req.warmupTasks];
   if (req.memberEpoch === 0) {
     if (req.rebalanceTimeoutMs === -1) return invalid("RebalanceTimeoutMs must be provided in first request.");
-    if ((req.activeTasks ?? []).length > 0) return invalid("ActiveTasks must be empty when (re-)joining.");
-    if ((req.standbyTasks ?? []).length > 0) return invalid("StandbyTasks must be empty when (re-)joining.");
-    if ((req.warmupTasks ?? []).length > 0) return invalid("WarmupTasks must be empty when (re-)joining.");
+    // Present and empty (null is refused too, as Kafka 4.4 does).
+    if (req.activeTasks?.length !== 0) return invalid("ActiveTasks must be empty when (re-)joining.");
+    if (req.standbyTasks?.length !== 0) return invalid("StandbyTasks must be empty when (re-)joining.");
+    if (req.warmupTasks?.length !== 0) return invalid("WarmupTasks must be empty when (re-)joining.");
     if (req.topology === null) return invalid("Topology must be non-null when (re-)joining.");
     if (req.processId === null) return invalid("ProcessId can't be null.");
     const why = invalidTopology(fromRequest(req.topology));

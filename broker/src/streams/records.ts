@@ -17,7 +17,7 @@ import {
   type StreamsGroupMemberMetadataValue,
   type StreamsGroupTopologyValue,
 } from "@tskafka/protocol";
-import type { Tasks, TaskMap } from "./tasks.js";
+import { taskKey, type Tasks, type TaskMap } from "./tasks.js";
 
 /**
  * Streams group records as Kafka 4.4 writes them to `__consumer_offsets`: the key starts with an int16
@@ -133,10 +133,17 @@ export interface CurrentAssignment {
   state: number;
   assigned: Tasks;
   pendingRevocation: Tasks;
+  /** Task key (`taskKey`) -> the member epoch at which the active task was given (AssignmentEpochs). */
+  activeEpochs: Map<string, number>;
 }
 
 export function currentMemberRecord(groupId: string, memberId: string, c: CurrentAssignment | null): StreamsRecord {
   const ids = (m: TaskMap) => taskIds(m).map((t) => ({ ...t, assignmentEpochs: null }));
+  const active = (m: TaskMap) =>
+    taskIds(m).map((t) => ({
+      ...t,
+      assignmentEpochs: t.partitions.map((p) => c?.activeEpochs.get(taskKey(t.subtopologyId, p)) ?? c!.memberEpoch),
+    }));
   return {
     key: versioned(
       StreamsGroupCurrentMemberAssignmentKeyCodec,
@@ -152,10 +159,10 @@ export function currentMemberRecord(groupId: string, memberId: string, c: Curren
               memberEpoch: c.memberEpoch,
               previousMemberEpoch: c.previousMemberEpoch,
               state: c.state,
-              activeTasks: ids(c.assigned.active),
+              activeTasks: active(c.assigned.active),
               standbyTasks: ids(c.assigned.standby),
               warmupTasks: ids(c.assigned.warmup),
-              activeTasksPendingRevocation: ids(c.pendingRevocation.active),
+              activeTasksPendingRevocation: active(c.pendingRevocation.active),
               standbyTasksPendingRevocation: ids(c.pendingRevocation.standby),
               warmupTasksPendingRevocation: ids(c.pendingRevocation.warmup),
             },
@@ -222,6 +229,12 @@ export function decodeStreamsRecord(key: Buffer, value: Buffer | null): DecodedS
       const { groupId, memberId } = StreamsGroupCurrentMemberAssignmentKeyCodec.decode(k, type);
       if (v === undefined) return { type: "streams-current-member", group: groupId, memberId, value: null };
       const d = StreamsGroupCurrentMemberAssignmentValueCodec.decode(v, vv);
+      // Epochs of the active tasks; where they are missing or do not match, the member epoch (as Kafka).
+      const activeEpochs = new Map<string, number>();
+      for (const t of [...d.activeTasks, ...d.activeTasksPendingRevocation]) {
+        const epochs = t.assignmentEpochs?.length === t.partitions.length ? t.assignmentEpochs : null;
+        t.partitions.forEach((p, i) => activeEpochs.set(taskKey(t.subtopologyId, p), epochs?.[i] ?? d.memberEpoch));
+      }
       return {
         type: "streams-current-member",
         group: groupId,
@@ -240,6 +253,7 @@ export function decodeStreamsRecord(key: Buffer, value: Buffer | null): DecodedS
             standby: taskMap(d.standbyTasksPendingRevocation),
             warmup: taskMap(d.warmupTasksPendingRevocation),
           },
+          activeEpochs,
         },
       };
     }

@@ -22,6 +22,7 @@ import {
   minus,
   noTasks,
   sameTasks,
+  taskKey,
   taskMapOf,
   type TaskMap,
   type Tasks,
@@ -66,6 +67,7 @@ export interface StreamsSettings {
   heartbeatIntervalMs: number;
   numStandbys: number;
   initialRebalanceDelayMs: number;
+  assignmentIntervalMs: number;
   maxSize: number;
 }
 
@@ -98,6 +100,8 @@ export class StreamsMember {
   state: number = MemberState.STABLE;
   assigned: Tasks = noTasks();
   pendingRevocation: Tasks = noTasks();
+  /** The member epoch at which each active task (assigned or pending revocation) was given: commits of older epochs may name it. */
+  activeEpochs = new Map<string, number>();
   taskOffsets: { subtopologyId: string; partition: number; offset: bigint }[] = [];
   taskEndOffsets: { subtopologyId: string; partition: number; offset: bigint }[] = [];
   sessionTimer: NodeJS.Timeout | undefined;
@@ -154,6 +158,8 @@ export class StreamsGroup {
   endpointInformationEpoch = 0;
   /** When the first assignment may be computed (group.streams.initial.rebalance.delay.ms). */
   private firstAssignmentAt: number | undefined;
+  /** When the last assignment was computed (the next one waits group.streams.assignment.interval.ms). */
+  private lastAssignmentAt: number | undefined;
   private dead = false;
 
   constructor(
@@ -185,7 +191,29 @@ export class StreamsGroup {
     return out;
   }
 
-  /** OffsetCommit/OffsetFetch checks for members of this group. */
+  /**
+   * OffsetCommit's check, as Kafka 4.4's: the member's epoch, or an older one for partitions of active
+   * tasks it was given at that epoch or before (a member still committing after a rebalance moved on).
+   */
+  validateCommit(memberId: string, memberEpoch: number): number | ((topic: string, partition: number) => number) {
+    const m = this.members.get(memberId);
+    if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    // A newer epoch than the member's is stale too, as Kafka 4.4 answers a streams member's commit.
+    if (memberEpoch > m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    if (memberEpoch === m.memberEpoch) return ErrorCode.NONE;
+    const names = this.host.topicNames();
+    return (topic, partition) => {
+      for (const s of this.topology?.subtopologies ?? []) {
+        const sources = [...externalSources(s, names), ...s.repartitionSourceTopics.map((r) => r.name)];
+        if (!sources.includes(topic)) continue;
+        const given = m.activeEpochs.get(taskKey(s.subtopologyId, partition));
+        if (given !== undefined && given <= memberEpoch) return ErrorCode.NONE;
+      }
+      return ErrorCode.STALE_MEMBER_EPOCH;
+    };
+  }
+
+  /** OffsetFetch's check for members of this group. */
   validateMemberEpoch(memberId: string, memberEpoch: number): number {
     const m = this.members.get(memberId);
     if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
@@ -253,10 +281,10 @@ export class StreamsGroup {
     this.host.persist(this, records);
 
     status.push(...(this.configured?.status ?? []));
-    if (delayed)
+    if (delayed !== undefined)
       status.push({
         statusCode: Status.ASSIGNMENT_DELAYED,
-        statusDetail: "Assignment delayed due to the configured initial rebalance delay.",
+        statusDetail: `Assignment delayed due to the configured ${delayed}.`,
       });
     if (this.shutdownRequestedBy !== undefined)
       status.push({
@@ -317,6 +345,7 @@ export class StreamsGroup {
           );
         member = new StreamsMember(req.memberId);
         member.assigned = old.assigned;
+        member.activeEpochs = old.activeEpochs;
         member.memberEpoch = old.previousMemberEpoch;
         this.removeMember(old, records);
       }
@@ -344,6 +373,7 @@ export class StreamsGroup {
       // Rejoining with epoch 0 (after being fenced): it has let go of everything.
       member.assigned = noTasks();
       member.pendingRevocation = noTasks();
+      member.activeEpochs = new Map();
       member.state = MemberState.STABLE;
       member.memberEpoch = 0;
       member.previousMemberEpoch = -1;
@@ -479,15 +509,22 @@ export class StreamsGroup {
   }
 
   /**
-   * A new target assignment when the group epoch moved (after the initial rebalance delay for a group's
-   * first one); whether it is still delayed.
+   * A new target assignment when the group epoch moved: after the initial rebalance delay for a group's
+   * first one, and no sooner than the assignment interval after the last one. What delays it, if anything.
    */
-  private maybeComputeTarget(settings: StreamsSettings, records: StreamsRecord[]): boolean {
-    if (this.assignmentEpoch >= this.groupEpoch) return false;
+  private maybeComputeTarget(
+    settings: StreamsSettings,
+    records: StreamsRecord[],
+  ): "initial rebalance delay" | "assignment interval" | undefined {
+    if (this.assignmentEpoch >= this.groupEpoch) return undefined;
+    const now = Date.now();
     if (this.assignmentEpoch === 0 && settings.initialRebalanceDelayMs > 0) {
-      this.firstAssignmentAt ??= Date.now() + settings.initialRebalanceDelayMs;
-      if (Date.now() < this.firstAssignmentAt) return true;
+      this.firstAssignmentAt ??= now + settings.initialRebalanceDelayMs;
+      if (now < this.firstAssignmentAt) return "initial rebalance delay";
     }
+    if (this.lastAssignmentAt !== undefined && now < this.lastAssignmentAt + settings.assignmentIntervalMs)
+      return "assignment interval";
+    this.lastAssignmentAt = now;
     const tasks = this.configured?.tasks ?? new Map<string, number>();
     const target = assignTasks({
       members: [...this.members.values()]
@@ -510,8 +547,8 @@ export class StreamsGroup {
     }
     this.target = target;
     this.assignmentEpoch = this.groupEpoch;
-    records.push(targetMetadataRecord(this.groupId, this.assignmentEpoch, Date.now()));
-    return false;
+    records.push(targetMetadataRecord(this.groupId, this.assignmentEpoch, now));
+    return undefined;
   }
 
   /** Whether another member holds the task in a way that keeps it from `member` (see the class comment). */
@@ -566,6 +603,10 @@ export class StreamsGroup {
         member.previousMemberEpoch = member.memberEpoch;
         member.memberEpoch = this.assignmentEpoch;
       }
+      const epochs = new Map<string, number>();
+      for (const [s, p] of eachTask(next.active))
+        epochs.set(taskKey(s, p), member.activeEpochs.get(taskKey(s, p)) ?? member.memberEpoch);
+      member.activeEpochs = epochs;
     }
     records.push(currentMemberRecord(this.groupId, member.memberId, this.currentValue(member)));
   }
@@ -644,6 +685,7 @@ export class StreamsGroup {
       state: m.state,
       assigned: m.assigned,
       pendingRevocation: m.pendingRevocation,
+      activeEpochs: m.activeEpochs,
     };
   }
 
@@ -692,6 +734,7 @@ export class StreamsGroup {
     m.state = v.state;
     m.assigned = v.assigned;
     m.pendingRevocation = v.pendingRevocation;
+    m.activeEpochs = v.activeEpochs;
     this.members.set(memberId, m);
   }
 

@@ -224,7 +224,7 @@ export function configureTopology(
       status: [
         {
           statusCode: Status.MISSING_INTERNAL_TOPICS,
-          statusDetail: `Internal topics are missing: [${sorted(toCreate.map((i) => i.name)).join(", ")}]`,
+          statusDetail: `Internal topics are missing: ${sorted(toCreate.map((i) => i.name)).join(", ")}`,
         },
       ],
       toCreate,
@@ -312,8 +312,10 @@ function enforceCopartitioning(
         ...g.sourceTopicRegex.flatMap((i) => regexTopics(s.sourceTopicRegex[i]!, topicNames)),
       ];
       const counts = new Set(external.map((n) => partitionsOf(n)));
-      if (counts.size > 1)
-        return `Following topics do not have the same number of partitions: [${sorted(external).join(", ")}]`;
+      if (counts.size > 1) {
+        const listed = sorted(external).map((n) => `${n}=${partitionsOf(n)}`);
+        return `Following topics do not have the same number of partitions: [{${listed.join(", ")}}]`;
+      }
       const internal = g.repartitionSourceTopics.map((i) => s.repartitionSourceTopics[i]!);
       const fixed = internal.filter((r) => r.partitions > 0);
       const target =
