@@ -27,7 +27,8 @@ const STREAMS_GROUP_COMMAND = "org.apache.kafka.tools.streams.StreamsGroupComman
  * - two instances count a known input exactly, their active tasks covering the 8 tasks once;
  * - a third instance joins: the tasks are rebalanced over three (each owner changes only by revocation
  *   first), more input is counted, and the counts stay exact;
- * - `kafka-streams-groups.sh --describe` (members, state) shows the group, its three members and their tasks;
+ * - `kafka-streams-groups.sh --describe` (members, state, offsets) shows the group, its three members and
+ *   their tasks, and no lag on the input and repartition topics;
  * - the instances leave; the group is empty, then deleted with `--delete`.
  *
  * TSKAFKA_TXN_TARGET=kafka runs the same against Apache Kafka 4.4.0 (how the expectations were checked).
@@ -229,6 +230,24 @@ describe(`streams groups with Kafka Streams 4.4 (${TARGET_KIND})`, { skip }, () 
     assert.deepEqual(described, reported, members);
     const state = await streamsGroups(["--describe", "--state", "--group", APP]);
     assert.match(state, /Stable/, state);
+    // Offsets: every partition of the input and of the repartition topic, nothing left to process (the last
+    // commits come within the commit interval, so a few tries).
+    let offsets = "";
+    let offsetRows: string[][] = [];
+    for (let i = 0; i < 5; i++) {
+      offsets = await streamsGroups(["--describe", "--offsets", "--group", APP]);
+      offsetRows = offsets
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter((cols) => cols[0] === APP);
+      if (offsetRows.length === 2 * PARTITIONS && offsetRows.every((cols) => cols[3] === "0")) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.deepEqual(
+      offsetRows.map((cols) => `${cols[1]}:${cols[2]}:${cols[3]}`).sort(),
+      [INPUT, `${APP}-words-repartition`].flatMap((t) => [0, 1, 2, 3].map((p) => `${t}:${p}:0`)).sort(),
+      offsets,
+    );
   });
 
   test("the instances leave; the empty group is deleted", async () => {

@@ -20,7 +20,7 @@ import org.apache.kafka.streams.kstream.Produced;
  * the broker tests: input (one word per record) -> re-keyed by word (repartition topic `<app>-words-repartition`)
  * -> counted in the store `word-counts` (changelog `<app>-word-counts-changelog`) -> output (word -> count).
  *
- * Arguments: bootstrap appId input output stateDir
+ * Arguments: bootstrap appId input output stateDir [guarantee: at_least_once (default) or exactly_once_v2]
  *
  * Prints `STATE <old> -> <new>` on every state change and `TASKS active=[..] standby=[..]` whenever the
  * tasks of this instance change. Runs until a line `close` (or the end) on stdin, then leaves the group,
@@ -33,6 +33,7 @@ public final class StreamsGroupApp {
     String input = args[2];
     String output = args[3];
     String stateDir = args[4];
+    String guarantee = args.length > 5 ? args[5] : StreamsConfig.AT_LEAST_ONCE;
 
     StreamsBuilder builder = new StreamsBuilder();
     builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()))
@@ -46,7 +47,7 @@ public final class StreamsGroupApp {
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, "streams");
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
