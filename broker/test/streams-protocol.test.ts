@@ -390,7 +390,7 @@ test(`streams groups at the wire (${TARGET_KIND})`, { skip, timeout: 90_000 }, a
   assert.equal(missing.errorCode, E.GROUP_ID_NOT_FOUND);
 
   // One standby per stateful task (group config), on the other process; more than the broker's maximum (2) is refused.
-  const setStandbys = (value: string) =>
+  const setConfig = (name: string, value: string) =>
     c.request(
       ApiKey.IncrementalAlterConfigs,
       1,
@@ -399,13 +399,23 @@ test(`streams groups at the wire (${TARGET_KIND})`, { skip, timeout: 90_000 }, a
           {
             resourceType: GROUP_RESOURCE,
             resourceName: group,
-            configs: [{ name: "streams.num.standby.replicas", configOperation: 0, value }],
+            configs: [{ name, configOperation: 0, value }],
           },
         ],
       }),
     );
-  assert.equal((await setStandbys("3")).responses[0]!.errorCode, E.INVALID_CONFIG);
-  assert.equal((await setStandbys("1")).responses[0]!.errorCode, E.NONE);
+  const tooMany = (await setConfig("streams.num.standby.replicas", "3")).responses[0]!;
+  const tooShort = (await setConfig("streams.session.timeout.ms", "1000")).responses[0]!;
+  assert.deepEqual(
+    [tooMany.errorCode, tooMany.errorMessage],
+    [E.INVALID_CONFIG, "streams.num.standby.replicas must be less than or equal to 2"],
+  );
+  assert.deepEqual(
+    [tooShort.errorCode, tooShort.errorMessage],
+    [E.INVALID_CONFIG, "streams.session.timeout.ms must be in the range 45000 to 60000 inclusive."],
+    "outside group.streams.min/max.session.timeout.ms",
+  );
+  assert.equal((await setConfig("streams.num.standby.replicas", "1")).responses[0]!.errorCode, E.NONE);
   let standbys: string[] = [];
   let m2Standbys: string[] = [];
   for (let i = 0; i < 50 && (standbys.length === 0 || m2Standbys.length === 0); i++) {

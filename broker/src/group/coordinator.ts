@@ -301,14 +301,23 @@ export class GroupCoordinator {
 
   // --- streams protocol (KIP-1071) ---
 
-  /** A StreamsGroupHeartbeat: checked as Kafka checks it, then to the group (created by a first join). */
-  streamsHeartbeat(req: StreamsGroupHeartbeatRequest, clientId: string, clientHost: string): StreamsHeartbeatResult {
+  /**
+   * A StreamsGroupHeartbeat: checked as Kafka checks it, then to the group (created by a first join);
+   * answered once its records are in `__consumer_offsets`.
+   */
+  async streamsHeartbeat(
+    req: StreamsGroupHeartbeatRequest,
+    clientId: string,
+    clientHost: string,
+  ): Promise<StreamsHeartbeatResult> {
     const invalid = invalidHeartbeat(req);
     if (invalid !== undefined) return streamsFailure(invalid.errorCode, invalid.errorMessage);
     const found = this.registry.streams(req.groupId, req.memberEpoch);
     if ("errorCode" in found) return streamsFailure(found.errorCode, found.errorMessage);
     const result = found.group.heartbeat(req, clientId, clientHost);
     if (found.created && result.errorCode !== ErrorCode.NONE) this.registry.discardIfUnborn(found.group);
+    const error = (await result.written) ?? ErrorCode.NONE;
+    if (error !== ErrorCode.NONE) return streamsFailure(error, null);
     return result;
   }
 
@@ -408,7 +417,7 @@ export class GroupCoordinator {
   }
 }
 
-function streamsFailure(errorCode: number, errorMessage: string): StreamsHeartbeatResult {
+function streamsFailure(errorCode: number, errorMessage: string | null): StreamsHeartbeatResult {
   return {
     errorCode,
     errorMessage,

@@ -111,7 +111,7 @@ export class GroupRegistry {
       },
       partitionsOf: (name) => host.metadata.topic(name)?.partitions,
       topicNames: () => host.metadata.topics().map((t) => t.name),
-      persist: (group, records) => void host.write(group.groupId, records),
+      persist: (group, records) => host.write(group.groupId, records),
       log: (message) => host.log.debug(message),
     };
   }

@@ -37,7 +37,7 @@ export const streamsGroupHeartbeatHandler = defineHandler({
     // One namespace for every group type.
     if (services.shareGroups.group(request.groupId) !== undefined)
       return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${request.groupId} is not a streams group.`);
-    const r = services.groups.streamsHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote));
+    const r = await services.groups.streamsHeartbeat(request, ctx.clientId ?? "", clientHost(ctx.remote));
     if (r.errorCode !== ErrorCode.NONE) return fail(r.errorCode, r.errorMessage);
     const status = [...r.status];
     if (r.creatableTopics.length > 0) {

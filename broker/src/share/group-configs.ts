@@ -49,8 +49,12 @@ function boundedInt(
     check: (v, c) => {
       const n = Number(v);
       if (!/^-?\d+$/.test(v)) return `Invalid value ${v} for configuration ${name}: Not a number of type INT`;
-      if (n < bound(min, c)) return `${name} must be greater than or equal to ${bound(min, c)}`;
-      if (n > bound(max, c)) return `${name} must be less than or equal to ${bound(max, c)}`;
+      const [lo, hi] = [bound(min, c), bound(max, c)];
+      // Kafka 4.4's words: a range between two broker keys, else the bound crossed.
+      if (typeof min !== "number" && (n < lo || n > hi))
+        return `${name} must be in the range ${lo} to ${hi} inclusive.`;
+      if (n < lo) return `${name} must be greater than or equal to ${lo}`;
+      if (n > hi) return `${name} must be less than or equal to ${hi}`;
       return undefined;
     },
   };

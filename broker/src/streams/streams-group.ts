@@ -76,7 +76,8 @@ export interface StreamsGroupHost {
   /** The partition count of a topic, undefined when it does not exist. */
   partitionsOf(name: string): number | undefined;
   topicNames(): string[];
-  persist(group: StreamsGroup, records: StreamsRecord[]): void;
+  /** Appends the group's records in order; resolves to an error code once they are written. */
+  persist(group: StreamsGroup, records: StreamsRecord[]): Promise<number>;
   log(message: string): void;
 }
 
@@ -124,6 +125,8 @@ export interface StreamsHeartbeatResult {
   endpoints: { endpoint: Endpoint; active: Map<string, number[]>; standby: Map<string, number[]> }[] | null;
   /** Internal topics the topology needs that do not exist: the caller creates them (Kafka's KafkaApis does). */
   creatableTopics: InternalTopic[];
+  /** The heartbeat's records written (an error code): it is answered after, as Kafka answers. */
+  written?: Promise<number>;
 }
 
 function failure(errorCode: number, errorMessage: string): StreamsHeartbeatResult {
@@ -278,7 +281,7 @@ export class StreamsGroup {
     const before = member.assigned;
     this.reconcile(member, this.ownedTasks(req), records);
     this.scheduleSession(member, settings.sessionTimeoutMs);
-    this.host.persist(this, records);
+    const written = this.host.persist(this, records);
 
     status.push(...(this.configured?.status ?? []));
     if (delayed !== undefined)
@@ -312,6 +315,7 @@ export class StreamsGroup {
       endpointInformationEpoch: this.endpointInformationEpoch,
       endpoints: req.endpointInformationEpoch === this.endpointInformationEpoch ? null : this.endpoints(),
       creatableTopics: this.configured?.toCreate ?? [],
+      written,
     };
   }
 
@@ -440,7 +444,7 @@ export class StreamsGroup {
       this.removeMember(member, records);
       this.bumpEpoch(records);
     }
-    this.host.persist(this, records);
+    const written = this.host.persist(this, records);
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
@@ -451,6 +455,7 @@ export class StreamsGroup {
       endpointInformationEpoch: this.endpointInformationEpoch,
       endpoints: null,
       creatableTopics: [],
+      written,
     };
   }
 
@@ -461,7 +466,7 @@ export class StreamsGroup {
     const records: StreamsRecord[] = [];
     this.removeMember(member, records);
     this.bumpEpoch(records);
-    this.host.persist(this, records);
+    void this.host.persist(this, records);
   }
 
   private removeMember(member: StreamsMember, records: StreamsRecord[]): void {
