@@ -29,7 +29,8 @@ import { skipUnless } from "./harness.js";
  * INCORRECTLY_PARTITIONED_TOPICS), revocation before assignment between two members of two processes,
  * standby tasks by the group config streams.num.standby.replicas (and its bound), member epochs in
  * OffsetCommit, the group's type in ListGroups, DescribeGroups and ConsumerGroupHeartbeat,
- * StreamsGroupDescribe, leaving and DeleteGroups, a member across a broker restart, a shutdown request.
+ * StreamsGroupDescribe, leaving and DeleteGroups, a member across a broker restart, a shutdown request,
+ * a static member replaced by a successor with its instance id.
  * TSKAFKA_TXN_TARGET=kafka runs it against Apache Kafka 4.4.0, where the expectations come from.
  */
 
@@ -41,6 +42,7 @@ const E = {
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
   FENCED_MEMBER_EPOCH: 110,
+  UNRELEASED_INSTANCE_ID: 111,
   STALE_MEMBER_EPOCH: 113,
   STREAMS_INVALID_TOPOLOGY: 130,
 };
@@ -502,6 +504,7 @@ test(
   { skip, timeout: 120_000 },
   async () => {
     const restartGroup = `${group}-restart`;
+    await findCoordinator();
     const joined = await heartbeat(
       {
         memberId: "r1",
@@ -551,5 +554,62 @@ test(
       ["Streams group member r1 encountered a fatal error and requested a shutdown for the entire application."],
     );
     assert.equal((await heartbeat({ memberId: "r1", memberEpoch: -1 }, restartGroup)).errorCode, E.NONE);
+  },
+);
+
+test(
+  `a static member leaves for a while and its successor takes its tasks (${TARGET_KIND})`,
+  { skip, timeout: 60_000 },
+  async () => {
+    const staticGroup = `${group}-static`;
+    await findCoordinator();
+    const joinAs = (memberId: string) =>
+      heartbeat(
+        {
+          memberId,
+          memberEpoch: 0,
+          instanceId: "instance-1",
+          processId: "ps",
+          rebalanceTimeoutMs: 30_000,
+          topology: topology(),
+          activeTasks: [],
+          standbyTasks: [],
+          warmupTasks: [],
+        },
+        staticGroup,
+      );
+    const first = await joinAs("s1");
+    assert.equal(first.errorCode, E.NONE, String(first.errorMessage));
+    let r = first;
+    let active = tasks(first.activeTasks) ?? [];
+    for (let i = 0; i < 50 && active.length < 6; i++) {
+      await new Promise((res) => setTimeout(res, 200));
+      r = await heartbeat({ memberId: "s1", memberEpoch: r.memberEpoch }, staticGroup);
+      active = tasks(r.activeTasks) ?? active;
+    }
+    assert.equal(active.length, 6);
+    // The instance id is taken while its member is there.
+    const taken = await joinAs("s9");
+    assert.deepEqual(
+      [taken.errorCode, taken.errorMessage],
+      [
+        E.UNRELEASED_INSTANCE_ID,
+        "Static member s9 with instance id instance-1 cannot join the group because the instance id is owned by s1 member.",
+      ],
+    );
+    // Leaving for a while (-2), then a new member with the instance id: it takes the epoch and the tasks, no rebalance.
+    const left = await heartbeat({ memberId: "s1", memberEpoch: -2, instanceId: "instance-1" }, staticGroup);
+    assert.deepEqual([left.errorCode, left.memberEpoch], [E.NONE, -2]);
+    const next = await joinAs("s2");
+    assert.deepEqual([next.errorCode, next.memberEpoch, tasks(next.activeTasks)], [E.NONE, r.memberEpoch, active]);
+    const described = (
+      await c.request(ApiKey.StreamsGroupDescribe, 1, createStreamsGroupDescribeRequest({ groupIds: [staticGroup] }))
+    ).groups[0]!;
+    assert.deepEqual(
+      described.members.map((m) => [m.memberId, m.instanceId, m.memberEpoch]),
+      [["s2", "instance-1", r.memberEpoch]],
+    );
+    assert.equal(described.groupEpoch, r.memberEpoch, "no rebalance");
+    assert.equal((await heartbeat({ memberId: "s2", memberEpoch: -1 }, staticGroup)).errorCode, E.NONE);
   },
 );

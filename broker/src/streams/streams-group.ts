@@ -236,9 +236,9 @@ export class StreamsGroup {
     let bump = false;
     if (epoch === 0) {
       const joined = this.join(req, settings, records);
-      if (!(joined instanceof StreamsMember)) return joined;
-      member = joined;
-      bump = true;
+      if (!("bump" in joined)) return joined;
+      member = joined.member;
+      bump = joined.bump;
     } else {
       const existing = this.members.get(req.memberId);
       if (existing === undefined)
@@ -258,7 +258,7 @@ export class StreamsGroup {
       member = existing;
     }
     if (this.updateMember(member, req, clientId, clientHost)) bump = true;
-    if (bump) records.push(memberRecord(this.groupId, member.memberId, this.memberValue(member)));
+    if (bump || epoch === 0) records.push(memberRecord(this.groupId, member.memberId, this.memberValue(member)));
     if (req.shutdownApplication && this.shutdownRequestedBy === undefined) {
       this.shutdownRequestedBy = member.memberId;
       this.host.log(`group ${this.groupId}: member ${member.memberId} requested the shutdown of the application`);
@@ -320,6 +320,8 @@ export class StreamsGroup {
   }
 
   private lastStandbys: number | undefined;
+  /** Whether the join being handled set the group's topology. */
+  private topologyChanged = false;
 
   /** The tasks a heartbeat says its member owns; null when it did not say (unchanged). */
   private ownedTasks(req: StreamsGroupHeartbeatRequest): Tasks | null {
@@ -335,23 +337,21 @@ export class StreamsGroup {
     req: StreamsGroupHeartbeatRequest,
     settings: StreamsSettings,
     records: StreamsRecord[],
-  ): StreamsMember | StreamsHeartbeatResult {
+  ): { member: StreamsMember; bump: boolean } | StreamsHeartbeatResult {
     let member = this.members.get(req.memberId);
+    const empty = this.members.size === 0;
+    let successor = false;
     if (member === undefined && req.instanceId !== null) {
       const oldId = this.staticMembers.get(req.instanceId);
       const old = oldId === undefined ? undefined : this.members.get(oldId);
       if (old !== undefined) {
-        // A static member that left temporarily (-2) is replaced, and its successor inherits its tasks.
         if (old.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH)
           return failure(
             ErrorCode.UNRELEASED_INSTANCE_ID,
-            `Static member ${old.memberId} with instance id ${req.instanceId} is not released yet.`,
+            `Static member ${req.memberId} with instance id ${req.instanceId} cannot join the group because the instance id is owned by ${old.memberId} member.`,
           );
-        member = new StreamsMember(req.memberId);
-        member.assigned = old.assigned;
-        member.activeEpochs = old.activeEpochs;
-        member.memberEpoch = old.previousMemberEpoch;
-        this.removeMember(old, records);
+        member = this.succeed(old, req.memberId, records);
+        successor = true;
       }
     }
     if (member === undefined && this.members.size >= settings.maxSize)
@@ -360,7 +360,9 @@ export class StreamsGroup {
         `The streams group has reached its maximum capacity of ${settings.maxSize} members.`,
       );
     const topology = fromRequest(req.topology!);
-    if (this.topology === undefined || this.members.size === 0 || topology.epoch > this.topology.epoch) {
+    this.topologyChanged = false;
+    if (this.topology === undefined || empty || topology.epoch > this.topology.epoch) {
+      this.topologyChanged = true;
       const first = this.topology === undefined;
       this.topology = topology;
       this.configured = undefined;
@@ -373,7 +375,7 @@ export class StreamsGroup {
     }
     if (member === undefined) {
       member = new StreamsMember(req.memberId);
-    } else if (member.memberEpoch !== 0 || !isEmpty(member.assigned)) {
+    } else if (!successor && (member.memberEpoch !== 0 || !isEmpty(member.assigned))) {
       // Rejoining with epoch 0 (after being fenced): it has let go of everything.
       member.assigned = noTasks();
       member.pendingRevocation = noTasks();
@@ -386,7 +388,39 @@ export class StreamsGroup {
     member.instanceId = req.instanceId;
     if (req.instanceId !== null) this.staticMembers.set(req.instanceId, member.memberId);
     this.members.set(member.memberId, member);
-    return member;
+    // A successor changes nothing the assignment depends on: no rebalance, as Kafka.
+    return { member, bump: !successor || this.topologyChanged };
+  }
+
+  /**
+   * A static member that left temporarily (-2) is replaced by a new member with its instance id: the
+   * successor takes its place, epoch, tasks and target, as Kafka 4.4 does.
+   */
+  private succeed(old: StreamsMember, memberId: string, records: StreamsRecord[]): StreamsMember {
+    const m = new StreamsMember(memberId);
+    for (const key of [
+      "rackId",
+      "rebalanceTimeoutMs",
+      "topologyEpoch",
+      "processId",
+      "userEndpoint",
+      "clientTags",
+    ] as const)
+      (m as unknown as Record<string, unknown>)[key] = old[key];
+    m.assigned = old.assigned;
+    m.pendingRevocation = old.pendingRevocation;
+    m.activeEpochs = old.activeEpochs;
+    m.state = old.state;
+    m.memberEpoch = old.previousMemberEpoch;
+    m.previousMemberEpoch = old.previousMemberEpoch;
+    const target = this.target.get(old.memberId);
+    this.removeMember(old, records);
+    if (target !== undefined) {
+      this.target.set(memberId, target);
+      records.push(targetMemberRecord(this.groupId, memberId, target));
+    }
+    records.push(currentMemberRecord(this.groupId, memberId, this.currentValue(m)));
+    return m;
   }
 
   /** Applies what the heartbeat says of its member; whether the group epoch must move. */
