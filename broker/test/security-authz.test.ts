@@ -726,6 +726,24 @@ describe("authorization of the other APIs, with the raw protocol", { skip, timeo
         JSON.stringify(joined.status),
       );
       await heartbeat("app-streams", OPEN, -1);
+      // The changelog it created goes (the regular expression test below counts alice's topics): once it
+      // exists (Kafka creates it after answering), the super user deletes it.
+      const changelog = "authz-app-streams-counts-changelog";
+      const exists = async () =>
+        (await admin.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }))).topics.some(
+          (t) => t.name === changelog,
+        );
+      for (let i = 0; i < 50 && !(await exists()); i++) await new Promise((r) => setTimeout(r, 100));
+      const removed = await admin.request(
+        ApiKey.DeleteTopics,
+        6,
+        createDeleteTopicsRequest({
+          timeoutMs: 10_000,
+          topics: [createDeleteTopicsRequestDeleteTopicState({ name: changelog })],
+        }),
+      );
+      assert.equal(removed.responses[0]!.errorCode, E.NONE);
+      for (let i = 0; i < 50 && (await exists()); i++) await new Promise((r) => setTimeout(r, 100));
       const described = await alice.request(
         ApiKey.StreamsGroupDescribe,
         1,
