@@ -170,13 +170,14 @@ const CONTRACT: Record<string, (m: ClusterMetadata) => Promise<void>> = {
     const before = m.finalizedFeatures();
     assert.deepEqual(
       before.levels.map((l) => l.name),
-      ["group.version", "transaction.version", "share.version"],
+      ["group.version", "transaction.version", "share.version", "streams.version"],
     );
     const after = await m.updateFinalizedFeatures([{ name: "transaction.version", level: 0 }]);
     assert.equal(after.epoch, before.epoch + 1n);
     assert.deepEqual(m.finalizedFeatures().levels, [
       { name: "group.version", level: 1 },
       { name: "share.version", level: 2 },
+      { name: "streams.version", level: 1 },
     ]);
     assert.deepEqual(
       events.map((e) => e.features),

@@ -1,4 +1,6 @@
-import type { ConsumerGroupHeartbeatRequest } from "@tskafka/protocol";
+import type { ConsumerGroupHeartbeatRequest, StreamsGroupHeartbeatRequest } from "@tskafka/protocol";
+import type { StreamsHeartbeatResult } from "../streams/streams-group.js";
+import { invalidHeartbeat } from "../streams/heartbeat-checks.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
@@ -32,7 +34,8 @@ export interface CoordinatorHost {
   /** The config in force (read at each use: group settings may change). */
   readonly config: BrokerConfig;
   readonly log: Logger;
-  readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "topics">;
+  readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "topics"> &
+    Partial<Pick<ClusterMetadata, "groupConfigs">>;
   /**
    * The transaction coordinator's part in a TxnOffsetCommit, asked before its write when present (Kafka's
    * transaction verification, KIP-890): from v5 (transactions v2) it adds `__consumer_offsets-<partition>`
@@ -56,6 +59,7 @@ export type GroupService = Pick<
   | "heartbeat"
   | "leave"
   | "consumerHeartbeat"
+  | "streamsHeartbeat"
   | "commitOffsets"
   | "commitTxnOffsets"
   | "completeTransaction"
@@ -80,7 +84,14 @@ export class GroupCoordinator {
   ) {
     const writer = new GroupLogWriter(topic, host.log);
     const write = writer.write.bind(writer);
-    const registry = new GroupRegistry({ config: host.config, log: host.log, metadata: host.metadata, write });
+    const registry = new GroupRegistry({
+      get config() {
+        return host.config;
+      },
+      log: host.log,
+      metadata: host.metadata,
+      write,
+    });
     const offsets = new OffsetStore({
       get config() {
         return host.config;
@@ -288,6 +299,28 @@ export class GroupCoordinator {
     return result;
   }
 
+  // --- streams protocol (KIP-1071) ---
+
+  /**
+   * A StreamsGroupHeartbeat: checked as Kafka checks it, then to the group (created by a first join);
+   * answered once its records are in `__consumer_offsets`.
+   */
+  async streamsHeartbeat(
+    req: StreamsGroupHeartbeatRequest,
+    clientId: string,
+    clientHost: string,
+  ): Promise<StreamsHeartbeatResult> {
+    const invalid = invalidHeartbeat(req);
+    if (invalid !== undefined) return streamsFailure(invalid.errorCode, invalid.errorMessage);
+    const found = this.registry.streams(req.groupId, req.memberEpoch);
+    if ("errorCode" in found) return streamsFailure(found.errorCode, found.errorMessage);
+    const result = found.group.heartbeat(req, clientId, clientHost);
+    if (found.created && result.errorCode !== ErrorCode.NONE) this.registry.discardIfUnborn(found.group);
+    const error = (await result.written) ?? ErrorCode.NONE;
+    if (error !== ErrorCode.NONE) return streamsFailure(error, null);
+    return result;
+  }
+
   // --- offsets ---
 
   commitOffsets(req: CommitRequest): Promise<TopicPartitionErrors[]> {
@@ -367,7 +400,10 @@ export class GroupCoordinator {
     const group = this.registry.get(groupId);
     if (group === undefined || group.state === "Dead") return ErrorCode.GROUP_ID_NOT_FOUND;
     if (group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
-    const records = [...this.offsets.tombstones(groupId), groupTombstone(group.kind, groupId)];
+    const records = [
+      ...this.offsets.tombstones(groupId),
+      ...(group.kind === "streams" ? group.tombstones() : [groupTombstone(group.kind, groupId)]),
+    ];
     const error = await this.writer.write(groupId, records);
     if (error !== ErrorCode.NONE) return error;
     this.remove(group);
@@ -379,4 +415,18 @@ export class GroupCoordinator {
     this.registry.remove(group);
     this.offsets.drop(group.groupId);
   }
+}
+
+function streamsFailure(errorCode: number, errorMessage: string | null): StreamsHeartbeatResult {
+  return {
+    errorCode,
+    errorMessage,
+    memberEpoch: 0,
+    heartbeatIntervalMs: 0,
+    status: [],
+    tasks: null,
+    endpointInformationEpoch: 0,
+    endpoints: null,
+    creatableTopics: [],
+  };
 }

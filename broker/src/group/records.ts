@@ -20,6 +20,7 @@ import {
   type MessageCodec,
   type OffsetCommitValue,
 } from "@tskafka/protocol";
+import { decodeStreamsRecord, type DecodedStreamsRecord } from "../streams/records.js";
 
 /**
  * The records of `__consumer_offsets` in Kafka's own layout: key and value each start with an int16
@@ -147,6 +148,7 @@ export function consumerMemberAssignmentRecord(
 
 /** A record read back, by type; `value` null for a tombstone. Record types this broker does not use are skipped. */
 export type DecodedRecord =
+  | DecodedStreamsRecord
   | { type: "offset"; group: string; topic: string; partition: number; value: OffsetCommitValue | null }
   | { type: "group"; group: string; value: GroupMetadataValue | null }
   | { type: "consumer-group"; group: string; value: ConsumerGroupMetadataValue | null }
@@ -195,7 +197,7 @@ export function decodeRecord(key: Buffer, value: Buffer | null): DecodedRecord |
       return { type: "consumer-assignment", group: k.groupId, memberId: k.memberId, value: v };
     }
     default:
-      return undefined;
+      return decodeStreamsRecord(key, value);
   }
 }
 

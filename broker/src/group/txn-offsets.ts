@@ -179,7 +179,7 @@ export function validateTxnCommit(
   }
   if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
   const noMember = req.memberId === "" && req.groupInstanceId === null;
-  if (group.kind === "consumer") {
+  if (group.kind === "consumer" || group.kind === "streams") {
     if (epoch < 0 && group.members.size === 0) return ErrorCode.NONE;
     if (epoch === -1 && noMember) return ErrorCode.NONE;
     const error = group.validateMemberEpoch(req.memberId, epoch);
