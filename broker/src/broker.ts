@@ -21,6 +21,7 @@ import { LogManager } from "./log/log-manager.js";
 import type { Logger } from "./logger.js";
 import { Connection } from "./server/connection.js";
 import { buildListeners, reloadedTls, type ListenerRuntime } from "./server/listener.js";
+import { keyCertificate } from "./security/tls-reload.js";
 import { certificateSubject, mapPrincipal } from "./security/tls.js";
 import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
@@ -32,6 +33,7 @@ import { rackOf } from "./cluster/cluster-view.js";
 import { Controller } from "./cluster/controller.js";
 import { NO_LEADER } from "./cluster/metadata.js";
 import { PartitionLogs } from "./cluster/partition-logs.js";
+import { ReplicaManager } from "./replication/replica-manager.js";
 import { TopicAdmin } from "./cluster/topic-admin.js";
 import { GroupCoordinator, type TxnCommitRequest } from "./group/coordinator.js";
 import { OffsetsTopic } from "./group/offsets-topic.js";
@@ -55,6 +57,7 @@ import { consoleSettings } from "./console/settings.js";
 import { BrokerMetrics } from "./metrics/broker-metrics.js";
 import { meteredHandler } from "./metrics/metered-handler.js";
 import { brokerMetricsSource } from "./metrics/source.js";
+import { ThroughputHistory } from "./metrics/throughput.js";
 
 /** What identifies a TLS listener's key and trust stores: a new value means new certificates. */
 function storesDigest(o: TlsOptions): string {
@@ -121,6 +124,8 @@ export class Broker implements Services {
   readonly leadership: Leadership;
   /** The controller's work, done while this broker holds the controller role; elections on request. */
   readonly controller: Controller;
+  /** Replication of the partitions this broker leads or follows with other replicas. */
+  readonly replication: ReplicaManager;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
   /** Share groups (KIP-932) and their share-partitions' state (`__share_group_state`). */
@@ -172,6 +177,7 @@ export class Broker implements Services {
     this.leadership = new Leadership(metadata, config.nodeId);
     this.topics.followLeadership(this.leadership);
     this.controller = new Controller(metadata, this);
+    this.replication = new ReplicaManager(this);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
     this.shareGroups = new ShareCoordinator(this, new ShareStateTopic(this), new MembershipLog(this));
     this.interBroker = new InterBrokerClients(this);
@@ -202,6 +208,11 @@ export class Broker implements Services {
 
   get config(): BrokerConfig {
     return this.effectiveConfig;
+  }
+
+  /** This broker's epoch in the cluster (its registration's), -1 before it registered. */
+  brokerEpoch(): number {
+    return this.registration?.epoch ?? -1;
   }
 
   /** The group coordinator's hook before transactional offsets are written: the transaction coordinator's check. */
@@ -273,6 +284,8 @@ export class Broker implements Services {
   /** Starts the services and every listener; answers where each one listens (the first is the main one). */
   async listen(): Promise<BoundListener[]> {
     this.logs.start();
+    // Replication listens first, so that it sees every partition the leadership starts with.
+    await this.replication.start();
     this.leadership.start();
     this.groups.start();
     this.transactions.start();
@@ -296,6 +309,8 @@ export class Broker implements Services {
     if (isStale(registration)) throw new Error(`node.id ${config.nodeId} is taken by a live broker of the cluster`);
     this.registration = registration;
     this.controller.start();
+    // Fencing: once the lease is gone another broker may lead, so no write is taken as leader any more.
+    void registration.lost.then(() => this.replication.fence());
     registration.campaign();
   }
 
@@ -347,7 +362,14 @@ export class Broker implements Services {
     const content = {
       metricsContentType: this.metrics.registry.contentType,
       metrics: () => this.metrics.scrape(),
-      console: new Console({ ...consoleSettings(this.config, bound), onError }),
+      console: new Console({
+        ...consoleSettings(this.config, bound, (name) => {
+          const served = this.tlsServers.get(name);
+          return served === undefined ? undefined : keyCertificate(served.options);
+        }),
+        throughput: new ThroughputHistory(() => this.metrics.topicTotals()),
+        onError,
+      }),
     };
     const { listener, url } = await HttpListener.start(address.host, address.port, content, onError);
     this.http = listener;
@@ -471,6 +493,7 @@ export class Broker implements Services {
     const http = this.http?.close();
     this.fetchWaiters.wakeAll();
     this.leadership.stop();
+    const replicationStopped = this.replication.stop();
     this.groups.stop();
     this.transactions.stop();
     this.shareGroups.stop();
@@ -483,6 +506,7 @@ export class Broker implements Services {
     this.interBroker.close();
     await this.groups.flush();
     await this.shareGroups.flush();
+    await replicationStopped;
     this.logs.stop();
     await this.logs.close();
     await this.producerIds.save();

@@ -39,9 +39,17 @@ export const LISTENER_KEYS = {
   "inter.broker.listener.name": string({
     default: null,
     importance: "medium",
-    doc: "The listener brokers reach each other on (transaction markers and checks); each broker's first when unset.",
+    doc: "The listener brokers reach each other on (fetches, transaction markers); else the one of security.inter.broker.protocol.",
     dynamic: "read-only",
     appliedIn: "requests between brokers",
+  }),
+  "security.inter.broker.protocol": choice({
+    default: "PLAINTEXT",
+    oneOf: ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"],
+    importance: "medium",
+    doc: "The security protocol between brokers when inter.broker.listener.name is not set.",
+    dynamic: "read-only",
+    appliedIn: "replication (follower)",
   }),
   "connection.failed.authentication.delay.ms": int({
     default: "100",
@@ -135,6 +143,13 @@ export const SECURITY_KEYS = {
     default: "GSSAPI",
     doc: "SASL mechanisms offered: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (GSSAPI, the default, is not served).",
     ...sasl,
+  }),
+  "sasl.mechanism.inter.broker.protocol": string({
+    default: "GSSAPI",
+    importance: "medium",
+    doc: "SASL mechanism followers log in to their leaders with, as the user of the listener's JAAS config for it.",
+    dynamic: "read-only",
+    appliedIn: "replication (follower)",
   }),
   "sasl.jaas.config": password({
     default: null,

@@ -14,8 +14,11 @@ import {
   type BrokerProperties,
 } from "./config-keys.js";
 import { LISTENER_QUOTA_KEYS } from "./config-quota-keys.js";
+import { parseProperties } from "./properties.js";
 import { listenerOverrideKey, resolveListeners, ListenerProblem, type ListenerConfig } from "./config-listeners.js";
 import { DEFAULT_LOG_CONFIG, type LogConfig } from "./log/config.js";
+
+export { parseProperties };
 
 /**
  * Broker configuration: Kafka's own `server.properties` keys for what this broker supports (the table
@@ -78,21 +81,6 @@ const NO_DYNAMIC: DynamicLayers = { perBroker: {}, clusterDefault: {} };
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
-}
-
-/** Parses Java properties text: `key=value` or `key: value`, `#`/`!` comments, `\` continuations. */
-export function parseProperties(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!.trimStart();
-    if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
-    while (line.endsWith("\\") && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.trimStart();
-    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
-    if (m) out.set(m[1]!, m[2]!.trim());
-    else out.set(line.trim(), "");
-  }
-  return out;
 }
 
 export interface ConfigInputs {

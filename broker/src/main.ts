@@ -3,6 +3,7 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { runConsume } from "./cli/consume.js";
 import { runGroups } from "./cli/groups.js";
+import { PLAINTEXT, readCommandConfig } from "./cli/client-security.js";
 import { KafkaAdmin } from "./cli/kafka-admin.js";
 import { runProduce } from "./cli/produce.js";
 import { RECORD_FORMATS } from "./cli/record-format.js";
@@ -12,14 +13,19 @@ import { runTopics } from "./cli/topics.js";
 /**
  * The `tskafka` command: `start` (also plain `tskafka` with its flags, as `npm start` runs it) runs the
  * broker; `topics`, `produce`, `consume` and `groups` are Kafka clients over our codecs, so they work
- * against any Kafka broker's PLAINTEXT listener.
+ * against any Kafka broker, over PLAINTEXT or as --command-config says (TLS, SASL).
  */
 
 const out = (s: string): void => void process.stdout.write(s);
 
-/** Runs a client command with a connection to --bootstrap-server, closed afterwards. */
-async function withAdmin(bootstrap: string, fn: (admin: KafkaAdmin) => Promise<unknown>): Promise<void> {
-  const admin = await KafkaAdmin.connect(bootstrap);
+/** Runs a client command with a connection to --bootstrap-server (as --command-config says), closed afterwards. */
+async function withAdmin(
+  a: { "bootstrap-server": string; "command-config"?: string | undefined },
+  fn: (admin: KafkaAdmin) => Promise<unknown>,
+): Promise<void> {
+  const file = a["command-config"];
+  const security = file === undefined ? PLAINTEXT : readCommandConfig(file);
+  const admin = await KafkaAdmin.connect(a["bootstrap-server"], "tskafka-cli", security);
   try {
     await fn(admin);
   } finally {
@@ -27,13 +33,26 @@ async function withAdmin(bootstrap: string, fn: (admin: KafkaAdmin) => Promise<u
   }
 }
 
+/** Aborted on the first SIGINT or SIGTERM, so `consume` leaves its group and commits before it exits. */
+function stopSignal(): AbortSignal {
+  const stop = new AbortController();
+  const abort = (): void => stop.abort();
+  process.once("SIGINT", abort).once("SIGTERM", abort);
+  return stop.signal;
+}
+
 function bootstrapOption<T>(y: Argv<T>) {
-  return y.option("bootstrap-server", {
-    alias: "b",
-    type: "string",
-    default: "127.0.0.1:9092",
-    describe: "HOST:PORT of a broker's PLAINTEXT listener",
-  });
+  return y
+    .option("bootstrap-server", {
+      alias: "b",
+      type: "string",
+      default: "127.0.0.1:9092",
+      describe: "HOST:PORT of a broker's listener",
+    })
+    .option("command-config", {
+      type: "string",
+      describe: "Kafka client properties: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.*",
+    });
 }
 
 async function main(): Promise<void> {
@@ -62,7 +81,7 @@ async function main(): Promise<void> {
           .option("config", { alias: "c", type: "string", array: true, default: [] as string[], describe: "KEY=VALUE" })
           .option("internal", { type: "boolean", default: false, describe: "list internal topics too" }),
       (a) =>
-        withAdmin(a["bootstrap-server"], (admin) =>
+        withAdmin(a, (admin) =>
           runTopics(
             admin,
             {
@@ -88,7 +107,7 @@ async function main(): Promise<void> {
           .option("partition", { type: "number", describe: "default: by key, else round robin" })
           .option("json", { type: "boolean", default: false, describe: "check that every line is JSON" }),
       (a) =>
-        withAdmin(a["bootstrap-server"], (admin) =>
+        withAdmin(a, (admin) =>
           runProduce(
             admin,
             { topic: a.topic, key: a.key, header: a.header, partition: a.partition, json: a.json },
@@ -107,7 +126,12 @@ async function main(): Promise<void> {
           .option("group", {
             alias: "g",
             type: "string",
-            describe: "consume as a member of this consumer group (KIP-848), committing offsets",
+            describe: "consume as a member of this consumer group, committing offsets",
+          })
+          .option("group-protocol", {
+            choices: ["consumer", "classic"] as const,
+            default: "consumer" as const,
+            describe: "consumer: KIP-848, the broker assigns; classic: JoinGroup/SyncGroup, range assignor",
           })
           .option("max-messages", { alias: "n", type: "number" })
           .option("partition", { type: "number" })
@@ -115,13 +139,14 @@ async function main(): Promise<void> {
           .option("print-key", { type: "boolean", default: false, describe: "text and hex: KEY<tab>VALUE" })
           .option("timeout-ms", { type: "number", describe: "stop after this long without a record" }),
       (a) =>
-        withAdmin(a["bootstrap-server"], (admin) =>
+        withAdmin(a, (admin) =>
           runConsume(
             admin,
             {
               topic: a.topic,
               fromBeginning: a["from-beginning"],
               group: a.group,
+              groupProtocol: a["group-protocol"],
               maxMessages: a["max-messages"],
               partition: a.partition,
               format: a.format,
@@ -129,6 +154,7 @@ async function main(): Promise<void> {
               timeoutMs: a["timeout-ms"],
             },
             out,
+            stopSignal(),
           ),
         ),
     )
@@ -145,7 +171,7 @@ async function main(): Promise<void> {
           .option("to-offset", { type: "number" })
           .option("execute", { type: "boolean", default: false, describe: "apply the reset (else a dry run)" }),
       (a) =>
-        withAdmin(a["bootstrap-server"], (admin) =>
+        withAdmin(a, (admin) =>
           runGroups(
             admin,
             {

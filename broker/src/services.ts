@@ -11,6 +11,7 @@ import type { BrokerConfig } from "./config.js";
 import type { GroupService } from "./group/coordinator.js";
 import type { Logger } from "./logger.js";
 import type { ClientQuotas } from "./quota/client-quotas.js";
+import type { Replication } from "./replication/replication.js";
 import type { Authorizer } from "./security/authorizer.js";
 import type { ShareService } from "./share/coordinator.js";
 import type { TransactionService } from "./txn/coordinator.js";
@@ -32,6 +33,8 @@ export interface Services {
   readonly leadership: Leadership;
   /** Leader elections on request (ElectLeaders), as the controller makes them. */
   readonly controller: ElectionService;
+  /** Who leads each partition at which epoch, whether a read or write may be taken here, acks=all. */
+  readonly replication: Replication;
   readonly groups: GroupService;
   /** Share groups (KIP-932): membership, share sessions and share-partition state. */
   readonly shareGroups: ShareService;

@@ -10,8 +10,9 @@ import { REPO_ROOT, haveCommand, skipUnless } from "./harness.js";
 
 /**
  * The `tskafka` CLI as people run it (the built bin, a real process) against our broker and against
- * Apache Kafka 4.4: topics, produce from stdin with a key, headers and JSON, consume alone and as a
- * KIP-848 group member, group lag and offset resets. The same steps and expectations for both brokers.
+ * Apache Kafka 4.4: topics, produce from stdin with a key, headers and JSON, consume alone, as a
+ * KIP-848 group member and as two classic group members sharing the partitions, group lag and offset
+ * resets. The same steps and expectations for both brokers.
  */
 
 const MAIN = join(REPO_ROOT, "broker", "dist", "src", "main.js");
@@ -56,6 +57,39 @@ function rows(table: string): string[][] {
 }
 
 /** Where Kafka's Java client (and KafkaJS's default partitioner, the same murmur2) puts a key. */
+/** A `tskafka consume` left running: its output so far, and a SIGTERM that waits for the exit code. */
+function background(
+  bootstrap: string,
+  args: readonly string[],
+): { out: () => string; stop: () => Promise<number | null> } {
+  const child = spawn(process.execPath, [MAIN, ...args, "-b", bootstrap], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return {
+    out: () => stdout + (stderr === "" ? "" : `\n[stderr] ${stderr}`),
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
+    },
+  };
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 function javaPartition(key: string, partitionCount: number): number {
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: partitionCount }, (_, i) => ({
@@ -109,7 +143,7 @@ for (const kind of ["tskafka", "kafka"] as TargetKind[]) {
 
       test(
         "topics create, list, describe; produce and consume; groups with lag and resets; delete",
-        { timeout: 60_000 },
+        { timeout: 120_000 },
         async () => {
           const topic = "cli-orders";
           assert.match(
@@ -232,8 +266,84 @@ for (const kind of ["tskafka", "kafka"] as TargetKind[]) {
           const gone = await cli(b, ["topics", "describe", topic]);
           assert.equal(gone.code, 1);
           assert.match(gone.stderr, /UNKNOWN_TOPIC_OR_PARTITION/);
+
+          // Producing to a topic that does not exist creates it, as Kafka's producers let the broker do.
+          assert.match((await cli(b, ["produce", "cli-auto"], "made\n")).stderr, /produced 1 records to cli-auto/);
+          assert.equal(await ok(b, ["consume", "cli-auto", "--from-beginning", "-n", "1"]), "made\n");
         },
       );
+
+      for (const protocol of ["classic", "consumer"] as const)
+        test(
+          `two \`consume --group --group-protocol ${protocol}\` processes split the partitions`,
+          { timeout: 90_000 },
+          async () => {
+            const topic = `cli-split-${protocol}`;
+            const group = `cli-${protocol}`;
+            await ok(b, ["topics", "create", topic, "-p", "4"]);
+            const args = [
+              "consume",
+              topic,
+              "--group",
+              group,
+              "--group-protocol",
+              protocol,
+              "--from-beginning",
+              "-f",
+              "json",
+            ];
+            const members = [background(b, args), background(b, args)];
+            try {
+              // Both joined and each owns two partitions before anything is produced (a KIP-848 member
+              // first owning all four gives two up once the other joins).
+              const owned = await until("two members sharing the partitions", 40_000, async () => {
+                const r = await cli(b, ["groups", "describe", group]);
+                if (r.code !== 0 || !new RegExp(`type ${protocol} {2}state Stable .* members 2`).test(r.stdout))
+                  return undefined;
+                const owners = rows(r.stdout.split("\n\n")[2] ?? "")
+                  .slice(1)
+                  .map((o) => (o[3] ?? "").replace(`${topic}:`, ""));
+                return owners.length === 2 && owners.every((o) => o.split(",").length === 2)
+                  ? owners.sort()
+                  : undefined;
+              });
+              if (protocol === "classic") assert.deepEqual(owned, ["0,1", "2,3"], "the range assignor's ranges");
+              assert.deepEqual(owned.join(",").split(",").sort(), ["0", "1", "2", "3"]);
+              for (let p = 0; p < 4; p++)
+                await ok(
+                  b,
+                  ["produce", topic, "--partition", String(p)],
+                  [0, 1, 2].map((i) => `p${p}-${i}`).join("\n") + "\n",
+                );
+              const seen = await until("the 12 records, between them", 30_000, () => {
+                const lines = members.map((m) =>
+                  m
+                    .out()
+                    .split("\n")
+                    .filter((l) => l.startsWith("{"))
+                    .map((l) => JSON.parse(l) as { partition: number; value: string }),
+                );
+                return Promise.resolve(lines.flat().length >= 12 ? lines : undefined);
+              });
+              const partitionsOf = seen.map((l) => [...new Set(l.map((r) => r.partition))].sort().join(","));
+              assert.deepEqual(partitionsOf.sort(), owned, "each member read only its own partitions");
+              assert.deepEqual(
+                seen
+                  .flat()
+                  .map((r) => r.value)
+                  .sort(),
+                [0, 1, 2, 3].flatMap((p) => [0, 1, 2].map((i) => `p${p}-${i}`)),
+              );
+            } finally {
+              for (const m of members) assert.equal(await m.stop(), 0, m.out());
+            }
+            // On SIGTERM each committed its positions and left the group.
+            const after = await ok(b, ["groups", "describe", group]);
+            assert.match(after, new RegExp(`^Group ${group} {2}type ${protocol} {2}state Empty`));
+            for (const r of rows(after.split("\n\n")[1]!).slice(1)) assert.deepEqual(r.slice(2, 5), ["3", "3", "0"]);
+            await ok(b, ["topics", "delete", topic]);
+          },
+        );
     },
   );
 }

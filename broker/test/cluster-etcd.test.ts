@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { Etcd3 } from "etcd3";
 import kafkajs from "kafkajs";
 import { tsImport } from "tsx/esm/api";
-import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
+import { EtcdClusterMetadata, EtcdWriteTimeout } from "../src/cluster/etcd-metadata.js";
 import { FileClusterMetadata } from "../src/cluster/file-metadata.js";
 import {
   NO_LEADER,
@@ -35,6 +35,7 @@ const { Kafka, logLevel } = kafkajs;
 
 interface EtcdHandle {
   readonly endpoint: string;
+  pid(): number;
   kill(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -46,8 +47,18 @@ let prefixes = 0;
 const closers: (() => Promise<void>)[] = [];
 
 /** An etcd metadata instance of its own cluster (a fresh prefix), or of `prefix`'s. */
-async function openEtcd(nodeId = 1, prefix = `/test-${process.pid}-${++prefixes}/`): Promise<EtcdClusterMetadata> {
-  const m = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId, prefix, sessionTtlSeconds: 2 });
+async function openEtcd(
+  nodeId = 1,
+  prefix = `/test-${process.pid}-${++prefixes}/`,
+  writeTimeoutMs?: number,
+): Promise<EtcdClusterMetadata> {
+  const m = await EtcdClusterMetadata.open({
+    endpoints: [etcd.endpoint],
+    nodeId,
+    prefix,
+    sessionTtlSeconds: 2,
+    ...(writeTimeoutMs !== undefined ? { writeTimeoutMs } : {}),
+  });
   closers.push(() => m.close());
   return m;
 }
@@ -159,13 +170,14 @@ const CONTRACT: Record<string, (m: ClusterMetadata) => Promise<void>> = {
     const before = m.finalizedFeatures();
     assert.deepEqual(
       before.levels.map((l) => l.name),
-      ["group.version", "transaction.version", "share.version"],
+      ["group.version", "transaction.version", "share.version", "streams.version"],
     );
     const after = await m.updateFinalizedFeatures([{ name: "transaction.version", level: 0 }]);
     assert.equal(after.epoch, before.epoch + 1n);
     assert.deepEqual(m.finalizedFeatures().levels, [
       { name: "group.version", level: 1 },
       { name: "share.version", level: 2 },
+      { name: "streams.version", level: 1 },
     ]);
     assert.deepEqual(
       events.map((e) => e.features),
@@ -522,6 +534,39 @@ describe("cluster metadata: file and etcd", { skip: skipUnless(HAVE_ETCD, "etcd"
       await b.close();
       proxy.close();
     }
+  });
+
+  test("etcd: a write etcd does not answer (paused) fails after the write timeout, naming its keys", async () => {
+    const m = await openEtcd(1, undefined, 1000);
+    created(await m.createTopic("before-pause", 1, {}));
+    const pid = etcd.pid();
+    process.kill(pid, "SIGSTOP");
+    const started = Date.now();
+    try {
+      await assert.rejects(
+        m.createTopic("paused", 1, {}),
+        (e) =>
+          e instanceof EtcdWriteTimeout &&
+          e.message.includes("topics/paused, partitions/paused") &&
+          e.message.includes("within 1000 ms"),
+      );
+      const took = Date.now() - started;
+      assert.ok(took >= 900 && took < 5000, `failed after ${took} ms`);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    // etcd back: the instance writes again once etcd3's circuit breaker (open 5 s after three failed
+    // calls) lets it; the timed-out write may or may not have been made.
+    for (let tries = 0; ; tries++) {
+      try {
+        created(await m.createTopic("after-pause", 1, {}));
+        break;
+      } catch (e) {
+        if (tries > 40) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    assert.ok(m.topic("after-pause") !== undefined);
   });
 
   test("the broker with etcd.endpoints serves KafkaJS and registers in etcd", { timeout: 40_000 }, async () => {

@@ -68,6 +68,8 @@ const SAMPLES: Record<string, string> = {
   "sasl.oauthbearer.jwks.endpoint.url": "file:///etc/jwks.json",
   "sasl.oauthbearer.expected.audience": "kafka",
   "sasl.oauthbearer.expected.issuer": "https://issuer.test",
+  "http.console.sasl.jaas.config":
+    'org.apache.kafka.common.security.plain.PlainLoginModule required username="console" password="console-pw";',
 };
 
 /** The accepted keys DescribeConfigs lists: all but tskafka's internal ones (for tests). */

@@ -10,7 +10,8 @@ import { haveCommand, REPO_ROOT, skipUnless, startBroker, waitFor, type BrokerPr
  * The web console in a real browser (Debian's headless Chromium, driven by puppeteer-core): a topic
  * created in the console, messages produced by kcat (gzip batches) shown in the message browser, and a
  * kcat consumer group whose lag the console shows going to zero, then back up after a reset made in the
- * console, then to zero again. Screenshots land in .cache/artifacts/.
+ * console, then to zero again; the topic's throughput sparkline rising once kcat produced. Screenshots
+ * land in .cache/artifacts/.
  */
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -49,6 +50,16 @@ after(async () => {
 
 async function text(): Promise<string> {
   return page.$eval("main", (m) => (m as unknown as { innerText: string }).innerText);
+}
+
+/** The heights of a sparkline's points (0 at the bottom), from its SVG polyline. */
+async function sparkHeights(selector: string): Promise<number[]> {
+  const points = await page.$eval(selector, (p) => p.getAttribute("points") ?? "");
+  const height = await page.$eval(selector, (p) => Number(p.closest("svg")!.getAttribute("height")));
+  return points
+    .trim()
+    .split(/\s+/)
+    .map((xy: string) => height - Number(xy.split(",")[1]));
 }
 
 /** The lag cells of the group page, after a fresh load. */
@@ -117,6 +128,20 @@ test("create a topic, browse kcat's messages, watch a group's lag reach zero", {
     { input: lines.join("\n") + "\n", timeout: 15_000 },
   );
   assert.equal(kcat.status, 0, kcat.stderr.toString());
+
+  // The topic was just produced to: its sparkline (bytes in per second, drawn by the broker) rises from
+  // the zeros before. The topic page draws the same, larger.
+  await page.goto(`${url}/topics`);
+  const listed = await sparkHeights(`tr:has(a[href="/topics/${TOPIC}"]) svg.spark polyline.spark-in`);
+  assert.ok(listed.length > 10, `a sparkline with its points: ${JSON.stringify(listed)}`);
+  assert.ok(new Set(listed).size > 1, `not flat: ${JSON.stringify(listed)}`);
+  // The rise is at the newest end: in the running interval, or the one just closed if a 5 s sample fell between.
+  assert.ok(Math.max(...listed.slice(-2)) > listed[0]!, `it rises at the newest end: ${JSON.stringify(listed)}`);
+  await page.screenshot({ path: join(ARTIFACTS, "console-topics.png"), fullPage: true });
+  await page.goto(`${url}/topics/${TOPIC}`);
+  assert.ok(new Set(await sparkHeights("main svg.spark polyline.spark-in")).size > 1);
+  await page.screenshot({ path: join(ARTIFACTS, "console-topic.png"), fullPage: true });
+  assert.match(await page.$eval("main svg.spark title", (t) => t.textContent ?? ""), /in \d+(\.\d)? (B|KiB)\/s/);
 
   await page.goto(`${url}/topics/${TOPIC}/messages?partition=0&format=json`);
   const shown = await text();

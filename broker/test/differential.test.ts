@@ -89,7 +89,7 @@ const KNOWN: readonly Known[] = [
     api: "ApiVersions",
     path: "supportedFeatures[]",
     reason:
-      "Kafka 4.4 lists kraft.version, metadata.version, share.version, streams.version, transaction.version, eligible.leader.replicas.version (v3: only features whose minimum is not 0); tskafka lists group.version, transaction.version and share.version",
+      "Kafka 4.4 lists kraft.version, metadata.version, share.version, streams.version, transaction.version, eligible.leader.replicas.version (v3: only features whose minimum is not 0); tskafka lists group.version, transaction.version, share.version and streams.version",
     owner: "lead",
   },
   {
@@ -102,7 +102,7 @@ const KNOWN: readonly Known[] = [
     api: "ApiVersions",
     path: "finalizedFeatures[]",
     reason:
-      "Kafka 4.4 finalizes metadata.version 33, transaction.version 2, share.version 2, streams.version 1, eligible.leader.replicas.version 1; tskafka group.version 1, transaction.version 2 and share.version 2",
+      "Kafka 4.4 finalizes metadata.version 33, transaction.version 2, share.version 2, streams.version 1, eligible.leader.replicas.version 1; tskafka group.version 1, transaction.version 2, share.version 2 and streams.version 1",
     owner: "lead",
   },
   // --- Topic configs ---

@@ -58,7 +58,17 @@ function servicesFor(log: PartitionLog): Services {
   const logger = { enabled: () => false, debug: () => undefined };
   const fetchWaiters = new FetchWaiters();
   const quotas = new ClientQuotas(11, 1);
-  return { partitions, metadata, fetchWaiters, log: logger, authorizer: ALLOW_ALL, quotas } as unknown as Services;
+  // The one replica leads at epoch 0, as on a single node.
+  const replication = { leaderError: () => ErrorCode.NONE, leaderEpoch: () => 0 };
+  return {
+    partitions,
+    metadata,
+    fetchWaiters,
+    log: logger,
+    authorizer: ALLOW_ALL,
+    quotas,
+    replication,
+  } as unknown as Services;
 }
 
 async function call<K extends keyof ApiRequests & keyof ApiResponses>(

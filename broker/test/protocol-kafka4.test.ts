@@ -66,7 +66,7 @@ after(async () => {
   await broker?.cleanup();
 });
 
-test("ApiVersions 5: 4.x versions, group.version, transaction.version and share.version finalized, and a wrong cluster or node is REBOOTSTRAP_REQUIRED", async () => {
+test("ApiVersions 5: 4.x versions, group.version, transaction.version, share.version and streams.version finalized, and a wrong cluster or node is REBOOTSTRAP_REQUIRED", async () => {
   const res = await c.request(
     ApiKey.ApiVersions,
     5,
@@ -92,6 +92,7 @@ test("ApiVersions 5: 4.x versions, group.version, transaction.version and share.
       ["group.version", 1, 1],
       ["transaction.version", 0, 2],
       ["share.version", 0, 2],
+      ["streams.version", 0, 1],
     ],
   );
   assert.deepEqual(
@@ -100,6 +101,7 @@ test("ApiVersions 5: 4.x versions, group.version, transaction.version and share.
       ["group.version", 1, 1],
       ["transaction.version", 2, 2],
       ["share.version", 2, 2],
+      ["streams.version", 1, 1],
     ],
   );
   const metadata = await c.request(ApiKey.Metadata, 13, createMetadataRequest({ topics: [] }));
@@ -153,7 +155,8 @@ test("UpdateFeatures: the finalized level is accepted, anything else is INVALID_
   assert.equal((await update("transaction.version", 3, 1, 2)).errorCode, E.INVALID_UPDATE_VERSION);
   assert.equal((await update("share.version", 1, 2)).errorCode, E.NONE, "share groups may be turned back");
   assert.equal((await update("share.version", 2, 1)).errorCode, E.NONE);
-  assert.equal((await update("streams.version", 1, 1, 2)).errorCode, E.INVALID_UPDATE_VERSION);
+  assert.equal((await update("streams.version", 1, 1, 2)).errorCode, E.NONE, "the finalized level");
+  assert.equal((await update("streams.version", 2, 1, 2)).errorCode, E.INVALID_UPDATE_VERSION);
 });
 
 test("ListConfigResources: v0 lists client metrics (none), v1 topics and brokers", async () => {

@@ -23,6 +23,8 @@ import {
   createShareFetchRequest,
   createShareGroupDescribeRequest,
   createShareGroupHeartbeatRequest,
+  createStreamsGroupDescribeRequest,
+  createStreamsGroupHeartbeatRequest,
   createAlterPartitionReassignmentsRequest,
   createAlterReplicaLogDirsRequest,
   createListPartitionReassignmentsRequest,
@@ -670,6 +672,84 @@ describe("authorization of the other APIs, with the raw protocol", { skip, timeo
         createDescribeShareGroupOffsetsRequest({ groups: [{ groupId: "other-share", topics: null }] }),
       );
       assert.equal(offsets.groups[0]!.errorCode, E.GROUP);
+    });
+  });
+
+  test("streams groups: READ on the group, DESCRIBE on the topology's topics, CREATE for internal ones", async () => {
+    await withLog(async () => {
+      const heartbeat = (groupId: string, source: string, memberEpoch = 0) =>
+        alice.request(
+          ApiKey.StreamsGroupHeartbeat,
+          1,
+          createStreamsGroupHeartbeatRequest({
+            groupId,
+            memberId: "authzStreamsMember001",
+            memberEpoch,
+            processId: "authz-process",
+            rebalanceTimeoutMs: memberEpoch === 0 ? 10_000 : -1,
+            activeTasks: memberEpoch === 0 ? [] : null,
+            standbyTasks: memberEpoch === 0 ? [] : null,
+            warmupTasks: memberEpoch === 0 ? [] : null,
+            topology:
+              memberEpoch === 0
+                ? {
+                    epoch: 0,
+                    subtopologies: [
+                      {
+                        subtopologyId: "0",
+                        sourceTopics: [source],
+                        sourceTopicRegex: [],
+                        stateChangelogTopics: [
+                          {
+                            name: "authz-app-streams-counts-changelog",
+                            partitions: 0,
+                            replicationFactor: 1,
+                            topicConfigs: [],
+                          },
+                        ],
+                        repartitionSinkTopics: [],
+                        repartitionSourceTopics: [],
+                        copartitionGroups: [],
+                      },
+                    ],
+                  }
+                : null,
+          }),
+        );
+      assert.equal((await heartbeat("other-streams", OPEN)).errorCode, E.GROUP);
+      assert.equal((await heartbeat("app-streams", SECRET)).errorCode, E.TOPIC);
+      const joined = await heartbeat("app-streams", OPEN);
+      assert.equal(joined.errorCode, E.NONE, String(joined.errorMessage));
+      // alice may create topics prefixed authz-: the changelog is not refused.
+      assert.ok(
+        !(joined.status ?? []).some((x) => x.statusDetail.startsWith("Unauthorized")),
+        JSON.stringify(joined.status),
+      );
+      await heartbeat("app-streams", OPEN, -1);
+      // The changelog it created goes (the regular expression test below counts alice's topics): once it
+      // exists (Kafka creates it after answering), the super user deletes it.
+      const changelog = "authz-app-streams-counts-changelog";
+      const exists = async () =>
+        (await admin.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }))).topics.some(
+          (t) => t.name === changelog,
+        );
+      for (let i = 0; i < 50 && !(await exists()); i++) await new Promise((r) => setTimeout(r, 100));
+      const removed = await admin.request(
+        ApiKey.DeleteTopics,
+        6,
+        createDeleteTopicsRequest({
+          timeoutMs: 10_000,
+          topics: [createDeleteTopicsRequestDeleteTopicState({ name: changelog })],
+        }),
+      );
+      assert.equal(removed.responses[0]!.errorCode, E.NONE);
+      for (let i = 0; i < 50 && (await exists()); i++) await new Promise((r) => setTimeout(r, 100));
+      const described = await alice.request(
+        ApiKey.StreamsGroupDescribe,
+        1,
+        createStreamsGroupDescribeRequest({ groupIds: ["other-streams"] }),
+      );
+      assert.equal(described.groups[0]!.errorCode, E.GROUP);
     });
   });
 

@@ -385,15 +385,21 @@ describe(
             ].join("\n"),
           );
           const reauthsBefore = reauthentications(target.log());
-          const n = 12;
-          const records = Array.from({ length: n }, (_, i) => `oauth-${i}`);
-          // One record a second: the producer's connection lives through several session lifetimes (the
-          // JVM's start takes the first seconds, whose lines go out in one batch).
+          const reauthed = (): boolean => reauthentications(target.log()) - reauthsBefore >= 2;
+          const records: string[] = [];
+          // One record a second until the broker has seen two re-authentications (at least 12, at most 50):
+          // the producer's connection lives through several session lifetimes however late its JVM starts.
+          const inputLine = (i: number): string | undefined => {
+            if (i >= 50 || (i >= 12 && reauthed())) return undefined;
+            records.push(`oauth-${i}`);
+            return records[i];
+          };
           await tool44(PRODUCER, ["--bootstrap-server", target.saslSsl, "--topic", topic, "--command-config", config], {
-            input: records.join("\n") + "\n",
+            inputLine,
             inputEveryMs: 1000,
-            timeoutMs: 60_000,
+            timeoutMs: 80_000,
           });
+          const n = records.length;
           const consumed = await tool44(
             CONSUMER,
             [

@@ -1,4 +1,6 @@
-import { EARLIEST, KafkaAdmin, LATEST, type FetchedRecord } from "./kafka-admin.js";
+import { ClassicMembership } from "./consume-classic.js";
+import { ConsumerMembership, type GroupMembership } from "./consume-member.js";
+import { EARLIEST, LATEST, type FetchedRecord, type KafkaAdmin } from "./kafka-admin.js";
 import { jsonValue, showBytes, type RecordFormat } from "./record-format.js";
 
 /** `tskafka consume TOPIC`: prints records as they arrive, alone or as a member of a consumer group. */
@@ -6,6 +8,8 @@ export interface ConsumeArgs {
   topic: string;
   fromBeginning: boolean;
   group?: string | undefined;
+  /** classic: JoinGroup/SyncGroup with the range assignor; consumer: KIP-848 heartbeats (the broker assigns). */
+  groupProtocol: "classic" | "consumer";
   maxMessages?: number | undefined;
   partition?: number | undefined;
   format: RecordFormat;
@@ -14,58 +18,37 @@ export interface ConsumeArgs {
   timeoutMs?: number | undefined;
 }
 
-/** The KIP-848 membership of `tskafka consume --group`: the broker assigns, we heartbeat and commit. */
-class Membership {
-  readonly memberId = KafkaAdmin.memberId();
-  epoch = 0;
-  private nextBeat = 0;
-  assigned: number[] = [];
-
-  constructor(
-    private readonly admin: KafkaAdmin,
-    private readonly group: string,
-    private readonly topic: string,
-    private readonly topicId: string,
-  ) {}
-
-  /** Heartbeats when due; answers the partitions assigned now. */
-  async beat(): Promise<number[]> {
-    if (Date.now() < this.nextBeat) return this.assigned;
-    const r = await this.admin.heartbeat(this.group, this.memberId, this.epoch, this.epoch === 0 ? [this.topic] : null);
-    this.epoch = r.epoch;
-    this.nextBeat = Date.now() + Math.min(r.intervalMs, 1000);
-    if (r.assignment !== null) this.assigned = [...(r.assignment.get(this.topicId) ?? [])].sort((a, b) => a - b);
-    return this.assigned;
-  }
-
-  async commit(positions: ReadonlyMap<number, bigint>): Promise<void> {
-    const mine = new Map([...positions].filter(([p]) => this.assigned.includes(p)));
-    if (mine.size > 0) await this.admin.commit(this.group, this.topic, mine, { id: this.memberId, epoch: this.epoch });
-  }
-
-  async leave(): Promise<void> {
-    await this.admin.heartbeat(this.group, this.memberId, -1, null).catch(() => undefined);
-  }
-}
-
-export async function runConsume(admin: KafkaAdmin, a: ConsumeArgs, out: (s: string) => void): Promise<number> {
+export async function runConsume(
+  admin: KafkaAdmin,
+  a: ConsumeArgs,
+  out: (s: string) => void,
+  signal?: AbortSignal,
+): Promise<number> {
   const info = await admin.topic(a.topic);
   const all = info.partitions.map((p) => p.partition);
-  const member = a.group === undefined ? undefined : new Membership(admin, a.group, a.topic, info.topicId);
-  const committed =
-    a.group === undefined ? new Map<number, bigint>() : ((await admin.committed(a.group)).get(a.topic) ?? new Map());
+  const member: GroupMembership | undefined =
+    a.group === undefined
+      ? undefined
+      : a.groupProtocol === "classic"
+        ? new ClassicMembership(admin, a.group, a.topic)
+        : new ConsumerMembership(admin, a.group, a.topic, info.topicId);
   const positions = new Map<number, bigint>();
+  /** Positions of newly owned partitions: the group's committed offset (read now: another member may have moved it), else the reset. */
   const start = async (parts: number[]): Promise<void> => {
+    for (const p of [...positions.keys()]) if (!parts.includes(p)) positions.delete(p);
     const fresh = parts.filter((p) => !positions.has(p));
     if (fresh.length === 0) return;
+    const committed =
+      a.group === undefined ? new Map<number, bigint>() : ((await admin.committed(a.group)).get(a.topic) ?? new Map());
     const reset = await admin.offsets(a.topic, fresh, a.fromBeginning ? EARLIEST : LATEST);
     for (const p of fresh) positions.set(p, committed.get(p) ?? reset.get(p)!);
   };
   let count = 0;
   let lastRecord = Date.now();
   try {
-    for (;;) {
-      const parts = member !== undefined ? await member.beat() : a.partition !== undefined ? [a.partition] : all;
+    while (signal?.aborted !== true) {
+      const parts =
+        member !== undefined ? await member.poll(positions) : a.partition !== undefined ? [a.partition] : all;
       await start(parts);
       let got = 0;
       for (const p of parts) {
@@ -85,6 +68,7 @@ export async function runConsume(admin: KafkaAdmin, a: ConsumeArgs, out: (s: str
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    return count;
   } finally {
     if (member !== undefined) {
       await member.commit(positions).catch(() => undefined);

@@ -8,6 +8,10 @@ import {
   type ApiResponses,
 } from "@tskafka/protocol";
 import { KafkaConnection } from "./kafka-connection.js";
+import { check, KafkaError } from "./kafka-error.js";
+import { PLAINTEXT, type ClientSecurity } from "./client-security.js";
+
+export { check, errorName, KafkaError } from "./kafka-error.js";
 
 /**
  * The base of the small Kafka client the `tskafka` CLI and the web console share: connections, versions,
@@ -31,53 +35,16 @@ const VERSIONS = {
   [ApiKey.DescribeGroups]: 5,
   [ApiKey.ConsumerGroupDescribe]: 0,
   [ApiKey.ConsumerGroupHeartbeat]: 1,
+  [ApiKey.JoinGroup]: 9,
+  [ApiKey.SyncGroup]: 5,
+  [ApiKey.Heartbeat]: 4,
+  [ApiKey.LeaveGroup]: 5,
   [ApiKey.OffsetFetch]: 8,
   [ApiKey.OffsetCommit]: 9,
   [ApiKey.DescribeAcls]: 3,
   [ApiKey.DescribeUserScramCredentials]: 0,
 } as const satisfies Partial<Record<ApiKey, number>>;
 type Api = keyof typeof VERSIONS & keyof ApiRequests & keyof ApiResponses;
-
-export class KafkaError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Kafka error names for the codes people meet here; others print as their number. */
-const ERROR_NAMES: Record<number, string> = {
-  1: "OFFSET_OUT_OF_RANGE",
-  3: "UNKNOWN_TOPIC_OR_PARTITION",
-  14: "COORDINATOR_LOAD_IN_PROGRESS",
-  15: "COORDINATOR_NOT_AVAILABLE",
-  16: "NOT_COORDINATOR",
-  25: "UNKNOWN_MEMBER_ID",
-  29: "TOPIC_AUTHORIZATION_FAILED",
-  30: "GROUP_AUTHORIZATION_FAILED",
-  31: "CLUSTER_AUTHORIZATION_FAILED",
-  36: "TOPIC_ALREADY_EXISTS",
-  37: "INVALID_PARTITIONS",
-  38: "INVALID_REPLICATION_FACTOR",
-  40: "INVALID_CONFIG",
-  17: "INVALID_TOPIC_EXCEPTION",
-  41: "NOT_CONTROLLER",
-  69: "GROUP_ID_NOT_FOUND",
-  68: "NON_EMPTY_GROUP",
-  35: "UNSUPPORTED_VERSION",
-  54: "SECURITY_DISABLED",
-  58: "SASL_AUTHENTICATION_FAILED",
-};
-
-export function errorName(code: number): string {
-  return ERROR_NAMES[code] ?? `error ${code}`;
-}
-
-export function check(code: number, what: string, message?: string | null): void {
-  if (code !== 0) throw new KafkaError(code, `${what}: ${errorName(code)}${message ? ` (${message})` : ""}`);
-}
 
 export interface BrokerInfo {
   nodeId: number;
@@ -105,7 +72,11 @@ export interface ClusterInfo {
 }
 
 /** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
-const RETRIABLE_COORDINATOR = new Set([14, 15, 16]);
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const LEADER_NOT_AVAILABLE = 5;
+/** How long a topic that a producer's metadata named may take to appear. */
+const AUTO_CREATE_WAIT_MS = 5_000;
+export const RETRIABLE_COORDINATOR: ReadonlySet<number> = new Set([14, 15, 16]);
 const COORDINATOR_WAIT_MS = 15_000;
 
 export const EARLIEST = -2n;
@@ -120,17 +91,19 @@ export class KafkaClient {
   constructor(
     private readonly bootstrap: KafkaConnection,
     private readonly clientId: string,
+    private readonly security: ClientSecurity,
   ) {}
 
-  /** Connects to `host:port` and reads the versions it serves. */
+  /** Connects to `host:port` (every broker with `security`) and reads the versions it serves. */
   static async connect<T extends KafkaClient>(
-    this: new (bootstrap: KafkaConnection, clientId: string) => T,
+    this: new (bootstrap: KafkaConnection, clientId: string, security: ClientSecurity) => T,
     bootstrap: string,
     clientId = "tskafka-cli",
+    security: ClientSecurity = PLAINTEXT,
   ): Promise<T> {
     const { host, port } = splitHostPort(bootstrap);
-    const conn = await KafkaConnection.open(host, port, clientId);
-    const client = new this(conn, clientId);
+    const conn = await KafkaConnection.open(host, port, clientId, security);
+    const client = new this(conn, clientId, security);
     try {
       await client.readVersions(conn);
     } catch (e) {
@@ -159,14 +132,20 @@ export class KafkaClient {
     return this.bootstrap.closed;
   }
 
-  protected async call<K extends Api>(apiKey: K, body: ApiRequests[K], node?: number): Promise<ApiResponses[K]> {
+  /** One request at this client's version of the API, to node `node` (else the bootstrap broker). */
+  protected async call<K extends Api>(
+    apiKey: K,
+    body: ApiRequests[K],
+    node?: number,
+    timeoutMs?: number,
+  ): Promise<ApiResponses[K]> {
     const version = VERSIONS[apiKey];
     const range = this.versions.get(apiKey);
     if (range === undefined || version < range[0] || version > range[1])
       throw new Error(
         `the broker does not serve API ${apiKey} v${version} (it serves ${range ? range.join("-") : "none"})`,
       );
-    return (await this.connection(node)).send(apiKey, version, body);
+    return (await this.connection(node)).send(apiKey, version, body, timeoutMs);
   }
 
   /** The bootstrap connection, or one to node `node` (leaders and coordinators on other brokers). */
@@ -177,18 +156,21 @@ export class KafkaClient {
     if (!this.brokers.has(node)) await this.cluster([]);
     const b = this.brokers.get(node);
     if (b === undefined) throw new Error(`broker ${node} is not in the metadata`);
-    const conn = await KafkaConnection.open(b.host, b.port, this.clientId);
+    const conn = await KafkaConnection.open(b.host, b.port, this.clientId, this.security);
     this.conns.set(node, conn);
     return conn;
   }
 
-  /** Metadata: brokers, controller and topics (all of them when `topics` is undefined). */
-  async cluster(topics?: readonly string[]): Promise<ClusterInfo> {
+  /**
+   * Metadata: brokers, controller and topics (all of them when `topics` is undefined); `autoCreate` lets
+   * the broker create the named topics when auto.create.topics.enable says so, as a producer's metadata does.
+   */
+  async cluster(topics?: readonly string[], autoCreate = false): Promise<ClusterInfo> {
     const res = await this.call(
       ApiKey.Metadata,
       createMetadataRequest({
         topics: topics === undefined ? null : topics.map((name) => ({ name, topicId: "AAAAAAAAAAAAAAAAAAAAAA" })),
-        allowAutoTopicCreation: false,
+        allowAutoTopicCreation: autoCreate,
       }),
     );
     for (const b of res.brokers)
@@ -216,6 +198,30 @@ export class KafkaClient {
 
   async topic(name: string): Promise<TopicInfo> {
     return (await this.cluster([name])).topics[0]!;
+  }
+
+  /**
+   * A topic to produce to: created by the broker if it may auto-create it (as Kafka's producers let it),
+   * waited for while it is being created: Apache Kafka answers UNKNOWN_TOPIC_OR_PARTITION until its
+   * controller made it, then LEADER_NOT_AVAILABLE until a leader is elected. A broker that does not
+   * create it keeps answering UNKNOWN_TOPIC_OR_PARTITION, which is reported after a few seconds.
+   */
+  async topicToProduce(name: string): Promise<TopicInfo> {
+    const started = Date.now();
+    for (;;) {
+      try {
+        const t = (await this.cluster([name], true)).topics[0]!;
+        if (t.partitions.every((p) => p.leader >= 0) || Date.now() - started > COORDINATOR_WAIT_MS) return t;
+      } catch (e) {
+        const waited = Date.now() - started;
+        const creating =
+          e instanceof KafkaError &&
+          ((e.code === LEADER_NOT_AVAILABLE && waited < COORDINATOR_WAIT_MS) ||
+            (e.code === UNKNOWN_TOPIC_OR_PARTITION && waited < AUTO_CREATE_WAIT_MS));
+        if (!creating) throw e;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** ListOffsets for each partition at `timestamp` (EARLIEST, LATEST, or milliseconds). */

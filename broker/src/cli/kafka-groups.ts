@@ -5,6 +5,10 @@ import {
   createConsumerGroupDescribeRequest,
   createConsumerGroupHeartbeatRequest,
   createDescribeGroupsRequest,
+  createHeartbeatRequest,
+  createJoinGroupRequest,
+  createLeaveGroupRequest,
+  createSyncGroupRequest,
   createListGroupsRequest,
   createOffsetCommitRequest,
   createOffsetFetchRequest,
@@ -181,12 +185,16 @@ export class KafkaGroups extends KafkaClient {
       for (const p of t.partitions) check(p.errorCode, `commit ${groupId} ${t.name}-${p.partitionIndex}`);
   }
 
-  /** One KIP-848 heartbeat; `epoch` 0 joins, -1 leaves. Answers the member's epoch and assignment by topic id. */
+  /**
+   * One KIP-848 heartbeat; `epoch` 0 joins, -1 leaves; `owned` (topic id to partitions) tells the broker
+   * what the member holds now, so a revocation is acknowledged. Answers the epoch and the assignment by topic id.
+   */
   async heartbeat(
     groupId: string,
     memberId: string,
     epoch: number,
     topics: readonly string[] | null,
+    owned: ReadonlyMap<string, readonly number[]> | null = null,
   ): Promise<{ epoch: number; intervalMs: number; assignment: Map<string, number[]> | null }> {
     const node = await this.coordinator(groupId);
     const res = await this.call(
@@ -197,7 +205,12 @@ export class KafkaGroups extends KafkaClient {
         memberEpoch: epoch,
         rebalanceTimeoutMs: epoch === 0 ? 30_000 : -1,
         subscribedTopicNames: topics === null ? null : [...topics],
-        topicPartitions: epoch === 0 ? [] : null,
+        topicPartitions:
+          epoch === 0
+            ? []
+            : owned === null
+              ? null
+              : [...owned].map(([topicId, p]) => ({ topicId, partitions: [...p] })),
       }),
       node,
     );
@@ -207,6 +220,103 @@ export class KafkaGroups extends KafkaClient {
     return { epoch: res.memberEpoch, intervalMs: res.heartbeatIntervalMs, assignment };
   }
 
+  /**
+   * JoinGroup v9 of a classic consumer group: answers the error code (MEMBER_ID_REQUIRED first, KIP-394)
+   * with the generation, the member id, the chosen protocol, and the members when this one leads.
+   * The broker answers once the join phase ends, so it may wait up to the rebalance timeout.
+   */
+  async joinGroup(
+    groupId: string,
+    memberId: string,
+    protocols: readonly { name: string; metadata: Buffer }[],
+    timeouts: { sessionMs: number; rebalanceMs: number },
+  ): Promise<{
+    errorCode: number;
+    generationId: number;
+    memberId: string;
+    leader: string;
+    protocolName: string | null;
+    members: { memberId: string; metadata: Buffer }[];
+  }> {
+    const node = await this.coordinator(groupId);
+    const res = await this.call(
+      ApiKey.JoinGroup,
+      createJoinGroupRequest({
+        groupId,
+        sessionTimeoutMs: timeouts.sessionMs,
+        rebalanceTimeoutMs: timeouts.rebalanceMs,
+        memberId,
+        groupInstanceId: null,
+        protocolType: "consumer",
+        protocols: protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+        reason: null,
+      }),
+      node,
+      timeouts.rebalanceMs + 10_000,
+    );
+    return {
+      errorCode: res.errorCode,
+      generationId: res.generationId,
+      memberId: res.memberId,
+      leader: res.leader,
+      protocolName: res.protocolName,
+      members: res.members.map((m) => ({ memberId: m.memberId, metadata: m.metadata })),
+    };
+  }
+
+  /** SyncGroup v5: the leader sends every member's assignment; each member gets its own (error code and bytes). */
+  async syncGroup(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    protocolName: string,
+    assignments: readonly { memberId: string; assignment: Buffer }[],
+    timeoutMs: number,
+  ): Promise<{ errorCode: number; assignment: Buffer }> {
+    const node = await this.coordinator(groupId);
+    const res = await this.call(
+      ApiKey.SyncGroup,
+      createSyncGroupRequest({
+        groupId,
+        generationId,
+        memberId,
+        groupInstanceId: null,
+        protocolType: "consumer",
+        protocolName,
+        assignments: [...assignments],
+      }),
+      node,
+      timeoutMs,
+    );
+    return { errorCode: res.errorCode, assignment: res.assignment };
+  }
+
+  /** A classic member's Heartbeat v4: its error code (REBALANCE_IN_PROGRESS asks it to join again). */
+  async groupHeartbeat(groupId: string, generationId: number, memberId: string): Promise<number> {
+    const node = await this.coordinator(groupId);
+    const res = await this.call(
+      ApiKey.Heartbeat,
+      createHeartbeatRequest({ groupId, generationId, memberId, groupInstanceId: null }),
+      node,
+    );
+    return res.errorCode;
+  }
+
+  /** LeaveGroup v5 of one classic member. */
+  async leaveGroup(groupId: string, memberId: string): Promise<void> {
+    const node = await this.coordinator(groupId);
+    const res = await this.call(
+      ApiKey.LeaveGroup,
+      createLeaveGroupRequest({
+        groupId,
+        memberId: "",
+        members: [{ memberId, groupInstanceId: null, reason: "tskafka consume ends" }],
+      }),
+      node,
+    );
+    check(res.errorCode, `leave ${groupId}`);
+  }
+
   /** A fresh member id for a KIP-848 consumer (v1 heartbeats: the client makes it). */
   static memberId(): string {
     return Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url");
@@ -214,7 +324,7 @@ export class KafkaGroups extends KafkaClient {
 }
 
 /** Decodes a classic consumer's assignment bytes (a version, then the ConsumerProtocolAssignment). */
-function decodeAssignment(bytes: Buffer): { topic: string; partitions: number[] }[] {
+export function decodeAssignment(bytes: Buffer): { topic: string; partitions: number[] }[] {
   if (bytes.length < 2) return [];
   const version = Math.min(bytes.readInt16BE(0), 3);
   const a = ConsumerProtocolAssignmentCodec.decode(new Reader(bytes, 2, bytes.length), version);

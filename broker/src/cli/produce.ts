@@ -4,7 +4,7 @@ import type { KafkaAdmin } from "./kafka-admin.js";
 import { partitionForKey } from "./partitioner.js";
 import { parseAssignments } from "./topics.js";
 
-/** `tskafka produce TOPIC`: one record per stdin line. */
+/** `tskafka produce TOPIC`: one record per stdin line (the topic auto-created where the broker allows it). */
 export interface ProduceArgs {
   topic: string;
   key?: string | undefined;
@@ -22,7 +22,7 @@ export async function runProduce(
   input: NodeJS.ReadableStream,
   out: (s: string) => void,
 ): Promise<void> {
-  const { partitions } = await admin.topic(a.topic);
+  const { partitions } = await admin.topicToProduce(a.topic);
   const headers = Object.entries(parseAssignments(a.header, "--header")).map(([key, value]) => ({ key, value }));
   const pending = new Map<number, SimpleRecord[]>();
   let sent = 0;

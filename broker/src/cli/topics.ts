@@ -1,5 +1,6 @@
-import { EARLIEST, LATEST, ResourceType, type KafkaAdmin } from "./kafka-admin.js";
+import type { KafkaAdmin } from "./kafka-admin.js";
 import { formatBytes, table } from "./table.js";
+import { PARTITION_HEADER, topicDetails, topicSummaries } from "./topic-rows.js";
 
 /** `tskafka topics list|create|describe|delete`. */
 export interface TopicsArgs {
@@ -28,37 +29,22 @@ export async function runTopics(admin: KafkaAdmin, a: TopicsArgs, out: (s: strin
 }
 
 async function listTopics(admin: KafkaAdmin, internal: boolean): Promise<string> {
-  const [{ topics }, sizes] = await Promise.all([admin.cluster(), admin.sizes()]);
-  const rows = topics
-    .filter((t) => internal || !t.internal)
-    .map((t) => {
-      const size = t.partitions.reduce((s, p) => s + (sizes.get(`${t.name}/${p.partition}`) ?? 0n), 0n);
-      return [t.name, t.partitions.length, t.partitions[0]?.replicas.length ?? 0, formatBytes(size), t.topicId];
-    });
+  const rows = (await topicSummaries(admin, internal)).map((t) => [
+    t.name,
+    t.partitionIds.length,
+    t.replicas,
+    formatBytes(t.size),
+    t.topicId,
+  ]);
   return table(["TOPIC", "PARTITIONS", "REPLICAS", "SIZE", "TOPIC ID"], rows);
 }
 
 async function describeTopic(admin: KafkaAdmin, name: string): Promise<string> {
-  const t = await admin.topic(name);
-  const parts = t.partitions.map((p) => p.partition);
-  const [earliest, latest, sizes, configs] = await Promise.all([
-    admin.offsets(name, parts, EARLIEST),
-    admin.offsets(name, parts, LATEST),
-    admin.sizes(),
-    admin.configs(ResourceType.topic, name),
-  ]);
+  const { topic: t, partitions, configs } = await topicDetails(admin, name);
   let s = `Topic ${t.name}  id ${t.topicId}  partitions ${t.partitions.length}\n\n`;
   s += table(
-    ["PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST", "SIZE"],
-    t.partitions.map((p) => [
-      p.partition,
-      p.leader,
-      p.replicas.join(","),
-      p.isr.join(","),
-      earliest.get(p.partition),
-      latest.get(p.partition),
-      formatBytes(sizes.get(`${name}/${p.partition}`) ?? 0n),
-    ]),
+    PARTITION_HEADER.map((h) => h.toUpperCase()),
+    partitions.map((p) => [p.partition, p.leader, p.replicas, p.isr, p.earliest, p.latest, formatBytes(p.size)]),
   );
   // Source 5 is DEFAULT_CONFIG: show only what was set on the topic or the broker.
   const set = configs.filter((c) => c.source !== 5);

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SerialFileWriter } from "../atomic-file.js";
-import { filterMatches, sameBinding, type AclBinding, type AclBindingFilter } from "../security/acl.js";
+import type { AclBinding, AclBindingFilter } from "../security/acl.js";
+import { bindingsToAdd, selectedBy, unselected } from "./acl-changes.js";
 
 const FILE = "__tskafka_acls.json";
 
@@ -40,20 +41,15 @@ export class AclsFile {
 
   /** Adds the bindings not stored yet (nor repeated earlier in `bindings`); answers those added. */
   add(bindings: readonly AclBinding[]): AclBinding[] {
-    const added: AclBinding[] = [];
-    for (const b of bindings) {
-      if (this.bindings.some((x) => sameBinding(x, b)) || added.some((x) => sameBinding(x, b))) continue;
-      added.push({ ...b });
-    }
+    const added = bindingsToAdd(this.bindings, bindings);
     if (added.length > 0) this.bindings = [...this.bindings, ...added];
     return added;
   }
 
   /** Removes what each filter selects; answers per filter the bindings it selected (one may be in several). */
   remove(filters: readonly AclBindingFilter[]): AclBinding[][] {
-    const perFilter = filters.map((f) => this.bindings.filter((b) => filterMatches(f, b)));
-    const gone = new Set(perFilter.flat());
-    if (gone.size > 0) this.bindings = this.bindings.filter((b) => !gone.has(b));
+    const perFilter = selectedBy(filters, this.bindings);
+    if (perFilter.some((selected) => selected.length > 0)) this.bindings = unselected(filters, this.bindings);
     return perFilter;
   }
 

@@ -1,20 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SerialFileWriter } from "../atomic-file.js";
-import type { ClientQuotaChange, ClientQuotaEntry, QuotaEntity, QuotaEntityType } from "./metadata.js";
+import { applyQuotaChanges, changesByEntity, entityKey } from "./client-quota-changes.js";
+import type { ClientQuotaChange, ClientQuotaEntry } from "./metadata.js";
 
 const FILE = "__tskafka_client_quotas.json";
 
 /** `{"entries": [{"entity": {"user": "alice", "client-id": null}, "values": {"producer_byte_rate": 1048576}}]}` */
 interface FileFormat {
   entries: { entity: Record<string, string | null>; values: Record<string, number> }[];
-}
-
-const TYPES: readonly QuotaEntityType[] = ["user", "client-id", "ip"];
-
-/** One text per entity whatever the order of its types: the map key. */
-export function entityKey(entity: QuotaEntity): string {
-  return JSON.stringify(TYPES.filter((t) => t in entity).map((t) => [t, entity[t]]));
 }
 
 /**
@@ -50,16 +44,12 @@ export class ClientQuotasFile {
   /** Applies the changes in memory; answers whether anything changed. */
   apply(changes: readonly ClientQuotaChange[]): boolean {
     let changed = false;
-    for (const c of changes) {
-      const key = entityKey(c.entity);
-      const values: Record<string, number> = { ...this.entries.get(key)?.values };
-      for (const k of c.remove) changed = delete values[k] || changed;
-      for (const [k, v] of Object.entries(c.set)) {
-        changed ||= values[k] !== v;
-        values[k] = v;
-      }
-      if (Object.keys(values).length === 0) this.entries.delete(key);
-      else this.entries.set(key, { entity: c.entity, values });
+    for (const [key, mine] of changesByEntity(changes)) {
+      const after = applyQuotaChanges(this.entries.get(key), mine);
+      if (!after.changed) continue;
+      if (after.entry === undefined) this.entries.delete(key);
+      else this.entries.set(key, after.entry);
+      changed = true;
     }
     return changed;
   }

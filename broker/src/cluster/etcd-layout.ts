@@ -46,7 +46,7 @@ export const partitionsKey = (name: string): string => PARTITIONS + encodeURICom
 export const brokerKey = (nodeId: number): string => BROKERS + String(nodeId);
 export const scramKey = (user: string): string => SCRAM + encodeURIComponent(user);
 export const groupConfigsKey = (groupId: string): string => GROUP_CONFIGS + encodeURIComponent(groupId);
-/** `entity` is the entity's one text (client-quotas-file.ts `entityKey`). */
+/** `entity` is the entity's one text (client-quota-changes.ts `entityKey`). */
 export const quotaKey = (entity: string): string => QUOTAS + encodeURIComponent(entity);
 /** The key of the ACLs of one resource pattern. */
 export const aclKey = (b: { resourceType: number; patternType: number; resourceName: string }): string =>

@@ -13,6 +13,7 @@ import {
   CompareResult,
   CompareTarget,
   Etcd3,
+  GRPCDeadlineExceededError,
   type ICompare,
   type IKeyValue,
   type IRequestOp,
@@ -22,7 +23,7 @@ import {
   type Watcher,
 } from "etcd3";
 import { ErrorCode } from "../errors.js";
-import { filterMatches, sameBinding, type AclBinding, type AclBindingFilter } from "../security/acl.js";
+import type { AclBinding, AclBindingFilter } from "../security/acl.js";
 import type { ScramCredential } from "../security/sasl-mechanism.js";
 import {
   CLUSTER_ID,
@@ -52,7 +53,8 @@ import {
   scramKey,
   topicKey,
 } from "./etcd-layout.js";
-import { entityKey } from "./client-quotas-file.js";
+import { anySelects, bindingChanges, bindingsToAdd, selectedBy, unselected } from "./acl-changes.js";
+import { applyQuotaChanges, changesByEntity } from "./client-quota-changes.js";
 import { FINALIZED_FEATURES, FINALIZED_FEATURES_EPOCH, withFeatureLevels } from "./features.js";
 import {
   ABSENT,
@@ -91,6 +93,25 @@ export interface EtcdMetadataOptions {
   readonly prefix?: string;
   /** Seconds a broker registration outlives its last renewal (the lease's TTL; etcd's minimum is 2). */
   readonly sessionTtlSeconds?: number;
+  /**
+   * Milliseconds a write may take, etcd's answer and this view's watch reaching it included, before it
+   * fails with an EtcdWriteTimeout (default 30 s, Kafka clients' request.timeout.ms).
+   */
+  readonly writeTimeoutMs?: number;
+}
+
+/**
+ * A write etcd did not answer, or that this view's watch did not reach, in time: it may still be made
+ * (etcd answering late), so the caller cannot tell whether it took effect.
+ */
+export class EtcdWriteTimeout extends Error {
+  override readonly name = "EtcdWriteTimeout";
+}
+
+/** When a write must be done by (Date.now() time), and the keys it writes, for the error. */
+interface WriteBound {
+  readonly deadline: number;
+  readonly what: string;
 }
 
 /** The etcd requests this instance made: what the simulation counts. */
@@ -117,6 +138,8 @@ const MAX_TXN_OPS = 128;
 const MAX_TXN_BYTES = 1024 * 1024;
 /** Lost compares before a write gives up: each one means another broker wrote the same keys meanwhile. */
 const MAX_ATTEMPTS = 50;
+/** How long a write waits for etcd and the watch, by default. */
+const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 /** How long a clean shutdown waits for etcd to end a registration before leaving it to expire. */
 const REVOKE_TIMEOUT_MS = 5000;
 /** Keys per range request when loading the view. */
@@ -175,12 +198,12 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   private readonly aclsByKey = new Map<string, { readonly create: number; readonly bindings: readonly AclBinding[] }>();
   /** The configs set on each group, by group id. */
   private readonly groupConfigsById = new Map<string, VersionedConfigs>();
-  /** Client quotas by entity text (client-quotas-file.ts `entityKey`). */
+  /** Client quotas by entity text (client-quota-changes.ts `entityKey`). */
   private readonly quotas = new Map<string, ClientQuotaEntry>();
   /** The mod revision of producer-ids after each block this instance reserved, by the block's first id. */
   private readonly reservations = new Map<bigint, number>();
   private readonly listeners = new Map<MetadataEvent["kind"], Set<(e: MetadataEvent) => void>>();
-  /** Writes waiting for the view to show them. */
+  /** Writes waiting for the view to show them (`done` also ends their timer). */
   private readonly waiters: { ready: () => boolean; done: () => void }[] = [];
   private readonly registrations = new Set<EtcdRegistration>();
   private watcher: Watcher | undefined;
@@ -192,6 +215,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     readonly prefix: string,
     private readonly nodeId: number,
     private readonly ttlSeconds: number,
+    private readonly writeTimeoutMs: number,
   ) {
     this.prefixBytes = Buffer.from(prefix);
   }
@@ -208,6 +232,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
       options.prefix ?? DEFAULT_PREFIX,
       options.nodeId,
       options.sessionTtlSeconds ?? 9,
+      options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
     );
     try {
       await m.ensureClusterId();
@@ -244,13 +269,46 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     return { request_delete_range: { key: this.key(rel) } };
   }
 
-  private async txn(compare: ICompare[], success: IRequestOp[], failure: IRequestOp[]): Promise<ITxnResponse> {
+  /**
+   * A transaction whose answer is awaited until the bound's deadline (by default one of its own, naming
+   * the keys it writes).
+   */
+  private async txn(
+    compare: ICompare[],
+    success: IRequestOp[],
+    failure: IRequestOp[],
+    bound: WriteBound = this.bound(this.keysOf(success)),
+  ): Promise<ITxnResponse> {
     this.ops.txns++;
     for (const op of success) {
       if (op.request_put !== undefined) this.ops.puts++;
       else if (op.request_delete_range !== undefined) this.ops.deletes++;
     }
-    return this.client.kv.txn({ compare, success, failure });
+    try {
+      return await this.client.kv.txn({ compare, success, failure }, { deadline: bound.deadline });
+    } catch (e) {
+      // etcd3 retries a call past its deadline (and counts the failures toward its circuit breaker).
+      if (e instanceof GRPCDeadlineExceededError || Date.now() >= bound.deadline)
+        throw this.timedOut(bound, `etcd did not answer (${(e as Error).message})`);
+      throw e;
+    }
+  }
+
+  /** The keys (relative) that operations write. */
+  private keysOf(ops: readonly IRequestOp[]): string {
+    const keys = ops.map((op) => op.request_put?.key ?? op.request_delete_range?.key);
+    return keys.flatMap((k) => (k === undefined ? [] : [this.rel(k)])).join(", ");
+  }
+
+  /** A bound of `writeTimeoutMs` from now for a write of `what`. */
+  private bound(what: string): WriteBound {
+    return { deadline: Date.now() + this.writeTimeoutMs, what };
+  }
+
+  private timedOut(bound: WriteBound, why: string): EtcdWriteTimeout {
+    return new EtcdWriteTimeout(
+      `etcd: the write of ${bound.what} did not complete within ${this.writeTimeoutMs} ms: ${why}`,
+    );
   }
 
   private async ensureClusterId(): Promise<void> {
@@ -441,18 +499,49 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     const after = entry === undefined ? [] : (JSON.parse(entry.value) as AclBinding[]);
     if (entry === undefined) this.aclsByKey.delete(name);
     else this.aclsByKey.set(name, { create: entry.create, bindings: after });
-    added.push(...after.filter((b) => !before.some((x) => sameBinding(x, b))));
-    removed.push(...before.filter((b) => !after.some((x) => sameBinding(x, b))));
+    const changes = bindingChanges(before, after);
+    added.push(...changes.added);
+    removed.push(...changes.removed);
   }
 
-  /** Resolves once the view shows what `ready` checks (at once when closed). */
-  private waitUntil(ready: () => boolean): Promise<void> {
+  /**
+   * Resolves once the view shows what `ready` checks (at once when closed); with a bound, rejects with
+   * `timeout()` when that has not happened by its deadline.
+   */
+  private waitUntil(ready: () => boolean, bound?: { deadline: number; timeout: () => Error }): Promise<void> {
     if (this.closed || ready()) return Promise.resolve();
-    return new Promise((done) => this.waiters.push({ ready, done }));
+    return new Promise((done, fail) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter = {
+        ready,
+        done: () => {
+          clearTimeout(timer);
+          done();
+        },
+      };
+      this.waiters.push(waiter);
+      if (bound === undefined) return;
+      timer = setTimeout(
+        () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i < 0) return;
+          this.waiters.splice(i, 1);
+          fail(bound.timeout());
+        },
+        Math.max(0, bound.deadline - Date.now()),
+      );
+    });
   }
 
-  private waitApplied(revision: number): Promise<void> {
-    return this.waitUntil(() => this.applied >= revision);
+  /**
+   * Resolves once the view has applied `revision`; rejects when it has not by the write's deadline (by
+   * default one of its own).
+   */
+  private waitApplied(revision: number, bound: WriteBound = this.bound(`revision ${revision}`)): Promise<void> {
+    return this.waitUntil(() => this.applied >= revision, {
+      deadline: bound.deadline,
+      timeout: () => this.timedOut(bound, `the watch had not reached revision ${revision} (at ${this.applied})`),
+    });
   }
 
   /**
@@ -464,12 +553,13 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     plan: (current: (key: string) => Entry | undefined) => Plan<T>,
   ): Promise<T> {
     let current = (key: string): Entry | undefined => this.kv.get(key);
+    const bound = this.bound(keys.join(", "));
     for (let attempt = 1; ; attempt++) {
       const p = plan(current);
       if ("answer" in p) {
         // A caller that reads again after Stale sees the entry it lost to.
         if (typeof p.answer === "object" && p.answer !== null && isStale(p.answer))
-          await this.waitApplied(p.answer.version);
+          await this.waitApplied(p.answer.version, bound);
         return p.answer;
       }
       const compare = keys.map((k) => ({
@@ -479,10 +569,10 @@ export class EtcdClusterMetadata implements ClusterMetadata {
         mod_revision: current(k)?.mod ?? 0,
       }));
       const failure = keys.map((k) => ({ request_range: { key: this.key(k) } }));
-      const res = await this.txn(compare, p.write, failure);
+      const res = await this.txn(compare, p.write, failure, bound);
       if (res.succeeded) {
         const revision = Number(res.header.revision);
-        await this.waitApplied(revision);
+        await this.waitApplied(revision, bound);
         return p.result(revision);
       }
       if (attempt >= MAX_ATTEMPTS)
@@ -685,26 +775,29 @@ export class EtcdClusterMetadata implements ClusterMetadata {
       for (const key of keys) {
         const e = current(key);
         const stored = e === undefined ? [] : (JSON.parse(e.value) as AclBinding[]);
-        const next = [...stored];
-        for (const b of bindings) if (aclKey(b) === key && !next.some((x) => sameBinding(x, b))) next.push({ ...b });
-        if (next.length > stored.length) write.push(this.put(key, JSON.stringify(next)));
+        const added = bindingsToAdd(
+          stored,
+          bindings.filter((b) => aclKey(b) === key),
+        );
+        if (added.length > 0) write.push(this.put(key, JSON.stringify([...stored, ...added])));
       }
       return write.length === 0 ? { answer: undefined } : { write, result: () => undefined };
     });
   }
 
   deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]> {
-    const matches = (b: AclBinding): boolean => filters.some((f) => filterMatches(f, b));
-    const keys = [...this.aclsByKey].filter(([, e]) => e.bindings.some(matches)).map(([name]) => `acls/${name}`);
+    const keys = [...this.aclsByKey]
+      .filter(([, e]) => e.bindings.some((b) => anySelects(filters, b)))
+      .map(([name]) => `acls/${name}`);
     return this.rmw<AclBinding[][]>(keys, (current) => {
       const stored = keys.map((key) => {
         const e = current(key);
         return e === undefined ? [] : (JSON.parse(e.value) as AclBinding[]);
       });
-      const perFilter = filters.map((f) => stored.flat().filter((b) => filterMatches(f, b)));
+      const perFilter = selectedBy(filters, stored.flat());
       const write: IRequestOp[] = [];
       keys.forEach((key, i) => {
-        const left = stored[i]!.filter((b) => !matches(b));
+        const left = unselected(filters, stored[i]!);
         if (left.length === stored[i]!.length) return;
         write.push(left.length === 0 ? this.del(key) : this.put(key, JSON.stringify(left)));
       });
@@ -717,23 +810,18 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   }
 
   alterClientQuotas(changes: readonly ClientQuotaChange[]): Promise<void> {
-    const names = [...new Set(changes.map((c) => entityKey(c.entity)))];
+    const byEntity = changesByEntity(changes);
+    const names = [...byEntity.keys()];
     const keys = names.map(quotaKey);
     return this.rmw<void>(keys, (current) => {
       const write: IRequestOp[] = [];
       names.forEach((name, i) => {
         const e = current(keys[i]!);
         const before = e === undefined ? undefined : (JSON.parse(e.value) as ClientQuotaEntry);
-        const values: Record<string, number> = { ...before?.values };
-        let entity = before?.entity;
-        for (const c of changes) {
-          if (entityKey(c.entity) !== name) continue;
-          entity = c.entity;
-          for (const k of c.remove) delete values[k];
-          Object.assign(values, c.set);
-        }
-        if (Object.keys(values).length > 0) write.push(this.put(keys[i]!, JSON.stringify({ entity, values })));
-        else if (e !== undefined) write.push(this.del(keys[i]!));
+        const after = applyQuotaChanges(before, byEntity.get(name)!);
+        if (!after.changed) return;
+        if (after.entry !== undefined) write.push(this.put(keys[i]!, JSON.stringify(after.entry)));
+        else write.push(this.del(keys[i]!));
       });
       return write.length === 0 ? { answer: undefined } : { write, result: () => undefined };
     });
@@ -747,17 +835,26 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     const lease = this.client.lease(this.ttlSeconds, { autoKeepAlive: true });
     const leaseId = await lease.grant();
     const key = brokerKey(nodeId);
-    const res = await this.txn(
-      [{ key: this.key(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
-      [this.put(key, encodeBroker({ listeners, rack }), leaseId)],
-      [{ request_range: { key: this.key(key) } }],
-    );
-    if (!res.succeeded) {
-      await lease.revoke();
-      return stale(Number(res.responses[0]?.response_range.kvs[0]?.mod_revision ?? ABSENT));
+    const bound = this.bound(key);
+    let epoch: number;
+    try {
+      const res = await this.txn(
+        [{ key: this.key(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
+        [this.put(key, encodeBroker({ listeners, rack }), leaseId)],
+        [{ request_range: { key: this.key(key) } }],
+        bound,
+      );
+      if (!res.succeeded) {
+        await lease.revoke();
+        return stale(Number(res.responses[0]?.response_range.kvs[0]?.mod_revision ?? ABSENT));
+      }
+      epoch = Number(res.header.revision);
+      await this.waitApplied(epoch, bound);
+    } catch (e) {
+      // Not renewed, the lease expires with whatever registration etcd may have made.
+      lease.release();
+      throw e;
     }
-    const epoch = Number(res.header.revision);
-    await this.waitApplied(epoch);
     const registration = new EtcdRegistration(
       nodeId,
       epoch,
@@ -793,12 +890,14 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   /** One try at the controller key: taken under `r`'s lease only if nobody holds it. */
   private async elect(r: EtcdRegistration): Promise<void> {
     if (this.controllerInfo !== undefined || this.closed) return;
+    const bound = this.bound(CONTROLLER);
     const res = await this.txn(
       [{ key: this.key(CONTROLLER), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
       [this.put(CONTROLLER, encodeController(r.nodeId), r.leaseId)],
       [],
+      bound,
     );
-    if (res.succeeded) await this.waitApplied(Number(res.header.revision));
+    if (res.succeeded) await this.waitApplied(Number(res.header.revision), bound);
   }
 
   brokers(): BrokerInfo[] {

@@ -9,9 +9,10 @@ import type { FinalizedFeatures } from "./metadata.js";
  * transaction.version 0-2 as Kafka 4.4 (1: flexible `__transaction_state` values, 2: transactions v2 of
  * KIP-890, where Produce v12 adds partitions to a transaction and EndTxn v5 bumps the epoch), finalized at
  * 2 as a new Kafka 4.x cluster is. Kafka 4.4 also reports metadata.version and kraft.version (KRaft,
- * which we do not run) and streams.version (streams groups); a client that sees none of those does not
- * try what they enable. share.version 0-2 as Kafka 4.4, finalized at 2 on a new cluster: 1 enables share
- * groups (KIP-932), 2 the RENEW acknowledgement (ShareFetch and ShareAcknowledge v2).
+ * which we do not run); a client that sees neither does not try what they enable. share.version 0-2 as
+ * Kafka 4.4, finalized at 2 on a new cluster: 1 enables share groups (KIP-932), 2 the RENEW
+ * acknowledgement (ShareFetch and ShareAcknowledge v2). streams.version 0-1 as Kafka 4.4, finalized at 1
+ * on a new cluster: 1 enables streams groups (KIP-1071, StreamsGroupHeartbeat and StreamsGroupDescribe).
  */
 export interface FeatureRange {
   readonly name: string;
@@ -21,11 +22,13 @@ export interface FeatureRange {
 
 export const TRANSACTION_VERSION = "transaction.version";
 export const SHARE_VERSION = "share.version";
+export const STREAMS_VERSION = "streams.version";
 
 export const SUPPORTED_FEATURES: readonly FeatureRange[] = [
   { name: "group.version", minVersion: 1, maxVersion: 1 },
   { name: TRANSACTION_VERSION, minVersion: 0, maxVersion: 2 },
   { name: SHARE_VERSION, minVersion: 0, maxVersion: 2 },
+  { name: STREAMS_VERSION, minVersion: 0, maxVersion: 1 },
 ];
 
 /** The finalized level of each feature in a new cluster, and the epoch of that set. */

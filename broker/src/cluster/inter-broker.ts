@@ -1,14 +1,14 @@
 import type { ApiRequests, ApiResponses } from "@tskafka/protocol";
 import { KafkaConnection } from "../cli/kafka-connection.js";
 import type { BrokerConfig } from "../config.js";
-import type { ClusterMetadata } from "./metadata.js";
+import { interBrokerSecurity } from "../replication/inter-broker-security.js";
+import type { BrokerEndpoint, ClusterMetadata } from "./metadata.js";
 
 /**
  * This broker's connections to the other brokers of the cluster, for the requests brokers send each other
  * (transaction markers, transaction verification): one connection per broker, to its inter-broker listener
- * (`inter.broker.listener.name`, else its first), opened on first use and again after a failure.
- * PLAINTEXT only: the other broker serves them as ANONYMOUS (with an authorizer, ANONYMOUS needs
- * CLUSTER_ACTION on the cluster).
+ * with its security settings (TLS, or the SASL login of sasl.mechanism.inter.broker.protocol), opened on
+ * first use and again after a failure; with an authorizer, that principal needs CLUSTER_ACTION on the cluster.
  */
 
 export interface InterBrokerHost {
@@ -48,19 +48,34 @@ export class InterBrokerClients {
   private connection(nodeId: number): Promise<KafkaConnection> {
     const open = this.connections.get(nodeId);
     if (open !== undefined) return open;
-    const broker = this.host.metadata.brokers().find((b) => b.nodeId === nodeId);
-    const name = this.host.config.props["inter.broker.listener.name"] ?? undefined;
-    const endpoint =
-      broker?.listeners.find((l) => l.name === name) ?? (name === undefined ? broker?.listeners[0] : undefined);
+    const endpoint = this.endpoint(nodeId);
     if (endpoint === undefined) return Promise.reject(new Error(`broker ${nodeId} is not registered`));
-    if (endpoint.securityProtocol !== "PLAINTEXT")
-      return Promise.reject(new Error(`broker ${nodeId}'s listener ${endpoint.name} is not PLAINTEXT`));
     const clientId = `tskafka-broker-${this.host.config.nodeId}`;
-    const opening = KafkaConnection.open(endpoint.host, endpoint.port, clientId, TIMEOUT_MS);
+    const security = interBrokerSecurity(this.host.config, endpoint);
+    const opening = KafkaConnection.open(endpoint.host, endpoint.port, clientId, security, TIMEOUT_MS);
     opening.catch(() => {
       if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
     });
     this.connections.set(nodeId, opening);
     return opening;
+  }
+
+  /**
+   * Broker `nodeId`'s inter-broker listener: the one inter.broker.listener.name names, else the one named
+   * after (or speaking) security.inter.broker.protocol, as the followers pick it (replication/).
+   */
+  private endpoint(nodeId: number): BrokerEndpoint | undefined {
+    const broker = this.host.metadata.brokers().find((b) => b.nodeId === nodeId);
+    if (broker === undefined) return undefined;
+    const p = this.host.config.props;
+    const name = p["inter.broker.listener.name"];
+    const protocol = String(p["security.inter.broker.protocol"]);
+    const pick = (f: (e: BrokerEndpoint) => boolean): BrokerEndpoint | undefined => broker.listeners.find(f);
+    return (
+      (name !== null && name !== undefined ? pick((e) => e.name === name) : undefined) ??
+      pick((e) => e.name === protocol) ??
+      pick((e) => e.securityProtocol === protocol) ??
+      broker.listeners[0]
+    );
   }
 }

@@ -6,16 +6,6 @@ import { hasPartition, type ClusterMetadata, type TopicInfo } from "./metadata.j
 /** This node leads every partition, at leader epoch 0 (there is no other replica to take over). */
 export const LEADER_EPOCH = 0;
 
-/**
- * KIP-320: a client naming a leader epoch (-1: none) newer than the leader's is UNKNOWN_LEADER_EPOCH, an
- * older one FENCED_LEADER_EPOCH; NONE when it may be served.
- */
-export function leaderEpochError(currentLeaderEpoch: number): number {
-  if (currentLeaderEpoch > LEADER_EPOCH) return ErrorCode.UNKNOWN_LEADER_EPOCH;
-  if (currentLeaderEpoch >= 0 && currentLeaderEpoch < LEADER_EPOCH) return ErrorCode.FENCED_LEADER_EPOCH;
-  return ErrorCode.NONE;
-}
-
 /** One partition's replica in a log directory, as DescribeLogDirs lists it. */
 export interface ReplicaInDir {
   readonly topic: string;

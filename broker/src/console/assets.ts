@@ -16,7 +16,7 @@ table { border-collapse: collapse; background: #fff; border: 1px solid var(--lin
 th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #eef1f5; font-weight: 600; font-size: 13px; }
 td.num, th.num { text-align: right; }
-pre { margin: 0; white-space: pre-wrap; word-break: break-all; font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; max-width: 600px; }
+pre { margin: 0; white-space: pre-wrap; overflow-wrap: break-word; font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; max-width: 600px; }
 form.inline { display: inline; }
 form.box { background: #fff; border: 1px solid var(--line); padding: 10px 12px; display: flex; flex-wrap: wrap; gap: 10px; align-items: end; margin-bottom: 12px; }
 label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 2px; }
@@ -25,7 +25,13 @@ button { background: var(--accent); color: #fff; border: 0; border-radius: 4px; 
 button.danger { background: var(--bad); }
 .flash { background: #e8f0fe; border: 1px solid #b6c8f3; padding: 6px 10px; }
 .error { background: #fdecea; border: 1px solid #f1b5ae; padding: 6px 10px; }
+.nowrap { white-space: nowrap; }
 .empty, .muted { color: var(--muted); }
+svg.spark { display: block; background: #fafbfc; border: 1px solid var(--line); }
+svg.spark polyline { fill: none; stroke-width: 1.5; stroke-linejoin: round; }
+svg.spark .spark-in, .key-in { stroke: var(--accent); color: var(--accent); }
+svg.spark .spark-out, .key-out { stroke: #1e7b34; color: #1e7b34; }
+.key-in, .key-out { font-weight: 600; }
 .lag-zero { color: #1e7b34; font-weight: 600; } .lag-some { color: var(--bad); font-weight: 600; }
 `;
 

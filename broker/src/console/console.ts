@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { KafkaAdmin, KafkaError } from "../cli/kafka-admin.js";
 import { planReset } from "../cli/groups.js";
+import type { ThroughputHistory } from "../metrics/throughput.js";
+import type { ConsoleSettings } from "./settings.js";
 import { CONSOLE_CSS, CONSOLE_JS } from "./assets.js";
 import { html, page } from "./html.js";
 import {
@@ -17,18 +19,16 @@ import {
 
 /**
  * The web console: server-rendered pages over the broker's HTTP listener. It is a Kafka client of its
- * own broker (our codecs over loopback TCP to a PLAINTEXT listener), so every read and action takes the
- * same path as any client's request: the same handlers, the same authorization, as User:ANONYMOUS.
+ * own broker (our codecs over loopback to one of its listeners, settings.ts), so every read and action
+ * takes the same path as any client's request: the same handlers, the same authorization, as the
+ * principal that listener gives it (User:ANONYMOUS, or the user of its own SASL login).
  */
 
 export type ConsoleMode = "read-write" | "read-only" | "off";
 
-export interface ConsoleOptions {
-  /** HOST:PORT of the PLAINTEXT listener the console talks to; undefined when there is none. */
-  readonly bootstrap: string | undefined;
-  readonly mode: ConsoleMode;
-  /** Why the console is off, shown on its page. */
-  readonly offReason?: string;
+export interface ConsoleOptions extends ConsoleSettings {
+  /** Per-topic traffic of the last minutes (sampled while the console is on) for the sparklines. */
+  readonly throughput?: ThroughputHistory;
   readonly onError: (e: Error) => void;
 }
 
@@ -37,10 +37,17 @@ const MAX_FORM_BYTES = 16 * 1024;
 export class Console {
   private admin: Promise<KafkaAdmin> | undefined;
 
-  constructor(private readonly o: ConsoleOptions) {}
+  constructor(private readonly o: ConsoleOptions) {
+    if (o.mode !== "off") o.throughput?.start();
+  }
 
   get mode(): ConsoleMode {
     return this.o.mode;
+  }
+
+  /** What the header shows: the mode and whom the console acts as. */
+  private get badge(): string {
+    return `${this.o.mode} · ${this.o.principal}`;
   }
 
   /** Answers true when the request was the console's (`/`, pages and their assets). */
@@ -62,6 +69,7 @@ export class Console {
   }
 
   close(): void {
+    this.o.throughput?.stop();
     void this.admin?.then(
       (a) => a.close(),
       () => undefined,
@@ -88,7 +96,7 @@ export class Console {
             {
               title: r.title,
               nav: r.nav,
-              mode: this.o.mode,
+              mode: this.badge,
               flash: q.get("msg") ?? undefined,
               refreshSeconds: r.refreshSeconds,
             },
@@ -111,7 +119,7 @@ export class Console {
     if (a === "brokers" && b !== undefined && /^\d+$/.test(b) && parts.length === 2 && get)
       return show((ad) => brokerPage(ad, Number(b)));
     if (a === "topics" && parts.length === 1) {
-      if (get) return show((ad) => topicsPage(ad, writable));
+      if (get) return show((ad) => topicsPage(ad, writable, this.o.throughput));
       if (post)
         return act(async (ad, f) => {
           const name = f.get("name") ?? "";
@@ -119,7 +127,8 @@ export class Console {
           return `/topics/${encodeURIComponent(name)}?msg=${encodeURIComponent(`Created topic ${name}`)}`;
         });
     }
-    if (a === "topics" && b !== undefined && parts.length === 2 && get) return show((ad) => topicPage(ad, b, writable));
+    if (a === "topics" && b !== undefined && parts.length === 2 && get)
+      return show((ad) => topicPage(ad, b, writable, this.o.throughput));
     if (a === "topics" && b !== undefined && c === "messages" && parts.length === 3 && get)
       return show((ad, q) =>
         messagesPage(ad, b, {
@@ -157,7 +166,7 @@ export class Console {
   private async client(): Promise<KafkaAdmin> {
     const current = this.admin !== undefined ? await this.admin.catch(() => undefined) : undefined;
     if (current !== undefined && !current.isClosed) return current;
-    this.admin = KafkaAdmin.connect(this.o.bootstrap!, "tskafka-console");
+    this.admin = KafkaAdmin.connect(this.o.bootstrap!, "tskafka-console", this.o.security);
     return this.admin;
   }
 
@@ -167,7 +176,7 @@ export class Console {
     const body = html`<p class="error">${e.message}</p>
       <p><a href="/">Home</a></p>`;
     if (!res.headersSent)
-      send(res, status, "text/html; charset=utf-8", page({ title: "Error", nav: "", mode: this.o.mode }, body));
+      send(res, status, "text/html; charset=utf-8", page({ title: "Error", nav: "", mode: this.badge }, body));
   }
 }
 

@@ -2,6 +2,9 @@ import { compressionNames, type CompressionType } from "@tskafka/protocol";
 import { EARLIEST, KafkaError, LATEST, ResourceType, type FetchedRecord, type KafkaAdmin } from "../cli/kafka-admin.js";
 import { showBytes, RECORD_FORMATS, type RecordFormat } from "../cli/record-format.js";
 import { formatBytes } from "../cli/table.js";
+import { messageCount, PARTITION_HEADER, topicDetails, topicSummaries } from "../cli/topic-rows.js";
+import type { ThroughputHistory } from "../metrics/throughput.js";
+import { sparkline } from "./sparkline.js";
 import { html, seg, tableOf, type Html } from "./html.js";
 
 /** The console's pages: each reads through the Kafka client and answers its title and body. */
@@ -54,27 +57,21 @@ export async function brokerPage(admin: KafkaAdmin, id: number): Promise<Rendere
   return { title: `Broker ${id} configuration`, nav: "/", body };
 }
 
-export async function topicsPage(admin: KafkaAdmin, writable: boolean): Promise<Rendered> {
-  const [{ topics }, sizes] = await Promise.all([admin.cluster(), admin.sizes()]);
-  const shown = topics.filter((t) => !t.internal);
+export async function topicsPage(
+  admin: KafkaAdmin,
+  writable: boolean,
+  throughput?: ThroughputHistory,
+): Promise<Rendered> {
+  const shown = await topicSummaries(admin, false);
   const rows = await Promise.all(
-    shown.map(async (t) => {
-      const parts = t.partitions.map((p) => p.partition);
-      const [lo, hi] = await Promise.all([
-        admin.offsets(t.name, parts, EARLIEST),
-        admin.offsets(t.name, parts, LATEST),
-      ]);
-      let messages = 0n;
-      for (const p of parts) messages += (hi.get(p) ?? 0n) - (lo.get(p) ?? 0n);
-      const size = parts.reduce((s, p) => s + (sizes.get(`${t.name}/${p}`) ?? 0n), 0n);
-      return [
-        html`<a href="/topics/${seg(t.name)}">${t.name}</a>`,
-        t.partitions.length,
-        t.partitions[0]?.replicas.length ?? 0,
-        messages,
-        formatBytes(size),
-      ];
-    }),
+    shown.map(async (t) => [
+      html`<a href="/topics/${seg(t.name)}">${t.name}</a>`,
+      t.partitionIds.length,
+      t.replicas,
+      await messageCount(admin, t),
+      formatBytes(t.size),
+      sparkline(throughput?.of(t.name), { width: 120, height: 24 }),
+    ]),
   );
   const create = writable
     ? html`<form class="box" method="post" action="/topics" id="create-topic">
@@ -84,43 +81,50 @@ export async function topicsPage(admin: KafkaAdmin, writable: boolean): Promise<
         <button type="submit">Create topic</button>
       </form>`
     : "";
+  const legend = throughput !== undefined ? SPARK_LEGEND : "";
   return {
     title: "Topics",
     nav: "/topics",
-    body: html`${create}${tableOf(["Topic", "Partitions", "Replicas", "Messages", "Size"], rows, "no topics yet")}`,
+    body: html`${create}${tableOf(
+      ["Topic", "Partitions", "Replicas", "Messages", "Size", "Throughput"],
+      rows,
+      "no topics yet",
+    )}${rows.length > 0 ? legend : ""}`,
   };
 }
 
-export async function topicPage(admin: KafkaAdmin, name: string, writable: boolean): Promise<Rendered> {
-  const t = await admin.topic(name);
-  const parts = t.partitions.map((p) => p.partition);
-  const [lo, hi, sizes, configs] = await Promise.all([
-    admin.offsets(name, parts, EARLIEST),
-    admin.offsets(name, parts, LATEST),
-    admin.sizes(),
-    admin.configs(ResourceType.topic, name),
-  ]);
+/** What the sparklines' two lines are. */
+const SPARK_LEGEND = html`<p class="muted spark-legend">
+  Throughput: <span class="key-in">bytes in</span> and <span class="key-out">bytes out</span> per second over the last
+  minutes, sampled by the broker; hover a line for its numbers.
+</p>`;
+
+export async function topicPage(
+  admin: KafkaAdmin,
+  name: string,
+  writable: boolean,
+  throughput?: ThroughputHistory,
+): Promise<Rendered> {
+  const { topic: t, partitions, configs } = await topicDetails(admin, name);
   const remove = writable
     ? html`<form class="inline" method="post" action="/topics/${seg(name)}/delete" data-confirm="Delete topic ${name}?">
         <button class="danger" type="submit">Delete topic</button>
       </form>`
     : "";
+  const traffic =
+    throughput !== undefined
+      ? html`<h2>Throughput</h2>
+          ${sparkline(throughput.of(name), { width: 480, height: 64 })}${SPARK_LEGEND}`
+      : "";
   const body = html`<p>
       <a href="/topics">Topics</a> / ${name} · id <code>${t.topicId}</code> ·
       <a href="/topics/${seg(name)}/messages">Browse messages</a> ${remove}
     </p>
+    ${traffic}
     <h2>Partitions</h2>
     ${tableOf(
-      ["Partition", "Leader", "Replicas", "ISR", "Earliest", "Latest", "Size"],
-      t.partitions.map((p) => [
-        p.partition,
-        p.leader,
-        p.replicas.join(","),
-        p.isr.join(","),
-        lo.get(p.partition),
-        hi.get(p.partition),
-        formatBytes(sizes.get(`${name}/${p.partition}`) ?? 0n),
-      ]),
+      PARTITION_HEADER,
+      partitions.map((p) => [p.partition, p.leader, p.replicas, p.isr, p.earliest, p.latest, formatBytes(p.size)]),
     )}
     <h2>Configuration</h2>
     ${tableOf(
@@ -187,7 +191,7 @@ export async function messagesPage(admin: KafkaAdmin, name: string, q: BrowseQue
   const rows = shown.map((r) => [
     r.partition,
     r.offset,
-    new Date(Number(r.timestamp)).toISOString(),
+    html`<span class="nowrap">${new Date(Number(r.timestamp)).toISOString()}</span>`,
     html`<pre>${showBytes(r.key, format)}</pre>`,
     html`<pre>${r.headers.map((h) => `${h.key}: ${showBytes(h.value, format)}`).join("\n")}</pre>`,
     html`<pre class="value">${showBytes(r.value, format)}</pre>`,

@@ -1,4 +1,6 @@
-import type { ConsumerGroupHeartbeatRequest } from "@tskafka/protocol";
+import type { ConsumerGroupHeartbeatRequest, StreamsGroupHeartbeatRequest } from "@tskafka/protocol";
+import type { StreamsHeartbeatResult } from "../streams/streams-group.js";
+import { invalidHeartbeat } from "../streams/heartbeat-checks.js";
 import type { Leadership, RoleChange } from "../cluster/leadership.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import type { BrokerConfig } from "../config.js";
@@ -35,7 +37,8 @@ export interface CoordinatorHost {
   /** The config in force (read at each use: group settings may change). */
   readonly config: BrokerConfig;
   readonly log: Logger;
-  readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "topics">;
+  readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "topics"> &
+    Partial<Pick<ClusterMetadata, "groupConfigs">>;
   /**
    * This broker's role in each partition: the groups of a `__consumer_offsets` partition are coordinated
    * here while it is led here. Absent (unit tests): every group is.
@@ -64,6 +67,7 @@ export type GroupService = Pick<
   | "heartbeat"
   | "leave"
   | "consumerHeartbeat"
+  | "streamsHeartbeat"
   | "commitOffsets"
   | "commitTxnOffsets"
   | "completeTransaction"
@@ -94,7 +98,14 @@ export class GroupCoordinator {
   ) {
     const writer = new GroupLogWriter(topic, host.log);
     const write = writer.write.bind(writer);
-    const registry = new GroupRegistry({ config: host.config, log: host.log, metadata: host.metadata, write });
+    const registry = new GroupRegistry({
+      get config() {
+        return host.config;
+      },
+      log: host.log,
+      metadata: host.metadata,
+      write,
+    });
     const offsets = new OffsetStore({
       get config() {
         return host.config;
@@ -368,6 +379,30 @@ export class GroupCoordinator {
     return result;
   }
 
+  // --- streams protocol (KIP-1071) ---
+
+  /**
+   * A StreamsGroupHeartbeat: checked as Kafka checks it, then to the group (created by a first join);
+   * answered once its records are in `__consumer_offsets`.
+   */
+  async streamsHeartbeat(
+    req: StreamsGroupHeartbeatRequest,
+    clientId: string,
+    clientHost: string,
+  ): Promise<StreamsHeartbeatResult> {
+    const invalid = invalidHeartbeat(req);
+    if (invalid !== undefined) return streamsFailure(invalid.errorCode, invalid.errorMessage);
+    const notHere = this.coordinatorError(req.groupId);
+    if (notHere !== ErrorCode.NONE) return streamsFailure(notHere, COORDINATOR_MESSAGE[notHere] ?? null);
+    const found = this.registry.streams(req.groupId, req.memberEpoch);
+    if ("errorCode" in found) return streamsFailure(found.errorCode, found.errorMessage);
+    const result = found.group.heartbeat(req, clientId, clientHost);
+    if (found.created && result.errorCode !== ErrorCode.NONE) this.registry.discardIfUnborn(found.group);
+    const error = (await result.written) ?? ErrorCode.NONE;
+    if (error !== ErrorCode.NONE) return streamsFailure(error, null);
+    return result;
+  }
+
   // --- offsets ---
 
   commitOffsets(req: CommitRequest): Promise<TopicPartitionErrors[]> {
@@ -465,7 +500,10 @@ export class GroupCoordinator {
     const group = this.registry.get(groupId);
     if (group === undefined || group.state === "Dead") return ErrorCode.GROUP_ID_NOT_FOUND;
     if (group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
-    const records = [...this.offsets.tombstones(groupId), groupTombstone(group.kind, groupId)];
+    const records = [
+      ...this.offsets.tombstones(groupId),
+      ...(group.kind === "streams" ? group.tombstones() : [groupTombstone(group.kind, groupId)]),
+    ];
     const error = await this.writer.write(groupId, records);
     if (error !== ErrorCode.NONE) return error;
     this.remove(group);
@@ -495,3 +533,17 @@ export const COORDINATOR_MESSAGE: Readonly<Record<number, string>> = {
   [ErrorCode.NOT_COORDINATOR]: "This is not the correct coordinator.",
   [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]: "The coordinator is loading and hence can't process requests.",
 };
+
+function streamsFailure(errorCode: number, errorMessage: string | null): StreamsHeartbeatResult {
+  return {
+    errorCode,
+    errorMessage,
+    memberEpoch: 0,
+    heartbeatIntervalMs: 0,
+    status: [],
+    tasks: null,
+    endpointInformationEpoch: 0,
+    endpoints: null,
+    creatableTopics: [],
+  };
+}

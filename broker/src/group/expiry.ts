@@ -36,7 +36,17 @@ export interface ConsumerExpiryGroup {
   subscribedTopics(): Set<string>;
 }
 
-export type ExpiryGroup = ClassicExpiryGroup | ConsumerExpiryGroup;
+/** What expiry sees of a streams group (StreamsGroup is one): a consumer group with more to delete. */
+export interface StreamsExpiryGroup {
+  readonly kind: "streams";
+  readonly groupId: string;
+  readonly members: { readonly size: number };
+  subscribedTopics(): Set<string>;
+  /** The records that delete the group. */
+  tombstones(): CoordinatorRecord[];
+}
+
+export type ExpiryGroup = ClassicExpiryGroup | ConsumerExpiryGroup | StreamsExpiryGroup;
 
 /** What expiry uses: settings, the groups, their offsets, and the ordered writer. */
 export interface OffsetExpiryHost<G extends ExpiryGroup> {
@@ -78,7 +88,7 @@ export class OffsetExpiry<G extends ExpiryGroup> {
     let expired = 0;
     for (const group of this.host.groups()) {
       const committed = this.host.offsets.committed(group.groupId);
-      const empty = group.members.size === 0 && (group.kind === "consumer" || group.pendingMembers.size === 0);
+      const empty = group.members.size === 0 && (group.kind !== "classic" || group.pendingMembers.size === 0);
       let subscribed: Set<string> | undefined;
       if (!empty) subscribed = group.subscribedTopics();
       if (!empty && subscribed === undefined) continue;
@@ -99,9 +109,9 @@ export class OffsetExpiry<G extends ExpiryGroup> {
       }
       for (const d of doomed) this.host.offsets.delete(group.groupId, d.topic, d.partition);
       expired += doomed.length;
-      const idle = empty && (group.kind === "consumer" || group.state === "Empty");
+      const idle = empty && (group.kind !== "classic" || group.state === "Empty");
       if (idle && !this.host.offsets.has(group.groupId) && !this.host.offsets.hasPendingGroup(group.groupId)) {
-        records.push(groupTombstone(group.kind, group.groupId));
+        records.push(...(group.kind === "streams" ? group.tombstones() : [groupTombstone(group.kind, group.groupId)]));
         this.host.removeGroup(group);
       }
       if (records.length > 0) await this.host.write(group.groupId, records);

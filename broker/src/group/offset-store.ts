@@ -1,10 +1,10 @@
-import { ZERO_UUID, type OffsetCommitValue } from "@tskafka/protocol";
+import type { OffsetCommitValue } from "@tskafka/protocol";
 import { hasPartition, type ClusterMetadata } from "../cluster/metadata.js";
 import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
 import type { ClassicState } from "./classic-group.js";
 import type { ConsumerGroupState } from "./consumer-group.js";
-import { offsetCommitRecord, type CoordinatorRecord } from "./records.js";
+import { committedOffsetRecord, offsetCommitRecord, type CoordinatorRecord } from "./records.js";
 import { PendingTxnOffsets } from "./txn-offsets.js";
 
 /**
@@ -36,16 +36,19 @@ export interface CommitRequest {
   memberId: string;
   groupInstanceId: string | null;
   retentionTimeMs: bigint;
-  topics: {
-    name: string;
-    partitions: {
-      partitionIndex: number;
-      committedOffset: bigint;
-      committedLeaderEpoch: number;
-      committedMetadata: string | null;
-    }[];
-  }[];
+  topics: CommitTopicOffsets[];
   apiVersion: number;
+}
+
+/** The offsets a commit (OffsetCommit, TxnOffsetCommit) gives for one topic. */
+export interface CommitTopicOffsets {
+  name: string;
+  partitions: {
+    partitionIndex: number;
+    committedOffset: bigint;
+    committedLeaderEpoch: number;
+    committedMetadata: string | null;
+  }[];
 }
 
 export interface TopicPartitionErrors {
@@ -91,7 +94,22 @@ export interface ConsumerOffsetGroup {
   subscribedTopics(): Set<string>;
 }
 
-export type OffsetGroup = ClassicOffsetGroup | ConsumerOffsetGroup;
+/** What the offset store sees of a streams group (StreamsGroup is one): checked as a consumer group is. */
+export interface StreamsOffsetGroup {
+  readonly kind: "streams";
+  readonly state: string;
+  readonly members: { readonly size: number };
+  /** UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, STALE_MEMBER_EPOCH or NONE. */
+  validateMemberEpoch(memberId: string, memberEpoch: number): number;
+  /**
+   * A commit's check: an error for every partition, or (a member committing with an older epoch, as
+   * Kafka 4.4 allows) a check per partition (STALE_MEMBER_EPOCH or NONE).
+   */
+  validateCommit(memberId: string, memberEpoch: number): number | ((topic: string, partition: number) => number);
+  subscribedTopics(): Set<string>;
+}
+
+export type OffsetGroup = ClassicOffsetGroup | ConsumerOffsetGroup | StreamsOffsetGroup;
 
 /** What the offset store uses: settings, topics, the groups' own checks, and the ordered writer. */
 export interface OffsetStoreHost {
@@ -244,8 +262,8 @@ export class OffsetStore {
 
   // --- OffsetCommit ---
 
-  /** The group-level check of a commit: an error for every partition, or NONE. */
-  private validateCommit(req: CommitRequest): number {
+  /** The group-level check of a commit: an error for every partition, NONE, or a check per partition. */
+  private validateCommit(req: CommitRequest): number | ((topic: string, partition: number) => number) {
     const epoch = req.generationIdOrMemberEpoch;
     const group = this.host.group(req.groupId);
     if (group === undefined) {
@@ -254,9 +272,12 @@ export class OffsetStore {
       this.host.createSimpleGroup(req.groupId);
       return ErrorCode.NONE;
     }
-    if (group.kind === "consumer") {
+    if (group.kind === "consumer" || group.kind === "streams") {
       if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
       if (epoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+      // Streams members commit with their member epoch, which only OffsetCommit v9+ carries (as Kafka 4.4).
+      if (group.kind === "streams")
+        return req.apiVersion < 9 ? ErrorCode.UNSUPPORTED_VERSION : group.validateCommit(req.memberId, epoch);
       return group.validateMemberEpoch(req.memberId, epoch);
     }
     if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -275,7 +296,8 @@ export class OffsetStore {
   }
 
   async commit(req: CommitRequest): Promise<TopicPartitionErrors[]> {
-    const groupError = req.groupId === "" && req.apiVersion > 0 ? ErrorCode.INVALID_GROUP_ID : this.validateCommit(req);
+    const check = req.groupId === "" && req.apiVersion > 0 ? ErrorCode.INVALID_GROUP_ID : this.validateCommit(req);
+    const groupError = typeof check === "number" ? check : ErrorCode.NONE;
     const result: TopicPartitionErrors[] = [];
     const records: CoordinatorRecord[] = [];
     const applied: { topic: string; partition: number; value: CommittedOffset; out: { errorCode: number } }[] = [];
@@ -287,9 +309,12 @@ export class OffsetStore {
       result.push({ name: t.name, partitions });
       const info = this.host.metadata.topic(t.name);
       for (const p of t.partitions) {
-        const out = { partitionIndex: p.partitionIndex, errorCode: groupError };
+        const out = {
+          partitionIndex: p.partitionIndex,
+          errorCode: typeof check === "number" ? groupError : check(t.name, p.partitionIndex),
+        };
         partitions.push(out);
-        if (groupError !== ErrorCode.NONE) continue;
+        if (out.errorCode !== ErrorCode.NONE) continue;
         if (!hasPartition(info, p.partitionIndex)) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
@@ -306,16 +331,7 @@ export class OffsetStore {
           commitTimestamp: now,
           expireTimestamp: retention >= 0n ? now + Number(retention) : -1,
         };
-        records.push(
-          offsetCommitRecord(req.groupId, t.name, p.partitionIndex, {
-            offset: value.offset,
-            leaderEpoch: value.leaderEpoch,
-            metadata,
-            commitTimestamp: BigInt(now),
-            expireTimestamp: BigInt(value.expireTimestamp),
-            topicId: ZERO_UUID,
-          }),
-        );
+        records.push(committedOffsetRecord(req.groupId, t.name, p.partitionIndex, value));
         applied.push({ topic: t.name, partition: p.partitionIndex, value, out });
       }
     }
@@ -342,7 +358,7 @@ export class OffsetStore {
     requireStable = false,
   ): FetchedOffsets {
     const group = this.host.group(groupId);
-    if (member !== null && member.memberEpoch >= 0 && group?.kind === "consumer") {
+    if (member !== null && member.memberEpoch >= 0 && (group?.kind === "consumer" || group?.kind === "streams")) {
       const error = group.validateMemberEpoch(member.memberId ?? "", member.memberEpoch);
       if (error !== ErrorCode.NONE) return { errorCode: error, topics: [] };
     }
@@ -398,7 +414,7 @@ export class OffsetStore {
     const group = this.host.group(groupId);
     if (group === undefined || group.state === "Dead") return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
     let subscribed: Set<string>;
-    if (group.kind === "consumer") subscribed = group.subscribedTopics();
+    if (group.kind === "consumer" || group.kind === "streams") subscribed = group.subscribedTopics();
     else if (group.state === "Empty") subscribed = new Set();
     else {
       const s = group.subscribedTopics();

@@ -68,7 +68,14 @@ export interface OffsetsTopicHost {
   readonly topics: Pick<TopicAdmin, "create">;
   readonly logs: Pick<LogManager, "get" | "getOrCreate">;
   readonly fetchWaiters: Pick<FetchWaiters, "notify">;
+  /** acks=all for the coordinator's writes: resolves once the partition's ISR has them (absent: at once). */
+  readonly replication?: {
+    waitForCommit(topic: string, partition: number, offset: bigint, timeoutMs: number): Promise<number>;
+  };
 }
+
+/** How long a write of the group coordinator waits for the ISR (Kafka's offsets.commit.timeout.ms default). */
+const COMMIT_TIMEOUT_MS = 5000;
 
 export class OffsetsTopic {
   private creating: Promise<void> | undefined;
@@ -150,7 +157,22 @@ export class OffsetsTopic {
         : ErrorCode.UNKNOWN_SERVER_ERROR;
     }
     this.host.fetchWaiters.notify(OFFSETS_TOPIC, partition);
-    return ErrorCode.NONE;
+    // As Kafka's coordinator writes: acks=all; the ISR not reached in time is COORDINATOR_NOT_AVAILABLE,
+    // the leadership gone NOT_COORDINATOR (the client finds the coordinator again).
+    const committed =
+      (await this.host.replication?.waitForCommit(
+        OFFSETS_TOPIC,
+        partition,
+        result.lastOffset + 1n,
+        COMMIT_TIMEOUT_MS,
+      )) ?? ErrorCode.NONE;
+    if (committed === ErrorCode.NONE) return ErrorCode.NONE;
+    this.host.log.warn(
+      `group ${groupId}: ${OFFSETS_TOPIC}-${partition}'s ISR did not take the write (error ${committed})`,
+    );
+    return committed === ErrorCode.NOT_LEADER_OR_FOLLOWER
+      ? ErrorCode.NOT_COORDINATOR
+      : ErrorCode.COORDINATOR_NOT_AVAILABLE;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { CommittedOffset } from "./offset-store.js";
 import {
   ConsumerGroupCurrentMemberAssignmentKeyCodec,
   ConsumerGroupCurrentMemberAssignmentValueCodec,
@@ -11,6 +12,7 @@ import {
   OffsetCommitValueCodec,
   Reader,
   Writer,
+  ZERO_UUID,
   type ConsumerGroupCurrentMemberAssignmentValue,
   type ConsumerGroupMemberMetadataValue,
   type ConsumerGroupMetadataValue,
@@ -18,6 +20,7 @@ import {
   type MessageCodec,
   type OffsetCommitValue,
 } from "@tskafka/protocol";
+import { decodeStreamsRecord, type DecodedStreamsRecord } from "../streams/records.js";
 
 /**
  * The records of `__consumer_offsets` in Kafka's own layout: key and value each start with an int16
@@ -79,6 +82,23 @@ export function offsetCommitRecord(
   };
 }
 
+/** The record of an offset as the store keeps it (OffsetCommit and TxnOffsetCommit write the same). */
+export function committedOffsetRecord(
+  group: string,
+  topic: string,
+  partition: number,
+  o: CommittedOffset,
+): CoordinatorRecord {
+  return offsetCommitRecord(group, topic, partition, {
+    offset: o.offset,
+    leaderEpoch: o.leaderEpoch,
+    metadata: o.metadata,
+    commitTimestamp: BigInt(o.commitTimestamp),
+    expireTimestamp: BigInt(o.expireTimestamp),
+    topicId: ZERO_UUID,
+  });
+}
+
 export function groupMetadataRecord(group: string, value: GroupMetadataValue | null): CoordinatorRecord {
   return {
     key: encodeVersioned(GroupMetadataKeyCodec, { group }, RecordType.GROUP_METADATA),
@@ -128,6 +148,7 @@ export function consumerMemberAssignmentRecord(
 
 /** A record read back, by type; `value` null for a tombstone. Record types this broker does not use are skipped. */
 export type DecodedRecord =
+  | DecodedStreamsRecord
   | { type: "offset"; group: string; topic: string; partition: number; value: OffsetCommitValue | null }
   | { type: "group"; group: string; value: GroupMetadataValue | null }
   | { type: "consumer-group"; group: string; value: ConsumerGroupMetadataValue | null }
@@ -176,7 +197,7 @@ export function decodeRecord(key: Buffer, value: Buffer | null): DecodedRecord |
       return { type: "consumer-assignment", group: k.groupId, memberId: k.memberId, value: v };
     }
     default:
-      return undefined;
+      return decodeStreamsRecord(key, value);
   }
 }
 

@@ -2,6 +2,8 @@ import type { ClusterMetadata } from "../cluster/metadata.js";
 import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { StreamsGroup, type StreamsGroupHost } from "../streams/streams-group.js";
+import type { DecodedStreamsRecord } from "../streams/records.js";
 import { ClassicGroup, type ClassicGroupHost } from "./classic-group.js";
 import { ConsumerGroup, type ConsumerGroupHost, type TopicView } from "./consumer-group.js";
 import { groupMetadataRecord, groupTombstone, type CoordinatorRecord, type DecodedRecord } from "./records.js";
@@ -13,13 +15,13 @@ import { groupMetadataRecord, groupTombstone, type CoordinatorRecord, type Decod
  * host its protocol needs (settings, topics, and the ordered writer for its records).
  */
 
-export type Group = ClassicGroup | ConsumerGroup;
+export type Group = ClassicGroup | ConsumerGroup | StreamsGroup;
 
 export interface GroupListing {
   groupId: string;
   protocolType: string;
   state: string;
-  type: "classic" | "consumer";
+  type: "classic" | "consumer" | "streams";
 }
 
 /** What the registry uses: group settings (read when it is made), topics, a log, and the ordered writer. */
@@ -27,14 +29,32 @@ export interface GroupRegistryHost {
   readonly config: {
     readonly props: Pick<
       BrokerConfig["props"],
-      "group.initial.rebalance.delay.ms" | "group.consumer.session.timeout.ms" | "group.consumer.heartbeat.interval.ms"
+      | "group.initial.rebalance.delay.ms"
+      | "group.consumer.session.timeout.ms"
+      | "group.consumer.heartbeat.interval.ms"
+      | StreamsBrokerKey
     >;
   };
   readonly log: Pick<Logger, "debug">;
-  readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "topics">;
+  readonly metadata: Pick<ClusterMetadata, "topic" | "topicById" | "topics"> &
+    Partial<Pick<ClusterMetadata, "groupConfigs">>;
+
   /** Appends to `__consumer_offsets` in order; resolves to an error code. */
   write(groupId: string, records: CoordinatorRecord[]): Promise<number>;
 }
+
+/** The broker keys streams groups read. */
+type StreamsBrokerKey =
+  | "group.streams.session.timeout.ms"
+  | "group.streams.heartbeat.interval.ms"
+  | "group.streams.num.standby.replicas"
+  | "group.streams.initial.rebalance.delay.ms"
+  | "group.streams.assignment.interval.ms"
+  | "group.streams.max.size";
+
+/** The streams group a StreamsGroupHeartbeat goes to, or why there is none. */
+export type StreamsGroupLookup =
+  { group: StreamsGroup; created: boolean } | { errorCode: number; errorMessage: string };
 
 /** The consumer group a ConsumerGroupHeartbeat goes to, or why there is none. */
 export type ConsumerGroupLookup =
@@ -44,6 +64,7 @@ export class GroupRegistry {
   private readonly groups = new Map<string, Group>();
   private readonly classicHost: ClassicGroupHost;
   private readonly consumerHost: ConsumerGroupHost;
+  private readonly streamsHost: StreamsGroupHost;
 
   constructor(private readonly host: GroupRegistryHost) {
     const props = host.config.props;
@@ -68,6 +89,30 @@ export class GroupRegistry {
       topics,
       persist: (group, records) => void this.host.write(group.groupId, records),
       onStateChange: () => undefined,
+    };
+    this.streamsHost = this.makeStreamsHost();
+  }
+
+  private makeStreamsHost(): StreamsGroupHost {
+    const host = this.host;
+    return {
+      settings: (groupId) => {
+        const props = host.config.props;
+        const own = host.metadata.groupConfigs?.(groupId).configs ?? {};
+        const int = (key: string, fallback: number) => (own[key] !== undefined ? Number(own[key]) : fallback);
+        return {
+          sessionTimeoutMs: int("streams.session.timeout.ms", props["group.streams.session.timeout.ms"]),
+          heartbeatIntervalMs: int("streams.heartbeat.interval.ms", props["group.streams.heartbeat.interval.ms"]),
+          numStandbys: int("streams.num.standby.replicas", props["group.streams.num.standby.replicas"]),
+          initialRebalanceDelayMs: props["group.streams.initial.rebalance.delay.ms"],
+          assignmentIntervalMs: props["group.streams.assignment.interval.ms"],
+          maxSize: props["group.streams.max.size"],
+        };
+      },
+      partitionsOf: (name) => host.metadata.topic(name)?.partitions,
+      topicNames: () => host.metadata.topics().map((t) => t.name),
+      persist: (group, records) => host.write(group.groupId, records),
+      log: (message) => host.log.debug(message),
     };
   }
 
@@ -101,7 +146,7 @@ export class GroupRegistry {
     if (g === undefined) return create ? this.createClassic(groupId) : ErrorCode.UNKNOWN_MEMBER_ID;
     if (g.kind === "classic") return g;
     if (create && g.members.size === 0) {
-      void this.host.write(groupId, [groupTombstone("consumer", groupId)]);
+      void this.host.write(groupId, g.kind === "streams" ? g.tombstones() : [groupTombstone("consumer", groupId)]);
       g.shutdown(true);
       return this.createClassic(groupId);
     }
@@ -130,8 +175,30 @@ export class GroupRegistry {
     return { group, created: false };
   }
 
+  /**
+   * The streams group of a StreamsGroupHeartbeat: a joining member (epoch 0) creates it, or takes over an
+   * empty classic group; any other epoch needs the group to exist.
+   */
+  streams(groupId: string, memberEpoch: number): StreamsGroupLookup {
+    const group = this.groups.get(groupId);
+    if (group === undefined || (group.kind === "classic" && group.members.size === 0 && memberEpoch === 0)) {
+      if (memberEpoch !== 0)
+        return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Streams group ${groupId} not found.` };
+      if (group !== undefined) {
+        group.shutdown(ErrorCode.NOT_COORDINATOR, true);
+        void this.host.write(groupId, [groupTombstone("classic", groupId)]);
+      }
+      const created = new StreamsGroup(groupId, this.streamsHost);
+      this.groups.set(groupId, created);
+      return { group: created, created: true };
+    }
+    if (group.kind !== "streams")
+      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a streams group.` };
+    return { group, created: false };
+  }
+
   /** Forgets a group whose first join failed (Kafka creates a group only with its first member). */
-  discardIfUnborn(group: ConsumerGroup): void {
+  discardIfUnborn(group: ConsumerGroup | StreamsGroup): void {
     if (group.members.size === 0 && this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
   }
 
@@ -149,7 +216,7 @@ export class GroupRegistry {
       out.push(
         g.kind === "classic"
           ? { groupId: g.groupId, protocolType: g.protocolType ?? "", state: g.state, type: "classic" }
-          : { groupId: g.groupId, protocolType: "consumer", state: g.state, type: "consumer" },
+          : { groupId: g.groupId, protocolType: g.kind, state: g.state, type: g.kind },
       );
     }
     return out;
@@ -159,6 +226,10 @@ export class GroupRegistry {
 
   /** A group record read back from `__consumer_offsets`, in log order. */
   replay(r: Exclude<DecodedRecord, { type: "offset" }>): void {
+    if (r.type.startsWith("streams-")) {
+      this.replayStreams(r as DecodedStreamsRecord);
+      return;
+    }
     switch (r.type) {
       case "group": {
         if (r.value === null) {
@@ -183,6 +254,45 @@ export class GroupRegistry {
         if (r.value !== null) this.consumerForLoad(r.group).restoreAssignment(r.memberId, r.value);
         return;
     }
+  }
+
+  private replayStreams(r: DecodedStreamsRecord): void {
+    if (r.type === "streams-group" && r.value === null) {
+      if (this.groups.get(r.group)?.kind === "streams") this.groups.delete(r.group);
+      return;
+    }
+    const existing = this.groups.get(r.group);
+    // Tombstones of a group already deleted (or of members of one) need no group.
+    if (existing?.kind !== "streams" && r.value === null) return;
+    const g = this.streamsForLoad(r.group);
+    switch (r.type) {
+      case "streams-group":
+        g.restoreGroup(r.value!);
+        return;
+      case "streams-topology":
+        g.restoreTopology(r.value);
+        return;
+      case "streams-member":
+        g.restoreMember(r.memberId, r.value);
+        return;
+      case "streams-target-metadata":
+        g.restoreAssignmentEpoch(r.value);
+        return;
+      case "streams-target-member":
+        g.restoreTarget(r.memberId, r.value);
+        return;
+      case "streams-current-member":
+        g.restoreCurrent(r.memberId, r.value);
+        return;
+    }
+  }
+
+  private streamsForLoad(groupId: string): StreamsGroup {
+    const g = this.groups.get(groupId);
+    if (g?.kind === "streams") return g;
+    const created = new StreamsGroup(groupId, this.streamsHost);
+    this.groups.set(groupId, created);
+    return created;
   }
 
   private consumerForLoad(groupId: string): ConsumerGroup {

@@ -1,9 +1,14 @@
-import { ZERO_UUID } from "@tskafka/protocol";
 import { hasPartition, type ClusterMetadata } from "../cluster/metadata.js";
 import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
-import type { CommittedOffset, OffsetGroup, OffsetStore, TopicPartitionErrors } from "./offset-store.js";
-import { offsetCommitRecord, type CoordinatorRecord } from "./records.js";
+import type {
+  CommitTopicOffsets,
+  CommittedOffset,
+  OffsetGroup,
+  OffsetStore,
+  TopicPartitionErrors,
+} from "./offset-store.js";
+import { committedOffsetRecord, type CoordinatorRecord } from "./records.js";
 
 /**
  * Transactional offset commits (KIP-98, KIP-447): TxnOffsetCommit writes its offsets to the group's
@@ -23,15 +28,7 @@ export interface TxnCommitRequest {
   generationIdOrMemberEpoch: number;
   memberId: string;
   groupInstanceId: string | null;
-  topics: {
-    name: string;
-    partitions: {
-      partitionIndex: number;
-      committedOffset: bigint;
-      committedLeaderEpoch: number;
-      committedMetadata: string | null;
-    }[];
-  }[];
+  topics: CommitTopicOffsets[];
   apiVersion: number;
 }
 
@@ -182,7 +179,7 @@ export function validateTxnCommit(
   }
   if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
   const noMember = req.memberId === "" && req.groupInstanceId === null;
-  if (group.kind === "consumer") {
+  if (group.kind === "consumer" || group.kind === "streams") {
     if (epoch < 0 && group.members.size === 0) return ErrorCode.NONE;
     if (epoch === -1 && noMember) return ErrorCode.NONE;
     const error = group.validateMemberEpoch(req.memberId, epoch);
@@ -241,16 +238,7 @@ export async function commitTxnOffsets(
       v.out.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
       continue;
     }
-    records.push(
-      offsetCommitRecord(req.groupId, v.topic, v.partition, {
-        offset: v.value.offset,
-        leaderEpoch: v.value.leaderEpoch,
-        metadata: v.value.metadata,
-        commitTimestamp: BigInt(now),
-        expireTimestamp: -1n,
-        topicId: ZERO_UUID,
-      }),
-    );
+    records.push(committedOffsetRecord(req.groupId, v.topic, v.partition, v.value));
     written.push(v);
   }
   if (records.length === 0) return result;

@@ -1,5 +1,11 @@
 import { ErrorCode } from "../errors.js";
-import { CLUSTER_RESOURCE, ResourceType, type AclOperationCode, type ResourceTypeCode } from "../security/acl.js";
+import {
+  AclOperation,
+  CLUSTER_RESOURCE,
+  ResourceType,
+  type AclOperationCode,
+  type ResourceTypeCode,
+} from "../security/acl.js";
 import type { RequestContext } from "./handler.js";
 
 /**
@@ -64,6 +70,37 @@ export const AUTHORIZATION_MESSAGE: Readonly<Record<number, string>> = {
   [ErrorCode.CLUSTER_AUTHORIZATION_FAILED]: "Cluster authorization failed.",
   [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED]: "Transactional Id authorization failed.",
 };
+
+/** What each ACL API needs on the cluster, and Kafka's message when no authorizer is configured. */
+const ACL_APIS = {
+  CreateAcls: { operation: AclOperation.ALTER, needs: "ALTER", disabled: "No Authorizer is configured." },
+  DeleteAcls: { operation: AclOperation.ALTER, needs: "ALTER", disabled: "No Authorizer is configured." },
+  DescribeAcls: {
+    operation: AclOperation.DESCRIBE,
+    needs: "DESCRIBE",
+    disabled: "No Authorizer is configured on the broker",
+  },
+} as const;
+
+/**
+ * Why an ACL request is refused as a whole, as Kafka refuses it: without its operation on the cluster
+ * (CLUSTER_AUTHORIZATION_FAILED), or with no authorizer configured (SECURITY_DISABLED); undefined when it
+ * may go on.
+ */
+export function aclApiRefusal(
+  ctx: RequestContext,
+  api: keyof typeof ACL_APIS,
+): { errorCode: number; errorMessage: string } | undefined {
+  const { operation, needs, disabled } = ACL_APIS[api];
+  const authorizer = ctx.services.authorizer;
+  if (!authorizer.authorize(ctx.session, operation, ResourceType.CLUSTER, CLUSTER_RESOURCE))
+    return {
+      errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+      errorMessage: `Request ${api} needs ${needs} permission.`,
+    };
+  if (!authorizer.enabled) return { errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: disabled };
+  return undefined;
+}
 
 /** Kafka's ConfigResource.Type codes that the authorizer knows. */
 const CONFIG_TOPIC = 2;

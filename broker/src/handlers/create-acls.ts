@@ -5,8 +5,9 @@ import {
   type CreateAclsResponse,
 } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
-import { AclOperation, CLUSTER_RESOURCE, ResourceType, type AclBinding } from "../security/acl.js";
+import type { AclBinding } from "../security/acl.js";
 import { InvalidAcl, unbindableCreation, unknownCodeInCreation, validateCreation } from "../security/acl-validation.js";
+import { aclApiRefusal } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /** Every creation answered with one error (Kafka's CreateAclsRequest.getErrorResponse). */
@@ -35,18 +36,11 @@ export const createAclsHandler = defineHandler({
       ctx.session.closeReason = "CreateAcls with an UNKNOWN code (Kafka cannot parse such a request)";
       return null;
     }
-    const { authorizer, metadata } = ctx.services;
-    if (!authorizer.authorize(ctx.session, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE))
-      return allFailed(
-        creations.length,
-        ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
-        "Request CreateAcls needs ALTER permission.",
-      );
-    if (!authorizer.enabled)
-      return allFailed(creations.length, ErrorCode.SECURITY_DISABLED, "No Authorizer is configured.");
+    const refused = aclApiRefusal(ctx, "CreateAcls");
+    if (refused !== undefined) return allFailed(creations.length, refused.errorCode, refused.errorMessage);
     if (creations.some(unbindableCreation)) return allFailed(creations.length, ErrorCode.UNKNOWN_SERVER_ERROR, null);
     const checked = creations.map(validateCreation);
-    await metadata.createAcls(checked.filter((c): c is AclBinding => !(c instanceof InvalidAcl)));
+    await ctx.services.metadata.createAcls(checked.filter((c): c is AclBinding => !(c instanceof InvalidAcl)));
     return createCreateAclsResponse({
       results: checked.map((c) =>
         c instanceof InvalidAcl

@@ -6,8 +6,9 @@ import {
   type DeleteAclsResponse,
 } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
-import { AclOperation, CLUSTER_RESOURCE, ResourceType, type AclBinding } from "../security/acl.js";
+import type { AclBinding } from "../security/acl.js";
 import { invalidDeleteFilter, toFilter, unknownCodeInFilter } from "../security/acl-validation.js";
+import { aclApiRefusal } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /** Every filter answered with one error (Kafka's DeleteAclsRequest.getErrorResponse). */
@@ -47,19 +48,12 @@ export const deleteAclsHandler = defineHandler({
       ctx.session.closeReason = "DeleteAcls with an UNKNOWN code (Kafka cannot parse such a request)";
       return null;
     }
-    const { authorizer, metadata } = ctx.services;
-    if (!authorizer.authorize(ctx.session, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE))
-      return allFailed(
-        filters.length,
-        ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
-        "Request DeleteAcls needs ALTER permission.",
-      );
-    if (!authorizer.enabled)
-      return allFailed(filters.length, ErrorCode.SECURITY_DISABLED, "No Authorizer is configured.");
+    const refused = aclApiRefusal(ctx, "DeleteAcls");
+    if (refused !== undefined) return allFailed(filters.length, refused.errorCode, refused.errorMessage);
     const parsed = filters.map(toFilter);
     const problems = parsed.map(invalidDeleteFilter);
     const valid = parsed.filter((_, i) => problems[i] === undefined);
-    const deleted = await metadata.deleteAcls(valid);
+    const deleted = await ctx.services.metadata.deleteAcls(valid);
     let next = 0;
     return createDeleteAclsResponse({
       filterResults: problems.map((problem) =>

@@ -5,9 +5,9 @@ import {
   createDescribeAclsResponseDescribeAclsResource,
   type DescribeAclsResponseDescribeAclsResource,
 } from "@tskafka/protocol";
-import { ErrorCode } from "../errors.js";
-import { AclOperation, CLUSTER_RESOURCE, ResourceType, filterMatches, type AclBinding } from "../security/acl.js";
+import { filterMatches, type AclBinding } from "../security/acl.js";
 import { toFilter, unknownCodeInFilter } from "../security/acl-validation.js";
+import { aclApiRefusal } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /** The bindings grouped by resource pattern, in the order the patterns first appear (Kafka's aclsResources). */
@@ -52,20 +52,11 @@ export const describeAclsHandler = defineHandler({
       ctx.session.closeReason = "DescribeAcls with an UNKNOWN code (Kafka cannot parse such a request)";
       return null;
     }
-    const { authorizer, metadata } = ctx.services;
-    if (!authorizer.authorize(ctx.session, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_RESOURCE))
-      return createDescribeAclsResponse({
-        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
-        errorMessage: "Request DescribeAcls needs DESCRIBE permission.",
-      });
-    if (!authorizer.enabled)
-      return createDescribeAclsResponse({
-        errorCode: ErrorCode.SECURITY_DISABLED,
-        errorMessage: "No Authorizer is configured on the broker",
-      });
+    const refused = aclApiRefusal(ctx, "DescribeAcls");
+    if (refused !== undefined) return createDescribeAclsResponse(refused);
     const filter = toFilter(request);
     return createDescribeAclsResponse({
-      resources: byResource(metadata.acls().filter((b) => filterMatches(filter, b))),
+      resources: byResource(ctx.services.metadata.acls().filter((b) => filterMatches(filter, b))),
     });
   },
 });

@@ -27,16 +27,18 @@ export const describeGroupsHandler = defineHandler({
       const notHere = ctx.services.groups.coordinatorError(groupId);
       if (notHere !== ErrorCode.NONE)
         return { ...base, errorCode: notHere, groupState: "", protocolType: "", protocolData: "", members: [] };
-      const g = ctx.services.groups.group(groupId);
+      const found = ctx.services.groups.group(groupId);
+      // A streams group is not described here (StreamsGroupDescribe is), as Kafka 4.4 answers.
+      const g = found?.kind === "streams" ? undefined : found;
       if (g === undefined || g.state === "Dead") {
         const dead = { ...base, groupState: "Dead", protocolType: "", protocolData: "", members: [] };
         if (ctx.apiVersion < 6) return dead;
         return {
           ...dead,
           errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
-          // A share group is not described here (ShareGroupDescribe is), as Kafka 4.4 answers.
+          // A share or streams group is not described here, as Kafka 4.4 answers.
           errorMessage:
-            ctx.services.shareGroups.group(groupId) === undefined
+            ctx.services.shareGroups.group(groupId) === undefined && found === undefined
               ? `Group ${groupId} not found.`
               : `Group ${groupId} is not a classic group.`,
           authorizedOperations: NOT_REQUESTED,

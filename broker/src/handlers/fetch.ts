@@ -11,7 +11,6 @@ import {
 import type { Services } from "../services.js";
 import { FetchSession, type SessionPartition } from "../cluster/fetch-sessions.js";
 import { FetchWaiters } from "../cluster/fetch-waiters.js";
-import { leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog, ReadOptions } from "../log/partition-log.js";
 import { AclOperation } from "../security/acl.js";
@@ -30,6 +29,8 @@ interface Wanted {
   readonly out: FetchResponsePartitionData;
   /** The partition's session entry, when the fetch belongs to a session. */
   readonly cached: SessionPartition | undefined;
+  /** A follower whose log left the leader's history: answered with the diverging epoch, no records. */
+  readonly diverged: boolean;
 }
 
 /** Session epochs with a meaning of their own (KIP-227). */
@@ -40,7 +41,12 @@ const FINAL_EPOCH = -1;
 const ZERO_COPY_MIN_BYTES = 4096;
 
 /**
- * Fetch v0-17 (v17 adds only a replica's field). From v7 clients may open an incremental fetch session
+ * Fetch v0-18. Replication: a follower (replica id, or v15+ ReplicaState) fetches from the leader up to
+ * its log end, the offset it names is its log end (replication/leader-partition.ts), and from v12 a last
+ * fetched epoch this log ends earlier answers with the diverging epoch instead of records. Consumers read
+ * up to the high watermark, from the leader (from v11 also from a follower, KIP-392), at the partition's
+ * leader epoch (KIP-320: FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH; from v16 refusals name the current
+ * leader and its endpoint). From v7 clients may open an incremental fetch session
  * (KIP-227): a full fetch with session id 0 and epoch 0 creates one; later fetches carry its id and the next epoch, name only the
  * partitions that changed (or are to be forgotten), and get back only partitions with news. Epoch -1
  * closes a session. A fetch that finds fewer than MinBytes waits up to MaxWaitMs and is woken by
@@ -121,6 +127,7 @@ export const fetchHandler = defineHandler({
       badMaxBytes: version >= 3 && request.maxBytes < 0,
       readable: follower ? () => true : allowedNames(ctx, AclOperation.READ),
       replicaRefused: follower && !clusterAllowed(ctx, AclOperation.CLUSTER_ACTION),
+      replicaId,
     };
     const wanted = incremental ? updateSession(session!, request, scope) : fullFetch(session, request, scope);
 
@@ -143,9 +150,22 @@ export const fetchHandler = defineHandler({
     }
     const throttleMs = services.quotas.fetch.record(ctx.session, ctx.clientId, read.bytes);
     if (throttleMs > 0) return throttled(ctx, session, incremental, read.bytes, throttleMs);
-    return createFetchResponse({ sessionId: session?.id ?? 0, responses: respond(wanted, incremental) });
+    const responses = respond(wanted, incremental);
+    return createFetchResponse({ sessionId: session?.id ?? 0, responses, nodeEndpoints: leaderEndpoints(ctx, wanted) });
   },
 });
+
+/**
+ * From v16 (KIP-951) the brokers named as current leader of a partition answered NOT_LEADER_OR_FOLLOWER or
+ * FENCED_LEADER_EPOCH, on the client's listener (Kafka 4.4 names neither before v16).
+ */
+function leaderEndpoints(ctx: RequestContext, wanted: readonly Wanted[]) {
+  if (ctx.apiVersion < 16) return [];
+  const leaders = new Set<number>();
+  for (const w of wanted) if (w.out.currentLeader.leaderId >= 0) leaders.add(w.out.currentLeader.leaderId);
+  if (leaders.size === 0) return [];
+  return ctx.services.replication.endpoints(leaders, ctx.session.listener);
+}
 
 /**
  * Kafka's answer to a fetch over its consumer_byte_rate: nothing (what was read is not counted), with the
@@ -176,6 +196,8 @@ interface FetchScope {
   readonly readable: (topic: string) => boolean;
   /** A replica's fetch without CLUSTER_ACTION: every partition is TOPIC_AUTHORIZATION_FAILED. */
   readonly replicaRefused: boolean;
+  /** The fetching follower's node id, -1 for a consumer. */
+  readonly replicaId: number;
 }
 
 const READ_COMMITTED = 1;
@@ -188,7 +210,10 @@ function fullFetch(session: FetchSession | undefined, request: FetchRequest, sco
     for (const p of t.partitions) {
       const cached = session?.upsert(topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes);
       const epoch = scope.version >= 9 ? p.currentLeaderEpoch : -1;
-      wanted.push(want(scope, topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes, cached, epoch));
+      const lastFetchedEpoch = scope.version >= 12 ? p.lastFetchedEpoch : -1;
+      wanted.push(
+        want(scope, topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes, cached, epoch, lastFetchedEpoch),
+      );
     }
   }
   return wanted;
@@ -219,6 +244,7 @@ function want(
   maxBytes: number,
   cached: SessionPartition | undefined,
   currentLeaderEpoch = -1,
+  lastFetchedEpoch = -1,
 ): Wanted {
   const { services, version } = scope;
   const info = version >= 13 ? services.metadata.topicById(topicKey) : services.metadata.topic(topicKey);
@@ -245,13 +271,47 @@ function want(
     log = undefined;
     out.errorCode = ErrorCode.UNKNOWN_SERVER_ERROR;
   } else {
-    // A client that knows another leader epoch than ours is not served (KIP-320).
-    out.errorCode = leaderEpochError(currentLeaderEpoch);
-    if (out.errorCode !== ErrorCode.NONE) log = undefined;
+    // Only a client at the partition's leader epoch is served (KIP-320). Followers fetch from the leader;
+    // consumers too before v11, from v11 (KIP-392, as Kafka 4.4 does) also from a follower, up to its
+    // high watermark. From v16 a refusal names the current leader.
+    const replication = services.replication;
+    const followerMay = scope.replicaId < 0 && version >= 11;
+    out.errorCode = replication.leaderError(info!.name, partition, currentLeaderEpoch, followerMay);
+    if (out.errorCode !== ErrorCode.NONE) {
+      log = undefined;
+      const refused =
+        out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || out.errorCode === ErrorCode.FENCED_LEADER_EPOCH;
+      if (version >= 16 && refused) out.currentLeader = { ...replication.currentLeader(info!.name, partition) };
+    }
+  }
+  let diverged = false;
+  if (log !== undefined && scope.replicaId >= 0) {
+    diverged = divergingEpoch(log, lastFetchedEpoch, fetchOffset, out);
+    // The follower's fetch offset is its log end: the leader's view of its progress (and the ISR) follows.
+    if (!diverged) services.replication.followerFetched(info!.name, partition, scope.replicaId, fetchOffset);
   }
   if (log === undefined) out.highWatermark = -1n;
   const name = info?.name ?? (version >= 13 ? "" : topicKey);
-  return { topicKey, name, topicId: info?.id ?? topicKey, partition, fetchOffset, maxBytes, log, out, cached };
+  const topicId = info?.id ?? topicKey;
+  return { topicKey, name, topicId, partition, fetchOffset, maxBytes, log, out, cached, diverged };
+}
+
+/**
+ * A follower's check against the leader's epochs (Fetch v12+, as Kafka's leader does it): when the epoch of
+ * its last batch ends earlier here, or is one this log never had, the answer names the diverging epoch
+ * and where it ends, and the follower truncates to there. True when it diverged (`out` then says so).
+ */
+function divergingEpoch(
+  log: PartitionLog,
+  lastFetchedEpoch: number,
+  fetchOffset: bigint,
+  out: FetchResponsePartitionData,
+): boolean {
+  if (lastFetchedEpoch < 0) return false;
+  const end = log.epochs.endOffsetFor(lastFetchedEpoch, log.logEndOffset);
+  if (end.epoch >= lastFetchedEpoch && end.endOffset >= fetchOffset) return false;
+  out.divergingEpoch = { epoch: end.epoch, endOffset: end.endOffset };
+  return true;
 }
 
 /**
@@ -298,16 +358,26 @@ async function readAll(
   const options: ReadOptions = {
     minOneBatch: true,
     isolation: scope.readCommitted ? "read_committed" : "read_uncommitted",
+    replica: scope.replicaId >= 0,
   };
   let bytes = 0;
   let errors = false;
   const results = await Promise.all(
     // Reads run concurrently, so the response budget is split in order afterwards.
-    wanted.map((w) => (w.log === undefined ? undefined : w.log.read(w.fetchOffset, w.maxBytes, options))),
+    wanted.map((w) => (w.log === undefined || w.diverged ? undefined : w.log.read(w.fetchOffset, w.maxBytes, options))),
   );
   for (let i = 0; i < wanted.length; i++) {
     const r = results[i];
-    const out = wanted[i]!.out;
+    const w = wanted[i]!;
+    const out = w.out;
+    if (w.diverged && w.log !== undefined) {
+      // Answered at once: the offsets as they are, no records.
+      errors = true;
+      out.highWatermark = w.log.highWatermark;
+      out.lastStableOffset = w.log.lastStableOffset;
+      out.logStartOffset = w.log.logStartOffset;
+      continue;
+    }
     if (r === undefined) {
       errors = true;
       continue;

@@ -58,6 +58,9 @@ import { shareAcknowledgeHandler } from "./share-acknowledge.js";
 import { describeShareGroupOffsetsHandler } from "./describe-share-group-offsets.js";
 import { alterShareGroupOffsetsHandler } from "./alter-share-group-offsets.js";
 import { deleteShareGroupOffsetsHandler } from "./delete-share-group-offsets.js";
+import { offsetForLeaderEpochHandler } from "./offset-for-leader-epoch.js";
+import { streamsGroupHeartbeatHandler } from "./streams-group-heartbeat.js";
+import { streamsGroupDescribeHandler } from "./streams-group-describe.js";
 
 /** Every API this broker serves; ApiVersions advertises exactly these. */
 export const HANDLERS: readonly Handler[] = [
@@ -120,4 +123,7 @@ export const HANDLERS: readonly Handler[] = [
   describeShareGroupOffsetsHandler,
   alterShareGroupOffsetsHandler,
   deleteShareGroupOffsetsHandler,
+  offsetForLeaderEpochHandler,
+  streamsGroupHeartbeatHandler,
+  streamsGroupDescribeHandler,
 ];

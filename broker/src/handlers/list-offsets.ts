@@ -4,7 +4,6 @@ import {
   createListOffsetsResponseListOffsetsPartitionResponse,
   type ListOffsetsResponseListOffsetsTopicResponse,
 } from "@tskafka/protocol";
-import { LEADER_EPOCH, leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog } from "../log/partition-log.js";
 import type { TimestampOffset } from "../log/segment.js";
@@ -45,7 +44,9 @@ function firstVersionFor(ts: bigint): number {
  * last stable offset, and a timestamp or max-timestamp lookup that lands at or past it finds nothing, as
  * in Kafka (under read_uncommitted the bound is the high watermark, which here is the log end). v0
  * answers in its old offsets list. v10's timeout is for reads from remote storage, which we do not have.
- * A current leader epoch newer than ours (v4+) is UNKNOWN_LEADER_EPOCH (KIP-320). As Kafka 4.4, a special
+ * Only the partition's leader answers (NOT_LEADER_OR_FOLLOWER elsewhere); a current leader epoch (v4+) newer
+ * than the leader's is UNKNOWN_LEADER_EPOCH, an older one FENCED_LEADER_EPOCH (KIP-320). Latest is the high
+ * watermark: a consumer is never told of records the ISR does not have yet. As Kafka 4.4, a special
  * timestamp asked in a version before its own, or a negative timestamp without a meaning, is
  * UNSUPPORTED_VERSION. A topic the session may not DESCRIBE is TOPIC_AUTHORIZATION_FAILED.
  */
@@ -82,17 +83,22 @@ export const listOffsetsHandler = defineHandler({
           let offset = -1n;
           let timestamp = -1n;
           let epoch = -1;
-          const epochError = ctx.apiVersion >= 4 ? leaderEpochError(p.currentLeaderEpoch) : ErrorCode.NONE;
+          const replication = ctx.services.replication;
+          const asked = ctx.apiVersion >= 4 ? p.currentLeaderEpoch : -1;
+          const epochError = replication.leaderError(t.name, p.partitionIndex, asked);
+          const leaderEpoch = replication.leaderEpoch(t.name, p.partitionIndex);
           if (epochError !== ErrorCode.NONE) {
             out.errorCode = epochError;
           } else if (ts < 0n && ctx.apiVersion < firstVersionFor(ts)) {
             out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
           } else if (ts === LATEST) {
-            offset = readCommitted ? log.lastStableOffset : log.latestOffset;
-            epoch = LEADER_EPOCH;
+            // A follower asking (its replica id) learns the log end; consumers what is committed.
+            offset =
+              request.replicaId >= 0 ? log.logEndOffset : readCommitted ? log.lastStableOffset : log.latestOffset;
+            epoch = leaderEpoch;
           } else if (ts === EARLIEST || ts === EARLIEST_LOCAL) {
             offset = log.earliestOffset;
-            epoch = LEADER_EPOCH;
+            epoch = leaderEpoch;
           } else if (ts === MAX_TIMESTAMP) {
             const found = fetchable(await log.maxTimestampOffset(), log, readCommitted);
             if (found !== null) ({ offset, timestamp, leaderEpoch: epoch } = found);

@@ -1,13 +1,5 @@
-import {
-  ApiKey,
-  createOffsetCommitResponse,
-  ZERO_UUID,
-  type OffsetCommitRequest,
-  type OffsetCommitResponse,
-} from "@tskafka/protocol";
-import { ErrorCode } from "../errors.js";
-import { AclOperation, ResourceType } from "../security/acl.js";
-import { allowed, allowedNames } from "./authz.js";
+import { ApiKey, createOffsetCommitResponse } from "@tskafka/protocol";
+import { authorizedCommit, everyPartition } from "../group/commit-requests.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -22,54 +14,21 @@ export const offsetCommitHandler = defineHandler({
   apiKey: ApiKey.OffsetCommit,
   minVersion: 0,
   maxVersion: 10,
-  errorResponse: (request, errorCode, version) => everyPartition(request.topics, errorCode, version),
+  errorResponse: (request, errorCode, version) =>
+    createOffsetCommitResponse({ topics: everyPartition(request.topics, errorCode, version >= 10) }),
   async handle(request, ctx) {
     const v = ctx.apiVersion;
-    if (!allowed(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId))
-      return everyPartition(request.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED, v);
-    const byId = v >= 10;
-    const metadata = ctx.services.metadata;
-    const readable = allowedNames(ctx, AclOperation.READ);
-    const asked = request.topics.map((t) => ({ t, name: byId ? metadata.topicById(t.topicId)?.name : t.name }));
-    const refused = asked.filter((a) => a.name !== undefined && !readable(a.name));
-    const kept = refused.length === 0 ? asked : asked.filter((a) => !refused.includes(a));
-    const denied = everyPartition(
-      refused.map((a) => a.t),
-      ErrorCode.TOPIC_AUTHORIZATION_FAILED,
-      v,
-    ).topics;
-    if (kept.length === 0) return createOffsetCommitResponse({ topics: denied });
-    const results = await ctx.services.groups.commitOffsets({
-      groupId: request.groupId,
-      generationIdOrMemberEpoch: v >= 1 ? request.generationIdOrMemberEpoch : -1,
-      memberId: v >= 1 ? request.memberId : "",
-      groupInstanceId: v >= 7 ? request.groupInstanceId : null,
-      retentionTimeMs: v >= 2 && v <= 4 ? request.retentionTimeMs : -1n,
-      topics: kept.map((a) => ({ ...a.t, name: a.name ?? "" })),
-      apiVersion: v,
-    });
-    const topics = results.map((r, i) => {
-      const partitions =
-        kept[i]!.name === undefined
-          ? r.partitions.map((p) => ({ ...p, errorCode: ErrorCode.UNKNOWN_TOPIC_ID }))
-          : r.partitions;
-      return { name: r.name, topicId: byId ? kept[i]!.t.topicId : ZERO_UUID, partitions };
-    });
-    return createOffsetCommitResponse({ topics: [...denied, ...topics] });
+    const topics = await authorizedCommit(ctx, request.groupId, request.topics, v >= 10, (kept) =>
+      ctx.services.groups.commitOffsets({
+        groupId: request.groupId,
+        generationIdOrMemberEpoch: v >= 1 ? request.generationIdOrMemberEpoch : -1,
+        memberId: v >= 1 ? request.memberId : "",
+        groupInstanceId: v >= 7 ? request.groupInstanceId : null,
+        retentionTimeMs: v >= 2 && v <= 4 ? request.retentionTimeMs : -1n,
+        topics: kept.map((k) => ({ ...k.topic, name: k.name })),
+        apiVersion: v,
+      }),
+    );
+    return createOffsetCommitResponse({ topics });
   },
 });
-
-/** Kafka's getErrorResponse: every partition named, with the error. */
-function everyPartition(
-  topics: OffsetCommitRequest["topics"],
-  errorCode: number,
-  version: number,
-): OffsetCommitResponse {
-  return createOffsetCommitResponse({
-    topics: topics.map((t) => ({
-      name: t.name,
-      topicId: version >= 10 ? t.topicId : ZERO_UUID,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
-    })),
-  });
-}

@@ -27,8 +27,12 @@ const NO_LOG_START_OFFSET: ReadonlySet<number> = new Set([
 ]);
 
 /**
- * Produce v0-13. acks 0 (no response), 1 and -1 (the same on one node: the append has reached the
- * operating system, or the disk when log.flush.interval.messages=1). RecordBatch v2 is stored as
+ * Produce v0-13. Only the partition's leader appends (NOT_LEADER_OR_FOLLOWER elsewhere, naming the
+ * current leader and its endpoint from v10, KIP-951), stamping its leader epoch. acks 0 (no response), 1
+ * (the append has reached the operating system, or the disk when log.flush.interval.messages=1) and -1:
+ * refused with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas, else answered once the ISR
+ * has the records (NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank below meanwhile, REQUEST_TIMED_OUT at
+ * the request's timeout); with one replica, as on a single node, -1 is 1. RecordBatch v2 is stored as
  * received; legacy v0/v1 message sets are up-converted to one v2 batch first, as Kafka does with
  * message format v2. Partitions of one request are appended concurrently. v13 (KIP-516) names topics
  * by id; an id we do not know is UNKNOWN_TOPIC_ID. A transactional batch goes in only when its
@@ -62,12 +66,15 @@ export const produceHandler = defineHandler({
         if (acks !== 0 && acks !== 1 && acks !== -1) r.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
         else if (byId && info === undefined) r.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
         else if (!writable(info?.name ?? topic.name)) r.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-        else pending.push(appendPartition(ctx, info, p.index, p.records, r, request.transactionalId));
+        else {
+          const write = { acks, timeoutMs: request.timeoutMs, transactionalId: request.transactionalId };
+          pending.push(appendPartition(ctx, info, p.index, p.records, r, write));
+        }
       }
     }
     await Promise.all(pending);
     if (acks === 0) return null;
-    return createProduceResponse({ responses });
+    return createProduceResponse({ responses, nodeEndpoints: leaderEndpoints(ctx, responses) });
   },
 });
 
@@ -106,18 +113,50 @@ function unappended(index: number, errorCode: number = ErrorCode.NONE): ProduceR
   });
 }
 
+/** What a produce asks of every partition's write. */
+interface WriteRequest {
+  readonly acks: number;
+  readonly timeoutMs: number;
+  readonly transactionalId: string | null;
+}
+
+/**
+ * From v10 (KIP-951) a partition answered NOT_LEADER_OR_FOLLOWER names the current leader, and the
+ * response lists where those leaders are (on the client's listener), so the client need not ask Metadata.
+ */
+function leaderEndpoints(ctx: RequestContext, responses: readonly ProduceResponseTopicProduceResponse[]) {
+  if (ctx.apiVersion < 10) return [];
+  const leaders = new Set<number>();
+  for (const t of responses)
+    for (const p of t.partitionResponses)
+      if (p.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER && p.currentLeader.leaderId >= 0)
+        leaders.add(p.currentLeader.leaderId);
+  if (leaders.size === 0) return [];
+  return ctx.services.replication.endpoints(leaders, ctx.session.listener);
+}
+
 async function appendPartition(
   ctx: RequestContext,
   topic: TopicInfo | undefined,
   partition: number,
   records: Buffer | null,
   out: ProduceResponsePartitionProduceResponse,
-  transactionalId: string | null,
+  write: WriteRequest,
 ): Promise<void> {
   const services = ctx.services;
+  const transactionalId = write.transactionalId;
   const log = services.partitions.logOf(topic, partition);
   if (typeof log === "number") {
     out.errorCode = log;
+    return;
+  }
+  const replication = services.replication;
+  const name = topic!.name;
+  const refusal = replication.writeError(name, partition, write.acks);
+  if (refusal !== ErrorCode.NONE) {
+    out.errorCode = refusal;
+    if (refusal === ErrorCode.NOT_LEADER_OR_FOLLOWER && ctx.apiVersion >= 10)
+      out.currentLeader = { ...replication.currentLeader(name, partition) };
     return;
   }
   if (records === null || records.length < MAGIC_OFFSET + 1) {
@@ -151,7 +190,7 @@ async function appendPartition(
       return;
     }
   }
-  const result = await log.append(batches);
+  const result = await log.append(batches, { leaderEpoch: replication.leaderEpoch(name, partition) });
   out.errorCode = result.errorCode;
   out.errorMessage = result.errorMessage;
   if (result.recordErrors !== undefined && result.recordErrors.length > 0) {
@@ -166,5 +205,9 @@ async function appendPartition(
   // other errors (invalid records, sequence and epoch errors) report the partition's.
   out.logStartOffset = NO_LOG_START_OFFSET.has(result.errorCode) ? -1n : result.logStartOffset;
   // A log was found, so the topic is known.
-  if (result.errorCode === ErrorCode.NONE) services.fetchWaiters.notify(topic!.name, partition);
+  if (result.errorCode !== ErrorCode.NONE) return;
+  services.fetchWaiters.notify(name, partition);
+  // acks=all: answered once the ISR has the records (Kafka's DelayedProduce).
+  if (write.acks === -1)
+    out.errorCode = await replication.waitForCommit(name, partition, result.lastOffset + 1n, write.timeoutMs);
 }

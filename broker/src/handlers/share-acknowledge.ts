@@ -3,12 +3,7 @@ import {
   createShareAcknowledgeResponse,
   type ShareAcknowledgeResponseShareAcknowledgeTopicResponse,
 } from "@tskafka/protocol";
-import { SHARE_VERSION, featureLevel } from "../cluster/features.js";
-import { ErrorCode } from "../errors.js";
-import { acknowledgePartition, checkSession } from "../share/share-requests.js";
-import { FINAL_SHARE_EPOCH } from "../share/share-sessions.js";
-import { AclOperation, ResourceType } from "../security/acl.js";
-import { allowed, allowedNames } from "./authz.js";
+import { acknowledgePartition, closeIfFinal, startShareRequest } from "../share/share-requests.js";
 import { defineHandler } from "./handler.js";
 
 /**
@@ -22,33 +17,16 @@ export const shareAcknowledgeHandler = defineHandler({
   minVersion: 1,
   maxVersion: 2,
   async handle(request, ctx) {
-    const services = ctx.services;
-    const shares = services.shareGroups;
-    const groupId = request.groupId ?? "";
-    const memberId = request.memberId ?? "";
-    const fail = (errorCode: number, errorMessage: string | null) =>
-      createShareAcknowledgeResponse({ errorCode, errorMessage });
-    if (featureLevel(services.metadata.finalizedFeatures(), SHARE_VERSION) < 1)
-      return fail(ErrorCode.UNSUPPORTED_VERSION, "Share groups are not enabled (share.version is 0).");
-    if (!allowed(ctx, AclOperation.READ, ResourceType.GROUP, groupId))
-      return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
-    if (groupId === "") return fail(ErrorCode.INVALID_GROUP_ID, "GroupId can't be empty.");
-    if (memberId === "") return fail(ErrorCode.UNKNOWN_MEMBER_ID, "MemberId can't be empty.");
-    const epoch = request.shareSessionEpoch;
-    const max = services.config.props["group.share.max.share.sessions"];
-    const checked = checkSession(shares, groupId, memberId, epoch, false, max);
-    if ("errorCode" in checked) return fail(checked.errorCode, checked.errorMessage);
+    const started = startShareRequest(ctx, request, false);
+    if ("error" in started) return createShareAcknowledgeResponse(started.error);
+    const scope = started.scope;
     // Each partition's acknowledgements apply at once, in request order; their writes are awaited together.
-    const readable = allowedNames(ctx, AclOperation.READ);
     const responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = await Promise.all(
       request.topics.map(async (t) => {
-        const topic = services.metadata.topicById(t.topicId);
+        const topic = ctx.services.metadata.topicById(t.topicId);
         const partitions = await Promise.all(
           t.partitions.map(async (p) => {
-            const r =
-              topic !== undefined && !readable(topic.name)
-                ? { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null }
-                : await acknowledgePartition(shares, groupId, memberId, topic, p, ctx.apiVersion >= 2);
+            const r = await acknowledgePartition(scope, topic, p);
             return {
               partitionIndex: p.partitionIndex,
               errorCode: r.errorCode,
@@ -60,7 +38,10 @@ export const shareAcknowledgeHandler = defineHandler({
         return { topicId: t.topicId, partitions };
       }),
     );
-    if (epoch === FINAL_SHARE_EPOCH) shares.closeSession(groupId, memberId);
-    return createShareAcknowledgeResponse({ acquisitionLockTimeoutMs: shares.lockDurationMs(groupId), responses });
+    closeIfFinal(scope);
+    return createShareAcknowledgeResponse({
+      acquisitionLockTimeoutMs: scope.shares.lockDurationMs(scope.groupId),
+      responses,
+    });
   },
 });

@@ -6,10 +6,9 @@ import {
   type ShareFetchResponseShareFetchableTopicResponse,
 } from "@tskafka/protocol";
 import { FetchWaiters } from "../cluster/fetch-waiters.js";
-import { SHARE_VERSION, featureLevel } from "../cluster/features.js";
 import { ErrorCode } from "../errors.js";
 import { readAcquired } from "../share/record-reader.js";
-import { acknowledgePartition, checkSession } from "../share/share-requests.js";
+import { acknowledgePartition, closeIfFinal, startShareRequest } from "../share/share-requests.js";
 import {
   FINAL_SHARE_EPOCH,
   INITIAL_SHARE_EPOCH,
@@ -17,8 +16,6 @@ import {
   type ShareSession,
 } from "../share/share-sessions.js";
 import type { Services } from "../services.js";
-import { AclOperation, ResourceType } from "../security/acl.js";
-import { allowed, allowedNames } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /** MaxRecords of a request that states none. */
@@ -41,29 +38,10 @@ export const shareFetchHandler = defineHandler({
   minVersion: 1,
   maxVersion: 2,
   async handle(request, ctx) {
-    const services = ctx.services;
-    const shares = services.shareGroups;
-    const groupId = request.groupId ?? "";
-    const memberId = request.memberId ?? "";
-    const fail = (errorCode: number, errorMessage: string | null) =>
-      createShareFetchResponse({ errorCode, errorMessage });
-    if (featureLevel(services.metadata.finalizedFeatures(), SHARE_VERSION) < 1)
-      return fail(ErrorCode.UNSUPPORTED_VERSION, "Share groups are not enabled (share.version is 0).");
-    if (!allowed(ctx, AclOperation.READ, ResourceType.GROUP, groupId))
-      return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
-    if (groupId === "") return fail(ErrorCode.INVALID_GROUP_ID, "GroupId can't be empty.");
-    if (memberId === "") return fail(ErrorCode.UNKNOWN_MEMBER_ID, "MemberId can't be empty.");
-    const epoch = request.shareSessionEpoch;
-    const checked = checkSession(
-      shares,
-      groupId,
-      memberId,
-      epoch,
-      true,
-      services.config.props["group.share.max.share.sessions"],
-    );
-    if ("errorCode" in checked) return fail(checked.errorCode, checked.errorMessage);
-    const session = checked.session!;
+    const started = startShareRequest(ctx, request, true);
+    if ("error" in started) return createShareFetchResponse(started.error);
+    const scope = started.scope;
+    const { session, epoch } = scope;
     const answer = new Answer();
 
     // Session membership first, so that acknowledged partitions belong to it.
@@ -74,21 +52,15 @@ export const shareFetchHandler = defineHandler({
     if (epoch === INITIAL_SHARE_EPOCH)
       for (const t of request.topics) for (const p of t.partitions) answer.partition(t.topicId, p.partitionIndex);
 
-    const allowRenew = ctx.apiVersion >= 2;
-    const readable = allowedNames(ctx, AclOperation.READ);
     // Each partition's acknowledgements apply at once, in request order; their writes are awaited together.
     const acks: Promise<void>[] = [];
     for (const t of request.topics) {
-      const topic = services.metadata.topicById(t.topicId);
+      const topic = ctx.services.metadata.topicById(t.topicId);
       for (const p of t.partitions) {
         if (p.acknowledgementBatches.length === 0) continue;
         const out = answer.partition(t.topicId, p.partitionIndex);
-        const acknowledged =
-          topic !== undefined && !readable(topic.name)
-            ? Promise.resolve({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null })
-            : acknowledgePartition(shares, groupId, memberId, topic, p, allowRenew);
         acks.push(
-          acknowledged.then((r) => {
+          acknowledgePartition(scope, topic, p).then((r) => {
             out.acknowledgeErrorCode = r.errorCode;
             out.acknowledgeErrorMessage = r.errorMessage;
           }),
@@ -96,21 +68,18 @@ export const shareFetchHandler = defineHandler({
       }
     }
     await Promise.all(acks);
-    const lockMs = shares.lockDurationMs(groupId);
-    if (epoch === FINAL_SHARE_EPOCH) {
-      shares.closeSession(groupId, memberId);
-      return answer.response(lockMs);
-    }
-    if (!(allowRenew && request.isRenewAck))
-      await fetchRecords(
-        services,
-        session,
-        answer,
-        { maxRecords: request.maxRecords > 0 ? request.maxRecords : DEFAULT_MAX_RECORDS, maxBytes: request.maxBytes },
-        request.maxWaitMs,
-        ctx.closed,
-        readable,
-      );
+    const lockMs = scope.shares.lockDurationMs(scope.groupId);
+    closeIfFinal(scope);
+    if (epoch === FINAL_SHARE_EPOCH || (scope.allowRenew && request.isRenewAck)) return answer.response(lockMs);
+    await fetchRecords(
+      ctx.services,
+      session,
+      answer,
+      { maxRecords: request.maxRecords > 0 ? request.maxRecords : DEFAULT_MAX_RECORDS, maxBytes: request.maxBytes },
+      request.maxWaitMs,
+      ctx.closed,
+      scope.readable,
+    );
     return answer.response(lockMs);
   },
 });

@@ -4,6 +4,19 @@ import { AclOperation, ResourceType } from "../security/acl.js";
 import { AUTHORIZATION_MESSAGE, allowed, authorizedOperations, NOT_REQUESTED } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
+/** A group answered with an error and nothing else. */
+const notDescribed = (groupId: string, errorCode: number, errorMessage: string) => ({
+  errorCode,
+  errorMessage,
+  groupId,
+  groupState: "",
+  groupEpoch: 0,
+  assignmentEpoch: 0,
+  assignorName: "",
+  members: [],
+  authorizedOperations: NOT_REQUESTED,
+});
+
 /**
  * ShareGroupDescribe v1: each share group's state, epochs, assignor and members with their assignments;
  * a group the session may not DESCRIBE is GROUP_AUTHORIZATION_FAILED, as Kafka answers.
@@ -18,17 +31,7 @@ export const shareGroupDescribeHandler = defineHandler({
       const g = services.shareGroups.group(groupId);
       if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
         const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
-        return {
-          errorCode,
-          errorMessage: AUTHORIZATION_MESSAGE[errorCode]!,
-          groupId,
-          groupState: "",
-          groupEpoch: 0,
-          assignmentEpoch: 0,
-          assignorName: "",
-          members: [],
-          authorizedOperations: NOT_REQUESTED,
-        };
+        return notDescribed(groupId, errorCode, AUTHORIZATION_MESSAGE[errorCode]!);
       }
       const notHere = services.groups.coordinatorError(groupId);
       if (notHere !== ErrorCode.NONE) {
@@ -46,17 +49,8 @@ export const shareGroupDescribeHandler = defineHandler({
       }
       if (g === undefined) {
         const other = services.groups.group(groupId) !== undefined;
-        return {
-          errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
-          errorMessage: other ? `Group ${groupId} is not a share group.` : `Group ${groupId} not found.`,
-          groupId,
-          groupState: "",
-          groupEpoch: 0,
-          assignmentEpoch: 0,
-          assignorName: "",
-          members: [],
-          authorizedOperations: NOT_REQUESTED,
-        };
+        const message = other ? `Group ${groupId} is not a share group.` : `Group ${groupId} not found.`;
+        return notDescribed(groupId, ErrorCode.GROUP_ID_NOT_FOUND, message);
       }
       return {
         errorCode: ErrorCode.NONE,

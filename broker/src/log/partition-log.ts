@@ -9,11 +9,19 @@ import { ErrorCode } from "./errors.js";
 import type { TxnMarker } from "../txn/marker.js";
 import { lastSequence, ProducerStateManager } from "./producer-state.js";
 import type { CompletedTxn, OngoingTxn, ProducerSnapshot, ProducerUndo } from "./producer-state.js";
-import { BatchOffsets, buildControlBatch, ControlRecordType, LOG_OVERHEAD } from "./records.js";
+import {
+  BatchAttributes,
+  BatchOffsets,
+  buildControlBatch,
+  ControlRecordType,
+  LOG_OVERHEAD,
+  verifyBatchCrc,
+} from "./records.js";
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX } from "./segment.js";
 import type { AbortedTxn } from "./txn-index.js";
 import type { TimestampOffset } from "./segment.js";
 import { assignOffsets, validateRecords, type RecordError } from "./validator.js";
+import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache } from "./leader-epoch-cache.js";
 import type { AssignedBatch, ValidatedBatch } from "./validator.js";
 
 /** Checkpoint of log start offset and recovery point, in the partition directory. */
@@ -22,7 +30,7 @@ export const CHECKPOINT_FILE = "log-offsets.checkpoint";
 export const CLEAN_SHUTDOWN_FILE = ".clean-shutdown";
 
 export interface AppendOptions {
-  /** Stamped into each batch's partitionLeaderEpoch. */
+  /** Stamped into each batch's partitionLeaderEpoch (default: the leader epoch replication set, else 0). */
   leaderEpoch?: number;
   /**
    * For `appendMarker`: the transaction version the transaction ran under (default 0). From 2 (KIP-890)
@@ -50,6 +58,8 @@ export interface ReadOptions {
   minOneBatch: boolean;
   /** read_committed returns only batches below the last stable offset (default read_uncommitted). */
   isolation?: "read_committed" | "read_uncommitted";
+  /** A follower's read: up to the log end, not only the high watermark as a consumer. */
+  replica?: boolean;
 }
 
 /** An aborted transaction as a read_committed fetch lists it. */
@@ -81,6 +91,8 @@ interface PendingAppend {
   marker: TxnMarker | null;
   transactionVersion: number;
   resolve: (result: AppendResult) => void;
+  /** A follower's copy of one of the leader's batches: offsets, epochs and producer fields kept as they are. */
+  replica: boolean;
   /** Set once validated and given offsets; null for a duplicate acknowledged from producer state. */
   batch: ValidatedBatch | null;
   assigned: AssignedBatch | null;
@@ -198,6 +210,17 @@ export class PartitionLog {
   /** Told of storage failures and recoveries (the log manager, which logs them per directory). */
   storageListener: StorageListener | null = null;
   private closed = false;
+  /**
+   * The high watermark when replication sets it (the leader from its followers' log ends, a follower from
+   * its leader); null on a partition with no other replica, where everything written is committed.
+   */
+  private hw: bigint | null = null;
+  /** Told after written batches became part of the log (the log end moved): a leader's high watermark. */
+  appendListener: (() => void) | null = null;
+  /** The epoch stamped on appends that name none (coordinators' records, markers): the leader's, once set. */
+  private appendEpoch = 0;
+  /** The leader-epoch-checkpoint content as last written. */
+  private epochsWritten = "";
   /** Set while appends are held back (`withAppendsPaused`): queued appends wait for it. */
   private paused: Promise<void> | null = null;
   private dirPath: string;
@@ -209,6 +232,8 @@ export class PartitionLog {
     logStartOffset: bigint,
     recoveryPoint: bigint,
     readonly producerState: ProducerStateManager,
+    /** The first offset of each leader epoch in the log. */
+    readonly epochs: LeaderEpochCache,
   ) {
     this.dirPath = dir;
     this.segments = segments;
@@ -237,9 +262,41 @@ export class PartitionLog {
     return this.logEnd;
   }
 
-  /** Single node: everything appended is committed. */
+  /** The offset below which records are committed (on every replica of the ISR); the log end without replication. */
   get highWatermark(): bigint {
-    return this.logEnd;
+    const hw = this.hw;
+    return hw === null ? this.logEnd : hw;
+  }
+
+  /** Whether replication sets the high watermark (else it is the log end). */
+  get replicated(): boolean {
+    return this.hw !== null;
+  }
+
+  /**
+   * Sets the high watermark (never past the log end, never back unless `allowDecrease`): replication
+   * switches it on with the first call. True when it moved forward.
+   */
+  setHighWatermark(offset: bigint, allowDecrease = false): boolean {
+    const target = offset > this.logEnd ? this.logEnd : offset;
+    const before = this.hw;
+    if (before !== null && target < before && !allowDecrease) return false;
+    this.hw = target;
+    return before === null || target > before;
+  }
+
+  /**
+   * A new leader's epoch starts at the log end (Kafka's maybeAssignEpochStartOffset), so that a follower
+   * asking where the previous epoch ends learns it before anything is written in the new one.
+   */
+  assignLeaderEpoch(epoch: number): void {
+    this.appendEpoch = epoch;
+    if (this.epochs.assign(epoch, this.nextOffset)) this.writeEpochs();
+  }
+
+  /** Back to one replica: the high watermark is the log end again. */
+  followLogEnd(): void {
+    this.hw = null;
   }
 
   /**
@@ -247,7 +304,7 @@ export class PartitionLog {
    * start offset), else the high watermark. read_committed consumers read only below it.
    */
   get lastStableOffset(): bigint {
-    const hw = this.logEnd;
+    const hw = this.highWatermark;
     const first = this.firstUnstable;
     if (first === null || first >= hw) return hw;
     return first > this.logStart ? first : this.logStart;
@@ -277,9 +334,9 @@ export class PartitionLog {
     return this.logStart;
   }
 
-  /** ListOffsets LATEST. */
+  /** ListOffsets LATEST: what a consumer may read up to. */
   get latestOffset(): bigint {
-    return this.logEnd;
+    return this.highWatermark;
   }
 
   /** Bytes of all segments. */
@@ -362,9 +419,12 @@ export class PartitionLog {
 
     const recoverFrom = clean ? null : (checkpoint?.recoveryPoint ?? -1n);
     const producerState = new ProducerStateManager();
+    const epochs = new LeaderEpochCache();
     const now = Date.now();
     // A recovering segment rebuilds its transaction index from the aborted transactions its markers end.
+    // The leader epochs are rebuilt from the batches too: each batch carries the epoch it was written in.
     const feed = (buf: Buffer, off: number): AbortedTxn | null => {
+      epochs.assign(buf.readInt32BE(off + BatchOffsets.partitionLeaderEpoch), buf.readBigInt64BE(off));
       const done = producerState.loadBatch(buf, off, now);
       return done !== null && done.aborted ? done : null;
     };
@@ -398,6 +458,7 @@ export class PartitionLog {
     if (logStartOffset < first) logStartOffset = first;
     if (logStartOffset > lastSegment.nextOffset) logStartOffset = lastSegment.nextOffset;
     producerState.truncateHead(logStartOffset);
+    epochs.truncateFromStart(logStartOffset);
     const log = new PartitionLog(
       dir,
       config,
@@ -405,6 +466,7 @@ export class PartitionLog {
       logStartOffset,
       clean ? lastSegment.nextOffset : (checkpoint?.recoveryPoint ?? 0n),
       producerState,
+      epochs,
     );
     if (recovered || !clean) await log.flush();
     return log;
@@ -437,12 +499,89 @@ export class PartitionLog {
     return this.enqueue(records, opts, marker);
   }
 
-  private enqueue(records: Buffer, opts: AppendOptions, marker: TxnMarker | null): Promise<AppendResult> {
+  /**
+   * A follower's append (Kafka's appendAsFollower): the leader's batches, whole and with the offsets,
+   * leader epochs and producer fields the leader gave them, written unchanged through the same queue. The
+   * producer state and leader epochs follow them. Resolves with the first error, or the last batch's result.
+   */
+  async appendAsFollower(records: Buffer): Promise<AppendResult> {
+    const pending: Promise<AppendResult>[] = [];
+    for (const batch of splitBatches(records)) pending.push(this.enqueue(batch, {}, null, true));
+    if (pending.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, "no whole batch to append", this.logStart);
+    const results = await Promise.all(pending);
+    return results.find((r) => r.errorCode !== ErrorCode.NONE) ?? results[results.length - 1]!;
+  }
+
+  /**
+   * A follower cutting its log back to `offset`, where it diverged from its leader (Kafka's truncateTo):
+   * the batch holding `offset` and everything after it are removed, and the indexes, producer state,
+   * leader epochs, high watermark and recovery point follow. Nothing is done at or past the log end.
+   */
+  async truncateTo(offset: bigint): Promise<void> {
+    if (offset >= this.logEnd) return;
+    await this.withAppendsPaused(async () => {
+      const segments = this.segments;
+      const keep = floorSegment(segments, offset);
+      const seg = segments[keep] as LogSegment;
+      this.segments = segments.slice(0, keep + 1);
+      for (const dropped of segments.slice(keep + 1)) dropped.markDeleted();
+      // Producer state is rebuilt from what stays: the segments before, then the cut one as it is recovered.
+      const now = Date.now();
+      this.producerState.clear();
+      for (const s of this.segments.slice(0, keep))
+        await s.scanHeaders((buf, off) => this.producerState.loadBatch(buf, off, now));
+      await seg.truncateTo(offset, (buf, off) => {
+        const done = this.producerState.loadBatch(buf, off, now);
+        return done !== null && done.aborted ? done : null;
+      });
+      this.producerState.truncateHead(this.logStart);
+      this.logEnd = this.nextOffset = seg.nextOffset;
+      if (this.recovery > this.logEnd) this.recovery = this.logEnd;
+      if (this.hw !== null && this.hw > this.logEnd) this.hw = this.logEnd;
+      this.firstUnstable = this.producerState.firstUnstableOffset();
+      this.epochs.truncateFromEnd(this.logEnd);
+      await seg.flush();
+      await this.writeCheckpointNow(true);
+      await this.writeEpochsNow();
+    });
+  }
+
+  /**
+   * A follower whose log ends before its leader's log start (Kafka's truncateFullyAndStartAt): everything
+   * goes, and the log starts again, empty, at `offset`.
+   */
+  async truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    await this.withAppendsPaused(async () => {
+      const old = this.segments;
+      // A segment of that base offset is emptied in place (a new one would take its file names).
+      const same = old.find((s) => s.baseOffset === offset);
+      const seg = same ?? (await LogSegment.create(this.dir, offset, this.config));
+      this.segments = [seg];
+      for (const s of old) if (s !== same) s.markDeleted();
+      if (same !== undefined) await same.truncateTo(offset);
+      this.producerState.clear();
+      this.epochs.clear();
+      this.logStart = this.logEnd = this.nextOffset = this.recovery = offset;
+      if (this.hw !== null) this.hw = offset;
+      this.firstUnstable = null;
+      await seg.flush();
+      await this.writeCheckpointNow(true);
+      await this.writeEpochsNow();
+    });
+  }
+
+  private enqueue(
+    records: Buffer,
+    opts: AppendOptions,
+    marker: TxnMarker | null,
+    replica = false,
+  ): Promise<AppendResult> {
     return new Promise((resolve) => {
       this.queue.push({
         records,
-        leaderEpoch: opts.leaderEpoch ?? 0,
+        leaderEpoch: opts.leaderEpoch ?? this.appendEpoch,
         marker,
+        replica,
         transactionVersion: opts.transactionVersion ?? 0,
         resolve,
         batch: null,
@@ -485,7 +624,8 @@ export class PartitionLog {
         chunk.items.push(item);
         continue;
       }
-      const lastOffset = this.nextOffset + BigInt(batch.lastOffsetDelta);
+      const first = item.replica ? item.records.readBigInt64BE(0) : this.nextOffset;
+      const lastOffset = first + BigInt(batch.lastOffsetDelta);
       if (this.active.shouldRoll(this.config, chunk.bytes, batch.size, batch.maxTimestamp, lastOffset, now)) {
         if (chunk.items.length > 0) await this.writeGroup(chunk);
         chunk = newChunk();
@@ -515,6 +655,7 @@ export class PartitionLog {
    * (with `item.result` set to the original's offsets), or null when it was refused (and answered).
    */
   private checkItem(item: PendingAppend, now: number): ValidatedBatch | typeof DUPLICATE | null {
+    if (item.replica) return this.checkReplicaBatch(item);
     if (item.marker !== null) {
       const error = this.producerState.checkMarker(item.marker, item.transactionVersion);
       if (error === null) return markerBatch(item.records);
@@ -548,6 +689,33 @@ export class PartitionLog {
     return DUPLICATE;
   }
 
+  /**
+   * A leader's batch as a follower takes it: whole, intact (CRC) and after the log end; its facts are read
+   * from the header, nothing in it changes. Null (answered) otherwise.
+   */
+  private checkReplicaBatch(item: PendingAppend): ValidatedBatch | null {
+    const r = item.records;
+    const base = r.readBigInt64BE(BatchOffsets.baseOffset);
+    if (base < this.nextOffset || !verifyBatchCrc(r)) {
+      const why = base < this.nextOffset ? `offset ${base} is below the log end ${this.nextOffset}` : "CRC mismatch";
+      item.resolve(failure(ErrorCode.CORRUPT_MESSAGE, `replicated batch refused: ${why}`, this.logStart));
+      return null;
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      size: r.length,
+      recordCount: r.readInt32BE(BatchOffsets.recordCount),
+      lastOffsetDelta: r.readInt32BE(BatchOffsets.lastOffsetDelta),
+      producerId: r.readBigInt64BE(BatchOffsets.producerId),
+      producerEpoch: r.readInt16BE(BatchOffsets.producerEpoch),
+      baseSequence: r.readInt32BE(BatchOffsets.baseSequence),
+      maxTimestamp: r.readBigInt64BE(BatchOffsets.maxTimestamp),
+      transactional: (r.readInt16BE(BatchOffsets.attributes) & BatchAttributes.transactional) !== 0,
+      recordErrors: [],
+    };
+  }
+
   /** Rolls to a new segment before `item`; false (with `item` answered) when the disk failed. */
   private async rollFor(item: PendingAppend): Promise<boolean> {
     const writeError = this.storageFailure as Error | null;
@@ -566,6 +734,7 @@ export class PartitionLog {
 
   /** Gives a checked batch its offsets and records it in producer state (undone should its write fail). */
   private place(item: PendingAppend, batch: ValidatedBatch, chunk: WriteChunk, now: number): void {
+    if (item.replica) return this.placeReplica(item, batch, chunk, now);
     const assigned = assignOffsets(item.records, batch, this.nextOffset, item.leaderEpoch, this.config, now);
     this.nextOffset = assigned.lastOffset + 1n;
     const producerId = batch.producerId;
@@ -592,6 +761,23 @@ export class PartitionLog {
     }
     item.batch = batch;
     item.assigned = assigned;
+    chunk.buffers.push(item.records);
+    chunk.items.push(item);
+    chunk.bytes += batch.size;
+  }
+
+  /** Places a follower's batch at the offsets it has, its producer state read from it. */
+  private placeReplica(item: PendingAppend, batch: ValidatedBatch, chunk: WriteChunk, now: number): void {
+    const firstOffset = item.records.readBigInt64BE(0);
+    const lastOffset = firstOffset + BigInt(batch.lastOffsetDelta);
+    this.nextOffset = lastOffset + 1n;
+    if (batch.producerId >= 0n) {
+      this.producerState.save(batch.producerId, chunk.undo);
+      item.completed = this.producerState.loadBatch(item.records, 0, now);
+    }
+    const maxTimestamp = batch.maxTimestamp;
+    item.batch = batch;
+    item.assigned = { firstOffset, lastOffset, maxTimestamp, offsetOfMaxTimestamp: firstOffset, logAppendTime: -1n };
     chunk.buffers.push(item.records);
     chunk.items.push(item);
     chunk.bytes += batch.size;
@@ -656,9 +842,12 @@ export class PartitionLog {
     }
     let position = seg.size;
     let messages = 0;
+    let epochsChanged = false;
     for (const item of chunk.items) {
       const batch = item.batch;
       if (batch === null) continue;
+      const epoch = item.records.readInt32BE(BatchOffsets.partitionLeaderEpoch);
+      if (this.epochs.assign(epoch, item.records.readBigInt64BE(0))) epochsChanged = true;
       seg.indexBatch(item.records, 0, position, batch.size);
       position += batch.size;
       messages += batch.recordCount;
@@ -669,7 +858,22 @@ export class PartitionLog {
     // Producer state now holds exactly what is written: ongoing transactions and log end move together.
     this.firstUnstable = this.producerState.firstUnstableOffset();
     this.unflushedMessages += messages;
+    if (epochsChanged) this.writeEpochs();
+    this.appendListener?.();
     return true;
+  }
+
+  /** Writes the leader-epoch-checkpoint in the background (after the offsets checkpoint writes in flight). */
+  private writeEpochs(): void {
+    const run = (): Promise<void> => this.writeEpochsNow().catch(() => undefined);
+    this.checkpointChain = this.checkpointChain.then(run, run);
+  }
+
+  private async writeEpochsNow(): Promise<void> {
+    const content = this.epochs.format();
+    if (content === this.epochsWritten) return;
+    await writeFileAtomic(join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), content);
+    this.epochsWritten = content;
   }
 
   private startSync(): void {
@@ -782,7 +986,8 @@ export class PartitionLog {
    * the aborted transactions that overlap what it returns.
    */
   async read(fetchOffset: bigint, maxBytes: number, opts: ReadOptions): Promise<ReadResult> {
-    const highWatermark = this.logEnd;
+    const logEnd = this.logEnd;
+    const highWatermark = this.highWatermark;
     const lastStableOffset = this.lastStableOffset;
     const logStartOffset = this.logStart;
     const committed = opts.isolation === "read_committed";
@@ -794,9 +999,10 @@ export class PartitionLog {
       logStartOffset,
       abortedTransactions,
     });
-    if (fetchOffset < logStartOffset || fetchOffset > highWatermark)
-      return answer(ErrorCode.OFFSET_OUT_OF_RANGE, EMPTY);
-    if (fetchOffset >= (committed ? lastStableOffset : highWatermark)) return answer(ErrorCode.NONE, EMPTY);
+    // Out of range past the log end; a consumer between the high watermark and the log end reads nothing yet.
+    if (fetchOffset < logStartOffset || fetchOffset > logEnd) return answer(ErrorCode.OFFSET_OUT_OF_RANGE, EMPTY);
+    const upTo = committed ? lastStableOffset : opts.replica === true ? logEnd : highWatermark;
+    if (fetchOffset >= upTo) return answer(ErrorCode.NONE, EMPTY);
     if (!(maxBytes >= 0)) maxBytes = 0; // never a negative allocation, whatever a caller passes
     const segments = this.segments;
     const from = floorSegment(segments, fetchOffset);
@@ -805,9 +1011,10 @@ export class PartitionLog {
       let records: Buffer | null;
       seg.acquire();
       try {
-        records = committed
-          ? await seg.read(fetchOffset, maxBytes, opts.minOneBatch, lastStableOffset)
-          : await seg.read(fetchOffset, maxBytes, opts.minOneBatch);
+        records =
+          upTo < logEnd
+            ? await seg.read(fetchOffset, maxBytes, opts.minOneBatch, upTo)
+            : await seg.read(fetchOffset, maxBytes, opts.minOneBatch);
       } finally {
         seg.release();
       }
@@ -861,8 +1068,8 @@ export class PartitionLog {
    * segments wholly below it. Offsets past the high watermark are OFFSET_OUT_OF_RANGE.
    */
   async deleteRecordsBefore(offset: bigint): Promise<DeleteRecordsResult> {
-    const target = offset === -1n ? this.logEnd : offset;
-    if (target < 0n || target > this.logEnd) {
+    const target = offset === -1n ? this.highWatermark : offset;
+    if (target < 0n || target > this.highWatermark) {
       return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: this.logStart };
     }
     if (target > this.logStart) {
@@ -1089,6 +1296,19 @@ async function segmentBases(dir: string, names: string[]): Promise<bigint[]> {
     if (stray) await unlink(join(dir, name)).catch(() => undefined);
   }
   return bases.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The whole batches in `records`, each as its own buffer (a torn last one is left out). */
+function splitBatches(records: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos + LOG_OVERHEAD <= records.length) {
+    const size = records.readInt32BE(pos + BatchOffsets.batchLength) + LOG_OVERHEAD;
+    if (size < BatchOffsets.records || pos + size > records.length) break;
+    out.push(records.subarray(pos, pos + size));
+    pos += size;
+  }
+  return out;
 }
 
 /** The last offset of the last batch in `records` (whole batches). */

@@ -14,7 +14,9 @@ export async function replayPartition(
 ): Promise<void> {
   let offset = log.logStartOffset;
   while (offset < log.logEndOffset) {
-    const read = await log.read(offset, readBytes, { minOneBatch: true });
+    // To the log end, not only the high watermark: a coordinator that becomes leader loads all its log
+    // holds, as Kafka's loader does (a new leader's high watermark catches up once its followers fetch).
+    const read = await log.read(offset, readBytes, { minOneBatch: true, replica: true });
     if (read.errorCode !== ErrorCode.NONE || read.records.length === 0) return;
     for (const batch of decodeRecordBatches(read.records)) {
       offset = batch.baseOffset + BigInt(batch.lastOffsetDelta) + 1n;

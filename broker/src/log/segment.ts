@@ -252,6 +252,30 @@ export class LogSegment {
     return truncated;
   }
 
+  /**
+   * Cuts the segment before the batch holding `offset` (a follower's truncation) and rebuilds its indexes
+   * from what stays, as `recover` does (with `visit` seeing each batch kept). Returns the bytes cut.
+   */
+  async truncateTo(offset: bigint, visit?: BatchVisitor): Promise<number> {
+    const scanner = new FileBatchScanner(this.fh, this.offsetIndex.lookup(offset), this.size);
+    let cut = this.size;
+    for (let off = await scanner.next(false); off >= 0; off = await scanner.next(false)) {
+      const last =
+        scanner.buf.readBigInt64BE(off) + BigInt(scanner.buf.readInt32BE(off + BatchOffsets.lastOffsetDelta));
+      if (last >= offset) {
+        cut = scanner.position;
+        break;
+      }
+    }
+    const removed = this.size - cut;
+    await this.fh.truncate(cut);
+    this.size = cut;
+    this.unsyncedBytes = 0;
+    this.hintOffset = -1n;
+    await this.recover(visit);
+    return removed;
+  }
+
   /** Records a batch written at `position` in the indexes and segment statistics. */
   indexBatch(buf: Buffer, off: number, position: number, size: number): void {
     if (position === 0) this.rollingBasedTimestamp = buf.readBigInt64BE(off + BatchOffsets.maxTimestamp);

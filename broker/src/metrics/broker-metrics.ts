@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { ErrorCode } from "../errors.js";
 import { countRecords } from "./record-count.js";
 import { collectedMetrics, type MetricsSource } from "./collected.js";
+import type { TopicTotals } from "./throughput.js";
 
 export type { MetricsSource } from "./collected.js";
 
@@ -144,6 +145,12 @@ export class BrokerMetrics {
     });
     collectedMetrics(this.registry, source);
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Bytes in and out of every topic so far (what the console's sparklines sample). */
+  *topicTotals(): Generator<TopicTotals> {
+    for (const t of this.topicCounts.values())
+      yield { topic: t.labels.topic, bytesIn: t.bytesIn, bytesOut: t.bytesOut };
   }
 
   /** The Prometheus text of every metric, collected ones freshly computed. */

@@ -9,7 +9,7 @@ import { pkcs12KeyCertificate } from "./pkcs12.js";
  */
 
 /** The certificate of the key in TLS options (PEM chain or PKCS12), or undefined when there is none. */
-function keyCertificate(o: TlsOptions): X509Certificate | undefined {
+export function keyCertificate(o: TlsOptions): X509Certificate | undefined {
   let pem: string | undefined;
   if (o.pfx !== undefined) pem = pkcs12KeyCertificate(o.pfx as Buffer, o.passphrase);
   else if (typeof o.cert === "string")

@@ -1,7 +1,13 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Pkcs12Error, pkcs12Certificates } from "./pkcs12.js";
-import { createSecureContext, type SecureContextOptions, type TLSSocket, type TlsOptions } from "node:tls";
+import {
+  createSecureContext,
+  type ConnectionOptions,
+  type SecureContextOptions,
+  type TLSSocket,
+  type TlsOptions,
+} from "node:tls";
 
 /**
  * TLS for SSL and SASL_SSL listeners from Kafka's ssl.* keys: key stores in PEM (a file with the chain
@@ -187,6 +193,23 @@ export function tlsServerSettings(get: SslLookup): TlsServerSettings {
     throw new TlsConfigError("ssl.principal.mapping.rules", (e as Error).message);
   }
   return { options, clientAuth, rules };
+}
+
+/**
+ * The options of a TLS client from Kafka's client ssl.* keys (the CLI's --command-config, the console):
+ * the same stores as a listener reads them, a key store only for mutual TLS, and the server's name
+ * checked unless ssl.endpoint.identification.algorithm is empty (Kafka's default is `https`).
+ */
+export function tlsClientOptions(get: SslLookup): ConnectionOptions {
+  const mutual = get("ssl.keystore.location") !== undefined || get("ssl.keystore.certificate.chain") !== undefined;
+  const options: ConnectionOptions = { ...trustStore(get), ...versions(get), ...(mutual ? keyStore(get) : {}) };
+  if ((get("ssl.endpoint.identification.algorithm") ?? "https") === "") options.checkServerIdentity = () => undefined;
+  try {
+    createSecureContext(options);
+  } catch (e) {
+    throw new TlsConfigError("ssl.keystore.location", `the TLS settings cannot be used: ${(e as Error).message}`);
+  }
+  return options;
 }
 
 /** RFC 2253 escaping of one attribute value, as Java's X500Principal prints it. */

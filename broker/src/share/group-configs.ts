@@ -3,8 +3,9 @@ import type { BrokerConfig } from "../config.js";
 import type { ConfigEntry } from "../cluster/config-catalog.js";
 
 /**
- * Group configs (the GROUP resource of DescribeConfigs and IncrementalAlterConfigs, KIP-848/932) that
- * share groups use: `share.auto.offset.reset` (where a share-partition starts when it has no state:
+ * Group configs (the GROUP resource of DescribeConfigs and IncrementalAlterConfigs, KIP-848/932/1071):
+ * streams groups use `streams.session.timeout.ms`, `streams.heartbeat.interval.ms` and
+ * `streams.num.standby.replicas` (each within the broker's group.streams.* bounds); share groups use `share.auto.offset.reset` (where a share-partition starts when it has no state:
  * latest, earliest, or by_duration:<ISO-8601 duration>, the first record no older than that) and `share.record.lock.duration.ms` (within the
  * broker's group.share.min/max.record.lock.duration.ms). They are kept per group in the cluster metadata.
  */
@@ -29,6 +30,34 @@ export function durationMs(text: string): number | undefined {
   return (
     ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Math.round(Number(sec ?? 0) * 1000)
   );
+}
+
+/** An int group config whose default is a broker key, within broker-set bounds (a bound key, or a number). */
+function boundedInt(
+  name: string,
+  doc: string,
+  defaultKey: keyof BrokerConfig["props"],
+  min: keyof BrokerConfig["props"] | number,
+  max: keyof BrokerConfig["props"],
+): GroupKey {
+  const bound = (b: keyof BrokerConfig["props"] | number, c: BrokerConfig) =>
+    typeof b === "number" ? b : Number(c.props[b]);
+  return {
+    type: ConfigType.INT,
+    doc,
+    default: (c) => String(c.props[defaultKey]),
+    check: (v, c) => {
+      const n = Number(v);
+      if (!/^-?\d+$/.test(v)) return `Invalid value ${v} for configuration ${name}: Not a number of type INT`;
+      const [lo, hi] = [bound(min, c), bound(max, c)];
+      // Kafka 4.4's words: a range between two broker keys, else the bound crossed.
+      if (typeof min !== "number" && (n < lo || n > hi))
+        return `${name} must be in the range ${lo} to ${hi} inclusive.`;
+      if (n < lo) return `${name} must be greater than or equal to ${lo}`;
+      if (n > hi) return `${name} must be less than or equal to ${hi}`;
+      return undefined;
+    },
+  };
 }
 
 const GROUP_KEYS: Readonly<Record<string, GroupKey>> = {
@@ -56,6 +85,27 @@ const GROUP_KEYS: Readonly<Record<string, GroupKey>> = {
       return undefined;
     },
   },
+  "streams.session.timeout.ms": boundedInt(
+    "streams.session.timeout.ms",
+    "Session timeout of the streams group's members.",
+    "group.streams.session.timeout.ms",
+    "group.streams.min.session.timeout.ms",
+    "group.streams.max.session.timeout.ms",
+  ),
+  "streams.heartbeat.interval.ms": boundedInt(
+    "streams.heartbeat.interval.ms",
+    "Heartbeat interval given to the streams group's members.",
+    "group.streams.heartbeat.interval.ms",
+    "group.streams.min.heartbeat.interval.ms",
+    "group.streams.max.heartbeat.interval.ms",
+  ),
+  "streams.num.standby.replicas": boundedInt(
+    "streams.num.standby.replicas",
+    "Standby tasks per stateful task of the streams group.",
+    "group.streams.num.standby.replicas",
+    0,
+    "group.streams.max.standby.replicas",
+  ),
 };
 
 /** Why these group configs cannot be set, or undefined. */

@@ -106,45 +106,22 @@ export function decodeStateRecord(
 ): ShareStateRecord | (ShareStateKey & { kind: "delete" }) | undefined {
   if (key.length < 2) return undefined;
   const type = key.readInt16BE(0);
-  if (value === null) {
-    if (type !== SNAPSHOT && type !== UPDATE) return undefined;
-    const k = (type === SNAPSHOT ? ShareSnapshotKeyCodec : ShareUpdateKeyCodec).decode(
-      new Reader(key, 2, key.length),
-      type,
-    );
-    return { kind: "delete", groupId: k.groupId, topicId: k.topicId, partition: k.partition };
-  }
-  if (value.length < 2) return undefined;
-  const vv = value.readInt16BE(0);
-  const kr = new Reader(key, 2, key.length);
+  if (type !== SNAPSHOT && type !== UPDATE) return undefined;
+  if (value !== null && value.length < 2) return undefined;
+  const snapshot = type === SNAPSHOT;
+  // As Kafka: a key's version is its record type.
+  const k = (snapshot ? ShareSnapshotKeyCodec : ShareUpdateKeyCodec).decode(new Reader(key, 2, key.length), type);
+  const { groupId, topicId, partition } = k;
+  if (value === null) return { kind: "delete", groupId, topicId, partition };
   const vr = new Reader(value, 2, value.length);
-  if (type === SNAPSHOT) {
-    const k = ShareSnapshotKeyCodec.decode(kr, 0);
-    const v = ShareSnapshotValueCodec.decode(vr, vv);
-    const { groupId, topicId, partition } = k;
-    return {
-      kind: "snapshot",
-      groupId,
-      topicId,
-      partition,
-      snapshotEpoch: v.snapshotEpoch,
-      startOffset: Number(v.startOffset),
-      batches: v.stateBatches.map(fromWire),
-    };
-  }
-  if (type === UPDATE) {
-    const k = ShareUpdateKeyCodec.decode(kr, UPDATE);
-    const v = ShareUpdateValueCodec.decode(vr, vv);
-    const { groupId, topicId, partition } = k;
-    return {
-      kind: "update",
-      groupId,
-      topicId,
-      partition,
-      snapshotEpoch: v.snapshotEpoch,
-      startOffset: Number(v.startOffset),
-      batches: v.stateBatches.map(fromWire),
-    };
-  }
-  return undefined;
+  const v = (snapshot ? ShareSnapshotValueCodec : ShareUpdateValueCodec).decode(vr, value.readInt16BE(0));
+  return {
+    kind: snapshot ? "snapshot" : "update",
+    groupId,
+    topicId,
+    partition,
+    snapshotEpoch: v.snapshotEpoch,
+    startOffset: Number(v.startOffset),
+    batches: v.stateBatches.map(fromWire),
+  };
 }

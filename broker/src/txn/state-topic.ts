@@ -45,7 +45,14 @@ export interface TransactionStateTopicHost {
   readonly topics: Pick<TopicAdmin, "create">;
   readonly logs: Pick<LogManager, "get" | "getOrCreate">;
   readonly fetchWaiters: Pick<FetchWaiters, "notify">;
+  /** acks=all for the coordinator's writes: resolves once the partition's ISR has them (absent: at once). */
+  readonly replication?: {
+    waitForCommit(topic: string, partition: number, offset: bigint, timeoutMs: number): Promise<number>;
+  };
 }
+
+/** How long a write of the transaction coordinator waits for the ISR (as the group coordinator's). */
+const COMMIT_TIMEOUT_MS = 5000;
 
 /** Record values as written: the transit's fields, in the log value version `version`. */
 export function encodeValue(transit: TxnTransit, version: number): Buffer {
@@ -166,7 +173,16 @@ export class TransactionStateTopic {
       return result.errorCode;
     }
     this.host.fetchWaiters.notify(TRANSACTION_STATE_TOPIC, partition);
-    return ErrorCode.NONE;
+    // acks=all, as Kafka's coordinator writes; the coordinator maps an ISR not reached (NOT_ENOUGH_REPLICAS,
+    // REQUEST_TIMED_OUT) to COORDINATOR_NOT_AVAILABLE and a lost leadership to NOT_COORDINATOR.
+    return (
+      (await this.host.replication?.waitForCommit(
+        TRANSACTION_STATE_TOPIC,
+        partition,
+        result.lastOffset + 1n,
+        COMMIT_TIMEOUT_MS,
+      )) ?? ErrorCode.NONE
+    );
   }
 
   /** Replays every partition (or those named) from its log start, calling `apply` for each record in log order. */

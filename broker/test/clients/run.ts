@@ -19,20 +19,27 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Writes `input` (text) one line at a time, this long apart, for a client that must run a while. */
   inputEveryMs?: number;
+  /** With `inputEveryMs` and no `input`: writes the lines this gives (the i-th line) until it gives undefined. */
+  inputLine?: (i: number) => string | undefined;
 }
 
-/** Writes the lines of `text` to `stdin` `ms` apart, then ends it. */
-function paced(stdin: NodeJS.WritableStream, text: string, ms: number): void {
-  const lines = text.split("\n").filter((l) => l !== "");
+/** Writes the lines `line` gives to `stdin` `ms` apart, then ends it. */
+function paced(stdin: NodeJS.WritableStream, line: (i: number) => string | undefined, ms: number): void {
   const next = (i: number): void => {
-    if (i >= lines.length) {
+    const l = line(i);
+    if (l === undefined) {
       stdin.end();
       return;
     }
-    stdin.write(`${lines[i]!}\n`);
+    stdin.write(`${l}\n`);
     setTimeout(() => next(i + 1), ms);
   };
   next(0);
+}
+
+function linesOf(text: string): (i: number) => string | undefined {
+  const lines = text.split("\n").filter((l) => l !== "");
+  return (i) => lines[i];
 }
 
 export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
@@ -55,7 +62,8 @@ export function run(command: string, args: readonly string[], options: RunOption
       else resolve({ code, stdout, stderr });
     });
     child.stdin.on("error", () => undefined);
-    if (options.inputEveryMs !== undefined) paced(child.stdin, String(options.input ?? ""), options.inputEveryMs);
+    if (options.inputEveryMs !== undefined)
+      paced(child.stdin, options.inputLine ?? linesOf(String(options.input ?? "")), options.inputEveryMs);
     else child.stdin.end(options.input ?? "");
   });
 }

@@ -1,6 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,9 +11,12 @@ import {
   createDescribeUserScramCredentialsRequest,
   createMetadataRequest,
 } from "@tskafka/protocol";
-import { REPO_ROOT, freePort, haveCommand } from "../harness.js";
-import { KAFKA44_LIB, kafkaClusterId } from "./java/kafka44.js";
+import { freePort, haveCommand } from "../harness.js";
+import { BrokerProcess, SEC_TARGET_KIND, type SecTargetKind } from "./broker-process.js";
+import { KAFKA44_LIB } from "./java/kafka44.js";
 import { RawClient } from "./raw-client.js";
+
+export { SEC_TARGET_KIND, type SecTargetKind };
 
 /**
  * The broker the security tests (security-*.test.ts) run against: three listeners (PLAINTEXT, SASL_SSL with
@@ -21,13 +24,10 @@ import { RawClient } from "./raw-client.js";
  * PEM keystore), configured with Kafka's own server.properties keys, and certificates made for the run
  * with openssl in a temporary folder (never kept).
  *
- * By default the broker under test (broker/dist/src/main.js with `--config`); with TSKAFKA_SEC_TARGET=kafka,
- * Apache Kafka 4.4.0 from its jars in KRaft mode (one node, broker and controller), with the same keys:
- * that is how the tests' expectations were checked to be Kafka's own.
+ * By default the broker under test; with TSKAFKA_SEC_TARGET=kafka, Apache Kafka 4.4.0 from its jars in KRaft
+ * mode (broker-process.ts), with the same keys: that is how the tests' expectations were checked to be
+ * Kafka's own.
  */
-
-export type SecTargetKind = "tskafka" | "kafka";
-export const SEC_TARGET_KIND: SecTargetKind = process.env.TSKAFKA_SEC_TARGET === "kafka" ? "kafka" : "tskafka";
 
 /** The users and passwords of the run (made up here, for loopback test brokers only). */
 export const USERS = {
@@ -271,12 +271,6 @@ function canConnect(port: number): Promise<boolean> {
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for `p` at most `ms`, without keeping the process alive once `p` settled. */
-function within(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
-}
-
 /** Salted SCRAM credential as AlterUserScramCredentials carries it (RFC 5802's SaltedPassword). */
 export function saltedPassword(
   mechanism: "SCRAM-SHA-256" | "SCRAM-SHA-512",
@@ -335,33 +329,16 @@ export async function upsertScramUsers(
   }
 }
 
-/** Waits until the PLAINTEXT listener answers Metadata with at least one broker, and the others accept TCP. */
-async function waitReady(
-  ports: SecPorts,
-  extra: readonly number[],
-  alive: () => boolean,
-  timeoutMs: number,
-  tail: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "no attempt";
-  for (;;) {
-    if (!alive()) throw new Error(`the broker exited before it was ready:\n${tail().slice(-1500)}`);
-    try {
-      const c = await RawClient.connect(ports.plaintext, { requestTimeoutMs: 3_000, connectTimeoutMs: 2_000 });
-      try {
-        const m = await c.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }));
-        const others = [ports.saslSsl, ports.ssl, ...extra];
-        if (m.brokers.length > 0 && (await Promise.all(others.map(canConnect))).every((ok) => ok)) return;
-        last = `brokers=${m.brokers.length}`;
-      } finally {
-        c.close();
-      }
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`the broker was not ready in ${timeoutMs} ms (${last}):\n${tail()}`);
-    await delay(250);
+/** Whether the PLAINTEXT listener answers Metadata with at least one broker, and the others accept TCP. */
+async function probe(ports: SecPorts, extra: readonly number[]): Promise<string | undefined> {
+  const c = await RawClient.connect(ports.plaintext, { requestTimeoutMs: 3_000, connectTimeoutMs: 2_000 });
+  try {
+    const m = await c.request(ApiKey.Metadata, 12, createMetadataRequest({ topics: null }));
+    const others = [ports.saslSsl, ports.ssl, ...extra];
+    if (m.brokers.length > 0 && (await Promise.all(others.map(canConnect))).every((ok) => ok)) return undefined;
+    return `brokers=${m.brokers.length}`;
+  } finally {
+    c.close();
   }
 }
 
@@ -379,9 +356,6 @@ export async function startSecTarget(
   const ports: SecPorts = { plaintext: await freePort(), saslSsl: await freePort(), ssl: await freePort() };
   const extraPorts: Record<string, number> = {};
   for (const name of Object.keys(options.listeners ?? {})) extraPorts[name] = await freePort();
-  const dataDir = join(root, "data");
-  mkdirSync(dataDir, { recursive: true });
-  const logFile = join(root, "broker.log");
   const props: Record<string, string> = {
     ...securityProperties(ports, certs),
     ...extra,
@@ -393,158 +367,28 @@ export async function startSecTarget(
     props["advertised.listeners"] += `,${address}`;
     props["listener.security.protocol.map"] += `,${name}:${protocol}`;
   }
-  let child: ChildProcess;
-  if (SEC_TARGET_KIND === "kafka") {
-    const controllerPort = await freePort();
-    const all: Record<string, string> = {
-      "process.roles": "broker,controller",
-      "node.id": "1",
-      "controller.quorum.voters": `1@127.0.0.1:${controllerPort}`,
-      "controller.listener.names": "CONTROLLER",
-      "log.dirs": dataDir,
-      "num.partitions": "1",
-      "offsets.topic.replication.factor": "1",
-      "offsets.topic.num.partitions": "1",
-      "transaction.state.log.replication.factor": "1",
-      "transaction.state.log.min.isr": "1",
-      "transaction.state.log.num.partitions": "1",
-      "group.initial.rebalance.delay.ms": "0",
-      "num.network.threads": "2",
-      "num.io.threads": "2",
-      ...props,
-    };
-    all.listeners += `,CONTROLLER://127.0.0.1:${controllerPort}`;
-    all["listener.security.protocol.map"] += ",CONTROLLER:PLAINTEXT";
-    const propsFile = join(root, "server.properties");
-    writeFileSync(
-      propsFile,
-      Object.entries(all)
-        .map(([k, v]) => `${k}=${v}\n`)
-        .join(""),
-    );
-    const log4j = join(root, "log4j2.properties");
-    writeFileSync(
-      log4j,
-      [
-        "appender.out.type = Console",
-        "appender.out.name = OUT",
-        "appender.out.layout.type = PatternLayout",
-        "appender.out.layout.pattern = [%d] %p %m (%c)%n",
-        "rootLogger.level = INFO",
-        "rootLogger.appenderRef.out.ref = OUT",
-        ...(options.kafkaDebugLoggers ?? []).flatMap((name, i) => [
-          `logger.debug${i}.name = ${name}`,
-          `logger.debug${i}.level = DEBUG`,
-        ]),
-        "",
-      ].join("\n"),
-    );
-    const cp = join(KAFKA44_LIB, "*");
-    const format = spawnSync(
-      "java",
-      [
-        "-cp",
-        cp,
-        `-Dlog4j2.configurationFile=${log4j}`,
-        "kafka.tools.StorageTool",
-        "format",
-        "-t",
-        kafkaClusterId(),
-        "-c",
-        propsFile,
-        "--add-scram",
-        `SCRAM-SHA-512=[name=${USERS.scram.name},password=${USERS.scram.password}]`,
-      ],
-      { encoding: "utf8", timeout: 90_000 },
-    );
-    if (format.status !== 0)
-      throw new Error(`kafka-storage format failed (${format.status}):\n${format.stdout}\n${format.stderr}`);
-    const out = openSync(logFile, "a");
-    child = spawn(
-      "java",
-      [
-        "-Xmx512m",
-        "-XX:+UseG1GC",
-        "-XX:TieredStopAtLevel=1",
-        "-Djava.awt.headless=true",
-        `-Dlog4j2.configurationFile=${log4j}`,
-        `-Dkafka.logs.dir=${root}`,
-        ...Object.entries(options.kafkaSystemProperties ?? {}).map(([k, v]) => `-D${k}=${v}`),
-        "-cp",
-        cp,
-        "kafka.Kafka",
-        propsFile,
-      ],
-      { stdio: ["ignore", out, out] },
-    );
-    closeSync(out);
-  } else {
-    const propsFile = join(root, "server.properties");
-    writeFileSync(
-      propsFile,
-      Object.entries(props)
-        .map(([k, v]) => `${k}=${v}\n`)
-        .join(""),
-    );
-    const out = openSync(logFile, "a");
-    child = spawn(
-      process.execPath,
-      [
-        join(REPO_ROOT, "broker", "dist", "src", "main.js"),
-        "--data-dir",
-        dataDir,
-        "--config",
-        propsFile,
-        "--log-level",
-        "info",
-        // The equivalent of Kafka's `kafka-storage format --add-scram`.
-        "--add-scram",
-        `SCRAM-SHA-512=[name=${USERS.scram.name},password=${USERS.scram.password}]`,
-      ],
-      { stdio: ["ignore", out, out] },
-    );
-    closeSync(out);
-  }
-  const killOnExit = (): void => {
-    child.kill("SIGKILL");
-  };
-  process.once("exit", killOnExit);
-  const exited = new Promise<void>((r) => {
-    if (child.exitCode !== null) r();
-    else child.once("exit", () => r());
+  const broker = await BrokerProcess.start({
+    root,
+    properties: props,
+    controllerProtocol: "PLAINTEXT",
+    addScram: `SCRAM-SHA-512=[name=${USERS.scram.name},password=${USERS.scram.password}]`,
+    ...(options.kafkaSystemProperties !== undefined ? { kafkaSystemProperties: options.kafkaSystemProperties } : {}),
+    ...(options.kafkaDebugLoggers !== undefined ? { kafkaDebugLoggers: options.kafkaDebugLoggers } : {}),
   });
-  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
-  const log = (): string => {
-    try {
-      return readFileSync(logFile, "utf8");
-    } catch {
-      return "";
-    }
-  };
-  const logTail = (chars = 4000): string => log().slice(-chars);
-  const cleanup = async (): Promise<void> => {
-    process.removeListener("exit", killOnExit);
-    if (alive()) child.kill("SIGTERM");
-    await within(exited, 20_000);
-    if (alive()) child.kill("SIGKILL");
-    await within(exited, 5_000);
-    rmSync(root, { recursive: true, force: true });
-  };
   try {
-    await waitReady(ports, Object.values(extraPorts), alive, SEC_TARGET_KIND === "kafka" ? 120_000 : 30_000, () =>
-      logTail(),
-    );
+    await broker.waitReady(() => probe(ports, Object.values(extraPorts)));
     await upsertScramUsers(ports.plaintext, [
       { ...USERS.scram, mechanism: "SCRAM-SHA-256" },
       { ...USERS.scram, mechanism: "SCRAM-SHA-512" },
     ]);
   } catch (e) {
-    const errors = log()
+    const errors = broker
+      .log()
       .split("\n")
       .filter((l) => /ERROR|FATAL|Exception|WARN/.test(l))
       .slice(0, 30)
       .join("\n");
-    await cleanup();
+    await broker.cleanup();
     throw new Error(`${(e as Error).message.slice(0, 2000)}\n--- broker log: errors and warnings ---\n${errors}`);
   }
   return {
@@ -555,9 +399,9 @@ export async function startSecTarget(
     plaintext: `127.0.0.1:${ports.plaintext}`,
     saslSsl: `127.0.0.1:${ports.saslSsl}`,
     ssl: `127.0.0.1:${ports.ssl}`,
-    alive,
-    log,
-    logTail,
-    cleanup,
+    alive: () => broker.alive(),
+    log: () => broker.log(),
+    logTail: (chars) => broker.logTail(chars),
+    cleanup: () => broker.cleanup(),
   };
 }

@@ -111,6 +111,8 @@ export interface JavaOptions {
   timeoutMs?: number;
   /** Feeds `input` one line at a time, this long apart. */
   inputEveryMs?: number;
+  /** With `inputEveryMs`: the lines to feed, the i-th at a time, until it gives undefined. */
+  inputLine?: (i: number) => string | undefined;
   heap?: string;
 }
 
