@@ -13,12 +13,15 @@ import {
   prepareColdStart,
   startBroker,
   stopChild,
+  type BrokerKind,
   type RunningBroker,
 } from "./brokers.js";
 import { javaTools, run, type JavaTools } from "./java-tools.js";
+import { cpuSeconds } from "./proc.js";
 import { runProfile } from "./profile.js";
 import {
   AT_LEAST_KAFKA,
+  HALF_OF_KAFKA,
   Metrics,
   NO_TARGET,
   NO_WORSE_THAN_KAFKA,
@@ -174,10 +177,13 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
   await tools.consumerPerf(broker.bootstrap, "warm-up", WARM_UP_RECORDS);
 
   for (let r = 1; r <= runs; r++) {
+    const produced = { cpu: 0, bytes: 0 };
+    const consumed = { cpu: 0, bytes: 0 };
     for (const [size, records] of load.records) {
       for (const acks of ACKS) {
         const label = `produce ${sizeLabel(size)} acks=${acks}, ${partitions} partition${one ? "" : "s"}`;
         try {
+          const cpu = cpuSeconds(broker.pid);
           const res = await tools.producerPerf(
             broker.bootstrap,
             perfTopic(partitions, size, acks, r),
@@ -185,6 +191,8 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
             size,
             acks,
           );
+          produced.cpu += cpuSeconds(broker.pid) - cpu;
+          produced.bytes += records * size;
           metrics.add(
             `produce-${size}-${acks}-p${partitions}`,
             label,
@@ -204,7 +212,10 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
       const label = `consume ${sizeLabel(size)}, ${partitions} partition${one ? "" : "s"}`;
       const topic = perfTopic(partitions, size, "1", r);
       try {
+        const cpu = cpuSeconds(broker.pid);
         const res = await tools.consumerPerf(broker.bootstrap, topic, records);
+        consumed.cpu += cpuSeconds(broker.pid) - cpu;
+        consumed.bytes += records * size;
         metrics.add(
           `consume-${size}-p${partitions}`,
           label,
@@ -219,6 +230,7 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
         ctx.fail(`${BROKER_LABEL[kind]} ${label} run ${r}`, err);
       }
     }
+    cpuPerGb(ctx.metrics, kind, partitions, produced, consumed);
     if (one) {
       try {
         const e2e = await tools.endToEndLatency(broker.bootstrap, `e2e-r${r}`, load.e2eMessages, "1", E2E_SIZE);
@@ -234,6 +246,36 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
       }
       if (ctx.kafkajs) await kafkajsRun(broker, `kafkajs-r${r}`, r, ctx);
     }
+  }
+}
+
+/** Broker CPU seconds per GB of record bytes over one run's ProducerPerformance and ConsumerPerformance calls. */
+function cpuPerGb(
+  metrics: Metrics,
+  kind: BrokerKind,
+  partitions: number,
+  produced: { cpu: number; bytes: number },
+  consumed: { cpu: number; bytes: number },
+): void {
+  const where = `${partitions} partition${partitions === 1 ? "" : "s"}`;
+  for (const [dir, x, client] of [
+    ["produce", produced, "Java ProducerPerformance (all sizes and acks)"],
+    ["consume", consumed, CONSUMER_CLIENT],
+  ] as const) {
+    if (x.bytes === 0) continue;
+    const perGb = x.cpu / (x.bytes / 1e9);
+    metrics.add(
+      `cpu-${dir}-p${partitions}`,
+      `broker CPU s per GB ${dir === "produce" ? "produced" : "consumed"}, ${where}`,
+      client,
+      "CPU s/GB",
+      HALF_OF_KAFKA,
+      kind,
+      perGb,
+    );
+    log(
+      `broker CPU per GB ${dir}d, ${where}: ${perGb.toFixed(2)} s (${x.cpu.toFixed(2)} s over ${(x.bytes / 1e6).toFixed(0)} MB)`,
+    );
   }
 }
 
