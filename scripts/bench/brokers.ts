@@ -32,6 +32,8 @@ export interface StartOptions {
   readonly partitions: number;
   /** Extra node flags for our broker (e.g. --cpu-prof). */
   readonly nodeFlags?: readonly string[];
+  /** More server.properties for either broker (e.g. message.max.bytes). */
+  readonly properties?: Readonly<Record<string, string>>;
 }
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
@@ -79,6 +81,7 @@ export function spawnTskafka(port: number, options: StartOptions): ChildProcess 
       "auto.create.topics.enable=true",
       "group.initial.rebalance.delay.ms=0",
       "offsets.topic.num.partitions=1",
+      ...Object.entries(options.properties ?? {}).map(([k, v]) => `${k}=${v}`),
       "",
     ].join("\n"),
   );
@@ -150,7 +153,7 @@ export async function startBroker(kind: BrokerKind, options: StartOptions): Prom
     controllerPort: await freeLoopbackPort(),
     dataDir: options.dataDir,
     heap: "1g",
-    properties: { "num.partitions": String(options.partitions) },
+    properties: { "num.partitions": String(options.partitions), ...options.properties },
   });
   return { kind, port, pid: kafka.pid, bootstrap: `127.0.0.1:${port}`, stop: () => kafka.stop() };
 }

@@ -24,7 +24,7 @@ import {
 import { RawClient } from "../../broker/test/clients/raw-client.js";
 import type { RunningBroker } from "./brokers.js";
 import { runLoad, type LoadResult } from "./load.js";
-import { ensureTopics } from "./wire.js";
+import { ensureTopics, primePartitions } from "./wire.js";
 
 /** The two batch shapes: 64 records of 16,000 B (about 1 MiB, under Kafka's default message.max.bytes) and one record of 960 B. */
 export const BATCH_SHAPES = [
@@ -98,7 +98,20 @@ export async function ceilingOf(
   topic: string,
   timing: CeilingTiming,
 ): Promise<CeilingFigures> {
+  const { batchBytes, ingest } = await ingestInto(broker, shape, topic, timing);
+  const serve = await serveFrom(broker, shape, topic, batchBytes, timing);
+  return { shape, batchBytes, ingest, serve };
+}
+
+/** Produces `shape` batches into a fresh topic for `timing`; returns the batch size and the figures. */
+export async function ingestInto(
+  broker: RunningBroker,
+  shape: BatchShape,
+  topic: string,
+  timing: CeilingTiming,
+): Promise<{ batchBytes: number; ingest: LoadResult }> {
   await ensureTopics(broker.port, [topic], CEILING_PARTITIONS);
+  await primePartitions(broker.port, [topic], CEILING_PARTITIONS);
   const value = randomBytes(shape.valueBytes);
   const batch = buildRecordBatch(Array.from({ length: shape.records }, () => ({ value })));
   const frames = Array.from({ length: CEILING_PARTITIONS }, (_, p) => produceFrame(topic, p, batch));
@@ -114,12 +127,22 @@ export async function ceilingOf(
     apiVersion: 9,
     check: checkProduce,
   });
+  return { batchBytes: batch.length, ingest };
+}
 
+/** Fetches what `ingestInto` wrote, round and round, for `timing`. */
+export async function serveFrom(
+  broker: RunningBroker,
+  shape: BatchShape,
+  topic: string,
+  batchBytes: number,
+  timing: CeilingTiming,
+): Promise<LoadResult> {
   // Serve what was ingested, round and round: each fetch asks for about 1 MiB from a batch boundary.
   const client = await RawClient.connect(broker.port, { connectTimeoutMs: 5_000, requestTimeoutMs: 30_000 });
   const fetches: Buffer[][] = [];
   try {
-    const batchesPerFetch = Math.max(1, Math.floor(FETCH_PARTITION_BYTES / batch.length));
+    const batchesPerFetch = Math.max(1, Math.floor(FETCH_PARTITION_BYTES / batchBytes));
     const step = BigInt(batchesPerFetch * shape.records);
     for (let p = 0; p < CEILING_PARTITIONS; p++) {
       const end = await client.highWatermark(topic, p);
@@ -131,7 +154,7 @@ export async function ceilingOf(
   } finally {
     client.close();
   }
-  const serve = await runLoad({
+  return runLoad({
     port: broker.port,
     pid: broker.pid,
     connections: CONNECTIONS,
@@ -146,7 +169,6 @@ export async function ceilingOf(
     check: checkFetch,
     checkEvery: 64,
   });
-  return { shape, batchBytes: batch.length, ingest, serve };
 }
 
 /** Sequential writes of 1 MiB into a new file (page cache, no fsync), in MB/s. */

@@ -17,6 +17,7 @@ import {
   type RunningBroker,
 } from "./brokers.js";
 import { javaTools, run, type JavaTools } from "./java-tools.js";
+import { BATCH_SHAPES, CEILING_PARTITIONS, ceilingOf, machineLimits, type MachineLimits } from "./ceiling.js";
 import { cpuSeconds } from "./proc.js";
 import { runProfile } from "./profile.js";
 import {
@@ -29,8 +30,10 @@ import {
   UNDER_A_SECOND,
   consoleTable,
   markdown,
+  median,
   rows,
   svgChart,
+  type Target,
 } from "./report.js";
 import { ensureTopics, firstProduceMs } from "./wire.js";
 
@@ -137,6 +140,7 @@ export async function runSuite(options: SuiteOptions): Promise<void> {
   }
   if (!options.kafkajs) notes.push("KafkaJS rows skipped (--skip-kafkajs).");
 
+  await ceilings(metrics, options, notes, fail);
   await coldStarts(metrics, options.runs, kafkaTemplate, fail);
 
   const rowsNow = rows(metrics);
@@ -321,6 +325,91 @@ async function kafkajsRun(broker: RunningBroker, topic: string, r: number, ctx: 
   } catch (err) {
     ctx.fail(`${BROKER_LABEL[broker.kind]} KafkaJS consume run ${r}`, err);
   }
+}
+
+/**
+ * The raw-protocol ceiling (scripts/bench/ceiling.ts) of each broker, on a fresh broker per run, with
+ * this machine's page-cache write and loopback TCP limits measured before each run.
+ */
+async function ceilings(
+  metrics: Metrics,
+  options: SuiteOptions,
+  notes: string[],
+  fail: (what: string, err: unknown) => void,
+): Promise<void> {
+  const timing = options.quick ? { seconds: 2, warmUpSeconds: 0.5 } : { seconds: 5, warmUpSeconds: 1 };
+  const limits: MachineLimits[] = [];
+  // Read when the report is made, so that it holds the median over every run's measurement.
+  const halfPageCache: Target = {
+    text: "≥ half the page-cache write rate",
+    met: (_k, t) => t >= median(limits.map((l) => l.pageCacheWriteMBps)) / 2,
+  };
+  for (let r = 1; r <= options.runs; r++) {
+    try {
+      const l = await machineLimits(join(WORK, "run", "limits"), options.quick ? 256 : 1024);
+      limits.push(l);
+      log(
+        `machine: page-cache writes ${l.pageCacheWriteMBps.toFixed(0)} MB/s, loopback TCP ${l.loopbackMBps.toFixed(0)} MB/s`,
+      );
+    } catch (err) {
+      fail("measuring the machine's limits", err);
+    }
+    for (const kind of BROKER_KINDS) {
+      const dir = join(WORK, "run", `ceiling-${kind}-${r}`);
+      let broker: RunningBroker;
+      try {
+        broker = await startBroker(kind, { dataDir: dir, partitions: CEILING_PARTITIONS });
+      } catch (err) {
+        fail(`starting ${BROKER_LABEL[kind]} for the ceiling`, err);
+        continue;
+      }
+      try {
+        for (const shape of BATCH_SHAPES) {
+          const f = await ceilingOf(broker, shape, `ceiling-${shape.id}`, timing);
+          for (const [dir, res] of [
+            ["ingest", f.ingest],
+            ["serve", f.serve],
+          ] as const) {
+            const what = `${dir} ${shape.label} batches`;
+            const client =
+              dir === "ingest"
+                ? `raw Produce v9 acks=1, ${CEILING_PARTITIONS} connections × ${shape.inFlight} in flight`
+                : `raw Fetch v11 1 MiB, ${CEILING_PARTITIONS} connections × 4 in flight`;
+            metrics
+              .metric(
+                `ceiling-${dir}-${shape.id}`,
+                `ceiling: ${what}`,
+                client,
+                "MB/s",
+                dir === "ingest" ? halfPageCache : AT_LEAST_KAFKA,
+              )
+              .values[kind].push(res.mbPerSec);
+            metrics.add(
+              `ceiling-cpu-${dir}-${shape.id}`,
+              `ceiling: broker CPU s per GB, ${what}`,
+              client,
+              "CPU s/GB",
+              HALF_OF_KAFKA,
+              kind,
+              res.cpuPerGb,
+            );
+            log(
+              `${BROKER_LABEL[kind]} ceiling ${what} run ${r}: ${res.mbPerSec.toFixed(0)} MB/s, ${res.cpuPerGb.toFixed(2)} CPU s/GB, p99 ${res.p99Ms.toFixed(1)} ms`,
+            );
+          }
+        }
+      } catch (err) {
+        fail(`${BROKER_LABEL[kind]} ceiling run ${r}`, err);
+      } finally {
+        await broker.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  if (limits.length > 0)
+    notes.push(
+      `This machine's limits (median of ${limits.length}): sequential writes into the page cache ${median(limits.map((l) => l.pageCacheWriteMBps)).toFixed(0)} MB/s (1 MiB writes, no fsync), one loopback TCP stream between two Node processes ${median(limits.map((l) => l.loopbackMBps)).toFixed(0)} MB/s. The ceiling rows drive each broker with pre-built frames, many in flight (scripts/bench/ceiling.ts, also \`npm run bench:ceiling\`).`,
+    );
 }
 
 async function coldStarts(
