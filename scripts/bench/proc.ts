@@ -18,3 +18,19 @@ export function memoryMiB(pid: number): Record<string, number> {
     out[m[1]!] = Number(m[2]) / 1024;
   return out;
 }
+
+/** utime and stime of `pid` (all threads) and of its main thread alone, in seconds. */
+export function cpuSplit(pid: number): { user: number; system: number; mainUser: number; mainSystem: number } {
+  const fields = (path: string): string[] => {
+    const stat = readFileSync(path, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  };
+  const all = fields(`/proc/${pid}/stat`);
+  const main = fields(`/proc/${pid}/task/${pid}/stat`);
+  return {
+    user: Number(all[11]) / TICKS_PER_SECOND,
+    system: Number(all[12]) / TICKS_PER_SECOND,
+    mainUser: Number(main[11]) / TICKS_PER_SECOND,
+    mainSystem: Number(main[12]) / TICKS_PER_SECOND,
+  };
+}

@@ -14,6 +14,7 @@ import { FetchWaiters } from "../cluster/fetch-waiters.js";
 import { leaderEpochError } from "../cluster/partition-logs.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog, ReadOptions } from "../log/partition-log.js";
+import { readBuffers, type ReadLease } from "../log/read-buffers.js";
 import { AclOperation } from "../security/acl.js";
 import { allowedNames, clusterAllowed } from "./authz.js";
 import { defineHandler, type RequestContext } from "./handler.js";
@@ -38,6 +39,9 @@ const FINAL_EPOCH = -1;
 
 /** Record sets at least this large are written to the socket as read, not copied into the frame. */
 const ZERO_COPY_MIN_BYTES = 4096;
+
+/** The pooled read buffers each answer holds until it is written. */
+const leases = new WeakMap<FetchResponse, ReadLease>();
 
 /**
  * Fetch v0-17 (v17 adds only a replica's field). From v7 clients may open an incremental fetch session
@@ -77,6 +81,9 @@ export const fetchHandler = defineHandler({
         ),
       })),
     });
+  },
+  written(response) {
+    leases.get(response)?.release();
   },
   zeroCopyBuffers(response) {
     let set: Set<Uint8Array> | undefined;
@@ -132,18 +139,27 @@ export const fetchHandler = defineHandler({
     let closed = false;
     void ctx.closed.then(() => (closed = true));
     let read;
+    let lease: ReadLease;
     for (;;) {
-      read = await readAll(wanted, maxBytes, scope);
+      lease = readBuffers.lease();
+      read = await readAll(wanted, maxBytes, scope, lease);
       const remaining = deadline - Date.now();
       if (read.bytes >= request.minBytes || read.errors || remaining <= 0 || wanted.length === 0) break;
+      // What was read is read again after the wait.
+      lease.release();
       const waitStarted = Date.now();
       await services.fetchWaiters.wait(keys, remaining, ctx.closed);
       if (ctx.accounting !== undefined) ctx.accounting.waitedMs += Date.now() - waitStarted;
       if (closed) return null;
     }
     const throttleMs = services.quotas.fetch.record(ctx.session, ctx.clientId, read.bytes);
-    if (throttleMs > 0) return throttled(ctx, session, incremental, read.bytes, throttleMs);
-    return createFetchResponse({ sessionId: session?.id ?? 0, responses: respond(wanted, incremental) });
+    if (throttleMs > 0) {
+      lease.release();
+      return throttled(ctx, session, incremental, read.bytes, throttleMs);
+    }
+    const response = createFetchResponse({ sessionId: session?.id ?? 0, responses: respond(wanted, incremental) });
+    leases.set(response, lease);
+    return response;
   },
 });
 
@@ -293,11 +309,13 @@ async function readAll(
   wanted: readonly Wanted[],
   maxBytes: number,
   scope: FetchScope,
+  lease: ReadLease,
 ): Promise<{ bytes: number; errors: boolean }> {
   const version = scope.version;
   const options: ReadOptions = {
     minOneBatch: true,
     isolation: scope.readCommitted ? "read_committed" : "read_uncommitted",
+    alloc: lease.alloc,
   };
   let bytes = 0;
   let errors = false;

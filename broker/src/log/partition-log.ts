@@ -50,6 +50,8 @@ export interface ReadOptions {
   minOneBatch: boolean;
   /** read_committed returns only batches below the last stable offset (default read_uncommitted). */
   isolation?: "read_committed" | "read_uncommitted";
+  /** Where the bytes are read into (default: a new buffer per read; a fetch lends pooled ones). */
+  alloc?: (len: number) => Buffer;
 }
 
 /** An aborted transaction as a read_committed fetch lists it. */
@@ -805,9 +807,13 @@ export class PartitionLog {
       let records: Buffer | null;
       seg.acquire();
       try {
-        records = committed
-          ? await seg.read(fetchOffset, maxBytes, opts.minOneBatch, lastStableOffset)
-          : await seg.read(fetchOffset, maxBytes, opts.minOneBatch);
+        records = await seg.read(
+          fetchOffset,
+          maxBytes,
+          opts.minOneBatch,
+          committed ? lastStableOffset : undefined,
+          opts.alloc,
+        );
       } finally {
         seg.release();
       }
