@@ -4,7 +4,8 @@
 // c mod P), for a fixed time. Reports the round-trip latency of those produces, the broker's resident set
 // with the partitions created and no load, and its peak (VmHWM) under the load.
 //
-// `npm run bench:scale [-- --seconds S] [-- --broker kafka|tskafka] [-- --configs 10x10x1k,1000x1000x1m]`
+// `npm run bench:scale [-- --seconds S] [-- --broker kafka|tskafka] [-- --configs 10x10x1k,1000x1000x1m]
+//   [-- --prop KEY=VALUE]...`
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -57,6 +58,8 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     broker: { type: "string", multiple: true },
     configs: { type: "string", default: DEFAULT_CONFIGS.join(",") },
+    /** More server.properties for both brokers, KEY=VALUE (e.g. num.io.threads=8 for Kafka). */
+    prop: { type: "string", multiple: true, default: [] },
   },
   strict: true,
 });
@@ -64,6 +67,13 @@ const SECONDS = Number(values.seconds);
 const kinds = (values.broker ?? BROKER_KINDS) as BrokerKind[];
 const configs = values.configs.split(",").map(parseConfig);
 const WORK = join(REPO_ROOT, "bench", "work", "scale");
+const EXTRA_PROPS = Object.fromEntries(
+  values.prop.map((kv) => {
+    const at = kv.indexOf("=");
+    if (at <= 0) throw new Error(`--prop ${kv} is not KEY=VALUE`);
+    return [kv.slice(0, at), kv.slice(at + 1)];
+  }),
+);
 
 interface Row {
   kind: BrokerKind;
@@ -86,7 +96,7 @@ async function measure(kind: BrokerKind, config: Config): Promise<Row> {
   const broker = await startBroker(kind, {
     dataDir: dir,
     partitions: PARTITIONS_PER_TOPIC,
-    properties: { "message.max.bytes": String(MESSAGE_MAX_BYTES) },
+    properties: { "message.max.bytes": String(MESSAGE_MAX_BYTES), ...EXTRA_PROPS },
   });
   try {
     const topics = Array.from({ length: config.partitions / PARTITIONS_PER_TOPIC }, (_, i) => topicOf(i));
