@@ -479,6 +479,8 @@ function writeResults(
     "Apache Kafka 3.9.1: KRaft combined mode, -Xmx1g G1, 2 network and 2 I/O threads (scripts/kafka/apache-kafka.ts); client JVMs -Xmx512m",
     "tskafka: `node broker/dist/src/main.js`, log level warn",
     "peak RSS is VmHWM of the broker process at the end of each phase (1 and 8 partitions), the larger of the two",
+    "broker CPU s per GB: utime+stime of the broker process (/proc/<pid>/stat, all its threads) over each ProducerPerformance / ConsumerPerformance call of a run, divided by the records' bytes (record size × count)",
+    `ceiling: scripts/bench/ceiling.ts on a fresh broker per run (${CEILING_PARTITIONS} partitions), Produce v9 acks=1 then Fetch v11 of 1 MiB per request over what was produced, ${options.quick ? "2 s after 0.5 s" : "5 s after 1 s"} of warm-up per figure; MB/s of record batches acked (ingest) or of answers received (serve)`,
     "start-up: clock starts just before spawning the process (Kafka's data folder formatted beforehand, as its operators do); a raw client connects, sends Metadata with auto-creation and Produce (acks=1) until one is accepted",
   ];
   const all = rows(metrics);
