@@ -32,6 +32,8 @@ export interface StartOptions {
   readonly partitions: number;
   /** Extra node flags for our broker (e.g. --cpu-prof). */
   readonly nodeFlags?: readonly string[];
+  /** Our broker's --log-level (default warn). */
+  readonly logLevel?: string;
   /** More server.properties for either broker (e.g. message.max.bytes). */
   readonly properties?: Readonly<Record<string, string>>;
 }
@@ -100,7 +102,7 @@ export function spawnTskafka(port: number, options: StartOptions): ChildProcess 
       "--config",
       props,
       "--log-level",
-      "warn",
+      options.logLevel ?? "warn",
     ],
     { stdio: ["ignore", out, out], cwd: options.dataDir },
   );

@@ -75,7 +75,7 @@ export interface Row {
 }
 
 /** Report order: by kind of figure, then in the order measured. */
-const ORDER = ["produce-", "consume-", "cpu-", "ceiling-", "e2e-", "kafkajs-", "startup", "idle-rss", "rss"];
+const ORDER = ["produce-", "consume-", "cpu-", "ceiling-", "scale-", "e2e-", "kafkajs-", "startup", "idle-rss", "rss"];
 const rank = (id: string): number => ORDER.findIndex((prefix) => id.startsWith(prefix));
 
 export function rows(metrics: Metrics): Row[] {

@@ -8,7 +8,8 @@
 //   [-- --prop KEY=VALUE]...`
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
   ApiKey,
@@ -27,7 +28,7 @@ const PARTITIONS_PER_TOPIC = 10;
 /** Room for a 1 MiB record and its batch header (Kafka's default message.max.bytes is 1 MiB + 12). */
 const MESSAGE_MAX_BYTES = 2 * 1024 * 1024;
 
-interface Config {
+export interface Config {
   readonly partitions: number;
   readonly connections: number;
   /** Records per batch and their size: 16 x 1 KiB, or one record of 1 MiB. */
@@ -36,7 +37,7 @@ interface Config {
   readonly label: string;
 }
 
-function parseConfig(text: string): Config {
+export function parseConfig(text: string): Config {
   const m = /^(\d+)x(\d+)x(1k|1m)$/.exec(text);
   if (m === null) throw new Error(`config "${text}" is not PARTITIONSxCONNECTIONSx(1k|1m)`);
   const big = m[3] === "1m";
@@ -51,33 +52,12 @@ function parseConfig(text: string): Config {
   };
 }
 
-const DEFAULT_CONFIGS = ["10x10x1k", "100x100x1k", "1000x1000x1k", "10x10x1m", "100x100x1m"];
+export const DEFAULT_CONFIGS = ["10x10x1k", "100x100x1k", "1000x1000x1k", "10x10x1m", "100x100x1m"];
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "5" },
-    broker: { type: "string", multiple: true },
-    configs: { type: "string", default: DEFAULT_CONFIGS.join(",") },
-    /** More server.properties for both brokers, KEY=VALUE (e.g. num.io.threads=8 for Kafka). */
-    prop: { type: "string", multiple: true, default: [] },
-  },
-  strict: true,
-});
-const SECONDS = Number(values.seconds);
-const kinds = (values.broker ?? BROKER_KINDS) as BrokerKind[];
-const configs = values.configs.split(",").map(parseConfig);
-const WORK = join(REPO_ROOT, "bench", "work", "scale");
-const EXTRA_PROPS = Object.fromEntries(
-  values.prop.map((kv) => {
-    const at = kv.indexOf("=");
-    if (at <= 0) throw new Error(`--prop ${kv} is not KEY=VALUE`);
-    return [kv.slice(0, at), kv.slice(at + 1)];
-  }),
-);
-
-interface Row {
+export interface ScaleRow {
   kind: BrokerKind;
   config: Config;
+  /** RSS with the partitions created, before the load; peak is VmHWM after it (MiB). */
   idleRss: number;
   peakRss: number;
   mbPerSec: number;
@@ -90,13 +70,21 @@ function topicOf(i: number): string {
   return `scale-${String(i).padStart(3, "0")}`;
 }
 
-async function measure(kind: BrokerKind, config: Config): Promise<Row> {
-  const dir = join(WORK, `${kind}-${config.partitions}-${config.connections}-${config.recordBytes}`);
+export interface ScaleOptions {
+  readonly seconds: number;
+  readonly workDir: string;
+  /** More server.properties for the broker. */
+  readonly properties?: Readonly<Record<string, string>>;
+}
+
+/** One configuration on a fresh broker of `kind`. */
+export async function measureScale(kind: BrokerKind, config: Config, options: ScaleOptions): Promise<ScaleRow> {
+  const dir = join(options.workDir, `${kind}-${config.partitions}-${config.connections}-${config.recordBytes}`);
   rmSync(dir, { recursive: true, force: true });
   const broker = await startBroker(kind, {
     dataDir: dir,
     partitions: PARTITIONS_PER_TOPIC,
-    properties: { "message.max.bytes": String(MESSAGE_MAX_BYTES), ...EXTRA_PROPS },
+    properties: { "message.max.bytes": String(MESSAGE_MAX_BYTES), ...options.properties },
   });
   try {
     const topics = Array.from({ length: config.partitions / PARTITIONS_PER_TOPIC }, (_, i) => topicOf(i));
@@ -134,7 +122,7 @@ async function measure(kind: BrokerKind, config: Config): Promise<Row> {
       pid: broker.pid,
       connections: config.connections,
       inFlight: 1,
-      seconds: SECONDS,
+      seconds: options.seconds,
       warmUpSeconds: 1,
       frame: frameOf,
       payloadBytes: () => batch.length,
@@ -163,29 +151,55 @@ async function measure(kind: BrokerKind, config: Config): Promise<Row> {
   }
 }
 
-const rows: Row[] = [];
-for (const config of configs) {
-  for (const kind of kinds) {
-    const row = await measure(kind, config);
-    rows.push(row);
-    console.log(
-      `[scale] ${BROKER_LABEL[kind]}: ${config.partitions} partitions, ${config.connections} connections, ${config.label}: ` +
-        `${row.mbPerSec.toFixed(0)} MB/s, latency p50 ${row.p50.toFixed(1)} p99 ${row.p99.toFixed(1)} max ${row.max.toFixed(0)} ms, ` +
-        `RSS idle ${row.idleRss.toFixed(0)} MiB, peak ${row.peakRss.toFixed(0)} MiB`,
-    );
-  }
-}
-console.log(
-  `\n${SECONDS} s per row after 1 s of warm-up; each connection one produce (acks=1) at a time; ` +
-    `load average ${(await import("node:os"))
-      .loadavg()
-      .map((x) => x.toFixed(1))
-      .join(" ")}`,
-);
-console.log(
-  "| partitions | connections | records | broker | MB/s | p50 ms | p99 ms | RSS idle MiB | peak RSS MiB |\n|---:|---:|---|---|---:|---:|---:|---:|---:|",
-);
-for (const r of rows)
-  console.log(
-    `| ${r.config.partitions} | ${r.config.connections} | ${r.config.label} | ${BROKER_LABEL[r.kind]} | ${r.mbPerSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.idleRss.toFixed(0)} | ${r.peakRss.toFixed(0)} |`,
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: "string", default: "5" },
+      broker: { type: "string", multiple: true },
+      configs: { type: "string", default: DEFAULT_CONFIGS.join(",") },
+      /** More server.properties for both brokers, KEY=VALUE (e.g. num.io.threads=8 for Kafka). */
+      prop: { type: "string", multiple: true, default: [] },
+    },
+    strict: true,
+  });
+  const seconds = Number(values.seconds);
+  const kinds = (values.broker ?? BROKER_KINDS) as BrokerKind[];
+  const configs = values.configs.split(",").map(parseConfig);
+  const work = join(REPO_ROOT, "bench", "work", "scale");
+  const extraProps = Object.fromEntries(
+    values.prop.map((kv) => {
+      const at = kv.indexOf("=");
+      if (at <= 0) throw new Error(`--prop ${kv} is not KEY=VALUE`);
+      return [kv.slice(0, at), kv.slice(at + 1)];
+    }),
   );
+
+  const rows: ScaleRow[] = [];
+  for (const config of configs) {
+    for (const kind of kinds) {
+      const row = await measureScale(kind, config, { seconds, workDir: work, properties: extraProps });
+      rows.push(row);
+      console.log(
+        `[scale] ${BROKER_LABEL[kind]}: ${config.partitions} partitions, ${config.connections} connections, ${config.label}: ` +
+          `${row.mbPerSec.toFixed(0)} MB/s, latency p50 ${row.p50.toFixed(1)} p99 ${row.p99.toFixed(1)} max ${row.max.toFixed(0)} ms, ` +
+          `RSS idle ${row.idleRss.toFixed(0)} MiB, peak ${row.peakRss.toFixed(0)} MiB`,
+      );
+    }
+  }
+  console.log(
+    `\n${seconds} s per row after 1 s of warm-up; each connection one produce (acks=1) at a time; ` +
+      `load average ${(await import("node:os"))
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(" ")}`,
+  );
+  console.log(
+    "| partitions | connections | records | broker | MB/s | p50 ms | p99 ms | RSS idle MiB | peak RSS MiB |\n|---:|---:|---|---|---:|---:|---:|---:|---:|",
+  );
+  for (const r of rows)
+    console.log(
+      `| ${r.config.partitions} | ${r.config.connections} | ${r.config.label} | ${BROKER_LABEL[r.kind]} | ${r.mbPerSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.idleRss.toFixed(0)} | ${r.peakRss.toFixed(0)} |`,
+    );
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -19,6 +19,7 @@ import {
 import { javaTools, run, type JavaTools } from "./java-tools.js";
 import { BATCH_SHAPES, CEILING_PARTITIONS, ceilingOf, machineLimits, type MachineLimits } from "./ceiling.js";
 import { cpuSeconds } from "./proc.js";
+import { measureScale, parseConfig } from "./scale.js";
 import { runProfile } from "./profile.js";
 import {
   AT_LEAST_KAFKA,
@@ -141,6 +142,7 @@ export async function runSuite(options: SuiteOptions): Promise<void> {
   if (!options.kafkajs) notes.push("KafkaJS rows skipped (--skip-kafkajs).");
 
   await ceilings(metrics, options, notes, fail);
+  await scaleRows(metrics, options.quick, fail);
   await coldStarts(metrics, options.runs, kafkaTemplate, fail);
 
   const rowsNow = rows(metrics);
@@ -412,6 +414,56 @@ async function ceilings(
     );
 }
 
+/** Configurations of the scale rows (scripts/bench/scale.ts): partitions x connections x record size. */
+const SCALE_CONFIGS = ["10x10x1k", "100x100x1k", "1000x1000x1k", "10x10x1m"];
+
+/**
+ * Produce latency and broker memory at 10, 100 and 1,000 partitions and connections, and the rate with
+ * 1 MiB records: one run per configuration and broker (each takes a fresh broker and, at 1,000
+ * partitions, a minute of topic creation for Kafka).
+ */
+async function scaleRows(metrics: Metrics, quick: boolean, fail: (what: string, err: unknown) => void): Promise<void> {
+  const workDir = join(WORK, "run", "scale");
+  for (const text of SCALE_CONFIGS) {
+    const config = parseConfig(text);
+    const where = `${config.partitions} partitions, ${config.connections} connections, ${config.label}`;
+    const client = `raw Produce v9 acks=1, one at a time per connection`;
+    for (const kind of BROKER_KINDS) {
+      try {
+        const row = await measureScale(kind, config, { seconds: quick ? 2 : 5, workDir });
+        if (config.recordBytes >= 1 << 20)
+          metrics.add(
+            `scale-mbps-${text}`,
+            `scale: produce, ${where}`,
+            client,
+            "MB/s",
+            AT_LEAST_KAFKA,
+            kind,
+            row.mbPerSec,
+          );
+        else
+          metrics.add(
+            `scale-p99-${text}`,
+            `scale: produce p99, ${where}`,
+            client,
+            "ms",
+            NO_WORSE_THAN_KAFKA,
+            kind,
+            row.p99,
+          );
+        metrics
+          .metric(`scale-rss-${text}`, `scale: peak RSS, ${where}`, client, "MiB", QUARTER_OF_KAFKA, "max")
+          .values[kind].push(row.peakRss);
+        log(
+          `${BROKER_LABEL[kind]} scale ${where}: ${row.mbPerSec.toFixed(0)} MB/s, p50 ${row.p50.toFixed(1)} p99 ${row.p99.toFixed(1)} ms, RSS idle ${row.idleRss.toFixed(0)} peak ${row.peakRss.toFixed(0)} MiB`,
+        );
+      } catch (err) {
+        fail(`${BROKER_LABEL[kind]} scale ${where}`, err);
+      }
+    }
+  }
+}
+
 async function coldStarts(
   metrics: Metrics,
   runs: number,
@@ -480,6 +532,7 @@ function writeResults(
     "tskafka: `node broker/dist/src/main.js`, log level warn",
     "peak RSS is VmHWM of the broker process at the end of each phase (1 and 8 partitions), the larger of the two",
     "broker CPU s per GB: utime+stime of the broker process (/proc/<pid>/stat, all its threads) over each ProducerPerformance / ConsumerPerformance call of a run, divided by the records' bytes (record size × count)",
+    `scale: scripts/bench/scale.ts, one run per configuration (${SCALE_CONFIGS.join(", ")}: partitions x connections x 16 × 1 KiB or one 1 MiB record per batch), a fresh broker each with message.max.bytes=2 MiB, partitions over topics of 10, each connection producing one batch at a time to its own partition for ${options.quick ? 2 : 5} s after 1 s of warm-up`,
     `ceiling: scripts/bench/ceiling.ts on a fresh broker per run (${CEILING_PARTITIONS} partitions), Produce v9 acks=1 then Fetch v11 of 1 MiB per request over what was produced, ${options.quick ? "2 s after 0.5 s" : "5 s after 1 s"} of warm-up per figure; MB/s of record batches acked (ingest) or of answers received (serve)`,
     "start-up: clock starts just before spawning the process (Kafka's data folder formatted beforehand, as its operators do); a raw client connects, sends Metadata with auto-creation and Produce (acks=1) until one is accepted",
   ];
