@@ -32,6 +32,10 @@ export interface StartOptions {
   readonly partitions: number;
   /** Extra node flags for our broker (e.g. --cpu-prof). */
   readonly nodeFlags?: readonly string[];
+  /** Our broker's --log-level (default warn). */
+  readonly logLevel?: string;
+  /** More server.properties for either broker (e.g. message.max.bytes). */
+  readonly properties?: Readonly<Record<string, string>>;
 }
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
@@ -79,6 +83,7 @@ export function spawnTskafka(port: number, options: StartOptions): ChildProcess 
       "auto.create.topics.enable=true",
       "group.initial.rebalance.delay.ms=0",
       "offsets.topic.num.partitions=1",
+      ...Object.entries(options.properties ?? {}).map(([k, v]) => `${k}=${v}`),
       "",
     ].join("\n"),
   );
@@ -97,7 +102,7 @@ export function spawnTskafka(port: number, options: StartOptions): ChildProcess 
       "--config",
       props,
       "--log-level",
-      "warn",
+      options.logLevel ?? "warn",
     ],
     { stdio: ["ignore", out, out], cwd: options.dataDir },
   );
@@ -150,7 +155,7 @@ export async function startBroker(kind: BrokerKind, options: StartOptions): Prom
     controllerPort: await freeLoopbackPort(),
     dataDir: options.dataDir,
     heap: "1g",
-    properties: { "num.partitions": String(options.partitions) },
+    properties: { "num.partitions": String(options.partitions), ...options.properties },
   });
   return { kind, port, pid: kafka.pid, bootstrap: `127.0.0.1:${port}`, stop: () => kafka.stop() };
 }

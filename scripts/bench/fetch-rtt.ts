@@ -4,12 +4,13 @@
 // `passes` times with Fetch v11 (1 MiB per partition, all partitions in each request, one request at a
 // time) and reports per-fetch round trips and the broker's CPU seconds per pass. Interleave builds (A B A B)
 // to compare: on a shared two-core machine a single run says little.
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ApiKey, createFetchRequest } from "@tskafka/protocol";
+import { ApiKey, createFetchRequest, createFetchRequestFetchPartition } from "@tskafka/protocol";
 import { RawClient } from "../../broker/test/clients/raw-client.js";
 import { REPO_ROOT, startBroker, type BrokerKind } from "./brokers.js";
+import { cpuSeconds } from "./proc.js";
 import { ensureTopics } from "./wire.js";
 
 const { values } = parseArgs({
@@ -25,12 +26,6 @@ const PARTITIONS = Number(values.partitions);
 const BATCHES = Math.ceil((Number(values.mb) * 1e6) / (100 * 100));
 const WORK = join(REPO_ROOT, "bench", "work", "fetch-rtt");
 const TOPIC = "rtt";
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
 
 /** The offset after the last whole batch in `records` (or `from` when there is none). */
 function nextOffset(records: Buffer, from: bigint): bigint {
@@ -81,15 +76,9 @@ try {
             {
               topic: TOPIC,
               topicId: "AAAAAAAAAAAAAAAAAAAAAA",
-              partitions: offsets.map((fetchOffset, partition) => ({
-                partition,
-                currentLeaderEpoch: -1,
-                fetchOffset,
-                lastFetchedEpoch: -1,
-                logStartOffset: -1n,
-                partitionMaxBytes: 1 << 20,
-                replicaDirectoryId: "AAAAAAAAAAAAAAAAAAAAAA",
-              })),
+              partitions: offsets.map((fetchOffset, partition) =>
+                createFetchRequestFetchPartition({ partition, fetchOffset, partitionMaxBytes: 1 << 20 }),
+              ),
             },
           ],
         }),

@@ -2,8 +2,11 @@
 // only its own work: produce (ProducerPerformance, 1 KiB and 100 B, acks=1) into a fresh broker,
 // then fetch (the same consumer as the bench, several passes) from a restarted one over that data.
 import { existsSync, mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { startBroker } from "./brokers.js";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { REPO_ROOT, startBroker } from "./brokers.js";
+import { BATCH_SHAPES, CEILING_PARTITIONS, ingestInto, serveFrom } from "./ceiling.js";
 import { summarize, summaryMarkdown } from "./cpuprofile-summary.js";
 import type { JavaTools } from "./java-tools.js";
 import type { Workload } from "./suite.js";
@@ -71,4 +74,49 @@ export function profileReport(dir: string): string {
     out.push(summaryMarkdown(title, summarize(file)));
   }
   return out.join("\n");
+}
+
+/**
+ * Where our broker's time goes when it serves fetches from a client that is not the bottleneck: the
+ * ceiling's batches are ingested by one broker process, then a restarted one, under --cpu-prof, serves
+ * them to the ceiling's pipelined Fetch load for `seconds` per batch shape.
+ */
+export async function profileServe(dir: string, seconds: number): Promise<string> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const timing = { seconds, warmUpSeconds: 1 };
+  const dataDir = join(dir, "broker");
+  const sizes = new Map<string, number>();
+  const ingesting = await startBroker("tskafka", { dataDir, partitions: CEILING_PARTITIONS });
+  try {
+    for (const shape of BATCH_SHAPES)
+      sizes.set(shape.id, (await ingestInto(ingesting, shape, `ceiling-${shape.id}`, timing)).batchBytes);
+  } finally {
+    await ingesting.stop();
+  }
+  const serving = await startBroker("tskafka", {
+    dataDir,
+    partitions: CEILING_PARTITIONS,
+    nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-name=serve.cpuprofile"],
+  });
+  const lines: string[] = [];
+  try {
+    for (const shape of BATCH_SHAPES) {
+      const r = await serveFrom(serving, shape, `ceiling-${shape.id}`, sizes.get(shape.id)!, timing);
+      lines.push(
+        `- serve ${shape.label} batches: ${r.mbPerSec.toFixed(0)} MB/s, ${r.cpuPerGb.toFixed(2)} broker CPU s/GB (under --cpu-prof)`,
+      );
+    }
+  } finally {
+    await serving.stop();
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+  const title = `Serve: the ceiling's Fetch load (${CEILING_PARTITIONS} connections × 4 in flight, 1 MiB per fetch), ${seconds} s per batch shape`;
+  return [...lines, "", summaryMarkdown(title, summarize(join(dir, "serve.cpuprofile")))].join("\n");
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // `npx tsx scripts/bench/profile.ts [--seconds S]`: the serve profile alone, printed.
+  const { values } = parseArgs({ options: { seconds: { type: "string", default: "8" } }, strict: true });
+  process.stdout.write(await profileServe(join(REPO_ROOT, "bench", "work", "profile-serve"), Number(values.seconds)));
 }

@@ -23,6 +23,7 @@ export interface Metric {
 
 export const AT_LEAST_KAFKA: Target = { text: "ratio ≥ 1", met: (k, t) => t >= k };
 export const NO_WORSE_THAN_KAFKA: Target = { text: "ratio ≤ 1", met: (k, t) => t <= k };
+export const HALF_OF_KAFKA: Target = { text: "ratio ≤ 0.5", met: (k, t) => t <= k / 2 };
 export const QUARTER_OF_KAFKA: Target = { text: "ratio ≤ 0.25", met: (k, t) => t <= k / 4 };
 export const UNDER_A_SECOND: Target = { text: "tskafka < 1000 ms", met: (_k, t) => t < 1000 };
 export const NO_TARGET: Target = { text: "—", met: () => true };
@@ -74,7 +75,7 @@ export interface Row {
 }
 
 /** Report order: by kind of figure, then in the order measured. */
-const ORDER = ["produce-", "consume-", "e2e-", "kafkajs-", "startup", "idle-rss", "rss"];
+const ORDER = ["produce-", "consume-", "cpu-", "ceiling-", "scale-", "e2e-", "kafkajs-", "startup", "idle-rss", "rss"];
 const rank = (id: string): number => ORDER.findIndex((prefix) => id.startsWith(prefix));
 
 export function rows(metrics: Metrics): Row[] {
@@ -233,9 +234,11 @@ export function svgChart(all: readonly Row[], title: string): string {
     const tick =
       r.metric.target === QUARTER_OF_KAFKA
         ? 0.25
-        : r.metric.target === AT_LEAST_KAFKA || r.metric.target === NO_WORSE_THAN_KAFKA
-          ? 1
-          : undefined;
+        : r.metric.target === HALF_OF_KAFKA
+          ? 0.5
+          : r.metric.target === AT_LEAST_KAFKA || r.metric.target === NO_WORSE_THAN_KAFKA
+            ? 1
+            : undefined;
     if (tick !== undefined)
       parts.push(
         `<line x1="${x(tick)}" y1="${y + 2}" x2="${x(tick)}" y2="${y + rowH - 2}" stroke="#333" stroke-width="2"/>`,

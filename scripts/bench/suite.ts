@@ -13,12 +13,17 @@ import {
   prepareColdStart,
   startBroker,
   stopChild,
+  type BrokerKind,
   type RunningBroker,
 } from "./brokers.js";
 import { javaTools, run, type JavaTools } from "./java-tools.js";
+import { BATCH_SHAPES, CEILING_PARTITIONS, ceilingOf, machineLimits, type MachineLimits } from "./ceiling.js";
+import { cpuSeconds } from "./proc.js";
+import { measureScale, parseConfig } from "./scale.js";
 import { runProfile } from "./profile.js";
 import {
   AT_LEAST_KAFKA,
+  HALF_OF_KAFKA,
   Metrics,
   NO_TARGET,
   NO_WORSE_THAN_KAFKA,
@@ -26,8 +31,10 @@ import {
   UNDER_A_SECOND,
   consoleTable,
   markdown,
+  median,
   rows,
   svgChart,
+  type Target,
 } from "./report.js";
 import { ensureTopics, firstProduceMs } from "./wire.js";
 
@@ -134,6 +141,8 @@ export async function runSuite(options: SuiteOptions): Promise<void> {
   }
   if (!options.kafkajs) notes.push("KafkaJS rows skipped (--skip-kafkajs).");
 
+  await ceilings(metrics, options, notes, fail);
+  await scaleRows(metrics, options.quick, fail);
   await coldStarts(metrics, options.runs, kafkaTemplate, fail);
 
   const rowsNow = rows(metrics);
@@ -174,10 +183,13 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
   await tools.consumerPerf(broker.bootstrap, "warm-up", WARM_UP_RECORDS);
 
   for (let r = 1; r <= runs; r++) {
+    const produced = { cpu: 0, bytes: 0 };
+    const consumed = { cpu: 0, bytes: 0 };
     for (const [size, records] of load.records) {
       for (const acks of ACKS) {
         const label = `produce ${sizeLabel(size)} acks=${acks}, ${partitions} partition${one ? "" : "s"}`;
         try {
+          const cpu = cpuSeconds(broker.pid);
           const res = await tools.producerPerf(
             broker.bootstrap,
             perfTopic(partitions, size, acks, r),
@@ -185,6 +197,8 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
             size,
             acks,
           );
+          produced.cpu += cpuSeconds(broker.pid) - cpu;
+          produced.bytes += records * size;
           metrics.add(
             `produce-${size}-${acks}-p${partitions}`,
             label,
@@ -204,7 +218,10 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
       const label = `consume ${sizeLabel(size)}, ${partitions} partition${one ? "" : "s"}`;
       const topic = perfTopic(partitions, size, "1", r);
       try {
+        const cpu = cpuSeconds(broker.pid);
         const res = await tools.consumerPerf(broker.bootstrap, topic, records);
+        consumed.cpu += cpuSeconds(broker.pid) - cpu;
+        consumed.bytes += records * size;
         metrics.add(
           `consume-${size}-p${partitions}`,
           label,
@@ -219,6 +236,7 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
         ctx.fail(`${BROKER_LABEL[kind]} ${label} run ${r}`, err);
       }
     }
+    cpuPerGb(ctx.metrics, kind, partitions, produced, consumed);
     if (one) {
       try {
         const e2e = await tools.endToEndLatency(broker.bootstrap, `e2e-r${r}`, load.e2eMessages, "1", E2E_SIZE);
@@ -234,6 +252,36 @@ async function phase(broker: RunningBroker, partitions: number, ctx: PhaseContex
       }
       if (ctx.kafkajs) await kafkajsRun(broker, `kafkajs-r${r}`, r, ctx);
     }
+  }
+}
+
+/** Broker CPU seconds per GB of record bytes over one run's ProducerPerformance and ConsumerPerformance calls. */
+function cpuPerGb(
+  metrics: Metrics,
+  kind: BrokerKind,
+  partitions: number,
+  produced: { cpu: number; bytes: number },
+  consumed: { cpu: number; bytes: number },
+): void {
+  const where = `${partitions} partition${partitions === 1 ? "" : "s"}`;
+  for (const [dir, x, client] of [
+    ["produce", produced, "Java ProducerPerformance (all sizes and acks)"],
+    ["consume", consumed, CONSUMER_CLIENT],
+  ] as const) {
+    if (x.bytes === 0) continue;
+    const perGb = x.cpu / (x.bytes / 1e9);
+    metrics.add(
+      `cpu-${dir}-p${partitions}`,
+      `broker CPU s per GB ${dir === "produce" ? "produced" : "consumed"}, ${where}`,
+      client,
+      "CPU s/GB",
+      HALF_OF_KAFKA,
+      kind,
+      perGb,
+    );
+    log(
+      `broker CPU per GB ${dir}d, ${where}: ${perGb.toFixed(2)} s (${x.cpu.toFixed(2)} s over ${(x.bytes / 1e6).toFixed(0)} MB)`,
+    );
   }
 }
 
@@ -278,6 +326,141 @@ async function kafkajsRun(broker: RunningBroker, topic: string, r: number, ctx: 
     log(`KafkaJS consume run ${r}: ${mbps(res).toFixed(1)} MB/s`);
   } catch (err) {
     ctx.fail(`${BROKER_LABEL[broker.kind]} KafkaJS consume run ${r}`, err);
+  }
+}
+
+/**
+ * The raw-protocol ceiling (scripts/bench/ceiling.ts) of each broker, on a fresh broker per run, with
+ * this machine's page-cache write and loopback TCP limits measured before each run.
+ */
+async function ceilings(
+  metrics: Metrics,
+  options: SuiteOptions,
+  notes: string[],
+  fail: (what: string, err: unknown) => void,
+): Promise<void> {
+  const timing = options.quick ? { seconds: 2, warmUpSeconds: 0.5 } : { seconds: 5, warmUpSeconds: 1 };
+  const limits: MachineLimits[] = [];
+  // Read when the report is made, so that it holds the median over every run's measurement.
+  const halfPageCache: Target = {
+    text: "≥ half the page-cache write rate",
+    met: (_k, t) => t >= median(limits.map((l) => l.pageCacheWriteMBps)) / 2,
+  };
+  for (let r = 1; r <= options.runs; r++) {
+    try {
+      const l = await machineLimits(join(WORK, "run", "limits"), options.quick ? 256 : 1024);
+      limits.push(l);
+      log(
+        `machine: page-cache writes ${l.pageCacheWriteMBps.toFixed(0)} MB/s, loopback TCP ${l.loopbackMBps.toFixed(0)} MB/s`,
+      );
+    } catch (err) {
+      fail("measuring the machine's limits", err);
+    }
+    for (const kind of BROKER_KINDS) {
+      const dir = join(WORK, "run", `ceiling-${kind}-${r}`);
+      let broker: RunningBroker;
+      try {
+        broker = await startBroker(kind, { dataDir: dir, partitions: CEILING_PARTITIONS });
+      } catch (err) {
+        fail(`starting ${BROKER_LABEL[kind]} for the ceiling`, err);
+        continue;
+      }
+      try {
+        for (const shape of BATCH_SHAPES) {
+          const f = await ceilingOf(broker, shape, `ceiling-${shape.id}`, timing);
+          for (const [dir, res] of [
+            ["ingest", f.ingest],
+            ["serve", f.serve],
+          ] as const) {
+            const what = `${dir} ${shape.label} batches`;
+            const client =
+              dir === "ingest"
+                ? `raw Produce v9 acks=1, ${CEILING_PARTITIONS} connections × ${shape.inFlight} in flight`
+                : `raw Fetch v11 1 MiB, ${CEILING_PARTITIONS} connections × 4 in flight`;
+            metrics
+              .metric(
+                `ceiling-${dir}-${shape.id}`,
+                `ceiling: ${what}`,
+                client,
+                "MB/s",
+                dir === "ingest" ? halfPageCache : AT_LEAST_KAFKA,
+              )
+              .values[kind].push(res.mbPerSec);
+            metrics.add(
+              `ceiling-cpu-${dir}-${shape.id}`,
+              `ceiling: broker CPU s per GB, ${what}`,
+              client,
+              "CPU s/GB",
+              HALF_OF_KAFKA,
+              kind,
+              res.cpuPerGb,
+            );
+            log(
+              `${BROKER_LABEL[kind]} ceiling ${what} run ${r}: ${res.mbPerSec.toFixed(0)} MB/s, ${res.cpuPerGb.toFixed(2)} CPU s/GB, p99 ${res.p99Ms.toFixed(1)} ms`,
+            );
+          }
+        }
+      } catch (err) {
+        fail(`${BROKER_LABEL[kind]} ceiling run ${r}`, err);
+      } finally {
+        await broker.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  if (limits.length > 0)
+    notes.push(
+      `This machine's limits (median of ${limits.length}): sequential writes into the page cache ${median(limits.map((l) => l.pageCacheWriteMBps)).toFixed(0)} MB/s (1 MiB writes, no fsync), one loopback TCP stream between two Node processes ${median(limits.map((l) => l.loopbackMBps)).toFixed(0)} MB/s. The ceiling rows drive each broker with pre-built frames, many in flight (scripts/bench/ceiling.ts, also \`npm run bench:ceiling\`).`,
+    );
+}
+
+/** Configurations of the scale rows (scripts/bench/scale.ts): partitions x connections x record size. */
+const SCALE_CONFIGS = ["10x10x1k", "100x100x1k", "1000x1000x1k", "10x10x1m"];
+
+/**
+ * Produce latency and broker memory at 10, 100 and 1,000 partitions and connections, and the rate with
+ * 1 MiB records: one run per configuration and broker (each takes a fresh broker and, at 1,000
+ * partitions, a minute of topic creation for Kafka).
+ */
+async function scaleRows(metrics: Metrics, quick: boolean, fail: (what: string, err: unknown) => void): Promise<void> {
+  const workDir = join(WORK, "run", "scale");
+  for (const text of SCALE_CONFIGS) {
+    const config = parseConfig(text);
+    const where = `${config.partitions} partitions, ${config.connections} connections, ${config.label}`;
+    const client = `raw Produce v9 acks=1, one at a time per connection`;
+    for (const kind of BROKER_KINDS) {
+      try {
+        const row = await measureScale(kind, config, { seconds: quick ? 2 : 5, workDir });
+        if (config.recordBytes >= 1 << 20)
+          metrics.add(
+            `scale-mbps-${text}`,
+            `scale: produce, ${where}`,
+            client,
+            "MB/s",
+            AT_LEAST_KAFKA,
+            kind,
+            row.mbPerSec,
+          );
+        else
+          metrics.add(
+            `scale-p99-${text}`,
+            `scale: produce p99, ${where}`,
+            client,
+            "ms",
+            NO_WORSE_THAN_KAFKA,
+            kind,
+            row.p99,
+          );
+        metrics
+          .metric(`scale-rss-${text}`, `scale: peak RSS, ${where}`, client, "MiB", QUARTER_OF_KAFKA, "max")
+          .values[kind].push(row.peakRss);
+        log(
+          `${BROKER_LABEL[kind]} scale ${where}: ${row.mbPerSec.toFixed(0)} MB/s, p50 ${row.p50.toFixed(1)} p99 ${row.p99.toFixed(1)} ms, RSS idle ${row.idleRss.toFixed(0)} peak ${row.peakRss.toFixed(0)} MiB`,
+        );
+      } catch (err) {
+        fail(`${BROKER_LABEL[kind]} scale ${where}`, err);
+      }
+    }
   }
 }
 
@@ -348,6 +531,9 @@ function writeResults(
     "Apache Kafka 3.9.1: KRaft combined mode, -Xmx1g G1, 2 network and 2 I/O threads (scripts/kafka/apache-kafka.ts); client JVMs -Xmx512m",
     "tskafka: `node broker/dist/src/main.js`, log level warn",
     "peak RSS is VmHWM of the broker process at the end of each phase (1 and 8 partitions), the larger of the two",
+    "broker CPU s per GB: utime+stime of the broker process (/proc/<pid>/stat, all its threads) over each ProducerPerformance / ConsumerPerformance call of a run, divided by the records' bytes (record size × count)",
+    `scale: scripts/bench/scale.ts, one run per configuration (${SCALE_CONFIGS.join(", ")}: partitions x connections x 16 × 1 KiB or one 1 MiB record per batch), a fresh broker each with message.max.bytes=2 MiB, partitions over topics of 10, each connection producing one batch at a time to its own partition for ${options.quick ? 2 : 5} s after 1 s of warm-up`,
+    `ceiling: scripts/bench/ceiling.ts on a fresh broker per run (${CEILING_PARTITIONS} partitions), Produce v9 acks=1 then Fetch v11 of 1 MiB per request over what was produced, ${options.quick ? "2 s after 0.5 s" : "5 s after 1 s"} of warm-up per figure; MB/s of record batches acked (ingest) or of answers received (serve)`,
     "start-up: clock starts just before spawning the process (Kafka's data folder formatted beforehand, as its operators do); a raw client connects, sends Metadata with auto-creation and Produce (acks=1) until one is accepted",
   ];
   const all = rows(metrics);

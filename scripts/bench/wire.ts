@@ -99,3 +99,36 @@ export async function firstProduceMs(
   client?.close();
   throw new Error(`no produce accepted within ${timeoutMs} ms (${last})`);
 }
+
+/**
+ * Produces one record to each partition of `topics` until every one is accepted: Kafka may name a leader
+ * in Metadata a moment before that leader takes produces (NOT_LEADER_OR_FOLLOWER), and a measured run
+ * should not pay for that either.
+ */
+export async function primePartitions(
+  port: number,
+  topics: readonly string[],
+  partitions: number,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const client = await RawClient.connect(port, {
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs: 10_000,
+    clientId: CLIENT_ID,
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (const topic of topics) {
+      for (let p = 0; p < partitions; p++) {
+        for (;;) {
+          const { errorCode } = await client.produce(topic, p, [{ value: "prime" }], 1);
+          if (errorCode === 0) break;
+          if (Date.now() > deadline) throw new Error(`${topic}-${p} still answers error ${errorCode}`);
+          await delay(50);
+        }
+      }
+    }
+  } finally {
+    client.close();
+  }
+}

@@ -13,6 +13,7 @@ import { FetchSession, type SessionPartition } from "../cluster/fetch-sessions.j
 import { FetchWaiters } from "../cluster/fetch-waiters.js";
 import { ErrorCode } from "../errors.js";
 import type { PartitionLog, ReadOptions } from "../log/partition-log.js";
+import { readBuffers, type ReadLease } from "../log/read-buffers.js";
 import { AclOperation } from "../security/acl.js";
 import { allowedNames, clusterAllowed } from "./authz.js";
 import { defineHandler, type RequestContext } from "./handler.js";
@@ -39,6 +40,9 @@ const FINAL_EPOCH = -1;
 
 /** Record sets at least this large are written to the socket as read, not copied into the frame. */
 const ZERO_COPY_MIN_BYTES = 4096;
+
+/** The pooled read buffers each answer holds until it is written. */
+const leases = new WeakMap<FetchResponse, ReadLease>();
 
 /**
  * Fetch v0-18. Replication: a follower (replica id, or v15+ ReplicaState) fetches from the leader up to
@@ -83,6 +87,9 @@ export const fetchHandler = defineHandler({
         ),
       })),
     });
+  },
+  written(response) {
+    leases.get(response)?.release();
   },
   zeroCopyBuffers(response) {
     let set: Set<Uint8Array> | undefined;
@@ -139,19 +146,32 @@ export const fetchHandler = defineHandler({
     let closed = false;
     void ctx.closed.then(() => (closed = true));
     let read;
+    let lease: ReadLease;
     for (;;) {
-      read = await readAll(wanted, maxBytes, scope);
+      lease = readBuffers.lease();
+      read = await readAll(wanted, maxBytes, scope, lease);
       const remaining = deadline - Date.now();
       if (read.bytes >= request.minBytes || read.errors || remaining <= 0 || wanted.length === 0) break;
+      // What was read is read again after the wait.
+      lease.release();
       const waitStarted = Date.now();
       await services.fetchWaiters.wait(keys, remaining, ctx.closed);
       if (ctx.accounting !== undefined) ctx.accounting.waitedMs += Date.now() - waitStarted;
       if (closed) return null;
     }
     const throttleMs = services.quotas.fetch.record(ctx.session, ctx.clientId, read.bytes);
-    if (throttleMs > 0) return throttled(ctx, session, incremental, read.bytes, throttleMs);
+    if (throttleMs > 0) {
+      lease.release();
+      return throttled(ctx, session, incremental, read.bytes, throttleMs);
+    }
     const responses = respond(wanted, incremental);
-    return createFetchResponse({ sessionId: session?.id ?? 0, responses, nodeEndpoints: leaderEndpoints(ctx, wanted) });
+    const response = createFetchResponse({
+      sessionId: session?.id ?? 0,
+      responses,
+      nodeEndpoints: leaderEndpoints(ctx, wanted),
+    });
+    leases.set(response, lease);
+    return response;
   },
 });
 
@@ -353,12 +373,14 @@ async function readAll(
   wanted: readonly Wanted[],
   maxBytes: number,
   scope: FetchScope,
+  lease: ReadLease,
 ): Promise<{ bytes: number; errors: boolean }> {
   const version = scope.version;
   const options: ReadOptions = {
     minOneBatch: true,
     isolation: scope.readCommitted ? "read_committed" : "read_uncommitted",
     replica: scope.replicaId >= 0,
+    alloc: lease.alloc,
   };
   let bytes = 0;
   let errors = false;

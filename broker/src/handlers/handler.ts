@@ -42,6 +42,11 @@ export interface Handler<K extends keyof ApiRequests = keyof ApiRequests> {
    */
   zeroCopyBuffers?(response: ApiResponses[K]): ReadonlySet<Uint8Array> | undefined;
   /**
+   * The response's bytes have all been handed to the kernel (or the connection is gone): buffers it
+   * held may be reused (Fetch's pooled read buffers).
+   */
+  written?(response: ApiResponses[K]): void;
+  /**
    * The answer when `handle` failed: every topic and partition of the request with `errorCode` (Kafka's
    * getErrorResponse). Without it, the API's top-level error code carries the error where it has one.
    */

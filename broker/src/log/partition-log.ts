@@ -60,6 +60,8 @@ export interface ReadOptions {
   isolation?: "read_committed" | "read_uncommitted";
   /** A follower's read: up to the log end, not only the high watermark as a consumer. */
   replica?: boolean;
+  /** Where the bytes are read into (default: a new buffer per read; a fetch lends pooled ones). */
+  alloc?: (len: number) => Buffer;
 }
 
 /** An aborted transaction as a read_committed fetch lists it. */
@@ -1011,10 +1013,8 @@ export class PartitionLog {
       let records: Buffer | null;
       seg.acquire();
       try {
-        records =
-          upTo < logEnd
-            ? await seg.read(fetchOffset, maxBytes, opts.minOneBatch, upTo)
-            : await seg.read(fetchOffset, maxBytes, opts.minOneBatch);
+        // An offset bound only below the log end: it costs a BigInt per batch.
+        records = await seg.read(fetchOffset, maxBytes, opts.minOneBatch, upTo < logEnd ? upTo : undefined, opts.alloc);
       } finally {
         seg.release();
       }

@@ -40,6 +40,11 @@ const NO_MAX_OFFSET = 0x7fffffffffffffffn;
 /** Bytes of slack read past the requested size, so an index hit short of the target still needs one read. */
 const READ_SLACK = 8192;
 
+/** The last offset of the batch at `pos` in `buf`. */
+function lastOffsetAt(buf: Buffer, pos: number): bigint {
+  return buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + BatchOffsets.lastOffsetDelta));
+}
+
 /**
  * One segment of a partition log: the `.log` file of batches starting at `baseOffset`, its sparse offset
  * index, its time index and its aborted-transaction index. The log file is kept open; positional reads and
@@ -376,20 +381,21 @@ export class LogSegment {
    * Reads whole batches starting with the one holding `offset`, at most `maxBytes` of them (but the
    * first batch whole when `minOneBatch`), and only batches ending before `maxOffset`. Returns null when
    * no batch at or after `offset` is in this segment, an empty buffer when the first batch does not fit
-   * (and `minOneBatch` is false) or reaches `maxOffset`.
+   * (and `minOneBatch` is false) or reaches `maxOffset`. The bytes are read into buffers from `alloc`.
    */
   async read(
     offset: bigint,
     maxBytes: number,
     minOneBatch: boolean,
     maxOffset = NO_MAX_OFFSET,
+    alloc: (len: number) => Buffer = Buffer.allocUnsafe,
   ): Promise<Buffer | null> {
     const size = this.size;
     const exact = this.hintOffset === offset;
     const start = exact ? this.hintPosition : this.offsetIndex.lookup(offset);
     if (start >= size) return null;
     let len = Math.min(size - start, exact ? Math.max(maxBytes, BatchOffsets.records) : maxBytes + READ_SLACK);
-    let buf = Buffer.allocUnsafe(len);
+    let buf = alloc(len);
     len = await readFully(this.fh, buf, len, start);
     let bufStart = start;
     // Find the batch holding `offset`.
@@ -402,7 +408,7 @@ export class LogSegment {
         // The scan left the chunk: read on from here.
         bufStart += off;
         len = Math.min(size - bufStart, maxBytes + READ_SLACK);
-        if (buf.length < len) buf = Buffer.allocUnsafe(len);
+        if (buf.length < len) buf = alloc(len);
         len = await readFully(this.fh, buf, len, bufStart);
         off = 0;
         if (len < BatchOffsets.baseTimestamp) return null;
@@ -413,23 +419,25 @@ export class LogSegment {
       off += first;
     }
     if ((first > maxBytes && !minOneBatch) || last >= maxOffset) return Buffer.alloc(0);
-    // Take whole batches up to maxBytes (at least the first) and below maxOffset.
+    // Take whole batches up to maxBytes (at least the first) and below maxOffset. Without a maxOffset
+    // only the last batch's offsets are needed: a fetch of small batches walks about a thousand of them.
+    const bounded = maxOffset !== NO_MAX_OFFSET;
     let end = off + first;
-    let lastOffset = last;
+    let lastStart = off;
     while (end + BatchOffsets.baseTimestamp <= len) {
       const next = buf.readInt32BE(end + BatchOffsets.batchLength) + 12;
       if (end + next - off > maxBytes || bufStart + end + next > size) break;
-      const nextLast = buf.readBigInt64BE(end) + BigInt(buf.readInt32BE(end + BatchOffsets.lastOffsetDelta));
-      if (nextLast >= maxOffset) break;
-      lastOffset = nextLast;
+      if (bounded && lastOffsetAt(buf, end) >= maxOffset) break;
+      lastStart = end;
       end += next;
     }
+    const lastOffset = lastStart === off ? last : lastOffsetAt(buf, lastStart);
     let out: Buffer;
     if (end <= len) {
       out = buf.subarray(off, end);
     } else {
       // The first batch is larger than what was read.
-      out = Buffer.allocUnsafe(end - off);
+      out = alloc(end - off);
       const n = await readFully(this.fh, out, out.length, bufStart + off);
       if (n < out.length) return null;
     }

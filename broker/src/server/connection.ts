@@ -202,7 +202,15 @@ export class Connection {
     );
     if (response !== null) {
       const external = handler.zeroCopyBuffers?.(response as never);
-      await this.send(correlationId, apiKey, apiVersion, response as ApiResponses[keyof ApiResponses], external);
+      const written = handler.written === undefined ? undefined : () => handler.written!(response as never);
+      await this.send(
+        correlationId,
+        apiKey,
+        apiVersion,
+        response as ApiResponses[keyof ApiResponses],
+        external,
+        written,
+      );
     }
     if (throttleMs > 0) this.mutedUntil = Date.now() + throttleMs;
   }
@@ -320,9 +328,10 @@ export class Connection {
     apiVersion: number,
     body: ApiResponses[keyof ApiResponses],
     external?: ReadonlySet<Uint8Array>,
+    written?: () => void,
   ): Promise<void> {
     const socket = this.socket;
-    if (socket.destroyed) return;
+    if (socket.destroyed) return written?.();
     const header: ResponseHeader = { correlationId };
     let flushed: boolean;
     if (external !== undefined && external.size > 0) {
@@ -330,10 +339,12 @@ export class Connection {
       const parts = encodeResponseFrameParts(header, body, apiKey, apiVersion, external);
       socket.cork();
       flushed = true;
-      for (const p of parts) flushed = socket.write(p);
+      // Writes complete in order: the last one's callback means every part has left our buffers.
+      for (let i = 0; i < parts.length; i++)
+        flushed = socket.write(parts[i]!, i === parts.length - 1 ? written : undefined);
       socket.uncork();
     } else {
-      flushed = socket.write(encodeResponseFrame(header, body, apiKey, apiVersion));
+      flushed = socket.write(encodeResponseFrame(header, body, apiKey, apiVersion), written);
     }
     if (!flushed) {
       await new Promise<void>((resolve) => {
