@@ -1,7 +1,7 @@
 """confluent-kafka (librdkafka) clients for broker/test/cluster-failover.test.ts, one JSON object a line on stdout.
 
-    confluent_failover.py produce BOOTSTRAP TOPIC PARTITIONS
-        An idempotent acks=all producer writing "P-SEQ" to each partition in turn (SEQ counts per partition)
+    confluent_failover.py produce BOOTSTRAP TOPIC PARTITIONS [TAG]
+        An idempotent acks=all producer writing "TAGP-SEQ" to each partition in turn (SEQ counts per partition)
         until stdin closes, then flushes. Prints {"p", "o", "v"} for each acknowledged record, in the order
         acknowledgements arrive, {"v", "err"} for each one that failed, {"fatal"} on a fatal error.
     confluent_failover.py consume BOOTSTRAP TOPIC PARTITIONS
@@ -38,7 +38,7 @@ def stdin_closed():
     return done
 
 
-def produce(bootstrap, topic, partitions):
+def produce(bootstrap, topic, partitions, tag=""):
     stop = stdin_closed()
 
     def on_error(err):
@@ -68,7 +68,7 @@ def produce(bootstrap, topic, partitions):
     seq = [0] * partitions
     while not stop.is_set():
         for p in range(partitions):
-            producer.produce(topic, value=("%d-%d" % (p, seq[p])).encode(), partition=p, on_delivery=delivered)
+            producer.produce(topic, value=("%s%d-%d" % (tag, p, seq[p])).encode(), partition=p, on_delivery=delivered)
             seq[p] += 1
         producer.poll(0.01)
         # Bounded in flight: while no leader takes writes the queue does not grow without end.
@@ -123,4 +123,4 @@ def dump(bootstrap, topic, partitions):
 
 if __name__ == "__main__":
     mode, bootstrap, topic, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    {"produce": produce, "consume": consume, "dump": dump}[mode](bootstrap, topic, count)
+    {"produce": produce, "consume": consume, "dump": dump}[mode](bootstrap, topic, count, *sys.argv[5:])
