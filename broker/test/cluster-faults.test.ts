@@ -1,0 +1,135 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { FaultCluster, PARTITIONS, SESSION_MS, type PyClient } from "./cluster-fixture.js";
+import { haveVenvModules } from "./clients/venv.js";
+import { haveCommand, skipUnless, waitFor } from "./harness.js";
+
+/**
+ * The other faults of issue 16, in one cluster (etcd and three brokers, cluster-fixture.ts), each under its
+ * own idempotent acks=all producer (confluent-kafka, records tagged per case) and a consumer, each ending with
+ * the fixture's check: nothing failed or fatal, every acknowledged record in the log once at its offset,
+ * nothing the consumer saw later lost, the three replicas byte-identical.
+ * - etcd restarted while producing: killed for a few seconds and started on the same data and port; no broker
+ *   exits, acknowledgements go on afterwards, and a leadership change (kill -9 of a leader) still works.
+ * - rolling restart: each broker in turn stopped with SIGTERM (controlled shutdown, exit 0) and restarted,
+ *   back in every ISR before the next.
+ * - a paused leader: SIGSTOP past its session so the others take over, then SIGCONT; it must not have
+ *   acknowledged what the new leaders lack, and it rejoins as a follower with the same log as the others
+ *   (today only after a restart on its data: see the TODO there).
+ */
+
+const HAVE_ETCD = haveCommand("etcd");
+const HAVE_CONFLUENT = haveVenvModules("confluent_kafka");
+const ETCD_DOWN_MS = 4000;
+
+let cluster: FaultCluster;
+
+/** Runs `fault` under a fresh producer and consumer tagged `tag`, then stops them and checks the log. */
+async function underLoad(tag: string, fault: (producer: PyClient) => Promise<void>): Promise<void> {
+  const producer = cluster.client("produce", tag);
+  const consumer = cluster.client("consume");
+  try {
+    await waitFor(`${tag} first acknowledgements`, () => producer.records().length >= 100, 30_000);
+    await fault(producer);
+  } catch (e) {
+    // What the brokers said and where leadership stands; the clients go without a flush to wait for.
+    for (const [id, b] of cluster.brokers) console.log(`broker ${id}:\n${b.output().slice(-1500)}`);
+    console.log(JSON.stringify(cluster.observer.partitionStates(cluster.topic)));
+    producer.kill();
+    consumer.kill();
+    throw e;
+  }
+  await producer.stop().finally(() => consumer.stop().catch(() => consumer.kill()));
+  console.log(`${tag} ${await cluster.checkLog(producer, tag, consumer)}`);
+}
+
+/** Waits until `producer` got a few more acknowledgements for every partition. */
+async function acksGoOn(producer: PyClient, what: string): Promise<void> {
+  const acked = producer.records().length;
+  await waitFor(`${what}: acknowledgements go on`, () => producer.records().length > acked + 3 * PARTITIONS, 20_000);
+}
+
+function brokersRunning(): void {
+  for (const [id, b] of cluster.brokers)
+    assert.equal(b.process.exitCode, null, `broker ${id} exited:\n${b.output().slice(-2000)}`);
+}
+
+describe(
+  "cluster faults: etcd restart, rolling restart, paused leader under an idempotent acks=all producer",
+  {
+    skip: skipUnless(HAVE_ETCD, "etcd") ?? skipUnless(HAVE_CONFLUENT, "confluent-kafka in .cache/venv"),
+    timeout: 180_000,
+  },
+  () => {
+    before(async () => {
+      cluster = await FaultCluster.open("faults");
+    });
+
+    after(async () => {
+      await cluster?.close();
+    });
+
+    test("rolling restart with controlled shutdown: only retriable errors, every acknowledged record once", async () => {
+      await underLoad("roll:", async (producer) => {
+        for (const id of [1, 2, 3]) {
+          const code = await cluster.brokers.get(id)!.stop();
+          assert.equal(code, 0, `broker ${id} left with ${code}`);
+          await cluster.start(id);
+          await waitFor(`broker ${id} back in every ISR`, () => cluster.inAllIsrs(id), 30_000);
+          await acksGoOn(producer, `after broker ${id}`);
+        }
+      });
+    });
+
+    test("a leader paused past its session: acknowledges nothing the new leader lacks, rejoins as follower", async () => {
+      await underLoad("pause:", async (producer) => {
+        const victim = cluster.busiestLeader();
+        const pid = cluster.brokers.get(victim)!.process.pid!;
+        process.kill(pid, "SIGSTOP");
+        try {
+          await cluster.leadersWithout(victim, "paused leader", SESSION_MS + 20_000);
+          await acksGoOn(producer, "new leaders");
+        } finally {
+          process.kill(pid, "SIGCONT");
+        }
+        // TODO (found by this test): woken, it finds its lease lost, fences itself and never registers again
+        // (the etcd case below), so it does not rejoin by itself; restarted on its data it must truncate to
+        // the new leaders' logs and rejoin.
+        const rejoined = await waitFor(`broker ${victim} back by itself`, () => cluster.inAllIsrs(victim), 5000).then(
+          () => true,
+          () => false,
+        );
+        console.log(`pause: broker ${victim} rejoined by itself: ${rejoined}`);
+        if (!rejoined) {
+          await cluster.brokers.get(victim)!.kill9();
+          await cluster.start(victim);
+        }
+        await waitFor(`broker ${victim} back in every ISR`, () => cluster.inAllIsrs(victim), 30_000);
+        await acksGoOn(producer, "after the pause");
+        brokersRunning();
+      });
+    });
+
+    // Last: today it leaves every broker fenced. TODO (found by this test): etcd away for longer than
+    // broker.session.timeout.ms ends every broker's lease; each fences itself ("the broker registration is
+    // lost: no writes are taken as leader any more", broker.ts register -> ReplicaManager.fence) and never
+    // registers again once etcd is back, so no partition takes writes until the brokers are restarted.
+    // The fix: re-register after a lost lease (new broker epoch) and unfence once the controller took it back.
+    test(
+      "etcd killed and restarted on its data: no broker exits, writes go on, leadership still moves",
+      { todo: "a broker fenced by a lost lease never registers again after etcd is back" },
+      async () => {
+        await underLoad("etcd:", async (producer) => {
+          await cluster.etcd.kill();
+          await new Promise((r) => setTimeout(r, ETCD_DOWN_MS));
+          brokersRunning();
+          await cluster.etcd.start();
+          await acksGoOn(producer, "etcd back");
+          brokersRunning();
+          await cluster.killLeaderAndRestart("after etcd restart");
+          await acksGoOn(producer, "after the leader change");
+        });
+      },
+    );
+  },
+);
