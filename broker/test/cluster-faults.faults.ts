@@ -4,6 +4,9 @@ import { FaultCluster, PARTITIONS, SESSION_MS, type PyClient } from "./cluster-f
 import { haveVenvModules } from "./clients/venv.js";
 import { haveCommand, skipUnless, waitFor } from "./harness.js";
 
+// Not in `npm test` yet (`npm run test:cluster-faults` runs it): in one run of seven under CI load the
+// producer died on a fatal OUT_OF_ORDER_SEQUENCE_NUMBER right after a leader change, and a broker whose
+// etcd lease lapsed stays fenced until restarted. Both are open in issue 16; back into CI once fixed.
 /**
  * The other faults of issue 16, in one cluster (etcd and three brokers, cluster-fixture.ts), each under its
  * own idempotent acks=all producer (confluent-kafka, records tagged per case) and a consumer, each ending with

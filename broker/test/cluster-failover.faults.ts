@@ -3,6 +3,9 @@ import { FaultCluster, PARTITIONS } from "./cluster-fixture.js";
 import { haveVenvModules } from "./clients/venv.js";
 import { haveCommand, skipUnless, waitFor } from "./harness.js";
 
+// Not in `npm test` yet (`npm run test:cluster-faults` runs it): in one run of seven under CI load the
+// producer died on a fatal OUT_OF_ORDER_SEQUENCE_NUMBER right after a leader change, and a broker whose
+// etcd lease lapsed stays fenced until restarted. Both are open in issue 16; back into CI once fixed.
 /**
  * Leader loss (issue 16's proof): etcd and three brokers, a topic of PARTITIONS partitions on all three
  * (min.insync.replicas=2). An idempotent acks=all producer (confluent-kafka) and a consumer reading from the
