@@ -1,5 +1,5 @@
 import type { ConsumerGroupHeartbeatRequest, StreamsGroupHeartbeatRequest } from "@tskafka/protocol";
-import type { StreamsHeartbeatResult } from "../streams/streams-group.js";
+import { streamsFailure, type StreamsHeartbeatResult } from "../streams/streams-group.js";
 import { invalidHeartbeat } from "../streams/heartbeat-checks.js";
 import type { Leadership, RoleChange } from "../cluster/leadership.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
@@ -533,17 +533,3 @@ export const COORDINATOR_MESSAGE: Readonly<Record<number, string>> = {
   [ErrorCode.NOT_COORDINATOR]: "This is not the correct coordinator.",
   [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]: "The coordinator is loading and hence can't process requests.",
 };
-
-function streamsFailure(errorCode: number, errorMessage: string | null): StreamsHeartbeatResult {
-  return {
-    errorCode,
-    errorMessage,
-    memberEpoch: 0,
-    heartbeatIntervalMs: 0,
-    status: [],
-    tasks: null,
-    endpointInformationEpoch: 0,
-    endpoints: null,
-    creatableTopics: [],
-  };
-}

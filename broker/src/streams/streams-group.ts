@@ -129,7 +129,8 @@ export interface StreamsHeartbeatResult {
   written?: Promise<number>;
 }
 
-function failure(errorCode: number, errorMessage: string): StreamsHeartbeatResult {
+/** A heartbeat answered with an error: nothing else in it. */
+export function streamsFailure(errorCode: number, errorMessage: string | null): StreamsHeartbeatResult {
   return {
     errorCode,
     errorMessage,
@@ -226,7 +227,7 @@ export class StreamsGroup {
   }
 
   heartbeat(req: StreamsGroupHeartbeatRequest, clientId: string, clientHost: string): StreamsHeartbeatResult {
-    if (this.dead) return failure(ErrorCode.COORDINATOR_NOT_AVAILABLE, "The coordinator is not available.");
+    if (this.dead) return streamsFailure(ErrorCode.COORDINATOR_NOT_AVAILABLE, "The coordinator is not available.");
     const epoch = req.memberEpoch;
     if (epoch === LEAVE_GROUP_MEMBER_EPOCH || epoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) return this.leave(req);
     const settings = this.host.settings(this.groupId);
@@ -242,7 +243,10 @@ export class StreamsGroup {
     } else {
       const existing = this.members.get(req.memberId);
       if (existing === undefined)
-        return failure(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not a member of group ${this.groupId}.`);
+        return streamsFailure(
+          ErrorCode.UNKNOWN_MEMBER_ID,
+          `Member ${req.memberId} is not a member of group ${this.groupId}.`,
+        );
       if (epoch !== existing.memberEpoch) {
         // A member that missed our last answer may come back with its previous epoch, owning a subset.
         const owned = this.ownedTasks(req);
@@ -250,7 +254,7 @@ export class StreamsGroup {
           owned !== null &&
           KINDS.every((k) => [...eachTask(owned[k])].every(([s, p]) => has(existing.assigned[k], s, p)));
         if (epoch > existing.memberEpoch || epoch !== existing.previousMemberEpoch || !subset)
-          return failure(
+          return streamsFailure(
             ErrorCode.FENCED_MEMBER_EPOCH,
             `The received member epoch ${epoch} does not match the expected member epoch ${existing.memberEpoch}.`,
           );
@@ -346,7 +350,7 @@ export class StreamsGroup {
       const old = oldId === undefined ? undefined : this.members.get(oldId);
       if (old !== undefined) {
         if (old.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH)
-          return failure(
+          return streamsFailure(
             ErrorCode.UNRELEASED_INSTANCE_ID,
             `Static member ${req.memberId} with instance id ${req.instanceId} cannot join the group because the instance id is owned by ${old.memberId} member.`,
           );
@@ -355,7 +359,7 @@ export class StreamsGroup {
       }
     }
     if (member === undefined && this.members.size >= settings.maxSize)
-      return failure(
+      return streamsFailure(
         ErrorCode.GROUP_MAX_SIZE_REACHED,
         `The streams group has reached its maximum capacity of ${settings.maxSize} members.`,
       );
@@ -466,7 +470,10 @@ export class StreamsGroup {
   private leave(req: StreamsGroupHeartbeatRequest): StreamsHeartbeatResult {
     const member = this.members.get(req.memberId);
     if (member === undefined)
-      return failure(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not a member of group ${this.groupId}.`);
+      return streamsFailure(
+        ErrorCode.UNKNOWN_MEMBER_ID,
+        `Member ${req.memberId} is not a member of group ${this.groupId}.`,
+      );
     const records: StreamsRecord[] = [];
     const settings = this.host.settings(this.groupId);
     if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH && member.instanceId !== null) {
