@@ -54,6 +54,7 @@ import {
   topicKey,
 } from "./etcd-layout.js";
 import { anySelects, bindingChanges, bindingsToAdd, selectedBy, unselected } from "./acl-changes.js";
+import { applyCredentialChanges, listCredentials, usersChanged } from "./scram-changes.js";
 import { applyQuotaChanges, changesByEntity } from "./client-quota-changes.js";
 import { FINALIZED_FEATURES, FINALIZED_FEATURES_EPOCH, withFeatureLevels } from "./features.js";
 import {
@@ -731,31 +732,21 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   }
 
   scramCredentials(user?: string): UserScramCredential[] {
-    const out: UserScramCredential[] = [];
-    for (const [name, m] of user === undefined ? this.scram : [[user, this.scram.get(user)] as const]) {
-      for (const credential of m?.values() ?? []) out.push({ user: name, credential });
-    }
-    return out;
+    return listCredentials(this.scram, user);
   }
 
   alterScramCredentials(
     upserts: readonly UserScramCredential[],
     deletions: readonly ScramCredentialDeletion[],
   ): Promise<void> {
-    const users = [...new Set([...deletions.map((d) => d.user), ...upserts.map((u) => u.user)])];
+    const users = usersChanged(upserts, deletions);
     const keys = users.map(scramKey);
     return this.rmw<void>(keys, (current) => {
       const write: IRequestOp[] = [];
       users.forEach((user, i) => {
         const e = current(keys[i]!);
-        const creds = e === undefined ? new Map() : decodeScram(e.value);
-        let changed = false;
-        for (const d of deletions) if (d.user === user) changed = creds.delete(d.mechanism) || changed;
-        for (const u of upserts) {
-          if (u.user !== user) continue;
-          creds.set(u.credential.mechanism, u.credential);
-          changed = true;
-        }
+        const before = e === undefined ? undefined : decodeScram(e.value);
+        const { credentials: creds, changed } = applyCredentialChanges(user, before, upserts, deletions);
         if (!changed) return;
         if (creds.size > 0) write.push(this.put(keys[i]!, encodeScram(creds.values())));
         else if (e !== undefined) write.push(this.del(keys[i]!));

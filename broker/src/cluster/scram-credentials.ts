@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { SerialFileWriter } from "../atomic-file.js";
 import type { ScramCredential } from "../security/sasl-mechanism.js";
 import type { ScramCredentialDeletion, UserScramCredential } from "./metadata.js";
+import { applyCredentialChanges, listCredentials, usersChanged } from "./scram-changes.js";
 
 const FILE = "__tskafka_scram_credentials.json";
 
@@ -63,28 +64,18 @@ export class ScramCredentialsFile {
 
   /** Every credential, or those of `user`. */
   list(user?: string): UserScramCredential[] {
-    const out: UserScramCredential[] = [];
-    for (const [name, m] of user === undefined ? this.users : [[user, this.users.get(user)] as const]) {
-      for (const credential of m?.values() ?? []) out.push({ user: name, credential });
-    }
-    return out;
+    return listCredentials(this.users, user);
   }
 
-  /** Applies the changes in memory (deletions first) and answers the users touched. */
+  /** Applies the changes in memory and answers the users whose credentials changed. */
   apply(upserts: readonly UserScramCredential[], deletions: readonly ScramCredentialDeletion[]): string[] {
-    const touched = new Set<string>();
-    for (const d of deletions) {
-      const m = this.users.get(d.user);
-      if (m?.delete(d.mechanism) === true) touched.add(d.user);
-      if (m !== undefined && m.size === 0) this.users.delete(d.user);
-    }
-    for (const u of upserts) {
-      let m = this.users.get(u.user);
-      if (m === undefined) this.users.set(u.user, (m = new Map()));
-      m.set(u.credential.mechanism, u.credential);
-      touched.add(u.user);
-    }
-    return [...touched];
+    return usersChanged(upserts, deletions).filter((user) => {
+      const { credentials, changed } = applyCredentialChanges(user, this.users.get(user), upserts, deletions);
+      if (!changed) return false;
+      if (credentials.size > 0) this.users.set(user, credentials);
+      else this.users.delete(user);
+      return true;
+    });
   }
 
   save(): Promise<void> {

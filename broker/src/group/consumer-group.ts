@@ -13,6 +13,13 @@ import {
   consumerMemberMetadataRecord,
   type CoordinatorRecord,
 } from "./records.js";
+import {
+  EpochGroup,
+  EpochMember,
+  LEAVE_GROUP_MEMBER_EPOCH,
+  LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+  STABLE,
+} from "./epoch-group.js";
 
 /**
  * A group of the KIP-848 consumer protocol, after Kafka's ConsumerGroup and CurrentAssignmentBuilder.
@@ -27,11 +34,8 @@ import {
  * moves the group epoch like a new partition does.
  */
 
-export const LEAVE_GROUP_MEMBER_EPOCH = -1;
-export const LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
-
 /** Member states as Kafka stores them in ConsumerGroupCurrentMemberAssignmentValue. */
-export const MemberState = { STABLE: 0, UNREVOKED_PARTITIONS: 1, UNRELEASED_PARTITIONS: 2 } as const;
+export const MemberState = { STABLE, UNREVOKED_PARTITIONS: 1, UNRELEASED_PARTITIONS: 2 } as const;
 export type MemberState = (typeof MemberState)[keyof typeof MemberState];
 
 export type ConsumerGroupState = "Empty" | "Assigning" | "Reconciling" | "Stable" | "Dead";
@@ -70,11 +74,7 @@ export interface ConsumerGroupHost {
   onStateChange(group: ConsumerGroup): void;
 }
 
-export class ConsumerMember {
-  instanceId: string | null = null;
-  rackId: string | null = null;
-  clientId = "";
-  clientHost = "";
+export class ConsumerMember extends EpochMember {
   subscribedTopicNames: string[] = [];
   /** A KIP-848 regular expression (RE2/J syntax) subscription, resolved here against the topics that exist. */
   subscribedTopicRegex: string | null = null;
@@ -83,17 +83,10 @@ export class ConsumerMember {
    * as Kafka 4.4's TopicRegexResolver filters them (everything without an authorizer).
    */
   describable: (topic: string) => boolean = () => true;
-  rebalanceTimeoutMs = 300_000;
   serverAssignor: string | null = null;
-  memberEpoch = 0;
-  previousMemberEpoch = -1;
   state: MemberState = MemberState.STABLE;
   assigned: Assignment = new Map();
   pendingRevocation: Assignment = new Map();
-  sessionTimer: NodeJS.Timeout | undefined;
-  revocationTimer: NodeJS.Timeout | undefined;
-
-  constructor(readonly memberId: string) {}
 }
 
 export interface HeartbeatResult {
@@ -144,33 +137,26 @@ function failure(errorCode: number, errorMessage: string | null = null): Heartbe
   return { errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
 }
 
-export class ConsumerGroup {
+export class ConsumerGroup extends EpochGroup<ConsumerMember> {
   readonly kind = "consumer";
-  groupEpoch = 0;
-  assignmentEpoch = 0;
-  stateTimestamp = Date.now();
-  readonly members = new Map<string, ConsumerMember>();
-  readonly staticMembers = new Map<string, string>();
   private target = new Map<string, Assignment>();
   /** `topicId:partition` -> member id, for partitions assigned or pending revocation. */
   private readonly owners = new Map<string, string>();
   /** What the subscribed topics looked like when the target was computed. */
   private topicsSignature = "";
-  private dead = false;
 
   constructor(
-    readonly groupId: string,
+    groupId: string,
     private readonly host: ConsumerGroupHost,
-  ) {}
+  ) {
+    super(groupId);
+  }
 
   get state(): ConsumerGroupState {
     if (this.dead) return "Dead";
     if (this.members.size === 0) return "Empty";
     if (this.groupEpoch > this.assignmentEpoch) return "Assigning";
-    for (const m of this.members.values()) {
-      if (m.state !== MemberState.STABLE || m.memberEpoch !== this.assignmentEpoch) return "Reconciling";
-    }
-    return "Stable";
+    return this.reconciled() ? "Stable" : "Reconciling";
   }
 
   targetOf(memberId: string): Assignment {
@@ -190,15 +176,6 @@ export class ConsumerGroup {
     const s = new Set<string>();
     for (const m of this.members.values()) for (const t of this.topicsOf(m)) s.add(t);
     return s;
-  }
-
-  /** OffsetCommit/OffsetFetch checks for members of this group. */
-  validateMemberEpoch(memberId: string, memberEpoch: number): number {
-    const m = this.members.get(memberId);
-    if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (memberEpoch > m.memberEpoch) return ErrorCode.FENCED_MEMBER_EPOCH;
-    if (memberEpoch < m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
-    return ErrorCode.NONE;
   }
 
   heartbeat(
@@ -487,17 +464,6 @@ export class ConsumerGroup {
     clearTimeout(member.sessionTimer);
     member.sessionTimer = setTimeout(() => this.fence(member), this.host.sessionTimeoutMs);
     member.sessionTimer.unref();
-  }
-
-  shutdown(dead: boolean): void {
-    for (const m of this.members.values()) {
-      clearTimeout(m.sessionTimer);
-      clearTimeout(m.revocationTimer);
-    }
-    if (dead) {
-      this.dead = true;
-      this.members.clear();
-    }
   }
 
   // --- persistence ---

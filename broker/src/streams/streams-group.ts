@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import type { StreamsGroupHeartbeatRequest, StreamsGroupMemberMetadataValue } from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
+import {
+  EpochGroup,
+  EpochMember,
+  LEAVE_GROUP_MEMBER_EPOCH,
+  LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+  STABLE,
+} from "../group/epoch-group.js";
 import { assignTasks } from "./assignor.js";
 import {
   currentMemberRecord,
@@ -53,11 +60,8 @@ import {
  * to `__consumer_offsets` and replayed at start-up.
  */
 
-export const LEAVE_GROUP_MEMBER_EPOCH = -1;
-export const LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
-
 /** Member states as Kafka stores them in StreamsGroupCurrentMemberAssignmentValue. */
-export const MemberState = { STABLE: 0, UNREVOKED_TASKS: 1, UNRELEASED_TASKS: 2 } as const;
+export const MemberState = { STABLE, UNREVOKED_TASKS: 1, UNRELEASED_TASKS: 2 } as const;
 
 export type StreamsGroupState = "Empty" | "NotReady" | "Assigning" | "Reconciling" | "Stable" | "Dead";
 
@@ -86,18 +90,11 @@ export interface Endpoint {
   port: number;
 }
 
-export class StreamsMember {
-  instanceId: string | null = null;
-  rackId: string | null = null;
-  clientId = "";
-  clientHost = "";
-  rebalanceTimeoutMs = 300_000;
+export class StreamsMember extends EpochMember {
   topologyEpoch = 0;
   processId = "";
   userEndpoint: Endpoint | null = null;
   clientTags: { key: string; value: string }[] = [];
-  memberEpoch = 0;
-  previousMemberEpoch = -1;
   state: number = MemberState.STABLE;
   assigned: Tasks = noTasks();
   pendingRevocation: Tasks = noTasks();
@@ -105,10 +102,6 @@ export class StreamsMember {
   activeEpochs = new Map<string, number>();
   taskOffsets: { subtopologyId: string; partition: number; offset: bigint }[] = [];
   taskEndOffsets: { subtopologyId: string; partition: number; offset: bigint }[] = [];
-  sessionTimer: NodeJS.Timeout | undefined;
-  revocationTimer: NodeJS.Timeout | undefined;
-
-  constructor(readonly memberId: string) {}
 }
 
 export interface StreamsHeartbeatResult {
@@ -144,17 +137,12 @@ export function streamsFailure(errorCode: number, errorMessage: string | null): 
   };
 }
 
-export class StreamsGroup {
+export class StreamsGroup extends EpochGroup<StreamsMember> {
   readonly kind = "streams";
-  groupEpoch = 0;
-  assignmentEpoch = 0;
-  stateTimestamp = Date.now();
   metadataHash = 0n;
   validatedTopologyEpoch = -1;
   topology: Topology | undefined;
   configured: ConfiguredTopology | undefined;
-  readonly members = new Map<string, StreamsMember>();
-  readonly staticMembers = new Map<string, string>();
   private target = new Map<string, Tasks>();
   /** The member that asked for the application to shut down, until the group is empty. */
   shutdownRequestedBy: string | undefined;
@@ -164,21 +152,20 @@ export class StreamsGroup {
   private firstAssignmentAt: number | undefined;
   /** When the last assignment was computed (the next one waits group.streams.assignment.interval.ms). */
   private lastAssignmentAt: number | undefined;
-  private dead = false;
 
   constructor(
-    readonly groupId: string,
+    groupId: string,
     private readonly host: StreamsGroupHost,
-  ) {}
+  ) {
+    super(groupId);
+  }
 
   get state(): StreamsGroupState {
     if (this.dead) return "Dead";
     if (this.members.size === 0) return "Empty";
     if (this.configured?.tasks === undefined) return "NotReady";
     if (this.groupEpoch > this.assignmentEpoch) return "Assigning";
-    for (const m of this.members.values())
-      if (m.state !== MemberState.STABLE || m.memberEpoch !== this.assignmentEpoch) return "Reconciling";
-    return "Stable";
+    return this.reconciled() ? "Stable" : "Reconciling";
   }
 
   targetOf(memberId: string): Tasks {
@@ -215,15 +202,6 @@ export class StreamsGroup {
       }
       return ErrorCode.STALE_MEMBER_EPOCH;
     };
-  }
-
-  /** OffsetFetch's check for members of this group. */
-  validateMemberEpoch(memberId: string, memberEpoch: number): number {
-    const m = this.members.get(memberId);
-    if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (memberEpoch > m.memberEpoch) return ErrorCode.FENCED_MEMBER_EPOCH;
-    if (memberEpoch < m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
-    return ErrorCode.NONE;
   }
 
   heartbeat(req: StreamsGroupHeartbeatRequest, clientId: string, clientHost: string): StreamsHeartbeatResult {
@@ -695,17 +673,6 @@ export class StreamsGroup {
       });
     }
     return out;
-  }
-
-  shutdown(dead: boolean): void {
-    for (const m of this.members.values()) {
-      clearTimeout(m.sessionTimer);
-      clearTimeout(m.revocationTimer);
-    }
-    if (dead) {
-      this.dead = true;
-      this.members.clear();
-    }
   }
 
   // --- persistence ---
