@@ -6,14 +6,8 @@ import {
   readControlRecordKey,
   type RecordBatch,
 } from "@tskafka/protocol";
-import type { FetchWaiters } from "../cluster/fetch-waiters.js";
-import type { ClusterMetadata } from "../cluster/metadata.js";
-import type { TopicAdmin } from "../cluster/topic-admin.js";
-import type { BrokerConfig } from "../config.js";
-import type { LogManager } from "../log/log-manager.js";
 import type { AppendOptions, PartitionLog } from "../log/partition-log.js";
-import type { Logger } from "../logger.js";
-import { replayPartition } from "../log/replay.js";
+import { InternalTopic, type InternalTopicHost, type InternalTopicSpec } from "../cluster/internal-topic.js";
 import { ErrorCode } from "../errors.js";
 import type { TxnMarker } from "../txn/marker.js";
 import { offsetsPartitionFor } from "./java-hash.js";
@@ -54,38 +48,31 @@ function nextSequence(log: PartitionLog, producerId: bigint, producerEpoch: numb
   return last.lastSeq + 1;
 }
 
+/** What the offsets topic uses of the broker. */
+export type OffsetsTopicHost = InternalTopicHost;
+
+const OFFSETS_SPEC: InternalTopicSpec = {
+  name: OFFSETS_TOPIC,
+  numPartitions: (props) => props["offsets.topic.num.partitions"],
+  replicationFactor: (props) => props["offsets.topic.replication.factor"],
+  configs: () => ({ "cleanup.policy": "compact", "compression.type": "producer", "segment.bytes": "104857600" }),
+};
+
 /**
  * The internal compacted topic that holds committed offsets and group metadata, on the broker's own
  * log store. Writes for one group go to the group's partition as one batch (a transactional one for
  * TxnOffsetCommit), transaction markers to the partition they end a transaction on; loading replays
  * every partition from its start.
  */
-/** What the offsets topic uses of the broker. */
-export interface OffsetsTopicHost {
-  readonly config: BrokerConfig;
-  readonly log: Logger;
-  readonly metadata: Pick<ClusterMetadata, "topic">;
-  readonly topics: Pick<TopicAdmin, "create">;
-  readonly logs: Pick<LogManager, "get" | "getOrCreate">;
-  readonly fetchWaiters: Pick<FetchWaiters, "notify">;
-  /** acks=all for the coordinator's writes: resolves once the partition's ISR has them (absent: at once). */
-  readonly replication?: {
-    waitForCommit(topic: string, partition: number, offset: bigint, timeoutMs: number): Promise<number>;
-  };
-}
-
-/** How long a write of the group coordinator waits for the ISR (Kafka's offsets.commit.timeout.ms default). */
-const COMMIT_TIMEOUT_MS = 5000;
-
 export class OffsetsTopic {
-  private creating: Promise<void> | undefined;
+  private readonly topic: InternalTopic;
 
-  constructor(private readonly host: OffsetsTopicHost) {}
+  constructor(private readonly host: OffsetsTopicHost) {
+    this.topic = new InternalTopic(host, OFFSETS_SPEC);
+  }
 
   get partitions(): number {
-    return (
-      this.host.metadata.topic(OFFSETS_TOPIC)?.partitions ?? this.host.config.props["offsets.topic.num.partitions"]
-    );
+    return this.topic.partitions;
   }
 
   partitionFor(groupId: string): number {
@@ -94,24 +81,7 @@ export class OffsetsTopic {
 
   /** Creates the topic on first use, as Kafka does when a coordinator is first looked up. */
   ensureCreated(): Promise<void> {
-    if (this.host.metadata.topic(OFFSETS_TOPIC) !== undefined) return Promise.resolve();
-    this.creating ??= this.host.topics
-      .create(
-        OFFSETS_TOPIC,
-        this.host.config.props["offsets.topic.num.partitions"],
-        {
-          "cleanup.policy": "compact",
-          "compression.type": "producer",
-          "segment.bytes": "104857600",
-        },
-        { replicationFactor: this.host.config.props["offsets.topic.replication.factor"], capped: true },
-      )
-      .then((r) => {
-        if (typeof r === "number" && r !== ErrorCode.TOPIC_ALREADY_EXISTS)
-          throw new Error(`cannot create ${OFFSETS_TOPIC}: error ${r}`);
-      })
-      .finally(() => (this.creating = undefined));
-    return this.creating;
+    return this.topic.ensureCreated();
   }
 
   /** Appends records of one group; returns an error code (NONE on success). */
@@ -143,10 +113,9 @@ export class OffsetsTopic {
   }
 
   private async appendBatch(groupId: string, batch: (log: PartitionLog) => Buffer, what: string): Promise<number> {
-    await this.ensureCreated();
+    await this.ensureCreated(); // first: the partition count is the created topic's
     const partition = this.partitionFor(groupId);
-    const log = await this.host.logs.getOrCreate(OFFSETS_TOPIC, partition);
-    const result = await log.append(batch(log));
+    const { result, committed } = await this.topic.append(partition, batch);
     if (result.errorCode !== ErrorCode.NONE) {
       this.host.log.warn(
         `group ${groupId}: writing to ${OFFSETS_TOPIC}-${partition}${what} failed with error ${result.errorCode}`,
@@ -156,16 +125,8 @@ export class OffsetsTopic {
         ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
         : ErrorCode.UNKNOWN_SERVER_ERROR;
     }
-    this.host.fetchWaiters.notify(OFFSETS_TOPIC, partition);
     // As Kafka's coordinator writes: acks=all; the ISR not reached in time is COORDINATOR_NOT_AVAILABLE,
     // the leadership gone NOT_COORDINATOR (the client finds the coordinator again).
-    const committed =
-      (await this.host.replication?.waitForCommit(
-        OFFSETS_TOPIC,
-        partition,
-        result.lastOffset + 1n,
-        COMMIT_TIMEOUT_MS,
-      )) ?? ErrorCode.NONE;
     if (committed === ErrorCode.NONE) return ErrorCode.NONE;
     this.host.log.warn(
       `group ${groupId}: ${OFFSETS_TOPIC}-${partition}'s ISR did not take the write (error ${committed})`,
@@ -183,7 +144,7 @@ export class OffsetsTopic {
   async appendMarker(partition: number, marker: TxnMarker, opts?: AppendOptions): Promise<number> {
     await this.ensureCreated();
     if (partition < 0 || partition >= this.partitions) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    const log = await this.host.logs.getOrCreate(OFFSETS_TOPIC, partition);
+    const log = await this.topic.log(partition);
     const result = await log.appendMarker(marker, opts);
     if (result.errorCode !== ErrorCode.NONE) {
       const kind = marker.committed ? "COMMIT" : "ABORT";
@@ -192,7 +153,7 @@ export class OffsetsTopic {
       );
       return result.errorCode;
     }
-    this.host.fetchWaiters.notify(OFFSETS_TOPIC, partition);
+    this.host.fetchWaiters?.notify(OFFSETS_TOPIC, partition);
     return ErrorCode.NONE;
   }
 
@@ -201,15 +162,8 @@ export class OffsetsTopic {
    * transactional batch, and each transaction marker. Returns how many records were replayed.
    */
   async load(visit: LoadVisitor, partitions?: ReadonlySet<number>): Promise<number> {
-    const info = this.host.metadata.topic(OFFSETS_TOPIC);
-    if (info === undefined) return 0;
     let count = 0;
-    for (let p = 0; p < info.partitions; p++) {
-      if (partitions !== undefined && !partitions.has(p)) continue;
-      const log = this.host.logs.get(OFFSETS_TOPIC, p);
-      if (log === undefined) continue;
-      await replayPartition(log, LOAD_READ_BYTES, (batch) => (count += replayBatch(p, batch, visit)));
-    }
+    await this.topic.replay(LOAD_READ_BYTES, (p, batch) => (count += replayBatch(p, batch, visit)), partitions);
     return count;
   }
 }

@@ -7,15 +7,9 @@ import {
   Writer,
   type TransactionLogValue,
 } from "@tskafka/protocol";
-import type { FetchWaiters } from "../cluster/fetch-waiters.js";
-import type { ClusterMetadata } from "../cluster/metadata.js";
-import type { TopicAdmin } from "../cluster/topic-admin.js";
-import type { BrokerConfig } from "../config.js";
+import { InternalTopic, type InternalTopicHost, type InternalTopicSpec } from "../cluster/internal-topic.js";
 import { ErrorCode } from "../errors.js";
 import { offsetsPartitionFor } from "../group/java-hash.js";
-import type { LogManager } from "../log/log-manager.js";
-import { replayPartition } from "../log/replay.js";
-import type { Logger } from "../logger.js";
 import {
   NO_PRODUCER_EPOCH,
   NO_PRODUCER_ID,
@@ -38,21 +32,20 @@ export const TRANSACTION_STATE_TOPIC = "__transaction_state";
 const KEY_TYPE = 0;
 
 /** What the topic uses of the broker. */
-export interface TransactionStateTopicHost {
-  readonly config: BrokerConfig;
-  readonly log: Logger;
-  readonly metadata: Pick<ClusterMetadata, "topic">;
-  readonly topics: Pick<TopicAdmin, "create">;
-  readonly logs: Pick<LogManager, "get" | "getOrCreate">;
-  readonly fetchWaiters: Pick<FetchWaiters, "notify">;
-  /** acks=all for the coordinator's writes: resolves once the partition's ISR has them (absent: at once). */
-  readonly replication?: {
-    waitForCommit(topic: string, partition: number, offset: bigint, timeoutMs: number): Promise<number>;
-  };
-}
+export type TransactionStateTopicHost = InternalTopicHost;
 
-/** How long a write of the transaction coordinator waits for the ISR (as the group coordinator's). */
-const COMMIT_TIMEOUT_MS = 5000;
+const STATE_SPEC: InternalTopicSpec = {
+  name: TRANSACTION_STATE_TOPIC,
+  numPartitions: (props) => props["transaction.state.log.num.partitions"],
+  replicationFactor: (props) => props["transaction.state.log.replication.factor"],
+  configs: (props) => ({
+    "cleanup.policy": "compact",
+    "compression.type": "uncompressed",
+    "segment.bytes": String(props["transaction.state.log.segment.bytes"]),
+    "unclean.leader.election.enable": "false",
+    "min.insync.replicas": String(props["transaction.state.log.min.isr"]),
+  }),
+};
 
 /** Record values as written: the transit's fields, in the log value version `version`. */
 export function encodeValue(transit: TxnTransit, version: number): Buffer {
@@ -120,15 +113,14 @@ export function decodeRecord(
 }
 
 export class TransactionStateTopic {
-  private creating: Promise<void> | undefined;
+  private readonly topic: InternalTopic;
 
-  constructor(private readonly host: TransactionStateTopicHost) {}
+  constructor(private readonly host: TransactionStateTopicHost) {
+    this.topic = new InternalTopic(host, STATE_SPEC);
+  }
 
   get partitions(): number {
-    return (
-      this.host.metadata.topic(TRANSACTION_STATE_TOPIC)?.partitions ??
-      this.host.config.props["transaction.state.log.num.partitions"]
-    );
+    return this.topic.partitions;
   }
 
   partitionFor(transactionalId: string): number {
@@ -137,52 +129,25 @@ export class TransactionStateTopic {
 
   /** Creates the topic on first use, as Kafka does when a transaction coordinator is first looked up. */
   ensureCreated(): Promise<void> {
-    if (this.host.metadata.topic(TRANSACTION_STATE_TOPIC) !== undefined) return Promise.resolve();
-    const props = this.host.config.props;
-    this.creating ??= this.host.topics
-      .create(
-        TRANSACTION_STATE_TOPIC,
-        props["transaction.state.log.num.partitions"],
-        {
-          "cleanup.policy": "compact",
-          "compression.type": "uncompressed",
-          "segment.bytes": String(props["transaction.state.log.segment.bytes"]),
-          "unclean.leader.election.enable": "false",
-          "min.insync.replicas": String(props["transaction.state.log.min.isr"]),
-        },
-        { replicationFactor: props["transaction.state.log.replication.factor"], capped: true },
-      )
-      .then((r) => {
-        if (typeof r === "number" && r !== ErrorCode.TOPIC_ALREADY_EXISTS)
-          throw new Error(`cannot create ${TRANSACTION_STATE_TOPIC}: error ${r}`);
-      })
-      .finally(() => (this.creating = undefined));
-    return this.creating;
+    return this.topic.ensureCreated();
   }
 
-  /** Appends one record (value null: a tombstone); returns the log's error code (NONE on success). */
+  /**
+   * Appends one record (value null: a tombstone) and waits for the ISR (acks=all, as Kafka's coordinator
+   * writes); returns the log's error code, or the ISR's (the coordinator maps NOT_ENOUGH_REPLICAS and
+   * REQUEST_TIMED_OUT to COORDINATOR_NOT_AVAILABLE, a lost leadership to NOT_COORDINATOR).
+   */
   async append(transactionalId: string, value: Buffer | null): Promise<number> {
-    await this.ensureCreated();
+    await this.ensureCreated(); // first: the partition count is the created topic's
     const partition = this.partitionFor(transactionalId);
-    const log = await this.host.logs.getOrCreate(TRANSACTION_STATE_TOPIC, partition);
-    const result = await log.append(buildRecordBatch([{ key: encodeKey(transactionalId), value }]));
+    const batch = () => buildRecordBatch([{ key: encodeKey(transactionalId), value }]);
+    const { result, committed } = await this.topic.append(partition, batch);
     if (result.errorCode !== ErrorCode.NONE) {
       this.host.log.warn(
         `transactional id ${transactionalId}: writing to ${TRANSACTION_STATE_TOPIC}-${partition} failed with error ${result.errorCode}`,
       );
-      return result.errorCode;
     }
-    this.host.fetchWaiters.notify(TRANSACTION_STATE_TOPIC, partition);
-    // acks=all, as Kafka's coordinator writes; the coordinator maps an ISR not reached (NOT_ENOUGH_REPLICAS,
-    // REQUEST_TIMED_OUT) to COORDINATOR_NOT_AVAILABLE and a lost leadership to NOT_COORDINATOR.
-    return (
-      (await this.host.replication?.waitForCommit(
-        TRANSACTION_STATE_TOPIC,
-        partition,
-        result.lastOffset + 1n,
-        COMMIT_TIMEOUT_MS,
-      )) ?? ErrorCode.NONE
-    );
+    return committed;
   }
 
   /** Replays every partition (or those named) from its log start, calling `apply` for each record in log order. */
@@ -190,15 +155,11 @@ export class TransactionStateTopic {
     apply: (transactionalId: string, metadata: TransactionMetadata | null) => void,
     partitions?: ReadonlySet<number>,
   ): Promise<number> {
-    const info = this.host.metadata.topic(TRANSACTION_STATE_TOPIC);
-    if (info === undefined) return 0;
     const readBytes = this.host.config.props["transaction.state.log.load.buffer.size"];
     let count = 0;
-    for (let p = 0; p < info.partitions; p++) {
-      if (partitions !== undefined && !partitions.has(p)) continue;
-      const log = this.host.logs.get(TRANSACTION_STATE_TOPIC, p);
-      if (log === undefined) continue;
-      await replayPartition(log, readBytes, (batch) => {
+    await this.topic.replay(
+      readBytes,
+      (p, batch) => {
         if (isControlBatch(batch)) return;
         for (const r of batch.records) {
           const decoded = r.key === null ? undefined : this.decodeSafely(p, r.key, r.value);
@@ -206,8 +167,9 @@ export class TransactionStateTopic {
           apply(decoded.transactionalId, decoded.metadata);
           count++;
         }
-      });
-    }
+      },
+      partitions,
+    );
     return count;
   }
 
