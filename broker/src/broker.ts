@@ -27,7 +27,8 @@ import { ProducerIds } from "./cluster/producer-ids.js";
 import { FetchWaiters } from "./cluster/fetch-waiters.js";
 import { FetchSessionCache } from "./cluster/fetch-sessions.js";
 import { FileClusterMetadata } from "./cluster/file-metadata.js";
-import { isStale, type BrokerRegistration, type ClusterMetadata } from "./cluster/metadata.js";
+import type { ClusterMetadata } from "./cluster/metadata.js";
+import { BrokerSession } from "./cluster/broker-session.js";
 import { Leadership } from "./cluster/leadership.js";
 import { rackOf } from "./cluster/cluster-view.js";
 import { Controller } from "./cluster/controller.js";
@@ -149,8 +150,8 @@ export class Broker implements Services {
 
   /** The config in force: server.properties and flags with the dynamic broker configs over them. */
   private effectiveConfig: BrokerConfig;
-  /** This broker in the cluster's list of live brokers, once it listens. */
-  private registration: BrokerRegistration | undefined;
+  /** This broker in the cluster's list of live brokers, once it listens (registered again after a loss). */
+  private session: BrokerSession | undefined;
 
   private constructor(
     config: BrokerConfig,
@@ -212,7 +213,7 @@ export class Broker implements Services {
 
   /** This broker's epoch in the cluster (its registration's), -1 before it registered. */
   brokerEpoch(): number {
-    return this.registration?.epoch ?? -1;
+    return this.session?.registration?.epoch ?? -1;
   }
 
   /** The group coordinator's hook before transactional offsets are written: the transaction coordinator's check. */
@@ -298,20 +299,26 @@ export class Broker implements Services {
     return bound;
   }
 
-  /** Registers this broker with its listeners' advertised addresses and campaigns for the controller role. */
+  /**
+   * Registers this broker with its listeners' advertised addresses and campaigns for the controller role;
+   * a lost registration fences replication until the broker is registered again (broker-session.ts).
+   */
   private async register(bound: readonly { name: string; protocol: string; port: number }[]): Promise<void> {
     const config = this.effectiveConfig;
     const listeners = bound.map((b) => {
       const advertised = advertisedAddress(config, b.name);
       return { name: b.name, host: advertised.host, port: advertised.port || b.port, securityProtocol: b.protocol };
     });
-    const registration = await this.metadata.registerBroker(config.nodeId, listeners, rackOf(config));
-    if (isStale(registration)) throw new Error(`node.id ${config.nodeId} is taken by a live broker of the cluster`);
-    this.registration = registration;
+    const host = {
+      metadata: this.metadata,
+      log: this.log,
+      fence: () => this.replication.fence(),
+      unfence: () => this.replication.unfence(),
+    };
+    const session = new BrokerSession(host, config.nodeId, listeners, rackOf(config));
+    await session.start();
+    this.session = session;
     this.controller.start();
-    // Fencing: once the lease is gone another broker may lead, so no write is taken as leader any more.
-    void registration.lost.then(() => this.replication.fence());
-    registration.campaign();
   }
 
   /**
@@ -320,7 +327,7 @@ export class Broker implements Services {
    * left that could move. Clients meanwhile are told of the new leaders by the other brokers.
    */
   private async controlledShutdown(): Promise<void> {
-    const registration = this.registration;
+    const registration = this.session?.registration;
     if (registration === undefined || !this.config.props["controlled.shutdown.enable"]) return;
     if (!this.metadata.brokers().some((b) => b.nodeId !== this.config.nodeId)) return;
     const started = Date.now();
@@ -511,7 +518,7 @@ export class Broker implements Services {
     await this.logs.close();
     await this.producerIds.save();
     await this.controller.stop();
-    await this.registration?.unregister();
+    await this.session?.stop();
     await this.metadata.close();
     await http;
   }

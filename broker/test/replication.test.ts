@@ -521,15 +521,19 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
     }
   });
 
-  test("a leader whose registration is lost (paused past its lease) takes no more writes", async () => {
+  test("a leader whose registration is lost (paused past its lease) takes no more writes, then registers again and rejoins the ISR", async () => {
     const leaderId = state().leader;
     const client = await connect(leaderId);
     const paused = broker(leaderId);
+    const epochOf = (): number | undefined => observer.brokers().find((b) => b.nodeId === leaderId)?.epoch;
+    const epoch = epochOf();
     try {
       assert.equal((await produce(client, ["before-pause"], -1)).partition.errorCode, ErrorCode.NONE);
       paused.process.kill("SIGSTOP");
       try {
         await waitFor("its lease expired", () => !observer.brokers().some((b) => b.nodeId === leaderId), 20_000);
+        // Leadership moved while it slept: woken, it may not know yet, and its fence refuses the write.
+        await waitFor("a new leader", () => state().leader !== leaderId && state().leader >= 0, 20_000);
       } finally {
         paused.process.kill("SIGCONT");
       }
@@ -537,6 +541,9 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
       const refused = await produce(client, ["after-pause"], 1);
       assert.equal(refused.partition.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
       assert.ok(!(await segment(leaderId)).includes("after-pause"), "a fenced leader appends nothing");
+      // As Kafka's fenced broker, it comes back by itself: a new broker epoch, in the ISR again.
+      await waitFor("registered again", () => (epochOf() ?? epoch) !== epoch, 20_000);
+      await waitForIsr([1, 2, 3]);
     } finally {
       client.close();
     }

@@ -125,6 +125,8 @@ export class Controller {
     this.unwatchBrokers = undefined;
     clearInterval(this.timer);
     this.timer = undefined;
+    // A pass queued and not started is skipped now: the next activation must queue its own.
+    this.fencingQueued = false;
   }
 
   private enqueue(action: () => Promise<void>): void {

@@ -16,6 +16,7 @@ import {
   GRPCDeadlineExceededError,
   type ICompare,
   type IKeyValue,
+  type IOptions,
   type IRequestOp,
   type ITxnResponse,
   type IWatchResponse,
@@ -143,11 +144,26 @@ const MAX_ATTEMPTS = 50;
 const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 /** How long a clean shutdown waits for etcd to end a registration before leaving it to expire. */
 const REVOKE_TIMEOUT_MS = 5000;
+/** The first and the longest wait before the watch connects again after losing etcd. */
+const WATCH_FIRST_RETRY_MS = 100;
+const WATCH_MAX_RETRY_MS = 2000;
 /** Keys per range request when loading the view. */
 const PAGE = 1000;
 const DEFAULT_FEATURES: FinalizedFeatures = { epoch: FINALIZED_FEATURES_EPOCH, levels: FINALIZED_FEATURES };
 
 const stale = (version: number): Stale => ({ stale: true, version });
+
+/** etcd3's reconnection delays of a watch. */
+type Backoff = NonNullable<NonNullable<IOptions["faultHandling"]>["watchBackoff"]>;
+
+/**
+ * Doubling up to WATCH_MAX_RETRY_MS: etcd3's default grows to 30 s, so a watch could stay away that long
+ * after etcd is back (every broker's view frozen meanwhile).
+ */
+const watchBackoff = (duration: number): Backoff => ({
+  duration,
+  next: () => watchBackoff(Math.min(duration * 2, WATCH_MAX_RETRY_MS)),
+});
 const entryOf = (kv: IKeyValue | undefined): Entry | undefined =>
   kv === undefined
     ? undefined
@@ -207,6 +223,8 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   /** Writes waiting for the view to show them (`done` also ends their timer). */
   private readonly waiters: { ready: () => boolean; done: () => void }[] = [];
   private readonly registrations = new Set<EtcdRegistration>();
+  /** Leases of this process' registrations that were lost, by id: revoked before registering again. */
+  private readonly lostLeases = new Map<string, Lease>();
   private watcher: Watcher | undefined;
   private closed = false;
 
@@ -225,6 +243,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     const client = new Etcd3({
       hosts: [...options.endpoints],
       dialTimeout: 10_000,
+      faultHandling: { watchBackoff: watchBackoff(WATCH_FIRST_RETRY_MS) },
       // A catch-up watch response or a page of the view can exceed grpc's default 4 MiB.
       grpcOptions: { "grpc.max_receive_message_length": 256 * 1024 * 1024 },
     });
@@ -823,10 +842,16 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     listeners: readonly BrokerEndpoint[],
     rack: string | null,
   ): Promise<BrokerRegistration | Stale> {
-    const lease = this.client.lease(this.ttlSeconds, { autoKeepAlive: true });
-    const leaseId = await lease.grant();
     const key = brokerKey(nodeId);
     const bound = this.bound(key);
+    // A registration this process lost may still be in etcd (a restarted etcd renews every lease): it
+    // goes first, with whatever it held (the controller key), rather than waiting for it to expire.
+    for (const [id, old] of this.lostLeases) {
+      await old.revoke({ deadline: bound.deadline });
+      this.lostLeases.delete(id);
+    }
+    const lease = this.client.lease(this.ttlSeconds, { autoKeepAlive: true, deadline: bound.deadline });
+    const leaseId = await lease.grant();
     let epoch: number;
     try {
       const res = await this.txn(
@@ -860,6 +885,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
       },
     );
     this.registrations.add(registration);
+    void registration.lost.then(() => this.lostLeases.set(leaseId, lease));
     return registration;
   }
 

@@ -52,6 +52,7 @@ export class LeaderPartition {
   private isrInFlight = false;
   /** Where this leader's epoch starts in the log: a follower joins the ISR only once it has that. */
   private readonly epochStartOffset: bigint;
+  private isClosed = false;
 
   constructor(
     readonly topic: string,
@@ -76,6 +77,11 @@ export class LeaderPartition {
 
   get isr(): readonly number[] {
     return this.state.isr;
+  }
+
+  /** Closed (this broker stopped leading, or was fenced): a leader again gets a new one. */
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   isReplica(nodeId: number): boolean {
@@ -191,6 +197,7 @@ export class LeaderPartition {
 
   /** This broker no longer leads (or the partition is gone): waiting produces are answered with `errorCode`. */
   close(errorCode: number = ErrorCode.NOT_LEADER_OR_FOLLOWER): void {
+    this.isClosed = true;
     if (this.log.appendListener === this.onAppend) this.log.appendListener = null;
     for (const w of this.waiters) {
       clearTimeout(w.timer);

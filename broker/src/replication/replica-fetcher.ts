@@ -70,6 +70,8 @@ export class ReplicaFetcher {
   private connection: KafkaConnection | undefined;
   private running = true;
   private wake: (() => void) | undefined;
+  /** The error of the last fetch that failed, until one succeeds. */
+  private lastError: string | undefined;
   private readonly loop: Promise<void>;
 
   constructor(
@@ -115,9 +117,14 @@ export class ReplicaFetcher {
       }
       try {
         await this.fetchOnce(ready.map(([, p]) => p));
+        this.lastError = undefined;
       } catch (e) {
         if (!this.running) return;
-        this.settings.log.warn(`replica fetcher for leader ${this.leaderId}: ${(e as Error).message}`);
+        // Said once while it lasts: a leader away (unregistered, unreachable) fails every backoff.
+        const message = (e as Error).message;
+        if (message !== this.lastError)
+          this.settings.log.warn(`replica fetcher for leader ${this.leaderId}: ${message}`);
+        this.lastError = message;
         this.connection?.close();
         this.connection = undefined;
         await sleep(this.settings.backoffMs);

@@ -50,6 +50,8 @@ export class ReplicaManager implements Replication {
   private timers: NodeJS.Timeout[] = [];
   private unlisten: (() => void) | undefined;
   private isFenced = false;
+  /** Counts the fences: an unfence that a new fence overtook leaves the broker fenced. */
+  private fences = 0;
   private readonly nodeId: number;
   private readonly leaderHost: LeaderHost;
   /** Whether the metadata is shared with other brokers (etcd): a partition may be created by another one. */
@@ -101,8 +103,28 @@ export class ReplicaManager implements Replication {
   fence(): void {
     if (this.isFenced) return;
     this.isFenced = true;
+    this.fences++;
     this.host.log.warn("the broker registration is lost: no writes are taken as leader any more");
     for (const l of this.leaders.values()) l.close();
+  }
+
+  /**
+   * Registered again (Kafka's unfencing): every partition is applied again from its state now, as after
+   * a restart (a leader closed by the fence gets a new LeaderPartition; a follower fetches and truncates
+   * where its log left the leader's), and only then are writes taken again as leader.
+   */
+  async unfence(): Promise<void> {
+    if (!this.isFenced) return;
+    const fence = this.fences;
+    const applied: Promise<void>[] = [];
+    for (const t of this.host.metadata.topics()) {
+      const count = this.host.metadata.partitionStates(t.name)?.length ?? 0;
+      for (let p = 0; p < count; p++) applied.push(this.enqueue(t.name, p));
+    }
+    await Promise.all(applied);
+    if (this.fences !== fence) return;
+    this.isFenced = false;
+    this.host.log.warn(`registered again: writes are taken as leader again (${this.leaders.size} partitions led)`);
   }
 
   get fenced(): boolean {
@@ -176,15 +198,21 @@ export class ReplicaManager implements Replication {
   }
 
   private changed(c: RoleChange): void {
-    const k = key(c.topic, c.partition);
-    const run = (): Promise<void> => this.apply(c.topic, c.partition);
+    void this.enqueue(c.topic, c.partition);
+  }
+
+  /** Applies the partition's state after the changes already queued for it; resolves once done. */
+  private enqueue(topic: string, partition: number): Promise<void> {
+    const k = key(topic, partition);
+    const run = (): Promise<void> => this.apply(topic, partition);
     const next = (this.chains.get(k) ?? Promise.resolve()).then(run).catch((e: Error) => {
-      this.host.log.error(`replication of ${c.topic}-${c.partition}: ${e.stack ?? e.message}`);
+      this.host.log.error(`replication of ${topic}-${partition}: ${e.stack ?? e.message}`);
     });
     this.chains.set(k, next);
     void next.then(() => {
       if (this.chains.get(k) === next) this.chains.delete(k);
     });
+    return next;
   }
 
   /** Makes this broker's part in a partition what its latest state says. */
@@ -216,7 +244,7 @@ export class ReplicaManager implements Replication {
     const k = key(topic, partition);
     this.stopFollowing(topic, partition);
     const current = this.leaders.get(k);
-    if (current !== undefined && current.leaderEpoch === state.leaderEpoch && current.log === log) {
+    if (current !== undefined && !current.closed && current.leaderEpoch === state.leaderEpoch && current.log === log) {
       current.update(state);
       return;
     }
