@@ -14,6 +14,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root, from `broker/dist/test` or `broker/test`. */
 export const REPO_ROOT = resolve(here, here.includes(`${join("dist", "test")}`) ? "../../.." : "../..");
 const MAIN = join(REPO_ROOT, "broker", "dist", "src", "main.js");
+/** A bound on start-up, not a measure: generous, as a loaded 2-core machine may take a while. */
+const START_TIMEOUT_MS = 45_000;
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -98,14 +100,14 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   // Ready when every listener accepts a connection (the log level may hide the "listening" line); the
   // first listener is --port, the others bind after it.
   const ports = [port, ...otherListenerPorts(properties)];
-  const deadline = Date.now() + (options.timeoutMs ?? 15000);
+  const deadline = Date.now() + (options.timeoutMs ?? START_TIMEOUT_MS);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode} before listening:\n${out}`);
     if ((await Promise.all(ports.map(canConnect))).every(Boolean)) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       await exited;
-      throw new Error(`broker did not start within ${options.timeoutMs ?? 15000} ms:\n${out}`);
+      throw new Error(`broker did not start within ${options.timeoutMs ?? START_TIMEOUT_MS} ms:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
