@@ -27,6 +27,10 @@ export interface ShareStateKey {
 export interface ShareStateRecord extends ShareStateKey {
   readonly kind: "snapshot" | "update";
   readonly snapshotEpoch: number;
+  /** The state epoch (a snapshot's; an update keeps the one before it). */
+  readonly stateEpoch: number;
+  /** The leader epoch of the topic partition whose leader wrote the state. */
+  readonly leaderEpoch: number;
   readonly startOffset: number;
   readonly batches: StateBatch[];
 }
@@ -55,8 +59,8 @@ export function encodeStateRecord(r: ShareStateRecord, now: number): { key: Buff
         ShareSnapshotValueCodec,
         {
           snapshotEpoch: r.snapshotEpoch,
-          stateEpoch: 0,
-          leaderEpoch: 0,
+          stateEpoch: r.stateEpoch,
+          leaderEpoch: r.leaderEpoch,
           startOffset: BigInt(r.startOffset),
           deliveryCompleteCount: 0,
           createTimestamp: BigInt(now),
@@ -73,7 +77,7 @@ export function encodeStateRecord(r: ShareStateRecord, now: number): { key: Buff
       ShareUpdateValueCodec,
       {
         snapshotEpoch: r.snapshotEpoch,
-        leaderEpoch: 0,
+        leaderEpoch: r.leaderEpoch,
         startOffset: BigInt(r.startOffset),
         deliveryCompleteCount: 0,
         stateBatches,
@@ -121,6 +125,8 @@ export function decodeStateRecord(
     topicId,
     partition,
     snapshotEpoch: v.snapshotEpoch,
+    stateEpoch: (v as { stateEpoch?: number }).stateEpoch ?? 0,
+    leaderEpoch: v.leaderEpoch,
     startOffset: Number(v.startOffset),
     batches: v.stateBatches.map(fromWire),
   };
