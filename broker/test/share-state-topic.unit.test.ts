@@ -34,6 +34,7 @@ const record = (partition: number, kind: "snapshot" | "update", startOffset: num
   snapshotEpoch: 0,
   stateEpoch: 0,
   leaderEpoch: 0,
+  deliveryComplete: -1,
   startOffset,
   batches: [],
 });

@@ -8,6 +8,7 @@ import type { PartitionLog } from "../log/partition-log.js";
 import type { Logger } from "../logger.js";
 import { durationMs, groupConfig } from "./group-configs.js";
 import type { MembershipLog } from "./membership-log.js";
+import { OFFSETS_TOPIC } from "../group/offsets-topic.js";
 import { ShareGroup, type HeartbeatOutcome } from "./share-group.js";
 import type { SharePersister } from "./persister.js";
 import { SharePartition, type AckBatch, type AcquiredRange } from "./share-partition.js";
@@ -35,7 +36,7 @@ export interface ShareHost {
   /** The classic and consumer groups, whose ids share groups may not take (one namespace for every type). */
   readonly groups: { group(groupId: string): object | undefined };
   /** Who leads each topic partition, at which epoch: share-partitions live with their partition's leader. */
-  readonly leadership: Pick<Leadership, "onChange" | "state">;
+  readonly leadership: Pick<Leadership, "onChange" | "state" | "role">;
   /** The share coordinators, where share-partition state is kept. */
   readonly sharePersister: SharePersister;
   /** This node's share coordinator: the share-partitions of a group it keeps (offsets of a whole group). */
@@ -98,6 +99,10 @@ export class ShareCoordinator {
   private readonly starting = new Map<string, Promise<SharePartition | undefined>>();
   private sweeper: NodeJS.Timeout | undefined;
   private unfollow: (() => void) | undefined;
+  /** `__consumer_offsets` partitions whose share groups are being loaded. */
+  private readonly loadingGroups = new Map<number, Promise<void>>();
+  /** `__consumer_offsets` partitions whose share groups are loaded here. */
+  private readonly loadedGroups = new Set<number>();
 
   constructor(
     private readonly host: ShareHost,
@@ -110,12 +115,20 @@ export class ShareCoordinator {
 
   // --- start and stop ---
 
+  /** The share groups of the `__consumer_offsets` partitions led here. */
   async load(): Promise<void> {
-    await this.loadMembership();
+    const partitions = new Set<number>();
+    const count = this.host.metadata.topic(OFFSETS_TOPIC)?.partitions ?? 0;
+    for (let p = 0; p < count; p++) if (this.host.leadership.role(OFFSETS_TOPIC, p) === "leader") partitions.add(p);
+    await this.loadMembership(partitions);
+    for (const p of partitions) this.loadedGroups.add(p);
   }
 
-  /** Share groups and their members as `__consumer_offsets` left them; members' sessions start now. */
-  private async loadMembership(): Promise<void> {
+  /**
+   * Share groups and their members as the partitions of `__consumer_offsets` left them; members' sessions
+   * start now.
+   */
+  private async loadMembership(partitions: ReadonlySet<number>): Promise<void> {
     const epochs = new Map<string, number>();
     type Meta = { rackId: string | null; clientId: string; clientHost: string; subscribedTopicNames: string[] };
     const members = new Map<string, Map<string, { meta?: Meta; epoch: number; assignment: Map<string, number[]> }>>();
@@ -126,7 +139,7 @@ export class ShareCoordinator {
       if (entry === undefined) byMember.set(m, (entry = { epoch: 0, assignment: new Map() }));
       return entry;
     };
-    await this.membership.load((r) => {
+    await this.membership.load(partitions, (r) => {
       if (r.type === "group") {
         if (r.epoch === null) epochs.delete(r.groupId);
         else epochs.set(r.groupId, r.epoch);
@@ -140,6 +153,7 @@ export class ShareCoordinator {
       }
     });
     for (const [groupId, epoch] of epochs) {
+      this.groups.get(groupId)?.shutdown();
       const group = this.newGroup(groupId);
       for (const [memberId, m] of members.get(groupId) ?? [])
         if (m.meta !== undefined) group.restore(memberId, m.meta, m.epoch, m.assignment);
@@ -165,12 +179,34 @@ export class ShareCoordinator {
     await Promise.all([...this.states.values()].map((e) => e.writes.catch(() => undefined)));
   }
 
-  /** A partition led elsewhere now (or again at a new epoch): its share-partitions are read again when fetched. */
+  /**
+   * A `__consumer_offsets` partition led here now: its share groups are loaded (led elsewhere: dropped). A
+   * topic partition led elsewhere now (or again at a new epoch): its share-partitions are read again when
+   * fetched.
+   */
   private onRoleChange(c: RoleChange): void {
+    if (c.topic === OFFSETS_TOPIC) return this.followGroups(c);
     for (const [key, entry] of this.states) {
       if (entry.topic !== c.topic || !key.endsWith(`\u0000${c.partition}`)) continue;
       if (c.role === "leader" && Math.max(0, c.state?.leaderEpoch ?? 0) === entry.leaderEpoch) continue;
       this.states.delete(key);
+    }
+  }
+
+  private followGroups(c: RoleChange): void {
+    const p = c.partition;
+    if (c.role === "leader" && !this.loadedGroups.has(p) && !this.loadingGroups.has(p)) {
+      const loading = this.loadMembership(new Set([p]))
+        .then(() => void this.loadedGroups.add(p))
+        .catch((e: Error) => this.host.log.error(`loading share groups of ${OFFSETS_TOPIC}-${p}: ${e.message}`))
+        .finally(() => this.loadingGroups.delete(p));
+      this.loadingGroups.set(p, loading);
+    } else if (c.role !== "leader" && this.loadedGroups.delete(p)) {
+      for (const [groupId, group] of this.groups) {
+        if (this.membership.partitionFor(groupId) !== p) continue;
+        group.shutdown();
+        this.groups.delete(groupId);
+      }
     }
   }
 
@@ -186,6 +222,8 @@ export class ShareCoordinator {
     clientId: string,
     clientHost: string,
   ): Promise<HeartbeatOutcome | "NOT_SHARE_GROUP"> {
+    // A group coordinator that just became one answers once its share groups are loaded.
+    await this.loadingGroups.get(this.membership.partitionFor(groupId));
     let group = this.groups.get(groupId);
     if (group === undefined) {
       if (this.host.groups.group(groupId) !== undefined) return "NOT_SHARE_GROUP";
@@ -311,7 +349,8 @@ export class ShareCoordinator {
           };
         const s = await this.host.sharePersister.summary({ groupId, topicId: topic.id, partition });
         if (!("deliveryComplete" in s) || s.startOffset < 0) return none;
-        return { ...base, startOffset: s.startOffset, lag: lagOf(s.startOffset, s.deliveryComplete) };
+        // A leader that never wrote its count (-1) has had nothing done since the state was initialized.
+        return { ...base, startOffset: s.startOffset, lag: lagOf(s.startOffset, Math.max(0, s.deliveryComplete)) };
       }),
     );
     return topics === null ? out.filter((o) => o.startOffset >= 0) : out;
@@ -563,6 +602,7 @@ export class ShareCoordinator {
       leaderEpoch: entry.leaderEpoch,
       startOffset: entry.sp.startOffset,
       batches: entry.sp.takeChanges(),
+      deliveryComplete: entry.sp.deliveryComplete,
     };
     const key = { groupId, topicId, partition };
     const run = () => this.host.sharePersister.write(key, state);

@@ -145,7 +145,7 @@ export class CoordinatorPersister implements SharePersister {
                     stateEpoch: s.stateEpoch,
                     leaderEpoch: s.leaderEpoch,
                     startOffset: BigInt(s.startOffset),
-                    deliveryCompleteCount: -1,
+                    deliveryCompleteCount: s.deliveryComplete ?? -1,
                     stateBatches: s.batches.map((b) => ({
                       firstOffset: BigInt(b.first),
                       lastOffset: BigInt(b.last),
@@ -205,7 +205,7 @@ export class CoordinatorPersister implements SharePersister {
           stateEpoch: p.stateEpoch,
           leaderEpoch: p.leaderEpoch,
           startOffset: Number(p.startOffset),
-          deliveryComplete: Math.max(0, p.deliveryCompleteCount),
+          deliveryComplete: p.deliveryCompleteCount,
         };
       },
     );

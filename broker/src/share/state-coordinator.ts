@@ -2,7 +2,7 @@ import type { Leadership, RoleChange } from "../cluster/leadership.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import { ErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { RecordState, type StateBatch } from "./share-partition.js";
+import type { StateBatch } from "./share-partition.js";
 import type { ShareStateKey, ShareStateRecord } from "./state-records.js";
 import { SHARE_STATE_TOPIC, type ShareStateTopic } from "./state-topic.js";
 
@@ -34,6 +34,8 @@ export interface PersistedState {
   /** -1: not initialized with a start offset (the leader picks one by share.auto.offset.reset). */
   readonly startOffset: number;
   readonly batches: readonly StateBatch[];
+  /** Written by the leader (WriteShareGroupState v1): records from the start offset on that are done. */
+  readonly deliveryComplete?: number;
 }
 
 /** ReadShareGroupStateSummary's answer. */
@@ -41,7 +43,7 @@ export interface StateSummary {
   readonly stateEpoch: number;
   readonly leaderEpoch: number;
   readonly startOffset: number;
-  /** Records from the start offset on that are acknowledged or archived. */
+  /** Records from the start offset on that are acknowledged or archived, as the leader last wrote (-1: unknown). */
   readonly deliveryComplete: number;
 }
 
@@ -57,6 +59,7 @@ interface Held {
   leaderEpoch: number;
   snapshotEpoch: number;
   startOffset: number;
+  deliveryComplete: number;
   /** By offset, one entry per offset at or above the start offset. */
   batches: Map<number, StateBatch>;
   /** Updates written since the last snapshot. */
@@ -143,6 +146,7 @@ export class ShareStateCoordinator {
     let s = this.states.get(k);
     if (r.kind === "snapshot" || s === undefined) {
       s = {
+        deliveryComplete: -1,
         stateEpoch: r.stateEpoch,
         leaderEpoch: r.leaderEpoch,
         snapshotEpoch: r.snapshotEpoch,
@@ -154,6 +158,7 @@ export class ShareStateCoordinator {
     } else s.updates++;
     s.leaderEpoch = r.leaderEpoch;
     s.snapshotEpoch = r.snapshotEpoch;
+    if (r.deliveryComplete !== -1 || r.kind === "snapshot") s.deliveryComplete = r.deliveryComplete;
     if (r.startOffset !== -1 || r.kind === "snapshot") s.startOffset = r.startOffset;
     for (const b of r.batches) for (let o = b.first; o <= b.last; o++) s.batches.set(o, { ...b, first: o, last: o });
     for (const o of s.batches.keys()) if (o < s.startOffset) s.batches.delete(o);
@@ -212,6 +217,7 @@ export class ShareStateCoordinator {
       stateEpoch,
       leaderEpoch: held?.leaderEpoch ?? -1,
       startOffset,
+      deliveryComplete: -1,
       batches: [],
     });
   }
@@ -229,7 +235,7 @@ export class ShareStateCoordinator {
     if (unknown !== undefined) return unknown;
     if (held.leaderEpoch !== leaderEpoch) {
       // As Kafka: the new leader's epoch is written, so that the one before it is fenced from now on.
-      const written = await this.append(this.updateRecord(key, held, leaderEpoch, -1, []));
+      const written = await this.append(this.updateRecord(key, held, leaderEpoch, -1, -1, []));
       if (written.errorCode !== ErrorCode.NONE) return written;
     }
     const now = this.states.get(keyOf(key)) ?? held;
@@ -258,7 +264,9 @@ export class ShareStateCoordinator {
     if (unknown !== undefined) return unknown;
     const perSnapshot = this.host.config.props["share.coordinator.snapshot.update.records.per.snapshot"];
     if (held.updates + 1 < perSnapshot)
-      return this.append(this.updateRecord(key, held, w.leaderEpoch, w.startOffset, w.batches));
+      return this.append(
+        this.updateRecord(key, held, w.leaderEpoch, w.startOffset, w.deliveryComplete ?? -1, w.batches),
+      );
     // The whole state, merged with this write, as a snapshot.
     const merged = new Map(held.batches);
     const startOffset = w.startOffset === -1 ? held.startOffset : w.startOffset;
@@ -271,6 +279,7 @@ export class ShareStateCoordinator {
       stateEpoch: held.stateEpoch,
       leaderEpoch: w.leaderEpoch,
       startOffset,
+      deliveryComplete: w.deliveryComplete ?? held.deliveryComplete,
       batches: ranges(merged),
     });
   }
@@ -293,16 +302,13 @@ export class ShareStateCoordinator {
     const unknown = this.unknownPartition(key);
     if (unknown !== undefined) return unknown;
     const held = this.states.get(keyOf(key));
-    if (held === undefined) return { ...OK, stateEpoch: 0, leaderEpoch: 0, startOffset: -1, deliveryComplete: 0 };
-    let deliveryComplete = 0;
-    for (const b of held.batches.values())
-      if (b.state === RecordState.ACKNOWLEDGED || b.state === RecordState.ARCHIVED) deliveryComplete++;
+    if (held === undefined) return { ...OK, stateEpoch: 0, leaderEpoch: 0, startOffset: -1, deliveryComplete: -1 };
     return {
       ...OK,
       stateEpoch: held.stateEpoch,
       leaderEpoch: held.leaderEpoch,
       startOffset: held.startOffset,
-      deliveryComplete,
+      deliveryComplete: held.deliveryComplete,
     };
   }
 
@@ -311,6 +317,7 @@ export class ShareStateCoordinator {
     held: Held,
     leaderEpoch: number,
     startOffset: number,
+    deliveryComplete: number,
     batches: readonly StateBatch[],
   ): ShareStateRecord {
     return {
@@ -320,6 +327,7 @@ export class ShareStateCoordinator {
       stateEpoch: held.stateEpoch,
       leaderEpoch,
       startOffset,
+      deliveryComplete,
       batches: [...batches],
     };
   }

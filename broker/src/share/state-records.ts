@@ -32,6 +32,8 @@ export interface ShareStateRecord extends ShareStateKey {
   /** The leader epoch of the topic partition whose leader wrote the state. */
   readonly leaderEpoch: number;
   readonly startOffset: number;
+  /** Records from the start offset on that are done, as the leader counted them (-1: not known). */
+  readonly deliveryComplete: number;
   readonly batches: StateBatch[];
 }
 
@@ -62,7 +64,7 @@ export function encodeStateRecord(r: ShareStateRecord, now: number): { key: Buff
           stateEpoch: r.stateEpoch,
           leaderEpoch: r.leaderEpoch,
           startOffset: BigInt(r.startOffset),
-          deliveryCompleteCount: 0,
+          deliveryCompleteCount: r.deliveryComplete,
           createTimestamp: BigInt(now),
           writeTimestamp: BigInt(now),
           stateBatches,
@@ -79,7 +81,7 @@ export function encodeStateRecord(r: ShareStateRecord, now: number): { key: Buff
         snapshotEpoch: r.snapshotEpoch,
         leaderEpoch: r.leaderEpoch,
         startOffset: BigInt(r.startOffset),
-        deliveryCompleteCount: 0,
+        deliveryCompleteCount: r.deliveryComplete,
         stateBatches,
       },
       0,
@@ -128,6 +130,7 @@ export function decodeStateRecord(
     stateEpoch: (v as { stateEpoch?: number }).stateEpoch ?? 0,
     leaderEpoch: v.leaderEpoch,
     startOffset: Number(v.startOffset),
+    deliveryComplete: v.deliveryCompleteCount,
     batches: v.stateBatches.map(fromWire),
   };
 }
