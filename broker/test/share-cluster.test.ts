@@ -34,7 +34,8 @@ import { REPO_ROOT, haveCommand, skipUnless, startBroker, waitFor, type BrokerPr
  *   in the end.
  * - The five share coordinator APIs at the wire: FindCoordinator key type 2, NOT_COORDINATOR away from the
  *   coordinator, INVALID_REQUEST for a share-partition without state, FENCED_LEADER_EPOCH and
- *   FENCED_STATE_EPOCH, the summary, the delete (the codes of Kafka 4.4's ShareCoordinatorShard).
+ *   FENCED_STATE_EPOCH, the summary, the delete: Kafka 4.4's answers, as
+ *   scripts/kafka/share-coordinator-probe.ts shows them on one node of each.
  */
 
 interface EtcdHandle {
