@@ -197,16 +197,22 @@ export class ShareCoordinator {
     const p = c.partition;
     if (c.role === "leader" && !this.loadedGroups.has(p) && !this.loadingGroups.has(p)) {
       const loading = this.loadMembership(new Set([p]))
-        .then(() => void this.loadedGroups.add(p))
+        .then(() => {
+          if (this.host.leadership.role(OFFSETS_TOPIC, p) === "leader") this.loadedGroups.add(p);
+          else this.dropGroups(p); // led elsewhere again while it loaded
+        })
         .catch((e: Error) => this.host.log.error(`loading share groups of ${OFFSETS_TOPIC}-${p}: ${e.message}`))
         .finally(() => this.loadingGroups.delete(p));
       this.loadingGroups.set(p, loading);
-    } else if (c.role !== "leader" && this.loadedGroups.delete(p)) {
-      for (const [groupId, group] of this.groups) {
-        if (this.membership.partitionFor(groupId) !== p) continue;
-        group.shutdown();
-        this.groups.delete(groupId);
-      }
+    } else if (c.role !== "leader" && this.loadedGroups.delete(p)) this.dropGroups(p);
+  }
+
+  /** Forgets the share groups of a `__consumer_offsets` partition (and stops their members' timers). */
+  private dropGroups(p: number): void {
+    for (const [groupId, group] of this.groups) {
+      if (this.membership.partitionFor(groupId) !== p) continue;
+      group.shutdown();
+      this.groups.delete(groupId);
     }
   }
 

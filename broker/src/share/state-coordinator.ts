@@ -124,7 +124,12 @@ export class ShareStateCoordinator {
     let loading = this.loading.get(p);
     if (loading !== undefined) return loading;
     loading = this.replay(p)
-      .then(() => void this.loaded.add(p))
+      .then(() => {
+        // Led elsewhere again while it loaded: nothing of it is kept.
+        if (this.host.leadership === undefined || this.host.leadership.role(SHARE_STATE_TOPIC, p) === "leader")
+          this.loaded.add(p);
+        else for (const k of [...this.states.keys()]) if (this.partitionOfKey(k) === p) this.states.delete(k);
+      })
       .catch((e: Error) => this.host.log.error(`loading ${SHARE_STATE_TOPIC}-${p}: ${e.message}`))
       .finally(() => this.loading.delete(p));
     this.loading.set(p, loading);
