@@ -45,6 +45,8 @@ import { ConnectionQuotas } from "./quota/connection-quotas.js";
 import { StandardAuthorizer } from "./security/standard-authorizer.js";
 import { ShareCoordinator } from "./share/coordinator.js";
 import { MembershipLog } from "./share/membership-log.js";
+import { CoordinatorPersister, type SharePersister } from "./share/persister.js";
+import { ShareStateCoordinator } from "./share/state-coordinator.js";
 import { ShareStateTopic } from "./share/state-topic.js";
 import { TransactionCoordinator } from "./txn/coordinator.js";
 import { ClusterMarkerWriter } from "./txn/cluster-markers.js";
@@ -129,8 +131,12 @@ export class Broker implements Services {
   readonly replication: ReplicaManager;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
   readonly groups: GroupCoordinator;
-  /** Share groups (KIP-932) and their share-partitions' state (`__share_group_state`). */
+  /** Share groups (KIP-932): membership, and the share-partitions of the partitions led here. */
   readonly shareGroups: ShareCoordinator;
+  /** The share coordinator: share-partition state of the `__share_group_state` partitions led here. */
+  readonly shareState: ShareStateCoordinator;
+  /** The share-partitions' way to their share coordinator (this one, or another broker's). */
+  readonly sharePersister: SharePersister;
   /** The transaction coordinator: transactional ids, their transactions and markers (`__transaction_state`). */
   readonly transactions: TransactionCoordinator;
   /** Transaction markers to each partition's leader (this broker's own through the local writer). */
@@ -180,8 +186,10 @@ export class Broker implements Services {
     this.controller = new Controller(metadata, this);
     this.replication = new ReplicaManager(this);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
-    this.shareGroups = new ShareCoordinator(this, new ShareStateTopic(this), new MembershipLog(this));
     this.interBroker = new InterBrokerClients(this);
+    this.shareState = new ShareStateCoordinator(this, new ShareStateTopic(this));
+    this.sharePersister = new CoordinatorPersister(this, this.shareState);
+    this.shareGroups = new ShareCoordinator(this, new MembershipLog(this));
     const localMarkers = new LocalMarkerWriter(this);
     this.markers = new ClusterMarkerWriter(this, localMarkers, this.interBroker);
     this.transactions = new TransactionCoordinator(this, new TransactionStateTopic(this), this.markers, localMarkers);
@@ -290,6 +298,7 @@ export class Broker implements Services {
     this.leadership.start();
     this.groups.start();
     this.transactions.start();
+    this.shareState.start();
     this.shareGroups.start();
     const bound = [];
     for (const l of this.listeners) bound.push(await this.listenOn(l));
@@ -504,15 +513,17 @@ export class Broker implements Services {
     this.groups.stop();
     this.transactions.stop();
     this.shareGroups.stop();
+    this.shareState.stop();
     await Promise.all([...this.connections].map((c) => c.drain()));
     // Answers are out and each socket is ended; a client that does not close its side gets a second.
     await Promise.race([stopped, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref())]);
     for (const c of this.connections) c.close();
     await stopped;
     await this.transactions.flush();
+    await this.shareGroups.flush();
     this.interBroker.close();
     await this.groups.flush();
-    await this.shareGroups.flush();
+    await this.shareState.flush();
     await replicationStopped;
     this.logs.stop();
     await this.logs.close();

@@ -14,6 +14,7 @@ import type { ClientQuotas } from "./quota/client-quotas.js";
 import type { Replication } from "./replication/replication.js";
 import type { Authorizer } from "./security/authorizer.js";
 import type { ShareService } from "./share/coordinator.js";
+import type { ShareStateCoordinator } from "./share/state-coordinator.js";
 import type { TransactionService } from "./txn/coordinator.js";
 
 /**
@@ -38,6 +39,11 @@ export interface Services {
   readonly groups: GroupService;
   /** Share groups (KIP-932): membership, share sessions and share-partition state. */
   readonly shareGroups: ShareService;
+  /** The share coordinator: the persisted state of the share-partitions whose `__share_group_state` partition is led here. */
+  readonly shareState: Pick<
+    ShareStateCoordinator,
+    "initialize" | "read" | "write" | "delete" | "summary" | "ensureStateTopic"
+  >;
   /** The transaction coordinator: transactional ids, their transactions and markers. */
   readonly transactions: TransactionService;
   /** Whether a session may do an operation on a resource (allows everything when none is configured). */

@@ -32,6 +32,9 @@ const record = (partition: number, kind: "snapshot" | "update", startOffset: num
   topicId: TOPIC_ID,
   partition,
   snapshotEpoch: 0,
+  stateEpoch: 0,
+  leaderEpoch: 0,
+  deliveryComplete: -1,
   startOffset,
   batches: [],
 });
@@ -53,7 +56,7 @@ test("__share_group_state: pruned below the oldest latest snapshot, and what is 
 
     logs = await LogManager.open(dir);
     const replayed: string[] = [];
-    await stateTopic(logs).load((r) => replayed.push(`${r.partition}:${r.kind}`));
+    await stateTopic(logs).loadPartition(0, (r) => replayed.push(`${r.partition}:${r.kind}`));
     assert.deepEqual(replayed, ["1:snapshot", "0:snapshot", "1:update"]);
     await logs.close();
   });

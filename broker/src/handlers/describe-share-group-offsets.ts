@@ -19,35 +19,37 @@ export const describeShareGroupOffsetsHandler = defineHandler({
   apiKey: ApiKey.DescribeShareGroupOffsets,
   minVersion: 0,
   maxVersion: 1,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const shares = ctx.services.shareGroups;
-    const groups = request.groups.map((g) => {
-      if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)) {
-        const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
-        return { groupId: g.groupId, topics: [], errorCode, errorMessage: AUTHORIZATION_MESSAGE[errorCode]! };
-      }
-      if (shares.group(g.groupId) === undefined)
-        return {
-          groupId: g.groupId,
-          topics: [],
-          errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
-          errorMessage: `Group ${g.groupId} not found.`,
-        };
-      const byTopic = new Map<string, TopicOffsets>();
-      for (const o of shares.offsets(g.groupId, g.topics)) {
-        let t = byTopic.get(o.topic);
-        if (t === undefined) byTopic.set(o.topic, (t = { topicName: o.topic, topicId: o.topicId, partitions: [] }));
-        t.partitions.push({
-          partitionIndex: o.partition,
-          startOffset: BigInt(o.startOffset),
-          leaderEpoch: o.startOffset < 0 ? -1 : LEADER_EPOCH,
-          lag: BigInt(o.lag),
-          errorCode: ErrorCode.NONE,
-          errorMessage: null,
-        });
-      }
-      return { groupId: g.groupId, topics: [...byTopic.values()], errorCode: ErrorCode.NONE, errorMessage: null };
-    });
+    const groups = await Promise.all(
+      request.groups.map(async (g) => {
+        if (!allowed(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)) {
+          const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+          return { groupId: g.groupId, topics: [], errorCode, errorMessage: AUTHORIZATION_MESSAGE[errorCode]! };
+        }
+        if (shares.group(g.groupId) === undefined)
+          return {
+            groupId: g.groupId,
+            topics: [],
+            errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+            errorMessage: `Group ${g.groupId} not found.`,
+          };
+        const byTopic = new Map<string, TopicOffsets>();
+        for (const o of await shares.offsets(g.groupId, g.topics)) {
+          let t = byTopic.get(o.topic);
+          if (t === undefined) byTopic.set(o.topic, (t = { topicName: o.topic, topicId: o.topicId, partitions: [] }));
+          t.partitions.push({
+            partitionIndex: o.partition,
+            startOffset: BigInt(o.startOffset),
+            leaderEpoch: o.startOffset < 0 ? -1 : LEADER_EPOCH,
+            lag: BigInt(o.lag),
+            errorCode: ErrorCode.NONE,
+            errorMessage: null,
+          });
+        }
+        return { groupId: g.groupId, topics: [...byTopic.values()], errorCode: ErrorCode.NONE, errorMessage: null };
+      }),
+    );
     return createDescribeShareGroupOffsetsResponse({ groups });
   },
 });

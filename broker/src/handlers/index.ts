@@ -58,6 +58,11 @@ import { shareAcknowledgeHandler } from "./share-acknowledge.js";
 import { describeShareGroupOffsetsHandler } from "./describe-share-group-offsets.js";
 import { alterShareGroupOffsetsHandler } from "./alter-share-group-offsets.js";
 import { deleteShareGroupOffsetsHandler } from "./delete-share-group-offsets.js";
+import { initializeShareGroupStateHandler } from "./initialize-share-group-state.js";
+import { readShareGroupStateHandler } from "./read-share-group-state.js";
+import { writeShareGroupStateHandler } from "./write-share-group-state.js";
+import { deleteShareGroupStateHandler } from "./delete-share-group-state.js";
+import { readShareGroupStateSummaryHandler } from "./read-share-group-state-summary.js";
 import { offsetForLeaderEpochHandler } from "./offset-for-leader-epoch.js";
 import { streamsGroupHeartbeatHandler } from "./streams-group-heartbeat.js";
 import { streamsGroupDescribeHandler } from "./streams-group-describe.js";
@@ -123,6 +128,11 @@ export const HANDLERS: readonly Handler[] = [
   describeShareGroupOffsetsHandler,
   alterShareGroupOffsetsHandler,
   deleteShareGroupOffsetsHandler,
+  initializeShareGroupStateHandler,
+  readShareGroupStateHandler,
+  writeShareGroupStateHandler,
+  deleteShareGroupStateHandler,
+  readShareGroupStateSummaryHandler,
   offsetForLeaderEpochHandler,
   streamsGroupHeartbeatHandler,
   streamsGroupDescribeHandler,

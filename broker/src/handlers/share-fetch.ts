@@ -177,6 +177,16 @@ async function acquireRound(
       got = true;
       continue;
     }
+    const notLeader = services.replication.leaderError(topic.name, partition, -1);
+    if (notLeader !== ErrorCode.NONE) {
+      // The partition moved: the client finds its new leader (and its share-partition's state there).
+      const out = answer.partition(topicId, partition);
+      out.errorCode = notLeader;
+      out.currentLeader = services.replication.currentLeader(topic.name, partition);
+      session.forget(topicId, partition);
+      got = true;
+      continue;
+    }
     const ranges = await shares.acquire(session.groupId, session.memberId, topic, partition, left);
     if (ranges === undefined || ranges.length === 0) continue;
     const read = await readAcquired(log, ranges, bytesLeft);

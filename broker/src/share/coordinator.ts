@@ -1,25 +1,30 @@
 import type { FetchWaiters } from "../cluster/fetch-waiters.js";
+import type { Leadership, RoleChange } from "../cluster/leadership.js";
 import type { ClusterMetadata, TopicInfo } from "../cluster/metadata.js";
 import type { PartitionLogs } from "../cluster/partition-logs.js";
 import type { BrokerConfig } from "../config.js";
+import { ErrorCode } from "../errors.js";
 import type { PartitionLog } from "../log/partition-log.js";
 import type { Logger } from "../logger.js";
 import { durationMs, groupConfig } from "./group-configs.js";
 import type { MembershipLog } from "./membership-log.js";
+import { OFFSETS_TOPIC } from "../group/offsets-topic.js";
 import { ShareGroup, type HeartbeatOutcome } from "./share-group.js";
-import { SharePartition, type AckBatch, type AcquiredRange, type StateBatch } from "./share-partition.js";
+import type { SharePersister } from "./persister.js";
+import { SharePartition, type AckBatch, type AcquiredRange } from "./share-partition.js";
 import { ShareSessions } from "./share-sessions.js";
-import type { ShareStateRecord } from "./state-records.js";
-import type { ShareStateTopic } from "./state-topic.js";
+import type { ShareStateKey } from "./state-records.js";
 
 /**
- * The share coordinator of this node (KIP-932): share groups' membership (`share-group.ts`), the state
- * of every share-partition (`share-partition.ts`) persisted in `__share_group_state` (`state-topic.ts`),
- * the members' share sessions (`share-sessions.ts`), and the timer that releases expired locks. Kafka
- * splits this between the group coordinator, the share-partition leader and the share coordinator;
- * on one node they are one service, reached (like the group coordinator) through the group's
- * `__consumer_offsets` partition for membership and the share-partition's `__share_group_state`
- * partition for state.
+ * Share groups on this node (KIP-932): their membership (`share-group.ts`, as the group coordinator of the
+ * group's `__consumer_offsets` partition), and, as the share-partition leader of the topic partitions led
+ * here, the in-flight records of each share-partition (`share-partition.ts`), the members' share sessions
+ * (`share-sessions.ts`) and the timer that releases expired locks. A share-partition's state is read from
+ * its share coordinator (`state-coordinator.ts`, through `persister.ts`: here or on the broker leading its
+ * `__share_group_state` partition) when it is first fetched after this broker became the partition's
+ * leader, initialized there by share.auto.offset.reset when it has none, and each change is written there
+ * (under the partition's leader epoch, so that a former leader's writes are fenced) before an
+ * acknowledgement is answered. A partition led elsewhere now has its share-partitions dropped here.
  */
 
 export interface ShareHost {
@@ -30,6 +35,12 @@ export interface ShareHost {
   readonly fetchWaiters: Pick<FetchWaiters, "notify">;
   /** The classic and consumer groups, whose ids share groups may not take (one namespace for every type). */
   readonly groups: { group(groupId: string): object | undefined };
+  /** Who leads each topic partition, at which epoch: share-partitions live with their partition's leader. */
+  readonly leadership: Pick<Leadership, "onChange" | "state" | "role">;
+  /** The share coordinators, where share-partition state is kept. */
+  readonly sharePersister: SharePersister;
+  /** This node's share coordinator: the share-partitions of a group it keeps (offsets of a whole group). */
+  readonly shareState: { keysOf(groupId: string): ShareStateKey[] };
 }
 
 export interface ShareGroupListing {
@@ -53,11 +64,13 @@ const ZERO_TOPIC_ID = "AAAAAAAAAAAAAAAAAAAAAA";
 /** How often expired acquisition locks are looked for. */
 const LOCK_SWEEP_MS = 100;
 
-/** A persisted share-partition state being rebuilt at load. */
-interface LoadedState {
-  startOffset: number;
-  snapshotEpoch: number;
-  batches: Map<number, StateBatch>;
+/** A share-partition led here: its records, the epochs its writes carry, its writes in order. */
+interface LedPartition {
+  readonly sp: SharePartition;
+  readonly topic: string;
+  readonly leaderEpoch: number;
+  readonly stateEpoch: number;
+  writes: Promise<unknown>;
 }
 
 export type ShareService = Pick<
@@ -80,15 +93,19 @@ export type ShareService = Pick<
 
 export class ShareCoordinator {
   private readonly groups = new Map<string, ShareGroup>();
-  private readonly states = new Map<string, { sp: SharePartition; updates: number; snapshotEpoch: number }>();
+  private readonly states = new Map<string, LedPartition>();
   readonly sessions = new ShareSessions();
   /** Share-partitions being started (their start offset looked up), so that each starts once. */
   private readonly starting = new Map<string, Promise<SharePartition | undefined>>();
   private sweeper: NodeJS.Timeout | undefined;
+  private unfollow: (() => void) | undefined;
+  /** `__consumer_offsets` partitions whose share groups are being loaded. */
+  private readonly loadingGroups = new Map<number, Promise<void>>();
+  /** `__consumer_offsets` partitions whose share groups are loaded here. */
+  private readonly loadedGroups = new Set<number>();
 
   constructor(
     private readonly host: ShareHost,
-    private readonly topic: ShareStateTopic,
     private readonly membership: MembershipLog,
   ) {}
 
@@ -98,36 +115,20 @@ export class ShareCoordinator {
 
   // --- start and stop ---
 
+  /** The share groups of the `__consumer_offsets` partitions led here. */
   async load(): Promise<void> {
-    await this.loadMembership();
-    const loaded = new Map<string, LoadedState>();
-    const n = await this.topic.load((r) => {
-      const key = stateKey(r.groupId, r.topicId, r.partition);
-      if (r.kind === "delete") {
-        loaded.delete(key);
-        return;
-      }
-      let s = loaded.get(key);
-      if (r.kind === "snapshot" || s === undefined) {
-        s = { startOffset: r.startOffset, snapshotEpoch: r.snapshotEpoch, batches: new Map() };
-        loaded.set(key, s);
-      }
-      s.startOffset = r.startOffset;
-      for (const b of r.batches) for (let o = b.first; o <= b.last; o++) s.batches.set(o, { ...b, first: o, last: o });
-    });
-    for (const [key, s] of loaded) {
-      const batches = [...s.batches.values()].filter((b) => b.first >= s.startOffset).sort((a, b) => a.first - b.first);
-      this.states.set(key, {
-        sp: SharePartition.fromState(s.startOffset, batches),
-        updates: 0,
-        snapshotEpoch: s.snapshotEpoch,
-      });
-    }
-    if (n > 0) this.host.log.info(`loaded ${loaded.size} share-partitions from ${n} records of __share_group_state`);
+    const partitions = new Set<number>();
+    const count = this.host.metadata.topic(OFFSETS_TOPIC)?.partitions ?? 0;
+    for (let p = 0; p < count; p++) if (this.host.leadership.role(OFFSETS_TOPIC, p) === "leader") partitions.add(p);
+    await this.loadMembership(partitions);
+    for (const p of partitions) this.loadedGroups.add(p);
   }
 
-  /** Share groups and their members as `__consumer_offsets` left them; members' sessions start now. */
-  private async loadMembership(): Promise<void> {
+  /**
+   * Share groups and their members as the partitions of `__consumer_offsets` left them; members' sessions
+   * start now.
+   */
+  private async loadMembership(partitions: ReadonlySet<number>): Promise<void> {
     const epochs = new Map<string, number>();
     type Meta = { rackId: string | null; clientId: string; clientHost: string; subscribedTopicNames: string[] };
     const members = new Map<string, Map<string, { meta?: Meta; epoch: number; assignment: Map<string, number[]> }>>();
@@ -138,7 +139,7 @@ export class ShareCoordinator {
       if (entry === undefined) byMember.set(m, (entry = { epoch: 0, assignment: new Map() }));
       return entry;
     };
-    await this.membership.load((r) => {
+    await this.membership.load(partitions, (r) => {
       if (r.type === "group") {
         if (r.epoch === null) epochs.delete(r.groupId);
         else epochs.set(r.groupId, r.epoch);
@@ -152,6 +153,7 @@ export class ShareCoordinator {
       }
     });
     for (const [groupId, epoch] of epochs) {
+      this.groups.get(groupId)?.shutdown();
       const group = this.newGroup(groupId);
       for (const [memberId, m] of members.get(groupId) ?? [])
         if (m.meta !== undefined) group.restore(memberId, m.meta, m.epoch, m.assignment);
@@ -163,16 +165,55 @@ export class ShareCoordinator {
   start(): void {
     this.sweeper = setInterval(() => this.expireLocks(Date.now()), LOCK_SWEEP_MS);
     this.sweeper.unref();
+    this.unfollow = this.host.leadership.onChange((c) => this.onRoleChange(c));
   }
 
   stop(): void {
+    this.unfollow?.();
     clearInterval(this.sweeper);
     for (const g of this.groups.values()) g.shutdown();
   }
 
   async flush(): Promise<void> {
     await this.membership.flush();
-    await this.topic.flush();
+    await Promise.all([...this.states.values()].map((e) => e.writes.catch(() => undefined)));
+  }
+
+  /**
+   * A `__consumer_offsets` partition led here now: its share groups are loaded (led elsewhere: dropped). A
+   * topic partition led elsewhere now (or again at a new epoch): its share-partitions are read again when
+   * fetched.
+   */
+  private onRoleChange(c: RoleChange): void {
+    if (c.topic === OFFSETS_TOPIC) return this.followGroups(c);
+    for (const [key, entry] of this.states) {
+      if (entry.topic !== c.topic || !key.endsWith(`\u0000${c.partition}`)) continue;
+      if (c.role === "leader" && Math.max(0, c.state?.leaderEpoch ?? 0) === entry.leaderEpoch) continue;
+      this.states.delete(key);
+    }
+  }
+
+  private followGroups(c: RoleChange): void {
+    const p = c.partition;
+    if (c.role === "leader" && !this.loadedGroups.has(p) && !this.loadingGroups.has(p)) {
+      const loading = this.loadMembership(new Set([p]))
+        .then(() => {
+          if (this.host.leadership.role(OFFSETS_TOPIC, p) === "leader") this.loadedGroups.add(p);
+          else this.dropGroups(p); // led elsewhere again while it loaded
+        })
+        .catch((e: Error) => this.host.log.error(`loading share groups of ${OFFSETS_TOPIC}-${p}: ${e.message}`))
+        .finally(() => this.loadingGroups.delete(p));
+      this.loadingGroups.set(p, loading);
+    } else if (c.role !== "leader" && this.loadedGroups.delete(p)) this.dropGroups(p);
+  }
+
+  /** Forgets the share groups of a `__consumer_offsets` partition (and stops their members' timers). */
+  private dropGroups(p: number): void {
+    for (const [groupId, group] of this.groups) {
+      if (this.membership.partitionFor(groupId) !== p) continue;
+      group.shutdown();
+      this.groups.delete(groupId);
+    }
   }
 
   // --- membership ---
@@ -187,6 +228,8 @@ export class ShareCoordinator {
     clientId: string,
     clientHost: string,
   ): Promise<HeartbeatOutcome | "NOT_SHARE_GROUP"> {
+    // A group coordinator that just became one answers once its share groups are loaded.
+    await this.loadingGroups.get(this.membership.partitionFor(groupId));
     let group = this.groups.get(groupId);
     if (group === undefined) {
       if (this.host.groups.group(groupId) !== undefined) return "NOT_SHARE_GROUP";
@@ -236,11 +279,9 @@ export class ShareCoordinator {
     const written = await this.membership.write(groupId, group.deletion());
     if (written !== 0) return "UNKNOWN_SERVER_ERROR";
     this.groups.delete(groupId);
-    for (const key of [...this.states.keys()]) {
-      const [g, topicId, p] = key.split("\u0000") as [string, string, string];
-      if (g !== groupId) continue;
-      this.states.delete(key);
-      await this.topic.delete({ groupId, topicId, partition: Number(p) });
+    for (const key of this.knownKeys(groupId)) {
+      this.states.delete(stateKey(groupId, key.topicId, key.partition));
+      await this.host.sharePersister.delete(key);
     }
     return "NONE";
   }
@@ -259,35 +300,66 @@ export class ShareCoordinator {
   }
 
   /**
-   * DescribeShareGroupOffsets: each share-partition's start offset and lag (records from the start offset
-   * to the high watermark not yet acknowledged or archived); -1 for partitions the group has not started.
-   * `topics` null: every share-partition of the group.
+   * The share-partitions of a group known here: led here, kept by this node's share coordinator, or
+   * assigned to its members.
    */
-  offsets(
+  private knownKeys(groupId: string): ShareStateKey[] {
+    const out = new Map<string, ShareStateKey>();
+    const add = (topicId: string, partition: number) =>
+      out.set(stateKey(groupId, topicId, partition), { groupId, topicId, partition });
+    for (const key of this.states.keys()) {
+      const [g, topicId, p] = key.split("\u0000") as [string, string, string];
+      if (g === groupId) add(topicId, Number(p));
+    }
+    for (const k of this.host.shareState.keysOf(groupId)) add(k.topicId, k.partition);
+    for (const m of this.groups.get(groupId)?.members.values() ?? [])
+      for (const [topicId, partitions] of m.assignment) for (const p of partitions) add(topicId, p);
+    return [...out.values()];
+  }
+
+  /**
+   * DescribeShareGroupOffsets: each share-partition's start offset and lag (records from the start offset
+   * to the high watermark not yet acknowledged or archived): live when it is led here, else its share
+   * coordinator's summary; -1 for partitions the group has not started. `topics` null: every
+   * share-partition of the group known here.
+   */
+  async offsets(
     groupId: string,
     topics: readonly { topicName: string; partitions: readonly number[] }[] | null,
-  ): { topic: string; topicId: string; partition: number; startOffset: number; lag: number }[] {
+  ): Promise<{ topic: string; topicId: string; partition: number; startOffset: number; lag: number }[]> {
     const wanted: { topic: TopicInfo | undefined; name: string; partition: number }[] = [];
     if (topics === null) {
-      for (const key of this.states.keys()) {
-        const [g, topicId, p] = key.split("\u0000") as [string, string, string];
-        const topic = this.host.metadata.topicById(topicId);
-        if (g === groupId && topic !== undefined) wanted.push({ topic, name: topic.name, partition: Number(p) });
+      for (const k of this.knownKeys(groupId)) {
+        const topic = this.host.metadata.topicById(k.topicId);
+        if (topic !== undefined) wanted.push({ topic, name: topic.name, partition: k.partition });
       }
     } else {
       for (const t of topics)
         for (const partition of t.partitions)
           wanted.push({ topic: this.host.metadata.topic(t.topicName), name: t.topicName, partition });
     }
-    return wanted.map(({ topic, name, partition }) => {
-      const entry = topic === undefined ? undefined : this.states.get(stateKey(groupId, topic.id, partition));
-      const log = this.host.partitions.logOf(topic, partition);
-      const base = { topic: name, topicId: topic?.id ?? ZERO_TOPIC_ID, partition };
-      if (entry === undefined || typeof log === "number") return { ...base, startOffset: -1, lag: -1 };
-      const sp = entry.sp;
-      const lag = Math.max(0, Number(log.highWatermark) - sp.startOffset - sp.deliveryComplete);
-      return { ...base, startOffset: sp.startOffset, lag };
-    });
+    const out = await Promise.all(
+      wanted.map(async ({ topic, name, partition }) => {
+        const base = { topic: name, topicId: topic?.id ?? ZERO_TOPIC_ID, partition };
+        const none = { ...base, startOffset: -1, lag: -1 };
+        if (topic === undefined) return none;
+        const log = this.host.partitions.logOf(topic, partition);
+        const end = typeof log === "number" ? undefined : Number(log.highWatermark);
+        const lagOf = (start: number, done: number) => (end === undefined ? -1 : Math.max(0, end - start - done));
+        const entry = this.states.get(stateKey(groupId, topic.id, partition));
+        if (entry !== undefined)
+          return {
+            ...base,
+            startOffset: entry.sp.startOffset,
+            lag: lagOf(entry.sp.startOffset, entry.sp.deliveryComplete),
+          };
+        const s = await this.host.sharePersister.summary({ groupId, topicId: topic.id, partition });
+        if (!("deliveryComplete" in s) || s.startOffset < 0) return none;
+        // A leader that never wrote its count (-1) has had nothing done since the state was initialized.
+        return { ...base, startOffset: s.startOffset, lag: lagOf(s.startOffset, Math.max(0, s.deliveryComplete)) };
+      }),
+    );
+    return topics === null ? out.filter((o) => o.startOffset >= 0) : out;
   }
 
   /**
@@ -311,9 +383,7 @@ export class ShareCoordinator {
           partitions.push({ partition: p.partitionIndex, error: "UNKNOWN_TOPIC_OR_PARTITION" });
           continue;
         }
-        const entry = { sp: new SharePartition(Number(p.startOffset)), updates: 0, snapshotEpoch: 0 };
-        this.states.set(stateKey(groupId, topic.id, p.partitionIndex), entry);
-        const code = await this.persist(groupId, topic.id, p.partitionIndex, entry, true);
+        const code = await this.reset(groupId, topic.id, p.partitionIndex, Number(p.startOffset));
         partitions.push({ partition: p.partitionIndex, error: code === 0 ? "NONE" : "UNKNOWN_SERVER_ERROR" });
       }
       out.push({ topic: t.topicName, topicId: topic?.id ?? ZERO_TOPIC_ID, partitions });
@@ -338,13 +408,27 @@ export class ShareCoordinator {
         out.push({ topic: name, topicId: ZERO_TOPIC_ID, error: "UNKNOWN_TOPIC_OR_PARTITION" });
         continue;
       }
+      let error: OffsetsError = "NONE";
       for (let p = 0; p < topic.partitions; p++) {
-        if (!this.states.delete(stateKey(groupId, topic.id, p))) continue;
-        await this.topic.delete({ groupId, topicId: topic.id, partition: p });
+        this.states.delete(stateKey(groupId, topic.id, p));
+        const r = await this.host.sharePersister.delete({ groupId, topicId: topic.id, partition: p });
+        if (r.errorCode !== ErrorCode.NONE) error = "UNKNOWN_SERVER_ERROR";
       }
-      out.push({ topic: name, topicId: topic.id, error: "NONE" });
+      out.push({ topic: name, topicId: topic.id, error });
     }
     return out;
+  }
+
+  /**
+   * A share-partition starts again at `startOffset`, nothing in flight: its state initialized under the
+   * next state epoch (a leader still holding the old state is fenced at its next write).
+   */
+  private async reset(groupId: string, topicId: string, partition: number, startOffset: number): Promise<number> {
+    const key = { groupId, topicId, partition };
+    this.states.delete(stateKey(groupId, topicId, partition));
+    const now = await this.host.sharePersister.summary(key);
+    const stateEpoch = "stateEpoch" in now && now.startOffset >= 0 ? now.stateEpoch + 1 : 0;
+    return (await this.host.sharePersister.initialize(key, stateEpoch, startOffset)).errorCode;
   }
 
   /** Why a group's offsets may not change now (unknown, or with members), or undefined. */
@@ -385,20 +469,54 @@ export class ShareCoordinator {
     return starting;
   }
 
+  /**
+   * A share-partition of a partition led here, from its share coordinator's state; one without state starts
+   * where share.auto.offset.reset says, written there at once (as Kafka initializes share group state).
+   * Undefined when this broker does not lead the partition or the coordinator cannot be reached (the next
+   * fetch tries again).
+   */
   private async startPartition(
     groupId: string,
     topic: TopicInfo,
     partition: number,
   ): Promise<SharePartition | undefined> {
+    const led = this.host.leadership.state(topic.name, partition);
     const log = this.host.partitions.logOf(topic, partition);
-    if (typeof log === "number") return undefined;
-    const configs = this.host.metadata.groupConfigs(groupId).configs;
-    const start = await startOffset(log, groupConfig(configs, "share.auto.offset.reset", this.host.config));
-    const sp = new SharePartition(Number(start));
-    const entry = { sp, updates: 0, snapshotEpoch: 0 };
-    this.states.set(stateKey(groupId, topic.id, partition), entry);
-    void this.persist(groupId, topic.id, partition, entry, true);
+    if (led?.leader !== this.host.config.nodeId || typeof log === "number") return undefined;
+    const leaderEpoch = Math.max(0, led.leaderEpoch);
+    const key = { groupId, topicId: topic.id, partition };
+    const read = await this.host.sharePersister.read(key, leaderEpoch);
+    let sp: SharePartition;
+    let stateEpoch = 0;
+    if ("batches" in read && read.startOffset >= 0) {
+      sp = SharePartition.fromState(read.startOffset, read.batches);
+      stateEpoch = read.stateEpoch;
+    } else if ("batches" in read || read.errorCode === ErrorCode.INVALID_REQUEST) {
+      // No state yet (Kafka's coordinator answers INVALID_REQUEST), or state without a start offset.
+      if ("batches" in read) stateEpoch = read.stateEpoch;
+      const configs = this.host.metadata.groupConfigs(groupId).configs;
+      const start = Number(await startOffset(log, groupConfig(configs, "share.auto.offset.reset", this.host.config)));
+      const init = await this.host.sharePersister.initialize(key, stateEpoch, start);
+      if (init.errorCode !== ErrorCode.NONE) return this.unstarted(key, init.errorCode);
+      sp = new SharePartition(start);
+    } else return this.unstarted(key, read.errorCode);
+    // The leadership may have moved while the state was read.
+    if (this.host.leadership.state(topic.name, partition)?.leaderEpoch !== led.leaderEpoch) return undefined;
+    this.states.set(stateKey(groupId, topic.id, partition), {
+      sp,
+      topic: topic.name,
+      leaderEpoch,
+      stateEpoch,
+      writes: Promise.resolve(),
+    });
     return sp;
+  }
+
+  private unstarted(key: ShareStateKey, errorCode: number): undefined {
+    this.host.log.warn(
+      `share-partition ${key.groupId}:${key.topicId}:${key.partition}: its state cannot be read (error ${errorCode})`,
+    );
+    return undefined;
   }
 
   /** Acquires records of a share-partition for a member; undefined when the partition is unknown. */
@@ -454,7 +572,7 @@ export class ShareCoordinator {
     );
     if (error !== undefined) return error;
     if (entry.sp.hasAvailable) this.host.fetchWaiters.notify(topic.name, partition);
-    const code = await this.persist(groupId, topic.id, partition, entry, false);
+    const code = await this.persist(groupId, topic.id, partition, entry);
     return code === 0 ? undefined : "UNKNOWN_SERVER_ERROR";
   }
 
@@ -474,37 +592,38 @@ export class ShareCoordinator {
   }
 
   /** Records were released: fetches waiting on the partition may take them; the change is written. */
-  private changed(key: string, entry: { sp: SharePartition; updates: number; snapshotEpoch: number }): void {
+  private changed(key: string, entry: LedPartition): void {
     const [groupId, topicId, p] = key.split("\u0000") as [string, string, string];
-    const topic = this.host.metadata.topicById(topicId);
-    if (topic !== undefined) this.host.fetchWaiters.notify(topic.name, Number(p));
-    void this.persist(groupId, topicId, Number(p), entry, false);
+    this.host.fetchWaiters.notify(entry.topic, Number(p));
+    void this.persist(groupId, topicId, Number(p), entry);
   }
 
-  /** Writes a ShareUpdate with what changed, or a ShareSnapshot every so many updates (and at the start). */
-  private persist(
-    groupId: string,
-    topicId: string,
-    partition: number,
-    entry: { sp: SharePartition; updates: number; snapshotEpoch: number },
-    snapshot: boolean,
-  ): Promise<number> {
-    const perSnapshot = this.props["share.coordinator.snapshot.update.records.per.snapshot"];
-    const whole = snapshot || entry.updates >= perSnapshot;
-    if (whole) {
-      entry.updates = 0;
-      entry.snapshotEpoch++;
-    } else entry.updates++;
-    const record: ShareStateRecord = {
-      kind: whole ? "snapshot" : "update",
-      groupId,
-      topicId,
-      partition,
-      snapshotEpoch: entry.snapshotEpoch,
+  /**
+   * Writes what changed to the share coordinator, after the writes before it; a write fenced there (a newer
+   * leader, or offsets reset) drops the share-partition here. Resolves to an error code.
+   */
+  private async persist(groupId: string, topicId: string, partition: number, entry: LedPartition): Promise<number> {
+    const state = {
+      stateEpoch: entry.stateEpoch,
+      leaderEpoch: entry.leaderEpoch,
       startOffset: entry.sp.startOffset,
-      batches: whole ? entry.sp.snapshot() : entry.sp.takeChanges(),
+      batches: entry.sp.takeChanges(),
+      deliveryComplete: entry.sp.deliveryComplete,
     };
-    return this.topic.write(record);
+    const key = { groupId, topicId, partition };
+    const run = () => this.host.sharePersister.write(key, state);
+    const written = entry.writes.then(run, run);
+    entry.writes = written;
+    const { errorCode } = await written;
+    if (errorCode === ErrorCode.FENCED_LEADER_EPOCH || errorCode === ErrorCode.FENCED_STATE_EPOCH) {
+      const k = stateKey(groupId, topicId, partition);
+      if (this.states.get(k) === entry) this.states.delete(k);
+    }
+    if (errorCode !== ErrorCode.NONE)
+      this.host.log.warn(
+        `share-partition ${groupId}:${topicId}:${partition}: writing its state failed: error ${errorCode}`,
+      );
+    return errorCode;
   }
 }
 

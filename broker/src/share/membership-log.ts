@@ -30,11 +30,17 @@ export class MembershipLog {
     await this.queue.catch(() => undefined);
   }
 
-  /** Every share group record, in log order per partition. */
-  async load(visit: (r: DecodedMembership) => void): Promise<void> {
+  /** The `__consumer_offsets` partition of a group's records. */
+  partitionFor(groupId: string): number {
+    return this.topic.partitionFor(groupId);
+  }
+
+  /** Every share group record of the partitions given, in log order per partition. */
+  async load(partitions: ReadonlySet<number>, visit: (r: DecodedMembership) => void): Promise<void> {
     const info = this.host.metadata.topic(OFFSETS_TOPIC);
     if (info === undefined) return;
     for (let p = 0; p < info.partitions; p++) {
+      if (!partitions.has(p)) continue;
       const log = this.host.logs.get(OFFSETS_TOPIC, p);
       if (log === undefined) continue;
       await replayPartition(log, LOAD_READ_BYTES, (batch) => {

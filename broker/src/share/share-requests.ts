@@ -32,6 +32,8 @@ export interface ShareRequestScope {
   readonly readable: (topic: string) => boolean;
   /** The RENEW acknowledgement (v2). */
   readonly allowRenew: boolean;
+  /** NONE when this broker leads the partition (its share-partitions live here), else NOT_LEADER_OR_FOLLOWER. */
+  readonly leaderError: (topic: string, partition: number) => number;
 }
 
 /** An error for the whole request. */
@@ -73,6 +75,7 @@ export function startShareRequest(
     session: checked.session,
     readable,
     allowRenew: ctx.apiVersion >= 2,
+    leaderError: (topic: string, partition: number) => services.replication.leaderError(topic, partition, -1),
   };
   return { scope };
 }
@@ -141,6 +144,8 @@ export async function acknowledgePartition(
     return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
   if (topic === undefined || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions)
     return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+  const notLeader = scope.leaderError(topic.name, p.partitionIndex);
+  if (notLeader !== ErrorCode.NONE) return { errorCode: notLeader, errorMessage: null };
   const batches = p.acknowledgementBatches.map((b) => ({
     first: Number(b.firstOffset),
     last: Number(b.lastOffset),

@@ -27,7 +27,13 @@ export interface ShareStateKey {
 export interface ShareStateRecord extends ShareStateKey {
   readonly kind: "snapshot" | "update";
   readonly snapshotEpoch: number;
+  /** The state epoch (a snapshot's; an update keeps the one before it). */
+  readonly stateEpoch: number;
+  /** The leader epoch of the topic partition whose leader wrote the state. */
+  readonly leaderEpoch: number;
   readonly startOffset: number;
+  /** Records from the start offset on that are done, as the leader counted them (-1: not known). */
+  readonly deliveryComplete: number;
   readonly batches: StateBatch[];
 }
 
@@ -55,10 +61,10 @@ export function encodeStateRecord(r: ShareStateRecord, now: number): { key: Buff
         ShareSnapshotValueCodec,
         {
           snapshotEpoch: r.snapshotEpoch,
-          stateEpoch: 0,
-          leaderEpoch: 0,
+          stateEpoch: r.stateEpoch,
+          leaderEpoch: r.leaderEpoch,
           startOffset: BigInt(r.startOffset),
-          deliveryCompleteCount: 0,
+          deliveryCompleteCount: r.deliveryComplete,
           createTimestamp: BigInt(now),
           writeTimestamp: BigInt(now),
           stateBatches,
@@ -73,9 +79,9 @@ export function encodeStateRecord(r: ShareStateRecord, now: number): { key: Buff
       ShareUpdateValueCodec,
       {
         snapshotEpoch: r.snapshotEpoch,
-        leaderEpoch: 0,
+        leaderEpoch: r.leaderEpoch,
         startOffset: BigInt(r.startOffset),
-        deliveryCompleteCount: 0,
+        deliveryCompleteCount: r.deliveryComplete,
         stateBatches,
       },
       0,
@@ -121,7 +127,10 @@ export function decodeStateRecord(
     topicId,
     partition,
     snapshotEpoch: v.snapshotEpoch,
+    stateEpoch: (v as { stateEpoch?: number }).stateEpoch ?? 0,
+    leaderEpoch: v.leaderEpoch,
     startOffset: Number(v.startOffset),
+    deliveryComplete: v.deliveryCompleteCount,
     batches: v.stateBatches.map(fromWire),
   };
 }

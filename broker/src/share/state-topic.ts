@@ -1,4 +1,5 @@
 import { buildRecordBatch } from "@tskafka/protocol";
+import type { FetchWaiters } from "../cluster/fetch-waiters.js";
 import type { ClusterMetadata } from "../cluster/metadata.js";
 import type { TopicAdmin } from "../cluster/topic-admin.js";
 import type { BrokerConfig } from "../config.js";
@@ -19,6 +20,8 @@ export const SHARE_STATE_TOPIC = "__share_group_state";
 
 const snapshotKey = (k: ShareStateKey): string => `${k.groupId}\u0000${k.topicId}\u0000${k.partition}`;
 const LOAD_READ_BYTES = 1024 * 1024;
+/** How long a write waits for the partition's ISR (Kafka's share.coordinator.write.timeout.ms default). */
+const COMMIT_TIMEOUT_MS = 5000;
 
 export interface ShareStateTopicHost {
   readonly config: BrokerConfig;
@@ -26,12 +29,18 @@ export interface ShareStateTopicHost {
   readonly metadata: Pick<ClusterMetadata, "topic">;
   readonly topics: Pick<TopicAdmin, "create">;
   readonly logs: Pick<LogManager, "get" | "getOrCreate">;
+  readonly fetchWaiters?: Pick<FetchWaiters, "notify">;
+  /** acks=all for the coordinator's writes: resolves once the partition's ISR has them (absent: at once). */
+  readonly replication?: {
+    waitForCommit(topic: string, partition: number, offset: bigint, timeoutMs: number): Promise<number>;
+  };
 }
 
 /**
  * `__share_group_state` on the broker's own logs: the share coordinator's topic. A share-partition's
  * records go to the partition Kafka picks for it (Java hash of "group:topicId:partition"), appended in
- * order one write at a time per partition; loading replays every partition from its start. As Kafka, the
+ * order one write at a time per partition, each waiting for the partition's ISR (acks=all); loading replays a
+ * partition from its start when this broker becomes its leader. As Kafka, the
  * topic has cleanup.policy=delete and is pruned: once every share-partition of a partition has written a
  * snapshot, the records below the oldest of those snapshots are obsolete and deleted (DeleteRecords).
  */
@@ -55,7 +64,8 @@ export class ShareStateTopic {
     return (h === -2147483648 ? 0 : Math.abs(h)) % this.partitions;
   }
 
-  private ensureCreated(): Promise<void> {
+  /** Creates the topic on first use, as Kafka does when a share coordinator is first looked up. */
+  ensureCreated(): Promise<void> {
     if (this.host.metadata.topic(SHARE_STATE_TOPIC) !== undefined) return Promise.resolve();
     this.creating ??= this.host.topics
       .create(
@@ -101,11 +111,29 @@ export class ShareStateTopic {
         this.host.log.warn(
           `writing share state to ${SHARE_STATE_TOPIC}-${partition} failed: error ${result.errorCode}`,
         );
-      } else if (snapshot) {
+        return result.errorCode;
+      }
+      this.host.fetchWaiters?.notify(SHARE_STATE_TOPIC, partition);
+      const committed =
+        (await this.host.replication?.waitForCommit(
+          SHARE_STATE_TOPIC,
+          partition,
+          result.lastOffset + 1n,
+          COMMIT_TIMEOUT_MS,
+        )) ?? ErrorCode.NONE;
+      if (committed !== ErrorCode.NONE) {
+        this.host.log.warn(`${SHARE_STATE_TOPIC}-${partition}'s ISR did not take a write (error ${committed})`);
+        // As Kafka's coordinators: the leadership gone is NOT_COORDINATOR, the ISR not reached in time
+        // COORDINATOR_NOT_AVAILABLE; the persister tries again.
+        return committed === ErrorCode.NOT_LEADER_OR_FOLLOWER
+          ? ErrorCode.NOT_COORDINATOR
+          : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      }
+      if (snapshot) {
         this.snapshotAt(partition, key, result.baseOffset);
         await this.prune(partition, log);
       }
-      return result.errorCode;
+      return ErrorCode.NONE;
     };
     const next = (this.queues.get(partition) ?? Promise.resolve()).then(run, run);
     this.queues.set(partition, next);
@@ -134,26 +162,31 @@ export class ShareStateTopic {
     await Promise.all([...this.queues.values()].map((p) => p.catch(() => undefined)));
   }
 
-  /** Replays every stored record in log order; answers how many there were. */
-  async load(visit: (r: ShareStateRecord | (ShareStateKey & { kind: "delete" })) => void): Promise<number> {
-    const info = this.host.metadata.topic(SHARE_STATE_TOPIC);
-    if (info === undefined) return 0;
+  /** Forgets what it knew of a partition (led elsewhere now). */
+  dropPartition(partition: number): void {
+    this.snapshots.delete(partition);
+  }
+
+  /** Replays one partition's stored records in log order; answers how many there were. */
+  async loadPartition(
+    p: number,
+    visit: (r: ShareStateRecord | (ShareStateKey & { kind: "delete" })) => void,
+  ): Promise<number> {
+    this.snapshots.delete(p);
+    const log = this.host.logs.get(SHARE_STATE_TOPIC, p);
+    if (log === undefined) return 0;
     let count = 0;
-    for (let p = 0; p < info.partitions; p++) {
-      const log = this.host.logs.get(SHARE_STATE_TOPIC, p);
-      if (log === undefined) continue;
-      await replayPartition(log, LOAD_READ_BYTES, (batch) => {
-        for (const r of batch.records) {
-          if (r.key === null) continue;
-          const decoded = decodeStateRecord(r.key, r.value);
-          if (decoded === undefined) continue;
-          if (decoded.kind === "snapshot") this.snapshotAt(p, decoded, batch.baseOffset + BigInt(r.offsetDelta));
-          else if (decoded.kind === "delete") this.snapshots.get(p)?.delete(snapshotKey(decoded));
-          visit(decoded);
-          count++;
-        }
-      });
-    }
+    await replayPartition(log, LOAD_READ_BYTES, (batch) => {
+      for (const r of batch.records) {
+        if (r.key === null) continue;
+        const decoded = decodeStateRecord(r.key, r.value);
+        if (decoded === undefined) continue;
+        if (decoded.kind === "snapshot") this.snapshotAt(p, decoded, batch.baseOffset + BigInt(r.offsetDelta));
+        else if (decoded.kind === "delete") this.snapshots.get(p)?.delete(snapshotKey(decoded));
+        visit(decoded);
+        count++;
+      }
+    });
     return count;
   }
 }

@@ -28,8 +28,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * Share group work for the share-consumer test, with Kafka 4.4's KafkaShareConsumer.
  *
- * setup BOOTSTRAP TOPIC GROUP PARTITIONS COUNT: creates the topic, sets the group's
- *   share.auto.offset.reset=earliest, produces COUNT records "v-<i>" (some named release-/reject-/poison-).
+ * setup BOOTSTRAP TOPIC GROUP PARTITIONS COUNT [REPLICATION_FACTOR]: creates the topic (1 replica unless
+ *   given), sets the group's share.auto.offset.reset=earliest, produces COUNT records "v-<i>" (some named
+ *   release-/reject-/poison-).
  * hold BOOTSTRAP TOPIC GROUP: one consumer (explicit acknowledgement) polls until it has records,
  *   prints "HELD <partition> <offset>" for each, then waits to be killed.
  * consume BOOTSTRAP TOPIC GROUP CONSUMERS EXPECTED TIMEOUT_MS [implicit]: that many consumers in one group, each in
@@ -39,24 +40,28 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *   did not confirm), stops once EXPECTED distinct values were accepted and a quiet second passed, and
  *   prints "DONE <accepted> <ms>". With "implicit", share.acknowledgement.mode=implicit: every record is
  *   accepted by the commitSync after its poll.
+ * take BOOTSTRAP TOPIC GROUP COUNT TIMEOUT_MS: one consumer as consume's, which stops as soon as COUNT
+ *   distinct values were accepted (part of a topic).
  */
 public class ShareWork {
   public static void main(String[] args) throws Exception {
     String mode = args[0], bootstrap = args[1], topic = args[2], group = args[3];
     switch (mode) {
-      case "setup" -> setup(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+      case "setup" -> setup(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]),
+          args.length > 6 ? Short.parseShort(args[6]) : (short) 1);
       case "hold" -> hold(bootstrap, topic, group);
       case "consume" -> consume(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]), Long.parseLong(args[6]),
-          args.length > 7 && args[7].equals("implicit"));
+          args.length > 7 && args[7].equals("implicit"), true);
+      case "take" -> consume(bootstrap, topic, group, 1, Integer.parseInt(args[4]), Long.parseLong(args[5]), false, false);
       default -> throw new IllegalArgumentException(mode);
     }
   }
 
-  static void setup(String bootstrap, String topic, String group, int partitions, int count) throws Exception {
+  static void setup(String bootstrap, String topic, String group, int partitions, int count, short replicas) throws Exception {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     try (Admin admin = Admin.create(p)) {
-      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+      admin.createTopics(List.of(new NewTopic(topic, partitions, replicas))).all().get();
       ConfigResource res = new ConfigResource(ConfigResource.Type.GROUP, group);
       Collection<AlterConfigOp> ops = List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET));
       admin.incrementalAlterConfigs(Map.of(res, ops)).all().get();
@@ -117,8 +122,8 @@ public class ShareWork {
     System.exit(3);
   }
 
-  static void consume(String bootstrap, String topic, String group, int consumers, int expected, long timeoutMs, boolean implicit)
-      throws Exception {
+  static void consume(String bootstrap, String topic, String group, int consumers, int expected, long timeoutMs, boolean implicit,
+      boolean waitQuiet) throws Exception {
     Set<String> accepted = ConcurrentHashMap.newKeySet();
     AtomicLong lastNew = new AtomicLong(System.currentTimeMillis());
     long started = System.currentTimeMillis();
@@ -131,7 +136,7 @@ public class ShareWork {
           c.subscribe(List.of(topic));
           while (System.currentTimeMillis() < deadline) {
             boolean enough = accepted.size() >= expected;
-            if (enough && System.currentTimeMillis() - lastNew.get() > 1000) {
+            if (enough && (!waitQuiet || System.currentTimeMillis() - lastNew.get() > 1000)) {
               System.out.println("STOP " + clientId + " " + (System.currentTimeMillis() - started));
               break;
             }
