@@ -139,8 +139,9 @@ export const fetchHandler = defineHandler({
       readable: follower ? () => true : allowedNames(ctx, AclOperation.READ),
       replicaRefused: follower && !clusterAllowed(ctx, AclOperation.CLUSTER_ACTION),
       replicaId,
-      clientRack: version >= 11 && !follower ? request.rackId : null,
-      listener: ctx.session.listener,
+      // Without a rack the rack-aware selector keeps the consumer on the leader: nothing to ask.
+      clientRack: version >= 11 && !follower && request.rackId !== "" ? request.rackId : null,
+      listener: ctx.session?.listener,
     };
     const wanted = incremental ? updateSession(session!, request, scope) : fullFetch(session, request, scope);
 
@@ -224,7 +225,7 @@ interface FetchScope {
   readonly replicaRefused: boolean;
   /** The fetching follower's node id, -1 for a consumer. */
   readonly replicaId: number;
-  /** A consumer's rack (Fetch v11+ rack_id), null for a follower or before v11: the replica selector's input. */
+  /** A consumer's rack (Fetch v11+ rack_id), null for a follower, before v11 or without one: the replica selector's input. */
   readonly clientRack: string | null;
   /** The listener the request came on: a preferred read replica is named by its endpoint there. */
   readonly listener: string | undefined;
