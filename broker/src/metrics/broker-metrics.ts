@@ -123,7 +123,7 @@ export class BrokerMetrics {
     perTopic("tskafka_topic_bytes_out_total", "Record bytes returned to consumers by Fetch, per topic.", "bytesOut");
     perTopic(
       "tskafka_topic_messages_out_total",
-      "Records returned by Fetch, per topic (from batch headers; control batches not counted).",
+      "Records returned to consumers by Fetch, per topic (from batch headers; control batches not counted).",
       "messagesOut",
     );
     this.connectionsOpen = new Gauge({
