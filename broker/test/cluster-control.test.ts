@@ -408,6 +408,16 @@ describe(
         await described(false),
         all.filter((b) => b[0] !== dead),
       );
+      if (haveKafka44()) {
+        // Kafka 4.4's kafka-cluster.sh list-endpoints --include-fenced-brokers: a STATE column.
+        const r = await tool44(
+          "org.apache.kafka.tools.ClusterTool",
+          ["list-endpoints", "--bootstrap-server", other.bootstrap, "--include-fenced-brokers"],
+          { timeoutMs: 60_000 },
+        );
+        const row = (id: number) => r.stdout.split("\n").find((l) => l.trim().startsWith(`${id} `)) ?? "";
+        for (const id of [1, 2, 3]) assert.match(row(id), id === dead ? /\bfenced\b/ : /\bunfenced\b/, r.stdout);
+      }
       const after = await partitions(other, "spread");
       after.forEach((now, i) => {
         const was = before[i]!;
