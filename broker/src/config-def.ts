@@ -66,6 +66,12 @@ export const string = <const S extends KeySpec>(spec: S) => ({
   type: ConfigType.STRING,
   parse: (v: string) => v,
 });
+/** A Java class name (Kafka's CLASS type); the broker checks which ones it implements. */
+export const className = <const S extends KeySpec>(spec: S) => ({
+  ...spec,
+  type: ConfigType.CLASS,
+  parse: (v: string) => v,
+});
 /** A secret (a password, a key, a JAAS text): DescribeConfigs marks it sensitive and never shows it. */
 export const password = <const S extends KeySpec>(spec: S) => ({
   ...spec,

@@ -1,9 +1,22 @@
-import { bool, choice, double, int, list, long, password, string, type KeyDef, type ValueOf } from "./config-def.js";
+import {
+  bool,
+  choice,
+  className,
+  double,
+  int,
+  list,
+  long,
+  password,
+  string,
+  type KeyDef,
+  type ValueOf,
+} from "./config-def.js";
 import { consoleLoginCheck } from "./console/login.js";
 import { listenerList } from "./config-listeners.js";
 import { QUOTA_KEYS } from "./config-quota-keys.js";
 import { AUTHORIZER_KEYS } from "./config-authorizer-keys.js";
 import { httpListenerCheck } from "./http/http-listener.js";
+import { RACK_AWARE_SELECTOR, replicaSelectorProblem } from "./replication/replica-selector.js";
 import { LISTENER_KEYS, SECURITY_KEYS } from "./config-security-keys.js";
 
 /**
@@ -1019,6 +1032,14 @@ export const BROKER_KEYS = {
     doc: "How long a follower waits for its leader to answer a request before it reconnects.",
     dynamic: "read-only",
     appliedIn: "replication (follower)",
+  }),
+  "replica.selector.class": className({
+    default: null,
+    check: replicaSelectorProblem,
+    importance: "medium",
+    doc: `Unset, consumers read from leaders; ${RACK_AWARE_SELECTOR} sends them to an in-sync replica in their rack.`,
+    dynamic: "read-only",
+    appliedIn: "Fetch (leader)",
   }),
   "replica.high.watermark.checkpoint.interval.ms": long({
     default: "5000",

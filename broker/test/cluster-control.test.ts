@@ -37,7 +37,8 @@ const { Kafka, logLevel } = kafkajs;
 
 /**
  * The control plane of a cluster (issue 16): etcd and three brokers as processes on loopback, each on its
- * own rack. Metadata and DescribeCluster from any broker show the same cluster; an RF=3 topic is placed on
+ * own rack. Metadata and DescribeCluster from any broker show the same cluster (DescribeCluster v2 also the
+ * fenced brokers, when asked: registered once, not live now); an RF=3 topic is placed on
  * every rack; a factor above the live brokers is INVALID_REPLICATION_FACTOR; a broker killed with -9 loses
  * its leaderships when its session (etcd lease) ends, to ISR members at a higher leader epoch, and the
  * groups it coordinated move with their `__consumer_offsets` partition; a broker stopped cleanly hands its
@@ -390,6 +391,33 @@ describe(
         () => (observer.partitionStates("spread") ?? []).every((s) => s.leader !== dead && s.leader >= 0),
         10_000,
       );
+      // Kafka 4.4 keeps a dead broker's registration, fenced: DescribeCluster v2 lists it when asked.
+      const described = async (includeFencedBrokers: boolean) =>
+        (
+          await withClient(other, (c) =>
+            c.request(
+              ApiKey.DescribeCluster,
+              2,
+              createDescribeClusterRequest({ endpointType: 1, includeFencedBrokers }),
+            ),
+          )
+        ).brokers.map((b) => [b.brokerId, b.port, b.rack, b.isFenced]);
+      const all = [1, 2, 3].map((id) => [id, brokers.get(id)!.port, `rack-${id}`, id === dead]);
+      assert.deepEqual(await described(true), all);
+      assert.deepEqual(
+        await described(false),
+        all.filter((b) => b[0] !== dead),
+      );
+      if (haveKafka44()) {
+        // Kafka 4.4's kafka-cluster.sh list-endpoints --include-fenced-brokers: a STATE column.
+        const r = await tool44(
+          "org.apache.kafka.tools.ClusterTool",
+          ["list-endpoints", "--bootstrap-server", other.bootstrap, "--include-fenced-brokers"],
+          { timeoutMs: 60_000 },
+        );
+        const row = (id: number) => r.stdout.split("\n").find((l) => l.trim().startsWith(`${id} `)) ?? "";
+        for (const id of [1, 2, 3]) assert.match(row(id), id === dead ? /\bfenced\b/ : /\bunfenced\b/, r.stdout);
+      }
       const after = await partitions(other, "spread");
       after.forEach((now, i) => {
         const was = before[i]!;

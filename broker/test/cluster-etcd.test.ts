@@ -279,7 +279,7 @@ const CONTRACT: Record<string, (m: ClusterMetadata) => Promise<void>> = {
     await m.setGroupConfigs("workers", {}, v1);
     assert.deepEqual(m.groupConfigs("workers").configs, {});
   },
-  "registration and controller: one broker per node id, elected, gone when unregistered": async (m) => {
+  "registration and controller: one broker per node id, elected, gone (fenced) when unregistered": async (m) => {
     const brokers = record(m, "broker");
     const reg = await m.registerBroker(
       1,
@@ -294,8 +294,14 @@ const CONTRACT: Record<string, (m: ClusterMetadata) => Promise<void>> = {
     );
     reg.campaign();
     await waitFor("controller elected", () => m.controller()?.nodeId === 1, 5000);
+    assert.deepEqual(m.fencedBrokers(), []);
     await reg.unregister();
     assert.deepEqual(m.brokers(), []);
+    // Its registration is kept: a fenced broker, as Kafka's DescribeCluster v2 lists it.
+    assert.deepEqual(
+      m.fencedBrokers().map((b) => [b.nodeId, b.listeners[0]?.port]),
+      [[1, 9092]],
+    );
     await waitFor("controller gone", () => m.controller() === undefined, 5000);
     assert.deepEqual(
       brokers.map((e) => [e.nodeId, e.before !== undefined, e.after !== undefined]),

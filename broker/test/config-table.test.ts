@@ -45,6 +45,7 @@ const SAMPLES: Record<string, string> = {
   "cluster.id": "a-cluster",
   "etcd.endpoints": "http://127.0.0.1:2379",
   "broker.rack": "rack-a",
+  "replica.selector.class": "org.apache.kafka.common.replica.RackAwareReplicaSelector",
   "log.dirs": "./data-a,./data-b",
   "metadata.log.dir": "./data-a",
   "log.roll.ms": "3600000",

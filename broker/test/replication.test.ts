@@ -493,6 +493,8 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
       brokers.delete(3);
       assert.equal((await produce(client, ["while-3-is-down"], 1)).partition.errorCode, ErrorCode.NONE);
       const end = await client.highWatermark(TOPIC, 0);
+      // Gone from the cluster first: DeleteRecords waits for every live replica's log start (as Kafka's).
+      await waitFor("broker 3's lease expired", () => !observer.brokers().some((b) => b.nodeId === 3), 20_000);
       const deleted = await client.request(
         ApiKey.DeleteRecords,
         2,
@@ -503,7 +505,6 @@ describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etc
       );
       assert.equal(deleted.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
       assert.equal((await produce(client, ["after-delete"], 1)).partition.errorCode, ErrorCode.NONE);
-      await waitFor("broker 3's lease expired", () => !observer.brokers().some((b) => b.nodeId === 3), 20_000);
       await start(3);
       await waitForIsr([1, 2, 3]);
       // Broker 3 serves consumers (Fetch v11+) from the leader's log start on, and nothing before it.

@@ -2,7 +2,13 @@
 // against tskafka (etcd and three brokers, scripts/cluster/cluster.ts), and prints what each answered:
 // replica placement, CreateTopics with a factor above the brokers, Metadata v0/v12 and
 // DescribeTopicPartitions after a broker is killed, ElectLeaders, DescribeCluster. For comparing the two by eye.
-//   npx tsx scripts/cluster/compare-kafka.ts --target kafka|tskafka
+// `--only follower-fetch,delete-records,fenced` runs other checks instead. fenced: DescribeCluster v2
+// with and without IncludeFencedBrokers around a kill -9. delete-records: DeleteRecords at a follower, at
+// the leader, and with a follower paused. follower-fetch (KIP-392; racks rack-1..3 and
+// replica.selector.class=RackAwareReplicaSelector on both): a consumer's Fetch at the leader from a
+// follower's rack, from its own and from none; at a follower (v12, v10, past its log); ListOffsets and
+// OffsetForLeaderEpoch at a follower.
+//   npx tsx scripts/cluster/compare-kafka.ts --target kafka|tskafka [--only follower-fetch,delete-records,fenced]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,10 +16,16 @@ import { randomBytes } from "node:crypto";
 import {
   ApiKey,
   createCreateTopicsRequest,
+  createDeleteRecordsRequest,
   createDescribeClusterRequest,
   createDescribeTopicPartitionsRequest,
   createElectLeadersRequest,
+  createFetchRequest,
+  createFetchRequestFetchPartition,
+  createFetchRequestFetchTopic,
+  createListOffsetsRequest,
   createMetadataRequest,
+  createOffsetForLeaderEpochRequest,
   ZERO_UUID,
 } from "@tskafka/protocol";
 import { RawClient } from "../../broker/test/clients/raw-client.ts";
@@ -21,12 +33,16 @@ import { freeLoopbackPort, startApacheKafka } from "../kafka/apache-kafka.ts";
 import { runCluster } from "./cluster.ts";
 
 const target = process.argv[process.argv.indexOf("--target") + 1] ?? "kafka";
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+const SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector";
 const SESSION_MS = 3000;
 
 interface Node {
   readonly id: number;
   readonly port: number;
   kill(): void;
+  /** SIGSTOP, or SIGCONT when `paused` is false. */
+  pause(paused: boolean): void;
 }
 
 async function kafkaCluster(dir: string): Promise<{ nodes: Node[]; stop(): Promise<void> }> {
@@ -51,13 +67,21 @@ async function kafkaCluster(dir: string): Promise<{ nodes: Node[]; stop(): Promi
           "offsets.topic.replication.factor": "3",
           "broker.session.timeout.ms": String(SESSION_MS),
           "broker.heartbeat.interval.ms": "500",
+          "replica.selector.class": SELECTOR,
+          // The nodes start one after the other; on a loaded machine the quorum forms late.
+          "initial.broker.registration.timeout.ms": "300000",
         },
-        startTimeoutMs: 120_000,
+        startTimeoutMs: 300_000,
       }),
     ),
   );
   return {
-    nodes: started.map((k, i) => ({ id: i + 1, port: k.port, kill: () => process.kill(k.pid, "SIGKILL") })),
+    nodes: started.map((k, i) => ({
+      id: i + 1,
+      port: k.port,
+      kill: () => process.kill(k.pid, "SIGKILL"),
+      pause: (paused: boolean) => process.kill(k.pid, paused ? "SIGSTOP" : "SIGCONT"),
+    })),
     stop: async () => void (await Promise.all(started.map((k) => k.stop()))),
   };
 }
@@ -69,13 +93,19 @@ async function tskafkaCluster(dir: string): Promise<{ nodes: Node[]; stop(): Pro
     basePort: base,
     dataDir: dir,
     racks: 3,
-    properties: { "broker.session.timeout.ms": String(SESSION_MS), "offsets.topic.replication.factor": "3" },
+    properties: {
+      "broker.session.timeout.ms": String(SESSION_MS),
+      "offsets.topic.replication.factor": "3",
+      "replica.selector.class": SELECTOR,
+    },
   });
   const { readFileSync } = await import("node:fs");
   const nodes = [1, 2, 3].map((id) => ({
     id,
     port: base + id - 1,
     kill: () => process.kill(Number(readFileSync(join(dir, `broker-${id}`, "pid"), "utf8")), "SIGKILL"),
+    pause: (paused: boolean) =>
+      process.kill(Number(readFileSync(join(dir, `broker-${id}`, "pid"), "utf8")), paused ? "SIGSTOP" : "SIGCONT"),
   }));
   return { nodes, stop };
 }
@@ -92,10 +122,209 @@ async function call<T>(port: number, fn: (c: RawClient) => Promise<T>): Promise<
 const show = (label: string, v: unknown): void =>
   console.log(`${label}: ${JSON.stringify(v, (_, x) => (typeof x === "bigint" ? String(x) : x))}`);
 
+/** KIP-392: a topic of one partition on brokers 1 (leader), 2 and 3, ten records, then consumers' requests. */
+async function followerFetch(nodes: readonly Node[]): Promise<void> {
+  const [n1, n2] = nodes as [Node, Node];
+  const createNear = () =>
+    call(n1.port, (c) =>
+      c.request(
+        ApiKey.CreateTopics,
+        7,
+        createCreateTopicsRequest({
+          topics: [
+            {
+              name: "near",
+              numPartitions: -1,
+              replicationFactor: -1,
+              assignments: [{ partitionIndex: 0, brokerIds: [1, 2, 3] }],
+              configs: [],
+            },
+          ],
+          timeoutMs: 10_000,
+        }),
+      ),
+    );
+  // Until every broker registered (a manual assignment names live brokers only).
+  let created = await createNear();
+  for (let i = 0; i < 30 && created.topics[0]!.errorCode !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    created = await createNear();
+  }
+  show(
+    "CreateTopics near",
+    created.topics.map((t) => [t.errorCode, t.errorMessage]),
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  const produced = await call(n1.port, (c) =>
+    c.produce(
+      "near",
+      0,
+      Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })),
+      -1,
+    ),
+  );
+  show("Produce acks=all", [produced.errorCode, produced.baseOffset]);
+  // The followers learn the high watermark from their next fetch.
+  await new Promise((r) => setTimeout(r, 1500));
+  const fetchAt = (port: number, offset: bigint, rack: string, version = 12) =>
+    call(port, async (c) => {
+      const res = await c.request(
+        ApiKey.Fetch,
+        version,
+        createFetchRequest({
+          replicaId: -1,
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          rackId: rack,
+          topics: [
+            createFetchRequestFetchTopic({
+              topic: "near",
+              partitions: [
+                createFetchRequestFetchPartition({ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }),
+              ],
+            }),
+          ],
+        }),
+      );
+      const p = res.responses[0]!.partitions[0]!;
+      return [p.errorCode, p.preferredReadReplica, p.records?.length ?? 0, p.highWatermark, p.logStartOffset];
+    });
+  const label = "(error, preferred read replica, record bytes, high watermark, log start)";
+  show(`leader, consumer in rack-2 ${label}`, await fetchAt(n1.port, 0n, "rack-2"));
+  show("leader, consumer in rack-1", await fetchAt(n1.port, 0n, "rack-1"));
+  show("leader, consumer without a rack", await fetchAt(n1.port, 0n, ""));
+  show("leader, consumer in rack-2 at the log end", await fetchAt(n1.port, 10n, "rack-2"));
+  show("follower 2, v12", await fetchAt(n2.port, 0n, ""));
+  show("follower 2, v12 at the high watermark", await fetchAt(n2.port, 10n, "rack-2"));
+  show("follower 2, v10", await fetchAt(n2.port, 0n, "", 10));
+  show("follower 2, v12 past its log", await fetchAt(n2.port, 1_000_000n, "rack-2"));
+  const listed = await call(n2.port, (c) =>
+    c.request(
+      ApiKey.ListOffsets,
+      7,
+      createListOffsetsRequest({
+        replicaId: -1,
+        topics: [
+          {
+            name: "near",
+            partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }],
+          },
+        ],
+      }),
+    ),
+  );
+  show("follower 2, ListOffsets", listed.topics[0]!.partitions[0]!.errorCode);
+  const ends = await call(n2.port, (c) =>
+    c.request(
+      ApiKey.OffsetForLeaderEpoch,
+      4,
+      createOffsetForLeaderEpochRequest({
+        replicaId: -1,
+        topics: [{ topic: "near", partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }],
+      }),
+    ),
+  );
+  show("follower 2, OffsetForLeaderEpoch", ends.topics[0]!.partitions[0]!.errorCode);
+}
+
+/**
+ * DeleteRecords on a topic of one partition on brokers 1 (leader), 2, 3: at a follower; at the leader;
+ * then with node 3 paused (SIGSTOP, shorter than its session) and a timeout of 1 s.
+ */
+async function deleteRecords(nodes: readonly Node[]): Promise<void> {
+  const [n1, n2, n3] = nodes as [Node, Node, Node];
+  const create = () =>
+    call(n1.port, (c) =>
+      c.request(
+        ApiKey.CreateTopics,
+        7,
+        createCreateTopicsRequest({
+          topics: [
+            {
+              name: "trimmed",
+              numPartitions: -1,
+              replicationFactor: -1,
+              assignments: [{ partitionIndex: 0, brokerIds: [1, 2, 3] }],
+              configs: [],
+            },
+          ],
+          timeoutMs: 10_000,
+        }),
+      ),
+    );
+  let created = await create();
+  for (let i = 0; i < 30 && created.topics[0]!.errorCode !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    created = await create();
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  const produced = await call(n1.port, (c) =>
+    c.produce(
+      "trimmed",
+      0,
+      Array.from({ length: 20 }, (_, i) => ({ value: `t${i}` })),
+      -1,
+    ),
+  );
+  show("trimmed: CreateTopics, Produce", [created.topics[0]!.errorCode, produced.errorCode]);
+  const del = (port: number, offset: bigint, timeoutMs: number) =>
+    call(port, async (c) => {
+      const started = Date.now();
+      const r = await c.request(
+        ApiKey.DeleteRecords,
+        2,
+        createDeleteRecordsRequest({
+          timeoutMs,
+          topics: [{ name: "trimmed", partitions: [{ partitionIndex: 0, offset }] }],
+        }),
+      );
+      const p = r.topics[0]!.partitions[0]!;
+      return [p.errorCode, p.lowWatermark, Date.now() - started >= timeoutMs ? "waited the timeout" : "at once"];
+    });
+  show("DeleteRecords 10 at follower 2 (error, low watermark)", await del(n2.port, 10n, 5000));
+  show("DeleteRecords 10 at the leader", await del(n1.port, 10n, 15_000));
+  n3.pause(true);
+  try {
+    show("DeleteRecords 15 at the leader, node 3 paused, timeout 1 s", await del(n1.port, 15n, 1000));
+  } finally {
+    n3.pause(false);
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  show("DeleteRecords 15 at the leader again", await del(n1.port, 15n, 5000));
+}
+
+/** DescribeCluster v2 with and without IncludeFencedBrokers, before and after kill -9 of node 3. */
+async function fenced(nodes: readonly Node[]): Promise<void> {
+  const [n1, , n3] = nodes as [Node, Node, Node];
+  const describe = async (includeFencedBrokers: boolean) =>
+    (
+      await call(n1.port, (c) =>
+        c.request(ApiKey.DescribeCluster, 2, createDescribeClusterRequest({ endpointType: 1, includeFencedBrokers })),
+      )
+    ).brokers.map((b) => [b.brokerId, b.rack, b.isFenced]);
+  show("DescribeCluster v2 with fenced (id, rack, fenced)", await describe(true));
+  n3.kill();
+  await new Promise((r) => setTimeout(r, SESSION_MS + 4000));
+  show("after kill -9 of node 3, DescribeCluster v2 with fenced", await describe(true));
+  show("after kill -9 of node 3, DescribeCluster v2 without", await describe(false));
+}
+
 const dir = mkdtempSync(join(tmpdir(), `tskafka-compare-${target}-`));
 const cluster = target === "kafka" ? await kafkaCluster(dir) : await tskafkaCluster(dir);
 try {
-  const [n1, n2, n3] = cluster.nodes as [Node, Node, Node];
+  const checks = only?.split(",") ?? [];
+  if (checks.includes("follower-fetch")) await followerFetch(cluster.nodes);
+  if (checks.includes("delete-records")) await deleteRecords(cluster.nodes);
+  if (checks.includes("fenced")) await fenced(cluster.nodes);
+  if (only === undefined) await controlPlane(cluster.nodes);
+} finally {
+  await cluster.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function controlPlane(nodes: readonly Node[]): Promise<void> {
+  const [n1, n2, n3] = nodes as [Node, Node, Node];
   const create = (name: string, rf: number, partitions = 6) =>
     call(n2.port, (c) =>
       c.request(
@@ -223,7 +452,4 @@ try {
     "ElectLeaders unclean",
     unclean.replicaElectionResults.map((r) => r.partitionResult.map((p) => [p.errorCode, p.errorMessage])),
   );
-} finally {
-  await cluster.stop();
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -105,7 +105,8 @@ export async function startApacheKafka(options: ApacheKafkaOptions): Promise<Apa
       propsFile,
       "--ignore-formatted",
     ],
-    { encoding: "utf8", timeout: 60_000 },
+    // A JVM start on a loaded machine (several test runs at once) can take over a minute.
+    { encoding: "utf8", timeout: 180_000 },
   );
   if (format.status !== 0) {
     throw new Error(`kafka StorageTool format failed (exit ${format.status}):\n${format.stdout}\n${format.stderr}`);

@@ -21,7 +21,7 @@ export interface NodeAddress {
 /** What the view needs of the broker. */
 export interface ClusterViewHost {
   readonly config: BrokerConfig;
-  readonly metadata: Pick<ClusterMetadata, "brokers" | "controller" | "partitionStates">;
+  readonly metadata: Pick<ClusterMetadata, "brokers" | "fencedBrokers" | "controller" | "partitionStates">;
 }
 
 /** This broker's rack (`broker.rack`), null when unset. */
@@ -45,6 +45,16 @@ export function liveBrokers(host: ClusterViewHost, listener: string | undefined)
     .map((b) => endpointOn(b, listener))
     .filter((b): b is NodeAddress => b !== undefined);
   return [own, ...others].sort((a, b) => a.nodeId - b.nodeId);
+}
+
+/** The brokers registered once and not live now (Kafka's fenced brokers) reachable on `listener`, by node id. */
+export function fencedBrokers(host: ClusterViewHost, listener: string | undefined): NodeAddress[] {
+  const self = host.config.nodeId;
+  return host.metadata
+    .fencedBrokers()
+    .filter((b) => b.nodeId !== self)
+    .map((b) => endpointOn(b, listener))
+    .filter((b): b is NodeAddress => b !== undefined);
 }
 
 /** The controller's id; this broker's while none is known (the single node before its first election). */

@@ -13,6 +13,8 @@ import type { BrokerInfo, ControllerInfo, DynamicScope, FinalizedFeatures, Parti
  *                            topic (batched many to a transaction), never one per partition
  *   brokers/<id>             {listeners, rack}, under the broker's lease: gone when the broker is
  *   controller               {nodeId}, under the controller's broker lease; its create revision is the epoch
+ *   registered/<id>          {listeners, rack} of the broker's last registration, kept when it is gone:
+ *                            a registered broker that is not live is fenced (DescribeCluster v2)
  *   configs/default          the cluster-wide dynamic broker configs; configs/<id> one broker's
  *   producer-ids             the next producer id never reserved (decimal)
  *   features                 {epoch, levels}
@@ -35,6 +37,7 @@ export const FEATURES = "features";
 const TOPICS = "topics/";
 const PARTITIONS = "partitions/";
 const BROKERS = "brokers/";
+const REGISTERED = "registered/";
 const CONFIGS = "configs/";
 const SCRAM = "scram/";
 const QUOTAS = "quotas/";
@@ -44,6 +47,7 @@ const ACLS = "acls/";
 export const topicKey = (name: string): string => TOPICS + encodeURIComponent(name);
 export const partitionsKey = (name: string): string => PARTITIONS + encodeURIComponent(name);
 export const brokerKey = (nodeId: number): string => BROKERS + String(nodeId);
+export const registeredKey = (nodeId: number): string => REGISTERED + String(nodeId);
 export const scramKey = (user: string): string => SCRAM + encodeURIComponent(user);
 export const groupConfigsKey = (groupId: string): string => GROUP_CONFIGS + encodeURIComponent(groupId);
 /** `entity` is the entity's one text (client-quota-changes.ts `entityKey`). */
@@ -57,7 +61,7 @@ export const configsKey = (scope: DynamicScope): string =>
 /** What a key (relative to the prefix) holds. */
 export type ParsedKey =
   | { readonly kind: "topic" | "partitions" | "scram" | "quota" | "acl" | "groupConfigs"; readonly name: string }
-  | { readonly kind: "broker"; readonly nodeId: number }
+  | { readonly kind: "broker" | "registered"; readonly nodeId: number }
   | { readonly kind: "configs"; readonly scope: DynamicScope }
   | { readonly kind: "controller" | "producerIds" | "features" | "clusterId" | "other" };
 
@@ -70,6 +74,7 @@ export function parseKey(key: string): ParsedKey {
   if (key.startsWith(ACLS)) return { kind: "acl", name: key.slice(ACLS.length) };
   if (key.startsWith(QUOTAS)) return { kind: "quota", name: decodeURIComponent(key.slice(QUOTAS.length)) };
   if (key.startsWith(BROKERS)) return { kind: "broker", nodeId: Number(key.slice(BROKERS.length)) };
+  if (key.startsWith(REGISTERED)) return { kind: "registered", nodeId: Number(key.slice(REGISTERED.length)) };
   if (key.startsWith(CONFIGS)) {
     const rest = key.slice(CONFIGS.length);
     return {

@@ -33,6 +33,7 @@ import {
   FEATURES,
   PRODUCER_IDS,
   brokerKey,
+  registeredKey,
   configsKey,
   decodeBroker,
   decodeController,
@@ -207,6 +208,8 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   private readonly byId = new Map<string, TopicInfo>();
   private readonly states = new Map<string, PartitionState[]>();
   private readonly brokersById = new Map<number, BrokerInfo>();
+  /** Every broker's last registration, live or not. */
+  private readonly registeredById = new Map<number, BrokerInfo>();
   private controllerInfo: ControllerInfo | undefined;
   private readonly configs = new Map<string, VersionedConfigs>();
   private features: FinalizedFeatures = DEFAULT_FEATURES;
@@ -482,6 +485,10 @@ export class EtcdClusterMetadata implements ClusterMetadata {
         else this.brokersById.set(k.nodeId, after);
         return { kind: "broker", nodeId: k.nodeId, before, after };
       }
+      case "registered":
+        if (entry === undefined) this.registeredById.delete(k.nodeId);
+        else this.registeredById.set(k.nodeId, decodeBroker(k.nodeId, entry.value, entry.create));
+        return undefined;
       case "controller":
         this.controllerInfo = entry === undefined ? undefined : decodeController(entry.value, entry.create);
         return { kind: "controller", controller: this.controllerInfo };
@@ -856,7 +863,10 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     try {
       const res = await this.txn(
         [{ key: this.key(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
-        [this.put(key, encodeBroker({ listeners, rack }), leaseId)],
+        [
+          this.put(key, encodeBroker({ listeners, rack }), leaseId),
+          this.put(registeredKey(nodeId), encodeBroker({ listeners, rack })),
+        ],
         [{ request_range: { key: this.key(key) } }],
         bound,
       );
@@ -919,6 +929,12 @@ export class EtcdClusterMetadata implements ClusterMetadata {
 
   brokers(): BrokerInfo[] {
     return [...this.brokersById.values()].sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  fencedBrokers(): BrokerInfo[] {
+    return [...this.registeredById.values()]
+      .filter((b) => !this.brokersById.has(b.nodeId))
+      .sort((a, b) => a.nodeId - b.nodeId);
   }
 
   controller(): ControllerInfo | undefined {

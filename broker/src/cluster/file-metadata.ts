@@ -59,6 +59,8 @@ export class FileClusterMetadata implements ClusterMetadata {
   private features: FinalizedFeatures = { epoch: 0n, levels: [] };
   private readonly states = new Map<string, PartitionState[]>();
   private registered: BrokerInfo | undefined;
+  /** The last registration, kept when it ends (a fenced broker, until this process registers again). */
+  private lastRegistered: BrokerInfo | undefined;
   private controllerInfo: ControllerInfo | undefined;
 
   private constructor(
@@ -245,6 +247,7 @@ export class FileClusterMetadata implements ClusterMetadata {
     if (this.registered !== undefined) return Promise.resolve(stale(this.registered.epoch));
     const info: BrokerInfo = { nodeId, listeners, rack, epoch: ++this.revision };
     this.registered = info;
+    this.lastRegistered = info;
     this.emit({ kind: "broker", nodeId, before: undefined, after: info });
     return Promise.resolve({
       nodeId,
@@ -274,6 +277,10 @@ export class FileClusterMetadata implements ClusterMetadata {
 
   brokers(): BrokerInfo[] {
     return this.registered === undefined ? [] : [this.registered];
+  }
+
+  fencedBrokers(): BrokerInfo[] {
+    return this.registered === undefined && this.lastRegistered !== undefined ? [this.lastRegistered] : [];
   }
 
   controller(): ControllerInfo | undefined {

@@ -300,6 +300,11 @@ export interface ClusterMetadata {
   ): Promise<BrokerRegistration | Stale>;
   /** The live brokers, by node id. */
   brokers(): BrokerInfo[];
+  /**
+   * The brokers registered once and not live now (stopped, or their session ended), as last registered:
+   * Kafka's fenced brokers, which DescribeCluster v2 lists when asked.
+   */
+  fencedBrokers(): BrokerInfo[];
   /** The controller, when one is elected. */
   controller(): ControllerInfo | undefined;
 

@@ -1,5 +1,5 @@
 import { ApiKey, createDescribeClusterResponse } from "@tskafka/protocol";
-import { controllerId, liveBrokers } from "../cluster/cluster-view.js";
+import { controllerId, fencedBrokers, liveBrokers } from "../cluster/cluster-view.js";
 import { ErrorCode } from "../errors.js";
 import { AclOperation, CLUSTER_RESOURCE, ResourceType } from "../security/acl.js";
 import { authorizedOperations, clusterAllowed } from "./authz.js";
@@ -10,10 +10,11 @@ const BROKERS = 1;
 
 /**
  * DescribeCluster v0-2: the live brokers at their address on the request's listener, with their racks,
- * and the controller. A request for the controller
- * endpoints (v1+) is answered as a broker answers it: MISMATCHED_ENDPOINT_TYPE. v2 (KIP-1073) can ask
- * for fenced brokers too; a broker whose registration is gone is not listed (it has left the cluster). The cluster's authorized operations, when asked for,
- * are 0 without DESCRIBE on it, as Kafka answers.
+ * and the controller. A request for the controller endpoints (v1+) is answered as a broker answers it:
+ * MISMATCHED_ENDPOINT_TYPE. v2 (KIP-1073) with IncludeFencedBrokers also lists the fenced brokers, as
+ * Kafka 4.4 does: those registered once and not live now (stopped, killed and past their session), at
+ * their last registration's address, IsFenced. The cluster's authorized operations, when asked for, are 0
+ * without DESCRIBE on it, as Kafka answers.
  */
 export const describeClusterHandler = defineHandler({
   apiKey: ApiKey.DescribeCluster,
@@ -31,11 +32,14 @@ export const describeClusterHandler = defineHandler({
     return createDescribeClusterResponse({
       clusterId: ctx.services.metadata.clusterId,
       controllerId: controllerId(ctx.services),
-      brokers: liveBrokers(ctx.services, ctx.session?.listener).map(({ nodeId, ...b }) => ({
-        brokerId: nodeId,
-        ...b,
-        isFenced: false,
-      })),
+      brokers: [
+        ...liveBrokers(ctx.services, ctx.session?.listener).map((b) => ({ ...b, isFenced: false })),
+        ...(ctx.apiVersion >= 2 && request.includeFencedBrokers
+          ? fencedBrokers(ctx.services, ctx.session?.listener).map((b) => ({ ...b, isFenced: true }))
+          : []),
+      ]
+        .sort((a, b) => a.nodeId - b.nodeId)
+        .map(({ nodeId, ...b }) => ({ brokerId: nodeId, ...b })),
       ...(request.includeClusterAuthorizedOperations
         ? {
             clusterAuthorizedOperations: clusterAllowed(ctx, AclOperation.DESCRIBE)

@@ -32,6 +32,8 @@ interface Wanted {
   readonly cached: SessionPartition | undefined;
   /** A follower whose log left the leader's history: answered with the diverging epoch, no records. */
   readonly diverged: boolean;
+  /** A consumer sent to another replica (KIP-392): answered with it and the offsets, no records. */
+  readonly redirected: boolean;
 }
 
 /** Session epochs with a meaning of their own (KIP-227). */
@@ -48,7 +50,9 @@ const leases = new WeakMap<FetchResponse, ReadLease>();
  * Fetch v0-18. Replication: a follower (replica id, or v15+ ReplicaState) fetches from the leader up to
  * its log end, the offset it names is its log end (replication/leader-partition.ts), and from v12 a last
  * fetched epoch this log ends earlier answers with the diverging epoch instead of records. Consumers read
- * up to the high watermark, from the leader (from v11 also from a follower, KIP-392), at the partition's
+ * up to the high watermark, from the leader (from v11 also from a follower, KIP-392: a follower reads up to
+ * the high watermark it learned from its leader, and with replica.selector.class the leader answers a
+ * consumer in another replica's rack with that replica as preferred_read_replica, no records), at the partition's
  * leader epoch (KIP-320: FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH; from v16 refusals name the current
  * leader and its endpoint). From v7 clients may open an incremental fetch session
  * (KIP-227): a full fetch with session id 0 and epoch 0 creates one; later fetches carry its id and the next epoch, name only the
@@ -135,6 +139,9 @@ export const fetchHandler = defineHandler({
       readable: follower ? () => true : allowedNames(ctx, AclOperation.READ),
       replicaRefused: follower && !clusterAllowed(ctx, AclOperation.CLUSTER_ACTION),
       replicaId,
+      // Without a rack the rack-aware selector keeps the consumer on the leader: nothing to ask.
+      clientRack: version >= 11 && !follower && request.rackId !== "" ? request.rackId : null,
+      listener: ctx.session?.listener,
     };
     const wanted = incremental ? updateSession(session!, request, scope) : fullFetch(session, request, scope);
 
@@ -218,6 +225,10 @@ interface FetchScope {
   readonly replicaRefused: boolean;
   /** The fetching follower's node id, -1 for a consumer. */
   readonly replicaId: number;
+  /** A consumer's rack (Fetch v11+ rack_id), null for a follower, before v11 or without one: the replica selector's input. */
+  readonly clientRack: string | null;
+  /** The listener the request came on: a preferred read replica is named by its endpoint there. */
+  readonly listener: string | undefined;
 }
 
 const READ_COMMITTED = 1;
@@ -231,8 +242,19 @@ function fullFetch(session: FetchSession | undefined, request: FetchRequest, sco
       const cached = session?.upsert(topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes);
       const epoch = scope.version >= 9 ? p.currentLeaderEpoch : -1;
       const lastFetchedEpoch = scope.version >= 12 ? p.lastFetchedEpoch : -1;
+      const logStart = scope.version >= 5 ? p.logStartOffset : -1n;
       wanted.push(
-        want(scope, topicKey, p.partition, p.fetchOffset, p.partitionMaxBytes, cached, epoch, lastFetchedEpoch),
+        want(
+          scope,
+          topicKey,
+          p.partition,
+          p.fetchOffset,
+          p.partitionMaxBytes,
+          cached,
+          epoch,
+          lastFetchedEpoch,
+          logStart,
+        ),
       );
     }
   }
@@ -265,6 +287,7 @@ function want(
   cached: SessionPartition | undefined,
   currentLeaderEpoch = -1,
   lastFetchedEpoch = -1,
+  logStartOffset = -1n,
 ): Wanted {
   const { services, version } = scope;
   const info = version >= 13 ? services.metadata.topicById(topicKey) : services.metadata.topic(topicKey);
@@ -308,12 +331,28 @@ function want(
   if (log !== undefined && scope.replicaId >= 0) {
     diverged = divergingEpoch(log, lastFetchedEpoch, fetchOffset, out);
     // The follower's fetch offset is its log end: the leader's view of its progress (and the ISR) follows.
-    if (!diverged) services.replication.followerFetched(info!.name, partition, scope.replicaId, fetchOffset);
+    if (!diverged)
+      services.replication.followerFetched(info!.name, partition, scope.replicaId, fetchOffset, logStartOffset);
+  }
+  let redirected = false;
+  if (log !== undefined && scope.clientRack !== null) {
+    // KIP-392: the leader names a closer in-sync replica instead of reading (Kafka skips the read then).
+    const preferred = services.replication.preferredReadReplica(
+      info!.name,
+      partition,
+      scope.clientRack,
+      fetchOffset,
+      scope.listener,
+    );
+    if (preferred >= 0) {
+      out.preferredReadReplica = preferred;
+      redirected = true;
+    }
   }
   if (log === undefined) out.highWatermark = -1n;
   const name = info?.name ?? (version >= 13 ? "" : topicKey);
   const topicId = info?.id ?? topicKey;
-  return { topicKey, name, topicId, partition, fetchOffset, maxBytes, log, out, cached, diverged };
+  return { topicKey, name, topicId, partition, fetchOffset, maxBytes, log, out, cached, diverged, redirected };
 }
 
 /**
@@ -348,9 +387,11 @@ function respond(wanted: readonly Wanted[], incremental: boolean): FetchResponse
         out.highWatermark !== c.highWatermark ||
         out.lastStableOffset !== c.lastStableOffset ||
         out.logStartOffset !== c.logStartOffset;
+      // A partition sent elsewhere is always answered (the client learns its replica from it, KIP-392).
       if (
         incremental &&
         !changed &&
+        !w.redirected &&
         out.errorCode === ErrorCode.NONE &&
         (out.records === null || out.records.length === 0)
       )
@@ -386,13 +427,15 @@ async function readAll(
   let errors = false;
   const results = await Promise.all(
     // Reads run concurrently, so the response budget is split in order afterwards.
-    wanted.map((w) => (w.log === undefined || w.diverged ? undefined : w.log.read(w.fetchOffset, w.maxBytes, options))),
+    wanted.map((w) =>
+      w.log === undefined || w.diverged || w.redirected ? undefined : w.log.read(w.fetchOffset, w.maxBytes, options),
+    ),
   );
   for (let i = 0; i < wanted.length; i++) {
     const r = results[i];
     const w = wanted[i]!;
     const out = w.out;
-    if (w.diverged && w.log !== undefined) {
+    if ((w.diverged || w.redirected) && w.log !== undefined) {
       // Answered at once: the offsets as they are, no records.
       errors = true;
       out.highWatermark = w.log.highWatermark;

@@ -3,6 +3,7 @@ import {
   apis,
   type ApiRequests,
   type ApiResponses,
+  type FetchRequest,
   type FetchResponse,
   type ProduceRequest,
   type ProduceResponse,
@@ -119,10 +120,10 @@ export class BrokerMetrics {
     };
     perTopic("tskafka_topic_bytes_in_total", "Record bytes appended by Produce, per topic.", "bytesIn");
     perTopic("tskafka_topic_messages_in_total", "Records appended by Produce, per topic.", "messagesIn");
-    perTopic("tskafka_topic_bytes_out_total", "Record bytes returned by Fetch, per topic.", "bytesOut");
+    perTopic("tskafka_topic_bytes_out_total", "Record bytes returned to consumers by Fetch, per topic.", "bytesOut");
     perTopic(
       "tskafka_topic_messages_out_total",
-      "Records returned by Fetch, per topic (from batch headers; control batches not counted).",
+      "Records returned to consumers by Fetch, per topic (from batch headers; control batches not counted).",
       "messagesOut",
     );
     this.connectionsOpen = new Gauge({
@@ -182,7 +183,7 @@ export class BrokerMetrics {
     this.countRequest(api, version);
     api.latency.observe(seconds);
     if (apiKey === ApiKey.Produce) this.produced(request as ProduceRequest, response as ProduceResponse | null);
-    else if (apiKey === ApiKey.Fetch) this.fetched(response as FetchResponse);
+    else if (apiKey === ApiKey.Fetch) this.fetched(request as FetchRequest, version, response as FetchResponse);
     else if (response !== null) this.topLevelError(api.name, response);
   }
 
@@ -268,10 +269,14 @@ export class BrokerMetrics {
     }
   }
 
-  /** Bytes and records out per topic, and the error codes of the answer. */
-  private fetched(response: FetchResponse | null): void {
+  /**
+   * Bytes and records out per topic, and the error codes of the answer. As Kafka's BytesOutPerSec, what
+   * followers fetch (replication) is not counted.
+   */
+  private fetched(request: FetchRequest, version: number, response: FetchResponse | null): void {
     if (response === null) return;
     if (response.errorCode !== ErrorCode.NONE) this.error("Fetch", response.errorCode);
+    const replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
     for (const t of response.responses) {
       let bytes = 0;
       let messages = 0;
@@ -282,7 +287,7 @@ export class BrokerMetrics {
         bytes += records.length;
         messages += countRecords(records);
       }
-      if (bytes === 0) continue;
+      if (bytes === 0 || replicaId >= 0) continue;
       const name = t.topic !== "" ? t.topic : this.source.topicName(t.topicId);
       if (name === undefined) continue;
       const c = this.topic(name);

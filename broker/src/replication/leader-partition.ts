@@ -1,18 +1,22 @@
 import { ErrorCode } from "../errors.js";
 import type { PartitionState } from "../cluster/metadata.js";
 import type { PartitionLog } from "../log/partition-log.js";
+import type { ReplicaView } from "./replica-selector.js";
 
 /**
  * A partition this broker leads with other replicas (Kafka's Partition on a leader): what each follower
  * has (from the offsets its fetches name), the high watermark (the smallest log end of the ISR), the ISR
  * changes the leader asks for (a follower that caught up joins, one that lagged for
- * replica.lag.time.max.ms leaves) and the acks=all produces waiting for the ISR to have their records.
+ * replica.lag.time.max.ms leaves), the acks=all produces waiting for the ISR to have their records and
+ * the DeleteRecords waiting for every live replica to have deleted theirs.
  */
 
 /** What the leader knows of one follower. */
 interface FollowerState {
   /** The follower's log end, as its last fetch named it; -1 until it fetched from this leader. */
   logEndOffset: bigint;
+  /** The follower's log start, as its last fetch named it; -1 until it fetched from this leader. */
+  logStartOffset: bigint;
   /** When it last had everything the leader had (Kafka's lastCaughtUpTimeMs). */
   lastCaughtUpMs: number;
   lastFetchMs: number;
@@ -24,6 +28,13 @@ interface CommitWaiter {
   readonly requiredOffset: bigint;
   readonly minIsr: number;
   readonly resolve: (errorCode: number) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** A DeleteRecords waiting for every live replica's log start to pass its offset. */
+interface LowWatermarkWaiter {
+  readonly requiredOffset: bigint;
+  readonly resolve: (errorCode: number, lowWatermark: bigint) => void;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -46,6 +57,7 @@ export interface LeaderHost {
 export class LeaderPartition {
   private readonly followers = new Map<number, FollowerState>();
   private waiters: CommitWaiter[] = [];
+  private lowWatermarkWaiters: LowWatermarkWaiter[] = [];
   /** Told by the log after each append: the leader's own log end may move the high watermark. */
   private readonly onAppend = (): void => this.maybeAdvanceHighWatermark();
   /** An ISR change sent and not answered yet: no other is sent meanwhile. */
@@ -66,7 +78,13 @@ export class LeaderPartition {
     log.assignLeaderEpoch(state.leaderEpoch);
     for (const r of state.replicas) {
       if (r === host.nodeId) continue;
-      this.followers.set(r, { logEndOffset: -1n, lastCaughtUpMs: now, lastFetchMs: now, leaderEndAtLastFetch: -1n });
+      this.followers.set(r, {
+        logEndOffset: -1n,
+        logStartOffset: -1n,
+        lastCaughtUpMs: now,
+        lastFetchMs: now,
+        leaderEndAtLastFetch: -1n,
+      });
     }
     log.appendListener = this.onAppend;
   }
@@ -97,20 +115,84 @@ export class LeaderPartition {
   }
 
   /**
+   * The in-sync followers a consumer at `fetchOffset` could read from (they hold that offset), with their
+   * rack, for the replica selector (KIP-392; Kafka leaves out-of-sync followers out).
+   */
+  readReplicas(fetchOffset: bigint, now: number, rackOf: (nodeId: number) => string | null | undefined): ReplicaView[] {
+    const out: ReplicaView[] = [];
+    for (const [nodeId, f] of this.followers) {
+      const rack = rackOf(nodeId);
+      if (rack === undefined || !this.state.isr.includes(nodeId)) continue;
+      if (f.logEndOffset < fetchOffset || f.logStartOffset < 0n || f.logStartOffset > fetchOffset) continue;
+      out.push({ nodeId, rack, logEndOffset: f.logEndOffset, sinceCaughtUpMs: now - f.lastCaughtUpMs });
+    }
+    return out;
+  }
+
+  /**
    * A follower's fetch from `fetchOffset` (its log end): its progress, whether it caught up (Kafka's rule:
    * it reached the leader's log end now, or the one of its previous fetch), then the ISR and high watermark.
    */
-  followerFetched(replicaId: number, fetchOffset: bigint, now: number): void {
+  followerFetched(replicaId: number, fetchOffset: bigint, logStartOffset: bigint, now: number): void {
     const f = this.followers.get(replicaId);
     if (f === undefined) return;
     const leaderEnd = this.log.logEndOffset;
     if (fetchOffset >= leaderEnd) f.lastCaughtUpMs = now;
     else if (fetchOffset >= f.leaderEndAtLastFetch && f.leaderEndAtLastFetch >= 0n) f.lastCaughtUpMs = f.lastFetchMs;
     f.logEndOffset = fetchOffset;
+    f.logStartOffset = logStartOffset;
     f.lastFetchMs = now;
     f.leaderEndAtLastFetch = leaderEnd;
     this.maybeExpandIsr(replicaId, f);
     this.maybeAdvanceHighWatermark();
+    this.answerLowWatermarkWaiters();
+  }
+
+  /**
+   * Kafka's low watermark: the smallest log start of this log and of every live follower (one that has not
+   * fetched from this leader yet counts as -1).
+   */
+  lowWatermark(): bigint {
+    let low = this.log.logStartOffset;
+    for (const [nodeId, f] of this.followers)
+      if (f.logStartOffset < low && this.host.isLive(nodeId)) low = f.logStartOffset;
+    return low;
+  }
+
+  /**
+   * DeleteRecords (Kafka's DelayedDeleteRecords): resolves once the low watermark reaches `requiredOffset`
+   * (NONE and the low watermark), or with REQUEST_TIMED_OUT and the low watermark of the start after
+   * `timeoutMs`; NOT_LEADER_OR_FOLLOWER when this broker stops leading first.
+   */
+  waitForLowWatermark(requiredOffset: bigint, timeoutMs: number): Promise<{ errorCode: number; lowWatermark: bigint }> {
+    return new Promise((done) => {
+      const resolve = (errorCode: number, lowWatermark: bigint): void => done({ errorCode, lowWatermark });
+      const start = this.lowWatermark();
+      if (start >= requiredOffset) return resolve(ErrorCode.NONE, start);
+      const waiter: LowWatermarkWaiter = {
+        requiredOffset,
+        resolve,
+        timer: setTimeout(
+          () => {
+            this.lowWatermarkWaiters = this.lowWatermarkWaiters.filter((w) => w !== waiter);
+            resolve(ErrorCode.REQUEST_TIMED_OUT, start);
+          },
+          Math.max(0, timeoutMs),
+        ),
+      };
+      this.lowWatermarkWaiters.push(waiter);
+    });
+  }
+
+  private answerLowWatermarkWaiters(): void {
+    if (this.lowWatermarkWaiters.length === 0) return;
+    const low = this.lowWatermark();
+    this.lowWatermarkWaiters = this.lowWatermarkWaiters.filter((w) => {
+      if (low < w.requiredOffset) return true;
+      clearTimeout(w.timer);
+      w.resolve(ErrorCode.NONE, low);
+      return false;
+    });
   }
 
   /** The smallest log end of the ISR (the leader's own included); moves forward only. */
@@ -204,5 +286,10 @@ export class LeaderPartition {
       w.resolve(errorCode);
     }
     this.waiters = [];
+    for (const w of this.lowWatermarkWaiters) {
+      clearTimeout(w.timer);
+      w.resolve(errorCode, -1n);
+    }
+    this.lowWatermarkWaiters = [];
   }
 }

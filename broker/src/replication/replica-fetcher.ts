@@ -52,6 +52,8 @@ export interface FetcherSettings {
   readonly socketTimeoutMs: number;
   /** Where the leader is reached (its inter-broker listener), undefined while it is not registered. */
   readonly endpoint: (nodeId: number) => InterBrokerEndpoint | undefined;
+  /** The follower's high watermark moved: consumers reading from this replica (KIP-392) may read on. */
+  readonly highWatermarkMoved: (topic: string, partition: number) => void;
   readonly log: Logger;
 }
 
@@ -222,7 +224,8 @@ export class ReplicaFetcher {
     }
     // The follower's high watermark is the leader's, as far as its own log reaches; its log start follows
     // the leader's (DeleteRecords, retention) as far as its high watermark allows.
-    if (data.highWatermark >= 0n) log.setHighWatermark(data.highWatermark);
+    if (data.highWatermark >= 0n && log.setHighWatermark(data.highWatermark))
+      this.settings.highWatermarkMoved(p.topic, p.partition);
     const leaderStart = data.logStartOffset;
     if (leaderStart > log.logStartOffset && leaderStart <= log.highWatermark)
       await log.deleteRecordsBefore(leaderStart);

@@ -12,6 +12,7 @@ import { LeaderPartition, type LeaderHost } from "./leader-partition.js";
 import { ReplicaFetcher } from "./replica-fetcher.js";
 import type { CurrentLeader, NodeEndpoint, Replication } from "./replication.js";
 import { interBrokerSecurity } from "./inter-broker-security.js";
+import { rackAwareReplica } from "./replica-selector.js";
 import type { InterBrokerEndpoint } from "./replica-fetcher.js";
 
 /**
@@ -56,10 +57,13 @@ export class ReplicaManager implements Replication {
   private readonly leaderHost: LeaderHost;
   /** Whether the metadata is shared with other brokers (etcd): a partition may be created by another one. */
   private readonly clustered: boolean;
+  /** replica.selector.class: empty, consumers read from leaders. */
+  private readonly selector: string;
 
   constructor(private readonly host: ReplicaManagerHost) {
     this.nodeId = host.config.nodeId;
     this.clustered = (host.config.props["etcd.endpoints"] ?? "").trim() !== "";
+    this.selector = host.config.props["replica.selector.class"] ?? "";
     this.leaderHost = {
       nodeId: this.nodeId,
       alterIsr: (topic, partition, state, isr) => this.alterIsr(topic, partition, state, isr),
@@ -183,8 +187,52 @@ export class ReplicaManager implements Replication {
     return leader.waitForCommit(requiredOffset, this.minInsyncReplicas(topic, this.state(topic, partition)), timeoutMs);
   }
 
-  followerFetched(topic: string, partition: number, replicaId: number, fetchOffset: bigint): void {
-    this.leaders.get(key(topic, partition))?.followerFetched(replicaId, fetchOffset, Date.now());
+  waitForLowWatermark(
+    topic: string,
+    partition: number,
+    log: PartitionLog,
+    requiredOffset: bigint,
+    timeoutMs: number,
+  ): Promise<{ errorCode: number; lowWatermark: bigint }> {
+    const leader = this.leaders.get(key(topic, partition));
+    // One replica: its log start is the low watermark.
+    if (leader === undefined) return Promise.resolve({ errorCode: ErrorCode.NONE, lowWatermark: log.logStartOffset });
+    return leader.waitForLowWatermark(requiredOffset, timeoutMs);
+  }
+
+  followerFetched(
+    topic: string,
+    partition: number,
+    replicaId: number,
+    fetchOffset: bigint,
+    logStartOffset: bigint,
+  ): void {
+    this.leaders.get(key(topic, partition))?.followerFetched(replicaId, fetchOffset, logStartOffset, Date.now());
+  }
+
+  preferredReadReplica(
+    topic: string,
+    partition: number,
+    clientRack: string | null,
+    fetchOffset: bigint,
+    listenerName: string | undefined,
+  ): number {
+    const leader = this.leaders.get(key(topic, partition));
+    if (this.selector === "" || leader === undefined) return -1;
+    // A replica is a candidate only while registered with an endpoint on the consumer's listener.
+    const brokers = new Map(this.host.metadata.brokers().map((b) => [b.nodeId, b]));
+    const rackOf = (nodeId: number): string | null | undefined => {
+      const b = brokers.get(nodeId);
+      return b?.listeners.some((l) => l.name === listenerName) === true ? b.rack : undefined;
+    };
+    const followers = leader.readReplicas(fetchOffset, Date.now(), rackOf);
+    const self = {
+      nodeId: this.nodeId,
+      rack: rackOf(this.nodeId) ?? null,
+      logEndOffset: leader.log.logEndOffset,
+      sinceCaughtUpMs: 0,
+    };
+    return rackAwareReplica(clientRack, self, followers);
   }
 
   /**
@@ -353,6 +401,7 @@ export class ReplicaManager implements Replication {
       backoffMs: Number(p["replica.fetch.backoff.ms"]),
       socketTimeoutMs: Number(p["replica.socket.timeout.ms"]),
       endpoint: (nodeId: number) => this.interBrokerEndpoint(nodeId),
+      highWatermarkMoved: (topic: string, partition: number) => this.host.fetchWaiters.notify(topic, partition),
       log: this.host.log,
     };
   }

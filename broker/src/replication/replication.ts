@@ -1,3 +1,5 @@
+import type { PartitionLog } from "../log/partition-log.js";
+
 /**
  * What handlers ask of replication (services.replication): who leads a partition and at which epoch,
  * whether this broker may take a client's read or write as its leader, and when an acks=all write is on
@@ -41,6 +43,38 @@ export interface Replication {
    * after `timeoutMs`, NOT_LEADER_OR_FOLLOWER when this broker stops leading first.
    */
   waitForCommit(topic: string, partition: number, requiredOffset: bigint, timeoutMs: number): Promise<number>;
-  /** A follower fetched from `fetchOffset` (its log end): its progress, the ISR and the high watermark follow. */
-  followerFetched(topic: string, partition: number, replicaId: number, fetchOffset: bigint): void;
+  /**
+   * DeleteRecords on a leader, after its own log start moved: resolves once every live replica's log start
+   * reached `requiredOffset` (NONE and the low watermark, their smallest), REQUEST_TIMED_OUT after
+   * `timeoutMs`, NOT_LEADER_OR_FOLLOWER when this broker stops leading first. One replica: at once.
+   */
+  waitForLowWatermark(
+    topic: string,
+    partition: number,
+    log: PartitionLog,
+    requiredOffset: bigint,
+    timeoutMs: number,
+  ): Promise<{ errorCode: number; lowWatermark: bigint }>;
+  /**
+   * A follower fetched from `fetchOffset` (its log end), its log starting at `logStartOffset`: its
+   * progress, the ISR and the high watermark follow.
+   */
+  followerFetched(
+    topic: string,
+    partition: number,
+    replicaId: number,
+    fetchOffset: bigint,
+    logStartOffset: bigint,
+  ): void;
+  /**
+   * The replica a consumer in `clientRack` fetching from `fetchOffset` should read from instead of this
+   * leader (KIP-392, by replica.selector.class), -1 for this one (no selector, not the leader, none better).
+   */
+  preferredReadReplica(
+    topic: string,
+    partition: number,
+    clientRack: string | null,
+    fetchOffset: bigint,
+    listenerName: string | undefined,
+  ): number;
 }
