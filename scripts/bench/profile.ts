@@ -115,8 +115,47 @@ export async function profileServe(dir: string, seconds: number): Promise<string
   return [...lines, "", summaryMarkdown(title, summarize(join(dir, "serve.cpuprofile")))].join("\n");
 }
 
+/**
+ * Where our broker's time goes when it ingests from a client that is not the bottleneck: for each batch
+ * shape, a fresh broker under --cpu-prof takes the ceiling's pipelined Produce load for `seconds`.
+ */
+export async function profileIngest(dir: string, seconds: number): Promise<string> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const timing = { seconds, warmUpSeconds: 1 };
+  const out: string[] = [];
+  for (const shape of BATCH_SHAPES) {
+    const dataDir = join(dir, `broker-${shape.id}`);
+    const name = `ingest-${shape.id}.cpuprofile`;
+    const ingesting = await startBroker("tskafka", {
+      dataDir,
+      partitions: CEILING_PARTITIONS,
+      nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`],
+    });
+    let line: string;
+    try {
+      const { ingest: r } = await ingestInto(ingesting, shape, `ceiling-${shape.id}`, timing);
+      line = `${r.mbPerSec.toFixed(0)} MB/s, ${r.cpuPerGb.toFixed(2)} broker CPU s/GB under --cpu-prof`;
+    } finally {
+      await ingesting.stop();
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    const title = `Ingest of ${shape.label} batches: the ceiling's Produce load (${CEILING_PARTITIONS} connections × ${shape.inFlight} in flight, acks=1), ${seconds} s; ${line}`;
+    out.push(summaryMarkdown(title, summarize(join(dir, name))));
+  }
+  return out.join("\n");
+}
+
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // `npx tsx scripts/bench/profile.ts [--seconds S]`: the serve profile alone, printed.
-  const { values } = parseArgs({ options: { seconds: { type: "string", default: "8" } }, strict: true });
-  process.stdout.write(await profileServe(join(REPO_ROOT, "bench", "work", "profile-serve"), Number(values.seconds)));
+  // `npx tsx scripts/bench/profile.ts [--seconds S] [--direction serve|ingest]`: one profile alone, printed.
+  const { values } = parseArgs({
+    options: { seconds: { type: "string", default: "8" }, direction: { type: "string", default: "serve" } },
+    strict: true,
+  });
+  const seconds = Number(values.seconds);
+  process.stdout.write(
+    values.direction === "ingest"
+      ? await profileIngest(join(REPO_ROOT, "bench", "work", "profile-ingest"), seconds)
+      : await profileServe(join(REPO_ROOT, "bench", "work", "profile-serve"), seconds),
+  );
 }

@@ -39,6 +39,8 @@ export class Connection {
   private closing = false;
   private readonly closedPromise: Promise<void>;
   private markClosed!: () => void;
+  /** Set while answers are held in the socket's buffer to leave in one write (see `pump`). */
+  private corked = false;
   /** When a throttled connection may be read again (0: not muted). */
   private mutedUntil = 0;
   /** Ends a mute early (the connection is closing). */
@@ -78,6 +80,7 @@ export class Connection {
     if (reason !== undefined) this.services.log.warn(`closing connection ${this.remote}: ${reason}`);
     this.closing = true;
     this.unmute?.();
+    this.uncork(); // answers already given go out, as they would have uncorked
     this.socket.destroy();
   }
 
@@ -111,6 +114,9 @@ export class Connection {
           return;
         }
         if (payload === undefined) break;
+        // Pipelined requests already read: their answers leave together, in one write, when the last of
+        // them is answered (or at the end of this turn of the event loop, should one of them wait).
+        if (!this.corked && this.reader.hasFrame()) this.cork();
         try {
           if (this.session.expectsRawToken) await this.handleRawToken(payload);
           else await this.handle(payload);
@@ -128,6 +134,7 @@ export class Connection {
       }
     } finally {
       this.busy = false;
+      this.uncork();
     }
     if (!this.closing && this.reader.bufferedBytes <= READ_AHEAD_BYTES) this.socket.resume();
   }
@@ -317,6 +324,18 @@ export class Connection {
     else this.socket.end();
   }
 
+  private cork(): void {
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(() => this.uncork());
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
   private unsupportedApiVersions(): ApiResponses[18] {
     const body = this.services.apiVersionsResponse();
     return createApiVersionsResponse({ errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: body.apiKeys });
@@ -347,6 +366,7 @@ export class Connection {
       flushed = socket.write(encodeResponseFrame(header, body, apiKey, apiVersion), written);
     }
     if (!flushed) {
+      this.uncork();
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.socket.off("drain", done);

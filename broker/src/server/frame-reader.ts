@@ -26,6 +26,15 @@ export class FrameReader {
     this.buffered += chunk.length;
   }
 
+  /** Whether a whole frame is buffered (so that `next` would return one, or throw). */
+  hasFrame(): boolean {
+    if (this.need >= 0) return this.buffered >= this.need;
+    if (this.buffered < 4) return false;
+    const head = this.chunks[0]!;
+    const size = head.length >= 4 ? head.readInt32BE(0) : Buffer.concat(this.chunks.slice(0, 4)).readInt32BE(0);
+    return this.buffered - 4 >= size;
+  }
+
   /**
    * The next complete frame payload (without its size prefix), undefined if more bytes are needed.
    * Throws a RangeError for a size outside [0, maxFrameBytes], after which the stream is unusable.
