@@ -77,7 +77,7 @@ def produce(bootstrap, topic, partitions, tag=""):
                 seq[p] += 1
         except KafkaException as e:
             # A fatal error refuses every produce from then on: say so (error_cb may not have run yet) and stop.
-            if not e.args[0].fatal():
+            if not (e.args[0].fatal() or e.args[0].code() == KafkaError._FATAL):
                 raise
             emit({"fatal": e.args[0].str()})
             break
