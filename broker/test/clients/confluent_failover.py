@@ -75,16 +75,16 @@ def produce(bootstrap, topic, partitions, tag=""):
                 value = ("%s%d-%d" % (tag, p, seq[p])).encode()
                 producer.produce(topic, value=value, partition=p, on_delivery=delivered)
                 seq[p] += 1
+            producer.poll(0.01)
+            # Bounded in flight: while no leader takes writes the queue does not grow without end.
+            while len(producer) > 2000 and not stop.is_set():
+                producer.poll(0.05)
         except KafkaException as e:
-            # A fatal error refuses every produce from then on: say so (error_cb may not have run yet) and stop.
+            # After a fatal error produce() and poll() raise: say so (error_cb may not have run) and stop.
             if not (e.args[0].fatal() or e.args[0].code() == KafkaError._FATAL):
                 raise
             emit({"fatal": e.args[0].str()})
             break
-        producer.poll(0.01)
-        # Bounded in flight: while no leader takes writes the queue does not grow without end.
-        while len(producer) > 2000 and not stop.is_set():
-            producer.poll(0.05)
     left = producer.flush(60)
     emit({"sent": seq, "unflushed": left})
 
