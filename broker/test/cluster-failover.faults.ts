@@ -4,8 +4,9 @@ import { haveVenvModules } from "./clients/venv.js";
 import { haveCommand, skipUnless, waitFor } from "./harness.js";
 
 // Not in `npm test` yet (`npm run test:cluster-faults` runs it): in one run of seven under CI load the
-// producer died on a fatal OUT_OF_ORDER_SEQUENCE_NUMBER right after a leader change, and a broker whose
-// etcd lease lapsed stays fenced until restarted. Both are open in issue 16; back into CI once fixed.
+// producer died on a fatal OUT_OF_ORDER_SEQUENCE_NUMBER right after a leader change (fixed since: the old
+// leader acknowledged what a follower joining the ISR lacked, leader-partition.test.ts), and a broker whose
+// etcd lease lapsed stays fenced until restarted (open in issue 16); back into CI once both are fixed.
 /**
  * Leader loss (issue 16's proof): etcd and three brokers, a topic of PARTITIONS partitions on all three
  * (min.insync.replicas=2). An idempotent acks=all producer (confluent-kafka) and a consumer reading from the
@@ -29,7 +30,8 @@ describe(
   "leader loss: kill -9 of the leader under an idempotent acks=all producer",
   {
     skip: skipUnless(HAVE_ETCD, "etcd") ?? skipUnless(HAVE_CONFLUENT, "confluent-kafka in .cache/venv"),
-    timeout: 300_000,
+    // A loaded machine (CI, a soak) takes up to half a minute a round.
+    timeout: 900_000,
   },
   () => {
     before(async () => {
@@ -41,6 +43,8 @@ describe(
     });
 
     test(`${ROUNDS} rounds: every acknowledged record stays, once and in order; the consumer saw nothing later lost`, async () => {
+      // Kept unless the checks pass: a failure, a time-out (no catch runs then) and an error alike.
+      cluster.failed = true;
       const producer = cluster.client("produce");
       const consumer = cluster.client("consume");
       const timings: number[] = [];
@@ -52,16 +56,20 @@ describe(
           await cluster.killLeaderAndRestart(`round ${round}`);
           await waitFor(
             `round ${round}: acknowledgements go on`,
-            () => producer.records().length > acked + 3 * PARTITIONS,
+            () => producer.noFatal() && producer.records().length > acked + 3 * PARTITIONS,
             20_000,
           );
           timings.push(Date.now() - t0);
         }
-      } finally {
         await producer.stop().finally(() => consumer.stop().catch(() => consumer.kill()));
+        console.log(`seconds per round: ${timings.map((t) => (t / 1000).toFixed(1)).join(" ")} s`);
+        console.log(await cluster.checkLog(producer, "", consumer));
+        cluster.failed = false;
+      } catch (e) {
+        producer.kill();
+        consumer.kill();
+        throw e;
       }
-      console.log(`seconds per round: ${timings.map((t) => (t / 1000).toFixed(1)).join(" ")} s`);
-      console.log(await cluster.checkLog(producer, "", consumer));
     });
   },
 );

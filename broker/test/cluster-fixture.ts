@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ApiKey, createCreateTopicsRequest } from "@tskafka/protocol";
@@ -40,9 +41,14 @@ export class PyClient {
   readonly docs: Record<string, unknown>[] = [];
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly exited: Promise<number | null>;
-  private stderr = "";
+  stderr = "";
 
-  constructor(mode: string, bootstrap: string, topic: string, tag = "") {
+  constructor(
+    readonly mode: string,
+    bootstrap: string,
+    topic: string,
+    readonly tag = "",
+  ) {
     this.child = spawn(VENV_PYTHON, [SCRIPT, mode, bootstrap, topic, String(PARTITIONS), ...(tag ? [tag] : [])]);
     let rest = "";
     this.child.stdout.on("data", (d: Buffer) => {
@@ -52,6 +58,13 @@ export class PyClient {
     });
     this.child.stderr.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((r) => this.child.once("exit", (code) => r(code)));
+  }
+
+  /** True while the client reported no fatal error; throws naming it once it did (nothing to wait for then). */
+  noFatal(): boolean {
+    const fatal = this.docs.find((d) => d.fatal !== undefined);
+    if (fatal !== undefined) throw new Error(`fatal ${this.mode} error: ${String(fatal.fatal)}`);
+    return true;
   }
 
   records(): Rec[] {
@@ -81,7 +94,10 @@ function byPartition(records: readonly Rec[]): Rec[][] {
 export class FaultCluster {
   readonly brokers = new Map<number, BrokerProcess>();
   private readonly dataDirs = new Map<number, string>();
-  private readonly started: BrokerProcess[] = [];
+  private readonly started: { nodeId: number; broker: BrokerProcess }[] = [];
+  private readonly clients: PyClient[] = [];
+  /** Set by a test that failed: close() keeps the brokers' data and output for the post-mortem. */
+  failed = false;
 
   private constructor(
     readonly etcd: EtcdHandle,
@@ -98,14 +114,21 @@ export class FaultCluster {
     const etcd = await runner.startEtcd();
     const observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 99, prefix: "/tskafka/" });
     const cluster = new FaultCluster(etcd, observer, topic);
-    await Promise.all([1, 2, 3].map((id) => cluster.start(id)));
-    await waitFor("three brokers registered", () => observer.brokers().length === 3, 15_000);
-    await cluster.createTopic();
-    await waitFor(
-      "every replica in sync",
-      () => observer.topic(topic) !== undefined && [1, 2, 3].every((id) => cluster.inAllIsrs(id)),
-      15_000,
-    );
+    try {
+      await Promise.all([1, 2, 3].map((id) => cluster.start(id)));
+      await waitFor("three brokers registered", () => observer.brokers().length === 3, 15_000);
+      await cluster.createTopic();
+      await waitFor(
+        "every replica in sync",
+        () => observer.topic(topic) !== undefined && [1, 2, 3].every((id) => cluster.inAllIsrs(id)),
+        15_000,
+      );
+    } catch (e) {
+      // Nothing is left running (etcd would keep the test process alive), and what happened is kept.
+      cluster.failed = true;
+      await cluster.close();
+      throw e;
+    }
     return cluster;
   }
 
@@ -141,7 +164,10 @@ export class FaultCluster {
     const b = await startBroker({
       ...(dataDir !== undefined ? { dataDir } : {}),
       ...(port !== undefined ? { port } : {}),
-      logLevel: "warn",
+      // Info: leadership, ISR and truncation lines, for the post-mortem of a failed run.
+      logLevel: "info",
+      // A loaded machine (CI, the soak) can take long to load the broker's modules.
+      timeoutMs: 60_000,
       properties: {
         "node.id": nodeId,
         "etcd.endpoints": this.etcd.endpoint,
@@ -156,17 +182,37 @@ export class FaultCluster {
     });
     this.dataDirs.set(nodeId, b.dataDir);
     this.brokers.set(nodeId, b);
-    this.started.push(b);
+    this.started.push({ nodeId, broker: b });
     return b;
   }
 
   async close(): Promise<void> {
     // Every process first: a restarted broker shares its data directory with the one killed before it.
-    for (const b of this.started) await b.kill9();
-    for (const b of this.started) await b.cleanup();
+    for (const { broker } of this.started) await broker.kill9();
+    if (this.failed || process.env.TSKAFKA_KEEP_FAULTS === "1") await this.keep();
+    for (const { broker } of this.started) await broker.cleanup();
     for (const d of this.dataDirs.values()) await rm(d, { recursive: true, force: true });
     await this.observer.close();
     await this.etcd.close();
+  }
+
+  /**
+   * Moves each broker's data directory into a new directory under the temp dir, with the output of every
+   * broker process (in start order) and the clients' stderr and JSON lines (what was acknowledged, at which
+   * offsets), and prints where: a failure can be explained (scripts/cluster/dump-partition.ts reads the data).
+   */
+  private async keep(): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), "tskafka-faults-"));
+    for (const [nodeId, data] of this.dataDirs) await rename(data, join(dir, `data-${nodeId}`));
+    for (const [i, { nodeId, broker }] of this.started.entries())
+      await writeFile(join(dir, `broker-${nodeId}.${i}.log`), broker.output());
+    for (const [i, c] of this.clients.entries()) {
+      await writeFile(join(dir, `${c.mode}${c.tag}.${i}.stderr`), c.stderr);
+      await writeFile(join(dir, `${c.mode}${c.tag}.${i}.jsonl`), c.docs.map((d) => `${JSON.stringify(d)}\n`).join(""));
+    }
+    const states = JSON.stringify(this.observer.partitionStates(this.topic) ?? null, null, 1);
+    await writeFile(join(dir, "partition-states.json"), states);
+    console.log(`fault cluster kept in ${dir}`);
   }
 
   bootstrap(): string {
@@ -174,7 +220,9 @@ export class FaultCluster {
   }
 
   client(mode: string, tag = ""): PyClient {
-    return new PyClient(mode, this.bootstrap(), this.topic, tag);
+    const c = new PyClient(mode, this.bootstrap(), this.topic, tag);
+    this.clients.push(c);
+    return c;
   }
 
   /** The broker leading most of the topic's partitions (the lowest id of a tie). */

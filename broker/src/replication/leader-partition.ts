@@ -8,7 +8,10 @@ import type { ReplicaView } from "./replica-selector.js";
  * has (from the offsets its fetches name), the high watermark (the smallest log end of the ISR), the ISR
  * changes the leader asks for (a follower that caught up joins, one that lagged for
  * replica.lag.time.max.ms leaves), the acks=all produces waiting for the ISR to have their records and
- * the DeleteRecords waiting for every live replica to have deleted theirs.
+ * the DeleteRecords waiting for every live replica to have deleted theirs. While a change is asked for
+ * and not answered, the high watermark counts the members of both the ISR and the one asked for (Kafka's
+ * maximal ISR, KIP-497): the controller may have the new member in sync already, and may elect it, so
+ * nothing it lacks may be acknowledged.
  */
 
 /** What the leader knows of one follower. */
@@ -41,7 +44,10 @@ interface LowWatermarkWaiter {
 /** What a leader partition asks of the broker around it. */
 export interface LeaderHost {
   readonly nodeId: number;
-  /** Asks the controller's store for a new ISR (AlterPartition); answers the new state, or undefined when refused. */
+  /**
+   * Asks the controller's store for a new ISR (AlterPartition); answers the new state, or undefined when
+   * refused. Rejects when the outcome is unknown (the store could not be reached or did not answer).
+   */
   alterIsr(
     topic: string,
     partition: number,
@@ -60,8 +66,13 @@ export class LeaderPartition {
   private lowWatermarkWaiters: LowWatermarkWaiter[] = [];
   /** Told by the log after each append: the leader's own log end may move the high watermark. */
   private readonly onAppend = (): void => this.maybeAdvanceHighWatermark();
-  /** An ISR change sent and not answered yet: no other is sent meanwhile. */
-  private isrInFlight = false;
+  /** The ISR of a change sent and not answered yet: no other is sent meanwhile. */
+  private isrInFlight: readonly number[] | null = null;
+  /**
+   * Members of changes whose outcome stayed unknown (the store failed), and the partition epoch they were
+   * asked from: they count as in sync until a newer partition state says what the controller has.
+   */
+  private unknownIsr: { readonly members: readonly number[]; readonly partitionEpoch: number } | null = null;
   /** Where this leader's epoch starts in the log: a follower joins the ISR only once it has that. */
   private readonly epochStartOffset: bigint;
   private isClosed = false;
@@ -110,6 +121,8 @@ export class LeaderPartition {
   update(state: PartitionState): void {
     if (state.partitionEpoch < this.state.partitionEpoch) return;
     this.state = state;
+    // The controller's state moved past the one those changes were asked from: it says what holds.
+    if (this.unknownIsr !== null && state.partitionEpoch > this.unknownIsr.partitionEpoch) this.unknownIsr = null;
     this.maybeAdvanceHighWatermark();
     this.answerWaiters();
   }
@@ -195,10 +208,16 @@ export class LeaderPartition {
     });
   }
 
-  /** The smallest log end of the ISR (the leader's own included); moves forward only. */
+  /** The ISR with the members of changes asked for and not answered (Kafka's maximal ISR). */
+  private maximalIsr(): readonly number[] {
+    const asked = [...(this.isrInFlight ?? []), ...(this.unknownIsr?.members ?? [])];
+    return [...new Set([...this.state.isr, ...asked])];
+  }
+
+  /** The smallest log end of the maximal ISR (the leader's own included); moves forward only. */
   maybeAdvanceHighWatermark(): void {
     let hw = this.log.logEndOffset;
-    for (const r of this.state.isr) {
+    for (const r of this.maximalIsr()) {
       if (r === this.host.nodeId) continue;
       const end = this.followers.get(r)?.logEndOffset ?? -1n;
       if (end < hw) hw = end;
@@ -249,10 +268,13 @@ export class LeaderPartition {
     });
   }
 
-  /** ISR members that have not caught up for `lagMs` leave it (Kafka's maybeShrinkIsr). */
+  /**
+   * ISR members that have not caught up for `lagMs` leave it (Kafka's maybeShrinkIsr); a lagging member of
+   * a change of unknown outcome too (the answer to this one settles what the controller has).
+   */
   maybeShrinkIsr(now: number, lagMs: number): void {
-    if (this.isrInFlight) return;
-    const lagging = this.state.isr.filter((r) => {
+    if (this.isrInFlight !== null) return;
+    const lagging = this.maximalIsr().filter((r) => {
       const f = this.followers.get(r);
       return f !== undefined && now - f.lastCaughtUpMs > lagMs;
     });
@@ -262,19 +284,28 @@ export class LeaderPartition {
 
   /** A follower out of the ISR joins once it has everything up to the high watermark and this epoch's start. */
   private maybeExpandIsr(replicaId: number, f: FollowerState): void {
-    if (this.isrInFlight || this.state.isr.includes(replicaId) || !this.host.isLive(replicaId)) return;
+    if (this.isrInFlight !== null || this.state.isr.includes(replicaId) || !this.host.isLive(replicaId)) return;
     if (f.logEndOffset < this.log.highWatermark || f.logEndOffset < this.epochStartOffset) return;
     this.sendIsr([...this.state.isr, replicaId]);
   }
 
   private sendIsr(isr: readonly number[]): void {
-    this.isrInFlight = true;
-    void this.host
-      .alterIsr(this.topic, this.partition, this.state, isr)
-      .then((next) => {
+    this.isrInFlight = isr;
+    const from = this.state.partitionEpoch;
+    void this.host.alterIsr(this.topic, this.partition, this.state, isr).then(
+      (next) => {
+        // Answered: the controller has this ISR (the state says so) or kept its own.
+        this.isrInFlight = null;
         if (next !== undefined && next.leaderEpoch === this.state.leaderEpoch) this.update(next);
-      })
-      .finally(() => (this.isrInFlight = false));
+        else this.maybeAdvanceHighWatermark();
+      },
+      () => {
+        // Unknown: the controller may have this ISR; its members stay counted until a newer state.
+        const members = [...new Set([...(this.unknownIsr?.members ?? []), ...isr])];
+        this.unknownIsr = { members, partitionEpoch: Math.min(this.unknownIsr?.partitionEpoch ?? from, from) };
+        this.isrInFlight = null;
+      },
+    );
   }
 
   /** This broker no longer leads (or the partition is gone): waiting produces are answered with `errorCode`. */

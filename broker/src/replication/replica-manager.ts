@@ -182,8 +182,13 @@ export class ReplicaManager implements Replication {
 
   waitForCommit(topic: string, partition: number, requiredOffset: bigint, timeoutMs: number): Promise<number> {
     const leader = this.leaders.get(key(topic, partition));
-    // One replica: written is committed.
-    if (leader === undefined) return Promise.resolve(ErrorCode.NONE);
+    if (leader === undefined) {
+      // One replica: written is committed. A replicated partition no longer led here (its leadership moved
+      // while the append was under way) cannot say whether the new leader has the records.
+      const state = this.state(topic, partition);
+      const single = state === undefined || state.replicas.length <= 1;
+      return Promise.resolve(single ? ErrorCode.NONE : ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    }
     return leader.waitForCommit(requiredOffset, this.minInsyncReplicas(topic, this.state(topic, partition)), timeoutMs);
   }
 
@@ -352,7 +357,10 @@ export class ReplicaManager implements Replication {
     for (const l of this.leaders.values()) l.maybeShrinkIsr(now, lagMs);
   }
 
-  /** AlterPartition through the metadata seam: the new state, or undefined when it was refused. */
+  /**
+   * AlterPartition through the metadata seam: the new state, or undefined when it was refused; rejects when
+   * the store failed (the change may have been made or not).
+   */
   private async alterIsr(
     topic: string,
     partition: number,
@@ -385,7 +393,7 @@ export class ReplicaManager implements Replication {
       return r.state;
     } catch (e) {
       this.host.log.warn(`ISR change of ${topic}-${partition} failed: ${(e as Error).message}`);
-      return undefined;
+      throw e;
     }
   }
 

@@ -11,11 +11,12 @@
         {"end": {partition: high watermark}}.
 """
 import json
+import os
 import sys
 import threading
 import time
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 out_lock = threading.Lock()
 
@@ -56,6 +57,8 @@ def produce(bootstrap, topic, partitions, tag=""):
         "retry.backoff.max.ms": 500,
         "topic.metadata.refresh.interval.ms": 1000,
         "error_cb": on_error,
+        # librdkafka's debug contexts (such as "eos,protocol") on stderr, which a failed fault test keeps.
+        **({"debug": os.environ["TSKAFKA_RDKAFKA_DEBUG"]} if os.environ.get("TSKAFKA_RDKAFKA_DEBUG") else {}),
     })
 
     def delivered(err, msg):
@@ -67,13 +70,21 @@ def produce(bootstrap, topic, partitions, tag=""):
 
     seq = [0] * partitions
     while not stop.is_set():
-        for p in range(partitions):
-            producer.produce(topic, value=("%s%d-%d" % (tag, p, seq[p])).encode(), partition=p, on_delivery=delivered)
-            seq[p] += 1
-        producer.poll(0.01)
-        # Bounded in flight: while no leader takes writes the queue does not grow without end.
-        while len(producer) > 2000 and not stop.is_set():
-            producer.poll(0.05)
+        try:
+            for p in range(partitions):
+                value = ("%s%d-%d" % (tag, p, seq[p])).encode()
+                producer.produce(topic, value=value, partition=p, on_delivery=delivered)
+                seq[p] += 1
+            producer.poll(0.01)
+            # Bounded in flight: while no leader takes writes the queue does not grow without end.
+            while len(producer) > 2000 and not stop.is_set():
+                producer.poll(0.05)
+        except KafkaException as e:
+            # After a fatal error produce() and poll() raise: say so (error_cb may not have run) and stop.
+            if not (e.args[0].fatal() or e.args[0].code() == KafkaError._FATAL):
+                raise
+            emit({"fatal": e.args[0].str()})
+            break
     left = producer.flush(60)
     emit({"sent": seq, "unflushed": left})
 
