@@ -68,7 +68,7 @@ class HeldController implements LeaderHost {
 
 /** One fetch of `follower` (node `id`) from `leader`: the leader hears its log end, then it appends what it gets. */
 async function fetchOnce(lp: LeaderPartition, leader: PartitionLog, id: number, follower: PartitionLog) {
-  lp.followerFetched(id, follower.logEndOffset, Date.now());
+  lp.followerFetched(id, follower.logEndOffset, follower.logStartOffset, Date.now());
   if (follower.logEndOffset >= leader.logEndOffset) return;
   const r = await leader.read(follower.logEndOffset, 1 << 20, { minOneBatch: true, replica: true });
   assert.equal(r.errorCode, ErrorCode.NONE);
