@@ -1,7 +1,8 @@
 // Runs the control plane's checks against Apache Kafka 4.4 (three KRaft nodes, broker+controller each) or
 // against tskafka (etcd and three brokers, scripts/cluster/cluster.ts), and prints what each answered:
 // replica placement, CreateTopics with a factor above the brokers, Metadata v0/v12 and
-// DescribeTopicPartitions after a broker is killed, ElectLeaders, DescribeCluster. For comparing the two by eye.
+// DescribeTopicPartitions after a broker is killed, ElectLeaders, DescribeCluster, AlterPartitionReassignments
+// and ListPartitionReassignments (a move from {1,2} to {2,3}, errors). For comparing the two by eye.
 //   npx tsx scripts/cluster/compare-kafka.ts --target kafka|tskafka
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,10 +10,12 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
   ApiKey,
+  createAlterPartitionReassignmentsRequest,
   createCreateTopicsRequest,
   createDescribeClusterRequest,
   createDescribeTopicPartitionsRequest,
   createElectLeadersRequest,
+  createListPartitionReassignmentsRequest,
   createMetadataRequest,
   ZERO_UUID,
 } from "@tskafka/protocol";
@@ -92,6 +95,81 @@ async function call<T>(port: number, fn: (c: RawClient) => Promise<T>): Promise<
 const show = (label: string, v: unknown): void =>
   console.log(`${label}: ${JSON.stringify(v, (_, x) => (typeof x === "bigint" ? String(x) : x))}`);
 
+/** A partition moved from {1,2} to {2,3}, and the reassignments Kafka's controller refuses. */
+async function reassignments(n1: Node, n2: Node): Promise<void> {
+  await call(n1.port, (c) =>
+    c.request(
+      ApiKey.CreateTopics,
+      7,
+      createCreateTopicsRequest({
+        topics: [
+          {
+            name: "moved",
+            numPartitions: -1,
+            replicationFactor: -1,
+            assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }],
+            configs: [],
+          },
+        ],
+        timeoutMs: 10_000,
+      }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  const state = async (label: string) => {
+    const m = await call(n2.port, (c) =>
+      c.request(
+        ApiKey.Metadata,
+        12,
+        createMetadataRequest({ topics: [{ name: "moved", topicId: ZERO_UUID }], allowAutoTopicCreation: false }),
+      ),
+    );
+    const p = m.topics[0]!.partitions[0]!;
+    show(`${label} (leader, epoch, replicas, isr)`, [p.leaderId, p.leaderEpoch, p.replicaNodes, p.isrNodes]);
+  };
+  const alter = (label: string, replicas: (number[] | null)[], version = 0, allowRf = true, topic = "moved") =>
+    call(n2.port, (c) =>
+      c.request(
+        ApiKey.AlterPartitionReassignments,
+        version,
+        createAlterPartitionReassignmentsRequest({
+          allowReplicationFactorChange: allowRf,
+          topics: [{ name: topic, partitions: replicas.map((r, partitionIndex) => ({ partitionIndex, replicas: r })) }],
+        }),
+      ),
+    ).then((r) =>
+      show(`AlterPartitionReassignments ${label}`, [
+        r.errorCode,
+        r.responses.map((t) => t.partitions.map((p) => [p.partitionIndex, p.errorCode, p.errorMessage])),
+      ]),
+    );
+  const list = (label: string) =>
+    call(n1.port, (c) =>
+      c.request(ApiKey.ListPartitionReassignments, 0, createListPartitionReassignmentsRequest({ topics: null })),
+    ).then((r) =>
+      show(`ListPartitionReassignments ${label}`, [
+        r.errorCode,
+        r.topics.map((t) =>
+          t.partitions.map((p) => [t.name, p.partitionIndex, p.replicas, p.addingReplicas, p.removingReplicas]),
+        ),
+      ]),
+    );
+  await state("moved before");
+  await alter("[2,3]", [[2, 3]]);
+  await list("right after");
+  await new Promise((r) => setTimeout(r, 3000));
+  await list("3 s later");
+  await state("moved after");
+  await alter("cancel with none in progress", [null]);
+  await alter("unknown broker, repeat, empty, unknown partition", [[2, 9], [3, 3], [], [1]]);
+  await alter("unknown topic", [[1]], 0, true, "nowhere");
+  await alter("v1 replication factor change refused", [[1, 2, 3]], 1, false);
+  await alter("v1 reorder", [[3, 2]], 1, false);
+  await alter("shrink to [3]", [[3]]);
+  await new Promise((r) => setTimeout(r, 1500));
+  await state("moved shrunk");
+}
+
 const dir = mkdtempSync(join(tmpdir(), `tskafka-compare-${target}-`));
 const cluster = target === "kafka" ? await kafkaCluster(dir) : await tskafkaCluster(dir);
 try {
@@ -145,6 +223,7 @@ try {
   );
   const cluster1 = await call(n1.port, (c) => c.request(ApiKey.DescribeCluster, 1, createDescribeClusterRequest({})));
   show("DescribeCluster", [cluster1.errorCode, cluster1.brokers.map((b) => [b.brokerId, b.rack, b.isFenced])]);
+  await reassignments(n1, n2);
 
   n3.kill();
   await new Promise((r) => setTimeout(r, SESSION_MS + 4000));

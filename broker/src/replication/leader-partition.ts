@@ -63,10 +63,7 @@ export class LeaderPartition {
   ) {
     this.epochStartOffset = log.logEndOffset;
     log.assignLeaderEpoch(state.leaderEpoch);
-    for (const r of state.replicas) {
-      if (r === host.nodeId) continue;
-      this.followers.set(r, { logEndOffset: -1n, lastCaughtUpMs: now, lastFetchMs: now, leaderEndAtLastFetch: -1n });
-    }
+    this.trackFollowers(state.replicas, now);
     log.appendListener = this.onAppend;
   }
 
@@ -82,10 +79,23 @@ export class LeaderPartition {
     return this.followers.has(nodeId);
   }
 
-  /** A newer state of the partition with this broker still leading at the same epoch (an ISR change). */
+  /** Knows every replica but this broker as a follower, new ones from `now` (a reassignment adds replicas). */
+  private trackFollowers(replicas: readonly number[], now: number): void {
+    for (const r of this.followers.keys()) if (!replicas.includes(r)) this.followers.delete(r);
+    for (const r of replicas) {
+      if (r === this.host.nodeId || this.followers.has(r)) continue;
+      this.followers.set(r, { logEndOffset: -1n, lastCaughtUpMs: now, lastFetchMs: now, leaderEndAtLastFetch: -1n });
+    }
+  }
+
+  /**
+   * A newer state of the partition with this broker still leading at the same epoch: an ISR change, or the
+   * replicas a reassignment adds.
+   */
   update(state: PartitionState): void {
     if (state.partitionEpoch < this.state.partitionEpoch) return;
     this.state = state;
+    this.trackFollowers(state.replicas, Date.now());
     this.maybeAdvanceHighWatermark();
     this.answerWaiters();
   }
