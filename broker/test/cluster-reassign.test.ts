@@ -43,6 +43,7 @@ const SESSION_MS = 60_000;
 let etcd: EtcdHandle;
 let observer: EtcdClusterMetadata;
 const brokers = new Map<number, BrokerProcess>();
+const dataDirs: string[] = [];
 
 async function withClient<T>(b: BrokerProcess, fn: (c: RawClient) => Promise<T>): Promise<T> {
   const c = await RawClient.connect(b.port);
@@ -143,6 +144,26 @@ async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs =
   }
 }
 
+/** Starts broker `nodeId`, again on its data and port when it ran before. */
+async function start(nodeId: number): Promise<void> {
+  const before = brokers.get(nodeId);
+  const b = await startBroker({
+    ...(before !== undefined ? { dataDir: before.dataDir, port: before.port } : {}),
+    // The machine may be busy: a broker's start is not what this test measures.
+    timeoutMs: 60_000,
+    properties: {
+      "node.id": nodeId,
+      "etcd.endpoints": etcd.endpoint,
+      "broker.session.timeout.ms": SESSION_MS,
+      "replica.fetch.wait.max.ms": 200,
+      "offsets.topic.num.partitions": 3,
+      "transaction.state.log.num.partitions": 3,
+    },
+  });
+  if (before === undefined) dataDirs.push(b.dataDir);
+  brokers.set(nodeId, b);
+}
+
 describe(
   "partition reassignment: etcd and three brokers",
   { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 150_000 },
@@ -154,23 +175,7 @@ describe(
       )) as { startEtcd(): Promise<EtcdHandle> };
       etcd = await runner.startEtcd();
       observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 99, prefix: "/tskafka/" });
-      await Promise.all(
-        [1, 2, 3].map(async (nodeId) => {
-          const b = await startBroker({
-            // The machine may be busy: a broker's start is not what this test measures.
-            timeoutMs: 60_000,
-            properties: {
-              "node.id": nodeId,
-              "etcd.endpoints": etcd.endpoint,
-              "broker.session.timeout.ms": SESSION_MS,
-              "replica.fetch.wait.max.ms": 200,
-              "offsets.topic.num.partitions": 3,
-              "transaction.state.log.num.partitions": 3,
-            },
-          });
-          brokers.set(nodeId, b);
-        }),
-      );
+      await Promise.all([1, 2, 3].map((nodeId) => start(nodeId)));
       await waitFor("three brokers registered", () => observer.brokers().length === 3, 30_000);
     });
 
@@ -179,6 +184,7 @@ describe(
         if (b.process.signalCode === null && b.process.exitCode === null) b.process.kill("SIGCONT");
         await b.cleanup();
       }
+      for (const d of dataDirs) await rm(d, { recursive: true, force: true });
       await observer?.close();
       await etcd?.close();
     });
@@ -364,7 +370,10 @@ describe(
         [1, 2, 3],
         [2, 3, 1],
       ]);
-      for (const id of [1, 2, 3]) assert.ok(existsSync(join(brokers.get(id)!.dataDir, `${topic}-1`)));
+      for (const id of [1, 2, 3])
+        await waitUntil(`broker ${id} has ${topic}-1`, async () =>
+          existsSync(join(brokers.get(id)!.dataDir, `${topic}-1`)),
+        );
       const res = await withClient(brokers.get(1)!, (c) =>
         c.request(
           ApiKey.DeleteTopics,
@@ -375,6 +384,29 @@ describe(
       assert.equal(res.responses[0]!.errorCode, 0);
       for (const id of [1, 2, 3])
         for (const p of [0, 1]) await waitUntil(`broker ${id}: ${topic}-${p} removed`, () => noLogDir(id, topic, p));
+    });
+
+    test("a broker back from a clean stop removes the logs of partitions moved away and topics deleted meanwhile", async () => {
+      await createTopic("left", [[3, 1]]);
+      await createTopic("gone", [[1, 3]]);
+      for (const topic of ["left", "gone"])
+        await waitUntil(`broker 3 has ${topic}-0`, async () => existsSync(join(brokers.get(3)!.dataDir, `${topic}-0`)));
+      await brokers.get(3)!.stop();
+      await waitFor("broker 3 gone", () => !observer.brokers().some((b) => b.nodeId === 3));
+      assert.deepEqual(await alter(1, "left", [[1, 2]]), [[ErrorCode.NONE, null]]);
+      await waitFor("left-0 moved to {1,2}", () => state("left").adding === undefined, 30_000);
+      assert.deepEqual(state("left").replicas, [1, 2]);
+      const res = await withClient(brokers.get(1)!, (c) =>
+        c.request(
+          ApiKey.DeleteTopics,
+          6,
+          createDeleteTopicsRequest({ topics: [{ name: "gone", topicId: ZERO_UUID }], timeoutMs: 10_000 }),
+        ),
+      );
+      assert.equal(res.responses[0]!.errorCode, 0);
+      await start(3);
+      await waitUntil("broker 3 removed left-0", () => noLogDir(3, "left"));
+      await waitUntil("broker 3 removed gone-0", () => noLogDir(3, "gone"));
     });
   },
 );
