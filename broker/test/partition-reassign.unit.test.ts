@@ -39,6 +39,12 @@ describe("partition reassignment rules", () => {
     const moving = apply(start, { kind: "reassign", target: [2, 3] });
     assert.deepEqual(summary(moving), [[2, 3, 1], [1, 2], 1, 0, [3], [1]]);
     assert.equal(moving.partitionEpoch, 1);
+    const again = applyPartitionChange(
+      moving,
+      { kind: "reassign", partition: 0, partitionEpoch: 1, target: [2, 3] },
+      everyone,
+    );
+    assert.deepEqual([again.errorCode, again.state], [ErrorCode.NONE, undefined], "the same target again: no change");
     // The leader's AlterPartition that brings 3 in sync completes the move in the same write.
     const done = apply(moving, { kind: "isr", brokerId: 1, leaderEpoch: 0, isr: [1, 2, 3] });
     assert.deepEqual(summary(done), [[2, 3], [2, 3], 2, 1, undefined, undefined]);

@@ -64,7 +64,14 @@ const sorted = (ids: Iterable<number>): number[] => [...ids].sort((a, b) => a - 
 function reassignDraft(current: PartitionState, target: readonly number[]): Draft {
   const removing = sorted(current.replicas.filter((r) => !target.includes(r)));
   const adding = sorted(target.filter((r) => !current.replicas.includes(r)));
-  return { replicas: [...target, ...removing], isr: current.isr, leader: current.leader, adding, removing };
+  return {
+    replicas: [...target, ...removing],
+    isr: current.isr,
+    leader: current.leader,
+    // As Kafka's controller: an empty set leaves the one in progress (the same target again changes nothing).
+    adding: adding.length > 0 ? adding : (current.adding ?? []),
+    removing: removing.length > 0 ? removing : (current.removing ?? []),
+  };
 }
 
 /**
