@@ -271,6 +271,8 @@ describe(
       paused.process.kill("SIGSTOP");
       try {
         assert.deepEqual(await alter(b, topic, [[p, a]]), [[ErrorCode.NONE, null]]);
+        // The observer's view follows etcd a moment after the write.
+        await waitFor("the reassignment seen", () => state(topic).adding !== undefined);
         const moving = state(topic);
         assert.deepEqual(
           [moving.replicas, moving.adding, moving.removing, moving.leader, moving.leaderEpoch],
@@ -304,6 +306,7 @@ describe(
           assert.match(verify.stdout, /Reassignment of partition held-0 is still in progress\./, verify.stderr);
         } else t.diagnostic(skipUnless(false, KAFKA44_REQUIREMENT) ?? "");
         assert.deepEqual(await alter(a, topic, [null]), [[ErrorCode.NONE, null]]);
+        await waitFor("the cancellation seen", () => state(topic).adding === undefined);
         const back = state(topic);
         assert.deepEqual(
           [back.replicas, back.isr, back.adding, back.removing],
@@ -357,9 +360,11 @@ describe(
       assert.equal(state(topic).partitionEpoch, epoch, "nothing was written");
       // Reordering replicas in sync completes at once; the leader stays.
       assert.deepEqual(await alter(3, topic, [[2, 1]], 1, false), [[ErrorCode.NONE, null]]);
+      await waitFor("the reorder seen", () => state(topic).partitionEpoch > epoch);
       assert.deepEqual([state(topic).replicas, state(topic).adding, state(topic).leader], [[2, 1], undefined, 1]);
       // Fewer replicas (allowed by v0): complete at once, the removed log goes.
       assert.deepEqual(await alter(3, topic, [[2]]), [[ErrorCode.NONE, null]]);
+      await waitFor("the shrink seen", () => state(topic).replicas.length === 1);
       assert.deepEqual([state(topic).replicas, state(topic).isr, state(topic).leader], [[2], [2], 2]);
       await waitUntil("broker 1's log of checked-0 removed", () => noLogDir(1, topic));
     });

@@ -206,9 +206,9 @@ export class ReplicaManager implements Replication {
     if (role === "none" || state === undefined || info === undefined) {
       this.stopLeading(k);
       this.stopFollowing(topic, partition);
-      // Not a replica of a partition that exists (moved away, or while this broker was down): its log goes,
-      // as Kafka's stray replicas. A deleted topic's logs go with the topic (TopicAdmin).
-      if (state !== undefined && info !== undefined) await this.removeLog(topic, partition);
+      // Not a replica (moved away, also while this broker was down: Kafka's stray replicas), or the topic is
+      // gone (TopicAdmin removes its logs too; this catches a log that was being opened meanwhile): the log goes.
+      if (state !== undefined || (info === undefined && this.clustered)) await this.removeLog(topic, partition);
       return;
     }
     // One replica stays as a single node has it; in a cluster its log is opened here, wherever it was created.
