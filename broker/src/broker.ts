@@ -31,6 +31,7 @@ import type { ClusterMetadata } from "./cluster/metadata.js";
 import { BrokerSession } from "./cluster/broker-session.js";
 import { Leadership } from "./cluster/leadership.js";
 import { rackOf } from "./cluster/cluster-view.js";
+import { Reassignments } from "./cluster/reassignments.js";
 import { Controller } from "./cluster/controller.js";
 import { NO_LEADER } from "./cluster/metadata.js";
 import { PartitionLogs } from "./cluster/partition-logs.js";
@@ -127,6 +128,8 @@ export class Broker implements Services {
   readonly leadership: Leadership;
   /** The controller's work, done while this broker holds the controller role; elections on request. */
   readonly controller: Controller;
+  /** Partition reassignments between brokers, written as partition changes like the controller's. */
+  readonly reassignments: Reassignments;
   /** Replication of the partitions this broker leads or follows with other replicas. */
   readonly replication: ReplicaManager;
   /** The group coordinator: consumer groups of both protocols and their committed offsets. */
@@ -184,6 +187,7 @@ export class Broker implements Services {
     this.leadership = new Leadership(metadata, config.nodeId);
     this.topics.followLeadership(this.leadership);
     this.controller = new Controller(metadata, this);
+    this.reassignments = new Reassignments(metadata, (nodeId) => this.topics.isLiveBroker(nodeId));
     this.replication = new ReplicaManager(this);
     this.groups = new GroupCoordinator(this, new OffsetsTopic(this));
     this.interBroker = new InterBrokerClients(this);

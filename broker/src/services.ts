@@ -6,6 +6,7 @@ import type { Leadership } from "./cluster/leadership.js";
 import type { ClusterMetadata } from "./cluster/metadata.js";
 import type { PartitionLogs } from "./cluster/partition-logs.js";
 import type { ProducerIds } from "./cluster/producer-ids.js";
+import type { ReassignmentService } from "./cluster/reassignments.js";
 import type { TopicAdmin } from "./cluster/topic-admin.js";
 import type { BrokerConfig } from "./config.js";
 import type { GroupService } from "./group/coordinator.js";
@@ -34,6 +35,8 @@ export interface Services {
   readonly leadership: Leadership;
   /** Leader elections on request (ElectLeaders), as the controller makes them. */
   readonly controller: ElectionService;
+  /** Partition reassignments between brokers (AlterPartitionReassignments, ListPartitionReassignments). */
+  readonly reassignments: ReassignmentService;
   /** Who leads each partition at which epoch, whether a read or write may be taken here, acks=all. */
   readonly replication: Replication;
   readonly groups: GroupService;

@@ -8,6 +8,8 @@
 // replica.selector.class=RackAwareReplicaSelector on both): a consumer's Fetch at the leader from a
 // follower's rack, from its own and from none; at a follower (v12, v10, past its log); ListOffsets and
 // OffsetForLeaderEpoch at a follower.
+// The default run also does AlterPartitionReassignments and ListPartitionReassignments (a move from {1,2}
+// to {2,3}, errors).
 //   npx tsx scripts/cluster/compare-kafka.ts --target kafka|tskafka [--only follower-fetch,delete-records,fenced]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +17,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
   ApiKey,
+  createAlterPartitionReassignmentsRequest,
   createCreateTopicsRequest,
   createDeleteRecordsRequest,
   createDescribeClusterRequest,
@@ -24,6 +27,7 @@ import {
   createFetchRequestFetchPartition,
   createFetchRequestFetchTopic,
   createListOffsetsRequest,
+  createListPartitionReassignmentsRequest,
   createMetadataRequest,
   createOffsetForLeaderEpochRequest,
   ZERO_UUID,
@@ -310,6 +314,81 @@ async function fenced(nodes: readonly Node[]): Promise<void> {
   show("after kill -9 of node 3, DescribeCluster v2 without", await describe(false));
 }
 
+/** A partition moved from {1,2} to {2,3}, and the reassignments Kafka's controller refuses. */
+async function reassignments(n1: Node, n2: Node): Promise<void> {
+  await call(n1.port, (c) =>
+    c.request(
+      ApiKey.CreateTopics,
+      7,
+      createCreateTopicsRequest({
+        topics: [
+          {
+            name: "moved",
+            numPartitions: -1,
+            replicationFactor: -1,
+            assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }],
+            configs: [],
+          },
+        ],
+        timeoutMs: 10_000,
+      }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  const state = async (label: string) => {
+    const m = await call(n2.port, (c) =>
+      c.request(
+        ApiKey.Metadata,
+        12,
+        createMetadataRequest({ topics: [{ name: "moved", topicId: ZERO_UUID }], allowAutoTopicCreation: false }),
+      ),
+    );
+    const p = m.topics[0]!.partitions[0]!;
+    show(`${label} (leader, epoch, replicas, isr)`, [p.leaderId, p.leaderEpoch, p.replicaNodes, p.isrNodes]);
+  };
+  const alter = (label: string, replicas: (number[] | null)[], version = 0, allowRf = true, topic = "moved") =>
+    call(n2.port, (c) =>
+      c.request(
+        ApiKey.AlterPartitionReassignments,
+        version,
+        createAlterPartitionReassignmentsRequest({
+          allowReplicationFactorChange: allowRf,
+          topics: [{ name: topic, partitions: replicas.map((r, partitionIndex) => ({ partitionIndex, replicas: r })) }],
+        }),
+      ),
+    ).then((r) =>
+      show(`AlterPartitionReassignments ${label}`, [
+        r.errorCode,
+        r.responses.map((t) => t.partitions.map((p) => [p.partitionIndex, p.errorCode, p.errorMessage])),
+      ]),
+    );
+  const list = (label: string) =>
+    call(n1.port, (c) =>
+      c.request(ApiKey.ListPartitionReassignments, 0, createListPartitionReassignmentsRequest({ topics: null })),
+    ).then((r) =>
+      show(`ListPartitionReassignments ${label}`, [
+        r.errorCode,
+        r.topics.map((t) =>
+          t.partitions.map((p) => [t.name, p.partitionIndex, p.replicas, p.addingReplicas, p.removingReplicas]),
+        ),
+      ]),
+    );
+  await state("moved before");
+  await alter("[2,3]", [[2, 3]]);
+  await list("right after");
+  await new Promise((r) => setTimeout(r, 3000));
+  await list("3 s later");
+  await state("moved after");
+  await alter("cancel with none in progress", [null]);
+  await alter("unknown broker, repeat, empty, unknown partition", [[2, 9], [3, 3], [], [1]]);
+  await alter("unknown topic", [[1]], 0, true, "nowhere");
+  await alter("v1 replication factor change refused", [[1, 2, 3]], 1, false);
+  await alter("v1 reorder", [[3, 2]], 1, false);
+  await alter("shrink to [3]", [[3]]);
+  await new Promise((r) => setTimeout(r, 1500));
+  await state("moved shrunk");
+}
+
 const dir = mkdtempSync(join(tmpdir(), `tskafka-compare-${target}-`));
 const cluster = target === "kafka" ? await kafkaCluster(dir) : await tskafkaCluster(dir);
 try {
@@ -374,6 +453,7 @@ async function controlPlane(nodes: readonly Node[]): Promise<void> {
   );
   const cluster1 = await call(n1.port, (c) => c.request(ApiKey.DescribeCluster, 1, createDescribeClusterRequest({})));
   show("DescribeCluster", [cluster1.errorCode, cluster1.brokers.map((b) => [b.brokerId, b.rack, b.isFenced])]);
+  await reassignments(n1, n2);
 
   n3.kill();
   await new Promise((r) => setTimeout(r, SESSION_MS + 4000));

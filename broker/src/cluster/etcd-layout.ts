@@ -10,7 +10,8 @@ import type { BrokerInfo, ControllerInfo, DynamicScope, FinalizedFeatures, Parti
  *   topics/<name>            {id, partitions, configs}: the topic's version is this key's mod revision
  *   partitions/<name>        [[replicas, isr, leader, leaderEpoch, partitionEpoch], ...]: every partition's
  *                            state in one value, so that moving a broker's leaderships writes one key per
- *                            topic (batched many to a transaction), never one per partition
+ *                            topic (batched many to a transaction), never one per partition; a
+ *                            reassignment in progress adds [..., adding, removing]
  *   brokers/<id>             {listeners, rack}, under the broker's lease: gone when the broker is
  *   controller               {nodeId}, under the controller's broker lease; its create revision is the epoch
  *   registered/<id>          {listeners, rack} of the broker's last registration, kept when it is gone:
@@ -100,20 +101,41 @@ export const encodeTopic = (t: StoredTopicValue): string =>
   JSON.stringify({ id: t.id, partitions: t.partitions, configs: t.configs });
 export const decodeTopic = (text: string): StoredTopicValue => JSON.parse(text) as StoredTopicValue;
 
-/** One partition as a short array: a topic of many partitions stays a small value. */
-type StoredPartition = [replicas: number[], isr: number[], leader: number, leaderEpoch: number, partitionEpoch: number];
+/**
+ * One partition as a short array: a topic of many partitions stays a small value. A reassignment in
+ * progress adds its adding and removing replicas at the end.
+ */
+type StoredPartition = [
+  replicas: number[],
+  isr: number[],
+  leader: number,
+  leaderEpoch: number,
+  partitionEpoch: number,
+  adding?: number[],
+  removing?: number[],
+];
 
 export const encodePartitions = (states: readonly PartitionState[]): string =>
-  JSON.stringify(states.map((s) => [s.replicas, s.isr, s.leader, s.leaderEpoch, s.partitionEpoch]));
+  JSON.stringify(
+    states.map((s) => {
+      const stored = [s.replicas, s.isr, s.leader, s.leaderEpoch, s.partitionEpoch];
+      return s.adding !== undefined || s.removing !== undefined
+        ? [...stored, s.adding ?? [], s.removing ?? []]
+        : stored;
+    }),
+  );
 
 export function decodePartitions(text: string): PartitionState[] {
-  return (JSON.parse(text) as StoredPartition[]).map(([replicas, isr, leader, leaderEpoch, partitionEpoch]) => ({
-    replicas,
-    isr,
-    leader,
-    leaderEpoch,
-    partitionEpoch,
-  }));
+  return (JSON.parse(text) as StoredPartition[]).map(
+    ([replicas, isr, leader, leaderEpoch, partitionEpoch, adding, removing]) => ({
+      replicas,
+      isr,
+      leader,
+      leaderEpoch,
+      partitionEpoch,
+      ...(adding !== undefined && removing !== undefined ? { adding, removing } : {}),
+    }),
+  );
 }
 
 export const encodeBroker = (b: Omit<BrokerInfo, "epoch" | "nodeId">): string =>

@@ -182,6 +182,12 @@ export interface PartitionState {
   readonly leaderEpoch: number;
   /** Grows with every change of the state: what a change names to be applied (compare-and-swap). */
   readonly partitionEpoch: number;
+  /**
+   * A reassignment in progress (KIP-455): the replicas it adds (fetching, not all in the ISR yet) and those
+   * it removes once they are; `replicas` is then the target followed by the removing ones. Absent when none.
+   */
+  readonly adding?: readonly number[];
+  readonly removing?: readonly number[];
 }
 
 /**
@@ -189,7 +195,9 @@ export interface PartitionState {
  * (partition-state.ts has the rules, those of Kafka's controller):
  *  - "isr": Kafka's AlterPartition, a new ISR sent by the leader `brokerId` at `leaderEpoch`;
  *  - "leader": the controller's election or fencing: a new leader (NO_LEADER for none) and ISR; a
- *    different leader bumps the leader epoch.
+ *    different leader bumps the leader epoch;
+ *  - "reassign": AlterPartitionReassignments, a new target replica list (the caller checked it names
+ *    registered brokers once each), or null to cancel the reassignment in progress.
  */
 export type PartitionChange =
   | {
@@ -206,6 +214,12 @@ export type PartitionChange =
       readonly partitionEpoch: number;
       readonly leader: number;
       readonly isr: readonly number[];
+    }
+  | {
+      readonly kind: "reassign";
+      readonly partition: number;
+      readonly partitionEpoch: number;
+      readonly target: readonly number[] | null;
     };
 
 /** What became of one change: NONE with the new state, or Kafka's error code of AlterPartition. */

@@ -86,6 +86,8 @@ export class TopicAdmin {
   /** The logs of a topic deleted by another broker (the one that deleted it removed them already). */
   private async dropLogs(name: string, id: string): Promise<void> {
     if (this.deleting.has(name)) return;
+    // A log being opened for the topic is removed too, once it is open.
+    await this.opening;
     // A topic of the same name created since is another topic: its logs stay.
     if (this.metadata.topic(name) !== undefined && this.metadata.topic(name)?.id !== id) return;
     try {

@@ -1,19 +1,24 @@
-import { ApiKey, createListPartitionReassignmentsResponse } from "@tskafka/protocol";
+import {
+  ApiKey,
+  createListPartitionReassignmentsResponse,
+  createListPartitionReassignmentsResponseOngoingPartitionReassignment,
+  createListPartitionReassignmentsResponseOngoingTopicReassignment,
+} from "@tskafka/protocol";
 import { ErrorCode } from "../errors.js";
 import { AclOperation } from "../security/acl.js";
 import { AUTHORIZATION_MESSAGE, clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 
 /**
- * ListPartitionReassignments v0: none is ever in progress on a single node (a reassignment completes
- * when AlterPartitionReassignments answers it), so the answer lists no topic, whichever were asked for.
- * Without DESCRIBE on the cluster: CLUSTER_AUTHORIZATION_FAILED.
+ * ListPartitionReassignments v0: the partitions being moved (of every topic, or of those named), each
+ * with its replicas and the ones being added and removed (cluster/reassignments.ts); a single node never
+ * has one. Without DESCRIBE on the cluster: CLUSTER_AUTHORIZATION_FAILED.
  */
 export const listPartitionReassignmentsHandler = defineHandler({
   apiKey: ApiKey.ListPartitionReassignments,
   minVersion: 0,
   maxVersion: 0,
-  handle(_request, ctx) {
+  handle(request, ctx) {
     if (!clusterAllowed(ctx, AclOperation.DESCRIBE)) {
       const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
       return createListPartitionReassignmentsResponse({
@@ -22,6 +27,22 @@ export const listPartitionReassignmentsHandler = defineHandler({
         topics: [],
       });
     }
-    return createListPartitionReassignmentsResponse({ errorMessage: null, topics: [] });
+    const asked = request.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null;
+    return createListPartitionReassignmentsResponse({
+      errorMessage: null,
+      topics: ctx.services.reassignments.list(asked).map((t) =>
+        createListPartitionReassignmentsResponseOngoingTopicReassignment({
+          name: t.name,
+          partitions: t.partitions.map((p) =>
+            createListPartitionReassignmentsResponseOngoingPartitionReassignment({
+              partitionIndex: p.partition,
+              replicas: [...p.replicas],
+              addingReplicas: [...p.adding],
+              removingReplicas: [...p.removing],
+            }),
+          ),
+        }),
+      ),
+    });
   },
 });

@@ -320,19 +320,26 @@ export class LogManager {
    * restart finishes the job) and removed in the background.
    */
   async deletePartitionLogs(topic: string): Promise<void> {
-    const removals: Promise<void>[] = [];
-    for (const [k, log] of [...this.logs]) {
-      if (!k.startsWith(`${topic}\u0000`)) continue;
-      await this.moves.get(k)?.cancel();
-      this.logs.delete(k);
-      this.storageListener.recovered(log);
-      await log.abandon();
-      const doomed = suffixedName(log.dir, DELETE_DIR_SUFFIX);
-      await rename(log.dir, doomed);
-      removals.push(rm(doomed, { recursive: true, force: true }));
-    }
+    for (const k of [...this.logs.keys()]) if (k.startsWith(`${topic}\u0000`)) await this.dropLog(k);
     this.topicConfigs.delete(topic);
-    void Promise.allSettled(removals);
+  }
+
+  /** Deletes one partition's log (this broker is no longer one of its replicas), as `deletePartitionLogs`. */
+  async deletePartitionLog(topic: string, partition: number): Promise<void> {
+    await this.dropLog(key(topic, partition));
+  }
+
+  private async dropLog(k: string): Promise<void> {
+    const log = this.logs.get(k);
+    if (log === undefined) return;
+    await this.moves.get(k)?.cancel();
+    if (this.logs.get(k) !== log) return;
+    this.logs.delete(k);
+    this.storageListener.recovered(log);
+    await log.abandon();
+    const doomed = suffixedName(log.dir, DELETE_DIR_SUFFIX);
+    await rename(log.dir, doomed);
+    void rm(doomed, { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** The move of a partition to another log directory in progress, if any. */

@@ -87,16 +87,7 @@ export class LeaderPartition {
   ) {
     this.epochStartOffset = log.logEndOffset;
     log.assignLeaderEpoch(state.leaderEpoch);
-    for (const r of state.replicas) {
-      if (r === host.nodeId) continue;
-      this.followers.set(r, {
-        logEndOffset: -1n,
-        logStartOffset: -1n,
-        lastCaughtUpMs: now,
-        lastFetchMs: now,
-        leaderEndAtLastFetch: -1n,
-      });
-    }
+    this.trackFollowers(state.replicas, now);
     log.appendListener = this.onAppend;
   }
 
@@ -117,12 +108,31 @@ export class LeaderPartition {
     return this.followers.has(nodeId);
   }
 
-  /** A newer state of the partition with this broker still leading at the same epoch (an ISR change). */
+  /** Knows every replica but this broker as a follower, new ones from `now` (a reassignment adds replicas). */
+  private trackFollowers(replicas: readonly number[], now: number): void {
+    for (const r of this.followers.keys()) if (!replicas.includes(r)) this.followers.delete(r);
+    for (const r of replicas) {
+      if (r === this.host.nodeId || this.followers.has(r)) continue;
+      this.followers.set(r, {
+        logEndOffset: -1n,
+        logStartOffset: -1n,
+        lastCaughtUpMs: now,
+        lastFetchMs: now,
+        leaderEndAtLastFetch: -1n,
+      });
+    }
+  }
+
+  /**
+   * A newer state of the partition with this broker still leading at the same epoch: an ISR change, or the
+   * replicas a reassignment adds.
+   */
   update(state: PartitionState): void {
     if (state.partitionEpoch < this.state.partitionEpoch) return;
     this.state = state;
     // The controller's state moved past the one those changes were asked from: it says what holds.
     if (this.unknownIsr !== null && state.partitionEpoch > this.unknownIsr.partitionEpoch) this.unknownIsr = null;
+    this.trackFollowers(state.replicas, Date.now());
     this.maybeAdvanceHighWatermark();
     this.answerWaiters();
   }

@@ -77,6 +77,7 @@ export class ReplicaManager implements Replication {
     for (const dir of this.host.logs.dirs) {
       for (const e of await readHighWatermarks(dir)) this.checkpointed.set(key(e.topic, e.partition), e.offset);
     }
+    if (this.clustered) await this.removeLogsOfDeletedTopics();
     this.unlisten = this.host.leadership.onChange((c) => this.changed(c));
     const p = this.host.config.props;
     const lagMs = Number(p["replica.lag.time.max.ms"]);
@@ -133,6 +134,15 @@ export class ReplicaManager implements Replication {
 
   get fenced(): boolean {
     return this.isFenced;
+  }
+
+  /** The logs of topics deleted while this broker was down (the cluster no longer has them). */
+  private async removeLogsOfDeletedTopics(): Promise<void> {
+    for (const { topic, partition } of [...this.host.logs.entries()]) {
+      if (this.host.metadata.topic(topic) !== undefined) continue;
+      await this.host.logs.deletePartitionLog(topic, partition);
+      this.host.log.info(`removed the log of ${topic}-${partition}: its topic was deleted`);
+    }
   }
 
   private state(topic: string, partition: number): PartitionState | undefined {
@@ -277,6 +287,9 @@ export class ReplicaManager implements Replication {
     if (role === "none" || state === undefined || info === undefined) {
       this.stopLeading(k);
       this.stopFollowing(topic, partition);
+      // Not a replica (moved away, also while this broker was down: Kafka's stray replicas), or the topic is
+      // gone (TopicAdmin removes its logs too; this catches a log that was being opened meanwhile): the log goes.
+      if (state !== undefined || (info === undefined && this.clustered)) await this.removeLog(topic, partition);
       return;
     }
     // One replica stays as a single node has it; in a cluster its log is opened here, wherever it was created.
@@ -291,6 +304,12 @@ export class ReplicaManager implements Replication {
     if (now?.partitionEpoch !== state.partitionEpoch || now.leaderEpoch !== state.leaderEpoch) return;
     if (role === "leader") this.lead(topic, partition, log, state);
     else this.follow(topic, info.id, partition, log, state);
+  }
+
+  private async removeLog(topic: string, partition: number): Promise<void> {
+    if (this.host.logs.get(topic, partition) === undefined) return;
+    await this.host.logs.deletePartitionLog(topic, partition);
+    this.host.log.info(`removed the log of ${topic}-${partition}: this broker is no longer one of its replicas`);
   }
 
   private lead(topic: string, partition: number, log: PartitionLog, state: PartitionState): void {
