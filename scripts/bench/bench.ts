@@ -1,5 +1,7 @@
-// `npm run bench [-- --quick] [-- --runs N] [-- --skip-profile] [-- --skip-kafkajs] [-- --no-build]`:
-// tskafka side by side with Apache Kafka on this machine. Fetches the Kafka jars when missing and
+// `npm run bench [-- --quick] [-- --runs N] [-- --only PART,...] [-- --skip-profile] [-- --skip-kafkajs]
+// [-- --no-build]`: tskafka side by side with Apache Kafka on this machine. Parts: single (one broker:
+// produce, consume, latency, KafkaJS, start-up), ceiling, scale, replicated (three brokers), profile; all
+// by default (`npm run bench:replicated` is `--only replicated`). Fetches the Kafka jars when missing and
 // builds the broker first, then runs the suite (which needs the built protocol package).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -10,6 +12,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     runs: { type: "string" },
+    only: { type: "string" },
     "skip-profile": { type: "boolean", default: false },
     "skip-kafkajs": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
@@ -28,10 +31,20 @@ if (!values["no-build"]) {
   }
 }
 
-const { runSuite } = await import("./suite.js");
+const { PARTS, runSuite } = await import("./suite.js");
+type Part = (typeof PARTS)[number];
+const parts = new Set<Part>(PARTS);
+if (values.only !== undefined) {
+  parts.clear();
+  for (const p of values.only.split(",")) {
+    if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only ${p}: the parts are ${PARTS.join(", ")}`);
+    parts.add(p as Part);
+  }
+}
+if (values["skip-profile"]) parts.delete("profile");
 await runSuite({
   quick: values.quick,
   runs: values.runs !== undefined ? Number(values.runs) : values.quick ? 1 : 3,
-  profile: !values["skip-profile"],
+  parts,
   kafkajs: !values["skip-kafkajs"],
 });

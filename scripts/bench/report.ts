@@ -75,7 +75,19 @@ export interface Row {
 }
 
 /** Report order: by kind of figure, then in the order measured. */
-const ORDER = ["produce-", "consume-", "cpu-", "ceiling-", "scale-", "e2e-", "kafkajs-", "startup", "idle-rss", "rss"];
+const ORDER = [
+  "produce-",
+  "consume-",
+  "cpu-",
+  "ceiling-",
+  "scale-",
+  "repl-",
+  "e2e-",
+  "kafkajs-",
+  "startup",
+  "idle-rss",
+  "rss",
+];
 const rank = (id: string): number => ORDER.findIndex((prefix) => id.startsWith(prefix));
 
 export function rows(metrics: Metrics): Row[] {
@@ -133,6 +145,8 @@ export interface ReportContext {
   readonly machine: readonly string[];
   readonly settings: readonly string[];
   readonly notes: readonly string[];
+  /** File name of the chart beside the page. */
+  readonly chart: string;
 }
 
 export function markdown(all: readonly Row[], ctx: ReportContext): string {
@@ -164,7 +178,7 @@ export function markdown(all: readonly Row[], ctx: ReportContext): string {
       `| ${r.metric.label} | ${r.metric.client} | ${r.metric.unit} | ${fmt(r.kafka)} | ${fmt(r.tskafka)} | ${fmtRatio(r.ratio)} | ${r.metric.target.text} | ${met} | ${runsOf(r.metric)} |`,
     );
   }
-  out.push("", "![ratios](latest.svg)", "");
+  out.push("", `![ratios](${ctx.chart})`, "");
   if (ctx.notes.length > 0) out.push("## Notes", "", ...ctx.notes.map((n) => `- ${n}`), "");
   out.push("## Every run", "");
   out.push("| Metric | Apache Kafka | tskafka |", "|---|---|---|");

@@ -1,5 +1,7 @@
-// The bench itself: for 1 and then 8 partitions, each broker in turn runs the same producer,
-// consumer, latency and KafkaJS workloads; then cold start-up; then a CPU profile of our broker.
+// The bench itself, in parts (each selectable alone with --only): for 1 and then 8 partitions, each
+// broker in turn runs the same producer, consumer, latency and KafkaJS workloads ("single"); the
+// raw-protocol ceilings; the scale rows; three brokers with replicated topics ("replicated"); cold
+// start-up (with "single": Kafka's reuses its folder); then a CPU profile of our broker.
 // Brokers never run at the same time; each phase starts from an empty data folder.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +23,7 @@ import { BATCH_SHAPES, CEILING_PARTITIONS, ceilingOf, machineLimits, type Machin
 import { cpuSeconds } from "./proc.js";
 import { measureScale, parseConfig } from "./scale.js";
 import { runProfile } from "./profile.js";
+import { replicatedRows, replicatedSettings, type ReplicatedLoad } from "./replicated.js";
 import {
   AT_LEAST_KAFKA,
   HALF_OF_KAFKA,
@@ -38,10 +41,14 @@ import {
 } from "./report.js";
 import { ensureTopics, firstProduceMs } from "./wire.js";
 
+export const PARTS = ["single", "ceiling", "scale", "replicated", "profile"] as const;
+export type Part = (typeof PARTS)[number];
+
 export interface SuiteOptions {
   readonly quick: boolean;
   readonly runs: number;
-  readonly profile: boolean;
+  /** What to run; results of a subset are written beside the full run's (`<parts>-latest.md`). */
+  readonly parts: ReadonlySet<Part>;
   readonly kafkajs: boolean;
 }
 
@@ -50,6 +57,7 @@ export interface Workload {
   readonly records: ReadonlyMap<number, number>;
   readonly e2eMessages: number;
   readonly kafkajsRecords: number;
+  readonly replicated: ReplicatedLoad;
 }
 
 const WORK = join(REPO_ROOT, "bench", "work");
@@ -71,6 +79,7 @@ export function workload(quick: boolean): Workload {
         ]),
         e2eMessages: 1_000,
         kafkajsRecords: 20_000,
+        replicated: { records: 50_000, e2eMessages: 1_000, sequentialProduces: 300 },
       }
     : {
         records: new Map([
@@ -79,6 +88,7 @@ export function workload(quick: boolean): Workload {
         ]),
         e2eMessages: 3_000,
         kafkajsRecords: 60_000,
+        replicated: { records: 200_000, e2eMessages: 3_000, sequentialProduces: 1_000 },
       };
 }
 
@@ -109,8 +119,9 @@ export async function runSuite(options: SuiteOptions): Promise<void> {
       `This machine has ${availableParallelism()} CPUs: the broker and the client JVM share them, so throughput figures partly measure how much CPU each broker leaves to its client; expect run-to-run spread (see "Every run").`,
     );
   }
+  const parts = options.parts;
   let kafkaTemplate: string | undefined;
-  for (const partitions of PARTITIONS) {
+  for (const partitions of parts.has("single") ? PARTITIONS : []) {
     for (const kind of BROKER_KINDS) {
       const dir = join(WORK, "run", `${kind}-p${partitions}`);
       log(`== ${BROKER_LABEL[kind]}, topics of ${partitions} partition(s)`);
@@ -139,17 +150,27 @@ export async function runSuite(options: SuiteOptions): Promise<void> {
       }
     }
   }
-  if (!options.kafkajs) notes.push("KafkaJS rows skipped (--skip-kafkajs).");
+  if (parts.has("single") && !options.kafkajs) notes.push("KafkaJS rows skipped (--skip-kafkajs).");
 
-  await ceilings(metrics, options, notes, fail);
-  await scaleRows(metrics, options.quick, fail);
-  await coldStarts(metrics, options.runs, kafkaTemplate, fail);
+  if (parts.has("ceiling")) await ceilings(metrics, options, notes, fail);
+  if (parts.has("scale")) await scaleRows(metrics, options.quick, fail);
+  if (parts.has("replicated"))
+    await replicatedRows({
+      metrics,
+      tools,
+      load: load.replicated,
+      runs: options.runs,
+      workDir: join(WORK, "run"),
+      fail,
+      log,
+    });
+  if (parts.has("single")) await coldStarts(metrics, options.runs, kafkaTemplate, fail);
 
   const rowsNow = rows(metrics);
   console.log(`\n${consoleTable(rowsNow)}\n`);
 
   let profileMd: string | undefined;
-  if (options.profile) {
+  if (parts.has("profile")) {
     try {
       profileMd = await runProfile(tools, join(WORK, "profile"), load);
     } catch (err) {
@@ -521,31 +542,77 @@ function writeResults(
 ): void {
   const date = new Date().toISOString().slice(0, 10);
   const records = [...load.records].map(([size, n]) => `${n.toLocaleString("en")} × ${sizeLabel(size)}`).join(", ");
-  const settings = [
-    `${options.quick ? "QUICK smoke run" : "full run"}: ${options.runs} run(s) of each figure`,
-    `ProducerPerformance: --throughput -1, ${records} per run, acks=1 and acks=all, default producer settings otherwise; a fresh topic per run`,
-    `consumers read what the acks=1 producer run wrote: ${CONSUMER_CLIENT}`,
-    `EndToEndLatency: ${load.e2eMessages} messages of ${sizeLabel(E2E_SIZE)}, acks=1, one partition (the tool reports whole milliseconds)`,
-    `KafkaJS: ${load.kafkajsRecords.toLocaleString("en")} records of ${sizeLabel(KAFKAJS_SIZE)}, acks=1, 100 per send, 4 sends in flight`,
-    "topics are auto-created up front (Metadata with auto-creation, broker num.partitions = 1 or 8), and the run waits for their leaders",
-    "Apache Kafka 3.9.1: KRaft combined mode, -Xmx1g G1, 2 network and 2 I/O threads (scripts/kafka/apache-kafka.ts); client JVMs -Xmx512m",
-    "tskafka: `node broker/dist/src/main.js`, log level warn",
-    "peak RSS is VmHWM of the broker process at the end of each phase (1 and 8 partitions), the larger of the two",
-    "broker CPU s per GB: utime+stime of the broker process (/proc/<pid>/stat, all its threads) over each ProducerPerformance / ConsumerPerformance call of a run, divided by the records' bytes (record size × count)",
-    `scale: scripts/bench/scale.ts, one run per configuration (${SCALE_CONFIGS.join(", ")}: partitions x connections x 16 × 1 KiB or one 1 MiB record per batch), a fresh broker each with message.max.bytes=2 MiB, partitions over topics of 10, each connection producing one batch at a time to its own partition for ${options.quick ? 2 : 5} s after 1 s of warm-up`,
-    `ceiling: scripts/bench/ceiling.ts on a fresh broker per run (${CEILING_PARTITIONS} partitions), Produce v9 acks=1 then Fetch v11 of 1 MiB per request over what was produced, ${options.quick ? "2 s after 0.5 s" : "5 s after 1 s"} of warm-up per figure; MB/s of record batches acked (ingest) or of answers received (serve)`,
-    "start-up: clock starts just before spawning the process (Kafka's data folder formatted beforehand, as its operators do); a raw client connects, sends Metadata with auto-creation and Produce (acks=1) until one is accepted",
+  const settings: [Part | "all", string][] = [
+    ["all", `${options.quick ? "QUICK smoke run" : "full run"}: ${options.runs} run(s) of each figure`],
+    [
+      "single",
+      `ProducerPerformance: --throughput -1, ${records} per run, acks=1 and acks=all, default producer settings otherwise; a fresh topic per run`,
+    ],
+    ["single", `consumers read what the acks=1 producer run wrote: ${CONSUMER_CLIENT}`],
+    [
+      "single",
+      `EndToEndLatency: ${load.e2eMessages} messages of ${sizeLabel(E2E_SIZE)}, acks=1, one partition (the tool reports whole milliseconds)`,
+    ],
+    [
+      "single",
+      `KafkaJS: ${load.kafkajsRecords.toLocaleString("en")} records of ${sizeLabel(KAFKAJS_SIZE)}, acks=1, 100 per send, 4 sends in flight`,
+    ],
+    [
+      "single",
+      "topics are auto-created up front (Metadata with auto-creation, broker num.partitions = 1 or 8), and the run waits for their leaders",
+    ],
+    [
+      "all",
+      "Apache Kafka 3.9.1: KRaft combined mode, -Xmx1g G1, 2 network and 2 I/O threads (scripts/kafka/apache-kafka.ts); client JVMs -Xmx512m",
+    ],
+    ["all", "tskafka: `node broker/dist/src/main.js`, log level warn"],
+    [
+      "single",
+      "peak RSS is VmHWM of the broker process at the end of each phase (1 and 8 partitions), the larger of the two",
+    ],
+    [
+      "single",
+      "broker CPU s per GB: utime+stime of the broker process (/proc/<pid>/stat, all its threads) over each ProducerPerformance / ConsumerPerformance call of a run, divided by the records' bytes (record size × count)",
+    ],
+    [
+      "scale",
+      `scale: scripts/bench/scale.ts, one run per configuration (${SCALE_CONFIGS.join(", ")}: partitions x connections x 16 × 1 KiB or one 1 MiB record per batch), a fresh broker each with message.max.bytes=2 MiB, partitions over topics of 10, each connection producing one batch at a time to its own partition for ${options.quick ? 2 : 5} s after 1 s of warm-up`,
+    ],
+    [
+      "ceiling",
+      `ceiling: scripts/bench/ceiling.ts on a fresh broker per run (${CEILING_PARTITIONS} partitions), Produce v9 acks=1 then Fetch v11 of 1 MiB per request over what was produced, ${options.quick ? "2 s after 0.5 s" : "5 s after 1 s"} of warm-up per figure; MB/s of record batches acked (ingest) or of answers received (serve)`,
+    ],
+    ["replicated", replicatedSettings(load.replicated)],
+    [
+      "single",
+      "start-up: clock starts just before spawning the process (Kafka's data folder formatted beforehand, as its operators do); a raw client connects, sends Metadata with auto-creation and Produce (acks=1) until one is accepted",
+    ],
   ];
   const all = rows(metrics);
-  const md = markdown(all, { date, machine: machine(), settings, notes });
+  // A subset of the parts is written beside the full run's results, not over them.
+  const subset = PARTS.some((p) => p !== "profile" && !options.parts.has(p));
+  const tag = subset ? [...options.parts].filter((p) => p !== "profile").join("+") || "profile" : "";
+  const latest = subset ? `${tag}-latest` : "latest";
+  const md = markdown(all, {
+    date,
+    machine: machine(),
+    settings: settings.filter(([part]) => part === "all" || options.parts.has(part)).map(([, text]) => text),
+    notes,
+    chart: `${latest}.svg`,
+  });
   mkdirSync(RESULTS, { recursive: true });
-  const name = options.quick ? `${date}-quick.md` : `${date}.md`;
+  const name = `${date}${subset ? `-${tag}` : ""}${options.quick ? "-quick" : ""}.md`;
   writeFileSync(join(RESULTS, name), md);
-  writeFileSync(join(RESULTS, "latest.md"), md);
+  writeFileSync(join(RESULTS, `${latest}.md`), md);
   writeFileSync(
-    join(RESULTS, "latest.svg"),
-    svgChart(all, `tskafka vs Apache Kafka 3.9.1, ${date}${options.quick ? " (quick)" : ""}`),
+    join(RESULTS, `${latest}.svg`),
+    svgChart(
+      all,
+      `tskafka vs Apache Kafka 3.9.1, ${date}${subset ? `, ${tag}` : ""}${options.quick ? " (quick)" : ""}`,
+    ),
   );
   if (profileMd !== undefined) writeFileSync(join(RESULTS, "profile-latest.md"), profileMd);
-  log(`wrote bench/results/${name}, latest.md, latest.svg${profileMd !== undefined ? ", profile-latest.md" : ""}`);
+  log(
+    `wrote bench/results/${name}, ${latest}.md, ${latest}.svg${profileMd !== undefined ? ", profile-latest.md" : ""}`,
+  );
 }

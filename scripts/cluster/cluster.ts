@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { etcdInstalled, startEtcd } from "../etcd/etcd.ts";
+import { etcdInstalled, startEtcd } from "../etcd/etcd.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 const MAIN = join(ROOT, "broker", "dist", "src", "main.js");
@@ -27,6 +27,18 @@ export interface ClusterOptions {
   readonly racks: number;
   /** More server.properties keys for every broker. */
   readonly properties?: Readonly<Record<string, string>>;
+  /** The brokers' --log-level (their default, info, when absent). */
+  readonly logLevel?: "debug" | "info" | "warn" | "error";
+}
+
+/** A cluster started by runCluster. */
+export interface Cluster {
+  readonly brokers: readonly { readonly nodeId: number; readonly port: number; readonly pid: number }[];
+  readonly etcdPid: number;
+  /** host:port of every broker, comma-separated. */
+  readonly bootstrap: string;
+  /** Stops the brokers one after the other (controlled shutdown), then etcd. */
+  stop(): Promise<void>;
 }
 
 interface RunningBroker {
@@ -59,7 +71,8 @@ function startBroker(nodeId: number, o: ClusterOptions, endpoint: string): Runni
   );
   const out = openSync(join(dir, "broker.log"), "a");
   // A process group of its own: a Ctrl-C reaches this script alone, which stops the brokers one by one.
-  const child = spawn(process.execPath, [MAIN, "--config", file], { stdio: ["ignore", out, out], detached: true });
+  const args = [MAIN, "--config", file, ...(o.logLevel !== undefined ? ["--log-level", o.logLevel] : [])];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", out, out], detached: true });
   closeSync(out);
   writeFileSync(join(dir, "pid"), String(child.pid));
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
@@ -106,7 +119,7 @@ function killOnExit(brokers: readonly RunningBroker[]): void {
   });
 }
 
-export async function runCluster(o: ClusterOptions): Promise<() => Promise<void>> {
+export async function runCluster(o: ClusterOptions): Promise<Cluster> {
   if (!etcdInstalled()) throw new Error("etcd is not installed (Debian: apt-get install etcd-server)");
   mkdirSync(o.dataDir, { recursive: true });
   mkdirSync(join(o.dataDir, "etcd"), { recursive: true });
@@ -130,8 +143,14 @@ export async function runCluster(o: ClusterOptions): Promise<() => Promise<void>
     console.log(
       `broker ${b.nodeId} at 127.0.0.1:${b.port} (data and broker.log in ${join(o.dataDir, `broker-${b.nodeId}`)})`,
     );
-  console.log(`bootstrap servers: ${brokers.map((b) => `127.0.0.1:${b.port}`).join(",")}`);
-  return stop;
+  const bootstrap = brokers.map((b) => `127.0.0.1:${b.port}`).join(",");
+  console.log(`bootstrap servers: ${bootstrap}`);
+  return {
+    brokers: brokers.map((b) => ({ nodeId: b.nodeId, port: b.port, pid: b.child.pid! })),
+    etcdPid: etcd.pid(),
+    bootstrap,
+    stop,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -143,7 +162,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   let stop: () => Promise<void>;
   try {
-    stop = await runCluster(options);
+    stop = (await runCluster(options)).stop;
   } catch (e) {
     console.error((e as Error).message);
     process.exit(1);

@@ -14,7 +14,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import {
   ApiKey,
   createAlterPartitionReassignmentsRequest,
@@ -33,7 +32,8 @@ import {
   ZERO_UUID,
 } from "@tskafka/protocol";
 import { RawClient } from "../../broker/test/clients/raw-client.ts";
-import { freeLoopbackPort, startApacheKafka } from "../kafka/apache-kafka.ts";
+import { freeLoopbackPort } from "../kafka/apache-kafka.ts";
+import { startApacheKafkaCluster } from "../kafka/apache-kafka-cluster.ts";
 import { runCluster } from "./cluster.ts";
 
 const target = process.argv[process.argv.indexOf("--target") + 1] ?? "kafka";
@@ -50,51 +50,37 @@ interface Node {
 }
 
 async function kafkaCluster(dir: string): Promise<{ nodes: Node[]; stop(): Promise<void> }> {
-  const ports = await Promise.all([1, 2, 3].map(() => freeLoopbackPort()));
-  const controllers = await Promise.all([1, 2, 3].map(() => freeLoopbackPort()));
-  const voters = controllers.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(",");
-  let clusterId = randomBytes(16).toString("base64url");
-  while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
-  const started = await Promise.all(
-    [1, 2, 3].map((id) =>
-      startApacheKafka({
-        port: ports[id - 1]!,
-        controllerPort: controllers[id - 1]!,
-        dataDir: join(dir, `kafka-${id}`),
-        version: "4.4.0",
-        heap: "400m",
-        clusterId,
-        properties: {
-          "node.id": String(id),
-          "controller.quorum.voters": voters,
-          "broker.rack": `rack-${id}`,
-          "offsets.topic.replication.factor": "3",
-          "broker.session.timeout.ms": String(SESSION_MS),
-          "broker.heartbeat.interval.ms": "500",
-          "replica.selector.class": SELECTOR,
-          // The nodes start one after the other; on a loaded machine the quorum forms late.
-          "initial.broker.registration.timeout.ms": "300000",
-        },
-        startTimeoutMs: 300_000,
-      }),
-    ),
-  );
+  const cluster = await startApacheKafkaCluster({
+    nodes: 3,
+    dataDir: dir,
+    version: "4.4.0",
+    heap: "400m",
+    racks: true,
+    startTimeoutMs: 300_000,
+    properties: {
+      "offsets.topic.replication.factor": "3",
+      "broker.session.timeout.ms": String(SESSION_MS),
+      "broker.heartbeat.interval.ms": "500",
+      "replica.selector.class": SELECTOR,
+      // On a loaded machine the quorum forms late.
+      "initial.broker.registration.timeout.ms": "300000",
+    },
+  });
   return {
-    nodes: started.map((k, i) => ({
-      id: i + 1,
+    nodes: cluster.nodes.map((k) => ({
+      id: k.nodeId,
       port: k.port,
       kill: () => process.kill(k.pid, "SIGKILL"),
       pause: (paused: boolean) => process.kill(k.pid, paused ? "SIGSTOP" : "SIGCONT"),
     })),
-    stop: async () => void (await Promise.all(started.map((k) => k.stop()))),
+    stop: () => cluster.stop(),
   };
 }
 
 async function tskafkaCluster(dir: string): Promise<{ nodes: Node[]; stop(): Promise<void> }> {
-  const base = await freeLoopbackPort();
-  const stop = await runCluster({
+  const cluster = await runCluster({
     brokers: 3,
-    basePort: base,
+    basePort: await freeLoopbackPort(),
     dataDir: dir,
     racks: 3,
     properties: {
@@ -103,15 +89,13 @@ async function tskafkaCluster(dir: string): Promise<{ nodes: Node[]; stop(): Pro
       "replica.selector.class": SELECTOR,
     },
   });
-  const { readFileSync } = await import("node:fs");
-  const nodes = [1, 2, 3].map((id) => ({
-    id,
-    port: base + id - 1,
-    kill: () => process.kill(Number(readFileSync(join(dir, `broker-${id}`, "pid"), "utf8")), "SIGKILL"),
-    pause: (paused: boolean) =>
-      process.kill(Number(readFileSync(join(dir, `broker-${id}`, "pid"), "utf8")), paused ? "SIGSTOP" : "SIGCONT"),
+  const nodes = cluster.brokers.map((b) => ({
+    id: b.nodeId,
+    port: b.port,
+    kill: () => process.kill(b.pid, "SIGKILL"),
+    pause: (paused: boolean) => process.kill(b.pid, paused ? "SIGSTOP" : "SIGCONT"),
   }));
-  return { nodes, stop };
+  return { nodes, stop: () => cluster.stop() };
 }
 
 async function call<T>(port: number, fn: (c: RawClient) => Promise<T>): Promise<T> {
