@@ -3,6 +3,7 @@ import { ErrorCode } from "../errors.js";
 import { AclOperation } from "../security/acl.js";
 import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
+import { everySharePartition, perSharePartition } from "../share/state-requests.js";
 
 /**
  * DeleteShareGroupState v0 (KIP-932, between brokers): the share coordinator forgets share-partitions'
@@ -19,26 +20,16 @@ export const deleteShareGroupStateHandler = defineHandler({
       return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     if (request.groupId === "") return createDeleteShareGroupStateResponse();
     const coordinator = ctx.services.shareState;
-    const results = await Promise.all(
-      request.topics.map(async (t) => ({
-        topicId: t.topicId,
-        partitions: await Promise.all(
-          t.partitions.map(async (p) => ({
-            partition: p.partition,
-            ...(await coordinator.delete({ groupId: request.groupId, topicId: t.topicId, partition: p.partition })),
-          })),
-        ),
-      })),
-    );
+    const results = await perSharePartition(request.groupId, request.topics, async (key, p) => ({
+      partition: p.partition,
+      ...(await coordinator.delete(key)),
+    }));
     return createDeleteShareGroupStateResponse({ results });
   },
 });
 
 function everyPartition(request: DeleteShareGroupStateRequest, errorCode: number) {
   return createDeleteShareGroupStateResponse({
-    results: request.topics.map((t) => ({
-      topicId: t.topicId,
-      partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode, errorMessage: null })),
-    })),
+    results: everySharePartition(request.topics, (partition) => ({ partition, errorCode, errorMessage: null })),
   });
 }

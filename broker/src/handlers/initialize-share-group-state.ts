@@ -7,6 +7,7 @@ import { ErrorCode } from "../errors.js";
 import { AclOperation } from "../security/acl.js";
 import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
+import { everySharePartition, perSharePartition } from "../share/state-requests.js";
 
 /**
  * InitializeShareGroupState v0 (KIP-932, between brokers): the share coordinator of each share-partition
@@ -26,30 +27,16 @@ export const initializeShareGroupStateHandler = defineHandler({
       return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     if (request.groupId === "") return createInitializeShareGroupStateResponse();
     const coordinator = ctx.services.shareState;
-    const results = await Promise.all(
-      request.topics.map(async (t) => ({
-        topicId: t.topicId,
-        partitions: await Promise.all(
-          t.partitions.map(async (p) => ({
-            partition: p.partition,
-            ...(await coordinator.initialize(
-              { groupId: request.groupId, topicId: t.topicId, partition: p.partition },
-              p.stateEpoch,
-              Number(p.startOffset),
-            )),
-          })),
-        ),
-      })),
-    );
+    const results = await perSharePartition(request.groupId, request.topics, async (key, p) => ({
+      partition: p.partition,
+      ...(await coordinator.initialize(key, p.stateEpoch, Number(p.startOffset))),
+    }));
     return createInitializeShareGroupStateResponse({ results });
   },
 });
 
 function everyPartition(request: InitializeShareGroupStateRequest, errorCode: number) {
   return createInitializeShareGroupStateResponse({
-    results: request.topics.map((t) => ({
-      topicId: t.topicId,
-      partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode, errorMessage: null })),
-    })),
+    results: everySharePartition(request.topics, (partition) => ({ partition, errorCode, errorMessage: null })),
   });
 }

@@ -7,6 +7,7 @@ import { ErrorCode } from "../errors.js";
 import { AclOperation } from "../security/acl.js";
 import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
+import { everySharePartition, perSharePartition } from "../share/state-requests.js";
 
 /**
  * ReadShareGroupStateSummary v0-1 (KIP-932, between brokers): a share-partition's start offset, state and
@@ -19,27 +20,24 @@ export const readShareGroupStateSummaryHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   errorResponse: everyPartition,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     if (!clusterAllowed(ctx, AclOperation.CLUSTER_ACTION))
       return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     if (request.groupId === "") return createReadShareGroupStateSummaryResponse();
     const coordinator = ctx.services.shareState;
-    const results = request.topics.map((t) => ({
-      topicId: t.topicId,
-      partitions: t.partitions.map((p) => {
-        const r = coordinator.summary({ groupId: request.groupId, topicId: t.topicId, partition: p.partition });
-        if (!("deliveryComplete" in r)) return failed(p.partition, r.errorCode, r.errorMessage);
-        return {
-          partition: p.partition,
-          errorCode: ErrorCode.NONE,
-          errorMessage: null,
-          stateEpoch: r.stateEpoch,
-          leaderEpoch: r.leaderEpoch,
-          startOffset: BigInt(r.startOffset),
-          deliveryCompleteCount: r.deliveryComplete,
-        };
-      }),
-    }));
+    const results = await perSharePartition(request.groupId, request.topics, (key, p) => {
+      const r = coordinator.summary(key);
+      if (!("deliveryComplete" in r)) return failed(p.partition, r.errorCode, r.errorMessage);
+      return {
+        partition: p.partition,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        stateEpoch: r.stateEpoch,
+        leaderEpoch: r.leaderEpoch,
+        startOffset: BigInt(r.startOffset),
+        deliveryCompleteCount: r.deliveryComplete,
+      };
+    });
     return createReadShareGroupStateSummaryResponse({ results });
   },
 });
@@ -56,9 +54,6 @@ const failed = (partition: number, errorCode: number, errorMessage: string | nul
 
 function everyPartition(request: ReadShareGroupStateSummaryRequest, errorCode: number) {
   return createReadShareGroupStateSummaryResponse({
-    results: request.topics.map((t) => ({
-      topicId: t.topicId,
-      partitions: t.partitions.map((p) => failed(p.partition, errorCode, null)),
-    })),
+    results: everySharePartition(request.topics, (partition) => failed(partition, errorCode, null)),
   });
 }

@@ -3,6 +3,7 @@ import { ErrorCode } from "../errors.js";
 import { AclOperation } from "../security/acl.js";
 import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
+import { everySharePartition, perSharePartition } from "../share/state-requests.js";
 
 /**
  * ReadShareGroupState v0 (KIP-932, between brokers): a share-partition leader reads the state its share
@@ -21,31 +22,23 @@ export const readShareGroupStateHandler = defineHandler({
       return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     if (request.groupId === "") return createReadShareGroupStateResponse();
     const coordinator = ctx.services.shareState;
-    const results = await Promise.all(
-      request.topics.map(async (t) => ({
-        topicId: t.topicId,
-        partitions: await Promise.all(
-          t.partitions.map(async (p) => {
-            const key = { groupId: request.groupId, topicId: t.topicId, partition: p.partition };
-            const r = await coordinator.read(key, p.leaderEpoch);
-            if (!("batches" in r)) return failed(p.partition, r.errorCode, r.errorMessage);
-            return {
-              partition: p.partition,
-              errorCode: ErrorCode.NONE,
-              errorMessage: null,
-              stateEpoch: r.stateEpoch,
-              startOffset: BigInt(r.startOffset),
-              stateBatches: r.batches.map((b) => ({
-                firstOffset: BigInt(b.first),
-                lastOffset: BigInt(b.last),
-                deliveryState: b.state,
-                deliveryCount: b.deliveryCount,
-              })),
-            };
-          }),
-        ),
-      })),
-    );
+    const results = await perSharePartition(request.groupId, request.topics, async (key, p) => {
+      const r = await coordinator.read(key, p.leaderEpoch);
+      if (!("batches" in r)) return failed(p.partition, r.errorCode, r.errorMessage);
+      return {
+        partition: p.partition,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        stateEpoch: r.stateEpoch,
+        startOffset: BigInt(r.startOffset),
+        stateBatches: r.batches.map((b) => ({
+          firstOffset: BigInt(b.first),
+          lastOffset: BigInt(b.last),
+          deliveryState: b.state,
+          deliveryCount: b.deliveryCount,
+        })),
+      };
+    });
     return createReadShareGroupStateResponse({ results });
   },
 });
@@ -61,9 +54,6 @@ const failed = (partition: number, errorCode: number, errorMessage: string | nul
 
 function everyPartition(request: ReadShareGroupStateRequest, errorCode: number) {
   return createReadShareGroupStateResponse({
-    results: request.topics.map((t) => ({
-      topicId: t.topicId,
-      partitions: t.partitions.map((p) => failed(p.partition, errorCode, null)),
-    })),
+    results: everySharePartition(request.topics, (partition) => failed(partition, errorCode, null)),
   });
 }

@@ -3,6 +3,7 @@ import { ErrorCode } from "../errors.js";
 import { AclOperation } from "../security/acl.js";
 import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
+import { everySharePartition, perSharePartition } from "../share/state-requests.js";
 
 /**
  * WriteShareGroupState v0-1 (KIP-932, between brokers): a share-partition leader writes its start offset
@@ -22,39 +23,26 @@ export const writeShareGroupStateHandler = defineHandler({
       return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     if (request.groupId === "") return createWriteShareGroupStateResponse();
     const coordinator = ctx.services.shareState;
-    const results = await Promise.all(
-      request.topics.map(async (t) => ({
-        topicId: t.topicId,
-        partitions: await Promise.all(
-          t.partitions.map(async (p) => ({
-            partition: p.partition,
-            ...(await coordinator.write(
-              { groupId: request.groupId, topicId: t.topicId, partition: p.partition },
-              {
-                stateEpoch: p.stateEpoch,
-                leaderEpoch: p.leaderEpoch,
-                startOffset: Number(p.startOffset),
-                batches: p.stateBatches.map((b) => ({
-                  first: Number(b.firstOffset),
-                  last: Number(b.lastOffset),
-                  state: b.deliveryState,
-                  deliveryCount: b.deliveryCount,
-                })),
-              },
-            )),
-          })),
-        ),
+    const results = await perSharePartition(request.groupId, request.topics, async (key, p) => ({
+      partition: p.partition,
+      ...(await coordinator.write(key, {
+        stateEpoch: p.stateEpoch,
+        leaderEpoch: p.leaderEpoch,
+        startOffset: Number(p.startOffset),
+        batches: p.stateBatches.map((b) => ({
+          first: Number(b.firstOffset),
+          last: Number(b.lastOffset),
+          state: b.deliveryState,
+          deliveryCount: b.deliveryCount,
+        })),
       })),
-    );
+    }));
     return createWriteShareGroupStateResponse({ results });
   },
 });
 
 function everyPartition(request: WriteShareGroupStateRequest, errorCode: number) {
   return createWriteShareGroupStateResponse({
-    results: request.topics.map((t) => ({
-      topicId: t.topicId,
-      partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode, errorMessage: null })),
-    })),
+    results: everySharePartition(request.topics, (partition) => ({ partition, errorCode, errorMessage: null })),
   });
 }
