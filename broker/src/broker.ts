@@ -380,7 +380,7 @@ export class Broker implements Services {
     if (typeof address === "string") return; // the config table refused it at start-up
     const onError = (e: Error): void => this.log.error(`HTTP listener: ${e.stack ?? e.message}`);
     const content = {
-      metricsContentType: this.metrics.registry.contentType,
+      metricsContentType: this.metrics.contentType,
       metrics: () => this.metrics.scrape(),
       console: new Console({
         ...consoleSettings(this.config, bound, (name) => {

@@ -4,6 +4,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BROKER_NODE_FLAGS } from "../src/node-flags.js";
 
 /**
  * Starts the broker as a real process (the built `broker/dist/src/main.js`) on a free loopback port
@@ -75,7 +76,16 @@ export interface StartOptions {
 export async function startBroker(options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "tskafka-test-")));
   const port = options.port ?? (await freePort());
-  const args = [MAIN, "--host", "127.0.0.1", "--port", String(port), "--log-level", options.logLevel ?? "info"];
+  const args = [
+    ...BROKER_NODE_FLAGS,
+    MAIN,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--log-level",
+    options.logLevel ?? "info",
+  ];
   if (options.logDirs === undefined) args.push("--data-dir", dataDir);
   const properties =
     options.logDirs === undefined

@@ -12,6 +12,7 @@ import {
   startApacheKafka,
 } from "../kafka/apache-kafka.js";
 import { askApiVersions } from "./wire.js";
+import { BROKER_NODE_FLAGS } from "../../broker/src/node-flags.js";
 
 export type BrokerKind = "kafka" | "tskafka";
 export const BROKER_KINDS: readonly BrokerKind[] = ["kafka", "tskafka"];
@@ -91,6 +92,7 @@ export function spawnTskafka(port: number, options: StartOptions): ChildProcess 
   const child = spawn(
     process.execPath,
     [
+      ...BROKER_NODE_FLAGS,
       ...(options.nodeFlags ?? []),
       MAIN,
       "--host",
@@ -123,6 +125,20 @@ async function waitForApis(port: number, child: ChildProcess, timeoutMs: number)
     }
   }
   throw new Error(`broker on ${port} did not answer ApiVersions in ${timeoutMs} ms`);
+}
+
+/**
+ * The node flags of each A/B variant, from `--flags name=FLAG[,FLAG...]` options (a variant not named
+ * gets none): how the A/B scripts compare V8 settings beside code paths.
+ */
+export function variantFlags(specs: readonly string[]): (variant: string) => string[] {
+  const flags = new Map<string, string[]>();
+  for (const spec of specs) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0) throw new Error(`--flags ${spec}: expected variant=--flag[,--flag...]`);
+    flags.set(spec.slice(0, eq), spec.slice(eq + 1).split(","));
+  }
+  return (variant) => flags.get(variant) ?? [];
 }
 
 export async function startBroker(kind: BrokerKind, options: StartOptions): Promise<RunningBroker> {

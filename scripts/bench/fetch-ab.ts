@@ -1,5 +1,5 @@
 // `npx tsx scripts/bench/fetch-ab.ts [--variants a,b] [--rounds N] [--seconds S] [--client ceiling|java]
-// [--partitions N] [--records N]`: compares builds of our
+// [--partitions N] [--records N] [--flags variant=--flag,...]`: compares builds of our
 // fetch path against each other in one run. The ceiling's batches are ingested once; then, round after
 // round, a broker is started on that data for each variant (the variant's name in TSKAFKA_EXPERIMENT,
 // which the code under trial reads) and serves the ceiling's Fetch load: MB/s, broker CPU s per GB, peak
@@ -7,7 +7,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT, startBroker } from "./brokers.js";
+import { REPO_ROOT, startBroker, variantFlags } from "./brokers.js";
 import { BATCH_SHAPES, CEILING_PARTITIONS, ingestInto, serveFrom } from "./ceiling.js";
 import { javaTools } from "./java-tools.js";
 import { cpuSeconds, cpuSplit, memoryMiB } from "./proc.js";
@@ -23,10 +23,13 @@ const { values } = parseArgs({
     client: { type: "string", default: "ceiling" },
     partitions: { type: "string", default: "8" },
     records: { type: "string", default: "600000" },
+    /** name=--flag[,--flag...]: node flags of one variant's broker (e.g. V8 heap sizes). */
+    flags: { type: "string", multiple: true, default: [] },
   },
   strict: true,
 });
 const variants = values.variants.split(",");
+const flagsOf = variantFlags(values.flags);
 const timing = { seconds: Number(values.seconds), warmUpSeconds: 1 };
 const work = join(REPO_ROOT, "bench", "work", "fetch-ab");
 const dataDir = join(work, "broker");
@@ -54,7 +57,7 @@ async function javaRounds(): Promise<void> {
     for (let round = 1; round <= Number(values.rounds); round++) {
       for (const variant of variants) {
         process.env.TSKAFKA_EXPERIMENT = variant;
-        const broker = await startBroker("tskafka", { dataDir, partitions });
+        const broker = await startBroker("tskafka", { dataDir, partitions, nodeFlags: flagsOf(variant) });
         try {
           const cpu = cpuSeconds(broker.pid);
           const r = await tools.consumerPerf(broker.bootstrap, "ab", records);
@@ -96,7 +99,11 @@ try {
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const variant of variants) {
       process.env.TSKAFKA_EXPERIMENT = variant;
-      const broker = await startBroker("tskafka", { dataDir, partitions: CEILING_PARTITIONS });
+      const broker = await startBroker("tskafka", {
+        dataDir,
+        partitions: CEILING_PARTITIONS,
+        nodeFlags: flagsOf(variant),
+      });
       try {
         for (const shape of BATCH_SHAPES) {
           const before = cpuSplit(broker.pid);

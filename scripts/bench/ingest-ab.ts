@@ -1,5 +1,5 @@
 // `npx tsx scripts/bench/ingest-ab.ts [--variants a,b] [--rounds N] [--seconds S] [--client ceiling|java]
-// [--partitions N] [--records N] [--sizes 1024,100]`: compares builds of our produce path against each
+// [--partitions N] [--records N] [--flags variant=--flag,...] [--sizes 1024,100]`: compares builds of our produce path against each
 // other in one run. A fresh broker is started for each variant (the variant's name in TSKAFKA_EXPERIMENT,
 // which the code under trial reads), all at once; then, round after round, each takes in turn a short
 // burst of the ceiling's Produce load (1 MiB and 1 KiB batches) or a ProducerPerformance run (acks=1), so
@@ -8,7 +8,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT, startBroker, type RunningBroker } from "./brokers.js";
+import { REPO_ROOT, startBroker, variantFlags, type RunningBroker } from "./brokers.js";
 import { BATCH_SHAPES, CEILING_PARTITIONS, ingestInto } from "./ceiling.js";
 import { javaTools } from "./java-tools.js";
 import { cpuSplit, memoryMiB } from "./proc.js";
@@ -25,10 +25,13 @@ const { values } = parseArgs({
     partitions: { type: "string", default: "1" },
     records: { type: "string", default: "200000" },
     sizes: { type: "string", default: "1024,100" },
+    /** name=--flag[,--flag...]: node flags of one variant's broker (e.g. V8 heap sizes). */
+    flags: { type: "string", multiple: true, default: [] },
   },
   strict: true,
 });
 const variants = values.variants.split(",");
+const flagsOf = variantFlags(values.flags);
 const timing = { seconds: Number(values.seconds), warmUpSeconds: 0 };
 const work = join(REPO_ROOT, "bench", "work", "ingest-ab");
 rmSync(work, { recursive: true, force: true });
@@ -62,7 +65,10 @@ async function startAll(partitions: number): Promise<Map<string, RunningBroker>>
   for (const variant of variants) {
     process.env.TSKAFKA_EXPERIMENT = variant;
     try {
-      brokers.set(variant, await startBroker("tskafka", { dataDir: join(work, variant), partitions }));
+      brokers.set(
+        variant,
+        await startBroker("tskafka", { dataDir: join(work, variant), partitions, nodeFlags: flagsOf(variant) }),
+      );
     } finally {
       delete process.env.TSKAFKA_EXPERIMENT;
     }

@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "nod
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { etcdInstalled, startEtcd } from "../etcd/etcd.js";
+import { BROKER_NODE_FLAGS } from "../../broker/src/node-flags.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 const MAIN = join(ROOT, "broker", "dist", "src", "main.js");
@@ -71,7 +72,13 @@ function startBroker(nodeId: number, o: ClusterOptions, endpoint: string): Runni
   );
   const out = openSync(join(dir, "broker.log"), "a");
   // A process group of its own: a Ctrl-C reaches this script alone, which stops the brokers one by one.
-  const args = [MAIN, "--config", file, ...(o.logLevel !== undefined ? ["--log-level", o.logLevel] : [])];
+  const args = [
+    ...BROKER_NODE_FLAGS,
+    MAIN,
+    "--config",
+    file,
+    ...(o.logLevel !== undefined ? ["--log-level", o.logLevel] : []),
+  ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", out, out], detached: true });
   closeSync(out);
   writeFileSync(join(dir, "pid"), String(child.pid));

@@ -44,6 +44,7 @@ import { freeLoopbackPort, startApacheKafka, type ApacheKafka } from "../kafka/a
 import { canonical, diff, jsonValue, render } from "./compare.js";
 import { IdentityBook, isStruct } from "./identities.js";
 import { Wire, type Outcome } from "./wire.js";
+import { BROKER_NODE_FLAGS } from "../../broker/src/node-flags.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const FIXTURES_DIR = join(repoRoot, "generated", "test", "fixtures");
@@ -549,6 +550,7 @@ function spawnTskafka(port: number, dir: string): ChildProcess {
   const child = spawn(
     process.execPath,
     [
+      ...BROKER_NODE_FLAGS,
       TSKAFKA_MAIN,
       "--host",
       "127.0.0.1",

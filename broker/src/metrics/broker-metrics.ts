@@ -8,11 +8,12 @@ import {
   type ProduceRequest,
   type ProduceResponse,
 } from "@tskafka/protocol";
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { Registry } from "prom-client";
 import { ErrorCode } from "../errors.js";
 import { countRecords } from "./record-count.js";
-import { collectedMetrics, type MetricsSource } from "./collected.js";
+import type { MetricsSource } from "./collected.js";
 import { LatencyHistogram, type HistogramSeries } from "./latency-histogram.js";
+import type { Counted, ErrorCount, ListenerCount, TopicCounts, VersionCount } from "./prometheus.js";
 import type { TopicTotals } from "./throughput.js";
 
 export type { MetricsSource } from "./collected.js";
@@ -22,11 +23,13 @@ export type { MetricsSource } from "./collected.js";
  * traffic per topic, requests, latency and errors per API, connections per listener, and what is
  * collected when scraped (partitions, log sizes, consumer lag, prom-client's process metrics).
  *
- * The hot path only adds to plain numbers, kept per API and version and per topic (objects made on
- * first use); prom-client's counters get them when scraped, and request latency is a histogram of our
- * own (latency-histogram.ts). A prom-client child's `inc` or `observe` builds its label key on every
- * call (about 270 ns, measured), which a request should not pay four times.
- * Rarer events (errors, connections) go to prom-client directly.
+ * Everything is counted in plain numbers, kept per API and version, per topic, per error and per
+ * listener (objects made on first use), and request latency is a histogram of our own
+ * (latency-histogram.ts): a prom-client child's `inc` or `observe` builds its label key on every call
+ * (about 270 ns, measured), which a request should not pay four times. prom-client itself is loaded on
+ * the first scrape (prometheus.ts): it costs 3-5 MiB of RSS and its default metrics a GC observer and an
+ * event-loop timer, which a broker nobody scrapes need not pay. So its process metrics start then (the
+ * GC histogram counts collections from the first scrape on; CPU and memory are read from the process).
  */
 
 /** Latency buckets in seconds: sub-millisecond produces up to long-polling fetches. */
@@ -35,15 +38,6 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** Kafka's error names by code, for the `error` label. */
 const ERROR_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
 
-type CounterChild = ReturnType<Counter["labels"]>;
-type GaugeChild = ReturnType<Gauge["labels"]>;
-
-/** Requests of one API version so far. */
-interface VersionCount {
-  readonly labels: { readonly api: string; readonly version: string };
-  count: number;
-}
-
 /** One API's latency child and request counts per version (made on first use). */
 interface ApiChildren {
   readonly name: string;
@@ -51,103 +45,23 @@ interface ApiChildren {
   readonly versions: (VersionCount | undefined)[];
 }
 
-/** One topic's traffic so far. */
-interface TopicCounts {
-  readonly labels: { readonly topic: string };
-  bytesIn: number;
-  messagesIn: number;
-  bytesOut: number;
-  messagesOut: number;
-}
-
-type TopicField = "bytesIn" | "messagesIn" | "bytesOut" | "messagesOut";
-
-interface ListenerChildren {
-  readonly open: GaugeChild;
-  readonly created: CounterChild;
-  readonly closed: CounterChild;
-}
-
 export class BrokerMetrics {
-  /** This broker's registry: what `/metrics` serves. */
-  readonly registry = new Registry();
-  private readonly latency: LatencyHistogram;
-  private readonly errors: Counter<"api" | "error">;
-  private readonly connectionsOpen: Gauge<"listener">;
-  private readonly connectionsCreated: Counter<"listener">;
-  private readonly connectionsClosed: Counter<"listener">;
+  /** What `/metrics` answers with: Prometheus' text format 0.0.4, prom-client's default. */
+  readonly contentType = "text/plain; version=0.0.4; charset=utf-8";
+  private readonly latency = new LatencyHistogram(
+    "tskafka_request_duration_seconds",
+    "Time from a decoded request to its response, per API (Fetch includes its wait for data).",
+    "api",
+    LATENCY_BUCKETS,
+  );
   private readonly apiChildren: (ApiChildren | undefined)[] = [];
   private readonly topicCounts = new Map<string, TopicCounts>();
-  private readonly listenerChildren = new Map<string, ListenerChildren>();
+  private readonly errorCounts = new Map<string, ErrorCount>();
+  private readonly listenerCounts = new Map<string, ListenerCount>();
+  /** prom-client's registry with this broker's metrics, made on the first scrape. */
+  private registry: Promise<Registry> | undefined;
 
-  constructor(private readonly source: MetricsSource) {
-    const registers = [this.registry];
-    const apiChildren = this.apiChildren;
-    new Counter({
-      name: "tskafka_requests_total",
-      help: "Requests handled, per API and version.",
-      labelNames: ["api", "version"],
-      registers,
-      collect() {
-        this.reset();
-        for (const api of apiChildren) for (const v of api?.versions ?? []) if (v) this.inc(v.labels, v.count);
-      },
-    });
-    this.latency = new LatencyHistogram(
-      "tskafka_request_duration_seconds",
-      "Time from a decoded request to its response, per API (Fetch includes its wait for data).",
-      "api",
-      LATENCY_BUCKETS,
-      this.registry,
-    );
-    this.errors = new Counter({
-      name: "tskafka_request_errors_total",
-      help: "Error codes answered, per API and Kafka error: top-level ones, and per partition for Produce and Fetch.",
-      labelNames: ["api", "error"],
-      registers,
-    });
-    const topics = this.topicCounts;
-    const perTopic = (name: string, help: string, field: TopicField): void => {
-      new Counter({
-        name,
-        help,
-        labelNames: ["topic"],
-        registers,
-        collect() {
-          this.reset();
-          for (const t of topics.values()) this.inc(t.labels, t[field]);
-        },
-      });
-    };
-    perTopic("tskafka_topic_bytes_in_total", "Record bytes appended by Produce, per topic.", "bytesIn");
-    perTopic("tskafka_topic_messages_in_total", "Records appended by Produce, per topic.", "messagesIn");
-    perTopic("tskafka_topic_bytes_out_total", "Record bytes returned to consumers by Fetch, per topic.", "bytesOut");
-    perTopic(
-      "tskafka_topic_messages_out_total",
-      "Records returned to consumers by Fetch, per topic (from batch headers; control batches not counted).",
-      "messagesOut",
-    );
-    this.connectionsOpen = new Gauge({
-      name: "tskafka_connections_open",
-      help: "Client connections open, per listener.",
-      labelNames: ["listener"],
-      registers,
-    });
-    this.connectionsCreated = new Counter({
-      name: "tskafka_connections_created_total",
-      help: "Client connections accepted, per listener.",
-      labelNames: ["listener"],
-      registers,
-    });
-    this.connectionsClosed = new Counter({
-      name: "tskafka_connections_closed_total",
-      help: "Client connections closed, per listener.",
-      labelNames: ["listener"],
-      registers,
-    });
-    collectedMetrics(this.registry, source);
-    collectDefaultMetrics({ register: this.registry });
-  }
+  constructor(private readonly source: MetricsSource) {}
 
   /** Bytes in and out of every topic so far (what the console's sparklines sample). */
   *topicTotals(): Generator<TopicTotals> {
@@ -156,20 +70,21 @@ export class BrokerMetrics {
   }
 
   /** The Prometheus text of every metric, collected ones freshly computed. */
-  scrape(): Promise<string> {
-    return this.registry.metrics();
+  async scrape(): Promise<string> {
+    this.registry ??= import("./prometheus.js").then((m) => m.prometheusRegistry(this.counted(), this.source));
+    return (await this.registry).metrics();
   }
 
   connectionOpened(listener: string): void {
     const c = this.listener(listener);
-    c.open.inc();
-    c.created.inc();
+    c.open++;
+    c.created++;
   }
 
   connectionClosed(listener: string): void {
     const c = this.listener(listener);
-    c.open.dec();
-    c.closed.inc();
+    c.open--;
+    c.closed++;
   }
 
   /** A request answered (`response` null: none is sent, acks=0), `seconds` after it was decoded. */
@@ -219,21 +134,38 @@ export class BrokerMetrics {
     return c;
   }
 
-  private listener(name: string): ListenerChildren {
-    let c = this.listenerChildren.get(name);
+  private listener(name: string): ListenerCount {
+    let c = this.listenerCounts.get(name);
     if (c === undefined) {
-      c = {
-        open: this.connectionsOpen.labels(name),
-        created: this.connectionsCreated.labels(name),
-        closed: this.connectionsClosed.labels(name),
-      };
-      this.listenerChildren.set(name, c);
+      c = { labels: { listener: name }, open: 0, created: 0, closed: 0 };
+      this.listenerCounts.set(name, c);
     }
     return c;
   }
 
   private error(api: string, code: number): void {
-    this.errors.inc({ api, error: ERROR_NAMES.get(code) ?? String(code) });
+    const error = ERROR_NAMES.get(code) ?? String(code);
+    const key = `${api}\0${error}`;
+    let c = this.errorCounts.get(key);
+    if (c === undefined) {
+      c = { labels: { api, error }, count: 0 };
+      this.errorCounts.set(key, c);
+    }
+    c.count++;
+  }
+
+  /** What the registry reads when scraped (live views: nothing is copied). */
+  private counted(): Counted {
+    const apis = this.apiChildren;
+    return {
+      latency: this.latency,
+      *requests() {
+        for (const api of apis) for (const v of api?.versions ?? []) if (v) yield v;
+      },
+      topics: () => this.topicCounts.values(),
+      errors: () => this.errorCounts.values(),
+      listeners: () => this.listenerCounts.values(),
+    };
   }
 
   private topLevelError(api: string, response: object): void {

@@ -1,5 +1,3 @@
-import type { Registry } from "prom-client";
-
 /** One label value's observations: a count per bucket (not cumulative), their sum and number. */
 export interface HistogramSeries {
   readonly counts: Float64Array;
@@ -9,7 +7,7 @@ export interface HistogramSeries {
 
 /**
  * A Prometheus histogram over one label, counted in plain numbers and turned into prom-client's form
- * only when scraped. prom-client's own Histogram checks and hashes the labels on every `observe` (a few
+ * only when scraped (prom-client's registry takes it as a metric of its own: `get` and `reset`). prom-client's own Histogram checks and hashes the labels on every `observe` (a few
  * percent of a small produce's cost); here a series is looked up once and observing is a bucket search
  * and three additions.
  */
@@ -23,10 +21,7 @@ export class LatencyHistogram {
     readonly help: string,
     private readonly label: string,
     private readonly buckets: readonly number[],
-    registry: Registry,
-  ) {
-    registry.registerMetric(this as never);
-  }
+  ) {}
 
   /** The series of one label value, made on first use (callers keep it). */
   of(value: string): HistogramSeries {

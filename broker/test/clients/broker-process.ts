@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from "node:path";
 import { REPO_ROOT, freePort } from "../harness.js";
 import { KAFKA44_LIB, kafkaClusterId } from "./java/kafka44.js";
+import { BROKER_NODE_FLAGS } from "../../src/node-flags.js";
 
 /**
  * The broker process of the security tests' targets (security-target.ts, acl-target.ts): by default the
@@ -141,7 +142,10 @@ function prepareTskafka(o: BrokerProcessOptions, dataDir: string): [string, stri
   const main = join(REPO_ROOT, "broker", "dist", "src", "main.js");
   // `--add-scram`: the equivalent of Kafka's `kafka-storage format --add-scram`.
   const scram = o.addScram === undefined ? [] : ["--add-scram", o.addScram];
-  return [process.execPath, [main, "--data-dir", dataDir, "--config", propsFile, "--log-level", "info", ...scram]];
+  return [
+    process.execPath,
+    [...BROKER_NODE_FLAGS, main, "--data-dir", dataDir, "--config", propsFile, "--log-level", "info", ...scram],
+  ];
 }
 
 /** The running broker of a target; `restart` runs it again on the same data and config. */
