@@ -1,13 +1,8 @@
 import { buildRecordBatch } from "@tskafka/protocol";
-import type { FetchWaiters } from "../cluster/fetch-waiters.js";
-import type { ClusterMetadata } from "../cluster/metadata.js";
-import type { TopicAdmin } from "../cluster/topic-admin.js";
-import type { BrokerConfig } from "../config.js";
+import { InternalTopic, type InternalTopicHost, type InternalTopicSpec } from "../cluster/internal-topic.js";
 import { ErrorCode } from "../errors.js";
 import { javaStringHashCode } from "../group/java-hash.js";
-import type { LogManager } from "../log/log-manager.js";
-import { replayPartition } from "../log/replay.js";
-import type { Logger } from "../logger.js";
+import type { PartitionLog } from "../log/partition-log.js";
 import {
   decodeStateRecord,
   encodeStateRecord,
@@ -20,21 +15,16 @@ export const SHARE_STATE_TOPIC = "__share_group_state";
 
 const snapshotKey = (k: ShareStateKey): string => `${k.groupId}\u0000${k.topicId}\u0000${k.partition}`;
 const LOAD_READ_BYTES = 1024 * 1024;
-/** How long a write waits for the partition's ISR (Kafka's share.coordinator.write.timeout.ms default). */
-const COMMIT_TIMEOUT_MS = 5000;
 
-export interface ShareStateTopicHost {
-  readonly config: BrokerConfig;
-  readonly log: Logger;
-  readonly metadata: Pick<ClusterMetadata, "topic">;
-  readonly topics: Pick<TopicAdmin, "create">;
-  readonly logs: Pick<LogManager, "get" | "getOrCreate">;
-  readonly fetchWaiters?: Pick<FetchWaiters, "notify">;
-  /** acks=all for the coordinator's writes: resolves once the partition's ISR has them (absent: at once). */
-  readonly replication?: {
-    waitForCommit(topic: string, partition: number, offset: bigint, timeoutMs: number): Promise<number>;
-  };
-}
+/** What the topic uses of the broker. */
+export type ShareStateTopicHost = InternalTopicHost;
+
+const STATE_SPEC: InternalTopicSpec = {
+  name: SHARE_STATE_TOPIC,
+  numPartitions: (props) => props["share.coordinator.state.topic.num.partitions"],
+  replicationFactor: (props) => props["share.coordinator.state.topic.replication.factor"],
+  configs: () => ({ "cleanup.policy": "delete", "retention.ms": "-1", "segment.bytes": "104857600" }),
+};
 
 /**
  * `__share_group_state` on the broker's own logs: the share coordinator's topic. A share-partition's
@@ -45,18 +35,17 @@ export interface ShareStateTopicHost {
  * snapshot, the records below the oldest of those snapshots are obsolete and deleted (DeleteRecords).
  */
 export class ShareStateTopic {
-  private creating: Promise<void> | undefined;
+  private readonly topic: InternalTopic;
   private readonly queues = new Map<number, Promise<unknown>>();
   /** By partition: the offset of each live share-partition's latest snapshot. */
   private readonly snapshots = new Map<number, Map<string, bigint>>();
 
-  constructor(private readonly host: ShareStateTopicHost) {}
+  constructor(private readonly host: ShareStateTopicHost) {
+    this.topic = new InternalTopic(host, STATE_SPEC);
+  }
 
   get partitions(): number {
-    return (
-      this.host.metadata.topic(SHARE_STATE_TOPIC)?.partitions ??
-      this.host.config.props["share.coordinator.state.topic.num.partitions"]
-    );
+    return this.topic.partitions;
   }
 
   partitionFor(k: ShareStateKey): number {
@@ -66,24 +55,7 @@ export class ShareStateTopic {
 
   /** Creates the topic on first use, as Kafka does when a share coordinator is first looked up. */
   ensureCreated(): Promise<void> {
-    if (this.host.metadata.topic(SHARE_STATE_TOPIC) !== undefined) return Promise.resolve();
-    this.creating ??= this.host.topics
-      .create(
-        SHARE_STATE_TOPIC,
-        this.host.config.props["share.coordinator.state.topic.num.partitions"],
-        {
-          "cleanup.policy": "delete",
-          "retention.ms": "-1",
-          "segment.bytes": "104857600",
-        },
-        { replicationFactor: this.host.config.props["share.coordinator.state.topic.replication.factor"], capped: true },
-      )
-      .then((r) => {
-        if (typeof r === "number" && r !== ErrorCode.TOPIC_ALREADY_EXISTS)
-          throw new Error(`cannot create ${SHARE_STATE_TOPIC}: error ${r}`);
-      })
-      .finally(() => (this.creating = undefined));
-    return this.creating;
+    return this.topic.ensureCreated();
   }
 
   /** Appends one share-partition's record after the writes queued before it; resolves to an error code. */
@@ -104,23 +76,17 @@ export class ShareStateTopic {
   ): Promise<number> {
     const partition = this.partitionFor(key);
     const run = async (): Promise<number> => {
-      await this.ensureCreated();
-      const log = await this.host.logs.getOrCreate(SHARE_STATE_TOPIC, partition);
-      const result = await log.append(buildRecordBatch(records()));
+      let log: PartitionLog | undefined;
+      const { result, committed } = await this.topic.append(partition, (l) => {
+        log = l;
+        return buildRecordBatch(records());
+      });
       if (result.errorCode !== ErrorCode.NONE) {
         this.host.log.warn(
           `writing share state to ${SHARE_STATE_TOPIC}-${partition} failed: error ${result.errorCode}`,
         );
         return result.errorCode;
       }
-      this.host.fetchWaiters?.notify(SHARE_STATE_TOPIC, partition);
-      const committed =
-        (await this.host.replication?.waitForCommit(
-          SHARE_STATE_TOPIC,
-          partition,
-          result.lastOffset + 1n,
-          COMMIT_TIMEOUT_MS,
-        )) ?? ErrorCode.NONE;
       if (committed !== ErrorCode.NONE) {
         this.host.log.warn(`${SHARE_STATE_TOPIC}-${partition}'s ISR did not take a write (error ${committed})`);
         // As Kafka's coordinators: the leadership gone is NOT_COORDINATOR, the ISR not reached in time
@@ -131,7 +97,7 @@ export class ShareStateTopic {
       }
       if (snapshot) {
         this.snapshotAt(partition, key, result.baseOffset);
-        await this.prune(partition, log);
+        await this.prune(partition, log!);
       }
       return ErrorCode.NONE;
     };
@@ -173,20 +139,22 @@ export class ShareStateTopic {
     visit: (r: ShareStateRecord | (ShareStateKey & { kind: "delete" })) => void,
   ): Promise<number> {
     this.snapshots.delete(p);
-    const log = this.host.logs.get(SHARE_STATE_TOPIC, p);
-    if (log === undefined) return 0;
     let count = 0;
-    await replayPartition(log, LOAD_READ_BYTES, (batch) => {
-      for (const r of batch.records) {
-        if (r.key === null) continue;
-        const decoded = decodeStateRecord(r.key, r.value);
-        if (decoded === undefined) continue;
-        if (decoded.kind === "snapshot") this.snapshotAt(p, decoded, batch.baseOffset + BigInt(r.offsetDelta));
-        else if (decoded.kind === "delete") this.snapshots.get(p)?.delete(snapshotKey(decoded));
-        visit(decoded);
-        count++;
-      }
-    });
+    await this.topic.replay(
+      LOAD_READ_BYTES,
+      (_, batch) => {
+        for (const r of batch.records) {
+          if (r.key === null) continue;
+          const decoded = decodeStateRecord(r.key, r.value);
+          if (decoded === undefined) continue;
+          if (decoded.kind === "snapshot") this.snapshotAt(p, decoded, batch.baseOffset + BigInt(r.offsetDelta));
+          else if (decoded.kind === "delete") this.snapshots.get(p)?.delete(snapshotKey(decoded));
+          visit(decoded);
+          count++;
+        }
+      },
+      new Set([p]),
+    );
     return count;
   }
 }

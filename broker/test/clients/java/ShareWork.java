@@ -37,13 +37,17 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *   its own thread, acknowledge explicitly: a "release-" record is released on its first delivery, a
  *   "reject-" record rejected, a "poison-" one released at every delivery, the rest accepted. After each poll's commitSync prints
  *   "ACK|REL|REJ <client> <partition> <offset> <count> <value> <ms>" per record ("ACK?" ... when the broker
- *   did not confirm), stops once EXPECTED distinct values were accepted and a quiet second passed, and
+ *   did not confirm), stops once EXPECTED distinct values were accepted, every poison record seen reached the
+ *   delivery count limit (5) and a quiet second passed, and
  *   prints "DONE <accepted> <ms>". With "implicit", share.acknowledgement.mode=implicit: every record is
  *   accepted by the commitSync after its poll.
  * take BOOTSTRAP TOPIC GROUP COUNT TIMEOUT_MS: one consumer as consume's, which stops as soon as COUNT
  *   distinct values were accepted (part of a topic).
  */
 public class ShareWork {
+  /** group.share.delivery.count.limit: a record is archived after this many deliveries. */
+  static final int DELIVERY_COUNT_LIMIT = 5;
+
   public static void main(String[] args) throws Exception {
     String mode = args[0], bootstrap = args[1], topic = args[2], group = args[3];
     switch (mode) {
@@ -125,6 +129,8 @@ public class ShareWork {
   static void consume(String bootstrap, String topic, String group, int consumers, int expected, long timeoutMs, boolean implicit,
       boolean waitQuiet) throws Exception {
     Set<String> accepted = ConcurrentHashMap.newKeySet();
+    // Poison records released below the delivery count limit: each comes back, so consume waits for them.
+    Set<String> poisonPending = ConcurrentHashMap.newKeySet();
     AtomicLong lastNew = new AtomicLong(System.currentTimeMillis());
     long started = System.currentTimeMillis();
     long deadline = started + timeoutMs;
@@ -135,7 +141,7 @@ public class ShareWork {
         try (KafkaShareConsumer<String, String> c = consumer(bootstrap, group, clientId, implicit)) {
           c.subscribe(List.of(topic));
           while (System.currentTimeMillis() < deadline) {
-            boolean enough = accepted.size() >= expected;
+            boolean enough = accepted.size() >= expected && (!waitQuiet || poisonPending.isEmpty());
             if (enough && (!waitQuiet || System.currentTimeMillis() - lastNew.get() > 1000)) {
               System.out.println("STOP " + clientId + " " + (System.currentTimeMillis() - started));
               break;
@@ -148,7 +154,11 @@ public class ShareWork {
               if (implicit) type = AcknowledgeType.ACCEPT; // acknowledged by commitSync (or the next poll)
               else if (r.value().startsWith("reject-")) type = AcknowledgeType.REJECT;
               else if (r.value().startsWith("release-") && count == 1) type = AcknowledgeType.RELEASE;
-              else if (r.value().startsWith("poison-")) type = AcknowledgeType.RELEASE;
+              else if (r.value().startsWith("poison-")) {
+                type = AcknowledgeType.RELEASE;
+                if (count < DELIVERY_COUNT_LIMIT) poisonPending.add(r.value());
+                else poisonPending.remove(r.value());
+              }
               if (!implicit) c.acknowledge(r, type);
               String tag = type == AcknowledgeType.ACCEPT ? "ACK" : type == AcknowledgeType.REJECT ? "REJ" : "REL";
               lines.add(new String[] {tag, String.valueOf(r.partition()), r.offset() + " " + count + " " + r.value()});
