@@ -6,7 +6,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import {
   ApiKey,
   createCreateTopicsRequest,
@@ -21,7 +20,6 @@ import {
   ZERO_UUID,
 } from "@tskafka/protocol";
 import kafkajs from "kafkajs";
-import { tsImport } from "tsx/esm/api";
 import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
 import { Controller } from "../src/cluster/controller.js";
 import { isStale, type MetadataEvent } from "../src/cluster/metadata.js";
@@ -32,6 +30,7 @@ import { ErrorCode } from "../src/errors.js";
 import { KAFKA44_REQUIREMENT, haveKafka44, tool44 } from "./clients/java/kafka44.js";
 import { RawClient } from "./clients/raw-client.js";
 import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -45,11 +44,6 @@ const { Kafka, logLevel } = kafkajs;
  * leaderships over before it leaves; ElectLeaders answers as Kafka's controller; `npm run cluster` starts
  * and stops a cluster.
  */
-
-interface EtcdHandle {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
 
 const HAVE_ETCD = haveCommand("etcd");
 const SESSION_MS = 3000;
@@ -225,13 +219,7 @@ describe(
   { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 90_000 },
   () => {
     before(async () => {
-      const runner = (await tsImport(
-        pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-        import.meta.url,
-      )) as {
-        startEtcd(): Promise<EtcdHandle>;
-      };
-      etcd = await runner.startEtcd();
+      etcd = await startTestEtcd();
       observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 99, prefix: "/tskafka/" });
       for (const kind of ["partitions", "broker"] as const) observer.watch(kind, (e) => void events.push(e));
       await Promise.all([1, 2, 3].map((id) => start(id)));
@@ -626,13 +614,7 @@ describe(
 
 describe("the controller's imbalance check", { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 30_000 }, () => {
   test("auto.leader.rebalance.enable moves leaderships back to preferred replicas in the ISR", async () => {
-    const runner = (await tsImport(
-      pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-      import.meta.url,
-    )) as {
-      startEtcd(): Promise<EtcdHandle>;
-    };
-    const own = await runner.startEtcd();
+    const own = await startTestEtcd();
     const m = await EtcdClusterMetadata.open({ endpoints: [own.endpoint], nodeId: 1, prefix: "/rebalance/" });
     const props = { "auto.leader.rebalance.enable": true, "leader.imbalance.check.interval.seconds": 1 };
     const controller = new Controller(m, {

@@ -1,11 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, connect, type Socket } from "node:net";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Etcd3 } from "etcd3";
 import kafkajs from "kafkajs";
-import { tsImport } from "tsx/esm/api";
 import { EtcdClusterMetadata, EtcdWriteTimeout } from "../src/cluster/etcd-metadata.js";
 import { FileClusterMetadata } from "../src/cluster/file-metadata.js";
 import {
@@ -20,8 +17,9 @@ import {
   type TopicInfo,
 } from "../src/cluster/metadata.js";
 import { ErrorCode } from "../src/errors.js";
-import { REPO_ROOT, haveCommand, skipUnless, startBroker, waitFor } from "./harness.js";
+import { haveCommand, skipUnless, startBroker, waitFor } from "./harness.js";
 import { tempDir, type TempDir } from "./temp.js";
+import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -32,14 +30,6 @@ const { Kafka, logLevel } = kafkajs;
  * producer id blocks that never overlap, a lease that expires, a controller election that moves, an etcd
  * restart under an open watch, and the broker process serving KafkaJS with its metadata in etcd.
  */
-
-interface EtcdHandle {
-  readonly endpoint: string;
-  pid(): number;
-  kill(): Promise<void>;
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
 
 const HAVE_ETCD = haveCommand("etcd");
 let etcd: EtcdHandle;
@@ -375,13 +365,7 @@ const CONTRACT: Record<string, (m: ClusterMetadata) => Promise<void>> = {
 
 describe("cluster metadata: file and etcd", { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 90_000 }, () => {
   before(async () => {
-    const runner = (await tsImport(
-      pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-      import.meta.url,
-    )) as {
-      startEtcd(): Promise<EtcdHandle>;
-    };
-    etcd = await runner.startEtcd();
+    etcd = await startTestEtcd();
   });
   after(async () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);

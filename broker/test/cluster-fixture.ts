@@ -3,27 +3,19 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { ApiKey, createCreateTopicsRequest } from "@tskafka/protocol";
-import { tsImport } from "tsx/esm/api";
 import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
 import { RawClient } from "./clients/raw-client.js";
 import { CLIENTS_DIR, VENV_PYTHON } from "./clients/venv.js";
-import { REPO_ROOT, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
+export type { EtcdHandle } from "./etcd-fixture.js";
 
 /**
  * The cluster of the fault tests (cluster-failover, cluster-faults): etcd and three brokers with short
  * sessions, one topic on all three (min.insync.replicas=2), the confluent-kafka clients of
  * confluent_failover.py, and the checks that every acknowledged record is kept once and replicas agree.
  */
-
-/** scripts/etcd/etcd.ts's handle: it can be killed and started again on the same ports and data. */
-export interface EtcdHandle {
-  readonly endpoint: string;
-  kill(): Promise<void>;
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
 
 export const PARTITIONS = 3;
 export const SESSION_MS = 2000;
@@ -107,11 +99,7 @@ export class FaultCluster {
 
   /** etcd, brokers 1-3 and `topic` with every replica in sync. */
   static async open(topic: string): Promise<FaultCluster> {
-    const runner = (await tsImport(
-      pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-      import.meta.url,
-    )) as { startEtcd(): Promise<EtcdHandle> };
-    const etcd = await runner.startEtcd();
+    const etcd = await startTestEtcd();
     const observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 99, prefix: "/tskafka/" });
     const cluster = new FaultCluster(etcd, observer, topic);
     try {

@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import {
   ApiKey,
   createAlterPartitionReassignmentsRequest,
@@ -13,13 +12,13 @@ import {
   ZERO_UUID,
 } from "@tskafka/protocol";
 import kafkajs from "kafkajs";
-import { tsImport } from "tsx/esm/api";
 import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
 import type { PartitionState } from "../src/cluster/metadata.js";
 import { ErrorCode } from "../src/errors.js";
 import { KAFKA44_REQUIREMENT, haveKafka44, tool44, tool44Result } from "./clients/java/kafka44.js";
 import { RawClient } from "./clients/raw-client.js";
-import { REPO_ROOT, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -31,11 +30,6 @@ const { Kafka, logLevel } = kafkajs;
  * is listed with its adding and removing replicas, and cancelled back. Errors are Kafka's controller's.
  * A deleted topic's logs go from every broker.
  */
-
-interface EtcdHandle {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
 
 const HAVE_ETCD = haveCommand("etcd");
 /** Long enough for a broker to stay registered while it is paused (a Java tool runs meanwhile). */
@@ -169,11 +163,7 @@ describe(
   { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 150_000 },
   () => {
     before(async () => {
-      const runner = (await tsImport(
-        pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-        import.meta.url,
-      )) as { startEtcd(): Promise<EtcdHandle> };
-      etcd = await runner.startEtcd();
+      etcd = await startTestEtcd();
       observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 99, prefix: "/tskafka/" });
       await Promise.all([1, 2, 3].map((nodeId) => start(nodeId)));
       await waitFor("three brokers registered", () => observer.brokers().length === 3, 30_000);

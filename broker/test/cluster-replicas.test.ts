@@ -1,7 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import {
   ApiKey,
   createDeleteRecordsRequest,
@@ -11,7 +10,6 @@ import {
   createListOffsetsRequest,
   createOffsetForLeaderEpochRequest,
 } from "@tskafka/protocol";
-import { tsImport } from "tsx/esm/api";
 import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
 import { isStale } from "../src/cluster/metadata.js";
 import { ErrorCode } from "../src/errors.js";
@@ -20,7 +18,8 @@ import { KAFKA44_REQUIREMENT, haveKafka44, tool44 } from "./clients/java/kafka44
 import { RawClient } from "./clients/raw-client.js";
 import { run } from "./clients/run.js";
 import { CLIENTS_DIR, VENV_PYTHON, haveVenvModules } from "./clients/venv.js";
-import { REPO_ROOT, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
 
 /**
  * Fetching from the closest replica (KIP-392) in a cluster: etcd and three brokers on racks rack-1..3 with
@@ -35,11 +34,6 @@ import { REPO_ROOT, haveCommand, skipUnless, startBroker, waitFor, type BrokerPr
  * DeleteRecords is answered by the leader once every live follower moved its log start too (the low
  * watermark), REQUEST_TIMED_OUT when one does not fetch (paused) within the request's timeout.
  */
-
-interface EtcdHandle {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
 
 const HAVE_ETCD = haveCommand("etcd");
 const TOPIC = "near";
@@ -162,11 +156,7 @@ describe(
     let logBytes = 0;
 
     before(async () => {
-      const runner = (await tsImport(
-        pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-        import.meta.url,
-      )) as { startEtcd(): Promise<EtcdHandle> };
-      etcd = await runner.startEtcd();
+      etcd = await startTestEtcd();
       observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 100 });
       for (const id of [1, 2, 3]) {
         const b = await startBroker({

@@ -2,16 +2,15 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { ApiKey, createCreateAclsRequest } from "@tskafka/protocol";
-import { tsImport } from "tsx/esm/api";
 import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
 import { isStale } from "../src/cluster/metadata.js";
 import { ErrorCode } from "../src/errors.js";
 import { AclOperation, CLUSTER_RESOURCE, ResourceType } from "../src/security/acl.js";
 import { STANDARD_AUTHORIZER_CLASS } from "../src/security/standard-authorizer.js";
 import { RawClient } from "./clients/raw-client.js";
-import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
 
 /**
  * Replication under Kafka's StandardAuthorizer: a follower's Fetch needs CLUSTER_ACTION on the cluster, as
@@ -21,11 +20,6 @@ import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, typ
  * an ACL allows it CLUSTER_ACTION, when it catches up and rejoins. Clients use the PLAINTEXT listener as
  * User:ANONYMOUS (a super user here, to produce and to create the ACL).
  */
-
-interface EtcdHandle {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
 
 const TOPIC = "guarded";
 const JAAS =
@@ -68,11 +62,7 @@ describe(
   { skip: skipUnless(haveCommand("etcd"), "etcd"), timeout: 120_000 },
   () => {
     before(async () => {
-      const runner = (await tsImport(
-        pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-        import.meta.url,
-      )) as { startEtcd(): Promise<EtcdHandle> };
-      etcd = await runner.startEtcd();
+      etcd = await startTestEtcd();
       observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 100 });
       for (const [id, user] of [
         [1, "broker"],

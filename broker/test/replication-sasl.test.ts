@@ -2,13 +2,12 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { tsImport } from "tsx/esm/api";
 import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
 import { isStale } from "../src/cluster/metadata.js";
 import { ErrorCode } from "../src/errors.js";
 import { RawClient } from "./clients/raw-client.js";
-import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
 
 /**
  * Replication over a SASL_PLAINTEXT inter-broker listener (inter.broker.listener.name, PLAIN with
@@ -16,11 +15,6 @@ import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, typ
  * of the listener's JAAS config, as Kafka's brokers do, while clients use the PLAINTEXT listener. A
  * follower with a wrong password cannot fetch, and leaves the ISR.
  */
-
-interface EtcdHandle {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
 
 const TOPIC = "over-sasl";
 const jaas = (password: string): string =>
@@ -68,11 +62,7 @@ describe(
   { skip: skipUnless(haveCommand("etcd"), "etcd"), timeout: 60_000 },
   () => {
     before(async () => {
-      const runner = (await tsImport(
-        pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-        import.meta.url,
-      )) as { startEtcd(): Promise<EtcdHandle> };
-      etcd = await runner.startEtcd();
+      etcd = await startTestEtcd();
       observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 100 });
       // Broker 3 logs in with a wrong password.
       await Promise.all([start(1, "secret"), start(2, "secret"), start(3, "wrong")]);

@@ -4,8 +4,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { connect as connectTcp, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { tsImport } from "tsx/esm/api";
 import {
   ApiKey,
   buildRecordBatch,
@@ -22,7 +20,8 @@ import { isStale, type PartitionState } from "../src/cluster/metadata.js";
 import { ErrorCode } from "../src/errors.js";
 import { KAFKA44_REQUIREMENT, haveKafka44, tool44 } from "./clients/java/kafka44.js";
 import { RawClient } from "./clients/raw-client.js";
-import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
 
 /**
  * Kafka's replication between three broker processes whose metadata is in one etcd (scripts/etcd/etcd.ts),
@@ -34,11 +33,6 @@ import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, typ
  * alterPartitions (as the controller moves it) fences the old leader, and the old leader's records that
  * the new one never had are cut from its log (the diverging epoch of Fetch v12+).
  */
-
-interface EtcdHandle {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
 
 const HAVE_ETCD = haveCommand("etcd");
 const TOPIC = "replicated";
@@ -253,11 +247,7 @@ async function waitForIsr(isr: readonly number[], timeoutMs = 15_000): Promise<n
 
 describe("replication between three brokers", { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 90_000 }, () => {
   before(async () => {
-    const runner = (await tsImport(
-      pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-      import.meta.url,
-    )) as { startEtcd(): Promise<EtcdHandle> };
-    etcd = await runner.startEtcd();
+    etcd = await startTestEtcd();
     observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 100 });
     await Promise.all([1, 2, 3].map(start));
     await waitFor("three brokers registered", () => observer.brokers().length === 3, 15_000);

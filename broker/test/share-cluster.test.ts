@@ -2,7 +2,6 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { delimiter, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import {
   ApiKey,
   createDeleteShareGroupStateRequest,
@@ -12,14 +11,14 @@ import {
   createReadShareGroupStateSummaryRequest,
   createWriteShareGroupStateRequest,
 } from "@tskafka/protocol";
-import { tsImport } from "tsx/esm/api";
 import { EtcdClusterMetadata } from "../src/cluster/etcd-metadata.js";
 import { ErrorCode } from "../src/errors.js";
 import { javaStringHashCode } from "../src/group/java-hash.js";
 import { KAFKA44_LIB, KAFKA44_REQUIREMENT, compileJava, haveKafka44, log4j2 } from "./clients/java/kafka44.js";
 import { tagged, watch, type Watched } from "./clients/txn-target.js";
 import { RawClient } from "./clients/raw-client.js";
-import { REPO_ROOT, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
+import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
 
 /**
  * Share groups across brokers (issue 16): etcd and three brokers as processes, a topic of three partitions
@@ -37,11 +36,6 @@ import { REPO_ROOT, haveCommand, skipUnless, startBroker, waitFor, type BrokerPr
  *   FENCED_STATE_EPOCH, the summary, the delete: Kafka 4.4's answers, as
  *   scripts/kafka/share-coordinator-probe.ts shows them on one node of each.
  */
-
-interface EtcdHandle {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
 
 const skip =
   skipUnless(haveCommand("etcd"), "etcd (Debian's etcd-server) on PATH") ??
@@ -184,11 +178,7 @@ async function withClient<T>(nodeId: number, fn: (c: RawClient) => Promise<T>): 
 
 describe("share groups across brokers (etcd, three brokers, KafkaShareConsumer 4.4)", { skip }, () => {
   before(async () => {
-    const runner = (await tsImport(
-      pathToFileURL(join(REPO_ROOT, "scripts", "etcd", "etcd.ts")).href,
-      import.meta.url,
-    )) as { startEtcd(): Promise<EtcdHandle> };
-    etcd = await runner.startEtcd();
+    etcd = await startTestEtcd();
     observer = await EtcdClusterMetadata.open({ endpoints: [etcd.endpoint], nodeId: 99, prefix: "/tskafka/" });
     await Promise.all([1, 2, 3].map((id) => start(id)));
     await waitFor("three brokers registered", () => observer.brokers().length === 3, 15_000);
