@@ -1,5 +1,5 @@
-// `npx tsx scripts/bench/fetch-metrics.ts [--broker tskafka|kafka] [--runs N] [--partitions N] [--node-flag F]...`:
-// the bench's hardest consume row (100 B records, 8 partitions unless told) with ConsumerPerformance's own fetch metrics
+// `npx tsx scripts/bench/fetch-metrics.ts [--broker tskafka|kafka] [--runs N] [--records N] [--partitions N] [--size B] [--node-flag F]...`:
+// a consume row of the bench (100 B records over 8 partitions unless told) with ConsumerPerformance's own fetch metrics
 // (--print-metrics: fetch size, latency and records per request), and the broker's CPU seconds per pass,
 // to tell broker-bound from client-bound consumption.
 import { readFileSync, rmSync } from "node:fs";
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     records: { type: "string", default: "600000" },
     partitions: { type: "string", default: "8" },
+    size: { type: "string", default: "100" },
     "node-flag": { type: "string", multiple: true, default: [] },
   },
   strict: true,
@@ -48,7 +49,7 @@ const broker = await startBroker(kind, {
 try {
   const tools = javaTools(join(WORK, "tools"));
   await ensureTopics(broker.port, ["fm"], PARTITIONS);
-  await tools.producerPerf(broker.bootstrap, "fm", RECORDS, 100, "1");
+  await tools.producerPerf(broker.bootstrap, "fm", RECORDS, Number(values.size), "1");
   for (let i = 0; i < Number(values.runs); i++) {
     const cpu = cpuSeconds(broker.pid);
     const out = await run("java", [
