@@ -40,6 +40,7 @@ import {
   type Target,
 } from "./report.js";
 import { ensureTopics, firstProduceMs } from "./wire.js";
+import { BROKER_NODE_FLAGS } from "../../broker/src/node-flags.js";
 
 export const PARTS = ["single", "ceiling", "scale", "replicated", "profile"] as const;
 export type Part = (typeof PARTS)[number];
@@ -565,7 +566,10 @@ function writeResults(
       "all",
       "Apache Kafka 3.9.1: KRaft combined mode, -Xmx1g G1, 2 network and 2 I/O threads (scripts/kafka/apache-kafka.ts); client JVMs -Xmx512m",
     ],
-    ["all", "tskafka: `node broker/dist/src/main.js`, log level warn"],
+    [
+      "all",
+      `tskafka: \`node ${BROKER_NODE_FLAGS.join(" ")} broker/dist/src/main.js\` (as \`npm start\`), log level warn`,
+    ],
     [
       "single",
       "peak RSS is VmHWM of the broker process at the end of each phase (1 and 8 partitions), the larger of the two",
