@@ -27,6 +27,10 @@ async function addScramUsers(broker: Broker, specs: readonly string[], log: Logg
 /** `tskafka start`: run the broker. Flags override `--config FILE` (Kafka's server.properties keys). */
 export async function runStart(argv: StartArgs): Promise<void> {
   const log = new Logger(argv["log-level"], argv["log-format"]);
+  // Handled from the first moment: a client may connect as soon as a listener is bound, before start-up
+  // has finished, and a SIGTERM then must still stop the broker cleanly (once it is up), not kill it.
+  let up!: (broker: Broker) => void;
+  stopOnSignals(new Promise<Broker>((resolve) => (up = resolve)), log);
   // The last --http-port wins, so that `npm start -- --http-port ...` overrides the script's own.
   const httpFlag = argv["http-port"] as string | string[] | undefined;
   const httpPort = Array.isArray(httpFlag) ? httpFlag.at(-1) : httpFlag;
@@ -56,21 +60,28 @@ export async function runStart(argv: StartArgs): Promise<void> {
   if (broker.httpUrl !== undefined)
     log.info(`HTTP listener on ${broker.httpUrl}: console at ${broker.httpUrl}/, metrics at ${broker.httpUrl}/metrics`);
 
+  up(broker);
+}
+
+/** SIGTERM or SIGINT: close the broker (once it has started) and exit 0, or 1 when closing failed. */
+function stopOnSignals(started: Promise<Broker>, log: Logger): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
-    broker.close().then(
-      () => {
-        log.info("stopped cleanly");
-        process.exit(0);
-      },
-      (e: unknown) => {
-        log.error(`shutdown failed: ${(e as Error).stack ?? String(e)}`);
-        process.exit(1);
-      },
-    );
+    started
+      .then((broker) => broker.close())
+      .then(
+        () => {
+          log.info("stopped cleanly");
+          process.exit(0);
+        },
+        (e: unknown) => {
+          log.error(`shutdown failed: ${(e as Error).stack ?? String(e)}`);
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
