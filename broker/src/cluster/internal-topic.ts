@@ -43,6 +43,8 @@ const COMMIT_TIMEOUT_MS = 5000;
 
 /** An append: the log's answer, and once it succeeded, whether the ISR took it (an error code). */
 export interface InternalAppend {
+  /** The partition's log, appended to. */
+  readonly log: PartitionLog;
   readonly result: AppendResult;
   readonly committed: number;
 }
@@ -95,7 +97,7 @@ export class InternalTopic {
   async append(partition: number, batch: (log: PartitionLog) => Buffer): Promise<InternalAppend> {
     const log = await this.log(partition);
     const result = await log.append(batch(log));
-    if (result.errorCode !== ErrorCode.NONE) return { result, committed: result.errorCode };
+    if (result.errorCode !== ErrorCode.NONE) return { log, result, committed: result.errorCode };
     this.host.fetchWaiters?.notify(this.spec.name, partition);
     const committed =
       (await this.host.replication?.waitForCommit(
@@ -104,7 +106,7 @@ export class InternalTopic {
         result.lastOffset + 1n,
         COMMIT_TIMEOUT_MS,
       )) ?? ErrorCode.NONE;
-    return { result, committed };
+    return { log, result, committed };
   }
 
   /** Replays every partition (or those named) from its log start, batch by batch in log order. */

@@ -4,6 +4,7 @@ import { AclOperation } from "../security/acl.js";
 import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 import { everySharePartition, perSharePartition } from "../share/state-requests.js";
+import { stateBatchToWire } from "../share/state-records.js";
 
 /**
  * ReadShareGroupState v0 (KIP-932, between brokers): a share-partition leader reads the state its share
@@ -31,12 +32,7 @@ export const readShareGroupStateHandler = defineHandler({
         errorMessage: null,
         stateEpoch: r.stateEpoch,
         startOffset: BigInt(r.startOffset),
-        stateBatches: r.batches.map((b) => ({
-          firstOffset: BigInt(b.first),
-          lastOffset: BigInt(b.last),
-          deliveryState: b.state,
-          deliveryCount: b.deliveryCount,
-        })),
+        stateBatches: r.batches.map(stateBatchToWire),
       };
     });
     return createReadShareGroupStateResponse({ results });

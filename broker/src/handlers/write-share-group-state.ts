@@ -4,6 +4,7 @@ import { AclOperation } from "../security/acl.js";
 import { clusterAllowed } from "./authz.js";
 import { defineHandler } from "./handler.js";
 import { everySharePartition, perSharePartition } from "../share/state-requests.js";
+import { stateBatchFromWire } from "../share/state-records.js";
 
 /**
  * WriteShareGroupState v0-1 (KIP-932, between brokers): a share-partition leader writes its start offset
@@ -29,12 +30,7 @@ export const writeShareGroupStateHandler = defineHandler({
         stateEpoch: p.stateEpoch,
         leaderEpoch: p.leaderEpoch,
         startOffset: Number(p.startOffset),
-        batches: p.stateBatches.map((b) => ({
-          first: Number(b.firstOffset),
-          last: Number(b.lastOffset),
-          state: b.deliveryState,
-          deliveryCount: b.deliveryCount,
-        })),
+        batches: p.stateBatches.map(stateBatchFromWire),
       })),
     }));
     return createWriteShareGroupStateResponse({ results });

@@ -13,7 +13,7 @@ import type { BrokerConfig } from "../config.js";
 import { ErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Answer, PersistedState, ShareStateCoordinator, StateError, StateSummary } from "./state-coordinator.js";
-import type { ShareStateKey } from "./state-records.js";
+import { stateBatchFromWire, stateBatchToWire, type ShareStateKey } from "./state-records.js";
 
 /**
  * The share-partition leader's way to its share coordinator (Kafka's DefaultStatePersister): each
@@ -114,12 +114,7 @@ export class CoordinatorPersister implements SharePersister {
           stateEpoch: p.stateEpoch,
           leaderEpoch,
           startOffset: Number(p.startOffset),
-          batches: p.stateBatches.map((b) => ({
-            first: Number(b.firstOffset),
-            last: Number(b.lastOffset),
-            state: b.deliveryState,
-            deliveryCount: b.deliveryCount,
-          })),
+          batches: p.stateBatches.map(stateBatchFromWire),
         };
       },
     );
@@ -146,12 +141,7 @@ export class CoordinatorPersister implements SharePersister {
                     leaderEpoch: s.leaderEpoch,
                     startOffset: BigInt(s.startOffset),
                     deliveryCompleteCount: s.deliveryComplete ?? -1,
-                    stateBatches: s.batches.map((b) => ({
-                      firstOffset: BigInt(b.first),
-                      lastOffset: BigInt(b.last),
-                      deliveryState: b.state,
-                      deliveryCount: b.deliveryCount,
-                    })),
+                    stateBatches: s.batches.map(stateBatchToWire),
                   },
                 ],
               },

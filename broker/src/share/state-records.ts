@@ -44,7 +44,15 @@ function encode<T>(codec: MessageCodec<T>, m: T, version: number): Buffer {
   return buf;
 }
 
-const toWire = (b: StateBatch) => ({
+/** A state batch as the share-state records and the share-state APIs (83-87) carry it. */
+export interface WireStateBatch {
+  firstOffset: bigint;
+  lastOffset: bigint;
+  deliveryState: number;
+  deliveryCount: number;
+}
+
+export const stateBatchToWire = (b: StateBatch): WireStateBatch => ({
   firstOffset: BigInt(b.first),
   lastOffset: BigInt(b.last),
   deliveryState: b.state,
@@ -53,7 +61,7 @@ const toWire = (b: StateBatch) => ({
 
 export function encodeStateRecord(r: ShareStateRecord, now: number): { key: Buffer; value: Buffer } {
   const key = { groupId: r.groupId, topicId: r.topicId, partition: r.partition };
-  const stateBatches = r.batches.map(toWire);
+  const stateBatches = r.batches.map(stateBatchToWire);
   if (r.kind === "snapshot") {
     return {
       key: encode(ShareSnapshotKeyCodec, key, SNAPSHOT),
@@ -89,7 +97,7 @@ export function encodeStateRecord(r: ShareStateRecord, now: number): { key: Buff
   };
 }
 
-const fromWire = (b: { firstOffset: bigint; lastOffset: bigint; deliveryState: number; deliveryCount: number }) => ({
+export const stateBatchFromWire = (b: WireStateBatch): StateBatch => ({
   first: Number(b.firstOffset),
   last: Number(b.lastOffset),
   state: b.deliveryState,
@@ -131,6 +139,6 @@ export function decodeStateRecord(
     leaderEpoch: v.leaderEpoch,
     startOffset: Number(v.startOffset),
     deliveryComplete: v.deliveryCompleteCount,
-    batches: v.stateBatches.map(fromWire),
+    batches: v.stateBatches.map(stateBatchFromWire),
   };
 }

@@ -2,7 +2,6 @@ import { buildRecordBatch } from "@tskafka/protocol";
 import { InternalTopic, type InternalTopicHost, type InternalTopicSpec } from "../cluster/internal-topic.js";
 import { ErrorCode } from "../errors.js";
 import { javaStringHashCode } from "../group/java-hash.js";
-import type { PartitionLog } from "../log/partition-log.js";
 import {
   decodeStateRecord,
   encodeStateRecord,
@@ -76,11 +75,7 @@ export class ShareStateTopic {
   ): Promise<number> {
     const partition = this.partitionFor(key);
     const run = async (): Promise<number> => {
-      let log: PartitionLog | undefined;
-      const { result, committed } = await this.topic.append(partition, (l) => {
-        log = l;
-        return buildRecordBatch(records());
-      });
+      const { log, result, committed } = await this.topic.append(partition, () => buildRecordBatch(records()));
       if (result.errorCode !== ErrorCode.NONE) {
         this.host.log.warn(
           `writing share state to ${SHARE_STATE_TOPIC}-${partition} failed: error ${result.errorCode}`,
@@ -97,7 +92,7 @@ export class ShareStateTopic {
       }
       if (snapshot) {
         this.snapshotAt(partition, key, result.baseOffset);
-        await this.prune(partition, log!);
+        await this.prune(partition, log);
       }
       return ErrorCode.NONE;
     };
