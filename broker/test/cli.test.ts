@@ -6,7 +6,8 @@ import { Partitioners } from "kafkajs";
 import { startTxnTarget, type TargetKind, type TxnTarget } from "./clients/txn-target.js";
 import { existsSync } from "node:fs";
 import { KAFKA44_LIB } from "./clients/java/kafka44.js";
-import { REPO_ROOT, haveCommand, skipUnless } from "./harness.js";
+import { haveCommand, skipUnless } from "./harness.js";
+import { MAIN, cli, ok, rows } from "./cli-run.js";
 
 /**
  * The `tskafka` CLI as people run it (the built bin, a real process) against our broker and against
@@ -15,48 +16,9 @@ import { REPO_ROOT, haveCommand, skipUnless } from "./harness.js";
  * resets. The same steps and expectations for both brokers.
  */
 
-const MAIN = join(REPO_ROOT, "broker", "dist", "src", "main.js");
 const haveKafka = existsSync(join(KAFKA44_LIB, ".complete")) && haveCommand("java", ["-version"]);
 const kafkaSkip = skipUnless(haveKafka, "Apache Kafka 4.4's jars and Java");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(bootstrap: string, args: readonly string[], input = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args, "-b", bootstrap], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
-async function ok(bootstrap: string, args: readonly string[], input = ""): Promise<string> {
-  const r = await cli(bootstrap, args, input);
-  assert.equal(r.code, 0, `tskafka ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** The rows of a printed table as arrays of cells (cells hold no double spaces). */
-function rows(table: string): string[][] {
-  return table
-    .trim()
-    .split("\n")
-    .map((l) => l.trim().split(/ {2,}/));
-}
-
-/** Where Kafka's Java client (and KafkaJS's default partitioner, the same murmur2) puts a key. */
 /** A `tskafka consume` left running: its output so far, and a SIGTERM that waits for the exit code. */
 function background(
   bootstrap: string,
@@ -90,6 +52,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   }
 }
 
+/** Where Kafka's Java client (and KafkaJS's default partitioner, the same murmur2) puts a key. */
 function javaPartition(key: string, partitionCount: number): number {
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: partitionCount }, (_, i) => ({

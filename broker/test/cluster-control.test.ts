@@ -31,6 +31,7 @@ import { KAFKA44_REQUIREMENT, haveKafka44, tool44 } from "./clients/java/kafka44
 import { RawClient } from "./clients/raw-client.js";
 import { REPO_ROOT, freePort, haveCommand, skipUnless, startBroker, waitFor, type BrokerProcess } from "./harness.js";
 import { startTestEtcd, type EtcdHandle } from "./etcd-fixture.js";
+import { ok, rows } from "./cli-run.js";
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -673,6 +674,30 @@ describe("the controller's imbalance check", { skip: skipUnless(HAVE_ETCD, "etcd
   });
 });
 
+/**
+ * The `tskafka` CLI against any broker of a cluster: offsets, sizes and records come from each
+ * partition's leader, which is seldom the broker it was pointed at.
+ */
+async function cliAcrossBrokers(bootstraps: readonly string[]): Promise<void> {
+  const [a, b, c] = bootstraps as [string, string, string];
+  await ok(a, ["topics", "create", "spread", "-p", "3", "-r", "1"]);
+  // Round robin without a key: two records in each partition.
+  const lines = Array.from({ length: 6 }, (_, i) => `record-${i}`);
+  await ok(b, ["produce", "spread"], lines.join("\n") + "\n");
+  for (const bootstrap of bootstraps) {
+    const parts = rows((await ok(bootstrap, ["topics", "describe", "spread"])).split("\n\n")[1]!).slice(1);
+    assert.equal(new Set(parts.map((r) => r[1])).size, 3, `leaders spread over the brokers: ${JSON.stringify(parts)}`);
+    for (const r of parts) {
+      assert.deepEqual([r[4], r[5]], ["0", "2"], `offsets of partition ${r[0]} via ${bootstrap}`);
+      assert.notEqual(r[6], "0 B", `size of partition ${r[0]} via ${bootstrap}`);
+    }
+    const listed = rows(await ok(bootstrap, ["topics", "list"])).find((r) => r[0] === "spread");
+    assert.ok(listed !== undefined && listed[3] !== "0 B", `topics list via ${bootstrap}: ${JSON.stringify(listed)}`);
+  }
+  const consumed = (await ok(c, ["consume", "spread", "--from-beginning", "-n", "6"])).trim().split("\n");
+  assert.deepEqual(consumed.sort(), lines);
+}
+
 describe("npm run cluster", { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 60_000 }, () => {
   test("starts etcd and three brokers, which form one cluster, and stops them all on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "tskafka-cluster-"));
@@ -708,6 +733,7 @@ describe("npm run cluster", { skip: skipUnless(HAVE_ETCD, "etcd"), timeout: 60_0
       }
       await admin.disconnect();
       assert.deepEqual(cluster.brokers.map((b) => b.port).sort(), [base, base + 1, base + 2]);
+      await cliAcrossBrokers([base, base + 1, base + 2].map((p) => `127.0.0.1:${p}`));
       child.kill("SIGTERM");
       assert.equal(await exited, 0, out);
       assert.match(out, /stopped/);

@@ -28,6 +28,7 @@ const WORK = join(REPO_ROOT, "bench", "work", "fetch-metrics");
 const METRICS = [
   "fetch-size-avg",
   "fetch-latency-avg",
+  "fetch-latency-max",
   "records-per-request-avg",
   "fetch-rate",
   "fetch-total",
@@ -72,6 +73,8 @@ try {
     ]);
     const used = cpuSeconds(broker.pid) - cpu;
     const csv = out.stdout.split("\n").find((l) => /^\d{4}-/.test(l)) ?? "";
+    // start, end, MB, MB.sec, nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+    const cols = csv.split(",").map((c) => c.trim());
     const picked = METRICS.map((m) => {
       const hit = new RegExp(`consumer-fetch-manager-metrics:${m}:\\{client-id=[^}]*\\}\\s*:\\s*([\\d.E+-]+)`).exec(
         out.stdout,
@@ -79,7 +82,7 @@ try {
       return `${m}=${hit ? Number(hit[1]).toFixed(1) : "?"}`;
     });
     console.log(
-      `${kind} pass ${i + 1}: fetch MB/s ${csv.split(",")[8]?.trim()}; broker CPU ${used.toFixed(2)} s; ${picked.join(" ")}`,
+      `${kind} pass ${i + 1}: fetch MB/s ${cols[8]}; rebalance ${cols[6]} ms, fetching ${cols[7]} ms; broker CPU ${used.toFixed(2)} s; ${picked.join(" ")}`,
     );
   }
 } finally {

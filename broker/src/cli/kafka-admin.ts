@@ -13,7 +13,7 @@ import {
   isControlBatch,
   type SimpleRecord,
 } from "@tskafka/protocol";
-import { check } from "./kafka-client.js";
+import { check, type TopicInfo } from "./kafka-client.js";
 import { KafkaGroups } from "./kafka-groups.js";
 
 export { EARLIEST, LATEST, KafkaError, errorName, splitHostPort } from "./kafka-client.js";
@@ -99,16 +99,30 @@ export class KafkaAdmin extends KafkaGroups {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Bytes on disk per `topic/partition` (DescribeLogDirs), summed over log directories. */
-  async sizes(): Promise<Map<string, bigint>> {
-    const res = await this.call(ApiKey.DescribeLogDirs, createDescribeLogDirsRequest({ topics: null }));
+  /**
+   * Bytes on disk per `topic/partition` of `topics` (DescribeLogDirs, summed over log directories), as
+   * the partition's leader holds them: each broker lists only its own replicas.
+   */
+  async sizes(topics: readonly TopicInfo[]): Promise<Map<string, bigint>> {
+    const single = this.brokers.size <= 1;
+    const leaders = new Set(topics.flatMap((t) => t.partitions.map((p) => p.leader)).filter((l) => l >= 0));
+    const nodes = single ? [undefined] : [...leaders];
+    const lists = await Promise.all(
+      nodes.map(async (node) => ({
+        node,
+        res: await this.call(ApiKey.DescribeLogDirs, createDescribeLogDirsRequest({ topics: null }), node),
+      })),
+    );
+    const leaderOf = new Map(topics.flatMap((t) => t.partitions.map((p) => [`${t.name}/${p.partition}`, p.leader])));
     const out = new Map<string, bigint>();
-    for (const d of res.results)
-      for (const t of d.topics)
-        for (const p of t.partitions) {
-          const k = `${t.name}/${p.partitionIndex}`;
-          out.set(k, (out.get(k) ?? 0n) + p.partitionSize);
-        }
+    for (const { node, res } of lists)
+      for (const d of res.results)
+        for (const t of d.topics)
+          for (const p of t.partitions) {
+            const k = `${t.name}/${p.partitionIndex}`;
+            if (node !== undefined && leaderOf.get(k) !== node) continue;
+            out.set(k, (out.get(k) ?? 0n) + p.partitionSize);
+          }
     return out;
   }
 
@@ -120,39 +134,41 @@ export class KafkaAdmin extends KafkaGroups {
     maxBytes = 1 << 20,
     maxWaitMs = 0,
   ): Promise<{ records: FetchedRecord[]; highWatermark: bigint }> {
-    const res = await this.call(
-      ApiKey.Fetch,
-      createFetchRequest({
-        replicaId: -1,
-        maxWaitMs,
-        minBytes: 1,
-        maxBytes,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic,
-            topicId: "AAAAAAAAAAAAAAAAAAAAAA",
-            partitions: [
-              {
-                partition,
-                currentLeaderEpoch: -1,
-                fetchOffset: offset,
-                lastFetchedEpoch: -1,
-                logStartOffset: -1n,
-                partitionMaxBytes: maxBytes,
-                replicaDirectoryId: "AAAAAAAAAAAAAAAAAAAAAA",
-                highWatermark: -1n,
-              },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: "",
-      }),
-    );
-    const p = res.responses[0]!.partitions[0]!;
+    const request = (node: number | undefined) =>
+      this.call(
+        ApiKey.Fetch,
+        createFetchRequest({
+          replicaId: -1,
+          maxWaitMs,
+          minBytes: 1,
+          maxBytes,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topic,
+              topicId: "AAAAAAAAAAAAAAAAAAAAAA",
+              partitions: [
+                {
+                  partition,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: offset,
+                  lastFetchedEpoch: -1,
+                  logStartOffset: -1n,
+                  partitionMaxBytes: maxBytes,
+                  replicaDirectoryId: "AAAAAAAAAAAAAAAAAAAAAA",
+                  highWatermark: -1n,
+                },
+              ],
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: "",
+        }),
+        node,
+      );
+    const p = await this.atLeader(topic, partition, async (node) => (await request(node)).responses[0]!.partitions[0]!);
     check(p.errorCode, `fetch ${topic}-${partition}`);
     const records: FetchedRecord[] = [];
     if (p.records !== null && p.records.length > 0) {
@@ -179,25 +195,28 @@ export class KafkaAdmin extends KafkaGroups {
 
   /** Produces one batch to a partition (acks=all); answers its base offset. */
   async produce(topic: string, partition: number, records: readonly SimpleRecord[]): Promise<bigint> {
-    const info = await this.topic(topic);
-    const leader = info.partitions.find((p) => p.partition === partition)?.leader;
-    const res = await this.call(
-      ApiKey.Produce,
-      createProduceRequest({
-        transactionalId: null,
-        acks: -1,
-        timeoutMs: 30_000,
-        topicData: [
-          {
-            name: topic,
-            topicId: "AAAAAAAAAAAAAAAAAAAAAA",
-            partitionData: [{ index: partition, records: buildRecordBatch(records) }],
-          },
-        ],
-      }),
-      leader,
+    const request = (node: number | undefined) =>
+      this.call(
+        ApiKey.Produce,
+        createProduceRequest({
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 30_000,
+          topicData: [
+            {
+              name: topic,
+              topicId: "AAAAAAAAAAAAAAAAAAAAAA",
+              partitionData: [{ index: partition, records: buildRecordBatch(records) }],
+            },
+          ],
+        }),
+        node,
+      );
+    const p = await this.atLeader(
+      topic,
+      partition,
+      async (node) => (await request(node)).responses[0]!.partitionResponses[0]!,
     );
-    const p = res.responses[0]!.partitionResponses[0]!;
     check(p.errorCode, `produce to ${topic}-${partition}`, p.errorMessage);
     return p.baseOffset;
   }

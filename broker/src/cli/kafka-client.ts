@@ -71,9 +71,17 @@ export interface ClusterInfo {
   topics: TopicInfo[];
 }
 
-/** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const LEADER_NOT_AVAILABLE = 5;
+const NOT_LEADER_OR_FOLLOWER = 6;
+/** Answers of a broker that does not lead a partition (any longer): refresh the leaders and ask again. */
+const STALE_LEADER: ReadonlySet<number> = new Set([
+  UNKNOWN_TOPIC_OR_PARTITION,
+  LEADER_NOT_AVAILABLE,
+  NOT_LEADER_OR_FOLLOWER,
+]);
+const LEADER_ATTEMPTS = 5;
+/** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
 /** How long a topic that a producer's metadata named may take to appear. */
 const AUTO_CREATE_WAIT_MS = 5_000;
 export const RETRIABLE_COORDINATOR: ReadonlySet<number> = new Set([14, 15, 16]);
@@ -83,9 +91,12 @@ export const EARLIEST = -2n;
 export const LATEST = -1n;
 
 export class KafkaClient {
-  private readonly conns = new Map<number, KafkaConnection>();
+  /** Connections to other nodes, as promises: concurrent calls to one node share one connection. */
+  private readonly conns = new Map<number, Promise<KafkaConnection>>();
   private readonly versions = new Map<number, [number, number]>();
   protected readonly brokers = new Map<number, BrokerInfo>();
+  /** Each topic's partition leaders as the last metadata answer gave them. */
+  private readonly leaders = new Map<string, Map<number, number>>();
 
   /** Use `connect`: it reads the versions the broker serves. */
   constructor(
@@ -124,7 +135,11 @@ export class KafkaClient {
   }
   close(): void {
     this.bootstrap.close();
-    for (const c of this.conns.values()) c.close();
+    for (const c of this.conns.values())
+      void c.then(
+        (conn) => conn.close(),
+        () => undefined,
+      );
     this.conns.clear();
   }
 
@@ -152,13 +167,22 @@ export class KafkaClient {
   private async connection(node: number | undefined): Promise<KafkaConnection> {
     if (node === undefined) return this.bootstrap;
     const open = this.conns.get(node);
-    if (open !== undefined && !open.closed) return open;
+    if (open !== undefined) {
+      const conn = await open.catch(() => undefined);
+      if (conn !== undefined && !conn.closed) return conn;
+      if (this.conns.get(node) === open) this.conns.delete(node);
+      return this.connection(node);
+    }
+    const opening = this.open(node);
+    this.conns.set(node, opening);
+    return opening;
+  }
+
+  private async open(node: number): Promise<KafkaConnection> {
     if (!this.brokers.has(node)) await this.cluster([]);
     const b = this.brokers.get(node);
     if (b === undefined) throw new Error(`broker ${node} is not in the metadata`);
-    const conn = await KafkaConnection.open(b.host, b.port, this.clientId, this.security);
-    this.conns.set(node, conn);
-    return conn;
+    return KafkaConnection.open(b.host, b.port, this.clientId, this.security);
   }
 
   /**
@@ -188,6 +212,7 @@ export class KafkaClient {
       });
     }
     out.sort((a, b) => a.name.localeCompare(b.name));
+    for (const t of out) this.leaders.set(t.name, new Map(t.partitions.map((p) => [p.partition, p.leader])));
     return {
       clusterId: res.clusterId,
       controllerId: res.controllerId,
@@ -224,8 +249,82 @@ export class KafkaClient {
     }
   }
 
-  /** ListOffsets for each partition at `timestamp` (EARLIEST, LATEST, or milliseconds). */
+  /**
+   * Where requests about `partitions` of `topic` go: partitions grouped by their leader's node
+   * (undefined: the bootstrap broker, when it is the only one). `refresh` reads the metadata again.
+   */
+  protected async byLeader(
+    topic: string,
+    partitions: readonly number[],
+    refresh: boolean,
+  ): Promise<Map<number | undefined, number[]>> {
+    if (refresh || partitions.some((p) => this.leaders.get(topic)?.get(p) === undefined)) await this.cluster([topic]);
+    const single = this.brokers.size <= 1;
+    const out = new Map<number | undefined, number[]>();
+    for (const p of partitions) {
+      const leader = this.leaders.get(topic)?.get(p) ?? -1;
+      if (leader < 0) throw new KafkaError(LEADER_NOT_AVAILABLE, `${topic}-${p} has no leader`);
+      const node = single ? undefined : leader;
+      out.set(node, [...(out.get(node) ?? []), p]);
+    }
+    return out;
+  }
+
+  /**
+   * `ask` sent to the leader of `topic`-`partition`, and again (metadata read anew) while the answer
+   * says that broker does not lead it, as Kafka's clients retry after a leadership change.
+   */
+  protected async atLeader<T extends { errorCode: number }>(
+    topic: string,
+    partition: number,
+    ask: (node: number | undefined) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt === LEADER_ATTEMPTS;
+      try {
+        const [node] = (await this.byLeader(topic, [partition], attempt > 1)).keys();
+        const answer = await ask(node);
+        if (last || !STALE_LEADER.has(answer.errorCode)) return answer;
+      } catch (e) {
+        if (last || !(e instanceof KafkaError) || !STALE_LEADER.has(e.code)) throw e;
+      }
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+
+  /**
+   * ListOffsets for each partition at `timestamp` (EARLIEST, LATEST, or milliseconds), asked of each
+   * partition's leader as Kafka's clients do (only the leader answers), again after a leadership change.
+   */
   async offsets(topic: string, partitions: readonly number[], timestamp: bigint): Promise<Map<number, bigint>> {
+    const out = new Map<number, bigint>();
+    let pending = [...partitions];
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const last = attempt === LEADER_ATTEMPTS;
+      let groups: Map<number | undefined, number[]>;
+      try {
+        groups = await this.byLeader(topic, pending, attempt > 1);
+      } catch (e) {
+        if (last || !(e instanceof KafkaError) || !STALE_LEADER.has(e.code)) throw e;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+        continue;
+      }
+      const answers = await Promise.all([...groups].map(([node, ps]) => this.listOffsets(topic, ps, timestamp, node)));
+      pending = [];
+      for (const p of answers.flat()) {
+        if (STALE_LEADER.has(p.errorCode) && !last) {
+          pending.push(p.partitionIndex);
+          continue;
+        }
+        check(p.errorCode, `offsets of ${topic}-${p.partitionIndex}`);
+        out.set(p.partitionIndex, p.offset);
+      }
+      if (pending.length > 0) await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+    return out;
+  }
+
+  private async listOffsets(topic: string, partitions: readonly number[], timestamp: bigint, node?: number) {
     const res = await this.call(
       ApiKey.ListOffsets,
       createListOffsetsRequest({
@@ -242,14 +341,9 @@ export class KafkaClient {
           },
         ],
       }),
+      node,
     );
-    const out = new Map<number, bigint>();
-    for (const t of res.topics)
-      for (const p of t.partitions) {
-        check(p.errorCode, `offsets of ${topic}-${p.partitionIndex}`);
-        out.set(p.partitionIndex, p.offset);
-      }
-    return out;
+    return res.topics.flatMap((t) => t.partitions);
   }
 
   /**

@@ -7,13 +7,14 @@ export interface TopicSummary {
   readonly topicId: string;
   readonly partitionIds: readonly number[];
   readonly replicas: number;
-  /** Bytes on disk over every partition (DescribeLogDirs). */
+  /** Bytes on disk over every partition, as its leader holds them (DescribeLogDirs). */
   readonly size: bigint;
 }
 
 /** Every topic (internal ones only when asked), sorted by name, with its size. */
 export async function topicSummaries(admin: KafkaAdmin, internal: boolean): Promise<TopicSummary[]> {
-  const [{ topics }, sizes] = await Promise.all([admin.cluster(), admin.sizes()]);
+  const { topics } = await admin.cluster();
+  const sizes = await admin.sizes(topics);
   return topics
     .filter((t) => internal || !t.internal)
     .map((t) => ({
@@ -56,7 +57,7 @@ export async function topicDetails(
   const [earliest, latest, sizes, configs] = await Promise.all([
     admin.offsets(name, ids, EARLIEST),
     admin.offsets(name, ids, LATEST),
-    admin.sizes(),
+    admin.sizes([topic]),
     admin.configs(ResourceType.topic, name),
   ]);
   const partitions = topic.partitions.map((p) => ({

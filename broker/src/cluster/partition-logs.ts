@@ -74,7 +74,11 @@ export class PartitionLogs {
     }
   }
 
-  /** The log of `topic`-`partition`, or UNKNOWN_TOPIC_OR_PARTITION. */
+  /**
+   * The log of `topic`-`partition`; UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist and
+   * NOT_LEADER_OR_FOLLOWER for one with no replica here, as Kafka's ReplicaManager answers (a client
+   * then refreshes its metadata and goes to the leader).
+   */
   partitionLog(topic: string, partition: number): PartitionLog | number {
     return this.logOf(this.metadata.topic(topic), partition);
   }
@@ -82,6 +86,6 @@ export class PartitionLogs {
   /** The same for a topic already looked up (by name or by id), so that a hot path looks it up once. */
   logOf(topic: TopicInfo | undefined, partition: number): PartitionLog | number {
     if (!hasPartition(topic, partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    return this.logs.get(topic.name, partition) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    return this.logs.get(topic.name, partition) ?? ErrorCode.NOT_LEADER_OR_FOLLOWER;
   }
 }
