@@ -200,6 +200,44 @@ describe("fetch sessions (KIP-227)", { timeout: 30_000 }, () => {
     assert.deepEqual(summary(res), new Map([[1, [3n, ["p1-c"]]]]), "partition 2 was forgotten");
   });
 
+  test(
+    "a fetch does not wait out MaxWaitMs while its client holds records of partitions it left out",
+    { timeout: 15_000 },
+    async () => {
+      // As Java's consumer does: one fetch per broker at a time, leaving out the partitions whose
+      // records it is still reading. Waiting 5 s there would hold back those partitions.
+      await client.produce(TOPIC, 0, [{ value: "held-1" }, { value: "held-2" }]);
+      const hw = await Promise.all([0, 1, 2].map((p) => client.highWatermark(TOPIC, p)));
+      const created = await fetch(
+        11,
+        fetchRequest(0, 0, [
+          { partition: 0, fetchOffset: hw[0]! - 2n },
+          { partition: 1, fetchOffset: hw[1]! },
+          { partition: 2, fetchOffset: hw[2]! },
+        ]),
+      );
+      assert.deepEqual(summary(created).get(0)?.[1], ["held-1", "held-2"]);
+      const id = created.sessionId;
+      const timed = async (epoch: number, parts: Part[], forget: number[], maxWaitMs: number) => {
+        const started = Date.now();
+        const res = await fetch(11, fetchRequest(id, epoch, parts, forget, { maxWaitMs, minBytes: 1 }));
+        assert.equal(res.errorCode, 0);
+        // A partition added again is answered (its offsets, no records), as Kafka does.
+        for (const [, values] of summary(res).values()) assert.deepEqual(values, []);
+        return Date.now() - started;
+      };
+      // Partition 0 left out with records in hand: answered without waiting 5 s.
+      const held = await timed(1, [], [0], 5000);
+      assert.ok(held < 2500, `answered after ${held} ms`);
+      // Back, read to its end: nothing is held, so the fetch waits (1 s here).
+      const drained = await timed(2, [{ partition: 0, fetchOffset: hw[0]! }], [], 1000);
+      assert.ok(drained >= 900, `answered after ${drained} ms`);
+      // Leaving out a partition the client had no records of holds nothing either.
+      const idle = await timed(3, [], [1], 1000);
+      assert.ok(idle >= 900, `answered after ${idle} ms`);
+    },
+  );
+
   test("the cache is bounded: the least recently used session is evicted", { timeout: 10_000 }, async () => {
     const first = await fetch(11, fetchRequest(0, 0, [{ partition: 0, fetchOffset: 0n }]));
     const keep = await fetch(11, fetchRequest(0, 0, [{ partition: 0, fetchOffset: 0n }]));

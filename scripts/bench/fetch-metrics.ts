@@ -1,4 +1,4 @@
-// `npx tsx scripts/bench/fetch-metrics.ts [--broker tskafka|kafka] [--runs N] [--records N] [--partitions N] [--size B] [--node-flag F]...`:
+// `npx tsx scripts/bench/fetch-metrics.ts [--broker tskafka|kafka] [--runs N] [--records N] [--partitions N] [--size B] [--idle N] [--node-flag F]...`:
 // a consume row of the bench (100 B records over 8 partitions unless told) with ConsumerPerformance's own fetch metrics
 // (--print-metrics: fetch size, latency and records per request), and the broker's CPU seconds per pass,
 // to tell broker-bound from client-bound consumption.
@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { kafkaClasspath } from "../kafka/apache-kafka.js";
 import { REPO_ROOT, startBroker, type BrokerKind } from "./brokers.js";
 import { javaTools, run } from "./java-tools.js";
-import { ensureTopics } from "./wire.js";
+import { ensureTopics, growTopic } from "./wire.js";
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     records: { type: "string", default: "600000" },
     partitions: { type: "string", default: "8" },
     size: { type: "string", default: "100" },
+    /** Empty partitions added after producing: a consumer catching up while some of its partitions are idle. */
+    idle: { type: "string", default: "0" },
     "node-flag": { type: "string", multiple: true, default: [] },
   },
   strict: true,
@@ -51,6 +53,7 @@ try {
   const tools = javaTools(join(WORK, "tools"));
   await ensureTopics(broker.port, ["fm"], PARTITIONS);
   await tools.producerPerf(broker.bootstrap, "fm", RECORDS, Number(values.size), "1");
+  if (Number(values.idle) > 0) await growTopic(broker.port, "fm", PARTITIONS + Number(values.idle));
   for (let i = 0; i < Number(values.runs); i++) {
     const cpu = cpuSeconds(broker.pid);
     const out = await run("java", [

@@ -1,6 +1,7 @@
 // What the bench asks of a broker besides the real clients: whether it answers, auto-created topics up
 // front, and the first accepted produce at start-up. All go through the tests' raw client (on our protocol
 // codecs, imported as source: tsx runs the bench), so the same code talks to both brokers.
+import { ApiKey, createCreatePartitionsRequest } from "@tskafka/protocol";
 import { RawClient } from "../../broker/test/clients/raw-client.js";
 
 const CLIENT_ID = "tskafka-bench";
@@ -57,6 +58,32 @@ export async function ensureTopics(
     client.close();
   }
   throw new Error(`topics not ready with ${partitions} partitions after ${timeoutMs} ms: ${last}`);
+}
+
+/** Grows `topic` to `count` partitions (CreatePartitions v3) and waits for their leaders. */
+export async function growTopic(port: number, topic: string, count: number): Promise<void> {
+  const client = await RawClient.connect(port, {
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs: 30_000,
+    clientId: CLIENT_ID,
+  });
+  try {
+    const res = await client.request(
+      ApiKey.CreatePartitions,
+      3,
+      createCreatePartitionsRequest({
+        topics: [{ name: topic, count, assignments: null }],
+        timeoutMs: 30_000,
+        validateOnly: false,
+      }),
+    );
+    const r = res.results[0]!;
+    if (r.errorCode !== 0)
+      throw new Error(`CreatePartitions ${topic} to ${count}: error ${r.errorCode} ${r.errorMessage ?? ""}`);
+  } finally {
+    client.close();
+  }
+  await ensureTopics(port, [topic], count);
 }
 
 /**

@@ -23,11 +23,20 @@ export interface SessionPartition {
   logStartOffset: bigint;
 }
 
+/** How long a partition the client left out with records in hand is taken to be still held. */
+const HOLD_MS = 1_000;
+
 export class FetchSession {
   /** The epoch the next incremental request must carry. */
   epoch = 1;
   /** In insertion order, which is the order of the answer's partitions. */
   readonly partitions = new Map<string, SessionPartition>();
+  /**
+   * Partitions the client forgot right after it was sent records of them, until when they count as
+   * held: Java's consumer leaves out the partitions it still has records of and sends no other fetch
+   * to this broker until this one is answered.
+   */
+  private readonly held = new Map<string, number>();
 
   constructor(readonly id: number) {}
 
@@ -38,6 +47,7 @@ export class FetchSession {
   /** Adds a partition or moves its fetch position; returns its entry. */
   upsert(topicKey: string, partition: number, fetchOffset: bigint, maxBytes: number): SessionPartition {
     const key = FetchSession.key(topicKey, partition);
+    this.held.delete(key);
     const found = this.partitions.get(key);
     if (found !== undefined) {
       found.fetchOffset = fetchOffset;
@@ -57,8 +67,18 @@ export class FetchSession {
     return entry;
   }
 
-  forget(topicKey: string, partition: number): void {
-    this.partitions.delete(FetchSession.key(topicKey, partition));
+  forget(topicKey: string, partition: number, now = Date.now()): void {
+    const key = FetchSession.key(topicKey, partition);
+    const entry = this.partitions.get(key);
+    // The last answer told the client of records past its fetch offset: it is reading them now.
+    if (entry !== undefined && entry.highWatermark > entry.fetchOffset) this.held.set(key, now + HOLD_MS);
+    this.partitions.delete(key);
+  }
+
+  /** Whether the client holds records of partitions it will fetch again soon (see `held`). */
+  holdsRecords(now = Date.now()): boolean {
+    for (const [key, until] of this.held) if (until <= now) this.held.delete(key);
+    return this.held.size > 0;
   }
 
   /** Epochs run 1..Int32 max and wrap to 1 (0 and -1 have their own meaning). */
