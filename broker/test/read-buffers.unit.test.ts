@@ -18,8 +18,21 @@ test("a released lease's buffers serve the next lease; a held one's never do", (
   a.release();
   const c = pool.lease();
   const reused = [c.alloc(120_000).buffer, c.alloc(90_000).buffer];
-  assert.deepEqual(new Set(reused), new Set([first.buffer, second.buffer]), "same size class (128 KiB): reused");
+  assert.deepEqual(new Set(reused), new Set([first.buffer, second.buffer]), "one or two 64 KiB steps smaller: reused");
   assert.equal(c.alloc(100_000).buffer === other.buffer, false, "b still holds its buffer");
+});
+
+test("a read of exactly 1 MiB takes an idle buffer of 1 MiB and 8 KiB; one three steps larger is left idle", () => {
+  const pool = new ReadBufferPool();
+  const a = pool.lease();
+  const slack = a.alloc(1024 * 1024 + 8192).buffer;
+  const far = a.alloc(1024 * 1024 + 3 * 65536).buffer;
+  a.release();
+  const b = pool.lease();
+  assert.equal(b.alloc(1024 * 1024).buffer, slack);
+  const fresh = b.alloc(1024 * 1024).buffer;
+  assert.notEqual(fresh, far);
+  assert.equal(fresh.byteLength, 1024 * 1024);
 });
 
 test("buffers larger than 4 MiB are not pooled, and at most 32 MiB stay idle", () => {
