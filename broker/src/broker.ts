@@ -55,8 +55,8 @@ import { InterBrokerClients } from "./cluster/inter-broker.js";
 import { LocalMarkerWriter } from "./txn/local-markers.js";
 import { TransactionStateTopic } from "./txn/state-topic.js";
 import { checkTxnOffsetCommit } from "./txn/write-check.js";
-import { HttpListener, parseHttpListener } from "./http/http-listener.js";
-import { Console } from "./console/console.js";
+import { HttpListener, parseHttpListener, type HttpContent } from "./http/http-listener.js";
+import type { Console } from "./console/console.js";
 import { consoleSettings } from "./console/settings.js";
 import { BrokerMetrics } from "./metrics/broker-metrics.js";
 import { meteredHandler } from "./metrics/metered-handler.js";
@@ -379,17 +379,28 @@ export class Broker implements Services {
     const address = parseHttpListener(value);
     if (typeof address === "string") return; // the config table refused it at start-up
     const onError = (e: Error): void => this.log.error(`HTTP listener: ${e.stack ?? e.message}`);
-    const content = {
+    const settings = consoleSettings(this.config, bound, (name) => {
+      const served = this.tlsServers.get(name);
+      return served === undefined ? undefined : keyCertificate(served.options);
+    });
+    const throughput = new ThroughputHistory(() => this.metrics.topicTotals());
+    // The sparklines need history from start-up; the console's modules load with its first page.
+    if (settings.mode !== "off") throughput.start();
+    let made: Promise<Console> | undefined;
+    const content: HttpContent = {
       metricsContentType: this.metrics.contentType,
       metrics: () => this.metrics.scrape(),
-      console: new Console({
-        ...consoleSettings(this.config, bound, (name) => {
-          const served = this.tlsServers.get(name);
-          return served === undefined ? undefined : keyCertificate(served.options);
-        }),
-        throughput: new ThroughputHistory(() => this.metrics.topicTotals()),
-        onError,
-      }),
+      console: () =>
+        (made ??= import("./console/console.js").then(
+          ({ Console }) => new Console({ ...settings, throughput, onError }),
+        )),
+      close: () => {
+        throughput.stop();
+        void made?.then(
+          (c) => c.close(),
+          () => undefined,
+        );
+      },
     };
     const { listener, url } = await HttpListener.start(address.host, address.port, content, onError);
     this.http = listener;

@@ -1,14 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { runConsume } from "./cli/consume.js";
-import { runGroups } from "./cli/groups.js";
-import { PLAINTEXT, readCommandConfig } from "./cli/client-security.js";
-import { KafkaAdmin } from "./cli/kafka-admin.js";
-import { runProduce } from "./cli/produce.js";
+import type { KafkaAdmin } from "./cli/kafka-admin.js";
 import { RECORD_FORMATS } from "./cli/record-format.js";
 import { startOptions } from "./cli/start-options.js";
-import { runTopics } from "./cli/topics.js";
 
 /**
  * The `tskafka` command: `start` (also plain `tskafka` with its flags, as `npm start` runs it) runs the
@@ -23,6 +18,9 @@ async function withAdmin(
   a: { "bootstrap-server": string; "command-config"?: string | undefined },
   fn: (admin: KafkaAdmin) => Promise<unknown>,
 ): Promise<void> {
+  // Loaded here, not at the top: `start` needs none of the client commands' modules.
+  const { PLAINTEXT, readCommandConfig } = await import("./cli/client-security.js");
+  const { KafkaAdmin } = await import("./cli/kafka-admin.js");
   const file = a["command-config"];
   const security = file === undefined ? PLAINTEXT : readCommandConfig(file);
   const admin = await KafkaAdmin.connect(a["bootstrap-server"], "tskafka-cli", security);
@@ -81,8 +79,8 @@ async function main(): Promise<void> {
           .option("config", { alias: "c", type: "string", array: true, default: [] as string[], describe: "KEY=VALUE" })
           .option("internal", { type: "boolean", default: false, describe: "list internal topics too" }),
       (a) =>
-        withAdmin(a, (admin) =>
-          runTopics(
+        withAdmin(a, async (admin) =>
+          (await import("./cli/topics.js")).runTopics(
             admin,
             {
               action: a.action,
@@ -107,8 +105,8 @@ async function main(): Promise<void> {
           .option("partition", { type: "number", describe: "default: by key, else round robin" })
           .option("json", { type: "boolean", default: false, describe: "check that every line is JSON" }),
       (a) =>
-        withAdmin(a, (admin) =>
-          runProduce(
+        withAdmin(a, async (admin) =>
+          (await import("./cli/produce.js")).runProduce(
             admin,
             { topic: a.topic, key: a.key, header: a.header, partition: a.partition, json: a.json },
             process.stdin,
@@ -139,8 +137,8 @@ async function main(): Promise<void> {
           .option("print-key", { type: "boolean", default: false, describe: "text and hex: KEY<tab>VALUE" })
           .option("timeout-ms", { type: "number", describe: "stop after this long without a record" }),
       (a) =>
-        withAdmin(a, (admin) =>
-          runConsume(
+        withAdmin(a, async (admin) =>
+          (await import("./cli/consume.js")).runConsume(
             admin,
             {
               topic: a.topic,
@@ -171,8 +169,8 @@ async function main(): Promise<void> {
           .option("to-offset", { type: "number" })
           .option("execute", { type: "boolean", default: false, describe: "apply the reset (else a dry run)" }),
       (a) =>
-        withAdmin(a, (admin) =>
-          runGroups(
+        withAdmin(a, async (admin) =>
+          (await import("./cli/groups.js")).runGroups(
             admin,
             {
               action: a.action,

@@ -1,7 +1,8 @@
-// `npx tsx scripts/bench/memory.ts [--runs N] [--records N] [--passes N] [--no-workload] [--node-flag F]...`:
-// our broker's memory and CPU under the bench's hardest consume row, without Apache Kafka. Each run starts
-// a fresh broker (8 partitions), reads its resident set after start-up, then ProducerPerformance writes
-// 100 B records (acks=1) and ConsumerPerformance reads them back `passes` times. Reports VmRSS/VmHWM from
+// `npx tsx scripts/bench/memory.ts [--runs N] [--records N] [--passes N] [--partitions N] [--size B] [--acks A]
+// [--no-workload] [--node-flag F]...`: our broker's memory and CPU under one produce and consume row of the bench
+// (the 8-partition 100 B one unless told), without Apache Kafka. Each run starts a fresh broker, reads its
+// resident set after start-up, then ProducerPerformance writes the records and ConsumerPerformance reads
+// them back `passes` times. Reports VmRSS/VmHWM from
 // /proc/<pid>/status and the broker's CPU seconds (utime+stime from /proc/<pid>/stat) per phase: CPU
 // time is much steadier than MB/s on a shared machine. Medians and ranges over the runs.
 import { readFileSync, rmSync } from "node:fs";
@@ -16,6 +17,9 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     records: { type: "string", default: "600000" },
     passes: { type: "string", default: "2" },
+    partitions: { type: "string", default: "8" },
+    size: { type: "string", default: "100" },
+    acks: { type: "string", default: "1" },
     "no-workload": { type: "boolean", default: false },
     "node-flag": { type: "string", multiple: true, default: [] },
   },
@@ -24,8 +28,8 @@ const { values } = parseArgs({
 const RUNS = Number(values.runs);
 const RECORDS = Number(values.records);
 const PASSES = Number(values.passes);
-const PARTITIONS = 8;
-const SIZE = 100;
+const PARTITIONS = Number(values.partitions);
+const SIZE = Number(values.size);
 const WORK = join(REPO_ROOT, "bench", "work", "memory");
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -84,7 +88,7 @@ async function oneRun(run: number): Promise<RunFigures> {
     const topic = `mem-${run}`;
     await ensureTopics(broker.port, [topic], PARTITIONS);
     let cpu = cpuSeconds(broker.pid);
-    await tools.producerPerf(broker.bootstrap, topic, RECORDS, SIZE, "1");
+    await tools.producerPerf(broker.bootstrap, topic, RECORDS, SIZE, values.acks);
     figures.produceCpu = cpuSeconds(broker.pid) - cpu;
     cpu = cpuSeconds(broker.pid);
     const rates: number[] = [];

@@ -37,9 +37,8 @@ const MAX_FORM_BYTES = 16 * 1024;
 export class Console {
   private admin: Promise<KafkaAdmin> | undefined;
 
-  constructor(private readonly o: ConsoleOptions) {
-    if (o.mode !== "off") o.throughput?.start();
-  }
+  /** `o.throughput` is sampled by its owner (the broker starts it with the HTTP listener). */
+  constructor(private readonly o: ConsoleOptions) {}
 
   get mode(): ConsoleMode {
     return this.o.mode;
@@ -69,7 +68,6 @@ export class Console {
   }
 
   close(): void {
-    this.o.throughput?.stop();
     void this.admin?.then(
       (a) => a.close(),
       () => undefined,

@@ -11,8 +11,10 @@ import type { Console } from "../console/console.js";
 export interface HttpContent {
   readonly metricsContentType: string;
   metrics(): Promise<string>;
-  /** The web console, which serves `/` and its pages. */
-  readonly console: Console;
+  /** The web console, which serves `/` and its pages: made with the first request for one. */
+  console(): Promise<Console>;
+  /** Stops what the content runs (the console, its throughput sampling). */
+  close(): void;
 }
 
 /** `http://HOST:PORT` split; the host may be empty (every interface) or a bracketed IPv6 address. */
@@ -70,7 +72,7 @@ export class HttpListener {
 
   /** Stops listening and ends every connection (keep-alive ones too). */
   close(): Promise<void> {
-    this.content.console.close();
+    this.content.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     return closed;
@@ -79,8 +81,18 @@ export class HttpListener {
   private serve(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
-    if (path !== "/metrics" && this.content.console.handle(req, res, path, url.searchParams)) return;
-    if (path !== "/metrics") return this.send(res, 404, "text/plain", "not found\n");
+    if (path !== "/metrics") {
+      this.content.console().then(
+        (c) => {
+          if (!c.handle(req, res, path, url.searchParams)) this.send(res, 404, "text/plain", "not found\n");
+        },
+        (e: unknown) => {
+          this.onError(e as Error);
+          this.send(res, 500, "text/plain", "console failed\n");
+        },
+      );
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       return this.send(res, 405, "text/plain", "GET only\n");

@@ -1,6 +1,6 @@
 import { statSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JSONWebKeySet } from "jose";
+import type { JWTVerifyGetKey, JSONWebKeySet } from "jose";
 import type { OAuthToken, TokenRefusal, TokenValidator } from "./oauth-bearer.js";
 import { OAuthOptionError } from "./oauth-unsecured.js";
 
@@ -10,8 +10,13 @@ import { OAuthOptionError } from "./oauth-unsecured.js";
  * exp and iat required, the issuer and audience when configured (Kafka 4.4 requires them unless the
  * allow.unverified keys say otherwise), a principal in the sub claim, the allowed clock skew.
  * The key set comes from a file: URL, reread when the file changes, or from an http(s) URL, fetched
- * again after sasl.oauthbearer.jwks.endpoint.refresh.ms.
+ * again after sasl.oauthbearer.jwks.endpoint.refresh.ms. `jose` (46 modules) is loaded with the first
+ * token checked: most brokers never check one.
  */
+
+type Jose = typeof import("jose");
+let joseLib: Promise<Jose> | undefined;
+const jose = (): Promise<Jose> => (joseLib ??= import("jose"));
 
 export interface JwksOptions {
   readonly jwksUrl: string;
@@ -23,23 +28,32 @@ export interface JwksOptions {
   readonly clockSkewSeconds: number;
 }
 
-/** A key set file, read again when its modification time changes (as Kafka's cached JWKS file). */
-function fileKeys(path: string): JWTVerifyGetKey {
-  let seen = -1;
-  let keys: JWTVerifyGetKey | undefined;
-  const load = (): JWTVerifyGetKey => {
-    const mtime = statSync(path).mtimeMs;
-    if (keys === undefined || mtime !== seen) {
-      keys = createLocalJWKSet(JSON.parse(readFileSync(path, "utf8")) as JSONWebKeySet);
-      seen = mtime;
-    }
-    return keys;
-  };
-  load(); // a key set that cannot be read stops start-up
-  return (header, token) => load()(header, token);
+/** The keys of a key set file: JSON with a `keys` array, as jose's createLocalJWKSet wants it. */
+function readKeySet(path: string): JSONWebKeySet {
+  const set = JSON.parse(readFileSync(path, "utf8")) as JSONWebKeySet;
+  if (typeof set !== "object" || set === null || !Array.isArray(set.keys))
+    throw new Error("JSON Web Key Set malformed");
+  return set;
 }
 
-function keySource(o: JwksOptions): JWTVerifyGetKey {
+/** A key set file, read again when its modification time changes (as Kafka's cached JWKS file). */
+function fileKeys(path: string): () => Promise<JWTVerifyGetKey> {
+  let seen = statSync(path).mtimeMs;
+  let set = readKeySet(path); // a key set that cannot be read stops start-up
+  let keys: JWTVerifyGetKey | undefined;
+  return async () => {
+    const mtime = statSync(path).mtimeMs;
+    if (mtime !== seen) {
+      set = readKeySet(path);
+      keys = undefined;
+      seen = mtime;
+    }
+    if (keys === undefined) keys = (await jose()).createLocalJWKSet(set);
+    return keys;
+  };
+}
+
+function keySource(o: JwksOptions): () => Promise<JWTVerifyGetKey> {
   let url: URL;
   try {
     url = new URL(o.jwksUrl);
@@ -55,7 +69,8 @@ function keySource(o: JwksOptions): JWTVerifyGetKey {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:")
     throw new OAuthOptionError(`the URL ${o.jwksUrl} has an invalid protocol; only http, https and file are supported`);
-  return createRemoteJWKSet(url, { cacheMaxAge: o.refreshMs });
+  let remote: Promise<JWTVerifyGetKey> | undefined;
+  return () => (remote ??= jose().then((j) => j.createRemoteJWKSet(url, { cacheMaxAge: o.refreshMs })));
 }
 
 function scopeOf(v: unknown): string[] {
@@ -70,7 +85,9 @@ export function jwksValidator(o: JwksOptions): TokenValidator {
   return {
     async validate(token: string): Promise<OAuthToken | TokenRefusal> {
       try {
-        const { payload } = await jwtVerify(token, keys, {
+        const { payload } = await (
+          await jose()
+        ).jwtVerify(token, await keys(), {
           requiredClaims: ["exp", "iat"],
           clockTolerance: o.clockSkewSeconds,
           ...(o.issuer !== undefined ? { issuer: o.issuer } : {}),
