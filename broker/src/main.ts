@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=1
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import type { KafkaAdmin } from "./cli/kafka-admin.js";
