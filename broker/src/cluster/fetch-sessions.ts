@@ -25,6 +25,12 @@ export interface SessionPartition {
 
 /** How long a partition the client left out with records in hand is taken to be still held. */
 const HOLD_MS = 1_000;
+/**
+ * How many fetches one such partition answers early: a client that stops reading a partition it
+ * holds records of (paused, as Kafka Streams pauses full buffers) and polls meanwhile would otherwise
+ * fetch in a tight loop until HOLD_MS passes.
+ */
+const HOLD_ANSWERS = 3;
 
 export class FetchSession {
   /** The epoch the next incremental request must carry. */
@@ -36,7 +42,7 @@ export class FetchSession {
    * held: Java's consumer leaves out the partitions it still has records of and sends no other fetch
    * to this broker until this one is answered.
    */
-  private readonly held = new Map<string, number>();
+  private readonly held = new Map<string, { until: number; answers: number }>();
 
   constructor(readonly id: number) {}
 
@@ -71,13 +77,20 @@ export class FetchSession {
     const key = FetchSession.key(topicKey, partition);
     const entry = this.partitions.get(key);
     // The last answer told the client of records past its fetch offset: it is reading them now.
-    if (entry !== undefined && entry.highWatermark > entry.fetchOffset) this.held.set(key, now + HOLD_MS);
+    if (entry !== undefined && entry.highWatermark > entry.fetchOffset)
+      this.held.set(key, { until: now + HOLD_MS, answers: HOLD_ANSWERS });
     this.partitions.delete(key);
   }
 
-  /** Whether the client holds records of partitions it will fetch again soon (see `held`). */
-  holdsRecords(now = Date.now()): boolean {
-    for (const [key, until] of this.held) if (until <= now) this.held.delete(key);
+  /**
+   * Whether this fetch should be answered without waiting, because the client holds records of
+   * partitions it will fetch again soon (see `held`); each use counts against those partitions.
+   */
+  takeEarlyAnswer(now = Date.now()): boolean {
+    for (const [key, h] of this.held) {
+      if (h.until <= now || h.answers <= 0) this.held.delete(key);
+      else h.answers--;
+    }
     return this.held.size > 0;
   }
 

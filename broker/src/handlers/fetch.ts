@@ -40,16 +40,6 @@ interface Wanted {
 const INITIAL_EPOCH = 0;
 const FINAL_EPOCH = -1;
 
-/**
- * The longest a consumer's fetch waits for records while its client holds records of partitions it left
- * out of the session (FetchSession.holdsRecords). Java's consumer sends one fetch per broker at a time
- * and leaves out the partitions it is still reading; a fetch of caught-up partitions that waited out
- * fetch.max.wait.ms would stop it fetching those until then. Against Apache Kafka a consumer catching
- * up on one partition next to an idle one reads 1 MiB per 500 ms that way (1.9 MB/s, bench/fetch-metrics.ts
- * --idle). MaxWaitMs is an upper bound: such a fetch is answered at once, and the client comes back.
- */
-const HELD_WAIT_MS = 1;
-
 /** Record sets at least this large are written to the socket as read, not copied into the frame. */
 const ZERO_COPY_MIN_BYTES = 4096;
 
@@ -155,9 +145,7 @@ export const fetchHandler = defineHandler({
     };
     const wanted = incremental ? updateSession(session!, request, scope) : fullFetch(session, request, scope);
 
-    const now = Date.now();
-    const holding = !follower && session !== undefined && session.holdsRecords(now);
-    const deadline = now + (holding ? Math.min(request.maxWaitMs, HELD_WAIT_MS) : request.maxWaitMs);
+    const deadline = Date.now() + request.maxWaitMs;
     const keys = wanted.map((w) => FetchWaiters.key(w.name, w.partition));
     // As Kafka: never more than the client's consumer_byte_rate lets through in one quota window.
     const quotaBytes = services.quotas.fetch.maxValueInWindow(ctx.session, ctx.clientId);
@@ -171,6 +159,11 @@ export const fetchHandler = defineHandler({
       read = await readAll(wanted, maxBytes, scope, lease);
       const remaining = deadline - Date.now();
       if (read.bytes >= request.minBytes || read.errors || remaining <= 0 || wanted.length === 0) break;
+      // Java's consumer sends one fetch per broker at a time and leaves out the partitions it is still
+      // reading: waiting out MaxWaitMs here would stop it fetching those (against Apache Kafka a consumer
+      // catching up next to an idle partition reads 1 MiB per fetch.max.wait.ms). MaxWaitMs is an upper
+      // bound, so such a fetch is answered at once (FetchSession.takeEarlyAnswer).
+      if (!follower && session?.takeEarlyAnswer()) break;
       // What was read is read again after the wait.
       lease.release();
       const waitStarted = Date.now();
