@@ -235,11 +235,20 @@ describe(
     });
 
     test("Metadata and DescribeCluster from any broker: the same three brokers, racks and controller", async () => {
-      const answers = await Promise.all(
-        live().map((b) =>
-          withClient(b, (c) => c.request(ApiKey.DescribeCluster, 1, createDescribeClusterRequest({ endpointType: 1 }))),
-        ),
-      );
+      const describe = () =>
+        Promise.all(
+          live().map((b) =>
+            withClient(b, (c) =>
+              c.request(ApiKey.DescribeCluster, 1, createDescribeClusterRequest({ endpointType: 1 })),
+            ),
+          ),
+        );
+      // Each broker learns the others from etcd on its own: the set-up waited for the observer's view only.
+      let answers = await describe();
+      for (let i = 0; i < 100 && answers.some((a) => a.brokers.length < 3); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        answers = await describe();
+      }
       const controller = observer.controller()?.nodeId;
       for (const a of answers) {
         assert.equal(a.errorCode, 0);
