@@ -14,13 +14,18 @@ export interface Run {
 
 /** `tskafka <args> -b <bootstrap>` with `input` on stdin, killed after 20 s. */
 export function cli(bootstrap: string, args: readonly string[], input = ""): Promise<Run> {
+  return runMain([...args, "-b", bootstrap], input, 20_000);
+}
+
+/** `tskafka <args>` with `input` on stdin, killed after `timeoutMs`. */
+export function runMain(args: readonly string[], input: string, timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args, "-b", bootstrap], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.once("error", reject);
     child.once("exit", (code) => {
       clearTimeout(timer);

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { REPO_ROOT, skipUnless } from "./harness.js";
+import { skipUnless } from "./harness.js";
+import { runMain, type Run } from "./cli-run.js";
 import {
   KEY_PASSWORD,
   SEC_TARGET_KIND,
@@ -22,31 +23,11 @@ import {
  * TSKAFKA_SEC_TARGET=kafka: the same steps and expectations.
  */
 
-const MAIN = join(REPO_ROOT, "broker", "dist", "src", "main.js");
 const skip = skipUnless(haveSecTarget(), SEC_TARGET_REQUIREMENT);
 const PKCS12_TRUST_PASSWORD = "trust-pw";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function cli(args: readonly string[], input = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+  return runMain(args, input, 30_000);
 }
 
 async function ok(args: readonly string[], input = ""): Promise<string> {

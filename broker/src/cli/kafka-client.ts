@@ -81,9 +81,9 @@ const STALE_LEADER: ReadonlySet<number> = new Set([
   NOT_LEADER_OR_FOLLOWER,
 ]);
 const LEADER_ATTEMPTS = 5;
-/** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
 /** How long a topic that a producer's metadata named may take to appear. */
 const AUTO_CREATE_WAIT_MS = 5_000;
+/** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
 export const RETRIABLE_COORDINATOR: ReadonlySet<number> = new Set([14, 15, 16]);
 const COORDINATOR_WAIT_MS = 15_000;
 
@@ -286,7 +286,7 @@ export class KafkaClient {
         const answer = await ask(node);
         if (last || !STALE_LEADER.has(answer.errorCode)) return answer;
       } catch (e) {
-        if (last || !(e instanceof KafkaError) || !STALE_LEADER.has(e.code)) throw e;
+        if (last || !noLeaderYet(e)) throw e;
       }
       await new Promise((r) => setTimeout(r, 100 * attempt));
     }
@@ -305,7 +305,7 @@ export class KafkaClient {
       try {
         groups = await this.byLeader(topic, pending, attempt > 1);
       } catch (e) {
-        if (last || !(e instanceof KafkaError) || !STALE_LEADER.has(e.code)) throw e;
+        if (last || !noLeaderYet(e)) throw e;
         await new Promise((r) => setTimeout(r, 100 * attempt));
         continue;
       }
@@ -367,6 +367,11 @@ export class KafkaClient {
       return c.nodeId;
     }
   }
+}
+
+/** A partition without a leader yet (byLeader's error); an unknown topic is final. */
+function noLeaderYet(e: unknown): boolean {
+  return e instanceof KafkaError && e.code === LEADER_NOT_AVAILABLE;
 }
 
 export function splitHostPort(s: string): { host: string; port: number } {
