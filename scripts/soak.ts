@@ -24,9 +24,10 @@
  *   back; the broker's resident memory stayed under MAX_RSS_MIB;
  * - the broker never exited unless told to, every SIGTERM ended with exit code 0, and its log has no ERROR
  *   line other than the expected ones listed in EXPECTED_ERRORS.
- * Prints a one-line summary; exits 1 on a violation, 2 on the hard timeout or a setup failure.
+ * Prints a one-line summary; exits 1 on a violation (keeping the data directory and the broker's log for a
+ * look, and printing where), 2 on the hard timeout or a setup failure.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -404,12 +405,21 @@ async function sampleMemory(): Promise<void> {
   }
 }
 
+/** Stops the broker; the data directory is removed, or kept with the broker's log beside it after a violation. */
 async function cleanup(): Promise<void> {
   if (broker !== undefined) {
     expectingExit = true;
     await broker.kill9().catch(() => {});
+    pastOutput.push(broker.output());
+    broker = undefined;
   }
-  if (root !== "") await rm(root, { recursive: true, force: true }).catch(() => {});
+  if (root === "") return;
+  if (violations.length === 0) {
+    await rm(root, { recursive: true, force: true }).catch(() => {});
+    return;
+  }
+  await writeFile(join(root, "broker.log"), pastOutput.join("\n")).catch(() => {});
+  console.error(`soak: data directory and broker log kept in ${root}`);
 }
 
 async function main(): Promise<number> {

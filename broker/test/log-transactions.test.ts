@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cp, readdir, readFile, truncate, unlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, truncate, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { BatchAttributes, decodeRecordBatches, readControlRecordKey, readEndTxnMarker } from "@tskafka/protocol";
@@ -11,7 +11,7 @@ import { ErrorCode } from "../src/log/errors.js";
 import { CLEAN_SHUTDOWN_FILE, CHECKPOINT_FILE, PartitionLog } from "../src/log/partition-log.js";
 import type { AppendResult, ReadResult } from "../src/log/partition-log.js";
 import { LogSegment, segmentFileName } from "../src/log/segment.js";
-import type { AbortedTxn } from "../src/log/txn-index.js";
+import { TxnIndex, type AbortedTxn } from "../src/log/txn-index.js";
 import type { TxnMarker } from "../src/txn/marker.js";
 import { allBatches, batchesIn, batchOf } from "./log-fixtures.js";
 import { tempDir, type TempDir } from "./temp.js";
@@ -301,6 +301,30 @@ describe("read_committed", () => {
       [[0n, abort.baseOffset]],
     );
     assert.deepEqual(await txnIndexFile(dir, 0n), [], "no file for a segment without aborts");
+  });
+});
+
+describe("the .txnindex of a new segment", () => {
+  // A roll flushes the new, empty segment in the background: its index removes a file that may exist.
+  // An abort marker written while that removal ran lost its entry (the soak's read_committed group then
+  // saw the aborted records of a transaction that began a segment).
+  it("keeps an entry appended while the empty index's file is being removed, and writes it next", async () => {
+    const dir = partitionDir();
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, segmentFileName(0n, ".txnindex"));
+    await writeFile(path, Buffer.alloc(0));
+    const index = new TxnIndex(path);
+    const entry: AbortedTxn = { producerId: 7n, firstOffset: 0n, lastOffset: 4n, lastStableOffset: 5n };
+    const removing = index.flush();
+    index.append(entry);
+    const writing = index.flush();
+    await removing;
+    assert.deepEqual(index.entries(), [entry]);
+    const found: AbortedTxn[] = [];
+    index.collect(0n, 5n, found);
+    assert.deepEqual(found, [entry]);
+    await writing;
+    assert.deepEqual(await txnIndexFile(dir, 0n), [entry]);
   });
 });
 

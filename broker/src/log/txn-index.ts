@@ -28,6 +28,7 @@ export interface AbortedTxn {
 export class TxnIndex extends IndexEntries {
   /** Whether the file may exist: unknown (so assumed) until this index removed, read or wrote it. */
   private onDisk = true;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(path: string) {
     super(path, ENTRY, Number.MAX_SAFE_INTEGER);
@@ -105,8 +106,17 @@ export class TxnIndex extends IndexEntries {
     return true;
   }
 
-  /** Writes new entries and syncs the file; with no entries, the file is removed. */
-  override async flush(): Promise<void> {
+  /**
+   * Writes new entries and syncs the file; with no entries, the file is removed. Flushes run one at a
+   * time: a removal finishing after a later flush created the file would delete its entries.
+   */
+  override flush(): Promise<void> {
+    const run = (): Promise<void> => this.flushNow();
+    this.flushing = this.flushing.then(run, run);
+    return this.flushing;
+  }
+
+  private async flushNow(): Promise<void> {
     if (this.count > 0) {
       await super.flush();
       this.onDisk = true;
@@ -117,6 +127,9 @@ export class TxnIndex extends IndexEntries {
       if (err.code !== "ENOENT") throw err;
     });
     this.onDisk = false;
-    this.clear(); // the next entry rewrites the file from the start
+    // The next flush writes the file from the start, including an entry appended during the removal
+    // (a marker written right after a roll, whose flush found this new segment's index empty).
+    this.written = 0;
+    this.rewrite = true;
   }
 }
