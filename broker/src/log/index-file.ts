@@ -12,6 +12,8 @@ export class IndexEntries {
   protected written = 0;
   /** The file holds entries beyond `count` (after a truncation) and must be rewritten. */
   protected rewrite = true;
+  /** Counts truncations: one during a flush means what it wrote may be stale. */
+  private truncations = 0;
 
   constructor(
     readonly path: string,
@@ -42,6 +44,7 @@ export class IndexEntries {
     this.count = 0;
     this.written = 0;
     this.rewrite = true;
+    this.truncations++;
   }
 
   /** Keeps only the first `n` entries. */
@@ -52,6 +55,7 @@ export class IndexEntries {
       this.written = n;
       this.rewrite = true;
     }
+    this.truncations++;
   }
 
   /** Reads the file's entries; false when the file is missing or its size is not whole entries. */
@@ -73,6 +77,7 @@ export class IndexEntries {
   /** Writes entries not yet in the file and syncs it; a no-op when nothing changed. */
   async flush(): Promise<void> {
     const count = this.count;
+    const truncations = this.truncations;
     if (!this.rewrite && this.written === count) return;
     const from = this.rewrite ? 0 : this.written;
     const fh = await open(this.path, this.rewrite ? "w" : "r+");
@@ -88,10 +93,12 @@ export class IndexEntries {
     } finally {
       await fh.close();
     }
-    // A truncation that happened while writing leaves `rewrite` set for the next flush.
-    if (this.count >= count) {
+    if (this.truncations === truncations) {
       this.written = count;
       this.rewrite = false;
+    } else {
+      // Truncated while writing: the file may hold entries that were since cut or replaced.
+      this.rewrite = true;
     }
   }
 }
