@@ -1,9 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
-import yargs, { type Argv } from "yargs";
-import { hideBin } from "yargs/helpers";
+import type { Argv } from "yargs";
 import type { KafkaAdmin } from "./cli/kafka-admin.js";
 import { RECORD_FORMATS } from "./cli/record-format.js";
-import { startOptions } from "./cli/start-options.js";
+import { parseStartArgs, startOptions } from "./cli/start-options.js";
 
 /**
  * The `tskafka` command: `start` (also plain `tskafka` with its flags, as `npm start` runs it) runs the
@@ -54,7 +53,12 @@ function bootstrapOption<T>(y: Argv<T>) {
 }
 
 async function main(): Promise<void> {
-  await yargs(hideBin(process.argv))
+  const argv = process.argv.slice(2);
+  // A plain start (what `npm start` runs) does without yargs; everything else goes through it.
+  const start = parseStartArgs(argv);
+  if (start !== undefined) return (await import("./cli/start.js")).runStart(start);
+  const { default: yargs } = await import("yargs");
+  await yargs(argv)
     .scriptName("tskafka")
     .command(
       ["start", "$0"],

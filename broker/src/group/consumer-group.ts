@@ -4,7 +4,8 @@ import type {
   ConsumerGroupHeartbeatRequest,
   ConsumerGroupMemberMetadataValue,
 } from "@tskafka/protocol";
-import { RE2JS, RE2JSException } from "re2js";
+import type { RE2JS } from "re2js";
+import { compileRe2 } from "../re2.js";
 import { ErrorCode } from "../errors.js";
 import { ASSIGNORS, DEFAULT_ASSIGNOR, type Assignment, type AssignorTopic } from "./assignors.js";
 import {
@@ -51,12 +52,7 @@ export interface TopicView {
 function compileRegex(regex: string): RE2JS | string {
   let compiled = compiledRegexes.get(regex);
   if (compiled !== undefined) return compiled;
-  try {
-    compiled = RE2JS.compile(regex);
-  } catch (e) {
-    if (!(e instanceof RE2JSException)) throw e;
-    compiled = e.message;
-  }
+  compiled = compileRe2(regex);
   // Heartbeats resolve the expressions again and again: compile each once (a bounded cache).
   if (compiledRegexes.size >= MAX_COMPILED_REGEXES) compiledRegexes.clear();
   compiledRegexes.set(regex, compiled);

@@ -1,4 +1,5 @@
-import { RE2JS, RE2JSException } from "re2js";
+import type { RE2JS } from "re2js";
+import { compileRe2 } from "../re2.js";
 import {
   ApiKey,
   createAddPartitionsToTxnRequest,
@@ -617,12 +618,10 @@ export class TransactionCoordinator implements TxnContext {
     }
     let pattern: RE2JS | null = null;
     if (filters.transactionalIdPattern !== null && filters.transactionalIdPattern !== "") {
-      try {
-        pattern = RE2JS.compile(filters.transactionalIdPattern);
-      } catch (e) {
-        if (!(e instanceof RE2JSException)) throw e;
+      const compiled = compileRe2(filters.transactionalIdPattern);
+      if (typeof compiled === "string")
         return { errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, unknownStateFilters: [], transactionStates: [] };
-      }
+      pattern = compiled;
     }
     const producerIds = new Set(filters.producerIdFilters);
     const now = BigInt(this.now());
