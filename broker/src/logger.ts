@@ -1,11 +1,14 @@
+/** Least severe first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["text", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+const ORDER = Object.fromEntries(LOG_LEVELS.map((level, i) => [level, i])) as Record<LogLevel, number>;
+
 /**
  * One line per event on stderr, `<iso time> <level> <message>`, or with `--log-format json` one JSON object
  * per line (`{"time","level","message"}`) for log shippers. Debug lines only when asked for.
  */
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type LogFormat = "text" | "json";
-const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-
 export class Logger {
   private readonly min: number;
   constructor(

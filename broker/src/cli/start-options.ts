@@ -1,9 +1,6 @@
 import { parseArgs } from "node:util";
 import type { Argv, Options } from "yargs";
-import type { LogFormat, LogLevel } from "../logger.js";
-
-const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
-const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../logger.js";
 
 /**
  * The flags of `tskafka start` (and of plain `tskafka`, as `npm start` runs it), described once: yargs
@@ -56,7 +53,7 @@ type Flag = { type?: "string" | "number"; array?: true; choices?: readonly strin
  * The arguments of a plain start (`tskafka [start] [--flag value]...`), or undefined when the command
  * line needs yargs: help, a client command, or anything yargs would reject or read differently (an
  * unknown flag, a bad choice, a number that is not an integer); yargs then answers as it always has.
- * Loading yargs costs a start ~5 MiB and ~150 ms for a help text that `npm start` never prints.
+ * Loading yargs costs a start ~4 MiB and ~150 ms for a help text that `npm start` never prints.
  */
 export function parseStartArgs(argv: readonly string[]): StartArgs | undefined {
   const flags = Object.entries(START_FLAGS) as [string, Flag][];
